@@ -1,0 +1,89 @@
+"""Text normalisation: Unicode NFC for storage, a diacritic-folded form for matching.
+
+Stored text is always NFC. Matching happens in a folded space (no diacritics, đ→d, lower case,
+whitespace collapsed) where OCR damage to accents no longer matters.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACES = re.compile(r"\s+")
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+def nfc(text: str) -> str:
+    """NFC-normalise and collapse runs of white space."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+def fold(text: str) -> str:
+    """Diacritic-free, lower-case form used for matching ("Sở Y tế" -> "so y te")."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _SPACES.sub(" ", stripped.lower()).strip()
+
+
+def slugify(text: str) -> str:
+    """IRI-safe slug from any Vietnamese text ("234/KH-UBND" -> "234-kh-ubnd")."""
+    return _NON_ALNUM.sub("-", fold(text)).strip("-")
+
+
+# --- OCR repair for the folded matching space -------------------------------------------------
+# An English-only OCR reads Vietnamese letters as look-alike digits and signs ("Sở" -> "S6",
+# "S&", "S¢"; "cả" -> "c4"; "lập" -> "1ap"; "xã" -> "x3"). Inside a token that also holds
+# letters such a character is a letter, never a digit, so it can be mapped back safely.
+_OCR_CHAR = str.maketrans(
+    {"0": "o", "6": "o", "&": "o", "¢": "o", "§": "o", "@": "o", "©": "o", "9": "o",
+     "1": "l", "|": "l", "!": "l", "4": "a", "3": "a", "8": "s", "5": "s", "$": "s", "¥": "y"}
+)
+_TOKEN = re.compile(r"\S+")
+_HAS_LETTER = re.compile(r"[a-z]")
+_HAS_DIGITLIKE = re.compile(r"[0-9&¢§@©|!$¥]")
+# Đ read as P by the OCR: no Vietnamese word starts with p + vowel ("Pao tao" -> "dao tao").
+_P_FOR_D = re.compile(r"\bp(?=[aeiouy])")
+_SIGN_ONLY = re.compile(r"^[0-9]?[&¢§@©]$")  # "8&", "S&" read for "Sở"
+_PUNCT_EDGES = re.compile(r"^[^\w&¢§@©$¥]+|[^\w&¢§@©$¥]+$")
+
+
+def _repair_token(token: str) -> str:
+    """Map OCR look-alikes inside one folded token that mixes letters and digit-like signs."""
+    core = _PUNCT_EDGES.sub("", token)
+    if not core or not _HAS_DIGITLIKE.search(core):
+        return token
+    if not _HAS_LETTER.search(core) and not _SIGN_ONLY.search(core):
+        return token  # a real number ("28", "2024") stays as it is
+    if "/" in core or (any(c.isdigit() for c in core) and "-" in core):
+        return token  # a document number ("28-CT/TW") stays as it is
+    return token.replace(core, core.translate(_OCR_CHAR))
+
+
+def ocr_fold(text: str) -> str:
+    """Folded form with OCR look-alikes repaired: "S6 Lao dong" -> "so lao dong".
+
+    Used only for matching; stored text keeps what the source says.
+    """
+    folded = fold(text)
+    repaired = " ".join(_repair_token(tok) for tok in _TOKEN.findall(folded))
+    return _P_FOR_D.sub("d", repaired)
+
+
+def match_key(text: str) -> str:
+    """ocr_fold without punctuation: the key agency and province names are compared on."""
+    return _SPACES.sub(" ", re.sub(r"[^a-z0-9]+", " ", ocr_fold(text))).strip()
+
+
+def _fold_char(ch: str) -> str:
+    base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+    return (base[:1] or ch).lower() if ch not in "đĐ" else "d"
+
+
+def aligned_fold(text: str) -> str:
+    """Folded and OCR-repaired, one output character per input character.
+
+    Lets a pattern found in the folded text be cut back out of the raw text by offset.
+    """
+    folded = "".join(_fold_char(ch) for ch in text)
+    out = _TOKEN.sub(lambda m: _repair_token(m.group(0)), folded)
+    return _P_FOR_D.sub("d", out)
