@@ -1,0 +1,113 @@
+"""The ingest pipeline: source files -> document model -> named graphs -> store (+ TriG files).
+
+Everything is extracted and mapped before anything is written, so a bad file stops the build
+with the store untouched; then all graphs go to the store in one transaction, and only after
+that are the TriG files written (each through a temporary file, so none is half-written).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import Graph
+
+from kgraph.errors import SourceError
+from kgraph.extract import extract_file
+from kgraph.mapping import DocumentGraph, document_graph
+from kgraph.paths import resource_dir
+from kgraph.store import Repository
+from kgraph.vocab import ID
+
+SOURCE_SUFFIXES = (".txt", ".md")
+ONTOLOGY_GRAPH = str(ID["graph/ontology"])
+REFERENCE_GRAPH = str(ID["graph/reference"])
+
+
+@dataclass
+class BuildReport:
+    documents: list[DocumentGraph] = field(default_factory=list)
+    sources: list[Path] = field(default_factory=list)
+    ttl_files: list[Path] = field(default_factory=list)
+    triples: int = 0
+
+
+def collect_sources(paths: Iterable[Path]) -> list[Path]:
+    """Files to ingest: the files given, and the plan files inside the folders given."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.iterdir() if p.suffix.lower() in SOURCE_SUFFIXES))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise SourceError(path, "no such file or folder")
+    return found
+
+
+def _turtle_as_ntriples(folder: Path) -> str:
+    graph = Graph()
+    for file in sorted(folder.glob("*.ttl")):
+        graph.parse(file, format="turtle")
+    return "".join(f"{s.n3()} {p.n3()} {o.n3()} .\n" for s, p, o in sorted(graph))
+
+
+def resource_graphs() -> dict[str, str]:
+    """Ontology and reference list, each in a named graph of its own."""
+    return {
+        ONTOLOGY_GRAPH: _turtle_as_ntriples(resource_dir("ontology")),
+        REFERENCE_GRAPH: _turtle_as_ntriples(resource_dir("reference")),
+    }
+
+
+def map_sources(files: Sequence[Path]) -> list[DocumentGraph]:
+    """Extract and map every file; two files stating the same document is an error."""
+    graphs: list[DocumentGraph] = []
+    seen: dict[str, Path] = {}
+    for file in files:
+        mapped = document_graph(extract_file(file))
+        first = seen.setdefault(str(mapped.document), file)
+        if first != file:
+            raise SourceError(file, f"states the same document as {first.name} ({mapped.document})")
+        graphs.append(mapped)
+    return graphs
+
+
+def ttl_name(mapped: DocumentGraph) -> str:
+    return str(mapped.document).removeprefix(str(ID) + "doc/").replace("/", "_") + ".trig"
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+
+
+def write_trig(graphs: Iterable[DocumentGraph], out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for mapped in graphs:
+        path = out / ttl_name(mapped)
+        _write_atomically(path, mapped.to_trig())
+        written.append(path)
+    return written
+
+
+def build(paths: Sequence[Path], repo: Repository, ttl_out: Path | None = None) -> BuildReport:
+    """Ingest the given files and folders into the store; idempotent."""
+    files = collect_sources(paths)
+    if not files:
+        raise SourceError(", ".join(map(str, paths)), "no .txt or .md plan files found")
+    graphs = map_sources(files)
+    payload = resource_graphs()
+    payload.update({str(g.name): g.to_ntriples() for g in graphs})
+    repo.replace_graphs(payload)
+    report = BuildReport(documents=graphs, sources=list(files))
+    report.triples = sum(len(g.graph) for g in graphs)
+    if ttl_out is not None:
+        report.ttl_files = write_trig(graphs, ttl_out)
+    return report

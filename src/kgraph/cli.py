@@ -1,0 +1,172 @@
+"""The ``kgraph`` command line: build the graph, query it, score the extractor.
+
+Every command takes ``--store DIR`` (default: $KGRAPH_STORE, else the user's data folder).
+Errors a user can fix are printed as one line on stderr, with exit code 2.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from kgraph import paths
+from kgraph.errors import KgraphError, QueryError
+from kgraph.store import Repository, open_repository
+
+app = typer.Typer(
+    help="kgraph: Vietnamese directives, plans and responsibilities as a lineage graph.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+errors = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+StoreOption = Annotated[
+    str | None,
+    typer.Option(
+        "--store", help="Store directory (default: $KGRAPH_STORE or the user data folder)."
+    ),
+]
+
+
+def store_location(store: str | None) -> str:
+    return store or str(paths.default_store_dir())
+
+
+def repository(store: str | None, *, read_only: bool = False) -> Repository:
+    return open_repository(store_location(store), read_only=read_only)
+
+
+def user_errors(func: F) -> F:
+    """Turn kgraph's own errors into one clear line and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except KgraphError as exc:
+            errors.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.command()
+@user_errors
+def build(
+    sources: Annotated[
+        list[Path] | None, typer.Argument(help="Plan files or folders (default: data/sources).")
+    ] = None,
+    store: StoreOption = None,
+    ttl_out: Annotated[
+        Path | None,
+        typer.Option(help="Write one TriG file per document here (default: data/ttl for the "
+                     "project's own sources, none otherwise)."),
+    ] = None,
+) -> None:
+    """Extract the plans, write their graphs and load them (with ontology and reference data)."""
+    from kgraph.build import build as run_build
+
+    if not sources:
+        sources = [paths.default_sources()]
+        ttl_out = ttl_out or paths.default_ttl_dir()
+    report = run_build(sources, repository(store), ttl_out=ttl_out)
+    for mapped in report.documents:
+        console.print(f"  {mapped.document}", markup=False, highlight=False)
+    console.print(
+        f"built {len(report.documents)} document graph(s), {report.triples} triples"
+        + (f"; wrote {len(report.ttl_files)} file(s) to {ttl_out}" if ttl_out else "")
+        + f"; store {store_location(store)}",
+        markup=False, highlight=False,
+    )
+
+
+@app.command()
+@user_errors
+def query(
+    name: Annotated[str, typer.Argument(help="Named query (`kgraph queries`) or .rq file.")],
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="key=value, repeatable.")
+    ] = None,
+    output: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+    store: StoreOption = None,
+) -> None:
+    """Run a named SPARQL query with parameters."""
+    from kgraph.queries import load_query, parse_params, to_csv, to_json
+
+    named = load_query(name)
+    sparql = named.render(parse_params(param or []))
+    try:
+        result = repository(store, read_only=True).query(sparql)
+    except SyntaxError as exc:
+        raise QueryError(f"{named.name}: {exc}") from exc
+    if output is OutputFormat.json:
+        sys.stdout.write(to_json(result) + "\n")
+    elif output is OutputFormat.csv:
+        sys.stdout.write(to_csv(result))
+    else:
+        print_table(named.title or named.name, result)
+
+
+def print_table(title: str, result: Any) -> None:
+    if result.kind != "select":
+        console.print(result.boolean if result.kind == "ask" else result.triples)
+        return
+    table = Table(title=title, show_lines=False)
+    for variable in result.variables:
+        table.add_column(variable, overflow="fold")
+    for record in result.records():
+        table.add_row(*[value or "" for value in record.values()])
+    console.print(table)
+    console.print(f"{len(result.rows)} row(s)")
+
+
+@app.command("queries")
+def list_queries() -> None:
+    """List the named queries and their parameters."""
+    from kgraph.queries import named_queries
+
+    for named in named_queries().values():
+        console.print(f"[bold]{named.name}[/bold]  {named.title}")
+        console.print(f"    {named.description}", markup=False, highlight=False)
+        for p in named.parameters:
+            flag = "required" if p.required else f"default {p.default!r}"
+            line = f"    --param {p.name}=...  {p.description} [{flag}]"
+            console.print(line, markup=False)
+
+
+@app.command("eval")
+@user_errors
+def evaluate(
+    gold: Annotated[Path, typer.Option(help="Gold annotation (JSON).")] = Path(
+        "tests/fixtures/gold_seeds.json"
+    ),
+    sources: Annotated[Path, typer.Option(help="Folder of the annotated plans.")] = Path(
+        "data/sources"
+    ),
+) -> None:
+    """Score the extractor against a gold annotation."""
+    from kgraph.eval import evaluate as run_eval
+    from kgraph.eval import format_report
+
+    console.print(format_report(run_eval(gold, sources)), markup=False, highlight=False)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

@@ -1,0 +1,254 @@
+"""Graph mapping: one extracted document becomes one named graph of triples.
+
+Everything a source states goes into that source's graph, including what it says about other
+documents (their issuer, their date, what they carry out), so conflicting statements from two
+sources stay side by side and "who says so" is always answerable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
+
+from kgraph import iris
+from kgraph.model import (
+    AddresseeKind,
+    AgencyMention,
+    Assignment,
+    DocumentRef,
+    PlanDocument,
+    Relation,
+    ReportingDuty,
+    Span,
+    Target,
+    Task,
+)
+from kgraph.text import nfc
+from kgraph.vocab import ELI, KG, ORG, PREFIXES
+
+RELATION_PROPERTY = {
+    Relation.IMPLEMENTS: KG.implements,
+    Relation.BASED_ON: ELI.based_on,
+    Relation.CITES: ELI.cites,
+}
+KIND_CONCEPT = {
+    AddresseeKind.AGENCY: KG.Agency,
+    AddresseeKind.COLLECTIVE: KG.Collective,
+    AddresseeKind.GENERAL: KG.General,
+}
+FREQUENCY_CONCEPT = {
+    "once": KG.Once,
+    "monthly": KG.Monthly,
+    "quarterly": KG.Quarterly,
+    "semiannual": KG.Semiannual,
+    "annual": KG.Annual,
+    "adhoc": KG.Irregular,
+}
+
+
+@dataclass(frozen=True)
+class DocumentGraph:
+    """A document's IRI, the name of its graph and the triples in it."""
+
+    document: URIRef
+    name: URIRef
+    graph: Graph
+
+    def to_trig(self) -> str:
+        """Deterministic TriG of this one graph (diff-able in data/ttl)."""
+        dataset = Dataset()
+        for prefix, ns in PREFIXES.items():
+            dataset.bind(prefix, ns)
+        named = dataset.graph(self.name)
+        for triple in sorted(self.graph):
+            named.add(triple)
+        return dataset.serialize(format="trig")
+
+    def to_ntriples(self) -> str:
+        return "".join(f"{s.n3()} {p.n3()} {o.n3()} .\n" for s, p, o in sorted(self.graph))
+
+
+class _Mapper:
+    """Collects the triples of one document; small methods, one per part of the model."""
+
+    def __init__(self, doc: PlanDocument) -> None:
+        self.doc = doc
+        self.graph = Graph()
+        self.iri = iris.document_iri(doc.ident)
+        self.by_number = {r.target.number: r.target for r in doc.references if r.target.number}
+
+    def add(self, s: URIRef, p: URIRef, o: URIRef | Literal | None) -> None:
+        if o is not None:
+            self.graph.add((s, p, o))
+
+    def text(self, s: URIRef, p: URIRef, value: str | None, lang: str | None = None) -> None:
+        if value:
+            self.add(s, p, Literal(nfc(value), lang=lang))
+
+    # ------------------------------------------------------------------ documents
+
+    def document(self, ref: DocumentRef, iri: URIRef) -> None:
+        self.add(iri, RDF.type, ELI.LegalResource)
+        self.text(iri, ELI.id_local, ref.number)
+        if ref.number:
+            self.add(iri, KG.numberKey, Literal(iris.number_key(ref.number)))
+        if ref.number_as_written and ref.number_as_written != ref.number:
+            self.add(iri, KG.numberAsWritten, Literal(ref.number_as_written))
+        if ref.date:
+            self.add(iri, ELI.date_document, Literal(ref.date.isoformat(), datatype=XSD.date))
+        if ref.type:
+            concept = iris.doctype_iri(ref.type)
+            self.add(iri, ELI.type_document, concept)
+            self.text(concept, SKOS.prefLabel, ref.type, "vi")
+        self.text(iri, ELI.title, ref.title, "vi")
+        if ref.issuer:
+            self.add(iri, ELI.passed_by, self.agent(ref.issuer))
+        self.add(iri, KG.province, self.province(ref.province))
+
+    def province(self, name: str | None) -> URIRef | None:
+        if not name:
+            return None
+        iri = iris.province_iri(name)
+        self.add(iri, RDF.type, KG.Province)
+        self.text(iri, SKOS.prefLabel, name, "vi")
+        return iri
+
+    def agent(self, mention: AgencyMention) -> URIRef:
+        iri = iris.agent_iri(mention, document=self.iri)
+        self.text(iri, KG.mentionedAs, mention.raw)
+        if not mention.resolved:
+            self.add(iri, RDF.type, KG.UnresolvedMention)
+            self.text(iri, RDFS.label, mention.raw, "vi")
+            self.add(iri, KG.partOf, self.iri)
+            return iri
+        is_collective = mention.kind is AddresseeKind.COLLECTIVE
+        self.add(iri, RDF.type, KG.CollectiveAddressee if is_collective else ORG.Organization)
+        self.text(iri, SKOS.prefLabel, mention.canonical, "vi")
+        self.add(iri, KG.referenceEntry, iris.ID[f"ref/{mention.reference_id}"])
+        self.add(iri, KG.province, self.province(mention.province))
+        return iri
+
+    def ref_for(self, number: str) -> DocumentRef:
+        return self.by_number.get(number) or DocumentRef(number=number)
+
+    def references(self) -> None:
+        for ref in self.doc.references:
+            target = iris.document_iri(ref.target, cited_by=self.iri)
+            self.document(ref.target, target)
+            self.text(target, KG.mentionedAs, ref.span.text)
+            self.add(self.iri, RELATION_PROPERTY[ref.relation], target)
+        for lineage in self.doc.stated_lineage:
+            subject = iris.document_iri(self.ref_for(lineage.subject))
+            obj = iris.document_iri(self.ref_for(lineage.object))
+            self.add(subject, RELATION_PROPERTY[lineage.relation], obj)
+
+    # ------------------------------------------------------------------ parts of the plan
+
+    def span(self, iri: URIRef, span: Span) -> None:
+        self.add(iri, KG.sourceText, Literal(span.text))
+        self.add(iri, KG.sourceStart, Literal(span.start))
+        self.add(iri, KG.sourceEnd, Literal(span.end))
+        self.add(iri, KG.sourceLine, Literal(span.line))
+        self.add(iri, KG.partOf, self.iri)
+
+    def item(self, iri: URIRef, cls: URIRef, no: str, text: str, span: Span) -> None:
+        self.add(iri, RDF.type, cls)
+        self.add(iri, KG.itemNumber, Literal(no))
+        self.text(iri, KG.text, text)
+        self.span(iri, span)
+
+    def tasks(self, tasks: Iterable[Task], parent: URIRef | None, path: tuple[str, ...]) -> None:
+        for task in tasks:
+            iri = iris.part_iri(self.iri, "task", *path, task.no)
+            self.item(iri, KG.Task, task.no, task.text, task.span)
+            self.text(iri, DCTERMS.title, task.title, "vi")
+            self.text(iri, KG.section, self.doc.task_section)
+            if parent is None:
+                self.add(self.iri, KG.hasTask, iri)
+            else:
+                self.add(parent, KG.subTask, iri)
+            self.tasks(task.items, iri, (*path, task.no))
+
+    def assignment(self, assignment: Assignment) -> None:
+        iri = iris.part_iri(self.iri, "assignment", assignment.no)
+        self.item(iri, KG.Assignment, assignment.no, assignment.heading, assignment.span)
+        self.add(self.iri, KG.hasAssignment, iri)
+        self.text(iri, KG.section, assignment.section or self.doc.assignment_section)
+        self.add(iri, KG.isRequest, Literal(assignment.requested))
+        self.add(iri, KG.hasLeadClause, Literal(assignment.has_lead_clause))
+        self.add(iri, KG.addresseeKind, KIND_CONCEPT[assignment.kind])
+        for mention in assignment.addressees:
+            self.add(iri, KG.addressee, self.agent(mention))
+        for duty in assignment.duties:
+            duty_iri = iris.part_iri(self.iri, "assignment", assignment.no, "duty", duty.no)
+            self.item(duty_iri, KG.Duty, duty.no, duty.text, duty.span)
+            self.add(iri, KG.hasDuty, duty_iri)
+            for lead in duty.lead:
+                self.add(duty_iri, KG.leadAgency, self.agent(lead))
+            for coordinator in duty.coordinators:
+                self.add(duty_iri, KG.coordinatingAgency, self.agent(coordinator))
+
+    def reporting(self, index: int, duty: ReportingDuty) -> None:
+        iri = iris.part_iri(self.iri, "reporting", str(index))
+        self.add(iri, RDF.type, KG.ReportingDuty)
+        self.add(self.iri, KG.hasReportingDuty, iri)
+        self.span(iri, duty.span)
+        self.add(iri, KG.frequency, FREQUENCY_CONCEPT.get(duty.frequency or ""))
+        if duty.due_day_month:
+            day, month = duty.due_day_month
+            month_day = Literal(f"--{month:02d}-{day:02d}", datatype=XSD.gMonthDay)
+            self.add(iri, KG.dueDayMonth, month_day)
+        if duty.due_date:
+            self.add(iri, KG.dueDate, Literal(duty.due_date.isoformat(), datatype=XSD.date))
+        for recipient in duty.recipients:
+            self.add(iri, KG.reportTo, self.agent(recipient))
+        if duty.via:
+            self.add(iri, KG.reportVia, self.agent(duty.via))
+        if duty.reporter:
+            self.add(iri, KG.reporter, self.agent(duty.reporter))
+
+    def target(self, index: int, target: Target) -> None:
+        iri = iris.part_iri(self.iri, "target", str(index))
+        self.item(iri, KG.Target, str(index), target.text, target.span)
+        self.add(self.iri, KG.hasTarget, iri)
+        if target.value is not None:
+            self.add(iri, KG.targetValue, Literal(format(target.value, "f"), datatype=XSD.decimal))
+        self.text(iri, KG.unit, target.unit)
+
+    # ------------------------------------------------------------------ the whole document
+
+    def provenance(self, graph_name: URIRef) -> None:
+        source = iris.source_file_iri(self.doc.source_sha256)
+        self.add(source, RDF.type, KG.SourceFile)
+        self.add(source, DCTERMS.title, Literal(self.doc.source_name))
+        self.add(source, KG.sha256, Literal(self.doc.source_sha256))
+        self.add(self.iri, KG.sourceFile, source)
+        self.add(graph_name, PROV.wasDerivedFrom, source)
+        self.add(self.iri, KG.ocrDamaged, Literal(self.doc.ocr_damaged))
+        signature = self.doc.signature
+        self.text(self.iri, KG.signerName, signature.name)
+        self.text(self.iri, KG.signerTitle, signature.title)
+        self.text(self.iri, KG.place, self.doc.place)
+
+    def run(self) -> DocumentGraph:
+        name = iris.graph_iri(self.iri)
+        self.document(self.doc.ident, self.iri)
+        self.provenance(name)
+        self.references()
+        self.tasks(self.doc.tasks, None, ())
+        for assignment in self.doc.assignments:
+            self.assignment(assignment)
+        for index, duty in enumerate(self.doc.reporting, start=1):
+            self.reporting(index, duty)
+        for index, target in enumerate(self.doc.targets, start=1):
+            self.target(index, target)
+        assert not any(isinstance(t, BNode) for triple in self.graph for t in triple)
+        return DocumentGraph(self.iri, name, self.graph)
+
+
+def document_graph(doc: PlanDocument) -> DocumentGraph:
+    """Map one extracted document to its named graph."""
+    return _Mapper(doc).run()

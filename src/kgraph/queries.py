@@ -1,0 +1,155 @@
+"""Named SPARQL queries: loading, parameters, and result formats.
+
+A named query is a ``.rq`` file whose header comments document it::
+
+    # title: Implementers / Văn bản thực hiện
+    # description: ...
+    # param doc: number of the document carried out (e.g. 28-CT/TW)
+    # param province: ... (default: empty, every province)
+
+In the query body, ``$doc`` stands for the value as given (an NFC string literal) and
+``$doc_key`` for its lookup key (diacritics folded, lower case, '/' as '-'), which is how
+documents (``kg:numberKey``) and agencies (IRI slugs) are matched however a user types them.
+Values are inserted as escaped literals, never as query text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import Literal
+
+from kgraph.errors import QueryError
+from kgraph.paths import resource_dir
+from kgraph.store import QueryResult
+from kgraph.text import nfc, slugify
+
+_HEADER = re.compile(r"^#\s*(title|description|param)\s*(\w*)\s*:\s*(.*)$")
+_DEFAULT = re.compile(r"\(default:\s*([^,)]*)")
+_PLACEHOLDER = re.compile(r"\$([A-Za-z_]\w*)")
+_EMPTY_WORDS = {"empty", ""}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    description: str
+    default: str | None  # None = required
+
+    @property
+    def required(self) -> bool:
+        return self.default is None
+
+
+@dataclass
+class NamedQuery:
+    name: str
+    text: str
+    title: str = ""
+    description: str = ""
+    parameters: list[Parameter] = field(default_factory=list)
+
+    def render(self, values: dict[str, str]) -> str:
+        """The query with its parameters bound; unknown or missing parameters are errors."""
+        declared = {p.name: p for p in self.parameters}
+        unknown = sorted(set(values) - set(declared))
+        if unknown:
+            raise QueryError(f"{self.name}: unknown parameter(s) {', '.join(unknown)}; "
+                             f"it takes {', '.join(declared) or 'none'}")
+        bound: dict[str, str] = {}
+        for param in self.parameters:
+            value = values.get(param.name, param.default)
+            if value is None:
+                raise QueryError(
+                    f"{self.name}: missing parameter {param.name} ({param.description})"
+                )
+            bound[param.name] = Literal(nfc(value)).n3()
+            bound[param.name + "_key"] = Literal(slugify(value)).n3()
+
+        def substitute(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in bound:
+                raise QueryError(f"{self.name}: placeholder ${name} is not a declared parameter")
+            return bound[name]
+
+        return _PLACEHOLDER.sub(substitute, self.text)
+
+
+def parse_named_query(name: str, text: str) -> NamedQuery:
+    query = NamedQuery(name=name, text=text)
+    for line in text.splitlines():
+        header = _HEADER.match(line)
+        if not header:
+            continue
+        kind, pname, value = header.groups()
+        if kind == "title":
+            query.title = value
+        elif kind == "description":
+            query.description = value
+        else:
+            default = _DEFAULT.search(value)
+            default_value = None
+            if default:
+                word = default.group(1).strip()
+                default_value = "" if word in _EMPTY_WORDS else word
+            query.parameters.append(Parameter(pname, value, default_value))
+    return query
+
+
+def named_queries(folder: Path | None = None) -> dict[str, NamedQuery]:
+    folder = folder or resource_dir("queries")
+    return {
+        path.stem: parse_named_query(path.stem, path.read_text(encoding="utf-8"))
+        for path in sorted(folder.glob("*.rq"))
+    }
+
+
+def load_query(name_or_path: str) -> NamedQuery:
+    """A named query by name, or any ``.rq`` file by path."""
+    path = Path(name_or_path)
+    if path.suffix == ".rq" and path.is_file():
+        return parse_named_query(path.stem, path.read_text(encoding="utf-8"))
+    known = named_queries()
+    if name_or_path not in known:
+        raise QueryError(f"no named query {name_or_path!r}; known: {', '.join(known)}")
+    return known[name_or_path]
+
+
+def parse_params(pairs: list[str]) -> dict[str, str]:
+    """``key=value`` pairs from the command line."""
+    values = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise QueryError(f"parameter {pair!r} is not of the form key=value")
+        values[key.strip()] = value
+    return values
+
+
+def to_json(result: QueryResult) -> str:
+    if result.kind == "ask":
+        return json.dumps({"boolean": result.boolean})
+    if result.kind == "graph":
+        triples = [[str(t) for t in triple] for triple in result.triples]
+        return json.dumps(triples, ensure_ascii=False)
+    return json.dumps(result.records(), ensure_ascii=False, indent=2)
+
+
+def to_csv(result: QueryResult) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    if result.kind == "select":
+        writer.writerow(result.variables)
+        writer.writerows([["" if t is None else str(t) for t in row] for row in result.rows])
+    elif result.kind == "ask":
+        writer.writerow(["boolean"])
+        writer.writerow([str(result.boolean).lower()])
+    else:
+        writer.writerow(["subject", "predicate", "object"])
+        writer.writerows([[str(t) for t in triple] for triple in result.triples])
+    return buffer.getvalue()

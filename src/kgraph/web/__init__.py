@@ -1,0 +1,1 @@
+"""The web app: SPARQL endpoint, linked-data pages, explorer and audit views."""
