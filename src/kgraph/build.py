@@ -13,18 +13,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import Graph
-
 from kgraph.errors import SourceError
 from kgraph.extract import extract_file
 from kgraph.mapping import DocumentGraph, document_graph
-from kgraph.paths import resource_dir
+from kgraph.resources import resource_graphs
 from kgraph.store import Repository
 from kgraph.vocab import ID
 
 SOURCE_SUFFIXES = (".txt", ".md")
-ONTOLOGY_GRAPH = str(ID["graph/ontology"])
-REFERENCE_GRAPH = str(ID["graph/reference"])
 
 
 @dataclass
@@ -46,21 +42,6 @@ def collect_sources(paths: Iterable[Path]) -> list[Path]:
         else:
             raise SourceError(path, "no such file or folder")
     return found
-
-
-def _turtle_as_ntriples(folder: Path) -> str:
-    graph = Graph()
-    for file in sorted(folder.glob("*.ttl")):
-        graph.parse(file, format="turtle")
-    return "".join(f"{s.n3()} {p.n3()} {o.n3()} .\n" for s, p, o in sorted(graph))
-
-
-def resource_graphs() -> dict[str, str]:
-    """Ontology and reference list, each in a named graph of its own."""
-    return {
-        ONTOLOGY_GRAPH: _turtle_as_ntriples(resource_dir("ontology")),
-        REFERENCE_GRAPH: _turtle_as_ntriples(resource_dir("reference")),
-    }
 
 
 def map_sources(files: Sequence[Path]) -> list[DocumentGraph]:

@@ -26,6 +26,7 @@ from kgraph.model import (
     Target,
     Task,
 )
+from kgraph.resources import as_ntriples
 from kgraph.text import nfc
 from kgraph.vocab import ELI, KG, ORG, PREFIXES
 
@@ -68,7 +69,7 @@ class DocumentGraph:
         return dataset.serialize(format="trig")
 
     def to_ntriples(self) -> str:
-        return "".join(f"{s.n3()} {p.n3()} {o.n3()} .\n" for s, p, o in sorted(self.graph))
+        return as_ntriples(self.graph)
 
 
 class _Mapper:
