@@ -1,0 +1,172 @@
+"""The command line as a user runs it: build, query, eval, and bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import unicodedata
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kgraph.cli import app
+from kgraph.store import OxigraphRepository
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = ROOT / "data" / "sources"
+SEED_004 = SOURCES / "004_d5d135182c80a159.txt"
+runner = CliRunner()
+
+
+def kgraph(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture(scope="module")
+def built_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    store = tmp_path_factory.mktemp("store")
+    code, out, err = kgraph("build", str(SOURCES), "--store", str(store))
+    assert code == 0, err
+    assert "built 5 document graph(s)" in out
+    return store
+
+
+def store_size(store: Path) -> int:
+    return len(OxigraphRepository(store, read_only=True))
+
+
+def test_implementers_of_28_ct_tw(built_store: Path) -> None:
+    code, out, err = kgraph("query", "implementers", "--param", "doc=28-CT/TW",
+                            "--format", "json", "--store", str(built_store))
+    assert code == 0, err
+    rows = json.loads(out)
+    numbers = {r["number"] for r in rows}
+    assert numbers >= {"211-KH/TU", "234/KH-UBND", "50/KH-UBND", "273-KH/TU", "2509/KH-UBND",
+                       "1183/QĐ-TTg"}
+    by_number = {r["number"]: r for r in rows}
+    assert by_number["2509/KH-UBND"]["province"] == "Gia Lai"
+    assert by_number["2509/KH-UBND"]["chain"] == "2509/KH-UBND → 273-KH/TU → 28-CT/TW"
+    assert by_number["234/KH-UBND"]["province"] == "Kiên Giang"
+    assert by_number["50/KH-UBND"]["depth"] == "1"
+
+
+def test_query_formats(built_store: Path) -> None:
+    code, out, _ = kgraph("query", "assignments", "-p", "doc=2509/KH-UBND", "-f", "csv",
+                          "--store", str(built_store))
+    assert code == 0
+    header, *rows = out.strip().splitlines()
+    assert header.startswith("plan_number,plan_province,no,agency")
+    assert len(rows) >= 16
+    code, out, _ = kgraph("query", "reporting", "--store", str(built_store))
+    assert code == 0 and "row(s)" in out
+
+
+def test_query_file_path(built_store: Path, tmp_path: Path) -> None:
+    query = tmp_path / "count.rq"
+    query.write_text("# title: count\nSELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }\n")
+    code, out, _ = kgraph("query", str(query), "-f", "json", "--store", str(built_store))
+    assert code == 0 and int(json.loads(out)[0]["n"]) > 1000
+
+
+def test_rebuild_is_idempotent(built_store: Path) -> None:
+    before = store_size(built_store)
+    code, _, err = kgraph("build", str(SOURCES), "--store", str(built_store))
+    assert code == 0, err
+    assert store_size(built_store) == before
+
+
+def test_changed_document_replaces_exactly_its_graph(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    folder = tmp_path / "src"
+    shutil.copytree(SOURCES, folder)
+    assert kgraph("build", str(folder), "--store", str(store))[0] == 0
+    repo = OxigraphRepository(store)
+    graphs = repo.graph_names()
+    others = {g: _graph_size(repo, g) for g in graphs if "2509" not in g}
+    del repo
+    changed = folder / SEED_004.name
+    changed.write_text(changed.read_text(encoding="utf-8").replace(
+        "16. Ủy ban nhân dân các huyện", "16. Ủy ban nhân dân các huyện (sửa)"), encoding="utf-8")
+    assert kgraph("build", str(changed), "--store", str(store))[0] == 0
+    repo = OxigraphRepository(store)
+    assert repo.graph_names() == graphs
+    assert {g: _graph_size(repo, g) for g in others} == others
+
+
+def _graph_size(repo: OxigraphRepository, graph: str) -> int:
+    rows = repo.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}").rows
+    return int(rows[0][0])
+
+
+def test_ttl_out_is_deterministic(tmp_path: Path) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    for out in (first, second):
+        code, _, err = kgraph("build", str(SOURCES), "--store", str(tmp_path / "s"),
+                              "--ttl-out", str(out))
+        assert code == 0, err
+    names = sorted(p.name for p in first.iterdir())
+    assert len(names) == 5
+    assert all((first / n).read_bytes() == (second / n).read_bytes() for n in names)
+
+
+def test_committed_ttl_matches_a_fresh_build(tmp_path: Path) -> None:
+    """data/ttl is what `kgraph build` writes for data/sources (regenerate it if this fails)."""
+    out = tmp_path / "ttl"
+    store = str(tmp_path / "s")
+    code, _, _ = kgraph("build", str(SOURCES), "--store", store, "--ttl-out", str(out))
+    assert code == 0
+    committed = {p.name: p.read_bytes() for p in (ROOT / "data" / "ttl").glob("*.trig")}
+    fresh = {p.name: p.read_bytes() for p in out.glob("*.trig")}
+    assert committed == fresh
+
+
+BAD_INPUTS = {
+    "empty.txt": b"",
+    "binary.txt": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 20,
+    # Windows' Vietnamese code page, as old word processors saved plans
+    "cp1258.txt": unicodedata.normalize("NFD", "Số: 12/KH-UBND\nKẾ HOẠCH\n").encode("cp1258"),
+    "no-number.txt": "KẾ HOẠCH\nThực hiện Chỉ thị\nI. MỤC ĐÍCH\n1. Mục đích\n- Làm\n".encode(),
+    "truncated.txt": SEED_004.read_bytes()[:700],
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_INPUTS))
+def test_bad_input_is_one_clear_line_and_store_is_untouched(
+    name: str, built_store: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(SEED_004, folder / SEED_004.name)
+    (folder / name).write_bytes(BAD_INPUTS[name])
+    before = store_size(built_store)
+    code, _, err = kgraph("build", str(folder), "--store", str(built_store))
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and name in lines[0], err
+    assert store_size(built_store) == before
+
+
+def test_unknown_query_and_bad_sparql_are_clear(built_store: Path, tmp_path: Path) -> None:
+    code, _, err = kgraph("query", "nope", "--store", str(built_store))
+    assert code == 2 and "no named query 'nope'" in err
+    bad = tmp_path / "bad.rq"
+    bad.write_text("SELECT ?x WHERE { ?x ")
+    code, _, err = kgraph("query", str(bad), "--store", str(built_store))
+    assert code == 2 and err.startswith("error: bad:")
+
+
+def test_eval_prints_scores() -> None:
+    code, out, err = kgraph("eval", "--gold", str(ROOT / "tests/fixtures/gold_seeds.json"),
+                            "--sources", str(SOURCES))
+    assert code == 0, err
+    assert "234/KH-UBND" in out or "000_580420fd51b73a01" in out
+
+
+def test_console_script_runs() -> None:
+    exe = Path(sys.executable).parent / "kgraph"
+    result = subprocess.run([str(exe), "queries"], capture_output=True, text=True, check=True)
+    assert "implementers" in result.stdout and "--param doc" in result.stdout
