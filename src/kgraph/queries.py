@@ -6,11 +6,13 @@ A named query is a ``.rq`` file whose header comments document it::
     # description: ...
     # param doc: number of the document carried out (e.g. 28-CT/TW)
     # param province: ... (default: empty, every province)
+    # example doc: 28-CT/TW
 
 In the query body, ``$doc`` stands for the value as given (an NFC string literal) and
 ``$doc_key`` for its lookup key (diacritics folded, lower case, '/' as '-'), which is how
 documents (``kg:numberKey``) and agencies (IRI slugs) are matched however a user types them.
-Values are inserted as escaped literals, never as query text.
+Values are inserted as escaped literals, never as query text. ``# example NAME: VALUE`` lines
+give a value that shows the query at work (the web query page preloads them).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from kgraph.paths import resource_dir
 from kgraph.store import QueryResult
 from kgraph.text import nfc, slugify
 
-_HEADER = re.compile(r"^#\s*(title|description|param)\s*(\w*)\s*:\s*(.*)$")
+_HEADER = re.compile(r"^#\s*(title|description|param|example)\s*(\w*)\s*:\s*(.*)$")
 _DEFAULT = re.compile(r"\(default:\s*([^,)]*)")
 _PLACEHOLDER = re.compile(r"\$([A-Za-z_]\w*)")
 _EMPTY_WORDS = {"empty", ""}
@@ -53,6 +55,11 @@ class NamedQuery:
     title: str = ""
     description: str = ""
     parameters: list[Parameter] = field(default_factory=list)
+    examples: dict[str, str] = field(default_factory=dict)
+
+    def example(self) -> str:
+        """The query bound to its ``# example`` values (defaults for the other parameters)."""
+        return self.render(self.examples)
 
     def render(self, values: dict[str, str]) -> str:
         """The query with its parameters bound; unknown or missing parameters are errors."""
@@ -91,6 +98,8 @@ def parse_named_query(name: str, text: str) -> NamedQuery:
             query.title = value
         elif kind == "description":
             query.description = value
+        elif kind == "example":
+            query.examples[pname] = value.strip()
         else:
             default = _DEFAULT.search(value)
             default_value = None
