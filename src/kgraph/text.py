@@ -35,14 +35,32 @@ def slugify(text: str) -> str:
 # "S&", "S¢"; "cả" -> "c4"; "lập" -> "1ap"; "xã" -> "x3"). Inside a token that also holds
 # letters such a character is a letter, never a digit, so it can be mapped back safely.
 _OCR_CHAR = str.maketrans(
-    {"0": "o", "6": "o", "&": "o", "¢": "o", "§": "o", "@": "o", "©": "o", "9": "o",
-     "1": "l", "|": "l", "!": "l", "4": "a", "3": "a", "8": "s", "5": "s", "$": "s", "¥": "y"}
+    {
+        "0": "o",
+        "6": "o",
+        "&": "o",
+        "¢": "o",
+        "§": "o",
+        "@": "o",
+        "©": "o",
+        "9": "o",
+        "1": "l",
+        "|": "l",
+        "!": "l",
+        "4": "a",
+        "3": "a",
+        "8": "s",
+        "5": "s",
+        "$": "s",
+        "¥": "y",
+    }
 )
 _TOKEN = re.compile(r"\S+")
 _HAS_LETTER = re.compile(r"[a-z]")
 _HAS_DIGITLIKE = re.compile(r"[0-9&¢§@©|!$¥]")
 # Đ read as P by the OCR: no Vietnamese word starts with p + vowel ("Pao tao" -> "dao tao").
 _P_FOR_D = re.compile(r"\bp(?=[aeiouy])")
+_DIGIT_RUN = re.compile(r"[0-9]{2}")
 _SIGN_ONLY = re.compile(r"^[0-9]?[&¢§@©]$")  # "8&", "S&" read for "Sở"
 _PUNCT_EDGES = re.compile(r"^[^\w&¢§@©$¥]+|[^\w&¢§@©$¥]+$")
 
@@ -56,6 +74,8 @@ def _repair_token(token: str) -> str:
         return token  # a real number ("28", "2024") stays as it is
     if "/" in core or (any(c.isdigit() for c in core) and "-" in core):
         return token  # a document number ("28-CT/TW") stays as it is
+    if _DIGIT_RUN.search(core):
+        return token  # "ngay26": a word glued to a real number, not a misread letter
     return token.replace(core, core.translate(_OCR_CHAR))
 
 

@@ -1,0 +1,116 @@
+"""Source text -> :class:`~kgraph.model.PlanDocument`.
+
+``extract_file`` refuses, with a one-line :class:`SourceError`, what cannot be read as a plan:
+an empty file, a binary file (NUL bytes), bytes that are not UTF-8, text with no document
+number ("Số: .../KH-UBND"), and a truncated plan. A plan counts as truncated when it has no
+Roman-numbered body section at all, or when its text stops inside the body: no signature or
+"Nơi nhận" block follows the sections *and* the last line does not close a sentence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+from kgraph.errors import SourceError
+from kgraph.extract.assignments import extract_assignments
+from kgraph.extract.metadata import extract_metadata
+from kgraph.extract.references import find_references
+from kgraph.extract.reporting import extract_reporting
+from kgraph.extract.targets import extract_targets
+from kgraph.extract.tasks import extract_tasks
+from kgraph.layout import Layout, parse
+from kgraph.matching import Matcher, default_matcher
+from kgraph.model import PlanDocument
+from kgraph.text import aligned_fold
+
+__all__ = ["extract_document", "extract_file"]
+
+_VIETNAMESE_MARKS = re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]")
+_SENTENCE_END = re.compile(r"[.;!?:)”\"]\s*$|\./\.")
+
+
+def extract_file(path: Path, matcher: Matcher | None = None) -> PlanDocument:
+    """Read a source file (UTF-8 text) and extract its plan."""
+    path = Path(path)
+    data = path.read_bytes()
+    if not data.strip():
+        raise SourceError(path, "empty file")
+    if b"\x00" in data:
+        raise SourceError(path, "binary file (NUL bytes), not a text plan")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SourceError(path, f"not UTF-8 text (bad byte at offset {exc.start})") from None
+    return extract_document(text, path.name, matcher)
+
+
+def extract_document(text: str, source_name: str, matcher: Matcher | None = None) -> PlanDocument:
+    """Extract one plan; raises SourceError when the text is not a complete plan."""
+    matcher = matcher or default_matcher()
+    if not text.strip():
+        raise SourceError(source_name, "empty file")
+    layout = parse(text)
+    meta = extract_metadata(layout, matcher)
+    if meta is None:
+        raise SourceError(source_name, "no document number ('Số: .../KH-...') found")
+    _check_complete(layout, source_name)
+    province = meta.ident.province
+    body_start = layout.sections[0].line.start
+    references, lineage = find_references(text, body_start, matcher, province, meta.ident.number)
+    task_section, tasks = extract_tasks(layout)
+    assignment_section, assignments = extract_assignments(layout, matcher, province)
+    doc = PlanDocument(
+        source_name=source_name,
+        source_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        ident=meta.ident,
+        place=meta.place,
+        signature=meta.signature,
+        references=references,
+        stated_lineage=lineage,
+        task_section=task_section,
+        tasks=tasks,
+        assignment_section=assignment_section,
+        assignments=assignments,
+        reporting=extract_reporting(layout, matcher, province),
+        targets=extract_targets(layout),
+        ocr_damaged=_looks_ocr_damaged(text),
+    )
+    doc.warnings.extend(_warnings(doc))
+    return doc
+
+
+def _check_complete(layout: Layout, source_name: str) -> None:
+    if not layout.sections:
+        raise SourceError(source_name, "truncated plan: no Roman-numbered body section (I., II.)")
+    if not layout.ended:
+        last = layout.sections[-1]
+        tail = last.blocks[-1].lines[-1].text if last.blocks else last.title
+        if not _SENTENCE_END.search(tail):
+            raise SourceError(
+                source_name, f"truncated plan: text stops mid-sentence in section {last.no}"
+            )
+
+
+def _looks_ocr_damaged(text: str) -> bool:
+    """Vietnamese text with almost no Vietnamese-only letters went through an English OCR."""
+    letters = sum(ch.isalpha() for ch in text)
+    marks = len(_VIETNAMESE_MARKS.findall(text.lower()))
+    return letters > 200 and marks / letters < 0.01
+
+
+def _warnings(doc: PlanDocument) -> list[str]:
+    out = []
+    if doc.ident.date is None:
+        out.append("date not legible")
+    if doc.ident.issuer is None:
+        out.append("issuer not found")
+    for ref in doc.references:
+        if ref.target.number is None:
+            out.append(f"illegible document number {ref.target.number_as_written!r}")
+    unresolved = {m.raw for a in doc.assignments for m in a.addressees if not m.resolved}
+    out.extend(f"unresolved agency {name!r}" for name in sorted(unresolved))
+    if aligned_fold(doc.ident.number or "") == "":
+        out.append("document number illegible")
+    return out

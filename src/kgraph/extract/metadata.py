@@ -1,0 +1,257 @@
+"""The plan's own identity: number, type, date, place, province, issuer, title, signer.
+
+Follows the header of Nghị định 30/2020/NĐ-CP: issuing body, "Số: .../KH-UBND", place and date
+("Kiên Giang, ngày 23 tháng 7 năm 2024"), the type line and the trích yếu. The issuer is read
+from the body code of the number (the part after the type: "KH-UBND" -> the provincial
+People's Committee, "QĐ-TTg" -> the Prime Minister, "KH-SLĐTBXH" -> that department), which
+survives OCR better than the header block; the header names the body when the code does not.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from kgraph.extract.references import canonical_number
+from kgraph.layout import Layout, Line
+from kgraph.matching import Matcher
+from kgraph.model import AgencyMention, DocumentRef, Signature
+from kgraph.text import aligned_fold, nfc
+
+_OWN_NUMBER = re.compile(
+    r"(?<!\w)[Ss]\S{0,2}\s*[:.]\s*(?P<num>\d{1,5}\s*(?:/\s*\d{4}\s*)?[/-]\s*"
+    r"[A-ZĐ][A-Za-zĐđ&]{0,11}(?:\s?[-/]\s?[A-ZĐ][A-Za-zĐđ&]{0,14}\d{0,2}){0,2})"
+)
+_DATE = re.compile(
+    r"ng[a-z]{0,2}\s*([0-9oil|]{1,2})\s*th[a-z]{1,4}\s*([0-9oil|]{1,2})\s*n[a-z]{1,2}m\s*(\d{4})"
+)
+_SIGNED_AT = re.compile(r"(\d{2})\.(\d{2})\.(\d{4})\s+\d{2}:\d{2}")
+_PLACE = re.compile(r"([^\s,:/][^,:/]{1,40}?)\s*,\s*ng\S{1,3}\s*\S{1,2}\s*th", re.IGNORECASE)
+_DIGIT_OCR = str.maketrans({"o": "0", "i": "1", "l": "1", "|": "1", "b": "6", "s": "5"})
+_TYPE_LINES = {
+    "ke hoach": "Kế hoạch",
+    "quyet dinh": "Quyết định",
+    "chi thi": "Chỉ thị",
+    "nghi quyet": "Nghị quyết",
+    "chuong trinh": "Chương trình",
+    "thong bao": "Thông báo",
+    "huong dan": "Hướng dẫn",
+    "cong van": "Công văn",
+    "bao cao": "Báo cáo",
+    "de an": "Đề án",
+    "ke hoach hanh dong": "Kế hoạch",
+}
+_CODE_TYPES = {
+    "KH": "Kế hoạch",
+    "QĐ": "Quyết định",
+    "CT": "Chỉ thị",
+    "NQ": "Nghị quyết",
+    "CTr": "Chương trình",
+    "TB": "Thông báo",
+    "HD": "Hướng dẫn",
+    "BC": "Báo cáo",
+}
+_PREAMBLE = re.compile(r"^\W*(can c|th\S{0,5}\s*hien|theo de nghi|xet de nghi|trien khai)")
+_SIGNER_TITLES = [
+    "pho chu tich",
+    "chu tich",
+    "pho thu tuong",
+    "thu tuong",
+    "pho giam doc",
+    "giam doc",
+    "bo truong",
+    "thu truong",
+]
+_NAME = re.compile(r"^[A-ZĐÂĂÊÔƠƯÁÀẢÃẠ-Ỹ][\w]+(?:\s+[A-ZĐÂĂÊÔƠƯÁÀẢÃẠ-Ỹ][\w]+){1,4}$")
+
+
+@dataclass
+class Metadata:
+    ident: DocumentRef
+    place: str | None
+    signature: Signature
+    number_span: tuple[int, int]
+
+
+def find_number(raw: str, head_end: int) -> re.Match[str] | None:
+    """The plan's own "Số: ..." line, searched in the header first."""
+    return _OWN_NUMBER.search(raw[:head_end]) or _OWN_NUMBER.search(raw[: min(len(raw), 3000)])
+
+
+def _digits(text: str) -> int | None:
+    cleaned = text.lower().translate(_DIGIT_OCR)
+    return int(cleaned) if cleaned.isdigit() else None
+
+
+def find_date(header_text: str, raw: str) -> date | None:
+    """The date line; when OCR ruined it, the digital-signature time ("03.11.2020 16:31")."""
+    for m in _DATE.finditer(aligned_fold(header_text)):
+        day, month, year = _digits(m.group(1)), _digits(m.group(2)), int(m.group(3))
+        if day and month and 1 <= month <= 12 and 1 <= day <= 31:
+            try:
+                return date(year, month, day)
+            except ValueError:
+                continue
+    m = _SIGNED_AT.search(raw)
+    if m:
+        return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+    return None
+
+
+def find_type(lines: list[Line], number: str) -> str | None:
+    for line in lines:
+        key = re.sub(r"[^a-z ]", "", aligned_fold(line.text)).strip()
+        if key in _TYPE_LINES and line.text.upper() == line.text:
+            return _TYPE_LINES[key]
+    first = re.split(r"[-/]", number.split("/", 1)[-1] if "/" in number else number)[0]
+    return _CODE_TYPES.get(first)
+
+
+def find_title(lines: list[Line]) -> str | None:
+    """The trích yếu: lines after the type line up to the preamble."""
+    out: list[str] = []
+    started = False
+    upper = False
+    for line in lines:
+        key = re.sub(r"[^a-z ]", "", aligned_fold(line.text)).strip()
+        if not started:
+            started = key in _TYPE_LINES and line.text.upper() == line.text
+            continue
+        text = line.text.strip()
+        is_upper = text.upper() == text
+        if _PREAMBLE.match(aligned_fold(text)) and (out and (line.blank_before or not upper)):
+            break
+        if out and line.blank_before and not (upper and is_upper):
+            break
+        if not out:
+            upper = is_upper
+        out.append(text)
+    return nfc(" ".join(out)) if out else None
+
+
+def issuer_from_code(code: str, province: str | None, matcher: Matcher) -> AgencyMention | None:
+    """The issuing body the number's code names ("KH-UBND", "QĐ-TTg", "KH-SLĐTBXH")."""
+    body = re.split(r"[-/]", code)[-1]
+    if body == "UBND" and province:
+        unit = (
+            ""
+            if province.startswith("Thành phố")
+            else ("thành phố " if province in matcher.municipal else "tỉnh ")
+        )
+        name = f"Ủy ban nhân dân {unit}{province}"
+        return AgencyMention(
+            raw=body,
+            canonical=name,
+            reference_id="uy-ban-nhan-dan-tinh",
+            province=province,
+            score=100.0,
+        )
+    if body in {"TTg", "CP"}:
+        return matcher.agency("Thủ tướng Chính phủ" if body == "TTg" else "Chính phủ")
+    if body.startswith("S") and len(body) > 2 and province:
+        for label, entry in matcher.labels:
+            short = "S" + re.sub(r"[\W_]", "", label[3:]).upper()
+            if label.startswith("Sở ") and short == body.replace("&", ""):
+                return AgencyMention(
+                    raw=body,
+                    canonical=f"{entry.label} tỉnh {province}",
+                    reference_id=entry.ref_id,
+                    province=province,
+                    score=100.0,
+                )
+    if body in {"TU", "TW"}:
+        return matcher.agency("Tỉnh ủy" if body == "TU" else "Ban Chấp hành Trung ương Đảng")
+    return None
+
+
+def find_province(lines: list[Line], matcher: Matcher) -> tuple[str | None, str | None]:
+    """(place as written, canonical province) from the place-and-date line or the header."""
+    for line in lines:
+        m = _PLACE.search(line.text)
+        if m:
+            place = m.group(1).strip(" *_")
+            place = re.sub(r"^.*?/\S*\s+", "", place)  # "234 /KH-UBND Kién Giang"
+            province = matcher.province(place) or matcher.province_fuzzy(place)
+            if province:
+                return nfc(place), province
+    for line in lines:
+        province = matcher.province(line.text)
+        if province:
+            return None, province
+    return None, None
+
+
+def find_signature(closing: list[Line]) -> Signature:
+    title = None
+    name = None
+    for line in closing:
+        key = aligned_fold(line.text)
+        for candidate in _SIGNER_TITLES:
+            if re.search(rf"(^|[^a-z.] ?){candidate}\s*$", key) and not re.search(
+                r"\b(kt|tm)\s*\.", key
+            ):
+                title = candidate
+                break
+        text = line.text.strip()
+        if _NAME.match(text) and not text.isupper() and ":" not in text:
+            name = nfc(text)
+    return Signature(name=name, title=_title_case(title) if title else None)
+
+
+def _title_case(folded: str) -> str:
+    names = {
+        "pho chu tich": "Phó Chủ tịch",
+        "chu tich": "Chủ tịch",
+        "thu tuong": "Thủ tướng",
+        "pho thu tuong": "Phó Thủ tướng",
+        "giam doc": "Giám đốc",
+        "pho giam doc": "Phó Giám đốc",
+        "bo truong": "Bộ trưởng",
+        "thu truong": "Thứ trưởng",
+    }
+    return names[folded]
+
+
+def extract_metadata(layout: Layout, matcher: Matcher) -> Metadata | None:
+    """Identity of the plan, or None when no document number can be found."""
+    raw = layout.raw
+    head_end = layout.sections[0].line.start if layout.sections else len(raw)
+    m = find_number(raw, head_end)
+    if m is None:
+        return None
+    number, written = canonical_number(m.group("num"))
+    code = (number or written).split("/", 1)[1] if "/" in (number or written) else ""
+    header = layout.header
+    place, province = find_province(header, matcher)
+    issuer = issuer_from_code(code, province, matcher) or _issuer_from_header(
+        header, matcher, province
+    )
+    if issuer is not None and issuer.resolved and issuer.province is None:
+        province = None  # a central body: the place line names the capital, not a province
+    header_text = "\n".join(line.text for line in header)
+    ident = DocumentRef(
+        number=number,
+        number_as_written=written,
+        type=find_type(header, number or written),
+        date=find_date(header_text, raw),
+        issuer=issuer,
+        province=province,
+        title=find_title(header),
+    )
+    return Metadata(ident, place, find_signature(layout.closing), (m.start("num"), m.end("num")))
+
+
+def _issuer_from_header(lines: list[Line], matcher: Matcher, province: str | None):
+    """First header line(s) naming a known body ("THỦ TƯỚNG CHÍNH PHỦ", "SỞ Y TẾ")."""
+    texts = [line.text for line in lines[:8]]
+    for i in range(len(texts)):
+        for width in (2, 1):
+            chunk = " ".join(texts[i : i + width])
+            chunk = re.split(r"C\S{2,3}NG H\S{1,2}A", chunk)[0].strip()
+            if not chunk:
+                continue
+            mention = matcher.agency(chunk, province)
+            if mention.resolved:
+                return mention
+    return None

@@ -1,0 +1,193 @@
+"""Resolve agency and province mentions against the reference list (data/reference/*.ttl).
+
+Matching happens in the folded, OCR-repaired key space (:func:`kgraph.text.match_key`): an
+exact key match first, then a conservative rapidfuzz ratio. A mention that matches nothing
+well enough stays an unresolved :class:`AgencyMention` (canonical None): never dropped, never
+guessed into a wrong name.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+from rdflib import Graph, Namespace
+from rdflib.namespace import RDF, SKOS
+
+from kgraph.model import AddresseeKind, AgencyMention
+from kgraph.paths import resource_dir
+from kgraph.text import match_key, nfc
+
+KG = Namespace("https://w3id.org/kgraph/def#")
+REF = "https://w3id.org/kgraph/id/ref/"
+PLACEHOLDER = "{province}"
+THRESHOLD = 90.0  # rapidfuzz ratio; below this a mention stays unresolved
+LONG_THRESHOLD = 85.0  # long names (25+ characters) carry more OCR damage in absolute terms
+
+# Abbreviations expanded before matching (in key space).
+_ABBREVIATIONS = [
+    (re.compile(r"\bubnd\b"), "uy ban nhan dan"),
+    (re.compile(r"\bhdnd\b"), "hoi dong nhan dan"),
+    (re.compile(r"\b(ub)?mttqvn\b"), "mat tran to quoc viet nam"),
+    (re.compile(r"\b(ub)?mttq\b"), "mat tran to quoc"),
+    (re.compile(r"\bld ?tb ?(o )?xh\b"), "lao dong thuong binh va xa hoi"),
+    (re.compile(r"\blao dong tb ?(o )?xh\b"), "lao dong thuong binh va xa hoi"),
+    (re.compile(r"\buy ban mat tran"), "uy ban mat tran"),
+]
+# Words before the body's name that do not belong to it.
+_LEADING = re.compile(
+    r"^(?:de nghi|giao|yeu cau|dong chi|(?:bo truong|thu truong|giam doc|chu tich)\s+(?=\w))\s*"
+)
+_COLLECTIVE = re.compile(r"^cac\b|\bcac (huyen|xa|tinh|so|bo|co quan|don vi|phuong)\b")
+_OCR_SO = re.compile(r"^[58][0-9]?\s")  # "86 Y té", "8& Văn hóa": Sở read as digits
+_DISTRICT_COLLECTIVE = re.compile(r"^uy ban nhan dan (cac )?(huyen|xa|phuong|tinh)")
+
+
+@dataclass(frozen=True)
+class Entry:
+    ref_id: str
+    label: str  # canonical (prefLabel), may hold {province}
+    kind: AddresseeKind
+    level: str
+
+
+class Matcher:
+    """The reference list, ready for matching."""
+
+    def __init__(self, reference_dir: Path | None = None) -> None:
+        folder = reference_dir or resource_dir("reference")
+        graph = Graph()
+        graph.parse(folder / "agencies.ttl")
+        graph.parse(folder / "provinces.ttl")
+        self.entries: list[Entry] = []
+        self.labels: list[tuple[str, Entry]] = []  # (label text, entry)
+        for subject in graph.subjects(RDF.type, KG.AgencyTemplate):
+            entry = Entry(
+                str(subject).removeprefix(REF),
+                str(graph.value(subject, SKOS.prefLabel)),
+                AddresseeKind.COLLECTIVE
+                if graph.value(subject, KG.addresseeKind) == KG.Collective
+                else AddresseeKind.AGENCY,
+                str(graph.value(subject, KG.level)).rsplit("#", 1)[-1],
+            )
+            self.entries.append(entry)
+            for label in graph.objects(subject, SKOS.prefLabel | SKOS.altLabel):
+                self.labels.append((str(label), entry))
+        self.provinces: dict[str, str] = {}  # key -> canonical province name
+        for subject in graph.subjects(RDF.type, KG.Province):
+            name = str(graph.value(subject, SKOS.prefLabel))
+            for label in graph.objects(subject, SKOS.prefLabel | SKOS.altLabel):
+                self.provinces[match_key(str(label))] = name
+        self._province_keys = sorted(self.provinces, key=len, reverse=True)
+        self.municipal = {
+            str(graph.value(s, SKOS.prefLabel))
+            for s in graph.subjects(KG.municipality, None)
+            if str(graph.value(s, KG.municipality)).lower() == "true"
+        }
+        self._cache: dict[str | None, dict[str, Entry]] = {}
+
+    # -- provinces ---------------------------------------------------------------------------
+    def province(self, text: str) -> str | None:
+        """The canonical province a text names (exactly, in key space), else None."""
+        key = f" {match_key(text)} "
+        for pkey in self._province_keys:
+            if f" {pkey} " in key:
+                return self.provinces[pkey]
+        return None
+
+    def province_fuzzy(self, text: str) -> str | None:
+        """The province for an OCR-damaged name ("Kién Gang"), conservative."""
+        key = match_key(text)
+        if not key:
+            return None
+        hit = process.extractOne(key, self._province_keys, scorer=fuzz.ratio, score_cutoff=85)
+        return self.provinces[hit[0]] if hit else None
+
+    def strip_province(self, text: str, province: str | None) -> str:
+        """Key of a mention without a trailing province name ("Sở Y tế tỉnh Gia Lai")."""
+        key = match_key(text)
+        for pkey in self._province_keys:
+            named = self.provinces[pkey] == province
+            for prefix in ("", "tinh ", "thanh pho ") if named else ("tinh ", "thanh pho "):
+                tail = f" {prefix}{pkey}"
+                if key.endswith(tail):
+                    return (key[: -len(tail)] + (" tinh" if prefix == "tinh " else "")).strip()
+        return key
+
+    # -- agencies ----------------------------------------------------------------------------
+    def _keys(self, province: str | None) -> dict[str, Entry]:
+        if province not in self._cache:
+            keys: dict[str, Entry] = {}
+            for label, entry in self.labels:
+                keys.setdefault(expand(match_key(_fill(label, province))), entry)
+            self._cache[province] = keys
+        return self._cache[province]
+
+    def canonical(self, entry: Entry, province: str | None) -> str:
+        return _fill(entry.label, province)
+
+    def lookup(self, raw: str, province: str | None = None) -> tuple[Entry | None, float]:
+        """Best reference entry for a mention and its score (0-100)."""
+        key = expand(_LEADING.sub("", self.strip_province(raw, province)))
+        key = _OCR_SO.sub("so ", key)
+        if not key:
+            return None, 0.0
+        keys = self._keys(province)
+        for candidate in (key, re.sub(r" (tinh|thanh pho)$", "", key), f"{key} tinh"):
+            if candidate in keys:
+                return keys[candidate], 100.0
+        cutoff = THRESHOLD if len(key) < 25 else LONG_THRESHOLD
+        hit = process.extractOne(key, list(keys), scorer=fuzz.ratio, score_cutoff=cutoff)
+        if hit is None:
+            return None, 0.0
+        return keys[hit[0]], float(hit[1])
+
+    def agency(self, raw: str, province: str | None = None) -> AgencyMention:
+        """Resolve one mention; unresolved mentions keep their raw text and a guessed kind."""
+        text = nfc(raw).strip(" ,;:.-")
+        entry, score = self.lookup(text, province)
+        if entry is None:
+            return AgencyMention(raw=text, kind=guess_kind(text), score=score)
+        return AgencyMention(
+            raw=text,
+            canonical=self.canonical(entry, province),
+            reference_id=entry.ref_id,
+            kind=entry.kind,
+            province=province if entry.level in {"Provincial", "District"} else None,
+            score=score,
+        )
+
+
+def _fill(label: str, province: str | None) -> str:
+    """A label with the plan's province put in ("Báo {province}" -> "Báo Kiên Giang")."""
+    if PLACEHOLDER not in label:
+        return label
+    if province is None:
+        return label.replace(
+            PLACEHOLDER, "tỉnh" if label.startswith(("Báo", "Đài")) else ""
+        ).strip()
+    return label.replace(PLACEHOLDER, province)
+
+
+def expand(key: str) -> str:
+    """Expand the usual abbreviations in a key ("ubnd tinh" -> "uy ban nhan dan tinh")."""
+    for pattern, replacement in _ABBREVIATIONS:
+        key = pattern.sub(replacement, key)
+    return key
+
+
+def guess_kind(text: str) -> AddresseeKind:
+    """Collective when the name is a group ("Các sở...", "UBND các huyện...")."""
+    key = expand(match_key(text))
+    if _COLLECTIVE.search(key) or _DISTRICT_COLLECTIVE.match(key):
+        return AddresseeKind.COLLECTIVE
+    return AddresseeKind.AGENCY
+
+
+@lru_cache(maxsize=1)
+def default_matcher() -> Matcher:
+    """The packaged reference list, loaded once."""
+    return Matcher()
