@@ -43,7 +43,10 @@ def extract_file(path: Path, matcher: Matcher | None = None) -> PlanDocument:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise SourceError(path, f"not UTF-8 text (bad byte at offset {exc.start})") from None
-    return extract_document(text, path.name, matcher)
+    try:
+        return extract_document(text, path.name, matcher)
+    except SourceError as exc:
+        raise SourceError(path, exc.message) from None  # name the file as the user gave it
 
 
 def extract_document(text: str, source_name: str, matcher: Matcher | None = None) -> PlanDocument:

@@ -1,0 +1,53 @@
+"""Agency and province matching against data/reference/*.ttl."""
+
+import pytest
+
+from kgraph.matching import default_matcher
+from kgraph.model import AddresseeKind
+
+
+@pytest.fixture(scope="module")
+def matcher():
+    return default_matcher()
+
+
+@pytest.mark.parametrize(
+    ("raw", "canonical"),
+    [
+        ("S& Gido duc va Pao tao", "Sở Giáo dục và Đào tạo"),
+        ("Sé Lao dong - Thwong binh va Xa hgi", "Sở Lao động - Thương binh và Xã hội"),
+        ("Sở LĐTBXH", "Sở Lao động - Thương binh và Xã hội"),
+        ("S¢Y té", "Sở Y tế"),
+        ("86 Y té", "Sở Y tế"),
+        ("Sở Văn hóa, Thể thao và Du lịch", "Sở Văn hóa, Thể thao và Du lịch"),
+        ("Sở Văn hóa và Thể thao", "Sở Văn hóa và Thể thao"),
+        ("Uy ban Mt tran Té quéc Viét Nam tinh", "Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh"),
+        ("Bao Kién Giang", "Báo Kiên Giang"),
+        ("Ban Dân tộc", "Ban Dân tộc tỉnh"),
+    ],
+)
+def test_known_agencies_resolve(matcher, raw, canonical):
+    mention = matcher.agency(raw, "Kiên Giang")
+    assert mention.canonical == canonical
+    assert mention.reference_id
+
+
+def test_collectives_are_collective(matcher):
+    mention = matcher.agency("UBND céc huyén, thanh phé", "Kiên Giang")
+    assert mention.canonical == "Ủy ban nhân dân các huyện, thành phố"
+    assert mention.kind is AddresseeKind.COLLECTIVE
+
+
+@pytest.mark.parametrize("raw", ["Sở Hàng không Vũ trụ", "Sở Giao thông", "Ban Quản lý Mặt Trăng"])
+def test_unknown_agencies_stay_unresolved(matcher, raw):
+    mention = matcher.agency(raw, "Gia Lai")
+    assert mention.canonical is None
+    assert mention.reference_id is None
+    assert mention.raw == raw
+
+
+def test_provinces(matcher):
+    assert matcher.province("Kiên Giang, ngày 23") == "Kiên Giang"
+    assert matcher.province_fuzzy("Kién Gang") == "Kiên Giang"
+    assert matcher.province("TP. Hồ Chí Minh") == "Thành phố Hồ Chí Minh"
+    assert len(set(matcher.provinces.values())) == 64  # 63 before 2025, plus Huế
