@@ -70,3 +70,14 @@ def test_offsets_point_into_the_raw_text():
     span = heading.span(PLAN)
     assert PLAN[span.start : span.end] == span.text
     assert span.text.startswith("1. So Y te")
+
+
+def test_markdown_heading_split_over_two_bold_blocks_is_one_title():
+    # regression: "**3. Đề nghị Ủy ban ..., Hội Liên hiệp**" + blank + "**Phụ nữ Thành phố**"
+    text = (
+        "Số: 1/KH-UBND\n**I. TỔ CHỨC THỰC HIỆN**\n\n**1. Đề nghị Ủy ban Mặt trận, Hội Liên hiệp**\n"
+        "\n**Phụ nữ Thành phố**\n\n- Một việc.\n\n**Nơi nhận:**\n"
+    )
+    heading = parse(text).sections[0].headings[0]
+    assert heading.title == "1. Đề nghị Ủy ban Mặt trận, Hội Liên hiệp Phụ nữ Thành phố"
+    assert item_count(heading) == 1

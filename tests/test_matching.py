@@ -51,3 +51,15 @@ def test_provinces(matcher):
     assert matcher.province_fuzzy("Kién Gang") == "Kiên Giang"
     assert matcher.province("TP. Hồ Chí Minh") == "Thành phố Hồ Chí Minh"
     assert len(set(matcher.provinces.values())) == 64  # 63 before 2025, plus Huế
+
+
+def test_heading_names_stop_at_the_first_role_word(matcher):
+    # regression: "xây dựng" is a verb in a running heading but part of the name "Sở Xây dựng"
+    from kgraph.extract.assignments import _names_part, split_agencies
+
+    names = _names_part("6. Sở Xây dựng chủ trì, phối hợp với các sở")
+    assert [m.canonical for m in split_agencies(names, matcher, "Hà Tĩnh")] == ["Sở Xây dựng"]
+    names = _names_part("1. Các cơ quan, đơn vị, địa phương xây dựng Kế hoạch triển khai")
+    assert names == "Các cơ quan, đơn vị, địa phương"
+    names = _names_part("9. S¢ Tai chinh\nPhéi hop véi cac co quan")
+    assert [m.canonical for m in split_agencies(names, matcher, None)] == ["Sở Tài chính"]

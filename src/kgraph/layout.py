@@ -38,6 +38,8 @@ class Line:
     end: int
     number: int
     blank_before: bool = False
+    bold_open: bool = False  # Markdown: the raw line starts inside **bold**
+    bold_close: bool = False  # ... and ends closing it
 
     def span(self, raw: str) -> Span:
         return Span(raw[self.start : self.end], self.start, self.end, self.number)
@@ -109,7 +111,12 @@ def split_lines(raw: str) -> list[Line]:
         if not clean or _RULE.match(clean) or _PAGE_NUMBER.match(clean):
             blank = True
             continue
-        lines.append(Line(clean, start, end, number, blank))
+        stripped = physical.strip().strip("|").strip()
+        lines.append(
+            Line(
+                clean, start, end, number, blank, stripped.startswith("**"), stripped.endswith("**")
+            )
+        )
         blank = False
     return lines
 
@@ -208,6 +215,13 @@ def _classify(line: Line, prev: Line | None, prev_is_title: bool, expected_no: i
     return None
 
 
+def _continues_title(line: Line, prev: Line | None) -> bool:
+    """A title runs on over hard wraps, and over a blank line between two bold blocks."""
+    if not line.blank_before:
+        return True
+    return prev is not None and prev.bold_close and line.bold_open
+
+
 def _structure(flat: list[Block]) -> list[Block]:
     """Group a section's lines into numbered headings with their lettered/bulleted items."""
     lines = [b.lines[0] for b in flat]
@@ -228,7 +242,7 @@ def _structure(flat: list[Block]) -> list[Block]:
             (heading.children if heading else out).append(current)
             in_title = False
         else:
-            if in_title and heading is not None and not line.blank_before:
+            if in_title and heading is not None and _continues_title(line, prev):
                 heading.title_lines += 1
                 in_title = not _TERMINAL.search(line.text)
             else:

@@ -136,7 +136,8 @@ class Matcher:
         if not key:
             return None, 0.0
         keys = self._keys(province)
-        for candidate in (key, re.sub(r" (tinh|thanh pho)$", "", key), f"{key} tinh"):
+        key = re.sub(r" thanh pho$", " tinh", key)  # a municipality's bodies: "... Thành phố"
+        for candidate in (key, re.sub(r" tinh$", "", key), f"{key} tinh"):
             if candidate in keys:
                 return keys[candidate], 100.0
         cutoff = THRESHOLD if len(key) < 25 else LONG_THRESHOLD

@@ -26,7 +26,7 @@ _ROLE_CUT = re.compile(
     r"\s(?:chu tri|ph[a-z]{1,3}\s*h[a-z]{1,2}p|h[a-z]{2}g n[a-z]{1,2}m|trong pham vi|tham muu"
     r"|co trach nhiem|chiu trach nhiem|quan t[a-z]{1,2}m"
     r"|thuc hien|trien khai|chi dao|to chuc thuc hien|to chuc trien khai|huong dan|theo doi"
-    r"|can cu|kien toan|nghien cuu|ra soat|tang cuong|cap nhat|bo tri|kiem tra|lam tot"
+    r"|can cu|kien toan|xay dung|nghien cuu|ra soat|tang cuong|cap nhat|bo tri|kiem tra|lam tot"
     r"|theo chuc nang|phat huy|tiep tuc|nang cao|dam bao|bao dam|vao cuoc)\b|[:(.;]"
 )
 _SPLIT = re.compile(r"(,\s*|\s+v[aà]\s+|\s+va\s+)")
@@ -58,8 +58,11 @@ def _names_part(title: str) -> str:
         before, after = folded[start:colon].strip(), folded[colon + 1 :].strip()
         if before.startswith("cac") and _HEAD.match(after):
             start = colon + 1 + (len(folded[colon + 1 :]) - len(folded[colon + 1 :].lstrip()))
-    cut = _ROLE_CUT.search(folded, start)
-    end = cut.start() if cut else len(text)
+    end = len(text)
+    for cut in _ROLE_CUT.finditer(folded, start):
+        if not _names_a_body(text, folded, cut.start()):
+            end = cut.start()
+            break
     return text[start:end].strip(" ,-–")
 
 
@@ -88,10 +91,18 @@ def split_agencies(text: str, matcher: Matcher, province: str | None) -> list[Ag
     return [m for m in out if m.raw]
 
 
+def _names_a_body(text: str, folded: str, at: int) -> bool:
+    """A capitalised role word right after a head word is part of a name ("Sở Xây dựng")."""
+    word = text[at:].strip()
+    previous = folded[:at].split()[-1:] or [""]
+    return word[:1].isupper() and bool(_HEAD.fullmatch(previous[0]))
+
+
 def _starts_body(name: str) -> bool:
     """A capitalised head word ("Sở", "Ban", "Các") starts the next body of a list."""
     name = name.strip()
-    return name[:1].isupper() and bool(_HEAD.match(aligned_fold(name)))
+    folded = aligned_fold(name)
+    return (name[:1].isupper() and bool(_HEAD.match(folded))) or folded.startswith("cac ")
 
 
 def _join(names: list[str], seps: list[str], i: int, j: int) -> str:
