@@ -1,0 +1,165 @@
+"""SHACL validation of one document's graph, with pySHACL as the reference engine.
+
+A document graph is small (a few hundred triples), so validating it on ingest with pySHACL is
+fast and needs nothing from the store: what one source states is checked on its own. Rules that
+compare sources (the same document stated with two issuers) are SPARQL queries over the store
+(:mod:`kgraph.audit`), not shapes, because a shape over the union of graphs would see both
+statements as one node with two issuers and could not say which source says what.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+
+from pyshacl import validate as pyshacl_validate
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF, RDFS, SH
+from rdflib.term import Identifier
+
+from kgraph.paths import resource_dir
+from kgraph.resources import turtle_folder
+
+SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
+
+
+@functools.cache
+def shapes_graph() -> Graph:
+    """All shapes of ``shapes/*.ttl`` in one graph (parsed once per process)."""
+    return turtle_folder(resource_dir("shapes"))
+
+
+@functools.cache
+def ontology_graph() -> Graph:
+    """kgraph's ontology: mixed into the data so sh:class sees rdfs:subClassOf."""
+    return turtle_folder(resource_dir("ontology"))
+
+
+def local_name(iri: Identifier | str) -> str:
+    """The part after '#' or the last '/' ('…shacl#Violation' -> 'Violation')."""
+    text = str(iri)
+    return text.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class ShaclResult:
+    """One sh:ValidationResult, flattened: which rule, on which node, with which messages."""
+
+    shape: str  # IRI of the source shape (the rule)
+    severity: str  # Violation | Warning | Info
+    focus: str
+    path: str | None = None
+    value: str | None = None
+    messages: dict[str, str] = field(default_factory=dict)  # language -> message
+
+    @property
+    def rule(self) -> str:
+        return local_name(self.shape)
+
+
+@dataclass
+class Validation:
+    """The outcome of validating one graph: SHACL report graph and its results."""
+
+    conforms: bool
+    report: Graph
+    results: list[ShaclResult]
+
+
+def _rule_shape(report: Graph, shapes: Graph, node: Identifier) -> Identifier:
+    """The named shape a result comes from (property shapes nested in sh:or are blank)."""
+    seen: set[Identifier] = set()
+    while not isinstance(node, URIRef) and node not in seen:
+        seen.add(node)
+        parents = [s for s, _, _ in shapes.triples((None, None, node))]
+        if not parents:
+            break
+        node = parents[0]
+    return node
+
+
+_PLACEHOLDER = re.compile(r"\\\{\\[?$]\w+\\\}")
+
+
+def _templates(report: Graph, result: Identifier, shapes: Graph,
+               shape: Identifier) -> list[Literal]:
+    """The language-tagged message templates a result's message was made from."""
+    carriers = [report.value(result, SH.sourceConstraint), shape]
+    return [m for c in carriers if c is not None
+            for m in (*report.objects(c, SH.message), *shapes.objects(c, SH.message))
+            if isinstance(m, Literal) and m.language]
+
+
+def _language(message: str, templates: list[Literal]) -> str:
+    """pySHACL drops the language tag when it fills {?var}: find the template that matches."""
+    for template in templates:
+        pattern = _PLACEHOLDER.sub(".*", re.escape(str(template)))
+        if re.fullmatch(pattern, message, flags=re.S):
+            return template.language or ""
+    return ""
+
+
+def _messages(report: Graph, result: Identifier, shapes: Graph,
+              shape: Identifier) -> dict[str, str]:
+    templates = _templates(report, result, shapes, shape)
+    messages: dict[str, str] = {}
+    for message in report.objects(result, SH.resultMessage):
+        if isinstance(message, Literal):
+            language = message.language or _language(str(message), templates)
+            messages.setdefault(language, str(message))
+    for template in templates:
+        messages.setdefault(template.language or "", str(template))
+    return messages
+
+
+def parse_report(report: Graph, shapes: Graph | None = None) -> list[ShaclResult]:
+    """Typed results of a SHACL validation report (any engine's), sorted for stable output."""
+    shapes = shapes if shapes is not None else shapes_graph()
+    results = []
+    for result in report.subjects(RDF.type, SH.ValidationResult):
+        source = report.value(result, SH.sourceShape)
+        rule = _rule_shape(report, shapes, source) if source is not None else None
+        path = report.value(result, SH.resultPath)
+        value = report.value(result, SH.value)
+        results.append(
+            ShaclResult(
+                shape=str(rule) if rule is not None else "",
+                severity=local_name(report.value(result, SH.resultSeverity) or SH.Violation),
+                focus=str(report.value(result, SH.focusNode)),
+                path=None if path is None or not isinstance(path, URIRef) else str(path),
+                value=None if value is None else str(value),
+                messages=_messages(report, result, shapes, rule) if rule is not None else {},
+            )
+        )
+    return sorted(
+        results, key=lambda r: (SEVERITY_ORDER.get(r.severity, 9), r.shape, r.focus, r.value or "")
+    )
+
+
+def validate_graph(data: Graph, shapes: Graph | None = None) -> Validation:
+    """Validate one graph against kgraph's shapes (pySHACL, ontology mixed in, no inference).
+
+    ``conforms`` is False only for Violations: Warnings are findings, not failures.
+    """
+    shapes = shapes if shapes is not None else shapes_graph()
+    conforms, report, _text = pyshacl_validate(
+        data,
+        shacl_graph=shapes,
+        ont_graph=ontology_graph(),
+        inference="none",
+        allow_warnings=True,
+        abort_on_first=False,
+    )
+    assert isinstance(report, Graph)
+    return Validation(bool(conforms), report, parse_report(report, shapes))
+
+
+def rule_labels(shapes: Graph | None = None) -> dict[str, dict[str, str]]:
+    """Each rule's label per language (for report headings)."""
+    shapes = shapes if shapes is not None else shapes_graph()
+    labels: dict[str, dict[str, str]] = {}
+    for shape, label in shapes.subject_objects(RDFS.label):
+        if isinstance(shape, URIRef) and isinstance(label, Literal):
+            labels.setdefault(str(shape), {})[label.language or ""] = str(label)
+    return labels
