@@ -1,0 +1,257 @@
+"""Human pages: the query page (YASGUI over /sparql) and a page for every minted IRI.
+
+``https://w3id.org/kgraph/id/X`` dereferences at ``/id/X``: HTML for browsers, Turtle, JSON-LD,
+N-Triples, TriG or N-Quads by ``Accept`` or ``?format=``. Pages are Vietnamese first,
+English with ``?lang=en``. Every value from the graph comes from documents we do not control,
+so templates autoescape, and a Content-Security-Policy allows only this server and the page's
+own nonce'd script: a title holding markup shows as text and can never run.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from kgraph.queries import named_queries
+from kgraph.store import Repository
+from kgraph.vocab import PREFIXES, sparql_prefixes
+from kgraph.web.app import get_repository
+from kgraph.web.describe import (
+    LANGUAGES,
+    describe,
+    iri_for_path,
+    local_path,
+    resource_dataset,
+    resource_graph,
+)
+
+WEB_DIR = Path(__file__).resolve().parent
+TEMPLATES_DIR = WEB_DIR / "templates"
+STATIC_DIR = WEB_DIR / "static"
+
+router = APIRouter()
+Repo = Annotated[Repository, Depends(get_repository)]
+environment = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR),
+    autoescape=select_autoescape(["html"], default_for_string=True, default=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+# format name -> (media type, rdflib serializer); "html" is the page itself.
+FORMATS: dict[str, tuple[str, str]] = {
+    "html": ("text/html", ""),
+    "turtle": ("text/turtle", "turtle"),
+    "jsonld": ("application/ld+json", "json-ld"),
+    "ntriples": ("application/n-triples", "nt"),
+    "trig": ("application/trig", "trig"),
+    "nquads": ("application/n-quads", "nquads"),
+}
+FORMAT_ALIASES = {
+    "html": "html", "ttl": "turtle", "turtle": "turtle", "jsonld": "jsonld",
+    "json-ld": "jsonld", "json": "jsonld", "nt": "ntriples", "ntriples": "ntriples",
+    "n-triples": "ntriples", "trig": "trig", "nq": "nquads", "nquads": "nquads",
+    "n-quads": "nquads",
+}
+MEDIA_TYPES = {
+    "text/html": "html", "application/xhtml+xml": "html", "text/*": "html", "*/*": "html",
+    "text/turtle": "turtle", "application/x-turtle": "turtle",
+    "application/ld+json": "jsonld", "application/json": "jsonld",
+    "application/n-triples": "ntriples", "application/trig": "trig",
+    "application/n-quads": "nquads", "application/*": "turtle",
+}
+
+UI: dict[str, dict[str, str]] = {
+    "vi": {
+        "site": "kgraph – đồ thị văn bản và trách nhiệm", "query": "Truy vấn SPARQL",
+        "documents": "Văn bản", "other_lang": "English", "type": "Loại",
+        "properties": "Thuộc tính", "property": "Thuộc tính", "value": "Giá trị",
+        "stated_by": "Nguồn nêu", "incoming": "Liên kết đến", "from": "Từ",
+        "quote": "Văn bản gốc", "in_document": "trong văn bản", "line": "dòng",
+        "lineage_up": "Văn bản được thực hiện (ngược lên)",
+        "lineage_down": "Văn bản thực hiện (xuôi xuống)",
+        "assignments": "Phân công nhiệm vụ",
+        "downstream_assignments": "Phân công trong các văn bản thực hiện văn bản này",
+        "none": "Không có.", "download": "Tải về", "not_found": "Không tìm thấy",
+        "not_found_text": "Đồ thị không có tài nguyên này:", "number": "Số hiệu",
+        "province": "Tỉnh, thành phố", "title": "Trích yếu", "source": "Có tệp nguồn",
+        "query_intro": "Các truy vấn mẫu nằm ở các thẻ; bấm ▶ để chạy trên điểm cuối",
+        "yes": "có", "no": "không", "iri": "IRI",
+    },
+    "en": {
+        "site": "kgraph – documents and responsibilities", "query": "SPARQL query",
+        "documents": "Documents", "other_lang": "Tiếng Việt", "type": "Type",
+        "properties": "Properties", "property": "Property", "value": "Value",
+        "stated_by": "Stated by", "incoming": "Links to this", "from": "From",
+        "quote": "Source text", "in_document": "in document", "line": "line",
+        "lineage_up": "Documents it carries out (upwards)",
+        "lineage_down": "Documents carrying it out (downwards)",
+        "assignments": "Assignments",
+        "downstream_assignments": "Assignments in the documents carrying this one out",
+        "none": "None.", "download": "Download", "not_found": "Not found",
+        "not_found_text": "The graph holds nothing about", "number": "Number",
+        "province": "Province", "title": "Title", "source": "Has source file",
+        "query_intro": "Example queries are in the tabs; press ▶ to run them on the endpoint",
+        "yes": "yes", "no": "no", "iri": "IRI",
+    },
+}
+# Column headings of the named queries' tables.
+COLUMNS: dict[str, dict[str, str]] = {
+    "vi": {
+        "depth": "Cấp", "number": "Số hiệu", "type": "Loại", "issuer": "Cơ quan ban hành",
+        "province": "Tỉnh", "root": "Gốc", "ancestor": "Văn bản", "chain": "Chuỗi",
+        "plan": "Văn bản", "plan_number": "Văn bản", "plan_province": "Tỉnh", "no": "Mục",
+        "agency": "Cơ quan", "agency_province": "Tỉnh của cơ quan", "role": "Vai trò",
+        "requested": "Đề nghị", "duties": "Số nhiệm vụ", "kind": "Loại đối tượng",
+        "assignment": "Phân công",
+    },
+    "en": {
+        "depth": "Depth", "number": "Number", "type": "Type", "issuer": "Issuer",
+        "province": "Province", "root": "Root", "ancestor": "Document", "chain": "Chain",
+        "plan": "Document", "plan_number": "Document", "plan_province": "Province", "no": "Item",
+        "agency": "Agency", "agency_province": "Agency's province", "role": "Role",
+        "requested": "Request", "duties": "Duties", "kind": "Addressee kind",
+        "assignment": "Assignment",
+    },
+}
+
+
+def language(request: Request) -> str:
+    """The reader's language: ``?lang=en`` or Vietnamese."""
+    lang = request.query_params.get("lang", "vi")
+    return lang if lang in LANGUAGES else "vi"
+
+
+def content_security_policy(nonce: str) -> str:
+    """Only this server, and inline script only with this response's nonce."""
+    return (
+        "default-src 'self'; "
+        f"script-src 'self' 'nonce-{nonce}'; "
+        "style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+        "form-action 'self'"
+    )
+
+
+def render(request: Request, template: str, *, status_code: int = 200,
+           **context: Any) -> HTMLResponse:
+    """A page from the templates, autoescaped, under a strict CSP."""
+    lang = language(request)
+    nonce = secrets.token_urlsafe(16)
+    other = "en" if lang == "vi" else "vi"
+    html = environment.get_template(template).render(
+        request=request, lang=lang, t=UI[lang], columns=COLUMNS[lang], nonce=nonce,
+        other_lang_url=str(request.url.include_query_params(lang=other)),
+        lang_suffix="" if lang == "vi" else "?lang=en", **context,
+    )
+    response = HTMLResponse(html, status_code=status_code)
+    response.headers["Content-Security-Policy"] = content_security_policy(nonce)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def negotiate(request: Request) -> str | None:
+    """The format to answer with: ``?format=`` first, then ``Accept`` (q-values honoured)."""
+    asked = request.query_params.get("format")
+    if asked is not None:
+        return FORMAT_ALIASES.get(asked.lower())
+    accept = request.headers.get("accept", "").strip()
+    if not accept:
+        return "html"
+    choices = []
+    for position, item in enumerate(accept.split(",")):
+        media, *params = (part.strip() for part in item.split(";"))
+        quality = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if quality > 0 and media.lower() in MEDIA_TYPES:
+            choices.append((-quality, media.count("*"), position, MEDIA_TYPES[media.lower()]))
+    return min(choices)[3] if choices else None
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, repository: Repo) -> Response:
+    """Entry page: the documents in the graph, and the way to the query page."""
+    lang = language(request)
+    result = repository.query(sparql_prefixes() + f"""
+        SELECT ?doc (SAMPLE(?n) AS ?number) (SAMPLE(?tl) AS ?type) (SAMPLE(?pl) AS ?province)
+               (SAMPLE(?t) AS ?title) (COUNT(?f) > 0 AS ?source)
+        WHERE {{
+          ?doc a eli:LegalResource ; eli:id_local ?n .
+          OPTIONAL {{ ?doc eli:type_document/skos:prefLabel ?tl FILTER(LANG(?tl) = "{lang}") }}
+          OPTIONAL {{ ?doc kg:province/skos:prefLabel ?pl }}
+          OPTIONAL {{ ?doc eli:title ?t }}
+          OPTIONAL {{ ?doc kg:sourceFile ?f }}
+        }} GROUP BY ?doc ORDER BY DESC(?source) ?province ?number""")
+    documents = [
+        {"href": local_path(str(doc)), "number": str(number), "type": _text(kind),
+         "province": _text(province), "title": _text(title), "source": str(source) == "true"}
+        for doc, number, kind, province, title, source in result.rows
+    ]
+    return render(request, "index.html", documents=documents)
+
+
+def _text(term: object) -> str:
+    return "" if term is None else str(term)
+
+
+@router.get("/query", response_class=HTMLResponse)
+def query_page(request: Request) -> Response:
+    """YASGUI with one tab per named query, bound to its example values."""
+    tabs = [
+        {"name": query.title.split(" / ")[0] if language(request) == "en"
+         else query.title.split(" / ")[-1],
+         "query": query.example(), "id": name}
+        for name, query in named_queries().items()
+    ]
+    config = {
+        "endpoint": request.scope.get("root_path", "") + "/sparql",
+        "prefixes": PREFIXES,
+        "tabs": tabs,
+        "localBase": PREFIXES["id"],
+    }
+    return render(request, "query.html", config=config)
+
+
+@router.get("/id/{path:path}")
+def resource(path: str, request: Request, repository: Repo) -> Response:
+    """One minted IRI: its page, or its statements in an RDF syntax."""
+    chosen = negotiate(request)
+    if chosen is None:
+        offered = ", ".join(media for media, _ in FORMATS.values())
+        return PlainTextResponse(f"406 Not Acceptable: this resource is offered as {offered}",
+                                 status_code=406)
+    iri = iri_for_path(path)
+    description = describe(repository, iri, language(request)) if iri else None
+    if description is None:
+        if chosen == "html":
+            response = render(request, "not_found.html", status_code=404, iri=iri or path)
+        else:
+            response = PlainTextResponse(f"404 Not Found: {iri or path}", status_code=404)
+        response.headers["Vary"] = "Accept"
+        return response
+    if chosen == "html":
+        response = render(request, "resource.html", d=description, formats=list(FORMATS)[1:])
+    else:
+        media, syntax = FORMATS[chosen]
+        if chosen in ("trig", "nquads"):
+            body = resource_dataset(repository, description.iri).serialize(format=syntax)
+        elif chosen == "jsonld":
+            body = resource_graph(repository, description.iri).serialize(
+                format=syntax, context=dict(PREFIXES), auto_compact=True)
+        else:
+            body = resource_graph(repository, description.iri).serialize(format=syntax)
+        response = Response(body, media_type=f"{media}; charset=utf-8")
+    response.headers["Vary"] = "Accept"
+    return response
