@@ -134,7 +134,12 @@ class OxigraphRepository:
 
 
 def open_repository(location: str | Path | None, *, read_only: bool = False) -> Repository:
-    """Open the store a user names: a directory (embedded Oxigraph) or None for memory."""
+    """Open the store a user names: a directory (embedded Oxigraph), an http(s) SPARQL
+    endpoint (remote store) or None for memory."""
     if location is None:
         return OxigraphRepository(None)
+    if str(location).startswith(("http://", "https://")):
+        from kgraph.store_remote import RemoteRepository
+
+        return RemoteRepository.from_url(str(location))
     return OxigraphRepository(Path(location), read_only=read_only)

@@ -1,0 +1,230 @@
+"""The SPARQL 1.1 Protocol endpoint at ``/sparql``.
+
+* Query by GET (``?query=``), POST form (``query=``) or POST direct
+  (``application/sparql-query``); ``default-graph-uri`` / ``named-graph-uri`` select the
+  dataset, otherwise the default graph is the union of all named graphs.
+* Result formats by content negotiation or ``format=`` (json, xml, csv, tsv for SELECT/ASK;
+  turtle, ntriples, rdfxml, jsonld, trig, nquads for CONSTRUCT/DESCRIBE).
+* ``GET /sparql`` without a query answers the Service Description.
+* Update (form ``update=`` or ``application/sparql-update``) only when the server has a write
+  token, and only with ``Authorization: Bearer <token>``.
+
+Every request is checked by :mod:`kgraph.web.safety` (no SERVICE, LOAD or unknown graphs),
+bounded by ``max_body`` and evaluated by the executor of :mod:`kgraph.web.query_workers`
+(timeout, row cap). Errors are plain text with the reason, e.g. the parser's position.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import time
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request, Response
+
+from kgraph.web.query_workers import Executor, Job, Outcome
+from kgraph.web.safety import (
+    UnsafeRequest,
+    add_using,
+    check_query,
+    check_update,
+    has_dataset_clause,
+)
+from kgraph.web.service_description import service_description
+from kgraph.web.settings import Settings
+
+router = APIRouter()
+log = logging.getLogger("kgraph.web.sparql")
+
+FORM = "application/x-www-form-urlencoded"
+QUERY = "application/sparql-query"
+UPDATE = "application/sparql-update"
+
+
+class ProtocolError(Exception):
+    """A request the protocol itself rejects; carries the HTTP status."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.headers = headers or {}
+
+
+def text_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(message + "\n", status_code=status, media_type="text/plain; charset=utf-8",
+                    headers=headers)
+
+
+def _one(params: list[tuple[str, str]], name: str) -> str | None:
+    values = [v for k, v in params if k == name]
+    if len(values) > 1:
+        raise ProtocolError(400, f"more than one {name!r} parameter")
+    return values[0] if values else None
+
+
+def _all(params: list[tuple[str, str]], name: str) -> list[str]:
+    return [v for k, v in params if k == name]
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refusing (413) anything above ``limit`` bytes without reading it all."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise ProtocolError(413, f"request body larger than {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ProtocolError(413, f"request body larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _decode(body: bytes, charset: str | None) -> str:
+    if charset and charset.lower().replace("-", "") != "utf8":
+        raise ProtocolError(415, f"charset {charset} is not supported; send UTF-8")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProtocolError(400, f"request body is not UTF-8: {exc}") from exc
+
+
+def content_type(request: Request) -> tuple[str | None, str | None]:
+    """Media type and charset of the request body."""
+    header = request.headers.get("content-type")
+    if not header:
+        return None, None
+    media, *params = [p.strip() for p in header.split(";")]
+    charset = None
+    for param in params:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset":
+            charset = value.strip().strip('"')
+    return media.lower(), charset
+
+
+def check_token(request: Request, settings: Settings) -> None:
+    """Updates need a configured write token and the matching bearer token."""
+    if not settings.write_token:
+        raise ProtocolError(403, "updates are disabled on this server (start it with "
+                                 "--write-token to enable them)")
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise ProtocolError(401, "updates need 'Authorization: Bearer <token>'",
+                            {"WWW-Authenticate": 'Bearer realm="kgraph"'})
+    if not hmac.compare_digest(token.strip().encode(), settings.write_token.encode()):
+        raise ProtocolError(403, "wrong write token")
+
+
+def endpoint_iri(request: Request) -> str:
+    return str(request.url.replace(query="", fragment=""))
+
+
+def known_graphs(request: Request) -> set[str]:
+    return set(request.app.state.repository.graph_names())
+
+
+def answer(outcome: Outcome, started: float, settings: Settings, what: str) -> Response:
+    total = (time.perf_counter() - started) * 1000
+    headers = {
+        "Server-Timing": f"query;dur={outcome.seconds * 1000:.1f}, total;dur={total:.1f}",
+    }
+    if outcome.truncated:
+        headers["X-Kgraph-Truncated"] = "true"
+        headers["X-Kgraph-Max-Rows"] = str(settings.max_rows)
+    log.info("sparql %s status=%d rows=%s query_ms=%.1f total_ms=%.1f%s", what, outcome.status,
+             outcome.rows, outcome.seconds * 1000, total,
+             " truncated" if outcome.truncated else "")
+    if outcome.status >= 400:
+        return text_response(outcome.status, outcome.body.decode("utf-8", "replace"), headers)
+    return Response(outcome.body, status_code=outcome.status, media_type=outcome.media_type,
+                    headers=headers)
+
+
+async def run_query(request: Request, params: list[tuple[str, str]], query: str,
+                    started: float) -> Response:
+    settings: Settings = request.app.state.settings
+    executor: Executor = request.app.state.executor
+    default_graphs = _all(params, "default-graph-uri")
+    named_graphs = _all(params, "named-graph-uri")
+    base = endpoint_iri(request)
+    has_from = await asyncio.to_thread(
+        check_query, query, lambda: known_graphs(request), default_graphs, named_graphs, base
+    )
+    job = Job(
+        query, default_graphs=default_graphs, named_graphs=named_graphs, has_from=has_from,
+        base_iri=base, accept=request.headers.get("accept"), format_param=_one(params, "format"),
+        max_rows=settings.max_rows,
+    )
+    return answer(await executor.run(job, settings.query_timeout), started, settings, "query")
+
+
+async def run_update(request: Request, params: list[tuple[str, str]], update: str,
+                     started: float) -> Response:
+    settings: Settings = request.app.state.settings
+    check_token(request, settings)
+    check_update(update)
+    using = _all(params, "using-graph-uri")
+    using_named = _all(params, "using-named-graph-uri")
+    if (using or using_named) and has_dataset_clause(update):
+        raise ProtocolError(400, "using-graph-uri / using-named-graph-uri cannot be combined "
+                                 "with USING or WITH in the update")
+    job = Job(add_using(update, using, using_named), update=True, base_iri=endpoint_iri(request))
+    executor: Executor = request.app.state.executor
+    return answer(await executor.update(job), started, settings, "update")
+
+
+async def handle(request: Request) -> Response:
+    """Dispatch one protocol request (GET or POST) to query, update or description."""
+    started = time.perf_counter()
+    settings: Settings = request.app.state.settings
+    params = parse_qsl(request.url.query, keep_blank_values=True)
+    if request.method == "GET":
+        if _all(params, "update"):
+            raise ProtocolError(405, "updates must be sent with POST", {"Allow": "POST"})
+        query = _one(params, "query")
+        if query is None:
+            graphs = await asyncio.to_thread(known_graphs, request)
+            body, media = service_description(
+                endpoint_iri(request), sorted(graphs), writable=bool(settings.write_token),
+                accept=request.headers.get("accept"), format_param=_one(params, "format"),
+            )
+            return Response(body, media_type=media)
+        return await run_query(request, params, query, started)
+    media, charset = content_type(request)
+    body = await read_body(request, settings.max_body)
+    if media == FORM:
+        form = parse_qsl(_decode(body, charset), keep_blank_values=True)
+        queries, updates = _all(form, "query"), _all(form, "update")
+        if len(queries) + len(updates) != 1:
+            raise ProtocolError(400, "send exactly one 'query' or one 'update' parameter")
+        merged = params + [(k, v) for k, v in form if k not in ("query", "update")]
+        if queries:
+            return await run_query(request, merged, queries[0], started)
+        return await run_update(request, merged, updates[0], started)
+    if _all(params, "query") or _all(params, "update"):
+        raise ProtocolError(400, "with a direct POST the query or update is the body, "
+                                 "not a URL parameter")
+    if media == QUERY:
+        return await run_query(request, params, _decode(body, charset), started)
+    if media == UPDATE:
+        return await run_update(request, params, _decode(body, charset), started)
+    if media is None:
+        raise ProtocolError(400, f"missing Content-Type; use {QUERY}, {UPDATE} or {FORM}")
+    raise ProtocolError(415, f"unsupported Content-Type {media}; use {QUERY}, {UPDATE} or {FORM}")
+
+
+@router.api_route("/sparql", methods=["GET", "POST"], include_in_schema=True,
+                  summary="SPARQL 1.1 Protocol endpoint")
+async def sparql(request: Request) -> Response:
+    """SPARQL 1.1 Protocol: query, update (with a token) and service description."""
+    try:
+        return await handle(request)
+    except ProtocolError as exc:
+        return text_response(exc.status, str(exc), exc.headers)
+    except UnsafeRequest as exc:
+        return text_response(400, f"refused: {exc}")
