@@ -87,4 +87,7 @@ def create_app(repository: Repository, settings: Settings | None = None) -> Fast
 
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     app.include_router(pages.router)
+    from kgraph.web.explore import router as explore_router
+
+    app.include_router(explore_router)
     return app

@@ -1,0 +1,396 @@
+"""The lineage graph as a networkx DiGraph: directives down to the agencies that carry them out.
+
+Edges point *down* the chain of responsibility (parent -> child), whatever the RDF direction:
+a directive -> the plan carrying it out -> its assignments and duties -> the agencies named.
+"Down" from a node is then its descendants and "up" its ancestors, which is all the explorer,
+the static export and the path finder need. The graph is loaded with a handful of SELECTs.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Literal
+
+import networkx as nx
+
+from kgraph.queries import load_query
+from kgraph.store import Repository
+from kgraph.text import nfc
+from kgraph.vocab import ID, sparql_prefixes
+
+Direction = Literal["up", "down"]
+
+# Relations drawn as edges; "cites" is kept but not followed when walking the lineage.
+FLOW_RELATIONS = frozenset(
+    {
+        "implements",
+        "based_on",
+        "task",
+        "subtask",
+        "assignment",
+        "duty",
+        "addressee",
+        "request",
+        "lead",
+        "coordinate",
+    }
+)
+RELATION_LABELS: dict[str, str] = {
+    "implements": "thực hiện",
+    "based_on": "căn cứ",
+    "cites": "trích dẫn",
+    "task": "nhiệm vụ",
+    "subtask": "nhiệm vụ con",
+    "assignment": "phân công",
+    "duty": "nhiệm vụ được giao",
+    "addressee": "được giao",
+    "request": "đề nghị",
+    "lead": "chủ trì",
+    "coordinate": "phối hợp",
+    "province": "thuộc tỉnh",
+}
+KIND_LABELS: dict[str, str] = {
+    "document": "Văn bản",
+    "task": "Nhiệm vụ",
+    "assignment": "Phân công",
+    "duty": "Nhiệm vụ được giao",
+    "agency": "Cơ quan",
+    "collective": "Đối tượng tập thể",
+    "mention": "Cơ quan chưa xác định",
+    "province": "Tỉnh, thành phố",
+}
+AGENT_KINDS = frozenset({"agency", "collective", "mention"})
+_LABEL_MAX = 48
+
+
+@dataclass
+class Node:
+    """What the explorer shows for one resource; tooltips and panels use these fields as text."""
+
+    iri: str
+    kind: str
+    label: str
+    text: str = ""
+    source_text: str = ""
+    number: str = ""
+    doctype: str = ""
+    province: str = ""
+    year: str = ""
+    document: str = ""
+    flags: list[str] = field(default_factory=list)
+
+    @property
+    def page(self) -> str:
+        """Path of the linked-data page of this IRI (``/id/...``) or '' outside our namespace."""
+        base = str(ID)
+        return "/id/" + self.iri[len(base) :] if self.iri.startswith(base) else ""
+
+    def tooltip(self) -> str:
+        """Plain-text tooltip (rendered with textContent, never as HTML)."""
+        head = KIND_LABELS.get(self.kind, self.kind)
+        if self.doctype and self.kind == "document":
+            head = self.doctype
+        lines = [f"{head}: {self.number or self.label}"]
+        lines += [v for v in (self.text, self.province) if v]
+        lines += [f"⚠ {flag}" for flag in self.flags]
+        return "\n".join(lines)
+
+
+def _short(text: str, limit: int = _LABEL_MAX) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+_DOCUMENTS = """
+SELECT ?doc (SAMPLE(?n) AS ?number) (SAMPLE(?t) AS ?title) (SAMPLE(?d) AS ?date)
+       (SAMPLE(?ty) AS ?type) (SAMPLE(?pl) AS ?province)
+WHERE {
+  ?doc eli:id_local ?n .
+  OPTIONAL { ?doc eli:title ?t }
+  OPTIONAL { ?doc eli:date_document ?d }
+  OPTIONAL { ?doc eli:type_document/skos:prefLabel ?ty FILTER(LANG(?ty) = "vi") }
+  OPTIONAL { ?doc kg:province/skos:prefLabel ?pl }
+}
+GROUP BY ?doc
+"""
+_PARTS = """
+SELECT ?part ?type ?doc (SAMPLE(?no) AS ?item) (SAMPLE(?tx) AS ?text) (SAMPLE(?src) AS ?source)
+       (SAMPLE(?req) AS ?request)
+WHERE {
+  VALUES ?type { kg:Task kg:Assignment kg:Duty }
+  ?part a ?type ; kg:partOf ?doc .
+  OPTIONAL { ?part kg:itemNumber ?no }
+  OPTIONAL { ?part kg:text ?tx }
+  OPTIONAL { ?part kg:sourceText ?src }
+  OPTIONAL { ?part kg:isRequest ?req }
+}
+GROUP BY ?part ?type ?doc
+"""
+_AGENTS = """
+SELECT ?agent ?type (SAMPLE(?l) AS ?label) (SAMPLE(?pl) AS ?province) (SAMPLE(?doc) AS ?in_doc)
+WHERE {
+  VALUES ?type { org:Organization kg:CollectiveAddressee kg:UnresolvedMention }
+  ?agent a ?type .
+  OPTIONAL { ?agent skos:prefLabel ?pref FILTER(LANG(?pref) = "vi" || LANG(?pref) = "") }
+  OPTIONAL { ?agent rdfs:label ?raw }
+  OPTIONAL { ?agent kg:mentionedAs ?said }
+  BIND(COALESCE(?pref, ?raw, ?said) AS ?l)
+  OPTIONAL { ?agent kg:province/skos:prefLabel ?pl }
+  OPTIONAL { ?agent kg:partOf ?doc }
+}
+GROUP BY ?agent ?type
+"""
+_PROVINCES = """
+SELECT ?province (SAMPLE(?l) AS ?label) WHERE {
+  ?x kg:province ?province . ?province skos:prefLabel ?l .
+}
+GROUP BY ?province
+"""
+_EDGES = """
+SELECT DISTINCT ?s ?p ?o WHERE {
+  VALUES ?p { kg:implements eli:based_on eli:cites kg:hasTask kg:subTask kg:hasAssignment
+              kg:hasDuty kg:addressee kg:leadAgency kg:coordinatingAgency }
+  ?s ?p ?o .
+  FILTER(isIRI(?o))
+}
+"""
+# predicate local name -> (relation, True when the edge runs object -> subject)
+_PREDICATES: dict[str, tuple[str, bool]] = {
+    "implements": ("implements", True),
+    "based_on": ("based_on", True),
+    "cites": ("cites", True),
+    "hasTask": ("task", False),
+    "subTask": ("subtask", False),
+    "hasAssignment": ("assignment", False),
+    "hasDuty": ("duty", False),
+    "addressee": ("addressee", False),
+    "leadAgency": ("lead", False),
+    "coordinatingAgency": ("coordinate", False),
+}
+_KIND_OF_TYPE = {
+    "Task": "task",
+    "Assignment": "assignment",
+    "Duty": "duty",
+    "Organization": "agency",
+    "CollectiveAddressee": "collective",
+    "UnresolvedMention": "mention",
+}
+
+
+def _local(iri: str) -> str:
+    return iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+
+
+def _select(repo: Repository, body: str) -> list[dict[str, str | None]]:
+    return repo.query(sparql_prefixes() + body).records()
+
+
+class LineageGraph:
+    """Nodes (:class:`Node`) and down-pointing edges (``rel`` attribute) of the whole store."""
+
+    def __init__(self) -> None:
+        self.graph: nx.DiGraph = nx.DiGraph()
+        self.nodes: dict[str, Node] = {}
+        self.province_documents: dict[str, list[str]] = {}
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def from_repository(cls, repo: Repository) -> LineageGraph:
+        """Load documents, plan parts, agents and their relations with four queries."""
+        lineage = cls()
+        requests: set[str] = set()
+        for row in _select(repo, _DOCUMENTS):
+            iri, number = str(row["doc"]), nfc(row["number"] or "")
+            date = row["date"] or ""
+            lineage._add(
+                Node(
+                    iri=iri,
+                    kind="document",
+                    label=number,
+                    number=number,
+                    text=nfc(row["title"] or ""),
+                    doctype=row["type"] or "",
+                    province=row["province"] or "",
+                    year=date[:4] if date[:4].isdigit() else "",
+                )
+            )
+        for row in _select(repo, _PARTS):
+            kind = _KIND_OF_TYPE[_local(str(row["type"]))]
+            doc = lineage.nodes.get(str(row["doc"]))
+            text = nfc(row["text"] or "")
+            item = row["item"] or ""
+            prefix = {"task": "NV", "assignment": "PC", "duty": "–"}[kind]
+            lineage._add(
+                Node(
+                    iri=str(row["part"]),
+                    kind=kind,
+                    label=_short(f"{prefix} {item}. {text}" if item else f"{prefix} {text}"),
+                    text=text,
+                    source_text=row["source"] or "",
+                    number=item,
+                    doctype=doc.doctype if doc else "",
+                    province=doc.province if doc else "",
+                    year=doc.year if doc else "",
+                    document=str(row["doc"]),
+                )
+            )
+            if (row["request"] or "").lower() == "true":
+                requests.add(str(row["part"]))
+        for row in _select(repo, _AGENTS):
+            kind = _KIND_OF_TYPE[_local(str(row["type"]))]
+            iri = str(row["agent"])
+            if iri in lineage.nodes and lineage.nodes[iri].kind == "mention":
+                continue
+            label = nfc(row["label"] or _local(iri))
+            in_doc = lineage.nodes.get(row["in_doc"] or "")
+            province = row["province"] or (in_doc.province if in_doc else "")
+            lineage._add(
+                Node(
+                    iri=iri,
+                    kind=kind,
+                    label=_short(label),
+                    text=label,
+                    province=province,
+                    document=in_doc.iri if in_doc else "",
+                )
+            )
+            if kind == "mention":
+                lineage.nodes[iri].flags.append("cơ quan chưa xác định (unresolved mention)")
+        for row in _select(repo, _PROVINCES):
+            label = nfc(row["label"] or "")
+            lineage._add(
+                Node(iri=str(row["province"]), kind="province", label=label, province=label)
+            )
+        for row in _select(repo, _EDGES):
+            s, p, o = str(row["s"]), str(row["p"]), str(row["o"])
+            relation, reverse = _PREDICATES[_local(p)]
+            if relation == "addressee" and s in requests:
+                relation = "request"
+            parent, child = (o, s) if reverse else (s, o)
+            if parent in lineage.nodes and child in lineage.nodes:
+                if lineage.graph.has_edge(parent, child) and relation == "cites":
+                    continue  # "implements" wins over "cites" between the same documents
+                lineage.graph.add_edge(parent, child, rel=relation)
+        for node in lineage.nodes.values():
+            if node.kind == "document" and node.province:
+                lineage.province_documents.setdefault(node.province, []).append(node.iri)
+        lineage._flag_conflicts(repo)
+        return lineage
+
+    def _add(self, node: Node) -> None:
+        self.nodes[node.iri] = node
+        self.graph.add_node(node.iri)
+
+    def _flag_conflicts(self, repo: Repository) -> None:
+        """Mark documents the sources disagree about (the ``conflicts`` named query)."""
+        sparql = load_query("conflicts").render({})
+        seen: set[tuple[str, str]] = set()
+        for row in repo.query(sparql).records():
+            doc, prop = str(row["document"]), str(row["property"])
+            if doc in self.nodes and (doc, prop) not in seen:
+                seen.add((doc, prop))
+                self.nodes[doc].flags.append(f"mâu thuẫn: {prop}")
+
+    # ------------------------------------------------------------------ walking
+    def flow_edges(self) -> nx.DiGraph:
+        """A view without "cites" edges: the edges a lineage walk follows."""
+        return nx.subgraph_view(
+            self.graph, filter_edge=lambda u, v: self.graph.edges[u, v]["rel"] in FLOW_RELATIONS
+        )
+
+    def walk(self, start: str, direction: Direction, depth: int) -> set[str]:
+        """Nodes within ``depth`` steps down (descendants) or up (ancestors) of ``start``."""
+        if start not in self.nodes:
+            raise KeyError(start)
+        flow = self.flow_edges()
+        step = flow.successors if direction == "down" else flow.predecessors
+        seen = {start}
+        queue: deque[tuple[str, int]] = deque([(start, 0)])
+        if self.nodes[start].kind == "province" and depth > 0:
+            documents = self.province_documents.get(self.nodes[start].label, [])
+            seen.update(documents)
+            queue.extend((doc, 1) for doc in documents)
+        while queue:
+            current, dist = queue.popleft()
+            if dist >= depth:
+                continue
+            for other in step(current):
+                if other not in seen:
+                    seen.add(other)
+                    queue.append((other, dist + 1))
+        return seen
+
+    def subgraph(self, iris: set[str]) -> tuple[list[Node], list[tuple[str, str, str]]]:
+        """Nodes and (parent, child, relation) edges among ``iris``, cites included.
+
+        A province in the set is linked to its documents by "province" edges.
+        """
+        nodes = [self.nodes[i] for i in sorted(iris) if i in self.nodes]
+        edges = [(u, v, d["rel"]) for u, v, d in self.graph.subgraph(iris).edges(data=True)]
+        for node in nodes:
+            if node.kind == "province":
+                edges += [
+                    (node.iri, doc, "province")
+                    for doc in self.province_documents.get(node.label, [])
+                    if doc in iris
+                ]
+        return nodes, sorted(edges)
+
+    def levels(self, iris: set[str]) -> dict[str, int]:
+        """Row of each node in a top-down layout: the longest flow path reaching it."""
+        _, edges = self.subgraph(iris)
+        sub: nx.DiGraph = nx.DiGraph()
+        sub.add_nodes_from(i for i in iris if i in self.nodes)
+        sub.add_edges_from((u, v) for u, v, rel in edges if rel != "cites")
+        while not nx.is_directed_acyclic_graph(sub):  # bad data: break cycles, keep a layout
+            cycle = nx.find_cycle(sub)
+            sub.remove_edge(*cycle[-1][:2])
+        level: dict[str, int] = {}
+        for node in nx.topological_sort(sub):
+            preds = [level[p] for p in sub.predecessors(node)]
+            level[node] = max(preds) + 1 if preds else 0
+        return level
+
+    def shortest_path(self, source: str, target: str) -> list[str]:
+        """Shortest chain between two nodes, edges taken in either direction (cites excluded)."""
+        for iri in (source, target):
+            if iri not in self.nodes:
+                raise KeyError(iri)
+        return list(nx.shortest_path(self.flow_edges().to_undirected(as_view=True), source, target))
+
+    def roles(self, agent: str) -> list[dict[str, str]]:
+        """What an agent is given: one entry per assignment or duty naming it, with its role."""
+        entries = []
+        for parent in self.graph.predecessors(agent):
+            rel = self.graph.edges[parent, agent]["rel"]
+            if rel not in {"addressee", "request", "lead", "coordinate"}:
+                continue
+            item = self.nodes[parent]
+            doc = self.nodes.get(item.document)
+            entries.append(
+                {
+                    "role": RELATION_LABELS[rel],
+                    "relation": rel,
+                    "item": item.iri,
+                    "item_kind": item.kind,
+                    "item_number": item.number,
+                    "text": item.text,
+                    "source_text": item.source_text,
+                    "document": item.document,
+                    "document_number": doc.number if doc else "",
+                }
+            )
+        order = {"lead": 0, "addressee": 1, "request": 2, "coordinate": 3}
+        return sorted(
+            entries, key=lambda e: (e["document_number"], order[e["relation"]], e["item"])
+        )
+
+    def find_document(self, number: str) -> str | None:
+        """IRI of the document with this number (typed with or without diacritics)."""
+        from kgraph.text import slugify
+
+        key = slugify(number)
+        hits = [
+            n.iri for n in self.nodes.values() if n.kind == "document" and slugify(n.number) == key
+        ]
+        return sorted(hits)[0] if hits else None

@@ -1,0 +1,98 @@
+"""A small in-memory label index: find documents, agencies and provinces as people type them.
+
+Users type Vietnamese with or without diacritics and numbers with any separators
+("so y te gia lai", "28 ct tw"). Labels and queries are both folded (:func:`kgraph.text.fold`)
+and split into alphanumeric tokens; a label matches when every query token starts one of its
+tokens. The index is rebuilt from the lineage graph, so it costs no query of its own.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kgraph.lineage import KIND_LABELS, LineageGraph
+from kgraph.text import fold
+
+_TOKENS = re.compile(r"[a-z0-9]+")
+_SEARCHABLE = ("document", "agency", "collective", "mention", "province")
+_KIND_RANK = {kind: rank for rank, kind in enumerate(_SEARCHABLE)}
+
+
+def tokens(text: str) -> list[str]:
+    """Folded alphanumeric tokens ("Sở Y tế" -> ["so", "y", "te"]; "28-CT/TW" -> 28, ct, tw)."""
+    return _TOKENS.findall(fold(text))
+
+
+@dataclass(frozen=True)
+class Hit:
+    iri: str
+    kind: str
+    label: str
+    detail: str
+    province: str
+
+
+@dataclass(frozen=True)
+class _Entry:
+    hit: Hit
+    primary: tuple[str, ...]  # tokens of the label (number for documents)
+    words: frozenset[str]  # every token: label, title, province, kind
+
+
+class LabelIndex:
+    """Folded tokens of every searchable node's label, number, title and province."""
+
+    def __init__(self, entries: list[_Entry]) -> None:
+        self._entries = entries
+
+    @classmethod
+    def from_lineage(cls, lineage: LineageGraph) -> LabelIndex:
+        entries = []
+        for node in lineage.nodes.values():
+            if node.kind not in _SEARCHABLE:
+                continue
+            if node.kind == "document":
+                detail = " · ".join(v for v in (node.doctype, node.text, node.year) if v)
+            else:
+                detail = KIND_LABELS[node.kind]
+            label = node.number or node.text or node.label
+            primary = tuple(tokens(label))
+            words = set(primary)
+            for extra in (node.text, node.province, node.doctype):
+                words.update(tokens(extra))
+            hit = Hit(
+                iri=node.iri, kind=node.kind, label=label, detail=detail, province=node.province
+            )
+            entries.append(_Entry(hit, primary, frozenset(words)))
+        return cls(entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def search(self, query: str, limit: int = 20) -> list[Hit]:
+        """Labels every query token is a prefix of a word of; best matches first."""
+        wanted = tokens(query)
+        if not wanted:
+            return []
+        scored = []
+        for entry in self._entries:
+            if not all(any(w.startswith(t) for w in entry.words) for t in wanted):
+                continue
+            exact = tuple(wanted) == entry.primary
+            in_label = all(any(w.startswith(t) for w in entry.primary) for t in wanted)
+            scored.append(
+                (
+                    (
+                        not exact,
+                        not in_label,
+                        _KIND_RANK[entry.hit.kind],
+                        len(entry.hit.label),
+                        entry.hit.label,
+                        entry.hit.iri,
+                    ),
+                    entry.hit,
+                )
+            )
+        scored.sort(key=lambda pair: pair[0])
+        return [hit for _, hit in scored[:limit]]

@@ -1,0 +1,279 @@
+"""The graph explorer: the ``/explore`` page and the JSON API it runs on.
+
+The lineage graph and label index are built from the store on first use and kept on the app
+state until the store changes size (a rebuild), so requests never re-run the loading queries.
+Every string leaves here as JSON data; the page writes it into the DOM with ``textContent``.
+"""
+
+from __future__ import annotations
+
+import threading
+from itertools import pairwise
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse
+from networkx import NetworkXNoPath
+from pydantic import BaseModel, Field
+from rdflib import URIRef
+
+from kgraph.lineage import KIND_LABELS, RELATION_LABELS, LineageGraph, Node
+from kgraph.search import LabelIndex
+from kgraph.store import Repository
+from kgraph.vocab import PREFIXES
+
+STATIC_DIR = Path(__file__).parent / "static"
+MAX_DEPTH = 8
+_LOCK = threading.Lock()
+
+router = APIRouter()
+
+
+# ---------------------------------------------------------------------- response models
+class SearchHit(BaseModel):
+    iri: str
+    kind: str
+    label: str
+    detail: str
+    province: str
+
+
+class GraphNode(BaseModel):
+    id: str = Field(description="IRI of the resource")
+    kind: str = Field(
+        description="document, task, assignment, duty, agency, collective, mention or province"
+    )
+    label: str
+    title: str = Field(description="tooltip, plain text")
+    number: str = ""
+    text: str = ""
+    doctype: str = ""
+    province: str = ""
+    year: str = ""
+    document: str = Field("", description="IRI of the document a plan part belongs to")
+    flags: list[str] = Field(default_factory=list, description="audit findings (conflicts, gaps)")
+    page: str = Field("", description="path of the linked-data page")
+    level: int = Field(0, description="row in a top-down layout")
+
+
+class GraphEdge(BaseModel):
+    source: str
+    target: str
+    rel: str
+    label: str
+
+
+class Subgraph(BaseModel):
+    root: str
+    nodes: list[GraphNode]
+    edges: list[GraphEdge]
+
+
+class Role(BaseModel):
+    role: str
+    relation: str
+    item: str
+    item_kind: str
+    item_number: str
+    text: str
+    source_text: str
+    document: str
+    document_number: str
+
+
+class Property(BaseModel):
+    predicate: str
+    value: str
+    iri: str | None = None
+    page: str = ""
+
+
+class NodeDetail(BaseModel):
+    node: GraphNode
+    source_text: str
+    properties: list[Property]
+    roles: list[Role]
+    neighbours: Subgraph
+
+
+class Facets(BaseModel):
+    provinces: list[str]
+    doctypes: list[str]
+    years: list[str]
+    roles: dict[str, str]
+    kinds: dict[str, str]
+
+
+# ---------------------------------------------------------------------- data on the app state
+class ExplorerData:
+    """Lineage graph and label index of one version of the store."""
+
+    def __init__(self, repo: Repository) -> None:
+        self.version = len(repo)
+        self.lineage = LineageGraph.from_repository(repo)
+        self.index = LabelIndex.from_lineage(self.lineage)
+
+
+def get_repository(request: Request) -> Repository:
+    return request.app.state.repository
+
+
+def explorer_data(request: Request) -> ExplorerData:
+    """The cached graph, rebuilt when the store's size changed since it was loaded."""
+    repo = get_repository(request)
+    with _LOCK:
+        data: ExplorerData | None = getattr(request.app.state, "explorer", None)
+        if data is None or data.version != len(repo):
+            data = ExplorerData(repo)
+            request.app.state.explorer = data
+    return data
+
+
+Data = Annotated[ExplorerData, Depends(explorer_data)]
+
+
+def page_of(iri: str) -> str:
+    return Node(iri=iri, kind="", label="").page
+
+
+def graph_node(node: Node, level: int = 0) -> GraphNode:
+    return GraphNode(
+        id=node.iri,
+        kind=node.kind,
+        label=node.label,
+        title=node.tooltip(),
+        number=node.number,
+        text=node.text,
+        doctype=node.doctype,
+        province=node.province,
+        year=node.year,
+        document=node.document,
+        flags=list(node.flags),
+        page=node.page,
+        level=level,
+    )
+
+
+def subgraph_of(lineage: LineageGraph, root: str, iris: set[str]) -> Subgraph:
+    nodes, edges = lineage.subgraph(iris)
+    levels = lineage.levels(iris)
+    return Subgraph(
+        root=root,
+        nodes=[graph_node(n, levels.get(n.iri, 0)) for n in nodes],
+        edges=[
+            GraphEdge(source=u, target=v, rel=r, label=RELATION_LABELS.get(r, r))
+            for u, v, r in edges
+        ],
+    )
+
+
+def known(data: ExplorerData, iri: str) -> Node:
+    node = data.lineage.nodes.get(iri)
+    if node is None:
+        raise HTTPException(404, f"no node {iri!r} in the lineage graph")
+    return node
+
+
+# ---------------------------------------------------------------------- routes
+@router.get("/explore", response_class=HTMLResponse, include_in_schema=False)
+def explore_page(request: Request) -> HTMLResponse:
+    """The explorer page (shared layout and CSP); all data arrives through the JSON API below."""
+    from kgraph.web.pages import render
+
+    return render(request, "explore.html")
+
+
+@router.get("/api/search", response_model=list[SearchHit], tags=["explore"])
+def api_search(
+    data: Data,
+    q: Annotated[str, Query(max_length=200)] = "",
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> list[SearchHit]:
+    """Documents (number, title), agencies and provinces, with or without diacritics."""
+    return [SearchHit(**hit.__dict__) for hit in data.index.search(q, limit)]
+
+
+@router.get("/api/facets", response_model=Facets, tags=["explore"])
+def api_facets(data: Data) -> Facets:
+    """Values the explorer's filters offer."""
+    nodes = data.lineage.nodes.values()
+    return Facets(
+        provinces=sorted({n.province for n in nodes if n.province}),
+        doctypes=sorted({n.doctype for n in nodes if n.kind == "document" and n.doctype}),
+        years=sorted({n.year for n in nodes if n.kind == "document" and n.year}),
+        roles={k: RELATION_LABELS[k] for k in ("lead", "coordinate", "addressee", "request")},
+        kinds=KIND_LABELS,
+    )
+
+
+@router.get("/api/lineage", response_model=Subgraph, tags=["explore"])
+def api_lineage(
+    data: Data,
+    iri: str,
+    direction: Literal["up", "down"] = "down",
+    depth: Annotated[int, Query(ge=0, le=MAX_DEPTH)] = 1,
+) -> Subgraph:
+    """The node and what lies ``depth`` steps below (down) or above (up) it."""
+    known(data, iri)
+    return subgraph_of(data.lineage, iri, data.lineage.walk(iri, direction, depth))
+
+
+@router.get("/api/path", response_model=Subgraph, tags=["explore"])
+def api_path(
+    data: Data,
+    source: Annotated[str, Query(alias="from")],
+    target: Annotated[str, Query(alias="to")],
+) -> Subgraph:
+    """Shortest chain between two nodes (e.g. an agency and a directive); nodes in order."""
+    known(data, source)
+    known(data, target)
+    try:
+        path = data.lineage.shortest_path(source, target)
+    except NetworkXNoPath:
+        raise HTTPException(404, "no path between these nodes") from None
+    sub = subgraph_of(data.lineage, source, set(path))
+    order = {iri: i for i, iri in enumerate(path)}
+    sub.nodes.sort(key=lambda n: order[n.id])
+    consecutive = {frozenset(pair) for pair in pairwise(path)}
+    sub.edges = [e for e in sub.edges if frozenset((e.source, e.target)) in consecutive]
+    return sub
+
+
+def compact(iri: str) -> str:
+    for prefix, namespace in PREFIXES.items():
+        if iri.startswith(namespace):
+            return f"{prefix}:{iri[len(namespace) :]}"
+    return iri
+
+
+@router.get("/api/node", response_model=NodeDetail, tags=["explore"])
+def api_node(request: Request, data: Data, iri: str) -> NodeDetail:
+    """A node's properties, source quote, roles (for agencies) and direct neighbours."""
+    node = known(data, iri)
+    repo = get_repository(request)
+    rows = repo.query(
+        f"SELECT DISTINCT ?p ?o WHERE {{ {URIRef(iri).n3()} ?p ?o }} ORDER BY ?p ?o"
+    ).rows
+    properties = []
+    for predicate, value in rows:
+        text = str(value)
+        is_iri = isinstance(value, URIRef)
+        if is_iri and text in data.lineage.nodes:
+            text = data.lineage.nodes[text].label
+        properties.append(
+            Property(
+                predicate=compact(str(predicate)),
+                value=compact(text) if is_iri else text,
+                iri=str(value) if is_iri else None,
+                page=page_of(str(value)) if is_iri else "",
+            )
+        )
+    neighbours = data.lineage.walk(iri, "down", 1) | data.lineage.walk(iri, "up", 1)
+    return NodeDetail(
+        node=graph_node(node),
+        source_text=node.source_text,
+        properties=properties,
+        roles=[Role(**r) for r in data.lineage.roles(iri)],
+        neighbours=subgraph_of(data.lineage, iri, neighbours),
+    )

@@ -1,0 +1,529 @@
+/* kgraph explorer: search, expand on click, style by kind, filters, audit overlay.
+ *
+ * Every string from the graph reaches the DOM through textContent (never innerHTML), and
+ * vis-network tooltips are DOM elements built the same way, so a document that quotes
+ * "<script>" shows it as text. The canvas holds only what the user opened or expanded;
+ * the layout is hierarchical with physics off, which stays fast with thousands of nodes.
+ */
+(function () {
+  "use strict";
+
+  const KIND_STYLE = {
+    document: { shape: "box", color: "#2f6db5", font: "#ffffff" },
+    task: { shape: "ellipse", color: "#cfe3c8", font: "#1d2733" },
+    assignment: { shape: "box", color: "#f5d98b", font: "#1d2733" },
+    duty: { shape: "ellipse", color: "#fbeec5", font: "#1d2733" },
+    agency: { shape: "diamond", color: "#2e9c6a", font: "#1d2733" },
+    collective: { shape: "hexagon", color: "#7fc7a4", font: "#1d2733" },
+    mention: { shape: "triangle", color: "#d9d9d9", font: "#1d2733" },
+    province: { shape: "star", color: "#8e5bb5", font: "#1d2733" },
+  };
+  const DOCTYPE_COLOR = {
+    "Chỉ thị": "#b3261e", "Nghị quyết": "#7b1fa2", "Kết luận": "#6a1b9a",
+    "Kế hoạch": "#2f6db5", "Quyết định": "#00796b", "Chương trình": "#1565c0",
+    "Công văn": "#546e7a", "Thông báo": "#5d4037",
+  };
+  const EDGE_STYLE = {
+    implements: { color: "#1f3a5f", width: 2.5, dashes: false, label: "thực hiện (kg:implements)" },
+    based_on: { color: "#1f3a5f", width: 1.5, dashes: [8, 4], label: "căn cứ (eli:based_on)" },
+    cites: { color: "#9aa7b5", width: 1, dashes: [2, 4], label: "trích dẫn (eli:cites)" },
+    task: { color: "#9fb7a0", width: 1, dashes: false, label: "nhiệm vụ (kg:hasTask)" },
+    subtask: { color: "#9fb7a0", width: 1, dashes: false, label: "" },
+    assignment: { color: "#c9a227", width: 1, dashes: false, label: "phân công (kg:hasAssignment)" },
+    duty: { color: "#c9a227", width: 1, dashes: [4, 3], label: "" },
+    addressee: { color: "#2e9c6a", width: 2, dashes: false, label: "được giao (kg:addressee)" },
+    request: { color: "#8e5bb5", width: 2, dashes: [6, 4], label: "đề nghị (kg:isRequest → addressee)" },
+    lead: { color: "#d32f2f", width: 3, dashes: false, label: "chủ trì (kg:leadAgency)" },
+    coordinate: { color: "#ef8f00", width: 1.5, dashes: [6, 3], label: "phối hợp (kg:coordinatingAgency)" },
+    province: { color: "#c6b3d8", width: 1, dashes: [2, 3], label: "thuộc tỉnh (kg:province)" },
+  };
+  const ROLE_RELS = new Set(["addressee", "request", "lead", "coordinate"]);
+  const AGENT_KINDS = new Set(["agency", "collective", "mention"]);
+  const CLUSTER_THRESHOLD = 20;
+
+  const $ = (id) => document.getElementById(id);
+  const el = (tag, text, cls) => {
+    const e = document.createElement(tag);
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (cls) e.className = cls;
+    return e;
+  };
+  const fold = (s) => String(s || "").replace(/đ/g, "d").replace(/Đ/g, "D")
+    .normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase().replace(/\s+/g, " ").trim();
+
+  const timings = { start: performance.now() };
+  const data = new Map();      // id -> node record from the API
+  const edgeData = new Map();  // edge id -> edge record
+  const expanded = new Set();
+  const roots = new Set();
+  let clusters = [];
+
+  const nodes = new vis.DataSet();
+  const edges = new vis.DataSet();
+  const network = new vis.Network($("graph"), { nodes, edges }, {
+    layout: {
+      improvedLayout: false,
+      hierarchical: {
+        enabled: true, direction: "UD", sortMethod: "directed", shakeTowards: "roots",
+        levelSeparation: 140, nodeSpacing: 150, treeSpacing: 170,
+        blockShifting: true, edgeMinimization: false, parentCentralization: true,
+      },
+    },
+    physics: { enabled: false },
+    interaction: { hover: true, tooltipDelay: 150, hideEdgesOnDrag: true, multiselect: false },
+    nodes: { font: { size: 14, face: "system-ui, sans-serif" }, margin: 8, widthConstraint: { maximum: 220 } },
+    edges: { arrows: { to: { enabled: true, scaleFactor: 0.6 } }, smooth: false, font: { size: 10, align: "middle" } },
+  });
+  network.once("afterDrawing", () => { timings.firstDraw = performance.now(); });
+
+  function tooltip(record) {
+    const box = el("div", record.title);
+    box.className = "kg-tooltip";
+    return box;
+  }
+
+  function visNode(record) {
+    const style = KIND_STYLE[record.kind] || KIND_STYLE.document;
+    let background = style.color;
+    if (record.kind === "document" && DOCTYPE_COLOR[record.doctype]) background = DOCTYPE_COLOR[record.doctype];
+    const flagged = auditOn() && record.flags && record.flags.length > 0;
+    return {
+      id: record.id,
+      label: record.label,
+      title: tooltip(record),
+      shape: style.shape,
+      size: record.kind === "duty" || record.kind === "task" ? 14 : 20,
+      color: {
+        background, border: flagged ? "#e00000" : "#33415588",
+        highlight: { background, border: "#111111" },
+      },
+      borderWidth: flagged ? 5 : 1,
+      shapeProperties: { borderDashes: record.kind === "mention" ? [4, 3] : false },
+      font: { color: style.shape === "box" || style.shape === "ellipse" ? style.font : "#1d2733",
+        size: record.kind === "document" ? 15 : 13 },
+      shadow: flagged ? { enabled: true, color: "#e00000", size: 14, x: 0, y: 0 } : false,
+    };
+  }
+
+  function visEdge(record) {
+    const style = EDGE_STYLE[record.rel] || EDGE_STYLE.cites;
+    return {
+      id: record.id, from: record.source, to: record.target,
+      color: { color: style.color, highlight: "#111111" }, width: style.width, dashes: style.dashes,
+      title: el("div", record.label),
+    };
+  }
+
+  // ------------------------------------------------------------------ layout levels
+  function assignLevels() {
+    const ids = [...data.keys()];
+    const indeg = new Map(ids.map((id) => [id, 0]));
+    const out = new Map(ids.map((id) => [id, []]));
+    for (const e of edgeData.values()) {
+      if (e.rel === "cites" || !indeg.has(e.source) || !indeg.has(e.target)) continue;
+      out.get(e.source).push(e.target);
+      indeg.set(e.target, indeg.get(e.target) + 1);
+    }
+    const level = new Map();
+    const queue = ids.filter((id) => indeg.get(id) === 0);
+    queue.forEach((id) => level.set(id, 0));
+    for (let i = 0; i < queue.length; i++) {
+      const id = queue[i];
+      for (const next of out.get(id)) {
+        level.set(next, Math.max(level.get(next) || 0, level.get(id) + 1));
+        indeg.set(next, indeg.get(next) - 1);
+        if (indeg.get(next) === 0) queue.push(next);
+      }
+    }
+    for (const id of ids) if (!level.has(id)) level.set(id, (data.get(id).level || 0));  // cycles
+    return level;
+  }
+
+  // ------------------------------------------------------------------ data in and out
+  function merge(sub) {
+    openClusters();
+    const newNodes = [];
+    for (const n of sub.nodes) {
+      if (!data.has(n.id)) { data.set(n.id, n); newNodes.push(n); }
+    }
+    const newEdges = [];
+    for (const e of sub.edges) {
+      const id = e.source + " " + e.rel + " " + e.target;
+      if (!edgeData.has(id)) { const rec = Object.assign({ id }, e); edgeData.set(id, rec); newEdges.push(rec); }
+    }
+    const levels = assignLevels();
+    nodes.add(newNodes.map((n) => Object.assign(visNode(n), { level: levels.get(n.id) })));
+    nodes.update([...data.keys()].filter((id) => nodes.get(id) && nodes.get(id).level !== levels.get(id))
+      .map((id) => ({ id, level: levels.get(id) })));
+    edges.add(newEdges.map(visEdge));
+    applyFilters();
+    return newNodes.length;
+  }
+
+  function removeNodes(ids) {
+    openClusters();
+    for (const id of ids) { data.delete(id); expanded.delete(id); roots.delete(id); }
+    for (const [id, e] of edgeData) if (!data.has(e.source) || !data.has(e.target)) edgeData.delete(id);
+    nodes.remove([...ids]);
+    edges.remove(edges.getIds().filter((id) => !edgeData.has(id)));
+    const levels = assignLevels();
+    nodes.update([...data.keys()].map((id) => ({ id, level: levels.get(id) })));
+    applyFilters();
+  }
+
+  async function getJSON(url) {
+    const response = await fetch(url, { headers: { Accept: "application/json" } });
+    if (!response.ok) throw new Error(url + ": " + response.status);
+    return response.json();
+  }
+
+  const direction = () => document.querySelector("input[name=direction]:checked").value;
+  const expandDepth = (record) => (record && (record.kind === "document" || AGENT_KINDS.has(record.kind) || record.kind === "province") ? 2 : 1);
+
+  async function lineage(iri, dir, depth) {
+    const q = new URLSearchParams({ iri, direction: dir, depth: String(depth) });
+    return getJSON("/api/lineage?" + q);
+  }
+
+  async function open(iri, options) {
+    const opts = options || {};
+    const hit = opts.kind || (data.get(iri) || {}).kind;
+    let dir = opts.direction || (AGENT_KINDS.has(hit) ? "up" : "down");
+    document.querySelector(`input[name=direction][value="${dir}"]`).checked = true;
+    const depth = opts.depth !== undefined ? opts.depth : (dir === "up" ? 8 : 1);
+    timings.requestStart = performance.now();
+    const sub = await lineage(iri, dir, depth);
+    timings.dataReady = performance.now();
+    roots.add(iri);
+    if (depth > 0) expanded.add(iri);
+    merge(sub);
+    recluster();
+    network.fit({ animation: false });
+    timings.laidOut = performance.now();
+    await select(iri);
+    status();
+    return sub.nodes.length;
+  }
+
+  async function expand(iri) {
+    const record = data.get(iri);
+    const sub = await lineage(iri, direction(), expandDepth(record));
+    expanded.add(iri);
+    const added = merge(sub);
+    recluster();
+    status(added ? `+${added} nút` : "không có nút mới");
+    return added;
+  }
+
+  function collapse(iri) {
+    const down = direction() === "down";
+    const keep = new Set();
+    const stack = [...roots].filter((r) => r !== iri || roots.size === 1);
+    if (roots.has(iri)) stack.push(iri);
+    stack.forEach((r) => keep.add(r));
+    const adjacency = new Map();
+    for (const e of edgeData.values()) {
+      if (e.rel === "cites") continue;
+      const [a, b] = down ? [e.source, e.target] : [e.target, e.source];
+      if (!adjacency.has(a)) adjacency.set(a, []);
+      adjacency.get(a).push(b);
+    }
+    while (stack.length) {
+      const id = stack.pop();
+      if (id === iri) continue;  // do not pass below the collapsed node
+      for (const next of adjacency.get(id) || []) if (!keep.has(next)) { keep.add(next); stack.push(next); }
+    }
+    keep.add(iri);
+    expanded.delete(iri);
+    removeNodes([...data.keys()].filter((id) => !keep.has(id)));
+    recluster();
+    status();
+  }
+
+  async function toggle(iri) {
+    if (expanded.has(iri)) { collapse(iri); return 0; }
+    return expand(iri);
+  }
+
+  // ------------------------------------------------------------------ filters and overlay
+  const auditOn = () => $("f-audit").checked;
+
+  function passes(record, f) {
+    if (f.province && record.province && record.province !== f.province) return false;
+    if (f.doctype && record.doctype && record.kind !== "province" && !AGENT_KINDS.has(record.kind) && record.doctype !== f.doctype) return false;
+    if (f.year && record.year && record.kind !== "province" && !AGENT_KINDS.has(record.kind) && record.year !== f.year) return false;
+    if (f.agency && AGENT_KINDS.has(record.kind) && !fold(record.text || record.label).includes(f.agency)) return false;
+    return true;
+  }
+
+  function applyFilters() {
+    openClusters();
+    const f = {
+      province: $("f-province").value, doctype: $("f-doctype").value, year: $("f-year").value,
+      agency: fold($("f-agency").value), role: $("f-role").value,
+    };
+    const visible = new Set([...data.values()].filter((r) => passes(r, f)).map((r) => r.id));
+    if (f.role) {
+      const reached = new Set();
+      for (const e of edgeData.values()) {
+        if (e.rel === f.role && visible.has(e.source)) reached.add(e.target);
+      }
+      for (const r of data.values()) if (AGENT_KINDS.has(r.kind) && !reached.has(r.id)) visible.delete(r.id);
+    }
+    nodes.update([...data.values()].map((r) => Object.assign(visNode(r), { hidden: !visible.has(r.id) })));
+    edges.update([...edgeData.values()].map((e) => ({
+      id: e.id, hidden: !(visible.has(e.source) && visible.has(e.target)) || (f.role && ROLE_RELS.has(e.rel) && e.rel !== f.role),
+    })));
+    status();
+  }
+
+  // ------------------------------------------------------------------ clustering of fan-outs
+  function openClusters() {
+    for (const id of clusters) if (network.isCluster(id)) network.openCluster(id);
+    clusters = [];
+  }
+
+  function recluster() {
+    openClusters();
+    if (!$("f-cluster").checked) return;
+    const degree = new Map();
+    const neighbours = new Map();
+    for (const e of edgeData.values()) {
+      const a = nodes.get(e.source); const b = nodes.get(e.target);
+      if (!a || !b || a.hidden || b.hidden) continue;
+      for (const [x, y] of [[e.source, e.target], [e.target, e.source]]) {
+        degree.set(x, (degree.get(x) || 0) + 1);
+        if (!neighbours.has(x)) neighbours.set(x, []);
+        neighbours.get(x).push(y);
+      }
+    }
+    const taken = new Set();
+    for (const [hub, list] of neighbours) {
+      const groups = new Map();
+      for (const leaf of list) {
+        if (degree.get(leaf) !== 1 || taken.has(leaf) || expanded.has(leaf) || roots.has(leaf)) continue;
+        const kind = data.get(leaf).kind;
+        if (!groups.has(kind)) groups.set(kind, []);
+        groups.get(kind).push(leaf);
+      }
+      for (const [kind, leaves] of groups) {
+        if (leaves.length < CLUSTER_THRESHOLD) continue;
+        const members = new Set(leaves);
+        leaves.forEach((l) => taken.add(l));
+        const id = "cluster:" + hub + ":" + kind;
+        const style = KIND_STYLE[kind] || KIND_STYLE.document;
+        network.cluster({
+          joinCondition: (n) => members.has(n.id),
+          clusterNodeProperties: {
+            id, label: `+${leaves.length} (${kind})`, shape: "database", level: nodes.get(leaves[0]).level,
+            color: { background: style.color, border: "#334155" }, borderWidth: 2,
+            title: el("div", `${leaves.length} nút gom lại — nhấp đúp để mở`),
+          },
+        });
+        clusters.push(id);
+      }
+    }
+  }
+
+  function status(extra) {
+    const shown = nodes.get({ filter: (n) => !n.hidden }).length;
+    $("status").textContent = `${shown} / ${data.size} nút` + (clusters.length ? `, ${clusters.length} nhóm` : "") + (extra ? ` · ${extra}` : "");
+  }
+
+  // ------------------------------------------------------------------ side panel
+  function definition(dl, term, value) {
+    if (!value) return;
+    dl.append(el("dt", term), el("dd", value));
+  }
+
+  async function select(iri) {
+    if (!data.has(iri)) return;
+    try { network.selectNodes([iri]); } catch (err) { /* inside a cluster: nothing to highlight */ }
+    const detail = await getJSON("/api/node?" + new URLSearchParams({ iri }));
+    renderPanel(detail);
+    $("panel").dataset.iri = iri;
+    return detail;
+  }
+
+  function renderPanel(detail) {
+    const panel = $("panel");
+    const n = detail.node;
+    const previous = panel.dataset.iri && panel.dataset.iri !== n.id ? panel.dataset.iri : null;
+    panel.replaceChildren();
+    panel.append(el("span", (n.kind === "document" && n.doctype) ? n.doctype : kindLabel(n.kind), "kind"));
+    const h = el("h2", n.number && n.kind === "document" ? n.number : (n.text || n.label));
+    h.id = "panel-title";
+    panel.append(h);
+    if (n.flags.length) {
+      const ul = el("ul"); ul.className = "flags";
+      n.flags.forEach((f) => ul.append(el("li", "⚠ " + f, "flag")));
+      panel.append(ul);
+    }
+    const actions = el("div", null, "actions");
+    const button = (label, handler, id) => {
+      const b = el("button", label); b.type = "button"; if (id) b.id = id;
+      b.addEventListener("click", handler); actions.append(b); return b;
+    };
+    button(expanded.has(n.id) ? "Thu gọn" : "Mở rộng", async () => { await toggle(n.id); await select(n.id); }, "panel-toggle");
+    button("Nguồn gốc (lên)", () => open(n.id, { direction: "up", depth: 8 }), "panel-up");
+    button("Triển khai (xuống)", () => open(n.id, { direction: "down", depth: 8 }), "panel-down");
+    if (previous) button("Đường đi từ nút trước", () => showPath(previous, n.id), "panel-path");
+    if (n.page && n.page.startsWith("/id/")) {
+      const a = el("a", "Trang dữ liệu liên kết"); a.href = n.page; a.id = "panel-page"; actions.append(a);
+    }
+    panel.append(actions);
+    if (n.text && n.kind !== "document") { panel.append(el("h3", "Nội dung")); panel.append(el("p", n.text, "text")); }
+    if (detail.source_text) {
+      panel.append(el("h3", "Trích văn bản gốc"));
+      const q = el("blockquote", detail.source_text); q.id = "panel-source"; panel.append(q);
+    }
+    if (detail.roles.length) {
+      panel.append(el("h3", "Nhiệm vụ được giao"));
+      const ul = el("ul", null, "roles"); ul.id = "panel-roles";
+      for (const r of detail.roles) {
+        const li = el("li");
+        li.append(el("span", r.role, "role"), document.createTextNode(` — ${r.document_number} (${r.item_kind} ${r.item_number}): `));
+        li.append(el("span", r.text, "role-text"));
+        li.dataset.relation = r.relation;
+        ul.append(li);
+      }
+      panel.append(ul);
+    }
+    panel.append(el("h3", "Thuộc tính"));
+    const dl = el("dl"); dl.id = "panel-props";
+    definition(dl, "IRI", n.id);
+    definition(dl, "Tỉnh", n.province);
+    definition(dl, "Năm", n.year);
+    for (const p of detail.properties) definition(dl, p.predicate, p.value);
+    panel.append(dl);
+    const around = detail.neighbours.nodes.filter((m) => m.id !== n.id);
+    if (around.length) {
+      panel.append(el("h3", `Liên kết (${around.length})`));
+      const ul = el("ul", null, "neighbours");
+      for (const m of around.slice(0, 80)) {
+        const li = el("li");
+        const link = el("button", m.label); link.type = "button";
+        link.addEventListener("click", async () => {
+          merge({ nodes: [m], edges: detail.neighbours.edges.filter((e) => data.has(e.source) || data.has(e.target)).filter((e) => e.source === m.id || e.target === m.id) });
+          network.focus(m.id, { scale: 1, animation: false });
+          await select(m.id);
+        });
+        li.append(link, el("span", " " + kindLabel(m.kind), "kind"));
+        ul.append(li);
+      }
+      panel.append(ul);
+    }
+  }
+
+  let kinds = {};
+  const kindLabel = (k) => kinds[k] || k;
+
+  async function showPath(from, to) {
+    const sub = await getJSON("/api/path?" + new URLSearchParams({ from, to }));
+    merge(sub);
+    network.selectNodes(sub.nodes.map((n) => n.id));
+    status(`đường đi ${sub.nodes.length} nút`);
+  }
+
+  // ------------------------------------------------------------------ search
+  let searchSeq = 0;
+  async function search(q) {
+    const seq = ++searchSeq;
+    const list = $("results");
+    if (!q.trim()) { list.hidden = true; list.replaceChildren(); return []; }
+    const hits = await getJSON("/api/search?" + new URLSearchParams({ q, limit: "20" }));
+    if (seq !== searchSeq) return hits;
+    list.replaceChildren();
+    for (const hit of hits) {
+      const li = el("li"); li.setAttribute("role", "option"); li.dataset.iri = hit.iri;
+      li.append(el("span", hit.label, "label"), el("span", kindLabel(hit.kind) + (hit.province ? " · " + hit.province : ""), "kind"));
+      if (hit.detail) li.append(el("span", hit.detail, "detail"));
+      li.addEventListener("click", () => { list.hidden = true; open(hit.iri, { kind: hit.kind }); });
+      list.append(li);
+    }
+    if (!hits.length) list.append(el("li", "Không tìm thấy"));
+    list.hidden = false;
+    return hits;
+  }
+
+  // ------------------------------------------------------------------ wiring
+  function legend() {
+    const box = $("legend");
+    for (const [kind, style] of Object.entries(KIND_STYLE)) {
+      const item = el("span"); const sw = el("span", null, "sw"); sw.style.background = style.color;
+      item.append(sw, document.createTextNode(kindLabel(kind))); box.append(item);
+    }
+    for (const [type, color] of Object.entries(DOCTYPE_COLOR)) {
+      const item = el("span"); const sw = el("span", null, "sw"); sw.style.background = color;
+      item.append(sw, document.createTextNode(type)); box.append(item);
+    }
+    for (const style of Object.values(EDGE_STYLE)) {
+      if (!style.label) continue;
+      const item = el("span"); const ln = el("span", null, "ln");
+      ln.style.borderTopColor = style.color; ln.style.borderTopStyle = style.dashes ? "dashed" : "solid";
+      item.append(ln, document.createTextNode(style.label)); box.append(item);
+    }
+    const audit = el("span"); const sw = el("span", null, "sw"); sw.style.border = "3px solid #e00000";
+    audit.append(sw, document.createTextNode("có phát hiện kiểm tra (mâu thuẫn, thiếu sót)")); box.append(audit);
+  }
+
+  function fillSelect(id, values) {
+    const select = $(id);
+    for (const [value, label] of values) { const o = el("option", label); o.value = value; select.append(o); }
+  }
+
+  async function init() {
+    const facets = await getJSON("/api/facets");
+    kinds = facets.kinds;
+    fillSelect("f-province", facets.provinces.map((p) => [p, p]));
+    fillSelect("f-doctype", facets.doctypes.map((p) => [p, p]));
+    fillSelect("f-year", facets.years.map((p) => [p, p]));
+    fillSelect("f-role", Object.entries(facets.roles));
+    legend();
+    let timer = null;
+    $("search").addEventListener("input", (ev) => { clearTimeout(timer); timer = setTimeout(() => search(ev.target.value), 120); });
+    $("search-form").addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const hits = await search($("search").value);
+      if (hits.length) { $("results").hidden = true; await open(hits[0].iri, { kind: hits[0].kind }); }
+    });
+    for (const id of ["f-province", "f-role", "f-doctype", "f-year", "f-audit"]) $(id).addEventListener("change", () => { applyFilters(); recluster(); });
+    $("f-agency").addEventListener("input", () => { applyFilters(); recluster(); });
+    $("f-cluster").addEventListener("change", () => { recluster(); status(); });
+    $("fit").addEventListener("click", () => network.fit({ animation: false }));
+    $("clear").addEventListener("click", () => { removeNodes([...data.keys()]); $("panel").replaceChildren(); });
+    network.on("click", (params) => {
+      const id = params.nodes[0];
+      if (id && !network.isCluster(id)) select(id);
+    });
+    network.on("doubleClick", (params) => {
+      const id = params.nodes[0];
+      if (!id) return;
+      if (network.isCluster(id)) { network.openCluster(id); clusters = clusters.filter((c) => c !== id); status(); return; }
+      toggle(id);
+    });
+    const params = new URLSearchParams(location.search);
+    if (params.get("open")) {
+      await open(params.get("open"), {
+        direction: params.get("direction") || undefined,
+        depth: params.has("depth") ? Number(params.get("depth")) : undefined,
+      });
+    }
+    timings.ready = performance.now();
+    document.body.dataset.ready = "1";
+  }
+
+  window.kgExplorer = {
+    network, nodes, edges, data, timings, open, expand, collapse, toggle, select, search, applyFilters,
+    /** Where a node is drawn, in page coordinates (for tests that click the canvas). */
+    pagePosition(id) {
+      const pos = network.getPositions([id])[id];
+      if (!pos) return null;
+      const dom = network.canvasToDOM(pos);
+      const rect = $("graph").getBoundingClientRect();
+      return { x: rect.left + dom.x, y: rect.top + dom.y };
+    },
+    visibleIds() { return nodes.get({ filter: (n) => !n.hidden }).map((n) => n.id); },
+  };
+  init().catch((err) => { $("status").textContent = "Lỗi: " + err.message; });
+})();
