@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.datastructures import URL
 
 from kgraph.queries import named_queries
 from kgraph.store import Repository
@@ -147,13 +148,18 @@ def render(request: Request, template: str, *, status_code: int = 200,
     other = "en" if lang == "vi" else "vi"
     html = environment.get_template(template).render(
         request=request, lang=lang, t=UI[lang], columns=COLUMNS[lang], nonce=nonce,
-        other_lang_url=str(request.url.include_query_params(lang=other)),
+        other_lang_url=_relative(request.url.include_query_params(lang=other)),
         lang_suffix="" if lang == "vi" else "?lang=en", **context,
     )
     response = HTMLResponse(html, status_code=status_code)
     response.headers["Content-Security-Policy"] = content_security_policy(nonce)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def _relative(url: URL) -> str:
+    """Path and query only: links must not name the host (proxies, 127.0.0.1 in tests)."""
+    return url.path + (f"?{url.query}" if url.query else "")
 
 
 def negotiate(request: Request) -> str | None:
