@@ -1,4 +1,4 @@
-"""Query page and linked-data pages, through the app (no browser): content, negotiation, escaping."""
+"""Query page and linked-data pages through the app (no browser): content, negotiation, escaping."""
 
 from __future__ import annotations
 

@@ -263,6 +263,12 @@ def _statements(repository: Repository, iri: str) -> tuple[list[tuple], list[tup
     return out, into
 
 
+def natural(text: str) -> list[tuple[int, int | str]]:
+    """Sort key putting 'phân công 2' before 'phân công 10'."""
+    return [(0, int(part)) if part.isdigit() else (1, part)
+            for part in re.split(r"(\d+)", text.casefold()) if part]
+
+
 def _facts(
     pairs: dict[tuple[Identifier, Identifier], set[str]],
     labeller: Labeller,
@@ -278,7 +284,7 @@ def _facts(
     ]
     type_first = str(RDF.type)
     facts.sort(
-        key=lambda f: (f.prop.iri != type_first, f.prop.text.casefold(), f.value.text.casefold())
+        key=lambda f: (f.prop.iri != type_first, natural(f.prop.text), natural(f.value.text))
     )
     return facts
 
