@@ -63,3 +63,16 @@ def test_heading_names_stop_at_the_first_role_word(matcher):
     assert names == "Các cơ quan, đơn vị, địa phương"
     names = _names_part("9. S¢ Tai chinh\nPhéi hop véi cac co quan")
     assert [m.canonical for m in split_agencies(names, matcher, None)] == ["Sở Tài chính"]
+
+
+@pytest.mark.parametrize(
+    ("ocr", "canonical"),
+    [
+        ("Thi tudng Chinh phii", "Thủ tướng Chính phủ"),  # ư->u, ơ->d, ủ->ii
+        ("Qudc hdi", "Quốc hội"),
+        ("Ban Chap hanh Trung wong Dang", "Ban Chấp hành Trung ương Đảng"),  # ư->w
+    ],
+)
+def test_vietnamese_spelling_repairs_resolve_ocr_issuers(ocr: str, canonical: str) -> None:
+    """Regression: issuers of cited documents in OCR text stayed unresolved."""
+    assert default_matcher().agency(ocr, None).canonical == canonical

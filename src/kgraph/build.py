@@ -78,17 +78,28 @@ def write_trig(graphs: Iterable[DocumentGraph], out: Path) -> list[Path]:
     return written
 
 
-def build(paths: Sequence[Path], repo: Repository, ttl_out: Path | None = None) -> BuildReport:
-    """Ingest the given files and folders into the store; idempotent."""
+def prepare(paths: Sequence[Path]) -> tuple[list[Path], list[DocumentGraph]]:
+    """Read, extract and map every source; raises SourceError before anything is written."""
     files = collect_sources(paths)
     if not files:
         raise SourceError(", ".join(map(str, paths)), "no .txt or .md plan files found")
-    graphs = map_sources(files)
+    return files, map_sources(files)
+
+
+def load(
+    graphs: Sequence[DocumentGraph], repo: Repository, ttl_out: Path | None = None
+) -> list[Path]:
+    """Replace the documents' graphs (and the shipped ones) in one transaction, then write TriG."""
     payload = resource_graphs()
     payload.update({str(g.name): g.to_ntriples() for g in graphs})
     repo.replace_graphs(payload)
-    report = BuildReport(documents=graphs, sources=list(files))
+    return write_trig(graphs, ttl_out) if ttl_out is not None else []
+
+
+def build(paths: Sequence[Path], repo: Repository, ttl_out: Path | None = None) -> BuildReport:
+    """Ingest the given files and folders into the store; idempotent."""
+    files, graphs = prepare(paths)
+    report = BuildReport(documents=graphs, sources=files)
+    report.ttl_files = load(graphs, repo, ttl_out)
     report.triples = sum(len(g.graph) for g in graphs)
-    if ttl_out is not None:
-        report.ttl_files = write_trig(graphs, ttl_out)
     return report

@@ -86,7 +86,23 @@ def ocr_fold(text: str) -> str:
     """
     folded = fold(text)
     repaired = " ".join(_repair_token(tok) for tok in _TOKEN.findall(folded))
-    return _P_FOR_D.sub("d", repaired)
+    return _spelling_repair(_P_FOR_D.sub("d", repaired))
+
+
+# Vietnamese spelling has no "w", no "ii" and never a "d" after the first letter of a
+# syllable; an English-only OCR writes all three ("twong" for "tương", "phii" for "phủ",
+# "Qudc hdi" for "Quốc hội"). Abbreviations (UBND, LĐTBXH) keep their final/cluster "d".
+_SPELLING = [
+    (re.compile(r"w(?=[aeiouy])"), "u"),
+    (re.compile(r"ii"), "u"),
+    (re.compile(r"(?<=[a-z])d(?=[aeiouy]|(?:c|ch|n|ng|nh|t|m|p)\b)"), "o"),
+]
+
+
+def _spelling_repair(folded: str) -> str:
+    for pattern, replacement in _SPELLING:
+        folded = pattern.sub(replacement, folded)
+    return folded
 
 
 def match_key(text: str) -> str:

@@ -16,7 +16,7 @@ import re
 from datetime import date
 
 from kgraph.matching import Matcher
-from kgraph.model import DocumentRef, Reference, Relation, Span, StatedLineage
+from kgraph.model import AgencyMention, DocumentRef, Reference, Relation, Span, StatedLineage
 from kgraph.text import aligned_fold, nfc
 
 # "28-CT/TW", "234/KH-UBND", "121/2020/QH14", "37§/LĐTBXH-TE", "28-\nCT/TW", "23/CT- TTg"
@@ -85,7 +85,11 @@ _SEGMENT_START = re.compile(r"^\W*(can c\S{0,3}|th\S{0,5}\s*hien|trien khai|to c
 _DATE_AFTER = re.compile(
     r"^[\s,]*(?:ng\S{1,3}\s*)?(\d{1,2})\s*(?:/|th\S{1,3}ng)\s*(\d{1,2})\s*(?:/|n\S{1,2}m)\s*(\d{4})"
 )
-_ISSUER_AFTER = re.compile(r"^\s*c\S{1,3}\s+(.{3,90}?)(?=\s+v\S\s|\s*[,;.(“\"]|\s+ban hanh|$)")
+_ISSUER_AFTER = re.compile(r"^\s*c\S{1,3}\s+(.{3,90}?)(?=\s+ve\s|\s*[,;.(“”*\"]|\s+ban hanh|$)")
+# Authority segments of a number: who issued it decides whether the number is provincial
+# ("211-KH/TU" is the Tỉnh ủy of the citing plan's province) or national ("28-CT/TW").
+_CENTRAL_AUTHORITY = re.compile(r"^(TW|TTg|CP|VPCP|QH\d*|B[A-ZĐ]{1,9}|LĐTBXH)$")
+_PROVINCIAL_AUTHORITY = re.compile(r"^(UBND|TU|HĐND|VP|BTV|S[A-ZĐ]{2,9})$")
 # A blank line ends a clause only when a new clause or block visibly starts after it: OCR
 # scatters blank lines inside sentences.
 _BOUNDARY = re.compile(
@@ -208,10 +212,13 @@ def find_references(
         )
         ref = Reference(_target(mention, matcher, province), relation, mention.span)
         old = best.get(mention.key)
-        if old is None or _RANK[relation] > _RANK[old.relation]:
-            if old is not None:
-                ref.target = _merge_target(old.target, ref.target)
+        if old is None:
             best[mention.key] = ref
+        elif _RANK[relation] > _RANK[old.relation]:
+            ref.target = _merge_target(old.target, ref.target)
+            best[mention.key] = ref
+        else:
+            old.target = _merge_target(ref.target, old.target)
     seen: set[tuple[str, str]] = set()
     unique = []
     for item in lineage:
@@ -270,9 +277,10 @@ def _relation(
 
 def _target(mention: _Mention, matcher: Matcher, province: str | None) -> DocumentRef:
     issuer = None
-    m = _ISSUER_AFTER.match(aligned_fold(_after_date(mention.after)))
+    after = _after_date(mention.after).replace("\n", " ")  # same length: offsets hold
+    m = _ISSUER_AFTER.match(aligned_fold(after))
     if m:
-        text = _after_date(mention.after)[m.start(1) : m.end(1)]
+        text = after[m.start(1) : m.end(1)]
         issuer = matcher.agency(text, province)
     return DocumentRef(
         number=mention.number,
@@ -280,7 +288,22 @@ def _target(mention: _Mention, matcher: Matcher, province: str | None) -> Docume
         type=mention.type,
         date=mention.date,
         issuer=issuer,
+        province=_scope_province(mention.code, issuer, province),
     )
+
+
+def _scope_province(code: str, issuer: AgencyMention | None, province: str | None) -> str | None:
+    """The province a cited document belongs to: its issuer's, else its number's authority."""
+    if issuer is not None and issuer.province:
+        return issuer.province
+    segments = re.split(r"[-/]", code)
+    if segments[0] in _CODE_TYPES:  # "KH-UBND": type, then authority; "UBND-KGVX": authority
+        segments = segments[1:]
+    if any(_CENTRAL_AUTHORITY.match(s) for s in segments):
+        return None
+    if any(_PROVINCIAL_AUTHORITY.match(s) for s in segments):
+        return province
+    return None
 
 
 def _after_date(after: str) -> str:
