@@ -81,19 +81,20 @@ def build(
     ] = None,
 ) -> None:
     """Extract the plans, write their graphs and load them (with ontology and reference data)."""
-    from kgraph.build import build as run_build
+    from kgraph.build import load, prepare
 
     if not sources:
         sources = [paths.default_sources()]
         ttl_out = ttl_out or paths.default_ttl_dir()
-    report = run_build(sources, repository(store), ttl_out=ttl_out)
-    for mapped in report.documents:
-        console.print(f"  {mapped.document}", markup=False, highlight=False)
-    console.print(
-        f"built {len(report.documents)} document graph(s), {report.triples} triples"
-        + (f"; wrote {len(report.ttl_files)} file(s) to {ttl_out}" if ttl_out else "")
-        + f"; store {store_location(store)}",
-        markup=False, highlight=False,
+    _, graphs = prepare(sources)  # every file read before the store is even opened
+    written = load(graphs, repository(store), ttl_out=ttl_out)
+    for mapped in graphs:
+        typer.echo(f"  {mapped.document}")
+    triples = sum(len(g.graph) for g in graphs)
+    typer.echo(
+        f"built {len(graphs)} document graph(s), {triples} triples"
+        + (f"; wrote {len(written)} file(s) to {ttl_out}" if ttl_out else "")
+        + f"; store {store_location(store)}"
     )
 
 
@@ -165,8 +166,9 @@ def evaluate(
     from kgraph.eval import evaluate as run_eval
     from kgraph.eval import format_report
 
-    console.print(format_report(run_eval(gold, sources)), markup=False, highlight=False)
+    sys.stdout.write(format_report(run_eval(gold, sources)) + "\n")
 
 
 def main() -> None:  # pragma: no cover - console entry point
     app()
+
