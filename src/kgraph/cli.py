@@ -172,3 +172,11 @@ def evaluate(
 def main() -> None:  # pragma: no cover - console entry point
     app()
 
+
+from kgraph.audit import register_audit  # noqa: E402  (audit and raci commands)
+
+register_audit(app)
+
+from kgraph.explore import register_viz  # noqa: E402  (viz: self-contained lineage HTML)
+
+register_viz(app)

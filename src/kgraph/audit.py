@@ -1,0 +1,603 @@
+"""The auditor's report: one list of findings from SHACL, cross-document queries and coverage.
+
+Three sources, one typed model (:class:`Finding`):
+
+* shapes (``shapes/*.ttl``), run with pySHACL on each source document's graph on its own,
+  so a finding always belongs to the document that states it;
+* cross-document rules, SPARQL over the store (``queries/audit_*.rq``): the same document
+  stated with two issuers or dates by two sources;
+* coverage (:mod:`kgraph.coverage`): tasks no duty carries out, and tasks other provinces'
+  plans for the same directive have that a plan lacks.
+
+``kgraph audit`` prints the summary and exits 1 when there is a Violation, so it can gate a
+pipeline; it writes the SHACL report (Turtle), JSON, CSV and HTML. ``kgraph raci`` writes the
+tasks × agencies matrix of one plan or one directive.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from rapidfuzz import fuzz
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import RDF, RDFS, SH, SKOS
+
+from kgraph import coverage as cov
+from kgraph.iris import number_key
+from kgraph.queries import load_query
+from kgraph.store import Repository
+from kgraph.text import match_key
+from kgraph.validation import SEVERITY_ORDER, Validation, rule_labels, validate_graph
+from kgraph.vocab import ELI, KG, sparql_prefixes
+
+KGSH = "https://w3id.org/kgraph/shapes#"
+TEMPLATES = Path(__file__).resolve().parent / "web" / "templates"
+StoreOption = Annotated[  # as kgraph.cli's; repeated so typer can resolve it in this module
+    str | None,
+    typer.Option("--store",
+                 help="Store directory (default: $KGRAPH_STORE or the user data folder)."),
+]
+SAME_BODY_SCORE = 80  # partial_ratio of two names, one unresolved, taken as the same body
+
+
+class Severity(StrEnum):
+    VIOLATION = "Violation"
+    WARNING = "Warning"
+    INFO = "Info"
+
+
+# Rules that are not shapes: id -> (severity, Vietnamese label, English label)
+EXTRA_RULES: dict[str, tuple[Severity, str, str]] = {
+    "ConflictingStatement": (Severity.VIOLATION, "Thông tin mâu thuẫn giữa các văn bản",
+                             "Conflicting statements across documents"),
+    "UncoveredTask": (Severity.WARNING, "Nhiệm vụ chưa được phân công",
+                      "Task no duty carries out"),
+    "MissingPeerTask": (Severity.INFO, "Nhiệm vụ tỉnh khác có mà kế hoạch này không có",
+                        "Task other provinces' plans have and this plan lacks"),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing the auditor should look at, whichever check found it."""
+
+    rule: str
+    severity: str
+    focus: str
+    document_number: str
+    label_vi: str  # the task, agency or document concerned, in Vietnamese
+    message_vi: str
+    message_en: str
+    source_text: str = ""  # quoted from the source file
+    value: str = ""
+    origin: str = "shacl"  # shacl | query | coverage
+
+    @property
+    def sort_key(self) -> tuple[int, str, str, str]:
+        return (SEVERITY_ORDER.get(self.severity, 9), self.document_number, self.rule, self.focus)
+
+
+@dataclass
+class AuditReport:
+    """Every finding of one audit, plus the SHACL report graph they came with."""
+
+    findings: list[Finding] = field(default_factory=list)
+    documents: list[str] = field(default_factory=list)  # numbers of the audited documents
+    shacl: Graph = field(default_factory=Graph)
+    alignments: list[cov.DirectiveAlignment] = field(default_factory=list)
+    coverages: list[cov.PlanCoverage] = field(default_factory=list)
+
+    def sorted(self) -> list[Finding]:
+        return sorted(self.findings, key=lambda f: f.sort_key)
+
+    @property
+    def violations(self) -> int:
+        return sum(1 for f in self.findings if f.severity == Severity.VIOLATION)
+
+    def by_severity(self) -> dict[str, int]:
+        counts = Counter(f.severity for f in self.findings)
+        return {s.value: counts.get(s.value, 0) for s in Severity}
+
+    def by_rule(self) -> list[tuple[str, str, int]]:
+        counts = Counter((f.rule, f.severity) for f in self.findings)
+        return sorted(((r, s, n) for (r, s), n in counts.items()),
+                      key=lambda x: (SEVERITY_ORDER.get(x[1], 9), -x[2], x[0]))
+
+    # ------------------------------------------------------------------ outputs
+
+    def to_json(self) -> str:
+        return json.dumps({
+            "documents": self.documents,
+            "counts": {"by_severity": self.by_severity(),
+                       "by_rule": [{"rule": r, "severity": s, "count": n}
+                                   for r, s, n in self.by_rule()]},
+            "findings": [asdict(f) for f in self.sorted()],
+        }, ensure_ascii=False, indent=2)
+
+    def to_csv(self) -> str:
+        out = io.StringIO()
+        names = list(Finding.__dataclass_fields__)
+        writer = csv.DictWriter(out, fieldnames=names)
+        writer.writeheader()
+        for finding in self.sorted():
+            writer.writerow(asdict(finding))
+        return out.getvalue()
+
+    def to_turtle(self) -> str:
+        return self.shacl.serialize(format="turtle")
+
+    def to_html(self, *, standalone: bool = True) -> str:
+        return render("audit.html", report=self, findings=self.sorted(), labels=all_rule_labels(),
+                      standalone=standalone)
+
+    def summary(self) -> str:
+        """Readable text: counts by severity and rule, then every finding."""
+        labels = all_rule_labels()
+        lines = [f"kgraph audit: {len(self.documents)} document(s): {', '.join(self.documents)}"]
+        counts = self.by_severity()
+        lines.append("  " + ", ".join(f"{s}: {n}" for s, n in counts.items()))
+        for rule, severity, count in self.by_rule():
+            label = labels.get(rule, {}).get("vi", "")
+            lines.append(f"  {count:4d}  {severity:<9} {rule} ({label})")
+        for finding in self.sorted():
+            lines.append("")
+            lines.append(f"[{finding.severity}] {finding.document_number} · {finding.rule}")
+            if finding.label_vi:
+                lines.append(f"    {_short(finding.label_vi, 160)}")
+            lines.append(f"    vi: {finding.message_vi}")
+            lines.append(f"    en: {finding.message_en}")
+            if finding.source_text:
+                lines.append(f"    « {_short(finding.source_text, 200)} »")
+        return "\n".join(lines)
+
+    def write(self, out: Path) -> list[Path]:
+        out.mkdir(parents=True, exist_ok=True)
+        files = {
+            "audit-shacl.ttl": self.to_turtle(), "audit.json": self.to_json(),
+            "audit.csv": self.to_csv(), "audit.html": self.to_html(),
+        }
+        written = []
+        for name, text in files.items():
+            path = out / name
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
+        return written
+
+
+def _short(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def all_rule_labels() -> dict[str, dict[str, str]]:
+    """Rule id -> {'vi': ..., 'en': ...} for shapes and the other rules."""
+    labels = {iri.removeprefix(KGSH): names for iri, names in rule_labels().items()
+              if iri.startswith(KGSH)}
+    for rule, (_severity, vi, en) in EXTRA_RULES.items():
+        labels[rule] = {"vi": vi, "en": en}
+    return labels
+
+
+_environment = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(["html"], default_for_string=True, default=True),
+    trim_blocks=True, lstrip_blocks=True,
+)
+
+
+def render(template: str, **context: Any) -> str:
+    """Render an audit template (autoescaped: plan text is data, never markup)."""
+    return _environment.get_template(template).render(**context)
+
+
+# ---------------------------------------------------------------------------- SHACL per document
+
+@dataclass(frozen=True)
+class SourceDocument:
+    iri: str
+    graph: str
+    number: str
+
+
+def source_documents(repo: Repository, doc: str | None = None) -> list[SourceDocument]:
+    """The source documents (one named graph each), or those matching a number."""
+    rows = repo.query(sparql_prefixes() + """
+        SELECT DISTINCT ?doc ?g ?number ?key WHERE {
+          GRAPH ?g { ?doc kg:sourceFile ?file ; eli:id_local ?number ; kg:numberKey ?key }
+        } ORDER BY ?number""").records()
+    key = number_key(doc) if doc else None
+    return [SourceDocument(r["doc"] or "", r["g"] or "", r["number"] or "")
+            for r in rows if key is None or r["key"] == key]
+
+
+def stored_graph(repo: Repository, name: str) -> Graph:
+    """One named graph of the store as an rdflib graph."""
+    result = repo.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{name}> {{ ?s ?p ?o }} }}")
+    graph = Graph()
+    for triple in result.triples:
+        graph.add(triple)
+    return graph
+
+
+def label_of(graph: Graph, node: URIRef | Literal | str | None) -> str:
+    """Vietnamese label of a node as its source gives it (text, name, number)."""
+    if node is None:
+        return ""
+    term = URIRef(node) if isinstance(node, str) and node.startswith("http") else node
+    if not isinstance(term, URIRef):
+        return str(term)
+    for prop in (KG.text, SKOS.prefLabel, RDFS.label, ELI.id_local, KG.numberAsWritten,
+                 KG.mentionedAs):
+        values = [v for v in graph.objects(term, prop) if isinstance(v, Literal)]
+        vi = [v for v in values if v.language in (None, "vi")]
+        if vi or values:
+            return str(sorted(vi or values)[0])
+    return ""
+
+
+def source_text_of(graph: Graph, node: str, value: str | None) -> str:
+    """The raw source span to quote: the focus's, else the value's mention."""
+    for term in (URIRef(node), URIRef(value) if value and value.startswith("http") else None):
+        if term is None:
+            continue
+        for prop in (KG.sourceText, KG.mentionedAs):
+            found = graph.value(term, prop)
+            if found is not None:
+                return str(found)
+    return ""
+
+
+def shacl_findings(source: SourceDocument, data: Graph, validation: Validation) -> list[Finding]:
+    """Findings of one document's validation, labelled from that document's graph."""
+    findings = []
+    for result in validation.results:
+        value_label = label_of(data, result.value) if result.value else ""
+        focus_label = label_of(data, result.focus)
+        agent_value = bool(result.value and result.value.startswith("http") and value_label)
+        findings.append(Finding(
+            rule=result.rule, severity=result.severity, focus=result.focus,
+            document_number=source.number,
+            label_vi=value_label if agent_value else focus_label or value_label,
+            message_vi=result.messages.get("vi", ""), message_en=result.messages.get("en", ""),
+            source_text=source_text_of(data, result.focus, result.value),
+            value=result.value or "",
+        ))
+    return findings
+
+
+def merge_reports(reports: list[Validation]) -> Graph:
+    """One sh:ValidationReport holding the results of several validations."""
+    merged = Graph()
+    merged.bind("sh", SH)
+    merged.bind("kgsh", KGSH)
+    root = BNode()
+    merged.add((root, RDF.type, SH.ValidationReport))
+    for validation in reports:
+        roots = set(validation.report.subjects(RDF.type, SH.ValidationReport))
+        for triple in validation.report:
+            if triple[0] not in roots:
+                merged.add(triple)
+        for result in validation.report.subjects(RDF.type, SH.ValidationResult):
+            merged.add((root, SH.result, result))
+    merged.add((root, SH.conforms, Literal(all(v.conforms for v in reports))))
+    return merged
+
+
+def validate_documents(repo: Repository, sources: list[SourceDocument]
+                       ) -> tuple[list[Finding], Graph]:
+    """pySHACL on each source graph on its own; one merged SHACL report."""
+    findings: list[Finding] = []
+    validations = []
+    for source in sources:
+        data = stored_graph(repo, source.graph)
+        validation = validate_graph(data)
+        validations.append(validation)
+        findings.extend(shacl_findings(source, data, validation))
+    return findings, merge_reports(validations)
+
+
+# ---------------------------------------------------------------------------- cross-document
+
+Row = dict[str, str | None]
+
+
+def _same_value(prop: str, a: Row, b: Row) -> bool:
+    """Two statements agree: same term; for issuers, when one side is an unresolved mention
+    (per-document IRI), names that match in the OCR-folded space."""
+    if a["value"] == b["value"]:
+        return True
+    if prop != str(ELI.passed_by):
+        return False
+    if "/mention/" not in (a["value"] or "") + (b["value"] or ""):
+        return False
+    left, right = match_key(a["valueLabel"] or ""), match_key(b["valueLabel"] or "")
+    return fuzz.partial_ratio(left, right) >= SAME_BODY_SCORE
+
+
+def _clusters(prop: str, statements: list[Row]) -> list[list[Row]]:
+    clusters: list[list[Row]] = []
+    for row in statements:
+        for cluster in clusters:
+            if _same_value(prop, cluster[0], row):
+                cluster.append(row)
+                break
+        else:
+            clusters.append([row])
+    return sorted(clusters, key=lambda c: -len({r["sourceNumber"] for r in c}))
+
+
+def _sources(cluster: list[Row]) -> list[str]:
+    return sorted({r["sourceNumber"] or "" for r in cluster})
+
+
+def conflict_findings(repo: Repository, doc: str | None = None) -> list[Finding]:
+    """The same document stated with two issuers or dates: one finding per dissenting source
+    (all sources when there is no majority)."""
+    rows = repo.query(load_query("audit_conflicts").render({"doc": doc or ""})).records()
+    groups: dict[tuple[str, str], list[Row]] = defaultdict(list)
+    for row in rows:
+        groups[(row["document"] or "", row["property"] or "")].append(row)
+    findings = []
+    for (document, prop), statements in sorted(groups.items()):
+        clusters = _clusters(prop, statements)
+        if len(clusters) < 2:
+            continue
+        majority = len(_sources(clusters[0])) > len(_sources(clusters[1]))
+        what_vi, what_en = (("cơ quan ban hành", "issuer") if prop == str(ELI.passed_by)
+                            else ("ngày ban hành", "date"))
+        for index, cluster in enumerate(clusters):
+            if index == 0 and majority:
+                continue  # the majority view is quoted in the dissenting findings
+            mine = cluster[0]["valueLabel"] or ""
+            others = "; ".join(f"«{c[0]['valueLabel']}» ({', '.join(_sources(c))})"
+                               for c in clusters if c is not cluster)
+            number = cluster[0]["number"] or ""
+            for source in _sources(cluster):
+                mention = next((r["mention"] for r in cluster
+                                if r["sourceNumber"] == source and r["mention"]), "")
+                findings.append(Finding(
+                    rule="ConflictingStatement", severity=Severity.VIOLATION.value,
+                    focus=document, document_number=source, label_vi=number,
+                    message_vi=(f"{source} ghi {what_vi} của {number} là «{mine}»; "
+                                f"văn bản khác ghi {others}."),
+                    message_en=(f"{source} states the {what_en} of {number} as «{mine}»; "
+                                f"other sources state {others}."),
+                    source_text=mention or "", value=mine, origin="query"))
+    return findings
+
+
+# ---------------------------------------------------------------------------- coverage
+
+def coverage_findings(coverages: list[cov.PlanCoverage]) -> list[Finding]:
+    """Every task of a plan that no duty of the same plan carries out."""
+    findings = []
+    for plan in coverages:
+        for task in plan.uncovered:
+            findings.append(Finding(
+                rule="UncoveredTask", severity=Severity.WARNING.value, focus=task.iri,
+                document_number=plan.number, label_vi=task.text,
+                message_vi="Không có nhiệm vụ nào ở phần Tổ chức thực hiện giao việc này "
+                           f"(độ tương đồng < {cov.COVERAGE_THRESHOLD}).",
+                message_en="No duty of the plan's assignments carries this task out "
+                           f"(similarity < {cov.COVERAGE_THRESHOLD}).",
+                source_text=task.source_text, origin="coverage"))
+    return findings
+
+
+def peer_findings(alignments: list[cov.DirectiveAlignment]) -> list[Finding]:
+    """Tasks of other provinces' plans for the same directive that a plan has no match for."""
+    findings = []
+    for alignment in alignments:
+        for gap in alignment.gaps:
+            findings.append(Finding(
+                rule="MissingPeerTask", severity=Severity.INFO.value, focus=gap.task.iri,
+                document_number=gap.number, label_vi=gap.task.text,
+                message_vi=(f"Kế hoạch {gap.peer_number} ({gap.peer_province}) cùng thực hiện "
+                            f"{alignment.directive} có nhiệm vụ này; {gap.number} "
+                            f"({gap.province}) không có nhiệm vụ tương tự."),
+                message_en=(f"Plan {gap.peer_number} ({gap.peer_province}), also carrying out "
+                            f"{alignment.directive}, has this task; {gap.number} "
+                            f"({gap.province}) has no similar task (best {gap.best})."),
+                source_text=gap.task.source_text, value=gap.peer_number, origin="coverage"))
+    return findings
+
+
+# ---------------------------------------------------------------------------- the audit
+
+def run_audit(repo: Repository, doc: str | None = None, *, store_links: bool = False
+              ) -> AuditReport:
+    """Audit every source document (or the one numbered ``doc``)."""
+    sources = source_documents(repo, doc)
+    findings, shacl = validate_documents(repo, sources)
+    findings.extend(conflict_findings(repo, doc))
+    coverages = [cov.plan_coverage(repo, s.iri, s.number) for s in sources]
+    if store_links and coverages:
+        cov.store_coverage(repo, coverages)
+    findings.extend(coverage_findings(coverages))
+    alignments = cov.alignments(repo)
+    gaps = peer_findings(alignments)
+    if doc:
+        numbers = {number_key(s.number) for s in sources}
+        gaps = [g for g in gaps if number_key(g.document_number) in numbers]
+    findings.extend(gaps)
+    report = AuditReport(findings, [s.number for s in sources], shacl, alignments, coverages)
+    _add_extra_results(report)
+    return report
+
+
+def _add_extra_results(report: AuditReport) -> None:
+    """Cross-document and coverage findings also go into the RDF report, as SHACL results."""
+    graph = report.shacl
+    root = next(iter(graph.subjects(RDF.type, SH.ValidationReport)), None)
+    if root is None:
+        root = BNode()
+        graph.add((root, RDF.type, SH.ValidationReport))
+        graph.add((root, SH.conforms, Literal(True)))
+    for finding in report.findings:
+        if finding.origin == "shacl":
+            continue
+        result = BNode()
+        graph.add((root, SH.result, result))
+        graph.add((result, RDF.type, SH.ValidationResult))
+        graph.add((result, SH.focusNode, URIRef(finding.focus)))
+        graph.add((result, SH.sourceShape, URIRef(KGSH + finding.rule)))
+        graph.add((result, SH.resultSeverity, SH[finding.severity]))
+        graph.add((result, SH.resultMessage, Literal(finding.message_vi, lang="vi")))
+        graph.add((result, SH.resultMessage, Literal(finding.message_en, lang="en")))
+        if finding.severity == Severity.VIOLATION:
+            graph.set((root, SH.conforms, Literal(False)))
+
+
+# ---------------------------------------------------------------------------- RACI
+
+ROLE_ORDER = {"lead": 0, "responsible": 1, "coordinate": 2, "requested": 3}
+ROLE_MARK = {"lead": "L", "responsible": "R", "coordinate": "C", "requested": "Đ"}
+ROLE_LABELS = {"lead": ("chủ trì", "lead"), "responsible": ("được giao", "responsible"),
+               "coordinate": ("phối hợp", "coordinate"), "requested": ("đề nghị", "requested")}
+
+
+@dataclass
+class RaciMatrix:
+    """Tasks × agencies: the roles the duties covering each task give each agency."""
+
+    title: str
+    rows: list[tuple[str, str, str]] = field(default_factory=list)  # (plan number, no, text)
+    agencies: list[str] = field(default_factory=list)
+    cells: dict[tuple[int, str], set[str]] = field(default_factory=dict)
+
+    def mark(self, row: int, agency: str) -> str:
+        roles = sorted(self.cells.get((row, agency), set()), key=ROLE_ORDER.__getitem__)
+        return "/".join(ROLE_MARK[r] for r in roles)
+
+    def to_csv(self) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["document", "task", "text", *self.agencies])
+        for index, (number, no, text) in enumerate(self.rows):
+            writer.writerow([number, no, text, *(self.mark(index, a) for a in self.agencies)])
+        return out.getvalue()
+
+    def to_html(self, *, standalone: bool = True) -> str:
+        return render("audit_raci.html", matrix=self, marks=ROLE_MARK, roles=ROLE_LABELS,
+                      standalone=standalone)
+
+
+def duty_roles(repo: Repository, plan: str) -> dict[str, set[tuple[str, str]]]:
+    """Duty IRI -> {(agency label, role)}: lead, coordinate, and the heading's addressees
+    (responsible, or requested when the heading begins 'Đề nghị')."""
+    rows = repo.query(sparql_prefixes() + f"""
+        SELECT DISTINCT ?duty ?role ?label WHERE {{
+          ?duty a kg:Duty ; kg:partOf <{plan}> .
+          {{ ?duty kg:leadAgency ?agency BIND ("lead" AS ?role) }}
+          UNION {{ ?duty kg:coordinatingAgency ?agency BIND ("coordinate" AS ?role) }}
+          UNION {{ ?assignment kg:hasDuty ?duty ; kg:addressee ?agency .
+                   OPTIONAL {{ ?assignment kg:isRequest ?request }}
+                   BIND (IF(COALESCE(?request, false), "requested", "responsible") AS ?role) }}
+          OPTIONAL {{ ?agency skos:prefLabel ?prefLabel FILTER (LANG(?prefLabel) = "vi") }}
+          OPTIONAL {{ ?agency rdfs:label ?rawLabel }}
+          BIND (COALESCE(?prefLabel, ?rawLabel, STR(?agency)) AS ?label)
+        }}""").records()
+    roles: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for row in rows:
+        roles[row["duty"] or ""].add((row["label"] or "", row["role"] or ""))
+    return roles
+
+
+def raci_plans(repo: Repository, doc: str) -> tuple[str, list[tuple[str, str, str]]]:
+    """The plan numbered ``doc``, or the source plans carrying out the directive ``doc``."""
+    key = number_key(doc)
+    plans = cov.source_plans(repo, key)
+    if plans:
+        return doc, plans
+    for directive, group in cov.directive_groups(repo).items():
+        if number_key(directive) == key:
+            return f"{doc}: " + ", ".join(f"{n} ({p})" for _, n, p in group), group
+    rows = repo.query(sparql_prefixes() + f"""
+        SELECT DISTINCT ?plan WHERE {{
+          ?plan kg:sourceFile ?file ; kg:implements+ ?target . ?target kg:numberKey "{key}" }}
+    """).records()
+    chosen = {r["plan"] for r in rows}
+    group = [p for p in cov.source_plans(repo) if p[0] in chosen]
+    return f"{doc}: " + ", ".join(f"{n} ({p})" for _, n, p in group), group
+
+
+def raci(repo: Repository, doc: str) -> RaciMatrix:
+    """The RACI matrix of one plan, or of every source plan carrying out one directive.
+
+    Rows are the plan's tasks; an agency gets a role for a task through the duties that
+    cover it (:mod:`kgraph.coverage`). Columns are agency names, so the same Sở of two
+    provinces shares a column in a directive's matrix.
+    """
+    title, plans = raci_plans(repo, doc)
+    matrix = RaciMatrix(title)
+    agencies: set[str] = set()
+    for plan, number, _province in plans:
+        coverage = cov.plan_coverage(repo, plan, number)
+        roles = duty_roles(repo, plan)
+        duties_of: dict[str, list[str]] = defaultdict(list)
+        for link in coverage.links:
+            duties_of[link.task].append(link.duty)
+        for task in coverage.tasks:
+            index = len(matrix.rows)
+            matrix.rows.append((number, task.no, task.text))
+            for duty in duties_of.get(task.iri, []):
+                for agency, role in roles.get(duty, set()):
+                    matrix.cells.setdefault((index, agency), set()).add(role)
+                    agencies.add(agency)
+    matrix.agencies = sorted(agencies)
+    return matrix
+
+
+# ---------------------------------------------------------------------------- command line
+
+def register_audit(app: typer.Typer) -> None:
+    """Add ``kgraph audit`` and ``kgraph raci`` to the command line."""
+    from kgraph.cli import console, repository, user_errors
+    from kgraph.errors import QueryError
+
+    @app.command()
+    @user_errors
+    def audit(
+        doc: Annotated[str | None, typer.Option("--doc", help="Audit one document (number).")
+                       ] = None,
+        out: Annotated[Path | None, typer.Option(
+            "--out", help="Write audit-shacl.ttl, audit.json, audit.csv and audit.html here.")
+        ] = None,
+        store: StoreOption = None,
+    ) -> None:
+        """Check completeness and coverage; exit code 1 when there is a Violation."""
+        report = run_audit(repository(store), doc, store_links=True)
+        if doc and not report.documents:
+            raise QueryError(f"no source document numbered {doc!r} in the store")
+        console.print(report.summary(), markup=False, highlight=False, soft_wrap=True)
+        if out is not None:
+            for path in report.write(out):
+                console.print(f"wrote {path}", markup=False, highlight=False)
+        if report.violations:
+            raise typer.Exit(1)
+
+    @app.command("raci")
+    @user_errors
+    def raci_command(
+        doc: Annotated[str, typer.Option("--doc", help="A plan or a directive (number).")],
+        out: Annotated[Path, typer.Option("--out", help="FILE.csv or FILE.html")],
+        store: StoreOption = None,
+    ) -> None:
+        """Tasks × agencies (L lead, R responsible, C coordinate, Đ requested), CSV or HTML."""
+        matrix = raci(repository(store, read_only=True), doc)
+        if not matrix.rows:
+            raise QueryError(f"no plan numbered {doc!r} and no plan carrying it out")
+        text = matrix.to_html() if out.suffix.lower() in (".html", ".htm") else matrix.to_csv()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        console.print(f"wrote {out}: {len(matrix.rows)} task(s) × {len(matrix.agencies)} "
+                      "agencies", markup=False, highlight=False)
