@@ -97,6 +97,12 @@ class NodeDetail(BaseModel):
     neighbours: Subgraph
 
 
+class AuditFlags(BaseModel):
+    source: str = Field(description="'audit' (kgraph.audit findings) or 'conflicts' (fallback: "
+                                    "conflicts query and unresolved mentions)")
+    flags: dict[str, list[str]] = Field(description="node IRI -> findings about it")
+
+
 class Facets(BaseModel):
     provinces: list[str]
     doctypes: list[str]
@@ -113,6 +119,7 @@ class ExplorerData:
         self.version = len(repo)
         self.lineage = LineageGraph.from_repository(repo)
         self.index = LabelIndex.from_lineage(self.lineage)
+        self.audit: AuditFlags | None = None
 
 
 def get_repository(request: Request) -> Repository:
@@ -277,3 +284,26 @@ def api_node(request: Request, data: Data, iri: str) -> NodeDetail:
         roles=[Role(**r) for r in data.lineage.roles(iri)],
         neighbours=subgraph_of(data.lineage, iri, neighbours),
     )
+
+
+@router.get("/api/audit", response_model=AuditFlags, tags=["explore"])
+def api_audit(request: Request, data: Data) -> AuditFlags:
+    """Findings by focus node for the "conflicts and gaps" overlay.
+
+    Uses ``kgraph.audit`` when it is installed; otherwise the conflicts named query and the
+    unresolved mentions the lineage graph already marks.
+    """
+    if data.audit is None:
+        flags = {iri: list(n.flags) for iri, n in data.lineage.nodes.items() if n.flags}
+        try:
+            from kgraph.audit import run_audit
+        except ImportError:
+            data.audit = AuditFlags(source="conflicts", flags=flags)
+        else:
+            for finding in run_audit(get_repository(request)).findings:
+                if finding.focus in data.lineage.nodes:
+                    message = f"{finding.severity}: {finding.message_vi}"
+                    if message not in flags.setdefault(finding.focus, []):
+                        flags[finding.focus].append(message)
+            data.audit = AuditFlags(source="audit", flags=flags)
+    return data.audit

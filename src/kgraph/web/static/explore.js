@@ -144,7 +144,10 @@
     openClusters();
     const newNodes = [];
     for (const n of sub.nodes) {
-      if (!data.has(n.id)) { data.set(n.id, n); newNodes.push(n); }
+      if (!data.has(n.id)) {
+        if (auditFlags && auditFlags[n.id]) n.flags = [...new Set([...(n.flags || []), ...auditFlags[n.id]])];
+        data.set(n.id, n); newNodes.push(n);
+      }
     }
     const newEdges = [];
     for (const e of sub.edges) {
@@ -209,8 +212,11 @@
     const record = data.get(iri);
     const sub = await lineage(iri, direction(), expandDepth(record));
     expanded.add(iri);
+    const before = new Set(data.keys());
     const added = merge(sub);
     recluster();
+    const focus = [iri, ...sub.nodes.map((n) => n.id).filter((id) => !before.has(id))];
+    network.fit({ nodes: focus.filter((id) => !network.isCluster(id) && nodes.get(id)), animation: false, maxZoomLevel: 1.2 });
     status(added ? `+${added} nút` : "không có nút mới");
     return added;
   }
@@ -272,9 +278,23 @@
     }
     nodes.update([...data.values()].map((r) => Object.assign(visNode(r), { hidden: !visible.has(r.id) })));
     edges.update([...edgeData.values()].map((e) => ({
-      id: e.id, hidden: !(visible.has(e.source) && visible.has(e.target)) || (f.role && ROLE_RELS.has(e.rel) && e.rel !== f.role),
+      id: e.id,
+      hidden: !(visible.has(e.source) && visible.has(e.target)) || Boolean(f.role && ROLE_RELS.has(e.rel) && e.rel !== f.role),
     })));
     status();
+  }
+
+  let auditFlags = null;
+  /** Findings by node (kgraph.audit when available) merged into the node records once. */
+  async function loadAudit() {
+    if (auditFlags === null) {
+      status("đang kiểm tra…");
+      auditFlags = (await getJSON("/api/audit")).flags;
+    }
+    for (const [id, flags] of Object.entries(auditFlags)) {
+      const record = data.get(id);
+      if (record) record.flags = [...new Set([...(record.flags || []), ...flags])];
+    }
   }
 
   // ------------------------------------------------------------------ clustering of fan-outs
@@ -487,7 +507,8 @@
       const hits = await search($("search").value);
       if (hits.length) { $("results").hidden = true; await open(hits[0].iri, { kind: hits[0].kind }); }
     });
-    for (const id of ["f-province", "f-role", "f-doctype", "f-year", "f-audit"]) $(id).addEventListener("change", () => { applyFilters(); recluster(); });
+    for (const id of ["f-province", "f-role", "f-doctype", "f-year"]) $(id).addEventListener("change", () => { applyFilters(); recluster(); });
+    $("f-audit").addEventListener("change", async () => { if (auditOn()) await loadAudit(); applyFilters(); recluster(); });
     $("f-agency").addEventListener("input", () => { applyFilters(); recluster(); });
     $("f-cluster").addEventListener("change", () => { recluster(); status(); });
     $("fit").addEventListener("click", () => network.fit({ animation: false }));

@@ -1,0 +1,148 @@
+"""``kgraph viz``: one document's lineage as a self-contained HTML file (pyvis, no CDN).
+
+pyvis's own template loads vis-network and Bootstrap from CDNs (even in "local" mode) and
+puts node titles into the page as HTML. Here pyvis only collects nodes, edges and options;
+its template is replaced by ``kgraph/templates/viz_export.html``, rendered with autoescaping,
+which inlines the vendored vis-network and turns every tooltip into a text node. The file
+opens offline and a title holding ``<script>`` shows as text.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+from pyvis.network import Network
+
+from kgraph.errors import KgraphError
+from kgraph.lineage import RELATION_LABELS, Direction, LineageGraph, Node
+from kgraph.store import Repository
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+VENDOR_DIR = Path(__file__).resolve().parent / "web" / "static" / "vendor" / "vis-network"
+
+KIND_STYLE: dict[str, tuple[str, str]] = {  # kind -> (shape, colour), as explore.js
+    "document": ("box", "#2f6db5"),
+    "task": ("ellipse", "#cfe3c8"),
+    "assignment": ("box", "#f5d98b"),
+    "duty": ("ellipse", "#fbeec5"),
+    "agency": ("diamond", "#2e9c6a"),
+    "collective": ("hexagon", "#7fc7a4"),
+    "mention": ("triangle", "#d9d9d9"),
+    "province": ("star", "#8e5bb5"),
+}
+DOCTYPE_COLOR = {"Chỉ thị": "#b3261e", "Nghị quyết": "#7b1fa2", "Kế hoạch": "#2f6db5",
+                 "Quyết định": "#00796b"}
+EDGE_STYLE: dict[str, tuple[str, float, bool]] = {  # relation -> (colour, width, dashed)
+    "implements": ("#1f3a5f", 2.5, False),
+    "based_on": ("#1f3a5f", 1.5, True),
+    "cites": ("#9aa7b5", 1.0, True),
+    "addressee": ("#2e9c6a", 2.0, False),
+    "request": ("#8e5bb5", 2.0, True),
+    "lead": ("#d32f2f", 3.0, False),
+    "coordinate": ("#ef8f00", 1.5, True),
+}
+DEFAULT_EDGE = ("#b0b8c4", 1.0, False)
+
+
+class VizError(KgraphError):
+    """The document to draw is not in the store."""
+
+
+def export_options() -> dict[str, Any]:
+    """vis-network options: top-down hierarchy, physics off (fast at thousands of nodes)."""
+    return {
+        "layout": {"improvedLayout": False, "hierarchical": {
+            "enabled": True, "direction": "UD", "sortMethod": "directed",
+            "levelSeparation": 140, "nodeSpacing": 150, "treeSpacing": 170,
+            "edgeMinimization": False, "parentCentralization": True}},
+        "physics": {"enabled": False},
+        "interaction": {"hover": True, "tooltipDelay": 150, "hideEdgesOnDrag": True},
+        "edges": {"smooth": False, "arrows": {"to": {"enabled": True, "scaleFactor": 0.6}}},
+        "nodes": {"font": {"size": 14}, "widthConstraint": {"maximum": 220}},
+    }
+
+
+def build_network(lineage: LineageGraph, root: str, direction: Direction = "down",
+                  depth: int = 8) -> Network:
+    """A pyvis network of the lineage around ``root``; labels and titles are plain text."""
+    iris = lineage.walk(root, direction, depth)
+    nodes, edges = lineage.subgraph(iris)
+    levels = lineage.levels(iris)
+    net = Network(directed=True, height="100%", width="100%", cdn_resources="remote")
+    for node in nodes:
+        shape, colour = KIND_STYLE.get(node.kind, KIND_STYLE["document"])
+        if node.kind == "document":
+            colour = DOCTYPE_COLOR.get(node.doctype, colour)
+        net.add_node(node.iri, label=node.label, title=node.tooltip(), shape=shape,
+                     color={"background": colour,
+                            "border": "#e00000" if node.flags else "#334155"},
+                     borderWidth=4 if node.flags else 1, level=levels.get(node.iri, 0),
+                     font={"color": "#ffffff" if node.kind == "document" else "#1d2733"})
+    for parent, child, rel in edges:
+        colour, width, dashed = EDGE_STYLE.get(rel, DEFAULT_EDGE)
+        net.add_edge(parent, child, title=RELATION_LABELS.get(rel, rel), color=colour,
+                     width=width, dashes=dashed)
+    net.options = export_options()
+    return net
+
+
+def _inline(text: str) -> Markup:
+    """Vendored asset text made safe to sit inside a <script> or <style> element."""
+    return Markup(text.replace("</", "<\\/"))
+
+
+def render_html(net: Network, heading: str) -> str:
+    """The page from our template (autoescaped), every asset inlined."""
+    environment = Environment(loader=FileSystemLoader(TEMPLATES_DIR),
+                              autoescape=select_autoescape(default=True, default_for_string=True))
+    environment.globals.update(
+        vis_js=_inline((VENDOR_DIR / "vis-network.min.js").read_text(encoding="utf-8")),
+        vis_css=_inline((VENDOR_DIR / "vis-network.min.css").read_text(encoding="utf-8")),
+        legend=[(kind, colour) for kind, (_, colour) in KIND_STYLE.items()],
+        relations=[(RELATION_LABELS[r], c, d) for r, (c, _, d) in EDGE_STYLE.items()],
+    )
+    net.templateEnv = environment
+    net.path = "viz_export.html"
+    net.heading = heading
+    return net.generate_html(name="viz.html")
+
+
+def export_lineage(repo: Repository, document: str, *, direction: Direction = "down",
+                   depth: int = 8) -> tuple[str, int]:
+    """HTML of a document's lineage (by number or IRI) and the number of nodes drawn."""
+    lineage = LineageGraph.from_repository(repo)
+    root = document if document in lineage.nodes else lineage.find_document(document)
+    if root is None:
+        raise VizError(f"no document {document!r} in the store")
+    net = build_network(lineage, root, direction, depth)
+    node: Node = lineage.nodes[root]
+    heading = f"{node.number or node.label} — {node.text}" if node.text else node.label
+    return render_html(net, heading), len(net.nodes)
+
+
+def register_viz(app: typer.Typer) -> None:
+    """Add ``kgraph viz`` to the command line."""
+    from kgraph.cli import StoreOption, console, repository, user_errors
+
+    @app.command("viz")
+    @user_errors
+    def viz(
+        document: Annotated[str, typer.Argument(help="Document number (28-CT/TW) or IRI.")],
+        out: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write.")],
+        direction: Annotated[str, typer.Option(help="down (to agencies) or up (to directives).")]
+        = "down",
+        depth: Annotated[int, typer.Option(min=0, max=12)] = 8,
+        store: StoreOption = None,
+    ) -> None:
+        """Write a self-contained HTML view of a document's lineage (works offline)."""
+        if direction not in ("up", "down"):
+            raise VizError(f"--direction must be up or down, not {direction!r}")
+        html, count = export_lineage(repository(store, read_only=True), document,
+                                     direction=direction, depth=depth)  # type: ignore[arg-type]
+        out.write_text(html, encoding="utf-8")
+        console.print(f"wrote {out} ({count} nodes)", markup=False, highlight=False)
+
