@@ -265,9 +265,9 @@ def execute(engine: Any, job: Job) -> Outcome:
             else:
                 kwargs: dict[str, Any] = {"base_iri": job.base_iri}
                 if job.default_graphs or job.named_graphs:
+                    # protocol dataset: exactly the graphs named (SPARQL 1.1 Protocol 2.1.4)
                     kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs]
-                    if job.named_graphs:
-                        kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
+                    kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
                 elif not job.has_from:
                     kwargs["use_default_graph_as_union"] = True
                 outcome = finalize(engine.query(job.text, **kwargs), job)
