@@ -180,7 +180,3 @@ register_audit(app)
 from kgraph.explore import register_viz  # noqa: E402  (viz: self-contained lineage HTML)
 
 register_viz(app)
-
-from kgraph.explore import register_viz  # noqa: E402  (viz: self-contained lineage HTML)
-
-register_viz(app)
