@@ -7,7 +7,6 @@ which inlines the vendored vis-network and turns every tooltip into a text node.
 opens offline and a title holding ``<script>`` shows as text.
 """
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any
