@@ -180,3 +180,7 @@ register_audit(app)
 from kgraph.explore import register_viz  # noqa: E402  (viz: self-contained lineage HTML)
 
 register_viz(app)
+
+from kgraph.web.serve import register_serve  # noqa: E402  (SPARQL endpoint and web app)
+
+register_serve(app)

@@ -1,0 +1,67 @@
+"""``kgraph serve``: the web app and SPARQL endpoint over the repository, with uvicorn.
+
+Flags override ``KGRAPH_*`` environment variables (see :class:`kgraph.web.settings.Settings`).
+Without ``--write-token`` the embedded store is opened read-only and updates are refused.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from kgraph import paths
+from kgraph.store import open_repository
+from kgraph.web.settings import Settings
+
+
+def serve(
+    store: Annotated[str | None, typer.Option(
+        "--store", help="Store directory or http(s) SPARQL endpoint "
+                        "(default: $KGRAPH_STORE or the user data folder).")] = None,
+    host: Annotated[str | None, typer.Option(help="Interface to bind (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+    query_timeout: Annotated[float | None, typer.Option(
+        help="Seconds before a query is stopped with 503 (default 30).")] = None,
+    max_rows: Annotated[int | None, typer.Option(
+        help="Rows per answer; longer results are cut and flagged (default 10000).")] = None,
+    max_body: Annotated[int | None, typer.Option(
+        help="Largest request body in bytes; larger gets 413 (default 1000000).")] = None,
+    cors_origin: Annotated[list[str] | None, typer.Option(
+        help="Allow this browser origin (repeatable; default: no CORS).")] = None,
+    write_token: Annotated[str | None, typer.Option(
+        help="Enable SPARQL UPDATE for 'Authorization: Bearer <token>' "
+             "(or $KGRAPH_WRITE_TOKEN).")] = None,
+    workers: Annotated[int | None, typer.Option(
+        help="Query worker processes (default min(4, CPUs), at least 2).")] = None,
+    log_level: Annotated[str, typer.Option(help="Logging level.")] = "info",
+) -> None:
+    """Serve the web pages and the SPARQL endpoint (/sparql) over the store."""
+    import uvicorn
+
+    from kgraph.errors import KgraphError
+    from kgraph.web.app import create_app
+
+    overrides = {
+        "store": store, "host": host, "port": port, "query_timeout": query_timeout,
+        "max_rows": max_rows, "max_body": max_body, "cors_origins": cors_origin or None,
+        "write_token": write_token, "workers": workers,
+    }
+    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    location = settings.store or str(paths.default_store_dir())
+    try:
+        repository = open_repository(location, read_only=not settings.write_token)
+    except KgraphError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    typer.echo(f"kgraph: serving {location} on http://{settings.host}:{settings.port}/sparql "
+               f"({'read-write with token' if settings.write_token else 'read-only'})", err=True)
+    uvicorn.run(create_app(repository, settings), host=settings.host, port=settings.port,
+                log_level=log_level.lower(), timeout_graceful_shutdown=10)
+
+
+def register_serve(app: typer.Typer) -> None:
+    """Add the ``serve`` command to the kgraph CLI."""
+    app.command("serve")(serve)
