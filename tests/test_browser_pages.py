@@ -37,6 +37,7 @@ class Visit:
         self.dialogs: list[str] = []
         self.page.on("request", lambda request: self.requests.append(request.url))
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         self.page.on("dialog", self._dialog)
 
     def _dialog(self, dialog: object) -> None:
@@ -97,6 +98,22 @@ def test_query_page_runs_the_implementers_example_through_sparql(visit, artifact
     page.screenshot(path=str(artifacts / "query-implementers-28-CT-TW.png"), full_page=True)
     assert visit.errors == []
     assert any(urlsplit(u).path == "/static/vendor/yasgui/yasgui.min.js" for u in visit.requests)
+    assert visit.foreign_requests() == []
+
+
+def test_editor_autocompletion_asks_no_other_host(visit):
+    visit.open("/query")
+    page = visit.page
+    assert page.evaluate("() => Yasgui.Yasqe.defaults.autocompleters") == [
+        "variables", "prefixes"]
+    page.locator(".tabPanel.active .CodeMirror").click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("\nSELECT * WHERE { ?s a foaf:Pers")
+    page.keyboard.press("Control+Space")
+    page.keyboard.type("\n?s foaf:na")
+    page.keyboard.press("Control+Space")
+    page.wait_for_timeout(1000)
+    assert visit.errors == []  # a request blocked by the CSP would log an error here
     assert visit.foreign_requests() == []
 
 
