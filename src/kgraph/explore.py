@@ -125,7 +125,8 @@ def export_lineage(repo: Repository, document: str, *, direction: Direction = "d
 
 def register_viz(app: typer.Typer) -> None:
     """Add ``kgraph viz`` to the command line."""
-    from kgraph.cli import StoreOption, console, repository, user_errors
+    from kgraph import cli
+    from kgraph.cli import StoreOption, console, user_errors
 
     @app.command("viz")
     @user_errors
@@ -140,7 +141,7 @@ def register_viz(app: typer.Typer) -> None:
         """Write a self-contained HTML view of a document's lineage (works offline)."""
         if direction not in ("up", "down"):
             raise VizError(f"--direction must be up or down, not {direction!r}")
-        html, count = export_lineage(repository(store, read_only=True), document,
+        html, count = export_lineage(cli.repository(store, read_only=True), document,
                                      direction=direction, depth=depth)  # type: ignore[arg-type]
         out.write_text(html, encoding="utf-8")
         console.print(f"wrote {out} ({count} nodes)", markup=False, highlight=False)

@@ -71,7 +71,10 @@ class LabelIndex:
         return len(self._entries)
 
     def search(self, query: str, limit: int = 20) -> list[Hit]:
-        """Labels every query token is a prefix of a word of; best matches first."""
+        """Labels every query token is a prefix of a word of; best matches first.
+
+        Exact labels first, then labels the query covers best (fewest words left over).
+        """
         wanted = tokens(query)
         if not wanted:
             return []
@@ -81,11 +84,13 @@ class LabelIndex:
                 continue
             exact = tuple(wanted) == entry.primary
             in_label = all(any(w.startswith(t) for w in entry.primary) for t in wanted)
+            unmatched = sum(1 for w in entry.primary if not any(w.startswith(t) for t in wanted))
             scored.append(
                 (
                     (
                         not exact,
                         not in_label,
+                        unmatched,
                         _KIND_RANK[entry.hit.kind],
                         len(entry.hit.label),
                         entry.hit.label,

@@ -1,0 +1,134 @@
+"""The explorer's JSON API over the hand-made sample documents."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+
+from kgraph.mapping import document_graph
+from kgraph.vocab import ID
+from kgraph.web.app import create_app
+
+D28 = str(ID["doc/vn/28-ct-tw/2023"])
+GL2509 = str(ID["doc/gia-lai/2509-kh-ubnd/2024"])
+SO_YTE_GL = str(ID["org/gia-lai/so-y-te"])
+PAYLOAD = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 1">'
+
+
+@pytest.fixture
+def client(sample_repo) -> TestClient:
+    return TestClient(create_app(sample_repo))
+
+
+def test_search_with_and_without_diacritics(client: TestClient) -> None:
+    for query in ("so y te gia lai", "Sở Y tế Gia Lai"):
+        hits = client.get("/api/search", params={"q": query}).json()
+        assert hits[0] == {"iri": SO_YTE_GL, "kind": "agency", "label": "Sở Y tế",
+                           "detail": "Cơ quan", "province": "Gia Lai"}
+    assert client.get("/api/search", params={"q": "28 ct tw"}).json()[0]["iri"] == D28
+    assert client.get("/api/search", params={"q": ""}).json() == []
+
+
+def test_lineage_down_and_up(client: TestClient) -> None:
+    down = client.get("/api/lineage", params={"iri": D28, "depth": 2}).json()
+    ids = {n["id"] for n in down["nodes"]}
+    assert down["root"] == D28 and GL2509 in ids and SO_YTE_GL not in ids
+    levels = {n["id"]: n["level"] for n in down["nodes"]}
+    assert levels[D28] == 0 and levels[GL2509] == 2
+    assert {(e["source"], e["target"], e["rel"]) for e in down["edges"]} >= {
+        (D28, str(ID["doc/gia-lai/273-kh-tu/2024"]), "implements"), (D28, GL2509, "cites")}
+    up = client.get("/api/lineage",
+                    params={"iri": SO_YTE_GL, "direction": "up", "depth": 8}).json()
+    up_ids = {n["id"] for n in up["nodes"]}
+    assert {D28, GL2509, SO_YTE_GL} <= up_ids
+    node = next(n for n in up["nodes"] if n["id"] == GL2509)
+    assert node["page"] == "/id/doc/gia-lai/2509-kh-ubnd/2024"
+    assert (node["province"], node["year"], node["doctype"]) == ("Gia Lai", "2024", "Kế hoạch")
+
+
+def test_lineage_rejects_unknown_nodes_and_bad_parameters(client: TestClient) -> None:
+    assert client.get("/api/lineage", params={"iri": "urn:x"}).status_code == 404
+    assert client.get("/api/lineage", params={"iri": D28, "direction": "sideways"}
+                      ).status_code == 422
+    assert client.get("/api/lineage", params={"iri": D28, "depth": 99}).status_code == 422
+
+
+def test_node_detail_of_an_agency(client: TestClient) -> None:
+    detail = client.get("/api/node", params={"iri": SO_YTE_GL}).json()
+    assert detail["node"]["kind"] == "agency" and detail["node"]["label"] == "Sở Y tế"
+    roles = {(r["relation"], r["role"]) for r in detail["roles"]}
+    assert roles == {("addressee", "được giao"), ("coordinate", "phối hợp")}
+    assert {"predicate": "skos:prefLabel", "value": "Sở Y tế", "iri": None, "page": ""} in \
+        detail["properties"]
+    neighbours = {n["id"] for n in detail["neighbours"]["nodes"]}
+    assert GL2509 + "/assignment/2" in neighbours
+
+
+def test_node_detail_quotes_the_source(client: TestClient) -> None:
+    detail = client.get("/api/node", params={"iri": GL2509 + "/assignment/1/duty/1"}).json()
+    assert detail["source_text"] == "- Chủ trì, phối hợp với Sở Y tế"
+    assert detail["node"]["document"] == GL2509
+
+
+def test_path_from_agency_to_directive(client: TestClient) -> None:
+    path = client.get("/api/path", params={"from": SO_YTE_GL, "to": D28}).json()
+    ids = [n["id"] for n in path["nodes"]]
+    assert ids[0] == SO_YTE_GL and ids[-1] == D28 and GL2509 in ids
+    assert len(path["edges"]) == len(ids) - 1
+    isolated = str(ID["province/gia-lai"])  # provinces are not on the lineage's edges
+    assert client.get("/api/path", params={"from": isolated, "to": D28}).status_code == 404
+
+
+def test_facets_and_audit_overlay(client: TestClient) -> None:
+    facets = client.get("/api/facets").json()
+    assert facets["provinces"] == ["Gia Lai", "Kiên Giang", "Lào Cai"]
+    assert facets["doctypes"] == ["Chỉ thị", "Kế hoạch"]
+    assert facets["roles"]["lead"] == "chủ trì"
+    audit = client.get("/api/audit").json()
+    assert audit["source"] in {"audit", "conflicts"}
+    assert D28 in audit["flags"] and GL2509 + "/mention/so-hang-khong" in audit["flags"]
+
+
+def test_api_is_in_the_openapi_schema_with_models(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    for path in ("/api/search", "/api/node", "/api/lineage", "/api/path", "/api/facets"):
+        ok = schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
+        assert ok["schema"], path
+    assert {"Subgraph", "GraphNode", "GraphEdge", "NodeDetail", "SearchHit"} <= set(
+        schema["components"]["schemas"])
+
+
+def test_explore_page_is_served_with_local_assets(client: TestClient) -> None:
+    page = client.get("/explore")
+    assert page.status_code == 200
+    assert "/static/vendor/vis-network/vis-network.min.js" in page.text
+    assert "cdn" not in page.text.lower() and "https://" not in page.text
+    assert client.get("/static/explore.js").status_code == 200
+    assert client.get("/static/vendor/vis-network/vis-network.min.js").status_code == 200
+
+
+def test_markup_in_documents_comes_back_as_data(sample_repo) -> None:
+    from factories import provincial_plan
+
+    plan = provincial_plan("77/KH-UBND", "Gia Lai", "273-KH/TU", date(2024, 9, 20),
+                           date(2024, 11, 2), text=PAYLOAD)
+    graph = document_graph(plan)
+    sample_repo.replace_graphs({str(graph.name): graph.to_ntriples()})
+    client = TestClient(create_app(sample_repo))
+    hit = client.get("/api/search", params={"q": "77/KH-UBND"}).json()[0]
+    node = client.get("/api/node", params={"iri": hit["iri"]}).json()["node"]
+    assert node["text"] == PAYLOAD and PAYLOAD in node["title"]  # stored as text, unaltered
+
+
+def test_graph_is_rebuilt_when_the_store_changes(sample_repo) -> None:
+    client = TestClient(create_app(sample_repo))
+    assert client.get("/api/search", params={"q": "88/KH-UBND"}).json() == []
+    from factories import provincial_plan
+
+    graph = document_graph(provincial_plan("88/KH-UBND", "Gia Lai", "273-KH/TU",
+                                           date(2024, 9, 20), date(2024, 12, 1)))
+    sample_repo.replace_graphs({str(graph.name): graph.to_ntriples()})
+    assert client.get("/api/search", params={"q": "88/KH-UBND"}).json()[0]["label"] == \
+        "88/KH-UBND"
