@@ -90,4 +90,7 @@ def create_app(repository: Repository, settings: Settings | None = None) -> Fast
     from kgraph.web.explore import router as explore_router
 
     app.include_router(explore_router)
+    from kgraph.web.audit import router as audit_router
+
+    app.include_router(audit_router)
     return app
