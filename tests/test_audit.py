@@ -189,3 +189,16 @@ def test_seed_acceptance(seed_repo) -> None:
     uncovered = {f.document_number for f in report.findings if f.rule == "UncoveredTask"}
     assert {"2509/KH-UBND", "50/KH-UBND"} <= uncovered
     assert "PartyChain" in rules(report, "50/KH-UBND")
+
+
+def test_build_validates_each_document_graph(tmp_path: Path) -> None:
+    """Ingest reports each document's SHACL results without blocking the build."""
+    from kgraph.build import build
+
+    source = Path(__file__).resolve().parents[1] / "data" / "sources"
+    files = sorted(source.glob("001_*.txt"))
+    report = build(files, OxigraphRepository())
+    [validation] = report.validations.values()
+    assert {r.rule for r in validation.results} >= {"PartyChain", "CollectiveAddressee"}
+    assert report.violations() == sum(r.severity == "Violation" for r in validation.results)
+    assert build(files, OxigraphRepository(), validate=False).validations == {}

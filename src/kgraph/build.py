@@ -18,6 +18,7 @@ from kgraph.extract import extract_file
 from kgraph.mapping import DocumentGraph, document_graph
 from kgraph.resources import resource_graphs
 from kgraph.store import Repository
+from kgraph.validation import Validation, validate_graph
 from kgraph.vocab import ID
 
 SOURCE_SUFFIXES = (".txt", ".md")
@@ -29,6 +30,12 @@ class BuildReport:
     sources: list[Path] = field(default_factory=list)
     ttl_files: list[Path] = field(default_factory=list)
     triples: int = 0
+    # document IRI -> SHACL validation of its graph (reported, never blocking the build)
+    validations: dict[str, Validation] = field(default_factory=dict)
+
+    def violations(self) -> int:
+        return sum(1 for v in self.validations.values() for r in v.results
+                   if r.severity == "Violation")
 
 
 def collect_sources(paths: Iterable[Path]) -> list[Path]:
@@ -96,10 +103,13 @@ def load(
     return write_trig(graphs, ttl_out) if ttl_out is not None else []
 
 
-def build(paths: Sequence[Path], repo: Repository, ttl_out: Path | None = None) -> BuildReport:
+def build(paths: Sequence[Path], repo: Repository, ttl_out: Path | None = None,
+          *, validate: bool = True) -> BuildReport:
     """Ingest the given files and folders into the store; idempotent."""
     files, graphs = prepare(paths)
     report = BuildReport(documents=graphs, sources=files)
     report.ttl_files = load(graphs, repo, ttl_out)
     report.triples = sum(len(g.graph) for g in graphs)
+    if validate:  # each document's graph on its own: small and fast (see kgraph.validation)
+        report.validations = {str(g.document): validate_graph(g.graph) for g in graphs}
     return report

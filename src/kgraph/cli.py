@@ -96,6 +96,12 @@ def build(
         + (f"; wrote {len(written)} file(s) to {ttl_out}" if ttl_out else "")
         + f"; store {store_location(store)}"
     )
+    from kgraph.validation import validate_graph  # reported, never blocking: `audit` gates
+
+    results = [r for g in graphs for r in validate_graph(g.graph).results]
+    violations = sum(r.severity == "Violation" for r in results)
+    typer.echo(f"validation: {violations} violation(s), {len(results) - violations} other "
+               "finding(s); details: kgraph audit")
 
 
 @app.command()
