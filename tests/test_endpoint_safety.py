@@ -1,0 +1,184 @@
+"""Safety defaults of /sparql over real HTTP: no outbound network, timeouts that stop work."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+
+from kgraph.store import OxigraphRepository
+from kgraph.web.app import create_app
+from kgraph.web.safety import UnsafeRequest, add_using, check_query, check_update
+from kgraph.web.settings import Settings
+
+TOKEN = "safety-token"
+
+
+class Listener:
+    """A local HTTP server that records every request it receives."""
+
+    def __init__(self) -> None:
+        self.received: list[str] = []
+        listener = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                listener.received.append(f"GET {self.path}")
+                self.send_response(200)
+                self.send_header("Content-Type", "text/turtle")
+                self.end_headers()
+                self.wfile.write(b"<http://x/s> <http://x/p> <http://x/o> .\n")
+
+            do_POST = do_GET
+
+            def log_message(self, *args: object) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+
+@pytest.fixture
+def listener() -> Iterator[Listener]:
+    trap = Listener()
+    trap.thread.start()
+    yield trap
+    trap.server.shutdown()
+
+
+def test_listener_records_requests(listener: Listener) -> None:
+    """The trap works: a direct request is seen (so an empty log below means something)."""
+    httpx.get(listener.url + "/probe")
+    assert listener.received == ["GET /probe"]
+    listener.received.clear()
+
+
+def test_no_query_or_update_reaches_the_network(sample_repo: OxigraphRepository,
+                                                live_server: type, listener: Listener) -> None:
+    remote = listener.url + "/data.ttl"
+    queries = [
+        f"SELECT * WHERE {{ SERVICE <{listener.url}/sparql> {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ SERVICE SILENT <{listener.url}/sparql> {{ ?s ?p ?o }} }}",
+        f"PREFIX r: <{listener.url}/> SELECT * WHERE {{ service r:sparql {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ \\u0053ERVICE <{listener.url}/sparql> {{ ?s ?p ?o }} }}",
+        f"SELECT * FROM <{remote}> WHERE {{ ?s ?p ?o }}",
+        f"SELECT * FROM NAMED <{remote}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+        f"BASE <{listener.url}/> SELECT * FROM <data.ttl> WHERE {{ ?s ?p ?o }}",
+    ]
+    updates = [f"LOAD <{remote}>", f"LOAD SILENT <{remote}> INTO GRAPH <urn:g>",
+               f"INSERT {{ ?s ?p ?o }} WHERE {{ SERVICE <{listener.url}/s> {{ ?s ?p ?o }} }}"]
+    settings = Settings(write_token=TOKEN)
+    with live_server(create_app(sample_repo, settings)) as server:
+        url = server.url + "/sparql"
+        answers = [httpx.get(url, params={"query": q}) for q in queries]
+        answers.append(httpx.get(url, params={"query": "ASK {}", "default-graph-uri": remote}))
+        answers.append(httpx.get(url, params={"query": "ASK {}", "named-graph-uri": remote}))
+        answers += [httpx.post(url, data={"update": u},
+                               headers={"Authorization": f"Bearer {TOKEN}"}) for u in updates]
+        time.sleep(0.3)  # give any stray outbound request time to arrive
+    for response in answers:
+        assert response.status_code == 400, response.text
+        assert response.text.startswith("refused:")
+    assert "never" in answers[0].text and "no such graph" in answers[4].text
+    assert listener.received == []
+
+
+def test_harmless_look_alikes_are_allowed(sample_repo: OxigraphRepository,
+                                         live_server: type) -> None:
+    graph = sample_repo.graph_names()[0]
+    queries = [
+        'SELECT ?service WHERE { BIND("SERVICE LOAD FROM <http://x/>" AS ?service) }',
+        "PREFIX load: <urn:x:> SELECT * WHERE { ?s load:service ?o } # SERVICE <http://x/>",
+        f"SELECT (COUNT(*) AS ?n) FROM <{graph}> WHERE {{ ?s ?p ?o }}",
+    ]
+    with live_server(create_app(sample_repo)) as server:
+        for query in queries:
+            response = httpx.get(server.url + "/sparql", params={"query": query})
+            assert response.status_code == 200, (query, response.text)
+        one = httpx.get(server.url + "/sparql", params={"query": queries[2]}).json()
+    assert 0 < int(one["results"]["bindings"][0]["n"]["value"]) < len(sample_repo)
+
+
+def test_safety_scanner_units() -> None:
+    with pytest.raises(UnsafeRequest):
+        check_query("SELECT * { SeRvIcE <http://x/> { ?s ?p ?o } }", set)
+    with pytest.raises(UnsafeRequest):
+        check_update("CLEAR ALL ; load <http://x/>")
+    assert check_query("SELECT * FROM <urn:g> { ?s ?p ?o }", lambda: {"urn:g"}) is True
+    assert check_query("SELECT * { ?s ?p 'FROM <urn:nope>' }", set) is False
+    rewritten = add_using("INSERT { ?s ?p 1 } WHERE { { SELECT * WHERE { ?s ?p ?o } } }",
+                          ["urn:a"], ["urn:b"])
+    assert rewritten.count("USING <urn:a> USING NAMED <urn:b> WHERE") == 1
+    assert add_using("DELETE WHERE { ?s ?p ?o }", ["urn:a"], []) == "DELETE WHERE { ?s ?p ?o }"
+
+
+def slow_repository(size: int = 400) -> OxigraphRepository:
+    repo = OxigraphRepository()
+    triples = "".join(f"<urn:s{i}> <urn:p> {i} .\n" for i in range(size))
+    repo.replace_graphs({"urn:graph:slow": triples})
+    return repo
+
+
+SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?b . ?c ?q ?d . ?e ?r ?f . ?g ?s ?h }"
+FAST = "SELECT ?s WHERE { ?s <urn:p> 7 }"
+
+
+def test_timeout_stops_the_query_while_others_are_served(live_server: type) -> None:
+    settings = Settings(query_timeout=1.0, workers=2)
+    app = create_app(slow_repository(), settings)
+    with live_server(app) as server:
+        url = server.url + "/sparql"
+        httpx.get(url, params={"query": FAST})  # workers are forked on first use
+        before = {w.process.pid for w in app.state.executor._all}
+        slow: dict[str, object] = {}
+
+        def run_slow() -> None:
+            started = time.monotonic()
+            slow["response"] = httpx.get(url, params={"query": SLOW}, timeout=30)
+            slow["seconds"] = time.monotonic() - started
+
+        thread = threading.Thread(target=run_slow)
+        thread.start()
+        time.sleep(0.2)
+        fast_times = []
+        while thread.is_alive():
+            started = time.monotonic()
+            response = httpx.get(url, params={"query": FAST}, timeout=30)
+            fast_times.append(time.monotonic() - started)
+            assert response.status_code == 200
+            assert response.json()["results"]["bindings"][0]["s"]["value"] == "urn:s7"
+        thread.join()
+        after = {w.process.pid for w in app.state.executor._all}
+        again = httpx.get(url, params={"query": FAST})
+    response = slow["response"]
+    assert isinstance(response, httpx.Response)
+    assert response.status_code == 503
+    assert "timeout" in response.text
+    assert 0.9 < float(slow["seconds"]) < 5  # type: ignore[arg-type]
+    assert len(fast_times) >= 3 and max(fast_times) < 0.9
+    killed = before - after
+    assert len(killed) == 1 and len(after) == 2
+    for pid in killed:  # the worker that ran the slow query is gone, CPU and all
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    assert again.status_code == 200
+
+
+def test_update_is_visible_to_later_queries(live_server: type) -> None:
+    """Workers are re-forked after an update, so they see the new data."""
+    app = create_app(slow_repository(10), Settings(write_token=TOKEN, workers=2))
+    ask = {"query": "ASK { <urn:new> <urn:p> 1 }"}
+    with live_server(app) as server:
+        url = server.url + "/sparql"
+        assert httpx.get(url, params=ask).json()["boolean"] is False
+        done = httpx.post(url, content="INSERT DATA { GRAPH <urn:g2> { <urn:new> <urn:p> 1 } }",
+                          headers={"Content-Type": "application/sparql-update",
+                                   "Authorization": f"Bearer {TOKEN}"})
+        assert done.status_code == 204
+        assert all(httpx.get(url, params=ask).json()["boolean"] for _ in range(4))
