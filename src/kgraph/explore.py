@@ -8,6 +8,7 @@ opens offline and a title holding ``<script>`` shows as text.
 """
 
 
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,7 +18,7 @@ from markupsafe import Markup
 from pyvis.network import Network
 
 from kgraph.errors import KgraphError
-from kgraph.lineage import RELATION_LABELS, Direction, LineageGraph, Node
+from kgraph.lineage import KIND_LABELS, RELATION_LABELS, Direction, LineageGraph, Node
 from kgraph.store import Repository
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -45,6 +46,7 @@ EDGE_STYLE: dict[str, tuple[str, float, bool]] = {  # relation -> (colour, width
     "coordinate": ("#ef8f00", 1.5, True),
 }
 DEFAULT_EDGE = ("#b0b8c4", 1.0, False)
+_CLOSING_TAG = re.compile(r"</(script|style)", re.IGNORECASE)
 
 
 class VizError(KgraphError):
@@ -90,8 +92,12 @@ def build_network(lineage: LineageGraph, root: str, direction: Direction = "down
 
 
 def _inline(text: str) -> Markup:
-    """Vendored asset text made safe to sit inside a <script> or <style> element."""
-    return Markup(text.replace("</", "<\\/"))
+    """Vendored asset text made safe to sit inside a <script> or <style> element.
+
+    Only a closing tag can end the element early; "</" elsewhere (a comparison before a regex
+    literal) must stay as it is.
+    """
+    return Markup(_CLOSING_TAG.sub(lambda m: "<\\/" + m.group(1), text))
 
 
 def render_html(net: Network, heading: str) -> str:
@@ -101,7 +107,7 @@ def render_html(net: Network, heading: str) -> str:
     environment.globals.update(
         vis_js=_inline((VENDOR_DIR / "vis-network.min.js").read_text(encoding="utf-8")),
         vis_css=_inline((VENDOR_DIR / "vis-network.min.css").read_text(encoding="utf-8")),
-        legend=[(kind, colour) for kind, (_, colour) in KIND_STYLE.items()],
+        legend=[(KIND_LABELS[kind], colour) for kind, (_, colour) in KIND_STYLE.items()],
         relations=[(RELATION_LABELS[r], c, d) for r, (c, _, d) in EDGE_STYLE.items()],
     )
     net.templateEnv = environment

@@ -224,7 +224,8 @@ class LineageGraph:
                 Node(
                     iri=str(row["part"]),
                     kind=kind,
-                    label=_short(f"{prefix} {item}. {text}" if item else f"{prefix} {text}"),
+                    label=_short(f"{prefix} {item}. {text}" if item and not text.startswith(item)
+                             else f"{prefix} {text}"),
                     text=text,
                     source_text=row["source"] or "",
                     number=item,
