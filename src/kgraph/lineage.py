@@ -114,31 +114,29 @@ WHERE {
 GROUP BY ?doc
 """
 _PARTS = """
-SELECT ?part ?type ?doc (SAMPLE(?no) AS ?item) (SAMPLE(?tx) AS ?text) (SAMPLE(?src) AS ?source)
-       (SAMPLE(?req) AS ?request)
+SELECT DISTINCT ?part ?type ?doc ?item ?text ?source ?request
 WHERE {
   VALUES ?type { kg:Task kg:Assignment kg:Duty }
   ?part a ?type ; kg:partOf ?doc .
-  OPTIONAL { ?part kg:itemNumber ?no }
-  OPTIONAL { ?part kg:text ?tx }
-  OPTIONAL { ?part kg:sourceText ?src }
-  OPTIONAL { ?part kg:isRequest ?req }
+  OPTIONAL { ?part kg:itemNumber ?item }
+  OPTIONAL { ?part kg:text ?text }
+  OPTIONAL { ?part kg:sourceText ?source }
+  OPTIONAL { ?part kg:isRequest ?request }
 }
-GROUP BY ?part ?type ?doc
 """
+# One row per agent in practice; labels come from skos:prefLabel (canonical) or rdfs:label
+# (unresolved mentions). kg:mentionedAs is left out: one value per citing source would
+# multiply the rows.
 _AGENTS = """
-SELECT ?agent ?type (SAMPLE(?l) AS ?label) (SAMPLE(?pl) AS ?province) (SAMPLE(?doc) AS ?in_doc)
+SELECT DISTINCT ?agent ?type ?pref ?raw ?province ?in_doc
 WHERE {
   VALUES ?type { org:Organization kg:CollectiveAddressee kg:UnresolvedMention }
   ?agent a ?type .
-  OPTIONAL { ?agent skos:prefLabel ?pref FILTER(LANG(?pref) = "vi" || LANG(?pref) = "") }
+  OPTIONAL { ?agent skos:prefLabel ?pref }
   OPTIONAL { ?agent rdfs:label ?raw }
-  OPTIONAL { ?agent kg:mentionedAs ?said }
-  BIND(COALESCE(?pref, ?raw, ?said) AS ?l)
-  OPTIONAL { ?agent kg:province/skos:prefLabel ?pl }
-  OPTIONAL { ?agent kg:partOf ?doc }
+  OPTIONAL { ?agent kg:province/skos:prefLabel ?province }
+  OPTIONAL { ?agent kg:partOf ?in_doc }
 }
-GROUP BY ?agent ?type
 """
 _PROVINCES = """
 SELECT ?province (SAMPLE(?l) AS ?label) WHERE {
@@ -181,6 +179,18 @@ def _local(iri: str) -> str:
     return iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
 
 
+def _first_rows(rows: list[dict[str, str | None]], key: str) -> list[dict[str, str | None]]:
+    """One row per ``key``: the first non-empty value of each column (a fact stated in several
+    graphs, or in two spellings, must not make two nodes)."""
+    merged: dict[str, dict[str, str | None]] = {}
+    for row in rows:
+        seen = merged.setdefault(str(row[key]), dict(row))
+        for column, value in row.items():
+            if seen.get(column) is None and value is not None:
+                seen[column] = value
+    return list(merged.values())
+
+
 def _select(repo: Repository, body: str) -> list[dict[str, str | None]]:
     return repo.query(sparql_prefixes() + body).records()
 
@@ -214,47 +224,32 @@ class LineageGraph:
                     year=date[:4] if date[:4].isdigit() else "",
                 )
             )
-        for row in _select(repo, _PARTS):
+        for row in _first_rows(_select(repo, _PARTS), "part"):
             kind = _KIND_OF_TYPE[_local(str(row["type"]))]
             doc = lineage.nodes.get(str(row["doc"]))
             text = nfc(row["text"] or "")
             item = row["item"] or ""
             prefix = {"task": "NV", "assignment": "PC", "duty": "–"}[kind]
-            lineage._add(
-                Node(
-                    iri=str(row["part"]),
-                    kind=kind,
-                    label=_short(f"{prefix} {item}. {text}" if item and not text.startswith(item)
+            lineage._add(Node(
+                iri=str(row["part"]), kind=kind,
+                label=_short(f"{prefix} {item}. {text}" if item and not text.startswith(item)
                              else f"{prefix} {text}"),
-                    text=text,
-                    source_text=row["source"] or "",
-                    number=item,
-                    doctype=doc.doctype if doc else "",
-                    province=doc.province if doc else "",
-                    year=doc.year if doc else "",
-                    document=str(row["doc"]),
-                )
-            )
+                text=text, source_text=row["source"] or "", number=item,
+                doctype=doc.doctype if doc else "", province=doc.province if doc else "",
+                year=doc.year if doc else "", document=str(row["doc"]),
+            ))
             if (row["request"] or "").lower() == "true":
                 requests.add(str(row["part"]))
-        for row in _select(repo, _AGENTS):
+        for row in _first_rows(_select(repo, _AGENTS), "agent"):
             kind = _KIND_OF_TYPE[_local(str(row["type"]))]
             iri = str(row["agent"])
             if iri in lineage.nodes and lineage.nodes[iri].kind == "mention":
                 continue
-            label = nfc(row["label"] or _local(iri))
+            label = nfc(row["pref"] or row["raw"] or _local(iri))
             in_doc = lineage.nodes.get(row["in_doc"] or "")
             province = row["province"] or (in_doc.province if in_doc else "")
-            lineage._add(
-                Node(
-                    iri=iri,
-                    kind=kind,
-                    label=_short(label),
-                    text=label,
-                    province=province,
-                    document=in_doc.iri if in_doc else "",
-                )
-            )
+            lineage._add(Node(iri=iri, kind=kind, label=_short(label), text=label,
+                              province=province, document=in_doc.iri if in_doc else ""))
             if kind == "mention":
                 lineage.nodes[iri].flags.append("cơ quan chưa xác định (unresolved mention)")
         for row in _select(repo, _PROVINCES):
