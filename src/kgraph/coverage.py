@@ -40,6 +40,7 @@ from kgraph.vocab import ID, KG, sparql_prefixes
 COVERAGE_THRESHOLD = 0.20  # task -> duty: below it a duty does not carry the task out
 ALIGNMENT_THRESHOLD = 0.30  # task -> task across plans: below it the other plan lacks the task
 _WORD = re.compile(r"[a-z0-9]+")
+_SENTENCE = re.compile(r"(?<=[.;])\s+")
 
 
 @dataclass(frozen=True)
@@ -229,12 +230,27 @@ def cover(plan: str, number: str, tasks: list[Item], duties: list[Item],
     result = PlanCoverage(plan, number, tasks, duties)
     if not tasks or not duties:
         return result
-    matrix = similarity_matrix([t.text for t in tasks], [d.text for d in duties])
+    # a duty often bundles several tasks in one paragraph: score it by its best sentence
+    owners, segments = [], []
+    for index, duty in enumerate(duties):
+        for segment in [duty.text, *sentences(duty.text)]:
+            owners.append(index)
+            segments.append(segment)
+    matrix = similarity_matrix([t.text for t in tasks], segments)
     for task, row in zip(tasks, matrix, strict=True):
-        for duty, score in zip(duties, row, strict=True):
+        best = [0.0] * len(duties)
+        for owner, score in zip(owners, row, strict=True):
+            best[owner] = max(best[owner], score)
+        for duty, score in zip(duties, best, strict=True):
             if score >= threshold:
                 result.links.append(Link(task.iri, duty.iri, round(score, 3)))
     return result
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences and ';'-clauses of a duty, when it has more than one."""
+    parts = [p.strip() for p in _SENTENCE.split(text) if len(p.strip()) > 20]
+    return parts if len(parts) > 1 else []
 
 
 def plan_coverage(repo: Repository, plan: str, number: str) -> PlanCoverage:
