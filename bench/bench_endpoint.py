@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--time-cap", type=float, default=60.0,
                         help="seconds per workload before the generator stops")
-    parser.add_argument("--copies", type=int, default=10, help="plan pairs per province")
+    parser.add_argument("--copies", type=int, default=1, help="plan pairs per province")
     parser.add_argument("--workers", type=int, default=0, help="query worker processes")
     args = parser.parse_args(argv)
     if args.load:  # the second process: read the job on stdin, print the numbers
