@@ -9,6 +9,7 @@ from kgraph.errors import QueryError
 from kgraph.mapping import document_graph
 from kgraph.queries import load_query, named_queries, parse_params
 from kgraph.store import OxigraphRepository
+from kgraph.vocab import KG
 
 
 def run(repo, name: str, **params: str) -> list[dict]:
@@ -143,3 +144,18 @@ def test_every_named_query_is_documented_and_parses():
     for named in queries.values():
         assert named.title and named.description and named.parameters
         repo.query(named.render({p.name: "x" for p in named.parameters}))
+
+
+def test_bulleted_duties_stay_distinct_nodes():
+    """Regression: duties numbered "-" all minted the same IRI and merged into one."""
+    from factories import span
+    from kgraph.model import Duty
+
+    doc = sample_documents()[0]
+    doc.assignments[1].duties = [Duty("-", f"Việc {i}", span(f"- Việc {i}")) for i in range(3)]
+    doc.tasks[0].items.append(doc.tasks[0].items[0])  # two sub-items both lettered "a"
+    graph = document_graph(doc).graph
+    duties = {s for s, o in graph.subject_objects(KG.text) if str(o).startswith("Việc")}
+    assert len(duties) == 3
+    tasks = {str(s) for s in graph.subjects() if "/task/1/" in str(s)}
+    assert {t.rsplit("/", 1)[1] for t in tasks} == {"1", "2"}

@@ -150,13 +150,23 @@ def _agency_keys(mention: AgencyMention) -> set[str]:
     return keys
 
 
+def _qualified_name(mention: AgencyMention | None) -> str | None:
+    """The body's name as the gold writes an issuer: with its province when the name lacks it
+    ("Sở Lao động - Thương binh và Xã hội" of Gia Lai -> "... tỉnh Gia Lai")."""
+    if mention is None or mention.canonical is None:
+        return None
+    if mention.province and mention.province not in mention.canonical:
+        return f"{mention.canonical} tỉnh {mention.province}"
+    return mention.canonical
+
+
 def _score_metadata(score: DocScore, gold: dict, doc: PlanDocument) -> None:
     ident = doc.ident
     got = {
         "number": ident.number,
         "type": ident.type,
         "date": ident.date.isoformat() if ident.date else None,
-        "issuer": ident.issuer.canonical if ident.issuer else None,
+        "issuer": _qualified_name(ident.issuer),
         "province": ident.province,
     }
     for name in METADATA_FIELDS:

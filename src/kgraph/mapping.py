@@ -27,7 +27,7 @@ from kgraph.model import (
     Task,
 )
 from kgraph.resources import as_ntriples
-from kgraph.text import nfc
+from kgraph.text import nfc, slugify
 from kgraph.vocab import ELI, KG, ORG, PREFIXES
 
 RELATION_PROPERTY = {
@@ -161,9 +161,9 @@ class _Mapper:
         self.text(iri, KG.text, text)
         self.span(iri, span)
 
-    def tasks(self, tasks: Iterable[Task], parent: URIRef | None, path: tuple[str, ...]) -> None:
-        for task in tasks:
-            iri = iris.part_iri(self.iri, "task", *path, task.no)
+    def tasks(self, tasks: list[Task], parent: URIRef | None, path: tuple[str, ...]) -> None:
+        for task, segment in zip(tasks, path_segments(t.no for t in tasks), strict=True):
+            iri = iris.part_iri(self.iri, "task", *path, segment)
             self.item(iri, KG.Task, task.no, task.text, task.span)
             self.text(iri, DCTERMS.title, task.title, "vi")
             self.text(iri, KG.section, self.doc.task_section)
@@ -171,10 +171,10 @@ class _Mapper:
                 self.add(self.iri, KG.hasTask, iri)
             else:
                 self.add(parent, KG.subTask, iri)
-            self.tasks(task.items, iri, (*path, task.no))
+            self.tasks(task.items, iri, (*path, segment))
 
-    def assignment(self, assignment: Assignment) -> None:
-        iri = iris.part_iri(self.iri, "assignment", assignment.no)
+    def assignment(self, assignment: Assignment, segment: str) -> None:
+        iri = iris.part_iri(self.iri, "assignment", segment)
         self.item(iri, KG.Assignment, assignment.no, assignment.heading, assignment.span)
         self.add(self.iri, KG.hasAssignment, iri)
         self.text(iri, KG.section, assignment.section or self.doc.assignment_section)
@@ -183,8 +183,8 @@ class _Mapper:
         self.add(iri, KG.addresseeKind, KIND_CONCEPT[assignment.kind])
         for mention in assignment.addressees:
             self.add(iri, KG.addressee, self.agent(mention))
-        for duty in assignment.duties:
-            duty_iri = iris.part_iri(self.iri, "assignment", assignment.no, "duty", duty.no)
+        for position, duty in enumerate(assignment.duties, start=1):
+            duty_iri = iris.part_iri(self.iri, "assignment", segment, "duty", str(position))
             self.item(duty_iri, KG.Duty, duty.no, duty.text, duty.span)
             self.add(iri, KG.hasDuty, duty_iri)
             for lead in duty.lead:
@@ -240,14 +240,24 @@ class _Mapper:
         self.provenance(name)
         self.references()
         self.tasks(self.doc.tasks, None, ())
-        for assignment in self.doc.assignments:
-            self.assignment(assignment)
+        numbers = path_segments(a.no for a in self.doc.assignments)
+        for assignment, segment in zip(self.doc.assignments, numbers, strict=True):
+            self.assignment(assignment, segment)
         for index, duty in enumerate(self.doc.reporting, start=1):
             self.reporting(index, duty)
         for index, target in enumerate(self.doc.targets, start=1):
             self.target(index, target)
         assert not any(isinstance(t, BNode) for triple in self.graph for t in triple)
         return DocumentGraph(self.iri, name, self.graph)
+
+
+def path_segments(numbers: Iterable[str]) -> list[str]:
+    """IRI segments for sibling items: their own number ("2", "b") when it is a usable, unique
+    one, else their position, so bullets ("-", "+") never collapse into one node."""
+    numbers = list(numbers)
+    slugs = [slugify(n) for n in numbers]
+    usable = all(slugs) and len(set(slugs)) == len(slugs)
+    return slugs if usable else [str(i) for i in range(1, len(numbers) + 1)]
 
 
 def document_graph(doc: PlanDocument) -> DocumentGraph:

@@ -155,7 +155,7 @@ def issuer_from_code(code: str, province: str | None, matcher: Matcher) -> Agenc
             if label.startswith("Sở ") and short == body.replace("&", ""):
                 return AgencyMention(
                     raw=body,
-                    canonical=f"{entry.label} tỉnh {province}",
+                    canonical=entry.label,  # one name per body; the province is its scope
                     reference_id=entry.ref_id,
                     province=province,
                     score=100.0,
