@@ -14,7 +14,6 @@ from typing import Literal
 
 import networkx as nx
 
-from kgraph.queries import load_query
 from kgraph.store import Repository
 from kgraph.text import nfc
 from kgraph.vocab import ID, sparql_prefixes
@@ -101,18 +100,23 @@ def _short(text: str, limit: int = _LABEL_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-_DOCUMENTS = """
-SELECT ?doc (SAMPLE(?n) AS ?number) (SAMPLE(?t) AS ?title) (SAMPLE(?d) AS ?date)
-       (SAMPLE(?ty) AS ?type) (SAMPLE(?pl) AS ?province)
+# One row per distinct (document, property, value): a document cited by 34 plans is stated in
+# 34 graphs, and OPTIONALs over those copies would multiply into millions of rows.
+_DOCUMENT_FACTS = """
+SELECT DISTINCT ?doc ?p ?o ?label
 WHERE {
-  ?doc eli:id_local ?n .
-  OPTIONAL { ?doc eli:title ?t }
-  OPTIONAL { ?doc eli:date_document ?d }
-  OPTIONAL { ?doc eli:type_document/skos:prefLabel ?ty FILTER(LANG(?ty) = "vi") }
-  OPTIONAL { ?doc kg:province/skos:prefLabel ?pl }
+  VALUES ?p { eli:id_local eli:title eli:date_document eli:type_document eli:passed_by
+              kg:province }
+  ?doc ?p ?o .
+  OPTIONAL { ?o skos:prefLabel ?label FILTER(LANG(?label) = "vi" || LANG(?label) = "") }
 }
-GROUP BY ?doc
 """
+# Facts different sources state differently (as the ``conflicts`` named query reports them).
+_CONFLICTING = {
+    "passed_by": "issuer / cơ quan ban hành",
+    "date_document": "date / ngày ban hành",
+    "type_document": "type / loại văn bản",
+}
 _PARTS = """
 SELECT DISTINCT ?part ?type ?doc ?item ?text ?source ?request
 WHERE {
@@ -206,24 +210,10 @@ class LineageGraph:
     # ------------------------------------------------------------------ loading
     @classmethod
     def from_repository(cls, repo: Repository) -> LineageGraph:
-        """Load documents, plan parts, agents and their relations with four queries."""
+        """Load documents, plan parts, agents, provinces and relations with five SELECTs."""
         lineage = cls()
         requests: set[str] = set()
-        for row in _select(repo, _DOCUMENTS):
-            iri, number = str(row["doc"]), nfc(row["number"] or "")
-            date = row["date"] or ""
-            lineage._add(
-                Node(
-                    iri=iri,
-                    kind="document",
-                    label=number,
-                    number=number,
-                    text=nfc(row["title"] or ""),
-                    doctype=row["type"] or "",
-                    province=row["province"] or "",
-                    year=date[:4] if date[:4].isdigit() else "",
-                )
-            )
+        lineage._load_documents(repo)
         for row in _first_rows(_select(repo, _PARTS), "part"):
             kind = _KIND_OF_TYPE[_local(str(row["type"]))]
             doc = lineage.nodes.get(str(row["doc"]))
@@ -270,22 +260,39 @@ class LineageGraph:
         for node in lineage.nodes.values():
             if node.kind == "document" and node.province:
                 lineage.province_documents.setdefault(node.province, []).append(node.iri)
-        lineage._flag_conflicts(repo)
         return lineage
 
     def _add(self, node: Node) -> None:
         self.nodes[node.iri] = node
         self.graph.add_node(node.iri)
 
-    def _flag_conflicts(self, repo: Repository) -> None:
-        """Mark documents the sources disagree about (the ``conflicts`` named query)."""
-        sparql = load_query("conflicts").render({})
-        seen: set[tuple[str, str]] = set()
-        for row in repo.query(sparql).records():
-            doc, prop = str(row["document"]), str(row["property"])
-            if doc in self.nodes and (doc, prop) not in seen:
-                seen.add((doc, prop))
-                self.nodes[doc].flags.append(f"mâu thuẫn: {prop}")
+    def _load_documents(self, repo: Repository) -> None:
+        """Document nodes from their distinct facts; several values of issuer, date or type
+        mean the sources disagree, and the node is flagged."""
+        facts: dict[str, dict[str, dict[str, str]]] = {}
+        for row in _select(repo, _DOCUMENT_FACTS):
+            values = facts.setdefault(str(row["doc"]), {}).setdefault(_local(str(row["p"])), {})
+            value = str(row["o"])
+            if row["label"] and (value not in values or not values[value]):
+                values[value] = str(row["label"])
+            values.setdefault(value, "")
+
+        def first(found: dict[str, dict[str, str]], prop: str) -> str:
+            value, label = min(found.get(prop, {"": ""}).items())
+            return label or value
+
+        for iri, found in facts.items():
+            if "id_local" not in found:
+                continue
+            number = nfc(first(found, "id_local"))
+            date = first(found, "date_document")
+            node = Node(iri=iri, kind="document", label=number, number=number,
+                        text=nfc(first(found, "title")), doctype=first(found, "type_document"),
+                        province=first(found, "province"),
+                        year=date[:4] if date[:4].isdigit() else "")
+            node.flags = [f"mâu thuẫn: {label}" for prop, label in _CONFLICTING.items()
+                          if len(found.get(prop, {})) > 1]
+            self._add(node)
 
     # ------------------------------------------------------------------ walking
     def flow_edges(self) -> nx.DiGraph:

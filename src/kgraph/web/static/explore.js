@@ -199,6 +199,7 @@
     timings.dataReady = performance.now();
     roots.add(iri);
     if (depth > 0) expanded.add(iri);
+    network.once("afterDrawing", () => { timings.drawn = performance.now(); });
     merge(sub);
     recluster();
     network.fit({ animation: false });
