@@ -202,3 +202,11 @@ def test_build_validates_each_document_graph(tmp_path: Path) -> None:
     assert {r.rule for r in validation.results} >= {"PartyChain", "CollectiveAddressee"}
     assert report.violations() == sum(r.severity == "Violation" for r in validation.results)
     assert build(files, OxigraphRepository(), validate=False).validations == {}
+
+
+def test_doc_audit_keeps_the_plans_own_conflict(sample_repo) -> None:
+    """Scoped to one plan, the cross-document rule still sees the other sources."""
+    report = run_audit(sample_repo, "50/KH-UBND")
+    assert [f.document_number for f in report.findings if f.rule == "ConflictingStatement"] == [
+        "50/KH-UBND"]
+    assert run_audit(sample_repo, "28-CT/TW").documents == []  # not a source document

@@ -339,10 +339,27 @@ def _sources(cluster: list[Row]) -> list[str]:
     return sorted({r["sourceNumber"] or "" for r in cluster})
 
 
+def documents_stated_by(repo: Repository, doc: str) -> list[str]:
+    """The document numbered ``doc`` and every document its graph states an issuer or date of."""
+    key = Literal(number_key(doc)).n3()
+    rows = repo.query(sparql_prefixes() + f"""
+        SELECT DISTINCT ?document WHERE {{
+          {{ ?document kg:numberKey {key} }}
+          UNION
+          {{ GRAPH ?g {{ ?source kg:numberKey {key} ; kg:sourceFile ?file .
+                        ?document eli:passed_by|eli:date_document ?value }} }}
+        }}""").records()
+    return sorted(r["document"] or "" for r in rows)
+
+
 def conflict_findings(repo: Repository, doc: str | None = None) -> list[Finding]:
     """The same document stated with two issuers or dates: one finding per dissenting source
     (all sources when there is no majority)."""
-    rows = repo.query(load_query("audit_conflicts").render({"doc": doc or ""})).records()
+    sparql = load_query("audit_conflicts").render({})
+    if doc:  # scope first, so one plan's check stays fast on a large store
+        scope = " ".join(f"<{d}>" for d in documents_stated_by(repo, doc)) or "<urn:none>"
+        sparql = sparql.replace("#SCOPE", f"VALUES ?document {{ {scope} }} #", 1)
+    rows = repo.query(sparql).records()
     groups: dict[tuple[str, str], list[Row]] = defaultdict(list)
     for row in rows:
         groups[(row["document"] or "", row["property"] or "")].append(row)
@@ -372,6 +389,10 @@ def conflict_findings(repo: Repository, doc: str | None = None) -> list[Finding]
                     message_en=(f"{source} states the {what_en} of {number} as «{mine}»; "
                                 f"other sources state {others}."),
                     source_text=mention or "", value=mine, origin="query"))
+    if doc:  # this plan's own dissent, or conflicts about the document itself
+        key = number_key(doc)
+        findings = [f for f in findings
+                    if key in (number_key(f.document_number), number_key(f.label_vi))]
     return findings
 
 
