@@ -55,6 +55,7 @@
   const data = new Map();      // id -> node record from the API
   const edgeData = new Map();  // edge id -> edge record
   const expanded = new Set();
+  const levelOf = new Map();  // id -> level last given to vis
   const roots = new Set();
   let clusters = [];
 
@@ -155,22 +156,31 @@
       if (!edgeData.has(id)) { const rec = Object.assign({ id }, e); edgeData.set(id, rec); newEdges.push(rec); }
     }
     const levels = assignLevels();
-    nodes.add(newNodes.map((n) => Object.assign(visNode(n), { level: levels.get(n.id) })));
-    nodes.update([...data.keys()].filter((id) => nodes.get(id) && nodes.get(id).level !== levels.get(id))
-      .map((id) => ({ id, level: levels.get(id) })));
-    edges.add(newEdges.map(visEdge));
+    const moved = [];
+    for (const [id, level] of levels) {
+      if (levelOf.has(id) && levelOf.get(id) !== level) moved.push({ id, level });
+      levelOf.set(id, level);
+    }
+    if (moved.length) nodes.update(moved);
+    edges.add(newEdges.map((e) => { hiddenEdges.set(e.id, false); return visEdge(e); }));
+    nodes.add(newNodes.map((n) => { hiddenNodes.set(n.id, false); return Object.assign(visNode(n), { level: levels.get(n.id) }); }));
     applyFilters();
     return newNodes.length;
   }
 
   function removeNodes(ids) {
     openClusters();
-    for (const id of ids) { data.delete(id); expanded.delete(id); roots.delete(id); }
+    for (const id of ids) { data.delete(id); expanded.delete(id); roots.delete(id); levelOf.delete(id); hiddenNodes.delete(id); }
     for (const [id, e] of edgeData) if (!data.has(e.source) || !data.has(e.target)) edgeData.delete(id);
     nodes.remove([...ids]);
     edges.remove(edges.getIds().filter((id) => !edgeData.has(id)));
-    const levels = assignLevels();
-    nodes.update([...data.keys()].map((id) => ({ id, level: levels.get(id) })));
+    for (const id of [...hiddenEdges.keys()]) if (!edgeData.has(id)) hiddenEdges.delete(id);
+    const moved = [];
+    for (const [id, level] of assignLevels()) {
+      if (levelOf.get(id) !== level) moved.push({ id, level });
+      levelOf.set(id, level);
+    }
+    if (moved.length) nodes.update(moved);
     applyFilters();
   }
 
@@ -201,9 +211,11 @@
     if (depth > 0) expanded.add(iri);
     network.once("afterDrawing", () => { timings.drawn = performance.now(); });
     merge(sub);
+    timings.merged = performance.now();
     recluster();
     network.fit({ animation: false });
     timings.laidOut = performance.now();
+    network.once("afterDrawing", () => { timings.usable = performance.now(); });
     await select(iri);
     status();
     return sub.nodes.length;
@@ -263,7 +275,11 @@
     return true;
   }
 
-  function applyFilters() {
+  const hiddenNodes = new Map();  // id -> hidden flag last given to vis
+  const hiddenEdges = new Map();
+
+  /** Hide what the filters exclude; only nodes and edges whose state changes are updated. */
+  function applyFilters(restyle) {
     openClusters();
     const f = {
       province: $("f-province").value, doctype: $("f-doctype").value, year: $("f-year").value,
@@ -277,11 +293,21 @@
       }
       for (const r of data.values()) if (AGENT_KINDS.has(r.kind) && !reached.has(r.id)) visible.delete(r.id);
     }
-    nodes.update([...data.values()].map((r) => Object.assign(visNode(r), { hidden: !visible.has(r.id) })));
-    edges.update([...edgeData.values()].map((e) => ({
-      id: e.id,
-      hidden: !(visible.has(e.source) && visible.has(e.target)) || Boolean(f.role && ROLE_RELS.has(e.rel) && e.rel !== f.role),
-    })));
+    const nodeChanges = [];
+    for (const r of data.values()) {
+      const hidden = !visible.has(r.id);
+      if (restyle) nodeChanges.push(Object.assign(visNode(r), { hidden }));
+      else if (hiddenNodes.get(r.id) !== hidden) nodeChanges.push({ id: r.id, hidden });
+      hiddenNodes.set(r.id, hidden);
+    }
+    const edgeChanges = [];
+    for (const e of edgeData.values()) {
+      const hidden = !(visible.has(e.source) && visible.has(e.target)) || Boolean(f.role && ROLE_RELS.has(e.rel) && e.rel !== f.role);
+      if (hiddenEdges.get(e.id) !== hidden) edgeChanges.push({ id: e.id, hidden });
+      hiddenEdges.set(e.id, hidden);
+    }
+    if (nodeChanges.length) nodes.update(nodeChanges);
+    if (edgeChanges.length) edges.update(edgeChanges);
     status();
   }
 
@@ -310,8 +336,7 @@
     const degree = new Map();
     const neighbours = new Map();
     for (const e of edgeData.values()) {
-      const a = nodes.get(e.source); const b = nodes.get(e.target);
-      if (!a || !b || a.hidden || b.hidden) continue;
+      if (hiddenNodes.get(e.source) !== false || hiddenNodes.get(e.target) !== false) continue;
       for (const [x, y] of [[e.source, e.target], [e.target, e.source]]) {
         degree.set(x, (degree.get(x) || 0) + 1);
         if (!neighbours.has(x)) neighbours.set(x, []);
@@ -336,7 +361,7 @@
         network.cluster({
           joinCondition: (n) => members.has(n.id),
           clusterNodeProperties: {
-            id, label: `+${leaves.length} (${kind})`, shape: "database", level: nodes.get(leaves[0]).level,
+            id, label: `+${leaves.length} (${kind})`, shape: "database", level: levelOf.get(leaves[0]),
             color: { background: style.color, border: "#334155" }, borderWidth: 2,
             title: el("div", `${leaves.length} nút gom lại — nhấp đúp để mở`),
           },
@@ -347,7 +372,8 @@
   }
 
   function status(extra) {
-    const shown = nodes.get({ filter: (n) => !n.hidden }).length;
+    let shown = 0;
+    for (const hidden of hiddenNodes.values()) if (!hidden) shown += 1;
     $("status").textContent = `${shown} / ${data.size} nút` + (clusters.length ? `, ${clusters.length} nhóm` : "") + (extra ? ` · ${extra}` : "");
   }
 
@@ -509,7 +535,7 @@
       if (hits.length) { $("results").hidden = true; await open(hits[0].iri, { kind: hits[0].kind }); }
     });
     for (const id of ["f-province", "f-role", "f-doctype", "f-year"]) $(id).addEventListener("change", () => { applyFilters(); recluster(); });
-    $("f-audit").addEventListener("change", async () => { if (auditOn()) await loadAudit(); applyFilters(); recluster(); });
+    $("f-audit").addEventListener("change", async () => { if (auditOn()) await loadAudit(); applyFilters(true); recluster(); });
     $("f-agency").addEventListener("input", () => { applyFilters(); recluster(); });
     $("f-cluster").addEventListener("change", () => { recluster(); status(); });
     $("fit").addEventListener("click", () => network.fit({ animation: false }));
@@ -545,7 +571,7 @@
       const rect = $("graph").getBoundingClientRect();
       return { x: rect.left + dom.x, y: rect.top + dom.y };
     },
-    visibleIds() { return nodes.get({ filter: (n) => !n.hidden }).map((n) => n.id); },
+    visibleIds() { return [...hiddenNodes].filter(([, hidden]) => !hidden).map(([id]) => id); },
   };
   init().catch((err) => { $("status").textContent = "Lỗi: " + err.message; });
 })();
