@@ -228,3 +228,49 @@ def test_markup_in_a_document_stays_text(open_page, sample_repo, artifacts: Path
     export_page.screenshot(path=str(artifacts / "viz-export-markup.png"))
     assert [u for u in export_requests if not u.startswith("file://")] == []
     context.close()
+
+
+def test_filters_by_role_and_agency(open_page, sample_repo) -> None:
+    page, requests, base = open_page(sample_repo)
+    page.goto(f"{base}/explore?open={GL2509}&direction=down&depth=3")
+    page.wait_for_selector("body[data-ready='1']")
+    so_ld = str(ID["org/gia-lai/so-lao-dong-thuong-binh-va-xa-hoi"])
+    assert {SO_YTE_GL, so_ld} <= visible(page)
+    page.select_option("#f-role", "lead")  # only the agencies some duty makes lead
+    wait_until(page, f"!kgExplorer.visibleIds().includes({SO_YTE_GL!r})")
+    assert so_ld in visible(page)
+    page.select_option("#f-role", "")
+    page.fill("#f-agency", "so y te")  # folded: matches "Sở Y tế" only
+    wait_until(page, f"!kgExplorer.visibleIds().includes({so_ld!r})")
+    assert SO_YTE_GL in visible(page) and GL2509 in visible(page)
+    assert_local(requests, base)
+
+
+def test_large_fan_out_is_clustered(open_page, sample_repo) -> None:
+    from factories import agency, provincial_plan, span
+
+    from kgraph.model import Assignment
+
+    plan = provincial_plan("66/KH-UBND", "Gia Lai", "273-KH/TU", date(2024, 9, 20),
+                           date(2024, 12, 5))
+    for k in range(25):
+        name = f"Phòng số {k}"
+        plan.assignments.append(Assignment(
+            str(10 + k), f"{name}:", span(name),
+            addressees=[agency(name, name, f"phong-{k}", "Gia Lai")]))
+    graph = document_graph(plan)
+    sample_repo.replace_graphs({str(graph.name): graph.to_ntriples()})
+    doc = str(ID["doc/gia-lai/66-kh-ubnd/2024"])
+    page, _, base = open_page(sample_repo)
+    page.goto(f"{base}/explore?open={doc}&direction=down&depth=1")
+    page.wait_for_selector("body[data-ready='1']")
+    cluster = f"cluster:{doc}:assignment"
+    assert page.evaluate(f"kgExplorer.network.isCluster({cluster!r})")
+    assert "1 nhóm" in page.inner_text("#status")
+    pos = page.evaluate(f"""(() => {{ const n = kgExplorer.network;
+        const p = n.canvasToDOM(n.getPositions([{cluster!r}])[{cluster!r}]);
+        const r = document.getElementById('graph').getBoundingClientRect();
+        return {{x: r.left + p.x, y: r.top + p.y}}; }})()""")
+    page.mouse.dblclick(pos["x"], pos["y"])
+    wait_until(page, f"!kgExplorer.network.isCluster({cluster!r})")
+    assert f"{doc}/assignment/20" in page.evaluate("Object.keys(kgExplorer.network.getPositions())")
