@@ -248,7 +248,6 @@ def test_filters_by_role_and_agency(open_page, sample_repo) -> None:
 
 def test_large_fan_out_is_clustered(open_page, sample_repo) -> None:
     from factories import agency, provincial_plan, span
-
     from kgraph.model import Assignment
 
     plan = provincial_plan("66/KH-UBND", "Gia Lai", "273-KH/TU", date(2024, 9, 20),
