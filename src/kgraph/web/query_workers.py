@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import multiprocessing
 import signal
 import time
@@ -285,10 +286,18 @@ def execute(engine: Any, job: Job) -> Outcome:
     return outcome
 
 
+def _die_with_parent() -> None:
+    """Linux: SIGKILL this worker when the server dies, even by SIGKILL (no orphans holding
+    the listening socket). Elsewhere the pipe's EOF on a clean exit is all there is."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+
+
 def _worker_main(conn: Connection, opener: Callable[[], Any]) -> None:
     """Worker loop: open the engine, then answer jobs until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent()
     engine = opener()
     while True:
         try:
