@@ -142,7 +142,7 @@ def test_every_named_query_is_documented_and_parses():
                             "conflicts"}
     repo = OxigraphRepository()
     for named in queries.values():
-        assert named.title and named.description and named.parameters
+        assert named.title and named.description
         repo.query(named.render({p.name: "x" for p in named.parameters}))
 
 
