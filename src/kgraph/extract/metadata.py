@@ -130,6 +130,14 @@ def find_title(lines: list[Line]) -> str | None:
     return nfc(" ".join(out)) if out else None
 
 
+def _department_codes(label: str) -> set[str]:
+    """How a Sở's name shortens in a document number: "Sở Y tế" -> SYT, "Sở Lao động -
+    Thương binh và Xã hội" -> SLĐTBXH (initials, "và" dropped), or the altLabel run together."""
+    words = [w for w in re.findall(r"\w+", label[3:]) if w.lower() != "và"]
+    run_together = "S" + re.sub(r"[\W_]", "", label[3:]).upper()
+    return {run_together, "S" + "".join(w[0] for w in words).upper()}
+
+
 def issuer_from_code(code: str, province: str | None, matcher: Matcher) -> AgencyMention | None:
     """The issuing body the number's code names ("KH-UBND", "QĐ-TTg", "KH-SLĐTBXH")."""
     body = re.split(r"[-/]", code)[-1]
@@ -151,8 +159,7 @@ def issuer_from_code(code: str, province: str | None, matcher: Matcher) -> Agenc
         return matcher.agency("Thủ tướng Chính phủ" if body == "TTg" else "Chính phủ")
     if body.startswith("S") and len(body) > 2 and province:
         for label, entry in matcher.labels:
-            short = "S" + re.sub(r"[\W_]", "", label[3:]).upper()
-            if label.startswith("Sở ") and short == body.replace("&", ""):
+            if label.startswith("Sở ") and body.replace("&", "") in _department_codes(label):
                 return AgencyMention(
                     raw=body,
                     canonical=entry.label,  # one name per body; the province is its scope
@@ -160,8 +167,10 @@ def issuer_from_code(code: str, province: str | None, matcher: Matcher) -> Agenc
                     province=province,
                     score=100.0,
                 )
-    if body in {"TU", "TW"}:
-        return matcher.agency("Tỉnh ủy" if body == "TU" else "Ban Chấp hành Trung ương Đảng")
+    if body == "TU":
+        return matcher.agency("Tỉnh ủy", province)
+    if body == "TW":
+        return matcher.agency("Ban Chấp hành Trung ương Đảng")
     return None
 
 

@@ -165,12 +165,20 @@ def _line_index(raw: str) -> list[int]:
     return index
 
 
-def _boundaries(folded: str) -> list[int]:
-    """Offsets where a clause starts: after ';', after '.' + space + capital, blank lines."""
-    marks = [0]
-    for m in _BOUNDARY.finditer(folded):
-        marks.append(m.end())
-    return marks
+# A line that starts with a capitalised "Thực hiện / Triển khai / Căn cứ" opens the preamble
+# even when no blank line separates it from the title, unless the title's "về" runs into it.
+_LINE_VERB = re.compile(r"\n[ \t]*(?=(?:th\S{0,5}\s*hien|trien khai|can c\S{0,3})\b)")
+
+
+def _boundaries(raw: str, folded: str) -> list[int]:
+    """Offsets where a clause starts: after ';', after '.' + space + capital, blank lines,
+    and at a line opening with a capitalised preamble verb."""
+    marks = [0, *(m.end() for m in _BOUNDARY.finditer(folded))]
+    for m in _LINE_VERB.finditer(folded):
+        runs_on = folded[: m.start()].rstrip().endswith(" ve")
+        if raw[m.end() : m.end() + 1].isupper() and not runs_on:
+            marks.append(m.end())
+    return sorted(set(marks))
 
 
 def _segment_start(pos: int, marks: list[int]) -> int:
@@ -191,7 +199,7 @@ def find_references(
     lines = _line_index(raw)
     mentions = [_Mention(m, raw, folded, lines) for m in _NUMBER.finditer(raw)]
     mentions = [m for m in mentions if m.key != own and _looks_like_document(m)]
-    marks = _boundaries(folded)
+    marks = _boundaries(raw, folded)
     lineage: list[StatedLineage] = []
     objects: set[int] = set()
     for prev, cur in itertools.pairwise(mentions):
