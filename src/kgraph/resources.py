@@ -21,7 +21,9 @@ def turtle_folder(folder: Path) -> Graph:
 
 
 def as_ntriples(graph: Graph) -> str:
-    return "".join(f"{s.n3()} {p.n3()} {o.n3()} .\n" for s, p, o in sorted(graph))
+    """Canonical N-Triples (escaped, one triple a line, lines sorted: diff-able, deterministic)."""
+    lines = graph.serialize(format="nt", encoding="utf-8").decode("utf-8").splitlines()
+    return "".join(f"{line}\n" for line in sorted(filter(None, lines)))
 
 
 def resource_graphs() -> dict[str, str]:
