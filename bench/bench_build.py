@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import re
 import os
 import select
 import statistics
@@ -290,8 +291,9 @@ def main(argv: list[str] | None = None) -> None:
         rd_run = engine_times("rdflib", nquads, list(rendered.items()), args.runs, args.timeout)
         print(f"open/load before querying: oxigraph {ox_run.load or 0:.2f} s, "
               f"rdflib Dataset {rd_run.load or 0:.1f} s")
-        variables = load_query("implementers").text.split("SELECT DISTINCT", 1)[1]
-        variables = variables.split("WHERE", 1)[0].replace("?", "").split()
+        select = re.search(r"^SELECT DISTINCT (.*)$", load_query("implementers").text, re.M)
+        assert select is not None
+        variables = select.group(1).replace("?", "").split()
         for engine, run in (("Oxigraph", ox_run), ("rdflib", rd_run)):
             if "implementers" in run.results:
                 print(f"lineage check, implementers(28-CT/TW) on {engine}:")

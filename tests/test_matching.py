@@ -76,3 +76,10 @@ def test_heading_names_stop_at_the_first_role_word(matcher):
 def test_vietnamese_spelling_repairs_resolve_ocr_issuers(ocr: str, canonical: str) -> None:
     """Regression: issuers of cited documents in OCR text stayed unresolved."""
     assert default_matcher().agency(ocr, None).canonical == canonical
+
+
+def test_a_municipality_party_committee_is_its_thanh_uy() -> None:
+    """Regression: 'Thành ủy' of Cần Thơ was read as 'Tỉnh ủy Cần Thơ' (or not at all)."""
+    matcher = default_matcher()
+    assert matcher.agency("Thành ủy", "Cần Thơ").canonical == "Thành ủy Cần Thơ"
+    assert matcher.agency("Tỉnh ủy", "Gia Lai").canonical == "Tỉnh ủy Gia Lai"

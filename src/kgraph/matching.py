@@ -127,7 +127,11 @@ class Matcher:
         return self._cache[province]
 
     def canonical(self, entry: Entry, province: str | None) -> str:
-        return _fill(entry.label, province)
+        """The body's name in that province: a municipality's party committee is its Thành ủy."""
+        name = _fill(entry.label, province)
+        if province in self.municipal and name.startswith(("Tỉnh ủy", "Ban Thường vụ Tỉnh ủy")):
+            name = name.replace("Tỉnh ủy", "Thành ủy", 1)
+        return name
 
     def lookup(self, raw: str, province: str | None = None) -> tuple[Entry | None, float]:
         """Best reference entry for a mention and its score (0-100)."""
