@@ -19,8 +19,8 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import re
 import os
+import re
 import select
 import statistics
 import subprocess
