@@ -26,7 +26,7 @@ from kgraph.model import (
     Target,
     Task,
 )
-from kgraph.resources import as_ntriples
+from kgraph.resources import as_ntriples, shipped_doctypes
 from kgraph.text import nfc, slugify
 from kgraph.vocab import ELI, KG, ORG, PREFIXES
 
@@ -103,7 +103,8 @@ class _Mapper:
         if ref.type:
             concept = iris.doctype_iri(ref.type)
             self.add(iri, ELI.type_document, concept)
-            self.text(concept, SKOS.prefLabel, ref.type, "vi")
+            if str(concept) not in shipped_doctypes():  # a type the ontology does not label
+                self.text(concept, SKOS.prefLabel, ref.type, "vi")
         self.text(iri, ELI.title, ref.title, "vi")
         if ref.issuer:
             self.add(iri, ELI.passed_by, self.agent(ref.issuer))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from rdflib import Graph
+from rdflib.namespace import SKOS
 
 from kgraph.paths import resource_dir
-from kgraph.vocab import ID
+from kgraph.vocab import ID, KG
 
 ONTOLOGY_GRAPH = str(ID["graph/ontology"])
 REFERENCE_GRAPH = str(ID["graph/reference"])
@@ -18,6 +20,13 @@ def turtle_folder(folder: Path) -> Graph:
     for file in sorted(folder.glob("*.ttl")):
         graph.parse(file, format="turtle")
     return graph
+
+
+@functools.cache
+def shipped_doctypes() -> frozenset[str]:
+    """IRIs of the document-type concepts the ontology ships (labelled there, once)."""
+    graph = Graph().parse(resource_dir("ontology") / "doctypes.ttl", format="turtle")
+    return frozenset(str(s) for s in graph.subjects(SKOS.inScheme, KG.DocumentTypes))
 
 
 def as_ntriples(graph: Graph) -> str:
