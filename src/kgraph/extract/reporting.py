@@ -10,13 +10,22 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from kgraph.extract.assignments import split_agencies
 from kgraph.layout import Layout
 from kgraph.matching import Matcher
 from kgraph.model import AgencyMention, ReportingDuty, Span
 from kgraph.text import aligned_fold
 
-_REPORT = re.compile(r"\bb[a-z]{1,2}o\s*c[a-z]{1,2}o\b|\bd[a-z]{1,2}nh gi[a-z]\b")
-_DUE = re.compile(r"tr[a-z]{1,4}c?\s+ng[a-z]{1,2}\s*(\d{1,2})\s*/\s*(\d{1,2})(?:\s*/\s*(\d{4}))?")
+_REPORT = re.compile(
+    r"\bb[a-z]{1,2}o\s*c[a-z]{1,2}o\b|\bd[a-z]{1,2}nh gi[a-z]\b"
+    r"|\bg[a-z]{1,2}i\s+k[a-z]{1,2}t qu[a-z]\b"  # "gửi kết quả rà soát về Bộ Công an"
+)
+# "trước ngày 15/12", "trước ngày 20/7/2021", "trước ngày 15 tháng 11 (năm 2025)"
+_DUE = re.compile(
+    r"tr[a-z]{1,4}c?\s+ng[a-z]{1,2}\s*(\d{1,2})\s*(?:/|th[a-z]{1,2}ng)\s*(\d{1,2})"
+    r"(?:\s*(?:/|n[a-z]{1,2}m)\s*(\d{4}))?"
+)
+_AD_HOC = re.compile(r"\bd[a-z]{1,2}t xu[a-z]{1,2}t\b")
 _SEMI = re.compile(r"\b6 th[a-z]{1,2}ng\b|\bsau th[a-z]{1,2}ng\b")
 _ANNUAL = re.compile(
     r"h[a-z]{1,2}ng n[a-z]{1,2}m|\bm[a-z]{1,2}t n[a-z]{1,2}m|\bn[a-z]{1,2}m \d{4}"
@@ -27,11 +36,19 @@ _QUARTER = re.compile(
 )
 _MONTHLY = re.compile(r"h[a-z]{1,2}ng th[a-z]{1,2}ng")
 _PERIODIC = re.compile(r"d[a-z]{1,2}nh k[a-z]")
-_CLAUSE = re.compile(r";|\.\s+(?=[A-ZĐÂĂÊÔƠƯÁÀẢÃẠÉÈẺẼẸÍÌỈĨỊÓÒỎÕỌÚÙỦŨỤÝỲỶỸỴ])|\./\.")
+# Clauses end at ';', a sentence end, a blank line or a new bullet / numbered / lettered item.
+_CLAUSE = re.compile(
+    r"\n\s*\n|\n(?=[ \t]*(?:[-+\u2022]\s|\*{0,2}\d{1,2}\.|[a-zđ]\)))"
+    r"|;|\.\s+(?=[A-ZĐÂĂÊÔƠƯÁÀẢÃẠÉÈẺẼẸÍÌỈĨỊÓÒỎÕỌÚÙỦŨỤÝỲỶỸỴ])|\./\."
+)
 _VIA = re.compile(r"\((?:th[a-z]{2,3}g\s*)?qua\s+([^)]{3,80})\)")
 _TO = re.compile(
-    r"(?:\bv[a-z]\b|g[a-z]{1,2}i|b[a-z]{1,2}o c[a-z]{1,2}o)\s+((?:u[a-z]? ban|ubnd"
-    r"|s[a-z0-9&]{0,2} |b[o0] )[^,(;.]{2,70})"
+    r"(?:\bve\b|g[a-z]{1,2}i|b[a-z]{1,2}o c[a-z]{1,2}o)\s+((?:u[a-z]?\s+ban|ubnd"
+    r"|s[a-z0-9&]{0,2}\s|b[o0]\s|th[a-z]{1,2}\s+t[a-z]{1,3}ng\s|cong\s+an\s)[^(;.]{2,90})"
+)
+# Where a recipient's name ends: the purpose, deadline or object of the report that follows.
+_CUT = re.compile(
+    r"\s(?:de|theo|tr[a-z]{1,4}c|ve|tong h[a-z]p|xem|k[a-z]{1,2}t qu[a-z]|tinh hinh|viec)\s"
 )
 
 
@@ -44,6 +61,8 @@ def _frequency(folded: str, due: tuple[int, int, int | None] | None) -> str | No
         and re.search(r"6 th[a-z]{1,2}ng\s*,?\s*(m[a-z]{1,2}t|h[a-z]{1,2}ng) n", folded)
     ):
         return "semiannual and annual"
+    if annual and _AD_HOC.search(folded):
+        return "annual or ad hoc"
     if semi:
         return "semiannual"
     if _MONTHLY.search(folded):
@@ -69,12 +88,37 @@ def _clauses(text: str) -> list[tuple[int, int]]:
 
 
 def _agency(text: str, matcher: Matcher, province: str | None) -> AgencyMention | None:
-    cut = re.search(
-        r"\s(?:de|theo|tr[a-z]{1,4}c|ve|tong h[a-z]p|xem)\s", " " + aligned_fold(text) + " "
-    )
+    cut = _CUT.search(" " + aligned_fold(text) + " ")
     text = text[: max(cut.start() - 1, 0)] if cut else text
     mention = matcher.agency(text.strip(), province)
     return mention if mention.resolved else None
+
+
+def _agencies(text: str, matcher: Matcher, province: str | None) -> list[AgencyMention]:
+    """The known bodies a recipient list names ("Bộ Công an, UBND tỉnh theo quy định")."""
+    folded = " " + aligned_fold(text) + " "
+    cut = _CUT.search(folded)
+    text = text[: max(cut.start() - 1, 0)] if cut else text
+    return [m for m in split_agencies(text, matcher, province) if m.resolved]
+
+
+def _recipients(
+    clause: str, text: str, matcher: Matcher, province: str | None
+) -> tuple[list[AgencyMention], AgencyMention | None]:
+    """(bodies reported to, body reported through) in one clause (folded and raw, aligned)."""
+    via_match = _VIA.search(clause)
+    via = (
+        _agency(text[via_match.start(1) : via_match.end(1)], matcher, province)
+        if via_match
+        else None
+    )
+    recipients: list[AgencyMention] = []
+    for to in _TO.finditer(clause):
+        for mention in _agencies(text[to.start(1) : to.end(1)], matcher, province):
+            known = {r.reference_id for r in recipients} | {via and via.reference_id}
+            if mention.reference_id not in known:
+                recipients.append(mention)
+    return recipients, via
 
 
 def extract_reporting(
@@ -89,7 +133,7 @@ def extract_reporting(
     body = raw[start:end]
     folded = aligned_fold(body)
     duties = []
-    for a, b in _clauses(folded):
+    for a, b in _clauses(body):
         clause = folded[a:b]
         if not _REPORT.search(clause):
             continue
@@ -99,12 +143,17 @@ def extract_reporting(
             if m
             else None
         )
-        frequency = _frequency(clause, due)
+        recipients, via = _recipients(clause, body[a:b], matcher, province)
+        frequency = _frequency(clause[: m.start()] + clause[m.end() :] if m else clause, due)
         if frequency is None and due is None:
-            continue
+            if not recipients:
+                continue
+            frequency = "unspecified"  # "báo cáo về Công an tỉnh": a duty with no schedule
         duty = ReportingDuty(
             span=Span(body[a:b], start + a, start + b, raw.count("\n", 0, start + a) + 1),
             frequency=frequency,
+            recipients=recipients,
+            via=via,
         )
         if due:
             try:
@@ -112,13 +161,5 @@ def extract_reporting(
             except ValueError:
                 duty.due_date = None
             duty.due_day_month = None if due[2] else (due[0], due[1])
-        via = _VIA.search(clause)
-        if via:
-            duty.via = _agency(body[a + via.start(1) : a + via.end(1)], matcher, province)
-        for to in _TO.finditer(clause):
-            mention = _agency(body[a + to.start(1) : a + to.end(1)], matcher, province)
-            known = {r.reference_id for r in duty.recipients} | {duty.via and duty.via.reference_id}
-            if mention and mention.reference_id not in known:
-                duty.recipients.append(mention)
         duties.append(duty)
     return duties
