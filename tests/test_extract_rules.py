@@ -2,9 +2,11 @@
 
 from datetime import date
 
+from kgraph.extract.assignments import extract_assignments
 from kgraph.extract.reporting import extract_reporting
 from kgraph.layout import parse
 from kgraph.matching import default_matcher
+from kgraph.model import AddresseeKind
 
 
 def _reporting(body: str, province: str = "Nghệ An"):
@@ -62,3 +64,42 @@ def test_paragraphs_are_separate_clauses_and_receiving_reports_is_no_duty():
         "2. Sở Nội vụ\n- Theo dõi, tổng hợp báo cáo từ các sở và Ủy ban nhân dân các xã."
     )
     assert [d.frequency for d in duties] == ["periodic"]
+
+
+def _addressees(heading: str, item: str = "- Việc một.", province: str = "Nghệ An"):
+    text = f"I. MỤC ĐÍCH\n1. Mục đích\n- Một.\nII. TỔ CHỨC THỰC HIỆN\n{heading}\n{item}\n"
+    [assignment] = extract_assignments(parse(text), default_matcher(), province)[1]
+    return assignment
+
+
+def test_basis_clause_and_heads_of_several_kinds_of_bodies():
+    assignment = _addressees(
+        "1. Căn cứ kế hoạch này, Giám đốc các Sở, Thủ trưởng các ngành, cơ quan cấp tỉnh, UBND"
+        " các xã, phường, các cơ quan, đơn vị có liên quan xây dựng kế hoạch cụ thể."
+    )
+    assert [m.canonical or m.raw for m in assignment.addressees] == [
+        "các Sở, ngành, cơ quan cấp tỉnh",
+        "Ủy ban nhân dân các xã, phường",
+        "Các cơ quan, đơn vị có liên quan",
+    ]
+    assert assignment.kind is AddresseeKind.COLLECTIVE
+
+
+def test_a_group_name_going_on_after_a_comma_or_va_is_one_addressee():
+    generic = _addressees("1. Thủ trưởng các sở, ban, ngành, đoàn thể Thành phố")
+    assert [m.raw for m in generic.addressees] == ["các sở, ban, ngành, đoàn thể Thành phố"]
+    joined = _addressees(
+        "1. Các sở, cơ quan trực thuộc Sở và các cơ quan liên quan tổ chức thực hiện Kế hoạch."
+    )
+    assert [m.raw for m in joined.addressees] == [
+        "Các sở, cơ quan trực thuộc Sở và các cơ quan liên quan"
+    ]
+    assert joined.kind is AddresseeKind.COLLECTIVE
+
+
+def test_a_known_group_is_not_swallowed_by_an_unknown_continuation():
+    assignment = _addressees(
+        "1. Sở Y tế:", "- Chủ trì, phối hợp với các sở, ban, ngành, hội, đoàn thể có liên quan."
+    )
+    [duty] = assignment.duties
+    assert "Các sở, ban, ngành tỉnh" in [m.canonical for m in duty.coordinators]

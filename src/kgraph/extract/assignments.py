@@ -29,6 +29,11 @@ _ROLE_CUT = re.compile(
     r"|can cu|kien toan|xay dung|nghien cuu|ra soat|tang cuong|cap nhat|bo tri|kiem tra|lam tot"
     r"|theo chuc nang|phat huy|tiep tuc|nang cao|dam bao|bao dam|vao cuoc)\b|[:(.;]"
 )
+# "Căn cứ kế hoạch này, Giám đốc các Sở ...": a leading basis clause before the addressees.
+_BASIS = re.compile(r"^\W*can cu\b[^,:;]{0,150},\s*")
+# "Giám đốc các Sở, Thủ trưởng các ngành, cơ quan cấp tỉnh": heads of several kinds of bodies
+# listed in a row are one group ("các Sở, ngành, cơ quan cấp tỉnh").
+_TITLED_GROUP = re.compile(r",\s*(?:giam doc|thu truong|chu tich|bo truong)\s+cac\s+")
 _SPLIT = re.compile(r"(,\s*|\s+v[aà]\s+|\s+va\s+)")
 _HEAD = re.compile(
     r"^(?:s\S{0,2}|[58]\S?|ban|uy ban|ubnd|ub|cong an|bo|hoi|tinh doan|tinh uy|bao|dai|phong"
@@ -51,8 +56,10 @@ def _names_part(title: str) -> str:
     """The part of a heading that names bodies: before the colon or first role word."""
     text = _HEADING_NO.sub("", title, count=1)
     folded = aligned_fold(text)
-    lead = _LEAD_IN.match(folded)
-    start = lead.end() if lead else 0
+    basis = _BASIS.match(folded)
+    start = basis.end() if basis else 0
+    lead = _LEAD_IN.match(folded[start:])
+    start += lead.end() if lead else 0
     colon = folded.find(":", start)
     if colon > 0:
         before, after = folded[start:colon].strip(), folded[colon + 1 :].strip()
@@ -63,14 +70,21 @@ def _names_part(title: str) -> str:
         if not _names_a_body(text, folded, cut.start()):
             end = cut.start()
             break
-    return text[start:end].strip(" ,-–")
+    names = text[start:end]
+    if folded[start:end].startswith("cac "):
+        kept, last = [], 0
+        for m in _TITLED_GROUP.finditer(folded, start, end):
+            kept.append(text[start + last : m.start()] + ", ")
+            last = m.end() - start
+        names = "".join(kept) + text[start + last : end]
+    return names.strip(" ,-–")
 
 
 def split_agencies(text: str, matcher: Matcher, province: str | None) -> list[AgencyMention]:
     """Greedy longest-known-run split of a list of bodies."""
     parts = _SPLIT.split(text)
     names, seps = parts[0::2], parts[1::2]
-    out: list[AgencyMention] = []
+    runs: list[tuple[int, int, AgencyMention]] = []  # (first part, part after, mention)
     i = 0
     while i < len(names):
         if not names[i].strip():
@@ -86,9 +100,30 @@ def split_agencies(text: str, matcher: Matcher, province: str | None) -> list[Ag
             while j < len(names) and not _starts_body(names[j]):
                 j += 1
             best = (j, matcher.agency(_join(names, seps, i, j), province))
-        out.append(best[1])
+        if runs and _continues_group(runs[-1][2], best[1], names[i], seps[i - 1]):
+            first, _, previous = runs[-1]
+            merged = matcher.agency(_join(names, seps, first, best[0]), province)
+            if merged.resolved or not previous.resolved:  # never lose a known body
+                runs.pop()
+                best, i = (best[0], merged), first
+        runs.append((i, best[0], best[1]))
         i = best[0]
-    return [m for m in out if m.raw]
+    return [m for _, _, m in runs if m.raw]
+
+
+def _continues_group(previous: AgencyMention, mention: AgencyMention, name: str, sep: str) -> bool:
+    """An unknown lower-case part that goes on naming the group before it is part of its name.
+
+    "các sở, ban, ngành, đoàn thể Thành phố" (a generic word goes on the list) and "Các sở, cơ
+    quan trực thuộc Sở và các cơ quan liên quan" (two unknown groups joined by "và") are one
+    collective addressee; "UBND các xã, phường, các cơ quan ... liên quan" stays two.
+    """
+    name = name.strip()
+    if mention.resolved or previous.kind is not AddresseeKind.COLLECTIVE or not name[:1].islower():
+        return False
+    if not aligned_fold(name).startswith("cac "):
+        return not _starts_body(name)
+    return not previous.resolved and sep.strip() in {"và", "va"}
 
 
 def _names_a_body(text: str, folded: str, at: int) -> bool:
