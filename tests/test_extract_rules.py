@@ -103,3 +103,12 @@ def test_a_known_group_is_not_swallowed_by_an_unknown_continuation():
     )
     [duty] = assignment.duties
     assert "Các sở, ban, ngành tỉnh" in [m.canonical for m in duty.coordinators]
+
+
+def test_a_report_owed_when_problems_arise_is_ad_hoc():
+    """Regression: 'kịp thời báo cáo ... khi có vướng mắc' had no schedule at all."""
+    duties = _reporting(
+        "1. Trong quá trình thực hiện, nếu có vấn đề phát sinh hoặc vướng mắc, kịp thời báo cáo\n"
+        "UBND tỉnh (thông qua Sở Tư pháp) để xem xét, giải quyết."
+    )
+    assert [d.frequency for d in duties] == ["ad hoc"]

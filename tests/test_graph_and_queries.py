@@ -159,3 +159,11 @@ def test_bulleted_duties_stay_distinct_nodes():
     assert len(duties) == 3
     tasks = {str(s) for s in graph.subjects() if "/task/1/" in str(s)}
     assert {t.rsplit("/", 1)[1] for t in tasks} == {"1", "2"}
+
+
+def test_compound_reporting_frequencies_map_to_each_concept():
+    """'semiannual and annual', 'annual or ad hoc' give one kg:frequency per part."""
+    doc = sample_documents()[0]
+    doc.reporting[0].frequency = "annual or ad hoc"
+    graph = document_graph(doc).graph
+    assert set(graph.objects(predicate=KG.frequency)) == {KG.Annual, KG.Irregular}

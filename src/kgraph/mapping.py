@@ -7,6 +7,7 @@ sources stay side by side and "who says so" is always answerable.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -46,7 +47,8 @@ FREQUENCY_CONCEPT = {
     "quarterly": KG.Quarterly,
     "semiannual": KG.Semiannual,
     "annual": KG.Annual,
-    "adhoc": KG.Irregular,
+    "ad hoc": KG.Irregular,
+    "periodic": KG.Periodic,
 }
 
 
@@ -198,7 +200,8 @@ class _Mapper:
         self.add(iri, RDF.type, KG.ReportingDuty)
         self.add(self.iri, KG.hasReportingDuty, iri)
         self.span(iri, duty.span)
-        self.add(iri, KG.frequency, FREQUENCY_CONCEPT.get(duty.frequency or ""))
+        for frequency in re.split(r" and | or ", duty.frequency or ""):  # "annual or ad hoc"
+            self.add(iri, KG.frequency, FREQUENCY_CONCEPT.get(frequency))
         if duty.due_day_month:
             day, month = duty.due_day_month
             month_day = Literal(f"--{month:02d}-{day:02d}", datatype=XSD.gMonthDay)

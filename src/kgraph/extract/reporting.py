@@ -26,6 +26,10 @@ _DUE = re.compile(
     r"(?:\s*(?:/|n[a-z]{1,2}m)\s*(\d{4}))?"
 )
 _AD_HOC = re.compile(r"\bd[a-z]{1,2}t xu[a-z]{1,2}t\b")
+# A report owed when something happens ("kịp thời báo cáo ... khi có vướng mắc, phát sinh").
+_ON_EVENT = re.compile(
+    r"\bkip th[a-z]{1,2}i\b|\bph[a-z]{1,2}t sinh\b|\bv[a-z]{1,3}ng m[a-z]{1,2}c\b"
+)
 _SEMI = re.compile(r"\b6 th[a-z]{1,2}ng\b|\bsau th[a-z]{1,2}ng\b")
 _ANNUAL = re.compile(
     r"h[a-z]{1,2}ng n[a-z]{1,2}m|\bm[a-z]{1,2}t n[a-z]{1,2}m|\bn[a-z]{1,2}m \d{4}"
@@ -148,7 +152,8 @@ def extract_reporting(
         if frequency is None and due is None:
             if not recipients:
                 continue
-            frequency = "unspecified"  # "báo cáo về Công an tỉnh": a duty with no schedule
+            # "báo cáo về Công an tỉnh": a duty with no schedule, unless it is owed on events
+            frequency = "ad hoc" if _ON_EVENT.search(clause) else "unspecified"
         duty = ReportingDuty(
             span=Span(body[a:b], start + a, start + b, raw.count("\n", 0, start + a) + 1),
             frequency=frequency,
