@@ -175,10 +175,6 @@ def evaluate(
     sys.stdout.write(format_report(run_eval(gold, sources)) + "\n")
 
 
-def main() -> None:  # pragma: no cover - console entry point
-    app()
-
-
 from kgraph.audit import register_audit  # noqa: E402  (audit and raci commands)
 
 register_audit(app)

@@ -21,15 +21,6 @@ class Relation(StrEnum):
     CITES = "cites"  # mentioned otherwise
 
 
-class Role(StrEnum):
-    """The part an agency plays in a duty."""
-
-    LEAD = "lead"  # chủ trì
-    COORDINATE = "coordinate"  # phối hợp (với)
-    REQUESTED = "requested"  # Đề nghị ... (a body the issuer does not command)
-    RESPONSIBLE = "responsible"  # named as addressee with no explicit role
-
-
 class AddresseeKind(StrEnum):
     AGENCY = "agency"  # a named body: Sở Y tế, Công an tỉnh
     COLLECTIVE = "collective"  # a group: UBND các huyện; Các sở, ban, ngành liên quan

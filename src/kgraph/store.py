@@ -72,6 +72,21 @@ def to_rdflib(term: object) -> Identifier | None:
     raise TypeError(f"unsupported term {term!r}")
 
 
+def to_query_result(result: object) -> QueryResult:
+    """A pyoxigraph answer (boolean, solutions or triples) as a backend-neutral result."""
+    if isinstance(result, ox.QueryBoolean):
+        return QueryResult("ask", boolean=bool(result))
+    if isinstance(result, ox.QuerySolutions):
+        variables = [v.value for v in result.variables]
+        rows = [tuple(to_rdflib(solution[v]) for v in variables) for solution in result]
+        return QueryResult("select", variables=variables, rows=rows)
+    triples = [
+        (to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object))
+        for t in result  # type: ignore[attr-defined]
+    ]
+    return QueryResult("graph", triples=triples)  # type: ignore[arg-type]
+
+
 def replace_graphs_update(graphs: Mapping[str, str]) -> str:
     """One SPARQL update that drops and refills each graph (one transaction)."""
     parts = []
@@ -104,17 +119,7 @@ class OxigraphRepository:
         return self._store
 
     def query(self, sparql: str) -> QueryResult:
-        result = self._store.query(sparql, use_default_graph_as_union=True)
-        if isinstance(result, ox.QueryBoolean):
-            return QueryResult("ask", boolean=bool(result))
-        if isinstance(result, ox.QuerySolutions):
-            variables = [v.value for v in result.variables]
-            rows = [tuple(to_rdflib(solution[v]) for v in variables) for solution in result]
-            return QueryResult("select", variables=variables, rows=rows)
-        triples = [
-            (to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)) for t in result
-        ]
-        return QueryResult("graph", triples=triples)  # type: ignore[arg-type]
+        return to_query_result(self._store.query(sparql, use_default_graph_as_union=True))
 
     def replace_graphs(self, graphs: Mapping[str, str]) -> None:
         if graphs:

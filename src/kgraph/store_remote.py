@@ -22,7 +22,7 @@ import httpx
 import pyoxigraph as ox
 
 from kgraph.errors import StoreError
-from kgraph.store import QueryResult, replace_graphs_update, to_rdflib
+from kgraph.store import QueryResult, replace_graphs_update, to_query_result
 
 ACCEPT = (
     "application/sparql-results+json, application/n-triples;q=0.9, text/turtle;q=0.8"
@@ -110,16 +110,9 @@ class RemoteRepository:
 
     def query(self, sparql: str) -> QueryResult:
         response = self.raw_query(sparql)
-        result = parse_response(response.headers.get("content-type", ""), response.content)
-        if isinstance(result, ox.QueryBoolean):
-            return QueryResult("ask", boolean=bool(result))
-        if isinstance(result, ox.QuerySolutions):
-            variables = [v.value for v in result.variables]
-            rows = [tuple(to_rdflib(s[v]) for v in variables) for s in result]
-            return QueryResult("select", variables=variables, rows=rows)
-        triples = [(to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object))
-                   for t in result]
-        return QueryResult("graph", triples=triples)  # type: ignore[arg-type]
+        return to_query_result(
+            parse_response(response.headers.get("content-type", ""), response.content)
+        )
 
     def update(self, sparql: str) -> None:
         """Send one SPARQL UPDATE request (one transaction on the server)."""

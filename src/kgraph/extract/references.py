@@ -17,7 +17,7 @@ from datetime import date
 
 from kgraph.matching import Matcher
 from kgraph.model import AgencyMention, DocumentRef, Reference, Relation, Span, StatedLineage
-from kgraph.text import aligned_fold, nfc
+from kgraph.text import aligned_fold
 
 # "28-CT/TW", "234/KH-UBND", "121/2020/QH14", "37§/LĐTBXH-TE", "28-\nCT/TW", "23/CT- TTg"
 _NUMBER = re.compile(
@@ -325,6 +325,3 @@ def _merge_target(old: DocumentRef, new: DocumentRef) -> DocumentRef:
     new.issuer = new.issuer if new.issuer and new.issuer.resolved else old.issuer or new.issuer
     return new
 
-
-def nfc_number(text: str) -> str:
-    return nfc(text)
