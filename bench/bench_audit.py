@@ -36,13 +36,13 @@ from rdflib.namespace import SH
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import write_corpus
-from kgraph.audit import conflict_findings
+from kgraph.analysis.audit import conflict_findings
+from kgraph.analysis.validation import ontology_graph, shapes_graph, validate_graph
 from kgraph.build import prepare
-from kgraph.mapping import DocumentGraph
+from kgraph.graph.mapping import DocumentGraph
+from kgraph.graph.vocab import ELI, ID
 from kgraph.resources import resource_graphs
-from kgraph.store import OxigraphRepository
-from kgraph.validation import ontology_graph, shapes_graph, validate_graph
-from kgraph.vocab import ELI, ID
+from kgraph.store.embedded import OxigraphRepository
 
 DOC = str(ID) + "doc/"
 GRAPH = str(ID) + "graph/"

@@ -38,10 +38,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import kgraph.build as kbuild
 from corpus import PlanSpec, generate_plans
-from kgraph.mapping import DocumentGraph
-from kgraph.model import PlanDocument
-from kgraph.queries import load_query
-from kgraph.store import OxigraphRepository
+from kgraph.analysis.queries import load_query
+from kgraph.graph.mapping import DocumentGraph
+from kgraph.ingest.model import PlanDocument
+from kgraph.store.embedded import OxigraphRepository
 
 QUERIES = {"implementers": {"doc": "28-CT/TW"}, "assignments": {"doc": "28-CT/TW"}}
 

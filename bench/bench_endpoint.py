@@ -30,7 +30,7 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "bench")]
 from rdflib import Dataset, URIRef  # noqa: E402
 from rdflib.query import Result  # noqa: E402
 
-from kgraph.store import QueryResult  # noqa: E402
+from kgraph.store.embedded import QueryResult  # noqa: E402
 
 ELI_DOC = "http://data.europa.eu/eli/ontology#LegalResource"
 PROVINCES = [
@@ -80,7 +80,7 @@ class RdflibRepository:
 def synthetic_graphs(copies: int) -> dict[str, str]:
     """Named graphs (IRI -> N-Triples): ontology, reference data and 34 x copies plan pairs."""
     from factories import provincial_plan
-    from kgraph.mapping import document_graph
+    from kgraph.graph.mapping import document_graph
     from kgraph.resources import resource_graphs
 
     payload = resource_graphs()
@@ -95,7 +95,7 @@ def synthetic_graphs(copies: int) -> dict[str, str]:
 
 def queries(repository: Any) -> dict[str, list[str]]:
     """The two workloads: point lookups over every plan, and ``implementers`` of 28-CT/TW."""
-    from kgraph.queries import load_query
+    from kgraph.analysis.queries import load_query
 
     plans = [str(r[0]) for r in repository.query(
         f"SELECT DISTINCT ?d WHERE {{ ?d a <{ELI_DOC}> }} ORDER BY ?d").rows]
@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> None:
                                           job["concurrency"], job["time_cap"]))))
         return
 
-    from kgraph.store import OxigraphRepository
+    from kgraph.store.embedded import OxigraphRepository
 
     graphs = synthetic_graphs(args.copies)
     oxigraph = OxigraphRepository()

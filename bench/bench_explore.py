@@ -31,11 +31,11 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer  # noqa: E402
 from factories import agency, provincial_plan, span  # noqa: E402
-from kgraph.mapping import document_graph  # noqa: E402
-from kgraph.model import Assignment, Duty, PlanDocument  # noqa: E402
+from kgraph.graph.mapping import document_graph  # noqa: E402
+from kgraph.graph.vocab import ID  # noqa: E402
+from kgraph.ingest.model import Assignment, Duty, PlanDocument  # noqa: E402
 from kgraph.resources import resource_graphs  # noqa: E402
-from kgraph.store import OxigraphRepository  # noqa: E402
-from kgraph.vocab import ID  # noqa: E402
+from kgraph.store.embedded import OxigraphRepository  # noqa: E402
 from kgraph.web.app import create_app  # noqa: E402
 
 PROVINCES = [

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from kgraph.mapping import document_graph
-from kgraph.store import OxigraphRepository
+from kgraph.graph.mapping import document_graph
+from kgraph.store.embedded import OxigraphRepository
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("KGRAPH_SHARED", ROOT.parent / "shared"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from kgraph.model import (
+from kgraph.ingest.model import (
     AddresseeKind,
     AgencyMention,
     Assignment,

@@ -16,10 +16,10 @@ from rdflib.namespace import RDF, SH
 from typer.testing import CliRunner
 
 from factories import provincial_plan, sample_documents
-from kgraph.audit import raci, register_audit, run_audit
-from kgraph.mapping import document_graph
+from kgraph.analysis.audit import raci, run_audit
+from kgraph.graph.mapping import document_graph
 from kgraph.resources import resource_graphs
-from kgraph.store import OxigraphRepository
+from kgraph.store.embedded import OxigraphRepository
 
 
 def rules(report: object, number: str | None = None) -> set[str]:
@@ -87,8 +87,8 @@ def test_html_escapes_plan_text() -> None:
 
 
 def cli() -> typer.Typer:
-    app = typer.Typer()
-    register_audit(app)
+    from kgraph.cli import app
+
     return app
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
 from corpus import PlanSpec, generate_corpus, generate_plans, write_corpus
+from kgraph.analysis.queries import load_query
 from kgraph.build import build
-from kgraph.queries import load_query
-from kgraph.store import OxigraphRepository
+from kgraph.store.embedded import OxigraphRepository
 
 N_PLANS = 40
 
@@ -65,7 +65,7 @@ def test_implementers_returns_every_generated_plan_at_its_depth(tmp_path: Path) 
 def test_seed_004_layout_gives_no_lineage_cycle(tmp_path: Path) -> None:
     """Regression: a trích yếu ending in 'Chỉ thị số 28-CT/TW' running straight into a preamble
     'Thực hiện Kế hoạch số NNN-KH/TU ...' (no blank line) stated 28-CT/TW implements NNN-KH/TU."""
-    from kgraph.extract import extract_document
+    from kgraph.ingest.extract import extract_document
 
     plans = [p for p in generate_plans(N_PLANS, seed=0, preamble_gap=False) if p.kind == "ubnd"]
     reversed_lineage = [

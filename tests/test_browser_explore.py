@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from kgraph.explore import export_lineage
-from kgraph.mapping import document_graph
-from kgraph.vocab import ID
+from kgraph.analysis.explore import export_lineage
+from kgraph.graph.mapping import document_graph
+from kgraph.graph.vocab import ID
 from kgraph.web.app import create_app
 
 pytestmark = pytest.mark.browser
@@ -248,7 +248,7 @@ def test_filters_by_role_and_agency(open_page, sample_repo) -> None:
 
 def test_large_fan_out_is_clustered(open_page, sample_repo) -> None:
     from factories import agency, provincial_plan, span
-    from kgraph.model import Assignment
+    from kgraph.ingest.model import Assignment
 
     plan = provincial_plan("66/KH-UBND", "Gia Lai", "273-KH/TU", date(2024, 9, 20),
                            date(2024, 12, 5))

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from factories import provincial_plan
-from kgraph.mapping import document_graph
-from kgraph.vocab import ID
+from kgraph.graph.mapping import document_graph
+from kgraph.graph.vocab import ID
 from kgraph.web.app import create_app
 
 pytestmark = pytest.mark.browser

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kgraph.cli import app
-from kgraph.store import OxigraphRepository
+from kgraph.store.embedded import OxigraphRepository
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT / "data" / "sources"

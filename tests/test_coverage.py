@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 from factories import provincial_plan, span
-from kgraph import coverage as cov
-from kgraph.mapping import document_graph
-from kgraph.model import Task
+from kgraph.analysis import coverage as cov
+from kgraph.graph.mapping import document_graph
+from kgraph.ingest.model import Task
 from kgraph.resources import resource_graphs
-from kgraph.store import OxigraphRepository
+from kgraph.store.embedded import OxigraphRepository
 
 
 def item(iri: str, text: str) -> cov.Item:

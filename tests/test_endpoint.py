@@ -9,8 +9,8 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from kgraph.queries import load_query
-from kgraph.store import OxigraphRepository
+from kgraph.analysis.queries import load_query
+from kgraph.store.embedded import OxigraphRepository
 from kgraph.web.app import create_app
 from kgraph.web.settings import Settings
 

@@ -12,10 +12,10 @@ import pytest
 
 from conftest import ROOT
 from factories import sample_documents
-from kgraph.mapping import document_graph
-from kgraph.queries import load_query
+from kgraph.analysis.queries import load_query
+from kgraph.graph.mapping import document_graph
 from kgraph.resources import resource_graphs
-from kgraph.store import OxigraphRepository
+from kgraph.store.embedded import OxigraphRepository
 
 sys.path.insert(0, str(ROOT / "bench"))
 from bench_endpoint import RdflibRepository, fire, synthetic_graphs

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from kgraph.store import OxigraphRepository
+from kgraph.store.embedded import OxigraphRepository
 from kgraph.web.app import create_app
 from kgraph.web.safety import UnsafeRequest, add_using, check_query, check_update
 from kgraph.web.settings import Settings

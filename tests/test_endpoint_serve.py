@@ -15,8 +15,8 @@ import pytest
 from conftest import free_port
 from factories import sample_documents
 from kgraph.build import load
-from kgraph.mapping import document_graph
-from kgraph.store import OxigraphRepository
+from kgraph.graph.mapping import document_graph
+from kgraph.store.embedded import OxigraphRepository
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:

@@ -12,7 +12,7 @@ from conftest import ROOT
 
 SERVER = r'''
 import asyncio
-from kgraph.store import OxigraphRepository
+from kgraph.store.embedded import OxigraphRepository
 from kgraph.web.query_workers import Job, WorkerPool
 
 async def main() -> None:

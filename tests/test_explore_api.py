@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from fastapi.testclient import TestClient
 
-from kgraph.mapping import document_graph
-from kgraph.vocab import ID
+from kgraph.graph.mapping import document_graph
+from kgraph.graph.vocab import ID
 from kgraph.web.app import create_app
 
 D28 = str(ID["doc/vn/28-ct-tw/2023"])

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from kgraph.errors import SourceError
-from kgraph.extract import extract_file
+from kgraph.ingest.extract import extract_file
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "data" / "sources" / "004_d5d135182c80a159.txt"

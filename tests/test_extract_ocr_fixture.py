@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from kgraph.extract import extract_file
+from kgraph.ingest.extract import extract_file
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from kgraph.eval import evaluate, format_report
-from kgraph.extract import extract_file
+from kgraph.ingest.evaluation import evaluate, format_report
+from kgraph.ingest.extract import extract_file
 
 SHARED = Path(os.environ.get("KGRAPH_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 REAL = SHARED / "real"

@@ -2,11 +2,11 @@
 
 from datetime import date
 
-from kgraph.extract.assignments import extract_assignments
-from kgraph.extract.reporting import extract_reporting
-from kgraph.layout import parse
-from kgraph.matching import default_matcher
-from kgraph.model import AddresseeKind
+from kgraph.ingest.assignments import extract_assignments
+from kgraph.ingest.model import AddresseeKind
+from kgraph.ingest.outline import parse
+from kgraph.ingest.reporting import extract_reporting
+from kgraph.reference.matching import default_matcher
 
 
 def _reporting(body: str, province: str = "Nghệ An"):

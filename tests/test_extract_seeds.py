@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from kgraph.eval import evaluate, format_report
-from kgraph.extract import extract_file
+from kgraph.ingest.evaluation import evaluate, format_report
+from kgraph.ingest.extract import extract_file
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "tests" / "fixtures" / "gold_seeds.json"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from factories import provincial_plan, sample_documents
+from kgraph.analysis.queries import load_query, named_queries, parse_params
 from kgraph.errors import QueryError
-from kgraph.mapping import document_graph
-from kgraph.queries import load_query, named_queries, parse_params
-from kgraph.store import OxigraphRepository
-from kgraph.vocab import KG
+from kgraph.graph.mapping import document_graph
+from kgraph.graph.vocab import KG
+from kgraph.store.embedded import OxigraphRepository
 
 
 def run(repo, name: str, **params: str) -> list[dict]:
@@ -149,7 +149,7 @@ def test_every_named_query_is_documented_and_parses():
 def test_bulleted_duties_stay_distinct_nodes():
     """Regression: duties numbered "-" all minted the same IRI and merged into one."""
     from factories import span
-    from kgraph.model import Duty
+    from kgraph.ingest.model import Duty
 
     doc = sample_documents()[0]
     doc.assignments[1].duties = [Duty("-", f"Việc {i}", span(f"- Việc {i}")) for i in range(3)]

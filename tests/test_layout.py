@@ -1,6 +1,6 @@
 """Layout: Roman sections, numbered headings and items, OCR-tolerant and Markdown-tolerant."""
 
-from kgraph.layout import item_count, parse, roman_value, split_lines, strip_markup
+from kgraph.ingest.outline import item_count, parse, roman_value, split_lines, strip_markup
 
 PLAN = """Số: 12/KH-UBND
 KẾ HOẠCH

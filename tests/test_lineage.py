@@ -5,8 +5,8 @@ from __future__ import annotations
 import networkx as nx
 import pytest
 
-from kgraph.lineage import LineageGraph
-from kgraph.vocab import ID
+from kgraph.analysis.lineage import LineageGraph
+from kgraph.graph.vocab import ID
 
 D28 = str(ID["doc/vn/28-ct-tw/2023"])
 TU273 = str(ID["doc/gia-lai/273-kh-tu/2024"])

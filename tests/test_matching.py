@@ -2,8 +2,8 @@
 
 import pytest
 
-from kgraph.matching import default_matcher
-from kgraph.model import AddresseeKind
+from kgraph.ingest.model import AddresseeKind
+from kgraph.reference.matching import default_matcher
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,7 @@ def test_provinces(matcher):
 
 def test_heading_names_stop_at_the_first_role_word(matcher):
     # regression: "xây dựng" is a verb in a running heading but part of the name "Sở Xây dựng"
-    from kgraph.extract.assignments import _names_part, split_agencies
+    from kgraph.ingest.assignments import _names_part, split_agencies
 
     names = _names_part("6. Sở Xây dựng chủ trì, phối hợp với các sở")
     assert [m.canonical for m in split_agencies(names, matcher, "Hà Tĩnh")] == ["Sở Xây dựng"]

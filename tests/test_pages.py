@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from rdflib import Dataset, Graph, Literal, URIRef
 
 from factories import provincial_plan
-from kgraph.mapping import document_graph
-from kgraph.queries import named_queries, parse_named_query
-from kgraph.vocab import ELI, ID, KG, PREFIXES
+from kgraph.analysis.queries import named_queries, parse_named_query
+from kgraph.graph.mapping import document_graph
+from kgraph.graph.vocab import ELI, ID, KG, PREFIXES
 from kgraph.web.app import create_app
 from kgraph.web.pages import STATIC_DIR
 

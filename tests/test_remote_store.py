@@ -23,12 +23,12 @@ from typer.testing import CliRunner
 
 from conftest import free_port
 from factories import sample_documents
+from kgraph.analysis.queries import load_query
 from kgraph.build import load
 from kgraph.cli import app as cli
-from kgraph.mapping import document_graph
-from kgraph.queries import load_query
-from kgraph.store import OxigraphRepository, open_repository
-from kgraph.store_remote import RemoteRepository
+from kgraph.graph.mapping import document_graph
+from kgraph.store.embedded import OxigraphRepository, open_repository
+from kgraph.store.remote import RemoteRepository
 from kgraph.web.app import create_app
 from kgraph.web.settings import Settings
 

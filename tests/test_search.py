@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from kgraph.lineage import LineageGraph
-from kgraph.search import LabelIndex, tokens
-from kgraph.vocab import ID
+from kgraph.analysis.lineage import LineageGraph
+from kgraph.analysis.search import LabelIndex, tokens
+from kgraph.graph.vocab import ID
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from rdflib import Graph, Literal
 from rdflib.namespace import SH
 
-from kgraph.validation import parse_report, shapes_graph, validate_graph
+from kgraph.analysis.validation import parse_report, shapes_graph, validate_graph
 
 PREFIXES = """
 @prefix kg: <https://w3id.org/kgraph/def#> .

@@ -1,6 +1,6 @@
 """Folding and OCR repair for the matching space."""
 
-from kgraph.text import aligned_fold, fold, match_key, nfc, ocr_fold, slugify
+from kgraph.ingest.text import aligned_fold, fold, match_key, nfc, ocr_fold, slugify
 
 
 def test_nfc_fold_slugify_keep_their_behaviour():

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from kgraph.analysis.explore import export_lineage
 from kgraph.cli import app
-from kgraph.explore import export_lineage
-from kgraph.mapping import document_graph
-from kgraph.store import OxigraphRepository
+from kgraph.graph.mapping import document_graph
+from kgraph.store.embedded import OxigraphRepository
 
 PAYLOAD = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 1">'
 
@@ -55,9 +55,9 @@ def test_export_escapes_labels_and_tooltips(xss_repo) -> None:
 
 
 def test_cli_writes_the_file(sample_repo, tmp_path: Path, monkeypatch) -> None:
-    import kgraph.cli
+    import kgraph.cli.viz
 
-    monkeypatch.setattr(kgraph.cli, "repository", lambda store, read_only=False: sample_repo)
+    monkeypatch.setattr(kgraph.cli.viz, "repository", lambda store, read_only=False: sample_repo)
     out = tmp_path / "lineage.html"
     result = CliRunner().invoke(app, ["viz", "2509/KH-UBND", "--out", str(out),
                                       "--direction", "up"])
@@ -67,9 +67,9 @@ def test_cli_writes_the_file(sample_repo, tmp_path: Path, monkeypatch) -> None:
 
 
 def test_cli_unknown_document_is_a_user_error(sample_repo, tmp_path: Path, monkeypatch) -> None:
-    import kgraph.cli
+    import kgraph.cli.viz
 
-    monkeypatch.setattr(kgraph.cli, "repository", lambda store, read_only=False: sample_repo)
+    monkeypatch.setattr(kgraph.cli.viz, "repository", lambda store, read_only=False: sample_repo)
     result = CliRunner().invoke(app, ["viz", "1/XX", "--out", str(tmp_path / "x.html")])
     assert result.exit_code == 2
     assert not (tmp_path / "x.html").exists()

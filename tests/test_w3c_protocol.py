@@ -23,7 +23,7 @@ from rdflib import RDF, RDFS, Graph, Namespace
 from rdflib.collection import Collection
 
 from conftest import ARTIFACTS, shared_path
-from kgraph.store import OxigraphRepository
+from kgraph.store.embedded import OxigraphRepository
 from kgraph.web.app import create_app
 from kgraph.web.settings import Settings
 

@@ -28,7 +28,7 @@ from rdflib import Literal as RdfLiteral
 from rdflib.collection import Collection
 
 from conftest import ARTIFACTS, shared_path
-from kgraph.store import OxigraphRepository
+from kgraph.store.embedded import OxigraphRepository
 from kgraph.web.app import create_app
 from kgraph.web.settings import Settings
 

@@ -1,4 +1,4 @@
-"""kgraph's SHACL engine (pySHACL, called as kgraph.validation calls it) on the W3C SHACL core
+"""kgraph's SHACL engine (pySHACL, as kgraph.analysis.validation calls it) on the W3C SHACL core
 test suite, read in place from ../shared (skipped when absent, never copied).
 
 kgraph validates with pySHACL alone (no SHACL-to-SPARQL compilation), so one pass over the
@@ -14,7 +14,7 @@ from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import RDF, SH
 
 from conftest import shared_path
-from kgraph.validation import validate_graph
+from kgraph.analysis.validation import validate_graph
 
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
 SHT = Namespace("http://www.w3.org/ns/shacl-test#")

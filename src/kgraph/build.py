@@ -13,13 +13,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kgraph.analysis.validation import Validation, validate_graph
 from kgraph.errors import SourceError
-from kgraph.extract import extract_file
-from kgraph.mapping import DocumentGraph, document_graph
+from kgraph.graph.mapping import DocumentGraph, document_graph
+from kgraph.graph.vocab import ID
+from kgraph.ingest.extract import extract_file
 from kgraph.resources import resource_graphs
-from kgraph.store import Repository
-from kgraph.validation import Validation, validate_graph
-from kgraph.vocab import ID
+from kgraph.store.embedded import Repository
 
 SOURCE_SUFFIXES = (".txt", ".md")
 
@@ -110,6 +110,6 @@ def build(paths: Sequence[Path], repo: Repository, ttl_out: Path | None = None,
     report = BuildReport(documents=graphs, sources=files)
     report.ttl_files = load(graphs, repo, ttl_out)
     report.triples = sum(len(g.graph) for g in graphs)
-    if validate:  # each document's graph on its own: small and fast (see kgraph.validation)
+    if validate:  # each document's graph on its own: small and fast (kgraph.analysis.validation)
         report.validations = {str(g.document): validate_graph(g.graph) for g in graphs}
     return report

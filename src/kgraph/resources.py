@@ -8,8 +8,8 @@ from pathlib import Path
 from rdflib import Graph
 from rdflib.namespace import SKOS
 
+from kgraph.graph.vocab import ID, KG
 from kgraph.paths import resource_dir
-from kgraph.vocab import ID, KG
 
 ONTOLOGY_GRAPH = str(ID["graph/ontology"])
 REFERENCE_GRAPH = str(ID["graph/reference"])

@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from kgraph.store import Repository
+from kgraph.store.embedded import Repository
 from kgraph.web.settings import Settings
 
 log = logging.getLogger("kgraph.web")

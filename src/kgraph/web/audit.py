@@ -12,8 +12,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
-from kgraph.audit import raci, run_audit
-from kgraph.store import Repository
+from kgraph.analysis.audit import raci, run_audit
+from kgraph.store.embedded import Repository
 from kgraph.web.app import get_repository
 
 router = APIRouter()

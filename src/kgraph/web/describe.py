@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.term import Identifier
 
-from kgraph.queries import named_queries
+from kgraph.analysis.queries import named_queries
+from kgraph.graph.vocab import ELI, ID, KG, PREFIXES, RDF, sparql_prefixes
 from kgraph.resources import ONTOLOGY_GRAPH, REFERENCE_GRAPH
-from kgraph.store import Repository
-from kgraph.vocab import ELI, ID, KG, PREFIXES, RDF, sparql_prefixes
+from kgraph.store.embedded import Repository
 
 LANGUAGES = ("vi", "en")
 # Characters that may not appear inside <...> in SPARQL (and never in a minted IRI).

@@ -18,10 +18,10 @@ from networkx import NetworkXNoPath
 from pydantic import BaseModel, Field
 from rdflib import URIRef
 
-from kgraph.lineage import KIND_LABELS, RELATION_LABELS, LineageGraph, Node
-from kgraph.search import LabelIndex
-from kgraph.store import Repository
-from kgraph.vocab import PREFIXES
+from kgraph.analysis.lineage import KIND_LABELS, RELATION_LABELS, LineageGraph, Node
+from kgraph.analysis.search import LabelIndex
+from kgraph.graph.vocab import PREFIXES
+from kgraph.store.embedded import Repository
 
 STATIC_DIR = Path(__file__).parent / "static"
 MAX_DEPTH = 8
@@ -98,7 +98,8 @@ class NodeDetail(BaseModel):
 
 
 class AuditFlags(BaseModel):
-    source: str = Field(description="'audit' (kgraph.audit findings) or 'conflicts' (fallback: "
+    source: str = Field(description="'audit' (kgraph.analysis.audit findings) or 'conflicts' "
+                                    "(fallback: "
                                     "conflicts query and unresolved mentions)")
     flags: dict[str, list[str]] = Field(description="node IRI -> findings about it")
 
@@ -290,13 +291,13 @@ def api_node(request: Request, data: Data, iri: str) -> NodeDetail:
 def api_audit(request: Request, data: Data) -> AuditFlags:
     """Findings by focus node for the "conflicts and gaps" overlay.
 
-    Uses ``kgraph.audit`` when it is installed; otherwise the conflicts named query and the
+    Uses ``kgraph.analysis.audit`` when it is installed; otherwise the conflicts named query and the
     unresolved mentions the lineage graph already marks.
     """
     if data.audit is None:
         flags = {iri: list(n.flags) for iri, n in data.lineage.nodes.items() if n.flags}
         try:
-            from kgraph.audit import run_audit
+            from kgraph.analysis.audit import run_audit
         except ImportError:
             data.audit = AuditFlags(source="conflicts", flags=flags)
         else:

@@ -18,9 +18,9 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.datastructures import URL
 
-from kgraph.queries import named_queries
-from kgraph.store import Repository
-from kgraph.vocab import PREFIXES, sparql_prefixes
+from kgraph.analysis.queries import named_queries
+from kgraph.graph.vocab import PREFIXES, sparql_prefixes
+from kgraph.store.embedded import Repository
 from kgraph.web.app import get_repository
 from kgraph.web.describe import (
     LANGUAGES,

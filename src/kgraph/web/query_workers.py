@@ -7,7 +7,8 @@ from the server with the 'fork' start method:
 * an in-memory store is inherited copy-on-write, so the workers see the loaded data for free;
 * an on-disk store is reopened by each worker with ``Store.read_only(path)`` (a RocksDB handle
   must not be used across ``fork``);
-* any other :class:`~kgraph.store.Repository` (e.g. rdflib for the benchmark) is inherited and
+* any other :class:`~kgraph.store.embedded.Repository` (e.g. rdflib for the benchmark) is
+  inherited and
   queried through its ``query()`` method.
 
 A request borrows an idle worker, sends it a :class:`Job` over a pipe and waits at most the
@@ -44,10 +45,10 @@ import pyoxigraph as ox
 from rdflib import Literal
 
 from kgraph.errors import StoreError
-from kgraph.store import OxigraphRepository, QueryResult, Repository
+from kgraph.store.embedded import OxigraphRepository, QueryResult, Repository
 
 if TYPE_CHECKING:
-    from kgraph.store_remote import RemoteRepository
+    from kgraph.store.remote import RemoteRepository
 
 RF = ox.QueryResultsFormat
 GF = ox.RdfFormat
@@ -432,7 +433,7 @@ class RemoteExecutor:
         self.repository = repository
 
     async def run(self, job: Job, timeout: float) -> Outcome:
-        from kgraph.store_remote import ACCEPT, parse_response
+        from kgraph.store.remote import ACCEPT, parse_response
 
         remote = self.repository
         params: list[tuple[str, str]] = [("default-graph-uri", g) for g in job.default_graphs]
@@ -483,7 +484,7 @@ Executor = WorkerPool | RemoteExecutor
 
 def make_executor(repository: Repository, workers: int) -> Executor:
     """Worker processes for local stores, an HTTP forwarder for remote ones."""
-    from kgraph.store_remote import RemoteRepository
+    from kgraph.store.remote import RemoteRepository
 
     if isinstance(repository, RemoteRepository):
         return RemoteExecutor(repository)

@@ -1,7 +1,8 @@
 """A small in-memory label index: find documents, agencies and provinces as people type them.
 
 Users type Vietnamese with or without diacritics and numbers with any separators
-("so y te gia lai", "28 ct tw"). Labels and queries are both folded (:func:`kgraph.text.fold`)
+("so y te gia lai", "28 ct tw"). Labels and queries are both folded
+(:func:`kgraph.ingest.text.fold`)
 and split into alphanumeric tokens; a label matches when every query token starts one of its
 tokens. The index is rebuilt from the lineage graph, so it costs no query of its own.
 """
@@ -11,8 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kgraph.lineage import KIND_LABELS, LineageGraph
-from kgraph.text import fold
+from kgraph.analysis.lineage import KIND_LABELS, LineageGraph
+from kgraph.ingest.text import fold
 
 _TOKENS = re.compile(r"[a-z0-9]+")
 _SEARCHABLE = ("document", "agency", "collective", "mention", "province")

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from kgraph.model import Span
-from kgraph.text import aligned_fold, nfc
+from kgraph.ingest.model import Span
+from kgraph.ingest.text import aligned_fold, nfc
 
 _MD_MARKUP = re.compile(r"\*\*|(?<!\w)\*|\*(?!\w)|^\s*\|\s*|\s*\|\s*$|^#+\s+")
 _RULE = re.compile(r"^[-_=|*\s]*$")

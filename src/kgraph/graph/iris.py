@@ -13,9 +13,9 @@ import re
 
 from rdflib import URIRef
 
-from kgraph.model import AgencyMention, DocumentRef
-from kgraph.text import slugify
-from kgraph.vocab import ID
+from kgraph.graph.vocab import ID
+from kgraph.ingest.model import AgencyMention, DocumentRef
+from kgraph.ingest.text import slugify
 
 NATIONAL = "vn"
 _YEAR_IN_NUMBER = re.compile(r"/((?:19|20)\d\d)/")

@@ -6,65 +6,31 @@ Errors a user can fix are printed as one line on stderr, with exit code 2.
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from kgraph import paths
-from kgraph.errors import KgraphError, QueryError
-from kgraph.store import Repository, open_repository
-
-app = typer.Typer(
-    help="kgraph: Vietnamese directives, plans and responsibilities as a lineage graph.",
-    no_args_is_help=True,
-    add_completion=False,
+from kgraph.cli.common import (  # noqa: F401  (re-exported for the command modules)
+    StoreOption,
+    app,
+    console,
+    errors,
+    repository,
+    store_location,
+    user_errors,
 )
-console = Console()
-errors = Console(stderr=True)
-F = TypeVar("F", bound=Callable[..., Any])
+from kgraph.errors import QueryError
 
 
 class OutputFormat(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
-
-
-StoreOption = Annotated[
-    str | None,
-    typer.Option(
-        "--store", help="Store directory (default: $KGRAPH_STORE or the user data folder)."
-    ),
-]
-
-
-def store_location(store: str | None) -> str:
-    return store or str(paths.default_store_dir())
-
-
-def repository(store: str | None, *, read_only: bool = False) -> Repository:
-    return open_repository(store_location(store), read_only=read_only)
-
-
-def user_errors(func: F) -> F:
-    """Turn kgraph's own errors into one clear line and exit code 2."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except KgraphError as exc:
-            errors.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 @app.command()
@@ -96,7 +62,7 @@ def build(
         + (f"; wrote {len(written)} file(s) to {ttl_out}" if ttl_out else "")
         + f"; store {store_location(store)}"
     )
-    from kgraph.validation import validate_graph  # reported, never blocking: `audit` gates
+    from kgraph.analysis.validation import validate_graph  # reported, never blocking: `audit` gates
 
     results = [r for g in graphs for r in validate_graph(g.graph).results]
     violations = sum(r.severity == "Violation" for r in results)
@@ -115,7 +81,7 @@ def query(
     store: StoreOption = None,
 ) -> None:
     """Run a named SPARQL query with parameters."""
-    from kgraph.queries import load_query, parse_params, to_csv, to_json
+    from kgraph.analysis.queries import load_query, parse_params, to_csv, to_json
 
     named = load_query(name)
     sparql = named.render(parse_params(param or []))
@@ -147,7 +113,7 @@ def print_table(title: str, result: Any) -> None:
 @app.command("queries")
 def list_queries() -> None:
     """List the named queries and their parameters."""
-    from kgraph.queries import named_queries
+    from kgraph.analysis.queries import named_queries
 
     for named in named_queries().values():
         console.print(f"[bold]{named.name}[/bold]  {named.title}")
@@ -169,20 +135,11 @@ def evaluate(
     ),
 ) -> None:
     """Score the extractor against a gold annotation."""
-    from kgraph.eval import evaluate as run_eval
-    from kgraph.eval import format_report
+    from kgraph.ingest.evaluation import evaluate as run_eval
+    from kgraph.ingest.evaluation import format_report
 
     sys.stdout.write(format_report(run_eval(gold, sources)) + "\n")
 
 
-from kgraph.audit import register_audit  # noqa: E402  (audit and raci commands)
-
-register_audit(app)
-
-from kgraph.explore import register_viz  # noqa: E402  (viz: self-contained lineage HTML)
-
-register_viz(app)
-
-from kgraph.web.serve import register_serve  # noqa: E402  (SPARQL endpoint and web app)
-
-register_serve(app)
+# The other commands register themselves on ``app`` when their module is imported.
+from kgraph.cli import audit, serve, viz  # noqa: E402, F401

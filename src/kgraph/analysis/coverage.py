@@ -3,7 +3,7 @@
 Each task of a plan's tasks section (kg:Task under kg:hasTask / kg:subTask; the leaves, since a
 group heading is covered through its items) is linked to the duties of the plan's assignments
 (kg:Duty) whose text is similar enough. Similarity is the cosine of TF-IDF vectors over the
-diacritic-folded text (:func:`kgraph.text.ocr_fold`: `fold` plus repair of
+diacritic-folded text (:func:`kgraph.ingest.text.ocr_fold`: `fold` plus repair of
 OCR look-alikes such as "S6" for "Sở"), with single syllables and syllable pairs as
 terms (Vietnamese words are mostly two syllables: "tre em", "cham soc").
 
@@ -31,11 +31,11 @@ from itertools import pairwise
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
-from kgraph.iris import graph_iri
+from kgraph.graph.iris import graph_iri
+from kgraph.graph.vocab import ID, KG, sparql_prefixes
+from kgraph.ingest.text import ocr_fold
 from kgraph.resources import as_ntriples
-from kgraph.store import Repository
-from kgraph.text import ocr_fold
-from kgraph.vocab import ID, KG, sparql_prefixes
+from kgraph.store.embedded import Repository
 
 COVERAGE_THRESHOLD = 0.20  # task -> duty: below it a duty does not carry the task out
 ALIGNMENT_THRESHOLD = 0.30  # task -> task across plans: below it the other plan lacks the task
@@ -318,6 +318,6 @@ def alignments(repo: Repository, number_key: str | None = None) -> list[Directiv
 
 
 def _key(number: str) -> str:
-    from kgraph.iris import number_key
+    from kgraph.graph.iris import number_key
 
     return number_key(number)

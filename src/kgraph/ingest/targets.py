@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from kgraph.layout import Block, Layout, items_of
-from kgraph.model import Target
-from kgraph.text import aligned_fold
+from kgraph.ingest.model import Target
+from kgraph.ingest.outline import Block, Layout, items_of
+from kgraph.ingest.text import aligned_fold
 
 _TARGET_HEADING = re.compile(r"muc tieu cu the|chi tieu")
 _PERCENT = re.compile(r"(\d{1,3}(?:[.,]\d+)?)\s*%")

@@ -1,4 +1,4 @@
-"""Source text -> :class:`~kgraph.model.PlanDocument`.
+"""Source text -> :class:`~kgraph.ingest.model.PlanDocument`.
 
 ``extract_file`` refuses, with a one-line :class:`SourceError`, what cannot be read as a plan:
 an empty file, a binary file (NUL bytes), bytes that are not UTF-8, text with no document
@@ -14,16 +14,16 @@ import re
 from pathlib import Path
 
 from kgraph.errors import SourceError
-from kgraph.extract.assignments import extract_assignments
-from kgraph.extract.metadata import extract_metadata
-from kgraph.extract.references import find_references
-from kgraph.extract.reporting import extract_reporting
-from kgraph.extract.targets import extract_targets
-from kgraph.extract.tasks import extract_tasks
-from kgraph.layout import Layout, parse
-from kgraph.matching import Matcher, default_matcher
-from kgraph.model import PlanDocument
-from kgraph.text import aligned_fold
+from kgraph.ingest.assignments import extract_assignments
+from kgraph.ingest.metadata import extract_metadata
+from kgraph.ingest.model import PlanDocument
+from kgraph.ingest.outline import Layout, parse
+from kgraph.ingest.references import find_references
+from kgraph.ingest.reporting import extract_reporting
+from kgraph.ingest.targets import extract_targets
+from kgraph.ingest.tasks import extract_tasks
+from kgraph.ingest.text import aligned_fold
+from kgraph.reference.matching import Matcher, default_matcher
 
 __all__ = ["extract_document", "extract_file"]
 

@@ -10,19 +10,18 @@ opens offline and a title holding ``<script>`` shows as text.
 
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import typer
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from pyvis.network import Network
 
+from kgraph.analysis.lineage import KIND_LABELS, RELATION_LABELS, Direction, LineageGraph, Node
 from kgraph.errors import KgraphError
-from kgraph.lineage import KIND_LABELS, RELATION_LABELS, Direction, LineageGraph, Node
-from kgraph.store import Repository
+from kgraph.store.embedded import Repository
 
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-VENDOR_DIR = Path(__file__).resolve().parent / "web" / "static" / "vendor" / "vis-network"
+TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "web" / "templates"
+VENDOR_DIR = Path(__file__).resolve().parents[1] / "web" / "static" / "vendor" / "vis-network"
 
 KIND_STYLE: dict[str, tuple[str, str]] = {  # kind -> (shape, colour), as explore.js
     "document": ("box", "#2f6db5"),
@@ -127,28 +126,3 @@ def export_lineage(repo: Repository, document: str, *, direction: Direction = "d
     node: Node = lineage.nodes[root]
     heading = f"{node.number or node.label} — {node.text}" if node.text else node.label
     return render_html(net, heading), len(net.nodes)
-
-
-def register_viz(app: typer.Typer) -> None:
-    """Add ``kgraph viz`` to the command line."""
-    from kgraph import cli
-    from kgraph.cli import StoreOption, console, user_errors
-
-    @app.command("viz")
-    @user_errors
-    def viz(
-        document: Annotated[str, typer.Argument(help="Document number (28-CT/TW) or IRI.")],
-        out: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write.")],
-        direction: Annotated[str, typer.Option(help="down (to agencies) or up (to directives).")]
-        = "down",
-        depth: Annotated[int, typer.Option(min=0, max=12)] = 8,
-        store: StoreOption = None,
-    ) -> None:
-        """Write a self-contained HTML view of a document's lineage (works offline)."""
-        if direction not in ("up", "down"):
-            raise VizError(f"--direction must be up or down, not {direction!r}")
-        html, count = export_lineage(cli.repository(store, read_only=True), document,
-                                     direction=direction, depth=depth)  # type: ignore[arg-type]
-        out.write_text(html, encoding="utf-8")
-        console.print(f"wrote {out} ({count} nodes)", markup=False, highlight=False)
-

@@ -1,6 +1,6 @@
 """Resolve agency and province mentions against the reference list (data/reference/*.ttl).
 
-Matching happens in the folded, OCR-repaired key space (:func:`kgraph.text.match_key`): an
+Matching happens in the folded, OCR-repaired key space (:func:`kgraph.ingest.text.match_key`): an
 exact key match first, then a conservative rapidfuzz ratio. A mention that matches nothing
 well enough stays an unresolved :class:`AgencyMention` (canonical None): never dropped, never
 guessed into a wrong name.
@@ -17,9 +17,9 @@ from rapidfuzz import fuzz, process
 from rdflib import Graph, Namespace
 from rdflib.namespace import RDF, SKOS
 
-from kgraph.model import AddresseeKind, AgencyMention
+from kgraph.ingest.model import AddresseeKind, AgencyMention
+from kgraph.ingest.text import match_key, nfc
 from kgraph.paths import resource_dir
-from kgraph.text import match_key, nfc
 
 KG = Namespace("https://w3id.org/kgraph/def#")
 REF = "https://w3id.org/kgraph/id/ref/"

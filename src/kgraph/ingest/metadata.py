@@ -13,11 +13,11 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from kgraph.extract.references import canonical_number
-from kgraph.layout import Layout, Line
-from kgraph.matching import Matcher
-from kgraph.model import AgencyMention, DocumentRef, Signature
-from kgraph.text import aligned_fold, nfc
+from kgraph.ingest.model import AgencyMention, DocumentRef, Signature
+from kgraph.ingest.outline import Layout, Line
+from kgraph.ingest.references import canonical_number
+from kgraph.ingest.text import aligned_fold, nfc
+from kgraph.reference.matching import Matcher
 
 _OWN_NUMBER = re.compile(
     r"(?<!\w)[Ss]\S{0,2}\s*[:.]\s*(?P<num>\d{1,5}\s*(?:/\s*\d{4}\s*)?[/-]\s*"

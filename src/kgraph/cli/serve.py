@@ -12,10 +12,12 @@ from typing import Annotated
 import typer
 
 from kgraph import paths
-from kgraph.store import open_repository
+from kgraph.cli.common import app
+from kgraph.store.embedded import open_repository
 from kgraph.web.settings import Settings
 
 
+@app.command("serve")
 def serve(
     store: Annotated[str | None, typer.Option(
         "--store", help="Store directory or http(s) SPARQL endpoint "
@@ -62,6 +64,3 @@ def serve(
                 log_level=log_level.lower(), timeout_graceful_shutdown=10)
 
 
-def register_serve(app: typer.Typer) -> None:
-    """Add the ``serve`` command to the kgraph CLI."""
-    app.command("serve")(serve)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from kgraph.layout import Block, Layout, Section, item_count, items_of
-from kgraph.model import Task
-from kgraph.text import aligned_fold, nfc
+from kgraph.ingest.model import Task
+from kgraph.ingest.outline import Block, Layout, Section, item_count, items_of
+from kgraph.ingest.text import aligned_fold, nfc
 
 _TASK_TITLE = re.compile(r"nhiem vu|noi dung|giai phap")
 _NOT_TASKS = re.compile(r"phan cong|to chuc th[a-z']{1,4}\s*hien|kinh phi|muc dich|muc tieu")

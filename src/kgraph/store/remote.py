@@ -22,7 +22,7 @@ import httpx
 import pyoxigraph as ox
 
 from kgraph.errors import StoreError
-from kgraph.store import QueryResult, replace_graphs_update, to_query_result
+from kgraph.store.embedded import QueryResult, replace_graphs_update, to_query_result
 
 ACCEPT = (
     "application/sparql-results+json, application/n-triples;q=0.9, text/turtle;q=0.8"

@@ -6,7 +6,7 @@ Three sources, one typed model (:class:`Finding`):
   so a finding always belongs to the document that states it;
 * cross-document rules, SPARQL over the store (``queries/audit_*.rq``): the same document
   stated with two issuers or dates by two sources;
-* coverage (:mod:`kgraph.coverage`): tasks no duty carries out, and tasks other provinces'
+* coverage (:mod:`kgraph.analysis.coverage`): tasks no duty carries out, and tasks other provinces'
   plans for the same directive have that a plan lacks.
 
 ``kgraph audit`` prints the summary and exits 1 when there is a Violation, so it can gate a
@@ -23,29 +23,23 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import typer
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from rapidfuzz import fuzz
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH, SKOS
 
-from kgraph import coverage as cov
-from kgraph.iris import number_key
-from kgraph.queries import load_query
-from kgraph.store import Repository
-from kgraph.text import match_key
-from kgraph.validation import SEVERITY_ORDER, Validation, rule_labels, validate_graph
-from kgraph.vocab import ELI, KG, sparql_prefixes
+from kgraph.analysis import coverage as cov
+from kgraph.analysis.queries import load_query
+from kgraph.analysis.validation import SEVERITY_ORDER, Validation, rule_labels, validate_graph
+from kgraph.graph.iris import number_key
+from kgraph.graph.vocab import ELI, KG, sparql_prefixes
+from kgraph.ingest.text import match_key
+from kgraph.store.embedded import Repository
 
 KGSH = "https://w3id.org/kgraph/shapes#"
-TEMPLATES = Path(__file__).resolve().parent / "web" / "templates"
-StoreOption = Annotated[  # as kgraph.cli's; repeated so typer can resolve it in this module
-    str | None,
-    typer.Option("--store",
-                 help="Store directory (default: $KGRAPH_STORE or the user data folder)."),
-]
+TEMPLATES = Path(__file__).resolve().parents[1] / "web" / "templates"
 SAME_BODY_SCORE = 80  # partial_ratio of two names, one unresolved, taken as the same body
 
 
@@ -555,7 +549,7 @@ def raci(repo: Repository, doc: str) -> RaciMatrix:
     """The RACI matrix of one plan, or of every source plan carrying out one directive.
 
     Rows are the plan's tasks; an agency gets a role for a task through the duties that
-    cover it (:mod:`kgraph.coverage`). Columns are agency names, so the same Sở of two
+    cover it (:mod:`kgraph.analysis.coverage`). Columns are agency names, so the same Sở of two
     provinces shares a column in a directive's matrix.
     """
     title, plans = raci_plans(repo, doc)
@@ -579,46 +573,3 @@ def raci(repo: Repository, doc: str) -> RaciMatrix:
 
 
 # ---------------------------------------------------------------------------- command line
-
-def register_audit(app: typer.Typer) -> None:
-    """Add ``kgraph audit`` and ``kgraph raci`` to the command line."""
-    from kgraph.cli import console, repository, user_errors
-    from kgraph.errors import QueryError
-
-    @app.command()
-    @user_errors
-    def audit(
-        doc: Annotated[str | None, typer.Option("--doc", help="Audit one document (number).")
-                       ] = None,
-        out: Annotated[Path | None, typer.Option(
-            "--out", help="Write audit-shacl.ttl, audit.json, audit.csv and audit.html here.")
-        ] = None,
-        store: StoreOption = None,
-    ) -> None:
-        """Check completeness and coverage; exit code 1 when there is a Violation."""
-        report = run_audit(repository(store), doc, store_links=True)
-        if doc and not report.documents:
-            raise QueryError(f"no source document numbered {doc!r} in the store")
-        console.print(report.summary(), markup=False, highlight=False, soft_wrap=True)
-        if out is not None:
-            for path in report.write(out):
-                console.print(f"wrote {path}", markup=False, highlight=False)
-        if report.violations:
-            raise typer.Exit(1)
-
-    @app.command("raci")
-    @user_errors
-    def raci_command(
-        doc: Annotated[str, typer.Option("--doc", help="A plan or a directive (number).")],
-        out: Annotated[Path, typer.Option("--out", help="FILE.csv or FILE.html")],
-        store: StoreOption = None,
-    ) -> None:
-        """Tasks × agencies (L lead, R responsible, C coordinate, Đ requested), CSV or HTML."""
-        matrix = raci(repository(store, read_only=True), doc)
-        if not matrix.rows:
-            raise QueryError(f"no plan numbered {doc!r} and no plan carrying it out")
-        text = matrix.to_html() if out.suffix.lower() in (".html", ".htm") else matrix.to_csv()
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
-        console.print(f"wrote {out}: {len(matrix.rows)} task(s) × {len(matrix.agencies)} "
-                      "agencies", markup=False, highlight=False)

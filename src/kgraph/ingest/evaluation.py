@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kgraph.errors import KgraphError
-from kgraph.extract import extract_file
-from kgraph.layout import item_count
-from kgraph.matching import expand
-from kgraph.model import AgencyMention, PlanDocument, Relation
-from kgraph.text import match_key
+from kgraph.ingest.extract import extract_file
+from kgraph.ingest.model import AgencyMention, PlanDocument, Relation
+from kgraph.ingest.outline import item_count
+from kgraph.ingest.text import match_key
+from kgraph.reference.matching import expand
 
 METADATA_FIELDS = ("number", "type", "date", "issuer", "province")
 

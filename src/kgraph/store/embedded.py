@@ -144,7 +144,7 @@ def open_repository(location: str | Path | None, *, read_only: bool = False) -> 
     if location is None:
         return OxigraphRepository(None)
     if str(location).startswith(("http://", "https://")):
-        from kgraph.store_remote import RemoteRepository
+        from kgraph.store.remote import RemoteRepository
 
         return RemoteRepository.from_url(str(location))
     return OxigraphRepository(Path(location), read_only=read_only)

@@ -3,7 +3,7 @@
 A document graph is small (a few hundred triples), so validating it on ingest with pySHACL is
 fast and needs nothing from the store: what one source states is checked on its own. Rules that
 compare sources (the same document stated with two issuers) are SPARQL queries over the store
-(:mod:`kgraph.audit`), not shapes, because a shape over the union of graphs would see both
+(:mod:`kgraph.analysis.audit`), not shapes, because a shape over the union of graphs would see both
 statements as one node with two issuers and could not say which source says what.
 """
 

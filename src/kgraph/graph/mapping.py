@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
-from kgraph import iris
-from kgraph.model import (
+from kgraph.graph import iris
+from kgraph.graph.vocab import ELI, KG, ORG, PREFIXES
+from kgraph.ingest.model import (
     AddresseeKind,
     AgencyMention,
     Assignment,
@@ -27,9 +28,8 @@ from kgraph.model import (
     Target,
     Task,
 )
+from kgraph.ingest.text import nfc, slugify
 from kgraph.resources import as_ntriples, shipped_doctypes
-from kgraph.text import nfc, slugify
-from kgraph.vocab import ELI, KG, ORG, PREFIXES
 
 RELATION_PROPERTY = {
     Relation.IMPLEMENTS: KG.implements,

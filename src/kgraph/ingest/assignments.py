@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 
-from kgraph.layout import Block, Layout, Section, items_of
-from kgraph.matching import Matcher
-from kgraph.model import AddresseeKind, AgencyMention, Assignment, Duty
-from kgraph.text import aligned_fold, nfc
+from kgraph.ingest.model import AddresseeKind, AgencyMention, Assignment, Duty
+from kgraph.ingest.outline import Block, Layout, Section, items_of
+from kgraph.ingest.text import aligned_fold, nfc
+from kgraph.reference.matching import Matcher
 
 _ASSIGN_TITLE = re.compile(r"to chuc th[a-z']{1,4}\s*hien|phan cong")
 _HEADING_NO = re.compile(r"^\s*\d{1,2}\s*[.,]\s*")

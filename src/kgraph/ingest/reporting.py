@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from kgraph.extract.assignments import split_agencies
-from kgraph.layout import Layout
-from kgraph.matching import Matcher
-from kgraph.model import AgencyMention, ReportingDuty, Span
-from kgraph.text import aligned_fold
+from kgraph.ingest.assignments import split_agencies
+from kgraph.ingest.model import AgencyMention, ReportingDuty, Span
+from kgraph.ingest.outline import Layout
+from kgraph.ingest.text import aligned_fold
+from kgraph.reference.matching import Matcher
 
 _REPORT = re.compile(
     r"\bb[a-z]{1,2}o\s*c[a-z]{1,2}o\b|\bd[a-z]{1,2}nh gi[a-z]\b"

@@ -27,9 +27,9 @@ from pathlib import Path
 from rdflib import Literal
 
 from kgraph.errors import QueryError
+from kgraph.ingest.text import nfc, slugify
 from kgraph.paths import resource_dir
-from kgraph.store import QueryResult
-from kgraph.text import nfc, slugify
+from kgraph.store.embedded import QueryResult
 
 _HEADER = re.compile(r"^#\s*(title|description|param|example)\s*(\w*)\s*:\s*(.*)$")
 _DEFAULT = re.compile(r"\(default:\s*([^,)]*)")

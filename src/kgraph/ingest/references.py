@@ -15,9 +15,9 @@ import itertools
 import re
 from datetime import date
 
-from kgraph.matching import Matcher
-from kgraph.model import AgencyMention, DocumentRef, Reference, Relation, Span, StatedLineage
-from kgraph.text import aligned_fold
+from kgraph.ingest.model import AgencyMention, DocumentRef, Reference, Relation, Span, StatedLineage
+from kgraph.ingest.text import aligned_fold
+from kgraph.reference.matching import Matcher
 
 # "28-CT/TW", "234/KH-UBND", "121/2020/QH14", "37§/LĐTBXH-TE", "28-\nCT/TW", "23/CT- TTg"
 _NUMBER = re.compile(

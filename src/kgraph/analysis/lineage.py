@@ -14,9 +14,9 @@ from typing import Literal
 
 import networkx as nx
 
-from kgraph.store import Repository
-from kgraph.text import nfc
-from kgraph.vocab import ID, sparql_prefixes
+from kgraph.graph.vocab import ID, sparql_prefixes
+from kgraph.ingest.text import nfc
+from kgraph.store.embedded import Repository
 
 Direction = Literal["up", "down"]
 
@@ -390,7 +390,7 @@ class LineageGraph:
 
     def find_document(self, number: str) -> str | None:
         """IRI of the document with this number (typed with or without diacritics)."""
-        from kgraph.text import slugify
+        from kgraph.ingest.text import slugify
 
         key = slugify(number)
         hits = [

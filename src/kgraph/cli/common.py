@@ -1,0 +1,55 @@
+"""What every command shares: the Typer app, consoles, the --store option, one-line errors."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from kgraph import paths
+from kgraph.errors import KgraphError
+from kgraph.store.embedded import Repository, open_repository
+
+app = typer.Typer(
+    help="kgraph: Vietnamese directives, plans and responsibilities as a lineage graph.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+errors = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+StoreOption = Annotated[
+    str | None,
+    typer.Option(
+        "--store", help="Store directory (default: $KGRAPH_STORE or the user data folder)."
+    ),
+]
+
+
+def store_location(store: str | None) -> str:
+    return store or str(paths.default_store_dir())
+
+
+def repository(store: str | None, *, read_only: bool = False) -> Repository:
+    return open_repository(store_location(store), read_only=read_only)
+
+
+def user_errors(func: F) -> F:
+    """Turn kgraph's own errors into one clear line and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except KgraphError as exc:
+            errors.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
