@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from kgraph.analysis.audit import raci, run_audit
 from kgraph.cli.common import StoreOption, app, console, repository, user_errors
 from kgraph.errors import QueryError
 
@@ -23,6 +22,8 @@ def audit(
     store: StoreOption = None,
 ) -> None:
     """Check completeness and coverage; exit code 1 when there is a Violation."""
+    from kgraph.analysis.audit import run_audit
+
     report = run_audit(repository(store), doc, store_links=True)
     if doc and not report.documents:
         raise QueryError(f"no source document numbered {doc!r} in the store")
@@ -41,6 +42,8 @@ def raci_command(
     store: StoreOption = None,
 ) -> None:
     """Tasks × agencies (L lead, R responsible, C coordinate, Đ requested), CSV or HTML."""
+    from kgraph.analysis.audit import raci
+
     matrix = raci(repository(store, read_only=True), doc)
     if not matrix.rows:
         raise QueryError(f"no plan numbered {doc!r} and no plan carrying it out")

@@ -13,8 +13,6 @@ import typer
 
 from kgraph import paths
 from kgraph.cli.common import app
-from kgraph.store.embedded import open_repository
-from kgraph.web.settings import Settings
 
 
 @app.command("serve")
@@ -43,7 +41,9 @@ def serve(
     import uvicorn
 
     from kgraph.errors import KgraphError
+    from kgraph.store.embedded import open_repository
     from kgraph.web.app import create_app
+    from kgraph.web.settings import Settings
 
     overrides = {
         "store": store, "host": host, "port": port, "query_timeout": query_timeout,

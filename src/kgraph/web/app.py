@@ -93,4 +93,13 @@ def create_app(repository: Repository, settings: Settings | None = None) -> Fast
     from kgraph.web.audit import router as audit_router
 
     app.include_router(audit_router)
+    from kgraph.web.queries_api import router as queries_router
+
+    app.include_router(queries_router)
+    from kgraph.web.download import router as download_router
+
+    app.include_router(download_router)
+    from kgraph.web.ontology_doc import router as ontology_router
+
+    app.include_router(ontology_router)
     return app

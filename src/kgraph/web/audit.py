@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
-from kgraph.analysis.audit import raci, run_audit
+from kgraph.analysis.audit import ROLE_LABELS, ROLE_MARK, all_rule_labels, raci, run_audit
 from kgraph.store.embedded import Repository
 from kgraph.web.app import get_repository
 
@@ -21,7 +21,8 @@ Repo = Annotated[Repository, Depends(get_repository)]
 
 
 @router.get("/audit", response_class=HTMLResponse, summary="Auditor's report")
-def audit_page(repo: Repo, doc: Annotated[str | None, Query(max_length=100)] = None,
+def audit_page(request: Request, repo: Repo,
+               doc: Annotated[str | None, Query(max_length=100)] = None,
                format: Annotated[str, Query(pattern="^(html|json|csv|turtle)$")] = "html",
                ) -> Response:
     """Findings (SHACL, cross-document rules, coverage) as HTML, JSON, CSV or Turtle."""
@@ -31,19 +32,26 @@ def audit_page(repo: Repo, doc: Annotated[str | None, Query(max_length=100)] = N
     if format == "json":
         return Response(report.to_json(), media_type="application/json")
     if format == "csv":
-        return PlainTextResponse(report.to_csv(), media_type="text/csv; charset=utf-8")
+        return PlainTextResponse("\ufeff" + report.to_csv(), media_type="text/csv; charset=utf-8")
     if format == "turtle":
         return Response(report.to_turtle(), media_type="text/turtle")
-    return HTMLResponse(report.to_html(standalone=False))
+    from kgraph.web.pages import render  # the site's header, ?lang=en, CSP
+
+    return render(request, "audit.html", report=report, findings=report.sorted(),
+                  labels=all_rule_labels(), standalone=False, doc=doc or "")
 
 
 @router.get("/audit/raci", response_class=HTMLResponse, summary="Responsibility matrix")
-def raci_page(repo: Repo, doc: Annotated[str, Query(min_length=1, max_length=100)],
+def raci_page(request: Request, repo: Repo,
+              doc: Annotated[str, Query(min_length=1, max_length=100)],
               format: Annotated[str, Query(pattern="^(html|csv)$")] = "html") -> Response:
     """Tasks × agencies of one plan or of the plans carrying out one directive."""
     matrix = raci(repo, doc)
     if not matrix.rows:
         raise HTTPException(404, f"no plan numbered {doc!r} and no plan carrying it out")
     if format == "csv":
-        return PlainTextResponse(matrix.to_csv(), media_type="text/csv; charset=utf-8")
-    return HTMLResponse(matrix.to_html(standalone=False))
+        return PlainTextResponse("\ufeff" + matrix.to_csv(), media_type="text/csv; charset=utf-8")
+    from kgraph.web.pages import render
+
+    return render(request, "audit_raci.html", matrix=matrix, marks=ROLE_MARK, roles=ROLE_LABELS,
+                  standalone=False, doc=doc)

@@ -59,6 +59,7 @@ _PART = re.compile(
     r"(?=/(?:task|assignment|duty|reporting|target|mention)/|$)"
 )
 _XSD_STRING = PREFIXES["xsd"] + "string"
+BOOLEAN_WORDS = {"vi": {"true": "có", "false": "không"}, "en": {"true": "yes", "false": "no"}}
 # Which labelling property wins (lower is better) before the language is considered.
 _LABEL_RANK = {"skos:prefLabel": 0, "rdfs:label": 0, "eli:id_local": 1, "dcterms:title": 2}
 
@@ -112,6 +113,18 @@ class Description:
     line: str | None = None
     number: str | None = None  # set for documents (eli:id_local)
     tables: dict[str, Table] = field(default_factory=dict)
+
+
+# A trích yếu ends where the preamble begins: the legal bases ("Căn cứ ...") that Nghị định
+# 30/2020/NĐ-CP puts after the title. An extractor that ran the two together is corrected here,
+# at display time; the stored eli:title is left as the source gave it.
+_PREAMBLE = re.compile(r"\s+(?=Căn cứ\b)")
+
+
+def display_title(title: str) -> str:
+    """The title without a preamble that ran into it ("… Căn cứ Quyết định số …")."""
+    head = _PREAMBLE.split(title, maxsplit=1)[0].rstrip(" ,;:")
+    return head or title
 
 
 def local_path(iri: str) -> str | None:
@@ -206,6 +219,8 @@ class Labeller:
         node = plain(node)
         if isinstance(node, Literal):
             datatype = curie(str(node.datatype)) if node.datatype else None
+            if datatype == "xsd:boolean":  # a word in the reader's language, not "true"
+                return Term(BOOLEAN_WORDS[self.lang].get(str(node), str(node)))
             return Term(str(node), lang=node.language, datatype=datatype)
         iri = str(node)
         return Term(self.cache.get(iri) or curie(iri), iri=iri, href=local_path(iri))
@@ -277,7 +292,7 @@ def _facts(
     facts = [
         Fact(
             labeller.term(p),
-            labeller.term(o),
+            _shown(p, labeller.term(o)),
             sorted((sources[g] for g in graphs), key=lambda s: s.label),
         )
         for (p, o), graphs in pairs.items()
@@ -287,6 +302,13 @@ def _facts(
         key=lambda f: (f.prop.iri != type_first, natural(f.prop.text), natural(f.value.text))
     )
     return facts
+
+
+def _shown(prop: Identifier, value: Term) -> Term:
+    """A title shows without the preamble the extractor may have run into it."""
+    if str(prop) == str(ELI.title) and value.iri is None:
+        return Term(display_title(value.text), lang=value.lang, datatype=value.datatype)
+    return value
 
 
 def describe(repository: Repository, iri: str, lang: str = "vi") -> Description | None:
