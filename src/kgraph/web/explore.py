@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from itertools import pairwise
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
@@ -184,12 +184,78 @@ def known(data: ExplorerData, iri: str) -> Node:
 
 
 # ---------------------------------------------------------------------- routes
+# The explorer's words; explore.js reads them from the page (vi, or en with ?lang=en).
+EXPLORE_WORDS: dict[str, dict[str, Any]] = {
+    "vi": {
+        "title": "Khám phá đồ thị", "search_label": "Tìm văn bản, cơ quan, tỉnh",
+        "search_placeholder": "Tìm số hiệu, văn bản, cơ quan, tỉnh… (có hoặc không dấu)",
+        "direction": "Hướng", "down": "Xuống (văn bản → cơ quan)",
+        "up": "Lên (cơ quan → chỉ thị)", "fit": "Vừa khung", "clear": "Xóa",
+        "filters": "Bộ lọc", "province": "Tỉnh", "agency": "Cơ quan", "agency_example":
+        "vd. so y te", "role": "Vai trò", "doctype": "Loại văn bản", "year": "Năm",
+        "all": "(tất cả)", "audit": "Mâu thuẫn và thiếu sót", "cluster": "Gom nhánh lớn",
+        "graph": "Đồ thị", "legend": "Chú giải",
+        "hint": "Tìm một văn bản hoặc cơ quan rồi mở nó. Nhấp vào nút để xem chi tiết; nhấp "
+                "đúp để mở rộng / thu gọn; nhấp vào một nhóm để mở nó.",
+        "nodes": "nút", "groups": "nhóm", "new_nodes": "+{n} nút", "no_new": "không có nút mới",
+        "collapse": "Thu gọn", "expand": "Mở rộng", "origin": "Nguồn gốc (lên)",
+        "carried_out": "Triển khai (xuống)", "path": "Đường đi từ nút trước",
+        "page": "Trang dữ liệu liên kết", "content": "Nội dung", "quote": "Trích văn bản gốc",
+        "roles": "Nhiệm vụ được giao", "properties": "Thuộc tính", "links": "Liên kết",
+        "path_nodes": "đường đi {n} nút", "not_found": "Không tìm thấy", "error": "Lỗi",
+        "auditing": "đang kiểm tra…", "grouped": "{n} nút gom lại — nhấp để mở",
+        "flagged": "có phát hiện kiểm tra (mâu thuẫn, thiếu sót)", "year_label": "Năm",
+        "yes": "có", "no": "không",
+    },
+    "en": {
+        "title": "Graph explorer", "search_label": "Search documents, agencies, provinces",
+        "search_placeholder": "Search a number, document, agency, province… (diacritics "
+                              "optional)",
+        "direction": "Direction", "down": "Down (document → agencies)",
+        "up": "Up (agency → directive)", "fit": "Fit", "clear": "Clear",
+        "filters": "Filters", "province": "Province", "agency": "Agency", "agency_example":
+        "e.g. so y te", "role": "Role", "doctype": "Document type", "year": "Year",
+        "all": "(all)", "audit": "Conflicts and gaps", "cluster": "Group large branches",
+        "graph": "Graph", "legend": "Legend",
+        "hint": "Search a document or an agency and open it. Click a node for details; "
+                "double-click to expand / collapse; click a group to open it.",
+        "nodes": "nodes", "groups": "groups", "new_nodes": "+{n} nodes",
+        "no_new": "no new nodes", "collapse": "Collapse", "expand": "Expand",
+        "origin": "Origins (up)", "carried_out": "Carried out by (down)",
+        "path": "Path from the previous node", "page": "Linked-data page",
+        "content": "Text", "quote": "Source text", "roles": "Duties given",
+        "properties": "Properties", "links": "Links", "path_nodes": "path of {n} nodes",
+        "not_found": "Nothing found", "error": "Error", "auditing": "auditing…",
+        "grouped": "{n} nodes grouped — click to open",
+        "flagged": "audit findings (conflicts, gaps)", "year_label": "Year",
+        "yes": "yes", "no": "no",
+    },
+}
+KIND_WORDS = {
+    "vi": KIND_LABELS,
+    "en": {"document": "Document", "task": "Task", "assignment": "Assignment", "duty": "Duty",
+           "agency": "Agency", "collective": "Collective addressee",
+           "mention": "Unresolved body", "province": "Province"},
+}
+RELATION_WORDS = {
+    "vi": RELATION_LABELS,
+    "en": {"implements": "carries out", "based_on": "based on", "cites": "cites",
+           "task": "task", "subtask": "subtask", "assignment": "assignment", "duty": "duty",
+           "addressee": "assigned", "request": "requested", "lead": "lead",
+           "coordinate": "coordinate", "province": "in province"},
+}
+
+
 @router.get("/explore", response_class=HTMLResponse, include_in_schema=False)
 def explore_page(request: Request) -> HTMLResponse:
     """The explorer page (shared layout and CSP); all data arrives through the JSON API below."""
-    from kgraph.web.pages import render
+    from kgraph.web.pages import language, render
 
-    return render(request, "explore.html")
+    lang = language(request)
+    words = EXPLORE_WORDS[lang]
+    config = {"lang": lang, "words": words, "kinds": KIND_WORDS[lang],
+              "relations": RELATION_WORDS[lang]}
+    return render(request, "explore.html", w=words, explorer_config=config)
 
 
 @router.get("/api/search", response_model=list[SearchHit], tags=["explore"])
