@@ -17,6 +17,7 @@ from rdflib.term import Identifier
 
 from kgraph.analysis.queries import named_queries
 from kgraph.graph.vocab import ELI, ID, KG, PREFIXES, RDF, sparql_prefixes
+from kgraph.ingest.text import fold, ocr_fold
 from kgraph.resources import ONTOLOGY_GRAPH, REFERENCE_GRAPH
 from kgraph.store.embedded import Repository
 
@@ -109,6 +110,7 @@ class Description:
     facts: list[Fact] = field(default_factory=list)
     incoming: list[Fact] = field(default_factory=list)  # prop/value = predicate/subject
     quotes: list[str] = field(default_factory=list)
+    restored: str | None = None  # the text with OCR-damaged names put right (None: no damage)
     document: Term | None = None
     line: str | None = None
     number: str | None = None  # set for documents (eli:id_local)
@@ -341,6 +343,8 @@ def describe(repository: Repository, iri: str, lang: str = "vi") -> Description 
         (labeller.term(t) for t in values[str(RDF.type)]), key=lambda t: t.text
     )
     description.quotes = sorted(str(q) for q in values[str(KG.sourceText)])
+    if values[str(KG.text)]:
+        description.restored = restored_text(repository, iri, str(sorted(values[str(KG.text)])[0]))
     if values[str(KG.partOf)]:
         description.document = labeller.term(sorted(values[str(KG.partOf)])[0])
     if values[str(KG.sourceLine)]:
@@ -353,6 +357,37 @@ def describe(repository: Repository, iri: str, lang: str = "vi") -> Description 
         description.number = str(sorted(values[str(ELI.id_local)])[0])
         description.tables = document_tables(repository, iri, description.number, labeller)
     return description
+
+
+def restored_text(repository: Repository, iri: str, text: str) -> str | None:
+    """``text`` with the OCR-damaged names of bodies and documents it quotes restored.
+
+    The source graph records how each body and document was written (``kg:mentionedAs``);
+    in a source with OCR misreadings (look-alike signs and digits inside words, which
+    ``ocr_fold`` repairs), each spelling is replaced by the canonical name from the reference list
+    (``skos:prefLabel``) or the canonical number (``eli:id_local``). Only a source with OCR
+    damage is restored (its every differing mention); clean text gives None.
+    """
+    if _UNSAFE_IRI.search(iri):
+        return None
+    rows = repository.query(sparql_prefixes() + f"""
+        SELECT DISTINCT ?raw ?canonical WHERE {{
+          {{ SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ <{iri}> kg:text ?t }} }} }}
+          GRAPH ?g {{ ?x kg:mentionedAs ?raw }}
+          {{ ?x skos:prefLabel ?canonical FILTER(LANG(?canonical) = "vi") }}
+          UNION {{ ?x eli:id_local ?canonical }}
+        }}""").rows
+    written = [(str(raw), str(canonical)) for raw, canonical in rows]
+    if not any(ocr_fold(raw) != fold(raw) for raw, _ in written):
+        return None  # the source shows no OCR damage: its text is shown as written
+    pairs: dict[str, str] = {}
+    for raw, canonical in written:
+        if raw != canonical and raw in text:
+            pairs.setdefault(raw, canonical)
+    if not pairs:
+        return None
+    pattern = re.compile("|".join(re.escape(w) for w in sorted(pairs, key=len, reverse=True)))
+    return pattern.sub(lambda m: pairs[m.group(0)], text)
 
 
 def _table(repository: Repository, name: str, number: str, labeller: Labeller) -> Table:

@@ -190,7 +190,7 @@ EXPLORE_WORDS: dict[str, dict[str, Any]] = {
         "title": "Khám phá đồ thị", "search_label": "Tìm văn bản, cơ quan, tỉnh",
         "search_placeholder": "Tìm số hiệu, văn bản, cơ quan, tỉnh… (có hoặc không dấu)",
         "direction": "Hướng", "down": "Xuống (văn bản → cơ quan)",
-        "up": "Lên (cơ quan → chỉ thị)", "fit": "Vừa khung", "clear": "Xóa",
+        "up": "Lên (cơ quan → chỉ thị)", "fit": "Vừa khung", "clear_all": "Xóa",
         "filters": "Bộ lọc", "province": "Tỉnh", "agency": "Cơ quan", "agency_example":
         "vd. so y te", "role": "Vai trò", "doctype": "Loại văn bản", "year": "Năm",
         "all": "(tất cả)", "audit": "Mâu thuẫn và thiếu sót", "cluster": "Gom nhánh lớn",
@@ -212,7 +212,7 @@ EXPLORE_WORDS: dict[str, dict[str, Any]] = {
         "search_placeholder": "Search a number, document, agency, province… (diacritics "
                               "optional)",
         "direction": "Direction", "down": "Down (document → agencies)",
-        "up": "Up (agency → directive)", "fit": "Fit", "clear": "Clear",
+        "up": "Up (agency → directive)", "fit": "Fit", "clear_all": "Clear",
         "filters": "Filters", "province": "Province", "agency": "Agency", "agency_example":
         "e.g. so y te", "role": "Role", "doctype": "Document type", "year": "Year",
         "all": "(all)", "audit": "Conflicts and gaps", "cluster": "Group large branches",

@@ -263,6 +263,7 @@ def _search_filter(q: str) -> str:
     folded = Literal(slugify(q)).n3()
     raw = Literal(nfc(q).lower()).n3()
     return (f"FILTER(CONTAINS(?key, {folded}) || CONTAINS(LCASE(STR(?n)), {raw}) || "
+            f"CONTAINS(STR(COALESCE(?prov, \"\")), {folded}) || "
             f"CONTAINS(LCASE(COALESCE(?t, \"\")), {raw}) || "
             f"CONTAINS(LCASE(COALESCE(?pl, \"\")), {raw}))")
 
@@ -277,7 +278,7 @@ def home(request: Request, repository: Repo,
     where = f"""
           ?doc a eli:LegalResource ; eli:id_local ?n .
           OPTIONAL {{ ?doc kg:numberKey ?key0 }} BIND(COALESCE(?key0, "") AS ?key)
-          OPTIONAL {{ ?doc kg:province/skos:prefLabel ?pl }}
+          OPTIONAL {{ ?doc kg:province ?prov . ?prov skos:prefLabel ?pl }}
           OPTIONAL {{ ?doc eli:title ?t }}
           {_search_filter(q)}"""
     total_rows = repository.query(sparql_prefixes() + f"""

@@ -214,7 +214,7 @@
     const updates = [];
     for (const [id, p] of positions) {
       if (clusterMembers.has(id)) { if (network.isCluster(id)) network.moveNode(id, p.x, p.y); continue; }
-      updates.push({ id, x: p.x, y: p.y });
+      updates.push({ id, x: p.x, y: p.y, level: levelOf.get(id) });
     }
     if (updates.length) nodes.update(updates);
   }
