@@ -56,7 +56,7 @@ def test_header_reaches_every_page_from_home(page: Any, artifacts: Path) -> None
                 "Truy vấn": "/query", "Tải về": "/download"}
     for word, path in expected.items():
         page.goto(page.base + "/")
-        with page.expect_navigation():
+        with page.expect_navigation(timeout=180_000):  # the audit runs for the page
             page.locator("header.site nav a", has_text=word).first.click()
         assert urlsplit(page.url).path == path
         current = page.locator("header.site nav a[aria-current=page]").inner_text()

@@ -56,7 +56,8 @@
         row.append(list);
       }
       input.addEventListener("input", syncUrl);
-      const help = el("small", `${p.description} (${p.required ? words.required : words.optional})`, "help");
+      const need = p.required ? words.required : words.optional;
+      const help = el("small", lang === "vi" ? need : `${p.description} (${need})`, "help");
       row.prepend(label, input, help);
       box.append(row);
     }
