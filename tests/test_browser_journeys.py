@@ -118,6 +118,23 @@ def test_permalink_reopens_the_query_and_its_value(page: Any, browser: Any) -> N
     other.context.close()
 
 
+def test_the_editor_share_link_reopens_the_edited_query(page: Any, browser: Any) -> None:
+    page.goto(page.base + "/query")
+    page.wait_for_selector("body[data-ready='1']")
+    edited = "SELECT ?n WHERE { ?d <http://data.europa.eu/eli/ontology#id_local> ?n } LIMIT 3"
+    page.evaluate("(q) => kgraphYasgui.getTab().setQuery(q)", edited)
+    link = page.evaluate("kgraphYasgui.getTab().getShareableLink()")
+    assert urlsplit(link).path == "/query"
+    other = browser.new_context().new_page()
+    other.goto(link)
+    other.wait_for_selector("body[data-ready='1']")
+    assert other.evaluate("kgraphYasgui.getTab().getQuery()") == edited
+    other.reload()  # a reload keeps it too
+    other.wait_for_selector("body[data-ready='1']")
+    assert other.evaluate("kgraphYasgui.getTab().getQuery()") == edited
+    other.context.close()
+
+
 def test_a_number_that_matches_nothing_gets_suggestions(page: Any) -> None:
     page.goto(page.base + "/query?q=implementers&doc=2509")
     page.wait_for_selector("body[data-ready='1']")

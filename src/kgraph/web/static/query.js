@@ -213,6 +213,12 @@
     $("editor-title").scrollIntoView();
   }
 
+  // YASGUI's share button gives a link to this page that reopens the editor's query.
+  tab.getShareableLink = () => {
+    const params = new URLSearchParams({ sparql: tab.getYasqe().getValue() });
+    if (lang !== "vi") params.set("lang", lang);
+    return location.origin + location.pathname + "?" + params;
+  };
   tab.getYasqe().on("change", (yasqe) => {
     try { sessionStorage.setItem(EDITOR_KEY, yasqe.getValue()); } catch (err) { /* private mode */ }
   });
@@ -239,7 +245,9 @@
   buildParams(byName.get(chosen), given);
   let saved = null;
   try { saved = sessionStorage.getItem(EDITOR_KEY); } catch (err) { /* private mode */ }
-  if (saved && !params.has("q")) showInEditor(saved); else toEditor().then(() => window.scrollTo(0, 0));
+  if (params.has("sparql")) showInEditor(params.get("sparql"));
+  else if (saved) showInEditor(saved);  // this tab's edits survive a reload
+  else toEditor().then(() => window.scrollTo(0, 0));
   $("q-name").addEventListener("change", () => { buildParams(current(), {}); $("q-results").hidden = true; $("q-status").textContent = ""; run(); toEditor().then(() => window.scrollTo(0, 0)); });
   $("q-form").addEventListener("submit", (event) => { event.preventDefault(); run(); });
   $("q-to-editor").addEventListener("click", toEditor);
