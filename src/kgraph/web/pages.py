@@ -275,31 +275,34 @@ def home(request: Request, repository: Repo,
     """Entry page: search the documents, one page of them at a time."""
     lang = language(request)
     q = q.strip()
-    where = f"""
-          ?doc a eli:LegalResource ; eli:id_local ?n .
-          OPTIONAL {{ ?doc kg:numberKey ?key0 }} BIND(COALESCE(?key0, "") AS ?key)
-          OPTIONAL {{ ?doc kg:province ?prov . ?prov skos:prefLabel ?pl }}
-          OPTIONAL {{ ?doc eli:title ?t }}
-          {_search_filter(q)}"""
-    total_rows = repository.query(sparql_prefixes() + f"""
-        SELECT (COUNT(DISTINCT ?doc) AS ?count) WHERE {{ {where} }}""").rows
-    total = int(str(total_rows[0][0])) if total_rows else 0
+    # Each fact about a document is restated in every graph that cites it: read each one
+    # through its own grouped subquery before joining, never as a product of restatements.
+    result = repository.query(sparql_prefixes() + f"""
+        SELECT ?doc ?n ?type ?pl ?t ?source WHERE {{
+          {{ SELECT ?doc (SAMPLE(?number) AS ?n) WHERE {{
+              ?doc a eli:LegalResource ; eli:id_local ?number }} GROUP BY ?doc }}
+          OPTIONAL {{ SELECT ?doc (SAMPLE(?k) AS ?key0) WHERE {{ ?doc kg:numberKey ?k }}
+                     GROUP BY ?doc }}
+          BIND(COALESCE(?key0, "") AS ?key)
+          OPTIONAL {{ SELECT ?doc (SAMPLE(?p) AS ?prov) (SAMPLE(?l) AS ?pl) WHERE {{
+              ?doc kg:province ?p . ?p skos:prefLabel ?l }} GROUP BY ?doc }}
+          OPTIONAL {{ SELECT ?doc (SAMPLE(?title) AS ?t) WHERE {{ ?doc eli:title ?title }}
+                     GROUP BY ?doc }}
+          OPTIONAL {{ SELECT ?doc (SAMPLE(?tl) AS ?type) WHERE {{
+              ?doc eli:type_document ?c . ?c skos:prefLabel ?tl FILTER(LANG(?tl) = "{lang}") }}
+              GROUP BY ?doc }}
+          OPTIONAL {{ SELECT DISTINCT ?doc (true AS ?source) WHERE {{ ?doc kg:sourceFile ?f }} }}
+          {_search_filter(q)}
+        }} ORDER BY DESC(BOUND(?source)) ?pl ?n""")
+    total = len(result.rows)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(page, pages)
-    result = repository.query(sparql_prefixes() + f"""
-        SELECT ?doc (SAMPLE(?n) AS ?number) (SAMPLE(?tl) AS ?type) (SAMPLE(?pl) AS ?province)
-               (SAMPLE(?t) AS ?title) (COUNT(?f) > 0 AS ?source)
-        WHERE {{
-          {where}
-          OPTIONAL {{ ?doc eli:type_document/skos:prefLabel ?tl FILTER(LANG(?tl) = "{lang}") }}
-          OPTIONAL {{ ?doc kg:sourceFile ?f }}
-        }} GROUP BY ?doc ORDER BY DESC(?source) ?province ?number
-        LIMIT {PAGE_SIZE} OFFSET {(page - 1) * PAGE_SIZE}""")
+    shown = result.rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
     documents = [
         {"href": local_path(str(doc)), "number": str(number), "type": _text(kind),
          "province": _text(province), "title": display_title(_text(title)),
-         "source": str(source) == "true"}
-        for doc, number, kind, province, title, source in result.rows
+         "source": source is not None}
+        for doc, number, kind, province, title, source in shown
     ]
 
     def page_url(n: int) -> str:
@@ -322,13 +325,15 @@ def raci_index(request: Request, repository: Repo) -> Response:
     """Where the RACI link leads: the plans and directives that have a matrix."""
     rows = repository.query(sparql_prefixes() + """
         SELECT ?number (SAMPLE(?pl) AS ?province) (COUNT(DISTINCT ?a) AS ?assignments)
-               (SAMPLE(?imp) AS ?implemented)
+               (MAX(?imp) AS ?implemented)
         WHERE {
-          ?doc eli:id_local ?number .
-          { ?a kg:partOf ?doc ; a kg:Assignment . BIND(false AS ?imp) }
-          UNION { ?plan kg:implements ?doc . ?a kg:partOf ?plan ; a kg:Assignment .
-                  BIND(true AS ?imp) }
-          OPTIONAL { ?doc kg:province/skos:prefLabel ?pl }
+          { SELECT DISTINCT ?doc ?a ?imp WHERE {
+              { ?a a kg:Assignment ; kg:partOf ?doc . BIND(0 AS ?imp) }
+              UNION { ?plan kg:implements ?doc . ?a a kg:Assignment ; kg:partOf ?plan .
+                      BIND(1 AS ?imp) } } }
+          { SELECT ?doc (SAMPLE(?n) AS ?number) WHERE { ?doc eli:id_local ?n } GROUP BY ?doc }
+          OPTIONAL { SELECT ?doc (SAMPLE(?l) AS ?pl) WHERE {
+              ?doc kg:province ?p . ?p skos:prefLabel ?l } GROUP BY ?doc }
         } GROUP BY ?number ORDER BY DESC(?implemented) ?province ?number""").rows
     documents = [{"number": str(number), "province": _text(province),
                   "assignments": int(str(count))} for number, province, count, _ in rows]

@@ -222,6 +222,7 @@
   const measured = new Map();  // id -> size drawn by vis (labels wrap; estimates may be off)
   /** Replace estimated sizes by drawn ones; lay out again when they differ much. */
   function remeasure() {
+    if (data.size > 600) return;  // large pictures keep the estimates: one layout, one draw
     let changed = false;
     for (const r of data.values()) {
       if (hiddenNodes.get(r.id) !== false || measured.has(r.id) || !network.body.nodes[r.id]) continue;

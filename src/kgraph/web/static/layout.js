@@ -11,6 +11,7 @@
  */
 (function (root) {
   "use strict";
+  const COLLATOR = new Intl.Collator("vi", { numeric: true });  // one collator: sorting 2,000 labels
 
   /** Width and height of a node's box, estimated from its label (vis wraps at `maxLabel`). */
   function estimateSize(label, fontSize, maxLabel) {
@@ -58,9 +59,9 @@
         const placed = (parents.get(n.id) || []).filter((p) => order.has(p));
         parentOf.set(n.id, placed.length ? placed.reduce((a, b) => (order.get(a) <= order.get(b) ? a : b)) : null);
       }
-      const rank = (n) => (parentOf.get(n.id) === null ? -1 : order.get(parentOf.get(n.id)));
-      members.sort((a, b) => rank(a) - rank(b) || String(a.kind).localeCompare(String(b.kind))
-        || String(a.label).localeCompare(String(b.label), "vi", { numeric: true }));
+      const rank = new Map(members.map((n) => [n.id, parentOf.get(n.id) === null ? -1 : order.get(parentOf.get(n.id))]));
+      members.sort((a, b) => rank.get(a.id) - rank.get(b.id) || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0)
+        || COLLATOR.compare(String(a.label), String(b.label)));
       const groups = [];
       for (const n of members) {
         const last = groups[groups.length - 1];
