@@ -15,7 +15,8 @@ import pytest
 from kgraph.analysis.explore import export_lineage
 from kgraph.graph.vocab import ID
 from kgraph.web.app import create_app
-from test_browser_explore import click_node, node_position, panel_shows, wait_until
+from test_browser_explore import click_node, node_position
+from test_browser_explore import wait_until as poll
 
 pytestmark = pytest.mark.browser
 
@@ -25,6 +26,15 @@ TU273 = str(ID["doc/gia-lai/273-kh-tu/2024"])
 GL2509 = str(ID["doc/gia-lai/2509-kh-ubnd/2024"])
 SO_YTE_GL = str(ID["org/gia-lai/so-y-te"])
 MIN_LABEL_PX = 10
+
+
+def wait_until(page: Any, expression: str) -> Any:
+    """Poll until truthy; generous, because CI machines are loaded (never a wrong answer)."""
+    return poll(page, expression, timeout=90)
+
+
+def panel_shows(page: Any, iri: str) -> None:
+    wait_until(page, f"document.getElementById('panel').dataset.iri === {iri!r}")
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +48,7 @@ def server(seed_repo) -> Iterator[str]:
 @pytest.fixture
 def page(browser: Any, server: str) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1500, "height": 950})
+    context.set_default_timeout(120_000)  # a loaded CI machine: pages are slow, never wrong
     tab = context.new_page()
     tab.errors = []
     tab.requests = []
@@ -104,7 +115,9 @@ def test_permalink_reopens_the_query_and_its_value(page: Any, browser: Any) -> N
     expected = page.inner_text("#q-results")
     link = page.get_attribute("#q-permalink", "href")
     assert "q=agency" in link and "agency=so+y+te" in link
-    other = browser.new_context(viewport={"width": 1300, "height": 900}).new_page()
+    other_context = browser.new_context(viewport={"width": 1300, "height": 900})
+    other_context.set_default_timeout(120_000)
+    other = other_context.new_page()
     other.goto(page.base + link)
     other.wait_for_selector("body[data-ready='1']")
     assert other.input_value("#q-name") == "agency"
@@ -122,10 +135,12 @@ def test_the_editor_share_link_reopens_the_edited_query(page: Any, browser: Any)
     page.goto(page.base + "/query")
     page.wait_for_selector("body[data-ready='1']")
     edited = "SELECT ?n WHERE { ?d <http://data.europa.eu/eli/ontology#id_local> ?n } LIMIT 3"
-    page.evaluate("(q) => kgraphYasgui.getTab().setQuery(q)", edited)
+    page.evaluate("(q) => { kgraphYasgui.getTab().setQuery(q); }", edited)
     link = page.evaluate("kgraphYasgui.getTab().getShareableLink()")
     assert urlsplit(link).path == "/query"
-    other = browser.new_context().new_page()
+    other_context = browser.new_context()
+    other_context.set_default_timeout(120_000)
+    other = other_context.new_page()
     other.goto(link)
     other.wait_for_selector("body[data-ready='1']")
     assert other.evaluate("kgraphYasgui.getTab().getQuery()") == edited
