@@ -47,6 +47,8 @@ environment = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+# |tojson keeps Vietnamese as UTF-8 (it still escapes <, >, & and ' for the HTML around it).
+environment.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": True}
 
 # format name -> (media type, rdflib serializer); "html" is the page itself.
 FORMATS: dict[str, tuple[str, str]] = {
