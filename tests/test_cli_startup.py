@@ -22,3 +22,19 @@ def test_help_imports_no_heavy_library() -> None:
     assert done.returncode == 0, done.stderr
     assert "dump" in done.stdout and "viz" in done.stdout  # every command is listed
     assert done.stdout.strip().splitlines()[-1] == "heavy:"  # and none of HEAVY was imported
+
+
+def test_build_reports_progress_on_stderr_and_a_summary_table(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from kgraph.cli import app
+
+    result = CliRunner().invoke(app, ["build", str(ROOT / "data" / "sources"),
+                                      "--store", str(tmp_path / "store")])
+    assert result.exit_code == 0, result.output
+    assert "built 5 document graph(s)" in result.stdout
+    table = result.stdout[result.stdout.index("kgraph build"):]
+    for row in ("source files", "document graphs", "triples", "SHACL violations"):
+        assert row in table
+    assert "│ 5 " in table  # five source files, five graphs
+    assert "files read" not in result.stdout  # the progress bar is on stderr, not in the output

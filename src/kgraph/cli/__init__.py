@@ -48,25 +48,56 @@ def build(
     ] = None,
 ) -> None:
     """Extract the plans, write their graphs and load them (with ontology and reference data)."""
-    from kgraph.build import load, prepare
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from kgraph.analysis.validation import validate_graph
+    from kgraph.build import collect_sources, load, map_sources
+    from kgraph.errors import SourceError
 
     if not sources:
         sources = [paths.default_sources()]
         ttl_out = ttl_out or paths.default_ttl_dir()
-    _, graphs = prepare(sources)  # every file read before the store is even opened
-    written = load(graphs, repository(store), ttl_out=ttl_out)
+    files = collect_sources(sources)
+    if not files:
+        raise SourceError(", ".join(map(str, sources)), "no .txt or .md plan files found")
+    progress = Progress(TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), console=errors, transient=True)
+
+    class Counted(list):  # files handed to map_sources, counted as it reads each one
+        def __iter__(self):  # type: ignore[no-untyped-def]
+            for item in super().__iter__():
+                yield item
+                progress.advance(reading)
+
+    with progress:
+        reading = progress.add_task("files read", total=len(files))
+        graphs = map_sources(Counted(files))  # every file read before the store is even opened
+        loading = progress.add_task("graphs loaded", total=len(graphs))
+        written = load(graphs, repository(store), ttl_out=ttl_out)
+        progress.update(loading, completed=len(graphs))
+        checking = progress.add_task("validation", total=len(graphs))
+        results = []
+        for mapped in graphs:  # reported, never blocking: `kgraph audit` gates
+            results.extend(validate_graph(mapped.graph).results)
+            progress.advance(checking)
     for mapped in graphs:
         typer.echo(f"  {mapped.document}")
     triples = sum(len(g.graph) for g in graphs)
+    violations = sum(r.severity == "Violation" for r in results)
     typer.echo(
         f"built {len(graphs)} document graph(s), {triples} triples"
         + (f"; wrote {len(written)} file(s) to {ttl_out}" if ttl_out else "")
         + f"; store {store_location(store)}"
     )
-    from kgraph.analysis.validation import validate_graph  # reported, never blocking: `audit` gates
-
-    results = [r for g in graphs for r in validate_graph(g.graph).results]
-    violations = sum(r.severity == "Violation" for r in results)
+    summary = Table(title="kgraph build", show_header=False)
+    for name, value in (("source files", len(files)), ("document graphs", len(graphs)),
+                        ("triples", triples), ("TriG files written", len(written)),
+                        ("SHACL violations", violations),
+                        ("other findings", len(results) - violations),
+                        ("store", store_location(store))):
+        summary.add_row(name, str(value))
+    console.print(summary)
     typer.echo(f"validation: {violations} violation(s), {len(results) - violations} other "
                "finding(s); details: kgraph audit")
 
