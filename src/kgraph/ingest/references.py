@@ -88,6 +88,14 @@ def doc_types() -> DocTypes:
 
 _TYPES = doc_types().by_label
 _CODE_TYPES = doc_types().by_code
+# An English OCR drops the bar of Đ: "CD" is "CĐ" when no type is abbreviated "CD".
+_SEGMENT_FIX.update(
+    {
+        code.replace("Đ", "D"): code
+        for code in _CODE_TYPES
+        if "Đ" in code and code.replace("Đ", "D") not in _CODE_TYPES
+    }
+)
 _TYPE_ALT = doc_types().label_pattern()
 _TYPE_BEFORE = re.compile(r"(" + _TYPE_ALT + r")\w?\s*(?:so|s\w)?\s*[:.]?\s*$")
 _TYPE_WORDS = re.compile(r"(?:(?:" + _TYPE_ALT + r")\s+)?(?:s\S{0,2}\s*)?$")
@@ -100,7 +108,7 @@ _LIST_ITEM = re.compile(
 _PLURAL_TAIL = r"(?:\s+cac\s+(?:" + _TYPE_ALT + r")(?:\s+(?:cua|do)\s+[^:;]{1,60}?)?\s*:)?"
 _CARRY_OUT = re.compile(r"(th\S{0,5}\s*hien|trien\s+khai|thi\s+hanh)" + _PLURAL_TAIL + r"\s*$")
 # Lead-ins that state the legal basis: "Căn cứ" (also split by a line break), "Trên cơ sở".
-_BASIS_VERB = r"can\s+c\S{0,3}|tren\s+co\s+so"
+_BASIS_VERB = r"ca?n\s+c\S{0,3}|tren\s+co\s+so"  # "Cn ci?": an English OCR's "Căn cứ"
 _BASIS = re.compile(r"(" + _BASIS_VERB + r")" + _PLURAL_TAIL + r"\s*$")
 _SEGMENT_START = re.compile(
     r"^\W*(" + _BASIS_VERB + r"|th\S{0,5}\s*hien|trien\s+khai|to\s+chuc\s+thuc\s+hien"
@@ -370,7 +378,7 @@ def _looks_like_document(m: _Mention) -> bool:
 
 
 def _alias(m: _Mention, folded: str) -> bool:
-    """"(Đề án 06/CP)": a short name given in parentheses to a document just described, whose
+    """ "(Đề án 06/CP)": a short name given in parentheses to a document just described, whose
     number has no type abbreviation; not a document of its own."""
     first = re.split(r"[-/]", m.code)[0]
     if first in _CODE_TYPES:
@@ -386,7 +394,8 @@ def _inherit(seg_text: str, previous: Relation | None, folded: str, seg: int) ->
     ("Nghị định số ...", "Các Công điện: số ...", "số ...")."""
     m = _SEGMENT_START.match(seg_text)
     if m:
-        return Relation.BASED_ON if m.group(1).startswith(("can", "tren")) else Relation.IMPLEMENTS
+        basis = re.match(_BASIS_VERB, m.group(1)) is not None
+        return Relation.BASED_ON if basis else Relation.IMPLEMENTS
     starts_with_doc = _LIST_ITEM.match(seg_text) is not None
     prev_char = folded[:seg].rstrip()[-1:] if seg else ""
     return previous if starts_with_doc and prev_char == ";" else None
@@ -453,4 +462,3 @@ def _merge_target(old: DocumentRef, new: DocumentRef) -> DocumentRef:
     new.type = new.type or old.type
     new.issuer = new.issuer if new.issuer and new.issuer.resolved else old.issuer or new.issuer
     return new
-
