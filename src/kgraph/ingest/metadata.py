@@ -130,7 +130,9 @@ def _body_codes(label: str) -> set[str]:
     head, rest = label[0], label.split(" ", 1)[1] if " " in label else ""
     words = [w for w in re.findall(r"\w+", rest) if w.lower() != "và"]
     run_together = head + re.sub(r"[\W_]", "", rest).upper()
-    return {run_together, head + "".join(w[0] for w in words).upper()}
+    # an acronym inside a label stays whole ("Bộ CHQS tỉnh" -> BCHQST, not BCT)
+    initials = "".join(w if w.isupper() and len(w) > 1 else w[0] for w in words).upper()
+    return {run_together, head + initials}
 
 
 def issuer_from_code(code: str, province: str | None, matcher: Matcher) -> AgencyMention | None:
@@ -157,11 +159,19 @@ def issuer_from_code(code: str, province: str | None, matcher: Matcher) -> Agenc
     if body in {"TTg", "CP"}:
         return matcher.agency("Thủ tướng Chính phủ" if body == "TTg" else "Chính phủ")
     if body.startswith("B") and len(body) > 2:
-        for label, entry in matcher.labels:
-            if label.startswith("Bộ ") and body.replace("&", "") in _body_codes(label):
-                mention = matcher.agency(entry.label)
-                if mention.resolved and mention.province is None:
-                    return mention
+        # a ministry ("QĐ-BTNMT"); a code two central bodies share ("BCT": Bộ Công Thương,
+        # Bộ Chính trị) names neither, and the header decides
+        found = {
+            entry.label
+            for label, entry in matcher.labels
+            if label.startswith("Bộ ")
+            and "tỉnh" not in label  # a province's Bộ Chỉ huy is not a ministry
+            and body.replace("&", "") in _body_codes(label)
+        }
+        if len(found) == 1:
+            mention = matcher.agency(found.pop())
+            if mention.resolved and mention.province is None:
+                return mention
     if body.startswith("S") and len(body) > 2 and province:
         for label, entry in matcher.labels:
             if label.startswith("Sở ") and body.replace("&", "") in _body_codes(label):

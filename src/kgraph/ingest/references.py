@@ -101,11 +101,13 @@ _TYPE_BEFORE = re.compile(r"(" + _TYPE_ALT + r")\w?\s*(?:so|s\w)?\s*[:.]?\s*$")
 _TYPE_WORDS = re.compile(r"(?:(?:" + _TYPE_ALT + r")\s+)?(?:s\S{0,2}\s*)?$")
 # A clause that opens a list item: "Nghị quyết số", "Các Công điện: số", "số" (after ';').
 _LIST_ITEM = re.compile(
-    r"^\W*(?:(?:cac\s+)?(?:" + _TYPE_ALT + r")(?:\s+(?:cua|do)\s+[^\d;:]{1,60}?)?\s*:?\s*)?"
+    r"^\W*(?:(?:cac\s+)?(?:" + _TYPE_ALT + r")(?:\s+(?:cua|do)\s+[^\d;:()]{1,60}?)?\s*[:(]?\s*)?"
     r"(?:so\s*)?[:.]?\s*$"
 )
 # "thực hiện các Nghị quyết của Chính phủ: số ..." - the verb's list opens with a plural type.
-_PLURAL_TAIL = r"(?:\s+cac\s+(?:" + _TYPE_ALT + r")(?:\s+(?:cua|do)\s+[^:;]{1,60}?)?\s*:)?"
+_PLURAL_TAIL = r"(?:\s+cac\s+(?:" + _TYPE_ALT + r")(?:\s+(?:cua|do)\s+[^:;()]{1,60}?)?\s*[:(])?"
+# "sau 8 năm thực hiện Chỉ thị ...", "qua 5 năm triển khai ...": a story, not a carry-out.
+_NARRATIVE = re.compile(r"\b(?:sau|qua|tu khi)\s+(?:\S+\s+){0,3}(?:nam|thang)\s+[^;,.]{0,20}$")
 _CARRY_OUT = re.compile(r"(th\S{0,5}\s*hien|trien\s+khai|thi\s+hanh)" + _PLURAL_TAIL + r"\s*$")
 # Lead-ins that state the legal basis: "Căn cứ" (also split by a line break), "Trên cơ sở".
 _BASIS_VERB = r"ca?n\s+c\S{0,3}|tren\s+co\s+so"  # "Cn ci?": an English OCR's "Căn cứ"
@@ -296,7 +298,7 @@ def purpose_sentences(folded: str) -> list[tuple[int, int]]:
         line_start = folded.index("\n", head.end()) + 1 if "\n" in folded[head.end() : end] else end
         for sentence in re.finditer(r"[^.]+(?:\.(?!\d)|$)", folded[line_start:end]):
             text = sentence.group(0).lstrip("\n ")
-            if _PURPOSE_VERB.match(text):
+            if _PURPOSE_VERB.match(text) and not _NARRATIVE.search(text[:80]):
                 out.append((line_start + sentence.start(), line_start + sentence.end()))
     return out
 
@@ -408,7 +410,7 @@ def _relation(
         return Relation.CITES
     if preamble and _BASIS.search(mention.lead):
         return Relation.BASED_ON
-    if preamble and _CARRY_OUT.search(mention.lead):
+    if preamble and _CARRY_OUT.search(mention.lead) and not _NARRATIVE.search(mention.lead):
         return Relation.IMPLEMENTS
     if preamble and inherited is Relation.IMPLEMENTS:
         return inherited
