@@ -268,9 +268,15 @@ def _segment_start(pos: int, marks: list[int]) -> int:
     return best
 
 
+@functools.lru_cache(maxsize=4)
+def folded_text(raw: str) -> str:
+    """aligned_fold of a whole document, computed once for the readers that all need it."""
+    return aligned_fold(raw)
+
+
 def document_end(raw: str, folded: str | None = None) -> int:
     """Where the document ends and the site's chrome starts (the whole text when none)."""
-    folded = folded if folded is not None else aligned_fold(raw)
+    folded = folded if folded is not None else folded_text(raw)
     for m in _CHROME.finditer(folded):
         if m.start() > len(raw) // 2:
             return m.start()
@@ -307,7 +313,7 @@ def find_references(
     raw: str, body_start: int, matcher: Matcher, province: str | None, own: str | None
 ) -> tuple[list[Reference], list[StatedLineage]]:
     """All numbered document mentions except the plan's own number, merged per number."""
-    folded = aligned_fold(raw)
+    folded = folded_text(raw)
     lines = _line_index(raw)
     end = document_end(raw, folded)
     mentions = [_Mention(m, raw, folded, lines) for m in _NUMBER.finditer(raw, 0, end)]

@@ -14,7 +14,7 @@ from datetime import date
 from kgraph.ingest.assignments import split_agencies
 from kgraph.ingest.model import AgencyMention, ReportingDuty, Span
 from kgraph.ingest.outline import Layout
-from kgraph.ingest.references import _ATTACHED, _STRUCTURE, document_end
+from kgraph.ingest.references import _ATTACHED, _STRUCTURE, document_end, folded_text
 from kgraph.ingest.text import aligned_fold
 from kgraph.reference.matching import Matcher
 
@@ -183,7 +183,7 @@ def _recipients(
 def body_range(raw: str, section_start: int | None) -> tuple[int, int]:
     """From the first structure of the document (a numbered heading, an article, "Kính gửi")
     to where the site's chrome starts: the body, whatever numbering the document uses."""
-    folded = aligned_fold(raw)
+    folded = folded_text(raw)
     first = _STRUCTURE.search(folded)
     starts = [x for x in (section_start, first.start() if first else None) if x is not None]
     return (min(starts) if starts else 0), document_end(raw, folded)
@@ -210,7 +210,7 @@ def extract_reporting(
     raw = layout.raw
     start, end = body_range(raw, layout.sections[0].line.start if layout.sections else None)
     body = raw[start:end]
-    folded = aligned_fold(body).replace("*", " ")  # "trước **ngày 30 tháng 11**"
+    folded = folded_text(raw)[start:end].replace("*", " ")  # "trước **ngày 30 tháng 11**"
     skipped = _recipient_lists(folded)
     if layout.closing and layout.closing[0].start >= start:
         # after the signature only a plan attached to the decision holds duties, not report
