@@ -267,3 +267,44 @@ def test_a_report_on_results_is_owed_without_a_named_recipient_but_copies_are_no
     duties = extract_reporting(parse(text), default_matcher(), "Nghệ An")
     assert [d.frequency for d in duties] == ["unspecified"]
     assert "Mặt trận" in duties[0].span.text
+
+
+def test_laws_cited_by_name_and_standards_are_references():
+    text = (
+        HEADER + "Căn cứ Luật Phòng, chống thiên tai ngày 19 tháng 6 năm 2013; Luật Thủy lợi "
+        "năm 2017;\n" + BODY + "2. Các công trình bảo đảm tiêu chuẩn TCVN 9902:2016 về đê.\n"
+    )
+    refs, _ = find_references(
+        text, text.index("\nI. ") + 1, default_matcher(), "Nghệ An", "77/KH-UBND"
+    )
+    by_name = {r.target.title or r.target.number: r for r in refs}
+    law = by_name["Luật Phòng, chống thiên tai"]
+    assert law.relation is Relation.BASED_ON and law.target.type == "Luật"
+    assert law.target.number is None and law.target.date == date(2013, 6, 19)
+    assert by_name["Luật Thủy lợi"].relation is Relation.BASED_ON
+    standard = by_name["TCVN 9902:2016"]
+    assert standard.relation is Relation.CITES and standard.target.type == "Tiêu chuẩn"
+
+
+def test_titles_of_a_decision_a_cong_van_and_crawler_text():
+    decision = _meta(
+        "THỦ TƯỚNG CHÍNH PHỦ\n-------\nSố: 15/QĐ-TTg\nHà Nội, ngày 2 tháng 1 năm 2025\n"
+        "QUYẾT ĐỊNH\nPHÊ DUYỆT ĐỀ ÁN PHÁT TRIỂN\nNGUỒN NHÂN LỰC\nTHỦ TƯỚNG CHÍNH PHỦ\n"
+        "Căn cứ Luật Tổ chức Chính phủ ngày 18 tháng 02 năm 2025;\n"
+        "QUYẾT ĐỊNH:\nĐiều 1. Phê duyệt.\n"
+    )
+    assert decision.title == "PHÊ DUYỆT ĐỀ ÁN PHÁT TRIỂN NGUỒN NHÂN LỰC"
+    letter = _meta(
+        "ỦY BAN NHÂN DÂN\nTỈNH NGHỆ AN\nSố: 512/UBND-VX\n*V/v triển khai công tác\nphòng "
+        "chống dịch*\n\n*Nghệ An, ngày 2 tháng 12 năm 2025*\nKính gửi: Sở Y tế.\n1. Giao Sở Y tế.\n"
+    )
+    assert letter.title == "V/v triển khai công tác phòng chống dịch"
+    crawled = _meta(
+        "Quyết định 9/QĐ-BKHCN\nBỘ KHOA HỌC VÀ CÔNG NGHỆ -------\nSố: 9/QĐ-BKHCN\n"
+        "Hà Nội, ngày 3 tháng 3 năm 2025 QUYẾT ĐỊNH BAN HÀNH KẾ HOẠCH CHUYỂN ĐỔI SỐ NĂM 2025 "
+        "BỘ TRƯỞNG BỘ KHOA HỌC VÀ CÔNG NGHỆ\nCăn cứ Nghị định số 55/2025/NĐ-CP;\n"
+        "QUYẾT ĐỊNH:\nĐiều 1.\nBan hành Kế hoạch.\n"
+    )
+    assert crawled.title == "BAN HÀNH KẾ HOẠCH CHUYỂN ĐỔI SỐ NĂM 2025"
+    assert crawled.type == "Quyết định"
+    assert crawled.issuer is not None and crawled.issuer.canonical == "Bộ Khoa học và Công nghệ"

@@ -33,6 +33,17 @@ _DIGIT_OCR = str.maketrans({"o": "0", "i": "1", "l": "1", "|": "1", "b": "6", "s
 _TYPE_LINES = doc_types().by_label  # "ke hoach" -> "Kế hoạch", "cong dien" -> "Công điện"
 _CODE_TYPES = doc_types().by_code  # "KH" -> "Kế hoạch"
 _PREAMBLE = re.compile(r"^\W*(can c|th\S{0,5}\s*hien|theo de nghi|xet de nghi|trien khai)")
+_ABOUT = re.compile(r"^\W*v\s*/\s*v\b")  # "V/v": "về việc", the subject of a Công văn
+_AUTHORITY_LINE = re.compile(
+    r"^\W*(?:pho\s+)?(?:thu\s+tuong|bo\s+truong|chu\s+tich|giam\s+doc|uy\s+ban\s+nhan\s+dan"
+    r"|hoi\s+dong\s+nhan\s+dan|truong\s+ban)\b"
+)
+_AUTHORITY_TAIL = re.compile(
+    r"\s(?:pho\s+)?(?:thu\s+tuong|bo\s+truong|chu\s+tich\s+uy\s+ban)\b[^,;]{0,80}$"
+)
+_RUN_ON_TYPE = re.compile(
+    r"\bnam\s+\d{4}\W*\s(" + "|".join(k.replace(" ", r"\s+") for k in _TYPE_LINES) + r")\s+(?=\S)"
+)
 _SIGNER_TITLES = [
     "pho chu tich",
     "chu tich",
@@ -102,25 +113,64 @@ def _code_segments(number: str) -> list[str]:
 
 
 def find_title(lines: list[Line]) -> str | None:
-    """The trích yếu: lines after the type line up to the preamble."""
+    """The trích yếu: lines after the type line up to the preamble (a Công văn: its "V/v"
+    line), without the issuing authority's line a Quyết định puts before its preamble."""
     out: list[str] = []
     started = False
     upper = False
     for line in lines:
         key = re.sub(r"[^a-z ]", "", aligned_fold(line.text)).strip()
         if not started:
-            started = key in _TYPE_LINES and line.text.upper() == line.text
+            started = (
+                key in _TYPE_LINES
+                and line.text.upper() == line.text
+                and not line.text.rstrip(" *").endswith(":")  # "QUYẾT ĐỊNH:" opens the articles
+            )
+            if not started and _ABOUT.match(aligned_fold(line.text)):
+                return _about_title(lines[lines.index(line) :])
+            run_on = _RUN_ON_TYPE.search(aligned_fold(line.text))
+            if not started and run_on and line.text[run_on.start(1) :].isupper():
+                return _run_on_title(line.text[run_on.end() :], lines[lines.index(line) + 1 :])
             continue
         text = line.text.strip()
         is_upper = text.upper() == text
-        if _PREAMBLE.match(aligned_fold(text)) and (out and (line.blank_before or not upper)):
+        if _PREAMBLE.match(aligned_fold(text)) and (
+            out and (line.blank_before or not upper or not is_upper)
+        ):
             break
         if out and line.blank_before and not (upper and is_upper):
             break
         if not out:
             upper = is_upper
         out.append(text)
+    while len(out) > 1 and _AUTHORITY_LINE.match(aligned_fold(out[-1])):
+        out.pop()  # "THỦ TƯỚNG CHÍNH PHỦ", "BỘ TRƯỞNG BỘ ...": who decides, not the title
     return nfc(" ".join(out)) if out else None
+
+
+def _run_on_title(first: str, rest: list[Line]) -> str | None:
+    """Crawler text puts date, type and title on one line ("Hà Nội, ngày 8 tháng 1 năm 2024
+    QUYẾT ĐỊNH VỀ VIỆC ... BỘ TRƯỞNG BỘ ..."): the title runs up to the preamble, and the
+    issuing authority named at its end is cut off."""
+    out = [first.strip()]
+    for line in rest:
+        if _PREAMBLE.match(aligned_fold(line.text)) or not line.text.isupper():
+            break
+        out.append(line.text.strip())
+    title = nfc(" ".join(out))
+    cut = _AUTHORITY_TAIL.search(aligned_fold(title))
+    title = title[: cut.start()].strip() if cut else title
+    return title or None
+
+
+def _about_title(lines: list[Line]) -> str:
+    """ "V/v rà soát ... mã bưu chính": the Công văn's subject, up to the next block."""
+    out = [lines[0].text.strip()]
+    for line in lines[1:]:
+        if line.blank_before or _PLACE.search(line.text):
+            break
+        out.append(line.text.strip())
+    return nfc(" ".join(out))
 
 
 def _body_codes(label: str) -> set[str]:

@@ -21,7 +21,7 @@ from rdflib import Graph, Namespace
 from rdflib.namespace import SKOS
 
 from kgraph.ingest.model import AgencyMention, DocumentRef, Reference, Relation, Span, StatedLineage
-from kgraph.ingest.text import aligned_fold, fold
+from kgraph.ingest.text import aligned_fold, fold, nfc
 from kgraph.paths import resource_dir
 from kgraph.reference.matching import Matcher
 
@@ -216,6 +216,11 @@ def _type_before(folded_before: str, code: str) -> str | None:
 
 
 class _Mention:
+    """One numbered mention ("Chỉ thị số 28-CT/TW"), or one named by title ("Luật Dữ liệu
+    ngày 30 tháng 11 năm 2024", "TCVN 5687:2010")."""
+
+    title: str | None = None
+
     def __init__(self, m: re.Match[str], raw: str, folded: str, line_of: list[int]) -> None:
         self.start, self.end = m.start(), m.end()
         self.number, self.written = canonical_number(m.group(0))
@@ -228,6 +233,38 @@ class _Mention:
         self.date = _date_after(after)
         self.lead = _TYPE_WORDS.sub("", before).rstrip()  # text right before "Chỉ thị số"
         self.after = after
+
+    @classmethod
+    def named(
+        cls, m: re.Match[str], raw: str, folded: str, line_of: list[int], kind: str
+    ) -> _Mention:
+        """A law by its name and date or year, or a standard by its code."""
+        self = cls.__new__(cls)
+        self.start, self.end = m.start(), m.end("name")
+        name = nfc(m.group("name"))
+        self.span = Span(raw[self.start : self.end], self.start, self.end, line_of[self.start])
+        self.code = ""
+        self.lead = folded[max(0, self.start - 60) : self.start].rstrip()
+        self.after = raw[self.end : self.end + 160]
+        if kind == "standard":
+            self.number = self.written = re.sub(r"\s+", " ", name)
+            self.key, self.type, self.date = self.number, doc_types().by_code["TCVN"], None
+            return self
+        self.number = self.written = None
+        self.title, self.type = name, doc_types().by_label["luat"]
+        self.key = f"title:{fold(name)}"
+        self.date = _date_after(raw[self.end : self.end + 40])  # "năm 2024" alone: no day
+        return self
+
+
+# "Luật Tổ chức Chính phủ ngày 18 tháng 02 năm 2025", "Luật Dữ liệu năm 2024": a law is cited
+# by its name and when it was passed; "TCVN 5687:2010": a national standard by its code.
+_LAW = re.compile(
+    r"(?<!\w)(?P<name>(?:Bộ\s+luật|Luật)\s+(?!số\b)"
+    r"(?:(?!\s(?:để|trong|được|đã|theo|tại|với|nhằm|khi|đến|trình|thì)\s)[^;:\n\d()]){2,120}?)"
+    r"\s+(?P<when>ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}|năm\s+\d{4})\b"
+)
+_STANDARD = re.compile(r"(?<!\w)(?P<name>TCVN\s*\d{1,5}(?:-\d{1,3})?(?::\s?\d{4})?)(?!\w)")
 
 
 def _line_index(raw: str) -> list[int]:
@@ -321,15 +358,19 @@ def find_references(
     mentions = [
         m for m in mentions if m.key != own and m.key not in aliases and _looks_like_document(m)
     ]
+    named = [_Mention.named(m, raw, folded, lines, "law") for m in _LAW.finditer(raw, 0, end)]
+    named += [_Mention.named(m, raw, folded, lines, "standard") for m in _STANDARD.finditer(raw)]
+    numbered = mentions
     zones = preamble_zones(folded, body_start)
     purposes = purpose_sentences(folded)
     marks = _boundaries(raw, folded)
     lineage: list[StatedLineage] = []
     objects: set[int] = set()
-    for prev, cur in itertools.pairwise(mentions):
+    for prev, cur in itertools.pairwise(numbered):
         if _states_lineage(folded, prev, cur, marks) and prev.key not in {cur.key, own}:
             lineage.append(StatedLineage(prev.key, Relation.IMPLEMENTS, cur.key, cur.span))
             objects.add(id(cur))
+    mentions = sorted([*numbered, *(n for n in named if n.end <= end)], key=lambda m: m.start)
     best: dict[str, Reference] = {}
     inherited: Relation | None = None
     carried: Relation | None = None  # the verb relation of the list so far
@@ -443,6 +484,7 @@ def _target(mention: _Mention, matcher: Matcher, province: str | None) -> Docume
         date=mention.date,
         issuer=issuer,
         province=_scope_province(mention.code, issuer, province),
+        title=mention.title,
     )
 
 
