@@ -308,3 +308,20 @@ def test_titles_of_a_decision_a_cong_van_and_crawler_text():
     assert crawled.title == "BAN HÀNH KẾ HOẠCH CHUYỂN ĐỔI SỐ NĂM 2025"
     assert crawled.type == "Quyết định"
     assert crawled.issuer is not None and crawled.issuer.canonical == "Bộ Khoa học và Công nghệ"
+
+
+def test_a_cong_van_opening_after_its_addressees_is_a_preamble():
+    text = (
+        "ỦY BAN NHÂN DÂN\nTỈNH NGHỆ AN\nSố: 512/UBND-VX\n*V/v phòng chống dịch*\n\n"
+        "*Nghệ An, ngày 2 tháng 12 năm 2025*\n**Kính gửi:**\n- Sở Y tế;\n- Công an tỉnh.\n"
+        "Thực hiện Công văn số 1234/BYT-DP ngày 20/11/2025 của Bộ Y tế; xét đề nghị của Sở Y tế "
+        "tại Tờ trình số 88/TTr-SYT, Chủ tịch UBND tỉnh có ý kiến như sau:\n"
+        "1. Giao Sở Y tế chủ trì, thực hiện Kế hoạch số 9/KH-SYT.\n2. Giao Công an tỉnh phối hợp.\n"
+    )
+    refs, _ = find_references(text, len(text), default_matcher(), "Nghệ An", "512/UBND-VX")
+    got = {r.target.number: r.relation for r in refs}
+    assert got == {
+        "1234/BYT-DP": Relation.IMPLEMENTS,
+        "88/TTr-SYT": Relation.CITES,
+        "9/KH-SYT": Relation.CITES,
+    }

@@ -117,10 +117,10 @@ _SEGMENT_START = re.compile(
     r"|thi\s+hanh)\b"
 )
 # Where a document's structure starts after its preamble: a numbered heading, an article,
-# the "QUYẾT ĐỊNH:" line of a decision, the addressees of a Công văn.
+# the "QUYẾT ĐỊNH:" line of a decision (a Công văn's opening after "Kính gửi" is a preamble).
 _STRUCTURE = re.compile(
-    r"^[\W_]*(?:(?:[ivxl]{1,5}|\d{1,2})\s*[.)](?!\d)|dieu\s+\d|chuong\s+[ivxl\d]|phan\s+(?:[ivxl\d]|thu)"
-    r"|quyet\s+(?:dinh|nghi)\s*:|kinh\s+gui)",
+    r"^[\W_]*(?:(?:[ivxl]{1,5}|\d{1,2})\s*[.)](?!\d)|dieu\s+\d|chuong\s+[ivxl\d]"
+    r"|phan\s+(?:[ivxl\d]|thu)|quyet\s+(?:dinh|nghi)\s*:)",
     re.MULTILINE,
 )
 # The caption of a plan attached to a decision: its own preamble follows.
