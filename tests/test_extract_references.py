@@ -325,3 +325,33 @@ def test_a_cong_van_opening_after_its_addressees_is_a_preamble():
         "88/TTr-SYT": Relation.CITES,
         "9/KH-SYT": Relation.CITES,
     }
+
+
+def test_english_ocr_readings_of_lead_ins_types_and_codes():
+    header = (
+        "UY BAN NHAN DAN TINH NGHE AN\nS6: 77/KH-UBND\nNghe An, ngay 5 thang 3 nam 2025\n"
+        "KE HOACH\nVE CONG TAC PHONG CHONG THIEN TAI\n\n"
+    )
+    body = (
+        "\nI. MUC DICH, YEU CAU\n1. Muc dich\n- Cu thé héa Nghi quyét s6 09-NQ/TU cua Tinh iy.\n"
+        "2. Yéu cau\n- Bam sat.\nII. NHIEM VU\n1. Thoi gian: 2026-Hoan thanh.\n"
+    )
+    filler = "".join(f"{n}. So Y té thuc hién nhiém vu {n}.\n" for n in range(2, 30))
+    text = (
+        header
+        + "Cn ci? Nghi dinh s6 15/2021/ND-CP cua Chinh phu; Ké hoach sé\n45/KH-UBND cua UBND "
+        "tinh;\nCan ctf Phuong dn 12/PA-UBND cua UBND tinh;\n"
+        "Trién khai Quyét dinh s6 1569/QDB-TTg cua Thu tuéng Chinh phu.\n"
+        + body
+        + filler
+        + "Ké hoach 77/KH-UBND nam 2025 vé cong tac phong chong thién tai\n"
+        "Nghi dinh 13/2023/ND-CP vé bao vé dir liéu ca nhan\n"
+    )
+    refs, _ = find_references(text, len(text), default_matcher(), "Nghệ An", "77/KH-UBND")
+    assert {r.target.number: r.relation for r in refs} == {
+        "15/2021/NĐ-CP": Relation.BASED_ON,
+        "45/KH-UBND": Relation.BASED_ON,
+        "12/PA-UBND": Relation.BASED_ON,
+        "1569/QĐ-TTg": Relation.IMPLEMENTS,
+        "09-NQ/TU": Relation.IMPLEMENTS,
+    }

@@ -296,7 +296,7 @@ def extract_metadata(layout: Layout, matcher: Matcher) -> Metadata | None:
         return None
     number, written = canonical_number(m.group("num"))
     code = (number or written).split("/", 1)[1] if "/" in (number or written) else ""
-    end = document_end(raw)  # the site's notices after the document are not its header
+    end = document_end(raw, own=number or written)  # the site's notices are not the header
     header = [line for line in layout.header if line.start < end]
     # a site's banner before the document ("Loại văn bản: ...") is not its header either
     own_block = [line for line in header if line.end > m.start() - 400]

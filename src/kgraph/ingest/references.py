@@ -88,12 +88,14 @@ def doc_types() -> DocTypes:
 
 _TYPES = doc_types().by_label
 _CODE_TYPES = doc_types().by_code
-# An English OCR drops the bar of Đ: "CD" is "CĐ" when no type is abbreviated "CD".
+# An English OCR reads Đ as D, DB or B: "CD", "QDB", "QB" are "CĐ", "QĐ" when no type is
+# abbreviated so.
 _SEGMENT_FIX.update(
     {
-        code.replace("Đ", "D"): code
+        code.replace("Đ", misread): code
         for code in _CODE_TYPES
-        if "Đ" in code and code.replace("Đ", "D") not in _CODE_TYPES
+        for misread in ("D", "DB", "B")
+        if "Đ" in code and code.replace("Đ", misread) not in _CODE_TYPES
     }
 )
 _TYPE_ALT = doc_types().label_pattern()
@@ -102,7 +104,7 @@ _TYPE_WORDS = re.compile(r"(?:(?:" + _TYPE_ALT + r")\s+)?(?:s\S{0,2}\s*)?$")
 # A clause that opens a list item: "Nghị quyết số", "Các Công điện: số", "số" (after ';').
 _LIST_ITEM = re.compile(
     r"^\W*(?:(?:cac\s+)?(?:" + _TYPE_ALT + r")(?:\s+(?:cua|do)\s+[^\d;:()]{1,60}?)?\s*[:(]?\s*)?"
-    r"(?:so\s*)?[:.]?\s*$"
+    r"(?:s\S{0,2}\s*)?[:.]?\s*$"  # "số", and an OCR's "s6", "sé"
 )
 # "thực hiện các Nghị quyết của Chính phủ: số ..." - the verb's list opens with a plural type.
 _PLURAL_TAIL = r"(?:\s+cac\s+(?:" + _TYPE_ALT + r")(?:\s+(?:cua|do)\s+[^:;()]{1,60}?)?\s*[:(])?"
@@ -112,6 +114,8 @@ _CARRY_OUT = re.compile(r"(th\S{0,5}\s*hien|trien\s+khai|thi\s+hanh)" + _PLURAL_
 # Lead-ins that state the legal basis: "Căn cứ" (also split by a line break), "Trên cơ sở".
 _BASIS_VERB = r"ca?n\s+c\S{0,3}|tren\s+co\s+so"  # "Cn ci?": an English OCR's "Căn cứ"
 _BASIS = re.compile(r"(" + _BASIS_VERB + r")" + _PLURAL_TAIL + r"\s*$")
+# "Căn cứ <a type the vocabulary does not know, or an OCR's reading of one> số X"
+_VERB_THEN_TYPE = re.compile(r"^\W*(?:" + _BASIS_VERB + r")\s+(?:[^\W\d]+\s+){1,3}$")
 _SEGMENT_START = re.compile(
     r"^\W*(" + _BASIS_VERB + r"|th\S{0,5}\s*hien|trien\s+khai|to\s+chuc\s+thuc\s+hien"
     r"|thi\s+hanh)\b"
@@ -131,14 +135,18 @@ _PURPOSE_END = re.compile(
     r"^[\W_]*(?:(?:[ivxl]{1,5}|\d{1,2})\s*[.)]\s*\W*yeu\s+cau|(?:[ivxl]{1,5})\s*\.\s)", re.MULTILINE
 )
 _PURPOSE_VERB = re.compile(
-    r"^[\W_]*(?:[a-z0-9]{1,2}\s*[.)]\s*)?(?:cu\s+the\s+hoa|trien\s+khai|th\S{0,5}\s*hien"
+    r"^[\W_]*(?:[a-z0-9]{1,2}\s*[.)]\s*)?(?:cu\s+th[a-z]\s+h[a-z]a|trien\s+khai|th\S{0,5}\s*hien"
     r"|to\s+chuc\s+(?:trien\s+khai|thuc\s+hien))\b"
 )
 # Site chrome after the document: the site's related-documents list, its caption restating
 # the document, its notices.
 _CHROME = re.compile(
     r"^[#\s*]*(?:van\s+ban\s+lien\s+quan|van\s+ban\s+nay\s+chua\s+cap\s+nhat|luoc\s+do"
-    r"|tai\s+ve\s+van\s+ban|noi\s+dung\s+ma\s+nguon)\b|^#{1,6}\s",
+    r"|tai\s+ve\s+van\s+ban|noi\s+dung\s+ma\s+nguon)\b|^#{1,6}\s"
+    # the site's caption restating the document: "Quyết định 2629/QĐ-TTg năm 2025 phê duyệt ..."
+    r"|^[\s*]*(?:"
+    + _TYPE_ALT
+    + r")\s+(?P<own>\d+[a-z]?(?:/\d{4})?[/-][a-z][\w&/-]*)\s+nam\s+\d{4}\b",
     re.MULTILINE,
 )
 _DATE_AFTER = re.compile(
@@ -311,12 +319,18 @@ def folded_text(raw: str) -> str:
     return aligned_fold(raw)
 
 
-def document_end(raw: str, folded: str | None = None) -> int:
-    """Where the document ends and the site's chrome starts (the whole text when none)."""
+def document_end(raw: str, folded: str | None = None, own: str | None = None) -> int:
+    """Where the document ends and the site's chrome starts (the whole text when none); a
+    caption counts only when it restates the document's own number."""
     folded = folded if folded is not None else folded_text(raw)
     for m in _CHROME.finditer(folded):
-        if m.start() > len(raw) // 2:
-            return m.start()
+        if m.start() <= len(raw) // 2:
+            continue
+        if m.group("own") is not None:
+            written = raw[m.start("own") : m.end("own")]
+            if own is None or canonical_number(written)[1] != own:
+                continue
+        return m.start()
     return len(raw)
 
 
@@ -352,7 +366,7 @@ def find_references(
     """All numbered document mentions except the plan's own number, merged per number."""
     folded = folded_text(raw)
     lines = _line_index(raw)
-    end = document_end(raw, folded)
+    end = document_end(raw, folded, own)
     mentions = [_Mention(m, raw, folded, lines) for m in _NUMBER.finditer(raw, 0, end)]
     aliases = {m.key for m in mentions if _alias(m, folded)}  # "(Đề án 06/CP)", then "Đề án 06/CP"
     mentions = [
@@ -421,9 +435,13 @@ def _states_lineage(folded: str, prev: _Mention, cur: _Mention, marks: list[int]
 
 
 def _looks_like_document(m: _Mention) -> bool:
-    """A document number has a type code of two or more letters ("KH", "CT", "QĐ")."""
-    first = re.split(r"[-/]", m.code)[0]
-    return len(re.sub(r"[^A-Za-zĐđ]", "", first)) >= 2 or "/" in m.written[:8]
+    """A document number has a type code of two or more letters ("KH", "CT", "QĐ"); its
+    segments are capitals with at most one small letter ("TTg", "CTr"), not words ("2026-Hoan"
+    of a table read without its accents)."""
+    segments = re.split(r"[-/]", m.code)
+    if any(sum(c.islower() for c in s) > 1 for s in segments):
+        return False
+    return len(re.sub(r"[^A-Za-zĐđ]", "", segments[0])) >= 2 or "/" in m.written[:8]
 
 
 def _alias(m: _Mention, folded: str) -> bool:
@@ -462,7 +480,7 @@ def _relation(
     if preamble and inherited is Relation.IMPLEMENTS:
         return inherited
     if preamble and inherited is Relation.BASED_ON:
-        first = _LIST_ITEM.match(seg_text) is not None
+        first = _LIST_ITEM.match(seg_text) is not None or _VERB_THEN_TYPE.match(seg_text)
         if first and not re.search(r"\d[-/][A-Z]", seg_text.upper()):
             return inherited
         if re.search(r"(,|\bva)\s*$", mention.lead):

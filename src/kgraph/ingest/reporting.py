@@ -12,9 +12,16 @@ import re
 from datetime import date
 
 from kgraph.ingest.assignments import split_agencies
+from kgraph.ingest.metadata import find_number
 from kgraph.ingest.model import AgencyMention, ReportingDuty, Span
 from kgraph.ingest.outline import Layout
-from kgraph.ingest.references import _ATTACHED, _STRUCTURE, document_end, folded_text
+from kgraph.ingest.references import (
+    _ATTACHED,
+    _STRUCTURE,
+    canonical_number,
+    document_end,
+    folded_text,
+)
 from kgraph.ingest.text import aligned_fold
 from kgraph.reference.matching import Matcher
 
@@ -186,7 +193,9 @@ def body_range(raw: str, section_start: int | None) -> tuple[int, int]:
     folded = folded_text(raw)
     first = _STRUCTURE.search(folded)
     starts = [x for x in (section_start, first.start() if first else None) if x is not None]
-    return (min(starts) if starts else 0), document_end(raw, folded)
+    own = find_number(raw, len(raw))
+    number = canonical_number(own.group("num"))[1] if own else None
+    return (min(starts) if starts else 0), document_end(raw, folded, number)
 
 
 def _recipient_lists(folded: str) -> list[tuple[int, int]]:
