@@ -355,3 +355,29 @@ def test_english_ocr_readings_of_lead_ins_types_and_codes():
         "1569/QĐ-TTg": Relation.IMPLEMENTS,
         "09-NQ/TU": Relation.IMPLEMENTS,
     }
+
+
+def test_daily_reports_reach_the_graph_as_labelled_frequencies():
+    from rdflib import Graph
+    from rdflib.namespace import SKOS
+
+    from kgraph.graph.mapping import document_graph
+    from kgraph.graph.vocab import KG
+    from kgraph.ingest.extract import extract_document
+    from kgraph.paths import resource_dir
+
+    text = (
+        HEADER
+        + "Thực hiện Chỉ thị số 12-CT/TU ngày 2/1/2025 của Tỉnh ủy, UBND tỉnh ban hành:\n"
+        + "\nI. MỤC ĐÍCH\n1. Mục đích\n- Bảo đảm an toàn.\nII. TỔ CHỨC THỰC HIỆN\n"
+        "1. Sở Công Thương tổng hợp, báo cáo UBND tỉnh trước 17h00 hằng ngày.\n"
+        "2. UBND các xã báo cáo 02 lần/ngày về Sở Công Thương.\n"
+        "Nơi nhận:\n- Như trên;\n- Lưu: VT.\nKT. CHỦ TỊCH\nPHÓ CHỦ TỊCH\nNguyễn Văn An\n"
+    )
+    graph = document_graph(extract_document(text, "plan.txt")).graph
+    used = set(graph.objects(None, KG.frequency))
+    assert {KG.Daily, KG.TwiceDaily} <= used
+    ontology = Graph().parse(resource_dir("ontology") / "kgraph.ttl", format="turtle")
+    for concept in (KG.Daily, KG.TwiceDaily):
+        langs = {label.language for label in ontology.objects(concept, SKOS.prefLabel)}
+        assert langs == {"vi", "en"}

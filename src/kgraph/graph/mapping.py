@@ -43,6 +43,8 @@ KIND_CONCEPT = {
 }
 FREQUENCY_CONCEPT = {
     "once": KG.Once,
+    "daily": KG.Daily,
+    "twice daily": KG.TwiceDaily,
     "monthly": KG.Monthly,
     "quarterly": KG.Quarterly,
     "semiannual": KG.Semiannual,
