@@ -245,8 +245,9 @@ def test_daily_twice_daily_and_quarterly_reports():
         "1. Sở Công Thương tổng hợp nhu cầu, báo cáo UBND tỉnh trước 17h00 hằng ngày.\n"
         "2. UBND các xã báo cáo 02 lần/ngày (trước 8h00 và 15h00) về Sở Công Thương.\n"
         "3. Các sở báo cáo tình hình thực hiện trước ngày 20 của tháng cuối quý gửi Sở Nội vụ.\n"
+        "4. Tổ công tác báo cáo tiến độ hằng tuần về Sở Xây dựng.\n"
     )
-    assert [d.frequency for d in duties] == ["daily", "twice daily", "quarterly"]
+    assert [d.frequency for d in duties] == ["daily", "twice daily", "quarterly", "weekly"]
 
 
 def test_one_off_mid_term_and_final_reviews():

@@ -45,6 +45,7 @@ FREQUENCY_CONCEPT = {
     "once": KG.Once,
     "daily": KG.Daily,
     "twice daily": KG.TwiceDaily,
+    "weekly": KG.Weekly,
     "monthly": KG.Monthly,
     "quarterly": KG.Quarterly,
     "semiannual": KG.Semiannual,

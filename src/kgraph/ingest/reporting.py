@@ -40,6 +40,7 @@ _DUE = re.compile(
 _DUE_MONTH = re.compile(r"\btrong\s+th[a-z]{1,2}ng\s*(\d{1,2})\s*(?:/|n[a-z]{1,2}m)\s*(\d{4})")
 # A deadline on a line of its own after the duty ("Thời gian: trước ngày ...", "Thời hạn ...").
 _DEADLINE_LINE = re.compile(r"^\W*(?:th[a-z]{1,2}i\s+(?:gian|h[a-z]n)|h[a-z]n\b|ch[a-z]{1,2}m nh)")
+_WEEKLY = re.compile(r"\b(?:h[a-z]{1,2}ng|m[o0]i) tu[a-z]{1,2}n\b")
 _DAILY = re.compile(r"\b(?:h[a-z]{1,2}ng|m[o0]i) ng[a-z]{1,2}y\b")
 _TIMES_A_DAY = re.compile(r"\b0?(\d) l[a-z]{1,2}n\s*/\s*ng[a-z]{1,2}y\b")
 # One-off reviews: "sơ kết (năm 2027)", "tổng kết ... năm 2030".
@@ -95,6 +96,8 @@ def _frequency(folded: str, due: tuple[int, int, int | None] | None) -> str | No
         return "twice daily" if times.group(1) == "2" else "daily"
     if _DAILY.search(folded):
         return "daily"
+    if _WEEKLY.search(folded):
+        return "weekly"
     explicit = _EXPLICIT.search(folded)
     if _REVIEW.search(folded) and _YEAR.search(folded) and not explicit:
         return "once"  # a mid-term or final review in a given year
