@@ -382,3 +382,32 @@ def test_daily_reports_reach_the_graph_as_labelled_frequencies():
     for concept in (KG.Daily, KG.TwiceDaily):
         langs = {label.language for label in ontology.objects(concept, SKOS.prefLabel)}
         assert langs == {"vi", "en"}
+
+
+@pytest.mark.parametrize(
+    ("closing", "name", "title"),
+    [
+        (
+            "|\n**KT. CHỦ TỊCH**\nPHÓ CHỦ TỊCH\n**Lê\nVăn Hai**\n|\nKế hoạch 77/KH-UBND",
+            "Lê Văn Hai",
+            "Phó Chủ tịch",
+        ),
+        (
+            "KT. BỘ TRƯỞNG THỨ TRƯỞNG Trần Thị Mai KẾ HOẠCH TRIỂN KHAI (Ban hành kèm theo ...)",
+            "Trần Thị Mai",
+            "Thứ trưởng",
+        ),
+        ("TM. ỦY BAN NHÂN DÂN\nCHỦ TỊCH\n\nNguyễn Văn Bình\n", "Nguyễn Văn Bình", "Chủ tịch"),
+    ],
+)
+def test_signer_read_from_the_text_of_any_layout(closing, name, title):
+    text = (
+        HEADER
+        + "Căn cứ Luật;\n"
+        + BODY
+        + "3. Chủ tịch UBND tỉnh chỉ đạo Sở Y tế thực hiện.\nNơi nhận:\n- Như trên;\n- Lưu: VT.\n"
+        + closing
+    )
+    meta = extract_metadata(parse(text), default_matcher())
+    assert meta is not None
+    assert (meta.signature.name, meta.signature.title) == (name, title)

@@ -15,7 +15,14 @@ from datetime import date
 
 from kgraph.ingest.model import AgencyMention, DocumentRef, Signature
 from kgraph.ingest.outline import Layout, Line
-from kgraph.ingest.references import _SEGMENT, canonical_number, doc_types, document_end
+from kgraph.ingest.references import (
+    _SEGMENT,
+    _STRUCTURE,
+    canonical_number,
+    doc_types,
+    document_end,
+    folded_text,
+)
 from kgraph.ingest.text import aligned_fold, nfc
 from kgraph.reference.matching import Matcher
 
@@ -273,6 +280,36 @@ def find_signature(closing: list[Line]) -> Signature:
     return Signature(name=name, title=_title_case(title) if title else None)
 
 
+# The signature block: "[KT./TM. ...] TITLE" in capitals, then the signer's name.
+_SIGNATURE = re.compile(
+    r"(?:\b(?:kt|tm|q)\s*\.\s*[^\n]{0,60}?\s+)?"
+    r"(?P<title>pho\s+chu\s+tich|chu\s+tich|pho\s+thu\s+tuong|thu\s+tuong|bo\s+truong"
+    r"|thu\s+truong|pho\s+giam\s+doc|giam\s+doc)[\s*|_]+(?=[a-z])"
+)
+
+
+def find_signer(raw: str, start: int, end: int) -> Signature:
+    """The first signature block after the body starts, read from the text itself (any
+    layout, crawler lines included): "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH / Hồ Thị Nguyên Thảo"."""
+    folded = folded_text(raw)
+    for m in _SIGNATURE.finditer(folded, start, end):
+        title_raw = raw[m.start("title") : m.end("title")]
+        if not title_raw.isupper():
+            continue  # "Chủ tịch UBND tỉnh chỉ đạo ...": a sentence, not a signature
+        words = []
+        block = re.split(r"\||\n\s*\n", raw[m.end() : m.end() + 80])[0]  # its table cell
+        for word in re.findall(r"[^\s*_]+", block):
+            if not (word[0].isupper() and (len(word) == 1 or word[1:].islower())):
+                break
+            words.append(word)
+        if 2 <= len(words) <= 5:
+            return Signature(
+                name=nfc(" ".join(words[:5])),
+                title=_title_case(re.sub(r"\s+", " ", m.group("title"))),
+            )
+    return Signature()
+
+
 def _title_case(folded: str) -> str:
     names = {
         "pho chu tich": "Phó Chủ tịch",
@@ -316,7 +353,11 @@ def extract_metadata(layout: Layout, matcher: Matcher) -> Metadata | None:
         province=province,
         title=find_title(header),
     )
-    return Metadata(ident, place, find_signature(layout.closing), (m.start("num"), m.end("num")))
+    body = _STRUCTURE.search(folded_text(raw))
+    signature = find_signer(raw, body.start() if body else m.end(), end)
+    if signature.name is None:
+        signature = find_signature(layout.closing)
+    return Metadata(ident, place, signature, (m.start("num"), m.end("num")))
 
 
 def _issuer_from_header(lines: list[Line], matcher: Matcher, province: str | None):
