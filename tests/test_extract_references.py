@@ -80,6 +80,8 @@ def test_carry_out_stated_in_the_purpose_part():
         body=(
             "\nI. MỤC ĐÍCH, YÊU CẦU\n1. Mục đích\n- Cụ thể hóa các nhiệm vụ tại Nghị quyết số "
             "09-NQ/TU ngày 2/2/2024 của Tỉnh ủy và Kế hoạch số 15/KH-UBND của UBND tỉnh.\n"
+            "- Triển khai các giải pháp bảo vệ dữ liệu theo quy định tại Nghị định số "
+            "13/2023/NĐ-CP.\n"
             "2. Yêu cầu\n- Bám sát Quyết định số 5/QĐ-UBND của UBND tỉnh.\n"
             "II. NHIỆM VỤ\n1. Thực hiện Chỉ thị số 8/CT-UBND về phòng chống lụt bão.\n"
         ),
@@ -87,6 +89,7 @@ def test_carry_out_stated_in_the_purpose_part():
     assert refs == {
         "09-NQ/TU": Relation.IMPLEMENTS,
         "15/KH-UBND": Relation.IMPLEMENTS,
+        "13/2023/NĐ-CP": Relation.CITES,
         "5/QĐ-UBND": Relation.CITES,
         "8/CT-UBND": Relation.CITES,
     }

@@ -108,6 +108,8 @@ _LIST_ITEM = re.compile(
 )
 # "thực hiện các Nghị quyết của Chính phủ: số ..." - the verb's list opens with a plural type.
 _PLURAL_TAIL = r"(?:\s+cac\s+(?:" + _TYPE_ALT + r")(?:\s+(?:cua|do)\s+[^:;()]{1,60}?)?\s*[:(])?"
+# "theo (quy định tại) Nghị định số ...": the rule a task follows, not what the plan carries out.
+_BY_RULE = re.compile(r"\btheo(?:\s+quy\s+dinh)?(?:\s+(?:cua|tai))?\s*$")
 # "sau 8 năm thực hiện Chỉ thị ...", "qua 5 năm triển khai ...": a story, not a carry-out.
 _NARRATIVE = re.compile(r"\b(?:sau|qua|tu khi)\s+(?:\S+\s+){0,3}(?:nam|thang)\s+[^;,.]{0,20}$")
 _CARRY_OUT = re.compile(r"(th\S{0,5}\s*hien|trien\s+khai|thi\s+hanh)" + _PLURAL_TAIL + r"\s*$")
@@ -401,6 +403,7 @@ def find_references(
             relation is Relation.CITES
             and id(mention) not in objects
             and any(a <= mention.start < b for a, b in purposes)
+            and not _BY_RULE.search(mention.lead)
         ):
             relation = Relation.IMPLEMENTS
         if id(mention) not in objects:
