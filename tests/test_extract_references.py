@@ -414,3 +414,12 @@ def test_signer_read_from_the_text_of_any_layout(closing, name, title):
     meta = extract_metadata(parse(text), default_matcher())
     assert meta is not None
     assert (meta.signature.name, meta.signature.title) == (name, title)
+
+
+def test_report_systems_and_words_that_only_look_like_periods_are_no_duties():
+    duties = _reporting(
+        "1. 100% chế độ báo cáo được thực hiện trên Hệ thống thông tin báo cáo.\n"
+        "2. Sở Tài chính quyết định kế hoạch vốn; báo cáo tiến độ hằng tháng về UBND tỉnh.\n"
+    )
+    assert [d.frequency for d in duties] == ["monthly"]
+    assert "tiến độ" in duties[0].span.text

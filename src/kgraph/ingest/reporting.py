@@ -50,7 +50,7 @@ _YEAR = re.compile(r"\bn[a-z]{1,2}m \d{4}\b")
 # schedule to be a reporting duty.
 _STRONG = re.compile(r"\bb[a-z]{1,2}o\s*c[a-z]{1,2}o\b|\bg[a-z]{1,2}i\s+k[a-z]{1,2}t qu[a-z]\b")
 _EXPLICIT = re.compile(
-    r"d[a-z]{1,2}nh k[a-z]"
+    r"\bd[a-z]{1,2}nh k[yi]\b"
     r"|\b(?:h[a-z]{1,2}ng|m[o0]i) (?:ng[a-z]{1,2}y|tu[a-z]{1,2}n|th[a-z]{1,2}ng|quy|n[a-z]{1,2}m)\b"
     r"|\bcu[o0]i (?:n[a-z]{1,2}m|quy)\b|\b6 th[a-z]{1,2}ng\b|l[a-z]{1,2}n\s*/\s*ng[a-z]{1,2}y"
 )
@@ -65,15 +65,16 @@ _ON_EVENT = re.compile(
 )
 _SEMI = re.compile(r"\b6 th[a-z]{1,2}ng\b|\bsau th[a-z]{1,2}ng\b")
 _ANNUAL = re.compile(
-    r"h[a-z]{1,2}ng n[a-z]{1,2}m|\bm[a-z]{1,2}t n[a-z]{1,2}m|\bn[a-z]{1,2}m \d{4}"
+    r"\bh[a-z]{1,2}ng n[a-z]{1,2}m|\bm[a-z]{1,2}t n[a-z]{1,2}m|\bn[a-z]{1,2}m \d{4}"
     r"|\bn[a-z]m\b(?! \d)"
 )
 _QUARTER = re.compile(
     r"\b(?:h[a-z]{1,2}ng|m[o0]i|t[a-z]{1,2}ng|cu[o0]i) quy\b|\bquy (?:i|ii|iii|iv|[1-4])\b"
 )
-_MONTHLY = re.compile(r"h[a-z]{1,2}ng th[a-z]{1,2}ng")
+# "hằng tháng", "mỗi tháng" ("hệ thống thông tin" is no month)
+_MONTHLY = re.compile(r"\b(?:h[a-z]{1,2}ng|m[o0]i) th[a-z]{1,2}ng\b")
 _RECIPIENTS = re.compile(r"^[\W_]*noi\s*nhan\W*:?[^\n]*\n?", re.MULTILINE)
-_PERIODIC = re.compile(r"d[a-z]{1,2}nh k[a-z]")
+_PERIODIC = re.compile(r"\bd[a-z]{1,2}nh k[yi]\b")  # "định kỳ", not "định kế hoạch"
 # Clauses end at ';', a sentence end, a blank line or a new bullet / numbered / lettered item.
 _CLAUSE = re.compile(
     r"\n\s*\n|\n(?=[ \t]*(?:[-+\u2022]\s|\*{0,2}\d{1,2}\.|[a-zđ]\)))"
