@@ -1,12 +1,18 @@
 """Documents a plan mentions: canonical numbers, the relation the plan states, stated lineage.
 
-Relations follow the plan's own words: a mention led by "Căn cứ" is ``based_on``; one led by
-"Thực hiện / Triển khai (thực hiện) / Tổ chức thực hiện / thi hành" in the title or preamble
-is ``implements`` (in the body such words describe tasks, so the mention only ``cites``);
-everything else ``cites``. When one document is said to carry out another ("Kế hoạch số
-211-KH/TU ... về thực hiện Chỉ thị số 28-CT/TW") that is a stated lineage, and the second
-document is not something the plan carries out itself. Of several mentions of one number the
-strongest relation wins (implements > based_on > cites).
+Relations follow the plan's own words: a mention led by "Căn cứ" / "Trên cơ sở" in the
+preamble is ``based_on``; one led by "Thực hiện / Triển khai (thực hiện) / Tổ chức thực hiện /
+thi hành" in the title or a preamble (the document's own, an attached plan's, a Công văn's
+opening) is ``implements``, and so is a document the purpose part ("Mục đích: Cụ thể hóa ...")
+says the plan carries out; in the body such words describe tasks, so the mention only
+``cites``, as does a narrative ("sau 8 năm thực hiện ..."). Every document listed after one
+verb ("A; B và C", "các Nghị quyết: số X và số Y", "(số X, số Y)") gets that verb's relation.
+When one document is said to carry out another ("Kế hoạch số 211-KH/TU ... về thực hiện Chỉ
+thị số 28-CT/TW") that is a stated lineage, and the second document is not something the plan
+carries out itself. Of several mentions of one number the strongest relation wins
+(implements > based_on > cites). Types and their abbreviations come from one vocabulary
+(ontology/doctypes.ttl); laws are also cited by name and date, standards by TCVN code; what the
+hosting site adds after the document (related documents, notices) is never a reference.
 """
 
 from __future__ import annotations

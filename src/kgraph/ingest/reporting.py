@@ -1,8 +1,12 @@
 """Reporting duties: who reports to whom (through whom), how often and by when.
 
-A duty is a clause (split on ';' and sentence ends) of the body that asks for a report or an
-assessment ("báo cáo", "đánh giá") and says how often ("định kỳ hằng năm", "6 tháng") or by
-when ("trước ngày 15/12", "trước ngày 20/7/2021").
+A duty is a clause (split on ';' and sentence ends) of the body that asks for a report ("báo
+cáo", "gửi kết quả"), or an assessment with a schedule ("đánh giá ... hằng quý"), and says how
+often ("hằng ngày", "02 lần/ngày", "hằng tuần", "tháng cuối quý", "6 tháng", "định kỳ hằng năm",
+a one-off "sơ kết (năm 2027)") or by when ("trước / chậm nhất ngày 15/12", "trong tháng
+6/2026", a "Thời hạn: ..." line after the duty), or names whom to report to. The body is found
+by the document's own structure, up to where the hosting site's chrome starts; copies lists,
+table rows and report forms after the signature are not duties.
 """
 
 from __future__ import annotations
