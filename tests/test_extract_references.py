@@ -423,3 +423,16 @@ def test_report_systems_and_words_that_only_look_like_periods_are_no_duties():
     )
     assert [d.frequency for d in duties] == ["monthly"]
     assert "tiến độ" in duties[0].span.text
+
+
+def test_purpose_clauses_opening_the_preamble():
+    refs = _refs(
+        "Nhằm cụ thể hóa Nghị quyết số 05-NQ/TU ngày 3/3/2025 của Tỉnh ủy; để triển khai thực "
+        "hiện Quyết định số 100/QĐ-TTg ngày 4/4/2025 của Thủ tướng Chính phủ; Kế hoạch số "
+        "20-KH/TU ngày 5/5/2025 của Tỉnh ủy, Ủy ban nhân dân tỉnh ban hành Kế hoạch như sau:\n"
+    )
+    assert refs == {
+        "05-NQ/TU": Relation.IMPLEMENTS,
+        "100/QĐ-TTg": Relation.IMPLEMENTS,
+        "20-KH/TU": Relation.IMPLEMENTS,
+    }

@@ -118,15 +118,17 @@ _PLURAL_TAIL = r"(?:\s+cac\s+(?:" + _TYPE_ALT + r")(?:\s+(?:cua|do)\s+[^:;()]{1,
 _BY_RULE = re.compile(r"\btheo(?:\s+quy\s+dinh)?(?:\s+(?:cua|tai))?\s*$")
 # "sau 8 năm thực hiện Chỉ thị ...", "qua 5 năm triển khai ...": a story, not a carry-out.
 _NARRATIVE = re.compile(r"\b(?:sau|qua|tu khi)\s+(?:\S+\s+){0,3}(?:nam|thang)\s+[^;,.]{0,20}$")
-_CARRY_OUT = re.compile(r"(th\S{0,5}\s*hien|trien\s+khai|thi\s+hanh)" + _PLURAL_TAIL + r"\s*$")
+_CARRY_OUT = re.compile(
+    r"(th\S{0,5}\s*hien|trien\s+khai|thi\s+hanh|cu\s+th[a-z]\s+h[a-z]a)" + _PLURAL_TAIL + r"\s*$"
+)
 # Lead-ins that state the legal basis: "Căn cứ" (also split by a line break), "Trên cơ sở".
 _BASIS_VERB = r"ca?n\s+c\S{0,3}|tren\s+co\s+so"  # "Cn ci?": an English OCR's "Căn cứ"
 _BASIS = re.compile(r"(" + _BASIS_VERB + r")" + _PLURAL_TAIL + r"\s*$")
 # "Căn cứ <a type the vocabulary does not know, or an OCR's reading of one> số X"
 _VERB_THEN_TYPE = re.compile(r"^\W*(?:" + _BASIS_VERB + r")\s+(?:[^\W\d]+\s+){1,3}$")
 _SEGMENT_START = re.compile(
-    r"^\W*(" + _BASIS_VERB + r"|th\S{0,5}\s*hien|trien\s+khai|to\s+chuc\s+thuc\s+hien"
-    r"|thi\s+hanh)\b"
+    r"^\W*(?:de\s+|nham\s+)?(" + _BASIS_VERB + r"|th\S{0,5}\s*hien|trien\s+khai"
+    r"|to\s+chuc\s+thuc\s+hien|thi\s+hanh|cu\s+th[a-z]\s+h[a-z]a)\b"
 )
 # Where a document's structure starts after its preamble: a numbered heading, an article,
 # the "QUYẾT ĐỊNH:" line of a decision (a Công văn's opening after "Kính gửi" is a preamble).
