@@ -436,3 +436,16 @@ def test_purpose_clauses_opening_the_preamble():
         "100/QĐ-TTg": Relation.IMPLEMENTS,
         "20-KH/TU": Relation.IMPLEMENTS,
     }
+
+
+def test_issuer_of_a_cited_document_is_the_body_named_after_cua():
+    text = (
+        HEADER + "Căn cứ Nghị quyết số 71/NQ-CP ngày 01/4/2025 của Chính phủ sửa đổi, bổ sung "
+        "Chương trình hành động;\n" + BODY
+    )
+    refs, _ = find_references(
+        text, text.index("\nI. ") + 1, default_matcher(), "Nghệ An", "77/KH-UBND"
+    )
+    (ref,) = refs
+    assert ref.target.issuer is not None and ref.target.issuer.canonical == "Chính phủ"
+    assert ref.target.date == date(2025, 4, 1) and ref.target.type == "Nghị quyết"

@@ -504,8 +504,7 @@ def _target(mention: _Mention, matcher: Matcher, province: str | None) -> Docume
     after = _after_date(mention.after).replace("\n", " ")  # same length: offsets hold
     m = _ISSUER_AFTER.match(aligned_fold(after))
     if m:
-        text = after[m.start(1) : m.end(1)]
-        issuer = matcher.agency(text, province)
+        issuer = _issuer(after[m.start(1) : m.end(1)], matcher, province)
     return DocumentRef(
         number=mention.number,
         number_as_written=mention.written,
@@ -515,6 +514,20 @@ def _target(mention: _Mention, matcher: Matcher, province: str | None) -> Docume
         province=_scope_province(mention.code, issuer, province),
         title=mention.title,
     )
+
+
+def _issuer(text: str, matcher: Matcher, province: str | None) -> AgencyMention:
+    """The body after "của": the longest run of words that names a known body ("của Chính phủ
+    sửa đổi, bổ sung ..." -> Chính phủ), else the text as written, unresolved."""
+    mention = matcher.agency(text, province)
+    words = text.split()
+    for size in range(len(words) - 1, 0, -1):
+        if mention.resolved:
+            break
+        shorter = matcher.agency(" ".join(words[:size]), province)
+        if shorter.resolved:
+            return shorter
+    return mention
 
 
 def _scope_province(code: str, issuer: AgencyMention | None, province: str | None) -> str | None:
