@@ -449,3 +449,13 @@ def test_issuer_of_a_cited_document_is_the_body_named_after_cua():
     (ref,) = refs
     assert ref.target.issuer is not None and ref.target.issuer.canonical == "Chính phủ"
     assert ref.target.date == date(2025, 4, 1) and ref.target.type == "Nghị quyết"
+
+
+def test_a_markdown_appendix_heading_is_not_site_chrome():
+    filler = "".join(f"{n}. Sở Y tế thực hiện nhiệm vụ số {n}.\n" for n in range(2, 30))
+    refs = _refs(
+        "Thực hiện Chỉ thị số 12-CT/TU ngày 2/1/2025 của Tỉnh ủy, UBND tỉnh ban hành:\n",
+        body=BODY + filler,
+        tail="## PHỤ LỤC\n| 1 | Rà soát theo Thông tư số 08/2024/TT-BYT | Sở Y tế |\n",
+    )
+    assert refs == {"12-CT/TU": Relation.IMPLEMENTS, "08/2024/TT-BYT": Relation.CITES}

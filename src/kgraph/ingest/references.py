@@ -152,7 +152,7 @@ _PURPOSE_VERB = re.compile(
 # the document, its notices.
 _CHROME = re.compile(
     r"^[#\s*]*(?:van\s+ban\s+lien\s+quan|van\s+ban\s+nay\s+chua\s+cap\s+nhat|luoc\s+do"
-    r"|tai\s+ve\s+van\s+ban|noi\s+dung\s+ma\s+nguon)\b|^#{1,6}\s"
+    r"|tai\s+ve\s+van\s+ban|noi\s+dung\s+ma\s+nguon)\b"
     # the site's caption restating the document: "Quyết định 2629/QĐ-TTg năm 2025 phê duyệt ..."
     r"|^[\s*]*(?:"
     + _TYPE_ALT
