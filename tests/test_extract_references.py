@@ -459,3 +459,11 @@ def test_a_markdown_appendix_heading_is_not_site_chrome():
         tail="## PHỤ LỤC\n| 1 | Rà soát theo Thông tư số 08/2024/TT-BYT | Sở Y tế |\n",
     )
     assert refs == {"12-CT/TU": Relation.IMPLEMENTS, "08/2024/TT-BYT": Relation.CITES}
+
+
+def test_a_wrapped_preamble_line_opening_with_dieu_is_no_article():
+    refs = _refs(
+        "Căn cứ khoản 2\nĐiều 5 của Luật Phòng, chống thiên tai; Thực hiện Kế hoạch số "
+        "30-KH/TU ngày 2/2/2025 của Tỉnh ủy, UBND tỉnh ban hành Kế hoạch như sau:\n"
+    )
+    assert refs == {"30-KH/TU": Relation.IMPLEMENTS}

@@ -133,14 +133,16 @@ _SEGMENT_START = re.compile(
 # Where a document's structure starts after its preamble: a numbered heading, an article,
 # the "QUYẾT ĐỊNH:" line of a decision (a Công văn's opening after "Kính gửi" is a preamble).
 _STRUCTURE = re.compile(
-    r"^[\W_]*(?:(?:[ivxl]{1,5}|\d{1,2})\s*[.)](?!\d)|dieu\s+\d|chuong\s+[ivxl\d]"
+    r"^[\W_]*(?:(?:[ivxl]{1,5}|\d{1,2})\s*[.)](?!\d)|dieu\s+\d{1,3}\s*[.:]|chuong\s+[ivxl\d]"
     r"|phan\s+(?:[ivxl\d]|thu)|quyet\s+(?:dinh|nghi)\s*:)",
     re.MULTILINE,
 )
 # The caption of a plan attached to a decision: its own preamble follows.
 _ATTACHED = re.compile(r"\(\W*(?:ban\s+hanh\s+)?kem\s+theo\s+(?:quyet\s+dinh|nghi\s+quyet)")
 # The purpose part of a plan ("1. Mục đích"), where a carry-out is stated once more.
-_PURPOSE = re.compile(r"^[\W_]*(?:[ivxl]{1,5}|\d{1,2})\s*[.)]\s*\W*muc\s+dich", re.MULTILINE)
+_PURPOSE = re.compile(
+    r"^[\W_]*(?:[ivxl]{1,5}|\d{1,2}|[a-z])\s*[.)]\s*\W*muc\s+dich\b", re.MULTILINE
+)
 _PURPOSE_END = re.compile(
     r"^[\W_]*(?:(?:[ivxl]{1,5}|\d{1,2})\s*[.)]\s*\W*yeu\s+cau|(?:[ivxl]{1,5})\s*\.\s)", re.MULTILINE
 )
