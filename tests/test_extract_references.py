@@ -467,3 +467,20 @@ def test_a_wrapped_preamble_line_opening_with_dieu_is_no_article():
         "30-KH/TU ngày 2/2/2025 của Tỉnh ủy, UBND tỉnh ban hành Kế hoạch như sau:\n"
     )
     assert refs == {"30-KH/TU": Relation.IMPLEMENTS}
+
+
+def test_a_document_carried_out_through_another_stays_so_in_the_purpose_part():
+    text = (
+        HEADER + "Thực hiện Kế hoạch số 40-KH/TU ngày 2/2/2024 của Tỉnh ủy về thực hiện Chỉ thị "
+        "số 21-CT/TW ngày 1/1/2024 của Ban Bí thư, UBND tỉnh ban hành Kế hoạch:\n"
+        "\nI. MỤC ĐÍCH, YÊU CẦU\n1. Mục đích\na) Triển khai kịp thời Chỉ thị số 21-CT/TW.\n"
+        "2. Yêu cầu\n- Bám sát.\nII. NHIỆM VỤ\n1. Sở Y tế chủ trì.\n"
+    )
+    refs, lineage = find_references(
+        text, text.index("\nI. ") + 1, default_matcher(), "Nghệ An", "77/KH-UBND"
+    )
+    assert {r.target.number: r.relation for r in refs} == {
+        "40-KH/TU": Relation.IMPLEMENTS,
+        "21-CT/TW": Relation.CITES,
+    }
+    assert [(item.subject, item.object) for item in lineage] == [("40-KH/TU", "21-CT/TW")]

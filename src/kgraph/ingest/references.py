@@ -396,6 +396,10 @@ def find_references(
         if _states_lineage(folded, prev, cur, marks) and prev.key not in {cur.key, own}:
             lineage.append(StatedLineage(prev.key, Relation.IMPLEMENTS, cur.key, cur.span))
             objects.add(id(cur))
+    # a document the plan says it carries out through another ("Kế hoạch số 211-KH/TU ... về
+    # thực hiện Chỉ thị số 28-CT/TW") stays carried out through it, even when the purpose part
+    # names it again
+    carried_through = {item.object for item in lineage}
     mentions = sorted([*numbered, *(n for n in named if n.end <= end)], key=lambda m: m.start)
     best: dict[str, Reference] = {}
     inherited: Relation | None = None
@@ -414,6 +418,7 @@ def find_references(
             and id(mention) not in objects
             and any(a <= mention.start < b for a, b in purposes)
             and not _BY_RULE.search(mention.lead)
+            and mention.key not in carried_through
         ):
             relation = Relation.IMPLEMENTS
         if id(mention) not in objects:
