@@ -176,6 +176,7 @@ _BOUNDARY = re.compile(
     r"|to chuc|uy ban|ubnd"
     r"|[ivxl1]+\s*\.|\d+\s*\.|[a-z]\)|-))"
 )
+_DAY_BEFORE = re.compile(r"\bngay\s*$")
 _RANK = {Relation.IMPLEMENTS: 3, Relation.BASED_ON: 2, Relation.CITES: 1}
 
 
@@ -253,6 +254,7 @@ class _Mention:
         self.date = _date_after(after)
         self.lead = _TYPE_WORDS.sub("", before).rstrip()  # text right before "Chỉ thị số"
         self.after = after
+        self.before = before
 
     @classmethod
     def named(
@@ -264,7 +266,8 @@ class _Mention:
         name = nfc(m.group("name"))
         self.span = Span(raw[self.start : self.end], self.start, self.end, line_of[self.start])
         self.code = ""
-        self.lead = folded[max(0, self.start - 60) : self.start].rstrip()
+        self.before = folded[max(0, self.start - 60) : self.start]
+        self.lead = self.before.rstrip()
         self.after = raw[self.end : self.end + 160]
         if kind == "standard":
             self.number = self.written = re.sub(r"\s+", " ", name)
@@ -455,9 +458,12 @@ def _states_lineage(folded: str, prev: _Mention, cur: _Mention, marks: list[int]
 def _looks_like_document(m: _Mention) -> bool:
     """A document number has a type code of two or more letters ("KH", "CT", "QĐ"); its
     segments are capitals with at most one small letter ("TTg", "CTr"), not words ("2026-Hoan"
-    of a table read without its accents)."""
+    of a table read without its accents), and it is never the day of a date: "ngày 25 - THÁNG
+    12" (a stray OCR dash) is not "25-THÁNG"."""
     segments = re.split(r"[-/]", m.code)
     if any(sum(c.islower() for c in s) > 1 for s in segments):
+        return False
+    if _DAY_BEFORE.search(m.before) and aligned_fold(segments[0]) == "thang":
         return False
     return len(re.sub(r"[^A-Za-zĐđ]", "", segments[0])) >= 2 or "/" in m.written[:8]
 
