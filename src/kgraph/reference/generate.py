@@ -175,6 +175,10 @@ def day_before(value: str) -> str:
     return (dt.date.fromisoformat(value) - dt.timedelta(days=1)).isoformat()
 
 
+def day_after(value: str) -> str:
+    return (dt.date.fromisoformat(value) + dt.timedelta(days=1)).isoformat()
+
+
 @dataclass(frozen=True)
 class Template:
     id: str
@@ -202,9 +206,12 @@ class Unit:
     full_name: str
     municipality: bool
     exists_until: str = ""  # empty: still exists
+    exists_from: str = ""  # empty: before the records
     became: str = ""
     code_2025: str = ""
     members: list[str] = field(default_factory=list)  # names of the old units a new one holds
+    absorbed_on: str = ""  # the date those members joined it
+    basis: str = ""  # the legal basis of that change
     communes: dict[str, str] = field(default_factory=dict)
 
 
@@ -283,15 +290,27 @@ class ReferenceBuilder:
             unit.municipality = row["municipality"] == "true"
             unit.full_name = row["full_name"]
             unit.members = [by_code[c] for c in row["formed_from"].split() if by_code[c] != name]
+            unit.absorbed_on, unit.basis = MERGER_DATE, MERGER_BASIS
             unit.communes = {k: row[k] for k in ("xa", "phuong", "dac_khu")}
+        for row in read_table("province_renames.csv", self.folder):
+            # a unit renamed or re-formed before the merger (Thừa Thiên Huế -> TP Huế)
+            successor = units[row["became"]]
+            successor.exists_from = day_after(row["exists_until"])
+            units[row["name"]] = Unit(row["name"], slugify(row["name"]), row["code"], row["full_name"],
+                                      row["municipality"] == "true", row["exists_until"],
+                                      became=row["became"])
+            if successor.members:
+                raise ValueError(f"{successor.name}: a unit re-formed and merged is not modelled")
+            successor.members = [row["name"]]
+            successor.absorbed_on, successor.basis = successor.exists_from, row["basis"]
         self.aliases = {name: [a.strip() for a in row["alt_labels"].split("|") if a.strip()]
                         for name, row in aliases.items()}
         return units
 
     def holder_on(self, unit: Unit, date: str) -> Unit:
         """The unit that holds this one's territory on a date."""
-        if unit.exists_until and date > unit.exists_until:
-            return self.units[unit.became]
+        while unit.exists_until and date > unit.exists_until:
+            unit = self.units[unit.became]
         return unit
 
     # -- bodies -----------------------------------------------------------------------------
@@ -302,7 +321,8 @@ class ReferenceBuilder:
     def body_period(self, template: Template, unit: Unit | None) -> tuple[str, str] | None:
         if unit is None:
             return template.exists_from, template.exists_until
-        return intersect(template.exists_from, template.exists_until, "", unit.exists_until)
+        return intersect(template.exists_from, template.exists_until, unit.exists_from,
+                         unit.exists_until)
 
     def exists(self, template: Template, unit: Unit | None, date: str) -> bool:
         period = self.body_period(template, unit)
@@ -408,8 +428,8 @@ class ReferenceBuilder:
             for member in unit.members:
                 lines.append(f"    kg:absorbed id:province\\/{slugify(member)} ;")
             if unit.became:
-                lines.append(f"    kg:mergedInto id:province\\/{slugify(unit.became)} ;")
-            period = ("", unit.exists_until)
+                lines.append(f"    kg:succeededBy id:province\\/{slugify(unit.became)} ;")
+            period = (unit.exists_from, unit.exists_until)
             self.periods.add(period)
             lines.append(f"    dcterms:temporal {period_iri(*period)} .")
             chunks.append("\n".join(lines))
@@ -515,30 +535,34 @@ class ReferenceBuilder:
         return "\n\n".join(chunks)
 
     def _merger_events(self) -> list[str]:
-        """NQ 202/2025/QH15: each body of a merged province's members -> the body of the new one."""
+        """Each body of the units a province absorbed -> the like body of that province.
+
+        NQ 202/2025/QH15 (1 Jul 2025) for the 23 merged provinces; a re-formed unit (TP Huế) alike.
+        """
         chunks = []
         for unit in self.units.values():
             if not unit.members:
                 continue
+            date, before = unit.absorbed_on, day_before(unit.absorbed_on)
             members = [self.units[m] for m in unit.members]
             for template in self.templates.values():
                 if not template.provincial:
                     continue
-                if not self.exists(template, unit, MERGER_DATE):
+                if not self.exists(template, unit, date):
                     continue
                 originals = [self.body_iri(template.id, m) for m in members
-                             if self.exists(template, m, LAST_DAY_BEFORE_MERGER)]
+                             if self.exists(template, m, before)]
                 if not originals:
                     continue
-                if self.exists(template, unit, LAST_DAY_BEFORE_MERGER):
+                if self.exists(template, unit, before):
                     originals.insert(0, self.body_iri(template.id, unit))
-                event = f"id:change\\/{MERGER_BASIS}\\/{unit.slug}\\/{template.id}"
+                event = f"id:change\\/{unit.basis}\\/{unit.slug}\\/{template.id}"
                 chunks.append("\n".join([
                     f"{event} a org:ChangeEvent ;",
                     "    org:originalOrganization " + ", ".join(originals) + " ;",
                     f"    org:resultingOrganization {self.body_iri(template.id, unit)} ;",
-                    f"    dcterms:date {date_lit(MERGER_DATE)} ;",
-                    f"    kg:legalBasis id:legal\\/{MERGER_BASIS} ;",
+                    f"    dcterms:date {date_lit(date)} ;",
+                    f"    kg:legalBasis id:legal\\/{unit.basis} ;",
                     "    kg:confidence 0.9 .",
                 ]))
         return chunks
