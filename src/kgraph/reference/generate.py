@@ -10,8 +10,9 @@ Run ``python -m kgraph.reference.generate`` (or ``scripts/build_reference``). Tw
 2. (always) the Turtle files in ``data/reference/`` are written from all tables: ``provinces.ttl``
    (units, codes, periods, mergers), ``agencies.ttl`` (the body templates the matcher reads, with
    the names and abbreviations people write), ``bodies.ttl`` (province x template: every body of
-   every province in each period, plus the central ones) and ``successions.ttl`` (``org:ChangeEvent``s
-   with their legal basis and, for splits, the functions and the words that signal them).
+   every province in each period, plus the central ones) and ``successions.ttl``
+   (``org:ChangeEvent``s with their legal basis and, for splits, the functions and the words
+   that signal them).
 
 The hand-kept tables are ``bodies.csv`` (templates), ``legal.csv``, ``functions.csv`` and
 ``successions.csv``. A template label may hold ``{province}``; a ``parent`` of ``vn:X`` is a central
@@ -21,9 +22,9 @@ body, a bare id a body of the same province.
 from __future__ import annotations
 
 import argparse
-import os
 import csv
 import datetime as dt
+import os
 import re
 import sys
 from collections import defaultdict
@@ -37,7 +38,7 @@ MERGER_DATE = "2025-07-01"  # new provincial governments operate (NQ 202/2025/QH
 LAST_DAY_BEFORE_MERGER = "2025-06-30"
 MERGER_BASIS = "nq-202-2025-qh15"
 NATIONAL = "vn"
-HCMC = "Hồ Chí Minh"  # its short name is a person's: the city keeps "Thành phố" in its canonical name
+HCMC = "Hồ Chí Minh"  # a person's name too: the city keeps "Thành phố" in its canonical name
 
 PREFIXES = """\
 @prefix kg: <https://w3id.org/kgraph/def#> .
@@ -62,6 +63,10 @@ def read_table(name: str, folder: Path | None = None) -> list[dict[str, str]]:
         return [{k: nfc(v or "").strip() for k, v in row.items()} for row in csv.DictReader(handle)]
 
 
+def _split(cell: str) -> tuple[str, ...]:
+    return tuple(a.strip() for a in cell.split("|") if a.strip())
+
+
 def write_table(path: Path, rows: list[dict[str, str]]) -> None:
     with open(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
@@ -76,7 +81,7 @@ def canonical_province(short: str) -> str:
 
 
 def province_tables_from_packages() -> tuple[list[dict[str, str]], list[dict[str, str]], list[str]]:
-    """(63 old units, 34 new units, disagreements) read from vietnamadminunits and vietnam-provinces."""
+    """(63 old units, 34 new units, disagreements) from vietnamadminunits and vietnam-provinces."""
     import json
 
     import vietnamadminunits
@@ -84,8 +89,10 @@ def province_tables_from_packages() -> tuple[list[dict[str, str]], list[dict[str
 
     data = Path(vietnamadminunits.__file__).parent / "data"
     legacy = json.loads((data / "parser_legacy.json").read_text(encoding="utf-8"))["DICT_PROVINCE"]
-    current = json.loads((data / "parser_from_2025.json").read_text(encoding="utf-8"))["DICT_PROVINCE"]
-    conversion = json.loads((data / "converter_2025.json").read_text(encoding="utf-8"))["DICT_PROVINCE"]
+    current = json.loads((data / "parser_from_2025.json").read_text(encoding="utf-8"))
+    current = current["DICT_PROVINCE"]
+    conversion = json.loads((data / "converter_2025.json").read_text(encoding="utf-8"))
+    conversion = conversion["DICT_PROVINCE"]
     problems: list[str] = []
     holder = {old: new for new, olds in conversion.items() for old in olds}
     communes: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -134,7 +141,7 @@ _SUMMARY_ROW = re.compile(r"^\|\s*\d+\s*\|\s*(?:TP\s+)?([^|]+?)\s*\|\s*(\d\d)\s*
 
 
 def check_against_summary(new_rows: list[dict[str, str]], summary: Path) -> list[str]:
-    """Disagreements between the package tables and the sourced 63 -> 34 table (codes of members)."""
+    """Disagreements between the package tables and the sourced 63 -> 34 table (member codes)."""
     if not summary.exists():
         return []
     problems = []
@@ -259,8 +266,7 @@ class ReferenceBuilder:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.templates = {
-            r["id"]: Template(r["id"], r["label"], tuple(a.strip() for a in r["alt_labels"].split("|")
-                                                          if a.strip()), r["level"], r["kind"],
+            r["id"]: Template(r["id"], r["label"], _split(r["alt_labels"]), r["level"], r["kind"],
                               r["parent"], r["exists_from"], r["exists_until"], r["note"])
             for r in read_table("bodies.csv", folder)
         }
@@ -296,9 +302,9 @@ class ReferenceBuilder:
             # a unit renamed or re-formed before the merger (Thừa Thiên Huế -> TP Huế)
             successor = units[row["became"]]
             successor.exists_from = day_after(row["exists_until"])
-            units[row["name"]] = Unit(row["name"], slugify(row["name"]), row["code"], row["full_name"],
-                                      row["municipality"] == "true", row["exists_until"],
-                                      became=row["became"])
+            units[row["name"]] = Unit(row["name"], slugify(row["name"]), row["code"],
+                                      row["full_name"], row["municipality"] == "true",
+                                      row["exists_until"], became=row["became"])
             if successor.members:
                 raise ValueError(f"{successor.name}: a unit re-formed and merged is not modelled")
             successor.members = [row["name"]]
@@ -380,8 +386,8 @@ class ReferenceBuilder:
             if end:
                 text.append(f"    dcat:endDate {date_lit(end)}")
             periods.append(" ;\n".join(text) + " .")
-        header = ("# GENERATED by kgraph.reference.generate from data/reference/tables: do not edit.\n"
-                  "# Every body of every province (template x province, within the province's period)\n"
+        header = ("# GENERATED by kgraph.reference.generate from data/reference/tables.\n"
+                  "# Every body of every province (template x province, within its period)\n"
                   "# and the central bodies; IRIs id/org/{province-slug|vn}/{template}.\n")
         return header + PREFIXES + "\n" + "\n\n".join(periods + chunks) + "\n"
 
@@ -390,7 +396,7 @@ class ReferenceBuilder:
         chunks = []
         for t in self.templates.values():
             lines = [f"ref:{t.id} a kg:AgencyTemplate, skos:Concept ;",
-                     f"    skos:inScheme ref:bodies ;",
+                     "    skos:inScheme ref:bodies ;",
                      f"    skos:prefLabel {lit(t.label)} ;"]
             if t.alt_labels:
                 lines.append("    skos:altLabel " + ", ".join(lit(a) for a in t.alt_labels) + " ;")
@@ -399,9 +405,9 @@ class ReferenceBuilder:
             lines.append(f"    kg:level kg:{t.level} ;")
             lines.append(f"    kg:addresseeKind kg:{t.kind} .")
             chunks.append("\n".join(lines))
-        header = ("# GENERATED by kgraph.reference.generate from data/reference/tables/bodies.csv.\n"
-                  "# Body templates: '{province}' in a label stands for the plan's province. The local\n"
-                  "# name is the reference_id the extractor puts on an AgencyMention.\n")
+        header = ("# GENERATED by kgraph.reference.generate from tables/bodies.csv.\n"
+                  "# Body templates: '{province}' in a label stands for the plan's province.\n"
+                  "# The local name is the reference_id the extractor puts on an AgencyMention.\n")
         scheme = ('ref:bodies a skos:ConceptScheme ;\n    skos:prefLabel "Danh mục cơ quan"@vi, '
                   '"Bodies of the state"@en .')
         return header + PREFIXES + "\n" + scheme + "\n\n" + "\n\n".join(chunks) + "\n"
@@ -433,9 +439,9 @@ class ReferenceBuilder:
             self.periods.add(period)
             lines.append(f"    dcterms:temporal {period_iri(*period)} .")
             chunks.append("\n".join(lines))
-        header = ("# GENERATED by kgraph.reference.generate from data/reference/tables/provinces*.csv\n"
-                  "# (themselves generated from vietnamadminunits and vietnam-provinces). The 63 units\n"
-                  "# before 1 Jul 2025; kg:after2025 marks the 34 that exist after NQ 202/2025/QH15.\n")
+        header = ("# GENERATED by kgraph.reference.generate from tables/provinces*.csv\n"
+                  "# (generated from vietnamadminunits and vietnam-provinces). The 63 units\n"
+                  "# before 1 Jul 2025; kg:after2025 marks the 34 of NQ 202/2025/QH15.\n")
         return header + PREFIXES + "\n" + "\n\n".join(chunks) + "\n"
 
     # -- successions ------------------------------------------------------------------------
@@ -568,9 +574,9 @@ class ReferenceBuilder:
         return chunks
 
     def successions_turtle(self) -> str:
-        header = ("# GENERATED by kgraph.reference.generate from data/reference/tables/successions.csv,\n"
-                  "# functions.csv and legal.csv: org:ChangeEvents of the 2025 reorganisation with their\n"
-                  "# legal basis; a split lists its kg:FunctionTransfers (function -> receiving body).\n")
+        header = ("# GENERATED by kgraph.reference.generate from tables/successions.csv,\n"
+                  "# functions.csv and legal.csv: org:ChangeEvents of the 2025 reorganisation\n"
+                  "# with their legal basis; a split lists its kg:FunctionTransfers.\n")
         return (header + PREFIXES + "\n"
                 + "\n\n".join(self.legal_turtle() + self.change_events()) + "\n")
 
@@ -601,7 +607,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tables", action="store_true",
                         help="first regenerate the province tables from the packages")
     parser.add_argument("--summary", type=Path,
-                        default=Path(os.environ.get("KGRAPH_SHARED", project_root().parent / "shared"))
+                        default=Path(os.environ.get("KGRAPH_SHARED",
+                                                    project_root().parent / "shared"))
                         / "reference" / "reorganisation-2025.md",
                         help="sourced 63 -> 34 summary to check the packages against")
     args = parser.parse_args(argv)
