@@ -33,6 +33,7 @@ from pathlib import Path
 
 from kgraph.ingest.text import nfc, slugify
 from kgraph.paths import project_root, resource_dir
+from kgraph.reference.matching import municipal_name
 
 MERGER_DATE = "2025-07-01"  # new provincial governments operate (NQ 202/2025/QH15)
 LAST_DAY_BEFORE_MERGER = "2025-06-30"
@@ -223,12 +224,10 @@ class Unit:
 
 
 def fill(label: str, province: str | None, municipal: bool = False) -> str:
-    """A template label in one province (the matcher's rule: a municipality has a Thành ủy)."""
+    """A template label in one province (the matcher's rule: a city has a Thành ủy)."""
     if "{province}" in label:
         label = label.replace("{province}", province or "").strip()
-    if municipal and label.startswith(("Tỉnh ủy", "Ban Thường vụ Tỉnh ủy")):
-        label = label.replace("Tỉnh ủy", "Thành ủy", 1)
-    return label
+    return municipal_name(label, municipal)
 
 
 def full_name(label: str, unit: Unit) -> str:
@@ -354,7 +353,7 @@ class ReferenceBuilder:
         lines = [f"{self.body_iri(template.id, unit)} a "
                  + ("kg:CollectiveAddressee" if collective else "org:Organization") + " ;",
                  f"    skos:prefLabel {lit(name)} ;"]
-        if unit is not None and not collective:
+        if unit is not None and not collective and full_name(name, unit) != name:
             lines.append(f"    skos:altLabel {lit(full_name(name, unit))} ;")
         lines.append(f"    kg:referenceEntry ref:{template.id} ;")
         lines.append(f"    kg:level kg:{template.level} ;")
