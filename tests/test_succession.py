@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -129,3 +130,26 @@ def test_deadlines_buckets_move_with_the_date(seed_repo) -> None:
         "not yet due", "2026-11-10", "2025-11-10")
     later = deadlines(seed_repo, "234/KH-UBND", "2026-11-10")
     assert next(r for r in later if r["part"] == yearly["part"])["status"] == "due"
+
+
+def test_audit_as_of_flags_ambiguous_successors(built_store: Path) -> None:
+    result = runner.invoke(app, ["audit", "--doc", "2509/KH-UBND", "--as-of", "2026-01-01",
+                                 "--store", str(built_store)])
+    assert "AmbiguousSuccessor" in result.stdout
+    assert "Sở Lao động - Thương binh và Xã hội không còn vào ngày 2026-01-01" in result.stdout
+    before = runner.invoke(app, ["audit", "--doc", "2509/KH-UBND", "--as-of", "2024-06-01",
+                                 "--store", str(built_store)])
+    assert "AmbiguousSuccessor" not in before.stdout
+    plain = runner.invoke(app, ["audit", "--doc", "2509/KH-UBND", "--store", str(built_store)])
+    assert "AmbiguousSuccessor" not in plain.stdout
+
+
+def test_raci_as_of_a_date_names_the_holders(built_store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "raci.csv"
+    result = runner.invoke(app, ["raci", "--doc", "234/KH-UBND", "--as-of", "2026-01-01",
+                                 "--out", str(out), "--store", str(built_store)])
+    assert result.exit_code == 0, result.stderr
+    header = next(csv.reader(out.open(encoding="utf-8")))
+    assert "Sở Y tế (An Giang)" in header
+    assert "Ủy ban nhân dân các xã, phường, đặc khu (An Giang)" in header
+    assert "Sở Lao động - Thương binh và Xã hội" not in header
