@@ -84,7 +84,7 @@ def _slice(tmp_path: Path) -> Path:
 
 def _graph(folder: Path) -> Graph:
     graph = Graph()
-    for name in ("provinces.ttl", "bodies.ttl", "successions.ttl"):
+    for name in ("agencies.ttl", "provinces.ttl", "bodies.ttl", "successions.ttl"):
         graph.parse(folder / name)
     return graph
 
@@ -99,15 +99,16 @@ def test_generated_slice_conforms(sliced: Graph) -> None:
     assert validation.conforms, [r.messages.get("en") for r in validation.results][:5]
 
 
-def test_body_without_period_or_level_is_a_violation(sliced: Graph) -> None:
+def test_body_without_period_or_template_is_a_violation(sliced: Graph) -> None:
     broken = Graph()
     broken += sliced
     body = ID["org/kien-giang/so-y-te"]
     broken.remove((body, DCTERMS.temporal, None))
-    broken.remove((body, KG.level, None))
-    rules = {(r.focus, r.path) for r in validate_reference(broken).results}
-    assert (str(body), str(DCTERMS.temporal)) in rules
-    assert (str(body), str(KG.level)) in rules
+    broken.remove((body, KG.referenceEntry, None))  # the template gives its level and names
+    messages = {r.messages.get("en") for r in validate_reference(broken).results
+                if r.focus == str(body)}
+    assert "The body has no period of existence." in messages
+    assert "The body has no level (central, provincial, district/commune)." in messages
 
 
 def test_change_event_without_basis_date_or_result_is_a_violation(sliced: Graph) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 from pathlib import Path
 
 import pyoxigraph
@@ -49,11 +50,30 @@ def turtle_folder_ntriples(folder: Path) -> str:
     return "".join(f"{line}\n" for line in sorted(lines))
 
 
+CONTENT_DIGEST = str(KG.contentDigest)
+
+
+def with_digest(name: str, ntriples: str) -> str:
+    """A shipped graph stating its own digest, so a build can skip reloading it unchanged."""
+    digest = hashlib.sha256(ntriples.encode("utf-8")).hexdigest()[:32]
+    return f'{ntriples}<{name}> <{CONTENT_DIGEST}> "{digest}" .\n'
+
+
+def digest_of(ntriples: str) -> str | None:
+    """The digest a shipped graph's N-Triples state (its last line), if any."""
+    tail = ntriples.rstrip("\n").rsplit("\n", 1)[-1]
+    if f"<{CONTENT_DIGEST}>" not in tail:
+        return None
+    return tail.rsplit('"', 2)[-2]
+
+
 @functools.cache
 def _resource_graphs() -> tuple[tuple[str, str], ...]:
     return (
-        (ONTOLOGY_GRAPH, as_ntriples(turtle_folder(resource_dir("ontology")))),
-        (REFERENCE_GRAPH, turtle_folder_ntriples(resource_dir("reference"))),
+        (ONTOLOGY_GRAPH, with_digest(ONTOLOGY_GRAPH,
+                                     as_ntriples(turtle_folder(resource_dir("ontology"))))),
+        (REFERENCE_GRAPH, with_digest(REFERENCE_GRAPH,
+                                      turtle_folder_ntriples(resource_dir("reference")))),
     )
 
 

@@ -353,10 +353,7 @@ class ReferenceBuilder:
         lines = [f"{self.body_iri(template.id, unit)} a "
                  + ("kg:CollectiveAddressee" if collective else "org:Organization") + " ;",
                  f"    skos:prefLabel {lit(name)} ;"]
-        if unit is not None and not collective and full_name(name, unit) != name:
-            lines.append(f"    skos:altLabel {lit(full_name(name, unit))} ;")
-        lines.append(f"    kg:referenceEntry ref:{template.id} ;")
-        lines.append(f"    kg:level kg:{template.level} ;")
+        lines.append(f"    kg:referenceEntry ref:{template.id} ;")  # its level, its names
         if unit is not None:
             lines.append(f"    kg:province id:province\\/{unit.slug} ;")
         parent = self.parent_iri(template, unit)
