@@ -37,14 +37,19 @@ def as_ntriples(graph: Graph) -> str:
     return "".join(f"{line}\n" for line in sorted(filter(None, lines)))
 
 
-def turtle_folder_ntriples(folder: Path) -> str:
+REFERENCE_LIST_FILES = ("agencies.ttl", "provinces.ttl")  # what the matcher reads
+
+
+def turtle_folder_ntriples(folder: Path, names: tuple[str, ...] | None = None) -> str:
     """Canonical N-Triples of a folder of Turtle files without blank nodes, parsed by Oxigraph.
 
     The reference graph (every body of every province, the change events) is some 60,000 triples:
-    rdflib takes seconds over it, Oxigraph's parser a fraction of one.
+    rdflib takes seconds over it, Oxigraph's parser a fraction of one. ``names`` picks files.
     """
     lines: set[str] = set()
     for file in sorted(folder.glob("*.ttl")):
+        if names is not None and file.name not in names:
+            continue
         for triple in pyoxigraph.parse(path=str(file), format=pyoxigraph.RdfFormat.TURTLE):
             lines.add(f"{triple.subject} {triple.predicate} {triple.object} .")
     return "".join(f"{line}\n" for line in sorted(lines))
@@ -77,6 +82,14 @@ def _resource_graphs() -> tuple[tuple[str, str], ...]:
     )
 
 
-def resource_graphs() -> dict[str, str]:
-    """Ontology and reference graph, each in a named graph of its own (IRI -> N-Triples)."""
+def resource_graphs(*, bodies: bool = True) -> dict[str, str]:
+    """Ontology and reference graph, each in a named graph of its own (IRI -> N-Triples).
+
+    ``bodies=False`` ships only the reference list (templates and provinces, no per-province
+    bodies or change events): for engines too slow for the whole graph (the rdflib baseline).
+    """
+    if not bodies:
+        lean = turtle_folder_ntriples(resource_dir("reference"), REFERENCE_LIST_FILES)
+        return {ONTOLOGY_GRAPH: dict(_resource_graphs())[ONTOLOGY_GRAPH],
+                REFERENCE_GRAPH: with_digest(REFERENCE_GRAPH, lean)}
     return dict(_resource_graphs())
