@@ -115,6 +115,11 @@ def test_http_responsible_and_deadlines(seed_repo, live_server) -> None:
         assert bad.status_code == 400
         missing = httpx.get(f"{server.url}/api/responsible", params={"doc": "999/KH-XYZ"})
         assert missing.status_code == 404
+        one = httpx.get(f"{server.url}/api/successor", params={
+            "body": "https://w3id.org/kgraph/id/org/kien-giang/so-lao-dong-thuong-binh-va-xa-hoi",
+            "date": "2026-01-01", "text": "giải quyết việc làm cho lao động"}).json()
+        assert (one["holder"], one["holder_province"]) == ("Sở Nội vụ", "An Giang")
+        assert not one["ambiguous"] and "Lao động, việc làm" in one["chain"]
         due = httpx.get(f"{server.url}/api/deadlines", params={"date": "2026-11-01"}).json()
         by_plan = {(r["plan"], r["deadline"]): r["status"] for r in due["rows"]}
         assert by_plan[("234/KH-UBND", "2026-11-10")] == "due"

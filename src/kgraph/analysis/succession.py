@@ -302,6 +302,28 @@ def _parts(repo: Repository, doc: str) -> list[dict[str, str]]:
     return [{k: v or "" for k, v in r.items()} for r in rows.records()]
 
 
+def successor(repo: Repository, body: str, on: str | dt.date | None = None, text: str = ""
+              ) -> dict[str, Any]:
+    """The body holding a body's tasks on the date (for a split: those the text is about).
+
+    What the explorer shows next to the body a plan named.
+    """
+    date = parse_date(on).isoformat()
+    walker = Successions(repo)
+    walker.load_reachable({body})
+    steps = walker.walk(body, text, date)
+    holder = steps[-1].target if steps else body
+    walker.describe({body, holder} | {s.target for s in steps})
+    answer = Responsibility("", "", "", "", text, body, holder, steps, labels=walker.labels)
+    exists = walker.exists_on(holder, date)
+    answer.status = ("unresolved" if exists is None else "ended" if not exists
+                     else "succeeded" if steps else "unchanged")
+    name, province = walker.labels.get(holder, (holder, ""))
+    return {"body": body, "date": date, "holder": name, "holder_province": province,
+            "holder_iri": holder, "status": answer.status, "ambiguous": answer.ambiguous,
+            "confidence": round(answer.confidence, 3), "chain": chain_text(answer, walker.labels)}
+
+
 def _titles(repo: Repository, doc: str) -> dict[str, str]:
     """Plan number -> its title(s), the context of tasks whose own words say nothing."""
     key = Literal(slugify(doc)).n3()

@@ -1,5 +1,5 @@
 """Who holds a plan's tasks on a date, and where its deadlines stand: ``/api/responsible``,
-``/api/deadlines`` (JSON), answered by :mod:`kgraph.analysis.succession`."""
+``/api/deadlines``, ``/api/successor`` (JSON), answered by :mod:`kgraph.analysis.succession`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 
-from kgraph.analysis.succession import deadlines, responsible_rows, summary
+from kgraph.analysis.succession import deadlines, responsible_rows, successor, summary
 from kgraph.errors import QueryError
 from kgraph.store.embedded import Repository
 from kgraph.web.app import get_repository
@@ -41,3 +41,17 @@ def api_deadlines(repository: Annotated[Repository, Depends(get_repository)],
     except QueryError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from exc
     return {"doc": doc or None, "date": date or None, "summary": summary(rows), "rows": rows}
+
+
+@router.get("/api/successor", summary="The body holding a body's tasks on a date")
+def api_successor(repository: Annotated[Repository, Depends(get_repository)],
+                  body: Annotated[str, Query(description="IRI of a body (id/org/...)",
+                                             min_length=1)],
+                  date: DateParam = "",
+                  text: Annotated[str, Query(description="A task's words, to settle a split",
+                                             max_length=2000)] = "") -> dict[str, Any]:
+    """What the explorer shows next to a body a plan named: who holds its tasks now."""
+    try:
+        return successor(repository, body, date, text)
+    except QueryError as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from exc
