@@ -11,7 +11,8 @@ Printed, each with a baseline measured in the same run:
   and its SPARQL view (``queries/responsible-today.rq``) for one plan;
 * ``deadlines`` of every plan on the date.
 
-Run: ``.venv/bin/python bench/bench_responsible.py [--plans 2000] [--sample 20]``.
+Run: ``.venv/bin/python bench/bench_responsible.py [--plans 2000] [--sample 20] [--store DIR]``
+(``--store`` keeps the corpus on disk and reuses it: building 2,000 plans takes minutes).
 """
 
 from __future__ import annotations
@@ -69,16 +70,23 @@ def reference_graph() -> None:
           f"{'ok' if total < 5 else 'SLOW'}")
 
 
-def corpus_store(n_plans: int) -> tuple[OxigraphRepository, list[str]]:
+def corpus_store(n_plans: int, store: Path | None) -> tuple[OxigraphRepository, list[str]]:
+    """The corpus in a store: in memory, or in ``store`` (kept, and reused when it is there)."""
+    plans = [p.number for p in generate_plans(n_plans) if p.kind == "ubnd"]
+    if store is not None and (store / "done").exists():
+        repo = OxigraphRepository(store)
+        print(f"corpus: reused {store}, {len(repo)} quads")
+        return repo, plans
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         write_corpus(Path(tmp), n_plans)
         _, graphs = prepare([Path(tmp)])
-        repo = OxigraphRepository()
+        repo = OxigraphRepository(store)
         load(graphs, repo)
         print(f"corpus: {len(graphs)} plans, {len(repo)} quads, built in "
               f"{time.perf_counter() - started:.1f} s")
-    plans = [p.number for p in generate_plans(n_plans) if p.kind == "ubnd"]
+    if store is not None:
+        (store / "done").write_text(str(n_plans), encoding="utf-8")
     return repo, plans
 
 
@@ -87,10 +95,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--plans", type=int, default=2000)
     parser.add_argument("--sample", type=int, default=20)
     parser.add_argument("--date", default="2026-01-01")
+    parser.add_argument("--store", type=Path, help="keep the corpus store here (reused if built)")
     args = parser.parse_args(argv)
 
     reference_graph()
-    repo, plans = corpus_store(args.plans)
+    repo, plans = corpus_store(args.plans, args.store)
     sample = plans[:: max(1, len(plans) // args.sample)][: args.sample]
     assignments = load_query("assignments")
     walk_times, base_times, rows, moved = [], [], 0, 0
