@@ -158,3 +158,12 @@ def test_raci_as_of_a_date_names_the_holders(built_store: Path, tmp_path: Path) 
     assert "Sở Y tế (An Giang)" in header
     assert "Ủy ban nhân dân các xã, phường, đặc khu (An Giang)" in header
     assert "Sở Lao động - Thương binh và Xã hội" not in header
+
+
+def test_cli_deadlines_on_a_date(built_store: Path) -> None:
+    result = runner.invoke(app, ["query", "deadlines", "--param", "date=2026-11-01",
+                                 "--format", "json", "--store", str(built_store)])
+    assert result.exit_code == 0, result.stderr
+    rows = {(r["plan"], r["deadline"]): r["status"] for r in json.loads(result.stdout)}
+    assert rows[("234/KH-UBND", "2026-11-10")] == "due"
+    assert rows[("18/KH-SLĐTBXH", "2021-05-25")] == "overdue"
