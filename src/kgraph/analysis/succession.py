@@ -192,21 +192,27 @@ class Successions:
         todo = {b for b in bodies if b not in self.labels}
         if not todo:
             return
-        rows = self.repo.query(PREFIXES + f"""
-            SELECT ?org (SAMPLE(?name) AS ?n) (SAMPLE(?raw) AS ?r) (SAMPLE(?pname) AS ?p)
-                   (SAMPLE(?start) AS ?s) (SAMPLE(?end) AS ?e) (SAMPLE(?period) AS ?pd) WHERE {{
-              VALUES ?org {{ {_values(todo)} }}
-              OPTIONAL {{ ?org skos:prefLabel ?name }}
-              OPTIONAL {{ ?org rdfs:label ?raw }}
-              OPTIONAL {{ ?org kg:province/skos:prefLabel ?pname }}
-              OPTIONAL {{ ?org dcterms:temporal ?period .
-                          OPTIONAL {{ ?period dcat:startDate ?start }}
-                          OPTIONAL {{ ?period dcat:endDate ?end }} }}
-            }} GROUP BY ?org""").rows
-        for org, name, raw, province, start, end, period in rows:
-            self.labels[str(org)] = (str(name or raw or org), str(province or ""))
-            if period is not None:
-                self.periods[str(org)] = (str(start or ""), str(end or ""))
+        values = f"VALUES ?org {{ {_values(todo)} }}"
+        # Each fact on its own DISTINCT query: a body's name and province are restated in every
+        # graph that names it, and OPTIONALs over those copies multiply (300 x 300 rows a body).
+        names: dict[str, str] = {}
+        for org, name, raw in self.repo.query(PREFIXES + f"""
+                SELECT DISTINCT ?org ?name ?raw WHERE {{ {values}
+                  {{ ?org skos:prefLabel ?name }} UNION {{ ?org rdfs:label ?raw }} }}""").rows:
+            if name is not None or str(org) not in names:
+                names[str(org)] = str(name or raw)
+        provinces = {str(org): str(label) for org, label in self.repo.query(PREFIXES + f"""
+            SELECT DISTINCT ?org ?label WHERE {{ {values}
+              {{ SELECT DISTINCT ?org ?province WHERE {{ {values} ?org kg:province ?province }} }}
+              ?province skos:prefLabel ?label }}""").rows}
+        for org, start, end in self.repo.query(PREFIXES + f"""
+                SELECT ?org ?start ?end WHERE {{ GRAPH <{REFERENCE_GRAPH}> {{ {values}
+                  ?org dcterms:temporal ?period .
+                  OPTIONAL {{ ?period dcat:startDate ?start }}
+                  OPTIONAL {{ ?period dcat:endDate ?end }} }} }}""").rows:
+            self.periods[str(org)] = (str(start or ""), str(end or ""))
+        for org in todo:
+            self.labels[org] = (names.get(org, org), provinces.get(org, ""))
 
     def exists_on(self, body: str, date: str) -> bool | None:
         """Whether the body exists on the date (None: the reference graph does not know it)."""
