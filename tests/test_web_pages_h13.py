@@ -161,7 +161,9 @@ def test_substitutions_give_the_cli_answer_for_every_query(seed_repo) -> None:
               "lineage": {"doc": "2509/KH-UBND"}, "reporting": {}, "conflicts": {},
               "audit_conflicts": {}}
     for query in ordered_queries():
-        given = values[query.name]
+        if query.python:  # answered by a Python walk, the same function for CLI and web
+            continue
+        given = values.get(query.name, dict(query.examples))
         expected = seed_repo.query(query.render(given))
         got = run_named(seed_repo, query, given)
         assert got.variables == expected.variables, query.name

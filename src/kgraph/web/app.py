@@ -102,4 +102,5 @@ def create_app(repository: Repository, settings: Settings | None = None) -> Fast
     from kgraph.web.ontology_doc import router as ontology_router
 
     app.include_router(ontology_router)
+    app.include_router(__import__("kgraph.web.responsible", fromlist=["router"]).router)
     return app

@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse, Response
 from rdflib import BNode, Literal, URIRef
 
 from kgraph.analysis.queries import NamedQuery, named_queries
+from kgraph.analysis.queries import run_named as run_as_cli
 from kgraph.errors import QueryError
 from kgraph.graph.vocab import ID, PREFIXES
 from kgraph.ingest.text import nfc, slugify
@@ -122,12 +123,13 @@ def run_named(repository: Repository, query: NamedQuery, values: dict[str, str])
     """Run ``query`` with ``values`` normalised as the CLI does; QueryError on a bad value.
 
     On the embedded store the values are bound with pyoxigraph's ``substitutions`` (the text
-    never holds them); a remote store gets the CLI's escaped literals.
+    never holds them); a remote store gets the CLI's escaped literals, and a query whose
+    ``# python:`` header names a function is answered by it, as ``kgraph query`` does.
     """
-    text = query.render(values)  # checks unknown and missing parameters, and is the remote form
+    query.render(values)  # checks unknown and missing parameters
     native = getattr(repository, "native", None)
-    if not isinstance(native, ox.Store):
-        return repository.query(text)
+    if query.python or not isinstance(native, ox.Store):  # a walk in Python, or a remote store
+        return run_as_cli(query, repository, values)
     variables = used_variables(query)
     substitutions: dict[ox.Variable, ox.Literal] = {}
     for param in query.parameters:
