@@ -565,6 +565,7 @@ async def _readable(conn: Connection, timeout: float) -> bool:
         return bool(done)
     finally:
         loop.remove_reader(fd)
+        os.set_blocking(fd, True)  # uvloop makes a watched descriptor non-blocking
         if not ready.done():
             ready.cancel()
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urljoin
 
 
@@ -86,8 +87,7 @@ _EXPRESSION_WORDS_EXCLUDED = {"VALUES", "A", "TRUE", "FALSE"}
 CHECK_TEXT_LIMIT = 4_000_000  # characters; the HTTP body cap is far lower
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     kind: str
     text: str
     start: int
@@ -99,10 +99,22 @@ def _position(text: str, offset: int) -> str:
     return f"line {line}, column {column}"
 
 
+_MASTER = re.compile(
+    r"(?:[ \t\r\n]+|#[^\r\n]*)*(?:(?P<lt><)|" + "|".join(
+        f"(?P<{kind}>{TERMINALS[kind].pattern})" for kind in (
+            "long_string", "string", "var", "bnode", "langtag", "number", "pname", "word",
+            "punct")
+    ) + ")"
+)
+_SKIP = re.compile(r"(?:[ \t\r\n]+|#[^\r\n]*)*")
+MAX_NESTING = 128  # brackets; the engine's recursive parser would exhaust its stack first
+
+
 def tokens(text: str) -> Iterator[Token]:
     """Significant tokens of a query or update, in one linear pass (no whitespace/comments).
 
-    Raises :class:`UnreadableRequest` at the first character no SPARQL terminal starts with.
+    Raises :class:`UnreadableRequest` at the first character no SPARQL terminal starts with,
+    and for brackets nested deeper than :data:`MAX_NESTING`.
     """
     if len(text) > CHECK_TEXT_LIMIT:
         raise UnreadableRequest(f"request longer than {CHECK_TEXT_LIMIT} characters")
@@ -112,58 +124,41 @@ def tokens(text: str) -> Iterator[Token]:
     stack: list[str] = []
     previous: Token | None = None
     before_previous: Token | None = None
+    master, iri, punct = _MASTER.match, TERMINALS["iri"].match, TERMINALS["punct"].match
+    skip = _SKIP.match
     while pos < end:
-        char = text[pos]
-        kind: str | None = None
-        match = None
-        if char in " \t\r\n":
-            pos = TERMINALS["ws"].match(text, pos).end()  # type: ignore[union-attr]
-            continue
-        if char == "#":
-            pos = TERMINALS["comment"].match(text, pos).end()  # type: ignore[union-attr]
-            continue
-        if char == "<":
-            in_expression = bool(stack) and stack[-1] == "expr"
-            after_operand = previous is not None and _is_operand(previous)
-            if text.startswith("<<", pos) or (in_expression and after_operand):
-                kind, match = "punct", TERMINALS["punct"].match(text, pos)
-            else:
-                match = TERMINALS["iri"].match(text, pos)
-                kind = "iri" if match else "punct"
-                match = match or TERMINALS["punct"].match(text, pos)
-        elif char in "'\"":
-            match = TERMINALS["long_string"].match(text, pos)
-            kind = "long_string"
-            if match is None:
-                match, kind = TERMINALS["string"].match(text, pos), "string"
-            if match is None:
+        match = master(text, pos)  # skips white space and comments, then one token
+        if match is None:
+            pos = skip(text, pos).end()  # type: ignore[union-attr]
+            if pos >= end:
+                return
+            if text[pos] in "'\"":
                 raise UnreadableRequest(
                     f"unterminated string or bad escape at {_position(text, pos)}")
-        elif char in "?$":
-            match, kind = TERMINALS["var"].match(text, pos), "var"
-            if match is None and char == "?":
-                match, kind = TERMINALS["punct"].match(text, pos), "punct"
-        elif char == "_" and text.startswith("_:", pos):
-            match, kind = TERMINALS["bnode"].match(text, pos), "bnode"
-        elif char == "@":
-            match, kind = TERMINALS["langtag"].match(text, pos), "langtag"
-        elif char.isdigit() or (char == "." and text[pos + 1:pos + 2].isdigit()):
-            match, kind = TERMINALS["number"].match(text, pos), "number"
-        elif _PN_START.match(char):
-            match, kind = TERMINALS["pname"].match(text, pos), "pname"
-            if match is None:
-                match, kind = TERMINALS["word"].match(text, pos), "word"
+            raise UnreadableRequest(f"cannot read {text[pos:pos + 12]!r} at "
+                                    f"{_position(text, pos)}")
+        kind = match.lastgroup or ""
+        start = match.start(kind)
+        if kind == "lt":
+            in_expression = bool(stack) and stack[-1] == "expr"
+            after_operand = previous is not None and _is_operand(previous)
+            found = None
+            if not text.startswith("<<", start) and not (in_expression and after_operand):
+                found = iri(text, start)
+            kind = "iri" if found else "punct"
+            match = found or punct(text, start)
+            assert match is not None  # "<" alone is punctuation
+            token = Token(kind, match.group(), start)
         else:
-            match, kind = TERMINALS["punct"].match(text, pos), "punct"
-        if match is None or match.end() == pos or kind is None:
-            shown = repr(text[pos:pos + 12])
-            raise UnreadableRequest(f"cannot read {shown} at {_position(text, pos)}")
-        token = Token(kind, match.group(), pos)
+            token = Token(kind, match.group(kind), start)
+        pos = match.end()
         if kind == "punct":
             _track_brackets(token.text, stack, previous, before_previous)
+            if len(stack) > MAX_NESTING:
+                raise UnreadableRequest(f"brackets nested deeper than {MAX_NESTING} at "
+                                        f"{_position(text, token.start)}")
         yield token
         before_previous, previous = previous, token
-        pos = match.end()
 
 
 def _is_operand(token: Token) -> bool:
@@ -217,7 +212,7 @@ def _contains_remote_keyword(text: str, keywords: tuple[str, ...]) -> str | None
 class Scan:
     """What the safety rules need to know about one request text."""
 
-    tokens: list[Token]
+    tokens: list[Token]  # words, prefixed names and IRIs, in order
     prefixes: dict[str, str]
     base: str | None
 
@@ -252,10 +247,19 @@ def scan(text: str, base: str | None = None,
 
     Queries pass ``("SERVICE",)``: LOAD is no keyword of the query grammar.
     """
-    toks: list[Token] = []
+    prefixes: dict[str, str] = {}
+    kept: list[Token] = []  # words, prefixed names and IRIs: all the rules below look at
     for tok in tokens(text):
-        if tok.kind in ("word", "pname"):
-            head = tok.text if tok.kind == "word" else tok.text.partition(":")[0]
+        kind = tok.kind
+        if kind == "iri":
+            if len(kept) >= 2 and kept[-2].kind == "word" and kept[-2].text.upper() == "PREFIX":
+                iri = decode_uchars(tok.text[1:-1])
+                prefixes[kept[-1].text.rstrip(":")] = urljoin(base, iri) if base else iri
+            elif kept and kept[-1].kind == "word" and kept[-1].text.upper() == "BASE":
+                iri = decode_uchars(tok.text[1:-1])
+                base = urljoin(base, iri) if base else iri
+        elif kind == "word" or kind == "pname":
+            head = tok.text if kind == "word" else tok.text.partition(":")[0]
             keyword = _contains_remote_keyword(head, keywords)
             if keyword:
                 raise UnsafeRequest(
@@ -263,17 +267,10 @@ def scan(text: str, base: str | None = None,
                     f" (federated queries and remote loads are refused; found {tok.text!r} at"
                     f" {_position(text, tok.start)})"
                 )
-        toks.append(tok)
-    prefixes: dict[str, str] = {}
-    for i, tok in enumerate(toks):
-        word = tok.text.upper() if tok.kind == "word" else ""
-        if word == "PREFIX" and i + 2 < len(toks) and toks[i + 2].kind == "iri":
-            iri = decode_uchars(toks[i + 2].text[1:-1])
-            prefixes[toks[i + 1].text.rstrip(":")] = urljoin(base, iri) if base else iri
-        elif word == "BASE" and i + 1 < len(toks) and toks[i + 1].kind == "iri":
-            iri = decode_uchars(toks[i + 1].text[1:-1])
-            base = urljoin(base, iri) if base else iri
-    return Scan(toks, prefixes, base)
+        else:
+            continue
+        kept.append(tok)
+    return Scan(kept, prefixes, base)
 
 
 def _keywords(result: Scan, *words: str) -> Iterator[int]:
