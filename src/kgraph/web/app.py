@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -57,6 +58,9 @@ SECURITY_HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# never part of an IRI (RFC 3987), so never part of a page's path; U+FFFD is what invalid UTF-8
+# in a percent-encoded path decodes to
+_CONTROL_IN_PATH = re.compile(r"[\x00-\x1f\x7f<>\"{}|^`\\\ufffd]")
 
 
 def allowed_hosts(settings: Settings) -> set[str]:
@@ -98,6 +102,10 @@ class Guard:
         self.cors = set(settings.cors_origins)
 
     def refusal(self, scope: Scope) -> tuple[int, str] | None:
+        if _CONTROL_IN_PATH.search(scope.get("path", "")) or b"%00" in scope.get(
+                "query_string", b""):
+            return 400, ("control characters, invalid UTF-8 and <>\"{}|^`\\ are not allowed in "
+                          "the URL")
         client = scope.get("client")
         in_process = client is not None and client[0] == "testclient"  # no browser, no DNS
         host = _header(scope, b"host")

@@ -431,19 +431,19 @@ def execute(engine: Any, job: Job, sandbox_status: SandboxStatus | None = None) 
                                   " byte cap; select fewer or shorter values")
     except (ValueError, TypeError, LookupError) as exc:
         return Outcome.error(400, f"query error: {exc}")
-    except OSError as exc:
+    except Exception as exc:
         if _unknown_function(exc):
             return Outcome.error(400, f"query error: {exc}")
-        return Outcome.error(500, f"evaluation failed: {type(exc).__name__}: {exc}")
-    except Exception as exc:
         return Outcome.error(500, f"evaluation failed: {type(exc).__name__}: {exc}")
     outcome.seconds = time.perf_counter() - started
     return outcome
 
 
 def _unknown_function(exc: Exception) -> bool:
-    """pyoxigraph reports a call to a function it does not know as an evaluation error."""
-    return "not supported" in str(exc) or "unknown function" in str(exc).lower()
+    """pyoxigraph reports a call to a function it does not know as an evaluation error
+    (``RuntimeError: The custom function <...> is not supported``): the client's mistake."""
+    message = str(exc)
+    return "custom function" in message and "is not supported" in message
 
 
 def _die_with_parent() -> None:
