@@ -30,7 +30,8 @@ from kgraph.web.query_workers import Job, WorkerPool
 from kgraph.web.settings import Settings
 
 TOKEN = "egress-token"
-RESULTS = b'{"head":{"vars":["x"]},"results":{"bindings":[{"x":{"type":"literal","value":"leak"}}]}}'
+RESULTS = (b'{"head":{"vars":["x"]},'
+           b'"results":{"bindings":[{"x":{"type":"literal","value":"leak"}}]}}')
 
 
 class Trap:

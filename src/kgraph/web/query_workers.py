@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import faulthandler
 import logging
 import multiprocessing
 import os
@@ -258,18 +259,30 @@ def _cut_lines(data: bytes, keep_lines: int, max_bytes: int) -> tuple[bytes, int
 def _bounded(lines: bytes, header_lines: int, fmt: ResultFormat,
              render: Callable[[bytes, CappedWriter], object], max_bytes: int,
              ) -> tuple[bytes, int, bool]:
-    """Render line-per-row data in the client's format, dropping rows until it fits."""
-    rows = lines.count(b"\n") - header_lines
-    dropped = False
-    while True:
-        sink = _capture(lambda out, data=lines: render(data, out), max_bytes)
-        if not sink.full:
-            return bytes(sink.buffer), rows, dropped
-        if rows == 0:
-            raise _Full
-        rows //= 2
-        dropped = True
-        lines, _ = _cut_lines(lines, header_lines + rows, len(lines))
+    """Render line-per-row data in the client's format with as many whole rows as fit
+    (a bisection: the rendering of a row is longer than its line)."""
+    total = lines.count(b"\n") - header_lines
+
+    def attempt(rows: int) -> bytes | None:
+        data, _ = _cut_lines(lines, header_lines + rows, len(lines))
+        sink = _capture(lambda out: render(data, out), max_bytes)
+        return None if sink.full else bytes(sink.buffer)
+
+    body = attempt(total)
+    if body is not None:
+        return body, total, False
+    fits, fails = 0, total
+    best = attempt(0)
+    if best is None:
+        raise _Full
+    while fails - fits > max(1, fails // 32):
+        middle = (fits + fails) // 2
+        body = attempt(middle)
+        if body is None:
+            fails = middle
+        else:
+            fits, best = middle, body
+    return best, fits, True
 
 
 def finalize_solutions(solutions: Any, fmt: ResultFormat, max_rows: int,
@@ -477,6 +490,7 @@ def _worker_main(conn: Connection, opener: Callable[[], Any], memory: int) -> No
     """Worker loop: sandbox itself, open the engine, then answer jobs until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    faulthandler.disable()  # a worker aborted at its memory limit is reported as a 503
     _die_with_parent()
     status = sandbox.install()
     if not status.isolated:
@@ -633,8 +647,15 @@ class WorkerPool:
         return worker
 
     def _retire(self, worker: Worker) -> None:
+        """SIGKILL now; reap the process in a thread (tearing down a large worker takes a
+        while, and the event loop must not wait for it)."""
         self._all.discard(worker)
-        worker.kill()
+        if worker.process.is_alive():
+            worker.process.kill()
+        try:
+            asyncio.get_running_loop().run_in_executor(None, worker.kill)
+        except RuntimeError:  # no event loop (shutdown): reap here
+            worker.kill()
 
     def _busy_reply(self, why: str) -> Outcome:
         return Outcome.error(503, f"{why}; retry in {self.limits.retry_after} s",
