@@ -162,7 +162,11 @@ def health(request: Request) -> dict[str, object]:
         triples = len(repository)
     except Exception as exc:  # the store is down or unreachable: say so, with 200 from the app
         return {"status": "error", "error": str(exc), "triples": None, "graphs": []}
-    return {"status": "ok", "triples": triples, "graphs": graphs}
+    status = getattr(request.app.state.executor, "sandbox", None)
+    sandbox = None if status is None else {
+        "seccomp": status.seccomp, "network_namespace": status.netns,
+        "problem": status.reason or None}
+    return {"status": "ok", "triples": triples, "graphs": graphs, "worker_sandbox": sandbox}
 
 
 def worker_count(settings: Settings) -> int:
