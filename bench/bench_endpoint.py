@@ -24,6 +24,7 @@ import json
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
@@ -140,6 +141,7 @@ async def fire(url: str, bodies: list[str], requests: int, concurrency: int,
     if bombs:
         await asyncio.sleep(2.0)  # let every bomb run past the fast budget first
     latencies: list[float] = []
+    reasons: Counter[str] = Counter()
     errors = 0
     counter = itertools.count()
     started = time.perf_counter()
@@ -153,8 +155,10 @@ async def fire(url: str, bodies: list[str], requests: int, concurrency: int,
                 response = await client.post(url, data={"query": bodies[n % len(bodies)]})
                 if response.status_code != 200:
                     errors += 1
-            except httpx.HTTPError:
+                    reasons[f"{response.status_code} {response.text[:60].strip()}"] += 1
+            except httpx.HTTPError as exc:
                 errors += 1
+                reasons[type(exc).__name__] += 1
             latencies.append(time.perf_counter() - sent)
 
     async with httpx.AsyncClient(limits=limits, timeout=120) as client:
@@ -171,7 +175,8 @@ async def fire(url: str, bodies: list[str], requests: int, concurrency: int,
     return {"requests": len(latencies), "errors": errors, "seconds": elapsed,
             "rps": len(latencies) / elapsed, "p50_ms": pct(0.50), "p99_ms": pct(0.99),
             "bombs_sent": len(bomb_statuses),
-            "bombs_503": sum(1 for status in bomb_statuses if status == 503)}
+            "bombs_503": sum(1 for status in bomb_statuses if status == 503),
+            "error_reasons": dict(reasons)}  # type: ignore[dict-item]
 
 
 def load_process(url: str, bodies: list[str], args: argparse.Namespace,
@@ -221,7 +226,8 @@ def report(backend: str, results: dict[str, dict[str, float]]) -> None:
               f"{r['rps']:8.1f} req/s  p50 {r['p50_ms']:8.1f} ms  p99 {r['p99_ms']:8.1f} ms  "
               f"errors {r['errors']:.0f}"
               + (f"  bombs sent {r['bombs_sent']:.0f} (503: {r['bombs_503']:.0f})"
-                 if r.get("bombs_sent") else ""))
+                 if r.get("bombs_sent") else "")
+              + (f"  {r['error_reasons']}" if r.get("error_reasons") else ""))
 
 
 def main(argv: list[str] | None = None) -> None:
