@@ -96,14 +96,21 @@ def test_docs_are_off_and_the_schema_stays(client_for) -> None:  # type: ignore[
 
 
 @pytest.mark.parametrize("path", [
-    "/id/abc%00", "/id/%00", "/id/a%ff", "/id/a%3Cb%3E", "/id/a%5C", "/doc/x%00y",
-    "/audit?doc=%00", "/sparql?query=ASK%00{}",
+    "/id/abc%00", "/id/%00", "/id/a%ff", "/id/a%1F", "/doc/x%00y", "/audit?doc=%00",
+    "/sparql?query=ASK%00{}",
 ])
 def test_malformed_urls_get_400(client_for, path: str) -> None:  # type: ignore[no-untyped-def]
     with client_for() as (client, _):
         response = client.get(path)
     assert response.status_code == 400, response.text
     assert "not allowed in the URL" in response.text
+
+
+@pytest.mark.parametrize("path", ["/id/a%3Cb%3E", "/id/a%5C", "/id/a%22b", "/id/a%7Bb%7D",
+                                  "/id/a%60", "/id/a%20b", "/id/%E2%80%A8", "/id/a%C2%85"])
+def test_identifiers_no_iri_can_hold_are_not_found(client_for, path: str) -> None:  # type: ignore[no-untyped-def]
+    with client_for() as (client, _):
+        assert client.get(path).status_code == 404
 
 
 @pytest.mark.parametrize("query", [
