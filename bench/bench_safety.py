@@ -44,13 +44,16 @@ def adversarial(kind: str, size: int) -> str:
         return "SELECT * WHERE { ?s ?p ?o }\n" + ("# \" ' < SERVICE \\\r" * (size // 22))
     if kind == "service-strings":
         return "SELECT * WHERE { VALUES ?x { " + "'SERVICE' " * (size // 10) + "} }"
+    if kind == "name-runs":  # one long run of name characters without a colon
+        return "SELECT * WHERE { " + "ab." * (size // 3) + " }"
     if kind == "prefixed-names":
         return "PREFIX ex: <urn:x:> SELECT * WHERE { VALUES ?x { " + "ex:a\\#b " * (
             size // 8) + "} }"
     raise ValueError(kind)
 
 
-KINDS = ["quotes", "values", "long-string", "comments", "service-strings", "prefixed-names"]
+KINDS = ["quotes", "values", "long-string", "comments", "service-strings", "prefixed-names",
+         "name-runs"]
 
 
 def time_check(text: str) -> tuple[float, str]:
@@ -179,7 +182,7 @@ def fuzz_run(count: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rdflib-cap", type=int, default=256_000,
+    parser.add_argument("--rdflib-cap", type=int, default=16_000,
                         help="largest text handed to rdflib's parser (it is slow)")
     parser.add_argument("--timeout", type=float, default=60.0, help="server query timeout")
     parser.add_argument("--fuzz", type=int, default=0, help="mutated plans to build")

@@ -73,8 +73,12 @@ TERMINALS = {
     "bnode": re.compile(rf"_:[{_PN_CHARS_U}0-9](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?"),
     "langtag": re.compile(r"@[A-Za-z]+(?:-[A-Za-z0-9]+)*(?:--[A-Za-z]+)?"),
     "number": re.compile(r"[0-9]+\.?[0-9]*(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?"),
-    "pname": re.compile(rf"(?:{_PN_PREFIX})?:(?:{_PN_LOCAL})?"),
-    "word": re.compile(r"[A-Za-z][A-Za-z0-9_]*"),
+    # atomic groups: a long run of name characters is scanned once, never re-tried from
+    # each of its positions (which would be quadratic)
+    "pname": re.compile(rf"(?>{_PN_PREFIX})?:(?>{_PN_LOCAL})?"),
+    # a keyword, a function name, or any other run of name characters not followed by ':'
+    # (taken whole, so a keyword inside it is seen and refused)
+    "word": re.compile(rf"(?>{_PN_PREFIX})"),
     "punct": re.compile(r"\^\^|&&|\|\||!=|<=|>=|<<\(?|\)?>>|\{\||\|\}|[{}()\[\];,.=<>!+\-*/^|?~]"),
 }
 _PN_START = re.compile(rf"[{_PN_CHARS_BASE}:]")
@@ -100,13 +104,13 @@ def _position(text: str, offset: int) -> str:
 
 
 _MASTER = re.compile(
-    r"(?:[ \t\r\n]+|#[^\r\n]*)*(?:(?P<lt><)|" + "|".join(
+    r"(?:[ \t\r\n]+|#[^\r\n]*)*+(?:(?P<lt><)|" + "|".join(
         f"(?P<{kind}>{TERMINALS[kind].pattern})" for kind in (
             "long_string", "string", "var", "bnode", "langtag", "number", "pname", "word",
             "punct")
     ) + ")"
 )
-_SKIP = re.compile(r"(?:[ \t\r\n]+|#[^\r\n]*)*")
+_SKIP = re.compile(r"(?:[ \t\r\n]+|#[^\r\n]*)*+")
 MAX_NESTING = 128  # brackets; the engine's recursive parser would exhaust its stack first
 
 
