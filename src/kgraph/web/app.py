@@ -114,11 +114,12 @@ class Guard:
                          "--allowed-host NAME to serve that name")
         if scope["method"] in UNSAFE_METHODS:
             origin = _header(scope, b"origin")
-            if origin is not None and origin not in self.cors and "*" not in self.cors:
-                own = f"{scope.get('scheme', 'http')}://{host}" if host else None
-                if origin != own:
-                    return 403, (f"cross-site request from {origin} refused (CORS does not "
-                                 "allow that origin)")
+            # same host and port is this site, whatever the scheme a TLS proxy in front adds
+            foreign = origin is not None and (
+                host is None or origin.partition("://")[2].lower() != host.lower())
+            if foreign and origin not in self.cors and "*" not in self.cors:
+                return 403, (f"cross-site request from {origin} refused (CORS does not "
+                             "allow that origin)")
             if (_header(scope, b"sec-fetch-site") == "cross-site" and origin is None):
                 return 403, "cross-site request refused"
         return None
