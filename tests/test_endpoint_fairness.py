@@ -94,18 +94,28 @@ def run_together(url: str, plan: list[tuple[str, str, str, float]]) -> dict[str,
     return results
 
 
-def test_one_client_gets_one_long_query_at_a_time(live_server: type) -> None:
-    app = create_app(repository(), Settings(workers=1, max_workers=3, query_timeout=3))
+def test_one_client_gets_one_long_query_at_a_time_when_others_need_workers(
+        live_server: type) -> None:
+    app = create_app(repository(), Settings(workers=1, max_workers=4, query_timeout=3))
     with live_server(app) as server:
         results = run_together(server.url + "/sparql", [
-            ("first", "127.0.0.2", BOMB, 0), ("second", "127.0.0.2", BOMB, 0.2),
-            ("other", "127.0.0.3", LOOKUP, 1.0)])
+            ("neighbour", "127.0.0.3", BOMB, 0), ("first", "127.0.0.2", BOMB, 0.1),
+            ("second", "127.0.0.2", BOMB, 0.2), ("other", "127.0.0.4", LOOKUP, 1.0)])
     second = results["second"]
     assert second.status_code == 503 and "already has 1 long-running" in second.text
     assert second.headers["retry-after"] == "2"
     assert results["first"].status_code == 503 and "timeout" in results["first"].text
     assert results["first"].headers["retry-after"] == "2"
     assert results["other"].status_code == 200
+    assert results["neighbour"].status_code == 503 and "timeout" in results["neighbour"].text
+
+
+def test_a_client_alone_may_run_several_long_queries(live_server: type) -> None:
+    app = create_app(repository(), Settings(workers=1, max_workers=4, query_timeout=2))
+    with live_server(app) as server:
+        results = run_together(server.url + "/sparql", [
+            ("first", "127.0.0.2", BOMB, 0), ("second", "127.0.0.2", BOMB, 0.1)])
+    assert all("timeout" in r.text for r in results.values())  # both ran to the timeout
 
 
 def test_a_full_queue_answers_503_with_retry_after_at_once(live_server: type) -> None:

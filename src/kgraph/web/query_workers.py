@@ -614,7 +614,8 @@ class WorkerPool:
       waits in a bounded queue (full queue: 503 with Retry-After);
     * a query still running after ``fast_budget`` is *long-running*: its worker is reniced to
       19 so short queries keep the CPU, and at most ``slow_slots`` long-running queries (at
-      most ``client_slow`` per client) run at once, so at least ``workers`` processes stay free
+      most ``client_slow`` per client while other clients wait or run long queries too) run at
+      once, so at least ``workers`` processes stay free
       for short queries whatever the bombs; a long query beyond either cap is stopped (503,
       Retry-After);
     * a client whose query ran long recently starts its next ones niced;
@@ -712,7 +713,9 @@ class WorkerPool:
         """Count a query as long-running; the reason to stop it if a cap is reached."""
         worker.nice()
         self._last_slow[client] = time.monotonic()
-        if self._slow[client] >= self.limits.client_slow:
+        contended = bool(self._waiters) or any(
+            count for other, count in self._slow.items() if other != client)
+        if self._slow[client] >= self.limits.client_slow and contended:
             return (f"this client already has {self._slow[client]} long-running "
                     "queries; send the next one when it has finished")
         if self._slow_total >= self.limits.slow_slots:
