@@ -12,12 +12,14 @@ stays).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
 import socket
 import time
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -184,7 +186,12 @@ def pool_limits(settings: Settings) -> PoolLimits:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Stop the query workers when the server shuts down (graceful shutdown)."""
+    """Threads for the workers' pipes; stop the query workers when the server shuts down.
+
+    Each query hands its answer over through a thread (``asyncio.to_thread``): the default
+    pool (CPUs + 4 threads) would queue 32 concurrent requests behind each other."""
+    asyncio.get_running_loop().set_default_executor(
+        ThreadPoolExecutor(max_workers=64, thread_name_prefix="kgraph-pipes"))
     yield
     app.state.executor.close()
 

@@ -754,7 +754,10 @@ class WorkerPool:
             recent = self._last_slow.get(client)
             if recent is not None and time.monotonic() - recent < self.limits.penalty:
                 worker.nice()  # this client's last query ran long: start this one niced
-            await asyncio.to_thread(worker.conn.send, job)
+            if len(job.text) < 16_384:  # fits the pipe's buffer: the send cannot block
+                worker.conn.send(job)
+            else:
+                await asyncio.to_thread(worker.conn.send, job)
             budget = min(self.limits.fast_budget, max(0.0, deadline - time.monotonic()))
             ready = await _readable(worker.conn, budget)
             if not ready and time.monotonic() < deadline:
