@@ -111,7 +111,8 @@ def test_permalink_reopens_the_query_and_its_value(page: Any, browser: Any) -> N
     page.fill("#q-param-agency", "so y te")
     page.fill("#q-param-province", "Gia Lai")
     page.click("#q-run")
-    wait_until(page, "document.querySelectorAll('#q-results tbody tr').length > 0")
+    wait_until(page, "document.querySelector('#q-results th[data-variable=agency]') && "
+                     "document.querySelectorAll('#q-results tbody tr').length > 0")
     expected = page.inner_text("#q-results")
     link = page.get_attribute("#q-permalink", "href")
     assert "q=agency" in link and "agency=so+y+te" in link
@@ -123,7 +124,8 @@ def test_permalink_reopens_the_query_and_its_value(page: Any, browser: Any) -> N
     assert other.input_value("#q-name") == "agency"
     assert other.input_value("#q-param-agency") == "so y te"
     assert other.input_value("#q-param-province") == "Gia Lai"
-    wait_until(other, "document.querySelectorAll('#q-results tbody tr').length > 0")
+    wait_until(other, "document.querySelector('#q-results th[data-variable=agency]') && "
+                      "document.querySelectorAll('#q-results tbody tr').length > 0")
     assert other.inner_text("#q-results") == expected
     other.reload()  # a reload keeps the form as it was
     other.wait_for_selector("body[data-ready='1']")

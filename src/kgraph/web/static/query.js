@@ -169,6 +169,9 @@
     syncUrl();
     $("q-status").textContent = words.running;
     $("q-hint").hidden = true;
+    $("q-results").replaceChildren();  // never a previous answer under the new question
+    $("q-results").hidden = true;
+    delete document.body.dataset.rows;
     const response = await fetch(apiUrl("json"), { headers: { Accept: "application/json" } });
     if (seq !== runSeq) return;
     if (!response.ok) {
