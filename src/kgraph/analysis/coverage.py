@@ -26,14 +26,16 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from itertools import pairwise
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF, XSD
+from rdflib.namespace import PROV, RDF, XSD
 
+from kgraph.analysis import alignment as al
 from kgraph.graph.iris import graph_iri
 from kgraph.graph.vocab import ID, KG, sparql_prefixes
-from kgraph.ingest.text import ocr_fold
+from kgraph.ingest.text import ocr_fold, slugify
 from kgraph.resources import as_ntriples
 from kgraph.store.embedded import Repository
 
@@ -202,7 +204,7 @@ def _items(rows: list[dict[str, str | None]], key: str, plan: str) -> list[Item]
         if iri in seen:
             continue
         seen[iri] = Item(iri, plan, row["no"] or "", row["text"] or "", row["src"] or "",
-                         row["group"] or "")
+                         row.get("group") or "")
         order[iri] = int(row["start"] or 0)
     return sorted(seen.values(), key=lambda item: (order[item.iri], item.iri))
 
@@ -321,3 +323,382 @@ def _key(number: str) -> str:
     from kgraph.graph.iris import number_key
 
     return number_key(number)
+
+
+# ---------------------------------------------------------------------------- directive coverage
+#
+# Directive task -> each implementing plan's items (per province, through intermediate plans)
+# -> the duties covering them (the plan-level links above) -> lead and coordinating bodies.
+# Stored in one derived named graph per directive, ``id/graph/directive-coverage/...``, so
+# SPARQL (queries/directive-coverage.rq) and the matrix page read it without recomputing.
+
+class Status(StrEnum):
+    """What a province made of a directive task (one cell of the auditor's matrix)."""
+
+    ASSIGNED = "assigned"  # a plan item, and a named body leads it
+    COLLECTIVE = "collective"  # given only to a collective ("các sở, ngành")
+    UNASSIGNED = "unassigned"  # a plan item, but no duty gives it to anyone
+    DROPPED = "dropped"  # no plan of the province restates the task
+
+
+STATUS_CONCEPT = {Status.ASSIGNED: KG.TaskAssigned, Status.COLLECTIVE: KG.TaskCollectiveOnly,
+                  Status.UNASSIGNED: KG.TaskUnassigned, Status.DROPPED: KG.TaskDropped}
+STATUS_LABELS = {  # vi, en
+    Status.ASSIGNED: ("có cơ quan chủ trì", "lead body named"),
+    Status.COLLECTIVE: ("chỉ giao cho tập thể", "given only to a collective"),
+    Status.UNASSIGNED: ("nhiệm vụ không có cơ quan chịu trách nhiệm",
+                        "task without a responsible body"),
+    Status.DROPPED: ("không có nhiệm vụ trong kế hoạch", "no plan task"),
+}
+NO_PROVINCE = "Trung ương"
+
+
+@dataclass(frozen=True)
+class Body:
+    iri: str
+    label: str
+    collective: bool = False
+
+
+@dataclass(frozen=True)
+class ImplementingPlan:
+    """A source plan carrying out the directive, and the chain of documents in between."""
+
+    iri: str
+    number: str
+    province: str
+    province_iri: str
+    chain: tuple[str, ...] = ()  # numbers of the intermediate documents, nearest the plan first
+
+
+@dataclass
+class Restatement:
+    """One plan item restating a directive task, with the bodies its covering duties name."""
+
+    item: al.PlanItem
+    score: float
+    duties: list[str] = field(default_factory=list)
+    leads: list[Body] = field(default_factory=list)
+    coordinators: list[Body] = field(default_factory=list)
+    responsible: list[Body] = field(default_factory=list)  # addressees of the duties' headings
+
+
+@dataclass
+class Cell:
+    task: al.DirectiveTask
+    province: str
+    province_iri: str
+    status: Status
+    restatements: list[Restatement] = field(default_factory=list)
+
+    @property
+    def leads(self) -> list[Body]:
+        found: dict[str, Body] = {}
+        for r in self.restatements:
+            for body in r.leads or r.responsible:
+                found.setdefault(body.iri, body)
+        return list(found.values())
+
+    @property
+    def coordinators(self) -> list[Body]:
+        found: dict[str, Body] = {}
+        for r in self.restatements:
+            for body in r.coordinators:
+                found.setdefault(body.iri, body)
+        return list(found.values())
+
+
+@dataclass
+class DirectiveCoverage:
+    """The directive's tasks × the provinces whose plans carry it out."""
+
+    directive: str  # number
+    directive_iri: str
+    outline: al.Outline
+    plans: list[ImplementingPlan]
+    provinces: dict[str, str]  # label -> IRI
+    cells: dict[tuple[str, str], Cell] = field(default_factory=dict)  # (task no, province)
+
+    def graph_name(self) -> str:
+        return directive_graph_iri(self.directive_iri)
+
+    def task_iri(self, task: al.DirectiveTask) -> str:
+        return f"{self.directive_iri}/directive-task/{task.no}"
+
+    def to_graph(self) -> Graph:
+        """kg:DirectiveTask nodes, kg:Restatement links with scores, kg:ProvinceCoverage cells."""
+        graph = Graph()
+        directive = URIRef(self.directive_iri)
+        plan_of = {p.iri: p for p in self.plans}
+        for task in self.outline.tasks:
+            node = URIRef(self.task_iri(task))
+            graph.add((node, RDF.type, KG.DirectiveTask))
+            graph.add((node, KG.directive, directive))
+            graph.add((node, KG.itemNumber, Literal(task.no)))
+            graph.add((node, KG.text, Literal(task.label)))
+            graph.add((node, KG.reconstructed, Literal(task.reconstructed)))
+            graph.add((node, KG.alignmentConfidence,
+                       Literal(f"{task.confidence:.3f}", datatype=XSD.decimal)))
+            graph.add((node, KG.supportingPlans, Literal(len(task.plans))))
+            if task.outline_task:
+                graph.add((node, PROV.wasDerivedFrom, URIRef(task.outline_task)))
+            for member in task.members:
+                graph.add((node, PROV.wasDerivedFrom, URIRef(member.iri)))
+        for (_no, _province), cell in self.cells.items():
+            task_node = URIRef(self.task_iri(cell.task))
+            node = URIRef(f"{task_node}/province/{slugify(cell.province)}")
+            graph.add((node, RDF.type, KG.ProvinceCoverage))
+            graph.add((node, KG.directiveTask, task_node))
+            graph.add((node, KG.provinceName, Literal(cell.province, lang="vi")))
+            if cell.province_iri:
+                graph.add((node, KG.province, URIRef(cell.province_iri)))
+            graph.add((node, KG.coverageStatus, STATUS_CONCEPT[cell.status]))
+            for body in cell.leads:
+                graph.add((node, KG.leadBody, URIRef(body.iri)))
+                graph.add((node, KG.leadBodyName, Literal(body.label, lang="vi")))
+            for body in cell.coordinators:
+                graph.add((node, KG.coordinatingBody, URIRef(body.iri)))
+            for r in cell.restatements:
+                item = URIRef(r.item.iri)
+                digest = hashlib.sha1(r.item.iri.encode("utf-8")).hexdigest()[:10]
+                link = URIRef(f"{task_node}/restatement/{digest}")
+                graph.add((task_node, KG.restatedBy, item))
+                graph.add((node, KG.planTask, item))
+                graph.add((link, RDF.type, KG.Restatement))
+                graph.add((link, KG.directiveTask, task_node))
+                graph.add((link, KG.planTask, item))
+                graph.add((link, KG.plan, URIRef(r.item.plan)))
+                graph.add((link, KG.provinceName, Literal(cell.province, lang="vi")))
+                graph.add((link, KG.alignmentScore,
+                           Literal(f"{r.score:.3f}", datatype=XSD.decimal)))
+                plan = plan_of.get(r.item.plan)
+                if plan and plan.chain:
+                    graph.add((link, KG.via, Literal(" → ".join(plan.chain))))
+                for duty in r.duties:
+                    graph.add((link, KG.coveringDuty, URIRef(duty)))
+                for body in r.leads or r.responsible:
+                    graph.add((link, KG.leadBody, URIRef(body.iri)))
+                    graph.add((link, KG.leadBodyName, Literal(body.label, lang="vi")))
+                for body in r.coordinators:
+                    graph.add((link, KG.coordinatingBody, URIRef(body.iri)))
+        return graph
+
+
+def directive_graph_iri(directive_iri: str) -> str:
+    """``id/graph/directive-coverage/{scope}/{number}/{year}`` for the directive ``id/doc/...``."""
+    return directive_iri.replace(str(ID) + "doc/", str(ID) + "graph/directive-coverage/", 1)
+
+
+def directive_of(repo: Repository, doc: str) -> tuple[str, str] | None:
+    """(IRI, canonical number) of the document numbered ``doc``, wherever it is mentioned."""
+    key = Literal(_key(doc)).n3()
+    rows = _records(repo, f"""
+        SELECT DISTINCT ?doc ?number WHERE {{ ?doc kg:numberKey {key} ; eli:id_local ?number }}
+        ORDER BY ?doc""")
+    return (rows[0]["doc"] or "", rows[0]["number"] or "") if rows else None
+
+
+def implementing_plans(repo: Repository, directive_iri: str, depth: int = 5
+                       ) -> list[ImplementingPlan]:
+    """Source plans that carry out the directive, directly or through other documents."""
+    edges = _records(repo, """
+        SELECT DISTINCT ?plan ?target WHERE { ?plan kg:implements ?target }""")
+    carried_by: dict[str, set[str]] = defaultdict(set)
+    for row in edges:
+        carried_by[row["target"] or ""].add(row["plan"] or "")
+    # the longest chain wins: 234/KH-UBND carries out 211-KH/TU, which carries out 28-CT/TW,
+    # even when it also names 28-CT/TW itself
+    chains: dict[str, list[str]] = {directive_iri: []}
+    frontier = [directive_iri]
+    for _ in range(depth):
+        following = []
+        for target in frontier:
+            for plan in sorted(carried_by.get(target, ())):
+                if plan != directive_iri and plan not in chains[target]:
+                    chains[plan] = [target, *chains[target]]
+                    following.append(plan)
+        frontier = following
+    rows = _records(repo, """
+        SELECT DISTINCT ?plan ?number ?province ?provinceName WHERE {
+          ?plan kg:sourceFile ?file ; eli:id_local ?number .
+          OPTIONAL { ?plan kg:province ?province .
+                     OPTIONAL { ?province skos:prefLabel ?provinceName } }
+        }""")
+    numbers = {r["plan"]: r["number"] for r in _records(repo, """
+        SELECT DISTINCT ?plan ?number WHERE { ?plan kg:numberKey ?key ; eli:id_local ?number }""")}
+    plans: dict[str, ImplementingPlan] = {}
+    for row in rows:
+        plan = row["plan"] or ""
+        if plan == directive_iri or plan not in chains or plan in plans:
+            continue
+        via = tuple(numbers.get(d) or d for d in chains[plan][:-1])
+        plans[plan] = ImplementingPlan(plan, row["number"] or "", row["provinceName"] or
+                                       NO_PROVINCE, row["province"] or "", via)
+    return sorted(plans.values(), key=lambda p: (p.province, p.number))
+
+
+def _values(iris: Iterable[str]) -> str:
+    return " ".join(f"<{i}>" for i in iris)
+
+
+def tasks_of(repo: Repository, plans: Sequence[str]) -> dict[str, list[Item]]:
+    """The leaf tasks of several plans (one query), in source order."""
+    if not plans:
+        return {}
+    rows = _records(repo, f"""
+        SELECT DISTINCT ?plan ?task ?no ?text ?src ?start WHERE {{
+          VALUES ?plan {{ {_values(plans)} }}
+          ?task a kg:Task ; kg:partOf ?plan ; kg:itemNumber ?no .
+          OPTIONAL {{ ?task kg:text ?text }} OPTIONAL {{ ?task kg:sourceText ?src }}
+          OPTIONAL {{ ?task kg:sourceStart ?start }}
+          OPTIONAL {{ ?task kg:subTask ?child }}
+          FILTER (!BOUND(?child))
+        }}""")
+    return _grouped(rows, "task")
+
+
+def duties_of(repo: Repository, plans: Sequence[str]) -> dict[str, list[Item]]:
+    if not plans:
+        return {}
+    rows = _records(repo, f"""
+        SELECT DISTINCT ?plan ?duty ?no ?text ?src ?start WHERE {{
+          VALUES ?plan {{ {_values(plans)} }}
+          ?duty a kg:Duty ; kg:partOf ?plan ; kg:itemNumber ?no .
+          OPTIONAL {{ ?duty kg:text ?text }} OPTIONAL {{ ?duty kg:sourceText ?src }}
+          OPTIONAL {{ ?duty kg:sourceStart ?start }}
+        }}""")
+    return _grouped(rows, "duty")
+
+
+def _grouped(rows: list[dict[str, str | None]], key: str) -> dict[str, list[Item]]:
+    by_plan: dict[str, list[dict[str, str | None]]] = defaultdict(list)
+    for row in rows:
+        by_plan[row["plan"] or ""].append(row)
+    return {plan: _items(group, key, plan) for plan, group in by_plan.items()}
+
+
+def bodies_of(repo: Repository, plans: Sequence[str]
+              ) -> dict[str, dict[str, list[Body]]]:
+    """Duty IRI -> role ("lead", "coordinate", "responsible") -> bodies, for several plans."""
+    if not plans:
+        return {}
+    rows = _records(repo, f"""
+        SELECT DISTINCT ?duty ?role ?agency ?label ?collective WHERE {{
+          VALUES ?plan {{ {_values(plans)} }}
+          ?duty a kg:Duty ; kg:partOf ?plan .
+          {{ ?duty kg:leadAgency ?agency BIND ("lead" AS ?role) }}
+          UNION {{ ?duty kg:coordinatingAgency ?agency BIND ("coordinate" AS ?role) }}
+          UNION {{ ?assignment kg:hasDuty ?duty ; kg:addressee ?agency .
+                   BIND ("responsible" AS ?role) }}
+          OPTIONAL {{ ?agency skos:prefLabel ?prefLabel FILTER (LANG(?prefLabel) = "vi") }}
+          OPTIONAL {{ ?agency rdfs:label ?rawLabel }}
+          OPTIONAL {{ ?agency a kg:CollectiveAddressee BIND (true AS ?collective) }}
+          BIND (COALESCE(?prefLabel, ?rawLabel, STR(?agency)) AS ?label)
+        }} ORDER BY ?duty ?role ?label""")
+    roles: dict[str, dict[str, dict[str, Body]]] = defaultdict(lambda: defaultdict(dict))
+    for row in rows:
+        agency = row["agency"] or ""
+        roles[row["duty"] or ""][row["role"] or ""].setdefault(
+            agency, Body(agency, row["label"] or "", bool(row["collective"])))
+    return {duty: {role: list(bodies.values()) for role, bodies in by_role.items()}
+            for duty, by_role in roles.items()}
+
+
+def outline_source(repo: Repository, directive_iri: str, plans: Sequence[ImplementingPlan],
+                   tasks: dict[str, list[Item]]) -> str | None:
+    """The document whose tasks are the directive's outline: the directive itself when it is a
+    source with tasks, else a plan carrying it out directly with no province (a national plan)."""
+    if tasks_of(repo, [directive_iri]).get(directive_iri):
+        return directive_iri
+    national = [p for p in plans if not p.chain and not p.province_iri and tasks.get(p.iri)]
+    return national[0].iri if national else None
+
+
+def compute_directive_coverage(repo: Repository, doc: str, *, store: bool = True
+                               ) -> DirectiveCoverage | None:
+    """Align the plans carrying out ``doc``, link each directive task to the plan items, duties
+    and bodies of every province, and (``store``) replace the directive's derived graph.
+
+    None when no document numbered ``doc`` is in the store or no source plan carries it out.
+    """
+    found = directive_of(repo, doc)
+    if found is None:
+        return None
+    directive_iri, number = found
+    plans = implementing_plans(repo, directive_iri)
+    if not plans:
+        return None
+    iris = [p.iri for p in plans]
+    tasks = tasks_of(repo, iris)
+    outline_iri = outline_source(repo, directive_iri, plans, tasks)
+    if outline_iri == directive_iri:
+        outline_items = tasks_of(repo, [directive_iri])[directive_iri]
+    else:
+        outline_items = tasks.get(outline_iri or "", [])
+    plan_items = []
+    for plan in plans:
+        if plan.iri == outline_iri:
+            continue
+        mine = tasks.get(plan.iri, [])
+        plan_items.append([al.PlanItem(t.iri, plan.iri, plan.number, plan.province, t.no,
+                                       t.text, t.source_text, i / max(len(mine), 1))
+                           for i, t in enumerate(mine)])
+    outline = al.align(number, plan_items, [
+        al.PlanItem(t.iri, outline_iri or "", "", "", t.no, t.text, t.source_text)
+        for t in outline_items])
+    result = DirectiveCoverage(number, directive_iri, outline,
+                               [p for p in plans if p.iri != outline_iri],
+                               {p.province: p.province_iri for p in plans
+                                if p.iri != outline_iri})
+    duties = duties_of(repo, iris)
+    bodies = bodies_of(repo, iris)
+    covering: dict[str, list[str]] = defaultdict(list)
+    for plan in result.plans:
+        links = cover(plan.iri, plan.number, tasks.get(plan.iri, []), duties.get(plan.iri, []))
+        for link in links.links:
+            covering[link.task].append(link.duty)
+    for task in outline.tasks:
+        for province, province_iri in sorted(result.provinces.items()):
+            restatements = []
+            for member in task.members_in(province):
+                r = Restatement(member, task.scores.get(member.iri, 0.0),
+                                sorted(covering.get(member.iri, [])))
+                for duty in r.duties:
+                    roles = bodies.get(duty, {})
+                    r.leads.extend(b for b in roles.get("lead", []) if b not in r.leads)
+                    r.coordinators.extend(b for b in roles.get("coordinate", [])
+                                          if b not in r.coordinators)
+                    r.responsible.extend(b for b in roles.get("responsible", [])
+                                         if b not in r.responsible)
+                restatements.append(r)
+            result.cells[(task.no, province)] = Cell(task, province, province_iri,
+                                                     _status(restatements), restatements)
+    if store:
+        repo.replace_graphs({result.graph_name(): as_ntriples(result.to_graph())})
+    return result
+
+
+def _status(restatements: list[Restatement]) -> Status:
+    if not restatements:
+        return Status.DROPPED
+    bodies = [b for r in restatements for b in (r.leads or r.responsible)]
+    if not bodies:
+        return Status.UNASSIGNED
+    if all(b.collective for b in bodies):
+        return Status.COLLECTIVE
+    return Status.ASSIGNED
+
+
+def carried_out_directives(repo: Repository) -> list[str]:
+    """Numbers of the documents two or more source plans carry out (directives, resolutions)."""
+    return sorted(directive_groups(repo))
+
+
+def compute_all_directive_coverage(repo: Repository) -> list[DirectiveCoverage]:
+    """Directive coverage for every directive several source plans carry out (for the build)."""
+    results = []
+    for directive in carried_out_directives(repo):
+        result = compute_directive_coverage(repo, directive)
+        if result is not None:
+            results.append(result)
+    return results
