@@ -20,7 +20,9 @@ rebuilding the coverage of one plan replaces exactly that graph.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import math
 import re
 from collections import Counter, defaultdict
@@ -702,3 +704,160 @@ def compute_all_directive_coverage(repo: Repository) -> list[DirectiveCoverage]:
         if result is not None:
             results.append(result)
     return results
+
+
+# ---------------------------------------------------------------------------- the stored matrix
+
+@dataclass(frozen=True)
+class MatrixTask:
+    no: str
+    text: str
+    reconstructed: bool
+    confidence: float
+
+
+@dataclass(frozen=True)
+class MatrixCell:
+    status: Status
+    leads: tuple[str, ...] = ()
+
+
+@dataclass
+class Matrix:
+    """The auditor's matrix as stored: directive tasks × provinces (read in one query)."""
+
+    directive: str
+    directive_iri: str
+    tasks: list[MatrixTask] = field(default_factory=list)
+    provinces: list[str] = field(default_factory=list)
+    cells: dict[tuple[str, str], MatrixCell] = field(default_factory=dict)
+
+    @property
+    def reconstructed(self) -> bool:
+        return any(t.reconstructed for t in self.tasks)
+
+    def cell(self, task: str, province: str) -> MatrixCell:
+        return self.cells.get((task, province), MatrixCell(Status.DROPPED))
+
+    def gaps(self) -> list[tuple[MatrixTask, str, MatrixCell]]:
+        return [(t, p, self.cell(t.no, p)) for t in self.tasks for p in self.provinces
+                if self.cell(t.no, p).status != Status.ASSIGNED]
+
+    def to_csv(self) -> str:
+        """UTF-8 with a byte order mark, so spreadsheet programs read the Vietnamese right."""
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["nhiệm vụ / task", "nội dung / text", "dựng lại / reconstructed",
+                         "độ tin cậy / confidence", *self.provinces])
+        for task in self.tasks:
+            row = []
+            for province in self.provinces:
+                cell = self.cell(task.no, province)
+                row.append("; ".join(cell.leads) if cell.status == Status.ASSIGNED
+                           else f"{STATUS_LABELS[cell.status][0]}"
+                           + (f" ({'; '.join(cell.leads)})" if cell.leads else ""))
+            writer.writerow([task.no, task.text, "có" if task.reconstructed else "không",
+                             f"{task.confidence:.2f}", *row])
+        return "\ufeff" + out.getvalue()
+
+
+_STATUS_OF = {str(concept): status for status, concept in STATUS_CONCEPT.items()}
+
+
+def read_matrix(repo: Repository, doc: str) -> Matrix | None:
+    """The stored directive coverage of ``doc`` (None when it was never computed)."""
+    found = directive_of(repo, doc)
+    if found is None:
+        return None
+    directive_iri, number = found
+    rows = _records(repo, f"""
+        SELECT ?task ?text ?reconstructed ?confidence ?province ?status ?lead WHERE {{
+          GRAPH <{directive_graph_iri(directive_iri)}> {{
+            ?dt kg:directive <{directive_iri}> ; kg:itemNumber ?task ; kg:text ?text ;
+                kg:reconstructed ?reconstructed ; kg:alignmentConfidence ?confidence .
+            ?cell kg:directiveTask ?dt ; kg:provinceName ?province ; kg:coverageStatus ?status .
+            OPTIONAL {{ ?cell kg:leadBodyName ?lead }}
+          }}
+        }}""")
+    if not rows:
+        return None
+    matrix = Matrix(number, directive_iri)
+    tasks: dict[str, MatrixTask] = {}
+    leads: dict[tuple[str, str], list[str]] = defaultdict(list)
+    status: dict[tuple[str, str], Status] = {}
+    provinces: set[str] = set()
+    for row in rows:
+        no = row["task"] or ""
+        tasks.setdefault(no, MatrixTask(no, row["text"] or "", row["reconstructed"] == "true",
+                                        float(row["confidence"] or 0)))
+        key = (no, row["province"] or "")
+        provinces.add(key[1])
+        status[key] = _STATUS_OF.get(row["status"] or "", Status.DROPPED)
+        if row["lead"] and row["lead"] not in leads[key]:
+            leads[key].append(row["lead"])
+    matrix.tasks = sorted(tasks.values(), key=lambda t: (int(t.no) if t.no.isdigit() else 0,
+                                                          t.no))
+    matrix.provinces = sorted(provinces)
+    matrix.cells = {key: MatrixCell(value, tuple(sorted(leads.get(key, []))))
+                    for key, value in status.items()}
+    return matrix
+
+
+@dataclass(frozen=True)
+class SourceSentence:
+    """A plan item restating a directive task, quoted from its source, with its duties."""
+
+    province: str
+    plan: str
+    no: str
+    text: str
+    source_text: str
+    line: int
+    score: float
+    via: str
+    leads: tuple[str, ...]
+    duties: tuple[tuple[str, str], ...]  # (text, raw source) of the covering duties
+
+
+def cell_sources(repo: Repository, matrix: Matrix, task: str) -> list[SourceSentence]:
+    """Every plan item restating the task (all provinces), quoted from the source files."""
+    graph = directive_graph_iri(matrix.directive_iri)
+    dt = f"{matrix.directive_iri}/directive-task/{task}"
+    rows = _records(repo, f"""
+        SELECT ?r ?province ?planTask ?planIri ?score ?via ?lead ?duty WHERE {{
+          GRAPH <{graph}> {{
+            ?r a kg:Restatement ; kg:directiveTask <{dt}> ; kg:provinceName ?province ;
+               kg:planTask ?planTask ; kg:plan ?planIri ; kg:alignmentScore ?score .
+            OPTIONAL {{ ?r kg:via ?via }} OPTIONAL {{ ?r kg:leadBodyName ?lead }}
+            OPTIONAL {{ ?r kg:coveringDuty ?duty }}
+          }}
+        }}""")
+    if not rows:
+        return []
+    parts = {r["planTask"] or "" for r in rows} | {r["duty"] for r in rows if r["duty"]}
+    plans = {r["planIri"] or "" for r in rows}
+    texts = {r["part"]: r for r in _records(repo, f"""
+        SELECT DISTINCT ?part ?no ?text ?src ?line WHERE {{
+          VALUES ?part {{ {_values(parts)} }}
+          OPTIONAL {{ ?part kg:itemNumber ?no }} OPTIONAL {{ ?part kg:text ?text }}
+          OPTIONAL {{ ?part kg:sourceText ?src }} OPTIONAL {{ ?part kg:sourceLine ?line }}
+        }}""")}
+    numbers = {r["plan"]: r["number"] for r in _records(repo, f"""
+        SELECT DISTINCT ?plan ?number WHERE {{
+          VALUES ?plan {{ {_values(plans)} }} ?plan eli:id_local ?number }}""")}
+    grouped: dict[str, list[dict[str, str | None]]] = defaultdict(list)
+    for row in rows:
+        grouped[row["r"] or ""].append(row)
+    sentences = []
+    for group in grouped.values():
+        first = group[0]
+        part = texts.get(first["planTask"], {})
+        duties = sorted({d for d in (r["duty"] for r in group) if d})
+        sentences.append(SourceSentence(
+            first["province"] or "", numbers.get(first["planIri"]) or "", part.get("no") or "",
+            part.get("text") or "", part.get("src") or "", int(part.get("line") or 0),
+            float(first["score"] or 0), first["via"] or "",
+            tuple(sorted({r["lead"] for r in group if r["lead"]})),
+            tuple((texts.get(d, {}).get("text") or "", texts.get(d, {}).get("src") or "")
+                  for d in duties)))
+    return sorted(sentences, key=lambda s: (s.province, s.plan, s.line))
