@@ -93,4 +93,6 @@ def create_app(repository: Repository, settings: Settings | None = None) -> Fast
     from kgraph.web.audit import router as audit_router
 
     app.include_router(audit_router)
+    from kgraph.web.coverage import router as coverage_router
+    app.include_router(coverage_router)
     return app
