@@ -38,8 +38,8 @@ from sklearn.preprocessing import normalize
 
 from kgraph.ingest.text import ocr_fold
 
-PAIR_THRESHOLD = 0.25  # one-to-one pairing of an item with a cluster: below it, no pairing
-JOIN_THRESHOLD = 0.35  # an item left over by the pairing joins a cluster at or above it
+PAIR_THRESHOLD = 0.35  # one-to-one pairing of an item with a cluster: below it, no pairing
+JOIN_THRESHOLD = 0.35  # an item left over by the pairing joins its best cluster at or above it
 NGRAMS = (3, 5)
 
 

@@ -23,9 +23,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import math
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -33,6 +32,7 @@ from itertools import pairwise
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDF, XSD
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from kgraph.analysis import alignment as al
 from kgraph.graph.iris import graph_iri
@@ -138,33 +138,21 @@ def terms(text: str) -> list[str]:
     return words + [f"{a} {b}" for a, b in pairwise(words)]
 
 
-class TfIdf:
-    """TF-IDF vectors over a fixed collection of texts (smoothed IDF, L2-normalised)."""
-
-    def __init__(self, texts: Iterable[str]) -> None:
-        bags = [Counter(terms(t)) for t in texts]
-        df: Counter[str] = Counter(term for bag in bags for term in bag)
-        n = len(bags)
-        self.idf = {term: math.log((1 + n) / (1 + count)) + 1 for term, count in df.items()}
-
-    def vector(self, text: str) -> dict[str, float]:
-        bag = Counter(terms(text))
-        vec = {t: (1 + math.log(c)) * self.idf.get(t, 1.0) for t, c in bag.items()}
-        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
-        return {t: v / norm for t, v in vec.items()}
-
-
-def cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(v * b.get(t, 0.0) for t, v in a.items())
-
-
 def similarity_matrix(left: Sequence[str], right: Sequence[str]) -> list[list[float]]:
-    """Cosine of every left text against every right text (IDF over both)."""
-    model = TfIdf([*left, *right])
-    right_vectors = [model.vector(t) for t in right]
-    return [[cosine(model.vector(t), r) for r in right_vectors] for t in left]
+    """Cosine of every left text against every right text (IDF over both).
+
+    scikit-learn's TfidfVectorizer with :func:`terms` as analyzer: smoothed IDF
+    (ln((1 + n) / (1 + df)) + 1), sublinear term frequency (1 + ln tf), L2-normalised rows.
+    """
+    if not left or not right:
+        return [[] for _ in left]
+    model = TfidfVectorizer(analyzer=terms, sublinear_tf=True)
+    try:
+        vectors = model.fit_transform([*left, *right])
+    except ValueError:  # no term at all in any text (empty or punctuation only)
+        return [[0.0] * len(right) for _ in left]
+    scores = (vectors[: len(left)] @ vectors[len(left):].T).toarray()
+    return [[float(x) for x in row] for row in scores]
 
 
 # ---------------------------------------------------------------------------- reading the store
