@@ -27,6 +27,7 @@ and the centroid of the other plans' items in the cluster (leave-one-out).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ from kgraph.ingest.text import ocr_fold
 PAIR_THRESHOLD = 0.35  # one-to-one pairing of an item with a cluster: below it, no pairing
 JOIN_THRESHOLD = 0.35  # an item left over by the pairing joins its best cluster at or above it
 NGRAMS = (3, 5)
+_MARKER = re.compile(r"^\s*(?:[-–+•*]|\d+[.)]|[a-zđ][.)])\s+")
 
 
 @dataclass(frozen=True)
@@ -117,9 +119,10 @@ def _clean_share(text: str) -> float:
 
 
 def _label(members: Sequence[PlanItem]) -> str:
-    """The member text best fit to name the task: the cleanest copy (most diacritics)."""
+    """The member text best fit to name the task: the cleanest copy (most diacritics), without
+    the plan's own item marker ("a)", "2.", "-"), which means nothing in the directive."""
     best = max(members, key=lambda m: (_clean_share(m.text), -len(m.text)))
-    return best.text
+    return _MARKER.sub("", best.text, count=1)
 
 
 def align(directive: str, plans: Sequence[Sequence[PlanItem]],
