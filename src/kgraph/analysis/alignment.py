@@ -31,6 +31,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -99,8 +100,10 @@ class Outline:
         return found
 
 
+@lru_cache(maxsize=65536)
 def folded(text: str) -> str:
-    """The matching space: OCR-repaired, diacritic-free, lower case, spaces collapsed."""
+    """The matching space: OCR-repaired, diacritic-free, lower case, spaces collapsed (cached:
+    a corpus restates the same sentences many times)."""
     return " ".join(ocr_fold(text).split())
 
 
@@ -139,10 +142,8 @@ def align(directive: str, plans: Sequence[Sequence[PlanItem]],
     everything = [item for plan in plans for item in plan] + list(outline)
     if not everything:
         return Outline(directive, [], [], not outline)
-    model = vectorizer().fit([item.text for item in everything])
-    vectors = {item.iri: row for item, row in
-               zip(everything, normalize(model.transform([i.text for i in everything])),
-                   strict=True)}
+    matrix_all = normalize(vectorizer().fit_transform([item.text for item in everything]))
+    vectors = {item.iri: matrix_all[index] for index, item in enumerate(everything)}
 
     clusters: list[list[PlanItem]] = [[task] for task in outline]
     sums: list[np.ndarray] = [vectors[task.iri].toarray()[0] for task in outline]
