@@ -266,5 +266,7 @@ def test_matrix_page_filters_exports_and_drills_down(seeds) -> None:
     mine = next(s for s in sources if s.province == province)
     assert mine.source_text.splitlines()[0].replace("&", "&amp;") in detail.text
     assert client.get("/coverage", params={"doc": "99-CT/TW"}).status_code == 404
+    index = client.get("/coverage")
+    assert index.status_code == 200 and 'href="/coverage?doc=28-CT/TW"' in index.text
     assert client.get("/coverage/cell", params={"doc": "28-CT/TW", "task": "999",
                                                 "province": province}).status_code == 404

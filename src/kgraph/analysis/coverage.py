@@ -825,6 +825,16 @@ def read_matrix(repo: Repository, doc: str) -> Matrix | None:
     return matrix
 
 
+def stored_directives(repo: Repository) -> list[tuple[str, int]]:
+    """(number, tasks) of every directive whose coverage is stored."""
+    rows = _records(repo, """
+        SELECT ?number (COUNT(DISTINCT ?task) AS ?tasks) WHERE {
+          ?task a kg:DirectiveTask ; kg:directive ?directive .
+          { SELECT DISTINCT ?directive ?number WHERE { ?directive eli:id_local ?number } }
+        } GROUP BY ?number ORDER BY ?number""")
+    return [(r["number"] or "", int(r["tasks"] or 0)) for r in rows]
+
+
 @dataclass(frozen=True)
 class SourceSentence:
     """A plan item restating a directive task, quoted from its source, with its duties."""

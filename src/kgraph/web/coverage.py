@@ -12,7 +12,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from kgraph.analysis.coverage import STATUS_LABELS, Matrix, Status, cell_sources, read_matrix
+from kgraph.analysis.coverage import (
+    STATUS_LABELS,
+    Matrix,
+    Status,
+    cell_sources,
+    read_matrix,
+    stored_directives,
+)
 from kgraph.ingest.text import fold
 from kgraph.store.embedded import Repository
 from kgraph.web.app import get_repository
@@ -33,14 +40,18 @@ def _matrix(repo: Repository, doc: str) -> Matrix:
 
 
 @router.get("/coverage", response_class=HTMLResponse, summary="Directive tasks × provinces")
-def coverage_page(request: Request, repo: Repo, doc: Doc,
+def coverage_page(request: Request, repo: Repo,
+                  doc: Annotated[str | None, Query(max_length=100)] = None,
                   province: Annotated[list[str] | None, Query(max_length=100)] = None,
                   status: Annotated[str | None, Query(
                       pattern="^(assigned|collective|unassigned|dropped|gaps)$")] = None,
                   q: Annotated[str | None, Query(max_length=200)] = None,
                   format: Annotated[str, Query(pattern="^(html|csv)$")] = "html",
                   ) -> Response:
-    """Each cell: the lead body, or 'no plan task', or 'task without a responsible body'."""
+    """Each cell: the lead body, or 'no plan task', or 'task without a responsible body'.
+    Without ``doc``: the directives whose coverage is stored."""
+    if not doc:
+        return render(request, "coverage_index.html", directives=stored_directives(repo))
     matrix = _matrix(repo, doc)
     if format == "csv":
         name = matrix.directive.replace("/", "-")
