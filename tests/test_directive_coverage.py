@@ -125,6 +125,18 @@ def test_unrelated_items_stay_unaligned() -> None:
     assert outline.reconstructed and outline.tasks[0].confidence > 0.35
 
 
+def test_an_addition_two_of_many_plans_share_is_no_directive_task() -> None:
+    common = "Bố trí ngân sách nhà nước, phân bổ nguồn lực hợp lý cho công tác trẻ em"
+    extra = "Xây dựng sân chơi cho trẻ em ở mỗi thôn, bản, khu phố"
+    plans = [[al.PlanItem(f"p{n}/1", f"p{n}", f"{n}/KH", f"P{n}", "1", common)]
+             + ([al.PlanItem(f"p{n}/2", f"p{n}", f"{n}/KH", f"P{n}", "2", extra)] if n < 2
+                else []) for n in range(30)]
+    assert al.minimum_support(30) == 3 and al.minimum_support(3) == 2
+    outline = al.align("28-CT/TW", plans)
+    assert [len(t.plans) for t in outline.tasks] == [30]
+    assert {i.iri for i in outline.unaligned} == {"p0/2", "p1/2"}
+
+
 # ---------------------------------------------------------------------------- stored coverage
 
 def test_coverage_graph_links_every_reconstructed_task_to_each_province(seeds) -> None:

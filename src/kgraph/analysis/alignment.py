@@ -27,6 +27,7 @@ and the centroid of the other plans' items in the cluster (leave-one-out).
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -42,6 +43,7 @@ from kgraph.ingest.text import ocr_fold
 
 PAIR_THRESHOLD = 0.35  # one-to-one pairing of an item with a cluster: below it, no pairing
 JOIN_THRESHOLD = 0.35  # an item left over by the pairing joins its best cluster at or above it
+MIN_SHARE = 0.1  # share of the plans a reconstructed task must be restated by
 NGRAMS = (3, 5)
 _MARKER = re.compile(r"^\s*(?:[-–+•*]|\d+[.)]|[a-zđ][.)])\s+")
 
@@ -128,6 +130,15 @@ def _label(members: Sequence[PlanItem]) -> str:
     return _MARKER.sub("", best.text, count=1)
 
 
+def minimum_support(plans: int) -> int:
+    """Plans that must restate a cluster for it to be a task of a reconstructed outline: two
+    (one plan's own item is its province's addition), and at least :data:`MIN_SHARE` of the
+    plans, so that two of four hundred plans sharing an addition do not make a directive task."""
+    if plans <= 1:
+        return 1
+    return max(2, math.ceil(MIN_SHARE * plans))
+
+
 def align(directive: str, plans: Sequence[Sequence[PlanItem]],
           outline: Sequence[PlanItem] = (), *, min_support: int | None = None,
           pair_threshold: float = PAIR_THRESHOLD, join_threshold: float = JOIN_THRESHOLD
@@ -135,7 +146,7 @@ def align(directive: str, plans: Sequence[Sequence[PlanItem]],
     """Align the items of ``plans`` (one list per plan) into the directive's tasks.
 
     With an ``outline`` (the directive's own leaf tasks), items only join its tasks. Without
-    one, clusters restated by ``min_support`` plans (default: 2, or 1 for a single plan) are
+    one, clusters restated by ``min_support`` plans (default: :func:`minimum_support`) are
     the reconstructed outline.
     """
     plans = [list(p) for p in plans if p]
@@ -178,7 +189,7 @@ def align(directive: str, plans: Sequence[Sequence[PlanItem]],
                 clusters[target].append(item)
                 sums[target] = sums[target] + matrix[r]
 
-    support = min_support if min_support is not None else (2 if len(plans) > 1 else 1)
+    support = min_support if min_support is not None else minimum_support(len(plans))
     tasks: list[DirectiveTask] = []
     unaligned: list[PlanItem] = []
     outline_iris = {task.iri for task in outline}
