@@ -606,19 +606,33 @@ def bodies_of(repo: Repository, plans: Sequence[str]
     """Duty IRI -> role ("lead", "coordinate", "responsible") -> bodies, for several plans."""
     if not plans:
         return {}
+    # roles first, labels apart: a body's label is restated in every graph that names it, and
+    # joining them in one query multiplies the rows by the number of those graphs
     rows = _records(repo, f"""
-        SELECT DISTINCT ?duty ?role ?agency ?label ?collective WHERE {{
+        SELECT DISTINCT ?duty ?role ?agency WHERE {{
           VALUES ?plan {{ {_values(plans)} }}
           ?duty a kg:Duty ; kg:partOf ?plan .
           {{ ?duty kg:leadAgency ?agency BIND ("lead" AS ?role) }}
           UNION {{ ?duty kg:coordinatingAgency ?agency BIND ("coordinate" AS ?role) }}
           UNION {{ ?assignment kg:hasDuty ?duty ; kg:addressee ?agency .
                    BIND ("responsible" AS ?role) }}
-          OPTIONAL {{ ?agency skos:prefLabel ?prefLabel FILTER (LANG(?prefLabel) = "vi") }}
-          OPTIONAL {{ ?agency rdfs:label ?rawLabel }}
-          OPTIONAL {{ ?agency a kg:CollectiveAddressee BIND (true AS ?collective) }}
-          BIND (COALESCE(?prefLabel, ?rawLabel, STR(?agency)) AS ?label)
-        }} ORDER BY ?duty ?role ?label""")
+        }} ORDER BY ?duty ?role ?agency""")
+    agencies = sorted({r["agency"] or "" for r in rows})
+    labels: dict[str, tuple[str, bool]] = {}
+    if agencies:
+        for row in _records(repo, f"""
+            SELECT ?agency (SAMPLE(?prefLabel) AS ?pref) (SAMPLE(?rawLabel) AS ?raw)
+                   (SAMPLE(?isCollective) AS ?collective) WHERE {{
+              VALUES ?agency {{ {_values(agencies)} }}
+              OPTIONAL {{ ?agency skos:prefLabel ?prefLabel FILTER (LANG(?prefLabel) = "vi") }}
+              OPTIONAL {{ ?agency rdfs:label ?rawLabel }}
+              OPTIONAL {{ ?agency a kg:CollectiveAddressee BIND (true AS ?isCollective) }}
+            }} GROUP BY ?agency"""):
+            agency = row["agency"] or ""
+            labels[agency] = (row["pref"] or row["raw"] or agency, bool(row["collective"]))
+    for row in rows:
+        row["label"], collective = labels.get(row["agency"] or "", (row["agency"] or "", False))
+        row["collective"] = "true" if collective else None
     roles: dict[str, dict[str, dict[str, Body]]] = defaultdict(lambda: defaultdict(dict))
     for row in rows:
         agency = row["agency"] or ""
