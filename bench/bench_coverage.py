@@ -56,19 +56,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--store", type=Path, default=None,
-                        help="reuse a store already built from this corpus (skips the build)")
+                        help="keep the built store here; a store already there is reused "
+                             "(the build is skipped)")
     args = parser.parse_args(argv)
 
     carrying = sum(1 for p in generate_plans(args.plans, args.seed)
                    if p.directive == DIRECTIVE)
     with tempfile.TemporaryDirectory(prefix="kgraph-bench-coverage-") as tmp:
         started = time.perf_counter()
-        if args.store is not None:
-            repo = OxigraphRepository(args.store)
-        else:
+        reused = args.store is not None and args.store.exists() and any(args.store.iterdir())
+        repo = OxigraphRepository(args.store or Path(tmp) / "store")
+        if not reused:
             folder = Path(tmp) / "corpus"
             write_corpus(folder, args.plans, args.seed)
-            repo = OxigraphRepository(Path(tmp) / "store")
             build([folder], repo, validate=False)
         build_s = time.perf_counter() - started
 
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         assert result is not None, "no plan carries out the directive"
         cells = len(result.cells)
         print(f"corpus: {args.plans} plans, {carrying} generated for {DIRECTIVE}; "
-              f"build {build_s:.1f} s{' (store reused)' if args.store else ''}")
+              f"build {build_s:.1f} s{' (store reused)' if reused else ''}")
         print(f"build-time step compute_directive_coverage: {compute_s:.2f} s — "
               f"{len(result.plans)} plans aligned, {len(result.outline.tasks)} tasks "
               f"({'reconstructed' if result.outline.reconstructed else 'from the outline'}), "
