@@ -806,27 +806,39 @@ def read_matrix(repo: Repository, doc: str) -> Matrix | None:
     if found is None:
         return None
     directive_iri, number = found
+    graph = directive_graph_iri(directive_iri)
+    task_rows = _records(repo, f"""
+        SELECT ?dt ?task ?text ?reconstructed ?confidence WHERE {{
+          GRAPH <{graph}> {{
+            ?dt a kg:DirectiveTask ; kg:directive <{directive_iri}> ; kg:itemNumber ?task ;
+                kg:text ?text ; kg:reconstructed ?reconstructed ;
+                kg:alignmentConfidence ?confidence .
+          }}
+        }}""")
+    if not task_rows:
+        return None
+    # cells: few columns, so few terms to convert (the page is served from this one query)
     rows = _records(repo, f"""
-        SELECT ?task ?text ?reconstructed ?confidence ?province ?status ?lead WHERE {{
-          GRAPH <{directive_graph_iri(directive_iri)}> {{
-            ?dt kg:directive <{directive_iri}> ; kg:itemNumber ?task ; kg:text ?text ;
-                kg:reconstructed ?reconstructed ; kg:alignmentConfidence ?confidence .
-            ?cell kg:directiveTask ?dt ; kg:provinceName ?province ; kg:coverageStatus ?status .
+        SELECT ?dt ?province ?status ?lead WHERE {{
+          GRAPH <{graph}> {{
+            ?cell a kg:ProvinceCoverage ; kg:directiveTask ?dt ; kg:provinceName ?province ;
+                  kg:coverageStatus ?status .
             OPTIONAL {{ ?cell kg:leadBodyName ?lead }}
           }}
         }}""")
-    if not rows:
-        return None
     matrix = Matrix(number, directive_iri)
     tasks: dict[str, MatrixTask] = {}
+    number_of: dict[str, str] = {}
+    for row in task_rows:
+        no = row["task"] or ""
+        number_of[row["dt"] or ""] = no
+        tasks[no] = MatrixTask(no, row["text"] or "", row["reconstructed"] == "true",
+                               float(row["confidence"] or 0))
     leads: dict[tuple[str, str], list[str]] = defaultdict(list)
     status: dict[tuple[str, str], Status] = {}
     provinces: set[str] = set()
     for row in rows:
-        no = row["task"] or ""
-        tasks.setdefault(no, MatrixTask(no, row["text"] or "", row["reconstructed"] == "true",
-                                        float(row["confidence"] or 0)))
-        key = (no, row["province"] or "")
+        key = (number_of.get(row["dt"] or "", ""), row["province"] or "")
         provinces.add(key[1])
         status[key] = _STATUS_OF.get(row["status"] or "", Status.DROPPED)
         if row["lead"] and row["lead"] not in leads[key]:
