@@ -16,6 +16,12 @@ it, unrelated pairs of the same plan mostly below 0.15 (see docs/audit.md).
 
 Links are stored with their score in one named graph per plan, ``id/graph/coverage/...``, so
 rebuilding the coverage of one plan replaces exactly that graph.
+
+Across plans (:func:`compute_directive_coverage`): each task of a directive (its own outline, or
+one reconstructed by :mod:`kgraph.analysis.alignment` from the plans carrying it out) is linked
+to every province's restating items, the duties covering them (the links above) and their lead
+and coordinating bodies; one derived graph per directive, ``id/graph/directive-coverage/...``,
+read back in one go by :func:`read_matrix` for the auditor's matrix (docs/coverage.md).
 """
 
 from __future__ import annotations
