@@ -93,6 +93,6 @@ def create_app(repository: Repository, settings: Settings | None = None) -> Fast
     from kgraph.web.audit import router as audit_router
 
     app.include_router(audit_router)
-    from kgraph.web.coverage import router as coverage_router
-    app.include_router(coverage_router)
+    app.include_router(__import__("kgraph.web.responsible", fromlist=["router"]).router)
+    app.include_router(__import__("kgraph.web.coverage", fromlist=["router"]).router)
     return app
