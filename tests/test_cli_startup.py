@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ("pyshacl", "pyvis", "rdflib", "fastapi", "pyoxigraph", "networkx", "uvicorn")
+HEAVY = ("pyshacl", "pyvis", "rdflib", "fastapi", "pyoxigraph", "networkx", "uvicorn", "sklearn",
+         "scipy")
 
 
 def test_help_imports_no_heavy_library() -> None:

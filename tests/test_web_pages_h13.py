@@ -168,7 +168,7 @@ def test_substitutions_give_the_cli_answer_for_every_query(seed_repo) -> None:
         got = run_named(seed_repo, query, given)
         assert got.variables == expected.variables, query.name
         assert sorted(map(tuple, got.rows), key=str) == sorted(map(tuple, expected.rows), key=str)
-        if query.parameters and given:
+        if query.name in values and query.parameters and given:  # known to answer on seeds
             assert got.rows, query.name
     # the value never enters the text: only variable names are added to the projections
     implementers = load_query("implementers")
