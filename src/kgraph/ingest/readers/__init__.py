@@ -1,0 +1,70 @@
+"""Readers: a file as people receive it (text, PDF, Word, scan, saved HTML) -> SourceText.
+
+The reader is chosen by what the file holds (its first bytes), not by its name: a .docx that
+is really some other ZIP, or a PDF named .txt, is recognised as what it is. Every reader
+returns NFC text plus a map from character offsets to the pages of the original
+(:class:`~kgraph.ingest.readers.base.SourceText`), so extraction stays one code path and
+provenance reaches the page.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kgraph.errors import SourceError
+from kgraph.ingest.readers import html, legacy_word, pdf, scan, text, word
+from kgraph.ingest.readers.base import Location, Page, SourceText
+
+__all__ = ["SUFFIXES", "Location", "Page", "SourceText", "detect", "is_supported",
+           "read_source"]
+
+# Suffixes `kgraph build` collects from a folder; the content decides how each is read.
+SUFFIXES = (".txt", ".md", ".pdf", ".docx", ".doc", ".html", ".htm", *scan.IMAGE_SUFFIXES)
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_IMAGES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
+_WORD_STREAM = "WordDocument".encode("utf-16-le")
+
+
+def detect(path: Path, data: bytes) -> str:
+    """The format of a file by its content: pdf, docx, doc, image, html or text."""
+    if b"%PDF-" in data[:1024]:
+        return "pdf"
+    if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        if word.is_word_zip(data):
+            return "docx"
+        raise SourceError(path, "a ZIP archive without a Word body (word/document.xml), "
+                                "not a .docx")
+    if data.startswith(_OLE2):
+        if _WORD_STREAM in data:
+            return "doc"
+        raise SourceError(path, "an old Office file that is not a Word document")
+    if data.startswith(_IMAGES):
+        return "image"
+    if html.looks_like_html(data):
+        return "html"
+    return "text"
+
+
+_READERS = {"pdf": pdf.read, "docx": word.read, "doc": legacy_word.read, "image": scan.read,
+            "html": html.read, "text": text.read}
+
+
+def read_source(path: Path) -> SourceText:
+    """Read one file with the reader its content calls for; one-line SourceError otherwise."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(path, f"cannot read ({exc.strerror})") from None
+    if not data.strip():
+        raise SourceError(path, "empty file")
+    return _READERS[detect(path, data)](path, data)
+
+
+def is_supported(path: Path) -> bool:
+    """Whether `kgraph build` reads this file of a folder: a known suffix, and for numbered
+    page images (scan-1.png, scan-2.png) only the first page, which stands for the scan."""
+    path = Path(path)
+    if path.name.startswith(".") or path.suffix.lower() not in SUFFIXES:
+        return False
+    return path.suffix.lower() not in scan.IMAGE_SUFFIXES or scan.is_first_page(path)

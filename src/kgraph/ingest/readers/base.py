@@ -1,0 +1,122 @@
+"""What every reader returns: NFC text plus where each character stood in the original.
+
+A reader turns one file (a PDF, a Word file, page images, saved HTML, plain text) into a
+:class:`SourceText`. Extraction works on ``text`` only; the page map lets the graph say on
+which page of the signed original a statement stands, and, for scans, how sure the OCR was.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Mean word confidence (tesseract, 0-100) below which an OCR page is flagged for review.
+LOW_OCR_CONFIDENCE = 80.0
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the original and the characters of ``SourceText.text`` it holds.
+
+    ``number`` is the page as the original counts it (a scan of pages 1, 2 and 9 keeps 9);
+    ``index`` is its 1-based position in the file served back to a browser (``#page=index``).
+    ``confidence`` is tesseract's mean word confidence (0-100) when the page was read by OCR.
+    """
+
+    number: int
+    start: int
+    end: int
+    index: int
+    confidence: float | None = None
+
+    @property
+    def ocr(self) -> bool:
+        return self.confidence is not None
+
+    @property
+    def needs_review(self) -> bool:
+        return self.confidence is not None and self.confidence < LOW_OCR_CONFIDENCE
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a character offset stands: page of the original and line on that page (1-based)."""
+
+    page: Page
+    line: int
+
+
+@dataclass
+class SourceText:
+    """A file as text: NFC ``text``, its pages, and the original bytes for serving it back.
+
+    ``pages`` is empty when the format has no pages (plain text, HTML, a Word file without
+    page breaks): then no page is claimed rather than a wrong one.
+    """
+
+    path: Path
+    text: str
+    format: str  # text | pdf | docx | doc | image | html
+    media_type: str  # of the original file, for serving it back
+    original: bytes
+    pages: tuple[Page, ...] = ()
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.original).hexdigest()
+
+    @property
+    def ocr(self) -> bool:
+        return any(p.ocr for p in self.pages)
+
+    def page_at(self, offset: int) -> Page | None:
+        """The page holding character ``offset`` (None when the format has no pages)."""
+        if not self.pages:
+            return None
+        starts = [p.start for p in self.pages]
+        return self.pages[max(0, bisect.bisect_right(starts, offset) - 1)]
+
+    def locate(self, offset: int) -> Location | None:
+        page = self.page_at(offset)
+        if page is None:
+            return None
+        return Location(page, self.text.count("\n", page.start, max(page.start, offset)) + 1)
+
+
+class PageAssembler:
+    """Joins page texts into one NFC text, remembering where each page starts and ends."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.pages: list[Page] = []
+        self.length = 0
+
+    def add(self, number: int, text: str, confidence: float | None = None) -> None:
+        text = normalise(text)
+        if self.parts:
+            self.parts.append("\n")
+            self.length += 1
+        start = self.length
+        self.parts.append(text)
+        self.length += len(text)
+        index = len(self.pages) + 1
+        self.pages.append(Page(number, start, self.length, index, confidence))
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+def normalise(text: str) -> str:
+    """NFC, Unix line ends, no trailing blanks and no control characters except new lines.
+
+    Line breaks are kept as the original has them (the extractor reads wrapped lines), and
+    nothing else is rewritten: a source is never silently fixed.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n")
+    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    text = unicodedata.normalize("NFC", text)
+    return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
