@@ -96,6 +96,7 @@ _BOUNDARY = re.compile(
     r";|\.\s+(?=\S)|\n\s*\n(?=\W*(?:can c|th\S{0,5}\s*hien|trien khai|to chuc|uy ban|ubnd"
     r"|[ivxl1]+\s*\.|\d+\s*\.|[a-z]\)|-))"
 )
+_DAY_BEFORE = re.compile(r"\bngay\s*$")
 _RANK = {Relation.IMPLEMENTS: 3, Relation.BASED_ON: 2, Relation.CITES: 1}
 
 
@@ -153,6 +154,7 @@ class _Mention:
         self.date = _date_after(after)
         self.lead = _TYPE_WORDS.sub("", before).rstrip()  # text right before "Chỉ thị số"
         self.after = after
+        self.before = before
 
 
 def _line_index(raw: str) -> list[int]:
@@ -248,8 +250,11 @@ def _states_lineage(folded: str, prev: _Mention, cur: _Mention, marks: list[int]
 
 
 def _looks_like_document(m: _Mention) -> bool:
-    """A document number has a type code of two or more letters ("KH", "CT", "QĐ")."""
+    """A document number has a type code of two or more letters ("KH", "CT", "QĐ"), and is
+    never the day of a date: "ngày 25 - tháng 12" (a stray OCR dash) is not "25-THÁNG"."""
     first = re.split(r"[-/]", m.code)[0]
+    if _DAY_BEFORE.search(m.before) and aligned_fold(first) == "thang":
+        return False
     return len(re.sub(r"[^A-Za-zĐđ]", "", first)) >= 2 or "/" in m.written[:8]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +88,39 @@ class SourceText:
         return Location(page, self.text.count("\n", page.start, max(page.start, offset)) + 1)
 
 
+@dataclass(frozen=True)
+class LaidOutLine:
+    """A line as a page lays it out: its text and where its last character ends (x)."""
+
+    text: str
+    right: float
+
+
+def reflow(lines: list[LaidOutLine], tolerance: float) -> tuple[list[str], bool]:
+    """Undo the wrapping of justified text: a line that reaches the right margin goes on in the
+    next line. Returns the lines and whether the last one reaches the margin (so the paragraph
+    runs on to the next page).
+
+    Vietnamese never breaks a word at a line end, so a line ending in a hyphen right after a
+    letter or digit ("28-" then "CT/TW") was cut inside a token and joins without a space; a
+    spaced dash ("Lao động -" then "Thương binh") is a dash and keeps its space.
+    """
+    if not lines:
+        return [], False
+    margin = max(line.right for line in lines)
+    out: list[str] = []
+    joining = False
+    for line in lines:
+        text = line.text.strip()
+        if joining and out and text:
+            glue = "" if re.search(r"\w-$", out[-1]) else " "
+            out[-1] = out[-1] + glue + text
+        else:
+            out.append(text)
+        joining = bool(text) and line.right >= margin - tolerance
+    return out, joining
+
+
 class PageAssembler:
     """Joins page texts into one NFC text, remembering where each page starts and ends."""
 
@@ -95,10 +129,12 @@ class PageAssembler:
         self.pages: list[Page] = []
         self.length = 0
 
-    def add(self, number: int, text: str, confidence: float | None = None) -> None:
+    def add(self, number: int, text: str, confidence: float | None = None,
+            *, runs_on: bool = False) -> None:
+        """Append a page; ``runs_on``: the previous page ended inside a paragraph."""
         text = normalise(text)
         if self.parts:
-            self.parts.append("\n")
+            self.parts.append(" " if runs_on else "\n")
             self.length += 1
         start = self.length
         self.parts.append(text)

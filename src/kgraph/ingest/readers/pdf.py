@@ -6,6 +6,10 @@ keep the line break inside "28-\\nCT/TW" as the file has it (the extractor reads
 lines). PDFium is several times faster than the others, renders image-only pages for OCR
 with the same library, and is Apache/BSD licensed (PyMuPDF is AGPL); so PDFium it is.
 
+Lines of justified text are joined back into paragraphs (:func:`~.base.reflow`): the layout's
+line breaks are not the document's, and a wrapped "Lao động\n- Thương binh" would otherwise
+read as a bullet.
+
 A page counts as having a usable text layer when it holds at least ``MIN_LETTERS`` letters;
 only pages without one, and that carry an image, are sent to OCR: a born-digital PDF never
 starts tesseract.
@@ -20,10 +24,11 @@ from pathlib import Path
 
 from kgraph.errors import SourceError
 from kgraph.ingest.readers import scan
-from kgraph.ingest.readers.base import PageAssembler, SourceText
+from kgraph.ingest.readers.base import LaidOutLine, PageAssembler, SourceText, reflow
 
 MEDIA_TYPE = "application/pdf"
 MIN_LETTERS = 20
+_TOLERANCE = 0.02  # of the page width: how near the right margin a line must end to run on
 _LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -50,15 +55,16 @@ def read(path: Path, data: bytes) -> SourceText:
     document = _open(path, data)
     try:
         count = len(document)
+        width = document[0].get_width() if count else 0
         if count == 0:
             raise SourceError(path, "PDF without pages")
-        layer: dict[int, str] = {}
+        layer: dict[int, list[LaidOutLine]] = {}
         scanned: list[int] = []
         for index in range(count):
             page = document[index]
             text = page.get_textpage().get_text_range()
             if len(_LETTER.findall(text)) >= MIN_LETTERS or not _has_image(page):
-                layer[index + 1] = text
+                layer[index + 1] = _lines(page, text)
             else:
                 scanned.append(index + 1)
         warnings: list[str] = []
@@ -77,15 +83,32 @@ def read(path: Path, data: bytes) -> SourceText:
     finally:
         document.close()
     assembler = PageAssembler()
+    runs_on = False
     for number in sorted(layer.keys() | ocr_pages.keys()):
         if number in ocr_pages:
-            assembler.add(number, ocr_pages[number].text, ocr_pages[number].confidence)
+            ocr_page = ocr_pages[number]
+            assembler.add(number, ocr_page.text, ocr_page.confidence, runs_on=runs_on)
+            runs_on = ocr_page.runs_on
         else:
-            assembler.add(number, layer[number])
+            lines, ends_inside = reflow(layer[number], _TOLERANCE * width)
+            assembler.add(number, "\n".join(lines), runs_on=runs_on)
+            runs_on = ends_inside
     if not assembler.text().strip():
         raise SourceError(path, "PDF without text (no text layer and no page images)")
     return SourceText(path, assembler.text(), "pdf", MEDIA_TYPE, data, tuple(assembler.pages),
                       warnings)
+
+
+def _lines(page, text: str) -> list[LaidOutLine]:  # page: pypdfium2.PdfPage
+    """The text layer's lines with the x where each ends (PDFium's character boxes)."""
+    textpage = page.get_textpage()
+    lines, start = [], 0
+    for match in re.finditer(r"\r\n|\n|\r", text + "\n"):
+        end = match.start()
+        right = textpage.get_charbox(end - 1)[2] if end > start else 0.0
+        lines.append(LaidOutLine(text[start:end], right))
+        start = match.end()
+    return lines
 
 
 def _render(document, numbers: list[int], folder: Path) -> Iterator[tuple[int, Path]]:

@@ -27,13 +27,20 @@ from functools import cache
 from pathlib import Path
 
 from kgraph.errors import SourceError
-from kgraph.ingest.readers.base import PageAssembler, SourceText, normalise
+from kgraph.ingest.readers.base import (
+    LaidOutLine,
+    PageAssembler,
+    SourceText,
+    normalise,
+    reflow,
+)
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 LANGUAGE = "vie"
 INSTALL_HINT = "install the Debian packages tesseract-ocr and tesseract-ocr-vie (scripts/setup)"
 DPI = 300
 _NUMBERED = re.compile(r"^(?P<stem>.*?)(?:^|[-_ ])(?P<number>\d{1,3})$")
+_TOLERANCE = 0.025  # of the image width: how near the right margin a line must end to run on
 _LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -42,6 +49,7 @@ class OcrPage:
     number: int
     text: str
     confidence: float  # mean word confidence, 0-100 (0 when no word was read)
+    runs_on: bool = False  # the page ends inside a paragraph that goes on overleaf
 
 
 def max_ocr_pages() -> int:
@@ -95,26 +103,41 @@ def is_first_page(path: Path) -> bool:
 
 
 def _tesseract(image: Path, number: int) -> OcrPage:
-    """One page through the tesseract CLI: its text (txt) and word confidences (tsv)."""
+    """One page through the tesseract CLI; words, lines and confidences come from its TSV."""
     with tempfile.TemporaryDirectory(prefix="kgraph-ocr-") as tmp:
         base = Path(tmp) / "page"
         env = {**os.environ, "OMP_THREAD_LIMIT": "1"}  # one core per process, pages in parallel
         done = subprocess.run(
-            ["tesseract", str(image), str(base), "-l", LANGUAGE, "txt", "tsv"],
+            ["tesseract", str(image), str(base), "-l", LANGUAGE, "tsv"],
             capture_output=True, text=True, env=env, check=False,
         )
         if done.returncode != 0:
             message = (done.stderr.strip().splitlines() or ["failed"])[-1]
             raise SourceError(image, f"tesseract could not read page {number}: {message}")
-        text = base.with_suffix(".txt").read_text(encoding="utf-8")
-        rows = csv.DictReader(
-            io.StringIO(base.with_suffix(".tsv").read_text(encoding="utf-8")),
-            delimiter="\t", quoting=csv.QUOTE_NONE,
-        )
-        confidences = [float(r["conf"]) for r in rows
-                       if r.get("text", "").strip() and float(r["conf"]) >= 0]
+        tsv = base.with_suffix(".tsv").read_text(encoding="utf-8")
+    return _page_from_tsv(number, tsv)
+
+
+def _page_from_tsv(number: int, tsv: str) -> OcrPage:
+    """Lines of words in tesseract's reading order, joined back into paragraphs by reflow."""
+    lines: dict[tuple[str, str, str], list[str]] = {}
+    rights: dict[tuple[str, str, str], float] = {}
+    confidences: list[float] = []
+    width = 0.0
+    for row in csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE):
+        if row["level"] == "1":
+            width = float(row["width"])
+        word = (row.get("text") or "").strip()
+        if row["level"] != "5" or not word:
+            continue
+        key = (row["block_num"], row["par_num"], row["line_num"])
+        lines.setdefault(key, []).append(word)
+        rights[key] = max(rights.get(key, 0.0), float(row["left"]) + float(row["width"]))
+        confidences.append(float(row["conf"]))
+    laid_out = [LaidOutLine(" ".join(words), rights[key]) for key, words in lines.items()]
+    text, runs_on = reflow(laid_out, _TOLERANCE * width)
     mean = sum(confidences) / len(confidences) if confidences else 0.0
-    return OcrPage(number, normalise(text), round(mean, 1))
+    return OcrPage(number, normalise("\n".join(text)), round(mean, 1), runs_on)
 
 
 @contextmanager
@@ -122,8 +145,13 @@ def _progress(label: str, total: int) -> Iterator[Callable[[], None]]:
     """A rich progress bar (pages done, time left) on stderr; silent inside another live view."""
     from rich.console import Console
     from rich.errors import LiveError
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                               TimeRemainingColumn)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     progress = Progress(TextColumn("OCR {task.description}"), BarColumn(), MofNCompleteColumn(),
                         TimeRemainingColumn(), console=Console(stderr=True), transient=True)
@@ -205,8 +233,10 @@ def read(path: Path, data: bytes) -> SourceText:
         pages = ocr(path, rendered(), len(frames))
     check_text(path, pages)
     assembler = PageAssembler()
+    runs_on = False
     for page in pages:
-        assembler.add(page.number, page.text, page.confidence)
+        assembler.add(page.number, page.text, page.confidence, runs_on=runs_on)
+        runs_on = page.runs_on
     warnings.extend(review_warnings(pages))
     original, media_type = _original(data, files, [image for _, image in frames])
     return SourceText(path, assembler.text(), "image", media_type, original,

@@ -95,7 +95,7 @@ class Numbering:
             if counters[upper] == 0:
                 counters[upper] = lvls.get(upper, (1, "", ""))[0] - (upper == ilvl)
         counters[ilvl] += 1
-        start, fmt, text = lvls[ilvl]
+        _, fmt, text = lvls[ilvl]
         if fmt == "bullet":
             return text if text and text[0] in _BULLETS else "-"
         for level in range(9):
