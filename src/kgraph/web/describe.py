@@ -19,6 +19,7 @@ from kgraph.analysis.queries import named_queries
 from kgraph.graph.vocab import ELI, ID, KG, PREFIXES, RDF, sparql_prefixes
 from kgraph.resources import ONTOLOGY_GRAPH, REFERENCE_GRAPH
 from kgraph.store.embedded import Repository
+from kgraph.web.sources import SourcePage, source_page
 
 LANGUAGES = ("vi", "en")
 # Characters that may not appear inside <...> in SPARQL (and never in a minted IRI).
@@ -112,6 +113,7 @@ class Description:
     line: str | None = None
     number: str | None = None  # set for documents (eli:id_local)
     tables: dict[str, Table] = field(default_factory=dict)
+    page: SourcePage | None = None  # page of the original (kgraph.web.sources)
 
 
 def local_path(iri: str) -> str | None:
@@ -297,7 +299,8 @@ def describe(repository: Repository, iri: str, lang: str = "vi") -> Description 
     outgoing: dict[tuple[Identifier, Identifier], set[str]] = defaultdict(set)
     incoming: dict[tuple[Identifier, Identifier], set[str]] = defaultdict(set)
     for p, o, g in out:
-        outgoing[(p, o)].add(str(g))
+        if p != KG.content:  # the original file's bytes: served at /source/{id}, not shown
+            outgoing[(p, o)].add(str(g))
     for s, p, g in into:
         incoming[(p, s)].add(str(g))
     labeller = Labeller(repository, lang)
@@ -323,6 +326,8 @@ def describe(repository: Repository, iri: str, lang: str = "vi") -> Description 
         description.document = labeller.term(sorted(values[str(KG.partOf)])[0])
     if values[str(KG.sourceLine)]:
         description.line = str(sorted(values[str(KG.sourceLine)])[0])
+    if values[str(KG.sourcePage)]:
+        description.page = source_page(repository, iri, lang)
     if not named and values[str(KG.itemNumber)] and description.types:
         part = f"{description.types[0].text} {sorted(values[str(KG.itemNumber)])[0]}"
         owner = f" — {description.document.text}" if description.document else ""
