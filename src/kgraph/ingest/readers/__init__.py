@@ -30,10 +30,15 @@ def detect(path: Path, data: bytes) -> str:
     if b"%PDF-" in data[:1024]:
         return "pdf"
     if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        if word.is_word_zip(data):
+        kind = word.is_word_zip(data)
+        if kind:
             return "docx"
-        raise SourceError(path, "a ZIP archive without a Word body (word/document.xml), "
-                                "not a .docx")
+        if kind is False:
+            raise SourceError(path, "a ZIP archive without a Word body (word/document.xml), "
+                                    "not a .docx")
+        # no readable ZIP: a corrupt .docx or a binary file, said as such by the text reader
+        if path.suffix.lower() == ".docx":
+            raise SourceError(path, "corrupt Word file (not a readable ZIP archive)")
     if data.startswith(_OLE2):
         if _WORD_STREAM in data:
             return "doc"

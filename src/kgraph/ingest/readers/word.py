@@ -223,10 +223,11 @@ def _header_lines(document) -> list[str]:
     return [line for line in lines if not line.isdigit()]
 
 
-def is_word_zip(data: bytes) -> bool:
-    """A ZIP holding a Word body (word/document.xml), not some other archive renamed."""
+def is_word_zip(data: bytes) -> bool | None:
+    """True for a ZIP holding a Word body (word/document.xml), False for some other ZIP
+    archive (renamed .docx), None when the bytes are no readable ZIP at all."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             return "word/document.xml" in archive.namelist()
     except zipfile.BadZipFile:
-        return False
+        return None
