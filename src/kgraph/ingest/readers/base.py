@@ -39,7 +39,9 @@ class Page:
 
     @property
     def needs_review(self) -> bool:
-        return self.confidence is not None and self.confidence < LOW_OCR_CONFIDENCE
+        """Read by OCR with low confidence (a blank page, with nothing read, is not)."""
+        return (self.confidence is not None and self.confidence < LOW_OCR_CONFIDENCE
+                and self.end > self.start)
 
 
 @dataclass(frozen=True)

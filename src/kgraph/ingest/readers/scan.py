@@ -200,7 +200,7 @@ def review_warnings(pages: Iterable[OcrPage]) -> list[str]:
     from kgraph.ingest.readers.base import LOW_OCR_CONFIDENCE
 
     return [f"page {p.number} read by OCR with low confidence ({p.confidence:.0f}%): review it"
-            for p in pages if p.confidence < LOW_OCR_CONFIDENCE]
+            for p in pages if p.text.strip() and p.confidence < LOW_OCR_CONFIDENCE]
 
 
 def read(path: Path, data: bytes) -> SourceText:

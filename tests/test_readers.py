@@ -1,0 +1,294 @@
+"""Documents as people receive them: PDF, Word, scans, saved HTML -> the same plan as its text.
+
+Compared: number, date, issuer, references and the agency sets (addressees, lead and
+coordinating agencies, report recipients), which is what the graph states about who does
+what. OCR tests skip, with the reason, on a machine without tesseract's Vietnamese model;
+the .doc test skips without LibreOffice.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import zipfile
+
+import pytest
+
+from conftest import ROOT, shared_path
+from kgraph.errors import SourceError
+from kgraph.ingest import readers
+from kgraph.ingest.extract import extract_document, extract_file
+from kgraph.ingest.model import PlanDocument
+from kgraph.ingest.readers import scan
+from kgraph.ingest.readers.word import Numbering, format_number
+from scans import blank_pdf, image_pdf, portal_page, typeset, word_file
+
+SEED = ROOT / "data" / "sources" / "004_d5d135182c80a159.txt"
+needs_ocr = pytest.mark.skipif(
+    not scan.ocr_available(),
+    reason="tesseract with its Vietnamese model is missing (apt-get install tesseract-ocr "
+           "tesseract-ocr-vie, or scripts/setup as root)")
+needs_soffice = pytest.mark.skipif(
+    shutil.which("soffice") is None,
+    reason="LibreOffice is missing (apt-get install libreoffice-writer-nogui, or "
+           "KGRAPH_SETUP_LIBREOFFICE=1 scripts/setup)")
+
+
+def statements(doc: PlanDocument) -> dict[str, object]:
+    """What the graph states about a plan's identity, lineage and who does what."""
+    def names(mentions) -> list[str]:
+        return sorted({m.canonical or m.raw for m in mentions})
+
+    return {
+        "number": doc.ident.number,
+        "date": doc.ident.date,
+        "issuer": doc.ident.issuer.canonical if doc.ident.issuer else None,
+        "references": sorted((r.target.number or "?", r.relation.value) for r in doc.references),
+        "addressees": names(m for a in doc.assignments for m in a.addressees),
+        "duty agencies": names(m for a in doc.assignments for d in a.duties
+                               for m in [*d.lead, *d.coordinators]),
+        "report recipients": names(m for r in doc.reporting for m in r.recipients),
+    }
+
+
+@pytest.fixture(scope="module")
+def clean() -> dict[str, object]:
+    return statements(extract_file(SEED))
+
+
+# ---------------------------------------------------------------- formats of seed 004
+
+
+def test_pdf_with_text_layer_states_what_the_text_does(clean):
+    doc = extract_file(shared_path("fixtures", "seed004.pdf"))
+    assert statements(doc) == clean
+    assert doc.source is not None and doc.source.format == "pdf" and not doc.source.ocr
+    assert [p.number for p in doc.source.pages] == list(range(1, 10))
+    assert "28-CT/TW" in doc.source.text  # the line break inside the number is undone
+
+
+def test_pdf_text_layer_never_starts_ocr(monkeypatch):
+    def no_ocr(*args: object) -> None:
+        raise AssertionError("OCR started on a PDF with a text layer")
+
+    monkeypatch.setattr(scan, "_tesseract", no_ocr)
+    monkeypatch.setattr(scan, "ocr", no_ocr)
+    source = readers.read_source(shared_path("fixtures", "seed004.pdf"))
+    assert all(p.confidence is None for p in source.pages)
+
+
+def test_docx_states_what_the_text_does(clean):
+    doc = extract_file(shared_path("fixtures", "seed004.docx"))
+    assert statements(doc) == clean
+    assert doc.source.format == "docx"
+    assert doc.source.pages == ()  # a .docx without page marks claims no page
+
+
+@needs_ocr
+@pytest.mark.slow
+def test_scanned_pages_state_what_those_pages_hold():
+    """The scans are pages 1, 2 and 9: compare with those pages of the PDF's text layer."""
+    folder = shared_path("fixtures", "scan")
+    pdf = readers.read_source(shared_path("fixtures", "seed004.pdf"))
+    same_pages = "\n".join(pdf.text[p.start : p.end] for p in pdf.pages if p.number in (1, 2, 9))
+    expected = statements(extract_document(same_pages, "pages 1, 2, 9"))
+    first = sorted(p for p in folder.iterdir() if readers.is_supported(p))
+    assert len(first) == 1  # numbered page images are one scan
+    doc = extract_file(first[0])
+    assert statements(doc) == expected
+    assert [p.number for p in doc.source.pages] == [1, 2, 9]
+    assert all(p.confidence and p.confidence > 80 for p in doc.source.pages)
+    assert doc.source.media_type == "application/pdf"  # the pages bound for the browser
+
+
+@needs_ocr
+@pytest.mark.slow
+def test_real_plan_printed_and_scanned_reads_back_the_same(tmp_path):
+    """A real plan typeset to an image-only PDF (no text layer), read back by tesseract vie."""
+    text_file = shared_path("real", "lai-chau_7360-KH-UBND_2025.txt")
+    pdf = tmp_path / "scan.pdf"
+    pdf.write_bytes(image_pdf(typeset(text_file.read_text(encoding="utf-8"))))
+    scanned = extract_file(pdf)
+    assert scanned.source.ocr and len(scanned.source.pages) > 1
+    assert statements(scanned) == statements(extract_file(text_file))
+
+
+@needs_soffice
+@pytest.mark.slow
+def test_old_word_file_through_libreoffice(tmp_path, clean):
+    converted = tmp_path / "out"
+    subprocess.run(
+        ["soffice", f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
+         "--convert-to", "doc", "--outdir", str(converted),
+         str(shared_path("fixtures", "seed004.docx"))],
+        check=True, capture_output=True, timeout=180)
+    doc = extract_file(converted / "seed004.doc")
+    assert doc.source.format == "doc" and doc.source.media_type == "application/msword"
+    assert statements(doc) == clean
+
+
+def test_old_word_file_without_libreoffice_names_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    path = tmp_path / "plan.doc"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "WordDocument".encode("utf-16-le"))
+    with pytest.raises(SourceError, match=r"needs LibreOffice.*libreoffice-writer-nogui"):
+        extract_file(path)
+
+
+def test_portal_page_drops_the_site_around_the_plan(tmp_path, clean):
+    path = tmp_path / "portal.html"
+    path.write_bytes(portal_page(SEED.read_text(encoding="utf-8")))
+    doc = extract_file(path)
+    assert statements(doc) == clean
+    for chrome in ("Trang chủ", "Sở Khoa học và Công nghệ", "Bản quyền", "tracker", "99/KH-UBND"):
+        assert chrome not in doc.source.text
+
+
+def test_content_decides_the_reader_not_the_name(tmp_path, clean):
+    disguised = tmp_path / "plan.txt"
+    disguised.write_bytes(shared_path("fixtures", "seed004.pdf").read_bytes())
+    assert statements(extract_file(disguised)) == clean
+
+
+# ---------------------------------------------------------------- Word specifics
+
+
+def test_word_list_numbers_headers_and_tables_come_out_as_text(tmp_path):
+    path = tmp_path / "numbered.docx"
+    path.write_bytes(word_file(
+        "Nhiệm vụ\n1. Tuyên truyền\n2. Kiểm tra\n3. Báo cáo",
+        numbered=True, header="ỦY BAN NHÂN DÂN TỈNH",
+        table=[["STT", "Nội dung", "Cơ quan chủ trì"], ["1", "Tập huấn", "Sở Y tế"]]))
+    text = readers.read_source(path).text
+    lines = text.splitlines()
+    assert lines[0] == "ỦY BAN NHÂN DÂN TỈNH"
+    assert lines[2:5] == ["1. Tuyên truyền", "2. Kiểm tra", "3. Báo cáo"]
+    assert lines[5:] == ["|", "STT", "|", "Nội dung", "|", "Cơ quan chủ trì", "|",
+                         "|", "1", "|", "Tập huấn", "|", "Sở Y tế", "|"]
+
+
+def test_word_number_formats():
+    assert [format_number(n, "upperRoman") for n in (1, 4, 9, 14)] == ["I", "IV", "IX", "XIV"]
+    assert [format_number(n, "lowerLetter") for n in (1, 2, 27)] == ["a", "b", "aa"]
+    numbering = Numbering({"5": {0: (1, "upperRoman", "%1."), 1: (1, "decimal", "%2."),
+                                 2: (1, "lowerLetter", "%3)")}})
+    labels = [numbering.label("5", level) for level in (0, 1, 2, 2, 1, 0, 1)]
+    assert labels == ["I.", "1.", "a)", "b)", "2.", "II.", "1."]
+
+
+# ---------------------------------------------------------------- bad files
+
+
+def _pdf_bytes(text: str) -> bytes:
+    """A one-page PDF with a text layer, made by pypdf (dev extra)."""
+    import pypdf
+    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+    writer = pypdf.PdfWriter()
+    page = writer.add_blank_page(595, 842)
+    font = DictionaryObject({NameObject("/Type"): NameObject("/Font"),
+                             NameObject("/Subtype"): NameObject("/Type1"),
+                             NameObject("/BaseFont"): NameObject("/Helvetica")})
+    page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): DictionaryObject(
+        {NameObject("/F1"): writer._add_object(font)})})
+    stream = DecodedStreamObject()
+    stream.set_data(f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode("latin-1"))
+    page[NameObject("/Contents")] = writer._add_object(stream)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def _encrypted_pdf() -> bytes:
+    import pypdf
+
+    reader = pypdf.PdfReader(io.BytesIO(_pdf_bytes("So: 1/KH-UBND Ke hoach thu nghiem")))
+    writer = pypdf.PdfWriter(clone_from=reader)
+    writer.encrypt(user_password="secret", algorithm="AES-128")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def _renamed_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("photos/readme.txt", "not a Word document")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "message"),
+    [
+        ("locked.pdf", _encrypted_pdf, "password-protected PDF"),
+        ("cut.pdf", lambda: _pdf_bytes("So: 1/KH-UBND")[:300], "corrupt or unreadable PDF"),
+        ("plan.docx", _renamed_zip, "ZIP archive without a Word body"),
+        ("broken.docx", lambda: b"PK\x03\x04" + b"\x00" * 40, "corrupt Word file"),
+        ("photo.png", lambda: b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "not a readable image"),
+    ],
+)
+def test_bad_files_give_one_clear_line(tmp_path, name, make, message):
+    path = tmp_path / name
+    path.write_bytes(make())
+    with pytest.raises(SourceError) as info:
+        extract_file(path)
+    assert message in info.value.message
+    assert "\n" not in str(info.value) and str(path) in str(info.value)
+
+
+@needs_ocr
+def test_image_without_text(tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "blank.png"
+    Image.new("L", (800, 600), 255).save(path)
+    with pytest.raises(SourceError, match="OCR found no text"):
+        readers.read_source(path)
+
+
+@needs_ocr
+def test_long_scan_is_capped_with_a_warning(tmp_path, monkeypatch):
+    """A 300-page scan: OCR reads up to KGRAPH_OCR_MAX_PAGES pages and says so."""
+    monkeypatch.setenv("KGRAPH_OCR_MAX_PAGES", "2")
+    pages = typeset("Số: 12/KH-UBND\nKẾ HOẠCH tuyên truyền pháp luật năm 2025", pages=1)
+    from PIL import Image
+
+    small = pages[0].crop((0, 0, pages[0].width, 600))
+    blank = Image.new("L", small.size, 255)
+    path = tmp_path / "long.pdf"
+    path.write_bytes(image_pdf([small, *[blank] * 299]))
+    source = readers.read_source(path)
+    assert [p.number for p in source.pages] == [1, 2]
+    assert source.warnings == ["scan has 300 pages; OCR read the first 2 only "
+                               "(KGRAPH_OCR_MAX_PAGES raises the limit)"]
+    assert "12/KH-UBND" in source.text
+
+
+def test_scan_without_tesseract_names_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setattr(scan, "tesseract_languages", lambda: frozenset())
+    path = tmp_path / "long.pdf"
+    path.write_bytes(blank_pdf(3))
+    with pytest.raises(SourceError, match="tesseract-ocr-vie"):
+        readers.read_source(path)
+
+
+# ---------------------------------------------------------------- the page map
+
+
+def test_offsets_map_to_page_and_line():
+    source = readers.read_source(shared_path("fixtures", "seed004.pdf"))
+    duty = source.text.index("Sở Y tế")
+    where = source.locate(duty)
+    assert where is not None and where.page.start <= duty < where.page.end + 1
+    assert source.text[where.page.start : duty].count("\n") + 1 == where.line
+    assert source.page_at(0).number == 1 and source.page_at(len(source.text)).number == 9
+
+
+def test_folder_of_mixed_formats_collects_one_source_per_document(tmp_path):
+    for name in ("a.txt", "b.pdf", "c.docx", "d.html", "scan-1.png", "scan-2.png", "x.json"):
+        (tmp_path / name).write_bytes(b"x")
+    from kgraph.build import collect_sources
+
+    found = [p.name for p in collect_sources([tmp_path])]
+    assert found == ["a.txt", "b.pdf", "c.docx", "d.html", "scan-1.png"]
