@@ -9,6 +9,7 @@ provenance reaches the page.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from kgraph.errors import SourceError
@@ -20,6 +21,7 @@ __all__ = ["SUFFIXES", "Location", "Page", "SourceText", "detect", "is_supported
 
 # Suffixes `kgraph build` collects from a folder; the content decides how each is read.
 SUFFIXES = (".txt", ".md", ".pdf", ".docx", ".doc", ".html", ".htm", *scan.IMAGE_SUFFIXES)
+log = logging.getLogger("kgraph.ingest.readers")
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _IMAGES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
 _WORD_STREAM = "WordDocument".encode("utf-16-le")
@@ -63,7 +65,10 @@ def read_source(path: Path) -> SourceText:
         raise SourceError(path, f"cannot read ({exc.strerror})") from None
     if not data.strip():
         raise SourceError(path, "empty file")
-    return _READERS[detect(path, data)](path, data)
+    source = _READERS[detect(path, data)](path, data)
+    for warning in source.warnings:  # one line each on stderr, the build goes on
+        log.warning("%s: %s", path, warning)
+    return source
 
 
 def is_supported(path: Path) -> bool:
