@@ -292,3 +292,50 @@ def test_folder_of_mixed_formats_collects_one_source_per_document(tmp_path):
 
     found = [p.name for p in collect_sources([tmp_path])]
     assert found == ["a.txt", "b.pdf", "c.docx", "d.html", "scan-1.png"]
+
+
+# ---------------------------------------------------------------- through the command line
+
+
+def test_kgraph_build_reads_a_folder_of_mixed_formats(tmp_path):
+    """`kgraph build FOLDER` with a PDF, a portal page and a text plan: three documents, and a
+    bad file among them stops the build with one line, the store untouched."""
+    from typer.testing import CliRunner
+
+    from kgraph.cli import app
+    from kgraph.store.embedded import OxigraphRepository
+
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    shutil.copy(shared_path("fixtures", "seed004.pdf"), folder / "gia-lai.pdf")
+    seeds = ROOT / "data" / "sources"
+    (folder / "kien-giang.html").write_bytes(portal_page(
+        (seeds / "001_589d48ec2e8e8782.txt").read_text(encoding="utf-8")))
+    shutil.copy(seeds / "000_580420fd51b73a01.txt", folder / "plan.txt")
+    store = tmp_path / "store"
+    runner = CliRunner()
+    result = runner.invoke(app, ["build", str(folder), "--store", str(store)])
+    assert result.exit_code == 0, result.output
+    assert "built 3 document graph(s)" in result.stdout
+    assert "2509-kh-ubnd" in result.stdout
+    size = len(OxigraphRepository(store, read_only=True))
+
+    (folder / "z-locked.pdf").write_bytes(_encrypted_pdf())
+    result = runner.invoke(app, ["build", str(folder), "--store", str(store)])
+    assert result.exit_code != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "z-locked.pdf: password-protected PDF" in lines[0]
+    assert len(OxigraphRepository(store, read_only=True)) == size
+
+
+def test_ocr_progress_bar_steps_aside_for_the_build_bar():
+    """Inside another live display (the build's own progress bar) OCR shows no second bar."""
+    from rich.progress import Progress
+
+    with Progress(transient=True) as outer:
+        outer.add_task("build", total=1)
+        with scan._progress("scan.pdf", 2) as advance:
+            advance()
+            advance()
+    with scan._progress("scan.pdf", 1) as advance:  # alone: its own bar
+        advance()

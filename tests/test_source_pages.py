@@ -138,3 +138,26 @@ def test_browser_opens_the_original_at_the_duty_page(pdf_repo, live_server, brow
         assert response.ok and response.headers["content-type"] == "application/pdf"
         assert all(urlsplit(u).hostname == "127.0.0.1" for u in requests)
         context.close()
+
+
+def test_scan_pages_link_by_their_position_in_the_served_file():
+    """Pages 1 and 9 of a scan bound into one PDF: page 9 is opened as the file's page 2."""
+    text = (ROOT / "data" / "sources" / "004_d5d135182c80a159.txt").read_text(encoding="utf-8")
+    middle = text.index("III.")
+    source = SourceText(Path("scan-1.png"), text, "image", "application/pdf", b"%PDF-1.4 pages",
+                        (Page(1, 0, middle - 1, 1, 96.0), Page(9, middle, len(text), 2, 95.0)))
+    mapped = document_graph(with_source(extract_document(text, "scan-1.png"), source))
+    repo = OxigraphRepository()
+    repo.replace_graphs({str(mapped.name): mapped.to_ntriples()})
+    client = TestClient(create_app(repo))
+    late = [str(s) for s, _, o in mapped.graph.triples((None, KG.sourcePage, None))
+            if int(o) == 9 and "/duty/" in str(s)]
+    html = client.get("/id/" + late[0].removeprefix(str(ID))).text
+    match = re.search(r'id="source-page"><a href="(/source/[0-9a-f]{16})#page=(\d+)"[^>]*>([^<]+)'
+                      r"</a> · ([^<]+)</p>", html)
+    assert match, html
+    href, index, label, confidence = match.groups()
+    assert (index, label, confidence) == ("2", "trang 9 của tệp scan-1.png", "độ tin cậy OCR 95%")
+    served = client.get(href)
+    assert served.content == b"%PDF-1.4 pages"
+    assert served.headers["content-type"] == "application/pdf"
