@@ -65,7 +65,7 @@ def test_pdf_with_text_layer_states_what_the_text_does(clean):
     assert statements(doc) == clean
     assert doc.source is not None and doc.source.format == "pdf" and not doc.source.ocr
     assert [p.number for p in doc.source.pages] == list(range(1, 10))
-    assert "28-CT/TW" in doc.source.text  # the line break inside the number is undone
+    assert "Chỉ thị số 28-CT/TW và các văn bản" in doc.source.text  # wrapped inside the number
 
 
 def test_pdf_text_layer_never_starts_ocr(monkeypatch):

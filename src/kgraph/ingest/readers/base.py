@@ -92,16 +92,19 @@ class SourceText:
 
 @dataclass(frozen=True)
 class LaidOutLine:
-    """A line as a page lays it out: its text and where its last character ends (x)."""
+    """A line as a page lays it out: its text, where its first character starts and where its
+    last one ends (x)."""
 
     text: str
     right: float
+    left: float = 0.0
 
 
 def reflow(lines: list[LaidOutLine], tolerance: float) -> tuple[list[str], bool]:
     """Undo the wrapping of justified text: a line that reaches the right margin goes on in the
-    next line. Returns the lines and whether the last one reaches the margin (so the paragraph
-    runs on to the next page).
+    next line, unless that line is indented (administrative documents indent the first line of
+    every paragraph and item, Nghị định 30/2020/NĐ-CP). Returns the lines and whether the last
+    one reaches the margin (so the paragraph runs on to the next page).
 
     Vietnamese never breaks a word at a line end, so a line ending in a hyphen right after a
     letter or digit ("28-" then "CT/TW") was cut inside a token and joins without a space; a
@@ -110,11 +113,12 @@ def reflow(lines: list[LaidOutLine], tolerance: float) -> tuple[list[str], bool]
     if not lines:
         return [], False
     margin = max(line.right for line in lines)
+    body_left = min((line.left for line in lines if line.text.strip()), default=0.0)
     out: list[str] = []
     joining = False
     for line in lines:
         text = line.text.strip()
-        if joining and out and text:
+        if joining and out and text and line.left <= body_left + tolerance:
             glue = "" if re.search(r"\w-$", out[-1]) else " "
             out[-1] = out[-1] + glue + text
         else:

@@ -106,7 +106,9 @@ def _lines(page, text: str) -> list[LaidOutLine]:  # page: pypdfium2.PdfPage
     for match in re.finditer(r"\r\n|\n|\r", text + "\n"):
         end = match.start()
         right = textpage.get_charbox(end - 1)[2] if end > start else 0.0
-        lines.append(LaidOutLine(text[start:end], right))
+        first = start + len(text[start:end]) - len(text[start:end].lstrip())
+        left = textpage.get_charbox(first)[0] if first < end else 0.0
+        lines.append(LaidOutLine(text[start:end], right, left))
         start = match.end()
     return lines
 

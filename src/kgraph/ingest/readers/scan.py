@@ -122,6 +122,7 @@ def _page_from_tsv(number: int, tsv: str) -> OcrPage:
     """Lines of words in tesseract's reading order, joined back into paragraphs by reflow."""
     lines: dict[tuple[str, str, str], list[str]] = {}
     rights: dict[tuple[str, str, str], float] = {}
+    lefts: dict[tuple[str, str, str], float] = {}
     confidences: list[float] = []
     width = 0.0
     for row in csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE):
@@ -133,8 +134,10 @@ def _page_from_tsv(number: int, tsv: str) -> OcrPage:
         key = (row["block_num"], row["par_num"], row["line_num"])
         lines.setdefault(key, []).append(word)
         rights[key] = max(rights.get(key, 0.0), float(row["left"]) + float(row["width"]))
+        lefts.setdefault(key, float(row["left"]))
         confidences.append(float(row["conf"]))
-    laid_out = [LaidOutLine(" ".join(words), rights[key]) for key, words in lines.items()]
+    laid_out = [LaidOutLine(" ".join(words), rights[key], lefts[key])
+                for key, words in lines.items()]
     text, runs_on = reflow(laid_out, _TOLERANCE * width)
     mean = sum(confidences) / len(confidences) if confidences else 0.0
     return OcrPage(number, normalise("\n".join(text)), round(mean, 1), runs_on)
