@@ -32,7 +32,7 @@ needs_ocr = pytest.mark.skipif(
 needs_soffice = pytest.mark.skipif(
     shutil.which("soffice") is None,
     reason="LibreOffice is missing (apt-get install libreoffice-writer-nogui, or "
-           "KGRAPH_SETUP_LIBREOFFICE=1 scripts/setup)")
+           "scripts/setup as root)")
 
 
 def statements(doc: PlanDocument) -> dict[str, object]:
@@ -339,3 +339,20 @@ def test_ocr_progress_bar_steps_aside_for_the_build_bar():
             advance()
     with scan._progress("scan.pdf", 1) as advance:  # alone: its own bar
         advance()
+
+
+def test_word_page_breaks_give_pages(tmp_path):
+    """A .docx that marks its page breaks claims pages; offsets map to them."""
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Số: 7/KH-UBND")
+    document.add_paragraph("Trang một.")
+    document.add_page_break()
+    document.add_paragraph("Trang hai.")
+    path = tmp_path / "paged.docx"
+    document.save(path)
+    source = readers.read_source(path)
+    assert [p.number for p in source.pages] == [1, 2]
+    assert source.page_at(source.text.index("Trang hai")).number == 2
+    assert source.page_at(source.text.index("Trang một")).number == 1
