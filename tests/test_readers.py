@@ -356,3 +356,25 @@ def test_word_page_breaks_give_pages(tmp_path):
     assert [p.number for p in source.pages] == [1, 2]
     assert source.page_at(source.text.index("Trang hai")).number == 2
     assert source.page_at(source.text.index("Trang một")).number == 1
+
+
+def test_ocr_line_confidences_follow_the_reflowed_lines():
+    """Each reflowed line keeps the mean confidence of its words; a span gets its lines'."""
+    header = "\t".join(["level", "page_num", "block_num", "par_num", "line_num", "word_num",
+                        "left", "top", "width", "height", "conf", "text"])
+    rows = ["1\t1\t0\t0\t0\t0\t0\t0\t1000\t1400\t-1\t"]
+    words = [  # (line, left, right, conf, word): line 1 fills the width, 2 runs on, 3 is indented
+        (1, 100, 500, 90, "Sở"), (1, 520, 900, 90, "Y"),
+        (2, 100, 300, 60, "tế"),
+        (3, 160, 400, 96, "Công"), (3, 420, 600, 98, "an"),
+    ]
+    for line, left, right, conf, word in words:
+        rows.append(f"5\t1\t1\t1\t{line}\t1\t{left}\t0\t{right - left}\t30\t{conf}\t{word}")
+    page = scan._page_from_tsv(1, "\n".join([header, *rows]))
+    assert page.text == "Sở Y tế\nCông an"
+    assert page.line_confidences == (80.0, 97.0)
+    source = readers.SourceText(ROOT, page.text, "image", "image/png", b"",
+                                (readers.Page(1, 0, len(page.text), 1, page.confidence,
+                                              page.line_confidences),))
+    assert source.confidence_of(page.text.index("Công"), len(page.text)) == 97.0
+    assert source.confidence_of(0, len(page.text)) == 88.5

@@ -161,12 +161,14 @@ class _Mapper:
         self.page(iri, span)
 
     def page(self, iri: URIRef, span: Span) -> None:
-        """The page of the original a part stands on (and the OCR confidence of that page)."""
-        page = self.doc.source.page_at(span.start) if self.doc.source else None
+        """The page of the original a part stands on (and the OCR confidence of its lines)."""
+        source = self.doc.source
+        page = source.page_at(span.start) if source else None
         if page is not None:
             self.add(iri, KG.sourcePage, Literal(page.number))
-            if page.confidence is not None:
-                self.add(iri, KG.ocrConfidence, _confidence(page.confidence))
+            confidence = source.confidence_of(span.start, span.end)
+            if confidence is not None:  # of the OCR lines the span covers
+                self.add(iri, KG.ocrConfidence, _confidence(confidence))
 
     def item(self, iri: URIRef, cls: URIRef, no: str, text: str, span: Span) -> None:
         self.add(iri, RDF.type, cls)

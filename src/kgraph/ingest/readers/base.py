@@ -2,7 +2,7 @@
 
 A reader turns one file (a PDF, a Word file, page images, saved HTML, plain text) into a
 :class:`SourceText`. Extraction works on ``text`` only; the page map lets the graph say on
-which page of the signed original a statement stands, and, for scans, how sure the OCR was.
+which page of the signed original a statement stands, and, for scans, how sure the OCR was of the lines a statement stands on.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ class Page:
     end: int
     index: int
     confidence: float | None = None
+    line_confidences: tuple[float, ...] = ()  # OCR: one per line of the page's text
 
     @property
     def ocr(self) -> bool:
@@ -83,6 +84,18 @@ class SourceText:
         starts = [p.start for p in self.pages]
         return self.pages[max(0, bisect.bisect_right(starts, offset) - 1)]
 
+    def confidence_of(self, start: int, end: int) -> float | None:
+        """OCR confidence of the lines a span covers on its first page (None without OCR)."""
+        page = self.page_at(start)
+        if page is None or page.confidence is None:
+            return None
+        if not page.line_confidences:
+            return page.confidence
+        first = self.text.count("\n", page.start, max(page.start, start)) + 1
+        last = self.text.count("\n", page.start, max(page.start, min(end, page.end))) + 1
+        values = page.line_confidences[first - 1 : last]
+        return round(sum(values) / len(values), 1) if values else page.confidence
+
     def locate(self, offset: int) -> Location | None:
         page = self.page_at(offset)
         if page is None:
@@ -100,31 +113,45 @@ class LaidOutLine:
     left: float = 0.0
 
 
-def reflow(lines: list[LaidOutLine], tolerance: float) -> tuple[list[str], bool]:
+def reflow_groups(lines: list[LaidOutLine], tolerance: float) -> tuple[list[list[int]], bool]:
     """Undo the wrapping of justified text: a line that reaches the right margin goes on in the
     next line, unless that line is indented (administrative documents indent the first line of
-    every paragraph and item, Nghị định 30/2020/NĐ-CP). Returns the lines and whether the last
-    one reaches the margin (so the paragraph runs on to the next page).
+    every paragraph and item, Nghị định 30/2020/NĐ-CP). Returns the groups of input lines that
+    make each output line, and whether the last one reaches the margin (so the paragraph runs
+    on to the next page)."""
+    if not lines:
+        return [], False
+    margin = max(line.right for line in lines)
+    body_left = min((line.left for line in lines if line.text.strip()), default=0.0)
+    groups: list[list[int]] = []
+    joining = False
+    for i, line in enumerate(lines):
+        text = line.text.strip()
+        if joining and groups and text and line.left <= body_left + tolerance:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+        joining = bool(text) and line.right >= margin - tolerance
+    return groups, joining
+
+
+def reflow(lines: list[LaidOutLine], tolerance: float) -> tuple[list[str], bool]:
+    """The reflowed lines' text (see :func:`reflow_groups`).
 
     Vietnamese never breaks a word at a line end, so a line ending in a hyphen right after a
     letter or digit ("28-" then "CT/TW") was cut inside a token and joins without a space; a
     spaced dash ("Lao động -" then "Thương binh") is a dash and keeps its space.
     """
-    if not lines:
-        return [], False
-    margin = max(line.right for line in lines)
-    body_left = min((line.left for line in lines if line.text.strip()), default=0.0)
-    out: list[str] = []
-    joining = False
-    for line in lines:
-        text = line.text.strip()
-        if joining and out and text and line.left <= body_left + tolerance:
-            glue = "" if re.search(r"\w-$", out[-1]) else " "
-            out[-1] = out[-1] + glue + text
-        else:
-            out.append(text)
-        joining = bool(text) and line.right >= margin - tolerance
-    return out, joining
+    groups, runs_on = reflow_groups(lines, tolerance)
+    return [join_lines([lines[i].text for i in group]) for group in groups], runs_on
+
+
+def join_lines(parts: list[str]) -> str:
+    out = ""
+    for part in (p.strip() for p in parts):
+        glue = "" if not out or re.search(r"\w-$", out) else " "
+        out = out + glue + part
+    return out
 
 
 class PageAssembler:
@@ -136,7 +163,7 @@ class PageAssembler:
         self.length = 0
 
     def add(self, number: int, text: str, confidence: float | None = None,
-            *, runs_on: bool = False) -> None:
+            *, runs_on: bool = False, line_confidences: tuple[float, ...] = ()) -> None:
         """Append a page; ``runs_on``: the previous page ended inside a paragraph."""
         text = normalise(text)
         if self.parts:
@@ -146,7 +173,7 @@ class PageAssembler:
         self.parts.append(text)
         self.length += len(text)
         index = len(self.pages) + 1
-        self.pages.append(Page(number, start, self.length, index, confidence))
+        self.pages.append(Page(number, start, self.length, index, confidence, line_confidences))
 
     def text(self) -> str:
         return "".join(self.parts)

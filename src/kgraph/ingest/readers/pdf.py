@@ -87,7 +87,8 @@ def read(path: Path, data: bytes) -> SourceText:
     for number in sorted(layer.keys() | ocr_pages.keys()):
         if number in ocr_pages:
             ocr_page = ocr_pages[number]
-            assembler.add(number, ocr_page.text, ocr_page.confidence, runs_on=runs_on)
+            assembler.add(number, ocr_page.text, ocr_page.confidence, runs_on=runs_on,
+                          line_confidences=ocr_page.line_confidences)
             runs_on = ocr_page.runs_on
         else:
             lines, ends_inside = reflow(layer[number], _TOLERANCE * width)

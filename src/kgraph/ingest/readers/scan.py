@@ -31,8 +31,9 @@ from kgraph.ingest.readers.base import (
     LaidOutLine,
     PageAssembler,
     SourceText,
+    join_lines,
     normalise,
-    reflow,
+    reflow_groups,
 )
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
@@ -50,6 +51,7 @@ class OcrPage:
     text: str
     confidence: float  # mean word confidence, 0-100 (0 when no word was read)
     runs_on: bool = False  # the page ends inside a paragraph that goes on overleaf
+    line_confidences: tuple[float, ...] = ()  # one per line of ``text``
 
 
 def max_ocr_pages() -> int:
@@ -119,11 +121,11 @@ def _tesseract(image: Path, number: int) -> OcrPage:
 
 
 def _page_from_tsv(number: int, tsv: str) -> OcrPage:
-    """Lines of words in tesseract's reading order, joined back into paragraphs by reflow."""
-    lines: dict[tuple[str, str, str], list[str]] = {}
+    """Lines of words in tesseract's reading order, joined back into paragraphs by reflow,
+    each with the mean confidence of its words."""
+    words: dict[tuple[str, str, str], list[tuple[str, float]]] = {}
     rights: dict[tuple[str, str, str], float] = {}
     lefts: dict[tuple[str, str, str], float] = {}
-    confidences: list[float] = []
     width = 0.0
     for row in csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE):
         if row["level"] == "1":
@@ -132,15 +134,21 @@ def _page_from_tsv(number: int, tsv: str) -> OcrPage:
         if row["level"] != "5" or not word:
             continue
         key = (row["block_num"], row["par_num"], row["line_num"])
-        lines.setdefault(key, []).append(word)
+        words.setdefault(key, []).append((word, float(row["conf"])))
         rights[key] = max(rights.get(key, 0.0), float(row["left"]) + float(row["width"]))
         lefts.setdefault(key, float(row["left"]))
-        confidences.append(float(row["conf"]))
-    laid_out = [LaidOutLine(" ".join(words), rights[key], lefts[key])
-                for key, words in lines.items()]
-    text, runs_on = reflow(laid_out, _TOLERANCE * width)
-    mean = sum(confidences) / len(confidences) if confidences else 0.0
-    return OcrPage(number, normalise("\n".join(text)), round(mean, 1), runs_on)
+    keys = list(words)
+    laid_out = [LaidOutLine(" ".join(w for w, _ in words[k]), rights[k], lefts[k]) for k in keys]
+    groups, runs_on = reflow_groups(laid_out, _TOLERANCE * width)
+    lines, confidences = [], []
+    for group in groups:
+        lines.append(join_lines([laid_out[i].text for i in group]))
+        scores = [c for i in group for _, c in words[keys[i]] if c >= 0]
+        confidences.append(round(sum(scores) / len(scores), 1) if scores else 0.0)
+    scores = [c for k in keys for _, c in words[k] if c >= 0]
+    mean = sum(scores) / len(scores) if scores else 0.0
+    return OcrPage(number, normalise("\n".join(lines)), round(mean, 1), runs_on,
+                   tuple(confidences))
 
 
 @contextmanager
@@ -238,7 +246,8 @@ def read(path: Path, data: bytes) -> SourceText:
     assembler = PageAssembler()
     runs_on = False
     for page in pages:
-        assembler.add(page.number, page.text, page.confidence, runs_on=runs_on)
+        assembler.add(page.number, page.text, page.confidence, runs_on=runs_on,
+                      line_confidences=page.line_confidences)
         runs_on = page.runs_on
     warnings.extend(review_warnings(pages))
     original, media_type = _original(data, files, [image for _, image in frames])
