@@ -378,3 +378,16 @@ def test_ocr_line_confidences_follow_the_reflowed_lines():
                                               page.line_confidences),))
     assert source.confidence_of(page.text.index("Công"), len(page.text)) == 97.0
     assert source.confidence_of(0, len(page.text)) == 88.5
+
+
+@needs_ocr
+def test_multipage_tiff_is_read_page_by_page_up_to_the_cap(tmp_path, monkeypatch):
+    monkeypatch.setenv("KGRAPH_OCR_MAX_PAGES", "1")
+    page = typeset("Số: 12/KH-UBND\nKẾ HOẠCH tuyên truyền pháp luật năm 2025", pages=1)[0]
+    strip = page.crop((0, 0, page.width, 600))
+    path = tmp_path / "fax.tif"
+    strip.save(path, save_all=True, append_images=[strip, strip])
+    source = readers.read_source(path)
+    assert [p.number for p in source.pages] == [1]
+    assert source.warnings[0].startswith("scan has 3 pages; OCR read the first 1 only")
+    assert source.media_type == "application/pdf"

@@ -2,7 +2,8 @@
 
 A reader turns one file (a PDF, a Word file, page images, saved HTML, plain text) into a
 :class:`SourceText`. Extraction works on ``text`` only; the page map lets the graph say on
-which page of the signed original a statement stands, and, for scans, how sure the OCR was of the lines a statement stands on.
+which page of the signed original a statement stands, and, for scans, how sure the OCR was
+of the lines it stands on.
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ def read(path: Path, data: bytes) -> SourceText:
     for tag in soup.find_all(_DROP_TAGS):
         tag.decompose()
     for tag in soup.find_all(_is_chrome):
-        if tag.name not in ("html", "body", "main", "article"):
+        if not tag.decomposed and tag.name not in ("html", "body", "main", "article"):
             tag.decompose()
     mains = soup.find_all(["main", "article"])
     root = max(mains, key=lambda t: len(t.get_text())) if mains else (soup.body or soup)

@@ -222,17 +222,19 @@ def read(path: Path, data: bytes) -> SourceText:
     warnings: list[str] = []
     frames: list[tuple[int, Image.Image]] = []
     try:
-        for number, file in files:
+        counts = []
+        for _, file in files:
             with Image.open(file) as image:
-                image.load()
-                frame_count = getattr(image, "n_frames", 1)
-                for frame in range(frame_count):  # a multi-page TIFF: pages 1..n
-                    image.seek(frame)
+                counts.append(getattr(image, "n_frames", 1))
+        limit = capped(path, sum(counts), warnings)  # decode no page beyond the cap
+        for (number, file), frame_count in zip(files, counts, strict=True):
+            with Image.open(file) as image:
+                for frame in range(min(frame_count, limit - len(frames))):
+                    image.seek(frame)  # a multi-page TIFF: pages 1..n
                     page = number if frame_count == 1 else frame + 1
                     frames.append((page, image.convert("L")))
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+    except (UnidentifiedImageError, OSError, SyntaxError, EOFError) as exc:
         raise SourceError(path, f"not a readable image ({exc})") from None
-    frames = frames[: capped(path, len(frames), warnings)]
     require_ocr(path)
     with tempfile.TemporaryDirectory(prefix="kgraph-scan-") as tmp:
         def rendered() -> Iterator[tuple[int, Path]]:
@@ -256,13 +258,12 @@ def read(path: Path, data: bytes) -> SourceText:
 
 
 def _original(data: bytes, files: list[tuple[int, Path]], images: list) -> tuple[bytes, str]:
-    """What a browser is served: the image itself, or the page images bound as one PDF."""
-    if len(files) == 1 and len(images) == 1:
-        from PIL import Image
-
-        with Image.open(io.BytesIO(data)) as image:
-            kind = (image.format or "png").lower()
-        return data, f"image/{'jpeg' if kind == 'jpeg' else kind}"
+    """What a browser is served: a PNG or JPEG page as it is; page images bound together, or a
+    TIFF (which browsers do not show), as one PDF of the pages read."""
+    if len(files) == 1 and data.startswith(b"\x89PNG"):
+        return data, "image/png"
+    if len(files) == 1 and data.startswith(b"\xff\xd8\xff"):
+        return data, "image/jpeg"
     buffer = io.BytesIO()
     images[0].save(buffer, "PDF", save_all=True, append_images=images[1:], resolution=DPI)
     return buffer.getvalue(), "application/pdf"
