@@ -62,9 +62,10 @@ def read(path: Path, data: bytes) -> SourceText:
         scanned: list[int] = []
         for index in range(count):
             page = document[index]
-            text = page.get_textpage().get_text_range()
+            textpage = page.get_textpage()
+            text = textpage.get_text_range()
             if len(_LETTER.findall(text)) >= MIN_LETTERS or not _has_image(page):
-                layer[index + 1] = _lines(page, text)
+                layer[index + 1] = _lines(textpage, text)
             else:
                 scanned.append(index + 1)
         warnings: list[str] = []
@@ -100,9 +101,9 @@ def read(path: Path, data: bytes) -> SourceText:
                       warnings)
 
 
-def _lines(page, text: str) -> list[LaidOutLine]:  # page: pypdfium2.PdfPage
-    """The text layer's lines with the x where each ends (PDFium's character boxes)."""
-    textpage = page.get_textpage()
+def _lines(textpage, text: str) -> list[LaidOutLine]:  # textpage: pypdfium2.PdfTextPage
+    """The text layer's lines with the x where each starts and ends (PDFium's character
+    boxes; PDFium counts the line breaks it generates as characters, so indices align)."""
     lines, start = [], 0
     for match in re.finditer(r"\r\n|\n|\r", text + "\n"):
         end = match.start()
