@@ -32,8 +32,9 @@ def printable_lines(text: str) -> list[str]:
     return paragraphs
 
 
-def typeset(text: str, pages: int | None = None) -> list:  # -> list[PIL.Image.Image]
-    """Page images (mode L) of ``text``: each line a paragraph, wrapped to the margins."""
+def typeset(text: str, pages: int | None = None, *, page_numbers: bool = False) -> list:
+    """Page images (mode L) of ``text``: each paragraph wrapped to the margins; with
+    ``page_numbers`` the number printed at the top of pages 2, 3, ... as plans print it."""
     from PIL import Image, ImageDraw, ImageFont
 
     font = ImageFont.truetype(str(FONT), FONT_SIZE)
@@ -57,6 +58,8 @@ def typeset(text: str, pages: int | None = None) -> list:  # -> list[PIL.Image.I
         draw = ImageDraw.Draw(image)
         for i, row in enumerate(rows[first : first + per_page]):
             draw.text((MARGIN, MARGIN + i * line_height), row, font=font, fill=0)
+        if page_numbers and images:
+            draw.text((PAGE[0] // 2, MARGIN // 2), str(len(images) + 1), font=font, fill=0)
         images.append(image)
         if pages is not None and len(images) >= pages:
             break

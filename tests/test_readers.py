@@ -105,12 +105,15 @@ def test_scanned_pages_state_what_those_pages_hold():
 @needs_ocr
 @pytest.mark.slow
 def test_real_plan_printed_and_scanned_reads_back_the_same(tmp_path):
-    """A real plan typeset to an image-only PDF (no text layer), read back by tesseract vie."""
+    """A real plan typeset to an image-only PDF (no text layer, page numbers printed at the top
+    of pages 2, 3, ...), read back by tesseract vie."""
     text_file = shared_path("real", "lai-chau_7360-KH-UBND_2025.txt")
     pdf = tmp_path / "scan.pdf"
-    pdf.write_bytes(image_pdf(typeset(text_file.read_text(encoding="utf-8"))))
+    pdf.write_bytes(image_pdf(typeset(text_file.read_text(encoding="utf-8"), page_numbers=True)))
     scanned = extract_file(pdf)
     assert scanned.source.ocr and len(scanned.source.pages) > 1
+    for page in scanned.source.pages[1:]:  # the printed number is layout, not text
+        assert not scanned.source.text[page.start : page.end].startswith(str(page.number))
     assert statements(scanned) == statements(extract_file(text_file))
 
 
@@ -356,6 +359,14 @@ def test_word_page_breaks_give_pages(tmp_path):
     assert [p.number for p in source.pages] == [1, 2]
     assert source.page_at(source.text.index("Trang hai")).number == 2
     assert source.page_at(source.text.index("Trang một")).number == 1
+
+
+def test_printed_page_numbers_are_not_text():
+    from kgraph.ingest.readers.base import LaidOutLine, without_page_number
+
+    lines = [LaidOutLine(t, 500) for t in ("- 3 -", "a) Tổ chức 3 hội nghị", "Trang 3")]
+    assert [x.text for x in without_page_number(lines, 3)] == ["a) Tổ chức 3 hội nghị"]
+    assert len(without_page_number(lines, 4)) == 3
 
 
 def test_ocr_line_confidences_follow_the_reflowed_lines():

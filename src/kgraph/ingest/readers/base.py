@@ -112,6 +112,19 @@ class LaidOutLine:
     text: str
     right: float
     left: float = 0.0
+    key: object = None  # the reader's own handle on the line (OCR: block, paragraph, line)
+
+
+def without_page_number(lines: list[LaidOutLine], number: int) -> list[LaidOutLine]:
+    """A page's lines without its printed page number ("2", "- 2 -", "Trang 2") at the top or
+    bottom: layout, not text, and it would cut a paragraph running on from the page before."""
+    printed = re.compile(rf"^\W*(?:trang\s*)?{number}\W*$", re.IGNORECASE)
+    kept = [line for line in lines if line.text.strip()]
+    if kept and printed.match(kept[0].text.strip()):
+        kept = kept[1:]
+    if kept and printed.match(kept[-1].text.strip()):
+        kept = kept[:-1]
+    return kept
 
 
 def reflow_groups(lines: list[LaidOutLine], tolerance: float) -> tuple[list[list[int]], bool]:

@@ -24,7 +24,13 @@ from pathlib import Path
 
 from kgraph.errors import SourceError
 from kgraph.ingest.readers import scan
-from kgraph.ingest.readers.base import LaidOutLine, PageAssembler, SourceText, reflow
+from kgraph.ingest.readers.base import (
+    LaidOutLine,
+    PageAssembler,
+    SourceText,
+    reflow,
+    without_page_number,
+)
 
 MEDIA_TYPE = "application/pdf"
 MIN_LETTERS = 20
@@ -92,7 +98,8 @@ def read(path: Path, data: bytes) -> SourceText:
                           line_confidences=ocr_page.line_confidences)
             runs_on = ocr_page.runs_on
         else:
-            lines, ends_inside = reflow(layer[number], _TOLERANCE * width)
+            lines, ends_inside = reflow(without_page_number(layer[number], number),
+                                        _TOLERANCE * width)
             assembler.add(number, "\n".join(lines), runs_on=runs_on)
             runs_on = ends_inside
     if not assembler.text().strip():

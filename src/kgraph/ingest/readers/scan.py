@@ -34,6 +34,7 @@ from kgraph.ingest.readers.base import (
     join_lines,
     normalise,
     reflow_groups,
+    without_page_number,
 )
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
@@ -137,8 +138,10 @@ def _page_from_tsv(number: int, tsv: str) -> OcrPage:
         words.setdefault(key, []).append((word, float(row["conf"])))
         rights[key] = max(rights.get(key, 0.0), float(row["left"]) + float(row["width"]))
         lefts.setdefault(key, float(row["left"]))
-    keys = list(words)
-    laid_out = [LaidOutLine(" ".join(w for w, _ in words[k]), rights[k], lefts[k]) for k in keys]
+    laid_out = [LaidOutLine(" ".join(w for w, _ in words[k]), rights[k], lefts[k], k)
+                for k in words]
+    laid_out = without_page_number(laid_out, number)
+    keys = [line.key for line in laid_out]
     groups, runs_on = reflow_groups(laid_out, _TOLERANCE * width)
     lines, confidences = [], []
     for group in groups:
