@@ -251,7 +251,7 @@ def test_image_without_text(tmp_path):
 
 
 @needs_ocr
-def test_long_scan_is_capped_with_a_warning(tmp_path, monkeypatch):
+def test_long_scan_is_capped_with_a_warning(tmp_path, monkeypatch, caplog):
     """A 300-page scan: OCR reads up to KGRAPH_OCR_MAX_PAGES pages and says so."""
     monkeypatch.setenv("KGRAPH_OCR_MAX_PAGES", "2")
     pages = typeset("Số: 12/KH-UBND\nKẾ HOẠCH tuyên truyền pháp luật năm 2025", pages=1)
@@ -265,6 +265,7 @@ def test_long_scan_is_capped_with_a_warning(tmp_path, monkeypatch):
     assert [p.number for p in source.pages] == [1, 2]
     assert source.warnings == ["scan has 300 pages; OCR read the first 2 only "
                                "(KGRAPH_OCR_MAX_PAGES raises the limit)"]
+    assert [r.getMessage() for r in caplog.records] == [f"{path}: {source.warnings[0]}"]
     assert "12/KH-UBND" in source.text
 
 
