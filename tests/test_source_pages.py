@@ -161,3 +161,14 @@ def test_scan_pages_link_by_their_position_in_the_served_file():
     served = client.get(href)
     assert served.content == b"%PDF-1.4 pages"
     assert served.headers["content-type"] == "application/pdf"
+
+
+def test_source_file_and_page_resources_link_to_the_original(pdf_repo):
+    client = TestClient(create_app(pdf_repo))
+    (file,) = pdf_repo.query(sparql_prefixes() + f"SELECT ?f WHERE {{ <{PLAN}> kg:sourceFile ?f }}"
+                             ).rows[0]
+    key = str(file).rsplit("/", 1)[-1]
+    html = client.get("/id/" + str(file).removeprefix(str(ID))).text
+    assert f'id="original"><a href="/source/{key}"' in html and "Mở tệp gốc" in html
+    page = client.get("/id/" + str(file).removeprefix(str(ID)) + "/page/3").text
+    assert f'href="/source/{key}#page=3"' in page

@@ -19,7 +19,7 @@ from kgraph.analysis.queries import named_queries
 from kgraph.graph.vocab import ELI, ID, KG, PREFIXES, RDF, sparql_prefixes
 from kgraph.resources import ONTOLOGY_GRAPH, REFERENCE_GRAPH
 from kgraph.store.embedded import Repository
-from kgraph.web.sources import SourcePage, source_page
+from kgraph.web.sources import Original, SourcePage, original_link, source_page
 
 LANGUAGES = ("vi", "en")
 # Characters that may not appear inside <...> in SPARQL (and never in a minted IRI).
@@ -114,6 +114,7 @@ class Description:
     number: str | None = None  # set for documents (eli:id_local)
     tables: dict[str, Table] = field(default_factory=dict)
     page: SourcePage | None = None  # page of the original (kgraph.web.sources)
+    original: Original | None = None  # a kept original file or page: link to open it
 
 
 def local_path(iri: str) -> str | None:
@@ -328,6 +329,8 @@ def describe(repository: Repository, iri: str, lang: str = "vi") -> Description 
         description.line = str(sorted(values[str(KG.sourceLine)])[0])
     if values[str(KG.sourcePage)]:
         description.page = source_page(repository, iri, lang)
+    if {KG.SourceFile, KG.SourcePage} & set(values[str(RDF.type)]):
+        description.original = original_link(repository, iri, lang)
     if not named and values[str(KG.itemNumber)] and description.types:
         part = f"{description.types[0].text} {sorted(values[str(KG.itemNumber)])[0]}"
         owner = f" — {description.document.text}" if description.document else ""

@@ -23,8 +23,8 @@ from kgraph.web.app import get_repository
 router = APIRouter()
 Repo = Annotated[Repository, Depends(get_repository)]
 _KEY = re.compile(r"^[0-9a-f]{16}$")
-_WORDS = {"vi": ("trang", "của tệp", "độ tin cậy OCR"),
-          "en": ("page", "of", "OCR confidence")}
+_WORDS = {"vi": ("trang", "của tệp", "độ tin cậy OCR", "Mở tệp gốc"),
+          "en": ("page", "of", "OCR confidence", "Open the original")}
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class SourcePage:
 
     @property
     def text(self) -> str:
-        page, of, _ = _WORDS.get(self.lang, _WORDS["vi"])
+        page, of = _WORDS.get(self.lang, _WORDS["vi"])[:2]
         return f"{page} {self.number} {of} {self.file}"
 
     @property
@@ -67,6 +67,29 @@ def source_page(repository: Repository, iri: str, lang: str = "vi") -> SourcePag
         href = f"/source/{str(file).rsplit('/', 1)[-1]}#page={int(index or number)}"
     return SourcePage(int(number), str(name), href,
                       float(confidence) if confidence is not None else None, lang)
+
+
+@dataclass(frozen=True)
+class Original:
+    """A link to the original file (or one of its pages) from its own linked-data page."""
+
+    href: str
+    text: str
+
+
+def original_link(repository: Repository, iri: str, lang: str = "vi") -> Original | None:
+    """For a kg:SourceFile kept in the store, or one of its kg:SourcePage: where to open it."""
+    rows = repository.query(sparql_prefixes() + f"""
+        SELECT ?file ?index WHERE {{
+          {{ BIND(<{iri}> AS ?file) ?file a kg:SourceFile ; dcterms:format ?format }}
+          UNION
+          {{ <{iri}> kg:pageOf ?file ; kg:pageIndex ?index . ?file dcterms:format ?format }}
+        }} LIMIT 1""").rows
+    if not rows:
+        return None
+    file, index = rows[0]
+    href = f"/source/{str(file).rsplit('/', 1)[-1]}" + (f"#page={int(index)}" if index else "")
+    return Original(href, _WORDS.get(lang, _WORDS["vi"])[3])
 
 
 @router.get("/source/{key}", summary="The original file (PDF, Word, scan, HTML) a graph came from")
