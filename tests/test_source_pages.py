@@ -6,6 +6,7 @@ serves the original back, and a scan read with low confidence is flagged in the 
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -172,3 +173,31 @@ def test_source_file_and_page_resources_link_to_the_original(pdf_repo):
     assert f'id="original"><a href="/source/{key}"' in html and "Mở tệp gốc" in html
     page = client.get("/id/" + str(file).removeprefix(str(ID)) + "/page/3").text
     assert f'href="/source/{key}#page=3"' in page
+
+
+@pytest.mark.browser
+def test_explorer_side_panel_names_the_page(pdf_repo, live_server, browser):
+    """The explorer's side panel of a duty: 'trang N của tệp seed004.pdf', linked to the page."""
+    path, page = _duty_path(pdf_repo)
+    duty = str(ID) + path
+    with live_server(create_app(pdf_repo)) as server:
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        tab = context.new_page()
+        tab.goto(f"{server.url}/explore?open={PLAN}&direction=down&depth=3")
+        tab.wait_for_selector("body[data-ready='1']")
+        deadline = time.monotonic() + 20
+        while not tab.evaluate("(id) => kgExplorer.data.has(id)", duty):
+            assert time.monotonic() < deadline, "duty never drawn"
+            tab.evaluate("(id) => kgExplorer.expand(id)", path_parent(duty))
+            time.sleep(0.2)
+        tab.evaluate("(id) => kgExplorer.select(id)", duty)
+        link = tab.locator("#panel-source-page a")
+        link.wait_for()
+        assert link.inner_text() == f"trang {page} của tệp seed004.pdf"
+        assert link.get_attribute("href").endswith(f"#page={page}")
+        context.close()
+
+
+def path_parent(iri: str) -> str:
+    """The assignment a duty hangs below ({doc}/assignment/3/duty/2 -> {doc}/assignment/3)."""
+    return iri.rsplit("/duty/", 1)[0]
