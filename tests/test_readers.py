@@ -403,3 +403,21 @@ def test_multipage_tiff_is_read_page_by_page_up_to_the_cap(tmp_path, monkeypatch
     assert [p.number for p in source.pages] == [1]
     assert source.warnings[0].startswith("scan has 3 pages; OCR read the first 1 only")
     assert source.media_type == "application/pdf"
+
+
+@needs_ocr
+def test_pdf_mixing_text_and_scanned_pages_reads_only_the_scanned_ones_by_ocr(tmp_path):
+    import pypdf
+
+    scanned = typeset("Số: 12/KH-UBND\nKẾ HOẠCH tuyên truyền pháp luật năm 2025", pages=1)[0]
+    writer = pypdf.PdfWriter()
+    writer.append(pypdf.PdfReader(io.BytesIO(_pdf_bytes("So: 12/KH-UBND Ke hoach trang mot"))))
+    writer.append(pypdf.PdfReader(io.BytesIO(image_pdf([scanned.crop((0, 0, 2480, 600))]))))
+    path = tmp_path / "mixed.pdf"
+    with path.open("wb") as handle:
+        writer.write(handle)
+    source = readers.read_source(path)
+    first, second = source.pages
+    assert first.confidence is None and "Ke hoach trang mot" in source.text[first.start : first.end]
+    assert second.confidence is not None and second.confidence > 80
+    assert "tuyên truyền pháp luật" in source.text[second.start : second.end]
