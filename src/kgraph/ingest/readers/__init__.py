@@ -14,9 +14,9 @@ from pathlib import Path
 
 from kgraph.errors import SourceError
 from kgraph.ingest.readers import html, legacy_word, pdf, scan, text, word
-from kgraph.ingest.readers.base import Location, Page, SourceText
+from kgraph.ingest.readers.base import Location, Page, Reader, SourceText
 
-__all__ = ["SUFFIXES", "Location", "Page", "SourceText", "detect", "is_supported",
+__all__ = ["SUFFIXES", "Location", "Page", "Reader", "SourceText", "detect", "is_supported",
            "read_source"]
 
 # Suffixes `kgraph build` collects from a folder; the content decides how each is read.
@@ -52,8 +52,10 @@ def detect(path: Path, data: bytes) -> str:
     return "text"
 
 
-_READERS = {"pdf": pdf.read, "docx": word.read, "doc": legacy_word.read, "image": scan.read,
-            "html": html.read, "text": text.read}
+_READERS: dict[str, Reader] = {
+    "pdf": pdf.read, "docx": word.read, "doc": legacy_word.read, "image": scan.read,
+    "html": html.read, "text": text.read,
+}
 
 
 def read_source(path: Path) -> SourceText:

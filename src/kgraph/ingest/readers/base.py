@@ -14,6 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 # Mean word confidence (tesseract, 0-100) below which an OCR page is flagged for review.
 LOW_OCR_CONFIDENCE = 80.0
@@ -166,6 +167,13 @@ def join_lines(parts: list[str]) -> str:
         glue = "" if not out or re.search(r"\w-$", out) else " "
         out = out + glue + part
     return out
+
+
+class Reader(Protocol):
+    """What every reader module offers: ``read(path, data) -> SourceText``; a file it cannot
+    read raises a one-line :class:`~kgraph.errors.SourceError` and leaves nothing behind."""
+
+    def __call__(self, path: Path, data: bytes, /) -> SourceText: ...
 
 
 class PageAssembler:
