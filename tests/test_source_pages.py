@@ -173,6 +173,7 @@ def test_source_file_and_page_resources_link_to_the_original(pdf_repo):
     assert f'id="original"><a href="/source/{key}"' in html and "Mở tệp gốc" in html
     page = client.get("/id/" + str(file).removeprefix(str(ID)) + "/page/3").text
     assert f'href="/source/{key}#page=3"' in page
+    assert "<h1 id=\"label\">trang 3 của seed004.pdf</h1>" in page
 
 
 @pytest.mark.browser

@@ -267,6 +267,9 @@ class _Mapper:
         for page in read.pages:
             iri = URIRef(f"{source}/page/{page.number}")
             self.add(iri, RDF.type, KG.SourcePage)
+            name = self.doc.source_name
+            self.add(iri, RDFS.label, Literal(f"trang {page.number} của {name}", lang="vi"))
+            self.add(iri, RDFS.label, Literal(f"page {page.number} of {name}", lang="en"))
             self.add(iri, KG.pageOf, source)
             self.add(iri, KG.pageNumber, Literal(page.number))
             self.add(iri, KG.pageIndex, Literal(page.index))
