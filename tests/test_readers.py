@@ -421,3 +421,17 @@ def test_pdf_mixing_text_and_scanned_pages_reads_only_the_scanned_ones_by_ocr(tm
     assert first.confidence is None and "Ke hoach trang mot" in source.text[first.start : first.end]
     assert second.confidence is not None and second.confidence > 80
     assert "tuyên truyền pháp luật" in source.text[second.start : second.end]
+
+
+def test_size_limits_depend_on_the_format(tmp_path, monkeypatch):
+    """Text over the text limit is refused before reading; a PDF that size is a normal scan."""
+    monkeypatch.setattr(readers, "MAX_TEXT_BYTES", 1000)
+    text = tmp_path / "huge.txt"
+    text.write_bytes(b"x" * 2000)
+    with pytest.raises(SourceError, match=r"2000 bytes: larger than a plan can be \(limit 1000\)"):
+        extract_file(text)
+    pdf = shared_path("fixtures", "seed004.pdf")
+    assert pdf.stat().st_size > 1000 and readers.read_source(pdf).format == "pdf"
+    monkeypatch.setattr(readers, "MAX_FILE_BYTES", 1000)
+    with pytest.raises(SourceError, match="larger than a plan can be"):
+        readers.read_source(pdf)

@@ -19,17 +19,18 @@ from kgraph.ingest.assignments import extract_assignments
 from kgraph.ingest.metadata import extract_metadata
 from kgraph.ingest.model import PlanDocument
 from kgraph.ingest.outline import Layout, parse
-from kgraph.ingest.readers import SourceText, read_source
+from kgraph.ingest.readers import MAX_TEXT_BYTES, SourceText, read_source
 from kgraph.ingest.references import find_references
 from kgraph.ingest.reporting import extract_reporting
 from kgraph.ingest.targets import extract_targets
 from kgraph.ingest.tasks import extract_tasks
-from kgraph.ingest.text import aligned_fold
+from kgraph.ingest.text import aligned_fold, limit_problem, normalise_controls
 from kgraph.reference.matching import Matcher, default_matcher
 
 __all__ = ["extract_document", "extract_file"]
 
 _VIETNAMESE_MARKS = re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]")
+MAX_SOURCE_BYTES = MAX_TEXT_BYTES  # text and HTML; PDFs, Word files and scans: MAX_FILE_BYTES
 _SENTENCE_END = re.compile(r"[.;!?:)”\"]\s*$|\./\.")
 
 
@@ -57,6 +58,9 @@ def extract_document(text: str, source_name: str, matcher: Matcher | None = None
     matcher = matcher or default_matcher()
     if not text.strip():
         raise SourceError(source_name, "empty file")
+    if problem := limit_problem(text):
+        raise SourceError(source_name, problem)
+    raw, text = text, normalise_controls(text)  # same length: offsets hold for both
     layout = parse(text)
     meta = extract_metadata(layout, matcher)
     if meta is None:
@@ -69,7 +73,7 @@ def extract_document(text: str, source_name: str, matcher: Matcher | None = None
     assignment_section, assignments = extract_assignments(layout, matcher, province)
     doc = PlanDocument(
         source_name=source_name,
-        source_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        source_sha256=hashlib.sha256(raw.encode("utf-8")).hexdigest(),
         ident=meta.ident,
         place=meta.place,
         signature=meta.signature,

@@ -16,9 +16,11 @@ from kgraph.errors import SourceError
 from kgraph.ingest.readers import html, legacy_word, pdf, scan, text, word
 from kgraph.ingest.readers.base import Location, Page, Reader, SourceText
 
-__all__ = ["SUFFIXES", "Location", "Page", "Reader", "SourceText", "detect", "is_supported",
-           "read_source"]
+__all__ = ["MAX_FILE_BYTES", "MAX_TEXT_BYTES", "SUFFIXES", "Location", "Page", "Reader",
+           "SourceText", "detect", "is_supported", "read_source"]
 
+MAX_TEXT_BYTES = 5_000_000  # text and HTML: the longest real plan is ~200 KB
+MAX_FILE_BYTES = 200_000_000  # PDFs, Word files, scans (a 100-page scan at 300 dpi is ~50 MB)
 # Suffixes `kgraph build` collects from a folder; the content decides how each is read.
 SUFFIXES = (".txt", ".md", ".pdf", ".docx", ".doc", ".html", ".htm", *scan.IMAGE_SUFFIXES)
 log = logging.getLogger("kgraph.ingest.readers")
@@ -62,15 +64,25 @@ def read_source(path: Path) -> SourceText:
     """Read one file with the reader its content calls for; one-line SourceError otherwise."""
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise SourceError(path, _too_large(size, MAX_FILE_BYTES))
         data = path.read_bytes()
     except OSError as exc:
         raise SourceError(path, f"cannot read ({exc.strerror})") from None
     if not data.strip():
         raise SourceError(path, "empty file")
-    source = _READERS[detect(path, data)](path, data)
+    kind = detect(path, data)
+    if kind in ("text", "html") and size > MAX_TEXT_BYTES:
+        raise SourceError(path, _too_large(size, MAX_TEXT_BYTES))
+    source = _READERS[kind](path, data)
     for warning in source.warnings:  # one line each on stderr, the build goes on
         log.warning("%s: %s", path, warning)
     return source
+
+
+def _too_large(size: int, limit: int) -> str:
+    return f"{size} bytes: larger than a plan can be (limit {limit})"
 
 
 def is_supported(path: Path) -> bool:
