@@ -13,15 +13,15 @@ ROOT = Path(__file__).resolve().parents[1]
 RECORDER = '#!/bin/sh\necho "$(basename "$0") $*" >> "$CALLS"\n'
 
 
-def scratch(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+def scratch(tmp_path: Path, apt_exit: int = 100) -> tuple[Path, dict[str, str]]:
     work = tmp_path / "repo"
     (work / "scripts").mkdir(parents=True)
     shutil.copy(ROOT / "scripts" / "setup", work / "scripts" / "setup")
     shutil.copy(ROOT / "pyproject.toml", work / "pyproject.toml")
     fake_bin = tmp_path / "bin"
     fake_bin.mkdir()
-    for name in ("apt-get",):  # a locked apt: every call would fail
-        (fake_bin / name).write_text(RECORDER + "exit 100\n")
+    for name in ("apt-get",):  # 100: a locked apt, every call fails
+        (fake_bin / name).write_text(RECORDER + f"exit {apt_exit}\n")
         (fake_bin / name).chmod(0o755)
     venv_bin = work / ".venv" / "bin"
     venv_bin.mkdir(parents=True)
@@ -51,7 +51,7 @@ def test_serving_setup_never_calls_apt_and_skips_pip_when_nothing_changed(tmp_pa
 
 
 def test_test_setup_installs_the_dev_tools_once_and_serving_reuses_them(tmp_path) -> None:
-    work, env = scratch(tmp_path)
+    work, env = scratch(tmp_path, apt_exit=0)  # whatever Debian packages are missing install
     dev = run(work, env, "--dev")
     assert 'python -m pip install -q -e .[dev]' in dev
     assert run(work, env, "--dev") == []

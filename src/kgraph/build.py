@@ -17,11 +17,12 @@ from kgraph.analysis.validation import Validation, validate_graph
 from kgraph.errors import SourceError
 from kgraph.graph.mapping import DocumentGraph, document_graph
 from kgraph.graph.vocab import ID
+from kgraph.ingest import readers
 from kgraph.ingest.extract import extract_file
 from kgraph.resources import CONTENT_DIGEST, digest_of, resource_graphs
 from kgraph.store.embedded import Repository
 
-SOURCE_SUFFIXES = (".txt", ".md")
+SOURCE_SUFFIXES = readers.SUFFIXES  # what a folder contributes: readers.is_supported
 
 
 @dataclass
@@ -43,7 +44,7 @@ def collect_sources(paths: Iterable[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(p for p in path.iterdir() if p.suffix.lower() in SOURCE_SUFFIXES))
+            found.extend(sorted(p for p in path.iterdir() if readers.is_supported(p)))
         elif path.is_file():
             found.append(path)
         else:
@@ -89,7 +90,8 @@ def prepare(paths: Sequence[Path]) -> tuple[list[Path], list[DocumentGraph]]:
     """Read, extract and map every source; raises SourceError before anything is written."""
     files = collect_sources(paths)
     if not files:
-        raise SourceError(", ".join(map(str, paths)), "no .txt or .md plan files found")
+        suffixes = " ".join(readers.SUFFIXES)
+        raise SourceError(", ".join(map(str, paths)), f"no plan files found ({suffixes})")
     return files, map_sources(files)
 
 

@@ -237,5 +237,6 @@ def create_app(repository: Repository, settings: Settings | None = None) -> Fast
     app.include_router(ontology_router)
     app.include_router(__import__("kgraph.web.responsible", fromlist=["router"]).router)
     app.include_router(__import__("kgraph.web.coverage", fromlist=["router"]).router)
+    app.include_router(__import__("kgraph.web.sources", fromlist=["router"]).router)
     app.add_middleware(Guard, settings=settings)  # outermost: runs before CORS and routing
     return app

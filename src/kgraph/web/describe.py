@@ -20,6 +20,7 @@ from kgraph.graph.vocab import ELI, ID, KG, PREFIXES, RDF, sparql_prefixes
 from kgraph.ingest.text import fold, ocr_fold
 from kgraph.resources import ONTOLOGY_GRAPH, REFERENCE_GRAPH
 from kgraph.store.embedded import Repository
+from kgraph.web.sources import Original, SourcePage, original_link, source_page
 
 LANGUAGES = ("vi", "en")
 # Characters that may not appear inside <...> in SPARQL (and never in a minted IRI).
@@ -115,6 +116,8 @@ class Description:
     line: str | None = None
     number: str | None = None  # set for documents (eli:id_local)
     tables: dict[str, Table] = field(default_factory=dict)
+    page: SourcePage | None = None  # page of the original (kgraph.web.sources)
+    original: Original | None = None  # a kept original file or page: link to open it
 
 
 # A trích yếu ends where the preamble begins: the legal bases ("Căn cứ ...") that Nghị định
@@ -321,7 +324,8 @@ def describe(repository: Repository, iri: str, lang: str = "vi") -> Description 
     outgoing: dict[tuple[Identifier, Identifier], set[str]] = defaultdict(set)
     incoming: dict[tuple[Identifier, Identifier], set[str]] = defaultdict(set)
     for p, o, g in out:
-        outgoing[(p, o)].add(str(g))
+        if p != KG.content:  # the original file's bytes: served at /source/{id}, not shown
+            outgoing[(p, o)].add(str(g))
     for s, p, g in into:
         incoming[(p, s)].add(str(g))
     labeller = Labeller(repository, lang)
@@ -349,6 +353,10 @@ def describe(repository: Repository, iri: str, lang: str = "vi") -> Description 
         description.document = labeller.term(sorted(values[str(KG.partOf)])[0])
     if values[str(KG.sourceLine)]:
         description.line = str(sorted(values[str(KG.sourceLine)])[0])
+    if values[str(KG.sourcePage)]:
+        description.page = source_page(repository, iri, lang)
+    if {KG.SourceFile, KG.SourcePage} & set(values[str(RDF.type)]):
+        description.original = original_link(repository, iri, lang)
     if not named and values[str(KG.itemNumber)] and description.types:
         part = f"{description.types[0].text} {sorted(values[str(KG.itemNumber)])[0]}"
         owner = f" — {description.document.text}" if description.document else ""

@@ -22,6 +22,7 @@ from kgraph.analysis.lineage import KIND_LABELS, RELATION_LABELS, LineageGraph, 
 from kgraph.analysis.search import LabelIndex
 from kgraph.graph.vocab import PREFIXES
 from kgraph.store.embedded import Repository
+from kgraph.web.sources import source_page
 
 STATIC_DIR = Path(__file__).parent / "static"
 MAX_DEPTH = 8
@@ -95,6 +96,8 @@ class NodeDetail(BaseModel):
     properties: list[Property]
     roles: list[Role]
     neighbours: Subgraph
+    source_page: str | None = Field(None, description="'trang N của tệp FILE' (kgraph.web.sources)")
+    source_href: str | None = Field(None, description="the original opened at that page")
 
 
 class AuditFlags(BaseModel):
@@ -350,7 +353,14 @@ def api_node(request: Request, data: Data, iri: str) -> NodeDetail:
         properties=properties,
         roles=[Role(**r) for r in data.lineage.roles(iri)],
         neighbours=subgraph_of(data.lineage, iri, neighbours),
+        **_page_of_original(repo, iri),
     )
+
+
+def _page_of_original(repo: Repository, iri: str) -> dict[str, str | None]:
+    """'page N of FILE' for a task, duty or assignment read from a PDF, Word file or scan."""
+    page = source_page(repo, iri)
+    return {"source_page": page.text, "source_href": page.href} if page else {}
 
 
 @router.get("/api/audit", response_model=AuditFlags, tags=["explore"])

@@ -531,6 +531,13 @@
       panel.append(el("h3", W.quote));
       const q = el("blockquote", detail.source_text); q.id = "panel-source"; panel.append(q);
     }
+    if (detail.source_page) {  // the page of the original (PDF, Word, scan) it stands on
+      const p = el("p", null, "source-page"); p.id = "panel-source-page";
+      if (detail.source_href) {
+        const a = el("a", detail.source_page); a.href = detail.source_href; a.target = "_blank"; p.append(a);
+      } else p.append(document.createTextNode(detail.source_page));
+      panel.append(p);
+    }
     if (detail.roles.length) {
       panel.append(el("h3", W.roles));
       const ul = el("ul", null, "roles"); ul.id = "panel-roles";
