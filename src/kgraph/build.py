@@ -288,7 +288,8 @@ def lossy_replacement(old: dict[str, int], new: dict[str, int]) -> str:
     before, after = sum(old.values()), sum(new.values())
     if before == 0 or after >= before * LOSS_RATIO:
         return ""
-    changes = ", ".join(f"{t.lower()}s {old[t]} → {new.get(t, 0)}" for t in PART_TYPES
+    plural = {"Task": "tasks", "Assignment": "assignments", "Duty": "duties"}
+    changes = ", ".join(f"{plural[t]} {old[t]} → {new.get(t, 0)}" for t in PART_TYPES
                         if old[t] != new.get(t, 0))
     return changes
 
@@ -392,6 +393,7 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
                 error = result.error or _check(result, seen, stored, repo, replace)
                 if error:
                     _discard(result)
+                    result.error = error
                     report.failures.append(error)
                     observer.file_done(result)
                     if strict:
