@@ -71,6 +71,7 @@ class FileResult:
     validation: Validation | None = None
     findings: Counter[tuple[str, str]] = field(default_factory=Counter)  # (severity, rule)
     trig_pending: Path | None = None  # written next to its target, renamed after the commit
+    derived: dict[str, str] = field(default_factory=dict)  # derived graphs (coverage) to load
 
 
 @dataclass
@@ -192,8 +193,13 @@ def part_counts(mapped: DocumentGraph) -> dict[str, int]:
     return {t: len(set(mapped.graph.subjects(RDF.type, KG[t]))) for t in PART_TYPES}
 
 
-def process_file(path: Path, validate: bool, ttl_out: Path | None) -> FileResult:
-    """Read, extract, map and validate one file; every failure becomes a one-line error."""
+def process_file(path: Path, validate: bool, ttl_out: Path | None,
+                 store_root: Path | None = None) -> FileResult:
+    """Read, extract, map and validate one file; every failure becomes a one-line error.
+
+    With validation, the document's audit findings are computed here too and kept next to the
+    store (:mod:`kgraph.analysis.audit_index`): the audit never validates this version again.
+    """
     result = FileResult(path)
     try:
         doc = extract_file(path)
@@ -210,8 +216,18 @@ def process_file(path: Path, validate: bool, ttl_out: Path | None) -> FileResult
     result.summary = DocumentSummary(str(mapped.document), str(mapped.name), number, path,
                                      len(mapped.graph), part_counts(mapped))
     if validate:
+        from kgraph.analysis.audit import SourceDocument
+        from kgraph.analysis.audit_index import keep_document_findings
+
         validation = validate_graph(mapped.graph)
         result.findings = Counter((r.severity, r.rule) for r in validation.results)
+        from kgraph.analysis.coverage import coverage_graph_iri
+        from kgraph.resources import as_ntriples
+
+        source = SourceDocument(str(mapped.document), str(mapped.name), number)
+        _, coverage = keep_document_findings(store_root, source, doc.source_sha256,
+                                             mapped.graph, validation)
+        result.derived[coverage_graph_iri(source.iri)] = as_ntriples(coverage.to_graph())
         result.validation = Validation(validation.conforms, type(validation.report)(),
                                        validation.results)
     if ttl_out is not None:
@@ -225,15 +241,16 @@ def process_file(path: Path, validate: bool, ttl_out: Path | None) -> FileResult
     return result
 
 
-def _process_star(args: tuple[Path, bool, Path | None]) -> FileResult:
+def _process_star(args: tuple[Path, bool, Path | None, Path | None]) -> FileResult:
     return process_file(*args)
 
 
 def process_files(files: Sequence[Path], validate: bool, ttl_out: Path | None,
-                  jobs: int | None = None) -> Iterator[FileResult]:
+                  jobs: int | None = None, store_root: Path | None = None
+                  ) -> Iterator[FileResult]:
     """Results in file order, computed by ``jobs`` processes (default: one per core)."""
     jobs = jobs or os.cpu_count() or 1
-    tasks = [(f, validate, ttl_out) for f in files]
+    tasks = [(f, validate, ttl_out, store_root) for f in files]
     if jobs <= 1 or len(files) < 8:
         yield from map(_process_star, tasks)
         return
@@ -389,7 +406,8 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
         context = repo.new_version() if on_disk else _no_version(repo)  # type: ignore[attr-defined]
         with context as store:
             writer = _Writer(repo, store, bulk=on_disk)
-            for result in process_files(todo, validate, ttl_out, jobs):
+            root = repo.root if isinstance(repo, OxigraphRepository) else None
+            for result in process_files(todo, validate, ttl_out, jobs, root):
                 error = result.error or _check(result, seen, stored, repo, replace)
                 if error:
                     _discard(result)
@@ -400,7 +418,7 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
                         raise _Failure(error)
                     continue
                 assert result.summary is not None
-                graphs = {result.summary.name: result.ntriples}
+                graphs = {result.summary.name: result.ntriples, **result.derived}
                 old = stored.get(result.path.name)
                 if old is not None and old.sha256 != result.sha256 and old.graph:
                     kept = revisions.snapshot(repo, old.graph, result.summary.document)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from kgraph.analysis.audit import raci, run_audit
+from kgraph.analysis.audit import raci
 from kgraph.cli.common import StoreOption, app, console, repository, user_errors
 from kgraph.errors import QueryError
 
@@ -17,21 +17,39 @@ from kgraph.errors import QueryError
 def audit(
     doc: Annotated[str | None, typer.Option("--doc", help="Audit one document (number).")
                    ] = None,
+    province: Annotated[str | None, typer.Option(
+        "--province", help="Only the documents of this province (diacritics optional).")] = None,
+    rule: Annotated[str | None, typer.Option("--rule", help="Only this rule.")] = None,
+    severity: Annotated[str | None, typer.Option(
+        "--severity", help="Only Violation, Warning or Info.")] = None,
+    limit: Annotated[int, typer.Option(
+        "--limit", help="Findings printed in full (counts always cover all).")] = 200,
     out: Annotated[Path | None, typer.Option(
         "--out", help="Write audit-shacl.ttl, audit.json, audit.csv and audit.html here.")
     ] = None,
     store: StoreOption = None,
 ) -> None:
-    """Check completeness and coverage; exit code 1 when there is a Violation."""
-    report = run_audit(repository(store), doc, store_links=True)
-    if doc and not report.documents:
+    """Check completeness and coverage; exit code 1 when there is a Violation.
+
+    The audit of the whole store is computed once per store version (mostly by `kgraph
+    build`) and kept next to the store; the options filter it.
+    """
+    from kgraph.analysis.audit_index import audit_index
+
+    repo = repository(store, read_only=True)
+    index = audit_index(repo)
+    if doc and not index.matching_documents(plan=doc):
         raise QueryError(f"no source document numbered {doc!r} in the store")
-    console.print(report.summary(), markup=False, highlight=False, soft_wrap=True)
+    if province and not index.matching_documents(province=province):
+        raise QueryError(f"no source document of the province {province!r} in the store")
+    report = index.report(province=province, plan=doc, rule=rule, severity=severity)
+    console.print(report.summary(limit=limit), markup=False, highlight=False, soft_wrap=True)
     if out is not None:
         for path in report.write(out):
             console.print(f"wrote {path}", markup=False, highlight=False)
     if report.violations:
         raise typer.Exit(1)
+
 
 @app.command("raci")
 @user_errors

@@ -169,6 +169,9 @@ class StoreDirectory:
         for version in self.versions():
             if version.name not in keep and version != current:
                 shutil.rmtree(version, ignore_errors=True)
+        from kgraph.store.derived import prune
+
+        prune(self.root, keep | {"legacy"})
 
     @contextlib.contextmanager
     def locked(self, *, exclusive: bool, wait: bool = False) -> Iterator[None]:
@@ -241,7 +244,12 @@ class OxigraphRepository:
         """Identifies the data this object answers from (cache key of derived data)."""
         if self.root is None:
             return f"memory-{id(self._store)}-{self._generation}"
-        return f"{self.root}:{self._token}"
+        return f"{self.root}:{self._token}:{self._generation}"
+
+    def mark_changed(self) -> None:
+        """Record a write made to the current version in place (a SPARQL UPDATE by a server
+        with a write token), so data derived from the old content is not reused."""
+        self._generation += 1
 
     def query(self, sparql: str) -> QueryResult:
         return to_query_result(self._store.query(sparql, use_default_graph_as_union=True))
@@ -271,6 +279,7 @@ class OxigraphRepository:
             self.directory.commit(target)
             self.path = target
             self._token = self.directory.token()
+            self._generation = 0
 
     def replace_graphs(self, graphs: Mapping[str, str]) -> None:
         if graphs:

@@ -349,6 +349,7 @@ class WorkerPool:
 
     def __init__(self, repository: Repository, size: int) -> None:
         self.opener, self.primary = engine_opener(repository)
+        self.repository = repository
         self.size = max(1, size)
         self._idle: asyncio.Queue[Worker] | None = None
         self._all: set[Worker] = set()
@@ -407,6 +408,8 @@ class WorkerPool:
             outcome = await asyncio.to_thread(execute, self.primary, job)
             if outcome.status < 300 and hasattr(self.primary, "flush"):
                 await asyncio.to_thread(self.primary.flush)
+            if outcome.status < 300 and hasattr(self.repository, "mark_changed"):
+                self.repository.mark_changed()  # derived data of the old content is stale
         finally:
             for worker in held:
                 self._retire(worker)

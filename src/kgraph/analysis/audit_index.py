@@ -1,0 +1,236 @@
+"""The whole-corpus audit as an index: computed once per store version, then paged and filtered.
+
+Auditing every plan on each request took minutes at a few hundred plans. Here the findings are
+split by what they depend on:
+
+* one document's findings (its SHACL results and uncovered tasks) depend on its graph only; they
+  are kept by content key (shapes and code fingerprint, graph, source SHA-256) in
+  :mod:`kgraph.store.derived`, written by ``kgraph build`` while it has the graph at hand, so
+  an unchanged plan is never validated twice and re-ingesting one plan re-audits one plan;
+* findings across documents (conflicting statements, tasks peers have) are computed once per
+  store version.
+
+``/audit`` and ``kgraph audit`` then filter (province, plan, rule, severity) and page the
+index in memory: milliseconds whatever the corpus size.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import RDF, SH
+
+from kgraph.analysis import coverage as cov
+from kgraph.analysis.audit import (
+    KGSH,
+    AuditReport,
+    Finding,
+    Severity,
+    SourceDocument,
+    conflict_findings,
+    coverage_findings,
+    peer_findings,
+    shacl_findings,
+    stored_graph,
+)
+from kgraph.analysis.validation import SEVERITY_ORDER, Validation, validate_graph
+from kgraph.graph.iris import number_key
+from kgraph.graph.vocab import sparql_prefixes
+from kgraph.ingest.text import fold
+from kgraph.store.derived import derived, document_value, keep_document_value
+from kgraph.store.embedded import OxigraphRepository, Repository
+
+_PACKAGE = Path(__file__).resolve().parents[1]
+
+
+@functools.cache
+def audit_fingerprint() -> str:
+    """Changes with the shapes or the code that turns results into findings."""
+    from kgraph.paths import resource_dir
+
+    digest = hashlib.sha256()
+    files = [*sorted(resource_dir("shapes").glob("*.ttl")),
+             *(_PACKAGE / "analysis" / n for n in ("audit.py", "coverage.py", "validation.py"))]
+    for file in files:
+        digest.update(file.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def document_key(graph: str, sha256: str) -> str:
+    graph_part = hashlib.sha256(graph.encode("utf-8")).hexdigest()[:16]
+    return f"audit-{audit_fingerprint()}-{graph_part}-{sha256[:24]}"
+
+
+def audit_graph(source: SourceDocument, data: Graph, validation: Validation | None = None
+                ) -> tuple[list[Finding], cov.PlanCoverage]:
+    """One document's own findings (SHACL results, tasks no duty covers) and its coverage."""
+    validation = validation if validation is not None else validate_graph(data)
+    findings = shacl_findings(source, data, validation)
+    single = OxigraphRepository()
+    single.native.extend(_quads(data))
+    coverage = cov.plan_coverage(single, source.iri, source.number)
+    findings.extend(coverage_findings([coverage]))
+    return findings, coverage
+
+
+def _quads(data: Graph) -> list[object]:
+    import pyoxigraph as ox
+
+    text = data.serialize(format="nt", encoding="utf-8")
+    return list(ox.parse(text, format=ox.RdfFormat.N_TRIPLES))
+
+
+def keep_document_findings(repo: Repository | Path | None, source: SourceDocument,
+                           sha256: str, data: Graph, validation: Validation | None = None
+                           ) -> tuple[list[Finding], cov.PlanCoverage]:
+    """Compute and keep one document's findings (the build calls this with its graph)."""
+    findings, coverage = audit_graph(source, data, validation)
+    keep_document_value(repo, document_key(source.graph, sha256), findings)
+    return findings, coverage
+
+
+def document_findings(repo: Repository, source: SourceDocument, sha256: str) -> list[Finding]:
+    key = document_key(source.graph, sha256)
+    found = document_value(repo, key)
+    if found is None:
+        found, _ = keep_document_findings(repo, source, sha256, stored_graph(repo, source.graph))
+    return found
+
+
+# ---------------------------------------------------------------------------- the index
+
+@dataclass(frozen=True)
+class AuditedDocument:
+    iri: str
+    graph: str
+    number: str
+    province: str
+    sha256: str
+
+
+@dataclass
+class AuditPage:
+    """One page of filtered findings, with counts over every finding the filters select."""
+
+    findings: list[Finding]
+    total: int
+    offset: int
+    limit: int
+    documents: list[str]
+    counts: dict[str, int]
+    rules: list[tuple[str, str, int]]
+
+    def by_severity(self) -> dict[str, int]:
+        return self.counts
+
+    def by_rule(self) -> list[tuple[str, str, int]]:
+        return self.rules
+
+
+@dataclass
+class AuditIndex:
+    documents: list[AuditedDocument] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # sorted by severity, document, rule
+
+    def select(self, *, province: str | None = None, plan: str | None = None,
+               rule: str | None = None, severity: str | None = None) -> list[Finding]:
+        """Findings of documents in ``province`` (with or without diacritics), of the plan
+        numbered ``plan``, of one rule, of one severity."""
+        chosen = self.findings
+        if province or plan:
+            numbers = {number_key(d.number) for d in self.documents
+                       if (not province or fold(d.province) == fold(province))
+                       and (not plan or number_key(d.number) == number_key(plan))}
+            chosen = [f for f in chosen if number_key(f.document_number) in numbers]
+        if rule:
+            chosen = [f for f in chosen if f.rule == rule]
+        if severity:
+            chosen = [f for f in chosen if f.severity.lower() == severity.lower()]
+        return chosen
+
+    def matching_documents(self, *, province: str | None = None,
+                           plan: str | None = None) -> list[str]:
+        return [d.number for d in self.documents
+                if (not province or fold(d.province) == fold(province))
+                and (not plan or number_key(d.number) == number_key(plan))]
+
+    def page(self, offset: int = 0, limit: int = 100, **filters: str | None) -> AuditPage:
+        chosen = self.select(**filters)
+        counts = Counter(f.severity for f in chosen)
+        rules = Counter((f.rule, f.severity) for f in chosen)
+        return AuditPage(
+            findings=chosen[offset: offset + limit], total=len(chosen), offset=offset,
+            limit=limit,
+            documents=self.matching_documents(province=filters.get("province"),
+                                              plan=filters.get("plan")),
+            counts={s.value: counts.get(s.value, 0) for s in Severity},
+            rules=sorted(((r, s, n) for (r, s), n in rules.items()),
+                         key=lambda x: (SEVERITY_ORDER.get(x[1], 9), -x[2], x[0])),
+        )
+
+    def report(self, **filters: str | None) -> AuditReport:
+        """The selected findings as a full report (JSON, CSV, Turtle, HTML writers)."""
+        chosen = self.select(**filters)
+        return AuditReport(chosen, self.matching_documents(province=filters.get("province"),
+                                                           plan=filters.get("plan")),
+                           findings_graph(chosen))
+
+
+def audited_documents(repo: Repository) -> list[AuditedDocument]:
+    rows = repo.query(sparql_prefixes() + """
+        SELECT ?doc ?g (SAMPLE(?n) AS ?number) (SAMPLE(?p) AS ?province) (SAMPLE(?s) AS ?sha)
+        WHERE {
+          GRAPH ?g { ?doc kg:sourceFile ?file ; eli:id_local ?n . ?file kg:sha256 ?s
+                     OPTIONAL { ?doc kg:province ?pv } }
+          OPTIONAL { ?pv skos:prefLabel ?p }
+        } GROUP BY ?doc ?g ORDER BY ?number""").records()
+    return [AuditedDocument(r["doc"] or "", r["g"] or "", r["number"] or "", r["province"] or "",
+                            r["sha"] or "") for r in rows]
+
+
+def corpus_findings(repo: Repository) -> list[Finding]:
+    """Findings across documents: conflicting statements and tasks peer plans have."""
+    return [*conflict_findings(repo), *peer_findings(cov.alignments(repo))]
+
+
+def compute_index(repo: Repository) -> AuditIndex:
+    documents = audited_documents(repo)
+    findings: list[Finding] = []
+    for doc in documents:
+        source = SourceDocument(doc.iri, doc.graph, doc.number)
+        findings.extend(document_findings(repo, source, doc.sha256))
+    findings.extend(corpus_findings(repo))
+    findings.sort(key=lambda f: f.sort_key)
+    return AuditIndex(documents, findings)
+
+
+def audit_index(repo: Repository) -> AuditIndex:
+    """The audit of the whole store, computed once per store version."""
+    return derived(repo, "audit-index", lambda: compute_index(repo))
+
+
+def findings_graph(findings: list[Finding]) -> Graph:
+    """Findings as one sh:ValidationReport (the Turtle output of a whole-corpus audit)."""
+    graph = Graph()
+    graph.bind("sh", SH)
+    graph.bind("kgsh", KGSH)
+    root = BNode()
+    graph.add((root, RDF.type, SH.ValidationReport))
+    graph.add((root, SH.conforms, Literal(not any(f.severity == "Violation" for f in findings))))
+    for finding in findings:
+        result = BNode()
+        graph.add((root, SH.result, result))
+        graph.add((result, RDF.type, SH.ValidationResult))
+        graph.add((result, SH.focusNode, URIRef(finding.focus)))
+        graph.add((result, SH.sourceShape, URIRef(KGSH + finding.rule)))
+        graph.add((result, SH.resultSeverity, SH[finding.severity]))
+        if finding.message_vi:
+            graph.add((result, SH.resultMessage, Literal(finding.message_vi, lang="vi")))
+        if finding.message_en:
+            graph.add((result, SH.resultMessage, Literal(finding.message_en, lang="en")))
+    return graph
