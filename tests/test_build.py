@@ -128,8 +128,8 @@ def test_reingesting_a_truncated_plan_is_refused_then_replaced_with_replace(
 def _serve(store: Path, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     return subprocess.Popen(
-        [str(Path(sys.executable).parent / "kgraph"), "serve", "--store", str(store), "--port", str(port),
-         "--workers", "2", "--log-level", "warning"],
+        [str(Path(sys.executable).parent / "kgraph"), "serve", "--store", str(store),
+         "--port", str(port), "--workers", "2", "--log-level", "warning"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
