@@ -35,7 +35,8 @@ def size(store: Path) -> int:
 
 def graph_size(store: Path, graph_part: str) -> int:
     repo = OxigraphRepository(store, read_only=True)
-    [graph] = [g for g in repo.graph_names() if graph_part in g and "revisions" not in g]
+    [graph] = [g for g in repo.graph_names() if graph_part in g and "revisions" not in g
+               and "coverage" not in g]
     rows = repo.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}").rows
     return int(rows[0][0])
 

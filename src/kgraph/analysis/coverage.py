@@ -20,6 +20,7 @@ rebuilding the coverage of one plan replaces exactly that graph.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
@@ -130,8 +131,15 @@ def coverage_graph_iri(plan: str) -> str:
 
 def terms(text: str) -> list[str]:
     """Folded syllables and syllable pairs."""
+    return list(_terms(text))
+
+
+@functools.lru_cache(maxsize=200_000)
+def _terms(text: str) -> tuple[str, ...]:
+    """Folding is most of the cost of a comparison, and the same task is compared with many
+    duties and peers: each text is folded once per process."""
     words = _WORD.findall(ocr_fold(text))
-    return words + [f"{a} {b}" for a, b in pairwise(words)]
+    return (*words, *(f"{a} {b}" for a, b in pairwise(words)))
 
 
 class TfIdf:
@@ -160,7 +168,8 @@ def similarity_matrix(left: Sequence[str], right: Sequence[str]) -> list[list[fl
     """Cosine of every left text against every right text (IDF over both)."""
     model = TfIdf([*left, *right])
     right_vectors = [model.vector(t) for t in right]
-    return [[cosine(model.vector(t), r) for r in right_vectors] for t in left]
+    left_vectors = [model.vector(t) for t in left]  # once each, not once per pair
+    return [[cosine(v, r) for r in right_vectors] for v in left_vectors]
 
 
 # ---------------------------------------------------------------------------- reading the store

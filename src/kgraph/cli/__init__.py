@@ -77,6 +77,11 @@ def build(
         report = run_build(sources, repo, ttl_out, validate=validate, strict=strict,
                            replace=replace, wait=wait, jobs=jobs, keep_validations=False,
                            observer=progress)
+        if validate and report.documents:  # the audit of this version, once, now
+            from kgraph.analysis.audit_index import audit_index
+
+            progress.stage("auditing across documents")
+            audit_index(repo)
     print_summary(console, report, store_location(store), ttl_out)
     for line in report.failures:
         errors.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)

@@ -29,7 +29,6 @@ from kgraph.store.embedded import OxigraphRepository, Repository, store_version
 T = TypeVar("T")
 DERIVED = "derived"
 _memory: dict[tuple[str, str], Any] = {}
-_documents: dict[str, Any] = {}
 _locks: dict[str, threading.Lock] = {}
 _guard = threading.Lock()
 
@@ -94,17 +93,14 @@ def forget(repo: Repository) -> None:
 
 
 def document_value(repo: Repository | Path | None, key: str) -> Any:
-    """A value kept for one document by content key (None when absent)."""
-    if key in _documents:
-        return _documents[key]
+    """A value kept for one document of an on-disk store by content key (None when absent)."""
     root = _root(repo)
     return _read(root / DERIVED / "documents" / f"{key}.pickle") if root is not None else None
 
 
 def keep_document_value(repo: Repository | Path | None, key: str, value: Any) -> None:
-    _documents[key] = value
-    if len(_documents) > 50_000:  # bounded: the disk copy is the durable one
-        _documents.clear()
+    """Keep a value for one document next to an on-disk store (in memory there is no need:
+    the whole index is kept per version)."""
     root = _root(repo)
     if root is not None:
         _write(root / DERIVED / "documents" / f"{key}.pickle", value)
