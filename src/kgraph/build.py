@@ -388,6 +388,7 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
            validate: bool, strict: bool, replace: bool, jobs: int | None,
            keep_validations: bool, observer: BuildObserver, on_disk: bool) -> None:
     stored = stored_sources(repo)
+    by_graph = {s.graph: s for s in stored.values()}
     same_extractor = stored_fingerprint(repo) == extractor_fingerprint()
     todo: list[Path] = []
     for file in files:
@@ -408,7 +409,7 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
             writer = _Writer(repo, store, bulk=on_disk)
             root = repo.root if isinstance(repo, OxigraphRepository) else None
             for result in process_files(todo, validate, ttl_out, jobs, root):
-                error = result.error or _check(result, seen, stored, repo, replace)
+                error = result.error or _check(result, seen, by_graph, repo, replace)
                 if error:
                     _discard(result)
                     result.error = error
@@ -419,7 +420,7 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
                     continue
                 assert result.summary is not None
                 graphs = {result.summary.name: result.ntriples, **result.derived}
-                old = stored.get(result.path.name)
+                old = by_graph.get(result.summary.name)
                 if old is not None and old.sha256 != result.sha256 and old.graph:
                     kept = revisions.snapshot(repo, old.graph, result.summary.document)
                     if kept:
@@ -495,7 +496,8 @@ def _discard(result: FileResult) -> None:
 
 def _check(result: FileResult, seen: dict[str, Path], stored: dict[str, Stored],
            repo: Repository, replace: bool) -> str:
-    """A failure line when this document cannot go in: stated twice, or a lossy replacement."""
+    """A failure line when this document cannot go in: stated twice, or a lossy replacement
+    (``stored``: graph name -> what the store holds in it)."""
     assert result.summary is not None
     first = seen.setdefault(result.summary.document, result.path)
     if first != result.path:
@@ -503,7 +505,7 @@ def _check(result: FileResult, seen: dict[str, Path], stored: dict[str, Stored],
                 f"({result.summary.document})")
     if replace:
         return ""
-    old = next((s for s in stored.values() if s.graph == result.summary.name), None)
+    old = stored.get(result.summary.name)
     if old is None or old.sha256 == result.sha256:
         return ""
     lost = lossy_replacement(stored_parts(repo, old.graph), result.summary.parts)
