@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import shutil
 import socket
 import statistics
@@ -57,6 +58,8 @@ class Size:
     build_s: float = 0.0
     build_rss_mb: float = 0.0
     rebuild_s: float = 0.0
+    load_quads: int = 0  # what the build wrote to the store, and in how long
+    load_s: float = 0.0
     quads: int = 0
     bulk_load_s: float = 0.0
     routes: dict[str, list[float]] = field(default_factory=dict)  # route -> seconds
@@ -253,9 +256,12 @@ def run_size(plans_n: int, work: Path, runs: int, timeout: float, seed: int) -> 
     print(f"[{plans_n} plans] kgraph build ...", flush=True)
     size.build_s, size.build_rss_mb, done = timed_run(
         [KGRAPH, "build", str(folder), "--store", str(store)], timeout)
-    print("\n".join(done.stdout.strip().splitlines()[-14:]), flush=True)
+    print("\n".join(done.stdout.strip().splitlines()[-16:]), flush=True)
     if done.returncode not in (0, 2):
         raise RuntimeError(done.stderr[-2000:])
+    writes = re.search(r"store writes\s*│\s*(\d+) quads in ([\d.]+) s", done.stdout)
+    if writes:
+        size.load_quads, size.load_s = int(writes.group(1)), float(writes.group(2))
     changed = folder / plans[-1].file_name
     changed.write_text(changed.read_text(encoding="utf-8").replace(
         "I. MỤC ĐÍCH, YÊU CẦU", "I. MỤC ĐÍCH, YÊU CẦU CHUNG", 1), encoding="utf-8")
@@ -307,10 +313,16 @@ def report(sizes: list[Size]) -> None:
                        ("quads", lambda s: float(s.quads)),
                        ("baseline bulk_load s", lambda s: s.bulk_load_s),
                        ("baseline bulk_load quads/s", lambda s: s.quads / max(s.bulk_load_s, 1e-9)),
+                       ("build: quads written", lambda s: float(s.load_quads)),
+                       ("build: writing s", lambda s: s.load_s),
+                       ("build: write quads/s", lambda s: s.load_quads / max(s.load_s, 1e-9)),
+                       ("build write rate / bulk_load rate",
+                        lambda s: (s.load_quads / max(s.load_s, 1e-9))
+                        / max(s.quads / max(s.bulk_load_s, 1e-9), 1e-9)),
                        ("build quads/s (whole build)", lambda s: s.quads / max(s.build_s, 1e-9))):
         values = [get(s) for s in sizes]
         ratio = values[-1] / values[0] if values[0] else float("nan")
-        print(f"{label:<34} " + " | ".join(f"{v:>13.1f}" for v in values) + f" | {ratio:6.2f}")
+        print(f"{label:<34} " + " | ".join(f"{v:>13.2f}" for v in values) + f" | {ratio:6.2f}")
     print(f"\n## pages, API, /sparql: first (cold) s and warm p50 / p99 ms ({heads} | p50 growth)")
     for name in first.routes:
         cells = []

@@ -24,6 +24,7 @@ import hashlib
 import multiprocessing
 import os
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -87,6 +88,8 @@ class BuildReport:
     validations: dict[str, Validation] = field(default_factory=dict)
     findings: Counter[tuple[str, str]] = field(default_factory=Counter)
     store_version: str = ""
+    load_quads: int = 0  # quads written to the store (documents, derived and shipped graphs)
+    load_seconds: float = 0.0  # time spent writing them
 
     def violations(self) -> int:
         return sum(n for (severity, _), n in self.findings.items() if severity == "Violation")
@@ -326,6 +329,8 @@ class _Writer:
         self.bulk = bulk
         self.pending: dict[str, str] = {}
         self.quads = 0
+        self.loaded = 0  # quads written so far
+        self.seconds = 0.0  # spent writing them (drop + load)
 
     def add(self, graphs: dict[str, str]) -> None:
         self.pending.update(graphs)
@@ -338,6 +343,8 @@ class _Writer:
 
         if not self.pending:
             return
+        started = time.perf_counter()
+        self.loaded += self.quads
         if self.store is None:
             self.repo.replace_graphs(self.pending)
         elif not isinstance(self.store, ox.Store):
@@ -350,6 +357,7 @@ class _Writer:
                                  ox.RdfFormat.N_QUADS)
         self.pending = {}
         self.quads = 0
+        self.seconds += time.perf_counter() - started
 
 
 # ---------------------------------------------------------------------------- the build
@@ -443,6 +451,7 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
             observer.stage("loading the last batch, ontology and reference data")
             writer.add({**resource_graphs(), BUILD_GRAPH: build_graph()})
             writer.flush()
+            report.load_quads, report.load_seconds = writer.loaded, writer.seconds
             observer.stage("switching to the new store version")
     except BaseException:
         for tmp, _ in pending_trig:

@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
+import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -194,27 +197,44 @@ def audited_documents(repo: Repository) -> list[AuditedDocument]:
 
 
 PEERS_PER_PROVINCE = 1  # peers a plan is compared with in each other province
+_CENTRAL = re.compile(r"-(CT|NQ|KL)/TW$")  # a Party directive or resolution (as coverage.py)
 
 
-def plan_depths(repo: Repository) -> dict[str, int]:
-    """Source plan IRI -> links from it up to a document that carries out nothing."""
-    rows = repo.query(sparql_prefixes() + """
-        SELECT DISTINCT ?plan ?parent WHERE { ?plan kg:sourceFile ?f ; kg:implements ?parent }
-    """).records()
-    parents: dict[str, set[str]] = {}
-    for row in rows:
-        parents.setdefault(row["plan"] or "", set()).add(row["parent"] or "")
-    depths: dict[str, int] = {}
+@dataclass
+class Lineage:
+    """Who carries out what, read with two queries (no property path over the whole store)."""
 
-    def depth(node: str, seen: frozenset[str]) -> int:
-        if node in depths:
-            return depths[node]
-        ups = [p for p in parents.get(node, ()) if p not in seen]
-        value = 1 + min((depth(p, seen | {node}) for p in ups), default=-1) if ups else 0
-        depths[node] = value
-        return value
+    parents: dict[str, set[str]]
+    numbers: dict[str, str]
 
-    return {plan: depth(plan, frozenset()) for plan in parents}
+    @classmethod
+    def read(cls, repo: Repository) -> Lineage:
+        parents: dict[str, set[str]] = {}
+        for row in repo.query(sparql_prefixes() + """
+                SELECT DISTINCT ?s ?o WHERE { ?s kg:implements ?o }""").records():
+            parents.setdefault(row["s"] or "", set()).add(row["o"] or "")
+        numbers: dict[str, str] = {}
+        for row in repo.query(sparql_prefixes() + """
+                SELECT DISTINCT ?d ?n WHERE { ?x kg:implements ?d . ?d eli:id_local ?n }
+                """).records():
+            numbers.setdefault(row["d"] or "", row["n"] or "")
+        return cls(parents, numbers)
+
+    def ancestors(self, plan: str) -> dict[str, int]:
+        """Every document ``plan`` carries out, directly or through others, at its distance."""
+        found: dict[str, int] = {}
+        frontier = [plan]
+        distance = 0
+        while frontier:
+            distance += 1
+            step = []
+            for node in frontier:
+                for parent in self.parents.get(node, ()):
+                    if parent not in found and parent != plan:
+                        found[parent] = distance
+                        step.append(parent)
+            frontier = step
+        return found
 
 
 def _series(number: str) -> str:
@@ -223,15 +243,19 @@ def _series(number: str) -> str:
     return number_key(number.split("/", 1)[-1] if "/" in number else number.split("-", 1)[-1])
 
 
-def peer_alignments(repo: Repository) -> list[cov.DirectiveAlignment]:
+def peer_alignments(repo: Repository, shas: dict[str, str] | None = None
+                    ) -> list[cov.DirectiveAlignment]:
     """Tasks each plan lacks that its peers have, in time linear in the number of plans.
 
     Peers are the plans carrying out the same directive at the same level (same series of
-    numbers, same depth below the directive) in *other* provinces, :data:`PEERS_PER_PROVINCE`
+    numbers, same distance below the directive) in *other* provinces, :data:`PEERS_PER_PROVINCE`
     per province (the first by number): at most 33 comparisons a plan, however many communes
-    a province has, where comparing every pair grew with the square of the corpus.
+    a province has, where comparing every pair grew with the square of the corpus. On disk each
+    plan's gaps are kept by the content of the plan and its peers (``shas``: plan IRI -> source
+    SHA-256), so a build that changes one plan compares that plan again, not the corpus.
     """
-    depths = plan_depths(repo)
+    lineage = Lineage.read(repo)
+    shas = shas or {}
     tasks: dict[str, list[cov.Item]] = {}
 
     def tasks_of(plan: str) -> list[cov.Item]:
@@ -239,12 +263,21 @@ def peer_alignments(repo: Repository) -> list[cov.DirectiveAlignment]:
             tasks[plan] = cov.plan_tasks(repo, plan)
         return tasks[plan]
 
+    groups: dict[str, dict[tuple[str, int], list[tuple[str, str, str]]]] = {}
+    for plan in cov.source_plans(repo):
+        for ancestor, distance in lineage.ancestors(plan[0]).items():
+            directive = lineage.numbers.get(ancestor, "")
+            if _CENTRAL.search(directive):
+                cohort = (_series(plan[1]), distance)
+                groups.setdefault(directive, {}).setdefault(cohort, []).append(plan)
     result = []
-    for directive, plans in cov.directive_groups(repo).items():
-        cohorts: dict[tuple[str, int], list[tuple[str, str, str]]] = {}
-        for plan in plans:
-            cohorts.setdefault((_series(plan[1]), depths.get(plan[0], 0)), []).append(plan)
-        alignment = cov.DirectiveAlignment(directive, plans)
+    misses: list[tuple[cov.DirectiveAlignment, tuple[str, str, str],
+                       list[tuple[str, str, str]], str]] = []
+    for directive, cohorts in sorted(groups.items()):
+        members = [p for cohort in cohorts.values() for p in cohort]
+        if len(members) < 2:
+            continue
+        alignment = cov.DirectiveAlignment(directive, members)
         for cohort in cohorts.values():
             firsts: dict[str, list[tuple[str, str, str]]] = {}
             for plan in sorted(cohort, key=lambda p: (p[2], number_key(p[1]))):
@@ -253,26 +286,97 @@ def peer_alignments(repo: Repository) -> list[cov.DirectiveAlignment]:
                     chosen.append(plan)
             for plan, number, province in cohort:
                 peers = [p for prov, group in firsts.items() if prov != province for p in group]
-                mine = tasks_of(plan)
-                for peer, peer_number, peer_province in peers:
-                    theirs = tasks_of(peer)
-                    if not theirs:
-                        continue
-                    matrix = cov.similarity_matrix([t.text for t in theirs],
-                                                   [t.text for t in mine])
-                    for task, row in zip(theirs, matrix, strict=True):
-                        best = max(row, default=0.0)
-                        if best < cov.ALIGNMENT_THRESHOLD:
-                            alignment.gaps.append(cov.PeerGap(
-                                plan, number, province, peer_number, peer_province, task,
-                                round(best, 3)))
+                key = "peers-" + hashlib.sha256("\n".join(
+                    [audit_fingerprint(), directive, plan, shas.get(plan, "?"),
+                     *(f"{p[0]} {shas.get(p[0], '?')}" for p in peers)]).encode()).hexdigest()[:32]
+                gaps = document_value(repo, key) if shas else None
+                if gaps is None:
+                    misses.append((alignment, (plan, number, province), peers, key))
+                else:
+                    alignment.gaps.extend(gaps)
         result.append(alignment)
+    if len(misses) > 20:  # one query for every plan's tasks, not one a plan
+        tasks.update(all_plan_tasks(repo))
+    for alignment, plan_row, peers, key in misses:
+        gaps = _gaps(plan_row, peers, tasks_of)
+        if shas:
+            keep_document_value(repo, key, gaps)
+        alignment.gaps.extend(gaps)
+    for alignment in result:
+        alignment.gaps.sort(key=lambda g: (number_key(g.number), number_key(g.peer_number),
+                                           g.task.iri))
     return result
 
 
-def corpus_findings(repo: Repository) -> list[Finding]:
+def all_plan_tasks(repo: Repository) -> dict[str, list[cov.Item]]:
+    """The leaf tasks of every plan (as :func:`kgraph.analysis.coverage.plan_tasks`)."""
+    rows = repo.query(sparql_prefixes() + """
+        SELECT DISTINCT ?plan ?task ?no ?text ?src ?start ?group WHERE {
+          ?plan kg:sourceFile ?file .
+          ?task a kg:Task ; kg:partOf ?plan ; kg:itemNumber ?no .
+          OPTIONAL { ?task kg:text ?text } OPTIONAL { ?task kg:sourceText ?src }
+          OPTIONAL { ?task kg:sourceStart ?start }
+          OPTIONAL { ?parent kg:subTask ?task . ?parent kg:text ?group }
+          OPTIONAL { ?task kg:subTask ?child }
+          FILTER (!BOUND(?child))
+        }""").records()
+    by_plan: dict[str, list[dict[str, str | None]]] = {}
+    for row in rows:
+        by_plan.setdefault(row["plan"] or "", []).append(row)
+    return {plan: cov._items(plan_rows, "task", plan)
+            for plan, plan_rows in by_plan.items()}
+
+
+def similarity_matrix(left: list[str], right: list[str]) -> list[list[float]]:
+    """:func:`kgraph.analysis.coverage.similarity_matrix` (the same TF-IDF: smoothed IDF over
+    both lists, 1 + log tf, L2 norm) as one matrix product: the peer audit compares tens of
+    thousands of task lists."""
+    import numpy as np
+
+    if not left or not right:
+        return [[0.0] * len(right) for _ in left]
+    bags = [Counter(cov.terms(text)) for text in (*left, *right)]
+    vocabulary: dict[str, int] = {}
+    df: Counter[str] = Counter()
+    for bag in bags:
+        df.update(bag.keys())
+    n = len(bags)
+    idf = {term: math.log((1 + n) / (1 + count)) + 1 for term, count in df.items()}
+    rows, columns, values = [], [], []
+    for row, bag in enumerate(bags):
+        for term, count in bag.items():
+            rows.append(row)
+            columns.append(vocabulary.setdefault(term, len(vocabulary)))
+            values.append((1 + math.log(count)) * idf[term])
+    matrix = np.zeros((n, len(vocabulary)))
+    matrix[rows, columns] = values
+    norms = np.linalg.norm(matrix, axis=1)
+    norms[norms == 0] = 1.0
+    matrix /= norms[:, None]
+    return (matrix[: len(left)] @ matrix[len(left):].T).tolist()
+
+
+def _gaps(plan: tuple[str, str, str], peers: list[tuple[str, str, str]],
+          tasks_of: Callable[[str], list[cov.Item]]) -> list[cov.PeerGap]:
+    iri, number, province = plan
+    mine = tasks_of(iri)
+    gaps = []
+    for peer, peer_number, peer_province in peers:
+        theirs = tasks_of(peer)
+        if not theirs:
+            continue
+        matrix = similarity_matrix([t.text for t in theirs], [t.text for t in mine])
+        for task, row in zip(theirs, matrix, strict=True):
+            best = max(row, default=0.0)
+            if best < cov.ALIGNMENT_THRESHOLD:
+                gaps.append(cov.PeerGap(iri, number, province, peer_number, peer_province,
+                                        task, round(best, 3)))
+    return gaps
+
+
+def corpus_findings(repo: Repository, shas: dict[str, str] | None = None) -> list[Finding]:
     """Findings across documents: conflicting statements and tasks peer plans have."""
-    return [*conflict_findings(repo), *peer_findings(peer_alignments(repo))]
+    return [*conflict_findings(repo), *peer_findings(peer_alignments(repo, shas))]
 
 
 def compute_index(repo: Repository) -> AuditIndex:
@@ -281,7 +385,7 @@ def compute_index(repo: Repository) -> AuditIndex:
     for doc in documents:
         source = SourceDocument(doc.iri, doc.graph, doc.number)
         findings.extend(document_findings(repo, source, doc.sha256))
-    findings.extend(corpus_findings(repo))
+    findings.extend(corpus_findings(repo, {d.iri: d.sha256 for d in documents}))
     findings.sort(key=lambda f: f.sort_key)
     return AuditIndex(documents, findings)
 

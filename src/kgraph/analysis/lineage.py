@@ -128,18 +128,21 @@ WHERE {
   OPTIONAL { ?part kg:isRequest ?request }
 }
 """
-# One row per agent in practice; labels come from skos:prefLabel (canonical) or rdfs:label
-# (unresolved mentions). kg:mentionedAs is left out: one value per citing source would
-# multiply the rows.
-_AGENTS = """
-SELECT DISTINCT ?agent ?type ?pref ?raw ?province ?in_doc
-WHERE {
+# Agents are restated in the graph of every source that names them (a Sở named by 2,000 plans
+# has 2,000 copies of its type, label and province): one OPTIONAL join over those copies
+# multiplied them into minutes. Each fact is read DISTINCT on its own and joined here.
+_AGENT_TYPES = """
+SELECT DISTINCT ?agent ?type WHERE {
   VALUES ?type { org:Organization kg:CollectiveAddressee kg:UnresolvedMention }
   ?agent a ?type .
-  OPTIONAL { ?agent skos:prefLabel ?pref }
-  OPTIONAL { ?agent rdfs:label ?raw }
-  OPTIONAL { ?agent kg:province/skos:prefLabel ?province }
-  OPTIONAL { ?agent kg:partOf ?in_doc }
+}
+"""
+_AGENT_FACTS = """
+SELECT DISTINCT ?agent ?p ?o WHERE {
+  VALUES ?type { org:Organization kg:CollectiveAddressee kg:UnresolvedMention }
+  VALUES ?p { skos:prefLabel rdfs:label kg:province kg:partOf }
+  { SELECT DISTINCT ?agent ?type WHERE { ?agent a ?type } }
+  ?agent ?p ?o .
 }
 """
 _PROVINCES = """
@@ -199,6 +202,30 @@ def _select(repo: Repository, body: str) -> list[dict[str, str | None]]:
     return repo.query(sparql_prefixes() + body).records()
 
 
+def _agent_rows(repo: Repository) -> list[dict[str, str | None]]:
+    """One row per agent: agent, type, pref, raw, province (label), in_doc."""
+    rows: dict[str, dict[str, str | None]] = {}
+    for row in _select(repo, _AGENT_TYPES):
+        rows.setdefault(str(row["agent"]), {"agent": row["agent"], "type": row["type"],
+                                            "pref": None, "raw": None, "province": None,
+                                            "in_doc": None})
+    facts: dict[tuple[str, str], list[str]] = {}
+    for row in _select(repo, _AGENT_FACTS):
+        facts.setdefault((str(row["agent"]), _local(str(row["p"]))), []).append(str(row["o"]))
+    provinces = {str(r["province"]): nfc(r["label"] or "") for r in _select(repo, _PROVINCES)}
+    for iri, row in rows.items():
+        def first(prop: str, iri: str = iri) -> str | None:
+            values = sorted(facts.get((iri, prop), []))
+            return values[0] if values else None
+
+        row["pref"] = first("prefLabel")
+        row["raw"] = first("label")
+        province = first("province")
+        row["province"] = provinces.get(province or "") or None
+        row["in_doc"] = first("partOf")
+    return list(rows.values())
+
+
 class LineageGraph:
     """Nodes (:class:`Node`) and down-pointing edges (``rel`` attribute) of the whole store."""
 
@@ -230,7 +257,7 @@ class LineageGraph:
             ))
             if (row["request"] or "").lower() == "true":
                 requests.add(str(row["part"]))
-        for row in _first_rows(_select(repo, _AGENTS), "agent"):
+        for row in _agent_rows(repo):
             kind = _KIND_OF_TYPE[_local(str(row["type"]))]
             iri = str(row["agent"])
             if iri in lineage.nodes and lineage.nodes[iri].kind == "mention":
@@ -397,3 +424,11 @@ class LineageGraph:
             n.iri for n in self.nodes.values() if n.kind == "document" and slugify(n.number) == key
         ]
         return sorted(hits)[0] if hits else None
+
+
+def cached_lineage(repo: Repository) -> LineageGraph:
+    """The lineage graph of the store's current version, loaded once per version (and kept
+    next to an on-disk store, where ``kgraph build`` leaves it)."""
+    from kgraph.store.derived import derived
+
+    return derived(repo, "lineage", lambda: LineageGraph.from_repository(repo))

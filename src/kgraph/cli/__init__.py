@@ -82,6 +82,7 @@ def build(
 
             progress.stage("auditing across documents")
             audit_index(repo)
+
     print_summary(console, report, store_location(store), ttl_out)
     for line in report.failures:
         errors.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)

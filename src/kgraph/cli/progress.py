@@ -70,8 +70,10 @@ def print_summary(console: Console, report: BuildReport, store: str, ttl_out: Pa
         ("failed", str(len(report.failures))),
         ("triples loaded", str(report.triples)),
         ("previous versions kept", str(len(report.revisions))),
+        ("store writes", f"{report.load_quads} quads in {report.load_seconds:.1f} s "
+                         f"({report.load_quads / max(report.load_seconds, 1e-9):.0f} quads/s)"),
         ("TriG files", f"{len(report.ttl_files)} in {ttl_out}" if ttl_out else "not written"),
-        ("store", f"{store} ({report.store_version.rsplit(':', 1)[-1]})"),
+        ("store", f"{store} (version {_version_name(report.store_version)})"),
     ]
     for key, value in rows:
         table.add_row(key, value)
@@ -82,3 +84,9 @@ def print_summary(console: Console, report: BuildReport, store: str, ttl_out: Pa
     others = sum(report.findings.values()) - violations
     console.print(f"validation: {violations} violation(s), {others} other finding(s); "
                   "details: kgraph audit", markup=False, highlight=False)
+
+
+def _version_name(version: str) -> str:
+    """'ROOT:v000007:0' -> 'v000007' (a memory store's token as it is)."""
+    parts = version.rsplit(":", 2)
+    return parts[-2] if len(parts) == 3 else version

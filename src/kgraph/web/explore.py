@@ -18,7 +18,13 @@ from networkx import NetworkXNoPath
 from pydantic import BaseModel, Field
 from rdflib import URIRef
 
-from kgraph.analysis.lineage import KIND_LABELS, RELATION_LABELS, LineageGraph, Node
+from kgraph.analysis.lineage import (
+    KIND_LABELS,
+    RELATION_LABELS,
+    LineageGraph,
+    Node,
+    cached_lineage,
+)
 from kgraph.analysis.search import LabelIndex
 from kgraph.graph.vocab import PREFIXES
 from kgraph.store.derived import derived
@@ -117,7 +123,7 @@ class ExplorerData:
     """Lineage graph, label index and facets of one version of the store."""
 
     def __init__(self, repo: Repository) -> None:
-        self.lineage = LineageGraph.from_repository(repo)
+        self.lineage = cached_lineage(repo)
         self.index = LabelIndex.from_lineage(self.lineage)
         self.facets = facets_of(self.lineage)
         self.audit: AuditFlags | None = None
