@@ -453,6 +453,7 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
             writer.flush()
             report.load_quads, report.load_seconds = writer.loaded, writer.seconds
             observer.stage("switching to the new store version")
+            writer.store = store = None  # the new version closes before it becomes current
     except BaseException:
         for tmp, _ in pending_trig:
             tmp.unlink(missing_ok=True)

@@ -15,6 +15,7 @@ import contextlib
 import fcntl
 import os
 import shutil
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -201,6 +202,19 @@ class StoreDirectory:
             handle.close()
 
 
+def open_read_only(version: Path, attempts: int = 5) -> ox.Store:
+    """Open a version read-only; a writer that just closed it may still be swapping files
+    (RocksDB reports a missing SST), so a failed open is retried a few times."""
+    for attempt in range(attempts):
+        try:
+            return ox.Store.read_only(str(version))
+        except (OSError, RuntimeError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 class OxigraphRepository:
     """Embedded Oxigraph store: persistent in a directory, or in memory when no path is given.
 
@@ -212,6 +226,7 @@ class OxigraphRepository:
         self.root = path
         self.read_only = read_only
         self._generation = 0  # in-memory stores: counts writes
+        self._writable = not read_only
         self.path: Path | None = None
         try:
             if path is None:
@@ -219,25 +234,29 @@ class OxigraphRepository:
             else:
                 self.directory = StoreDirectory(path)
                 current = self.directory.current()
-                if read_only:
-                    if current is None:
-                        raise OSError(f"no store at {path}")
-                    self._store = ox.Store.read_only(str(current))
-                elif current is None:
+                if current is None and read_only:
+                    raise OSError(f"no store at {path}")
+                if current is None:  # a new store: an empty first version
                     path.mkdir(parents=True, exist_ok=True)
                     current = self.directory.next_version()
-                    self._store = ox.Store(str(current))
+                    ox.Store(str(current)).flush()
                     self.directory.commit(current)
-                else:
-                    self._store = ox.Store(str(current))
+                # Read-only until an in-place write needs more (:attr:`native`): builds write
+                # new versions and never need the current one open for writing.
+                self._store = open_read_only(current)
+                self._writable = False
                 self.path = current
                 self._token = self.directory.token()
-        except OSError as exc:
+        except (OSError, RuntimeError) as exc:
             raise StoreError(f"cannot open store at {path}: {exc}") from exc
 
     @property
     def native(self) -> ox.Store:
-        """The pyoxigraph store, for callers that stream results in its own formats."""
+        """The pyoxigraph store, for callers that stream results in its own formats or write
+        in place (a server with a write token): opened for writing on first use then."""
+        if not self._writable and not self.read_only and self.path is not None:
+            self._store = ox.Store(str(self.path))
+            self._writable = True
         return self._store
 
     def version(self) -> str:
@@ -267,16 +286,20 @@ class OxigraphRepository:
         with self.directory.locked(exclusive=True, wait=wait):
             target = self.directory.next_version()
             try:
-                self._store.flush()
+                if self._writable:
+                    self._store.flush()
                 self._store.backup(str(target))
                 store = ox.Store(str(target))
                 yield store
                 store.flush()
+                del store  # closed (callers hold no other reference): compactions end here,
+                # before any reader opens the version
             except BaseException:
                 shutil.rmtree(target, ignore_errors=True)
                 raise
-            self._store = store
             self.directory.commit(target)
+            self._store = open_read_only(target)  # what this object does next is read
+            self._writable = False
             self.path = target
             self._token = self.directory.token()
             self._generation = 0
