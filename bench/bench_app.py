@@ -361,8 +361,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     work = args.workdir or Path(tempfile.mkdtemp(prefix="kgraph-bench-app-"))
     work.mkdir(parents=True, exist_ok=True)
-    sizes = [run_size(n, work, args.runs, args.timeout, args.seed) for n in sorted(args.plans)]
-    report(sizes)
+    sizes = []
+    for n in sorted(args.plans):
+        sizes.append(run_size(n, work, args.runs, args.timeout, args.seed))
+        report(sizes)  # printed as each size ends: a long run still leaves its numbers
+
 
 
 if __name__ == "__main__":
