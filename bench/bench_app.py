@@ -247,14 +247,18 @@ def bulk_load_baseline(store: Path, work: Path) -> tuple[int, float]:
     return quads, elapsed
 
 
-def run_size(plans_n: int, work: Path, runs: int, timeout: float, seed: int) -> Size:
+def run_size(plans_n: int, work: Path, runs: int, timeout: float, seed: int,
+             reuse: bool = False, skip: tuple[str, ...] = ()) -> Size:
     size = Size(plans_n)
     folder = work / f"corpus-{plans_n}"
     store = work / f"store-{plans_n}"
+    plans = generate_plans(plans_n, seed)
+    if reuse and store.is_dir():
+        print(f"[{plans_n} plans] reusing {store} (no build timings)", flush=True)
+        return measure(size, plans, store, work, runs, timeout, skip)
     shutil.rmtree(store, ignore_errors=True)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    plans = generate_plans(plans_n, seed)
     for spec in plans:
         (folder / spec.file_name).write_text(spec.text, encoding="utf-8")
     print(f"[{plans_n} plans] kgraph build ...", flush=True)
@@ -274,6 +278,12 @@ def run_size(plans_n: int, work: Path, runs: int, timeout: float, seed: int) -> 
     print(f"[{plans_n} plans] re-build after one changed plan: {size.rebuild_s:.1f} s",
           flush=True)
     size.quads, size.bulk_load_s = bulk_load_baseline(store, work)
+    return measure(size, plans, store, work, runs, timeout, skip)
+
+
+def measure(size: Size, plans: list[PlanSpec], store: Path, work: Path, runs: int,
+            timeout: float, skip: tuple[str, ...]) -> Size:
+    plans_n = size.plans
     params = pick(plans)
     queries = named_queries(params)
     iris = document_iris(store, params)
@@ -281,7 +291,8 @@ def run_size(plans_n: int, work: Path, runs: int, timeout: float, seed: int) -> 
     server, url = serve(store)
     try:
         print(f"[{plans_n} plans] timing pages, API and named queries ...", flush=True)
-        size.routes = measure_routes(url, routes(params, iris), queries, runs, timeout)
+        chosen = {k: v for k, v in routes(params, iris).items() if k not in skip}
+        size.routes = measure_routes(url, chosen, queries, runs, timeout)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -328,14 +339,15 @@ def report(sizes: list[Size]) -> None:
         ratio = values[-1] / values[0] if values[0] else float("nan")
         print(f"{label:<34} " + " | ".join(f"{v:>13.2f}" for v in values) + f" | {ratio:6.2f}")
     print(f"\n## pages, API, /sparql: first (cold) s and warm p50 / p99 ms ({heads} | p50 growth)")
-    for name in first.routes:
+    for name in dict.fromkeys(r for s in sizes for r in s.routes):
         cells = []
         for s in sizes:
             samples = s.routes.get(name, [])
             cells.append(f"{samples[0]:6.2f}s {p(samples, .5) * 1000:7.1f} "
                          f"{p(samples, .99) * 1000:7.1f}" if samples else "-")
         ratio = (p(last.routes[name], .5) / p(first.routes[name], .5)
-                 if last.routes.get(name) and p(first.routes[name], .5) else float("nan"))
+                 if last.routes.get(name) and first.routes.get(name)
+                 and p(first.routes[name], .5) else float("nan"))
         print(f"{name:<28} " + " | ".join(cells) + f" | {ratio:6.2f}")
     print(f"\n## named queries on plain pyoxigraph (baseline, in-process median ms) ({heads})")
     for name in first.baseline:
@@ -358,12 +370,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout", type=float, default=3600.0)
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--reuse", action="store_true",
+                        help="time pages on the stores already in --workdir (no build)")
+    parser.add_argument("--skip", action="append", default=[],
+                        help="a route not to time (repeatable), e.g. '/ (home)'")
     args = parser.parse_args(argv)
     work = args.workdir or Path(tempfile.mkdtemp(prefix="kgraph-bench-app-"))
     work.mkdir(parents=True, exist_ok=True)
     sizes = []
     for n in sorted(args.plans):
-        sizes.append(run_size(n, work, args.runs, args.timeout, args.seed))
+        sizes.append(run_size(n, work, args.runs, args.timeout, args.seed, args.reuse,
+                              tuple(args.skip)))
         report(sizes)  # printed as each size ends: a long run still leaves its numbers
 
 
