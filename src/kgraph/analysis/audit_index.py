@@ -186,14 +186,28 @@ class AuditIndex:
 
 def audited_documents(repo: Repository) -> list[AuditedDocument]:
     rows = repo.query(sparql_prefixes() + """
-        SELECT ?doc ?g (SAMPLE(?n) AS ?number) (SAMPLE(?p) AS ?province) (SAMPLE(?s) AS ?sha)
-        WHERE {
-          GRAPH ?g { ?doc kg:sourceFile ?file ; eli:id_local ?n . ?file kg:sha256 ?s
-                     OPTIONAL { ?doc kg:province ?pv } }
-          OPTIONAL { ?pv skos:prefLabel ?p }
-        } GROUP BY ?doc ?g ORDER BY ?number""").records()
-    return [AuditedDocument(r["doc"] or "", r["g"] or "", r["number"] or "", r["province"] or "",
-                            r["sha"] or "") for r in rows]
+        SELECT DISTINCT ?doc ?g ?number ?pv ?sha WHERE {
+          GRAPH ?g { ?doc kg:sourceFile ?file ; eli:id_local ?number . ?file kg:sha256 ?sha
+                     OPTIONAL { ?doc kg:province ?pv } } }""").records()
+    labels = province_labels(repo)
+    documents: dict[tuple[str, str], AuditedDocument] = {}
+    for r in sorted(rows, key=lambda r: (r["number"] or "", r["pv"] or "")):
+        documents.setdefault((r["doc"] or "", r["g"] or ""), AuditedDocument(
+            r["doc"] or "", r["g"] or "", r["number"] or "", labels.get(r["pv"] or "", ""),
+            r["sha"] or ""))
+    return list(documents.values())
+
+
+def province_labels(repo: Repository) -> dict[str, str]:
+    """Province IRI -> name (labels are restated per graph: read each once)."""
+    rows = repo.query(sparql_prefixes() + """
+        SELECT DISTINCT ?p ?label WHERE {
+          { SELECT DISTINCT ?p WHERE { ?p a kg:Province } } ?p skos:prefLabel ?label }
+    """).records()
+    labels: dict[str, str] = {}
+    for row in sorted(rows, key=lambda r: r["label"] or ""):
+        labels.setdefault(row["p"] or "", row["label"] or "")
+    return labels
 
 
 PEERS_PER_PROVINCE = 1  # peers a plan is compared with in each other province
@@ -243,7 +257,8 @@ def _series(number: str) -> str:
     return number_key(number.split("/", 1)[-1] if "/" in number else number.split("-", 1)[-1])
 
 
-def peer_alignments(repo: Repository, shas: dict[str, str] | None = None
+def peer_alignments(repo: Repository, shas: dict[str, str] | None = None,
+                    documents: list[AuditedDocument] | None = None
                     ) -> list[cov.DirectiveAlignment]:
     """Tasks each plan lacks that its peers have, in time linear in the number of plans.
 
@@ -264,7 +279,9 @@ def peer_alignments(repo: Repository, shas: dict[str, str] | None = None
         return tasks[plan]
 
     groups: dict[str, dict[tuple[str, int], list[tuple[str, str, str]]]] = {}
-    for plan in cov.source_plans(repo):
+    plans = [(d.iri, d.number, d.province) for d in documents] if documents is not None else [
+        (d.iri, d.number, d.province) for d in audited_documents(repo)]
+    for plan in plans:
         for ancestor, distance in lineage.ancestors(plan[0]).items():
             directive = lineage.numbers.get(ancestor, "")
             if _CENTRAL.search(directive):
@@ -374,9 +391,12 @@ def _gaps(plan: tuple[str, str, str], peers: list[tuple[str, str, str]],
     return gaps
 
 
-def corpus_findings(repo: Repository, shas: dict[str, str] | None = None) -> list[Finding]:
+def corpus_findings(repo: Repository, documents: list[AuditedDocument] | None = None
+                    ) -> list[Finding]:
     """Findings across documents: conflicting statements and tasks peer plans have."""
-    return [*conflict_findings(repo), *peer_findings(peer_alignments(repo, shas))]
+    documents = documents if documents is not None else audited_documents(repo)
+    shas = {d.iri: d.sha256 for d in documents}
+    return [*conflict_findings(repo), *peer_findings(peer_alignments(repo, shas, documents))]
 
 
 def compute_index(repo: Repository) -> AuditIndex:
@@ -385,7 +405,7 @@ def compute_index(repo: Repository) -> AuditIndex:
     for doc in documents:
         source = SourceDocument(doc.iri, doc.graph, doc.number)
         findings.extend(document_findings(repo, source, doc.sha256))
-    findings.extend(corpus_findings(repo, {d.iri: d.sha256 for d in documents}))
+    findings.extend(corpus_findings(repo, documents))
     findings.sort(key=lambda f: f.sort_key)
     return AuditIndex(documents, findings)
 

@@ -218,10 +218,15 @@ def _items(rows: list[dict[str, str | None]], key: str, plan: str) -> list[Item]
 
 def source_plans(repo: Repository, number_key: str | None = None) -> list[tuple[str, str, str]]:
     """(IRI, number, province) of every source document, or of the one with this number key."""
+    # Each hop DISTINCT on its own: a province's label is restated in every graph, and a plan's
+    # province in every plan citing it; joined directly they multiply into millions of rows.
     rows = _records(repo, """
-        SELECT DISTINCT ?plan ?number ?key ?province WHERE {
-          ?plan kg:sourceFile ?file ; eli:id_local ?number ; kg:numberKey ?key .
-          OPTIONAL { ?plan kg:province/skos:prefLabel ?province }
+        SELECT ?plan ?number ?key ?province WHERE {
+          { SELECT DISTINCT ?plan ?number ?key ?p WHERE {
+              GRAPH ?g { ?plan kg:sourceFile ?file ; eli:id_local ?number ; kg:numberKey ?key
+                         OPTIONAL { ?plan kg:province ?p } } } }
+          OPTIONAL { { SELECT DISTINCT ?p ?province WHERE {
+              { SELECT DISTINCT ?p WHERE { ?p a kg:Province } } ?p skos:prefLabel ?province } } }
         } ORDER BY ?number""")
     plans: dict[str, tuple[str, str, str]] = {}
     for row in rows:

@@ -103,12 +103,16 @@ def _short(text: str, limit: int = _LABEL_MAX) -> str:
 # One row per distinct (document, property, value): a document cited by 34 plans is stated in
 # 34 graphs, and OPTIONALs over those copies would multiply into millions of rows.
 _DOCUMENT_FACTS = """
-SELECT DISTINCT ?doc ?p ?o ?label
+SELECT ?doc ?p ?o ?label
 WHERE {
-  VALUES ?p { eli:id_local eli:title eli:date_document eli:type_document eli:passed_by
-              kg:province }
-  ?doc ?p ?o .
-  OPTIONAL { ?o skos:prefLabel ?label FILTER(LANG(?label) = "vi" || LANG(?label) = "") }
+  { SELECT DISTINCT ?doc ?p ?o WHERE {
+      VALUES ?p { eli:id_local eli:title eli:date_document eli:type_document eli:passed_by
+                  kg:province }
+      ?doc ?p ?o } }
+  OPTIONAL { { SELECT DISTINCT ?o ?label WHERE {
+      { SELECT DISTINCT ?o WHERE { VALUES ?q { eli:type_document eli:passed_by kg:province }
+                                   ?d ?q ?o } }
+      ?o skos:prefLabel ?label FILTER(LANG(?label) = "vi" || LANG(?label) = "") } } }
 }
 """
 # Facts different sources state differently (as the ``conflicts`` named query reports them).
@@ -146,8 +150,11 @@ SELECT DISTINCT ?agent ?p ?o WHERE {
 }
 """
 _PROVINCES = """
-SELECT ?province (SAMPLE(?l) AS ?label) WHERE {
-  ?x kg:province ?province . ?province skos:prefLabel ?l .
+SELECT ?province (MIN(?l) AS ?label) WHERE {
+  { SELECT DISTINCT ?province WHERE { ?x kg:province ?province } }
+  { SELECT DISTINCT ?province ?l WHERE {
+      { SELECT DISTINCT ?province WHERE { ?province a kg:Province } }
+      ?province skos:prefLabel ?l } }
 }
 GROUP BY ?province
 """
