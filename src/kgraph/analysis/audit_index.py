@@ -149,12 +149,24 @@ class AuditIndex:
             numbers = {number_key(d.number) for d in self.documents
                        if (not province or fold(d.province) == fold(province))
                        and (not plan or number_key(d.number) == number_key(plan))}
-            chosen = [f for f in chosen if number_key(f.document_number) in numbers]
+            by_document = self.by_document()
+            positions = sorted(i for key in numbers for i in by_document.get(key, ()))
+            chosen = [self.findings[i] for i in positions]
         if rule:
             chosen = [f for f in chosen if f.rule == rule]
         if severity:
             chosen = [f for f in chosen if f.severity.lower() == severity.lower()]
         return chosen
+
+    def by_document(self) -> dict[str, list[int]]:
+        """Number key -> positions of its findings (built once per index)."""
+        cached = self.__dict__.get("_by_document")
+        if cached is None:
+            cached = {}
+            for position, finding in enumerate(self.findings):
+                cached.setdefault(number_key(finding.document_number), []).append(position)
+            self.__dict__["_by_document"] = cached
+        return cached
 
     def matching_documents(self, *, province: str | None = None,
                            plan: str | None = None) -> list[str]:
