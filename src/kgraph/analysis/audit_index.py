@@ -175,18 +175,28 @@ class AuditIndex:
                 and (not plan or number_key(d.number) == number_key(plan))]
 
     def page(self, offset: int = 0, limit: int = 100, **filters: str | None) -> AuditPage:
-        chosen = self.select(**filters)
-        counts = Counter(f.severity for f in chosen)
-        rules = Counter((f.rule, f.severity) for f in chosen)
-        return AuditPage(
-            findings=chosen[offset: offset + limit], total=len(chosen), offset=offset,
-            limit=limit,
-            documents=self.matching_documents(province=filters.get("province"),
-                                              plan=filters.get("plan")),
-            counts={s.value: counts.get(s.value, 0) for s in Severity},
-            rules=sorted(((r, s, n) for (r, s), n in rules.items()),
-                         key=lambda x: (SEVERITY_ORDER.get(x[1], 9), -x[2], x[0])),
-        )
+        """One page of the selection; the selection and its counts are kept per filter set, so
+        turning pages costs a slice."""
+        cache: dict[tuple[tuple[str, str | None], ...], tuple[list[Finding], dict[str, int],
+                    list[tuple[str, str, int]], list[str]]]
+        cache = self.__dict__.setdefault("_selections", {})
+        key = tuple(sorted(filters.items()))
+        if key not in cache:
+            chosen = self.select(**filters)
+            counts = Counter(f.severity for f in chosen)
+            rules = Counter((f.rule, f.severity) for f in chosen)
+            if len(cache) >= 64:
+                cache.clear()
+            cache[key] = (
+                chosen, {s.value: counts.get(s.value, 0) for s in Severity},
+                sorted(((r, s, n) for (r, s), n in rules.items()),
+                       key=lambda x: (SEVERITY_ORDER.get(x[1], 9), -x[2], x[0])),
+                self.matching_documents(province=filters.get("province"),
+                                        plan=filters.get("plan")))
+        chosen, counts, rules, documents = cache[key]
+        return AuditPage(findings=chosen[offset: offset + limit], total=len(chosen),
+                         offset=offset, limit=limit, documents=documents, counts=counts,
+                         rules=rules)
 
     def report(self, **filters: str | None) -> AuditReport:
         """The selected findings as a full report (JSON, CSV, Turtle, HTML writers)."""
