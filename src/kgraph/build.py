@@ -37,7 +37,7 @@ from kgraph.graph import revisions
 from kgraph.graph.mapping import DocumentGraph, document_graph
 from kgraph.graph.vocab import ID, sparql_prefixes
 from kgraph.ingest.extract import extract_file
-from kgraph.resources import resource_graphs
+from kgraph.resources import CONTENT_DIGEST, digest_of, resource_graphs
 from kgraph.store.embedded import OxigraphRepository, Repository, replace_graphs_update
 
 SOURCE_SUFFIXES = (".txt", ".md")
@@ -449,7 +449,7 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
             if not report.documents and report.failures:
                 raise _Failure(report.failures[0])
             observer.stage("loading the last batch, ontology and reference data")
-            writer.add({**resource_graphs(), BUILD_GRAPH: build_graph()})
+            writer.add({**changed_resource_graphs(repo), BUILD_GRAPH: build_graph()})
             writer.flush()
             report.load_quads, report.load_seconds = writer.loaded, writer.seconds
             observer.stage("switching to the new store version")
@@ -551,11 +551,33 @@ def prepare(paths: Sequence[Path]) -> tuple[list[Path], list[DocumentGraph]]:
     return files, map_sources(files)
 
 
+def stored_digests(repo: Repository) -> dict[str, str]:
+    """Shipped graph -> the digest of the copy in the store."""
+    rows = repo.query(f"SELECT ?g ?d WHERE {{ GRAPH ?g {{ ?g <{CONTENT_DIGEST}> ?d }} }}")
+    return {r["g"] or "": r["d"] or "" for r in rows.records()}
+
+
+def changed_resource_graphs(repo: Repository) -> dict[str, str]:
+    """The shipped graphs whose digest differs from the store's copy (all on a new store)."""
+    payload = resource_graphs()
+    for name, digest in stored_digests(repo).items():
+        if name in payload and digest_of(payload[name]) == digest:
+            del payload[name]
+    return payload
+
+
 def load(
     graphs: Sequence[DocumentGraph], repo: Repository, ttl_out: Path | None = None
 ) -> list[Path]:
-    """Replace the documents' graphs (and the shipped ones) in one write, then write TriG."""
+    """Replace the documents' graphs (and the shipped ones) in one write, then write TriG.
+
+    A shipped graph (ontology, reference graph of some 60,000 triples) whose digest the store
+    already holds is left as it is: rewriting it unchanged costs seconds on a disk store.
+    """
     payload = resource_graphs()
+    for name, digest in stored_digests(repo).items():
+        if name in payload and digest_of(payload[name]) == digest:
+            del payload[name]
     payload.update({str(g.name): g.to_ntriples() for g in graphs})
     repo.replace_graphs(payload)
     return write_trig(graphs, ttl_out) if ttl_out is not None else []

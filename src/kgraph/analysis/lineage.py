@@ -134,27 +134,35 @@ WHERE {
 """
 # Agents are restated in the graph of every source that names them (a Sở named by 2,000 plans
 # has 2,000 copies of its type, label and province): one OPTIONAL join over those copies
-# multiplied them into minutes. Each fact is read DISTINCT on its own and joined here.
+# multiplied them into minutes. Each fact is read DISTINCT on its own and joined here. Only
+# agents some document states: the reference graph holds every body of every province, and the
+# lineage is about the ones the plans name.
 _AGENT_TYPES = """
 SELECT DISTINCT ?agent ?type WHERE {
   VALUES ?type { org:Organization kg:CollectiveAddressee kg:UnresolvedMention }
-  ?agent a ?type .
+  GRAPH ?stated { ?agent a ?type . }
+  FILTER(?stated != <https://w3id.org/kgraph/id/graph/reference>)
 }
 """
 _AGENT_FACTS = """
 SELECT DISTINCT ?agent ?p ?o WHERE {
-  VALUES ?type { org:Organization kg:CollectiveAddressee kg:UnresolvedMention }
   VALUES ?p { skos:prefLabel rdfs:label kg:province kg:partOf }
-  { SELECT DISTINCT ?agent ?type WHERE { ?agent a ?type } }
+  { SELECT DISTINCT ?agent WHERE {
+      VALUES ?type { org:Organization kg:CollectiveAddressee kg:UnresolvedMention }
+      GRAPH ?stated { ?agent a ?type . }
+      FILTER(?stated != <https://w3id.org/kgraph/id/graph/reference>) } }
   ?agent ?p ?o .
+  FILTER(?p != skos:prefLabel || LANG(?o) = "vi" || LANG(?o) = "")
 }
 """
 _PROVINCES = """
 SELECT ?province (MIN(?l) AS ?label) WHERE {
-  { SELECT DISTINCT ?province WHERE { ?x kg:province ?province } }
+  { SELECT DISTINCT ?province WHERE {
+      GRAPH ?stated { ?x kg:province ?province . }
+      FILTER(?stated != <https://w3id.org/kgraph/id/graph/reference>) } }
   { SELECT DISTINCT ?province ?l WHERE {
       { SELECT DISTINCT ?province WHERE { ?province a kg:Province } }
-      ?province skos:prefLabel ?l } }
+      ?province skos:prefLabel ?l FILTER(LANG(?l) = "vi" || LANG(?l) = "") } }
 }
 GROUP BY ?province
 """

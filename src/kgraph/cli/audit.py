@@ -28,11 +28,15 @@ def audit(
         "--out", help="Write audit-shacl.ttl, audit.json, audit.csv and audit.html here.")
     ] = None,
     store: StoreOption = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Also flag tasks whose body is gone on this date (yyyy-mm-dd) and whose "
+                        "successor is ambiguous or missing.")] = None,
 ) -> None:
     """Check completeness and coverage; exit code 1 when there is a Violation.
 
     The audit of the whole store is computed once per store version (mostly by `kgraph
-    build`) and kept next to the store; the options filter it.
+    build`) and kept next to the store; the options filter it. ``--as-of`` adds the
+    succession findings of that date for the documents selected.
     """
     from kgraph.analysis.audit_index import audit_index
 
@@ -43,6 +47,17 @@ def audit(
     if province and not index.matching_documents(province=province):
         raise QueryError(f"no source document of the province {province!r} in the store")
     report = index.report(province=province, plan=doc, rule=rule, severity=severity)
+    if as_of:
+        from kgraph.analysis.audit import AuditReport, succession_findings
+        from kgraph.analysis.audit_index import findings_graph
+        from kgraph.analysis.succession import parse_date
+
+        dated = [f for f in succession_findings(repo, report.documents,
+                                                parse_date(as_of).isoformat())
+                 if (not rule or f.rule == rule)
+                 and (not severity or f.severity.lower() == severity.lower())]
+        findings = [*report.findings, *dated]
+        report = AuditReport(findings, report.documents, findings_graph(findings))
     console.print(report.summary(limit=limit), markup=False, highlight=False, soft_wrap=True)
     if out is not None:
         for path in report.write(out):
@@ -57,9 +72,16 @@ def raci_command(
     doc: Annotated[str, typer.Option("--doc", help="A plan or a directive (number).")],
     out: Annotated[Path, typer.Option("--out", help="FILE.csv or FILE.html")],
     store: StoreOption = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Columns are the bodies holding each duty on this date (yyyy-mm-dd).")
+    ] = None,
 ) -> None:
     """Tasks × agencies (L lead, R responsible, C coordinate, Đ requested), CSV or HTML."""
-    matrix = raci(repository(store, read_only=True), doc)
+    if as_of:
+        from kgraph.analysis.succession import parse_date
+
+        as_of = parse_date(as_of).isoformat()
+    matrix = raci(repository(store, read_only=True), doc, as_of)
     if not matrix.rows:
         raise QueryError(f"no plan numbered {doc!r} and no plan carrying it out")
     text = matrix.to_html() if out.suffix.lower() in (".html", ".htm") else matrix.to_csv()
