@@ -411,6 +411,7 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
     observer.started(len(files), len(report.unchanged))
     pending_trig: list[tuple[Path, Path]] = []
     seen: dict[str, Path] = {}
+    writer: _Writer | None = None
     try:
         context = repo.new_version() if on_disk else _no_version(repo)  # type: ignore[attr-defined]
         with context as store:
@@ -455,6 +456,9 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
             observer.stage("switching to the new store version")
             writer.store = store = None  # the new version closes before it becomes current
     except BaseException:
+        if writer is not None:
+            writer.store = None  # the failed version's store is closed, not kept by a traceback
+        store = None
         for tmp, _ in pending_trig:
             tmp.unlink(missing_ok=True)
         raise

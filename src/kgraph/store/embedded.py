@@ -285,6 +285,7 @@ class OxigraphRepository:
             raise StoreError(f"store {self.root} is open read-only")
         with self.directory.locked(exclusive=True, wait=wait):
             target = self.directory.next_version()
+            store: ox.Store | None = None
             try:
                 if self._writable:
                     self._store.flush()
@@ -292,9 +293,10 @@ class OxigraphRepository:
                 store = ox.Store(str(target))
                 yield store
                 store.flush()
-                del store  # closed (callers hold no other reference): compactions end here,
+                store = None  # closed (callers hold no other reference): compactions end here,
                 # before any reader opens the version
             except BaseException:
+                store = None  # a traceback kept by the caller must not keep the version open
                 shutil.rmtree(target, ignore_errors=True)
                 raise
             self.directory.commit(target)
