@@ -16,7 +16,14 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from pyvis.network import Network
 
-from kgraph.analysis.lineage import KIND_LABELS, RELATION_LABELS, Direction, LineageGraph, Node
+from kgraph.analysis.lineage import (
+    KIND_LABELS,
+    RELATION_LABELS,
+    Direction,
+    LineageGraph,
+    Node,
+    cached_lineage,
+)
 from kgraph.errors import KgraphError
 from kgraph.store.embedded import Repository
 
@@ -118,7 +125,7 @@ def render_html(net: Network, heading: str) -> str:
 def export_lineage(repo: Repository, document: str, *, direction: Direction = "down",
                    depth: int = 8) -> tuple[str, int]:
     """HTML of a document's lineage (by number or IRI) and the number of nodes drawn."""
-    lineage = LineageGraph.from_repository(repo)
+    lineage = cached_lineage(repo)
     root = document if document in lineage.nodes else lineage.find_document(document)
     if root is None:
         raise VizError(f"no document {document!r} in the store")

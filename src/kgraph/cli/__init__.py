@@ -45,60 +45,87 @@ def build(
         typer.Option(help="Write one TriG file per document here (default: data/ttl for the "
                      "project's own sources, none otherwise)."),
     ] = None,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Stop at the first file that cannot be loaded (store unchanged).")
+    ] = False,
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="Replace a document even when the new text loses most of it "
+                          "(the previous version stays in the store: kgraph revisions).")
+    ] = False,
+    wait: Annotated[bool, typer.Option(
+        "--wait", help="Wait for a server or another build holding the store.")] = False,
+    jobs: Annotated[int | None, typer.Option(
+        "--jobs", "-j", help="Extraction processes (default: one per core).")] = None,
+    validate: Annotated[bool, typer.Option(
+        "--validate/--no-validate", help="SHACL-validate each document (reported, not "
+                                         "blocking).")] = True,
 ) -> None:
-    """Extract the plans, write their graphs and load them (with ontology and reference data)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-    from rich.table import Table
+    """Extract the plans, write their graphs and load them (with ontology and reference data).
 
-    from kgraph.analysis.validation import validate_graph
-    from kgraph.build import collect_sources, load, map_sources
-    from kgraph.errors import SourceError
+    Files that cannot be read are reported at the end, one line each, and the others are
+    loaded (exit code 2); the store changes in one step when the build ends.
+    """
+    from kgraph.cli.progress import BuildProgress, print_summary
 
     if not sources:
         sources = [paths.default_sources()]
         ttl_out = ttl_out or paths.default_ttl_dir()
-    files = collect_sources(sources)
-    if not files:
-        raise SourceError(", ".join(map(str, sources)), "no .txt or .md plan files found")
-    progress = Progress(TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), console=errors, transient=True)
+    from kgraph.build import build as run_build
 
-    class Counted(list):  # files handed to map_sources, counted as it reads each one
-        def __iter__(self):  # type: ignore[no-untyped-def]
-            for item in super().__iter__():
-                yield item
-                progress.advance(reading)
+    repo = repository(store)
+    with BuildProgress(console) as progress:
+        report = run_build(sources, repo, ttl_out, validate=validate, strict=strict,
+                           replace=replace, wait=wait, jobs=jobs, keep_validations=False,
+                           observer=progress)
+        if report.documents:  # each directive's tasks × provinces, stored for page and query
+            from kgraph.analysis.coverage import compute_all_directive_coverage
 
-    with progress:
-        reading = progress.add_task("files read", total=len(files))
-        graphs = map_sources(Counted(files))  # every file read before the store is even opened
-        loading = progress.add_task("graphs loaded", total=len(graphs))
-        written = load(graphs, repository(store), ttl_out=ttl_out)
-        progress.update(loading, completed=len(graphs))
-        checking = progress.add_task("validation", total=len(graphs))
-        results = []
-        for mapped in graphs:  # reported, never blocking: `kgraph audit` gates
-            results.extend(validate_graph(mapped.graph).results)
-            progress.advance(checking)
-    for mapped in graphs:
-        typer.echo(f"  {mapped.document}")
-    triples = sum(len(g.graph) for g in graphs)
-    violations = sum(r.severity == "Violation" for r in results)
-    typer.echo(
-        f"built {len(graphs)} document graph(s), {triples} triples"
-        + (f"; wrote {len(written)} file(s) to {ttl_out}" if ttl_out else "")
-        + f"; store {store_location(store)}"
-    )
-    summary = Table(title="kgraph build", show_header=False)
-    for name, value in (("source files", len(files)), ("document graphs", len(graphs)),
-                        ("triples", triples), ("TriG files written", len(written)),
-                        ("SHACL violations", violations),
-                        ("other findings", len(results) - violations),
-                        ("store", store_location(store))):
-        summary.add_row(name, str(value))
-    console.print(summary)
-    typer.echo(f"validation: {violations} violation(s), {len(results) - violations} other "
-               "finding(s); details: kgraph audit")
+            progress.stage("directive coverage")
+            compute_all_directive_coverage(repo)
+        if validate and report.documents:  # the audit of this version, once, now
+            from kgraph.analysis.audit_index import audit_index
+
+            progress.stage("auditing across documents")
+            audit_index(repo)
+
+    print_summary(console, report, store_location(store), ttl_out)
+    for line in report.failures:
+        errors.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)
+    if report.failures:
+        raise typer.Exit(2)
+
+
+@app.command()
+@user_errors
+def revisions(
+    doc: Annotated[str | None, typer.Option("--doc", help="Only this document (number).")
+                   ] = None,
+    show: Annotated[str | None, typer.Option(
+        "--show", help="Print the N-Triples of this revision (IRI).")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Earlier versions of documents, kept when a new source replaced them."""
+    from rich.table import Table
+
+    from kgraph.errors import QueryError
+    from kgraph.graph.iris import number_key
+    from kgraph.graph.revisions import list_revisions, revision_ntriples
+
+    repo = repository(store, read_only=True)
+    if show:
+        text = revision_ntriples(repo, show)
+        if not text:
+            raise QueryError(f"no revision {show!r} in the store")
+        sys.stdout.write(text)
+        return
+    found = list_revisions(repo, number_key(doc) if doc else None)
+    table = Table(title="kgraph revisions")
+    for column in ("document", "replaced", "source sha256", "triples", "revision"):
+        table.add_column(column, overflow="fold")
+    for rev in found:
+        table.add_row(rev.number, rev.replaced, rev.sha256[:16], str(rev.triples), rev.iri)
+    console.print(table)
+    console.print(f"{len(found)} revision(s)")
 
 
 @app.command()

@@ -1,13 +1,13 @@
 """The graph explorer: the ``/explore`` page and the JSON API it runs on.
 
-The lineage graph and label index are built from the store on first use and kept on the app
-state until the store changes size (a rebuild), so requests never re-run the loading queries.
+The lineage graph, label index and facets are built from the store once per store version
+(:mod:`kgraph.store.derived`: in memory, and pickled next to an on-disk store), so requests never
+re-run the loading queries and a new build is picked up at once.
 Every string leaves here as JSON data; the page writes it into the DOM with ``textContent``.
 """
 
 from __future__ import annotations
 
-import threading
 from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -18,15 +18,21 @@ from networkx import NetworkXNoPath
 from pydantic import BaseModel, Field
 from rdflib import URIRef
 
-from kgraph.analysis.lineage import KIND_LABELS, RELATION_LABELS, LineageGraph, Node
+from kgraph.analysis.lineage import (
+    KIND_LABELS,
+    RELATION_LABELS,
+    LineageGraph,
+    Node,
+    cached_lineage,
+)
 from kgraph.analysis.search import LabelIndex
 from kgraph.graph.vocab import PREFIXES
+from kgraph.store.derived import derived
 from kgraph.store.embedded import Repository
 from kgraph.web.sources import source_page
 
 STATIC_DIR = Path(__file__).parent / "static"
 MAX_DEPTH = 8
-_LOCK = threading.Lock()
 
 router = APIRouter()
 
@@ -117,13 +123,24 @@ class Facets(BaseModel):
 
 # ---------------------------------------------------------------------- data on the app state
 class ExplorerData:
-    """Lineage graph and label index of one version of the store."""
+    """Lineage graph, label index and facets of one version of the store."""
 
     def __init__(self, repo: Repository) -> None:
-        self.version = len(repo)
-        self.lineage = LineageGraph.from_repository(repo)
+        self.lineage = cached_lineage(repo)
         self.index = LabelIndex.from_lineage(self.lineage)
+        self.facets = facets_of(self.lineage)
         self.audit: AuditFlags | None = None
+
+
+def facets_of(lineage: LineageGraph) -> Facets:
+    nodes = lineage.nodes.values()
+    return Facets(
+        provinces=sorted({n.province for n in nodes if n.province}),
+        doctypes=sorted({n.doctype for n in nodes if n.kind == "document" and n.doctype}),
+        years=sorted({n.year for n in nodes if n.kind == "document" and n.year}),
+        roles={k: RELATION_LABELS[k] for k in ("lead", "coordinate", "addressee", "request")},
+        kinds=KIND_LABELS,
+    )
 
 
 def get_repository(request: Request) -> Repository:
@@ -131,14 +148,9 @@ def get_repository(request: Request) -> Repository:
 
 
 def explorer_data(request: Request) -> ExplorerData:
-    """The cached graph, rebuilt when the store's size changed since it was loaded."""
+    """The explorer's data for the store's current version, computed once per version."""
     repo = get_repository(request)
-    with _LOCK:
-        data: ExplorerData | None = getattr(request.app.state, "explorer", None)
-        if data is None or data.version != len(repo):
-            data = ExplorerData(repo)
-            request.app.state.explorer = data
-    return data
+    return derived(repo, "explorer", lambda: ExplorerData(repo))
 
 
 Data = Annotated[ExplorerData, Depends(explorer_data)]
@@ -273,15 +285,8 @@ def api_search(
 
 @router.get("/api/facets", response_model=Facets, tags=["explore"])
 def api_facets(data: Data) -> Facets:
-    """Values the explorer's filters offer."""
-    nodes = data.lineage.nodes.values()
-    return Facets(
-        provinces=sorted({n.province for n in nodes if n.province}),
-        doctypes=sorted({n.doctype for n in nodes if n.kind == "document" and n.doctype}),
-        years=sorted({n.year for n in nodes if n.kind == "document" and n.year}),
-        roles={k: RELATION_LABELS[k] for k in ("lead", "coordinate", "addressee", "request")},
-        kinds=KIND_LABELS,
-    )
+    """Values the explorer's filters offer (computed once per store version)."""
+    return data.facets
 
 
 @router.get("/api/lineage", response_model=Subgraph, tags=["explore"])
@@ -372,15 +377,12 @@ def api_audit(request: Request, data: Data) -> AuditFlags:
     """
     if data.audit is None:
         flags = {iri: list(n.flags) for iri, n in data.lineage.nodes.items() if n.flags}
-        try:
-            from kgraph.analysis.audit import run_audit
-        except ImportError:
-            data.audit = AuditFlags(source="conflicts", flags=flags)
-        else:
-            for finding in run_audit(get_repository(request)).findings:
-                if finding.focus in data.lineage.nodes:
-                    message = f"{finding.severity}: {finding.message_vi}"
-                    if message not in flags.setdefault(finding.focus, []):
-                        flags[finding.focus].append(message)
-            data.audit = AuditFlags(source="audit", flags=flags)
+        from kgraph.analysis.audit_index import audit_index
+
+        for finding in audit_index(get_repository(request)).findings:
+            if finding.focus in data.lineage.nodes:
+                message = f"{finding.severity}: {finding.message_vi}"
+                if message not in flags.setdefault(finding.focus, []):
+                    flags[finding.focus].append(message)
+        data.audit = AuditFlags(source="audit", flags=flags)
     return data.audit
