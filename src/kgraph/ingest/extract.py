@@ -1,10 +1,12 @@
 """Source text -> :class:`~kgraph.ingest.model.PlanDocument`.
 
-``extract_file`` refuses, with a one-line :class:`SourceError`, what cannot be read as a plan:
+Any genre is read (Kế hoạch, Chương trình, Quyết định with its Điều and attached plan, Nghị
+quyết, Chỉ thị, Công văn, Thông báo): the outline comes from whatever numbering the text uses.
+``extract_file`` refuses, with a one-line :class:`SourceError`, only what is not a document:
 an empty file, a binary file (NUL bytes), bytes that are not UTF-8, text with no document
-number ("Số: .../KH-UBND"), and a truncated plan. A plan counts as truncated when it has no
-Roman-numbered body section at all, or when its text stops inside the body: no signature or
-"Nơi nhận" block follows the sections *and* the last line does not close a sentence.
+number ("Số: .../KH-UBND") anywhere. A text cut off (a web excerpt) is read for what it holds
+and marked partial: no signature or "Nơi nhận" block closes the body *and* the text itself
+(its last line, wherever it stands) stops inside a sentence.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from kgraph.errors import SourceError
 from kgraph.ingest.assignments import extract_assignments
 from kgraph.ingest.metadata import extract_metadata
 from kgraph.ingest.model import PlanDocument
-from kgraph.ingest.outline import Layout, parse
+from kgraph.ingest.outline import Layout, divisions, parse
 from kgraph.ingest.references import find_references
 from kgraph.ingest.reporting import extract_reporting
 from kgraph.ingest.targets import extract_targets
@@ -58,9 +60,8 @@ def extract_document(text: str, source_name: str, matcher: Matcher | None = None
     meta = extract_metadata(layout, matcher)
     if meta is None:
         raise SourceError(source_name, "no document number ('Số: .../KH-...') found")
-    _check_complete(layout, source_name)
     province = meta.ident.province
-    body_start = layout.sections[0].line.start
+    body_start = layout.sections[0].line.start if layout.sections else meta.number_span[1]
     references, lineage = find_references(text, body_start, matcher, province, meta.ident.number)
     task_section, tasks = extract_tasks(layout)
     assignment_section, assignments = extract_assignments(layout, matcher, province)
@@ -79,21 +80,19 @@ def extract_document(text: str, source_name: str, matcher: Matcher | None = None
         reporting=extract_reporting(layout, matcher, province),
         targets=extract_targets(layout),
         ocr_damaged=_looks_ocr_damaged(text),
+        partial=is_partial(layout),
+        outline=divisions(layout),
     )
     doc.warnings.extend(_warnings(doc))
     return doc
 
 
-def _check_complete(layout: Layout, source_name: str) -> None:
-    if not layout.sections:
-        raise SourceError(source_name, "truncated plan: no Roman-numbered body section (I., II.)")
-    if not layout.ended:
-        last = layout.sections[-1]
-        tail = last.blocks[-1].lines[-1].text if last.blocks else last.title
-        if not _SENTENCE_END.search(tail):
-            raise SourceError(
-                source_name, f"truncated plan: text stops mid-sentence in section {last.no}"
-            )
+def is_partial(layout: Layout) -> bool:
+    """Cut off: nothing closes the body and the text's own last line stops mid-sentence."""
+    if layout.ended:
+        return False
+    last = layout.last_line
+    return last is None or not layout.sections or not _SENTENCE_END.search(last.text)
 
 
 def _looks_ocr_damaged(text: str) -> bool:
@@ -116,4 +115,6 @@ def _warnings(doc: PlanDocument) -> list[str]:
     out.extend(f"unresolved agency {name!r}" for name in sorted(unresolved))
     if aligned_fold(doc.ident.number or "") == "":
         out.append("document number illegible")
+    if doc.partial:
+        out.append("partial text: it stops before the end of the document")
     return out
