@@ -64,7 +64,9 @@ def extract_document(text: str, source_name: str, matcher: Matcher | None = None
     body_start = layout.sections[0].line.start if layout.sections else meta.number_span[1]
     references, lineage = find_references(text, body_start, matcher, province, meta.ident.number)
     task_section, tasks = extract_tasks(layout)
-    assignment_section, assignments = extract_assignments(layout, matcher, province)
+    assignment_section, assignments = extract_assignments(
+        layout, matcher, province, meta.ident.type
+    )
     doc = PlanDocument(
         source_name=source_name,
         source_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
