@@ -55,10 +55,13 @@ def _entries(children: list[Block]) -> list[Block]:
 
 
 def _is_label(block: Block) -> bool:
-    """A heading that is a name only: no sentence end, its duties on other lines."""
-    return not _SENTENCE_END.search(block.title) and (
-        bool(block.children) or len(block.lines) > block.title_lines
-    )
+    """A heading that is a name only: no sentence end, short or closed by a colon, its duties
+    on other lines ("1. Sở Công Thương:", "3. Sở Tư pháp các tỉnh, thành phố ...")."""
+    title = block.title.rstrip(" *")
+    if _SENTENCE_END.search(title):
+        return False
+    short = title.endswith(":") or len(title.split()) <= 14
+    return short and (bool(block.children) or len(block.lines) > block.title_lines)
 
 
 def _body_headed(entries: list[Block]) -> bool:

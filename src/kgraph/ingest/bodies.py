@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 
 from kgraph.ingest.model import AddresseeKind, AgencyMention
-from kgraph.ingest.text import aligned_fold
+from kgraph.ingest.text import aligned_fold, match_key
 from kgraph.reference.matching import Matcher
 
 # Head nouns of kinds of bodies (folded). OCR forms of "Sở" ("S6", "8&", "S¢") are the first two.
@@ -113,14 +113,14 @@ ROLE_WORDS = (
     r"h[a-z]{2}g n[a-z]{1,2}m",
     "trong pham vi",
     "tham muu",
-    "co trach nhiem",
-    "chiu trach nhiem",
+    r"c\S{1,2} tr\S{2,3}h nh\S{2,4}m",
+    r"ch\S{1,3} tr\S{2,3}h nh\S{2,4}m",
     "thuc hien",
     "trien khai",
     "to chuc thuc hien",
     "to chuc trien khai",
     "chi dao",
-    "can cu",
+    r"can c\S{0,2}(?=\s)",
     "theo",
     "duoc",
     "dinh ky",
@@ -153,6 +153,8 @@ DUTY_VERBS = (
     "day manh",
     "co y kien",
 )
+# Local units a kind of body spreads over ("Sở Tư pháp các tỉnh, thành phố ...").
+LOCAL_UNITS = ("tinh", "thanh pho", "huyen", "thi xa", "quan", "xa", "phuong", "dac khu", "dia phuong")
 # Abbreviations of fields in body names, expanded for matching ("Sở TN&MT").
 FIELD_ABBREVIATIONS: tuple[tuple[str, str], ...] = (
     (r"TN\s*&\s*MT|TNMT", "Tài nguyên và Môi trường"),
@@ -174,10 +176,10 @@ _HEADING_NO = re.compile(r"^\s*(?:[0-9]{1,2}(?:\.[0-9]{1,2}){0,2}|[ivxl]{1,5}|[a
 _OFFICE = re.compile(r"^\W*(?:" + "|".join(OFFICE_HOLDERS) + r")(?=\s)\s*")
 _LEAD_IN = re.compile(r"^\W*(?:" + "|".join(LEAD_INS) + r")\b\s*")
 _REQUEST = re.compile(r"^\W*[dbp]e\s*ngh[a-z]\b")
-_ROLE_CUT = re.compile(r"\s(?:" + "|".join(ROLE_WORDS) + r")\b|[:(.;]")
-_DUTY_CUT = re.compile(r"\s(?:" + "|".join(ROLE_WORDS + DUTY_VERBS) + r")\b|[:(.;]")
+_ROLE_CUT = re.compile(r"\s(?:" + "|".join(ROLE_WORDS) + r")(?!\w)|[:(.;]")
+_DUTY_CUT = re.compile(r"\s(?:" + "|".join(ROLE_WORDS + DUTY_VERBS) + r")(?!\w)|[:(.;]")
 # "Căn cứ kế hoạch này, Giám đốc các Sở ...": a leading basis clause before the addressees.
-_BASIS = re.compile(r"^\W*(?:can cu|tren co so)\b[^,:;]{0,150},\s*")
+_BASIS = re.compile(r"^\W*(?:can c\S{0,2}|tren co so)\s[^,:;]{0,150},\s*")
 # "Giám đốc các Sở, Thủ trưởng các ngành, cơ quan cấp tỉnh": heads of several kinds of bodies
 # listed in a row are one group ("các Sở, ngành, cơ quan cấp tỉnh").
 _TITLED_GROUP = re.compile(r",\s*(?:" + "|".join(OFFICE_HOLDERS) + r")\s+cac\s+")
@@ -251,7 +253,12 @@ def split_agencies(text: str, matcher: Matcher, province: str | None) -> list[Ag
             i += 1
             continue
         best = None
-        bare = len(names[i].split()) == 1 and i < len(seps) and seps[i].strip() in {"và", "va"}
+        bare = i + 1 < len(names) and _bare_head(names[i], seps[i], names[i + 1])
+        spread = _spread(names, i)
+        if spread > i + 1:
+            runs.append((i, spread, _collective(_join(names, seps, i, spread), matcher, province)))
+            i = spread
+            continue
         for j in range(min(len(names), i + 7), i + bare, -1):
             mention = _resolve(_join(names, seps, i, j), matcher, province)
             if mention.resolved and (best is None or mention.score > best[1].score):
@@ -272,6 +279,29 @@ def split_agencies(text: str, matcher: Matcher, province: str | None) -> list[Ag
     return [m for _, _, m in runs if m.raw]
 
 
+# "Sở Tư pháp các tỉnh, thành phố trực thuộc Trung ương": one kind of body across local units.
+_SPREAD = re.compile(r"\S\s+cac\s+(?:" + "|".join(LOCAL_UNITS) + r")\b")
+_UNIT = re.compile(r"^(?:" + "|".join(LOCAL_UNITS) + r")\b")
+
+
+def _spread(names: list[str], i: int) -> int:
+    """Index after the parts naming a body across local units, else i + 1."""
+    if not _SPREAD.search(aligned_fold(names[i])):
+        return i + 1
+    j = i + 1
+    while j < len(names) and _UNIT.match(aligned_fold(names[j]).strip()):
+        j += 1
+    return j
+
+
+def _collective(raw: str, matcher: Matcher, province: str | None) -> AgencyMention:
+    mention = matcher.agency(expand_abbreviations(raw), province)
+    if not mention.resolved or mention.kind is not AddresseeKind.COLLECTIVE:
+        mention = AgencyMention(raw=raw, kind=AddresseeKind.COLLECTIVE)
+    mention.raw = raw.strip(" ,;:.-")
+    return mention
+
+
 def _resolve(
     raw: str, matcher: Matcher, province: str | None, prefix: bool = False
 ) -> AgencyMention:
@@ -279,6 +309,8 @@ def _resolve(
     raw = raw.strip()
     expanded = expand_abbreviations(raw)
     mention = matcher.agency(expanded, province)
+    if mention.resolved and not _same_head(expanded, mention.canonical or ""):
+        mention = AgencyMention(raw=raw, kind=mention.kind)  # "Báo ..." is no "Bộ ..."
     if not mention.resolved and prefix:
         mention = _known_prefix(expanded, matcher, province) or mention
     if not mention.resolved and _COLLECTIVE.match(aligned_fold(raw).strip()):
@@ -287,12 +319,27 @@ def _resolve(
     return mention
 
 
+# Head nouns one letter apart that a fuzzy match may confuse ("Báo ..." read as "Bộ ...").
+_CONFUSABLE_HEADS = re.compile(r"^(bao|bo|ban|vu|cuc|vien|dai|hoi|so|cong)\s")
+
+
+def _same_head(raw: str, canonical: str) -> bool:
+    """The reference body is of the kind the mention names, among heads easily confused."""
+    said_key = match_key(raw)
+    said, known = _CONFUSABLE_HEADS.match(said_key), _CONFUSABLE_HEADS.match(match_key(canonical))
+    if said is None or known is None or _OFFICE.match(said_key):
+        return True
+    return said.group(1) == known.group(1)
+
+
 def _known_prefix(text: str, matcher: Matcher, province: str | None) -> AgencyMention | None:
     """The longest run of first words the reference list knows, when a capital follows it
-    ("Sở Nông nghiệp và Môi trường Khẩn trương chia sẻ ...": a hard-wrapped heading)."""
+    ("Sở Nông nghiệp và Môi trường Khẩn trương chia sẻ ...": a hard-wrapped heading), or any
+    word after a named body ("Sở Khoa học và Công nghệ có trách nhiệm" damaged by an OCR)."""
     words = text.split()
+    group = bool(_COLLECTIVE.match(aligned_fold(text)))
     for n in range(min(len(words) - 1, 12), 1, -1):
-        if not words[n][:1].isupper():
+        if group and not words[n][:1].isupper():
             continue
         mention = matcher.agency(" ".join(words[:n]), province)
         if mention.resolved:
@@ -326,11 +373,21 @@ def _starts_body(name: str, sep: str = ",", before: str = "x x") -> bool:
     """A head noun starts the next body of a list ("Sở", "Ban", "Các", "... và hệ thống")."""
     name = name.strip()
     folded = aligned_fold(name)
-    if len(before.split()) == 1 and sep.strip() in {"và", "va"}:
+    if _bare_head(before, sep, name):
         return False  # "Báo và Phát thanh - Truyền hình": a bare head noun shares the name
     if name[:1].isupper() and _HEAD.match(folded):
         return True
     return bool(_LOWER_HEAD.match(folded))
+
+
+def _bare_head(before: str, sep: str, after: str) -> bool:
+    """"Báo và Phát thanh - Truyền hình ...": a head noun alone shares the name after "và"."""
+    return (
+        sep.strip() in {"và", "va"}
+        and len(before.split()) == 1
+        and bool(_HEAD.fullmatch(aligned_fold(before).strip()))
+        and after.strip()[:1].isupper()
+    )
 
 
 def _join(names: list[str], seps: list[str], i: int, j: int) -> str:

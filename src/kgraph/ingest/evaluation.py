@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kgraph.errors import KgraphError
+from kgraph.ingest.bodies import expand_abbreviations
 from kgraph.ingest.extract import extract_file
 from kgraph.ingest.model import AgencyMention, PlanDocument, Relation
 from kgraph.ingest.outline import item_count
@@ -140,7 +141,7 @@ class EvalReport:
 
 
 def _key(text: str | None) -> str:
-    return expand(match_key(text or ""))
+    return expand(match_key(expand_abbreviations(text or "")))
 
 
 def _agency_keys(mention: AgencyMention) -> set[str]:

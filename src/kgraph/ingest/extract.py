@@ -65,7 +65,7 @@ def extract_document(text: str, source_name: str, matcher: Matcher | None = None
     references, lineage = find_references(text, body_start, matcher, province, meta.ident.number)
     task_section, tasks = extract_tasks(layout)
     assignment_section, assignments = extract_assignments(
-        layout, matcher, province, meta.ident.type
+        layout, matcher, province, genre_of(layout, meta.ident.type)
     )
     doc = PlanDocument(
         source_name=source_name,
@@ -87,6 +87,18 @@ def extract_document(text: str, source_name: str, matcher: Matcher | None = None
     )
     doc.warnings.extend(_warnings(doc))
     return doc
+
+
+_KINH_GUI = re.compile(r"^\W*kinh\s*g[a-z]{1,2}i\b")
+
+
+def genre_of(layout: Layout, stated: str | None) -> str | None:
+    """The document's genre: its stated type, else a letter's "Kính gửi" makes it a Công văn."""
+    if stated:
+        return stated
+    if any(_KINH_GUI.match(aligned_fold(line.text)) for line in layout.header):
+        return "Công văn"
+    return None
 
 
 def is_partial(layout: Layout) -> bool:

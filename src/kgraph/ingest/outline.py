@@ -343,6 +343,9 @@ class _Builder:
         last = sibling.value
         if marker.value == last + 1:
             return True
+        if spec.name == "roman" and _misread(marker.no, last + 1):
+            marker.value = last + 1  # "Vv." for "V.": a letter doubled by the OCR
+            return True
         if spec.name == "roman" and marker.value in {last, last + 2}:
             return True  # a numeral printed twice, or one lost to OCR
         if spec.name != "roman" and marker.value in spec.first and not self._wrapped(line):
@@ -413,6 +416,13 @@ class _Builder:
             return True
         prev = self.prev
         return prev is not None and prev.bold_close and line.bold_open
+
+
+def _misread(numeral: str, wanted: int) -> bool:
+    """A Roman numeral with one letter too many reads as the wanted one ("Vv" -> V)."""
+    return any(
+        roman_value(numeral[:i] + numeral[i + 1 :]) == wanted for i in range(len(numeral))
+    )
 
 
 def _rank(node: Block) -> int:
