@@ -30,7 +30,7 @@ from kgraph.ingest.outline import Block, Layout, Section, items_of
 from kgraph.ingest.text import aligned_fold, nfc
 from kgraph.reference.matching import Matcher
 
-__all__ = ["assignment_lists", "extract_assignments", "split_agencies", "_names_part"]
+__all__ = ["_names_part", "assignment_lists", "extract_assignments", "split_agencies"]
 
 _ASSIGN_TITLE = re.compile(r"to chuc th[a-z']{1,4}\s*hien|phan cong|trach nhiem")
 # Genres whose body is itself the list of instructions, numbered or not.
@@ -84,7 +84,7 @@ def assignment_lists(layout: Layout, genre: str | None = None) -> list[tuple[str
     for section in layout.sections:
         if _titled(section, genre):
             entries = []
-            for block in _entries(section.blocks):
+            for block in section.headings:
                 inner = _entries(block.children)
                 if not opens_with_body(block.title) and _body_headed(inner):
                     out.append((block.path, inner))

@@ -17,6 +17,7 @@ unresolved mention running until the next body's head noun.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from kgraph.ingest.model import AddresseeKind, AgencyMention
 from kgraph.ingest.text import aligned_fold, match_key
@@ -48,9 +49,9 @@ BODY_HEADS: tuple[str, ...] = (
     "cong ty",
     "tap doan",
     "cong thong tin",
-    "cong",
-    "bao",
-    "dai",
+    # Báo / Đài / Quỹ fold like the verbs and nouns "bảo đảm", "đại hội", "quy định".
+    r"bao(?! dam| ve| cao| dong| ton| quan)",
+    r"dai(?! hoi| bieu| dien| tra| su)",
     "uy ban",
     "ubnd",
     "ub",
@@ -81,7 +82,7 @@ BODY_HEADS: tuple[str, ...] = (
     "lanh dao",
     "doanh nghiep",
     "hop tac xa",
-    "quy",
+    r"quy(?! dinh| hoach| trinh| che| mo| tac| pham)",
     "c[a-z]c",  # "Các sở ...", a collective
 )
 # Heads that also start a body in lower case inside a list ("... và hệ thống truyền thanh").
@@ -154,7 +155,9 @@ DUTY_VERBS = (
     "co y kien",
 )
 # Local units a kind of body spreads over ("Sở Tư pháp các tỉnh, thành phố ...").
-LOCAL_UNITS = ("tinh", "thanh pho", "huyen", "thi xa", "quan", "xa", "phuong", "dac khu", "dia phuong")
+LOCAL_UNITS = (
+    "tinh", "thanh pho", "huyen", "thi xa", "quan", "xa", "phuong", "dac khu", "dia phuong"
+)
 # Abbreviations of fields in body names, expanded for matching ("Sở TN&MT").
 FIELD_ABBREVIATIONS: tuple[tuple[str, str], ...] = (
     (r"TN\s*&\s*MT|TNMT", "Tài nguyên và Môi trường"),
@@ -183,7 +186,7 @@ _BASIS = re.compile(r"^\W*(?:can c\S{0,2}|tren co so)\s[^,:;]{0,150},\s*")
 # "Giám đốc các Sở, Thủ trưởng các ngành, cơ quan cấp tỉnh": heads of several kinds of bodies
 # listed in a row are one group ("các Sở, ngành, cơ quan cấp tỉnh").
 _TITLED_GROUP = re.compile(r",\s*(?:" + "|".join(OFFICE_HOLDERS) + r")\s+cac\s+")
-_SPLIT = re.compile(r"(,\s*|\s+v[aà]\s+|\s*/\s*)")
+_SPLIT = re.compile(r"(,\s*|;\s*|\s+v[aà]\s+|\s*/\s*)")
 
 
 def expand_abbreviations(text: str) -> str:
@@ -302,9 +305,22 @@ def _collective(raw: str, matcher: Matcher, province: str | None) -> AgencyMenti
     return mention
 
 
+_LOOKUPS: dict[tuple[int, str, str | None, bool], AgencyMention] = {}
+
+
 def _resolve(
     raw: str, matcher: Matcher, province: str | None, prefix: bool = False
 ) -> AgencyMention:
+    """The matcher's reading (remembered: lists of bodies repeat), as a fresh mention."""
+    key = (id(matcher), raw, province, prefix)
+    if key not in _LOOKUPS:
+        if len(_LOOKUPS) > 50_000:
+            _LOOKUPS.clear()
+        _LOOKUPS[key] = _read(raw, matcher, province, prefix)
+    return replace(_LOOKUPS[key])
+
+
+def _read(raw: str, matcher: Matcher, province: str | None, prefix: bool) -> AgencyMention:
     """The matcher's reading, on the name with its field abbreviations spelled out."""
     raw = raw.strip()
     expanded = expand_abbreviations(raw)

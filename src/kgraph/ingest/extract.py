@@ -23,7 +23,7 @@ from kgraph.ingest.outline import Layout, divisions, parse
 from kgraph.ingest.references import find_references
 from kgraph.ingest.reporting import extract_reporting
 from kgraph.ingest.targets import extract_targets
-from kgraph.ingest.tasks import extract_tasks
+from kgraph.ingest.tasks import extract_tasks, table_tasks
 from kgraph.ingest.text import aligned_fold
 from kgraph.reference.matching import Matcher, default_matcher
 
@@ -63,7 +63,7 @@ def extract_document(text: str, source_name: str, matcher: Matcher | None = None
     province = meta.ident.province
     body_start = layout.sections[0].line.start if layout.sections else meta.number_span[1]
     references, lineage = find_references(text, body_start, matcher, province, meta.ident.number)
-    task_section, tasks = extract_tasks(layout)
+    task_section, tasks = extract_tasks(layout, matcher, province)
     assignment_section, assignments = extract_assignments(
         layout, matcher, province, genre_of(layout, meta.ident.type)
     )
@@ -77,6 +77,7 @@ def extract_document(text: str, source_name: str, matcher: Matcher | None = None
         stated_lineage=lineage,
         task_section=task_section,
         tasks=tasks,
+        table_tasks=table_tasks(text, matcher, province),
         assignment_section=assignment_section,
         assignments=assignments,
         reporting=extract_reporting(layout, matcher, province),

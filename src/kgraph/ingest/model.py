@@ -200,6 +200,7 @@ class PlanDocument:
     stated_lineage: list[StatedLineage] = field(default_factory=list)
     task_section: str | None = None
     tasks: list[Task] = field(default_factory=list)
+    table_tasks: list[Task] = field(default_factory=list)  # rows of task tables (appendices)
     assignment_section: str | None = None
     assignments: list[Assignment] = field(default_factory=list)
     reporting: list[ReportingDuty] = field(default_factory=list)

@@ -86,7 +86,9 @@ GRAMMAR: tuple[MarkerKind, ...] = (
         "appendix",
         "division",
         0,
-        re.compile(r"^\s*(?P<no>phu luc)(?:\s+(?:so\s+)?[0-9ivxl]{1,4}\b)?\s*[.:]?\s*(?P<rest>.*)$"),
+        re.compile(
+            r"^\s*(?P<no>phu luc)(?:\s+(?:so\s+)?[0-9ivxl]{1,4}\b)?\s*[.:]?\s*(?P<rest>.*)$"
+        ),
         _none,
         first=(0,),
         sequenced=False,

@@ -411,7 +411,7 @@ class _Builder:
     def _continues_title(self, top: Block, line: Line) -> bool:
         """A title runs on over hard wraps, and over a blank line between two bold blocks."""
         if _upper_kind(top) and top.heading_text is None:
-            return _mostly_upper(line.text) or len(top.lines) == 1 and not top.name.strip()
+            return _mostly_upper(line.text) or (len(top.lines) == 1 and not top.name.strip())
         if not line.blank_before:
             return True
         prev = self.prev
@@ -450,9 +450,12 @@ def _body_start(lines: list[Line]) -> int | None:
             if spec.name == "roman" and marker.value in spec.first:
                 if builder._upper_titled(marker, nxt):
                     return i
-            elif fallback is None and spec.name in {"article", "arabic", "part"}:
-                if marker.value in spec.first[:1]:
-                    fallback = i
+            elif (
+                fallback is None
+                and spec.name in {"article", "arabic", "part"}
+                and marker.value in spec.first[:1]
+            ):
+                fallback = i
     return fallback
 
 
@@ -541,4 +544,4 @@ _LABEL = re.compile(
 
 def is_labelled(block: Block) -> bool:
     """A bullet that only states a task's lead, partners, deadline or product."""
-    return bool(_LABEL.match(aligned_fold(block.text)))
+    return bool(_LABEL.match(aligned_fold(block.lines[0].text[:120])))
