@@ -331,8 +331,8 @@ class _Builder:
         spec = marker.spec
         if spec.upper_title and not self._upper_titled(marker, nxt):
             return False
-        if spec.category == "bullet":
-            return not self._wrapped(line)
+        if spec.category == "bullet":  # a labelled line ("- Cơ quan chủ trì: ...") never wraps
+            return not self._wrapped(line) or bool(_LABEL.match(aligned_fold(marker.rest[:120])))
         if not spec.sequenced:
             return True
         sibling = self._open_of(spec)

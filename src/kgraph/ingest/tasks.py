@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from kgraph.ingest.bodies import split_agencies
+from kgraph.ingest.bodies import looks_named, names_part, split_agencies
 from kgraph.ingest.model import Span, Task
 from kgraph.ingest.outline import Block, Layout, Section, is_labelled, item_count, items_of
 from kgraph.ingest.text import aligned_fold, nfc
@@ -57,8 +57,10 @@ def _apply(task: Task, name: str | None, value: str, matcher: Matcher, province:
     if not value or name is None:
         return
     if name in {"lead", "coordinators"}:
-        mentions = split_agencies(value, matcher, province)
-        getattr(task, name).extend(m for m in mentions if m.raw)
+        for part in value.split(";"):  # "Sở A; các sở, ngành; UBND các xã rà soát ..."
+            names = names_part(part, label=True)
+            mentions = split_agencies(names, matcher, province) if looks_named(names) else []
+            getattr(task, name).extend(m for m in mentions if m.raw)
     elif name == "deadline" and task.deadline is None:
         task.deadline = value
     elif name == "product" and task.product is None:
