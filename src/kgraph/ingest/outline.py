@@ -537,8 +537,8 @@ def item_count(block: Block) -> int:
 # "- Cơ quan chủ trì: Sở Y tế", "- Thời gian thực hiện: năm 2025": a task's metadata, not a task.
 _LABEL = re.compile(
     r"^\W*(?:(?:co quan|don vi|cac don vi|cac co quan)\s*(?:chu tri|phoi hop|thuc hien)"
-    r"|(?:chu tri|phoi hop)\s*:|thoi (?:gian|han)|san pham|ket qua|noi dung\s*:|nhiem vu\s*:"
-    r"|kinh phi\s*:|nguon kinh phi)[^:]{0,40}:"
+    r"|(?:chu tri|phoi hop)(?=\s*:)|thoi (?:gian|han)|san pham|ket qua|noi dung(?=\s*:)"
+    r"|nhiem vu(?=\s*:)|kinh phi(?=\s*:)|nguon kinh phi)[^:]{0,40}:"
 )
 
 

@@ -1,0 +1,132 @@
+"""The outline parser: a tree from whatever numbering a document uses, any genre, any depth."""
+
+from __future__ import annotations
+
+from kgraph.ingest.extract import extract_document
+from kgraph.ingest.numbering import GRAMMAR, KINDS
+from kgraph.ingest.outline import parse
+
+
+def _tree(text: str) -> list[tuple[str, str, str]]:
+    """(key, numbering kind, title) of every node, in reading order."""
+    layout = parse(text)
+    nodes = list(layout.outline.walk()) + [n for a in layout.appendices for n in [a, *a.walk()]]
+    return [(n.key, n.marker, n.name) for n in nodes if n.kind != "para"]
+
+
+def test_grammar_is_data_with_every_kind_of_numbering() -> None:
+    names = {kind.name for kind in GRAMMAR}
+    assert {"part", "article", "roman", "arabic", "decimal2", "decimal3", "letter", "dash"} <= names
+    assert KINDS["roman"].rank < KINDS["arabic"].rank < KINDS["decimal2"].rank
+    assert KINDS["decimal2"].rank < KINDS["letter"].rank < KINDS["dash"].rank
+
+
+QUYET_DINH = """ỦY BAN NHÂN DÂN TỈNH X
+Số: 12/QĐ-UBND
+QUYẾT ĐỊNH
+Điều 1. Phê duyệt Kế hoạch với những nội dung sau:
+II. MỤC TIÊU
+1.
+Mục tiêu chung
+1.1. Hoàn thành việc A.
+1.2. Hoàn thành việc B.
+2. Nhiệm vụ
+a) Việc một;
+b) Việc hai;
+c) Việc ba;
+d) Việc bốn;
+đ) Việc năm.
+II. TỔ CHỨC THỰC HIỆN Các cơ quan thực hiện như sau.
+1. Sở Y tế chủ trì.
+Điều 2. Quyết định này có hiệu lực kể từ ngày ký.
+Nơi nhận:
+- Như Điều 2;
+PHỤ LỤC I
+DANH MỤC NHIỆM VỤ
+1. Nhiệm vụ một.
+"""
+
+
+def test_any_numbering_nests_by_what_is_there() -> None:
+    tree = _tree(QUYET_DINH)
+    keys = [key for key, _, _ in tree]
+    # Roman numbering starting at II, and printed twice: the second II is section III.
+    assert ("II", "roman", "MỤC TIÊU") in tree
+    assert ("III", "roman", "TỔ CHỨC THỰC HIỆN") in tree  # a heading run on into its text
+    assert [s.no for s in parse(QUYET_DINH).sections] == ["II", "III"]
+    # a number alone on its line takes its title from the next line
+    assert ("II.1", "arabic", "Mục tiêu chung") in tree
+    assert [k for k in keys if k.startswith("II.1.")] == ["II.1.1.1", "II.1.1.2"]
+    assert [k for k in keys if k.startswith("II.2.")] == ["II.2.a", "II.2.b", "II.2.c", "II.2.d", "II.2.đ"]
+    # Điều 2 closes the plan embedded in Điều 1: it is not part of section III
+    article = ("2", "article", "Quyết định này có hiệu lực kể từ ngày ký.")
+    assert article in tree
+    assert "III.1" in keys and "III.2" not in keys
+    # the appendix after the signature is parsed too
+    assert any(k == "PL1" and kind == "appendix" for k, kind, _ in tree)
+    assert "PL1.1" in keys
+
+
+def test_ocr_damaged_numerals_and_wrapped_numbers() -> None:
+    text = (
+        "Số: 3/KH-UBND\nI. MỤC ĐÍCH\n1. Mục đích\n- Một.\nI1. NHIỆM VỤ\n1. Nhiệm vụ một\n"
+        "Thực hiện trong năm\n2045. Xây dựng kế hoạch.\n9, Nhiệm vụ hai\n111. KINH PHÍ\n"
+        "- Ngân sách.\nlV. GIÁM SÁT\n- Định kỳ.\nVv. TỔ CHỨC THỰC HIỆN\n1. Sở Y tế chủ trì.\n"
+    )
+    layout = parse(text)
+    # "I1." is II, "111." III, "lV." IV, "Vv." the V that follows IV
+    assert [s.no for s in layout.sections] == ["I", "II", "III", "IV", "V"]
+    assert [h.no for h in layout.sections[1].headings] == ["1"]  # "2045." and "9," do not follow 1
+
+
+def test_spans_point_into_the_raw_text() -> None:
+    layout = parse(QUYET_DINH)
+    for node in layout.outline.walk():
+        span = node.span(QUYET_DINH)
+        assert QUYET_DINH[span.start : span.end] == span.text
+
+
+CONG_VAN = """ỦY BAN NHÂN DÂN THÀNH PHỐ HỒ CHÍ MINH
+Số: 41/UBND-ĐT
+Thành phố Hồ Chí Minh, ngày 25 tháng 11 năm 2025
+Kính gửi:
+- Công an Thành phố;
+- Sở Xây dựng.
+Chủ tịch Ủy ban nhân dân Thành phố có ý kiến chỉ đạo như sau:
+**1. Về việc rà soát dữ liệu số nhà**
+1.1. Giao Sở Xây dựng
+Khẩn trương chia sẻ dữ liệu. Thời gian hoàn thành trước ngày 05 tháng 12 năm 2025.
+1.2. Giao Công an Thành phố
+Chỉ đạo Công an các phường phối hợp.
+**2. Về phần mềm dùng chung**
+- Giao Sở Xây dựng chủ trì, phối hợp với Công an Thành phố khảo sát.
+Nơi nhận:
+- Như trên;
+KT. CHỦ TỊCH
+"""
+
+
+def test_a_cong_van_without_roman_sections_is_read_by_content() -> None:
+    doc = extract_document(CONG_VAN, "cv.txt")
+    assert doc.ident.number == "41/UBND-ĐT"
+    got = {(a.section, a.no): [m.raw for m in a.addressees] for a in doc.assignments}
+    assert got[("1", "1.1")] == ["Sở Xây dựng"]
+    assert got[("1", "1.2")] == ["Công an Thành phố"]
+    assert got[("body", "2")] == []  # a topic that names no body: a general entry
+    assert not doc.partial
+    assert {d.key for d in doc.outline} == {"1", "2"}
+
+
+def test_chi_thi_numbered_paragraphs_are_assignments_by_content() -> None:
+    text = (
+        "Số: 5/CT-UBND\nCHỈ THỊ\nVề việc tăng cường công tác A\n"
+        "Để thực hiện tốt công tác A, Chủ tịch Ủy ban nhân dân tỉnh yêu cầu:\n"
+        "1. Sở Y tế chủ trì, phối hợp với các cơ quan liên quan triển khai.\n"
+        "2. Giám đốc Sở Tài chính bố trí kinh phí.\n"
+        "3. Đề nghị Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh tuyên truyền.\n"
+        "Nơi nhận:\n- Như trên;\n"
+    )
+    doc = extract_document(text, "ct.txt")
+    names = [[m.canonical for m in a.addressees] for a in doc.assignments]
+    assert names == [["Sở Y tế"], ["Sở Tài chính"], ["Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh"]]
+    assert [a.requested for a in doc.assignments] == [False, False, True]
