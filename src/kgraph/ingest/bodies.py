@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from rapidfuzz.distance import Levenshtein
+
 from kgraph.ingest.model import AddresseeKind, AgencyMention
 from kgraph.ingest.text import aligned_fold, match_key
 from kgraph.reference.matching import Matcher
@@ -158,6 +160,13 @@ DUTY_VERBS = (
 LOCAL_UNITS = (
     "tinh", "thanh pho", "huyen", "thi xa", "quan", "xa", "phuong", "dac khu", "dia phuong"
 )
+# The generic words groups of bodies are named with ("các sở, ngành", "doanh nghiệp, tổ chức, cá
+# nhân có liên quan"): an OCR-damaged group name is spelled back from them, word by word.
+GROUP_WORDS = (
+    "các bộ ban ngành sở cơ quan đơn vị địa phương tổ chức chính trị xã hội doanh nghiệp cộng đồng "
+    "cá nhân có liên của thành phố tỉnh phường huyện thị viễn thông công nghệ số hệ thống truyền "
+    "đoàn thể ủy nhân dân đặc khu trực thuộc trung ương lực lượng và cấp ngang chủ sở hữu"
+).split()
 # Abbreviations of fields in body names, expanded for matching ("Sở TN&MT").
 FIELD_ABBREVIATIONS: tuple[tuple[str, str], ...] = (
     (r"TN\s*&\s*MT|TNMT", "Tài nguyên và Môi trường"),
@@ -194,6 +203,48 @@ def expand_abbreviations(text: str) -> str:
     for pattern, full in _ABBREVIATION:
         text = pattern.sub(full, text)
     return text
+
+
+_GROUP_WORDS = {match_key(w): w for w in GROUP_WORDS}
+_TOKEN = re.compile(r"[^\s,;/()-]+")
+
+
+def spell_group(raw: str) -> str | None:
+    """A group's name spelled from the generic words it is made of, OCR damage repaired
+    ("Cac bd, nganh, dia phuong" -> "Các bộ, ngành, địa phương"); None when a word is not one
+    of them (then the name is not a plain group name and stays as written)."""
+    out, last = [], 0
+    for m in _TOKEN.finditer(raw):
+        word = _group_word(m.group(0))
+        if word is None:
+            return None
+        if m.group(0)[:1].isupper():
+            word = word[:1].upper() + word[1:]
+        out.append(raw[last : m.start()] + word)
+        last = m.end()
+    return "".join(out) + raw[last:] if out else None
+
+
+# How an English-only OCR writes "ư" and "ơ" inside a word ("chifc" for "chức").
+_OCR_DIGRAPHS = (("if", "u"), ("ir", "u"), ("tr", "u"))
+
+
+def _group_word(token: str) -> str | None:
+    key = match_key(token)
+    if key in {"ubnd", "hdnd", "mttq"} or key in _GROUP_WORDS:
+        return token  # a word as written (its accents may be the source's own)
+    variants = {key, *(key.replace(a, b) for a, b in _OCR_DIGRAPHS if a in key[1:])}
+    best: list[tuple[int, int, str]] = []
+    for k, word in _GROUP_WORDS.items():
+        if k[:1] != key[:1]:
+            continue
+        distance = min(Levenshtein.distance(k, v) for v in variants)
+        if distance <= (1 if len(key) < 5 else 2):
+            best.append((distance, abs(len(k) - len(key)), word))
+    best.sort()
+    if not best or (len(best) > 1 and best[0][:2] == best[1][:2]):
+        return None
+    return best[0][2]
 
 
 def is_request(title: str) -> bool:
@@ -301,6 +352,7 @@ def _collective(raw: str, matcher: Matcher, province: str | None) -> AgencyMenti
     mention = matcher.agency(expand_abbreviations(raw), province)
     if not mention.resolved or mention.kind is not AddresseeKind.COLLECTIVE:
         mention = AgencyMention(raw=raw, kind=AddresseeKind.COLLECTIVE)
+        mention.spelled = spell_group(expand_abbreviations(raw))
     mention.raw = raw.strip(" ,;:.-")
     return mention
 
@@ -331,6 +383,8 @@ def _read(raw: str, matcher: Matcher, province: str | None, prefix: bool) -> Age
         mention = _known_prefix(expanded, matcher, province) or mention
     if not mention.resolved and _COLLECTIVE.match(aligned_fold(raw).strip()):
         mention.kind = AddresseeKind.COLLECTIVE
+    if not mention.resolved:
+        mention.spelled = spell_group(raw)
     mention.raw = raw.strip(" ,;:.-")
     return mention
 

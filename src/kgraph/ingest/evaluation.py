@@ -148,6 +148,8 @@ def _agency_keys(mention: AgencyMention) -> set[str]:
     keys = {_key(mention.raw)}
     if mention.canonical:
         keys.add(_key(mention.canonical))
+    if mention.spelled:
+        keys.add(_key(mention.spelled))
     return keys
 
 

@@ -52,6 +52,8 @@ class AgencyMention:
     kind: AddresseeKind = AddresseeKind.AGENCY
     province: str | None = None  # canonical province name when the body is provincial
     score: float = 0.0
+    spelled: str | None = None  # an unresolved group's name respelled from generic words
+
 
     @property
     def resolved(self) -> bool:
