@@ -162,7 +162,13 @@ LOCAL_UNITS = (
 )
 # The generic words groups of bodies are named with ("các sở, ngành", "doanh nghiệp, tổ chức, cá
 # nhân có liên quan"): an OCR-damaged group name is spelled back from them, word by word.
-GROUP_WORDS = ["các", "bộ", "ban", "ngành", "sở", "cơ", "quan", "đơn", "vị", "địa", "phương", "tổ", "chức", "chính", "trị", "xã", "hội", "doanh", "nghiệp", "cộng", "đồng", "cá", "nhân", "có", "liên", "của", "thành", "phố", "tỉnh", "phường", "huyện", "thị", "viễn", "thông", "công", "nghệ", "số", "hệ", "thống", "truyền", "đoàn", "thể", "ủy", "nhân", "dân", "đặc", "khu", "trực", "thuộc", "trung", "ương", "lực", "lượng", "và", "cấp", "ngang", "chủ", "sở", "hữu"]
+GROUP_WORDS = (
+    "các", "bộ", "ban", "ngành", "sở", "cơ", "quan", "đơn", "vị", "địa", "phương", "tổ",
+    "chức", "chính", "trị", "xã", "hội", "doanh", "nghiệp", "cộng", "đồng", "cá", "nhân", "có",
+    "liên", "của", "thành", "phố", "tỉnh", "phường", "huyện", "thị", "viễn", "thông", "công",
+    "nghệ", "số", "hệ", "thống", "truyền", "đoàn", "thể", "ủy", "nhân", "dân", "đặc", "khu",
+    "trực", "thuộc", "trung", "ương", "lực", "lượng", "và", "cấp", "ngang", "chủ", "sở", "hữu",
+)
 # Abbreviations of fields in body names, expanded for matching ("Sở TN&MT").
 FIELD_ABBREVIATIONS: tuple[tuple[str, str], ...] = (
     (r"TN\s*&\s*MT|TNMT", "Tài nguyên và Môi trường"),
