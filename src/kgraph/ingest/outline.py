@@ -436,6 +436,10 @@ def _upper_kind(node: Block) -> bool:
 
 
 def _is_end(line: Line) -> bool:
+    """A "Nơi nhận" line or a "KT./TM. CHỦ TỊCH" signature block closes the body."""
+    key = marker_key(line.text)
+    if "nh" not in key and "." not in key:
+        return False  # cheap test first: folding with OCR repair is the costly part
     return bool(_END_OF_BODY.search(aligned_fold(line.text)))
 
 
