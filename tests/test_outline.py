@@ -131,3 +131,14 @@ def test_chi_thi_numbered_paragraphs_are_assignments_by_content() -> None:
     names = [[m.canonical for m in a.addressees] for a in doc.assignments]
     assert names == [["Sở Y tế"], ["Sở Tài chính"], ["Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh"]]
     assert [a.requested for a in doc.assignments] == [False, False, True]
+
+
+def test_unnumbered_bold_headings_are_divisions_too() -> None:
+    text = (
+        "Số: 7/KH-UBND\nI. TỔ CHỨC THỰC HIỆN\n**Sở Y tế:**\n- Chủ trì tổ chức tiêm chủng.\n"
+        "- Báo cáo kết quả.\n**Sở Tài chính:**\n- Bố trí kinh phí.\nNơi nhận:\n- Như trên;\n"
+    )
+    doc = extract_document(text, "bold.txt")
+    got = [([m.canonical for m in a.addressees], len(a.duties)) for a in doc.assignments]
+    assert got == [(["Sở Y tế"], 2), (["Sở Tài chính"], 1)]
+    assert [a.division for a in doc.assignments] == ["I.h1", "I.h2"]

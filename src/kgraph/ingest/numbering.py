@@ -175,5 +175,9 @@ GRAMMAR: tuple[MarkerKind, ...] = (
         sequenced=False,
     ),
 )
+# An unnumbered heading: a whole line in bold ("**Sở Y tế:**") or a Markdown "#" heading. It
+# has no pattern of its own (the outline engine tells it from the line's markup) and sits where
+# an Arabic heading would.
+HEADING = MarkerKind("bold", "heading", 4, re.compile(r"(?!)"), _none, sequenced=False)
 
-KINDS = {kind.name: kind for kind in GRAMMAR}
+KINDS = {kind.name: kind for kind in (*GRAMMAR, HEADING)}

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from kgraph.ingest.model import Division, Span
-from kgraph.ingest.numbering import GRAMMAR, KINDS, MarkerKind, roman_value, to_roman
+from kgraph.ingest.numbering import GRAMMAR, HEADING, KINDS, MarkerKind, roman_value, to_roman
 from kgraph.ingest.text import aligned_fold, nfc
 
 __all__ = [
@@ -150,8 +150,9 @@ class Block:
 
     def _own_key(self) -> str:
         siblings = self.parent.children if self.parent is not None else [self]
-        if self.kind in {"bullet", "para"} or self.marker == "appendix":
-            prefix = {"bullet": "b", "para": "t"}.get(self.kind, "PL")
+        if self.kind in {"bullet", "para"} or self.marker in {"appendix", "bold"}:
+            prefix = {"bullet": "b", "para": "t", "bold": "h"}.get(self.kind, "PL")
+            prefix = "h" if self.marker == "bold" else prefix
             same = [s for s in siblings if s.kind == self.kind and s.marker == self.marker]
             return f"{prefix}{same.index(self) + 1}"
         own = self.label or self.no
@@ -302,6 +303,8 @@ class _Builder:
         for i, line in enumerate(self.lines):
             nxt = self.lines[i + 1] if i + 1 < len(self.lines) else None
             marker = next((m for m in _match(line) if self._accept(m, line, nxt)), None)
+            if marker is None and self._unnumbered_heading(line):
+                marker = _Marker(HEADING, "", 0, line.text, 0)
             if marker is not None:
                 self._open(marker, line, nxt)
             else:
@@ -351,6 +354,17 @@ class _Builder:
         if spec.name != "roman" and marker.value in spec.first and not self._wrapped(line):
             return True  # a new list under a parent the text did not number
         return spec.category == "letter" and marker.value == last + 2  # a) b) c) d) e): no đ
+
+    def _unnumbered_heading(self, line: Line) -> bool:
+        """A short line wholly in bold (or a "#" heading) that closes no sentence, inside a
+        division and not continuing a title: a heading without a number."""
+        if len(self.stack) < 2 or not (line.bold_open and line.bold_close):
+            return False
+        if self.in_title and self._continues_title(self.stack[-1], line):
+            return False
+        text = line.text.rstrip(" *")
+        words = text.split()
+        return 0 < len(words) <= 16 and not re.search(r"[.;,]$", text) and not _match(line)
 
     def _upper_titled(self, marker: _Marker, nxt: Line | None) -> bool:
         if marker.rest:
