@@ -26,7 +26,7 @@ from kgraph.ingest.bodies import (
     split_agencies,
 )
 from kgraph.ingest.model import AgencyMention, Assignment, Duty
-from kgraph.ingest.outline import Block, Layout, Section, items_of
+from kgraph.ingest.outline import Block, Layout, Section, leaves
 from kgraph.ingest.text import aligned_fold, nfc
 from kgraph.reference.matching import Matcher
 
@@ -121,7 +121,7 @@ def _assignment(
     title = block.title
     names = names_part(title, label=_is_label(block))
     mentions = split_agencies(names, matcher, province) if looks_named(names) else []
-    items = items_of(block) or [block]
+    items = leaves(block) or [block]
     whole = aligned_fold(" ".join([block.text] + [c.text for c in block.children]))
     return Assignment(
         no=block.no,

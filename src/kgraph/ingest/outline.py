@@ -243,7 +243,7 @@ def _upper_prefix(text: str) -> str:
     letters = sum(c.isalpha() for w in words[:n] for c in w)
     if n < 2 or letters < 6:
         return ""
-    if n < len(words) and words[n][:1].isupper() and len(words[n - 1]) > 1:
+    if n < len(words) and words[n].lstrip("(")[:1].isupper() and len(words[n - 1]) > 1:
         return " ".join(words[:n]).rstrip(" ,:")
     return " ".join(words[:n]) if n == len(words) else ""
 
@@ -545,6 +545,15 @@ def items_of(block: Block) -> list[Block]:
     if letters:
         return letters
     return [c for c in block.children if c.kind == "bullet" and not is_labelled(c)]
+
+
+def leaves(block: Block) -> list[Block]:
+    """The items of a heading; sub-headings (2.1, 2.2 ...) stand for their own items."""
+    items = items_of(block)
+    if items:
+        return items
+    subs = [c for c in block.children if c.kind == "heading"]
+    return [leaf for sub in subs for leaf in (items_of(sub) or [sub])]
 
 
 def item_count(block: Block) -> int:

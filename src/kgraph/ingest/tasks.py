@@ -13,12 +13,21 @@ import re
 
 from kgraph.ingest.bodies import looks_named, names_part, split_agencies
 from kgraph.ingest.model import Span, Task
-from kgraph.ingest.outline import Block, Layout, Section, is_labelled, item_count, items_of
+from kgraph.ingest.outline import (
+    Block,
+    Layout,
+    Section,
+    is_labelled,
+    item_count,
+    leaves,
+)
 from kgraph.ingest.text import aligned_fold, nfc
 from kgraph.reference.matching import Matcher
 
 _TASK_TITLE = re.compile(r"nhiem vu|noi dung|giai phap")
-_NOT_TASKS = re.compile(r"phan cong|to chuc th[a-z']{1,4}\s*hien|kinh phi|muc dich|muc tieu")
+# A title that also names the assignment or the funding is not the tasks section; one that
+# names goals as well as tasks ("MỤC TIÊU, NHIỆM VỤ VÀ GIẢI PHÁP") is.
+_NOT_TASKS = re.compile(r"phan cong|to chuc th[a-z']{1,4}\s*hien|kinh phi")
 _HEADING_NO = re.compile(r"^\s*[0-9]{1,2}(?:\.[0-9]{1,2}){0,2}\s*[.,]?\s*")
 # What a label line or a table column states about a task.
 LABELS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -27,7 +36,9 @@ LABELS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("lead", re.compile(r"(?:co quan|don vi)\s*(?:thuc hien|dau moi)|trach nhiem")),
     ("deadline", re.compile(r"thoi (?:gian|han)|tien do")),
     ("product", re.compile(r"san pham|ket qua")),
-    ("task", re.compile(r"^(?:ten\s*)?(?:nhiem vu|noi dung|nhiem vu, giai phap)")),
+    ("task", re.compile(
+        r"^(?:ten\s+)?(?:nhiem vu|noi dung|van ban|de an|du an|hoat dong|cong viec)"
+    )),
 )
 
 
@@ -35,7 +46,7 @@ def task_section(layout: Layout) -> Section | None:
     """The first section whose title names tasks and not their assignment."""
     for section in layout.sections:
         key = aligned_fold(section.title)
-        if _TASK_TITLE.search(key) and not _NOT_TASKS.search(key):
+        if _TASK_TITLE.search(key) and not _NOT_TASKS.search(_TASK_TITLE.sub("", key)):
             return section
     return None
 
@@ -86,15 +97,6 @@ def _task(block: Block, raw: str, matcher: Matcher | None, province: str | None)
     return task
 
 
-def _leaves(block: Block) -> list[Block]:
-    """The items of a heading; a sub-heading (3.1, 3.2) stands for its own lettered tasks."""
-    items = items_of(block)
-    if items:
-        return items
-    subs = [c for c in block.children if c.kind == "heading"]
-    return [leaf for sub in subs for leaf in (items_of(sub) or [sub])]
-
-
 def extract_tasks(
     layout: Layout, matcher: Matcher | None = None, province: str | None = None
 ) -> tuple[str | None, list[Task]]:
@@ -106,7 +108,7 @@ def extract_tasks(
     for block in section.headings:
         group = _task(block, layout.raw, matcher, province)
         group.title = heading_title(block)
-        group.items = [_task(item, layout.raw, matcher, province) for item in _leaves(block)]
+        group.items = [_task(item, layout.raw, matcher, province) for item in leaves(block)]
         if not group.items and item_count(block) == 1 and block.body:
             group.items = []  # running text: the group itself is the one item
         tasks.append(group)
@@ -150,6 +152,10 @@ def table_rows(raw: str) -> list[tuple[int, list[str]]]:
     return rows
 
 
+_ROW_NUMBER = re.compile(r"^\W*(?:s?tt|so tt|so thu tu)\W*$")
+_RULE_CELL = re.compile(r"^[\s:-]*$")
+
+
 def table_tasks(raw: str, matcher: Matcher, province: str | None) -> list[Task]:
     """One task per row of every table whose header names a task and the body that leads it."""
     out: list[Task] = []
@@ -158,12 +164,13 @@ def table_tasks(raw: str, matcher: Matcher, province: str | None) -> list[Task]:
         fields = [_field(c) if len(c) < 60 else None for c in cells]
         if "task" in fields and "lead" in fields[fields.index("task") :]:
             first = fields.index("task")
-            if first and len(cells[first - 1]) <= 4:  # "TT", "STT": the row number
-                first -= 1
-            columns = fields[first:]
+            numbers = [i for i in range(first) if _ROW_NUMBER.match(aligned_fold(cells[i]))]
+            columns = fields[numbers[-1] if numbers else first :]
             continue
         if columns is None or len(cells) != len(columns):
             continue
+        if all(_RULE_CELL.match(c) for c in cells):
+            continue  # the "| --- | --- |" line under a Markdown header
         task = Task(no=cells[0] or str(len(out) + 1), text="", span=_row_span(raw, start, cells))
         for name, value in zip(columns, cells, strict=True):
             if name == "task":
