@@ -142,3 +142,17 @@ def test_unnumbered_bold_headings_are_divisions_too() -> None:
     got = [([m.canonical for m in a.addressees], len(a.duties)) for a in doc.assignments]
     assert got == [(["Sở Y tế"], 2), (["Sở Tài chính"], 1)]
     assert [a.division for a in doc.assignments] == ["I.h1", "I.h2"]
+
+
+def test_an_unnumbered_letter_is_complete_and_read_for_its_requests() -> None:
+    text = (
+        "ỦY BAN NHÂN DÂN TỈNH GIA LAI\nSố: 88/UBND-KGVX\nGia Lai, ngày 02 tháng 3 năm 2025\n"
+        "Kính gửi:\n- Sở Y tế;\n- Sở Tài chính.\n"
+        "Thực hiện chỉ đạo của Thủ tướng Chính phủ, Ủy ban nhân dân tỉnh giao Sở Y tế chủ trì "
+        "triển khai các nội dung trên.\n"
+        "Đề nghị các cơ quan khẩn trương thực hiện./.\nNơi nhận:\n- Như trên;\n"
+    )
+    doc = extract_document(text, "cv.txt")
+    assert not doc.partial
+    assert doc.outline and {d.kind for d in doc.outline} == {"para"}
+    assert doc.outline[0].text.startswith("Thực hiện chỉ đạo")

@@ -30,7 +30,8 @@ from kgraph.reference.matching import Matcher, default_matcher
 __all__ = ["extract_document", "extract_file"]
 
 _VIETNAMESE_MARKS = re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]")
-_SENTENCE_END = re.compile(r"[.;!?:)”\"]\s*$|\./\.")
+# How a text that is complete may end (a colon announces more, so it is no end).
+_SENTENCE_END = re.compile(r"[.;!?)”\"]\W*$|\./\.")
 
 
 def extract_file(path: Path, matcher: Matcher | None = None) -> PlanDocument:

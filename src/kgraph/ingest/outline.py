@@ -477,6 +477,30 @@ def _body_start(lines: list[Line]) -> int | None:
     return fallback
 
 
+_ADDRESSED = re.compile(r"^\W*kinh\s*g\S{1,2}i\b")
+_OWN_NUMBER = re.compile(r"^\W*s\S{0,2}\s*(?:hieu)?\s*[:.]\s*\d")
+
+
+def _text_start(lines: list[Line]) -> int | None:
+    """Where an unnumbered body starts (a letter, a short Chỉ thị): after the "Kính gửi" list,
+    else after the header's number, date and title lines, at the first full sentence."""
+    keys = [marker_key(line.text) for line in lines]
+    addressed = next((i for i, k in enumerate(keys) if _ADDRESSED.match(k)), None)
+    if addressed is not None:
+        i = addressed + 1
+        while i < len(lines) and any(m.spec.category == "bullet" for m in _match(lines[i])):
+            i += 1
+        return i if i < len(lines) else None
+    numbered = next((i for i, k in enumerate(keys) if _OWN_NUMBER.match(k)), None)
+    if numbered is None:
+        return None
+    for i in range(numbered + 1, len(lines)):
+        text = lines[i].text
+        if len(text.split()) >= 8 and not _mostly_upper(text) and "tháng" not in text[:40]:
+            return i
+    return None
+
+
 def _sections(root: Block) -> list[Section]:
     """The Roman divisions of the body (under a Phần or an Điều too), else the body itself."""
     out = []
@@ -500,6 +524,8 @@ def parse(raw: str) -> Layout:
     """The document's outline, and the flat view: header, top-level sections, closing."""
     lines = split_lines(raw)
     start = _body_start(lines)
+    if start is None:
+        start = _text_start(lines)
     if start is None:
         return Layout(raw, lines, [], [], False, Block("root", "", [], marker="root"))
     end = next((i for i in range(start, len(lines)) if _is_end(lines[i])), None)
