@@ -203,3 +203,5 @@ def test_a_cut_off_excerpt_is_marked_partial_in_the_graph(tmp_path: Path) -> Non
     )
     code, out = _kgraph("query", str(query), "--store", store, "--format", "csv")
     assert code == 0 and out.strip().splitlines()[1].endswith(",true"), out
+    code, out = _kgraph("audit", "--store", store)
+    assert "PartialText" in out  # the audit reports it (a warning: nothing is wrong in it)
