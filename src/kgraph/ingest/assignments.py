@@ -86,7 +86,9 @@ def assignment_lists(layout: Layout, genre: str | None = None) -> list[tuple[str
             entries = []
             for block in section.headings:
                 inner = _entries(block.children)
-                if not opens_with_body(block.title) and _body_headed(inner):
+                if _body_headed(inner) and (
+                    not opens_with_body(block.title) or all(opens_with_body(e.title) for e in inner)
+                ):  # agency by agency under a sub-heading: the sub-heading holds the list
                     out.append((block.path, inner))
                 else:
                     entries.append(block)
