@@ -160,7 +160,8 @@ def test_an_unnumbered_letter_is_complete_and_read_for_its_requests() -> None:
 
 def test_entries_under_a_numbered_sub_heading_are_keyed_by_it() -> None:
     text = (
-        "Số: 4/KH-UBND\nI. MỤC ĐÍCH\nBảo đảm hiệu quả.\nII. TỔ CHỨC THỰC HIỆN\n1. Các sở, ban, ngành tỉnh\n"
+        "Số: 4/KH-UBND\nI. MỤC ĐÍCH\nBảo đảm hiệu quả.\nII. TỔ CHỨC THỰC HIỆN\n"
+        "1. Các sở, ban, ngành tỉnh\n"
         "1.1. Sở Tài chính: bố trí kinh phí.\n1.2. Sở Y tế: chủ trì tiêm chủng.\n"
         "2. Ủy ban nhân dân các huyện, thị xã, thành phố: triển khai.\nNơi nhận:\n"
     )
