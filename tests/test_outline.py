@@ -172,3 +172,25 @@ def test_entries_under_a_numbered_sub_heading_are_keyed_by_it() -> None:
         ("II.1", "1.2"): ["Sở Y tế"],
         ("II", "2"): ["Ủy ban nhân dân các huyện, thị xã, thành phố"],
     }
+
+
+def test_a_plan_issued_with_a_quyet_dinh_and_printed_after_it_is_read() -> None:
+    text = (
+        "ỦY BAN NHÂN DÂN TỈNH QUẢNG TRỊ\nSố: 15/QĐ-UBND\nQuảng Trị, ngày 3 tháng 3 năm 2025\n"
+        "QUYẾT ĐỊNH\nVề việc ban hành Kế hoạch kiểm kê tài sản công\n"
+        "Điều 1. Ban hành kèm theo Quyết định này Kế hoạch kiểm kê tài sản công.\n"
+        "Điều 2. Quyết định này có hiệu lực kể từ ngày ký.\nNơi nhận:\n- Như Điều 2;\n"
+        "KT. CHỦ TỊCH\nPHÓ CHỦ TỊCH\nNguyễn Văn A\n"
+        "KẾ HOẠCH\nKiểm kê tài sản công\n(Ban hành kèm theo Quyết định số 15/QĐ-UBND)\n"
+        "1. Sở Tài chính chủ trì, hướng dẫn kiểm kê.\n2. Sở Y tế phối hợp kiểm kê.\n"
+        "3. Ủy ban nhân dân các huyện, thị xã, thành phố tổ chức kiểm kê.\n"
+    )
+    doc = extract_document(text, "qd.txt")
+    assert [d.key for d in doc.outline] == ["1", "2", "KT1"]
+    plan = doc.outline[-1]
+    assert plan.title == "KẾ HOẠCH"
+    assert [c.key for c in plan.children] == ["KT1.1", "KT1.2", "KT1.3"]
+    names = [[m.canonical for m in a.addressees] for a in doc.assignments]
+    assert names == [
+        ["Sở Tài chính"], ["Sở Y tế"], ["Ủy ban nhân dân các huyện, thị xã, thành phố"]
+    ]

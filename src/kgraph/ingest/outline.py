@@ -150,9 +150,9 @@ class Block:
 
     def _own_key(self) -> str:
         siblings = self.parent.children if self.parent is not None else [self]
-        if self.kind in {"bullet", "para"} or self.marker in {"appendix", "bold"}:
-            prefix = {"bullet": "b", "para": "t", "bold": "h"}.get(self.kind, "PL")
-            prefix = "h" if self.marker == "bold" else prefix
+        if self.kind in {"bullet", "para"} or self.marker in {"appendix", "bold", "attached"}:
+            prefix = {"bullet": "b", "para": "t"}.get(self.kind, "PL")
+            prefix = {"bold": "h", "attached": "KT"}.get(self.marker, prefix)
             same = [s for s in siblings if s.kind == self.kind and s.marker == self.marker]
             return f"{prefix}{same.index(self) + 1}"
         own = self.label or self.no
@@ -501,6 +501,21 @@ def _text_start(lines: list[Line]) -> int | None:
     return None
 
 
+_ATTACHED_TITLES = ("ke hoach", "chuong trinh", "de an", "phuong an", "quy che", "quy dinh")
+
+
+def _attached_start(lines: list[Line], end: int) -> int | None:
+    """The title line of a document issued with this one and printed after its signature
+    ("KẾ HOẠCH ..." then "(Ban hành kèm theo Quyết định số ...)")."""
+    for i in range(end, min(len(lines), end + 40)):
+        text = lines[i].text
+        if not _mostly_upper(text) or not marker_key(text).startswith(_ATTACHED_TITLES):
+            continue
+        if any("kem theo" in marker_key(line.text) for line in lines[i + 1 : i + 7]):
+            return i
+    return None
+
+
 def _sections(root: Block) -> list[Section]:
     """The Roman divisions of the body (under a Phần or an Điều too), else the body itself."""
     out = []
@@ -537,6 +552,13 @@ def parse(raw: str) -> Layout:
         tail = _Builder(closing, Block("root", "", [], marker="root")).run()
         appendices += [c for c in tail.children if c.marker == "appendix"]
     sections = _sections(root)
+    attached = _attached_start(lines, end) if end is not None and not sections else None
+    if attached is not None:  # a Quyết định's own Điều, then the plan it issues, unnumbered
+        stop = next((i for i in range(attached + 1, len(lines)) if _is_end(lines[i])), None)
+        part = lines[attached:stop] if stop is not None else lines[attached:]
+        node = Block("section", "", [part[0]], title_lines=1, marker="attached", parent=root)
+        node.heading_text = nfc(part[0].text)
+        root.children.append(_Builder(part[1:], node).run())
     if not sections:
         first = next((c for c in root.children if c.kind != "para"), None)
         top = [c for c in root.children if c.marker != "appendix"]
