@@ -194,3 +194,17 @@ def test_a_plan_issued_with_a_quyet_dinh_and_printed_after_it_is_read() -> None:
     assert names == [
         ["Sở Tài chính"], ["Sở Y tế"], ["Ủy ban nhân dân các huyện, thị xã, thành phố"]
     ]
+
+
+def test_parts_chapters_and_sections_nest() -> None:
+    text = (
+        "Số: 1/NQ-HĐND\nPhần thứ nhất\nTÌNH HÌNH CHUNG\nI. KẾT QUẢ\n1. Một\nPhần thứ hai\n"
+        "NHIỆM VỤ\nMục 1. QUY ĐỊNH CHUNG\nI. NHIỆM VỤ\n1. Hai\n"
+    )
+    layout = parse(text)
+    assert [(n.key, n.marker) for n in layout.outline.walk()] == [
+        ("thu nhat", "part"), ("thu nhat.I", "roman"), ("thu nhat.I.1", "arabic"),
+        ("thu hai", "part"), ("thu hai.1", "subchapter"), ("thu hai.1.I", "roman"),
+        ("thu hai.1.I.1", "arabic"),
+    ]
+    assert [s.no for s in layout.sections] == ["thu nhat.I", "thu hai.1.I"]

@@ -59,11 +59,20 @@ def _none(no: str) -> int:
     return 0
 
 
+# "Phần thứ nhất", "Phần thứ hai" ... (folded)
+_ORDINALS = {
+    "nhat": 1, "hai": 2, "ba": 3, "tu": 4, "nam": 5, "sau": 6, "bay": 7, "tam": 8, "chin": 9
+}
+
+
 def _word_number(no: str) -> int:
+    """"3", "III" or "thứ ba" (folded: "thu ba") as a number."""
     no = no.strip()
     if no.isdigit():
         return int(no)
-    return roman_value(no) or 1
+    if no.startswith("thu "):
+        return _ORDINALS.get(no[4:], 0)
+    return roman_value(no)
 
 
 @dataclass(frozen=True)
@@ -98,9 +107,25 @@ GRAMMAR: tuple[MarkerKind, ...] = (
         "part",
         "division",
         1,
-        re.compile(
-            r"^\s*(?:phan|chuong)\s+(?P<no>thu\s+\w+|[0-9]{1,2}|[ivxl]{1,5})\b\s*[.:]?\s*(?P<rest>.*)$"
-        ),
+        re.compile(r"^\s*phan\s+(?P<no>thu\s+\w+|[0-9]{1,2}|[ivxl]{1,5})\b\s*[.:]?\s*(?P<rest>.*)$"),
+        _word_number,
+        sequenced=False,
+        upper_title=True,
+    ),
+    MarkerKind(
+        "chapter",
+        "division",
+        2,
+        re.compile(r"^\s*chuong\s+(?P<no>[0-9]{1,2}|[ivxl]{1,5})\b\s*[.:]?\s*(?P<rest>.*)$"),
+        _word_number,
+        sequenced=False,
+        upper_title=True,
+    ),
+    MarkerKind(
+        "subchapter",
+        "division",
+        3,
+        re.compile(r"^\s*muc\s+(?P<no>[0-9]{1,2}|[ivxl]{1,5})\b\s*[.:]?\s*(?P<rest>.*)$"),
         _word_number,
         sequenced=False,
         upper_title=True,
@@ -108,7 +133,7 @@ GRAMMAR: tuple[MarkerKind, ...] = (
     MarkerKind(
         "article",
         "division",
-        2,
+        4,
         re.compile(r"^\s*dieu\s+(?P<no>[0-9]{1,3})\s*[.:]\s*(?P<rest>.*)$"),
         _arabic,
         first=(1, 2, 3),
@@ -116,7 +141,7 @@ GRAMMAR: tuple[MarkerKind, ...] = (
     MarkerKind(
         "roman",
         "division",
-        3,
+        5,
         re.compile(r"^\s*(?P<no>[ivxl1]{1,5})\s*[.,]\s*(?P<rest>.*)$"),
         roman_value,
         first=(1, 2, 3),
@@ -125,35 +150,35 @@ GRAMMAR: tuple[MarkerKind, ...] = (
     MarkerKind(
         "decimal3",
         "heading",
-        6,
+        8,
         re.compile(r"^\s*(?P<no>[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{1,2})\.?(?:\s+|$)(?P<rest>.*)$"),
         _decimal_last,
     ),
     MarkerKind(
         "decimal2",
         "heading",
-        5,
+        7,
         re.compile(r"^\s*(?P<no>[0-9]{1,2}\.[0-9]{1,2})\.?(?:\s+|$)(?P<rest>.*)$"),
         _decimal_last,
     ),
     MarkerKind(
         "arabic",
         "heading",
-        4,
+        6,
         re.compile(r"^\s*(?P<no>[0-9]{1,2})\s*[.,]\s*(?P<rest>(?![%/]).*)$"),
         _arabic,
     ),
     MarkerKind(
         "letter",
         "letter",
-        7,
+        9,
         re.compile(r"^\s*(?P<no>[a-zđ])\s*\)\s*(?P<rest>\S.*)$"),
         _letter,
     ),
     MarkerKind(
         "dash",
         "bullet",
-        8,
+        10,
         re.compile(r"^\s*(?P<no>[-–—])\s*(?P<rest>(?!-)\S.*)$"),
         _none,
         sequenced=False,
@@ -161,7 +186,7 @@ GRAMMAR: tuple[MarkerKind, ...] = (
     MarkerKind(
         "dot",
         "bullet",
-        8,
+        10,
         re.compile(r"^\s*(?P<no>[•·▪●*])\s*(?P<rest>\S.*)$"),
         _none,
         sequenced=False,
@@ -169,7 +194,7 @@ GRAMMAR: tuple[MarkerKind, ...] = (
     MarkerKind(
         "plus",
         "bullet",
-        9,
+        11,
         re.compile(r"^\s*(?P<no>\+)\s*(?P<rest>\S.*)$"),
         _none,
         sequenced=False,
@@ -178,6 +203,6 @@ GRAMMAR: tuple[MarkerKind, ...] = (
 # An unnumbered heading: a whole line in bold ("**Sở Y tế:**") or a Markdown "#" heading. It
 # has no pattern of its own (the outline engine tells it from the line's markup) and sits where
 # an Arabic heading would.
-HEADING = MarkerKind("bold", "heading", 4, re.compile(r"(?!)"), _none, sequenced=False)
+HEADING = MarkerKind("bold", "heading", 6, re.compile(r"(?!)"), _none, sequenced=False)
 
 KINDS = {kind.name: kind for kind in (*GRAMMAR, HEADING)}

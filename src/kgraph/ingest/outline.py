@@ -465,12 +465,16 @@ def _body_start(lines: list[Line]) -> int | None:
         builder = _Builder([], Block("root", "", []))
         for marker in _match(line):
             spec = marker.spec
+            if spec.name in {"part", "chapter", "subchapter"} and builder._upper_titled(
+                marker, nxt
+            ):
+                return i
             if spec.name == "roman" and marker.value in spec.first:
                 if builder._upper_titled(marker, nxt):
                     return i
             elif (
                 fallback is None
-                and spec.name in {"article", "arabic", "part"}
+                and spec.name in {"article", "arabic"}
                 and marker.value in spec.first[:1]
             ):
                 fallback = i
@@ -518,12 +522,18 @@ def _attached_start(lines: list[Line], end: int) -> int | None:
 
 def _sections(root: Block) -> list[Section]:
     """The Roman divisions of the body (under a Phần or an Điều too), else the body itself."""
-    out = []
-    for node in root.walk():
-        if node.marker != "roman" or _under(node, {"roman", "appendix"}):
-            continue
-        out.append(Section(node.label or node.no, node.name, node.lines[0], node.children, node))
-    return out
+    nodes = [n for n in root.walk() if n.marker == "roman" and not _under(n, {"roman", "appendix"})]
+    labels = [n.label or n.no for n in nodes]
+    return [
+        Section(  # Roman numbering restarting in each Phần: the section is named by its path
+            label if labels.count(label) == 1 else node.path,
+            node.name,
+            node.lines[0],
+            node.children,
+            node,
+        )
+        for node, label in zip(nodes, labels, strict=True)
+    ]
 
 
 def _under(node: Block, markers: set[str]) -> bool:
