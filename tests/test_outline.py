@@ -208,3 +208,18 @@ def test_parts_chapters_and_sections_nest() -> None:
         ("thu hai.1.I.1", "arabic"),
     ]
     assert [s.no for s in layout.sections] == ["thu nhat.I", "thu hai.1.I"]
+
+
+def test_a_nghi_quyet_assigns_in_its_article_on_implementation() -> None:
+    text = (
+        "HỘI ĐỒNG NHÂN DÂN TỈNH NINH BÌNH\nSố: 20/NQ-HĐND\nNinh Bình, ngày 9 tháng 7 năm 2025\n"
+        "NGHỊ QUYẾT\nVề chính sách hỗ trợ\n"
+        "Điều 1. Thông qua chính sách hỗ trợ học sinh.\n"
+        "Điều 2. Tổ chức thực hiện\n1. Giao Ủy ban nhân dân tỉnh tổ chức thực hiện Nghị quyết.\n"
+        "2. Thường trực Hội đồng nhân dân tỉnh giám sát việc thực hiện.\n"
+        "Điều 3. Nghị quyết có hiệu lực từ ngày 01 tháng 8 năm 2025.\nNơi nhận:\n- Như Điều 3;\n"
+    )
+    doc = extract_document(text, "nq.txt")
+    got = [(a.section, a.no, [m.raw for m in a.addressees]) for a in doc.assignments]
+    assert got[0] == ("2", "1", ["Ủy ban nhân dân tỉnh"])
+    assert [(s, n) for s, n, _ in got] == [("2", "1"), ("2", "2")]

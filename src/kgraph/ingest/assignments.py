@@ -98,7 +98,10 @@ def assignment_lists(layout: Layout, genre: str | None = None) -> list[tuple[str
         nodes += list(section.node.walk()) if section.node is not None else []
         for node in nodes:
             inner = _entries(node.children)
-            if _body_headed(inner):
+            titled = node is not section.node and bool(
+                _ASSIGN_TITLE.search(aligned_fold(node.name))
+            )
+            if inner and (titled or _body_headed(inner)):  # "Điều 2. Tổ chức thực hiện"
                 out.append((node.path or section.no, inner))
     return out
 
