@@ -33,6 +33,10 @@ from kgraph.reference.matching import Matcher
 __all__ = ["_names_part", "assignment_lists", "extract_assignments", "split_agencies"]
 
 _ASSIGN_TITLE = re.compile(r"to chuc th[a-z']{1,4}\s*hien|phan cong|trach nhiem")
+# A division inside the body that is about implementation, by its title's first words.
+_ASSIGN_HEADING = re.compile(
+    r"^\W*(?:to chuc th[a-z']{1,4}\s*hien|phan cong|trach nhiem (?:thuc hien|cua cac))"
+)
 # Genres whose body is itself the list of instructions, numbered or not.
 DIRECTIVE_GENRES = {"Công văn", "Chỉ thị", "Thông báo", "Công điện"}
 _LEAD = re.compile(r"chu\s*tr[a-z]\b")
@@ -99,7 +103,7 @@ def assignment_lists(layout: Layout, genre: str | None = None) -> list[tuple[str
         for node in nodes:
             inner = _entries(node.children)
             titled = node is not section.node and bool(
-                _ASSIGN_TITLE.search(aligned_fold(node.name))
+                _ASSIGN_HEADING.match(aligned_fold(node.name))
             )
             if inner and (titled or _body_headed(inner)):  # "Điều 2. Tổ chức thực hiện"
                 out.append((node.path or section.no, inner))
