@@ -64,8 +64,8 @@ def test_any_numbering_nests_by_what_is_there() -> None:
     assert article in tree
     assert "III.1" in keys and "III.2" not in keys
     # the appendix after the signature is parsed too
-    assert any(k == "PL1" and kind == "appendix" for k, kind, _ in tree)
-    assert "PL1.1" in keys
+    assert any(k == "PLI" and kind == "appendix" for k, kind, _ in tree)
+    assert "PLI.1" in keys
 
 
 def test_ocr_damaged_numerals_and_wrapped_numbers() -> None:

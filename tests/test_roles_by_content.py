@@ -205,3 +205,13 @@ def test_a_cut_off_excerpt_is_marked_partial_in_the_graph(tmp_path: Path) -> Non
     assert code == 0 and out.strip().splitlines()[1].endswith(",true"), out
     code, out = _kgraph("audit", "--store", store)
     assert "PartialText" in out  # the audit reports it (a warning: nothing is wrong in it)
+
+
+def test_a_table_row_hangs_off_the_appendix_it_stands_in() -> None:
+    text = (
+        "Số: 2/QĐ-TTg\nI. TỔ CHỨC THỰC HIỆN\n1. Bộ Công an chủ trì.\nNơi nhận:\n- Như trên;\n"
+        + TABLE
+    )
+    doc = extract_document(text, "qd.txt")
+    assert [t.division for t in doc.table_tasks] == ["PLII", "PLII"]
+    assert [d.key for d in doc.outline] == ["I", "PLII"]

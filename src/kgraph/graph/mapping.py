@@ -214,6 +214,7 @@ class _Mapper:
             iri = iris.part_iri(self.iri, "task", "table", str(position))
             self.item(iri, KG.Task, task.no, task.text, task.span)
             self.add(self.iri, KG.hasTask, iri)
+            self.in_division(iri, task.division)
             self.roles(iri, task)
 
     def assignment(self, assignment: Assignment, segment: str) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from kgraph.errors import SourceError
 from kgraph.ingest.assignments import extract_assignments
 from kgraph.ingest.metadata import extract_metadata
-from kgraph.ingest.model import PlanDocument
+from kgraph.ingest.model import PlanDocument, Task
 from kgraph.ingest.outline import Layout, divisions, parse
 from kgraph.ingest.references import find_references
 from kgraph.ingest.reporting import extract_reporting
@@ -78,7 +78,7 @@ def extract_document(text: str, source_name: str, matcher: Matcher | None = None
         stated_lineage=lineage,
         task_section=task_section,
         tasks=tasks,
-        table_tasks=table_tasks(text, matcher, province),
+        table_tasks=_placed(table_tasks(text, matcher, province), layout),
         assignment_section=assignment_section,
         assignments=assignments,
         reporting=extract_reporting(layout, matcher, province),
@@ -89,6 +89,17 @@ def extract_document(text: str, source_name: str, matcher: Matcher | None = None
     )
     doc.warnings.extend(_warnings(doc))
     return doc
+
+
+def _placed(tasks: list[Task], layout: Layout) -> list[Task]:
+    """Each table row hangs off the outline node it stands in (the last one opened before it)."""
+    nodes = list(layout.outline.walk()) if layout.outline is not None else []
+    nodes += [n for top in layout.appendices for n in (top, *top.walk()) if n not in nodes]
+    starts = sorted((n.lines[0].start, n.key) for n in nodes)
+    for task in tasks:
+        before = [key for start, key in starts if start <= task.span.start]
+        task.division = before[-1] if before else None
+    return tasks
 
 
 _KINH_GUI = re.compile(r"^\W*kinh\s*g[a-z]{1,2}i\b")

@@ -96,7 +96,7 @@ GRAMMAR: tuple[MarkerKind, ...] = (
         "division",
         0,
         re.compile(
-            r"^\s*(?P<no>phu luc)(?:\s+(?:so\s+)?[0-9ivxl]{1,4}\b)?\s*[.:]?\s*(?P<rest>.*)$"
+            r"^\s*(?P<no>phu luc(?:\s+(?:so\s+)?[0-9ivxl]{1,4}\b)?)\s*[.:]?\s*(?P<rest>.*)$"
         ),
         _none,
         first=(0,),

@@ -67,6 +67,7 @@ class Line:
     blank_before: bool = False
     bold_open: bool = False  # Markdown: the raw line starts inside **bold**
     bold_close: bool = False  # ... and ends closing it
+    in_table: bool = False  # a cell of a table written one cell per run of lines between "|"
 
     def span(self, raw: str) -> Span:
         return Span(raw[self.start : self.end], self.start, self.end, self.number)
@@ -150,6 +151,11 @@ class Block:
 
     def _own_key(self) -> str:
         siblings = self.parent.children if self.parent is not None else [self]
+        printed = re.search(r"\s([0-9ivxl]{1,4})$", self.no) if self.marker == "appendix" else None
+        if printed:  # "Phụ lục II", "Phụ lục số 03": PLII, PL03
+            own = f"PL{printed.group(1).upper()}"
+            same = [s for s in siblings if s.marker == "appendix" and s.no == self.no]
+            return own if same.index(self) == 0 else f"{own}~{same.index(self) + 1}"
         if self.kind in {"bullet", "para"} or self.marker in {"appendix", "bold", "attached"}:
             prefix = {"bullet": "b", "para": "t"}.get(self.kind, "PL")
             prefix = {"bold": "h", "attached": "KT"}.get(self.marker, prefix)
@@ -211,21 +217,31 @@ def strip_markup(text: str) -> str:
 def split_lines(raw: str) -> list[Line]:
     """Content lines with offsets; blank lines, rules and page numbers are dropped."""
     lines: list[Line] = []
-    offset, blank = 0, False
+    offset, blank, cell = 0, False, False
     for number, physical in enumerate(raw.splitlines(keepends=True), start=1):
         start, end = offset, offset + len(physical.rstrip("\r\n"))
         offset += len(physical)
         clean = strip_markup(physical)
+        if physical.strip() == "|":
+            cell, blank = True, True  # the next line opens a table cell
+            continue
         if not clean or _RULE.match(clean) or _PAGE_NUMBER.match(clean):
             blank = True
             continue
         stripped = physical.strip().strip("|").strip()
         lines.append(
             Line(
-                clean, start, end, number, blank, stripped.startswith("**"), stripped.endswith("**")
+                clean,
+                start,
+                end,
+                number,
+                blank,
+                stripped.startswith("**"),
+                stripped.endswith("**"),
+                cell,
             )
         )
-        blank = False
+        blank = cell = False
     return lines
 
 
@@ -358,7 +374,7 @@ class _Builder:
     def _unnumbered_heading(self, line: Line) -> bool:
         """A short line wholly in bold (or a "#" heading) that closes no sentence, inside a
         division and not continuing a title: a heading without a number."""
-        if len(self.stack) < 2 or not (line.bold_open and line.bold_close):
+        if len(self.stack) < 2 or not (line.bold_open and line.bold_close) or line.in_table:
             return False
         if self.in_title and self._continues_title(self.stack[-1], line):
             return False
