@@ -44,6 +44,9 @@ KIND_CONCEPT = {
 }
 FREQUENCY_CONCEPT = {
     "once": KG.Once,
+    "daily": KG.Daily,
+    "twice daily": KG.TwiceDaily,
+    "weekly": KG.Weekly,
     "monthly": KG.Monthly,
     "quarterly": KG.Quarterly,
     "semiannual": KG.Semiannual,

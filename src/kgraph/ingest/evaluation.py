@@ -188,8 +188,10 @@ def _ref_key(ref: dict) -> str:
 
 
 def _score_references(score: DocScore, gold: dict, doc: PlanDocument) -> None:
-    predicted = {
-        (r.target.number or r.target.number_as_written): r.relation.value for r in doc.references
+    predicted = {  # documents cited by name only (laws) are left out, as in the gold
+        (r.target.number or r.target.number_as_written): r.relation.value
+        for r in doc.references
+        if r.target.number or r.target.number_as_written
     }
     lineage = {(s.subject, s.object) for s in doc.stated_lineage}
     matched: set[str] = set()

@@ -136,7 +136,7 @@ def _warnings(doc: PlanDocument) -> list[str]:
     if doc.ident.issuer is None:
         out.append("issuer not found")
     for ref in doc.references:
-        if ref.target.number is None:
+        if ref.target.number is None and ref.target.number_as_written:
             out.append(f"illegible document number {ref.target.number_as_written!r}")
     unresolved = {m.raw for a in doc.assignments for m in a.addressees if not m.resolved}
     out.extend(f"unresolved agency {name!r}" for name in sorted(unresolved))

@@ -15,13 +15,21 @@ from datetime import date
 
 from kgraph.ingest.model import AgencyMention, DocumentRef, Signature
 from kgraph.ingest.outline import Layout, Line
-from kgraph.ingest.references import canonical_number
+from kgraph.ingest.references import (
+    _SEGMENT,
+    _STRUCTURE,
+    canonical_number,
+    doc_types,
+    document_end,
+    folded_text,
+)
 from kgraph.ingest.text import aligned_fold, nfc
 from kgraph.reference.matching import Matcher
 
+# "Số: 234/KH-UBND", "Số: 4085/UBND-ĐT" (a Công văn), "Số: 1249a/CTPH-UBDT-BTP"
 _OWN_NUMBER = re.compile(
-    r"(?<!\w)[Ss]\S{0,2}\s*[:.]\s*(?P<num>\d{1,5}\s*(?:/\s*\d{4}\s*)?[/-]\s*"
-    r"[A-ZĐ][A-Za-zĐđ&]{0,11}(?:\s?[-/]\s?[A-ZĐ][A-Za-zĐđ&]{0,14}\d{0,2}){0,2})"
+    r"(?<!\w)[Ss]\S{0,2}\s*[:.]\s*(?P<num>\d{1,5}[a-z]?\s*(?:/\s*\d{4}\s*)?[/-]\s*"
+    r"[A-ZĐ][A-Za-zĐđ&]{0,11}(?:\s?[-/]\s?" + _SEGMENT + r"){0,3})"
 )
 _DATE = re.compile(
     r"ng[a-z]{0,2}\s*([0-9oil|]{1,2})\s*th[a-z]{1,4}\s*([0-9oil|]{1,2})\s*n[a-z]{1,2}m\s*(\d{4})"
@@ -29,30 +37,20 @@ _DATE = re.compile(
 _SIGNED_AT = re.compile(r"(\d{2})\.(\d{2})\.(\d{4})\s+\d{2}:\d{2}")
 _PLACE = re.compile(r"([^\s,:/][^,:/]{1,40}?)\s*,\s*ng\S{1,3}\s*\S{1,2}\s*th", re.IGNORECASE)
 _DIGIT_OCR = str.maketrans({"o": "0", "i": "1", "l": "1", "|": "1", "b": "6", "s": "5"})
-_TYPE_LINES = {
-    "ke hoach": "Kế hoạch",
-    "quyet dinh": "Quyết định",
-    "chi thi": "Chỉ thị",
-    "nghi quyet": "Nghị quyết",
-    "chuong trinh": "Chương trình",
-    "thong bao": "Thông báo",
-    "huong dan": "Hướng dẫn",
-    "cong van": "Công văn",
-    "bao cao": "Báo cáo",
-    "de an": "Đề án",
-    "ke hoach hanh dong": "Kế hoạch",
-}
-_CODE_TYPES = {
-    "KH": "Kế hoạch",
-    "QĐ": "Quyết định",
-    "CT": "Chỉ thị",
-    "NQ": "Nghị quyết",
-    "CTr": "Chương trình",
-    "TB": "Thông báo",
-    "HD": "Hướng dẫn",
-    "BC": "Báo cáo",
-}
+_TYPE_LINES = doc_types().by_label  # "ke hoach" -> "Kế hoạch", "cong dien" -> "Công điện"
+_CODE_TYPES = doc_types().by_code  # "KH" -> "Kế hoạch"
 _PREAMBLE = re.compile(r"^\W*(can c|th\S{0,5}\s*hien|theo de nghi|xet de nghi|trien khai)")
+_ABOUT = re.compile(r"^\W*v\s*/\s*v\b")  # "V/v": "về việc", the subject of a Công văn
+_AUTHORITY_LINE = re.compile(
+    r"^\W*(?:pho\s+)?(?:thu\s+tuong|bo\s+truong|chu\s+tich|giam\s+doc|uy\s+ban\s+nhan\s+dan"
+    r"|hoi\s+dong\s+nhan\s+dan|truong\s+ban)\b"
+)
+_AUTHORITY_TAIL = re.compile(
+    r"\s(?:pho\s+)?(?:thu\s+tuong|bo\s+truong|chu\s+tich\s+uy\s+ban)\b[^,;]{0,80}$"
+)
+_RUN_ON_TYPE = re.compile(
+    r"\bnam\s+\d{4}\W*\s(" + "|".join(k.replace(" ", r"\s+") for k in _TYPE_LINES) + r")\s+(?=\S)"
+)
 _SIGNER_TITLES = [
     "pho chu tich",
     "chu tich",
@@ -64,6 +62,9 @@ _SIGNER_TITLES = [
     "thu truong",
 ]
 _NAME = re.compile(r"^[A-ZĐÂĂÊÔƠƯÁÀẢÃẠ-Ỹ][\w]+(?:\s+[A-ZĐÂĂÊÔƠƯÁÀẢÃẠ-Ỹ][\w]+){1,4}$")
+
+
+_PARTY = re.compile(r"^(TW|TU|HU|ĐU|TƯ|QU)$")  # "211-KH/TU": the authority comes last
 
 
 @dataclass
@@ -100,47 +101,104 @@ def find_date(header_text: str, raw: str) -> date | None:
 
 
 def find_type(lines: list[Line], number: str) -> str | None:
+    """The type line ("KẾ HOẠCH"), else the type abbreviation of the number ("QĐ"); a number
+    whose code opens with the issuer ("4085/UBND-ĐT") is a Công văn (Nghị định 30/2020)."""
     for line in lines:
         key = re.sub(r"[^a-z ]", "", aligned_fold(line.text)).strip()
         if key in _TYPE_LINES and line.text.upper() == line.text:
             return _TYPE_LINES[key]
-    first = re.split(r"[-/]", number.split("/", 1)[-1] if "/" in number else number)[0]
-    return _CODE_TYPES.get(first)
+    first = _code_segments(number)[0]
+    if first in _CODE_TYPES:
+        return _CODE_TYPES[first]
+    return "Công văn" if first else None
+
+
+def _code_segments(number: str) -> list[str]:
+    """The segments after the number ("234/KH-UBND" -> [KH, UBND]; "28-CT/TW" -> [CT, TW])."""
+    code = re.sub(r"^[\d§]+[a-z]?(?:/\d{4})?[/-]", "", number)
+    return re.split(r"[-/]", code) if code != number else [""]
 
 
 def find_title(lines: list[Line]) -> str | None:
-    """The trích yếu: lines after the type line up to the preamble."""
+    """The trích yếu: lines after the type line up to the preamble (a Công văn: its "V/v"
+    line), without the issuing authority's line a Quyết định puts before its preamble."""
     out: list[str] = []
     started = False
     upper = False
     for line in lines:
         key = re.sub(r"[^a-z ]", "", aligned_fold(line.text)).strip()
         if not started:
-            started = key in _TYPE_LINES and line.text.upper() == line.text
+            started = (
+                key in _TYPE_LINES
+                and line.text.upper() == line.text
+                and not line.text.rstrip(" *").endswith(":")  # "QUYẾT ĐỊNH:" opens the articles
+            )
+            if not started and _ABOUT.match(aligned_fold(line.text)):
+                return _about_title(lines[lines.index(line) :])
+            run_on = _RUN_ON_TYPE.search(aligned_fold(line.text))
+            if not started and run_on and line.text[run_on.start(1) :].isupper():
+                return _run_on_title(line.text[run_on.end() :], lines[lines.index(line) + 1 :])
             continue
         text = line.text.strip()
         is_upper = text.upper() == text
-        if _PREAMBLE.match(aligned_fold(text)) and (out and (line.blank_before or not upper)):
+        if _PREAMBLE.match(aligned_fold(text)) and (
+            out and (line.blank_before or not upper or not is_upper)
+        ):
             break
         if out and line.blank_before and not (upper and is_upper):
             break
         if not out:
             upper = is_upper
         out.append(text)
+    while len(out) > 1 and _AUTHORITY_LINE.match(aligned_fold(out[-1])):
+        out.pop()  # "THỦ TƯỚNG CHÍNH PHỦ", "BỘ TRƯỞNG BỘ ...": who decides, not the title
     return nfc(" ".join(out)) if out else None
 
 
-def _department_codes(label: str) -> set[str]:
-    """How a Sở's name shortens in a document number: "Sở Y tế" -> SYT, "Sở Lao động -
-    Thương binh và Xã hội" -> SLĐTBXH (initials, "và" dropped), or the altLabel run together."""
-    words = [w for w in re.findall(r"\w+", label[3:]) if w.lower() != "và"]
-    run_together = "S" + re.sub(r"[\W_]", "", label[3:]).upper()
-    return {run_together, "S" + "".join(w[0] for w in words).upper()}
+def _run_on_title(first: str, rest: list[Line]) -> str | None:
+    """Crawler text puts date, type and title on one line ("Hà Nội, ngày 8 tháng 1 năm 2024
+    QUYẾT ĐỊNH VỀ VIỆC ... BỘ TRƯỞNG BỘ ..."): the title runs up to the preamble, and the
+    issuing authority named at its end is cut off."""
+    out = [first.strip()]
+    for line in rest:
+        if _PREAMBLE.match(aligned_fold(line.text)) or not line.text.isupper():
+            break
+        out.append(line.text.strip())
+    title = nfc(" ".join(out))
+    cut = _AUTHORITY_TAIL.search(aligned_fold(title))
+    title = title[: cut.start()].strip() if cut else title
+    return title or None
+
+
+def _about_title(lines: list[Line]) -> str:
+    """ "V/v rà soát ... mã bưu chính": the Công văn's subject, up to the next block."""
+    out = [lines[0].text.strip()]
+    for line in lines[1:]:
+        if line.blank_before or _PLACE.search(line.text):
+            break
+        out.append(line.text.strip())
+    return nfc(" ".join(out))
+
+
+def _body_codes(label: str) -> set[str]:
+    """How a Sở's or a ministry's name shortens in a document number: "Sở Y tế" -> SYT,
+    "Bộ Tài nguyên và Môi trường" -> BTNMT, "Bộ Văn hóa, Thể thao và Du lịch" -> BVHTTDL
+    (initials, "và" dropped), or an abbreviated label run together ("Sở LĐTBXH" -> SLĐTBXH)."""
+    head, rest = label[0], label.split(" ", 1)[1] if " " in label else ""
+    words = [w for w in re.findall(r"\w+", rest) if w.lower() != "và"]
+    run_together = head + re.sub(r"[\W_]", "", rest).upper()
+    # an acronym inside a label stays whole ("Bộ CHQS tỉnh" -> BCHQST, not BCT)
+    initials = "".join(w if w.isupper() and len(w) > 1 else w[0] for w in words).upper()
+    return {run_together, head + initials}
 
 
 def issuer_from_code(code: str, province: str | None, matcher: Matcher) -> AgencyMention | None:
-    """The issuing body the number's code names ("KH-UBND", "QĐ-TTg", "KH-SLĐTBXH")."""
-    body = re.split(r"[-/]", code)[-1]
+    """The issuing body the number's code names: the first segment after the type ("KH-UBND",
+    "QĐ-TTg", "KH-SLĐTBXH", "QĐ-BTNMT"; "UBND-ĐT": a Công văn of the UBND's ĐT office)."""
+    segments = re.split(r"[-/]", code)
+    if segments[0] in _CODE_TYPES and len(segments) > 1:
+        segments = segments[1:]
+    body = segments[-1] if _PARTY.match(segments[-1]) else segments[0]
     if body == "UBND" and province:
         unit = (
             ""
@@ -157,9 +215,23 @@ def issuer_from_code(code: str, province: str | None, matcher: Matcher) -> Agenc
         )
     if body in {"TTg", "CP"}:
         return matcher.agency("Thủ tướng Chính phủ" if body == "TTg" else "Chính phủ")
+    if body.startswith("B") and len(body) > 2:
+        # a ministry ("QĐ-BTNMT"); a code two central bodies share ("BCT": Bộ Công Thương,
+        # Bộ Chính trị) names neither, and the header decides
+        found = {
+            entry.label
+            for label, entry in matcher.labels
+            if label.startswith("Bộ ")
+            and "tỉnh" not in label  # a province's Bộ Chỉ huy is not a ministry
+            and body.replace("&", "") in _body_codes(label)
+        }
+        if len(found) == 1:
+            mention = matcher.agency(found.pop())
+            if mention.resolved and mention.province is None:
+                return mention
     if body.startswith("S") and len(body) > 2 and province:
         for label, entry in matcher.labels:
-            if label.startswith("Sở ") and body.replace("&", "") in _department_codes(label):
+            if label.startswith("Sở ") and body.replace("&", "") in _body_codes(label):
                 return AgencyMention(
                     raw=body,
                     canonical=entry.label,  # one name per body; the province is its scope
@@ -208,6 +280,36 @@ def find_signature(closing: list[Line]) -> Signature:
     return Signature(name=name, title=_title_case(title) if title else None)
 
 
+# The signature block: "[KT./TM. ...] TITLE" in capitals, then the signer's name.
+_SIGNATURE = re.compile(
+    r"(?:\b(?:kt|tm|q)\s*\.\s*[^\n]{0,60}?\s+)?"
+    r"(?P<title>pho\s+chu\s+tich|chu\s+tich|pho\s+thu\s+tuong|thu\s+tuong|bo\s+truong"
+    r"|thu\s+truong|pho\s+giam\s+doc|giam\s+doc)[\s*|_]+(?=[a-z])"
+)
+
+
+def find_signer(raw: str, start: int, end: int) -> Signature:
+    """The first signature block after the body starts, read from the text itself (any
+    layout, crawler lines included): "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH / Hồ Thị Nguyên Thảo"."""
+    folded = folded_text(raw)
+    for m in _SIGNATURE.finditer(folded, start, end):
+        title_raw = raw[m.start("title") : m.end("title")]
+        if not title_raw.isupper():
+            continue  # "Chủ tịch UBND tỉnh chỉ đạo ...": a sentence, not a signature
+        words = []
+        block = re.split(r"\||\n\s*\n", raw[m.end() : m.end() + 80])[0]  # its table cell
+        for word in re.findall(r"[^\s*_]+", block):
+            if not (word[0].isupper() and (len(word) == 1 or word[1:].islower())):
+                break
+            words.append(word)
+        if 2 <= len(words) <= 5:
+            return Signature(
+                name=nfc(" ".join(words[:5])),
+                title=_title_case(re.sub(r"\s+", " ", m.group("title"))),
+            )
+    return Signature()
+
+
 def _title_case(folded: str) -> str:
     names = {
         "pho chu tich": "Phó Chủ tịch",
@@ -231,7 +333,10 @@ def extract_metadata(layout: Layout, matcher: Matcher) -> Metadata | None:
         return None
     number, written = canonical_number(m.group("num"))
     code = (number or written).split("/", 1)[1] if "/" in (number or written) else ""
-    header = layout.header
+    end = document_end(raw, own=number or written)  # the site's notices are not the header
+    header = [line for line in layout.header if line.start < end]
+    # a site's banner before the document ("Loại văn bản: ...") is not its header either
+    own_block = [line for line in header if line.end > m.start() - 400]
     place, province = find_province(header, matcher)
     issuer = issuer_from_code(code, province, matcher) or _issuer_from_header(
         header, matcher, province
@@ -242,20 +347,24 @@ def extract_metadata(layout: Layout, matcher: Matcher) -> Metadata | None:
     ident = DocumentRef(
         number=number,
         number_as_written=written,
-        type=find_type(header, number or written),
+        type=find_type(own_block, number or written),
         date=find_date(header_text, raw),
         issuer=issuer,
         province=province,
         title=find_title(header),
     )
-    return Metadata(ident, place, find_signature(layout.closing), (m.start("num"), m.end("num")))
+    body = _STRUCTURE.search(folded_text(raw))
+    signature = find_signer(raw, body.start() if body else m.end(), end)
+    if signature.name is None:
+        signature = find_signature(layout.closing)
+    return Metadata(ident, place, signature, (m.start("num"), m.end("num")))
 
 
 def _issuer_from_header(lines: list[Line], matcher: Matcher, province: str | None):
     """First header line(s) naming a known body ("THỦ TƯỚNG CHÍNH PHỦ", "SỞ Y TẾ")."""
     texts = [line.text for line in lines[:8]]
     for i in range(len(texts)):
-        for width in (2, 1):
+        for width in (3, 2, 1):  # "BỘ VĂN HÓA, THỂ THAO / VÀ DU LỊCH / -----" over lines
             chunk = " ".join(texts[i : i + width])
             chunk = re.split(r"C\S{2,3}NG H\S{1,2}A", chunk)[0].strip()
             if not chunk:

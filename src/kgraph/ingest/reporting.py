@@ -1,18 +1,31 @@
 """Reporting duties: who reports to whom (through whom), how often and by when.
 
-A duty is a clause (split on ';' and sentence ends) of the body that asks for a report or an
-assessment ("báo cáo", "đánh giá") and says how often ("định kỳ hằng năm", "6 tháng") or by
-when ("trước ngày 15/12", "trước ngày 20/7/2021").
+A duty is a clause (split on ';' and sentence ends) of the body that asks for a report ("báo
+cáo", "gửi kết quả"), or an assessment with a schedule ("đánh giá ... hằng quý"), and says how
+often ("hằng ngày", "02 lần/ngày", "hằng tuần", "tháng cuối quý", "6 tháng", "định kỳ hằng năm",
+a one-off "sơ kết (năm 2027)") or by when ("trước / chậm nhất ngày 15/12", "trong tháng
+6/2026", a "Thời hạn: ..." line after the duty), or names whom to report to. The body is found
+by the document's own structure, up to where the hosting site's chrome starts; copies lists,
+table rows and report forms after the signature are not duties.
 """
 
 from __future__ import annotations
 
+import calendar
 import re
 from datetime import date
 
 from kgraph.ingest.assignments import split_agencies
+from kgraph.ingest.metadata import find_number
 from kgraph.ingest.model import AgencyMention, ReportingDuty, Span
 from kgraph.ingest.outline import Layout
+from kgraph.ingest.references import (
+    _ATTACHED,
+    _STRUCTURE,
+    canonical_number,
+    document_end,
+    folded_text,
+)
 from kgraph.ingest.text import aligned_fold
 from kgraph.reference.matching import Matcher
 
@@ -20,10 +33,34 @@ _REPORT = re.compile(
     r"\bb[a-z]{1,2}o\s*c[a-z]{1,2}o\b|\bd[a-z]{1,2}nh gi[a-z]\b"
     r"|\bg[a-z]{1,2}i\s+k[a-z]{1,2}t qu[a-z]\b"  # "gửi kết quả rà soát về Bộ Công an"
 )
-# "trước ngày 15/12", "trước ngày 20/7/2021", "trước ngày 15 tháng 11 (năm 2025)"
+# "trước ngày 15/12", "trước ngày 20/7/2021", "trước ngày 15 tháng 11 (năm 2025)",
+# "chậm nhất (là / vào) ngày 15/12"
 _DUE = re.compile(
-    r"tr[a-z]{1,4}c?\s+ng[a-z]{1,2}\s*(\d{1,2})\s*(?:/|th[a-z]{1,2}ng)\s*(\d{1,2})"
+    r"(?:tr[a-z]{1,4}c?|ch[a-z]{1,2}m nh[a-z]{1,2}t(?:\s+(?:l[a-z]|v[a-z]{1,2}o))?)"
+    r"\s+ng[a-z]{1,2}\s*(\d{1,2})\s*(?:/|th[a-z]{1,2}ng)\s*(\d{1,2})"
     r"(?:\s*(?:/|n[a-z]{1,2}m)\s*(\d{4}))?"
+)
+# "trong tháng 12/2025", "trong tháng 12 năm 2025": by the end of that month.
+_DUE_MONTH = re.compile(r"\btrong\s+th[a-z]{1,2}ng\s*(\d{1,2})\s*(?:/|n[a-z]{1,2}m)\s*(\d{4})")
+# A deadline on a line of its own after the duty ("Thời gian: trước ngày ...", "Thời hạn ...").
+_DEADLINE_LINE = re.compile(r"^\W*(?:th[a-z]{1,2}i\s+(?:gian|h[a-z]n)|h[a-z]n\b|ch[a-z]{1,2}m nh)")
+_WEEKLY = re.compile(r"\b(?:h[a-z]{1,2}ng|m[o0]i) tu[a-z]{1,2}n\b")
+_DAILY = re.compile(r"\b(?:h[a-z]{1,2}ng|m[o0]i) ng[a-z]{1,2}y\b")
+_TIMES_A_DAY = re.compile(r"\b0?(\d) l[a-z]{1,2}n\s*/\s*ng[a-z]{1,2}y\b")
+# One-off reviews: "sơ kết (năm 2027)", "tổng kết ... năm 2030".
+_REVIEW = re.compile(r"\b(?:s[a-z] k[a-z]t|t[a-z]ng k[a-z]t)\b")
+_YEAR = re.compile(r"\bn[a-z]{1,2}m \d{4}\b")
+# A report as such: the verb, or results sent on ("gửi kết quả"); "đánh giá" alone needs a
+# schedule to be a reporting duty.
+_STRONG = re.compile(r"\bb[a-z]{1,2}o\s*c[a-z]{1,2}o\b|\bg[a-z]{1,2}i\s+k[a-z]{1,2}t qu[a-z]\b")
+_EXPLICIT = re.compile(
+    r"\bd[a-z]{1,2}nh k[yi]\b"
+    r"|\b(?:h[a-z]{1,2}ng|m[o0]i) (?:ng[a-z]{1,2}y|tu[a-z]{1,2}n|th[a-z]{1,2}ng|quy|n[a-z]{1,2}m)\b"
+    r"|\bcu[o0]i (?:n[a-z]{1,2}m|quy)\b|\b6 th[a-z]{1,2}ng\b|l[a-z]{1,2}n\s*/\s*ng[a-z]{1,2}y"
+)
+# "báo cáo kết quả ...", "báo cáo tình hình ...": a report owed even with no recipient named.
+_REPORT_ON = re.compile(
+    r"\bb[a-z]{1,2}o\s*c[a-z]{1,2}o\s+(?:k[a-z]{1,2}t qu[a-z]|t[a-z]nh h[a-z]nh)\b"
 )
 _AD_HOC = re.compile(r"\bd[a-z]{1,2}t xu[a-z]{1,2}t\b")
 # A report owed when something happens ("kịp thời báo cáo ... khi có vướng mắc, phát sinh").
@@ -32,14 +69,16 @@ _ON_EVENT = re.compile(
 )
 _SEMI = re.compile(r"\b6 th[a-z]{1,2}ng\b|\bsau th[a-z]{1,2}ng\b")
 _ANNUAL = re.compile(
-    r"h[a-z]{1,2}ng n[a-z]{1,2}m|\bm[a-z]{1,2}t n[a-z]{1,2}m|\bn[a-z]{1,2}m \d{4}"
+    r"\bh[a-z]{1,2}ng n[a-z]{1,2}m|\bm[a-z]{1,2}t n[a-z]{1,2}m|\bn[a-z]{1,2}m \d{4}"
     r"|\bn[a-z]m\b(?! \d)"
 )
 _QUARTER = re.compile(
-    r"\b(?:h[a-z]{1,2}ng|m[o0]i|t[a-z]{1,2}ng) quy\b|\bquy (?:i|ii|iii|iv|[1-4])\b"
+    r"\b(?:h[a-z]{1,2}ng|m[o0]i|t[a-z]{1,2}ng|cu[o0]i) quy\b|\bquy (?:i|ii|iii|iv|[1-4])\b"
 )
-_MONTHLY = re.compile(r"h[a-z]{1,2}ng th[a-z]{1,2}ng")
-_PERIODIC = re.compile(r"d[a-z]{1,2}nh k[a-z]")
+# "hằng tháng", "mỗi tháng" ("hệ thống thông tin" is no month)
+_MONTHLY = re.compile(r"\b(?:h[a-z]{1,2}ng|m[o0]i) th[a-z]{1,2}ng\b")
+_RECIPIENTS = re.compile(r"^[\W_]*noi\s*nhan\W*:?[^\n]*\n?", re.MULTILINE)
+_PERIODIC = re.compile(r"\bd[a-z]{1,2}nh k[yi]\b")  # "định kỳ", not "định kế hoạch"
 # Clauses end at ';', a sentence end, a blank line or a new bullet / numbered / lettered item.
 _CLAUSE = re.compile(
     r"\n\s*\n|\n(?=[ \t]*(?:[-+\u2022]\s|\*{0,2}\d{1,2}\.|[a-zđ]\)))"
@@ -57,6 +96,16 @@ _CUT = re.compile(
 
 
 def _frequency(folded: str, due: tuple[int, int, int | None] | None) -> str | None:
+    times = _TIMES_A_DAY.search(folded)
+    if times:
+        return "twice daily" if times.group(1) == "2" else "daily"
+    if _DAILY.search(folded):
+        return "daily"
+    if _WEEKLY.search(folded):
+        return "weekly"
+    explicit = _EXPLICIT.search(folded)
+    if _REVIEW.search(folded) and _YEAR.search(folded) and not explicit:
+        return "once"  # a mid-term or final review in a given year
     semi = bool(_SEMI.search(folded))
     annual = bool(_ANNUAL.search(folded))
     if (
@@ -80,6 +129,19 @@ def _frequency(folded: str, due: tuple[int, int, int | None] | None) -> str | No
     if _PERIODIC.search(folded):
         return "periodic"
     return None
+
+
+def _due(clause: str) -> tuple[tuple[int, int, int | None] | None, date | None]:
+    """(day, month, year or None) of "trước / chậm nhất ngày ...", or the last day of the
+    month of "trong tháng M/YYYY"."""
+    m = _DUE.search(clause)
+    if m:
+        return (int(m.group(1)), int(m.group(2)), int(m.group(3)) if m.group(3) else None), None
+    month = _DUE_MONTH.search(clause)
+    if month and 1 <= int(month.group(1)) <= 12:
+        year, number = int(month.group(2)), int(month.group(1))
+        return None, date(year, number, calendar.monthrange(year, number)[1])
+    return None, None
 
 
 def _clauses(text: str) -> list[tuple[int, int]]:
@@ -117,12 +179,45 @@ def _recipients(
         else None
     )
     recipients: list[AgencyMention] = []
+    named: list[str] = []
     for to in _TO.finditer(clause):
-        for mention in _agencies(text[to.start(1) : to.end(1)], matcher, province):
+        named.append(text[to.start(1) : to.end(1)])
+        for mention in _agencies(named[-1], matcher, province):
             known = {r.reference_id for r in recipients} | {via and via.reference_id}
             if mention.reference_id not in known:
                 recipients.append(mention)
+    if not recipients and named:
+        # a body the reference list does not know ("Bộ TN&MT"): kept unresolved, never dropped
+        cut = _CUT.search(" " + aligned_fold(named[0]) + " ")
+        raw_name = (named[0][: max(cut.start() - 1, 0)] if cut else named[0]).strip(" ,")
+        if raw_name:
+            recipients.append(matcher.agency(raw_name, province))
     return recipients, via
+
+
+def body_range(raw: str, section_start: int | None) -> tuple[int, int]:
+    """From the first structure of the document (a numbered heading, an article, "Kính gửi")
+    to where the site's chrome starts: the body, whatever numbering the document uses."""
+    folded = folded_text(raw)
+    first = _STRUCTURE.search(folded)
+    starts = [x for x in (section_start, first.start() if first else None) if x is not None]
+    own = find_number(raw, len(raw))
+    number = canonical_number(own.group("num"))[1] if own else None
+    return (min(starts) if starts else 0), document_end(raw, folded, number)
+
+
+def _recipient_lists(folded: str) -> list[tuple[int, int]]:
+    """ "Nơi nhận:" lists ("- Bộ trưởng (để báo cáo);"): recipients of copies, not duties."""
+    out = []
+    for m in _RECIPIENTS.finditer(folded):
+        end = m.end()
+        for line in re.finditer(r"[^\n]*\n?", folded[m.end() :]):
+            text = line.group(0).strip(" |*_\n")
+            if text and not text.startswith(("-", "+", "\u2022")):
+                break
+            end = m.end() + line.end()
+        out.append((m.start(), end))
+    return out
 
 
 def extract_reporting(
@@ -130,27 +225,38 @@ def extract_reporting(
 ) -> list[ReportingDuty]:
     """Every clause of the body that sets a report's frequency or deadline."""
     raw = layout.raw
-    if not layout.sections:
-        return []
-    start = layout.sections[0].line.start
-    end = layout.closing[0].start if layout.closing else len(raw)
+    start, end = body_range(raw, layout.sections[0].line.start if layout.sections else None)
     body = raw[start:end]
-    folded = aligned_fold(body)
+    folded = folded_text(raw)[start:end].replace("*", " ")  # "trước **ngày 30 tháng 11**"
+    skipped = _recipient_lists(folded)
+    if layout.closing and layout.closing[0].start >= start:
+        # after the signature only a plan attached to the decision holds duties, not report
+        # forms or copies lists
+        after = layout.closing[0].start - start
+        attached = _ATTACHED.search(folded, after)
+        skipped.append((after, attached.end() if attached else len(folded)))
     duties = []
-    for a, b in _clauses(body):
+    clauses = _clauses(body)
+    for index, (a, b) in enumerate(clauses):
+        if any(x <= a < y for x, y in skipped) or body.count("|", a, b) >= 2:
+            continue  # copies sent "(để báo cáo)"; table rows (targets, task tables)
         clause = folded[a:b]
         if not _REPORT.search(clause):
             continue
+        due, month_due = _due(clause)
+        if due is None and month_due is None and index + 1 < len(clauses):
+            nxt = folded[slice(*clauses[index + 1])]
+            if _DEADLINE_LINE.match(nxt):  # "Thời gian: trước ngày 15/12/2025"
+                due, month_due = _due(nxt)
+        if not _STRONG.search(clause) and due is None and not _EXPLICIT.search(clause):
+            continue
         m = _DUE.search(clause)
-        due = (
-            (int(m.group(1)), int(m.group(2)), int(m.group(3)) if m.group(3) else None)
-            if m
-            else None
-        )
         recipients, via = _recipients(clause, body[a:b], matcher, province)
         frequency = _frequency(clause[: m.start()] + clause[m.end() :] if m else clause, due)
+        if frequency is None and month_due is not None:
+            frequency = "once"
         if frequency is None and due is None:
-            if not recipients:
+            if not recipients and not _REPORT_ON.search(clause):
                 continue
             # "báo cáo về Công an tỉnh": a duty with no schedule, unless it is owed on events
             frequency = "ad hoc" if _ON_EVENT.search(clause) else "unspecified"
@@ -166,5 +272,7 @@ def extract_reporting(
             except ValueError:
                 duty.due_date = None
             duty.due_day_month = None if due[2] else (due[0], due[1])
+        elif month_due is not None:
+            duty.due_date = month_due
         duties.append(duty)
     return duties

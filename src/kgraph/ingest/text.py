@@ -117,11 +117,24 @@ def _fold_char(ch: str) -> str:
     return (base[:1] or ch).lower() if ch not in "đĐ" else "d"
 
 
+class _FoldTable(dict):
+    """str.translate table of _fold_char, filled on first sight of each character."""
+
+    def __missing__(self, code: int) -> str:
+        self[code] = _fold_char(chr(code))
+        return self[code]
+
+
+_FOLD_TABLE = _FoldTable()
+# Only a token holding a digit-like sign can need repair (the rest pass _repair_token as is).
+_SUSPECT_TOKEN = re.compile(r"\S*[0-9&¢§@©|!$¥]\S*")
+
+
 def aligned_fold(text: str) -> str:
     """Folded and OCR-repaired, one output character per input character.
 
     Lets a pattern found in the folded text be cut back out of the raw text by offset.
     """
-    folded = "".join(_fold_char(ch) for ch in text)
-    out = _TOKEN.sub(lambda m: _repair_token(m.group(0)), folded)
+    folded = text.translate(_FOLD_TABLE)
+    out = _SUSPECT_TOKEN.sub(lambda m: _repair_token(m.group(0)), folded)
     return _P_FOR_D.sub("d", out)
