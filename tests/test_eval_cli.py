@@ -50,5 +50,5 @@ def test_refused_and_odd_gold_entries_are_misses_not_tracebacks(tmp_path: Path) 
 def test_a_file_that_is_no_gold_is_one_line(tmp_path: Path) -> None:
     path = tmp_path / "gold.json"
     path.write_text("not json", encoding="utf-8")
-    code, out, err = _eval(path, tmp_path)
+    code, _, err = _eval(path, tmp_path)
     assert code == 2 and "not a readable gold file" in err and len(err.strip().splitlines()) == 1
