@@ -223,3 +223,16 @@ def test_a_nghi_quyet_assigns_in_its_article_on_implementation() -> None:
     got = [(a.section, a.no, [m.raw for m in a.addressees]) for a in doc.assignments]
     assert got[0] == ("2", "1", ["Ủy ban nhân dân tỉnh"])
     assert [(s, n) for s, n, _ in got] == [("2", "1"), ("2", "2")]
+
+
+def test_a_short_title_running_on_into_its_first_decimal_item_is_cut() -> None:
+    text = (
+        "Số: 59/QĐ-BTNMT\nI. MỤC TIÊU\n1.\nMục tiêu chung 1.1. Trình Quốc hội thông qua Luật.\n"
+        "1.2. Ban hành văn bản hướng dẫn.\n"
+    )
+    layout = parse(text)
+    [heading] = layout.sections[0].headings
+    assert heading.name == "Mục tiêu chung"
+    assert [c.no for c in heading.children] == ["1.1", "1.2"]
+    first = heading.children[0].span(text)
+    assert text[first.start : first.end] == "1.1. Trình Quốc hội thông qua Luật."

@@ -214,8 +214,30 @@ def strip_markup(text: str) -> str:
     return _MD_MARKUP.sub("", _MD_MARKUP.sub("", text)).strip()
 
 
+# "Nhiệm vụ và giải pháp chủ yếu 2.1. Tiếp tục rà soát ...": a short heading title running on
+# into its first decimal item (crawler text that lost the line break).
+_RUN_ON_ITEM = re.compile(r"^([^.;:!?]{3,100}?)\s+(\d{1,2}\.1\.)\s+(?=[A-ZĐÂĂÊÔƠƯ])")
+
+
 def split_lines(raw: str) -> list[Line]:
-    """Content lines with offsets; blank lines, rules and page numbers are dropped."""
+    """Content lines with offsets; blank lines, rules and page numbers are dropped, and a short
+    title running on into its first decimal item is cut before the item."""
+    out: list[Line] = []
+    for line in _physical_lines(raw):
+        m = _RUN_ON_ITEM.match(line.text)
+        at = raw.find(m.group(2), line.start, line.end) if m else -1
+        if m and len(m.group(1).split()) <= 12 and not _match(line) and at > line.start:
+            head = Line(strip_markup(raw[line.start : at]), line.start, at, line.number,
+                        line.blank_before, line.bold_open, False, line.in_table)
+            item = Line(strip_markup(raw[at : line.end]), at, line.end, line.number, False,
+                        False, line.bold_close)
+            out += [head, item]
+        else:
+            out.append(line)
+    return out
+
+
+def _physical_lines(raw: str) -> list[Line]:
     lines: list[Line] = []
     offset, blank, cell = 0, False, False
     for number, physical in enumerate(raw.splitlines(keepends=True), start=1):
