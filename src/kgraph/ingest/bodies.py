@@ -383,10 +383,10 @@ def _read(raw: str, matcher: Matcher, province: str | None, prefix: bool) -> Age
         mention = AgencyMention(raw=raw, kind=mention.kind)  # "Báo ..." is no "Bộ ..."
     if not mention.resolved and prefix:
         mention = _known_prefix(expanded, matcher, province) or mention
-    if not mention.resolved and _COLLECTIVE.match(aligned_fold(raw).strip()):
-        mention.kind = AddresseeKind.COLLECTIVE
     if not mention.resolved:
         mention.spelled = spell_group(raw)
+        if _COLLECTIVE.match(aligned_fold(mention.spelled or raw).strip()):
+            mention.kind = AddresseeKind.COLLECTIVE
     mention.raw = raw.strip(" ,;:.-")
     return mention
 
