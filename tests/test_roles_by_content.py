@@ -53,6 +53,9 @@ def _bodies(heading: str, province: str | None = "Đắk Lắk", label: bool = F
         # an office holder names the body; "Sở ... các tỉnh, thành phố" is one group
         ("3. Giám đốc Sở TN&MT các tỉnh, thành phố trực thuộc Trung ương thực hiện:", True,
          ["Sở TN&MT các tỉnh, thành phố trực thuộc Trung ương"]),
+        # a group named without "các"
+        ("5. Cơ quan, đơn vị được giao quản lý tài sản công có trách nhiệm:", False,
+         ["Cơ quan, đơn vị"]),
         # "Sở A/Sở B": alternatives are two bodies
         ("4. Sở Y tế/Sở Tài chính chủ trì.", False, ["Sở Y tế", "Sở Tài chính"]),
     ],

@@ -86,6 +86,11 @@ BODY_HEADS: tuple[str, ...] = (
     "hop tac xa",
     r"quy(?! dinh| hoach| trinh| che| mo| tac| pham)",
     "c[a-z]c",  # "Các sở ...", a collective
+    # groups named without "các": "Cơ quan, đơn vị được giao ...", "Tổ chức, cá nhân ..."
+    "co quan",
+    "don vi",
+    "dia phuong",
+    r"to chuc(?=\s*,|\s+va\b|\s+ca nhan)",
 )
 # Heads that also start a body in lower case inside a list ("... và hệ thống truyền thanh").
 LOWER_CASE_HEADS = ("he thong", "cac", "doanh nghiep")
