@@ -218,3 +218,21 @@ def test_a_table_row_hangs_off_the_appendix_it_stands_in() -> None:
     doc = extract_document(text, "qd.txt")
     assert [t.division for t in doc.table_tasks] == ["PLII", "PLII"]
     assert [d.key for d in doc.outline] == ["I", "PLII"]
+
+
+def test_readme_shows_a_task_with_its_own_lead_partners_and_deadline(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "lc.txt").write_text(LABELLED, encoding="utf-8")
+    store = str(tmp_path / "store")
+    code, _ = _kgraph("build", str(folder), "--store", store)
+    assert code == 0
+    query = tmp_path / "tasks.rq"
+    query.write_text(_readme_query("task-roles-query"), encoding="utf-8")
+    code, out = _kgraph("query", str(query), "--store", store, "--format", "csv")
+    assert code == 0, out
+    rows = list(csv.DictReader(io.StringIO(out)))
+    first = [r for r in rows if r["text"].startswith("1. Rà soát")]
+    assert {r["lead"] for r in first} == {"Sở Khoa học và Công nghệ"}
+    assert {r["partner"] for r in first} == {"Sở Tư pháp", "Ủy ban nhân dân các xã, phường"}
+    assert {r["deadline"] for r in first} == {"Quý IV năm 2025"}
