@@ -236,3 +236,13 @@ def test_a_short_title_running_on_into_its_first_decimal_item_is_cut() -> None:
     assert [c.no for c in heading.children] == ["1.1", "1.2"]
     first = heading.children[0].span(text)
     assert text[first.start : first.end] == "1.1. Trình Quốc hội thông qua Luật."
+
+
+def test_a_title_goes_on_over_a_page_break_inside_a_name() -> None:
+    text = (
+        "Số: 3/KH-UBND\nI. TỔ CHỨC THỰC HIỆN\n1. Đề nghị Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh, "
+        "Hội Liên hiệp\n\nPhụ nữ tỉnh\n- Phối hợp tuyên truyền.\n2. Sở Y tế\n\nChủ trì tiêm chủng.\n"
+    )
+    first, second = parse(text).sections[0].headings
+    assert first.name.endswith("Hội Liên hiệp Phụ nữ tỉnh")
+    assert second.name == "Sở Y tế"  # a finished name: the paragraph after the break is text

@@ -53,7 +53,9 @@ _END_OF_BODY = re.compile(
     r"^\s*(noi\s*nh|noinh)|\b(kt|tm)\s*\.\s*(chu tich|uy ban|thu tuong|giam doc|bo truong)"
 )
 _TERMINAL = re.compile(r"[.;:!?…]\W*$")
-_CONNECTOR = re.compile(r"(?:,|\bva|\bvoi|-|/|\bcac|\bcua)\s*$")
+_UNFINISHED = re.compile(
+    r"(?:,|\bva|\bvoi|-|/|\bcac|\bcua|\blien hiep|\buy ban|\bhoi dong|\bban|\bso)\W*$"
+)
 
 
 @dataclass
@@ -467,7 +469,12 @@ class _Builder:
         if not line.blank_before:
             return True
         prev = self.prev
-        return prev is not None and prev.bold_close and line.bold_open
+        if prev is None:
+            return False
+        if prev.bold_close and line.bold_open:
+            return True
+        # a blank line (a page break) inside a name: "... Hội Liên hiệp" / "Phụ nữ Thành phố"
+        return bool(_UNFINISHED.search(marker_key(prev.text))) and line.text[:1].isupper()
 
 
 def _misread(numeral: str, wanted: int) -> bool:
