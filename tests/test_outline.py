@@ -241,7 +241,8 @@ def test_a_short_title_running_on_into_its_first_decimal_item_is_cut() -> None:
 def test_a_title_goes_on_over_a_page_break_inside_a_name() -> None:
     text = (
         "Số: 3/KH-UBND\nI. TỔ CHỨC THỰC HIỆN\n1. Đề nghị Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh, "
-        "Hội Liên hiệp\n\nPhụ nữ tỉnh\n- Phối hợp tuyên truyền.\n2. Sở Y tế\n\nChủ trì tiêm chủng.\n"
+        "Hội Liên hiệp\n\nPhụ nữ tỉnh\n- Phối hợp tuyên truyền.\n"
+        "2. Sở Y tế\n\nChủ trì tiêm chủng.\n"
     )
     first, second = parse(text).sections[0].headings
     assert first.name.endswith("Hội Liên hiệp Phụ nữ tỉnh")
