@@ -25,7 +25,7 @@ from kgraph.web.app import create_app
 @pytest.fixture
 def rdflib_repo() -> RdflibRepository:
     repo = RdflibRepository()
-    payload = resource_graphs()
+    payload = resource_graphs(bodies=False)  # rdflib is too slow for every body of the state
     payload.update({str(g.name): g.to_ntriples() for g in map(document_graph, sample_documents())})
     repo.replace_graphs(payload)
     return repo

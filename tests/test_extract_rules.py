@@ -78,7 +78,7 @@ def test_basis_clause_and_heads_of_several_kinds_of_bodies():
         " các xã, phường, các cơ quan, đơn vị có liên quan xây dựng kế hoạch cụ thể."
     )
     assert [m.canonical or m.raw for m in assignment.addressees] == [
-        "các Sở, ngành, cơ quan cấp tỉnh",
+        "Các sở, ngành, cơ quan cấp tỉnh",  # a collective of the reference list
         "Ủy ban nhân dân các xã, phường",
         "Các cơ quan, đơn vị có liên quan",
     ]

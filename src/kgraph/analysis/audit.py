@@ -57,6 +57,10 @@ EXTRA_RULES: dict[str, tuple[Severity, str, str]] = {
                       "Task no duty carries out"),
     "MissingPeerTask": (Severity.INFO, "Nhiệm vụ tỉnh khác có mà kế hoạch này không có",
                         "Task other provinces' plans have and this plan lacks"),
+    "AmbiguousSuccessor": (Severity.WARNING, "Cơ quan không còn, chưa rõ cơ quan kế thừa",
+                           "Body gone, successor ambiguous"),
+    "NoSuccessor": (Severity.WARNING, "Cơ quan không còn, không có cơ quan kế thừa",
+                    "Body gone, no successor"),
 }
 
 
@@ -426,11 +430,50 @@ def peer_findings(alignments: list[cov.DirectiveAlignment]) -> list[Finding]:
     return findings
 
 
+def succession_findings(repo: Repository, numbers: list[str], on: str) -> list[Finding]:
+    """Tasks whose named body no longer exists on the date and whose successor is unclear.
+
+    Ambiguous: a split the task's words (and its plan's title) could not settle, or a chain
+    whose weakest step is below the confidence the walk trusts. No successor: the body ended
+    and no change event says who took its tasks.
+    """
+    from kgraph.analysis.succession import responsible_rows
+
+    findings: dict[tuple[str, str], Finding] = {}
+    for number in dict.fromkeys(numbers):
+        for row in responsible_rows(repo, number, on):
+            if row["status"] == "ended":
+                rule = "NoSuccessor"
+                vi = (f"{row['named']} ({row['named_province']}) không còn vào ngày {on}; "
+                      "không có sự kiện thay đổi nào nêu cơ quan nhận nhiệm vụ.")
+                en = (f"{row['named']} ({row['named_province']}) no longer exists on {on}; "
+                      "no change event says who took its tasks.")
+            elif row["status"] == "succeeded" and row["ambiguous"]:
+                rule = "AmbiguousSuccessor"
+                vi = (f"{row['named']} không còn vào ngày {on}; cơ quan kế thừa có thể là "
+                      f"{row['holder']} ({row['holder_province']}), độ tin cậy "
+                      f"{row['confidence']}: {row['chain']}")
+                en = (f"{row['named']} no longer exists on {on}; the successor may be "
+                      f"{row['holder']} ({row['holder_province']}), confidence "
+                      f"{row['confidence']}: {row['chain']}")
+            else:
+                continue
+            findings.setdefault((row["part"], row["named_iri"]), Finding(
+                rule=rule, severity=EXTRA_RULES[rule][0].value, focus=row["part"],
+                document_number=row["plan"], label_vi=row["text"] or row["named"],
+                message_vi=vi, message_en=en, value=row["holder_iri"], origin="query"))
+    return list(findings.values())
+
+
 # ---------------------------------------------------------------------------- the audit
 
-def run_audit(repo: Repository, doc: str | None = None, *, store_links: bool = False
-              ) -> AuditReport:
-    """Audit every source document (or the one numbered ``doc``)."""
+def run_audit(repo: Repository, doc: str | None = None, *, store_links: bool = False,
+              as_of: str | None = None) -> AuditReport:
+    """Audit every source document (or the one numbered ``doc``).
+
+    ``as_of`` (yyyy-mm-dd) adds the succession findings of that date: tasks whose body no
+    longer exists and whose successor is ambiguous or missing.
+    """
     sources = source_documents(repo, doc)
     findings, shacl = validate_documents(repo, sources)
     findings.extend(conflict_findings(repo, doc))
@@ -444,6 +487,8 @@ def run_audit(repo: Repository, doc: str | None = None, *, store_links: bool = F
         numbers = {number_key(s.number) for s in sources}
         gaps = [g for g in gaps if number_key(g.document_number) in numbers]
     findings.extend(gaps)
+    if as_of:
+        findings.extend(succession_findings(repo, [s.number for s in sources], as_of))
     report = AuditReport(findings, [s.number for s in sources], shacl, alignments, coverages)
     _add_extra_results(report)
     return report
@@ -545,19 +590,30 @@ def raci_plans(repo: Repository, doc: str) -> tuple[str, list[tuple[str, str, st
     return f"{doc}: " + ", ".join(f"{n} ({p})" for _, n, p in group), group
 
 
-def raci(repo: Repository, doc: str) -> RaciMatrix:
+def holders_on(repo: Repository, number: str, on: str) -> dict[tuple[str, str], str]:
+    """(duty IRI, body name as the plan gives it) -> the body holding that duty on the date."""
+    from kgraph.analysis.succession import responsible_rows
+
+    return {(r["part"], r["named"]): f"{r['holder']} ({r['holder_province']})"
+            if r["holder_province"] else r["holder"]
+            for r in responsible_rows(repo, number, on) if r["status"] == "succeeded"}
+
+
+def raci(repo: Repository, doc: str, as_of: str | None = None) -> RaciMatrix:
     """The RACI matrix of one plan, or of every source plan carrying out one directive.
 
     Rows are the plan's tasks; an agency gets a role for a task through the duties that
     cover it (:mod:`kgraph.analysis.coverage`). Columns are agency names, so the same Sở of two
-    provinces shares a column in a directive's matrix.
+    provinces shares a column in a directive's matrix. ``as_of`` (yyyy-mm-dd) puts each duty
+    in the column of the body holding it on that date (kgraph.analysis.succession).
     """
     title, plans = raci_plans(repo, doc)
-    matrix = RaciMatrix(title)
+    matrix = RaciMatrix(f"{title} (as of {as_of})" if as_of else title)
     agencies: set[str] = set()
     for plan, number, _province in plans:
         coverage = cov.plan_coverage(repo, plan, number)
         roles = duty_roles(repo, plan)
+        holders = holders_on(repo, number, as_of) if as_of else {}
         duties_of: dict[str, list[str]] = defaultdict(list)
         for link in coverage.links:
             duties_of[link.task].append(link.duty)
@@ -565,7 +621,8 @@ def raci(repo: Repository, doc: str) -> RaciMatrix:
             index = len(matrix.rows)
             matrix.rows.append((number, task.no, task.text))
             for duty in duties_of.get(task.iri, []):
-                for agency, role in roles.get(duty, set()):
+                for named, role in roles.get(duty, set()):
+                    agency = holders.get((duty, named), named)
                     matrix.cells.setdefault((index, agency), set()).add(role)
                     agencies.add(agency)
     matrix.agencies = sorted(agencies)

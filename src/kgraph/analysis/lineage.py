@@ -130,12 +130,14 @@ WHERE {
 """
 # One row per agent in practice; labels come from skos:prefLabel (canonical) or rdfs:label
 # (unresolved mentions). kg:mentionedAs is left out: one value per citing source would
-# multiply the rows.
+# multiply the rows. Only agents some document states: the reference graph holds every body of
+# every province, and the lineage is about the ones the plans name.
 _AGENTS = """
 SELECT DISTINCT ?agent ?type ?pref ?raw ?province ?in_doc
 WHERE {
   VALUES ?type { org:Organization kg:CollectiveAddressee kg:UnresolvedMention }
-  ?agent a ?type .
+  GRAPH ?stated { ?agent a ?type . }
+  FILTER(?stated != <https://w3id.org/kgraph/id/graph/reference>)
   OPTIONAL { ?agent skos:prefLabel ?pref }
   OPTIONAL { ?agent rdfs:label ?raw }
   OPTIONAL { ?agent kg:province/skos:prefLabel ?province }
@@ -144,7 +146,9 @@ WHERE {
 """
 _PROVINCES = """
 SELECT ?province (SAMPLE(?l) AS ?label) WHERE {
-  ?x kg:province ?province . ?province skos:prefLabel ?l .
+  GRAPH ?stated { ?x kg:province ?province . }
+  FILTER(?stated != <https://w3id.org/kgraph/id/graph/reference>)
+  ?province skos:prefLabel ?l .
 }
 GROUP BY ?province
 """

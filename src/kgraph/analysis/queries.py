@@ -18,6 +18,7 @@ give a value that shows the query at work (the web query page preloads them).
 from __future__ import annotations
 
 import csv
+import importlib
 import io
 import json
 import re
@@ -29,9 +30,9 @@ from rdflib import Literal
 from kgraph.errors import QueryError
 from kgraph.ingest.text import nfc, slugify
 from kgraph.paths import resource_dir
-from kgraph.store.embedded import QueryResult
+from kgraph.store.embedded import QueryResult, Repository
 
-_HEADER = re.compile(r"^#\s*(title|description|param|example)\s*(\w*)\s*:\s*(.*)$")
+_HEADER = re.compile(r"^#\s*(title|description|param|example|python)\s*(\w*)\s*:\s*(.*)$")
 _DEFAULT = re.compile(r"\(default:\s*([^,)]*)")
 _PLACEHOLDER = re.compile(r"\$([A-Za-z_]\w*)")
 _EMPTY_WORDS = {"empty", ""}
@@ -56,6 +57,7 @@ class NamedQuery:
     description: str = ""
     parameters: list[Parameter] = field(default_factory=list)
     examples: dict[str, str] = field(default_factory=dict)
+    python: str = ""  # "module:function" that answers it in Python (a walk SPARQL cannot do)
 
     def example(self) -> str:
         """The query bound to its ``# example`` values (defaults for the other parameters)."""
@@ -100,6 +102,8 @@ def parse_named_query(name: str, text: str) -> NamedQuery:
             query.description = value
         elif kind == "example":
             query.examples[pname] = value.strip()
+        elif kind == "python":
+            query.python = value.strip()
         else:
             default = _DEFAULT.search(value)
             default_value = None
@@ -127,6 +131,24 @@ def load_query(name_or_path: str) -> NamedQuery:
     if name_or_path not in known:
         raise QueryError(f"no named query {name_or_path!r}; known: {', '.join(known)}")
     return known[name_or_path]
+
+
+def run_named(named: NamedQuery, repo: Repository, values: dict[str, str]) -> QueryResult:
+    """Answer a named query: its SPARQL, or the Python function its ``# python:`` header names.
+
+    The header lets a query whose answer needs a walk (who holds a task after a chain of
+    reorganisations) keep its documented parameters and its SPARQL view for analysts.
+    """
+    sparql = named.render(values)  # checks unknown and missing parameters either way
+    if named.python:
+        module_name, _, function_name = named.python.partition(":")
+        function = getattr(importlib.import_module(module_name), function_name)
+        defaults = {p.name: p.default or "" for p in named.parameters}
+        return function(repo, {**defaults, **values})
+    try:
+        return repo.query(sparql)
+    except SyntaxError as exc:
+        raise QueryError(f"{named.name}: {exc}") from exc
 
 
 def parse_params(pairs: list[str]) -> dict[str, str]:

@@ -25,10 +25,30 @@ from kgraph.resources import turtle_folder
 SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
 
 
+REFERENCE_SHAPES = "reference.ttl"  # shapes of the reference graph, never of a document
+
+
 @functools.cache
 def shapes_graph() -> Graph:
-    """All shapes of ``shapes/*.ttl`` in one graph (parsed once per process)."""
-    return turtle_folder(resource_dir("shapes"))
+    """The document shapes of ``shapes/*.ttl`` in one graph (parsed once per process)."""
+    graph = Graph()
+    for file in sorted(resource_dir("shapes").glob("*.ttl")):
+        if file.name != REFERENCE_SHAPES:
+            graph.parse(file, format="turtle")
+    return graph
+
+
+@functools.cache
+def reference_shapes_graph() -> Graph:
+    """The shapes of the reference graph (bodies, periods, change events)."""
+    return Graph().parse(resource_dir("shapes") / REFERENCE_SHAPES, format="turtle")
+
+
+def validate_reference(data: Graph | None = None) -> Validation:
+    """Validate the reference graph (default: the shipped one) against its own shapes."""
+    if data is None:
+        data = turtle_folder(resource_dir("reference"))
+    return validate_graph(data, reference_shapes_graph())
 
 
 @functools.cache

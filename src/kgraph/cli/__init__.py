@@ -24,7 +24,6 @@ from kgraph.cli.common import (  # noqa: F401  (re-exported for the command modu
     store_location,
     user_errors,
 )
-from kgraph.errors import QueryError
 
 
 class OutputFormat(StrEnum):
@@ -81,14 +80,10 @@ def query(
     store: StoreOption = None,
 ) -> None:
     """Run a named SPARQL query with parameters."""
-    from kgraph.analysis.queries import load_query, parse_params, to_csv, to_json
+    from kgraph.analysis.queries import load_query, parse_params, run_named, to_csv, to_json
 
     named = load_query(name)
-    sparql = named.render(parse_params(param or []))
-    try:
-        result = repository(store, read_only=True).query(sparql)
-    except SyntaxError as exc:
-        raise QueryError(f"{named.name}: {exc}") from exc
+    result = run_named(named, repository(store, read_only=True), parse_params(param or []))
     if output is OutputFormat.json:
         sys.stdout.write(to_json(result) + "\n")
     elif output is OutputFormat.csv:

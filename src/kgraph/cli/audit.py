@@ -21,9 +21,16 @@ def audit(
         "--out", help="Write audit-shacl.ttl, audit.json, audit.csv and audit.html here.")
     ] = None,
     store: StoreOption = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Also flag tasks whose body is gone on this date (yyyy-mm-dd) and whose "
+                        "successor is ambiguous or missing.")] = None,
 ) -> None:
     """Check completeness and coverage; exit code 1 when there is a Violation."""
-    report = run_audit(repository(store), doc, store_links=True)
+    if as_of:
+        from kgraph.analysis.succession import parse_date
+
+        as_of = parse_date(as_of).isoformat()
+    report = run_audit(repository(store), doc, store_links=True, as_of=as_of)
     if doc and not report.documents:
         raise QueryError(f"no source document numbered {doc!r} in the store")
     console.print(report.summary(), markup=False, highlight=False, soft_wrap=True)
@@ -39,9 +46,16 @@ def raci_command(
     doc: Annotated[str, typer.Option("--doc", help="A plan or a directive (number).")],
     out: Annotated[Path, typer.Option("--out", help="FILE.csv or FILE.html")],
     store: StoreOption = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Columns are the bodies holding each duty on this date (yyyy-mm-dd).")
+    ] = None,
 ) -> None:
     """Tasks × agencies (L lead, R responsible, C coordinate, Đ requested), CSV or HTML."""
-    matrix = raci(repository(store, read_only=True), doc)
+    if as_of:
+        from kgraph.analysis.succession import parse_date
+
+        as_of = parse_date(as_of).isoformat()
+    matrix = raci(repository(store, read_only=True), doc, as_of)
     if not matrix.rows:
         raise QueryError(f"no plan numbered {doc!r} and no plan carrying it out")
     text = matrix.to_html() if out.suffix.lower() in (".html", ".htm") else matrix.to_csv()

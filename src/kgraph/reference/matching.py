@@ -128,10 +128,7 @@ class Matcher:
 
     def canonical(self, entry: Entry, province: str | None) -> str:
         """The body's name in that province: a municipality's party committee is its Thành ủy."""
-        name = _fill(entry.label, province)
-        if province in self.municipal and name.startswith(("Tỉnh ủy", "Ban Thường vụ Tỉnh ủy")):
-            name = name.replace("Tỉnh ủy", "Thành ủy", 1)
-        return name
+        return municipal_name(_fill(entry.label, province), province in self.municipal)
 
     def lookup(self, raw: str, province: str | None = None) -> tuple[Entry | None, float]:
         """Best reference entry for a mention and its score (0-100)."""
@@ -150,9 +147,22 @@ class Matcher:
             return None, 0.0
         return keys[hit[0]], float(hit[1])
 
+    def named_province(self, text: str) -> str | None:
+        """The province a mention ends with ("Sở Y tế tỉnh Cà Mau", "Báo Kiên Giang"), if any."""
+        key = match_key(text)
+        for pkey in self._province_keys:
+            if key.endswith(f" {pkey}") and len(key) > len(pkey) + 1:
+                return self.provinces[pkey]
+        return None
+
     def agency(self, raw: str, province: str | None = None) -> AgencyMention:
-        """Resolve one mention; unresolved mentions keep their raw text and a guessed kind."""
+        """Resolve one mention; unresolved mentions keep their raw text and a guessed kind.
+
+        A provincial body is of the province its name ends with ("Sở Y tế tỉnh Cà Mau" in a
+        Kiên Giang plan is Cà Mau's), else of the document's province.
+        """
         text = nfc(raw).strip(" ,;:.-")
+        province = self.named_province(text) or province
         entry, score = self.lookup(text, province)
         if entry is None:
             return AgencyMention(raw=text, kind=guess_kind(text), score=score)
@@ -164,6 +174,19 @@ class Matcher:
             province=province if entry.level in {"Provincial", "District"} else None,
             score=score,
         )
+
+
+_MUNICIPAL_WORDS = [(re.compile(r"\bTỉnh (ủy|đoàn)"), r"Thành \1"),
+                    (re.compile(r" tỉnh\b"), " thành phố")]
+
+
+def municipal_name(name: str, municipal: bool) -> str:
+    """A body's name in a centrally-run city: its Thành ủy, Thành đoàn, Công an thành phố."""
+    if not municipal:
+        return name
+    for pattern, replacement in _MUNICIPAL_WORDS:
+        name = pattern.sub(replacement, name)
+    return name
 
 
 def _fill(label: str, province: str | None) -> str:

@@ -93,4 +93,5 @@ def create_app(repository: Repository, settings: Settings | None = None) -> Fast
     from kgraph.web.audit import router as audit_router
 
     app.include_router(audit_router)
+    app.include_router(__import__("kgraph.web.responsible", fromlist=["router"]).router)
     return app
