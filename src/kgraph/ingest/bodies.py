@@ -321,6 +321,8 @@ def split_agencies(text: str, matcher: Matcher, province: str | None) -> list[Ag
             i = spread
             continue
         for j in range(min(len(names), i + 7), i + bare, -1):
+            if _name_goes_on(names, seps, j):
+                continue  # "... công nghệ cao và khu công nghiệp": the name is not over yet
             mention = _resolve(_join(names, seps, i, j), matcher, province)
             if mention.resolved and (best is None or mention.score > best[1].score):
                 best = (j, mention)
@@ -455,6 +457,17 @@ def _starts_body(name: str, sep: str = ",", before: str = "x x") -> bool:
     if name[:1].isupper() and _HEAD.match(folded):
         return True
     return bool(_LOWER_HEAD.match(folded))
+
+
+def _name_goes_on(names: list[str], seps: list[str], j: int) -> bool:
+    """After "và", a lower-case part that repeats a noun of the part before coordinates inside
+    one name ("các khu công nghệ cao và khu công nghiệp"): the name is not over."""
+    if j >= len(names) or seps[j - 1].strip() not in {"và", "va"}:
+        return False
+    after = names[j].strip()
+    if not after[:1].islower() or _starts_body(after, seps[j - 1], names[j - 1]):
+        return False
+    return aligned_fold(after).split()[0] in aligned_fold(names[j - 1]).split()
 
 
 def _bare_head(before: str, sep: str, after: str) -> bool:
