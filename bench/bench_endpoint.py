@@ -8,6 +8,11 @@ with httpx/asyncio (``--requests`` at ``--concurrency``, stopped at ``--time-cap
 reports requests/s, p50, p99 and errors for a point lookup and for the ``implementers`` query.
 The same is then measured with :class:`RdflibRepository` (rdflib's in-memory Dataset) as the
 store, and the ratio printed. Nothing leaves 127.0.0.1.
+
+Fairness (issue 9): ``--bombs N`` (default 4) repeats the point lookups while N other clients
+(each from its own loopback address, 127.0.0.10...) resend a cartesian product, and prints that
+run beside the one without bombs: errors on the lookups, p99 and the bombs' answers.
+``--bombs-only`` skips the rdflib comparison.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import json
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
@@ -105,12 +111,37 @@ def queries(repository: Any) -> dict[str, list[str]]:
     }
 
 
+BOMB = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?b . ?c ?q ?d . ?e ?r ?f . ?g ?s ?h }"
+
+
 async def fire(url: str, bodies: list[str], requests: int, concurrency: int,
-               time_cap: float) -> dict[str, float]:
-    """Send up to ``requests`` queries at ``concurrency``; stop starting new ones at the cap."""
+               time_cap: float, bombs: int = 0) -> dict[str, float]:
+    """Send up to ``requests`` queries at ``concurrency``; stop starting new ones at the cap.
+
+    With ``bombs``, that many other clients resend :data:`BOMB` meanwhile."""
     import httpx
 
+    bomb_statuses: list[int] = []
+    finished = asyncio.Event()
+
+    async def bomber(address: str) -> None:
+        transport = httpx.AsyncHTTPTransport(local_address=address)
+        async with httpx.AsyncClient(transport=transport, timeout=300) as client:
+            while not finished.is_set():
+                try:
+                    response = await client.post(url, data={"query": BOMB})
+                    bomb_statuses.append(response.status_code)
+                    if response.status_code == 503:
+                        await asyncio.sleep(float(response.headers.get("retry-after", "0"))
+                                            / 10)
+                except httpx.HTTPError:
+                    bomb_statuses.append(0)
+
+    bombers = [asyncio.ensure_future(bomber(f"127.0.0.{10 + i}")) for i in range(bombs)]
+    if bombs:
+        await asyncio.sleep(2.0)  # let every bomb run past the fast budget first
     latencies: list[float] = []
+    reasons: Counter[str] = Counter()
     errors = 0
     counter = itertools.count()
     started = time.perf_counter()
@@ -124,26 +155,36 @@ async def fire(url: str, bodies: list[str], requests: int, concurrency: int,
                 response = await client.post(url, data={"query": bodies[n % len(bodies)]})
                 if response.status_code != 200:
                     errors += 1
-            except httpx.HTTPError:
+                    reasons[f"{response.status_code} {response.text[:60].strip()}"] += 1
+            except httpx.HTTPError as exc:
                 errors += 1
+                reasons[type(exc).__name__] += 1
             latencies.append(time.perf_counter() - sent)
 
     async with httpx.AsyncClient(limits=limits, timeout=120) as client:
         await asyncio.gather(*(client_loop(client) for _ in range(concurrency)))
     elapsed = time.perf_counter() - started
+    finished.set()
+    for task in bombers:
+        task.cancel()
     latencies.sort()
 
     def pct(q: float) -> float:
         return latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000
 
     return {"requests": len(latencies), "errors": errors, "seconds": elapsed,
-            "rps": len(latencies) / elapsed, "p50_ms": pct(0.50), "p99_ms": pct(0.99)}
+            "rps": len(latencies) / elapsed, "p50_ms": pct(0.50), "p99_ms": pct(0.99),
+            "bombs_sent": len(bomb_statuses),
+            "bombs_503": sum(1 for status in bomb_statuses if status == 503),
+            "error_reasons": dict(reasons)}  # type: ignore[dict-item]
 
 
-def load_process(url: str, bodies: list[str], args: argparse.Namespace) -> dict[str, float]:
+def load_process(url: str, bodies: list[str], args: argparse.Namespace,
+                 bombs: int = 0) -> dict[str, float]:
     """Run the load generator in a second process and read its JSON report."""
     payload = json.dumps({"url": url, "bodies": bodies, "requests": args.requests,
-                          "concurrency": args.concurrency, "time_cap": args.time_cap})
+                          "concurrency": args.concurrency, "time_cap": args.time_cap,
+                          "bombs": bombs})
     done = subprocess.run([sys.executable, __file__, "--load"], input=payload, text=True,
                           capture_output=True, check=True)
     return json.loads(done.stdout)
@@ -163,11 +204,30 @@ def measure(repository: Any, args: argparse.Namespace) -> dict[str, dict[str, fl
     return results
 
 
+def measure_bombs(repository: Any, args: argparse.Namespace) -> dict[str, dict[str, float]]:
+    """Point lookups without and with ``args.bombs`` clients resending a cartesian product."""
+    from conftest import LiveServer
+    from kgraph.web.app import create_app
+    from kgraph.web.settings import Settings
+
+    settings = Settings(query_timeout=args.bomb_timeout, workers=args.workers)
+    bodies = queries(repository)["point lookup"]
+    results = {}
+    with LiveServer(create_app(repository, settings)) as server:
+        url = server.url + "/sparql"
+        results["point lookup"] = load_process(url, bodies, args)
+        results[f"lookup + {args.bombs} bombs"] = load_process(url, bodies, args, args.bombs)
+    return results
+
+
 def report(backend: str, results: dict[str, dict[str, float]]) -> None:
     for name, r in results.items():
         print(f"{backend:9} {name:13} {r['requests']:6.0f} req in {r['seconds']:6.1f} s  "
               f"{r['rps']:8.1f} req/s  p50 {r['p50_ms']:8.1f} ms  p99 {r['p99_ms']:8.1f} ms  "
-              f"errors {r['errors']:.0f}")
+              f"errors {r['errors']:.0f}"
+              + (f"  bombs sent {r['bombs_sent']:.0f} (503: {r['bombs_503']:.0f})"
+                 if r.get("bombs_sent") else "")
+              + (f"  {r['error_reasons']}" if r.get("error_reasons") else ""))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -179,11 +239,18 @@ def main(argv: list[str] | None = None) -> None:
                         help="seconds per workload before the generator stops")
     parser.add_argument("--copies", type=int, default=1, help="plan pairs per province")
     parser.add_argument("--workers", type=int, default=0, help="query worker processes")
+    parser.add_argument("--bombs", type=int, default=4,
+                        help="clients resending a cartesian product in the fairness run")
+    parser.add_argument("--bomb-timeout", type=float, default=10.0,
+                        help="query timeout of the server in the fairness run")
+    parser.add_argument("--bombs-only", action="store_true",
+                        help="only the fairness run (no rdflib comparison)")
     args = parser.parse_args(argv)
     if args.load:  # the second process: read the job on stdin, print the numbers
         job = json.load(sys.stdin)
         print(json.dumps(asyncio.run(fire(job["url"], job["bodies"], job["requests"],
-                                          job["concurrency"], job["time_cap"]))))
+                                          job["concurrency"], job["time_cap"],
+                                          job.get("bombs", 0)))))
         return
 
     from kgraph.store.embedded import OxigraphRepository
@@ -195,6 +262,10 @@ def main(argv: list[str] | None = None) -> None:
     rdflib_repo.replace_graphs(graphs)
     print(f"store: {len(graphs)} graphs, {len(oxigraph)} triples; load: {args.requests} "
           f"requests at concurrency {args.concurrency}, cap {args.time_cap:g} s per workload")
+    if args.bombs:
+        report("oxigraph", measure_bombs(oxigraph, args))
+    if args.bombs_only:
+        return
     ox_results = measure(oxigraph, args)
     report("oxigraph", ox_results)
     rdf_results = measure(rdflib_repo, args)

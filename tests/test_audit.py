@@ -209,4 +209,4 @@ def test_doc_audit_keeps_the_plans_own_conflict(sample_repo) -> None:
     report = run_audit(sample_repo, "50/KH-UBND")
     assert [f.document_number for f in report.findings if f.rule == "ConflictingStatement"] == [
         "50/KH-UBND"]
-    assert run_audit(sample_repo, "28-CT/TW").documents == []  # not a source document
+    assert run_audit(sample_repo, "99-CT/TW").documents == []  # in no document of the store

@@ -213,7 +213,8 @@ def test_health_timing_and_request_log(sample_repo: OxigraphRepository, live_ser
         health = httpx.get(server.url + "/health").json()
         answer = httpx.get(server.url + "/sparql", params={"query": COUNT})
     assert health == {"status": "ok", "triples": len(sample_repo),
-                      "graphs": sample_repo.graph_names()}
+                      "graphs": sample_repo.graph_names(),
+                      "worker_sandbox": None}  # no worker forked before the first query
     assert answer.headers["server-timing"].startswith("query;dur=")
     messages = [r.getMessage() for r in caplog.records]
     assert any(m.startswith("GET /sparql 200") and m.endswith("ms") for m in messages)

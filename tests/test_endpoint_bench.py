@@ -67,7 +67,7 @@ def test_rdflib_behind_the_endpoint_and_the_load_loop(rdflib_repo: RdflibReposit
     assert canonical(got) == canonical(sample_repo.query(sparql).records())
     assert len(construct.text.strip().splitlines()) == 5
     assert dataset.status_code == 400  # dataset selection needs the Oxigraph engine
-    assert numbers["requests"] == 40 and numbers["errors"] == 0
+    assert numbers["requests"] == 40 and numbers["errors"] == 0, numbers.get("error_reasons")
     assert 0 < numbers["p50_ms"] <= numbers["p99_ms"]
 
 

@@ -32,8 +32,13 @@ def shipped_doctypes() -> frozenset[str]:
 
 
 def as_ntriples(graph: Graph) -> str:
-    """Canonical N-Triples (escaped, one triple a line, lines sorted: diff-able, deterministic)."""
-    lines = graph.serialize(format="nt", encoding="utf-8").decode("utf-8").splitlines()
+    """Canonical N-Triples (escaped, one triple a line, lines sorted: diff-able, deterministic).
+
+    Lines are split at "\n" only: N-Triples ends each triple with it and escapes it inside
+    literals, but leaves form feed, U+0085, U+2028 and U+2029 as they are, and
+    ``str.splitlines()`` would cut a literal at each of them.
+    """
+    lines = graph.serialize(format="nt", encoding="utf-8").decode("utf-8").split("\n")
     return "".join(f"{line}\n" for line in sorted(filter(None, lines)))
 
 

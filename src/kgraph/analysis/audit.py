@@ -57,6 +57,12 @@ EXTRA_RULES: dict[str, tuple[Severity, str, str]] = {
                       "Task no duty carries out"),
     "MissingPeerTask": (Severity.INFO, "Nhiệm vụ tỉnh khác có mà kế hoạch này không có",
                         "Task other provinces' plans have and this plan lacks"),
+    "DirectiveTaskDropped": (Severity.WARNING, "Tỉnh bỏ sót nhiệm vụ của chỉ thị",
+                             "A province's plans drop a task of the directive"),
+    "DirectiveTaskUnassigned": (Severity.WARNING, "Nhiệm vụ của chỉ thị không có cơ quan chịu "
+                                "trách nhiệm", "Directive task kept but assigned to nobody"),
+    "DirectiveTaskCollectiveOnly": (Severity.INFO, "Nhiệm vụ của chỉ thị chỉ giao cho tập thể",
+                                    "Directive task given only to a collective"),
     "AmbiguousSuccessor": (Severity.WARNING, "Cơ quan không còn, chưa rõ cơ quan kế thừa",
                            "Body gone, successor ambiguous"),
     "NoSuccessor": (Severity.WARNING, "Cơ quan không còn, không có cơ quan kế thừa",
@@ -430,6 +436,48 @@ def peer_findings(alignments: list[cov.DirectiveAlignment]) -> list[Finding]:
     return findings
 
 
+# ---------------------------------------------------------------------------- directive coverage
+
+_DIRECTIVE_RULES = {cov.Status.DROPPED: "DirectiveTaskDropped",
+                    cov.Status.UNASSIGNED: "DirectiveTaskUnassigned",
+                    cov.Status.COLLECTIVE: "DirectiveTaskCollectiveOnly"}
+
+
+def directive_findings(coverage: cov.DirectiveCoverage) -> list[Finding]:
+    """The gaps of a directive's matrix: a task a province dropped, kept but gave to nobody, or
+    gave only to a collective ("các sở, ngành"); quoted from the province's item, or, for a
+    dropped task, from another province's."""
+    findings = []
+    plans_of: dict[str, list[str]] = defaultdict(list)
+    for plan in coverage.plans:
+        plans_of[plan.province].append(plan.number)
+    for (_no, province), cell in sorted(coverage.cells.items(),
+                                        key=lambda kv: (int(kv[0][0]), kv[0][1])):
+        rule = _DIRECTIVE_RULES.get(cell.status)
+        if rule is None:
+            continue
+        task = cell.task
+        kind_vi = "dựng lại từ các kế hoạch" if task.reconstructed else "theo văn bản"
+        kind_en = "reconstructed from the plans" if task.reconstructed else "from its text"
+        numbers = [r.item.number for r in cell.restatements] or plans_of[province]
+        what_vi, what_en = cov.STATUS_LABELS[cell.status]
+        bodies = "; ".join(b.label for b in cell.leads)
+        quoted = cell.restatements or [r for c in coverage.cells.values()
+                                       if c.task is task for r in c.restatements]
+        findings.append(Finding(
+            rule=rule, severity=EXTRA_RULES[rule][0].value, focus=coverage.task_iri(task),
+            document_number=", ".join(sorted(set(numbers))), label_vi=task.label,
+            message_vi=(f"{province}: {what_vi}{f' ({bodies})' if bodies else ''} — nhiệm vụ "
+                        f"{task.no} của {coverage.directive} ({kind_vi}, độ tin cậy "
+                        f"{task.confidence:.2f})."),
+            message_en=(f"{province}: {what_en}{f' ({bodies})' if bodies else ''} — task "
+                        f"{task.no} of {coverage.directive} ({kind_en}, confidence "
+                        f"{task.confidence:.2f})."),
+            source_text=quoted[0].item.source_text if quoted else "", value=province,
+            origin="coverage"))
+    return findings
+
+
 def succession_findings(repo: Repository, numbers: list[str], on: str) -> list[Finding]:
     """Tasks whose named body no longer exists on the date and whose successor is unclear.
 
@@ -487,9 +535,14 @@ def run_audit(repo: Repository, doc: str | None = None, *, store_links: bool = F
         numbers = {number_key(s.number) for s in sources}
         gaps = [g for g in gaps if number_key(g.document_number) in numbers]
     findings.extend(gaps)
+    directive = (cov.compute_directive_coverage(repo, doc, store=store_links)
+                 if doc and not sources else None)
+    if directive is not None:
+        findings.extend(directive_findings(directive))
     if as_of:
         findings.extend(succession_findings(repo, [s.number for s in sources], as_of))
-    report = AuditReport(findings, [s.number for s in sources], shacl, alignments, coverages)
+    documents = [s.number for s in sources] or ([directive.directive] if directive else [])
+    report = AuditReport(findings, documents, shacl, alignments, coverages)
     _add_extra_results(report)
     return report
 

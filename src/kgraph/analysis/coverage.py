@@ -16,24 +16,35 @@ it, unrelated pairs of the same plan mostly below 0.15 (see docs/audit.md).
 
 Links are stored with their score in one named graph per plan, ``id/graph/coverage/...``, so
 rebuilding the coverage of one plan replaces exactly that graph.
+
+Across plans (:func:`compute_directive_coverage`): each task of a directive (its own outline, or
+one reconstructed by :mod:`kgraph.analysis.alignment` from the plans carrying it out) is linked
+to every province's restating items, the duties covering them (the links above) and their lead
+and coordinating bodies; one derived graph per directive, ``id/graph/directive-coverage/...``,
+read back in one go by :func:`read_matrix` for the auditor's matrix (docs/coverage.md).
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
-import math
+import io
 import re
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from itertools import pairwise
 
+import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF, XSD
+from rdflib.namespace import PROV, RDF, XSD
+from sklearn.feature_extraction.text import TfidfVectorizer
 
+from kgraph.analysis import alignment as al
 from kgraph.graph.iris import graph_iri
 from kgraph.graph.vocab import ID, KG, sparql_prefixes
-from kgraph.ingest.text import ocr_fold
+from kgraph.ingest.text import ocr_fold, slugify
 from kgraph.resources import as_ntriples
 from kgraph.store.embedded import Repository
 
@@ -134,33 +145,21 @@ def terms(text: str) -> list[str]:
     return words + [f"{a} {b}" for a, b in pairwise(words)]
 
 
-class TfIdf:
-    """TF-IDF vectors over a fixed collection of texts (smoothed IDF, L2-normalised)."""
-
-    def __init__(self, texts: Iterable[str]) -> None:
-        bags = [Counter(terms(t)) for t in texts]
-        df: Counter[str] = Counter(term for bag in bags for term in bag)
-        n = len(bags)
-        self.idf = {term: math.log((1 + n) / (1 + count)) + 1 for term, count in df.items()}
-
-    def vector(self, text: str) -> dict[str, float]:
-        bag = Counter(terms(text))
-        vec = {t: (1 + math.log(c)) * self.idf.get(t, 1.0) for t, c in bag.items()}
-        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
-        return {t: v / norm for t, v in vec.items()}
-
-
-def cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(v * b.get(t, 0.0) for t, v in a.items())
-
-
 def similarity_matrix(left: Sequence[str], right: Sequence[str]) -> list[list[float]]:
-    """Cosine of every left text against every right text (IDF over both)."""
-    model = TfIdf([*left, *right])
-    right_vectors = [model.vector(t) for t in right]
-    return [[cosine(model.vector(t), r) for r in right_vectors] for t in left]
+    """Cosine of every left text against every right text (IDF over both).
+
+    scikit-learn's TfidfVectorizer with :func:`terms` as analyzer: smoothed IDF
+    (ln((1 + n) / (1 + df)) + 1), sublinear term frequency (1 + ln tf), L2-normalised rows.
+    """
+    if not left or not right:
+        return [[] for _ in left]
+    model = TfidfVectorizer(analyzer=terms, sublinear_tf=True)
+    try:
+        vectors = model.fit_transform([*left, *right])
+    except ValueError:  # no term at all in any text (empty or punctuation only)
+        return [[0.0] * len(right) for _ in left]
+    scores = (vectors[: len(left)] @ vectors[len(left):].T).toarray()
+    return [[float(x) for x in row] for row in scores]
 
 
 # ---------------------------------------------------------------------------- reading the store
@@ -202,7 +201,7 @@ def _items(rows: list[dict[str, str | None]], key: str, plan: str) -> list[Item]
         if iri in seen:
             continue
         seen[iri] = Item(iri, plan, row["no"] or "", row["text"] or "", row["src"] or "",
-                         row["group"] or "")
+                         row.get("group") or "")
         order[iri] = int(row["start"] or 0)
     return sorted(seen.values(), key=lambda item: (order[item.iri], item.iri))
 
@@ -321,3 +320,614 @@ def _key(number: str) -> str:
     from kgraph.graph.iris import number_key
 
     return number_key(number)
+
+
+# ---------------------------------------------------------------------------- directive coverage
+#
+# Directive task -> each implementing plan's items (per province, through intermediate plans)
+# -> the duties covering them (the plan-level links above) -> lead and coordinating bodies.
+# Stored in one derived named graph per directive, ``id/graph/directive-coverage/...``, so
+# SPARQL (queries/directive-coverage.rq) and the matrix page read it without recomputing.
+
+class Status(StrEnum):
+    """What a province made of a directive task (one cell of the auditor's matrix)."""
+
+    ASSIGNED = "assigned"  # a plan item, and a named body leads it
+    COLLECTIVE = "collective"  # given only to a collective ("các sở, ngành")
+    UNASSIGNED = "unassigned"  # a plan item, but no duty gives it to anyone
+    DROPPED = "dropped"  # no plan of the province restates the task
+
+
+STATUS_CONCEPT = {Status.ASSIGNED: KG.TaskAssigned, Status.COLLECTIVE: KG.TaskCollectiveOnly,
+                  Status.UNASSIGNED: KG.TaskUnassigned, Status.DROPPED: KG.TaskDropped}
+STATUS_LABELS = {  # vi, en
+    Status.ASSIGNED: ("có cơ quan chủ trì", "lead body named"),
+    Status.COLLECTIVE: ("chỉ giao cho tập thể", "given only to a collective"),
+    Status.UNASSIGNED: ("nhiệm vụ không có cơ quan chịu trách nhiệm",
+                        "task without a responsible body"),
+    Status.DROPPED: ("không có nhiệm vụ trong kế hoạch", "no plan task"),
+}
+NO_PROVINCE = "Trung ương"
+
+
+@dataclass(frozen=True)
+class Body:
+    iri: str
+    label: str
+    collective: bool = False
+
+
+@dataclass(frozen=True)
+class ImplementingPlan:
+    """A source plan carrying out the directive, and the chain of documents in between."""
+
+    iri: str
+    number: str
+    province: str
+    province_iri: str
+    chain: tuple[str, ...] = ()  # numbers of the intermediate documents, nearest the plan first
+
+
+@dataclass
+class Restatement:
+    """One plan item restating a directive task, with the bodies its covering duties name."""
+
+    item: al.PlanItem
+    score: float
+    duties: list[str] = field(default_factory=list)
+    leads: list[Body] = field(default_factory=list)
+    coordinators: list[Body] = field(default_factory=list)
+    responsible: list[Body] = field(default_factory=list)  # addressees of the duties' headings
+
+
+@dataclass
+class Cell:
+    task: al.DirectiveTask
+    province: str
+    province_iri: str
+    status: Status
+    restatements: list[Restatement] = field(default_factory=list)
+
+    @property
+    def leads(self) -> list[Body]:
+        found: dict[str, Body] = {}
+        for r in self.restatements:
+            for body in r.leads or r.responsible:
+                found.setdefault(body.iri, body)
+        return list(found.values())
+
+    @property
+    def coordinators(self) -> list[Body]:
+        found: dict[str, Body] = {}
+        for r in self.restatements:
+            for body in r.coordinators:
+                found.setdefault(body.iri, body)
+        return list(found.values())
+
+
+@dataclass
+class DirectiveCoverage:
+    """The directive's tasks × the provinces whose plans carry it out."""
+
+    directive: str  # number
+    directive_iri: str
+    outline: al.Outline
+    plans: list[ImplementingPlan]
+    provinces: dict[str, str]  # label -> IRI
+    cells: dict[tuple[str, str], Cell] = field(default_factory=dict)  # (task no, province)
+
+    def graph_name(self) -> str:
+        return directive_graph_iri(self.directive_iri)
+
+    def task_iri(self, task: al.DirectiveTask) -> str:
+        return f"{self.directive_iri}/directive-task/{task.no}"
+
+    def to_graph(self) -> Graph:
+        """kg:DirectiveTask nodes, kg:Restatement links with scores, kg:ProvinceCoverage cells."""
+        graph = Graph()
+        for triple in self.triples():
+            graph.add(triple)
+        return graph
+
+    def to_ntriples(self) -> str:
+        """The same triples as N-Triples, written directly: with 400 plans an rdflib Graph
+        costs seconds to fill and serialise, these lines milliseconds."""
+        return "".join(sorted({f"{_nt(s)} {_nt(p)} {_nt(o)} .\n"
+                               for s, p, o in self.triples()}))
+
+    def triples(self) -> Iterator[tuple[URIRef, URIRef, URIRef | Literal]]:
+        graph = _TripleSink()
+        directive = URIRef(self.directive_iri)
+        plan_of = {p.iri: p for p in self.plans}
+        for task in self.outline.tasks:
+            node = URIRef(self.task_iri(task))
+            graph.add((node, RDF.type, KG.DirectiveTask))
+            graph.add((node, KG.directive, directive))
+            graph.add((node, KG.itemNumber, Literal(task.no)))
+            graph.add((node, KG.text, Literal(task.label)))
+            graph.add((node, KG.reconstructed, Literal(task.reconstructed)))
+            graph.add((node, KG.alignmentConfidence,
+                       Literal(f"{task.confidence:.3f}", datatype=XSD.decimal)))
+            graph.add((node, KG.supportingPlans, Literal(len(task.plans))))
+            if task.outline_task:
+                graph.add((node, PROV.wasDerivedFrom, URIRef(task.outline_task)))
+            for member in task.members:
+                graph.add((node, PROV.wasDerivedFrom, URIRef(member.iri)))
+        for (_no, _province), cell in self.cells.items():
+            task_node = URIRef(self.task_iri(cell.task))
+            node = URIRef(f"{task_node}/province/{slugify(cell.province)}")
+            graph.add((node, RDF.type, KG.ProvinceCoverage))
+            graph.add((node, KG.directiveTask, task_node))
+            graph.add((node, KG.provinceName, Literal(cell.province, lang="vi")))
+            if cell.province_iri:
+                graph.add((node, KG.province, URIRef(cell.province_iri)))
+            graph.add((node, KG.coverageStatus, STATUS_CONCEPT[cell.status]))
+            for body in cell.leads:
+                graph.add((node, KG.leadBody, URIRef(body.iri)))
+                graph.add((node, KG.leadBodyName, Literal(body.label, lang="vi")))
+            for body in cell.coordinators:
+                graph.add((node, KG.coordinatingBody, URIRef(body.iri)))
+            for r in cell.restatements:
+                item = URIRef(r.item.iri)
+                digest = hashlib.sha1(r.item.iri.encode("utf-8")).hexdigest()[:10]
+                link = URIRef(f"{task_node}/restatement/{digest}")
+                graph.add((task_node, KG.restatedBy, item))
+                graph.add((node, KG.planTask, item))
+                graph.add((link, RDF.type, KG.Restatement))
+                graph.add((link, KG.directiveTask, task_node))
+                graph.add((link, KG.planTask, item))
+                graph.add((link, KG.plan, URIRef(r.item.plan)))
+                graph.add((link, KG.provinceName, Literal(cell.province, lang="vi")))
+                graph.add((link, KG.alignmentScore,
+                           Literal(f"{r.score:.3f}", datatype=XSD.decimal)))
+                plan = plan_of.get(r.item.plan)
+                if plan and plan.chain:
+                    graph.add((link, KG.via, Literal(" → ".join(plan.chain))))
+                for duty in r.duties:
+                    graph.add((link, KG.coveringDuty, URIRef(duty)))
+                for body in r.leads or r.responsible:
+                    graph.add((link, KG.leadBody, URIRef(body.iri)))
+                    graph.add((link, KG.leadBodyName, Literal(body.label, lang="vi")))
+                for body in r.coordinators:
+                    graph.add((link, KG.coordinatingBody, URIRef(body.iri)))
+        yield from graph.triples
+
+
+class _TripleSink:
+    """Collects triples with rdflib's Graph.add signature."""
+
+    def __init__(self) -> None:
+        self.triples: list[tuple[URIRef, URIRef, URIRef | Literal]] = []
+
+    def add(self, triple: tuple[URIRef, URIRef, URIRef | Literal]) -> None:
+        self.triples.append(triple)
+
+
+def _nt(term: URIRef | Literal) -> str:
+    """One term in N-Triples syntax (pyoxigraph escapes literals as N-Triples requires)."""
+    if isinstance(term, Literal):
+        if term.language:
+            return str(ox.Literal(str(term), language=term.language))
+        if term.datatype:
+            return str(ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype))))
+        return str(ox.Literal(str(term)))
+    return str(ox.NamedNode(str(term)))
+
+
+def directive_graph_iri(directive_iri: str) -> str:
+    """``id/graph/directive-coverage/{scope}/{number}/{year}`` for the directive ``id/doc/...``."""
+    return directive_iri.replace(str(ID) + "doc/", str(ID) + "graph/directive-coverage/", 1)
+
+
+def directive_of(repo: Repository, doc: str) -> tuple[str, str] | None:
+    """(IRI, canonical number) of the document numbered ``doc``, wherever it is mentioned.
+
+    Two lookups: its key and its number are restated in every graph that cites it (400 for
+    28-CT/TW in the 2,000-plan corpus), and joining them in one pattern squares that."""
+    key = Literal(_key(doc)).n3()
+    rows = _records(repo, f"SELECT DISTINCT ?doc WHERE {{ ?doc kg:numberKey {key} }} "
+                          "ORDER BY ?doc LIMIT 1")
+    if not rows:
+        return None
+    iri = rows[0]["doc"] or ""
+    numbers = _records(repo, f"SELECT ?number WHERE {{ <{iri}> eli:id_local ?number }} LIMIT 1")
+    return (iri, numbers[0]["number"] or "") if numbers else None
+
+
+def implementing_plans(repo: Repository, directive_iri: str, depth: int = 5
+                       ) -> list[ImplementingPlan]:
+    """Source plans that carry out the directive, directly or through other documents."""
+    edges = _records(repo, """
+        SELECT DISTINCT ?plan ?target WHERE { ?plan kg:implements ?target }""")
+    carried_by: dict[str, set[str]] = defaultdict(set)
+    for row in edges:
+        carried_by[row["target"] or ""].add(row["plan"] or "")
+    # the longest chain wins: 234/KH-UBND carries out 211-KH/TU, which carries out 28-CT/TW,
+    # even when it also names 28-CT/TW itself
+    chains: dict[str, list[str]] = {directive_iri: []}
+    frontier = [directive_iri]
+    for _ in range(depth):
+        following = []
+        for target in frontier:
+            for plan in sorted(carried_by.get(target, ())):
+                if plan != directive_iri and plan not in chains[target]:
+                    chains[plan] = [target, *chains[target]]
+                    following.append(plan)
+        frontier = following
+    rows = _records(repo, """
+        SELECT DISTINCT ?plan ?number ?province ?provinceName WHERE {
+          ?plan kg:sourceFile ?file ; eli:id_local ?number .
+          OPTIONAL { ?plan kg:province ?province .
+                     OPTIONAL { ?province skos:prefLabel ?provinceName } }
+        }""")
+    numbers = {r["plan"]: r["number"] for r in _records(repo, """
+        SELECT DISTINCT ?plan ?number WHERE { ?plan kg:numberKey ?key ; eli:id_local ?number }""")}
+    plans: dict[str, ImplementingPlan] = {}
+    for row in rows:
+        plan = row["plan"] or ""
+        if plan == directive_iri or plan not in chains or plan in plans:
+            continue
+        via = tuple(numbers.get(d) or d for d in chains[plan][:-1])
+        plans[plan] = ImplementingPlan(plan, row["number"] or "", row["provinceName"] or
+                                       NO_PROVINCE, row["province"] or "", via)
+    return sorted(plans.values(), key=lambda p: (p.province, p.number))
+
+
+def _values(iris: Iterable[str]) -> str:
+    return " ".join(f"<{i}>" for i in iris)
+
+
+def tasks_of(repo: Repository, plans: Sequence[str]) -> dict[str, list[Item]]:
+    """The leaf tasks of several plans (one query), in source order."""
+    if not plans:
+        return {}
+    rows = _records(repo, f"""
+        SELECT DISTINCT ?plan ?task ?no ?text ?src ?start WHERE {{
+          VALUES ?plan {{ {_values(plans)} }}
+          ?task a kg:Task ; kg:partOf ?plan ; kg:itemNumber ?no .
+          OPTIONAL {{ ?task kg:text ?text }} OPTIONAL {{ ?task kg:sourceText ?src }}
+          OPTIONAL {{ ?task kg:sourceStart ?start }}
+          OPTIONAL {{ ?task kg:subTask ?child }}
+          FILTER (!BOUND(?child))
+        }}""")
+    return _grouped(rows, "task")
+
+
+def duties_of(repo: Repository, plans: Sequence[str]) -> dict[str, list[Item]]:
+    if not plans:
+        return {}
+    rows = _records(repo, f"""
+        SELECT DISTINCT ?plan ?duty ?no ?text ?src ?start WHERE {{
+          VALUES ?plan {{ {_values(plans)} }}
+          ?duty a kg:Duty ; kg:partOf ?plan ; kg:itemNumber ?no .
+          OPTIONAL {{ ?duty kg:text ?text }} OPTIONAL {{ ?duty kg:sourceText ?src }}
+          OPTIONAL {{ ?duty kg:sourceStart ?start }}
+        }}""")
+    return _grouped(rows, "duty")
+
+
+def _grouped(rows: list[dict[str, str | None]], key: str) -> dict[str, list[Item]]:
+    by_plan: dict[str, list[dict[str, str | None]]] = defaultdict(list)
+    for row in rows:
+        by_plan[row["plan"] or ""].append(row)
+    return {plan: _items(group, key, plan) for plan, group in by_plan.items()}
+
+
+def bodies_of(repo: Repository, plans: Sequence[str]
+              ) -> dict[str, dict[str, list[Body]]]:
+    """Duty IRI -> role ("lead", "coordinate", "responsible") -> bodies, for several plans."""
+    if not plans:
+        return {}
+    # roles first, labels apart: a body's label is restated in every graph that names it, and
+    # joining them in one query multiplies the rows by the number of those graphs
+    rows = _records(repo, f"""
+        SELECT DISTINCT ?duty ?role ?agency WHERE {{
+          VALUES ?plan {{ {_values(plans)} }}
+          ?duty a kg:Duty ; kg:partOf ?plan .
+          {{ ?duty kg:leadAgency ?agency BIND ("lead" AS ?role) }}
+          UNION {{ ?duty kg:coordinatingAgency ?agency BIND ("coordinate" AS ?role) }}
+          UNION {{ ?assignment kg:hasDuty ?duty ; kg:addressee ?agency .
+                   BIND ("responsible" AS ?role) }}
+        }} ORDER BY ?duty ?role ?agency""")
+    agencies = sorted({r["agency"] or "" for r in rows})
+    labels: dict[str, tuple[str, bool]] = {}
+    if agencies:
+        for row in _records(repo, f"""
+            SELECT ?agency (SAMPLE(?prefLabel) AS ?pref) (SAMPLE(?rawLabel) AS ?raw)
+                   (SAMPLE(?isCollective) AS ?collective) WHERE {{
+              VALUES ?agency {{ {_values(agencies)} }}
+              OPTIONAL {{ ?agency skos:prefLabel ?prefLabel FILTER (LANG(?prefLabel) = "vi") }}
+              OPTIONAL {{ ?agency rdfs:label ?rawLabel }}
+              OPTIONAL {{ ?agency a kg:CollectiveAddressee BIND (true AS ?isCollective) }}
+            }} GROUP BY ?agency"""):
+            agency = row["agency"] or ""
+            labels[agency] = (row["pref"] or row["raw"] or agency, bool(row["collective"]))
+    for row in rows:
+        row["label"], collective = labels.get(row["agency"] or "", (row["agency"] or "", False))
+        row["collective"] = "true" if collective else None
+    roles: dict[str, dict[str, dict[str, Body]]] = defaultdict(lambda: defaultdict(dict))
+    for row in rows:
+        agency = row["agency"] or ""
+        roles[row["duty"] or ""][row["role"] or ""].setdefault(
+            agency, Body(agency, row["label"] or "", bool(row["collective"])))
+    return {duty: {role: list(bodies.values()) for role, bodies in by_role.items()}
+            for duty, by_role in roles.items()}
+
+
+def outline_source(repo: Repository, directive_iri: str, plans: Sequence[ImplementingPlan],
+                   tasks: dict[str, list[Item]]) -> str | None:
+    """The document whose tasks are the directive's outline: the directive itself when it is a
+    source with tasks, else a plan carrying it out directly with no province (a national plan)."""
+    if tasks_of(repo, [directive_iri]).get(directive_iri):
+        return directive_iri
+    national = [p for p in plans if not p.chain and not p.province_iri and tasks.get(p.iri)]
+    return national[0].iri if national else None
+
+
+def compute_directive_coverage(repo: Repository, doc: str, *, store: bool = True
+                               ) -> DirectiveCoverage | None:
+    """Align the plans carrying out ``doc``, link each directive task to the plan items, duties
+    and bodies of every province, and (``store``) replace the directive's derived graph.
+
+    None when no document numbered ``doc`` is in the store or no source plan carries it out.
+    """
+    found = directive_of(repo, doc)
+    if found is None:
+        return None
+    directive_iri, number = found
+    plans = implementing_plans(repo, directive_iri)
+    if not plans:
+        return None
+    iris = [p.iri for p in plans]
+    tasks = tasks_of(repo, iris)
+    outline_iri = outline_source(repo, directive_iri, plans, tasks)
+    if outline_iri == directive_iri:
+        outline_items = tasks_of(repo, [directive_iri])[directive_iri]
+    else:
+        outline_items = tasks.get(outline_iri or "", [])
+    plan_items = []
+    for plan in plans:
+        if plan.iri == outline_iri:
+            continue
+        mine = tasks.get(plan.iri, [])
+        plan_items.append([al.PlanItem(t.iri, plan.iri, plan.number, plan.province, t.no,
+                                       t.text, t.source_text, i / max(len(mine), 1))
+                           for i, t in enumerate(mine)])
+    outline = al.align(number, plan_items, [
+        al.PlanItem(t.iri, outline_iri or "", "", "", t.no, t.text, t.source_text)
+        for t in outline_items])
+    result = DirectiveCoverage(number, directive_iri, outline,
+                               [p for p in plans if p.iri != outline_iri],
+                               {p.province: p.province_iri for p in plans
+                                if p.iri != outline_iri})
+    duties = duties_of(repo, iris)
+    bodies = bodies_of(repo, iris)
+    covering: dict[str, list[str]] = defaultdict(list)
+    for plan in result.plans:
+        links = cover(plan.iri, plan.number, tasks.get(plan.iri, []), duties.get(plan.iri, []))
+        for link in links.links:
+            covering[link.task].append(link.duty)
+    for task in outline.tasks:
+        for province, province_iri in sorted(result.provinces.items()):
+            restatements = []
+            for member in task.members_in(province):
+                r = Restatement(member, task.scores.get(member.iri, 0.0),
+                                sorted(covering.get(member.iri, [])))
+                for duty in r.duties:
+                    roles = bodies.get(duty, {})
+                    r.leads.extend(b for b in roles.get("lead", []) if b not in r.leads)
+                    r.coordinators.extend(b for b in roles.get("coordinate", [])
+                                          if b not in r.coordinators)
+                    r.responsible.extend(b for b in roles.get("responsible", [])
+                                         if b not in r.responsible)
+                restatements.append(r)
+            result.cells[(task.no, province)] = Cell(task, province, province_iri,
+                                                     _status(restatements), restatements)
+    if store:
+        repo.replace_graphs({result.graph_name(): result.to_ntriples()})
+    return result
+
+
+def _status(restatements: list[Restatement]) -> Status:
+    if not restatements:
+        return Status.DROPPED
+    bodies = [b for r in restatements for b in (r.leads or r.responsible)]
+    if not bodies:
+        return Status.UNASSIGNED
+    if all(b.collective for b in bodies):
+        return Status.COLLECTIVE
+    return Status.ASSIGNED
+
+
+def carried_out_directives(repo: Repository) -> list[str]:
+    """Numbers of the documents two or more source plans carry out (directives, resolutions)."""
+    return sorted(directive_groups(repo))
+
+
+def compute_all_directive_coverage(repo: Repository) -> list[DirectiveCoverage]:
+    """Directive coverage for every directive several source plans carry out (for the build)."""
+    results = []
+    for directive in carried_out_directives(repo):
+        result = compute_directive_coverage(repo, directive)
+        if result is not None:
+            results.append(result)
+    return results
+
+
+# ---------------------------------------------------------------------------- the stored matrix
+
+@dataclass(frozen=True)
+class MatrixTask:
+    no: str
+    text: str
+    reconstructed: bool
+    confidence: float
+
+
+@dataclass(frozen=True)
+class MatrixCell:
+    status: Status
+    leads: tuple[str, ...] = ()
+
+
+@dataclass
+class Matrix:
+    """The auditor's matrix as stored: directive tasks × provinces (read in one query)."""
+
+    directive: str
+    directive_iri: str
+    tasks: list[MatrixTask] = field(default_factory=list)
+    provinces: list[str] = field(default_factory=list)
+    cells: dict[tuple[str, str], MatrixCell] = field(default_factory=dict)
+
+    @property
+    def reconstructed(self) -> bool:
+        return any(t.reconstructed for t in self.tasks)
+
+    def cell(self, task: str, province: str) -> MatrixCell:
+        return self.cells.get((task, province), MatrixCell(Status.DROPPED))
+
+    def gaps(self) -> list[tuple[MatrixTask, str, MatrixCell]]:
+        return [(t, p, self.cell(t.no, p)) for t in self.tasks for p in self.provinces
+                if self.cell(t.no, p).status != Status.ASSIGNED]
+
+    def to_csv(self) -> str:
+        """UTF-8 with a byte order mark, so spreadsheet programs read the Vietnamese right."""
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["nhiệm vụ / task", "nội dung / text", "dựng lại / reconstructed",
+                         "độ tin cậy / confidence", *self.provinces])
+        for task in self.tasks:
+            row = []
+            for province in self.provinces:
+                cell = self.cell(task.no, province)
+                row.append("; ".join(cell.leads) if cell.status == Status.ASSIGNED
+                           else f"{STATUS_LABELS[cell.status][0]}"
+                           + (f" ({'; '.join(cell.leads)})" if cell.leads else ""))
+            writer.writerow([task.no, task.text, "có" if task.reconstructed else "không",
+                             f"{task.confidence:.2f}", *row])
+        return "\ufeff" + out.getvalue()
+
+
+_STATUS_OF = {str(concept): status for status, concept in STATUS_CONCEPT.items()}
+
+
+def read_matrix(repo: Repository, doc: str) -> Matrix | None:
+    """The stored directive coverage of ``doc`` (None when it was never computed)."""
+    found = directive_of(repo, doc)
+    if found is None:
+        return None
+    directive_iri, number = found
+    graph = directive_graph_iri(directive_iri)
+    task_rows = _records(repo, f"""
+        SELECT ?dt ?task ?text ?reconstructed ?confidence WHERE {{
+          GRAPH <{graph}> {{
+            ?dt a kg:DirectiveTask ; kg:directive <{directive_iri}> ; kg:itemNumber ?task ;
+                kg:text ?text ; kg:reconstructed ?reconstructed ;
+                kg:alignmentConfidence ?confidence .
+          }}
+        }}""")
+    if not task_rows:
+        return None
+    # cells: few columns, so few terms to convert (the page is served from this one query)
+    rows = _records(repo, f"""
+        SELECT ?dt ?province ?status ?lead WHERE {{
+          GRAPH <{graph}> {{
+            ?cell a kg:ProvinceCoverage ; kg:directiveTask ?dt ; kg:provinceName ?province ;
+                  kg:coverageStatus ?status .
+            OPTIONAL {{ ?cell kg:leadBodyName ?lead }}
+          }}
+        }}""")
+    matrix = Matrix(number, directive_iri)
+    tasks: dict[str, MatrixTask] = {}
+    number_of: dict[str, str] = {}
+    for row in task_rows:
+        no = row["task"] or ""
+        number_of[row["dt"] or ""] = no
+        tasks[no] = MatrixTask(no, row["text"] or "", row["reconstructed"] == "true",
+                               float(row["confidence"] or 0))
+    leads: dict[tuple[str, str], list[str]] = defaultdict(list)
+    status: dict[tuple[str, str], Status] = {}
+    provinces: set[str] = set()
+    for row in rows:
+        key = (number_of.get(row["dt"] or "", ""), row["province"] or "")
+        provinces.add(key[1])
+        status[key] = _STATUS_OF.get(row["status"] or "", Status.DROPPED)
+        if row["lead"] and row["lead"] not in leads[key]:
+            leads[key].append(row["lead"])
+    matrix.tasks = sorted(tasks.values(), key=lambda t: (int(t.no) if t.no.isdigit() else 0,
+                                                          t.no))
+    matrix.provinces = sorted(provinces)
+    matrix.cells = {key: MatrixCell(value, tuple(sorted(leads.get(key, []))))
+                    for key, value in status.items()}
+    return matrix
+
+
+def stored_directives(repo: Repository) -> list[tuple[str, int]]:
+    """(number, tasks) of every directive whose coverage is stored."""
+    rows = _records(repo, """
+        SELECT ?number (COUNT(DISTINCT ?task) AS ?tasks) WHERE {
+          ?task a kg:DirectiveTask ; kg:directive ?directive .
+          { SELECT DISTINCT ?directive ?number WHERE { ?directive eli:id_local ?number } }
+        } GROUP BY ?number ORDER BY ?number""")
+    return [(r["number"] or "", int(r["tasks"] or 0)) for r in rows]
+
+
+@dataclass(frozen=True)
+class SourceSentence:
+    """A plan item restating a directive task, quoted from its source, with its duties."""
+
+    province: str
+    plan: str
+    no: str
+    text: str
+    source_text: str
+    line: int
+    score: float
+    via: str
+    leads: tuple[str, ...]
+    duties: tuple[tuple[str, str], ...]  # (text, raw source) of the covering duties
+
+
+def cell_sources(repo: Repository, matrix: Matrix, task: str) -> list[SourceSentence]:
+    """Every plan item restating the task (all provinces), quoted from the source files."""
+    graph = directive_graph_iri(matrix.directive_iri)
+    dt = f"{matrix.directive_iri}/directive-task/{task}"
+    rows = _records(repo, f"""
+        SELECT ?r ?province ?planTask ?planIri ?score ?via ?lead ?duty WHERE {{
+          GRAPH <{graph}> {{
+            ?r a kg:Restatement ; kg:directiveTask <{dt}> ; kg:provinceName ?province ;
+               kg:planTask ?planTask ; kg:plan ?planIri ; kg:alignmentScore ?score .
+            OPTIONAL {{ ?r kg:via ?via }} OPTIONAL {{ ?r kg:leadBodyName ?lead }}
+            OPTIONAL {{ ?r kg:coveringDuty ?duty }}
+          }}
+        }}""")
+    if not rows:
+        return []
+    parts = {r["planTask"] or "" for r in rows} | {r["duty"] for r in rows if r["duty"]}
+    plans = {r["planIri"] or "" for r in rows}
+    texts = {r["part"]: r for r in _records(repo, f"""
+        SELECT DISTINCT ?part ?no ?text ?src ?line WHERE {{
+          VALUES ?part {{ {_values(parts)} }}
+          OPTIONAL {{ ?part kg:itemNumber ?no }} OPTIONAL {{ ?part kg:text ?text }}
+          OPTIONAL {{ ?part kg:sourceText ?src }} OPTIONAL {{ ?part kg:sourceLine ?line }}
+        }}""")}
+    numbers = {r["plan"]: r["number"] for r in _records(repo, f"""
+        SELECT DISTINCT ?plan ?number WHERE {{
+          VALUES ?plan {{ {_values(plans)} }} ?plan eli:id_local ?number }}""")}
+    grouped: dict[str, list[dict[str, str | None]]] = defaultdict(list)
+    for row in rows:
+        grouped[row["r"] or ""].append(row)
+    sentences = []
+    for group in grouped.values():
+        first = group[0]
+        part = texts.get(first["planTask"], {})
+        duties = sorted({d for d in (r["duty"] for r in group) if d})
+        sentences.append(SourceSentence(
+            first["province"] or "", numbers.get(first["planIri"]) or "", part.get("no") or "",
+            part.get("text") or "", part.get("src") or "", int(part.get("line") or 0),
+            float(first["score"] or 0), first["via"] or "",
+            tuple(sorted({r["lead"] for r in group if r["lead"]})),
+            tuple((texts.get(d, {}).get("text") or "", texts.get(d, {}).get("src") or "")
+                  for d in duties)))
+    return sorted(sentences, key=lambda s: (s.province, s.plan, s.line))

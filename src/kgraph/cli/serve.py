@@ -37,6 +37,17 @@ def serve(
              "(or $KGRAPH_WRITE_TOKEN).")] = None,
     workers: Annotated[int | None, typer.Option(
         help="Query worker processes (default min(4, CPUs), at least 2).")] = None,
+    max_workers: Annotated[int | None, typer.Option(
+        help="Worker processes in all, long queries included (default 3 x workers).")] = None,
+    max_result_bytes: Annotated[int | None, typer.Option(
+        help="Bytes per answer; longer answers are cut and flagged (default 32000000).")] = None,
+    allowed_host: Annotated[list[str] | None, typer.Option(
+        help="Host name clients may use (repeatable; default: the bound host and loopback "
+             "names; '*' for any).")] = None,
+    queue: Annotated[int | None, typer.Option(
+        help="Requests that may wait for a worker; more get 503 (default 128).")] = None,
+    worker_memory: Annotated[int | None, typer.Option(
+        help="Bytes of address space a worker may add (default 2 GiB; 0 = no limit).")] = None,
     log_level: Annotated[str, typer.Option(help="Logging level.")] = "info",
 ) -> None:
     """Serve the web pages and the SPARQL endpoint (/sparql) over the store."""
@@ -48,7 +59,9 @@ def serve(
     overrides = {
         "store": store, "host": host, "port": port, "query_timeout": query_timeout,
         "max_rows": max_rows, "max_body": max_body, "cors_origins": cors_origin or None,
-        "write_token": write_token, "workers": workers,
+        "write_token": write_token, "workers": workers, "max_workers": max_workers,
+        "max_result_bytes": max_result_bytes, "allowed_hosts": allowed_host or None,
+        "queue": queue, "worker_memory": worker_memory,
     }
     settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     location = settings.store or str(paths.default_store_dir())

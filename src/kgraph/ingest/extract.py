@@ -24,12 +24,13 @@ from kgraph.ingest.references import find_references
 from kgraph.ingest.reporting import extract_reporting
 from kgraph.ingest.targets import extract_targets
 from kgraph.ingest.tasks import extract_tasks, table_tasks
-from kgraph.ingest.text import aligned_fold
+from kgraph.ingest.text import aligned_fold, limit_problem, normalise_controls
 from kgraph.reference.matching import Matcher, default_matcher
 
 __all__ = ["extract_document", "extract_file"]
 
 _VIETNAMESE_MARKS = re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]")
+MAX_SOURCE_BYTES = 5_000_000  # the longest real plan is ~200 KB
 # How a text that is complete may end (a colon announces more, so it is no end).
 _SENTENCE_END = re.compile(r"[.;!?)”\"]\W*$|\./\.")
 
@@ -37,6 +38,9 @@ _SENTENCE_END = re.compile(r"[.;!?)”\"]\W*$|\./\.")
 def extract_file(path: Path, matcher: Matcher | None = None) -> PlanDocument:
     """Read a source file (UTF-8 text) and extract its plan."""
     path = Path(path)
+    if path.stat().st_size > MAX_SOURCE_BYTES:
+        raise SourceError(path, f"{path.stat().st_size} bytes: larger than a plan can be "
+                                f"(limit {MAX_SOURCE_BYTES})")
     data = path.read_bytes()
     if not data.strip():
         raise SourceError(path, "empty file")
@@ -57,6 +61,9 @@ def extract_document(text: str, source_name: str, matcher: Matcher | None = None
     matcher = matcher or default_matcher()
     if not text.strip():
         raise SourceError(source_name, "empty file")
+    if problem := limit_problem(text):
+        raise SourceError(source_name, problem)
+    raw, text = text, normalise_controls(text)  # same length: offsets hold for both
     layout = parse(text)
     meta = extract_metadata(layout, matcher)
     if meta is None:
@@ -70,7 +77,7 @@ def extract_document(text: str, source_name: str, matcher: Matcher | None = None
     )
     doc = PlanDocument(
         source_name=source_name,
-        source_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        source_sha256=hashlib.sha256(raw.encode("utf-8")).hexdigest(),
         ident=meta.ident,
         place=meta.place,
         signature=meta.signature,

@@ -13,6 +13,41 @@ from functools import lru_cache
 _SPACES = re.compile(r"\s+")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
+# --- control characters and limits on read ----------------------------------------------------
+# pdftotext writes a form feed between pages; Word and OCR tools leave vertical tabs, NEL and the
+# Unicode line/paragraph separators. Each becomes a newline, any other control character a
+# space: one character for one, so every offset into the normalised text is an offset into the
+# raw text too (spans cut from the raw text stay exact).
+_LINE_BREAKS = "\f\v\x1c\x1d\x1e\x85\u2028\u2029"
+_CONTROLS = re.compile(f"[{_LINE_BREAKS}]|[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+MAX_LINE_CHARS = 20_000  # a paragraph of a plan is a few thousand characters at most
+MAX_NESTING = 100  # brackets and quotation marks inside one another
+_OPENERS = "([{“‘«"
+_CLOSERS = ")]}”’»"
+_BRACKETS = re.compile(f"[{re.escape(_OPENERS + _CLOSERS)}]")
+
+
+def normalise_controls(text: str) -> str:
+    """Line separators (FF, VT, NEL, U+2028/9, ...) to "\n", other control characters to a
+    space; tab, "\n" and "\r" stay. Length-preserving."""
+    return _CONTROLS.sub(lambda m: "\n" if m.group() in _LINE_BREAKS else " ", text)
+
+
+def limit_problem(text: str) -> str | None:
+    """Why a text is beyond what the extractor reads in linear time, or None."""
+    for number, line in enumerate(text.split("\n"), start=1):
+        if len(line) > MAX_LINE_CHARS:
+            return f"line {number} has {len(line)} characters (limit {MAX_LINE_CHARS})"
+    depth = 0
+    for bracket in _BRACKETS.finditer(text):
+        if bracket.group() in _OPENERS:
+            depth += 1
+            if depth > MAX_NESTING:
+                return f"brackets nested deeper than {MAX_NESTING}"
+        elif depth:
+            depth -= 1
+    return None
+
 
 def nfc(text: str) -> str:
     """NFC-normalise and collapse runs of white space."""

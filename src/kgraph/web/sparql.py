@@ -9,29 +9,27 @@
 * Update (form ``update=`` or ``application/sparql-update``) only when the server has a write
   token, and only with ``Authorization: Bearer <token>``.
 
-Every request is checked by :mod:`kgraph.web.safety` (no SERVICE, LOAD or unknown graphs),
-bounded by ``max_body`` and evaluated by the executor of :mod:`kgraph.web.query_workers`
-(timeout, row cap). Errors are plain text with the reason, e.g. the parser's position.
+Every request is bounded by ``max_body`` and handed to the executor of
+:mod:`kgraph.web.query_workers`, whose sandboxed workers check it with :mod:`kgraph.web.safety`
+(no SERVICE, LOAD or unknown graphs) inside the time budget, then evaluate it (timeout, row and
+byte caps, admission control). A client that disconnects cancels its request: the worker is
+killed. Errors are plain text with the reason, e.g. the parser's position.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
 import time
+from collections.abc import Awaitable
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
 
 from kgraph.web.query_workers import Executor, Job, Outcome
-from kgraph.web.safety import (
-    UnsafeRequest,
-    add_using,
-    check_query,
-    check_update,
-    has_dataset_clause,
-)
+from kgraph.web.safety import UnsafeRequest
 from kgraph.web.service_description import service_description
 from kgraph.web.settings import Settings
 
@@ -128,14 +126,47 @@ def known_graphs(request: Request) -> set[str]:
     return set(request.app.state.repository.graph_names())
 
 
+def client_key(request: Request) -> str:
+    """Whom admission control counts a request against: the peer address."""
+    return request.client.host if request.client else "local"
+
+
+async def until_disconnected(request: Request) -> None:
+    """Return once the client has gone away (its request body has been read already)."""
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            return
+
+
+async def cancelled_on_disconnect(request: Request, work: Awaitable[Outcome]) -> Outcome:
+    """Run ``work``; if the client disconnects first, cancel it (the worker is killed)."""
+    task = asyncio.ensure_future(work)
+    watcher = asyncio.ensure_future(until_disconnected(request))
+    try:
+        await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watcher.cancel()
+    if not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        log.info("sparql request cancelled: the client disconnected")
+        return Outcome.error(499, "client closed the request")
+    return task.result()
+
+
 def answer(outcome: Outcome, started: float, settings: Settings, what: str) -> Response:
     total = (time.perf_counter() - started) * 1000
     headers = {
         "Server-Timing": f"query;dur={outcome.seconds * 1000:.1f}, total;dur={total:.1f}",
+        **outcome.headers,
     }
     if outcome.truncated:
         headers["X-Kgraph-Truncated"] = "true"
+        headers["X-Kgraph-Truncated-By"] = outcome.truncated_by or "rows"
         headers["X-Kgraph-Max-Rows"] = str(settings.max_rows)
+        headers["X-Kgraph-Max-Bytes"] = str(settings.max_result_bytes)
     log.info("sparql %s status=%d rows=%s query_ms=%.1f total_ms=%.1f%s", what, outcome.status,
              outcome.rows, outcome.seconds * 1000, total,
              " truncated" if outcome.truncated else "")
@@ -149,33 +180,27 @@ async def run_query(request: Request, params: list[tuple[str, str]], query: str,
                     started: float) -> Response:
     settings: Settings = request.app.state.settings
     executor: Executor = request.app.state.executor
-    default_graphs = _all(params, "default-graph-uri")
-    named_graphs = _all(params, "named-graph-uri")
-    base = endpoint_iri(request)
-    has_from = await asyncio.to_thread(
-        check_query, query, lambda: known_graphs(request), default_graphs, named_graphs, base
-    )
     job = Job(
-        query, default_graphs=default_graphs, named_graphs=named_graphs, has_from=has_from,
-        base_iri=base, accept=request.headers.get("accept"), format_param=_one(params, "format"),
-        max_rows=settings.max_rows,
+        query, default_graphs=_all(params, "default-graph-uri"),
+        named_graphs=_all(params, "named-graph-uri"), base_iri=endpoint_iri(request),
+        accept=request.headers.get("accept"), format_param=_one(params, "format"),
+        max_rows=settings.max_rows, max_bytes=settings.max_result_bytes,
     )
-    return answer(await executor.run(job, settings.query_timeout), started, settings, "query")
+    outcome = await cancelled_on_disconnect(
+        request, executor.run(job, settings.query_timeout, client_key(request)))
+    return answer(outcome, started, settings, "query")
 
 
 async def run_update(request: Request, params: list[tuple[str, str]], update: str,
                      started: float) -> Response:
     settings: Settings = request.app.state.settings
     check_token(request, settings)
-    check_update(update)
-    using = _all(params, "using-graph-uri")
-    using_named = _all(params, "using-named-graph-uri")
-    if (using or using_named) and has_dataset_clause(update):
-        raise ProtocolError(400, "using-graph-uri / using-named-graph-uri cannot be combined "
-                                 "with USING or WITH in the update")
-    job = Job(add_using(update, using, using_named), update=True, base_iri=endpoint_iri(request))
+    job = Job(update, update=True, base_iri=endpoint_iri(request),
+              using=_all(params, "using-graph-uri"),
+              using_named=_all(params, "using-named-graph-uri"))
     executor: Executor = request.app.state.executor
-    return answer(await executor.update(job), started, settings, "update")
+    outcome = await executor.update(job, settings.query_timeout, client_key(request))
+    return answer(outcome, started, settings, "update")
 
 
 async def handle(request: Request) -> Response:

@@ -1,0 +1,236 @@
+"""Cross-plan alignment: which item of each plan restates which task of the directive.
+
+Provinces restate a directive's tasks in their own "Nhiệm vụ và giải pháp" section, in their own
+order and words, sometimes splitting or merging items; two of the seeds are OCR-damaged ("Tang
+cudng" for "Tăng cường"). The alignment works on the text only, never on layout (numbering,
+group structure), so it keeps working whatever the outline parser makes of a plan:
+
+* every item is folded (:func:`kgraph.ingest.text.ocr_fold`: no diacritics, OCR look-alikes
+  repaired) and vectorised with scikit-learn's ``TfidfVectorizer`` over character n-grams
+  (3-5 characters inside word boundaries). Character n-grams survive a damaged letter ("cudng"
+  still shares "ng", " cu" with "cuong"), where whole-word TF-IDF loses the word;
+* plans are aligned one after another against the clusters built so far (a progressive
+  alignment, as for multiple sequence alignment): the cosine between each item and each
+  cluster's centroid, then scipy's ``linear_sum_assignment`` for the best one-to-one pairing;
+  pairs below :data:`PAIR_THRESHOLD` are refused. An item left over that scores at least
+  :data:`JOIN_THRESHOLD` against a cluster joins it (a plan that splits one task in two);
+  otherwise it starts a cluster of its own;
+* when an outline of the directive is known (the directive itself, or the national plan
+  carrying it out, is a source in the store), its tasks are the clusters and nothing else may
+  start one: the outline is not reconstructed;
+* otherwise a cluster that at least two plans restate is a task of the *reconstructed* outline;
+  an item restated by no other plan is the province's own addition (``unaligned``).
+
+Each directive task's confidence is the mean, over its items, of the cosine between the item
+and the centroid of the other plans' items in the cluster (leave-one-out).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
+
+from kgraph.ingest.text import ocr_fold
+
+PAIR_THRESHOLD = 0.35  # one-to-one pairing of an item with a cluster: below it, no pairing
+JOIN_THRESHOLD = 0.35  # an item left over by the pairing joins its best cluster at or above it
+MIN_SHARE = 0.1  # share of the plans a reconstructed task must be restated by
+NGRAMS = (3, 5)
+_MARKER = re.compile(r"^\s*(?:[-–+•*]|\d+[.)]|[a-zđ][.)])\s+")
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    """One task item of a plan, with what an auditor needs to find it in the source."""
+
+    iri: str
+    plan: str
+    number: str  # the plan's number, e.g. "234/KH-UBND"
+    province: str
+    no: str
+    text: str
+    source_text: str = ""
+    position: float = 0.0  # relative place in the plan's task section, 0..1
+
+
+@dataclass
+class DirectiveTask:
+    """A task of the directive: from its own outline, or a cluster of restating plan items."""
+
+    no: str
+    label: str
+    members: list[PlanItem] = field(default_factory=list)
+    scores: dict[str, float] = field(default_factory=dict)  # item IRI -> cosine (leave-one-out)
+    confidence: float = 0.0
+    reconstructed: bool = True
+    outline_task: str | None = None  # IRI of the outline's own task, when not reconstructed
+
+    @property
+    def plans(self) -> set[str]:
+        return {m.plan for m in self.members}
+
+    def members_in(self, province: str) -> list[PlanItem]:
+        return [m for m in self.members if m.province == province]
+
+
+@dataclass
+class Outline:
+    """The aligned outline of one directive across the plans carrying it out."""
+
+    directive: str
+    tasks: list[DirectiveTask]
+    unaligned: list[PlanItem]
+    reconstructed: bool
+
+    def pairs(self) -> set[frozenset[str]]:
+        """Every pair of items of two different plans that restate the same directive task."""
+        found: set[frozenset[str]] = set()
+        for task in self.tasks:
+            for i, a in enumerate(task.members):
+                for b in task.members[i + 1:]:
+                    if a.plan != b.plan:
+                        found.add(frozenset((a.iri, b.iri)))
+        return found
+
+
+@lru_cache(maxsize=65536)
+def folded(text: str) -> str:
+    """The matching space: OCR-repaired, diacritic-free, lower case, spaces collapsed (cached:
+    a corpus restates the same sentences many times)."""
+    return " ".join(ocr_fold(text).split())
+
+
+def vectorizer() -> TfidfVectorizer:
+    return TfidfVectorizer(analyzer="char_wb", ngram_range=NGRAMS, sublinear_tf=True,
+                           preprocessor=folded, lowercase=False)
+
+
+def _clean_share(text: str) -> float:
+    """Share of letters carrying a Vietnamese diacritic: an OCR-damaged copy has few."""
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return 0.0
+    marked = sum(1 for c in letters if unicodedata.decomposition(c) or c in "đĐ")
+    return marked / len(letters)
+
+
+def _label(members: Sequence[PlanItem]) -> str:
+    """The member text best fit to name the task: the cleanest copy (most diacritics), without
+    the plan's own item marker ("a)", "2.", "-"), which means nothing in the directive."""
+    best = max(members, key=lambda m: (_clean_share(m.text), -len(m.text)))
+    return _MARKER.sub("", best.text, count=1)
+
+
+def minimum_support(plans: int) -> int:
+    """Plans that must restate a cluster for it to be a task of a reconstructed outline: two
+    (one plan's own item is its province's addition), and at least :data:`MIN_SHARE` of the
+    plans, so that two of four hundred plans sharing an addition do not make a directive task."""
+    if plans <= 1:
+        return 1
+    return max(2, math.ceil(MIN_SHARE * plans))
+
+
+def align(directive: str, plans: Sequence[Sequence[PlanItem]],
+          outline: Sequence[PlanItem] = (), *, min_support: int | None = None,
+          pair_threshold: float = PAIR_THRESHOLD, join_threshold: float = JOIN_THRESHOLD
+          ) -> Outline:
+    """Align the items of ``plans`` (one list per plan) into the directive's tasks.
+
+    With an ``outline`` (the directive's own leaf tasks), items only join its tasks. Without
+    one, clusters restated by ``min_support`` plans (default: :func:`minimum_support`) are
+    the reconstructed outline.
+    """
+    plans = [list(p) for p in plans if p]
+    everything = [item for plan in plans for item in plan] + list(outline)
+    if not everything:
+        return Outline(directive, [], [], not outline)
+    matrix_all = normalize(vectorizer().fit_transform([item.text for item in everything]))
+    vectors = {item.iri: matrix_all[index] for index, item in enumerate(everything)}
+
+    clusters: list[list[PlanItem]] = [[task] for task in outline]
+    sums: list[np.ndarray] = [vectors[task.iri].toarray()[0] for task in outline]
+    fixed = bool(outline)
+    # the longest plans first: they hold most tasks, so later plans find their clusters
+    order = sorted(plans, key=lambda p: (-len(p), p[0].number))
+    for plan in order:
+        matrix = np.vstack([vectors[item.iri].toarray()[0] for item in plan])
+        if clusters:
+            centroids = normalize(np.vstack(sums))
+            similarity = matrix @ centroids.T
+            rows, cols = linear_sum_assignment(-similarity)
+        else:
+            similarity = np.zeros((len(plan), 0))
+            rows, cols = np.array([], dtype=int), np.array([], dtype=int)
+        placed: dict[int, int] = {}
+        for r, c in zip(rows, cols, strict=True):
+            if similarity[r, c] >= pair_threshold:
+                placed[r] = c
+        for r, item in enumerate(plan):
+            target = placed.get(r)
+            if target is None and similarity.shape[1]:
+                best = int(np.argmax(similarity[r]))
+                if similarity[r, best] >= join_threshold:
+                    target = best
+            if target is None:
+                if fixed:
+                    continue
+                clusters.append([item])
+                sums.append(matrix[r].copy())
+            else:
+                clusters[target].append(item)
+                sums[target] = sums[target] + matrix[r]
+
+    support = min_support if min_support is not None else minimum_support(len(plans))
+    tasks: list[DirectiveTask] = []
+    unaligned: list[PlanItem] = []
+    outline_iris = {task.iri for task in outline}
+    for cluster in clusters:
+        members = [m for m in cluster if m.iri not in outline_iris]
+        own = next((m for m in cluster if m.iri in outline_iris), None)
+        if own is None and len({m.plan for m in members}) < support:
+            unaligned.extend(members)
+            continue
+        task = DirectiveTask("", own.text if own else _label(members), members,
+                             reconstructed=own is None, outline_task=own.iri if own else None)
+        _score(task, vectors, own)
+        tasks.append(task)
+    if not fixed:
+        tasks.sort(key=lambda t: (float(np.mean([m.position for m in t.members])), t.label))
+    for index, task in enumerate(tasks, start=1):
+        task.no = str(index)
+    return Outline(directive, tasks, unaligned, not fixed)
+
+
+def _score(task: DirectiveTask, vectors: dict[str, object], own: PlanItem | None) -> None:
+    """Leave-one-out cosine of each item against the other plans' items (or the outline)."""
+    dense = {m.iri: vectors[m.iri].toarray()[0] for m in task.members}
+    for member in task.members:
+        if own is not None:
+            reference = vectors[own.iri].toarray()[0]
+        else:
+            others = [dense[m.iri] for m in task.members if m.plan != member.plan]
+            if not others:
+                task.scores[member.iri] = 0.0
+                continue
+            reference = np.sum(others, axis=0)
+        norm = float(np.linalg.norm(reference)) or 1.0
+        task.scores[member.iri] = round(float(dense[member.iri] @ reference) / norm, 3)
+    task.confidence = round(float(np.mean(list(task.scores.values()))), 3) if task.scores else 0.0
+
+
+def score_pairs(predicted: set[frozenset[str]], gold: set[frozenset[str]]
+                ) -> tuple[float, float]:
+    """Precision and recall of predicted restatement pairs against a hand-made alignment."""
+    hits = len(predicted & gold)
+    precision = hits / len(predicted) if predicted else 0.0
+    recall = hits / len(gold) if gold else 0.0
+    return precision, recall

@@ -1,0 +1,72 @@
+"""``kgraph coverage``: every task of a directive, in every province: who leads it, where it was
+dropped. Computes and stores the directive's coverage graph, prints the matrix, writes a CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kgraph.analysis.coverage import (
+    STATUS_LABELS,
+    Status,
+    carried_out_directives,
+    compute_directive_coverage,
+    read_matrix,
+)
+from kgraph.cli.common import StoreOption, app, console, repository, user_errors
+from kgraph.errors import QueryError
+
+PLAIN = {"markup": False, "highlight": False, "soft_wrap": True}
+
+
+@app.command("coverage")
+@user_errors
+def coverage_command(
+    doc: Annotated[str | None, typer.Option(
+        "--doc", help="The directive (number); default: every directive several plans carry out.")
+    ] = None,
+    csv_out: Annotated[Path | None, typer.Option(
+        "--csv", help="Write the matrix here (CSV, UTF-8 with BOM).")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Align the plans carrying out a directive; store tasks × provinces with lead bodies."""
+    repo = repository(store)
+    directives = [doc] if doc else carried_out_directives(repo)
+    if not directives:
+        raise QueryError("no directive is carried out by two or more source plans in the store")
+    for directive in directives:
+        result = compute_directive_coverage(repo, directive)
+        if result is None:
+            raise QueryError(f"no document numbered {directive!r} is carried out by a source "
+                             "plan in the store")
+        matrix = read_matrix(repo, directive)
+        assert matrix is not None  # just stored
+        kind = ("reconstructed from the plans carrying it out" if result.outline.reconstructed
+                else "from its own outline")
+        console.print(f"{matrix.directive}: {len(matrix.tasks)} task(s) ({kind}) × "
+                      f"{len(matrix.provinces)} province(s): {', '.join(matrix.provinces)}; "
+                      f"stored in {result.graph_name()}", **PLAIN)
+        for task in matrix.tasks:
+            console.print(f"  {task.no:>3}. {_short(task.text, 90)} "
+                          f"(confidence {task.confidence:.2f})", **PLAIN)
+            for province in matrix.provinces:
+                cell = matrix.cell(task.no, province)
+                what = ("; ".join(cell.leads) if cell.status == Status.ASSIGNED
+                        else STATUS_LABELS[cell.status][1])
+                console.print(f"         {province}: {what}", **PLAIN)
+        gaps = matrix.gaps()
+        console.print(f"  gaps: {len(gaps)} of {len(matrix.tasks) * len(matrix.provinces)} "
+                      "cell(s)", **PLAIN)
+        if csv_out is not None:
+            path = csv_out if len(directives) == 1 else csv_out.with_name(
+                f"{csv_out.stem}-{directive.replace('/', '-')}{csv_out.suffix}")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(matrix.to_csv(), encoding="utf-8")
+            console.print(f"wrote {path}", **PLAIN)
+
+
+def _short(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

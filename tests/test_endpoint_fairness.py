@@ -1,0 +1,202 @@
+"""Fair service under load, over real HTTP: more bombs than workers do not starve point lookups;
+a full queue and a client over its cap get 503 with Retry-After; a client that disconnects frees
+its worker; answers are cut at the byte cap with the truncation flag."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import httpx
+import pytest
+
+from kgraph.store.embedded import OxigraphRepository
+from kgraph.web.app import create_app
+from kgraph.web.settings import Settings
+
+BOMB = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?b . ?c ?q ?d . ?e ?r ?f . ?g ?s ?h }"
+LOOKUP = "SELECT ?s WHERE { ?s <urn:p> 7 }"
+
+
+def repository(size: int = 400) -> OxigraphRepository:
+    repo = OxigraphRepository()
+    repo.replace_graphs({"urn:graph:fair": "".join(f"<urn:s{i}> <urn:p> {i} .\n"
+                                                   for i in range(size))})
+    return repo
+
+
+def client_from(address: str) -> httpx.Client:
+    """A client whose requests come from another loopback address (another client)."""
+    return httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=60)
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            return "\tZ" not in next(line for line in status if line.startswith("State:"))
+    except FileNotFoundError:
+        return False
+
+
+def test_lookups_keep_answering_while_more_bombs_than_workers_run(live_server: type) -> None:
+    settings = Settings(workers=2, query_timeout=3)
+    stop = threading.Event()
+    bomb_statuses: list[tuple[int, str | None]] = []
+
+    def bomber(address: str, url: str) -> None:
+        with client_from(address) as client:
+            while not stop.is_set():
+                response = client.get(url, params={"query": BOMB})
+                bomb_statuses.append((response.status_code, response.headers.get("retry-after")))
+
+    with live_server(create_app(repository(), settings)) as server:
+        url = server.url + "/sparql"
+        bombers = [threading.Thread(target=bomber, args=(f"127.0.0.{i}", url), daemon=True)
+                   for i in (2, 3, 4)]
+        for thread in bombers:
+            thread.start()
+        time.sleep(1.0)  # every bomb is running, long past the fast budget
+        times, statuses = [], []
+        with httpx.Client(timeout=30) as client:
+            deadline = time.monotonic() + 4
+            while time.monotonic() < deadline:
+                started = time.monotonic()
+                response = client.get(url, params={"query": LOOKUP})
+                times.append(time.monotonic() - started)
+                statuses.append(response.status_code)
+        stop.set()
+        for thread in bombers:
+            thread.join(timeout=10)
+    assert set(statuses) == {200}
+    assert len(times) >= 20
+    assert sorted(times)[int(len(times) * 0.99) - 1] < 1.0
+    assert bomb_statuses and all(status == 503 for status, _ in bomb_statuses)
+    assert all(retry for _, retry in bomb_statuses)  # told when to come back
+
+
+def run_together(url: str, plan: list[tuple[str, str, str, float]]) -> dict[str, httpx.Response]:
+    """Send (name, client address, query) after the given delays, concurrently."""
+    results: dict[str, httpx.Response] = {}
+
+    def send(name: str, address: str, query: str) -> None:
+        with client_from(address) as client:
+            results[name] = client.get(url, params={"query": query})
+
+    threads = []
+    for name, address, query, delay in plan:
+        time.sleep(delay)
+        thread = threading.Thread(target=send, args=(name, address, query))
+        thread.start()
+        threads.append(thread)
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+def test_one_client_gets_one_long_query_at_a_time_when_others_need_workers(
+        live_server: type) -> None:
+    app = create_app(repository(), Settings(workers=1, max_workers=4, query_timeout=3))
+    with live_server(app) as server:
+        results = run_together(server.url + "/sparql", [
+            ("neighbour", "127.0.0.3", BOMB, 0), ("first", "127.0.0.2", BOMB, 0.1),
+            ("second", "127.0.0.2", BOMB, 0.2), ("other", "127.0.0.4", LOOKUP, 1.0)])
+    second = results["second"]
+    assert second.status_code == 503 and "already has 1 long-running" in second.text
+    assert second.headers["retry-after"] == "2"
+    assert results["first"].status_code == 503 and "timeout" in results["first"].text
+    assert results["first"].headers["retry-after"] == "2"
+    assert results["other"].status_code == 200
+    assert results["neighbour"].status_code == 503 and "timeout" in results["neighbour"].text
+
+
+def test_a_client_alone_may_run_several_long_queries(live_server: type) -> None:
+    app = create_app(repository(), Settings(workers=1, max_workers=4, query_timeout=2))
+    with live_server(app) as server:
+        results = run_together(server.url + "/sparql", [
+            ("first", "127.0.0.2", BOMB, 0), ("second", "127.0.0.2", BOMB, 0.1)])
+    assert all("timeout" in r.text for r in results.values())  # both ran to the timeout
+
+
+def test_a_full_queue_answers_503_with_retry_after_at_once(live_server: type) -> None:
+    app = create_app(repository(), Settings(workers=1, max_workers=1, queue=1, query_timeout=3))
+    with live_server(app) as server:
+        url = server.url + "/sparql"
+        httpx.get(url, params={"query": LOOKUP})  # fork the pool
+        started = time.monotonic()
+        results = run_together(url, [
+            ("bomb", "127.0.0.2", BOMB, 0), ("queued", "127.0.0.3", LOOKUP, 0.3),
+            ("refused", "127.0.0.4", LOOKUP, 0.3)])
+        assert time.monotonic() - started < 10
+    refused = results["refused"]
+    assert refused.status_code == 503 and "1 requests are already waiting" in refused.text
+    assert refused.headers["retry-after"] == "2"
+    assert results["bomb"].status_code == 503
+
+
+def test_a_client_that_disconnects_frees_its_worker(live_server: type) -> None:
+    app = create_app(repository(), Settings(workers=2, query_timeout=60))
+    with live_server(app) as server:
+        url = server.url + "/sparql"
+        httpx.get(url, params={"query": LOOKUP})  # fork the pool
+        before = {w.process.pid for w in app.state.executor._all}
+        with pytest.raises(httpx.ReadTimeout):
+            httpx.get(url, params={"query": BOMB}, timeout=1.0)  # gives up after 1 s
+        deadline = time.monotonic() + 3
+        while all(alive(pid) for pid in before) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        killed = [pid for pid in before if not alive(pid)]
+        after = httpx.get(url, params={"query": LOOKUP})
+    assert len(killed) == 1  # long before the 60 s timeout
+    assert after.status_code == 200
+
+
+def doubling(times: int) -> str:
+    binds = " ".join(f"BIND(CONCAT(?x{k - 1}, ?x{k - 1}) AS ?x{k})" for k in range(1, times + 1))
+    return f'SELECT * WHERE {{ BIND("{"x" * 50}" AS ?x0) {binds} }}'
+
+
+def rss_mb() -> int:
+    with open("/proc/self/status", encoding="ascii") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS")) // 1024
+
+
+def test_answers_are_cut_at_the_byte_cap(live_server: type) -> None:
+    settings = Settings(max_result_bytes=1_000_000, max_rows=1_000_000)
+    many = "SELECT ?s ?o WHERE { ?s <urn:p> ?o }"
+    with live_server(create_app(repository(60_000), settings)) as server:
+        url = server.url + "/sparql"
+        before = rss_mb()
+        huge = httpx.get(url, params={"query": doubling(19)}, timeout=60)  # 52 MB of values
+        growth = rss_mb() - before
+        rows = {fmt: httpx.get(url, params={"query": many, "format": fmt}, timeout=60)
+                for fmt in ("json", "tsv", "xml")}
+        graph = httpx.get(url, params={"query": "CONSTRUCT WHERE { ?s ?p ?o }",
+                                       "format": "turtle"}, timeout=60)
+    assert huge.status_code == 200
+    assert huge.headers["x-kgraph-truncated"] == "true"
+    assert huge.headers["x-kgraph-truncated-by"] == "bytes"
+    assert len(huge.content) <= 1_000_000
+    assert growth < 50
+    for response in [*rows.values(), graph]:
+        assert response.status_code == 200
+        assert response.headers["x-kgraph-truncated-by"] == "bytes"
+        assert len(response.content) <= 1_000_000
+    assert all(len(response.content) > 900_000 for response in rows.values())  # nearly full
+    kept = rows["json"].json()["results"]["bindings"]
+    assert 1000 < len(kept) < 60_000  # whole rows, cut at a row boundary
+    assert rows["tsv"].text.endswith("\n") and rows["tsv"].text.count("\n") > 1000
+
+
+def test_workers_run_with_a_memory_limit(live_server: type) -> None:
+    """A worker may add only ``worker_memory`` bytes to what it inherited: the query that
+    needs more is stopped and the pool replaces the worker."""
+    app = create_app(repository(), Settings(worker_memory=256 * 1024**2, query_timeout=30))
+    with live_server(app) as server:
+        url = server.url + "/sparql"
+        hog = httpx.get(url, params={"query": doubling(24)}, timeout=60)  # 1.6 GB of values
+        after = httpx.get(url, params={"query": LOOKUP})
+        pids = [w.process.pid for w in app.state.executor._all]
+    assert hog.status_code == 503 and "memory" in hog.text
+    assert after.status_code == 200
+    assert all(pid is not None and pid != os.getpid() for pid in pids)
