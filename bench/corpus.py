@@ -15,11 +15,15 @@ exist after 2025::
       <- party plan     NNN-KH/TU    (Tỉnh ủy / Thành ủy)                    depth 1
          <- UBND plan   NNNN/KH-UBND (Ủy ban nhân dân tỉnh, "Căn cứ" the QĐ-TTg) depth 2
             <- department plans NN/KH-SYT, NN/KH-SGDĐT, ... (a Sở)          depth 3
+            <- commune plans NNNNN/KH-UBND (Ủy ban nhân dân xã / phường)     depth 3
 
 A corpus of ``n`` plans is a prefix of one fixed order: the national plans, then one full
 chain (party, UBND, one department plan) per (directive, province) unit, directives
-interleaved, then further department plans spread round-robin over the units. So any prefix
-holds every plan's parents, and even 40 plans reach depth 3 for 28-CT/TW.
+interleaved, then, round-robin over the units, one department plan and one commune plan per
+unit at a time (each province has about 98 communes and wards, 3,321 in all, as after the 2025
+reorganisation; commune plans are dated after 1 July 2025). So any prefix holds every plan's
+parents, even 40 plans reach depth 3 for 28-CT/TW, and ``--plans 20000`` is mostly commune
+plans, as a national deployment would be.
 
 Document numbers are drawn without repetition per (kind of number, year) over the whole corpus
 (``unique_numbers=True``, the default), so two provinces never share "273-KH/TU" of one year.
@@ -236,7 +240,7 @@ class PlanSpec:
     """One generated plan with the metadata tests and benchmarks check the graph against."""
 
     index: int
-    kind: str  # "national" | "party" | "ubnd" | "department"
+    kind: str  # "national" | "party" | "ubnd" | "department" | "commune"
     number: str
     date: date
     province: str | None  # None for the national plan
@@ -276,6 +280,26 @@ def _unit_name(province: str) -> str:
     if province.startswith("Thành phố"):
         return province
     return f"thành phố {province}" if province in MUNICIPALITIES else f"tỉnh {province}"
+
+
+COMMUNES_PER_PROVINCE = 98  # 3,321 communes and wards over 34 provinces
+_COMMUNE_SYLLABLES = [
+    "An", "Bình", "Hòa", "Phú", "Tân", "Thạnh", "Long", "Hưng", "Phước", "Thuận", "Quang",
+    "Đông", "Tây", "Nam", "Bắc", "Trung", "Hà", "Sơn", "Lâm", "Xuân", "Thịnh", "Vĩnh",
+    "Hiệp", "Minh", "Đức", "Thành", "Lộc", "Mỹ", "Kim", "Ia", "Krông", "Ea",
+]
+
+
+def commune_names(province: str) -> list[str]:
+    """About 98 distinct commune or ward names of a province ("xã Phú Lộc", "phường An Hòa")."""
+    rng = random.Random(f"communes:{province}")
+    kind = "phường" if province in MUNICIPALITIES else "xã"
+    names: list[str] = []
+    while len(names) < COMMUNES_PER_PROVINCE:
+        name = f"{kind} {rng.choice(_COMMUNE_SYLLABLES)} {rng.choice(_COMMUNE_SYLLABLES)}"
+        if name not in names and len(set(name.split()[1:])) == 2:
+            names.append(name)
+    return names
 
 
 def _party_body(province: str) -> str:
@@ -362,6 +386,17 @@ def _assignments(rng: random.Random, d: Directive, spec: PlanSpec) -> list[str]:
                 _duties(rng, d, False, []))
         heading("Các huyện ủy, thị ủy, thành ủy, đảng ủy trực thuộc Tỉnh ủy",
                 _duties(rng, d, False, []))
+        return lines
+    if spec.kind == "commune":
+        units = ["Công chức Văn hóa - Xã hội", "Trạm Y tế", "Công an", "Văn phòng HĐND và UBND",
+                 "Các trường học trên địa bàn"]
+        unit = spec.issuer.removeprefix("Ủy ban nhân dân ")
+        first, *rest = rng.sample(units, rng.randint(3, 5))
+        heading(f"{first} {unit}", _duties(rng, d, True, ["các ban, ngành, đoàn thể"]))
+        for name in rest:
+            heading(f"{name} {unit}", _duties(rng, d, False, []))
+        heading(f"Ủy ban Mặt trận Tổ quốc Việt Nam {unit}", _duties(rng, d, False, []),
+                request=True)
         return lines
     if spec.kind == "department":
         units = ["Văn phòng Sở", "Thanh tra Sở", "Phòng Kế hoạch - Tài chính",
@@ -473,6 +508,20 @@ def _render(spec: PlanSpec, d: Directive, parents: dict[str, PlanSpec], rng: ran
             closing = ["Nơi nhận:", f"- Thường trực {pbody};", "- Chủ tịch, các PCT UBND;",
                        "- Các sở, ban, ngành của tỉnh;", "- Lưu: VT, KGVX.",
                        "TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", _person(rng)]
+        elif spec.kind == "commune":
+            ubnd = parents[spec.parent]
+            unit = _unit_name(province)
+            commune = spec.issuer.removeprefix("Ủy ban nhân dân ")
+            header = [spec.issuer.upper(), f"Số: {spec.number}",
+                      f"{commune.split(' ', 1)[1]}, {_vn_date(spec.date)}", "KẾ HOẠCH"]
+            uref = (f"Kế hoạch số {ubnd.number}{_vn_date_loose(ubnd.date, rng)} của Ủy ban "
+                    f"nhân dân {unit}")
+            title = f"Triển khai thực hiện {uref} trên địa bàn {commune}"
+            preamble = [f"Thực hiện {uref} về triển khai thực hiện {pref}; {spec.issuer} ban "
+                        "hành Kế hoạch thực hiện như sau:"]
+            closing = ["Nơi nhận:", f"- UBND {unit} (b/c);", f"- Đảng ủy {commune};",
+                       "- Các ban, ngành, đoàn thể;", "- Lưu: VT.",
+                       "TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH", _person(rng)]
         else:
             ubnd = parents[spec.parent]
             unit = _unit_name(province)
@@ -563,6 +612,18 @@ def generate_plans(n_plans: int, seed: int = 0, *, unique_numbers: bool = True,
         number = f"{numbers.draw(dept.code, province, day.year, 5, 399)}/KH-{dept.code}"
         add("department", number, day, province, d, ubnd.number, 3, dept.name)
 
+    next_commune: dict[str, int] = {}
+
+    def commune_plan(d: Directive, province: str) -> None:
+        ubnd = ubnd_of[(d.number, province)]
+        names = commune_names(province)
+        index = next_commune.get(province, 0)
+        next_commune[province] = index + 1
+        name = names[index % len(names)]
+        day = _after(max(ubnd.date, date(2025, 7, 1)), rng, 7, 120)
+        number = f"{numbers.draw('KH-UBND', province, day.year, 7000, 99999)}/KH-UBND"
+        add("commune", number, day, province, d, ubnd.number, 3, f"Ủy ban nhân dân {name}")
+
     for d, province in units:
         pday = _after(d.date, rng, 20, 150)
         pnum = f"{numbers.draw('KH/TU', province, pday.year, 10, 499)}-KH/TU"
@@ -576,9 +637,9 @@ def generate_plans(n_plans: int, seed: int = 0, *, unique_numbers: bool = True,
             break
     while len(plans) < n_plans:
         for d, province in units:
-            if len(plans) >= n_plans:
-                break
-            department_plan(d, province)
+            for make in (department_plan, commune_plan):
+                if len(plans) < n_plans:
+                    make(d, province)
     plans = plans[:n_plans]
     directives = {d.number: d for d in DIRECTIVES}
     for spec in plans:

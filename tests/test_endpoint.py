@@ -71,8 +71,10 @@ def test_select_formats_by_parameter_and_accept(sample_repo: OxigraphRepository,
         assert response.headers["content-type"].split(";")[0] == media
         count = len(sample_repo.query(DOCS).rows)
         if native == ox.QueryResultsFormat.CSV:  # lossy: pyoxigraph does not parse it
-            assert response.text.splitlines()[0] == "d"
-            assert len(response.text.strip().splitlines()) == count + 1
+            assert response.content.startswith(b"\xef\xbb\xbf")  # Excel's UTF-8 mark
+            text = response.content.decode("utf-8-sig")
+            assert text.splitlines()[0] == "d"
+            assert len(text.strip().splitlines()) == count + 1
             continue
         parsed = ox.parse_query_results(response.content, format=native)
         assert len(list(parsed)) == count

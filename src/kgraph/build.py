@@ -1,49 +1,135 @@
 """The ingest pipeline: source files -> document model -> named graphs -> store (+ TriG files).
 
-Everything is extracted and mapped before anything is written, so a bad file stops the build
-with the store untouched; then all graphs go to the store in one transaction, and only after
-that are the TriG files written (each through a temporary file, so none is half-written).
+Built to scale to tens of thousands of plans on one machine:
+
+* files are read, extracted, mapped and validated in worker processes (one per core) and
+  stream back one document at a time, so memory does not grow with the corpus;
+* on disk the graphs go into a *new store version* (a checkpoint of the current one), in
+  batches through Oxigraph's bulk loader, and the version becomes current in one rename at the
+  end (:class:`kgraph.store.embedded.StoreDirectory`): never half-written, and a failed build
+  leaves the store as it was. In memory (tests) and on remote stores, one update;
+* a file whose source text is unchanged since the last build (same SHA-256 in the store, same
+  extractor) is not read again, and a TriG file is rewritten only when its text changes;
+* a file that cannot be read is reported (one line each, at the end) and the others are
+  loaded; ``strict`` stops at the first;
+* replacing a document whose new graph loses most of the old one (tasks, assignments, duties)
+  is refused unless ``replace``; a replaced version stays in the store
+  (:mod:`kgraph.graph.revisions`, ``prov:wasRevisionOf``).
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import multiprocessing
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from kgraph.analysis.validation import Validation, validate_graph
-from kgraph.errors import SourceError
+from kgraph.errors import KgraphError, SourceError
+from kgraph.graph import revisions
 from kgraph.graph.mapping import DocumentGraph, document_graph
-from kgraph.graph.vocab import ID
+from kgraph.graph.vocab import ID, sparql_prefixes
+from kgraph.ingest import readers
 from kgraph.ingest.extract import extract_file
 from kgraph.resources import CONTENT_DIGEST, digest_of, resource_graphs
-from kgraph.store.embedded import Repository
+from kgraph.store.embedded import OxigraphRepository, Repository, replace_graphs_update
 
-SOURCE_SUFFIXES = (".txt", ".md")
+SOURCE_SUFFIXES = readers.SUFFIXES  # what a folder contributes: readers.is_supported
+BATCH_QUADS = 50_000  # quads per bulk load: large enough to be fast, small enough to stay flat
+LOSS_RATIO = 0.5  # a new graph keeping fewer than half of the old parts is a lossy replacement
+PART_TYPES = ("Task", "Assignment", "Duty")
+BUILD_GRAPH = str(ID["graph/build"])
+_PACKAGE = Path(__file__).resolve().parent
+
+
+@dataclass
+class DocumentSummary:
+    """What the build keeps of one loaded document (the graph itself is in the store)."""
+
+    document: str
+    name: str
+    number: str
+    source: Path
+    triples: int
+    parts: dict[str, int]
+
+
+@dataclass
+class FileResult:
+    """One source file through extraction, mapping and validation (sent back by a worker)."""
+
+    path: Path
+    error: str = ""
+    summary: DocumentSummary | None = None
+    ntriples: str = ""
+    sha256: str = ""
+    validation: Validation | None = None
+    findings: Counter[tuple[str, str]] = field(default_factory=Counter)  # (severity, rule)
+    trig_pending: Path | None = None  # written next to its target, renamed after the commit
+    derived: dict[str, str] = field(default_factory=dict)  # derived graphs (coverage) to load
 
 
 @dataclass
 class BuildReport:
-    documents: list[DocumentGraph] = field(default_factory=list)
+    documents: list[DocumentSummary] = field(default_factory=list)
     sources: list[Path] = field(default_factory=list)
     ttl_files: list[Path] = field(default_factory=list)
     triples: int = 0
+    unchanged: list[Path] = field(default_factory=list)  # same source text, not re-read
+    failures: list[str] = field(default_factory=list)  # one line each: "FILE: reason"
+    revisions: list[str] = field(default_factory=list)  # replaced versions kept in the store
     # document IRI -> SHACL validation of its graph (reported, never blocking the build)
     validations: dict[str, Validation] = field(default_factory=dict)
+    findings: Counter[tuple[str, str]] = field(default_factory=Counter)
+    store_version: str = ""
+    load_quads: int = 0  # quads written to the store (documents, derived and shipped graphs)
+    load_seconds: float = 0.0  # time spent writing them
 
     def violations(self) -> int:
-        return sum(1 for v in self.validations.values() for r in v.results
-                   if r.severity == "Violation")
+        return sum(n for (severity, _), n in self.findings.items() if severity == "Violation")
+
+
+class BuildObserver(Protocol):
+    """Progress of a build (the CLI draws a progress bar from it)."""
+
+    def started(self, total: int, unchanged: int) -> None: ...
+
+    def file_done(self, result: FileResult) -> None: ...
+
+    def stage(self, text: str) -> None: ...
+
+
+class _Silent:
+    def started(self, total: int, unchanged: int) -> None:
+        pass
+
+    def file_done(self, result: FileResult) -> None:
+        pass
+
+    def stage(self, text: str) -> None:
+        pass
+
+
+# ---------------------------------------------------------------------------- sources
+
+def source_suffixes() -> tuple[str, ...]:
+    """File suffixes read as plans (readers for other formats add theirs here)."""
+    return SOURCE_SUFFIXES
 
 
 def collect_sources(paths: Iterable[Path]) -> list[Path]:
     """Files to ingest: the files given, and the plan files inside the folders given."""
     found: list[Path] = []
-    for path in paths:
+    for path in map(Path, paths):
         if path.is_dir():
-            found.extend(sorted(p for p in path.iterdir() if p.suffix.lower() in SOURCE_SUFFIXES))
+            found.extend(sorted(p for p in path.iterdir() if readers.is_supported(p)))
         elif path.is_file():
             found.append(path)
         else:
@@ -51,18 +137,32 @@ def collect_sources(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def map_sources(files: Sequence[Path]) -> list[DocumentGraph]:
-    """Extract and map every file; two files stating the same document is an error."""
-    graphs: list[DocumentGraph] = []
-    seen: dict[str, Path] = {}
-    for file in files:
-        mapped = document_graph(extract_file(file))
-        first = seen.setdefault(str(mapped.document), file)
-        if first != file:
-            raise SourceError(file, f"states the same document as {first.name} ({mapped.document})")
-        graphs.append(mapped)
-    return graphs
+def text_sha256(path: Path) -> str:
+    """SHA-256 of the file's bytes, as the readers hash a source; '' if unreadable."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
 
+
+@functools.cache
+def extractor_fingerprint() -> str:
+    """Changes whenever the code or reference data that make a graph change: a build re-reads
+    every file then, however unchanged the sources are."""
+    from kgraph.paths import resource_dir
+
+    digest = hashlib.sha256()
+    files = [*(p for stage in ("ingest", "graph", "reference")
+               for p in sorted((_PACKAGE / stage).rglob("*.py"))),
+             *sorted(resource_dir("reference").glob("*.ttl")),
+             *sorted(resource_dir("ontology").glob("*.ttl"))]
+    for file in files:
+        digest.update(file.name.encode())
+        digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+# ---------------------------------------------------------------------------- one file
 
 def ttl_name(mapped: DocumentGraph) -> str:
     return str(mapped.document).removeprefix(str(ID) + "doc/").replace("/", "_") + ".trig"
@@ -76,20 +176,383 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 def write_trig(graphs: Iterable[DocumentGraph], out: Path) -> list[Path]:
+    """TriG of each graph (rewritten only when its text changed)."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for mapped in graphs:
         path = out / ttl_name(mapped)
-        _write_atomically(path, mapped.to_trig())
+        text = mapped.to_trig()
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            _write_atomically(path, text)
         written.append(path)
     return written
+
+
+def part_counts(mapped: DocumentGraph) -> dict[str, int]:
+    from rdflib.namespace import RDF
+
+    from kgraph.graph.vocab import KG
+
+    return {t: len(set(mapped.graph.subjects(RDF.type, KG[t]))) for t in PART_TYPES}
+
+
+def process_file(path: Path, validate: bool, ttl_out: Path | None,
+                 store_root: Path | None = None) -> FileResult:
+    """Read, extract, map and validate one file; every failure becomes a one-line error.
+
+    With validation, the document's audit findings are computed here too and kept next to the
+    store (:mod:`kgraph.analysis.audit_index`): the audit never validates this version again.
+    """
+    result = FileResult(path)
+    try:
+        doc = extract_file(path)
+        mapped = document_graph(doc)
+    except KgraphError as exc:
+        result.error = str(exc)
+        return result
+    except Exception as exc:  # a bug must cost one file, not the build
+        result.error = f"{path}: cannot be processed ({type(exc).__name__}: {exc})"
+        return result
+    number = doc.ident.number or ""
+    result.sha256 = doc.source_sha256
+    result.ntriples = mapped.to_ntriples()
+    result.summary = DocumentSummary(str(mapped.document), str(mapped.name), number, path,
+                                     len(mapped.graph), part_counts(mapped))
+    if validate:
+        from kgraph.analysis.audit import SourceDocument
+        from kgraph.analysis.audit_index import keep_document_findings
+
+        validation = validate_graph(mapped.graph)
+        result.findings = Counter((r.severity, r.rule) for r in validation.results)
+        from kgraph.analysis.coverage import coverage_graph_iri
+        from kgraph.resources import as_ntriples
+
+        source = SourceDocument(str(mapped.document), str(mapped.name), number)
+        _, coverage = keep_document_findings(store_root, source, doc.source_sha256,
+                                             mapped.graph, validation)
+        result.derived[coverage_graph_iri(source.iri)] = as_ntriples(coverage.to_graph())
+        result.validation = Validation(validation.conforms, type(validation.report)(),
+                                       validation.results)
+    if ttl_out is not None:
+        target = ttl_out / ttl_name(mapped)
+        text = mapped.to_trig()
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            fd, tmp = tempfile.mkstemp(dir=ttl_out, prefix=f".{target.name}.", suffix=".pending")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            result.trig_pending = Path(tmp)
+    return result
+
+
+def _process_star(args: tuple[Path, bool, Path | None, Path | None]) -> FileResult:
+    return process_file(*args)
+
+
+def process_files(files: Sequence[Path], validate: bool, ttl_out: Path | None,
+                  jobs: int | None = None, store_root: Path | None = None
+                  ) -> Iterator[FileResult]:
+    """Results in file order, computed by ``jobs`` processes (default: one per core)."""
+    jobs = jobs or os.cpu_count() or 1
+    tasks = [(f, validate, ttl_out, store_root) for f in files]
+    if jobs <= 1 or len(files) < 8:
+        yield from map(_process_star, tasks)
+        return
+    context = multiprocessing.get_context("fork")
+    with context.Pool(min(jobs, len(files))) as pool:
+        yield from pool.imap(_process_star, tasks, chunksize=2)
+
+
+# ---------------------------------------------------------------------------- the store side
+
+@dataclass(frozen=True)
+class Stored:
+    """A source document already in the store: its graph and source text hash."""
+
+    graph: str
+    sha256: str
+
+
+def stored_sources(repo: Repository) -> dict[str, Stored]:
+    """Source file name -> what the store holds for it."""
+    rows = repo.query(sparql_prefixes() + """
+        SELECT ?g ?name ?sha WHERE { GRAPH ?g {
+          ?doc kg:sourceFile ?file . ?file dcterms:title ?name ; kg:sha256 ?sha } }""").records()
+    return {r["name"] or "": Stored(r["g"] or "", r["sha"] or "") for r in rows}
+
+
+def stored_fingerprint(repo: Repository) -> str:
+    rows = repo.query(f"""SELECT ?v WHERE {{ GRAPH <{BUILD_GRAPH}> {{
+        <{BUILD_GRAPH}> <http://purl.org/dc/terms/hasVersion> ?v }} }}""").rows
+    return str(rows[0][0]) if rows else ""
+
+
+def build_graph() -> str:
+    return (f"<{BUILD_GRAPH}> <http://purl.org/dc/terms/hasVersion> "
+            f"\"{extractor_fingerprint()}\" .\n")
+
+
+def stored_parts(repo: Repository, graph: str) -> dict[str, int]:
+    rows = repo.query(sparql_prefixes() + f"""
+        SELECT ?type (COUNT(DISTINCT ?x) AS ?n) WHERE {{ GRAPH <{graph}> {{
+          VALUES ?type {{ {" ".join(f"kg:{t}" for t in PART_TYPES)} }} ?x a ?type }} }}
+        GROUP BY ?type""").records()
+    counts = {t: 0 for t in PART_TYPES}
+    for row in rows:
+        counts[(row["type"] or "").rsplit("#", 1)[-1]] = int(row["n"] or 0)
+    return counts
+
+
+def lossy_replacement(old: dict[str, int], new: dict[str, int]) -> str:
+    """Why replacing a graph with ``old`` parts by one with ``new`` parts loses most of the
+    document ('' when it does not)."""
+    before, after = sum(old.values()), sum(new.values())
+    if before == 0 or after >= before * LOSS_RATIO:
+        return ""
+    plural = {"Task": "tasks", "Assignment": "assignments", "Duty": "duties"}
+    changes = ", ".join(f"{plural[t]} {old[t]} → {new.get(t, 0)}" for t in PART_TYPES
+                        if old[t] != new.get(t, 0))
+    return changes
+
+
+def _to_nquads(ntriples: str, graph: str) -> str:
+    suffix = f" <{graph}> .\n"
+    return "".join(line[:-2] + suffix for line in ntriples.split("\n") if line.endswith(" ."))
+
+
+class _Writer:
+    """Where a build's graphs go: batches bulk-loaded into a new store version (on disk), or
+    one update at the end (memory, remote)."""
+
+    def __init__(self, repo: Repository, store: object | None, *, bulk: bool) -> None:
+        self.repo = repo
+        self.store = store  # pyoxigraph store (new version, or in memory), or None: remote
+        self.bulk = bulk
+        self.pending: dict[str, str] = {}
+        self.quads = 0
+        self.loaded = 0  # quads written so far
+        self.seconds = 0.0  # spent writing them (drop + load)
+
+    def add(self, graphs: dict[str, str]) -> None:
+        self.pending.update(graphs)
+        self.quads += sum(text.count("\n") for text in graphs.values())
+        if self.bulk and self.quads >= BATCH_QUADS:
+            self.flush()
+
+    def flush(self) -> None:
+        import pyoxigraph as ox
+
+        if not self.pending:
+            return
+        started = time.perf_counter()
+        self.loaded += self.quads
+        if self.store is None:
+            self.repo.replace_graphs(self.pending)
+        elif not isinstance(self.store, ox.Store):
+            raise TypeError(self.store)
+        elif not self.bulk:
+            self.store.update(replace_graphs_update(self.pending))  # memory: one transaction
+        else:
+            self.store.update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in self.pending))
+            self.store.bulk_load("".join(_to_nquads(text, g) for g, text in self.pending.items()),
+                                 ox.RdfFormat.N_QUADS)
+        self.pending = {}
+        self.quads = 0
+        self.seconds += time.perf_counter() - started
+
+
+# ---------------------------------------------------------------------------- the build
+
+def build(paths: Sequence[Path], repo: Repository, ttl_out: Path | None = None, *,
+          validate: bool = True, strict: bool = False, replace: bool = False,
+          wait: bool = False, jobs: int | None = None, keep_validations: bool = True,
+          observer: BuildObserver | None = None) -> BuildReport:
+    """Ingest the given files and folders into the store; idempotent.
+
+    Raises :class:`SourceError` when no file could be loaded, or at the first failure with
+    ``strict`` (the store unchanged in both cases); otherwise failures are in the report.
+    """
+    observer = observer or _Silent()
+    files = collect_sources(paths)
+    if not files:
+        raise SourceError(", ".join(map(str, paths)), "no .txt or .md plan files found")
+    report = BuildReport(sources=files)
+    if ttl_out is not None:
+        ttl_out.mkdir(parents=True, exist_ok=True)
+    on_disk = isinstance(repo, OxigraphRepository) and repo.root is not None
+    if on_disk:
+        with repo.directory.locked(exclusive=True, wait=wait):  # fail fast when served
+            _build(files, repo, ttl_out, report, validate=validate, strict=strict,
+                   replace=replace, jobs=jobs, keep_validations=keep_validations,
+                   observer=observer, on_disk=True)
+    else:
+        _build(files, repo, ttl_out, report, validate=validate, strict=strict, replace=replace,
+               jobs=jobs, keep_validations=keep_validations, observer=observer, on_disk=False)
+    version = getattr(repo, "version", None)
+    report.store_version = version() if callable(version) else ""
+    return report
+
+
+def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: BuildReport, *,
+           validate: bool, strict: bool, replace: bool, jobs: int | None,
+           keep_validations: bool, observer: BuildObserver, on_disk: bool) -> None:
+    stored = stored_sources(repo)
+    by_graph = {s.graph: s for s in stored.values()}
+    same_extractor = stored_fingerprint(repo) == extractor_fingerprint()
+    todo: list[Path] = []
+    for file in files:
+        known = stored.get(file.name)
+        unchanged = (same_extractor and known is not None and known.sha256
+                     and known.sha256 == text_sha256(file))
+        trig_missing = ttl_out is not None and not _trig_exists(ttl_out, known)
+        if unchanged and not trig_missing:
+            report.unchanged.append(file)
+        else:
+            todo.append(file)
+    observer.started(len(files), len(report.unchanged))
+    pending_trig: list[tuple[Path, Path]] = []
+    seen: dict[str, Path] = {}
+    writer: _Writer | None = None
+    try:
+        context = repo.new_version() if on_disk else _no_version(repo)  # type: ignore[attr-defined]
+        with context as store:
+            writer = _Writer(repo, store, bulk=on_disk)
+            root = repo.root if isinstance(repo, OxigraphRepository) else None
+            for result in process_files(todo, validate, ttl_out, jobs, root):
+                error = result.error or _check(result, seen, by_graph, repo, replace)
+                if error:
+                    _discard(result)
+                    result.error = error
+                    report.failures.append(error)
+                    observer.file_done(result)
+                    if strict:
+                        raise _Failure(error)
+                    continue
+                assert result.summary is not None
+                graphs = {result.summary.name: result.ntriples, **result.derived}
+                old = by_graph.get(result.summary.name)
+                if old is not None and old.sha256 != result.sha256 and old.graph:
+                    kept = revisions.snapshot(repo, old.graph, result.summary.document)
+                    if kept:
+                        graphs.update(kept)
+                        report.revisions.append(f"{result.summary.number} ({old.sha256[:12]})")
+                writer.add(graphs)
+                report.documents.append(result.summary)
+                report.triples += result.summary.triples
+                report.findings.update(result.findings)
+                if keep_validations and result.validation is not None:
+                    report.validations[result.summary.document] = result.validation
+                if result.trig_pending is not None and ttl_out is not None:
+                    pending_trig.append((result.trig_pending, ttl_out / _trig_target(result)))
+                elif ttl_out is not None:
+                    report.ttl_files.append(ttl_out / _trig_target(result))
+                result.ntriples = ""
+                observer.file_done(result)
+            if not report.documents and report.failures:
+                raise _Failure(report.failures[0])
+            observer.stage("loading the last batch, ontology and reference data")
+            writer.add({**changed_resource_graphs(repo), BUILD_GRAPH: build_graph()})
+            writer.flush()
+            report.load_quads, report.load_seconds = writer.loaded, writer.seconds
+            observer.stage("switching to the new store version")
+            writer.store = store = None  # the new version closes before it becomes current
+    except BaseException:
+        if writer is not None:
+            writer.store = None  # the failed version's store is closed, not kept by a traceback
+        store = None
+        for tmp, _ in pending_trig:
+            tmp.unlink(missing_ok=True)
+        raise
+    for tmp, target in pending_trig:  # only once the store holds the graphs
+        os.replace(tmp, target)
+        report.ttl_files.append(target)
+
+
+class _Failure(SourceError):
+    """A build stopped by a failure line that already names its file."""
+
+    def __init__(self, line: str) -> None:
+        source, _, message = line.partition(": ")
+        super().__init__(source, message)
+
+
+class _no_version:
+    """Stand-in for ``new_version`` on stores without versions: writes at flush."""
+
+    def __init__(self, repo: Repository) -> None:
+        self.repo = repo
+
+    def __enter__(self) -> object | None:
+        if isinstance(self.repo, OxigraphRepository):
+            return self.repo.native
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        if isinstance(self.repo, OxigraphRepository) and exc[0] is None:
+            self.repo._generation += 1
+
+
+def _trig_target(result: FileResult) -> str:
+    assert result.summary is not None
+    return str(result.summary.document).removeprefix(str(ID) + "doc/").replace("/", "_") + ".trig"
+
+
+def _trig_exists(ttl_out: Path, known: Stored | None) -> bool:
+    if known is None:
+        return False
+    name = known.graph.removeprefix(str(ID) + "graph/").replace("/", "_") + ".trig"
+    return (ttl_out / name).is_file()
+
+
+def _discard(result: FileResult) -> None:
+    if result.trig_pending is not None:
+        result.trig_pending.unlink(missing_ok=True)
+
+
+def _check(result: FileResult, seen: dict[str, Path], stored: dict[str, Stored],
+           repo: Repository, replace: bool) -> str:
+    """A failure line when this document cannot go in: stated twice, or a lossy replacement
+    (``stored``: graph name -> what the store holds in it)."""
+    assert result.summary is not None
+    first = seen.setdefault(result.summary.document, result.path)
+    if first != result.path:
+        return (f"{result.path}: states the same document as {first.name} "
+                f"({result.summary.document})")
+    if replace:
+        return ""
+    old = stored.get(result.summary.name)
+    if old is None or old.sha256 == result.sha256:
+        return ""
+    lost = lossy_replacement(stored_parts(repo, old.graph), result.summary.parts)
+    if not lost:
+        return ""
+    return (f"{result.path}: refused to replace {result.summary.number}: the new text loses "
+            f"most of it ({lost}); the store keeps the current version (pass --replace to "
+            "replace it anyway)")
+
+
+# ---------------------------------------------------------------------------- compatibility
+
+def map_sources(files: Sequence[Path]) -> list[DocumentGraph]:
+    """Extract and map every file in this process; two files stating one document is an error.
+
+    (Small inputs and tests; :func:`build` streams instead.)"""
+    graphs: list[DocumentGraph] = []
+    seen: dict[str, Path] = {}
+    for file in files:
+        mapped = document_graph(extract_file(file))
+        first = seen.setdefault(str(mapped.document), file)
+        if first != file:
+            raise SourceError(file, f"states the same document as {first.name} ({mapped.document})")
+        graphs.append(mapped)
+    return graphs
 
 
 def prepare(paths: Sequence[Path]) -> tuple[list[Path], list[DocumentGraph]]:
     """Read, extract and map every source; raises SourceError before anything is written."""
     files = collect_sources(paths)
     if not files:
-        raise SourceError(", ".join(map(str, paths)), "no .txt or .md plan files found")
+        suffixes = " ".join(readers.SUFFIXES)
+        raise SourceError(", ".join(map(str, paths)), f"no plan files found ({suffixes})")
     return files, map_sources(files)
 
 
@@ -99,10 +562,19 @@ def stored_digests(repo: Repository) -> dict[str, str]:
     return {r["g"] or "": r["d"] or "" for r in rows.records()}
 
 
+def changed_resource_graphs(repo: Repository) -> dict[str, str]:
+    """The shipped graphs whose digest differs from the store's copy (all on a new store)."""
+    payload = resource_graphs()
+    for name, digest in stored_digests(repo).items():
+        if name in payload and digest_of(payload[name]) == digest:
+            del payload[name]
+    return payload
+
+
 def load(
     graphs: Sequence[DocumentGraph], repo: Repository, ttl_out: Path | None = None
 ) -> list[Path]:
-    """Replace the documents' graphs (and the shipped ones) in one transaction, then write TriG.
+    """Replace the documents' graphs (and the shipped ones) in one write, then write TriG.
 
     A shipped graph (ontology, reference graph of some 60,000 triples) whose digest the store
     already holds is left as it is: rewriting it unchanged costs seconds on a disk store.
@@ -114,15 +586,3 @@ def load(
     payload.update({str(g.name): g.to_ntriples() for g in graphs})
     repo.replace_graphs(payload)
     return write_trig(graphs, ttl_out) if ttl_out is not None else []
-
-
-def build(paths: Sequence[Path], repo: Repository, ttl_out: Path | None = None,
-          *, validate: bool = True) -> BuildReport:
-    """Ingest the given files and folders into the store; idempotent."""
-    files, graphs = prepare(paths)
-    report = BuildReport(documents=graphs, sources=files)
-    report.ttl_files = load(graphs, repo, ttl_out)
-    report.triples = sum(len(g.graph) for g in graphs)
-    if validate:  # each document's graph on its own: small and fast (kgraph.analysis.validation)
-        report.validations = {str(g.document): validate_graph(g.graph) for g in graphs}
-    return report

@@ -143,16 +143,22 @@ class AuditReport:
         return render("audit.html", report=self, findings=self.sorted(), labels=all_rule_labels(),
                       standalone=standalone)
 
-    def summary(self) -> str:
-        """Readable text: counts by severity and rule, then every finding."""
+    def summary(self, limit: int | None = None) -> str:
+        """Readable text: counts by severity and rule, then the findings (the first ``limit``)."""
         labels = all_rule_labels()
-        lines = [f"kgraph audit: {len(self.documents)} document(s): {', '.join(self.documents)}"]
+        listed = ", ".join(self.documents[:20]) + (" …" if len(self.documents) > 20 else "")
+        lines = [f"kgraph audit: {len(self.documents)} document(s): {listed}"]
         counts = self.by_severity()
         lines.append("  " + ", ".join(f"{s}: {n}" for s, n in counts.items()))
         for rule, severity, count in self.by_rule():
             label = labels.get(rule, {}).get("vi", "")
             lines.append(f"  {count:4d}  {severity:<9} {rule} ({label})")
-        for finding in self.sorted():
+        shown = self.sorted()
+        if limit is not None and len(shown) > limit:
+            lines.append(f"  (first {limit} of {len(shown)} findings; filter with --province, "
+                         "--doc, --rule, --severity)")
+            shown = shown[:limit]
+        for finding in shown:
             lines.append("")
             lines.append(f"[{finding.severity}] {finding.document_number} · {finding.rule}")
             if finding.label_vi:

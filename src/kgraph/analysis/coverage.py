@@ -27,6 +27,7 @@ read back in one go by :func:`read_matrix` for the auditor's matrix (docs/covera
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import re
@@ -141,8 +142,15 @@ def coverage_graph_iri(plan: str) -> str:
 
 def terms(text: str) -> list[str]:
     """Folded syllables and syllable pairs."""
+    return list(_terms(text))
+
+
+@functools.lru_cache(maxsize=200_000)
+def _terms(text: str) -> tuple[str, ...]:
+    """Folding is most of the cost of a comparison, and the same task is compared with many
+    duties and peers: each text is folded once per process."""
     words = _WORD.findall(ocr_fold(text))
-    return words + [f"{a} {b}" for a, b in pairwise(words)]
+    return (*words, *(f"{a} {b}" for a, b in pairwise(words)))
 
 
 def similarity_matrix(left: Sequence[str], right: Sequence[str]) -> list[list[float]]:
@@ -208,10 +216,15 @@ def _items(rows: list[dict[str, str | None]], key: str, plan: str) -> list[Item]
 
 def source_plans(repo: Repository, number_key: str | None = None) -> list[tuple[str, str, str]]:
     """(IRI, number, province) of every source document, or of the one with this number key."""
+    # Each hop DISTINCT on its own: a province's label is restated in every graph, and a plan's
+    # province in every plan citing it; joined directly they multiply into millions of rows.
     rows = _records(repo, """
-        SELECT DISTINCT ?plan ?number ?key ?province WHERE {
-          ?plan kg:sourceFile ?file ; eli:id_local ?number ; kg:numberKey ?key .
-          OPTIONAL { ?plan kg:province/skos:prefLabel ?province }
+        SELECT ?plan ?number ?key ?province WHERE {
+          { SELECT DISTINCT ?plan ?number ?key ?p WHERE {
+              GRAPH ?g { ?plan kg:sourceFile ?file ; eli:id_local ?number ; kg:numberKey ?key
+                         OPTIONAL { ?plan kg:province ?p } } } }
+          OPTIONAL { { SELECT DISTINCT ?p ?province WHERE {
+              { SELECT DISTINCT ?p WHERE { ?p a kg:Province } } ?p skos:prefLabel ?province } } }
         } ORDER BY ?number""")
     plans: dict[str, tuple[str, str, str]] = {}
     for row in rows:

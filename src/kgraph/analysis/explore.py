@@ -16,12 +16,20 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from pyvis.network import Network
 
-from kgraph.analysis.lineage import KIND_LABELS, RELATION_LABELS, Direction, LineageGraph, Node
+from kgraph.analysis.lineage import (
+    KIND_LABELS,
+    RELATION_LABELS,
+    Direction,
+    LineageGraph,
+    Node,
+    cached_lineage,
+)
 from kgraph.errors import KgraphError
 from kgraph.store.embedded import Repository
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "web" / "templates"
-VENDOR_DIR = Path(__file__).resolve().parents[1] / "web" / "static" / "vendor" / "vis-network"
+STATIC_DIR = Path(__file__).resolve().parents[1] / "web" / "static"
+VENDOR_DIR = STATIC_DIR / "vendor" / "vis-network"
 
 KIND_STYLE: dict[str, tuple[str, str]] = {  # kind -> (shape, colour), as explore.js
     "document": ("box", "#2f6db5"),
@@ -53,16 +61,13 @@ class VizError(KgraphError):
 
 
 def export_options() -> dict[str, Any]:
-    """vis-network options: top-down hierarchy, physics off (fast at thousands of nodes)."""
+    """vis-network options: positions from layout.js (levels wrapped into rows), physics off."""
     return {
-        "layout": {"improvedLayout": False, "hierarchical": {
-            "enabled": True, "direction": "UD", "sortMethod": "directed",
-            "levelSeparation": 140, "nodeSpacing": 150, "treeSpacing": 170,
-            "edgeMinimization": False, "parentCentralization": True}},
+        "layout": {"improvedLayout": False, "hierarchical": {"enabled": False}},
         "physics": {"enabled": False},
         "interaction": {"hover": True, "tooltipDelay": 150, "hideEdgesOnDrag": True},
         "edges": {"smooth": False, "arrows": {"to": {"enabled": True, "scaleFactor": 0.6}}},
-        "nodes": {"font": {"size": 14}, "widthConstraint": {"maximum": 220}},
+        "nodes": {"font": {"size": 14}, "margin": 8, "widthConstraint": {"maximum": 220}},
     }
 
 
@@ -81,7 +86,8 @@ def build_network(lineage: LineageGraph, root: str, direction: Direction = "down
                      color={"background": colour,
                             "border": "#e00000" if node.flags else "#334155"},
                      borderWidth=4 if node.flags else 1, level=levels.get(node.iri, 0),
-                     font={"color": "#ffffff" if node.kind == "document" else "#1d2733"})
+                     font={"color": "#ffffff" if node.kind == "document" else "#1d2733",
+                           "size": 16 if node.kind == "document" else 14})
     for parent, child, rel in edges:
         colour, width, dashed = EDGE_STYLE.get(rel, DEFAULT_EDGE)
         net.add_edge(parent, child, title=RELATION_LABELS.get(rel, rel), color=colour,
@@ -106,6 +112,7 @@ def render_html(net: Network, heading: str) -> str:
     environment.globals.update(
         vis_js=_inline((VENDOR_DIR / "vis-network.min.js").read_text(encoding="utf-8")),
         vis_css=_inline((VENDOR_DIR / "vis-network.min.css").read_text(encoding="utf-8")),
+        layout_js=_inline((STATIC_DIR / "layout.js").read_text(encoding="utf-8")),
         legend=[(KIND_LABELS[kind], colour) for kind, (_, colour) in KIND_STYLE.items()],
         relations=[(RELATION_LABELS[r], c, d) for r, (c, _, d) in EDGE_STYLE.items()],
     )
@@ -118,7 +125,7 @@ def render_html(net: Network, heading: str) -> str:
 def export_lineage(repo: Repository, document: str, *, direction: Direction = "down",
                    depth: int = 8) -> tuple[str, int]:
     """HTML of a document's lineage (by number or IRI) and the number of nodes drawn."""
-    lineage = LineageGraph.from_repository(repo)
+    lineage = cached_lineage(repo)
     root = document if document in lineage.nodes else lineage.find_document(document)
     if root is None:
         raise VizError(f"no document {document!r} in the store")

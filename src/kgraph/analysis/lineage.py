@@ -103,12 +103,16 @@ def _short(text: str, limit: int = _LABEL_MAX) -> str:
 # One row per distinct (document, property, value): a document cited by 34 plans is stated in
 # 34 graphs, and OPTIONALs over those copies would multiply into millions of rows.
 _DOCUMENT_FACTS = """
-SELECT DISTINCT ?doc ?p ?o ?label
+SELECT ?doc ?p ?o ?label
 WHERE {
-  VALUES ?p { eli:id_local eli:title eli:date_document eli:type_document eli:passed_by
-              kg:province }
-  ?doc ?p ?o .
-  OPTIONAL { ?o skos:prefLabel ?label FILTER(LANG(?label) = "vi" || LANG(?label) = "") }
+  { SELECT DISTINCT ?doc ?p ?o WHERE {
+      VALUES ?p { eli:id_local eli:title eli:date_document eli:type_document eli:passed_by
+                  kg:province }
+      ?doc ?p ?o } }
+  OPTIONAL { { SELECT DISTINCT ?o ?label WHERE {
+      { SELECT DISTINCT ?o WHERE { VALUES ?q { eli:type_document eli:passed_by kg:province }
+                                   ?d ?q ?o } }
+      ?o skos:prefLabel ?label FILTER(LANG(?label) = "vi" || LANG(?label) = "") } } }
 }
 """
 # Facts different sources state differently (as the ``conflicts`` named query reports them).
@@ -128,27 +132,37 @@ WHERE {
   OPTIONAL { ?part kg:isRequest ?request }
 }
 """
-# One row per agent in practice; labels come from skos:prefLabel (canonical) or rdfs:label
-# (unresolved mentions). kg:mentionedAs is left out: one value per citing source would
-# multiply the rows. Only agents some document states: the reference graph holds every body of
-# every province, and the lineage is about the ones the plans name.
-_AGENTS = """
-SELECT DISTINCT ?agent ?type ?pref ?raw ?province ?in_doc
-WHERE {
+# Agents are restated in the graph of every source that names them (a Sở named by 2,000 plans
+# has 2,000 copies of its type, label and province): one OPTIONAL join over those copies
+# multiplied them into minutes. Each fact is read DISTINCT on its own and joined here. Only
+# agents some document states: the reference graph holds every body of every province, and the
+# lineage is about the ones the plans name.
+_AGENT_TYPES = """
+SELECT DISTINCT ?agent ?type WHERE {
   VALUES ?type { org:Organization kg:CollectiveAddressee kg:UnresolvedMention }
   GRAPH ?stated { ?agent a ?type . }
   FILTER(?stated != <https://w3id.org/kgraph/id/graph/reference>)
-  OPTIONAL { ?agent skos:prefLabel ?pref }
-  OPTIONAL { ?agent rdfs:label ?raw }
-  OPTIONAL { ?agent kg:province/skos:prefLabel ?province }
-  OPTIONAL { ?agent kg:partOf ?in_doc }
+}
+"""
+_AGENT_FACTS = """
+SELECT DISTINCT ?agent ?p ?o WHERE {
+  VALUES ?p { skos:prefLabel rdfs:label kg:province kg:partOf }
+  { SELECT DISTINCT ?agent WHERE {
+      VALUES ?type { org:Organization kg:CollectiveAddressee kg:UnresolvedMention }
+      GRAPH ?stated { ?agent a ?type . }
+      FILTER(?stated != <https://w3id.org/kgraph/id/graph/reference>) } }
+  ?agent ?p ?o .
+  FILTER(?p != skos:prefLabel || LANG(?o) = "vi" || LANG(?o) = "")
 }
 """
 _PROVINCES = """
-SELECT ?province (SAMPLE(?l) AS ?label) WHERE {
-  GRAPH ?stated { ?x kg:province ?province . }
-  FILTER(?stated != <https://w3id.org/kgraph/id/graph/reference>)
-  ?province skos:prefLabel ?l .
+SELECT ?province (MIN(?l) AS ?label) WHERE {
+  { SELECT DISTINCT ?province WHERE {
+      GRAPH ?stated { ?x kg:province ?province . }
+      FILTER(?stated != <https://w3id.org/kgraph/id/graph/reference>) } }
+  { SELECT DISTINCT ?province ?l WHERE {
+      { SELECT DISTINCT ?province WHERE { ?province a kg:Province } }
+      ?province skos:prefLabel ?l FILTER(LANG(?l) = "vi" || LANG(?l) = "") } }
 }
 GROUP BY ?province
 """
@@ -203,6 +217,30 @@ def _select(repo: Repository, body: str) -> list[dict[str, str | None]]:
     return repo.query(sparql_prefixes() + body).records()
 
 
+def _agent_rows(repo: Repository) -> list[dict[str, str | None]]:
+    """One row per agent: agent, type, pref, raw, province (label), in_doc."""
+    rows: dict[str, dict[str, str | None]] = {}
+    for row in _select(repo, _AGENT_TYPES):
+        rows.setdefault(str(row["agent"]), {"agent": row["agent"], "type": row["type"],
+                                            "pref": None, "raw": None, "province": None,
+                                            "in_doc": None})
+    facts: dict[tuple[str, str], list[str]] = {}
+    for row in _select(repo, _AGENT_FACTS):
+        facts.setdefault((str(row["agent"]), _local(str(row["p"]))), []).append(str(row["o"]))
+    provinces = {str(r["province"]): nfc(r["label"] or "") for r in _select(repo, _PROVINCES)}
+    for iri, row in rows.items():
+        def first(prop: str, iri: str = iri) -> str | None:
+            values = sorted(facts.get((iri, prop), []))
+            return values[0] if values else None
+
+        row["pref"] = first("prefLabel")
+        row["raw"] = first("label")
+        province = first("province")
+        row["province"] = provinces.get(province or "") or None
+        row["in_doc"] = first("partOf")
+    return list(rows.values())
+
+
 class LineageGraph:
     """Nodes (:class:`Node`) and down-pointing edges (``rel`` attribute) of the whole store."""
 
@@ -234,7 +272,7 @@ class LineageGraph:
             ))
             if (row["request"] or "").lower() == "true":
                 requests.add(str(row["part"]))
-        for row in _first_rows(_select(repo, _AGENTS), "agent"):
+        for row in _agent_rows(repo):
             kind = _KIND_OF_TYPE[_local(str(row["type"]))]
             iri = str(row["agent"])
             if iri in lineage.nodes and lineage.nodes[iri].kind == "mention":
@@ -401,3 +439,11 @@ class LineageGraph:
             n.iri for n in self.nodes.values() if n.kind == "document" and slugify(n.number) == key
         ]
         return sorted(hits)[0] if hits else None
+
+
+def cached_lineage(repo: Repository) -> LineageGraph:
+    """The lineage graph of the store's current version, loaded once per version (and kept
+    next to an on-disk store, where ``kgraph build`` leaves it)."""
+    from kgraph.store.derived import derived
+
+    return derived(repo, "lineage", lambda: LineageGraph.from_repository(repo))

@@ -2,6 +2,8 @@
 
 Every command takes ``--store DIR`` (default: $KGRAPH_STORE, else the user's data folder).
 Errors a user can fix are printed as one line on stderr, with exit code 2.
+Heavy libraries (pyoxigraph, rdflib, pyshacl, pyvis, fastapi) are imported inside the commands
+that need them, so ``kgraph --help`` stays fast (bench/bench_cli.py measures it).
 """
 
 from __future__ import annotations
@@ -12,10 +14,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from kgraph import paths
-from kgraph.cli.common import (  # noqa: F401  (re-exported for the command modules)
+from kgraph.cli.common import (
     StoreOption,
     app,
     console,
@@ -44,29 +45,87 @@ def build(
         typer.Option(help="Write one TriG file per document here (default: data/ttl for the "
                      "project's own sources, none otherwise)."),
     ] = None,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Stop at the first file that cannot be loaded (store unchanged).")
+    ] = False,
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="Replace a document even when the new text loses most of it "
+                          "(the previous version stays in the store: kgraph revisions).")
+    ] = False,
+    wait: Annotated[bool, typer.Option(
+        "--wait", help="Wait for a server or another build holding the store.")] = False,
+    jobs: Annotated[int | None, typer.Option(
+        "--jobs", "-j", help="Extraction processes (default: one per core).")] = None,
+    validate: Annotated[bool, typer.Option(
+        "--validate/--no-validate", help="SHACL-validate each document (reported, not "
+                                         "blocking).")] = True,
 ) -> None:
-    """Extract the plans, write their graphs and load them (with ontology and reference data)."""
-    from kgraph.build import load, prepare
+    """Extract the plans, write their graphs and load them (with ontology and reference data).
+
+    Files that cannot be read are reported at the end, one line each, and the others are
+    loaded (exit code 2); the store changes in one step when the build ends.
+    """
+    from kgraph.cli.progress import BuildProgress, print_summary
 
     if not sources:
         sources = [paths.default_sources()]
         ttl_out = ttl_out or paths.default_ttl_dir()
-    _, graphs = prepare(sources)  # every file read before the store is even opened
-    written = load(graphs, repository(store), ttl_out=ttl_out)
-    for mapped in graphs:
-        typer.echo(f"  {mapped.document}")
-    triples = sum(len(g.graph) for g in graphs)
-    typer.echo(
-        f"built {len(graphs)} document graph(s), {triples} triples"
-        + (f"; wrote {len(written)} file(s) to {ttl_out}" if ttl_out else "")
-        + f"; store {store_location(store)}"
-    )
-    from kgraph.analysis.validation import validate_graph  # reported, never blocking: `audit` gates
+    from kgraph.build import build as run_build
 
-    results = [r for g in graphs for r in validate_graph(g.graph).results]
-    violations = sum(r.severity == "Violation" for r in results)
-    typer.echo(f"validation: {violations} violation(s), {len(results) - violations} other "
-               "finding(s); details: kgraph audit")
+    repo = repository(store)
+    with BuildProgress(console) as progress:
+        report = run_build(sources, repo, ttl_out, validate=validate, strict=strict,
+                           replace=replace, wait=wait, jobs=jobs, keep_validations=False,
+                           observer=progress)
+        if report.documents:  # each directive's tasks × provinces, stored for page and query
+            from kgraph.analysis.coverage import compute_all_directive_coverage
+
+            progress.stage("directive coverage")
+            compute_all_directive_coverage(repo)
+        if validate and report.documents:  # the audit of this version, once, now
+            from kgraph.analysis.audit_index import audit_index
+
+            progress.stage("auditing across documents")
+            audit_index(repo)
+
+    print_summary(console, report, store_location(store), ttl_out)
+    for line in report.failures:
+        errors.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)
+    if report.failures:
+        raise typer.Exit(2)
+
+
+@app.command()
+@user_errors
+def revisions(
+    doc: Annotated[str | None, typer.Option("--doc", help="Only this document (number).")
+                   ] = None,
+    show: Annotated[str | None, typer.Option(
+        "--show", help="Print the N-Triples of this revision (IRI).")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Earlier versions of documents, kept when a new source replaced them."""
+    from rich.table import Table
+
+    from kgraph.errors import QueryError
+    from kgraph.graph.iris import number_key
+    from kgraph.graph.revisions import list_revisions, revision_ntriples
+
+    repo = repository(store, read_only=True)
+    if show:
+        text = revision_ntriples(repo, show)
+        if not text:
+            raise QueryError(f"no revision {show!r} in the store")
+        sys.stdout.write(text)
+        return
+    found = list_revisions(repo, number_key(doc) if doc else None)
+    table = Table(title="kgraph revisions")
+    for column in ("document", "replaced", "source sha256", "triples", "revision"):
+        table.add_column(column, overflow="fold")
+    for rev in found:
+        table.add_row(rev.number, rev.replaced, rev.sha256[:16], str(rev.triples), rev.iri)
+    console.print(table)
+    console.print(f"{len(found)} revision(s)")
 
 
 @app.command()
@@ -96,6 +155,8 @@ def print_table(title: str, result: Any) -> None:
     if result.kind != "select":
         console.print(result.boolean if result.kind == "ask" else result.triples)
         return
+    from rich.table import Table
+
     table = Table(title=title, show_lines=False)
     for variable in result.variables:
         table.add_column(variable, overflow="fold")
@@ -117,6 +178,35 @@ def list_queries() -> None:
             flag = "required" if p.required else f"default {p.default!r}"
             line = f"    --param {p.name}=...  {p.description} [{flag}]"
             console.print(line, markup=False)
+
+
+class DumpFormat(StrEnum):
+    trig = "trig"
+    nquads = "nquads"
+
+
+@app.command("dump")
+@user_errors
+def dump(
+    output: Annotated[DumpFormat, typer.Option("--format", "-f", help="trig or nquads.")]
+    = DumpFormat.trig,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="File to write (default: "
+                                             "standard output).")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Write the whole dataset, every named graph, as TriG or N-Quads."""
+    from kgraph.store.dump import dump_dataset
+
+    repo = repository(store, read_only=True)
+    if out is None:
+        dump_dataset(repo, sys.stdout.buffer, output.value)
+        sys.stdout.buffer.flush()
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("wb") as handle:
+        dump_dataset(repo, handle, output.value)
+    errors.print(f"wrote {out} ({len(repo)} quads, {len(repo.graph_names())} named graphs)",
+                 markup=False, highlight=False)
 
 
 @app.command("eval")

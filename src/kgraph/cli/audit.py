@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from kgraph.analysis.audit import raci, run_audit
 from kgraph.cli.common import StoreOption, app, console, repository, user_errors
 from kgraph.errors import QueryError
 
@@ -17,6 +16,13 @@ from kgraph.errors import QueryError
 def audit(
     doc: Annotated[str | None, typer.Option("--doc", help="Audit one document (number).")
                    ] = None,
+    province: Annotated[str | None, typer.Option(
+        "--province", help="Only the documents of this province (diacritics optional).")] = None,
+    rule: Annotated[str | None, typer.Option("--rule", help="Only this rule.")] = None,
+    severity: Annotated[str | None, typer.Option(
+        "--severity", help="Only Violation, Warning or Info.")] = None,
+    limit: Annotated[int, typer.Option(
+        "--limit", help="Findings printed in full (counts always cover all).")] = 200,
     out: Annotated[Path | None, typer.Option(
         "--out", help="Write audit-shacl.ttl, audit.json, audit.csv and audit.html here.")
     ] = None,
@@ -25,20 +31,53 @@ def audit(
         "--as-of", help="Also flag tasks whose body is gone on this date (yyyy-mm-dd) and whose "
                         "successor is ambiguous or missing.")] = None,
 ) -> None:
-    """Check completeness and coverage; exit code 1 when there is a Violation."""
+    """Check completeness and coverage; exit code 1 when there is a Violation.
+
+    The audit of the whole store is computed once per store version (mostly by `kgraph
+    build`) and kept next to the store; the options filter it. ``--as-of`` adds the
+    succession findings of that date for the documents selected.
+    """
+    from kgraph.analysis.audit_index import audit_index
+
+    repo = repository(store, read_only=True)
+    index = audit_index(repo)
+    if doc and not index.matching_documents(plan=doc):
+        report = directive_report(repository(store), doc)  # a directive: its coverage gaps
+    else:
+        if province and not index.matching_documents(province=province):
+            raise QueryError(f"no source document of the province {province!r} in the store")
+        report = index.report(province=province, plan=doc, rule=rule, severity=severity)
     if as_of:
+        from kgraph.analysis.audit import AuditReport, succession_findings
+        from kgraph.analysis.audit_index import findings_graph
         from kgraph.analysis.succession import parse_date
 
-        as_of = parse_date(as_of).isoformat()
-    report = run_audit(repository(store), doc, store_links=True, as_of=as_of)
-    if doc and not report.documents:
-        raise QueryError(f"no source document numbered {doc!r} in the store")
-    console.print(report.summary(), markup=False, highlight=False, soft_wrap=True)
+        dated = [f for f in succession_findings(repo, report.documents,
+                                                parse_date(as_of).isoformat())
+                 if (not rule or f.rule == rule)
+                 and (not severity or f.severity.lower() == severity.lower())]
+        findings = [*report.findings, *dated]
+        report = AuditReport(findings, report.documents, findings_graph(findings))
+    console.print(report.summary(limit=limit), markup=False, highlight=False, soft_wrap=True)
     if out is not None:
         for path in report.write(out):
             console.print(f"wrote {path}", markup=False, highlight=False)
     if report.violations:
         raise typer.Exit(1)
+
+
+def directive_report(repo, doc: str):  # type: ignore[no-untyped-def]
+    """The audit of a document that is no source but is carried out by plans in the store (a
+    directive): its tasks dropped, unassigned or given only to collectives, province by
+    province. A number that is neither is a user error."""
+    from kgraph.analysis.audit import run_audit
+
+    report = run_audit(repo, doc, store_links=True)
+    if not report.documents:
+        raise QueryError(f"no source document numbered {doc!r} in the store, and no plan "
+                         "carrying it out")
+    return report
+
 
 @app.command("raci")
 @user_errors
@@ -51,6 +90,8 @@ def raci_command(
     ] = None,
 ) -> None:
     """Tasks × agencies (L lead, R responsible, C coordinate, Đ requested), CSV or HTML."""
+    from kgraph.analysis.audit import raci
+
     if as_of:
         from kgraph.analysis.succession import parse_date
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 
 from kgraph import paths
 from kgraph.errors import KgraphError
-from kgraph.store.embedded import Repository, open_repository
+
+if TYPE_CHECKING:  # the store (pyoxigraph, rdflib) loads only in commands that open it
+    from kgraph.store.embedded import Repository
 
 app = typer.Typer(
     help="kgraph: Vietnamese directives, plans and responsibilities as a lineage graph.",
@@ -36,6 +38,8 @@ def store_location(store: str | None) -> str:
 
 
 def repository(store: str | None, *, read_only: bool = False) -> Repository:
+    from kgraph.store.embedded import open_repository
+
     return open_repository(store_location(store), read_only=read_only)
 
 

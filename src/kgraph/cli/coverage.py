@@ -8,13 +8,6 @@ from typing import Annotated
 
 import typer
 
-from kgraph.analysis.coverage import (
-    STATUS_LABELS,
-    Status,
-    carried_out_directives,
-    compute_directive_coverage,
-    read_matrix,
-)
 from kgraph.cli.common import StoreOption, app, console, repository, user_errors
 from kgraph.errors import QueryError
 
@@ -32,6 +25,14 @@ def coverage_command(
     store: StoreOption = None,
 ) -> None:
     """Align the plans carrying out a directive; store tasks × provinces with lead bodies."""
+    from kgraph.analysis.coverage import (  # scikit-learn and rdflib: only when it runs
+        STATUS_LABELS,
+        Status,
+        carried_out_directives,
+        compute_directive_coverage,
+        read_matrix,
+    )
+
     repo = repository(store)
     directives = [doc] if doc else carried_out_directives(repo)
     if not directives:

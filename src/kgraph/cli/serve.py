@@ -13,8 +13,6 @@ import typer
 
 from kgraph import paths
 from kgraph.cli.common import app
-from kgraph.store.embedded import open_repository
-from kgraph.web.settings import Settings
 
 
 @app.command("serve")
@@ -54,7 +52,9 @@ def serve(
     import uvicorn
 
     from kgraph.errors import KgraphError
+    from kgraph.store.embedded import open_repository
     from kgraph.web.app import create_app
+    from kgraph.web.settings import Settings
 
     overrides = {
         "store": store, "host": host, "port": port, "query_timeout": query_timeout,
@@ -73,7 +73,22 @@ def serve(
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     typer.echo(f"kgraph: serving {location} on http://{settings.host}:{settings.port}/sparql "
                f"({'read-write with token' if settings.write_token else 'read-only'})", err=True)
-    uvicorn.run(create_app(repository, settings), host=settings.host, port=settings.port,
-                log_level=log_level.lower(), timeout_graceful_shutdown=10)
+    from contextlib import nullcontext
+
+    from kgraph.store.embedded import OxigraphRepository
+
+    # One store version at a time: while served, the store is held and a build waits or stops
+    # with a clear line, so no worker ever answers from a version the others do not see.
+    held = (repository.directory.locked(exclusive=False)
+            if isinstance(repository, OxigraphRepository) and repository.root is not None
+            else nullcontext())
+    try:
+        with held:
+            uvicorn.run(create_app(repository, settings), host=settings.host,
+                        port=settings.port, log_level=log_level.lower(),
+                        timeout_graceful_shutdown=10)
+    except KgraphError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 

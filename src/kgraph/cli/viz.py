@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from kgraph.analysis.explore import VizError, export_lineage
 from kgraph.cli.common import StoreOption, app, console, repository, user_errors
 
 
@@ -22,6 +21,8 @@ def viz(
     store: StoreOption = None,
 ) -> None:
     """Write a self-contained HTML view of a document's lineage (works offline)."""
+    from kgraph.analysis.explore import VizError, export_lineage
+
     if direction not in ("up", "down"):
         raise VizError(f"--direction must be up or down, not {direction!r}")
     html, count = export_lineage(repository(store, read_only=True), document,

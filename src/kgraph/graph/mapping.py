@@ -7,6 +7,7 @@ sources stay side by side and "who says so" is always answerable.
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -162,6 +163,17 @@ class _Mapper:
         self.add(iri, KG.sourceEnd, Literal(span.end))
         self.add(iri, KG.sourceLine, Literal(span.line))
         self.add(iri, KG.partOf, self.iri)
+        self.page(iri, span)
+
+    def page(self, iri: URIRef, span: Span) -> None:
+        """The page of the original a part stands on (and the OCR confidence of its lines)."""
+        source = self.doc.source
+        page = source.page_at(span.start) if source else None
+        if page is not None:
+            self.add(iri, KG.sourcePage, Literal(page.number))
+            confidence = source.confidence_of(span.start, span.end)
+            if confidence is not None:  # of the OCR lines the span covers
+                self.add(iri, KG.ocrConfidence, _confidence(confidence))
 
     def item(self, iri: URIRef, cls: URIRef, no: str, text: str, span: Span) -> None:
         self.add(iri, RDF.type, cls)
@@ -280,10 +292,34 @@ class _Mapper:
         self.add(graph_name, PROV.wasDerivedFrom, source)
         self.add(self.iri, KG.ocrDamaged, Literal(self.doc.ocr_damaged))
         self.add(self.iri, KG.isPartial, Literal(self.doc.partial))
+        self.original(source)
         signature = self.doc.signature
         self.text(self.iri, KG.signerName, signature.name)
         self.text(self.iri, KG.signerTitle, signature.title)
         self.text(self.iri, KG.place, self.doc.place)
+
+    def original(self, source: URIRef) -> None:
+        """A file that is not plain text (PDF, Word, scan, HTML) travels in its graph, so the
+        store can serve it back and a reader can open the page a statement came from."""
+        read = self.doc.source
+        if read is None or read.format == "text":
+            return
+        self.add(source, DCTERMS["format"], Literal(read.media_type))
+        self.add(source, KG.readAs, Literal(read.format))
+        self.add(source, KG.content, Literal(base64.b64encode(read.original).decode("ascii"),
+                                             datatype=XSD.base64Binary))
+        for page in read.pages:
+            iri = URIRef(f"{source}/page/{page.number}")
+            self.add(iri, RDF.type, KG.SourcePage)
+            name = self.doc.source_name
+            self.add(iri, RDFS.label, Literal(f"trang {page.number} của {name}", lang="vi"))
+            self.add(iri, RDFS.label, Literal(f"page {page.number} of {name}", lang="en"))
+            self.add(iri, KG.pageOf, source)
+            self.add(iri, KG.pageNumber, Literal(page.number))
+            self.add(iri, KG.pageIndex, Literal(page.index))
+            if page.confidence is not None:
+                self.add(iri, KG.ocrConfidence, _confidence(page.confidence))
+                self.add(iri, KG.needsReview, Literal(page.needs_review))
 
     def run(self) -> DocumentGraph:
         name = iris.graph_iri(self.iri)
@@ -302,6 +338,10 @@ class _Mapper:
             self.target(index, target)
         assert not any(isinstance(t, BNode) for triple in self.graph for t in triple)
         return DocumentGraph(self.iri, name, self.graph)
+
+
+def _confidence(value: float) -> Literal:
+    return Literal(f"{value:.1f}", datatype=XSD.decimal)
 
 
 def path_segments(numbers: Iterable[str]) -> list[str]:

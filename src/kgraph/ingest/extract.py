@@ -2,11 +2,12 @@
 
 Any genre is read (Kế hoạch, Chương trình, Quyết định with its Điều and attached plan, Nghị
 quyết, Chỉ thị, Công văn, Thông báo): the outline comes from whatever numbering the text uses.
-``extract_file`` refuses, with a one-line :class:`SourceError`, only what is not a document:
-an empty file, a binary file (NUL bytes), bytes that are not UTF-8, text with no document
-number ("Số: .../KH-UBND") anywhere. A text cut off (a web excerpt) is read for what it holds
-and marked partial: no signature or "Nơi nhận" block closes the body *and* the text itself
-(its last line, wherever it stands) stops inside a sentence.
+``extract_file`` reads the file with the reader its content calls for (text, PDF, Word, scan,
+HTML: :mod:`kgraph.ingest.readers`, which refuses an empty, binary or non-UTF-8 text file) and
+refuses, with a one-line :class:`SourceError`, only what is not a document: text with no document
+number ("Số: .../KH-UBND") anywhere. A text cut off (a web excerpt) is read for what it holds and
+marked partial: no signature or "Nơi nhận" block closes the body *and* the text itself (its last
+line, wherever it stands) stops inside a sentence.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from kgraph.ingest.assignments import extract_assignments
 from kgraph.ingest.metadata import extract_metadata
 from kgraph.ingest.model import PlanDocument, Task
 from kgraph.ingest.outline import Layout, divisions, parse
+from kgraph.ingest.readers import MAX_TEXT_BYTES, SourceText, read_source
 from kgraph.ingest.references import find_references
 from kgraph.ingest.reporting import extract_reporting
 from kgraph.ingest.targets import extract_targets
@@ -30,30 +32,28 @@ from kgraph.reference.matching import Matcher, default_matcher
 __all__ = ["extract_document", "extract_file"]
 
 _VIETNAMESE_MARKS = re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]")
-MAX_SOURCE_BYTES = 5_000_000  # the longest real plan is ~200 KB
+MAX_SOURCE_BYTES = MAX_TEXT_BYTES  # text and HTML; PDFs, Word files and scans: MAX_FILE_BYTES
 # How a text that is complete may end (a colon announces more, so it is no end).
 _SENTENCE_END = re.compile(r"[.;!?)”\"]\W*$|\./\.")
 
 
 def extract_file(path: Path, matcher: Matcher | None = None) -> PlanDocument:
-    """Read a source file (UTF-8 text) and extract its plan."""
+    """Read a source file in any supported format (kgraph.ingest.readers) and extract its plan."""
     path = Path(path)
-    if path.stat().st_size > MAX_SOURCE_BYTES:
-        raise SourceError(path, f"{path.stat().st_size} bytes: larger than a plan can be "
-                                f"(limit {MAX_SOURCE_BYTES})")
-    data = path.read_bytes()
-    if not data.strip():
-        raise SourceError(path, "empty file")
-    if b"\x00" in data:
-        raise SourceError(path, "binary file (NUL bytes), not a text plan")
+    source = read_source(path)
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SourceError(path, f"not UTF-8 text (bad byte at offset {exc.start})") from None
-    try:
-        return extract_document(text, path.name, matcher)
+        doc = extract_document(source.text, path.name, matcher)
     except SourceError as exc:
         raise SourceError(path, exc.message) from None  # name the file as the user gave it
+    return with_source(doc, source)
+
+
+def with_source(doc: PlanDocument, source: SourceText) -> PlanDocument:
+    """Attach the file as read: its page map (provenance to the page), its digest, its warnings."""
+    doc.source = source
+    doc.source_sha256 = source.sha256
+    doc.warnings.extend(source.warnings)
+    return doc
 
 
 def extract_document(text: str, source_name: str, matcher: Matcher | None = None) -> PlanDocument:

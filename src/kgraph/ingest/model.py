@@ -11,6 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kgraph.ingest.readers.base import SourceText
 
 
 class Relation(StrEnum):
@@ -211,3 +215,5 @@ class PlanDocument:
     partial: bool = False  # the text stops before the end of the document (an excerpt)
     outline: list[Division] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # The file as read (format, pages of the original, OCR confidence); None for bare text.
+    source: SourceText | None = None

@@ -1,15 +1,22 @@
 """Storage behind one repository interface.
 
 The embedded, persistent Oxigraph store is the default; tests swap in an in-memory one (the
-same class with no path). Every write replaces whole named graphs inside one SPARQL update,
-which Oxigraph applies as a single transaction: a build either lands completely or not at all.
+same class with no path). On disk every write goes into a new store version that becomes
+current in one rename (:class:`StoreDirectory`): a build either lands completely or not at
+all, and readers never see half of it. In memory, a write is one SPARQL update (one
+transaction).
 Queries see the union of all named graphs as their default graph, so analysts need no GRAPH
 clause unless they ask "who says so".
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import contextlib
+import fcntl
+import os
+import shutil
+import time
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal as TypingLiteral
@@ -97,45 +104,230 @@ def replace_graphs_update(graphs: Mapping[str, str]) -> str:
     return " ;\n".join(parts)
 
 
+POINTER = "kgraph-current"  # names the version folder queries read
+LOCK = "kgraph.lock"  # shared while a server holds the store, exclusive while a build writes
+KEEP_VERSIONS = 2  # the current version and the one before it
+
+
+class StoreBusy(StoreError):
+    """Another process holds the store (a server reading it, or a build writing it)."""
+
+
+class StoreDirectory:
+    """A store folder of numbered versions (``v000001`` ...) and a pointer to the current one.
+
+    A write never touches the version readers use: it starts from a checkpoint of the current
+    version (RocksDB hard links: milliseconds, whatever the size), fills it (bulk loads are
+    fine, nobody sees it yet) and then swaps the pointer file with one ``rename``. A crash leaves
+    the old version current; a failed build deletes its unfinished version. A folder written
+    before versions existed (RocksDB files at its top) is read as it is and becomes the base
+    of the first new version.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self._held: str | None = None  # "shared" | "exclusive" while this object holds the lock
+
+    @property
+    def pointer(self) -> Path:
+        return self.root / POINTER
+
+    def token(self) -> str:
+        """What changes whenever the current version does (cheap: one small file read)."""
+        try:
+            return self.pointer.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return "legacy" if (self.root / "CURRENT").exists() else ""
+
+    def current(self) -> Path | None:
+        """The folder of the current version (the root itself for a pre-version store)."""
+        token = self.token()
+        if token == "legacy":
+            return self.root
+        return self.root / token if token else None
+
+    def versions(self) -> list[Path]:
+        return sorted(p for p in self.root.glob("v[0-9]*") if p.is_dir())
+
+    def next_version(self) -> Path:
+        numbers = [int(p.name[1:]) for p in self.versions() if p.name[1:].isdigit()]
+        return self.root / f"v{max(numbers, default=0) + 1:06d}"
+
+    def commit(self, version: Path) -> None:
+        """Make ``version`` current with one atomic rename, then drop versions beyond the last
+        :data:`KEEP_VERSIONS`."""
+        tmp = self.root / f".{POINTER}.tmp"
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(version.name + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.pointer)
+        self.prune()
+
+    def prune(self) -> None:
+        keep = {p.name for p in self.versions()[-KEEP_VERSIONS:]}
+        current = self.current()
+        for version in self.versions():
+            if version.name not in keep and version != current:
+                shutil.rmtree(version, ignore_errors=True)
+        from kgraph.store.derived import prune
+
+        prune(self.root, keep | {"legacy"})
+
+    @contextlib.contextmanager
+    def locked(self, *, exclusive: bool, wait: bool = False) -> Iterator[None]:
+        """Hold the store's lock: shared by a server, exclusive by a writer.
+
+        Without ``wait`` a writer that finds the store held gets :class:`StoreBusy` at once.
+        """
+        if self._held == "exclusive" or (self._held and not exclusive):
+            yield  # already held by this object (a build's writes inside its own lock)
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        handle = open(self.root / LOCK, "a+")  # noqa: SIM115 (held for the whole block)
+        mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+        try:
+            try:
+                fcntl.flock(handle, mode if wait else mode | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise StoreBusy(
+                    f"store {self.root} is in use ("
+                    + ("a server is reading it: stop `kgraph serve` or pass --wait"
+                       if exclusive else "a build is writing it")
+                    + ")") from None
+            self._held = "exclusive" if exclusive else "shared"
+            yield
+        finally:
+            self._held = None
+            handle.close()
+
+
+def open_read_only(version: Path, attempts: int = 5) -> ox.Store:
+    """Open a version read-only; a writer that just closed it may still be swapping files
+    (RocksDB reports a missing SST), so a failed open is retried a few times."""
+    for attempt in range(attempts):
+        try:
+            return ox.Store.read_only(str(version))
+        except (OSError, RuntimeError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 class OxigraphRepository:
-    """Embedded Oxigraph store: persistent in a directory, or in memory when no path is given."""
+    """Embedded Oxigraph store: persistent in a directory, or in memory when no path is given.
+
+    On disk, every write makes a new store version (:class:`StoreDirectory`); ``path`` is the
+    folder of the version this object reads, ``root`` the folder the user named.
+    """
 
     def __init__(self, path: Path | None = None, *, read_only: bool = False) -> None:
-        self.path = path
+        self.root = path
+        self.read_only = read_only
+        self._generation = 0  # in-memory stores: counts writes
+        self._writable = not read_only
+        self.path: Path | None = None
         try:
             if path is None:
                 self._store = ox.Store()
-            elif read_only:
-                self._store = ox.Store.read_only(str(path))
             else:
-                path.mkdir(parents=True, exist_ok=True)
-                self._store = ox.Store(str(path))
-        except OSError as exc:
+                self.directory = StoreDirectory(path)
+                current = self.directory.current()
+                if current is None and read_only:
+                    raise OSError(f"no store at {path}")
+                if current is None:  # a new store: an empty first version
+                    path.mkdir(parents=True, exist_ok=True)
+                    current = self.directory.next_version()
+                    ox.Store(str(current)).flush()
+                    self.directory.commit(current)
+                # Read-only until an in-place write needs more (:attr:`native`): builds write
+                # new versions and never need the current one open for writing.
+                self._store = open_read_only(current)
+                self._writable = False
+                self.path = current
+                self._token = self.directory.token()
+        except (OSError, RuntimeError) as exc:
             raise StoreError(f"cannot open store at {path}: {exc}") from exc
 
     @property
     def native(self) -> ox.Store:
-        """The pyoxigraph store, for callers that stream results in its own formats."""
+        """The pyoxigraph store, for callers that stream results in its own formats or write
+        in place (a server with a write token): opened for writing on first use then."""
+        if not self._writable and not self.read_only and self.path is not None:
+            self._store = ox.Store(str(self.path))
+            self._writable = True
         return self._store
+
+    def version(self) -> str:
+        """Identifies the data this object answers from (cache key of derived data)."""
+        if self.root is None:
+            return f"memory-{id(self._store)}-{self._generation}"
+        return f"{self.root}:{self._token}:{self._generation}"
+
+    def mark_changed(self) -> None:
+        """Record a write made to the current version in place (a SPARQL UPDATE by a server
+        with a write token), so data derived from the old content is not reused."""
+        self._generation += 1
 
     def query(self, sparql: str) -> QueryResult:
         return to_query_result(self._store.query(sparql, use_default_graph_as_union=True))
 
+    @contextlib.contextmanager
+    def new_version(self, *, wait: bool = False) -> Iterator[ox.Store]:
+        """A writable copy of the current version; current when the block ends without error,
+        deleted when it raises. In memory, the store itself (callers write in one update)."""
+        if self.root is None:
+            yield self._store
+            self._generation += 1
+            return
+        if self.read_only:
+            raise StoreError(f"store {self.root} is open read-only")
+        with self.directory.locked(exclusive=True, wait=wait):
+            target = self.directory.next_version()
+            store: ox.Store | None = None
+            try:
+                if self._writable:
+                    self._store.flush()
+                self._store.backup(str(target))
+                store = ox.Store(str(target))
+                yield store
+                store.flush()
+                store = None  # closed (callers hold no other reference): compactions end here,
+                # before any reader opens the version
+            except BaseException:
+                store = None  # a traceback kept by the caller must not keep the version open
+                shutil.rmtree(target, ignore_errors=True)
+                raise
+            self.directory.commit(target)
+            self._store = open_read_only(target)  # what this object does next is read
+            self._writable = False
+            self.path = target
+            self._token = self.directory.token()
+            self._generation = 0
+
     def replace_graphs(self, graphs: Mapping[str, str]) -> None:
         if graphs:
-            self._store.update(replace_graphs_update(graphs))
-            self._store.flush()
+            with self.new_version() as store:
+                store.update(replace_graphs_update(graphs))
 
     def drop_graphs(self, names: Iterable[str]) -> None:
         update = " ;\n".join(f"DROP SILENT GRAPH <{n}>" for n in names)
         if update:
-            self._store.update(update)
+            with self.new_version() as store:
+                store.update(update)
 
     def graph_names(self) -> list[str]:
         return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
 
     def __len__(self) -> int:
         return len(self._store)
+
+
+def store_version(repo: Repository) -> str:
+    """The repository's version token, or its size where it has none (remote stores)."""
+    version = getattr(repo, "version", None)
+    return version() if callable(version) else f"size-{len(repo)}"
 
 
 def open_repository(location: str | Path | None, *, read_only: bool = False) -> Repository:

@@ -226,7 +226,17 @@ def create_app(repository: Repository, settings: Settings | None = None) -> Fast
     from kgraph.web.audit import router as audit_router
 
     app.include_router(audit_router)
+    from kgraph.web.queries_api import router as queries_router
+
+    app.include_router(queries_router)
+    from kgraph.web.download import router as download_router
+
+    app.include_router(download_router)
+    from kgraph.web.ontology_doc import router as ontology_router
+
+    app.include_router(ontology_router)
     app.include_router(__import__("kgraph.web.responsible", fromlist=["router"]).router)
     app.include_router(__import__("kgraph.web.coverage", fromlist=["router"]).router)
+    app.include_router(__import__("kgraph.web.sources", fromlist=["router"]).router)
     app.add_middleware(Guard, settings=settings)  # outermost: runs before CORS and routing
     return app

@@ -17,8 +17,10 @@ from rdflib.term import Identifier
 
 from kgraph.analysis.queries import named_queries
 from kgraph.graph.vocab import ELI, ID, KG, PREFIXES, RDF, sparql_prefixes
+from kgraph.ingest.text import fold, ocr_fold
 from kgraph.resources import ONTOLOGY_GRAPH, REFERENCE_GRAPH
 from kgraph.store.embedded import Repository
+from kgraph.web.sources import Original, SourcePage, original_link, source_page
 
 LANGUAGES = ("vi", "en")
 # Characters that may not appear inside <...> in SPARQL (and never in a minted IRI).
@@ -59,6 +61,7 @@ _PART = re.compile(
     r"(?=/(?:task|assignment|duty|reporting|target|mention)/|$)"
 )
 _XSD_STRING = PREFIXES["xsd"] + "string"
+BOOLEAN_WORDS = {"vi": {"true": "có", "false": "không"}, "en": {"true": "yes", "false": "no"}}
 # Which labelling property wins (lower is better) before the language is considered.
 _LABEL_RANK = {"skos:prefLabel": 0, "rdfs:label": 0, "eli:id_local": 1, "dcterms:title": 2}
 
@@ -108,10 +111,25 @@ class Description:
     facts: list[Fact] = field(default_factory=list)
     incoming: list[Fact] = field(default_factory=list)  # prop/value = predicate/subject
     quotes: list[str] = field(default_factory=list)
+    restored: str | None = None  # the text with OCR-damaged names put right (None: no damage)
     document: Term | None = None
     line: str | None = None
     number: str | None = None  # set for documents (eli:id_local)
     tables: dict[str, Table] = field(default_factory=dict)
+    page: SourcePage | None = None  # page of the original (kgraph.web.sources)
+    original: Original | None = None  # a kept original file or page: link to open it
+
+
+# A trích yếu ends where the preamble begins: the legal bases ("Căn cứ ...") that Nghị định
+# 30/2020/NĐ-CP puts after the title. An extractor that ran the two together is corrected here,
+# at display time; the stored eli:title is left as the source gave it.
+_PREAMBLE = re.compile(r"\s+(?=Căn cứ\b)")
+
+
+def display_title(title: str) -> str:
+    """The title without a preamble that ran into it ("… Căn cứ Quyết định số …")."""
+    head = _PREAMBLE.split(title, maxsplit=1)[0].rstrip(" ,;:")
+    return head or title
 
 
 def local_path(iri: str) -> str | None:
@@ -206,6 +224,8 @@ class Labeller:
         node = plain(node)
         if isinstance(node, Literal):
             datatype = curie(str(node.datatype)) if node.datatype else None
+            if datatype == "xsd:boolean":  # a word in the reader's language, not "true"
+                return Term(BOOLEAN_WORDS[self.lang].get(str(node), str(node)))
             return Term(str(node), lang=node.language, datatype=datatype)
         iri = str(node)
         return Term(self.cache.get(iri) or curie(iri), iri=iri, href=local_path(iri))
@@ -277,7 +297,7 @@ def _facts(
     facts = [
         Fact(
             labeller.term(p),
-            labeller.term(o),
+            _shown(p, labeller.term(o)),
             sorted((sources[g] for g in graphs), key=lambda s: s.label),
         )
         for (p, o), graphs in pairs.items()
@@ -289,6 +309,13 @@ def _facts(
     return facts
 
 
+def _shown(prop: Identifier, value: Term) -> Term:
+    """A title shows without the preamble the extractor may have run into it."""
+    if str(prop) == str(ELI.title) and value.iri is None:
+        return Term(display_title(value.text), lang=value.lang, datatype=value.datatype)
+    return value
+
+
 def describe(repository: Repository, iri: str, lang: str = "vi") -> Description | None:
     """Everything the page of one resource shows; None when the graph does not know it."""
     if not exists(repository, iri):
@@ -297,7 +324,8 @@ def describe(repository: Repository, iri: str, lang: str = "vi") -> Description 
     outgoing: dict[tuple[Identifier, Identifier], set[str]] = defaultdict(set)
     incoming: dict[tuple[Identifier, Identifier], set[str]] = defaultdict(set)
     for p, o, g in out:
-        outgoing[(p, o)].add(str(g))
+        if p != KG.content:  # the original file's bytes: served at /source/{id}, not shown
+            outgoing[(p, o)].add(str(g))
     for s, p, g in into:
         incoming[(p, s)].add(str(g))
     labeller = Labeller(repository, lang)
@@ -319,10 +347,16 @@ def describe(repository: Repository, iri: str, lang: str = "vi") -> Description 
         (labeller.term(t) for t in values[str(RDF.type)]), key=lambda t: t.text
     )
     description.quotes = sorted(str(q) for q in values[str(KG.sourceText)])
+    if values[str(KG.text)]:
+        description.restored = restored_text(repository, iri, str(sorted(values[str(KG.text)])[0]))
     if values[str(KG.partOf)]:
         description.document = labeller.term(sorted(values[str(KG.partOf)])[0])
     if values[str(KG.sourceLine)]:
         description.line = str(sorted(values[str(KG.sourceLine)])[0])
+    if values[str(KG.sourcePage)]:
+        description.page = source_page(repository, iri, lang)
+    if {KG.SourceFile, KG.SourcePage} & set(values[str(RDF.type)]):
+        description.original = original_link(repository, iri, lang)
     if not named and values[str(KG.itemNumber)] and description.types:
         part = f"{description.types[0].text} {sorted(values[str(KG.itemNumber)])[0]}"
         owner = f" — {description.document.text}" if description.document else ""
@@ -331,6 +365,37 @@ def describe(repository: Repository, iri: str, lang: str = "vi") -> Description 
         description.number = str(sorted(values[str(ELI.id_local)])[0])
         description.tables = document_tables(repository, iri, description.number, labeller)
     return description
+
+
+def restored_text(repository: Repository, iri: str, text: str) -> str | None:
+    """``text`` with the OCR-damaged names of bodies and documents it quotes restored.
+
+    The source graph records how each body and document was written (``kg:mentionedAs``);
+    in a source with OCR misreadings (look-alike signs and digits inside words, which
+    ``ocr_fold`` repairs), each spelling is replaced by the canonical name from the reference list
+    (``skos:prefLabel``) or the canonical number (``eli:id_local``). Only a source with OCR
+    damage is restored (its every differing mention); clean text gives None.
+    """
+    if _UNSAFE_IRI.search(iri):
+        return None
+    rows = repository.query(sparql_prefixes() + f"""
+        SELECT DISTINCT ?raw ?canonical WHERE {{
+          {{ SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ <{iri}> kg:text ?t }} }} }}
+          GRAPH ?g {{ ?x kg:mentionedAs ?raw }}
+          {{ ?x skos:prefLabel ?canonical FILTER(LANG(?canonical) = "vi") }}
+          UNION {{ ?x eli:id_local ?canonical }}
+        }}""").rows
+    written = [(str(raw), str(canonical)) for raw, canonical in rows]
+    if not any(ocr_fold(raw) != fold(raw) for raw, _ in written):
+        return None  # the source shows no OCR damage: its text is shown as written
+    pairs: dict[str, str] = {}
+    for raw, canonical in written:
+        if raw != canonical and raw in text:
+            pairs.setdefault(raw, canonical)
+    if not pairs:
+        return None
+    pattern = re.compile("|".join(re.escape(w) for w in sorted(pairs, key=len, reverse=True)))
+    return pattern.sub(lambda m: pairs[m.group(0)], text)
 
 
 def _table(repository: Repository, name: str, number: str, labeller: Labeller) -> Table:

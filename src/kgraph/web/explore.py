@@ -1,16 +1,16 @@
 """The graph explorer: the ``/explore`` page and the JSON API it runs on.
 
-The lineage graph and label index are built from the store on first use and kept on the app
-state until the store changes size (a rebuild), so requests never re-run the loading queries.
+The lineage graph, label index and facets are built from the store once per store version
+(:mod:`kgraph.store.derived`: in memory, and pickled next to an on-disk store), so requests never
+re-run the loading queries and a new build is picked up at once.
 Every string leaves here as JSON data; the page writes it into the DOM with ``textContent``.
 """
 
 from __future__ import annotations
 
-import threading
 from itertools import pairwise
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
@@ -18,14 +18,21 @@ from networkx import NetworkXNoPath
 from pydantic import BaseModel, Field
 from rdflib import URIRef
 
-from kgraph.analysis.lineage import KIND_LABELS, RELATION_LABELS, LineageGraph, Node
+from kgraph.analysis.lineage import (
+    KIND_LABELS,
+    RELATION_LABELS,
+    LineageGraph,
+    Node,
+    cached_lineage,
+)
 from kgraph.analysis.search import LabelIndex
 from kgraph.graph.vocab import PREFIXES
+from kgraph.store.derived import derived
 from kgraph.store.embedded import Repository
+from kgraph.web.sources import source_page
 
 STATIC_DIR = Path(__file__).parent / "static"
 MAX_DEPTH = 8
-_LOCK = threading.Lock()
 
 router = APIRouter()
 
@@ -95,6 +102,8 @@ class NodeDetail(BaseModel):
     properties: list[Property]
     roles: list[Role]
     neighbours: Subgraph
+    source_page: str | None = Field(None, description="'trang N của tệp FILE' (kgraph.web.sources)")
+    source_href: str | None = Field(None, description="the original opened at that page")
 
 
 class AuditFlags(BaseModel):
@@ -114,13 +123,24 @@ class Facets(BaseModel):
 
 # ---------------------------------------------------------------------- data on the app state
 class ExplorerData:
-    """Lineage graph and label index of one version of the store."""
+    """Lineage graph, label index and facets of one version of the store."""
 
     def __init__(self, repo: Repository) -> None:
-        self.version = len(repo)
-        self.lineage = LineageGraph.from_repository(repo)
+        self.lineage = cached_lineage(repo)
         self.index = LabelIndex.from_lineage(self.lineage)
+        self.facets = facets_of(self.lineage)
         self.audit: AuditFlags | None = None
+
+
+def facets_of(lineage: LineageGraph) -> Facets:
+    nodes = lineage.nodes.values()
+    return Facets(
+        provinces=sorted({n.province for n in nodes if n.province}),
+        doctypes=sorted({n.doctype for n in nodes if n.kind == "document" and n.doctype}),
+        years=sorted({n.year for n in nodes if n.kind == "document" and n.year}),
+        roles={k: RELATION_LABELS[k] for k in ("lead", "coordinate", "addressee", "request")},
+        kinds=KIND_LABELS,
+    )
 
 
 def get_repository(request: Request) -> Repository:
@@ -128,14 +148,9 @@ def get_repository(request: Request) -> Repository:
 
 
 def explorer_data(request: Request) -> ExplorerData:
-    """The cached graph, rebuilt when the store's size changed since it was loaded."""
+    """The explorer's data for the store's current version, computed once per version."""
     repo = get_repository(request)
-    with _LOCK:
-        data: ExplorerData | None = getattr(request.app.state, "explorer", None)
-        if data is None or data.version != len(repo):
-            data = ExplorerData(repo)
-            request.app.state.explorer = data
-    return data
+    return derived(repo, "explorer", lambda: ExplorerData(repo))
 
 
 Data = Annotated[ExplorerData, Depends(explorer_data)]
@@ -184,12 +199,78 @@ def known(data: ExplorerData, iri: str) -> Node:
 
 
 # ---------------------------------------------------------------------- routes
+# The explorer's words; explore.js reads them from the page (vi, or en with ?lang=en).
+EXPLORE_WORDS: dict[str, dict[str, Any]] = {
+    "vi": {
+        "title": "Khám phá đồ thị", "search_label": "Tìm văn bản, cơ quan, tỉnh",
+        "search_placeholder": "Tìm số hiệu, văn bản, cơ quan, tỉnh… (có hoặc không dấu)",
+        "direction": "Hướng", "down": "Xuống (văn bản → cơ quan)",
+        "up": "Lên (cơ quan → chỉ thị)", "fit": "Vừa khung", "clear_all": "Xóa",
+        "filters": "Bộ lọc", "province": "Tỉnh", "agency": "Cơ quan", "agency_example":
+        "vd. so y te", "role": "Vai trò", "doctype": "Loại văn bản", "year": "Năm",
+        "all": "(tất cả)", "audit": "Mâu thuẫn và thiếu sót", "cluster": "Gom nhánh lớn",
+        "graph": "Đồ thị", "legend": "Chú giải",
+        "hint": "Tìm một văn bản hoặc cơ quan rồi mở nó. Nhấp vào nút để xem chi tiết; nhấp "
+                "đúp để mở rộng / thu gọn; nhấp vào một nhóm để mở nó.",
+        "nodes": "nút", "groups": "nhóm", "new_nodes": "+{n} nút", "no_new": "không có nút mới",
+        "collapse": "Thu gọn", "expand": "Mở rộng", "origin": "Nguồn gốc (lên)",
+        "carried_out": "Triển khai (xuống)", "path": "Đường đi từ nút trước",
+        "page": "Trang dữ liệu liên kết", "content": "Nội dung", "quote": "Trích văn bản gốc",
+        "roles": "Nhiệm vụ được giao", "properties": "Thuộc tính", "links": "Liên kết",
+        "path_nodes": "đường đi {n} nút", "not_found": "Không tìm thấy", "error": "Lỗi",
+        "auditing": "đang kiểm tra…", "grouped": "{n} nút gom lại — nhấp để mở",
+        "flagged": "có phát hiện kiểm tra (mâu thuẫn, thiếu sót)", "year_label": "Năm",
+        "yes": "có", "no": "không",
+    },
+    "en": {
+        "title": "Graph explorer", "search_label": "Search documents, agencies, provinces",
+        "search_placeholder": "Search a number, document, agency, province… (diacritics "
+                              "optional)",
+        "direction": "Direction", "down": "Down (document → agencies)",
+        "up": "Up (agency → directive)", "fit": "Fit", "clear_all": "Clear",
+        "filters": "Filters", "province": "Province", "agency": "Agency", "agency_example":
+        "e.g. so y te", "role": "Role", "doctype": "Document type", "year": "Year",
+        "all": "(all)", "audit": "Conflicts and gaps", "cluster": "Group large branches",
+        "graph": "Graph", "legend": "Legend",
+        "hint": "Search a document or an agency and open it. Click a node for details; "
+                "double-click to expand / collapse; click a group to open it.",
+        "nodes": "nodes", "groups": "groups", "new_nodes": "+{n} nodes",
+        "no_new": "no new nodes", "collapse": "Collapse", "expand": "Expand",
+        "origin": "Origins (up)", "carried_out": "Carried out by (down)",
+        "path": "Path from the previous node", "page": "Linked-data page",
+        "content": "Text", "quote": "Source text", "roles": "Duties given",
+        "properties": "Properties", "links": "Links", "path_nodes": "path of {n} nodes",
+        "not_found": "Nothing found", "error": "Error", "auditing": "auditing…",
+        "grouped": "{n} nodes grouped — click to open",
+        "flagged": "audit findings (conflicts, gaps)", "year_label": "Year",
+        "yes": "yes", "no": "no",
+    },
+}
+KIND_WORDS = {
+    "vi": KIND_LABELS,
+    "en": {"document": "Document", "task": "Task", "assignment": "Assignment", "duty": "Duty",
+           "agency": "Agency", "collective": "Collective addressee",
+           "mention": "Unresolved body", "province": "Province"},
+}
+RELATION_WORDS = {
+    "vi": RELATION_LABELS,
+    "en": {"implements": "carries out", "based_on": "based on", "cites": "cites",
+           "task": "task", "subtask": "subtask", "assignment": "assignment", "duty": "duty",
+           "addressee": "assigned", "request": "requested", "lead": "lead",
+           "coordinate": "coordinate", "province": "in province"},
+}
+
+
 @router.get("/explore", response_class=HTMLResponse, include_in_schema=False)
 def explore_page(request: Request) -> HTMLResponse:
     """The explorer page (shared layout and CSP); all data arrives through the JSON API below."""
-    from kgraph.web.pages import render
+    from kgraph.web.pages import language, render
 
-    return render(request, "explore.html")
+    lang = language(request)
+    words = EXPLORE_WORDS[lang]
+    config = {"lang": lang, "words": words, "kinds": KIND_WORDS[lang],
+              "relations": RELATION_WORDS[lang]}
+    return render(request, "explore.html", w=words, explorer_config=config)
 
 
 @router.get("/api/search", response_model=list[SearchHit], tags=["explore"])
@@ -204,15 +285,8 @@ def api_search(
 
 @router.get("/api/facets", response_model=Facets, tags=["explore"])
 def api_facets(data: Data) -> Facets:
-    """Values the explorer's filters offer."""
-    nodes = data.lineage.nodes.values()
-    return Facets(
-        provinces=sorted({n.province for n in nodes if n.province}),
-        doctypes=sorted({n.doctype for n in nodes if n.kind == "document" and n.doctype}),
-        years=sorted({n.year for n in nodes if n.kind == "document" and n.year}),
-        roles={k: RELATION_LABELS[k] for k in ("lead", "coordinate", "addressee", "request")},
-        kinds=KIND_LABELS,
-    )
+    """Values the explorer's filters offer (computed once per store version)."""
+    return data.facets
 
 
 @router.get("/api/lineage", response_model=Subgraph, tags=["explore"])
@@ -284,7 +358,14 @@ def api_node(request: Request, data: Data, iri: str) -> NodeDetail:
         properties=properties,
         roles=[Role(**r) for r in data.lineage.roles(iri)],
         neighbours=subgraph_of(data.lineage, iri, neighbours),
+        **_page_of_original(repo, iri),
     )
+
+
+def _page_of_original(repo: Repository, iri: str) -> dict[str, str | None]:
+    """'page N of FILE' for a task, duty or assignment read from a PDF, Word file or scan."""
+    page = source_page(repo, iri)
+    return {"source_page": page.text, "source_href": page.href} if page else {}
 
 
 @router.get("/api/audit", response_model=AuditFlags, tags=["explore"])
@@ -296,15 +377,12 @@ def api_audit(request: Request, data: Data) -> AuditFlags:
     """
     if data.audit is None:
         flags = {iri: list(n.flags) for iri, n in data.lineage.nodes.items() if n.flags}
-        try:
-            from kgraph.analysis.audit import run_audit
-        except ImportError:
-            data.audit = AuditFlags(source="conflicts", flags=flags)
-        else:
-            for finding in run_audit(get_repository(request)).findings:
-                if finding.focus in data.lineage.nodes:
-                    message = f"{finding.severity}: {finding.message_vi}"
-                    if message not in flags.setdefault(finding.focus, []):
-                        flags[finding.focus].append(message)
-            data.audit = AuditFlags(source="audit", flags=flags)
+        from kgraph.analysis.audit_index import audit_index
+
+        for finding in audit_index(get_repository(request)).findings:
+            if finding.focus in data.lineage.nodes:
+                message = f"{finding.severity}: {finding.message_vi}"
+                if message not in flags.setdefault(finding.focus, []):
+                    flags[finding.focus].append(message)
+        data.audit = AuditFlags(source="audit", flags=flags)
     return data.audit

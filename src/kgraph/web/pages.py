@@ -12,19 +12,22 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from rdflib import Literal
 from starlette.datastructures import URL
 
-from kgraph.analysis.queries import named_queries
 from kgraph.graph.vocab import PREFIXES, sparql_prefixes
+from kgraph.ingest.text import nfc, slugify
 from kgraph.store.embedded import Repository
 from kgraph.web.app import get_repository
 from kgraph.web.describe import (
     LANGUAGES,
     describe,
+    display_title,
     iri_for_path,
     local_path,
     resource_dataset,
@@ -44,6 +47,8 @@ environment = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+# |tojson keeps Vietnamese as UTF-8 (it still escapes <, >, & and ' for the HTML around it).
+environment.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": True}
 
 # format name -> (media type, rdflib serializer); "html" is the page itself.
 FORMATS: dict[str, tuple[str, str]] = {
@@ -70,7 +75,7 @@ MEDIA_TYPES = {
 
 UI: dict[str, dict[str, str]] = {
     "vi": {
-        "site": "kgraph – đồ thị văn bản và trách nhiệm", "query": "Truy vấn SPARQL",
+        "site": "kgraph – đồ thị văn bản và trách nhiệm", "query": "Truy vấn",
         "documents": "Văn bản", "other_lang": "English", "type": "Loại",
         "properties": "Thuộc tính", "property": "Thuộc tính", "value": "Giá trị",
         "stated_by": "Nguồn nêu", "incoming": "Liên kết đến", "from": "Từ",
@@ -84,9 +89,28 @@ UI: dict[str, dict[str, str]] = {
         "province": "Tỉnh, thành phố", "title": "Trích yếu", "source": "Có tệp nguồn",
         "query_intro": "Các truy vấn mẫu nằm ở các thẻ; bấm ▶ để chạy trên điểm cuối",
         "yes": "có", "no": "không", "iri": "IRI",
+        "nav_explore": "Khám phá", "nav_audit": "Kiểm tra", "nav_raci": "RACI",
+        "nav_query": "Truy vấn", "nav_download": "Tải về", "search": "Tìm",
+        "search_placeholder": "Số hiệu, trích yếu, tỉnh… (có hoặc không dấu)",
+        "showing": "Văn bản {first}–{last} trên {total}", "previous": "← Trang trước",
+        "next": "Trang sau →", "no_match": "Không có văn bản nào khớp với",
+        "raci_title": "Ma trận trách nhiệm (RACI)",
+        "raci_intro": "Chọn một kế hoạch hoặc một chỉ thị: ma trận nhiệm vụ × cơ quan của nó "
+                      "(với chỉ thị: của các kế hoạch thực hiện nó).",
+        "download_title": "Tải dữ liệu về",
+        "download_intro": "Toàn bộ đồ thị, mọi đồ thị có tên (mỗi văn bản, bản thể học, danh "
+                          "mục cơ quan):",
+        "quads": "bộ bốn", "graphs": "đồ thị có tên", "csv_note": "CSV mở được bằng Excel "
+        "(UTF-8 có BOM).", "query_csv": "Kết quả các truy vấn mẫu (CSV)",
+        "audit_csv": "Kết quả kiểm tra (CSV, JSON, Turtle)", "ontology": "Bản thể học kg:",
+        "def_title": "Từ vựng kgraph (kg:)", "classes": "Lớp", "object-properties":
+        "Thuộc tính quan hệ", "datatype-properties": "Thuộc tính giá trị",
+        "other-properties": "Thuộc tính khác", "subclass_of": "Thuộc", "domain": "Miền",
+        "range": "Giá trị", "turtle": "Tải Turtle", "raw_ocr": "Xem văn bản OCR gốc",
+        "restored": "Tên cơ quan và số hiệu văn bản đã được khôi phục theo danh mục.",
     },
     "en": {
-        "site": "kgraph – documents and responsibilities", "query": "SPARQL query",
+        "site": "kgraph – documents and responsibilities", "query": "Query",
         "documents": "Documents", "other_lang": "Tiếng Việt", "type": "Type",
         "properties": "Properties", "property": "Property", "value": "Value",
         "stated_by": "Stated by", "incoming": "Links to this", "from": "From",
@@ -100,6 +124,26 @@ UI: dict[str, dict[str, str]] = {
         "province": "Province", "title": "Title", "source": "Has source file",
         "query_intro": "Example queries are in the tabs; press ▶ to run them on the endpoint",
         "yes": "yes", "no": "no", "iri": "IRI",
+        "nav_explore": "Explore", "nav_audit": "Audit", "nav_raci": "RACI",
+        "nav_query": "Query", "nav_download": "Download", "search": "Search",
+        "search_placeholder": "Number, title, province… (with or without diacritics)",
+        "showing": "Documents {first}–{last} of {total}", "previous": "← Previous",
+        "next": "Next →", "no_match": "No document matches",
+        "raci_title": "Responsibility matrix (RACI)",
+        "raci_intro": "Choose a plan or a directive: its tasks × agencies matrix (for a "
+                      "directive: of the plans carrying it out).",
+        "download_title": "Download the data",
+        "download_intro": "The whole graph, every named graph (each document, the ontology, "
+                          "the reference list of bodies):",
+        "quads": "quads", "graphs": "named graphs", "csv_note": "CSV files open in Excel "
+        "(UTF-8 with a byte-order mark).", "query_csv": "Named query results (CSV)",
+        "audit_csv": "Audit findings (CSV, JSON, Turtle)", "ontology": "The kg: ontology",
+        "def_title": "The kgraph vocabulary (kg:)", "classes": "Classes", "object-properties":
+        "Object properties", "datatype-properties": "Datatype properties",
+        "other-properties": "Other properties", "subclass_of": "Subclass of",
+        "domain": "Domain", "range": "Range", "turtle": "Download Turtle",
+        "raw_ocr": "Show the raw OCR text",
+        "restored": "Names of bodies and document numbers restored from the reference list.",
     },
 }
 # Column headings of the named queries' tables.
@@ -110,7 +154,11 @@ COLUMNS: dict[str, dict[str, str]] = {
         "plan": "Văn bản", "plan_number": "Văn bản", "plan_province": "Tỉnh", "no": "Mục",
         "agency": "Cơ quan", "agency_province": "Tỉnh của cơ quan", "role": "Vai trò",
         "requested": "Đề nghị", "duties": "Số nhiệm vụ", "kind": "Loại đối tượng",
-        "assignment": "Phân công",
+        "assignment": "Phân công", "text": "Nội dung", "item": "Mục (IRI)",
+        "document": "Văn bản (IRI)", "property": "Thuộc tính", "value": "Giá trị",
+        "valueLabel": "Tên giá trị", "source": "Nguồn", "sourceNumber": "Văn bản nguồn",
+        "mention": "Cách viết", "stated_by": "Nguồn nêu", "frequency": "Tần suất",
+        "due": "Hạn", "reporter": "Đơn vị báo cáo", "recipient": "Nơi nhận",
     },
     "en": {
         "depth": "Depth", "number": "Number", "type": "Type", "issuer": "Issuer",
@@ -118,8 +166,29 @@ COLUMNS: dict[str, dict[str, str]] = {
         "plan": "Document", "plan_number": "Document", "plan_province": "Province", "no": "Item",
         "agency": "Agency", "agency_province": "Agency's province", "role": "Role",
         "requested": "Request", "duties": "Duties", "kind": "Addressee kind",
-        "assignment": "Assignment",
+        "assignment": "Assignment", "text": "Text", "item": "Item (IRI)",
+        "document": "Document (IRI)", "property": "Property", "value": "Value",
+        "valueLabel": "Value label", "source": "Source", "sourceNumber": "Source document",
+        "mention": "As written", "stated_by": "Stated by", "frequency": "Frequency",
+        "due": "Due", "reporter": "Reporter", "recipient": "Recipient",
     },
+}
+# Words of the query page's form and results (explore.js-style: data, written with textContent).
+QUERY_WORDS: dict[str, dict[str, str]] = {
+    "vi": {"run": "Chạy", "rows": "dòng", "permalink": "Liên kết cố định",
+           "csv": "Tải CSV", "json": "JSON", "to_editor": "Mở trong trình soạn SPARQL",
+           "example": "ví dụ", "none": "Không có kết quả.", "required": "bắt buộc",
+           "optional": "không bắt buộc", "hint": "Không tìm thấy. Có phải ý bạn là:",
+           "running": "Đang chạy…", "error": "Lỗi", "editor": "Trình soạn SPARQL",
+           "editor_intro": "Câu truy vấn với các tham số đã điền; sửa tùy ý rồi bấm ▶ để "
+                           "chạy trên điểm cuối", "choose": "Truy vấn"},
+    "en": {"run": "Run", "rows": "rows", "permalink": "Permalink",
+           "csv": "Download CSV", "json": "JSON", "to_editor": "Open in the SPARQL editor",
+           "example": "e.g.", "none": "No results.", "required": "required",
+           "optional": "optional", "hint": "Nothing found. Did you mean:",
+           "running": "Running…", "error": "Error", "editor": "SPARQL editor",
+           "editor_intro": "The query with the form's values; edit it and press ▶ to run it "
+                           "on the endpoint", "choose": "Query"},
 }
 
 
@@ -186,46 +255,108 @@ def negotiate(request: Request) -> str | None:
     return min(choices)[3] if choices else None
 
 
+PAGE_SIZE = 50
+
+
+def _search_filter(q: str) -> str:
+    """SPARQL filter matching a document's number key, title or province, folded or not."""
+    if not q:
+        return ""
+    folded = Literal(slugify(q)).n3()
+    raw = Literal(nfc(q).lower()).n3()
+    return (f"FILTER(CONTAINS(?key, {folded}) || CONTAINS(LCASE(STR(?n)), {raw}) || "
+            f"CONTAINS(STR(COALESCE(?prov, \"\")), {folded}) || "
+            f"CONTAINS(LCASE(COALESCE(?t, \"\")), {raw}) || "
+            f"CONTAINS(LCASE(COALESCE(?pl, \"\")), {raw}))")
+
+
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, repository: Repo) -> Response:
-    """Entry page: the documents in the graph, and the way to the query page."""
+def home(request: Request, repository: Repo,
+         q: Annotated[str, Query(max_length=200)] = "",
+         page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
+    """Entry page: search the documents, one page of them at a time."""
     lang = language(request)
+    q = q.strip()
+    # Each fact about a document is restated in every graph that cites it: read each one
+    # through its own grouped subquery before joining, never as a product of restatements.
     result = repository.query(sparql_prefixes() + f"""
-        SELECT ?doc (SAMPLE(?n) AS ?number) (SAMPLE(?tl) AS ?type) (SAMPLE(?pl) AS ?province)
-               (SAMPLE(?t) AS ?title) (COUNT(?f) > 0 AS ?source)
-        WHERE {{
-          ?doc a eli:LegalResource ; eli:id_local ?n .
-          OPTIONAL {{ ?doc eli:type_document/skos:prefLabel ?tl FILTER(LANG(?tl) = "{lang}") }}
-          OPTIONAL {{ ?doc kg:province/skos:prefLabel ?pl }}
-          OPTIONAL {{ ?doc eli:title ?t }}
-          OPTIONAL {{ ?doc kg:sourceFile ?f }}
-        }} GROUP BY ?doc ORDER BY DESC(?source) ?province ?number""")
+        SELECT ?doc ?n ?type ?pl ?t ?source WHERE {{
+          {{ SELECT ?doc (SAMPLE(?number) AS ?n) WHERE {{
+              ?doc a eli:LegalResource ; eli:id_local ?number }} GROUP BY ?doc }}
+          OPTIONAL {{ SELECT ?doc (SAMPLE(?k) AS ?key0) WHERE {{ ?doc kg:numberKey ?k }}
+                     GROUP BY ?doc }}
+          BIND(COALESCE(?key0, "") AS ?key)
+          OPTIONAL {{ SELECT ?doc (SAMPLE(?p) AS ?prov) (SAMPLE(?l) AS ?pl) WHERE {{
+              ?doc kg:province ?p . ?p skos:prefLabel ?l }} GROUP BY ?doc }}
+          OPTIONAL {{ SELECT ?doc (SAMPLE(?title) AS ?t) WHERE {{ ?doc eli:title ?title }}
+                     GROUP BY ?doc }}
+          OPTIONAL {{ SELECT ?doc (SAMPLE(?tl) AS ?type) WHERE {{
+              ?doc eli:type_document ?c . ?c skos:prefLabel ?tl FILTER(LANG(?tl) = "{lang}") }}
+              GROUP BY ?doc }}
+          OPTIONAL {{ SELECT DISTINCT ?doc (true AS ?source) WHERE {{ ?doc kg:sourceFile ?f }} }}
+          {_search_filter(q)}
+        }} ORDER BY DESC(BOUND(?source)) ?pl ?n""")
+    total = len(result.rows)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(page, pages)
+    shown = result.rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
     documents = [
         {"href": local_path(str(doc)), "number": str(number), "type": _text(kind),
-         "province": _text(province), "title": _text(title), "source": str(source) == "true"}
-        for doc, number, kind, province, title, source in result.rows
+         "province": _text(province), "title": display_title(_text(title)),
+         "source": source is not None}
+        for doc, number, kind, province, title, source in shown
     ]
-    return render(request, "index.html", documents=documents)
+
+    def page_url(n: int) -> str:
+        params = {"q": q, "page": str(n), "lang": "en" if lang == "en" else ""}
+        return "/?" + urlencode({k: v for k, v in params.items() if v})
+
+    first = (page - 1) * PAGE_SIZE + 1 if total else 0
+    return render(request, "index.html", documents=documents, q=q, page=page, pages=pages,
+                  total=total, first=first, last=first + len(documents) - 1 if total else 0,
+                  previous_url=page_url(page - 1) if page > 1 else "",
+                  next_url=page_url(page + 1) if page < pages else "")
 
 
 def _text(term: object) -> str:
     return "" if term is None else str(term)
 
 
+@router.get("/raci", response_class=HTMLResponse, include_in_schema=False)
+def raci_index(request: Request, repository: Repo) -> Response:
+    """Where the RACI link leads: the plans and directives that have a matrix."""
+    rows = repository.query(sparql_prefixes() + """
+        SELECT ?number (SAMPLE(?pl) AS ?province) (COUNT(DISTINCT ?a) AS ?assignments)
+               (MAX(?imp) AS ?implemented)
+        WHERE {
+          { SELECT DISTINCT ?doc ?a ?imp WHERE {
+              { ?a a kg:Assignment ; kg:partOf ?doc . BIND(0 AS ?imp) }
+              UNION { ?plan kg:implements ?doc . ?a a kg:Assignment ; kg:partOf ?plan .
+                      BIND(1 AS ?imp) } } }
+          { SELECT ?doc (SAMPLE(?n) AS ?number) WHERE { ?doc eli:id_local ?n } GROUP BY ?doc }
+          OPTIONAL { SELECT ?doc (SAMPLE(?l) AS ?pl) WHERE {
+              ?doc kg:province ?p . ?p skos:prefLabel ?l } GROUP BY ?doc }
+        } GROUP BY ?number ORDER BY DESC(?implemented) ?province ?number""").rows
+    documents = [{"number": str(number), "province": _text(province),
+                  "assignments": int(str(count))} for number, province, count, _ in rows]
+    return render(request, "raci_index.html", documents=documents)
+
+
 @router.get("/query", response_class=HTMLResponse)
 def query_page(request: Request) -> Response:
-    """YASGUI with one tab per named query, bound to its example values."""
-    tabs = [
-        {"name": query.title.split(" / ")[0] if language(request) == "en"
-         else query.title.split(" / ")[-1],
-         "query": query.example(), "id": name}
-        for name, query in named_queries().items()
-    ]
+    """A form per named query (implementers first) above YASGUI over /sparql."""
+    from kgraph.web.queries_api import ordered_queries, query_info
+
+    lang = language(request)
+    queries = [query_info(q).__dict__ | {"sparql": q.example()} for q in ordered_queries()]
     config = {
         "endpoint": request.scope.get("root_path", "") + "/sparql",
         "prefixes": PREFIXES,
-        "tabs": tabs,
+        "queries": queries,
+        "lang": lang,
         "localBase": PREFIXES["id"],
+        "columns": COLUMNS[lang],
+        "words": QUERY_WORDS[lang],
     }
     return render(request, "query.html", config=config)
 

@@ -627,6 +627,7 @@ class WorkerPool:
     def __init__(self, repository: Repository, size: int,
                  limits: PoolLimits | None = None) -> None:
         self.opener, self.primary = engine_opener(repository)
+        self.repository = repository
         self.limits = limits or PoolLimits(workers=max(1, size))
         self.size = max(1, self.limits.workers)
         self._idle: list[Worker] = []
@@ -816,6 +817,8 @@ class WorkerPool:
             outcome = await asyncio.to_thread(execute, self.primary, job)
             if outcome.status < 300 and hasattr(self.primary, "flush"):
                 await asyncio.to_thread(self.primary.flush)
+            if outcome.status < 300 and hasattr(self.repository, "mark_changed"):
+                self.repository.mark_changed()  # derived data of the old content is stale
         finally:
             for worker in list(self._idle):
                 self._retire(worker)

@@ -172,7 +172,10 @@ def answer(outcome: Outcome, started: float, settings: Settings, what: str) -> R
              " truncated" if outcome.truncated else "")
     if outcome.status >= 400:
         return text_response(outcome.status, outcome.body.decode("utf-8", "replace"), headers)
-    return Response(outcome.body, status_code=outcome.status, media_type=outcome.media_type,
+    body = outcome.body
+    if outcome.media_type == "text/csv":  # Excel reads CSV as UTF-8 only after a byte-order mark
+        body = b"\xef\xbb\xbf" + body
+    return Response(body, status_code=outcome.status, media_type=outcome.media_type,
                     headers=headers)
 
 

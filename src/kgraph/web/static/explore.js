@@ -2,11 +2,18 @@
  *
  * Every string from the graph reaches the DOM through textContent (never innerHTML), and
  * vis-network tooltips are DOM elements built the same way, so a document that quotes
- * "<script>" shows it as text. The canvas holds only what the user opened or expanded;
- * the layout is hierarchical with physics off, which stays fast with thousands of nodes.
+ * "<script>" shows it as text. The canvas holds only what the user opened or expanded.
+ * Positions come from kgLayout.layered (static/layout.js): levels top-down, siblings together,
+ * wide levels wrapped into rows; physics off. The default zoom never drops below the scale at
+ * which the smallest label is 10 px, and expanding or collapsing keeps the clicked node where
+ * it was on screen. Words come from the page (vi, or en with ?lang=en).
  */
 (function () {
   "use strict";
+  const CONFIG = JSON.parse(document.getElementById("explorer-config").textContent);
+  const W = CONFIG.words;
+  const fmt = (text, n) => String(text).replace("{n}", String(n));
+  const REL = CONFIG.relations;
 
   const KIND_STYLE = {
     document: { shape: "box", color: "#2f6db5", font: "#ffffff" },
@@ -24,22 +31,24 @@
     "Công văn": "#546e7a", "Thông báo": "#5d4037",
   };
   const EDGE_STYLE = {
-    implements: { color: "#1f3a5f", width: 2.5, dashes: false, label: "thực hiện (kg:implements)" },
-    based_on: { color: "#1f3a5f", width: 1.5, dashes: [8, 4], label: "căn cứ (eli:based_on)" },
-    cites: { color: "#9aa7b5", width: 1, dashes: [2, 4], label: "trích dẫn (eli:cites)" },
-    task: { color: "#9fb7a0", width: 1, dashes: false, label: "nhiệm vụ (kg:hasTask)" },
+    implements: { color: "#1f3a5f", width: 2.5, dashes: false, label: `${REL.implements} (kg:implements)` },
+    based_on: { color: "#1f3a5f", width: 1.5, dashes: [8, 4], label: `${REL.based_on} (eli:based_on)` },
+    cites: { color: "#9aa7b5", width: 1, dashes: [2, 4], label: `${REL.cites} (eli:cites)` },
+    task: { color: "#9fb7a0", width: 1, dashes: false, label: `${REL.task} (kg:hasTask)` },
     subtask: { color: "#9fb7a0", width: 1, dashes: false, label: "" },
-    assignment: { color: "#c9a227", width: 1, dashes: false, label: "phân công (kg:hasAssignment)" },
+    assignment: { color: "#c9a227", width: 1, dashes: false, label: `${REL.assignment} (kg:hasAssignment)` },
     duty: { color: "#c9a227", width: 1, dashes: [4, 3], label: "" },
-    addressee: { color: "#2e9c6a", width: 2, dashes: false, label: "được giao (kg:addressee)" },
-    request: { color: "#8e5bb5", width: 2, dashes: [6, 4], label: "đề nghị (kg:isRequest → addressee)" },
-    lead: { color: "#d32f2f", width: 3, dashes: false, label: "chủ trì (kg:leadAgency)" },
-    coordinate: { color: "#ef8f00", width: 1.5, dashes: [6, 3], label: "phối hợp (kg:coordinatingAgency)" },
-    province: { color: "#c6b3d8", width: 1, dashes: [2, 3], label: "thuộc tỉnh (kg:province)" },
+    addressee: { color: "#2e9c6a", width: 2, dashes: false, label: `${REL.addressee} (kg:addressee)` },
+    request: { color: "#8e5bb5", width: 2, dashes: [6, 4], label: `${REL.request} (kg:isRequest → addressee)` },
+    lead: { color: "#d32f2f", width: 3, dashes: false, label: `${REL.lead} (kg:leadAgency)` },
+    coordinate: { color: "#ef8f00", width: 1.5, dashes: [6, 3], label: `${REL.coordinate} (kg:coordinatingAgency)` },
+    province: { color: "#c6b3d8", width: 1, dashes: [2, 3], label: `${REL.province} (kg:province)` },
   };
   const ROLE_RELS = new Set(["addressee", "request", "lead", "coordinate"]);
   const AGENT_KINDS = new Set(["agency", "collective", "mention"]);
-  const CLUSTER_THRESHOLD = 20;
+  const CLUSTER_THRESHOLD = 12;
+  const MIN_LABEL_PX = 10;  // no label smaller than this on screen at the default zoom
+  const MAX_LABEL_WIDTH = 220;
 
   const $ = (id) => document.getElementById(id);
   const el = (tag, text, cls) => {
@@ -62,18 +71,11 @@
   const nodes = new vis.DataSet();
   const edges = new vis.DataSet();
   const network = new vis.Network($("graph"), { nodes, edges }, {
-    layout: {
-      improvedLayout: false,
-      hierarchical: {
-        enabled: true, direction: "UD", sortMethod: "directed", shakeTowards: "roots",
-        levelSeparation: 140, nodeSpacing: 150, treeSpacing: 170,
-        blockShifting: true, edgeMinimization: false, parentCentralization: true,
-      },
-    },
+    layout: { improvedLayout: false, hierarchical: { enabled: false } },
     physics: { enabled: false },
     interaction: { hover: true, tooltipDelay: 150, hideEdgesOnDrag: true, multiselect: false },
-    nodes: { font: { size: 14, face: "system-ui, sans-serif" }, margin: 8, widthConstraint: { maximum: 220 } },
-    edges: { arrows: { to: { enabled: true, scaleFactor: 0.6 } }, smooth: false, font: { size: 10, align: "middle" } },
+    nodes: { font: { size: 14, face: "system-ui, sans-serif" }, margin: 8, widthConstraint: { maximum: MAX_LABEL_WIDTH } },
+    edges: { arrows: { to: { enabled: true, scaleFactor: 0.6 } }, smooth: false, font: { size: 12, align: "middle" } },
   });
   network.once("afterDrawing", () => { timings.firstDraw = performance.now(); });
 
@@ -101,10 +103,12 @@
       borderWidth: flagged ? 5 : 1,
       shapeProperties: { borderDashes: record.kind === "mention" ? [4, 3] : false },
       font: { color: style.shape === "box" || style.shape === "ellipse" ? style.font : "#1d2733",
-        size: record.kind === "document" ? 15 : 13 },
+        size: fontSize(record) },
       shadow: flagged ? { enabled: true, color: "#e00000", size: 14, x: 0, y: 0 } : false,
     };
   }
+
+  function fontSize(record) { return record.kind === "document" ? 16 : 14; }
 
   function visEdge(record) {
     const style = EDGE_STYLE[record.rel] || EDGE_STYLE.cites;
@@ -156,12 +160,7 @@
       if (!edgeData.has(id)) { const rec = Object.assign({ id }, e); edgeData.set(id, rec); newEdges.push(rec); }
     }
     const levels = assignLevels();
-    const moved = [];
-    for (const [id, level] of levels) {
-      if (levelOf.has(id) && levelOf.get(id) !== level) moved.push({ id, level });
-      levelOf.set(id, level);
-    }
-    if (moved.length) nodes.update(moved);
+    for (const [id, level] of levels) levelOf.set(id, level);
     edges.add(newEdges.map((e) => { hiddenEdges.set(e.id, false); return visEdge(e); }));
     nodes.add(newNodes.map((n) => { hiddenNodes.set(n.id, false); return Object.assign(visNode(n), { level: levels.get(n.id) }); }));
     applyFilters();
@@ -175,13 +174,97 @@
     nodes.remove([...ids]);
     edges.remove(edges.getIds().filter((id) => !edgeData.has(id)));
     for (const id of [...hiddenEdges.keys()]) if (!edgeData.has(id)) hiddenEdges.delete(id);
-    const moved = [];
-    for (const [id, level] of assignLevels()) {
-      if (levelOf.get(id) !== level) moved.push({ id, level });
-      levelOf.set(id, level);
-    }
-    if (moved.length) nodes.update(moved);
+    for (const [id, level] of assignLevels()) levelOf.set(id, level);
     applyFilters();
+  }
+
+  // ------------------------------------------------------------------ layout and view
+  /** Row width in canvas px: at the smallest readable scale a row spans the canvas. */
+  function rowWidth() {
+    const width = $("graph").clientWidth || 1000;
+    return Math.max(700, (width - 40) / minScale());
+  }
+
+  function minScale() {
+    let smallest = Infinity;
+    for (const r of data.values()) if (hiddenNodes.get(r.id) === false) smallest = Math.min(smallest, fontSize(r));
+    return MIN_LABEL_PX / (smallest === Infinity ? 14 : smallest) + 0.02;
+  }
+
+  /** Place every shown node (and each cluster as one node) with the layered layout. */
+  function relayout() {
+    const members = new Map();  // node id -> cluster id
+    for (const [cid, ids] of clusterMembers) for (const id of ids) members.set(id, cid);
+    const units = [];
+    for (const r of data.values()) {
+      if (hiddenNodes.get(r.id) !== false || members.has(r.id)) continue;
+      const size = measured.get(r.id) || kgLayout.estimateSize(r.label, fontSize(r), MAX_LABEL_WIDTH);
+      units.push({ id: r.id, level: levelOf.get(r.id) || 0, width: size.width, height: size.height, kind: r.kind, label: r.label });
+    }
+    for (const [cid, ids] of clusterMembers) {
+      const first = data.get(ids[0]);
+      units.push({ id: cid, level: levelOf.get(ids[0]) || 0, width: 130, height: 60, kind: first ? first.kind : "", label: cid });
+    }
+    const links = [];
+    for (const e of edgeData.values()) {
+      if (e.rel === "cites" || hiddenEdges.get(e.id)) continue;
+      links.push({ from: members.get(e.source) || e.source, to: members.get(e.target) || e.target });
+    }
+    const { positions } = kgLayout.layered(units, links, { maxWidth: rowWidth() });
+    const updates = [];
+    for (const [id, p] of positions) {
+      if (clusterMembers.has(id)) { if (network.isCluster(id)) network.moveNode(id, p.x, p.y); continue; }
+      updates.push({ id, x: p.x, y: p.y, level: levelOf.get(id) });
+    }
+    if (updates.length) nodes.update(updates);
+  }
+
+  const measured = new Map();  // id -> size drawn by vis (labels wrap; estimates may be off)
+  /** Replace estimated sizes by drawn ones; lay out again when they differ much. */
+  function remeasure() {
+    if (data.size > 600) return;  // large pictures keep the estimates: one layout, one draw
+    let changed = false;
+    for (const r of data.values()) {
+      if (hiddenNodes.get(r.id) !== false || measured.has(r.id) || !network.body.nodes[r.id]) continue;
+      const box = network.getBoundingBox(r.id);
+      if (!box) continue;
+      const size = { width: box.right - box.left + 10, height: box.bottom - box.top + 10 };
+      const guess = kgLayout.estimateSize(r.label, fontSize(r), MAX_LABEL_WIDTH);
+      measured.set(r.id, size);
+      if (Math.abs(size.width - guess.width) > 24 || Math.abs(size.height - guess.height) > 16) changed = true;
+    }
+    if (changed) relayout();
+  }
+
+  /** The whole picture if that keeps labels readable, else the readable scale at its top. */
+  function readableView(focusId) {
+    network.fit({ animation: false });
+    const floor = minScale();
+    if (network.getScale() >= floor) {
+      if (network.getScale() > 1.2) network.moveTo({ scale: 1.2, animation: false });
+      return;
+    }
+    const ids = nodes.getIds().filter((id) => hiddenNodes.get(id) === false);
+    let top = Infinity; let x = 0;
+    const positions = network.getPositions(ids);
+    for (const id of ids) if (positions[id] && positions[id].y < top) top = positions[id].y;
+    if (focusId && positions[focusId]) x = positions[focusId].x;
+    const height = $("graph").clientHeight || 600;
+    network.moveTo({ position: { x, y: top - 40 + height / (2 * floor) }, scale: floor, animation: false });
+  }
+
+  /** Keep a node at the same place on screen across a change of the picture. */
+  function keepPlace(id, change) {
+    const before = network.getPositions([id])[id];
+    const dom = before ? network.canvasToDOM(before) : null;
+    const result = change();
+    const after = network.getPositions([id])[id];
+    if (dom && after) {
+      const scale = Math.max(network.getScale(), minScale());
+      const w = $("graph").clientWidth; const h = $("graph").clientHeight;
+      network.moveTo({ position: { x: after.x - (dom.x - w / 2) / scale, y: after.y - (dom.y - h / 2) / scale }, scale, animation: false });
+    }
+    return result;
   }
 
   async function getJSON(url) {
@@ -213,7 +296,7 @@
     merge(sub);
     timings.merged = performance.now();
     recluster();
-    network.fit({ animation: false });
+    readableView(iri);
     timings.laidOut = performance.now();
     network.once("afterDrawing", () => { timings.usable = performance.now(); });
     await select(iri);
@@ -225,12 +308,8 @@
     const record = data.get(iri);
     const sub = await lineage(iri, direction(), expandDepth(record));
     expanded.add(iri);
-    const before = new Set(data.keys());
-    const added = merge(sub);
-    recluster();
-    const focus = [iri, ...sub.nodes.map((n) => n.id).filter((id) => !before.has(id))];
-    network.fit({ nodes: focus.filter((id) => !network.isCluster(id) && nodes.get(id)), animation: false, maxZoomLevel: 1.2 });
-    status(added ? `+${added} nút` : "không có nút mới");
+    const added = keepPlace(iri, () => { const n = merge(sub); recluster(); return n; });
+    status(added ? fmt(W.new_nodes, added) : W.no_new);
     return added;
   }
 
@@ -254,8 +333,7 @@
     }
     keep.add(iri);
     expanded.delete(iri);
-    removeNodes([...data.keys()].filter((id) => !keep.has(id)));
-    recluster();
+    keepPlace(iri, () => { removeNodes([...data.keys()].filter((id) => !keep.has(id))); recluster(); });
     status();
   }
 
@@ -315,7 +393,7 @@
   /** Findings by node (kgraph.audit when available) merged into the node records once. */
   async function loadAudit() {
     if (auditFlags === null) {
-      status("đang kiểm tra…");
+      status(W.auditing);
       auditFlags = (await getJSON("/api/audit")).flags;
     }
     for (const [id, flags] of Object.entries(auditFlags)) {
@@ -325,56 +403,85 @@
   }
 
   // ------------------------------------------------------------------ clustering of fan-outs
+  const clusterMembers = new Map();  // cluster id -> member ids
+  const clusterHub = new Map();  // cluster id -> the node its members hang from
+  const userOpened = new Set();  // clusters the user opened: never closed again by a relayout
+
   function openClusters() {
     for (const id of clusters) if (network.isCluster(id)) network.openCluster(id);
     clusters = [];
+    clusterMembers.clear();
   }
 
+  /** Group large fan-outs (leaves of one kind under one node), then lay the picture out. */
   function recluster() {
     openClusters();
-    if (!$("f-cluster").checked) return;
-    const degree = new Map();
-    const neighbours = new Map();
-    for (const e of edgeData.values()) {
-      if (hiddenNodes.get(e.source) !== false || hiddenNodes.get(e.target) !== false) continue;
-      for (const [x, y] of [[e.source, e.target], [e.target, e.source]]) {
-        degree.set(x, (degree.get(x) || 0) + 1);
-        if (!neighbours.has(x)) neighbours.set(x, []);
-        neighbours.get(x).push(y);
+    if ($("f-cluster").checked) {
+      const degree = new Map();
+      const neighbours = new Map();
+      for (const e of edgeData.values()) {
+        if (hiddenNodes.get(e.source) !== false || hiddenNodes.get(e.target) !== false) continue;
+        for (const [x, y] of [[e.source, e.target], [e.target, e.source]]) {
+          degree.set(x, (degree.get(x) || 0) + 1);
+          if (!neighbours.has(x)) neighbours.set(x, []);
+          neighbours.get(x).push(y);
+        }
+      }
+      const taken = new Set();
+      for (const [hub, list] of neighbours) {
+        const groups = new Map();
+        for (const leaf of list) {
+          if (degree.get(leaf) !== 1 || taken.has(leaf) || expanded.has(leaf) || roots.has(leaf)) continue;
+          const kind = data.get(leaf).kind;
+          if (!groups.has(kind)) groups.set(kind, []);
+          groups.get(kind).push(leaf);
+        }
+        for (const [kind, leaves] of groups) {
+          const id = "cluster:" + hub + ":" + kind;
+          if (leaves.length < CLUSTER_THRESHOLD || userOpened.has(id)) continue;
+          const members = new Set(leaves);
+          leaves.forEach((l) => taken.add(l));
+          const style = KIND_STYLE[kind] || KIND_STYLE.document;
+          network.cluster({
+            joinCondition: (n) => members.has(n.id),
+            clusterNodeProperties: {
+              id, label: `+${leaves.length} ${kindLabel(kind)}`, shape: "database",
+              color: { background: style.color, border: "#334155" }, borderWidth: 2,
+              font: { size: 14, color: "#1d2733" },
+              title: el("div", fmt(W.grouped, leaves.length)),
+            },
+          });
+          clusters.push(id);
+          clusterMembers.set(id, leaves);
+          clusterHub.set(id, hub);
+        }
       }
     }
-    const taken = new Set();
-    for (const [hub, list] of neighbours) {
-      const groups = new Map();
-      for (const leaf of list) {
-        if (degree.get(leaf) !== 1 || taken.has(leaf) || expanded.has(leaf) || roots.has(leaf)) continue;
-        const kind = data.get(leaf).kind;
-        if (!groups.has(kind)) groups.set(kind, []);
-        groups.get(kind).push(leaf);
-      }
-      for (const [kind, leaves] of groups) {
-        if (leaves.length < CLUSTER_THRESHOLD) continue;
-        const members = new Set(leaves);
-        leaves.forEach((l) => taken.add(l));
-        const id = "cluster:" + hub + ":" + kind;
-        const style = KIND_STYLE[kind] || KIND_STYLE.document;
-        network.cluster({
-          joinCondition: (n) => members.has(n.id),
-          clusterNodeProperties: {
-            id, label: `+${leaves.length} (${kind})`, shape: "database", level: levelOf.get(leaves[0]),
-            color: { background: style.color, border: "#334155" }, borderWidth: 2,
-            title: el("div", `${leaves.length} nút gom lại — nhấp đúp để mở`),
-          },
-        });
-        clusters.push(id);
-      }
-    }
+    relayout();
+    network.once("afterDrawing", remeasure);
+  }
+
+  let openedAt = 0;
+  /** A click on a group opens it where it is; it stays open. */
+  function openGroup(id) {
+    openedAt = performance.now();
+    userOpened.add(id);
+    keepPlace(clusterHub.get(id) || id, () => {
+      const members = clusterMembers.get(id) || [];
+      const at = network.getPositions([id])[id];
+      network.openCluster(id);
+      clusters = clusters.filter((c) => c !== id);
+      clusterMembers.delete(id);
+      if (at && members.length) nodes.update(members.map((m) => ({ id: m, x: at.x, y: at.y })));
+      relayout();
+    });
+    status();
   }
 
   function status(extra) {
     let shown = 0;
     for (const hidden of hiddenNodes.values()) if (!hidden) shown += 1;
-    $("status").textContent = `${shown} / ${data.size} nút` + (clusters.length ? `, ${clusters.length} nhóm` : "") + (extra ? ` · ${extra}` : "");
+    $("status").textContent = `${shown} / ${data.size} ${W.nodes}` + (clusters.length ? `, ${clusters.length} ${W.groups}` : "") + (extra ? ` · ${extra}` : "");
   }
 
   // ------------------------------------------------------------------ side panel
@@ -411,47 +518,55 @@
       const b = el("button", label); b.type = "button"; if (id) b.id = id;
       b.addEventListener("click", handler); actions.append(b); return b;
     };
-    button(expanded.has(n.id) ? "Thu gọn" : "Mở rộng", async () => { await toggle(n.id); await select(n.id); }, "panel-toggle");
-    button("Nguồn gốc (lên)", () => open(n.id, { direction: "up", depth: 8 }), "panel-up");
-    button("Triển khai (xuống)", () => open(n.id, { direction: "down", depth: 8 }), "panel-down");
-    if (previous) button("Đường đi từ nút trước", () => showPath(previous, n.id), "panel-path");
+    button(expanded.has(n.id) ? W.collapse : W.expand, async () => { await toggle(n.id); await select(n.id); }, "panel-toggle");
+    button(W.origin, () => open(n.id, { direction: "up", depth: 8 }), "panel-up");
+    button(W.carried_out, () => open(n.id, { direction: "down", depth: 8 }), "panel-down");
+    if (previous) button(W.path, () => showPath(previous, n.id), "panel-path");
     if (n.page && n.page.startsWith("/id/")) {
-      const a = el("a", "Trang dữ liệu liên kết"); a.href = n.page; a.id = "panel-page"; actions.append(a);
+      const a = el("a", W.page); a.href = n.page + (CONFIG.lang === "en" ? "?lang=en" : ""); a.id = "panel-page"; actions.append(a);
     }
     panel.append(actions);
-    if (n.text && n.kind !== "document") { panel.append(el("h3", "Nội dung")); panel.append(el("p", n.text, "text")); }
+    if (n.text && n.kind !== "document") { panel.append(el("h3", W.content)); panel.append(el("p", n.text, "text")); }
     if (detail.source_text) {
-      panel.append(el("h3", "Trích văn bản gốc"));
+      panel.append(el("h3", W.quote));
       const q = el("blockquote", detail.source_text); q.id = "panel-source"; panel.append(q);
     }
+    if (detail.source_page) {  // the page of the original (PDF, Word, scan) it stands on
+      const p = el("p", null, "source-page"); p.id = "panel-source-page";
+      if (detail.source_href) {
+        const a = el("a", detail.source_page); a.href = detail.source_href; a.target = "_blank"; p.append(a);
+      } else p.append(document.createTextNode(detail.source_page));
+      panel.append(p);
+    }
     if (detail.roles.length) {
-      panel.append(el("h3", "Nhiệm vụ được giao"));
+      panel.append(el("h3", W.roles));
       const ul = el("ul", null, "roles"); ul.id = "panel-roles";
       for (const r of detail.roles) {
         const li = el("li");
-        li.append(el("span", r.role, "role"), document.createTextNode(` — ${r.document_number} (${r.item_kind} ${r.item_number}): `));
+        li.append(el("span", REL[r.relation] || r.role, "role"), document.createTextNode(` — ${r.document_number} (${r.item_kind} ${r.item_number}): `));
         li.append(el("span", r.text, "role-text"));
         li.dataset.relation = r.relation;
         ul.append(li);
       }
       panel.append(ul);
     }
-    panel.append(el("h3", "Thuộc tính"));
+    panel.append(el("h3", W.properties));
     const dl = el("dl"); dl.id = "panel-props";
     definition(dl, "IRI", n.id);
-    definition(dl, "Tỉnh", n.province);
-    definition(dl, "Năm", n.year);
-    for (const p of detail.properties) definition(dl, p.predicate, p.value);
+    definition(dl, W.province, n.province);
+    definition(dl, W.year_label, n.year);
+    for (const p of detail.properties) definition(dl, p.predicate, p.value === "true" && !p.iri ? W.yes : p.value === "false" && !p.iri ? W.no : p.value);
     panel.append(dl);
     const around = detail.neighbours.nodes.filter((m) => m.id !== n.id);
     if (around.length) {
-      panel.append(el("h3", `Liên kết (${around.length})`));
+      panel.append(el("h3", `${W.links} (${around.length})`));
       const ul = el("ul", null, "neighbours");
       for (const m of around.slice(0, 80)) {
         const li = el("li");
         const link = el("button", m.label); link.type = "button";
         link.addEventListener("click", async () => {
           merge({ nodes: [m], edges: detail.neighbours.edges.filter((e) => data.has(e.source) || data.has(e.target)).filter((e) => e.source === m.id || e.target === m.id) });
+          recluster();
           network.focus(m.id, { scale: 1, animation: false });
           await select(m.id);
         });
@@ -468,8 +583,9 @@
   async function showPath(from, to) {
     const sub = await getJSON("/api/path?" + new URLSearchParams({ from, to }));
     merge(sub);
+    recluster();
     network.selectNodes(sub.nodes.map((n) => n.id));
-    status(`đường đi ${sub.nodes.length} nút`);
+    status(fmt(W.path_nodes, sub.nodes.length));
   }
 
   // ------------------------------------------------------------------ search
@@ -488,7 +604,7 @@
       li.addEventListener("click", () => { list.hidden = true; open(hit.iri, { kind: hit.kind }); });
       list.append(li);
     }
-    if (!hits.length) list.append(el("li", "Không tìm thấy"));
+    if (!hits.length) list.append(el("li", W.not_found));
     list.hidden = false;
     return hits;
   }
@@ -511,7 +627,7 @@
       item.append(ln, document.createTextNode(style.label)); box.append(item);
     }
     const audit = el("span"); const sw = el("span", null, "sw"); sw.style.border = "3px solid #e00000";
-    audit.append(sw, document.createTextNode("có phát hiện kiểm tra (mâu thuẫn, thiếu sót)")); box.append(audit);
+    audit.append(sw, document.createTextNode(W.flagged)); box.append(audit);
   }
 
   function fillSelect(id, values) {
@@ -521,11 +637,11 @@
 
   async function init() {
     const facets = await getJSON("/api/facets");
-    kinds = facets.kinds;
+    kinds = CONFIG.kinds;
     fillSelect("f-province", facets.provinces.map((p) => [p, p]));
     fillSelect("f-doctype", facets.doctypes.map((p) => [p, p]));
     fillSelect("f-year", facets.years.map((p) => [p, p]));
-    fillSelect("f-role", Object.entries(facets.roles));
+    fillSelect("f-role", Object.keys(facets.roles).map((k) => [k, REL[k] || facets.roles[k]]));
     legend();
     let timer = null;
     $("search").addEventListener("input", (ev) => { clearTimeout(timer); timer = setTimeout(() => search(ev.target.value), 120); });
@@ -538,18 +654,30 @@
     $("f-audit").addEventListener("change", async () => { if (auditOn()) await loadAudit(); applyFilters(true); recluster(); });
     $("f-agency").addEventListener("input", () => { applyFilters(); recluster(); });
     $("f-cluster").addEventListener("change", () => { recluster(); status(); });
-    $("fit").addEventListener("click", () => network.fit({ animation: false }));
+    $("fit").addEventListener("click", () => readableView($("panel").dataset.iri));
     $("clear").addEventListener("click", () => { removeNodes([...data.keys()]); $("panel").replaceChildren(); });
     network.on("click", (params) => {
       const id = params.nodes[0];
-      if (id && !network.isCluster(id)) select(id);
+      if (!id) return;
+      if (network.isCluster(id)) { openGroup(id); return; }
+      select(id);
     });
     network.on("doubleClick", (params) => {
       const id = params.nodes[0];
-      if (!id) return;
-      if (network.isCluster(id)) { network.openCluster(id); clusters = clusters.filter((c) => c !== id); status(); return; }
+      if (!id || performance.now() - openedAt < 600) return;  // the click opened a group
+      if (network.isCluster(id)) { openGroup(id); return; }
       toggle(id);
     });
+    // Down / up: the selected node again, drawn the other way (readable, never a strip).
+    for (const radio of document.querySelectorAll("input[name=direction]")) {
+      radio.addEventListener("change", async () => {
+        const iri = $("panel").dataset.iri;
+        if (!iri || !data.has(iri)) return;
+        removeNodes([...data.keys()]);
+        await open(iri, { direction: radio.value, depth: radio.value === "up" ? 8 : 1 });
+      });
+    }
+    window.addEventListener("resize", () => { if (data.size) recluster(); });
     const params = new URLSearchParams(location.search);
     if (params.get("open")) {
       await open(params.get("open"), {
@@ -572,6 +700,22 @@
       return { x: rect.left + dom.x, y: rect.top + dom.y };
     },
     visibleIds() { return [...hiddenNodes].filter(([, hidden]) => !hidden).map(([id]) => id); },
+    /** On-screen font size (px) of every drawn label: node font size × the view's scale. */
+    labelSizes() {
+      const scale = network.getScale();
+      const out = {};
+      for (const id of Object.keys(network.body.nodes)) {
+        const node = network.body.nodes[id];
+        if (!node || node.options.hidden || id.startsWith("edgeId:")) continue;
+        if (!nodes.get(id) && !network.isCluster(id)) continue;
+        if (nodes.get(id) && hiddenNodes.get(id) !== false) continue;
+        if (!network.isCluster(id) && clusterMembers.size && [...clusterMembers.values()].some((m) => m.includes(id))) continue;
+        out[id] = node.options.font.size * scale;
+      }
+      return out;
+    },
+    clusters() { return [...clusterMembers.keys()]; },
+    openGroup, readableView, relayout,
   };
-  init().catch((err) => { $("status").textContent = "Lỗi: " + err.message; });
+  init().catch((err) => { $("status").textContent = W.error + ": " + err.message; });
 })();

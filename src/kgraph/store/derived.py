@@ -1,0 +1,124 @@
+"""Data derived from the store, computed once per store version and kept.
+
+Pages need data that takes a scan of the whole store to compute (the lineage graph, the label
+index, facets, the audit). Computed per request, a page costs seconds to minutes at national
+scale; computed once per store version, it costs a dictionary lookup. The key is the store's
+version token (:func:`kgraph.store.embedded.store_version`), so a new build is seen at once
+and an old answer is never served for new data.
+
+On disk the values are also pickled into ``<store>/derived/<version>/<name>.pickle`` (written
+atomically, removed with their version), so a restarted server, a second worker or a CLI
+command reuses them. Values that depend on one document only are kept by content key in
+``<store>/derived/documents/`` and survive every build that leaves the document unchanged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from kgraph.store.embedded import OxigraphRepository, Repository, store_version
+
+T = TypeVar("T")
+DERIVED = "derived"
+_memory: dict[tuple[str, str], Any] = {}
+_locks: dict[str, threading.Lock] = {}
+_guard = threading.Lock()
+
+
+def _folder(repo: Repository) -> Path | None:
+    """``<store>/derived/<version>`` for on-disk stores, None otherwise."""
+    if isinstance(repo, OxigraphRepository) and repo.root is not None and repo.path is not None:
+        generation = getattr(repo, "_generation", 0)
+        name = repo.path.name if repo.path != repo.root else "legacy"
+        return repo.root / DERIVED / (f"{name}-{generation}" if generation else name)
+    return None
+
+
+def _lock(key: str) -> threading.Lock:
+    with _guard:
+        return _locks.setdefault(key, threading.Lock())
+
+
+def _read(path: Path) -> Any:
+    with contextlib.suppress(OSError, pickle.UnpicklingError, EOFError, AttributeError,
+                             ImportError), open(path, "rb") as handle:
+        return pickle.load(handle)
+    return None
+
+
+def _write(path: Path, value: Any) -> None:
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        with os.fdopen(fd, "wb") as handle:
+            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+
+
+def derived(repo: Repository, name: str, compute: Callable[[], T]) -> T:
+    """``compute()`` once per store version (memory, then disk); concurrent callers wait for
+    the first one instead of computing it again."""
+    version = store_version(repo)
+    key = (version, name)
+    if key in _memory:
+        return _memory[key]
+    with _lock(name):
+        if key in _memory:
+            return _memory[key]
+        folder = _folder(repo)
+        value = _read(folder / f"{name}.pickle") if folder is not None else None
+        if value is None:
+            value = compute()
+            if folder is not None:
+                _write(folder / f"{name}.pickle", value)
+        for old in [k for k in _memory if k[1] == name]:  # one version per name in memory
+            del _memory[old]
+        _memory[key] = value
+        return value
+
+
+def forget(repo: Repository) -> None:
+    """Drop what is kept in memory for this repository's current version (tests, updates)."""
+    version = store_version(repo)
+    for key in [k for k in _memory if k[0] == version]:
+        del _memory[key]
+
+
+def document_value(repo: Repository | Path | None, key: str) -> Any:
+    """A value kept for one document of an on-disk store by content key (None when absent)."""
+    root = _root(repo)
+    return _read(root / DERIVED / "documents" / f"{key}.pickle") if root is not None else None
+
+
+def keep_document_value(repo: Repository | Path | None, key: str, value: Any) -> None:
+    """Keep a value for one document next to an on-disk store (in memory there is no need:
+    the whole index is kept per version)."""
+    root = _root(repo)
+    if root is not None:
+        _write(root / DERIVED / "documents" / f"{key}.pickle", value)
+
+
+def _root(repo: Repository | Path | None) -> Path | None:
+    if isinstance(repo, Path):
+        return repo
+    if isinstance(repo, OxigraphRepository) and repo.root is not None:
+        return repo.root
+    return None
+
+
+def prune(root: Path, keep: set[str]) -> None:
+    """Remove derived data of versions that no longer exist."""
+    folder = root / DERIVED
+    if not folder.is_dir():
+        return
+    for entry in folder.iterdir():
+        if entry.name != "documents" and entry.name.split("-")[0] not in keep:
+            shutil.rmtree(entry, ignore_errors=True)

@@ -1,0 +1,267 @@
+"""The named queries as a web API: ``GET /api/queries/{name}?doc=28-CT/TW&format=json|csv``.
+
+Each ``queries/*.rq`` gets its own route with its parameters declared, so the OpenAPI schema
+(``/docs``) documents every query. Values are normalised as the CLI does (``$doc`` is the NFC
+text, ``$doc_key`` its lookup key), and on the embedded store they are bound with pyoxigraph's
+``substitutions``: the query text is never edited, so no value can change what it means. A
+remote store gets the CLI's escaped-literal binding (the SPARQL protocol has no bindings).
+"""
+
+from __future__ import annotations
+
+import csv
+import inspect
+import io
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, Response
+from rdflib import BNode, Literal, URIRef
+
+from kgraph.analysis.queries import NamedQuery, named_queries
+from kgraph.analysis.queries import run_named as run_as_cli
+from kgraph.errors import QueryError
+from kgraph.graph.vocab import ID, PREFIXES
+from kgraph.ingest.text import nfc, slugify
+from kgraph.store.embedded import QueryResult, Repository, to_query_result
+from kgraph.web.app import get_repository
+
+router = APIRouter(tags=["named queries"])
+Repo = Annotated[Repository, Depends(get_repository)]
+CSV_BOM = "\ufeff"  # Excel reads a CSV as UTF-8 only when it starts with a byte-order mark
+
+# Queries in the order analysts reach for them; any other .rq file follows by name.
+ORDER = ("implementers", "assignments", "agency", "lineage", "reporting", "conflicts",
+         "audit_conflicts")
+# Which values a parameter's autocomplete offers (kinds of /api/search hits).
+SUGGESTS = {"doc": "document", "agency": "agency", "province": "province"}
+XSD_BOOLEAN = PREFIXES["xsd"] + "boolean"
+WORDS = {"vi": {"true": "có", "false": "không"}, "en": {"true": "yes", "false": "no"}}
+
+
+@dataclass(frozen=True)
+class QueryInfo:
+    """What the query page's form needs about one named query."""
+
+    name: str
+    title: dict[str, str]
+    description: dict[str, str]
+    parameters: list[dict[str, Any]]
+
+
+def ordered_queries() -> list[NamedQuery]:
+    known = named_queries()
+    rank = {name: i for i, name in enumerate(ORDER)}
+    return [known[n] for n in sorted(known, key=lambda n: (rank.get(n, len(ORDER)), n))]
+
+
+def _header(query: NamedQuery, key: str) -> str:
+    """A ``# key: value`` comment line of the .rq file (e.g. ``mô tả``, the Vietnamese text)."""
+    for line in query.text.splitlines():
+        stripped = line.lstrip("# ").strip()
+        if line.startswith("#") and stripped.lower().startswith(key + ":"):
+            return stripped[len(key) + 1:].strip()
+    return ""
+
+
+def query_info(query: NamedQuery) -> QueryInfo:
+    english, _, vietnamese = query.title.partition(" / ")
+    return QueryInfo(
+        name=query.name,
+        title={"en": english or query.name, "vi": vietnamese or english or query.name},
+        description={"en": query.description,
+                     "vi": _header(query, "mô tả") or query.description},
+        parameters=[
+            {"name": p.name, "description": p.description, "required": p.required,
+             "default": p.default, "example": query.examples.get(p.name, ""),
+             "label_vi": _header(query, f"tham số {p.name}") or p.name,
+             "suggest": SUGGESTS.get(p.name, "")}
+            for p in query.parameters
+        ],
+    )
+
+
+_SELECT = re.compile(r"\bSELECT\s+(?:(?:DISTINCT|REDUCED)\s+)?", re.IGNORECASE)
+_PROJECTION_END = re.compile(r"\s*(?:\bWHERE\b|\{)", re.IGNORECASE)
+_GROUP_BY = re.compile(r"\bGROUP\s+BY\s+", re.IGNORECASE)
+
+
+def used_variables(query: NamedQuery) -> list[str]:
+    """The parameter variables the query's text uses (``doc``, ``doc_key``, ...)."""
+    names = set(re.findall(r"\$([A-Za-z_]\w*)", query.text))
+    declared = [v for p in query.parameters for v in (p.name, p.name + "_key")]
+    return [v for v in declared if v in names]
+
+
+def projecting(text: str, variables: list[str]) -> str:
+    """The query with ``variables`` added to every SELECT projection and GROUP BY.
+
+    pyoxigraph substitutes a variable only where it is in scope (SEP-0007): at the top and in
+    each subquery that projects it. Projecting a parameter everywhere lets one substitution
+    reach the subqueries; only variable names are added, never a value.
+    """
+    if not variables:
+        return text
+    text = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    extra = " ".join(f"?{v}" for v in variables) + " "
+    out, position = [], 0
+    for match in _SELECT.finditer(text):
+        end = _PROJECTION_END.search(text, match.end())
+        if end is None or text[match.end():end.start()].strip() == "*":
+            continue
+        out.append(text[position:end.start()])
+        out.append(" " + extra.rstrip())
+        position = end.start()
+    out.append(text[position:])
+    return _GROUP_BY.sub(lambda m: m.group(0) + extra, "".join(out))
+
+
+def run_named(repository: Repository, query: NamedQuery, values: dict[str, str]) -> QueryResult:
+    """Run ``query`` with ``values`` normalised as the CLI does; QueryError on a bad value.
+
+    On the embedded store the values are bound with pyoxigraph's ``substitutions`` (the text
+    never holds them); a remote store gets the CLI's escaped literals, and a query whose
+    ``# python:`` header names a function is answered by it, as ``kgraph query`` does.
+    """
+    query.render(values)  # checks unknown and missing parameters
+    native = getattr(repository, "native", None)
+    if query.python or not isinstance(native, ox.Store):  # a walk in Python, or a remote store
+        return run_as_cli(query, repository, values)
+    variables = used_variables(query)
+    substitutions: dict[ox.Variable, ox.Literal] = {}
+    for param in query.parameters:
+        value = values.get(param.name, param.default) or ""
+        substitutions[ox.Variable(param.name)] = ox.Literal(nfc(value))
+        substitutions[ox.Variable(param.name + "_key")] = ox.Literal(slugify(value))
+    answer = to_query_result(native.query(
+        projecting(query.text, variables), use_default_graph_as_union=True,
+        substitutions={k: v for k, v in substitutions.items() if k.value in variables}))
+    keep = [i for i, v in enumerate(answer.variables) if v not in variables]
+    return QueryResult("select", variables=[answer.variables[i] for i in keep],
+                       rows=[[row[i] for i in keep] for row in answer.rows])
+
+
+def local_page(iri: str) -> str:
+    return "/id/" + iri[len(str(ID)):] if iri.startswith(str(ID)) else ""
+
+
+def cell(term: object, lang: str) -> dict[str, str] | None:
+    """One value as the page shows it: plain text (booleans as words), link for our IRIs."""
+    if term is None:
+        return None
+    if isinstance(term, URIRef):
+        return {"type": "iri", "value": str(term), "text": str(term), "href": local_page(str(term))}
+    if isinstance(term, BNode):
+        return {"type": "bnode", "value": str(term), "text": str(term)}
+    assert isinstance(term, Literal)
+    value = str(term)
+    shown = value
+    if term.datatype is not None and str(term.datatype) == XSD_BOOLEAN:
+        shown = WORDS[lang].get(value, value)
+    out = {"type": "literal", "value": value, "text": shown}
+    if term.language:
+        out["lang"] = term.language
+    if term.datatype is not None:
+        out["datatype"] = str(term.datatype)
+    return out
+
+
+def to_rows_csv(result: QueryResult) -> str:
+    """CSV with a byte-order mark: plain values, one header row of variable names."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(result.variables)
+    writer.writerows([["" if t is None else str(t) for t in row] for row in result.rows])
+    return CSV_BOM + buffer.getvalue()
+
+
+def answer(request: Request, repository: Repository, query: NamedQuery,
+           values: dict[str, str | None], format: str, lang: str) -> Response:
+    given = {k: v for k, v in values.items() if v is not None}
+    if format == "sparql":  # the query as the editor shows it: values as escaped literals
+        try:
+            return Response(query.render(given), media_type="application/sparql-query")
+        except QueryError as exc:
+            raise HTTPException(400, str(exc)) from None
+    try:
+        result = run_named(repository, query, given)
+    except QueryError as exc:
+        raise HTTPException(400, str(exc)) from None
+    if result.kind != "select":
+        raise HTTPException(500, f"{query.name} is not a SELECT query")
+    if format == "csv":
+        filename = f"{query.name}.csv"
+        return Response(to_rows_csv(result), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    body = {
+        "query": query.name,
+        "parameters": {p.name: given.get(p.name, p.default) for p in query.parameters},
+        "variables": result.variables,
+        "rows": [{v: cell(t, lang) for v, t in zip(result.variables, row, strict=True)}
+                 for row in result.rows],
+        "count": len(result.rows),
+    }
+    return JSONResponse(body)
+
+
+def _endpoint(query: NamedQuery) -> Any:
+    """A route function whose signature declares ``query``'s parameters (for OpenAPI)."""
+
+    def endpoint(request: Request, repository: Repo, **kwargs: Any) -> Response:
+        format = kwargs.pop("format")
+        lang = kwargs.pop("lang")
+        return answer(request, repository, query, kwargs, format, lang)
+
+    params = [
+        inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, annotation=Request),
+        inspect.Parameter("repository", inspect.Parameter.KEYWORD_ONLY, annotation=Repo),
+    ]
+    for p in query.parameters:
+        example = query.examples.get(p.name)
+        params.append(inspect.Parameter(
+            p.name, inspect.Parameter.KEYWORD_ONLY,
+            annotation=Annotated[str | None, Query(
+                max_length=500, description=p.description,
+                examples=[example] if example else None)],
+            default=None))
+    params.append(inspect.Parameter(
+        "format", inspect.Parameter.KEYWORD_ONLY,
+        annotation=Annotated[str, Query(
+            pattern="^(json|csv|sparql)$",
+            description="json (default), csv (UTF-8 with BOM, for Excel) or sparql (the "
+                        "query text with the values bound, as the editor shows it)")],
+        default="json"))
+    params.append(inspect.Parameter(
+        "lang", inspect.Parameter.KEYWORD_ONLY,
+        annotation=Annotated[str, Query(pattern="^(vi|en)$",
+                                        description="language of displayed words (booleans)")],
+        default="vi"))
+    endpoint.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    endpoint.__name__ = f"query_{query.name}"
+    return endpoint
+
+
+@router.get("/api/queries", summary="The named queries and their parameters")
+def list_queries() -> list[dict[str, Any]]:
+    """Every named query in the order analysts use them (implementers first)."""
+    return [query_info(q).__dict__ for q in ordered_queries()]
+
+
+for _query in ordered_queries():
+    info = query_info(_query)
+    router.add_api_route(
+        f"/api/queries/{_query.name}", _endpoint(_query), methods=["GET"],
+        summary=f"{info.title['en']} / {info.title['vi']}",
+        description=_query.description + "\n\nParameters are written as people write them "
+        "(28-CT/TW, Sở Y tế, so y te); they are normalised as `kgraph query` does.",
+        response_class=JSONResponse,
+    )
+
+
+@router.get("/api/queries/{name}", include_in_schema=False)
+def unknown_query(name: str) -> Response:
+    known = ", ".join(q.name for q in ordered_queries())
+    raise HTTPException(404, f"no named query {name!r}; known: {known}")

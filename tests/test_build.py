@@ -1,0 +1,172 @@
+"""`kgraph build` at scale, as a user runs it: failures reported and the rest loaded, store
+versions switched atomically, unchanged files skipped, lossy re-ingest refused, replaced
+versions kept, and a served store never written underneath the server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from kgraph.cli import app
+from kgraph.store.embedded import POINTER, OxigraphRepository
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = ROOT / "data" / "sources"
+SEED_003 = next(SOURCES.glob("003_*.txt"))
+runner = CliRunner()
+
+
+def kgraph(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def size(store: Path) -> int:
+    return len(OxigraphRepository(store, read_only=True))
+
+
+def graph_size(store: Path, graph_part: str) -> int:
+    repo = OxigraphRepository(store, read_only=True)
+    [graph] = [g for g in repo.graph_names() if graph_part in g and "revisions" not in g
+               and "coverage" not in g]
+    rows = repo.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}").rows
+    return int(rows[0][0])
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """The five seeds plus two files that cannot be read."""
+    out = tmp_path / "in"
+    shutil.copytree(SOURCES, out)
+    (out / "empty.txt").write_bytes(b"")
+    (out / "zz-binary.txt").write_bytes(b"\x00\x01" * 50)
+    return out
+
+
+def test_build_goes_on_past_unreadable_files(folder: Path, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    code, out, err = kgraph("build", str(folder), "--store", str(store))
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 2, err
+    assert lines[0].startswith("error: ") and "empty.txt: empty file" in lines[0]
+    assert "zz-binary.txt" in lines[1]
+    assert "built 5 document graph(s)" in out and "failed" in out
+    names = OxigraphRepository(store, read_only=True).graph_names()
+    documents = [n for n in names if "/coverage/" not in n and n.count("/") > 6]
+    assert len(documents) == 5, names
+    assert sum("/id/graph/coverage/" in n for n in names) == 5  # derived at build time
+
+
+def test_strict_stops_at_the_first_failure_and_writes_nothing(folder: Path,
+                                                              tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    code, _, err = kgraph("build", str(folder), "--store", str(store), "--strict")
+    assert code == 2
+    assert err.count("error: ") == 1 and "empty.txt" in err
+    assert not list((store).glob("v0*")) or size(store) == 0
+
+
+def test_each_build_is_a_new_version_switched_in_one_step(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    ttl = tmp_path / "ttl"
+    assert kgraph("build", str(SOURCES), "--store", str(store), "--ttl-out", str(ttl))[0] == 0
+    first = (store / POINTER).read_text().strip()
+    before = size(store)
+    stamps = {p.name: p.stat().st_mtime_ns for p in ttl.glob("*.trig")}
+    code, out, _ = kgraph("build", str(SOURCES), "--store", str(store), "--ttl-out", str(ttl))
+    assert code == 0 and "unchanged (not re-read)" in out and "│ 5" in out.split("unchanged")[1]
+    second = (store / POINTER).read_text().strip()
+    assert second != first and size(store) == before
+    assert {p.name: p.stat().st_mtime_ns for p in ttl.glob("*.trig")} == stamps  # not rewritten
+    for _ in range(3):
+        assert kgraph("build", str(SOURCES), "--store", str(store))[0] == 0
+    assert len(list(store.glob("v0*"))) == 2  # current and previous only
+
+
+def test_reingesting_a_truncated_plan_is_refused_then_replaced_with_replace(
+        tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    assert kgraph("build", str(SOURCES), "--store", str(store))[0] == 0
+    full = graph_size(store, "18-kh-sldtbxh")
+    before = size(store)
+    text = SEED_003.read_text(encoding="utf-8")
+    cut = tmp_path / "cut"
+    cut.mkdir()
+    (cut / SEED_003.name).write_text(text[: int(len(text) * 0.37)], encoding="utf-8")
+
+    code, _, err = kgraph("build", str(cut), "--store", str(store))
+    assert code == 2
+    [line] = err.strip().splitlines()
+    assert "refused to replace 18/KH-SLĐTBXH" in line and "--replace" in line
+    assert size(store) == before and graph_size(store, "18-kh-sldtbxh") == full
+
+    code, _, err = kgraph("build", str(cut), "--store", str(store), "--replace")
+    assert code == 0, err
+    assert graph_size(store, "18-kh-sldtbxh") < full
+    code, out, _ = kgraph("revisions", "--doc", "18/KH-SLĐTBXH", "--store", str(store))
+    assert code == 0 and "1 revision(s)" in out and str(full) in out
+    repo = OxigraphRepository(store, read_only=True)
+    [revision] = [str(r[0]) for r in repo.query(
+        "SELECT ?r WHERE { ?g <http://www.w3.org/ns/prov#wasRevisionOf> ?r }").rows]
+    code, out, _ = kgraph("revisions", "--show", revision, "--store", str(store))
+    assert code == 0 and len(out.strip().split("\n")) == full
+    # the kept version stays out of the answers: one number per document
+    rows = repo.query("SELECT (COUNT(DISTINCT ?t) AS ?n) WHERE { ?d <http://data.europa.eu/eli/"
+                      "ontology#id_local> \"18/KH-SLĐTBXH\" ; "
+                      "<https://w3id.org/kgraph/def#hasTask> ?t }").rows
+    assert int(rows[0][0]) < 13
+
+
+def _serve(store: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    return subprocess.Popen(
+        [str(Path(sys.executable).parent / "kgraph"), "serve", "--store", str(store),
+         "--port", str(port), "--workers", "2", "--log-level", "warning"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def test_a_served_store_is_never_built_underneath_the_server(tmp_path: Path) -> None:
+    from conftest import free_port
+
+    store = tmp_path / "store"
+    assert kgraph("build", str(SOURCES), "--store", str(store))[0] == 0
+    port = free_port()
+    server = _serve(store, port)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+        answers = {httpx.get(f"{url}/sparql", params={"query": count},
+                             headers={"Accept": "text/csv"}, timeout=30).text
+                   for _ in range(6)}
+        changed = tmp_path / "changed"
+        changed.mkdir()
+        text = SEED_003.read_text(encoding="utf-8")
+        (changed / SEED_003.name).write_text(text.replace("Gia Lai", "Gia Lai ", 1),
+                                             encoding="utf-8")
+        code, _, err = kgraph("build", str(changed), "--store", str(store))
+        assert code == 2
+        assert err.startswith("error: store ") and "kgraph serve" in err
+        answers |= {httpx.get(f"{url}/sparql", params={"query": count},
+                              headers={"Accept": "text/csv"}, timeout=30).text
+                    for _ in range(6)}
+        assert len(answers) == 1  # one version answers, from every worker
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    code, _, err = kgraph("build", str(changed), "--store", str(store))
+    assert code == 0, err

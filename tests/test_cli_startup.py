@@ -1,0 +1,41 @@
+"""`kgraph --help` stays fast: the CLI imports heavy libraries only in the commands using them
+(bench/bench_cli.py measures the time; this checks the cause, which does not depend on load)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("pyshacl", "pyvis", "rdflib", "fastapi", "pyoxigraph", "networkx", "uvicorn", "sklearn",
+         "scipy")
+
+
+def test_help_imports_no_heavy_library() -> None:
+    code = ("import sys\nfrom kgraph.cli import app\n"
+            "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
+            f"print('heavy:' + ','.join(m for m in {HEAVY!r} if m in sys.modules))")
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "dump" in done.stdout and "viz" in done.stdout  # every command is listed
+    assert done.stdout.strip().splitlines()[-1] == "heavy:"  # and none of HEAVY was imported
+
+
+def test_build_reports_progress_on_stderr_and_a_summary_table(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from kgraph.cli import app
+
+    result = CliRunner().invoke(app, ["build", str(ROOT / "data" / "sources"),
+                                      "--store", str(tmp_path / "store")])
+    assert result.exit_code == 0, result.output
+    assert "built 5 document graph(s)" in result.stdout
+    table = result.stdout[result.stdout.index("kgraph build"):]
+    for row in ("source files", "document graphs", "triples", "SHACL violations"):
+        assert row in table
+    assert "│ 5 " in table  # five source files, five graphs
+    assert "files read" not in result.stdout  # the progress bar is on stderr, not in the output
