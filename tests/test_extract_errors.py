@@ -37,18 +37,22 @@ def test_bad_inputs(tmp_path, data, message):
     assert str(path) in str(info.value)
 
 
-def test_plan_without_body_sections_is_truncated(tmp_path):
+def test_plan_head_without_body_is_read_for_what_it_holds(tmp_path):
     head = SEED.read_text(encoding="utf-8").split("I. MỤC ĐÍCH")[0]
-    with pytest.raises(SourceError, match="truncated plan: no Roman-numbered body section"):
-        extract_file(_write(tmp_path, "head.txt", head.encode()))
+    doc = extract_file(_write(tmp_path, "head.txt", head.encode()))
+    assert doc.ident.number == "2509/KH-UBND"
+    assert doc.partial and doc.assignments == []
 
 
-def test_plan_cut_mid_sentence_is_truncated(tmp_path):
+def test_plan_cut_mid_sentence_is_partial_not_refused(tmp_path):
     text = SEED.read_text(encoding="utf-8")
     cut = text[: text.index("Nơi nhận")].rstrip()
     cut = cut[: cut.rindex(" ", 0, len(cut) - 40)]  # stop inside the last sentence
-    with pytest.raises(SourceError, match="truncated plan: text stops mid-sentence"):
-        extract_file(_write(tmp_path, "cut.txt", cut.encode()))
+    doc = extract_file(_write(tmp_path, "cut.txt", cut.encode()))
+    assert doc.partial
+    assert "partial text: it stops before the end of the document" in doc.warnings
+    assert doc.ident.number == "2509/KH-UBND" and len(doc.assignments) == 16
+    assert doc.references  # the lineage of an excerpt is kept
 
 
 def test_complete_plan_without_signature_block_is_accepted(tmp_path):

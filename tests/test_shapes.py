@@ -60,6 +60,7 @@ CASES: dict[str, list[tuple[str, str]]] = {
     "PlanBasis": [("kg:implements :party ; eli:cites :ct28 .", "eli:cites :ct28 .")],
     "PlanImplements": [("kg:implements :party ; eli:cites :ct28 .", "eli:based_on :ct28 .")],
     "PlanProvince": [("kg:province :kg ;", "")],
+    "PartialText": [("kg:sourceFile :file ;", "kg:sourceFile :file ; kg:isPartial true ;")],
     "PartyChain": [("kg:implements :party ; eli:cites :ct28 .", "kg:implements :ct28 .")],
     "AssignmentAgency": [("kg:addressee :so ; kg:hasDuty", "kg:hasDuty"),
                          ("kg:leadAgency :so ; kg:coordinatingAgency :yte .", "kg:text \"x\" .")],

@@ -88,3 +88,9 @@ def part_iri(document: URIRef, kind: str, *numbers: str) -> URIRef:
     """Task, assignment, duty ... of a document: ``{doc}/task/2/b``."""
     path = "/".join(slugify(n) or "0" for n in numbers)
     return URIRef(f"{document}/{kind}/{path}")
+
+
+def subdivision_iri(document: URIRef, key: str) -> URIRef:
+    """A node of the document's outline: ``{doc}/part/iv/1/b2`` for "IV.1.b2"."""
+    path = "/".join(slugify(segment) or "0" for segment in key.split("."))
+    return URIRef(f"{document}/part/{path}")

@@ -21,6 +21,7 @@ from kgraph.ingest.model import (
     AddresseeKind,
     AgencyMention,
     Assignment,
+    Division,
     DocumentRef,
     PlanDocument,
     Relation,
@@ -86,6 +87,7 @@ class _Mapper:
         self.graph = Graph()
         self.iri = iris.document_iri(doc.ident)
         self.by_number = {r.target.number: r.target for r in doc.references if r.target.number}
+        self.divisions: dict[str, URIRef] = {}
 
     def add(self, s: URIRef, p: URIRef, o: URIRef | Literal | None) -> None:
         if o is not None:
@@ -179,17 +181,56 @@ class _Mapper:
         self.text(iri, KG.text, text)
         self.span(iri, span)
 
+    def outline(self, divisions: list[Division], parent: URIRef) -> None:
+        """The document's outline as ELI subdivisions, each with its number, title and span."""
+        for division in divisions:
+            iri = iris.subdivision_iri(self.iri, division.key)
+            self.divisions[division.key] = iri
+            self.add(iri, RDF.type, ELI.LegalResourceSubdivision)
+            self.add(parent, ELI.has_part, iri)
+            self.add(iri, ELI.is_part_of, parent)
+            self.text(iri, ELI.number, division.number)
+            self.text(iri, ELI.title, division.title, "vi")
+            self.add(iri, KG.numbering, Literal(division.kind))
+            self.text(iri, KG.text, division.text)
+            self.span(iri, division.span)
+            self.outline(division.children, iri)
+
+    def in_division(self, iri: URIRef, key: str | None) -> None:
+        """Hang a task, assignment or duty off the outline node it was read from."""
+        if key is not None:
+            self.add(iri, KG.inSubdivision, self.divisions.get(key))
+
+    def roles(self, iri: URIRef, task: Task) -> None:
+        for lead in task.lead:
+            self.add(iri, KG.leadAgency, self.agent(lead))
+        for coordinator in task.coordinators:
+            self.add(iri, KG.coordinatingAgency, self.agent(coordinator))
+        self.text(iri, KG.deadlineText, task.deadline, "vi")
+        self.text(iri, KG.product, task.product, "vi")
+
     def tasks(self, tasks: list[Task], parent: URIRef | None, path: tuple[str, ...]) -> None:
         for task, segment in zip(tasks, path_segments(t.no for t in tasks), strict=True):
             iri = iris.part_iri(self.iri, "task", *path, segment)
             self.item(iri, KG.Task, task.no, task.text, task.span)
             self.text(iri, DCTERMS.title, task.title, "vi")
             self.text(iri, KG.section, self.doc.task_section)
+            self.in_division(iri, task.division)
+            self.roles(iri, task)
             if parent is None:
                 self.add(self.iri, KG.hasTask, iri)
             else:
                 self.add(parent, KG.subTask, iri)
             self.tasks(task.items, iri, (*path, segment))
+
+    def table_tasks(self) -> None:
+        """Rows of task tables: a task with its lead, coordinators and deadline."""
+        for position, task in enumerate(self.doc.table_tasks, start=1):
+            iri = iris.part_iri(self.iri, "task", "table", str(position))
+            self.item(iri, KG.Task, task.no, task.text, task.span)
+            self.add(self.iri, KG.hasTask, iri)
+            self.in_division(iri, task.division)
+            self.roles(iri, task)
 
     def assignment(self, assignment: Assignment, segment: str) -> None:
         iri = iris.part_iri(self.iri, "assignment", segment)
@@ -199,12 +240,14 @@ class _Mapper:
         self.add(iri, KG.isRequest, Literal(assignment.requested))
         self.add(iri, KG.hasLeadClause, Literal(assignment.has_lead_clause))
         self.add(iri, KG.addresseeKind, KIND_CONCEPT[assignment.kind])
+        self.in_division(iri, assignment.division)
         for mention in assignment.addressees:
             self.add(iri, KG.addressee, self.agent(mention))
         for position, duty in enumerate(assignment.duties, start=1):
             duty_iri = iris.part_iri(self.iri, "assignment", segment, "duty", str(position))
             self.item(duty_iri, KG.Duty, duty.no, duty.text, duty.span)
             self.add(iri, KG.hasDuty, duty_iri)
+            self.in_division(duty_iri, duty.division)
             for lead in duty.lead:
                 self.add(duty_iri, KG.leadAgency, self.agent(lead))
             for coordinator in duty.coordinators:
@@ -248,6 +291,7 @@ class _Mapper:
         self.add(self.iri, KG.sourceFile, source)
         self.add(graph_name, PROV.wasDerivedFrom, source)
         self.add(self.iri, KG.ocrDamaged, Literal(self.doc.ocr_damaged))
+        self.add(self.iri, KG.isPartial, Literal(self.doc.partial))
         self.original(source)
         signature = self.doc.signature
         self.text(self.iri, KG.signerName, signature.name)
@@ -282,7 +326,9 @@ class _Mapper:
         self.document(self.doc.ident, self.iri)
         self.provenance(name)
         self.references()
+        self.outline(self.doc.outline, self.iri)
         self.tasks(self.doc.tasks, None, ())
+        self.table_tasks()
         numbers = path_segments(a.no for a in self.doc.assignments)
         for assignment, segment in zip(self.doc.assignments, numbers, strict=True):
             self.assignment(assignment, segment)

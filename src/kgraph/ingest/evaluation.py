@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kgraph.errors import KgraphError
+from kgraph.ingest.bodies import expand_abbreviations
 from kgraph.ingest.extract import extract_file
 from kgraph.ingest.model import AgencyMention, PlanDocument, Relation
 from kgraph.ingest.outline import item_count
@@ -140,13 +141,15 @@ class EvalReport:
 
 
 def _key(text: str | None) -> str:
-    return expand(match_key(text or ""))
+    return expand(match_key(expand_abbreviations(text or "")))
 
 
 def _agency_keys(mention: AgencyMention) -> set[str]:
     keys = {_key(mention.raw)}
     if mention.canonical:
         keys.add(_key(mention.canonical))
+    if mention.spelled:
+        keys.add(_key(mention.spelled))
     return keys
 
 
@@ -280,7 +283,7 @@ def _duty_matches(want: dict, got) -> bool:
 
 def score_document(gold: dict, doc: PlanDocument) -> DocScore:
     score = DocScore(file=gold["file"])
-    _score_metadata(score, gold["document"], doc)
+    _score_metadata(score, gold.get("document") or {}, doc)
     _score_references(score, gold, doc)
     _score_assignments(score, gold, doc)
     _score_tasks(score, gold, doc)
@@ -288,22 +291,58 @@ def score_document(gold: dict, doc: PlanDocument) -> DocScore:
     return score
 
 
+def _failed(entry: dict, error: str) -> DocScore:
+    """A document that could not be read or scored: all of its gold counts as misses."""
+    failed = DocScore(file=str(entry.get("file", "?")), error=error)
+    failed.metadata = Ratio(0, len(METADATA_FIELDS))
+    refs = entry.get("references") or []
+    failed.ref_gold = len([r for r in refs if isinstance(r, dict) and _ref_key(r)])
+    failed.task_groups_exact = False
+    assignments = entry.get("assignments") or []
+    for name in ("agencies", "agencies_and_request", "request", "kind", "items"):
+        setattr(failed, name, Ratio(0, len(assignments)))
+    groups = [g for g in entry.get("task_groups") or [] if isinstance(g, dict) and "items" in g]
+    failed.task_items = Ratio(0, len(groups))
+    failed.reporting = Ratio(0, len(entry.get("reporting") or []))
+    return failed
+
+
+def load_gold(gold_file: Path) -> list[dict]:
+    """The documents of a gold file; a file that is not a gold annotation is a KgraphError."""
+    try:
+        gold = json.loads(Path(gold_file).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise KgraphError(f"{gold_file}: not a readable gold file ({exc})") from None
+    documents = gold.get("documents") if isinstance(gold, dict) else gold
+    if not isinstance(documents, list):
+        raise KgraphError(f"{gold_file}: no 'documents' list in the gold file")
+    return [d for d in documents if isinstance(d, dict)]
+
+
 def evaluate(gold_file: Path, source_dir: Path) -> EvalReport:
-    """Extract every file the gold names from source_dir and score it."""
-    gold = json.loads(Path(gold_file).read_text(encoding="utf-8"))
+    """Extract every file the gold names from source_dir and score it.
+
+    A document the extractor refuses or crashes on, and a gold entry with a value the scorer
+    does not understand, give one error row each: their gold counts as misses.
+    """
     scores = []
-    for entry in gold["documents"]:
+    for entry in load_gold(gold_file):
+        if not isinstance(entry.get("file"), str):
+            scores.append(_failed(entry, "gold entry names no 'file'"))
+            continue
         path = Path(source_dir) / entry["file"]
         try:
             doc = extract_file(path)
         except (KgraphError, OSError) as exc:
-            failed = DocScore(file=entry["file"], error=str(exc))
-            failed.metadata = Ratio(0, len(METADATA_FIELDS))
-            failed.ref_gold = len(entry.get("references", []))
-            failed.task_groups_exact = False
-            scores.append(failed)
+            scores.append(_failed(entry, str(exc)))
             continue
-        scores.append(score_document(entry, doc))
+        except Exception as exc:
+            scores.append(_failed(entry, f"extractor crashed: {type(exc).__name__}: {exc}"))
+            continue
+        try:
+            scores.append(score_document(entry, doc))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            scores.append(_failed(entry, f"unexpected gold value ({type(exc).__name__}: {exc})"))
     return EvalReport(scores)
 
 

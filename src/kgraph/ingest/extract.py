@@ -1,11 +1,13 @@
 """Source text -> :class:`~kgraph.ingest.model.PlanDocument`.
 
+Any genre is read (Kế hoạch, Chương trình, Quyết định with its Điều and attached plan, Nghị
+quyết, Chỉ thị, Công văn, Thông báo): the outline comes from whatever numbering the text uses.
 ``extract_file`` reads the file with the reader its content calls for (text, PDF, Word, scan,
 HTML: :mod:`kgraph.ingest.readers`, which refuses an empty, binary or non-UTF-8 text file) and
-refuses, with a one-line :class:`SourceError`, what cannot be read as a plan: text with no document
-number ("Số: .../KH-UBND"), and a truncated plan. A plan counts as truncated when it has no
-Roman-numbered body section at all, or when its text stops inside the body: no signature or
-"Nơi nhận" block follows the sections *and* the last line does not close a sentence.
+refuses, with a one-line :class:`SourceError`, only what is not a document: text with no document
+number ("Số: .../KH-UBND") anywhere. A text cut off (a web excerpt) is read for what it holds and
+marked partial: no signature or "Nơi nhận" block closes the body *and* the text itself (its last
+line, wherever it stands) stops inside a sentence.
 """
 
 from __future__ import annotations
@@ -17,13 +19,13 @@ from pathlib import Path
 from kgraph.errors import SourceError
 from kgraph.ingest.assignments import extract_assignments
 from kgraph.ingest.metadata import extract_metadata
-from kgraph.ingest.model import PlanDocument
-from kgraph.ingest.outline import Layout, parse
+from kgraph.ingest.model import PlanDocument, Task
+from kgraph.ingest.outline import Layout, divisions, parse
 from kgraph.ingest.readers import MAX_TEXT_BYTES, SourceText, read_source
 from kgraph.ingest.references import find_references
 from kgraph.ingest.reporting import extract_reporting
 from kgraph.ingest.targets import extract_targets
-from kgraph.ingest.tasks import extract_tasks
+from kgraph.ingest.tasks import extract_tasks, table_tasks
 from kgraph.ingest.text import aligned_fold, limit_problem, normalise_controls
 from kgraph.reference.matching import Matcher, default_matcher
 
@@ -31,7 +33,8 @@ __all__ = ["extract_document", "extract_file"]
 
 _VIETNAMESE_MARKS = re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]")
 MAX_SOURCE_BYTES = MAX_TEXT_BYTES  # text and HTML; PDFs, Word files and scans: MAX_FILE_BYTES
-_SENTENCE_END = re.compile(r"[.;!?:)”\"]\s*$|\./\.")
+# How a text that is complete may end (a colon announces more, so it is no end).
+_SENTENCE_END = re.compile(r"[.;!?)”\"]\W*$|\./\.")
 
 
 def extract_file(path: Path, matcher: Matcher | None = None) -> PlanDocument:
@@ -65,12 +68,13 @@ def extract_document(text: str, source_name: str, matcher: Matcher | None = None
     meta = extract_metadata(layout, matcher)
     if meta is None:
         raise SourceError(source_name, "no document number ('Số: .../KH-...') found")
-    _check_complete(layout, source_name)
     province = meta.ident.province
-    body_start = layout.sections[0].line.start
+    body_start = layout.sections[0].line.start if layout.sections else meta.number_span[1]
     references, lineage = find_references(text, body_start, matcher, province, meta.ident.number)
-    task_section, tasks = extract_tasks(layout)
-    assignment_section, assignments = extract_assignments(layout, matcher, province)
+    task_section, tasks = extract_tasks(layout, matcher, province)
+    assignment_section, assignments = extract_assignments(
+        layout, matcher, province, genre_of(layout, meta.ident.type)
+    )
     doc = PlanDocument(
         source_name=source_name,
         source_sha256=hashlib.sha256(raw.encode("utf-8")).hexdigest(),
@@ -81,26 +85,48 @@ def extract_document(text: str, source_name: str, matcher: Matcher | None = None
         stated_lineage=lineage,
         task_section=task_section,
         tasks=tasks,
+        table_tasks=_placed(table_tasks(text, matcher, province), layout),
         assignment_section=assignment_section,
         assignments=assignments,
         reporting=extract_reporting(layout, matcher, province),
         targets=extract_targets(layout),
         ocr_damaged=_looks_ocr_damaged(text),
+        partial=is_partial(layout),
+        outline=divisions(layout),
     )
     doc.warnings.extend(_warnings(doc))
     return doc
 
 
-def _check_complete(layout: Layout, source_name: str) -> None:
-    if not layout.sections:
-        raise SourceError(source_name, "truncated plan: no Roman-numbered body section (I., II.)")
-    if not layout.ended:
-        last = layout.sections[-1]
-        tail = last.blocks[-1].lines[-1].text if last.blocks else last.title
-        if not _SENTENCE_END.search(tail):
-            raise SourceError(
-                source_name, f"truncated plan: text stops mid-sentence in section {last.no}"
-            )
+def _placed(tasks: list[Task], layout: Layout) -> list[Task]:
+    """Each table row hangs off the outline node it stands in (the last one opened before it)."""
+    nodes = list(layout.outline.walk()) if layout.outline is not None else []
+    nodes += [n for top in layout.appendices for n in (top, *top.walk()) if n not in nodes]
+    starts = sorted((n.lines[0].start, n.key) for n in nodes)
+    for task in tasks:
+        before = [key for start, key in starts if start <= task.span.start]
+        task.division = before[-1] if before else None
+    return tasks
+
+
+_KINH_GUI = re.compile(r"^\W*kinh\s*g[a-z]{1,2}i\b")
+
+
+def genre_of(layout: Layout, stated: str | None) -> str | None:
+    """The document's genre: its stated type, else a letter's "Kính gửi" makes it a Công văn."""
+    if stated:
+        return stated
+    if any(_KINH_GUI.match(aligned_fold(line.text)) for line in layout.header):
+        return "Công văn"
+    return None
+
+
+def is_partial(layout: Layout) -> bool:
+    """Cut off: nothing closes the body and the text's own last line stops mid-sentence."""
+    if layout.ended:
+        return False
+    last = layout.last_line
+    return last is None or not layout.sections or not _SENTENCE_END.search(last.text)
 
 
 def _looks_ocr_damaged(text: str) -> bool:
@@ -123,4 +149,6 @@ def _warnings(doc: PlanDocument) -> list[str]:
     out.extend(f"unresolved agency {name!r}" for name in sorted(unresolved))
     if aligned_fold(doc.ident.number or "") == "":
         out.append("document number illegible")
+    if doc.partial:
+        out.append("partial text: it stops before the end of the document")
     return out

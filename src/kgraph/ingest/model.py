@@ -56,6 +56,8 @@ class AgencyMention:
     kind: AddresseeKind = AddresseeKind.AGENCY
     province: str | None = None  # canonical province name when the body is provincial
     score: float = 0.0
+    spelled: str | None = None  # an unresolved group's name respelled from generic words
+
 
     @property
     def resolved(self) -> bool:
@@ -96,6 +98,29 @@ class StatedLineage:
 
 
 @dataclass
+class Division:
+    """A node of the document's outline: a Phần, Điều, section, heading, point or indent.
+
+    ``key`` is unique in the document and stable ("IV.1.a", "III.2.b3" for the third bullet);
+    ``number`` is what the document prints ("IV", "1.1", "a", "-"); ``kind`` the numbering kind
+    of :mod:`kgraph.ingest.numbering` ("roman", "decimal2", "dash", "article", "appendix", ...).
+    """
+
+    key: str
+    kind: str
+    number: str
+    title: str
+    text: str
+    span: Span
+    children: list[Division] = field(default_factory=list)
+
+    def walk(self):
+        for child in self.children:
+            yield child
+            yield from child.walk()
+
+
+@dataclass
 class Task:
     """A numbered item (group) or lettered/bulleted item of the tasks section."""
 
@@ -104,6 +129,11 @@ class Task:
     span: Span
     title: str | None = None
     items: list[Task] = field(default_factory=list)
+    division: str | None = None  # key of the outline node it is read from
+    lead: list[AgencyMention] = field(default_factory=list)  # "Cơ quan chủ trì: ..."
+    coordinators: list[AgencyMention] = field(default_factory=list)  # "Cơ quan phối hợp: ..."
+    deadline: str | None = None  # "Thời gian thực hiện: ..." as written
+    product: str | None = None  # "Sản phẩm: ..." as written
 
 
 @dataclass
@@ -115,6 +145,7 @@ class Duty:
     span: Span
     lead: list[AgencyMention] = field(default_factory=list)
     coordinators: list[AgencyMention] = field(default_factory=list)
+    division: str | None = None  # key of the outline node it is read from
 
 
 @dataclass
@@ -130,6 +161,7 @@ class Assignment:
     duties: list[Duty] = field(default_factory=list)
     has_lead_clause: bool = False
     section: str | None = None
+    division: str | None = None  # key of the outline node it is read from
 
 
 @dataclass
@@ -174,11 +206,14 @@ class PlanDocument:
     stated_lineage: list[StatedLineage] = field(default_factory=list)
     task_section: str | None = None
     tasks: list[Task] = field(default_factory=list)
+    table_tasks: list[Task] = field(default_factory=list)  # rows of task tables (appendices)
     assignment_section: str | None = None
     assignments: list[Assignment] = field(default_factory=list)
     reporting: list[ReportingDuty] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)
     ocr_damaged: bool = False
+    partial: bool = False  # the text stops before the end of the document (an excerpt)
+    outline: list[Division] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     # The file as read (format, pages of the original, OCR confidence); None for bare text.
     source: SourceText | None = None

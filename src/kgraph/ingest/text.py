@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _SPACES = re.compile(r"\s+")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
@@ -145,6 +146,7 @@ def match_key(text: str) -> str:
     return _SPACES.sub(" ", re.sub(r"[^a-z0-9]+", " ", ocr_fold(text))).strip()
 
 
+@lru_cache(maxsize=8192)
 def _fold_char(ch: str) -> str:
     base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
     return (base[:1] or ch).lower() if ch not in "đĐ" else "d"
