@@ -170,3 +170,35 @@ def test_a_served_store_is_never_built_underneath_the_server(tmp_path: Path) -> 
         server.wait(timeout=20)
     code, _, err = kgraph("build", str(changed), "--store", str(store))
     assert code == 0, err
+
+
+SHARED = Path(os.environ.get("KGRAPH_SHARED", ROOT.parent / "shared"))
+
+
+@pytest.mark.skipif(not (SHARED / "real").is_dir(), reason="../shared/real is absent")
+def test_a_mixed_folder_loads_every_document_it_can_and_names_what_it_cannot(
+        tmp_path: Path) -> None:
+    """Issue 8's acceptance: one binary file, one excerpt cut mid-sentence and ten good plans
+    (five seeds, five real plans of other provinces and ministries): eleven documents load, the
+    excerpt is marked partial, the binary file is named, the exit code is not 0."""
+    folder = tmp_path / "in"
+    shutil.copytree(SOURCES, folder)
+    reals = sorted((SHARED / "real").glob("*.txt"))
+    for real in reals[:5]:
+        shutil.copy(real, folder / real.name)
+    text = reals[5].read_text(encoding="utf-8")  # another plan, cut two thirds in
+    cut = text[: len(text) * 2 // 3]
+    (folder / "excerpt.txt").write_text(cut[: cut.rindex(" ")], encoding="utf-8")
+    (folder / "scan.txt").write_bytes(bytes(range(256)) * 40)
+    store = tmp_path / "store"
+    code, out, err = kgraph("build", str(folder), "--store", str(store), "--no-validate")
+    assert code != 0
+    assert [line for line in err.splitlines() if line.startswith("error: ")] == [
+        line for line in err.splitlines() if "scan.txt" in line], err
+    assert "built 11 document graph(s)" in out, out
+    repo = OxigraphRepository(store, read_only=True)
+    partial = repo.query(
+        "PREFIX kg: <https://w3id.org/kgraph/def#> PREFIX dct: <http://purl.org/dc/terms/> "
+        "SELECT ?file WHERE { GRAPH ?g { ?doc kg:isPartial true ; kg:sourceFile [ "
+        "dct:title ?file ] } }").rows
+    assert len(partial) == 1 and str(partial[0][0]).endswith("excerpt.txt"), partial
