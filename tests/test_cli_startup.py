@@ -35,7 +35,8 @@ def test_build_reports_progress_on_stderr_and_a_summary_table(tmp_path: Path) ->
     assert result.exit_code == 0, result.output
     assert "built 5 document graph(s)" in result.stdout
     table = result.stdout[result.stdout.index("kgraph build"):]
-    for row in ("source files", "document graphs", "triples", "SHACL violations"):
+    for row in ("source files", "documents loaded", "triples loaded", "TriG files", "store"):
         assert row in table
     assert "│ 5 " in table  # five source files, five graphs
-    assert "files read" not in result.stdout  # the progress bar is on stderr, not in the output
+    assert "validation: " in result.stdout
+    assert "reading" not in result.stdout and "auditing" not in result.stdout  # bar: stderr

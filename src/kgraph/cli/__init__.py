@@ -73,7 +73,7 @@ def build(
     from kgraph.build import build as run_build
 
     repo = repository(store)
-    with BuildProgress(console) as progress:
+    with BuildProgress(errors) as progress:  # the bar on stderr, the summary on stdout
         report = run_build(sources, repo, ttl_out, validate=validate, strict=strict,
                            replace=replace, wait=wait, jobs=jobs, keep_validations=False,
                            observer=progress)

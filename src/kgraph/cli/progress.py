@@ -27,7 +27,9 @@ class BuildProgress:
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
             TextColumn("{task.fields[loaded]} loaded · {task.fields[unchanged]} unchanged · "
                        "{task.fields[failed]} failed · {task.fields[findings]} findings"),
-            TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False,
+            TimeElapsedColumn(), TimeRemainingColumn(), console=console,
+            transient=True,  # the summary table says what the bar said once the build ends
+            disable=not console.is_terminal,  # a log or a pipe gets the summary and errors only
         )
         self.task = self.progress.add_task("reading files", total=None, loaded=0, unchanged=0,
                                            failed=0, findings=0)
@@ -78,6 +80,8 @@ def print_summary(console: Console, report: BuildReport, store: str, ttl_out: Pa
     for key, value in rows:
         table.add_row(key, value)
     console.print(table, markup=False, highlight=False)
+    for summary in report.documents:  # the IRI of every document loaded, for the next command
+        console.print(f"  {summary.document}", markup=False, highlight=False, soft_wrap=True)
     console.print(f"built {len(report.documents)} document graph(s), {report.triples} triples",
                   markup=False, highlight=False)
     violations = report.violations()
