@@ -293,8 +293,9 @@ class OxigraphRepository:
                 store = ox.Store(str(target))
                 yield store
                 store.flush()
-                store = None  # closed (callers hold no other reference): compactions end here,
-                # before any reader opens the version
+                store = None  # closed (callers drop theirs inside the block): its background
+                # compactions end here, before a read-only handle opens the version; a writer
+                # still alive then deletes files that handle needs (seen under load)
             except BaseException:
                 store = None  # a traceback kept by the caller must not keep the version open
                 shutil.rmtree(target, ignore_errors=True)
@@ -310,12 +311,14 @@ class OxigraphRepository:
         if graphs:
             with self.new_version() as store:
                 store.update(replace_graphs_update(graphs))
+                del store  # closed before the version becomes current (see new_version)
 
     def drop_graphs(self, names: Iterable[str]) -> None:
         update = " ;\n".join(f"DROP SILENT GRAPH <{n}>" for n in names)
         if update:
             with self.new_version() as store:
                 store.update(update)
+                del store  # closed before the version becomes current (see new_version)
 
     def graph_names(self) -> list[str]:
         return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
