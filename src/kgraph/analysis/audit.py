@@ -284,13 +284,19 @@ def shacl_findings(source: SourceDocument, data: Graph, validation: Validation) 
     return findings
 
 
+def empty_report() -> tuple[Graph, BNode]:
+    """A graph holding one sh:ValidationReport node, with the prefixes reports use."""
+    graph = Graph()
+    graph.bind("sh", SH)
+    graph.bind("kgsh", KGSH)
+    root = BNode()
+    graph.add((root, RDF.type, SH.ValidationReport))
+    return graph, root
+
+
 def merge_reports(reports: list[Validation]) -> Graph:
     """One sh:ValidationReport holding the results of several validations."""
-    merged = Graph()
-    merged.bind("sh", SH)
-    merged.bind("kgsh", KGSH)
-    root = BNode()
-    merged.add((root, RDF.type, SH.ValidationReport))
+    merged, root = empty_report()
     for validation in reports:
         roots = set(validation.report.subjects(RDF.type, SH.ValidationReport))
         for triple in validation.report:

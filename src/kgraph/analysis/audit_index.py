@@ -37,6 +37,7 @@ from kgraph.analysis.audit import (
     SourceDocument,
     conflict_findings,
     coverage_findings,
+    empty_report,
     peer_findings,
     shacl_findings,
     stored_graph,
@@ -439,11 +440,7 @@ def audit_index(repo: Repository) -> AuditIndex:
 
 def findings_graph(findings: list[Finding]) -> Graph:
     """Findings as one sh:ValidationReport (the Turtle output of a whole-corpus audit)."""
-    graph = Graph()
-    graph.bind("sh", SH)
-    graph.bind("kgsh", KGSH)
-    root = BNode()
-    graph.add((root, RDF.type, SH.ValidationReport))
+    graph, root = empty_report()
     graph.add((root, SH.conforms, Literal(not any(f.severity == "Violation" for f in findings))))
     for finding in findings:
         result = BNode()
