@@ -104,3 +104,19 @@ def test_coverage_graph_iri_mirrors_the_document_graph() -> None:
     plan = "https://w3id.org/kgraph/id/doc/gia-lai/2509-kh-ubnd/2024"
     assert cov.coverage_graph_iri(plan) == (
         "https://w3id.org/kgraph/id/graph/coverage/gia-lai/2509-kh-ubnd/2024")
+
+
+def test_a_task_naming_its_own_lead_needs_no_duty_to_cover_it() -> None:
+    """A labelled 'Cơ quan chủ trì:' line assigns the task where it stands; only the task
+    without a lead of its own waits for a duty (and here finds none)."""
+    from kgraph.ingest.extract import extract_document
+    from test_roles_by_content import LABELLED
+
+    doc = extract_document(LABELLED, "labelled.txt")
+    mapped = document_graph(doc)
+    repo = OxigraphRepository()
+    repo.replace_graphs({**resource_graphs(), str(mapped.name): mapped.to_ntriples()})
+    coverage = cov.plan_coverage(repo, str(mapped.document), "9/KH-UBND")
+    uncovered = {task.text for task in coverage.uncovered}
+    assert any("Đưa tin trên báo" in text for text in uncovered)  # item b: no lead, no duty
+    assert not any("Rà soát" in text or "hội nghị" in text for text in uncovered), uncovered

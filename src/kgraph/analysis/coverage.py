@@ -177,7 +177,10 @@ def _records(repo: Repository, sparql: str) -> list[dict[str, str | None]]:
 
 
 def plan_tasks(repo: Repository, plan: str) -> list[Item]:
-    """The leaf tasks of a plan, in source order."""
+    """The leaf tasks of a plan that wait for a duty to carry them out, in source order.
+
+    A task that names its own lead body (a labelled "Cơ quan chủ trì:" line, a row of a task
+    table) is assigned where it stands: no duty elsewhere in the plan needs to cover it."""
     rows = _records(repo, f"""
         SELECT DISTINCT ?task ?no ?text ?src ?start ?group WHERE {{
           ?task a kg:Task ; kg:partOf <{plan}> ; kg:itemNumber ?no .
@@ -185,7 +188,8 @@ def plan_tasks(repo: Repository, plan: str) -> list[Item]:
           OPTIONAL {{ ?task kg:sourceStart ?start }}
           OPTIONAL {{ ?parent kg:subTask ?task . ?parent kg:text ?group }}
           OPTIONAL {{ ?task kg:subTask ?child }}
-          FILTER (!BOUND(?child))
+          OPTIONAL {{ ?task kg:leadAgency ?lead }}
+          FILTER (!BOUND(?child) && !BOUND(?lead))
         }}""")
     return _items(rows, "task", plan)
 
