@@ -30,7 +30,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kgraph.store.embedded import Repository
-from kgraph.web.query_workers import PoolLimits, make_executor
+from kgraph.web.query_workers import PoolLimits, QueryStopped, make_executor
 from kgraph.web.settings import Settings
 
 log = logging.getLogger("kgraph.web")
@@ -171,6 +171,13 @@ def health(request: Request) -> dict[str, object]:
     return {"status": "ok", "triples": triples, "graphs": graphs, "worker_sandbox": sandbox}
 
 
+def query_stopped(request: Request, exc: Exception) -> PlainTextResponse:
+    """A page's query stopped by the worker pool (timeout, overload): its status, e.g. 503
+    with Retry-After, and the reason, as the endpoint answers it."""
+    assert isinstance(exc, QueryStopped)
+    return PlainTextResponse(f"{exc}\n", status_code=exc.status, headers=exc.headers)
+
+
 def worker_count(settings: Settings) -> int:
     """Query worker processes: the configured number, else min(4, CPUs) but at least 2."""
     return settings.workers or max(2, min(4, os.cpu_count() or 2))
@@ -205,6 +212,7 @@ def create_app(repository: Repository, settings: Settings | None = None) -> Fast
 
     app.state.executor = make_executor(repository, worker_count(settings),
                                        pool_limits(settings))
+    app.add_exception_handler(QueryStopped, query_stopped)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -47,9 +47,15 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pyoxigraph as ox
 from rdflib import Literal
+from starlette.requests import Request
 
 from kgraph.errors import StoreError
-from kgraph.store.embedded import OxigraphRepository, QueryResult, Repository
+from kgraph.store.embedded import (
+    OxigraphRepository,
+    QueryResult,
+    Repository,
+    to_query_result,
+)
 from kgraph.web import safety, sandbox
 from kgraph.web.sandbox import SandboxStatus
 
@@ -175,6 +181,7 @@ class Job:
     using_named: list[str] = field(default_factory=list)
     check: bool = True  # False only where a test proves that the sandbox holds on its own
     check_only: bool = False  # updates: check (and add USING) in a worker, apply elsewhere
+    internal: bool = False  # a page's own query: answered as a QueryResult, not serialised
 
 
 @dataclass
@@ -189,6 +196,7 @@ class Outcome:
     seconds: float = 0.0
     truncated_by: str | None = None  # "rows" or "bytes"
     headers: dict[str, str] = field(default_factory=dict)
+    result: QueryResult | None = None  # internal queries (Job.internal)
 
     @classmethod
     def error(cls, status: int, message: str, headers: dict[str, str] | None = None) -> Outcome:
@@ -416,7 +424,9 @@ def execute(engine: Any, job: Job, sandbox_status: SandboxStatus | None = None) 
             prepare(engine, job, sandbox_status)
         if job.check_only:
             return Outcome(200, job.text.encode("utf-8"))
-        if isinstance(engine, ox.Store):
+        if job.internal:
+            outcome = Outcome(200, result=_internal_answer(engine, job))
+        elif isinstance(engine, ox.Store):
             if job.update:
                 engine.update(job.text, base_iri=job.base_iri)
                 outcome = Outcome(204)
@@ -450,6 +460,14 @@ def execute(engine: Any, job: Job, sandbox_status: SandboxStatus | None = None) 
         return Outcome.error(500, f"evaluation failed: {type(exc).__name__}: {exc}")
     outcome.seconds = time.perf_counter() - started
     return outcome
+
+
+def _internal_answer(engine: Any, job: Job) -> QueryResult:
+    """A page's query answered as the repository would answer it in the server process."""
+    if isinstance(engine, ox.Store):
+        return to_query_result(engine.query(job.text, base_iri=job.base_iri,
+                                            use_default_graph_as_union=not job.has_from))
+    return engine.query(job.text)
 
 
 def _unknown_function(exc: Exception) -> bool:
@@ -659,6 +677,11 @@ class WorkerPool:
         except RuntimeError:  # no event loop (shutdown): reap here
             worker.kill()
 
+    def timeout_reply(self, timeout: float) -> Outcome:
+        return Outcome.error(
+            503, f"query stopped after the {timeout:g} s timeout; narrow it or add a LIMIT",
+            {"Retry-After": str(self.limits.retry_after)})
+
     def _busy_reply(self, why: str) -> Outcome:
         return Outcome.error(503, f"{why}; retry in {self.limits.retry_after} s",
                              {"Retry-After": str(self.limits.retry_after)})
@@ -769,9 +792,7 @@ class WorkerPool:
             if not ready:
                 ready = await _readable(worker.conn, deadline - time.monotonic())
             if not ready:
-                return Outcome.error(
-                    503, f"query stopped after the {timeout:g} s timeout; narrow it or add a "
-                         "LIMIT", {"Retry-After": str(self.limits.retry_after)})
+                return self.timeout_reply(timeout)
             try:
                 outcome: Outcome = await asyncio.to_thread(worker.conn.recv)
             except (EOFError, OSError):
@@ -919,3 +940,76 @@ def make_executor(repository: Repository, workers: int,
     if isinstance(repository, RemoteRepository):
         return RemoteExecutor(repository)
     return WorkerPool(repository, workers, limits)
+
+
+class QueryStopped(StoreError):
+    """A page's query that the pool refused or stopped: timeout, overload, a dead worker or
+    a refused text. The app answers it with :attr:`status` (503 with ``Retry-After`` for
+    timeout and overload) and the message, like the endpoint would."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(outcome.body.decode("utf-8", "replace").strip())
+        self.status = outcome.status
+        self.headers = outcome.headers
+
+
+class PooledRepository:
+    """A :class:`~kgraph.store.embedded.Repository` whose ``query`` runs in the sandboxed
+    worker pool, under one deadline for every query of the request that made it.
+
+    Pages build their SPARQL from user input (an IRI in the path, a search box); running it
+    here gives it what ``/sparql`` has: the safety check, no network, the timeout (the worker
+    is killed, not waited for), the memory limit and admission control per client. Get one
+    with the dependency :func:`pooled_repository`; ``query`` blocks (call it from a sync route,
+    which FastAPI runs in a thread), ``aquery`` is the same for async code. A query the pool
+    stops raises :class:`QueryStopped`. Everything else (``graph_names``, ``version``, ...) is
+    the served repository's own."""
+
+    def __init__(self, repository: Repository, pool: WorkerPool,
+                 loop: asyncio.AbstractEventLoop, timeout: float,
+                 client: str = "internal") -> None:
+        self.repository = repository
+        self.pool = pool
+        self.loop = loop
+        self.timeout = timeout
+        self.deadline = time.monotonic() + timeout
+        self.client = client
+
+    async def aquery(self, sparql: str) -> QueryResult:
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise QueryStopped(self.pool.timeout_reply(self.timeout))
+        outcome = await self.pool.run(Job(sparql, internal=True), remaining, self.client)
+        if outcome.result is None:
+            raise QueryStopped(outcome)
+        return outcome.result
+
+    def query(self, sparql: str) -> QueryResult:
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self.loop:
+            raise RuntimeError("PooledRepository.query blocks: use 'await aquery(...)' on the "
+                               "event loop")
+        return asyncio.run_coroutine_threadsafe(self.aquery(sparql), self.loop).result()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.repository, name)
+
+    def __len__(self) -> int:
+        return len(self.repository)
+
+
+async def pooled_repository(request: Request) -> Repository:
+    """FastAPI dependency: the served repository, with queries in the worker pool under the
+    server's query timeout (one deadline per request); a remote store as it is (its HTTP
+    exchange has its own timeout)."""
+    app = request.app
+    executor = app.state.executor
+    if not isinstance(executor, WorkerPool):
+        return app.state.repository
+    client = request.client.host if request.client else "local"
+    return PooledRepository(  # type: ignore[return-value]
+        app.state.repository, executor, asyncio.get_running_loop(),
+        app.state.settings.query_timeout, client)
