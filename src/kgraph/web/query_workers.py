@@ -16,9 +16,9 @@ query timeout. On timeout the worker is killed (SIGKILL frees its CPU and memory
 fresh one is forked in its place; the client gets 503. Other requests keep being served by the
 other workers meanwhile. Waiting for a free worker counts against the same timeout.
 
-Updates (only with a write token) run in the server process against the primary store while
-the pool holds *all* workers (so no query sees a half-applied update); afterwards every worker
-is replaced by a new fork so the workers see the new data.
+Updates (only with a write token) run in an update worker too, under the same timeout, into
+a new store version nobody reads yet; the version becomes current in one step and the query
+workers of the old one are replaced (see :meth:`WorkerPool.update`).
 
 Workers also serialise the results with pyoxigraph's native serialisers and apply the row cap:
 results are first written as TSV / N-Triples (one row or triple per line, lossless), counted
@@ -30,12 +30,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import faulthandler
 import logging
 import multiprocessing
 import os
+import shutil
 import signal
+import socket
+import subprocess
+import sys
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
@@ -58,6 +61,7 @@ from kgraph.store.embedded import (
 )
 from kgraph.web import safety, sandbox
 from kgraph.web.sandbox import SandboxStatus
+from kgraph.web.update_worker import check_update, die_with_parent, limit_memory
 
 if TYPE_CHECKING:
     from kgraph.store.remote import RemoteRepository
@@ -180,8 +184,8 @@ class Job:
     using: list[str] = field(default_factory=list)  # protocol using-graph-uri (updates)
     using_named: list[str] = field(default_factory=list)
     check: bool = True  # False only where a test proves that the sandbox holds on its own
-    check_only: bool = False  # updates: check (and add USING) in a worker, apply elsewhere
     internal: bool = False  # a page's own query: answered as a QueryResult, not serialised
+    in_copy: bool = False  # in-memory updates: apply to the worker's copy, send it back
 
 
 @dataclass
@@ -197,6 +201,7 @@ class Outcome:
     truncated_by: str | None = None  # "rows" or "bytes"
     headers: dict[str, str] = field(default_factory=dict)
     result: QueryResult | None = None  # internal queries (Job.internal)
+    graphs: list[str] | None = None  # in-memory updates: every named graph, empty ones too
 
     @classmethod
     def error(cls, status: int, message: str, headers: dict[str, str] | None = None) -> Outcome:
@@ -394,24 +399,16 @@ def prepare(engine: Any, job: Job, sandbox_status: SandboxStatus | None) -> None
 
     A worker that could not be sandboxed fails closed: it refuses any text that mentions
     SERVICE (or, for updates, LOAD) anywhere, even inside a string."""
+    if job.update:
+        job.text = check_update(job.text, job.using, job.using_named, sandbox_status)
+        return
     if sandbox_status is not None and not sandbox_status.isolated:
-        words = safety.REMOTE_KEYWORDS if job.update else safety.QUERY_KEYWORDS
         folded = job.text.upper()
-        for word in words:
+        for word in safety.QUERY_KEYWORDS:
             if word in folded:
                 raise safety.UnsafeRequest(
                     f"this query worker has no network sandbox ({sandbox_status.reason}), so "
                     f"any request that mentions {word} is refused")
-    if job.update:
-        safety.check_update(job.text)
-        if job.using or job.using_named:
-            if safety.has_dataset_clause(job.text):
-                raise safety.UnsafeRequest(
-                    "using-graph-uri / using-named-graph-uri cannot be combined with USING or "
-                    "WITH in the update")
-            job.text = safety.add_using(job.text, job.using, job.using_named)
-            safety.check_update(job.text)
-        return
     job.has_from = safety.check_query(job.text, lambda: _graph_names(engine), job.default_graphs,
                                       job.named_graphs, job.base_iri)
 
@@ -422,10 +419,10 @@ def execute(engine: Any, job: Job, sandbox_status: SandboxStatus | None = None) 
     try:
         if job.check:
             prepare(engine, job, sandbox_status)
-        if job.check_only:
-            return Outcome(200, job.text.encode("utf-8"))
         if job.internal:
             outcome = Outcome(200, result=_internal_answer(engine, job))
+        elif job.update and job.in_copy:
+            outcome = apply_update(engine, job)
         elif isinstance(engine, ox.Store):
             if job.update:
                 engine.update(job.text, base_iri=job.base_iri)
@@ -462,6 +459,18 @@ def execute(engine: Any, job: Job, sandbox_status: SandboxStatus | None = None) 
     return outcome
 
 
+def apply_update(engine: Any, job: Job) -> Outcome:
+    """In memory: run an update in this worker's own copy-on-write copy of the store and send
+    the whole result back as N-Quads (with every named graph, empty ones too). The served
+    store is untouched until the server adopts the result, so a worker killed at the timeout
+    changes nothing. (On disk the update runs in :mod:`kgraph.web.update_worker`.)"""
+    if not isinstance(engine, ox.Store):
+        return Outcome.error(400, "updates are not supported on this store")
+    engine.update(job.text, base_iri=job.base_iri)
+    graphs = [g.value for g in engine.named_graphs() if isinstance(g, ox.NamedNode)]
+    return Outcome(204, engine.dump(format=GF.N_QUADS), graphs=graphs)
+
+
 def _internal_answer(engine: Any, job: Job) -> QueryResult:
     """A page's query answered as the repository would answer it in the server process."""
     if isinstance(engine, ox.Store):
@@ -477,46 +486,19 @@ def _unknown_function(exc: Exception) -> bool:
     return "custom function" in message and "is not supported" in message
 
 
-def _die_with_parent() -> None:
-    """Linux: SIGKILL this worker when the server dies, even by SIGKILL (no orphans holding
-    the listening socket). Elsewhere the pipe's EOF on a clean exit is all there is."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
-
-
-def _address_space() -> int:
-    """Bytes of address space this process has mapped now (VmSize)."""
-    with contextlib.suppress(OSError, ValueError), open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmSize:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
-def _limit_memory(extra: int) -> None:
-    """RLIMIT_AS: what the fork inherited plus ``extra`` bytes; 0 = no limit."""
-    if extra <= 0:
-        return
-    import resource
-
-    limit = _address_space() + extra
-    with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-
 def _worker_main(conn: Connection, opener: Callable[[], Any], memory: int) -> None:
     """Worker loop: sandbox itself, open the engine, then answer jobs until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     faulthandler.disable()  # a worker aborted at its memory limit is reported as a 503
-    _die_with_parent()
+    die_with_parent()
     status = sandbox.install()
     if not status.isolated:
         log.warning("query worker %d has no network sandbox: %s; requests mentioning SERVICE "
                     "or LOAD are refused", multiprocessing.current_process().pid, status.reason)
     conn.send(status)
     engine = opener()
-    _limit_memory(memory)
+    limit_memory(memory)
     while True:
         try:
             job = conn.recv()
@@ -530,10 +512,35 @@ def _worker_main(conn: Connection, opener: Callable[[], Any], memory: int) -> No
         conn.send(outcome)
 
 
+class UpdateProcess:
+    """A fresh ``python -m kgraph.web.update_worker`` process (see that module: a forked
+    RocksDB writer hangs) and the server's end of its socket."""
+
+    def __init__(self, memory: int = 0) -> None:
+        import kgraph
+
+        parent, child = socket.socketpair()
+        env = dict(os.environ)
+        source = str(Path(kgraph.__file__).resolve().parents[1])
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (source, env.get("PYTHONPATH")) if p)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "kgraph.web.update_worker", str(child.fileno()),
+             str(memory)], pass_fds=[child.fileno()], env=env, stdin=subprocess.DEVNULL)
+        child.close()
+        self.conn = Connection(parent.detach())
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            self.process.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=5)
+        self.conn.close()
+
+
 class Worker:
     """One forked process and the parent's end of its pipe."""
 
-    def __init__(self, opener: Callable[[], Any], memory: int = 0) -> None:
+    def __init__(self, opener: Callable[[], Any], memory: int = 0, generation: int = 0) -> None:
         context = multiprocessing.get_context("fork")
         self.conn, child = context.Pipe()
         self.process = context.Process(target=_worker_main, args=(child, opener, memory),
@@ -542,6 +549,7 @@ class Worker:
         child.close()
         self.status: SandboxStatus | None = None
         self.niced = False
+        self.generation = generation  # the store version it reads (WorkerPool.generation)
 
     def greet(self, timeout: float = 30) -> SandboxStatus:
         """The sandbox status the worker reports once it has started (blocking)."""
@@ -572,16 +580,27 @@ class Worker:
         self.conn.close()
 
 
-def engine_opener(repository: Repository) -> tuple[Callable[[], Any], ox.Store | None]:
-    """How a worker reaches the data, and the primary pyoxigraph store updates go to (if any)."""
+def engine_opener(repository: Repository) -> Callable[[], Any]:
+    """How a worker reaches the data, evaluated in the worker right after the fork: the
+    in-memory store as inherited, or the current on-disk version reopened read-only (a
+    RocksDB handle must not cross a fork). The server process itself never opens the store
+    for writing: updates write new versions in update workers."""
     if isinstance(repository, OxigraphRepository):
-        store = repository.native
-        path = repository.path
-        if path is None:
-            return (lambda: store), store
-        location = str(Path(path))
-        return (lambda: ox.Store.read_only(location)), store
-    return (lambda: repository), None
+        if repository.root is None:
+            return lambda: repository.native
+        return lambda: ox.Store.read_only(str(repository.path))
+    return lambda: repository
+
+
+async def _wait_until(condition: asyncio.Condition, predicate: Callable[[], bool],
+                      deadline: float) -> bool:
+    """``condition.wait_for(predicate)`` until a monotonic deadline (condition held)."""
+    try:
+        await asyncio.wait_for(condition.wait_for(predicate),
+                               max(0.0, deadline - time.monotonic()))
+    except TimeoutError:
+        return False
+    return True
 
 
 async def _readable(conn: Connection, timeout: float) -> bool:
@@ -644,7 +663,7 @@ class WorkerPool:
 
     def __init__(self, repository: Repository, size: int,
                  limits: PoolLimits | None = None) -> None:
-        self.opener, self.primary = engine_opener(repository)
+        self.opener = engine_opener(repository)
         self.repository = repository
         self.limits = limits or PoolLimits(workers=max(1, size))
         self.size = max(1, self.limits.workers)
@@ -655,14 +674,15 @@ class WorkerPool:
         self._slow: dict[str, int] = defaultdict(int)
         self._slow_total = 0
         self._last_slow: dict[str, float] = {}
-        self._busy = 0
+        self._busy: set[Worker] = set()
         self._started = False
-        self._updating = False
+        self.generation = 0  # counts the store versions adopted by updates
+        self._update_lock: asyncio.Lock | None = None
         self._condition: asyncio.Condition | None = None
         self.sandbox: SandboxStatus | None = None
 
     def _spawn(self) -> Worker:
-        worker = Worker(self.opener, self.limits.memory)
+        worker = Worker(self.opener, self.limits.memory, self.generation)
         self._all.add(worker)
         return worker
 
@@ -693,9 +713,6 @@ class WorkerPool:
         return self._condition
 
     async def _acquire(self, client: str, deadline: float) -> Worker | Outcome:
-        if self._updating:
-            async with self.condition:
-                await self.condition.wait_for(lambda: not self._updating)
         if not self._started:  # fork the base pool on first use
             self._started = True
             self._idle += [self._spawn() for _ in range(self.size - len(self._all))]
@@ -721,7 +738,7 @@ class WorkerPool:
                 self._waiters.remove(entry)
 
     def _release(self, worker: Worker, healthy: bool) -> None:
-        if not healthy or worker.niced:
+        if not healthy or worker.niced or worker.generation != self.generation:
             self._retire(worker)
             if len(self._all) >= self.size and not self._waiters:
                 return
@@ -767,7 +784,7 @@ class WorkerPool:
 
     async def _evaluate(self, worker: Worker, job: Job, client: str, deadline: float,
                         timeout: float) -> Outcome:
-        self._busy += 1
+        self._busy.add(worker)
         slow = False
         healthy = False
         try:
@@ -803,51 +820,98 @@ class WorkerPool:
         except (EOFError, OSError, BrokenPipeError, TimeoutError) as exc:
             return Outcome.error(500, f"query worker failed: {type(exc).__name__}")
         finally:
-            self._busy -= 1
+            self._busy.discard(worker)
             if slow:
                 self._slow[client] -= 1
                 self._slow_total -= 1
                 if not self._slow[client]:
                     del self._slow[client]
             self._release(worker, healthy)
-            if self._busy == 0 and self._updating:
+            if self._update_lock is not None and self._update_lock.locked():
                 async with self.condition:
                     self.condition.notify_all()
 
     async def update(self, job: Job, timeout: float = 30.0, client: str = "local") -> Outcome:
-        """Check the update in a worker (timeout), apply it to the primary store, re-fork.
+        """Apply an update within the timeout, all or nothing, without stopping queries.
 
-        The check and the ``USING`` rewrite run in a sandboxed worker under the timeout; the
-        update itself runs in the server process, which holds the only writable store handle,
-        while no query runs (so no query sees a half-applied update)."""
-        if self.primary is None:
+        One update at a time runs in a fresh sandboxed *update worker* (check, ``USING``
+        rewrite and the update itself, all under the timeout) that writes where nobody reads:
+        a new store version on disk (:func:`apply_update`), or its own copy of an in-memory
+        store. Queries keep answering from the current version meanwhile. Past the timeout
+        the worker is killed and its version deleted: nothing changed. Done in time, the
+        version is made current with one rename (the server process reopens it read-only)
+        and every query worker of the old version is retired, so every query started after
+        the answer sees the update and no worker keeps the old data."""
+        repository = self.repository
+        if not isinstance(repository, OxigraphRepository) or repository.read_only:
             return Outcome.error(400, "updates are not supported on this store")
-        checked = await self.run(Job(job.text, update=True, using=job.using,
-                                     using_named=job.using_named, check_only=True),
-                                 timeout, client)
-        if checked.status != 200:
-            return checked
-        job.text = checked.body.decode("utf-8")
-        job.check = False
-        async with self.condition:
-            await self.condition.wait_for(lambda: not self._updating)
-            self._updating = True
+        deadline = time.monotonic() + timeout
+        if self._update_lock is None:
+            self._update_lock = asyncio.Lock()
         try:
-            async with self.condition:
-                await self.condition.wait_for(lambda: self._busy == 0)
-            outcome = await asyncio.to_thread(execute, self.primary, job)
-            if outcome.status < 300 and hasattr(self.primary, "flush"):
-                await asyncio.to_thread(self.primary.flush)
-            if outcome.status < 300 and hasattr(self.repository, "mark_changed"):
-                self.repository.mark_changed()  # derived data of the old content is stale
-        finally:
-            for worker in list(self._idle):
-                self._retire(worker)
+            await asyncio.wait_for(self._update_lock.acquire(), timeout)
+        except TimeoutError:
+            return self._busy_reply("another update kept the store busy until the timeout")
+        target: Path | None = None
+        worker: Worker | UpdateProcess | None = None
+        stopped = Outcome.error(
+            503, f"update stopped after the {timeout:g} s timeout; nothing was changed",
+            {"Retry-After": str(self.limits.retry_after)})
+        try:
+            if repository.root is not None:
+                target = repository.directory.next_version()
+                worker = UpdateProcess(self.limits.memory)
+                worker.conn.send({"text": job.text, "base_iri": job.base_iri,
+                                  "using": job.using, "using_named": job.using_named,
+                                  "source": str(repository.path), "target": str(target)})
+            else:
+                worker = Worker(self.opener, self.limits.memory, self.generation)
+                job.in_copy = True
+                worker.conn.send(job)
+            if not await _readable(worker.conn, deadline - time.monotonic()):
+                return stopped
+            worker.conn.recv()  # the sandbox status, sent first
+            if not await _readable(worker.conn, deadline - time.monotonic()):
+                return stopped
+            try:
+                reply = await asyncio.to_thread(worker.conn.recv)
+            except (EOFError, OSError):
+                return Outcome.error(503, "update stopped: its worker died (most likely it "
+                                          "went past its memory limit); nothing was changed")
+            outcome = reply if isinstance(reply, Outcome) else Outcome.error(*reply[:2])
+            if outcome.status >= 300:
+                return outcome
+            if target is not None:
+                outcome.seconds = reply[2]
+                # a query still reading a version older than the current one would lose its
+                # files when old versions are pruned: let it finish first
+                previous = self.generation
+                async with self.condition:
+                    finished = await _wait_until(
+                        self.condition,
+                        lambda: all(w.generation >= previous for w in self._busy), deadline)
+                if not finished:
+                    return self._busy_reply("queries on an older store version ran until "
+                                            "the timeout; nothing was changed")
+                await asyncio.to_thread(repository.adopt_version, target)
+                target = None  # current now: not deleted below
+            else:
+                store = ox.Store()
+                await asyncio.to_thread(store.bulk_load, outcome.body, format=GF.N_QUADS)
+                for graph in outcome.graphs or []:
+                    store.add_graph(ox.NamedNode(graph))
+                repository.adopt_store(store)
+            self.generation += 1  # workers of the old data are retired, idle ones now
+            for idle in self._idle:
+                self._retire(idle)
             self._idle.clear()
-            async with self.condition:
-                self._updating = False
-                self.condition.notify_all()
-        return outcome
+            return Outcome(204, seconds=outcome.seconds)
+        finally:
+            if worker is not None:
+                await asyncio.to_thread(worker.kill)
+            if target is not None:
+                await asyncio.to_thread(shutil.rmtree, target, True)
+            self._update_lock.release()
 
     def close(self) -> None:
         """Kill every worker (server shutdown)."""
