@@ -188,6 +188,7 @@ def pool_limits(settings: Settings) -> PoolLimits:
         workers=worker_count(settings), max_workers=settings.max_workers,
         queue=settings.queue, client_concurrency=settings.client_concurrency,
         client_slow=settings.client_slow, memory=settings.worker_memory,
+        stream_after=settings.stream_after,
     )
 
 
