@@ -187,12 +187,15 @@ async def fire(url: str, bodies: list[str], requests: int, concurrency: int,
     import httpx
 
     bomb_statuses: list[int] = []
+    bombs_started = 0
     finished = asyncio.Event()
 
     async def bomber(address: str) -> None:
+        nonlocal bombs_started
         transport = httpx.AsyncHTTPTransport(local_address=address)
         async with httpx.AsyncClient(transport=transport, timeout=300) as client:
             while not finished.is_set():
+                bombs_started += 1
                 try:
                     response = await client.post(url, data={"query": BOMB})
                     bomb_statuses.append(response.status_code)
@@ -256,7 +259,8 @@ async def fire(url: str, bodies: list[str], requests: int, concurrency: int,
 
     return {"requests": len(latencies), "errors": errors, "seconds": elapsed,
             "rps": len(latencies) / elapsed, "p50_ms": pct(0.50), "p99_ms": pct(0.99),
-            "bombs_sent": len(bomb_statuses),
+            "bombs_sent": bombs_started,
+            "bombs_answered": len(bomb_statuses),
             "bombs_503": sum(1 for status in bomb_statuses if status == 503),
             "client_cpu_ms": cpu * 1000 / max(1, len(latencies)),
             "error_reasons": dict(reasons)}  # type: ignore[dict-item]
@@ -308,7 +312,8 @@ def report(backend: str, results: dict[str, dict[str, float]]) -> None:
         print(f"{backend:9} {name:13} {r['requests']:6.0f} req in {r['seconds']:6.1f} s  "
               f"{r['rps']:8.1f} req/s  p50 {r['p50_ms']:8.1f} ms  p99 {r['p99_ms']:8.1f} ms  "
               f"errors {r['errors']:.0f}  client cpu {r.get('client_cpu_ms', 0):.2f} ms/req"
-              + (f"  bombs sent {r['bombs_sent']:.0f} (503: {r['bombs_503']:.0f})"
+              + (f"  bombs sent {r['bombs_sent']:.0f}, answered {r['bombs_answered']:.0f} "
+                 f"(503: {r['bombs_503']:.0f})"
                  if r.get("bombs_sent") else "")
               + (f"  {r['error_reasons']}" if r.get("error_reasons") else ""))
 

@@ -221,7 +221,8 @@ def create_app(repository: Repository, settings: Settings | None = None) -> Fast
             allow_credentials=False,  # never credentials, so "*" can never leak them
             allow_methods=["GET", "POST"],
             allow_headers=["Accept", "Content-Type", "Authorization"],
-            expose_headers=["Server-Timing", "X-Kgraph-Truncated", "X-Kgraph-Max-Rows"],
+            expose_headers=["Server-Timing", "X-Kgraph-Truncated", "X-Kgraph-Truncated-By",
+                            "X-Kgraph-Max-Rows", "X-Kgraph-Max-Bytes", "X-Kgraph-Streamed"],
         )
     app.include_router(sparql_router)
     app.add_api_route("/health", health, methods=["GET"], summary="Liveness and store size")

@@ -20,10 +20,13 @@ Updates (only with a write token) run in an update worker too, under the same ti
 a new store version nobody reads yet; the version becomes current in one step and the query
 workers of the old one are replaced (see :meth:`WorkerPool.update`).
 
-Workers also serialise the results with pyoxigraph's native serialisers and apply the row cap:
-results are first written as TSV / N-Triples (one row or triple per line, lossless), counted
-and cut at ``max_rows``, then re-parsed and written in the negotiated format. A truncated answer
-carries ``X-Kgraph-Truncated: true``.
+Workers also serialise the results (:class:`Answer`): pyoxigraph writes them as TSV /
+N-Triples (one row or triple per line, lossless), which are counted against ``max_rows`` and
+rendered batch by batch in the negotiated format against ``max_bytes``. A short answer comes
+back whole (a truncated one carries ``X-Kgraph-Truncated: true``); a long one is streamed
+(:class:`StreamHead`, chunks, :class:`StreamTail`; server side :class:`Stream`).
+
+Pages run their own SPARQL here too, through :func:`pooled_repository`.
 """
 
 from __future__ import annotations
@@ -727,9 +730,14 @@ class Worker:
         return self.conn.recv()
 
     def nice(self) -> None:
-        """Lower this worker's CPU priority (a long query yields to short ones)."""
+        """Lower this worker's CPU priority (a long query yields to short ones): nice 19 and,
+        on Linux, SCHED_IDLE (CPU only when nothing else wants it; no privilege needed, and
+        the worker is retired after its query, so it never needs to come back)."""
+        pid = self.process.pid or 0
         with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, self.process.pid or 0, 19)
+            os.setpriority(os.PRIO_PROCESS, pid, 19)
+        with contextlib.suppress(OSError, AttributeError):
+            os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
         self.niced = True
 
     def reap(self) -> None:

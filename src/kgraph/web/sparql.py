@@ -12,8 +12,10 @@
 Every request is bounded by ``max_body`` and handed to the executor of
 :mod:`kgraph.web.query_workers`, whose sandboxed workers check it with :mod:`kgraph.web.safety`
 (no SERVICE, LOAD or unknown graphs) inside the time budget, then evaluate it (timeout, row and
-byte caps, admission control). A client that disconnects cancels its request: the worker is
-killed. Errors are plain text with the reason, e.g. the parser's position.
+byte caps, admission control). Answers longer than ``stream_after`` are streamed
+(:class:`StreamedAnswer`). A client that disconnects cancels its request: the worker is
+killed. Updates run in an update worker under the same timeout, all or nothing. Errors are
+plain text with the reason, e.g. the parser's position.
 """
 
 from __future__ import annotations
