@@ -315,3 +315,44 @@ def test_a_long_streamed_answer_keeps_the_server_memory_flat(live_server: type) 
     assert 70_000_000 < size <= 80_000_000
     assert b"truncated-by=bytes" in tail
     assert peak - before < 40  # 80 MB went through this process in chunks
+
+
+def test_a_json_stream_past_the_timeout_is_broken_off_not_shortened() -> None:
+    """JSON has no place for a flag after the first byte: its headers say whether the answer
+    is whole, so if the timeout ends it while the client is not reading, the response is left
+    without its last chunk (uvicorn then closes the connection: a client sees a broken body,
+    not a short one). Driven at the ASGI level: a stalled client is a ``send`` that waits."""
+    import asyncio
+    from urllib.parse import urlencode
+
+    settings = Settings(query_timeout=4, stream_after=100_000, max_result_bytes=12_000_000,
+                        max_rows=10_000_000, workers=1, max_workers=2)
+    app = create_app(repository(2000), settings)
+    messages: list[dict[str, object]] = []
+    requests = [{"type": "http.request", "body": b"", "more_body": False}]
+
+    async def receive() -> dict[str, object]:
+        if requests:
+            return requests.pop()
+        await asyncio.sleep(3600)  # the client never says anything more
+        raise AssertionError
+
+    async def send(message: dict[str, object]) -> None:
+        messages.append(message)
+        if sum(m["type"] == "http.response.body" for m in messages) == 2:
+            await asyncio.sleep(6)  # the client stops reading, past the timeout
+
+    scope = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"},
+             "http_version": "1.1", "method": "GET", "scheme": "http", "path": "/sparql",
+             "raw_path": b"/sparql", "root_path": "", "client": ("testclient", 50000),
+             "server": ("127.0.0.1", 80), "headers": [(b"host", b"127.0.0.1")],
+             "query_string": urlencode({"query": PAIRS, "format": "json"}).encode()}
+    asyncio.run(asyncio.wait_for(app(scope, receive, send), 60))
+    app.state.executor.close()
+    start = messages[0]
+    headers = {k.decode(): v.decode() for k, v in start["headers"]}  # type: ignore[attr-defined]
+    bodies = [m for m in messages[1:] if m["type"] == "http.response.body"]
+    assert start["status"] == 200
+    assert headers["x-kgraph-truncated-by"] == "bytes"  # decided before the first byte
+    assert len(bodies) >= 2 and all(m.get("more_body") for m in bodies)  # never completed
+    assert sum(len(m["body"]) for m in bodies) < 12_000_000  # type: ignore[arg-type]
