@@ -1,0 +1,186 @@
+"""The terminals of the grammar file, compiled to regular expressions, read one token at a time.
+
+Longest match wins among the terminals that can start at a character, with one exception the
+parser decides: ``<`` starts an IRIREF only where the parser can accept an IRI; after an
+operand in an expression it is the less-than operator (``FILTER(?a<'x>')`` holds a string,
+not the IRI ``<'x>``), which is how the engine reads it too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import cache
+from typing import NamedTuple
+
+from kgraph.web.sparql_syntax import ebnf
+from kgraph.web.sparql_syntax.ll1 import EOF, Tables, tables
+
+MAX_NESTING = 128  # open brackets ( { [ at once; deeper requests are refused
+# terminals in which a codepoint escape may stand for a character (section 19.2 as the
+# engine applies it); anywhere else an escape is refused, as the engine refuses it
+ESCAPING_TERMINALS = ("IRIREF", "STRING_LITERAL1", "STRING_LITERAL2", "STRING_LITERAL_LONG1",
+                      "STRING_LITERAL_LONG2")
+_ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|.)", re.S)
+_OPENERS = {"(": 1, "{": 1, "[": 1, ")": -1, "}": -1, "]": -1}
+# What pyoxigraph accepts beyond SPARQL 1.1 (SPARQL 1.2 drafts, its own extensions): refused
+# with a reason, since the check decides on the SPARQL 1.1 grammar only.
+BEYOND_SPARQL_11 = {
+    "<<": "RDF-star quoted triples (<< >>)", ">>": "RDF-star quoted triples (<< >>)",
+    "{|": "RDF-star annotations ({| |})", "|}": "RDF-star annotations ({| |})",
+    "LATERAL": "LATERAL joins", "TRIPLE": "RDF-star functions", "SUBJECT": "RDF-star functions",
+    "PREDICATE": "RDF-star functions", "OBJECT": "RDF-star functions",
+    "ISTRIPLE": "RDF-star functions", "LANGDIR": "SPARQL 1.2 functions",
+    "STRLANGDIR": "SPARQL 1.2 functions", "HASLANG": "SPARQL 1.2 functions",
+    "HASLANGDIR": "SPARQL 1.2 functions", "VERSION": "SPARQL 1.2 version declarations",
+    "ADJUST": "SPARQL 1.2 functions", "SHA224": "non-standard functions",
+}
+
+
+class Token(NamedTuple):
+    """One terminal: ``kind`` is its name (IRIREF, VAR1, ...) or the literal (SELECT, '{')."""
+
+    kind: str
+    text: str
+    start: int
+
+
+class SyntaxRefused(ValueError):
+    """Text outside the SPARQL 1.1 grammar; ``str()`` is one line with the position."""
+
+
+def position(text: str, offset: int) -> str:
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return f"line {line}, column {column}"
+
+
+class _Compiled:
+    def __init__(self, t: Tables) -> None:
+        grammar = ebnf.read()
+        named = sorted(n for n in t.terminals if n in grammar.terminals)
+        self.regex = {n: re.compile(ebnf.compile_terminal(grammar, n, n in ESCAPING_TERMINALS))
+                      for n in named}
+        self.heads = {n: re.compile(ebnf.first_chars(grammar, grammar.terminals[n]))
+                      for n in named}
+        self.punctuation = sorted(t.punctuation, key=len, reverse=True)
+        self.keywords = t.keywords
+        ws = ebnf.compile_terminal(grammar, "WS")
+        comment = ebnf.compile_terminal(grammar, "COMMENT")
+        self.skip = re.compile(f"(?:{ws}+|{comment})*+")
+        self.word = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+        self.pname = ("PNAME_LN", "PNAME_NS")
+        self.uchar = re.compile(ebnf.compile_terminal(grammar, "UCHAR"))
+        self.multiword = {k.split()[0]: [] for k in t.keywords if " " in k}
+        for k in t.keywords:
+            if " " in k:
+                first, second = k.split()
+                self.multiword[first].append(re.compile(
+                    f"(?:{ws})+({second})(?![A-Za-z0-9_:\\-])", re.I))
+        self._candidates: dict[str, list[str]] = {}
+
+    def candidates(self, char: str) -> list[str]:
+        found = self._candidates.get(char)
+        if found is None:
+            found = [n for n, head in self.heads.items() if head.fullmatch(char)]
+            found += [p for p in self.punctuation if p[0] == char]
+            self._candidates[char] = found
+        return found
+
+
+@cache
+def compiled() -> _Compiled:
+    return _Compiled(tables())
+
+
+class Lexer:
+    """Reads ``text`` one token at a time, on demand of the parser."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+        self.depth = 0
+        self.c = compiled()
+
+    def error(self, offset: int, what: str) -> SyntaxRefused:
+        return SyntaxRefused(f"{what} at {position(self.text, offset)}")
+
+    def next(self, iri_allowed: Callable[[], bool]) -> Token:
+        text, c = self.text, self.c
+        pos = c.skip.match(text, self.pos).end()  # type: ignore[union-attr]
+        if pos >= len(text):
+            self.pos = pos
+            return Token(EOF, "", pos)
+        char = text[pos]
+        best_kind, best_end = "", pos
+        for kind in c.candidates(char):
+            regex = c.regex.get(kind)
+            if regex is None:  # punctuation, longest first
+                if best_end == pos and text.startswith(kind, pos):
+                    best_kind, best_end = kind, pos + len(kind)
+                continue
+            match = regex.match(text, pos)
+            if match and match.end() > best_end:
+                if kind == "IRIREF" and not iri_allowed():
+                    continue
+                best_kind, best_end = kind, match.end()
+        word = c.word.match(text, pos)
+        if word and word.end() >= best_end:
+            best_kind, best_end = self._keyword(word, best_kind, best_end)
+        if best_end == pos:
+            raise self._unreadable(pos)
+        token_text = text[pos:best_end]
+        if best_kind in BEYOND_SPARQL_11:
+            raise self.error(pos, f"{BEYOND_SPARQL_11[best_kind]} are not SPARQL 1.1 and not "
+                                  f"accepted here (found {token_text!r})")
+        if best_kind in ESCAPING_TERMINALS and "\\" in token_text:
+            self._check_escapes(token_text, pos)
+        step = _OPENERS.get(best_kind)
+        if step:
+            self.depth += step
+            if self.depth > MAX_NESTING:
+                raise self.error(pos, f"brackets nested deeper than {MAX_NESTING}")
+        self.pos = best_end
+        return Token(best_kind, token_text, pos)
+
+    def _keyword(self, word: re.Match[str], kind: str, end: int) -> tuple[str, int]:
+        """A keyword, unless a prefixed name (which holds a ':') is longer."""
+        if word.end() == end and kind in self.c.pname:
+            return kind, end
+        key = word.group() if word.group() == "a" else word.group().upper()
+        if key in self.c.multiword:
+            for follow in self.c.multiword[key]:
+                more = follow.match(self.text, word.end())
+                if more:
+                    return f"{key} {more.group(1).upper()}", more.end()
+        if key in self.c.keywords:
+            return key, word.end()
+        if key in BEYOND_SPARQL_11:
+            return key, word.end()
+        return kind, end
+
+    def _unreadable(self, pos: int) -> SyntaxRefused:
+        text = self.text
+        char = text[pos]
+        if char == "\\" and self.c.uchar.match(text, pos):
+            return self.error(pos, "a codepoint escape (\\u, \\U) outside an IRI or a string "
+                                   "(the engine refuses it there too)")
+        if char in "'\"":
+            return self.error(pos, "unterminated string or bad escape")
+        if char == "<":
+            return self.error(pos, "unterminated or invalid IRI")
+        word = self.c.word.match(text, pos)
+        shown = word.group() if word else text[pos:pos + 12]
+        if word:
+            return self.error(pos, f"{shown!r} is no SPARQL 1.1 keyword")
+        return self.error(pos, f"cannot read {shown!r}")
+
+    def _check_escapes(self, token_text: str, pos: int) -> None:
+        for match in _ESCAPE.finditer(token_text):  # in order: "\\u0041" is no escape
+            digits = match.group(1) or match.group(2)
+            if digits is None:
+                continue
+            code = int(digits, 16)
+            if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
+                raise self.error(pos + match.start(),
+                                 f"{match.group()} is no character (surrogate or out of range)")
