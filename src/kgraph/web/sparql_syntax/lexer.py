@@ -77,15 +77,31 @@ class _Compiled:
                 first, second = k.split()
                 self.multiword[first].append(re.compile(
                     f"(?:{ws})+({second})(?![A-Za-z0-9_:\\-])", re.I))
-        self._candidates: dict[str, list[str]] = {}
+        self.extensions = sorted((k for k in BEYOND_SPARQL_11 if not k[0].isalpha()),
+                                 key=len, reverse=True)
+        self._dispatch: dict[str, _Dispatch] = {}
 
-    def candidates(self, char: str) -> list[str]:
-        found = self._candidates.get(char)
+    def dispatch(self, char: str) -> _Dispatch:
+        """What can start at ``char``: the named terminals (one regex call tries them all,
+        each in a lookahead group, so the longest can be taken), punctuation, keywords."""
+        found = self._dispatch.get(char)
         if found is None:
-            found = [n for n, head in self.heads.items() if head.fullmatch(char)]
-            found += [p for p in self.punctuation if p[0] == char]
-            self._candidates[char] = found
+            kinds = [n for n, head in self.heads.items() if head.fullmatch(char)]
+            regex = None
+            if kinds:
+                regex = re.compile("".join(f"(?:(?=({self.regex[k].pattern})))?" for k in kinds))
+            punct = [p for p in self.punctuation + self.extensions if p[0] == char]
+            punct.sort(key=len, reverse=True)
+            found = _Dispatch(regex, kinds, punct, bool(self.word.match(char)))
+            self._dispatch[char] = found
         return found
+
+
+class _Dispatch(NamedTuple):
+    regex: re.Pattern[str] | None
+    kinds: list[str]
+    punctuation: list[str]
+    word: bool
 
 
 @cache
@@ -111,22 +127,26 @@ class Lexer:
         if pos >= len(text):
             self.pos = pos
             return Token(EOF, "", pos)
-        char = text[pos]
+        way = c.dispatch(text[pos])
         best_kind, best_end = "", pos
-        for kind in c.candidates(char):
-            regex = c.regex.get(kind)
-            if regex is None:  # punctuation, longest first
-                if best_end == pos and text.startswith(kind, pos):
-                    best_kind, best_end = kind, pos + len(kind)
-                continue
-            match = regex.match(text, pos)
-            if match and match.end() > best_end:
-                if kind == "IRIREF" and not iri_allowed():
-                    continue
-                best_kind, best_end = kind, match.end()
-        word = c.word.match(text, pos)
-        if word and word.end() >= best_end:
-            best_kind, best_end = self._keyword(word, best_kind, best_end)
+        if way.regex is not None:
+            found = way.regex.match(text, pos)
+            assert found is not None  # every group is optional
+            for group, kind in enumerate(way.kinds, 1):
+                end = found.end(group)
+                if end > best_end:
+                    if kind == "IRIREF" and not iri_allowed():
+                        continue
+                    best_kind, best_end = kind, end
+        for punct in way.punctuation:  # longest first
+            if len(punct) > best_end - pos and text.startswith(punct, pos):
+                best_kind, best_end = punct, pos + len(punct)
+                break
+        if way.word:
+            word = c.word.match(text, pos)
+            assert word is not None
+            if word.end() >= best_end:
+                best_kind, best_end = self._keyword(word, best_kind, best_end)
         if best_end == pos:
             raise self._unreadable(pos)
         token_text = text[pos:best_end]

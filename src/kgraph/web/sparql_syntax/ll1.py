@@ -74,7 +74,7 @@ def _to_bnf(tables: Tables, grammar: Grammar) -> None:
         if kind == "star":
             name = f"{owner}~{counter.get(owner, 0) + 1}"
             counter[owner] = counter.get(owner, 0) + 1
-            tables.productions[name] = [symbols(expr[1], owner) + (name,), ()]
+            tables.productions[name] = [(*symbols(expr[1], owner), name), ()]
             return (name,)
         if kind == "plus":
             inner = symbols(expr[1], owner)

@@ -10,6 +10,7 @@ the bracket nesting (``MAX_NESTING``), memory is linear in the text.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 
 from kgraph.web.sparql_syntax.lexer import Lexer, SyntaxRefused, Token, position
@@ -21,7 +22,7 @@ TEXT_LIMIT = 4_000_000  # characters; the HTTP body cap is far lower
 class Node:
     """A named production: its name, its children (nodes and tokens) and its first offset."""
 
-    __slots__ = ("name", "children", "start")
+    __slots__ = ("children", "name", "start")
 
     def __init__(self, name: str, start: int) -> None:
         self.name = name
@@ -68,60 +69,134 @@ class Node:
         return next(self.tokens(), None)
 
 
+# nodes listed in the root's index, for the checks that read the tree (no walk needed)
+INDEXED = frozenset({
+    "Prologue", "GroupGraphPattern", "SelectQuery", "SubSelect", "InlineDataFull",
+    "InsertData", "DeleteData", "DeleteWhere", "DeleteClause", "ServiceGraphPattern", "Load",
+    "DefaultGraphClause", "NamedGraphClause", "Modify", "UsingClause",
+})
 _END = "\x00end"  # marks, on the stack, where the current node closes
 
 
-def parse(text: str, unit: str = "query") -> Node:
+class Root(Node):
+    """The tree's root, with an index of its nodes by name (document order)."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, name: str, start: int) -> None:
+        super().__init__(name, start)
+        self.index: dict[str, list[Node]] = {}
+
+
+# A step of a macro: open a node named ``name`` (or none: a helper), then push ``rest``
+# (the right-hand side but its first symbol, reversed). Steps run down the leftmost chain of
+# an expansion until a terminal or an empty expansion: the same stack as one symbol at a time.
+Step = tuple[str | None, tuple[str, ...]]
+
+
+def parse(text: str, unit: str = "query") -> Root:
     """Parse a query (``unit="query"``) or an update (``"update"``); raise
     :class:`SyntaxRefused` with one line naming the position for anything else."""
     if len(text) > TEXT_LIMIT:
         raise SyntaxRefused(f"request longer than {TEXT_LIMIT} characters")
+    collecting = gc.isenabled()
+    gc.disable()  # the tree only grows while parsing: cyclic collection would only cost time
+    try:
+        return _parse(text, unit)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _parse(text: str, unit: str) -> Root:
     t = tables()
     start = t.start[unit]
     lexer = Lexer(text)
-    table, named, productions = t.table, t.named, t.productions
-    expansions = _expansions(t)
+    macros = _macros(t)
     holder = Node("", 0)  # the start symbol's node becomes its only child
     nodes: list[Node] = [holder]
+    index: dict[str, list[Node]] = {name: [] for name in INDEXED}
+    indexed = INDEXED
     stack: list[str] = [EOF, start]
-    la: Token | None = None
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    next_token = lexer.next
+
+    def iri_allowed() -> bool:
+        return _accepts(t, stack, "IRIREF")
+
+    la = next_token(iri_allowed)
     while True:
-        if la is None:
-            la = lexer.next(lambda: _accepts(t, stack, "IRIREF"))
-        sym = stack.pop()
+        sym = pop()
         if sym is _END:
             nodes.pop()
             continue
-        if sym in productions:
-            rhs = table[sym].get(la.kind)
-            if rhs is None:
-                raise _unexpected(text, la, table[sym], unit)
-            if sym in named:
-                if not (stack and stack[-1] is _END and nodes[-1].name == sym):
-                    node = Node(sym, la.start)
-                    nodes[-1].children.append(node)
-                    nodes.append(node)
-                    stack.append(_END)
-                # else: the production calls itself last; the same node goes on
-            stack.extend(expansions[sym][la.kind])
+        row = macros.get(sym)
+        if row is not None:
+            found = row.get(la.kind)
+            if found is None:
+                raise _unexpected(text, la, t.table[sym], unit)
+            steps, consumes = found
+            for name, rest in steps:
+                if name is not None:
+                    if stack[-1] is _END and nodes[-1].name == name:
+                        pass  # the production calls itself last: the same node goes on
+                    else:
+                        node = Node(name, la.start)
+                        nodes[-1].children.append(node)
+                        nodes.append(node)
+                        push(_END)
+                        if name in indexed:
+                            index[name].append(node)
+                extend(rest)
+            if consumes:
+                nodes[-1].children.append(la)
+                la = next_token(iri_allowed)
             continue
         if sym == la.kind:
             if sym == EOF:
                 root = holder.children[0]
                 assert isinstance(root, Node)
-                return root
+                out = Root(root.name, root.start)
+                out.children, out.index = root.children, index
+                return out
             nodes[-1].children.append(la)
-            la = None
+            la = next_token(iri_allowed)
             continue
         raise _unexpected(text, la, {sym: ()}, unit)
 
 
-def _expansions(t: Tables) -> dict[str, dict[str, tuple[str, ...]]]:
-    cached = getattr(t, "_reversed", None)
-    if cached is None:
-        cached = {n: {k: tuple(reversed(v)) for k, v in row.items()} for n, row in t.table.items()}
-        t._reversed = cached  # type: ignore[attr-defined]
-    return cached
+Macros = dict[str, dict[str, tuple[tuple[Step, ...], bool]]]
+_MACROS: dict[int, Macros] = {}
+
+
+def _macros(t: Tables) -> Macros:
+    """For each nonterminal and lookahead: the steps down the leftmost chain, and whether the
+    chain ends on the lookahead terminal itself (consumed at once)."""
+    cached = _MACROS.get(id(t))
+    if cached is not None:
+        return cached
+    out: Macros = {}
+    for name, row in t.table.items():
+        out[name] = {}
+        for terminal in row:
+            steps: list[Step] = []
+            sym = name
+            consumes = False
+            while True:
+                rhs = t.table[sym][terminal]
+                steps.append((sym if sym in t.named else None, tuple(reversed(rhs[1:]))))
+                if not rhs:
+                    break
+                head = rhs[0]
+                if head not in t.productions:
+                    consumes = head == terminal and terminal != EOF
+                    if not consumes:
+                        steps[-1] = (steps[-1][0], tuple(reversed(rhs)))
+                    break
+                sym = head
+            out[name][terminal] = (tuple(steps), consumes)
+    _MACROS[id(t)] = out
+    return out
 
 
 def _accepts(t: Tables, stack: list[str], terminal: str) -> bool:
