@@ -25,8 +25,10 @@ Both are linear in the text and run in the query worker, inside the query's time
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import urljoin
@@ -314,6 +316,19 @@ def check_graphs(clauses: Iterable[tuple[str, str]], known: set[str]) -> None:
             )
 
 
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Cyclic garbage collection off while a request is read: the tokens and the tree only
+    grow, and a full collection over a million of them would cost more than the parse."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def _syntax(text: str, unit: str) -> Root:
     """Parse a request; text outside the SPARQL 1.1 grammar is refused with one line."""
     try:
@@ -360,7 +375,7 @@ class Parsed:
                 else:
                     prefixes[_token(decl, "PNAME_NS").text[:-1]] = iri
                 done += 1
-            target = next(node.nodes("iri"), None)
+            target = node if node.is_a("iri") else next(node.nodes("iri"), None)
             if target is not None:
                 yield node, self._resolve(target, prefixes, base)
 
@@ -384,8 +399,9 @@ def read_request(text: str, unit: str, base: str | None = None) -> Parsed:
     """Both layers; raise :class:`UnsafeRequest` if either finds SERVICE or LOAD, or the text
     is not SPARQL 1.1. The lexer runs first: it names engine-only spellings of SERVICE/LOAD."""
     keywords = QUERY_KEYWORDS if unit == "query" else REMOTE_KEYWORDS
-    scanned = scan(text, base, keywords)
-    tree = _syntax(text, unit)
+    with _no_cyclic_gc():
+        scanned = scan(text, base, keywords)
+        tree = _syntax(text, unit)
     for node in (n for name in _REMOTE_NODES for n in tree.index[name]):
         keyword = _REMOTE_NODES[node.name]
         raise UnsafeRequest(
@@ -410,8 +426,9 @@ def check_query(
     the same (it could only be a mistake or a probe, and the answer would be silently empty).
     """
     parsed = read_request(query, "query", base)
-    in_query = [("FROM NAMED" if node.name == "NamedGraphClause" else "FROM", iri)
-                for node, iri in parsed.iris("DefaultGraphClause", "NamedGraphClause")]
+    with _no_cyclic_gc():
+        in_query = [("FROM NAMED" if node.is_a("NamedGraphClause") else "FROM", iri)
+                    for node, iri in parsed.iris("DefaultGraphClause", "NamedGraphClause")]
     clauses = in_query + [("default-graph-uri", g) for g in default_graphs]
     clauses += [("named-graph-uri", g) for g in named_graphs]
     if clauses:
@@ -429,7 +446,8 @@ def check_update(update: str) -> Parsed:
 
 def has_dataset_clause(update: str) -> bool:
     """Whether an update already names its dataset (USING, USING NAMED or WITH)."""
-    tree = _syntax(update, "update")
+    with _no_cyclic_gc():
+        tree = _syntax(update, "update")
     return bool(tree.index["UsingClause"]) or any(_starts_with(node, "WITH")
                                                    for node in tree.index["Modify"])
 
@@ -450,7 +468,8 @@ def add_using(update: str, using: list[str], using_named: list[str]) -> str:
     if not using and not using_named:
         return update
     clause = " ".join([f"USING <{g}>" for g in using] + [f"USING NAMED <{g}>" for g in using_named])
-    tree = _syntax(update, "update")
+    with _no_cyclic_gc():
+        tree = _syntax(update, "update")
     cuts = [_token(node, "WHERE").start for node in tree.index["Modify"]]
     out: list[str] = []
     last = 0

@@ -20,14 +20,22 @@ TEXT_LIMIT = 4_000_000  # characters; the HTTP body cap is far lower
 
 
 class Node:
-    """A named production: its name, its children (nodes and tokens) and its first offset."""
+    """A named production: its name, its children (nodes and tokens) and its first offset.
 
-    __slots__ = ("children", "name", "start")
+    A production whose only child is another production (``VarOrTerm ::= Var``, ``iri ::=
+    PrefixedName``) shares that child's node: ``names`` lists the whole chain, outermost first,
+    ``name`` is the innermost. :meth:`is_a` asks for any of them."""
 
-    def __init__(self, name: str, start: int) -> None:
-        self.name = name
+    __slots__ = ("children", "name", "names", "start")
+
+    def __init__(self, names: tuple[str, ...], start: int) -> None:
+        self.names = names
+        self.name = names[-1] if names else ""
         self.children: list[Node | Token] = []
         self.start = start
+
+    def is_a(self, name: str) -> bool:
+        return name in self.names
 
     def __repr__(self) -> str:
         return f"Node({self.name!r}, {len(self.children)} children, at {self.start})"
@@ -47,9 +55,9 @@ class Node:
         while stack:
             item = stack.pop()
             if isinstance(item, Node):
-                if item.name in names:
+                if any(n in names for n in item.names):
                     yield item
-                if item.name not in stop:
+                if not any(n in stop for n in item.names):
                     stack.extend(reversed(item.children))
 
     def tokens(self, stop: tuple[str, ...] = ()) -> Iterator[Token]:
@@ -57,13 +65,13 @@ class Node:
         while stack:
             item = stack.pop()
             if isinstance(item, Node):
-                if item.name not in stop:
+                if not any(n in stop for n in item.names):
                     stack.extend(reversed(item.children))
             else:
                 yield item
 
     def child(self, name: str) -> Node | None:
-        return next((c for c in self.children if isinstance(c, Node) and c.name == name), None)
+        return next((c for c in self.children if isinstance(c, Node) and name in c.names), None)
 
     def first_token(self) -> Token | None:
         return next(self.tokens(), None)
@@ -83,15 +91,15 @@ class Root(Node):
 
     __slots__ = ("index",)
 
-    def __init__(self, name: str, start: int) -> None:
-        super().__init__(name, start)
+    def __init__(self, names: tuple[str, ...], start: int) -> None:
+        super().__init__(names, start)
         self.index: dict[str, list[Node]] = {}
 
 
-# A step of a macro: open a node named ``name`` (or none: a helper), then push ``rest``
+# A step of a macro: open a node named ``names`` (or none: a helper), then push ``rest``
 # (the right-hand side but its first symbol, reversed). Steps run down the leftmost chain of
 # an expansion until a terminal or an empty expansion: the same stack as one symbol at a time.
-Step = tuple[str | None, tuple[str, ...]]
+Step = tuple[tuple[str, ...] | None, tuple[str, ...]]
 
 
 def parse(text: str, unit: str = "query") -> Root:
@@ -113,7 +121,7 @@ def _parse(text: str, unit: str) -> Root:
     start = t.start[unit]
     lexer = Lexer(text)
     macros = _macros(t)
-    holder = Node("", 0)  # the start symbol's node becomes its only child
+    holder = Node((), 0)  # the start symbol's node becomes its only child
     nodes: list[Node] = [holder]
     index: dict[str, list[Node]] = {name: [] for name in INDEXED}
     indexed = INDEXED
@@ -136,17 +144,18 @@ def _parse(text: str, unit: str) -> Root:
             if found is None:
                 raise _unexpected(text, la, t.table[sym], unit)
             steps, consumes = found
-            for name, rest in steps:
-                if name is not None:
-                    if stack[-1] is _END and nodes[-1].name == name:
+            for names, rest in steps:
+                if names is not None:
+                    if stack[-1] is _END and nodes[-1].names == names:
                         pass  # the production calls itself last: the same node goes on
                     else:
-                        node = Node(name, la.start)
+                        node = Node(names, la.start)
                         nodes[-1].children.append(node)
                         nodes.append(node)
                         push(_END)
-                        if name in indexed:
-                            index[name].append(node)
+                        for name in names:
+                            if name in indexed:
+                                index[name].append(node)
                 extend(rest)
             if consumes:
                 nodes[-1].children.append(la)
@@ -156,7 +165,7 @@ def _parse(text: str, unit: str) -> Root:
             if sym == EOF:
                 root = holder.children[0]
                 assert isinstance(root, Node)
-                out = Root(root.name, root.start)
+                out = Root(root.names, root.start)
                 out.children, out.index = root.children, index
                 return out
             nodes[-1].children.append(la)
@@ -179,21 +188,33 @@ def _macros(t: Tables) -> Macros:
     for name, row in t.table.items():
         out[name] = {}
         for terminal in row:
-            steps: list[Step] = []
+            chain: list[tuple[str | None, tuple[str, ...]]] = []
             sym = name
             consumes = False
             while True:
                 rhs = t.table[sym][terminal]
-                steps.append((sym if sym in t.named else None, tuple(reversed(rhs[1:]))))
+                chain.append((sym if sym in t.named else None, tuple(reversed(rhs[1:]))))
                 if not rhs:
                     break
                 head = rhs[0]
                 if head not in t.productions:
                     consumes = head == terminal and terminal != EOF
                     if not consumes:
-                        steps[-1] = (steps[-1][0], tuple(reversed(rhs)))
+                        chain[-1] = (chain[-1][0], tuple(reversed(rhs)))
                     break
                 sym = head
+            steps: list[Step] = []
+            pending: tuple[str, ...] = ()
+            for i, (named, rest) in enumerate(chain):
+                if named is None:
+                    steps.append((None, rest))
+                    continue
+                following = chain[i + 1][0] if i + 1 < len(chain) else None
+                if not rest and following is not None:
+                    pending += (named,)  # its only child is the next node: share it
+                    continue
+                steps.append(((*pending, named), rest))
+                pending = ()
             out[name][terminal] = (tuple(steps), consumes)
     _MACROS[id(t)] = out
     return out

@@ -28,7 +28,17 @@ def _var(node: Node | Token | None) -> str | None:
 
 
 def _vars(node: Node, stop: tuple[str, ...] = ()) -> set[str]:
-    return {t.text[1:] for t in node.tokens(stop) if t.kind in ("VAR1", "VAR2")}
+    """Names of the variables below ``node`` (not below nodes named in ``stop``)."""
+    out: set[str] = set()
+    stack = [node]
+    while stack:
+        for child in stack.pop().children:
+            if type(child) is Node:
+                if not stop or not any(n in stop for n in child.names):
+                    stack.append(child)
+            elif child[0] == "VAR1" or child[0] == "VAR2":
+                out.add(child[1][1:])
+    return out
 
 
 class _Checker:
@@ -56,8 +66,8 @@ class _Checker:
                     continue
                 if element.name == "TriplesBlock":
                     scope |= _vars(element)
-                elif element.name == "GraphPatternNotTriples":
-                    scope |= self.element_scope(element.children[0], scope)  # type: ignore[arg-type]
+                elif element.is_a("GraphPatternNotTriples"):  # shares its only child's node
+                    scope |= self.element_scope(element, scope)
         self.scopes[key] = scope
         return scope
 
@@ -74,8 +84,8 @@ class _Checker:
         if name in ("GraphGraphPattern", "ServiceGraphPattern"):
             group = element.children[-1]
             target = next(c for c in element.children if isinstance(c, Node)
-                          and c.name == "VarOrIri")
-            own = {v for v in [_var(target.children[0])] if v}
+                          and c.is_a("VarOrIri"))
+            own = {v for v in [_var(target)] if v}
             return own | self.group_scope(group)  # type: ignore[arg-type]
         if name == "Bind":
             target = element.children[-2]
@@ -90,7 +100,7 @@ class _Checker:
 
     def data_block_vars(self, node: Node) -> set[str]:
         """Variables of ``VALUES`` (an InlineData node: 'VALUES' DataBlock)."""
-        block = node.children[1].children[0]  # type: ignore[union-attr]
+        block = node.children[1]  # DataBlock, sharing InlineDataOneVar|Full's node
         out: set[str] = set()
         for child in block.children:  # type: ignore[union-attr]
             if isinstance(child, Token) and child.kind == "{":
@@ -200,7 +210,7 @@ class _Checker:
                                                  "variables")
             elif header and child.name == "Var":
                 width = (width or 0) + 1
-            elif in_row and child.name == "DataBlockValue":
+            elif in_row and child.is_a("DataBlockValue"):
                 count += 1
 
 
@@ -208,10 +218,9 @@ def check(tree: Root, text: str) -> None:
     """Raise :class:`SyntaxRefused` for the first broken constraint of a parsed request."""
     checker = _Checker(text)
     index = tree.index
-    for node in (n for name in ("GroupGraphPattern", "SelectQuery", "SubSelect", "InlineDataFull",
-                                "InsertData", "DeleteData", "DeleteWhere", "DeleteClause")
-                 for n in index[name]):
-        name = node.name
+    checked = ("GroupGraphPattern", "SelectQuery", "SubSelect", "InlineDataFull", "InsertData",
+               "DeleteData", "DeleteWhere", "DeleteClause")
+    for name, node in ((kind, n) for kind in checked for n in index[kind]):
         if name == "GroupGraphPattern":
             checker.group_scope(node)
         elif name in ("SelectQuery", "SubSelect"):
