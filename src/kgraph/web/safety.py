@@ -33,9 +33,8 @@ from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import urljoin
 
-from kgraph.web.sparql_syntax import Node, SyntaxRefused, parse, rules
+from kgraph.web.sparql_syntax import Node, Root, SyntaxRefused, parse, rules, warm
 from kgraph.web.sparql_syntax import Token as Terminal
-from kgraph.web.sparql_syntax.parser import Root
 
 
 class UnsafeRequest(ValueError):
@@ -478,3 +477,6 @@ def add_using(update: str, using: list[str], using_named: list[str]) -> str:
         last = cut
     out.append(update[last:])
     return "".join(out)
+
+
+warm()  # at import, in the server process: forked query workers inherit the tables

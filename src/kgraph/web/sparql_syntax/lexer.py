@@ -80,6 +80,7 @@ class _Compiled:
         self.extensions = sorted((k for k in BEYOND_SPARQL_11 if not k[0].isalpha()),
                                  key=len, reverse=True)
         self._dispatch: dict[str, _Dispatch] = {}
+        self._combined: dict[tuple[str, ...], re.Pattern[str]] = {}
 
     def dispatch(self, char: str) -> _Dispatch:
         """What can start at ``char``: the named terminals (one regex call tries them all,
@@ -89,7 +90,11 @@ class _Compiled:
             kinds = [n for n, head in self.heads.items() if head.fullmatch(char)]
             regex = None
             if kinds:
-                regex = re.compile("".join(f"(?:(?=({self.regex[k].pattern})))?" for k in kinds))
+                regex = self._combined.get(tuple(kinds))
+                if regex is None:
+                    regex = re.compile("".join(f"(?:(?=({self.regex[k].pattern})))?"
+                                               for k in kinds))
+                    self._combined[tuple(kinds)] = regex
             punct = [p for p in self.punctuation + self.extensions if p[0] == char]
             punct.sort(key=len, reverse=True)
             found = _Dispatch(regex, kinds, punct, bool(self.word.match(char)))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 
-from kgraph.web.sparql_syntax.lexer import Lexer, SyntaxRefused, Token, position
+from kgraph.web.sparql_syntax.lexer import Lexer, SyntaxRefused, Token, compiled, position
 from kgraph.web.sparql_syntax.ll1 import EOF, Tables, tables
 
 TEXT_LIMIT = 4_000_000  # characters; the HTTP body cap is far lower
@@ -218,6 +218,15 @@ def _macros(t: Tables) -> Macros:
             out[name][terminal] = (tuple(steps), consumes)
     _MACROS[id(t)] = out
     return out
+
+
+def warm() -> None:
+    """Build the tables, macros and regexes now (a server does this before forking its
+    workers, so that no worker pays for it inside a request's time budget)."""
+    _macros(tables())
+    c = compiled()
+    for code in range(32, 127):
+        c.dispatch(chr(code))
 
 
 def _accepts(t: Tables, stack: list[str], terminal: str) -> bool:

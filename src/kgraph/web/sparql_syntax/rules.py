@@ -166,9 +166,9 @@ class _Checker:
         keys: set[str] = set()
         if group_clause is not None:
             for condition in group_clause.nodes("GroupCondition", stop=("GroupCondition",)):
-                parts = condition.children  # Var | '(' Expression 'AS' Var ')' | a call
-                var = _var(parts[0]) if len(parts) == 1 else (
-                    _var(parts[3]) if len(parts) == 5 else None)
+                # Var (sharing the condition's node) | '(' Expression 'AS' Var ')' | a call
+                parts = condition.children
+                var = _var(condition) or (_var(parts[3]) if len(parts) == 5 else None)
                 if var:
                     keys.add(var)
         for var, start in plain:
