@@ -334,10 +334,7 @@ def _syntax(text: str, unit: str) -> Root:
         tree = parse(text, unit)
         rules.check(tree, text)
     except SyntaxRefused as exc:
-        message = str(exc)
-        if not message.startswith("not a SPARQL 1.1"):
-            message = f"not a SPARQL 1.1 {unit}: {message}"
-        raise UnreadableRequest(message) from None
+        raise UnreadableRequest(str(exc)) from None
     return tree
 
 

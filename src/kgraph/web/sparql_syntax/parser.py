@@ -111,6 +111,11 @@ def parse(text: str, unit: str = "query") -> Root:
     gc.disable()  # the tree only grows while parsing: cyclic collection would only cost time
     try:
         return _parse(text, unit)
+    except SyntaxRefused as exc:
+        message = str(exc)
+        if message.startswith("not a SPARQL 1.1"):
+            raise
+        raise SyntaxRefused(f"not a SPARQL 1.1 {unit}: {message}") from None
     finally:
         if collecting:
             gc.enable()
@@ -146,7 +151,8 @@ def _parse(text: str, unit: str) -> Root:
             steps, consumes = found
             for names, rest in steps:
                 if names is not None:
-                    if stack[-1] is _END and nodes[-1].names == names:
+                    if (stack[-1] is _END and len(names) == 1
+                            and nodes[-1].name == names[0]):
                         pass  # the production calls itself last: the same node goes on
                     else:
                         node = Node(names, la.start)
@@ -249,6 +255,9 @@ def _unexpected(text: str, la: Token, expected: dict[str, object], unit: str) ->
     if EOF in expected:
         shown = (shown + ", " if shown else "") + "end of text"
     found = "end of text" if la.kind == EOF else repr(la.text[:30])
+    if la.kind == "<" and "IRIREF" in expected:
+        return SyntaxRefused(f"not a SPARQL 1.1 {unit}: unterminated or invalid IRI at "
+                             f"{position(text, la.start)}")
     what = "query" if unit == "query" else "update"
     return SyntaxRefused(f"not a SPARQL 1.1 {what}: expected {shown}; found {found} at "
                          f"{position(text, la.start)}")

@@ -42,12 +42,14 @@ def _vars(node: Node, stop: tuple[str, ...] = ()) -> set[str]:
 
 
 class _Checker:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, unit: str) -> None:
         self.text = text
+        self.unit = unit
         self.scopes: dict[int, set[str]] = {}
 
     def fail(self, offset: int, what: str) -> SyntaxRefused:
-        return SyntaxRefused(f"{what} at {position(self.text, offset)}")
+        return SyntaxRefused(f"not a SPARQL 1.1 {self.unit}: {what} at "
+                             f"{position(self.text, offset)}")
 
     # --- in-scope variables (section 18.2.1)
     def group_scope(self, group: Node) -> set[str]:
@@ -216,7 +218,7 @@ class _Checker:
 
 def check(tree: Root, text: str) -> None:
     """Raise :class:`SyntaxRefused` for the first broken constraint of a parsed request."""
-    checker = _Checker(text)
+    checker = _Checker(text, "update" if tree.is_a("UpdateUnit") else "query")
     index = tree.index
     checked = ("GroupGraphPattern", "SelectQuery", "SubSelect", "InlineDataFull", "InsertData",
                "DeleteData", "DeleteWhere", "DeleteClause")
