@@ -219,3 +219,38 @@ def test_megabyte_adversarial_bodies_are_answered_within_the_timeout(
     assert response.status_code in (200, 400, 413), response.text[:300]
     assert seconds < timeout
     assert trap.connections == 0
+
+
+def test_each_layer_alone_refuses_the_corpus(trap: Trap) -> None:
+    """Two independent refusals: the parse tree (SERVICE / LOAD nodes, unknown FROM graphs,
+    or text outside the grammar) and the engine-faithful lexer each refuse every request."""
+    cases = corpus(trap.url)
+    by_parse: dict[str, int] = {}
+    through_parse, through_lexer = [], []
+    plain_scan = safety.scan
+    safety.scan = lambda text, base=None, keywords=(): safety.Scan([], {}, base)  # type: ignore[assignment,misc]
+    try:
+        for case in cases:
+            try:
+                check(case)
+            except safety.UnsafeRequest as exc:
+                reason = str(exc).split(":")[0]
+                by_parse[reason] = by_parse.get(reason, 0) + 1
+                continue
+            through_parse.append(case.context)
+    finally:
+        safety.scan = plain_scan  # type: ignore[assignment]
+    for case in cases:
+        if case.context.startswith("from/"):
+            continue  # FROM is decided on the tree only (pyoxigraph never fetches it)
+        try:
+            safety.scan(case.text, None,
+                        safety.REMOTE_KEYWORDS if case.update else safety.QUERY_KEYWORDS)
+        except safety.UnsafeRequest:
+            continue
+        through_lexer.append(case.context)
+    assert through_parse == [] and through_lexer == []
+    # most are read by the grammar and refused for what they are, not as unreadable text
+    read = by_parse.get("SERVICE is disabled", 0) + by_parse.get("LOAD is disabled", 0)
+    assert read > len(cases) // 2, by_parse
+    assert settle(trap) == 0
