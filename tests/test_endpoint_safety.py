@@ -218,9 +218,9 @@ def test_text_outside_sparql_11_is_refused_with_one_line(sample_repo: OxigraphRe
                                                          live_server: type,
                                                          listener: Listener) -> None:
     cases = {
-        "SELECT * WHERE { ?s ?p }": "not a SPARQL 1.1 query: expected ",
+        "SELECT * WHERE { ?s ?p }": "not a SPARQL 1.1 query: error at 1:24: expected ",
         f"SELECT * WHERE {{ ?s ?p ?o }} BINDINGS ?x {{ <{listener.url}/> }}":
-            "'BINDINGS' is no SPARQL 1.1 keyword at line 1, column 29",
+            "error at 1:29: 'BINDINGS' is no SPARQL 1.1 keyword",
         "SELECT * WHERE { << ?s ?p ?o >> ?q ?r }": "RDF-star quoted triples",
         f"SELECT * WHERE {{ ?s ?p ?o LATERAL {{ SERVICE <{listener.url}/> {{}} }} }}":
             "SERVICE is disabled",

@@ -30,7 +30,7 @@ def refused(text: str, unit: str = "query") -> str:
     with pytest.raises(SyntaxRefused) as caught:
         ok(text, unit)
     message = str(caught.value)
-    assert "\n" not in message and message.startswith(f"not a SPARQL 1.1 {unit}: ")
+    assert "\n" not in message and message.startswith(f"not a SPARQL 1.1 {unit}: error at ")
     return message
 
 
@@ -218,8 +218,8 @@ def test_syntax_beyond_sparql_11_is_refused_with_its_name(text: str, reason: str
 
 def test_refusals_name_what_was_expected_and_where() -> None:
     message = refused("SELECT * WHERE {\n  ?s ?p \n}")
-    assert message.startswith("not a SPARQL 1.1 query: expected ")
-    assert "found '}' at line 3, column 1" in message
+    assert message.startswith("not a SPARQL 1.1 query: error at 3:1: expected ")
+    assert message.endswith("found '}'")
     assert "unterminated string" in refused("SELECT * WHERE { ?s ?p \"abc }")
     assert "unterminated or invalid IRI" in refused("SELECT * WHERE { ?s ?p <urn:a b> }")
 

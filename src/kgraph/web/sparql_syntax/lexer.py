@@ -50,9 +50,10 @@ class SyntaxRefused(ValueError):
 
 
 def position(text: str, offset: int) -> str:
+    """``line:column`` (from 1), written as the engine writes its own syntax errors."""
     line = text.count("\n", 0, offset) + 1
     column = offset - (text.rfind("\n", 0, offset) + 1) + 1
-    return f"line {line}, column {column}"
+    return f"{line}:{column}"
 
 
 class _Compiled:
@@ -124,7 +125,7 @@ class Lexer:
         self.c = compiled()
 
     def error(self, offset: int, what: str) -> SyntaxRefused:
-        return SyntaxRefused(f"{what} at {position(self.text, offset)}")
+        return SyntaxRefused(f"error at {position(self.text, offset)}: {what}")
 
     def next(self, iri_allowed: Callable[[], bool]) -> Token:
         text, c = self.text, self.c

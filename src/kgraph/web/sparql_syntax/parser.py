@@ -256,8 +256,7 @@ def _unexpected(text: str, la: Token, expected: dict[str, object], unit: str) ->
         shown = (shown + ", " if shown else "") + "end of text"
     found = "end of text" if la.kind == EOF else repr(la.text[:30])
     if la.kind == "<" and "IRIREF" in expected:
-        return SyntaxRefused(f"not a SPARQL 1.1 {unit}: unterminated or invalid IRI at "
-                             f"{position(text, la.start)}")
-    what = "query" if unit == "query" else "update"
-    return SyntaxRefused(f"not a SPARQL 1.1 {what}: expected {shown}; found {found} at "
-                         f"{position(text, la.start)}")
+        return SyntaxRefused(f"not a SPARQL 1.1 {unit}: error at {position(text, la.start)}: "
+                             "unterminated or invalid IRI")
+    return SyntaxRefused(f"not a SPARQL 1.1 {unit}: error at {position(text, la.start)}: "
+                         f"expected {shown}; found {found}")

@@ -48,8 +48,8 @@ class _Checker:
         self.scopes: dict[int, set[str]] = {}
 
     def fail(self, offset: int, what: str) -> SyntaxRefused:
-        return SyntaxRefused(f"not a SPARQL 1.1 {self.unit}: {what} at "
-                             f"{position(self.text, offset)}")
+        return SyntaxRefused(f"not a SPARQL 1.1 {self.unit}: error at "
+                             f"{position(self.text, offset)}: {what}")
 
     # --- in-scope variables (section 18.2.1)
     def group_scope(self, group: Node) -> set[str]:
