@@ -219,22 +219,12 @@ def _contains_remote_keyword(text: str, keywords: tuple[str, ...]) -> str | None
 
 @dataclass
 class Scan:
-    """What the safety rules need to know about one request text."""
+    """What the engine-faithful lexer read of a request: its words, prefixed names and IRIs
+    in order, and the prefixes and base it declares."""
 
     tokens: list[Token]  # words, prefixed names and IRIs, in order
     prefixes: dict[str, str]
     base: str | None
-
-    def resolve(self, token: Token) -> str | None:
-        """The absolute IRI of an IRI or prefixed-name token."""
-        if token.kind == "iri":
-            iri = decode_uchars(token.text[1:-1])
-            return urljoin(self.base, iri) if self.base else iri
-        if token.kind == "pname":
-            prefix, _, local = token.text.partition(":")
-            namespace = self.prefixes.get(prefix)
-            return None if namespace is None else namespace + _unescape_local(local)
-        return None
 
 
 _UCHAR_RE = re.compile(_UCHAR)
@@ -280,29 +270,6 @@ def scan(text: str, base: str | None = None,
             continue
         kept.append(tok)
     return Scan(kept, prefixes, base)
-
-
-def _keywords(result: Scan, *words: str) -> Iterator[int]:
-    wanted = {w.upper() for w in words}
-    for i, tok in enumerate(result.tokens):
-        if tok.kind == "word" and tok.text.upper() in wanted:
-            yield i
-
-
-def dataset_clauses(result: Scan, *keywords: str) -> list[tuple[str, str]]:
-    """``(clause, graph IRI)`` for each FROM / FROM NAMED (or USING ...) of a request."""
-    found = []
-    for i in _keywords(result, *keywords):
-        j = i + 1
-        clause = result.tokens[i].text.upper()
-        if j < len(result.tokens) and result.tokens[j].text.upper() == "NAMED":
-            clause, j = clause + " NAMED", j + 1
-        target = result.tokens[j] if j < len(result.tokens) else None
-        iri = result.resolve(target) if target else None
-        if iri is None:
-            raise UnsafeRequest(f"{clause} must be followed by a graph IRI")
-        found.append((clause, iri))
-    return found
 
 
 def check_graphs(clauses: Iterable[tuple[str, str]], known: set[str]) -> None:

@@ -154,6 +154,3 @@ def tables() -> Tables:
     _first_follow(result)
     return result
 
-
-def first_of_symbol(t: Tables, symbol: str) -> set[str]:
-    return t.first[symbol] if symbol in t.productions else {symbol}

@@ -40,15 +40,6 @@ class Node:
     def __repr__(self) -> str:
         return f"Node({self.name!r}, {len(self.children)} children, at {self.start})"
 
-    def walk(self) -> Iterator[Node | Token]:
-        """Every node and token below (and with) this one, in document order, iteratively."""
-        stack: list[Node | Token] = [self]
-        while stack:
-            item = stack.pop()
-            yield item
-            if isinstance(item, Node):
-                stack.extend(reversed(item.children))
-
     def nodes(self, *names: str, stop: tuple[str, ...] = ()) -> Iterator[Node]:
         """Descendant nodes named ``names`` (not descending into nodes named in ``stop``)."""
         stack: list[Node | Token] = list(reversed(self.children))
@@ -73,8 +64,6 @@ class Node:
     def child(self, name: str) -> Node | None:
         return next((c for c in self.children if isinstance(c, Node) and name in c.names), None)
 
-    def first_token(self) -> Token | None:
-        return next(self.tokens(), None)
 
 
 # nodes listed in the root's index, for the checks that read the tree (no walk needed)
