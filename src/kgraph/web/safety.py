@@ -282,11 +282,18 @@ def check_graphs(clauses: Iterable[tuple[str, str]], known: set[str]) -> None:
             )
 
 
+GC_OFF_ABOVE = 65_536  # characters
+
+
 @contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Cyclic garbage collection off while a request is read: the tokens and the tree only
-    grow, and a full collection over a million of them would cost more than the parse."""
-    collecting = gc.isenabled()
+def _no_cyclic_gc(text: str) -> Iterator[None]:
+    """Cyclic garbage collection off while a long request is read: the tokens and the tree
+    only grow, and repeated collections over a million of them would cost more than the
+    parse. (For short requests toggling it costs more than it saves: measured.)"""
+    collecting = gc.isenabled() and len(text) > GC_OFF_ABOVE
+    if not collecting:
+        yield
+        return
     gc.disable()
     try:
         yield
@@ -362,7 +369,7 @@ def read_request(text: str, unit: str, base: str | None = None) -> Parsed:
     """Both layers; raise :class:`UnsafeRequest` if either finds SERVICE or LOAD, or the text
     is not SPARQL 1.1. The lexer runs first: it names engine-only spellings of SERVICE/LOAD."""
     keywords = QUERY_KEYWORDS if unit == "query" else REMOTE_KEYWORDS
-    with _no_cyclic_gc():
+    with _no_cyclic_gc(text):
         scanned = scan(text, base, keywords)
         tree = _syntax(text, unit)
     for node in (n for name in _REMOTE_NODES for n in tree.index[name]):
@@ -389,7 +396,7 @@ def check_query(
     the same (it could only be a mistake or a probe, and the answer would be silently empty).
     """
     parsed = read_request(query, "query", base)
-    with _no_cyclic_gc():
+    with _no_cyclic_gc(query):
         in_query = [("FROM NAMED" if node.is_a("NamedGraphClause") else "FROM", iri)
                     for node, iri in parsed.iris("DefaultGraphClause", "NamedGraphClause")]
     clauses = in_query + [("default-graph-uri", g) for g in default_graphs]
@@ -409,7 +416,7 @@ def check_update(update: str) -> Parsed:
 
 def has_dataset_clause(update: str) -> bool:
     """Whether an update already names its dataset (USING, USING NAMED or WITH)."""
-    with _no_cyclic_gc():
+    with _no_cyclic_gc(update):
         tree = _syntax(update, "update")
     return bool(tree.index["UsingClause"]) or any(_starts_with(node, "WITH")
                                                    for node in tree.index["Modify"])
@@ -431,7 +438,7 @@ def add_using(update: str, using: list[str], using_named: list[str]) -> str:
     if not using and not using_named:
         return update
     clause = " ".join([f"USING <{g}>" for g in using] + [f"USING NAMED <{g}>" for g in using_named])
-    with _no_cyclic_gc():
+    with _no_cyclic_gc(update):
         tree = _syntax(update, "update")
     cuts = [_token(node, "WHERE").start for node in tree.index["Modify"]]
     out: list[str] = []

@@ -96,8 +96,11 @@ def parse(text: str, unit: str = "query") -> Root:
     :class:`SyntaxRefused` with one line naming the position for anything else."""
     if len(text) > TEXT_LIMIT:
         raise SyntaxRefused(f"request longer than {TEXT_LIMIT} characters")
-    collecting = gc.isenabled()
-    gc.disable()  # the tree only grows while parsing: cyclic collection would only cost time
+    # the tree only grows while parsing: on a long text, cyclic collections would only cost
+    # time (on a short one, toggling the collector costs more than it saves)
+    collecting = gc.isenabled() and len(text) > 65_536
+    if collecting:
+        gc.disable()
     try:
         return _parse(text, unit)
     except SyntaxRefused as exc:
