@@ -45,6 +45,9 @@ class Token(NamedTuple):
     start: int
 
 
+_new_token = tuple.__new__  # builds a Token without NamedTuple's Python-level __new__
+
+
 class SyntaxRefused(ValueError):
     """Text outside the SPARQL 1.1 grammar; ``str()`` is one line with the position."""
 
@@ -167,7 +170,7 @@ class Lexer:
             if self.depth > MAX_NESTING:
                 raise self.error(pos, f"brackets nested deeper than {MAX_NESTING}")
         self.pos = best_end
-        return Token(best_kind, token_text, pos)
+        return _new_token(Token, (best_kind, token_text, pos))
 
     def _keyword(self, word: re.Match[str], kind: str, end: int) -> tuple[str, int]:
         """A keyword, unless a prefixed name (which holds a ':') is longer."""

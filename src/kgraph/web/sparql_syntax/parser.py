@@ -88,7 +88,7 @@ class Root(Node):
 # A step of a macro: open a node named ``names`` (or none: a helper), then push ``rest``
 # (the right-hand side but its first symbol, reversed). Steps run down the leftmost chain of
 # an expansion until a terminal or an empty expansion: the same stack as one symbol at a time.
-Step = tuple[tuple[str, ...] | None, tuple[str, ...]]
+Step = tuple[tuple[str, ...] | None, tuple[str, ...], tuple[str, ...]]  # + names indexed
 
 
 def parse(text: str, unit: str = "query") -> Root:
@@ -121,7 +121,6 @@ def _parse(text: str, unit: str) -> Root:
     holder = Node((), 0)  # the start symbol's node becomes its only child
     nodes: list[Node] = [holder]
     index: dict[str, list[Node]] = {name: [] for name in INDEXED}
-    indexed = INDEXED
     stack: list[str] = [EOF, start]
     pop, push, extend = stack.pop, stack.append, stack.extend
     next_token = lexer.next
@@ -141,7 +140,7 @@ def _parse(text: str, unit: str) -> Root:
             if found is None:
                 raise _unexpected(text, la, t.table[sym], unit)
             steps, consumes = found
-            for names, rest in steps:
+            for names, rest, listed in steps:
                 if names is not None:
                     if (stack[-1] is _END and len(names) == 1
                             and nodes[-1].name == names[0]):
@@ -151,10 +150,10 @@ def _parse(text: str, unit: str) -> Root:
                         nodes[-1].children.append(node)
                         nodes.append(node)
                         push(_END)
-                        for name in names:
-                            if name in indexed:
-                                index[name].append(node)
-                extend(rest)
+                        for name in listed:
+                            index[name].append(node)
+                if rest:
+                    extend(rest)
             if consumes:
                 nodes[-1].children.append(la)
                 la = next_token(iri_allowed)
@@ -205,13 +204,14 @@ def _macros(t: Tables) -> Macros:
             pending: tuple[str, ...] = ()
             for i, (named, rest) in enumerate(chain):
                 if named is None:
-                    steps.append((None, rest))
+                    steps.append((None, rest, ()))
                     continue
                 following = chain[i + 1][0] if i + 1 < len(chain) else None
                 if not rest and following is not None:
                     pending += (named,)  # its only child is the next node: share it
                     continue
-                steps.append(((*pending, named), rest))
+                names = (*pending, named)
+                steps.append((names, rest, tuple(n for n in names if n in INDEXED)))
                 pending = ()
             out[name][terminal] = (tuple(steps), consumes)
     _MACROS[id(t)] = out
