@@ -313,3 +313,35 @@ def test_using_rewrite_is_placed_on_the_parsed_where(sample_repo: OxigraphReposi
         assert done.status_code == 204, done.text
         ask = httpx.get(url, params={"query": "ASK { GRAPH <urn:copy> { ?s ?p 'WHERE { }' } }"})
     assert ask.json()["boolean"] is True
+
+
+def test_every_update_operation_is_parsed_and_applied(live_server: type) -> None:
+    """Each SPARQL 1.1 Update operation passes the check over HTTP and is applied; LOAD is
+    refused on the tree (also with SILENT and INTO)."""
+    operations = [
+        "CREATE GRAPH <urn:g:a>",
+        "INSERT DATA { GRAPH <urn:g:a> { <urn:s> <urn:p> 'o', \"\"\"long\"\"\" } }",
+        "ADD <urn:g:a> TO <urn:g:b>",
+        "COPY GRAPH <urn:g:a> TO GRAPH <urn:g:c>",
+        "MOVE SILENT <urn:g:c> TO <urn:g:d>",
+        "WITH <urn:g:b> DELETE { ?s ?p 'o' } INSERT { ?s ?p 'n' } WHERE { ?s ?p 'o' }",
+        "DELETE DATA { GRAPH <urn:g:d> { <urn:s> <urn:p> 'o' } }",
+        "DELETE WHERE { GRAPH <urn:g:a> { ?s ?p 'long' } }",
+        "INSERT { GRAPH <urn:g:e> { ?s ?p ?o } } USING <urn:g:b> WHERE { ?s ?p ?o }",
+        "DROP SILENT GRAPH <urn:g:none> ; CLEAR SILENT GRAPH <urn:g:none>",
+    ]
+    auth = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/sparql-update"}
+    app = create_app(OxigraphRepository(), Settings(write_token=TOKEN, workers=1))
+    with live_server(app) as server:
+        url = server.url + "/sparql"
+        for operation in operations:
+            done = httpx.post(url, content=operation.encode(), headers=auth, timeout=30)
+            assert done.status_code == 204, (operation, done.text)
+        load = httpx.post(url, content=b"LOAD SILENT <urn:doc> INTO GRAPH <urn:g:f>",
+                          headers=auth)
+        rows = httpx.get(url, params={"query": "SELECT ?g ?o { GRAPH ?g { ?s ?p ?o } } "
+                                               "ORDER BY ?g ?o"}).json()["results"]["bindings"]
+    assert load.status_code == 400 and "LOAD is disabled" in load.text
+    assert [(r["g"]["value"], r["o"]["value"]) for r in rows] == [
+        ("urn:g:a", "o"), ("urn:g:b", "long"), ("urn:g:b", "n"), ("urn:g:d", "long"),
+        ("urn:g:e", "long"), ("urn:g:e", "n")]
