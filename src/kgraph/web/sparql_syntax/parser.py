@@ -1,7 +1,10 @@
-"""Table-driven LL(1) parser: an explicit stack, no recursion, one step per symbol.
+"""Table-driven LL(1) parser: an explicit stack, no recursion.
 
-The tree has a :class:`Node` for every named production of the grammar (helpers of ``( )``,
-``?``, ``*``, ``+`` make none) and the :class:`Token` s in order. A production that ends by
+For each nonterminal and lookahead, the expansions down the leftmost chain are precomputed
+(macros), so one lookup does what would otherwise take several pops and pushes. The tree has a
+:class:`Node` for every named production of the grammar (helpers of ``( )``, ``?``, ``*``,
+``+`` make none; a chain of single-child productions shares one node) and the
+:class:`Token` s in order, with their offsets. A production that ends by
 calling itself (``TriplesBlock ::= TriplesSameSubjectPath ( '.' TriplesBlock? )?``,
 ``Update ::= Prologue ( Update1 ( ';' Update )? )?``) continues the same node, so a long list
 is a flat node and neither the stack nor the tree grows with its length: depth is bounded by
