@@ -290,16 +290,14 @@ def _no_cyclic_gc(text: str) -> Iterator[None]:
     """Cyclic garbage collection off while a long request is read: the tokens and the tree
     only grow, and repeated collections over a million of them would cost more than the
     parse. (For short requests toggling it costs more than it saves: measured.)"""
-    collecting = gc.isenabled() and len(text) > GC_OFF_ABOVE
-    if not collecting:
+    if not (gc.isenabled() and len(text) > GC_OFF_ABOVE):
         yield
         return
     gc.disable()
     try:
         yield
     finally:
-        if collecting:
-            gc.enable()
+        gc.enable()
 
 
 def _syntax(text: str, unit: str) -> Root:
