@@ -142,6 +142,8 @@ def _parse(text: str, unit: str) -> Root:
             found = row.get(la.kind)
             if found is None:
                 raise _unexpected(text, la, t.table[sym], unit)
+            if found is _NOTHING:  # a helper that expands to nothing here: popped, done
+                continue
             steps, consumes = found
             for names, rest, listed in steps:
                 if names is not None:
@@ -174,6 +176,7 @@ def _parse(text: str, unit: str) -> Root:
         raise _unexpected(text, la, {sym: ()}, unit)
 
 
+_NOTHING: tuple[tuple[Step, ...], bool] = ((), False)
 Macros = dict[str, dict[str, tuple[tuple[Step, ...], bool]]]
 _MACROS: dict[int, Macros] = {}
 
@@ -216,7 +219,8 @@ def _macros(t: Tables) -> Macros:
                 names = (*pending, named)
                 steps.append((names, rest, tuple(n for n in names if n in INDEXED)))
                 pending = ()
-            out[name][terminal] = (tuple(steps), consumes)
+            empty = steps == [(None, (), ())] and not consumes
+            out[name][terminal] = _NOTHING if empty else (tuple(steps), consumes)
     _MACROS[id(t)] = out
     return out
 
