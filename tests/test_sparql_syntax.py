@@ -243,3 +243,23 @@ def test_cost_is_linear_in_the_text() -> None:
 
     small, large = min(seconds(2_000) for _ in range(3)), min(seconds(8_000) for _ in range(3))
     assert large < small * 8 + 0.05
+
+
+def test_the_language_is_in_the_data_not_in_the_engine(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The same engine reads another grammar file: without production [59] SERVICE is no
+    keyword at all; with one more built-in call a new function parses."""
+    from kgraph.web.sparql_syntax.parser import language
+
+    text = GRAMMAR_FILE.read_text(encoding="utf-8")
+    query = "SELECT * WHERE { SERVICE <urn:x> { ?s ?p ?o } BIND(SHA224('a') AS ?h) }"
+    assert "SHA224" in refused(query.replace("SERVICE <urn:x> { ?s ?p ?o } ", ""))
+    without = re.sub(r"^\[59\].*$", "", text.replace("| ServiceGraphPattern ", ""), flags=re.M)
+    path = tmp_path / "no-service.ebnf"
+    path.write_text(without.replace("| 'SHA256'", "| 'SHA224' '(' Expression ')' | 'SHA256'"),
+                    encoding="utf-8")
+    other = language(path)
+    with pytest.raises(SyntaxRefused, match=r"'SERVICE' is no SPARQL 1\.1 keyword"):
+        parse(query, lang=other)
+    tree = parse(query.replace("SERVICE <urn:x> { ?s ?p ?o } ", ""), lang=other)
+    assert [t.text for t in tree.tokens() if t.kind == "SHA224"] == ["SHA224"]
+    assert list(parse(query.replace("SHA224", "SHA256")).nodes("ServiceGraphPattern"))

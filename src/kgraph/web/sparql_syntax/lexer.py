@@ -59,9 +59,10 @@ def position(text: str, offset: int) -> str:
     return f"{line}:{column}"
 
 
-class _Compiled:
-    def __init__(self, t: Tables) -> None:
-        grammar = ebnf.read()
+class Compiled:
+    """The terminals of a grammar as regular expressions, and what can start at a character."""
+
+    def __init__(self, t: Tables, grammar: ebnf.Grammar) -> None:
         named = sorted(n for n in t.terminals if n in grammar.terminals)
         self.regex = {n: re.compile(ebnf.compile_terminal(grammar, n, n in ESCAPING_TERMINALS))
                       for n in named}
@@ -81,7 +82,10 @@ class _Compiled:
                 first, second = k.split()
                 self.multiword[first].append(re.compile(
                     f"(?:{ws})+({second})(?![A-Za-z0-9_:\\-])", re.I))
-        self.extensions = sorted((k for k in BEYOND_SPARQL_11 if not k[0].isalpha()),
+        # what the engine reads beyond this grammar, named in refusals (unless the grammar
+        # defines it after all)
+        self.beyond = {k: v for k, v in BEYOND_SPARQL_11.items() if k not in t.terminals}
+        self.extensions = sorted((k for k in self.beyond if not k[0].isalpha()),
                                  key=len, reverse=True)
         self._dispatch: dict[str, _Dispatch] = {}
         self._combined: dict[tuple[str, ...], re.Pattern[str]] = {}
@@ -114,18 +118,19 @@ class _Dispatch(NamedTuple):
 
 
 @cache
-def compiled() -> _Compiled:
-    return _Compiled(tables())
+def compiled() -> Compiled:
+    """The terminals of the grammar file (compiled once per process)."""
+    return Compiled(tables(), ebnf.read())
 
 
 class Lexer:
     """Reads ``text`` one token at a time, on demand of the parser."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, terminals: Compiled | None = None) -> None:
         self.text = text
         self.pos = 0
         self.depth = 0
-        self.c = compiled()
+        self.c = terminals or compiled()
 
     def error(self, offset: int, what: str) -> SyntaxRefused:
         return SyntaxRefused(f"error at {position(self.text, offset)}: {what}")
@@ -159,8 +164,8 @@ class Lexer:
         if best_end == pos:
             raise self._unreadable(pos)
         token_text = text[pos:best_end]
-        if best_kind in BEYOND_SPARQL_11:
-            raise self.error(pos, f"{BEYOND_SPARQL_11[best_kind]} are not SPARQL 1.1 and not "
+        if best_kind in c.beyond:
+            raise self.error(pos, f"{c.beyond[best_kind]} are not SPARQL 1.1 and not "
                                   f"accepted here (found {token_text!r})")
         if best_kind in ESCAPING_TERMINALS and "\\" in token_text:
             self._check_escapes(token_text, pos)
@@ -184,7 +189,7 @@ class Lexer:
                     return f"{key} {more.group(1).upper()}", more.end()
         if key in self.c.keywords:
             return key, word.end()
-        if key in BEYOND_SPARQL_11:
+        if key in self.c.beyond:
             return key, word.end()
         return kind, end
 

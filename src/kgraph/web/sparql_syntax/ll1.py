@@ -145,12 +145,16 @@ def _first_follow(tables: Tables) -> None:
         tables.table[name] = row
 
 
-@cache
-def tables() -> Tables:
-    """The tables of the grammar file (computed once per process)."""
-    grammar = read()
+def build(grammar: Grammar) -> Tables:
+    """The LL(1) tables of a grammar (start symbols: QueryUnit and UpdateUnit)."""
     result = Tables(start={"query": "QueryUnit", "update": "UpdateUnit"})
     _to_bnf(result, grammar)
     _first_follow(result)
     return result
+
+
+@cache
+def tables() -> Tables:
+    """The tables of the grammar file (computed once per process)."""
+    return build(read())
 

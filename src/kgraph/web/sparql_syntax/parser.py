@@ -15,9 +15,19 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
 
-from kgraph.web.sparql_syntax.lexer import Lexer, SyntaxRefused, Token, compiled, position
-from kgraph.web.sparql_syntax.ll1 import EOF, Tables, tables
+from kgraph.web.sparql_syntax import ebnf
+from kgraph.web.sparql_syntax.lexer import (
+    Compiled,
+    Lexer,
+    SyntaxRefused,
+    Token,
+    compiled,
+    position,
+)
+from kgraph.web.sparql_syntax.ll1 import EOF, Tables, build, tables
 
 TEXT_LIMIT = 4_000_000  # characters; the HTTP body cap is far lower
 
@@ -94,7 +104,22 @@ class Root(Node):
 Step = tuple[tuple[str, ...] | None, tuple[str, ...], tuple[str, ...]]  # + names indexed
 
 
-def parse(text: str, unit: str = "query") -> Root:
+class Language(NamedTuple):
+    """A grammar made ready to parse with: its LL(1) tables and its compiled terminals."""
+
+    tables: Tables
+    terminals: Compiled
+
+
+def language(path: Path) -> Language:
+    """The engine for another grammar file (the default is ``grammar.ebnf``): nothing of
+    SPARQL is in the engine, everything is in the data."""
+    grammar = ebnf.read(path)
+    t = build(grammar)
+    return Language(t, Compiled(t, grammar))
+
+
+def parse(text: str, unit: str = "query", lang: Language | None = None) -> Root:
     """Parse a query (``unit="query"``) or an update (``"update"``); raise
     :class:`SyntaxRefused` with one line naming the position for anything else."""
     if len(text) > TEXT_LIMIT:
@@ -105,7 +130,7 @@ def parse(text: str, unit: str = "query") -> Root:
     if collecting:
         gc.disable()
     try:
-        return _parse(text, unit)
+        return _parse(text, unit, lang or Language(tables(), compiled()))
     except SyntaxRefused as exc:
         message = str(exc)
         if message.startswith("not a SPARQL 1.1"):
@@ -116,10 +141,10 @@ def parse(text: str, unit: str = "query") -> Root:
             gc.enable()
 
 
-def _parse(text: str, unit: str) -> Root:
-    t = tables()
+def _parse(text: str, unit: str, lang: Language) -> Root:
+    t = lang.tables
     start = t.start[unit]
-    lexer = Lexer(text)
+    lexer = Lexer(text, lang.terminals)
     macros = _macros(t)
     holder = Node((), 0)  # the start symbol's node becomes its only child
     nodes: list[Node] = [holder]
