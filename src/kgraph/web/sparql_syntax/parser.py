@@ -112,8 +112,9 @@ class Language(NamedTuple):
 
 
 def language(path: Path) -> Language:
-    """The engine for another grammar file (the default is ``grammar.ebnf``): nothing of
-    SPARQL is in the engine, everything is in the data."""
+    """The engine for another grammar file (the default is ``grammar.ebnf``): the engine
+    holds no production of its own (it names only the start symbols, the terminals that take
+    escapes and the brackets that nest); the language is in the data."""
     grammar = ebnf.read(path)
     t = build(grammar)
     return Language(t, Compiled(t, grammar))
