@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 import time
@@ -208,12 +209,19 @@ ADVERSARIAL = {
 @pytest.mark.parametrize("name", sorted(ADVERSARIAL))
 def test_megabyte_adversarial_bodies_are_answered_within_the_timeout(
         name: str, sample_repo: OxigraphRepository, live_server: type, trap: Trap) -> None:
+    """Over HTTP, within the default 30 s budget; and the check alone, in CPU seconds (which
+    the machine's load does not inflate), far below it. A worker past 0.5 s is reniced to 19,
+    so on a machine loaded beyond its cores the wall time is mostly waiting for a CPU."""
     body = ADVERSARIAL[name].encode()
     assert 900_000 < len(body) <= 1_000_000
-    timeout = 10.0
+    started = time.process_time()
+    with contextlib.suppress(safety.UnsafeRequest):
+        safety.check_query(body.decode(), set)
+    assert time.process_time() - started < 8.0  # measured 0.0-3.7 s (bench_safety.py)
+    timeout = 30.0
     with live_server(create_app(sample_repo, Settings(query_timeout=timeout))) as server:
         started = time.monotonic()
-        response = httpx.post(server.url + "/sparql", content=body, timeout=60,
+        response = httpx.post(server.url + "/sparql", content=body, timeout=90,
                               headers={"Content-Type": "application/sparql-query"})
         seconds = time.monotonic() - started
     assert response.status_code in (200, 400, 413), response.text[:300]
