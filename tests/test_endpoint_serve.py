@@ -83,7 +83,7 @@ def test_serve_with_a_write_token_updates_within_the_timeout(tmp_path: Path) -> 
     env = {**os.environ, "KGRAPH_STORE": ""}
     kgraph = str(Path(sys.executable).with_name("kgraph"))
     process = subprocess.Popen(
-        [kgraph, "serve", "--store", str(store), "--port", str(port), "--query-timeout", "3",
+        [kgraph, "serve", "--store", str(store), "--port", str(port), "--query-timeout", "6",
          "--workers", "2", "--write-token", "s3cret"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

@@ -70,7 +70,7 @@ def test_an_update_past_the_timeout_changes_nothing(tmp_path: Path, live_server:
 def test_an_update_is_seen_by_every_worker_and_kept(tmp_path: Path, live_server: type,
                                                      on_disk: bool) -> None:
     repo = filled(OxigraphRepository(tmp_path / "store" if on_disk else None))
-    settings = Settings(write_token=TOKEN, query_timeout=10, workers=2, max_workers=4)
+    settings = Settings(write_token=TOKEN, query_timeout=20, workers=2, max_workers=4)
     with live_server(create_app(repo, settings)) as server:
         url = server.url + "/sparql"
         assert count(url) == 400

@@ -947,6 +947,7 @@ class WorkerPool:
         self._started = False
         self.generation = 0  # counts the store versions adopted by updates
         self._update_lock: asyncio.Lock | None = None
+        self._spare: UpdateProcess | None = None  # started ahead: an update does not wait
         self.sandbox: SandboxStatus | None = None
 
     def _spawn(self) -> Worker:
@@ -1138,7 +1139,7 @@ class WorkerPool:
         try:
             if repository.root is not None:
                 target = repository.directory.next_version()
-                worker = UpdateProcess(self.limits.memory)
+                worker, self._spare = self._spare or UpdateProcess(self.limits.memory), None
                 worker.conn.send({"text": job.text, "base_iri": job.base_iri,
                                   "using": job.using, "using_named": job.using_named,
                                   "source": str(repository.path), "target": str(target)})
@@ -1188,6 +1189,10 @@ class WorkerPool:
                 await asyncio.to_thread(worker.kill)
             if target is not None:
                 await asyncio.to_thread(shutil.rmtree, target, True)
+            if repository.root is not None and self._spare is None:
+                # the next update's process starts now (Python, pyoxigraph and the SPARQL
+                # parser's tables take about a second of wall time on a loaded machine)
+                self._spare = UpdateProcess(self.limits.memory)
             self._update_lock.release()
 
     def close(self) -> None:
@@ -1195,6 +1200,9 @@ class WorkerPool:
         for worker in list(self._all):
             self._retire(worker)
         self._idle.clear()
+        if self._spare is not None:
+            self._spare.kill()
+            self._spare = None
 
 
 class RemoteExecutor:
