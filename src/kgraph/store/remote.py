@@ -1,25 +1,40 @@
-"""A store behind the SPARQL 1.1 Protocol (Oxigraph server, Fuseki, GraphDB, ...).
+"""A store behind the SPARQL 1.1 Protocol (Oxigraph server, Virtuoso, Jena Fuseki, GraphDB, ...).
 
-``open_repository("http://host:port")`` returns a :class:`RemoteRepository`, so the CLI and the
-web app work unchanged over an external server. Writes replace whole named graphs in *one*
-SPARQL UPDATE request, which servers apply as a single transaction (the same guarantee as the
-embedded store). Without an update URL, the Graph Store Protocol is used instead (one PUT per
-graph, which is not atomic across graphs).
+``open_repository("http://host:port/...")`` returns a :class:`RemoteRepository`, so the CLI and
+the web app work unchanged over an external server (``docs/production-store.md``).
 
-kgraph queries expect the union of the named graphs as default graph. Oxigraph server does that
-per request with the ``union-default-graph`` parameter, sent by default; other servers need the
-equivalent server-side setting (e.g. Fuseki's ``tdb2:unionDefaultGraph``) and
-``union_parameter=False``.
+Writes replace whole named graphs. A replacement that fits in one request
+(:attr:`RemoteRepository.max_update_bytes`) is one SPARQL UPDATE, which servers apply as one
+transaction. A larger one (a build, the 60,000-triple reference graph) would exceed what some
+servers parse in one request (Virtuoso's SPARQL compiler runs out of memory near 1 MB), so it is
+written in chunks into *staging* graphs nobody queries, and only then moved over the live
+graphs in one small final request (``MOVE``): readers see the old graphs or the new ones, and a
+failure while staging leaves the live graphs as they were.
+
+kgraph's queries expect the union of the named graphs as the default graph. Oxigraph server
+does that per request with the ``union-default-graph`` parameter; Virtuoso does it by default
+(and its own system graphs are excluded per query, see :data:`VIRTUOSO_SYSTEM_GRAPHS`);
+Fuseki needs ``tdb2:unionDefaultGraph true`` on its dataset. The server is recognised once, from
+its ``Server`` header.
+
+Credentials (Virtuoso's ``/sparql-auth``, a Fuseki behind a proxy, ...) come from the URL
+(``http://user:password@host/...``) or from ``KGRAPH_STORE_USER`` and
+``KGRAPH_STORE_PASSWORD``; HTTP Basic or Digest, whichever the server asks for.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import contextlib
+import os
+import threading
+import uuid
+from collections.abc import Generator, Iterable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
 import pyoxigraph as ox
+from rdflib import XSD, Literal
 
 from kgraph.errors import StoreError
 from kgraph.store.embedded import QueryResult, replace_graphs_update, to_query_result
@@ -43,6 +58,20 @@ GRAPH_TYPES = {
     "application/trig": ox.RdfFormat.TRIG,
     "application/ld+json": ox.RdfFormat.JSON_LD,
 }
+# Graphs a Virtuoso holds for itself (its RDF views, the LDP vocabulary, its service
+# description): part of its default union, so every query excludes them (``define
+# input:default-graph-exclude``); KGRAPH_STORE_EXCLUDE_GRAPHS adds more (space-separated).
+VIRTUOSO_SYSTEM_GRAPHS = (
+    "http://www.openlinksw.com/schemas/virtrdf#",
+    "http://www.w3.org/ns/ldp#",
+    "http://localuriqaserver/sparql",
+)
+# One request's SPARQL UPDATE text: Virtuoso's SPARQL compiler runs out of memory near 1 MB
+# (error SP030), other servers take a whole build's graphs (fewer, larger transactions are
+# much faster on Jena TDB2: some 0.1 s per write transaction).
+VIRTUOSO_UPDATE_BYTES = 256 * 1024
+MAX_UPDATE_BYTES = 64 * 1024 * 1024
+STAGING = "urn:kgraph:staging:"  # prefix of the graphs a large replacement is written into
 
 
 def parse_response(content_type: str, body: bytes) -> Any:
@@ -55,6 +84,67 @@ def parse_response(content_type: str, body: bytes) -> Any:
     raise StoreError(f"remote store answered with unsupported content type {content_type!r}")
 
 
+def canonical_booleans(result: QueryResult) -> QueryResult:
+    """Stored xsd:boolean values in their canonical form: Virtuoso answers ``"1"`` and ``"0"``
+    (valid lexical forms of the same values), and kgraph reads ``"true"``. (Booleans a query
+    *computes* come back from Virtuoso as xsd:integer 1 and 0, which no client can tell from
+    numbers: see docs/production-store.md.)"""
+    def fix(term: Any) -> Any:
+        if isinstance(term, Literal) and term.datatype == XSD.boolean and str(term) in ("0", "1"):
+            return Literal("true" if str(term) == "1" else "false", datatype=XSD.boolean)
+        return term
+
+    if result.kind == "select":
+        result.rows = [tuple(fix(t) for t in row) for row in result.rows]
+    elif result.kind == "graph":
+        result.triples = [(s, p, fix(o)) for s, p, o in result.triples]
+    return result
+
+
+class ChallengeAuth(httpx.Auth):
+    """HTTP Basic or Digest, as the server's 401 challenge asks (Virtuoso: Digest)."""
+
+    def __init__(self, user: str, password: str) -> None:
+        self.basic = httpx.BasicAuth(user, password)
+        self.digest = httpx.DigestAuth(user, password)
+        self.scheme: str | None = None  # learnt from the first challenge
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if self.scheme == "basic":
+            yield from self.basic.auth_flow(request)
+            return
+        if self.scheme == "digest":
+            yield from self.digest.auth_flow(request)
+            return
+        response = yield request
+        challenge = response.headers.get("www-authenticate", "").lower()
+        if response.status_code != 401 or not challenge:
+            return
+        self.scheme = "digest" if "digest" in challenge else "basic"
+        # Digest asks again for a fresh challenge (once per repository): simpler than
+        # reaching into httpx's DigestAuth, and the nonce is then reused.
+        yield from (self.digest if self.scheme == "digest" else self.basic).auth_flow(request)
+
+
+def credentials_from(url: str) -> tuple[str, httpx.Auth | None]:
+    """The URL without its user:password part, and an auth for them (or for
+    KGRAPH_STORE_USER / KGRAPH_STORE_PASSWORD)."""
+    parts = urlsplit(url)
+    user, password = parts.username, parts.password
+    if user is not None:
+        host = parts.hostname or ""
+        netloc = f"[{host}]" if ":" in host else host
+        if parts.port is not None:
+            netloc += f":{parts.port}"
+        url = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    else:
+        user = os.environ.get("KGRAPH_STORE_USER") or None
+        password = os.environ.get("KGRAPH_STORE_PASSWORD")
+    if user is None:
+        return url, None
+    return url, ChallengeAuth(unquote(user), unquote(password or ""))
+
+
 class RemoteRepository:
     """Repository over HTTP: query, update and (optionally) Graph Store Protocol URLs."""
 
@@ -65,25 +155,97 @@ class RemoteRepository:
         gsp_url: str | None = None,
         *,
         timeout: float = 60.0,
-        union_parameter: bool = True,
+        union_parameter: bool | None = None,
+        auth: httpx.Auth | None = None,
+        max_update_bytes: int | None = None,
+        exclude_graphs: Iterable[str] = (),
     ) -> None:
         self.query_url = query_url
         self.update_url = update_url
         self.gsp_url = gsp_url
         self.timeout = timeout
-        self.union_parameter = union_parameter
+        self.auth = auth
+        limit = os.environ.get("KGRAPH_STORE_UPDATE_BYTES")
+        self._max_update_bytes = int(limit) if limit else max_update_bytes
+        self._union_parameter = union_parameter
+        self._exclude = tuple(exclude_graphs) + tuple(
+            os.environ.get("KGRAPH_STORE_EXCLUDE_GRAPHS", "").split())
+        self._server: str | None = None  # the Server header, once known
+        self._client: httpx.Client | None = None
+        self._lock = threading.Lock()
 
     @classmethod
     def from_url(cls, url: str) -> RemoteRepository:
         """A server root (``http://host:7878``) means Oxigraph's /query, /update and /store;
-        any other URL is one SPARQL endpoint used for both queries and updates."""
-        url = url.rstrip("/")
+        any other URL is one SPARQL endpoint used for both queries and updates
+        (``KGRAPH_STORE_UPDATE_URL`` names another one for updates)."""
+        url, auth = credentials_from(url.rstrip("/"))
+        timeout = float(os.environ.get("KGRAPH_STORE_TIMEOUT", "60"))
+        update = os.environ.get("KGRAPH_STORE_UPDATE_URL") or None
         if urlsplit(url).path in ("", "/"):
-            return cls(f"{url}/query", f"{url}/update", f"{url}/store")
-        return cls(url, url)
+            return cls(f"{url}/query", update or f"{url}/update", f"{url}/store",
+                       auth=auth, timeout=timeout)
+        return cls(url, update or url, auth=auth, timeout=timeout)
+
+    # ------------------------------------------------------------------ the server
+
+    @property
+    def client(self) -> httpx.Client:
+        """One connection pool per repository (keep-alive; Digest nonces reused)."""
+        with self._lock:
+            if self._client is None:
+                self._client = httpx.Client(auth=self.auth, timeout=self.timeout)
+            return self._client
+
+    @property
+    def server(self) -> str:
+        """The server's ``Server`` header (asked once with ``ASK {}``), lower-cased."""
+        if self._server is None:
+            try:
+                response = self.client.post(self.query_url, data={"query": "ASK {}"},
+                                            headers={"Accept": ACCEPT})
+            except httpx.HTTPError as exc:
+                raise StoreError(f"remote store {self.query_url} unreachable: {exc}") from exc
+            self._server = response.headers.get("server", "").lower()
+        return self._server
+
+    @property
+    def is_virtuoso(self) -> bool:
+        return self.server.startswith("virtuoso")
+
+    @property
+    def union_parameter(self) -> bool:
+        """Send Oxigraph's ``union-default-graph`` (other servers ignore it or need none)."""
+        if self._union_parameter is None:
+            self._union_parameter = not self.is_virtuoso
+        return self._union_parameter
+
+    @property
+    def excluded_graphs(self) -> tuple[str, ...]:
+        """Graphs the server holds for itself, left out of every answer."""
+        return (VIRTUOSO_SYSTEM_GRAPHS if self.is_virtuoso else ()) + self._exclude
+
+    @property
+    def max_update_bytes(self) -> int:
+        """The largest SPARQL UPDATE sent in one request (larger replacements are staged)."""
+        if self._max_update_bytes is None:
+            self._max_update_bytes = (VIRTUOSO_UPDATE_BYTES if self.is_virtuoso
+                                      else MAX_UPDATE_BYTES)
+        return self._max_update_bytes
+
+    def prepare(self, sparql: str) -> str:
+        """The query as sent: on Virtuoso, prefixed with pragmas excluding its own graphs."""
+        if not self.is_virtuoso or not self.excluded_graphs:
+            return sparql
+        pragmas = "".join(
+            f"define input:default-graph-exclude <{g}>\n"
+            f"define input:named-graph-exclude <{g}>\n" for g in self.excluded_graphs)
+        return pragmas + sparql
 
     def query_params(self) -> dict[str, str]:
         return {"union-default-graph": ""} if self.union_parameter else {}
+
+    # ------------------------------------------------------------------ queries
 
     def raw_query(
         self, sparql: str, *, accept: str = ACCEPT, extra: list[tuple[str, str]] | None = None
@@ -93,35 +255,44 @@ class RemoteRepository:
         if not any(k in ("default-graph-uri", "named-graph-uri") for k, _ in params):
             params += list(self.query_params().items())
         try:
-            response = httpx.post(
-                self.query_url, params=params, data={"query": sparql},
-                headers={"Accept": accept}, timeout=self.timeout,
+            response = self.client.post(
+                self.query_url, params=params, data={"query": self.prepare(sparql)},
+                headers={"Accept": accept},
             )
         except httpx.HTTPError as exc:
             raise StoreError(f"remote store {self.query_url} unreachable: {exc}") from exc
-        if response.status_code == 400:
+        if response.status_code == 400 or (
+                response.status_code == 500 and self.is_virtuoso
+                and "SPARQL compiler" in response.text):
             raise SyntaxError(response.text.strip())
         if response.status_code >= 300:
             raise StoreError(
                 f"remote store {self.query_url} answered {response.status_code}: "
                 f"{response.text.strip()[:300]}"
             )
+        if "x-sql-state" in response.headers:  # Virtuoso's "anytime" answer: cut short
+            raise StoreError(
+                f"remote store {self.query_url} answered only part of the query "
+                f"({response.headers['x-sql-state']}: {response.headers.get('x-sql-message', '')}"
+                "); raise its MaxQueryExecutionTime")
         return response
 
     def query(self, sparql: str) -> QueryResult:
         response = self.raw_query(sparql)
-        return to_query_result(
+        return canonical_booleans(to_query_result(
             parse_response(response.headers.get("content-type", ""), response.content)
-        )
+        ))
+
+    # ------------------------------------------------------------------ updates
 
     def update(self, sparql: str) -> None:
         """Send one SPARQL UPDATE request (one transaction on the server)."""
         if self.update_url is None:
             raise StoreError("this remote store has no update URL")
         try:
-            response = httpx.post(
+            response = self.client.post(
                 self.update_url, content=sparql.encode("utf-8"),
-                headers={"Content-Type": "application/sparql-update"}, timeout=self.timeout,
+                headers={"Content-Type": "application/sparql-update"},
             )
         except httpx.HTTPError as exc:
             raise StoreError(f"remote store {self.update_url} unreachable: {exc}") from exc
@@ -134,29 +305,110 @@ class RemoteRepository:
         if not graphs:
             return
         if self.update_url is not None:
-            self.update(replace_graphs_update(graphs))
+            whole = replace_graphs_update(graphs)
+            if len(whole.encode("utf-8")) <= self.max_update_bytes:
+                self.update(whole)
+            else:
+                self._replace_staged(graphs)
             return
         if self.gsp_url is None:
             raise StoreError("this remote store has neither an update nor a graph store URL")
         for name, ntriples in graphs.items():
-            response = httpx.put(
-                self.gsp_url, params={"graph": name}, content=ntriples.encode("utf-8"),
-                headers={"Content-Type": "application/n-triples"}, timeout=self.timeout,
-            )
+            try:
+                response = self.client.put(
+                    self.gsp_url, params={"graph": name}, content=ntriples.encode("utf-8"),
+                    headers={"Content-Type": "application/n-triples"},
+                )
+            except httpx.HTTPError as exc:
+                raise StoreError(f"remote store {self.gsp_url} unreachable: {exc}") from exc
             if response.status_code >= 300:
                 raise StoreError(f"graph store PUT <{name}> failed: {response.status_code}")
+
+    def _replace_staged(self, graphs: Mapping[str, str]) -> None:
+        """Write each graph in chunks into a staging graph, then move them all over the live
+        ones in one request; on failure the staging graphs are dropped and nothing live
+        changed."""
+        run = uuid.uuid4().hex
+        staged: dict[str, str] = {}
+        try:
+            for index, (name, ntriples) in enumerate(graphs.items()):
+                if not ntriples.strip():
+                    continue
+                staging = f"{STAGING}{run}:{index}"
+                staged[name] = staging
+                for chunk in self._chunks(ntriples):
+                    self.update(f"INSERT DATA {{ GRAPH <{staging}> {{\n{chunk}}} }}")
+        except BaseException:
+            self._drop_quietly(staged.values())
+            raise
+        # MOVE spelt out: Jena 4.5 refuses MOVE from a graph made in an earlier request
+        # ("Invalid source target for operation"), and every server runs these three.
+        switch = []
+        for name in graphs:
+            switch.append(f"DROP SILENT GRAPH <{name}>")
+            if name in staged:
+                switch.append(f"INSERT {{ GRAPH <{name}> {{ ?s ?p ?o }} }} "
+                              f"WHERE {{ GRAPH <{staged[name]}> {{ ?s ?p ?o }} }}")
+                switch.append(f"DROP SILENT GRAPH <{staged[name]}>")
+        try:
+            self.update(" ;\n".join(switch))
+        except BaseException:
+            self._drop_quietly(staged.values())
+            raise
+
+    def _chunks(self, ntriples: str) -> Iterable[str]:
+        """N-Triples lines in groups of at most ``max_update_bytes`` (a line is never cut).
+
+        A blank node label names one node within one request only, so every line with a
+        blank node goes into the last chunk, whatever its size."""
+        budget = max(self.max_update_bytes - 200, 1)
+        chunk: list[str] = []
+        blank: list[str] = []
+        size = 0
+        for line in ntriples.splitlines(keepends=True):
+            if "_:" in line:
+                blank.append(line if line.endswith("\n") else line + "\n")
+                continue
+            length = len(line.encode("utf-8"))
+            if chunk and size + length > budget:
+                yield "".join(chunk)
+                chunk, size = [], 0
+            chunk.append(line if line.endswith("\n") else line + "\n")
+            size += length
+        if chunk:
+            yield "".join(chunk)
+        if blank:
+            yield "".join(blank)
+
+    def _drop_quietly(self, names: Iterable[str]) -> None:
+        # the original error matters more; leftover staging graphs are named as such
+        with contextlib.suppress(StoreError):
+            self.drop_graphs(names)
 
     def drop_graphs(self, names: Iterable[str]) -> None:
         update = " ;\n".join(f"DROP SILENT GRAPH <{n}>" for n in names)
         if update:
             self.update(update)
 
+    # ------------------------------------------------------------------ what it holds
+
     def graph_names(self) -> list[str]:
         result = self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
-        return sorted(str(row[0]) for row in result.rows if row[0] is not None)
+        excluded = set(self.excluded_graphs)
+        return sorted(
+            str(row[0]) for row in result.rows
+            if row[0] is not None and str(row[0]) not in excluded
+            and not str(row[0]).startswith(STAGING)
+        )
 
     def __len__(self) -> int:
         result = self.query(
             "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
         )
         return int(result.rows[0][0]) if result.rows and result.rows[0][0] is not None else 0
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
