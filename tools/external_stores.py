@@ -28,7 +28,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 
 TOOLS = Path(__file__).resolve().parent
 JENA_SOURCE = TOOLS / "jena-server"
@@ -112,6 +111,8 @@ class ExternalStore:
 
 
 def _wait_http(url: str, process: subprocess.Popen[bytes], seconds: float, log: Path) -> None:
+    import httpx  # (lazily: scripts/setup compiles the Jena server with the system python)
+
     deadline = time.monotonic() + seconds
     while True:
         try:
