@@ -7,9 +7,9 @@ Writes replace whole named graphs. A replacement that fits in one request
 (:attr:`RemoteRepository.max_update_bytes`) is one SPARQL UPDATE, which servers apply as one
 transaction. A larger one (a build, the 60,000-triple reference graph) would exceed what some
 servers parse in one request (Virtuoso's SPARQL compiler runs out of memory near 1 MB), so it is
-written in chunks into *staging* graphs nobody queries, and only then moved over the live
-graphs in one small final request (``MOVE``): readers see the old graphs or the new ones, and a
-failure while staging leaves the live graphs as they were.
+written in chunks into *staging* graphs nobody queries, and only then switched over the live
+graphs in one final request (drop, copy, drop): readers see the old graphs or the new ones, and
+a failure while staging leaves the live graphs as they were.
 
 kgraph's queries expect the union of the named graphs as the default graph. Oxigraph server
 does that per request with the ``union-default-graph`` parameter; Virtuoso does it by default
@@ -331,19 +331,18 @@ class RemoteRepository:
                 raise StoreError(f"graph store PUT <{name}> failed: {response.status_code}")
 
     def _replace_staged(self, graphs: Mapping[str, str]) -> None:
-        """Write each graph in chunks into a staging graph, then move them all over the live
-        ones in one request; on failure the staging graphs are dropped and nothing live
-        changed."""
+        """Write the graphs into staging graphs (requests packed up to ``max_update_bytes``),
+        then switch them over the live ones; on failure the staging graphs are dropped.
+
+        The switch is one request unless it is itself larger than ``max_update_bytes`` (on
+        Virtuoso, some 500 graphs or more): then a failure part-way leaves the graphs already
+        switched new and the others as they were, and running the build again finishes it."""
         run = uuid.uuid4().hex
-        staged: dict[str, str] = {}
+        staged = {name: f"{STAGING}{run}:{index}"
+                  for index, (name, text) in enumerate(graphs.items()) if text.strip()}
         try:
-            for index, (name, ntriples) in enumerate(graphs.items()):
-                if not ntriples.strip():
-                    continue
-                staging = f"{STAGING}{run}:{index}"
-                staged[name] = staging
-                for chunk in self._chunks(ntriples):
-                    self.update(f"INSERT DATA {{ GRAPH <{staging}> {{\n{chunk}}} }}")
+            for body in self._packed((staged[n], t) for n, t in graphs.items() if n in staged):
+                self.update(f"INSERT DATA {{\n{body}}}")
         except BaseException:
             self._drop_quietly(staged.values())
             raise
@@ -351,40 +350,73 @@ class RemoteRepository:
         # ("Invalid source target for operation"), and every server runs these three.
         switch = []
         for name in graphs:
-            switch.append(f"DROP SILENT GRAPH <{name}>")
+            steps = [f"DROP SILENT GRAPH <{name}>"]
             if name in staged:
-                switch.append(f"INSERT {{ GRAPH <{name}> {{ ?s ?p ?o }} }} "
-                              f"WHERE {{ GRAPH <{staged[name]}> {{ ?s ?p ?o }} }}")
-                switch.append(f"DROP SILENT GRAPH <{staged[name]}>")
+                steps += [f"INSERT {{ GRAPH <{name}> {{ ?s ?p ?o }} }} "
+                          f"WHERE {{ GRAPH <{staged[name]}> {{ ?s ?p ?o }} }}",
+                          f"DROP SILENT GRAPH <{staged[name]}>"]
+            switch.append(" ;\n".join(steps))
         try:
-            self.update(" ;\n".join(switch))
+            for request in self._batched(switch):
+                self.update(request)
         except BaseException:
             self._drop_quietly(staged.values())
             raise
 
-    def _chunks(self, ntriples: str) -> Iterable[str]:
-        """N-Triples lines in groups of at most ``max_update_bytes`` (a line is never cut).
-
-        A blank node label names one node within one request only, so every line with a
-        blank node goes into the last chunk, whatever its size."""
-        budget = max(self.max_update_bytes - 200, 1)
-        chunk: list[str] = []
-        blank: list[str] = []
+    def _batched(self, statements: Iterable[str]) -> Iterable[str]:
+        """Update statements joined into requests of at most ``max_update_bytes``."""
+        batch: list[str] = []
         size = 0
-        for line in ntriples.splitlines(keepends=True):
-            if "_:" in line:
-                blank.append(line if line.endswith("\n") else line + "\n")
-                continue
-            length = len(line.encode("utf-8"))
-            if chunk and size + length > budget:
-                yield "".join(chunk)
-                chunk, size = [], 0
-            chunk.append(line if line.endswith("\n") else line + "\n")
+        for statement in statements:
+            length = len(statement.encode("utf-8")) + 3
+            if batch and size + length > self.max_update_bytes:
+                yield " ;\n".join(batch)
+                batch, size = [], 0
+            batch.append(statement)
             size += length
-        if chunk:
-            yield "".join(chunk)
-        if blank:
-            yield "".join(blank)
+        if batch:
+            yield " ;\n".join(batch)
+
+    def _packed(self, graphs: Iterable[tuple[str, str]]) -> Iterable[str]:
+        """``GRAPH <g> { ... }`` blocks of N-Triples lines, packed into request bodies of at
+        most ``max_update_bytes`` (a line is never cut; small graphs share a request).
+
+        A blank node label names one node within one request only, so a graph's lines with
+        blank nodes all go into one block, whatever its size."""
+        budget = max(self.max_update_bytes - 200, 1)
+        body: list[str] = []
+        size = 0
+
+        def block(graph: str, lines: list[str]) -> str:
+            return f"GRAPH <{graph}> {{\n{''.join(lines)}}}\n"
+
+        for graph, ntriples in graphs:
+            lines: list[str] = []
+            blank: list[str] = []
+            overhead = len(graph) + 16
+            for line in ntriples.splitlines(keepends=True):
+                line = line if line.endswith("\n") else line + "\n"
+                if "_:" in line:
+                    blank.append(line)
+                    continue
+                length = len(line.encode("utf-8"))
+                if size + overhead + length > budget and (lines or body):
+                    if lines:
+                        body.append(block(graph, lines))
+                    yield "".join(body)
+                    body, lines, size = [], [], 0
+                lines.append(line)
+                size += length
+            if lines:
+                body.append(block(graph, lines))
+                size += overhead
+            if blank:
+                if body:
+                    yield "".join(body)
+                    body, size = [], 0
+                yield block(graph, blank)
+        if body:
+            yield "".join(body)
 
     def _drop_quietly(self, names: Iterable[str]) -> None:
         # the original error matters more; leftover staging graphs are named as such
