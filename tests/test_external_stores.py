@@ -228,6 +228,26 @@ def test_explorer_api_answers_as_over_the_embedded_store(
              canonical(expected.json(), API_CONCAT))
 
 
+def test_sparql_endpoint_forwards_to_the_server_with_its_credentials(
+        server: Running, embedded: str, live_server: type,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``kgraph serve --store URL``: /sparql forwards (with the store's credentials) and
+    answers as over the embedded store."""
+    import httpx
+
+    query = named_queries()["agency"].example()
+    answers = []
+    for repo in (remote(server, monkeypatch), open_repository(embedded, read_only=True)):
+        with live_server(create_app(repo)) as app:
+            response = httpx.post(app.url + "/sparql", data={"query": query}, timeout=120)
+        assert response.status_code == 200, response.text
+        rows = [{k: v["value"] for k, v in b.items()}
+                for b in response.json()["results"]["bindings"]]
+        answers.append(canonical(rows, concat_columns(query)))
+    assert answers[1]
+    assert answers[0] == answers[1]
+
+
 def test_large_replacement_is_staged_and_switched_in_one_request(
         server: Running, monkeypatch: pytest.MonkeyPatch) -> None:
     """A replacement larger than one request is written into staging graphs first; readers

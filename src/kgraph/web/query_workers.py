@@ -869,7 +869,7 @@ class RemoteExecutor:
             params += list(remote.query_params().items())
         started = time.perf_counter()
         try:
-            async with httpx.AsyncClient(timeout=timeout) as client:
+            async with httpx.AsyncClient(timeout=timeout, auth=remote.auth) as client:
                 response = await client.post(
                     remote.query_url, params=params, data={"query": job.text},
                     headers={"Accept": ACCEPT},
