@@ -28,7 +28,7 @@ from kgraph.build import load
 from kgraph.cli import app as cli
 from kgraph.errors import StoreError
 from kgraph.graph.mapping import document_graph
-from kgraph.store.embedded import OxigraphRepository, open_repository
+from kgraph.store.embedded import OxigraphRepository, open_repository, store_version
 from kgraph.store.remote import RemoteRepository
 from kgraph.web.app import create_app
 from kgraph.web.settings import Settings
@@ -100,9 +100,13 @@ def test_open_repository_returns_a_remote_store(remote_url: str,
 def test_replace_and_drop_graphs_remotely(remote_url: str) -> None:
     repo = RemoteRepository.from_url(remote_url)
     repo.replace_graphs({"urn:test:g": "<urn:a> <urn:b> \"one\" .\n"})
+    size, version = len(repo), store_version(repo)
     repo.replace_graphs({"urn:test:g": "<urn:a> <urn:b> \"two\" .\n"})
     rows = repo.query("SELECT ?o WHERE { GRAPH <urn:test:g> { ?s ?p ?o } }").rows
     assert [str(r[0]) for r in rows] == ["two"]
+    # same size, new content: data derived from the store (the explorer's) is not reused
+    assert len(repo) == size and store_version(repo) != version
+    assert store_version(RemoteRepository.from_url(remote_url)) == store_version(repo)
     repo.drop_graphs(["urn:test:g"])
     assert "urn:test:g" not in repo.graph_names()
     with pytest.raises(SyntaxError):

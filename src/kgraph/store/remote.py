@@ -81,6 +81,9 @@ VIRTUOSO_UPDATE_BYTES = 256 * 1024
 VIRTUOSO_SWITCH_GRAPHS = 25  # graphs switched from staging per request on Virtuoso
 MAX_UPDATE_BYTES = 64 * 1024 * 1024
 STAGING = "urn:kgraph:staging:"  # prefix of the graphs a large replacement is written into
+# One triple that changes with every write by kgraph: the store's version token (derived data,
+# e.g. the explorer's lineage graph, is kept per version). Left out of the graph list and size.
+VERSION_GRAPH = "urn:kgraph:store-version"
 
 
 def parse_response(content_type: str, body: bytes) -> Any:
@@ -322,11 +325,31 @@ class RemoteRepository:
                 self.update(whole)
             else:
                 self._replace_staged(graphs)
-            return
-        if self.gsp_url is None:
+        elif self.gsp_url is None:
             raise StoreError("this remote store has neither an update nor a graph store URL")
-        for name, ntriples in graphs.items():
-            self._put(self.gsp_url, name, ntriples)
+        else:
+            for name, ntriples in graphs.items():
+                self._put(self.gsp_url, name, ntriples)
+        self._stamp()
+
+    def _stamp(self) -> None:
+        """A new version token, written *after* the data (what was derived from the new data
+        under the old token is recomputed; the reverse would keep old answers)."""
+        triple = (f'<{VERSION_GRAPH}> <http://purl.org/dc/terms/identifier> '
+                  f'"{uuid.uuid4().hex}" .\n')
+        if self.update_url is not None:
+            self.update(f"DROP SILENT GRAPH <{VERSION_GRAPH}> ;\n"
+                        f"INSERT DATA {{ GRAPH <{VERSION_GRAPH}> {{ {triple}}} }}")
+        elif self.gsp_url is not None:
+            self._put(self.gsp_url, VERSION_GRAPH, triple)
+
+    def version(self) -> str:
+        """What changes whenever kgraph writes (the key of data derived from the store, e.g. the
+        explorer's lineage): the token of :data:`VERSION_GRAPH`, or the size for a store
+        kgraph never wrote. One small query."""
+        rows = self.query(f"SELECT ?v WHERE {{ GRAPH <{VERSION_GRAPH}> {{ ?s ?p ?v }} }}").rows
+        token = str(rows[0][0]) if rows and rows[0][0] is not None else f"size-{len(self)}"
+        return f"{self.query_url}:{token}:0"
 
     def _put(self, store: str, name: str, ntriples: str) -> None:
         """Replace one graph with the Graph Store Protocol (HTTP PUT of N-Triples)."""
@@ -471,12 +494,13 @@ class RemoteRepository:
         update = " ;\n".join(f"DROP SILENT GRAPH <{n}>" for n in names)
         if update:
             self.update(update)
+            self._stamp()
 
     # ------------------------------------------------------------------ what it holds
 
     def graph_names(self) -> list[str]:
         result = self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
-        excluded = set(self.excluded_graphs)
+        excluded = {*self.excluded_graphs, VERSION_GRAPH}
         return sorted(
             str(row[0]) for row in result.rows
             if row[0] is not None and str(row[0]) not in excluded
@@ -484,8 +508,8 @@ class RemoteRepository:
         )
 
     def __len__(self) -> int:
-        excluded = ", ".join(f"<{g}>" for g in self.excluded_graphs)
-        keep = f"FILTER(?g NOT IN ({excluded}))" if excluded else ""
+        excluded = ", ".join(f"<{g}>" for g in (*self.excluded_graphs, VERSION_GRAPH))
+        keep = f"FILTER(?g NOT IN ({excluded}))"
         result = self.query(
             f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {keep} }}"
         )
