@@ -268,6 +268,20 @@ def test_large_replacement_is_staged_and_switched_in_one_request(
     assert not [g for g in everything if g.startswith("urn:kgraph:staging:")]
     repo.drop_graphs(["urn:test:big"])
     assert "urn:test:big" not in repo.graph_names()
+    # many graphs (on Virtuoso one request each), one opening with a long text (which
+    # Virtuoso's Graph Store takes for text/plain) and one emptied
+    text = "Kế hoạch thực hiện " * 5000
+    many = {f"urn:test:many{i}": f'<urn:test:s> <urn:test:n> "{i}" .\n' for i in range(30)}
+    many["urn:test:many0"] = f'<urn:test:s> <urn:test:text> "{text}" .\n' + many["urn:test:many0"]
+    repo.replace_graphs(many)
+    repo.replace_graphs({"urn:test:many1": ""})
+    counts = repo.query("""SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o }
+        FILTER(STRSTARTS(STR(?g), "urn:test:many")) } GROUP BY ?g""").records()
+    got = {r["g"]: int(r["n"] or 0) for r in counts}
+    assert got == {**{g: 1 for g in many if g != "urn:test:many1"}, "urn:test:many0": 2}
+    long = repo.query("SELECT ?t WHERE { GRAPH <urn:test:many0> { ?s <urn:test:text> ?t } }")
+    assert str(long.rows[0][0]) == text
+    repo.drop_graphs(list(many))
 
 
 def test_a_bad_query_is_a_syntax_error_and_credentials_are_required(

@@ -382,13 +382,21 @@ class RemoteRepository:
         """Write the graphs into staging graphs (requests packed up to ``max_update_bytes``),
         then switch them over the live ones; on failure the staging graphs are dropped.
 
-        The switch is one request unless it is itself larger than ``max_update_bytes`` (on
-        Virtuoso, more than 25 graphs): then a failure part-way leaves the graphs already
-        switched new and the others as they were, and running the build again finishes it."""
+        The switch is one request unless it is itself larger than ``max_update_bytes``: then a
+        failure part-way leaves the graphs already switched new and the others as they were,
+        and running the build again finishes it. On Virtuoso, more than 25 graphs are replaced
+        one request each (see :meth:`_replace_one`)."""
+        store = self.staging_store_url
+        if self.is_virtuoso and store is not None and len(graphs) > VIRTUOSO_SWITCH_GRAPHS:
+            # The switch could not be one request anyway: each graph is replaced by its own
+            # request instead (a PUT, or staging + MOVE), which is what the switch would
+            # guarantee per graph, without copying every graph twice (3x faster).
+            for name, ntriples in graphs.items():
+                self._replace_one(store, name, ntriples)
+            return
         run = uuid.uuid4().hex
         staged = {name: f"{STAGING}{run}:{index}"
                   for index, (name, text) in enumerate(graphs.items()) if text.strip()}
-        store = self.staging_store_url
         try:
             if store is not None:  # the Graph Store Protocol: the server's own parser
                 for name, graph in staged.items():
@@ -424,6 +432,26 @@ class RemoteRepository:
                 self.update(request)
         except BaseException:
             self._drop_quietly(staged.values())
+            raise
+
+    def _replace_one(self, store: str, name: str, ntriples: str) -> None:
+        """One graph replaced in one request: a Graph Store PUT, or (when Virtuoso takes it
+        for text) staged with UPDATE requests and moved over in one."""
+        if not ntriples.strip():
+            self.update(f"DROP SILENT GRAPH <{name}>")
+            return
+        try:
+            self._put(store, name, ntriples)
+            return
+        except TypeGuessed:
+            pass
+        staging = f"{STAGING}{uuid.uuid4().hex}:0"
+        try:
+            for body in self._packed([(staging, ntriples)]):
+                self.update(f"INSERT DATA {{\n{body}}}")
+            self.update(f"MOVE SILENT GRAPH <{staging}> TO GRAPH <{name}>")
+        except BaseException:
+            self._drop_quietly([staging])
             raise
 
     def _batched(self, statements: Iterable[str]) -> Iterable[str]:
