@@ -232,9 +232,10 @@ class RemoteRepository:
 
     @property
     def union_parameter(self) -> bool:
-        """Send Oxigraph's ``union-default-graph`` (other servers ignore it or need none)."""
+        """Send Oxigraph's ``union-default-graph``: to Oxigraph and to servers not recognised
+        (which ignore it); Virtuoso and Jena/Fuseki set the union on the server side."""
         if self._union_parameter is None:
-            self._union_parameter = not self.is_virtuoso
+            self._union_parameter = not (self.is_virtuoso or "jena" in self.server)
         return self._union_parameter
 
     @property
