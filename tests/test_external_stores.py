@@ -148,12 +148,27 @@ def canonical(data: Any, concat: dict[str, str] | None = None) -> Any:
     return value(data)
 
 
+def first_difference(got: Any, expected: Any, path: str = "") -> str:
+    """Where two JSON values first differ (for the failure message)."""
+    if isinstance(got, dict) and isinstance(expected, dict):
+        for key in sorted(set(got) | set(expected)):
+            if got.get(key) != expected.get(key):
+                return first_difference(got.get(key), expected.get(key), f"{path}.{key}")
+    if isinstance(got, list) and isinstance(expected, list) and len(got) == len(expected):
+        for index, (a, b) in enumerate(zip(got, expected, strict=True)):
+            if a != b:
+                return first_difference(a, b, f"{path}[{index}]")
+    return f"{path or '.'}: {json.dumps(got, ensure_ascii=False)[:400]} != " \
+           f"{json.dumps(expected, ensure_ascii=False)[:400]}"
+
+
 def same(server: str, what: str, got: Any, expected: Any) -> None:
     """Assert equal answers, or the known defect of this server (an expected failure that
     turns into a failure once the answers agree)."""
     reason = KNOWN_DEFECTS.get((server, what))
     if reason is None:
-        assert got == expected, f"{server}: {what} answers differently"
+        assert got == expected, (f"{server}: {what} answers differently: "
+                                 f"{first_difference(got, expected)}")
     elif got == expected:
         pytest.fail(f"{server}: {what} now agrees with the embedded store: remove it from "
                     f"KNOWN_DEFECTS ({reason})")
