@@ -253,16 +253,23 @@ def test_sparql_endpoint_forwards_to_the_server_with_its_credentials(
     import httpx
 
     query = named_queries()["agency"].example()
-    answers = []
+    construct = ("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH <https://w3id.org/kgraph/id/graph/"
+                 "gia-lai/2509-kh-ubnd/2024> { ?s ?p ?o } }")
+    answers, graphs = [], []
     for repo in (remote(server, monkeypatch), open_repository(embedded, read_only=True)):
         with live_server(create_app(repo)) as app:
             response = httpx.post(app.url + "/sparql", data={"query": query}, timeout=120)
+            triples = httpx.post(app.url + "/sparql", data={"query": construct}, timeout=120,
+                                 headers={"Accept": "application/n-triples"})
         assert response.status_code == 200, response.text
         rows = [{k: v["value"] for k, v in b.items()}
                 for b in response.json()["results"]["bindings"]]
         answers.append(canonical(rows, concat_columns(query)))
-    assert answers[1]
+        assert triples.status_code == 200, triples.text  # a graph, even from Virtuoso
+        graphs.append(canonical(triples.text.splitlines()))
+    assert answers[1] and len(graphs[1]) > 100
     assert answers[0] == answers[1]
+    assert graphs[0] == graphs[1]
 
 
 def test_large_replacement_is_staged_and_switched_in_one_request(

@@ -86,6 +86,13 @@ STAGING = "urn:kgraph:staging:"  # prefix of the graphs a large replacement is w
 VERSION_GRAPH = "urn:kgraph:store-version"
 
 
+def accept_for(sparql: str) -> str:
+    """The Accept header for a query: triples only for CONSTRUCT and DESCRIBE."""
+    form = _FORM.match(sparql)
+    graph = form is not None and form.group(1).upper() in ("CONSTRUCT", "DESCRIBE")
+    return GRAPH_ACCEPT if graph else ACCEPT
+
+
 def parse_response(content_type: str, body: bytes) -> Any:
     """A SPARQL protocol response as pyoxigraph objects (solutions, boolean or triples)."""
     media = content_type.split(";")[0].strip().lower()
@@ -292,9 +299,7 @@ class RemoteRepository:
         return response
 
     def query(self, sparql: str) -> QueryResult:
-        form = _FORM.match(sparql)
-        graph = form is not None and form.group(1).upper() in ("CONSTRUCT", "DESCRIBE")
-        response = self.raw_query(sparql, accept=GRAPH_ACCEPT if graph else ACCEPT)
+        response = self.raw_query(sparql, accept=accept_for(sparql))
         return canonical_booleans(to_query_result(
             parse_response(response.headers.get("content-type", ""), response.content)
         ))
