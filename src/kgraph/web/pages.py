@@ -26,8 +26,10 @@ from kgraph.store.embedded import Repository
 from kgraph.web.app import get_repository
 from kgraph.web.describe import (
     LANGUAGES,
+    Description,
     describe,
     display_title,
+    exists,
     iri_for_path,
     local_path,
     resource_dataset,
@@ -83,7 +85,9 @@ UI: dict[str, dict[str, str]] = {
         "lineage_up": "Văn bản được thực hiện (ngược lên)",
         "lineage_down": "Văn bản thực hiện (xuôi xuống)",
         "assignments": "Phân công nhiệm vụ",
-        "downstream_assignments": "Phân công trong các văn bản thực hiện văn bản này",
+        "downstream_assignments": "Phân công trong các văn bản trực tiếp thực hiện văn bản này",
+        "all_rows": "{n} dòng đầu; xem tất cả trong trang truy vấn →",
+        "more_sources": "và {n} nguồn khác", "incoming_cut": "{n} liên kết đầu tiên.",
         "none": "Không có.", "download": "Tải về", "not_found": "Không tìm thấy",
         "not_found_text": "Đồ thị không có tài nguyên này:", "number": "Số hiệu",
         "province": "Tỉnh, thành phố", "title": "Trích yếu", "source": "Có tệp nguồn",
@@ -118,7 +122,9 @@ UI: dict[str, dict[str, str]] = {
         "lineage_up": "Documents it carries out (upwards)",
         "lineage_down": "Documents carrying it out (downwards)",
         "assignments": "Assignments",
-        "downstream_assignments": "Assignments in the documents carrying this one out",
+        "downstream_assignments": "Assignments in the documents carrying this one out directly",
+        "all_rows": "First {n} rows; all of them on the query page →",
+        "more_sources": "and {n} more", "incoming_cut": "The first {n} links.",
         "none": "None.", "download": "Download", "not_found": "Not found",
         "not_found_text": "The graph holds nothing about", "number": "Number",
         "province": "Province", "title": "Title", "source": "Has source file",
@@ -370,7 +376,10 @@ def resource(path: str, request: Request, repository: Repo) -> Response:
         return PlainTextResponse(f"406 Not Acceptable: this resource is offered as {offered}",
                                  status_code=406)
     iri = iri_for_path(path)
-    description = describe(repository, iri, language(request)) if iri else None
+    if chosen == "html":
+        description = describe(repository, iri, language(request)) if iri else None
+    else:  # the statements only: the page's tables are not computed for a download
+        description = Description(iri=iri, label=iri) if iri and exists(repository, iri) else None
     if description is None:
         if chosen == "html":
             response = render(request, "not_found.html", status_code=404, iri=iri or path)
