@@ -8,12 +8,13 @@ Every string leaves here as JSON data; the page writes it into the DOM with ``te
 
 from __future__ import annotations
 
+import json
 from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from networkx import NetworkXNoPath
 from pydantic import BaseModel, Field
 from rdflib import URIRef
@@ -130,6 +131,7 @@ class ExplorerData:
         self.index = LabelIndex.from_lineage(self.lineage)
         self.facets = facets_of(self.lineage)
         self.audit: AuditFlags | None = None
+        self.audit_json: bytes | None = None  # the whole overlay, serialised once
 
 
 def facets_of(lineage: LineageGraph) -> Facets:
@@ -369,12 +371,30 @@ def _page_of_original(repo: Repository, iri: str) -> dict[str, str | None]:
 
 
 @router.get("/api/audit", response_model=AuditFlags, tags=["explore"])
-def api_audit(request: Request, data: Data) -> AuditFlags:
+def api_audit(
+    request: Request,
+    data: Data,
+    iri: Annotated[list[str] | None, Query(description=(
+        "only the findings about these nodes (repeatable; the explorer asks for the nodes it "
+        "shows); without it, every node's"))] = None,
+) -> Response:
     """Findings by focus node for the "conflicts and gaps" overlay.
 
-    Uses ``kgraph.analysis.audit`` when it is installed; otherwise the conflicts named query and the
-    unresolved mentions the lineage graph already marks.
+    The findings come from the audit index (computed once per store version); the overlay of
+    every node is serialised once too, but the explorer asks only about the nodes it shows:
+    at national scale the whole overlay is megabytes.
     """
+    overlay = audit_overlay(request, data)
+    if iri is not None:
+        wanted = {i: overlay.flags[i] for i in iri if i in overlay.flags}
+        return JSONResponse({"source": overlay.source, "flags": wanted})
+    if data.audit_json is None:
+        data.audit_json = json.dumps(overlay.model_dump(), ensure_ascii=False).encode("utf-8")
+    return Response(data.audit_json, media_type="application/json")
+
+
+def audit_overlay(request: Request, data: ExplorerData) -> AuditFlags:
+    """Every node's findings: the lineage graph's own flags and the audit index's."""
     if data.audit is None:
         flags = {iri: list(n.flags) for iri, n in data.lineage.nodes.items() if n.flags}
         from kgraph.analysis.audit_index import audit_index
