@@ -9,17 +9,18 @@ Every string leaves here as JSON data; the page writes it into the DOM with ``te
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from networkx import NetworkXNoPath
 from pydantic import BaseModel, Field
 from rdflib import URIRef
 
 from kgraph.analysis.lineage import (
+    FLOW_RELATIONS,
     KIND_LABELS,
     RELATION_LABELS,
     LineageGraph,
@@ -312,16 +313,64 @@ def api_path(
     """Shortest chain between two nodes (e.g. an agency and a directive); nodes in order."""
     known(data, source)
     known(data, target)
-    try:
-        path = data.lineage.shortest_path(source, target)
-    except NetworkXNoPath:
-        raise HTTPException(404, "no path between these nodes") from None
+    path = shortest_flow_path(data.lineage, source, target)
+    if path is None:
+        raise HTTPException(404, "no path between these nodes")
     sub = subgraph_of(data.lineage, source, set(path))
     order = {iri: i for i, iri in enumerate(path)}
     sub.nodes.sort(key=lambda n: order[n.id])
     consecutive = {frozenset(pair) for pair in pairwise(path)}
     sub.edges = [e for e in sub.edges if frozenset((e.source, e.target)) in consecutive]
     return sub
+
+
+def shortest_flow_path(lineage: LineageGraph, source: str, target: str) -> list[str] | None:
+    """Shortest chain between two nodes, edges taken in either direction, "cites" excluded
+    (as :meth:`LineageGraph.shortest_path`), by a breadth-first search from both ends on the
+    graph's own adjacency: no filtered view is built, and each side stops at the other's
+    frontier (a national graph has agencies with thousands of edges)."""
+    graph = lineage.graph
+
+    def neighbours(node: str) -> Iterator[str]:
+        for adjacency in (graph.succ[node], graph.pred[node]):
+            for other, attributes in adjacency.items():
+                if attributes.get("rel") in FLOW_RELATIONS:
+                    yield other
+
+    if source == target:
+        return [source]
+    parents: tuple[dict[str, str | None], dict[str, str | None]] = ({source: None},
+                                                                     {target: None})
+    frontiers = ([source], [target])
+    while frontiers[0] and frontiers[1]:
+        side = 0 if len(frontiers[0]) <= len(frontiers[1]) else 1  # grow the smaller side
+        following: list[str] = []
+        for node in frontiers[side]:
+            for other in neighbours(node):
+                if other in parents[side]:
+                    continue
+                parents[side][other] = node
+                if other in parents[1 - side]:
+                    return _joined(parents, other)
+                following.append(other)
+        frontiers = (following, frontiers[1]) if side == 0 else (frontiers[0], following)
+    return None
+
+
+def _joined(parents: tuple[dict[str, str | None], dict[str, str | None]], meeting: str
+            ) -> list[str]:
+    """The path source → meeting → target from the two searches' parent links."""
+    half: list[str] = []
+    node: str | None = meeting
+    while node is not None:
+        half.append(node)
+        node = parents[0][node]
+    path = half[::-1]
+    node = parents[1][meeting]
+    while node is not None:
+        path.append(node)
+        node = parents[1][node]
+    return path
 
 
 def compact(iri: str) -> str:
