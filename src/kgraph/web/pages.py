@@ -370,9 +370,9 @@ def _text(term: object) -> str:
     return "" if term is None else str(term)
 
 
-@router.get("/raci", response_class=HTMLResponse, include_in_schema=False)
-def raci_index(request: Request, repository: Repo) -> Response:
-    """Where the RACI link leads: the plans and directives that have a matrix."""
+def raci_documents(repository: Repository) -> list[dict[str, Any]]:
+    """The plans and directives that have a matrix (directives first): a whole-store
+    aggregate, computed once per store version."""
     rows = repository.query(sparql_prefixes() + """
         SELECT ?number (SAMPLE(?pl) AS ?province) (COUNT(DISTINCT ?a) AS ?assignments)
                (MAX(?imp) AS ?implemented)
@@ -385,9 +385,30 @@ def raci_index(request: Request, repository: Repo) -> Response:
           OPTIONAL { SELECT ?doc (SAMPLE(?l) AS ?pl) WHERE {
               ?doc kg:province ?p . ?p skos:prefLabel ?l } GROUP BY ?doc }
         } GROUP BY ?number ORDER BY DESC(?implemented) ?province ?number""").rows
-    documents = [{"number": str(number), "province": _text(province),
-                  "assignments": int(str(count))} for number, province, count, _ in rows]
-    return render(request, "raci_index.html", documents=documents)
+    return [{"number": str(number), "province": _text(province),
+             "assignments": int(str(count))} for number, province, count, _ in rows]
+
+
+@router.get("/raci", response_class=HTMLResponse, include_in_schema=False)
+def raci_index(request: Request, repository: Repo,
+               page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
+    """Where the RACI link leads: the plans and directives that have a matrix, a page at a
+    time."""
+    listing = derived(repository, "raci-index", lambda: raci_documents(repository))
+    total = len(listing)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(page, pages)
+    documents = listing[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    lang = language(request)
+
+    def page_url(n: int) -> str:
+        return "/raci?" + urlencode({"page": str(n), **({"lang": "en"} if lang == "en" else {})})
+
+    first = (page - 1) * PAGE_SIZE + 1 if total else 0
+    return render(request, "raci_index.html", documents=documents, total=total, first=first,
+                  last=first + len(documents) - 1 if total else 0,
+                  previous_url=page_url(page - 1) if page > 1 else "",
+                  next_url=page_url(page + 1) if page < pages else "")
 
 
 @router.get("/query", response_class=HTMLResponse)
