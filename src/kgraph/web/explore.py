@@ -437,7 +437,7 @@ def api_audit(
     if iri is not None:
         wanted = {i: overlay.flags[i] for i in iri if i in overlay.flags}
         return JSONResponse({"source": overlay.source, "flags": wanted})
-    if data.audit_json is None:
+    if getattr(data, "audit_json", None) is None:  # (absent from data pickled by older code)
         data.audit_json = json.dumps(overlay.model_dump(), ensure_ascii=False).encode("utf-8")
     return Response(data.audit_json, media_type="application/json")
 
