@@ -372,21 +372,38 @@ def _text(term: object) -> str:
 
 def raci_documents(repository: Repository) -> list[dict[str, Any]]:
     """The plans and directives that have a matrix (directives first): a whole-store
-    aggregate, computed once per store version."""
-    rows = repository.query(sparql_prefixes() + """
-        SELECT ?number (SAMPLE(?pl) AS ?province) (COUNT(DISTINCT ?a) AS ?assignments)
-               (MAX(?imp) AS ?implemented)
-        WHERE {
-          { SELECT DISTINCT ?doc ?a ?imp WHERE {
-              { ?a a kg:Assignment ; kg:partOf ?doc . BIND(0 AS ?imp) }
-              UNION { ?plan kg:implements ?doc . ?a a kg:Assignment ; kg:partOf ?plan .
-                      BIND(1 AS ?imp) } } }
-          { SELECT ?doc (SAMPLE(?n) AS ?number) WHERE { ?doc eli:id_local ?n } GROUP BY ?doc }
-          OPTIONAL { SELECT ?doc (SAMPLE(?l) AS ?pl) WHERE {
-              ?doc kg:province ?p . ?p skos:prefLabel ?l } GROUP BY ?doc }
-        } GROUP BY ?number ORDER BY DESC(?implemented) ?province ?number""").rows
-    return [{"number": str(number), "province": _text(province),
-             "assignments": int(str(count))} for number, province, count, _ in rows]
+    aggregate, read as two DISTINCT scans joined here with the home listing's numbers and
+    provinces, once per store version."""
+    listed = {d.doc: d for d in derived(repository, "home-listing",
+                                        lambda: document_listing(repository))}
+    own = repository.query(sparql_prefixes() + """
+        SELECT DISTINCT ?a ?doc WHERE { ?a a kg:Assignment ; kg:partOf ?doc }""").rows
+    carrying = repository.query(sparql_prefixes() + """
+        SELECT DISTINCT ?plan ?doc WHERE { ?plan kg:implements ?doc }""").rows
+    assignments_of: dict[str, set[str]] = {}
+    for assignment, doc in own:
+        assignments_of.setdefault(str(doc), set()).add(str(assignment))
+    by_number: dict[str, dict[str, Any]] = {}
+
+    def count(doc: str, assignments: set[str], implemented: int) -> None:
+        if doc not in listed or not assignments:
+            return
+        entry = by_number.setdefault(listed[doc].number, {
+            "number": listed[doc].number, "province": listed[doc].province or "",
+            "assignments": set(), "implemented": 0})
+        entry["assignments"] |= assignments
+        entry["implemented"] = max(entry["implemented"], implemented)
+        entry["province"] = entry["province"] or listed[doc].province or ""
+
+    for doc, assignments in assignments_of.items():
+        count(doc, assignments, 0)
+    for plan, doc in carrying:
+        count(str(doc), assignments_of.get(str(plan), set()), 1)
+    ordered = sorted(by_number.values(),
+                     key=lambda e: (-e["implemented"], e["province"] != "", e["province"],
+                                    e["number"]))
+    return [{"number": e["number"], "province": e["province"],
+             "assignments": len(e["assignments"])} for e in ordered]
 
 
 @router.get("/raci", response_class=HTMLResponse, include_in_schema=False)
