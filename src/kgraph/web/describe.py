@@ -24,10 +24,10 @@ from kgraph.store.embedded import Repository
 from kgraph.web.sources import Original, SourcePage, original_link, source_page
 
 LANGUAGES = ("vi", "en")
-TABLE_ROWS = 200  # rows of a growing table on a document page (then: a link to all of them)
-DOWNSTREAM_DOCUMENTS = 20  # documents carrying one out whose assignments its page lists
+TABLE_ROWS = 100  # rows of a growing table on a document page (then: a link to all of them)
+DOWNSTREAM_DOCUMENTS = 10  # documents carrying one out whose assignments its page lists
 SOURCES_SHOWN = 12  # graphs listed for one fact (then: "and N more")
-INCOMING_SHOWN = 500  # links into a resource listed on its page
+INCOMING_SHOWN = 100  # links into a resource listed on its page
 # Characters that may not appear inside <...> in SPARQL (and never in a minted IRI).
 _UNSAFE_IRI = re.compile(r"[\s<>\"{}|\\^`]")
 
