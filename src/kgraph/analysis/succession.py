@@ -488,16 +488,20 @@ def deadlines(repo: Repository, doc: str | None = None, on: str | dt.date | None
     (kg:dueDayMonth) is judged by its next occurrence; the previous one is given as well.
     """
     date = parse_date(on)
-    key_filter = ""
-    if doc and doc.strip():
-        key_filter = f"FILTER(?key = {Literal(slugify(doc)).n3()})"
+    plans = """{ SELECT DISTINCT ?plan ?number ?key WHERE { ?plan eli:id_local ?number ;
+                                                         kg:numberKey ?key } }"""
+    parts, end = "", ""
+    if doc and doc.strip():  # one plan: bound first, its parts looked up for it only (LATERAL)
+        key = Literal(slugify(doc)).n3()
+        plans = f"""{{ SELECT DISTINCT ?plan WHERE {{ ?plan kg:numberKey {key} }} }}
+          LATERAL {{ SELECT DISTINCT ?plan ?number WHERE {{ ?plan eli:id_local ?number }} }}"""
+        parts, end = "LATERAL {", "}"
     rows = repo.query(PREFIXES + f"""
         SELECT ?number ?part ?kind ?item ?due ?dayMonth ?text
                (GROUP_CONCAT(DISTINCT ?freq; separator=" + ") AS ?frequency)
                (GROUP_CONCAT(DISTINCT ?report; separator=" | ") AS ?answered) WHERE {{
-          {{ SELECT DISTINCT ?plan ?number ?key WHERE {{ ?plan eli:id_local ?number ;
-                                                          kg:numberKey ?key }} }}
-          {key_filter}
+          {plans}
+          {parts}
           ?part kg:partOf ?plan .
           {{ ?part a kg:ReportingDuty BIND("reporting" AS ?kind) }}
           UNION {{ ?part a kg:Duty BIND("duty" AS ?kind) }}
@@ -507,6 +511,7 @@ def deadlines(repo: Repository, doc: str | None = None, on: str | dt.date | None
           OPTIONAL {{ ?part kg:sourceText ?text }}
           OPTIONAL {{ ?part kg:frequency/skos:prefLabel ?freq FILTER(LANG(?freq) = "vi") }}
           OPTIONAL {{ ?answer kg:answers ?part ; eli:id_local ?report }}
+          {end}
         }} GROUP BY ?number ?part ?kind ?item ?due ?dayMonth ?text""")
     found: dict[str, dict[str, Any]] = {}
     for record in rows.records():
