@@ -119,3 +119,16 @@ def test_health_counts_are_kept_per_store_version(sample_repo) -> None:
         after = client.get("/health").json()
     assert after["triples"] == before["triples"] + 1  # a new version: counted again
     assert str(ID["graph/extra"]) in after["graphs"]
+
+
+def test_audit_overlay_without_nodes_comes_a_page_at_a_time(client) -> None:
+    first = client.get("/api/audit").json()
+    total = first["total"]
+    assert total == len(first["flags"]) >= 2 and first["next_offset"] is None
+    pages, offset = {}, 0
+    while offset is not None:
+        page = client.get("/api/audit", params={"offset": offset, "limit": 1}).json()
+        assert len(page["flags"]) == 1 and page["total"] == total
+        pages.update(page["flags"])
+        offset = page["next_offset"]
+    assert pages == first["flags"]

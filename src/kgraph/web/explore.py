@@ -8,7 +8,6 @@ Every string leaves here as JSON data; the page writes it into the DOM with ``te
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
@@ -113,6 +112,9 @@ class AuditFlags(BaseModel):
                                     "(fallback: "
                                     "conflicts query and unresolved mentions)")
     flags: dict[str, list[str]] = Field(description="node IRI -> findings about it")
+    total: int | None = Field(None, description="nodes with findings in all (a page of them "
+                                                "is given: see next_offset)")
+    next_offset: int | None = Field(None, description="offset of the next page (none: last)")
 
 
 class Facets(BaseModel):
@@ -121,6 +123,9 @@ class Facets(BaseModel):
     years: list[str]
     roles: dict[str, str]
     kinds: dict[str, str]
+
+
+AUDIT_PAGE = 2000  # nodes per page of the audit overlay when no node is asked about
 
 
 # ---------------------------------------------------------------------- data on the app state
@@ -132,7 +137,7 @@ class ExplorerData:
         self.index = LabelIndex.from_lineage(self.lineage)
         self.facets = facets_of(self.lineage)
         self.audit: AuditFlags | None = None
-        self.audit_json: bytes | None = None  # the whole overlay, serialised once
+        self.audit_keys: list[str] | None = None  # nodes with findings, in IRI order
 
 
 def facets_of(lineage: LineageGraph) -> Facets:
@@ -425,21 +430,28 @@ def api_audit(
     data: Data,
     iri: Annotated[list[str] | None, Query(description=(
         "only the findings about these nodes (repeatable; the explorer asks for the nodes it "
-        "shows); without it, every node's"))] = None,
+        "shows)"))] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = AUDIT_PAGE,
 ) -> Response:
     """Findings by focus node for the "conflicts and gaps" overlay.
 
-    The findings come from the audit index (computed once per store version); the overlay of
-    every node is serialised once too, but the explorer asks only about the nodes it shows:
-    at national scale the whole overlay is megabytes.
+    The findings come from the audit index (computed once per store version). The explorer asks
+    only about the nodes it shows (``iri``); without ``iri`` the nodes with findings come a page
+    at a time, in IRI order (at national scale the whole overlay is megabytes).
     """
     overlay = audit_overlay(request, data)
     if iri is not None:
         wanted = {i: overlay.flags[i] for i in iri if i in overlay.flags}
         return JSONResponse({"source": overlay.source, "flags": wanted})
-    if getattr(data, "audit_json", None) is None:  # (absent from data pickled by older code)
-        data.audit_json = json.dumps(overlay.model_dump(), ensure_ascii=False).encode("utf-8")
-    return Response(data.audit_json, media_type="application/json")
+    keys = getattr(data, "audit_keys", None)
+    if keys is None:  # (absent from data pickled by older code)
+        keys = data.audit_keys = sorted(overlay.flags)
+    page = keys[offset: offset + limit]
+    following = offset + limit if offset + limit < len(keys) else None
+    return JSONResponse({"source": overlay.source,
+                         "flags": {k: overlay.flags[k] for k in page},
+                         "total": len(keys), "next_offset": following})
 
 
 def audit_overlay(request: Request, data: ExplorerData) -> AuditFlags:
