@@ -1,10 +1,11 @@
-"""The named queries against an earlier formulation of themselves: same answers, and how fast.
+"""The named queries against another formulation of themselves: same answers, and how fast.
 
-Runs every named query of ``queries/`` (with the parameters a user of the synthetic corpus would
-give, plus the "every document" variants) on a built store, read-only, in-process with plain
-pyoxigraph, next to the same query as written at a git revision (``--baseline-ref``), and prints
-for each: rows, whether the answers are the same (as multisets of rows), and the median time of
-each with the ratio.
+Runs every named query's Oxigraph text (``queries/oxigraph/NAME.rq``, what the embedded store
+runs) with the parameters a user of the synthetic corpus would give, plus the "every document"
+variants, on a built store, read-only, in-process with plain pyoxigraph, next to its portable
+SPARQL 1.1 text (``queries/NAME.rq``, what /sparql and other engines run) or, with
+``--baseline-ref``, the text at a git revision; prints for each: rows, whether the answers are
+the same (as multisets of rows), and the median time of each with the ratio.
 
 Run: ``.venv/bin/python bench/bench_queries.py --store /tmp/copy-of-store-2000 --plans 2000``
 (``--plans`` regenerates the corpus' parameters: the same seed as bench/corpus.py).
@@ -29,7 +30,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from bench_app import pick  # noqa: E402
 from corpus import generate_plans  # noqa: E402
 from kgraph.analysis.queries import NamedQuery, named_queries, parse_named_query  # noqa: E402
-from kgraph.store.embedded import StoreDirectory  # noqa: E402
+from kgraph.store.embedded import OxigraphRepository, StoreDirectory  # noqa: E402
 
 SLOW_S = 5.0  # a query slower than this is run once
 
@@ -88,16 +89,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--store", type=Path, required=True, help="a built store (read-only)")
     parser.add_argument("--plans", type=int, required=True, help="size of its bench corpus")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--baseline-ref", default="7c2b4fe",
-                        help="git revision of the earlier queries (default: before the rewrite "
-                             "for scale)")
+    parser.add_argument("--baseline-ref", default="",
+                        help="compare with the queries at this git revision (e.g. 7c2b4fe, "
+                             "before the rewrite for scale) instead of the portable texts")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--only", action="append", default=[], help="a case to run (repeatable)")
     args = parser.parse_args(argv)
     params = pick(generate_plans(args.plans, args.seed))
     version = StoreDirectory(args.store).current()
     store = ox.Store.read_only(str(version or args.store))
-    now, before = named_queries(), baseline_queries(args.baseline_ref)
+    now = {name: q.for_repository(OxigraphRepository()) for name, q in named_queries().items()}
+    before = baseline_queries(args.baseline_ref) if args.baseline_ref else named_queries()
     todo = cases(params)
     from kgraph.graph.iris import number_key
 

@@ -140,6 +140,15 @@ def display_title(title: str) -> str:
     return head or title
 
 
+def lateral(repository: Repository) -> str:
+    """``LATERAL`` (each row's values bound into the next step: Oxigraph) on the embedded
+    store; a plain join elsewhere (SPARQL 1.1 engines: same rows, without the shortcut). A
+    LIMIT inside then applies to the whole step, so a remote store may list fewer sources."""
+    from kgraph.store.embedded import OxigraphRepository
+
+    return "LATERAL" if isinstance(repository, OxigraphRepository) else ""
+
+
 def local_path(iri: str) -> str | None:
     """The path on this server where a minted IRI dereferences (None for others)."""
     if iri.startswith(str(ID)) and not _UNSAFE_IRI.search(iri):
@@ -206,7 +215,7 @@ class Labeller:
             sparql_prefixes()
             + f"""SELECT DISTINCT ?x ?via ?l WHERE {{
               VALUES ?x {{ {values} }}
-              LATERAL {{ SELECT DISTINCT ?x ?via ?l WHERE {{
+              {lateral(self.repository)} {{ SELECT DISTINCT ?x ?via ?l WHERE {{
                 {{ ?x skos:prefLabel ?l BIND("skos:prefLabel" AS ?via) }}
                 UNION {{ ?x rdfs:label ?l BIND("rdfs:label" AS ?via) }}
                 UNION {{ ?x eli:id_local ?l BIND("eli:id_local" AS ?via) }}
@@ -265,7 +274,7 @@ def _sources(repository: Repository, graphs: set[str], lang: str) -> dict[str, S
             + f"""
             SELECT ?g (SAMPLE(?t) AS ?title) (SAMPLE(?doc) AS ?d) (SAMPLE(?n) AS ?number) WHERE {{
               VALUES ?g {{ {values} }}
-              LATERAL {{ OPTIONAL {{ GRAPH ?g {{ ?g prov:wasDerivedFrom ?file .
+              {lateral(repository)} {{ OPTIONAL {{ GRAPH ?g {{ ?g prov:wasDerivedFrom ?file .
                   OPTIONAL {{ ?file dcterms:title ?t }}
                   OPTIONAL {{ ?doc kg:sourceFile ?file ; eli:id_local ?n }} }} }} }}
             }} GROUP BY ?g"""
@@ -301,6 +310,12 @@ def _page_statements(repository: Repository, iri: str
     plan (tens of thousands), so the page reads the distinct facts, a few sources each, and
     the counts; the RDF downloads keep every statement (:func:`resource_dataset`).
     """
+    if not lateral(repository):  # a SPARQL 1.1 store: every statement, counted here
+        out, into = _statements(repository, iri)
+        every: dict[tuple, int] = defaultdict(int)
+        for p, o, _ in out:
+            every[(p, o)] += 1
+        return out, dict(every), into[:INCOMING_SHOWN]
     counts = {
         (p, o): int(str(n)) for p, o, n in repository.query(
             f"SELECT ?p ?o (COUNT(?g) AS ?n) WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} }} "
@@ -308,7 +323,7 @@ def _page_statements(repository: Repository, iri: str
     }
     out = repository.query(f"""SELECT ?p ?o ?g WHERE {{
         {{ SELECT DISTINCT ?p ?o WHERE {{ <{iri}> ?p ?o }} }}
-        LATERAL {{ SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} }}
+        {lateral(repository)} {{ SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} }}
                    LIMIT {SOURCES_SHOWN} }} }}""").rows
     into = repository.query(
         f"SELECT ?s ?p ?g WHERE {{ GRAPH ?g {{ ?s ?p <{iri}> }} }} LIMIT {INCOMING_SHOWN}"
@@ -442,14 +457,37 @@ def restored_text(repository: Repository, iri: str, text: str) -> str | None:
 _REACH = "LATERAL { SELECT DISTINCT ?root ?plan WHERE { ?plan kg:implements* ?root } }"
 
 
-def _assignments_text(number: str, plans: list[str] | None = None) -> str:
-    """The assignments query for the document itself, or for the given ``plans``."""
-    text = named_queries()["assignments"].render({"doc": number})
+def _assignments_text(repository: Repository, number: str,
+                      plans: list[str] | None = None) -> str | None:
+    """The assignments query for the document itself, or for the given ``plans``; None when
+    the store runs the portable text (a remote store), which reaches every plan."""
+    text = named_queries()["assignments"].for_repository(repository).render({"doc": number})
     if _REACH not in text:
-        raise RuntimeError(f"queries/assignments.rq no longer reads {_REACH!r}")
+        return None
     if plans is None:
         return text.replace(_REACH, "BIND(?root AS ?plan)", 1)
     return text.replace(_REACH, "VALUES ?plan { " + " ".join(f"<{p}>" for p in plans) + " }", 1)
+
+
+def _split_assignments(repository: Repository, iri: str, number: str, labeller: Labeller,
+                       plans: list[str], more: bool) -> tuple[Table, Table]:
+    """The document's own assignments and those of ``plans``, from the whole query's rows (the
+    portable text of a remote store)."""
+    everything = _table(repository, "assignments",
+                        named_queries()["assignments"].render({"doc": number}), labeller)
+    column = everything.columns.index("assignment")
+    chosen = tuple(p + "/" for p in plans)
+
+    def starting(row: list[Term | None], prefixes: tuple[str, ...]) -> bool:
+        cell = row[column]
+        return cell is not None and (cell.iri or "").startswith(prefixes)
+
+    own = Table("assignments", everything.columns,
+                [r for r in everything.rows if starting(r, (iri + "/",))])
+    downstream = Table("downstream_assignments", everything.columns,
+                       [r for r in everything.rows if chosen and starting(r, chosen)],
+                       query_link("assignments", number) if more else None)
+    return own, downstream
 
 
 def _downstream_plans(repository: Repository, iri: str) -> tuple[list[str], bool]:
@@ -497,13 +535,18 @@ def document_tables(
     Lists that grow with the corpus (the documents carrying a directive out, their assignments)
     show their first rows and link to the named query for the rest.
     """
-    queries = named_queries()
+    queries = {name: q.for_repository(repository) for name, q in named_queries().items()}
     plans, more = _downstream_plans(repository, iri)
-    downstream = Table("downstream_assignments", [], [])
-    if plans:
-        downstream = _table(repository, "downstream_assignments",
-                            _assignments_text(number, plans), labeller)
-        downstream.more = query_link("assignments", number) if more else None
+    own_text = _assignments_text(repository, number)
+    if own_text is None:
+        own, downstream = _split_assignments(repository, iri, number, labeller, plans, more)
+    else:
+        own = _table(repository, "assignments", own_text, labeller)
+        downstream = Table("downstream_assignments", [], [])
+        if plans:
+            downstream = _table(repository, "downstream_assignments",
+                                _assignments_text(repository, number, plans) or "", labeller)
+            downstream.more = query_link("assignments", number) if more else None
     return {
         "lineage": _table(repository, "lineage", queries["lineage"].render({"doc": number}),
                           labeller),
@@ -511,7 +554,7 @@ def document_tables(
             repository, "implementers", queries["implementers"].render({"doc": number}),
             labeller, query_link("implementers", number), TABLE_ROWS,
             order=("depth", "province", "number", "chain")),
-        "assignments": _table(repository, "assignments", _assignments_text(number), labeller),
+        "assignments": own,
         "downstream_assignments": downstream,
     }
 
