@@ -35,7 +35,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 import pyoxigraph as ox
@@ -105,10 +105,17 @@ def pick(plans: list[PlanSpec]) -> dict[str, str]:
 
 
 def named_queries(params: dict[str, str]) -> dict[str, str]:
+    """Each named query's portable text, bound: what /sparql (the query editor) runs."""
     sys.path.insert(0, str(ROOT / "src"))
     from kgraph.analysis.queries import named_queries as all_queries
 
-    values = {"implementers": {"doc": params["directive"]},
+    values = query_values(params)
+    return {name: query.render(values.get(name, {})) for name, query in all_queries().items()}
+
+
+def query_values(params: dict[str, str]) -> dict[str, dict[str, str]]:
+    """The parameters a user of the corpus gives each named query."""
+    return {"implementers": {"doc": params["directive"]},
               "lineage": {"doc": params["leaf"]},
               "assignments": {"doc": params["plan"]},
               "reporting": {"doc": params["plan"]},
@@ -118,7 +125,6 @@ def named_queries(params: dict[str, str]) -> dict[str, str]:
               "directive-coverage": {"doc": params["directive"]},
               "deadlines": {"doc": params["plan"], "date": "2026-01-01"},
               "responsible-today": {"doc": params["plan"], "date": "2026-01-01"}}
-    return {name: query.render(values.get(name, {})) for name, query in all_queries().items()}
 
 
 def routes(params: dict[str, str], iris: dict[str, str]) -> dict[str, str]:
@@ -151,7 +157,8 @@ def routes(params: dict[str, str], iris: dict[str, str]) -> dict[str, str]:
         "/api/audit": "/api/audit",
         "/api/audit?iri (explorer)": "/api/audit?" + "&".join(
             f"iri={q(iris[k])}" for k in ("plan", "leaf", "directive")),
-        "/api/queries/implementers": f"/api/queries/implementers?doc={q(params['directive'])}",
+        **{f"/api/queries/{name}": f"/api/queries/{name}?" + urlencode(values)
+           for name, values in query_values(params).items()},
         "/api/responsible": f"/api/responsible?doc={q(params['plan'])}&date=2026-01-01",
         "/api/deadlines?doc": f"/api/deadlines?doc={q(params['plan'])}&date=2026-01-01",
     }
