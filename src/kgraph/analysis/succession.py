@@ -168,6 +168,7 @@ class Successions:
                 found.results.append(str(result))
             if number is not None and str(number) not in found.bases:
                 found.bases.append(str(number))
+                found.bases.sort()  # one order whatever order the store returns rows in
             if t is not None and str(tfrom) == str(org):
                 transfer = {"iri": str(t), "to": str(tto), "confidence": float(tconf),
                             "default": tdefault is not None and bool(tdefault.toPython()),

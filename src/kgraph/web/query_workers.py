@@ -858,7 +858,7 @@ class RemoteExecutor:
         return None
 
     async def run(self, job: Job, timeout: float, client: str = "local") -> Outcome:
-        from kgraph.store.remote import ACCEPT, parse_response
+        from kgraph.store.remote import accept_for, parse_response
 
         if job.check and (refused := await self._check(job, timeout)):
             return refused
@@ -869,10 +869,10 @@ class RemoteExecutor:
             params += list(remote.query_params().items())
         started = time.perf_counter()
         try:
-            async with httpx.AsyncClient(timeout=timeout) as client:
+            async with httpx.AsyncClient(timeout=timeout, auth=remote.auth) as client:
                 response = await client.post(
                     remote.query_url, params=params, data={"query": job.text},
-                    headers={"Accept": ACCEPT},
+                    headers={"Accept": accept_for(job.text)},
                 )
         except httpx.TimeoutException:
             return Outcome.error(503, f"remote query stopped after the {timeout:g} s timeout")
