@@ -232,9 +232,7 @@ def source_plans(repo: Repository, number_key: str | None = None) -> list[tuple[
         labels: dict[str, str] = {}
         if nodes:
             for label in _records(repo, f"""SELECT DISTINCT ?p ?province WHERE {{
-                    VALUES ?p {{ {nodes} }}
-                    LATERAL {{ SELECT DISTINCT ?p ?province WHERE {{
-                        ?p a kg:Province ; skos:prefLabel ?province }} }} }}"""):
+                    VALUES ?p {{ {nodes} }} ?p a kg:Province ; skos:prefLabel ?province }}"""):
                 labels.setdefault(label["p"] or "", label["province"] or "")
         keyed: dict[str, tuple[str, str, str]] = {}
         for row in rows:

@@ -26,7 +26,7 @@ from kgraph.errors import QueryError
 from kgraph.graph.vocab import sparql_prefixes
 from kgraph.ingest.text import match_key, slugify
 from kgraph.resources import REFERENCE_GRAPH
-from kgraph.store.embedded import QueryResult, Repository
+from kgraph.store.embedded import OxigraphRepository, QueryResult, Repository
 
 MAX_STEPS = 12
 AMBIGUOUS_BELOW = 0.5  # a chain whose weakest step is below this is flagged by the audit
@@ -492,8 +492,10 @@ def deadlines(repo: Repository, doc: str | None = None, on: str | dt.date | None
     plans = """{ SELECT DISTINCT ?plan ?number ?key WHERE { ?plan eli:id_local ?number ;
                                                          kg:numberKey ?key } }"""
     parts, end = "", ""
-    if doc and doc.strip():  # one plan: bound first, its parts looked up for it only (LATERAL)
-        key = Literal(slugify(doc)).n3()
+    key = Literal(slugify(doc)).n3() if doc and doc.strip() else ""
+    if key and not isinstance(repo, OxigraphRepository):  # SPARQL 1.1 engines: filter the plans
+        plans += f"\n          FILTER(?key = {key})"
+    elif key:  # one plan on the embedded store: bound first, its parts read for it only (LATERAL)
         plans = f"""{{ SELECT DISTINCT ?plan WHERE {{ ?plan kg:numberKey {key} }} }}
           LATERAL {{ SELECT DISTINCT ?plan ?number WHERE {{ ?plan eli:id_local ?number }} }}"""
         parts, end = "LATERAL {", "}"

@@ -337,10 +337,11 @@ def shortest_flow_path(lineage: LineageGraph, source: str, target: str) -> list[
     graph = lineage.graph
 
     def neighbours(node: str) -> Iterator[str]:
-        for adjacency in (graph.succ[node], graph.pred[node]):
-            for other, attributes in adjacency.items():
-                if attributes.get("rel") in FLOW_RELATIONS:
-                    yield other
+        """In IRI order: the same path whatever order the store gave the edges in."""
+        found = {other for adjacency in (graph.succ[node], graph.pred[node])
+                 for other, attributes in adjacency.items()
+                 if attributes.get("rel") in FLOW_RELATIONS}
+        yield from sorted(found)
 
     if source == target:
         return [source]
