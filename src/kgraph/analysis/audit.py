@@ -371,7 +371,7 @@ def documents_stated_by(repo: Repository, doc: str) -> list[str]:
 def conflict_findings(repo: Repository, doc: str | None = None) -> list[Finding]:
     """The same document stated with two issuers or dates: one finding per dissenting source
     (all sources when there is no majority)."""
-    sparql = load_query("audit_conflicts").render({})
+    sparql = load_query("audit_conflicts").for_repository(repo).render({})
     if doc:  # scope first, so one plan's check stays fast on a large store
         scope = " ".join(f"<{d}>" for d in documents_stated_by(repo, doc)) or "<urn:none>"
         sparql = sparql.replace("#SCOPE", f"VALUES ?document {{ {scope} }} #", 1)

@@ -157,11 +157,17 @@ class Guard:
 
 
 def health(request: Request) -> dict[str, object]:
-    """Status, triple count and named graphs: enough for a load balancer and a glance."""
+    """Status, triple count and named graphs: enough for a load balancer and a glance.
+
+    Counting the quads of a store is a scan of all of them: the count and the graph names are
+    kept per store version (:mod:`kgraph.store.derived`), so only the first call after a
+    build pays for it (and a restarted server reads it back from disk)."""
+    from kgraph.store.derived import derived
+
     repository = get_repository(request)
     try:
-        graphs = repository.graph_names()
-        triples = len(repository)
+        graphs = derived(repository, "graph-names", repository.graph_names)
+        triples = derived(repository, "triple-count", lambda: len(repository))
     except Exception as exc:  # the store is down or unreachable: say so, with 200 from the app
         return {"status": "error", "error": str(exc), "triples": None, "graphs": []}
     status = getattr(request.app.state.executor, "sandbox", None)
