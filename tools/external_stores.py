@@ -28,7 +28,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 TOOLS = Path(__file__).resolve().parent
 JENA_SOURCE = TOOLS / "jena-server"
 JENA_BUILD = JENA_SOURCE / "build"
