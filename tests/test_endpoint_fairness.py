@@ -323,6 +323,7 @@ def test_a_json_stream_past_the_timeout_is_broken_off_not_shortened() -> None:
     without its last chunk (uvicorn then closes the connection: a client sees a broken body,
     not a short one). Driven at the ASGI level: a stalled client is a ``send`` that waits."""
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
     from urllib.parse import urlencode
 
     settings = Settings(query_timeout=4, stream_after=100_000, max_result_bytes=12_000_000,
@@ -347,7 +348,9 @@ def test_a_json_stream_past_the_timeout_is_broken_off_not_shortened() -> None:
              "raw_path": b"/sparql", "root_path": "", "client": ("testclient", 50000),
              "server": ("127.0.0.1", 80), "headers": [(b"host", b"127.0.0.1")],
              "query_string": urlencode({"query": PAIRS, "format": "json"}).encode()}
-    asyncio.run(asyncio.wait_for(app(scope, receive, send), 60))
+    # its own thread and loop: a browser test's session may hold a running loop in this thread
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(lambda: asyncio.run(asyncio.wait_for(app(scope, receive, send), 60))).result()
     app.state.executor.close()
     start = messages[0]
     headers = {k.decode(): v.decode() for k, v in start["headers"]}  # type: ignore[attr-defined]
