@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from kgraph.analysis.validation import Validation, validate_graph
+from kgraph.analysis.validation import Validation, validate_document
 from kgraph.errors import KgraphError, SourceError
 from kgraph.graph import revisions
 from kgraph.graph.mapping import DocumentGraph, document_graph
@@ -193,7 +193,15 @@ def part_counts(mapped: DocumentGraph) -> dict[str, int]:
 
     from kgraph.graph.vocab import KG
 
-    return {t: len(set(mapped.graph.subjects(RDF.type, KG[t]))) for t in PART_TYPES}
+    return {t: len(set(mapped.index.subjects(RDF.type, KG[t]))) for t in PART_TYPES}
+
+
+@functools.cache
+def _workspace() -> object:
+    """This process's in-memory store for one document at a time (ontology loaded once)."""
+    from kgraph.analysis.shacl_compiled import Workspace
+
+    return Workspace()
 
 
 def process_file(path: Path, validate: bool, ttl_out: Path | None,
@@ -217,22 +225,25 @@ def process_file(path: Path, validate: bool, ttl_out: Path | None,
     result.sha256 = doc.source_sha256
     result.ntriples = mapped.to_ntriples()
     result.summary = DocumentSummary(str(mapped.document), str(mapped.name), number, path,
-                                     len(mapped.graph), part_counts(mapped))
+                                     len(mapped), part_counts(mapped))
     if validate:
         from kgraph.analysis.audit import SourceDocument
-        from kgraph.analysis.audit_index import keep_document_findings
-
-        validation = validate_graph(mapped.graph)
-        result.findings = Counter((r.severity, r.rule) for r in validation.results)
+        from kgraph.analysis.audit_index import audit_document, document_key
         from kgraph.analysis.coverage import coverage_graph_iri
-        from kgraph.resources import as_ntriples
+        from kgraph.analysis.shacl_compiled import Workspace
+        from kgraph.store.derived import keep_document_value
 
+        workspace = _workspace()
+        assert isinstance(workspace, Workspace)
         source = SourceDocument(str(mapped.document), str(mapped.name), number)
-        _, coverage = keep_document_findings(store_root, source, doc.source_sha256,
-                                             mapped.graph, validation)
-        result.derived[coverage_graph_iri(source.iri)] = as_ntriples(coverage.to_graph())
-        result.validation = Validation(validation.conforms, type(validation.report)(),
-                                       validation.results)
+        workspace.load(result.ntriples)
+        validation = validate_document(mapped.triples, mapped.index, workspace)
+        findings, coverage = audit_document(source, mapped.triples, mapped.index,
+                                            result.ntriples, validation, workspace)
+        keep_document_value(store_root, document_key(source.graph, doc.source_sha256), findings)
+        result.findings = Counter((r.severity, r.rule) for r in validation.results)
+        result.derived[coverage_graph_iri(source.iri)] = coverage.to_ntriples()
+        result.validation = validation.without_report()
     if ttl_out is not None:
         target = ttl_out / ttl_name(mapped)
         text = mapped.to_trig()

@@ -21,7 +21,7 @@ import hashlib
 import math
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,12 +42,19 @@ from kgraph.analysis.audit import (
     shacl_findings,
     stored_graph,
 )
-from kgraph.analysis.validation import SEVERITY_ORDER, Validation, validate_graph
+from kgraph.analysis.shacl_compiled import Workspace
+from kgraph.analysis.validation import (
+    SEVERITY_ORDER,
+    Validation,
+    validate_document,
+    validate_graph,
+)
 from kgraph.graph.iris import number_key
+from kgraph.graph.mapping import Triple, TripleIndex
 from kgraph.graph.vocab import sparql_prefixes
 from kgraph.ingest.text import fold
 from kgraph.store.derived import derived, document_value, keep_document_value
-from kgraph.store.embedded import OxigraphRepository, Repository
+from kgraph.store.embedded import QueryResult, Repository, to_query_result
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 
@@ -59,7 +66,8 @@ def audit_fingerprint() -> str:
 
     digest = hashlib.sha256()
     files = [*sorted(resource_dir("shapes").glob("*.ttl")),
-             *(_PACKAGE / "analysis" / n for n in ("audit.py", "coverage.py", "validation.py"))]
+             *(_PACKAGE / "analysis" / n for n in ("audit.py", "coverage.py", "validation.py",
+                                                   "shacl_compiled.py"))]
     for file in files:
         digest.update(file.read_bytes())
     return digest.hexdigest()[:12]
@@ -73,20 +81,43 @@ def document_key(graph: str, sha256: str) -> str:
 def audit_graph(source: SourceDocument, data: Graph, validation: Validation | None = None
                 ) -> tuple[list[Finding], cov.PlanCoverage]:
     """One document's own findings (SHACL results, tasks no duty covers) and its coverage."""
-    validation = validation if validation is not None else validate_graph(data)
-    findings = shacl_findings(source, data, validation)
-    single = OxigraphRepository()
-    single.native.extend(_quads(data))
-    coverage = cov.plan_coverage(single, source.iri, source.number)
+    from kgraph.graph.mapping import TripleIndex, ntriples_line
+
+    triples = [t for t in data if not any(isinstance(x, BNode) for x in t)]
+    if len(triples) != len(data):  # not a document graph kgraph wrote: pySHACL on it as it is
+        validation = validation if validation is not None else validate_graph(data)
+    return audit_document(source, triples, TripleIndex(triples),  # type: ignore[arg-type]
+                          "".join(ntriples_line(t) for t in triples),  # type: ignore[arg-type]
+                          validation)
+
+
+def audit_document(source: SourceDocument, triples: Sequence[Triple], index: TripleIndex,
+                   ntriples: str, validation: Validation | None = None,
+                   workspace: Workspace | None = None
+                   ) -> tuple[list[Finding], cov.PlanCoverage]:
+    """:func:`audit_graph` of a document the caller has as triples, their index and their
+    N-Triples (the build): validated by the compiled shapes, covered in ``workspace``."""
+    from kgraph.analysis.shacl_compiled import Workspace
+
+    if workspace is None:
+        workspace = Workspace()
+    workspace.load(ntriples)
+    if validation is None:
+        validation = validate_document(triples, index, workspace)
+    findings = shacl_findings(source, index, validation)  # type: ignore[arg-type]
+    coverage = cov.plan_coverage(_WorkspaceRepository(workspace), source.iri, source.number)
     findings.extend(coverage_findings([coverage]))
     return findings, coverage
 
 
-def _quads(data: Graph) -> list[object]:
-    import pyoxigraph as ox
+class _WorkspaceRepository:
+    """The document a workspace holds, queried as a repository (coverage reads it so)."""
 
-    text = data.serialize(format="nt", encoding="utf-8")
-    return list(ox.parse(text, format=ox.RdfFormat.N_TRIPLES))
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+
+    def query(self, sparql: str) -> QueryResult:
+        return to_query_result(self.workspace.query(sparql))
 
 
 def keep_document_findings(repo: Repository | Path | None, source: SourceDocument,

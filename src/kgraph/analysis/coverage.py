@@ -92,19 +92,30 @@ class PlanCoverage:
     def graph_name(self) -> str:
         return coverage_graph_iri(self.plan)
 
-    def to_graph(self) -> Graph:
+    def triples(self) -> list[tuple[URIRef, URIRef, URIRef | Literal]]:
         """kg:coveredBy links with a qualified kg:Coverage node carrying the score."""
-        graph = Graph()
+        triples: list[tuple[URIRef, URIRef, URIRef | Literal]] = []
         for link in self.links:
             task, duty = URIRef(link.task), URIRef(link.duty)
             digest = hashlib.sha1(link.duty.encode("utf-8")).hexdigest()[:10]
             node = URIRef(f"{link.task}/coverage/{digest}")
-            graph.add((task, KG.coveredBy, duty))
-            graph.add((task, KG.qualifiedCoverage, node))
-            graph.add((node, RDF.type, KG.Coverage))
-            graph.add((node, KG.coveringDuty, duty))
-            graph.add((node, KG.coverageScore, Literal(f"{link.score:.3f}", datatype=XSD.decimal)))
+            triples += [(task, KG.coveredBy, duty), (task, KG.qualifiedCoverage, node),
+                        (node, RDF.type, KG.Coverage), (node, KG.coveringDuty, duty),
+                        (node, KG.coverageScore,
+                         Literal(f"{link.score:.3f}", datatype=XSD.decimal))]
+        return triples
+
+    def to_graph(self) -> Graph:
+        graph = Graph()
+        for triple in self.triples():
+            graph.add(triple)
         return graph
+
+    def to_ntriples(self) -> str:
+        """``as_ntriples(self.to_graph())``, written directly (the build does it per plan)."""
+        from kgraph.graph.mapping import ntriples_line
+
+        return "".join(sorted(set(map(ntriples_line, self.triples()))))
 
 
 @dataclass(frozen=True)
