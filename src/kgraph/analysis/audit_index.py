@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, ClassVar
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH
@@ -368,8 +369,15 @@ def peer_alignments(repo: Repository, shas: dict[str, str] | None = None,
         result.append(alignment)
     if len(misses) > 20:  # one query for every plan's tasks, not one a plan
         tasks.update(all_plan_tasks(repo))
+    term_rows: dict[str, _TermRows] = {}
+
+    def rows_of(plan: str) -> _TermRows:
+        if plan not in term_rows:
+            term_rows[plan] = _TermRows([t.text for t in tasks_of(plan)])
+        return term_rows[plan]
+
     for alignment, plan_row, peers, key in misses:
-        gaps = _gaps(plan_row, peers, tasks_of)
+        gaps = _gaps(plan_row, peers, tasks_of, rows_of)
         if shas:
             keep_document_value(repo, key, gaps)
         alignment.gaps.extend(gaps)
@@ -407,7 +415,7 @@ def similarity_matrix(left: list[str], right: list[str]) -> list[list[float]]:
     if not left or not right:
         return [[0.0] * len(right) for _ in left]
     bags = [Counter(cov.terms(text)) for text in (*left, *right)]
-    vocabulary: dict[str, int] = {}
+    vocabulary: ClassVar[dict[str, int]] = {}  # term -> id, shared by every plan
     df: Counter[str] = Counter()
     for bag in bags:
         df.update(bag.keys())
@@ -427,8 +435,59 @@ def similarity_matrix(left: list[str], right: list[str]) -> list[list[float]]:
     return (matrix[: len(left)] @ matrix[len(left):].T).tolist()
 
 
+class _TermRows:
+    """One plan's task texts as term ids and sublinear term frequencies, made once per plan:
+    a plan is compared with up to 33 peers, and building these per pair was most of the
+    peer audit's time."""
+
+    vocabulary: ClassVar[dict[str, int]] = {}  # term -> id, shared by every plan
+
+    def __init__(self, texts: list[str]) -> None:
+        import numpy as np
+
+        ids: list[int] = []
+        rows: list[int] = []
+        weights: list[float] = []
+        for row, text in enumerate(texts):
+            for term, count in Counter(cov.terms(text)).items():
+                ids.append(self.vocabulary.setdefault(term, len(self.vocabulary)))
+                rows.append(row)
+                weights.append(1 + math.log(count))
+        self.n = len(texts)
+        self.ids = np.array(ids, dtype=np.int64)
+        self.rows = np.array(rows, dtype=np.int64)
+        self.weights = np.array(weights, dtype=np.float64)
+
+
+@functools.lru_cache(maxsize=4096)
+def _idf_table(n: int) -> Any:
+    """Smoothed IDF of a term found in 0..n of n texts (math.log, as the reference code)."""
+    import numpy as np
+
+    return np.array([math.log((1 + n) / (1 + count)) + 1 for count in range(n + 1)])
+
+
+def pair_similarity(left: _TermRows, right: _TermRows) -> Any:
+    """:func:`similarity_matrix` of two plans' texts from their term rows (the same TF-IDF:
+    smoothed IDF over both lists, 1 + log tf, L2 norm)."""
+    import numpy as np
+
+    n = left.n + right.n
+    ids = np.concatenate([left.ids, right.ids])
+    terms, column, df = np.unique(ids, return_inverse=True, return_counts=True)
+    idf = _idf_table(n)[df]
+    matrix = np.zeros((n, len(terms)))
+    matrix[np.concatenate([left.rows, right.rows + left.n]), column] = (
+        np.concatenate([left.weights, right.weights]) * idf[column])
+    norms = np.linalg.norm(matrix, axis=1)
+    norms[norms == 0] = 1.0
+    matrix /= norms[:, None]
+    return matrix[: left.n] @ matrix[left.n:].T
+
+
 def _gaps(plan: tuple[str, str, str], peers: list[tuple[str, str, str]],
-          tasks_of: Callable[[str], list[cov.Item]]) -> list[cov.PeerGap]:
+          tasks_of: Callable[[str], list[cov.Item]],
+          rows_of: Callable[[str], _TermRows] | None = None) -> list[cov.PeerGap]:
     iri, number, province = plan
     mine = tasks_of(iri)
     gaps = []
@@ -436,9 +495,12 @@ def _gaps(plan: tuple[str, str, str], peers: list[tuple[str, str, str]],
         theirs = tasks_of(peer)
         if not theirs:
             continue
-        matrix = similarity_matrix([t.text for t in theirs], [t.text for t in mine])
-        for task, row in zip(theirs, matrix, strict=True):
-            best = max(row, default=0.0)
+        if rows_of is None or not mine:
+            matrix = similarity_matrix([t.text for t in theirs], [t.text for t in mine])
+            best_scores = [max(row, default=0.0) for row in matrix]
+        else:
+            best_scores = pair_similarity(rows_of(peer), rows_of(iri)).max(axis=1).tolist()
+        for task, best in zip(theirs, best_scores, strict=True):
             if best < cov.ALIGNMENT_THRESHOLD:
                 gaps.append(cov.PeerGap(iri, number, province, peer_number, peer_province,
                                         task, round(best, 3)))

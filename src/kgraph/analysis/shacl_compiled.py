@@ -89,21 +89,27 @@ class Data:
         self._instances: dict[URIRef, set[Node]] = {}
 
     def objects(self, s: Node, p: Node) -> list[Node]:
-        found = self.document.out.get(s, {}).get(p, [])
-        extra = self.ontology.out.get(s, {}).get(p)
+        if isinstance(s, Literal):
+            return []
+        found = self.document.out.get(str(s), {}).get(str(p), [])
+        extra = self.ontology.out.get(str(s), {}).get(str(p))
         return found + [o for o in extra if o not in found] if extra else found
 
     def subjects(self, p: Node, o: Node) -> list[Node]:
-        found = self.document.into.get(o, {}).get(p, [])
-        extra = self.ontology.into.get(o, {}).get(p)
+        if isinstance(o, Literal):
+            raise Unsupported("inverse lookups of literals")
+        found = self.document.into.get(str(o), {}).get(str(p), [])
+        extra = self.ontology.into.get(str(o), {}).get(str(p))
         return found + [s for s in extra if s not in found] if extra else found
 
     def subjects_of(self, p: Node) -> list[Node]:
-        pairs = [*self.document.by_predicate.get(p, ()), *self.ontology.by_predicate.get(p, ())]
+        pairs = [*self.document.by_predicate.get(str(p), ()),
+                 *self.ontology.by_predicate.get(str(p), ())]
         return list(dict.fromkeys(s for s, _ in pairs))
 
     def objects_of(self, p: Node) -> list[Node]:
-        pairs = [*self.document.by_predicate.get(p, ()), *self.ontology.by_predicate.get(p, ())]
+        pairs = [*self.document.by_predicate.get(str(p), ()),
+                 *self.ontology.by_predicate.get(str(p), ())]
         return list(dict.fromkeys(o for _, o in pairs))
 
     def subclasses(self, cls: URIRef) -> set[Node]:
