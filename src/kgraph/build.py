@@ -515,6 +515,14 @@ class _VersionView:
         return to_query_result(self.store.query(  # type: ignore[attr-defined]
             sparql, use_default_graph_as_union=True))
 
+    def records(self, sparql: str) -> list[dict[str, str | None]]:
+        from kgraph.store.embedded import query_records, solution_records
+
+        if self.store is None:
+            return query_records(self.repo, sparql)
+        return solution_records(self.store.query(  # type: ignore[attr-defined]
+            sparql, use_default_graph_as_union=True))
+
     def replace_graphs(self, graphs: dict[str, str]) -> None:
         self.writer.add(graphs)
         self.writer.flush()

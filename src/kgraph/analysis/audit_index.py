@@ -36,8 +36,9 @@ from kgraph.analysis.audit import (
     Finding,
     Severity,
     SourceDocument,
-    conflict_findings,
+    conflict_statements,
     coverage_findings,
+    documents_stated_by,
     empty_report,
     peer_findings,
     shacl_findings,
@@ -55,7 +56,13 @@ from kgraph.graph.mapping import Triple, TripleIndex
 from kgraph.graph.vocab import sparql_prefixes
 from kgraph.ingest.text import fold
 from kgraph.store.derived import derived, document_value, keep_document_value
-from kgraph.store.embedded import QueryResult, Repository, to_query_result
+from kgraph.store.embedded import (
+    QueryResult,
+    Repository,
+    query_records,
+    solution_records,
+    to_query_result,
+)
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 
@@ -120,6 +127,9 @@ class _WorkspaceRepository:
     def query(self, sparql: str) -> QueryResult:
         return to_query_result(self.workspace.query(sparql))
 
+    def records(self, sparql: str) -> list[dict[str, str | None]]:
+        return solution_records(self.workspace.query(sparql))
+
 
 def keep_document_findings(repo: Repository | Path | None, source: SourceDocument,
                            sha256: str, data: Graph, validation: Validation | None = None
@@ -172,6 +182,8 @@ class AuditPage:
 class AuditIndex:
     documents: list[AuditedDocument] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)  # sorted by severity, document, rule
+    fingerprint: str = ""  # audit_fingerprint() of the code that computed it
+    conflict_sources: dict[str, set[str]] | None = None  # document -> numbers stating it
 
     def select(self, *, province: str | None = None, plan: str | None = None,
                rule: str | None = None, severity: str | None = None) -> list[Finding]:
@@ -240,10 +252,10 @@ class AuditIndex:
 
 
 def audited_documents(repo: Repository) -> list[AuditedDocument]:
-    rows = repo.query(sparql_prefixes() + """
+    rows = query_records(repo, sparql_prefixes() + """
         SELECT DISTINCT ?doc ?g ?number ?pv ?sha WHERE {
           GRAPH ?g { ?doc kg:sourceFile ?file ; eli:id_local ?number . ?file kg:sha256 ?sha
-                     OPTIONAL { ?doc kg:province ?pv } } }""").records()
+                     OPTIONAL { ?doc kg:province ?pv } } }""")
     labels = province_labels(repo)
     documents: dict[tuple[str, str], AuditedDocument] = {}
     for r in sorted(rows, key=lambda r: (r["number"] or "", r["pv"] or "")):
@@ -255,10 +267,10 @@ def audited_documents(repo: Repository) -> list[AuditedDocument]:
 
 def province_labels(repo: Repository) -> dict[str, str]:
     """Province IRI -> name (labels are restated per graph: read each once)."""
-    rows = repo.query(sparql_prefixes() + """
+    rows = query_records(repo, sparql_prefixes() + """
         SELECT DISTINCT ?p ?label WHERE {
           { SELECT DISTINCT ?p WHERE { ?p a kg:Province } } ?p skos:prefLabel ?label }
-    """).records()
+    """)
     labels: dict[str, str] = {}
     for row in sorted(rows, key=lambda r: r["label"] or ""):
         labels.setdefault(row["p"] or "", row["label"] or "")
@@ -279,13 +291,13 @@ class Lineage:
     @classmethod
     def read(cls, repo: Repository) -> Lineage:
         parents: dict[str, set[str]] = {}
-        for row in repo.query(sparql_prefixes() + """
-                SELECT DISTINCT ?s ?o WHERE { ?s kg:implements ?o }""").records():
+        for row in query_records(repo, sparql_prefixes() + """
+                SELECT DISTINCT ?s ?o WHERE { ?s kg:implements ?o }"""):
             parents.setdefault(row["s"] or "", set()).add(row["o"] or "")
         numbers: dict[str, str] = {}
-        for row in repo.query(sparql_prefixes() + """
+        for row in query_records(repo, sparql_prefixes() + """
                 SELECT DISTINCT ?d ?n WHERE { ?x kg:implements ?d . ?d eli:id_local ?n }
-                """).records():
+                """):
             numbers.setdefault(row["d"] or "", row["n"] or "")
         return cls(parents, numbers)
 
@@ -389,7 +401,7 @@ def peer_alignments(repo: Repository, shas: dict[str, str] | None = None,
 
 def all_plan_tasks(repo: Repository) -> dict[str, list[cov.Item]]:
     """The leaf tasks of every plan (as :func:`kgraph.analysis.coverage.plan_tasks`)."""
-    rows = repo.query(sparql_prefixes() + """
+    rows = query_records(repo, sparql_prefixes() + """
         SELECT DISTINCT ?plan ?task ?no ?text ?src ?start ?group WHERE {
           ?plan kg:sourceFile ?file .
           ?task a kg:Task ; kg:partOf ?plan ; kg:itemNumber ?no .
@@ -398,7 +410,7 @@ def all_plan_tasks(repo: Repository) -> dict[str, list[cov.Item]]:
           OPTIONAL { ?parent kg:subTask ?task . ?parent kg:text ?group }
           OPTIONAL { ?task kg:subTask ?child }
           FILTER (!BOUND(?child))
-        }""").records()
+        }""")
     by_plan: dict[str, list[dict[str, str | None]]] = {}
     for row in rows:
         by_plan.setdefault(row["plan"] or "", []).append(row)
@@ -507,28 +519,73 @@ def _gaps(plan: tuple[str, str, str], peers: list[tuple[str, str, str]],
     return gaps
 
 
+CROSS_DOCUMENT = ("ConflictingStatement", "MissingPeerTask")
+
+
+def compute_index(repo: Repository, previous: AuditIndex | None = None) -> AuditIndex:
+    """The whole-corpus audit; from ``previous`` (the index of the version this one was built
+    from) only what the changed documents affect is recomputed: their own findings, the
+    conflicts about the documents they state (or stated), and peer gaps (kept per plan)."""
+    documents = audited_documents(repo)
+    shas = {d.iri: d.sha256 for d in documents}
+    usable = (previous is not None and getattr(previous, "fingerprint", "") == audit_fingerprint()
+              and getattr(previous, "conflict_sources", None) is not None)
+    old = {(d.iri, d.graph): d for d in previous.documents} if usable and previous else {}
+    if not usable or previous is None or not set(old) <= {(d.iri, d.graph) for d in documents}:
+        findings: list[Finding] = []
+        for doc in documents:
+            source = SourceDocument(doc.iri, doc.graph, doc.number)
+            findings.extend(document_findings(repo, source, doc.sha256))
+        conflicts, sources = conflict_statements(repo)
+        findings.extend(conflicts)
+    else:
+        changed = [d for d in documents if old.get((d.iri, d.graph)) != d]
+        keys = {number_key(d.number) for d in changed}
+        keys.update(number_key(old[(d.iri, d.graph)].number) for d in changed
+                    if (d.iri, d.graph) in old)
+        findings = [f for f in previous.findings if f.rule not in CROSS_DOCUMENT
+                    and number_key(f.document_number) not in keys]
+        for doc in changed:
+            source = SourceDocument(doc.iri, doc.graph, doc.number)
+            findings.extend(document_findings(repo, source, doc.sha256))
+        sources = dict(previous.conflict_sources)
+        foci = {d for doc in changed for d in documents_stated_by(repo, doc.number)}
+        foci.update(focus for focus, numbers in sources.items()
+                    if keys & {number_key(n) for n in numbers})
+        findings.extend(f for f in previous.findings
+                        if f.rule == "ConflictingStatement" and f.focus not in foci)
+        for focus in foci:
+            sources.pop(focus, None)
+        if foci:
+            conflicts, found = conflict_statements(repo, sorted(foci))
+            findings.extend(conflicts)
+            sources.update(found)
+    findings.extend(peer_findings(peer_alignments(repo, shas, documents)))
+    findings.sort(key=lambda f: f.sort_key)
+    return AuditIndex(documents, findings, audit_fingerprint(), sources)
+
+
 def corpus_findings(repo: Repository, documents: list[AuditedDocument] | None = None
                     ) -> list[Finding]:
     """Findings across documents: conflicting statements and tasks peer plans have."""
     documents = documents if documents is not None else audited_documents(repo)
     shas = {d.iri: d.sha256 for d in documents}
-    return [*conflict_findings(repo), *peer_findings(peer_alignments(repo, shas, documents))]
-
-
-def compute_index(repo: Repository) -> AuditIndex:
-    documents = audited_documents(repo)
-    findings: list[Finding] = []
-    for doc in documents:
-        source = SourceDocument(doc.iri, doc.graph, doc.number)
-        findings.extend(document_findings(repo, source, doc.sha256))
-    findings.extend(corpus_findings(repo, documents))
-    findings.sort(key=lambda f: f.sort_key)
-    return AuditIndex(documents, findings)
+    return [*conflict_statements(repo)[0],
+            *peer_findings(peer_alignments(repo, shas, documents))]
 
 
 def audit_index(repo: Repository) -> AuditIndex:
-    """The audit of the whole store, computed once per store version."""
-    return derived(repo, "audit-index", lambda: compute_index(repo))
+    """The audit of the whole store, computed once per store version (incrementally from the
+    previous version's index when it is at hand)."""
+    return derived(repo, "audit-index", lambda: compute_index(repo, _previous_index(repo)))
+
+
+def _previous_index(repo: Repository) -> AuditIndex | None:
+    """The index kept for the version before the current one, if any."""
+    from kgraph.store.derived import previous_value
+
+    value = previous_value(repo, "audit-index")
+    return value if isinstance(value, AuditIndex) else None
 
 
 def findings_graph(findings: list[Finding]) -> Graph:

@@ -185,7 +185,9 @@ def similarity_matrix(left: Sequence[str], right: Sequence[str]) -> list[list[fl
 # ---------------------------------------------------------------------------- reading the store
 
 def _records(repo: Repository, sparql: str) -> list[dict[str, str | None]]:
-    return repo.query(sparql_prefixes() + sparql).records()
+    from kgraph.store.embedded import query_records
+
+    return query_records(repo, sparql_prefixes() + sparql)
 
 
 def plan_tasks(repo: Repository, plan: str) -> list[Item]:
