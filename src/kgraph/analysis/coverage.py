@@ -157,10 +157,11 @@ def terms(text: str) -> list[str]:
     return list(_terms(text))
 
 
-@functools.lru_cache(maxsize=200_000)
+@functools.lru_cache(maxsize=20_000)
 def _terms(text: str) -> tuple[str, ...]:
     """Folding is most of the cost of a comparison, and the same task is compared with many
-    duties and peers: each text is folded once per process."""
+    duties and peers: each text is folded once while it is in use (a bounded cache: a build
+    worker folds the texts of thousands of plans, and 200,000 of them held gigabytes)."""
     words = _WORD.findall(ocr_fold(text))
     return (*words, *(f"{a} {b}" for a, b in pairwise(words)))
 

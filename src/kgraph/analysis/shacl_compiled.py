@@ -164,13 +164,19 @@ class Workspace:
 
     ONTOLOGY = "urn:kgraph:ontology"
 
+    RENEW_AFTER = 50  # documents: Oxigraph's memory store keeps what was removed from it
+
     def __init__(self) -> None:
+        self.holds: str | None = None
+        self._renew()
+
+    def _renew(self) -> None:
         import pyoxigraph as ox
 
         self.store = ox.Store()
         self.store.load(ontology_ntriples(), format=ox.RdfFormat.N_TRIPLES,
                         to_graph=ox.NamedNode(self.ONTOLOGY))
-        self.holds: str | None = None
+        self.loads = 0
 
     def load(self, ntriples: str) -> None:
         """Replace the document (N-Triples) this workspace holds (kept when it is the same
@@ -179,6 +185,9 @@ class Workspace:
 
         if self.holds is ntriples:
             return
+        self.loads += 1
+        if self.loads > self.RENEW_AFTER:  # a fresh store, or memory grows with every document
+            self._renew()
         self.store.clear_graph(ox.DefaultGraph())
         self.store.load(ntriples, format=ox.RdfFormat.N_TRIPLES)
         self.holds = ntriples
