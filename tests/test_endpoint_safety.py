@@ -184,3 +184,164 @@ def test_update_is_visible_to_later_queries(live_server: type) -> None:
                                    "Authorization": f"Bearer {TOKEN}"})
         assert done.status_code == 204
         assert all(httpx.get(url, params=ask).json()["boolean"] for _ in range(4))
+
+
+YASGUI_DEFAULT = ("PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>\n"
+                  "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+                  "SELECT * WHERE {\n  ?sub ?pred ?obj .\n} LIMIT 10")
+
+
+def test_every_query_the_pages_send_passes_the_check(sample_repo: OxigraphRepository,
+                                                     live_server: type) -> None:
+    """The named queries as the editor shows them (examples bound, and odd values escaped),
+    YASGUI's default query: all parse and run through /sparql by GET, form and direct POST."""
+    from kgraph.analysis.queries import named_queries
+
+    texts = [YASGUI_DEFAULT]
+    for query in named_queries().values():
+        texts += [query.example(),
+                  query.render({p.name: 'a "quote", a \\ and # SERVICE' for p in query.parameters})]
+    with live_server(create_app(sample_repo)) as server:
+        url = server.url + "/sparql"
+        for i, text in enumerate(texts):
+            if i % 3 == 0:
+                response = httpx.get(url, params={"query": text}, timeout=30)
+            elif i % 3 == 1:
+                response = httpx.post(url, data={"query": text}, timeout=30)
+            else:
+                response = httpx.post(url, content=text.encode(), timeout=30,
+                                      headers={"Content-Type": "application/sparql-query"})
+            assert response.status_code == 200, (text[:200], response.text)
+
+
+def test_text_outside_sparql_11_is_refused_with_one_line(sample_repo: OxigraphRepository,
+                                                         live_server: type,
+                                                         listener: Listener) -> None:
+    cases = {
+        "SELECT * WHERE { ?s ?p }": "not a SPARQL 1.1 query: error at 1:24: expected ",
+        f"SELECT * WHERE {{ ?s ?p ?o }} BINDINGS ?x {{ <{listener.url}/> }}":
+            "error at 1:29: 'BINDINGS' is no SPARQL 1.1 keyword",
+        "SELECT * WHERE { << ?s ?p ?o >> ?q ?r }": "RDF-star quoted triples",
+        f"SELECT * WHERE {{ ?s ?p ?o LATERAL {{ SERVICE <{listener.url}/> {{}} }} }}":
+            "SERVICE is disabled",
+        "SELECT * WHERE " + "{ " * 200 + " }" * 200: "nested deeper than 128",
+        "SELECT * WHERE { ?s ?p ?o BIND(1 AS ?o) }": "BIND assigns ?o",
+        "SELECT * WHERE { BIND('\\uDC00' AS ?v) }": "surrogate",
+    }
+    with live_server(create_app(sample_repo)) as server:
+        answers = {text: httpx.post(server.url + "/sparql", data={"query": text})
+                   for text in cases}
+        time.sleep(0.2)
+    for text, reason in cases.items():
+        response = answers[text]
+        assert response.status_code == 400, response.text
+        assert response.text.startswith("refused: ") and reason in response.text, response.text
+        assert response.text.strip().count("\n") == 0
+    assert listener.received == []
+
+
+def test_service_in_any_form_and_place_is_refused_on_the_tree(listener: Listener) -> None:
+    """The parse alone (the lexer layer switched off) finds SERVICE wherever the grammar
+    allows it, and the lexer alone refuses what the grammar cannot even read."""
+    from kgraph.web import safety
+
+    service = f"SERVICE <{listener.url}/s> {{ ?s ?p ?o }}"
+    queries = [
+        f"SELECT * WHERE {{ {service} }}",
+        f"SELECT * WHERE {{ SERVICE SILENT <{listener.url}/s> {{ }} }}",
+        "SELECT * WHERE { BIND(<urn:x> AS ?e) SERVICE ?e { ?s ?p ?o } }",
+        f"SELECT * WHERE {{ OPTIONAL {{ {service} }} }}",
+        f"ASK {{ FILTER NOT EXISTS {{ {service} }} }}",
+        f"SELECT * WHERE {{ {{ SELECT * WHERE {{ {service} }} }} }}",
+        f"SELECT * WHERE {{ ?a ?b ?c # x\r {service} }}",
+        f"PREFIX ex: <urn:x:> SELECT * WHERE {{ BIND(ex:a\\# AS ?y) {service} }}",
+        f"PREFIX ex: <urn:x:> SELECT * WHERE {{ BIND(ex:a\\' AS ?y) {service} }}",
+    ]
+    plain_scan = safety.scan
+    try:
+        safety.scan = lambda text, base=None, keywords=(): safety.Scan([], {}, base)  # type: ignore[assignment,misc]
+        for query in queries:
+            with pytest.raises(UnsafeRequest, match="SERVICE is disabled"):
+                check_query(query, set)
+        with pytest.raises(UnsafeRequest, match="LOAD is disabled"):
+            check_update(f"CLEAR ALL ; LOAD SILENT <{listener.url}/d> INTO GRAPH <urn:g>")
+        with pytest.raises(UnsafeRequest, match="SERVICE is disabled"):
+            check_update(f"DELETE {{ ?s ?p ?o }} WHERE {{ {service} }}")
+    finally:
+        safety.scan = plain_scan  # type: ignore[assignment]
+    for glued in (f"SELECT * WHERE {{ SERVICESILENT<{listener.url}/s>{{}} }}",
+                  f"PREFIX : <{listener.url}/> SELECT * WHERE {{ SERVICE:x{{}} }}"):
+        with pytest.raises(UnsafeRequest, match="SERVICE is disabled"):
+            safety.scan(glued, None, safety.QUERY_KEYWORDS)  # the lexer layer refuses it
+        with pytest.raises(safety.UnreadableRequest, match=r"not a SPARQL 1\.1 query"):
+            safety._syntax(glued, "query")  # and the grammar cannot read it
+    assert listener.received == []
+
+
+def test_dataset_clauses_resolve_prefixes_and_base_as_the_engine_does() -> None:
+    known = {"http://x/data.ttl", "urn:x:a#b", "urn:g"}
+    assert check_query("BASE <http://x/> PREFIX e: <urn:x:> SELECT * FROM <data.ttl> "
+                       "FROM NAMED e:a\\#b WHERE { ?s ?p ?o }", lambda: known) is True
+    with pytest.raises(UnsafeRequest, match="FROM NAMED <urn:x:a#c>: no such graph"):
+        check_query("PREFIX e: <urn:x:> SELECT * FROM NAMED e:a\\#c { ?s ?p ?o }",
+                    lambda: known)
+    with pytest.raises(UnsafeRequest, match="prefix nope: is not declared"):
+        check_query("SELECT * FROM nope:x { ?s ?p ?o }", lambda: known)
+    # a FROM inside a string, a comment or an IRI is no dataset clause
+    assert check_query("SELECT * { ?s ?p 'FROM <urn:no>' } # FROM <urn:no>", set) is False
+
+
+def test_using_rewrite_is_placed_on_the_parsed_where(sample_repo: OxigraphRepository,
+                                                     live_server: type) -> None:
+    """using-graph-uri goes before the WHERE of each INSERT/DELETE ... WHERE, never into a
+    string, a comment, a subquery or DELETE WHERE."""
+    update = ("PREFIX ex: <urn:x:> # WHERE in a comment\n"
+              "INSERT { GRAPH <urn:copy> { ?s ex:note 'WHERE { }' } } "
+              "WHERE { { SELECT ?s WHERE { ?s ?p ?o } LIMIT 1 } } ;\n"
+              "DELETE WHERE { GRAPH <urn:none> { ?a ?b ?c } }")
+    rewritten = add_using(update, ["urn:graph:a"], [])
+    assert rewritten.count("USING <urn:graph:a>") == 1
+    assert "USING <urn:graph:a> WHERE { { SELECT" in rewritten
+    assert "'WHERE { }'" in rewritten and "# WHERE in a comment" in rewritten
+    graph = sample_repo.graph_names()[0]
+    settings = Settings(write_token=TOKEN)
+    with live_server(create_app(sample_repo, settings)) as server:
+        url = server.url + "/sparql"
+        done = httpx.post(url, params={"using-graph-uri": graph}, content=update.encode(),
+                          headers={"Content-Type": "application/sparql-update",
+                                   "Authorization": f"Bearer {TOKEN}"})
+        assert done.status_code == 204, done.text
+        ask = httpx.get(url, params={"query": "ASK { GRAPH <urn:copy> { ?s ?p 'WHERE { }' } }"})
+    assert ask.json()["boolean"] is True
+
+
+def test_every_update_operation_is_parsed_and_applied(live_server: type) -> None:
+    """Each SPARQL 1.1 Update operation passes the check over HTTP and is applied; LOAD is
+    refused on the tree (also with SILENT and INTO)."""
+    operations = [
+        "CREATE GRAPH <urn:g:a>",
+        "INSERT DATA { GRAPH <urn:g:a> { <urn:s> <urn:p> 'o', \"\"\"long\"\"\" } }",
+        "ADD <urn:g:a> TO <urn:g:b>",
+        "COPY GRAPH <urn:g:a> TO GRAPH <urn:g:c>",
+        "MOVE SILENT <urn:g:c> TO <urn:g:d>",
+        "WITH <urn:g:b> DELETE { ?s ?p 'o' } INSERT { ?s ?p 'n' } WHERE { ?s ?p 'o' }",
+        "DELETE DATA { GRAPH <urn:g:d> { <urn:s> <urn:p> 'o' } }",
+        "DELETE WHERE { GRAPH <urn:g:a> { ?s ?p 'long' } }",
+        "INSERT { GRAPH <urn:g:e> { ?s ?p ?o } } USING <urn:g:b> WHERE { ?s ?p ?o }",
+        "DROP SILENT GRAPH <urn:g:none> ; CLEAR SILENT GRAPH <urn:g:none>",
+    ]
+    auth = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/sparql-update"}
+    app = create_app(OxigraphRepository(), Settings(write_token=TOKEN, workers=1))
+    with live_server(app) as server:
+        url = server.url + "/sparql"
+        for operation in operations:
+            done = httpx.post(url, content=operation.encode(), headers=auth, timeout=30)
+            assert done.status_code == 204, (operation, done.text)
+        load = httpx.post(url, content=b"LOAD SILENT <urn:doc> INTO GRAPH <urn:g:f>",
+                          headers=auth)
+        rows = httpx.get(url, params={"query": "SELECT ?g ?o { GRAPH ?g { ?s ?p ?o } } "
+                                               "ORDER BY ?g ?o"}).json()["results"]["bindings"]
+    assert load.status_code == 400 and "LOAD is disabled" in load.text
+    assert [(r["g"]["value"], r["o"]["value"]) for r in rows] == [
+        ("urn:g:a", "o"), ("urn:g:b", "long"), ("urn:g:b", "n"), ("urn:g:d", "long"),
+        ("urn:g:e", "long"), ("urn:g:e", "n")]

@@ -1,35 +1,40 @@
-"""Checks that keep every SPARQL request local, decided on the tokens the engine itself reads.
+"""Checks that keep every SPARQL request local: decided on the parsed request, and again on
+the tokens the engine itself reads.
 
 pyoxigraph evaluates ``SERVICE`` over HTTP and ``LOAD`` fetches documents. This endpoint must
-never reach the network, so every request is read *as the engine reads it* before evaluation:
-``SERVICE`` and ``LOAD`` are refused, and every dataset clause (``FROM``, ``FROM NAMED``,
-``USING``, ``default-graph-uri``, ...) must name a graph the store already holds.
+never reach the network, so a request is evaluated only if **both** layers let it through:
 
-Why a lexer of its own and not a regular expression over the text or rdflib's parser:
+1. **The parse** (:mod:`kgraph.web.sparql_syntax`): the SPARQL 1.1 grammar of the
+   Recommendation (section 19.8, kept as data in ``sparql_syntax/grammar.ebnf``) read by an
+   LL(1) engine into a tree. Anything outside the grammar is refused (fail closed); on the tree,
+   any ``ServiceGraphPattern`` (SILENT, IRI or variable) and any ``Load`` is refused, and every
+   ``FROM`` / ``FROM NAMED`` (and the protocol's ``default-graph-uri`` / ``named-graph-uri``)
+   must name a graph the store already holds.
+2. **The engine-faithful lexer** below, an additional refusal layer: it reads the text as
+   pyoxigraph's rust-peg grammar does, which matches keywords without a word boundary and so
+   accepts spellings no SPARQL grammar has (``SERVICESILENT<x>``, ``SERVICE:x{}`` with
+   ``PREFIX :``, ``LOADSILENT<x>`` all made pyoxigraph connect). Any word *or prefix name*
+   that contains SERVICE (or LOAD, in updates) is refused, whatever the parse says. Comments
+   end at ``\\r`` or ``\\n``; ``\\u`` escapes count only inside strings and IRIs; ``<`` after an
+   operand in an expression is less-than (``FILTER(?a<'x>')`` holds a string).
 
-* the engine's grammar (rust-peg) matches keywords without a word boundary and backtracks:
-  ``SERVICESILENT<x>``, ``SERVICE:x{}`` (a prefixed name to a lexer) and ``LOADSILENT<x>`` all
-  make pyoxigraph connect. So any word *or prefix name* that contains SERVICE or LOAD is
-  refused, whatever a grammar-abiding parser would call it;
-* comments end at ``\\r`` as well as ``\\n`` and ``\\u`` escapes are decoded only inside strings
-  and IRIs (pyoxigraph's rules, measured; rdflib gets both wrong);
-* ``<`` is an IRI or the less-than operator depending on context: after an operand inside an
-  expression it is the operator (``FILTER(?a<'x>')`` holds a string, not the IRI ``<'x>``);
-* rdflib's pyparsing grammar needs 20 s for a 256 KB VALUES block and overflows the recursion
-  limit on a basic graph pattern of 900 triples; this lexer is one pass, linear in the text
-  (see ``bench/bench_safety.py``), and fails closed: text it cannot read is refused.
-
-The check runs in the query worker, inside the query's time budget. Workers are also sandboxed
+Both are linear in the text and run in the query worker, inside the query's time budget
+(``bench/bench_safety.py`` measures them). Workers are also sandboxed
 (:mod:`kgraph.web.sandbox`) so that even a check that is wrong cannot reach the network.
 """
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import urljoin
+
+from kgraph.web.sparql_syntax import Node, Root, SyntaxRefused, parse, rules, warm
+from kgraph.web.sparql_syntax import Token as Terminal
 
 
 class UnsafeRequest(ValueError):
@@ -214,22 +219,12 @@ def _contains_remote_keyword(text: str, keywords: tuple[str, ...]) -> str | None
 
 @dataclass
 class Scan:
-    """What the safety rules need to know about one request text."""
+    """What the engine-faithful lexer read of a request: its words, prefixed names and IRIs
+    in order, and the prefixes and base it declares."""
 
     tokens: list[Token]  # words, prefixed names and IRIs, in order
     prefixes: dict[str, str]
     base: str | None
-
-    def resolve(self, token: Token) -> str | None:
-        """The absolute IRI of an IRI or prefixed-name token."""
-        if token.kind == "iri":
-            iri = decode_uchars(token.text[1:-1])
-            return urljoin(self.base, iri) if self.base else iri
-        if token.kind == "pname":
-            prefix, _, local = token.text.partition(":")
-            namespace = self.prefixes.get(prefix)
-            return None if namespace is None else namespace + _unescape_local(local)
-        return None
 
 
 _UCHAR_RE = re.compile(_UCHAR)
@@ -277,29 +272,6 @@ def scan(text: str, base: str | None = None,
     return Scan(kept, prefixes, base)
 
 
-def _keywords(result: Scan, *words: str) -> Iterator[int]:
-    wanted = {w.upper() for w in words}
-    for i, tok in enumerate(result.tokens):
-        if tok.kind == "word" and tok.text.upper() in wanted:
-            yield i
-
-
-def dataset_clauses(result: Scan, *keywords: str) -> list[tuple[str, str]]:
-    """``(clause, graph IRI)`` for each FROM / FROM NAMED (or USING ...) of a request."""
-    found = []
-    for i in _keywords(result, *keywords):
-        j = i + 1
-        clause = result.tokens[i].text.upper()
-        if j < len(result.tokens) and result.tokens[j].text.upper() == "NAMED":
-            clause, j = clause + " NAMED", j + 1
-        target = result.tokens[j] if j < len(result.tokens) else None
-        iri = result.resolve(target) if target else None
-        if iri is None:
-            raise UnsafeRequest(f"{clause} must be followed by a graph IRI")
-        found.append((clause, iri))
-    return found
-
-
 def check_graphs(clauses: Iterable[tuple[str, str]], known: set[str]) -> None:
     """Every dataset graph must already be in the store; nothing is ever fetched."""
     for clause, iri in clauses:
@@ -308,6 +280,103 @@ def check_graphs(clauses: Iterable[tuple[str, str]], known: set[str]) -> None:
                 f"{clause} <{iri}>: no such graph in this store; the endpoint only queries "
                 "graphs it already holds and never fetches remote data"
             )
+
+
+GC_OFF_ABOVE = 65_536  # characters
+
+
+@contextmanager
+def _no_cyclic_gc(text: str) -> Iterator[None]:
+    """Cyclic garbage collection off while a long request is read: the tokens and the tree
+    only grow, and repeated collections over a million of them would cost more than the
+    parse. (For short requests toggling it costs more than it saves: measured.)"""
+    if not (gc.isenabled() and len(text) > GC_OFF_ABOVE):
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _syntax(text: str, unit: str) -> Root:
+    """Parse a request; text outside the SPARQL 1.1 grammar is refused with one line."""
+    try:
+        tree = parse(text, unit)
+        rules.check(tree, text)
+    except SyntaxRefused as exc:
+        raise UnreadableRequest(str(exc)) from None
+    return tree
+
+
+_REMOTE_NODES = {"ServiceGraphPattern": "SERVICE", "Load": "LOAD"}
+
+
+@dataclass
+class Parsed:
+    """A request read by both layers: the parse tree and the engine-faithful lexer's scan."""
+
+    text: str
+    tree: Root
+    scan: Scan
+    base: str | None
+
+    def iris(self, *names: str) -> Iterator[tuple[Node, str]]:
+        """``(node, absolute IRI)`` of the ``iri`` inside every node named ``names``,
+        resolved with the PREFIX and BASE declarations in force where it stands (an update
+        may declare more between its operations; they hold for what follows)."""
+        declarations = [d for p in self.tree.index["Prologue"] for d in p.children]
+        targets = sorted((n for name in names for n in self.tree.index[name]),
+                         key=lambda n: n.start)
+        prefixes: dict[str, str] = {}
+        base = self.base
+        done = 0
+        for node in targets:
+            while done < len(declarations) and declarations[done].start < node.start:  # type: ignore[union-attr]
+                decl = declarations[done]
+                assert isinstance(decl, Node)
+                iri = decode_uchars(_token(decl, "IRIREF").text[1:-1])
+                iri = urljoin(base, iri) if base else iri
+                if decl.name == "BaseDecl":
+                    base = iri
+                else:
+                    prefixes[_token(decl, "PNAME_NS").text[:-1]] = iri
+                done += 1
+            target = node if node.is_a("iri") else next(node.nodes("iri"), None)
+            if target is not None:
+                yield node, self._resolve(target, prefixes, base)
+
+    def _resolve(self, iri: Node, prefixes: dict[str, str], base: str | None) -> str:
+        token = next(iri.tokens())
+        if token.kind == "IRIREF":
+            value = decode_uchars(token.text[1:-1])
+            return urljoin(base, value) if base else value
+        prefix, _, local = token.text.partition(":")
+        if prefix not in prefixes:
+            raise UnsafeRequest(f"prefix {prefix}: is not declared (at "
+                                f"{_position(self.text, token.start)})")
+        return prefixes[prefix] + _unescape_local(local)
+
+
+def _token(node: Node, kind: str) -> Terminal:
+    return next(c for c in node.children if isinstance(c, Terminal) and c.kind == kind)
+
+
+def read_request(text: str, unit: str, base: str | None = None) -> Parsed:
+    """Both layers; raise :class:`UnsafeRequest` if either finds SERVICE or LOAD, or the text
+    is not SPARQL 1.1. The lexer runs first: it names engine-only spellings of SERVICE/LOAD."""
+    keywords = QUERY_KEYWORDS if unit == "query" else REMOTE_KEYWORDS
+    with _no_cyclic_gc(text):
+        scanned = scan(text, base, keywords)
+        tree = _syntax(text, unit)
+    for node in (n for name in _REMOTE_NODES for n in tree.index[name]):
+        keyword = _REMOTE_NODES[node.name]
+        raise UnsafeRequest(
+            f"{keyword} is disabled: this endpoint never contacts other servers (federated "
+            f"queries and remote loads are refused; found {keyword} at "
+            f"{_position(text, node.start)})")
+    return Parsed(text, tree, scanned, base)
 
 
 def check_query(
@@ -320,10 +389,14 @@ def check_query(
     """Refuse a query that would reach the network or read an unknown graph.
 
     ``known_graphs`` is only called when the request names graphs. Returns whether the query
-    text has its own FROM / FROM NAMED clauses.
+    text has its own FROM / FROM NAMED clauses. FROM and FROM NAMED select graphs of the
+    dataset; pyoxigraph never fetches them, but a graph the store does not hold is refused all
+    the same (it could only be a mistake or a probe, and the answer would be silently empty).
     """
-    result = scan(query, base, QUERY_KEYWORDS)
-    in_query = dataset_clauses(result, "FROM")
+    parsed = read_request(query, "query", base)
+    with _no_cyclic_gc(query):
+        in_query = [("FROM NAMED" if node.is_a("NamedGraphClause") else "FROM", iri)
+                    for node, iri in parsed.iris("DefaultGraphClause", "NamedGraphClause")]
     clauses = in_query + [("default-graph-uri", g) for g in default_graphs]
     clauses += [("named-graph-uri", g) for g in named_graphs]
     if clauses:
@@ -331,41 +404,48 @@ def check_query(
     return bool(in_query)
 
 
-def check_update(update: str) -> Scan:
-    """Refuse an update that would fetch remote data (LOAD, SERVICE)."""
-    return scan(update)
+def check_update(update: str) -> Parsed:
+    """Refuse an update that would fetch remote data (LOAD, SERVICE) or is not SPARQL 1.1.
+
+    ``USING``, ``USING NAMED`` and ``WITH`` are allowed: like FROM they only select graphs of
+    the store (pyoxigraph never fetches them), and updates need the write token."""
+    return read_request(update, "update")
 
 
 def has_dataset_clause(update: str) -> bool:
     """Whether an update already names its dataset (USING, USING NAMED or WITH)."""
-    return any(True for _ in _keywords(scan(update), "USING", "WITH"))
+    with _no_cyclic_gc(update):
+        tree = _syntax(update, "update")
+    return bool(tree.index["UsingClause"]) or any(_starts_with(node, "WITH")
+                                                   for node in tree.index["Modify"])
+
+
+def _starts_with(node: Node, kind: str) -> bool:
+    return bool(node.children) and isinstance(node.children[0], Terminal) and \
+        node.children[0].kind == kind
 
 
 def add_using(update: str, using: list[str], using_named: list[str]) -> str:
     """Apply the protocol's ``using-graph-uri`` / ``using-named-graph-uri`` to each operation.
 
-    pyoxigraph has no parameter for them, so ``USING`` clauses are inserted before every
-    top-level ``WHERE`` of an INSERT/DELETE operation (``DELETE WHERE`` takes no dataset).
-    The positions come from the same lexer the safety check uses, so strings and comments
-    are never touched.
+    pyoxigraph has no parameter for them, so ``USING`` clauses are inserted before the
+    ``WHERE`` of every INSERT/DELETE ... WHERE operation (``Modify`` in the grammar; ``DELETE
+    WHERE`` takes no dataset). The positions are those of the parse tree's ``WHERE`` tokens,
+    so strings, comments and subqueries are never touched.
     """
     if not using and not using_named:
         return update
     clause = " ".join([f"USING <{g}>" for g in using] + [f"USING NAMED <{g}>" for g in using_named])
+    with _no_cyclic_gc(update):
+        tree = _syntax(update, "update")
+    cuts = [_token(node, "WHERE").start for node in tree.index["Modify"]]
     out: list[str] = []
-    depth = 0
-    previous = ""
     last = 0
-    for tok in tokens(update):
-        if tok.kind == "punct" and tok.text in ("{", "[", "(", "{|", "<<("):
-            depth += 1
-        elif tok.kind == "punct" and tok.text in ("}", "]", ")", "|}", ")>>"):
-            depth -= 1
-        elif (tok.kind == "word" and tok.text.upper() == "WHERE" and depth == 0
-              and previous != "DELETE"):
-            out.append(update[last:tok.start])
-            out.append(clause + " ")
-            last = tok.start
-        previous = tok.text.upper()
+    for cut in cuts:
+        out += [update[last:cut], clause, " "]
+        last = cut
     out.append(update[last:])
     return "".join(out)
+
+
+warm()  # at import, in the server process: forked query workers inherit the tables
