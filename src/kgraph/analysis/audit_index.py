@@ -51,7 +51,7 @@ from kgraph.analysis.validation import (
     validate_document,
     validate_graph,
 )
-from kgraph.graph.iris import number_key
+from kgraph.graph.iris import number_key as _number_key
 from kgraph.graph.mapping import Triple, TripleIndex
 from kgraph.graph.vocab import sparql_prefixes
 from kgraph.ingest.text import fold
@@ -65,6 +65,13 @@ from kgraph.store.embedded import (
 )
 
 _PACKAGE = Path(__file__).resolve().parents[1]
+
+
+@functools.lru_cache(maxsize=100_000)
+def number_key(number: str) -> str:
+    """:func:`kgraph.graph.iris.number_key`, remembered: the index sorts and filters hundreds
+    of thousands of findings by the numbers of a few thousand documents."""
+    return _number_key(number)
 
 
 @functools.cache
