@@ -53,11 +53,11 @@ def test_rdflib_behind_the_endpoint_and_the_load_loop(rdflib_repo: RdflibReposit
     sparql = load_query("implementers").render({"doc": "28-CT/TW"})
     with live_server(create_app(rdflib_repo)) as server:
         url = server.url + "/sparql"
-        answer = httpx.post(url, data={"query": sparql})
-        construct = httpx.get(url, params={
+        answer = httpx.post(url, data={"query": sparql}, timeout=60)  # rdflib: slow when loaded
+        construct = httpx.get(url, timeout=60, params={
             "query": "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 5", "format": "nt"})
-        dataset = httpx.get(url, params={"query": "ASK {}",
-                                         "default-graph-uri": rdflib_repo.graph_names()[0]})
+        dataset = httpx.get(url, timeout=60, params={
+            "query": "ASK {}", "default-graph-uri": rdflib_repo.graph_names()[0]})
         load = fire(url, ["ASK { ?s ?p ?o }", "SELECT * { ?s ?p ?o } LIMIT 1"],
                     requests=40, concurrency=4, time_cap=30)
         # in a thread of its own: browser tests may leave an event loop on this one

@@ -200,3 +200,159 @@ def test_workers_run_with_a_memory_limit(live_server: type) -> None:
     assert hog.status_code == 503 and "memory" in hog.text
     assert after.status_code == 200
     assert all(pid is not None and pid != os.getpid() for pid in pids)
+
+
+def parsed_rows(body: bytes, fmt: str) -> int:
+    import pyoxigraph as ox
+
+    if fmt in ("json", "xml"):
+        kind = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML}[fmt]
+        return len(list(ox.parse_query_results(body, format=kind)))
+    kind = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES}[fmt]
+    return len(list(ox.parse(body, format=kind)))
+
+
+def test_long_answers_are_streamed_and_a_cut_is_told(live_server: type) -> None:
+    """Past ``stream_after`` an answer is streamed (chunked, no Content-Length). XML and
+    Turtle stream as they are written and end a cut with a comment; JSON has no place for
+    one, so it is complete in the worker first and its headers carry the flag."""
+    settings = Settings(max_result_bytes=2_000_000, max_rows=1_000_000, stream_after=100_000)
+    select = "SELECT ?s ?o WHERE { ?s <urn:p> ?o }"
+    with live_server(create_app(repository(60_000), settings)) as server:
+        url = server.url + "/sparql"
+        xml = httpx.get(url, params={"query": select, "format": "xml"}, timeout=60)
+        json = httpx.get(url, params={"query": select, "format": "json"}, timeout=60)
+        turtle = httpx.get(url, params={"query": "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 30000",
+                                        "format": "turtle"}, timeout=60)
+        rows = create_app(repository(60_000), Settings(max_rows=5000, stream_after=100_000))
+    with live_server(rows) as server:
+        capped = httpx.get(server.url + "/sparql", timeout=60, params={
+            "query": "CONSTRUCT WHERE { ?s ?p ?o }", "format": "ntriples"})
+    for response in (xml, json, turtle, capped):
+        assert response.status_code == 200
+        assert "content-length" not in response.headers  # streamed
+        assert response.headers["transfer-encoding"] == "chunked"
+    assert xml.headers["x-kgraph-streamed"] == "true" and "x-kgraph-truncated" not in xml.headers
+    assert len(xml.content) <= 2_000_000
+    assert xml.content.endswith(b"-->\n") and b"<!-- kgraph: truncated-by=bytes" in xml.content
+    assert 5000 < parsed_rows(xml.content, "xml") < 60_000
+    assert json.headers["x-kgraph-truncated-by"] == "bytes"
+    assert "x-kgraph-streamed" not in json.headers
+    assert len(json.content) <= 2_000_000 and parsed_rows(json.content, "json") > 5000
+    assert b"kgraph:" not in turtle.content  # complete: no marker
+    assert parsed_rows(turtle.content, "turtle") == 30_000
+    assert capped.content.endswith(b"\n") and b"\n# kgraph: truncated-by=rows" in capped.content
+    assert parsed_rows(capped.content, "ntriples") == 5000
+
+
+PAIRS = "SELECT * WHERE { ?a <urn:p> ?b . ?c <urn:p> ?d }"  # 4 million rows from 2,000
+
+
+def test_a_streamed_answer_ends_at_the_timeout_and_frees_its_worker(live_server: type) -> None:
+    """A client that stops reading cannot hold a worker past the timeout: the worker is
+    killed, and the answer ends with the format's closing and a ``timeout`` comment."""
+    settings = Settings(query_timeout=2, stream_after=100_000, max_result_bytes=500_000_000,
+                        max_rows=10_000_000, workers=1, max_workers=2)
+    app = create_app(repository(2000), settings)
+    with live_server(app) as server:
+        url = server.url + "/sparql"
+        httpx.get(url, params={"query": LOOKUP})  # fork the pool
+        before = {w.process.pid for w in app.state.executor._all}
+        body = bytearray()
+        with httpx.stream("GET", url, params={"query": PAIRS, "format": "xml"},
+                          timeout=60) as response:
+            chunks = response.iter_raw()
+            body += next(chunks)
+            time.sleep(4)  # past the timeout, not reading
+            killed = [pid for pid in before if not alive(pid)]
+            for chunk in chunks:
+                body += chunk
+        after = httpx.get(url, params={"query": LOOKUP})
+    assert response.status_code == 200
+    assert killed == list(before)  # the streaming worker, while the client slept
+    assert bytes(body).endswith(b"</results></sparql><!-- kgraph: truncated-by=timeout; "
+                                b"the answer was cut at the query timeout -->\n")
+    assert parsed_rows(bytes(body), "xml") > 100
+    assert after.status_code == 200
+
+
+def test_a_client_that_leaves_a_stream_frees_its_worker(live_server: type) -> None:
+    settings = Settings(query_timeout=60, stream_after=100_000, max_result_bytes=500_000_000,
+                        max_rows=10_000_000, workers=1, max_workers=2)
+    app = create_app(repository(2000), settings)
+    with live_server(app) as server:
+        url = server.url + "/sparql"
+        httpx.get(url, params={"query": LOOKUP})  # fork the pool
+        before = {w.process.pid for w in app.state.executor._all}
+        with httpx.stream("GET", url, params={"query": PAIRS, "format": "xml"},
+                          timeout=60) as response:
+            next(response.iter_raw())
+        deadline = time.monotonic() + 5
+        while all(alive(pid) for pid in before) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        killed = [pid for pid in before if not alive(pid)]
+        after = httpx.get(url, params={"query": LOOKUP})
+    assert killed == list(before)  # long before the 60 s timeout
+    assert after.status_code == 200
+
+
+def test_a_long_streamed_answer_keeps_the_server_memory_flat(live_server: type) -> None:
+    settings = Settings(stream_after=100_000, max_result_bytes=80_000_000, max_rows=10_000_000,
+                        query_timeout=60)
+    with live_server(create_app(repository(2000), settings)) as server:
+        url = server.url + "/sparql"
+        httpx.get(url, params={"query": LOOKUP})  # fork the pool
+        before = rss_mb()
+        size, peak = 0, before
+        with httpx.stream("GET", url, params={"query": PAIRS, "format": "xml"},
+                          timeout=120) as response:
+            tail = b""
+            for chunk in response.iter_raw():
+                size += len(chunk)
+                tail = (tail + chunk)[-200:]
+                peak = max(peak, rss_mb())
+    assert response.status_code == 200
+    assert 70_000_000 < size <= 80_000_000
+    assert b"truncated-by=bytes" in tail
+    assert peak - before < 40  # 80 MB went through this process in chunks
+
+
+def test_a_json_stream_past_the_timeout_is_broken_off_not_shortened() -> None:
+    """JSON has no place for a flag after the first byte: its headers say whether the answer
+    is whole, so if the timeout ends it while the client is not reading, the response is left
+    without its last chunk (uvicorn then closes the connection: a client sees a broken body,
+    not a short one). Driven at the ASGI level: a stalled client is a ``send`` that waits."""
+    import asyncio
+    from urllib.parse import urlencode
+
+    settings = Settings(query_timeout=4, stream_after=100_000, max_result_bytes=12_000_000,
+                        max_rows=10_000_000, workers=1, max_workers=2)
+    app = create_app(repository(2000), settings)
+    messages: list[dict[str, object]] = []
+    requests = [{"type": "http.request", "body": b"", "more_body": False}]
+
+    async def receive() -> dict[str, object]:
+        if requests:
+            return requests.pop()
+        await asyncio.sleep(3600)  # the client never says anything more
+        raise AssertionError
+
+    async def send(message: dict[str, object]) -> None:
+        messages.append(message)
+        if sum(m["type"] == "http.response.body" for m in messages) == 2:
+            await asyncio.sleep(6)  # the client stops reading, past the timeout
+
+    scope = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"},
+             "http_version": "1.1", "method": "GET", "scheme": "http", "path": "/sparql",
+             "raw_path": b"/sparql", "root_path": "", "client": ("testclient", 50000),
+             "server": ("127.0.0.1", 80), "headers": [(b"host", b"127.0.0.1")],
+             "query_string": urlencode({"query": PAIRS, "format": "json"}).encode()}
+    asyncio.run(asyncio.wait_for(app(scope, receive, send), 60))
+    app.state.executor.close()
+    start = messages[0]
+    headers = {k.decode(): v.decode() for k, v in start["headers"]}  # type: ignore[attr-defined]
+    bodies = [m for m in messages[1:] if m["type"] == "http.response.body"]
+    assert start["status"] == 200
+    assert headers["x-kgraph-truncated-by"] == "bytes"  # decided before the first byte
+    assert len(bodies) >= 2 and all(m.get("more_body") for m in bodies)  # never completed
+    assert sum(len(m["body"]) for m in bodies) < 12_000_000  # type: ignore[arg-type]

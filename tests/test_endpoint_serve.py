@@ -68,3 +68,46 @@ def test_serve_an_on_disk_store_with_env_and_flags(tmp_path: Path) -> None:
     assert "Application shutdown complete" in output
     assert process.returncode in (0, -signal.SIGTERM), output
     assert "read-only" in output
+
+
+def test_serve_with_a_write_token_updates_within_the_timeout(tmp_path: Path) -> None:
+    """``kgraph serve --write-token``: an update past ``--query-timeout`` is stopped and
+    changes nothing; a normal one lands as a new store version, kept after the server
+    stops; a build meanwhile is refused (one writer)."""
+    store = tmp_path / "store"
+    repo = OxigraphRepository(store)
+    repo.replace_graphs({"urn:graph:u": "".join(f"<urn:s{i}> <urn:p> {i} .\n"
+                                                for i in range(400))})
+    del repo
+    port = free_port()
+    env = {**os.environ, "KGRAPH_STORE": ""}
+    kgraph = str(Path(sys.executable).with_name("kgraph"))
+    process = subprocess.Popen(
+        [kgraph, "serve", "--store", str(store), "--port", str(port), "--query-timeout", "6",
+         "--workers", "2", "--write-token", "s3cret"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    auth = {"Authorization": "Bearer s3cret", "Content-Type": "application/sparql-update"}
+    count = {"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"}
+    slow = ("INSERT { GRAPH <urn:graph:slow> { ?a <urn:slow> ?n } } WHERE { { SELECT ?a "
+            "(COUNT(*) AS ?n) WHERE { GRAPH ?g { ?a <urn:p> ?b . ?c <urn:p> ?d . "
+            "?e <urn:p> ?f } } GROUP BY ?a } }")
+    try:
+        wait_until_up(url, process)
+        stopped = httpx.post(url + "/sparql", content=slow, headers=auth, timeout=60)
+        unchanged = httpx.get(url + "/sparql", params=count).json()
+        done = httpx.post(url + "/sparql", headers=auth, timeout=60,
+                          content="INSERT DATA { GRAPH <urn:graph:u> { <urn:n> <urn:p> 1 } }")
+        changed = httpx.get(url + "/sparql", params=count).json()
+        build = subprocess.run([kgraph, "build", "--store", str(store), "data/sources"],
+                               capture_output=True, text=True, env=env, timeout=120,
+                               cwd=Path(__file__).resolve().parents[1])
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output = process.communicate(timeout=20)[0].decode()
+    assert stopped.status_code == 503 and "nothing was changed" in stopped.text, output
+    assert unchanged["results"]["bindings"][0]["n"]["value"] == "400"
+    assert done.status_code == 204, done.text
+    assert changed["results"]["bindings"][0]["n"]["value"] == "401"
+    assert build.returncode != 0 and "in use" in build.stderr  # the served store is held
+    assert len(OxigraphRepository(store, read_only=True)) == 401

@@ -26,8 +26,9 @@ from factories import sample_documents
 from kgraph.analysis.queries import load_query
 from kgraph.build import load
 from kgraph.cli import app as cli
+from kgraph.errors import StoreError
 from kgraph.graph.mapping import document_graph
-from kgraph.store.embedded import OxigraphRepository, open_repository
+from kgraph.store.embedded import OxigraphRepository, open_repository, store_version
 from kgraph.store.remote import RemoteRepository
 from kgraph.web.app import create_app
 from kgraph.web.settings import Settings
@@ -99,9 +100,13 @@ def test_open_repository_returns_a_remote_store(remote_url: str,
 def test_replace_and_drop_graphs_remotely(remote_url: str) -> None:
     repo = RemoteRepository.from_url(remote_url)
     repo.replace_graphs({"urn:test:g": "<urn:a> <urn:b> \"one\" .\n"})
+    size, version = len(repo), store_version(repo)
     repo.replace_graphs({"urn:test:g": "<urn:a> <urn:b> \"two\" .\n"})
     rows = repo.query("SELECT ?o WHERE { GRAPH <urn:test:g> { ?s ?p ?o } }").rows
     assert [str(r[0]) for r in rows] == ["two"]
+    # same size, new content: data derived from the store (the explorer's) is not reused
+    assert len(repo) == size and store_version(repo) != version
+    assert store_version(RemoteRepository.from_url(remote_url)) == store_version(repo)
     repo.drop_graphs(["urn:test:g"])
     assert "urn:test:g" not in repo.graph_names()
     with pytest.raises(SyntaxError):
@@ -140,3 +145,20 @@ def test_endpoint_proxies_to_the_remote_store_with_the_same_safety(
     assert service.status_code == 400 and unknown.status_code == 400
     assert broken.status_code == 400 and "1:" in broken.text
     assert health["status"] == "ok" and health["triples"] >= len(sample_repo)
+
+
+def test_large_replacement_goes_through_staging_graphs(remote_url: str) -> None:
+    """Past the request limit, graphs are written to staging graphs (here with Oxigraph's
+    Graph Store Protocol) and switched over; a failure leaves the live graph as it was."""
+    given = RemoteRepository.from_url(remote_url)
+    repo = RemoteRepository(given.query_url, given.update_url, given.gsp_url,
+                            max_update_bytes=1024)
+    lines = "".join(f'<urn:big:s{i}> <urn:big:p> "giá trị {i}" .\n' for i in range(200))
+    repo.replace_graphs({"urn:test:big": lines, "urn:test:empty": ""})
+    count = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <urn:test:big> { ?s ?p ?o } }"
+    assert int(repo.query(count).rows[0][0]) == 200
+    with pytest.raises(StoreError):
+        repo.replace_graphs({"urn:test:big": lines + "<urn:big:x> <urn:big:p> broken .\n"})
+    assert int(repo.query(count).rows[0][0]) == 200
+    assert not [g for g in repo.graph_names() if g.startswith("urn:kgraph:staging:")]
+    repo.drop_graphs(["urn:test:big"])

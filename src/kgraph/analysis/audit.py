@@ -393,7 +393,7 @@ def conflict_statements(repo: Repository, documents: list[str] | None = None
 
 
 def _conflict_rows(repo: Repository, scope: list[str] | None) -> list[Row]:
-    sparql = load_query("audit_conflicts").render({})
+    sparql = load_query("audit_conflicts").for_repository(repo).render({})
     if scope is not None:
         values = " ".join(f"<{d}>" for d in scope) or "<urn:none>"
         sparql = sparql.replace("#SCOPE", f"VALUES ?document {{ {values} }} #", 1)

@@ -215,8 +215,13 @@ class AuditIndex:
         cached = self.__dict__.get("_by_document")
         if cached is None:
             cached = {}
+            keys: dict[str, str] = {}  # a document's findings share its number: fold it once
             for position, finding in enumerate(self.findings):
-                cached.setdefault(number_key(finding.document_number), []).append(position)
+                number = finding.document_number
+                key = keys.get(number)
+                if key is None:
+                    key = keys[number] = number_key(number)
+                cached.setdefault(key, []).append(position)
             self.__dict__["_by_document"] = cached
         return cached
 

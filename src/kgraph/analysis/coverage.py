@@ -237,6 +237,23 @@ def source_plans(repo: Repository, number_key: str | None = None) -> list[tuple[
     """(IRI, number, province) of every source document, or of the one with this number key."""
     # Each hop DISTINCT on its own: a province's label is restated in every graph, and a plan's
     # province in every plan citing it; joined directly they multiply into millions of rows.
+    if number_key is not None:  # one number: bound first, then its provinces' labels only
+        rows = _records(repo, f"""
+            SELECT DISTINCT ?plan ?number ?key ?p WHERE {{
+              VALUES ?key {{ {Literal(number_key).n3()} }}
+              GRAPH ?g {{ ?plan kg:numberKey ?key ; kg:sourceFile ?file ; eli:id_local ?number
+                         OPTIONAL {{ ?plan kg:province ?p }} }} }} ORDER BY ?number""")
+        nodes = " ".join(f"<{r['p']}>" for r in rows if r["p"])
+        labels: dict[str, str] = {}
+        if nodes:
+            for label in _records(repo, f"""SELECT DISTINCT ?p ?province WHERE {{
+                    VALUES ?p {{ {nodes} }} ?p a kg:Province ; skos:prefLabel ?province }}"""):
+                labels.setdefault(label["p"] or "", label["province"] or "")
+        keyed: dict[str, tuple[str, str, str]] = {}
+        for row in rows:
+            keyed.setdefault(row["plan"] or "", (row["plan"] or "", row["number"] or "",
+                                                 labels.get(row["p"] or "", "")))
+        return list(keyed.values())
     rows = _records(repo, """
         SELECT ?plan ?number ?key ?province WHERE {
           { SELECT DISTINCT ?plan ?number ?key ?p WHERE {

@@ -22,7 +22,7 @@ import importlib
 import io
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rdflib import Literal
@@ -36,6 +36,7 @@ _HEADER = re.compile(r"^#\s*(title|description|param|example|python)\s*(\w*)\s*:
 _DEFAULT = re.compile(r"\(default:\s*([^,)]*)")
 _PLACEHOLDER = re.compile(r"\$([A-Za-z_]\w*)")
 _EMPTY_WORDS = {"empty", ""}
+ENGINE_FOLDER = "oxigraph"  # queries/oxigraph/NAME.rq: NAME written for the embedded store
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,17 @@ class NamedQuery:
     parameters: list[Parameter] = field(default_factory=list)
     examples: dict[str, str] = field(default_factory=dict)
     python: str = ""  # "module:function" that answers it in Python (a walk SPARQL cannot do)
+    # The same query written for the embedded Oxigraph store (queries/oxigraph/NAME.rq: LATERAL
+    # joins, SPARQL 1.2), same answers; ``text`` stays SPARQL 1.1 for /sparql and other engines.
+    oxigraph: str = ""
+
+    def for_repository(self, repo: object) -> NamedQuery:
+        """This query as ``repo`` runs it best: the Oxigraph text on the embedded store."""
+        from kgraph.store.embedded import OxigraphRepository
+
+        if self.oxigraph and isinstance(repo, OxigraphRepository):
+            return replace(self, text=self.oxigraph, oxigraph="")
+        return self
 
     def example(self) -> str:
         """The query bound to its ``# example`` values (defaults for the other parameters)."""
@@ -116,10 +128,14 @@ def parse_named_query(name: str, text: str) -> NamedQuery:
 
 def named_queries(folder: Path | None = None) -> dict[str, NamedQuery]:
     folder = folder or resource_dir("queries")
-    return {
-        path.stem: parse_named_query(path.stem, path.read_text(encoding="utf-8"))
-        for path in sorted(folder.glob("*.rq"))
-    }
+    found = {}
+    for path in sorted(folder.glob("*.rq")):
+        query = parse_named_query(path.stem, path.read_text(encoding="utf-8"))
+        engine = folder / ENGINE_FOLDER / path.name
+        if engine.is_file():
+            query.oxigraph = engine.read_text(encoding="utf-8")
+        found[path.stem] = query
+    return found
 
 
 def load_query(name_or_path: str) -> NamedQuery:
@@ -139,7 +155,7 @@ def run_named(named: NamedQuery, repo: Repository, values: dict[str, str]) -> Qu
     The header lets a query whose answer needs a walk (who holds a task after a chain of
     reorganisations) keep its documented parameters and its SPARQL view for analysts.
     """
-    sparql = named.render(values)  # checks unknown and missing parameters either way
+    sparql = named.for_repository(repo).render(values)  # checks the parameters either way
     if named.python:
         module_name, _, function_name = named.python.partition(":")
         function = getattr(importlib.import_module(module_name), function_name)

@@ -10,6 +10,7 @@ tokens. The index is rebuilt from the lineage graph, so it costs no query of its
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from kgraph.analysis.lineage import KIND_LABELS, LineageGraph
@@ -71,6 +72,33 @@ class LabelIndex:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def _word_index(self) -> tuple[list[str], list[list[int]]]:
+        """Every distinct word, sorted, with the entries holding it (built on first use): a
+        query token's entries are those of the words in its prefix range (two bisections),
+        so a search reads the candidates only, not every label of the corpus."""
+        index = getattr(self, "_words", None)
+        if index is None:
+            holders: dict[str, list[int]] = {}
+            for number, entry in enumerate(self._entries):
+                for word in entry.words:
+                    holders.setdefault(word, []).append(number)
+            words = sorted(holders)
+            index = (words, [holders[w] for w in words])
+            self._words = index
+        return index
+
+    def _candidates(self, wanted: list[str]) -> list[_Entry]:
+        words, holders = self._word_index()
+        found: set[int] | None = None
+        for token in sorted(set(wanted), key=len, reverse=True):  # longest: fewest entries
+            start = bisect_left(words, token)
+            end = bisect_left(words, token + "\uffff", start)
+            having = {n for i in range(start, end) for n in holders[i]}
+            found = having if found is None else found & having
+            if not found:
+                return []
+        return [self._entries[n] for n in sorted(found or ())]
+
     def search(self, query: str, limit: int = 20) -> list[Hit]:
         """Labels every query token is a prefix of a word of; best matches first.
 
@@ -80,9 +108,7 @@ class LabelIndex:
         if not wanted:
             return []
         scored = []
-        for entry in self._entries:
-            if not all(any(w.startswith(t) for w in entry.words) for t in wanted):
-                continue
+        for entry in self._candidates(wanted):
             exact = tuple(wanted) == entry.primary
             in_label = all(any(w.startswith(t) for w in entry.primary) for t in wanted)
             unmatched = sum(1 for w in entry.primary if not any(w.startswith(t) for t in wanted))

@@ -26,7 +26,7 @@ from kgraph.errors import QueryError
 from kgraph.graph.vocab import sparql_prefixes
 from kgraph.ingest.text import match_key, slugify
 from kgraph.resources import REFERENCE_GRAPH
-from kgraph.store.embedded import QueryResult, Repository
+from kgraph.store.embedded import OxigraphRepository, QueryResult, Repository
 
 MAX_STEPS = 12
 AMBIGUOUS_BELOW = 0.5  # a chain whose weakest step is below this is flagged by the audit
@@ -168,6 +168,7 @@ class Successions:
                 found.results.append(str(result))
             if number is not None and str(number) not in found.bases:
                 found.bases.append(str(number))
+                found.bases.sort()  # one order whatever order the store returns rows in
             if t is not None and str(tfrom) == str(org):
                 transfer = {"iri": str(t), "to": str(tto), "confidence": float(tconf),
                             "default": tdefault is not None and bool(tdefault.toPython()),
@@ -488,16 +489,22 @@ def deadlines(repo: Repository, doc: str | None = None, on: str | dt.date | None
     (kg:dueDayMonth) is judged by its next occurrence; the previous one is given as well.
     """
     date = parse_date(on)
-    key_filter = ""
-    if doc and doc.strip():
-        key_filter = f"FILTER(?key = {Literal(slugify(doc)).n3()})"
+    plans = """{ SELECT DISTINCT ?plan ?number ?key WHERE { ?plan eli:id_local ?number ;
+                                                         kg:numberKey ?key } }"""
+    parts, end = "", ""
+    key = Literal(slugify(doc)).n3() if doc and doc.strip() else ""
+    if key and not isinstance(repo, OxigraphRepository):  # SPARQL 1.1 engines: filter the plans
+        plans += f"\n          FILTER(?key = {key})"
+    elif key:  # one plan on the embedded store: bound first, its parts read for it only (LATERAL)
+        plans = f"""{{ SELECT DISTINCT ?plan WHERE {{ ?plan kg:numberKey {key} }} }}
+          LATERAL {{ SELECT DISTINCT ?plan ?number WHERE {{ ?plan eli:id_local ?number }} }}"""
+        parts, end = "LATERAL {", "}"
     rows = repo.query(PREFIXES + f"""
         SELECT ?number ?part ?kind ?item ?due ?dayMonth ?text
                (GROUP_CONCAT(DISTINCT ?freq; separator=" + ") AS ?frequency)
                (GROUP_CONCAT(DISTINCT ?report; separator=" | ") AS ?answered) WHERE {{
-          {{ SELECT DISTINCT ?plan ?number ?key WHERE {{ ?plan eli:id_local ?number ;
-                                                          kg:numberKey ?key }} }}
-          {key_filter}
+          {plans}
+          {parts}
           ?part kg:partOf ?plan .
           {{ ?part a kg:ReportingDuty BIND("reporting" AS ?kind) }}
           UNION {{ ?part a kg:Duty BIND("duty" AS ?kind) }}
@@ -507,6 +514,7 @@ def deadlines(repo: Repository, doc: str | None = None, on: str | dt.date | None
           OPTIONAL {{ ?part kg:sourceText ?text }}
           OPTIONAL {{ ?part kg:frequency/skos:prefLabel ?freq FILTER(LANG(?freq) = "vi") }}
           OPTIONAL {{ ?answer kg:answers ?part ; eli:id_local ?report }}
+          {end}
         }} GROUP BY ?number ?part ?kind ?item ?due ?dayMonth ?text""")
     found: dict[str, dict[str, Any]] = {}
     for record in rows.records():

@@ -1,7 +1,10 @@
 """``kgraph serve``: the web app and SPARQL endpoint over the repository, with uvicorn.
 
 Flags override ``KGRAPH_*`` environment variables (see :class:`kgraph.web.settings.Settings`).
-Without ``--write-token`` the embedded store is opened read-only and updates are refused.
+Without ``--write-token`` the embedded store is opened read-only and updates are refused; with
+it the server still only reads its current version: each update runs in an update worker that
+writes a new version, made current in one step (:mod:`kgraph.web.update_worker`). While
+served, the store's lock is held, so a build waits or stops with one line (one writer).
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ def serve(
         help="Worker processes in all, long queries included (default 3 x workers).")] = None,
     max_result_bytes: Annotated[int | None, typer.Option(
         help="Bytes per answer; longer answers are cut and flagged (default 32000000).")] = None,
+    stream_after: Annotated[int | None, typer.Option(
+        help="Answers longer than this many bytes are streamed (default 1000000).")] = None,
     allowed_host: Annotated[list[str] | None, typer.Option(
         help="Host name clients may use (repeatable; default: the bound host and loopback "
              "names; '*' for any).")] = None,
@@ -61,7 +66,7 @@ def serve(
         "max_rows": max_rows, "max_body": max_body, "cors_origins": cors_origin or None,
         "write_token": write_token, "workers": workers, "max_workers": max_workers,
         "max_result_bytes": max_result_bytes, "allowed_hosts": allowed_host or None,
-        "queue": queue, "worker_memory": worker_memory,
+        "queue": queue, "worker_memory": worker_memory, "stream_after": stream_after,
     }
     settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     location = settings.store or str(paths.default_store_dir())

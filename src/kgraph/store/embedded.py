@@ -295,6 +295,25 @@ class OxigraphRepository:
         with a write token), so data derived from the old content is not reused."""
         self._generation += 1
 
+    def adopt_version(self, version: Path) -> None:
+        """Make current a version another process filled from this one (a server's update
+        worker, under its timeout): one rename, as :meth:`new_version` does, then read it."""
+        if self.root is None or self.read_only:
+            raise StoreError(f"store {self.root} cannot take a new version here")
+        self.directory.commit(version)
+        self._store = open_read_only(version)
+        self._writable = False
+        self.path = version
+        self._token = self.directory.token()
+        self._generation = 0
+
+    def adopt_store(self, store: ox.Store) -> None:
+        """In memory: answer from ``store`` from now on (the whole store replaced at once)."""
+        if self.root is not None:
+            raise StoreError(f"store {self.root} is on disk: adopt a version instead")
+        self._store = store
+        self._generation += 1
+
     def query(self, sparql: str) -> QueryResult:
         return to_query_result(self._store.query(sparql, use_default_graph_as_union=True))
 

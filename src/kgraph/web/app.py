@@ -30,7 +30,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kgraph.store.embedded import Repository
-from kgraph.web.query_workers import PoolLimits, make_executor
+from kgraph.web.query_workers import PoolLimits, QueryStopped, make_executor
 from kgraph.web.settings import Settings
 
 log = logging.getLogger("kgraph.web")
@@ -157,11 +157,17 @@ class Guard:
 
 
 def health(request: Request) -> dict[str, object]:
-    """Status, triple count and named graphs: enough for a load balancer and a glance."""
+    """Status, triple count and named graphs: enough for a load balancer and a glance.
+
+    Counting the quads of a store is a scan of all of them: the count and the graph names are
+    kept per store version (:mod:`kgraph.store.derived`), so only the first call after a
+    build pays for it (and a restarted server reads it back from disk)."""
+    from kgraph.store.derived import derived
+
     repository = get_repository(request)
     try:
-        graphs = repository.graph_names()
-        triples = len(repository)
+        graphs = derived(repository, "graph-names", repository.graph_names)
+        triples = derived(repository, "triple-count", lambda: len(repository))
     except Exception as exc:  # the store is down or unreachable: say so, with 200 from the app
         return {"status": "error", "error": str(exc), "triples": None, "graphs": []}
     status = getattr(request.app.state.executor, "sandbox", None)
@@ -169,6 +175,13 @@ def health(request: Request) -> dict[str, object]:
         "seccomp": status.seccomp, "network_namespace": status.netns,
         "problem": status.reason or None}
     return {"status": "ok", "triples": triples, "graphs": graphs, "worker_sandbox": sandbox}
+
+
+def query_stopped(request: Request, exc: Exception) -> PlainTextResponse:
+    """A page's query stopped by the worker pool (timeout, overload): its status, e.g. 503
+    with Retry-After, and the reason, as the endpoint answers it."""
+    assert isinstance(exc, QueryStopped)
+    return PlainTextResponse(f"{exc}\n", status_code=exc.status, headers=exc.headers)
 
 
 def worker_count(settings: Settings) -> int:
@@ -181,6 +194,7 @@ def pool_limits(settings: Settings) -> PoolLimits:
         workers=worker_count(settings), max_workers=settings.max_workers,
         queue=settings.queue, client_concurrency=settings.client_concurrency,
         client_slow=settings.client_slow, memory=settings.worker_memory,
+        stream_after=settings.stream_after,
     )
 
 
@@ -205,6 +219,7 @@ def create_app(repository: Repository, settings: Settings | None = None) -> Fast
 
     app.state.executor = make_executor(repository, worker_count(settings),
                                        pool_limits(settings))
+    app.add_exception_handler(QueryStopped, query_stopped)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -212,7 +227,8 @@ def create_app(repository: Repository, settings: Settings | None = None) -> Fast
             allow_credentials=False,  # never credentials, so "*" can never leak them
             allow_methods=["GET", "POST"],
             allow_headers=["Accept", "Content-Type", "Authorization"],
-            expose_headers=["Server-Timing", "X-Kgraph-Truncated", "X-Kgraph-Max-Rows"],
+            expose_headers=["Server-Timing", "X-Kgraph-Truncated", "X-Kgraph-Truncated-By",
+                            "X-Kgraph-Max-Rows", "X-Kgraph-Max-Bytes", "X-Kgraph-Streamed"],
         )
     app.include_router(sparql_router)
     app.add_api_route("/health", health, methods=["GET"], summary="Liveness and store size")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.term import Identifier
@@ -23,6 +24,10 @@ from kgraph.store.embedded import Repository
 from kgraph.web.sources import Original, SourcePage, original_link, source_page
 
 LANGUAGES = ("vi", "en")
+TABLE_ROWS = 100  # rows of a growing table on a document page (then: a link to all of them)
+DOWNSTREAM_DOCUMENTS = 10  # documents carrying one out whose assignments its page lists
+SOURCES_SHOWN = 12  # graphs listed for one fact (then: "and N more")
+INCOMING_SHOWN = 100  # links into a resource listed on its page
 # Characters that may not appear inside <...> in SPARQL (and never in a minted IRI).
 _UNSAFE_IRI = re.compile(r"[\s<>\"{}|\\^`]")
 
@@ -92,6 +97,7 @@ class Fact:
     prop: Term
     value: Term
     sources: list[Source]
+    more_sources: int = 0  # further graphs stating it, not listed (a directive cited by all)
 
 
 @dataclass
@@ -101,6 +107,7 @@ class Table:
     name: str
     columns: list[str]
     rows: list[list[Term | None]]
+    more: str | None = None  # the named query's page with every row, when the table is cut
 
 
 @dataclass
@@ -118,6 +125,7 @@ class Description:
     tables: dict[str, Table] = field(default_factory=dict)
     page: SourcePage | None = None  # page of the original (kgraph.web.sources)
     original: Original | None = None  # a kept original file or page: link to open it
+    incoming_cut: int = 0  # the links in were cut at this many statements (0: all listed)
 
 
 # A trích yếu ends where the preamble begins: the legal bases ("Căn cứ ...") that Nghị định
@@ -130,6 +138,15 @@ def display_title(title: str) -> str:
     """The title without a preamble that ran into it ("… Căn cứ Quyết định số …")."""
     head = _PREAMBLE.split(title, maxsplit=1)[0].rstrip(" ,;:")
     return head or title
+
+
+def lateral(repository: Repository) -> str:
+    """``LATERAL`` (each row's values bound into the next step: Oxigraph) on the embedded
+    store; a plain join elsewhere (SPARQL 1.1 engines: same rows, without the shortcut). A
+    LIMIT inside then applies to the whole step, so a remote store may list fewer sources."""
+    from kgraph.store.embedded import OxigraphRepository
+
+    return "LATERAL" if isinstance(repository, OxigraphRepository) else ""
 
 
 def local_path(iri: str) -> str | None:
@@ -198,10 +215,11 @@ class Labeller:
             sparql_prefixes()
             + f"""SELECT DISTINCT ?x ?via ?l WHERE {{
               VALUES ?x {{ {values} }}
-              {{ ?x skos:prefLabel ?l BIND("skos:prefLabel" AS ?via) }}
-              UNION {{ ?x rdfs:label ?l BIND("rdfs:label" AS ?via) }}
-              UNION {{ ?x eli:id_local ?l BIND("eli:id_local" AS ?via) }}
-              UNION {{ ?x dcterms:title ?l BIND("dcterms:title" AS ?via) }}
+              {lateral(self.repository)} {{ SELECT DISTINCT ?x ?via ?l WHERE {{
+                {{ ?x skos:prefLabel ?l BIND("skos:prefLabel" AS ?via) }}
+                UNION {{ ?x rdfs:label ?l BIND("rdfs:label" AS ?via) }}
+                UNION {{ ?x eli:id_local ?l BIND("eli:id_local" AS ?via) }}
+                UNION {{ ?x dcterms:title ?l BIND("dcterms:title" AS ?via) }} }} }}
             }}"""
         )
         best: dict[str, tuple[tuple[int, int], str]] = {}
@@ -256,9 +274,9 @@ def _sources(repository: Repository, graphs: set[str], lang: str) -> dict[str, S
             + f"""
             SELECT ?g (SAMPLE(?t) AS ?title) (SAMPLE(?doc) AS ?d) (SAMPLE(?n) AS ?number) WHERE {{
               VALUES ?g {{ {values} }}
-              OPTIONAL {{ GRAPH ?g {{ ?g prov:wasDerivedFrom ?file .
+              {lateral(repository)} {{ OPTIONAL {{ GRAPH ?g {{ ?g prov:wasDerivedFrom ?file .
                   OPTIONAL {{ ?file dcterms:title ?t }}
-                  OPTIONAL {{ ?doc kg:sourceFile ?file ; eli:id_local ?n }} }} }}
+                  OPTIONAL {{ ?doc kg:sourceFile ?file ; eli:id_local ?n }} }} }} }}
             }} GROUP BY ?g"""
         )
         for g, title, doc, number in result.rows:
@@ -283,6 +301,36 @@ def _statements(repository: Repository, iri: str) -> tuple[list[tuple], list[tup
     return out, into
 
 
+def _page_statements(repository: Repository, iri: str
+                     ) -> tuple[list[tuple], dict[tuple, int], list[tuple]]:
+    """What the page lists: each distinct (p, o) with at most :data:`SOURCES_SHOWN` of the
+    graphs stating it and how many state it, and the first :data:`INCOMING_SHOWN` links in.
+
+    A directive is restated by every plan citing it: all its statements would be one row per
+    plan (tens of thousands), so the page reads the distinct facts, a few sources each, and
+    the counts; the RDF downloads keep every statement (:func:`resource_dataset`).
+    """
+    if not lateral(repository):  # a SPARQL 1.1 store: every statement, counted here
+        out, into = _statements(repository, iri)
+        every: dict[tuple, int] = defaultdict(int)
+        for p, o, _ in out:
+            every[(p, o)] += 1
+        return out, dict(every), into[:INCOMING_SHOWN]
+    counts = {
+        (p, o): int(str(n)) for p, o, n in repository.query(
+            f"SELECT ?p ?o (COUNT(?g) AS ?n) WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} }} "
+            "GROUP BY ?p ?o").rows
+    }
+    out = repository.query(f"""SELECT ?p ?o ?g WHERE {{
+        {{ SELECT DISTINCT ?p ?o WHERE {{ <{iri}> ?p ?o }} }}
+        {lateral(repository)} {{ SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} }}
+                   LIMIT {SOURCES_SHOWN} }} }}""").rows
+    into = repository.query(
+        f"SELECT ?s ?p ?g WHERE {{ GRAPH ?g {{ ?s ?p <{iri}> }} }} LIMIT {INCOMING_SHOWN}"
+    ).rows
+    return out, counts, into
+
+
 def natural(text: str) -> list[tuple[int, int | str]]:
     """Sort key putting 'phân công 2' before 'phân công 10'."""
     return [(0, int(part)) if part.isdigit() else (1, part)
@@ -293,12 +341,15 @@ def _facts(
     pairs: dict[tuple[Identifier, Identifier], set[str]],
     labeller: Labeller,
     sources: dict[str, Source],
+    counts: dict[tuple, int] | None = None,
 ) -> list[Fact]:
+    counts = counts or {}
     facts = [
         Fact(
             labeller.term(p),
             _shown(p, labeller.term(o)),
             sorted((sources[g] for g in graphs), key=lambda s: s.label),
+            max(0, counts.get((p, o), len(graphs)) - len(graphs)),
         )
         for (p, o), graphs in pairs.items()
     ]
@@ -320,7 +371,7 @@ def describe(repository: Repository, iri: str, lang: str = "vi") -> Description 
     """Everything the page of one resource shows; None when the graph does not know it."""
     if not exists(repository, iri):
         return None
-    out, into = _statements(repository, iri)
+    out, counts, into = _page_statements(repository, iri)
     outgoing: dict[tuple[Identifier, Identifier], set[str]] = defaultdict(set)
     incoming: dict[tuple[Identifier, Identifier], set[str]] = defaultdict(set)
     for p, o, g in out:
@@ -338,8 +389,9 @@ def describe(repository: Repository, iri: str, lang: str = "vi") -> Description 
 
     description = Description(iri=iri, label=labeller.cache.get(iri, curie(iri)))
     named = description.label != (part_label(iri, lang) or curie(iri))
-    description.facts = _facts(outgoing, labeller, sources)
+    description.facts = _facts(outgoing, labeller, sources, counts)
     description.incoming = _facts(incoming, labeller, sources)
+    description.incoming_cut = INCOMING_SHOWN if len(into) >= INCOMING_SHOWN else 0
     values = defaultdict(list)
     for p, o in outgoing:
         values[str(p)].append(o)
@@ -398,11 +450,81 @@ def restored_text(repository: Repository, iri: str, text: str) -> str | None:
     return pattern.sub(lambda m: pairs[m.group(0)], text)
 
 
-def _table(repository: Repository, name: str, number: str, labeller: Labeller) -> Table:
-    result = repository.query(named_queries()[name].render({"doc": number}))
-    labeller.load({str(t) for row in result.rows for t in row if isinstance(t, URIRef)})
-    rows = [[None if t is None else labeller.term(t) for t in row] for row in result.rows]
-    return Table(name, list(result.variables), rows)
+# The assignments query reaches every plan carrying the document out (`kg:implements*`); the
+# page lists the document's own assignments in full, and those of the first
+# :data:`DOWNSTREAM_DOCUMENTS` documents carrying it out that give any (a directive's reach is
+# the whole corpus: the query page has all of them).
+_REACH = "LATERAL { SELECT DISTINCT ?root ?plan WHERE { ?plan kg:implements* ?root } }"
+
+
+def _assignments_text(repository: Repository, number: str,
+                      plans: list[str] | None = None) -> str | None:
+    """The assignments query for the document itself, or for the given ``plans``; None when
+    the store runs the portable text (a remote store), which reaches every plan."""
+    text = named_queries()["assignments"].for_repository(repository).render({"doc": number})
+    if _REACH not in text:
+        return None
+    if plans is None:
+        return text.replace(_REACH, "BIND(?root AS ?plan)", 1)
+    return text.replace(_REACH, "VALUES ?plan { " + " ".join(f"<{p}>" for p in plans) + " }", 1)
+
+
+def _split_assignments(repository: Repository, iri: str, number: str, labeller: Labeller,
+                       plans: list[str], more: bool) -> tuple[Table, Table]:
+    """The document's own assignments and those of ``plans``, from the whole query's rows (the
+    portable text of a remote store)."""
+    everything = _table(repository, "assignments",
+                        named_queries()["assignments"].render({"doc": number}), labeller)
+    column = everything.columns.index("assignment")
+    chosen = tuple(p + "/" for p in plans)
+
+    def starting(row: list[Term | None], prefixes: tuple[str, ...]) -> bool:
+        cell = row[column]
+        return cell is not None and (cell.iri or "").startswith(prefixes)
+
+    own = Table("assignments", everything.columns,
+                [r for r in everything.rows if starting(r, (iri + "/",))])
+    downstream = Table("downstream_assignments", everything.columns,
+                       [r for r in everything.rows if chosen and starting(r, chosen)],
+                       query_link("assignments", number) if more else None)
+    return own, downstream
+
+
+def _downstream_plans(repository: Repository, iri: str) -> tuple[list[str], bool]:
+    """The first documents carrying ``iri`` out that give assignments, and whether there are
+    more of them."""
+    rows = repository.query(sparql_prefixes() + f"""SELECT DISTINCT ?plan WHERE {{
+        ?plan kg:implements+ <{iri}> ; kg:hasAssignment ?assignment }}
+        LIMIT {DOWNSTREAM_DOCUMENTS + 1}""").rows
+    plans = sorted(str(r[0]) for r in rows if not _UNSAFE_IRI.search(str(r[0])))
+    return plans[:DOWNSTREAM_DOCUMENTS], len(plans) > DOWNSTREAM_DOCUMENTS
+
+
+def _unordered(text: str) -> str:
+    """The query without its final ORDER BY: rows then stream, so a LIMIT stops the work."""
+    head, found, _ = text.rpartition("\nORDER BY ")
+    return head if found else text
+
+
+def _table(repository: Repository, name: str, text: str, labeller: Labeller,
+           more: str | None = None, limit: int | None = None,
+           order: tuple[str, ...] = ()) -> Table:
+    """A named query's rows as a table; with ``limit``, the first rows (taken as the engine
+    streams them, then sorted by the ``order`` columns) and ``more``, a link to all of them."""
+    result = repository.query(_unordered(text) + f"\nLIMIT {limit + 1}" if limit else text)
+    rows = result.rows
+    cut = limit is not None and len(rows) > limit
+    rows = rows[:limit] if cut else rows
+    if order:
+        at = [result.variables.index(c) for c in order]
+        rows = sorted(rows, key=lambda r: [natural(str(r[i] or "")) for i in at])
+    labeller.load({str(t) for row in rows for t in row if isinstance(t, URIRef)})
+    shown = [[None if t is None else labeller.term(t) for t in row] for row in rows]
+    return Table(name, list(result.variables), shown, more if cut else None)
+
+
+def query_link(name: str, number: str) -> str:
+    return "/query?" + urlencode({"q": name, "doc": number})
 
 
 def document_tables(
@@ -410,28 +532,31 @@ def document_tables(
 ) -> dict[str, Table]:
     """Lineage up and down and the assignments of a document, from the named queries.
 
-    The assignments query also lists the plans carrying the document out; they are split into
-    a table of their own so that "its assignments" means this document's.
+    Lists that grow with the corpus (the documents carrying a directive out, their assignments)
+    show their first rows and link to the named query for the rest.
     """
-    tables = {
-        name: _table(repository, name, number, labeller)
-        for name in ("lineage", "implementers", "assignments")
+    queries = {name: q.for_repository(repository) for name, q in named_queries().items()}
+    plans, more = _downstream_plans(repository, iri)
+    own_text = _assignments_text(repository, number)
+    if own_text is None:
+        own, downstream = _split_assignments(repository, iri, number, labeller, plans, more)
+    else:
+        own = _table(repository, "assignments", own_text, labeller)
+        downstream = Table("downstream_assignments", [], [])
+        if plans:
+            downstream = _table(repository, "downstream_assignments",
+                                _assignments_text(repository, number, plans) or "", labeller)
+            downstream.more = query_link("assignments", number) if more else None
+    return {
+        "lineage": _table(repository, "lineage", queries["lineage"].render({"doc": number}),
+                          labeller),
+        "implementers": _table(
+            repository, "implementers", queries["implementers"].render({"doc": number}),
+            labeller, query_link("implementers", number), TABLE_ROWS,
+            order=("depth", "province", "number", "chain")),
+        "assignments": own,
+        "downstream_assignments": downstream,
     }
-    everything = tables.pop("assignments")
-    column = everything.columns.index("assignment")
-    own_prefix = iri + "/"
-
-    def is_own(row: list[Term | None]) -> bool:
-        cell = row[column]
-        return cell is not None and (cell.iri or "").startswith(own_prefix)
-
-    tables["assignments"] = Table(
-        "assignments", everything.columns, [r for r in everything.rows if is_own(r)]
-    )
-    tables["downstream_assignments"] = Table(
-        "downstream_assignments", everything.columns, [r for r in everything.rows if not is_own(r)]
-    )
-    return tables
 
 
 def resource_dataset(repository: Repository, iri: str) -> Dataset:

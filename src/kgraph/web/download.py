@@ -36,8 +36,12 @@ def download_page(request: Request, repository: Repo) -> Response:
             continue
         values = {p["name"]: p["example"] for p in info.parameters if p["example"]}
         queries.append({"name": query.name, "title": info.title[lang], "values": values})
-    return render(request, "download.html", quads=len(repository),
-                  graphs=len(repository.graph_names()), queries=queries)
+    from kgraph.store.derived import derived  # counts kept per store version, as /health's
+
+    return render(request, "download.html",
+                  quads=derived(repository, "triple-count", lambda: len(repository)),
+                  graphs=len(derived(repository, "graph-names", repository.graph_names)),
+                  queries=queries)
 
 
 def _dataset(repository: Repository, format: str, filename: str) -> Response:

@@ -8,17 +8,18 @@ Every string leaves here as JSON data; the page writes it into the DOM with ``te
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse
-from networkx import NetworkXNoPath
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from rdflib import URIRef
 
 from kgraph.analysis.lineage import (
+    FLOW_RELATIONS,
     KIND_LABELS,
     RELATION_LABELS,
     LineageGraph,
@@ -111,6 +112,9 @@ class AuditFlags(BaseModel):
                                     "(fallback: "
                                     "conflicts query and unresolved mentions)")
     flags: dict[str, list[str]] = Field(description="node IRI -> findings about it")
+    total: int | None = Field(None, description="nodes with findings in all (a page of them "
+                                                "is given: see next_offset)")
+    next_offset: int | None = Field(None, description="offset of the next page (none: last)")
 
 
 class Facets(BaseModel):
@@ -119,6 +123,9 @@ class Facets(BaseModel):
     years: list[str]
     roles: dict[str, str]
     kinds: dict[str, str]
+
+
+AUDIT_PAGE = 2000  # nodes per page of the audit overlay when no node is asked about
 
 
 # ---------------------------------------------------------------------- data on the app state
@@ -130,6 +137,7 @@ class ExplorerData:
         self.index = LabelIndex.from_lineage(self.lineage)
         self.facets = facets_of(self.lineage)
         self.audit: AuditFlags | None = None
+        self.audit_keys: list[str] | None = None  # nodes with findings, in IRI order
 
 
 def facets_of(lineage: LineageGraph) -> Facets:
@@ -310,16 +318,65 @@ def api_path(
     """Shortest chain between two nodes (e.g. an agency and a directive); nodes in order."""
     known(data, source)
     known(data, target)
-    try:
-        path = data.lineage.shortest_path(source, target)
-    except NetworkXNoPath:
-        raise HTTPException(404, "no path between these nodes") from None
+    path = shortest_flow_path(data.lineage, source, target)
+    if path is None:
+        raise HTTPException(404, "no path between these nodes")
     sub = subgraph_of(data.lineage, source, set(path))
     order = {iri: i for i, iri in enumerate(path)}
     sub.nodes.sort(key=lambda n: order[n.id])
     consecutive = {frozenset(pair) for pair in pairwise(path)}
     sub.edges = [e for e in sub.edges if frozenset((e.source, e.target)) in consecutive]
     return sub
+
+
+def shortest_flow_path(lineage: LineageGraph, source: str, target: str) -> list[str] | None:
+    """Shortest chain between two nodes, edges taken in either direction, "cites" excluded
+    (as :meth:`LineageGraph.shortest_path`), by a breadth-first search from both ends on the
+    graph's own adjacency: no filtered view is built, and each side stops at the other's
+    frontier (a national graph has agencies with thousands of edges)."""
+    graph = lineage.graph
+
+    def neighbours(node: str) -> Iterator[str]:
+        """In IRI order: the same path whatever order the store gave the edges in."""
+        found = {other for adjacency in (graph.succ[node], graph.pred[node])
+                 for other, attributes in adjacency.items()
+                 if attributes.get("rel") in FLOW_RELATIONS}
+        yield from sorted(found)
+
+    if source == target:
+        return [source]
+    parents: tuple[dict[str, str | None], dict[str, str | None]] = ({source: None},
+                                                                     {target: None})
+    frontiers = ([source], [target])
+    while frontiers[0] and frontiers[1]:
+        side = 0 if len(frontiers[0]) <= len(frontiers[1]) else 1  # grow the smaller side
+        following: list[str] = []
+        for node in frontiers[side]:
+            for other in neighbours(node):
+                if other in parents[side]:
+                    continue
+                parents[side][other] = node
+                if other in parents[1 - side]:
+                    return _joined(parents, other)
+                following.append(other)
+        frontiers = (following, frontiers[1]) if side == 0 else (frontiers[0], following)
+    return None
+
+
+def _joined(parents: tuple[dict[str, str | None], dict[str, str | None]], meeting: str
+            ) -> list[str]:
+    """The path source → meeting → target from the two searches' parent links."""
+    half: list[str] = []
+    node: str | None = meeting
+    while node is not None:
+        half.append(node)
+        node = parents[0][node]
+    path = half[::-1]
+    node = parents[1][meeting]
+    while node is not None:
+        path.append(node)
+        node = parents[1][node]
+    return path
 
 
 def compact(iri: str) -> str:
@@ -369,12 +426,37 @@ def _page_of_original(repo: Repository, iri: str) -> dict[str, str | None]:
 
 
 @router.get("/api/audit", response_model=AuditFlags, tags=["explore"])
-def api_audit(request: Request, data: Data) -> AuditFlags:
+def api_audit(
+    request: Request,
+    data: Data,
+    iri: Annotated[list[str] | None, Query(description=(
+        "only the findings about these nodes (repeatable; the explorer asks for the nodes it "
+        "shows)"))] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = AUDIT_PAGE,
+) -> Response:
     """Findings by focus node for the "conflicts and gaps" overlay.
 
-    Uses ``kgraph.analysis.audit`` when it is installed; otherwise the conflicts named query and the
-    unresolved mentions the lineage graph already marks.
+    The findings come from the audit index (computed once per store version). The explorer asks
+    only about the nodes it shows (``iri``); without ``iri`` the nodes with findings come a page
+    at a time, in IRI order (at national scale the whole overlay is megabytes).
     """
+    overlay = audit_overlay(request, data)
+    if iri is not None:
+        wanted = {i: overlay.flags[i] for i in iri if i in overlay.flags}
+        return JSONResponse({"source": overlay.source, "flags": wanted})
+    keys = getattr(data, "audit_keys", None)
+    if keys is None:  # (absent from data pickled by older code)
+        keys = data.audit_keys = sorted(overlay.flags)
+    page = keys[offset: offset + limit]
+    following = offset + limit if offset + limit < len(keys) else None
+    return JSONResponse({"source": overlay.source,
+                         "flags": {k: overlay.flags[k] for k in page},
+                         "total": len(keys), "next_offset": following})
+
+
+def audit_overlay(request: Request, data: ExplorerData) -> AuditFlags:
+    """Every node's findings: the lineage graph's own flags and the audit index's."""
     if data.audit is None:
         flags = {iri: list(n.flags) for iri, n in data.lineage.nodes.items() if n.flags}
         from kgraph.analysis.audit_index import audit_index

@@ -10,6 +10,7 @@ own nonce'd script: a title holding markup shows as text and can never run.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -17,17 +18,19 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from rdflib import Literal
 from starlette.datastructures import URL
 
 from kgraph.graph.vocab import PREFIXES, sparql_prefixes
 from kgraph.ingest.text import nfc, slugify
+from kgraph.store.derived import derived
 from kgraph.store.embedded import Repository
 from kgraph.web.app import get_repository
 from kgraph.web.describe import (
     LANGUAGES,
+    Description,
     describe,
     display_title,
+    exists,
     iri_for_path,
     local_path,
     resource_dataset,
@@ -83,7 +86,9 @@ UI: dict[str, dict[str, str]] = {
         "lineage_up": "Văn bản được thực hiện (ngược lên)",
         "lineage_down": "Văn bản thực hiện (xuôi xuống)",
         "assignments": "Phân công nhiệm vụ",
-        "downstream_assignments": "Phân công trong các văn bản thực hiện văn bản này",
+        "downstream_assignments": "Phân công trong các văn bản trực tiếp thực hiện văn bản này",
+        "all_rows": "{n} dòng đầu; xem tất cả trong trang truy vấn →",
+        "more_sources": "và {n} nguồn khác", "incoming_cut": "{n} liên kết đầu tiên.",
         "none": "Không có.", "download": "Tải về", "not_found": "Không tìm thấy",
         "not_found_text": "Đồ thị không có tài nguyên này:", "number": "Số hiệu",
         "province": "Tỉnh, thành phố", "title": "Trích yếu", "source": "Có tệp nguồn",
@@ -118,7 +123,9 @@ UI: dict[str, dict[str, str]] = {
         "lineage_up": "Documents it carries out (upwards)",
         "lineage_down": "Documents carrying it out (downwards)",
         "assignments": "Assignments",
-        "downstream_assignments": "Assignments in the documents carrying this one out",
+        "downstream_assignments": "Assignments in the documents carrying this one out directly",
+        "all_rows": "First {n} rows; all of them on the query page →",
+        "more_sources": "and {n} more", "incoming_cut": "The first {n} links.",
         "none": "None.", "download": "Download", "not_found": "Not found",
         "not_found_text": "The graph holds nothing about", "number": "Number",
         "province": "Province", "title": "Title", "source": "Has source file",
@@ -258,16 +265,73 @@ def negotiate(request: Request) -> str | None:
 PAGE_SIZE = 50
 
 
-def _search_filter(q: str) -> str:
-    """SPARQL filter matching a document's number key, title or province, folded or not."""
-    if not q:
-        return ""
-    folded = Literal(slugify(q)).n3()
-    raw = Literal(nfc(q).lower()).n3()
-    return (f"FILTER(CONTAINS(?key, {folded}) || CONTAINS(LCASE(STR(?n)), {raw}) || "
-            f"CONTAINS(STR(COALESCE(?prov, \"\")), {folded}) || "
-            f"CONTAINS(LCASE(COALESCE(?t, \"\")), {raw}) || "
-            f"CONTAINS(LCASE(COALESCE(?pl, \"\")), {raw}))")
+@dataclass(frozen=True)
+class Listed:
+    """One document of the home listing (kept once per store version)."""
+
+    doc: str
+    number: str
+    key: str
+    province_iri: str
+    province: str | None
+    title: str
+    types: dict[str, str]  # language -> label
+    source: bool
+
+    def matches(self, folded: str, raw: str) -> bool:
+        """The search: number key, number, province slug (folded), title, province (raw)."""
+        return (folded in self.key or raw in self.number.lower() or folded in self.province_iri
+                or raw in self.title.lower() or raw in (self.province or "").lower())
+
+
+def _pairs(repository: Repository, pattern: str) -> dict[str, list[object]]:
+    """``?s -> [?o, ...]`` for one pattern, each pair read once (DISTINCT), first seen first."""
+    found: dict[str, list[object]] = {}
+    for s, o in repository.query(sparql_prefixes()
+                                 + f"SELECT DISTINCT ?s ?o WHERE {{ {pattern} }}").rows:
+        found.setdefault(str(s), []).append(o)
+    return found
+
+
+def document_listing(repository: Repository) -> list[Listed]:
+    """Every document, in the listing's order (with a source first, then province, number).
+
+    Each fact about a document is restated in every graph that cites it, so each is read on
+    its own (one DISTINCT scan per property) and joined here: linear in the store, computed
+    once per store version (:func:`kgraph.store.derived.derived`), not per request.
+    """
+    documents = {str(s) for (s,) in repository.query(sparql_prefixes() + """
+        SELECT DISTINCT ?s WHERE { ?s a eli:LegalResource }""").rows}
+    numbers = _pairs(repository, "?s eli:id_local ?o")
+    keys = _pairs(repository, "?s kg:numberKey ?o")
+    provinces = _pairs(repository, "?s kg:province ?o")
+    province_labels = _pairs(repository, "{ SELECT DISTINCT ?s WHERE { ?x kg:province ?s } } "
+                                         "?s skos:prefLabel ?o")
+    titles = _pairs(repository, "?s eli:title ?o")
+    types = _pairs(repository, "?s eli:type_document ?o")
+    type_labels = _pairs(repository, "{ SELECT DISTINCT ?s WHERE { ?x eli:type_document ?s } } "
+                                     "?s skos:prefLabel ?o")
+    sources = {str(s) for (s,) in repository.query(sparql_prefixes() + """
+        SELECT DISTINCT ?s WHERE { ?s kg:sourceFile ?f }""").rows}
+    listed = []
+    for doc in documents:
+        if doc not in numbers:
+            continue
+        province = next((str(p) for p in provinces.get(doc, []) if str(p) in province_labels), "")
+        labels = province_labels.get(province, [])
+        type_by_lang: dict[str, str] = {}
+        for concept in types.get(doc, []):
+            for label in type_labels.get(str(concept), []):
+                language_of = getattr(label, "language", None) or ""
+                type_by_lang.setdefault(language_of, str(label))
+        listed.append(Listed(
+            doc=doc, number=str(numbers[doc][0]), key=str(keys.get(doc, [""])[0]),
+            province_iri=province if labels else "",
+            province=str(labels[0]) if labels else None,
+            title=str(titles.get(doc, [""])[0]), types=type_by_lang, source=doc in sources))
+    listed.sort(key=lambda d: (not d.source, d.province is not None, d.province or "",
+                               d.number))
+    return listed
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -277,34 +341,18 @@ def home(request: Request, repository: Repo,
     """Entry page: search the documents, one page of them at a time."""
     lang = language(request)
     q = q.strip()
-    # Each fact about a document is restated in every graph that cites it: read each one
-    # through its own grouped subquery before joining, never as a product of restatements.
-    result = repository.query(sparql_prefixes() + f"""
-        SELECT ?doc ?n ?type ?pl ?t ?source WHERE {{
-          {{ SELECT ?doc (SAMPLE(?number) AS ?n) WHERE {{
-              ?doc a eli:LegalResource ; eli:id_local ?number }} GROUP BY ?doc }}
-          OPTIONAL {{ SELECT ?doc (SAMPLE(?k) AS ?key0) WHERE {{ ?doc kg:numberKey ?k }}
-                     GROUP BY ?doc }}
-          BIND(COALESCE(?key0, "") AS ?key)
-          OPTIONAL {{ SELECT ?doc (SAMPLE(?p) AS ?prov) (SAMPLE(?l) AS ?pl) WHERE {{
-              ?doc kg:province ?p . ?p skos:prefLabel ?l }} GROUP BY ?doc }}
-          OPTIONAL {{ SELECT ?doc (SAMPLE(?title) AS ?t) WHERE {{ ?doc eli:title ?title }}
-                     GROUP BY ?doc }}
-          OPTIONAL {{ SELECT ?doc (SAMPLE(?tl) AS ?type) WHERE {{
-              ?doc eli:type_document ?c . ?c skos:prefLabel ?tl FILTER(LANG(?tl) = "{lang}") }}
-              GROUP BY ?doc }}
-          OPTIONAL {{ SELECT DISTINCT ?doc (true AS ?source) WHERE {{ ?doc kg:sourceFile ?f }} }}
-          {_search_filter(q)}
-        }} ORDER BY DESC(BOUND(?source)) ?pl ?n""")
-    total = len(result.rows)
+    listing = derived(repository, "home-listing", lambda: document_listing(repository))
+    if q:
+        folded, raw = slugify(q), nfc(q).lower()
+        listing = [d for d in listing if d.matches(folded, raw)]
+    total = len(listing)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(page, pages)
-    shown = result.rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    shown = listing[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
     documents = [
-        {"href": local_path(str(doc)), "number": str(number), "type": _text(kind),
-         "province": _text(province), "title": display_title(_text(title)),
-         "source": source is not None}
-        for doc, number, kind, province, title, source in shown
+        {"href": local_path(d.doc), "number": d.number, "type": d.types.get(lang, ""),
+         "province": d.province or "", "title": display_title(d.title), "source": d.source}
+        for d in shown
     ]
 
     def page_url(n: int) -> str:
@@ -322,24 +370,62 @@ def _text(term: object) -> str:
     return "" if term is None else str(term)
 
 
+def raci_documents(repository: Repository) -> list[dict[str, Any]]:
+    """The plans and directives that have a matrix (directives first): a whole-store
+    aggregate, read as two DISTINCT scans joined here with the home listing's numbers and
+    provinces, once per store version."""
+    listed = {d.doc: d for d in derived(repository, "home-listing",
+                                        lambda: document_listing(repository))}
+    own = repository.query(sparql_prefixes() + """
+        SELECT DISTINCT ?a ?doc WHERE { ?a a kg:Assignment ; kg:partOf ?doc }""").rows
+    carrying = repository.query(sparql_prefixes() + """
+        SELECT DISTINCT ?plan ?doc WHERE { ?plan kg:implements ?doc }""").rows
+    assignments_of: dict[str, set[str]] = {}
+    for assignment, doc in own:
+        assignments_of.setdefault(str(doc), set()).add(str(assignment))
+    by_number: dict[str, dict[str, Any]] = {}
+
+    def count(doc: str, assignments: set[str], implemented: int) -> None:
+        if doc not in listed or not assignments:
+            return
+        entry = by_number.setdefault(listed[doc].number, {
+            "number": listed[doc].number, "province": listed[doc].province or "",
+            "assignments": set(), "implemented": 0})
+        entry["assignments"] |= assignments
+        entry["implemented"] = max(entry["implemented"], implemented)
+        entry["province"] = entry["province"] or listed[doc].province or ""
+
+    for doc, assignments in assignments_of.items():
+        count(doc, assignments, 0)
+    for plan, doc in carrying:
+        count(str(doc), assignments_of.get(str(plan), set()), 1)
+    ordered = sorted(by_number.values(),
+                     key=lambda e: (-e["implemented"], e["province"] != "", e["province"],
+                                    e["number"]))
+    return [{"number": e["number"], "province": e["province"],
+             "assignments": len(e["assignments"])} for e in ordered]
+
+
 @router.get("/raci", response_class=HTMLResponse, include_in_schema=False)
-def raci_index(request: Request, repository: Repo) -> Response:
-    """Where the RACI link leads: the plans and directives that have a matrix."""
-    rows = repository.query(sparql_prefixes() + """
-        SELECT ?number (SAMPLE(?pl) AS ?province) (COUNT(DISTINCT ?a) AS ?assignments)
-               (MAX(?imp) AS ?implemented)
-        WHERE {
-          { SELECT DISTINCT ?doc ?a ?imp WHERE {
-              { ?a a kg:Assignment ; kg:partOf ?doc . BIND(0 AS ?imp) }
-              UNION { ?plan kg:implements ?doc . ?a a kg:Assignment ; kg:partOf ?plan .
-                      BIND(1 AS ?imp) } } }
-          { SELECT ?doc (SAMPLE(?n) AS ?number) WHERE { ?doc eli:id_local ?n } GROUP BY ?doc }
-          OPTIONAL { SELECT ?doc (SAMPLE(?l) AS ?pl) WHERE {
-              ?doc kg:province ?p . ?p skos:prefLabel ?l } GROUP BY ?doc }
-        } GROUP BY ?number ORDER BY DESC(?implemented) ?province ?number""").rows
-    documents = [{"number": str(number), "province": _text(province),
-                  "assignments": int(str(count))} for number, province, count, _ in rows]
-    return render(request, "raci_index.html", documents=documents)
+def raci_index(request: Request, repository: Repo,
+               page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
+    """Where the RACI link leads: the plans and directives that have a matrix, a page at a
+    time."""
+    listing = derived(repository, "raci-index", lambda: raci_documents(repository))
+    total = len(listing)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(page, pages)
+    documents = listing[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    lang = language(request)
+
+    def page_url(n: int) -> str:
+        return "/raci?" + urlencode({"page": str(n), **({"lang": "en"} if lang == "en" else {})})
+
+    first = (page - 1) * PAGE_SIZE + 1 if total else 0
+    return render(request, "raci_index.html", documents=documents, total=total, first=first,
+                  last=first + len(documents) - 1 if total else 0,
+                  previous_url=page_url(page - 1) if page > 1 else "",
+                  next_url=page_url(page + 1) if page < pages else "")
 
 
 @router.get("/query", response_class=HTMLResponse)
@@ -370,7 +456,10 @@ def resource(path: str, request: Request, repository: Repo) -> Response:
         return PlainTextResponse(f"406 Not Acceptable: this resource is offered as {offered}",
                                  status_code=406)
     iri = iri_for_path(path)
-    description = describe(repository, iri, language(request)) if iri else None
+    if chosen == "html":
+        description = describe(repository, iri, language(request)) if iri else None
+    else:  # the statements only: the page's tables are not computed for a download
+        description = Description(iri=iri, label=iri) if iri and exists(repository, iri) else None
     if description is None:
         if chosen == "html":
             response = render(request, "not_found.html", status_code=404, iri=iri or path)

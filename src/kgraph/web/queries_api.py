@@ -130,6 +130,7 @@ def run_named(repository: Repository, query: NamedQuery, values: dict[str, str])
     native = getattr(repository, "native", None)
     if query.python or not isinstance(native, ox.Store):  # a walk in Python, or a remote store
         return run_as_cli(query, repository, values)
+    query = query.for_repository(repository)  # the Oxigraph text of the query, when it has one
     variables = used_variables(query)
     substitutions: dict[ox.Variable, ox.Literal] = {}
     for param in query.parameters:

@@ -16,29 +16,37 @@ query timeout. On timeout the worker is killed (SIGKILL frees its CPU and memory
 fresh one is forked in its place; the client gets 503. Other requests keep being served by the
 other workers meanwhile. Waiting for a free worker counts against the same timeout.
 
-Updates (only with a write token) run in the server process against the primary store while
-the pool holds *all* workers (so no query sees a half-applied update); afterwards every worker
-is replaced by a new fork so the workers see the new data.
+Updates (only with a write token) run in an update worker too, under the same timeout, into
+a new store version nobody reads yet; the version becomes current in one step and the query
+workers of the old one are replaced (see :meth:`WorkerPool.update`).
 
-Workers also serialise the results with pyoxigraph's native serialisers and apply the row cap:
-results are first written as TSV / N-Triples (one row or triple per line, lossless), counted
-and cut at ``max_rows``, then re-parsed and written in the negotiated format. A truncated answer
-carries ``X-Kgraph-Truncated: true``.
+Workers also serialise the results (:class:`Answer`): pyoxigraph writes them as TSV /
+N-Triples (one row or triple per line, lossless), which are counted against ``max_rows`` and
+rendered batch by batch in the negotiated format against ``max_bytes``. A short answer comes
+back whole (a truncated one carries ``X-Kgraph-Truncated: true``); a long one is streamed
+(:class:`StreamHead`, chunks, :class:`StreamTail`; server side :class:`Stream`).
+
+Pages run their own SPARQL here too, through :func:`pooled_repository`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import faulthandler
 import logging
 import multiprocessing
 import os
+import pickle
+import shutil
 import signal
+import socket
+import struct
+import subprocess
+import sys
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -47,11 +55,18 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pyoxigraph as ox
 from rdflib import Literal
+from starlette.requests import Request
 
 from kgraph.errors import StoreError
-from kgraph.store.embedded import OxigraphRepository, QueryResult, Repository
+from kgraph.store.embedded import (
+    OxigraphRepository,
+    QueryResult,
+    Repository,
+    to_query_result,
+)
 from kgraph.web import safety, sandbox
 from kgraph.web.sandbox import SandboxStatus
+from kgraph.web.update_worker import check_update, die_with_parent, limit_memory
 
 if TYPE_CHECKING:
     from kgraph.store.remote import RemoteRepository
@@ -174,7 +189,9 @@ class Job:
     using: list[str] = field(default_factory=list)  # protocol using-graph-uri (updates)
     using_named: list[str] = field(default_factory=list)
     check: bool = True  # False only where a test proves that the sandbox holds on its own
-    check_only: bool = False  # updates: check (and add USING) in a worker, apply elsewhere
+    internal: bool = False  # a page's own query: answered as a QueryResult, not serialised
+    in_copy: bool = False  # in-memory updates: apply to the worker's copy, send it back
+    stream_after: int | None = None  # answers longer than this are streamed (None: never)
 
 
 @dataclass
@@ -189,6 +206,9 @@ class Outcome:
     seconds: float = 0.0
     truncated_by: str | None = None  # "rows" or "bytes"
     headers: dict[str, str] = field(default_factory=dict)
+    result: QueryResult | None = None  # internal queries (Job.internal)
+    graphs: list[str] | None = None  # in-memory updates: every named graph, empty ones too
+    stream: Stream | None = None  # a streamed answer's body, read from its worker (server side)
 
     @classmethod
     def error(cls, status: int, message: str, headers: dict[str, str] | None = None) -> Outcome:
@@ -196,166 +216,312 @@ class Outcome:
 
 
 class _Full(Exception):
-    """Raised inside a serialiser once the answer has reached its cap."""
+    """Raised inside a serialiser once the answer has reached a cap."""
 
 
-class CappedWriter:
-    """A file-like sink for pyoxigraph's serialisers that stops them at a line or byte cap.
+# Formats with a comment syntax: a streamed answer cut at a cap ends with a comment saying so
+COMMENTS: dict[str, tuple[bytes, bytes]] = {
+    "xml": (b"<!-- ", b" -->\n"),
+    "rdfxml": (b"\n<!-- ", b" -->\n"),
+    "turtle": (b"# ", b"\n"),
+    "trig": (b"# ", b"\n"),
+    "ntriples": (b"# ", b"\n"),
+    "nquads": (b"# ", b"\n"),
+}
+SEPARATORS = {"json": b",", "jsonld": b","}  # between the rows of two rendered batches
+MARKER_ROOM = 256  # bytes kept free under the cap for the closing comment
+CHUNK = 256 * 1024  # bytes per message of a streamed answer
+BATCH = 64 * 1024  # bytes of TSV / N-Triples lines rendered at once
 
-    The serialisers write as they go, so an answer of any size costs at most the cap in memory
-    here (one value larger than the cap is still built by the engine, within the worker's
-    memory limit)."""
 
-    def __init__(self, max_bytes: int, max_lines: int | None = None) -> None:
-        self.buffer = bytearray()
+def truncation_marker(fmt_name: str, reason: str, detail: str = "") -> bytes:
+    """The closing comment of a streamed answer that was cut (formats in :data:`COMMENTS`):
+    ``kgraph: truncated-by=bytes; ...`` in the format's own comment syntax."""
+    opening, closing = COMMENTS[fmt_name]
+    why = {"rows": "the row cap", "bytes": "the answer's byte cap",
+           "timeout": "the query timeout", "error": "a failure of the query worker"}[reason]
+    text = f"kgraph: truncated-by={reason}; the answer was cut at {why}{detail}"
+    return opening + text.replace("--", "- -").encode("utf-8") + closing
+
+
+@dataclass
+class StreamHead:
+    """First message of an answer too large to send whole: the body follows in ``bytes``
+    messages, then a :class:`StreamTail`. ``decided``: the whole answer was serialised before
+    the first byte (formats without comments), so ``truncated_by`` and ``rows`` are final and
+    go into the headers; otherwise a cut is told by a closing comment and ``suffix`` is what
+    closes the document if the worker dies mid-stream."""
+
+    media_type: str
+    fmt: str
+    decided: bool
+    truncated_by: str | None = None
+    rows: int | None = None
+    suffix: bytes = b""
+
+
+@dataclass
+class StreamTail:
+    """Last message of a streamed answer: the worker closed the document itself."""
+
+    rows: int
+    truncated_by: str | None
+    seconds: float = 0.0
+
+
+def _common_prefix(a: bytes, b: bytes) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+class Answer:
+    """A file-like sink for pyoxigraph's line serialisers (TSV for solutions, N-Triples for
+    triples) that renders the rows in the negotiated format batch by batch, with the row and
+    byte caps, and sends them on as they are rendered.
+
+    Rendering a batch gives a whole document; its rows are spliced between the document's
+    fixed opening (``prefix``: JSON up to ``"bindings":[``, XML up to ``<results>``, the CSV
+    header ...) and closing (``suffix``), so any number of batches makes one valid document,
+    always cut at a whole row. An answer of at most ``stream_after`` bytes is returned whole
+    (its truncation goes into the headers). A larger one is streamed through ``emit``: at once
+    in formats that can end with a comment (XML, Turtle, N-Triples, ...: a cut is told there),
+    otherwise only once it is complete in this worker (JSON, CSV, TSV, JSON-LD have no place
+    for a flag after the first byte, so the flag must be known before it)."""
+
+    def __init__(self, fmt: ResultFormat, tabular: bool, max_rows: int, max_bytes: int,
+                 stream_after: float = float("inf"),
+                 emit: Callable[[object], None] | None = None) -> None:
+        self.fmt = fmt
+        self.tabular = tabular
+        self.max_rows = max_rows
         self.max_bytes = max_bytes
-        self.max_lines = max_lines
-        self.lines = 0
-        self.full = False
+        self.stream_after = stream_after
+        self.emit = emit
+        self.passthrough = fmt.native in (RF.TSV, GF.N_TRIPLES)
+        self.can_mark = fmt.name in COMMENTS
+        self.header: bytes | None = None if tabular else b""
+        self.prefix: bytes | None = None
+        self.suffix = b""
+        self.partial = bytearray()
+        self.rows = 0
+        self.size = 0
+        self.pieces: list[bytes] = []  # rendered, not yet sent
+        self.opened = False
+        self.streaming = False
+        self.done = False
+        self.truncated_by: str | None = None
 
+    # -- the sink the serialiser writes into
     def write(self, data: bytes) -> int:
-        room = self.max_bytes + 1 - len(self.buffer)
-        chunk = bytes(memoryview(data)[:room])
-        self.buffer += chunk
-        self.lines += chunk.count(b"\n")
-        if len(self.buffer) > self.max_bytes or (
-            self.max_lines is not None and self.lines > self.max_lines
-        ):
-            self.full = True
+        if self.done:
+            raise _Full
+        room = self.max_bytes + 1 - len(self.partial)
+        clipped = len(data) > room  # (one value of 400 MB comes in one write: never copied)
+        self.partial += memoryview(data)[:room] if clipped else data
+        if clipped or len(self.partial) >= BATCH:
+            self._drain()
+        if clipped or len(self.partial) > self.max_bytes:  # a row longer than the whole cap
+            self._stop("bytes")
+        if self.done:
             raise _Full
         return len(data)
 
     def flush(self) -> None:
-        """Serialisers may flush; nothing to do."""
+        """Serialisers may flush; batches are rendered by size."""
+
+    # -- rendering
+    def _render(self, lines: bytes) -> bytes:
+        if self.tabular:
+            assert self.header is not None
+            results = ox.parse_query_results(self.header + lines, format=RF.TSV)
+            return results.serialize(format=self.fmt.native)
+        parsed = ox.parse(lines, format=GF.N_TRIPLES)
+        if self.fmt.native in (GF.TRIG, GF.N_QUADS):
+            quads = [ox.Quad(q.subject, q.predicate, q.object) for q in parsed]
+            return ox.serialize(quads, format=self.fmt.native)
+        return ox.serialize([q.triple for q in parsed], format=self.fmt.native)
+
+    def empty(self) -> bytes:
+        """The document without rows."""
+        if self.passthrough:
+            return self.header or b""
+        return self._render(b"")
+
+    def _inner(self, lines: bytes) -> bytes:
+        """The rows of ``lines`` as they appear inside the document."""
+        if self.passthrough:
+            if self.prefix is None:
+                self.prefix = self.header or b""
+            return lines
+        doc = self._render(lines)
+        if self.prefix is None:
+            empty = self.empty()
+            cut = _common_prefix(empty, doc)
+            boundary = max(empty.rfind(b">", 0, cut), empty.rfind(b"[", 0, cut),
+                           empty.rfind(b"\n", 0, cut))
+            cut = boundary + 1 if boundary >= 0 else cut
+            self.prefix, self.suffix = empty[:cut], empty[cut:]
+        if not (doc.startswith(self.prefix) and doc.endswith(self.suffix)):
+            raise ValueError(f"cannot splice {self.fmt.name} batches")
+        return doc[len(self.prefix):len(doc) - len(self.suffix)]
+
+    def _room(self) -> int:
+        reserve = len(self.suffix) + (MARKER_ROOM if self.can_mark else 0)
+        return self.max_bytes - reserve - self.size
+
+    def _drain(self, final: bool = False) -> None:
+        """Render the complete lines received so far (all of them when ``final``)."""
+        end = len(self.partial) if final else self.partial.rfind(b"\n") + 1
+        if end <= 0:
+            return
+        block = bytes(self.partial[:end])
+        del self.partial[:end]
+        if self.header is None:
+            newline = block.find(b"\n")
+            self.header, block = block[:newline + 1], block[newline + 1:]
+        if len(block) > self.max_bytes:  # a write may bring one row longer than the cap
+            start = 0
+            while (newline := block.find(b"\n", start)) >= 0:
+                if newline + 1 - start > self.max_bytes:
+                    block = block[:start]
+                    self._stop("bytes")
+                    break
+                start = newline + 1
+        count = block.count(b"\n")
+        if self.rows + count > self.max_rows:
+            keep = self.max_rows - self.rows
+            block = b"".join(block.splitlines(keepends=True)[:keep]) if keep else b""
+            count = keep
+            self._stop("rows")
+        if count:
+            self._add(block, count)
+
+    def _add(self, block: bytes, count: int) -> None:
+        inner = self._inner(block)
+        separator = SEPARATORS.get(self.fmt.name, b"") if self.opened else b""
+        opening = b"" if self.opened else (self.prefix or b"")
+        if len(opening) + len(separator) + len(inner) <= self._room():
+            self._put(opening + separator + inner)
+            self.rows += count
+            return
+        lines = block.splitlines(keepends=True)
+        fits, fails, best = 0, len(lines), b""
+        while fails - fits > 1:  # the most rows of this batch that fit
+            middle = (fits + fails) // 2
+            candidate = self._inner(b"".join(lines[:middle]))
+            if len(opening) + len(separator) + len(candidate) <= self._room():
+                fits, best = middle, candidate
+            else:
+                fails = middle
+        if fits:
+            self._put(opening + separator + best)
+            self.rows += fits
+        self.done, self.truncated_by = True, "bytes"  # the binding cap, even past the row cap
+
+    def _stop(self, reason: str) -> None:
+        if not self.done:
+            self.done = True
+            self.truncated_by = reason
+
+    # -- sending
+    def _put(self, piece: bytes) -> None:
+        self.opened = True
+        self.size += len(piece)
+        self.pieces.append(piece)
+        if self.streaming:
+            if sum(map(len, self.pieces)) >= CHUNK:
+                self._send_pieces()
+        elif self.emit is not None and self.can_mark and self.size > self.stream_after:
+            self._start(decided=False)
+
+    def _send_pieces(self, extra: bytes = b"") -> None:
+        """Send what is rendered: whole pieces per message (each message ends at a row, so
+        the server can close the document after any of them), about CHUNK bytes each."""
+        assert self.emit is not None
+        message: list[bytes] = []
+        size = 0
+        for piece in [*self.pieces, extra]:
+            message.append(piece)
+            size += len(piece)
+            if size >= CHUNK:
+                self.emit(b"".join(message))
+                message, size = [], 0
+        if size:
+            self.emit(b"".join(message))
+        self.pieces.clear()
+
+    def _start(self, decided: bool) -> None:
+        assert self.emit is not None
+        self.emit(StreamHead(self.fmt.media_type, self.fmt.name, decided,
+                             self.truncated_by if decided else None,
+                             self.rows if decided else None, self.suffix))
+        self.streaming = True
+
+    def finish(self, started: float) -> Outcome | None:
+        """After the serialiser returned (or stopped at a cap): the whole answer, or None
+        when it went out as a stream (ended by a :class:`StreamTail`)."""
+        if not self.done:
+            self._drain(final=True)
+        if not self.opened:
+            body = self.empty()
+            if len(body) > self.max_bytes:
+                raise ValueError("the result's header alone is larger than the answer cap")
+            self.pieces, self.suffix = [body], b""
+        ending = self.suffix
+        if self.streaming:
+            if self.truncated_by:
+                ending += truncation_marker(self.fmt.name, self.truncated_by,
+                                            f" ({self.rows} rows sent)")
+            self._send_pieces(ending)
+            assert self.emit is not None
+            self.emit(StreamTail(self.rows, self.truncated_by, time.perf_counter() - started))
+            return None
+        body = b"".join(self.pieces) + ending
+        if self.emit is not None and len(body) > self.stream_after:
+            self.pieces = [body[start:start + CHUNK] for start in range(0, len(body), CHUNK)]
+            self._start(decided=True)
+            self._send_pieces()
+            self.emit(StreamTail(self.rows, self.truncated_by, time.perf_counter() - started))
+            return None
+        return Outcome(200, body, self.fmt.media_type, self.truncated_by is not None,
+                       self.rows, truncated_by=self.truncated_by)
 
 
-def _capture(write: Callable[[CappedWriter], object], max_bytes: int,
-             max_lines: int | None = None) -> CappedWriter:
-    sink = CappedWriter(max_bytes, max_lines)
+def _serialise(answer: Answer, write: Callable[[Answer], object]) -> None:
     try:
-        write(sink)
+        write(answer)
     except _Full:
         pass
-    except OSError as exc:  # pyoxigraph wraps a writer's exception when it flushes
-        if not sink.full:
+    except OSError:  # pyoxigraph wraps a writer's exception when it flushes
+        if not answer.done:
             raise
-        del exc
-    return sink
 
 
-def _cut_lines(data: bytes, keep_lines: int, max_bytes: int) -> tuple[bytes, int]:
-    """At most ``keep_lines`` complete lines and ``max_bytes`` bytes of ``data``."""
-    end = 0
-    count = 0
-    while count < keep_lines:
-        newline = data.find(b"\n", end)
-        if newline < 0 or newline + 1 > max_bytes:
-            break
-        end = newline + 1
-        count += 1
-    return data[:end], count
-
-
-def _bounded(lines: bytes, header_lines: int, fmt: ResultFormat,
-             render: Callable[[bytes, CappedWriter], object], max_bytes: int,
-             ) -> tuple[bytes, int, bool]:
-    """Render line-per-row data in the client's format with as many whole rows as fit
-    (a bisection: the rendering of a row is longer than its line)."""
-    total = lines.count(b"\n") - header_lines
-
-    def attempt(rows: int) -> bytes | None:
-        data, _ = _cut_lines(lines, header_lines + rows, len(lines))
-        sink = _capture(lambda out: render(data, out), max_bytes)
-        return None if sink.full else bytes(sink.buffer)
-
-    body = attempt(total)
-    if body is not None:
-        return body, total, False
-    fits, fails = 0, total
-    best = attempt(0)
-    if best is None:
-        raise _Full
-    while fails - fits > max(1, fails // 32):
-        middle = (fits + fails) // 2
-        body = attempt(middle)
-        if body is None:
-            fails = middle
-        else:
-            fits, best = middle, body
-    return best, fits, True
-
-
-def finalize_solutions(solutions: Any, fmt: ResultFormat, max_rows: int,
-                       max_bytes: int = 32_000_000) -> Outcome:
-    """Serialise SELECT solutions (pyoxigraph QuerySolutions) with the row and byte caps."""
-    sink = _capture(lambda out: solutions.serialize(out, format=RF.TSV), max_bytes, 1 + max_rows)
-    tsv, kept = _cut_lines(bytes(sink.buffer), 1 + max_rows, max_bytes)
-    if kept == 0:
-        raise ValueError("the result's header alone is larger than the answer cap")
-    rows = kept - 1
-    truncated_by = None
-    if sink.full:
-        truncated_by = "rows" if rows >= max_rows else "bytes"
-    if fmt.native == RF.TSV:
-        return Outcome(200, tsv, fmt.media_type, truncated_by is not None, rows,
-                       truncated_by=truncated_by)
-
-    def render(data: bytes, out: CappedWriter) -> None:
-        ox.parse_query_results(data, format=RF.TSV).serialize(out, format=fmt.native)
-
-    body, shown, smaller = _bounded(tsv, 1, fmt, render, max_bytes)
-    if smaller:
-        truncated_by = "bytes"
-    return Outcome(200, body, fmt.media_type, truncated_by is not None, shown,
-                   truncated_by=truncated_by)
-
-
-def finalize_triples(triples: Any, fmt: ResultFormat, max_rows: int,
-                     max_bytes: int = 32_000_000) -> Outcome:
-    """Serialise CONSTRUCT/DESCRIBE triples (QueryTriples or an iterable) with both caps."""
-    if hasattr(triples, "serialize"):
-        sink = _capture(lambda out: triples.serialize(out, format=GF.N_TRIPLES), max_bytes,
-                        max_rows)
-    else:
-        sink = _capture(lambda out: ox.serialize(triples, out, format=GF.N_TRIPLES), max_bytes,
-                        max_rows)
-    nt, rows = _cut_lines(bytes(sink.buffer), max_rows, max_bytes)
-    truncated_by = None
-    if sink.full:
-        truncated_by = "rows" if rows >= max_rows else "bytes"
-    if fmt.native == GF.N_TRIPLES:
-        return Outcome(200, nt, fmt.media_type, truncated_by is not None, rows,
-                       truncated_by=truncated_by)
-
-    def render(data: bytes, out: CappedWriter) -> None:
-        parsed = ox.parse(data, format=GF.N_TRIPLES)
-        if fmt.native in (GF.TRIG, GF.N_QUADS):
-            quads = (ox.Quad(q.subject, q.predicate, q.object) for q in parsed)
-            ox.serialize(quads, out, format=fmt.native)
-        else:
-            ox.serialize((q.triple for q in parsed), out, format=fmt.native)
-
-    body, shown, smaller = _bounded(nt, 0, fmt, render, max_bytes)
-    if smaller:
-        truncated_by = "bytes"
-    return Outcome(200, body, fmt.media_type, truncated_by is not None, shown,
-                   truncated_by=truncated_by)
-
-
-def finalize(result: Any, job: Job) -> Outcome:
-    """Serialise any pyoxigraph result object in the format the client negotiated."""
+def finalize(result: Any, job: Job, emit: Callable[[object], None] | None = None,
+             stream_after: float = float("inf")) -> Outcome | None:
+    """Serialise any pyoxigraph result object in the format the client negotiated, with the
+    row and byte caps; None when the answer was streamed through ``emit``."""
+    started = time.perf_counter()
     if isinstance(result, bool):  # from a generic repository: QueryBoolean has no constructor
         answer = b'{"head":{},"boolean":true}' if result else b'{"head":{},"boolean":false}'
         result = ox.parse_query_results(answer, format=RF.JSON)
     if isinstance(result, ox.QueryBoolean):
         fmt = negotiate(False, job.accept, job.format_param)
         return Outcome(200, result.serialize(format=fmt.native), fmt.media_type)
-    if isinstance(result, ox.QuerySolutions):
-        return finalize_solutions(
-            result, negotiate(False, job.accept, job.format_param), job.max_rows, job.max_bytes
-        )
-    return finalize_triples(result, negotiate(True, job.accept, job.format_param), job.max_rows,
-                            job.max_bytes)
+    tabular = isinstance(result, ox.QuerySolutions)
+    sink = Answer(negotiate(not tabular, job.accept, job.format_param), tabular, job.max_rows,
+                  job.max_bytes, stream_after, emit)
+    if tabular:
+        _serialise(sink, lambda out: result.serialize(out, format=RF.TSV))
+    elif hasattr(result, "serialize"):
+        _serialise(sink, lambda out: result.serialize(out, format=GF.N_TRIPLES))
+    else:
+        _serialise(sink, lambda out: ox.serialize(result, out, format=GF.N_TRIPLES))
+    return sink.finish(started)
 
 
 def _n3(term: Any) -> str:
@@ -386,37 +552,35 @@ def prepare(engine: Any, job: Job, sandbox_status: SandboxStatus | None) -> None
 
     A worker that could not be sandboxed fails closed: it refuses any text that mentions
     SERVICE (or, for updates, LOAD) anywhere, even inside a string."""
+    if job.update:
+        job.text = check_update(job.text, job.using, job.using_named, sandbox_status)
+        return
     if sandbox_status is not None and not sandbox_status.isolated:
-        words = safety.REMOTE_KEYWORDS if job.update else safety.QUERY_KEYWORDS
         folded = job.text.upper()
-        for word in words:
+        for word in safety.QUERY_KEYWORDS:
             if word in folded:
                 raise safety.UnsafeRequest(
                     f"this query worker has no network sandbox ({sandbox_status.reason}), so "
                     f"any request that mentions {word} is refused")
-    if job.update:
-        safety.check_update(job.text)
-        if job.using or job.using_named:
-            if safety.has_dataset_clause(job.text):
-                raise safety.UnsafeRequest(
-                    "using-graph-uri / using-named-graph-uri cannot be combined with USING or "
-                    "WITH in the update")
-            job.text = safety.add_using(job.text, job.using, job.using_named)
-            safety.check_update(job.text)
-        return
     job.has_from = safety.check_query(job.text, lambda: _graph_names(engine), job.default_graphs,
                                       job.named_graphs, job.base_iri)
 
 
-def execute(engine: Any, job: Job, sandbox_status: SandboxStatus | None = None) -> Outcome:
-    """Check a job, then evaluate it against a pyoxigraph store or a generic Repository."""
+def execute(engine: Any, job: Job, sandbox_status: SandboxStatus | None = None,
+            emit: Callable[[object], None] | None = None) -> Outcome | None:
+    """Check a job, then evaluate it against a pyoxigraph store or a generic Repository.
+
+    With ``emit`` (a worker's pipe) a long answer is streamed through it and None returned."""
     started = time.perf_counter()
+    stream_after = float("inf") if emit is None or job.stream_after is None else job.stream_after
     try:
         if job.check:
             prepare(engine, job, sandbox_status)
-        if job.check_only:
-            return Outcome(200, job.text.encode("utf-8"))
-        if isinstance(engine, ox.Store):
+        if job.internal:
+            outcome = Outcome(200, result=_internal_answer(engine, job))
+        elif job.update and job.in_copy:
+            outcome = apply_update(engine, job)
+        elif isinstance(engine, ox.Store):
             if job.update:
                 engine.update(job.text, base_iri=job.base_iri)
                 outcome = Outcome(204)
@@ -428,11 +592,12 @@ def execute(engine: Any, job: Job, sandbox_status: SandboxStatus | None = None) 
                     kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
                 elif not job.has_from:
                     kwargs["use_default_graph_as_union"] = True
-                outcome = finalize(engine.query(job.text, **kwargs), job)
+                outcome = finalize(engine.query(job.text, **kwargs), job, emit, stream_after)
         else:
             if job.update or job.default_graphs or job.named_graphs:
                 return Outcome.error(400, "this store supports only plain queries")
-            outcome = finalize(result_to_native(engine.query(job.text)), job)
+            outcome = finalize(result_to_native(engine.query(job.text)), job, emit,
+                               stream_after)
     except safety.UnsafeRequest as exc:
         return Outcome.error(400, f"refused: {exc}")
     except SyntaxError as exc:
@@ -448,8 +613,29 @@ def execute(engine: Any, job: Job, sandbox_status: SandboxStatus | None = None) 
         if _unknown_function(exc):
             return Outcome.error(400, f"query error: {exc}")
         return Outcome.error(500, f"evaluation failed: {type(exc).__name__}: {exc}")
-    outcome.seconds = time.perf_counter() - started
+    if outcome is not None:
+        outcome.seconds = time.perf_counter() - started
     return outcome
+
+
+def apply_update(engine: Any, job: Job) -> Outcome:
+    """In memory: run an update in this worker's own copy-on-write copy of the store and send
+    the whole result back as N-Quads (with every named graph, empty ones too). The served
+    store is untouched until the server adopts the result, so a worker killed at the timeout
+    changes nothing. (On disk the update runs in :mod:`kgraph.web.update_worker`.)"""
+    if not isinstance(engine, ox.Store):
+        return Outcome.error(400, "updates are not supported on this store")
+    engine.update(job.text, base_iri=job.base_iri)
+    graphs = [g.value for g in engine.named_graphs() if isinstance(g, ox.NamedNode)]
+    return Outcome(204, engine.dump(format=GF.N_QUADS), graphs=graphs)
+
+
+def _internal_answer(engine: Any, job: Job) -> QueryResult:
+    """A page's query answered as the repository would answer it in the server process."""
+    if isinstance(engine, ox.Store):
+        return to_query_result(engine.query(job.text, base_iri=job.base_iri,
+                                            use_default_graph_as_union=not job.has_from))
+    return engine.query(job.text)
 
 
 def _unknown_function(exc: Exception) -> bool:
@@ -459,63 +645,62 @@ def _unknown_function(exc: Exception) -> bool:
     return "custom function" in message and "is not supported" in message
 
 
-def _die_with_parent() -> None:
-    """Linux: SIGKILL this worker when the server dies, even by SIGKILL (no orphans holding
-    the listening socket). Elsewhere the pipe's EOF on a clean exit is all there is."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
-
-
-def _address_space() -> int:
-    """Bytes of address space this process has mapped now (VmSize)."""
-    with contextlib.suppress(OSError, ValueError), open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmSize:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
-def _limit_memory(extra: int) -> None:
-    """RLIMIT_AS: what the fork inherited plus ``extra`` bytes; 0 = no limit."""
-    if extra <= 0:
-        return
-    import resource
-
-    limit = _address_space() + extra
-    with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-
 def _worker_main(conn: Connection, opener: Callable[[], Any], memory: int) -> None:
     """Worker loop: sandbox itself, open the engine, then answer jobs until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     faulthandler.disable()  # a worker aborted at its memory limit is reported as a 503
-    _die_with_parent()
+    die_with_parent()
     status = sandbox.install()
     if not status.isolated:
         log.warning("query worker %d has no network sandbox: %s; requests mentioning SERVICE "
                     "or LOAD are refused", multiprocessing.current_process().pid, status.reason)
     conn.send(status)
     engine = opener()
-    _limit_memory(memory)
+    limit_memory(memory)
     while True:
         try:
             job = conn.recv()
         except (EOFError, OSError):
             return
         try:
-            outcome = execute(engine, job, status)
+            outcome = execute(engine, job, status, conn.send)
         except MemoryError:
             outcome = Outcome.error(503, "query stopped: it needs more memory than a query "
                                          "worker may use")
-        conn.send(outcome)
+        if outcome is not None:  # None: streamed, ended by a StreamTail
+            conn.send(outcome)
+
+
+class UpdateProcess:
+    """A fresh ``python -m kgraph.web.update_worker`` process (see that module: a forked
+    RocksDB writer hangs) and the server's end of its socket."""
+
+    def __init__(self, memory: int = 0) -> None:
+        import kgraph
+
+        parent, child = socket.socketpair()
+        env = dict(os.environ)
+        source = str(Path(kgraph.__file__).resolve().parents[1])
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (source, env.get("PYTHONPATH")) if p)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "kgraph.web.update_worker", str(child.fileno()),
+             str(memory)], pass_fds=[child.fileno()], env=env, stdin=subprocess.DEVNULL)
+        child.close()
+        self.conn = Connection(parent.detach())
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            self.process.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=5)
+        self.conn.close()
 
 
 class Worker:
     """One forked process and the parent's end of its pipe."""
 
-    def __init__(self, opener: Callable[[], Any], memory: int = 0) -> None:
+    def __init__(self, opener: Callable[[], Any], memory: int = 0, generation: int = 0) -> None:
         context = multiprocessing.get_context("fork")
         self.conn, child = context.Pipe()
         self.process = context.Process(target=_worker_main, args=(child, opener, memory),
@@ -524,6 +709,9 @@ class Worker:
         child.close()
         self.status: SandboxStatus | None = None
         self.niced = False
+        self.generation = generation  # the store version it reads (WorkerPool.generation)
+        # the same socket, for reading without a thread (Connection.recv blocks)
+        self.sock = socket.socket(fileno=os.dup(self.conn.fileno()))
 
     def greet(self, timeout: float = 30) -> SandboxStatus:
         """The sandbox status the worker reports once it has started (blocking)."""
@@ -542,33 +730,150 @@ class Worker:
         return self.conn.recv()
 
     def nice(self) -> None:
-        """Lower this worker's CPU priority (a long query yields to short ones)."""
+        """Lower this worker's CPU priority (a long query yields to short ones): nice 19 and,
+        on Linux, SCHED_IDLE (CPU only when nothing else wants it; no privilege needed, and
+        the worker is retired after its query, so it never needs to come back)."""
+        pid = self.process.pid or 0
         with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, self.process.pid or 0, 19)
+            os.setpriority(os.PRIO_PROCESS, pid, 19)
+        with contextlib.suppress(OSError, AttributeError):
+            os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
         self.niced = True
 
-    def kill(self) -> None:
+    def reap(self) -> None:
         if self.process.is_alive():
             self.process.kill()
         self.process.join(timeout=5)
+
+    def kill(self) -> None:
+        self.reap()
         self.conn.close()
+        self.sock.close()
 
 
-def engine_opener(repository: Repository) -> tuple[Callable[[], Any], ox.Store | None]:
-    """How a worker reaches the data, and the primary pyoxigraph store updates go to (if any)."""
+def engine_opener(repository: Repository) -> Callable[[], Any]:
+    """How a worker reaches the data, evaluated in the worker right after the fork: the
+    in-memory store as inherited, or the current on-disk version reopened read-only (a
+    RocksDB handle must not cross a fork). The server process itself never opens the store
+    for writing: updates write new versions in update workers."""
     if isinstance(repository, OxigraphRepository):
-        store = repository.native
-        path = repository.path
-        if path is None:
-            return (lambda: store), store
-        location = str(Path(path))
-        return (lambda: ox.Store.read_only(location)), store
-    return (lambda: repository), None
+        if repository.root is None:
+            return lambda: repository.native
+        return lambda: ox.Store.read_only(str(repository.path))
+    return lambda: repository
 
 
-async def _readable(conn: Connection, timeout: float) -> bool:
+async def _read_exactly(sock: socket.socket, size: int, deadline: float) -> bytearray:
+    buffer = bytearray(size)
+    view = memoryview(buffer)
+    got = 0
+    while got < size:
+        try:
+            count = sock.recv_into(view[got:], size - got, socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            if not await _readable(sock, deadline - time.monotonic()):
+                raise TimeoutError from None
+            continue
+        if count == 0:
+            raise EOFError
+        got += count
+    return buffer
+
+
+async def _receive(worker: Worker, deadline: float) -> Any:
+    """One message from a worker (``Connection.recv`` framing), read on the event loop: no
+    thread hop for the small answers most queries are; a large message is read as it
+    arrives and unpickled in a thread."""
+    header = await _read_exactly(worker.sock, 4, deadline)
+    (size,) = struct.unpack("!i", header)
+    if size == -1:
+        (size,) = struct.unpack("!Q", await _read_exactly(worker.sock, 8, deadline))
+    payload = await _read_exactly(worker.sock, size, deadline)
+    if size > 1_000_000:
+        return await asyncio.to_thread(pickle.loads, payload)
+    return pickle.loads(payload)
+
+
+class StreamBroken(Exception):
+    """A streamed answer whose headers promised it whole could not be finished (timeout, dead
+    worker): the connection is closed without the last chunk, so the client sees a broken
+    body rather than a short one."""
+
+
+class Stream:
+    """The rest of a streamed answer, read from its worker as the client takes it.
+
+    The worker stays the request's until the stream ends; the query timeout still holds (a
+    watchdog kills the worker at the deadline even while the client is not reading). An
+    answer cut short by the timeout or a dead worker is closed with the format's suffix and a
+    ``truncated-by`` comment, or, when its headers already said it was whole, broken off."""
+
+    def __init__(self, pool: WorkerPool, worker: Worker, client: str, slow: bool,
+                 head: StreamHead, deadline: float) -> None:
+        self.pool = pool
+        self.worker = worker
+        self.client = client
+        self.slow = slow
+        self.head = head
+        self.deadline = deadline
+        self.finished = False
+        self.killed = False
+        loop = asyncio.get_running_loop()
+        self.watchdog = loop.call_at(loop.time() + max(0.0, deadline - time.monotonic()) + 1,
+                                     self.stop)
+
+    def stop(self) -> None:
+        """The deadline passed while the client was not reading: free the worker now (the
+        pipe stays open until the response ends: it may still hold what the worker sent)."""
+        if not self.finished:
+            self.killed = True
+            self.finish(False, close=False)
+
+    def finish(self, healthy: bool, close: bool = True) -> None:
+        if not self.finished:
+            self.finished = True
+            self.watchdog.cancel()
+            self.pool._done(self.worker, self.client, self.slow, healthy, close)
+        if close and self.killed:
+            self.worker.conn.close()
+            self.worker.sock.close()
+
+    async def chunks(self, prefix: bytes = b"") -> AsyncIterator[bytes]:
+        healthy = False
+        reason = "error"
+        try:
+            if prefix:
+                yield prefix
+            while True:
+                if self.finished:  # the watchdog took the worker back
+                    reason = "timeout"
+                    break
+                try:
+                    message = await _receive(self.worker, self.deadline)
+                except TimeoutError:
+                    reason = "timeout"
+                    break
+                except (EOFError, OSError):
+                    break
+                if isinstance(message, bytes):
+                    yield message
+                elif isinstance(message, StreamTail):
+                    healthy = True
+                    return
+                else:  # an error the worker met mid-stream
+                    log.warning("streamed answer ended by an error: %s", message)
+                    break
+            log.info("streamed answer cut: %s", reason)
+            if self.head.decided:
+                raise StreamBroken(reason)
+            yield self.head.suffix + truncation_marker(self.head.fmt, reason)
+        finally:
+            self.finish(healthy)
+
+
+async def _readable(conn: Connection | socket.socket, timeout: float) -> bool:
     """Wait (without a thread) until the worker has written to its pipe, or time out."""
-    if conn.poll(0):
+    if isinstance(conn, Connection) and conn.poll(0):
         return True
     loop = asyncio.get_running_loop()
     ready = loop.create_future()
@@ -597,6 +902,7 @@ class PoolLimits:
     penalty: float = 10.0  # a client's queries start niced this long after a long one
     memory: int = 2 * 1024**3  # address space a worker may add to what it inherits
     retry_after: int = 2
+    stream_after: int = 1_000_000  # answers longer than this are streamed
 
     @property
     def process_cap(self) -> int:
@@ -626,7 +932,7 @@ class WorkerPool:
 
     def __init__(self, repository: Repository, size: int,
                  limits: PoolLimits | None = None) -> None:
-        self.opener, self.primary = engine_opener(repository)
+        self.opener = engine_opener(repository)
         self.repository = repository
         self.limits = limits or PoolLimits(workers=max(1, size))
         self.size = max(1, self.limits.workers)
@@ -637,42 +943,41 @@ class WorkerPool:
         self._slow: dict[str, int] = defaultdict(int)
         self._slow_total = 0
         self._last_slow: dict[str, float] = {}
-        self._busy = 0
+        self._busy: set[Worker] = set()
         self._started = False
-        self._updating = False
-        self._condition: asyncio.Condition | None = None
+        self.generation = 0  # counts the store versions adopted by updates
+        self._update_lock: asyncio.Lock | None = None
+        self._spare: UpdateProcess | None = None  # started ahead: an update does not wait
         self.sandbox: SandboxStatus | None = None
 
     def _spawn(self) -> Worker:
-        worker = Worker(self.opener, self.limits.memory)
+        worker = Worker(self.opener, self.limits.memory, self.generation)
         self._all.add(worker)
         return worker
 
-    def _retire(self, worker: Worker) -> None:
+    def _retire(self, worker: Worker, close: bool = True) -> None:
         """SIGKILL now; reap the process in a thread (tearing down a large worker takes a
-        while, and the event loop must not wait for it)."""
+        while, and the event loop must not wait for it). ``close=False`` leaves the pipe
+        open for a stream still reading what the worker sent."""
         self._all.discard(worker)
         if worker.process.is_alive():
             worker.process.kill()
+        reap = worker.kill if close else worker.reap
         try:
-            asyncio.get_running_loop().run_in_executor(None, worker.kill)
+            asyncio.get_running_loop().run_in_executor(None, reap)
         except RuntimeError:  # no event loop (shutdown): reap here
-            worker.kill()
+            reap()
+
+    def timeout_reply(self, timeout: float) -> Outcome:
+        return Outcome.error(
+            503, f"query stopped after the {timeout:g} s timeout; narrow it or add a LIMIT",
+            {"Retry-After": str(self.limits.retry_after)})
 
     def _busy_reply(self, why: str) -> Outcome:
         return Outcome.error(503, f"{why}; retry in {self.limits.retry_after} s",
                              {"Retry-After": str(self.limits.retry_after)})
 
-    @property
-    def condition(self) -> asyncio.Condition:
-        if self._condition is None:
-            self._condition = asyncio.Condition()
-        return self._condition
-
     async def _acquire(self, client: str, deadline: float) -> Worker | Outcome:
-        if self._updating:
-            async with self.condition:
-                await self.condition.wait_for(lambda: not self._updating)
         if not self._started:  # fork the base pool on first use
             self._started = True
             self._idle += [self._spawn() for _ in range(self.size - len(self._all))]
@@ -697,9 +1002,9 @@ class WorkerPool:
             with contextlib.suppress(ValueError):
                 self._waiters.remove(entry)
 
-    def _release(self, worker: Worker, healthy: bool) -> None:
-        if not healthy or worker.niced:
-            self._retire(worker)
+    def _release(self, worker: Worker, healthy: bool, close: bool = True) -> None:
+        if not healthy or worker.niced or worker.generation != self.generation:
+            self._retire(worker, close)
             if len(self._all) >= self.size and not self._waiters:
                 return
             worker = self._spawn()
@@ -744,9 +1049,10 @@ class WorkerPool:
 
     async def _evaluate(self, worker: Worker, job: Job, client: str, deadline: float,
                         timeout: float) -> Outcome:
-        self._busy += 1
+        self._busy.add(worker)
         slow = False
         healthy = False
+        handed_over = False
         try:
             if worker.status is None:
                 await _readable(worker.conn, max(0.01, deadline - time.monotonic()))
@@ -755,6 +1061,8 @@ class WorkerPool:
             recent = self._last_slow.get(client)
             if recent is not None and time.monotonic() - recent < self.limits.penalty:
                 worker.nice()  # this client's last query ran long: start this one niced
+            if job.stream_after is None and not job.internal:
+                job.stream_after = self.limits.stream_after
             if len(job.text) < 16_384:  # fits the pipe's buffer: the send cannot block
                 worker.conn.send(job)
             else:
@@ -769,70 +1077,132 @@ class WorkerPool:
             if not ready:
                 ready = await _readable(worker.conn, deadline - time.monotonic())
             if not ready:
-                return Outcome.error(
-                    503, f"query stopped after the {timeout:g} s timeout; narrow it or add a "
-                         "LIMIT", {"Retry-After": str(self.limits.retry_after)})
+                return self.timeout_reply(timeout)
             try:
-                outcome: Outcome = await asyncio.to_thread(worker.conn.recv)
+                message = await _receive(worker, deadline)
+            except TimeoutError:
+                return self.timeout_reply(timeout)
             except (EOFError, OSError):
                 return Outcome.error(503, "query stopped: the query worker died (most likely "
                                           "it went past its memory limit)")
+            if isinstance(message, StreamHead):
+                handed_over = True
+                stream = Stream(self, worker, client, slow, message, deadline)
+                return Outcome(200, media_type=message.media_type,
+                               truncated=message.truncated_by is not None, rows=message.rows,
+                               truncated_by=message.truncated_by, stream=stream)
             healthy = True
-            return outcome
+            return message
         except (EOFError, OSError, BrokenPipeError, TimeoutError) as exc:
             return Outcome.error(500, f"query worker failed: {type(exc).__name__}")
         finally:
-            self._busy -= 1
-            if slow:
-                self._slow[client] -= 1
-                self._slow_total -= 1
-                if not self._slow[client]:
-                    del self._slow[client]
-            self._release(worker, healthy)
-            if self._busy == 0 and self._updating:
-                async with self.condition:
-                    self.condition.notify_all()
+            if not handed_over:
+                self._done(worker, client, slow, healthy)
+
+    def _done(self, worker: Worker, client: str, slow: bool, healthy: bool,
+              close: bool = True) -> None:
+        """A job's worker is free again (or retired when it is not healthy)."""
+        self._busy.discard(worker)
+        if slow:
+            self._slow[client] -= 1
+            self._slow_total -= 1
+            if not self._slow[client]:
+                del self._slow[client]
+        self._release(worker, healthy, close)
 
     async def update(self, job: Job, timeout: float = 30.0, client: str = "local") -> Outcome:
-        """Check the update in a worker (timeout), apply it to the primary store, re-fork.
+        """Apply an update within the timeout, all or nothing, without stopping queries.
 
-        The check and the ``USING`` rewrite run in a sandboxed worker under the timeout; the
-        update itself runs in the server process, which holds the only writable store handle,
-        while no query runs (so no query sees a half-applied update)."""
-        if self.primary is None:
+        One update at a time runs in a fresh sandboxed *update worker* (check, ``USING``
+        rewrite and the update itself, all under the timeout) that writes where nobody reads:
+        a new store version on disk (:func:`apply_update`), or its own copy of an in-memory
+        store. Queries keep answering from the current version meanwhile. Past the timeout
+        the worker is killed and its version deleted: nothing changed. Done in time, the
+        version is made current with one rename (the server process reopens it read-only)
+        and every query worker of the old version is retired, so every query started after
+        the answer sees the update and no worker keeps the old data."""
+        repository = self.repository
+        if not isinstance(repository, OxigraphRepository) or repository.read_only:
             return Outcome.error(400, "updates are not supported on this store")
-        checked = await self.run(Job(job.text, update=True, using=job.using,
-                                     using_named=job.using_named, check_only=True),
-                                 timeout, client)
-        if checked.status != 200:
-            return checked
-        job.text = checked.body.decode("utf-8")
-        job.check = False
-        async with self.condition:
-            await self.condition.wait_for(lambda: not self._updating)
-            self._updating = True
+        deadline = time.monotonic() + timeout
+        if self._update_lock is None:
+            self._update_lock = asyncio.Lock()
         try:
-            async with self.condition:
-                await self.condition.wait_for(lambda: self._busy == 0)
-            outcome = await asyncio.to_thread(execute, self.primary, job)
-            if outcome.status < 300 and hasattr(self.primary, "flush"):
-                await asyncio.to_thread(self.primary.flush)
-            if outcome.status < 300 and hasattr(self.repository, "mark_changed"):
-                self.repository.mark_changed()  # derived data of the old content is stale
-        finally:
-            for worker in list(self._idle):
-                self._retire(worker)
+            await asyncio.wait_for(self._update_lock.acquire(), timeout)
+        except TimeoutError:
+            return self._busy_reply("another update kept the store busy until the timeout")
+        target: Path | None = None
+        worker: Worker | UpdateProcess | None = None
+        stopped = Outcome.error(
+            503, f"update stopped after the {timeout:g} s timeout; nothing was changed",
+            {"Retry-After": str(self.limits.retry_after)})
+        try:
+            if repository.root is not None:
+                target = repository.directory.next_version()
+                worker, self._spare = self._spare or UpdateProcess(self.limits.memory), None
+                worker.conn.send({"text": job.text, "base_iri": job.base_iri,
+                                  "using": job.using, "using_named": job.using_named,
+                                  "source": str(repository.path), "target": str(target)})
+            else:
+                worker = Worker(self.opener, self.limits.memory, self.generation)
+                job.in_copy = True
+                worker.conn.send(job)
+            if not await _readable(worker.conn, deadline - time.monotonic()):
+                return stopped
+            worker.conn.recv()  # the sandbox status, sent first
+            if not await _readable(worker.conn, deadline - time.monotonic()):
+                return stopped
+            try:
+                reply = await asyncio.to_thread(worker.conn.recv)
+            except (EOFError, OSError):
+                return Outcome.error(503, "update stopped: its worker died (most likely it "
+                                          "went past its memory limit); nothing was changed")
+            outcome = reply if isinstance(reply, Outcome) else Outcome.error(*reply[:2])
+            if outcome.status >= 300:
+                return outcome
+            if target is not None:
+                outcome.seconds = reply[2]
+                # a query still reading a version older than the current one would lose its
+                # files when old versions are pruned: let it finish first
+                previous = self.generation
+                while (any(w.generation < previous for w in self._busy)
+                       and time.monotonic() < deadline):
+                    await asyncio.sleep(0.05)
+                if any(w.generation < previous for w in self._busy):
+                    return self._busy_reply("queries on an older store version ran until "
+                                            "the timeout; nothing was changed")
+                await asyncio.to_thread(repository.adopt_version, target)
+                target = None  # current now: not deleted below
+            else:
+                store = ox.Store()
+                await asyncio.to_thread(store.bulk_load, outcome.body, format=GF.N_QUADS)
+                for graph in outcome.graphs or []:
+                    store.add_graph(ox.NamedNode(graph))
+                repository.adopt_store(store)
+            self.generation += 1  # workers of the old data are retired, idle ones now
+            for idle in self._idle:
+                self._retire(idle)
             self._idle.clear()
-            async with self.condition:
-                self._updating = False
-                self.condition.notify_all()
-        return outcome
+            return Outcome(204, seconds=outcome.seconds)
+        finally:
+            if worker is not None:
+                await asyncio.to_thread(worker.kill)
+            if target is not None:
+                await asyncio.to_thread(shutil.rmtree, target, True)
+            if repository.root is not None and self._spare is None:
+                # the next update's process starts now (Python, pyoxigraph and the SPARQL
+                # parser's tables take about a second of wall time on a loaded machine)
+                self._spare = UpdateProcess(self.limits.memory)
+            self._update_lock.release()
 
     def close(self) -> None:
         """Kill every worker (server shutdown)."""
         for worker in list(self._all):
             self._retire(worker)
         self._idle.clear()
+        if self._spare is not None:
+            self._spare.kill()
+            self._spare = None
 
 
 class RemoteExecutor:
@@ -858,7 +1228,7 @@ class RemoteExecutor:
         return None
 
     async def run(self, job: Job, timeout: float, client: str = "local") -> Outcome:
-        from kgraph.store.remote import ACCEPT, parse_response
+        from kgraph.store.remote import accept_for, parse_response
 
         if job.check and (refused := await self._check(job, timeout)):
             return refused
@@ -869,10 +1239,10 @@ class RemoteExecutor:
             params += list(remote.query_params().items())
         started = time.perf_counter()
         try:
-            async with httpx.AsyncClient(timeout=timeout) as client:
+            async with httpx.AsyncClient(timeout=timeout, auth=remote.auth) as client:
                 response = await client.post(
                     remote.query_url, params=params, data={"query": job.text},
-                    headers={"Accept": ACCEPT},
+                    headers={"Accept": accept_for(job.text)},
                 )
         except httpx.TimeoutException:
             return Outcome.error(503, f"remote query stopped after the {timeout:g} s timeout")
@@ -919,3 +1289,76 @@ def make_executor(repository: Repository, workers: int,
     if isinstance(repository, RemoteRepository):
         return RemoteExecutor(repository)
     return WorkerPool(repository, workers, limits)
+
+
+class QueryStopped(StoreError):
+    """A page's query that the pool refused or stopped: timeout, overload, a dead worker or
+    a refused text. The app answers it with :attr:`status` (503 with ``Retry-After`` for
+    timeout and overload) and the message, like the endpoint would."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(outcome.body.decode("utf-8", "replace").strip())
+        self.status = outcome.status
+        self.headers = outcome.headers
+
+
+class PooledRepository:
+    """A :class:`~kgraph.store.embedded.Repository` whose ``query`` runs in the sandboxed
+    worker pool, under one deadline for every query of the request that made it.
+
+    Pages build their SPARQL from user input (an IRI in the path, a search box); running it
+    here gives it what ``/sparql`` has: the safety check, no network, the timeout (the worker
+    is killed, not waited for), the memory limit and admission control per client. Get one
+    with the dependency :func:`pooled_repository`; ``query`` blocks (call it from a sync route,
+    which FastAPI runs in a thread), ``aquery`` is the same for async code. A query the pool
+    stops raises :class:`QueryStopped`. Everything else (``graph_names``, ``version``, ...) is
+    the served repository's own."""
+
+    def __init__(self, repository: Repository, pool: WorkerPool,
+                 loop: asyncio.AbstractEventLoop, timeout: float,
+                 client: str = "internal") -> None:
+        self.repository = repository
+        self.pool = pool
+        self.loop = loop
+        self.timeout = timeout
+        self.deadline = time.monotonic() + timeout
+        self.client = client
+
+    async def aquery(self, sparql: str) -> QueryResult:
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise QueryStopped(self.pool.timeout_reply(self.timeout))
+        outcome = await self.pool.run(Job(sparql, internal=True), remaining, self.client)
+        if outcome.result is None:
+            raise QueryStopped(outcome)
+        return outcome.result
+
+    def query(self, sparql: str) -> QueryResult:
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self.loop:
+            raise RuntimeError("PooledRepository.query blocks: use 'await aquery(...)' on the "
+                               "event loop")
+        return asyncio.run_coroutine_threadsafe(self.aquery(sparql), self.loop).result()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.repository, name)
+
+    def __len__(self) -> int:
+        return len(self.repository)
+
+
+async def pooled_repository(request: Request) -> Repository:
+    """FastAPI dependency: the served repository, with queries in the worker pool under the
+    server's query timeout (one deadline per request); a remote store as it is (its HTTP
+    exchange has its own timeout)."""
+    app = request.app
+    executor = app.state.executor
+    if not isinstance(executor, WorkerPool):
+        return app.state.repository
+    client = request.client.host if request.client else "local"
+    return PooledRepository(  # type: ignore[return-value]
+        app.state.repository, executor, asyncio.get_running_loop(),
+        app.state.settings.query_timeout, client)

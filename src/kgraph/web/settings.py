@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     workers: int = 0  # query worker processes; 0 = min(4, CPUs), at least 2
     max_workers: int = 0  # worker processes in all, long queries included; 0 = 3 x workers
     max_result_bytes: int = 32_000_000  # bytes per answer; longer answers are cut and flagged
+    stream_after: int = 1_000_000  # answers longer than this are streamed as they are written
     queue: int = 128  # requests waiting for a worker; more get 503 with Retry-After
     client_concurrency: int = 64  # requests one client may have in flight
     client_slow: int = 1  # long-running (> 0.5 s) queries one client may have at once

@@ -12,8 +12,10 @@
 Every request is bounded by ``max_body`` and handed to the executor of
 :mod:`kgraph.web.query_workers`, whose sandboxed workers check it with :mod:`kgraph.web.safety`
 (no SERVICE, LOAD or unknown graphs) inside the time budget, then evaluate it (timeout, row and
-byte caps, admission control). A client that disconnects cancels its request: the worker is
-killed. Errors are plain text with the reason, e.g. the parser's position.
+byte caps, admission control). Answers longer than ``stream_after`` are streamed
+(:class:`StreamedAnswer`). A client that disconnects cancels its request: the worker is
+killed. Updates run in an update worker under the same timeout, all or nothing. Errors are
+plain text with the reason, e.g. the parser's position.
 """
 
 from __future__ import annotations
@@ -24,11 +26,14 @@ import hmac
 import logging
 import time
 from collections.abc import Awaitable
+from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
-from kgraph.web.query_workers import Executor, Job, Outcome
+from kgraph.web.query_workers import Executor, Job, Outcome, Stream, StreamBroken
 from kgraph.web.safety import UnsafeRequest
 from kgraph.web.service_description import service_description
 from kgraph.web.settings import Settings
@@ -156,6 +161,23 @@ async def cancelled_on_disconnect(request: Request, work: Awaitable[Outcome]) ->
     return task.result()
 
 
+class StreamedAnswer(StreamingResponse):
+    """A streamed answer: the worker's chunks as they come. Whatever ends the response (its
+    end, the client going away, an error) gives the worker back to the pool; an answer that
+    cannot be finished after its headers said it was whole is broken off (no last chunk)."""
+
+    def __init__(self, stream: Stream, prefix: bytes, **kwargs: Any) -> None:
+        super().__init__(stream.chunks(prefix), **kwargs)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except StreamBroken:
+            return  # uvicorn closes the connection: the body is visibly incomplete
+        finally:
+            await self.body_iterator.aclose()  # type: ignore[attr-defined]
+
+
 def answer(outcome: Outcome, started: float, settings: Settings, what: str) -> Response:
     total = (time.perf_counter() - started) * 1000
     headers = {
@@ -165,18 +187,23 @@ def answer(outcome: Outcome, started: float, settings: Settings, what: str) -> R
     if outcome.truncated:
         headers["X-Kgraph-Truncated"] = "true"
         headers["X-Kgraph-Truncated-By"] = outcome.truncated_by or "rows"
+    if outcome.truncated or outcome.stream is not None:
         headers["X-Kgraph-Max-Rows"] = str(settings.max_rows)
         headers["X-Kgraph-Max-Bytes"] = str(settings.max_result_bytes)
     log.info("sparql %s status=%d rows=%s query_ms=%.1f total_ms=%.1f%s", what, outcome.status,
              outcome.rows, outcome.seconds * 1000, total,
-             " truncated" if outcome.truncated else "")
+             " truncated" if outcome.truncated else " streamed" if outcome.stream else "")
     if outcome.status >= 400:
         return text_response(outcome.status, outcome.body.decode("utf-8", "replace"), headers)
-    body = outcome.body
-    if outcome.media_type == "text/csv":  # Excel reads CSV as UTF-8 only after a byte-order mark
-        body = b"\xef\xbb\xbf" + body
-    return Response(body, status_code=outcome.status, media_type=outcome.media_type,
-                    headers=headers)
+    # Excel reads CSV as UTF-8 only after a byte-order mark
+    bom = b"\xef\xbb\xbf" if outcome.media_type == "text/csv" else b""
+    if outcome.stream is not None:
+        if not outcome.stream.head.decided:  # a cut is told by a comment at the end
+            headers["X-Kgraph-Streamed"] = "true"
+        return StreamedAnswer(outcome.stream, bom, media_type=outcome.media_type,
+                              headers=headers)
+    return Response(bom + outcome.body, status_code=outcome.status,
+                    media_type=outcome.media_type, headers=headers)
 
 
 async def run_query(request: Request, params: list[tuple[str, str]], query: str,

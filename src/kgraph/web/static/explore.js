@@ -150,7 +150,8 @@
     const newNodes = [];
     for (const n of sub.nodes) {
       if (!data.has(n.id)) {
-        if (auditFlags && auditFlags[n.id]) n.flags = [...new Set([...(n.flags || []), ...auditFlags[n.id]])];
+        const found = auditFlags.get(n.id);
+        if (found && found.length) n.flags = [...new Set([...(n.flags || []), ...found])];
         data.set(n.id, n); newNodes.push(n);
       }
     }
@@ -164,6 +165,7 @@
     edges.add(newEdges.map((e) => { hiddenEdges.set(e.id, false); return visEdge(e); }));
     nodes.add(newNodes.map((n) => { hiddenNodes.set(n.id, false); return Object.assign(visNode(n), { level: levels.get(n.id) }); }));
     applyFilters();
+    auditNew(newNodes.map((n) => n.id)).catch(() => {});
     return newNodes.length;
   }
 
@@ -389,17 +391,30 @@
     status();
   }
 
-  let auditFlags = null;
-  /** Findings by node (kgraph.audit when available) merged into the node records once. */
-  async function loadAudit() {
-    if (auditFlags === null) {
-      status(W.auditing);
-      auditFlags = (await getJSON("/api/audit")).flags;
+  const auditFlags = new Map();  // node id -> findings about it, asked once per node
+  /** Findings about the nodes shown (or ``ids``), asked from the audit index in batches (the
+   *  whole corpus' overlay is megabytes) and merged into the node records. */
+  async function loadAudit(ids) {
+    const shown = ids || [...data.keys()];
+    const wanted = shown.filter((id) => !auditFlags.has(id));
+    if (wanted.length) status(W.auditing);
+    for (let i = 0; i < wanted.length; i += 40) {
+      const batch = wanted.slice(i, i + 40);
+      const found = (await getJSON("/api/audit?" + batch.map((id) => "iri=" + encodeURIComponent(id)).join("&"))).flags;
+      for (const id of batch) auditFlags.set(id, found[id] || []);
     }
-    for (const [id, flags] of Object.entries(auditFlags)) {
+    for (const id of shown) {
       const record = data.get(id);
-      if (record) record.flags = [...new Set([...(record.flags || []), ...flags])];
+      const flags = auditFlags.get(id) || [];
+      if (record && flags.length) record.flags = [...new Set([...(record.flags || []), ...flags])];
     }
+    if (wanted.length) status();
+  }
+  /** Nodes merged while the overlay is on get their findings too, then their red border. */
+  async function auditNew(ids) {
+    if (!auditOn() || !ids.length) return;
+    await loadAudit(ids);
+    nodes.update(ids.filter((id) => data.has(id) && nodes.get(id)).map((id) => visNode(data.get(id))));
   }
 
   // ------------------------------------------------------------------ clustering of fan-outs

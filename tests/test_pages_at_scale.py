@@ -1,0 +1,134 @@
+"""Pages whose lists grow with the corpus show a bounded part of them, through HTTP.
+
+At national scale a directive is cited by every plan: its page would list tens of thousands of
+sources, implementers and assignments. The limits are lowered here so that the hand-made
+sample corpus crosses them; what a user sees must say that more exists and where to find it.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from fastapi.testclient import TestClient
+
+from kgraph.graph.vocab import ID
+from kgraph.web import describe, pages
+from kgraph.web.app import create_app
+
+DIRECTIVE = "/id/doc/vn/28-ct-tw/2023"
+GIA_LAI = "/id/doc/gia-lai/2509-kh-ubnd/2024"
+
+
+@pytest.fixture
+def client(sample_repo) -> TestClient:
+    return TestClient(create_app(sample_repo))
+
+
+def section(page: str, marker: str) -> str:
+    return page.split(marker, 1)[1].split("</section>", 1)[0]
+
+
+def test_directive_page_cuts_growing_lists_and_links_to_all(client, monkeypatch) -> None:
+    whole = client.get(DIRECTIVE).text
+    full_down = section(whole, 'id="lineage-down"')
+    assert 'class="more"' not in whole and "nguồn khác" not in whole  # nothing cut yet
+    monkeypatch.setattr(describe, "TABLE_ROWS", 1)
+    monkeypatch.setattr(describe, "SOURCES_SHOWN", 1)
+    monkeypatch.setattr(describe, "DOWNSTREAM_DOCUMENTS", 1)
+    page = client.get(DIRECTIVE).text
+    down = page.split('id="lineage-down"', 1)[1].split("</table>", 1)[0]
+    assert down.count("<tr>") == 1 + 1  # heading + the first implementer
+    links = re.findall(r'<p class="more"><a href="([^"]+)"', page)
+    queries = {parse_qs(urlsplit(link.replace("&amp;", "&")).query)["q"][0]: link
+               for link in links}
+    assert set(queries) == {"implementers", "assignments"}
+    for link in queries.values():
+        assert parse_qs(urlsplit(link.replace("&amp;", "&")).query)["doc"] == ["28-CT/TW"]
+    # the link leads to the query page, whose form runs the named query with every row
+    target = client.get(queries["implementers"].replace("&amp;", "&"))
+    assert target.status_code == 200
+    rows = client.get("/api/queries/implementers", params={"doc": "28-CT/TW"}).json()
+    assert len(rows["rows"]) == full_down.count("<tr>") - 1 > 1
+    # each fact lists one source and says how many more state it
+    issuer = [r for r in re.findall(r"<tr>.*?</tr>", section(page, 'id="properties"'), re.S)
+              if "cơ quan ban hành" in r]
+    assert issuer and all(r.count('class="source"') == 1 for r in issuer)
+    more = [int(n) for r in issuer for n in re.findall(r"và (\d+) nguồn khác", r)]
+    assert sum(more) + len(issuer) == 3  # three plans state the directive's issuer
+    english = client.get(DIRECTIVE + "?lang=en").text
+    assert re.search(r"and \d+ more", english) and "First 1 rows" in english
+
+
+def test_plan_page_keeps_its_own_assignments_whole(client, monkeypatch) -> None:
+    monkeypatch.setattr(describe, "TABLE_ROWS", 1)
+    monkeypatch.setattr(describe, "DOWNSTREAM_DOCUMENTS", 1)
+    page = client.get(GIA_LAI).text
+    table = page.split('id="assignments-table"', 1)[1].split("</table>", 1)[0]
+    assert table.count("<tr>") == 1 + 4  # the plan's own four assignments are never cut
+
+
+def test_links_in_are_cut_with_a_note(client, monkeypatch) -> None:
+    monkeypatch.setattr(describe, "INCOMING_SHOWN", 2)
+    page = client.get(DIRECTIVE).text
+    incoming = section(page, 'id="incoming"')
+    assert "2 liên kết đầu tiên" in incoming
+    assert len(re.findall(r"<tr>", incoming)) <= 1 + 2
+
+
+def test_rdf_download_of_a_document_keeps_every_statement(client, monkeypatch) -> None:
+    monkeypatch.setattr(describe, "SOURCES_SHOWN", 1)
+    turtle = client.get(DIRECTIVE + "?format=nquads").text
+    graphs = {line.rsplit(" ", 2)[-2] for line in turtle.splitlines()
+              if "eli/ontology#passed_by" in line and line.startswith(f"<{ID}doc/vn/28")}
+    assert len(graphs) == 3  # every source graph, not the page's first one
+    assert client.get("/id/doc/vn/none?format=turtle").status_code == 404
+
+
+def test_explorer_asks_the_audit_overlay_about_its_nodes(client) -> None:
+    everything = client.get("/api/audit").json()
+    flagged = sorted(everything["flags"])
+    assert len(flagged) >= 2
+    asked = [flagged[0], flagged[-1], str(ID["doc/none"])]
+    some = client.get("/api/audit", params={"iri": asked}).json()
+    assert some["source"] == everything["source"]
+    assert some["flags"] == {i: everything["flags"][i] for i in asked[:2]}
+    assert client.get("/api/audit", params={"iri": [str(ID["doc/none"])]}).json()["flags"] == {}
+
+
+def test_raci_list_is_paged(client, monkeypatch) -> None:
+    first = client.get("/raci").text
+    numbers = re.findall(r'<tr><td><a href="/audit/raci\?doc=[^"]+">([^<]+)</a>', first)
+    assert len(numbers) >= 2
+    monkeypatch.setattr(pages, "PAGE_SIZE", 1)
+    one = client.get("/raci").text
+    assert re.findall(r'<tr><td><a href="/audit/raci\?doc=[^"]+">([^<]+)</a>', one) == numbers[:1]
+    assert 'id="next"' in one and 'href="/raci?page=2"' in one
+    two = client.get("/raci", params={"page": 2}).text
+    assert re.findall(r'<tr><td><a href="/audit/raci\?doc=[^"]+">([^<]+)</a>', two) == numbers[1:2]
+    assert 'id="previous"' in two
+
+
+def test_health_counts_are_kept_per_store_version(sample_repo) -> None:
+    with TestClient(create_app(sample_repo)) as client:
+        before = client.get("/health").json()
+        assert before["triples"] == len(sample_repo)
+        sample_repo.replace_graphs({str(ID["graph/extra"]):
+                                    f"<{ID}x> <{ID}p> \"v\" .\n"})
+        after = client.get("/health").json()
+    assert after["triples"] == before["triples"] + 1  # a new version: counted again
+    assert str(ID["graph/extra"]) in after["graphs"]
+
+
+def test_audit_overlay_without_nodes_comes_a_page_at_a_time(client) -> None:
+    first = client.get("/api/audit").json()
+    total = first["total"]
+    assert total == len(first["flags"]) >= 2 and first["next_offset"] is None
+    pages, offset = {}, 0
+    while offset is not None:
+        page = client.get("/api/audit", params={"offset": offset, "limit": 1}).json()
+        assert len(page["flags"]) == 1 and page["total"] == total
+        pages.update(page["flags"])
+        offset = page["next_offset"]
+    assert pages == first["flags"]
