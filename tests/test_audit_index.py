@@ -94,3 +94,37 @@ def test_a_new_build_gets_a_new_audit_reauditing_only_the_changed_plan(
     assert len(set((copy / "derived" / "documents").glob("audit-*.pickle")) - audited) == 1
     code, out, _ = kgraph("audit", "--doc", "2509/KH-UBND", "--store", str(copy))
     assert code in (0, 1) and out.startswith("kgraph audit: 1 document(s): 2509/KH-UBND")
+
+
+def test_the_audit_after_one_changed_plan_is_updated_from_the_last_one(
+        store: Path, tmp_path: Path) -> None:
+    """The re-build's audit starts from the previous version's index (the changed plan's own
+    findings, the conflicts about what it states, peer gaps) and equals a full audit."""
+    from kgraph.analysis.audit_index import AuditIndex, audit_index, compute_index
+
+    copy = tmp_path / "store"
+    shutil.copytree(store, copy)
+    before = audit_index(OxigraphRepository(copy, read_only=True))
+    conflicts_before = {(f.focus, f.document_number, f.message_en) for f in before.findings
+                        if f.rule == "ConflictingStatement"}
+    assert conflicts_before  # the seeds state 28-CT/TW's issuer differently
+    folder = tmp_path / "src"
+    shutil.copytree(SOURCES, folder)
+    seed = next(folder.glob("004_*.txt"))
+    text = seed.read_text(encoding="utf-8")
+    stated = "28-CT/TW ngày 25 tháng 12 năm 2023 của Bộ Chính trị"
+    assert stated in text
+    seed.write_text(text.replace(stated, stated.replace(
+        "Bộ Chính trị", "Ban Chấp hành Trung ương Đảng")), encoding="utf-8")
+    code, out, _ = kgraph("build", str(folder), "--store", str(copy))
+    assert code == 0 and "unchanged (not re-read) │ 4" in out
+    repo = OxigraphRepository(copy, read_only=True)
+    updated = audit_index(repo)
+    assert isinstance(updated, AuditIndex) and updated.conflict_sources is not None
+    full = compute_index(repo, None)
+    assert updated.findings == full.findings
+    assert updated.conflict_sources == full.conflict_sources
+    conflicts_after = {(f.focus, f.document_number, f.message_en) for f in updated.findings
+                       if f.rule == "ConflictingStatement"}
+    assert conflicts_after == conflicts_before  # 2509/KH-UBND's issuer of 28-CT/TW is read
+    # from the directive's number, whatever the sentence says: the same conflict, recomputed

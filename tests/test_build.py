@@ -202,3 +202,29 @@ def test_a_mixed_folder_loads_every_document_it_can_and_names_what_it_cannot(
         "SELECT ?file WHERE { GRAPH ?g { ?doc kg:isPartial true ; kg:sourceFile [ "
         "dct:title ?file ] } }").rows
     assert len(partial) == 1 and str(partial[0][0]).endswith("excerpt.txt"), partial
+
+
+def test_directive_coverage_is_written_in_the_build_version_for_the_plans_loaded(
+        tmp_path: Path) -> None:
+    """The directive coverage goes into the version the build writes (one version a build,
+    not one more per directive) and a re-build recomputes it only when a plan carrying the
+    directive out changed."""
+    folder = tmp_path / "in"
+    shutil.copytree(SOURCES, folder)
+    store = tmp_path / "store"
+    code, out, _ = kgraph("build", str(folder), "--store", str(store))
+    assert code == 0 and "│ 28-CT/TW" in out.split("directive coverage")[1].splitlines()[0]
+    assert (store / POINTER).read_text().strip() == "v000002"  # the empty first one, then this
+    directive_graphs = [g for g in OxigraphRepository(store, read_only=True).graph_names()
+                        if "/directive-coverage/" in g and "28-ct-tw" in g]
+    assert directive_graphs
+
+    code, out, _ = kgraph("build", str(folder), "--store", str(store))  # nothing changed
+    assert code == 0 and "not recomputed" in out.split("directive coverage")[1].splitlines()[0]
+    assert set(directive_graphs) <= set(OxigraphRepository(store, read_only=True).graph_names())
+
+    plan = next(p for p in sorted(folder.glob("*.txt")) if "28-CT/TW" in p.read_text("utf-8"))
+    plan.write_text(plan.read_text("utf-8") + "\n", encoding="utf-8")  # same plan, new bytes
+    code, out, _ = kgraph("build", str(folder), "--store", str(store))
+    assert code == 0 and "│ 28-CT/TW" in out.split("directive coverage")[1].splitlines()[0]
+    assert (store / POINTER).read_text().strip() == "v000004"

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from kgraph.analysis.validation import Validation, validate_graph
+from kgraph.analysis.validation import Validation, validate_document
 from kgraph.errors import KgraphError, SourceError
 from kgraph.graph import revisions
 from kgraph.graph.mapping import DocumentGraph, document_graph
@@ -89,6 +89,8 @@ class BuildReport:
     validations: dict[str, Validation] = field(default_factory=dict)
     findings: Counter[tuple[str, str]] = field(default_factory=Counter)
     store_version: str = ""
+    directives: list[str] = field(default_factory=list)  # directive coverage recomputed
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time of each stage
     load_quads: int = 0  # quads written to the store (documents, derived and shipped graphs)
     load_seconds: float = 0.0  # time spent writing them
 
@@ -193,7 +195,15 @@ def part_counts(mapped: DocumentGraph) -> dict[str, int]:
 
     from kgraph.graph.vocab import KG
 
-    return {t: len(set(mapped.graph.subjects(RDF.type, KG[t]))) for t in PART_TYPES}
+    return {t: len(set(mapped.index.subjects(RDF.type, KG[t]))) for t in PART_TYPES}
+
+
+@functools.cache
+def _workspace() -> object:
+    """This process's in-memory store for one document at a time (ontology loaded once)."""
+    from kgraph.analysis.shacl_compiled import Workspace
+
+    return Workspace()
 
 
 def process_file(path: Path, validate: bool, ttl_out: Path | None,
@@ -217,22 +227,25 @@ def process_file(path: Path, validate: bool, ttl_out: Path | None,
     result.sha256 = doc.source_sha256
     result.ntriples = mapped.to_ntriples()
     result.summary = DocumentSummary(str(mapped.document), str(mapped.name), number, path,
-                                     len(mapped.graph), part_counts(mapped))
+                                     len(mapped), part_counts(mapped))
     if validate:
         from kgraph.analysis.audit import SourceDocument
-        from kgraph.analysis.audit_index import keep_document_findings
-
-        validation = validate_graph(mapped.graph)
-        result.findings = Counter((r.severity, r.rule) for r in validation.results)
+        from kgraph.analysis.audit_index import audit_document, document_key
         from kgraph.analysis.coverage import coverage_graph_iri
-        from kgraph.resources import as_ntriples
+        from kgraph.analysis.shacl_compiled import Workspace
+        from kgraph.store.derived import keep_document_value
 
+        workspace = _workspace()
+        assert isinstance(workspace, Workspace)
         source = SourceDocument(str(mapped.document), str(mapped.name), number)
-        _, coverage = keep_document_findings(store_root, source, doc.source_sha256,
-                                             mapped.graph, validation)
-        result.derived[coverage_graph_iri(source.iri)] = as_ntriples(coverage.to_graph())
-        result.validation = Validation(validation.conforms, type(validation.report)(),
-                                       validation.results)
+        workspace.load(result.ntriples)
+        validation = validate_document(mapped.triples, mapped.index, workspace)
+        findings, coverage = audit_document(source, mapped.triples, mapped.index,
+                                            result.ntriples, validation, workspace)
+        keep_document_value(store_root, document_key(source.graph, doc.source_sha256), findings)
+        result.findings = Counter((r.severity, r.rule) for r in validation.results)
+        result.derived[coverage_graph_iri(source.iri)] = coverage.to_ntriples()
+        result.validation = validation.without_report()
     if ttl_out is not None:
         target = ttl_out / ttl_name(mapped)
         text = mapped.to_trig()
@@ -365,11 +378,15 @@ class _Writer:
 def build(paths: Sequence[Path], repo: Repository, ttl_out: Path | None = None, *,
           validate: bool = True, strict: bool = False, replace: bool = False,
           wait: bool = False, jobs: int | None = None, keep_validations: bool = True,
-          observer: BuildObserver | None = None) -> BuildReport:
+          directive_coverage: bool = True, observer: BuildObserver | None = None
+          ) -> BuildReport:
     """Ingest the given files and folders into the store; idempotent.
 
     Raises :class:`SourceError` when no file could be loaded, or at the first failure with
     ``strict`` (the store unchanged in both cases); otherwise failures are in the report.
+    With ``directive_coverage``, the coverage of each directive a loaded plan carries out
+    (:func:`kgraph.analysis.coverage.compute_directive_coverage`) is recomputed in the same
+    store version.
     """
     observer = observer or _Silent()
     files = collect_sources(paths)
@@ -383,10 +400,11 @@ def build(paths: Sequence[Path], repo: Repository, ttl_out: Path | None = None, 
         with repo.directory.locked(exclusive=True, wait=wait):  # fail fast when served
             _build(files, repo, ttl_out, report, validate=validate, strict=strict,
                    replace=replace, jobs=jobs, keep_validations=keep_validations,
-                   observer=observer, on_disk=True)
+                   directive_coverage=directive_coverage, observer=observer, on_disk=True)
     else:
         _build(files, repo, ttl_out, report, validate=validate, strict=strict, replace=replace,
-               jobs=jobs, keep_validations=keep_validations, observer=observer, on_disk=False)
+               jobs=jobs, keep_validations=keep_validations,
+               directive_coverage=directive_coverage, observer=observer, on_disk=False)
     version = getattr(repo, "version", None)
     report.store_version = version() if callable(version) else ""
     return report
@@ -394,7 +412,8 @@ def build(paths: Sequence[Path], repo: Repository, ttl_out: Path | None = None, 
 
 def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: BuildReport, *,
            validate: bool, strict: bool, replace: bool, jobs: int | None,
-           keep_validations: bool, observer: BuildObserver, on_disk: bool) -> None:
+           keep_validations: bool, directive_coverage: bool, observer: BuildObserver,
+           on_disk: bool) -> None:
     stored = stored_sources(repo)
     by_graph = {s.graph: s for s in stored.values()}
     same_extractor = stored_fingerprint(repo) == extractor_fingerprint()
@@ -409,6 +428,7 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
         else:
             todo.append(file)
     observer.started(len(files), len(report.unchanged))
+    started = time.perf_counter()
     pending_trig: list[tuple[Path, Path]] = []
     seen: dict[str, Path] = {}
     writer: _Writer | None = None
@@ -449,12 +469,23 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
                 observer.file_done(result)
             if not report.documents and report.failures:
                 raise _Failure(report.failures[0])
+            report.seconds["files"] = time.perf_counter() - started
+            if report.documents and directive_coverage:
+                observer.stage("directive coverage")
+                started = time.perf_counter()
+                writer.flush()  # the queries below read the documents just written
+                report.directives = _directive_coverage(
+                    _VersionView(repo, store, writer),
+                    None if not report.unchanged else [d.document for d in report.documents])
+                report.seconds["directive coverage"] = time.perf_counter() - started
+            started = time.perf_counter()
             observer.stage("loading the last batch, ontology and reference data")
             writer.add({**changed_resource_graphs(repo), BUILD_GRAPH: build_graph()})
             writer.flush()
             report.load_quads, report.load_seconds = writer.loaded, writer.seconds
             observer.stage("switching to the new store version")
             writer.store = store = None  # the new version closes before it becomes current
+        report.seconds["last batch and switch"] = time.perf_counter() - started
     except BaseException:
         if writer is not None:
             writer.store = None  # the failed version's store is closed, not kept by a traceback
@@ -465,6 +496,53 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
     for tmp, target in pending_trig:  # only once the store holds the graphs
         os.replace(tmp, target)
         report.ttl_files.append(target)
+
+
+class _VersionView:
+    """The store version a build is writing, as a repository: queries see what the build
+    wrote so far, replacements go through the build's writer (no extra version)."""
+
+    def __init__(self, repo: Repository, store: object | None, writer: _Writer) -> None:
+        self.repo = repo
+        self.store = store
+        self.writer = writer
+
+    def query(self, sparql: str) -> object:
+        from kgraph.store.embedded import to_query_result
+
+        if self.store is None:  # remote: the writer has written everything already
+            return self.repo.query(sparql)
+        return to_query_result(self.store.query(  # type: ignore[attr-defined]
+            sparql, use_default_graph_as_union=True))
+
+    def records(self, sparql: str) -> list[dict[str, str | None]]:
+        from kgraph.store.embedded import query_records, solution_records
+
+        if self.store is None:
+            return query_records(self.repo, sparql)
+        return solution_records(self.store.query(  # type: ignore[attr-defined]
+            sparql, use_default_graph_as_union=True))
+
+    def replace_graphs(self, graphs: dict[str, str]) -> None:
+        self.writer.add(graphs)
+        self.writer.flush()
+
+
+def _directive_coverage(view: _VersionView, changed: list[str] | None) -> list[str]:
+    """Recompute the coverage of every directive several plans carry out (``changed`` None), or
+    of those the ``changed`` documents carry out, directly or through others."""
+    from kgraph.analysis import coverage as cov
+
+    groups = cov.directive_groups(view)  # type: ignore[arg-type]
+    if changed is not None:
+        touched = set(changed)
+        groups = {d: plans for d, plans in groups.items()
+                  if any(p[0] in touched for p in plans)}
+    done = []
+    for directive in groups:
+        if cov.compute_directive_coverage(view, directive) is not None:  # type: ignore[arg-type]
+            done.append(directive)
+    return done
 
 
 class _Failure(SourceError):

@@ -371,11 +371,36 @@ def documents_stated_by(repo: Repository, doc: str) -> list[str]:
 def conflict_findings(repo: Repository, doc: str | None = None) -> list[Finding]:
     """The same document stated with two issuers or dates: one finding per dissenting source
     (all sources when there is no majority)."""
+    # scope first, so one plan's check stays fast on a large store
+    rows = _conflict_rows(repo, documents_stated_by(repo, doc) if doc else None)
+    findings = _conflicts(rows)
+    if doc:  # this plan's own dissent, or conflicts about the document itself
+        key = number_key(doc)
+        findings = [f for f in findings
+                    if key in (number_key(f.document_number), number_key(f.label_vi))]
+    return findings
+
+
+def conflict_statements(repo: Repository, documents: list[str] | None = None
+                        ) -> tuple[list[Finding], dict[str, set[str]]]:
+    """Conflict findings about ``documents`` (all when None), with the numbers of every
+    source stating each conflicting document (the audit index updates them incrementally)."""
+    rows = _conflict_rows(repo, documents)
+    sources: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        sources[row["document"] or ""].add(row["sourceNumber"] or "")
+    return _conflicts(rows), dict(sources)
+
+
+def _conflict_rows(repo: Repository, scope: list[str] | None) -> list[Row]:
     sparql = load_query("audit_conflicts").for_repository(repo).render({})
-    if doc:  # scope first, so one plan's check stays fast on a large store
-        scope = " ".join(f"<{d}>" for d in documents_stated_by(repo, doc)) or "<urn:none>"
-        sparql = sparql.replace("#SCOPE", f"VALUES ?document {{ {scope} }} #", 1)
-    rows = repo.query(sparql).records()
+    if scope is not None:
+        values = " ".join(f"<{d}>" for d in scope) or "<urn:none>"
+        sparql = sparql.replace("#SCOPE", f"VALUES ?document {{ {values} }} #", 1)
+    return repo.query(sparql).records()
+
+
+def _conflicts(rows: list[Row]) -> list[Finding]:
     groups: dict[tuple[str, str], list[Row]] = defaultdict(list)
     for row in rows:
         groups[(row["document"] or "", row["property"] or "")].append(row)
@@ -405,10 +430,6 @@ def conflict_findings(repo: Repository, doc: str | None = None) -> list[Finding]
                     message_en=(f"{source} states the {what_en} of {number} as «{mine}»; "
                                 f"other sources state {others}."),
                     source_text=mention or "", value=mine, origin="query"))
-    if doc:  # this plan's own dissent, or conflicts about the document itself
-        key = number_key(doc)
-        findings = [f for f in findings
-                    if key in (number_key(f.document_number), number_key(f.label_vi))]
     return findings
 
 

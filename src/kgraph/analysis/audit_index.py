@@ -21,9 +21,10 @@ import hashlib
 import math
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, ClassVar
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH
@@ -35,21 +36,42 @@ from kgraph.analysis.audit import (
     Finding,
     Severity,
     SourceDocument,
-    conflict_findings,
+    conflict_statements,
     coverage_findings,
+    documents_stated_by,
     empty_report,
     peer_findings,
     shacl_findings,
     stored_graph,
 )
-from kgraph.analysis.validation import SEVERITY_ORDER, Validation, validate_graph
-from kgraph.graph.iris import number_key
+from kgraph.analysis.shacl_compiled import Workspace
+from kgraph.analysis.validation import (
+    SEVERITY_ORDER,
+    Validation,
+    validate_document,
+    validate_graph,
+)
+from kgraph.graph.iris import number_key as _number_key
+from kgraph.graph.mapping import Triple, TripleIndex
 from kgraph.graph.vocab import sparql_prefixes
 from kgraph.ingest.text import fold
 from kgraph.store.derived import derived, document_value, keep_document_value
-from kgraph.store.embedded import OxigraphRepository, Repository
+from kgraph.store.embedded import (
+    QueryResult,
+    Repository,
+    query_records,
+    solution_records,
+    to_query_result,
+)
 
 _PACKAGE = Path(__file__).resolve().parents[1]
+
+
+@functools.lru_cache(maxsize=100_000)
+def number_key(number: str) -> str:
+    """:func:`kgraph.graph.iris.number_key`, remembered: the index sorts and filters hundreds
+    of thousands of findings by the numbers of a few thousand documents."""
+    return _number_key(number)
 
 
 @functools.cache
@@ -59,7 +81,8 @@ def audit_fingerprint() -> str:
 
     digest = hashlib.sha256()
     files = [*sorted(resource_dir("shapes").glob("*.ttl")),
-             *(_PACKAGE / "analysis" / n for n in ("audit.py", "coverage.py", "validation.py"))]
+             *(_PACKAGE / "analysis" / n for n in ("audit.py", "coverage.py", "validation.py",
+                                                   "shacl_compiled.py"))]
     for file in files:
         digest.update(file.read_bytes())
     return digest.hexdigest()[:12]
@@ -73,20 +96,46 @@ def document_key(graph: str, sha256: str) -> str:
 def audit_graph(source: SourceDocument, data: Graph, validation: Validation | None = None
                 ) -> tuple[list[Finding], cov.PlanCoverage]:
     """One document's own findings (SHACL results, tasks no duty covers) and its coverage."""
-    validation = validation if validation is not None else validate_graph(data)
-    findings = shacl_findings(source, data, validation)
-    single = OxigraphRepository()
-    single.native.extend(_quads(data))
-    coverage = cov.plan_coverage(single, source.iri, source.number)
+    from kgraph.graph.mapping import TripleIndex, ntriples_line
+
+    triples = [t for t in data if not any(isinstance(x, BNode) for x in t)]
+    if len(triples) != len(data):  # not a document graph kgraph wrote: pySHACL on it as it is
+        validation = validation if validation is not None else validate_graph(data)
+    return audit_document(source, triples, TripleIndex(triples),  # type: ignore[arg-type]
+                          "".join(ntriples_line(t) for t in triples),  # type: ignore[arg-type]
+                          validation)
+
+
+def audit_document(source: SourceDocument, triples: Sequence[Triple], index: TripleIndex,
+                   ntriples: str, validation: Validation | None = None,
+                   workspace: Workspace | None = None
+                   ) -> tuple[list[Finding], cov.PlanCoverage]:
+    """:func:`audit_graph` of a document the caller has as triples, their index and their
+    N-Triples (the build): validated by the compiled shapes, covered in ``workspace``."""
+    from kgraph.analysis.shacl_compiled import Workspace
+
+    if workspace is None:
+        workspace = Workspace()
+    workspace.load(ntriples)
+    if validation is None:
+        validation = validate_document(triples, index, workspace)
+    findings = shacl_findings(source, index, validation)  # type: ignore[arg-type]
+    coverage = cov.plan_coverage(_WorkspaceRepository(workspace), source.iri, source.number)
     findings.extend(coverage_findings([coverage]))
     return findings, coverage
 
 
-def _quads(data: Graph) -> list[object]:
-    import pyoxigraph as ox
+class _WorkspaceRepository:
+    """The document a workspace holds, queried as a repository (coverage reads it so)."""
 
-    text = data.serialize(format="nt", encoding="utf-8")
-    return list(ox.parse(text, format=ox.RdfFormat.N_TRIPLES))
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+
+    def query(self, sparql: str) -> QueryResult:
+        return to_query_result(self.workspace.query(sparql))
+
+    def records(self, sparql: str) -> list[dict[str, str | None]]:
+        return solution_records(self.workspace.query(sparql))
 
 
 def keep_document_findings(repo: Repository | Path | None, source: SourceDocument,
@@ -140,6 +189,8 @@ class AuditPage:
 class AuditIndex:
     documents: list[AuditedDocument] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)  # sorted by severity, document, rule
+    fingerprint: str = ""  # audit_fingerprint() of the code that computed it
+    conflict_sources: dict[str, set[str]] | None = None  # document -> numbers stating it
 
     def select(self, *, province: str | None = None, plan: str | None = None,
                rule: str | None = None, severity: str | None = None) -> list[Finding]:
@@ -213,10 +264,10 @@ class AuditIndex:
 
 
 def audited_documents(repo: Repository) -> list[AuditedDocument]:
-    rows = repo.query(sparql_prefixes() + """
+    rows = query_records(repo, sparql_prefixes() + """
         SELECT DISTINCT ?doc ?g ?number ?pv ?sha WHERE {
           GRAPH ?g { ?doc kg:sourceFile ?file ; eli:id_local ?number . ?file kg:sha256 ?sha
-                     OPTIONAL { ?doc kg:province ?pv } } }""").records()
+                     OPTIONAL { ?doc kg:province ?pv } } }""")
     labels = province_labels(repo)
     documents: dict[tuple[str, str], AuditedDocument] = {}
     for r in sorted(rows, key=lambda r: (r["number"] or "", r["pv"] or "")):
@@ -228,10 +279,10 @@ def audited_documents(repo: Repository) -> list[AuditedDocument]:
 
 def province_labels(repo: Repository) -> dict[str, str]:
     """Province IRI -> name (labels are restated per graph: read each once)."""
-    rows = repo.query(sparql_prefixes() + """
+    rows = query_records(repo, sparql_prefixes() + """
         SELECT DISTINCT ?p ?label WHERE {
           { SELECT DISTINCT ?p WHERE { ?p a kg:Province } } ?p skos:prefLabel ?label }
-    """).records()
+    """)
     labels: dict[str, str] = {}
     for row in sorted(rows, key=lambda r: r["label"] or ""):
         labels.setdefault(row["p"] or "", row["label"] or "")
@@ -252,13 +303,13 @@ class Lineage:
     @classmethod
     def read(cls, repo: Repository) -> Lineage:
         parents: dict[str, set[str]] = {}
-        for row in repo.query(sparql_prefixes() + """
-                SELECT DISTINCT ?s ?o WHERE { ?s kg:implements ?o }""").records():
+        for row in query_records(repo, sparql_prefixes() + """
+                SELECT DISTINCT ?s ?o WHERE { ?s kg:implements ?o }"""):
             parents.setdefault(row["s"] or "", set()).add(row["o"] or "")
         numbers: dict[str, str] = {}
-        for row in repo.query(sparql_prefixes() + """
+        for row in query_records(repo, sparql_prefixes() + """
                 SELECT DISTINCT ?d ?n WHERE { ?x kg:implements ?d . ?d eli:id_local ?n }
-                """).records():
+                """):
             numbers.setdefault(row["d"] or "", row["n"] or "")
         return cls(parents, numbers)
 
@@ -342,8 +393,15 @@ def peer_alignments(repo: Repository, shas: dict[str, str] | None = None,
         result.append(alignment)
     if len(misses) > 20:  # one query for every plan's tasks, not one a plan
         tasks.update(all_plan_tasks(repo))
+    term_rows: dict[str, _TermRows] = {}
+
+    def rows_of(plan: str) -> _TermRows:
+        if plan not in term_rows:
+            term_rows[plan] = _TermRows([t.text for t in tasks_of(plan)])
+        return term_rows[plan]
+
     for alignment, plan_row, peers, key in misses:
-        gaps = _gaps(plan_row, peers, tasks_of)
+        gaps = _gaps(plan_row, peers, tasks_of, rows_of)
         if shas:
             keep_document_value(repo, key, gaps)
         alignment.gaps.extend(gaps)
@@ -355,7 +413,7 @@ def peer_alignments(repo: Repository, shas: dict[str, str] | None = None,
 
 def all_plan_tasks(repo: Repository) -> dict[str, list[cov.Item]]:
     """The leaf tasks of every plan (as :func:`kgraph.analysis.coverage.plan_tasks`)."""
-    rows = repo.query(sparql_prefixes() + """
+    rows = query_records(repo, sparql_prefixes() + """
         SELECT DISTINCT ?plan ?task ?no ?text ?src ?start ?group WHERE {
           ?plan kg:sourceFile ?file .
           ?task a kg:Task ; kg:partOf ?plan ; kg:itemNumber ?no .
@@ -364,7 +422,7 @@ def all_plan_tasks(repo: Repository) -> dict[str, list[cov.Item]]:
           OPTIONAL { ?parent kg:subTask ?task . ?parent kg:text ?group }
           OPTIONAL { ?task kg:subTask ?child }
           FILTER (!BOUND(?child))
-        }""").records()
+        }""")
     by_plan: dict[str, list[dict[str, str | None]]] = {}
     for row in rows:
         by_plan.setdefault(row["plan"] or "", []).append(row)
@@ -381,7 +439,7 @@ def similarity_matrix(left: list[str], right: list[str]) -> list[list[float]]:
     if not left or not right:
         return [[0.0] * len(right) for _ in left]
     bags = [Counter(cov.terms(text)) for text in (*left, *right)]
-    vocabulary: dict[str, int] = {}
+    vocabulary: ClassVar[dict[str, int]] = {}  # term -> id, shared by every plan
     df: Counter[str] = Counter()
     for bag in bags:
         df.update(bag.keys())
@@ -401,8 +459,59 @@ def similarity_matrix(left: list[str], right: list[str]) -> list[list[float]]:
     return (matrix[: len(left)] @ matrix[len(left):].T).tolist()
 
 
+class _TermRows:
+    """One plan's task texts as term ids and sublinear term frequencies, made once per plan:
+    a plan is compared with up to 33 peers, and building these per pair was most of the
+    peer audit's time."""
+
+    vocabulary: ClassVar[dict[str, int]] = {}  # term -> id, shared by every plan
+
+    def __init__(self, texts: list[str]) -> None:
+        import numpy as np
+
+        ids: list[int] = []
+        rows: list[int] = []
+        weights: list[float] = []
+        for row, text in enumerate(texts):
+            for term, count in Counter(cov.terms(text)).items():
+                ids.append(self.vocabulary.setdefault(term, len(self.vocabulary)))
+                rows.append(row)
+                weights.append(1 + math.log(count))
+        self.n = len(texts)
+        self.ids = np.array(ids, dtype=np.int64)
+        self.rows = np.array(rows, dtype=np.int64)
+        self.weights = np.array(weights, dtype=np.float64)
+
+
+@functools.lru_cache(maxsize=4096)
+def _idf_table(n: int) -> Any:
+    """Smoothed IDF of a term found in 0..n of n texts (math.log, as the reference code)."""
+    import numpy as np
+
+    return np.array([math.log((1 + n) / (1 + count)) + 1 for count in range(n + 1)])
+
+
+def pair_similarity(left: _TermRows, right: _TermRows) -> Any:
+    """:func:`similarity_matrix` of two plans' texts from their term rows (the same TF-IDF:
+    smoothed IDF over both lists, 1 + log tf, L2 norm)."""
+    import numpy as np
+
+    n = left.n + right.n
+    ids = np.concatenate([left.ids, right.ids])
+    terms, column, df = np.unique(ids, return_inverse=True, return_counts=True)
+    idf = _idf_table(n)[df]
+    matrix = np.zeros((n, len(terms)))
+    matrix[np.concatenate([left.rows, right.rows + left.n]), column] = (
+        np.concatenate([left.weights, right.weights]) * idf[column])
+    norms = np.linalg.norm(matrix, axis=1)
+    norms[norms == 0] = 1.0
+    matrix /= norms[:, None]
+    return matrix[: left.n] @ matrix[left.n:].T
+
+
 def _gaps(plan: tuple[str, str, str], peers: list[tuple[str, str, str]],
-          tasks_of: Callable[[str], list[cov.Item]]) -> list[cov.PeerGap]:
+          tasks_of: Callable[[str], list[cov.Item]],
+          rows_of: Callable[[str], _TermRows] | None = None) -> list[cov.PeerGap]:
     iri, number, province = plan
     mine = tasks_of(iri)
     gaps = []
@@ -410,13 +519,62 @@ def _gaps(plan: tuple[str, str, str], peers: list[tuple[str, str, str]],
         theirs = tasks_of(peer)
         if not theirs:
             continue
-        matrix = similarity_matrix([t.text for t in theirs], [t.text for t in mine])
-        for task, row in zip(theirs, matrix, strict=True):
-            best = max(row, default=0.0)
+        if rows_of is None or not mine:
+            matrix = similarity_matrix([t.text for t in theirs], [t.text for t in mine])
+            best_scores = [max(row, default=0.0) for row in matrix]
+        else:
+            best_scores = pair_similarity(rows_of(peer), rows_of(iri)).max(axis=1).tolist()
+        for task, best in zip(theirs, best_scores, strict=True):
             if best < cov.ALIGNMENT_THRESHOLD:
                 gaps.append(cov.PeerGap(iri, number, province, peer_number, peer_province,
                                         task, round(best, 3)))
     return gaps
+
+
+CROSS_DOCUMENT = ("ConflictingStatement", "MissingPeerTask")
+
+
+def compute_index(repo: Repository, previous: AuditIndex | None = None) -> AuditIndex:
+    """The whole-corpus audit; from ``previous`` (the index of the version this one was built
+    from) only what the changed documents affect is recomputed: their own findings, the
+    conflicts about the documents they state (or stated), and peer gaps (kept per plan)."""
+    documents = audited_documents(repo)
+    shas = {d.iri: d.sha256 for d in documents}
+    usable = (previous is not None and getattr(previous, "fingerprint", "") == audit_fingerprint()
+              and getattr(previous, "conflict_sources", None) is not None)
+    old = {(d.iri, d.graph): d for d in previous.documents} if usable and previous else {}
+    if not usable or previous is None or not set(old) <= {(d.iri, d.graph) for d in documents}:
+        findings: list[Finding] = []
+        for doc in documents:
+            source = SourceDocument(doc.iri, doc.graph, doc.number)
+            findings.extend(document_findings(repo, source, doc.sha256))
+        conflicts, sources = conflict_statements(repo)
+        findings.extend(conflicts)
+    else:
+        changed = [d for d in documents if old.get((d.iri, d.graph)) != d]
+        keys = {number_key(d.number) for d in changed}
+        keys.update(number_key(old[(d.iri, d.graph)].number) for d in changed
+                    if (d.iri, d.graph) in old)
+        findings = [f for f in previous.findings if f.rule not in CROSS_DOCUMENT
+                    and number_key(f.document_number) not in keys]
+        for doc in changed:
+            source = SourceDocument(doc.iri, doc.graph, doc.number)
+            findings.extend(document_findings(repo, source, doc.sha256))
+        sources = dict(previous.conflict_sources)
+        foci = {d for doc in changed for d in documents_stated_by(repo, doc.number)}
+        foci.update(focus for focus, numbers in sources.items()
+                    if keys & {number_key(n) for n in numbers})
+        findings.extend(f for f in previous.findings
+                        if f.rule == "ConflictingStatement" and f.focus not in foci)
+        for focus in foci:
+            sources.pop(focus, None)
+        if foci:
+            conflicts, found = conflict_statements(repo, sorted(foci))
+            findings.extend(conflicts)
+            sources.update(found)
+    findings.extend(peer_findings(peer_alignments(repo, shas, documents)))
+    findings.sort(key=lambda f: f.sort_key)
+    return AuditIndex(documents, findings, audit_fingerprint(), sources)
 
 
 def corpus_findings(repo: Repository, documents: list[AuditedDocument] | None = None
@@ -424,23 +582,22 @@ def corpus_findings(repo: Repository, documents: list[AuditedDocument] | None = 
     """Findings across documents: conflicting statements and tasks peer plans have."""
     documents = documents if documents is not None else audited_documents(repo)
     shas = {d.iri: d.sha256 for d in documents}
-    return [*conflict_findings(repo), *peer_findings(peer_alignments(repo, shas, documents))]
-
-
-def compute_index(repo: Repository) -> AuditIndex:
-    documents = audited_documents(repo)
-    findings: list[Finding] = []
-    for doc in documents:
-        source = SourceDocument(doc.iri, doc.graph, doc.number)
-        findings.extend(document_findings(repo, source, doc.sha256))
-    findings.extend(corpus_findings(repo, documents))
-    findings.sort(key=lambda f: f.sort_key)
-    return AuditIndex(documents, findings)
+    return [*conflict_statements(repo)[0],
+            *peer_findings(peer_alignments(repo, shas, documents))]
 
 
 def audit_index(repo: Repository) -> AuditIndex:
-    """The audit of the whole store, computed once per store version."""
-    return derived(repo, "audit-index", lambda: compute_index(repo))
+    """The audit of the whole store, computed once per store version (incrementally from the
+    previous version's index when it is at hand)."""
+    return derived(repo, "audit-index", lambda: compute_index(repo, _previous_index(repo)))
+
+
+def _previous_index(repo: Repository) -> AuditIndex | None:
+    """The index kept for the version before the current one, if any."""
+    from kgraph.store.derived import previous_value
+
+    value = previous_value(repo, "audit-index")
+    return value if isinstance(value, AuditIndex) else None
 
 
 def findings_graph(findings: list[Finding]) -> Graph:

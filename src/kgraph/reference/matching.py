@@ -8,6 +8,7 @@ guessed into a wrong name.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -88,6 +89,7 @@ class Matcher:
             if str(graph.value(s, KG.municipality)).lower() == "true"
         }
         self._cache: dict[str | None, dict[str, Entry]] = {}
+        self._agencies: dict[tuple[str, str | None], AgencyMention] = {}
 
     # -- provinces ---------------------------------------------------------------------------
     def province(self, text: str) -> str | None:
@@ -159,8 +161,19 @@ class Matcher:
         """Resolve one mention; unresolved mentions keep their raw text and a guessed kind.
 
         A provincial body is of the province its name ends with ("Sở Y tế tỉnh Cà Mau" in a
-        Kiên Giang plan is Cà Mau's), else of the document's province.
+        Kiên Giang plan is Cà Mau's), else of the document's province. The same mention in the
+        same province resolves the same way: answers are remembered (a fresh copy each time,
+        callers may change theirs), as plans name the same bodies over and over.
         """
+        key = (raw, province)
+        known = self._agencies.get(key)
+        if known is None:
+            if len(self._agencies) >= 100_000:
+                self._agencies.clear()
+            known = self._agencies[key] = self._agency(raw, province)
+        return dataclasses.replace(known)
+
+    def _agency(self, raw: str, province: str | None) -> AgencyMention:
         text = nfc(raw).strip(" ,;:.-")
         province = self.named_province(text) or province
         entry, score = self.lookup(text, province)

@@ -85,6 +85,22 @@ def derived(repo: Repository, name: str, compute: Callable[[], T]) -> T:
         return value
 
 
+def previous_value(repo: Repository, name: str) -> Any:
+    """The value of ``name`` kept for the newest other version of an on-disk store (what an
+    incremental computation starts from), or None."""
+    folder = _folder(repo)
+    if folder is None:
+        return None
+    candidates = sorted((p for p in folder.parent.glob(f"*/{name}.pickle")
+                         if p.parent != folder and p.parent.name != "documents"),
+                        key=lambda p: p.stat().st_mtime, reverse=True)
+    for path in candidates:
+        value = _read(path)
+        if value is not None:
+            return value
+    return None
+
+
 def forget(repo: Repository) -> None:
     """Drop what is kept in memory for this repository's current version (tests, updates)."""
     version = store_version(repo)

@@ -94,6 +94,31 @@ def to_query_result(result: object) -> QueryResult:
     return QueryResult("graph", triples=triples)  # type: ignore[arg-type]
 
 
+def solution_records(result: object) -> list[dict[str, str | None]]:
+    """A pyoxigraph SELECT answer as :meth:`QueryResult.records` gives it (the same strings:
+    a term's value), without making rdflib terms first: reading a corpus-wide answer costs
+    a third as much."""
+    if not isinstance(result, ox.QuerySolutions):
+        raise TypeError("not a SELECT answer")
+    names = [v.value for v in result.variables]
+    rows = []
+    for solution in result:
+        row: dict[str, str | None] = {}
+        for name in names:
+            term = solution[name]
+            row[name] = None if term is None else term.value
+        rows.append(row)
+    return rows
+
+
+def query_records(repo: object, sparql: str) -> list[dict[str, str | None]]:
+    """``repo.query(sparql).records()``, fast when the repository has a ``records`` method."""
+    records = getattr(repo, "records", None)
+    if callable(records):
+        return records(sparql)  # type: ignore[no-any-return]
+    return repo.query(sparql).records()  # type: ignore[attr-defined,no-any-return]
+
+
 def replace_graphs_update(graphs: Mapping[str, str]) -> str:
     """One SPARQL update that drops and refills each graph (one transaction)."""
     parts = []
@@ -291,6 +316,10 @@ class OxigraphRepository:
 
     def query(self, sparql: str) -> QueryResult:
         return to_query_result(self._store.query(sparql, use_default_graph_as_union=True))
+
+    def records(self, sparql: str) -> list[dict[str, str | None]]:
+        """``query(sparql).records()`` of a SELECT, read straight from Oxigraph's terms."""
+        return solution_records(self._store.query(sparql, use_default_graph_as_union=True))
 
     @contextlib.contextmanager
     def new_version(self, *, wait: bool = False) -> Iterator[ox.Store]:

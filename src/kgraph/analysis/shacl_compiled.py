@@ -1,0 +1,439 @@
+"""kgraph's shapes evaluated natively on one document's triples, with pySHACL's results.
+
+pySHACL costs 40–90 ms a plan, most of it fixed per run (cloning the data graph, mixing in
+the ontology, building its shape objects): a third of the build's time at 20,000 plans. The
+shapes kgraph ships use a small part of SHACL Core (targets by class or subject of a predicate,
+predicate/sequence/inverse/alternative paths, min/max count, datatype, class, hasValue, in,
+not, or) and SPARQL-based constraints. :class:`CompiledShapes` reads the shapes graph once and
+evaluates exactly those on a :class:`~kgraph.graph.mapping.TripleIndex` (SPARQL constraints on
+an in-memory Oxigraph store), giving the same :class:`ShaclResult` values pySHACL's report
+gives (``tests/test_shacl_compiled.py`` compares the two). A shapes graph using anything else
+raises :class:`Unsupported`, and :func:`kgraph.analysis.validation.validate_document` falls back
+to pySHACL.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
+from rdflib.term import Identifier, Node
+
+from kgraph.analysis.validation import SEVERITY_ORDER, ShaclResult, local_name
+from kgraph.graph.mapping import Triple, TripleIndex, ntriples_line
+
+# What a shape may state besides its constraints (labels, documentation, typing).
+_DESCRIPTIVE = {RDF.type, RDFS.label, RDFS.comment, SH.name, SH.description, SH.message,
+                SH.severity, SH.path, SH.targetClass, SH.targetSubjectsOf, SH.targetObjectsOf,
+                SH.targetNode, SH.order, SH.group, SH.prefixes, SH.declare, OWL.imports}
+_CONSTRAINTS = {SH.minCount, SH.maxCount, SH.datatype, SH["class"], SH.hasValue, SH["in"],
+                SH["not"], SH["or"], SH.sparql}
+
+
+class Unsupported(Exception):
+    """The shapes use a SHACL feature this engine does not evaluate (pySHACL does)."""
+
+
+Path = tuple[Any, ...]  # ("p", iri) | ("inv", path) | ("seq", paths) | ("alt", paths)
+
+
+@dataclass
+class Shape:
+    node: Identifier
+    path: Path | None = None
+    path_node: Identifier | None = None
+    severity: str = "Violation"
+    messages: list[Literal] = field(default_factory=list)
+    target_class: list[URIRef] = field(default_factory=list)
+    target_subjects_of: list[URIRef] = field(default_factory=list)
+    target_objects_of: list[URIRef] = field(default_factory=list)
+    target_node: list[Identifier] = field(default_factory=list)
+    min_count: int | None = None
+    max_count: int | None = None
+    datatype: URIRef | None = None
+    classes: list[URIRef] = field(default_factory=list)
+    has_value: list[Identifier] = field(default_factory=list)
+    in_list: list[Identifier] | None = None
+    negated: list[Shape] = field(default_factory=list)
+    alternatives: list[list[Shape]] = field(default_factory=list)
+    sparql: list[SparqlConstraint] = field(default_factory=list)
+
+    @property
+    def targeted(self) -> bool:
+        return bool(self.target_class or self.target_subjects_of or self.target_objects_of
+                    or self.target_node)
+
+
+@dataclass
+class SparqlConstraint:
+    node: Identifier
+    query: str
+    messages: list[Literal]
+
+
+class Data:
+    """The data graph pySHACL validates: the document's triples with the ontology mixed in."""
+
+    def __init__(self, document: TripleIndex, ontology: TripleIndex,
+                 triples: Iterable[Triple], workspace: Workspace | None = None) -> None:
+        self.document = document
+        self.ontology = ontology
+        self.triples = triples
+        self.workspace = workspace
+        self._instances: dict[URIRef, set[Node]] = {}
+
+    def objects(self, s: Node, p: Node) -> list[Node]:
+        if isinstance(s, Literal):
+            return []
+        found = self.document.out.get(str(s), {}).get(str(p), [])
+        extra = self.ontology.out.get(str(s), {}).get(str(p))
+        return found + [o for o in extra if o not in found] if extra else found
+
+    def subjects(self, p: Node, o: Node) -> list[Node]:
+        if isinstance(o, Literal):
+            raise Unsupported("inverse lookups of literals")
+        found = self.document.into.get(str(o), {}).get(str(p), [])
+        extra = self.ontology.into.get(str(o), {}).get(str(p))
+        return found + [s for s in extra if s not in found] if extra else found
+
+    def subjects_of(self, p: Node) -> list[Node]:
+        pairs = [*self.document.by_predicate.get(str(p), ()),
+                 *self.ontology.by_predicate.get(str(p), ())]
+        return list(dict.fromkeys(s for s, _ in pairs))
+
+    def objects_of(self, p: Node) -> list[Node]:
+        pairs = [*self.document.by_predicate.get(str(p), ()),
+                 *self.ontology.by_predicate.get(str(p), ())]
+        return list(dict.fromkeys(o for _, o in pairs))
+
+    def subclasses(self, cls: URIRef) -> set[Node]:
+        found = {cls}
+        frontier = [cls]
+        while frontier:
+            step = [s for c in frontier for s in self.subjects(RDFS.subClassOf, c)
+                    if s not in found]
+            found.update(step)
+            frontier = step
+        return found
+
+    def instances(self, cls: URIRef) -> set[Node]:
+        if cls not in self._instances:
+            self._instances[cls] = {s for c in self.subclasses(cls)
+                                    for s in self.subjects(RDF.type, c)}
+        return self._instances[cls]
+
+    def is_instance(self, node: Node, cls: URIRef) -> bool:
+        return node in self.instances(cls)
+
+    def values(self, node: Node, path: Path) -> list[Node]:
+        kind = path[0]
+        if kind == "p":
+            return self.objects(node, path[1])
+        if kind == "inv":
+            inner = path[1]
+            if inner[0] != "p":
+                raise Unsupported("inverse of a complex path")
+            return self.subjects(inner[1], node)
+        if kind == "seq":
+            current = [node]
+            for step in path[1]:
+                current = list(dict.fromkeys(v for n in current for v in self.values(n, step)))
+            return current
+        if kind == "alt":
+            return list(dict.fromkeys(v for step in path[1] for v in self.values(node, step)))
+        raise Unsupported(kind)
+
+    def sparql(self, query: str) -> Any:
+        """Solutions of a query over this data (the document's triples and the ontology)."""
+        if self.workspace is None:
+            self.workspace = Workspace()
+            self.workspace.load("".join(ntriples_line(t) for t in self.triples))
+        return self.workspace.query(query, with_ontology=True)
+
+
+class Workspace:
+    """An in-memory Oxigraph store holding the ontology (loaded once) and one document at a
+    time, for the SPARQL the build runs on a document before it is stored (SHACL-SPARQL
+    constraints, coverage). Reused for every document a worker process handles."""
+
+    ONTOLOGY = "urn:kgraph:ontology"
+
+    RENEW_AFTER = 50  # documents: Oxigraph's memory store keeps what was removed from it
+
+    def __init__(self) -> None:
+        self.holds: str | None = None
+        self._renew()
+
+    def _renew(self) -> None:
+        import pyoxigraph as ox
+
+        self.store = ox.Store()
+        self.store.load(ontology_ntriples(), format=ox.RdfFormat.N_TRIPLES,
+                        to_graph=ox.NamedNode(self.ONTOLOGY))
+        self.loads = 0
+
+    def load(self, ntriples: str) -> None:
+        """Replace the document (N-Triples) this workspace holds (kept when it is the same
+        text object)."""
+        import pyoxigraph as ox
+
+        if self.holds is ntriples:
+            return
+        self.loads += 1
+        if self.loads > self.RENEW_AFTER:  # a fresh store, or memory grows with every document
+            self._renew()
+        self.store.clear_graph(ox.DefaultGraph())
+        self.store.load(ntriples, format=ox.RdfFormat.N_TRIPLES)
+        self.holds = ntriples
+
+    def query(self, query: str, *, with_ontology: bool = False) -> Any:
+        import pyoxigraph as ox
+
+        graphs = [ox.DefaultGraph(), ox.NamedNode(self.ONTOLOGY)] if with_ontology else None
+        return self.store.query(query, default_graph=graphs)
+
+
+@functools.cache
+def ontology_ntriples() -> str:
+    from kgraph.analysis.validation import ontology_graph
+
+    return "".join(ntriples_line(t) for t in ontology_graph()  # type: ignore[arg-type]
+                   if not any(isinstance(x, BNode) for x in t))
+
+
+@functools.cache
+def _ontology_index() -> TripleIndex:
+    from kgraph.analysis.validation import ontology_graph
+
+    return TripleIndex(ontology_graph())  # type: ignore[arg-type]
+
+
+class CompiledShapes:
+    """A shapes graph read once, evaluated on many documents."""
+
+    def __init__(self, shapes: Graph) -> None:
+        self.graph = shapes
+        self._parsed: dict[Identifier, Shape] = {}
+        roots = {s for s, _, o in shapes.triples((None, RDF.type, None))
+                 if o in (SH.NodeShape, SH.PropertyShape)}
+        for predicate in (SH.targetClass, SH.targetSubjectsOf, SH.targetObjectsOf,
+                          SH.targetNode):
+            roots.update(shapes.subjects(predicate, None))
+        if any(isinstance(s, URIRef) and (s, RDF.type, RDFS.Class) in shapes for s in roots):
+            raise Unsupported("implicit class targets")
+        if any(shapes.triples((None, SH.deactivated, None))):
+            raise Unsupported("sh:deactivated")
+        self.shapes = [self._shape(node) for node in sorted(roots, key=str)]
+        self.shapes = [s for s in self.shapes if s.targeted]
+
+    # ------------------------------------------------------------------ reading shapes
+
+    def _one(self, node: Identifier, predicate: URIRef) -> Node | None:
+        values = list(self.graph.objects(node, predicate))
+        if len(values) > 1:
+            raise Unsupported(f"{predicate} stated twice on {node}")
+        return values[0] if values else None
+
+    def _list(self, node: Node) -> list[Node]:
+        return list(Collection(self.graph, node))  # type: ignore[arg-type]
+
+    def _path(self, node: Node) -> Path:
+        if isinstance(node, URIRef):
+            return ("p", node)
+        first = self._one(node, RDF.first)  # type: ignore[arg-type]
+        if first is not None:
+            return ("seq", [self._path(n) for n in self._list(node)])
+        inverse = self._one(node, SH.inversePath)  # type: ignore[arg-type]
+        if inverse is not None:
+            return ("inv", self._path(inverse))
+        alternative = self._one(node, SH.alternativePath)  # type: ignore[arg-type]
+        if alternative is not None:
+            return ("alt", [self._path(n) for n in self._list(alternative)])
+        raise Unsupported(f"path {node}")
+
+    def _shape(self, node: Identifier) -> Shape:
+        if node in self._parsed:
+            return self._parsed[node]
+        shape = Shape(node)
+        self._parsed[node] = shape
+        for predicate in set(self.graph.predicates(node, None)):
+            if predicate not in _DESCRIPTIVE and predicate not in _CONSTRAINTS:
+                raise Unsupported(f"{predicate} on {node}")
+        path = self._one(node, SH.path)
+        if path is not None:
+            shape.path, shape.path_node = self._path(path), path  # type: ignore[assignment]
+        severity = self._one(node, SH.severity)
+        if severity is not None:
+            shape.severity = local_name(severity)  # type: ignore[arg-type]
+        shape.messages = [m for m in self.graph.objects(node, SH.message)
+                          if isinstance(m, Literal)]
+        shape.target_class = list(self.graph.objects(node, SH.targetClass))  # type: ignore
+        shape.target_subjects_of = list(self.graph.objects(node, SH.targetSubjectsOf))  # type: ignore
+        shape.target_objects_of = list(self.graph.objects(node, SH.targetObjectsOf))  # type: ignore
+        shape.target_node = list(self.graph.objects(node, SH.targetNode))  # type: ignore
+        for name, predicate in (("min_count", SH.minCount), ("max_count", SH.maxCount)):
+            value = self._one(node, predicate)
+            if value is not None:
+                setattr(shape, name, int(value))  # type: ignore[arg-type]
+        shape.datatype = self._one(node, SH.datatype)  # type: ignore[assignment]
+        shape.classes = list(self.graph.objects(node, SH["class"]))  # type: ignore[arg-type]
+        shape.has_value = list(self.graph.objects(node, SH.hasValue))  # type: ignore[arg-type]
+        members = self._one(node, SH["in"])
+        if members is not None:
+            shape.in_list = self._list(members)  # type: ignore[assignment]
+        shape.negated = [self._shape(n) for n in self.graph.objects(node, SH["not"])]  # type: ignore
+        shape.alternatives = [[self._shape(n) for n in self._list(o)]  # type: ignore[arg-type]
+                              for o in self.graph.objects(node, SH["or"])]
+        for constraint in self.graph.objects(node, SH.sparql):
+            shape.sparql.append(self._sparql(constraint))  # type: ignore[arg-type]
+        if shape.datatype in (RDFS.Literal, RDFS.Datatype, XSD.string, RDF.langString):
+            raise Unsupported(f"sh:datatype {shape.datatype}")
+        if shape.targeted and not shape.messages and not shape.sparql:
+            raise Unsupported(f"generated messages ({node})")
+        return shape
+
+    def _sparql(self, node: Identifier) -> SparqlConstraint:
+        for predicate in set(self.graph.predicates(node, None)):
+            if predicate not in (RDF.type, SH.message, SH.prefixes, SH.select):
+                raise Unsupported(f"{predicate} on a SPARQL constraint")
+        select = self._one(node, SH.select)
+        if select is None:
+            raise Unsupported("SPARQL constraint without sh:select")
+        prefixes = []
+        for source in self.graph.objects(node, SH.prefixes):
+            for declaration in self.graph.objects(source, SH.declare):
+                prefix = self._one(declaration, SH.prefix)  # type: ignore[arg-type]
+                namespace = self._one(declaration, SH.namespace)  # type: ignore[arg-type]
+                prefixes.append(f"PREFIX {prefix}: <{namespace}>\n")
+        query = "".join(prefixes) + str(select)
+        if re.search(r"\$(?!this\b)\w+", query):
+            raise Unsupported("pre-bound variables other than $this")
+        messages = [m for m in self.graph.objects(node, SH.message) if isinstance(m, Literal)]
+        return SparqlConstraint(node, query.replace("$this", "?this"), messages)
+
+    # ------------------------------------------------------------------ evaluating
+
+    def focus_nodes(self, shape: Shape, data: Data) -> list[Node]:
+        found: dict[Node, None] = {}
+        for cls in shape.target_class:
+            found.update(dict.fromkeys(sorted(data.instances(cls), key=str)))
+        for predicate in shape.target_subjects_of:
+            found.update(dict.fromkeys(data.subjects_of(predicate)))
+        for predicate in shape.target_objects_of:
+            found.update(dict.fromkeys(data.objects_of(predicate)))
+        found.update(dict.fromkeys(shape.target_node))
+        return list(found)
+
+    def conforms(self, shape: Shape, node: Node, data: Data) -> bool:
+        """Whether ``node`` conforms to ``shape`` (shapes nested in sh:not and sh:or)."""
+        if shape.sparql:
+            raise Unsupported("SPARQL constraint in a nested shape")
+        values = data.values(node, shape.path) if shape.path is not None else [node]
+        return not any(True for _ in self._violations(shape, node, values, data))
+
+    def _violations(self, shape: Shape, focus: Node, values: list[Node], data: Data
+                    ) -> Iterable[tuple[Node | None, list[Literal] | None, dict[str, Node]]]:
+        """(value node or None, messages when not the shape's, bound variables) per result,
+        in the order pySHACL's constraint components yield them."""
+        if shape.min_count is not None and len(values) < shape.min_count:
+            yield None, None, {}
+        if shape.max_count is not None and len(values) > shape.max_count:
+            yield None, None, {}
+        if shape.datatype is not None:
+            for value in values:
+                if not (isinstance(value, Literal) and value.datatype == shape.datatype
+                        and not value.ill_typed):
+                    yield value, None, {}
+        for cls in shape.classes:
+            for value in values:
+                if not data.is_instance(value, cls):
+                    yield value, None, {}
+        for wanted in shape.has_value:
+            if wanted not in values:
+                yield None, None, {}
+        if shape.in_list is not None:
+            for value in values:
+                if value not in shape.in_list:
+                    yield value, None, {}
+        for negated in shape.negated:
+            for value in values:
+                if self.conforms(negated, value, data):
+                    yield value, None, {}
+        for members in shape.alternatives:
+            for value in values:
+                if not any(self.conforms(m, value, data) for m in members):
+                    yield value, None, {}
+
+    def validate(self, triples: Iterable[Triple], index: TripleIndex | None = None,
+                 workspace: Workspace | None = None) -> list[ShaclResult]:
+        """Results on one document; ``workspace``: a :class:`Workspace` already holding it."""
+        triples = list(triples)
+        data = Data(index or TripleIndex(triples), _ontology_index(), triples, workspace)
+        results: list[ShaclResult] = []
+        for shape in self.shapes:
+            focus = self.focus_nodes(shape, data)
+            if not focus:
+                continue
+            path = str(shape.path_node) if isinstance(shape.path_node, URIRef) else None
+            for node in focus:
+                values = data.values(node, shape.path) if shape.path is not None else [node]
+                for value, _, _ in self._violations(shape, node, values, data):
+                    results.append(ShaclResult(
+                        str(shape.node), shape.severity, str(node), path,
+                        None if value is None else str(value), _messages(shape.messages, {})))
+            for constraint in shape.sparql:
+                results.extend(self._sparql_results(shape, constraint, focus, data))
+        return sorted(results, key=lambda r: (SEVERITY_ORDER.get(r.severity, 9), r.shape,
+                                              r.focus, r.value or ""))
+
+    def _sparql_results(self, shape: Shape, constraint: SparqlConstraint, focus: list[Node],
+                        data: Data) -> list[ShaclResult]:
+        import pyoxigraph as ox
+
+        from kgraph.store.embedded import to_rdflib
+
+        if any(isinstance(n, BNode) for n in focus):
+            raise Unsupported("blank focus node")
+        values = " ".join(n.n3() for n in focus)  # type: ignore[attr-defined]
+        where = constraint.query.find("{", constraint.query.upper().find("WHERE"))
+        if where < 0:
+            raise Unsupported("SPARQL constraint without WHERE")
+        query = (constraint.query[: where + 1] + f" VALUES ?this {{ {values} }} "
+                 + constraint.query[where + 1:])
+        solutions = data.sparql(query)
+        if not isinstance(solutions, ox.QuerySolutions):
+            raise Unsupported("SPARQL constraint that is not a SELECT")
+        names = [v.value for v in solutions.variables]
+        path = str(shape.path_node) if isinstance(shape.path_node, URIRef) else None
+        results = []
+        for solution in solutions:
+            bound = {n: to_rdflib(solution[n]) for n in names if solution[n] is not None}
+            if bound.get("failure") is not None:
+                raise Unsupported("?failure")
+            this = bound.get("this")
+            value = bound.get("value", this if shape.path is None else None)
+            result_path = bound.get("path")
+            results.append(ShaclResult(
+                str(shape.node), shape.severity, str(this),
+                (str(result_path) if isinstance(result_path, URIRef) else None)
+                if "path" in bound else path,
+                None if value is None else str(value),
+                _messages(constraint.messages or shape.messages, bound)))  # type: ignore[arg-type]
+        return results
+
+
+def _messages(templates: list[Literal], bound: dict[str, Node]) -> dict[str, str]:
+    """Each language's message, with {?var} / {$var} filled as pySHACL fills them."""
+    messages: dict[str, str] = {}
+    for template in templates:
+        text = str(template)
+        for var, value in bound.items():
+            text = re.sub(f"{{[?$]{var}}}", str(value), text)
+        messages.setdefault(template.language or "", text)
+    return messages
