@@ -66,6 +66,22 @@ def test_build_goes_on_past_unreadable_files(folder: Path, tmp_path: Path) -> No
     assert sum("/id/graph/coverage/" in n for n in names) == 5  # derived at build time
 
 
+def test_a_build_where_no_file_loads_names_every_file_and_changes_nothing(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    assert kgraph("build", str(SOURCES), "--store", str(store))[0] == 0
+    before = size(store)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "empty.txt").write_bytes(b"")
+    (bad / "zz-binary.txt").write_bytes(b"\x00\x01" * 50)
+    code, _, err = kgraph("build", str(bad), "--store", str(store))
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 2 and all(line.startswith("error: ") for line in lines), err
+    assert "empty.txt: empty file" in lines[0] and "zz-binary.txt" in lines[1]
+    assert size(store) == before
+
+
 def test_strict_stops_at_the_first_failure_and_writes_nothing(folder: Path,
                                                               tmp_path: Path) -> None:
     store = tmp_path / "store"

@@ -468,7 +468,7 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
                 result.ntriples = ""
                 observer.file_done(result)
             if not report.documents and report.failures:
-                raise _Failure(report.failures[0])
+                raise _Failure(*report.failures)
             report.seconds["files"] = time.perf_counter() - started
             if report.documents and directive_coverage:
                 observer.stage("directive coverage")
@@ -546,11 +546,15 @@ def _directive_coverage(view: _VersionView, changed: list[str] | None) -> list[s
 
 
 class _Failure(SourceError):
-    """A build stopped by a failure line that already names its file."""
+    """A build stopped by failure lines that already name their files (one line each)."""
 
-    def __init__(self, line: str) -> None:
-        source, _, message = line.partition(": ")
+    def __init__(self, *lines: str) -> None:
+        source, _, message = lines[0].partition(": ")
         super().__init__(source, message)
+        self.args = ("\n".join(lines),)
+
+    def __str__(self) -> str:
+        return self.args[0]
 
 
 class _no_version:

@@ -51,7 +51,8 @@ def user_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except KgraphError as exc:
-            errors.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+            for line in str(exc).splitlines() or [""]:  # one "error:" per failure line
+                errors.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
