@@ -5,6 +5,7 @@ versions kept, and a served store never written underneath the server."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -244,3 +245,19 @@ def test_directive_coverage_is_written_in_the_build_version_for_the_plans_loaded
     code, out, _ = kgraph("build", str(folder), "--store", str(store))
     assert code == 0 and "│ 28-CT/TW" in out.split("directive coverage")[1].splitlines()[0]
     assert (store / POINTER).read_text().strip() == "v000004"
+
+
+def test_a_long_build_without_a_terminal_logs_progress_and_stage_times(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build written to a log (no terminal) prints a progress line and each stage's time
+    once it has run LOG_EVERY seconds (here: at once), so a long build is never silent."""
+    from kgraph.cli import progress
+
+    monkeypatch.setattr(progress, "LOG_EVERY", 0.0)
+    code, _, err = kgraph("build", str(SOURCES), "--store", str(tmp_path / "store"))
+    assert code == 0, err
+    sources = len(list(SOURCES.glob("*.txt")))
+    assert f"files {sources}/{sources}: {sources} loaded, 0 unchanged, 0 failed" in err
+    assert re.search(r"reading files: \d+\.\d s; now directive coverage", err)
+    assert re.search(r"auditing across documents: \d+\.\d s; now done", err)
+    assert "main process" in err and "files/s" in err
