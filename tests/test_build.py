@@ -247,6 +247,31 @@ def test_directive_coverage_is_written_in_the_build_version_for_the_plans_loaded
     assert (store / POINTER).read_text().strip() == "v000004"
 
 
+def test_one_plan_build_asks_the_store_about_that_plan_only_and_keeps_every_guarantee(
+        tmp_path: Path) -> None:
+    """A build of one file reads the store's rows for that file (and its document's graph)
+    only, and skips the shipped graphs when their sources are unchanged; a renamed file whose
+    text loses most of the stored document is still refused."""
+    store = tmp_path / "store"
+    assert kgraph("build", str(SOURCES), "--store", str(store))[0] == 0
+    full = graph_size(store, "18-kh-sldtbxh")
+    text = SEED_003.read_text(encoding="utf-8")
+    one = tmp_path / "one"
+    one.mkdir()
+    (one / SEED_003.name).write_text(text.replace("\n\n", "\n\n\n", 1), encoding="utf-8")
+    code, out, err = kgraph("build", str(one), "--store", str(store))
+    assert code == 0, err
+    writes = re.search(r"store writes\s*│\s*(\d+) quads", out)
+    assert writes and 0 < int(writes.group(1)) < full * 3  # the plan's graphs, not 60,000
+    #                                                        reference triples again
+    renamed = tmp_path / "renamed"
+    renamed.mkdir()
+    (renamed / "another-name.txt").write_text(text[: int(len(text) * 0.37)], encoding="utf-8")
+    code, _, err = kgraph("build", str(renamed), "--store", str(store))
+    assert code == 2 and "refused to replace 18/KH-SLĐTBXH" in err
+    assert graph_size(store, "18-kh-sldtbxh") == full
+
+
 def test_a_long_build_without_a_terminal_logs_progress_and_stage_times(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A build written to a log (no terminal) prints a progress line and each stage's time

@@ -45,6 +45,7 @@ from kgraph.store.embedded import OxigraphRepository, Repository, replace_graphs
 
 SOURCE_SUFFIXES = readers.SUFFIXES  # what a folder contributes: readers.is_supported
 BATCH_QUADS = 200_000  # quads per bulk load: 45 % faster than 50,000, ~40 MB of text
+FEW_FILES = 100  # up to this many sources, the store is asked about them alone
 QUEUED_BATCHES = 2  # batches waiting for the loader thread (memory stays bounded)
 LOSS_RATIO = 0.5  # a new graph keeping fewer than half of the old parts is a lossy replacement
 PART_TYPES = ("Task", "Assignment", "Duty")
@@ -294,12 +295,44 @@ class Stored:
     sha256: str
 
 
-def stored_sources(repo: Repository) -> dict[str, Stored]:
-    """Source file name -> what the store holds for it."""
-    rows = repo.query(sparql_prefixes() + """
-        SELECT ?g ?name ?sha WHERE { GRAPH ?g {
-          ?doc kg:sourceFile ?file . ?file dcterms:title ?name ; kg:sha256 ?sha } }""").records()
+def stored_sources(repo: Repository, names: Sequence[str] | None = None) -> dict[str, Stored]:
+    """Source file name -> what the store holds for it (only for ``names`` when given: one
+    plan added to a national store reads one row, not one per plan)."""
+    import pyoxigraph as ox
+
+    values = ("VALUES ?name { " + " ".join(str(ox.Literal(n)) for n in names) + " }"
+              if names is not None else "")
+    rows = repo.query(sparql_prefixes() + f"""
+        SELECT ?g ?name ?sha WHERE {{ {values} GRAPH ?g {{
+          ?doc kg:sourceFile ?file . ?file dcterms:title ?name ; kg:sha256 ?sha }} }}""").records()
     return {r["name"] or "": Stored(r["g"] or "", r["sha"] or "") for r in rows}
+
+
+def stored_graph_source(repo: Repository, graph: str) -> Stored | None:
+    """What the store holds in one document graph (its source text hash), if anything."""
+    rows = repo.query(sparql_prefixes() + f"""
+        SELECT ?sha WHERE {{ GRAPH <{graph}> {{ ?doc kg:sourceFile ?file .
+          ?file kg:sha256 ?sha }} }} LIMIT 1""").records()
+    return Stored(graph, rows[0]["sha"] or "") if rows else None
+
+
+class _StoredGraphs(dict[str, Stored]):
+    """Graph name -> what the store holds in it. Read whole for a large build; for a few files
+    (``repo`` given) a graph not among their rows (a renamed file) is looked up on first use."""
+
+    def __init__(self, stored: dict[str, Stored], repo: Repository | None = None) -> None:
+        super().__init__((s.graph, s) for s in stored.values())
+        self.repo = repo
+        self.missing: set[str] = set()
+
+    def get(self, graph: str, default: Stored | None = None) -> Stored | None:  # type: ignore[override]
+        if graph not in self and self.repo is not None and graph not in self.missing:
+            found = stored_graph_source(self.repo, graph)
+            if found is None:
+                self.missing.add(graph)
+            else:
+                self[graph] = found
+        return super().get(graph, default)
 
 
 def stored_fingerprint(repo: Repository) -> str:
@@ -308,9 +341,33 @@ def stored_fingerprint(repo: Repository) -> str:
     return str(rows[0][0]) if rows else ""
 
 
+def stored_shipped_digest(repo: Repository) -> str:
+    """The :func:`shipped_sources_digest` of the last build (the build graph states it)."""
+    rows = repo.query(f"""SELECT ?d WHERE {{ GRAPH <{BUILD_GRAPH}> {{
+        <{BUILD_GRAPH}> <{CONTENT_DIGEST}> ?d }} }}""").rows
+    return str(rows[0][0]) if rows else ""
+
+
+@functools.cache
+def shipped_sources_digest() -> str:
+    """Changes whenever a shipped graph (ontology, reference data) could: their files and the
+    code that makes graphs of them. Equal to the stored one, the build skips re-reading 60,000
+    reference triples to compare digests (seconds of a one-plan build)."""
+    from kgraph import resources
+    from kgraph.paths import resource_dir
+
+    digest = hashlib.sha256(Path(resources.__file__).read_bytes())
+    for file in [*sorted(resource_dir("ontology").glob("*.ttl")),
+                 *sorted(resource_dir("reference").glob("*.ttl"))]:
+        digest.update(file.name.encode())
+        digest.update(file.read_bytes())
+    return digest.hexdigest()[:32]
+
+
 def build_graph() -> str:
     return (f"<{BUILD_GRAPH}> <http://purl.org/dc/terms/hasVersion> "
-            f"\"{extractor_fingerprint()}\" .\n")
+            f"\"{extractor_fingerprint()}\" .\n"
+            f"<{BUILD_GRAPH}> <{CONTENT_DIGEST}> \"{shipped_sources_digest()}\" .\n")
 
 
 def stored_parts(repo: Repository, graph: str) -> dict[str, int]:
@@ -359,15 +416,14 @@ class _Writer:
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
 
-    def add(self, graphs: dict[str, str], nquads: str | None = None) -> None:
-        """Graphs to write (name -> N-Triples); on disk, ``nquads`` may carry their lines
-        already (then the texts in ``graphs`` are not read)."""
+    def add(self, graphs: dict[str, str], nquads: str = "") -> None:
+        """Graphs to write (name -> N-Triples); on disk, ``nquads`` may carry the lines of
+        those whose text is left empty (a worker made them ready to load)."""
         if self.bulk and any(name in self.pending for name in graphs):
             self._send()  # a graph written twice: the later text replaces the earlier
         self.pending.update(graphs)
         if self.bulk:
-            text = nquads if nquads is not None else "".join(
-                _to_nquads(t, g) for g, t in graphs.items())
+            text = nquads + "".join(_to_nquads(t, g) for g, t in graphs.items() if t)
             self.lines.append(text)
             self.quads += text.count("\n")
             if self.quads >= BATCH_QUADS:
@@ -499,8 +555,9 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
            validate: bool, strict: bool, replace: bool, jobs: int | None,
            keep_validations: bool, directive_coverage: bool, observer: BuildObserver,
            on_disk: bool) -> None:
-    stored = stored_sources(repo)
-    by_graph = {s.graph: s for s in stored.values()}
+    few = len(files) <= FEW_FILES
+    stored = stored_sources(repo, [f.name for f in files] if few else None)
+    by_graph = _StoredGraphs(stored, repo if few else None)
     same_extractor = stored_fingerprint(repo) == extractor_fingerprint()
     todo: list[Path] = []
     for file in files:
@@ -533,14 +590,14 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
                         raise _Failure(error)
                     continue
                 assert result.summary is not None
-                writer.add({result.summary.name: result.ntriples, **result.derived},
-                           result.nquads or None)
+                graphs = {result.summary.name: result.ntriples, **result.derived}
                 old = by_graph.get(result.summary.name)
                 if old is not None and old.sha256 != result.sha256 and old.graph:
                     kept = revisions.snapshot(repo, old.graph, result.summary.document)
                     if kept:
-                        writer.add(kept)
+                        graphs.update(kept)
                         report.revisions.append(f"{result.summary.number} ({old.sha256[:12]})")
+                writer.add(graphs, result.nquads)
                 report.documents.append(result.summary)
                 report.triples += result.summary.triples
                 report.findings.update(result.findings)
@@ -565,7 +622,9 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
                 report.seconds["directive coverage"] = time.perf_counter() - started
             started = time.perf_counter()
             observer.stage("loading the last batch, ontology and reference data")
-            writer.add({**changed_resource_graphs(repo), BUILD_GRAPH: build_graph()})
+            shipped = ({} if stored_shipped_digest(repo) == shipped_sources_digest()
+                       else changed_resource_graphs(repo))
+            writer.add({**shipped, BUILD_GRAPH: build_graph()})
             writer.flush()
             writer.close()
             report.load_quads, report.load_seconds = writer.loaded, writer.seconds
