@@ -92,7 +92,8 @@ def test_strict_stops_at_the_first_failure_and_writes_nothing(folder: Path,
     assert not list((store).glob("v0*")) or size(store) == 0
 
 
-def test_each_build_is_a_new_version_switched_in_one_step(tmp_path: Path) -> None:
+def test_each_build_that_changes_something_is_a_new_version_switched_in_one_step(
+        tmp_path: Path) -> None:
     store = tmp_path / "store"
     ttl = tmp_path / "ttl"
     assert kgraph("build", str(SOURCES), "--store", str(store), "--ttl-out", str(ttl))[0] == 0
@@ -102,11 +103,18 @@ def test_each_build_is_a_new_version_switched_in_one_step(tmp_path: Path) -> Non
     code, out, _ = kgraph("build", str(SOURCES), "--store", str(store), "--ttl-out", str(ttl))
     assert code == 0 and "unchanged (not re-read)" in out and "│ 5" in out.split("unchanged")[1]
     second = (store / POINTER).read_text().strip()
-    assert second != first and size(store) == before
+    assert second == first and size(store) == before  # nothing changed: no new version
     assert {p.name: p.stat().st_mtime_ns for p in ttl.glob("*.trig")} == stamps  # not rewritten
-    for _ in range(3):
-        assert kgraph("build", str(SOURCES), "--store", str(store))[0] == 0
-    assert len(list(store.glob("v0*"))) == 2  # current and previous only
+    folder = tmp_path / "src"
+    folder.mkdir()
+    text = SEED_003.read_text(encoding="utf-8")
+    versions = [first]
+    for n in range(1, 4):  # each build changes one plan's text a little
+        (folder / SEED_003.name).write_text(text + "\n" * n, encoding="utf-8")
+        assert kgraph("build", str(folder), "--store", str(store))[0] == 0
+        versions.append((store / POINTER).read_text().strip())
+    assert len(set(versions)) == 4
+    assert sorted(p.name for p in store.glob("v0*")) == versions[-2:]  # current and previous
 
 
 def test_reingesting_a_truncated_plan_is_refused_then_replaced_with_replace(

@@ -570,6 +570,8 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
         else:
             todo.append(file)
     observer.started(len(files), len(report.unchanged))
+    if not todo and same_extractor and stored_shipped_digest(repo) == shipped_sources_digest():
+        return  # nothing to write: the current version stays (no copy, no switch, no reload)
     started = time.perf_counter()
     pending_trig: list[tuple[Path, Path]] = []
     seen: dict[str, Path] = {}
