@@ -46,6 +46,7 @@ from kgraph.store.embedded import OxigraphRepository, Repository, replace_graphs
 SOURCE_SUFFIXES = readers.SUFFIXES  # what a folder contributes: readers.is_supported
 BATCH_QUADS = 200_000  # quads per bulk load: 45 % faster than 50,000, ~40 MB of text
 FEW_FILES = 100  # up to this many sources, the store is asked about them alone
+SMALL_BATCH = 20_000  # below it a transaction beats the bulk loader's fixed cost (SST files)
 QUEUED_BATCHES = 2  # batches waiting for the loader thread (memory stays bounded)
 LOSS_RATIO = 0.5  # a new graph keeping fewer than half of the old parts is a lossy replacement
 PART_TYPES = ("Task", "Assignment", "Duty")
@@ -504,7 +505,10 @@ class _Writer:
                     node = ox.NamedNode(name)
                     if store.contains_named_graph(node):
                         store.remove_graph(node)
-                store.bulk_load(text, ox.RdfFormat.N_QUADS)
+                if len(names) <= FEW_FILES * 2 and text.count("\n") < SMALL_BATCH:
+                    store.load(text, ox.RdfFormat.N_QUADS)  # one transaction: no SST files
+                else:
+                    store.bulk_load(text, ox.RdfFormat.N_QUADS)
                 self.seconds += time.perf_counter() - started
             except BaseException as exc:  # re-raised in the main thread at its next call
                 store = None  # the traceback keeps this frame: it must not keep the version
