@@ -294,3 +294,40 @@ def test_a_long_build_without_a_terminal_logs_progress_and_stage_times(
     assert re.search(r"reading files: \d+\.\d s; now directive coverage", err)
     assert re.search(r"auditing across documents: \d+\.\d s; now done", err)
     assert "main process" in err and "files/s" in err
+
+
+def test_a_rebuild_reads_only_the_files_whose_size_or_time_changed(tmp_path: Path) -> None:
+    """The build keeps, per store version, each source's graph, hash, size and time: a rebuild
+    of an unchanged folder reads no file and asks the store nothing per file; a file whose
+    bytes change is read and reloaded; a file renamed keeps one entry, under its new name."""
+    from kgraph.build import SOURCE_INDEX, text_sha256
+    from kgraph.store.derived import version_value
+
+    folder = tmp_path / "src"
+    shutil.copytree(SOURCES, folder)
+    store = tmp_path / "store"
+    assert kgraph("build", str(folder), "--store", str(store))[0] == 0
+    index = version_value(OxigraphRepository(store, read_only=True), SOURCE_INDEX)
+    assert sorted(index) == sorted(p.name for p in folder.glob("*.txt"))
+    assert all(index[p.name].sha256 == text_sha256(p) for p in folder.glob("*.txt"))
+
+    import kgraph.build as kbuild
+
+    reads: list[str] = []
+    original = kbuild.text_sha256
+    kbuild.text_sha256 = lambda path: reads.append(path.name) or original(path)  # type: ignore[assignment]
+    try:
+        code, out, _ = kgraph("build", str(folder), "--store", str(store))
+        assert code == 0 and reads == []  # sizes and times unchanged: nothing hashed again
+        plan = folder / SEED_003.name
+        plan.write_text(plan.read_text("utf-8") + "\n", encoding="utf-8")
+        code, out, _ = kgraph("build", str(folder), "--store", str(store))
+        assert code == 0 and reads == [SEED_003.name]
+        assert "18/KH-SLĐTBXH" in out or "18-kh-sldtbxh" in out  # reloaded
+    finally:
+        kbuild.text_sha256 = original  # type: ignore[assignment]
+    plan.rename(folder / "renamed.txt")
+    assert kgraph("build", str(folder / "renamed.txt"), "--store", str(store))[0] == 0
+    index = version_value(OxigraphRepository(store, read_only=True), SOURCE_INDEX)
+    assert "renamed.txt" in index and SEED_003.name not in index
+    assert len(index) == len(list(folder.glob("*.txt")))

@@ -64,6 +64,7 @@ class DocumentSummary:
     source: Path
     triples: int
     parts: dict[str, int]
+    sha256: str = ""  # of the source text read
 
 
 @dataclass
@@ -233,7 +234,7 @@ def process_file(path: Path, validate: bool, ttl_out: Path | None,
     result.sha256 = doc.source_sha256
     result.ntriples = mapped.to_ntriples()
     result.summary = DocumentSummary(str(mapped.document), str(mapped.name), number, path,
-                                     len(mapped), part_counts(mapped))
+                                     len(mapped), part_counts(mapped), doc.source_sha256)
     if validate:
         from kgraph.analysis.audit import SourceDocument
         from kgraph.analysis.audit_index import audit_document, document_key
@@ -290,10 +291,28 @@ def process_files(files: Sequence[Path], validate: bool, ttl_out: Path | None,
 
 @dataclass(frozen=True)
 class Stored:
-    """A source document already in the store: its graph and source text hash."""
+    """A source document already in the store: its graph and source text hash, and the file's
+    size and modification time when it was hashed (-1: unknown)."""
 
     graph: str
     sha256: str
+    size: int = -1
+    mtime_ns: int = -1
+
+    def same_file(self, stat: os.stat_result | None) -> bool:
+        """Whether a file with this ``stat`` is the one hashed (then it need not be read)."""
+        return (stat is not None and self.size == stat.st_size
+                and self.mtime_ns == stat.st_mtime_ns)
+
+
+SOURCE_INDEX = "build-sources"  # per store version: source file name -> Stored (a build's)
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return path.stat()
+    except OSError:
+        return None
 
 
 def stored_sources(repo: Repository, names: Sequence[str] | None = None) -> dict[str, Stored]:
@@ -307,6 +326,12 @@ def stored_sources(repo: Repository, names: Sequence[str] | None = None) -> dict
         SELECT ?g ?name ?sha WHERE {{ {values} GRAPH ?g {{
           ?doc kg:sourceFile ?file . ?file dcterms:title ?name ; kg:sha256 ?sha }} }}""").records()
     return {r["name"] or "": Stored(r["g"] or "", r["sha"] or "") for r in rows}
+
+
+def _any_source(repo: Repository) -> bool:
+    """Whether the store holds any source document (one index lookup)."""
+    return bool(repo.query(sparql_prefixes() + """
+        ASK { GRAPH ?g { ?doc kg:sourceFile ?file } }""").boolean)
 
 
 def stored_graph_source(repo: Repository, graph: str) -> Stored | None:
@@ -559,15 +584,33 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
            validate: bool, strict: bool, replace: bool, jobs: int | None,
            keep_validations: bool, directive_coverage: bool, observer: BuildObserver,
            on_disk: bool) -> None:
+    from kgraph.store.derived import keep_version_value, version_value
+
+    # What the store holds for the sources: the index the last build kept for this version
+    # (a dictionary read), else the store's rows for the given files (few) or for all.
+    index = version_value(repo, SOURCE_INDEX) if on_disk else None
     few = len(files) <= FEW_FILES
-    stored = stored_sources(repo, [f.name for f in files] if few else None)
-    by_graph = _StoredGraphs(stored, repo if few else None)
-    same_extractor = stored_fingerprint(repo) == extractor_fingerprint()
+    if index is not None:
+        stored = index
+    else:
+        stored = stored_sources(repo, [f.name for f in files] if few else None)
+    fingerprint = stored_fingerprint(repo)
+    complete = (index is not None or not few  # ``stored`` has every source of the store
+                or (not fingerprint and not _any_source(repo)))
+    by_graph = _StoredGraphs(stored, None if complete else repo)
+    same_extractor = fingerprint == extractor_fingerprint()
     todo: list[Path] = []
+    stats: dict[str, Stored] = {}  # file name -> what to keep for it once loaded or checked
     for file in files:
         known = stored.get(file.name)
-        unchanged = (same_extractor and known is not None and known.sha256
-                     and known.sha256 == text_sha256(file))
+        stat = _stat(file)
+        if known is not None and known.sha256 and known.same_file(stat):
+            sha = known.sha256  # the same file as last time: not read again
+        else:
+            sha = text_sha256(file) if known is not None and known.sha256 else ""
+        if stat is not None:
+            stats[file.name] = Stored("", sha, stat.st_size, stat.st_mtime_ns)
+        unchanged = same_extractor and known is not None and known.sha256 and known.sha256 == sha
         trig_missing = ttl_out is not None and not _trig_exists(ttl_out, known)
         if unchanged and not trig_missing:
             report.unchanged.append(file)
@@ -575,6 +618,8 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
             todo.append(file)
     observer.started(len(files), len(report.unchanged))
     if not todo and same_extractor and stored_shipped_digest(repo) == shipped_sources_digest():
+        if on_disk and complete:  # remember the files' sizes and times: the next check is cheap
+            keep_version_value(repo, SOURCE_INDEX, _updated_index(stored, [], stats))
         return  # nothing to write: the current version stays (no copy, no switch, no reload)
     started = time.perf_counter()
     pending_trig: list[tuple[Path, Path]] = []
@@ -648,6 +693,27 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
     for tmp, target in pending_trig:  # only once the store holds the graphs
         os.replace(tmp, target)
         report.ttl_files.append(target)
+    if on_disk and complete:
+        keep_version_value(repo, SOURCE_INDEX, _updated_index(stored, report.documents, stats))
+
+
+def _updated_index(stored: dict[str, Stored], loaded: list[DocumentSummary],
+                   stats: dict[str, Stored]) -> dict[str, Stored]:
+    """The source index after a build: the loaded documents' files replace what their graphs
+    held (a renamed file's old name goes), every file checked keeps its size and time."""
+    index = dict(stored)
+    graphs = {d.name for d in loaded}
+    for name in [n for n, s in index.items() if s.graph in graphs]:
+        del index[name]
+    for summary in loaded:
+        stat = stats.get(summary.source.name)
+        index[summary.source.name] = Stored(
+            summary.name, summary.sha256, stat.size if stat else -1, stat.mtime_ns if stat else -1)
+    for name, stat in stats.items():
+        known = index.get(name)
+        if known is not None and stat.sha256 and known.sha256 == stat.sha256:
+            index[name] = Stored(known.graph, known.sha256, stat.size, stat.mtime_ns)
+    return index
 
 
 class _VersionView:
