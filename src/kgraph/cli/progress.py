@@ -21,6 +21,7 @@ from rich.table import Table
 from kgraph.build import BuildReport, FileResult
 
 LOG_EVERY = 30.0  # seconds between progress lines when stderr is not a terminal
+LOG_MIN_FILES = 100  # fewer sources: the summary and the error lines only, however long
 
 
 class BuildProgress:
@@ -39,8 +40,9 @@ class BuildProgress:
                                            failed=0, findings=0)
         self.loaded = self.failed = self.findings = 0
         # Without a terminal (a log, a pipe) the bar is a line every LOG_EVERY seconds and one
-        # per stage, with the time the previous stage took, once a build has run LOG_EVERY
-        # seconds: a long build is never silent, a short one prints its summary only.
+        # per stage, with the time the previous stage took, once a build of LOG_MIN_FILES
+        # sources or more has run LOG_EVERY seconds: a long build is never silent, a small one
+        # prints its summary and error lines only.
         self.console = console
         self.log = not console.is_terminal
         self.total = self.unchanged = 0
@@ -90,7 +92,8 @@ class BuildProgress:
                 f"{rate:.1f} files/s{eta}; main process {_rss_mb()} MB")
 
     def _line(self, text: str) -> None:
-        if self.log and time.monotonic() - self.started_at >= LOG_EVERY:
+        if (self.log and self.total >= LOG_MIN_FILES
+                and time.monotonic() - self.started_at >= LOG_EVERY):
             self.logged_at = time.monotonic()
             stamp = time.strftime("%H:%M:%S")
             self.console.print(f"[{stamp}] {text}", markup=False, highlight=False,
