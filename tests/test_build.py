@@ -333,3 +333,25 @@ def test_a_rebuild_reads_only_the_files_whose_size_or_time_changed(tmp_path: Pat
     index = version_value(OxigraphRepository(store, read_only=True), SOURCE_INDEX)
     assert "renamed.txt" in index and SEED_003.name not in index
     assert len(index) == len(list(folder.glob("*.txt")))
+
+
+def test_a_failed_load_in_the_loader_thread_leaves_the_store_as_it_was(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batches are loaded by a thread beside the build: its failure stops the build in the
+    main thread, the unfinished version is deleted and the current one stays."""
+    import kgraph.build as kbuild
+
+    store = tmp_path / "store"
+    repo = OxigraphRepository(store)
+    kbuild.build([SOURCES], repo, directive_coverage=False)
+    version, before = (store / POINTER).read_text().strip(), len(repo)
+    folder = tmp_path / "src"
+    shutil.copytree(SOURCES, folder)
+    plan = folder / SEED_003.name
+    plan.write_text(plan.read_text("utf-8") + "\n", encoding="utf-8")
+    monkeypatch.setattr(kbuild, "_to_nquads", lambda ntriples, graph: "<not> <n-quads\n")
+    with pytest.raises(SyntaxError):
+        kbuild.build([folder], OxigraphRepository(store), directive_coverage=False)
+    assert (store / POINTER).read_text().strip() == version
+    assert sorted(p.name for p in store.glob("v0*"))[-1] == version  # no unfinished version
+    assert len(OxigraphRepository(store, read_only=True)) == before
