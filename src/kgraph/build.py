@@ -292,17 +292,19 @@ def process_files(files: Sequence[Path], validate: bool, ttl_out: Path | None,
 @dataclass(frozen=True)
 class Stored:
     """A source document already in the store: its graph and source text hash, and the file's
-    size and modification time when it was hashed (-1: unknown)."""
+    size, modification and change times when it was hashed (-1: unknown). The change time
+    cannot be set back by a user (``touch -r``), so an edit keeping size and mtime is seen."""
 
     graph: str
     sha256: str
     size: int = -1
     mtime_ns: int = -1
+    ctime_ns: int = -1
 
     def same_file(self, stat: os.stat_result | None) -> bool:
         """Whether a file with this ``stat`` is the one hashed (then it need not be read)."""
         return (stat is not None and self.size == stat.st_size
-                and self.mtime_ns == stat.st_mtime_ns)
+                and self.mtime_ns == stat.st_mtime_ns and self.ctime_ns == stat.st_ctime_ns)
 
 
 SOURCE_INDEX = "build-sources"  # per store version: source file name -> Stored (a build's)
@@ -609,7 +611,7 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
         else:
             sha = text_sha256(file) if known is not None and known.sha256 else ""
         if stat is not None:
-            stats[file.name] = Stored("", sha, stat.st_size, stat.st_mtime_ns)
+            stats[file.name] = Stored("", sha, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
         unchanged = same_extractor and known is not None and known.sha256 and known.sha256 == sha
         trig_missing = ttl_out is not None and not _trig_exists(ttl_out, known)
         if unchanged and not trig_missing:
@@ -708,11 +710,13 @@ def _updated_index(stored: dict[str, Stored], loaded: list[DocumentSummary],
     for summary in loaded:
         stat = stats.get(summary.source.name)
         index[summary.source.name] = Stored(
-            summary.name, summary.sha256, stat.size if stat else -1, stat.mtime_ns if stat else -1)
+            summary.name, summary.sha256, *((stat.size, stat.mtime_ns, stat.ctime_ns) if stat
+                                            else ()))
     for name, stat in stats.items():
         known = index.get(name)
         if known is not None and stat.sha256 and known.sha256 == stat.sha256:
-            index[name] = Stored(known.graph, known.sha256, stat.size, stat.mtime_ns)
+            index[name] = Stored(known.graph, known.sha256, stat.size, stat.mtime_ns,
+                                 stat.ctime_ns)
     return index
 
 
