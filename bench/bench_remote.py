@@ -307,6 +307,7 @@ def main() -> int:
     parser.add_argument("--no-queries", action="store_true")
     parser.add_argument("--query-timeout", type=float, default=300.0)
     parser.add_argument("--audit", action="store_true")
+    parser.add_argument("--audit-timeout", type=float, default=900.0)
     parser.add_argument("--pages", action="store_true")
     parser.add_argument("--serve-store", type=Path,
                         help="a writable copy of --store for kgraph serve/audit (derived data)")
@@ -359,10 +360,11 @@ def main() -> int:
         if args.audit:
             audit = ["audit", "--province", params["province"]]
             print(f"\nkgraph audit --province {params['province']!r}")
-            print(f"  Virtuoso: {cli_seconds([*audit, '--store', url], remote_env, 1800)}",
-                  flush=True)
-            print(f"  embedded: {cli_seconds([*audit, '--store', serve_store], local_env, 1800)}",
-                  flush=True)
+            remote_audit = cli_seconds([*audit, '--store', url], remote_env, args.audit_timeout)
+            print(f"  Virtuoso: {remote_audit}", flush=True)
+            embedded_audit = cli_seconds([*audit, '--store', serve_store], local_env,
+                                         args.audit_timeout)
+            print(f"  embedded: {embedded_audit}", flush=True)
         if args.pages:
             from bench_app import document_iris, routes
 
