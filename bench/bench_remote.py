@@ -309,6 +309,8 @@ def main() -> int:
     parser.add_argument("--audit", action="store_true")
     parser.add_argument("--audit-timeout", type=float, default=900.0)
     parser.add_argument("--pages", action="store_true")
+    parser.add_argument("--skip-route", action="append", default=[],
+                        help="leave out the pages whose name contains this (repeatable)")
     parser.add_argument("--serve-store", type=Path,
                         help="a writable copy of --store for kgraph serve/audit (derived data)")
     args = parser.parse_args()
@@ -368,7 +370,9 @@ def main() -> int:
         if args.pages:
             from bench_app import document_iris, routes
 
-            paths = routes(params, document_iris(args.store, params))
+            paths = {name: path for name, path in
+                     routes(params, document_iris(args.store, params)).items()
+                     if not any(skip in name for skip in args.skip_route)}
             compare_pages({"Virtuoso": (url, remote_env), "embedded": (serve_store, local_env)},
                           paths, args.runs, args.query_timeout)
     finally:
