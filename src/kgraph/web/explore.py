@@ -155,10 +155,14 @@ def get_repository(request: Request) -> Repository:
     return request.app.state.repository
 
 
-def explorer_data(request: Request) -> ExplorerData:
+def explorer_for(repo: Repository) -> ExplorerData:
     """The explorer's data for the store's current version, computed once per version."""
-    repo = get_repository(request)
     return derived(repo, "explorer", lambda: ExplorerData(repo))
+
+
+def explorer_data(request: Request) -> ExplorerData:
+    """FastAPI dependency: :func:`explorer_for` the served store."""
+    return explorer_for(get_repository(request))
 
 
 Data = Annotated[ExplorerData, Depends(explorer_data)]

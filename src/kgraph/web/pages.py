@@ -334,6 +334,11 @@ def document_listing(repository: Repository) -> list[Listed]:
     return listed
 
 
+def home_listing(repository: Repository) -> list[Listed]:
+    """The home listing of the store's current version (computed once per version)."""
+    return derived(repository, "home-listing", lambda: document_listing(repository))
+
+
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, repository: Repo,
          q: Annotated[str, Query(max_length=200)] = "",
@@ -341,7 +346,7 @@ def home(request: Request, repository: Repo,
     """Entry page: search the documents, one page of them at a time."""
     lang = language(request)
     q = q.strip()
-    listing = derived(repository, "home-listing", lambda: document_listing(repository))
+    listing = home_listing(repository)
     if q:
         folded, raw = slugify(q), nfc(q).lower()
         listing = [d for d in listing if d.matches(folded, raw)]
@@ -374,8 +379,7 @@ def raci_documents(repository: Repository) -> list[dict[str, Any]]:
     """The plans and directives that have a matrix (directives first): a whole-store
     aggregate, read as two DISTINCT scans joined here with the home listing's numbers and
     provinces, once per store version."""
-    listed = {d.doc: d for d in derived(repository, "home-listing",
-                                        lambda: document_listing(repository))}
+    listed = {d.doc: d for d in home_listing(repository)}
     own = repository.query(sparql_prefixes() + """
         SELECT DISTINCT ?a ?doc WHERE { ?a a kg:Assignment ; kg:partOf ?doc }""").rows
     carrying = repository.query(sparql_prefixes() + """
@@ -406,12 +410,17 @@ def raci_documents(repository: Repository) -> list[dict[str, Any]]:
              "assignments": len(e["assignments"])} for e in ordered]
 
 
+def raci_listing(repository: Repository) -> list[dict[str, Any]]:
+    """The ``/raci`` list of the store's current version (computed once per version)."""
+    return derived(repository, "raci-index", lambda: raci_documents(repository))
+
+
 @router.get("/raci", response_class=HTMLResponse, include_in_schema=False)
 def raci_index(request: Request, repository: Repo,
                page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
     """Where the RACI link leads: the plans and directives that have a matrix, a page at a
     time."""
-    listing = derived(repository, "raci-index", lambda: raci_documents(repository))
+    listing = raci_listing(repository)
     total = len(listing)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(page, pages)
