@@ -66,6 +66,7 @@ class Size:
     routes: dict[str, list[float]] = field(default_factory=dict)  # route -> seconds
     baseline: dict[str, float] = field(default_factory=dict)  # query -> median seconds
     cli: dict[str, float] = field(default_factory=dict)
+    load: float = 0.0  # the machine's 1-minute load average when the pages had been timed
 
 
 def free_port() -> int:
@@ -354,6 +355,7 @@ def measure(size: Size, plans: list[PlanSpec], store: Path, work: Path, runs: in
         server.wait(timeout=30)
     out = work / f"out-{plans_n}"
     out.mkdir(exist_ok=True)
+    size.load = os.getloadavg()[0]
     for name, args in {
         "kgraph audit --province": ["audit", "--province", params["province"], "--limit", "0"],
         "kgraph raci": ["raci", "--doc", params["plan"], "--out", str(out / "raci.html")],
@@ -361,6 +363,8 @@ def measure(size: Size, plans: list[PlanSpec], store: Path, work: Path, runs: in
         "kgraph query implementers": ["query", "implementers", "-p",
                                       f"doc={params['directive']}", "-f", "csv"],
     }.items():
+        if name in skip:
+            continue
         wall, _, done = timed_run([KGRAPH, *args, "--store", str(store)], timeout)
         if done.returncode not in (0, 1):
             print(f"    {name} failed: {done.stderr.strip()[-300:]}", flush=True)
@@ -394,6 +398,8 @@ def report(sizes: list[Size]) -> None:
         values = [get(s) for s in sizes]
         ratio = values[-1] / values[0] if values[0] else float("nan")
         print(f"{label:<34} " + " | ".join(f"{v:>13.2f}" for v in values) + f" | {ratio:6.2f}")
+    print("\nload average (1 min) after timing the pages: "
+          + " | ".join(f"{s.plans} plans {s.load:.1f}" for s in sizes))
     print(f"\n## pages, API, /sparql: first (cold) s and warm p50 / p99 ms ({heads} | p50 growth)")
     for name in dict.fromkeys(r for s in sizes for r in s.routes):
         cells = []
@@ -430,7 +436,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reuse", action="store_true",
                         help="time pages on the stores already in --workdir (no build)")
     parser.add_argument("--skip", action="append", default=[],
-                        help="a route not to time (repeatable), e.g. '/ (home)'")
+                        help="a route or command not to time (repeatable), e.g. '/ (home)', "
+                             "'kgraph audit --province'")
     parser.add_argument("--store", action="append", default=[], metavar="PLANS=DIR",
                         help="time an existing store for a size (no build), e.g. "
                              "20000=/tmp/copy-of-store-20000 (repeatable)")
