@@ -342,7 +342,8 @@ def measure(size: Size, plans: list[PlanSpec], store: Path, work: Path, runs: in
             timeout: float, skip: tuple[str, ...]) -> Size:
     plans_n = size.plans
     params = pick(plans)
-    queries = named_queries(params)
+    queries = {name: text for name, text in named_queries(params).items()
+               if f"sparql {name}" not in skip and "sparql" not in skip}
     iris = document_iris(store, params)
     size.baseline = baseline_queries(store, engine_queries(params), runs)
     server, url = serve(store)
@@ -437,7 +438,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="time pages on the stores already in --workdir (no build)")
     parser.add_argument("--skip", action="append", default=[],
                         help="a route or command not to time (repeatable), e.g. '/ (home)', "
-                             "'kgraph audit --province'")
+                             "'kgraph audit --province', 'sparql NAME' (a named query's "
+                             "portable text through /sparql) or 'sparql' (all of them)")
     parser.add_argument("--store", action="append", default=[], metavar="PLANS=DIR",
                         help="time an existing store for a size (no build), e.g. "
                              "20000=/tmp/copy-of-store-20000 (repeatable)")
