@@ -102,7 +102,8 @@ def pick(plans: list[PlanSpec]) -> dict[str, str]:
     leaf = next((p for p in plans if p.kind == "commune"), None) or next(
         p for p in plans if p.kind == "department")
     return {"directive": "28-CT/TW", "plan": ubnd.number, "leaf": leaf.number,
-            "province": "Gia Lai", "agency": "Sở Y tế"}
+            "province": "Gia Lai", "agency": "Sở Y tế", "plan_province": ubnd.province,
+            "leaf_province": leaf.province}
 
 
 def named_queries(params: dict[str, str]) -> dict[str, str]:
@@ -182,12 +183,17 @@ def document_iris(store: Path, params: dict[str, str]) -> dict[str, str]:
     from kgraph.graph.iris import number_key
     from kgraph.store.embedded import OxigraphRepository
 
+    from kgraph.ingest.text import slugify
+
     repo = OxigraphRepository(store, read_only=True)
     found = {}
     for key in ("plan", "leaf", "directive"):
-        rows = repo.query(f'SELECT ?d WHERE {{ ?d <https://w3id.org/kgraph/def#numberKey> '
-                          f'"{number_key(params[key])}" }} LIMIT 1').rows
-        found[key] = str(rows[0][0])
+        rows = repo.query(f'SELECT DISTINCT ?d WHERE {{ ?d <https://w3id.org/kgraph/def#numberKey> '
+                          f'"{number_key(params[key])}" }}').rows
+        # a number is shared by the plans of several provinces at scale: the one of the
+        # province the corpus gave it, whatever the store's order
+        home = f"/doc/{slugify(params.get(key + '_province') or '')}/"
+        found[key] = sorted((home not in str(r[0]), str(r[0])) for r in rows)[0][1]
     return found
 
 
