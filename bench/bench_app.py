@@ -181,9 +181,8 @@ def routes(params: dict[str, str], iris: dict[str, str]) -> dict[str, str]:
 def document_iris(store: Path, params: dict[str, str]) -> dict[str, str]:
     sys.path.insert(0, str(ROOT / "src"))
     from kgraph.graph.iris import number_key
-    from kgraph.store.embedded import OxigraphRepository
-
     from kgraph.ingest.text import slugify
+    from kgraph.store.embedded import OxigraphRepository
 
     repo = OxigraphRepository(store, read_only=True)
     found = {}
