@@ -11,6 +11,7 @@ arrives during the computation waits for that one computation; it never starts a
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -47,6 +48,10 @@ def warm(repository: Repository, stop: threading.Event | None = None) -> list[st
             continue
         log.info("warm-up: %s ready in %.1f s", name, time.perf_counter() - started)
         done.append(name)
+    # The explorer's data is millions of long-lived objects: left to the cyclic collector,
+    # every full collection walks them all and stalls whichever request triggered it. They
+    # live as long as their version: moved out of the collector's sight.
+    gc.freeze()
     return done
 
 
