@@ -26,10 +26,11 @@ def page_data(repository: Repository) -> list[tuple[str, Callable[[], object]]]:
     """What the pages keep per store version, cheapest first (each kept once computed)."""
     from kgraph.web.app import store_counts
     from kgraph.web.explore import explorer_for
-    from kgraph.web.pages import home_listing, raci_listing
+    from kgraph.web.pages import home_listing, listing_search, raci_listing
 
     return [("graph names and quad count", lambda: store_counts(repository)),
             ("home listing", lambda: home_listing(repository)),
+            ("home search", lambda: listing_search(repository)),
             ("RACI list", lambda: raci_listing(repository)),
             ("explorer data", lambda: explorer_for(repository))]
 
