@@ -33,7 +33,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_build_leaves_the_audit_of_its_version_next_to_the_store(store: Path) -> None:
     version = (store / POINTER).read_text().strip()
-    assert (store / "derived" / version / "audit-index.pickle").is_file()
+    assert (store / "derived" / version / "audit.sqlite").is_file()
     assert any((store / "derived" / "documents").glob("audit-*.pickle"))
 
 
@@ -90,7 +90,7 @@ def test_a_new_build_gets_a_new_audit_reauditing_only_the_changed_plan(
                                     encoding="utf-8")
     assert kgraph("build", str(folder), "--store", str(copy))[0] == 0
     version = (copy / POINTER).read_text().strip()
-    assert (copy / "derived" / version / "audit-index.pickle").is_file()
+    assert (copy / "derived" / version / "audit.sqlite").is_file()
     assert len(set((copy / "derived" / "documents").glob("audit-*.pickle")) - audited) == 1
     code, out, _ = kgraph("audit", "--doc", "2509/KH-UBND", "--store", str(copy))
     assert code in (0, 1) and out.startswith("kgraph audit: 1 document(s): 2509/KH-UBND")
