@@ -148,12 +148,24 @@ class _WorkspaceRepository:
         return solution_records(self.workspace.query(sparql))
 
 
+def tasks_key(graph: str, sha256: str) -> str:
+    return document_key(graph, sha256).replace("audit-", "tasks-", 1)
+
+
+def keep_document_audit(repo: Repository | Path | None, source: SourceDocument, sha256: str,
+                        findings: list[Finding], coverage: cov.PlanCoverage) -> None:
+    """Keep one document's findings and its tasks (what peer plans are compared on) by
+    content, so the whole-corpus audit reads neither from the store again."""
+    keep_document_value(repo, document_key(source.graph, sha256), findings)
+    keep_document_value(repo, tasks_key(source.graph, sha256), coverage.tasks)
+
+
 def keep_document_findings(repo: Repository | Path | None, source: SourceDocument,
                            sha256: str, data: Graph, validation: Validation | None = None
                            ) -> tuple[list[Finding], cov.PlanCoverage]:
     """Compute and keep one document's findings (the build calls this with its graph)."""
     findings, coverage = audit_graph(source, data, validation)
-    keep_document_value(repo, document_key(source.graph, sha256), findings)
+    keep_document_audit(repo, source, sha256, findings, coverage)
     return findings, coverage
 
 
@@ -655,6 +667,27 @@ def plans_tasks(repo: Repository, plans: Sequence[str]) -> dict[str, list[cov.It
             for plan, plan_rows in by_plan.items() if plan in wanted}
 
 
+def kept_plans_tasks(repo: Repository, documents: Sequence[AuditedDocument]
+                     ) -> dict[str, list[cov.Item]]:
+    """The tasks of these plans as the build kept them (by content), the others read from the
+    store in few queries and kept for the next time."""
+    found: dict[str, list[cov.Item]] = {}
+    missing: dict[str, AuditedDocument] = {}
+    for document in documents:
+        if document.iri in found or document.iri in missing:
+            continue
+        kept = document_value(repo, tasks_key(document.graph, document.sha256))
+        if kept is None:
+            missing[document.iri] = document
+        else:
+            found[document.iri] = kept
+    read = plans_tasks(repo, sorted(missing))
+    for iri, document in missing.items():
+        found[iri] = read.get(iri, [])
+        keep_document_value(repo, tasks_key(document.graph, document.sha256), found[iri])
+    return found
+
+
 def all_plan_tasks(repo: Repository) -> dict[str, list[cov.Item]]:
     """The tasks of every plan (as :func:`kgraph.analysis.coverage.plan_tasks`)."""
     by_plan: dict[str, list[dict[str, str | None]]] = {}
@@ -809,8 +842,8 @@ class _Update:
         self.affected.update(numbers[plan] for plan, _ in stale if plan in numbers)
         if not todo:
             return
-        needed = sorted({p[0] for _, plan, peers in todo.values() for p in (plan, *peers)})
-        tasks = plans_tasks(self.repo, needed)
+        needed = {p[0] for _, plan, peers in todo.values() for p in (plan, *peers)}
+        tasks = kept_plans_tasks(self.repo, [d for d in documents if d.iri in needed])
         rows: dict[str, _TermRows] = {}
 
         def rows_of(plan: str) -> _TermRows:
