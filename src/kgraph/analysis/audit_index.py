@@ -23,9 +23,7 @@ import functools
 import hashlib
 import io
 import math
-import os
 import re
-import shutil
 import sqlite3
 import threading
 import time
@@ -71,6 +69,7 @@ from kgraph.store.embedded import (
     Repository,
     query_records,
     solution_records,
+    store_version,
     to_query_result,
 )
 
@@ -187,7 +186,7 @@ def document_findings(repo: Repository, source: SourceDocument, sha256: str) -> 
 # once, so the summary of any filter is a sum. A new version starts from a copy of the previous
 # version's file and touches the rows of the documents that changed.
 
-FORMAT = "audit-index-2"  # the layout of the file: another layout is recomputed, never read
+FORMAT = "audit-index-3"  # the layout of the file: another layout is recomputed, never read
 INDEX_FILE = "audit.sqlite"
 SELECTIONS = 64  # filter sets whose groups a reader keeps (turning pages costs a slice)
 
@@ -213,6 +212,10 @@ CREATE TABLE peer_sets (plan INTEGER, directive TEXT, key TEXT, PRIMARY KEY (pla
 CREATE TABLE gaps (plan INTEGER, directive TEXT, peer INTEGER, task INTEGER, best REAL);
 CREATE INDEX gaps_plan ON gaps (plan, directive);
 CREATE INDEX gaps_task ON gaps (task);
+CREATE TABLE edges (graph TEXT, child TEXT, parent TEXT);
+CREATE INDEX edges_graph ON edges (graph);
+CREATE TABLE names (graph TEXT, iri TEXT, number TEXT);
+CREATE INDEX names_graph ON names (graph);
 CREATE TABLE groups (document_number TEXT, nkey TEXT, sev INTEGER, rule TEXT, severity TEXT,
                      n INTEGER, PRIMARY KEY (sev, document_number, rule, severity));
 CREATE INDEX groups_nkey ON groups (nkey);
@@ -489,12 +492,15 @@ def _gap_findings(rows: Iterable[tuple[Any, ...]]) -> list[Finding]:
     return peer_findings(list(alignments.values()))
 
 
-def audited_documents(repo: Repository) -> list[AuditedDocument]:
-    rows = query_records(repo, sparql_prefixes() + """
-        SELECT DISTINCT ?doc ?g ?number ?pv ?sha WHERE {
+def audited_documents(repo: Repository, graphs: Sequence[str] | None = None
+                      ) -> list[AuditedDocument]:
+    """The source documents of the store (or of these graphs), by number."""
+    rows = _graph_records(repo, """
+        SELECT DISTINCT ?doc ?g ?number ?pv ?sha WHERE { #VALUES
           GRAPH ?g { ?doc kg:sourceFile ?file ; eli:id_local ?number . ?file kg:sha256 ?sha
-                     OPTIONAL { ?doc kg:province ?pv } } }""")
-    labels = province_labels(repo)
+                     OPTIONAL { ?doc kg:province ?pv } } }""", graphs)
+    labels = province_labels(repo, None if graphs is None else
+                             sorted({r["pv"] for r in rows if r["pv"]}))
     documents: dict[tuple[str, str], AuditedDocument] = {}
     for r in sorted(rows, key=lambda r: (r["number"] or "", r["pv"] or "")):
         documents.setdefault((r["doc"] or "", r["g"] or ""), AuditedDocument(
@@ -503,16 +509,41 @@ def audited_documents(repo: Repository) -> list[AuditedDocument]:
     return list(documents.values())
 
 
-def province_labels(repo: Repository) -> dict[str, str]:
+def province_labels(repo: Repository, provinces: Sequence[str] | None = None
+                    ) -> dict[str, str]:
     """Province IRI -> name (labels are restated per graph: read each once)."""
-    rows = query_records(repo, sparql_prefixes() + """
-        SELECT DISTINCT ?p ?label WHERE {
-          { SELECT DISTINCT ?p WHERE { ?p a kg:Province } } ?p skos:prefLabel ?label }
-    """)
+    if provinces is None:
+        rows = query_records(repo, sparql_prefixes() + """
+            SELECT DISTINCT ?p ?label WHERE {
+              { SELECT DISTINCT ?p WHERE { ?p a kg:Province } } ?p skos:prefLabel ?label }
+        """)
+    else:
+        rows = query_records(repo, sparql_prefixes() + "SELECT DISTINCT ?p ?label WHERE { "
+                             "VALUES ?p { " + " ".join(f"<{p}>" for p in provinces) + " } "
+                             "?p a kg:Province ; skos:prefLabel ?label }") if provinces else []
     labels: dict[str, str] = {}
     for row in sorted(rows, key=lambda r: r["label"] or ""):
         labels.setdefault(row["p"] or "", row["label"] or "")
     return labels
+
+
+def _graph_records(repo: Repository, text: str, graphs: Sequence[str] | None
+                   ) -> list[dict[str, str | None]]:
+    """A query over every graph, or over these graphs (``#VALUES`` bound, in batches)."""
+    if graphs is None:
+        return query_records(repo, sparql_prefixes() + text)
+    rows: list[dict[str, str | None]] = []
+    for chunk in _chunks(list(graphs), 200):
+        values = "VALUES ?g { " + " ".join(f"<{g}>" for g in chunk) + " }"
+        rows.extend(query_records(repo, sparql_prefixes() + text.replace("#VALUES", values)))
+    return rows
+
+
+def document_shas(repo: Repository) -> dict[str, str]:
+    """Graph -> SHA-256 of its source (what tells a changed document, in one cheap query)."""
+    return {row["g"] or "": row["sha"] or "" for row in query_records(
+        repo, sparql_prefixes() + """SELECT ?g ?sha WHERE {
+            GRAPH ?g { ?doc kg:sourceFile ?file . ?file kg:sha256 ?sha } }""")}
 
 
 PEERS_PER_PROVINCE = 1  # peers a plan is compared with in each other province
@@ -593,19 +624,33 @@ def peer_cohorts(lineage: Lineage, plans: Sequence[Plan]
                 chosen = firsts.setdefault(plan[2], [])
                 if len(chosen) < PEERS_PER_PROVINCE:
                     chosen.append(plan)
+            shared: dict[str, list[Plan]] = {}  # the same list for a province's plans
             for plan in cohort:
-                pairs.append((plan, [p for province, group in firsts.items()
-                                     if province != plan[2] for p in group]))
+                if plan[2] not in shared:
+                    shared[plan[2]] = [p for province, group in firsts.items()
+                                       if province != plan[2] for p in group]
+                pairs.append((plan, shared[plan[2]]))
         result[directive] = (members, pairs)
     return result
 
 
-def peer_key(directive: str, plan: str, peers: Sequence[Plan], shas: dict[str, str]) -> str:
-    """Changes with the audit code, the plan's source or any of its peers'."""
-    return hashlib.sha256("\n".join(
-        [audit_fingerprint(), directive, plan, shas.get(plan, "?"),
-         *(f"{p[0]} {shas.get(p[0], '?')} {p[1]} {p[2]}" for p in peers)]).encode()
-    ).hexdigest()[:32]
+def cohort_keys(directive: str, pairs: list[tuple[Plan, list[Plan]]], shas: dict[str, str]
+                ) -> list[str]:
+    """One key per (plan, peers) of a directive: it changes with the audit code, the plan's
+    source or any of its peers' (the peers of a cohort are its provinces' first plans, so
+    they are described once per cohort, not once per plan)."""
+    described: dict[int, str] = {}
+    keys = []
+    fingerprint = audit_fingerprint()
+    for plan, peers in pairs:
+        text = described.get(id(peers))
+        if text is None:
+            text = described[id(peers)] = "\n".join(
+                f"{p[0]} {shas.get(p[0], '?')} {p[1]} {p[2]}" for p in peers)
+        keys.append(hashlib.sha256("\n".join(
+            [fingerprint, directive, plan[0], shas.get(plan[0], "?"), plan[1], plan[2], text]
+        ).encode()).hexdigest()[:32])
+    return keys
 
 
 def peer_alignments(repo: Repository, documents: list[AuditedDocument] | None = None
@@ -704,43 +749,49 @@ def _new_database(path: Path | str) -> sqlite3.Connection:
     return db
 
 
-def _prepare(db: sqlite3.Connection) -> None:
-    db.execute("PRAGMA journal_mode = OFF")  # a private file, renamed in place when complete
-    db.execute("PRAGMA synchronous = OFF")
-
-
 class _Update:
-    """Brings an index (empty, or a copy of the previous version's) to the store's content."""
+    """Brings an index (empty, or the one of an earlier version) to the store's content by
+    comparing each document graph's source SHA-256: only what changed is read again."""
 
     def __init__(self, db: sqlite3.Connection, repo: Repository) -> None:
         self.db = db
         self.repo = repo
         self.affected: set[str] = set()  # document numbers whose groups must be counted again
+        self.changed_numbers: set[str] = set()  # number keys of changed or removed documents
         self.seconds: dict[str, float] = {}
 
     def run(self) -> None:
         started = time.perf_counter()
-        documents = audited_documents(self.repo)
         full = not self.db.execute("SELECT 1 FROM documents LIMIT 1").fetchall()
-        changed, removed = self.documents(documents)
+        changed, removed = self.documents(full)
         self.seconds["documents"] = time.perf_counter() - started
         self.own_findings(changed)
         self.seconds["own findings"] = time.perf_counter() - started
         self.conflicts(changed, removed, full)
         self.seconds["conflicts"] = time.perf_counter() - started
-        self.peers(documents)
+        self.peers()
         self.seconds["peers"] = time.perf_counter() - started
         self.regroup(None if full else self.affected)
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?), ('format', ?)",
                         (audit_fingerprint(), FORMAT))
-        self.db.commit()
         self.seconds["counts"] = time.perf_counter() - started
 
-    def documents(self, documents: list[AuditedDocument]
-                  ) -> tuple[list[AuditedDocument], list[AuditedDocument]]:
-        """Write the documents table; return the changed (or new) and the removed ones."""
+    def documents(self, full: bool) -> tuple[list[AuditedDocument], list[AuditedDocument]]:
+        """Write the documents and lineage tables; return the changed (or new) documents and
+        the removed ones."""
         old = {(row[1], row[2]): (row[0], AuditedDocument(*row[1:])) for row in self.db.execute(
             "SELECT id, iri, graph, number, province, sha256, pv FROM documents")}
+        if full:
+            documents = audited_documents(self.repo)
+            graphs = None
+        else:
+            shas = document_shas(self.repo)
+            kept = {(d.graph, d.sha256) for _, d in old.values()}
+            graphs = sorted(g for g, sha in shas.items() if (g, sha) not in kept)
+            documents = audited_documents(self.repo, graphs) if graphs else []
+            reread = set(graphs)
+            documents.extend(d for _, d in old.values()
+                             if d.graph in shas and d.graph not in reread)
         new = {(d.iri, d.graph): d for d in documents}
         removed = [document for key, (_, document) in old.items() if key not in new]
         changed = [d for key, d in new.items() if key not in old or old[key][1] != d]
@@ -769,7 +820,39 @@ class _Update:
         self.changed_numbers = {number_key(d.number) for d in [*changed, *removed]}
         self.changed_numbers.update(number_key(old[(d.iri, d.graph)][1].number)
                                     for d in changed if (d.iri, d.graph) in old)
+        self.lineage(None if full else sorted({d.graph for d in [*changed, *removed]}))
         return changed, removed
+
+    def lineage(self, graphs: list[str] | None) -> None:
+        """Who carries out what, kept per document graph (edges of changed graphs re-read)."""
+        if graphs is None:
+            self.db.execute("DELETE FROM edges")
+            self.db.execute("DELETE FROM names")
+        else:
+            for chunk in _chunks(graphs, 500):
+                marks = ",".join("?" * len(chunk))
+                self.db.execute(f"DELETE FROM edges WHERE graph IN ({marks})", chunk)
+                self.db.execute(f"DELETE FROM names WHERE graph IN ({marks})", chunk)
+            if not graphs:
+                return
+        documents = {g for (g,) in self.db.execute("SELECT DISTINCT graph FROM documents")}
+        edges = _graph_records(self.repo, """SELECT DISTINCT ?g ?s ?o WHERE { #VALUES
+            GRAPH ?g { ?s kg:implements ?o } }""", graphs)
+        names = _graph_records(self.repo, """SELECT DISTINCT ?g ?d ?n WHERE { #VALUES
+            GRAPH ?g { ?x kg:implements ?d . ?d eli:id_local ?n } }""", graphs)
+        self.db.executemany("INSERT INTO edges VALUES (?, ?, ?)", (
+            (r["g"], r["s"], r["o"]) for r in edges if r["g"] in documents))
+        self.db.executemany("INSERT INTO names VALUES (?, ?, ?)", (
+            (r["g"], r["d"], r["n"]) for r in names if r["g"] in documents))
+
+    def read_lineage(self) -> Lineage:
+        parents: dict[str, set[str]] = {}
+        for child, parent in self.db.execute("SELECT child, parent FROM edges"):
+            parents.setdefault(child, set()).add(parent)
+        numbers: dict[str, str] = {}
+        for iri, number in self.db.execute("SELECT iri, number FROM names ORDER BY iri, number"):
+            numbers.setdefault(iri, number)
+        return Lineage(parents, numbers)
 
     def insert(self, kind: str, owner: Callable[[Finding], str],
                findings: Iterable[Finding]) -> None:
@@ -818,21 +901,24 @@ class _Update:
                             ((focus, number, number_key(number))
                              for focus, numbers in sources.items() for number in numbers))
 
-    def peers(self, documents: list[AuditedDocument]) -> None:
+    def peers(self) -> None:
         """Peer gaps of every (plan, directive) whose plan, peers or their sources changed."""
+        documents = [AuditedDocument(*row) for row in self.db.execute(
+            "SELECT iri, graph, number, province, sha256, pv FROM documents "
+            "ORDER BY number, pv, iri, graph")]
         ids: dict[str, int] = {}
         for row_id, iri in self.db.execute("SELECT id, iri FROM documents ORDER BY id"):
             ids.setdefault(iri, row_id)
         shas = {d.iri: d.sha256 for d in documents}
-        cohorts = peer_cohorts(Lineage.read(self.repo),
+        cohorts = peer_cohorts(self.read_lineage(),
                                [(d.iri, d.number, d.province) for d in documents])
         stored = {(plan, directive): key for plan, directive, key in
                   self.db.execute("SELECT plan, directive, key FROM peer_sets")}
         wanted: dict[tuple[int, str], tuple[str, Plan, list[Plan]]] = {}
         for directive, (_members, pairs) in cohorts.items():
-            for plan, peers in pairs:
-                wanted[(ids[plan[0]], directive)] = (
-                    peer_key(directive, plan[0], peers, shas), plan, peers)
+            for (plan, peers), key in zip(pairs, cohort_keys(directive, pairs, shas),
+                                          strict=True):
+                wanted[(ids[plan[0]], directive)] = (key, plan, peers)
         todo = {k: v for k, v in wanted.items() if stored.get(k) != v[0]}
         stale = [k for k in stored if k not in wanted or k in todo]
         numbers = {row_id: number for row_id, number in
@@ -900,96 +986,85 @@ def _peer_iri(peers: list[Plan], number: str, province: str) -> str:
     return next(p[0] for p in peers if p[1] == number and p[2] == province)
 
 
-def _previous_file(folder: Path) -> Path | None:
-    """The newest index of another version of this store written by the same audit code."""
-    candidates = sorted((p for p in folder.parent.glob(f"*/{INDEX_FILE}")
-                         if p.parent != folder and p.parent.name != "documents"),
-                        key=lambda p: p.stat().st_mtime, reverse=True)
-    for path in candidates:
-        try:
-            db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-            try:
-                meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
-            finally:
-                db.close()
-        except sqlite3.Error:
-            continue
-        if meta.get("format") == FORMAT and meta.get("fingerprint") == audit_fingerprint():
-            return path
-    return None
-
-
-def compute_index(repo: Repository, previous: Path | None = None,
-                  target: Path | None = None) -> AuditIndex:
-    """The whole-corpus audit, written to ``target`` (in memory when None). From
-    ``previous`` (the index file of the version this one was built from) only what the
-    changed documents affect is recomputed: their own findings, the conflicts about the
-    documents they state (or stated), and the peer gaps they take part in."""
+def compute_index(repo: Repository, target: Path | None = None) -> AuditIndex:
+    """The whole-corpus audit, in memory, or in the index file ``target``: a file written for
+    another version of the store by the same code is brought up to date in place (one
+    transaction: readers see the old index or the new one), recomputing only what the changed
+    documents affect: their own findings, the conflicts about the documents they state (or
+    stated), the peer gaps they take part in."""
     if target is None:
         db = _new_database(":memory:")
-        if previous is not None:
-            with sqlite3.connect(f"file:{previous}?mode=ro", uri=True) as source:
-                source.backup(db)
     else:
-        if previous is not None:
-            shutil.copyfile(previous, target)
-            db = sqlite3.connect(str(target), check_same_thread=False)
-        else:
-            db = _new_database(target)
-    _prepare(db)
+        if (target.exists() and _meta(target).get("format") != FORMAT) or (
+                _meta(target).get("fingerprint") != audit_fingerprint()):
+            for path in (target, *(target.with_name(target.name + s) for s in ("-wal", "-shm"))):
+                path.unlink(missing_ok=True)
+        fresh = not target.exists()
+        db = sqlite3.connect(str(target), check_same_thread=False)
+        db.execute("PRAGMA journal_mode = WAL")  # readers keep their snapshot while it changes
+        db.execute("PRAGMA synchronous = NORMAL")
+        if fresh:
+            db.executescript(_SCHEMA)
     update = _Update(db, repo)
-    update.run()
+    with db:  # one transaction
+        update.run()
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (store_version(repo),))
     index = AuditIndex(db)
     index.seconds = update.seconds
     return index
 
 
-_open: dict[Path, AuditIndex] = {}
-_open_lock = threading.Lock()
-
-
-def audit_index(repo: Repository) -> AuditIndex:
-    """The audit of the whole store, computed once per store version (incrementally from the
-    previous version's index when there is one) and kept next to the store."""
-    from kgraph.store.derived import _folder
-
-    folder = _folder(repo)
-    if folder is None:
-        return derived(repo, "audit-index", lambda: compute_index(repo))
-    path = folder / INDEX_FILE
-    with _open_lock:
-        found = _open.get(path)
-        if found is not None:
-            return found
-        if not _usable(path):
-            folder.mkdir(parents=True, exist_ok=True)
-            with open(folder / (INDEX_FILE + ".lock"), "w") as lock:
-                fcntl.flock(lock, fcntl.LOCK_EX)  # another process computing it: wait for it
-                if not _usable(path):
-                    tmp = folder / f".{INDEX_FILE}.{os.getpid()}"
-                    tmp.unlink(missing_ok=True)
-                    computed = compute_index(repo, _previous_file(folder), tmp)
-                    computed.close()
-                    os.replace(tmp, path)
-        for old in list(_open):  # one version per store in memory (requests still holding
-            if old.parent.parent == path.parent.parent:  # the old one finish with it)
-                del _open[old]
-        index = _open[path] = AuditIndex.open(path)
-        return index
-
-
-def _usable(path: Path) -> bool:
-    if not path.is_file():
-        return False
+def _meta(path: Path) -> dict[str, str]:
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+            return dict(db.execute("SELECT key, value FROM meta").fetchall())
         finally:
             db.close()
     except sqlite3.Error:
-        return False
-    return meta.get("format") == FORMAT and meta.get("fingerprint") == audit_fingerprint()
+        return {}
+
+
+_open: dict[tuple[Path, str], AuditIndex] = {}
+_open_lock = threading.Lock()
+
+
+def index_file(repo: Repository) -> Path | None:
+    """``<store>/derived/audit.sqlite`` for a store on disk (one file, kept up to date)."""
+    from kgraph.store.derived import DERIVED, _root
+
+    root = _root(repo)
+    return root / DERIVED / INDEX_FILE if root is not None else None
+
+
+def audit_index(repo: Repository) -> AuditIndex:
+    """The audit of the whole store, brought up to date once per store version (from the
+    index of the version before when there is one) and kept next to the store."""
+
+    path = index_file(repo)
+    if path is None:
+        return derived(repo, "audit-index", lambda: compute_index(repo))
+    version = store_version(repo)
+    with _open_lock:
+        found = _open.get((path, version))
+        if found is not None:
+            return found
+        if not _current(path, version):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path.with_name(INDEX_FILE + ".lock"), "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)  # another process updating it: wait for it
+                if not _current(path, version):
+                    compute_index(repo, path).close()
+        for key in [k for k in _open if k[0] == path]:  # one version per store in memory
+            del _open[key]  # (requests still holding the old one finish with it)
+        index = _open[(path, version)] = AuditIndex.open(path)
+        return index
+
+
+def _current(path: Path, version: str) -> bool:
+    meta = _meta(path) if path.is_file() else {}
+    return (meta.get("version") == version and meta.get("format") == FORMAT
+            and meta.get("fingerprint") == audit_fingerprint())
 
 
 def similarity_matrix(left: list[str], right: list[str]) -> list[list[float]]:
