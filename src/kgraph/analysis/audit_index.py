@@ -951,7 +951,7 @@ class _Update:
 
         gaps = []
         for (plan_id, directive), (_key, plan, peers) in todo.items():
-            for gap in plan_gaps(plan, peers, lambda p: tasks.get(p, []), rows_of):
+            for gap in _gaps(plan, peers, lambda p: tasks.get(p, []), rows_of):
                 gaps.append((plan_id, directive, ids[_peer_iri(peers, gap.peer_number,
                                                                gap.peer_province)],
                              task_id(gap.task), gap.best))
@@ -1165,56 +1165,6 @@ def _gaps(plan: tuple[str, str, str], peers: list[tuple[str, str, str]],
             if best < cov.ALIGNMENT_THRESHOLD:
                 gaps.append(cov.PeerGap(iri, number, province, peer_number, peer_province,
                                         task, round(best, 3)))
-    return gaps
-
-
-def plan_gaps(plan: Plan, peers: list[Plan], tasks_of: Callable[[str], list[cov.Item]],
-              rows_of: Callable[[str], _TermRows]) -> list[cov.PeerGap]:
-    """:func:`_gaps` of one plan against all its peers in one computation: the same TF-IDF
-    (smoothed IDF over the plan's and one peer's texts, 1 + log tf, L2 norm) for every pair at
-    once, where one pair at a time made tens of numpy calls per pair (a full audit compares
-    tens of thousands of pairs)."""
-    import numpy as np
-
-    present = [(peer, tasks_of(peer[0])) for peer in peers]
-    present = [(peer, theirs) for peer, theirs in present if theirs]
-    if not tasks_of(plan[0]) or not present:
-        return _gaps(plan, peers, tasks_of, rows_of)
-    left = rows_of(plan[0])
-    rights = [rows_of(peer[0]) for peer, _ in present]
-    terms, column = np.unique(np.concatenate([left.ids, *(r.ids for r in rights)]),
-                              return_inverse=True)
-    sizes = np.array([r.n for r in rights])
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    mine = np.zeros((left.n, len(terms)))
-    mine[left.rows, column[: len(left.ids)]] = left.weights
-    theirs = np.zeros((int(sizes.sum()), len(terms)))
-    offset = len(left.ids)
-    for right, start in zip(rights, starts, strict=True):
-        theirs[right.rows + start, column[offset: offset + len(right.ids)]] = right.weights
-        offset += len(right.ids)
-    peer_of_row = np.repeat(np.arange(len(rights)), sizes)
-    df = (mine > 0).sum(axis=0)[None, :] + np.add.reduceat((theirs > 0).astype(float),
-                                                           starts, axis=0)
-    idf = np.log((1 + left.n + sizes)[:, None] / (1 + df)) + 1  # one row per peer
-    mine_norms = np.sqrt((mine ** 2) @ (idf ** 2).T)  # my rows x peers
-    mine_norms[mine_norms == 0] = 1.0
-    weighted = theirs * idf[peer_of_row]
-    their_norms = np.linalg.norm(weighted, axis=1)
-    their_norms[their_norms == 0] = 1.0
-    scores = (mine @ (weighted * idf[peer_of_row]).T) / (mine_norms[:, peer_of_row]
-                                                           * their_norms[None, :])
-    best = scores.max(axis=0).tolist()
-    iri, number, province = plan
-    gaps = []
-    position = 0
-    for (peer, tasks), size in zip(present, sizes.tolist(), strict=True):
-        _, peer_number, peer_province = peer
-        for task, score in zip(tasks, best[position: position + size], strict=True):
-            if score < cov.ALIGNMENT_THRESHOLD:
-                gaps.append(cov.PeerGap(iri, number, province, peer_number, peer_province,
-                                        task, round(score, 3)))
-        position += size
     return gaps
 
 
