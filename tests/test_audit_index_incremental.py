@@ -115,6 +115,8 @@ def test_a_rebuild_updates_the_index_as_a_full_recompute_would(
     updated = ai.audit_index(repo)
     full = ai.compute_index(repo)
     assert updated.findings == full.findings
+    assert same([f for f in full.findings if f.rule == ai.PEER_RULE],  # read whole, once
+                ai.peer_findings(ai.peer_alignments(repo)))
     assert updated.conflict_sources == full.conflict_sources
     assert updated.findings != findings_before
     for filters in ({}, {"province": "Gia Lai"}, {"rule": ai.PEER_RULE}, {"severity": "Warning"}):
