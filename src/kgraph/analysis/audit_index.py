@@ -186,7 +186,7 @@ def document_findings(repo: Repository, source: SourceDocument, sha256: str) -> 
 # once, so the summary of any filter is a sum. A new version starts from a copy of the previous
 # version's file and touches the rows of the documents that changed.
 
-FORMAT = "audit-index-3"  # the layout of the file: another layout is recomputed, never read
+FORMAT = "audit-index-4"  # the layout of the file: another layout is recomputed, never read
 INDEX_FILE = "audit.sqlite"
 SELECTIONS = 64  # filter sets whose groups a reader keeps (turning pages costs a slice)
 
@@ -208,9 +208,10 @@ CREATE TABLE conflict_sources (focus TEXT, number TEXT, nkey TEXT);
 CREATE INDEX conflict_sources_focus ON conflict_sources (focus);
 CREATE INDEX conflict_sources_nkey ON conflict_sources (nkey);
 CREATE TABLE tasks (id INTEGER PRIMARY KEY, iri TEXT UNIQUE, text TEXT, source_text TEXT);
-CREATE TABLE peer_sets (plan INTEGER, directive TEXT, key TEXT, PRIMARY KEY (plan, directive));
+CREATE TABLE peer_sets (plan INTEGER, directive TEXT, peers TEXT,
+                        PRIMARY KEY (plan, directive));
 CREATE TABLE gaps (plan INTEGER, directive TEXT, peer INTEGER, task INTEGER, best REAL);
-CREATE INDEX gaps_plan ON gaps (plan, directive);
+CREATE INDEX gaps_plan ON gaps (plan, directive, peer);
 CREATE INDEX gaps_task ON gaps (task);
 CREATE TABLE edges (graph TEXT, child TEXT, parent TEXT);
 CREATE INDEX edges_graph ON edges (graph);
@@ -634,25 +635,6 @@ def peer_cohorts(lineage: Lineage, plans: Sequence[Plan]
     return result
 
 
-def cohort_keys(directive: str, pairs: list[tuple[Plan, list[Plan]]], shas: dict[str, str]
-                ) -> list[str]:
-    """One key per (plan, peers) of a directive: it changes with the audit code, the plan's
-    source or any of its peers' (the peers of a cohort are its provinces' first plans, so
-    they are described once per cohort, not once per plan)."""
-    described: dict[int, str] = {}
-    keys = []
-    fingerprint = audit_fingerprint()
-    for plan, peers in pairs:
-        text = described.get(id(peers))
-        if text is None:
-            text = described[id(peers)] = "\n".join(
-                f"{p[0]} {shas.get(p[0], '?')} {p[1]} {p[2]}" for p in peers)
-        keys.append(hashlib.sha256("\n".join(
-            [fingerprint, directive, plan[0], shas.get(plan[0], "?"), plan[1], plan[2], text]
-        ).encode()).hexdigest()[:32])
-    return keys
-
-
 def peer_alignments(repo: Repository, documents: list[AuditedDocument] | None = None
                     ) -> list[cov.DirectiveAlignment]:
     """Tasks each plan lacks that its peers have (:func:`peer_cohorts`), computed whole (the
@@ -758,6 +740,7 @@ class _Update:
         self.repo = repo
         self.affected: set[str] = set()  # document numbers whose groups must be counted again
         self.changed_numbers: set[str] = set()  # number keys of changed or removed documents
+        self.changed_iris: set[str] = set()
         self.seconds: dict[str, float] = {}
 
     def run(self) -> None:
@@ -817,6 +800,7 @@ class _Update:
                                 (*values, before[0]))
                 self.affected.add(before[1].number)
             self.affected.add(document.number)
+        self.changed_iris = {d.iri for d in [*changed, *removed]}
         self.changed_numbers = {number_key(d.number) for d in [*changed, *removed]}
         self.changed_numbers.update(number_key(old[(d.iri, d.graph)][1].number)
                                     for d in changed if (d.iri, d.graph) in old)
@@ -902,33 +886,63 @@ class _Update:
                              for focus, numbers in sources.items() for number in numbers))
 
     def peers(self) -> None:
-        """Peer gaps of every (plan, directive) whose plan, peers or their sources changed."""
+        """Peer gaps of the pairs (plan, peer) a change touches: a changed plan against its
+        peers, every plan against a changed peer, pairs that appear; pairs that disappear are
+        dropped. Kept per pair, so a plan that is its province's peer for a whole cohort
+        costs one comparison per plan of the cohort, not the cohort's every comparison."""
         documents = [AuditedDocument(*row) for row in self.db.execute(
             "SELECT iri, graph, number, province, sha256, pv FROM documents "
             "ORDER BY number, pv, iri, graph")]
         ids: dict[str, int] = {}
         for row_id, iri in self.db.execute("SELECT id, iri FROM documents ORDER BY id"):
             ids.setdefault(iri, row_id)
-        shas = {d.iri: d.sha256 for d in documents}
+        changed = {ids[iri] for iri in self.changed_iris if iri in ids}
         cohorts = peer_cohorts(self.read_lineage(),
                                [(d.iri, d.number, d.province) for d in documents])
-        stored = {(plan, directive): key for plan, directive, key in
-                  self.db.execute("SELECT plan, directive, key FROM peer_sets")}
-        wanted: dict[tuple[int, str], tuple[str, Plan, list[Plan]]] = {}
+        stored = {(plan, directive): peers for plan, directive, peers in
+                  self.db.execute("SELECT plan, directive, peers FROM peer_sets")}
+        wanted: dict[tuple[int, str], tuple[Plan, list[Plan], str]] = {}
+        signatures: dict[int, str] = {}
         for directive, (_members, pairs) in cohorts.items():
-            for (plan, peers), key in zip(pairs, cohort_keys(directive, pairs, shas),
-                                          strict=True):
-                wanted[(ids[plan[0]], directive)] = (key, plan, peers)
-        todo = {k: v for k, v in wanted.items() if stored.get(k) != v[0]}
-        stale = [k for k in stored if k not in wanted or k in todo]
+            for plan, peers in pairs:
+                signature = signatures.get(id(peers))
+                if signature is None:
+                    signature = signatures[id(peers)] = ",".join(str(ids[p[0]]) for p in peers)
+                wanted[(ids[plan[0]], directive)] = (plan, peers, signature)
+        drop: list[tuple[int, str, int]] = []  # (plan, directive, peer) whose gaps go
+        todo: dict[tuple[int, str], tuple[Plan, list[Plan]]] = {}
+        for key, before in stored.items():
+            if key not in wanted:
+                drop.extend((*key, int(p)) for p in before.split(",") if p)
+        touched: dict[int, bool] = {}  # a peer list holds a changed plan (lists are shared)
+        for key, (plan, peers, signature) in wanted.items():
+            before = stored.get(key)
+            if id(peers) not in touched:
+                touched[id(peers)] = any(ids[p[0]] in changed for p in peers)
+            if before == signature and key[0] not in changed and not touched[id(peers)]:
+                continue
+            old_peers = {int(p) for p in before.split(",") if p} if before else set()
+            if key[0] in changed:
+                recompute = peers
+                drop.extend((*key, p) for p in old_peers)
+            else:
+                recompute = [p for p in peers if ids[p[0]] in changed
+                             or ids[p[0]] not in old_peers]
+                drop.extend((*key, p) for p in old_peers
+                            if p in changed or p not in {ids[q[0]] for q in peers})
+            todo[key] = (plan, recompute)
         numbers = {row_id: number for row_id, number in
                    self.db.execute("SELECT id, number FROM documents")}
-        self.db.executemany("DELETE FROM gaps WHERE plan = ? AND directive = ?", stale)
-        self.db.executemany("DELETE FROM peer_sets WHERE plan = ? AND directive = ?", stale)
-        self.affected.update(numbers[plan] for plan, _ in stale if plan in numbers)
+        self.db.executemany("DELETE FROM gaps WHERE plan = ? AND directive = ? AND peer = ?",
+                            drop)
+        self.db.executemany("DELETE FROM peer_sets WHERE plan = ? AND directive = ?",
+                            [k for k in stored if k not in wanted])
+        self.db.executemany("INSERT OR REPLACE INTO peer_sets VALUES (?, ?, ?)",
+                            ((*key, wanted[key][2]) for key in todo))
+        self.affected.update(numbers[plan] for plan, _, _ in drop if plan in numbers)
         if not todo:
             return
-        needed = {p[0] for _, plan, peers in todo.values() for p in (plan, *peers)}
+        needed = {p[0] for plan, peers in todo.values() for p in (plan, *peers)}
         tasks = kept_plans_tasks(self.repo, [d for d in documents if d.iri in needed])
         rows: dict[str, _TermRows] = {}
 
@@ -950,16 +964,15 @@ class _Update:
             return task_ids[task.iri]
 
         gaps = []
-        for (plan_id, directive), (_key, plan, peers) in todo.items():
+        for (plan_id, directive), (plan, peers) in todo.items():
+            if not peers:
+                continue
             for gap in _gaps(plan, peers, lambda p: tasks.get(p, []), rows_of):
                 gaps.append((plan_id, directive, ids[_peer_iri(peers, gap.peer_number,
                                                                gap.peer_province)],
                              task_id(gap.task), gap.best))
             self.affected.add(plan[1])
         self.db.executemany("INSERT INTO gaps VALUES (?, ?, ?, ?, ?)", gaps)
-        self.db.executemany("INSERT INTO peer_sets VALUES (?, ?, ?)",
-                            ((plan_id, directive, key)
-                             for (plan_id, directive), (key, _, _) in todo.items()))
 
     def regroup(self, numbers: set[str] | None) -> None:
         """Count the findings of each (document, rule, severity) again for ``numbers`` (all
