@@ -1022,6 +1022,8 @@ def compute_index(repo: Repository, target: Path | None = None) -> AuditIndex:
     with db:  # one transaction
         update.run()
         db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (store_version(repo),))
+    if target is not None:  # fold the log into the file (readers of an old snapshot may
+        db.execute("PRAGMA wal_checkpoint(PASSIVE)")  # hold part of it back until they end)
     index = AuditIndex(db)
     index.seconds = update.seconds
     return index
