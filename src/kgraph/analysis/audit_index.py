@@ -972,6 +972,9 @@ class _Update:
                                                                gap.peer_province)],
                              task_id(gap.task), gap.best))
             self.affected.add(plan[1])
+            if len(gaps) >= 100_000:  # written as they come: memory does not grow with them
+                self.db.executemany("INSERT INTO gaps VALUES (?, ?, ?, ?, ?)", gaps)
+                gaps.clear()
         self.db.executemany("INSERT INTO gaps VALUES (?, ?, ?, ?, ?)", gaps)
 
     def regroup(self, numbers: set[str] | None) -> None:
