@@ -1062,6 +1062,13 @@ def audit_index(repo: Repository) -> AuditIndex:
     path = index_file(repo)
     if path is None:
         return derived(repo, "audit-index", lambda: compute_index(repo))
+    try:
+        return _kept_index(repo, path)
+    except (OSError, sqlite3.Error):  # a store folder we cannot write to: computed in memory
+        return derived(repo, "audit-index", lambda: compute_index(repo))
+
+
+def _kept_index(repo: Repository, path: Path) -> AuditIndex:
     version = store_version(repo)
     with _open_lock:
         found = _open.get((path, version))
