@@ -138,3 +138,19 @@ def test_cli_prints_the_first_findings_and_web_streams_csv(seeds: Path) -> None:
         csv = client.get("/audit", params={"format": "csv", "province": "Gia Lai"})
         assert csv.status_code == 200  # streamed, as the report writes it
         assert csv.text == "\ufeff" + index.report(province="Gia Lai").to_csv()
+
+
+def test_flags_for_nodes_are_the_findings_about_them(seeds: Path) -> None:
+    """The explorer's overlay asks about the nodes it draws: the same messages, in report order,
+    as going through every finding (what it did before)."""
+    index = ai.audit_index(OxigraphRepository(seeds, read_only=True))
+    findings = index.findings
+    foci = sorted({f.focus for f in findings})
+    asked = [*foci[::3], *(f.focus for f in findings if f.rule == ai.PEER_RULE)][:80]
+    expected: dict[str, list[str]] = {}
+    for finding in findings:
+        if finding.focus in asked:
+            message = f"{finding.severity}: {finding.message_vi}"
+            if message not in expected.setdefault(finding.focus, []):
+                expected[finding.focus].append(message)
+    assert expected and index.flags_for([*asked, "urn:x-nothing"]) == expected
