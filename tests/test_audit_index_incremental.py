@@ -80,6 +80,9 @@ def test_pages_are_slices_of_the_selection_with_its_counts(seeds: Path) -> None:
                     {"severity": "warning"}, {"plan": "2509/KH-UBND", "severity": "Warning"}):
         chosen = index.select(**filters)
         assert chosen, filters
+        assert list(index.iter_findings(chunk=3, **filters)) == chosen  # read in small chunks
+        assert chosen == [f for group in index._selection(**filters).groups
+                          for f in index._group(group)]  # as pages read them, group by group
         pages = [index.page(offset, 7, **filters) for offset in range(0, len(chosen), 7)]
         assert [f for page in pages for f in page.findings] == chosen
         counts = Counter(f.severity for f in chosen)
