@@ -230,10 +230,9 @@ def process_file(path: Path, validate: bool, ttl_out: Path | None,
                                      len(mapped), part_counts(mapped))
     if validate:
         from kgraph.analysis.audit import SourceDocument
-        from kgraph.analysis.audit_index import audit_document, document_key
+        from kgraph.analysis.audit_index import audit_document, keep_document_audit
         from kgraph.analysis.coverage import coverage_graph_iri
         from kgraph.analysis.shacl_compiled import Workspace
-        from kgraph.store.derived import keep_document_value
 
         workspace = _workspace()
         assert isinstance(workspace, Workspace)
@@ -242,7 +241,7 @@ def process_file(path: Path, validate: bool, ttl_out: Path | None,
         validation = validate_document(mapped.triples, mapped.index, workspace)
         findings, coverage = audit_document(source, mapped.triples, mapped.index,
                                             result.ntriples, validation, workspace)
-        keep_document_value(store_root, document_key(source.graph, doc.source_sha256), findings)
+        keep_document_audit(store_root, source, doc.source_sha256, findings, coverage)
         result.findings = Counter((r.severity, r.rule) for r in validation.results)
         result.derived[coverage_graph_iri(source.iri)] = coverage.to_ntriples()
         result.validation = validation.without_report()

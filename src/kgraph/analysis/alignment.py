@@ -33,11 +33,12 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize
+
+if TYPE_CHECKING:  # scikit-learn and SciPy take seconds to import: only where they are used
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 from kgraph.ingest.text import ocr_fold
 
@@ -110,6 +111,8 @@ def folded(text: str) -> str:
 
 
 def vectorizer() -> TfidfVectorizer:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     return TfidfVectorizer(analyzer="char_wb", ngram_range=NGRAMS, sublinear_tf=True,
                            preprocessor=folded, lowercase=False)
 
@@ -149,6 +152,9 @@ def align(directive: str, plans: Sequence[Sequence[PlanItem]],
     one, clusters restated by ``min_support`` plans (default: :func:`minimum_support`) are
     the reconstructed outline.
     """
+    from scipy.optimize import linear_sum_assignment
+    from sklearn.preprocessing import normalize
+
     plans = [list(p) for p in plans if p]
     everything = [item for plan in plans for item in plan] + list(outline)
     if not everything:

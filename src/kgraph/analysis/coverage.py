@@ -40,7 +40,6 @@ from itertools import pairwise
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDF, XSD
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from kgraph.analysis import alignment as al
 from kgraph.graph.iris import graph_iri
@@ -174,6 +173,8 @@ def similarity_matrix(left: Sequence[str], right: Sequence[str]) -> list[list[fl
     """
     if not left or not right:
         return [[] for _ in left]
+    from sklearn.feature_extraction.text import TfidfVectorizer  # seconds to import: only here
+
     model = TfidfVectorizer(analyzer=terms, sublinear_tf=True)
     try:
         vectors = model.fit_transform([*left, *right])
