@@ -281,15 +281,20 @@ def align(directive: str, plans: Sequence[Sequence[PlanItem]],
 
 
 def align_state(plans: Sequence[Sequence[PlanItem]], outline: Sequence[PlanItem] = (), *,
-                pair_threshold: float = PAIR_THRESHOLD, join_threshold: float = JOIN_THRESHOLD
-                ) -> AlignmentState | None:
-    """:func:`align` up to its clusters, kept to align changed plans later (None: no item)."""
+                pair_threshold: float = PAIR_THRESHOLD, join_threshold: float = JOIN_THRESHOLD,
+                model: TfidfVectorizer | None = None) -> AlignmentState | None:
+    """:func:`align` up to its clusters, kept to align changed plans later (None: no item).
+    ``model``: a vectoriser already fitted (else fitted on every item)."""
     plans = [list(p) for p in plans if p]
     everything = [item for plan in plans for item in plan] + list(outline)
     if not everything:
         return None
-    model = vectorizer()
-    matrix_all = normalize(model.fit_transform([item.text for item in everything]))
+    texts = [item.text for item in everything]
+    if model is None:
+        model = vectorizer()
+        matrix_all = normalize(model.fit_transform(texts))
+    else:
+        matrix_all = normalize(model.transform(texts))
     vectors = {item.iri: matrix_all[index] for index, item in enumerate(everything)}
 
     own = [vectors[task.iri].toarray()[0] for task in outline]

@@ -105,17 +105,22 @@ class Lineage:
             if cov._DIRECTIVE.search(row["n"] or ""):
                 directive_numbers[row["d"] or ""].add(row["n"] or "")
         found: dict[str, dict[str, str]] = {}
+        # each in its own graph, no OPTIONAL: 0.8 + 0.3 s at 2,000 plans, 2.5 s as one query
         for row in cov._records(repo, """
-                SELECT ?plan ?number ?g ?sha ?p WHERE { GRAPH ?g {
-                  ?plan kg:sourceFile ?file ; eli:id_local ?number . ?file kg:sha256 ?sha
-                  OPTIONAL { ?plan kg:province ?p } } }"""):
+                SELECT ?plan ?number ?g ?sha WHERE { GRAPH ?g {
+                  ?plan kg:sourceFile ?file . ?file kg:sha256 ?sha . ?plan eli:id_local ?number
+                } }"""):
             plan = row["plan"] or ""
             old = found.get(plan)
             if old is None or (row["number"] or "") < old["number"]:
                 found[plan] = {"number": row["number"] or "", "g": row["g"] or "",
-                               "sha": row["sha"] or "", "p": row["p"] or ""}
-            if row["p"] and (not found[plan]["p"] or row["p"] < found[plan]["p"]):
-                found[plan]["p"] = row["p"]
+                               "sha": row["sha"] or "", "p": ""}
+        for row in cov._records(repo, """
+                SELECT ?plan ?p WHERE { GRAPH ?g { ?plan kg:sourceFile ?file ; kg:province ?p } }
+                """):
+            entry = found.get(row["plan"] or "")
+            if entry is not None and row["p"] and (not entry["p"] or row["p"] < entry["p"]):
+                entry["p"] = row["p"]
         labels: dict[str, str] = {}
         for row in cov._records(repo, """
                 SELECT DISTINCT ?p ?label WHERE {
@@ -250,14 +255,17 @@ class StageReport:
 def update(repo: Repository, root: Path | None, write: Callable[[dict[str, str]], None],
            changed: dict[str, str | None] | None = None,
            handed: dict[str, cov.PlanRecord] | None = None,
-           lineage: Lineage | None = None) -> StageReport:
+           lineage: Lineage | None = None, only: Sequence[str] | None = None) -> StageReport:
     """Recompute the coverage of every directive several source plans carry out (``changed``
     None), or of those ``changed`` plans carry out (document IRI -> the source text hash of
-    its previous version, None when it is new): incrementally where a kept state allows."""
+    its previous version, None when it is new): incrementally where a kept state allows.
+    ``only``: these directives (numbers) at most."""
     lineage = lineage or Lineage.read(repo)
     records = Records(repo, root, lineage, handed)
     report = StageReport()
     for number, members in lineage.groups().items():
+        if only is not None and number not in only:
+            continue
         if changed is not None and not set(members) & set(changed):
             continue
         found = cov.directive_of(repo, number)
