@@ -122,7 +122,8 @@ def run(repo: OxigraphRepository, root: Path | None, args: argparse.Namespace) -
     sha = lineage.plans[chosen.iri].sha256
     written.clear()
     started = time.perf_counter()
-    report = di.update(repo, root, written.update, {chosen.iri: sha}, handed, lineage=lineage)
+    report = di.update(repo, root, written.update, {chosen.iri: sha}, handed, lineage=lineage,
+                       keep=False)  # the kept state stays the full alignment's
     step = time.perf_counter() - started
     quads = sum(text.count("\n") for text in written.values())
     kind = "incremental" if report.incremental else "FULL (no state kept)"

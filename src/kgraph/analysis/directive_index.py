@@ -255,11 +255,12 @@ class StageReport:
 def update(repo: Repository, root: Path | None, write: Callable[[dict[str, str]], None],
            changed: dict[str, str | None] | None = None,
            handed: dict[str, cov.PlanRecord] | None = None,
-           lineage: Lineage | None = None, only: Sequence[str] | None = None) -> StageReport:
+           lineage: Lineage | None = None, only: Sequence[str] | None = None,
+           keep: bool = True) -> StageReport:
     """Recompute the coverage of every directive several source plans carry out (``changed``
     None), or of those ``changed`` plans carry out (document IRI -> the source text hash of
     its previous version, None when it is new): incrementally where a kept state allows.
-    ``only``: these directives (numbers) at most."""
+    ``only``: these directives (numbers) at most; ``keep``: keep the new states."""
     lineage = lineage or Lineage.read(repo)
     records = Records(repo, root, lineage, handed)
     report = StageReport()
@@ -271,7 +272,8 @@ def update(repo: Repository, root: Path | None, write: Callable[[dict[str, str]]
         found = cov.directive_of(repo, number)
         if found is None:
             continue
-        if _directive(repo, root, write, lineage, records, found, changed, report):
+        if _directive(repo, root if keep else None, write, lineage, records, found, changed,
+                      report, root):
             report.directives.append(number)
     report.records_from_store = records.read_from_store
     return report
@@ -279,16 +281,17 @@ def update(repo: Repository, root: Path | None, write: Callable[[dict[str, str]]
 
 def _directive(repo: Repository, root: Path | None, write: Callable[[dict[str, str]], None],
                lineage: Lineage, records: Records, found: tuple[str, str],
-               changed: dict[str, str | None] | None, report: StageReport) -> bool:
+               changed: dict[str, str | None] | None, report: StageReport,
+               kept_in: Path | None) -> bool:
     directive_iri, number = found
     plans = lineage.implementing(repo, directive_iri)
     if not plans:
         return False
     versions = {p.iri: lineage.plans[p.iri].sha256 for p in plans}
     state = None
-    if changed is not None and root is not None:
+    if changed is not None and kept_in is not None:
         before = {iri: changed.get(iri, sha) for iri, sha in versions.items()}
-        kept = document_value(root, state_key(directive_iri, {
+        kept = document_value(kept_in, state_key(directive_iri, {
             iri: sha for iri, sha in before.items() if sha is not None}))
         state = kept if isinstance(kept, DirectiveState) else None
     result = None
