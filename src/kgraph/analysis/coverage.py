@@ -1087,16 +1087,23 @@ def read_matrix(repo: Repository, doc: str) -> Matrix | None:
     if not task_rows:
         return None
     # cells: few columns, so few terms to convert (the page is served from this one query)
-    # the cells are in the provinces' graphs, found from the directive's tasks
+    # the cells are in the provinces' graphs: each graph's typed cells, then their leads (a
+    # cell's leads joined to it multiply its rows)
+    provinces = _values(g for g in stored_graphs(repo, directive_iri) if g != graph)
     rows = _records(repo, f"""
-        SELECT ?dt ?province ?status ?lead WHERE {{
-          VALUES ?dt {{ {_values(sorted({r["dt"] or "" for r in task_rows}))} }}
-          GRAPH ?g {{
-            ?cell kg:directiveTask ?dt ; a kg:ProvinceCoverage ; kg:provinceName ?province ;
-                  kg:coverageStatus ?status .
-            OPTIONAL {{ ?cell kg:leadBodyName ?lead }}
-          }}
-        }}""")
+        SELECT ?cell ?dt ?province ?status WHERE {{
+          VALUES ?g {{ {provinces} }}
+          GRAPH ?g {{ ?cell a kg:ProvinceCoverage ; kg:directiveTask ?dt ;
+                           kg:provinceName ?province ; kg:coverageStatus ?status . }}
+        }}""") if provinces else []
+    lead_of: dict[str, list[str]] = defaultdict(list)
+    if provinces:
+        for row in _records(repo, f"""
+                SELECT ?cell ?lead WHERE {{ VALUES ?g {{ {provinces} }}
+                  GRAPH ?g {{ ?cell a kg:ProvinceCoverage ; kg:leadBodyName ?lead }} }}"""):
+            lead_of[row["cell"] or ""].append(row["lead"] or "")
+    rows = [{**row, "lead": lead} for row in rows
+            for lead in (lead_of.get(row["cell"] or "") or [None])]
     matrix = Matrix(number, directive_iri)
     tasks: dict[str, MatrixTask] = {}
     number_of: dict[str, str] = {}
