@@ -451,6 +451,7 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
     pending_trig: list[tuple[Path, Path]] = []
     seen: dict[str, Path] = {}
     changed: dict[str, str | None] = {}  # document -> its previous version's text hash
+    loaded: dict[str, str] = {}  # graph -> text hash of the documents loaded
     records: dict[str, object] = {}  # directive coverage's records, for a store in memory
     writer: _Writer | None = None
     try:
@@ -478,6 +479,7 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
                         report.revisions.append(f"{result.summary.number} ({old.sha256[:12]})")
                 writer.add(graphs)
                 changed[result.summary.document] = (old.sha256 or None) if old else None
+                loaded[result.summary.name] = result.sha256
                 if result.record is not None:
                     records[result.summary.document] = result.record
                 report.documents.append(result.summary)
@@ -498,9 +500,11 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
                 observer.stage("directive coverage")
                 started = time.perf_counter()
                 writer.flush()  # the queries below read the documents just written
+                before = {s.graph: s.sha256 for s in by_graph.values()}
                 report.directives = _directive_coverage(
                     _VersionView(repo, store, writer),
-                    None if not report.unchanged else changed, records)
+                    None if not report.unchanged else changed, records,
+                    (before, {**before, **loaded}))
                 report.seconds["directive coverage"] = time.perf_counter() - started
             started = time.perf_counter()
             observer.stage("loading the last batch, ontology and reference data")
@@ -553,7 +557,8 @@ class _VersionView:
 
 
 def _directive_coverage(view: _VersionView, changed: dict[str, str | None] | None,
-                        records: dict[str, object]) -> list[str]:
+                        records: dict[str, object],
+                        sources: tuple[dict[str, str], dict[str, str]]) -> list[str]:
     """Recompute the coverage of every directive several plans carry out (``changed`` None), or
     of those the ``changed`` documents carry out, directly or through others, from the records
     the workers kept (:mod:`kgraph.analysis.directive_index`; incremental where it can)."""
@@ -561,7 +566,7 @@ def _directive_coverage(view: _VersionView, changed: dict[str, str | None] | Non
 
     root = view.repo.root if isinstance(view.repo, OxigraphRepository) else None
     return directive_index.update(view, root, view.replace_graphs, changed,  # type: ignore[arg-type]
-                                  records).directives  # type: ignore[arg-type]
+                                  records, sources=sources).directives  # type: ignore[arg-type]
 
 
 class _Failure(SourceError):

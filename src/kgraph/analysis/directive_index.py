@@ -62,6 +62,30 @@ def record_key(graph: str, sha256: str) -> str:
     return f"directive-record-{fingerprint()}-{graph_part}-{sha256[:24]}"
 
 
+def lineage_key(sources: dict[str, str]) -> str:
+    """The key of the lineage of a store holding these source graphs (graph -> text hash)."""
+    digest = hashlib.sha256()
+    for graph, sha in sorted(sources.items()):
+        digest.update(f"{graph} {sha}\n".encode())
+    return f"directive-lineage-{fingerprint()}-{digest.hexdigest()[:32]}"
+
+
+def kept_lineage(repo: Repository, root: Path | None, before: dict[str, str],
+                 after: dict[str, str]) -> Lineage:
+    """The lineage of the store holding ``after`` (graph -> source text hash): the one kept for
+    ``before`` with the graphs that differ read again, else read whole; kept for ``after``."""
+    changed = sorted(g for g in set(before) | set(after) if before.get(g) != after.get(g))
+    kept = document_value(root, lineage_key(before)) if root is not None else None
+    if isinstance(kept, Lineage) and len(changed) <= max(50, len(after) // 10):
+        lineage = kept.updated(repo, changed)
+    else:
+        lineage = Lineage.read(repo)
+    if root is not None:
+        keep_document_value(root, lineage_key(after), Lineage(
+            lineage.edges, lineage.targets, lineage.plans, lineage.labels))
+    return lineage
+
+
 def state_key(directive_iri: str, versions: dict[str, str]) -> str:
     """The key of a directive's state: the directive and each plan's source text hash."""
     digest = hashlib.sha256(directive_iri.encode("utf-8"))
@@ -84,53 +108,90 @@ class SourcePlan:
 
 @dataclass
 class Lineage:
-    """Which source plan carries out which document, read once for every directive (three
+    """Which source plan carries out which document, read once for every directive (a few
     corpus-wide reads instead of :func:`kgraph.analysis.coverage.implementing_plans`' per
-    directive)."""
+    directive), kept per named graph so that a re-build re-reads only the changed graphs."""
 
-    carried_by: dict[str, set[str]]  # document -> documents carrying it out (kg:implements)
+    edges: dict[str, list[tuple[str, str]]]  # graph -> its kg:implements edges
+    targets: dict[str, list[tuple[str, str]]]  # graph -> (target, number) of its edges' targets
     plans: dict[str, SourcePlan]  # source documents
-    directive_numbers: dict[str, set[str]]  # a directive's IRI -> its numbers
+    labels: dict[str, str]  # province IRI -> label
     numbers: dict[str, str] = field(default_factory=dict)  # other documents' numbers (chains)
 
     @classmethod
-    def read(cls, repo: Repository) -> Lineage:
-        carried_by: dict[str, set[str]] = defaultdict(set)
-        for row in cov._records(repo, "SELECT DISTINCT ?s ?o WHERE { ?s kg:implements ?o }"):
-            carried_by[row["o"] or ""].add(row["s"] or "")
-        directive_numbers: dict[str, set[str]] = defaultdict(set)
-        for row in cov._records(repo, """
-                SELECT DISTINCT ?d ?n WHERE {
-                  { SELECT DISTINCT ?d WHERE { ?x kg:implements ?d } } ?d eli:id_local ?n }"""):
-            if cov._DIRECTIVE.search(row["n"] or ""):
-                directive_numbers[row["d"] or ""].add(row["n"] or "")
+    def read(cls, repo: Repository, graphs: Sequence[str] | None = None) -> Lineage:
+        """The lineage of the whole store, or of these ``graphs`` only."""
+        scope = (f"VALUES ?g {{ {cov._values(graphs)} }}" if graphs is not None else "")
+        edges: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for row in cov._records(repo, f"""
+                SELECT ?g ?s ?o WHERE {{ {scope} GRAPH ?g {{ ?s kg:implements ?o }} }}"""):
+            edges[row["g"] or ""].append((row["s"] or "", row["o"] or ""))
+        targets: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for row in cov._records(repo, f"""
+                SELECT ?g ?d ?n WHERE {{ {scope}
+                  GRAPH ?g {{ ?x kg:implements ?d . ?d eli:id_local ?n }} }}"""):
+            targets[row["g"] or ""].append((row["d"] or "", row["n"] or ""))
         found: dict[str, dict[str, str]] = {}
         # each in its own graph, no OPTIONAL: 0.8 + 0.3 s at 2,000 plans, 2.5 s as one query
-        for row in cov._records(repo, """
-                SELECT ?plan ?number ?g ?sha WHERE { GRAPH ?g {
+        for row in cov._records(repo, f"""
+                SELECT ?plan ?number ?g ?sha WHERE {{ {scope} GRAPH ?g {{
                   ?plan kg:sourceFile ?file . ?file kg:sha256 ?sha . ?plan eli:id_local ?number
-                } }"""):
+                }} }}"""):
             plan = row["plan"] or ""
             old = found.get(plan)
             if old is None or (row["number"] or "") < old["number"]:
                 found[plan] = {"number": row["number"] or "", "g": row["g"] or "",
                                "sha": row["sha"] or "", "p": ""}
-        for row in cov._records(repo, """
-                SELECT ?plan ?p WHERE { GRAPH ?g { ?plan kg:sourceFile ?file ; kg:province ?p } }
-                """):
+        for row in cov._records(repo, f"""
+                SELECT ?plan ?p WHERE {{ {scope}
+                  GRAPH ?g {{ ?plan kg:sourceFile ?file ; kg:province ?p }} }}"""):
             entry = found.get(row["plan"] or "")
             if entry is not None and row["p"] and (not entry["p"] or row["p"] < entry["p"]):
                 entry["p"] = row["p"]
         labels: dict[str, str] = {}
-        for row in cov._records(repo, """
-                SELECT DISTINCT ?p ?label WHERE {
-                  { SELECT DISTINCT ?p WHERE { ?p a kg:Province } } ?p skos:prefLabel ?label }"""):
-            p, label = row["p"] or "", row["label"] or ""
-            if p not in labels or label < labels[p]:
-                labels[p] = label
+        wanted = sorted({f["p"] for f in found.values() if f["p"]})
+        if wanted:
+            for row in cov._records(repo, f"""
+                    SELECT DISTINCT ?p ?label WHERE {{ VALUES ?p {{ {cov._values(wanted)} }}
+                      ?p a kg:Province ; skos:prefLabel ?label }}"""):
+                p, label = row["p"] or "", row["label"] or ""
+                if p not in labels or label < labels[p]:
+                    labels[p] = label
         plans = {iri: SourcePlan(iri, f["number"], labels.get(f["p"], "") if f["p"] else "",
                                  f["p"], f["g"], f["sha"]) for iri, f in found.items()}
-        return cls(carried_by, plans, directive_numbers)
+        return cls(dict(edges), dict(targets), plans, labels)
+
+    def updated(self, repo: Repository, graphs: Sequence[str]) -> Lineage:
+        """This lineage with ``graphs`` read again (a re-build: the changed documents')."""
+        fresh = Lineage.read(repo, graphs)
+        gone = set(graphs)
+        edges = {g: e for g, e in self.edges.items() if g not in gone} | fresh.edges
+        targets = {g: t for g, t in self.targets.items() if g not in gone} | fresh.targets
+        plans = {iri: p for iri, p in self.plans.items() if p.graph not in gone} | fresh.plans
+        labels = {**self.labels, **fresh.labels}
+        plans = {iri: p if not p.province_iri or p.province_iri not in fresh.labels
+                 else SourcePlan(p.iri, p.number, labels[p.province_iri], p.province_iri,
+                                 p.graph, p.sha256) for iri, p in plans.items()}
+        return Lineage(edges, targets, plans, labels)
+
+    @functools.cached_property
+    def carried_by(self) -> dict[str, set[str]]:
+        """Document -> the documents carrying it out (kg:implements, in any graph)."""
+        found: dict[str, set[str]] = defaultdict(set)
+        for edges in self.edges.values():
+            for plan, target in edges:
+                found[target].add(plan)
+        return found
+
+    @functools.cached_property
+    def directive_numbers(self) -> dict[str, set[str]]:
+        """A directive's IRI -> its numbers (a Party directive, resolution or conclusion)."""
+        found: dict[str, set[str]] = defaultdict(set)
+        for targets in self.targets.values():
+            for document, number in targets:
+                if cov._DIRECTIVE.search(number):
+                    found[document].add(number)
+        return found
 
     def groups(self) -> dict[str, list[str]]:
         """Directive number -> the source plans carrying it out, directly or through others
@@ -256,12 +317,17 @@ def update(repo: Repository, root: Path | None, write: Callable[[dict[str, str]]
            changed: dict[str, str | None] | None = None,
            handed: dict[str, cov.PlanRecord] | None = None,
            lineage: Lineage | None = None, only: Sequence[str] | None = None,
-           keep: bool = True) -> StageReport:
+           keep: bool = True, sources: tuple[dict[str, str], dict[str, str]] | None = None
+           ) -> StageReport:
     """Recompute the coverage of every directive several source plans carry out (``changed``
     None), or of those ``changed`` plans carry out (document IRI -> the source text hash of
     its previous version, None when it is new): incrementally where a kept state allows.
-    ``only``: these directives (numbers) at most; ``keep``: keep the new states."""
-    lineage = lineage or Lineage.read(repo)
+    ``only``: these directives (numbers) at most; ``keep``: keep the new states. ``sources``:
+    the source graphs before and after the build (graph -> text hash), to start from the
+    lineage kept for the store before it."""
+    if lineage is None:
+        lineage = (kept_lineage(repo, root, *sources) if sources is not None
+                   else Lineage.read(repo))
     records = Records(repo, root, lineage, handed)
     report = StageReport()
     for number, members in lineage.groups().items():
