@@ -41,7 +41,7 @@ from pathlib import Path
 
 from kgraph.analysis import alignment as al
 from kgraph.analysis import coverage as cov
-from kgraph.store.derived import document_value, keep_document_value
+from kgraph.store.derived import document_value, drop_document_value, keep_document_value
 from kgraph.store.embedded import Repository
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -83,6 +83,8 @@ def kept_lineage(repo: Repository, root: Path | None, before: dict[str, str],
     if root is not None:
         keep_document_value(root, lineage_key(after), Lineage(
             lineage.edges, lineage.targets, lineage.plans, lineage.labels))
+        if lineage_key(before) != lineage_key(after):
+            drop_document_value(root, lineage_key(before))  # replaced: keep one per store
     return lineage
 
 
@@ -354,11 +356,12 @@ def _directive(repo: Repository, root: Path | None, write: Callable[[dict[str, s
     if not plans:
         return False
     versions = {p.iri: lineage.plans[p.iri].sha256 for p in plans}
-    state = None
+    state, previous = None, None
     if changed is not None and kept_in is not None:
         before = {iri: changed.get(iri, sha) for iri, sha in versions.items()}
-        kept = document_value(kept_in, state_key(directive_iri, {
-            iri: sha for iri, sha in before.items() if sha is not None}))
+        previous = state_key(directive_iri, {iri: sha for iri, sha in before.items()
+                                             if sha is not None})
+        kept = document_value(kept_in, previous)
         state = kept if isinstance(kept, DirectiveState) else None
     result = None
     if state is not None and changed is not None:
@@ -370,7 +373,10 @@ def _directive(repo: Repository, root: Path | None, write: Callable[[dict[str, s
     new_state, written = result
     report.provinces_written += written
     if root is not None:
-        keep_document_value(root, state_key(directive_iri, versions), new_state)
+        key = state_key(directive_iri, versions)
+        keep_document_value(root, key, new_state)
+        if previous is not None and previous != key:
+            drop_document_value(root, previous)  # replaced: one state per directive and store
     return True
 
 
