@@ -522,15 +522,30 @@ class DirectiveCoverage:
         these): one changed plan rewrites its province's graph, not the whole matrix."""
         wanted = sorted(self.provinces if provinces is None else provinces)
         graphs = {self.graph_name(): _ntriples(self.directive_triples())}
+        index = self._by_province()
         for province in wanted:
             graphs[self.province_graph_name(province)] = _ntriples(
-                self.province_triples(province))
+                self.province_triples(province, index))
         return graphs
 
     def triples(self) -> Iterator[tuple[URIRef, URIRef, URIRef | Literal]]:
         yield from self.directive_triples()
+        index = self._by_province()
         for province in sorted(self.provinces):
-            yield from self.province_triples(province)
+            yield from self.province_triples(province, index)
+
+    def _by_province(self) -> dict[str, tuple[list[tuple[str, str]], list[Cell]]]:
+        """Province -> (task node, item) links and cells: each graph written from its own
+        part, not by a scan of the whole matrix (4,000 plans, 40 provinces)."""
+        index: dict[str, tuple[list[tuple[str, str]], list[Cell]]] = defaultdict(
+            lambda: ([], []))
+        for task in self.outline.tasks:
+            node = self.task_iri(task)
+            for member in task.members:
+                index[member.province][0].append((node, member.iri))
+        for cell in self.cells.values():
+            index[cell.province][1].append(cell)
+        return index
 
     def directive_triples(self) -> Iterator[tuple[URIRef, URIRef, URIRef | Literal]]:
         graph = _TripleSink()
@@ -549,17 +564,15 @@ class DirectiveCoverage:
                 graph.add((node, PROV.wasDerivedFrom, URIRef(task.outline_task)))
         yield from graph.triples
 
-    def province_triples(self, province: str
+    def province_triples(self, province: str,
+                         index: dict[str, tuple[list[tuple[str, str]], list[Cell]]] | None = None
                          ) -> Iterator[tuple[URIRef, URIRef, URIRef | Literal]]:
         graph = _TripleSink()
         plan_of = {p.iri: p for p in self.plans}
-        for task in self.outline.tasks:
-            node = URIRef(self.task_iri(task))
-            for member in task.members_in(province):
-                graph.add((node, PROV.wasDerivedFrom, URIRef(member.iri)))
-        for (_no, cell_province), cell in self.cells.items():
-            if cell_province != province:
-                continue
+        links, cells = (index or self._by_province()).get(province, ([], []))
+        for node, member in links:
+            graph.add((URIRef(node), PROV.wasDerivedFrom, URIRef(member)))
+        for cell in cells:
             task_node = URIRef(self.task_iri(cell.task))
             node = URIRef(f"{task_node}/province/{slugify(cell.province)}")
             graph.add((node, RDF.type, KG.ProvinceCoverage))
@@ -616,12 +629,23 @@ class _TripleSink:
 def _nt(term: URIRef | Literal) -> str:
     """One term in N-Triples syntax (pyoxigraph escapes literals as N-Triples requires)."""
     if isinstance(term, Literal):
-        if term.language:
-            return str(ox.Literal(str(term), language=term.language))
-        if term.datatype:
-            return str(ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype))))
-        return str(ox.Literal(str(term)))
-    return str(ox.NamedNode(str(term)))
+        return _nt_literal(str(term), term.language, str(term.datatype or ""))
+    return _nt_iri(str(term))
+
+
+@functools.lru_cache(maxsize=100_000)
+def _nt_iri(iri: str) -> str:
+    """Remembered: a directive's graphs name the same tasks, plans and bodies many times."""
+    return str(ox.NamedNode(iri))
+
+
+@functools.lru_cache(maxsize=100_000)
+def _nt_literal(value: str, language: str | None, datatype: str) -> str:
+    if language:
+        return str(ox.Literal(value, language=language))
+    if datatype:
+        return str(ox.Literal(value, datatype=ox.NamedNode(datatype)))
+    return str(ox.Literal(value))
 
 
 def directive_graph_iri(directive_iri: str) -> str:
