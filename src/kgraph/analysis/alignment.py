@@ -314,8 +314,8 @@ def align_state(plans: Sequence[Sequence[PlanItem]], outline: Sequence[PlanItem]
                            bool(outline), list(outline), own)
     # the longest plans first: they hold most tasks, so later plans find their clusters
     order = sorted(plans, key=lambda p: (-len(p), p[0].number))
-    for plan in order:  # sparse rows: dense ones cost the vocabulary's size per item
-        matrix = vstack([vectors[item.iri] for item in plan]).tocsr()
+    for plan in order:  # dense: the same products (and ties) as ever, one copy per plan
+        matrix = vstack([vectors[item.iri] for item in plan]).toarray()
         state.place(plan, matrix, pair_threshold=pair_threshold, join_threshold=join_threshold)
     for plan in plans:
         state.plans.setdefault(plan[0].plan, len(plan))
@@ -340,8 +340,8 @@ def _score(task: DirectiveTask, vectors: dict[str, object], own: PlanItem | None
         reference = vectors[own.iri].toarray()[0]  # type: ignore[attr-defined]
         norm = float(np.linalg.norm(reference)) or 1.0
         for member in task.members:
-            value = float(rows[member.iri].dot(reference)[0])  # type: ignore[attr-defined]
-            task.scores[member.iri] = round(value / norm, 3)
+            dense = rows[member.iri].toarray()[0]  # type: ignore[attr-defined]
+            task.scores[member.iri] = round(float(dense @ reference) / norm, 3)
     elif task.members:
         plans: dict[str, list[PlanItem]] = {}
         for member in task.members:
