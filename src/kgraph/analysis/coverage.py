@@ -36,6 +36,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import pairwise
+from types import SimpleNamespace
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
@@ -568,6 +569,7 @@ class DirectiveCoverage:
                          index: dict[str, tuple[list[tuple[str, str]], list[Cell]]] | None = None
                          ) -> Iterator[tuple[URIRef, URIRef, URIRef | Literal]]:
         graph = _TripleSink()
+        k = _kg_terms()  # rdflib makes a new term at every attribute access
         plan_of = {p.iri: p for p in self.plans}
         links, cells = (index or self._by_province()).get(province, ([], []))
         for node, member in links:
@@ -575,41 +577,50 @@ class DirectiveCoverage:
         for cell in cells:
             task_node = URIRef(self.task_iri(cell.task))
             node = URIRef(f"{task_node}/province/{slugify(cell.province)}")
-            graph.add((node, RDF.type, KG.ProvinceCoverage))
-            graph.add((node, KG.directiveTask, task_node))
-            graph.add((node, KG.provinceName, Literal(cell.province, lang="vi")))
+            graph.add((node, RDF.type, k.ProvinceCoverage))
+            graph.add((node, k.directiveTask, task_node))
+            graph.add((node, k.provinceName, Literal(cell.province, lang="vi")))
             if cell.province_iri:
-                graph.add((node, KG.province, URIRef(cell.province_iri)))
-            graph.add((node, KG.coverageStatus, STATUS_CONCEPT[cell.status]))
+                graph.add((node, k.province, URIRef(cell.province_iri)))
+            graph.add((node, k.coverageStatus, STATUS_CONCEPT[cell.status]))
             for body in cell.leads:
-                graph.add((node, KG.leadBody, URIRef(body.iri)))
-                graph.add((node, KG.leadBodyName, Literal(body.label, lang="vi")))
+                graph.add((node, k.leadBody, URIRef(body.iri)))
+                graph.add((node, k.leadBodyName, Literal(body.label, lang="vi")))
             for body in cell.coordinators:
-                graph.add((node, KG.coordinatingBody, URIRef(body.iri)))
+                graph.add((node, k.coordinatingBody, URIRef(body.iri)))
             for r in cell.restatements:
                 item = URIRef(r.item.iri)
                 digest = hashlib.sha1(r.item.iri.encode("utf-8")).hexdigest()[:10]
                 link = URIRef(f"{task_node}/restatement/{digest}")
-                graph.add((task_node, KG.restatedBy, item))
-                graph.add((node, KG.planTask, item))
-                graph.add((link, RDF.type, KG.Restatement))
-                graph.add((link, KG.directiveTask, task_node))
-                graph.add((link, KG.planTask, item))
-                graph.add((link, KG.plan, URIRef(r.item.plan)))
-                graph.add((link, KG.provinceName, Literal(cell.province, lang="vi")))
-                graph.add((link, KG.alignmentScore,
+                graph.add((task_node, k.restatedBy, item))
+                graph.add((node, k.planTask, item))
+                graph.add((link, RDF.type, k.Restatement))
+                graph.add((link, k.directiveTask, task_node))
+                graph.add((link, k.planTask, item))
+                graph.add((link, k.plan, URIRef(r.item.plan)))
+                graph.add((link, k.provinceName, Literal(cell.province, lang="vi")))
+                graph.add((link, k.alignmentScore,
                            Literal(f"{r.score:.3f}", datatype=XSD.decimal)))
                 plan = plan_of.get(r.item.plan)
                 if plan and plan.chain:
-                    graph.add((link, KG.via, Literal(" → ".join(plan.chain))))
+                    graph.add((link, k.via, Literal(" → ".join(plan.chain))))
                 for duty in r.duties:
-                    graph.add((link, KG.coveringDuty, URIRef(duty)))
+                    graph.add((link, k.coveringDuty, URIRef(duty)))
                 for body in r.leads or r.responsible:
-                    graph.add((link, KG.leadBody, URIRef(body.iri)))
-                    graph.add((link, KG.leadBodyName, Literal(body.label, lang="vi")))
+                    graph.add((link, k.leadBody, URIRef(body.iri)))
+                    graph.add((link, k.leadBodyName, Literal(body.label, lang="vi")))
                 for body in r.coordinators:
-                    graph.add((link, KG.coordinatingBody, URIRef(body.iri)))
+                    graph.add((link, k.coordinatingBody, URIRef(body.iri)))
         yield from graph.triples
+
+
+@functools.cache
+def _kg_terms() -> SimpleNamespace:
+    """kgraph's terms the province graphs use, made once."""
+    names = ["ProvinceCoverage", "Restatement", "alignmentScore", "coordinatingBody",
+             "coverageStatus", "coveringDuty", "directiveTask", "leadBody", "leadBodyName",
+             "plan", "planTask", "province", "provinceName", "restatedBy", "via"]
+    return SimpleNamespace(**{name: KG[name] for name in names})
 
 
 def _ntriples(triples: Iterable[tuple[URIRef, URIRef, URIRef | Literal]]) -> str:
