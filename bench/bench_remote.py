@@ -1,95 +1,118 @@
-"""The synthetic corpus on Virtuoso beside the embedded store: load and named queries.
+"""The synthetic corpus on Virtuoso beside the embedded store: load, named queries, audit, pages.
 
 Printed, each beside a baseline measured in the same run:
 
-* load: every graph of an embedded store (``--store``, default the 2,000-plan bench store)
-  written into a new Virtuoso database the way ``kgraph build --store http://...`` writes
-  (:meth:`kgraph.store.remote.RemoteRepository.replace_graphs`: on Virtuoso one Graph Store
-  PUT per graph, UPDATE where it refuses one), in quads/s, beside Virtuoso's own bulk loader
-  (``ld_dir`` + ``rdf_loader_run`` from an N-Quads file, into a second fresh database) and
-  pyoxigraph's ``bulk_load`` of the same quads;
-* every named query with parameters taken from the corpus: median of ``--runs`` warm runs on the
-  embedded store and on Virtuoso, the ratio, and whether the answers agree (as
-  tests/test_external_stores.py compares them).
+* load: the quads of an embedded store (``--store``, read-only), written into a new Virtuoso
+  database by Virtuoso's own bulk loader (``ld_dir`` + ``rdf_loader_run`` from an N-Quads dump)
+  and the way ``kgraph build --store http://...`` writes
+  (:meth:`kgraph.store.remote.RemoteRepository.replace_graphs`: on Virtuoso one Graph Store PUT
+  per graph, UPDATE where it refuses one), in quads/s, beside pyoxigraph's ``bulk_load`` of the
+  same quads in memory. ``--sample N`` writes only N graphs the kgraph way (at 20,000 plans the
+  whole corpus over HTTP takes most of an hour): into the server the bulk loader filled, i.e.
+  replacing documents of a full store, the way a re-build does;
+* every named query with parameters taken from the corpus: median of ``--runs`` warm runs on
+  Virtuoso (the portable text, ``queries/NAME.rq``) and on the embedded store (the portable text
+  and the Oxigraph text, each in a child process stopped after ``--query-timeout`` s), the ratio,
+  and whether the answers agree (as tests/test_external_stores.py compares them);
+* ``--audit``: ``kgraph audit --province`` over Virtuoso and over ``--serve-store``;
+* ``--pages``: ``kgraph serve --store URL`` and ``kgraph serve --store DIR`` (``--serve-store``,
+  a copy of the embedded store the server may write its derived data into), every page and
+  ``/api`` route of bench/bench_app.py, warm p50/p99, side by side.
 
 Run: ``.venv/bin/python bench/bench_remote.py [--store DIR] [--runs 5] [--workdir DIR]
-[--no-bulk]``. Needs Debian's virtuoso-opensource (``scripts/setup --dev``). The embedded
-store is only read.
+[--no-bulk]`` (2,000 plans, the whole corpus both ways), or at 20,000 plans
+``--store S --plans 20000 --sample 2000 --nquads F --keep --audit --pages --serve-store COPY``;
+``--url URL --virtuoso-dir DIR`` reuses a server a ``--keep`` run left loaded. Needs Debian's
+virtuoso-opensource (``scripts/setup --dev``). The embedded store is only read.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 import external_stores  # noqa: E402
 import pyoxigraph as ox  # noqa: E402
 
-from kgraph.analysis.queries import named_queries, run_named  # noqa: E402
-from kgraph.store.embedded import OxigraphRepository  # noqa: E402
-from kgraph.store.remote import RemoteRepository  # noqa: E402
+from kgraph.analysis.queries import NamedQuery, named_queries  # noqa: E402
+from kgraph.store.embedded import OxigraphRepository, StoreDirectory  # noqa: E402
+from kgraph.store.remote import ChallengeAuth, RemoteRepository  # noqa: E402
 
 DEFAULT_STORE = Path("/tmp/h12/bench2/store-2000")
+KGRAPH = str(Path(sys.executable).parent / "kgraph")
 
 
-def graphs_of(store: ox.Store) -> dict[str, str]:
-    """Every named graph as N-Triples text (what a build hands to ``replace_graphs``)."""
+def graphs_of(quads: Iterator[ox.Quad], limit: int | None = None) -> dict[str, str]:
+    """Named graphs as N-Triples text (what a build hands to ``replace_graphs``); with
+    ``limit``, the first ``limit`` graphs met (a store's dump lists each graph's quads together)."""
     out: dict[str, list[str]] = {}
-    for quad in store:
-        if isinstance(quad.graph_name, ox.NamedNode):
-            out.setdefault(quad.graph_name.value, []).append(
-                f"{quad.subject} {quad.predicate} {quad.object} .\n")
+    for quad in quads:
+        if not isinstance(quad.graph_name, ox.NamedNode):
+            continue
+        name = quad.graph_name.value
+        if name not in out:
+            if limit is not None and len(out) == limit:
+                break
+            out[name] = []
+        out[name].append(f"{quad.subject} {quad.predicate} {quad.object} .\n")
     return {name: "".join(lines) for name, lines in out.items()}
 
 
-def load_kgraph_way(url: str, env: dict[str, str], graphs: dict[str, str]) -> float:
-    repo = RemoteRepository(url, url, auth=external_stores_auth(env))
+def auth_of(env: dict[str, str]) -> ChallengeAuth:
+    return ChallengeAuth(env["KGRAPH_STORE_USER"], env["KGRAPH_STORE_PASSWORD"])
+
+
+def load_kgraph_way(repo: RemoteRepository, graphs: dict[str, str]) -> float:
     started = time.perf_counter()
     repo.replace_graphs(graphs)
     return time.perf_counter() - started
 
 
-def external_stores_auth(env: dict[str, str]) -> Any:
-    from kgraph.store.remote import ChallengeAuth
-
-    return ChallengeAuth(env["KGRAPH_STORE_USER"], env["KGRAPH_STORE_PASSWORD"])
-
-
-def load_bulk_way(directory: Path, store: ox.Store) -> tuple[float, int]:
-    """A second Virtuoso loading the same quads with its bulk loader (ld_dir)."""
-    data = directory / "data"
-    data.mkdir(parents=True)
-    nquads = data / "all.nq"
-    store.dump(str(nquads), ox.RdfFormat.N_QUADS)
-    server = external_stores.start_virtuoso(directory)  # DirsAllowed: its own folder
-    try:
-        port = int(server.env["KGRAPH_VIRTUOSO_SQL_PORT"])
-        started = time.perf_counter()
-        external_stores.isql(port, f"ld_dir('{data}', '*.nq', 'urn:kgraph:default'); "
-                                   "rdf_loader_run(); checkpoint;", timeout=3600)
-        seconds = time.perf_counter() - started
-        repo = RemoteRepository(server.url, None, auth=external_stores_auth(server.env))
-        return seconds, len(repo)
-    finally:
-        server.stop()
+def bulk_load(server: external_stores.ExternalStore, data: Path) -> float:
+    """Virtuoso's bulk loader on every N-Quads file of ``data`` (inside its DirsAllowed)."""
+    port = int(server.env["KGRAPH_VIRTUOSO_SQL_PORT"])
+    started = time.perf_counter()
+    external_stores.isql(port, f"ld_dir('{data}', '*.nq', 'urn:kgraph:default'); "
+                               "rdf_loader_run(); checkpoint;", timeout=4 * 3600)
+    return time.perf_counter() - started
 
 
-DIRECTIVE_QUERIES = {"implementers", "conflicts", "directive-coverage"}
+def pyoxigraph_bulk_seconds(graphs: dict[str, str]) -> float:
+    """pyoxigraph's ``bulk_load`` of the same quads into an empty in-memory store."""
+    text = "".join(f"{line[:-2]} <{name}> .\n" for name, triples in graphs.items()
+                   for line in triples.splitlines(keepends=True))
+    memory = ox.Store()
+    started = time.perf_counter()
+    memory.bulk_load(text, ox.RdfFormat.N_QUADS)
+    return time.perf_counter() - started
 
 
-def corpus_params(repo: OxigraphRepository) -> dict[str, str]:
-    """What a user would ask about, taken from the store: 28-CT/TW, a Gia Lai UBND plan
-    carrying it out, a plan two steps below it, Sở Y tế in Gia Lai, 1 January 2026."""
+# ------------------------------------------------------------------------- named queries
+
+def corpus_params(repo: OxigraphRepository, plans: int | None) -> dict[str, str]:
+    """What a user would ask about: with ``plans``, the parameters bench/bench_app.py picks from
+    the generated corpus; otherwise taken from the store (28-CT/TW, a Gia Lai UBND plan carrying
+    it out, a plan two steps below it, Sở Y tế, 1 January 2026)."""
+    if plans:
+        from bench_app import pick
+        from corpus import generate_plans
+
+        return {**pick(generate_plans(plans)), "date": "2026-01-01"}
     prefixes = ("PREFIX kg: <https://w3id.org/kgraph/def#> "
                 "PREFIX eli: <http://data.europa.eu/eli/ontology#> "
                 "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> ")
@@ -103,6 +126,9 @@ def corpus_params(repo: OxigraphRepository) -> dict[str, str]:
             "province": str(plan[0][1]) if plan else "Gia Lai", "date": "2026-01-01"}
 
 
+DIRECTIVE_QUERIES = {"implementers", "conflicts", "directive-coverage"}
+
+
 def values_for(name: str, declared: list[str], params: dict[str, str]) -> dict[str, str]:
     doc = params["directive"] if name in DIRECTIVE_QUERIES else (
         params["leaf"] if name == "lineage" else params["plan"])
@@ -111,21 +137,159 @@ def values_for(name: str, declared: list[str], params: dict[str, str]) -> dict[s
     return {k: v for k, v in given.items() if k in declared}
 
 
-def median_ms(func: Any, runs: int) -> tuple[float, Any]:
-    result = func()  # warm-up (and the answer compared)
+def timed(func: Any, runs: int, slow_s: float = 10.0) -> tuple[float, Any]:
+    """Median seconds of ``runs`` warm runs after one untimed run (whose answer is returned);
+    a query slower than ``slow_s`` is timed once."""
+    started = time.perf_counter()
+    result = func()
+    first = time.perf_counter() - started
+    if first > slow_s:
+        return first, result
     times = []
     for _ in range(runs):
         started = time.perf_counter()
         func()
         times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000, result
+    return statistics.median(times), result
 
 
-def answers(result: Any, text: str) -> Any:
+def _embedded_child(store: str, text: str, runs: int, out: Any) -> None:
+    repo = OxigraphRepository(Path(store), read_only=True)
+    seconds, result = timed(lambda: repo.query(text), runs)
+    out.put((seconds, json.loads(json.dumps(result.records()))))
+
+
+def embedded_query(store: Path, text: str, runs: int, timeout: float
+                   ) -> tuple[float | None, Any]:
+    """(median seconds, records) of a query on the embedded store, in a child process stopped
+    after ``timeout`` s (None then): a query the engine runs for minutes cannot be interrupted
+    in-process."""
+    context = multiprocessing.get_context("spawn")
+    out = context.Queue()
+    child = context.Process(target=_embedded_child, args=(str(store), text, runs, out))
+    child.start()
+    try:
+        seconds, records = out.get(timeout=timeout)
+    except Exception:  # queue.Empty: over time
+        child.kill()
+        child.join()
+        return None, None
+    child.join()
+    return seconds, records
+
+
+def answers(records: Any, text: str) -> Any:
     from test_external_stores import canonical, concat_columns
 
-    return canonical(json.loads(json.dumps(result.records())), concat_columns(text))
+    return canonical(records, concat_columns(text))
 
+
+def compare_queries(store: Path, remote: RemoteRepository, params: dict[str, str], runs: int,
+                    timeout: float) -> None:
+    embedded = OxigraphRepository()  # only to choose each query's Oxigraph text
+    print(f"\nnamed queries (median of {runs} warm runs, ms; over {timeout:.0f} s: stopped)")
+    print(f"  parameters: {params}")
+    print(f"  {'query':20s} {'Virtuoso':>9s} {'emb. port.':>10s} {'emb. oxi.':>10s}"
+          f" {'V/port':>7s} {'V/oxi':>7s}  rows  same")
+    for name, query in sorted(named_queries().items()):
+        values = values_for(name, [p.name for p in query.parameters], params)
+        portable = query.render(values)
+        engine: NamedQuery = query.for_repository(embedded)
+        started = time.perf_counter()
+        try:
+            remote_s, far = timed(lambda t=portable: remote.query(t), runs)
+            far_records = json.loads(json.dumps(far.records()))
+        except Exception as exc:  # a server error or time-out is a result here
+            remote_s, far_records = None, None
+            print(f"  {name:20s} Virtuoso error after {time.perf_counter() - started:.1f} s:"
+                  f" {str(exc)[:80]}")
+        port_s, local = embedded_query(store, portable, runs, timeout)
+        oxi_s, oxi_local = (port_s, local) if engine.text == query.text else embedded_query(
+            store, engine.render(values), runs, timeout)
+        reference = oxi_local if oxi_local is not None else local
+
+        def ms(seconds: float | None) -> str:
+            return f"{seconds * 1000:.1f}" if seconds is not None else "stopped"
+
+        def ratio(a: float | None, b: float | None) -> str:
+            return f"{a / b:.2f}" if a is not None and b else "-"
+
+        agree = ("-" if reference is None or far_records is None else
+                 "yes" if answers(reference, query.text) == answers(far_records, query.text)
+                 else "NO")
+        rows = len(reference) if reference is not None else -1
+        print(f"  {name:20s} {ms(remote_s):>9s} {ms(port_s):>10s} {ms(oxi_s):>10s}"
+              f" {ratio(remote_s, port_s):>7s} {ratio(remote_s, oxi_s):>7s}  {rows:4d}  {agree}",
+              flush=True)
+
+
+# ------------------------------------------------------------------------- audit and pages
+
+def cli_seconds(args: list[str], env: dict[str, str], timeout: float) -> str:
+    started = time.perf_counter()
+    try:
+        done = subprocess.run([KGRAPH, *args], env=env, capture_output=True, text=True,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return f"stopped after {timeout:.0f} s"
+    seconds = time.perf_counter() - started
+    lines = len(done.stdout.splitlines())
+    return f"{seconds:.1f} s, exit {done.returncode}, {lines} lines" + (
+        f" ({done.stderr.strip().splitlines()[-1][:100]})" if done.returncode > 1 and
+        done.stderr.strip() else "")
+
+
+def serve(store: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    import httpx
+
+    port = external_stores.free_port()
+    server = subprocess.Popen(
+        [KGRAPH, "serve", "--store", store, "--port", str(port), "--log-level", "warning",
+         "--query-timeout", "600"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(1500):
+        try:
+            if httpx.get(url + "/health", timeout=5).status_code == 200:
+                return server, url
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    server.kill()
+    raise RuntimeError(f"kgraph serve --store {store} did not start")
+
+
+def compare_pages(stores: dict[str, tuple[str, dict[str, str]]], paths: dict[str, str],
+                  runs: int, timeout: float) -> None:
+    from bench_app import measure_routes, p
+
+    measured: dict[str, dict[str, list[float]]] = {}
+    for label, (store, env) in stores.items():
+        print(f"\n  serving {label}: kgraph serve --store {store}", flush=True)
+        server, url = serve(store, env)
+        try:
+            measured[label] = measure_routes(url, paths, {}, runs, timeout)
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+    labels = list(stores)
+    print(f"\npages (warm, {runs} runs, ms): " + "  ".join(
+        f"{label} p50 / p99 / first" for label in labels) + "   p50 ratio")
+    for route in paths:
+        cells, p50s = [], []
+        for label in labels:
+            samples = measured[label].get(route)
+            if not samples:
+                cells.append(f"{'failed':>24s}")
+                p50s.append(None)
+                continue
+            warm = samples[1:] or samples
+            p50s.append(p(warm, 0.5))
+            cells.append(f"{p(warm, 0.5) * 1000:8.0f} {p(warm, 0.99) * 1000:7.0f}"
+                         f" {samples[0] * 1000:8.0f}")
+        ratio = f"{p50s[0] / p50s[1]:.2f}" if None not in p50s[:2] and p50s[1] else "-"
+        print(f"  {route:32s} " + " ".join(cells) + f"   {ratio}", flush=True)
+
+
+# ------------------------------------------------------------------------- main
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -133,61 +297,139 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--no-bulk", action="store_true", help="skip Virtuoso's bulk loader")
+    parser.add_argument("--plans", type=int, help="size of the bench corpus (its parameters)")
+    parser.add_argument("--nquads", type=Path, help="the store's N-Quads dump (made if absent)")
+    parser.add_argument("--sample", type=int, help="graphs written the kgraph way")
+    parser.add_argument("--buffers", type=int, default=200_000, help="Virtuoso's 8 KB buffers")
+    parser.add_argument("--url", help="a Virtuoso already loaded (with --virtuoso-dir)")
+    parser.add_argument("--virtuoso-dir", type=Path)
+    parser.add_argument("--keep", action="store_true", help="leave the loaded Virtuoso running")
+    parser.add_argument("--no-queries", action="store_true")
+    parser.add_argument("--query-timeout", type=float, default=300.0)
+    parser.add_argument("--audit", action="store_true")
+    parser.add_argument("--audit-timeout", type=float, default=900.0)
+    parser.add_argument("--pages", action="store_true")
+    parser.add_argument("--skip-route", action="append", default=[],
+                        help="leave out the pages whose name contains this (repeatable)")
+    parser.add_argument("--serve-store", type=Path,
+                        help="a writable copy of --store for kgraph serve/audit (derived data)")
     args = parser.parse_args()
     if reason := external_stores.virtuoso_missing():
         print(f"bench_remote: {reason}", file=sys.stderr)
         return 1
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="kgraph-bench-remote-"))
+    workdir.mkdir(parents=True, exist_ok=True)
     embedded = OxigraphRepository(args.store, read_only=True)
-    native = embedded.native
-    quads = len(native)
-    print(f"embedded store {args.store}: {quads:,} quads, {len(embedded.graph_names()):,} graphs")
+    version = StoreDirectory(args.store).current() or args.store
+    print(f"embedded store {args.store} ({version.name}): {len(embedded.native):,} quads, "
+          f"{len(embedded.graph_names()):,} graphs", flush=True)
 
-    started = time.perf_counter()
-    graphs = graphs_of(native)
-    print(f"graphs as N-Triples: {time.perf_counter() - started:.1f} s")
-    memory = ox.Store()
-    started = time.perf_counter()
-    memory.bulk_load("".join(f"{q} .\n" for q in native), ox.RdfFormat.N_QUADS)
-    ox_seconds = time.perf_counter() - started
-    del memory
-
-    server = external_stores.start_virtuoso(workdir / "virtuoso", buffers=200_000)
-    print(f"Virtuoso started in {server.started_seconds:.1f} s: {server.url}")
+    server = None
+    nquads = args.nquads
+    if args.url:
+        info = json.loads((args.virtuoso_dir / "server.json").read_text())
+        env = {k: v for k, v in info.items() if k.startswith("KGRAPH_")}
+        url = args.url
+    else:
+        data = workdir / "virtuoso" / "data"
+        data.mkdir(parents=True, exist_ok=True)
+        nquads = args.nquads or data / "all.nq"
+        if not nquads.exists():
+            started = time.perf_counter()
+            embedded.native.dump(str(nquads), ox.RdfFormat.N_QUADS)
+            print(f"N-Quads dump: {time.perf_counter() - started:.1f} s, "
+                  f"{nquads.stat().st_size / 1e9:.2f} GB", flush=True)
+        if nquads.parent != data:
+            (data / nquads.name).symlink_to(nquads.resolve())
+        server = external_stores.start_virtuoso(workdir / "virtuoso", buffers=args.buffers)
+        env = server.env
+        url = server.url
+        (workdir / "virtuoso" / "server.json").write_text(json.dumps(
+            {"url": url, "pid": server.process.pid, **env}))
+        print(f"Virtuoso started in {server.started_seconds:.1f} s: {url}", flush=True)
+    remote = RemoteRepository(url, url, auth=auth_of(env), timeout=args.query_timeout)
     try:
-        load_seconds = load_kgraph_way(server.url, server.env, graphs)
-        repo = RemoteRepository(server.url, server.url, auth=external_stores_auth(server.env))
-        loaded = len(repo)
-        print("\nload                          seconds   quads/s    vs pyoxigraph bulk_load")
-        print(f"  pyoxigraph bulk_load (mem)  {ox_seconds:8.1f}  {quads / ox_seconds:9,.0f}"
-              "    1.00")
-        print(f"  kgraph replace_graphs      {load_seconds:8.1f}  {loaded / load_seconds:9,.0f}"
-              f"    {ox_seconds / load_seconds:.2f}   ({loaded:,} quads in the server)")
-        if not args.no_bulk:
-            bulk_seconds, bulk_quads = load_bulk_way(workdir / "bulk", native)
-            print(f"  Virtuoso ld_dir bulk loader {bulk_seconds:8.1f}  "
-                  f"{bulk_quads / bulk_seconds:9,.0f}    {ox_seconds / bulk_seconds:.2f}")
+        if server is not None or (args.sample and nquads):
+            run_loads(args, server, remote, workdir, nquads)
+        params = corpus_params(embedded, args.plans)
+        if not args.no_queries:
+            compare_queries(args.store, remote, params, args.runs, args.query_timeout)
+        serve_store = str(args.serve_store or args.store)
+        local_env = {**os.environ, "PYTHONPATH": str(ROOT / "src"),
+                     "KGRAPH_STORE": serve_store}
+        remote_env = {**local_env, **env, "KGRAPH_STORE": url,
+                      "KGRAPH_STORE_TIMEOUT": str(args.query_timeout)}
+        if args.audit:
+            audit = ["audit", "--province", params["province"]]
+            print(f"\nkgraph audit --province {params['province']!r}")
+            remote_audit = cli_seconds([*audit, '--store', url], remote_env, args.audit_timeout)
+            print(f"  Virtuoso: {remote_audit}", flush=True)
+            embedded_audit = cli_seconds([*audit, '--store', serve_store], local_env,
+                                         args.audit_timeout)
+            print(f"  embedded: {embedded_audit}", flush=True)
+        if args.pages:
+            from bench_app import document_iris, routes
 
-        print(f"\nnamed queries (median of {args.runs} warm runs, ms)")
-        print(f"  {'query':22s} {'embedded':>9s} {'Virtuoso':>9s} {'ratio':>7s}  rows  same")
-        params = corpus_params(embedded)
-        print(f"  parameters from the corpus: {params}")
-        for name, query in sorted(named_queries().items()):
-            values = values_for(name, [p.name for p in query.parameters], params)
-            local_ms, local = median_ms(lambda q=query, v=values: run_named(q, embedded, v),
-                                        args.runs)
-            try:
-                remote_ms, far = median_ms(lambda q=query, v=values: run_named(q, repo, v),
-                                           args.runs)
-            except Exception as exc:  # a server error is a result here
-                print(f"  {name:22s} {local_ms:9.1f}  error: {str(exc)[:80]}")
-                continue
-            agree = answers(local, query.text) == answers(far, query.text)
-            print(f"  {name:22s} {local_ms:9.1f} {remote_ms:9.1f} {remote_ms / local_ms:7.2f}"
-                  f"  {len(local.rows):4d}  {'yes' if agree else 'NO'}")
+            paths = {name: path for name, path in
+                     routes(params, document_iris(args.store, params)).items()
+                     if not any(skip in name for skip in args.skip_route)}
+            compare_pages({"Virtuoso": (url, remote_env), "embedded": (serve_store, local_env)},
+                          paths, args.runs, args.query_timeout)
     finally:
-        server.stop()
+        if server is not None and not args.keep:
+            server.stop()
+        elif server is not None:
+            print(f"\nVirtuoso left running (pid {server.process.pid}): --url {url} "
+                  f"--virtuoso-dir {workdir / 'virtuoso'}")
     return 0
+
+
+def stamp_version(remote: RemoteRepository) -> None:
+    """After the server's own loader: a version token, as kgraph's writes leave (without one
+    every page request counts the store to key its derived data)."""
+    started = time.perf_counter()
+    remote.version()
+    counted = time.perf_counter() - started
+    remote.stamp()
+    started = time.perf_counter()
+    remote.version()
+    print(f"store version without a token (a COUNT of every quad): {counted * 1000:.0f} ms; "
+          f"with the token kgraph writes: {(time.perf_counter() - started) * 1000:.0f} ms",
+          flush=True)
+
+
+def run_loads(args: argparse.Namespace, server: external_stores.ExternalStore | None,
+              remote: RemoteRepository, workdir: Path, nquads: Path) -> None:
+    """The loads, side by side: pyoxigraph bulk_load (memory), Virtuoso ld_dir, kgraph."""
+    started = time.perf_counter()
+    graphs = graphs_of(ox.parse(path=str(nquads), format=ox.RdfFormat.N_QUADS), args.sample)
+    sample_quads = sum(text.count("\n") for text in graphs.values())
+    print(f"{len(graphs):,} graphs ({sample_quads:,} quads) read as N-Triples: "
+          f"{time.perf_counter() - started:.1f} s", flush=True)
+    ox_seconds = pyoxigraph_bulk_seconds(graphs)
+    rows = [("pyoxigraph bulk_load (memory)", ox_seconds, sample_quads)]
+    if args.sample is None and server is not None:  # all of it the kgraph way, empty server
+        fresh = external_stores.start_virtuoso(workdir / "virtuoso-kgraph", buffers=args.buffers)
+        try:
+            repo = RemoteRepository(fresh.url, fresh.url, auth=auth_of(fresh.env))
+            rows.append(("kgraph replace_graphs (empty)", load_kgraph_way(repo, graphs),
+                         len(repo)))
+        finally:
+            fresh.stop()
+    if server is not None and not args.no_bulk:
+        seconds = bulk_load(server, nquads.parent if nquads.parent.name == "data"
+                            else workdir / "virtuoso" / "data")
+        rows.append(("Virtuoso ld_dir (everything)", seconds, len(remote)))
+        stamp_version(remote)
+    if args.sample is not None:
+        rows.append((f"kgraph replace_graphs ({len(graphs):,} graphs, full server)",
+                     load_kgraph_way(remote, graphs), sample_quads))
+    print("\nload                                              seconds    quads      quads/s"
+          "  vs pyoxigraph bulk_load")
+    base = sample_quads / ox_seconds
+    for label, seconds, quads in rows:
+        print(f"  {label:48s} {seconds:8.1f} {quads:11,} {quads / seconds:10,.0f}"
+              f"  {quads / seconds / base:.2f}", flush=True)
 
 
 if __name__ == "__main__":

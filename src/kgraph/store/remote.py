@@ -336,11 +336,13 @@ class RemoteRepository:
         else:
             for name, ntriples in graphs.items():
                 self._put(self.gsp_url, name, ntriples)
-        self._stamp()
+        self.stamp()
 
-    def _stamp(self) -> None:
+    def stamp(self) -> None:
         """A new version token, written *after* the data (what was derived from the new data
-        under the old token is recomputed; the reverse would keep old answers)."""
+        under the old token is recomputed; the reverse would keep old answers). Also to be
+        called once after the server's own bulk loader filled the store: without a token the
+        version is the store's size, one COUNT over every quad per page request."""
         triple = (f'<{VERSION_GRAPH}> <http://purl.org/dc/terms/identifier> '
                   f'"{uuid.uuid4().hex}" .\n')
         if self.update_url is not None:
@@ -528,7 +530,7 @@ class RemoteRepository:
         update = " ;\n".join(f"DROP SILENT GRAPH <{n}>" for n in names)
         if update:
             self.update(update)
-            self._stamp()
+            self.stamp()
 
     # ------------------------------------------------------------------ what it holds
 
