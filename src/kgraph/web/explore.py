@@ -472,10 +472,10 @@ def audit_overlay(request: Request, data: ExplorerData) -> AuditFlags:
         flags = {iri: list(n.flags) for iri, n in data.lineage.nodes.items() if n.flags}
         from kgraph.analysis.audit_index import audit_index
 
-        for finding in audit_index(get_repository(request)).findings:
-            if finding.focus in data.lineage.nodes:
-                message = f"{finding.severity}: {finding.message_vi}"
-                if message not in flags.setdefault(finding.focus, []):
-                    flags[finding.focus].append(message)
+        index = audit_index(get_repository(request))  # asked about the nodes drawn only
+        for focus, messages in index.flags_for(data.lineage.nodes).items():
+            for message in messages:
+                if message not in flags.setdefault(focus, []):
+                    flags[focus].append(message)
         data.audit = AuditFlags(source="audit", flags=flags)
     return data.audit
