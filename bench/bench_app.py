@@ -66,6 +66,7 @@ class Size:
     routes: dict[str, list[float]] = field(default_factory=dict)  # route -> seconds
     baseline: dict[str, float] = field(default_factory=dict)  # query -> median seconds
     cli: dict[str, float] = field(default_factory=dict)
+    load: float = 0.0  # the machine's 1-minute load average when the pages had been timed
 
 
 def free_port() -> int:
@@ -101,7 +102,8 @@ def pick(plans: list[PlanSpec]) -> dict[str, str]:
     leaf = next((p for p in plans if p.kind == "commune"), None) or next(
         p for p in plans if p.kind == "department")
     return {"directive": "28-CT/TW", "plan": ubnd.number, "leaf": leaf.number,
-            "province": "Gia Lai", "agency": "Sở Y tế"}
+            "province": "Gia Lai", "agency": "Sở Y tế", "plan_province": ubnd.province,
+            "leaf_province": leaf.province}
 
 
 def named_queries(params: dict[str, str]) -> dict[str, str]:
@@ -179,14 +181,18 @@ def routes(params: dict[str, str], iris: dict[str, str]) -> dict[str, str]:
 def document_iris(store: Path, params: dict[str, str]) -> dict[str, str]:
     sys.path.insert(0, str(ROOT / "src"))
     from kgraph.graph.iris import number_key
+    from kgraph.ingest.text import slugify
     from kgraph.store.embedded import OxigraphRepository
 
     repo = OxigraphRepository(store, read_only=True)
     found = {}
     for key in ("plan", "leaf", "directive"):
-        rows = repo.query(f'SELECT ?d WHERE {{ ?d <https://w3id.org/kgraph/def#numberKey> '
-                          f'"{number_key(params[key])}" }} LIMIT 1').rows
-        found[key] = str(rows[0][0])
+        rows = repo.query(f'SELECT DISTINCT ?d WHERE {{ ?d <https://w3id.org/kgraph/def#numberKey> '
+                          f'"{number_key(params[key])}" }}').rows
+        # a number is shared by the plans of several provinces at scale: the one of the
+        # province the corpus gave it, whatever the store's order
+        home = f"/doc/{slugify(params.get(key + '_province') or '')}/"
+        found[key] = sorted((home not in str(r[0]), str(r[0])) for r in rows)[0][1]
     return found
 
 
@@ -341,7 +347,8 @@ def measure(size: Size, plans: list[PlanSpec], store: Path, work: Path, runs: in
             timeout: float, skip: tuple[str, ...]) -> Size:
     plans_n = size.plans
     params = pick(plans)
-    queries = named_queries(params)
+    queries = {name: text for name, text in named_queries(params).items()
+               if f"sparql {name}" not in skip and "sparql" not in skip}
     iris = document_iris(store, params)
     size.baseline = baseline_queries(store, engine_queries(params), runs)
     server, url = serve(store)
@@ -354,6 +361,7 @@ def measure(size: Size, plans: list[PlanSpec], store: Path, work: Path, runs: in
         server.wait(timeout=30)
     out = work / f"out-{plans_n}"
     out.mkdir(exist_ok=True)
+    size.load = os.getloadavg()[0]
     for name, args in {
         "kgraph audit --province": ["audit", "--province", params["province"], "--limit", "0"],
         "kgraph raci": ["raci", "--doc", params["plan"], "--out", str(out / "raci.html")],
@@ -361,6 +369,8 @@ def measure(size: Size, plans: list[PlanSpec], store: Path, work: Path, runs: in
         "kgraph query implementers": ["query", "implementers", "-p",
                                       f"doc={params['directive']}", "-f", "csv"],
     }.items():
+        if name in skip:
+            continue
         wall, _, done = timed_run([KGRAPH, *args, "--store", str(store)], timeout)
         if done.returncode not in (0, 1):
             print(f"    {name} failed: {done.stderr.strip()[-300:]}", flush=True)
@@ -394,6 +404,8 @@ def report(sizes: list[Size]) -> None:
         values = [get(s) for s in sizes]
         ratio = values[-1] / values[0] if values[0] else float("nan")
         print(f"{label:<34} " + " | ".join(f"{v:>13.2f}" for v in values) + f" | {ratio:6.2f}")
+    print("\nload average (1 min) after timing the pages: "
+          + " | ".join(f"{s.plans} plans {s.load:.1f}" for s in sizes))
     print(f"\n## pages, API, /sparql: first (cold) s and warm p50 / p99 ms ({heads} | p50 growth)")
     for name in dict.fromkeys(r for s in sizes for r in s.routes):
         cells = []
@@ -430,7 +442,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reuse", action="store_true",
                         help="time pages on the stores already in --workdir (no build)")
     parser.add_argument("--skip", action="append", default=[],
-                        help="a route not to time (repeatable), e.g. '/ (home)'")
+                        help="a route or command not to time (repeatable), e.g. '/ (home)', "
+                             "'kgraph audit --province', 'sparql NAME' (a named query's "
+                             "portable text through /sparql) or 'sparql' (all of them)")
     parser.add_argument("--store", action="append", default=[], metavar="PLANS=DIR",
                         help="time an existing store for a size (no build), e.g. "
                              "20000=/tmp/copy-of-store-20000 (repeatable)")

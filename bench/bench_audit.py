@@ -17,6 +17,22 @@ as one rdflib graph with plain pySHACL. Measured in one run:
    with parsing excluded.
 
 Run: ``.venv/bin/python bench/bench_audit.py [--unique 150] [--triples 1000000] [--subset 100]``.
+
+With ``--store DIR`` (a *copy* of a built store: the bench writes next to it) it measures the
+whole-corpus audit index instead, old code beside new in one run:
+
+* the index computed from nothing (each step's wall time, file size, peak memory);
+* ``kgraph audit --province P`` as a user runs it (a fresh process, median of ``--runs``), the
+  new code and, with ``--old-src`` (a checkout of the code before, e.g. ``git archive``), the
+  old one on the same store (``--old-timeout`` caps it);
+* ``/audit`` pages and ``/api/audit`` through the app (first request, then warm p50/p99);
+* with ``--changed-plan FILE`` (the source of a plan in the store): that plan re-built with one
+  task changed, then the incremental index step, against the full computation (ratio), and
+  checked equal to a full recompute with ``--check``.
+
+``--reuse-findings`` measures a store built by other code without validating every document
+again: the per-document findings the build kept are used whatever code fingerprint they were
+kept under (said in the output).
 """
 
 from __future__ import annotations
@@ -75,7 +91,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--subset", type=int, default=100, help="documents for plain pySHACL")
     parser.add_argument("--workers", type=int, default=min(8, os.cpu_count() or 1))
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--store", type=Path, help="a copy of a built store: bench the index")
+    parser.add_argument("--province", default="Gia Lai")
+    parser.add_argument("--old-src", type=Path, help="a checkout of the code to compare with")
+    parser.add_argument("--old-timeout", type=float, default=900.0)
+    parser.add_argument("--changed-plan", type=Path, help="source file of a plan in the store")
+    parser.add_argument("--reuse-findings", action="store_true")
+    parser.add_argument("--check", action="store_true", help="incremental == full recompute")
+    parser.add_argument("--api-audit", action="store_true", help="also /api/audit (explorer)")
     args = parser.parse_args(argv)
+    if args.store is not None:
+        store_mode(args)
+        return
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "sources"
@@ -157,6 +184,156 @@ def full_validation(documents: list[tuple[str, str]], subset: int, workers: int)
           f"{kgraph_time:.1f} s sequential ({sum(ours)} results) vs plain pySHACL "
           f"on one rdflib graph {plain_time:.1f} s ({plain_results} results); "
           f"ratio plain/kgraph = {plain_time / kgraph_time:.2f} (parsing excluded on both sides)")
+
+
+# ---------------------------------------------------------------------------- index on a store
+
+_PATCH = """
+import sys
+from kgraph.analysis import audit_index
+fingerprint = {fingerprint!r}
+if fingerprint:
+    audit_index.audit_fingerprint = lambda: fingerprint
+from kgraph.cli import app
+sys.argv = ["kgraph", *sys.argv[1:]]
+app()
+"""
+
+
+def kept_fingerprint(store: Path) -> str:
+    """The code fingerprint most per-document findings next to the store were kept under."""
+    from collections import Counter
+
+    names = Counter(p.name.split("-")[1]
+                    for p in (store / "derived" / "documents").glob("audit-*.pickle"))
+    return names.most_common(1)[0][0] if names else ""
+
+
+def run_cli(src: Path | None, fingerprint: str, args: list[str], timeout: float
+            ) -> tuple[float, int, str, int]:
+    """``kgraph ARGS`` in a fresh process: (wall s, peak RSS KB, first line, exit code)."""
+    import subprocess
+
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
+    started = time.perf_counter()
+    try:
+        done = subprocess.run(["/usr/bin/time", "-f", "%M", sys.executable, "-c",
+                               _PATCH.format(fingerprint=fingerprint), *args],
+                              env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return float("inf"), 0, f"(stopped after {timeout:.0f} s)", -1
+    wall = time.perf_counter() - started
+    rss = int(done.stderr.strip().splitlines()[-1]) if done.stderr.strip() else 0
+    return wall, rss, (done.stdout.splitlines() or [""])[0][:100], done.returncode
+
+
+def timed_pages(app_repo: object, paths: list[str], runs: int) -> None:
+    from fastapi.testclient import TestClient
+
+    from kgraph.web.app import create_app
+
+    with TestClient(create_app(app_repo)) as client:  # type: ignore[arg-type]
+        for path in paths:
+            started = time.perf_counter()
+            response = client.get(path)
+            first = time.perf_counter() - started
+            times = []
+            for _ in range(runs):
+                started = time.perf_counter()
+                client.get(path)
+                times.append(time.perf_counter() - started)
+            times.sort()
+            p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
+            print(f"  {path}: {response.status_code}, {len(response.content):,} bytes; first "
+                  f"{first * 1000:.0f} ms, warm p50 {statistics.median(times) * 1000:.0f} ms, "
+                  f"p99 {p99 * 1000:.0f} ms")
+
+
+def store_mode(args: argparse.Namespace) -> None:
+    import resource
+
+    from kgraph.analysis import audit_index as ai
+
+    store: Path = args.store
+    fingerprint = kept_fingerprint(store) if args.reuse_findings else ""
+    if fingerprint:
+        ai.audit_fingerprint = lambda: fingerprint  # type: ignore[assignment]
+        print(f"per-document findings reused as kept (code fingerprint {fingerprint})")
+    print(f"load average at start: {os.getloadavg()[0]:.1f}")
+    repo = OxigraphRepository(store, read_only=True)
+    target = ai.index_file(repo)
+    assert target is not None
+    for path in target.parent.glob(f"{ai.INDEX_FILE}*"):
+        path.unlink()
+    started = time.perf_counter()
+    index = ai.compute_index(repo, target)
+    full = time.perf_counter() - started
+    index.close()
+    steps = ", ".join(f"{k} {v:.1f} s" for k, v in index.seconds.items())
+    print(f"new index from nothing: {full:.1f} s (cumulative: {steps}); "
+          f"{target.stat().st_size / 1e6:.0f} MB; peak RSS so far "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB; "
+          f"load {os.getloadavg()[0]:.1f}")
+    index = ai.audit_index(repo)
+    started = time.perf_counter()
+    page = index.page(0, 200, province=args.province)
+    print(f"in process: page of {args.province} {1000 * (time.perf_counter() - started):.0f} ms "
+          f"({page.total} findings, {len(page.documents)} documents, {page.counts})")
+
+    command = ["audit", "--province", args.province, "--store", str(store)]
+    new = [run_cli(None, fingerprint, command, args.old_timeout) for _ in range(args.runs)]
+    new_wall = statistics.median(w for w, _, _, _ in new)
+    print(f"kgraph audit --province {args.province!r}, new: median {new_wall:.2f} s of "
+          f"{args.runs}, peak RSS {max(r for _, r, _, _ in new) / 1024:.0f} MB, exit "
+          f"{new[0][3]}: {new[0][2]}")
+    if args.old_src is not None:
+        wall, rss, line, code = run_cli(args.old_src, "", command, args.old_timeout)
+        ratio = f"{wall / new_wall:.1f}x" if wall != float("inf") else "n/a"
+        print(f"kgraph audit --province {args.province!r}, old ({args.old_src}): {wall:.2f} s, "
+              f"peak RSS {rss / 1024:.0f} MB, exit {code}: {line}  -> old/new {ratio}")
+
+    some = index.page(0, 1).findings
+    pages = ["/audit", f"/audit?province={args.province}", "/audit?format=json&per_page=100",
+             f"/audit?format=json&province={args.province}&page=20",
+             "/audit?format=json&severity=Info&page=500",
+             "/audit?format=json&rule=MissingPeerTask&page=1000",
+             f"/audit?doc={index.documents[len(index.documents) // 2].number}"]
+    if some and args.api_audit:  # its first request builds the explorer's data
+        pages.append(f"/api/audit?iri={some[0].focus}")
+    print(f"pages (load {os.getloadavg()[0]:.1f}):")
+    timed_pages(OxigraphRepository(store, read_only=True), pages, max(args.runs, 20))
+
+    if args.changed_plan is not None:
+        from kgraph.build import build
+
+        with tempfile.TemporaryDirectory() as tmp:
+            changed = Path(tmp) / args.changed_plan.name
+            text = args.changed_plan.read_text(encoding="utf-8")
+            lines = text.splitlines()
+            first = next(i for i, line in enumerate(lines) if line.startswith("a) "))
+            lines[first] = "a) Lưu trữ hồ sơ điện tử của lễ hội truyền thống."
+            changed.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            started = time.perf_counter()
+            report = build([changed], OxigraphRepository(store), directive_coverage=False)
+            print(f"re-build of one changed plan (directive coverage off): "
+                  f"{time.perf_counter() - started:.1f} s, {len(report.documents)} document")
+        repo = OxigraphRepository(store, read_only=True)
+        started = time.perf_counter()
+        updated = ai.audit_index(repo)
+        step = time.perf_counter() - started
+        print(f"incremental index step: {step:.2f} s vs {full:.1f} s from nothing "
+              f"(full/incremental {full / step:.0f}x); load {os.getloadavg()[0]:.1f}")
+        started = time.perf_counter()
+        ai.compute_index(repo, target).close()  # nothing changed since: the cost of looking
+        print(f"index step when nothing changed: {time.perf_counter() - started:.2f} s")
+        if args.check:
+            started = time.perf_counter()
+            whole = ai.compute_index(repo)
+            same = updated.findings == whole.findings
+            print(f"full recompute {time.perf_counter() - started:.1f} s; incremental == full: "
+                  f"{same}")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from kgraph.cli import app
-from kgraph.store.embedded import POINTER, OxigraphRepository
+from kgraph.store.embedded import OxigraphRepository
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT / "data" / "sources"
@@ -32,8 +32,11 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_build_leaves_the_audit_of_its_version_next_to_the_store(store: Path) -> None:
-    version = (store / POINTER).read_text().strip()
-    assert (store / "derived" / version / "audit-index.pickle").is_file()
+    from kgraph.analysis.audit_index import _meta
+    from kgraph.store.embedded import store_version
+
+    version = store_version(OxigraphRepository(store, read_only=True))
+    assert _meta(store / "derived" / "audit.sqlite")["version"] == version
     assert any((store / "derived" / "documents").glob("audit-*.pickle"))
 
 
@@ -89,8 +92,11 @@ def test_a_new_build_gets_a_new_audit_reauditing_only_the_changed_plan(
                                                  "16. Ủy ban nhân dân các huyện (sửa)"),
                                     encoding="utf-8")
     assert kgraph("build", str(folder), "--store", str(copy))[0] == 0
-    version = (copy / POINTER).read_text().strip()
-    assert (copy / "derived" / version / "audit-index.pickle").is_file()
+    from kgraph.analysis.audit_index import _meta
+    from kgraph.store.embedded import store_version
+
+    version = store_version(OxigraphRepository(copy, read_only=True))
+    assert _meta(copy / "derived" / "audit.sqlite")["version"] == version
     assert len(set((copy / "derived" / "documents").glob("audit-*.pickle")) - audited) == 1
     code, out, _ = kgraph("audit", "--doc", "2509/KH-UBND", "--store", str(copy))
     assert code in (0, 1) and out.startswith("kgraph audit: 1 document(s): 2509/KH-UBND")

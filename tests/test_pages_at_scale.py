@@ -132,3 +132,19 @@ def test_audit_overlay_without_nodes_comes_a_page_at_a_time(client) -> None:
         pages.update(page["flags"])
         offset = page["next_offset"]
     assert pages == first["flags"]
+
+
+@pytest.mark.parametrize("q", ["Gia Lai", "gia lai", "2509", "KH-UBND", "28-CT/TW", "kế hoạch",
+                               "Đắk", "-", "không có", "ubnd 2024"])
+def test_home_search_index_finds_what_the_listing_filter_finds(client, sample_repo, q) -> None:
+    from kgraph.ingest.text import nfc, slugify
+
+    listing = pages.home_listing(sample_repo)
+    folded, raw = slugify(q), nfc(q).lower()
+    expected = [d.number for d in listing if d.matches(folded, raw)]
+    assert [listing[i].number for i in pages.ListingSearch.of(listing).rows(folded, raw)] \
+        == expected
+    page = client.get("/", params={"q": q}).text
+    shown = re.findall(r'<td class="nowrap"><a href="/id/[^"]+">([^<]+)</a>', page)
+    assert shown == expected[:pages.PAGE_SIZE]
+    assert not expected or f"trên {len(expected)}" in page

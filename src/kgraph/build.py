@@ -81,6 +81,7 @@ class FileResult:
     findings: Counter[tuple[str, str]] = field(default_factory=Counter)  # (severity, rule)
     trig_pending: Path | None = None  # written next to its target, renamed after the commit
     derived: dict[str, str] = field(default_factory=dict)  # derived graphs (coverage) to load
+    record: object | None = None  # directive coverage's PlanRecord, when no store keeps it
 
 
 @dataclass
@@ -237,10 +238,9 @@ def process_file(path: Path, validate: bool, ttl_out: Path | None,
                                      len(mapped), part_counts(mapped), doc.source_sha256)
     if validate:
         from kgraph.analysis.audit import SourceDocument
-        from kgraph.analysis.audit_index import audit_document, document_key
+        from kgraph.analysis.audit_index import audit_document, keep_document_audit
         from kgraph.analysis.coverage import coverage_graph_iri
         from kgraph.analysis.shacl_compiled import Workspace
-        from kgraph.store.derived import keep_document_value
 
         workspace = _workspace()
         assert isinstance(workspace, Workspace)
@@ -249,10 +249,11 @@ def process_file(path: Path, validate: bool, ttl_out: Path | None,
         validation = validate_document(mapped.triples, mapped.index, workspace)
         findings, coverage = audit_document(source, mapped.triples, mapped.index,
                                             result.ntriples, validation, workspace)
-        keep_document_value(store_root, document_key(source.graph, doc.source_sha256), findings)
+        keep_document_audit(store_root, source, doc.source_sha256, findings, coverage)
         result.findings = Counter((r.severity, r.rule) for r in validation.results)
         result.derived[coverage_graph_iri(source.iri)] = coverage.to_ntriples()
         result.validation = validation.without_report()
+    _keep_record(result, mapped, number, store_root, coverage if validate else None)
     if store_root is not None:  # on disk: the main process bulk-loads these lines as they are
         result.nquads = _to_nquads(result.ntriples, str(mapped.name)) + "".join(
             _to_nquads(text, graph) for graph, text in result.derived.items())
@@ -267,6 +268,23 @@ def process_file(path: Path, validate: bool, ttl_out: Path | None,
                 handle.write(text)
             result.trig_pending = Path(tmp)
     return result
+
+
+def _keep_record(result: FileResult, mapped: object, number: str, store_root: Path | None,
+                 coverage: object | None) -> None:
+    """The document's record for the directive coverage, kept by content key next to the
+    store (:mod:`kgraph.analysis.directive_index`), or handed back for a store in memory."""
+    from kgraph.analysis.coverage import plan_record
+    from kgraph.analysis.directive_index import record_key
+    from kgraph.store.derived import keep_document_value
+
+    record = plan_record(str(mapped.document), number, mapped.index,  # type: ignore[attr-defined]
+                         coverage)  # type: ignore[arg-type]
+    if store_root is not None:
+        keep_document_value(store_root, record_key(str(mapped.name),  # type: ignore[attr-defined]
+                                                   result.sha256), record)
+    else:
+        result.record = record
 
 
 def _process_star(args: tuple[Path, bool, Path | None, Path | None]) -> FileResult:
@@ -626,6 +644,9 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
     started = time.perf_counter()
     pending_trig: list[tuple[Path, Path]] = []
     seen: dict[str, Path] = {}
+    changed: dict[str, str | None] = {}  # document -> its previous version's text hash
+    loaded: dict[str, str] = {}  # graph -> text hash of the documents loaded
+    records: dict[str, object] = {}  # directive coverage's records, for a store in memory
     writer: _Writer | None = None
     try:
         context = repo.new_version() if on_disk else _no_version(repo)  # type: ignore[attr-defined]
@@ -651,6 +672,10 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
                         graphs.update(kept)
                         report.revisions.append(f"{result.summary.number} ({old.sha256[:12]})")
                 writer.add(graphs, result.nquads)
+                changed[result.summary.document] = (old.sha256 or None) if old else None
+                loaded[result.summary.name] = result.sha256
+                if result.record is not None:
+                    records[result.summary.document] = result.record
                 report.documents.append(result.summary)
                 report.triples += result.summary.triples
                 report.findings.update(result.findings)
@@ -669,9 +694,11 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
                 observer.stage("directive coverage")
                 started = time.perf_counter()
                 writer.flush()  # the queries below read the documents just written
+                before = {s.graph: s.sha256 for s in by_graph.values()}
                 report.directives = _directive_coverage(
                     _VersionView(repo, store, writer),
-                    None if not report.unchanged else [d.document for d in report.documents])
+                    None if not report.unchanged else changed, records,
+                    (before, {**before, **loaded}))
                 report.seconds["directive coverage"] = time.perf_counter() - started
             started = time.perf_counter()
             observer.stage("loading the last batch, ontology and reference data")
@@ -750,21 +777,17 @@ class _VersionView:
         self.writer.flush()
 
 
-def _directive_coverage(view: _VersionView, changed: list[str] | None) -> list[str]:
+def _directive_coverage(view: _VersionView, changed: dict[str, str | None] | None,
+                        records: dict[str, object],
+                        sources: tuple[dict[str, str], dict[str, str]]) -> list[str]:
     """Recompute the coverage of every directive several plans carry out (``changed`` None), or
-    of those the ``changed`` documents carry out, directly or through others."""
-    from kgraph.analysis import coverage as cov
+    of those the ``changed`` documents carry out, directly or through others, from the records
+    the workers kept (:mod:`kgraph.analysis.directive_index`; incremental where it can)."""
+    from kgraph.analysis import directive_index
 
-    groups = cov.directive_groups(view)  # type: ignore[arg-type]
-    if changed is not None:
-        touched = set(changed)
-        groups = {d: plans for d, plans in groups.items()
-                  if any(p[0] in touched for p in plans)}
-    done = []
-    for directive in groups:
-        if cov.compute_directive_coverage(view, directive) is not None:  # type: ignore[arg-type]
-            done.append(directive)
-    return done
+    root = view.repo.root if isinstance(view.repo, OxigraphRepository) else None
+    return directive_index.update(view, root, view.replace_graphs, changed,  # type: ignore[arg-type]
+                                  records, sources=sources).directives  # type: ignore[arg-type]
 
 
 class _Failure(SourceError):

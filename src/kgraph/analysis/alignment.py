@@ -33,11 +33,12 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize
+
+if TYPE_CHECKING:  # scikit-learn and SciPy take seconds to import: only where they are used
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 from kgraph.ingest.text import ocr_fold
 
@@ -90,6 +91,7 @@ class Outline:
     tasks: list[DirectiveTask]
     unaligned: list[PlanItem]
     reconstructed: bool
+    clusters: list[int] = field(default_factory=list)  # the cluster of each task, in order
 
     def pairs(self) -> set[frozenset[str]]:
         """Every pair of items of two different plans that restate the same directive task."""
@@ -110,6 +112,8 @@ def folded(text: str) -> str:
 
 
 def vectorizer() -> TfidfVectorizer:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     return TfidfVectorizer(analyzer="char_wb", ngram_range=NGRAMS, sublinear_tf=True,
                            preprocessor=folded, lowercase=False)
 
@@ -139,33 +143,51 @@ def minimum_support(plans: int) -> int:
     return max(2, math.ceil(MIN_SHARE * plans))
 
 
-def align(directive: str, plans: Sequence[Sequence[PlanItem]],
-          outline: Sequence[PlanItem] = (), *, min_support: int | None = None,
-          pair_threshold: float = PAIR_THRESHOLD, join_threshold: float = JOIN_THRESHOLD
-          ) -> Outline:
-    """Align the items of ``plans`` (one list per plan) into the directive's tasks.
+def _dense(matrix: object, row: int) -> np.ndarray:
+    from scipy.sparse import issparse
 
-    With an ``outline`` (the directive's own leaf tasks), items only join its tasks. Without
-    one, clusters restated by ``min_support`` plans (default: :func:`minimum_support`) are
-    the reconstructed outline.
-    """
-    plans = [list(p) for p in plans if p]
-    everything = [item for plan in plans for item in plan] + list(outline)
-    if not everything:
-        return Outline(directive, [], [], not outline)
-    matrix_all = normalize(vectorizer().fit_transform([item.text for item in everything]))
-    vectors = {item.iri: matrix_all[index] for index, item in enumerate(everything)}
+    if issparse(matrix):
+        return matrix.getrow(row).toarray()[0]  # type: ignore[attr-defined]
+    return matrix[row].copy()  # type: ignore[index]
 
-    clusters: list[list[PlanItem]] = [[task] for task in outline]
-    sums: list[np.ndarray] = [vectors[task.iri].toarray()[0] for task in outline]
-    fixed = bool(outline)
-    # the longest plans first: they hold most tasks, so later plans find their clusters
-    order = sorted(plans, key=lambda p: (-len(p), p[0].number))
-    for plan in order:
-        matrix = np.vstack([vectors[item.iri].toarray()[0] for item in plan])
+
+@dataclass
+class AlignmentState:
+    """The progressive alignment as it stands: what aligning one more plan needs.
+
+    Kept with a directive's stored coverage so that a re-build after one changed plan takes the
+    plan's old items out of their clusters and places its new ones exactly as :func:`align`
+    places every later plan (the vectoriser stays the one fitted on the full alignment: terms it
+    never saw weigh nothing, as for any text :meth:`TfidfVectorizer.transform` meets)."""
+
+    model: TfidfVectorizer
+    clusters: list[list[PlanItem]]  # the outline's own task first in its cluster, when fixed
+    sums: list[np.ndarray]  # sum of each cluster's normalised vectors
+    fixed: bool
+    outline: list[PlanItem]
+    own: list[np.ndarray]  # the outline tasks' vectors (fixed outlines score against them)
+    scores: dict[str, float] = field(default_factory=dict)  # item IRI -> leave-one-out cosine
+    plans: dict[str, int] = field(default_factory=dict)  # plan -> its items (plans aligned)
+
+    def vectors(self, items: Sequence[PlanItem]) -> np.ndarray:
+        from sklearn.preprocessing import normalize
+
+        return normalize(self.model.transform([item.text for item in items])).toarray()
+
+    def place(self, plan: Sequence[PlanItem], matrix: np.ndarray, *,
+              pair_threshold: float = PAIR_THRESHOLD, join_threshold: float = JOIN_THRESHOLD
+              ) -> None:
+        """One step of the progressive alignment: pair the plan's items with the clusters
+        (one-to-one, best total cosine), join left-overs to their best cluster, or start new
+        clusters (never when the outline is fixed)."""
+        from scipy.optimize import linear_sum_assignment
+        from scipy.sparse import issparse
+        from sklearn.preprocessing import normalize
+
+        clusters, sums = self.clusters, self.sums
         if clusters:
             centroids = normalize(np.vstack(sums))
-            similarity = matrix @ centroids.T
+            similarity = np.asarray(matrix @ centroids.T)
             rows, cols = linear_sum_assignment(-similarity)
         else:
             similarity = np.zeros((len(plan), 0))
@@ -181,49 +203,182 @@ def align(directive: str, plans: Sequence[Sequence[PlanItem]],
                 if similarity[r, best] >= join_threshold:
                     target = best
             if target is None:
-                if fixed:
+                if self.fixed:
                     continue
                 clusters.append([item])
-                sums.append(matrix[r].copy())
+                sums.append(_dense(matrix, r))
+            elif issparse(matrix):  # the row's non-zero terms only: the same sums, O(terms)
+                clusters[target].append(item)
+                row = matrix.getrow(r)
+                sums[target] = sums[target].copy()
+                sums[target][row.indices] += row.data
             else:
                 clusters[target].append(item)
                 sums[target] = sums[target] + matrix[r]
+        if plan:
+            self.plans[plan[0].plan] = len(plan)
 
-    support = min_support if min_support is not None else minimum_support(len(plans))
-    tasks: list[DirectiveTask] = []
-    unaligned: list[PlanItem] = []
+    def remove(self, plan: str, old: Sequence[PlanItem]) -> None:
+        """Take a plan's items out of their clusters (``old``: the items as they were placed,
+        whose vectors the cluster sums hold)."""
+        vectors = dict(zip((i.iri for i in old), self.vectors(old), strict=True)) if old else {}
+        for index, cluster in enumerate(self.clusters):
+            keep = []
+            for member in cluster:
+                if member.plan == plan and member.iri in vectors:
+                    self.sums[index] = self.sums[index] - vectors[member.iri]
+                    self.scores.pop(member.iri, None)
+                else:
+                    keep.append(member)
+            cluster[:] = keep
+        self.plans.pop(plan, None)
+
+    def score(self, items: Sequence[PlanItem], matrix: np.ndarray) -> None:
+        """Leave-one-out cosines of newly placed items (the others keep theirs)."""
+        row_of = {item.iri: row for item, row in zip(items, matrix, strict=True)}
+        outline_iris = {task.iri for task in self.outline}
+        for index, cluster in enumerate(self.clusters):
+            for member in cluster:
+                row = row_of.get(member.iri)
+                if row is None or member.iri in outline_iris:
+                    continue
+                if self.fixed:
+                    position = next(i for i, t in enumerate(self.outline)
+                                    if t.iri == cluster[0].iri)
+                    reference = self.own[position]
+                else:
+                    own = [row_of[m.iri] for m in cluster if m.plan == member.plan
+                           and m.iri in row_of]
+                    if len({m.plan for m in cluster}) < 2:
+                        self.scores[member.iri] = 0.0
+                        continue
+                    reference = self.sums[index] - np.sum(own, axis=0)
+                norm = float(np.linalg.norm(reference)) or 1.0
+                self.scores[member.iri] = round(float(row @ reference) / norm, 3)
+
+    def result(self, directive: str, min_support: int | None = None) -> Outline:
+        """The outline the clusters make (tasks numbered, additions apart)."""
+        support = min_support if min_support is not None else minimum_support(len(self.plans))
+        tasks: list[DirectiveTask] = []
+        unaligned: list[PlanItem] = []
+        outline_iris = {task.iri for task in self.outline}
+        cluster_of: dict[int, int] = {}
+        for number, cluster in enumerate(self.clusters):
+            members = [m for m in cluster if m.iri not in outline_iris]
+            own = next((m for m in cluster if m.iri in outline_iris), None)
+            if own is None and len({m.plan for m in members}) < support:
+                unaligned.extend(members)
+                continue
+            task = DirectiveTask("", own.text if own else _label(members), members,
+                                 reconstructed=own is None,
+                                 outline_task=own.iri if own else None)
+            task.scores = {m.iri: self.scores.get(m.iri, 0.0) for m in members}
+            task.confidence = (round(float(np.mean(list(task.scores.values()))), 3)
+                               if task.scores else 0.0)
+            cluster_of[id(task)] = number
+            tasks.append(task)
+        if not self.fixed:
+            tasks.sort(key=lambda t: (float(np.mean([m.position for m in t.members])), t.label))
+        for index, task in enumerate(tasks, start=1):
+            task.no = str(index)
+        return Outline(directive, tasks, unaligned, not self.fixed,
+                       [cluster_of[id(task)] for task in tasks])
+
+
+def align(directive: str, plans: Sequence[Sequence[PlanItem]],
+          outline: Sequence[PlanItem] = (), *, min_support: int | None = None,
+          pair_threshold: float = PAIR_THRESHOLD, join_threshold: float = JOIN_THRESHOLD
+          ) -> Outline:
+    """Align the items of ``plans`` (one list per plan) into the directive's tasks.
+
+    With an ``outline`` (the directive's own leaf tasks), items only join its tasks. Without
+    one, clusters restated by ``min_support`` plans (default: :func:`minimum_support`) are
+    the reconstructed outline.
+    """
+    state = align_state(plans, outline, pair_threshold=pair_threshold,
+                        join_threshold=join_threshold)
+    if state is None:
+        return Outline(directive, [], [], not outline)
+    return state.result(directive, min_support)
+
+
+def align_state(plans: Sequence[Sequence[PlanItem]], outline: Sequence[PlanItem] = (), *,
+                pair_threshold: float = PAIR_THRESHOLD, join_threshold: float = JOIN_THRESHOLD,
+                model: TfidfVectorizer | None = None) -> AlignmentState | None:
+    """:func:`align` up to its clusters, kept to align changed plans later (None: no item).
+    ``model``: a vectoriser already fitted (else fitted on every item)."""
+    from scipy.sparse import vstack
+    from sklearn.preprocessing import normalize
+
+    plans = [list(p) for p in plans if p]
+    everything = [item for plan in plans for item in plan] + list(outline)
+    if not everything:
+        return None
+    texts = [item.text for item in everything]
+    if model is None:
+        model = vectorizer()
+        matrix_all = normalize(model.fit_transform(texts))
+    else:
+        matrix_all = normalize(model.transform(texts))
+    vectors = {item.iri: matrix_all[index] for index, item in enumerate(everything)}
+
+    own = [vectors[task.iri].toarray()[0] for task in outline]
+    state = AlignmentState(model, [[task] for task in outline], [v.copy() for v in own],
+                           bool(outline), list(outline), own)
+    # the longest plans first: they hold most tasks, so later plans find their clusters
+    order = sorted(plans, key=lambda p: (-len(p), p[0].number))
+    for plan in order:  # dense: the same products (and ties) as ever, one copy per plan
+        matrix = vstack([vectors[item.iri] for item in plan]).toarray()
+        state.place(plan, matrix, pair_threshold=pair_threshold, join_threshold=join_threshold)
+    for plan in plans:
+        state.plans.setdefault(plan[0].plan, len(plan))
     outline_iris = {task.iri for task in outline}
-    for cluster in clusters:
+    for cluster in state.clusters:
         members = [m for m in cluster if m.iri not in outline_iris]
-        own = next((m for m in cluster if m.iri in outline_iris), None)
-        if own is None and len({m.plan for m in members}) < support:
-            unaligned.extend(members)
-            continue
-        task = DirectiveTask("", own.text if own else _label(members), members,
-                             reconstructed=own is None, outline_task=own.iri if own else None)
-        _score(task, vectors, own)
-        tasks.append(task)
-    if not fixed:
-        tasks.sort(key=lambda t: (float(np.mean([m.position for m in t.members])), t.label))
-    for index, task in enumerate(tasks, start=1):
-        task.no = str(index)
-    return Outline(directive, tasks, unaligned, not fixed)
+        own_item = next((m for m in cluster if m.iri in outline_iris), None)
+        task = DirectiveTask("", "", members)
+        _score(task, vectors, own_item)
+        state.scores.update(task.scores)
+    return state
 
 
 def _score(task: DirectiveTask, vectors: dict[str, object], own: PlanItem | None) -> None:
-    """Leave-one-out cosine of each item against the other plans' items (or the outline)."""
-    dense = {m.iri: vectors[m.iri].toarray()[0] for m in task.members}
-    for member in task.members:
-        if own is not None:
-            reference = vectors[own.iri].toarray()[0]
-        else:
-            others = [dense[m.iri] for m in task.members if m.plan != member.plan]
-            if not others:
-                task.scores[member.iri] = 0.0
-                continue
-            reference = np.sum(others, axis=0)
+    """Leave-one-out cosine of each item against the other plans' items (or the outline).
+
+    On sparse rows, in O(terms) per item: against the others' sum ``total - mine`` through
+    ``row·total - row·mine`` and ``|total - mine|² = |total|² - 2 total·mine + |mine|²`` (the
+    plain way, a dense sum per item, is quadratic in a task's items: 4,000 plans restate it)."""
+    from scipy.sparse import vstack
+
+    rows = {m.iri: vectors[m.iri] for m in task.members}
+    if own is not None:
+        reference = vectors[own.iri].toarray()[0]  # type: ignore[attr-defined]
         norm = float(np.linalg.norm(reference)) or 1.0
-        task.scores[member.iri] = round(float(dense[member.iri] @ reference) / norm, 3)
+        for member in task.members:
+            dense = rows[member.iri].toarray()[0]  # type: ignore[attr-defined]
+            task.scores[member.iri] = round(float(dense @ reference) / norm, 3)
+    elif task.members:
+        plans: dict[str, list[PlanItem]] = {}
+        for member in task.members:
+            plans.setdefault(member.plan, []).append(member)
+        total = np.asarray(vstack([rows[m.iri] for m in task.members]).sum(axis=0))[0]
+        total_sq = float(total @ total)
+        for members in plans.values():
+            if len(plans) < 2:
+                for member in members:
+                    task.scores[member.iri] = 0.0
+                continue
+            mine = rows[members[0].iri]
+            for member in members[1:]:
+                mine = mine + rows[member.iri]  # type: ignore[operator]
+            norm_sq = (total_sq - 2 * float(mine.dot(total)[0])  # type: ignore[attr-defined]
+                       + float(mine.multiply(mine).sum()))  # type: ignore[attr-defined]
+            norm = math.sqrt(max(norm_sq, 0.0)) or 1.0
+            for member in members:
+                row = rows[member.iri]
+                value = (float(row.dot(total)[0])  # type: ignore[attr-defined]
+                         - float(row.multiply(mine).sum()))  # type: ignore[attr-defined]
+                task.scores[member.iri] = round(value / norm, 3)
     task.confidence = round(float(np.mean(list(task.scores.values()))), 3) if task.scores else 0.0
 
 

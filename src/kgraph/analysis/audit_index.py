@@ -16,13 +16,20 @@ index in memory: milliseconds whatever the corpus size.
 
 from __future__ import annotations
 
+import bisect
+import csv
+import fcntl
 import functools
 import hashlib
+import io
 import math
 import re
+import sqlite3
+import threading
+import time
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -36,6 +43,7 @@ from kgraph.analysis.audit import (
     Finding,
     Severity,
     SourceDocument,
+    all_rule_labels,
     conflict_statements,
     coverage_findings,
     documents_stated_by,
@@ -61,6 +69,7 @@ from kgraph.store.embedded import (
     Repository,
     query_records,
     solution_records,
+    store_version,
     to_query_result,
 )
 
@@ -138,12 +147,24 @@ class _WorkspaceRepository:
         return solution_records(self.workspace.query(sparql))
 
 
+def tasks_key(graph: str, sha256: str) -> str:
+    return document_key(graph, sha256).replace("audit-", "tasks-", 1)
+
+
+def keep_document_audit(repo: Repository | Path | None, source: SourceDocument, sha256: str,
+                        findings: list[Finding], coverage: cov.PlanCoverage) -> None:
+    """Keep one document's findings and its tasks (what peer plans are compared on) by
+    content, so the whole-corpus audit reads neither from the store again."""
+    keep_document_value(repo, document_key(source.graph, sha256), findings)
+    keep_document_value(repo, tasks_key(source.graph, sha256), coverage.tasks)
+
+
 def keep_document_findings(repo: Repository | Path | None, source: SourceDocument,
                            sha256: str, data: Graph, validation: Validation | None = None
                            ) -> tuple[list[Finding], cov.PlanCoverage]:
     """Compute and keep one document's findings (the build calls this with its graph)."""
     findings, coverage = audit_graph(source, data, validation)
-    keep_document_value(repo, document_key(source.graph, sha256), findings)
+    keep_document_audit(repo, source, sha256, findings, coverage)
     return findings, coverage
 
 
@@ -156,6 +177,65 @@ def document_findings(repo: Repository, source: SourceDocument, sha256: str) -> 
 
 
 # ---------------------------------------------------------------------------- the index
+#
+# The index of one store version is a small SQLite file, ``<store>/derived/<version>/audit.sqlite``
+# (in memory for stores without a folder), read a page at a time: at national scale the findings
+# are millions (≈ 120 peer gaps a plan), which a pickle loaded whole made gigabytes. Peer gaps
+# are kept compactly (plan, directive, peer, task ids and the best score) and expanded to
+# findings only for the page shown; the findings of each (document, rule, severity) are counted
+# once, so the summary of any filter is a sum. A new version starts from a copy of the previous
+# version's file and touches the rows of the documents that changed.
+
+FORMAT = "audit-index-4"  # the layout of the file: another layout is recomputed, never read
+INDEX_FILE = "audit.sqlite"
+SELECTIONS = 64  # filter sets whose groups a reader keeps (turning pages costs a slice)
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE documents (id INTEGER PRIMARY KEY, iri TEXT, graph TEXT, number TEXT, nkey TEXT,
+                        province TEXT, pfold TEXT, pv TEXT, sha256 TEXT, UNIQUE (iri, graph));
+CREATE INDEX documents_nkey ON documents (nkey);
+CREATE INDEX documents_pfold ON documents (pfold);
+CREATE INDEX documents_number ON documents (number);
+CREATE TABLE findings (kind TEXT, owner TEXT, nkey TEXT, sev INTEGER, rule TEXT,
+                       severity TEXT, focus TEXT, document_number TEXT, label_vi TEXT,
+                       message_vi TEXT, message_en TEXT, source_text TEXT, value TEXT,
+                       origin TEXT);
+CREATE INDEX findings_owner ON findings (kind, owner);
+CREATE INDEX findings_group ON findings (document_number, rule, severity);
+CREATE INDEX findings_focus ON findings (focus);
+CREATE TABLE conflict_sources (focus TEXT, number TEXT, nkey TEXT);
+CREATE INDEX conflict_sources_focus ON conflict_sources (focus);
+CREATE INDEX conflict_sources_nkey ON conflict_sources (nkey);
+CREATE TABLE tasks (id INTEGER PRIMARY KEY, iri TEXT UNIQUE, text TEXT, source_text TEXT);
+CREATE TABLE peer_sets (plan INTEGER, directive TEXT, peers TEXT,
+                        PRIMARY KEY (plan, directive));
+CREATE TABLE gaps (plan INTEGER, directive TEXT, peer INTEGER, task INTEGER, best REAL);
+CREATE INDEX gaps_plan ON gaps (plan, directive, peer);
+CREATE INDEX gaps_task ON gaps (task);
+CREATE TABLE edges (graph TEXT, child TEXT, parent TEXT);
+CREATE INDEX edges_graph ON edges (graph);
+CREATE TABLE names (graph TEXT, iri TEXT, number TEXT);
+CREATE INDEX names_graph ON names (graph);
+CREATE TABLE groups (document_number TEXT, nkey TEXT, sev INTEGER, rule TEXT, severity TEXT,
+                     n INTEGER, PRIMARY KEY (sev, document_number, rule, severity));
+CREATE INDEX groups_nkey ON groups (nkey);
+"""
+_FINDING_COLUMNS = ("rule, severity, focus, document_number, label_vi, message_vi, message_en, "
+                    "source_text, value, origin")
+_GAP_COLUMNS = ("g.directive, g.best, p.iri, p.number, p.province, q.number, q.province, t.iri, "
+                "t.text, t.source_text")
+_GAP_JOIN = ("gaps g JOIN documents p ON p.id = g.plan JOIN documents q ON q.id = g.peer "
+             "JOIN tasks t ON t.id = g.task")
+PEER_RULE = "MissingPeerTask"
+
+
+def order_key(finding: Finding) -> tuple[object, ...]:
+    """The order of the report: severity, document, rule, focus, then the rest of the finding
+    (a total order, so a page is the same whichever way the index was computed)."""
+    return (*finding.sort_key, finding.message_en, finding.message_vi, finding.label_vi,
+            finding.source_text, finding.value, finding.origin)
+
 
 @dataclass(frozen=True)
 class AuditedDocument:
@@ -164,6 +244,7 @@ class AuditedDocument:
     number: str
     province: str
     sha256: str
+    province_iri: str = ""
 
 
 @dataclass
@@ -184,76 +265,220 @@ class AuditPage:
     def by_rule(self) -> list[tuple[str, str, int]]:
         return self.rules
 
+    def summary(self) -> str:
+        """The text ``kgraph audit`` prints (as :meth:`AuditReport.summary` with ``limit``
+        the page's size), from the page alone."""
+        labels = all_rule_labels()
+        listed = ", ".join(self.documents[:20]) + (" …" if len(self.documents) > 20 else "")
+        lines = [f"kgraph audit: {len(self.documents)} document(s): {listed}",
+                 "  " + ", ".join(f"{s}: {n}" for s, n in self.counts.items())]
+        for rule, severity, count in self.rules:
+            label = labels.get(rule, {}).get("vi", "")
+            lines.append(f"  {count:4d}  {severity:<9} {rule} ({label})")
+        if self.total > len(self.findings) and self.offset == 0:
+            lines.append(f"  (first {self.limit} of {self.total} findings; filter with "
+                         "--province, --doc, --rule, --severity)")
+        for finding in self.findings:
+            lines.append("")
+            lines.append(f"[{finding.severity}] {finding.document_number} · {finding.rule}")
+            if finding.label_vi:
+                lines.append(f"    {_short(finding.label_vi, 160)}")
+            lines.append(f"    vi: {finding.message_vi}")
+            lines.append(f"    en: {finding.message_en}")
+            if finding.source_text:
+                lines.append(f"    « {_short(finding.source_text, 200)} »")
+        return "\n".join(lines)
+
+
+def _short(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+Group = tuple[int, str, str, str, int]  # (severity order, document number, rule, severity, n)
+
 
 @dataclass
+class _Selection:
+    groups: list[Group]
+    starts: list[int]  # position of each group's first finding in the selection
+    total: int
+    counts: dict[str, int]
+    rules: list[tuple[str, str, int]]
+    documents: list[str]
+
+
 class AuditIndex:
-    documents: list[AuditedDocument] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)  # sorted by severity, document, rule
-    fingerprint: str = ""  # audit_fingerprint() of the code that computed it
-    conflict_sources: dict[str, set[str]] | None = None  # document -> numbers stating it
+    """The audit of one store version, read from its SQLite file a page at a time."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._db = connection
+        self._lock = threading.Lock()
+        self._selections: dict[tuple[tuple[str, str | None], ...], _Selection] = {}
+        self.seconds: dict[str, float] = {}  # wall time of each step of its computation
+
+    @classmethod
+    def open(cls, path: Path) -> AuditIndex:
+        return cls(sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False))
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(sql, tuple(params)).fetchall()
+
+    # ------------------------------------------------------------------ what it holds
+
+    @property
+    def fingerprint(self) -> str:
+        rows = self._rows("SELECT value FROM meta WHERE key = 'fingerprint'")
+        return rows[0][0] if rows else ""
+
+    @property
+    def documents(self) -> list[AuditedDocument]:
+        return [AuditedDocument(*row) for row in self._rows(
+            "SELECT iri, graph, number, province, sha256, pv FROM documents "
+            "ORDER BY number, pv, iri, graph")]
+
+    @property
+    def conflict_sources(self) -> dict[str, set[str]]:
+        """Document -> numbers of the sources stating its issuer or date (when in conflict)."""
+        sources: dict[str, set[str]] = {}
+        for focus, number in self._rows("SELECT focus, number FROM conflict_sources"):
+            sources.setdefault(focus, set()).add(number)
+        return sources
+
+    @property
+    def findings(self) -> list[Finding]:
+        """Every finding (tests and small stores: at national scale use :meth:`page`)."""
+        return self.select()
+
+    # ------------------------------------------------------------------ filters
+
+    def _scope(self, province: str | None, plan: str | None) -> tuple[str, list[object]]:
+        conditions, params = [], []
+        if province:
+            conditions.append("pfold = ?")
+            params.append(fold(province))
+        if plan:
+            conditions.append("nkey = ?")
+            params.append(number_key(plan))
+        return " AND ".join(conditions), params
+
+    def matching_documents(self, *, province: str | None = None,
+                           plan: str | None = None) -> list[str]:
+        where, params = self._scope(province, plan)
+        return [row[0] for row in self._rows(
+            f"SELECT number FROM documents {'WHERE ' + where if where else ''} "
+            "ORDER BY number, pv, iri, graph", params)]
+
+    def _selection(self, province: str | None = None, plan: str | None = None,
+                   rule: str | None = None, severity: str | None = None) -> _Selection:
+        key = (("plan", plan), ("province", province), ("rule", rule), ("severity", severity))
+        found = self._selections.get(key)
+        if found is not None:
+            return found
+        conditions, params = [], []
+        where, scope = self._scope(province, plan)
+        if where:
+            conditions.append(f"nkey IN (SELECT nkey FROM documents WHERE {where})")
+            params.extend(scope)
+        if rule:
+            conditions.append("rule = ?")
+            params.append(rule)
+        if severity:
+            conditions.append("lower(severity) = lower(?)")
+            params.append(severity)
+        groups: list[Group] = self._rows(
+            "SELECT sev, document_number, rule, severity, n FROM groups "
+            f"{'WHERE ' + ' AND '.join(conditions) if conditions else ''} "
+            "ORDER BY sev, document_number, rule, severity", params)
+        starts, total = [], 0
+        severities: Counter[str] = Counter()
+        rules: Counter[tuple[str, str]] = Counter()
+        for _sev, _number, group_rule, group_severity, n in groups:
+            starts.append(total)
+            total += n
+            severities[group_severity] += n
+            rules[(group_rule, group_severity)] += n
+        selection = _Selection(
+            groups, starts, total, {s.value: severities.get(s.value, 0) for s in Severity},
+            sorted(((r, s, n) for (r, s), n in rules.items()),
+                   key=lambda x: (SEVERITY_ORDER.get(x[1], 9), -x[2], x[0])),
+            self.matching_documents(province=province, plan=plan))
+        if len(self._selections) >= SELECTIONS:
+            self._selections.clear()
+        self._selections[key] = selection
+        return selection
+
+    def page(self, offset: int = 0, limit: int = 100, **filters: str | None) -> AuditPage:
+        """One page of the selection: only the groups of findings the page overlaps are read."""
+        selection = self._selection(**filters)
+        first = max(0, bisect.bisect_right(selection.starts, offset) - 1)
+        chosen: list[Finding] = []
+        for position in range(first, len(selection.groups)):
+            start = selection.starts[position]
+            if start >= offset + limit:
+                break
+            findings = self._group(selection.groups[position])
+            chosen.extend(findings[max(0, offset - start): offset + limit - start])
+        return AuditPage(findings=chosen, total=selection.total, offset=offset, limit=limit,
+                         documents=selection.documents, counts=selection.counts,
+                         rules=selection.rules)
+
+    def iter_findings(self, *, province: str | None = None, plan: str | None = None,
+                      rule: str | None = None, severity: str | None = None,
+                      chunk: int = 500) -> Iterator[Finding]:
+        """Every finding the filters select, in report order, read ``chunk`` groups at a time
+        (a range of documents per severity: two queries a chunk, not two a group)."""
+        groups = self._selection(province=province, plan=plan, rule=rule,
+                                 severity=severity).groups
+        conditions, params = [], []
+        where, scope = self._scope(province, plan)
+        if where:
+            conditions.append(f"nkey IN (SELECT nkey FROM documents WHERE {where})")
+            params.extend(scope)
+        if rule:
+            conditions.append("rule = ?")
+            params.append(rule)
+        if severity:
+            conditions.append("lower(severity) = lower(?)")
+            params.append(severity)
+        extra = "".join(f" AND {c}" for c in conditions)
+        for start in range(0, len(groups), chunk):
+            part = groups[start: start + chunk]
+            by_severity: dict[int, list[Group]] = {}
+            for group in part:
+                by_severity.setdefault(group[0], []).append(group)
+            found: dict[tuple[str, str, str], list[Finding]] = {}
+            for sev, chosen in by_severity.items():
+                bounds = (chosen[0][1], chosen[-1][1])
+                for row in self._rows(
+                        f"SELECT {_FINDING_COLUMNS} FROM findings WHERE sev = ? AND "
+                        f"document_number BETWEEN ? AND ?{extra}", (sev, *bounds, *params)):
+                    finding = Finding(*row)
+                    found.setdefault((finding.document_number, finding.rule,
+                                      finding.severity), []).append(finding)
+                if any(g[2] == PEER_RULE and g[3] == Severity.INFO.value for g in chosen):
+                    gap_scope = (f" AND p.nkey IN (SELECT nkey FROM documents WHERE {where})"
+                                 if where else "")
+                    for finding in _gap_findings(self._rows(
+                            f"SELECT {_GAP_COLUMNS} FROM {_GAP_JOIN} WHERE p.number "
+                            f"BETWEEN ? AND ?{gap_scope}", (*bounds, *scope))):
+                        found.setdefault((finding.document_number, finding.rule,
+                                          finding.severity), []).append(finding)
+            for _sev, number, group_rule, group_severity, _n in part:
+                yield from sorted(found.get((number, group_rule, group_severity), []),
+                                  key=order_key)
 
     def select(self, *, province: str | None = None, plan: str | None = None,
                rule: str | None = None, severity: str | None = None) -> list[Finding]:
         """Findings of documents in ``province`` (with or without diacritics), of the plan
         numbered ``plan``, of one rule, of one severity."""
-        chosen = self.findings
-        if province or plan:
-            numbers = {number_key(d.number) for d in self.documents
-                       if (not province or fold(d.province) == fold(province))
-                       and (not plan or number_key(d.number) == number_key(plan))}
-            by_document = self.by_document()
-            positions = sorted(i for key in numbers for i in by_document.get(key, ()))
-            chosen = [self.findings[i] for i in positions]
-        if rule:
-            chosen = [f for f in chosen if f.rule == rule]
-        if severity:
-            chosen = [f for f in chosen if f.severity.lower() == severity.lower()]
-        return chosen
-
-    def by_document(self) -> dict[str, list[int]]:
-        """Number key -> positions of its findings (built once per index)."""
-        cached = self.__dict__.get("_by_document")
-        if cached is None:
-            cached = {}
-            keys: dict[str, str] = {}  # a document's findings share its number: fold it once
-            for position, finding in enumerate(self.findings):
-                number = finding.document_number
-                key = keys.get(number)
-                if key is None:
-                    key = keys[number] = number_key(number)
-                cached.setdefault(key, []).append(position)
-            self.__dict__["_by_document"] = cached
-        return cached
-
-    def matching_documents(self, *, province: str | None = None,
-                           plan: str | None = None) -> list[str]:
-        return [d.number for d in self.documents
-                if (not province or fold(d.province) == fold(province))
-                and (not plan or number_key(d.number) == number_key(plan))]
-
-    def page(self, offset: int = 0, limit: int = 100, **filters: str | None) -> AuditPage:
-        """One page of the selection; the selection and its counts are kept per filter set, so
-        turning pages costs a slice."""
-        cache: dict[tuple[tuple[str, str | None], ...], tuple[list[Finding], dict[str, int],
-                    list[tuple[str, str, int]], list[str]]]
-        cache = self.__dict__.setdefault("_selections", {})
-        key = tuple(sorted(filters.items()))
-        if key not in cache:
-            chosen = self.select(**filters)
-            counts = Counter(f.severity for f in chosen)
-            rules = Counter((f.rule, f.severity) for f in chosen)
-            if len(cache) >= 64:
-                cache.clear()
-            cache[key] = (
-                chosen, {s.value: counts.get(s.value, 0) for s in Severity},
-                sorted(((r, s, n) for (r, s), n in rules.items()),
-                       key=lambda x: (SEVERITY_ORDER.get(x[1], 9), -x[2], x[0])),
-                self.matching_documents(province=filters.get("province"),
-                                        plan=filters.get("plan")))
-        chosen, counts, rules, documents = cache[key]
-        return AuditPage(findings=chosen[offset: offset + limit], total=len(chosen),
-                         offset=offset, limit=limit, documents=documents, counts=counts,
-                         rules=rules)
+        return list(self.iter_findings(province=province, plan=plan, rule=rule,
+                                       severity=severity))
 
     def report(self, **filters: str | None) -> AuditReport:
         """The selected findings as a full report (JSON, CSV, Turtle, HTML writers)."""
@@ -262,31 +487,104 @@ class AuditIndex:
                                                            plan=filters.get("plan")),
                            findings_graph(chosen))
 
+    def _group(self, group: Group) -> list[Finding]:
+        _sev, number, rule, severity, _n = group
+        findings = [Finding(*row) for row in self._rows(
+            f"SELECT {_FINDING_COLUMNS} FROM findings "
+            "WHERE document_number = ? AND rule = ? AND severity = ?", (number, rule, severity))]
+        if rule == PEER_RULE and severity == Severity.INFO.value:
+            findings.extend(_gap_findings(self._rows(
+                f"SELECT {_GAP_COLUMNS} FROM {_GAP_JOIN} WHERE p.number = ?", (number,))))
+        findings.sort(key=order_key)
+        return findings
 
-def audited_documents(repo: Repository) -> list[AuditedDocument]:
-    rows = query_records(repo, sparql_prefixes() + """
-        SELECT DISTINCT ?doc ?g ?number ?pv ?sha WHERE {
+    def flags_for(self, foci: Iterable[str]) -> dict[str, list[str]]:
+        """Focus -> "Severity: message" of its findings, in report order (the explorer's
+        overlay asks about the nodes it draws)."""
+        wanted = list(dict.fromkeys(foci))
+        found: list[Finding] = []
+        for chunk in _chunks(wanted, 500):
+            marks = ",".join("?" * len(chunk))
+            found.extend(Finding(*row) for row in self._rows(
+                f"SELECT {_FINDING_COLUMNS} FROM findings WHERE focus IN ({marks})", chunk))
+            found.extend(_gap_findings(self._rows(
+                f"SELECT {_GAP_COLUMNS} FROM {_GAP_JOIN} WHERE t.iri IN ({marks})", chunk)))
+        flags: dict[str, list[str]] = {}
+        for finding in sorted(found, key=order_key):
+            message = f"{finding.severity}: {finding.message_vi}"
+            if message not in flags.setdefault(finding.focus, []):
+                flags[finding.focus].append(message)
+        return flags
+
+
+def _chunks(values: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start: start + size]
+
+
+def _gap_findings(rows: Iterable[tuple[Any, ...]]) -> list[Finding]:
+    """MissingPeerTask findings of stored gap rows (:func:`peer_findings` writes them)."""
+    alignments: dict[str, cov.DirectiveAlignment] = {}
+    for (directive, best, plan, number, province, peer_number, peer_province, task, text,
+         source_text) in rows:
+        alignment = alignments.setdefault(directive, cov.DirectiveAlignment(directive, []))
+        alignment.gaps.append(cov.PeerGap(plan, number, province, peer_number, peer_province,
+                                          cov.Item(task, "", "", text, source_text), best))
+    return peer_findings(list(alignments.values()))
+
+
+def audited_documents(repo: Repository, graphs: Sequence[str] | None = None
+                      ) -> list[AuditedDocument]:
+    """The source documents of the store (or of these graphs), by number."""
+    rows = _graph_records(repo, """
+        SELECT DISTINCT ?doc ?g ?number ?pv ?sha WHERE { #VALUES
           GRAPH ?g { ?doc kg:sourceFile ?file ; eli:id_local ?number . ?file kg:sha256 ?sha
-                     OPTIONAL { ?doc kg:province ?pv } } }""")
-    labels = province_labels(repo)
+                     OPTIONAL { ?doc kg:province ?pv } } }""", graphs)
+    labels = province_labels(repo, None if graphs is None else
+                             sorted({r["pv"] for r in rows if r["pv"]}))
     documents: dict[tuple[str, str], AuditedDocument] = {}
     for r in sorted(rows, key=lambda r: (r["number"] or "", r["pv"] or "")):
         documents.setdefault((r["doc"] or "", r["g"] or ""), AuditedDocument(
             r["doc"] or "", r["g"] or "", r["number"] or "", labels.get(r["pv"] or "", ""),
-            r["sha"] or ""))
+            r["sha"] or "", r["pv"] or ""))
     return list(documents.values())
 
 
-def province_labels(repo: Repository) -> dict[str, str]:
+def province_labels(repo: Repository, provinces: Sequence[str] | None = None
+                    ) -> dict[str, str]:
     """Province IRI -> name (labels are restated per graph: read each once)."""
-    rows = query_records(repo, sparql_prefixes() + """
-        SELECT DISTINCT ?p ?label WHERE {
-          { SELECT DISTINCT ?p WHERE { ?p a kg:Province } } ?p skos:prefLabel ?label }
-    """)
+    if provinces is None:
+        rows = query_records(repo, sparql_prefixes() + """
+            SELECT DISTINCT ?p ?label WHERE {
+              { SELECT DISTINCT ?p WHERE { ?p a kg:Province } } ?p skos:prefLabel ?label }
+        """)
+    else:
+        rows = query_records(repo, sparql_prefixes() + "SELECT DISTINCT ?p ?label WHERE { "
+                             "VALUES ?p { " + " ".join(f"<{p}>" for p in provinces) + " } "
+                             "?p a kg:Province ; skos:prefLabel ?label }") if provinces else []
     labels: dict[str, str] = {}
     for row in sorted(rows, key=lambda r: r["label"] or ""):
         labels.setdefault(row["p"] or "", row["label"] or "")
     return labels
+
+
+def _graph_records(repo: Repository, text: str, graphs: Sequence[str] | None
+                   ) -> list[dict[str, str | None]]:
+    """A query over every graph, or over these graphs (``#VALUES`` bound, in batches)."""
+    if graphs is None:
+        return query_records(repo, sparql_prefixes() + text)
+    rows: list[dict[str, str | None]] = []
+    for chunk in _chunks(list(graphs), 200):
+        values = "VALUES ?g { " + " ".join(f"<{g}>" for g in chunk) + " }"
+        rows.extend(query_records(repo, sparql_prefixes() + text.replace("#VALUES", values)))
+    return rows
+
+
+def document_shas(repo: Repository) -> dict[str, str]:
+    """Graph -> SHA-256 of its source (what tells a changed document, in one cheap query)."""
+    return {row["g"] or "": row["sha"] or "" for row in query_records(
+        repo, sparql_prefixes() + """SELECT ?g ?sha WHERE {
+            GRAPH ?g { ?doc kg:sourceFile ?file . ?file kg:sha256 ?sha } }""")}
 
 
 PEERS_PER_PROVINCE = 1  # peers a plan is compared with in each other province
@@ -336,98 +634,502 @@ def _series(number: str) -> str:
     return number_key(number.split("/", 1)[-1] if "/" in number else number.split("-", 1)[-1])
 
 
-def peer_alignments(repo: Repository, shas: dict[str, str] | None = None,
-                    documents: list[AuditedDocument] | None = None
-                    ) -> list[cov.DirectiveAlignment]:
-    """Tasks each plan lacks that its peers have, in time linear in the number of plans.
+Plan = tuple[str, str, str]  # (plan IRI, number, province)
+
+
+def peer_cohorts(lineage: Lineage, plans: Sequence[Plan]
+                 ) -> dict[str, tuple[list[Plan], list[tuple[Plan, list[Plan]]]]]:
+    """Directive -> (the plans carrying it out, each plan with the peers it is compared with).
 
     Peers are the plans carrying out the same directive at the same level (same series of
     numbers, same distance below the directive) in *other* provinces, :data:`PEERS_PER_PROVINCE`
     per province (the first by number): at most 33 comparisons a plan, however many communes
-    a province has, where comparing every pair grew with the square of the corpus. On disk each
-    plan's gaps are kept by the content of the plan and its peers (``shas``: plan IRI -> source
-    SHA-256), so a build that changes one plan compares that plan again, not the corpus.
+    a province has, where comparing every pair grew with the square of the corpus.
     """
-    lineage = Lineage.read(repo)
-    shas = shas or {}
-    tasks: dict[str, list[cov.Item]] = {}
-
-    def tasks_of(plan: str) -> list[cov.Item]:
-        if plan not in tasks:
-            tasks[plan] = cov.plan_tasks(repo, plan)
-        return tasks[plan]
-
-    groups: dict[str, dict[tuple[str, int], list[tuple[str, str, str]]]] = {}
-    plans = [(d.iri, d.number, d.province) for d in documents] if documents is not None else [
-        (d.iri, d.number, d.province) for d in audited_documents(repo)]
+    groups: dict[str, dict[tuple[str, int], list[Plan]]] = {}
     for plan in plans:
         for ancestor, distance in lineage.ancestors(plan[0]).items():
             directive = lineage.numbers.get(ancestor, "")
             if _CENTRAL.search(directive):
                 cohort = (_series(plan[1]), distance)
                 groups.setdefault(directive, {}).setdefault(cohort, []).append(plan)
-    result = []
-    misses: list[tuple[cov.DirectiveAlignment, tuple[str, str, str],
-                       list[tuple[str, str, str]], str]] = []
+    result = {}
     for directive, cohorts in sorted(groups.items()):
         members = [p for cohort in cohorts.values() for p in cohort]
         if len(members) < 2:
             continue
-        alignment = cov.DirectiveAlignment(directive, members)
+        pairs = []
         for cohort in cohorts.values():
-            firsts: dict[str, list[tuple[str, str, str]]] = {}
+            firsts: dict[str, list[Plan]] = {}
             for plan in sorted(cohort, key=lambda p: (p[2], number_key(p[1]))):
                 chosen = firsts.setdefault(plan[2], [])
                 if len(chosen) < PEERS_PER_PROVINCE:
                     chosen.append(plan)
-            for plan, number, province in cohort:
-                peers = [p for prov, group in firsts.items() if prov != province for p in group]
-                key = "peers-" + hashlib.sha256("\n".join(
-                    [audit_fingerprint(), directive, plan, shas.get(plan, "?"),
-                     *(f"{p[0]} {shas.get(p[0], '?')}" for p in peers)]).encode()).hexdigest()[:32]
-                gaps = document_value(repo, key) if shas else None
-                if gaps is None:
-                    misses.append((alignment, (plan, number, province), peers, key))
-                else:
-                    alignment.gaps.extend(gaps)
-        result.append(alignment)
-    if len(misses) > 20:  # one query for every plan's tasks, not one a plan
-        tasks.update(all_plan_tasks(repo))
-    term_rows: dict[str, _TermRows] = {}
-
-    def rows_of(plan: str) -> _TermRows:
-        if plan not in term_rows:
-            term_rows[plan] = _TermRows([t.text for t in tasks_of(plan)])
-        return term_rows[plan]
-
-    for alignment, plan_row, peers, key in misses:
-        gaps = _gaps(plan_row, peers, tasks_of, rows_of)
-        if shas:
-            keep_document_value(repo, key, gaps)
-        alignment.gaps.extend(gaps)
-    for alignment in result:
-        alignment.gaps.sort(key=lambda g: (number_key(g.number), number_key(g.peer_number),
-                                           g.task.iri))
+            shared: dict[str, list[Plan]] = {}  # the same list for a province's plans
+            for plan in cohort:
+                if plan[2] not in shared:
+                    shared[plan[2]] = [p for province, group in firsts.items()
+                                       if province != plan[2] for p in group]
+                pairs.append((plan, shared[plan[2]]))
+        result[directive] = (members, pairs)
     return result
 
 
-def all_plan_tasks(repo: Repository) -> dict[str, list[cov.Item]]:
-    """The leaf tasks of every plan (as :func:`kgraph.analysis.coverage.plan_tasks`)."""
-    rows = query_records(repo, sparql_prefixes() + """
-        SELECT DISTINCT ?plan ?task ?no ?text ?src ?start ?group WHERE {
-          ?plan kg:sourceFile ?file .
-          ?task a kg:Task ; kg:partOf ?plan ; kg:itemNumber ?no .
-          OPTIONAL { ?task kg:text ?text } OPTIONAL { ?task kg:sourceText ?src }
-          OPTIONAL { ?task kg:sourceStart ?start }
-          OPTIONAL { ?parent kg:subTask ?task . ?parent kg:text ?group }
-          OPTIONAL { ?task kg:subTask ?child }
-          FILTER (!BOUND(?child))
-        }""")
+def peer_alignments(repo: Repository, documents: list[AuditedDocument] | None = None
+                    ) -> list[cov.DirectiveAlignment]:
+    """Tasks each plan lacks that its peers have (:func:`peer_cohorts`), computed whole (the
+    index keeps them per plan and recomputes only what a change affects)."""
+    documents = documents if documents is not None else audited_documents(repo)
+    cohorts = peer_cohorts(Lineage.read(repo), [(d.iri, d.number, d.province)
+                                                for d in documents])
+    tasks = plans_tasks(repo, sorted({p[0] for members, _ in cohorts.values()
+                                      for p in members}))
+    rows: dict[str, _TermRows] = {}
+
+    def rows_of(plan: str) -> _TermRows:
+        if plan not in rows:
+            rows[plan] = _TermRows([t.text for t in tasks.get(plan, [])])
+        return rows[plan]
+
+    result = []
+    for directive, (members, pairs) in cohorts.items():
+        alignment = cov.DirectiveAlignment(directive, members)
+        for plan, peers in pairs:
+            alignment.gaps.extend(_gaps(plan, peers, lambda p: tasks.get(p, []), rows_of))
+        alignment.gaps.sort(key=lambda g: (number_key(g.number), number_key(g.peer_number),
+                                           g.task.iri))
+        result.append(alignment)
+    return result
+
+
+_PLAN_TASKS = """
+    SELECT DISTINCT ?plan ?task ?no ?text ?src ?start ?group WHERE {
+      #VALUES
+      ?plan kg:sourceFile ?file .
+      ?task a kg:Task ; kg:partOf ?plan ; kg:itemNumber ?no .
+      OPTIONAL { ?task kg:text ?text } OPTIONAL { ?task kg:sourceText ?src }
+      OPTIONAL { ?task kg:sourceStart ?start }
+      OPTIONAL { ?parent kg:subTask ?task . ?parent kg:text ?group }
+      OPTIONAL { ?task kg:subTask ?child }
+      OPTIONAL { ?task kg:leadAgency ?lead }
+      FILTER (!BOUND(?child) && !BOUND(?lead))
+    }"""
+WHOLE_CORPUS_TASKS = 2000  # more plans than this: one query over the corpus, not VALUES batches
+
+
+def plans_tasks(repo: Repository, plans: Sequence[str]) -> dict[str, list[cov.Item]]:
+    """The tasks of each plan as :func:`kgraph.analysis.coverage.plan_tasks` reads them (leaf
+    tasks no lead body of their own carries out), for many plans in few queries."""
+    if not plans:
+        return {}
+    texts = [_PLAN_TASKS] if len(plans) > WHOLE_CORPUS_TASKS else [
+        _PLAN_TASKS.replace("#VALUES", "VALUES ?plan { " + " ".join(f"<{p}>" for p in chunk)
+                            + " }") for chunk in _chunks(list(plans), 200)]
     by_plan: dict[str, list[dict[str, str | None]]] = {}
-    for row in rows:
-        by_plan.setdefault(row["plan"] or "", []).append(row)
+    for text in texts:
+        for row in query_records(repo, sparql_prefixes() + text):
+            by_plan.setdefault(row["plan"] or "", []).append(row)
+    wanted = set(plans)
     return {plan: cov._items(plan_rows, "task", plan)
-            for plan, plan_rows in by_plan.items()}
+            for plan, plan_rows in by_plan.items() if plan in wanted}
+
+
+def kept_plans_tasks(repo: Repository, documents: Sequence[AuditedDocument]
+                     ) -> dict[str, list[cov.Item]]:
+    """The tasks of these plans as the build kept them (by content), the others read from the
+    store in few queries and kept for the next time."""
+    found: dict[str, list[cov.Item]] = {}
+    missing: dict[str, AuditedDocument] = {}
+    for document in documents:
+        if document.iri in found or document.iri in missing:
+            continue
+        kept = document_value(repo, tasks_key(document.graph, document.sha256))
+        if kept is None:
+            missing[document.iri] = document
+        else:
+            found[document.iri] = kept
+    read = plans_tasks(repo, sorted(missing))
+    for iri, document in missing.items():
+        found[iri] = read.get(iri, [])
+        keep_document_value(repo, tasks_key(document.graph, document.sha256), found[iri])
+    return found
+
+
+def all_plan_tasks(repo: Repository) -> dict[str, list[cov.Item]]:
+    """The tasks of every plan (as :func:`kgraph.analysis.coverage.plan_tasks`)."""
+    by_plan: dict[str, list[dict[str, str | None]]] = {}
+    for row in query_records(repo, sparql_prefixes() + _PLAN_TASKS):
+        by_plan.setdefault(row["plan"] or "", []).append(row)
+    return {plan: cov._items(rows, "task", plan) for plan, rows in by_plan.items()}
+
+
+# ---------------------------------------------------------------------------- computing it
+
+def _new_database(path: Path | str) -> sqlite3.Connection:
+    db = sqlite3.connect(str(path), check_same_thread=False)
+    db.executescript(_SCHEMA)
+    return db
+
+
+class _Update:
+    """Brings an index (empty, or the one of an earlier version) to the store's content by
+    comparing each document graph's source SHA-256: only what changed is read again."""
+
+    def __init__(self, db: sqlite3.Connection, repo: Repository) -> None:
+        self.db = db
+        self.repo = repo
+        self.affected: set[str] = set()  # document numbers whose groups must be counted again
+        self.changed_numbers: set[str] = set()  # number keys of changed or removed documents
+        self.changed_iris: set[str] = set()
+        self.seconds: dict[str, float] = {}
+
+    def run(self) -> None:
+        started = time.perf_counter()
+        full = not self.db.execute("SELECT 1 FROM documents LIMIT 1").fetchall()
+        changed, removed = self.documents(full)
+        self.seconds["documents"] = time.perf_counter() - started
+        self.own_findings(changed)
+        self.seconds["own findings"] = time.perf_counter() - started
+        self.conflicts(changed, removed, full)
+        self.seconds["conflicts"] = time.perf_counter() - started
+        self.peers()
+        self.seconds["peers"] = time.perf_counter() - started
+        self.regroup(None if full else self.affected)
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?), ('format', ?)",
+                        (audit_fingerprint(), FORMAT))
+        self.seconds["counts"] = time.perf_counter() - started
+
+    def documents(self, full: bool) -> tuple[list[AuditedDocument], list[AuditedDocument]]:
+        """Write the documents and lineage tables; return the changed (or new) documents and
+        the removed ones."""
+        old = {(row[1], row[2]): (row[0], AuditedDocument(*row[1:])) for row in self.db.execute(
+            "SELECT id, iri, graph, number, province, sha256, pv FROM documents")}
+        if full:
+            documents = audited_documents(self.repo)
+            graphs = None
+        else:
+            shas = document_shas(self.repo)
+            kept = {(d.graph, d.sha256) for _, d in old.values()}
+            graphs = sorted(g for g, sha in shas.items() if (g, sha) not in kept)
+            documents = audited_documents(self.repo, graphs) if graphs else []
+            reread = set(graphs)
+            documents.extend(d for _, d in old.values()
+                             if d.graph in shas and d.graph not in reread)
+        new = {(d.iri, d.graph): d for d in documents}
+        removed = [document for key, (_, document) in old.items() if key not in new]
+        changed = [d for key, d in new.items() if key not in old or old[key][1] != d]
+        for document in removed:
+            row_id = old[(document.iri, document.graph)][0]
+            self.db.execute("DELETE FROM findings WHERE kind = 'own' AND owner = ?",
+                            (document.graph,))
+            self.db.execute("DELETE FROM gaps WHERE plan = ?", (row_id,))
+            self.db.execute("DELETE FROM peer_sets WHERE plan = ?", (row_id,))
+            self.db.execute("DELETE FROM documents WHERE id = ?", (row_id,))
+            self.affected.add(document.number)
+        for document in changed:
+            values = (document.number, number_key(document.number), document.province,
+                      fold(document.province), document.province_iri, document.sha256)
+            before = old.get((document.iri, document.graph))
+            if before is None:
+                self.db.execute("INSERT INTO documents (iri, graph, number, nkey, province, "
+                                "pfold, pv, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                (document.iri, document.graph, *values))
+            else:
+                self.db.execute("UPDATE documents SET number = ?, nkey = ?, province = ?, "
+                                "pfold = ?, pv = ?, sha256 = ? WHERE id = ?",
+                                (*values, before[0]))
+                self.affected.add(before[1].number)
+            self.affected.add(document.number)
+        self.changed_iris = {d.iri for d in [*changed, *removed]}
+        self.changed_numbers = {number_key(d.number) for d in [*changed, *removed]}
+        self.changed_numbers.update(number_key(old[(d.iri, d.graph)][1].number)
+                                    for d in changed if (d.iri, d.graph) in old)
+        self.lineage(None if full else sorted({d.graph for d in [*changed, *removed]}))
+        return changed, removed
+
+    def lineage(self, graphs: list[str] | None) -> None:
+        """Who carries out what, kept per document graph (edges of changed graphs re-read)."""
+        if graphs is None:
+            self.db.execute("DELETE FROM edges")
+            self.db.execute("DELETE FROM names")
+        else:
+            for chunk in _chunks(graphs, 500):
+                marks = ",".join("?" * len(chunk))
+                self.db.execute(f"DELETE FROM edges WHERE graph IN ({marks})", chunk)
+                self.db.execute(f"DELETE FROM names WHERE graph IN ({marks})", chunk)
+            if not graphs:
+                return
+        documents = {g for (g,) in self.db.execute("SELECT DISTINCT graph FROM documents")}
+        edges = _graph_records(self.repo, """SELECT DISTINCT ?g ?s ?o WHERE { #VALUES
+            GRAPH ?g { ?s kg:implements ?o } }""", graphs)
+        names = _graph_records(self.repo, """SELECT DISTINCT ?g ?d ?n WHERE { #VALUES
+            GRAPH ?g { ?x kg:implements ?d . ?d eli:id_local ?n } }""", graphs)
+        self.db.executemany("INSERT INTO edges VALUES (?, ?, ?)", (
+            (r["g"], r["s"], r["o"]) for r in edges if r["g"] in documents))
+        self.db.executemany("INSERT INTO names VALUES (?, ?, ?)", (
+            (r["g"], r["d"], r["n"]) for r in names if r["g"] in documents))
+
+    def read_lineage(self) -> Lineage:
+        parents: dict[str, set[str]] = {}
+        for child, parent in self.db.execute("SELECT child, parent FROM edges"):
+            parents.setdefault(child, set()).add(parent)
+        numbers: dict[str, str] = {}
+        for iri, number in self.db.execute("SELECT iri, number FROM names ORDER BY iri, number"):
+            numbers.setdefault(iri, number)
+        return Lineage(parents, numbers)
+
+    def insert(self, kind: str, owner: Callable[[Finding], str],
+               findings: Iterable[Finding]) -> None:
+        self.db.executemany(
+            "INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            ((kind, owner(f), number_key(f.document_number), SEVERITY_ORDER.get(f.severity, 9),
+              f.rule, f.severity, f.focus, f.document_number, f.label_vi, f.message_vi,
+              f.message_en, f.source_text, f.value, f.origin) for f in findings))
+
+    def own_findings(self, changed: list[AuditedDocument]) -> None:
+        """Each changed document's own findings (kept by content key, so mostly a read)."""
+        for document in changed:
+            self.db.execute("DELETE FROM findings WHERE kind = 'own' AND owner = ?",
+                            (document.graph,))
+            source = SourceDocument(document.iri, document.graph, document.number)
+            self.insert("own", lambda _f, g=document.graph: g,
+                        document_findings(self.repo, source, document.sha256))
+
+    def conflicts(self, changed: list[AuditedDocument], removed: list[AuditedDocument],
+                  full: bool) -> None:
+        """Conflicting statements about the documents the changed ones state (or stated)."""
+        if full:
+            found, sources = conflict_statements(self.repo)
+            foci = None
+        else:
+            foci = {d for doc in changed for d in documents_stated_by(self.repo, doc.number)}
+            keys = sorted(self.changed_numbers)
+            for chunk in _chunks(keys, 500):
+                foci.update(row[0] for row in self.db.execute(
+                    "SELECT DISTINCT focus FROM conflict_sources WHERE nkey IN "
+                    f"({','.join('?' * len(chunk))})", chunk))
+            if not foci:
+                return
+            for chunk in _chunks(sorted(foci), 500):
+                marks = ",".join("?" * len(chunk))
+                self.affected.update(row[0] for row in self.db.execute(
+                    "SELECT DISTINCT document_number FROM findings WHERE kind = 'conflict' "
+                    f"AND owner IN ({marks})", chunk))
+                self.db.execute(f"DELETE FROM findings WHERE kind = 'conflict' AND owner IN "
+                                f"({marks})", chunk)
+                self.db.execute(f"DELETE FROM conflict_sources WHERE focus IN ({marks})", chunk)
+            found, sources = conflict_statements(self.repo, sorted(foci))
+        self.insert("conflict", lambda f: f.focus, found)
+        self.affected.update(f.document_number for f in found)
+        self.db.executemany("INSERT INTO conflict_sources VALUES (?, ?, ?)",
+                            ((focus, number, number_key(number))
+                             for focus, numbers in sources.items() for number in numbers))
+
+    def peers(self) -> None:
+        """Peer gaps of the pairs (plan, peer) a change touches: a changed plan against its
+        peers, every plan against a changed peer, pairs that appear; pairs that disappear are
+        dropped. Kept per pair, so a plan that is its province's peer for a whole cohort
+        costs one comparison per plan of the cohort, not the cohort's every comparison."""
+        documents = [AuditedDocument(*row) for row in self.db.execute(
+            "SELECT iri, graph, number, province, sha256, pv FROM documents "
+            "ORDER BY number, pv, iri, graph")]
+        ids: dict[str, int] = {}
+        for row_id, iri in self.db.execute("SELECT id, iri FROM documents ORDER BY id"):
+            ids.setdefault(iri, row_id)
+        changed = {ids[iri] for iri in self.changed_iris if iri in ids}
+        cohorts = peer_cohorts(self.read_lineage(),
+                               [(d.iri, d.number, d.province) for d in documents])
+        stored = {(plan, directive): peers for plan, directive, peers in
+                  self.db.execute("SELECT plan, directive, peers FROM peer_sets")}
+        wanted: dict[tuple[int, str], tuple[Plan, list[Plan], str]] = {}
+        signatures: dict[int, str] = {}
+        for directive, (_members, pairs) in cohorts.items():
+            for plan, peers in pairs:
+                signature = signatures.get(id(peers))
+                if signature is None:
+                    signature = signatures[id(peers)] = ",".join(str(ids[p[0]]) for p in peers)
+                wanted[(ids[plan[0]], directive)] = (plan, peers, signature)
+        drop: list[tuple[int, str, int]] = []  # (plan, directive, peer) whose gaps go
+        todo: dict[tuple[int, str], tuple[Plan, list[Plan]]] = {}
+        for key, before in stored.items():
+            if key not in wanted:
+                drop.extend((*key, int(p)) for p in before.split(",") if p)
+        touched: dict[int, bool] = {}  # a peer list holds a changed plan (lists are shared)
+        for key, (plan, peers, signature) in wanted.items():
+            before = stored.get(key)
+            if id(peers) not in touched:
+                touched[id(peers)] = any(ids[p[0]] in changed for p in peers)
+            if before == signature and key[0] not in changed and not touched[id(peers)]:
+                continue
+            old_peers = {int(p) for p in before.split(",") if p} if before else set()
+            if key[0] in changed:
+                recompute = peers
+                drop.extend((*key, p) for p in old_peers)
+            else:
+                recompute = [p for p in peers if ids[p[0]] in changed
+                             or ids[p[0]] not in old_peers]
+                drop.extend((*key, p) for p in old_peers
+                            if p in changed or p not in {ids[q[0]] for q in peers})
+            todo[key] = (plan, recompute)
+        numbers = {row_id: number for row_id, number in
+                   self.db.execute("SELECT id, number FROM documents")}
+        self.db.executemany("DELETE FROM gaps WHERE plan = ? AND directive = ? AND peer = ?",
+                            drop)
+        self.db.executemany("DELETE FROM peer_sets WHERE plan = ? AND directive = ?",
+                            [k for k in stored if k not in wanted])
+        self.db.executemany("INSERT OR REPLACE INTO peer_sets VALUES (?, ?, ?)",
+                            ((*key, wanted[key][2]) for key in todo))
+        self.affected.update(numbers[plan] for plan, _, _ in drop if plan in numbers)
+        if not todo:
+            return
+        needed = {p[0] for plan, peers in todo.values() for p in (plan, *peers)}
+        tasks = kept_plans_tasks(self.repo, [d for d in documents if d.iri in needed])
+        rows: dict[str, _TermRows] = {}
+
+        def rows_of(plan: str) -> _TermRows:
+            if plan not in rows:
+                rows[plan] = _TermRows([t.text for t in tasks.get(plan, [])])
+            return rows[plan]
+
+        task_ids: dict[str, int] = {}
+
+        def task_id(task: cov.Item) -> int:
+            if task.iri not in task_ids:
+                self.db.execute("INSERT INTO tasks (iri, text, source_text) VALUES (?, ?, ?) "
+                                "ON CONFLICT (iri) DO UPDATE SET text = excluded.text, "
+                                "source_text = excluded.source_text",
+                                (task.iri, task.text, task.source_text))
+                task_ids[task.iri] = self.db.execute("SELECT id FROM tasks WHERE iri = ?",
+                                                     (task.iri,)).fetchone()[0]
+            return task_ids[task.iri]
+
+        gaps = []
+        for (plan_id, directive), (plan, peers) in todo.items():
+            if not peers:
+                continue
+            for gap in _gaps(plan, peers, lambda p: tasks.get(p, []), rows_of):
+                gaps.append((plan_id, directive, ids[_peer_iri(peers, gap.peer_number,
+                                                               gap.peer_province)],
+                             task_id(gap.task), gap.best))
+            self.affected.add(plan[1])
+            if len(gaps) >= 100_000:  # written as they come: memory does not grow with them
+                self.db.executemany("INSERT INTO gaps VALUES (?, ?, ?, ?, ?)", gaps)
+                gaps.clear()
+        self.db.executemany("INSERT INTO gaps VALUES (?, ?, ?, ?, ?)", gaps)
+
+    def regroup(self, numbers: set[str] | None) -> None:
+        """Count the findings of each (document, rule, severity) again for ``numbers`` (all
+        when None)."""
+        own = ("INSERT INTO groups SELECT document_number, nkey, sev, rule, severity, COUNT(*) "
+               "FROM findings {} GROUP BY document_number, rule, severity")
+        peer = ("INSERT INTO groups SELECT p.number, p.nkey, ?, ?, ?, COUNT(*) FROM gaps g "
+                "JOIN documents p ON p.id = g.plan {} GROUP BY p.number "
+                "ON CONFLICT DO UPDATE SET n = n + excluded.n")
+        info = (SEVERITY_ORDER.get(Severity.INFO.value, 9), PEER_RULE, Severity.INFO.value)
+        if numbers is None:
+            self.db.execute("DELETE FROM groups")
+            self.db.execute(own.format("WHERE 1"))
+            self.db.execute(peer.format("WHERE 1"), info)
+            return
+        for chunk in _chunks(sorted(numbers), 500):
+            marks = ",".join("?" * len(chunk))
+            self.db.execute(f"DELETE FROM groups WHERE document_number IN ({marks})", chunk)
+            self.db.execute(own.format(f"WHERE document_number IN ({marks})"), chunk)
+            self.db.execute(peer.format(f"WHERE p.number IN ({marks})"), (*info, *chunk))
+
+
+def _peer_iri(peers: list[Plan], number: str, province: str) -> str:
+    return next(p[0] for p in peers if p[1] == number and p[2] == province)
+
+
+def compute_index(repo: Repository, target: Path | None = None) -> AuditIndex:
+    """The whole-corpus audit, in memory, or in the index file ``target``: a file written for
+    another version of the store by the same code is brought up to date in place (one
+    transaction: readers see the old index or the new one), recomputing only what the changed
+    documents affect: their own findings, the conflicts about the documents they state (or
+    stated), the peer gaps they take part in."""
+    if target is None:
+        db = _new_database(":memory:")
+    else:
+        if (target.exists() and _meta(target).get("format") != FORMAT) or (
+                _meta(target).get("fingerprint") != audit_fingerprint()):
+            for path in (target, *(target.with_name(target.name + s) for s in ("-wal", "-shm"))):
+                path.unlink(missing_ok=True)
+        fresh = not target.exists()
+        db = sqlite3.connect(str(target), check_same_thread=False)
+        db.execute("PRAGMA journal_mode = WAL")  # readers keep their snapshot while it changes
+        db.execute("PRAGMA synchronous = NORMAL")
+        if fresh:
+            db.executescript(_SCHEMA)
+    update = _Update(db, repo)
+    with db:  # one transaction
+        update.run()
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (store_version(repo),))
+    if target is not None:  # fold the log into the file (readers of an old snapshot may
+        db.execute("PRAGMA wal_checkpoint(PASSIVE)")  # hold part of it back until they end)
+    index = AuditIndex(db)
+    index.seconds = update.seconds
+    return index
+
+
+def _meta(path: Path) -> dict[str, str]:
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return dict(db.execute("SELECT key, value FROM meta").fetchall())
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return {}
+
+
+_open: dict[tuple[Path, str], AuditIndex] = {}
+_open_lock = threading.Lock()
+
+
+def index_file(repo: Repository) -> Path | None:
+    """``<store>/derived/audit.sqlite`` for a store on disk (one file, kept up to date)."""
+    from kgraph.store.derived import DERIVED, _root
+
+    root = _root(repo)
+    return root / DERIVED / INDEX_FILE if root is not None else None
+
+
+def audit_index(repo: Repository) -> AuditIndex:
+    """The audit of the whole store, brought up to date once per store version (from the
+    index of the version before when there is one) and kept next to the store."""
+
+    path = index_file(repo)
+    if path is None:
+        return derived(repo, "audit-index", lambda: compute_index(repo))
+    try:
+        return _kept_index(repo, path)
+    except (OSError, sqlite3.Error):  # a store folder we cannot write to: computed in memory
+        return derived(repo, "audit-index", lambda: compute_index(repo))
+
+
+def _kept_index(repo: Repository, path: Path) -> AuditIndex:
+    version = store_version(repo)
+    with _open_lock:
+        found = _open.get((path, version))
+        if found is not None:
+            return found
+        if not _current(path, version):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path.with_name(INDEX_FILE + ".lock"), "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)  # another process updating it: wait for it
+                if not _current(path, version):
+                    compute_index(repo, path).close()
+        for key in [k for k in _open if k[0] == path]:  # one version per store in memory
+            del _open[key]  # (requests still holding the old one finish with it)
+        index = _open[(path, version)] = AuditIndex.open(path)
+        return index
+
+
+def _current(path: Path, version: str) -> bool:
+    meta = _meta(path) if path.is_file() else {}
+    return (meta.get("version") == version and meta.get("format") == FORMAT
+            and meta.get("fingerprint") == audit_fingerprint())
 
 
 def similarity_matrix(left: list[str], right: list[str]) -> list[list[float]]:
@@ -531,75 +1233,6 @@ def _gaps(plan: tuple[str, str, str], peers: list[tuple[str, str, str]],
     return gaps
 
 
-CROSS_DOCUMENT = ("ConflictingStatement", "MissingPeerTask")
-
-
-def compute_index(repo: Repository, previous: AuditIndex | None = None) -> AuditIndex:
-    """The whole-corpus audit; from ``previous`` (the index of the version this one was built
-    from) only what the changed documents affect is recomputed: their own findings, the
-    conflicts about the documents they state (or stated), and peer gaps (kept per plan)."""
-    documents = audited_documents(repo)
-    shas = {d.iri: d.sha256 for d in documents}
-    usable = (previous is not None and getattr(previous, "fingerprint", "") == audit_fingerprint()
-              and getattr(previous, "conflict_sources", None) is not None)
-    old = {(d.iri, d.graph): d for d in previous.documents} if usable and previous else {}
-    if not usable or previous is None or not set(old) <= {(d.iri, d.graph) for d in documents}:
-        findings: list[Finding] = []
-        for doc in documents:
-            source = SourceDocument(doc.iri, doc.graph, doc.number)
-            findings.extend(document_findings(repo, source, doc.sha256))
-        conflicts, sources = conflict_statements(repo)
-        findings.extend(conflicts)
-    else:
-        changed = [d for d in documents if old.get((d.iri, d.graph)) != d]
-        keys = {number_key(d.number) for d in changed}
-        keys.update(number_key(old[(d.iri, d.graph)].number) for d in changed
-                    if (d.iri, d.graph) in old)
-        findings = [f for f in previous.findings if f.rule not in CROSS_DOCUMENT
-                    and number_key(f.document_number) not in keys]
-        for doc in changed:
-            source = SourceDocument(doc.iri, doc.graph, doc.number)
-            findings.extend(document_findings(repo, source, doc.sha256))
-        sources = dict(previous.conflict_sources)
-        foci = {d for doc in changed for d in documents_stated_by(repo, doc.number)}
-        foci.update(focus for focus, numbers in sources.items()
-                    if keys & {number_key(n) for n in numbers})
-        findings.extend(f for f in previous.findings
-                        if f.rule == "ConflictingStatement" and f.focus not in foci)
-        for focus in foci:
-            sources.pop(focus, None)
-        if foci:
-            conflicts, found = conflict_statements(repo, sorted(foci))
-            findings.extend(conflicts)
-            sources.update(found)
-    findings.extend(peer_findings(peer_alignments(repo, shas, documents)))
-    findings.sort(key=lambda f: f.sort_key)
-    return AuditIndex(documents, findings, audit_fingerprint(), sources)
-
-
-def corpus_findings(repo: Repository, documents: list[AuditedDocument] | None = None
-                    ) -> list[Finding]:
-    """Findings across documents: conflicting statements and tasks peer plans have."""
-    documents = documents if documents is not None else audited_documents(repo)
-    shas = {d.iri: d.sha256 for d in documents}
-    return [*conflict_statements(repo)[0],
-            *peer_findings(peer_alignments(repo, shas, documents))]
-
-
-def audit_index(repo: Repository) -> AuditIndex:
-    """The audit of the whole store, computed once per store version (incrementally from the
-    previous version's index when it is at hand)."""
-    return derived(repo, "audit-index", lambda: compute_index(repo, _previous_index(repo)))
-
-
-def _previous_index(repo: Repository) -> AuditIndex | None:
-    """The index kept for the version before the current one, if any."""
-    from kgraph.store.derived import previous_value
-
-    value = previous_value(repo, "audit-index")
-    return value if isinstance(value, AuditIndex) else None
-
-
 def findings_graph(findings: list[Finding]) -> Graph:
     """Findings as one sh:ValidationReport (the Turtle output of a whole-corpus audit)."""
     graph, root = empty_report()
@@ -616,3 +1249,19 @@ def findings_graph(findings: list[Finding]) -> Graph:
         if finding.message_en:
             graph.add((result, SH.resultMessage, Literal(finding.message_en, lang="en")))
     return graph
+
+
+def findings_csv(findings: Iterable[Finding], chunk: int = 1000) -> Iterator[str]:
+    """:meth:`AuditReport.to_csv` (with a BOM for spreadsheets) as chunks of text, so a
+    national selection is streamed rather than held."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(Finding.__dataclass_fields__))
+    out.write("\ufeff")
+    writer.writeheader()
+    for count, finding in enumerate(findings, 1):
+        writer.writerow(asdict(finding))
+        if count % chunk == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()

@@ -36,11 +36,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import pairwise
+from types import SimpleNamespace
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import PROV, RDF, XSD
-from sklearn.feature_extraction.text import TfidfVectorizer
+from rdflib.namespace import PROV, RDF, RDFS, SKOS, XSD
 
 from kgraph.analysis import alignment as al
 from kgraph.graph.iris import graph_iri
@@ -174,6 +174,8 @@ def similarity_matrix(left: Sequence[str], right: Sequence[str]) -> list[list[fl
     """
     if not left or not right:
         return [[] for _ in left]
+    from sklearn.feature_extraction.text import TfidfVectorizer  # seconds to import: only here
+
     model = TfidfVectorizer(analyzer=terms, sublinear_tf=True)
     try:
         vectors = model.fit_transform([*left, *right])
@@ -511,13 +513,45 @@ class DirectiveCoverage:
     def to_ntriples(self) -> str:
         """The same triples as N-Triples, written directly: with 400 plans an rdflib Graph
         costs seconds to fill and serialise, these lines milliseconds."""
-        return "".join(sorted({f"{_nt(s)} {_nt(p)} {_nt(o)} .\n"
-                               for s, p, o in self.triples()}))
+        return _ntriples(self.triples())
+
+    def province_graph_name(self, province: str) -> str:
+        return province_graph_iri(self.directive_iri, province)
+
+    def graphs(self, provinces: Iterable[str] | None = None) -> dict[str, str]:
+        """N-Triples of the directive's graph (its tasks) and of each province's graph (the
+        province's cells, restatements and the tasks' links to its items; ``provinces``: only
+        these): one changed plan rewrites its province's graph, not the whole matrix."""
+        wanted = sorted(self.provinces if provinces is None else provinces)
+        graphs = {self.graph_name(): _ntriples(self.directive_triples())}
+        index = self._by_province()
+        for province in wanted:
+            graphs[self.province_graph_name(province)] = _ntriples(
+                self.province_triples(province, index))
+        return graphs
 
     def triples(self) -> Iterator[tuple[URIRef, URIRef, URIRef | Literal]]:
+        yield from self.directive_triples()
+        index = self._by_province()
+        for province in sorted(self.provinces):
+            yield from self.province_triples(province, index)
+
+    def _by_province(self) -> dict[str, tuple[list[tuple[str, str]], list[Cell]]]:
+        """Province -> (task node, item) links and cells: each graph written from its own
+        part, not by a scan of the whole matrix (4,000 plans, 40 provinces)."""
+        index: dict[str, tuple[list[tuple[str, str]], list[Cell]]] = defaultdict(
+            lambda: ([], []))
+        for task in self.outline.tasks:
+            node = self.task_iri(task)
+            for member in task.members:
+                index[member.province][0].append((node, member.iri))
+        for cell in self.cells.values():
+            index[cell.province][1].append(cell)
+        return index
+
+    def directive_triples(self) -> Iterator[tuple[URIRef, URIRef, URIRef | Literal]]:
         graph = _TripleSink()
         directive = URIRef(self.directive_iri)
-        plan_of = {p.iri: p for p in self.plans}
         for task in self.outline.tasks:
             node = URIRef(self.task_iri(task))
             graph.add((node, RDF.type, KG.DirectiveTask))
@@ -530,46 +564,68 @@ class DirectiveCoverage:
             graph.add((node, KG.supportingPlans, Literal(len(task.plans))))
             if task.outline_task:
                 graph.add((node, PROV.wasDerivedFrom, URIRef(task.outline_task)))
-            for member in task.members:
-                graph.add((node, PROV.wasDerivedFrom, URIRef(member.iri)))
-        for (_no, _province), cell in self.cells.items():
+        yield from graph.triples
+
+    def province_triples(self, province: str,
+                         index: dict[str, tuple[list[tuple[str, str]], list[Cell]]] | None = None
+                         ) -> Iterator[tuple[URIRef, URIRef, URIRef | Literal]]:
+        graph = _TripleSink()
+        k = _kg_terms()  # rdflib makes a new term at every attribute access
+        plan_of = {p.iri: p for p in self.plans}
+        links, cells = (index or self._by_province()).get(province, ([], []))
+        for node, member in links:
+            graph.add((URIRef(node), PROV.wasDerivedFrom, URIRef(member)))
+        for cell in cells:
             task_node = URIRef(self.task_iri(cell.task))
             node = URIRef(f"{task_node}/province/{slugify(cell.province)}")
-            graph.add((node, RDF.type, KG.ProvinceCoverage))
-            graph.add((node, KG.directiveTask, task_node))
-            graph.add((node, KG.provinceName, Literal(cell.province, lang="vi")))
+            graph.add((node, RDF.type, k.ProvinceCoverage))
+            graph.add((node, k.directiveTask, task_node))
+            graph.add((node, k.provinceName, Literal(cell.province, lang="vi")))
             if cell.province_iri:
-                graph.add((node, KG.province, URIRef(cell.province_iri)))
-            graph.add((node, KG.coverageStatus, STATUS_CONCEPT[cell.status]))
+                graph.add((node, k.province, URIRef(cell.province_iri)))
+            graph.add((node, k.coverageStatus, STATUS_CONCEPT[cell.status]))
             for body in cell.leads:
-                graph.add((node, KG.leadBody, URIRef(body.iri)))
-                graph.add((node, KG.leadBodyName, Literal(body.label, lang="vi")))
+                graph.add((node, k.leadBody, URIRef(body.iri)))
+                graph.add((node, k.leadBodyName, Literal(body.label, lang="vi")))
             for body in cell.coordinators:
-                graph.add((node, KG.coordinatingBody, URIRef(body.iri)))
+                graph.add((node, k.coordinatingBody, URIRef(body.iri)))
             for r in cell.restatements:
                 item = URIRef(r.item.iri)
                 digest = hashlib.sha1(r.item.iri.encode("utf-8")).hexdigest()[:10]
                 link = URIRef(f"{task_node}/restatement/{digest}")
-                graph.add((task_node, KG.restatedBy, item))
-                graph.add((node, KG.planTask, item))
-                graph.add((link, RDF.type, KG.Restatement))
-                graph.add((link, KG.directiveTask, task_node))
-                graph.add((link, KG.planTask, item))
-                graph.add((link, KG.plan, URIRef(r.item.plan)))
-                graph.add((link, KG.provinceName, Literal(cell.province, lang="vi")))
-                graph.add((link, KG.alignmentScore,
+                graph.add((task_node, k.restatedBy, item))
+                graph.add((node, k.planTask, item))
+                graph.add((link, RDF.type, k.Restatement))
+                graph.add((link, k.directiveTask, task_node))
+                graph.add((link, k.planTask, item))
+                graph.add((link, k.plan, URIRef(r.item.plan)))
+                graph.add((link, k.provinceName, Literal(cell.province, lang="vi")))
+                graph.add((link, k.alignmentScore,
                            Literal(f"{r.score:.3f}", datatype=XSD.decimal)))
                 plan = plan_of.get(r.item.plan)
                 if plan and plan.chain:
-                    graph.add((link, KG.via, Literal(" → ".join(plan.chain))))
+                    graph.add((link, k.via, Literal(" → ".join(plan.chain))))
                 for duty in r.duties:
-                    graph.add((link, KG.coveringDuty, URIRef(duty)))
+                    graph.add((link, k.coveringDuty, URIRef(duty)))
                 for body in r.leads or r.responsible:
-                    graph.add((link, KG.leadBody, URIRef(body.iri)))
-                    graph.add((link, KG.leadBodyName, Literal(body.label, lang="vi")))
+                    graph.add((link, k.leadBody, URIRef(body.iri)))
+                    graph.add((link, k.leadBodyName, Literal(body.label, lang="vi")))
                 for body in r.coordinators:
-                    graph.add((link, KG.coordinatingBody, URIRef(body.iri)))
+                    graph.add((link, k.coordinatingBody, URIRef(body.iri)))
         yield from graph.triples
+
+
+@functools.cache
+def _kg_terms() -> SimpleNamespace:
+    """kgraph's terms the province graphs use, made once."""
+    names = ["ProvinceCoverage", "Restatement", "alignmentScore", "coordinatingBody",
+             "coverageStatus", "coveringDuty", "directiveTask", "leadBody", "leadBodyName",
+             "plan", "planTask", "province", "provinceName", "restatedBy", "via"]
+    return SimpleNamespace(**{name: KG[name] for name in names})
+
+
+def _ntriples(triples: Iterable[tuple[URIRef, URIRef, URIRef | Literal]]) -> str:
+    return "".join(sorted({f"{_nt(s)} {_nt(p)} {_nt(o)} .\n" for s, p, o in triples}))
 
 
 class _TripleSink:
@@ -585,17 +641,33 @@ class _TripleSink:
 def _nt(term: URIRef | Literal) -> str:
     """One term in N-Triples syntax (pyoxigraph escapes literals as N-Triples requires)."""
     if isinstance(term, Literal):
-        if term.language:
-            return str(ox.Literal(str(term), language=term.language))
-        if term.datatype:
-            return str(ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype))))
-        return str(ox.Literal(str(term)))
-    return str(ox.NamedNode(str(term)))
+        return _nt_literal(str(term), term.language, str(term.datatype or ""))
+    return _nt_iri(str(term))
+
+
+@functools.lru_cache(maxsize=100_000)
+def _nt_iri(iri: str) -> str:
+    """Remembered: a directive's graphs name the same tasks, plans and bodies many times."""
+    return str(ox.NamedNode(iri))
+
+
+@functools.lru_cache(maxsize=100_000)
+def _nt_literal(value: str, language: str | None, datatype: str) -> str:
+    if language:
+        return str(ox.Literal(value, language=language))
+    if datatype:
+        return str(ox.Literal(value, datatype=ox.NamedNode(datatype)))
+    return str(ox.Literal(value))
 
 
 def directive_graph_iri(directive_iri: str) -> str:
     """``id/graph/directive-coverage/{scope}/{number}/{year}`` for the directive ``id/doc/...``."""
     return directive_iri.replace(str(ID) + "doc/", str(ID) + "graph/directive-coverage/", 1)
+
+
+def province_graph_iri(directive_iri: str, province: str) -> str:
+    """``.../directive-coverage/{scope}/{number}/{year}/province/{slug}``."""
+    return f"{directive_graph_iri(directive_iri)}/province/{slugify(province)}"
 
 
 def directive_of(repo: Repository, doc: str) -> tuple[str, str] | None:
@@ -743,12 +815,177 @@ def outline_source(repo: Repository, directive_iri: str, plans: Sequence[Impleme
     return national[0].iri if national else None
 
 
+@dataclass
+class PlanRecord:
+    """What the directive coverage needs of one source document, read from its own graph:
+    its leaf tasks, the duties covering each (:func:`cover`) and the bodies of each duty.
+
+    The build's workers make it from the graph they have just mapped and keep it by content
+    key next to the store, so the coverage stage reads no plan from the store."""
+
+    iri: str
+    tasks: list[Item]
+    covering: dict[str, list[str]]  # task IRI -> duty IRIs covering it
+    bodies: dict[str, dict[str, list[Body]]]  # duty IRI -> role -> bodies
+
+
+def plan_record(plan: str, number: str, index: object,
+                coverage: PlanCoverage | None = None) -> PlanRecord:
+    """The record of a document from its triples' index (:class:`kgraph.graph.mapping.
+    TripleIndex`): the same answers as :func:`tasks_of`, :func:`duties_of`, :func:`cover` and
+    :func:`bodies_of` on a store holding the document. ``coverage``: the document's own
+    coverage (:func:`plan_coverage`), reused when it compared the same tasks and duties."""
+    out = index.out  # type: ignore[attr-defined]
+    kg, rdf_type = str(KG), str(RDF.type)
+
+    def first(subject: str, name: str) -> str:
+        found = out.get(subject, {}).get(kg + name)
+        return str(found[0]) if found else ""
+
+    def items(kind: str, leaves: bool) -> list[Item]:
+        found = []
+        for subject, obj in index.by_predicate.get(rdf_type, ()):  # type: ignore[attr-defined]
+            iri = str(subject)
+            if str(obj) != kg + kind or first(iri, "partOf") != plan:
+                continue
+            properties = out.get(iri, {})
+            if kg + "itemNumber" not in properties or (leaves and kg + "subTask" in properties):
+                continue
+            start = first(iri, "sourceStart")
+            found.append((int(start or 0), iri, Item(iri, plan, first(iri, "itemNumber"),
+                                                     first(iri, "text"),
+                                                     first(iri, "sourceText"))))
+        return [item for _, _, item in sorted(found, key=lambda f: (f[0], f[1]))]
+
+    tasks, duties = items("Task", True), items("Duty", False)
+    if not any(str(s) == plan for s, _ in index.by_predicate.get(kg + "implements", ())):  # type: ignore[attr-defined]
+        return PlanRecord(plan, tasks, {}, {})  # carries nothing out: only its outline counts
+    same = (coverage is not None and [t.iri for t in coverage.tasks] == [t.iri for t in tasks]
+            and [d.iri for d in coverage.duties] == [d.iri for d in duties])
+    links = (coverage if same and coverage is not None else
+             cover(plan, number, tasks, duties)).links
+    covering: dict[str, list[str]] = defaultdict(list)
+    for link in links:
+        covering[link.task].append(link.duty)
+
+    def body(agency: str) -> Body:
+        labels = out.get(agency, {})
+        pref = [str(v) for v in labels.get(str(SKOS.prefLabel), ())
+                if getattr(v, "language", None) == "vi"]
+        raw = [str(v) for v in labels.get(str(RDFS.label), ())]
+        collective = any(str(t) == kg + "CollectiveAddressee" for t in labels.get(rdf_type, ()))
+        return Body(agency, (pref or raw or [agency])[0], collective)
+
+    addressed: dict[str, list[str]] = defaultdict(list)
+    for subject, duty in index.by_predicate.get(kg + "hasDuty", ()):  # type: ignore[attr-defined]
+        for agency in out.get(str(subject), {}).get(kg + "addressee", ()):
+            addressed[str(duty)].append(str(agency))
+    bodies: dict[str, dict[str, list[Body]]] = {}
+    for duty in duties:
+        roles: dict[str, list[Body]] = {}
+        for role, agencies in (("coordinate", out.get(duty.iri, {}).get(kg + "coordinatingAgency",
+                                                                          ())),
+                               ("lead", out.get(duty.iri, {}).get(kg + "leadAgency", ())),
+                               ("responsible", addressed.get(duty.iri, ()))):
+            names = sorted({str(a) for a in agencies})
+            if names:
+                roles[role] = [body(a) for a in names]
+        if roles:
+            bodies[duty.iri] = dict(sorted(roles.items()))
+    return PlanRecord(plan, tasks, {t: sorted(d) for t, d in covering.items()}, bodies)
+
+
+def records_from_store(repo: Repository, plans: Sequence[ImplementingPlan | str]
+                       ) -> dict[str, PlanRecord]:
+    """Records of several documents read from the store (a store kgraph's build did not write,
+    or a document whose record is not kept)."""
+    iris = [p if isinstance(p, str) else p.iri for p in plans]
+    numbers = {p.iri: p.number for p in plans if not isinstance(p, str)}
+    tasks, duties, bodies = tasks_of(repo, iris), duties_of(repo, iris), bodies_of(repo, iris)
+    records = {}
+    for iri in iris:
+        mine, theirs = tasks.get(iri, []), duties.get(iri, [])
+        covering: dict[str, list[str]] = defaultdict(list)
+        for link in cover(iri, numbers.get(iri, ""), mine, theirs).links:
+            covering[link.task].append(link.duty)
+        records[iri] = PlanRecord(iri, mine, {t: sorted(d) for t, d in covering.items()},
+                                  {d.iri: bodies[d.iri] for d in theirs if d.iri in bodies})
+    return records
+
+
+def outline_of(directive_iri: str, plans: Sequence[ImplementingPlan],
+               records: dict[str, PlanRecord]) -> str | None:
+    """:func:`outline_source` from records (the directive's own record when it is a source)."""
+    own = records.get(directive_iri)
+    if own is not None and own.tasks:
+        return directive_iri
+    national = [p for p in plans if not p.chain and not p.province_iri
+                and records.get(p.iri) and records[p.iri].tasks]
+    return national[0].iri if national else None
+
+
+def plan_items(plan: ImplementingPlan, record: PlanRecord | None) -> list[al.PlanItem]:
+    mine = record.tasks if record is not None else []
+    return [al.PlanItem(t.iri, plan.iri, plan.number, plan.province, t.no, t.text,
+                        t.source_text, i / max(len(mine), 1)) for i, t in enumerate(mine)]
+
+
+def outline_items(outline_iri: str | None, records: dict[str, PlanRecord]) -> list[al.PlanItem]:
+    record = records.get(outline_iri or "")
+    return [al.PlanItem(t.iri, outline_iri or "", "", "", t.no, t.text, t.source_text)
+            for t in (record.tasks if record else [])]
+
+
+def directive_alignment(number: str, plans: Sequence[ImplementingPlan],
+                        records: dict[str, PlanRecord], outline_iri: str | None
+                        ) -> al.AlignmentState | None:
+    """The progressive alignment of the plans (but the outline source) against the outline."""
+    return al.align_state([plan_items(p, records.get(p.iri)) for p in plans
+                           if p.iri != outline_iri], outline_items(outline_iri, records))
+
+
+def assemble(number: str, directive_iri: str, plans: Sequence[ImplementingPlan],
+             outline: al.Outline, outline_iri: str | None, records: dict[str, PlanRecord],
+             provinces: set[str] | None = None) -> DirectiveCoverage:
+    """The matrix: each directive task × each province (or only ``provinces``), its restating
+    items, the duties covering them and their bodies."""
+    result = DirectiveCoverage(number, directive_iri, outline,
+                               [p for p in plans if p.iri != outline_iri],
+                               {p.province: p.province_iri for p in plans
+                                if p.iri != outline_iri})
+    wanted = sorted(p for p in result.provinces if provinces is None or p in provinces)
+    members: dict[str, dict[str, list[al.PlanItem]]] = defaultdict(lambda: defaultdict(list))
+    for task in outline.tasks:
+        for member in task.members:
+            members[task.no][member.province].append(member)
+    for task in outline.tasks:
+        for province in wanted:
+            restatements = []
+            for member in members[task.no].get(province, []):
+                record = records.get(member.plan)
+                duties = sorted(record.covering.get(member.iri, [])) if record else []
+                r = Restatement(member, task.scores.get(member.iri, 0.0), duties)
+                for duty in r.duties:
+                    roles = record.bodies.get(duty, {}) if record else {}
+                    r.leads.extend(b for b in roles.get("lead", []) if b not in r.leads)
+                    r.coordinators.extend(b for b in roles.get("coordinate", [])
+                                          if b not in r.coordinators)
+                    r.responsible.extend(b for b in roles.get("responsible", [])
+                                         if b not in r.responsible)
+                restatements.append(r)
+            result.cells[(task.no, province)] = Cell(task, province, result.provinces[province],
+                                                     _status(restatements), restatements)
+    return result
+
+
 def compute_directive_coverage(repo: Repository, doc: str, *, store: bool = True
                                ) -> DirectiveCoverage | None:
     """Align the plans carrying out ``doc``, link each directive task to the plan items, duties
-    and bodies of every province, and (``store``) replace the directive's derived graph.
+    and bodies of every province, and (``store``) replace the directive's derived graphs.
 
     None when no document numbered ``doc`` is in the store or no source plan carries it out.
+    Plans' records are read from the store (:func:`records_from_store`); the build uses those
+    its workers kept (:mod:`kgraph.analysis.directive_index`).
     """
     found = directive_of(repo, doc)
     if found is None:
@@ -757,54 +994,31 @@ def compute_directive_coverage(repo: Repository, doc: str, *, store: bool = True
     plans = implementing_plans(repo, directive_iri)
     if not plans:
         return None
-    iris = [p.iri for p in plans]
-    tasks = tasks_of(repo, iris)
-    outline_iri = outline_source(repo, directive_iri, plans, tasks)
-    if outline_iri == directive_iri:
-        outline_items = tasks_of(repo, [directive_iri])[directive_iri]
-    else:
-        outline_items = tasks.get(outline_iri or "", [])
-    plan_items = []
-    for plan in plans:
-        if plan.iri == outline_iri:
-            continue
-        mine = tasks.get(plan.iri, [])
-        plan_items.append([al.PlanItem(t.iri, plan.iri, plan.number, plan.province, t.no,
-                                       t.text, t.source_text, i / max(len(mine), 1))
-                           for i, t in enumerate(mine)])
-    outline = al.align(number, plan_items, [
-        al.PlanItem(t.iri, outline_iri or "", "", "", t.no, t.text, t.source_text)
-        for t in outline_items])
-    result = DirectiveCoverage(number, directive_iri, outline,
-                               [p for p in plans if p.iri != outline_iri],
-                               {p.province: p.province_iri for p in plans
-                                if p.iri != outline_iri})
-    duties = duties_of(repo, iris)
-    bodies = bodies_of(repo, iris)
-    covering: dict[str, list[str]] = defaultdict(list)
-    for plan in result.plans:
-        links = cover(plan.iri, plan.number, tasks.get(plan.iri, []), duties.get(plan.iri, []))
-        for link in links.links:
-            covering[link.task].append(link.duty)
-    for task in outline.tasks:
-        for province, province_iri in sorted(result.provinces.items()):
-            restatements = []
-            for member in task.members_in(province):
-                r = Restatement(member, task.scores.get(member.iri, 0.0),
-                                sorted(covering.get(member.iri, [])))
-                for duty in r.duties:
-                    roles = bodies.get(duty, {})
-                    r.leads.extend(b for b in roles.get("lead", []) if b not in r.leads)
-                    r.coordinators.extend(b for b in roles.get("coordinate", [])
-                                          if b not in r.coordinators)
-                    r.responsible.extend(b for b in roles.get("responsible", [])
-                                         if b not in r.responsible)
-                restatements.append(r)
-            result.cells[(task.no, province)] = Cell(task, province, province_iri,
-                                                     _status(restatements), restatements)
+    records = records_from_store(repo, [directive_iri, *plans])
+    outline_iri = outline_of(directive_iri, plans, records)
+    state = directive_alignment(number, plans, records, outline_iri)
+    outline = (state.result(number) if state is not None
+               else al.Outline(number, [], [], outline_iri is None))
+    result = assemble(number, directive_iri, plans, outline, outline_iri, records)
     if store:
-        repo.replace_graphs({result.graph_name(): result.to_ntriples()})
+        graphs = result.graphs()
+        for stale in stored_graphs(repo, directive_iri):
+            graphs.setdefault(stale, "")
+        repo.replace_graphs(graphs)
     return result
+
+
+def stored_graphs(repo: Repository, directive_iri: str) -> list[str]:
+    """Names of the derived graphs holding the directive's coverage now."""
+    main = directive_graph_iri(directive_iri)
+    rows = _records(repo, f"""
+        SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?x kg:directive <{directive_iri}> }} }}""")
+    rows += _records(repo, f"""
+        SELECT DISTINCT ?g WHERE {{
+          {{ SELECT DISTINCT ?t WHERE {{
+               GRAPH <{main}> {{ ?t kg:directive <{directive_iri}> }} }} }}
+          GRAPH ?g {{ ?c kg:directiveTask ?t }} }}""")
+    return sorted({r["g"] or "" for r in rows if (r["g"] or "").startswith(main)})
 
 
 def _status(restatements: list[Restatement]) -> Status:
@@ -909,14 +1123,23 @@ def read_matrix(repo: Repository, doc: str) -> Matrix | None:
     if not task_rows:
         return None
     # cells: few columns, so few terms to convert (the page is served from this one query)
+    # the cells are in the provinces' graphs: each graph's typed cells, then their leads (a
+    # cell's leads joined to it multiply its rows)
+    provinces = _values(g for g in stored_graphs(repo, directive_iri) if g != graph)
     rows = _records(repo, f"""
-        SELECT ?dt ?province ?status ?lead WHERE {{
-          GRAPH <{graph}> {{
-            ?cell a kg:ProvinceCoverage ; kg:directiveTask ?dt ; kg:provinceName ?province ;
-                  kg:coverageStatus ?status .
-            OPTIONAL {{ ?cell kg:leadBodyName ?lead }}
-          }}
-        }}""")
+        SELECT ?cell ?dt ?province ?status WHERE {{
+          VALUES ?g {{ {provinces} }}
+          GRAPH ?g {{ ?cell a kg:ProvinceCoverage ; kg:directiveTask ?dt ;
+                           kg:provinceName ?province ; kg:coverageStatus ?status . }}
+        }}""") if provinces else []
+    lead_of: dict[str, list[str]] = defaultdict(list)
+    if provinces:
+        for row in _records(repo, f"""
+                SELECT ?cell ?lead WHERE {{ VALUES ?g {{ {provinces} }}
+                  GRAPH ?g {{ ?cell a kg:ProvinceCoverage ; kg:leadBodyName ?lead }} }}"""):
+            lead_of[row["cell"] or ""].append(row["lead"] or "")
+    rows = [{**row, "lead": lead} for row in rows
+            for lead in (lead_of.get(row["cell"] or "") or [None])]
     matrix = Matrix(number, directive_iri)
     tasks: dict[str, MatrixTask] = {}
     number_of: dict[str, str] = {}
@@ -970,11 +1193,10 @@ class SourceSentence:
 
 def cell_sources(repo: Repository, matrix: Matrix, task: str) -> list[SourceSentence]:
     """Every plan item restating the task (all provinces), quoted from the source files."""
-    graph = directive_graph_iri(matrix.directive_iri)
     dt = f"{matrix.directive_iri}/directive-task/{task}"
     rows = _records(repo, f"""
         SELECT ?r ?province ?planTask ?planIri ?score ?via ?lead ?duty WHERE {{
-          GRAPH <{graph}> {{
+          GRAPH ?g {{
             ?r a kg:Restatement ; kg:directiveTask <{dt}> ; kg:provinceName ?province ;
                kg:planTask ?planTask ; kg:plan ?planIri ; kg:alignmentScore ?score .
             OPTIONAL {{ ?r kg:via ?via }} OPTIONAL {{ ?r kg:leadBodyName ?lead }}

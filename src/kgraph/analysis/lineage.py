@@ -381,9 +381,12 @@ class LineageGraph:
                 ]
         return nodes, sorted(edges)
 
-    def levels(self, iris: set[str]) -> dict[str, int]:
-        """Row of each node in a top-down layout: the longest flow path reaching it."""
-        _, edges = self.subgraph(iris)
+    def levels(self, iris: set[str],
+               edges: list[tuple[str, str, str]] | None = None) -> dict[str, int]:
+        """Row of each node in a top-down layout: the longest flow path reaching it
+        (``edges``: :meth:`subgraph`'s edges of ``iris``, when the caller has them)."""
+        if edges is None:
+            _, edges = self.subgraph(iris)
         sub: nx.DiGraph = nx.DiGraph()
         sub.add_nodes_from(i for i in iris if i in self.nodes)
         sub.add_edges_from((u, v) for u, v, rel in edges if rel != "cites")

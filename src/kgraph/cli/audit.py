@@ -34,8 +34,9 @@ def audit(
     """Check completeness and coverage; exit code 1 when there is a Violation.
 
     The audit of the whole store is computed once per store version (mostly by `kgraph
-    build`) and kept next to the store; the options filter it. ``--as-of`` adds the
-    succession findings of that date for the documents selected.
+    build`) and kept next to the store; the options filter it, and only the findings printed
+    are read. ``--as-of`` adds the succession findings of that date for the documents
+    selected; ``--out`` writes every finding selected.
     """
     from kgraph.analysis.audit_index import audit_index
 
@@ -46,7 +47,14 @@ def audit(
     else:
         if province and not index.matching_documents(province=province):
             raise QueryError(f"no source document of the province {province!r} in the store")
-        report = index.report(province=province, plan=doc, rule=rule, severity=severity)
+        filters = {"province": province, "plan": doc, "rule": rule, "severity": severity}
+        if out is None and not as_of:  # what is printed only: counts and the first findings
+            page = index.page(0, limit, **filters)
+            console.print(page.summary(), markup=False, highlight=False, soft_wrap=True)
+            if page.counts.get("Violation"):
+                raise typer.Exit(1)
+            return
+        report = index.report(**filters)
     if as_of:
         from kgraph.analysis.audit import AuditReport, succession_findings
         from kgraph.analysis.audit_index import findings_graph

@@ -25,30 +25,40 @@ def coverage_command(
     store: StoreOption = None,
 ) -> None:
     """Align the plans carrying out a directive; store tasks × provinces with lead bodies."""
-    from kgraph.analysis.coverage import (  # scikit-learn and rdflib: only when it runs
+    from kgraph.analysis import directive_index as di  # scikit-learn and rdflib: when it runs
+    from kgraph.analysis.coverage import (
         STATUS_LABELS,
         Status,
-        carried_out_directives,
         compute_directive_coverage,
+        directive_graph_iri,
+        directive_of,
         read_matrix,
     )
+    from kgraph.store.embedded import OxigraphRepository
 
     repo = repository(store)
-    directives = [doc] if doc else carried_out_directives(repo)
+    lineage = di.Lineage.read(repo)
+    groups = lineage.groups()
+    directives = [doc] if doc else list(groups)
     if not directives:
         raise QueryError("no directive is carried out by two or more source plans in the store")
+    root = repo.root if isinstance(repo, OxigraphRepository) else None
     for directive in directives:
-        result = compute_directive_coverage(repo, directive)
-        if result is None:
+        found = directive_of(repo, directive)
+        # a full re-alignment of every plan, from their records; the build continues from it
+        done = found is not None and di.update(repo, root, repo.replace_graphs, None,
+                                               lineage=lineage, only=[found[1]]).directives
+        if not done and compute_directive_coverage(repo, directive) is None:
             raise QueryError(f"no document numbered {directive!r} is carried out by a source "
                              "plan in the store")
         matrix = read_matrix(repo, directive)
         assert matrix is not None  # just stored
-        kind = ("reconstructed from the plans carrying it out" if result.outline.reconstructed
+        kind = ("reconstructed from the plans carrying it out" if matrix.reconstructed
                 else "from its own outline")
         console.print(f"{matrix.directive}: {len(matrix.tasks)} task(s) ({kind}) × "
                       f"{len(matrix.provinces)} province(s): {', '.join(matrix.provinces)}; "
-                      f"stored in {result.graph_name()}", **PLAIN)
+                      f"stored in {directive_graph_iri(matrix.directive_iri)} and one graph "
+                      "per province", **PLAIN)
         for task in matrix.tasks:
             console.print(f"  {task.no:>3}. {_short(task.text, 90)} "
                           f"(confidence {task.confidence:.2f})", **PLAIN)

@@ -51,6 +51,9 @@ def serve(
         help="Requests that may wait for a worker; more get 503 (default 128).")] = None,
     worker_memory: Annotated[int | None, typer.Option(
         help="Bytes of address space a worker may add (default 2 GiB; 0 = no limit).")] = None,
+    warm: Annotated[bool, typer.Option(
+        help="Compute the pages' per-version data (home and RACI lists, explorer) in the "
+             "background at start and after each new version.")] = True,
     log_level: Annotated[str, typer.Option(help="Logging level.")] = "info",
 ) -> None:
     """Serve the web pages and the SPARQL endpoint (/sparql) over the store."""
@@ -67,6 +70,7 @@ def serve(
         "write_token": write_token, "workers": workers, "max_workers": max_workers,
         "max_result_bytes": max_result_bytes, "allowed_hosts": allowed_host or None,
         "queue": queue, "worker_memory": worker_memory, "stream_after": stream_after,
+        "warm": warm,
     }
     settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     location = settings.store or str(paths.default_store_dir())

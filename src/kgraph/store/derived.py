@@ -122,6 +122,13 @@ def keep_document_value(repo: Repository | Path | None, key: str, value: Any) ->
         _write(root / DERIVED / "documents" / f"{key}.pickle", value)
 
 
+def drop_document_value(repo: Repository | Path | None, key: str) -> None:
+    """Remove a value kept by :func:`keep_document_value` (one a newer value replaces)."""
+    root = _root(repo)
+    if root is not None:
+        (root / DERIVED / "documents" / f"{key}.pickle").unlink(missing_ok=True)
+
+
 def _root(repo: Repository | Path | None) -> Path | None:
     if isinstance(repo, Path):
         return repo

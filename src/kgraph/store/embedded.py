@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
 import os
 import shutil
 import threading
@@ -363,6 +364,7 @@ class OxigraphRepository:
                 # still alive then deletes files that handle needs (seen under load)
             except BaseException:
                 store = None  # a traceback kept by the caller must not keep the version open
+                gc.collect()  # nor a reference cycle (a loader thread's exception and frames)
                 shutil.rmtree(target, ignore_errors=True)
                 raise
             self.directory.commit(target)

@@ -156,18 +156,23 @@ class Guard:
                  (time.perf_counter() - started) * 1000)
 
 
+def store_counts(repository: Repository) -> tuple[list[str], int]:
+    """The store's named graphs and its quad count, kept per store version (both scan it)."""
+    from kgraph.store.derived import derived
+
+    return (derived(repository, "graph-names", repository.graph_names),
+            derived(repository, "triple-count", lambda: len(repository)))
+
+
 def health(request: Request) -> dict[str, object]:
     """Status, triple count and named graphs: enough for a load balancer and a glance.
 
     Counting the quads of a store is a scan of all of them: the count and the graph names are
     kept per store version (:mod:`kgraph.store.derived`), so only the first call after a
     build pays for it (and a restarted server reads it back from disk)."""
-    from kgraph.store.derived import derived
-
     repository = get_repository(request)
     try:
-        graphs = derived(repository, "graph-names", repository.graph_names)
-        triples = derived(repository, "triple-count", lambda: len(repository))
+        graphs, triples = store_counts(repository)
     except Exception as exc:  # the store is down or unreachable: say so, with 200 from the app
         return {"status": "error", "error": str(exc), "triples": None, "graphs": []}
     status = getattr(request.app.state.executor, "sandbox", None)
@@ -206,7 +211,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     pool (CPUs + 4 threads) would queue 32 concurrent requests behind each other."""
     asyncio.get_running_loop().set_default_executor(
         ThreadPoolExecutor(max_workers=64, thread_name_prefix="kgraph-pipes"))
+    warmer = None
+    if app.state.settings.warm:  # pages' per-version data computed before a reader asks
+        from kgraph.web.warm import Warmer
+
+        warmer = Warmer(app.state.repository).start()
+    app.state.warmer = warmer
     yield
+    if warmer is not None:
+        warmer.close()
     app.state.executor.close()
 
 

@@ -14,10 +14,10 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response, StreamingResponse
 
 from kgraph.analysis.audit import ROLE_LABELS, ROLE_MARK, all_rule_labels, raci
-from kgraph.analysis.audit_index import audit_index
+from kgraph.analysis.audit_index import audit_index, findings_csv
 from kgraph.store.embedded import Repository
 from kgraph.web.app import get_repository
 
@@ -48,12 +48,11 @@ def audit_page(
                "severity": severity or None}
     if doc and not index.matching_documents(plan=doc):
         raise HTTPException(404, f"no source document numbered {doc!r}")
-    if format in ("csv", "turtle"):
-        report = index.report(**filters)
-        if format == "csv":
-            return PlainTextResponse("\ufeff" + report.to_csv(),
-                                     media_type="text/csv; charset=utf-8")
-        return Response(report.to_turtle(), media_type="text/turtle")
+    if format == "csv":  # every finding selected, streamed a group at a time
+        return StreamingResponse(findings_csv(index.iter_findings(**filters)),
+                                 media_type="text/csv; charset=utf-8")
+    if format == "turtle":
+        return Response(index.report(**filters).to_turtle(), media_type="text/turtle")
     chosen = index.page((page - 1) * per_page, per_page, **filters)
     if format == "json":
         return Response(json.dumps({

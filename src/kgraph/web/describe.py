@@ -492,11 +492,23 @@ def _split_assignments(repository: Repository, iri: str, number: str, labeller: 
 
 def _downstream_plans(repository: Repository, iri: str) -> tuple[list[str], bool]:
     """The first documents carrying ``iri`` out that give assignments, and whether there are
-    more of them."""
-    rows = repository.query(sparql_prefixes() + f"""SELECT DISTINCT ?plan WHERE {{
-        ?plan kg:implements+ <{iri}> ; kg:hasAssignment ?assignment }}
-        LIMIT {DOWNSTREAM_DOCUMENTS + 1}""").rows
-    plans = sorted(str(r[0]) for r in rows if not _UNSAFE_IRI.search(str(r[0])))
+    more of them: on the embedded store those carrying it out directly first, the further ones
+    only when these are too few (the path ``kg:implements+`` reads a directive's whole reach —
+    every plan of the corpus — before its first row)."""
+    wanted = DOWNSTREAM_DOCUMENTS + 1
+    patterns = [f"?plan kg:implements+ <{iri}> ; kg:hasAssignment ?assignment"]
+    if lateral(repository):
+        patterns = [f"""{{ SELECT DISTINCT ?plan WHERE {{ ?plan kg:implements <{iri}> }} }}
+            LATERAL {{ SELECT ?plan ?a WHERE {{ ?plan kg:hasAssignment ?a }} LIMIT 1 }}""",
+                    *patterns]
+    found: set[str] = set()
+    for pattern in patterns:
+        rows = repository.query(sparql_prefixes() + f"""SELECT DISTINCT ?plan WHERE {{
+            {pattern} }} LIMIT {wanted}""").rows
+        found |= {str(r[0]) for r in rows if not _UNSAFE_IRI.search(str(r[0]))}
+        if len(found) >= wanted:
+            break
+    plans = sorted(found)
     return plans[:DOWNSTREAM_DOCUMENTS], len(plans) > DOWNSTREAM_DOCUMENTS
 
 

@@ -36,12 +36,10 @@ def download_page(request: Request, repository: Repo) -> Response:
             continue
         values = {p["name"]: p["example"] for p in info.parameters if p["example"]}
         queries.append({"name": query.name, "title": info.title[lang], "values": values})
-    from kgraph.store.derived import derived  # counts kept per store version, as /health's
+    from kgraph.web.app import store_counts  # kept per store version, as /health's
 
-    return render(request, "download.html",
-                  quads=derived(repository, "triple-count", lambda: len(repository)),
-                  graphs=len(derived(repository, "graph-names", repository.graph_names)),
-                  queries=queries)
+    graphs, quads = store_counts(repository)
+    return render(request, "download.html", quads=quads, graphs=len(graphs), queries=queries)
 
 
 def _dataset(repository: Repository, format: str, filename: str) -> Response:

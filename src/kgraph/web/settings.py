@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     client_concurrency: int = 64  # requests one client may have in flight
     client_slow: int = 1  # long-running (> 0.5 s) queries one client may have at once
     worker_memory: int = 2 * 1024**3  # address space (bytes) a worker may add; 0 = no limit
+    # compute the pages' per-version data (listings, explorer) in the background at start and
+    # after each new version (kgraph serve turns it on; tests build apps without it)
+    warm: bool = False
     # Host header values served (421 otherwise); empty = the bound host and its loopback names
     allowed_hosts: Annotated[list[str], NoDecode] = []
 

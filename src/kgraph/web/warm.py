@@ -1,0 +1,86 @@
+"""Compute what the pages read once per store version before a reader asks for it.
+
+The home listing, the ``/raci`` list, the explorer's lineage graph and label index, the graph
+names and the quad count are each a scan of the whole store, kept per store version
+(:mod:`kgraph.store.derived`). Left to the first request, the first reader after a new version
+waits for every scan that page needs (minutes at national scale). ``kgraph serve`` starts a
+:class:`Warmer`: a background thread that computes them as soon as the server opens a version
+and again whenever the version changes (an update through the endpoint). A request that
+arrives during the computation waits for that one computation; it never starts a second.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from kgraph.store.embedded import Repository, store_version
+
+log = logging.getLogger("kgraph.web.warm")
+
+
+def page_data(repository: Repository) -> list[tuple[str, Callable[[], object]]]:
+    """What the pages keep per store version, cheapest first (each kept once computed)."""
+    from kgraph.web.app import store_counts
+    from kgraph.web.explore import explorer_for
+    from kgraph.web.pages import home_listing, listing_search, raci_listing
+
+    return [("graph names and quad count", lambda: store_counts(repository)),
+            ("home listing", lambda: home_listing(repository)),
+            ("home search", lambda: listing_search(repository)),
+            ("RACI list", lambda: raci_listing(repository)),
+            ("explorer data", lambda: explorer_for(repository))]
+
+
+def warm(repository: Repository, stop: threading.Event | None = None) -> list[str]:
+    """Compute every page's per-version data of the current version; the names computed."""
+    done = []
+    for name, compute in page_data(repository):
+        if stop is not None and stop.is_set():
+            break
+        started = time.perf_counter()
+        try:
+            compute()
+        except Exception as exc:  # a page that cannot compute says so itself, when asked
+            log.warning("warm-up: %s failed: %s", name, exc)
+            continue
+        log.info("warm-up: %s ready in %.1f s", name, time.perf_counter() - started)
+        done.append(name)
+    # The explorer's data is millions of long-lived objects: left to the cyclic collector,
+    # every full collection walks them all and stalls whichever request triggered it. They
+    # live as long as their version: moved out of the collector's sight.
+    gc.freeze()
+    return done
+
+
+class Warmer:
+    """A daemon thread warming each store version the repository answers from."""
+
+    def __init__(self, repository: Repository, interval: float = 5.0) -> None:
+        self.repository = repository
+        self.interval = interval
+        self.stop = threading.Event()
+        self.warmed: str | None = None  # the version last warmed
+        self.thread = threading.Thread(target=self._run, name="kgraph-warm", daemon=True)
+
+    def start(self) -> Warmer:
+        self.thread.start()
+        return self
+
+    def close(self) -> None:
+        self.stop.set()
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                version = store_version(self.repository)
+            except Exception as exc:  # a remote store that is down: try again later
+                log.warning("warm-up: store version unknown: %s", exc)
+                version = None
+            if version is not None and version != self.warmed:
+                warm(self.repository, self.stop)
+                self.warmed = version
+            self.stop.wait(self.interval)

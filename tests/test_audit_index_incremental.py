@@ -1,0 +1,159 @@
+"""The audit index kept in SQLite and updated incrementally gives the answers of a full
+recompute and of the reference audit, through ``kgraph build`` / ``kgraph audit`` / ``/audit``.
+
+Why: the index is updated from the previous version's file by touching only the changed plans'
+rows (their findings, the conflicts about what they state, the peer gaps they take part in, the
+counts of their groups); an update that forgot a row would show stale findings for ever.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from kgraph.analysis import audit_index as ai
+from kgraph.analysis.audit import run_audit
+from kgraph.cli import app
+from kgraph.store.embedded import OxigraphRepository
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+
+from corpus import write_corpus
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = ROOT / "data" / "sources"
+N_PLANS = 40
+runner = CliRunner()
+
+
+def kgraph(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def same(left: list[ai.Finding], right: list[ai.Finding]) -> bool:
+    return sorted(left, key=ai.order_key) == sorted(right, key=ai.order_key)
+
+
+@pytest.fixture(scope="module")
+def seeds(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("audit-seeds") / "store"
+    code, _, err = kgraph("build", str(SOURCES), "--store", str(root))
+    assert code == 0, err
+    return root
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    base = tmp_path_factory.mktemp("audit-corpus")
+    folder = base / "plans"
+    write_corpus(folder, N_PLANS, seed=5)
+    code, _, err = kgraph("build", str(folder), "--store", str(base / "store"))
+    assert code == 0, err
+    return folder, base / "store"
+
+
+def test_the_index_of_the_seeds_is_the_reference_audit(seeds: Path) -> None:
+    """Own findings and conflicts as the reference audit (pySHACL per graph, the conflict
+    query, coverage) finds them; peer gaps as computed whole."""
+    repo = OxigraphRepository(seeds, read_only=True)
+    index = ai.audit_index(repo)
+    kept = index.findings
+    assert kept == sorted(kept, key=ai.order_key) and len(kept) > 20
+    reference = [f for f in run_audit(repo).findings if f.rule != ai.PEER_RULE]
+    assert same([f for f in kept if f.rule != ai.PEER_RULE], reference)
+    whole = ai.peer_findings(ai.peer_alignments(repo))
+    assert whole and same([f for f in kept if f.rule == ai.PEER_RULE], whole)
+    assert same(kept, ai.compute_index(repo).findings)  # in memory, from nothing
+
+
+def test_pages_are_slices_of_the_selection_with_its_counts(seeds: Path) -> None:
+    index = ai.audit_index(OxigraphRepository(seeds, read_only=True))
+    for filters in ({}, {"province": "gia lai"}, {"rule": ai.PEER_RULE},
+                    {"severity": "warning"}, {"plan": "2509/KH-UBND", "severity": "Warning"}):
+        chosen = index.select(**filters)
+        assert chosen, filters
+        assert list(index.iter_findings(chunk=3, **filters)) == chosen  # read in small chunks
+        assert chosen == [f for group in index._selection(**filters).groups
+                          for f in index._group(group)]  # as pages read them, group by group
+        pages = [index.page(offset, 7, **filters) for offset in range(0, len(chosen), 7)]
+        assert [f for page in pages for f in page.findings] == chosen
+        counts = Counter(f.severity for f in chosen)
+        assert pages[0].total == len(chosen)
+        assert pages[0].counts == {s: counts.get(s, 0) for s in ("Violation", "Warning", "Info")}
+        assert sum(n for _, _, n in pages[0].rules) == len(chosen)
+    assert not index.select(province="Atlantis")
+
+
+def test_a_rebuild_updates_the_index_as_a_full_recompute_would(
+        corpus: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder, store = corpus
+    copy = tmp_path / "store"
+    shutil.copytree(store, copy)
+    repo = OxigraphRepository(copy, read_only=True)
+    before = ai.audit_index(repo)
+    pairs = len(before._rows("SELECT * FROM peer_sets"))
+    assert pairs > 20 and before.select(rule=ai.PEER_RULE)
+    findings_before = before.findings
+    changed = tmp_path / "plans"
+    shutil.copytree(folder, changed)
+    plan = next(p for p in sorted(changed.glob("*.txt")) if "kh-ubnd" in p.name)
+    text = plan.read_text(encoding="utf-8")  # every task of one provincial plan replaced
+    plan.write_text(re.sub(r"(?m)^([a-zđ]\)) .*$", r"\1 Lưu trữ hồ sơ điện tử của lễ hội.", text),
+                    encoding="utf-8")
+    compared = []
+    real_gaps = ai._gaps
+    monkeypatch.setattr(ai, "_gaps", lambda *a, **k: compared.append(a[0]) or real_gaps(*a, **k))
+    code, _, err = kgraph("build", str(changed), "--store", str(copy))
+    assert code == 0, err
+    assert 0 < len(compared) < pairs  # only the pairs the changed plan takes part in
+    repo = OxigraphRepository(copy, read_only=True)
+    updated = ai.audit_index(repo)
+    full = ai.compute_index(repo)
+    assert updated.findings == full.findings
+    assert same([f for f in full.findings if f.rule == ai.PEER_RULE],  # read whole, once
+                ai.peer_findings(ai.peer_alignments(repo)))
+    assert updated.conflict_sources == full.conflict_sources
+    assert updated.findings != findings_before
+    for filters in ({}, {"province": "Gia Lai"}, {"rule": ai.PEER_RULE}, {"severity": "Warning"}):
+        assert updated.page(0, 25, **filters) == full.page(0, 25, **filters)
+        assert updated.page(40, 25, **filters) == full.page(40, 25, **filters)
+
+
+def test_cli_prints_the_first_findings_and_web_streams_csv(seeds: Path) -> None:
+    from kgraph.web.app import create_app
+
+    index = ai.audit_index(OxigraphRepository(seeds, read_only=True))
+    chosen = index.select(province="Gia Lai")
+    code, out, _ = kgraph("audit", "--province", "Gia Lai", "--limit", "3",
+                          "--store", str(seeds))
+    assert code == (1 if any(f.severity == "Violation" for f in chosen) else 0)
+    assert f"(first 3 of {len(chosen)} findings" in out
+    assert out.count("\n[") == 3 and f"[{chosen[0].severity}] {chosen[0].document_number}" in out
+    with TestClient(create_app(OxigraphRepository(seeds, read_only=True))) as client:
+        csv = client.get("/audit", params={"format": "csv", "province": "Gia Lai"})
+        assert csv.status_code == 200  # streamed, as the report writes it
+        assert csv.text == "\ufeff" + index.report(province="Gia Lai").to_csv()
+
+
+def test_flags_for_nodes_are_the_findings_about_them(seeds: Path) -> None:
+    """The explorer's overlay asks about the nodes it draws: the same messages, in report order,
+    as going through every finding (what it did before)."""
+    index = ai.audit_index(OxigraphRepository(seeds, read_only=True))
+    findings = index.findings
+    foci = sorted({f.focus for f in findings})
+    asked = [*foci[::3], *(f.focus for f in findings if f.rule == ai.PEER_RULE)][:80]
+    expected: dict[str, list[str]] = {}
+    for finding in findings:
+        if finding.focus in asked:
+            message = f"{finding.severity}: {finding.message_vi}"
+            if message not in expected.setdefault(finding.focus, []):
+                expected[finding.focus].append(message)
+    assert expected and index.flags_for([*asked, "urn:x-nothing"]) == expected

@@ -1,0 +1,218 @@
+"""Directive coverage in the build (kgraph.analysis.directive_index): computed from the records
+the workers keep, written as one graph per directive and per province, and continued for a
+changed plan instead of re-aligned — checked against the store-reading computation
+(`compute_directive_coverage`) on the seeds and on a small synthetic corpus, through
+`kgraph build` as a user runs it."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from typer.testing import CliRunner
+
+from kgraph.analysis import coverage as cov
+from kgraph.analysis import directive_index as di
+from kgraph.cli import app
+from kgraph.graph.mapping import document_graph
+from kgraph.ingest.extract import extract_file
+from kgraph.store.embedded import OxigraphRepository
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+
+from corpus import write_corpus
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = ROOT / "data" / "sources"
+runner = CliRunner()
+
+
+def kgraph(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.stderr
+    return result.stdout
+
+
+def stored(repo: OxigraphRepository, directive: str) -> set[str]:
+    """Every triple of the directive's derived graphs (N-Triples lines)."""
+    found = cov.directive_of(repo, directive)
+    assert found is not None
+    lines = set()
+    for graph in cov.stored_graphs(repo, found[0]):
+        quads = repo.native.quads_for_pattern(None, None, None, ox.NamedNode(graph))
+        lines |= {f"{q.subject} {q.predicate} {q.object} .\n" for q in quads}
+    return lines
+
+
+def recomputed(repo: OxigraphRepository, directive: str) -> set[str]:
+    """The same directive computed from the store, every plan aligned again."""
+    result = cov.compute_directive_coverage(repo, directive, store=False)
+    assert result is not None
+    memory = ox.Store()  # literals as a store keeps them ("0.710" is 0.71)
+    memory.load(result.to_ntriples(), ox.RdfFormat.N_TRIPLES)
+    return {f"{q.subject} {q.predicate} {q.object} .\n" for q in memory}
+
+
+def test_a_record_from_the_mapped_graph_equals_the_one_read_from_the_store() -> None:
+    repo = OxigraphRepository()
+    kept = {}
+    for path in sorted(SOURCES.glob("*.txt")):
+        mapped = document_graph(extract_file(path))
+        repo.replace_graphs({str(mapped.name): mapped.to_ntriples()})
+        kept[str(mapped.document)] = cov.plan_record(str(mapped.document), "", mapped.index)
+    found = cov.directive_of(repo, "28-CT/TW")
+    assert found is not None
+    plans = cov.implementing_plans(repo, found[0])
+    assert len(plans) >= 3
+    from_store = cov.records_from_store(repo, plans)
+    for plan in plans:
+        mine, theirs = kept[plan.iri], from_store[plan.iri]
+        assert mine.tasks == theirs.tasks and mine.tasks
+        assert mine.covering == theirs.covering
+        assert mine.bodies == theirs.bodies
+    assert any(r.covering for r in from_store.values())
+    assert any(r.bodies for r in from_store.values())
+
+
+def test_the_build_writes_what_the_store_reading_computation_gives(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    kgraph("build", str(SOURCES), "--store", str(store))
+    repo = OxigraphRepository(store, read_only=True)
+    lines = stored(repo, "28-CT/TW")
+    assert lines == recomputed(repo, "28-CT/TW")
+    graphs = cov.stored_graphs(repo, cov.directive_of(repo, "28-CT/TW")[0])  # type: ignore[index]
+    assert len([g for g in graphs if "/province/" in g]) == 3  # one per province, and the tasks'
+    matrix = cov.read_matrix(repo, "28-CT/TW")
+    assert matrix is not None and matrix.provinces == ["Gia Lai", "Kiên Giang", "Lào Cai"]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("corpus") / "plans"
+    write_corpus(folder, 90, seed=5)
+    return folder
+
+
+def test_a_changed_plan_is_placed_in_the_kept_alignment_and_only_its_province_rewritten(
+        corpus: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "plans"
+    shutil.copytree(corpus, folder)
+    store = tmp_path / "store"
+    kgraph("build", str(folder), "--store", str(store), "--no-validate")
+    repo = OxigraphRepository(store, read_only=True)
+    directive = "28-CT/TW"
+    full = stored(repo, directive)
+    assert full == recomputed(repo, directive)  # a full build: the same answers
+    lineage = di.Lineage.read(repo)
+    found = cov.directive_of(repo, directive)
+    assert found is not None
+    plans = lineage.implementing(repo, found[0])
+    provinces = {p.province for p in plans}
+    assert len(provinces) >= 5
+    # one commune plan of the directive changes a task's wording
+    plan = next(p for p in plans if p.chain and len(p.chain) >= 2)
+    path = next(f for f in folder.glob("*.txt") if f"Số: {plan.number}\n" in f.read_text("utf-8"))
+    text = path.read_text("utf-8")
+    task = cov.tasks_of(repo, [plan.iri])[plan.iri][-1]
+    assert task.source_text and task.source_text in text
+    path.write_text(text.replace(task.source_text, task.source_text.rstrip(".;")
+                                 + " và các nhiệm vụ khác có liên quan", 1), encoding="utf-8")
+    kept = {g: graph_lines(repo, g) for g in cov.stored_graphs(repo, found[0])}
+    del repo
+
+    out = kgraph("build", str(folder), "--store", str(store), "--no-validate")
+    assert directive in out.split("directive coverage")[1].splitlines()[0]
+    repo = OxigraphRepository(store, read_only=True)
+    after = {g: graph_lines(repo, g) for g in cov.stored_graphs(repo, found[0])}
+    assert set(after) == set(kept)
+    province_graph = cov.province_graph_iri(found[0], plan.province)
+    rewritten = {g for g in after if after[g] != kept[g]}
+    # the rule: only the changed plan's province and the directive's task list are rewritten
+    assert rewritten <= {province_graph, cov.directive_graph_iri(found[0])}
+    assert province_graph in rewritten
+    matrix = cov.read_matrix(repo, directive)
+    assert matrix is not None and matrix.provinces == sorted(provinces - {cov.NO_PROVINCE})
+    new_items = {line.split()[2] for line in after[province_graph] if "#planTask>" in line}
+    assert any(plan.iri.removeprefix("https://") in item for item in new_items)
+    # a full re-alignment when asked (`kgraph coverage`) gives what a fresh build gives
+    kgraph("coverage", "--doc", directive, "--store", str(store))
+    assert stored(OxigraphRepository(store, read_only=True), directive) == \
+        recomputed(OxigraphRepository(store, read_only=True), directive)
+
+
+def graph_lines(repo: OxigraphRepository, graph: str) -> set[str]:
+    return {f"{q.subject} {q.predicate} {q.object}"
+            for q in repo.native.quads_for_pattern(None, None, None, ox.NamedNode(graph))}
+
+
+def test_a_changed_plan_is_placed_as_the_progressive_alignment_places_a_later_plan() -> None:
+    """Taking a plan out of the kept clusters and placing its new items gives what a full
+    alignment gives when that plan comes last and the vectoriser is the one kept."""
+    from kgraph.analysis import alignment as al
+
+    texts = ["Bố trí ngân sách nhà nước cho công tác trẻ em",
+             "Tuyên truyền, phổ biến Chỉ thị đến cán bộ, đảng viên và nhân dân",
+             "Kiểm tra, giám sát việc thực hiện các chính sách về trẻ em",
+             "Nâng cao chất lượng dịch vụ y tế cho trẻ em ở xã, phường",
+             "Xây dựng sân chơi, điểm vui chơi cho trẻ em ở thôn, bản"]
+
+    def plan(n: int, words: list[str]) -> list[al.PlanItem]:
+        return [al.PlanItem(f"p{n}/{i}", f"p{n}", f"{n:02d}/KH", f"P{n % 3}", str(i), t,
+                            position=i / len(words)) for i, t in enumerate(words)]
+
+    for outline in ([], [al.PlanItem(f"o/{i}", "o", "", "", str(i), t)
+                         for i, t in enumerate(texts)]):
+        plans = [plan(n, texts[: 5 - n % 3]) for n in range(9)]
+        last = plan(9, texts[:2])  # the shortest, numbered last: aligned last
+        state = al.align_state([*plans, last], outline)
+        assert state is not None
+        edited = plan(9, [texts[1] + " trên địa bàn", texts[3]])
+        state.remove("p9", [m for c in state.clusters for m in c if m.plan == "p9"])
+        matrix = state.vectors(edited)
+        state.place(edited, matrix)
+        state.score(edited, matrix)
+        continued = state.result("x")
+        full = al.align_state([*plans, edited], outline, model=state.model)
+        assert full is not None
+        expected = full.result("x")
+        assert [sorted(m.iri for m in t.members) for t in continued.tasks] == \
+            [sorted(m.iri for m in t.members) for t in expected.tasks]
+        assert [t.no for t in continued.tasks] == [t.no for t in expected.tasks]
+        edited_scores = {i.iri for i in edited}
+        for mine, theirs in zip(continued.tasks, expected.tasks, strict=True):
+            for iri, score in mine.scores.items():
+                if outline or iri in edited_scores:  # fixed outline: every score the same
+                    assert score == pytest.approx(theirs.scores[iri], abs=1e-3)
+
+
+def test_incremental_and_full_alignment_agree_on_a_reconstructed_outline() -> None:
+    """Without an outline the clusters are the outline: placing a changed plan in the kept
+    state gives the clusters a full alignment of the same plans gives, on this small case."""
+    from kgraph.analysis import alignment as al
+
+    texts = ["Bố trí ngân sách nhà nước cho công tác trẻ em",
+             "Tuyên truyền, phổ biến Chỉ thị đến cán bộ, đảng viên",
+             "Kiểm tra, giám sát việc thực hiện các chính sách về trẻ em",
+             "Nâng cao chất lượng dịch vụ y tế cho trẻ em ở xã, phường"]
+
+    def plan(n: int, words: list[str]) -> list[al.PlanItem]:
+        return [al.PlanItem(f"p{n}/{i}", f"p{n}", f"{n}/KH", f"P{n % 3}", str(i), t,
+                            position=i / len(words)) for i, t in enumerate(words)]
+
+    plans = [plan(n, texts if n % 2 else texts[:3]) for n in range(8)]
+    state = al.align_state(plans)
+    assert state is not None
+    edited = plan(3, [t.replace("trẻ em", "trẻ em và thiếu niên") for t in texts])
+    old = [m for c in state.clusters for m in c if m.plan == "p3"]
+    state.remove("p3", old)
+    matrix = state.vectors(edited)
+    state.place(edited, matrix)
+    state.score(edited, matrix)
+    continued = state.result("x")
+    full = al.align("x", [edited if p[0].plan == "p3" else p for p in plans])
+    assert [sorted(m.iri for m in t.members) for t in continued.tasks] == \
+        [sorted(m.iri for m in t.members) for t in full.tasks]
+    assert continued.reconstructed and len(continued.tasks) == 4
