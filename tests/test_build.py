@@ -5,6 +5,7 @@ versions kept, and a served store never written underneath the server."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -91,7 +92,8 @@ def test_strict_stops_at_the_first_failure_and_writes_nothing(folder: Path,
     assert not list((store).glob("v0*")) or size(store) == 0
 
 
-def test_each_build_is_a_new_version_switched_in_one_step(tmp_path: Path) -> None:
+def test_each_build_that_changes_something_is_a_new_version_switched_in_one_step(
+        tmp_path: Path) -> None:
     store = tmp_path / "store"
     ttl = tmp_path / "ttl"
     assert kgraph("build", str(SOURCES), "--store", str(store), "--ttl-out", str(ttl))[0] == 0
@@ -101,11 +103,18 @@ def test_each_build_is_a_new_version_switched_in_one_step(tmp_path: Path) -> Non
     code, out, _ = kgraph("build", str(SOURCES), "--store", str(store), "--ttl-out", str(ttl))
     assert code == 0 and "unchanged (not re-read)" in out and "│ 5" in out.split("unchanged")[1]
     second = (store / POINTER).read_text().strip()
-    assert second != first and size(store) == before
+    assert second == first and size(store) == before  # nothing changed: no new version
     assert {p.name: p.stat().st_mtime_ns for p in ttl.glob("*.trig")} == stamps  # not rewritten
-    for _ in range(3):
-        assert kgraph("build", str(SOURCES), "--store", str(store))[0] == 0
-    assert len(list(store.glob("v0*"))) == 2  # current and previous only
+    folder = tmp_path / "src"
+    folder.mkdir()
+    text = SEED_003.read_text(encoding="utf-8")
+    versions = [first]
+    for n in range(1, 4):  # each build changes one plan's text a little
+        (folder / SEED_003.name).write_text(text + "\n" * n, encoding="utf-8")
+        assert kgraph("build", str(folder), "--store", str(store))[0] == 0
+        versions.append((store / POINTER).read_text().strip())
+    assert len(set(versions)) == 4
+    assert sorted(p.name for p in store.glob("v0*")) == versions[-2:]  # current and previous
 
 
 def test_reingesting_a_truncated_plan_is_refused_then_replaced_with_replace(
@@ -243,4 +252,111 @@ def test_directive_coverage_is_written_in_the_build_version_for_the_plans_loaded
     plan.write_text(plan.read_text("utf-8") + "\n", encoding="utf-8")  # same plan, new bytes
     code, out, _ = kgraph("build", str(folder), "--store", str(store))
     assert code == 0 and "│ 28-CT/TW" in out.split("directive coverage")[1].splitlines()[0]
-    assert (store / POINTER).read_text().strip() == "v000004"
+    assert (store / POINTER).read_text().strip() == "v000003"  # the unchanged build made none
+
+
+def test_one_plan_build_asks_the_store_about_that_plan_only_and_keeps_every_guarantee(
+        tmp_path: Path) -> None:
+    """A build of one file reads the store's rows for that file (and its document's graph)
+    only, and skips the shipped graphs when their sources are unchanged; a renamed file whose
+    text loses most of the stored document is still refused."""
+    store = tmp_path / "store"
+    assert kgraph("build", str(SOURCES), "--store", str(store))[0] == 0
+    full = graph_size(store, "18-kh-sldtbxh")
+    text = SEED_003.read_text(encoding="utf-8")
+    one = tmp_path / "one"
+    one.mkdir()
+    (one / SEED_003.name).write_text(text.replace("\n\n", "\n\n\n", 1), encoding="utf-8")
+    code, out, err = kgraph("build", str(one), "--store", str(store))
+    assert code == 0, err
+    writes = re.search(r"store writes\s*│\s*(\d+) quads", out)
+    assert writes and 0 < int(writes.group(1)) < full * 3  # the plan's graphs, not 60,000
+    #                                                        reference triples again
+    renamed = tmp_path / "renamed"
+    renamed.mkdir()
+    (renamed / "another-name.txt").write_text(text[: int(len(text) * 0.37)], encoding="utf-8")
+    code, _, err = kgraph("build", str(renamed), "--store", str(store))
+    assert code == 2 and "refused to replace 18/KH-SLĐTBXH" in err
+    assert graph_size(store, "18-kh-sldtbxh") == full
+
+
+def test_a_long_build_without_a_terminal_logs_progress_and_stage_times(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build written to a log (no terminal) prints a progress line and each stage's time
+    once it has run LOG_EVERY seconds (here: at once, and for any number of sources), so a
+    long build is never silent."""
+    from kgraph.cli import progress
+
+    monkeypatch.setattr(progress, "LOG_EVERY", 0.0)
+    monkeypatch.setattr(progress, "LOG_MIN_FILES", 0)
+    code, _, err = kgraph("build", str(SOURCES), "--store", str(tmp_path / "store"))
+    assert code == 0, err
+    sources = len(list(SOURCES.glob("*.txt")))
+    assert f"files {sources}/{sources}: {sources} loaded, 0 unchanged, 0 failed" in err
+    assert re.search(r"reading files: \d+\.\d s; now directive coverage", err)
+    assert re.search(r"auditing across documents: \d+\.\d s; now done", err)
+    assert "main process" in err and "files/s" in err
+
+
+def test_a_rebuild_reads_only_the_files_whose_size_or_time_changed(tmp_path: Path) -> None:
+    """The build keeps, per store version, each source's graph, hash, size and time: a rebuild
+    of an unchanged folder reads no file and asks the store nothing per file; a file whose
+    bytes change is read and reloaded; a file renamed keeps one entry, under its new name."""
+    from kgraph.build import SOURCE_INDEX, text_sha256
+    from kgraph.store.derived import version_value
+
+    folder = tmp_path / "src"
+    shutil.copytree(SOURCES, folder)
+    store = tmp_path / "store"
+    assert kgraph("build", str(folder), "--store", str(store))[0] == 0
+    index = version_value(OxigraphRepository(store, read_only=True), SOURCE_INDEX)
+    assert sorted(index) == sorted(p.name for p in folder.glob("*.txt"))
+    assert all(index[p.name].sha256 == text_sha256(p) for p in folder.glob("*.txt"))
+
+    import kgraph.build as kbuild
+
+    reads: list[str] = []
+    original = kbuild.text_sha256
+    kbuild.text_sha256 = lambda path: reads.append(path.name) or original(path)  # type: ignore[assignment]
+    try:
+        code, out, _ = kgraph("build", str(folder), "--store", str(store))
+        assert code == 0 and reads == []  # sizes and times unchanged: nothing hashed again
+        plan = folder / SEED_003.name
+        plan.write_text(plan.read_text("utf-8") + "\n", encoding="utf-8")
+        code, out, _ = kgraph("build", str(folder), "--store", str(store))
+        assert code == 0 and reads == [SEED_003.name]
+        assert "18/KH-SLĐTBXH" in out or "18-kh-sldtbxh" in out  # reloaded
+        before = plan.stat()  # an edit that keeps the size and sets the old time back
+        plan.write_bytes(plan.read_bytes()[:-1] + b" ")
+        os.utime(plan, ns=(before.st_atime_ns, before.st_mtime_ns))
+        code, out, _ = kgraph("build", str(folder), "--store", str(store))
+        assert code == 0 and reads == [SEED_003.name] * 2  # the change time gives it away
+    finally:
+        kbuild.text_sha256 = original  # type: ignore[assignment]
+    plan.rename(folder / "renamed.txt")
+    assert kgraph("build", str(folder / "renamed.txt"), "--store", str(store))[0] == 0
+    index = version_value(OxigraphRepository(store, read_only=True), SOURCE_INDEX)
+    assert "renamed.txt" in index and SEED_003.name not in index
+    assert len(index) == len(list(folder.glob("*.txt")))
+
+
+def test_a_failed_load_in_the_loader_thread_leaves_the_store_as_it_was(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batches are loaded by a thread beside the build: its failure stops the build in the
+    main thread, the unfinished version is deleted and the current one stays."""
+    import kgraph.build as kbuild
+
+    store = tmp_path / "store"
+    repo = OxigraphRepository(store)
+    kbuild.build([SOURCES], repo, directive_coverage=False)
+    version, before = (store / POINTER).read_text().strip(), len(repo)
+    folder = tmp_path / "src"
+    shutil.copytree(SOURCES, folder)
+    plan = folder / SEED_003.name
+    plan.write_text(plan.read_text("utf-8") + "\n", encoding="utf-8")
+    monkeypatch.setattr(kbuild, "_to_nquads", lambda ntriples, graph: "<not> <n-quads\n")
+    with pytest.raises(SyntaxError):
+        kbuild.build([folder], OxigraphRepository(store), directive_coverage=False)
+    assert (store / POINTER).read_text().strip() == version
+    assert sorted(p.name for p in store.glob("v0*"))[-1] == version  # no unfinished version
+    assert len(OxigraphRepository(store, read_only=True)) == before

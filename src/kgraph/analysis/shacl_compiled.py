@@ -93,14 +93,20 @@ class Data:
             return []
         found = self.document.out.get(str(s), {}).get(str(p), [])
         extra = self.ontology.out.get(str(s), {}).get(str(p))
-        return found + [o for o in extra if o not in found] if extra else found
+        if not extra:
+            return found
+        known = set(found)
+        return found + [o for o in extra if o not in known]
 
     def subjects(self, p: Node, o: Node) -> list[Node]:
         if isinstance(o, Literal):
             raise Unsupported("inverse lookups of literals")
         found = self.document.into.get(str(o), {}).get(str(p), [])
         extra = self.ontology.into.get(str(o), {}).get(str(p))
-        return found + [s for s in extra if s not in found] if extra else found
+        if not extra:
+            return found
+        known = set(found)  # rdflib terms compare in Python: a list scan costs ms per lookup
+        return found + [s for s in extra if s not in known]
 
     def subjects_of(self, p: Node) -> list[Node]:
         pairs = [*self.document.by_predicate.get(str(p), ()),
@@ -113,6 +119,11 @@ class Data:
         return list(dict.fromkeys(o for _, o in pairs))
 
     def subclasses(self, cls: URIRef) -> set[Node]:
+        if str(RDFS.subClassOf) not in self.document.by_predicate:  # the ontology's alone
+            return _ontology_subclasses(cls)
+        return self._subclasses(cls)
+
+    def _subclasses(self, cls: URIRef) -> set[Node]:
         found = {cls}
         frontier = [cls]
         while frontier:
@@ -212,6 +223,14 @@ def _ontology_index() -> TripleIndex:
     from kgraph.analysis.validation import ontology_graph
 
     return TripleIndex(ontology_graph())  # type: ignore[arg-type]
+
+
+@functools.cache
+def _ontology_subclasses(cls: URIRef) -> set[Node]:
+    """``cls`` and its subclasses by the ontology alone (the same for every document that
+    states no subclass of its own: computed once per process)."""
+    empty = TripleIndex(())
+    return Data(empty, _ontology_index(), (), None)._subclasses(cls)
 
 
 class CompiledShapes:

@@ -86,6 +86,7 @@ def build(
             started = time.perf_counter()
             audit_index(repo)
             report.seconds["audit index"] = time.perf_counter() - started
+        progress.stage("done")
 
     print_summary(console, report, store_location(store), ttl_out)
     for line in report.failures:

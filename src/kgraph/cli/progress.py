@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 from types import TracebackType
 
@@ -17,6 +19,9 @@ from rich.progress import (
 from rich.table import Table
 
 from kgraph.build import BuildReport, FileResult
+
+LOG_EVERY = 30.0  # seconds between progress lines when stderr is not a terminal
+LOG_MIN_FILES = 100  # fewer sources: the summary and the error lines only, however long
 
 
 class BuildProgress:
@@ -34,6 +39,15 @@ class BuildProgress:
         self.task = self.progress.add_task("reading files", total=None, loaded=0, unchanged=0,
                                            failed=0, findings=0)
         self.loaded = self.failed = self.findings = 0
+        # Without a terminal (a log, a pipe) the bar is a line every LOG_EVERY seconds and one
+        # per stage, with the time the previous stage took, once a build of LOG_MIN_FILES
+        # sources or more has run LOG_EVERY seconds: a long build is never silent, a small one
+        # prints its summary and error lines only.
+        self.console = console
+        self.log = not console.is_terminal
+        self.total = self.unchanged = 0
+        self.started_at = self.logged_at = self.stage_at = time.monotonic()
+        self.stage_name = "reading files"
 
     def __enter__(self) -> BuildProgress:
         self.progress.start()
@@ -45,6 +59,8 @@ class BuildProgress:
 
     def started(self, total: int, unchanged: int) -> None:
         self.progress.update(self.task, total=total, completed=unchanged, unchanged=unchanged)
+        self.total, self.unchanged = total, unchanged
+        self.stage_at = time.monotonic()
 
     def file_done(self, result: FileResult) -> None:
         if result.error or result.summary is None:
@@ -54,9 +70,43 @@ class BuildProgress:
             self.findings += sum(result.findings.values())
         self.progress.update(self.task, advance=1, loaded=self.loaded, failed=self.failed,
                              findings=self.findings)
+        if self.log and time.monotonic() - self.logged_at >= LOG_EVERY:
+            self._line(self._files_line())
 
     def stage(self, text: str) -> None:
         self.progress.update(self.task, description=text)
+        now = time.monotonic()
+        if self.stage_name == "reading files":
+            self._line(self._files_line())
+        self._line(f"{self.stage_name}: {now - self.stage_at:.1f} s; now {text}")
+        self.stage_name, self.stage_at = text, now
+
+    def _files_line(self) -> str:
+        done = self.loaded + self.failed
+        elapsed = max(time.monotonic() - self.stage_at, 1e-9)
+        rate = done / elapsed
+        left = self.total - self.unchanged - done
+        eta = f", about {left / rate:.0f} s left" if rate > 0 and left > 0 else ""
+        return (f"files {done + self.unchanged}/{self.total}: {self.loaded} loaded, "
+                f"{self.unchanged} unchanged, {self.failed} failed, {self.findings} findings; "
+                f"{rate:.1f} files/s{eta}; main process {_rss_mb()} MB")
+
+    def _line(self, text: str) -> None:
+        if (self.log and self.total >= LOG_MIN_FILES
+                and time.monotonic() - self.started_at >= LOG_EVERY):
+            self.logged_at = time.monotonic()
+            stamp = time.strftime("%H:%M:%S")
+            self.console.print(f"[{stamp}] {text}", markup=False, highlight=False,
+                               soft_wrap=True)
+
+
+def _rss_mb() -> int:
+    """Resident memory of this process (Linux; 0 elsewhere)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+    return pages * os.sysconf("SC_PAGE_SIZE") // 2**20
 
 
 def print_summary(console: Console, report: BuildReport, store: str, ttl_out: Path | None

@@ -145,3 +145,23 @@ def prune(root: Path, keep: set[str]) -> None:
     for entry in folder.iterdir():
         if entry.name != "documents" and entry.name.split("-")[0] not in keep:
             shutil.rmtree(entry, ignore_errors=True)
+
+
+def version_value(repo: Repository, name: str) -> Any:
+    """The value of ``name`` kept for the repository's current version, or None (never
+    computed here: for data a writer keeps up to date, such as the build's source index)."""
+    key = (store_version(repo), name)
+    if key in _memory:
+        return _memory[key]
+    folder = _folder(repo)
+    return _read(folder / f"{name}.pickle") if folder is not None else None
+
+
+def keep_version_value(repo: Repository, name: str, value: Any) -> None:
+    """Keep ``value`` as ``name`` of the repository's current version (disk and memory)."""
+    folder = _folder(repo)
+    if folder is not None:
+        _write(folder / f"{name}.pickle", value)
+    for old in [k for k in _memory if k[1] == name]:
+        del _memory[old]
+    _memory[(store_version(repo), name)] = value
