@@ -159,14 +159,7 @@ class AuditReport:
                          "--doc, --rule, --severity)")
             shown = shown[:limit]
         for finding in shown:
-            lines.append("")
-            lines.append(f"[{finding.severity}] {finding.document_number} · {finding.rule}")
-            if finding.label_vi:
-                lines.append(f"    {_short(finding.label_vi, 160)}")
-            lines.append(f"    vi: {finding.message_vi}")
-            lines.append(f"    en: {finding.message_en}")
-            if finding.source_text:
-                lines.append(f"    « {_short(finding.source_text, 200)} »")
+            lines.extend(finding_lines(finding))
         return "\n".join(lines)
 
     def write(self, out: Path) -> list[Path]:
@@ -181,6 +174,18 @@ class AuditReport:
             path.write_text(text, encoding="utf-8")
             written.append(path)
         return written
+
+
+def finding_lines(finding: Finding) -> list[str]:
+    """A finding as the text report prints it: a blank line, then what, where and why."""
+    lines = ["", f"[{finding.severity}] {finding.document_number} · {finding.rule}"]
+    if finding.label_vi:
+        lines.append(f"    {_short(finding.label_vi, 160)}")
+    lines.append(f"    vi: {finding.message_vi}")
+    lines.append(f"    en: {finding.message_en}")
+    if finding.source_text:
+        lines.append(f"    « {_short(finding.source_text, 200)} »")
+    return lines
 
 
 def _short(text: str, limit: int) -> str:

@@ -48,6 +48,7 @@ from kgraph.analysis.audit import (
     coverage_findings,
     documents_stated_by,
     empty_report,
+    finding_lines,
     peer_findings,
     shacl_findings,
     stored_graph,
@@ -279,20 +280,8 @@ class AuditPage:
             lines.append(f"  (first {self.limit} of {self.total} findings; filter with "
                          "--province, --doc, --rule, --severity)")
         for finding in self.findings:
-            lines.append("")
-            lines.append(f"[{finding.severity}] {finding.document_number} · {finding.rule}")
-            if finding.label_vi:
-                lines.append(f"    {_short(finding.label_vi, 160)}")
-            lines.append(f"    vi: {finding.message_vi}")
-            lines.append(f"    en: {finding.message_en}")
-            if finding.source_text:
-                lines.append(f"    « {_short(finding.source_text, 200)} »")
+            lines.extend(finding_lines(finding))
         return "\n".join(lines)
-
-
-def _short(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 Group = tuple[int, str, str, str, int]  # (severity order, document number, rule, severity, n)
@@ -374,13 +363,11 @@ class AuditIndex:
             f"SELECT number FROM documents {'WHERE ' + where if where else ''} "
             "ORDER BY number, pv, iri, graph", params)]
 
-    def _selection(self, province: str | None = None, plan: str | None = None,
-                   rule: str | None = None, severity: str | None = None) -> _Selection:
-        key = (("plan", plan), ("province", province), ("rule", rule), ("severity", severity))
-        found = self._selections.get(key)
-        if found is not None:
-            return found
-        conditions, params = [], []
+    def _conditions(self, province: str | None, plan: str | None, rule: str | None,
+                    severity: str | None) -> tuple[list[str], list[str]]:
+        """SQL conditions (and their parameters) on a findings table for the filters."""
+        conditions: list[str] = []
+        params: list[str] = []
         where, scope = self._scope(province, plan)
         if where:
             conditions.append(f"nkey IN (SELECT nkey FROM documents WHERE {where})")
@@ -391,6 +378,15 @@ class AuditIndex:
         if severity:
             conditions.append("lower(severity) = lower(?)")
             params.append(severity)
+        return conditions, params
+
+    def _selection(self, province: str | None = None, plan: str | None = None,
+                   rule: str | None = None, severity: str | None = None) -> _Selection:
+        key = (("plan", plan), ("province", province), ("rule", rule), ("severity", severity))
+        found = self._selections.get(key)
+        if found is not None:
+            return found
+        conditions, params = self._conditions(province, plan, rule, severity)
         groups: list[Group] = self._rows(
             "SELECT sev, document_number, rule, severity, n FROM groups "
             f"{'WHERE ' + ' AND '.join(conditions) if conditions else ''} "
@@ -435,17 +431,8 @@ class AuditIndex:
         (a range of documents per severity: two queries a chunk, not two a group)."""
         groups = self._selection(province=province, plan=plan, rule=rule,
                                  severity=severity).groups
-        conditions, params = [], []
-        where, scope = self._scope(province, plan)
-        if where:
-            conditions.append(f"nkey IN (SELECT nkey FROM documents WHERE {where})")
-            params.extend(scope)
-        if rule:
-            conditions.append("rule = ?")
-            params.append(rule)
-        if severity:
-            conditions.append("lower(severity) = lower(?)")
-            params.append(severity)
+        conditions, params = self._conditions(province, plan, rule, severity)
+        where, scope = self._scope(province, plan)  # the peer gaps' own filter below
         extra = "".join(f" AND {c}" for c in conditions)
         for start in range(0, len(groups), chunk):
             part = groups[start: start + chunk]

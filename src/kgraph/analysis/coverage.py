@@ -32,7 +32,7 @@ import hashlib
 import io
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import pairwise
@@ -320,6 +320,18 @@ def store_coverage(repo: Repository, coverages: Iterable[PlanCoverage]) -> list[
 
 # ---------------------------------------------------------------------------- peers
 
+def ancestors(plan: str, parents: Mapping[str, Iterable[str]]) -> set[str]:
+    """Every document ``plan`` carries out, directly or through others (``parents``: the
+    documents each one carries out directly)."""
+    seen: set[str] = set()
+    frontier = [plan]
+    while frontier:
+        step = [p for node in frontier for p in parents.get(node, ()) if p not in seen]
+        seen.update(step)
+        frontier = step
+    return seen
+
+
 def directive_groups(repo: Repository) -> dict[str, list[tuple[str, str, str]]]:
     """Directive number -> the source plans that carry it out, directly or through others.
 
@@ -354,13 +366,7 @@ def directive_groups(repo: Repository) -> dict[str, list[tuple[str, str, str]]]:
             provinces[plan] = label
     groups: dict[str, dict[str, tuple[str, str, str]]] = defaultdict(dict)
     for plan, (number, _) in plans.items():
-        seen: set[str] = set()
-        frontier = [plan]
-        while frontier:
-            step = [p for node in frontier for p in parents.get(node, ()) if p not in seen]
-            seen.update(step)
-            frontier = step
-        for target in seen:
+        for target in ancestors(plan, parents):
             for directive in directive_numbers.get(target, ()):
                 groups[directive][plan] = (plan, number, provinces.get(plan, ""))
     return {d: sorted(members.values(), key=lambda p: (p[1], p[0]))

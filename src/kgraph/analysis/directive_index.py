@@ -218,13 +218,7 @@ class Lineage:
                 parents[plan].add(target)
         groups: dict[str, set[str]] = defaultdict(set)
         for plan in self.plans:
-            seen: set[str] = set()
-            frontier = [plan]
-            while frontier:
-                step = [p for node in frontier for p in parents.get(node, ()) if p not in seen]
-                seen.update(step)
-                frontier = step
-            for target in seen:
+            for target in cov.ancestors(plan, parents):
                 for directive in self.directive_numbers.get(target, ()):
                     groups[directive].add(plan)
         return {d: sorted(members, key=lambda p: (self.plans[p].number, p))
