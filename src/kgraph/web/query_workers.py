@@ -75,6 +75,8 @@ log = logging.getLogger("kgraph.web.workers")
 RF = ox.QueryResultsFormat
 GF = ox.RdfFormat
 
+UNPICKLE_IN_THREAD = 1_000_000  # bytes: a larger answer is unpickled off the event loop
+
 
 @dataclass(frozen=True)
 class ResultFormat:
@@ -789,7 +791,7 @@ async def _receive(worker: Worker, deadline: float) -> Any:
     if size == -1:
         (size,) = struct.unpack("!Q", await _read_exactly(worker.sock, 8, deadline))
     payload = await _read_exactly(worker.sock, size, deadline)
-    if size > 1_000_000:
+    if size > UNPICKLE_IN_THREAD:
         return await asyncio.to_thread(pickle.loads, payload)
     return pickle.loads(payload)
 
