@@ -35,7 +35,7 @@ def alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/status", encoding="ascii") as status:
             return "\tZ" not in next(line for line in status if line.startswith("State:"))
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # gone, or reaped while its status is read
         return False
 
 
