@@ -244,9 +244,10 @@ def csv_chunks(result: QueryResult) -> Iterator[str]:
 
 def answer(request: Request, repository: Repository, query: NamedQuery,
            values: dict[str, str | None], format: str, lang: str,
-           offset: int = 0, limit: int = PAGE_ROWS) -> Response:
-    """The answer as CSV (every row) or as one JSON page of ``limit`` rows from ``offset``,
-    with the total and the links to the pages around it."""
+           offset: int = 0, limit: int | None = None) -> Response:
+    """The answer as CSV (every row) or as one JSON page of ``limit`` rows from ``offset``
+    (:data:`PAGE_ROWS` by default), with the total and the links to the pages around it."""
+    limit = limit or PAGE_ROWS
     given = {k: v for k, v in values.items() if v is not None}
     if format == "sparql":  # the query as the editor shows it: values as escaped literals
         try:
@@ -317,10 +318,10 @@ def _endpoint(query: NamedQuery) -> Any:
         default=0))
     params.append(inspect.Parameter(
         "limit", inspect.Parameter.KEYWORD_ONLY,
-        annotation=Annotated[int, Query(ge=1, le=MAX_PAGE_ROWS,
-                                        description=f"JSON: rows per page ({PAGE_ROWS}); "
-                                                    "CSV has every row")],
-        default=PAGE_ROWS))
+        annotation=Annotated[int | None, Query(
+            ge=1, le=MAX_PAGE_ROWS,
+            description=f"JSON: rows per page ({PAGE_ROWS}); CSV has every row")],
+        default=None))
     params.append(inspect.Parameter(
         "lang", inspect.Parameter.KEYWORD_ONLY,
         annotation=Annotated[str, Query(pattern="^(vi|en)$",
