@@ -173,6 +173,10 @@ def routes(params: dict[str, str], iris: dict[str, str]) -> dict[str, str]:
             f"iri={q(iris[k])}" for k in ("plan", "leaf", "directive")),
         **{f"/api/queries/{name}": f"/api/queries/{name}?" + urlencode(values)
            for name, values in query_values(params).items()},
+        "/api/queries/directive-coverage?province": "/api/queries/directive-coverage?"
+        + urlencode({"doc": params["directive"], "province": params["province"]}),
+        "/api/queries/implementers page 2": "/api/queries/implementers?"
+        + urlencode({"doc": params["directive"], "offset": 1000, "limit": 1000}),
         "/api/responsible": f"/api/responsible?doc={q(params['plan'])}&date=2026-01-01",
         "/api/deadlines?doc": f"/api/deadlines?doc={q(params['plan'])}&date=2026-01-01",
     }

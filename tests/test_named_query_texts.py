@@ -73,3 +73,20 @@ def test_the_cli_runs_the_oxigraph_text_on_the_embedded_store(seed_repo, monkeyp
     monkeypatch.setattr(seed_repo, "query", recording)
     rows = run_named(lineage, seed_repo, {"doc": "2509/KH-UBND"}).rows
     assert rows and "LATERAL" in seen[-1]
+
+
+def test_directive_coverage_of_one_province_is_that_province_s_rows(
+        seed_repo: OxigraphRepository) -> None:
+    query = named_queries()["directive-coverage"]
+    for text in (query, query.for_repository(seed_repo)):
+        every = answer(seed_repo, text.render({"doc": "28-CT/TW"}))
+        column = [p.name for p in query.parameters]  # doc, province
+        assert column == ["doc", "province"]
+        provinces = {row[3] for row in every}
+        assert len(provinces) > 1  # the seeds' plans of several provinces carry 28-CT/TW out
+        for province in provinces:
+            for written in (province, province.lower().replace("à", "a")):
+                one = answer(seed_repo, text.render({"doc": "28-CT/TW", "province": written}))
+                assert one == Counter({row: n for row, n in every.items()
+                                       if row[3] == province}), (province, written)
+        assert not answer(seed_repo, text.render({"doc": "28-CT/TW", "province": "Nowhere"}))
