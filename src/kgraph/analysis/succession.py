@@ -26,6 +26,7 @@ from kgraph.errors import QueryError
 from kgraph.graph.vocab import sparql_prefixes
 from kgraph.ingest.text import match_key, slugify
 from kgraph.resources import REFERENCE_GRAPH
+from kgraph.store.derived import derived
 from kgraph.store.embedded import OxigraphRepository, QueryResult, Repository
 
 MAX_STEPS = 12
@@ -113,70 +114,97 @@ def _key_space(text: str) -> str:
     return f" {match_key(text)} "
 
 
+def _change_events(repo: Repository) -> ChangeEvents:
+    """Every change event of the reference graph, grouped by the body it leaves.
+
+    The query is the one that was asked per request for a handful of bodies (0.2-0.3 s a
+    request at any corpus size: its OPTIONALs hash-join every transfer of the graph whatever
+    the bodies), asked once for all of them. The rows of a body come in the same order either
+    way, so a split's first result and the order of its transfers, i.e. its tie-breaks, are
+    those of the per-body query (tested on every body of the reference graph).
+    """
+    graph = f"GRAPH <{REFERENCE_GRAPH}>"
+    rows = repo.query(PREFIXES + f"""
+        SELECT ?org ?event ?date ?result ?conf ?number
+               ?t ?tfrom ?tto ?tconf ?tdefault ?tfunction WHERE {{ {graph} {{
+          ?event org:originalOrganization ?org ; dcterms:date ?date ;
+                 org:resultingOrganization ?result .
+          OPTIONAL {{ ?event kg:confidence ?conf }}
+          OPTIONAL {{ ?event kg:legalBasis/eli:id_local ?number }}
+          OPTIONAL {{ ?event kg:transfer ?t . ?t kg:transferredFrom ?tfrom ;
+                      kg:transferredTo ?tto ; kg:confidence ?tconf .
+                      OPTIONAL {{ ?t kg:isDefault ?tdefault }}
+                      OPTIONAL {{ ?t kg:function ?tfunction }} }} }} }}""").rows
+    events: dict[str, list[_Event]] = defaultdict(list)
+    by_key: dict[tuple[str, str], _Event] = {}
+    for org, event, date, result, conf, number, t, tfrom, tto, tconf, tdefault, tfn in rows:
+        key = (str(org), str(event))
+        found = by_key.get(key)
+        if found is None:
+            found = by_key[key] = _Event(str(event), str(date), [],
+                                         float(conf) if conf is not None else None)
+            events[key[0]].append(found)
+        if str(result) not in found.results:
+            found.results.append(str(result))
+        if number is not None and str(number) not in found.bases:
+            found.bases.append(str(number))
+            found.bases.sort()  # one order whatever order the store returns rows in
+        if t is not None and str(tfrom) == key[0]:
+            transfer = {"iri": str(t), "to": str(tto), "confidence": float(tconf),
+                        "default": tdefault is not None and bool(tdefault.toPython()),
+                        "function": str(tfn) if tfn is not None else None}
+            if transfer not in found.transfers:
+                found.transfers.append(transfer)
+    for leaving in events.values():
+        leaving.sort(key=lambda e: e.date)
+    signals: dict[str, tuple[str, list[str]]] = {}
+    for f, label, word in repo.query(PREFIXES + f"""
+            SELECT ?f ?label ?word WHERE {{ {graph} {{
+              ?f a kg:Function ; skos:prefLabel ?label ; kg:signalWord ?word .
+              FILTER(LANG(?label) = "vi") }} }}""").rows:
+        entry = signals.setdefault(str(f), (str(label), []))
+        entry[1].append(_key_space(str(word)))
+    return ChangeEvents(dict(events), signals)
+
+
+@dataclass
+class ChangeEvents:
+    """The reference graph's change events by the body they leave, and each function's signal
+    words: read once per store version (:func:`change_events`)."""
+
+    events: dict[str, list[_Event]]
+    signals: dict[str, tuple[str, list[str]]]  # function IRI -> (label, words in key space)
+
+
+def change_events(repo: Repository) -> ChangeEvents:
+    """The reference graph's change events, kept per store version (a request reads a dict)."""
+    return derived(repo, "change-events", lambda: _change_events(repo))
+
+
 class Successions:
-    """The change events of the reference graph, read hop by hop for the bodies asked about."""
+    """The change events of the reference graph, followed hop by hop for the bodies asked about."""
 
     def __init__(self, repo: Repository) -> None:
         self.repo = repo
-        self.events: dict[str, list[_Event]] = {}  # original -> events
+        self.events: dict[str, list[_Event]] = {}  # original -> events (shared: never mutated)
         self.labels: dict[str, tuple[str, str]] = {}  # body -> (name, province)
         self.periods: dict[str, tuple[str, str]] = {}
-        self._signals: dict[str, tuple[str, list[str]]] | None = None
+        self._changes: ChangeEvents | None = None
+
+    @property
+    def changes(self) -> ChangeEvents:
+        if self._changes is None:
+            self._changes = change_events(self.repo)
+        return self._changes
 
     def signals(self) -> dict[str, tuple[str, list[str]]]:
         """Function IRI -> (label, signal words in key space)."""
-        if self._signals is None:
-            rows = self.repo.query(PREFIXES + f"""
-                SELECT ?f ?label ?word WHERE {{ GRAPH <{REFERENCE_GRAPH}> {{
-                  ?f a kg:Function ; skos:prefLabel ?label ; kg:signalWord ?word .
-                  FILTER(LANG(?label) = "vi") }} }}""").rows
-            found: dict[str, tuple[str, list[str]]] = {}
-            for f, label, word in rows:
-                entry = found.setdefault(str(f), (str(label), []))
-                entry[1].append(_key_space(str(word)))
-            self._signals = found
-        return self._signals
+        return self.changes.signals
 
     def load(self, bodies: set[str]) -> None:
-        """Fetch the change events leaving these bodies (one query per hop)."""
-        todo = {b for b in bodies if b not in self.events}
-        if not todo:
-            return
-        for body in todo:
-            self.events[body] = []
-        rows = self.repo.query(PREFIXES + f"""
-            SELECT ?org ?event ?date ?result ?conf ?number
-                   ?t ?tfrom ?tto ?tconf ?tdefault ?tfunction WHERE {{ GRAPH <{REFERENCE_GRAPH}> {{
-              VALUES ?org {{ {_values(todo)} }}
-              ?event org:originalOrganization ?org ; dcterms:date ?date ;
-                     org:resultingOrganization ?result .
-              OPTIONAL {{ ?event kg:confidence ?conf }}
-              OPTIONAL {{ ?event kg:legalBasis/eli:id_local ?number }}
-              OPTIONAL {{ ?event kg:transfer ?t . ?t kg:transferredFrom ?tfrom ;
-                          kg:transferredTo ?tto ; kg:confidence ?tconf .
-                          OPTIONAL {{ ?t kg:isDefault ?tdefault }}
-                          OPTIONAL {{ ?t kg:function ?tfunction }} }} }} }}""").rows
-        by_key: dict[tuple[str, str], _Event] = {}
-        for org, event, date, result, conf, number, t, tfrom, tto, tconf, tdefault, tfn in rows:
-            key = (str(org), str(event))
-            found = by_key.get(key)
-            if found is None:
-                found = by_key[key] = _Event(str(event), str(date), [],
-                                             float(conf) if conf is not None else None)
-                self.events[str(org)].append(found)
-            if str(result) not in found.results:
-                found.results.append(str(result))
-            if number is not None and str(number) not in found.bases:
-                found.bases.append(str(number))
-                found.bases.sort()  # one order whatever order the store returns rows in
-            if t is not None and str(tfrom) == str(org):
-                transfer = {"iri": str(t), "to": str(tto), "confidence": float(tconf),
-                            "default": tdefault is not None and bool(tdefault.toPython()),
-                            "function": str(tfn) if tfn is not None else None}
-                if transfer not in found.transfers:
-                    found.transfers.append(transfer)
-        for events in self.events.values():
-            events.sort(key=lambda e: e.date)
+        """The change events leaving these bodies."""
+        for body in bodies - set(self.events):
+            self.events[body] = self.changes.events.get(body, [])
 
     def load_reachable(self, bodies: set[str]) -> None:
         """Load, hop by hop, the events of every body reachable from these (few queries)."""
