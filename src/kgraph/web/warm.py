@@ -1,7 +1,8 @@
 """Compute what the pages read once per store version before a reader asks for it.
 
-The home listing, the ``/raci`` list, the explorer's lineage graph and label index, the graph
-names and the quad count are each a scan of the whole store, kept per store version
+The home listing, the ``/raci`` list, the reference graph's change events, the explorer's lineage
+graph and label index, the graph names and the quad count are each a scan of the whole store (or
+of the reference graph), kept per store version
 (:mod:`kgraph.store.derived`). Left to the first request, the first reader after a new version
 waits for every scan that page needs (minutes at national scale). ``kgraph serve`` starts a
 :class:`Warmer`: a background thread that computes them as soon as the server opens a version
@@ -24,6 +25,7 @@ log = logging.getLogger("kgraph.web.warm")
 
 def page_data(repository: Repository) -> list[tuple[str, Callable[[], object]]]:
     """What the pages keep per store version, cheapest first (each kept once computed)."""
+    from kgraph.analysis.succession import change_events
     from kgraph.web.app import store_counts
     from kgraph.web.explore import explorer_for
     from kgraph.web.pages import home_listing, listing_search, raci_listing
@@ -32,6 +34,7 @@ def page_data(repository: Repository) -> list[tuple[str, Callable[[], object]]]:
             ("home listing", lambda: home_listing(repository)),
             ("home search", lambda: listing_search(repository)),
             ("RACI list", lambda: raci_listing(repository)),
+            ("reference change events", lambda: change_events(repository)),
             ("explorer data", lambda: explorer_for(repository))]
 
 
