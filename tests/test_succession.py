@@ -246,3 +246,21 @@ def test_change_events_kept_per_version_are_those_asked_per_body(seed_repo) -> N
         for text in texts:
             for date in ("2025-06-30", "2026-01-01"):
                 assert walker.walk(body, text, date) == before.walk(body, text, date)
+
+
+def test_plans_of_a_number_are_the_same_read_either_way(seed_repo) -> None:
+    """The embedded store reads a number's plans DISTINCT first (their copies in citing graphs
+    no longer multiply); a SPARQL 1.1 store joins them: same plans, numbers and titles."""
+    from kgraph.analysis.succession import _plans
+
+    class Portable:  # any store that is not the embedded one: the SPARQL 1.1 text
+        def query(self, text: str):
+            return seed_repo.query(text)
+
+    numbers = sorted({str(r[0]) for r in seed_repo.query(
+        "SELECT DISTINCT ?n WHERE { ?p <https://w3id.org/kgraph/def#hasAssignment> ?a ; "
+        "<http://data.europa.eu/eli/ontology#id_local> ?n }").rows})
+    assert len(numbers) >= 3
+    for number in numbers:
+        found = _plans(seed_repo, number)
+        assert found and found == _plans(Portable(), number)  # type: ignore[arg-type]
