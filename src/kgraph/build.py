@@ -695,9 +695,10 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
                 started = time.perf_counter()
                 writer.flush()  # the queries below read the documents just written
                 before = {s.graph: s.sha256 for s in by_graph.values()}
+                others = bool(report.unchanged) or _holds_others(repo, by_graph, loaded,
+                                                                 complete)
                 report.directives = _directive_coverage(
-                    _VersionView(repo, store, writer),
-                    None if not report.unchanged else changed, records,
+                    _VersionView(repo, store, writer), changed if others else None, records,
                     (before, {**before, **loaded}))
                 report.seconds["directive coverage"] = time.perf_counter() - started
             started = time.perf_counter()
@@ -724,6 +725,19 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
         report.ttl_files.append(target)
     if on_disk and complete:
         keep_version_value(repo, SOURCE_INDEX, _updated_index(stored, report.documents, stats))
+
+
+def _holds_others(repo: Repository, by_graph: dict[str, Stored], loaded: dict[str, str],
+                  complete: bool) -> bool:
+    """Whether the store held source documents this build did not read again: then the
+    directive coverage is continued for the documents read (one new plan into a national
+    store), and re-aligned only when every document was read (a first or a full build)."""
+    if complete:
+        return any(graph not in loaded for graph in by_graph)
+    listed = ", ".join(f"<{graph}>" for graph in loaded)
+    return bool(repo.query(sparql_prefixes() + f"""
+        ASK {{ GRAPH ?g {{ ?doc kg:sourceFile ?file }} FILTER (?g NOT IN ({listed})) }}"""
+                           ).boolean)
 
 
 def _updated_index(stored: dict[str, Stored], loaded: list[DocumentSummary],
