@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -138,39 +139,50 @@ def commit_of(src: Path) -> str:
     return done.stdout.strip() or "?"
 
 
-def measure(label: str, src: Path, args: argparse.Namespace, work: Path
-            ) -> dict[str, dict[str, object]]:
-    """Every measurement for one code tree, each on a fresh copy of the store."""
-    rows: dict[str, dict[str, object]] = {}
+def steps(args: argparse.Namespace, work: Path
+          ) -> list[tuple[str, Callable[[str, Path, Path], dict[str, object]]]]:
+    """The measurements, each run for every code tree in turn (old and new side by side, so a
+    change of the machine's load touches both) on a fresh copy of the store."""
     new = [str(p) for p in args.new]
-    store = work / f"store-{label}"
-    copy_store(args.store, store)
-    rows["new plan, fresh process"] = fresh(src, store, [new[0]])
+    found: list[tuple[str, Callable[[str, Path, Path], dict[str, object]]]] = [
+        ("new plan, fresh process", lambda label, src, store: fresh(src, store, [new[0]]))]
     if len(new) > 1:
-        copy_store(args.store, store)
-        runs = [(f"new {i}", [n]) for i, n in enumerate(new)]
-        timed = loaded(src, store, runs)
-        last = timed[runs[-1][0]]
-        rows["new plan, loaded process"] = {"wall": last[0], "cpu": last[1], "load": last[2],
-                                            "stages": f"after {len(new) - 1} new plan(s)"}
+        def new_loaded(label: str, src: Path, store: Path) -> dict[str, object]:
+            runs = [(f"new {i}", [n]) for i, n in enumerate(new)]
+            wall, cpu, load = loaded(src, store, runs)[runs[-1][0]]
+            return {"wall": wall, "cpu": cpu, "load": load,
+                    "stages": f"after {len(new) - 1} new plan(s) in the same process"}
+        found.append(("new plan, loaded process", new_loaded))
     if args.sources is not None:
-        folder = work / f"changed-{label}"
-        changed_folder(args.sources, folder, args.change)
-        copy_store(args.store, store)
-        rows["changed plan, fresh process"] = fresh(src, store, [str(folder)])
-        copy_store(args.store, store)
-        second = work / f"changed2-{label}"
-        changed_folder(args.sources, second, args.change)
-        edited = next(p for p in second.iterdir() if not p.is_symlink())
-        edited.write_text(edited.read_text(encoding="utf-8").replace(
-            " và các nhiệm vụ khác có liên quan", " và các nhiệm vụ có liên quan khác", 1),
-            encoding="utf-8")
-        timed = loaded(src, store, [("first", [str(folder)]), ("second", [str(second)])])
-        wall, cpu, load = timed["second"]
-        rows["changed plan, loaded process"] = {"wall": wall, "cpu": cpu, "load": load,
-                                                "stages": "after a first changed plan"}
-    shutil.rmtree(store, ignore_errors=True)
-    return rows
+        def changed_fresh(label: str, src: Path, store: Path) -> dict[str, object]:
+            folder = work / f"changed-{label}"
+            changed_folder(args.sources, folder, args.change)
+            return fresh(src, store, [str(folder)])
+
+        def changed_loaded(label: str, src: Path, store: Path) -> dict[str, object]:
+            first, second = work / f"changed-{label}", work / f"changed2-{label}"
+            changed_folder(args.sources, first, args.change)
+            changed_folder(args.sources, second, args.change)
+            edited = next(p for p in second.iterdir() if not p.is_symlink())
+            edited.write_text(edited.read_text(encoding="utf-8").replace(
+                " và các nhiệm vụ khác có liên quan", " và các nhiệm vụ có liên quan khác", 1),
+                encoding="utf-8")
+            timed = loaded(src, store, [("first", [str(first)]), ("second", [str(second)])])
+            wall, cpu, load = timed["second"]
+            return {"wall": wall, "cpu": cpu, "load": load,
+                    "stages": "after a first changed plan in the same process"}
+        found += [("changed plan, fresh process", changed_fresh),
+                  ("changed plan, loaded process", changed_loaded)]
+    return found
+
+
+def _cells(row: dict[str, object], old: dict[str, object] | None, key: str, width: int) -> str:
+    """New, old and their ratio for one figure of one row."""
+    mine = float(row[key])  # type: ignore[arg-type]
+    if old is None:
+        return f"{mine:>{width}.2f}{'-':>{width}}{'-':>9}"
+    theirs = float(old[key])  # type: ignore[arg-type]
+    return f"{mine:>{width}.2f}{theirs:>{width}.2f}{theirs / mine:>8.1f}×"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -191,26 +203,29 @@ def main(argv: list[str] | None = None) -> None:
     work = args.workdir or Path(tempfile.mkdtemp(prefix="kgraph-one-plan-"))
     work.mkdir(parents=True, exist_ok=True)
     trees = [("new", ROOT / "src")] + ([] if args.skip_old else [("old", args.old_src)])
-    results = {}
+    for label, src in trees:
+        print(f"{label}: {src} ({commit_of(src)})", flush=True)
+    results: dict[str, dict[str, dict[str, object]]] = {label: {} for label, _ in trees}
     try:
-        for label, src in trees:
-            print(f"{label}: {src} ({commit_of(src)}) ...", flush=True)
-            results[label] = measure(label, src, args, work)
-            for name, row in results[label].items():
-                print(f"  {name}: {row['wall']:.2f} s wall, {row['cpu']:.2f} CPU-s, load "
-                      f"{row['load']:.1f}; {row['stages']}", flush=True)
+        for name, run in steps(args, work):
+            for label, src in trees:
+                store = work / f"store-{label}"
+                copy_store(args.store, store)
+                row = results[label][name] = run(label, src, store)
+                shutil.rmtree(store, ignore_errors=True)
+                print(f"  {label:<4}{name}: {row['wall']:.2f} s wall, {row['cpu']:.2f} CPU-s, "
+                      f"load {row['load']:.1f}; {row['stages']}", flush=True)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     print()
-    print(f"{'':<32}{'new s':>9}{'old s':>9}{'old/new':>9}")
+    print(f"{'':<32}{'new s':>8}{'old s':>8}{'old/new':>9}{'new CPU-s':>11}{'old CPU-s':>11}"
+          f"{'old/new':>9}")
     for name, row in results["new"].items():
         old = results.get("old", {}).get(name)
-        ratio = f"{old['wall'] / row['wall']:.1f}×" if old else "-"  # type: ignore[operator]
-        print(f"{name:<32}{row['wall']:>9.2f}"
-              f"{(format(old['wall'], '.2f') if old else '-'):>9}{ratio:>9}")
+        print(f"{name:<32}{_cells(row, old, 'wall', 8)}{_cells(row, old, 'cpu', 11)}")
     print(f"(store {args.store}; load average now {os.getloadavg()[0]:.1f}; "
-          f"{os.cpu_count()} CPUs)")
+          f"{os.cpu_count()} CPUs; each figure's load is printed beside it above)")
 
 
 if __name__ == "__main__":
