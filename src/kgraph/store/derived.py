@@ -15,6 +15,7 @@ command reuses them. Values that depend on one document only are kept by content
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import shutil
@@ -48,9 +49,19 @@ def _lock(key: str) -> threading.Lock:
 
 
 def _read(path: Path) -> Any:
+    """The value pickled at ``path`` (None when absent or unreadable). The collector is off
+    while it loads: a lineage or alignment state of a national store is millions of small
+    objects, and the collections they trigger cost four times the unpickling itself
+    (0.67 vs 0.17 CPU-s for the 20,000-plan lineage)."""
     with contextlib.suppress(OSError, pickle.UnpicklingError, EOFError, AttributeError,
                              ImportError), open(path, "rb") as handle:
-        return pickle.load(handle)
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return pickle.load(handle)
+        finally:
+            if collecting:
+                gc.enable()
     return None
 
 
