@@ -268,3 +268,26 @@ def test_incremental_and_full_alignment_agree_on_a_reconstructed_outline() -> No
     assert [sorted(m.iri for m in t.members) for t in continued.tasks] == \
         [sorted(m.iri for m in t.members) for t in full.tasks]
     assert continued.reconstructed and len(continued.tasks) == 4
+
+
+def test_the_directives_of_a_few_plans_are_grouped_as_the_whole_store_groups_them() -> None:
+    """`Lineage.groups(plans)` (a re-build of a few plans, walked down from their directives)
+    gives those directives the members and order `groups()` gives, chains, a plan carrying out
+    two directives and a cycle included."""
+    def plan(name: str, number: str) -> di.SourcePlan:
+        return di.SourcePlan(name, number, "", "", f"g/{name}", "sha")
+
+    edges = {"g/a": [("a", "d1")], "g/b": [("b", "a")], "g/c": [("c", "b"), ("c", "d2")],
+             "g/e": [("e", "d2")], "g/f": [("f", "g"), ("g", "f"), ("f", "d3")],
+             "g/h": [("h", "f")], "g/x": [("x", "law")]}
+    targets = {g: [(t, {"d1": "1-CT/TW", "d2": "2-NQ/TW", "d3": "3-KL/TW"}.get(t, "5/QĐ-TTg"))
+                   for _, t in e] for g, e in edges.items()}
+    plans = {p: plan(p, f"{i}/KH") for i, p in enumerate("abcefghx")}
+    lineage = di.Lineage(edges, targets, plans, {})
+    full = lineage.groups()
+    assert full == {"1-CT/TW": ["a", "b", "c"], "2-NQ/TW": ["c", "e"],
+                    "3-KL/TW": ["f", "g", "h"]}
+    for picked in (["c"], ["b"], ["h"], ["x"], ["e", "a"], list(plans)):
+        part = lineage.groups(picked)
+        expected = {d: m for d, m in full.items() if set(m) & set(picked)}
+        assert part == expected, picked

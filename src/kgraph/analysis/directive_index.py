@@ -35,7 +35,7 @@ import functools
 import hashlib
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -167,11 +167,17 @@ class Lineage:
         labels: dict[str, str] = {}
         wanted = sorted({f["p"] for f in found.values() if f["p"]})
         if wanted:
+            # Two reads, joined here: a province is typed and labelled in every graph naming
+            # it (thousands at national scale), and the union graph's join of the two
+            # statements is their product (a million rows for one province at 20,000 plans).
+            provinces = {row["p"] for row in cov._records(repo, f"""
+                    SELECT DISTINCT ?p WHERE {{ VALUES ?p {{ {cov._values(wanted)} }}
+                      ?p a kg:Province }}""")}
             for row in cov._records(repo, f"""
                     SELECT DISTINCT ?p ?label WHERE {{ VALUES ?p {{ {cov._values(wanted)} }}
-                      ?p a kg:Province ; skos:prefLabel ?label }}"""):
+                      ?p skos:prefLabel ?label }}"""):
                 p, label = row["p"] or "", row["label"] or ""
-                if p not in labels or label < labels[p]:
+                if row["p"] in provinces and (p not in labels or label < labels[p]):
                     labels[p] = label
         plans = {iri: SourcePlan(iri, f["number"], labels.get(f["p"], "") if f["p"] else "",
                                  f["p"], f["g"], f["sha"]) for iri, f in found.items()}
@@ -209,18 +215,35 @@ class Lineage:
                     found[document].add(number)
         return found
 
-    def groups(self) -> dict[str, list[str]]:
-        """Directive number -> the source plans carrying it out, directly or through others
-        (:func:`kgraph.analysis.coverage.directive_groups`: two plans or more)."""
-        parents: dict[str, set[str]] = defaultdict(set)
+    @functools.cached_property
+    def parents(self) -> dict[str, set[str]]:
+        """Document -> the documents it carries out directly (``carried_by`` inverted)."""
+        found: dict[str, set[str]] = defaultdict(set)
         for target, plans in self.carried_by.items():
             for plan in plans:
-                parents[plan].add(target)
+                found[plan].add(target)
+        return found
+
+    def groups(self, plans: Iterable[str] | None = None) -> dict[str, list[str]]:
+        """Directive number -> the source plans carrying it out, directly or through others
+        (:func:`kgraph.analysis.coverage.directive_groups`: two plans or more). ``plans``:
+        only the directives these carry out, walked down from each directive instead of up
+        from every plan of the store (a one-plan build of a national store)."""
         groups: dict[str, set[str]] = defaultdict(set)
-        for plan in self.plans:
-            for target in cov.ancestors(plan, parents):
-                for directive in self.directive_numbers.get(target, ()):
-                    groups[directive].add(plan)
+        if plans is None:
+            for plan in self.plans:
+                for target in cov.ancestors(plan, self.parents):
+                    for directive in self.directive_numbers.get(target, ()):
+                        groups[directive].add(plan)
+        else:
+            wanted = {directive for plan in plans
+                      for target in cov.ancestors(plan, self.parents)
+                      for directive in self.directive_numbers.get(target, ())}
+            for target, numbers in self.directive_numbers.items():
+                if numbers & wanted:
+                    members = cov.ancestors(target, self.carried_by) & self.plans.keys()
+                    for directive in numbers & wanted:
+                        groups[directive] |= members
         return {d: sorted(members, key=lambda p: (self.plans[p].number, p))
                 for d, members in sorted(groups.items()) if len(members) > 1}
 
@@ -340,7 +363,7 @@ def update(repo: Repository, root: Path | None, write: Callable[[dict[str, str]]
                    else Lineage.read(repo))
     records = Records(repo, root, lineage, handed)
     report = StageReport()
-    for number, members in lineage.groups().items():
+    for number, members in lineage.groups(changed).items():
         if only is not None and number not in only:
             continue
         if changed is not None and not set(members) & set(changed):
