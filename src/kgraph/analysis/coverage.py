@@ -530,7 +530,7 @@ class DirectiveCoverage:
         these): one changed plan rewrites its province's graph, not the whole matrix."""
         wanted = sorted(self.provinces if provinces is None else provinces)
         graphs = {self.graph_name(): _ntriples(self.directive_triples())}
-        index = self._by_province(set(wanted))
+        index = self._by_province()
         for province in wanted:
             graphs[self.province_graph_name(province)] = _ntriples(
                 self.province_triples(province, index))
@@ -542,21 +542,17 @@ class DirectiveCoverage:
         for province in sorted(self.provinces):
             yield from self.province_triples(province, index)
 
-    def _by_province(self, only: set[str] | None = None
-                     ) -> dict[str, tuple[list[tuple[str, str]], list[Cell]]]:
+    def _by_province(self) -> dict[str, tuple[list[tuple[str, str]], list[Cell]]]:
         """Province -> (task node, item) links and cells: each graph written from its own
-        part, not by a scan of the whole matrix (4,000 plans, 40 provinces); ``only``: these
-        provinces' parts (one changed plan: its province's)."""
+        part, not by a scan of the whole matrix (4,000 plans, 40 provinces)."""
         index: dict[str, tuple[list[tuple[str, str]], list[Cell]]] = defaultdict(
             lambda: ([], []))
         for task in self.outline.tasks:
             node = self.task_iri(task)
             for member in task.members:
-                if only is None or member.province in only:
-                    index[member.province][0].append((node, member.iri))
+                index[member.province][0].append((node, member.iri))
         for cell in self.cells.values():
-            if only is None or cell.province in only:
-                index[cell.province][1].append(cell)
+            index[cell.province][1].append(cell)
         return index
 
     def directive_triples(self) -> Iterator[tuple[URIRef, URIRef, URIRef | Literal]]:
