@@ -195,6 +195,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--change", default=None, help="part of the file name to reword "
                         "(default: the last file)")
     parser.add_argument("--old-src", type=Path, default=Path("/work/main/src"))
+    parser.add_argument("--old-store", type=Path, default=None,
+                        help="the old code's copy of the store (default --store): a store whose "
+                        "kept states the old code made, when the two codes key them differently")
     parser.add_argument("--skip-old", action="store_true", help="measure this tree only")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--keep", action="store_true")
@@ -210,7 +213,7 @@ def main(argv: list[str] | None = None) -> None:
         for name, run in steps(args, work):
             for label, src in trees:
                 store = work / f"store-{label}"
-                copy_store(args.store, store)
+                copy_store(args.old_store or args.store if label == "old" else args.store, store)
                 row = results[label][name] = run(label, src, store)
                 shutil.rmtree(store, ignore_errors=True)
                 print(f"  {label:<4}{name}: {row['wall']:.2f} s wall, {row['cpu']:.2f} CPU-s, "
