@@ -610,9 +610,10 @@ class StoreWalk:
 
     def step(self, frontier: Iterable[str], direction: Direction) -> dict[str, set[str]]:
         """Each frontier node's neighbours one flow relation down (or up) that are nodes."""
+        frontier = list(frontier)
         rows = _select(self.repo, _STEP_DOWN if direction == "down" else _STEP_UP, "from",
                        frontier)
-        self.load(str(r["to"]) for r in rows)
+        self.load([*frontier, *(str(r["to"]) for r in rows)])
         found: dict[str, set[str]] = {}
         for row in rows:
             if str(row["to"]) in self.nodes and str(row["from"]) in self.nodes:
@@ -639,19 +640,18 @@ class StoreWalk:
             raise KeyError(start)
         seen = {start}
         frontier = [start]
-        if node.kind == "province" and depth > 0:
-            documents = self.documents_of(node)
-            seen.update(documents)
-            frontier += documents  # at distance 1; the province itself has no flow edges
-        for _ in range(depth):
-            if not frontier:
-                break
+        for distance in range(depth):
             following = []
-            for neighbours in self.step(frontier, direction).values():
-                for other in neighbours:
+            if distance == 0 and node.kind == "province":  # its documents are one step away
+                following = [d for d in self.documents_of(node) if d not in seen]
+                seen.update(following)
+            for neighbours in self.step(frontier, direction).values() if frontier else ():
+                for other in sorted(neighbours):
                     if other not in seen:
                         seen.add(other)
                         following.append(other)
+            if not following:
+                break
             frontier = following
         return seen
 
