@@ -18,7 +18,7 @@ import networkx as nx
 
 from kgraph.graph.vocab import ID, sparql_prefixes
 from kgraph.ingest.text import nfc
-from kgraph.store.embedded import Repository
+from kgraph.store.embedded import Repository, query_records
 
 Direction = Literal["up", "down"]
 
@@ -178,12 +178,14 @@ SELECT DISTINCT ?s ?p ?o WHERE {
 }
 """
 # The same facts for given nodes only (``#VALUES`` binds them): what a walk from one node reads.
+# One VALUES per query, every other choice a FILTER: with two VALUES, Oxigraph read every
+# statement of the other one's predicates or types first (seconds per step at 2,000 plans).
 _DOCUMENT_FACTS_OF = """
 SELECT DISTINCT ?doc ?p ?o WHERE {
   #VALUES
-  VALUES ?p { eli:id_local eli:title eli:date_document eli:type_document eli:passed_by
-              kg:province }
   ?doc ?p ?o
+  FILTER(?p IN (eli:id_local, eli:title, eli:date_document, eli:type_document, eli:passed_by,
+                kg:province))
 }
 """
 _LABELS_OF = """
@@ -192,29 +194,61 @@ SELECT DISTINCT ?o ?label WHERE {
   ?o skos:prefLabel ?label FILTER(LANG(?label) = "vi" || LANG(?label) = "")
 }
 """
-_PARTS_OF = _PARTS.replace("WHERE {", "WHERE {\n  #VALUES", 1)
-_AGENT_TYPES_OF = _AGENT_TYPES.replace("WHERE {", "WHERE {\n  #VALUES", 1)
-_AGENT_FACTS_OF = _AGENT_FACTS.replace("WHERE {\n      VALUES ?type",
-                                       "WHERE {\n      #VALUES\n      VALUES ?type", 1)
+_PARTS_OF = """
+SELECT DISTINCT ?part ?type ?doc ?item ?text ?source ?request
+WHERE {
+  #VALUES
+  ?part a ?type ; kg:partOf ?doc .
+  FILTER(?type IN (kg:Task, kg:Assignment, kg:Duty))
+  OPTIONAL { ?part kg:itemNumber ?item }
+  OPTIONAL { ?part kg:text ?text }
+  OPTIONAL { ?part kg:sourceText ?source }
+  OPTIONAL { ?part kg:isRequest ?request }
+}
+"""
+_AGENT_TYPES_OF = """
+SELECT DISTINCT ?agent ?type WHERE {
+  #VALUES
+  GRAPH ?stated { ?agent a ?type . }
+  FILTER(?type IN (org:Organization, kg:CollectiveAddressee, kg:UnresolvedMention)
+         && ?stated != <https://w3id.org/kgraph/id/graph/reference>)
+}
+"""
+_AGENT_FACTS_OF = """
+SELECT DISTINCT ?agent ?p ?o WHERE {
+  #VALUES
+  ?agent ?p ?o .
+  FILTER(?p IN (skos:prefLabel, rdfs:label, kg:province, kg:partOf))
+  FILTER(?p != skos:prefLabel || LANG(?o) = "vi" || LANG(?o) = "")
+}
+"""
 _PROVINCES_OF = _PROVINCES.replace("SELECT DISTINCT ?province WHERE {",
                                    "SELECT DISTINCT ?province WHERE {\n      #VALUES")
-_EDGES_OF = _EDGES.replace("WHERE {", "WHERE {\n  #VALUES", 1)
+_EDGES_OF = """
+SELECT DISTINCT ?s ?p ?o WHERE {
+  #VALUES
+  ?s ?p ?o .
+  FILTER(?p IN (kg:implements, eli:based_on, eli:cites, kg:hasTask, kg:subTask,
+                kg:hasAssignment, kg:hasDuty, kg:addressee, kg:leadAgency,
+                kg:coordinatingAgency) && isIRI(?o))
+}
+"""
 # One step of a walk: the nodes one flow relation away from the frontier (``?from``), down
 # (parent -> child) or up; "cites" is never followed.
-_FORWARD_FLOW = "kg:hasTask kg:subTask kg:hasAssignment kg:hasDuty kg:addressee " \
-    "kg:leadAgency kg:coordinatingAgency"
-_REVERSE_FLOW = "kg:implements eli:based_on"
+_FORWARD_FLOW = "kg:hasTask, kg:subTask, kg:hasAssignment, kg:hasDuty, kg:addressee, " \
+    "kg:leadAgency, kg:coordinatingAgency"
+_REVERSE_FLOW = "kg:implements, eli:based_on"
 _STEP = """
 SELECT DISTINCT ?from ?to WHERE {
   { #VALUES
-    VALUES ?p { %s } %s FILTER(isIRI(?to)) }
+    %s FILTER(?p IN (%s) && isIRI(?to)) }
   UNION
   { #VALUES
-    VALUES ?p { %s } %s FILTER(isIRI(?to)) }
+    %s FILTER(?p IN (%s) && isIRI(?to)) }
 }
 """
-_STEP_DOWN = _STEP % (_FORWARD_FLOW, "?from ?p ?to .", _REVERSE_FLOW, "?to ?p ?from .")
-_STEP_UP = _STEP % (_FORWARD_FLOW, "?to ?p ?from .", _REVERSE_FLOW, "?from ?p ?to .")
+_STEP_DOWN = _STEP % ("?from ?p ?to .", _FORWARD_FLOW, "?to ?p ?from .", _REVERSE_FLOW)
+_STEP_UP = _STEP % ("?to ?p ?from .", _FORWARD_FLOW, "?from ?p ?to .", _REVERSE_FLOW)
 _PROVINCE_DOCUMENTS = """
 SELECT DISTINCT ?doc WHERE { #VALUES
   ?doc kg:province ?province ; eli:id_local ?number }
@@ -272,13 +306,13 @@ def _select(repo: Repository, body: str, var: str | None = None,
             iris: Iterable[str] | None = None) -> list[dict[str, str | None]]:
     """Rows of a query over the whole store, or with ``?var`` bound to ``iris`` (in chunks)."""
     if var is None:
-        return repo.query(sparql_prefixes() + body).records()
+        return query_records(repo, sparql_prefixes() + body)
     bound = sorted(i for i in set(iris or ()) if safe_iri(i))
     rows: list[dict[str, str | None]] = []
     for start in range(0, len(bound), VALUES_CHUNK):
         values = f"VALUES ?{var} {{ " + " ".join(
             f"<{i}>" for i in bound[start: start + VALUES_CHUNK]) + " }"
-        rows.extend(repo.query(sparql_prefixes() + body.replace("#VALUES", values)).records())
+        rows.extend(query_records(repo, sparql_prefixes() + body.replace("#VALUES", values)))
     return rows
 
 
