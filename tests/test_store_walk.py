@@ -12,12 +12,25 @@ import pytest
 
 from kgraph.analysis.lineage import LineageGraph, StoreWalk, find_document
 from kgraph.analysis.search import LabelIndex
+from kgraph.store.embedded import OxigraphRepository, QueryResult
 from kgraph.web.explore import facets_of, graph_neighbours, shortest_flow_path
 
 
-@pytest.fixture(params=["sample_repo", "seed_repo"])
+class QueriedOnly:
+    """A repository answering SPARQL only (as a remote store): the walk's query texts."""
+
+    def __init__(self, repo: OxigraphRepository) -> None:
+        self.repo = repo
+
+    def query(self, sparql: str) -> QueryResult:
+        return self.repo.query(sparql)
+
+
+@pytest.fixture(params=["sample_repo", "seed_repo", "sample_repo by query"])
 def repo(request):
-    return request.getfixturevalue(request.param)
+    """Embedded stores (statements read by pattern) and one answering queries only."""
+    found = request.getfixturevalue(request.param.split()[0])
+    return QueriedOnly(found) if request.param.endswith("by query") else found
 
 
 def starts(whole: LineageGraph) -> list[str]:
