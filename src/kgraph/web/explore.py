@@ -10,6 +10,8 @@ Every string leaves here as JSON data; the page writes it into the DOM with ``te
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
@@ -31,7 +33,7 @@ from kgraph.analysis.lineage import (
 from kgraph.analysis.search import LabelIndex
 from kgraph.graph.vocab import PREFIXES
 from kgraph.store.derived import derived
-from kgraph.store.embedded import Repository
+from kgraph.store.embedded import Repository, store_version
 from kgraph.web.sources import source_page
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -322,8 +324,26 @@ def api_lineage(
     depth: Annotated[int, Query(ge=0, le=MAX_DEPTH)] = 1,
 ) -> Response:
     """The node and what lies ``depth`` steps below (down) or above (up) it."""
-    known(walk, iri)
-    return as_json(subgraph_of(walk, iri, walk.walk(iri, direction, depth)))
+    key = (store_version(walk.repo), iri, direction, depth)
+    with _ANSWERS_LOCK:
+        answer = _LINEAGE_ANSWERS.get(key)
+        if answer is not None:
+            _LINEAGE_ANSWERS.move_to_end(key)
+    if answer is None:
+        known(walk, iri)
+        answer = subgraph_of(walk, iri, walk.walk(iri, direction, depth)).model_dump_json()
+        with _ANSWERS_LOCK:
+            _LINEAGE_ANSWERS[key] = answer
+            while len(_LINEAGE_ANSWERS) > LINEAGE_ANSWERS:
+                _LINEAGE_ANSWERS.popitem(last=False)
+    return Response(answer, media_type="application/json")
+
+
+# The lineages asked last, per store version (an analyst opens the same directive again and
+# again; a national lineage costs seconds to walk): a few megabytes each at most.
+LINEAGE_ANSWERS = 32
+_LINEAGE_ANSWERS: OrderedDict[tuple[str, str, str, int], str] = OrderedDict()
+_ANSWERS_LOCK = threading.Lock()
 
 
 def as_json(model: BaseModel) -> Response:
