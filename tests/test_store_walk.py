@@ -17,7 +17,7 @@ from kgraph.web.explore import facets_of, graph_neighbours, shortest_flow_path
 
 
 class QueriedOnly:
-    """A repository answering SPARQL only (as a remote store): the walk's query texts."""
+    """A repository answering SPARQL only, as a remote store (no fast `records`)."""
 
     def __init__(self, repo: OxigraphRepository) -> None:
         self.repo = repo
@@ -28,7 +28,7 @@ class QueriedOnly:
 
 @pytest.fixture(params=["sample_repo", "seed_repo", "sample_repo by query"])
 def repo(request):
-    """Embedded stores (statements read by pattern) and one answering queries only."""
+    """Embedded stores and one answering queries only."""
     found = request.getfixturevalue(request.param.split()[0])
     return QueriedOnly(found) if request.param.endswith("by query") else found
 

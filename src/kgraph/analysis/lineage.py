@@ -8,17 +8,15 @@ the static export and the path finder need. The graph is loaded with a handful o
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
 import networkx as nx
-import pyoxigraph as ox
 
-from kgraph.graph.vocab import ID, KG, sparql_prefixes
+from kgraph.graph.vocab import ID, sparql_prefixes
 from kgraph.ingest.text import nfc
 from kgraph.store.embedded import Repository, query_records
 
@@ -318,166 +316,13 @@ def _select(repo: Repository, body: str, var: str | None = None,
     return rows
 
 
-_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-_PREF_LABEL = "http://www.w3.org/2004/02/skos/core#prefLabel"
-_RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-_ELI_NS = "http://data.europa.eu/eli/ontology#"
-_KG_NS = str(KG)
-_ORG_NS = "http://www.w3.org/ns/org#"
-_REFERENCE_GRAPH = str(ID) + "graph/reference"
-_DOCUMENT_PREDICATES = frozenset(
-    [_ELI_NS + p for p in ("id_local", "title", "date_document", "type_document", "passed_by")]
-    + [_KG_NS + "province"])
-_PART_TYPES = frozenset(_KG_NS + t for t in ("Task", "Assignment", "Duty"))
-_AGENT_TYPE_IRIS = frozenset([_ORG_NS + "Organization", _KG_NS + "CollectiveAddressee",
-                              _KG_NS + "UnresolvedMention"])
-_AGENT_PREDICATES = frozenset([_PREF_LABEL, _RDFS_LABEL, _KG_NS + "province",
-                               _KG_NS + "partOf"])
-_EDGE_PREDICATES = frozenset(
-    [_KG_NS + p for p in ("implements", "hasTask", "subTask", "hasAssignment", "hasDuty",
-                          "addressee", "leadAgency", "coordinatingAgency")]
-    + [_ELI_NS + "based_on", _ELI_NS + "cites"])
-_FORWARD_FLOW_IRIS = tuple(_KG_NS + p for p in ("hasTask", "subTask", "hasAssignment",
-                                                "hasDuty", "addressee", "leadAgency",
-                                                "coordinatingAgency"))
-_REVERSE_FLOW_IRIS = (_KG_NS + "implements", _ELI_NS + "based_on")
-Row = dict[str, str | None]
-
-
-class _Statements:
-    """The rows of the ``*_OF`` queries, read by pattern through an embedded Oxigraph store's
-    indexes: no query to parse and plan per step (a walk's steps are many small lookups).
-    Each method gives what its query gives (same columns, DISTINCT rows)."""
-
-    def __init__(self, store: ox.Store) -> None:
-        self.store = store
-
-    def _about(self, iri: str, predicate: str | None = None) -> Iterable[ox.Quad]:
-        return self.store.quads_for_pattern(
-            ox.NamedNode(iri), ox.NamedNode(predicate) if predicate else None, None)
-
-    def _towards(self, iri: str, predicate: str) -> Iterable[ox.Quad]:
-        return self.store.quads_for_pattern(None, ox.NamedNode(predicate), ox.NamedNode(iri))
-
-    @staticmethod
-    def _plain_or_vi(term: object) -> bool:
-        return isinstance(term, ox.Literal) and term.language in (None, "vi")
-
-    @staticmethod
-    def _stated(quad: ox.Quad) -> bool:
-        """In a named graph other than the reference list (``GRAPH ?stated`` with its FILTER)."""
-        return isinstance(quad.graph_name, ox.NamedNode) and \
-            quad.graph_name.value != _REFERENCE_GRAPH
-
-    def rows(self, what: str, iris: Iterable[str]) -> list[Row]:
-        found: dict[tuple[tuple[str, str | None], ...], Row] = {}
-        for iri in sorted({i for i in iris if safe_iri(i)}):
-            for row in getattr(self, "_" + what.replace(" ", "_"))(iri):
-                found.setdefault(tuple(row.items()), row)
-        return list(found.values())
-
-    def _documents(self, iri: str) -> Iterator[Row]:
-        for quad in self._about(iri):
-            if quad.predicate.value in _DOCUMENT_PREDICATES:
-                yield {"doc": iri, "p": quad.predicate.value, "o": quad.object.value}
-
-    def _labels(self, iri: str) -> Iterator[Row]:
-        for quad in self._about(iri, _PREF_LABEL):
-            if self._plain_or_vi(quad.object):
-                yield {"o": iri, "label": quad.object.value}
-
-    def _parts(self, iri: str) -> Iterator[Row]:
-        values: dict[str, set[str]] = {}
-        for quad in self._about(iri):
-            values.setdefault(quad.predicate.value, set()).add(quad.object.value)
-        types = sorted(values.get(_RDF_TYPE, set()) & _PART_TYPES)
-        docs = sorted(values.get(_KG_NS + "partOf", ()))
-        optional = [sorted(values.get(_KG_NS + p, ())) or [None]
-                    for p in ("itemNumber", "text", "sourceText", "isRequest")]
-        for kind, doc, item, text, source, request in itertools.product(types, docs, *optional):
-            yield {"part": iri, "type": kind, "doc": doc, "item": item, "text": text,
-                   "source": source, "request": request}
-
-    def _agent_types(self, iri: str) -> Iterator[Row]:
-        for quad in self._about(iri, _RDF_TYPE):
-            if quad.object.value in _AGENT_TYPE_IRIS and self._stated(quad):
-                yield {"agent": iri, "type": quad.object.value}
-
-    def _agent_facts(self, iri: str) -> Iterator[Row]:
-        for quad in self._about(iri):
-            p = quad.predicate.value
-            if p in _AGENT_PREDICATES and (p != _PREF_LABEL or self._plain_or_vi(quad.object)):
-                yield {"agent": iri, "p": p, "o": quad.object.value}
-
-    def _provinces(self, iri: str) -> Iterator[Row]:
-        typed = any(True for _ in self.store.quads_for_pattern(
-            ox.NamedNode(iri), ox.NamedNode(_RDF_TYPE), ox.NamedNode(_KG_NS + "Province")))
-        if not typed or not any(self._stated(q) for q in self._towards(iri, _KG_NS + "province")):
-            return
-        labels = [q.object.value for q in self._about(iri, _PREF_LABEL)
-                  if self._plain_or_vi(q.object)]
-        if labels:
-            yield {"province": iri, "label": min(labels)}
-
-    def _edges(self, iri: str) -> Iterator[Row]:
-        for quad in self._about(iri):
-            if quad.predicate.value in _EDGE_PREDICATES and isinstance(quad.object, ox.NamedNode):
-                yield {"s": iri, "p": quad.predicate.value, "o": quad.object.value}
-
-    def _down(self, iri: str) -> Iterator[Row]:
-        for quad in self._about(iri):
-            if quad.predicate.value in _FORWARD_FLOW_IRIS and \
-                    isinstance(quad.object, ox.NamedNode):
-                yield {"from": iri, "to": quad.object.value}
-        yield from self._backwards(iri, _REVERSE_FLOW_IRIS)
-
-    def _up(self, iri: str) -> Iterator[Row]:
-        for quad in self._about(iri):
-            if quad.predicate.value in _REVERSE_FLOW_IRIS and \
-                    isinstance(quad.object, ox.NamedNode):
-                yield {"from": iri, "to": quad.object.value}
-        yield from self._backwards(iri, _FORWARD_FLOW_IRIS)
-
-    def _backwards(self, iri: str, predicates: Iterable[str]) -> Iterator[Row]:
-        for predicate in predicates:
-            for quad in self._towards(iri, predicate):
-                if isinstance(quad.subject, ox.NamedNode):
-                    yield {"from": iri, "to": quad.subject.value}
-
-    def _province_documents(self, iri: str) -> Iterator[Row]:
-        for quad in self._towards(iri, _KG_NS + "province"):
-            subject = quad.subject
-            if isinstance(subject, ox.NamedNode) and any(True for _ in self.store.quads_for_pattern(
-                    subject, ox.NamedNode(_ELI_NS + "id_local"), None)):
-                yield {"doc": subject.value}
-
-
-# what -> (variable bound, query) of the same rows for a store answering SPARQL only
-_QUERIES_OF = {
-    "documents": ("doc", _DOCUMENT_FACTS_OF), "labels": ("o", _LABELS_OF),
-    "parts": ("part", _PARTS_OF), "agent types": ("agent", _AGENT_TYPES_OF),
-    "agent facts": ("agent", _AGENT_FACTS_OF), "provinces": ("province", _PROVINCES_OF),
-    "edges": ("s", _EDGES_OF), "down": ("from", _STEP_DOWN), "up": ("from", _STEP_UP),
-    "province documents": ("province", _PROVINCE_DOCUMENTS),
-}
-
-
-def _rows_of(repo: Repository, what: str, iris: Iterable[str]) -> list[Row]:
-    """The rows ``what`` of these nodes: by pattern from an embedded store, else by query."""
-    store = getattr(repo, "reader", None)
-    if isinstance(store, ox.Store):
-        return _Statements(store).rows(what, iris)
-    var, text = _QUERIES_OF[what]
-    return _select(repo, text, var, iris)
-
-
 def _agent_rows(repo: Repository, iris: set[str] | None = None
                 ) -> list[dict[str, str | None]]:
     """One row per agent (of the store, or among ``iris``): agent, type, pref, raw, province
     (label), in_doc."""
     rows: dict[str, dict[str, str | None]] = {}
     types = (_select(repo, _AGENT_TYPES) if iris is None
-             else _rows_of(repo, "agent types", iris))
+             else _select(repo, _AGENT_TYPES_OF, "agent", iris))
     for row in types:
         rows.setdefault(str(row["agent"]), {"agent": row["agent"], "type": row["type"],
                                             "pref": None, "raw": None, "province": None,
@@ -486,7 +331,7 @@ def _agent_rows(repo: Repository, iris: set[str] | None = None
         return []
     facts: dict[tuple[str, str], list[str]] = {}
     for row in (_select(repo, _AGENT_FACTS) if iris is None
-                else _rows_of(repo, "agent facts", rows)):
+                else _select(repo, _AGENT_FACTS_OF, "agent", rows)):
         facts.setdefault((str(row["agent"]), _local(str(row["p"]))), []).append(str(row["o"]))
     cited = (None if iris is None else
              {o for (_, prop), values in facts.items() if prop == "province" for o in values})
@@ -510,7 +355,7 @@ def _province_rows(repo: Repository, iris: set[str] | None = None
     """Provinces some document states (all, or among ``iris``) with their name."""
     if iris is None:
         return _select(repo, _PROVINCES)
-    return _rows_of(repo, "provinces", iris) if iris else []
+    return _select(repo, _PROVINCES_OF, "province", iris) if iris else []
 
 
 class LineageGraph:
@@ -550,7 +395,7 @@ class LineageGraph:
         self._load_documents(repo, iris)
         if parts:
             rows = (_select(repo, _PARTS) if iris is None
-                    else _rows_of(repo, "parts", iris))
+                    else _select(repo, _PARTS_OF, "part", iris))
             rows = _first_rows(rows, "part")
             if iris is not None:
                 self._load_documents(repo, {str(r["doc"]) for r in rows} - self.nodes.keys())
@@ -599,7 +444,7 @@ class LineageGraph:
 
     def _load_edges(self, repo: Repository, iris: set[str] | None) -> None:
         """Relations between nodes (of the store, or stated by ``iris`` as subjects)."""
-        rows = _select(repo, _EDGES) if iris is None else _rows_of(repo, "edges", iris)
+        rows = _select(repo, _EDGES) if iris is None else _select(repo, _EDGES_OF, "s", iris)
         for row in rows:
             s, p, o = str(row["s"]), str(row["p"]), str(row["o"])
             relation, reverse = _PREDICATES[_local(p)]
@@ -623,10 +468,10 @@ class LineageGraph:
         else:
             if not iris:
                 return
-            rows = _rows_of(repo, "documents", iris)
+            rows = _select(repo, _DOCUMENT_FACTS_OF, "doc", iris)
             named = {str(r["o"]) for r in rows if _local(str(r["p"])) in _LABELLED}
             labels: dict[str, str] = {}
-            for row in _rows_of(repo, "labels", named):
+            for row in _select(repo, _LABELS_OF, "o", named):
                 labels.setdefault(str(row["o"]), str(row["label"]))
                 labels[str(row["o"])] = min(labels[str(row["o"])], str(row["label"]))
             for row in rows:
@@ -800,7 +645,8 @@ class StoreWalk:
     def step(self, frontier: Iterable[str], direction: Direction) -> dict[str, set[str]]:
         """Each frontier node's neighbours one flow relation down (or up) that are nodes."""
         frontier = list(frontier)
-        rows = _rows_of(self.repo, direction, frontier)
+        rows = _select(self.repo, _STEP_DOWN if direction == "down" else _STEP_UP, "from",
+                       frontier)
         self.load([*frontier, *(str(r["to"]) for r in rows)])
         found: dict[str, set[str]] = {}
         for row in rows:
@@ -812,8 +658,8 @@ class StoreWalk:
         """The documents of a province node (as :attr:`LineageGraph.province_documents`)."""
         if province.iri not in self._provinces:
             self._provinces.add(province.iri)
-            found = [str(r["doc"]) for r in _rows_of(self.repo, "province documents",
-                                                     [province.iri])]
+            found = [str(r["doc"]) for r in _select(self.repo, _PROVINCE_DOCUMENTS, "province",
+                                                    [province.iri])]
             self.load(found)
             known = self.lineage.province_documents.setdefault(province.label, [])
             known += sorted(d for d in found if d in self.nodes and d not in known
