@@ -45,6 +45,7 @@ from kgraph.analysis.search import LabelIndex  # noqa: E402
 from kgraph.graph.vocab import sparql_prefixes  # noqa: E402
 from kgraph.store.derived import keep_version_value  # noqa: E402
 from kgraph.store.embedded import OxigraphRepository, query_records  # noqa: E402
+from kgraph.web import explore  # noqa: E402
 from kgraph.web.explore import (  # noqa: E402
     ExplorerData,
     facets_of,
@@ -110,6 +111,7 @@ def api_times(repo: OxigraphRepository, chosen: dict[str, str], runs: int
     for name, (path, params) in routes.items():
         times = []
         for _ in range(runs):
+            explore._LINEAGE_ANSWERS.clear()  # the walk itself each time, not a kept answer
             started = time.perf_counter()
             response = client.get(path, params=params)
             times.append((time.perf_counter() - started) * 1000)
@@ -120,6 +122,11 @@ def api_times(repo: OxigraphRepository, chosen: dict[str, str], runs: int
         times.sort()
         found[name] = (statistics.median(times), times[min(len(times) - 1,
                                                            round(0.99 * (len(times) - 1)))], size)
+        if path == "/api/lineage":  # asked again: the answer kept for this version
+            started = time.perf_counter()
+            client.get(path, params=params)
+            found[name] = (*found[name][:2], f"{size}; asked again "
+                           f"{(time.perf_counter() - started) * 1000:.1f} ms")
     return found
 
 
