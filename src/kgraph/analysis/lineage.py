@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import networkx as nx
+import pyoxigraph as ox
 
-from kgraph.graph.vocab import ID, sparql_prefixes
+from kgraph.graph.vocab import ID, KG, sparql_prefixes
 from kgraph.ingest.text import nfc
 from kgraph.store.embedded import Repository, query_records
 
@@ -316,6 +317,41 @@ def _select(repo: Repository, body: str, var: str | None = None,
     return rows
 
 
+_KG_NS, _ELI_NS = str(KG), "http://data.europa.eu/eli/ontology#"
+_FORWARD_FLOW_IRIS = tuple(_KG_NS + p for p in ("hasTask", "subTask", "hasAssignment", "hasDuty",
+                                                "addressee", "leadAgency", "coordinatingAgency"))
+_REVERSE_FLOW_IRIS = (_KG_NS + "implements", _ELI_NS + "based_on")
+_EDGE_IRIS = (*_FORWARD_FLOW_IRIS, *_REVERSE_FLOW_IRIS, _ELI_NS + "cites")
+
+
+def _relations(repo: Repository, what: str, iris: Iterable[str]) -> list[dict[str, str | None]]:
+    """The rows of ``_STEP_DOWN``, ``_STEP_UP`` or ``_EDGES_OF`` for these nodes. On an
+    embedded store each (node, predicate) is looked up in Oxigraph's indexes: a query joined
+    its VALUES with every statement of each predicate (seconds a step at 20,000 plans); the
+    relations are stated once, so there are no restated copies to decode."""
+    store = getattr(repo, "reader", None)
+    if not isinstance(store, ox.Store):
+        text = {"down": _STEP_DOWN, "up": _STEP_UP, "edges": _EDGES_OF}[what]
+        return _select(repo, text, "s" if what == "edges" else "from", iris)
+    outward, inward = {"down": (_FORWARD_FLOW_IRIS, _REVERSE_FLOW_IRIS),
+                       "up": (_REVERSE_FLOW_IRIS, _FORWARD_FLOW_IRIS),
+                       "edges": (_EDGE_IRIS, ())}[what]
+    found: dict[tuple[str, str, str], None] = {}
+    for iri in sorted({i for i in iris if safe_iri(i)}):
+        node = ox.NamedNode(iri)
+        for predicate in outward:
+            for quad in store.quads_for_pattern(node, ox.NamedNode(predicate), None):
+                if isinstance(quad.object, ox.NamedNode):
+                    found[(iri, predicate, quad.object.value)] = None
+        for predicate in inward:
+            for quad in store.quads_for_pattern(None, ox.NamedNode(predicate), node):
+                if isinstance(quad.subject, ox.NamedNode):
+                    found[(iri, predicate, quad.subject.value)] = None
+    if what == "edges":
+        return [{"s": s, "p": p, "o": o} for s, p, o in found]
+    return [{"from": s, "to": o} for s, o in dict.fromkeys((s, o) for s, _, o in found)]
+
+
 def _agent_rows(repo: Repository, iris: set[str] | None = None
                 ) -> list[dict[str, str | None]]:
     """One row per agent (of the store, or among ``iris``): agent, type, pref, raw, province
@@ -444,7 +480,7 @@ class LineageGraph:
 
     def _load_edges(self, repo: Repository, iris: set[str] | None) -> None:
         """Relations between nodes (of the store, or stated by ``iris`` as subjects)."""
-        rows = _select(repo, _EDGES) if iris is None else _select(repo, _EDGES_OF, "s", iris)
+        rows = _select(repo, _EDGES) if iris is None else _relations(repo, "edges", iris)
         for row in rows:
             s, p, o = str(row["s"]), str(row["p"]), str(row["o"])
             relation, reverse = _PREDICATES[_local(p)]
@@ -645,8 +681,7 @@ class StoreWalk:
     def step(self, frontier: Iterable[str], direction: Direction) -> dict[str, set[str]]:
         """Each frontier node's neighbours one flow relation down (or up) that are nodes."""
         frontier = list(frontier)
-        rows = _select(self.repo, _STEP_DOWN if direction == "down" else _STEP_UP, "from",
-                       frontier)
+        rows = _relations(self.repo, direction, frontier)
         self.load([*frontier, *(str(r["to"]) for r in rows)])
         found: dict[str, set[str]] = {}
         for row in rows:
