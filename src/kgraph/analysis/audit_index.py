@@ -23,6 +23,8 @@ import functools
 import hashlib
 import io
 import math
+import multiprocessing
+import os
 import re
 import sqlite3
 import threading
@@ -971,38 +973,36 @@ class _Update:
             return
         needed = {p[0] for plan, peers in todo.values() for p in (plan, *peers)}
         tasks = kept_plans_tasks(self.repo, [d for d in documents if d.iri in needed])
-        rows: dict[str, _TermRows] = {}
-
-        def rows_of(plan: str) -> _TermRows:
-            if plan not in rows:
-                rows[plan] = _TermRows([t.text for t in tasks.get(plan, [])])
-            return rows[plan]
-
-        task_ids: dict[str, int] = {}
-
-        def task_id(task: cov.Item) -> int:
-            if task.iri not in task_ids:
-                self.db.execute("INSERT INTO tasks (iri, text, source_text) VALUES (?, ?, ?) "
-                                "ON CONFLICT (iri) DO UPDATE SET text = excluded.text, "
-                                "source_text = excluded.source_text",
-                                (task.iri, task.text, task.source_text))
-                task_ids[task.iri] = self.db.execute("SELECT id FROM tasks WHERE iri = ?",
-                                                     (task.iri,)).fetchone()[0]
-            return task_ids[task.iri]
-
-        gaps = []
+        wanted_pairs: dict[tuple[str, str], list[tuple[int, str]]] = {}
         for (plan_id, directive), (plan, peers) in todo.items():
-            if not peers:
-                continue
-            for gap in _gaps(plan, peers, lambda p: tasks.get(p, []), rows_of):
-                gaps.append((plan_id, directive, ids[_peer_iri(peers, gap.peer_number,
-                                                               gap.peer_province)],
-                             task_id(gap.task), gap.best))
-            self.affected.add(plan[1])
-            if len(gaps) >= 100_000:  # written as they come: memory does not grow with them
-                self.db.executemany("INSERT INTO gaps VALUES (?, ?, ?, ?, ?)", gaps)
-                gaps.clear()
-        self.db.executemany("INSERT INTO gaps VALUES (?, ?, ?, ?, ?)", gaps)
+            for peer in peers:
+                wanted_pairs.setdefault((plan[0], peer[0]), []).append((plan_id, directive))
+            if peers:
+                self.affected.add(plan[1])
+        scores = compare_plans(list(wanted_pairs),
+                               {iri: [t.text for t in tasks.get(iri, [])] for iri in needed})
+        task_ids: dict[str, int] = {}
+        for part in _batched(scores, 2000):  # written as they come: memory does not grow
+            self._task_ids([tasks[peer][index] for (_, peer), found in part
+                            for index, _ in found], task_ids)
+            self.db.executemany("INSERT INTO gaps VALUES (?, ?, ?, ?, ?)", (
+                (plan_id, directive, ids[peer], task_ids[tasks[peer][index].iri], best)
+                for (plan, peer), found in part for plan_id, directive in wanted_pairs[(plan, peer)]
+                for index, best in found))
+
+    def _task_ids(self, tasks: list[cov.Item], known: dict[str, int]) -> None:
+        """Write the tasks not written yet (a task's text may have changed) and learn their ids."""
+        new = list({t.iri: t for t in tasks if t.iri not in known}.values())
+        if not new:
+            return
+        self.db.executemany("INSERT INTO tasks (iri, text, source_text) VALUES (?, ?, ?) "
+                            "ON CONFLICT (iri) DO UPDATE SET text = excluded.text, "
+                            "source_text = excluded.source_text",
+                            ((t.iri, t.text, t.source_text) for t in new))
+        for chunk in _chunks([t.iri for t in new], 500):
+            known.update((iri, row_id) for row_id, iri in self.db.execute(
+                f"SELECT id, iri FROM tasks WHERE iri IN ({','.join('?' * len(chunk))})",
+                chunk))
 
     def regroup(self, numbers: set[str] | None) -> None:
         """Count the findings of each (document, rule, severity) again for ``numbers`` (all
@@ -1025,8 +1025,15 @@ class _Update:
             self.db.execute(peer.format(f"WHERE p.number IN ({marks})"), (*info, *chunk))
 
 
-def _peer_iri(peers: list[Plan], number: str, province: str) -> str:
-    return next(p[0] for p in peers if p[1] == number and p[2] == province)
+def _batched(values: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for value in values:
+        batch.append(value)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def compute_index(repo: Repository, target: Path | None = None) -> AuditIndex:
@@ -1170,6 +1177,10 @@ class _TermRows:
         self.ids = np.array(ids, dtype=np.int64)
         self.rows = np.array(rows, dtype=np.int64)
         self.weights = np.array(weights, dtype=np.float64)
+        # the plan's distinct terms (sorted) and in how many of its texts each is found
+        self.terms, self.df = np.unique(self.ids, return_counts=True)
+        self.entry_column = np.searchsorted(self.terms, self.ids)
+        self.entry_df = self.df[self.entry_column]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -1196,6 +1207,109 @@ def pair_similarity(left: _TermRows, right: _TermRows) -> Any:
     norms[norms == 0] = 1.0
     matrix /= norms[:, None]
     return matrix[: left.n] @ matrix[left.n:].T
+
+
+def similarity_of(left: _TermRows, right: _TermRows, slot: Any) -> Any:
+    """:func:`pair_similarity` without sorting the two plans' terms again for every pair: the
+    columns are ``left``'s terms (sorted once per plan), then ``right``'s others, found
+    through ``slot`` (term id -> column, -1 elsewhere, restored after use). The norms and the
+    product then sum in another order, so a value may differ from :func:`pair_similarity`'s
+    in its last bits (:func:`_settled` makes the gaps the same)."""
+    import numpy as np
+
+    width = len(left.terms)
+    slot[left.terms] = np.arange(width)
+    column = slot[right.terms]
+    slot[left.terms] = -1
+    new = column < 0
+    column[new] = width + np.arange(int(new.sum()))
+    df = np.zeros(width + int(new.sum()), dtype=np.int64)
+    df[:width] = left.df
+    df[column] += right.df
+    idf = _idf_table(left.n + right.n)[df]
+    matrix = np.zeros((left.n + right.n, len(df)))
+    matrix[left.rows, left.entry_column] = left.weights * idf[left.entry_column]
+    right_column = column[right.entry_column]
+    matrix[right.rows + left.n, right_column] = right.weights * idf[right_column]
+    norms = np.sqrt(np.einsum("ij,ij->i", matrix, matrix))
+    norms[norms == 0] = 1.0
+    matrix /= norms[:, None]
+    return matrix[: left.n] @ matrix[left.n:].T
+
+
+PARALLEL_PAIRS = 20_000  # plan pairs from which both cores compare them (processes)
+CHUNK_PAIRS = 8_000  # plan pairs a process is given at a time (their texts go with them)
+PairGaps = list[tuple[int, float]]  # (index of the peer's task, best score rounded)
+
+
+def compare_plans(pairs: Sequence[tuple[str, str]], texts: dict[str, list[str]],
+                  jobs: int | None = None) -> Iterator[tuple[tuple[str, str], PairGaps]]:
+    """For each (plan, peer) whose peer has tasks: the peer's tasks the plan has no similar
+    task for (:func:`_gaps`' rule and scores). Each pair of plans is compared once for both
+    directions, and many pairs are shared among ``jobs`` processes (default: one per core),
+    a few thousand at a time with their texts, so memory does not grow with the corpus."""
+    units: dict[tuple[str, str], list[bool]] = {}  # (a, b), a < b -> [a's gaps, b's gaps]
+    for plan, peer in pairs:
+        if texts.get(peer):
+            key = (plan, peer) if plan < peer else (peer, plan)
+            units.setdefault(key, [False, False])[0 if plan == key[0] else 1] = True
+    chunks = _chunks(list(units.items()), CHUNK_PAIRS)
+    jobs_of = (({iri: texts[iri] for pair, _ in chunk for iri in pair}, chunk)
+               for chunk in chunks)
+    workers = min(jobs or os.cpu_count() or 1, -(-len(units) // CHUNK_PAIRS))
+    if workers <= 1 or len(units) < PARALLEL_PAIRS:
+        for job in jobs_of:
+            yield from _compare(job)
+        return
+    with multiprocessing.get_context("fork").Pool(workers) as pool:  # as the build's workers
+        for found in pool.imap(_compare, jobs_of):
+            yield from found
+
+
+def _compare(job: tuple[dict[str, list[str]], Sequence[tuple[tuple[str, str], list[bool]]]]
+             ) -> list[tuple[tuple[str, str], PairGaps]]:
+    """Worker: the gaps of a chunk of plan pairs, each direction asked for."""
+    import numpy as np
+
+    texts, units = job
+    rows = {iri: _TermRows(plan_texts) for iri, plan_texts in texts.items()}
+    slot = np.full(len(_TermRows.vocabulary) + 1, -1, dtype=np.int64)
+    found: list[tuple[tuple[str, str], PairGaps]] = []
+    for (a, b), (a_lacks, b_lacks) in units:
+        first, second = rows[a], rows[b]
+        scores = similarity_of(second, first, slot) if first.n and second.n else None
+        if a_lacks:  # plan a, peer b: b's tasks a has no match for
+            best = scores.max(axis=1) if scores is not None else np.zeros(second.n)
+            found.append(((a, b), _pair_gaps(second, first, best)))
+        if b_lacks:
+            best = scores.max(axis=0) if scores is not None else np.zeros(first.n)
+            found.append(((b, a), _pair_gaps(first, second, best)))
+    return found
+
+
+def _pair_gaps(peer: _TermRows, plan: _TermRows, best: Any) -> PairGaps:
+    """The peer's tasks whose best score is under the threshold, with the score rounded; a
+    score too close to call is taken from :func:`pair_similarity` (the reference)."""
+    import numpy as np
+
+    if not _settled(best).all():
+        best = pair_similarity(peer, plan).max(axis=1)
+    index = np.nonzero(best < cov.ALIGNMENT_THRESHOLD)[0]
+    return [(i, round(score, 3)) for i, score in zip(index.tolist(), best[index].tolist(),
+                                                    strict=True)]
+
+
+SETTLED = 1e-9  # scores closer than this to the threshold or a rounding step: recomputed
+
+
+def _settled(best: Any) -> Any:
+    """Scores whose gap decision and rounded value cannot depend on the order of the sums."""
+    import numpy as np
+
+    steps = best * 1000
+    near_step = np.abs(steps - np.floor(steps) - 0.5) < SETTLED * 1000
+    return ~((np.abs(best - cov.ALIGNMENT_THRESHOLD) < SETTLED)
+             | (near_step & (best < cov.ALIGNMENT_THRESHOLD + SETTLED)))
 
 
 def _gaps(plan: tuple[str, str, str], peers: list[tuple[str, str, str]],
