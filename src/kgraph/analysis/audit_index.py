@@ -214,8 +214,7 @@ CREATE TABLE tasks (id INTEGER PRIMARY KEY, iri TEXT UNIQUE, text TEXT, source_t
 CREATE TABLE peer_sets (plan INTEGER, directive TEXT, peers TEXT,
                         PRIMARY KEY (plan, directive));
 CREATE TABLE gaps (plan INTEGER, directive TEXT, peer INTEGER, task INTEGER, best REAL);
-CREATE INDEX gaps_plan ON gaps (plan, directive, peer);
-CREATE INDEX gaps_task ON gaps (task);
+{gap_indexes};
 CREATE TABLE edges (graph TEXT, child TEXT, parent TEXT);
 CREATE INDEX edges_graph ON edges (graph);
 CREATE TABLE names (graph TEXT, iri TEXT, number TEXT);
@@ -224,6 +223,9 @@ CREATE TABLE groups (document_number TEXT, nkey TEXT, sev INTEGER, rule TEXT, se
                      n INTEGER, PRIMARY KEY (sev, document_number, rule, severity));
 CREATE INDEX groups_nkey ON groups (nkey);
 """
+_GAP_INDEXES = ("CREATE INDEX gaps_plan ON gaps (plan, directive, peer)",
+                "CREATE INDEX gaps_task ON gaps (task)")
+_SCHEMA = _SCHEMA.format(gap_indexes=";\n".join(_GAP_INDEXES))
 _FINDING_COLUMNS = ("rule, severity, focus, document_number, label_vi, message_vi, message_en, "
                     "source_text, value, origin")
 _GAP_COLUMNS = ("g.directive, g.best, p.iri, p.number, p.province, q.number, q.province, t.iri, "
@@ -781,7 +783,13 @@ class _Update:
         self.seconds["own findings"] = time.perf_counter() - started
         self.conflicts(changed, removed, full)
         self.seconds["conflicts"] = time.perf_counter() - started
+        if full:  # millions of rows: indexed once at the end, not row by row
+            self.db.execute("DROP INDEX IF EXISTS gaps_plan")
+            self.db.execute("DROP INDEX IF EXISTS gaps_task")
         self.peers()
+        if full:
+            for statement in _GAP_INDEXES:
+                self.db.execute(statement)
         self.seconds["peers"] = time.perf_counter() - started
         self.regroup(None if full else self.affected)
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?), ('format', ?)",
@@ -971,8 +979,19 @@ class _Update:
         self.affected.update(numbers[plan] for plan, _, _ in drop if plan in numbers)
         if not todo:
             return
+        by_directive: dict[str, list[tuple[int, str]]] = {}
+        for key in todo:
+            by_directive.setdefault(key[1], []).append(key)
+        by_iri = {d.iri: d for d in documents}
+        task_ids: dict[str, int] = {}
+        for keys in by_directive.values():  # one directive's plans held at a time
+            self._peer_gaps({key: todo[key] for key in keys}, ids, by_iri, task_ids)
+
+    def _peer_gaps(self, todo: dict[tuple[int, str], tuple[Plan, list[Plan]]],
+                   ids: dict[str, int], by_iri: dict[str, AuditedDocument],
+                   task_ids: dict[str, int]) -> None:
         needed = {p[0] for plan, peers in todo.values() for p in (plan, *peers)}
-        tasks = kept_plans_tasks(self.repo, [d for d in documents if d.iri in needed])
+        tasks = kept_plans_tasks(self.repo, [by_iri[iri] for iri in sorted(needed)])
         wanted_pairs: dict[tuple[str, str], list[tuple[int, str]]] = {}
         for (plan_id, directive), (plan, peers) in todo.items():
             for peer in peers:
@@ -981,7 +1000,6 @@ class _Update:
                 self.affected.add(plan[1])
         scores = compare_plans(list(wanted_pairs),
                                {iri: [t.text for t in tasks.get(iri, [])] for iri in needed})
-        task_ids: dict[str, int] = {}
         for part in _batched(scores, 2000):  # written as they come: memory does not grow
             self._task_ids([tasks[peer][index] for (_, peer), found in part
                             for index, _ in found], task_ids)
@@ -1174,12 +1192,13 @@ class _TermRows:
                 rows.append(row)
                 weights.append(1 + math.log(count))
         self.n = len(texts)
-        self.ids = np.array(ids, dtype=np.int64)
-        self.rows = np.array(rows, dtype=np.int64)
+        self.ids = np.array(ids, dtype=np.int32)  # 4 bytes a cell: sent to the workers
+        self.rows = np.array(rows, dtype=np.int32)
         self.weights = np.array(weights, dtype=np.float64)
         # the plan's distinct terms (sorted) and in how many of its texts each is found
-        self.terms, self.df = np.unique(self.ids, return_counts=True)
-        self.entry_column = np.searchsorted(self.terms, self.ids)
+        terms, df = np.unique(self.ids, return_counts=True)
+        self.terms, self.df = terms, df.astype(np.int32)
+        self.entry_column = np.searchsorted(self.terms, self.ids).astype(np.int32)
         self.entry_df = self.df[self.entry_column]
 
 
@@ -1237,8 +1256,8 @@ def similarity_of(left: _TermRows, right: _TermRows, slot: Any) -> Any:
     return matrix[: left.n] @ matrix[left.n:].T
 
 
-PARALLEL_PAIRS = 20_000  # plan pairs from which both cores compare them (processes)
-CHUNK_PAIRS = 8_000  # plan pairs a process is given at a time (their texts go with them)
+PARALLEL_PAIRS = 2_000  # plan pairs from which both cores compare them (processes)
+CHUNK_PAIRS = 2_000  # plan pairs a process is given at a time (their texts go with them)
 PairGaps = list[tuple[int, float]]  # (index of the peer's task, best score rounded)
 
 
@@ -1253,9 +1272,15 @@ def compare_plans(pairs: Sequence[tuple[str, str]], texts: dict[str, list[str]],
         if texts.get(peer):
             key = (plan, peer) if plan < peer else (peer, plan)
             units.setdefault(key, [False, False])[0 if plan == key[0] else 1] = True
-    chunks = _chunks(list(units.items()), CHUNK_PAIRS)
-    jobs_of = (({iri: texts[iri] for pair, _ in chunk for iri in pair}, chunk)
-               for chunk in chunks)
+    rows: dict[str, _TermRows] = {}  # made once per plan here, sent with each chunk
+
+    def rows_of(iri: str) -> _TermRows:
+        if iri not in rows:
+            rows[iri] = _TermRows(texts.get(iri, []))
+        return rows[iri]
+
+    jobs_of = (({iri: rows_of(iri) for pair, _ in chunk for iri in pair}, chunk)
+               for chunk in _chunks(list(units.items()), CHUNK_PAIRS))
     workers = min(jobs or os.cpu_count() or 1, -(-len(units) // CHUNK_PAIRS))
     if workers <= 1 or len(units) < PARALLEL_PAIRS:
         for job in jobs_of:
@@ -1266,14 +1291,14 @@ def compare_plans(pairs: Sequence[tuple[str, str]], texts: dict[str, list[str]],
             yield from found
 
 
-def _compare(job: tuple[dict[str, list[str]], Sequence[tuple[tuple[str, str], list[bool]]]]
+def _compare(job: tuple[dict[str, _TermRows], Sequence[tuple[tuple[str, str], list[bool]]]]
              ) -> list[tuple[tuple[str, str], PairGaps]]:
     """Worker: the gaps of a chunk of plan pairs, each direction asked for."""
     import numpy as np
 
-    texts, units = job
-    rows = {iri: _TermRows(plan_texts) for iri, plan_texts in texts.items()}
-    slot = np.full(len(_TermRows.vocabulary) + 1, -1, dtype=np.int64)
+    rows, units = job
+    size = 1 + max((int(r.terms[-1]) for r in rows.values() if len(r.terms)), default=0)
+    slot = np.full(size, -1, dtype=np.int64)
     found: list[tuple[tuple[str, str], PairGaps]] = []
     for (a, b), (a_lacks, b_lacks) in units:
         first, second = rows[a], rows[b]
