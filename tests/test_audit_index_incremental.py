@@ -113,9 +113,13 @@ def test_a_rebuild_updates_the_index_as_a_full_recompute_would(
     real_compare = ai.compare_plans
     monkeypatch.setattr(ai, "compare_plans", lambda pairs, *args, **kwargs: compared.extend(
         pairs) or real_compare(pairs, *args, **kwargs))
+    cohorts: list[object] = []  # the same plans, numbers and lineage: cohorts kept, not redone
+    real_cohorts = ai.peer_cohorts
+    monkeypatch.setattr(ai, "peer_cohorts", lambda *args: cohorts.append(1) or real_cohorts(*args))
     code, _, err = kgraph("build", str(changed), "--store", str(copy))
     assert code == 0, err
     assert 0 < len(compared) < pairs  # only the pairs the changed plan takes part in
+    assert not cohorts
     repo = OxigraphRepository(copy, read_only=True)
     updated = ai.audit_index(repo)
     full = ai.compute_index(repo)

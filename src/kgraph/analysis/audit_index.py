@@ -219,6 +219,7 @@ CREATE TABLE edges (graph TEXT, child TEXT, parent TEXT);
 CREATE INDEX edges_graph ON edges (graph);
 CREATE TABLE names (graph TEXT, iri TEXT, number TEXT);
 CREATE INDEX names_graph ON names (graph);
+CREATE TABLE other_graphs (graph TEXT PRIMARY KEY, sha256 TEXT);
 CREATE TABLE groups (document_number TEXT, nkey TEXT, sev INTEGER, rule TEXT, severity TEXT,
                      n INTEGER, PRIMARY KEY (sev, document_number, rule, severity));
 CREATE INDEX groups_nkey ON groups (nkey);
@@ -524,15 +525,18 @@ def _gap_findings(rows: Iterable[tuple[Any, ...]]) -> list[Finding]:
     return peer_findings(list(alignments.values()))
 
 
-def audited_documents(repo: Repository, graphs: Sequence[str] | None = None
-                      ) -> list[AuditedDocument]:
-    """The source documents of the store (or of these graphs), by number."""
+def audited_documents(repo: Repository, graphs: Sequence[str] | None = None,
+                      known_provinces: dict[str, str] | None = None) -> list[AuditedDocument]:
+    """The source documents of the store (or of these graphs), by number; the names of the
+    provinces in ``known_provinces`` (IRI -> name) are not read again."""
     rows = _graph_records(repo, """
         SELECT DISTINCT ?doc ?g ?number ?pv ?sha WHERE { #VALUES
-          GRAPH ?g { ?doc kg:sourceFile ?file ; eli:id_local ?number . ?file kg:sha256 ?sha
-                     OPTIONAL { ?doc kg:province ?pv } } }""", graphs)
-    labels = province_labels(repo, None if graphs is None else
-                             sorted({r["pv"] for r in rows if r["pv"]}))
+          GRAPH ?g { ?doc kg:sourceFile ?file ; eli:id_local ?number . ?file kg:sha256 ?sha }
+          OPTIONAL { GRAPH ?g { ?doc kg:province ?pv } } }""", graphs)
+    # (the OPTIONAL outside the GRAPH: inside it, a bound graph took seconds at 20,000 plans)
+    wanted = sorted({r["pv"] or "" for r in rows if r["pv"]} - set(known_provinces or {}))
+    labels = {**(known_provinces or {}),
+              **province_labels(repo, None if graphs is None else wanted)}
     documents: dict[tuple[str, str], AuditedDocument] = {}
     for r in sorted(rows, key=lambda r: (r["number"] or "", r["pv"] or "")):
         documents.setdefault((r["doc"] or "", r["g"] or ""), AuditedDocument(
@@ -571,11 +575,23 @@ def _graph_records(repo: Repository, text: str, graphs: Sequence[str] | None
     return rows
 
 
-def document_shas(repo: Repository) -> dict[str, str]:
-    """Graph -> SHA-256 of its source (what tells a changed document, in one cheap query)."""
+SOURCE_INDEX = "build-sources"  # kgraph.build.SOURCE_INDEX (not imported: the build's code)
+
+
+def document_shas(repo: Repository, documents: int = 0) -> dict[str, str]:
+    """Graph -> SHA-256 of its source (what tells a changed document): from the source index
+    the build kept for this store version when it has at least ``documents`` graphs, each
+    with its hash (a dictionary read), else from the store in one query on one property."""
+    from kgraph.store.derived import version_value
+
+    index = version_value(repo, SOURCE_INDEX)
+    if isinstance(index, dict):
+        shas = {getattr(s, "graph", ""): getattr(s, "sha256", "") for s in index.values()}
+        shas.pop("", None)
+        if len(shas) >= documents and all(shas.values()):
+            return shas
     return {row["g"] or "": row["sha"] or "" for row in query_records(
-        repo, sparql_prefixes() + """SELECT ?g ?sha WHERE {
-            GRAPH ?g { ?doc kg:sourceFile ?file . ?file kg:sha256 ?sha } }""")}
+        repo, sparql_prefixes() + "SELECT ?g ?sha WHERE { GRAPH ?g { ?file kg:sha256 ?sha } }")}
 
 
 PEERS_PER_PROVINCE = 1  # peers a plan is compared with in each other province
@@ -772,6 +788,8 @@ class _Update:
         self.affected: set[str] = set()  # document numbers whose groups must be counted again
         self.changed_numbers: set[str] = set()  # number keys of changed or removed documents
         self.changed_iris: set[str] = set()
+        self.lineage_same = False  # the changed documents' lineage rows are as they were
+        self.same_plans = False  # no document came or went, none changed number or province
         self.seconds: dict[str, float] = {}
 
     def run(self) -> None:
@@ -805,10 +823,15 @@ class _Update:
             documents = audited_documents(self.repo)
             graphs = None
         else:
-            shas = document_shas(self.repo)
+            shas = document_shas(self.repo, len(old))
             kept = {(d.graph, d.sha256) for _, d in old.values()}
+            kept.update(self.db.execute("SELECT graph, sha256 FROM other_graphs"))
             graphs = sorted(g for g, sha in shas.items() if (g, sha) not in kept)
-            documents = audited_documents(self.repo, graphs) if graphs else []
+            provinces = {d.province_iri: d.province for _, d in old.values() if d.province}
+            documents = audited_documents(self.repo, graphs, provinces) if graphs else []
+            holding = {d.graph for d in documents}  # graphs with a hash but no document
+            self.db.executemany("INSERT OR REPLACE INTO other_graphs VALUES (?, ?)",
+                                ((g, shas[g]) for g in graphs if g not in holding))
             reread = set(graphs)
             documents.extend(d for _, d in old.values()
                              if d.graph in shas and d.graph not in reread)
@@ -837,6 +860,9 @@ class _Update:
                                 (*values, before[0]))
                 self.affected.add(before[1].number)
             self.affected.add(document.number)
+        self.same_plans = not full and not removed and all(
+            (d.iri, d.graph) in old and (old[(d.iri, d.graph)][1].number, old[(d.iri, d.graph)][
+                1].province) == (d.number, d.province) for d in changed)
         self.changed_iris = {d.iri for d in [*changed, *removed]}
         self.changed_numbers = {number_key(d.number) for d in [*changed, *removed]}
         self.changed_numbers.update(number_key(old[(d.iri, d.graph)][1].number)
@@ -846,25 +872,31 @@ class _Update:
 
     def lineage(self, graphs: list[str] | None) -> None:
         """Who carries out what, kept per document graph (edges of changed graphs re-read)."""
+        before: set[tuple[str, ...]] = set()
         if graphs is None:
             self.db.execute("DELETE FROM edges")
             self.db.execute("DELETE FROM names")
         else:
             for chunk in _chunks(graphs, 500):
                 marks = ",".join("?" * len(chunk))
-                self.db.execute(f"DELETE FROM edges WHERE graph IN ({marks})", chunk)
-                self.db.execute(f"DELETE FROM names WHERE graph IN ({marks})", chunk)
+                for table in ("edges", "names"):
+                    before.update((table, *row) for row in self.db.execute(
+                        f"SELECT * FROM {table} WHERE graph IN ({marks})", chunk))
+                    self.db.execute(f"DELETE FROM {table} WHERE graph IN ({marks})", chunk)
             if not graphs:
                 return
         documents = {g for (g,) in self.db.execute("SELECT DISTINCT graph FROM documents")}
-        edges = _graph_records(self.repo, """SELECT DISTINCT ?g ?s ?o WHERE { #VALUES
-            GRAPH ?g { ?s kg:implements ?o } }""", graphs)
-        names = _graph_records(self.repo, """SELECT DISTINCT ?g ?d ?n WHERE { #VALUES
+        edges = [(r["g"], r["s"], r["o"]) for r in _graph_records(
+            self.repo, """SELECT DISTINCT ?g ?s ?o WHERE { #VALUES
+            GRAPH ?g { ?s kg:implements ?o } }""", graphs) if r["g"] in documents]
+        names = [(r["g"], r["d"], r["n"]) for r in _graph_records(
+            self.repo, """SELECT DISTINCT ?g ?d ?n WHERE { #VALUES
             GRAPH ?g { ?x kg:implements ?d . ?d eli:id_local ?n } }""", graphs)
-        self.db.executemany("INSERT INTO edges VALUES (?, ?, ?)", (
-            (r["g"], r["s"], r["o"]) for r in edges if r["g"] in documents))
-        self.db.executemany("INSERT INTO names VALUES (?, ?, ?)", (
-            (r["g"], r["d"], r["n"]) for r in names if r["g"] in documents))
+            if r["g"] in documents]
+        self.db.executemany("INSERT INTO edges VALUES (?, ?, ?)", edges)
+        self.db.executemany("INSERT INTO names VALUES (?, ?, ?)", names)
+        self.lineage_same = graphs is not None and before == {
+            *(("edges", *row) for row in edges), *(("names", *row) for row in names)}
 
     def read_lineage(self) -> Lineage:
         parents: dict[str, set[str]] = {}
@@ -934,6 +966,9 @@ class _Update:
         for row_id, iri in self.db.execute("SELECT id, iri FROM documents ORDER BY id"):
             ids.setdefault(iri, row_id)
         changed = {ids[iri] for iri in self.changed_iris if iri in ids}
+        if self.same_plans and self.lineage_same:  # the cohorts are the kept ones
+            self.peers_of_changed(changed, ids, documents)
+            return
         cohorts = peer_cohorts(self.read_lineage(),
                                [(d.iri, d.number, d.province) for d in documents])
         stored = {(plan, directive): peers for plan, directive, peers in
@@ -977,6 +1012,38 @@ class _Update:
         self.db.executemany("INSERT OR REPLACE INTO peer_sets VALUES (?, ?, ?)",
                             ((*key, wanted[key][2]) for key in todo))
         self.affected.update(numbers[plan] for plan, _, _ in drop if plan in numbers)
+        if not todo:
+            return
+        self.compare(todo, ids, documents)
+
+    def peers_of_changed(self, changed: set[int], ids: dict[str, int],
+                         documents: list[AuditedDocument]) -> None:
+        """:meth:`peers` when no plan came, went or moved in the lineage: every plan keeps
+        its peers, so only the pairs with a changed plan are compared again (the rows kept
+        say which), without working out every plan's cohort."""
+        if not changed:
+            return
+        plans = {ids[d.iri]: (d.iri, d.number, d.province) for d in documents}
+        marks = [f",{c}," for c in changed]
+        drop: list[tuple[int, str, int]] = []
+        todo: dict[tuple[int, str], tuple[Plan, list[Plan]]] = {}
+        for plan, directive, peers in self.db.execute(
+                "SELECT plan, directive, peers FROM peer_sets"):
+            listed = f",{peers},"
+            if plan not in changed and not any(m in listed for m in marks):
+                continue
+            peer_ids = [int(p) for p in peers.split(",") if p]
+            chosen = peer_ids if plan in changed else [p for p in peer_ids if p in changed]
+            drop.extend((plan, directive, p) for p in chosen)
+            todo[(plan, directive)] = (plans[plan], [plans[p] for p in chosen])
+        self.db.executemany("DELETE FROM gaps WHERE plan = ? AND directive = ? AND peer = ?",
+                            drop)
+        self.affected.update(plans[plan][1] for plan, _, _ in drop)
+        self.compare(todo, ids, documents)
+
+    def compare(self, todo: dict[tuple[int, str], tuple[Plan, list[Plan]]],
+                ids: dict[str, int], documents: list[AuditedDocument]) -> None:
+        """Compare each plan of ``todo`` with the peers listed and write the gaps found."""
         if not todo:
             return
         by_directive: dict[str, list[tuple[int, str]]] = {}
@@ -1073,6 +1140,9 @@ def compute_index(repo: Repository, target: Path | None = None) -> AuditIndex:
         db.execute("PRAGMA synchronous = NORMAL")
         if fresh:
             db.executescript(_SCHEMA)
+        else:  # a table added since the file was made
+            db.execute("CREATE TABLE IF NOT EXISTS other_graphs "
+                       "(graph TEXT PRIMARY KEY, sha256 TEXT)")
     update = _Update(db, repo)
     with db:  # one transaction
         update.run()
