@@ -778,6 +778,26 @@ def _new_database(path: Path | str) -> sqlite3.Connection:
     return db
 
 
+class _Kept(dict[tuple[str, str], tuple[int, AuditedDocument]]):
+    """The documents table's rows as (row id, document), each made when first asked for (a
+    one-plan update looks at a few of 20,000)."""
+
+    def __init__(self, rows: dict[tuple[str, str], tuple[Any, ...]]) -> None:
+        super().__init__()
+        self.rows = rows
+
+    def __missing__(self, key: tuple[str, str]) -> tuple[int, AuditedDocument]:
+        row = self.rows[key]
+        value = self[key] = (row[0], AuditedDocument(*row[1:]))
+        return value
+
+    def get(self, key: tuple[str, str], default: Any = None) -> Any:  # type: ignore[override]
+        return self[key] if key in self.rows else default
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.rows
+
+
 class _Update:
     """Brings an index (empty, or the one of an earlier version) to the store's content by
     comparing each document graph's source SHA-256: only what changed is read again."""
@@ -817,27 +837,28 @@ class _Update:
     def documents(self, full: bool) -> tuple[list[AuditedDocument], list[AuditedDocument]]:
         """Write the documents and lineage tables; return the changed (or new) documents and
         the removed ones."""
-        old = {(row[1], row[2]): (row[0], AuditedDocument(*row[1:])) for row in self.db.execute(
+        rows = {(row[1], row[2]): row for row in self.db.execute(
             "SELECT id, iri, graph, number, province, sha256, pv FROM documents")}
+        old = _Kept(rows)  # (iri, graph) -> (row id, document), made when asked for
         if full:
             documents = audited_documents(self.repo)
-            graphs = None
+            new = {(d.iri, d.graph): d for d in documents}
+            removed = [old[key][1] for key in rows if key not in new]
         else:
-            shas = document_shas(self.repo, len(old))
-            kept = {(d.graph, d.sha256) for _, d in old.values()}
+            shas = document_shas(self.repo, len(rows))
+            kept = {(row[2], row[5]) for row in rows.values()}
             kept.update(self.db.execute("SELECT graph, sha256 FROM other_graphs"))
             graphs = sorted(g for g, sha in shas.items() if (g, sha) not in kept)
-            provinces = {d.province_iri: d.province for _, d in old.values() if d.province}
+            provinces = {row[6]: row[4] for row in rows.values() if row[4]}
             documents = audited_documents(self.repo, graphs, provinces) if graphs else []
             holding = {d.graph for d in documents}  # graphs with a hash but no document
             self.db.executemany("INSERT OR REPLACE INTO other_graphs VALUES (?, ?)",
                                 ((g, shas[g]) for g in graphs if g not in holding))
             reread = set(graphs)
-            documents.extend(d for _, d in old.values()
-                             if d.graph in shas and d.graph not in reread)
-        new = {(d.iri, d.graph): d for d in documents}
-        removed = [document for key, (_, document) in old.items() if key not in new]
-        changed = [d for key, d in new.items() if key not in old or old[key][1] != d]
+            new = {(d.iri, d.graph): d for d in documents}  # the documents read again
+            removed = [old[key][1] for key in rows if key[1] not in shas
+                       or (key[1] in reread and key not in new)]
+        changed = [d for key, d in new.items() if key not in rows or old[key][1] != d]
         for document in removed:
             row_id = old[(document.iri, document.graph)][0]
             self.db.execute("DELETE FROM findings WHERE kind = 'own' AND owner = ?",
@@ -959,16 +980,16 @@ class _Update:
         peers, every plan against a changed peer, pairs that appear; pairs that disappear are
         dropped. Kept per pair, so a plan that is its province's peer for a whole cohort
         costs one comparison per plan of the cohort, not the cohort's every comparison."""
-        documents = [AuditedDocument(*row) for row in self.db.execute(
-            "SELECT iri, graph, number, province, sha256, pv FROM documents "
-            "ORDER BY number, pv, iri, graph")]
         ids: dict[str, int] = {}
         for row_id, iri in self.db.execute("SELECT id, iri FROM documents ORDER BY id"):
             ids.setdefault(iri, row_id)
         changed = {ids[iri] for iri in self.changed_iris if iri in ids}
         if self.same_plans and self.lineage_same:  # the cohorts are the kept ones
-            self.peers_of_changed(changed, ids, documents)
+            self.peers_of_changed(changed, ids)
             return
+        documents = [AuditedDocument(*row) for row in self.db.execute(
+            "SELECT iri, graph, number, province, sha256, pv FROM documents "
+            "ORDER BY number, pv, iri, graph")]
         cohorts = peer_cohorts(self.read_lineage(),
                                [(d.iri, d.number, d.province) for d in documents])
         stored = {(plan, directive): peers for plan, directive, peers in
@@ -1014,42 +1035,50 @@ class _Update:
         self.affected.update(numbers[plan] for plan, _, _ in drop if plan in numbers)
         if not todo:
             return
-        self.compare(todo, ids, documents)
+        by_iri: dict[str, AuditedDocument] = {}
+        for document in documents:  # the first of a document stated in two graphs
+            by_iri.setdefault(document.iri, document)
+        self.compare(todo, ids, by_iri)
 
-    def peers_of_changed(self, changed: set[int], ids: dict[str, int],
-                         documents: list[AuditedDocument]) -> None:
+    def peers_of_changed(self, changed: set[int], ids: dict[str, int]) -> None:
         """:meth:`peers` when no plan came, went or moved in the lineage: every plan keeps
         its peers, so only the pairs with a changed plan are compared again (the rows kept
         say which), without working out every plan's cohort."""
         if not changed:
             return
-        plans = {ids[d.iri]: (d.iri, d.number, d.province) for d in documents}
         marks = [f",{c}," for c in changed]
-        drop: list[tuple[int, str, int]] = []
-        todo: dict[tuple[int, str], tuple[Plan, list[Plan]]] = {}
+        chosen: dict[tuple[int, str], list[int]] = {}
         for plan, directive, peers in self.db.execute(
                 "SELECT plan, directive, peers FROM peer_sets"):
             listed = f",{peers},"
-            if plan not in changed and not any(m in listed for m in marks):
-                continue
-            peer_ids = [int(p) for p in peers.split(",") if p]
-            chosen = peer_ids if plan in changed else [p for p in peer_ids if p in changed]
-            drop.extend((plan, directive, p) for p in chosen)
-            todo[(plan, directive)] = (plans[plan], [plans[p] for p in chosen])
+            if plan in changed or any(m in listed for m in marks):
+                peer_ids = [int(p) for p in peers.split(",") if p]
+                chosen[(plan, directive)] = (peer_ids if plan in changed
+                                             else [p for p in peer_ids if p in changed])
+        involved = sorted({i for (plan, _), peers in chosen.items() for i in (plan, *peers)})
+        documents: dict[int, AuditedDocument] = {}
+        for part in _chunks(involved, 500):
+            documents.update((row[0], AuditedDocument(*row[1:])) for row in self.db.execute(
+                "SELECT id, iri, graph, number, province, sha256, pv FROM documents WHERE id IN "
+                f"({','.join('?' * len(part))})", part))
+        plans = {i: (d.iri, d.number, d.province) for i, d in documents.items()}
+        drop = [(plan, directive, p) for (plan, directive), peers in chosen.items()
+                for p in peers]
         self.db.executemany("DELETE FROM gaps WHERE plan = ? AND directive = ? AND peer = ?",
                             drop)
         self.affected.update(plans[plan][1] for plan, _, _ in drop)
-        self.compare(todo, ids, documents)
+        self.compare({key: (plans[key[0]], [plans[p] for p in peers])
+                      for key, peers in chosen.items()}, ids,
+                     {d.iri: d for d in documents.values()})
 
     def compare(self, todo: dict[tuple[int, str], tuple[Plan, list[Plan]]],
-                ids: dict[str, int], documents: list[AuditedDocument]) -> None:
+                ids: dict[str, int], by_iri: dict[str, AuditedDocument]) -> None:
         """Compare each plan of ``todo`` with the peers listed and write the gaps found."""
         if not todo:
             return
         by_directive: dict[str, list[tuple[int, str]]] = {}
         for key in todo:
             by_directive.setdefault(key[1], []).append(key)
-        by_iri = {d.iri: d for d in documents}
         task_ids: dict[str, int] = {}
         for keys in by_directive.values():  # one directive's plans held at a time
             self._peer_gaps({key: todo[key] for key in keys}, ids, by_iri, task_ids)
