@@ -333,6 +333,33 @@ def timed_pages(app_repo: object, paths: list[str], runs: int) -> None:
                   f"p99 {p99 * 1000:.0f} ms")
 
 
+def timed_csv(app_repo: object, province: str, head: int = 1 << 20) -> None:
+    """``/audit?format=csv`` streamed: a province's whole selection, and the first ``head``
+    bytes of every finding's (the whole corpus is a download of minutes at national scale)."""
+    from fastapi.testclient import TestClient
+
+    from kgraph.web.app import create_app
+
+    with TestClient(create_app(app_repo)) as client:  # type: ignore[arg-type]
+        client.get("/audit?per_page=1")  # the index opened, as for a warm server
+        for path, limit in ((f"/audit?format=csv&province={province}", None),
+                            ("/audit?format=csv", head)):
+            started = time.perf_counter()
+            first, size, rows = 0.0, 0, 0
+            with client.stream("GET", path) as response:
+                for chunk in response.iter_bytes():
+                    first = first or time.perf_counter() - started
+                    size += len(chunk)
+                    rows += chunk.count(b"\n")
+                    if limit is not None and size >= limit:
+                        break
+            whole = time.perf_counter() - started
+            what = "whole selection" if limit is None else f"first {size / 1e6:.1f} MB"
+            print(f"  {path}: {response.status_code}, first bytes {first * 1000:.0f} ms, "
+                  f"{what} {whole:.2f} s (≈ {rows:,} lines, {size / 1e6:.1f} MB); "
+                  f"load {os.getloadavg()[0]:.1f}")
+
+
 def store_mode(args: argparse.Namespace) -> None:
     from kgraph.analysis import audit_index as ai
 
@@ -393,6 +420,7 @@ def store_mode(args: argparse.Namespace) -> None:
         pages.append(f"/api/audit?iri={some[0].focus}")
     print(f"pages (load {os.getloadavg()[0]:.1f}):")
     timed_pages(OxigraphRepository(store, read_only=True), pages, max(args.runs, 20))
+    timed_csv(OxigraphRepository(store, read_only=True), args.province)
 
     if args.changed_plan is not None:
         from kgraph.build import build
