@@ -905,6 +905,7 @@ class _Update:
                         f"SELECT * FROM {table} WHERE graph IN ({marks})", chunk))
                     self.db.execute(f"DELETE FROM {table} WHERE graph IN ({marks})", chunk)
             if not graphs:
+                self.lineage_same = True
                 return
         documents = {g for (g,) in self.db.execute("SELECT DISTINCT graph FROM documents")}
         edges = [(r["g"], r["s"], r["o"]) for r in _graph_records(
