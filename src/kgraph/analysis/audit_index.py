@@ -432,15 +432,18 @@ class AuditIndex:
     def iter_findings(self, *, province: str | None = None, plan: str | None = None,
                       rule: str | None = None, severity: str | None = None,
                       chunk: int = 500) -> Iterator[Finding]:
-        """Every finding the filters select, in report order, read ``chunk`` groups at a time
-        (a range of documents per severity: two queries a chunk, not two a group)."""
+        """Every finding the filters select, in report order, read a few groups first, then
+        twice as many each time up to ``chunk`` (a range of documents per severity: two
+        queries a read, not two a group; a download's first bytes come at once)."""
         groups = self._selection(province=province, plan=plan, rule=rule,
                                  severity=severity).groups
         conditions, params = self._conditions(province, plan, rule, severity)
         where, scope = self._scope(province, plan)  # the peer gaps' own filter below
         extra = "".join(f" AND {c}" for c in conditions)
-        for start in range(0, len(groups), chunk):
-            part = groups[start: start + chunk]
+        start, size = 0, min(8, chunk)  # small first reads: a stream starts at once
+        while start < len(groups):
+            part = groups[start: start + size]
+            start, size = start + size, min(chunk, size * 2)
             by_severity: dict[int, list[Group]] = {}
             for group in part:
                 by_severity.setdefault(group[0], []).append(group)
