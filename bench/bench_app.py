@@ -173,6 +173,10 @@ def routes(params: dict[str, str], iris: dict[str, str]) -> dict[str, str]:
             f"iri={q(iris[k])}" for k in ("plan", "leaf", "directive")),
         **{f"/api/queries/{name}": f"/api/queries/{name}?" + urlencode(values)
            for name, values in query_values(params).items()},
+        "/api/queries/directive-coverage?province": "/api/queries/directive-coverage?"
+        + urlencode({"doc": params["directive"], "province": params["province"]}),
+        "/api/queries/implementers page 2": "/api/queries/implementers?"
+        + urlencode({"doc": params["directive"], "offset": 1000, "limit": 1000}),
         "/api/responsible": f"/api/responsible?doc={q(params['plan'])}&date=2026-01-01",
         "/api/deadlines?doc": f"/api/deadlines?doc={q(params['plan'])}&date=2026-01-01",
     }
@@ -196,11 +200,12 @@ def document_iris(store: Path, params: dict[str, str]) -> dict[str, str]:
     return found
 
 
-def serve(store: Path) -> tuple[subprocess.Popen[bytes], str]:
+def serve(store: Path, warm: bool = True) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     server = subprocess.Popen(
         [KGRAPH, "serve", "--store", str(store), "--port", str(port), "--log-level", "warning",
-         "--query-timeout", "600"], env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+         "--query-timeout", "600", *([] if warm else ["--no-warm"])],
+        env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
@@ -306,7 +311,8 @@ def given_stores(pairs: list[str]) -> dict[int, Path]:
 
 def run_size(plans_n: int, work: Path, runs: int, timeout: float, seed: int,
              reuse: bool = False, skip: tuple[str, ...] = (),
-             stores: dict[int, Path] | None = None) -> Size:
+             stores: dict[int, Path] | None = None, warm: bool = True,
+             only: tuple[str, ...] = ()) -> Size:
     size = Size(plans_n)
     folder = work / f"corpus-{plans_n}"
     store = work / f"store-{plans_n}"
@@ -314,10 +320,10 @@ def run_size(plans_n: int, work: Path, runs: int, timeout: float, seed: int,
     if stores and plans_n in stores:
         print(f"[{plans_n} plans] timing the store at {stores[plans_n]} (no build timings)",
               flush=True)
-        return measure(size, plans, stores[plans_n], work, runs, timeout, skip)
+        return measure(size, plans, stores[plans_n], work, runs, timeout, skip, warm, only)
     if reuse and store.is_dir():
         print(f"[{plans_n} plans] reusing {store} (no build timings)", flush=True)
-        return measure(size, plans, store, work, runs, timeout, skip)
+        return measure(size, plans, store, work, runs, timeout, skip, warm, only)
     shutil.rmtree(store, ignore_errors=True)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -340,21 +346,25 @@ def run_size(plans_n: int, work: Path, runs: int, timeout: float, seed: int,
     print(f"[{plans_n} plans] re-build after one changed plan: {size.rebuild_s:.1f} s",
           flush=True)
     size.quads, size.bulk_load_s = bulk_load_baseline(store, work)
-    return measure(size, plans, store, work, runs, timeout, skip)
+    return measure(size, plans, store, work, runs, timeout, skip, warm, only)
 
 
 def measure(size: Size, plans: list[PlanSpec], store: Path, work: Path, runs: int,
-            timeout: float, skip: tuple[str, ...]) -> Size:
+            timeout: float, skip: tuple[str, ...], warm: bool = True,
+            only: tuple[str, ...] = ()) -> Size:
     plans_n = size.plans
     params = pick(plans)
+    def wanted(name: str) -> bool:
+        return name not in skip and (not only or name.startswith(only))
+
     queries = {name: text for name, text in named_queries(params).items()
-               if f"sparql {name}" not in skip and "sparql" not in skip}
+               if wanted(f"sparql {name}") and "sparql" not in skip}
     iris = document_iris(store, params)
     size.baseline = baseline_queries(store, engine_queries(params), runs)
-    server, url = serve(store)
+    server, url = serve(store, warm)
     try:
         print(f"[{plans_n} plans] timing pages, API and named queries ...", flush=True)
-        chosen = {k: v for k, v in routes(params, iris).items() if k not in skip}
+        chosen = {k: v for k, v in routes(params, iris).items() if wanted(k)}
         size.routes = measure_routes(url, chosen, queries, runs, timeout)
     finally:
         server.terminate()
@@ -369,7 +379,7 @@ def measure(size: Size, plans: list[PlanSpec], store: Path, work: Path, runs: in
         "kgraph query implementers": ["query", "implementers", "-p",
                                       f"doc={params['directive']}", "-f", "csv"],
     }.items():
-        if name in skip:
+        if not wanted(name):
             continue
         wall, _, done = timed_run([KGRAPH, *args, "--store", str(store)], timeout)
         if done.returncode not in (0, 1):
@@ -448,6 +458,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--store", action="append", default=[], metavar="PLANS=DIR",
                         help="time an existing store for a size (no build), e.g. "
                              "20000=/tmp/copy-of-store-20000 (repeatable)")
+    parser.add_argument("--no-warm", action="store_true",
+                        help="serve without the warm-up thread (the first request of each "
+                             "page computes its data: e.g. a store without explorer data)")
+    parser.add_argument("--only", action="append", default=[],
+                        help="time only the routes and commands whose name starts with this "
+                             "(repeatable), e.g. '/id/' or '/api/queries'")
     args = parser.parse_args(argv)
     stores = given_stores(args.store)
     work = args.workdir or Path(tempfile.mkdtemp(prefix="kgraph-bench-app-"))
@@ -455,7 +471,7 @@ def main(argv: list[str] | None = None) -> None:
     sizes = []
     for n in sorted(args.plans):
         sizes.append(run_size(n, work, args.runs, args.timeout, args.seed, args.reuse,
-                              tuple(args.skip), stores))
+                              tuple(args.skip), stores, not args.no_warm, tuple(args.only)))
         report(sizes)  # printed as each size ends: a long run still leaves its numbers
 
 

@@ -243,3 +243,24 @@ def test_viz_export_is_readable(browser: Any, seed_repo, tmp_path: Path,
     assert (max(ys) - min(ys)) > 0.3 * (max(xs) - min(xs))
     tab.screenshot(path=str(artifacts / "viz-28-CT-TW.png"))
     context.close()
+
+
+def test_a_long_answer_is_paged_and_says_which_rows_it_shows(page: Any, monkeypatch) -> None:
+    from kgraph.web import queries_api
+
+    monkeypatch.setattr(queries_api, "PAGE_ROWS", 3)  # the seeds' 7 implementers: 3 pages
+    page.goto(page.base + "/query?q=implementers&doc=28-CT%2FTW")
+    wait_until(page, "document.getElementById('q-status').textContent.includes('dòng 1–3 trên 7')")
+    assert page.locator("#q-results tbody tr").count() == 3
+    assert page.is_disabled("#q-previous") and page.is_visible("#q-next")
+    page.click("#q-next")
+    wait_until(page, "document.getElementById('q-status').textContent.includes('dòng 4–6 trên 7')")
+    assert page.locator("#q-results tbody tr").nth(0).locator("td").nth(0).inner_text() == "4"
+    page.click("#q-next")
+    wait_until(page, "document.getElementById('q-status').textContent.includes('dòng 7–7 trên 7')")
+    assert page.is_disabled("#q-next")
+    page.click("#q-previous")
+    wait_until(page, "document.getElementById('q-status').textContent.includes('dòng 4–6 trên 7')")
+    csv = page.get_attribute("#q-csv", "href")
+    assert "offset" not in csv and "format=csv" in csv  # the download has every row
+    assert page.errors == []

@@ -11,7 +11,7 @@ import pytest
 
 from kgraph.analysis.queries import load_query
 from kgraph.store.embedded import OxigraphRepository
-from kgraph.web.app import create_app
+from kgraph.web.app import create_app, health_version
 from kgraph.web.settings import Settings
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
@@ -214,8 +214,8 @@ def test_health_timing_and_request_log(sample_repo: OxigraphRepository, live_ser
     with live_server(create_app(sample_repo)) as server:
         health = httpx.get(server.url + "/health").json()
         answer = httpx.get(server.url + "/sparql", params={"query": COUNT})
-    assert health == {"status": "ok", "triples": len(sample_repo),
-                      "graphs": sample_repo.graph_names(),
+    assert health == {"status": "ok", "version": health_version(sample_repo),
+                      "triples": len(sample_repo), "graphs": len(sample_repo.graph_names()),
                       "worker_sandbox": None}  # no worker forked before the first query
     assert answer.headers["server-timing"].startswith("query;dur=")
     messages = [r.getMessage() for r in caplog.records]

@@ -74,6 +74,7 @@ def test_an_update_is_seen_by_every_worker_and_kept(tmp_path: Path, live_server:
     with live_server(create_app(repo, settings)) as server:
         url = server.url + "/sparql"
         assert count(url) == 400
+        health = httpx.get(server.url + "/health").json()
         done = update(url, FAST)
         # concurrent queries take every worker the pool has: each one must see the update
         counts: list[int] = []
@@ -83,13 +84,18 @@ def test_an_update_is_seen_by_every_worker_and_kept(tmp_path: Path, live_server:
             thread.start()
         for thread in threads:
             thread.join()
-        graphs = httpx.get(server.url + "/health").json()["graphs"]
+        updated = httpx.get(server.url + "/health").json()
+        graphs = {r["g"]["value"] for r in httpx.get(url, params={
+            "query": "SELECT DISTINCT ?g WHERE { GRAPH ?g {} }"},
+            headers={"Accept": "application/sparql-results+json"}).json()["results"]["bindings"]}
         refused = httpx.post(url, data={"update": "LOAD <http://127.0.0.1:9/x>"},
                              headers=AUTH)
         bad = update(url, "INSERT DATA { <urn:a> <urn:b> }")
     assert done.status_code == 204, done.text
     assert counts == [401] * 12
     assert "urn:graph:new" in graphs
+    assert updated["graphs"] == health["graphs"] + 1  # /health counts the new version's graphs
+    assert updated["version"] != health["version"]
     assert refused.status_code == 400 and "LOAD" in refused.text
     assert bad.status_code == 400 and "error at 1:" in bad.text
     assert len(repo) == 401 and repo.query(

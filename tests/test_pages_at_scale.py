@@ -118,7 +118,9 @@ def test_health_counts_are_kept_per_store_version(sample_repo) -> None:
                                     f"<{ID}x> <{ID}p> \"v\" .\n"})
         after = client.get("/health").json()
     assert after["triples"] == before["triples"] + 1  # a new version: counted again
-    assert str(ID["graph/extra"]) in after["graphs"]
+    assert after["graphs"] == before["graphs"] + 1  # a count, not every graph's name
+    assert before["graphs"] == len(sample_repo.graph_names()) - 1
+    assert after["version"] != before["version"] and "/" not in after["version"]
 
 
 def test_audit_overlay_without_nodes_comes_a_page_at_a_time(client) -> None:
@@ -148,3 +150,42 @@ def test_home_search_index_finds_what_the_listing_filter_finds(client, sample_re
     shown = re.findall(r'<td class="nowrap"><a href="/id/[^"]+">([^<]+)</a>', page)
     assert shown == expected[:pages.PAGE_SIZE]
     assert not expected or f"trên {len(expected)}" in page
+
+
+def test_named_query_answers_come_a_page_at_a_time_and_csv_has_every_row(
+        client, monkeypatch) -> None:
+    from kgraph.web import queries_api
+
+    whole = client.get("/api/queries/implementers", params={"doc": "28-CT/TW"}).json()
+    assert whole["total"] == whole["count"] == len(whole["rows"]) > 2
+    assert whole["next"] is None and whole["previous"] is None
+    computed = []
+    original = queries_api.run_named
+    monkeypatch.setattr(queries_api, "run_named",
+                        lambda *args: computed.append(args[1].name) or original(*args))
+    pages_seen, link = [], "/api/queries/implementers?doc=28-CT/TW&limit=2"
+    while link:
+        page = client.get(link).json()
+        assert page["total"] == whole["total"] and page["count"] <= 2
+        pages_seen.append(page)
+        link = page["next"]
+    assert [r for p in pages_seen for r in p["rows"]] == whole["rows"]  # same rows, same order
+    assert pages_seen[1]["previous"].endswith("offset=0&limit=2")
+    assert [p["offset"] for p in pages_seen] == list(range(0, whole["total"], 2))
+    assert computed == []  # the answer was kept for this store version: pages are slices
+    csv = client.get("/api/queries/implementers",
+                     params={"doc": "28-CT/TW", "format": "csv", "limit": 1})
+    assert csv.text.lstrip("\ufeff").count("\n") == 1 + whole["total"]  # CSV: every row
+    assert client.get("/api/queries/implementers",
+                      params={"doc": "28-CT/TW", "limit": 0}).status_code == 422
+    # a new store version is asked again, never answered from the old one
+    client.app.state.repository.replace_graphs({str(ID["graph/extra"]):
+                                                f"<{ID}x> <{ID}p> \"v\" .\n"})
+    client.get("/api/queries/implementers", params={"doc": "28-CT/TW"})
+    assert computed == ["implementers"]
+
+
+def test_query_page_shows_which_rows_and_pages(client) -> None:
+    page = client.get("/query", params={"q": "implementers", "doc": "28-CT/TW"}).text
+    assert 'id="q-pages"' in page and 'id="q-next"' in page and 'id="q-previous"' in page
+    assert "dòng {first}–{last} trên {total}" in page  # the words the script fills in

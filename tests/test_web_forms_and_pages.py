@@ -155,6 +155,9 @@ def test_implementers_as_people_write_the_number(seed_client) -> None:
     assert province["text"] == "Gia Lai" and province["lang"] == "vi"  # a value, not "…"@vi
 
 
+CONCATENATED = {"lead"}  # columns written by GROUP_CONCAT(...; separator="; ")
+
+
 def test_substitutions_give_the_cli_answer_for_every_query(seed_repo) -> None:
     values = {"implementers": {"doc": "28-CT/TW"}, "assignments": {"doc": "2509/KH-UBND"},
               "agency": {"agency": "so y te", "province": "Gia Lai"},
@@ -167,7 +170,15 @@ def test_substitutions_give_the_cli_answer_for_every_query(seed_repo) -> None:
         expected = seed_repo.query(query.render(given))
         got = run_named(seed_repo, query, given)
         assert got.variables == expected.variables, query.name
-        assert sorted(map(tuple, got.rows), key=str) == sorted(map(tuple, expected.rows), key=str)
+        # GROUP_CONCAT's order is the engine's (the two directive-coverage texts list a cell's
+        # lead bodies in opposite orders): its lists are compared as sets
+        joined = [i for i, v in enumerate(got.variables) if v in CONCATENATED]
+
+        def rows(result, joined=joined):
+            return sorted((tuple("; ".join(sorted(str(t).split("; "))) if i in joined else t
+                                 for i, t in enumerate(row)) for row in result.rows), key=str)
+
+        assert rows(got) == rows(expected), query.name
         if query.name in values and query.parameters and given:  # known to answer on seeds
             assert got.rows, query.name
     # the value never enters the text: only variable names are added to the projections

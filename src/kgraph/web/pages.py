@@ -189,14 +189,18 @@ QUERY_WORDS: dict[str, dict[str, str]] = {
            "optional": "không bắt buộc", "hint": "Không tìm thấy. Có phải ý bạn là:",
            "running": "Đang chạy…", "error": "Lỗi", "editor": "Trình soạn SPARQL",
            "editor_intro": "Câu truy vấn với các tham số đã điền; sửa tùy ý rồi bấm ▶ để "
-                           "chạy trên điểm cuối", "choose": "Truy vấn"},
+                           "chạy trên điểm cuối", "choose": "Truy vấn",
+           "page_rows": "dòng {first}–{last} trên {total}", "next": "Trang sau",
+           "previous": "Trang trước"},
     "en": {"run": "Run", "rows": "rows", "permalink": "Permalink",
            "csv": "Download CSV", "json": "JSON", "to_editor": "Open in the SPARQL editor",
            "example": "e.g.", "none": "No results.", "required": "required",
            "optional": "optional", "hint": "Nothing found. Did you mean:",
            "running": "Running…", "error": "Error", "editor": "SPARQL editor",
            "editor_intro": "The query with the form's values; edit it and press ▶ to run it "
-                           "on the endpoint", "choose": "Query"},
+                           "on the endpoint", "choose": "Query",
+           "page_rows": "rows {first}–{last} of {total}", "next": "Next page",
+           "previous": "Previous page"},
 }
 
 

@@ -10,15 +10,20 @@ remote store gets the CLI's escaped-literal binding (the SPARQL protocol has no 
 from __future__ import annotations
 
 import csv
+import datetime
 import inspect
 import io
 import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from rdflib import BNode, Literal, URIRef
 
 from kgraph.analysis.queries import NamedQuery, named_queries
@@ -26,7 +31,7 @@ from kgraph.analysis.queries import run_named as run_as_cli
 from kgraph.errors import QueryError
 from kgraph.graph.vocab import ID, PREFIXES
 from kgraph.ingest.text import nfc, slugify
-from kgraph.store.embedded import QueryResult, Repository, to_query_result
+from kgraph.store.embedded import QueryResult, Repository, store_version, to_query_result
 from kgraph.web.app import get_repository
 
 router = APIRouter(tags=["named queries"])
@@ -39,6 +44,9 @@ ORDER = ("implementers", "assignments", "agency", "lineage", "reporting", "confl
 # Which values a parameter's autocomplete offers (kinds of /api/search hits).
 SUGGESTS = {"doc": "document", "agency": "agency", "province": "province"}
 XSD_BOOLEAN = PREFIXES["xsd"] + "boolean"
+PAGE_ROWS = 1000  # rows of one JSON page (a directive's implementers: 4,120 at 20,000 plans)
+MAX_PAGE_ROWS = 10_000
+KEPT_CELLS = 1_000_000  # values of whole answers kept for their next pages (per process)
 WORDS = {"vi": {"true": "có", "false": "không"}, "en": {"true": "yes", "false": "no"}}
 
 
@@ -145,6 +153,50 @@ def run_named(repository: Repository, query: NamedQuery, values: dict[str, str])
                        rows=[[row[i] for i in keep] for row in answer.rows])
 
 
+class Answers:
+    """Whole answers of named queries kept per store version, so that the next page (and the
+    CSV of the same question) is a slice, not the query again: an answer ordered over the whole
+    corpus is computed in full before its first row whatever the LIMIT. Least recently used
+    answers go first once :data:`KEPT_CELLS` values are kept; a new store version is a new
+    key."""
+
+    def __init__(self, cells: int = KEPT_CELLS) -> None:
+        self.cells = cells
+        self.kept: OrderedDict[tuple[str, ...], QueryResult] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[str, ...], compute: Callable[[], QueryResult]) -> QueryResult:
+        with self.lock:
+            if key in self.kept:
+                self.kept.move_to_end(key)
+                return self.kept[key]
+        result = compute()
+        with self.lock:
+            self.kept[key] = result
+            while len(self.kept) > 1 and sum(
+                    len(r.rows) * len(r.variables) for r in self.kept.values()) > self.cells:
+                self.kept.popitem(last=False)
+        return result
+
+
+ANSWERS = Answers()
+
+
+def kept_answer(repository: Repository, query: NamedQuery,
+                values: dict[str, str]) -> QueryResult:
+    """:func:`run_named`, kept per store version, values and day (an empty date means today)."""
+    key = (store_version(repository), query.name, datetime.date.today().isoformat(),
+           *(f"{k}={v}" for k, v in sorted(values.items())))
+    return ANSWERS.get(key, lambda: run_named(repository, query, values))
+
+
+def page_link(request: Request, offset: int, limit: int) -> str:
+    """This request's path and parameters with another page's offset and length."""
+    params = [(k, v) for k, v in request.query_params.multi_items()
+              if k not in ("offset", "limit")]
+    return f"{request.url.path}?{urlencode([*params, ('offset', offset), ('limit', limit)])}"
+
+
 def local_page(iri: str) -> str:
     return "/id/" + iri[len(str(ID)):] if iri.startswith(str(ID)) else ""
 
@@ -170,17 +222,32 @@ def cell(term: object, lang: str) -> dict[str, str] | None:
     return out
 
 
-def to_rows_csv(result: QueryResult) -> str:
-    """CSV with a byte-order mark: plain values, one header row of variable names."""
+CSV_CHUNK_ROWS = 2000
+
+
+def csv_chunks(result: QueryResult) -> Iterator[str]:
+    """CSV with a byte-order mark: plain values, one header row of variable names; written
+    a few thousand rows at a time (a whole-corpus answer streams)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write(CSV_BOM)
     writer.writerow(result.variables)
-    writer.writerows([["" if t is None else str(t) for t in row] for row in result.rows])
-    return CSV_BOM + buffer.getvalue()
+    for start in range(0, len(result.rows), CSV_CHUNK_ROWS):
+        writer.writerows([["" if t is None else str(t) for t in row]
+                          for row in result.rows[start:start + CSV_CHUNK_ROWS]])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    if buffer.getvalue():
+        yield buffer.getvalue()
 
 
 def answer(request: Request, repository: Repository, query: NamedQuery,
-           values: dict[str, str | None], format: str, lang: str) -> Response:
+           values: dict[str, str | None], format: str, lang: str,
+           offset: int = 0, limit: int | None = None) -> Response:
+    """The answer as CSV (every row) or as one JSON page of ``limit`` rows from ``offset``
+    (:data:`PAGE_ROWS` by default), with the total and the links to the pages around it."""
+    limit = limit or PAGE_ROWS
     given = {k: v for k, v in values.items() if v is not None}
     if format == "sparql":  # the query as the editor shows it: values as escaped literals
         try:
@@ -188,22 +255,30 @@ def answer(request: Request, repository: Repository, query: NamedQuery,
         except QueryError as exc:
             raise HTTPException(400, str(exc)) from None
     try:
-        result = run_named(repository, query, given)
+        result = kept_answer(repository, query, given)
     except QueryError as exc:
         raise HTTPException(400, str(exc)) from None
     if result.kind != "select":
         raise HTTPException(500, f"{query.name} is not a SELECT query")
     if format == "csv":
-        filename = f"{query.name}.csv"
-        return Response(to_rows_csv(result), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        disposition = f'attachment; filename="{query.name}.csv"'
+        return StreamingResponse(csv_chunks(result), media_type="text/csv; charset=utf-8",
+                                 headers={"Content-Disposition": disposition})
+    total = len(result.rows)
+    page = result.rows[offset:offset + limit]
     body = {
         "query": query.name,
         "parameters": {p.name: given.get(p.name, p.default) for p in query.parameters},
         "variables": result.variables,
         "rows": [{v: cell(t, lang) for v, t in zip(result.variables, row, strict=True)}
-                 for row in result.rows],
-        "count": len(result.rows),
+                 for row in page],
+        "count": len(page),  # rows on this page
+        "total": total,  # rows of the whole answer (CSV: all of them)
+        "offset": offset,
+        "limit": limit,
+        "next": page_link(request, offset + limit, limit) if offset + limit < total else None,
+        "previous": (page_link(request, max(0, offset - limit), limit)
+                     if offset > 0 else None),
     }
     return JSONResponse(body)
 
@@ -214,7 +289,9 @@ def _endpoint(query: NamedQuery) -> Any:
     def endpoint(request: Request, repository: Repo, **kwargs: Any) -> Response:
         format = kwargs.pop("format")
         lang = kwargs.pop("lang")
-        return answer(request, repository, query, kwargs, format, lang)
+        offset = kwargs.pop("offset")
+        limit = kwargs.pop("limit")
+        return answer(request, repository, query, kwargs, format, lang, offset, limit)
 
     params = [
         inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, annotation=Request),
@@ -235,6 +312,16 @@ def _endpoint(query: NamedQuery) -> Any:
             description="json (default), csv (UTF-8 with BOM, for Excel) or sparql (the "
                         "query text with the values bound, as the editor shows it)")],
         default="json"))
+    params.append(inspect.Parameter(
+        "offset", inspect.Parameter.KEYWORD_ONLY,
+        annotation=Annotated[int, Query(ge=0, description="JSON: first row of the page (0)")],
+        default=0))
+    params.append(inspect.Parameter(
+        "limit", inspect.Parameter.KEYWORD_ONLY,
+        annotation=Annotated[int | None, Query(
+            ge=1, le=MAX_PAGE_ROWS,
+            description=f"JSON: rows per page ({PAGE_ROWS}); CSV has every row")],
+        default=None))
     params.append(inspect.Parameter(
         "lang", inspect.Parameter.KEYWORD_ONLY,
         annotation=Annotated[str, Query(pattern="^(vi|en)$",

@@ -85,9 +85,12 @@
     return hits.filter((h) => !kind || h.kind === kind).slice(0, 12);
   }
 
+  let offset = 0;  // first row of the JSON page shown (CSV: every row)
+
   function apiUrl(format) {
     const params = new URLSearchParams(values());
     if (format) params.set("format", format);
+    if (format === "json" && offset) params.set("offset", String(offset));
     if (lang !== "vi") params.set("lang", lang);
     return `/api/queries/${current().name}?` + params;
   }
@@ -136,7 +139,7 @@
     const body = el("tbody");
     answer.rows.forEach((row, i) => {
       const r = el("tr");
-      r.append(el("td", i + 1, "rownum"));
+      r.append(el("td", answer.offset + i + 1, "rownum"));
       for (const v of answer.variables) { const td = el("td"); td.append(cellContent(row[v])); r.append(td); }
       body.append(r);
     });
@@ -163,14 +166,28 @@
     }
   }
 
+  function showPages(answer) {
+    const total = answer.total;
+    $("q-pages").hidden = !answer.next && !answer.previous;
+    $("q-previous").disabled = !answer.previous;
+    $("q-next").disabled = !answer.next;
+    if (!answer.count) return words.none;
+    if (answer.count === total) return `${total} ${words.rows}`;
+    return words.page_rows.replace("{first}", answer.offset + 1)
+      .replace("{last}", answer.offset + answer.count).replace("{total}", total);
+  }
+
   let runSeq = 0;
-  async function run() {
+  let lastAnswer = null;
+  async function run(page) {
+    offset = page || 0;
     const seq = ++runSeq;
     syncUrl();
     $("q-status").textContent = words.running;
     $("q-hint").hidden = true;
     $("q-results").replaceChildren();  // never a previous answer under the new question
     $("q-results").hidden = true;
+    $("q-pages").hidden = true;
     delete document.body.dataset.rows;
     const response = await fetch(apiUrl("json"), { headers: { Accept: "application/json" } });
     if (seq !== runSeq) return;
@@ -182,9 +199,11 @@
       return;
     }
     const answer = await response.json();
+    lastAnswer = answer;
     drawTable(answer);
-    $("q-status").textContent = answer.count ? `${answer.count} ${words.rows}` : words.none;
+    $("q-status").textContent = showPages(answer);
     document.body.dataset.rows = String(answer.count);
+    document.body.dataset.total = String(answer.total);
     if (!answer.count) await hint();
   }
 
@@ -253,6 +272,8 @@
   else toEditor().then(() => window.scrollTo(0, 0));
   $("q-name").addEventListener("change", () => { buildParams(current(), {}); $("q-results").hidden = true; $("q-status").textContent = ""; run(); toEditor().then(() => window.scrollTo(0, 0)); });
   $("q-form").addEventListener("submit", (event) => { event.preventDefault(); run(); });
+  $("q-next").addEventListener("click", () => { if (lastAnswer) run(lastAnswer.offset + lastAnswer.limit); });
+  $("q-previous").addEventListener("click", () => { if (lastAnswer) run(Math.max(0, lastAnswer.offset - lastAnswer.limit)); });
   $("q-to-editor").addEventListener("click", toEditor);
   window.kgraphYasgui = yasgui;
   window.kgraphQuery = { run, values, permalink };
