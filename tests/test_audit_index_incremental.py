@@ -172,6 +172,24 @@ def test_fast_peer_comparison_gives_the_reference_gaps(
     assert dict(ai.compare_plans(pairs, texts, jobs=1)) == reference
 
 
+def test_changed_documents_are_found_from_the_builds_source_index(
+        corpus: tuple[Path, Path]) -> None:
+    """The build's source index of a version gives every document graph's hash, as the store
+    states it (the index update reads it instead of querying every graph)."""
+    from kgraph.build import SOURCE_INDEX
+    from kgraph.store.derived import version_value
+    from kgraph.store.embedded import query_records
+
+    assert ai.SOURCE_INDEX == SOURCE_INDEX
+    _, store = corpus
+    repo = OxigraphRepository(store, read_only=True)
+    assert version_value(repo, SOURCE_INDEX)
+    stated = {r["g"]: r["sha"] for r in query_records(repo, ai.sparql_prefixes() + """
+        SELECT ?g ?sha WHERE { GRAPH ?g { ?d kg:sourceFile ?f . ?f kg:sha256 ?sha } }""")}
+    assert ai.document_shas(repo, len(stated)) == stated
+    assert ai.document_shas(repo, len(stated) + 1) == stated  # too few: read from the store
+
+
 def test_scores_too_close_to_call_are_recomputed() -> None:
     """A score within :data:`ai.SETTLED` of the threshold, or of a rounding step below it,
     could fall the other way in another order of sums: it is taken from the reference."""
