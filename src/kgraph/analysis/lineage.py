@@ -8,15 +8,18 @@ the static export and the path finder need. The graph is loaded with a handful o
 
 from __future__ import annotations
 
+import re
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
 import networkx as nx
+import pyoxigraph as ox
 
-from kgraph.graph.vocab import ID, sparql_prefixes
+from kgraph.graph.vocab import ID, KG, sparql_prefixes
 from kgraph.ingest.text import nfc
-from kgraph.store.embedded import Repository
+from kgraph.store.embedded import Repository, query_records
 
 Direction = Literal["up", "down"]
 
@@ -61,6 +64,7 @@ KIND_LABELS: dict[str, str] = {
 }
 AGENT_KINDS = frozenset({"agency", "collective", "mention"})
 _LABEL_MAX = 48
+_LABELLED = frozenset({"type_document", "passed_by", "province"})  # objects named by prefLabel
 
 
 @dataclass
@@ -174,6 +178,87 @@ SELECT DISTINCT ?s ?p ?o WHERE {
   FILTER(isIRI(?o))
 }
 """
+# The same facts for given nodes only (``#VALUES`` binds them): what a walk from one node reads.
+# One VALUES per query, every other choice a FILTER: with two VALUES, Oxigraph read every
+# statement of the other one's predicates or types first (seconds per step at 2,000 plans).
+_DOCUMENT_FACTS_OF = """
+SELECT DISTINCT ?doc ?p ?o WHERE {
+  #VALUES
+  ?doc ?p ?o
+  FILTER(?p IN (eli:id_local, eli:title, eli:date_document, eli:type_document, eli:passed_by,
+                kg:province))
+}
+"""
+_LABELS_OF = """
+SELECT DISTINCT ?o ?label WHERE {
+  #VALUES
+  ?o skos:prefLabel ?label FILTER(LANG(?label) = "vi" || LANG(?label) = "")
+}
+"""
+_PARTS_OF = """
+SELECT DISTINCT ?part ?type ?doc ?item ?text ?source ?request
+WHERE {
+  #VALUES
+  ?part a ?type ; kg:partOf ?doc .
+  FILTER(?type IN (kg:Task, kg:Assignment, kg:Duty))
+  OPTIONAL { ?part kg:itemNumber ?item }
+  OPTIONAL { ?part kg:text ?text }
+  OPTIONAL { ?part kg:sourceText ?source }
+  OPTIONAL { ?part kg:isRequest ?request }
+}
+"""
+_AGENT_TYPES_OF = """
+SELECT DISTINCT ?agent ?type WHERE {
+  #VALUES
+  GRAPH ?stated { ?agent a ?type . }
+  FILTER(?type IN (org:Organization, kg:CollectiveAddressee, kg:UnresolvedMention)
+         && ?stated != <https://w3id.org/kgraph/id/graph/reference>)
+}
+"""
+_AGENT_FACTS_OF = """
+SELECT DISTINCT ?agent ?p ?o WHERE {
+  #VALUES
+  ?agent ?p ?o .
+  FILTER(?p IN (skos:prefLabel, rdfs:label, kg:province, kg:partOf))
+  FILTER(?p != skos:prefLabel || LANG(?o) = "vi" || LANG(?o) = "")
+}
+"""
+_PROVINCES_OF = _PROVINCES.replace("SELECT DISTINCT ?province WHERE {",
+                                   "SELECT DISTINCT ?province WHERE {\n      #VALUES")
+_EDGES_OF = """
+SELECT DISTINCT ?s ?p ?o WHERE {
+  #VALUES
+  ?s ?p ?o .
+  FILTER(?p IN (kg:implements, eli:based_on, eli:cites, kg:hasTask, kg:subTask,
+                kg:hasAssignment, kg:hasDuty, kg:addressee, kg:leadAgency,
+                kg:coordinatingAgency) && isIRI(?o))
+}
+"""
+# One step of a walk: the nodes one flow relation away from the frontier (``?from``), down
+# (parent -> child) or up; "cites" is never followed.
+_FORWARD_FLOW = "kg:hasTask, kg:subTask, kg:hasAssignment, kg:hasDuty, kg:addressee, " \
+    "kg:leadAgency, kg:coordinatingAgency"
+_REVERSE_FLOW = "kg:implements, eli:based_on"
+_STEP = """
+SELECT DISTINCT ?from ?to WHERE {
+  { #VALUES
+    %s FILTER(?p IN (%s) && isIRI(?to)) }
+  UNION
+  { #VALUES
+    %s FILTER(?p IN (%s) && isIRI(?to)) }
+}
+"""
+_STEP_DOWN = _STEP % ("?from ?p ?to .", _FORWARD_FLOW, "?to ?p ?from .", _REVERSE_FLOW)
+_STEP_UP = _STEP % ("?to ?p ?from .", _FORWARD_FLOW, "?from ?p ?to .", _REVERSE_FLOW)
+_PROVINCE_DOCUMENTS = """
+SELECT DISTINCT ?doc WHERE { #VALUES
+  ?doc kg:province ?province ; eli:id_local ?number }
+"""
+_DOCUMENT_NUMBERS = "SELECT DISTINCT ?doc ?number WHERE { ?doc eli:id_local ?number }"
+_ABSOLUTE_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+_UNSAFE_IRI = re.compile(r'[\s<>"{}|^`\\]')
+VALUES_CHUNK = 500  # IRIs bound per query
+
 # predicate local name -> (relation, True when the edge runs object -> subject)
 _PREDICATES: dict[str, tuple[str, bool]] = {
     "implements": ("implements", True),
@@ -213,21 +298,81 @@ def _first_rows(rows: list[dict[str, str | None]], key: str) -> list[dict[str, s
     return list(merged.values())
 
 
-def _select(repo: Repository, body: str) -> list[dict[str, str | None]]:
-    return repo.query(sparql_prefixes() + body).records()
+def safe_iri(iri: str) -> bool:
+    """An IRI that can be written between <> in a query (anything else names no node)."""
+    return bool(_ABSOLUTE_IRI.match(iri)) and not _UNSAFE_IRI.search(iri)
 
 
-def _agent_rows(repo: Repository) -> list[dict[str, str | None]]:
-    """One row per agent: agent, type, pref, raw, province (label), in_doc."""
+def _select(repo: Repository, body: str, var: str | None = None,
+            iris: Iterable[str] | None = None) -> list[dict[str, str | None]]:
+    """Rows of a query over the whole store, or with ``?var`` bound to ``iris`` (in chunks)."""
+    if var is None:
+        return query_records(repo, sparql_prefixes() + body)
+    bound = sorted(i for i in set(iris or ()) if safe_iri(i))
+    rows: list[dict[str, str | None]] = []
+    for start in range(0, len(bound), VALUES_CHUNK):
+        values = f"VALUES ?{var} {{ " + " ".join(
+            f"<{i}>" for i in bound[start: start + VALUES_CHUNK]) + " }"
+        rows.extend(query_records(repo, sparql_prefixes() + body.replace("#VALUES", values)))
+    return rows
+
+
+_KG_NS, _ELI_NS = str(KG), "http://data.europa.eu/eli/ontology#"
+_FORWARD_FLOW_IRIS = tuple(_KG_NS + p for p in ("hasTask", "subTask", "hasAssignment", "hasDuty",
+                                                "addressee", "leadAgency", "coordinatingAgency"))
+_REVERSE_FLOW_IRIS = (_KG_NS + "implements", _ELI_NS + "based_on")
+_EDGE_IRIS = (*_FORWARD_FLOW_IRIS, *_REVERSE_FLOW_IRIS, _ELI_NS + "cites")
+
+
+def _relations(repo: Repository, what: str, iris: Iterable[str]) -> list[dict[str, str | None]]:
+    """The rows of ``_STEP_DOWN``, ``_STEP_UP`` or ``_EDGES_OF`` for these nodes. On an
+    embedded store each (node, predicate) is looked up in Oxigraph's indexes: a query joined
+    its VALUES with every statement of each predicate (seconds a step at 20,000 plans); the
+    relations are stated once, so there are no restated copies to decode."""
+    store = getattr(repo, "reader", None)
+    if not isinstance(store, ox.Store):
+        text = {"down": _STEP_DOWN, "up": _STEP_UP, "edges": _EDGES_OF}[what]
+        return _select(repo, text, "s" if what == "edges" else "from", iris)
+    outward, inward = {"down": (_FORWARD_FLOW_IRIS, _REVERSE_FLOW_IRIS),
+                       "up": (_REVERSE_FLOW_IRIS, _FORWARD_FLOW_IRIS),
+                       "edges": (_EDGE_IRIS, ())}[what]
+    found: dict[tuple[str, str, str], None] = {}
+    for iri in sorted({i for i in iris if safe_iri(i)}):
+        node = ox.NamedNode(iri)
+        for predicate in outward:
+            for quad in store.quads_for_pattern(node, ox.NamedNode(predicate), None):
+                if isinstance(quad.object, ox.NamedNode):
+                    found[(iri, predicate, quad.object.value)] = None
+        for predicate in inward:
+            for quad in store.quads_for_pattern(None, ox.NamedNode(predicate), node):
+                if isinstance(quad.subject, ox.NamedNode):
+                    found[(iri, predicate, quad.subject.value)] = None
+    if what == "edges":
+        return [{"s": s, "p": p, "o": o} for s, p, o in found]
+    return [{"from": s, "to": o} for s, o in dict.fromkeys((s, o) for s, _, o in found)]
+
+
+def _agent_rows(repo: Repository, iris: set[str] | None = None
+                ) -> list[dict[str, str | None]]:
+    """One row per agent (of the store, or among ``iris``): agent, type, pref, raw, province
+    (label), in_doc."""
     rows: dict[str, dict[str, str | None]] = {}
-    for row in _select(repo, _AGENT_TYPES):
+    types = (_select(repo, _AGENT_TYPES) if iris is None
+             else _select(repo, _AGENT_TYPES_OF, "agent", iris))
+    for row in types:
         rows.setdefault(str(row["agent"]), {"agent": row["agent"], "type": row["type"],
                                             "pref": None, "raw": None, "province": None,
                                             "in_doc": None})
+    if not rows:
+        return []
     facts: dict[tuple[str, str], list[str]] = {}
-    for row in _select(repo, _AGENT_FACTS):
+    for row in (_select(repo, _AGENT_FACTS) if iris is None
+                else _select(repo, _AGENT_FACTS_OF, "agent", rows)):
         facts.setdefault((str(row["agent"]), _local(str(row["p"]))), []).append(str(row["o"]))
-    provinces = {str(r["province"]): nfc(r["label"] or "") for r in _select(repo, _PROVINCES)}
+    cited = (None if iris is None else
+             {o for (_, prop), values in facts.items() if prop == "province" for o in values})
+    provinces = {str(r["province"]): nfc(r["label"] or "")
+                 for r in _province_rows(repo, cited)}
     for iri, row in rows.items():
         def first(prop: str, iri: str = iri) -> str | None:
             values = sorted(facts.get((iri, prop), []))
@@ -241,82 +386,139 @@ def _agent_rows(repo: Repository) -> list[dict[str, str | None]]:
     return list(rows.values())
 
 
+def _province_rows(repo: Repository, iris: set[str] | None = None
+                   ) -> list[dict[str, str | None]]:
+    """Provinces some document states (all, or among ``iris``) with their name."""
+    if iris is None:
+        return _select(repo, _PROVINCES)
+    return _select(repo, _PROVINCES_OF, "province", iris) if iris else []
+
+
 class LineageGraph:
-    """Nodes (:class:`Node`) and down-pointing edges (``rel`` attribute) of the whole store."""
+    """Nodes (:class:`Node`) and down-pointing edges (``rel`` attribute): of the whole store
+    (:meth:`from_repository`), or of the nodes a :class:`StoreWalk` read."""
 
     def __init__(self) -> None:
         self.graph: nx.DiGraph = nx.DiGraph()
         self.nodes: dict[str, Node] = {}
         self.province_documents: dict[str, list[str]] = {}
+        self._requests: set[str] = set()  # assignments that only request (addressee edges)
 
     # ------------------------------------------------------------------ loading
     @classmethod
     def from_repository(cls, repo: Repository) -> LineageGraph:
-        """Load documents, plan parts, agents, provinces and relations with five SELECTs."""
+        """Load documents, plan parts, agents, provinces and relations with six SELECTs."""
         lineage = cls()
-        requests: set[str] = set()
-        lineage._load_documents(repo)
-        for row in _first_rows(_select(repo, _PARTS), "part"):
-            kind = _KIND_OF_TYPE[_local(str(row["type"]))]
-            doc = lineage.nodes.get(str(row["doc"]))
-            text = nfc(row["text"] or "")
-            item = row["item"] or ""
-            prefix = {"task": "NV", "assignment": "PC", "duty": "–"}[kind]
-            lineage._add(Node(
-                iri=str(row["part"]), kind=kind,
-                label=_short(f"{prefix} {item}. {text}" if item and not text.startswith(item)
-                             else f"{prefix} {text}"),
-                text=text, source_text=row["source"] or "", number=item,
-                doctype=doc.doctype if doc else "", province=doc.province if doc else "",
-                year=doc.year if doc else "", document=str(row["doc"]),
-            ))
-            if (row["request"] or "").lower() == "true":
-                requests.add(str(row["part"]))
-        for row in _agent_rows(repo):
-            kind = _KIND_OF_TYPE[_local(str(row["type"]))]
-            iri = str(row["agent"])
-            if iri in lineage.nodes and lineage.nodes[iri].kind == "mention":
-                continue
-            label = nfc(row["pref"] or row["raw"] or _local(iri))
-            in_doc = lineage.nodes.get(row["in_doc"] or "")
-            province = row["province"] or (in_doc.province if in_doc else "")
-            lineage._add(Node(iri=iri, kind=kind, label=_short(label), text=label,
-                              province=province, document=in_doc.iri if in_doc else ""))
-            if kind == "mention":
-                lineage.nodes[iri].flags.append("cơ quan chưa xác định (unresolved mention)")
-        for row in _select(repo, _PROVINCES):
-            label = nfc(row["label"] or "")
-            lineage._add(
-                Node(iri=str(row["province"]), kind="province", label=label, province=label)
-            )
-        for row in _select(repo, _EDGES):
-            s, p, o = str(row["s"]), str(row["p"]), str(row["o"])
-            relation, reverse = _PREDICATES[_local(p)]
-            if relation == "addressee" and s in requests:
-                relation = "request"
-            parent, child = (o, s) if reverse else (s, o)
-            if parent in lineage.nodes and child in lineage.nodes:
-                if lineage.graph.has_edge(parent, child) and relation == "cites":
-                    continue  # "implements" wins over "cites" between the same documents
-                lineage.graph.add_edge(parent, child, rel=relation)
+        lineage._load_nodes(repo, None)
+        lineage._load_edges(repo, None)
         for node in lineage.nodes.values():
             if node.kind == "document" and node.province:
                 lineage.province_documents.setdefault(node.province, []).append(node.iri)
         return lineage
 
+    @classmethod
+    def searchable(cls, repo: Repository) -> LineageGraph:
+        """The documents, agents and provinces of the store (what search and the filters
+        offer), without plan parts or edges: a fraction of :meth:`from_repository`'s work."""
+        lineage = cls()
+        lineage._load_nodes(repo, None, parts=False)
+        return lineage
+
+    def _load_nodes(self, repo: Repository, iris: set[str] | None, *,
+                    parts: bool = True) -> None:
+        """Nodes of the store (``iris`` None) or those among ``iris``; a part's or a mention's
+        document is read too (its type, province and year are theirs)."""
+        self._load_documents(repo, iris)
+        if parts:
+            rows = (_select(repo, _PARTS) if iris is None
+                    else _select(repo, _PARTS_OF, "part", iris))
+            rows = _first_rows(rows, "part")
+            if iris is not None:
+                self._load_documents(repo, {str(r["doc"]) for r in rows} - self.nodes.keys())
+            for row in rows:
+                self._add_part(row)
+        agents = _agent_rows(repo, iris)
+        if iris is not None:
+            self._load_documents(repo, {str(r["in_doc"]) for r in agents if r["in_doc"]}
+                                 - self.nodes.keys())
+        for row in agents:
+            self._add_agent(row)
+        for row in _province_rows(repo, iris):
+            label = nfc(row["label"] or "")
+            self._add(Node(iri=str(row["province"]), kind="province", label=label,
+                           province=label))
+
+    def _add_part(self, row: dict[str, str | None]) -> None:
+        kind = _KIND_OF_TYPE[_local(str(row["type"]))]
+        doc = self.nodes.get(str(row["doc"]))
+        text = nfc(row["text"] or "")
+        item = row["item"] or ""
+        prefix = {"task": "NV", "assignment": "PC", "duty": "–"}[kind]
+        self._add(Node(
+            iri=str(row["part"]), kind=kind,
+            label=_short(f"{prefix} {item}. {text}" if item and not text.startswith(item)
+                         else f"{prefix} {text}"),
+            text=text, source_text=row["source"] or "", number=item,
+            doctype=doc.doctype if doc else "", province=doc.province if doc else "",
+            year=doc.year if doc else "", document=str(row["doc"]),
+        ))
+        if (row["request"] or "").lower() == "true":
+            self._requests.add(str(row["part"]))
+
+    def _add_agent(self, row: dict[str, str | None]) -> None:
+        kind = _KIND_OF_TYPE[_local(str(row["type"]))]
+        iri = str(row["agent"])
+        if iri in self.nodes and self.nodes[iri].kind == "mention":
+            return
+        label = nfc(row["pref"] or row["raw"] or _local(iri))
+        in_doc = self.nodes.get(row["in_doc"] or "")
+        province = row["province"] or (in_doc.province if in_doc else "")
+        self._add(Node(iri=iri, kind=kind, label=_short(label), text=label,
+                       province=province, document=in_doc.iri if in_doc else ""))
+        if kind == "mention":
+            self.nodes[iri].flags.append("cơ quan chưa xác định (unresolved mention)")
+
+    def _load_edges(self, repo: Repository, iris: set[str] | None) -> None:
+        """Relations between nodes (of the store, or stated by ``iris`` as subjects)."""
+        rows = _select(repo, _EDGES) if iris is None else _relations(repo, "edges", iris)
+        for row in rows:
+            s, p, o = str(row["s"]), str(row["p"]), str(row["o"])
+            relation, reverse = _PREDICATES[_local(p)]
+            if relation == "addressee" and s in self._requests:
+                relation = "request"
+            parent, child = (o, s) if reverse else (s, o)
+            if parent in self.nodes and child in self.nodes:
+                if self.graph.has_edge(parent, child) and relation == "cites":
+                    continue  # "implements" wins over "cites" between the same documents
+                self.graph.add_edge(parent, child, rel=relation)
+
     def _add(self, node: Node) -> None:
         self.nodes[node.iri] = node
         self.graph.add_node(node.iri)
 
-    def _load_documents(self, repo: Repository) -> None:
+    def _load_documents(self, repo: Repository, iris: set[str] | None) -> None:
         """Document nodes from their distinct facts; several values of issuer, date or type
         mean the sources disagree, and the node is flagged."""
+        if iris is None:
+            rows = _select(repo, _DOCUMENT_FACTS)
+        else:
+            if not iris:
+                return
+            rows = _select(repo, _DOCUMENT_FACTS_OF, "doc", iris)
+            named = {str(r["o"]) for r in rows if _local(str(r["p"])) in _LABELLED}
+            labels: dict[str, str] = {}
+            for row in _select(repo, _LABELS_OF, "o", named):
+                labels.setdefault(str(row["o"]), str(row["label"]))
+                labels[str(row["o"])] = min(labels[str(row["o"])], str(row["label"]))
+            for row in rows:
+                row["label"] = labels.get(str(row["o"]))
         facts: dict[str, dict[str, dict[str, str]]] = {}
-        for row in _select(repo, _DOCUMENT_FACTS):
+        for row in rows:
             values = facts.setdefault(str(row["doc"]), {}).setdefault(_local(str(row["p"])), {})
             value = str(row["o"])
-            if row["label"] and (value not in values or not values[value]):
-                values[value] = str(row["label"])
+            label = row["label"]
+            if label and (not values.get(value) or label < values[value]):
+                values[value] = label  # one name per value: the first in order
             values.setdefault(value, "")
 
         def first(found: dict[str, dict[str, str]], prop: str) -> str:
@@ -444,9 +646,125 @@ class LineageGraph:
         return sorted(hits)[0] if hits else None
 
 
-def cached_lineage(repo: Repository) -> LineageGraph:
-    """The lineage graph of the store's current version, loaded once per version (and kept
-    next to an on-disk store, where ``kgraph build`` leaves it)."""
-    from kgraph.store.derived import derived
+class StoreWalk:
+    """The lineage around the asked nodes, read from the store one step at a time.
 
-    return derived(repo, "lineage", lambda: LineageGraph.from_repository(repo))
+    The whole-store :class:`LineageGraph` costs minutes and gigabytes at national scale and
+    every new store version; a walk reads only what it reaches: each step is one query bound
+    to the frontier (``VALUES``), each node's facts are read once, with the same rules as the
+    whole graph, so a walk gives the same nodes, edges and levels as
+    :meth:`LineageGraph.walk` on the whole graph.
+    """
+
+    def __init__(self, repo: Repository) -> None:
+        self.repo = repo
+        self.lineage = LineageGraph()
+        self._asked: set[str] = set()  # IRIs whose node facts were read
+        self._stated: set[str] = set()  # IRIs whose relations (as subject) were read
+        self._provinces: set[str] = set()  # provinces whose documents were read
+
+    @property
+    def nodes(self) -> dict[str, Node]:
+        return self.lineage.nodes
+
+    def load(self, iris: Iterable[str]) -> None:
+        """Read the nodes among ``iris`` not read yet (an IRI naming no node is remembered)."""
+        todo = {i for i in iris if i not in self._asked}
+        if todo:
+            self._asked |= todo
+            self.lineage._load_nodes(self.repo, todo)
+
+    def node(self, iri: str) -> Node | None:
+        self.load([iri])
+        return self.lineage.nodes.get(iri)
+
+    def step(self, frontier: Iterable[str], direction: Direction) -> dict[str, set[str]]:
+        """Each frontier node's neighbours one flow relation down (or up) that are nodes."""
+        frontier = list(frontier)
+        rows = _relations(self.repo, direction, frontier)
+        self.load([*frontier, *(str(r["to"]) for r in rows)])
+        found: dict[str, set[str]] = {}
+        for row in rows:
+            if str(row["to"]) in self.nodes and str(row["from"]) in self.nodes:
+                found.setdefault(str(row["from"]), set()).add(str(row["to"]))
+        return found
+
+    def documents_of(self, province: Node) -> list[str]:
+        """The documents of a province node (as :attr:`LineageGraph.province_documents`)."""
+        if province.iri not in self._provinces:
+            self._provinces.add(province.iri)
+            found = [str(r["doc"]) for r in _select(self.repo, _PROVINCE_DOCUMENTS, "province",
+                                                    [province.iri])]
+            self.load(found)
+            known = self.lineage.province_documents.setdefault(province.label, [])
+            known += sorted(d for d in found if d in self.nodes and d not in known
+                            and self.nodes[d].kind == "document"
+                            and self.nodes[d].province == province.label)
+        return self.lineage.province_documents.get(province.label, [])
+
+    def walk(self, start: str, direction: Direction, depth: int) -> set[str]:
+        """Nodes within ``depth`` steps down or up of ``start`` (:meth:`LineageGraph.walk`)."""
+        node = self.node(start) if safe_iri(start) else None
+        if node is None:
+            raise KeyError(start)
+        seen = {start}
+        frontier = [start]
+        for distance in range(depth):
+            following = []
+            if distance == 0 and node.kind == "province":  # its documents are one step away
+                following = [d for d in self.documents_of(node) if d not in seen]
+                seen.update(following)
+            for neighbours in self.step(frontier, direction).values() if frontier else ():
+                for other in sorted(neighbours):
+                    if other not in seen:
+                        seen.add(other)
+                        following.append(other)
+            if not following:
+                break
+            frontier = following
+        return seen
+
+    def subgraph(self, iris: set[str]) -> tuple[list[Node], list[tuple[str, str, str]]]:
+        """:meth:`LineageGraph.subgraph` of ``iris`` (their relations read first)."""
+        self.load(iris)
+        todo = {i for i in iris if i not in self._stated and i in self.nodes}
+        if todo:
+            self._stated |= todo
+            self.lineage._load_edges(self.repo, todo)
+        for iri in iris:
+            node = self.nodes.get(iri)
+            if node is not None and node.kind == "province":
+                self.documents_of(node)
+        return self.lineage.subgraph(iris)
+
+    def levels(self, iris: set[str], edges: list[tuple[str, str, str]]) -> dict[str, int]:
+        return self.lineage.levels(iris, edges)
+
+    def roles(self, agent: str) -> list[dict[str, str]]:
+        """:meth:`LineageGraph.roles` of an agent: every item naming it and its document."""
+        items = self.walk(agent, "up", 1)
+        self.subgraph(items)
+        self.load(self.nodes[i].document for i in items if self.nodes[i].document)
+        return self.lineage.roles(agent)
+
+    def neighbours(self, frontier: list[str]) -> dict[str, list[str]]:
+        """Each node's neighbours along flow relations in either direction, in IRI order."""
+        found: dict[str, set[str]] = {}
+        for direction in ("down", "up"):
+            for iri, others in self.step(frontier, direction).items():  # type: ignore[arg-type]
+                found.setdefault(iri, set()).update(others)
+        return {iri: sorted(found.get(iri, ())) for iri in frontier}
+
+
+def find_document(repo: Repository, number: str) -> str | None:
+    """IRI of the document with this number (typed with or without diacritics), as
+    :meth:`LineageGraph.find_document` finds it, from the documents' numbers alone."""
+    from kgraph.ingest.text import slugify
+
+    numbers: dict[str, str] = {}  # a document's number: the first of its spellings
+    for row in _select(repo, _DOCUMENT_NUMBERS):
+        doc, found = str(row["doc"]), str(row["number"])
+        numbers[doc] = min(numbers.get(doc, found), found)
+    key = slugify(number)
+    hits = [doc for doc, found in numbers.items() if slugify(nfc(found)) == key]
+    return sorted(hits)[0] if hits else None

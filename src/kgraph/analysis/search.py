@@ -9,6 +9,7 @@ tokens. The index is rebuilt from the lineage graph, so it costs no query of its
 
 from __future__ import annotations
 
+import heapq
 import re
 from bisect import bisect_left
 from dataclasses import dataclass
@@ -107,11 +108,21 @@ class LabelIndex:
         wanted = tokens(query)
         if not wanted:
             return []
+        wanted_set = set(wanted)
+        covers: dict[str, frozenset[str]] = {}  # a label word -> the query tokens it starts with
+
+        def covered(word: str) -> frozenset[str]:
+            found = covers.get(word)
+            if found is None:
+                found = covers[word] = frozenset(t for t in wanted_set if word.startswith(t))
+            return found
+
         scored = []
-        for entry in self._candidates(wanted):
+        for entry in self._candidates(wanted):  # national scale: a common word has thousands
             exact = tuple(wanted) == entry.primary
-            in_label = all(any(w.startswith(t) for w in entry.primary) for t in wanted)
-            unmatched = sum(1 for w in entry.primary if not any(w.startswith(t) for t in wanted))
+            seen = [covered(w) for w in entry.primary]
+            in_label = wanted_set.issubset(frozenset().union(*seen))
+            unmatched = sum(1 for tokens_of in seen if not tokens_of)
             scored.append(
                 (
                     (
@@ -126,5 +137,4 @@ class LabelIndex:
                     entry.hit,
                 )
             )
-        scored.sort(key=lambda pair: pair[0])
-        return [hit for _, hit in scored[:limit]]
+        return [hit for _, hit in heapq.nsmallest(limit, scored, key=lambda pair: pair[0])]

@@ -23,14 +23,12 @@ metadata, reference and reporting readers use.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from kgraph.ingest.model import Division, Span
 from kgraph.ingest.numbering import GRAMMAR, HEADING, KINDS, MarkerKind, roman_value, to_roman
-from kgraph.ingest.text import aligned_fold, nfc
+from kgraph.ingest.text import FOLD_TABLE, aligned_fold, nfc
 
 __all__ = [
     "Block",
@@ -297,17 +295,9 @@ class _Marker:
     rest_at: int  # offset of the rest in the line's clean text
 
 
-@lru_cache(maxsize=4096)
-def _plain_char(ch: str) -> str:
-    if ch in "đĐ":
-        return "d"
-    base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
-    return (base[:1] or ch).lower()
-
-
 def marker_key(text: str) -> str:
     """Folded text, one character per input character, digits kept as written ("5.S¢Y tế")."""
-    return "".join(_plain_char(ch) for ch in text)
+    return text.translate(FOLD_TABLE)
 
 
 def _match(line: Line) -> list[_Marker]:

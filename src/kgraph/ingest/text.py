@@ -10,7 +10,6 @@ import re
 import unicodedata
 from functools import lru_cache
 
-_SPACES = re.compile(r"\s+")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
 # --- control characters and limits on read ----------------------------------------------------
@@ -50,15 +49,26 @@ def limit_problem(text: str) -> str | None:
 
 
 def nfc(text: str) -> str:
-    """NFC-normalise and collapse runs of white space."""
-    return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
+    r"""NFC-normalise and collapse runs of white space (``str.split`` splits where ``\s+``
+    matches, and is ten times faster: this runs on every line and span of a plan)."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+class _CombiningTable(dict[int, int | None]):
+    """str.translate table deleting combining marks, filled on first sight of each character."""
+
+    def __missing__(self, code: int) -> int | None:
+        self[code] = None if unicodedata.combining(chr(code)) else code
+        return self[code]
+
+
+_NO_COMBINING = _CombiningTable()
 
 
 def fold(text: str) -> str:
     """Diacritic-free, lower-case form used for matching ("Sở Y tế" -> "so y te")."""
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _SPACES.sub(" ", stripped.lower()).strip()
+    return " ".join(decomposed.translate(_NO_COMBINING).lower().split())
 
 
 def slugify(text: str) -> str:
@@ -143,7 +153,7 @@ def _spelling_repair(folded: str) -> str:
 
 def match_key(text: str) -> str:
     """ocr_fold without punctuation: the key agency and province names are compared on."""
-    return _SPACES.sub(" ", re.sub(r"[^a-z0-9]+", " ", ocr_fold(text))).strip()
+    return " ".join(_NON_ALNUM.sub(" ", ocr_fold(text)).split())
 
 
 @lru_cache(maxsize=8192)
@@ -160,7 +170,7 @@ class _FoldTable(dict):
         return self[code]
 
 
-_FOLD_TABLE = _FoldTable()
+FOLD_TABLE = _FoldTable()  # also the outline's marker keys (the same folding, one char for one)
 # Only a token holding a digit-like sign can need repair (the rest pass _repair_token as is).
 _SUSPECT_TOKEN = re.compile(r"\S*[0-9&¢§@©|!$¥]\S*")
 
@@ -170,6 +180,6 @@ def aligned_fold(text: str) -> str:
 
     Lets a pattern found in the folded text be cut back out of the raw text by offset.
     """
-    folded = text.translate(_FOLD_TABLE)
+    folded = text.translate(FOLD_TABLE)
     out = _SUSPECT_TOKEN.sub(lambda m: _repair_token(m.group(0)), folded)
     return _P_FOR_D.sub("d", out)

@@ -294,6 +294,12 @@ class OxigraphRepository:
             raise StoreError(f"cannot open store at {path}: {exc}") from exc
 
     @property
+    def reader(self) -> ox.Store:
+        """The pyoxigraph store as it is open now (read-only on disk), for callers that look
+        statements up by pattern in its indexes."""
+        return self._store
+
+    @property
     def native(self) -> ox.Store:
         """The pyoxigraph store, for callers that stream results in its own formats or write
         in place (a server with a write token): opened for writing on first use then."""

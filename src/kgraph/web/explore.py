@@ -1,14 +1,18 @@
 """The graph explorer: the ``/explore`` page and the JSON API it runs on.
 
-The lineage graph, label index and facets are built from the store once per store version
-(:mod:`kgraph.store.derived`: in memory, and pickled next to an on-disk store), so requests never
-re-run the loading queries and a new build is picked up at once.
+The label index and facets (documents, agents, provinces) are built from the store once per
+store version (:mod:`kgraph.store.derived`: in memory, and pickled next to an on-disk store), so
+a new build is picked up at once. Lineages, node details and paths are walked in the store from
+the asked node (:class:`kgraph.analysis.lineage.StoreWalk`): their cost is what they show, and
+no whole-corpus lineage graph is held per version.
 Every string leaves here as JSON data; the page writes it into the DOM with ``textContent``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -24,12 +28,12 @@ from kgraph.analysis.lineage import (
     RELATION_LABELS,
     LineageGraph,
     Node,
-    cached_lineage,
+    StoreWalk,
 )
 from kgraph.analysis.search import LabelIndex
 from kgraph.graph.vocab import PREFIXES
 from kgraph.store.derived import derived
-from kgraph.store.embedded import Repository
+from kgraph.store.embedded import Repository, store_version
 from kgraph.web.sources import source_page
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -130,12 +134,14 @@ AUDIT_PAGE = 2000  # nodes per page of the audit overlay when no node is asked a
 
 # ---------------------------------------------------------------------- data on the app state
 class ExplorerData:
-    """Lineage graph, label index and facets of one version of the store."""
+    """Label index, facets and the nodes' own flags of one version of the store."""
 
     def __init__(self, repo: Repository) -> None:
-        self.lineage = cached_lineage(repo)
-        self.index = LabelIndex.from_lineage(self.lineage)
-        self.facets = facets_of(self.lineage)
+        searchable = LineageGraph.searchable(repo)
+        self.index = LabelIndex.from_lineage(searchable)
+        self.facets = facets_of(searchable)
+        # conflicting documents and unresolved mentions: every node flagged by its own facts
+        self.own_flags = {iri: list(n.flags) for iri, n in searchable.nodes.items() if n.flags}
         self.audit: AuditFlags | None = None
         self.audit_keys: list[str] | None = None  # nodes with findings, in IRI order
 
@@ -157,7 +163,7 @@ def get_repository(request: Request) -> Repository:
 
 def explorer_for(repo: Repository) -> ExplorerData:
     """The explorer's data for the store's current version, computed once per version."""
-    return derived(repo, "explorer", lambda: ExplorerData(repo))
+    return derived(repo, "explorer-index", lambda: ExplorerData(repo))
 
 
 def explorer_data(request: Request) -> ExplorerData:
@@ -166,6 +172,14 @@ def explorer_data(request: Request) -> ExplorerData:
 
 
 Data = Annotated[ExplorerData, Depends(explorer_data)]
+
+
+def store_walk(request: Request) -> StoreWalk:
+    """FastAPI dependency: a walk of the served store for this request."""
+    return StoreWalk(get_repository(request))
+
+
+Walk = Annotated[StoreWalk, Depends(store_walk)]
 
 
 def page_of(iri: str) -> str:
@@ -191,7 +205,7 @@ def graph_node(node: Node, level: int = 0) -> GraphNode:
     )
 
 
-def subgraph_of(lineage: LineageGraph, root: str, iris: set[str]) -> Subgraph:
+def subgraph_of(lineage: LineageGraph | StoreWalk, root: str, iris: set[str]) -> Subgraph:
     nodes, edges = lineage.subgraph(iris)
     levels = lineage.levels(iris, edges)
     return Subgraph.model_construct(
@@ -204,8 +218,8 @@ def subgraph_of(lineage: LineageGraph, root: str, iris: set[str]) -> Subgraph:
     )
 
 
-def known(data: ExplorerData, iri: str) -> Node:
-    node = data.lineage.nodes.get(iri)
+def known(walk: StoreWalk, iri: str) -> Node:
+    node = walk.node(iri)
     if node is None:
         raise HTTPException(404, f"no node {iri!r} in the lineage graph")
     return node
@@ -304,14 +318,32 @@ def api_facets(data: Data) -> Facets:
 
 @router.get("/api/lineage", response_model=Subgraph, tags=["explore"])
 def api_lineage(
-    data: Data,
+    walk: Walk,
     iri: str,
     direction: Literal["up", "down"] = "down",
     depth: Annotated[int, Query(ge=0, le=MAX_DEPTH)] = 1,
 ) -> Response:
     """The node and what lies ``depth`` steps below (down) or above (up) it."""
-    known(data, iri)
-    return as_json(subgraph_of(data.lineage, iri, data.lineage.walk(iri, direction, depth)))
+    key = (store_version(walk.repo), iri, direction, depth)
+    with _ANSWERS_LOCK:
+        answer = _LINEAGE_ANSWERS.get(key)
+        if answer is not None:
+            _LINEAGE_ANSWERS.move_to_end(key)
+    if answer is None:
+        known(walk, iri)
+        answer = subgraph_of(walk, iri, walk.walk(iri, direction, depth)).model_dump_json()
+        with _ANSWERS_LOCK:
+            _LINEAGE_ANSWERS[key] = answer
+            while len(_LINEAGE_ANSWERS) > LINEAGE_ANSWERS:
+                _LINEAGE_ANSWERS.popitem(last=False)
+    return Response(answer, media_type="application/json")
+
+
+# The lineages asked last, per store version (an analyst opens the same directive again and
+# again; a national lineage costs seconds to walk): a few megabytes each at most.
+LINEAGE_ANSWERS = 32
+_LINEAGE_ANSWERS: OrderedDict[tuple[str, str, str, int], str] = OrderedDict()
+_ANSWERS_LOCK = threading.Lock()
 
 
 def as_json(model: BaseModel) -> Response:
@@ -322,17 +354,17 @@ def as_json(model: BaseModel) -> Response:
 
 @router.get("/api/path", response_model=Subgraph, tags=["explore"])
 def api_path(
-    data: Data,
+    walk: Walk,
     source: Annotated[str, Query(alias="from")],
     target: Annotated[str, Query(alias="to")],
 ) -> Subgraph:
     """Shortest chain between two nodes (e.g. an agency and a directive); nodes in order."""
-    known(data, source)
-    known(data, target)
-    path = shortest_flow_path(data.lineage, source, target)
+    known(walk, source)
+    known(walk, target)
+    path = shortest_flow_path(walk.neighbours, source, target)
     if path is None:
         raise HTTPException(404, "no path between these nodes")
-    sub = subgraph_of(data.lineage, source, set(path))
+    sub = subgraph_of(walk, source, set(path))
     order = {iri: i for i, iri in enumerate(path)}
     sub.nodes.sort(key=lambda n: order[n.id])
     consecutive = {frozenset(pair) for pair in pairwise(path)}
@@ -340,20 +372,26 @@ def api_path(
     return sub
 
 
-def shortest_flow_path(lineage: LineageGraph, source: str, target: str) -> list[str] | None:
-    """Shortest chain between two nodes, edges taken in either direction, "cites" excluded
-    (as :meth:`LineageGraph.shortest_path`), by a breadth-first search from both ends on the
-    graph's own adjacency: no filtered view is built, and each side stops at the other's
-    frontier (a national graph has agencies with thousands of edges)."""
+def graph_neighbours(lineage: LineageGraph) -> Callable[[list[str]], dict[str, list[str]]]:
+    """:func:`shortest_flow_path`'s neighbours on a lineage graph held in memory."""
     graph = lineage.graph
 
-    def neighbours(node: str) -> Iterator[str]:
-        """In IRI order: the same path whatever order the store gave the edges in."""
-        found = {other for adjacency in (graph.succ[node], graph.pred[node])
-                 for other, attributes in adjacency.items()
-                 if attributes.get("rel") in FLOW_RELATIONS}
-        yield from sorted(found)
+    def neighbours(frontier: list[str]) -> dict[str, list[str]]:
+        return {node: sorted({other for adjacency in (graph.succ[node], graph.pred[node])
+                              for other, attributes in adjacency.items()
+                              if attributes.get("rel") in FLOW_RELATIONS})
+                for node in frontier}
+    return neighbours
 
+
+def shortest_flow_path(neighbours: Callable[[list[str]], dict[str, list[str]]], source: str,
+                       target: str) -> list[str] | None:
+    """Shortest chain between two nodes, edges taken in either direction, "cites" excluded
+    (as :meth:`LineageGraph.shortest_path`), by a breadth-first search from both ends; each
+    side stops at the other's frontier (a national graph has agencies with thousands of
+    edges). ``neighbours`` gives each frontier node's neighbours in IRI order (the same path
+    whatever order the store gave the edges in), a frontier at a time: one query a step when
+    walked in the store (:meth:`StoreWalk.neighbours`)."""
     if source == target:
         return [source]
     parents: tuple[dict[str, str | None], dict[str, str | None]] = ({source: None},
@@ -362,8 +400,9 @@ def shortest_flow_path(lineage: LineageGraph, source: str, target: str) -> list[
     while frontiers[0] and frontiers[1]:
         side = 0 if len(frontiers[0]) <= len(frontiers[1]) else 1  # grow the smaller side
         following: list[str] = []
+        adjacent = neighbours(frontiers[side])
         for node in frontiers[side]:
-            for other in neighbours(node):
+            for other in adjacent[node]:
                 if other in parents[side]:
                     continue
                 parents[side][other] = node
@@ -398,19 +437,20 @@ def compact(iri: str) -> str:
 
 
 @router.get("/api/node", response_model=NodeDetail, tags=["explore"])
-def api_node(request: Request, data: Data, iri: str) -> NodeDetail:
+def api_node(request: Request, walk: Walk, iri: str) -> NodeDetail:
     """A node's properties, source quote, roles (for agencies) and direct neighbours."""
-    node = known(data, iri)
+    node = known(walk, iri)
     repo = get_repository(request)
     rows = repo.query(
         f"SELECT DISTINCT ?p ?o WHERE {{ {URIRef(iri).n3()} ?p ?o }} ORDER BY ?p ?o"
     ).rows
+    walk.load(str(value) for _, value in rows if isinstance(value, URIRef))
     properties = []
     for predicate, value in rows:
         text = str(value)
         is_iri = isinstance(value, URIRef)
-        if is_iri and text in data.lineage.nodes:
-            text = data.lineage.nodes[text].label
+        if is_iri and text in walk.nodes:
+            text = walk.nodes[text].label
         properties.append(
             Property(
                 predicate=compact(str(predicate)),
@@ -419,13 +459,13 @@ def api_node(request: Request, data: Data, iri: str) -> NodeDetail:
                 page=page_of(str(value)) if is_iri else "",
             )
         )
-    neighbours = data.lineage.walk(iri, "down", 1) | data.lineage.walk(iri, "up", 1)
+    neighbours = walk.walk(iri, "down", 1) | walk.walk(iri, "up", 1)
     return NodeDetail(
         node=graph_node(node),
         source_text=node.source_text,
         properties=properties,
-        roles=[Role(**r) for r in data.lineage.roles(iri)],
-        neighbours=subgraph_of(data.lineage, iri, neighbours),
+        roles=[Role(**r) for r in walk.roles(iri)],
+        neighbours=subgraph_of(walk, iri, neighbours),
         **_page_of_original(repo, iri),
     )
 
@@ -440,6 +480,7 @@ def _page_of_original(repo: Repository, iri: str) -> dict[str, str | None]:
 def api_audit(
     request: Request,
     data: Data,
+    walk: Walk,
     iri: Annotated[list[str] | None, Query(description=(
         "only the findings about these nodes (repeatable; the explorer asks for the nodes it "
         "shows)"))] = None,
@@ -452,10 +493,9 @@ def api_audit(
     only about the nodes it shows (``iri``); without ``iri`` the nodes with findings come a page
     at a time, in IRI order (at national scale the whole overlay is megabytes).
     """
-    overlay = audit_overlay(request, data)
     if iri is not None:
-        wanted = {i: overlay.flags[i] for i in iri if i in overlay.flags}
-        return JSONResponse({"source": overlay.source, "flags": wanted})
+        return JSONResponse({"source": "audit", "flags": flags_of(request, walk, iri)})
+    overlay = audit_overlay(request, data, walk)
     keys = getattr(data, "audit_keys", None)
     if keys is None:  # (absent from data pickled by older code)
         keys = data.audit_keys = sorted(overlay.flags)
@@ -466,16 +506,33 @@ def api_audit(
                          "total": len(keys), "next_offset": following})
 
 
-def audit_overlay(request: Request, data: ExplorerData) -> AuditFlags:
-    """Every node's findings: the lineage graph's own flags and the audit index's."""
+def flags_of(request: Request, walk: StoreWalk, iris: list[str]) -> dict[str, list[str]]:
+    """The findings about these nodes: their own flags (conflicting facts, unresolved
+    mention), then the audit index's (nodes only, as the whole overlay gives them)."""
+    walk.load(iris)
+    nodes = [i for i in dict.fromkeys(iris) if i in walk.nodes]
+    flags = {i: list(walk.nodes[i].flags) for i in nodes if walk.nodes[i].flags}
+    from kgraph.analysis.audit_index import audit_index
+
+    index = audit_index(get_repository(request))
+    for focus, messages in index.flags_for(nodes).items():
+        for message in messages:
+            if message not in flags.setdefault(focus, []):
+                flags[focus].append(message)
+    return {i: flags[i] for i in nodes if i in flags}
+
+
+def audit_overlay(request: Request, data: ExplorerData, walk: StoreWalk) -> AuditFlags:
+    """Every node's findings: the nodes' own flags and the audit index's (read once per
+    version, for the overlay's pages; the explorer itself asks about the nodes it draws)."""
     if data.audit is None:
-        flags = {iri: list(n.flags) for iri, n in data.lineage.nodes.items() if n.flags}
         from kgraph.analysis.audit_index import audit_index
 
-        index = audit_index(get_repository(request))  # asked about the nodes drawn only
-        for focus, messages in index.flags_for(data.lineage.nodes).items():
-            for message in messages:
-                if message not in flags.setdefault(focus, []):
-                    flags[focus].append(message)
+        index = audit_index(get_repository(request))
+        foci = {finding.focus for finding in index.iter_findings()} | data.own_flags.keys()
+        ordered = sorted(foci)
+        flags: dict[str, list[str]] = {}
+        for start in range(0, len(ordered), 5000):
+            flags.update(flags_of(request, walk, ordered[start: start + 5000]))
         data.audit = AuditFlags(source="audit", flags=flags)
     return data.audit

@@ -1,8 +1,8 @@
 """Compute what the pages read once per store version before a reader asks for it.
 
-The home listing, the ``/raci`` list, the reference graph's change events, the explorer's lineage
-graph and label index, the graph names and the quad count are each a scan of the whole store (or
-of the reference graph), kept per store version
+The home listing, the ``/raci`` list, the reference graph's change events, the explorer's label
+index and facets, the graph names and the quad count are each a scan of the whole store (or of
+the reference graph), kept per store version
 (:mod:`kgraph.store.derived`). Left to the first request, the first reader after a new version
 waits for every scan that page needs (minutes at national scale). ``kgraph serve`` starts a
 :class:`Warmer`: a background thread that computes them as soon as the server opens a version
@@ -52,7 +52,7 @@ def warm(repository: Repository, stop: threading.Event | None = None) -> list[st
             continue
         log.info("warm-up: %s ready in %.1f s", name, time.perf_counter() - started)
         done.append(name)
-    # The explorer's data is millions of long-lived objects: left to the cyclic collector,
+    # The per-version data is many long-lived objects: left to the cyclic collector,
     # every full collection walks them all and stalls whichever request triggered it. They
     # live as long as their version: moved out of the collector's sight.
     gc.freeze()

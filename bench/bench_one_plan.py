@@ -1,0 +1,235 @@
+"""The small builds of a national store: one new plan, one changed plan, old code beside new.
+
+Issue 12 asks for one new plan validated and loaded in under 1 s and a re-build after one
+changed plan in under 5 s, whatever the store size. This times both the way a user runs them,
+``kgraph build`` (build, directive coverage, audit index), for two code trees in the same run
+(``--old-src``, default the main checkout, and this tree's ``src``), each on its own hard-link
+copy of ``--store`` (RocksDB files are immutable; ``derived/`` and the lock file are copied):
+
+* **fresh**: ``kgraph build NEW`` in a new process (what a user pays: imports, store open,
+  version switch, prune included), wall and CPU seconds, and the stages the command prints;
+* **loaded**: the same command a second time in one process (``app([...])``), for another new
+  plan (``--new`` given twice or more), after a first one that loads the code and kept states;
+* **changed**: ``kgraph build FOLDER`` where FOLDER holds the store's sources (``--sources``,
+  symlinked) with one of them reworded (a task's text gains a few words), fresh and loaded.
+
+Run: ``.venv/bin/python bench/bench_one_plan.py --store /tmp/s18/store-2000
+--sources /tmp/h12/bench2/corpus-2000 --new A.txt --new B.txt [--old-src /work/main/src]
+[--skip-old] [--workdir DIR]``. New plans: ``bench/corpus.py`` plans past the store's corpus
+(a corpus of N+k plans keeps the first N). Copies are deleted at the end unless ``--keep``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+
+# One process, the CLI command run several times (the code and kept states loaded once).
+_LOADED = r"""
+import json, os, sys, time
+from kgraph.cli import app
+store, runs = sys.argv[1], json.loads(sys.argv[2])
+for label, args in runs:
+    started, cpu = time.perf_counter(), time.process_time()
+    try:
+        app(["build", *args, "--store", store], standalone_mode=False)
+    except SystemExit:
+        pass
+    print("RESULT " + json.dumps([label, time.perf_counter() - started,
+                                  time.process_time() - cpu, os.getloadavg()[0]]), flush=True)
+"""
+
+
+def copy_store(source: Path, target: Path) -> None:
+    """A private copy: hard links for the RocksDB files, real copies of what is written in place
+    (``derived/``: SQLite and pickles) and of the lock file (a shared inode would share locks)."""
+    if target.exists():
+        shutil.rmtree(target)
+    subprocess.run(["cp", "-al", str(source), str(target)], check=True)
+    shutil.rmtree(target / "derived", ignore_errors=True)
+    if (source / "derived").exists():
+        subprocess.run(["cp", "-a", str(source / "derived"), str(target)], check=True)
+    lock = target / "kgraph.lock"
+    lock.unlink(missing_ok=True)
+    lock.touch()
+
+
+def changed_folder(sources: Path, folder: Path, pick: str | None) -> Path:
+    """``folder``: symlinks to every source, one of them replaced by a reworded copy (a
+    numbered task line gains a few words): the file returned."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    files = sorted(p for p in sources.iterdir() if p.suffix in {".txt", ".md"})
+    chosen = next(p for p in files if pick is None or pick in p.name) if pick else files[-1]
+    for path in files:
+        (folder / path.name).symlink_to(path.resolve())
+    text = chosen.read_text(encoding="utf-8")
+    match = re.search(r"^([a-zđ]\) .{20,}?)([.;]?)$", text, re.M)
+    if match is None:
+        raise SystemExit(f"{chosen}: no lettered task line to reword")
+    edited = text[: match.end(1)] + " và các nhiệm vụ khác có liên quan" + text[match.end(1):]
+    target = folder / chosen.name
+    target.unlink()
+    target.write_text(edited, encoding="utf-8")
+    return target
+
+
+def stages(output: str) -> str:
+    """The stages line(s) of ``kgraph build``'s summary table, joined."""
+    lines = output.splitlines()
+    for i, line in enumerate(lines):
+        if "│ stages" in line:
+            cells = [line.split("│")[2].strip()]
+            for more in lines[i + 1:]:
+                parts = more.split("│")
+                if len(parts) < 3 or parts[1].strip():
+                    break
+                cells.append(parts[2].strip())
+            return " ".join(cells)
+    return "?"
+
+
+def fresh(src: Path, store: Path, args: list[str]) -> dict[str, object]:
+    """``kgraph build ARGS`` in a new process: wall, CPU (user + system) and stages."""
+    env = {**os.environ, "PYTHONPATH": str(src), "KGRAPH_STORE": str(store)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run([PYTHON, "-c", "from kgraph.cli import app; app()", "build", *args,
+                           "--store", str(store)], env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode not in (0, 2):
+        raise SystemExit(f"kgraph build failed ({src}):\n{done.stderr[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall": wall, "cpu": cpu, "load": os.getloadavg()[0], "stages": stages(done.stdout)}
+
+
+def loaded(src: Path, store: Path, runs: list[tuple[str, list[str]]]) -> dict[str, list[float]]:
+    """Each ``kgraph build`` of ``runs`` in one process: label -> [wall, cpu, load]."""
+    env = {**os.environ, "PYTHONPATH": str(src), "KGRAPH_STORE": str(store)}
+    done = subprocess.run([PYTHON, "-c", _LOADED, str(store), json.dumps(runs)], env=env,
+                          capture_output=True, text=True)
+    found = {}
+    for line in done.stdout.splitlines():
+        if line.startswith("RESULT "):
+            label, wall, cpu, load = json.loads(line[7:])
+            found[label] = [wall, cpu, load]
+    if len(found) != len(runs):
+        raise SystemExit(f"loaded runs failed ({src}):\n{done.stderr[-2000:]}")
+    return found
+
+
+def commit_of(src: Path) -> str:
+    done = subprocess.run(["git", "-C", str(src), "rev-parse", "--short", "HEAD"],
+                          capture_output=True, text=True)
+    return done.stdout.strip() or "?"
+
+
+def steps(args: argparse.Namespace, work: Path
+          ) -> list[tuple[str, Callable[[str, Path, Path], dict[str, object]]]]:
+    """The measurements, each run for every code tree in turn (old and new side by side, so a
+    change of the machine's load touches both) on a fresh copy of the store."""
+    new = [str(p) for p in args.new]
+    found: list[tuple[str, Callable[[str, Path, Path], dict[str, object]]]] = [
+        ("new plan, fresh process", lambda label, src, store: fresh(src, store, [new[0]]))]
+    if len(new) > 1:
+        def new_loaded(label: str, src: Path, store: Path) -> dict[str, object]:
+            runs = [(f"new {i}", [n]) for i, n in enumerate(new)]
+            wall, cpu, load = loaded(src, store, runs)[runs[-1][0]]
+            return {"wall": wall, "cpu": cpu, "load": load,
+                    "stages": f"after {len(new) - 1} new plan(s) in the same process"}
+        found.append(("new plan, loaded process", new_loaded))
+    if args.sources is not None:
+        def changed_fresh(label: str, src: Path, store: Path) -> dict[str, object]:
+            folder = work / f"changed-{label}"
+            changed_folder(args.sources, folder, args.change)
+            return fresh(src, store, [str(folder)])
+
+        def changed_loaded(label: str, src: Path, store: Path) -> dict[str, object]:
+            first, second = work / f"changed-{label}", work / f"changed2-{label}"
+            changed_folder(args.sources, first, args.change)
+            changed_folder(args.sources, second, args.change)
+            edited = next(p for p in second.iterdir() if not p.is_symlink())
+            edited.write_text(edited.read_text(encoding="utf-8").replace(
+                " và các nhiệm vụ khác có liên quan", " và các nhiệm vụ có liên quan khác", 1),
+                encoding="utf-8")
+            timed = loaded(src, store, [("first", [str(first)]), ("second", [str(second)])])
+            wall, cpu, load = timed["second"]
+            return {"wall": wall, "cpu": cpu, "load": load,
+                    "stages": "after a first changed plan in the same process"}
+        found += [("changed plan, fresh process", changed_fresh),
+                  ("changed plan, loaded process", changed_loaded)]
+    return found
+
+
+def _cells(row: dict[str, object], old: dict[str, object] | None, key: str, width: int) -> str:
+    """New, old and their ratio for one figure of one row."""
+    mine = float(row[key])  # type: ignore[arg-type]
+    if old is None:
+        return f"{mine:>{width}.2f}{'-':>{width}}{'-':>9}"
+    theirs = float(old[key])  # type: ignore[arg-type]
+    return f"{mine:>{width}.2f}{theirs:>{width}.2f}{theirs / mine:>8.1f}×"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", type=Path, required=True, help="store to copy (read-only)")
+    parser.add_argument("--new", type=Path, action="append", required=True,
+                        help="a plan not in the store (twice or more: the loaded run too)")
+    parser.add_argument("--sources", type=Path, default=None,
+                        help="the folder the store was built from (for the changed plan)")
+    parser.add_argument("--change", default=None, help="part of the file name to reword "
+                        "(default: the last file)")
+    parser.add_argument("--old-src", type=Path, default=Path("/work/main/src"))
+    parser.add_argument("--old-store", type=Path, default=None,
+                        help="the old code's copy of the store (default --store): a store whose "
+                        "kept states the old code made, when the two codes key them differently")
+    parser.add_argument("--skip-old", action="store_true", help="measure this tree only")
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args(argv)
+
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="kgraph-one-plan-"))
+    work.mkdir(parents=True, exist_ok=True)
+    trees = [("new", ROOT / "src")] + ([] if args.skip_old else [("old", args.old_src)])
+    for label, src in trees:
+        print(f"{label}: {src} ({commit_of(src)})", flush=True)
+    results: dict[str, dict[str, dict[str, object]]] = {label: {} for label, _ in trees}
+    try:
+        for name, run in steps(args, work):
+            for label, src in trees:
+                store = work / f"store-{label}"
+                copy_store(args.old_store or args.store if label == "old" else args.store, store)
+                row = results[label][name] = run(label, src, store)
+                shutil.rmtree(store, ignore_errors=True)
+                print(f"  {label:<4}{name}: {row['wall']:.2f} s wall, {row['cpu']:.2f} CPU-s, "
+                      f"load {row['load']:.1f}; {row['stages']}", flush=True)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    print()
+    print(f"{'':<32}{'new s':>8}{'old s':>8}{'old/new':>9}{'new CPU-s':>11}{'old CPU-s':>11}"
+          f"{'old/new':>9}")
+    for name, row in results["new"].items():
+        old = results.get("old", {}).get(name)
+        print(f"{name:<32}{_cells(row, old, 'wall', 8)}{_cells(row, old, 'cpu', 11)}")
+    print(f"(store {args.store}; load average now {os.getloadavg()[0]:.1f}; "
+          f"{os.cpu_count()} CPUs; each figure's load is printed beside it above)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""The lineage walked in the store from the asked node gives what the whole-store graph gives.
+
+The explorer and ``kgraph viz`` no longer load the whole lineage graph per store version; they
+walk the store from the asked node (:class:`StoreWalk`). Each answer is checked here against
+:meth:`LineageGraph.from_repository` on the hand-made samples and on the seeds built as
+``kgraph build`` builds them.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from kgraph.analysis.lineage import LineageGraph, StoreWalk, find_document
+from kgraph.analysis.search import LabelIndex
+from kgraph.store.embedded import OxigraphRepository, QueryResult
+from kgraph.web.explore import facets_of, graph_neighbours, shortest_flow_path
+
+
+class QueriedOnly:
+    """A repository answering SPARQL only, as a remote store (no fast `records`)."""
+
+    def __init__(self, repo: OxigraphRepository) -> None:
+        self.repo = repo
+
+    def query(self, sparql: str) -> QueryResult:
+        return self.repo.query(sparql)
+
+
+@pytest.fixture(params=["sample_repo", "seed_repo", "sample_repo by query"])
+def repo(request):
+    """Embedded stores and one answering queries only."""
+    found = request.getfixturevalue(request.param.split()[0])
+    return QueriedOnly(found) if request.param.endswith("by query") else found
+
+
+def starts(whole: LineageGraph) -> list[str]:
+    """Every document, agent and province, and every fifth plan part."""
+    chosen = [n.iri for n in whole.nodes.values()
+              if n.kind in {"document", "agency", "collective", "mention", "province"}]
+    parts = sorted(n.iri for n in whole.nodes.values()
+                   if n.kind in {"task", "assignment", "duty"})
+    return sorted(chosen) + parts[::5]
+
+
+def test_walks_subgraphs_and_levels_are_the_whole_graphs(repo) -> None:
+    whole = LineageGraph.from_repository(repo)
+    for start in starts(whole):
+        for direction in ("down", "up"):
+            for depth in (1, 8):
+                walk = StoreWalk(repo)  # a request's own walk
+                reached = walk.walk(start, direction, depth)
+                assert reached == whole.walk(start, direction, depth), (start, direction)
+                nodes, edges = walk.subgraph(reached)
+                assert (nodes, edges) == whole.subgraph(reached), (start, direction, depth)
+                assert walk.levels(reached, edges) == whole.levels(reached, edges)
+
+
+def test_every_node_is_read_as_the_whole_graph_reads_it(repo) -> None:
+    whole = LineageGraph.from_repository(repo)
+    walk = StoreWalk(repo)
+    walk.load(whole.nodes)
+    assert {i: walk.nodes[i] for i in whole.nodes} == whole.nodes
+    for iri, node in whole.nodes.items():
+        if node.kind in {"agency", "collective", "mention"}:
+            assert StoreWalk(repo).roles(iri) == whole.roles(iri), iri
+    assert StoreWalk(repo).node("urn:kgraph:no-such-node") is None
+    assert StoreWalk(repo).node("not an iri> }") is None  # never written into a query
+    with pytest.raises(KeyError):
+        StoreWalk(repo).walk("28-CT/TW", "down", 1)
+
+
+def test_paths_search_facets_and_numbers_are_the_whole_graphs(repo) -> None:
+    whole = LineageGraph.from_repository(repo)
+    documents = sorted(n.iri for n in whole.nodes.values() if n.kind == "document")
+    agents = sorted(n.iri for n in whole.nodes.values() if n.kind == "agency")
+    for source in agents[::3]:
+        for target in documents[::3]:
+            walked = shortest_flow_path(StoreWalk(repo).neighbours, source, target)
+            assert walked == shortest_flow_path(graph_neighbours(whole), source, target)
+    searchable = LineageGraph.searchable(repo)
+    assert facets_of(searchable) == facets_of(whole)
+    new, old = LabelIndex.from_lineage(searchable), LabelIndex.from_lineage(whole)
+    assert len(new) == len(old)
+    for query in ("so y te", "28 ct tw", "Gia Lai", "ke hoach", "ubnd", "x"):
+        assert new.search(query, 50) == old.search(query, 50), query
+    for node in (whole.nodes[d] for d in documents):
+        assert find_document(repo, node.number) == whole.find_document(node.number)
+    assert find_document(repo, "no such number") is None
