@@ -360,3 +360,53 @@ def test_a_failed_load_in_the_loader_thread_leaves_the_store_as_it_was(
     assert (store / POINTER).read_text().strip() == version
     assert sorted(p.name for p in store.glob("v0*"))[-1] == version  # no unfinished version
     assert len(OxigraphRepository(store, read_only=True)) == before
+
+
+def test_bulk_loads_take_whole_documents_up_to_the_batch_size_and_write_the_same_quads(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loader gets batches of whole documents (a plan's graph and its coverage graph
+    together), never more quads than ``BATCH_QUADS`` unless one document alone has more: a
+    larger batch would be split by Oxigraph into a full set of files and a small one. However
+    the documents fall into batches, the store holds the same quads."""
+    import pyoxigraph as ox
+
+    import kgraph.build as kbuild
+
+    def quads(store: Path) -> list[str]:
+        version = (store / POINTER).read_text().strip()
+        text = ox.Store.read_only(str(store / version)).dump(format=ox.RdfFormat.N_QUADS)
+        return sorted(text.decode().splitlines())
+
+    one = tmp_path / "one"
+    code, _, err = kgraph("build", str(SOURCES), "--store", str(one))
+    assert code == 0, err
+    limit = 2_500
+    batches: list[tuple[list[str], int]] = []
+    units: list[list[str]] = []  # the graphs of each document (or shipped graphs) added
+    add, send = kbuild._Writer.add, kbuild._Writer._send
+
+    def recording_add(self: kbuild._Writer, graphs: dict[str, str], nquads: str = "") -> None:
+        units.append(list(graphs))
+        add(self, graphs, nquads)
+
+    def recording_send(self: kbuild._Writer) -> None:
+        if self.pending:
+            batches.append((list(self.pending), self.quads))
+        send(self)
+
+    monkeypatch.setattr(kbuild, "BATCH_QUADS", limit)
+    monkeypatch.setattr(kbuild._Writer, "add", recording_add)
+    monkeypatch.setattr(kbuild._Writer, "_send", recording_send)
+    small = tmp_path / "small"
+    code, _, err = kgraph("build", str(SOURCES), "--store", str(small))
+    assert code == 0, err
+    coverage = "/graph/coverage/"
+    plans = [[n for n in names if "/graph/" in n and coverage not in n] for names, _ in batches]
+    assert len(batches) > 2 and any(len(p) > 1 for p in plans)  # several batches, some shared
+    for names, count in batches:
+        assert count <= limit or names in units, (count, names)  # over: one unit alone
+        assert all(set(unit) <= set(names) or not set(unit) & set(names) for unit in units)
+        for name in names:  # a plan's coverage graph travels with the plan's graph
+            if coverage in name:
+                assert name.replace(coverage, "/graph/") in names, names
+    assert quads(small) == quads(one)

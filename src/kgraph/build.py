@@ -44,10 +44,16 @@ from kgraph.resources import CONTENT_DIGEST, digest_of, resource_graphs
 from kgraph.store.embedded import OxigraphRepository, Repository, replace_graphs_update
 
 SOURCE_SUFFIXES = readers.SUFFIXES  # what a folder contributes: readers.is_supported
-BATCH_QUADS = 200_000  # quads per bulk load: 45 % faster than 50,000, ~40 MB of text
+# Quads per bulk load: Oxigraph's bulk loader writes one set of sorted files (SST, one per
+# index) per 1,000,000 quads it is given, and RocksDB merges each set into the store's first
+# level, rewriting that level: a set per 200,000 quads made five times the merges (at 20,000
+# plans the main process's largest CPU cost). A batch never exceeds it (a larger one would be
+# split into a full set and a small one). ~200 MB of text.
+BATCH_QUADS = 1_000_000
 FEW_FILES = 100  # up to this many sources, the store is asked about them alone
 SMALL_BATCH = 20_000  # below it a transaction beats the bulk loader's fixed cost (SST files)
-QUEUED_BATCHES = 2  # batches waiting for the loader thread (memory stays bounded)
+WORKSPACE_RENEW = 10  # documents a worker validates in one in-memory store (see _workspace)
+QUEUED_BATCHES = 1  # batches waiting for the loader thread (memory stays bounded)
 LOSS_RATIO = 0.5  # a new graph keeping fewer than half of the old parts is a lossy replacement
 PART_TYPES = ("Task", "Assignment", "Duty")
 BUILD_GRAPH = str(ID["graph/build"])
@@ -218,6 +224,11 @@ def _workspace() -> object:
     from kgraph.analysis.shacl_compiled import Workspace
 
     workspace = Workspace()
+    # A fresh store every 10 documents, not 50: Oxigraph's memory store keeps what was removed
+    # from it and each clear and load walks that (7 ms a document at 50, 4 ms at 10; a fresh
+    # store's ontology costs 1.6 ms). Set here: the workspace's module is in the audit
+    # fingerprint, and editing it would make every store audit every document again.
+    workspace.RENEW_AFTER = WORKSPACE_RENEW
     gc.freeze()
     return workspace
 
@@ -475,14 +486,18 @@ class _Writer:
         those whose text is left empty (a worker made them ready to load)."""
         if self.bulk and any(name in self.pending for name in graphs):
             self._send()  # a graph written twice: the later text replaces the earlier
-        self.pending.update(graphs)
         if self.bulk:
             text = nquads + "".join(_to_nquads(t, g) for g, t in graphs.items() if t)
+            quads = text.count("\n")
+            if self.quads + quads > BATCH_QUADS:
+                self._send()  # full: these graphs start the next batch
+            self.pending.update(graphs)
             self.lines.append(text)
-            self.quads += text.count("\n")
+            self.quads += quads
             if self.quads >= BATCH_QUADS:
                 self._send()
         else:
+            self.pending.update(graphs)
             self.quads += sum(text.count("\n") for text in graphs.values())
 
     def flush(self) -> None:
