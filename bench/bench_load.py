@@ -41,17 +41,19 @@ else:
     if os.environ.get("BATCH_QUADS"):
         kgraph.build.BATCH_QUADS = int(os.environ["BATCH_QUADS"])
     writer = _Writer(None, store, bulk=True)
+    as_text = _Writer.add.__defaults__ == ("",)  # an old writer took str
+    add = (lambda g, b: writer.add(g, b.decode())) if as_text else writer.add
     graph, lines = None, []
-    with open(nquads, encoding="utf-8") as handle:
+    with open(nquads, "rb") as handle:  # what the build's workers hand over: UTF-8 lines
         for line in handle:
-            name = line[line.rindex(" <", 0, -3) + 2:line.rindex(">")]
+            name = line[line.rindex(b" <", 0, -3) + 2:line.rindex(b">")].decode()
             if name != graph and lines:
-                writer.add({graph: ""}, "".join(lines))
+                add({graph: ""}, b"".join(lines))
                 lines = []
             graph = name
             lines.append(line)
     if lines:
-        writer.add({graph: ""}, "".join(lines))
+        add({graph: ""}, b"".join(lines))
     writer.flush()
     writer.close()
     quads = writer.loaded

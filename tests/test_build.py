@@ -385,9 +385,9 @@ def test_bulk_loads_take_whole_documents_up_to_the_batch_size_and_write_the_same
     units: list[list[str]] = []  # the graphs of each document (or shipped graphs) added
     add, send = kbuild._Writer.add, kbuild._Writer._send
 
-    def recording_add(self: kbuild._Writer, graphs: dict[str, str], nquads: str = "") -> None:
+    def recording_add(self: kbuild._Writer, graphs: dict[str, str], *rest: bytes) -> None:
         units.append(list(graphs))
-        add(self, graphs, nquads)
+        add(self, graphs, *rest)
 
     def recording_send(self: kbuild._Writer) -> None:
         if self.pending:

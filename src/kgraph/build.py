@@ -81,7 +81,9 @@ class FileResult:
     error: str = ""
     summary: DocumentSummary | None = None
     ntriples: str = ""
-    nquads: str = ""  # on disk: the document's and derived graphs' lines, ready to bulk-load
+    # On disk: the document's and derived graphs' lines, ready to bulk-load, in UTF-8 (what the
+    # loader reads: the main process neither decodes them from the worker nor encodes them again)
+    nquads: bytes = b""
     sha256: str = ""
     validation: Validation | None = None
     findings: Counter[tuple[str, str]] = field(default_factory=Counter)  # (severity, rule)
@@ -274,8 +276,8 @@ def process_file(path: Path, validate: bool, ttl_out: Path | None,
         result.validation = validation.without_report()
     _keep_record(result, mapped, number, store_root, coverage if validate else None)
     if store_root is not None:  # on disk: the main process bulk-loads these lines as they are
-        result.nquads = _to_nquads(result.ntriples, str(mapped.name)) + "".join(
-            _to_nquads(text, graph) for graph, text in result.derived.items())
+        result.nquads = (_to_nquads(result.ntriples, str(mapped.name)) + "".join(
+            _to_nquads(text, graph) for graph, text in result.derived.items())).encode()
         result.ntriples = ""
         result.derived = dict.fromkeys(result.derived, "")
     if ttl_out is not None:
@@ -473,22 +475,22 @@ class _Writer:
         self.store = store  # pyoxigraph store (new version, or in memory), or None: remote
         self.bulk = bulk
         self.pending: dict[str, str] = {}
-        self.lines: list[str] = []  # N-Quads of the pending graphs (bulk)
+        self.lines: list[bytes] = []  # N-Quads of the pending graphs (bulk), UTF-8
         self.quads = 0
         self.loaded = 0  # quads written so far
         self.seconds = 0.0  # spent writing them (drop + load)
-        self._jobs: queue.Queue[tuple[list[str], str] | None] | None = None
+        self._jobs: queue.Queue[tuple[list[str], bytes] | None] | None = None
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
 
-    def add(self, graphs: dict[str, str], nquads: str = "") -> None:
+    def add(self, graphs: dict[str, str], nquads: bytes = b"") -> None:
         """Graphs to write (name -> N-Triples); on disk, ``nquads`` may carry the lines of
         those whose text is left empty (a worker made them ready to load)."""
         if self.bulk and any(name in self.pending for name in graphs):
             self._send()  # a graph written twice: the later text replaces the earlier
         if self.bulk:
-            text = nquads + "".join(_to_nquads(t, g) for g, t in graphs.items() if t)
-            quads = text.count("\n")
+            text = nquads + "".join(_to_nquads(t, g) for g, t in graphs.items() if t).encode()
+            quads = text.count(b"\n")
             if self.quads + quads > BATCH_QUADS:
                 self._send()  # full: these graphs start the next batch
             self.pending.update(graphs)
@@ -536,7 +538,7 @@ class _Writer:
         self._raise()
         if not self.pending:
             return
-        batch = (list(self.pending), "".join(self.lines))
+        batch = (list(self.pending), b"".join(self.lines))
         self.loaded += self.quads
         self.pending, self.lines, self.quads = {}, [], 0
         if self._jobs is None:
@@ -573,7 +575,7 @@ class _Writer:
                     node = ox.NamedNode(name)
                     if store.contains_named_graph(node):
                         store.remove_graph(node)
-                if len(names) <= FEW_FILES * 2 and text.count("\n") < SMALL_BATCH:
+                if len(names) <= FEW_FILES * 2 and text.count(b"\n") < SMALL_BATCH:
                     store.load(text, ox.RdfFormat.N_QUADS)  # one transaction: no SST files
                 else:
                     store.bulk_load(text, ox.RdfFormat.N_QUADS)
