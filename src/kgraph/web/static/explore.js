@@ -79,6 +79,19 @@
   });
   network.once("afterDrawing", () => { timings.firstDraw = performance.now(); });
 
+  let batching = 0;
+  /** Run ``change`` with vis's redraws held, then draw once: with physics off vis redraws the
+   *  whole canvas on every change of its data (adding nodes, each group, each move), and a
+   *  picture of thousands of nodes costs a few hundred ms a redraw. */
+  function batch(change) {
+    if (batching++ === 0) network.body.emitter.emit("_blockRedraw");
+    try {
+      return change();
+    } finally {
+      if (--batching === 0) { network.body.emitter.emit("_allowRedraw"); network.redraw(); }
+    }
+  }
+
   function tooltip(record) {
     const box = el("div", record.title);
     box.className = "kg-tooltip";
@@ -295,10 +308,12 @@
     roots.add(iri);
     if (depth > 0) expanded.add(iri);
     network.once("afterDrawing", () => { timings.drawn = performance.now(); });
-    merge(sub);
-    timings.merged = performance.now();
-    recluster();
-    readableView(iri);
+    batch(() => {
+      merge(sub);
+      timings.merged = performance.now();
+      recluster();
+      readableView(iri);
+    });
     timings.laidOut = performance.now();
     network.once("afterDrawing", () => { timings.usable = performance.now(); });
     await select(iri);
@@ -310,7 +325,7 @@
     const record = data.get(iri);
     const sub = await lineage(iri, direction(), expandDepth(record));
     expanded.add(iri);
-    const added = keepPlace(iri, () => { const n = merge(sub); recluster(); return n; });
+    const added = batch(() => keepPlace(iri, () => { const n = merge(sub); recluster(); return n; }));
     status(added ? fmt(W.new_nodes, added) : W.no_new);
     return added;
   }
@@ -335,7 +350,7 @@
     }
     keep.add(iri);
     expanded.delete(iri);
-    keepPlace(iri, () => { removeNodes([...data.keys()].filter((id) => !keep.has(id))); recluster(); });
+    batch(() => keepPlace(iri, () => { removeNodes([...data.keys()].filter((id) => !keep.has(id))); recluster(); }));
     status();
   }
 
@@ -423,7 +438,9 @@
   const userOpened = new Set();  // clusters the user opened: never closed again by a relayout
 
   function openClusters() {
-    for (const id of clusters) if (network.isCluster(id)) network.openCluster(id);
+    let opened = 0;
+    for (const id of clusters) if (network.isCluster(id)) { network.openCluster(id, {}, false); opened += 1; }
+    if (opened) network.body.emitter.emit("_dataChanged");  // once, not once per group
     clusters = [];
     clusterMembers.clear();
   }
@@ -465,12 +482,13 @@
               font: { size: 14, color: "#1d2733" },
               title: el("div", fmt(W.grouped, leaves.length)),
             },
-          });
+          }, false);  // vis refreshes (and redraws) once below, not once per group
           clusters.push(id);
           clusterMembers.set(id, leaves);
           clusterHub.set(id, hub);
         }
       }
+      if (clusters.length) network.body.emitter.emit("_dataChanged");
     }
     relayout();
     network.once("afterDrawing", remeasure);
