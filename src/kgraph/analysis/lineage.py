@@ -324,11 +324,48 @@ _REVERSE_FLOW_IRIS = (_KG_NS + "implements", _ELI_NS + "based_on")
 _EDGE_IRIS = (*_FORWARD_FLOW_IRIS, *_REVERSE_FLOW_IRIS, _ELI_NS + "cites")
 
 
-def _relations(repo: Repository, what: str, iris: Iterable[str]) -> list[dict[str, str | None]]:
+_NAMED = {iri: ox.NamedNode(iri) for iri in _EDGE_IRIS}
+# relations whose object is a plan part (the ontology's ranges): each part has one parent
+_PART_LINKS = tuple(_KG_NS + p for p in ("hasTask", "subTask", "hasAssignment", "hasDuty"))
+_DOCUMENT_RELATIONS = (_REVERSE_FLOW_IRIS[0], _REVERSE_FLOW_IRIS[1], _ELI_NS + "cites")
+# The relations each kind of node is the subject / the object of, as the mapping
+# (kgraph.graph.mapping) writes them and the ontology's domains and ranges say
+# (tests/test_store_walk.py checks every relation of the seeds against them): a document
+# carries out, is based on and cites documents and has tasks and assignments; a task has
+# subtasks and lead and coordinating agencies; an assignment has duties and addressees; a duty
+# has lead and coordinating agencies; agents and provinces are the subject of none.
+SUBJECT_OF: dict[str, frozenset[str]] = {
+    "document": frozenset({*_DOCUMENT_RELATIONS, _KG_NS + "hasTask", _KG_NS + "hasAssignment"}),
+    "task": frozenset({_KG_NS + "subTask", _KG_NS + "leadAgency",
+                       _KG_NS + "coordinatingAgency"}),
+    "assignment": frozenset({_KG_NS + "hasDuty", _KG_NS + "addressee"}),
+    "duty": frozenset({_KG_NS + "leadAgency", _KG_NS + "coordinatingAgency"}),
+    **dict.fromkeys(("agency", "collective", "mention", "province"), frozenset()),
+}
+_AGENT_RELATIONS = frozenset({_KG_NS + "addressee", _KG_NS + "leadAgency",
+                              _KG_NS + "coordinatingAgency"})
+OBJECT_OF: dict[str, frozenset[str]] = {
+    "document": frozenset(_DOCUMENT_RELATIONS),
+    "task": frozenset({_KG_NS + "hasTask", _KG_NS + "subTask"}),
+    "assignment": frozenset({_KG_NS + "hasAssignment"}),
+    "duty": frozenset({_KG_NS + "hasDuty"}),
+    **dict.fromkeys(("agency", "collective", "mention"), _AGENT_RELATIONS),
+    "province": frozenset(),
+}
+# (node, predicate, True when the node is the subject) -> the IRIs at the other end
+Looked = dict[tuple[str, str, bool], list[str]]
+
+
+def _relations(repo: Repository, what: str, iris: Iterable[str],
+               looked: Looked | None = None, nodes: dict[str, Node] | None = None
+               ) -> list[dict[str, str | None]]:
     """The rows of ``_STEP_DOWN``, ``_STEP_UP`` or ``_EDGES_OF`` for these nodes. On an
     embedded store each (node, predicate) is looked up in Oxigraph's indexes: a query joined
     its VALUES with every statement of each predicate (seconds a step at 20,000 plans); the
-    relations are stated once, so there are no restated copies to decode."""
+    relations are stated once, so there are no restated copies to decode. ``looked`` keeps
+    each lookup for the next call (a walk's steps read the relations its subgraph reads
+    again: at 20,000 plans ~20 µs a lookup, ten predicates a node); of a node in ``nodes``,
+    only the relations its kind can have (:data:`SUBJECT_OF`, :data:`OBJECT_OF`)."""
     store = getattr(repo, "reader", None)
     if not isinstance(store, ox.Store):
         text = {"down": _STEP_DOWN, "up": _STEP_UP, "edges": _EDGES_OF}[what]
@@ -336,20 +373,49 @@ def _relations(repo: Repository, what: str, iris: Iterable[str]) -> list[dict[st
     outward, inward = {"down": (_FORWARD_FLOW_IRIS, _REVERSE_FLOW_IRIS),
                        "up": (_REVERSE_FLOW_IRIS, _FORWARD_FLOW_IRIS),
                        "edges": (_EDGE_IRIS, ())}[what]
-    found: dict[tuple[str, str, str], None] = {}
+    if what == "edges" and nodes is not None:
+        # a plan part has one parent: from the part, its one edge; from the parent, every
+        # part of a plan whose parts are outside the lineage
+        outward = tuple(p for p in _EDGE_IRIS if p not in _PART_LINKS)
+        inward = _PART_LINKS
+    looked = {} if looked is None else looked
+    found: dict[tuple[str, str, str], None] = {}  # (subject, predicate, object)
+    steps: dict[tuple[str, str], None] = {}  # (asked node, the node at the other end)
+    every = frozenset(_EDGE_IRIS)
     for iri in sorted({i for i in iris if safe_iri(i)}):
-        node = ox.NamedNode(iri)
+        node = None
+        known = nodes.get(iri) if nodes is not None else None
+        as_subject = SUBJECT_OF.get(known.kind, every) if known else every
+        as_object = OBJECT_OF.get(known.kind, every) if known else every
         for predicate in outward:
-            for quad in store.quads_for_pattern(node, ox.NamedNode(predicate), None):
-                if isinstance(quad.object, ox.NamedNode):
-                    found[(iri, predicate, quad.object.value)] = None
+            if predicate not in as_subject:
+                continue
+            others = looked.get((iri, predicate, True))
+            if others is None:
+                node = node or ox.NamedNode(iri)
+                others = looked[(iri, predicate, True)] = [
+                    quad.object.value for quad in
+                    store.quads_for_pattern(node, _NAMED[predicate], None)
+                    if isinstance(quad.object, ox.NamedNode)]
+            for other in others:
+                found[(iri, predicate, other)] = None
+                steps[(iri, other)] = None
         for predicate in inward:
-            for quad in store.quads_for_pattern(None, ox.NamedNode(predicate), node):
-                if isinstance(quad.subject, ox.NamedNode):
-                    found[(iri, predicate, quad.subject.value)] = None
+            if predicate not in as_object:
+                continue
+            others = looked.get((iri, predicate, False))
+            if others is None:
+                node = node or ox.NamedNode(iri)
+                others = looked[(iri, predicate, False)] = [
+                    quad.subject.value for quad in
+                    store.quads_for_pattern(None, _NAMED[predicate], node)
+                    if isinstance(quad.subject, ox.NamedNode)]
+            for other in others:
+                found[(other, predicate, iri)] = None
+                steps[(iri, other)] = None
     if what == "edges":
         return [{"s": s, "p": p, "o": o} for s, p, o in found]
-    return [{"from": s, "to": o} for s, o in dict.fromkeys((s, o) for s, _, o in found)]
+    return [{"from": s, "to": o} for s, o in steps]
 
 
 def _agent_rows(repo: Repository, iris: set[str] | None = None
@@ -427,8 +493,13 @@ class LineageGraph:
     def _load_nodes(self, repo: Repository, iris: set[str] | None, *,
                     parts: bool = True) -> None:
         """Nodes of the store (``iris`` None) or those among ``iris``; a part's or a mention's
-        document is read too (its type, province and year are theirs)."""
+        document is read too (its type, province and year are theirs). An IRI read as a
+        document is not asked again as a plan part, one read as either not as an agent or a
+        province (the kinds are disjoint; a walk of thousands of parts asked every query
+        for each)."""
         self._load_documents(repo, iris)
+        if iris is not None:
+            iris = {i for i in iris if i not in self.nodes}
         if parts:
             rows = (_select(repo, _PARTS) if iris is None
                     else _select(repo, _PARTS_OF, "part", iris))
@@ -437,6 +508,8 @@ class LineageGraph:
                 self._load_documents(repo, {str(r["doc"]) for r in rows} - self.nodes.keys())
             for row in rows:
                 self._add_part(row)
+            if iris is not None:
+                iris = {i for i in iris if i not in self.nodes}
         agents = _agent_rows(repo, iris)
         if iris is not None:
             self._load_documents(repo, {str(r["in_doc"]) for r in agents if r["in_doc"]}
@@ -480,7 +553,10 @@ class LineageGraph:
 
     def _load_edges(self, repo: Repository, iris: set[str] | None) -> None:
         """Relations between nodes (of the store, or stated by ``iris`` as subjects)."""
-        rows = _select(repo, _EDGES) if iris is None else _relations(repo, "edges", iris)
+        self._add_edges(_select(repo, _EDGES) if iris is None
+                        else _relations(repo, "edges", iris))
+
+    def _add_edges(self, rows: list[dict[str, str | None]]) -> None:
         for row in rows:
             s, p, o = str(row["s"]), str(row["p"]), str(row["o"])
             relation, reverse = _PREDICATES[_local(p)]
@@ -662,6 +738,7 @@ class StoreWalk:
         self._asked: set[str] = set()  # IRIs whose node facts were read
         self._stated: set[str] = set()  # IRIs whose relations (as subject) were read
         self._provinces: set[str] = set()  # provinces whose documents were read
+        self._looked: Looked = {}  # relations looked up in the store's indexes
 
     @property
     def nodes(self) -> dict[str, Node]:
@@ -681,7 +758,8 @@ class StoreWalk:
     def step(self, frontier: Iterable[str], direction: Direction) -> dict[str, set[str]]:
         """Each frontier node's neighbours one flow relation down (or up) that are nodes."""
         frontier = list(frontier)
-        rows = _relations(self.repo, direction, frontier)
+        self.load(frontier)
+        rows = _relations(self.repo, direction, frontier, self._looked, self.nodes)
         self.load([*frontier, *(str(r["to"]) for r in rows)])
         found: dict[str, set[str]] = {}
         for row in rows:
@@ -730,7 +808,10 @@ class StoreWalk:
         todo = {i for i in iris if i not in self._stated and i in self.nodes}
         if todo:
             self._stated |= todo
-            self.lineage._load_edges(self.repo, todo)
+            rows = _relations(self.repo, "edges", todo, self._looked, self.nodes)
+            # a part's edge is read from the part: its parent must be a node already
+            self.load(str(r["s"]) for r in rows)
+            self.lineage._add_edges(rows)
         for iri in iris:
             node = self.nodes.get(iri)
             if node is not None and node.kind == "province":
