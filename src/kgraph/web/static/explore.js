@@ -318,9 +318,9 @@
       timings.merged = performance.now();
       recluster();
       readableView(iri);
-    });
-    timings.laidOut = performance.now();
-    network.once("afterDrawing", () => { timings.usable = performance.now(); });
+      timings.laidOut = performance.now();
+      network.once("afterDrawing", () => { timings.usable = performance.now(); });
+    });  // drawn here, once
     await select(iri);
     status();
     return sub.nodes.length;
