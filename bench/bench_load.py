@@ -69,11 +69,13 @@ for tid in os.listdir(f"/proc/{os.getpid()}/task"):
 del store
 seconds = time.perf_counter() - started
 usage = resource.getrusage(resource.RUSAGE_SELF)
+with open(f"/proc/{os.getpid()}/status") as status:  # not ru_maxrss: it keeps the forking
+    peak = int(next(line for line in status if line.startswith("VmHWM:")).split()[1])  # parent's
 with open(f"/proc/{os.getpid()}/io") as io:
     written = dict(line.split(": ") for line in io.read().splitlines())["write_bytes"]
 print(json.dumps({"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime,
                   "user": usage.ru_utime, "sys": usage.ru_stime, "quads": quads,
-                  "rss_mb": usage.ru_maxrss / 1024, "written_mb": int(written) / 2**20,
+                  "rss_mb": peak / 1024, "written_mb": int(written) / 2**20,
                   "rocksdb_cpu": threads.get("rocksdb", 0)}))
 """
 
