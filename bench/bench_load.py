@@ -121,8 +121,11 @@ def run(mode: str, src: Path | None, nquads: Path, work: Path, batch: int = 0
         env["BATCH_QUADS"] = str(batch)
     load = load_average()
     try:
-        out = subprocess.run([sys.executable, "-c", _CHILD, mode, str(nquads), str(target)],
-                             env=env, capture_output=True, text=True, check=True).stdout
+        child = subprocess.run([sys.executable, "-c", _CHILD, mode, str(nquads), str(target)],
+                               env=env, capture_output=True, text=True)
+        if child.returncode:
+            raise SystemExit(f"{mode} failed ({child.returncode}):\n{child.stderr[-3000:]}")
+        out = child.stdout
         size = sum(f.stat().st_size for f in target.rglob("*") if f.is_file())
     finally:
         shutil.rmtree(target, ignore_errors=True)
