@@ -41,6 +41,7 @@ from pathlib import Path
 
 from kgraph.analysis import alignment as al
 from kgraph.analysis import coverage as cov
+from kgraph.analysis import coverage_answer as answer
 from kgraph.store.derived import document_value, drop_document_value, keep_document_value
 from kgraph.store.embedded import Repository
 
@@ -344,6 +345,7 @@ class StageReport:
     incremental: list[str] = field(default_factory=list)  # continued from a kept state
     provinces_written: int = 0
     records_from_store: int = 0
+    answers: answer.StageAnswers = field(default_factory=lambda: answer.StageAnswers(True))
 
 
 def update(repo: Repository, root: Path | None, write: Callable[[dict[str, str]], None],
@@ -363,6 +365,7 @@ def update(repo: Repository, root: Path | None, write: Callable[[dict[str, str]]
                    else Lineage.read(repo))
     records = Records(repo, root, lineage, handed)
     report = StageReport()
+    report.answers = answer.StageAnswers(changed is None, frozenset(changed or ()))
     for number, members in lineage.groups(changed).items():
         if only is not None and number not in only:
             continue
@@ -396,11 +399,13 @@ def _directive(repo: Repository, root: Path | None, write: Callable[[dict[str, s
         state = kept if isinstance(kept, DirectiveState) else None
     result = None
     if state is not None and changed is not None:
-        result = _continue(directive_iri, number, plans, state, records, changed, write)
+        result = _continue(directive_iri, number, plans, state, records, changed, write,
+                           report.answers, kept_in)
         if result is not None:
             report.incremental.append(number)
     if result is None:
-        result = _full(repo, directive_iri, number, plans, records, write, state)
+        result = _full(repo, directive_iri, number, plans, records, write, state,
+                       report.answers, kept_in)
     new_state, written = result
     report.provinces_written += written
     if root is not None:
@@ -413,9 +418,10 @@ def _directive(repo: Repository, root: Path | None, write: Callable[[dict[str, s
 
 def _full(repo: Repository, directive_iri: str, number: str,
           plans: list[cov.ImplementingPlan], records: Records,
-          write: Callable[[dict[str, str]], None], old: DirectiveState | None
-          ) -> tuple[DirectiveState, int]:
-    """Align every plan and write every graph of the directive (stale ones emptied)."""
+          write: Callable[[dict[str, str]], None], old: DirectiveState | None,
+          answers: answer.StageAnswers, root: Path | None) -> tuple[DirectiveState, int]:
+    """Align every plan and write every graph of the directive (stale ones emptied), and
+    keep the named query's answer of every province."""
     found = records.get([directive_iri, *(p.iri for p in plans)])
     outline_iri = cov.outline_of(directive_iri, plans, found)
     state = cov.directive_alignment(number, plans, found, outline_iri)
@@ -428,13 +434,15 @@ def _full(repo: Repository, directive_iri: str, number: str,
     for name in stale:
         graphs.setdefault(name, "")
     write(graphs)
+    answers.add(result, result.provinces, True, (), root)
     return (DirectiveState(directive_iri, number, outline_iri, plans, state, outline.clusters,
                            sorted(result.provinces)), len(result.provinces))
 
 
 def _continue(directive_iri: str, number: str, plans: list[cov.ImplementingPlan],
               state: DirectiveState, records: Records, changed: dict[str, str | None],
-              write: Callable[[dict[str, str]], None]) -> tuple[DirectiveState, int] | None:
+              write: Callable[[dict[str, str]], None], answers: answer.StageAnswers,
+              root: Path | None) -> tuple[DirectiveState, int] | None:
     """The changed plans re-placed in the kept alignment; None when the rule does not apply
     (see the module's docstring)."""
     if state.alignment is None:
@@ -474,6 +482,7 @@ def _continue(directive_iri: str, number: str, plans: list[cov.ImplementingPlan]
     for gone in set(state.provinces) - provinces:
         graphs[result.province_graph_name(gone)] = ""
     write(graphs)
+    answers.add(result, rewrite, rewrite == provinces, set(state.provinces) - provinces, root)
     return (DirectiveState(directive_iri, number, outline_iri, plans, alignment,
                            outline.clusters, sorted(provinces)), len(rewrite))
 

@@ -1,0 +1,230 @@
+"""The answer of the ``directive-coverage`` named query, kept by the build per store version.
+
+The query's whole answer for one directive is one row per restatement (and one per cell no
+plan item restates): 5,584 rows at 2,000 plans, 56,200 at 20,000, where the query takes 20-40 s
+however it is written, because each row reads about sixteen quads (docs/coverage.md §5). The
+directive-coverage stage has every value of those rows in hand when it writes the graphs, so
+it keeps them:
+
+* **per province**: the rows of one province of one directive (everything but the task's own
+  columns) are a *part*, kept by content key next to the store
+  (``derived/documents/directive-answer-<hash>.pickle``, in memory for a store in memory). A
+  changed plan rewrites its province's part, as it rewrites its province's graph;
+* **per directive**: its tasks' columns (number, reconstructed, confidence, text: the
+  directive graph's, rewritten with it) and the parts of its provinces;
+* **per store version**: the directives' entries, kept as the version value
+  :data:`VERSION_VALUE` once the build's new version is current. A version a build did not
+  write (``kgraph coverage``, a build without the stage, an older store) has no kept answer:
+  the route runs the query.
+
+The rows are the query's: the same columns, values and order (task as a number, province,
+plan, plan task). One documented difference: the ``lead`` column joins a restatement's
+distinct lead bodies in name order, where the engine's ``GROUP_CONCAT`` leaves the order to its
+evaluation (the portable and the Oxigraph texts already list them in opposite orders).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kgraph.analysis import coverage as cov
+from kgraph.ingest.text import slugify
+from kgraph.store.derived import (
+    document_value,
+    drop_document_value,
+    keep_document_value,
+    keep_version_value,
+    version_value,
+)
+from kgraph.store.embedded import Repository
+
+FORMAT = 1  # the layout of a part's rows: another layout is not read
+VERSION_VALUE = f"directive-coverage-answer-{FORMAT}"
+COLUMNS = ("task", "reconstructed", "confidence", "province", "status", "plan", "item",
+           "score", "lead", "via", "itemText", "taskText")
+
+# A part's row: the province's columns of one answer row, and the plan task's IRI (the last
+# key of the query's order). The task's own columns come from the directive's entry.
+ProvinceRow = tuple[str, str, str, str | None, str | None, str | None, str | None,
+                    str | None, str | None, str | None]
+# (task, province, status concept, plan, item, score, lead, via, item text, plan task)
+
+
+def decimal(value: float) -> str:
+    """The canonical form the engine gives an ``xsd:decimal`` written as ``f"{x:.3f}"``
+    ("0.660" is read back as "0.66", "1.000" as "1")."""
+    text = f"{value:.3f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+def province_rows(result: cov.DirectiveCoverage, province: str) -> list[ProvinceRow]:
+    """The answer's rows of one province, from the cells the province's graph is written
+    from (:meth:`kgraph.analysis.coverage.DirectiveCoverage.province_triples`)."""
+    chains = {p.iri: p.chain for p in result.plans}
+    numbers = {p.iri: p.number for p in result.plans}
+    rows: list[ProvinceRow] = []
+    for (_, name), cell in result.cells.items():
+        if name != province:
+            continue
+        status = str(cov.STATUS_CONCEPT[cell.status])
+        if not cell.restatements:
+            rows.append((cell.task.no, name, status, None, None, None, None, None, None, None))
+        for r in cell.restatements:
+            leads = sorted({body.label for body in r.leads or r.responsible})
+            chain = chains.get(r.item.plan, ())
+            rows.append((cell.task.no, name, status, numbers.get(r.item.plan, r.item.number),
+                         r.item.no, decimal(r.score), "; ".join(leads) or None,
+                         " → ".join(chain) or None, r.item.text, r.item.iri))
+    return rows
+
+
+def task_columns(result: cov.DirectiveCoverage) -> dict[str, tuple[bool, str, str]]:
+    """Task number -> (reconstructed, confidence, text), as the directive's graph states them."""
+    return {task.no: (task.reconstructed, decimal(task.confidence), task.label)
+            for task in result.outline.tasks}
+
+
+@dataclass
+class DirectiveAnswer:
+    """One directive's kept answer: its tasks' columns and its provinces' parts (province
+    slug -> the part's key on disk, or its rows for a store in memory)."""
+
+    directive_iri: str
+    tasks: dict[str, tuple[bool, str, str]]
+    parts: dict[str, str | list[ProvinceRow]]
+    plans: frozenset[str]  # the source plans whose items the rows quote
+
+
+@dataclass
+class StageAnswers:
+    """What the directive-coverage stage of one build wrote, per directive: whole (``full``)
+    or only some provinces (the others keep the parts of the version before)."""
+
+    full: bool  # the stage re-computed every directive: nothing is carried over
+    changed: frozenset[str] = frozenset()  # documents read by the build
+    directives: dict[str, tuple[bool, DirectiveAnswer, set[str]]] = field(default_factory=dict)
+    # directive IRI -> (every province written, the entry, provinces whose graph emptied)
+
+    def add(self, result: cov.DirectiveCoverage, provinces: Iterable[str], whole: bool,
+            gone: Iterable[str], root: Path | None) -> None:
+        parts: dict[str, str | list[ProvinceRow]] = {}
+        for province in provinces:
+            rows = province_rows(result, province)
+            parts[slugify(province)] = _keep_part(root, result.directive_iri, rows)
+        self.directives[result.directive_iri] = (whole, DirectiveAnswer(
+            result.directive_iri, task_columns(result), parts,
+            frozenset(p.iri for p in result.plans)), {slugify(p) for p in gone})
+
+
+@dataclass
+class KeptAnswers:
+    """A store version's kept answers, and the parts the version before it stopped using
+    (removed by the next build: a server may still read the version before)."""
+
+    directives: dict[str, DirectiveAnswer]
+    retired: set[str] = field(default_factory=set)
+
+
+def _keep_part(root: Path | None, directive_iri: str, rows: list[ProvinceRow]
+               ) -> str | list[ProvinceRow]:
+    if root is None:
+        return rows
+    data = pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
+    digest = hashlib.sha256(directive_iri.encode("utf-8") + b"\n" + data).hexdigest()[:32]
+    key = f"directive-answer-{FORMAT}-{digest}"
+    if document_value(root, key) is None:
+        keep_document_value(root, key, rows)
+    return key
+
+
+def previous(repo: Repository) -> KeptAnswers | None:
+    """The answers kept for the repository's current version (read before a build's switch)."""
+    kept = version_value(repo, VERSION_VALUE)
+    return kept if isinstance(kept, KeptAnswers) else None
+
+
+def keep(repo: Repository, root: Path | None, before: KeptAnswers | None,
+         stage: StageAnswers) -> KeptAnswers:
+    """The answers of the build's new version (now current): the stage's directives, and,
+    unless it was full, the version before's others whose plans the build did not read."""
+    directives: dict[str, DirectiveAnswer] = {}
+    if before is not None and not stage.full:
+        for iri, entry in before.directives.items():
+            if iri not in stage.directives and not entry.plans & stage.changed:
+                directives[iri] = entry
+    for iri, (whole, entry, gone) in stage.directives.items():
+        if whole:
+            directives[iri] = entry
+            continue
+        old = before.directives.get(iri) if before is not None else None
+        if old is None:
+            continue  # some provinces only, and nothing to complete them: the query answers
+        parts = {slug: part for slug, part in old.parts.items() if slug not in gone}
+        parts.update(entry.parts)
+        directives[iri] = DirectiveAnswer(iri, entry.tasks, parts, entry.plans)
+    kept = KeptAnswers(directives)
+    if before is not None and root is not None:
+        for key in before.retired:
+            drop_document_value(root, key)
+        used = {p for e in directives.values() for p in e.parts.values() if isinstance(p, str)}
+        kept.retired = {p for e in before.directives.values() for p in e.parts.values()
+                        if isinstance(p, str) and p not in used}
+    keep_version_value(repo, VERSION_VALUE, kept)
+    return kept
+
+
+# ---------------------------------------------------------------------------- reading
+
+Row = tuple[str | None, ...]  # the query's columns (plain values), then the plan task's IRI
+
+
+@dataclass
+class Answer:
+    """Rows of the kept answer, in the query's order (plain values: the page converts the
+    rows it shows into terms)."""
+
+    variables: tuple[str, ...]
+    rows: list[Row]
+
+
+def read(repo: Repository, root: Path | None, directive_iris: Sequence[str],
+         province_key: str, notations: dict[str, list[str]]) -> Answer | None:
+    """The kept answer for these directives (all of them kept, else None: the query answers),
+    one province's rows when ``province_key`` (its slug) is given."""
+    kept = previous(repo)
+    if kept is None:
+        return None
+    rows: list[Row] = []
+    for iri in directive_iris:
+        entry = kept.directives.get(iri)
+        if entry is None:
+            return None
+        slugs = [province_key] if province_key else list(entry.parts)
+        for slug in slugs:
+            part = entry.parts.get(slug)
+            if part is None:
+                continue
+            found = part if isinstance(part, list) else (
+                document_value(root, part) if root is not None else None)
+            if not isinstance(found, list):
+                return None  # removed by a later build: the query answers
+            for task, province, status, *rest, plan_task in found:
+                reconstructed, confidence, text = entry.tasks[task]
+                for notation in notations.get(status, ()):
+                    rows.append((task, "true" if reconstructed else "false", confidence,
+                                 province, notation, *rest, text, plan_task))
+    rows.sort(key=_order)
+    return Answer(COLUMNS, rows)
+
+
+def _order(row: Row) -> tuple[object, ...]:
+    """ORDER BY xsd:integer(?task) ?province ?plan ?planTask: unbound first."""
+    task = row[0] or ""
+    number = (1, int(task)) if task.isdigit() else (0, 0)
+    plan, plan_task = row[5], row[-1]
+    return (number, row[3] or "", (plan is not None, plan or ""),
+            (plan_task is not None, plan_task or ""))
