@@ -291,3 +291,23 @@ def test_the_directives_of_a_few_plans_are_grouped_as_the_whole_store_groups_the
         part = lineage.groups(picked)
         expected = {d: m for d, m in full.items() if set(m) & set(picked)}
         assert part == expected, picked
+
+
+def test_directives_aligned_side_by_side_in_processes_give_the_same_graphs(
+        corpus: Path, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    kgraph("build", str(corpus), "--store", str(store))  # every directive: one per core
+    repo = OxigraphRepository(store, read_only=True)
+    assert len(di.Lineage.read(repo).groups()) > 1
+    alone: dict[str, str] = {}
+    side_by_side: dict[str, str] = {}
+    one = di.update(repo, None, alone.update, None, keep=False, jobs=1)
+    two = di.update(repo, None, side_by_side.update, None, keep=False, jobs=2)
+    assert one.directives == two.directives and len(one.directives) > 1
+    assert alone == side_by_side and any(alone.values())
+    assert one.answers.directives == two.answers.directives  # the kept query answers too
+    for graph, text in side_by_side.items():  # and the build wrote the same
+        written = ox.Store()
+        written.load(text, ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
+        assert set(repo.native.quads_for_pattern(None, None, None, ox.NamedNode(graph))) == set(
+            written), graph

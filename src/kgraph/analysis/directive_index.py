@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import multiprocessing
+import os
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -42,7 +44,12 @@ from pathlib import Path
 from kgraph.analysis import alignment as al
 from kgraph.analysis import coverage as cov
 from kgraph.analysis import coverage_answer as answer
-from kgraph.store.derived import document_value, drop_document_value, keep_document_value
+from kgraph.store.derived import (
+    DERIVED,
+    document_value,
+    drop_document_value,
+    keep_document_value,
+)
 from kgraph.store.embedded import Repository
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -323,6 +330,20 @@ class Records:
         self.read_from_store += len(missing)
         return found
 
+    def prefetch(self, plans: Sequence[str]) -> None:
+        """Read here, from the store, the records no worker kept (and hand them over): a
+        forked process then only reads files."""
+        missing = []
+        for plan in dict.fromkeys(plans):
+            key = self.key(plan)
+            if plan in self.handed or key is None:
+                continue
+            if self.root is None or not os.path.exists(
+                    os.path.join(self.root, DERIVED, "documents", f"{key}.pickle")):
+                missing.append(plan)
+        if missing:
+            self.handed.update(self.get(missing))
+
 
 # ---------------------------------------------------------------------------- the state
 
@@ -352,33 +373,91 @@ def update(repo: Repository, root: Path | None, write: Callable[[dict[str, str]]
            changed: dict[str, str | None] | None = None,
            handed: dict[str, cov.PlanRecord] | None = None,
            lineage: Lineage | None = None, only: Sequence[str] | None = None,
-           keep: bool = True, sources: tuple[dict[str, str], dict[str, str]] | None = None
-           ) -> StageReport:
+           keep: bool = True, sources: tuple[dict[str, str], dict[str, str]] | None = None,
+           jobs: int | None = None) -> StageReport:
     """Recompute the coverage of every directive several source plans carry out (``changed``
     None), or of those ``changed`` plans carry out (document IRI -> the source text hash of
     its previous version, None when it is new): incrementally where a kept state allows.
     ``only``: these directives (numbers) at most; ``keep``: keep the new states. ``sources``:
     the source graphs before and after the build (graph -> text hash), to start from the
-    lineage kept for the store before it."""
+    lineage kept for the store before it. ``jobs``: processes aligning directives side by
+    side when every directive is aligned again (default: one per core)."""
     if lineage is None:
         lineage = (kept_lineage(repo, root, *sources) if sources is not None
                    else Lineage.read(repo))
     records = Records(repo, root, lineage, handed)
     report = StageReport()
     report.answers = answer.StageAnswers(changed is None, frozenset(changed or ()))
+    todo: list[tuple[str, tuple[str, str]]] = []
     for number, members in lineage.groups(changed).items():
         if only is not None and number not in only:
             continue
         if changed is not None and not set(members) & set(changed):
             continue
         found = cov.directive_of(repo, number)
-        if found is None:
-            continue
-        if _directive(repo, root if keep else None, write, lineage, records, found, changed,
-                      report, root):
-            report.directives.append(number)
+        if found is not None:
+            todo.append((number, found))
+    workers = min(jobs or os.cpu_count() or 1, len(todo))
+    if changed is None and workers > 1:
+        _full_in_processes(repo, root if keep else None, write, lineage, records, todo, report,
+                           root, workers)
+    else:
+        for number, found in todo:
+            if _directive(repo, root if keep else None, write, lineage, records, found,
+                          changed, report, root):
+                report.directives.append(number)
     report.records_from_store = records.read_from_store
     return report
+
+
+# What forked processes align (set before they start; each reads its copy).
+_FORKED: tuple[list[tuple[str, str, list[cov.ImplementingPlan], list[str]]], Records,
+               Path | None, Path | None] | None = None
+
+
+def _full_in_processes(repo: Repository, root: Path | None,
+                       write: Callable[[dict[str, str]], None], lineage: Lineage,
+                       records: Records, todo: list[tuple[str, tuple[str, str]]],
+                       report: StageReport, kept_in: Path | None, workers: int) -> None:
+    """Every directive aligned from scratch, ``workers`` at a time in forked processes (the
+    directives are independent; at national scale each takes tens of seconds of one core):
+    the store is read here first (plans, records no worker kept, stale graphs), the processes
+    align and assemble and hand the graphs back, written here as they come."""
+    global _FORKED
+    prepared = []
+    for number, (directive_iri, canonical) in todo:
+        plans = lineage.implementing(repo, directive_iri)
+        if not plans:
+            continue
+        records.prefetch([directive_iri, *(p.iri for p in plans)])
+        prepared.append((directive_iri, canonical, plans, cov.stored_graphs(repo, directive_iri)))
+        report.directives.append(number)
+    _FORKED = (prepared, records, root, kept_in)
+    try:
+        with multiprocessing.get_context("fork").Pool(min(workers, len(prepared))) as pool:
+            for graphs, entry, written in pool.imap_unordered(_full_job, range(len(prepared))):
+                write(graphs)
+                report.answers.directives[entry[1].directive_iri] = entry
+                report.provinces_written += written
+    finally:
+        _FORKED = None
+
+
+def _full_job(index: int) -> tuple[dict[str, str], tuple[bool, answer.DirectiveAnswer, set[str]],
+                                   int]:
+    """Forked process: one directive aligned and assembled, its state kept; its graphs, its
+    kept answer's entry and its province count handed back."""
+    assert _FORKED is not None
+    prepared, records, root, kept_in = _FORKED
+    directive_iri, number, plans, stale = prepared[index]
+    graphs: dict[str, str] = {}
+    answers = answer.StageAnswers(True)
+    new_state, written = _full(None, directive_iri, number, plans, records, graphs.update,
+                               None, answers, kept_in, stale)
+    if root is not None:
+        keep_document_value(root, state_key(directive_iri, {
+            p.iri: records.lineage.plans[p.iri].sha256 for p in plans}), new_state)
+    return graphs, answers.directives[directive_iri], written
 
 
 def _directive(repo: Repository, root: Path | None, write: Callable[[dict[str, str]], None],
@@ -416,12 +495,14 @@ def _directive(repo: Repository, root: Path | None, write: Callable[[dict[str, s
     return True
 
 
-def _full(repo: Repository, directive_iri: str, number: str,
+def _full(repo: Repository | None, directive_iri: str, number: str,
           plans: list[cov.ImplementingPlan], records: Records,
           write: Callable[[dict[str, str]], None], old: DirectiveState | None,
-          answers: answer.StageAnswers, root: Path | None) -> tuple[DirectiveState, int]:
-    """Align every plan and write every graph of the directive (stale ones emptied), and
-    keep the named query's answer of every province."""
+          answers: answer.StageAnswers, root: Path | None,
+          stale: list[str] | None = None) -> tuple[DirectiveState, int]:
+    """Align every plan and write every graph of the directive (stale ones emptied: those of
+    ``old``, else ``stale``, else those the store holds), and keep the named query's answer of
+    every province."""
     found = records.get([directive_iri, *(p.iri for p in plans)])
     outline_iri = cov.outline_of(directive_iri, plans, found)
     state = cov.directive_alignment(number, plans, found, outline_iri)
@@ -429,8 +510,11 @@ def _full(repo: Repository, directive_iri: str, number: str,
                else al.Outline(number, [], [], outline_iri is None))
     result = cov.assemble(number, directive_iri, plans, outline, outline_iri, found)
     graphs = result.graphs()
-    stale = (cov.stored_graphs(repo, directive_iri) if old is None else
-             [result.province_graph_name(p) for p in old.provinces])
+    if old is not None:
+        stale = [result.province_graph_name(p) for p in old.provinces]
+    elif stale is None:
+        assert repo is not None
+        stale = cov.stored_graphs(repo, directive_iri)
     for name in stale:
         graphs.setdefault(name, "")
     write(graphs)
