@@ -46,8 +46,10 @@ def lead_as_set(row: dict[str, object]) -> dict[str, object]:
 def query_rows(repo: OxigraphRepository, values: dict[str, str]) -> list[dict[str, object]]:
     """The query's answer as the route shows it, run by the engine directly."""
     query = named_queries()["directive-coverage"]
-    result = queries_api.run_named(repo, query, values)
-    return [lead_as_set({v: cell(t, "vi") for v, t in zip(result.variables, row, strict=True)})
+    given = {k: v for k, v in values.items() if k != "lang"}
+    result = queries_api.run_named(repo, query, given)
+    lang = values.get("lang", "vi")
+    return [lead_as_set({v: cell(t, lang) for v, t in zip(result.variables, row, strict=True)})
             for row in result.rows]
 
 
@@ -93,7 +95,7 @@ def served_without_the_query(monkeypatch: pytest.MonkeyPatch) -> None:
 
 ASKED = [{"doc": "28-CT/TW"}, {"doc": "28-ct-tw", "province": "Gia Lai"},
          {"doc": "28-CT/TW", "province": "kien giang"}, {"doc": "28-CT/TW", "province": "Nowhere"},
-         {"doc": "99-CT/TW"}]
+         {"doc": "99-CT/TW"}, {"doc": "28-CT/TW", "lang": "en"}]
 
 
 def test_the_kept_answer_is_the_query_s_rows_in_its_order(
@@ -104,6 +106,7 @@ def test_the_kept_answer_is_the_query_s_rows_in_its_order(
     assert len(expected[0]) > 50 and {r["status"]["value"] for r in expected[0]} >= {
         "assigned", "dropped"}  # the seeds' matrix: restatements and dropped cells
     assert 0 < len(expected[1]) < len(expected[0]) and not expected[3] and not expected[4]
+    assert {r["reconstructed"]["text"] for r in expected[5]} == {"yes"}  # words of the page
     with TestClient(create_app(repo)) as client:
         queried_csv = csv_rows(client, ASKED[0])  # (before run_named is refused below)
     queries_api.ANSWERS.kept.clear()

@@ -25,13 +25,14 @@ evaluation (the portable and the Oxigraph texts already list them in opposite or
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import pickle
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, overload
 
-from kgraph.analysis import coverage as cov
 from kgraph.ingest.text import slugify
 from kgraph.store.derived import (
     document_value,
@@ -42,16 +43,20 @@ from kgraph.store.derived import (
 )
 from kgraph.store.embedded import Repository
 
-FORMAT = 1  # the layout of a part's rows: another layout is not read
+if TYPE_CHECKING:  # the writing side only (the build); a server reads plain rows
+    from kgraph.analysis import coverage as cov
+
+FORMAT = 2  # the layout of a part's rows: another layout is not read
 VERSION_VALUE = f"directive-coverage-answer-{FORMAT}"
 COLUMNS = ("task", "reconstructed", "confidence", "province", "status", "plan", "item",
            "score", "lead", "via", "itemText", "taskText")
 
 # A part's row: the province's columns of one answer row, and the plan task's IRI (the last
 # key of the query's order). The task's own columns come from the directive's entry.
-ProvinceRow = tuple[str, str, str, str | None, str | None, str | None, str | None,
-                    str | None, str | None, str | None]
-# (task, province, status concept, plan, item, score, lead, via, item text, plan task)
+ProvinceRow = tuple[str, str, str | None, str | None, str | None, str | None, str | None,
+                    str | None, str | None]
+# (province, status concept, plan, item, score, lead, via, item text, plan task)
+Part = dict[str, list[ProvinceRow]]  # task number -> its rows, in the query's order
 
 
 def decimal(value: float) -> str:
@@ -61,25 +66,38 @@ def decimal(value: float) -> str:
     return "0" if text in ("", "-0") else text
 
 
-def province_rows(result: cov.DirectiveCoverage, province: str) -> list[ProvinceRow]:
-    """The answer's rows of one province, from the cells the province's graph is written
-    from (:meth:`kgraph.analysis.coverage.DirectiveCoverage.province_triples`)."""
-    chains = {p.iri: p.chain for p in result.plans}
+def province_rows(result: cov.DirectiveCoverage, province: str) -> Part:
+    """The answer's rows of one province by task, from the cells the province's graph is
+    written from (:meth:`kgraph.analysis.coverage.DirectiveCoverage.province_triples`), each
+    task's in the query's order (plan, plan task; a cell without an item has one row).
+    Repeated values are one string each (a part is read back whole for a request)."""
+    from kgraph.analysis import coverage as cov
+
+    via = {p.iri: " → ".join(p.chain) or None for p in result.plans}
     numbers = {p.iri: p.number for p in result.plans}
-    rows: list[ProvinceRow] = []
+    statuses = {status: str(concept) for status, concept in cov.STATUS_CONCEPT.items()}
+    part: Part = {}
     for (_, name), cell in result.cells.items():
         if name != province:
             continue
-        status = str(cov.STATUS_CONCEPT[cell.status])
+        status = statuses[cell.status]
+        rows = part.setdefault(cell.task.no, [])
         if not cell.restatements:
-            rows.append((cell.task.no, name, status, None, None, None, None, None, None, None))
+            rows.append((name, status, None, None, None, None, None, None, None))
         for r in cell.restatements:
             leads = sorted({body.label for body in r.leads or r.responsible})
-            chain = chains.get(r.item.plan, ())
-            rows.append((cell.task.no, name, status, numbers.get(r.item.plan, r.item.number),
-                         r.item.no, decimal(r.score), "; ".join(leads) or None,
-                         " → ".join(chain) or None, r.item.text, r.item.iri))
-    return rows
+            rows.append((name, status, numbers.get(r.item.plan, r.item.number), r.item.no,
+                         decimal(r.score), "; ".join(leads) or None, via.get(r.item.plan),
+                         r.item.text, r.item.iri))
+    for rows in part.values():
+        rows.sort(key=_within_cell)
+    return part
+
+
+def _within_cell(row: ProvinceRow) -> tuple[object, ...]:
+    """?plan ?planTask of the query's order: unbound first."""
+    plan, plan_task = row[2], row[-1]
+    return ((plan is not None, plan or ""), (plan_task is not None, plan_task or ""))
 
 
 def task_columns(result: cov.DirectiveCoverage) -> dict[str, tuple[bool, str, str]]:
@@ -95,7 +113,7 @@ class DirectiveAnswer:
 
     directive_iri: str
     tasks: dict[str, tuple[bool, str, str]]
-    parts: dict[str, str | list[ProvinceRow]]
+    parts: dict[str, str | Part]
     plans: frozenset[str]  # the source plans whose items the rows quote
 
 
@@ -111,7 +129,7 @@ class StageAnswers:
 
     def add(self, result: cov.DirectiveCoverage, provinces: Iterable[str], whole: bool,
             gone: Iterable[str], root: Path | None) -> None:
-        parts: dict[str, str | list[ProvinceRow]] = {}
+        parts: dict[str, str | Part] = {}
         for province in provinces:
             rows = province_rows(result, province)
             parts[slugify(province)] = _keep_part(root, result.directive_iri, rows)
@@ -129,8 +147,7 @@ class KeptAnswers:
     retired: set[str] = field(default_factory=set)
 
 
-def _keep_part(root: Path | None, directive_iri: str, rows: list[ProvinceRow]
-               ) -> str | list[ProvinceRow]:
+def _keep_part(root: Path | None, directive_iri: str, rows: Part) -> str | Part:
     if root is None:
         return rows
     data = pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
@@ -180,15 +197,71 @@ def keep(repo: Repository, root: Path | None, before: KeptAnswers | None,
 # ---------------------------------------------------------------------------- reading
 
 Row = tuple[str | None, ...]  # the query's columns (plain values), then the plan task's IRI
+TaskColumns = tuple[str, str, str, str]  # task, reconstructed, confidence, text
+
+
+class Rows(Sequence[Row]):
+    """The answer's rows in the query's order, made when asked for: a page makes its thousand
+    rows, not the 56,200 of a directive at 20,000 plans. Kept as segments, one per task and
+    province (already in order inside), with their offsets."""
+
+    def __init__(self, segments: list[tuple[TaskColumns, list[ProvinceRow]]],
+                 notations: dict[str, str]) -> None:
+        self.segments = segments
+        self.notations = notations
+        self.starts: list[int] = []
+        total = 0
+        for _, rows in segments:
+            self.starts.append(total)
+            total += len(rows)
+        self.total = total
+
+    def __len__(self) -> int:
+        return self.total
+
+    def _row(self, task: TaskColumns, row: ProvinceRow) -> Row:
+        number, reconstructed, confidence, text = task
+        province, status, *rest, plan_task = row
+        return (number, reconstructed, confidence, province, self.notations[status or ""],
+                *rest, text, plan_task)
+
+    @overload
+    def __getitem__(self, index: int) -> Row: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Row]: ...
+
+    def __getitem__(self, index: int | slice) -> Row | list[Row]:
+        if isinstance(index, int):
+            position = index + self.total if index < 0 else index
+            if not 0 <= position < self.total:
+                raise IndexError(index)
+            return self[position:position + 1][0]
+        start, stop, step = index.indices(self.total)
+        if step != 1:
+            return list(self)[index]
+        out: list[Row] = []
+        segment = max(0, bisect.bisect_right(self.starts, start) - 1)
+        while segment < len(self.segments) and len(out) < stop - start:
+            task, rows = self.segments[segment]
+            first = max(0, start - self.starts[segment])
+            last = min(len(rows), stop - self.starts[segment])
+            out.extend(self._row(task, row) for row in rows[first:last])
+            segment += 1
+        return out
+
+    def __iter__(self) -> Iterator[Row]:
+        for task, rows in self.segments:
+            for row in rows:
+                yield self._row(task, row)
 
 
 @dataclass
 class Answer:
-    """Rows of the kept answer, in the query's order (plain values: the page converts the
-    rows it shows into terms)."""
+    """The kept answer: the query's variables and its rows (:class:`Rows`)."""
 
     variables: tuple[str, ...]
-    rows: list[Row]
+    rows: Rows
 
 
 def read(repo: Repository, root: Path | None, directive_iris: Sequence[str],
@@ -196,9 +269,9 @@ def read(repo: Repository, root: Path | None, directive_iris: Sequence[str],
     """The kept answer for these directives (all of them kept, else None: the query answers),
     one province's rows when ``province_key`` (its slug) is given."""
     kept = previous(repo)
-    if kept is None:
+    if kept is None or any(len(n) != 1 for n in notations.values()):
         return None
-    rows: list[Row] = []
+    cells: dict[tuple[tuple[int, int], str], list[tuple[TaskColumns, list[ProvinceRow]]]] = {}
     for iri in directive_iris:
         entry = kept.directives.get(iri)
         if entry is None:
@@ -208,23 +281,22 @@ def read(repo: Repository, root: Path | None, directive_iris: Sequence[str],
             part = entry.parts.get(slug)
             if part is None:
                 continue
-            found = part if isinstance(part, list) else (
+            found = part if isinstance(part, dict) else (
                 document_value(root, part) if root is not None else None)
-            if not isinstance(found, list):
+            if not isinstance(found, dict):
                 return None  # removed by a later build: the query answers
-            for task, province, status, *rest, plan_task in found:
+            for task, rows in found.items():
                 reconstructed, confidence, text = entry.tasks[task]
-                for notation in notations.get(status, ()):
-                    rows.append((task, "true" if reconstructed else "false", confidence,
-                                 province, notation, *rest, text, plan_task))
-    rows.sort(key=_order)
-    return Answer(COLUMNS, rows)
-
-
-def _order(row: Row) -> tuple[object, ...]:
-    """ORDER BY xsd:integer(?task) ?province ?plan ?planTask: unbound first."""
-    task = row[0] or ""
-    number = (1, int(task)) if task.isdigit() else (0, 0)
-    plan, plan_task = row[5], row[-1]
-    return (number, row[3] or "", (plan is not None, plan or ""),
-            (plan_task is not None, plan_task or ""))
+                columns = (task, "true" if reconstructed else "false", confidence, text)
+                number = (1, int(task)) if task.isdigit() else (0, 0)
+                cells.setdefault((number, rows[0][0]), []).append((columns, rows))
+    segments: list[tuple[TaskColumns, list[ProvinceRow]]] = []
+    for key in sorted(cells):  # xsd:integer(?task), ?province
+        found_cells = cells[key]
+        if len(found_cells) == 1:
+            segments.extend(found_cells)
+        else:  # two directives with one number (rare): their rows merged in order
+            merged = sorted(((c, r) for c, rows in found_cells for r in rows),
+                            key=lambda pair: _within_cell(pair[1]))
+            segments.extend((c, [r]) for c, r in merged)
+    return Answer(COLUMNS, Rows(segments, {k: v[0] for k, v in notations.items()}))

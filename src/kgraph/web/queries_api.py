@@ -249,13 +249,16 @@ def _notations(native: ox.Store) -> dict[str, list[str]]:
     return found
 
 
-def kept_term(variable: str, value: str | None) -> object:
-    """A kept answer's value as the query's term (the page converts only its rows)."""
+def kept_cell(variable: str, value: str | None, lang: str) -> dict[str, str] | None:
+    """A kept answer's value as :func:`cell` shows the query's term (made directly: a page's
+    twelve thousand values)."""
     if value is None:
         return None
     if variable in KEPT_VIETNAMESE:
-        return Literal(value, lang="vi")
-    return Literal(value, datatype=KEPT_TYPES.get(variable, XSD.string))
+        return {"type": "literal", "value": value, "text": value, "lang": "vi"}
+    datatype = KEPT_TYPES.get(variable, XSD.string)
+    shown = WORDS[lang].get(value, value) if datatype == XSD.boolean else value
+    return {"type": "literal", "value": value, "text": shown, "datatype": str(datatype)}
 
 
 def page_link(request: Request, offset: int, limit: int) -> str:
@@ -371,8 +374,7 @@ def kept_page(request: Request, query: NamedQuery, given: dict[str, str], kept: 
         disposition = f'attachment; filename="{query.name}.csv"'
         return StreamingResponse(csv_chunks(rows), media_type="text/csv; charset=utf-8",
                                  headers={"Content-Disposition": disposition})
-    page = [{v: cell(kept_term(v, t), lang) for v, t in zip(variables, row[:width],
-                                                             strict=True)}
+    page = [{v: kept_cell(v, t, lang) for v, t in zip(variables, row[:width], strict=True)}
             for row in kept.rows[offset:offset + limit]]
     return json_page(request, query, given, variables, page, len(kept.rows), offset, limit)
 
