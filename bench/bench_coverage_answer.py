@@ -25,6 +25,7 @@ hard-link copy of a built store (writes into ``COPY/derived``).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -43,8 +44,6 @@ ROUTE = "/api/queries/directive-coverage"
 
 
 def load() -> str:
-    import os
-
     return f"{os.getloadavg()[0]:.1f}"
 
 
@@ -74,18 +73,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--store", type=Path, required=True, help="a copy of a built store")
     parser.add_argument("--directives", type=int, default=5,
                         help="directives compared with the query (each costs the query)")
+    parser.add_argument("--jobs", default="1,2",
+                        help="the stage's processes, each count timed in turn (e.g. 1,2)")
     args = parser.parse_args(argv)
     repo = OxigraphRepository(args.store, read_only=True)
     root = repo.root
     started = time.perf_counter()
     lineage = di.Lineage.read(repo)
     print(f"lineage read: {time.perf_counter() - started:.1f} s (load {load()})")
-    started = time.perf_counter()
-    report = di.update(repo, root, lambda graphs: None, None, lineage=lineage, keep=False)
-    stage = time.perf_counter() - started
+    seen: dict[int, dict[str, str]] = {}
+    for jobs in (int(j) for j in args.jobs.split(",")):
+        written: dict[str, str] = {}
+        started, cpu = time.perf_counter(), time.process_time()
+        report = di.update(repo, root, written.update, None, lineage=lineage, keep=False,
+                           jobs=jobs)
+        stage = time.perf_counter() - started
+        children = sum(os.times()[2:4])
+        print(f"directive-coverage stage, {jobs} process(es): {stage:.1f} s wall, "
+              f"{time.process_time() - cpu:.1f} CPU-s here (children so far {children:.1f}) "
+              f"(load {load()}): {', '.join(report.directives)}, "
+              f"{sum(t.count(chr(10)) for t in written.values())} triples")
+        seen[jobs] = written
+    if len(seen) > 1:
+        first, *others = seen.values()
+        print("graphs identical whatever the processes: "
+              f"{'yes' if all(o == first for o in others) else 'NO'}")
+    seen.clear()
     coverage_answer.keep(repo, root, None, report.answers)
-    print(f"directive-coverage stage, every directive, answers kept: {stage:.1f} s "
-          f"(load {load()}): {', '.join(report.directives)}")
     numbers = report.directives[:args.directives]
     query = named_queries()["directive-coverage"]
     original = queries_api.kept_coverage
@@ -107,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             last, _ = timed(client, {"doc": number, "offset": max(0, total - 1000)})
             csv_seconds, _ = timed(client, {"doc": number, "format": "csv"})
             kept = queries_api.kept_coverage(repo, {"doc": number})
-            answer = queries_api.run_named(repo, query, {"doc": number})
+            answer = queries_api.kept_answer(repo, query, {"doc": number})  # the baseline's
             ours = [comparable(list(kept.variables), row) for row in kept.rows]
             theirs = [comparable(answer.variables, row) for row in answer.rows]
             exact = sum(1 for a, b in zip(kept.rows, answer.rows, strict=False)

@@ -20,6 +20,11 @@ directive of 400 plans at 2,000 plans, never finished at 20,000. The build does 
   progressive alignment places every later plan (:meth:`AlignmentState.place`); the other
   plans' placements and scores stay as they were.
 
+* **the named query's answer kept** (:mod:`kgraph.analysis.coverage_answer`): the rows of
+  ``directive-coverage`` per province, written with the province's graph.
+* **directives side by side**: when every directive is aligned again, one forked process per
+  core aligns them (they are independent), the store read first in the build's process.
+
 The incremental rule, and when it does not apply: the other plans keep their clusters (a full
 alignment might place a few of them differently, since the progressive alignment depends on
 order); the vectoriser keeps the vocabulary and IDF of the last full alignment; a reconstructed
