@@ -19,6 +19,7 @@ from kgraph.analysis import directive_index as di
 from kgraph.cli import app
 from kgraph.graph.mapping import document_graph
 from kgraph.ingest.extract import extract_file
+from kgraph.store.derived import document_value
 from kgraph.store.embedded import OxigraphRepository
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
@@ -185,6 +186,29 @@ def test_one_new_plan_built_alone_is_placed_in_the_kept_alignment(
     for number, graphs in kept.items():  # the other directives: not touched
         if number != directive:
             assert {g: graph_lines(repo, g) for g in graphs} == graphs
+    assert_the_kept_lineage_is_the_store_s(store, repo)
+    del repo
+    new.write_text(new.read_text(encoding="utf-8") + "\nGhi chú thêm.\n", encoding="utf-8")
+    kgraph("build", str(new), "--store", str(store), "--no-validate")  # changed again
+    assert_the_kept_lineage_is_the_store_s(store, OxigraphRepository(store, read_only=True))
+
+
+def assert_the_kept_lineage_is_the_store_s(store: Path, repo: OxigraphRepository) -> None:
+    """After a one-plan build the lineage is kept as the full one of the store before and a
+    small delta (the graphs read again since), which together are the store's lineage."""
+    kept = {path.stem: document_value(store, path.stem) for path in
+            (store / "derived" / "documents").glob("directive-lineage-*.pickle")}
+    deltas = [value for value in kept.values() if isinstance(value, di.LineageDelta)]
+    assert len(deltas) == 1 and len(kept) == 2  # the delta and its base, nothing else
+    base = kept[deltas[0].base]
+    assert isinstance(base, di.Lineage)
+    merged = base.replaced(deltas[0].graphs, deltas[0].part)
+    read = di.Lineage.read(repo)
+    assert {g: sorted(e) for g, e in merged.edges.items()} == {
+        g: sorted(e) for g, e in read.edges.items()}
+    assert {g: sorted(t) for g, t in merged.targets.items()} == {
+        g: sorted(t) for g, t in read.targets.items()}
+    assert merged.plans == read.plans and merged.labels == read.labels
 
 
 def document_of(repo: OxigraphRepository, file_name: str) -> str:

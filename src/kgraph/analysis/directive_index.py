@@ -103,16 +103,30 @@ def kept_lineage(repo: Repository, root: Path | None, before: dict[str, str],
     changed = sorted(g for g in set(before) | set(after) if before.get(g) != after.get(g))
     old_key, new_key = lineage_key(before), lineage_key(after)  # 20,000 lines each to hash
     kept = document_value(root, old_key) if root is not None else None
+    base_key, since = old_key, set(changed)  # the full lineage kept, graphs read since
+    if isinstance(kept, LineageDelta):
+        base = document_value(root, kept.base)
+        base_key, since = kept.base, since | set(kept.graphs)
+        kept = base.replaced(kept.graphs, kept.part) if isinstance(base, Lineage) else None
     if isinstance(kept, Lineage) and len(changed) <= max(50, len(after) // 10):
         lineage = kept.updated(repo, changed)
     else:
-        lineage = Lineage.read(repo)
+        lineage, base_key = Lineage.read(repo), ""
     if root is not None:
+        if base_key and len(since) <= DELTA_GRAPHS:  # the full one stays, the delta is small
+            keep_document_value(root, new_key, LineageDelta(
+                base_key, sorted(since), lineage.part(since)))
+            if old_key not in (new_key, base_key):
+                drop_document_value(root, old_key)
+            return lineage
         keep_document_value(root, new_key, Lineage(
             lineage.edges, lineage.targets, lineage.plans, lineage.labels))
-        if old_key != new_key:
-            drop_document_value(root, old_key)  # replaced: keep one per store
+        for replaced in {old_key, base_key} - {new_key, ""}:
+            drop_document_value(root, replaced)  # replaced: keep one per store
     return lineage
+
+
+DELTA_GRAPHS = 1000  # graphs read again since the full lineage kept: more, and it is rewritten
 
 
 def state_key(directive_iri: str, versions: dict[str, str]) -> str:
@@ -133,6 +147,17 @@ class SourcePlan:
     province_iri: str
     graph: str
     sha256: str
+
+
+@dataclass
+class LineageDelta:
+    """A lineage kept as the full one of an earlier source set (``base``, its key) and the
+    entries of the graphs read again since: a one-plan build of a national store writes a few
+    kilobytes instead of the 20 MB lineage (it still reads the full one)."""
+
+    base: str
+    graphs: list[str]
+    part: Lineage
 
 
 @dataclass
@@ -198,16 +223,29 @@ class Lineage:
 
     def updated(self, repo: Repository, graphs: Sequence[str]) -> Lineage:
         """This lineage with ``graphs`` read again (a re-build: the changed documents')."""
-        fresh = Lineage.read(repo, graphs)
+        return self.replaced(graphs, Lineage.read(repo, graphs))
+
+    def replaced(self, graphs: Iterable[str], fresh: Lineage) -> Lineage:
+        """This lineage with the entries of ``graphs`` replaced by ``fresh``'s (their new
+        reading, or a kept :class:`LineageDelta`'s part)."""
         gone = set(graphs)
         edges = {g: e for g, e in self.edges.items() if g not in gone} | fresh.edges
         targets = {g: t for g, t in self.targets.items() if g not in gone} | fresh.targets
         plans = {iri: p for iri, p in self.plans.items() if p.graph not in gone} | fresh.plans
         labels = {**self.labels, **fresh.labels}
-        plans = {iri: p if not p.province_iri or p.province_iri not in fresh.labels
+        plans = {iri: p if labels.get(p.province_iri, p.province) == p.province
+                 or not p.province_iri
                  else SourcePlan(p.iri, p.number, labels[p.province_iri], p.province_iri,
                                  p.graph, p.sha256) for iri, p in plans.items()}
         return Lineage(edges, targets, plans, labels)
+
+    def part(self, graphs: Iterable[str]) -> Lineage:
+        """Only the entries of ``graphs`` (and every province label)."""
+        wanted = set(graphs)
+        return Lineage({g: e for g, e in self.edges.items() if g in wanted},
+                       {g: t for g, t in self.targets.items() if g in wanted},
+                       {iri: p for iri, p in self.plans.items() if p.graph in wanted},
+                       dict(self.labels))
 
     @functools.cached_property
     def carried_by(self) -> dict[str, set[str]]:
