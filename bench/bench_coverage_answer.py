@@ -73,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--store", type=Path, required=True, help="a copy of a built store")
     parser.add_argument("--directives", type=int, default=5,
                         help="directives compared with the query (each costs the query)")
+    parser.add_argument("--only", action="append", default=None,
+                        help="the stage for these directives only (numbers; repeatable)")
     parser.add_argument("--jobs", default="1,2",
                         help="the stage's processes, each count timed in turn (e.g. 1,2)")
     args = parser.parse_args(argv)
@@ -86,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         written: dict[str, str] = {}
         started, cpu = time.perf_counter(), time.process_time()
         report = di.update(repo, root, written.update, None, lineage=lineage, keep=False,
-                           jobs=jobs)
+                           jobs=jobs, only=args.only)
         stage = time.perf_counter() - started
         children = sum(os.times()[2:4])
         print(f"directive-coverage stage, {jobs} process(es): {stage:.1f} s wall, "

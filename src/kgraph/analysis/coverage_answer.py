@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import os
 import pickle
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from typing import TYPE_CHECKING, overload
 
 from kgraph.ingest.text import slugify
 from kgraph.store.derived import (
+    DERIVED,
     document_value,
     drop_document_value,
     keep_document_value,
@@ -46,7 +48,7 @@ from kgraph.store.embedded import Repository
 if TYPE_CHECKING:  # the writing side only (the build); a server reads plain rows
     from kgraph.analysis import coverage as cov
 
-FORMAT = 2  # the layout of a part's rows: another layout is not read
+FORMAT = 3  # the layout of a part's rows: another layout is not read
 VERSION_VALUE = f"directive-coverage-answer-{FORMAT}"
 COLUMNS = ("task", "reconstructed", "confidence", "province", "status", "plan", "item",
            "score", "lead", "via", "itemText", "taskText")
@@ -57,6 +59,21 @@ ProvinceRow = tuple[str, str, str | None, str | None, str | None, str | None, st
                     str | None, str | None]
 # (province, status concept, plan, item, score, lead, via, item text, plan task)
 Part = dict[str, list[ProvinceRow]]  # task number -> its rows, in the query's order
+
+
+@dataclass(frozen=True)
+class PackedPart:
+    """A province's rows as kept: each task's pickled apart, with its count, so that a page
+    decodes only the tasks it shows (a directive's first page at 20,000 plans: one task of
+    each of 49 provinces, not 56,200 rows)."""
+
+    province: str
+    tasks: dict[str, tuple[int, bytes]]
+
+
+def pack(province: str, part: Part) -> PackedPart:
+    return PackedPart(province, {task: (len(rows), pickle.dumps(
+        rows, protocol=pickle.HIGHEST_PROTOCOL)) for task, rows in part.items()})
 
 
 def decimal(value: float) -> str:
@@ -113,7 +130,7 @@ class DirectiveAnswer:
 
     directive_iri: str
     tasks: dict[str, tuple[bool, str, str]]
-    parts: dict[str, str | Part]
+    parts: dict[str, str | PackedPart]
     plans: frozenset[str]  # the source plans whose items the rows quote
 
 
@@ -129,10 +146,10 @@ class StageAnswers:
 
     def add(self, result: cov.DirectiveCoverage, provinces: Iterable[str], whole: bool,
             gone: Iterable[str], root: Path | None) -> None:
-        parts: dict[str, str | Part] = {}
+        parts: dict[str, str | PackedPart] = {}
         for province in provinces:
-            rows = province_rows(result, province)
-            parts[slugify(province)] = _keep_part(root, result.directive_iri, rows)
+            packed = pack(province, province_rows(result, province))
+            parts[slugify(province)] = _keep_part(root, result.directive_iri, packed)
         self.directives[result.directive_iri] = (whole, DirectiveAnswer(
             result.directive_iri, task_columns(result), parts,
             frozenset(p.iri for p in result.plans)), {slugify(p) for p in gone})
@@ -147,14 +164,15 @@ class KeptAnswers:
     retired: set[str] = field(default_factory=set)
 
 
-def _keep_part(root: Path | None, directive_iri: str, rows: Part) -> str | Part:
+def _keep_part(root: Path | None, directive_iri: str, packed: PackedPart
+               ) -> str | PackedPart:
     if root is None:
-        return rows
-    data = pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
+        return packed
+    data = pickle.dumps(packed, protocol=pickle.HIGHEST_PROTOCOL)
     digest = hashlib.sha256(directive_iri.encode("utf-8") + b"\n" + data).hexdigest()[:32]
     key = f"directive-answer-{FORMAT}-{digest}"
-    if document_value(root, key) is None:
-        keep_document_value(root, key, rows)
+    if not os.path.exists(os.path.join(root, DERIVED, "documents", f"{key}.pickle")):
+        keep_document_value(root, key, packed)
     return key
 
 
@@ -205,16 +223,24 @@ class Rows(Sequence[Row]):
     rows, not the 56,200 of a directive at 20,000 plans. Kept as segments, one per task and
     province (already in order inside), with their offsets."""
 
-    def __init__(self, segments: list[tuple[TaskColumns, list[ProvinceRow]]],
+    def __init__(self, segments: list[tuple[TaskColumns, int, list[ProvinceRow] | bytes]],
                  notations: dict[str, str]) -> None:
-        self.segments = segments
+        self.columns = [columns for columns, _, _ in segments]
+        self.kept: list[list[ProvinceRow] | bytes] = [rows for _, _, rows in segments]
         self.notations = notations
         self.starts: list[int] = []
         total = 0
-        for _, rows in segments:
+        for _, count, _ in segments:
             self.starts.append(total)
-            total += len(rows)
+            total += count
         self.total = total
+
+    def segment(self, index: int) -> list[ProvinceRow]:
+        """A segment's rows, decoded the first time they are asked for."""
+        rows = self.kept[index]
+        if isinstance(rows, bytes):
+            rows = self.kept[index] = pickle.loads(rows)
+        return rows
 
     def __len__(self) -> int:
         return self.total
@@ -242,8 +268,8 @@ class Rows(Sequence[Row]):
             return list(self)[index]
         out: list[Row] = []
         segment = max(0, bisect.bisect_right(self.starts, start) - 1)
-        while segment < len(self.segments) and len(out) < stop - start:
-            task, rows = self.segments[segment]
+        while segment < len(self.kept) and len(out) < stop - start:
+            task, rows = self.columns[segment], self.segment(segment)
             first = max(0, start - self.starts[segment])
             last = min(len(rows), stop - self.starts[segment])
             out.extend(self._row(task, row) for row in rows[first:last])
@@ -251,8 +277,8 @@ class Rows(Sequence[Row]):
         return out
 
     def __iter__(self) -> Iterator[Row]:
-        for task, rows in self.segments:
-            for row in rows:
+        for index, task in enumerate(self.columns):
+            for row in self.segment(index):
                 yield self._row(task, row)
 
 
@@ -271,7 +297,7 @@ def read(repo: Repository, root: Path | None, directive_iris: Sequence[str],
     kept = previous(repo)
     if kept is None or any(len(n) != 1 for n in notations.values()):
         return None
-    cells: dict[tuple[tuple[int, int], str], list[tuple[TaskColumns, list[ProvinceRow]]]] = {}
+    cells: dict[tuple[tuple[int, int], str], list[tuple[TaskColumns, int, bytes]]] = {}
     for iri in directive_iris:
         entry = kept.directives.get(iri)
         if entry is None:
@@ -281,22 +307,22 @@ def read(repo: Repository, root: Path | None, directive_iris: Sequence[str],
             part = entry.parts.get(slug)
             if part is None:
                 continue
-            found = part if isinstance(part, dict) else (
+            found = part if isinstance(part, PackedPart) else (
                 document_value(root, part) if root is not None else None)
-            if not isinstance(found, dict):
+            if not isinstance(found, PackedPart):
                 return None  # removed by a later build: the query answers
-            for task, rows in found.items():
+            for task, (count, rows) in found.tasks.items():
                 reconstructed, confidence, text = entry.tasks[task]
                 columns = (task, "true" if reconstructed else "false", confidence, text)
                 number = (1, int(task)) if task.isdigit() else (0, 0)
-                cells.setdefault((number, rows[0][0]), []).append((columns, rows))
-    segments: list[tuple[TaskColumns, list[ProvinceRow]]] = []
+                cells.setdefault((number, found.province), []).append((columns, count, rows))
+    segments: list[tuple[TaskColumns, int, list[ProvinceRow] | bytes]] = []
     for key in sorted(cells):  # xsd:integer(?task), ?province
         found_cells = cells[key]
         if len(found_cells) == 1:
             segments.extend(found_cells)
         else:  # two directives with one number (rare): their rows merged in order
-            merged = sorted(((c, r) for c, rows in found_cells for r in rows),
+            merged = sorted(((c, r) for c, _, rows in found_cells for r in pickle.loads(rows)),
                             key=lambda pair: _within_cell(pair[1]))
-            segments.extend((c, [r]) for c, r in merged)
+            segments.extend((c, 1, [r]) for c, r in merged)
     return Answer(COLUMNS, Rows(segments, {k: v[0] for k, v in notations.items()}))
