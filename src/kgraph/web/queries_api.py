@@ -365,8 +365,8 @@ def json_page(request: Request, query: NamedQuery, given: dict[str, str], variab
 
 def kept_page(request: Request, query: NamedQuery, given: dict[str, str], kept: Any,
               format: str, lang: str, offset: int, limit: int) -> Response:
-    """:func:`answer` from a kept answer: the same CSV and JSON, each page's values made
-    into terms only for the page (a directive's 56,200 rows at 20,000 plans)."""
+    """:func:`answer` from a kept answer: the same CSV and JSON, only the page's rows decoded
+    and shown (a directive's 56,200 rows at 20,000 plans)."""
     variables = list(kept.variables)
     width = len(variables)
     if format == "csv":
