@@ -875,19 +875,26 @@ class _Update:
     def documents(self, full: bool) -> tuple[list[AuditedDocument], list[AuditedDocument]]:
         """Write the documents and lineage tables; return the changed (or new) documents and
         the removed ones."""
-        rows = {(row[1], row[2]): row for row in self.db.execute(
-            "SELECT id, iri, graph, number, province, sha256, pv FROM documents")}
-        old = _Kept(rows)  # (iri, graph) -> (row id, document), made when asked for
+        columns = "SELECT id, iri, graph, number, province, sha256, pv FROM documents"
         if full:
+            rows = {(row[1], row[2]): row for row in self.db.execute(columns)}
+            old = _Kept(rows)  # (iri, graph) -> (row id, document), made when asked for
             documents = audited_documents(self.repo)
             new = {(d.iri, d.graph): d for d in documents}
             removed = [old[key][1] for key in rows if key not in new]
         else:
-            shas = document_shas(self.repo, len(rows))
-            kept = {(row[2], row[5]) for row in rows.values()}
-            kept.update(self.db.execute("SELECT graph, sha256 FROM other_graphs"))
+            stored = self.db.execute("SELECT graph, sha256 FROM documents").fetchall()
+            shas = document_shas(self.repo, len(stored))
+            kept = {*stored, *self.db.execute("SELECT graph, sha256 FROM other_graphs")}
             graphs = sorted(g for g, sha in shas.items() if (g, sha) not in kept)
-            provinces = {row[6]: row[4] for row in rows.values() if row[4]}
+            rows = {}  # the rows of the graphs read again or gone (the others stay as they are)
+            for chunk in _chunks(sorted({*graphs, *(g for g, _ in stored if g not in shas)}),
+                                 500):
+                rows.update(((row[1], row[2]), row) for row in self.db.execute(
+                    f"{columns} WHERE graph IN ({','.join('?' * len(chunk))})", chunk))
+            old = _Kept(rows)
+            provinces = dict(self.db.execute(
+                "SELECT DISTINCT pv, province FROM documents WHERE province != ''"))
             documents = audited_documents(self.repo, graphs, provinces) if graphs else []
             holding = {d.graph for d in documents}  # graphs with a hash but no document
             self.db.executemany("INSERT OR REPLACE INTO other_graphs VALUES (?, ?)",
@@ -897,6 +904,11 @@ class _Update:
             removed = [old[key][1] for key in rows if key[1] not in shas
                        or (key[1] in reread and key not in new)]
         changed = [d for key, d in new.items() if key not in rows or old[key][1] != d]
+        if not full and not removed and all(
+                (d.iri, d.graph) not in old and not self.db.execute(
+                    "SELECT 1 FROM documents WHERE iri = ? LIMIT 1", (d.iri,)).fetchall()
+                for d in changed):
+            self.added = changed  # new documents only, none stated in another graph before
         for document in removed:
             row_id = old[(document.iri, document.graph)][0]
             self.db.execute("DELETE FROM findings WHERE kind = 'own' AND owner = ?",
@@ -922,10 +934,6 @@ class _Update:
         self.same_plans = not full and not removed and all(
             (d.iri, d.graph) in old and (old[(d.iri, d.graph)][1].number, old[(d.iri, d.graph)][
                 1].province) == (d.number, d.province) for d in changed)
-        iris = {key[0] for key in rows}
-        if not full and not removed and all((d.iri, d.graph) not in old and d.iri not in iris
-                                            for d in changed):
-            self.added = changed
         self.changed_iris = {d.iri for d in [*changed, *removed]}
         self.changed_numbers = {number_key(d.number) for d in [*changed, *removed]}
         self.changed_numbers.update(number_key(old[(d.iri, d.graph)][1].number)
@@ -949,7 +957,12 @@ class _Update:
             if not graphs:
                 self.lineage_same = True
                 return
-        documents = {g for (g,) in self.db.execute("SELECT DISTINCT graph FROM documents")}
+        documents: set[str] = set()  # (graphs of documents: others are not lineage)
+        for chunk in [None] if graphs is None else _chunks(graphs, 500):
+            documents.update(g for (g,) in self.db.execute(
+                "SELECT DISTINCT graph FROM documents" if chunk is None else
+                f"SELECT graph FROM documents WHERE graph IN ({','.join('?' * len(chunk))})",
+                () if chunk is None else chunk))
         edges = [(r["g"], r["s"], r["o"]) for r in _graph_records(
             self.repo, """SELECT DISTINCT ?g ?s ?o WHERE { #VALUES
             GRAPH ?g { ?s kg:implements ?o } }""", graphs) if r["g"] in documents]
