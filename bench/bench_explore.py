@@ -20,6 +20,7 @@ Run: ``.venv/bin/python bench/bench_explore.py [--assignments 15] [--runs 3]``.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -143,18 +144,22 @@ def main(argv: list[str] | None = None) -> None:
         browser.close()
     nodes, edges = results[0]["nodes"], results[0]["edges"]
     print(f"lineage of {root}: {nodes:.0f} nodes, {edges:.0f} edges visible")
-    for key, label in (("api", "/api/lineage"), ("merged", "vis data + layout"),
+    print(f"{'':>24}  first open (the walk)  reopened (kept answer), median; all runs")
+    for key, label in (("api", "/api/lineage"), ("merged", "vis data"),
                        ("first_render", "time to first render"),
                        ("usable", "laid out, fitted, drawn")):
         values = [r[key] for r in results]
-        print(f"{label:>24}: median {statistics.median(values):7.0f} ms "
+        again = statistics.median(values[1:]) if len(values) > 1 else float("nan")
+        print(f"{label:>24}: {values[0]:7.0f} ms {again:20.0f} ms      "
               f"(runs: {', '.join(f'{v:.0f}' for v in values)})")
     stable = all(r["stable"] == 1.0 for r in results)
     print(f"{'stable layout':>24}: {'yes' if stable else 'NO'} (positions unchanged after "
           f"{args.settle:.1f} s; physics off) -> stable at first render")
     print(f"{'requests off 127.0.0.1':>24}: {len(outside)}")
-    target = statistics.median(r["usable"] for r in results) < 3000
-    print(f"target < 3 s to a usable picture: {'met' if target else 'MISSED'}")
+    first, again = results[0]["usable"], statistics.median(r["usable"] for r in results)
+    print(f"target < 3 s to a usable picture: first open {'met' if first < 3000 else 'MISSED'}"
+          f" ({first:.0f} ms), median of all runs {'met' if again < 3000 else 'MISSED'} "
+          f"({again:.0f} ms); load average {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
 
 
 if __name__ == "__main__":

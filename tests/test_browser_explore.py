@@ -265,11 +265,20 @@ def test_large_fan_out_is_clustered(open_page, sample_repo) -> None:
     graph = document_graph(plan)
     sample_repo.replace_graphs({str(graph.name): graph.to_ntriples()})
     doc = str(ID["doc/gia-lai/66-kh-ubnd/2024"])
-    page, _, base = open_page(sample_repo)
+    page, requests, base = open_page(sample_repo)
+    before = len(requests)
     page.goto(f"{base}/explore?open={doc}&direction=down&depth=1")
     page.wait_for_selector("body[data-ready='1']")
+    asked = [u.split("?")[0].removeprefix(base) for u in requests[before:] if "/api/" in u]
+    # the lineage the address names is asked at once (before the filters' values), and once
+    assert asked.index("/api/lineage") < asked.index("/api/facets")
+    assert asked.count("/api/lineage") == 1
     cluster = f"cluster:{doc}:assignment"
     assert page.evaluate(f"kgExplorer.network.isCluster({cluster!r})")
+    # the lineage is first drawn grouped, laid out and fitted: never half built (vis redraws
+    # on every change of its data; each redraw of a national lineage costs a few hundred ms)
+    timings = page.evaluate("kgExplorer.timings")
+    assert timings["drawn"] >= timings["laidOut"] >= timings["merged"]
     assert "1 nhóm" in page.inner_text("#status")
     pos = page.evaluate(f"""(() => {{ const n = kgExplorer.network;
         const p = n.canvasToDOM(n.getPositions([{cluster!r}])[{cluster!r}]);

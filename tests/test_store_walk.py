@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from kgraph.analysis.lineage import LineageGraph, StoreWalk, find_document
+from kgraph.analysis.lineage import OBJECT_OF, SUBJECT_OF, LineageGraph, StoreWalk, find_document
 from kgraph.analysis.search import LabelIndex
 from kgraph.store.embedded import OxigraphRepository, QueryResult
 from kgraph.web.explore import facets_of, graph_neighbours, shortest_flow_path
@@ -86,3 +86,29 @@ def test_paths_search_facets_and_numbers_are_the_whole_graphs(repo) -> None:
     for node in (whole.nodes[d] for d in documents):
         assert find_document(repo, node.number) == whole.find_document(node.number)
     assert find_document(repo, "no such number") is None
+
+
+@pytest.mark.parametrize("fixture", ["sample_repo", "seed_repo"])
+def test_every_relation_is_one_its_nodes_kinds_are_looked_up_for(request, fixture) -> None:
+    """The walk looks a node's relations up only by the predicates its kind can be the subject
+    or the object of (``SUBJECT_OF``, ``OBJECT_OF``): every relation the mapping wrote between
+    two nodes of the samples and the seeds must be one of them, or a walk would miss it."""
+    repo = request.getfixturevalue(fixture)
+    whole = LineageGraph.from_repository(repo)
+    predicates = " ".join(f"<{p}>" for p in sorted(SUBJECT_OF["document"] | OBJECT_OF["agency"]
+                                                     | SUBJECT_OF["task"] | OBJECT_OF["task"]
+                                                     | SUBJECT_OF["assignment"]))
+    rows = repo.query(f"SELECT DISTINCT ?s ?p ?o WHERE {{ VALUES ?p {{ {predicates} }} "
+                      "?s ?p ?o }").rows
+    checked = 0
+    for s, p, o in rows:
+        subject, target = whole.nodes.get(str(s)), whole.nodes.get(str(o))
+        if subject is None or target is None:
+            continue  # not an edge of the lineage graph either
+        assert str(p) in SUBJECT_OF[subject.kind], (s, p, subject.kind)
+        assert str(p) in OBJECT_OF[target.kind], (o, p, target.kind)
+        checked += 1
+    assert checked > 50
+    walk = StoreWalk(repo)  # and a walk with the tables reads every edge of the whole graph
+    walk.load(whole.nodes)
+    assert walk.subgraph(set(whole.nodes)) == whole.subgraph(set(whole.nodes))

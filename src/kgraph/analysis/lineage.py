@@ -286,6 +286,9 @@ def _local(iri: str) -> str:
     return iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
 
 
+_KG_NS, _ELI_NS = str(KG), "http://data.europa.eu/eli/ontology#"
+
+
 def _first_rows(rows: list[dict[str, str | None]], key: str) -> list[dict[str, str | None]]:
     """One row per ``key``: the first non-empty value of each column (a fact stated in several
     graphs, or in two spellings, must not make two nodes)."""
@@ -317,18 +320,55 @@ def _select(repo: Repository, body: str, var: str | None = None,
     return rows
 
 
-_KG_NS, _ELI_NS = str(KG), "http://data.europa.eu/eli/ontology#"
 _FORWARD_FLOW_IRIS = tuple(_KG_NS + p for p in ("hasTask", "subTask", "hasAssignment", "hasDuty",
                                                 "addressee", "leadAgency", "coordinatingAgency"))
 _REVERSE_FLOW_IRIS = (_KG_NS + "implements", _ELI_NS + "based_on")
 _EDGE_IRIS = (*_FORWARD_FLOW_IRIS, *_REVERSE_FLOW_IRIS, _ELI_NS + "cites")
 
 
-def _relations(repo: Repository, what: str, iris: Iterable[str]) -> list[dict[str, str | None]]:
+_NAMED = {iri: ox.NamedNode(iri) for iri in _EDGE_IRIS}
+_EVERY = frozenset(_EDGE_IRIS)
+_DOCUMENT_RELATIONS = (_REVERSE_FLOW_IRIS[0], _REVERSE_FLOW_IRIS[1], _ELI_NS + "cites")
+# The relations each kind of node is the subject / the object of, as the mapping
+# (kgraph.graph.mapping) writes them and the ontology's domains and ranges say
+# (tests/test_store_walk.py checks every relation of the seeds against them): a document
+# carries out, is based on and cites documents and has tasks and assignments; a task has
+# subtasks and lead and coordinating agencies; an assignment has duties and addressees; a duty
+# has lead and coordinating agencies; agents and provinces are the subject of none.
+SUBJECT_OF: dict[str, frozenset[str]] = {
+    "document": frozenset({*_DOCUMENT_RELATIONS, _KG_NS + "hasTask", _KG_NS + "hasAssignment"}),
+    "task": frozenset({_KG_NS + "subTask", _KG_NS + "leadAgency",
+                       _KG_NS + "coordinatingAgency"}),
+    "assignment": frozenset({_KG_NS + "hasDuty", _KG_NS + "addressee"}),
+    "duty": frozenset({_KG_NS + "leadAgency", _KG_NS + "coordinatingAgency"}),
+    **dict.fromkeys(("agency", "collective", "mention", "province"), frozenset()),
+}
+_AGENT_RELATIONS = frozenset({_KG_NS + "addressee", _KG_NS + "leadAgency",
+                              _KG_NS + "coordinatingAgency"})
+OBJECT_OF: dict[str, frozenset[str]] = {
+    "document": frozenset(_DOCUMENT_RELATIONS),
+    "task": frozenset({_KG_NS + "hasTask", _KG_NS + "subTask"}),
+    "assignment": frozenset({_KG_NS + "hasAssignment"}),
+    "duty": frozenset({_KG_NS + "hasDuty"}),
+    **dict.fromkeys(("agency", "collective", "mention"), _AGENT_RELATIONS),
+    "province": frozenset(),
+}
+# (node, predicate, True when the node is the subject) -> the IRIs at the other end
+Looked = dict[tuple[str, str, bool], list[str]]
+
+
+def _relations(repo: Repository, what: str, iris: Iterable[str],
+               looked: Looked | None = None, nodes: dict[str, Node] | None = None,
+               objects: frozenset[str] | None = None) -> list[dict[str, str | None]]:
     """The rows of ``_STEP_DOWN``, ``_STEP_UP`` or ``_EDGES_OF`` for these nodes. On an
-    embedded store each (node, predicate) is looked up in Oxigraph's indexes: a query joined
-    its VALUES with every statement of each predicate (seconds a step at 20,000 plans); the
-    relations are stated once, so there are no restated copies to decode."""
+    embedded store each (node, predicate) of a plan part or an agent is looked up in
+    Oxigraph's indexes (a query joined its VALUES with every statement of each predicate:
+    seconds a step at 20,000 plans); those relations are stated once. ``looked`` keeps
+    each lookup for the next call (a walk's steps read the relations its subgraph reads
+    again: at 20,000 plans ~20 µs a lookup, ten predicates a node); of a node in ``nodes``,
+    only the relations its kind can have (:data:`SUBJECT_OF`, :data:`OBJECT_OF`). Edges are
+    read from their subject: a lookup by object costs ~10 times one by subject. ``objects``:
+    only these predicates (as the subject)."""
     store = getattr(repo, "reader", None)
     if not isinstance(store, ox.Store):
         text = {"down": _STEP_DOWN, "up": _STEP_UP, "edges": _EDGES_OF}[what]
@@ -336,20 +376,50 @@ def _relations(repo: Repository, what: str, iris: Iterable[str]) -> list[dict[st
     outward, inward = {"down": (_FORWARD_FLOW_IRIS, _REVERSE_FLOW_IRIS),
                        "up": (_REVERSE_FLOW_IRIS, _FORWARD_FLOW_IRIS),
                        "edges": (_EDGE_IRIS, ())}[what]
-    found: dict[tuple[str, str, str], None] = {}
+    if objects is not None:
+        outward = tuple(p for p in outward if p in objects)
+    looked = {} if looked is None else looked
+    wanted: list[tuple[str, str, bool]] = []  # (node, predicate, True when it is the subject)
     for iri in sorted({i for i in iris if safe_iri(i)}):
-        node = ox.NamedNode(iri)
-        for predicate in outward:
-            for quad in store.quads_for_pattern(node, ox.NamedNode(predicate), None):
-                if isinstance(quad.object, ox.NamedNode):
-                    found[(iri, predicate, quad.object.value)] = None
-        for predicate in inward:
-            for quad in store.quads_for_pattern(None, ox.NamedNode(predicate), node):
-                if isinstance(quad.subject, ox.NamedNode):
-                    found[(iri, predicate, quad.subject.value)] = None
+        known = nodes.get(iri) if nodes is not None else None
+        as_subject = SUBJECT_OF.get(known.kind, _EVERY) if known else _EVERY
+        as_object = OBJECT_OF.get(known.kind, _EVERY) if known else _EVERY
+        wanted += [(iri, p, True) for p in outward if p in as_subject]
+        wanted += [(iri, p, False) for p in inward if p in as_object]
+    # Relations between documents are restated: a plan states the lineage it stands in, so
+    # "X carries out 28-CT/TW" has 4,001 copies at 20,000 plans for 35 plans. One DISTINCT query
+    # a predicate (Oxigraph drops the copies) instead of decoding each: 0.3-0.4 s -> 5-15 ms.
+    batches: dict[tuple[str, bool], list[str]] = {}
+    for iri, predicate, is_subject in wanted:
+        if (iri, predicate, is_subject) not in looked and predicate in _DOCUMENT_RELATIONS:
+            batches.setdefault((predicate, is_subject), []).append(iri)
+    for (predicate, is_subject), asked in batches.items():
+        for iri in asked:
+            looked[(iri, predicate, is_subject)] = []
+        pattern = "?x <%s> ?y" if is_subject else "?y <%s> ?x"
+        for row in _select(repo, "SELECT DISTINCT ?x ?y WHERE { #VALUES\n"
+                           + pattern % predicate + " FILTER(isIRI(?y)) }", "x", asked):
+            looked[(str(row["x"]), predicate, is_subject)].append(str(row["y"]))
+    found: dict[tuple[str, str, str], None] = {}  # (subject, predicate, object)
+    steps: dict[tuple[str, str], None] = {}  # (asked node, the node at the other end)
+    for key in wanted:
+        iri, predicate, is_subject = key
+        others = looked.get(key)
+        if others is None:  # relations of plan parts and agents: stated once, by pattern
+            node = ox.NamedNode(iri)
+            others = looked[key] = (
+                [quad.object.value for quad in
+                 store.quads_for_pattern(node, _NAMED[predicate], None)
+                 if isinstance(quad.object, ox.NamedNode)] if is_subject else
+                [quad.subject.value for quad in
+                 store.quads_for_pattern(None, _NAMED[predicate], node)
+                 if isinstance(quad.subject, ox.NamedNode)])
+        for other in others:
+            found[(iri, predicate, other) if is_subject else (other, predicate, iri)] = None
+            steps[(iri, other)] = None
     if what == "edges":
         return [{"s": s, "p": p, "o": o} for s, p, o in found]
-    return [{"from": s, "to": o} for s, o in dict.fromkeys((s, o) for s, _, o in found)]
+    return [{"from": s, "to": o} for s, o in steps]
 
 
 def _agent_rows(repo: Repository, iris: set[str] | None = None
@@ -427,8 +497,13 @@ class LineageGraph:
     def _load_nodes(self, repo: Repository, iris: set[str] | None, *,
                     parts: bool = True) -> None:
         """Nodes of the store (``iris`` None) or those among ``iris``; a part's or a mention's
-        document is read too (its type, province and year are theirs)."""
+        document is read too (its type, province and year are theirs). An IRI read as a
+        document is not asked again as a plan part, one read as either not as an agent or a
+        province (the kinds are disjoint; a walk of thousands of parts asked every query
+        for each)."""
         self._load_documents(repo, iris)
+        if iris is not None:
+            iris = {i for i in iris if i not in self.nodes}
         if parts:
             rows = (_select(repo, _PARTS) if iris is None
                     else _select(repo, _PARTS_OF, "part", iris))
@@ -437,6 +512,8 @@ class LineageGraph:
                 self._load_documents(repo, {str(r["doc"]) for r in rows} - self.nodes.keys())
             for row in rows:
                 self._add_part(row)
+            if iris is not None:
+                iris = {i for i in iris if i not in self.nodes}
         agents = _agent_rows(repo, iris)
         if iris is not None:
             self._load_documents(repo, {str(r["in_doc"]) for r in agents if r["in_doc"]}
@@ -480,7 +557,10 @@ class LineageGraph:
 
     def _load_edges(self, repo: Repository, iris: set[str] | None) -> None:
         """Relations between nodes (of the store, or stated by ``iris`` as subjects)."""
-        rows = _select(repo, _EDGES) if iris is None else _relations(repo, "edges", iris)
+        self._add_edges(_select(repo, _EDGES) if iris is None
+                        else _relations(repo, "edges", iris))
+
+    def _add_edges(self, rows: list[dict[str, str | None]]) -> None:
         for row in rows:
             s, p, o = str(row["s"]), str(row["p"]), str(row["o"])
             relation, reverse = _PREDICATES[_local(p)]
@@ -660,8 +740,9 @@ class StoreWalk:
         self.repo = repo
         self.lineage = LineageGraph()
         self._asked: set[str] = set()  # IRIs whose node facts were read
-        self._stated: set[str] = set()  # IRIs whose relations (as subject) were read
+        self._stated: set[str] = set()  # relations read by query (a store answering SPARQL only)
         self._provinces: set[str] = set()  # provinces whose documents were read
+        self._looked: Looked = {}  # relations looked up in the store's indexes
 
     @property
     def nodes(self) -> dict[str, Node]:
@@ -681,7 +762,8 @@ class StoreWalk:
     def step(self, frontier: Iterable[str], direction: Direction) -> dict[str, set[str]]:
         """Each frontier node's neighbours one flow relation down (or up) that are nodes."""
         frontier = list(frontier)
-        rows = _relations(self.repo, direction, frontier)
+        self.load(frontier)
+        rows = _relations(self.repo, direction, frontier, self._looked, self.nodes)
         self.load([*frontier, *(str(r["to"]) for r in rows)])
         found: dict[str, set[str]] = {}
         for row in rows:
@@ -727,10 +809,18 @@ class StoreWalk:
     def subgraph(self, iris: set[str]) -> tuple[list[Node], list[tuple[str, str, str]]]:
         """:meth:`LineageGraph.subgraph` of ``iris`` (their relations read first)."""
         self.load(iris)
-        todo = {i for i in iris if i not in self._stated and i in self.nodes}
-        if todo:
+        known = {i for i in iris if i in self.nodes}
+        if isinstance(getattr(self.repo, "reader", None), ox.Store):
+            # the edges among ``iris``: only by relations whose object is of a kind they have
+            # (a directive's 35 plans need not read the plans' hundreds of tasks); each lookup
+            # is kept, so a later subgraph reads only what this one did not
+            kinds = {self.nodes[i].kind for i in known}
+            self.lineage._add_edges(_relations(
+                self.repo, "edges", known, self._looked, self.nodes,
+                frozenset().union(*(OBJECT_OF.get(kind, _EVERY) for kind in kinds))))
+        elif todo := known - self._stated:
             self._stated |= todo
-            self.lineage._load_edges(self.repo, todo)
+            self.lineage._add_edges(_relations(self.repo, "edges", todo))
         for iri in iris:
             node = self.nodes.get(iri)
             if node is not None and node.kind == "province":

@@ -79,6 +79,19 @@
   });
   network.once("afterDrawing", () => { timings.firstDraw = performance.now(); });
 
+  let batching = 0;
+  /** Run ``change`` with vis's redraws held, then draw once: with physics off vis redraws the
+   *  whole canvas on every change of its data (adding nodes, each group, each move), and a
+   *  picture of thousands of nodes costs a few hundred ms a redraw. */
+  function batch(change) {
+    if (batching++ === 0) network.body.emitter.emit("_blockRedraw");
+    try {
+      return change();
+    } finally {
+      if (--batching === 0) { network.body.emitter.emit("_allowRedraw"); network.redraw(); }
+    }
+  }
+
   function tooltip(record) {
     const box = el("div", record.title);
     box.className = "kg-tooltip";
@@ -278,9 +291,14 @@
   const direction = () => document.querySelector("input[name=direction]:checked").value;
   const expandDepth = (record) => (record && (record.kind === "document" || AGENT_KINDS.has(record.kind) || record.kind === "province") ? 2 : 1);
 
+  const asked = new Map();  // /api/lineage URL -> its answer, asked before it is needed
   async function lineage(iri, dir, depth) {
-    const q = new URLSearchParams({ iri, direction: dir, depth: String(depth) });
-    return getJSON("/api/lineage?" + q);
+    const url = "/api/lineage?" + new URLSearchParams({ iri, direction: dir, depth: String(depth) });
+    const early = asked.get(url);
+    asked.delete(url);
+    if (!early) return getJSON(url);
+    timings.requestStart = early.at;
+    return early.answer;
   }
 
   async function open(iri, options) {
@@ -295,12 +313,14 @@
     roots.add(iri);
     if (depth > 0) expanded.add(iri);
     network.once("afterDrawing", () => { timings.drawn = performance.now(); });
-    merge(sub);
-    timings.merged = performance.now();
-    recluster();
-    readableView(iri);
-    timings.laidOut = performance.now();
-    network.once("afterDrawing", () => { timings.usable = performance.now(); });
+    batch(() => {
+      merge(sub);
+      timings.merged = performance.now();
+      recluster();
+      readableView(iri);
+      timings.laidOut = performance.now();
+      network.once("afterDrawing", () => { timings.usable = performance.now(); });
+    });  // drawn here, once
     await select(iri);
     status();
     return sub.nodes.length;
@@ -310,7 +330,7 @@
     const record = data.get(iri);
     const sub = await lineage(iri, direction(), expandDepth(record));
     expanded.add(iri);
-    const added = keepPlace(iri, () => { const n = merge(sub); recluster(); return n; });
+    const added = batch(() => keepPlace(iri, () => { const n = merge(sub); recluster(); return n; }));
     status(added ? fmt(W.new_nodes, added) : W.no_new);
     return added;
   }
@@ -335,7 +355,7 @@
     }
     keep.add(iri);
     expanded.delete(iri);
-    keepPlace(iri, () => { removeNodes([...data.keys()].filter((id) => !keep.has(id))); recluster(); });
+    batch(() => keepPlace(iri, () => { removeNodes([...data.keys()].filter((id) => !keep.has(id))); recluster(); }));
     status();
   }
 
@@ -423,7 +443,9 @@
   const userOpened = new Set();  // clusters the user opened: never closed again by a relayout
 
   function openClusters() {
-    for (const id of clusters) if (network.isCluster(id)) network.openCluster(id);
+    let opened = 0;
+    for (const id of clusters) if (network.isCluster(id)) { network.openCluster(id, {}, false); opened += 1; }
+    if (opened) network.body.emitter.emit("_dataChanged");  // once, not once per group
     clusters = [];
     clusterMembers.clear();
   }
@@ -465,12 +487,13 @@
               font: { size: 14, color: "#1d2733" },
               title: el("div", fmt(W.grouped, leaves.length)),
             },
-          });
+          }, false);  // vis refreshes (and redraws) once below, not once per group
           clusters.push(id);
           clusterMembers.set(id, leaves);
           clusterHub.set(id, hub);
         }
       }
+      if (clusters.length) network.body.emitter.emit("_dataChanged");
     }
     relayout();
     network.once("afterDrawing", remeasure);
@@ -651,6 +674,16 @@
   }
 
   async function init() {
+    const params = new URLSearchParams(location.search);
+    if (params.get("open") && params.get("direction") && params.has("depth")) {
+      // the lineage the address opens is asked at once: its walk runs while the page sets up
+      const url = "/api/lineage?" + new URLSearchParams({
+        iri: params.get("open"), direction: params.get("direction"),
+        depth: String(Number(params.get("depth"))) });
+      const early = { at: performance.now(), answer: getJSON(url) };
+      early.answer.catch(() => {});  // a failure is reported where the answer is awaited
+      asked.set(url, early);
+    }
     const facets = await getJSON("/api/facets");
     kinds = CONFIG.kinds;
     fillSelect("f-province", facets.provinces.map((p) => [p, p]));
@@ -693,7 +726,6 @@
       });
     }
     window.addEventListener("resize", () => { if (data.size) recluster(); });
-    const params = new URLSearchParams(location.search);
     if (params.get("open")) {
       await open(params.get("open"), {
         direction: params.get("direction") || undefined,
