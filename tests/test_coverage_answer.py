@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from kgraph.analysis import coverage_answer
 from kgraph.analysis.queries import named_queries
+from kgraph.build import build
 from kgraph.cli import app as cli_app
 from kgraph.store.embedded import OxigraphRepository
 from kgraph.web import queries_api
@@ -175,7 +176,11 @@ def test_a_version_the_build_did_not_write_is_answered_by_the_query(
         assert route_rows(client, ASKED[0], limit=1000) == query_rows(repo, ASKED[0])
 
 
-def test_a_store_in_memory_keeps_its_answer_too(seed_repo: OxigraphRepository) -> None:
+def test_a_store_in_memory_keeps_its_answer_too() -> None:
+    # Its own store: in memory one version per name is kept, so another store built in this
+    # process since (the session's seed store is shared) would have taken its place.
+    seed_repo = OxigraphRepository()
+    build([SOURCES], seed_repo)
     kept = coverage_answer.previous(seed_repo)
     assert kept is not None and kept.directives
     answer = queries_api.kept_coverage(seed_repo, {"doc": "28-CT/TW"})
