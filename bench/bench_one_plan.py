@@ -33,6 +33,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -118,16 +119,20 @@ def fresh(src: Path, store: Path, args: list[str]) -> dict[str, object]:
     return {"wall": wall, "cpu": cpu, "load": os.getloadavg()[0], "stages": stages(done.stdout)}
 
 
-def loaded(src: Path, store: Path, runs: list[tuple[str, list[str]]]) -> dict[str, list[float]]:
-    """Each ``kgraph build`` of ``runs`` in one process: label -> [wall, cpu, load]."""
+def loaded(src: Path, store: Path, runs: list[tuple[str, list[str]]]) -> dict[str, list[Any]]:
+    """Each ``kgraph build`` of ``runs`` in one process: label -> [wall, cpu, load, stages]."""
     env = {**os.environ, "PYTHONPATH": str(src), "KGRAPH_STORE": str(store)}
     done = subprocess.run([PYTHON, "-c", _LOADED, str(store), json.dumps(runs)], env=env,
                           capture_output=True, text=True)
     found = {}
+    printed: list[str] = []  # what the command printed before each result (its summary)
     for line in done.stdout.splitlines():
         if line.startswith("RESULT "):
             label, wall, cpu, load = json.loads(line[7:])
-            found[label] = [wall, cpu, load]
+            found[label] = [wall, cpu, load, stages("\n".join(printed))]
+            printed = []
+        else:
+            printed.append(line)
     if len(found) != len(runs):
         raise SystemExit(f"loaded runs failed ({src}):\n{done.stderr[-2000:]}")
     return found
@@ -149,9 +154,9 @@ def steps(args: argparse.Namespace, work: Path
     if len(new) > 1:
         def new_loaded(label: str, src: Path, store: Path) -> dict[str, object]:
             runs = [(f"new {i}", [n]) for i, n in enumerate(new)]
-            wall, cpu, load = loaded(src, store, runs)[runs[-1][0]]
+            wall, cpu, load, printed = loaded(src, store, runs)[runs[-1][0]]
             return {"wall": wall, "cpu": cpu, "load": load,
-                    "stages": f"after {len(new) - 1} new plan(s) in the same process"}
+                    "stages": f"after {len(new) - 1} new plan(s) in the same process: {printed}"}
         found.append(("new plan, loaded process", new_loaded))
     if args.sources is not None:
         def changed_fresh(label: str, src: Path, store: Path) -> dict[str, object]:
@@ -168,9 +173,9 @@ def steps(args: argparse.Namespace, work: Path
                 " và các nhiệm vụ khác có liên quan", " và các nhiệm vụ có liên quan khác", 1),
                 encoding="utf-8")
             timed = loaded(src, store, [("first", [str(first)]), ("second", [str(second)])])
-            wall, cpu, load = timed["second"]
+            wall, cpu, load, printed = timed["second"]
             return {"wall": wall, "cpu": cpu, "load": load,
-                    "stages": "after a first changed plan in the same process"}
+                    "stages": f"after a first changed plan in the same process: {printed}"}
         found += [("changed plan, fresh process", changed_fresh),
                   ("changed plan, loaded process", changed_loaded)]
     return found

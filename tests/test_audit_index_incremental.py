@@ -114,8 +114,8 @@ def test_a_rebuild_updates_the_index_as_a_full_recompute_would(
     monkeypatch.setattr(ai, "compare_plans", lambda pairs, *args, **kwargs: compared.extend(
         pairs) or real_compare(pairs, *args, **kwargs))
     cohorts: list[object] = []  # the same plans, numbers and lineage: cohorts kept, not redone
-    real_cohorts = ai.peer_cohorts
-    monkeypatch.setattr(ai, "peer_cohorts", lambda *args: cohorts.append(1) or real_cohorts(*args))
+    real_cohorts = ai.cohort_groups
+    monkeypatch.setattr(ai, "cohort_groups", lambda *args: cohorts.append(1) or real_cohorts(*args))
     code, _, err = kgraph("build", str(changed), "--store", str(copy))
     assert code == 0, err
     assert 0 < len(compared) < pairs  # only the pairs the changed plan takes part in
@@ -170,6 +170,55 @@ def test_fast_peer_comparison_gives_the_reference_gaps(
     assert dict(ai.compare_plans(pairs, texts, jobs=2)) == reference  # two processes
     monkeypatch.setattr(ai, "SETTLED", 1.0)  # every score too close to call
     assert dict(ai.compare_plans(pairs, texts, jobs=1)) == reference
+
+
+def _peer_rows(index: ai.AuditIndex) -> tuple[set[tuple[object, ...]], ...]:
+    """Peer lists and cohorts by IRIs (row ids differ between two ways of computing them)."""
+    iris = dict(index._rows("SELECT id, iri FROM documents"))
+    peer_sets = {(iris[plan], directive, tuple(iris[int(p)] for p in peers.split(",") if p))
+                 for plan, directive, peers in index._rows("SELECT * FROM peer_sets")}
+    cohorts = {(*row[:3], iris[row[3]], *row[4:])
+               for row in index._rows("SELECT * FROM cohorts")}
+    return peer_sets, cohorts
+
+
+@pytest.mark.parametrize(("number", "leads"), [("99999/KH-UBND", False), ("1/KH-UBND", True)])
+def test_one_new_plan_is_compared_with_its_peers_only(
+        corpus: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        number: str, leads: bool) -> None:
+    """A new plan of a province (a copy of one of its plans under another number) is placed
+    in its cohorts by a lookup: no cohort is worked out again, every comparison involves it,
+    and the index equals a full recompute. Numbered first in its province, it becomes the peer
+    the cohort's other provinces' plans are compared with, in place of the plan before it."""
+    folder, store = corpus
+    copy = tmp_path / "store"
+    shutil.copytree(store, copy)
+    ai.audit_index(OxigraphRepository(copy, read_only=True))  # (its cohorts kept)
+    original = next(p for p in sorted(folder.glob("*.txt")) if "kh-ubnd" in p.name)
+    text = original.read_text(encoding="utf-8")
+    new = tmp_path / "new.txt"
+    new.write_text(re.sub(r"(?m)^Số: \S+/KH-UBND$", f"Số: {number}", text, count=1),
+                   encoding="utf-8")
+    compared: list[tuple[str, str]] = []
+    real_compare = ai.compare_plans
+    monkeypatch.setattr(ai, "compare_plans", lambda pairs, *args, **kwargs: compared.extend(
+        pairs) or real_compare(pairs, *args, **kwargs))
+    cohorts: list[object] = []
+    real_cohorts = ai.cohort_groups
+    monkeypatch.setattr(ai, "cohort_groups", lambda *args: cohorts.append(1) or real_cohorts(*args))
+    code, _, err = kgraph("build", str(new), "--store", str(copy))
+    assert code == 0, err
+    assert not cohorts
+    repo = OxigraphRepository(copy, read_only=True)
+    updated = ai.audit_index(repo)
+    plan = next(d.iri for d in updated.documents if d.number == number)
+    assert compared and all(plan in pair for pair in compared)
+    assert any(peer == plan for _, peer in compared) is leads  # others compared with it
+    full = ai.compute_index(repo)
+    assert updated.findings == full.findings
+    assert updated.conflict_sources == full.conflict_sources
+    assert _peer_rows(updated) == _peer_rows(full)
+    assert updated.page(0, 25, plan=number) == full.page(0, 25, plan=number)
 
 
 def test_changed_documents_are_found_from_the_builds_source_index(

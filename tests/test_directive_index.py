@@ -19,6 +19,7 @@ from kgraph.analysis import directive_index as di
 from kgraph.cli import app
 from kgraph.graph.mapping import document_graph
 from kgraph.ingest.extract import extract_file
+from kgraph.store.derived import document_value
 from kgraph.store.embedded import OxigraphRepository
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
@@ -185,6 +186,29 @@ def test_one_new_plan_built_alone_is_placed_in_the_kept_alignment(
     for number, graphs in kept.items():  # the other directives: not touched
         if number != directive:
             assert {g: graph_lines(repo, g) for g in graphs} == graphs
+    assert_the_kept_lineage_is_the_store_s(store, repo)
+    del repo
+    new.write_text(new.read_text(encoding="utf-8") + "\nGhi chú thêm.\n", encoding="utf-8")
+    kgraph("build", str(new), "--store", str(store), "--no-validate")  # changed again
+    assert_the_kept_lineage_is_the_store_s(store, OxigraphRepository(store, read_only=True))
+
+
+def assert_the_kept_lineage_is_the_store_s(store: Path, repo: OxigraphRepository) -> None:
+    """After a one-plan build the lineage is kept as the full one of the store before and a
+    small delta (the graphs read again since), which together are the store's lineage."""
+    kept = {path.stem: document_value(store, path.stem) for path in
+            (store / "derived" / "documents").glob("directive-lineage-*.pickle")}
+    deltas = [value for value in kept.values() if isinstance(value, di.LineageDelta)]
+    assert len(deltas) == 1 and len(kept) == 2  # the delta and its base, nothing else
+    base = kept[deltas[0].base]
+    assert isinstance(base, di.Lineage)
+    merged = base.replaced(deltas[0].graphs, deltas[0].part)
+    read = di.Lineage.read(repo)
+    assert {g: sorted(e) for g, e in merged.edges.items()} == {
+        g: sorted(e) for g, e in read.edges.items()}
+    assert {g: sorted(t) for g, t in merged.targets.items()} == {
+        g: sorted(t) for g, t in read.targets.items()}
+    assert merged.plans == read.plans and merged.labels == read.labels
 
 
 def document_of(repo: OxigraphRepository, file_name: str) -> str:
@@ -291,3 +315,23 @@ def test_the_directives_of_a_few_plans_are_grouped_as_the_whole_store_groups_the
         part = lineage.groups(picked)
         expected = {d: m for d, m in full.items() if set(m) & set(picked)}
         assert part == expected, picked
+
+
+def test_directives_aligned_side_by_side_in_processes_give_the_same_graphs(
+        corpus: Path, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    kgraph("build", str(corpus), "--store", str(store))  # every directive: one per core
+    repo = OxigraphRepository(store, read_only=True)
+    assert len(di.Lineage.read(repo).groups()) > 1
+    alone: dict[str, str] = {}
+    side_by_side: dict[str, str] = {}
+    one = di.update(repo, None, alone.update, None, keep=False, jobs=1)
+    two = di.update(repo, None, side_by_side.update, None, keep=False, jobs=2)
+    assert one.directives == two.directives and len(one.directives) > 1
+    assert alone == side_by_side and any(alone.values())
+    assert one.answers.directives == two.answers.directives  # the kept query answers too
+    for graph, text in side_by_side.items():  # and the build wrote the same
+        written = ox.Store()
+        written.load(text, ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
+        assert set(repo.native.quads_for_pattern(None, None, None, ox.NamedNode(graph))) == set(
+            written), graph

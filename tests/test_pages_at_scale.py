@@ -90,10 +90,11 @@ def test_explorer_asks_the_audit_overlay_about_its_nodes(client) -> None:
     everything = client.get("/api/audit").json()
     flagged = sorted(everything["flags"])
     assert len(flagged) >= 2
-    asked = [flagged[0], flagged[-1], str(ID["doc/none"])]
-    some = client.get("/api/audit", params={"iri": asked}).json()
-    assert some["source"] == everything["source"]
-    assert some["flags"] == {i: everything["flags"][i] for i in asked[:2]}
+    some = client.get("/api/audit", params={"iri": [*flagged, str(ID["doc/none"])]}).json()
+    assert some["source"] == everything["source"] and some["flags"]
+    for node, messages in some["flags"].items():  # the explorer's nodes among them
+        severities = ("Violation:", "Warning:", "Info:")  # (not the nodes' own flags)
+        assert [m for m in messages if m.startswith(severities)] == everything["flags"][node]
     assert client.get("/api/audit", params={"iri": [str(ID["doc/none"])]}).json()["flags"] == {}
 
 
@@ -124,16 +125,42 @@ def test_health_counts_are_kept_per_store_version(sample_repo) -> None:
 
 
 def test_audit_overlay_without_nodes_comes_a_page_at_a_time(client) -> None:
+    """Without nodes the audit index's findings come a page of findings at a time, in the
+    order of /audit, filtered as /audit filters them."""
+    from kgraph.analysis.audit_index import audit_index
+
+    index = audit_index(client.app.state.repository)
+
+    def grouped(findings) -> dict[str, list[str]]:
+        flags: dict[str, list[str]] = {}
+        for f in findings:
+            if f"{f.severity}: {f.message_vi}" not in flags.setdefault(f.focus, []):
+                flags[f.focus].append(f"{f.severity}: {f.message_vi}")
+        return flags
+
     first = client.get("/api/audit").json()
     total = first["total"]
-    assert total == len(first["flags"]) >= 2 and first["next_offset"] is None
-    pages, offset = {}, 0
+    assert total == len(index.findings) >= 2 and first["next_offset"] is None
+    assert first["flags"] == grouped(index.findings)
+    pages, offset = [], 0
     while offset is not None:
         page = client.get("/api/audit", params={"offset": offset, "limit": 1}).json()
         assert len(page["flags"]) == 1 and page["total"] == total
-        pages.update(page["flags"])
+        pages.append(page["flags"])
         offset = page["next_offset"]
-    assert pages == first["flags"]
+    assert len(pages) == total
+    assert pages == [grouped([f]) for f in index.findings]  # one finding a page, in order
+    document = index.documents[0]
+    for filters, asked in (({"province": document.province}, {"province": document.province}),
+                           ({"rule": index.findings[0].rule}, {"rule": index.findings[0].rule}),
+                           ({"severity": "Info"}, {"severity": "Info"}),
+                           ({"plan": document.number}, {"doc": document.number})):
+        chosen = index.select(**filters)
+        page = client.get("/api/audit", params={**asked, "limit": 3}).json()
+        assert page["total"] == len(chosen)
+        assert page["flags"] == grouped(chosen[:3])
+        assert page["next_offset"] == (3 if len(chosen) > 3 else None)
+    assert client.get("/api/audit", params={"doc": "9999/KH-NONE"}).status_code == 404
 
 
 @pytest.mark.parametrize("q", ["Gia Lai", "gia lai", "2509", "KH-UBND", "28-CT/TW", "kế hoạch",

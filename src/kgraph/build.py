@@ -31,7 +31,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from kgraph.analysis.validation import Validation, validate_document
 from kgraph.errors import KgraphError, SourceError
@@ -672,6 +672,7 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
     changed: dict[str, str | None] = {}  # document -> its previous version's text hash
     loaded: dict[str, str] = {}  # graph -> text hash of the documents loaded
     records: dict[str, object] = {}  # directive coverage's records, for a store in memory
+    stage: tuple[Any, Any] | None = None  # answers kept before, the coverage stage's report
     writer: _Writer | None = None
     try:
         context = repo.new_version() if on_disk else _no_version(repo)  # type: ignore[attr-defined]
@@ -722,9 +723,10 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
                 before = {s.graph: s.sha256 for s in by_graph.values()}
                 others = bool(report.unchanged) or _holds_others(repo, by_graph, loaded,
                                                                  complete)
-                report.directives = _directive_coverage(
+                stage = _directive_coverage(
                     _VersionView(repo, store, writer), changed if others else None, records,
                     (before, {**before, **loaded}))
+                report.directives = stage[1].directives
                 report.seconds["directive coverage"] = time.perf_counter() - started
             started = time.perf_counter()
             observer.stage("loading the last batch, ontology and reference data")
@@ -750,6 +752,11 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
         report.ttl_files.append(target)
     if on_disk and complete:
         keep_version_value(repo, SOURCE_INDEX, _updated_index(stored, report.documents, stats))
+    if stage is not None:  # the named query's answer, kept for the version now current
+        from kgraph.analysis import coverage_answer
+
+        coverage_answer.keep(repo, repo.root if isinstance(repo, OxigraphRepository) else None,
+                             stage[0], stage[1].answers)
 
 
 def _holds_others(repo: Repository, by_graph: dict[str, Stored], loaded: dict[str, str],
@@ -818,13 +825,14 @@ class _VersionView:
 
 def _directive_coverage(view: _VersionView, changed: dict[str, str | None] | None,
                         records: dict[str, object],
-                        sources: tuple[dict[str, str], dict[str, str]]) -> list[str]:
+                        sources: tuple[dict[str, str], dict[str, str]]) -> tuple[Any, Any]:
     """Recompute the coverage of every directive several plans carry out (``changed`` None), or
     of those the ``changed`` documents carry out, directly or through others, from the records
-    the workers kept (:mod:`kgraph.analysis.directive_index`; incremental where it can)."""
+    the workers kept (:mod:`kgraph.analysis.directive_index`; incremental where it can).
+    Returns the named query's answers kept for the current version and the stage's report."""
     import gc
 
-    from kgraph.analysis import directive_index
+    from kgraph.analysis import coverage_answer, directive_index
 
     root = view.repo.root if isinstance(view.repo, OxigraphRepository) else None
     # The collector stays off for the stage: at national scale it reads a lineage and an
@@ -834,8 +842,10 @@ def _directive_coverage(view: _VersionView, changed: dict[str, str | None] | Non
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return directive_index.update(view, root, view.replace_graphs, changed,  # type: ignore[arg-type]
-                                      records, sources=sources).directives  # type: ignore[arg-type]
+        before = coverage_answer.previous(view.repo)  # the current version's, before the switch
+        return before, directive_index.update(
+            view, root, view.replace_graphs, changed, records,  # type: ignore[arg-type]
+            sources=sources)
     finally:
         if collecting:
             gc.enable()

@@ -219,10 +219,21 @@ CREATE TABLE edges (graph TEXT, child TEXT, parent TEXT);
 CREATE INDEX edges_graph ON edges (graph);
 CREATE TABLE names (graph TEXT, iri TEXT, number TEXT);
 CREATE INDEX names_graph ON names (graph);
-CREATE TABLE other_graphs (graph TEXT PRIMARY KEY, sha256 TEXT);
 CREATE TABLE groups (document_number TEXT, nkey TEXT, sev INTEGER, rule TEXT, severity TEXT,
                      n INTEGER, PRIMARY KEY (sev, document_number, rule, severity));
 CREATE INDEX groups_nkey ON groups (nkey);
+"""
+# Added since the layout above was first written (a file made before gets them when updated):
+# who is in which cohort of each directive and whether they are their province's peer there,
+# so that one new plan finds its peers by a lookup; edges and names looked up by node.
+_ADDED = """
+CREATE TABLE IF NOT EXISTS other_graphs (graph TEXT PRIMARY KEY, sha256 TEXT);
+CREATE TABLE IF NOT EXISTS cohorts (directive TEXT, series TEXT, distance INTEGER,
+                                    plan INTEGER, province TEXT, nkey TEXT, first INTEGER);
+CREATE INDEX IF NOT EXISTS cohorts_cohort ON cohorts (directive, series, distance);
+CREATE INDEX IF NOT EXISTS edges_child ON edges (child);
+CREATE INDEX IF NOT EXISTS edges_parent ON edges (parent);
+CREATE INDEX IF NOT EXISTS names_iri ON names (iri);
 """
 _GAP_INDEXES = ("CREATE INDEX gaps_plan ON gaps (plan, directive, peer)",
                 "CREATE INDEX gaps_task ON gaps (task)")
@@ -656,13 +667,39 @@ def peer_cohorts(lineage: Lineage, plans: Sequence[Plan]
     per province (the first by number): at most 33 comparisons a plan, however many communes
     a province has, where comparing every pair grew with the square of the corpus.
     """
-    groups: dict[str, dict[tuple[str, int], list[Plan]]] = {}
+    return cohort_pairs(cohort_groups(lineage, plans))
+
+
+Cohorts = dict[str, dict[tuple[str, int], list[Plan]]]  # directive -> (series, distance) -> plans
+
+
+def cohort_groups(lineage: Lineage, plans: Sequence[Plan]) -> Cohorts:
+    """The plans carrying out each Party directive, by level (series of numbers, distance
+    below the directive), in the order of ``plans``."""
+    groups: Cohorts = {}
     for plan in plans:
         for ancestor, distance in lineage.ancestors(plan[0]).items():
             directive = lineage.numbers.get(ancestor, "")
             if _CENTRAL.search(directive):
                 cohort = (_series(plan[1]), distance)
                 groups.setdefault(directive, {}).setdefault(cohort, []).append(plan)
+    return groups
+
+
+def province_firsts(cohort: list[Plan]) -> dict[str, list[Plan]]:
+    """Province -> the plans of the cohort its other provinces' plans are compared with (the
+    first :data:`PEERS_PER_PROVINCE` by number), provinces in order."""
+    firsts: dict[str, list[Plan]] = {}
+    for plan in sorted(cohort, key=lambda p: (p[2], number_key(p[1]))):
+        chosen = firsts.setdefault(plan[2], [])
+        if len(chosen) < PEERS_PER_PROVINCE:
+            chosen.append(plan)
+    return firsts
+
+
+def cohort_pairs(groups: Cohorts
+                 ) -> dict[str, tuple[list[Plan], list[tuple[Plan, list[Plan]]]]]:
+    """:func:`peer_cohorts` of :func:`cohort_groups`."""
     result = {}
     for directive, cohorts in sorted(groups.items()):
         members = [p for cohort in cohorts.values() for p in cohort]
@@ -670,11 +707,7 @@ def peer_cohorts(lineage: Lineage, plans: Sequence[Plan]
             continue
         pairs = []
         for cohort in cohorts.values():
-            firsts: dict[str, list[Plan]] = {}
-            for plan in sorted(cohort, key=lambda p: (p[2], number_key(p[1]))):
-                chosen = firsts.setdefault(plan[2], [])
-                if len(chosen) < PEERS_PER_PROVINCE:
-                    chosen.append(plan)
+            firsts = province_firsts(cohort)
             shared: dict[str, list[Plan]] = {}  # the same list for a province's plans
             for plan in cohort:
                 if plan[2] not in shared:
@@ -777,7 +810,7 @@ def all_plan_tasks(repo: Repository) -> dict[str, list[cov.Item]]:
 
 def _new_database(path: Path | str) -> sqlite3.Connection:
     db = sqlite3.connect(str(path), check_same_thread=False)
-    db.executescript(_SCHEMA)
+    db.executescript(_SCHEMA + _ADDED)
     return db
 
 
@@ -813,6 +846,8 @@ class _Update:
         self.changed_iris: set[str] = set()
         self.lineage_same = False  # the changed documents' lineage rows are as they were
         self.same_plans = False  # no document came or went, none changed number or province
+        self.added: list[AuditedDocument] = []  # the changed documents, when all are new ones
+        self.new_lineage: list[tuple[str, ...]] = []  # the lineage rows of the changed graphs
         self.seconds: dict[str, float] = {}
 
     def run(self) -> None:
@@ -840,19 +875,26 @@ class _Update:
     def documents(self, full: bool) -> tuple[list[AuditedDocument], list[AuditedDocument]]:
         """Write the documents and lineage tables; return the changed (or new) documents and
         the removed ones."""
-        rows = {(row[1], row[2]): row for row in self.db.execute(
-            "SELECT id, iri, graph, number, province, sha256, pv FROM documents")}
-        old = _Kept(rows)  # (iri, graph) -> (row id, document), made when asked for
+        columns = "SELECT id, iri, graph, number, province, sha256, pv FROM documents"
         if full:
+            rows = {(row[1], row[2]): row for row in self.db.execute(columns)}
+            old = _Kept(rows)  # (iri, graph) -> (row id, document), made when asked for
             documents = audited_documents(self.repo)
             new = {(d.iri, d.graph): d for d in documents}
             removed = [old[key][1] for key in rows if key not in new]
         else:
-            shas = document_shas(self.repo, len(rows))
-            kept = {(row[2], row[5]) for row in rows.values()}
-            kept.update(self.db.execute("SELECT graph, sha256 FROM other_graphs"))
+            stored = self.db.execute("SELECT graph, sha256 FROM documents").fetchall()
+            shas = document_shas(self.repo, len(stored))
+            kept = {*stored, *self.db.execute("SELECT graph, sha256 FROM other_graphs")}
             graphs = sorted(g for g, sha in shas.items() if (g, sha) not in kept)
-            provinces = {row[6]: row[4] for row in rows.values() if row[4]}
+            rows = {}  # the rows of the graphs read again or gone (the others stay as they are)
+            for chunk in _chunks(sorted({*graphs, *(g for g, _ in stored if g not in shas)}),
+                                 500):
+                rows.update(((row[1], row[2]), row) for row in self.db.execute(
+                    f"{columns} WHERE graph IN ({','.join('?' * len(chunk))})", chunk))
+            old = _Kept(rows)
+            provinces = dict(self.db.execute(
+                "SELECT DISTINCT pv, province FROM documents WHERE province != ''"))
             documents = audited_documents(self.repo, graphs, provinces) if graphs else []
             holding = {d.graph for d in documents}  # graphs with a hash but no document
             self.db.executemany("INSERT OR REPLACE INTO other_graphs VALUES (?, ?)",
@@ -862,6 +904,11 @@ class _Update:
             removed = [old[key][1] for key in rows if key[1] not in shas
                        or (key[1] in reread and key not in new)]
         changed = [d for key, d in new.items() if key not in rows or old[key][1] != d]
+        if not full and not removed and all(
+                (d.iri, d.graph) not in old and not self.db.execute(
+                    "SELECT 1 FROM documents WHERE iri = ? LIMIT 1", (d.iri,)).fetchall()
+                for d in changed):
+            self.added = changed  # new documents only, none stated in another graph before
         for document in removed:
             row_id = old[(document.iri, document.graph)][0]
             self.db.execute("DELETE FROM findings WHERE kind = 'own' AND owner = ?",
@@ -910,7 +957,12 @@ class _Update:
             if not graphs:
                 self.lineage_same = True
                 return
-        documents = {g for (g,) in self.db.execute("SELECT DISTINCT graph FROM documents")}
+        documents: set[str] = set()  # (graphs of documents: others are not lineage)
+        for chunk in [None] if graphs is None else _chunks(graphs, 500):
+            documents.update(g for (g,) in self.db.execute(
+                "SELECT DISTINCT graph FROM documents" if chunk is None else
+                f"SELECT graph FROM documents WHERE graph IN ({','.join('?' * len(chunk))})",
+                () if chunk is None else chunk))
         edges = [(r["g"], r["s"], r["o"]) for r in _graph_records(
             self.repo, """SELECT DISTINCT ?g ?s ?o WHERE { #VALUES
             GRAPH ?g { ?s kg:implements ?o } }""", graphs) if r["g"] in documents]
@@ -920,6 +972,8 @@ class _Update:
             if r["g"] in documents]
         self.db.executemany("INSERT INTO edges VALUES (?, ?, ?)", edges)
         self.db.executemany("INSERT INTO names VALUES (?, ?, ?)", names)
+        self.new_lineage = [*(("edges", *row) for row in edges),
+                            *(("names", *row) for row in names)]
         self.lineage_same = graphs is not None and before == {
             *(("edges", *row) for row in edges), *(("names", *row) for row in names)}
 
@@ -984,6 +1038,8 @@ class _Update:
         peers, every plan against a changed peer, pairs that appear; pairs that disappear are
         dropped. Kept per pair, so a plan that is its province's peer for a whole cohort
         costs one comparison per plan of the cohort, not the cohort's every comparison."""
+        if self.added and self.peers_of_new():
+            return
         ids: dict[str, int] = {}
         for row_id, iri in self.db.execute("SELECT id, iri FROM documents ORDER BY id"):
             ids.setdefault(iri, row_id)
@@ -994,8 +1050,10 @@ class _Update:
         documents = [AuditedDocument(*row) for row in self.db.execute(
             "SELECT iri, graph, number, province, sha256, pv FROM documents "
             "ORDER BY number, pv, iri, graph")]
-        cohorts = peer_cohorts(self.read_lineage(),
+        groups = cohort_groups(self.read_lineage(),
                                [(d.iri, d.number, d.province) for d in documents])
+        self.keep_cohorts(groups, ids)
+        cohorts = cohort_pairs(groups)
         stored = {(plan, directive): peers for plan, directive, peers in
                   self.db.execute("SELECT plan, directive, peers FROM peer_sets")}
         wanted: dict[tuple[int, str], tuple[Plan, list[Plan], str]] = {}
@@ -1043,6 +1101,146 @@ class _Update:
         for document in documents:  # the first of a document stated in two graphs
             by_iri.setdefault(document.iri, document)
         self.compare(todo, ids, by_iri)
+
+    def keep_cohorts(self, groups: Cohorts, ids: dict[str, int]) -> None:
+        """Write who is in which cohort (:meth:`peers_of_new` looks them up); a plan found
+        twice in one directive (two ancestors with its number, or one document in two graphs)
+        makes them unusable for that."""
+        self.db.execute("DELETE FROM cohorts")
+        rows, seen, ambiguous = [], set(), False
+        for directive, cohorts in groups.items():
+            for (series, distance), cohort in cohorts.items():
+                firsts = {p for group in province_firsts(cohort).values() for p in group}
+                for plan in cohort:
+                    key = (directive, ids[plan[0]])
+                    ambiguous = ambiguous or key in seen
+                    seen.add(key)
+                    rows.append((directive, series, distance, ids[plan[0]], plan[2],
+                                 number_key(plan[1]), int(plan in firsts)))
+        self.db.executemany("INSERT INTO cohorts VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('cohorts', ?)",
+                        ("ambiguous" if ambiguous else "exact",))
+
+    def peers_of_new(self) -> bool:
+        """:meth:`peers` when one new document came and nothing else changed: its cohorts
+        and their provinces' peers are looked up, so it is compared with its peers only (and,
+        when it is the first of its province in a cohort, the cohort's plans with it), with no
+        work proportional to the corpus. False (nothing written) when the lineage around it
+        is not a plain new leaf: :meth:`peers` then works every cohort out again."""
+        if len(self.added) != 1 or PEERS_PER_PROVINCE != 1 or self.db.execute(
+                "SELECT value FROM meta WHERE key = 'cohorts'").fetchall() != [("exact",)]:
+            return False
+        new = self.added[0]
+        graphs = {new.graph}
+        for table, _graph, first, second in self.new_lineage:
+            if table == "edges" and first != new.iri and not self.db.execute(
+                    "SELECT 1 FROM edges WHERE child = ? AND parent = ? AND graph != ? LIMIT 1",
+                    (first, second, new.graph)).fetchall():  # a link no other graph states
+                return False
+            if table == "names" and not self._same_number(first, second, graphs):
+                return False
+        if self.db.execute("SELECT 1 FROM edges WHERE parent = ? LIMIT 1",
+                           (new.iri,)).fetchall():  # something carries out the new document
+            return False
+        (plan_id,), = self.db.execute("SELECT id FROM documents WHERE iri = ? ORDER BY id "
+                                      "LIMIT 1", (new.iri,))
+        plan: Plan = (new.iri, new.number, new.province)
+        key = number_key(new.number)
+        directives: dict[str, int] = {}
+        for ancestor, distance in self._ancestors(new.iri).items():
+            number = self.db.execute("SELECT MIN(number) FROM names WHERE iri = ?",
+                                     (ancestor,)).fetchone()[0] or ""
+            if _CENTRAL.search(number):
+                if number in directives:
+                    return False
+                directives[number] = distance
+        todo: dict[tuple[int, str], list[int]] = {}  # (plan, directive) -> peers to compare
+        lists: dict[tuple[int, str], list[int]] = {}  # (plan, directive) -> all its peers
+        drop: list[tuple[int, str, int]] = []
+        cohort_rows: list[tuple[object, ...]] = []
+        demoted: list[tuple[str, str, int, int]] = []
+        for directive, distance in directives.items():
+            series = _series(new.number)
+            members = self.db.execute("SELECT COUNT(*) FROM cohorts WHERE directive = ?",
+                                      (directive,)).fetchone()[0]
+            if members == 1:  # a directive gets its first pair: its plans are all new to it
+                return False
+            rows = self.db.execute(
+                "SELECT plan, province, nkey, first FROM cohorts WHERE directive = ? AND "
+                "series = ? AND distance = ?", (directive, series, distance)).fetchall()
+            firsts = {province: (peer, nkey) for peer, province, nkey, first in rows if first}
+            mine = firsts.get(new.province)
+            if mine is not None and mine[1] == key:  # a tie, broken by the documents' order
+                return False
+            leads = mine is None or key < mine[1]
+            cohort_rows.append((directive, series, distance, plan_id, new.province, key,
+                                int(leads)))
+            if leads:
+                if mine is not None:
+                    demoted.append((directive, series, distance, mine[0]))
+                firsts[new.province] = (plan_id, key)
+            order = sorted(firsts)
+            if members:
+                lists[(plan_id, directive)] = todo[(plan_id, directive)] = [
+                    firsts[p][0] for p in order if p != new.province]
+            if not leads:
+                continue
+            for peer, province, _nkey, _first in rows:
+                if province == new.province:
+                    continue
+                lists[(peer, directive)] = [firsts[p][0] for p in order if p != province]
+                todo[(peer, directive)] = [plan_id]
+                if mine is not None:
+                    drop.append((peer, directive, mine[0]))
+        # every check passed: write
+        self.db.executemany("INSERT INTO cohorts VALUES (?, ?, ?, ?, ?, ?, ?)", cohort_rows)
+        self.db.executemany("UPDATE cohorts SET first = 0 WHERE directive = ? AND series = ? "
+                            "AND distance = ? AND plan = ?", demoted)
+        self.db.executemany("DELETE FROM gaps WHERE plan = ? AND directive = ? AND peer = ?",
+                            drop)
+        self.db.executemany("INSERT OR REPLACE INTO peer_sets VALUES (?, ?, ?)",
+                            ((*k, ",".join(map(str, peers))) for k, peers in lists.items()))
+        involved = sorted({i for (p, _), peers in todo.items() for i in (p, *peers)})
+        documents: dict[int, AuditedDocument] = {}
+        for part in _chunks(involved, 500):
+            documents.update((row[0], AuditedDocument(*row[1:])) for row in self.db.execute(
+                "SELECT id, iri, graph, number, province, sha256, pv FROM documents WHERE id IN "
+                f"({','.join('?' * len(part))})", part))
+        plans = {i: (d.iri, d.number, d.province) for i, d in documents.items()}
+        plans[plan_id] = plan
+        self.affected.update(plans[p][1] for p, _, _ in drop)
+        self.compare({k: (plans[k[0]], [plans[p] for p in peers]) for k, peers in todo.items()},
+                     {d.iri: i for i, d in documents.items()},
+                     {d.iri: d for d in documents.values()})
+        return True
+
+    def _same_number(self, iri: str, number: str, graphs: set[str]) -> bool:
+        """Whether a number the changed graphs state for a document carried out leaves every
+        other plan's cohorts as they were: it had a number at least as small, or no plan
+        carries it out through the graphs kept."""
+        marks = ",".join("?" * len(graphs))
+        kept = self.db.execute(f"SELECT MIN(number) FROM names WHERE iri = ? AND graph NOT IN "
+                               f"({marks})", (iri, *graphs)).fetchone()[0]
+        if kept is not None:
+            return kept <= number
+        return not self.db.execute(f"SELECT 1 FROM edges WHERE parent = ? AND graph NOT IN "
+                                   f"({marks}) LIMIT 1", (iri, *graphs)).fetchall()
+
+    def _ancestors(self, plan: str) -> dict[str, int]:
+        """:meth:`Lineage.ancestors` read from the edges kept (a lookup a step)."""
+        found: dict[str, int] = {}
+        frontier, distance = [plan], 0
+        while frontier:
+            distance += 1
+            step = []
+            for node in frontier:
+                for (parent,) in self.db.execute(
+                        "SELECT DISTINCT parent FROM edges WHERE child = ?", (node,)):
+                    if parent not in found and parent != plan:
+                        found[parent] = distance
+                        step.append(parent)
+            frontier = step
+        return found
 
     def peers_of_changed(self, changed: set[int], ids: dict[str, int]) -> None:
         """:meth:`peers` when no plan came, went or moved in the lineage: every plan keeps
@@ -1173,9 +1371,7 @@ def compute_index(repo: Repository, target: Path | None = None) -> AuditIndex:
         db.execute("PRAGMA synchronous = NORMAL")
         if fresh:
             db.executescript(_SCHEMA)
-        else:  # a table added since the file was made
-            db.execute("CREATE TABLE IF NOT EXISTS other_graphs "
-                       "(graph TEXT PRIMARY KEY, sha256 TEXT)")
+        db.executescript(_ADDED)  # tables and indexes added since the file was made
     update = _Update(db, repo)
     with db:  # one transaction
         update.run()

@@ -20,6 +20,11 @@ directive of 400 plans at 2,000 plans, never finished at 20,000. The build does 
   progressive alignment places every later plan (:meth:`AlignmentState.place`); the other
   plans' placements and scores stay as they were.
 
+* **the named query's answer kept** (:mod:`kgraph.analysis.coverage_answer`): the rows of
+  ``directive-coverage`` per province, written with the province's graph.
+* **directives side by side**: when every directive is aligned again, one forked process per
+  core aligns them (they are independent), the store read first in the build's process.
+
 The incremental rule, and when it does not apply: the other plans keep their clusters (a full
 alignment might place a few of them differently, since the progressive alignment depends on
 order); the vectoriser keeps the vocabulary and IDF of the last full alignment; a reconstructed
@@ -33,6 +38,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import multiprocessing
+import os
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -41,7 +48,13 @@ from pathlib import Path
 
 from kgraph.analysis import alignment as al
 from kgraph.analysis import coverage as cov
-from kgraph.store.derived import document_value, drop_document_value, keep_document_value
+from kgraph.analysis import coverage_answer as answer
+from kgraph.store.derived import (
+    DERIVED,
+    document_value,
+    drop_document_value,
+    keep_document_value,
+)
 from kgraph.store.embedded import Repository
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -90,16 +103,30 @@ def kept_lineage(repo: Repository, root: Path | None, before: dict[str, str],
     changed = sorted(g for g in set(before) | set(after) if before.get(g) != after.get(g))
     old_key, new_key = lineage_key(before), lineage_key(after)  # 20,000 lines each to hash
     kept = document_value(root, old_key) if root is not None else None
+    base_key, since = old_key, set(changed)  # the full lineage kept, graphs read since
+    if isinstance(kept, LineageDelta):
+        base = document_value(root, kept.base)
+        base_key, since = kept.base, since | set(kept.graphs)
+        kept = base.replaced(kept.graphs, kept.part) if isinstance(base, Lineage) else None
     if isinstance(kept, Lineage) and len(changed) <= max(50, len(after) // 10):
         lineage = kept.updated(repo, changed)
     else:
-        lineage = Lineage.read(repo)
+        lineage, base_key = Lineage.read(repo), ""
     if root is not None:
+        if base_key and len(since) <= DELTA_GRAPHS:  # the full one stays, the delta is small
+            keep_document_value(root, new_key, LineageDelta(
+                base_key, sorted(since), lineage.part(since)))
+            if old_key not in (new_key, base_key):
+                drop_document_value(root, old_key)
+            return lineage
         keep_document_value(root, new_key, Lineage(
             lineage.edges, lineage.targets, lineage.plans, lineage.labels))
-        if old_key != new_key:
-            drop_document_value(root, old_key)  # replaced: keep one per store
+        for replaced in {old_key, base_key} - {new_key, ""}:
+            drop_document_value(root, replaced)  # replaced: keep one per store
     return lineage
+
+
+DELTA_GRAPHS = 1000  # graphs read again since the full lineage kept: more, and it is rewritten
 
 
 def state_key(directive_iri: str, versions: dict[str, str]) -> str:
@@ -120,6 +147,17 @@ class SourcePlan:
     province_iri: str
     graph: str
     sha256: str
+
+
+@dataclass
+class LineageDelta:
+    """A lineage kept as the full one of an earlier source set (``base``, its key) and the
+    entries of the graphs read again since: a one-plan build of a national store writes a few
+    kilobytes instead of the 20 MB lineage (it still reads the full one)."""
+
+    base: str
+    graphs: list[str]
+    part: Lineage
 
 
 @dataclass
@@ -185,16 +223,29 @@ class Lineage:
 
     def updated(self, repo: Repository, graphs: Sequence[str]) -> Lineage:
         """This lineage with ``graphs`` read again (a re-build: the changed documents')."""
-        fresh = Lineage.read(repo, graphs)
+        return self.replaced(graphs, Lineage.read(repo, graphs))
+
+    def replaced(self, graphs: Iterable[str], fresh: Lineage) -> Lineage:
+        """This lineage with the entries of ``graphs`` replaced by ``fresh``'s (their new
+        reading, or a kept :class:`LineageDelta`'s part)."""
         gone = set(graphs)
         edges = {g: e for g, e in self.edges.items() if g not in gone} | fresh.edges
         targets = {g: t for g, t in self.targets.items() if g not in gone} | fresh.targets
         plans = {iri: p for iri, p in self.plans.items() if p.graph not in gone} | fresh.plans
         labels = {**self.labels, **fresh.labels}
-        plans = {iri: p if not p.province_iri or p.province_iri not in fresh.labels
+        plans = {iri: p if labels.get(p.province_iri, p.province) == p.province
+                 or not p.province_iri
                  else SourcePlan(p.iri, p.number, labels[p.province_iri], p.province_iri,
                                  p.graph, p.sha256) for iri, p in plans.items()}
         return Lineage(edges, targets, plans, labels)
+
+    def part(self, graphs: Iterable[str]) -> Lineage:
+        """Only the entries of ``graphs`` (and every province label)."""
+        wanted = set(graphs)
+        return Lineage({g: e for g, e in self.edges.items() if g in wanted},
+                       {g: t for g, t in self.targets.items() if g in wanted},
+                       {iri: p for iri, p in self.plans.items() if p.graph in wanted},
+                       dict(self.labels))
 
     @functools.cached_property
     def carried_by(self) -> dict[str, set[str]]:
@@ -322,6 +373,20 @@ class Records:
         self.read_from_store += len(missing)
         return found
 
+    def prefetch(self, plans: Sequence[str]) -> None:
+        """Read here, from the store, the records no worker kept (and hand them over): a
+        forked process then only reads files."""
+        missing = []
+        for plan in dict.fromkeys(plans):
+            key = self.key(plan)
+            if plan in self.handed or key is None:
+                continue
+            if self.root is None or not os.path.exists(
+                    os.path.join(self.root, DERIVED, "documents", f"{key}.pickle")):
+                missing.append(plan)
+        if missing:
+            self.handed.update(self.get(missing))
+
 
 # ---------------------------------------------------------------------------- the state
 
@@ -344,38 +409,98 @@ class StageReport:
     incremental: list[str] = field(default_factory=list)  # continued from a kept state
     provinces_written: int = 0
     records_from_store: int = 0
+    answers: answer.StageAnswers = field(default_factory=lambda: answer.StageAnswers(True))
 
 
 def update(repo: Repository, root: Path | None, write: Callable[[dict[str, str]], None],
            changed: dict[str, str | None] | None = None,
            handed: dict[str, cov.PlanRecord] | None = None,
            lineage: Lineage | None = None, only: Sequence[str] | None = None,
-           keep: bool = True, sources: tuple[dict[str, str], dict[str, str]] | None = None
-           ) -> StageReport:
+           keep: bool = True, sources: tuple[dict[str, str], dict[str, str]] | None = None,
+           jobs: int | None = None) -> StageReport:
     """Recompute the coverage of every directive several source plans carry out (``changed``
     None), or of those ``changed`` plans carry out (document IRI -> the source text hash of
     its previous version, None when it is new): incrementally where a kept state allows.
     ``only``: these directives (numbers) at most; ``keep``: keep the new states. ``sources``:
     the source graphs before and after the build (graph -> text hash), to start from the
-    lineage kept for the store before it."""
+    lineage kept for the store before it. ``jobs``: processes aligning directives side by
+    side when every directive is aligned again (default: one per core)."""
     if lineage is None:
         lineage = (kept_lineage(repo, root, *sources) if sources is not None
                    else Lineage.read(repo))
     records = Records(repo, root, lineage, handed)
     report = StageReport()
+    report.answers = answer.StageAnswers(changed is None, frozenset(changed or ()))
+    todo: list[tuple[str, tuple[str, str]]] = []
     for number, members in lineage.groups(changed).items():
         if only is not None and number not in only:
             continue
         if changed is not None and not set(members) & set(changed):
             continue
         found = cov.directive_of(repo, number)
-        if found is None:
-            continue
-        if _directive(repo, root if keep else None, write, lineage, records, found, changed,
-                      report, root):
-            report.directives.append(number)
+        if found is not None:
+            todo.append((number, found))
+    workers = min(jobs or os.cpu_count() or 1, len(todo))
+    if changed is None and workers > 1:
+        _full_in_processes(repo, root if keep else None, write, lineage, records, todo, report,
+                           root, workers)
+    else:
+        for number, found in todo:
+            if _directive(repo, root if keep else None, write, lineage, records, found,
+                          changed, report, root):
+                report.directives.append(number)
     report.records_from_store = records.read_from_store
     return report
+
+
+# What forked processes align (set before they start; each reads its copy).
+_FORKED: tuple[list[tuple[str, str, list[cov.ImplementingPlan], list[str]]], Records,
+               Path | None, Path | None] | None = None
+
+
+def _full_in_processes(repo: Repository, root: Path | None,
+                       write: Callable[[dict[str, str]], None], lineage: Lineage,
+                       records: Records, todo: list[tuple[str, tuple[str, str]]],
+                       report: StageReport, kept_in: Path | None, workers: int) -> None:
+    """Every directive aligned from scratch, ``workers`` at a time in forked processes (the
+    directives are independent; at national scale each takes tens of seconds of one core):
+    the store is read here first (plans, records no worker kept, stale graphs), the processes
+    align and assemble and hand the graphs back, written here as they come."""
+    global _FORKED
+    prepared = []
+    for number, (directive_iri, canonical) in todo:
+        plans = lineage.implementing(repo, directive_iri)
+        if not plans:
+            continue
+        records.prefetch([directive_iri, *(p.iri for p in plans)])
+        prepared.append((directive_iri, canonical, plans, cov.stored_graphs(repo, directive_iri)))
+        report.directives.append(number)
+    _FORKED = (prepared, records, root, kept_in)
+    try:
+        with multiprocessing.get_context("fork").Pool(min(workers, len(prepared))) as pool:
+            for graphs, entry, written in pool.imap_unordered(_full_job, range(len(prepared))):
+                write(graphs)
+                report.answers.directives[entry[1].directive_iri] = entry
+                report.provinces_written += written
+    finally:
+        _FORKED = None
+
+
+def _full_job(index: int) -> tuple[dict[str, str], tuple[bool, answer.DirectiveAnswer, set[str]],
+                                   int]:
+    """Forked process: one directive aligned and assembled, its state kept; its graphs, its
+    kept answer's entry and its province count handed back."""
+    assert _FORKED is not None
+    prepared, records, root, kept_in = _FORKED
+    directive_iri, number, plans, stale = prepared[index]
+    graphs: dict[str, str] = {}
+    answers = answer.StageAnswers(True)
+    new_state, written = _full(None, directive_iri, number, plans, records, graphs.update,
+                               None, answers, kept_in, stale)
+    if root is not None:
+        keep_document_value(root, state_key(directive_iri, {
+            p.iri: records.lineage.plans[p.iri].sha256 for p in plans}), new_state)
+    return graphs, answers.directives[directive_iri], written
 
 
 def _directive(repo: Repository, root: Path | None, write: Callable[[dict[str, str]], None],
@@ -396,11 +521,13 @@ def _directive(repo: Repository, root: Path | None, write: Callable[[dict[str, s
         state = kept if isinstance(kept, DirectiveState) else None
     result = None
     if state is not None and changed is not None:
-        result = _continue(directive_iri, number, plans, state, records, changed, write)
+        result = _continue(directive_iri, number, plans, state, records, changed, write,
+                           report.answers, kept_in)
         if result is not None:
             report.incremental.append(number)
     if result is None:
-        result = _full(repo, directive_iri, number, plans, records, write, state)
+        result = _full(repo, directive_iri, number, plans, records, write, state,
+                       report.answers, kept_in)
     new_state, written = result
     report.provinces_written += written
     if root is not None:
@@ -411,11 +538,14 @@ def _directive(repo: Repository, root: Path | None, write: Callable[[dict[str, s
     return True
 
 
-def _full(repo: Repository, directive_iri: str, number: str,
+def _full(repo: Repository | None, directive_iri: str, number: str,
           plans: list[cov.ImplementingPlan], records: Records,
-          write: Callable[[dict[str, str]], None], old: DirectiveState | None
-          ) -> tuple[DirectiveState, int]:
-    """Align every plan and write every graph of the directive (stale ones emptied)."""
+          write: Callable[[dict[str, str]], None], old: DirectiveState | None,
+          answers: answer.StageAnswers, root: Path | None,
+          stale: list[str] | None = None) -> tuple[DirectiveState, int]:
+    """Align every plan and write every graph of the directive (stale ones emptied: those of
+    ``old``, else ``stale``, else those the store holds), and keep the named query's answer of
+    every province."""
     found = records.get([directive_iri, *(p.iri for p in plans)])
     outline_iri = cov.outline_of(directive_iri, plans, found)
     state = cov.directive_alignment(number, plans, found, outline_iri)
@@ -423,18 +553,23 @@ def _full(repo: Repository, directive_iri: str, number: str,
                else al.Outline(number, [], [], outline_iri is None))
     result = cov.assemble(number, directive_iri, plans, outline, outline_iri, found)
     graphs = result.graphs()
-    stale = (cov.stored_graphs(repo, directive_iri) if old is None else
-             [result.province_graph_name(p) for p in old.provinces])
+    if old is not None:
+        stale = [result.province_graph_name(p) for p in old.provinces]
+    elif stale is None:
+        assert repo is not None
+        stale = cov.stored_graphs(repo, directive_iri)
     for name in stale:
         graphs.setdefault(name, "")
     write(graphs)
+    answers.add(result, result.provinces, True, (), root)
     return (DirectiveState(directive_iri, number, outline_iri, plans, state, outline.clusters,
                            sorted(result.provinces)), len(result.provinces))
 
 
 def _continue(directive_iri: str, number: str, plans: list[cov.ImplementingPlan],
               state: DirectiveState, records: Records, changed: dict[str, str | None],
-              write: Callable[[dict[str, str]], None]) -> tuple[DirectiveState, int] | None:
+              write: Callable[[dict[str, str]], None], answers: answer.StageAnswers,
+              root: Path | None) -> tuple[DirectiveState, int] | None:
     """The changed plans re-placed in the kept alignment; None when the rule does not apply
     (see the module's docstring)."""
     if state.alignment is None:
@@ -474,6 +609,7 @@ def _continue(directive_iri: str, number: str, plans: list[cov.ImplementingPlan]
     for gone in set(state.provinces) - provinces:
         graphs[result.province_graph_name(gone)] = ""
     write(graphs)
+    answers.add(result, rewrite, rewrite == provinces, set(state.provinces) - provinces, root)
     return (DirectiveState(directive_iri, number, outline_iri, plans, alignment,
                            outline.clusters, sorted(provinces)), len(rewrite))
 

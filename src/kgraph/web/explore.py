@@ -116,8 +116,8 @@ class AuditFlags(BaseModel):
                                     "(fallback: "
                                     "conflicts query and unresolved mentions)")
     flags: dict[str, list[str]] = Field(description="node IRI -> findings about it")
-    total: int | None = Field(None, description="nodes with findings in all (a page of them "
-                                                "is given: see next_offset)")
+    total: int | None = Field(None, description="findings the filters select, without iri (a "
+                                                "page of them is given: see next_offset)")
     next_offset: int | None = Field(None, description="offset of the next page (none: last)")
 
 
@@ -129,21 +129,18 @@ class Facets(BaseModel):
     kinds: dict[str, str]
 
 
-AUDIT_PAGE = 2000  # nodes per page of the audit overlay when no node is asked about
+AUDIT_PAGE = 2000  # findings per page of /api/audit when no node is asked about
 
 
 # ---------------------------------------------------------------------- data on the app state
 class ExplorerData:
-    """Label index, facets and the nodes' own flags of one version of the store."""
+    """Label index and facets of one version of the store."""
 
     def __init__(self, repo: Repository) -> None:
         searchable = LineageGraph.searchable(repo)
         self.index = LabelIndex.from_lineage(searchable)
         self.facets = facets_of(searchable)
         # conflicting documents and unresolved mentions: every node flagged by its own facts
-        self.own_flags = {iri: list(n.flags) for iri, n in searchable.nodes.items() if n.flags}
-        self.audit: AuditFlags | None = None
-        self.audit_keys: list[str] | None = None  # nodes with findings, in IRI order
 
 
 def facets_of(lineage: LineageGraph) -> Facets:
@@ -479,36 +476,49 @@ def _page_of_original(repo: Repository, iri: str) -> dict[str, str | None]:
 @router.get("/api/audit", response_model=AuditFlags, tags=["explore"])
 def api_audit(
     request: Request,
-    data: Data,
     walk: Walk,
     iri: Annotated[list[str] | None, Query(description=(
         "only the findings about these nodes (repeatable; the explorer asks for the nodes it "
         "shows)"))] = None,
+    doc: Annotated[str | None, Query(max_length=100, description="a plan (number)")] = None,
+    province: Annotated[str | None, Query(max_length=100)] = None,
+    rule: Annotated[str | None, Query(max_length=100)] = None,
+    severity: Annotated[str | None, Query(pattern="^(Violation|Warning|Info|)$")] = None,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=10_000)] = AUDIT_PAGE,
 ) -> Response:
     """Findings by focus node for the "conflicts and gaps" overlay.
 
-    The findings come from the audit index (computed once per store version). The explorer asks
-    only about the nodes it shows (``iri``); without ``iri`` the nodes with findings come a page
-    at a time, in IRI order (at national scale the whole overlay is megabytes).
+    The explorer asks only about the nodes it shows (``iri``): their own flags and the audit
+    index's findings about them. Without ``iri``, the audit index's findings come a page at a
+    time in the order of ``/audit`` (severity, document, rule), filtered as ``/audit`` filters
+    them (``doc``, ``province``, ``rule``, ``severity``) and grouped by focus: ``total`` counts
+    the findings selected and ``offset``/``limit`` count findings (at national scale they are
+    millions: the whole overlay is never made).
     """
     if iri is not None:
         return JSONResponse({"source": "audit", "flags": flags_of(request, walk, iri)})
-    overlay = audit_overlay(request, data, walk)
-    keys = getattr(data, "audit_keys", None)
-    if keys is None:  # (absent from data pickled by older code)
-        keys = data.audit_keys = sorted(overlay.flags)
-    page = keys[offset: offset + limit]
-    following = offset + limit if offset + limit < len(keys) else None
-    return JSONResponse({"source": overlay.source,
-                         "flags": {k: overlay.flags[k] for k in page},
-                         "total": len(keys), "next_offset": following})
+    from kgraph.analysis.audit_index import audit_index
+
+    index = audit_index(get_repository(request))
+    filters = {"plan": doc or None, "province": province or None, "rule": rule or None,
+               "severity": severity or None}
+    if doc and not index.matching_documents(plan=doc):
+        raise HTTPException(404, f"no source document numbered {doc!r}")
+    page = index.page(offset, limit, **filters)
+    flags: dict[str, list[str]] = {}
+    for finding in page.findings:
+        message = f"{finding.severity}: {finding.message_vi}"
+        if message not in flags.setdefault(finding.focus, []):
+            flags[finding.focus].append(message)
+    following = offset + limit if offset + limit < page.total else None
+    return JSONResponse({"source": "audit", "flags": flags, "total": page.total,
+                         "next_offset": following})
 
 
 def flags_of(request: Request, walk: StoreWalk, iris: list[str]) -> dict[str, list[str]]:
     """The findings about these nodes: their own flags (conflicting facts, unresolved
-    mention), then the audit index's (nodes only, as the whole overlay gives them)."""
+    mention), then the audit index's about them."""
     walk.load(iris)
     nodes = [i for i in dict.fromkeys(iris) if i in walk.nodes]
     flags = {i: list(walk.nodes[i].flags) for i in nodes if walk.nodes[i].flags}
@@ -521,18 +531,3 @@ def flags_of(request: Request, walk: StoreWalk, iris: list[str]) -> dict[str, li
                 flags[focus].append(message)
     return {i: flags[i] for i in nodes if i in flags}
 
-
-def audit_overlay(request: Request, data: ExplorerData, walk: StoreWalk) -> AuditFlags:
-    """Every node's findings: the nodes' own flags and the audit index's (read once per
-    version, for the overlay's pages; the explorer itself asks about the nodes it draws)."""
-    if data.audit is None:
-        from kgraph.analysis.audit_index import audit_index
-
-        index = audit_index(get_repository(request))
-        foci = {finding.focus for finding in index.iter_findings()} | data.own_flags.keys()
-        ordered = sorted(foci)
-        flags: dict[str, list[str]] = {}
-        for start in range(0, len(ordered), 5000):
-            flags.update(flags_of(request, walk, ordered[start: start + 5000]))
-        data.audit = AuditFlags(source="audit", flags=flags)
-    return data.audit
