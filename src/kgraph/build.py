@@ -46,9 +46,10 @@ from kgraph.store.embedded import OxigraphRepository, Repository, replace_graphs
 SOURCE_SUFFIXES = readers.SUFFIXES  # what a folder contributes: readers.is_supported
 # Quads per bulk load: Oxigraph's bulk loader writes one set of sorted files (SST, one per
 # index) per 1,000,000 quads it is given, and RocksDB merges each set into the store's first
-# level, rewriting that level: a set per 200,000 quads made five times the merges (at 20,000
-# plans the main process's largest CPU cost). A batch never exceeds it (a larger one would be
-# split into a full set and a small one). ~200 MB of text.
+# level, rewriting that level: a set per 200,000 quads made five times the merges (at 4,000
+# plans 61 of the main process's 138 CPU-s; 10 GB written for a 1.5 GB store). A batch never
+# exceeds it (a larger one would be split into a full set and a small one). ~250 MB of text,
+# ~1 GB more inside the loader while it loads.
 BATCH_QUADS = 1_000_000
 FEW_FILES = 100  # up to this many sources, the store is asked about them alone
 SMALL_BATCH = 20_000  # below it a transaction beats the bulk loader's fixed cost (SST files)
