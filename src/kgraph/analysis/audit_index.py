@@ -1121,6 +1121,17 @@ class _Update:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('cohorts', ?)",
                         ("ambiguous" if ambiguous else "exact",))
 
+    def _documents(self, pairs: dict[tuple[int, str], list[int]]) -> dict[int, AuditedDocument]:
+        """The index's rows of the plans and peers of ``pairs`` ((plan, directive) -> peers): only
+        the documents a small update compares, not the whole table."""
+        involved = sorted({i for (plan, _), peers in pairs.items() for i in (plan, *peers)})
+        documents: dict[int, AuditedDocument] = {}
+        for part in _chunks(involved, 500):
+            documents.update((row[0], AuditedDocument(*row[1:])) for row in self.db.execute(
+                "SELECT id, iri, graph, number, province, sha256, pv FROM documents WHERE id IN "
+                f"({','.join('?' * len(part))})", part))
+        return documents
+
     def peers_of_new(self) -> bool:
         """:meth:`peers` when one new document came and nothing else changed: its cohorts
         and their provinces' peers are looked up, so it is compared with its peers only (and,
@@ -1200,12 +1211,7 @@ class _Update:
                             drop)
         self.db.executemany("INSERT OR REPLACE INTO peer_sets VALUES (?, ?, ?)",
                             ((*k, ",".join(map(str, peers))) for k, peers in lists.items()))
-        involved = sorted({i for (p, _), peers in todo.items() for i in (p, *peers)})
-        documents: dict[int, AuditedDocument] = {}
-        for part in _chunks(involved, 500):
-            documents.update((row[0], AuditedDocument(*row[1:])) for row in self.db.execute(
-                "SELECT id, iri, graph, number, province, sha256, pv FROM documents WHERE id IN "
-                f"({','.join('?' * len(part))})", part))
+        documents = self._documents(todo)
         plans = {i: (d.iri, d.number, d.province) for i, d in documents.items()}
         plans[plan_id] = plan
         self.affected.update(plans[p][1] for p, _, _ in drop)
@@ -1257,12 +1263,7 @@ class _Update:
                 peer_ids = [int(p) for p in peers.split(",") if p]
                 chosen[(plan, directive)] = (peer_ids if plan in changed
                                              else [p for p in peer_ids if p in changed])
-        involved = sorted({i for (plan, _), peers in chosen.items() for i in (plan, *peers)})
-        documents: dict[int, AuditedDocument] = {}
-        for part in _chunks(involved, 500):
-            documents.update((row[0], AuditedDocument(*row[1:])) for row in self.db.execute(
-                "SELECT id, iri, graph, number, province, sha256, pv FROM documents WHERE id IN "
-                f"({','.join('?' * len(part))})", part))
+        documents = self._documents(chosen)
         plans = {i: (d.iri, d.number, d.province) for i, d in documents.items()}
         drop = [(plan, directive, p) for (plan, directive), peers in chosen.items()
                 for p in peers]
