@@ -1401,9 +1401,9 @@ _open_lock = threading.Lock()
 
 def index_file(repo: Repository) -> Path | None:
     """``<store>/derived/audit.sqlite`` for a store on disk (one file, kept up to date)."""
-    from kgraph.store.derived import DERIVED, _root
+    from kgraph.store.derived import DERIVED, store_root
 
-    root = _root(repo)
+    root = store_root(repo)
     return root / DERIVED / INDEX_FILE if root is not None else None
 
 

@@ -121,7 +121,7 @@ def forget(repo: Repository) -> None:
 
 def document_value(repo: Repository | Path | None, key: str) -> Any:
     """A value kept for one document of an on-disk store by content key (None when absent)."""
-    root = _root(repo)  # joined as text: a record is read for each of thousands of plans
+    root = store_root(repo)  # joined as text: a record is read for each of thousands of plans
     return (_read(os.path.join(root, DERIVED, "documents", f"{key}.pickle"))
             if root is not None else None)
 
@@ -129,19 +129,21 @@ def document_value(repo: Repository | Path | None, key: str) -> Any:
 def keep_document_value(repo: Repository | Path | None, key: str, value: Any) -> None:
     """Keep a value for one document next to an on-disk store (in memory there is no need:
     the whole index is kept per version)."""
-    root = _root(repo)
+    root = store_root(repo)
     if root is not None:
         _write(root / DERIVED / "documents" / f"{key}.pickle", value)
 
 
 def drop_document_value(repo: Repository | Path | None, key: str) -> None:
     """Remove a value kept by :func:`keep_document_value` (one a newer value replaces)."""
-    root = _root(repo)
+    root = store_root(repo)
     if root is not None:
         (root / DERIVED / "documents" / f"{key}.pickle").unlink(missing_ok=True)
 
 
-def _root(repo: Repository | Path | None) -> Path | None:
+def store_root(repo: Repository | Path | None) -> Path | None:
+    """The folder derived data is kept under: an on-disk store's root (or the given folder);
+    None for a store in memory or a remote one (values then live in memory only)."""
     if isinstance(repo, Path):
         return repo
     if isinstance(repo, OxigraphRepository) and repo.root is not None:

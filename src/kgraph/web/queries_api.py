@@ -213,7 +213,7 @@ def kept_coverage(repository: Repository, values: dict[str, str]) -> Any:
     answers then."""
     from kgraph.analysis import coverage_answer
     from kgraph.analysis.coverage import directive_graph_iri
-    from kgraph.store.derived import _root, derived
+    from kgraph.store.derived import derived, store_root
 
     native = getattr(repository, "native", None)
     doc = values.get("doc")
@@ -236,7 +236,7 @@ def kept_coverage(repository: Repository, values: dict[str, str]) -> Any:
                 return None  # coverage this version keeps no answer for
         notations = derived(repository, "coverage-status-notations",
                             lambda: _notations(native))
-        return coverage_answer.read(repository, _root(repository), wanted,
+        return coverage_answer.read(repository, store_root(repository), wanted,
                                     slugify(values.get("province") or ""), notations)
 
     return ANSWERS.get(key, compute)  # type: ignore[arg-type]
