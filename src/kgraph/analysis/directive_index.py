@@ -50,9 +50,9 @@ from kgraph.analysis import alignment as al
 from kgraph.analysis import coverage as cov
 from kgraph.analysis import coverage_answer as answer
 from kgraph.store.derived import (
-    DERIVED,
     document_value,
     drop_document_value,
+    has_document_value,
     keep_document_value,
 )
 from kgraph.store.embedded import Repository
@@ -381,8 +381,7 @@ class Records:
             key = self.key(plan)
             if plan in self.handed or key is None:
                 continue
-            if self.root is None or not os.path.exists(
-                    os.path.join(self.root, DERIVED, "documents", f"{key}.pickle")):
+            if not has_document_value(self.root, key):
                 missing.append(plan)
         if missing:
             self.handed.update(self.get(missing))

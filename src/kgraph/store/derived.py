@@ -126,6 +126,13 @@ def document_value(repo: Repository | Path | None, key: str) -> Any:
             if root is not None else None)
 
 
+def has_document_value(repo: Repository | Path | None, key: str) -> bool:
+    """Whether a value is kept for ``key`` next to an on-disk store (without reading it)."""
+    root = store_root(repo)
+    return root is not None and os.path.exists(
+        os.path.join(root, DERIVED, "documents", f"{key}.pickle"))
+
+
 def keep_document_value(repo: Repository | Path | None, key: str, value: Any) -> None:
     """Keep a value for one document next to an on-disk store (in memory there is no need:
     the whole index is kept per version)."""
