@@ -462,7 +462,11 @@ def lossy_replacement(old: dict[str, int], new: dict[str, int]) -> str:
 
 
 def _to_nquads(ntriples: str, graph: str) -> str:
+    """The lines of one graph's N-Triples as N-Quads of ``graph`` (other lines dropped)."""
     suffix = f" <{graph}> .\n"
+    if ntriples.endswith("\n") and ntriples.count("\n") == ntriples.count(" .\n"):
+        # Every line is a triple (no literal holds a raw line break): one replace in C.
+        return ntriples.replace(" .\n", suffix)
     return "".join(line[:-2] + suffix for line in ntriples.split("\n") if line.endswith(" ."))
 
 

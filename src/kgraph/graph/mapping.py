@@ -146,6 +146,25 @@ def trig(graph: str, ntriples: str) -> str:
     return ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=prefixes).decode("utf-8")
 
 
+class _KindOf(dict[type, bool]):
+    """Whether a term's type is (a subclass of) one rdflib class, answered once per type.
+
+    rdflib's terms have an ABC metaclass, so ``isinstance`` runs Python code on every call;
+    the mapper and the index ask it for every triple of every plan."""
+
+    def __init__(self, cls: type) -> None:
+        super().__init__()
+        self.cls = cls
+
+    def __missing__(self, kind: type) -> bool:
+        self[kind] = issubclass(kind, self.cls)
+        return self[kind]
+
+
+IS_LITERAL = _KindOf(Literal)  # IS_LITERAL[type(term)] == isinstance(term, Literal)
+_IS_BNODE = _KindOf(BNode)
+
+
 def _quote(value: str) -> str:
     """A literal's lexical form quoted as rdflib's N-Triples serializer does."""
     return '"' + (value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
@@ -155,7 +174,7 @@ def _quote(value: str) -> str:
 def ntriples_line(triple: Triple) -> str:
     """One N-Triples line (no blank nodes: a document graph has none)."""
     s, p, o = triple
-    if isinstance(o, Literal):
+    if IS_LITERAL[type(o)]:
         if o.language:
             obj = f"{_quote(o)}@{o.language}"
         elif o.datatype:
@@ -193,7 +212,7 @@ class TripleIndex:
                 self.by_predicate[predicate] = [(s, o)]
             else:
                 pairs.append((s, o))
-            if not isinstance(o, Literal):
+            if not IS_LITERAL[type(o)]:
                 self.into.setdefault(str.__str__(o), {}).setdefault(predicate, []).append(s)
 
     def objects(self, subject: object, predicate: object) -> Iterator[Any]:
@@ -465,7 +484,7 @@ class _Mapper:
             self.reporting(index, duty)
         for index, target in enumerate(self.doc.targets, start=1):
             self.target(index, target)
-        assert not any(isinstance(t, BNode) for triple in self.graph.values() for t in triple)
+        assert not any(_IS_BNODE[type(t)] for triple in self.graph.values() for t in triple)
         return DocumentGraph(self.iri, name, tuple(self.graph.values()), tuple(self.graph))
 
 
