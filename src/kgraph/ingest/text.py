@@ -119,8 +119,10 @@ _SIGN_ONLY = re.compile(r"^[0-9]?[&¢§@©]$")  # "8&", "S&" read for "Sở"
 _PUNCT_EDGES = re.compile(r"^[^\w&¢§@©$¥]+|[^\w&¢§@©$¥]+$")
 
 
+@lru_cache(maxsize=TEXTS_KEPT)
 def _repair_token(token: str) -> str:
-    """Map OCR look-alikes inside one folded token that mixes letters and digit-like signs."""
+    """Map OCR look-alikes inside one folded token that mixes letters and digit-like signs
+    (kept per token: dates and numbers come back in every plan, 20 times each)."""
     core = _PUNCT_EDGES.sub("", token)
     if not core or not _HAS_DIGITLIKE.search(core):
         return token
