@@ -135,7 +135,8 @@ def main() -> None:
         _show("new", new)
         for part in ("main", "workers"):
             print(f"old/new {part} CPU: {old[part] / max(new[part], 1e-9):.2f}")
-        print(f"old/new total CPU: {(old['main'] + old['workers']) / (new['main'] + new['workers']):.2f}")
+        total = (old["main"] + old["workers"]) / (new["main"] + new["workers"])
+        print(f"old/new total CPU: {total:.2f}")
         if args.same:
             a, b = _digest(args.old_src, work / "old"), _digest(new_src, work / "new")
             print(f"quads old {a}\nquads new {b}\nsame quads: {a == b}")

@@ -48,7 +48,7 @@ def test_the_kept_answers_of_the_text_functions_are_those_computed_afresh():
 
     texts = ["  Sở   Y tế ", "S6 Lao dong", "**Chủ tịch** |", "Pao tao", "28-CT/TW", "ngay26",
              "1ap", "Sở Y tế", "Đ. Đắk Lắk", Literal("Sở  Y tế", lang="vi"), "S¢", ""]
-    for function in (nfc, fold, match_key, aligned_fold, marker_key, strip_markup,
+    for function in (nfc, fold, match_key, aligned_fold, slugify, marker_key, strip_markup,
                      _repair_token):
         for text in texts * 2:  # the second round is answered from what was kept
             fresh = function.__wrapped__(text)

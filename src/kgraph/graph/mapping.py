@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import itertools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -492,7 +493,8 @@ class _Mapper:
             self.reporting(index, duty)
         for index, target in enumerate(self.doc.targets, start=1):
             self.target(index, target)
-        assert not any(_IS_BNODE[type(t)] for triple in self.graph.values() for t in triple)
+        kinds = set(map(type, itertools.chain.from_iterable(self.graph.values())))
+        assert not any(_IS_BNODE[kind] for kind in kinds)
         return DocumentGraph(self.iri, name, tuple(self.graph.values()), tuple(self.graph))
 
 

@@ -79,6 +79,7 @@ def fold(text: str) -> str:
     return " ".join(decomposed.translate(_NO_COMBINING).lower().split())
 
 
+@lru_cache(maxsize=TEXTS_KEPT)
 def slugify(text: str) -> str:
     """IRI-safe slug from any Vietnamese text ("234/KH-UBND" -> "234-kh-ubnd")."""
     return _NON_ALNUM.sub("-", fold(text)).strip("-")
