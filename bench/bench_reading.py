@@ -61,12 +61,12 @@ print(json.dumps({
 
 _DUMP = r"""
 import hashlib, sys
+from pathlib import Path
 import pyoxigraph as ox
-from kgraph.store.embedded import OxigraphRepository
-repo = OxigraphRepository(__import__("pathlib").Path(sys.argv[1]), read_only=True)
-store = repo.store
-lines = sorted(str(q) for q in store.quads_for_pattern(None, None, None, None)
-               if not str(q.graph_name).startswith("<urn:kgraph:build"))
+root = Path(sys.argv[1])
+store = ox.Store.read_only(str(root / (root / "kgraph-current").read_text().strip()))
+lines = sorted(str(q) for q in store  # the build's own record (times, paths) left out
+               if not str(q.graph_name).endswith('graph/build>'))
 print(len(lines), hashlib.sha256("\n".join(lines).encode()).hexdigest())
 """
 
