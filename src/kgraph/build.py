@@ -220,7 +220,12 @@ def part_counts(mapped: DocumentGraph) -> dict[str, int]:
 def _workspace() -> object:
     """This process's in-memory store for one document at a time (ontology loaded once).
 
-    Made at a worker's first document (see :func:`_settled` for the collector)."""
+    Made at a process's first document, when the code, ontology and reference tables are
+    loaded: they are frozen out of the collector then (``gc.freeze``), so its full passes walk
+    a document's objects, not those hundreds of thousands again (a worker freezes again at
+    the end of its first document: :func:`_settled`)."""
+    import gc
+
     from kgraph.analysis.shacl_compiled import Workspace
 
     workspace = Workspace()
@@ -229,20 +234,25 @@ def _workspace() -> object:
     # store's ontology costs 1.6 ms). Set here: the workspace's module is in the audit
     # fingerprint, and editing it would make every store audit every document again.
     workspace.RENEW_AFTER = WORKSPACE_RENEW
+    gc.freeze()
     return workspace
+
+
+_in_worker = False  # set by _worker_started in the build's worker processes
 
 
 @functools.cache
 def _settled() -> None:
-    """Once a process has handled its first document, everything it loaded for it (code,
-    ontology, reference tables, scikit-learn and SciPy for the coverage) is frozen out of the
-    collector (``gc.freeze``): its full passes then walk a document's objects, not those
-    hundreds of thousands again. Frozen at the first document's end, not at its start: the
-    audit's imports come in the middle (they cost 8 % of a worker's CPU unfrozen)."""
+    """Once a worker has handled its first document, everything it loaded for it (scikit-learn
+    and SciPy for the coverage come in the middle of that document, after the workspace's
+    freeze) is frozen out of the collector too: unfrozen, its full passes walked them again
+    and again (8 % of a worker's CPU). Not in the main process of a small build: its full
+    collection would cost a one-plan build a tenth of a second."""
     import gc
 
-    gc.collect()  # the first document's garbage is not frozen with the rest
-    gc.freeze()
+    if _in_worker:
+        gc.collect()  # the first document's garbage is not frozen with the rest
+        gc.freeze()
 
 
 def process_file(path: Path, validate: bool, ttl_out: Path | None,
@@ -320,11 +330,14 @@ def _keep_record(result: FileResult, mapped: object, number: str, store_root: Pa
 
 
 def _worker_started() -> None:
-    """A worker's collector passes over its young objects every 10,000 net allocations
-    instead of 700: a plan allocates millions of short-lived objects that reference counting
-    frees anyway (its passes: 1,200 → 16 per 200 plans, 0.35 → 0.1 CPU-s)."""
+    """Marks a worker process (:func:`_settled`); its collector passes over its young objects
+    every 10,000 net allocations instead of 700: a plan allocates millions of short-lived
+    objects that reference counting frees anyway (passes 1,200 → 16 per 200 plans, 0.35 →
+    0.1 CPU-s)."""
     import gc
 
+    global _in_worker
+    _in_worker = True
     gc.set_threshold(YOUNG_OBJECTS, *gc.get_threshold()[1:])
 
 
