@@ -46,6 +46,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from kgraph.analysis import alignment as al
 from kgraph.analysis import coverage as cov
 from kgraph.analysis import coverage_answer as answer
@@ -403,6 +405,85 @@ class DirectiveState:
 
 
 @dataclass
+class StateDelta:
+    """A directive's state kept as the full state of an earlier plan set (``base``, its key)
+    and what the incremental builds since changed: a one-plan build of a national store writes
+    a few hundred kilobytes instead of the 21 MB state (it still reads the full one). Exact:
+    the clusters are the base's without the items of ``removed`` plans, then ``added`` in the
+    order they were placed; the cluster sums, the plans aligned and the small fields are
+    stored whole (a directive has tens of clusters)."""
+
+    base: str
+    removed: set[str]  # plans whose items in the base left their clusters
+    added: list[tuple[int, al.PlanItem]]  # (cluster, item) placed since the base, in order
+    clusters: int  # clusters now (a reconstructed outline may have started some)
+    sums: list[np.ndarray]
+    scores: dict[str, float]  # the added items' leave-one-out cosines
+    aligned: dict[str, int]  # AlignmentState.plans
+    state: DirectiveState  # the small fields, ``alignment`` None
+
+    def apply(self, base: DirectiveState) -> DirectiveState:
+        """The state this delta describes, from its base (which stays as it is)."""
+        kept = base.alignment
+        assert kept is not None
+        clusters = [[m for m in cluster if m.plan not in self.removed]
+                    for cluster in kept.clusters]
+        clusters += [[] for _ in range(self.clusters - len(clusters))]
+        for index, item in self.added:
+            clusters[index].append(item)
+        gone = {m.iri for cluster in kept.clusters for m in cluster if m.plan in self.removed}
+        scores = {iri: v for iri, v in kept.scores.items() if iri not in gone}
+        scores.update(self.scores)
+        alignment = al.AlignmentState(kept.model, clusters, list(self.sums), kept.fixed,
+                                      kept.outline, kept.own, scores, dict(self.aligned))
+        small = self.state
+        return DirectiveState(small.directive_iri, small.number, small.outline_iri,
+                              list(small.plans), alignment, list(small.clusters),
+                              list(small.provinces))
+
+    @classmethod
+    def after(cls, base_key: str, base: DirectiveState, before: StateDelta | None,
+              state: DirectiveState, moved: set[str]) -> StateDelta:
+        """The delta from ``base`` to ``state``, reached from ``before`` (None: the base
+        itself) by taking the ``moved`` plans out and placing their items again."""
+        alignment = state.alignment
+        assert alignment is not None and base.alignment is not None
+        removed = (before.removed if before else set()) | moved
+        added = [(i, m) for i, m in (before.added if before else []) if m.plan not in moved]
+        added += [(index, member) for index, cluster in enumerate(alignment.clusters)
+                  for member in cluster if member.plan in moved]
+        scores = {m.iri: alignment.scores[m.iri] for _, m in added if m.iri in alignment.scores}
+        small = DirectiveState(state.directive_iri, state.number, state.outline_iri,
+                               state.plans, None, state.clusters, state.provinces)
+        return cls(base_key, removed, added, len(alignment.clusters), list(alignment.sums),
+                   scores, dict(alignment.plans), small)
+
+    def small(self) -> bool:
+        """Whether it is still worth keeping as a delta (else the full state is written)."""
+        return len(self.added) <= DELTA_ITEMS and len(self.removed) <= DELTA_PLANS
+
+
+DELTA_ITEMS = 5000  # items placed since the full state: more, and the full state is rewritten
+DELTA_PLANS = 300
+
+
+def kept_state(root: Path, key: str) -> tuple[DirectiveState, str, DirectiveState,
+                                             StateDelta | None] | None:
+    """The state kept under ``key`` (full, or a delta on a full one), with the key of its full
+    base, that base and the delta; None when neither is kept."""
+    kept = document_value(root, key)
+    if isinstance(kept, DirectiveState):
+        if kept.alignment is None:
+            return kept, key, kept, None
+        return StateDelta.after(key, kept, None, kept, set()).apply(kept), key, kept, None
+    if isinstance(kept, StateDelta):
+        base = document_value(root, kept.base)
+        if isinstance(base, DirectiveState) and base.alignment is not None:
+            return kept.apply(base), kept.base, base, kept
+    return None
+
+
+@dataclass
 class StageReport:
     directives: list[str] = field(default_factory=list)
     incremental: list[str] = field(default_factory=list)  # continued from a kept state
@@ -511,19 +592,20 @@ def _directive(repo: Repository, root: Path | None, write: Callable[[dict[str, s
     if not plans:
         return False
     versions = {p.iri: lineage.plans[p.iri].sha256 for p in plans}
-    state, previous = None, None
+    state, previous, origin = None, None, None
     if changed is not None and kept_in is not None:
         before = {iri: changed.get(iri, sha) for iri, sha in versions.items()}
         previous = state_key(directive_iri, {iri: sha for iri, sha in before.items()
                                              if sha is not None})
-        kept = document_value(kept_in, previous)
-        state = kept if isinstance(kept, DirectiveState) else None
-    result = None
+        origin = kept_state(kept_in, previous)
+        state = origin[0] if origin is not None else None
+    result, moved = None, None
     if state is not None and changed is not None:
-        result = _continue(directive_iri, number, plans, state, records, changed, write,
-                           report.answers, kept_in)
-        if result is not None:
+        continued = _continue(directive_iri, number, plans, state, records, changed, write,
+                              report.answers, kept_in)
+        if continued is not None:
             report.incremental.append(number)
+            *result, moved = continued
     if result is None:
         result = _full(repo, directive_iri, number, plans, records, write, state,
                        report.answers, kept_in)
@@ -531,9 +613,17 @@ def _directive(repo: Repository, root: Path | None, write: Callable[[dict[str, s
     report.provinces_written += written
     if root is not None:
         key = state_key(directive_iri, versions)
+        base_key = origin[1] if origin is not None else ""
+        delta = (StateDelta.after(base_key, origin[2], origin[3], new_state, moved)
+                 if origin is not None and moved is not None else None)
+        if delta is not None and delta.small() and key != base_key:
+            keep_document_value(root, key, delta)  # the full base stays
+            if previous is not None and previous not in (key, base_key):
+                drop_document_value(root, previous)
+            return True
         keep_document_value(root, key, new_state)
-        if previous is not None and previous != key:
-            drop_document_value(root, previous)  # replaced: one state per directive and store
+        for replaced in {previous, base_key} - {key, None, ""}:
+            drop_document_value(root, replaced)  # one state per directive and store
     return True
 
 
@@ -568,8 +658,9 @@ def _full(repo: Repository | None, directive_iri: str, number: str,
 def _continue(directive_iri: str, number: str, plans: list[cov.ImplementingPlan],
               state: DirectiveState, records: Records, changed: dict[str, str | None],
               write: Callable[[dict[str, str]], None], answers: answer.StageAnswers,
-              root: Path | None) -> tuple[DirectiveState, int] | None:
-    """The changed plans re-placed in the kept alignment; None when the rule does not apply
+              root: Path | None) -> tuple[DirectiveState, int, set[str]] | None:
+    """The changed plans re-placed in the kept alignment (the new state, the provinces
+    written and the plans taken out and placed again); None when the rule does not apply
     (see the module's docstring)."""
     if state.alignment is None:
         return None
@@ -610,7 +701,8 @@ def _continue(directive_iri: str, number: str, plans: list[cov.ImplementingPlan]
     write(graphs)
     answers.add(result, rewrite, rewrite == provinces, set(state.provinces) - provinces, root)
     return (DirectiveState(directive_iri, number, outline_iri, plans, alignment,
-                           outline.clusters, sorted(provinces)), len(rewrite))
+                           outline.clusters, sorted(provinces)), len(rewrite),
+            {plan.iri for plan in moving})
 
 
 def timed_update(*args: object, **kwargs: object) -> tuple[StageReport, float]:
