@@ -41,7 +41,7 @@ import hashlib
 import multiprocessing
 import os
 import time
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,15 +99,15 @@ def lineage_key(sources: dict[str, str]) -> str:
 
 
 def kept_lineage(repo: Repository, root: Path | None, before: dict[str, str],
-                 after: dict[str, str]) -> Lineage:
+                 after: dict[str, str], *, hold: bool = False) -> Lineage:
     """The lineage of the store holding ``after`` (graph -> source text hash): the one kept for
     ``before`` with the graphs that differ read again, else read whole; kept for ``after``."""
     changed = sorted(g for g in set(before) | set(after) if before.get(g) != after.get(g))
     old_key, new_key = lineage_key(before), lineage_key(after)  # 20,000 lines each to hash
-    kept = document_value(root, old_key) if root is not None else None
+    kept = _held_value(root, old_key) if root is not None else None
     base_key, since = old_key, set(changed)  # the full lineage kept, graphs read since
     if isinstance(kept, LineageDelta):
-        base = document_value(root, kept.base)
+        base = _held_value(root, kept.base) if root is not None else None
         base_key, since = kept.base, since | set(kept.graphs)
         kept = base.replaced(kept.graphs, kept.part) if isinstance(base, Lineage) else None
     if isinstance(kept, Lineage) and len(changed) <= max(50, len(after) // 10):
@@ -121,14 +121,61 @@ def kept_lineage(repo: Repository, root: Path | None, before: dict[str, str],
             if old_key not in (new_key, base_key):
                 drop_document_value(root, old_key)
             return lineage
-        keep_document_value(root, new_key, Lineage(
-            lineage.edges, lineage.targets, lineage.plans, lineage.labels))
+        _keep_full(root, new_key, Lineage(
+            lineage.edges, lineage.targets, lineage.plans, lineage.labels), hold)
         for replaced in {old_key, base_key} - {new_key, ""}:
             drop_document_value(root, replaced)  # replaced: keep one per store
     return lineage
 
 
 DELTA_GRAPHS = 1000  # graphs read again since the full lineage kept: more, and it is rewritten
+
+
+# The full lineage and states this process read or wrote last, while their files are unchanged:
+# a process building one plan after another (a server, the loaded benchmark) does not read
+# 20 MB pickles again (0.3-0.6 s each at 20,000 plans). Only full values are held, never
+# changed after (a delta's state is a new object built from its base), and a few at most.
+_HELD: OrderedDict[tuple[str, str], tuple[tuple[int, int, int], object]] = OrderedDict()
+HELD = 3
+
+
+def _identity(root: Path, key: str) -> tuple[int, int, int] | None:
+    try:
+        found = os.stat(os.path.join(root, "derived", "documents", f"{key}.pickle"))
+    except OSError:
+        return None
+    return found.st_ino, found.st_mtime_ns, found.st_size
+
+
+def _held_value(root: Path, key: str) -> object:
+    """:func:`document_value`, from memory when this process holds the same file's value."""
+    identity = _identity(root, key)
+    if identity is None:
+        return None
+    held = _HELD.get((str(root), key))
+    if held is not None and held[0] == identity:
+        _HELD.move_to_end((str(root), key))
+        return held[1]
+    value = document_value(root, key)
+    if isinstance(value, (Lineage, DirectiveState)):
+        _hold(root, key, value, identity)
+    return value
+
+
+def _keep_full(root: Path, key: str, value: Lineage | DirectiveState, hold: bool) -> None:
+    """:func:`keep_document_value`, the value held for the next build of this process when
+    ``hold`` (an incremental build: a full one holds nothing past its stage)."""
+    keep_document_value(root, key, value)
+    identity = _identity(root, key) if hold else None
+    if identity is not None:
+        _hold(root, key, value, identity)
+
+
+def _hold(root: Path, key: str, value: object, identity: tuple[int, int, int]) -> None:
+    _HELD[(str(root), key)] = (identity, value)
+    _HELD.move_to_end((str(root), key))
+    while len(_HELD) > HELD:
+        _HELD.popitem(last=False)
 
 
 def state_key(directive_iri: str, versions: dict[str, str]) -> str:
@@ -471,13 +518,13 @@ def kept_state(root: Path, key: str) -> tuple[DirectiveState, str, DirectiveStat
                                              StateDelta | None] | None:
     """The state kept under ``key`` (full, or a delta on a full one), with the key of its full
     base, that base and the delta; None when neither is kept."""
-    kept = document_value(root, key)
+    kept = _held_value(root, key)
     if isinstance(kept, DirectiveState):
         if kept.alignment is None:
             return kept, key, kept, None
         return StateDelta.after(key, kept, None, kept, set()).apply(kept), key, kept, None
     if isinstance(kept, StateDelta):
-        base = document_value(root, kept.base)
+        base = _held_value(root, kept.base)
         if isinstance(base, DirectiveState) and base.alignment is not None:
             return kept.apply(base), kept.base, base, kept
     return None
@@ -506,7 +553,8 @@ def update(repo: Repository, root: Path | None, write: Callable[[dict[str, str]]
     lineage kept for the store before it. ``jobs``: processes aligning directives side by
     side when every directive is aligned again (default: one per core)."""
     if lineage is None:
-        lineage = (kept_lineage(repo, root, *sources) if sources is not None
+        lineage = (kept_lineage(repo, root, *sources, hold=changed is not None)
+                   if sources is not None
                    else Lineage.read(repo))
     records = Records(repo, root, lineage, handed)
     report = StageReport()
@@ -621,7 +669,7 @@ def _directive(repo: Repository, root: Path | None, write: Callable[[dict[str, s
             if previous is not None and previous not in (key, base_key):
                 drop_document_value(root, previous)
             return True
-        keep_document_value(root, key, new_state)
+        _keep_full(root, key, new_state, changed is not None)
         for replaced in {previous, base_key} - {key, None, ""}:
             drop_document_value(root, replaced)  # one state per directive and store
     return True
