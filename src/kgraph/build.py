@@ -872,8 +872,9 @@ def replace_by_difference(store: Any, graphs: dict[str, str]) -> tuple[str, list
         node = ox.NamedNode(name)
         if not text.strip() or not store.contains_named_graph(node):
             continue
-        old = {f"{q.subject} {q.predicate} {q.object} ."
-               for q in store.quads_for_pattern(None, None, None, node)}
+        old = set(store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=node)
+                  .decode("utf-8").split("\n"))  # as N-Triples lines, written by the engine
+        old.discard("")
         new = {_as_stored(line): line for line in text.split("\n") if line.endswith(" .")}
         if "_:" in text or any(line.startswith("_:") or " _:" in line for line in old):
             continue  # blank nodes: no identity across reads
