@@ -872,12 +872,13 @@ def replace_by_difference(store: Any, graphs: dict[str, str]) -> tuple[str, list
         node = ox.NamedNode(name)
         if not text.strip() or not store.contains_named_graph(node):
             continue
-        old = set(store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=node)
-                  .decode("utf-8").split("\n"))  # as N-Triples lines, written by the engine
+        stored = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=node).decode("utf-8")
+        if "_:" in text or "_:" in stored:
+            continue  # blank nodes (or text like them): no identity across reads
+        old = set(stored.split("\n"))  # as N-Triples lines, written by the engine
         old.discard("")
-        new = {_as_stored(line): line for line in text.split("\n") if line.endswith(" .")}
-        if "_:" in text or any(line.startswith("_:") or " _:" in line for line in old):
-            continue  # blank nodes: no identity across reads
+        new = {(_as_stored(line) if line.endswith("#decimal> .") else line): line
+               for line in text.split("\n") if line.endswith(" .")}
         gone = old.difference(new)
         added = [line for key, line in new.items() if key not in old]
         if len(gone) + len(added) > len(old) // 2:
