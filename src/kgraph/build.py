@@ -827,7 +827,7 @@ class _VersionView:
         plans, of which a few hundred change); a new or emptied one through the writer."""
         import pyoxigraph as ox
 
-        if isinstance(self.store, ox.Store):
+        if isinstance(self.store, ox.Store) and len(graphs) <= DIFFERENCE_GRAPHS:
             self.writer.flush()  # the difference is taken against what the version holds
             graphs = dict(graphs)
             update, written = replace_by_difference(self.store, graphs)
@@ -842,6 +842,10 @@ class _VersionView:
         self.writer.flush()
 
 
+# Graphs of one write replaced by difference at most: a one-plan build writes its province's and
+# the directive's; a directive aligned again writes all its provinces, most of them changed
+# (tasks renumbered) or unchanged, and reading them back costs more than the plain load.
+DIFFERENCE_GRAPHS = 4
 _DECIMAL = re.compile(
     r'"([-+]?[0-9]*\.?[0-9]*)"\^\^<http://www\.w3\.org/2001/XMLSchema#decimal> \.$')
 
