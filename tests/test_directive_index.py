@@ -431,3 +431,33 @@ def test_one_plan_builds_write_the_state_as_a_delta_and_only_the_changed_triples
     for name in cov.stored_graphs(repo, found[0]):  # and the copy written whole: the same
         assert graph_lines(OxigraphRepository(copy, read_only=True), name) == \
             graph_lines(repo, name)
+
+
+def test_a_graph_written_again_unchanged_costs_no_update_and_a_change_only_its_triples(
+        ) -> None:
+    """The difference compares lines as the engine stores them (decimals canonical: "0.350"
+    reads back as "0.35"), so unchanged triples are neither deleted nor inserted again."""
+    from kgraph import build as kbuild
+
+    store = ox.Store()
+    name = "https://example.org/graph/coverage"
+    decimal = "<http://www.w3.org/2001/XMLSchema#decimal>"
+    lines = [f'<https://example.org/r{i}> <https://example.org/score> "0.{i}50"^^{decimal} .'
+             for i in range(10)]
+    lines += ['<https://example.org/c> <https://example.org/name> "Gia Lai"@vi .',
+              '<https://example.org/c> <https://example.org/n> "100.000"^^' + decimal + " ."]
+    text = "".join(sorted(line + "\n" for line in lines))
+    store.load(text.encode(), ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(name))
+    update, written = kbuild.replace_by_difference(store, {name: text})
+    assert written == [name] and update == ""
+    changed = text.replace('"0.350"', '"0.375"')
+    update, written = kbuild.replace_by_difference(store, {name: changed})
+    assert written == [name] and update.count(" .\n") == 2  # one deleted, one inserted
+    store.update(update)
+    assert {str(q.object) for q in store.quads_for_pattern(
+        ox.NamedNode("https://example.org/r3"), None, None, ox.NamedNode(name))} == {
+        f'"0.375"^^{decimal}'}
+    assert len(store) == len(lines)
+    # a graph the store does not hold, or one emptied, is left to the plain replacement
+    assert kbuild.replace_by_difference(store, {"https://example.org/new": text}) == ("", [])
+    assert kbuild.replace_by_difference(store, {name: ""}) == ("", [])
