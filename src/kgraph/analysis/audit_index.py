@@ -66,7 +66,13 @@ from kgraph.graph.iris import number_key as _number_key
 from kgraph.graph.mapping import Triple, TripleIndex
 from kgraph.graph.vocab import sparql_prefixes
 from kgraph.ingest.text import fold
-from kgraph.store.derived import derived, document_value, keep_document_value
+from kgraph.store.derived import (
+    derived,
+    document_value,
+    has_document_value,
+    keep_document_value,
+    store_root,
+)
 from kgraph.store.embedded import (
     QueryResult,
     Repository,
@@ -1290,7 +1296,15 @@ class _Update:
                    ids: dict[str, int], by_iri: dict[str, AuditedDocument],
                    task_ids: dict[str, int]) -> None:
         needed = {p[0] for plan, peers in todo.values() for p in (plan, *peers)}
-        tasks = kept_plans_tasks(self.repo, [by_iri[iri] for iri in sorted(needed)])
+        peers_of = {p[0] for _plan, peers in todo.values() for p in peers}
+        keys = {iri: tasks_key(by_iri[iri].graph, by_iri[iri].sha256) for iri in needed}
+        # the peers' tasks are read here (their gaps are written from them); the others' only
+        # where they are not kept yet (read from the store and kept): the workers read them
+        read = [iri for iri in sorted(needed) if iri in peers_of
+                or not has_document_value(self.repo, keys[iri])]
+        tasks = kept_plans_tasks(self.repo, [by_iri[iri] for iri in read])
+        kept = {iri: key for iri, key in keys.items()
+                if has_document_value(self.repo, key)} if store_root(self.repo) else {}
         wanted_pairs: dict[tuple[str, str], list[tuple[int, str]]] = {}
         for (plan_id, directive), (plan, peers) in todo.items():
             for peer in peers:
@@ -1298,7 +1312,8 @@ class _Update:
             if peers:
                 self.affected.add(plan[1])
         scores = compare_plans(list(wanted_pairs),
-                               {iri: [t.text for t in tasks.get(iri, [])] for iri in needed})
+                               {iri: [t.text for t in items] for iri, items in tasks.items()},
+                               keys=kept, root=store_root(self.repo))
         for part in _batched(scores, 2000):  # written as they come: memory does not grow
             self._task_ids([tasks[peer][index] for (_, peer), found in part
                             for index, _ in found], task_ids)
@@ -1558,31 +1573,42 @@ def similarity_of(left: _TermRows, right: _TermRows, slot: Any) -> Any:
 
 PARALLEL_PAIRS = 2_000  # plan pairs from which both cores compare them (processes)
 CHUNK_PAIRS = 2_000  # plan pairs a process is given at a time (their texts go with them)
+KEPT_ROWS = 4_096  # plans whose term rows a process keeps (a directive's peers stay in it)
 PairGaps = list[tuple[int, float]]  # (index of the peer's task, best score rounded)
+TaskTexts = list[str] | str  # a plan's task texts, or the key its tasks are kept under
 
 
 def compare_plans(pairs: Sequence[tuple[str, str]], texts: dict[str, list[str]],
-                  jobs: int | None = None) -> Iterator[tuple[tuple[str, str], PairGaps]]:
+                  jobs: int | None = None, keys: dict[str, str] | None = None,
+                  root: Path | None = None
+                  ) -> Iterator[tuple[tuple[str, str], PairGaps]]:
     """For each (plan, peer) whose peer has tasks: the peer's tasks the plan has no similar
     task for (:func:`_gaps`' rule and scores). Each pair of plans is compared once for both
     directions, and many pairs are shared among ``jobs`` processes (default: one per core),
-    a few thousand at a time with their texts, so memory does not grow with the corpus."""
+    a few thousand at a time, so memory does not grow with the corpus.
+
+    A plan's texts are given in ``texts``, or named by the key its tasks are kept under next
+    to the store at ``root`` (``keys``, :func:`tasks_key`): the worker comparing it reads and
+    folds them itself, so the calling process (which writes the gaps) does not also fold
+    every text and send it on."""
+    keys = keys or {}
     units: dict[tuple[str, str], list[bool]] = {}  # (a, b), a < b -> [a's gaps, b's gaps]
     for plan, peer in pairs:
-        if texts.get(peer):
+        if texts[peer] if peer in texts else keys.get(peer):
             key = (plan, peer) if plan < peer else (peer, plan)
             units.setdefault(key, [False, False])[0 if plan == key[0] else 1] = True
-    rows: dict[str, _TermRows] = {}  # made once per plan here, sent with each chunk
-
-    def rows_of(iri: str) -> _TermRows:
-        if iri not in rows:
-            rows[iri] = _TermRows(texts.get(iri, []))
-        return rows[iri]
-
-    jobs_of = (({iri: rows_of(iri) for pair, _ in chunk for iri in pair}, chunk)
-               for chunk in _chunks(list(units.items()), CHUNK_PAIRS))
     workers = min(jobs or os.cpu_count() or 1, -(-len(units) // CHUNK_PAIRS))
-    if workers <= 1 or len(units) < PARALLEL_PAIRS:
+    parallel = workers > 1 and len(units) >= PARALLEL_PAIRS
+    place = str(root) if root is not None else None
+
+    def text_of(iri: str) -> TaskTexts:  # workers read by key; here the texts at hand first
+        if parallel and iri in keys:
+            return keys[iri]
+        return texts[iri] if iri in texts else keys.get(iri, [])
+
+    jobs_of = ((place, {iri: text_of(iri) for pair, _ in chunk for iri in pair}, chunk)
+               for chunk in _chunks(list(units.items()), CHUNK_PAIRS))
+    if not parallel:
         for job in jobs_of:
             yield from _compare(job)
         return
@@ -1591,22 +1617,42 @@ def compare_plans(pairs: Sequence[tuple[str, str]], texts: dict[str, list[str]],
             yield from found
 
 
-def _compare(job: tuple[dict[str, _TermRows], Sequence[tuple[tuple[str, str], list[bool]]]]
+_kept_rows: dict[str, _TermRows] = {}  # kept tasks key -> term rows (per process, bounded)
+
+
+def _rows_of(root: str | None, texts: TaskTexts) -> _TermRows:
+    """A plan's term rows, from its texts or its kept tasks (remembered by key: the key names
+    the content)."""
+    if not isinstance(texts, str):
+        return _TermRows(texts)
+    found = _kept_rows.get(texts)
+    if found is None:
+        tasks = document_value(Path(root), texts) if root is not None else None
+        found = _TermRows([t.text for t in tasks or []])
+        if len(_kept_rows) >= KEPT_ROWS:
+            del _kept_rows[next(iter(_kept_rows))]  # the oldest first
+        _kept_rows[texts] = found
+    return found
+
+
+def _compare(job: tuple[str | None, dict[str, TaskTexts],
+                        Sequence[tuple[tuple[str, str], list[bool]]]]
              ) -> list[tuple[tuple[str, str], PairGaps]]:
     """Worker: the gaps of a chunk of plan pairs, each direction asked for."""
     import numpy as np
 
-    rows, units = job
+    root, texts, units = job
+    rows = {iri: _rows_of(root, value) for iri, value in texts.items()}
     size = 1 + max((int(r.terms[-1]) for r in rows.values() if len(r.terms)), default=0)
     slot = np.full(size, -1, dtype=np.int64)
     found: list[tuple[tuple[str, str], PairGaps]] = []
     for (a, b), (a_lacks, b_lacks) in units:
         first, second = rows[a], rows[b]
         scores = similarity_of(second, first, slot) if first.n and second.n else None
-        if a_lacks:  # plan a, peer b: b's tasks a has no match for
+        if a_lacks and second.n:  # plan a, peer b: b's tasks a has no match for
             best = scores.max(axis=1) if scores is not None else np.zeros(second.n)
             found.append(((a, b), _pair_gaps(second, first, best)))
-        if b_lacks:
+        if b_lacks and first.n:
             best = scores.max(axis=0) if scores is not None else np.zeros(first.n)
             found.append(((b, a), _pair_gaps(first, second, best)))
     return found
