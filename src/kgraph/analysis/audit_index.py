@@ -1150,76 +1150,93 @@ class _Update:
         return documents
 
     def peers_of_new(self) -> bool:
-        """:meth:`peers` when one new document came and nothing else changed: its cohorts
-        and their provinces' peers are looked up, so it is compared with its peers only (and,
-        when it is the first of its province in a cohort, the cohort's plans with it), with no
-        work proportional to the corpus. False (nothing written) when the lineage around it
-        is not a plain new leaf: :meth:`peers` then works every cohort out again."""
-        if len(self.added) != 1 or PEERS_PER_PROVINCE != 1 or self.db.execute(
+        """:meth:`peers` when only new documents came and nothing else changed: their cohorts
+        and their provinces' peers are looked up, so each is compared with its peers only (and,
+        where one becomes the first of its province in a cohort, the cohort's plans with it),
+        with no work proportional to the corpus. False (nothing written) when the lineage
+        around them is not plain new leaves: :meth:`peers` then works every cohort out again."""
+        if PEERS_PER_PROVINCE != 1 or self.db.execute(
                 "SELECT value FROM meta WHERE key = 'cohorts'").fetchall() != [("exact",)]:
             return False
-        new = self.added[0]
-        graphs = {new.graph}
+        iris = {d.iri for d in self.added}
+        if len(iris) != len(self.added):  # one new document stated in two graphs
+            return False
+        graphs = {d.graph for d in self.added}
+        marks = ",".join("?" * len(graphs))
         for table, _graph, first, second in self.new_lineage:
-            if table == "edges" and first != new.iri and not self.db.execute(
-                    "SELECT 1 FROM edges WHERE child = ? AND parent = ? AND graph != ? LIMIT 1",
-                    (first, second, new.graph)).fetchall():  # a link no other graph states
-                return False
+            if table == "edges" and first not in iris and not self.db.execute(
+                    f"SELECT 1 FROM edges WHERE child = ? AND parent = ? AND graph NOT IN "
+                    f"({marks}) LIMIT 1", (first, second, *graphs)).fetchall():
+                return False  # a link no graph kept before states
             if table == "names" and not self._same_number(first, second, graphs):
                 return False
-        if self.db.execute("SELECT 1 FROM edges WHERE parent = ? LIMIT 1",
-                           (new.iri,)).fetchall():  # something carries out the new document
-            return False
-        (plan_id,), = self.db.execute("SELECT id FROM documents WHERE iri = ? ORDER BY id "
-                                      "LIMIT 1", (new.iri,))
-        plan: Plan = (new.iri, new.number, new.province)
-        key = number_key(new.number)
-        directives: dict[str, int] = {}
-        for ancestor, distance in self._ancestors(new.iri).items():
-            number = self.db.execute("SELECT MIN(number) FROM names WHERE iri = ?",
-                                     (ancestor,)).fetchone()[0] or ""
-            if _CENTRAL.search(number):
-                if number in directives:
-                    return False
-                directives[number] = distance
+        # (plan id, plan, number key) of each cohort's new plans
+        arrivals: dict[tuple[str, str, int], list[tuple[int, Plan, str]]] = {}
+        for new in sorted(self.added, key=lambda d: (d.number, d.province_iri, d.iri, d.graph)):
+            if self.db.execute("SELECT 1 FROM edges WHERE parent = ? LIMIT 1",
+                               (new.iri,)).fetchall():  # something carries out a new document
+                return False
+            (plan_id,), = self.db.execute("SELECT id FROM documents WHERE iri = ? ORDER BY id "
+                                          "LIMIT 1", (new.iri,))
+            directives: dict[str, int] = {}
+            for ancestor, distance in self._ancestors(new.iri).items():
+                number = self.db.execute("SELECT MIN(number) FROM names WHERE iri = ?",
+                                         (ancestor,)).fetchone()[0] or ""
+                if _CENTRAL.search(number):
+                    if number in directives:
+                        return False
+                    directives[number] = distance
+            for directive, distance in directives.items():
+                arrivals.setdefault((directive, _series(new.number), distance), []).append(
+                    (plan_id, (new.iri, new.number, new.province), number_key(new.number)))
+        coming: Counter[str] = Counter()  # new plans of each directive
+        for (directive, _level, _distance), arrived in arrivals.items():
+            coming[directive] += len(arrived)
+        members = {directive: self.db.execute(
+            "SELECT COUNT(*) FROM cohorts WHERE directive = ?", (directive,)).fetchone()[0]
+            for directive in coming}
         todo: dict[tuple[int, str], list[int]] = {}  # (plan, directive) -> peers to compare
         lists: dict[tuple[int, str], list[int]] = {}  # (plan, directive) -> all its peers
         drop: list[tuple[int, str, int]] = []
         cohort_rows: list[tuple[object, ...]] = []
         demoted: list[tuple[str, str, int, int]] = []
-        for directive, distance in directives.items():
-            series = _series(new.number)
-            members = self.db.execute("SELECT COUNT(*) FROM cohorts WHERE directive = ?",
-                                      (directive,)).fetchone()[0]
-            if members == 1:  # a directive gets its first pair: its plans are all new to it
+        plans: dict[int, Plan] = {}
+        for (directive, series, distance), arrived in arrivals.items():
+            paired = members[directive] + coming[directive] >= 2
+            if paired and members[directive] < 2:  # a directive gets its first pair
                 return False
             rows = self.db.execute(
                 "SELECT plan, province, nkey, first FROM cohorts WHERE directive = ? AND "
                 "series = ? AND distance = ?", (directive, series, distance)).fetchall()
-            firsts = {province: (peer, nkey) for peer, province, nkey, first in rows if first}
-            mine = firsts.get(new.province)
-            if mine is not None and mine[1] == key:  # a tie, broken by the documents' order
-                return False
-            leads = mine is None or key < mine[1]
-            cohort_rows.append((directive, series, distance, plan_id, new.province, key,
-                                int(leads)))
-            if leads:
-                if mine is not None:
-                    demoted.append((directive, series, distance, mine[0]))
-                firsts[new.province] = (plan_id, key)
-            order = sorted(firsts)
-            if members:
-                lists[(plan_id, directive)] = todo[(plan_id, directive)] = [
-                    firsts[p][0] for p in order if p != new.province]
-            if not leads:
+            before = {province: (peer, nkey) for peer, province, nkey, first in rows if first}
+            firsts = dict(before)
+            for plan_id, plan, key in arrived:
+                plans[plan_id] = plan
+                mine = firsts.get(plan[2])
+                if mine is not None and mine[1] == key:  # a tie, broken by the documents' order
+                    return False
+                if mine is None or key < mine[1]:
+                    firsts[plan[2]] = (plan_id, key)
+            moved = {province for province, first in firsts.items()
+                     if before.get(province) != first}  # provinces a new plan now leads
+            for plan_id, plan, key in arrived:
+                cohort_rows.append((directive, series, distance, plan_id, plan[2], key,
+                                    int(firsts[plan[2]][0] == plan_id)))
+            demoted.extend((directive, series, distance, before[p][0])
+                           for p in moved if p in before)
+            if not paired:
                 continue
+            order = sorted(firsts)
+            for plan_id, plan, _key in arrived:
+                lists[(plan_id, directive)] = todo[(plan_id, directive)] = [
+                    firsts[p][0] for p in order if p != plan[2]]
             for peer, province, _nkey, _first in rows:
-                if province == new.province:
+                gained = [p for p in order if p in moved and p != province]
+                if not gained:
                     continue
                 lists[(peer, directive)] = [firsts[p][0] for p in order if p != province]
-                todo[(peer, directive)] = [plan_id]
-                if mine is not None:
-                    drop.append((peer, directive, mine[0]))
+                todo[(peer, directive)] = [firsts[p][0] for p in gained]
+                drop.extend((peer, directive, before[p][0]) for p in gained if p in before)
         # every check passed: write
         self.db.executemany("INSERT INTO cohorts VALUES (?, ?, ?, ?, ?, ?, ?)", cohort_rows)
         self.db.executemany("UPDATE cohorts SET first = 0 WHERE directive = ? AND series = ? "
@@ -1229,8 +1246,7 @@ class _Update:
         self.db.executemany("INSERT OR REPLACE INTO peer_sets VALUES (?, ?, ?)",
                             ((*k, ",".join(map(str, peers))) for k, peers in lists.items()))
         documents = self._documents(todo)
-        plans = {i: (d.iri, d.number, d.province) for i, d in documents.items()}
-        plans[plan_id] = plan
+        plans = {**{i: (d.iri, d.number, d.province) for i, d in documents.items()}, **plans}
         self.affected.update(plans[p][1] for p, _, _ in drop)
         self.compare({k: (plans[k[0]], [plans[p] for p in peers]) for k, peers in todo.items()},
                      {d.iri: i for i, d in documents.items()},
