@@ -276,6 +276,47 @@ def test_several_new_plans_in_one_build_are_compared_with_their_peers_only(
         assert updated.page(0, 25, plan=number) == full.page(0, 25, plan=number)
 
 
+@pytest.mark.parametrize("contested", [False, True])
+def test_a_new_plan_asks_the_conflict_query_only_about_documents_stated_two_ways(
+        corpus: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        contested: bool) -> None:
+    """A new plan restating its provincial plan's date as the others do asks no conflict
+    query (its directive is restated by every plan of the corpus); one stating another date
+    asks it about that plan only, and the conflict is found. Both equal a full recompute."""
+    folder, store = corpus
+    copy = tmp_path / "store"
+    shutil.copytree(store, copy)
+    ai.audit_index(OxigraphRepository(copy, read_only=True))
+    date = re.compile(r"(?i)(-KH/TU,? ngày )(\d+)/")
+    original = next(p for p in sorted(folder.glob("*kh-ubnd*.txt"))
+                    if date.search(p.read_text(encoding="utf-8")))
+    text = re.sub(r"(?m)^Số: \S+/KH-UBND$", "Số: 99999/KH-UBND",
+                  original.read_text(encoding="utf-8"), count=1)
+    if contested:  # another day of the same month
+        text = date.sub(lambda m: f"{m[1]}{int(m[2]) % 27 + 1}/", text)
+    new = tmp_path / "new.txt"
+    new.write_text(text, encoding="utf-8")
+    asked: list[list[str] | None] = []
+    real = ai.conflict_statements
+    monkeypatch.setattr(ai, "conflict_statements", lambda repo, documents=None: asked.append(
+        documents) or real(repo, documents))
+    code, _, err = kgraph("build", str(new), "--store", str(copy))
+    assert code == 0, err
+    repo = OxigraphRepository(copy, read_only=True)
+    updated = ai.audit_index(repo)
+    conflicts = {f.label_vi for f in updated.findings
+                 if f.rule == "ConflictingStatement" and f.document_number == "99999/KH-UBND"}
+    if contested:
+        assert len(conflicts) == 1 and "KH/TU" in next(iter(conflicts))
+        (documents,) = asked
+        assert documents is not None and len(documents) == 1 and "kh-tu" in documents[0]
+    else:
+        assert not conflicts and not asked
+    full = ai.compute_index(repo)
+    assert updated.findings == full.findings
+    assert updated.conflict_sources == full.conflict_sources
+
+
 def test_changed_documents_are_found_from_the_builds_source_index(
         corpus: tuple[Path, Path]) -> None:
     """The build's source index of a version gives every document graph's hash, as the store

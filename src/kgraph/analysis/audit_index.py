@@ -1043,7 +1043,10 @@ class _Update:
                 self.db.execute(f"DELETE FROM findings WHERE kind = 'conflict' AND owner IN "
                                 f"({marks})", chunk)
                 self.db.execute(f"DELETE FROM conflict_sources WHERE focus IN ({marks})", chunk)
-            found, sources = conflict_statements(self.repo, sorted(foci))
+            contested = sorted(foci) if len(foci) > CHECKED_FOCI else [
+                focus for focus in sorted(foci) if _stated_twice(self.repo, focus)]
+            found, sources = (conflict_statements(self.repo, contested) if contested
+                              else ([], {}))
         self.insert("conflict", lambda f: f.focus, found)
         self.affected.update(f.document_number for f in found)
         self.db.executemany("INSERT INTO conflict_sources VALUES (?, ?, ?)",
@@ -1385,6 +1388,20 @@ class _Update:
             self.db.execute(f"DELETE FROM groups WHERE document_number IN ({marks})", chunk)
             self.db.execute(own.format(f"WHERE document_number IN ({marks})"), chunk)
             self.db.execute(peer.format(f"WHERE p.number IN ({marks})"), (*info, *chunk))
+
+
+CHECKED_FOCI = 64  # documents whose values are looked at one by one before the conflict query
+_CONFLICTING = ("eli:passed_by", "eli:date_document")  # (the conflict query's properties)
+
+
+def _stated_twice(repo: Repository, document: str) -> bool:
+    """Whether the store states two issuers or two dates of ``document``: the conflict query
+    finds nothing about a document that has one of each (its first step keeps only the
+    others), and a plan's directive is restated by thousands of plans, every statement of
+    which the query reads; this stops at the second value."""
+    return any(len(query_records(repo, sparql_prefixes() + f"SELECT DISTINCT ?value WHERE "
+                                 f"{{ <{document}> {prop} ?value }} LIMIT 2")) > 1
+               for prop in _CONFLICTING)
 
 
 def _batched(values: Iterable[Any], size: int) -> Iterator[list[Any]]:
