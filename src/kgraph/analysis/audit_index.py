@@ -31,6 +31,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -197,6 +198,7 @@ def document_findings(repo: Repository, source: SourceDocument, sha256: str) -> 
 
 FORMAT = "audit-index-4"  # the layout of the file: another layout is recomputed, never read
 INDEX_FILE = "audit.sqlite"
+READ_THREADS = 4  # threads reading the documents' kept findings (waiting on the disk)
 SELECTIONS = 64  # filter sets whose groups a reader keeps (turning pages costs a slice)
 
 _SCHEMA = """
@@ -1012,13 +1014,22 @@ class _Update:
               f.message_en, f.source_text, f.value, f.origin) for f in findings))
 
     def own_findings(self, changed: list[AuditedDocument]) -> None:
-        """Each changed document's own findings (kept by content key, so mostly a read)."""
-        for document in changed:
-            self.db.execute("DELETE FROM findings WHERE kind = 'own' AND owner = ?",
-                            (document.graph,))
-            source = SourceDocument(document.iri, document.graph, document.number)
-            self.insert("own", lambda _f, g=document.graph: g,
-                        document_findings(self.repo, source, document.sha256))
+        """Each changed document's own findings (kept by content key, so mostly a read: of
+        many documents, read by a few threads at once, as thousands of small files not in the
+        page cache made this step wait on the disk; written in the documents' order)."""
+
+        def read(document: AuditedDocument) -> list[Finding] | None:  # (a file read only)
+            return document_value(self.repo, document_key(document.graph, document.sha256))
+
+        with ThreadPoolExecutor(READ_THREADS) as pool:
+            for part in _chunks(changed, 256):  # (read ahead a little, not everything)
+                for document, kept in zip(part, pool.map(read, part), strict=True):
+                    findings = kept if kept is not None else document_findings(  # computed here
+                        self.repo, SourceDocument(document.iri, document.graph, document.number),
+                        document.sha256)
+                    self.db.execute("DELETE FROM findings WHERE kind = 'own' AND owner = ?",
+                                    (document.graph,))
+                    self.insert("own", lambda _f, g=document.graph: g, findings)
 
     def conflicts(self, changed: list[AuditedDocument], removed: list[AuditedDocument],
                   full: bool) -> None:
@@ -1639,7 +1650,7 @@ def similarity_of(left: _TermRows, right: _TermRows, slot: Any) -> Any:
 
 PARALLEL_PAIRS = 2_000  # plan pairs from which both cores compare them (processes)
 CHUNK_PAIRS = 2_000  # plan pairs a process is given at a time (their texts go with them)
-KEPT_ROWS = 4_096  # plans whose term rows a process keeps (a directive's peers stay in it)
+KEPT_ROWS = 2_048  # plans whose term rows a process keeps (a directive's peers stay in it)
 PairGaps = list[tuple[int, float]]  # (index of the peer's task, best score rounded)
 TaskTexts = list[str] | str  # a plan's task texts, or the key its tasks are kept under
 
