@@ -1326,11 +1326,14 @@ class _Update:
         """Compare each plan of ``todo`` with the peers listed and write the gaps found."""
         if not todo:
             return
+        task_ids: dict[str, int] = {}
+        if store_root(self.repo) is not None:  # the workers read the plans' tasks: one pass,
+            self._peer_gaps(todo, ids, by_iri, task_ids)  # their caches warm from one
+            return  # directive to the next, and two plans in two directives compared once
         by_directive: dict[str, list[tuple[int, str]]] = {}
         for key in todo:
             by_directive.setdefault(key[1], []).append(key)
-        task_ids: dict[str, int] = {}
-        for keys in by_directive.values():  # one directive's plans held at a time
+        for keys in by_directive.values():  # one directive's plans' texts held at a time
             self._peer_gaps({key: todo[key] for key in keys}, ids, by_iri, task_ids)
 
     def _peer_gaps(self, todo: dict[tuple[int, str], tuple[Plan, list[Plan]]],
