@@ -221,6 +221,102 @@ def test_one_new_plan_is_compared_with_its_peers_only(
     assert updated.page(0, 25, plan=number) == full.page(0, 25, plan=number)
 
 
+def test_several_new_plans_in_one_build_are_compared_with_their_peers_only(
+        corpus: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``kgraph build A.txt B.txt …`` with several new plans (copies of three provinces'
+    plans of one cohort under other numbers): each is placed in its cohort by a lookup, two of them
+    becoming the first of their province (one of them beside another new plan of its
+    province that does not), so the cohort's other plans are compared with them in place of
+    the plans before them. No cohort is worked out again, every comparison involves a new
+    plan, and the index equals a full recompute."""
+    folder, store = corpus
+    copy = tmp_path / "store"
+    shutil.copytree(store, copy)
+    index = ai.audit_index(OxigraphRepository(copy, read_only=True))  # (its cohorts kept)
+    firsts: dict[tuple[object, ...], list[str]] = {}  # a cohort's provinces' first plans
+    for *cohort, number in index._rows(
+            "SELECT c.directive, c.distance, d.number FROM cohorts c JOIN documents d "
+            "ON d.id = c.plan WHERE c.first = 1 AND c.series = 'kh-ubnd' ORDER BY 1, 2, 3"):
+        firsts.setdefault(tuple(cohort), []).append(number)
+    chosen = next(numbers for numbers in firsts.values() if len(numbers) >= 3)
+    first, second, third = (next(p for p in sorted(folder.glob("*.txt")) if re.search(
+        rf"(?m)^Số: {re.escape(n)}$", p.read_text(encoding="utf-8"))) for n in chosen[:3])
+    new_plans = {"99999/KH-UBND": first, "1/KH-UBND": second, "2/KH-UBND": second,
+                 "3/KH-UBND": third}
+    names = []
+    for number, original in new_plans.items():
+        text = original.read_text(encoding="utf-8")
+        name = tmp_path / f"new-{len(names)}.txt"
+        name.write_text(re.sub(r"(?m)^Số: \S+/KH-UBND$", f"Số: {number}", text, count=1),
+                        encoding="utf-8")
+        names.append(str(name))
+    compared: list[tuple[str, str]] = []
+    real_compare = ai.compare_plans
+    monkeypatch.setattr(ai, "compare_plans", lambda pairs, *args, **kwargs: compared.extend(
+        pairs) or real_compare(pairs, *args, **kwargs))
+    cohorts: list[object] = []
+    real_cohorts = ai.cohort_groups
+    monkeypatch.setattr(ai, "cohort_groups", lambda *args: cohorts.append(1) or real_cohorts(*args))
+    code, _, err = kgraph("build", *names, "--store", str(copy))
+    assert code == 0, err
+    assert not cohorts
+    repo = OxigraphRepository(copy, read_only=True)
+    updated = ai.audit_index(repo)
+    plans = {d.number: d.iri for d in updated.documents if d.number in new_plans}
+    assert len(plans) == len(new_plans)
+    assert compared and all(set(pair) & set(plans.values()) for pair in compared)
+    peers_compared = {peer for _, peer in compared}
+    assert {plans["1/KH-UBND"], plans["3/KH-UBND"]} <= peers_compared  # new firsts
+    assert plans["2/KH-UBND"] not in peers_compared  # its province's first is "1"
+    full = ai.compute_index(repo)
+    assert updated.findings == full.findings
+    assert updated.conflict_sources == full.conflict_sources
+    assert _peer_rows(updated) == _peer_rows(full)
+    for number in new_plans:
+        assert updated.page(0, 25, plan=number) == full.page(0, 25, plan=number)
+
+
+@pytest.mark.parametrize("contested", [False, True])
+def test_a_new_plan_asks_the_conflict_query_only_about_documents_stated_two_ways(
+        corpus: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        contested: bool) -> None:
+    """A new plan restating its provincial plan's date as the others do asks no conflict
+    query (its directive is restated by every plan of the corpus); one stating another date
+    asks it about that plan only, and the conflict is found. Both equal a full recompute."""
+    folder, store = corpus
+    copy = tmp_path / "store"
+    shutil.copytree(store, copy)
+    ai.audit_index(OxigraphRepository(copy, read_only=True))
+    date = re.compile(r"(?i)(-KH/TU,? ngày )(\d+)/")
+    original = next(p for p in sorted(folder.glob("*kh-ubnd*.txt"))
+                    if date.search(p.read_text(encoding="utf-8")))
+    text = re.sub(r"(?m)^Số: \S+/KH-UBND$", "Số: 99999/KH-UBND",
+                  original.read_text(encoding="utf-8"), count=1)
+    if contested:  # another day of the same month
+        text = date.sub(lambda m: f"{m[1]}{int(m[2]) % 27 + 1}/", text)
+    new = tmp_path / "new.txt"
+    new.write_text(text, encoding="utf-8")
+    asked: list[list[str] | None] = []
+    real = ai.conflict_statements
+    monkeypatch.setattr(ai, "conflict_statements", lambda repo, documents=None: asked.append(
+        documents) or real(repo, documents))
+    code, _, err = kgraph("build", str(new), "--store", str(copy))
+    assert code == 0, err
+    repo = OxigraphRepository(copy, read_only=True)
+    updated = ai.audit_index(repo)
+    conflicts = {f.label_vi for f in updated.findings
+                 if f.rule == "ConflictingStatement" and f.document_number == "99999/KH-UBND"}
+    if contested:
+        assert len(conflicts) == 1 and "KH/TU" in next(iter(conflicts))
+        (documents,) = asked
+        assert documents is not None and len(documents) == 1 and "kh-tu" in documents[0]
+    else:
+        assert not conflicts and not asked
+    full = ai.compute_index(repo)
+    assert updated.findings == full.findings
+    assert updated.conflict_sources == full.conflict_sources
+
+
 def test_changed_documents_are_found_from_the_builds_source_index(
         corpus: tuple[Path, Path]) -> None:
     """The build's source index of a version gives every document graph's hash, as the store

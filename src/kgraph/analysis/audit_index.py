@@ -31,6 +31,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -66,7 +67,13 @@ from kgraph.graph.iris import number_key as _number_key
 from kgraph.graph.mapping import Triple, TripleIndex
 from kgraph.graph.vocab import sparql_prefixes
 from kgraph.ingest.text import fold
-from kgraph.store.derived import derived, document_value, keep_document_value
+from kgraph.store.derived import (
+    derived,
+    document_value,
+    has_document_value,
+    keep_document_value,
+    store_root,
+)
 from kgraph.store.embedded import (
     QueryResult,
     Repository,
@@ -191,6 +198,7 @@ def document_findings(repo: Repository, source: SourceDocument, sha256: str) -> 
 
 FORMAT = "audit-index-4"  # the layout of the file: another layout is recomputed, never read
 INDEX_FILE = "audit.sqlite"
+READ_THREADS = 4  # threads reading the documents' kept findings (waiting on the disk)
 SELECTIONS = 64  # filter sets whose groups a reader keeps (turning pages costs a slice)
 
 _SCHEMA = """
@@ -963,13 +971,24 @@ class _Update:
                 "SELECT DISTINCT graph FROM documents" if chunk is None else
                 f"SELECT graph FROM documents WHERE graph IN ({','.join('?' * len(chunk))})",
                 () if chunk is None else chunk))
-        edges = [(r["g"], r["s"], r["o"]) for r in _graph_records(
-            self.repo, """SELECT DISTINCT ?g ?s ?o WHERE { #VALUES
-            GRAPH ?g { ?s kg:implements ?o } }""", graphs) if r["g"] in documents]
-        names = [(r["g"], r["d"], r["n"]) for r in _graph_records(
-            self.repo, """SELECT DISTINCT ?g ?d ?n WHERE { #VALUES
-            GRAPH ?g { ?x kg:implements ?d . ?d eli:id_local ?n } }""", graphs)
-            if r["g"] in documents]
+        edges: dict[tuple[str, str, str], None] = {}  # (graph, child, parent), distinct
+        names: dict[tuple[str, str, str], None] = {}  # (graph, parent, its number there)
+        if graphs is None:  # one query for both: the numbers' join alone cost twice as much
+            for r in query_records(self.repo, sparql_prefixes() + """
+                    SELECT ?g ?s ?o ?n WHERE {
+                      GRAPH ?g { ?s kg:implements ?o OPTIONAL { ?o eli:id_local ?n } } }"""):
+                if r["g"] in documents:
+                    edges[(r["g"], r["s"], r["o"])] = None  # type: ignore[index]
+                    if r["n"] is not None:
+                        names[(r["g"], r["o"], r["n"])] = None  # type: ignore[index]
+        else:  # (a bound graph with the OPTIONAL inside it took seconds at 20,000 plans)
+            edges.update(((r["g"], r["s"], r["o"]), None) for r in _graph_records(
+                self.repo, """SELECT DISTINCT ?g ?s ?o WHERE { #VALUES
+                GRAPH ?g { ?s kg:implements ?o } }""", graphs) if r["g"] in documents)
+            names.update(((r["g"], r["d"], r["n"]), None) for r in _graph_records(
+                self.repo, """SELECT DISTINCT ?g ?d ?n WHERE { #VALUES
+                GRAPH ?g { ?x kg:implements ?d . ?d eli:id_local ?n } }""", graphs)
+                if r["g"] in documents)
         self.db.executemany("INSERT INTO edges VALUES (?, ?, ?)", edges)
         self.db.executemany("INSERT INTO names VALUES (?, ?, ?)", names)
         self.new_lineage = [*(("edges", *row) for row in edges),
@@ -995,13 +1014,22 @@ class _Update:
               f.message_en, f.source_text, f.value, f.origin) for f in findings))
 
     def own_findings(self, changed: list[AuditedDocument]) -> None:
-        """Each changed document's own findings (kept by content key, so mostly a read)."""
-        for document in changed:
-            self.db.execute("DELETE FROM findings WHERE kind = 'own' AND owner = ?",
-                            (document.graph,))
-            source = SourceDocument(document.iri, document.graph, document.number)
-            self.insert("own", lambda _f, g=document.graph: g,
-                        document_findings(self.repo, source, document.sha256))
+        """Each changed document's own findings (kept by content key, so mostly a read: of
+        many documents, read by a few threads at once, as thousands of small files not in the
+        page cache made this step wait on the disk; written in the documents' order)."""
+
+        def read(document: AuditedDocument) -> list[Finding] | None:  # (a file read only)
+            return document_value(self.repo, document_key(document.graph, document.sha256))
+
+        with ThreadPoolExecutor(READ_THREADS) as pool:
+            for part in _chunks(changed, 256):  # (read ahead a little, not everything)
+                for document, kept in zip(part, pool.map(read, part), strict=True):
+                    findings = kept if kept is not None else document_findings(  # computed here
+                        self.repo, SourceDocument(document.iri, document.graph, document.number),
+                        document.sha256)
+                    self.db.execute("DELETE FROM findings WHERE kind = 'own' AND owner = ?",
+                                    (document.graph,))
+                    self.insert("own", lambda _f, g=document.graph: g, findings)
 
     def conflicts(self, changed: list[AuditedDocument], removed: list[AuditedDocument],
                   full: bool) -> None:
@@ -1026,7 +1054,10 @@ class _Update:
                 self.db.execute(f"DELETE FROM findings WHERE kind = 'conflict' AND owner IN "
                                 f"({marks})", chunk)
                 self.db.execute(f"DELETE FROM conflict_sources WHERE focus IN ({marks})", chunk)
-            found, sources = conflict_statements(self.repo, sorted(foci))
+            contested = sorted(foci) if len(foci) > CHECKED_FOCI else [
+                focus for focus in sorted(foci) if _stated_twice(self.repo, focus)]
+            found, sources = (conflict_statements(self.repo, contested) if contested
+                              else ([], {}))
         self.insert("conflict", lambda f: f.focus, found)
         self.affected.update(f.document_number for f in found)
         self.db.executemany("INSERT INTO conflict_sources VALUES (?, ?, ?)",
@@ -1133,76 +1164,93 @@ class _Update:
         return documents
 
     def peers_of_new(self) -> bool:
-        """:meth:`peers` when one new document came and nothing else changed: its cohorts
-        and their provinces' peers are looked up, so it is compared with its peers only (and,
-        when it is the first of its province in a cohort, the cohort's plans with it), with no
-        work proportional to the corpus. False (nothing written) when the lineage around it
-        is not a plain new leaf: :meth:`peers` then works every cohort out again."""
-        if len(self.added) != 1 or PEERS_PER_PROVINCE != 1 or self.db.execute(
+        """:meth:`peers` when only new documents came and nothing else changed: their cohorts
+        and their provinces' peers are looked up, so each is compared with its peers only (and,
+        where one becomes the first of its province in a cohort, the cohort's plans with it),
+        with no work proportional to the corpus. False (nothing written) when the lineage
+        around them is not plain new leaves: :meth:`peers` then works every cohort out again."""
+        if PEERS_PER_PROVINCE != 1 or self.db.execute(
                 "SELECT value FROM meta WHERE key = 'cohorts'").fetchall() != [("exact",)]:
             return False
-        new = self.added[0]
-        graphs = {new.graph}
+        iris = {d.iri for d in self.added}
+        if len(iris) != len(self.added):  # one new document stated in two graphs
+            return False
+        graphs = {d.graph for d in self.added}
+        marks = ",".join("?" * len(graphs))
         for table, _graph, first, second in self.new_lineage:
-            if table == "edges" and first != new.iri and not self.db.execute(
-                    "SELECT 1 FROM edges WHERE child = ? AND parent = ? AND graph != ? LIMIT 1",
-                    (first, second, new.graph)).fetchall():  # a link no other graph states
-                return False
+            if table == "edges" and first not in iris and not self.db.execute(
+                    f"SELECT 1 FROM edges WHERE child = ? AND parent = ? AND graph NOT IN "
+                    f"({marks}) LIMIT 1", (first, second, *graphs)).fetchall():
+                return False  # a link no graph kept before states
             if table == "names" and not self._same_number(first, second, graphs):
                 return False
-        if self.db.execute("SELECT 1 FROM edges WHERE parent = ? LIMIT 1",
-                           (new.iri,)).fetchall():  # something carries out the new document
-            return False
-        (plan_id,), = self.db.execute("SELECT id FROM documents WHERE iri = ? ORDER BY id "
-                                      "LIMIT 1", (new.iri,))
-        plan: Plan = (new.iri, new.number, new.province)
-        key = number_key(new.number)
-        directives: dict[str, int] = {}
-        for ancestor, distance in self._ancestors(new.iri).items():
-            number = self.db.execute("SELECT MIN(number) FROM names WHERE iri = ?",
-                                     (ancestor,)).fetchone()[0] or ""
-            if _CENTRAL.search(number):
-                if number in directives:
-                    return False
-                directives[number] = distance
+        # (plan id, plan, number key) of each cohort's new plans
+        arrivals: dict[tuple[str, str, int], list[tuple[int, Plan, str]]] = {}
+        for new in sorted(self.added, key=lambda d: (d.number, d.province_iri, d.iri, d.graph)):
+            if self.db.execute("SELECT 1 FROM edges WHERE parent = ? LIMIT 1",
+                               (new.iri,)).fetchall():  # something carries out a new document
+                return False
+            (plan_id,), = self.db.execute("SELECT id FROM documents WHERE iri = ? ORDER BY id "
+                                          "LIMIT 1", (new.iri,))
+            directives: dict[str, int] = {}
+            for ancestor, distance in self._ancestors(new.iri).items():
+                number = self.db.execute("SELECT MIN(number) FROM names WHERE iri = ?",
+                                         (ancestor,)).fetchone()[0] or ""
+                if _CENTRAL.search(number):
+                    if number in directives:
+                        return False
+                    directives[number] = distance
+            for directive, distance in directives.items():
+                arrivals.setdefault((directive, _series(new.number), distance), []).append(
+                    (plan_id, (new.iri, new.number, new.province), number_key(new.number)))
+        coming: Counter[str] = Counter()  # new plans of each directive
+        for (directive, _level, _distance), arrived in arrivals.items():
+            coming[directive] += len(arrived)
+        members = {directive: self.db.execute(
+            "SELECT COUNT(*) FROM cohorts WHERE directive = ?", (directive,)).fetchone()[0]
+            for directive in coming}
         todo: dict[tuple[int, str], list[int]] = {}  # (plan, directive) -> peers to compare
         lists: dict[tuple[int, str], list[int]] = {}  # (plan, directive) -> all its peers
         drop: list[tuple[int, str, int]] = []
         cohort_rows: list[tuple[object, ...]] = []
         demoted: list[tuple[str, str, int, int]] = []
-        for directive, distance in directives.items():
-            series = _series(new.number)
-            members = self.db.execute("SELECT COUNT(*) FROM cohorts WHERE directive = ?",
-                                      (directive,)).fetchone()[0]
-            if members == 1:  # a directive gets its first pair: its plans are all new to it
+        plans: dict[int, Plan] = {}
+        for (directive, series, distance), arrived in arrivals.items():
+            paired = members[directive] + coming[directive] >= 2
+            if paired and members[directive] < 2:  # a directive gets its first pair
                 return False
             rows = self.db.execute(
                 "SELECT plan, province, nkey, first FROM cohorts WHERE directive = ? AND "
                 "series = ? AND distance = ?", (directive, series, distance)).fetchall()
-            firsts = {province: (peer, nkey) for peer, province, nkey, first in rows if first}
-            mine = firsts.get(new.province)
-            if mine is not None and mine[1] == key:  # a tie, broken by the documents' order
-                return False
-            leads = mine is None or key < mine[1]
-            cohort_rows.append((directive, series, distance, plan_id, new.province, key,
-                                int(leads)))
-            if leads:
-                if mine is not None:
-                    demoted.append((directive, series, distance, mine[0]))
-                firsts[new.province] = (plan_id, key)
-            order = sorted(firsts)
-            if members:
-                lists[(plan_id, directive)] = todo[(plan_id, directive)] = [
-                    firsts[p][0] for p in order if p != new.province]
-            if not leads:
+            before = {province: (peer, nkey) for peer, province, nkey, first in rows if first}
+            firsts = dict(before)
+            for plan_id, plan, key in arrived:
+                plans[plan_id] = plan
+                mine = firsts.get(plan[2])
+                if mine is not None and mine[1] == key:  # a tie, broken by the documents' order
+                    return False
+                if mine is None or key < mine[1]:
+                    firsts[plan[2]] = (plan_id, key)
+            moved = {province for province, first in firsts.items()
+                     if before.get(province) != first}  # provinces a new plan now leads
+            for plan_id, plan, key in arrived:
+                cohort_rows.append((directive, series, distance, plan_id, plan[2], key,
+                                    int(firsts[plan[2]][0] == plan_id)))
+            demoted.extend((directive, series, distance, before[p][0])
+                           for p in moved if p in before)
+            if not paired:
                 continue
+            order = sorted(firsts)
+            for plan_id, plan, _key in arrived:
+                lists[(plan_id, directive)] = todo[(plan_id, directive)] = [
+                    firsts[p][0] for p in order if p != plan[2]]
             for peer, province, _nkey, _first in rows:
-                if province == new.province:
+                gained = [p for p in order if p in moved and p != province]
+                if not gained:
                     continue
                 lists[(peer, directive)] = [firsts[p][0] for p in order if p != province]
-                todo[(peer, directive)] = [plan_id]
-                if mine is not None:
-                    drop.append((peer, directive, mine[0]))
+                todo[(peer, directive)] = [firsts[p][0] for p in gained]
+                drop.extend((peer, directive, before[p][0]) for p in gained if p in before)
         # every check passed: write
         self.db.executemany("INSERT INTO cohorts VALUES (?, ?, ?, ?, ?, ?, ?)", cohort_rows)
         self.db.executemany("UPDATE cohorts SET first = 0 WHERE directive = ? AND series = ? "
@@ -1212,8 +1260,7 @@ class _Update:
         self.db.executemany("INSERT OR REPLACE INTO peer_sets VALUES (?, ?, ?)",
                             ((*k, ",".join(map(str, peers))) for k, peers in lists.items()))
         documents = self._documents(todo)
-        plans = {i: (d.iri, d.number, d.province) for i, d in documents.items()}
-        plans[plan_id] = plan
+        plans = {**{i: (d.iri, d.number, d.province) for i, d in documents.items()}, **plans}
         self.affected.update(plans[p][1] for p, _, _ in drop)
         self.compare({k: (plans[k[0]], [plans[p] for p in peers]) for k, peers in todo.items()},
                      {d.iri: i for i, d in documents.items()},
@@ -1279,18 +1326,29 @@ class _Update:
         """Compare each plan of ``todo`` with the peers listed and write the gaps found."""
         if not todo:
             return
+        task_ids: dict[str, int] = {}
+        if store_root(self.repo) is not None:  # the workers read the plans' tasks: one pass,
+            self._peer_gaps(todo, ids, by_iri, task_ids)  # their caches warm from one
+            return  # directive to the next, and two plans in two directives compared once
         by_directive: dict[str, list[tuple[int, str]]] = {}
         for key in todo:
             by_directive.setdefault(key[1], []).append(key)
-        task_ids: dict[str, int] = {}
-        for keys in by_directive.values():  # one directive's plans held at a time
+        for keys in by_directive.values():  # one directive's plans' texts held at a time
             self._peer_gaps({key: todo[key] for key in keys}, ids, by_iri, task_ids)
 
     def _peer_gaps(self, todo: dict[tuple[int, str], tuple[Plan, list[Plan]]],
                    ids: dict[str, int], by_iri: dict[str, AuditedDocument],
                    task_ids: dict[str, int]) -> None:
         needed = {p[0] for plan, peers in todo.values() for p in (plan, *peers)}
-        tasks = kept_plans_tasks(self.repo, [by_iri[iri] for iri in sorted(needed)])
+        peers_of = {p[0] for _plan, peers in todo.values() for p in peers}
+        keys = {iri: tasks_key(by_iri[iri].graph, by_iri[iri].sha256) for iri in needed}
+        # the peers' tasks are read here (their gaps are written from them); the others' only
+        # where they are not kept yet (read from the store and kept): the workers read them
+        read = [iri for iri in sorted(needed) if iri in peers_of
+                or not has_document_value(self.repo, keys[iri])]
+        tasks = kept_plans_tasks(self.repo, [by_iri[iri] for iri in read])
+        kept = {iri: key for iri, key in keys.items()
+                if has_document_value(self.repo, key)} if store_root(self.repo) else {}
         wanted_pairs: dict[tuple[str, str], list[tuple[int, str]]] = {}
         for (plan_id, directive), (plan, peers) in todo.items():
             for peer in peers:
@@ -1298,14 +1356,18 @@ class _Update:
             if peers:
                 self.affected.add(plan[1])
         scores = compare_plans(list(wanted_pairs),
-                               {iri: [t.text for t in tasks.get(iri, [])] for iri in needed})
+                               {iri: [t.text for t in items] for iri, items in tasks.items()},
+                               keys=kept, root=store_root(self.repo))
         for part in _batched(scores, 2000):  # written as they come: memory does not grow
             self._task_ids([tasks[peer][index] for (_, peer), found in part
                             for index, _ in found], task_ids)
-            self.db.executemany("INSERT INTO gaps VALUES (?, ?, ?, ?, ?)", (
-                (plan_id, directive, ids[peer], task_ids[tasks[peer][index].iri], best)
-                for (plan, peer), found in part for plan_id, directive in wanted_pairs[(plan, peer)]
-                for index, best in found))
+            rows: list[tuple[object, ...]] = []
+            for (plan, peer), found in part:
+                items, peer_id = tasks[peer], ids[peer]
+                gaps = [(peer_id, task_ids[items[index].iri], best) for index, best in found]
+                for plan_id, directive in wanted_pairs[(plan, peer)]:
+                    rows.extend((plan_id, directive, *gap) for gap in gaps)
+            self.db.executemany("INSERT INTO gaps VALUES (?, ?, ?, ?, ?)", rows)
 
     def _task_ids(self, tasks: list[cov.Item], known: dict[str, int]) -> None:
         """Write the tasks not written yet (a task's text may have changed) and learn their ids."""
@@ -1342,6 +1404,20 @@ class _Update:
             self.db.execute(peer.format(f"WHERE p.number IN ({marks})"), (*info, *chunk))
 
 
+CHECKED_FOCI = 64  # documents whose values are looked at one by one before the conflict query
+_CONFLICTING = ("eli:passed_by", "eli:date_document")  # (the conflict query's properties)
+
+
+def _stated_twice(repo: Repository, document: str) -> bool:
+    """Whether the store states two issuers or two dates of ``document``: the conflict query
+    finds nothing about a document that has one of each (its first step keeps only the
+    others), and a plan's directive is restated by thousands of plans, every statement of
+    which the query reads; this stops at the second value."""
+    return any(len(query_records(repo, sparql_prefixes() + f"SELECT DISTINCT ?value WHERE "
+                                 f"{{ <{document}> {prop} ?value }} LIMIT 2")) > 1
+               for prop in _CONFLICTING)
+
+
 def _batched(values: Iterable[Any], size: int) -> Iterator[list[Any]]:
     batch: list[Any] = []
     for value in values:
@@ -1359,6 +1435,7 @@ def compute_index(repo: Repository, target: Path | None = None) -> AuditIndex:
     transaction: readers see the old index or the new one), recomputing only what the changed
     documents affect: their own findings, the conflicts about the documents they state (or
     stated), the peer gaps they take part in."""
+    fresh = False
     if target is None:
         db = _new_database(":memory:")
     else:
@@ -1367,18 +1444,36 @@ def compute_index(repo: Repository, target: Path | None = None) -> AuditIndex:
             for path in (target, *(target.with_name(target.name + s) for s in ("-wal", "-shm"))):
                 path.unlink(missing_ok=True)
         fresh = not target.exists()
-        db = sqlite3.connect(str(target), check_same_thread=False)
-        db.execute("PRAGMA journal_mode = WAL")  # readers keep their snapshot while it changes
+        # a new file is written whole under another name and renamed into place when done:
+        # no reader sees it before, so it needs no log (written once, not twice)
+        written = target.with_name(f".{target.name}.{os.getpid()}.new") if fresh else target
+        if fresh:
+            written.unlink(missing_ok=True)
+        db = sqlite3.connect(str(written), check_same_thread=False)
+        # a file in place: readers keep their snapshot while it changes
+        db.execute(f"PRAGMA journal_mode = {'OFF' if fresh else 'WAL'}")
         db.execute("PRAGMA synchronous = NORMAL")
         if fresh:
             db.executescript(_SCHEMA)
         db.executescript(_ADDED)  # tables and indexes added since the file was made
     update = _Update(db, repo)
-    with db:  # one transaction
-        update.run()
-        db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (store_version(repo),))
-    if target is not None:  # fold the log into the file (readers of an old snapshot may
-        db.execute("PRAGMA wal_checkpoint(PASSIVE)")  # hold part of it back until they end)
+    try:
+        with db:  # one transaction
+            update.run()
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)",
+                       (store_version(repo),))
+        if target is not None and fresh:
+            db.execute("PRAGMA journal_mode = WAL")  # (kept in the file) for later updates
+            db.close()
+            os.replace(written, target)
+            db = sqlite3.connect(str(target), check_same_thread=False)
+        elif target is not None:  # fold the log into the file (readers of an old snapshot
+            db.execute("PRAGMA wal_checkpoint(PASSIVE)")  # may hold part of it back)
+    except BaseException:
+        if target is not None and fresh:
+            db.close()
+            written.unlink(missing_ok=True)
+        raise
     index = AuditIndex(db)
     index.seconds = update.seconds
     return index
@@ -1558,31 +1653,42 @@ def similarity_of(left: _TermRows, right: _TermRows, slot: Any) -> Any:
 
 PARALLEL_PAIRS = 2_000  # plan pairs from which both cores compare them (processes)
 CHUNK_PAIRS = 2_000  # plan pairs a process is given at a time (their texts go with them)
+KEPT_ROWS = 2_048  # plans whose term rows a process keeps (a directive's peers stay in it)
 PairGaps = list[tuple[int, float]]  # (index of the peer's task, best score rounded)
+TaskTexts = list[str] | str  # a plan's task texts, or the key its tasks are kept under
 
 
 def compare_plans(pairs: Sequence[tuple[str, str]], texts: dict[str, list[str]],
-                  jobs: int | None = None) -> Iterator[tuple[tuple[str, str], PairGaps]]:
+                  jobs: int | None = None, keys: dict[str, str] | None = None,
+                  root: Path | None = None
+                  ) -> Iterator[tuple[tuple[str, str], PairGaps]]:
     """For each (plan, peer) whose peer has tasks: the peer's tasks the plan has no similar
     task for (:func:`_gaps`' rule and scores). Each pair of plans is compared once for both
     directions, and many pairs are shared among ``jobs`` processes (default: one per core),
-    a few thousand at a time with their texts, so memory does not grow with the corpus."""
+    a few thousand at a time, so memory does not grow with the corpus.
+
+    A plan's texts are given in ``texts``, or named by the key its tasks are kept under next
+    to the store at ``root`` (``keys``, :func:`tasks_key`): the worker comparing it reads and
+    folds them itself, so the calling process (which writes the gaps) does not also fold
+    every text and send it on."""
+    keys = keys or {}
     units: dict[tuple[str, str], list[bool]] = {}  # (a, b), a < b -> [a's gaps, b's gaps]
     for plan, peer in pairs:
-        if texts.get(peer):
+        if texts[peer] if peer in texts else keys.get(peer):
             key = (plan, peer) if plan < peer else (peer, plan)
             units.setdefault(key, [False, False])[0 if plan == key[0] else 1] = True
-    rows: dict[str, _TermRows] = {}  # made once per plan here, sent with each chunk
-
-    def rows_of(iri: str) -> _TermRows:
-        if iri not in rows:
-            rows[iri] = _TermRows(texts.get(iri, []))
-        return rows[iri]
-
-    jobs_of = (({iri: rows_of(iri) for pair, _ in chunk for iri in pair}, chunk)
-               for chunk in _chunks(list(units.items()), CHUNK_PAIRS))
     workers = min(jobs or os.cpu_count() or 1, -(-len(units) // CHUNK_PAIRS))
-    if workers <= 1 or len(units) < PARALLEL_PAIRS:
+    parallel = workers > 1 and len(units) >= PARALLEL_PAIRS
+    place = str(root) if root is not None else None
+
+    def text_of(iri: str) -> TaskTexts:  # workers read by key; here the texts at hand first
+        if parallel and iri in keys:
+            return keys[iri]
+        return texts[iri] if iri in texts else keys.get(iri, [])
+
+    jobs_of = ((place, {iri: text_of(iri) for pair, _ in chunk for iri in pair}, chunk)
+               for chunk in _chunks(list(units.items()), CHUNK_PAIRS))
+    if not parallel:
         for job in jobs_of:
             yield from _compare(job)
         return
@@ -1591,22 +1697,42 @@ def compare_plans(pairs: Sequence[tuple[str, str]], texts: dict[str, list[str]],
             yield from found
 
 
-def _compare(job: tuple[dict[str, _TermRows], Sequence[tuple[tuple[str, str], list[bool]]]]
+_kept_rows: dict[str, _TermRows] = {}  # kept tasks key -> term rows (per process, bounded)
+
+
+def _rows_of(root: str | None, texts: TaskTexts) -> _TermRows:
+    """A plan's term rows, from its texts or its kept tasks (remembered by key: the key names
+    the content)."""
+    if not isinstance(texts, str):
+        return _TermRows(texts)
+    found = _kept_rows.get(texts)
+    if found is None:
+        tasks = document_value(Path(root), texts) if root is not None else None
+        found = _TermRows([t.text for t in tasks or []])
+        if len(_kept_rows) >= KEPT_ROWS:
+            del _kept_rows[next(iter(_kept_rows))]  # the oldest first
+        _kept_rows[texts] = found
+    return found
+
+
+def _compare(job: tuple[str | None, dict[str, TaskTexts],
+                        Sequence[tuple[tuple[str, str], list[bool]]]]
              ) -> list[tuple[tuple[str, str], PairGaps]]:
     """Worker: the gaps of a chunk of plan pairs, each direction asked for."""
     import numpy as np
 
-    rows, units = job
+    root, texts, units = job
+    rows = {iri: _rows_of(root, value) for iri, value in texts.items()}
     size = 1 + max((int(r.terms[-1]) for r in rows.values() if len(r.terms)), default=0)
     slot = np.full(size, -1, dtype=np.int64)
     found: list[tuple[tuple[str, str], PairGaps]] = []
     for (a, b), (a_lacks, b_lacks) in units:
         first, second = rows[a], rows[b]
         scores = similarity_of(second, first, slot) if first.n and second.n else None
-        if a_lacks:  # plan a, peer b: b's tasks a has no match for
+        if a_lacks and second.n:  # plan a, peer b: b's tasks a has no match for
             best = scores.max(axis=1) if scores is not None else np.zeros(second.n)
             found.append(((a, b), _pair_gaps(second, first, best)))
-        if b_lacks:
+        if b_lacks and first.n:
             best = scores.max(axis=0) if scores is not None else np.zeros(first.n)
             found.append(((b, a), _pair_gaps(first, second, best)))
     return found
