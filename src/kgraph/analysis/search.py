@@ -12,9 +12,10 @@ from __future__ import annotations
 import heapq
 import re
 from bisect import bisect_left
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from kgraph.analysis.lineage import KIND_LABELS, LineageGraph
+from kgraph.analysis.lineage import KIND_LABELS, LineageGraph, Node
 from kgraph.ingest.text import fold
 
 _TOKENS = re.compile(r"[a-z0-9]+")
@@ -43,6 +44,23 @@ class _Entry:
     words: frozenset[str]  # every token: label, title, province, kind
 
 
+def _entry(node: Node) -> _Entry | None:
+    """The index entry of a searchable node (None for plan parts)."""
+    if node.kind not in _SEARCHABLE:
+        return None
+    if node.kind == "document":
+        detail = " · ".join(v for v in (node.doctype, node.text, node.year) if v)
+    else:
+        detail = KIND_LABELS[node.kind]
+    label = node.number or node.text or node.label
+    primary = tuple(tokens(label))
+    words = set(primary)
+    for extra in (node.text, node.province, node.doctype):
+        words.update(tokens(extra))
+    hit = Hit(iri=node.iri, kind=node.kind, label=label, detail=detail, province=node.province)
+    return _Entry(hit, primary, frozenset(words))
+
+
 class LabelIndex:
     """Folded tokens of every searchable node's label, number, title and province."""
 
@@ -51,24 +69,18 @@ class LabelIndex:
 
     @classmethod
     def from_lineage(cls, lineage: LineageGraph) -> LabelIndex:
-        entries = []
-        for node in lineage.nodes.values():
-            if node.kind not in _SEARCHABLE:
-                continue
-            if node.kind == "document":
-                detail = " · ".join(v for v in (node.doctype, node.text, node.year) if v)
-            else:
-                detail = KIND_LABELS[node.kind]
-            label = node.number or node.text or node.label
-            primary = tuple(tokens(label))
-            words = set(primary)
-            for extra in (node.text, node.province, node.doctype):
-                words.update(tokens(extra))
-            hit = Hit(
-                iri=node.iri, kind=node.kind, label=label, detail=detail, province=node.province
-            )
-            entries.append(_Entry(hit, primary, frozenset(words)))
-        return cls(entries)
+        return cls.from_nodes(lineage.nodes.values())
+
+    @classmethod
+    def from_nodes(cls, nodes: Iterable[Node]) -> LabelIndex:
+        return cls([entry for node in nodes if (entry := _entry(node)) is not None])
+
+    def updated(self, nodes: dict[str, Node], changed: set[str]) -> LabelIndex:
+        """The index of ``nodes`` where only the entries of ``changed`` IRIs differ from this
+        one's (a new store version: the others are reused, not folded again)."""
+        kept = [entry for entry in self._entries if entry.hit.iri not in changed]
+        return LabelIndex(kept + [entry for iri in sorted(changed) if iri in nodes
+                                  and (entry := _entry(nodes[iri])) is not None])
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,6 +22,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.datastructures import URL
 
+from kgraph.analysis.versions import Changes, changes
 from kgraph.graph.vocab import PREFIXES, sparql_prefixes
 from kgraph.ingest.text import nfc, slugify
 from kgraph.store.derived import derived
@@ -289,37 +291,58 @@ class Listed:
                 or raw in self.title.lower() or raw in (self.province or "").lower())
 
 
-def _pairs(repository: Repository, pattern: str) -> dict[str, list[object]]:
-    """``?s -> [?o, ...]`` for one pattern, each pair read once (DISTINCT), first seen first."""
+def _pairs(repository: Repository, pattern: str, values: str = "") -> dict[str, list[object]]:
+    """``?s -> [?o, ...]`` for one pattern, each pair read once (DISTINCT), each list in
+    order (the listing takes the smallest where a fact has several values: one answer whatever
+    order the engine gives them in)."""
     found: dict[str, list[object]] = {}
     for s, o in repository.query(sparql_prefixes()
-                                 + f"SELECT DISTINCT ?s ?o WHERE {{ {pattern} }}").rows:
+                                 + f"SELECT DISTINCT ?s ?o WHERE {{ {values} {pattern} }}").rows:
         found.setdefault(str(s), []).append(o)
+    for objects in found.values():
+        objects.sort(key=str)
     return found
 
 
-def document_listing(repository: Repository) -> list[Listed]:
-    """Every document, in the listing's order (with a source first, then province, number).
+def listed_documents(repository: Repository, documents: set[str] | None = None
+                     ) -> dict[str, Listed]:
+    """The listing's entry of every document (or of ``documents``, read by their IRIs).
 
     Each fact about a document is restated in every graph that cites it, so each is read on
-    its own (one DISTINCT scan per property) and joined here: linear in the store, computed
-    once per store version (:func:`kgraph.store.derived.derived`), not per request.
+    its own (one DISTINCT scan per property) and joined here; a fact stated with several
+    values gives its smallest (its number, key, title, province, a type's label per language).
     """
-    documents = {str(s) for (s,) in repository.query(sparql_prefixes() + """
-        SELECT DISTINCT ?s WHERE { ?s a eli:LegalResource }""").rows}
-    numbers = _pairs(repository, "?s eli:id_local ?o")
-    keys = _pairs(repository, "?s kg:numberKey ?o")
-    provinces = _pairs(repository, "?s kg:province ?o")
-    province_labels = _pairs(repository, "{ SELECT DISTINCT ?s WHERE { ?x kg:province ?s } } "
-                                         "?s skos:prefLabel ?o")
-    titles = _pairs(repository, "?s eli:title ?o")
-    types = _pairs(repository, "?s eli:type_document ?o")
-    type_labels = _pairs(repository, "{ SELECT DISTINCT ?s WHERE { ?x eli:type_document ?s } } "
-                                     "?s skos:prefLabel ?o")
-    sources = {str(s) for (s,) in repository.query(sparql_prefixes() + """
-        SELECT DISTINCT ?s WHERE { ?s kg:sourceFile ?f }""").rows}
-    listed = []
-    for doc in documents:
+    from kgraph.analysis.lineage import safe_iri
+
+    if documents is None:
+        values = ""
+    else:
+        if not documents:
+            return {}
+        values = "VALUES ?s { " + " ".join(f"<{d}>" for d in sorted(documents)
+                                          if safe_iri(d)) + " }"
+    typed = {str(s) for (s,) in repository.query(sparql_prefixes() + f"""
+        SELECT DISTINCT ?s WHERE {{ {values} ?s a eli:LegalResource }}""").rows}
+    numbers = _pairs(repository, "?s eli:id_local ?o", values)
+    keys = _pairs(repository, "?s kg:numberKey ?o", values)
+    provinces = _pairs(repository, "?s kg:province ?o", values)
+    titles = _pairs(repository, "?s eli:title ?o", values)
+    types = _pairs(repository, "?s eli:type_document ?o", values)
+    if documents is None:
+        province_labels = _pairs(repository, "{ SELECT DISTINCT ?s WHERE { ?x kg:province ?s } "
+                                             "} ?s skos:prefLabel ?o")
+        type_labels = _pairs(repository, "{ SELECT DISTINCT ?s WHERE { ?x eli:type_document ?s"
+                                         " } } ?s skos:prefLabel ?o")
+    else:
+        named = {str(o) for found in (provinces, types) for objects in found.values()
+                 for o in objects}
+        labels = _pairs(repository, "?s skos:prefLabel ?o", "VALUES ?s { " + " ".join(
+            f"<{o}>" for o in sorted(named) if safe_iri(o)) + " }") if named else {}
+        province_labels = type_labels = labels
+    sources = {str(s) for (s,) in repository.query(sparql_prefixes() + f"""
+        SELECT DISTINCT ?s WHERE {{ {values} ?s kg:sourceFile ?f }}""").rows}
+    listed = {}
+    for doc in typed:
         if doc not in numbers:
             continue
         province = next((str(p) for p in provinces.get(doc, []) if str(p) in province_labels), "")
@@ -329,19 +352,52 @@ def document_listing(repository: Repository) -> list[Listed]:
             for label in type_labels.get(str(concept), []):
                 language_of = getattr(label, "language", None) or ""
                 type_by_lang.setdefault(language_of, str(label))
-        listed.append(Listed(
+        listed[doc] = Listed(
             doc=doc, number=str(numbers[doc][0]), key=str(keys.get(doc, [""])[0]),
             province_iri=province if labels else "",
             province=str(labels[0]) if labels else None,
-            title=str(titles.get(doc, [""])[0]), types=type_by_lang, source=doc in sources))
-    listed.sort(key=lambda d: (not d.source, d.province is not None, d.province or "",
-                               d.number))
+            title=str(titles.get(doc, [""])[0]), types=type_by_lang, source=doc in sources)
     return listed
+
+
+def _listing_order(listed: Iterable[Listed]) -> list[Listed]:
+    """With a source first, then by province and number (and IRI: one order every time)."""
+    return sorted(listed, key=lambda d: (not d.source, d.province is not None, d.province or "",
+                                         d.number, d.doc))
+
+
+def document_listing(repository: Repository) -> list[Listed]:
+    """Every document, in the listing's order (with a source first, then province, number):
+    linear in the store, computed once per store version
+    (:func:`kgraph.store.derived.derived`), not per request."""
+    return _listing_order(listed_documents(repository).values())
+
+
+def updated_listing(repository: Repository, base: list[Listed], found: Changes
+                    ) -> list[Listed]:
+    """The listing of the store's current version from the base version's: the entries of the
+    subjects the changed graphs state (or that name a type or province whose label changed)
+    are read again, the others kept."""
+    affected = found.affected()
+    entries = {d.doc: d for d in base if d.doc not in affected}
+    entries.update(listed_documents(repository, affected))
+    return _listing_order(entries.values())
+
+
+HOME_LISTING = "home-listing"
 
 
 def home_listing(repository: Repository) -> list[Listed]:
     """The home listing of the store's current version (computed once per version)."""
-    return derived(repository, "home-listing", lambda: document_listing(repository))
+    return derived(repository, HOME_LISTING, lambda: _home_listing(repository))
+
+
+def _home_listing(repository: Repository) -> list[Listed]:
+    found = changes(repository, [HOME_LISTING])
+    base = found.base_value(HOME_LISTING) if found is not None else None
+    if found is not None and isinstance(base, list):
+        return updated_listing(repository, base, found)
+    return document_listing(repository)
 
 
 _FIELD, _ROW = "\x01", "\x00"  # separators no needle holds: a match never spans two fields

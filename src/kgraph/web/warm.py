@@ -38,6 +38,32 @@ def page_data(repository: Repository) -> list[tuple[str, Callable[[], object]]]:
             ("explorer data", lambda: explorer_for(repository))]
 
 
+# The per-version data a new version can take from the version its build started from, with
+# the names of the base version's values it needs (kgraph.analysis.versions).
+UPDATABLE = {"graph names and quad count": ("graph-names", "triple-count"),
+             "home listing": ("home-listing",), "home search": ("home-listing",),
+             "reference change events": ("change-events",),
+             "explorer data": ("explorer-index",)}
+
+
+def update(repository: Repository) -> list[str]:
+    """Compute the per-version data the current version can update from its base version's
+    (a build's stage: seconds, where computing it from the whole store takes minutes at
+    national scale); what cannot is left to the server's warm-up. The names computed."""
+    from kgraph.analysis.versions import changes
+
+    done = []
+    for name, compute in page_data(repository):
+        needs = UPDATABLE.get(name)
+        if needs is None or changes(repository, needs) is None:
+            continue
+        started = time.perf_counter()
+        compute()
+        log.info("page data: %s updated in %.1f s", name, time.perf_counter() - started)
+        done.append(name)
+    return done
+
+
 def warm(repository: Repository, stop: threading.Event | None = None) -> list[str]:
     """Compute every page's per-version data of the current version; the names computed."""
     done = []
