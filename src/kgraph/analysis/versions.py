@@ -79,6 +79,7 @@ class Changes:
     graphs: list[str]
     _base: StoreView | None = field(default=None, repr=False)
     _touched: tuple[set[str], set[str]] | None = field(default=None, repr=False)
+    _affected: set[str] | None = field(default=None, repr=False)
 
     @property
     def shipped(self) -> bool:
@@ -158,9 +159,11 @@ class Changes:
     def affected(self) -> set[str]:
         """Subjects whose entries may differ from the base version's: touched or naming an
         IRI whose labels changed."""
-        subjects, _ = self.touched()
-        relabelled = self.relabelled()
-        return subjects | relabelled | self.naming(relabelled)
+        if self._affected is None:
+            subjects, _ = self.touched()
+            relabelled = self.relabelled()
+            self._affected = subjects | relabelled | self.naming(relabelled)
+        return set(self._affected)
 
     def quad_counts(self) -> int:
         """Quads the changed graphs hold now minus those they held before."""

@@ -89,7 +89,7 @@ def build(
         if report.documents:  # the pages' data of this version, from the last one's
             import time
 
-            from kgraph.web.warm import update
+            from kgraph.analysis.page_data import update
 
             progress.stage("updating the pages' data")
             started = time.perf_counter()

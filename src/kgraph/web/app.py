@@ -156,40 +156,7 @@ class Guard:
                  (time.perf_counter() - started) * 1000)
 
 
-def store_counts(repository: Repository) -> tuple[list[str], int]:
-    """The store's named graphs and its quad count, kept per store version (both scan it)."""
-    from kgraph.store.derived import derived
-
-    return (derived(repository, "graph-names", lambda: _graph_names(repository)),
-            derived(repository, "triple-count", lambda: _triple_count(repository)))
-
-
-def _graph_names(repository: Repository) -> list[str]:
-    """The base version's names with the graphs a build replaced added or removed, when it
-    recorded them (:mod:`kgraph.analysis.versions`); else the store's."""
-    from kgraph.analysis.versions import changes
-
-    found = changes(repository, ["graph-names"])
-    if found is None:
-        return repository.graph_names()
-    names = set(found.base_value("graph-names"))
-    for name in found.graphs:
-        if found.graph_present(name):
-            names.add(name)
-        else:
-            names.discard(name)
-    return sorted(names)
-
-
-def _triple_count(repository: Repository) -> int:
-    """The base version's count plus what the graphs a build replaced gained (else a count of
-    every quad: a scan of the store)."""
-    from kgraph.analysis.versions import changes
-
-    found = changes(repository, ["triple-count"])
-    if found is None:
-        return len(repository)
-    return int(found.base_value("triple-count")) + found.quad_counts()
+from kgraph.analysis.page_data import store_counts  # noqa: E402  (kept here: its old home)
 
 
 def health(request: Request) -> dict[str, object]:

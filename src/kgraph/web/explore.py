@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -30,10 +30,13 @@ from kgraph.analysis.lineage import (
     Node,
     StoreWalk,
 )
-from kgraph.analysis.search import LabelIndex
-from kgraph.analysis.versions import Changes, changes
+from kgraph.analysis.page_data import (  # noqa: F401  (the explorer's names for them)
+    ExplorerData,
+    Facets,
+    explorer_for,
+    facets_of,
+)
 from kgraph.graph.vocab import PREFIXES
-from kgraph.store.derived import derived
 from kgraph.store.embedded import Repository, store_version
 from kgraph.web.sources import source_page
 
@@ -122,78 +125,11 @@ class AuditFlags(BaseModel):
     next_offset: int | None = Field(None, description="offset of the next page (none: last)")
 
 
-class Facets(BaseModel):
-    provinces: list[str]
-    doctypes: list[str]
-    years: list[str]
-    roles: dict[str, str]
-    kinds: dict[str, str]
-
-
 AUDIT_PAGE = 2000  # findings per page of /api/audit when no node is asked about
-
-
-# ---------------------------------------------------------------------- data on the app state
-class ExplorerData:
-    """Label index and facets of one version of the store, and the searchable nodes (the
-    documents, agents and provinces) they are made of: what the next version's are updated
-    from."""
-
-    def __init__(self, nodes: dict[str, Node], index: LabelIndex | None = None) -> None:
-        self.nodes = nodes
-        self.index = LabelIndex.from_nodes(nodes.values()) if index is None else index
-        self.facets = facets_of(nodes.values())
-
-    @classmethod
-    def of(cls, repo: Repository) -> ExplorerData:
-        """From the whole store."""
-        return cls(LineageGraph.searchable(repo).nodes)
-
-    def updated(self, repo: Repository, changes: Changes) -> ExplorerData:
-        """The data of the store's current version from this one, the base version's: only the
-        nodes of the subjects the changed graphs state (or whose names changed) are read again,
-        with the rules :meth:`of` reads every node with."""
-        affected = changes.affected()
-        # an unresolved mention's province is its document's
-        affected |= {iri for iri, node in self.nodes.items() if node.document in affected}
-        fresh = LineageGraph()
-        fresh._load_nodes(repo, affected, parts=False)
-        nodes = {iri: node for iri, node in self.nodes.items() if iri not in affected}
-        nodes.update(fresh.nodes)
-        return ExplorerData(nodes, self.index.updated(nodes, affected | fresh.nodes.keys()))
-
-
-def facets_of(lineage: LineageGraph | Iterable[Node]) -> Facets:
-    nodes = lineage.nodes.values() if isinstance(lineage, LineageGraph) else list(lineage)
-    return Facets(
-        provinces=sorted({n.province for n in nodes if n.province}),
-        doctypes=sorted({n.doctype for n in nodes if n.kind == "document" and n.doctype}),
-        years=sorted({n.year for n in nodes if n.kind == "document" and n.year}),
-        roles={k: RELATION_LABELS[k] for k in ("lead", "coordinate", "addressee", "request")},
-        kinds=KIND_LABELS,
-    )
 
 
 def get_repository(request: Request) -> Repository:
     return request.app.state.repository
-
-
-def explorer_for(repo: Repository) -> ExplorerData:
-    """The explorer's data for the store's current version, computed once per version."""
-    return derived(repo, EXPLORER_INDEX, lambda: _explorer(repo))
-
-
-EXPLORER_INDEX = "explorer-index"
-
-
-def _explorer(repo: Repository) -> ExplorerData:
-    """Updated from the base version's data when a build recorded what it changed, else read
-    from the whole store."""
-    found = changes(repo, [EXPLORER_INDEX])
-    base = found.base_value(EXPLORER_INDEX) if found is not None else None
-    if found is not None and isinstance(getattr(base, "nodes", None), dict):
-        return base.updated(repo, found)  # type: ignore[no-any-return]
-    return ExplorerData.of(repo)
 
 
 def explorer_data(request: Request) -> ExplorerData:

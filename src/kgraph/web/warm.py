@@ -25,10 +25,9 @@ log = logging.getLogger("kgraph.web.warm")
 
 def page_data(repository: Repository) -> list[tuple[str, Callable[[], object]]]:
     """What the pages keep per store version, cheapest first (each kept once computed)."""
+    from kgraph.analysis.page_data import explorer_for, home_listing, listing_search, store_counts
     from kgraph.analysis.succession import change_events
-    from kgraph.web.app import store_counts
-    from kgraph.web.explore import explorer_for
-    from kgraph.web.pages import home_listing, listing_search, raci_listing
+    from kgraph.web.pages import raci_listing
 
     return [("graph names and quad count", lambda: store_counts(repository)),
             ("home listing", lambda: home_listing(repository)),
@@ -36,32 +35,6 @@ def page_data(repository: Repository) -> list[tuple[str, Callable[[], object]]]:
             ("RACI list", lambda: raci_listing(repository)),
             ("reference change events", lambda: change_events(repository)),
             ("explorer data", lambda: explorer_for(repository))]
-
-
-# The per-version data a new version can take from the version its build started from, with
-# the names of the base version's values it needs (kgraph.analysis.versions).
-UPDATABLE = {"graph names and quad count": ("graph-names", "triple-count"),
-             "home listing": ("home-listing",), "home search": ("home-listing",),
-             "reference change events": ("change-events",),
-             "explorer data": ("explorer-index",)}
-
-
-def update(repository: Repository) -> list[str]:
-    """Compute the per-version data the current version can update from its base version's
-    (a build's stage: seconds, where computing it from the whole store takes minutes at
-    national scale); what cannot is left to the server's warm-up. The names computed."""
-    from kgraph.analysis.versions import changes
-
-    done = []
-    for name, compute in page_data(repository):
-        needs = UPDATABLE.get(name)
-        if needs is None or changes(repository, needs) is None:
-            continue
-        started = time.perf_counter()
-        compute()
-        log.info("page data: %s updated in %.1f s", name, time.perf_counter() - started)
-        done.append(name)
-    return done
 
 
 def warm(repository: Repository, stop: threading.Event | None = None) -> list[str]:
