@@ -199,6 +199,12 @@ def version_value(repo: Repository, name: str) -> Any:
     return _read(folder / f"{name}.pickle") if folder is not None else None
 
 
+def memory_value(repo: Repository, name: str) -> Any:
+    """The value of ``name`` for the repository's current version if this process holds it
+    already (never read from disk nor computed: for callers that can do without it)."""
+    return _memory.get((store_version(repo), name))
+
+
 def keep_version_value(repo: Repository, name: str, value: Any) -> None:
     """Keep ``value`` as ``name`` of the repository's current version (disk and memory)."""
     folder = _folder(repo)
