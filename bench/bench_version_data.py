@@ -52,11 +52,18 @@ def timed(compute: Any) -> tuple[Any, float]:
 
 
 def prepare(store: Path) -> None:
-    """Compute every value of the current version from the whole store (kept on disk)."""
+    """Compute every value of the current version from the whole store (kept on disk; what
+    an older code kept is dropped first)."""
+    from kgraph.store.derived import version_folders
     from kgraph.store.embedded import OxigraphRepository
     from kgraph.web.warm import page_data
 
     repo = OxigraphRepository(store, read_only=True)
+    folders = version_folders(repo)
+    for name in ("graph-names", "triple-count", "home-listing", "home-search", "change-events",
+                 "explorer-index"):
+        if folders is not None:
+            (store / "derived" / folders[1] / f"{name}.pickle").unlink(missing_ok=True)
     for name, compute in page_data(repo):
         if name == "RACI list":
             continue
@@ -109,9 +116,12 @@ def main() -> None:
     parser.add_argument("--prepare", action="store_true")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/bench-version-data"))
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--in-place", action="store_true",
+                        help="build into --store itself (a copy made before)")
     args = parser.parse_args()
-    copy = args.workdir / "store"
-    copy_store(args.store, copy)
+    copy = args.store if args.in_place else args.workdir / "store"
+    if not args.in_place:
+        copy_store(args.store, copy)
     try:
         if args.prepare:
             prepare(copy)
@@ -131,7 +141,7 @@ def main() -> None:
             same &= check(copy)
         print(f"same answers: {'yes' if same else 'NO'}")
     finally:
-        if not args.keep:
+        if not args.keep and not args.in_place:
             shutil.rmtree(args.workdir, ignore_errors=True)
 
 
