@@ -40,6 +40,9 @@ from kgraph.store.embedded import (
 
 CHANGED_GRAPHS = "changed-graphs"  # kgraph.build.CHANGED_GRAPHS (the build is not imported)
 SHIPPED_GRAPHS = frozenset({ONTOLOGY_GRAPH, REFERENCE_GRAPH})
+# Beyond this many replaced graphs (a build of hundreds of plans) reading the subjects they state
+# by IRI costs more than one scan of the whole store: the data is computed whole.
+MAX_GRAPHS = 2000
 _RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 _ORG = "http://www.w3.org/ns/org#"
 # Facts of a subject the per-version data reads (documents: the listing and the explorer's
@@ -210,4 +213,4 @@ def _recorded(repo: OxigraphRepository) -> Changes | None:
     if not base_path.is_dir() or base_path == repo.path:
         return None
     found = Changes(repo, base_path, str(record.get("derived")), list(record.get("graphs", ())))
-    return None if found.shipped else found
+    return None if found.shipped or len(found.graphs) > MAX_GRAPHS else found
