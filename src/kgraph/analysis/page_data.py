@@ -318,13 +318,19 @@ def _updatable() -> list[tuple[str, tuple[str, ...], Callable[[Repository], obje
             ("explorer data", (EXPLORER_INDEX,), explorer_for)]
 
 
+def updatable(repository: Repository) -> list[str]:
+    """The per-version data the current version can update from its base version's."""
+    return [name for name, needs, _ in _updatable() if changes(repository, needs) is not None]
+
+
 def update(repository: Repository) -> list[str]:
     """Compute the per-version data the current version can update from its base version's
     (``kgraph build``'s last stage: seconds, where reading the whole store takes minutes at
     national scale); what cannot is left to the server's warm-up. The names computed."""
     done = []
-    for name, needs, compute in _updatable():
-        if changes(repository, needs) is None:
+    possible = updatable(repository)
+    for name, _, compute in _updatable():
+        if name not in possible:
             continue
         started = time.perf_counter()
         compute(repository)

@@ -89,11 +89,12 @@ def build(
         if report.documents:  # the pages' data of this version, from the last one's
             import time
 
-            from kgraph.analysis.page_data import update
+            from kgraph.analysis.page_data import updatable, update
 
-            progress.stage("updating the pages' data")
-            started = time.perf_counter()
-            if update(repo):
+            if updatable(repo):
+                progress.stage("updating the pages' data")
+                started = time.perf_counter()
+                update(repo)
                 report.seconds["page data"] = time.perf_counter() - started
         progress.stage("done")
 
