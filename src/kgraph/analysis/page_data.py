@@ -16,14 +16,15 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import pyoxigraph as ox
 from pydantic import BaseModel
 
 from kgraph.analysis.lineage import KIND_LABELS, RELATION_LABELS, LineageGraph, Node, safe_iri
 from kgraph.analysis.search import LabelIndex
 from kgraph.analysis.versions import Changes, changes
-from kgraph.graph.vocab import sparql_prefixes
+from kgraph.graph.vocab import ELI, KG, RDF, SKOS, sparql_prefixes
 from kgraph.store.derived import derived
-from kgraph.store.embedded import Repository
+from kgraph.store.embedded import Repository, to_rdflib
 
 log = logging.getLogger("kgraph.analysis.page_data")
 
@@ -75,6 +76,9 @@ def listed_documents(repository: Repository, documents: set[str] | None = None
             return {}
         values = "VALUES ?s { " + " ".join(f"<{d}>" for d in sorted(documents)
                                           if safe_iri(d)) + " }"
+    store = getattr(repository, "reader", None)
+    if documents is not None and isinstance(store, ox.Store):
+        return _listed_by_pattern(store, documents)
     typed = {str(s) for (s,) in repository.query(sparql_prefixes() + f"""
         SELECT DISTINCT ?s WHERE {{ {values} ?s a eli:LegalResource }}""").rows}
     numbers = _pairs(repository, "?s eli:id_local ?o", values)
@@ -82,6 +86,8 @@ def listed_documents(repository: Repository, documents: set[str] | None = None
     provinces = _pairs(repository, "?s kg:province ?o", values)
     titles = _pairs(repository, "?s eli:title ?o", values)
     types = _pairs(repository, "?s eli:type_document ?o", values)
+    sources = {str(s) for (s,) in repository.query(sparql_prefixes() + f"""
+        SELECT DISTINCT ?s WHERE {{ {values} ?s kg:sourceFile ?f }}""").rows}
     if documents is None:
         province_labels = _pairs(repository, "{ SELECT DISTINCT ?s WHERE { ?x kg:province ?s } "
                                              "} ?s skos:prefLabel ?o")
@@ -93,8 +99,42 @@ def listed_documents(repository: Repository, documents: set[str] | None = None
         labels = _pairs(repository, "?s skos:prefLabel ?o", "VALUES ?s { " + " ".join(
             f"<{o}>" for o in sorted(named) if safe_iri(o)) + " }") if named else {}
         province_labels = type_labels = labels
-    sources = {str(s) for (s,) in repository.query(sparql_prefixes() + f"""
-        SELECT DISTINCT ?s WHERE {{ {values} ?s kg:sourceFile ?f }}""").rows}
+    return _listed(typed, numbers, keys, provinces, titles, types, province_labels, type_labels,
+                   sources)
+
+
+def _listed_by_pattern(store: ox.Store, documents: set[str]) -> dict[str, Listed]:
+    """:func:`listed_documents` of a few documents, their facts looked up by subject in the
+    store's indexes (a query bound with ``VALUES`` joined every ``a eli:LegalResource``
+    statement of a national store: seconds)."""
+    def pairs(subjects: Iterable[str], predicate: str) -> dict[str, list[object]]:
+        node = ox.NamedNode(predicate)
+        found: dict[str, list[object]] = {}
+        for subject in subjects:
+            objects = {quad.object for quad in  # restated copies: each value converted once
+                       store.quads_for_pattern(ox.NamedNode(subject), node, None)}
+            if objects:
+                found[subject] = sorted((to_rdflib(o) for o in objects), key=str)
+        return found
+
+    legal, is_a = ox.NamedNode(str(ELI.LegalResource)), ox.NamedNode(str(RDF.type))
+    typed = {d for d in documents if safe_iri(d) and next(iter(store.quads_for_pattern(
+        ox.NamedNode(d), is_a, legal)), None) is not None}
+    asked = sorted(typed)  # only documents are listed (a plan's parts have titles too)
+    provinces = pairs(asked, str(KG.province))
+    types = pairs(asked, str(ELI.type_document))
+    named = sorted({str(o) for found in (provinces, types) for objects in found.values()
+                    for o in objects if safe_iri(str(o))})
+    labels = pairs(named, str(SKOS.prefLabel))
+    return _listed(typed, pairs(asked, str(ELI.id_local)), pairs(asked, str(KG.numberKey)),
+                   provinces, pairs(asked, str(ELI.title)), types, labels, labels,
+                   set(pairs(asked, str(KG.sourceFile))))
+
+
+def _listed(typed: set[str], numbers: dict[str, list[object]], keys: dict[str, list[object]],
+            provinces: dict[str, list[object]], titles: dict[str, list[object]],
+            types: dict[str, list[object]], province_labels: dict[str, list[object]],
+            type_labels: dict[str, list[object]], sources: set[str]) -> dict[str, Listed]:
     listed = {}
     for doc in typed:
         if doc not in numbers:
