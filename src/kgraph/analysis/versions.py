@@ -139,14 +139,18 @@ class Changes:
         if not labelled:
             return set()
 
+        values = " ".join(f"<{iri}>" for iri in sorted(labelled) if safe(iri))
+
         def labels(store: ox.Store) -> dict[str, set[tuple[str, str]]]:
+            # DISTINCT in the engine: a province's name is restated in every graph naming it
             found: dict[str, set[tuple[str, str]]] = {}
-            for iri in labelled:
-                for quad in store.quads_for_pattern(ox.NamedNode(iri), _PREF_LABEL, None):
-                    literal = quad.object
-                    if isinstance(literal, ox.Literal):
-                        found.setdefault(iri, set()).add((literal.value,
-                                                          literal.language or ""))
+            for solution in store.query(f"SELECT DISTINCT ?o ?label WHERE {{ VALUES ?o {{ "
+                                        f"{values} }} ?o <{SKOS.prefLabel}> ?label }}",
+                                        use_default_graph_as_union=True):
+                literal = solution["label"]
+                if isinstance(literal, ox.Literal):
+                    found.setdefault(solution["o"].value, set()).add(  # type: ignore[union-attr]
+                        (literal.value, literal.language or ""))
             return found
 
         before, after = labels(self.base.reader), labels(self.current)
