@@ -14,6 +14,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from kgraph.analysis.lineage import KIND_LABELS, LineageGraph, Node
 from kgraph.ingest.text import fold
@@ -81,6 +82,23 @@ class LabelIndex:
         kept = [entry for entry in self._entries if entry.hit.iri not in changed]
         return LabelIndex(kept + [entry for iri in sorted(changed) if iri in nodes
                                   and (entry := _entry(nodes[iri])) is not None])
+
+    def state(self) -> list[tuple[object, ...]]:
+        """The entries as plain tuples (what :meth:`from_state` reads back, quickly)."""
+        return [(e.hit.iri, e.hit.kind, e.hit.label, e.hit.detail, e.hit.province, e.primary,
+                 tuple(e.words)) for e in self._entries]
+
+    @classmethod
+    def from_state(cls, state: list[tuple[Any, ...]]) -> LabelIndex:
+        entries = []
+        new = object.__new__
+        for iri, kind, label, detail, province, primary, words in state:
+            hit, entry = new(Hit), new(_Entry)  # frozen: filled without __init__'s setattrs
+            hit.__dict__.update(iri=iri, kind=kind, label=label, detail=detail,
+                                province=province)
+            entry.__dict__.update(hit=hit, primary=primary, words=frozenset(words))
+            entries.append(entry)
+        return cls(entries)
 
     def __len__(self) -> int:
         return len(self._entries)
