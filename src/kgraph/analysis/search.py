@@ -103,6 +103,12 @@ class LabelIndex:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def prepare(self) -> LabelIndex:
+        """Build the word index now (a served version's warm-up) rather than at the first
+        search (0.6 s at 20,000 plans)."""
+        self._word_index()
+        return self
+
     def _word_index(self) -> tuple[list[str], list[list[int]]]:
         """Every distinct word, sorted, with the entries holding it (built on first use): a
         query token's entries are those of the words in its prefix range (two bisections),

@@ -34,7 +34,7 @@ def page_data(repository: Repository) -> list[tuple[str, Callable[[], object]]]:
             ("home listing", lambda: home_listing(repository)),
             ("home search", lambda: listing_search(repository)),
             ("reference change events", lambda: change_events(repository)),
-            ("explorer data", lambda: explorer_for(repository)),
+            ("explorer data", lambda: explorer_for(repository).index.prepare()),
             # last: the only one a build does not update (a scan of the whole store)
             ("RACI list", lambda: raci_listing(repository))]
 
