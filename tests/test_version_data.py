@@ -143,3 +143,14 @@ def test_without_the_base_version_s_data_the_server_computes_it_whole(built: Pat
     assert version_value(repo, "explorer-index") is None  # the build did not read it whole
     assert versions.changes(repo, ["explorer-index"]) is None
     assert explore.explorer_for(repo).nodes == explore.ExplorerData.of(repo).nodes
+
+
+def test_a_build_of_many_graphs_leaves_the_data_to_a_whole_computation(built: Path,
+                                                                        monkeypatch) -> None:
+    monkeypatch.setattr(versions, "MAX_GRAPHS", 1)  # more graphs replaced than read by IRI
+    build(str(SEEDS[-1]), "--store", str(built))
+    repo = OxigraphRepository(built, read_only=True)
+    assert version_value(repo, versions.CHANGED_GRAPHS)["graphs"]
+    assert versions.changes(repo) is None
+    assert version_value(repo, "home-listing") is None
+    assert pages.home_listing(repo) == pages.document_listing(repo)
