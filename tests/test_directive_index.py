@@ -6,6 +6,7 @@ changed plan instead of re-aligned — checked against the store-reading computa
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -335,3 +336,128 @@ def test_directives_aligned_side_by_side_in_processes_give_the_same_graphs(
         written.load(text, ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
         assert set(repo.native.quads_for_pattern(None, None, None, ox.NamedNode(graph))) == set(
             written), graph
+
+
+def test_one_plan_builds_write_the_state_as_a_delta_and_only_the_changed_triples(
+        corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`kgraph build NEW.txt` twice, then the first plan changed: the directive's state is kept
+    as its full base and one delta, which is exactly the state a full write keeps; the
+    province graph is rewritten by its differing triples only, and the store then holds the
+    very graphs the stage computes from the kept state (what a plain replacement writes)."""
+    import numpy as np
+
+    from kgraph import build as kbuild
+
+    folder = tmp_path / "plans"
+    shutil.copytree(corpus, folder)
+    files = sorted(folder.glob("*.txt"))
+    directive = re.findall(r"Chỉ thị số (\d+-CT/TW)", files[-1].read_text("utf-8"))[0]
+    later = tmp_path / "later"
+    later.mkdir()
+    moved = [path.rename(later / path.name) for path in [
+        f for f in files if f"Chỉ thị số {directive}" in f.read_text("utf-8")][-2:]]
+    store = tmp_path / "store"
+    kgraph("build", str(folder), "--store", str(store), "--no-validate")
+    differences: list[tuple[str, list[str]]] = []
+    real = kbuild.replace_by_difference
+
+    def spy(native: object, graphs: dict[str, str]) -> tuple[str, list[str]]:
+        update, written = real(native, graphs)
+        differences.append((update, written))
+        return update, written
+
+    monkeypatch.setattr(kbuild, "replace_by_difference", spy)
+    for path in moved:
+        kgraph("build", str(path), "--store", str(store), "--no-validate")
+    first = moved[0]
+    repo = OxigraphRepository(store, read_only=True)
+    plan = document_of(repo, first.name)
+    task = cov.tasks_of(repo, [plan])[plan][-1]  # a task's wording changes
+    del repo
+    text = first.read_text("utf-8")
+    assert task.source_text and task.source_text in text
+    first.write_text(text.replace(task.source_text, task.source_text.rstrip(".;")
+                                  + " và các tổ chức xã hội", 1), encoding="utf-8")
+    copy = tmp_path / "copy"  # the same change built without deltas, to compare
+    shutil.copytree(store, copy, ignore=shutil.ignore_patterns(".stale-*"))
+    kgraph("build", str(first), "--store", str(store), "--no-validate")
+    update, written = differences[-1]  # the change
+    with monkeypatch.context() as patch:
+        patch.setattr(di, "DELTA_ITEMS", -1)
+        kgraph("build", str(first), "--store", str(copy), "--no-validate")
+
+    def states(root: Path) -> dict[str, object]:
+        return {path.stem: document_value(root, path.stem) for path in
+                (root / "derived" / "documents").glob("directive-state-*.pickle")}
+
+    kept = states(store)
+    deltas = [v for v in kept.values() if isinstance(v, di.StateDelta)]
+    assert len(deltas) == 1  # the two new plans and the change, in one delta on the base
+    delta = deltas[0]
+    assert delta.state.number == directive and delta.removed
+    base = kept[delta.base]
+    assert isinstance(base, di.DirectiveState)
+    state = delta.apply(base)
+    full = [v for v in states(copy).values()
+            if isinstance(v, di.DirectiveState) and v.number == directive]
+    assert len(full) == 1 and full[0].alignment is not None and state.alignment is not None
+    assert not any(isinstance(v, di.StateDelta) for v in states(copy).values())
+    assert [[m.iri for m in c] for c in state.alignment.clusters] == \
+        [[m.iri for m in c] for c in full[0].alignment.clusters]
+    assert all(np.array_equal(a, b) for a, b in
+               zip(state.alignment.sums, full[0].alignment.sums, strict=True))
+    assert state.alignment.scores == full[0].alignment.scores
+    assert state.alignment.plans == full[0].alignment.plans
+    assert state.plans == full[0].plans and state.clusters == full[0].clusters
+
+    repo = OxigraphRepository(store, read_only=True)
+    found = cov.directive_of(repo, directive)
+    assert found is not None
+    province = next(p.province for p in state.plans if p.iri == plan)
+    graph = cov.province_graph_iri(found[0], province)
+    assert graph in written  # by difference, a small part of its province's graph
+    assert 0 < update.count(" .\n") < len(graph_lines(repo, graph)) // 2
+    lineage = di.Lineage.read(repo)
+    records = di.Records(repo, store, lineage).get([found[0], *(p.iri for p in state.plans)])
+    result = cov.assemble(directive, found[0], state.plans, state.alignment.result(directive),
+                          state.outline_iri, records)
+    memory = ox.Store()  # literals as a store keeps them
+    for name, text in result.graphs().items():
+        memory.load(text.encode(), ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(name))
+        expected = {f"{q.subject} {q.predicate} {q.object}" for q in
+                    memory.quads_for_pattern(None, None, None, ox.NamedNode(name))}
+        assert graph_lines(repo, name) == expected, name
+    assert set(cov.stored_graphs(repo, found[0])) == set(result.graphs())
+    for name in cov.stored_graphs(repo, found[0]):  # and the copy written whole: the same
+        assert graph_lines(OxigraphRepository(copy, read_only=True), name) == \
+            graph_lines(repo, name)
+
+
+def test_a_graph_written_again_unchanged_costs_no_update_and_a_change_only_its_triples(
+        ) -> None:
+    """The difference compares lines as the engine stores them (decimals canonical: "0.350"
+    reads back as "0.35"), so unchanged triples are neither deleted nor inserted again."""
+    from kgraph import build as kbuild
+
+    store = ox.Store()
+    name = "https://example.org/graph/coverage"
+    decimal = "<http://www.w3.org/2001/XMLSchema#decimal>"
+    lines = [f'<https://example.org/r{i}> <https://example.org/score> "0.{i}50"^^{decimal} .'
+             for i in range(10)]
+    lines += ['<https://example.org/c> <https://example.org/name> "Gia Lai"@vi .',
+              '<https://example.org/c> <https://example.org/n> "100.000"^^' + decimal + " ."]
+    text = "".join(sorted(line + "\n" for line in lines))
+    store.load(text.encode(), ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(name))
+    update, written = kbuild.replace_by_difference(store, {name: text})
+    assert written == [name] and update == ""
+    changed = text.replace('"0.350"', '"0.375"')
+    update, written = kbuild.replace_by_difference(store, {name: changed})
+    assert written == [name] and update.count(" .\n") == 2  # one deleted, one inserted
+    store.update(update)
+    assert {str(q.object) for q in store.quads_for_pattern(
+        ox.NamedNode("https://example.org/r3"), None, None, ox.NamedNode(name))} == {
+        f'"0.375"^^{decimal}'}
+    assert len(store) == len(lines)
+    # a graph the store does not hold, or one emptied, is left to the plain replacement
+    assert kbuild.replace_by_difference(store, {"https://example.org/new": text}) == ("", [])
+    assert kbuild.replace_by_difference(store, {name: ""}) == ("", [])
