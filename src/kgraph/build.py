@@ -836,6 +836,7 @@ class _VersionView:
         plans, of which a few hundred change); a new or emptied one through the writer."""
         import pyoxigraph as ox
 
+        self.writer.written.update(graphs)  # replaced either way (the version's record)
         if isinstance(self.store, ox.Store) and len(graphs) <= DIFFERENCE_GRAPHS:
             self.writer.flush()  # the difference is taken against what the version holds
             graphs = dict(graphs)
