@@ -410,3 +410,33 @@ def test_bulk_loads_take_whole_documents_up_to_the_batch_size_and_write_the_same
             if coverage in name:
                 assert name.replace(coverage, "/graph/") in names, names
     assert quads(small) == quads(one)
+
+
+def test_ntriples_become_nquads_of_their_graph_whatever_their_lines() -> None:
+    """Regular N-Triples go by one replace; anything else (blank lines, a last line without
+    a line break, a line that is not a triple) line by line, with the same result."""
+    from kgraph.build import _to_nquads
+
+    def by_line(text: str, graph: str) -> str:
+        return "".join(f"{line[:-2]} <{graph}> .\n" for line in text.split("\n")
+                       if line.endswith(" ."))
+
+    g = "https://example.org/g"
+    for text in ['<a> <b> "x .\\n y" .\n<a> <b> <c> .\n', "", "<a> <b> <c> .",
+                 "<a> <b> <c> .\n\n<a> <b> <d> .\n", "# comment\n<a> <b> <c> .\n",
+                 "<a> <b> <c> . \n", '<a> <b> "p . q" .\n']:
+        assert _to_nquads(text, g) == by_line(text, g), text
+    assert _to_nquads("<a> <b> <c> .\n", g) == f"<a> <b> <c> <{g}> .\n"
+
+
+def test_mapping_makes_one_literal_per_value_and_type() -> None:
+    from rdflib import Literal
+    from rdflib.namespace import XSD
+
+    from kgraph.graph.mapping import literal
+
+    assert literal(1) == Literal(1) and literal(1).datatype == XSD.integer
+    assert literal(True) == Literal(True) and literal(True).datatype == XSD.boolean
+    assert literal(1) is literal(1) and literal(1) is not literal(True)
+    assert literal("1") == Literal("1") and literal("1").datatype is None
+    assert literal("Sở", lang="vi") == Literal("Sở", lang="vi") != literal("Sở")

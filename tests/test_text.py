@@ -36,3 +36,20 @@ def test_aligned_fold_keeps_offsets():
     text = "Pé nghi Ủy ban Mặt trận Tổ quốc"
     assert len(aligned_fold(text)) == len(text)
     assert aligned_fold(text).startswith("de nghi uy ban")
+
+
+def test_the_kept_answers_of_the_text_functions_are_those_computed_afresh():
+    """The text functions keep answers per text: a kept answer must be what the function
+    computes for that very text, whatever came before (an equal str subclass included)."""
+    from rdflib import Literal
+
+    from kgraph.ingest.outline import marker_key, strip_markup
+    from kgraph.ingest.text import _repair_token
+
+    texts = ["  Sở   Y tế ", "S6 Lao dong", "**Chủ tịch** |", "Pao tao", "28-CT/TW", "ngay26",
+             "1ap", "Sở Y tế", "Đ. Đắk Lắk", Literal("Sở  Y tế", lang="vi"), "S¢", ""]
+    for function in (nfc, fold, match_key, aligned_fold, slugify, marker_key, strip_markup,
+                     _repair_token):
+        for text in texts * 2:  # the second round is answered from what was kept
+            fresh = function.__wrapped__(text)
+            assert function(text) == fresh and type(function(text)) is type(fresh), text

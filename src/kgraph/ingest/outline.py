@@ -25,10 +25,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from kgraph.ingest.model import Division, Span
 from kgraph.ingest.numbering import GRAMMAR, HEADING, KINDS, MarkerKind, roman_value, to_roman
-from kgraph.ingest.text import FOLD_TABLE, aligned_fold, nfc
+from kgraph.ingest.text import FOLD_TABLE, TEXTS_KEPT, aligned_fold, nfc
 
 __all__ = [
     "Block",
@@ -209,8 +210,10 @@ class Layout:
         return self.header[-1] if self.header else None
 
 
+@lru_cache(maxsize=TEXTS_KEPT)
 def strip_markup(text: str) -> str:
-    """Drop Markdown bold/italic markers and table pipes, keep the words."""
+    """Drop Markdown bold/italic markers and table pipes, keep the words (kept per text: a
+    plan's lines are cleaned about four times each)."""
     return _MD_MARKUP.sub("", _MD_MARKUP.sub("", text)).strip()
 
 
@@ -295,8 +298,10 @@ class _Marker:
     rest_at: int  # offset of the rest in the line's clean text
 
 
+@lru_cache(maxsize=TEXTS_KEPT)
 def marker_key(text: str) -> str:
-    """Folded text, one character per input character, digits kept as written ("5.S¢Y tế")."""
+    """Folded text, one character per input character, digits kept as written ("5.S¢Y tế");
+    kept per text (a plan asks ten times for each line's key)."""
     return text.translate(FOLD_TABLE)
 
 
