@@ -42,12 +42,16 @@ def starts(whole: LineageGraph) -> list[str]:
     return sorted(chosen) + parts[::5]
 
 
-def test_walks_subgraphs_and_levels_are_the_whole_graphs(repo) -> None:
+@pytest.mark.parametrize("known", [False, True], ids=["read", "known nodes"])
+def test_walks_subgraphs_and_levels_are_the_whole_graphs(repo, known: bool) -> None:
+    """Also with the version's documents, agents and provinces known (the explorer's kept
+    data): only plan parts are read then, and the answers are the same."""
     whole = LineageGraph.from_repository(repo)
+    kept = LineageGraph.searchable(repo).nodes if known else None
     for start in starts(whole):
         for direction in ("down", "up"):
             for depth in (1, 8):
-                walk = StoreWalk(repo)  # a request's own walk
+                walk = StoreWalk(repo, kept)  # a request's own walk
                 reached = walk.walk(start, direction, depth)
                 assert reached == whole.walk(start, direction, depth), (start, direction)
                 nodes, edges = walk.subgraph(reached)
@@ -55,14 +59,16 @@ def test_walks_subgraphs_and_levels_are_the_whole_graphs(repo) -> None:
                 assert walk.levels(reached, edges) == whole.levels(reached, edges)
 
 
-def test_every_node_is_read_as_the_whole_graph_reads_it(repo) -> None:
+@pytest.mark.parametrize("known", [False, True], ids=["read", "known nodes"])
+def test_every_node_is_read_as_the_whole_graph_reads_it(repo, known: bool) -> None:
     whole = LineageGraph.from_repository(repo)
-    walk = StoreWalk(repo)
+    nodes = LineageGraph.searchable(repo).nodes if known else None
+    walk = StoreWalk(repo, nodes)
     walk.load(whole.nodes)
     assert {i: walk.nodes[i] for i in whole.nodes} == whole.nodes
     for iri, node in whole.nodes.items():
         if node.kind in {"agency", "collective", "mention"}:
-            assert StoreWalk(repo).roles(iri) == whole.roles(iri), iri
+            assert StoreWalk(repo, nodes).roles(iri) == whole.roles(iri), iri
     assert StoreWalk(repo).node("urn:kgraph:no-such-node") is None
     assert StoreWalk(repo).node("not an iri> }") is None  # never written into a query
     with pytest.raises(KeyError):

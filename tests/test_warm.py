@@ -7,6 +7,7 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
+from kgraph.analysis import page_data
 from kgraph.graph.vocab import ID
 from kgraph.store.embedded import store_version
 from kgraph.web import pages
@@ -38,7 +39,7 @@ def counting(monkeypatch, module, name: str) -> list[int]:
 
 def test_served_app_computes_listings_and_explorer_before_the_first_request(
         sample_repo, monkeypatch) -> None:
-    listings = counting(monkeypatch, pages, "document_listing")
+    listings = counting(monkeypatch, page_data, "document_listing")
     with TestClient(create_app(sample_repo, Settings(warm=True))) as client:
         warmer = client.app.state.warmer
         assert wait_for(lambda: warmer.warmed == store_version(sample_repo))
@@ -57,7 +58,7 @@ def test_apps_built_without_the_flag_do_not_warm(sample_repo) -> None:
 
 
 def test_a_new_store_version_is_warmed_again(sample_repo, monkeypatch) -> None:
-    listings = counting(monkeypatch, pages, "document_listing")
+    listings = counting(monkeypatch, page_data, "document_listing")
     warmer = Warmer(sample_repo, interval=0.05).start()
     try:
         assert wait_for(lambda: warmer.warmed == store_version(sample_repo))

@@ -382,6 +382,9 @@ class Stored:
 
 
 SOURCE_INDEX = "build-sources"  # per store version: source file name -> Stored (a build's)
+# per store version a build made: {"base": the version it started from, "graphs": every graph
+# it replaced}; data derived per version is updated from the base's for those graphs only
+CHANGED_GRAPHS = "changed-graphs"
 
 
 def _stat(path: Path) -> os.stat_result | None:
@@ -521,10 +524,12 @@ class _Writer:
         self._jobs: queue.Queue[tuple[list[str], bytes] | None] | None = None
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
+        self.written: set[str] = set()  # every graph replaced (what the new version changed)
 
     def add(self, graphs: dict[str, str], nquads: bytes = b"") -> None:
         """Graphs to write (name -> N-Triples); on disk, ``nquads`` may carry the lines of
         those whose text is left empty (a worker made them ready to load)."""
+        self.written.update(graphs)
         if self.bulk and any(name in self.pending for name in graphs):
             self._send()  # a graph written twice: the later text replaces the earlier
         if self.bulk:
@@ -668,7 +673,7 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
            validate: bool, strict: bool, replace: bool, jobs: int | None,
            keep_validations: bool, directive_coverage: bool, observer: BuildObserver,
            on_disk: bool) -> None:
-    from kgraph.store.derived import keep_version_value, version_value
+    from kgraph.store.derived import keep_version_value, version_folders, version_value
 
     # What the store holds for the sources: the index the last build kept for this version
     # (a dictionary read), else the store's rows for the given files (few) or for all.
@@ -713,6 +718,7 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
     records: dict[str, object] = {}  # directive coverage's records, for a store in memory
     stage: tuple[Any, Any] | None = None  # answers kept before, the coverage stage's report
     writer: _Writer | None = None
+    base = version_folders(repo) if on_disk else None  # the version this build starts from
     try:
         context = repo.new_version() if on_disk else _no_version(repo)  # type: ignore[attr-defined]
         with context as store:
@@ -791,6 +797,9 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
         report.ttl_files.append(target)
     if on_disk and complete:
         keep_version_value(repo, SOURCE_INDEX, _updated_index(stored, report.documents, stats))
+    if base is not None and writer is not None:  # what per-version page data is updated from
+        keep_version_value(repo, CHANGED_GRAPHS, {"base": base[0], "derived": base[1],
+                                                  "graphs": sorted(writer.written)})
     if stage is not None:  # the named query's answer, kept for the version now current
         from kgraph.analysis import coverage_answer
 
@@ -863,6 +872,7 @@ class _VersionView:
         plans, of which a few hundred change); a new or emptied one through the writer."""
         import pyoxigraph as ox
 
+        self.writer.written.update(graphs)  # replaced either way (the version's record)
         if isinstance(self.store, ox.Store) and len(graphs) <= DIFFERENCE_GRAPHS:
             self.writer.flush()  # the difference is taken against what the version holds
             graphs = dict(graphs)

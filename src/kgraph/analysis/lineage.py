@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import networkx as nx
@@ -63,6 +63,7 @@ KIND_LABELS: dict[str, str] = {
     "province": "Tỉnh, thành phố",
 }
 AGENT_KINDS = frozenset({"agency", "collective", "mention"})
+_DOCUMENT, _PROVINCE = frozenset({"document"}), frozenset({"province"})
 _LABEL_MAX = 48
 _LABELLED = frozenset({"type_document", "passed_by", "province"})  # objects named by prefLabel
 
@@ -468,11 +469,15 @@ class LineageGraph:
     """Nodes (:class:`Node`) and down-pointing edges (``rel`` attribute): of the whole store
     (:meth:`from_repository`), or of the nodes a :class:`StoreWalk` read."""
 
-    def __init__(self) -> None:
+    def __init__(self, known: dict[str, Node] | None = None) -> None:
         self.graph: nx.DiGraph = nx.DiGraph()
         self.nodes: dict[str, Node] = {}
         self.province_documents: dict[str, list[str]] = {}
         self._requests: set[str] = set()  # assignments that only request (addressee edges)
+        # every document, agent and province of the store version (:meth:`searchable`'s
+        # nodes, kept per version): a walk takes them from here instead of reading their
+        # facts, restated in every graph that names them, again
+        self.known = known
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -501,6 +506,9 @@ class LineageGraph:
         document is not asked again as a plan part, one read as either not as an agent or a
         province (the kinds are disjoint; a walk of thousands of parts asked every query
         for each)."""
+        if iris is not None and self.known is not None:
+            self._load_known(repo, iris, parts=parts)
+            return
         self._load_documents(repo, iris)
         if iris is not None:
             iris = {i for i in iris if i not in self.nodes}
@@ -524,6 +532,30 @@ class LineageGraph:
             label = nfc(row["label"] or "")
             self._add(Node(iri=str(row["province"]), kind="province", label=label,
                            province=label))
+
+    def _load_known(self, repo: Repository, iris: set[str], *, parts: bool) -> None:
+        """:meth:`_load_nodes` of ``iris`` with the version's documents, agents and provinces
+        known: only plan parts are read (an IRI that is none of those is a part or no node)."""
+        known = self.known or {}
+
+        def take(found: Iterable[str], kinds: frozenset[str]) -> None:
+            for iri in found:
+                node = known.get(iri)
+                if node is not None and node.kind in kinds and iri not in self.nodes:
+                    self._add(replace(node, flags=list(node.flags)))
+
+        take(iris, _DOCUMENT)
+        rest = {i for i in iris if i not in self.nodes}
+        if parts and rest:
+            rows = _first_rows(_select(repo, _PARTS_OF, "part", rest - known.keys()), "part")
+            take((str(r["doc"]) for r in rows), _DOCUMENT)
+            for row in rows:
+                self._add_part(row)
+            rest = {i for i in rest if i not in self.nodes}
+        agents = [i for i in rest if i in known and known[i].kind in AGENT_KINDS]
+        take((known[i].document for i in agents if known[i].document), _DOCUMENT)
+        take(agents, AGENT_KINDS)
+        take({i for i in rest if i not in self.nodes}, _PROVINCE)
 
     def _add_part(self, row: dict[str, str | None]) -> None:
         kind = _KIND_OF_TYPE[_local(str(row["type"]))]
@@ -736,9 +768,9 @@ class StoreWalk:
     :meth:`LineageGraph.walk` on the whole graph.
     """
 
-    def __init__(self, repo: Repository) -> None:
+    def __init__(self, repo: Repository, known: dict[str, Node] | None = None) -> None:
         self.repo = repo
-        self.lineage = LineageGraph()
+        self.lineage = LineageGraph(known)
         self._asked: set[str] = set()  # IRIs whose node facts were read
         self._stated: set[str] = set()  # relations read by query (a store answering SPARQL only)
         self._provinces: set[str] = set()  # provinces whose documents were read

@@ -178,7 +178,17 @@ class ChangeEvents:
 
 def change_events(repo: Repository) -> ChangeEvents:
     """The reference graph's change events, kept per store version (a request reads a dict)."""
-    return derived(repo, "change-events", lambda: _change_events(repo))
+    return derived(repo, "change-events", lambda: _kept_change_events(repo))
+
+
+def _kept_change_events(repo: Repository) -> ChangeEvents:
+    """The base version's events when a build left the reference graph as it was
+    (:mod:`kgraph.analysis.versions`: it records the graphs it replaced), else read."""
+    from kgraph.analysis.versions import changes
+
+    found = changes(repo, ["change-events"])
+    kept = found.base_value("change-events") if found is not None else None
+    return kept if isinstance(kept, ChangeEvents) else _change_events(repo)
 
 
 class Successions:

@@ -86,6 +86,16 @@ def build(
             started = time.perf_counter()
             audit_index(repo)
             report.seconds["audit index"] = time.perf_counter() - started
+        if report.documents:  # the pages' data of this version, from the last one's
+            import time
+
+            from kgraph.analysis.page_data import updatable, update
+
+            if updatable(repo):
+                progress.stage("updating the pages' data")
+                started = time.perf_counter()
+                update(repo)
+                report.seconds["page data"] = time.perf_counter() - started
         progress.stage("done")
 
     print_summary(console, report, store_location(store), ttl_out)

@@ -43,6 +43,27 @@ def _folder(repo: Repository) -> Path | None:
     return None
 
 
+def version_folders(repo: Repository) -> tuple[str, str] | None:
+    """The folder names of the version an on-disk store reads now: its store version and its
+    derived data (None in memory or remote)."""
+    folder = _folder(repo)
+    if folder is None or not isinstance(repo, OxigraphRepository) or repo.path is None:
+        return None
+    return repo.path.name, folder.name
+
+
+def named_version_value(repo: Repository, folder: str, name: str) -> Any:
+    """The value of ``name`` kept for another version (its derived folder's name), or None."""
+    root = store_root(repo)
+    return _read(root / DERIVED / folder / f"{name}.pickle") if root is not None else None
+
+
+def has_named_version_value(repo: Repository, folder: str, name: str) -> bool:
+    """Whether another version (its derived folder's name) kept a value ``name``."""
+    root = store_root(repo)
+    return root is not None and (root / DERIVED / folder / f"{name}.pickle").is_file()
+
+
 def _lock(key: str) -> threading.Lock:
     with _guard:
         return _locks.setdefault(key, threading.Lock())
@@ -176,6 +197,12 @@ def version_value(repo: Repository, name: str) -> Any:
         return _memory[key]
     folder = _folder(repo)
     return _read(folder / f"{name}.pickle") if folder is not None else None
+
+
+def memory_value(repo: Repository, name: str) -> Any:
+    """The value of ``name`` for the repository's current version if this process holds it
+    already (never read from disk nor computed: for callers that can do without it)."""
+    return _memory.get((store_version(repo), name))
 
 
 def keep_version_value(repo: Repository, name: str, value: Any) -> None:

@@ -156,12 +156,7 @@ class Guard:
                  (time.perf_counter() - started) * 1000)
 
 
-def store_counts(repository: Repository) -> tuple[list[str], int]:
-    """The store's named graphs and its quad count, kept per store version (both scan it)."""
-    from kgraph.store.derived import derived
-
-    return (derived(repository, "graph-names", repository.graph_names),
-            derived(repository, "triple-count", lambda: len(repository)))
+from kgraph.analysis.page_data import store_counts  # noqa: E402  (kept here: its old home)
 
 
 def health(request: Request) -> dict[str, object]:

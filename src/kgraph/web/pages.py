@@ -10,8 +10,6 @@ own nonce'd script: a title holding markup shows as text and can never run.
 from __future__ import annotations
 
 import secrets
-from bisect import bisect_right
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -21,6 +19,14 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.datastructures import URL
 
+from kgraph.analysis.page_data import (  # noqa: F401  (the pages' names for them)
+    Listed,
+    ListingSearch,
+    document_listing,
+    home_listing,
+    listed_documents,
+    listing_search,
+)
 from kgraph.graph.vocab import PREFIXES, sparql_prefixes
 from kgraph.ingest.text import nfc, slugify
 from kgraph.store.derived import derived
@@ -268,130 +274,6 @@ def negotiate(request: Request) -> str | None:
 
 
 PAGE_SIZE = 50
-
-
-@dataclass(frozen=True)
-class Listed:
-    """One document of the home listing (kept once per store version)."""
-
-    doc: str
-    number: str
-    key: str
-    province_iri: str
-    province: str | None
-    title: str
-    types: dict[str, str]  # language -> label
-    source: bool
-
-    def matches(self, folded: str, raw: str) -> bool:
-        """The search: number key, number, province slug (folded), title, province (raw)."""
-        return (folded in self.key or raw in self.number.lower() or folded in self.province_iri
-                or raw in self.title.lower() or raw in (self.province or "").lower())
-
-
-def _pairs(repository: Repository, pattern: str) -> dict[str, list[object]]:
-    """``?s -> [?o, ...]`` for one pattern, each pair read once (DISTINCT), first seen first."""
-    found: dict[str, list[object]] = {}
-    for s, o in repository.query(sparql_prefixes()
-                                 + f"SELECT DISTINCT ?s ?o WHERE {{ {pattern} }}").rows:
-        found.setdefault(str(s), []).append(o)
-    return found
-
-
-def document_listing(repository: Repository) -> list[Listed]:
-    """Every document, in the listing's order (with a source first, then province, number).
-
-    Each fact about a document is restated in every graph that cites it, so each is read on
-    its own (one DISTINCT scan per property) and joined here: linear in the store, computed
-    once per store version (:func:`kgraph.store.derived.derived`), not per request.
-    """
-    documents = {str(s) for (s,) in repository.query(sparql_prefixes() + """
-        SELECT DISTINCT ?s WHERE { ?s a eli:LegalResource }""").rows}
-    numbers = _pairs(repository, "?s eli:id_local ?o")
-    keys = _pairs(repository, "?s kg:numberKey ?o")
-    provinces = _pairs(repository, "?s kg:province ?o")
-    province_labels = _pairs(repository, "{ SELECT DISTINCT ?s WHERE { ?x kg:province ?s } } "
-                                         "?s skos:prefLabel ?o")
-    titles = _pairs(repository, "?s eli:title ?o")
-    types = _pairs(repository, "?s eli:type_document ?o")
-    type_labels = _pairs(repository, "{ SELECT DISTINCT ?s WHERE { ?x eli:type_document ?s } } "
-                                     "?s skos:prefLabel ?o")
-    sources = {str(s) for (s,) in repository.query(sparql_prefixes() + """
-        SELECT DISTINCT ?s WHERE { ?s kg:sourceFile ?f }""").rows}
-    listed = []
-    for doc in documents:
-        if doc not in numbers:
-            continue
-        province = next((str(p) for p in provinces.get(doc, []) if str(p) in province_labels), "")
-        labels = province_labels.get(province, [])
-        type_by_lang: dict[str, str] = {}
-        for concept in types.get(doc, []):
-            for label in type_labels.get(str(concept), []):
-                language_of = getattr(label, "language", None) or ""
-                type_by_lang.setdefault(language_of, str(label))
-        listed.append(Listed(
-            doc=doc, number=str(numbers[doc][0]), key=str(keys.get(doc, [""])[0]),
-            province_iri=province if labels else "",
-            province=str(labels[0]) if labels else None,
-            title=str(titles.get(doc, [""])[0]), types=type_by_lang, source=doc in sources))
-    listed.sort(key=lambda d: (not d.source, d.province is not None, d.province or "",
-                               d.number))
-    return listed
-
-
-def home_listing(repository: Repository) -> list[Listed]:
-    """The home listing of the store's current version (computed once per version)."""
-    return derived(repository, "home-listing", lambda: document_listing(repository))
-
-
-_FIELD, _ROW = "\x01", "\x00"  # separators no needle holds: a match never spans two fields
-
-
-@dataclass(frozen=True)
-class ListingSearch:
-    """The home search over a listing as two long strings (folded fields, raw lower-cased
-    fields), one segment per document in listing order: a search is a few ``str.find`` scans
-    in C instead of a Python test per document, and gives :meth:`Listed.matches`' answers."""
-
-    folded: str
-    raw: str
-    folded_starts: list[int]
-    raw_starts: list[int]
-
-    @classmethod
-    def of(cls, listing: list[Listed]) -> ListingSearch:
-        def joined(parts: list[str]) -> tuple[str, list[int]]:
-            starts, at = [], 0
-            for part in parts:
-                starts.append(at)
-                at += len(part) + 1
-            return _ROW.join(parts), starts
-
-        folded, folded_starts = joined([_FIELD.join((d.key, d.province_iri)) for d in listing])
-        raw, raw_starts = joined([_FIELD.join((d.number.lower(), d.title.lower(),
-                                               (d.province or "").lower())) for d in listing])
-        return cls(folded, raw, folded_starts, raw_starts)
-
-    def rows(self, folded: str, raw: str) -> list[int]:
-        """Positions in the listing of the documents matching the search, in listing order."""
-        found: set[int] = set()
-        for needle, text, starts in ((folded, self.folded, self.folded_starts),
-                                     (raw, self.raw, self.raw_starts)):
-            needle = needle.replace(_ROW, "").replace(_FIELD, "")
-            if not needle:
-                found.update(range(len(starts)))  # as "" in text: everything matches
-                continue
-            at = text.find(needle)
-            while at >= 0:
-                row = bisect_right(starts, at) - 1
-                found.add(row)
-                at = text.find(needle, starts[row + 1] if row + 1 < len(starts) else len(text))
-        return sorted(found)
-
-
-def listing_search(repository: Repository) -> ListingSearch:
-    """The home search index of the store's current version (computed once per version)."""
-    return derived(repository, "home-search", lambda: ListingSearch.of(home_listing(repository)))
 
 
 @router.get("/", response_class=HTMLResponse)

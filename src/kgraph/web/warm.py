@@ -24,18 +24,19 @@ log = logging.getLogger("kgraph.web.warm")
 
 
 def page_data(repository: Repository) -> list[tuple[str, Callable[[], object]]]:
-    """What the pages keep per store version, cheapest first (each kept once computed)."""
+    """What the pages keep per store version (each kept once computed): those a build updates
+    first, then the RACI list."""
+    from kgraph.analysis.page_data import explorer_for, home_listing, listing_search, store_counts
     from kgraph.analysis.succession import change_events
-    from kgraph.web.app import store_counts
-    from kgraph.web.explore import explorer_for
-    from kgraph.web.pages import home_listing, listing_search, raci_listing
+    from kgraph.web.pages import raci_listing
 
     return [("graph names and quad count", lambda: store_counts(repository)),
             ("home listing", lambda: home_listing(repository)),
             ("home search", lambda: listing_search(repository)),
-            ("RACI list", lambda: raci_listing(repository)),
             ("reference change events", lambda: change_events(repository)),
-            ("explorer data", lambda: explorer_for(repository))]
+            ("explorer data", lambda: explorer_for(repository).index.prepare()),
+            # last: the only one a build does not update (a scan of the whole store)
+            ("RACI list", lambda: raci_listing(repository))]
 
 
 def warm(repository: Repository, stop: threading.Event | None = None) -> list[str]:

@@ -1,0 +1,411 @@
+"""The data the pages keep per store version: the home listing and its search, the explorer's
+label index and facets, the graph names and the quad count.
+
+Each is a scan of the whole store, kept per store version (:mod:`kgraph.store.derived`); after
+a build that recorded the graphs it replaced, each is updated from the version the build
+started from (:mod:`kgraph.analysis.versions`): only the entries of the subjects those graphs
+state are read again. This module imports no web framework: ``kgraph build`` updates the data
+as its last stage (:func:`update`), and the web app reads it.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import time
+from bisect import bisect_right
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, fields
+from typing import Any
+
+import pyoxigraph as ox
+from pydantic import BaseModel
+
+from kgraph.analysis.lineage import KIND_LABELS, RELATION_LABELS, LineageGraph, Node, safe_iri
+from kgraph.analysis.search import LabelIndex
+from kgraph.analysis.versions import Changes, changes
+from kgraph.graph.vocab import ELI, KG, RDF, SKOS, sparql_prefixes
+from kgraph.store.derived import derived
+from kgraph.store.embedded import Repository, to_rdflib
+
+log = logging.getLogger("kgraph.analysis.page_data")
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One document of the home listing (kept once per store version)."""
+
+    doc: str
+    number: str
+    key: str
+    province_iri: str
+    province: str | None
+    title: str
+    types: dict[str, str]  # language -> label
+    source: bool
+
+    def matches(self, folded: str, raw: str) -> bool:
+        """The search: number key, number, province slug (folded), title, province (raw)."""
+        return (folded in self.key or raw in self.number.lower() or folded in self.province_iri
+                or raw in self.title.lower() or raw in (self.province or "").lower())
+
+
+def _pairs(repository: Repository, pattern: str, values: str = "") -> dict[str, list[object]]:
+    """``?s -> [?o, ...]`` for one pattern, each pair read once (DISTINCT), each list in
+    order (the listing takes the smallest where a fact has several values: one answer whatever
+    order the engine gives them in)."""
+    found: dict[str, list[object]] = {}
+    for s, o in repository.query(sparql_prefixes()
+                                 + f"SELECT DISTINCT ?s ?o WHERE {{ {values} {pattern} }}").rows:
+        found.setdefault(str(s), []).append(o)
+    for objects in found.values():
+        objects.sort(key=str)
+    return found
+
+
+def listed_documents(repository: Repository, documents: set[str] | None = None
+                     ) -> dict[str, Listed]:
+    """The listing's entry of every document (or of ``documents``, read by their IRIs).
+
+    Each fact about a document is restated in every graph that cites it, so each is read on
+    its own (one DISTINCT scan per property) and joined here; a fact stated with several
+    values gives its smallest (its number, key, title, province, a type's label per language).
+    """
+    if documents is None:
+        values = ""
+    else:
+        if not documents:
+            return {}
+        values = "VALUES ?s { " + " ".join(f"<{d}>" for d in sorted(documents)
+                                          if safe_iri(d)) + " }"
+    store = getattr(repository, "reader", None)
+    if documents is not None and isinstance(store, ox.Store):
+        return _listed_by_pattern(store, documents)
+    typed = {str(s) for (s,) in repository.query(sparql_prefixes() + f"""
+        SELECT DISTINCT ?s WHERE {{ {values} ?s a eli:LegalResource }}""").rows}
+    numbers = _pairs(repository, "?s eli:id_local ?o", values)
+    keys = _pairs(repository, "?s kg:numberKey ?o", values)
+    provinces = _pairs(repository, "?s kg:province ?o", values)
+    titles = _pairs(repository, "?s eli:title ?o", values)
+    types = _pairs(repository, "?s eli:type_document ?o", values)
+    sources = {str(s) for (s,) in repository.query(sparql_prefixes() + f"""
+        SELECT DISTINCT ?s WHERE {{ {values} ?s kg:sourceFile ?f }}""").rows}
+    if documents is None:
+        province_labels = _pairs(repository, "{ SELECT DISTINCT ?s WHERE { ?x kg:province ?s } "
+                                             "} ?s skos:prefLabel ?o")
+        type_labels = _pairs(repository, "{ SELECT DISTINCT ?s WHERE { ?x eli:type_document ?s"
+                                         " } } ?s skos:prefLabel ?o")
+    else:
+        named = {str(o) for found in (provinces, types) for objects in found.values()
+                 for o in objects}
+        labels = _pairs(repository, "?s skos:prefLabel ?o", "VALUES ?s { " + " ".join(
+            f"<{o}>" for o in sorted(named) if safe_iri(o)) + " }") if named else {}
+        province_labels = type_labels = labels
+    return _listed(typed, numbers, keys, provinces, titles, types, province_labels, type_labels,
+                   sources)
+
+
+def _listed_by_pattern(store: ox.Store, documents: set[str]) -> dict[str, Listed]:
+    """:func:`listed_documents` of a few documents, their facts looked up by subject in the
+    store's indexes (a query bound with ``VALUES`` joined every ``a eli:LegalResource``
+    statement of a national store: seconds)."""
+    def pairs(subjects: Iterable[str], predicate: str) -> dict[str, list[object]]:
+        node = ox.NamedNode(predicate)
+        found: dict[str, list[object]] = {}
+        for subject in subjects:
+            objects = {quad.object for quad in  # restated copies: each value converted once
+                       store.quads_for_pattern(ox.NamedNode(subject), node, None)}
+            if objects:
+                found[subject] = sorted((to_rdflib(o) for o in objects), key=str)
+        return found
+
+    legal, is_a = ox.NamedNode(str(ELI.LegalResource)), ox.NamedNode(str(RDF.type))
+    typed = {d for d in documents if safe_iri(d) and next(iter(store.quads_for_pattern(
+        ox.NamedNode(d), is_a, legal)), None) is not None}
+    asked = sorted(typed)  # only documents are listed (a plan's parts have titles too)
+    provinces = pairs(asked, str(KG.province))
+    types = pairs(asked, str(ELI.type_document))
+    named = sorted({str(o) for found in (provinces, types) for objects in found.values()
+                    for o in objects if safe_iri(str(o))})
+    labels = pairs(named, str(SKOS.prefLabel))
+    return _listed(typed, pairs(asked, str(ELI.id_local)), pairs(asked, str(KG.numberKey)),
+                   provinces, pairs(asked, str(ELI.title)), types, labels, labels,
+                   set(pairs(asked, str(KG.sourceFile))))
+
+
+def _listed(typed: set[str], numbers: dict[str, list[object]], keys: dict[str, list[object]],
+            provinces: dict[str, list[object]], titles: dict[str, list[object]],
+            types: dict[str, list[object]], province_labels: dict[str, list[object]],
+            type_labels: dict[str, list[object]], sources: set[str]) -> dict[str, Listed]:
+    listed = {}
+    for doc in typed:
+        if doc not in numbers:
+            continue
+        province = next((str(p) for p in provinces.get(doc, []) if str(p) in province_labels), "")
+        labels = province_labels.get(province, [])
+        type_by_lang: dict[str, str] = {}
+        for concept in types.get(doc, []):
+            for label in type_labels.get(str(concept), []):
+                language_of = getattr(label, "language", None) or ""
+                type_by_lang.setdefault(language_of, str(label))
+        listed[doc] = Listed(
+            doc=doc, number=str(numbers[doc][0]), key=str(keys.get(doc, [""])[0]),
+            province_iri=province if labels else "",
+            province=str(labels[0]) if labels else None,
+            title=str(titles.get(doc, [""])[0]), types=type_by_lang, source=doc in sources)
+    return listed
+
+
+def _listing_order(listed: Iterable[Listed]) -> list[Listed]:
+    """With a source first, then by province and number (and IRI: one order every time)."""
+    return sorted(listed, key=lambda d: (not d.source, d.province is not None, d.province or "",
+                                         d.number, d.doc))
+
+
+def document_listing(repository: Repository) -> list[Listed]:
+    """Every document, in the listing's order (with a source first, then province, number):
+    linear in the store, computed once per store version
+    (:func:`kgraph.store.derived.derived`), not per request."""
+    return _listing_order(listed_documents(repository).values())
+
+
+def updated_listing(repository: Repository, base: list[Listed], found: Changes
+                    ) -> list[Listed]:
+    """The listing of the store's current version from the base version's: the entries of the
+    subjects the changed graphs state (or that name a type or province whose label changed)
+    are read again, the others kept."""
+    affected = found.affected()
+    entries = {d.doc: d for d in base if d.doc not in affected}
+    entries.update(listed_documents(repository, affected))
+    return _listing_order(entries.values())
+
+
+HOME_LISTING = "home-listing"
+
+
+def home_listing(repository: Repository) -> list[Listed]:
+    """The home listing of the store's current version (computed once per version)."""
+    return derived(repository, HOME_LISTING, lambda: _home_listing(repository))
+
+
+def _home_listing(repository: Repository) -> list[Listed]:
+    found = changes(repository, [HOME_LISTING])
+    base = found.base_value(HOME_LISTING) if found is not None else None
+    if found is not None and isinstance(base, list):
+        return updated_listing(repository, base, found)
+    return document_listing(repository)
+
+
+_FIELD, _ROW = "\x01", "\x00"  # separators no needle holds: a match never spans two fields
+
+
+@dataclass(frozen=True)
+class ListingSearch:
+    """The home search over a listing as two long strings (folded fields, raw lower-cased
+    fields), one segment per document in listing order: a search is a few ``str.find`` scans
+    in C instead of a Python test per document, and gives :meth:`Listed.matches`' answers."""
+
+    folded: str
+    raw: str
+    folded_starts: list[int]
+    raw_starts: list[int]
+
+    @classmethod
+    def of(cls, listing: list[Listed]) -> ListingSearch:
+        def joined(parts: list[str]) -> tuple[str, list[int]]:
+            starts, at = [], 0
+            for part in parts:
+                starts.append(at)
+                at += len(part) + 1
+            return _ROW.join(parts), starts
+
+        folded, folded_starts = joined([_FIELD.join((d.key, d.province_iri)) for d in listing])
+        raw, raw_starts = joined([_FIELD.join((d.number.lower(), d.title.lower(),
+                                               (d.province or "").lower())) for d in listing])
+        return cls(folded, raw, folded_starts, raw_starts)
+
+    def rows(self, folded: str, raw: str) -> list[int]:
+        """Positions in the listing of the documents matching the search, in listing order."""
+        found: set[int] = set()
+        for needle, text, starts in ((folded, self.folded, self.folded_starts),
+                                     (raw, self.raw, self.raw_starts)):
+            needle = needle.replace(_ROW, "").replace(_FIELD, "")
+            if not needle:
+                found.update(range(len(starts)))  # as "" in text: everything matches
+                continue
+            at = text.find(needle)
+            while at >= 0:
+                row = bisect_right(starts, at) - 1
+                found.add(row)
+                at = text.find(needle, starts[row + 1] if row + 1 < len(starts) else len(text))
+        return sorted(found)
+
+
+def listing_search(repository: Repository) -> ListingSearch:
+    """The home search index of the store's current version (computed once per version)."""
+    return derived(repository, "home-search", lambda: ListingSearch.of(home_listing(repository)))
+
+
+class Facets(BaseModel):
+    provinces: list[str]
+    doctypes: list[str]
+    years: list[str]
+    roles: dict[str, str]
+    kinds: dict[str, str]
+
+
+class ExplorerData:
+    """Label index and facets of one version of the store, and the searchable nodes (the
+    documents, agents and provinces) they are made of: what the next version's are updated
+    from."""
+
+    def __init__(self, nodes: dict[str, Node], index: LabelIndex | None = None) -> None:
+        self.nodes = nodes
+        self.index = LabelIndex.from_nodes(nodes.values()) if index is None else index
+        self.facets = facets_of(nodes.values())
+
+    # Pickled as tuples: a national store's 76,000 nodes and index entries as objects took 1.8 s
+    # to read back (twice as long as tuples), the most of a one-plan build's page-data stage.
+    def __getstate__(self) -> dict[str, Any]:
+        names = [f.name for f in fields(Node)]
+        return {"nodes": [tuple(getattr(node, name) for name in names)
+                          for node in self.nodes.values()],
+                "index": self.index.state(), "facets": self.facets.model_dump()}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if isinstance(state.get("nodes"), dict):  # kept by the code before (objects)
+            self.__dict__.update(state)
+            return
+        names = [f.name for f in fields(Node)]
+        new = object.__new__
+        self.nodes = {}
+        for row in state["nodes"]:  # as Node(*row), without its __init__ (76,000 at 20,000)
+            node = self.nodes[row[0]] = new(Node)
+            node.__dict__.update(zip(names, row, strict=True))
+        self.index = LabelIndex.from_state(state["index"])
+        self.facets = Facets(**state["facets"])
+
+    @classmethod
+    def of(cls, repo: Repository) -> ExplorerData:
+        """From the whole store."""
+        return cls(LineageGraph.searchable(repo).nodes)
+
+    def updated(self, repo: Repository, changes: Changes) -> ExplorerData:
+        """The data of the store's current version from this one, the base version's: only the
+        nodes of the subjects the changed graphs state (or whose names changed) are read again,
+        with the rules :meth:`of` reads every node with."""
+        affected = changes.affected()
+        # an unresolved mention's province is its document's
+        affected |= {iri for iri, node in self.nodes.items() if node.document in affected}
+        fresh = LineageGraph()
+        fresh._load_nodes(repo, affected, parts=False)
+        nodes = {iri: node for iri, node in self.nodes.items() if iri not in affected}
+        nodes.update(fresh.nodes)
+        return ExplorerData(nodes, self.index.updated(nodes, affected | fresh.nodes.keys()))
+
+
+def facets_of(lineage: LineageGraph | Iterable[Node]) -> Facets:
+    nodes = lineage.nodes.values() if isinstance(lineage, LineageGraph) else list(lineage)
+    return Facets(
+        provinces=sorted({n.province for n in nodes if n.province}),
+        doctypes=sorted({n.doctype for n in nodes if n.kind == "document" and n.doctype}),
+        years=sorted({n.year for n in nodes if n.kind == "document" and n.year}),
+        roles={k: RELATION_LABELS[k] for k in ("lead", "coordinate", "addressee", "request")},
+        kinds=KIND_LABELS,
+    )
+
+
+def explorer_for(repo: Repository) -> ExplorerData:
+    """The explorer's data for the store's current version, computed once per version."""
+    return derived(repo, EXPLORER_INDEX, lambda: _explorer(repo))
+
+
+EXPLORER_INDEX = "explorer-index"
+
+
+def _explorer(repo: Repository) -> ExplorerData:
+    """Updated from the base version's data when a build recorded what it changed, else read
+    from the whole store."""
+    found = changes(repo, [EXPLORER_INDEX])
+    base = found.base_value(EXPLORER_INDEX) if found is not None else None
+    if found is not None and isinstance(getattr(base, "nodes", None), dict):
+        return base.updated(repo, found)  # type: ignore[no-any-return]
+    return ExplorerData.of(repo)
+
+
+def store_counts(repository: Repository) -> tuple[list[str], int]:
+    """The store's named graphs and its quad count, kept per store version (both scan it)."""
+    from kgraph.store.derived import derived
+
+    return (derived(repository, "graph-names", lambda: _graph_names(repository)),
+            derived(repository, "triple-count", lambda: _triple_count(repository)))
+
+
+def _graph_names(repository: Repository) -> list[str]:
+    """The base version's names with the graphs a build replaced added or removed, when it
+    recorded them (:mod:`kgraph.analysis.versions`); else the store's."""
+    from kgraph.analysis.versions import changes
+
+    found = changes(repository, ["graph-names"])
+    if found is None:
+        return repository.graph_names()
+    names = set(found.base_value("graph-names"))
+    for name in found.graphs:
+        if found.graph_present(name):
+            names.add(name)
+        else:
+            names.discard(name)
+    return sorted(names)
+
+
+def _triple_count(repository: Repository) -> int:
+    """The base version's count plus what the graphs a build replaced gained (else a count of
+    every quad: a scan of the store)."""
+    from kgraph.analysis.versions import changes
+
+    found = changes(repository, ["triple-count"])
+    if found is None:
+        return len(repository)
+    return int(found.base_value("triple-count")) + found.quad_counts()
+
+
+# The per-version data a new version can take from the version its build started from, with
+# the names of the base version's values each needs.
+def _updatable() -> list[tuple[str, tuple[str, ...], Callable[[Repository], object]]]:
+    from kgraph.analysis.succession import change_events
+
+    return [("graph names and quad count", ("graph-names", "triple-count"), store_counts),
+            ("home listing", (HOME_LISTING,), home_listing),
+            ("home search", (HOME_LISTING,), listing_search),
+            ("reference change events", ("change-events",), change_events),
+            ("explorer data", (EXPLORER_INDEX,), explorer_for)]
+
+
+def updatable(repository: Repository) -> list[str]:
+    """The per-version data the current version can update from its base version's."""
+    return [name for name, needs, _ in _updatable() if changes(repository, needs) is not None]
+
+
+def update(repository: Repository) -> list[str]:
+    """Compute the per-version data the current version can update from its base version's
+    (``kgraph build``'s last stage: seconds, where reading the whole store takes minutes at
+    national scale); what cannot is left to the server's warm-up. The names computed."""
+    done = []
+    possible = updatable(repository)
+    # The collector stays off: the base version's data is hundreds of thousands of small
+    # objects at national scale, and every full collection the update's allocations trigger
+    # walks them all (as in the build's directive-coverage stage).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for name, _, compute in _updatable():
+            if name not in possible:
+                continue
+            started = time.perf_counter()
+            compute(repository)
+            log.info("page data: %s updated in %.1f s", name, time.perf_counter() - started)
+            done.append(name)
+    finally:
+        if collecting:
+            gc.enable()
+    return done

@@ -1,0 +1,156 @@
+"""The pages' per-version data after ``kgraph build`` of one new or one changed plan: updated
+from the version the build started from (:mod:`kgraph.analysis.versions`), equal to the data
+computed from the whole store, and without reading the whole store again."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from pyoxigraph import NamedNode
+from typer.testing import CliRunner
+
+from kgraph import paths
+from kgraph.analysis import lineage, page_data, versions
+from kgraph.analysis.page_data import store_counts
+from kgraph.analysis.succession import _change_events, change_events
+from kgraph.cli import app
+from kgraph.store.derived import version_value
+from kgraph.store.embedded import OxigraphRepository
+from kgraph.web import explore, pages
+from kgraph.web.app import create_app
+
+SEEDS = sorted(paths.default_sources().glob("*.txt"))
+QUERIES = ("ubnd", "so y te", "gia lai", "28 ct tw", "ke hoach", "tinh uy", "bo chinh tri")
+
+
+def build(*args: str) -> None:
+    done = CliRunner().invoke(app, ["build", *args])
+    assert done.exit_code == 0, done.output
+
+
+def compute_page_data(repo: OxigraphRepository) -> None:
+    """What the warm-up computes (the base version's data)."""
+    store_counts(repo)
+    pages.listing_search(repo)
+    change_events(repo)
+    explore.explorer_for(repo)
+
+
+def forbid(monkeypatch, target: object, name: str) -> None:
+    def whole(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"{name} read the whole store")
+
+    monkeypatch.setattr(target, name, whole)
+
+
+def check_same_as_whole(store: Path) -> None:
+    """Every kept value equals the one computed from the whole store; the HTTP answers too."""
+    repo = OxigraphRepository(store, read_only=True)
+    listing = pages.document_listing(repo)
+    assert version_value(repo, "home-listing") == listing
+    assert version_value(repo, "home-search") == pages.ListingSearch.of(listing)
+    whole = explore.ExplorerData.of(repo)
+    kept = version_value(repo, "explorer-index")
+    assert kept.nodes == whole.nodes and kept.facets == whole.facets
+    for query in QUERIES:
+        assert kept.index.search(query, 50) == whole.index.search(query, 50)
+    assert version_value(repo, "graph-names") == repo.graph_names()
+    assert version_value(repo, "triple-count") == len(repo)
+    assert version_value(repo, "change-events") == _change_events(repo)
+    with TestClient(create_app(repo)) as client:
+        assert client.get("/api/facets").json() == whole.facets.model_dump()
+        for query in QUERIES:
+            hits = client.get("/api/search", params={"q": query, "limit": 50}).json()
+            assert [h["iri"] for h in hits] == [h.iri for h in whole.index.search(query, 50)]
+        home = client.get("/").text
+        assert all(d.number in home for d in listing[:pages.PAGE_SIZE])
+        assert client.get("/health").json()["triples"] == len(repo)
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> Path:
+    """A store of the first seeds, its page data computed from the whole store."""
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    for seed in SEEDS[:-1]:
+        shutil.copy(seed, sources / seed.name)
+    store = tmp_path / "store"
+    build(str(sources), "--store", str(store))
+    compute_page_data(OxigraphRepository(store, read_only=True))
+    return store
+
+
+def test_a_new_plan_updates_the_page_data_without_reading_the_whole_store(
+        built: Path, monkeypatch) -> None:
+    affected: list[set[str]] = []
+    original = versions.Changes.affected
+
+    def recorded(self: versions.Changes) -> set[str]:
+        found = original(self)
+        affected.append(found)
+        return found
+
+    monkeypatch.setattr(versions.Changes, "affected", recorded)
+    for target, name in ((page_data, "document_listing"), (explore.ExplorerData, "of"),
+                         (lineage.LineageGraph, "searchable"),
+                         (OxigraphRepository, "graph_names"), (OxigraphRepository, "__len__"),
+                         (__import__("kgraph.analysis.succession").analysis.succession,
+                          "_change_events")):
+        forbid(monkeypatch, target, name)
+    build(str(SEEDS[-1]), "--store", str(built))
+    monkeypatch.undo()
+    repo = OxigraphRepository(built, read_only=True)
+    assert affected and affected[0]  # the same subjects for every value
+    changed = version_value(repo, versions.CHANGED_GRAPHS)["graphs"]
+    stated = set()  # what the graphs the build replaced state (the base version had none)
+    for name in changed:
+        for quad in repo.reader.quads_for_pattern(None, None, None, NamedNode(name)):
+            stated |= {quad.subject.value, quad.object.value}
+    assert affected[0] <= stated  # only the subjects the new plan's graphs state were read
+    check_same_as_whole(built)
+
+
+def test_a_changed_plan_and_the_next_build_update_again(built: Path, tmp_path: Path) -> None:
+    changed = tmp_path / "changed" / SEEDS[0].name
+    changed.parent.mkdir()
+    text = SEEDS[0].read_text(encoding="utf-8")
+    lines = text.splitlines()
+    heading = next(i for i, line in enumerate(lines) if line.strip() in ("KE HOACH", "KẾ HOẠCH"))
+    title = next(i for i in range(heading + 1, len(lines)) if lines[i].strip())
+    lines[title] = "Giai đoạn mới " + lines[title]  # the title reworded
+    changed.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    build(str(changed), "--store", str(built))
+    check_same_as_whole(built)
+    repo = OxigraphRepository(built, read_only=True)
+    assert any("Giai đoạn mới" in d.title for d in version_value(repo, "home-listing"))
+    build(str(SEEDS[-1]), "--store", str(built))  # from a version the last build updated
+    check_same_as_whole(built)
+
+
+def test_without_the_base_version_s_data_the_server_computes_it_whole(built: Path,
+                                                                      monkeypatch) -> None:
+    import kgraph.store.derived as derived
+
+    for folder in (built / "derived").iterdir():  # the base version kept nothing
+        if folder.name != "documents" and folder.is_dir():
+            shutil.rmtree(folder)
+    monkeypatch.setattr(derived, "_memory", {})
+    build(str(SEEDS[-1]), "--store", str(built))
+    repo = OxigraphRepository(built, read_only=True)
+    assert version_value(repo, "explorer-index") is None  # the build did not read it whole
+    assert versions.changes(repo, ["explorer-index"]) is None
+    assert explore.explorer_for(repo).nodes == explore.ExplorerData.of(repo).nodes
+
+
+def test_a_build_of_many_graphs_leaves_the_data_to_a_whole_computation(built: Path,
+                                                                        monkeypatch) -> None:
+    monkeypatch.setattr(versions, "MAX_GRAPHS", 1)  # more graphs replaced than read by IRI
+    build(str(SEEDS[-1]), "--store", str(built))
+    repo = OxigraphRepository(built, read_only=True)
+    assert version_value(repo, versions.CHANGED_GRAPHS)["graphs"]
+    assert versions.changes(repo) is None
+    assert version_value(repo, "home-listing") is None
+    assert pages.home_listing(repo) == pages.document_listing(repo)
