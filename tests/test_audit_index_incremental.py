@@ -182,6 +182,20 @@ def _peer_rows(index: ai.AuditIndex) -> tuple[set[tuple[object, ...]], ...]:
     return peer_sets, cohorts
 
 
+def _watch_comparisons(monkeypatch: pytest.MonkeyPatch
+                       ) -> tuple[list[tuple[str, str]], list[object]]:
+    """The plan pairs the audit index compares and each time it works cohorts out again,
+    recorded while the real functions run."""
+    compared: list[tuple[str, str]] = []
+    real_compare = ai.compare_plans
+    monkeypatch.setattr(ai, "compare_plans", lambda pairs, *args, **kwargs: compared.extend(
+        pairs) or real_compare(pairs, *args, **kwargs))
+    cohorts: list[object] = []
+    real_cohorts = ai.cohort_groups
+    monkeypatch.setattr(ai, "cohort_groups", lambda *args: cohorts.append(1) or real_cohorts(*args))
+    return compared, cohorts
+
+
 @pytest.mark.parametrize(("number", "leads"), [("99999/KH-UBND", False), ("1/KH-UBND", True)])
 def test_one_new_plan_is_compared_with_its_peers_only(
         corpus: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -199,13 +213,7 @@ def test_one_new_plan_is_compared_with_its_peers_only(
     new = tmp_path / "new.txt"
     new.write_text(re.sub(r"(?m)^Số: \S+/KH-UBND$", f"Số: {number}", text, count=1),
                    encoding="utf-8")
-    compared: list[tuple[str, str]] = []
-    real_compare = ai.compare_plans
-    monkeypatch.setattr(ai, "compare_plans", lambda pairs, *args, **kwargs: compared.extend(
-        pairs) or real_compare(pairs, *args, **kwargs))
-    cohorts: list[object] = []
-    real_cohorts = ai.cohort_groups
-    monkeypatch.setattr(ai, "cohort_groups", lambda *args: cohorts.append(1) or real_cohorts(*args))
+    compared, cohorts = _watch_comparisons(monkeypatch)
     code, _, err = kgraph("build", str(new), "--store", str(copy))
     assert code == 0, err
     assert not cohorts
@@ -250,13 +258,7 @@ def test_several_new_plans_in_one_build_are_compared_with_their_peers_only(
         name.write_text(re.sub(r"(?m)^Số: \S+/KH-UBND$", f"Số: {number}", text, count=1),
                         encoding="utf-8")
         names.append(str(name))
-    compared: list[tuple[str, str]] = []
-    real_compare = ai.compare_plans
-    monkeypatch.setattr(ai, "compare_plans", lambda pairs, *args, **kwargs: compared.extend(
-        pairs) or real_compare(pairs, *args, **kwargs))
-    cohorts: list[object] = []
-    real_cohorts = ai.cohort_groups
-    monkeypatch.setattr(ai, "cohort_groups", lambda *args: cohorts.append(1) or real_cohorts(*args))
+    compared, cohorts = _watch_comparisons(monkeypatch)
     code, _, err = kgraph("build", *names, "--store", str(copy))
     assert code == 0, err
     assert not cohorts
