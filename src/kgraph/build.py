@@ -963,19 +963,10 @@ def _directive_coverage(view: _VersionView, changed: dict[str, str | None] | Non
         before = coverage_answer.previous(view.repo)  # the current version's, before the switch
         return before, directive_index.update(
             view, root, view.replace_graphs, changed, records,  # type: ignore[arg-type]
-            sources=sources, jobs=_coverage_processes())
+            sources=sources)
     finally:
         if collecting:
             gc.enable()
-
-
-def _coverage_processes() -> int:
-    """Processes aligning directives when every directive is aligned again: one more than the
-    cores. Directives are few and alike in size (five national ones, each tens of seconds of one
-    core at 20,000 plans), so with one process per core the last round runs alone beside an idle
-    core, while this process's loader also needs a share to write what they hand back (the
-    stage alone at 20,000 plans: 77.6 s on two processes, 68.0 s on three)."""
-    return (os.cpu_count() or 1) + 1
 
 
 class _Failure(SourceError):
