@@ -198,7 +198,7 @@ def measure(store: Path, args: argparse.Namespace) -> dict[str, float]:
     figures: dict[str, float] = {}
     before = peak_mb()
     # what the app keeps per version, computed (not read back), then kept for its routes
-    data, seconds = timed(lambda: ExplorerData(repo))
+    data, seconds = timed(lambda: ExplorerData.of(repo))
     keep_version_value(repo, "explorer-index", data)
     figures["per-version data (new)"] = seconds
     print(f"  per-version data, new (search index + facets): {seconds:7.1f} s, "

@@ -29,6 +29,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kgraph.analysis.page_data import store_counts
 from kgraph.store.embedded import Repository
 from kgraph.web.query_workers import PoolLimits, QueryStopped, make_executor
 from kgraph.web.settings import Settings
@@ -154,9 +155,6 @@ class Guard:
             await self.app(scope, receive, send_with_headers)
         log.info("%s %s %d %.1fms", scope["method"], scope["path"], status,
                  (time.perf_counter() - started) * 1000)
-
-
-from kgraph.analysis.page_data import store_counts  # noqa: E402  (kept here: its old home)
 
 
 def health(request: Request) -> dict[str, object]:

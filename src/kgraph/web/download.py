@@ -36,7 +36,7 @@ def download_page(request: Request, repository: Repo) -> Response:
             continue
         values = {p["name"]: p["example"] for p in info.parameters if p["example"]}
         queries.append({"name": query.name, "title": info.title[lang], "values": values})
-    from kgraph.web.app import store_counts  # kept per store version, as /health's
+    from kgraph.analysis.page_data import store_counts  # kept per store version, as /health's
 
     graphs, quads = store_counts(repository)
     return render(request, "download.html", quads=quads, graphs=len(graphs), queries=queries)
