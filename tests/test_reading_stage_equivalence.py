@@ -12,7 +12,7 @@ import pytest
 
 from conftest import SHARED
 from kgraph.analysis import coverage as cov
-from kgraph.graph.mapping import document_graph
+from kgraph.graph.mapping import document_graph, ntriples_line
 from kgraph.ingest.extract import extract_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,3 +110,53 @@ def test_the_coverage_of_a_plan_needs_no_scikit_learn() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "False"
+
+
+def _terms_of(ntriples: str) -> set[str]:
+    """The triples of an N-Triples text as an Oxigraph store holds them (IRIs checked,
+    decimals in their canonical form)."""
+    import pyoxigraph as ox
+
+    store = ox.Store()
+    store.load(ntriples.encode(), format=ox.RdfFormat.N_TRIPLES)
+    return {str(ox.Triple(*quad.triple)) for quad in store}
+
+
+def test_a_built_store_holds_each_plan_and_its_coverage_as_rdflib_writes_them(
+        tmp_path: Path) -> None:
+    """`kgraph build` (workers writing lines as strings, parsing their own text leniently)
+    stores, for each plan, the triples rdflib serialises from its mapped graph, and the
+    coverage links that SPARQL over a store holding the plan finds, as rdflib writes them."""
+    import pyoxigraph as ox
+    from rdflib import Graph
+    from typer.testing import CliRunner
+
+    from kgraph.cli import app
+    from kgraph.resources import resource_graphs
+    from kgraph.store.embedded import POINTER, OxigraphRepository
+
+    store = tmp_path / "store"
+    result = CliRunner().invoke(app, ["build", str(SOURCES), "--store", str(store)])
+    assert result.exit_code == 0, result.stderr
+    version = (store / POINTER).read_text().strip()
+    stored: dict[str, set[str]] = {}
+    for quad in ox.Store.read_only(str(store / version)):
+        stored.setdefault(quad.graph_name.value, set()).add(str(ox.Triple(*quad.triple)))
+    checked = 0
+    for path in sorted(SOURCES.glob("*.txt")):
+        doc = extract_file(path)
+        mapped = document_graph(doc)
+        graph = Graph()
+        for triple in mapped.triples:
+            graph.add(triple)
+        assert stored[str(mapped.name)] == _terms_of(graph.serialize(format="nt"))
+        repo = OxigraphRepository()
+        repo.replace_graphs({**resource_graphs(), str(mapped.name): mapped.to_ntriples()})
+        coverage = cov.plan_coverage(repo, str(mapped.document), doc.ident.number or "")
+        expected = _terms_of(coverage.to_graph().serialize(format="nt"))
+        assert stored.get(coverage.graph_name(), set()) == expected
+        assert _terms_of(coverage.to_ntriples()) == expected
+        assert coverage.to_ntriples() == "".join(sorted(set(map(ntriples_line,
+                                                                coverage.triples()))))
+        checked += bool(expected)
+    assert checked >= 3  # plans with coverage links

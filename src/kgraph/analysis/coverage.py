@@ -114,10 +114,22 @@ class PlanCoverage:
         return graph
 
     def to_ntriples(self) -> str:
-        """``as_ntriples(self.to_graph())``, written directly (the build does it per plan)."""
-        from kgraph.graph.mapping import ntriples_line
-
-        return "".join(sorted(set(map(ntriples_line, self.triples()))))
+        """``as_ntriples(self.to_graph())``: the lines of :meth:`triples` written as strings
+        straight away (the build does it per plan; rdflib's terms cost 1.7 ms a plan)."""
+        kg = str(KG)
+        covered, qualified, kind = (f"<{kg}coveredBy>", f"<{kg}qualifiedCoverage>",
+                                    f"<{RDF.type}> <{kg}Coverage> .\n")
+        duty_p, score_p = f"<{kg}coveringDuty>", f"<{kg}coverageScore>"
+        decimal = f"^^<{XSD.decimal}> .\n"
+        lines = set()
+        for link in self.links:
+            task, duty = f"<{link.task}>", f"<{link.duty}>"
+            digest = hashlib.sha1(link.duty.encode("utf-8")).hexdigest()[:10]
+            node = f"<{link.task}/coverage/{digest}>"
+            lines.update((f"{task} {covered} {duty} .\n", f"{task} {qualified} {node} .\n",
+                          f"{node} {kind}", f"{node} {duty_p} {duty} .\n",
+                          f'{node} {score_p} "{link.score:.3f}"{decimal}'))
+        return "".join(sorted(lines))
 
 
 @dataclass(frozen=True)
