@@ -131,7 +131,7 @@ def is_partial(layout: Layout) -> bool:
 
 def _looks_ocr_damaged(text: str) -> bool:
     """Vietnamese text with almost no Vietnamese-only letters went through an English OCR."""
-    letters = sum(ch.isalpha() for ch in text)
+    letters = sum(map(str.isalpha, text))  # not a generator: 4 ms a plan
     marks = len(_VIETNAMESE_MARKS.findall(text.lower()))
     return letters > 200 and marks / letters < 0.01
 

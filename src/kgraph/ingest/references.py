@@ -291,12 +291,11 @@ _STANDARD = re.compile(r"(?<!\w)(?P<name>TCVN\s*\d{1,5}(?:-\d{1,3})?(?::\s?\d{4}
 
 
 def _line_index(raw: str) -> list[int]:
-    index, line = [], 1
-    for ch in raw:
-        index.append(line)
-        if ch == "\n":
-            line += 1
-    index.append(line)
+    """The line number of every offset of ``raw`` (and of its end), a line at a time (a loop
+    over the characters cost 8 ms a plan)."""
+    index: list[int] = []
+    for line, text in enumerate(raw.split("\n"), start=1):
+        index += [line] * (len(text) + 1)  # the line's characters and its line break
     return index
 
 
