@@ -13,10 +13,17 @@ copy of ``--store`` (RocksDB files are immutable; ``derived/`` and the lock file
 * **changed**: ``kgraph build FOLDER`` where FOLDER holds the store's sources (``--sources``,
   symlinked) with one of them reworded (a task's text gains a few words), fresh and loaded.
 
+A store that was never served keeps no page data, so its builds skip the "page data" stage.
+``--page-data`` first computes the pages' data of the store's version from the whole store, in a
+copy every run starts from (as a served store has it): the stage then runs, as it does for a
+user. The copy is kept in ``--workdir`` with ``--keep`` and reused by the next run there
+(minutes at national scale).
+
 Run: ``.venv/bin/python bench/bench_one_plan.py --store /tmp/s18/store-2000
 --sources /tmp/h12/bench2/corpus-2000 --new A.txt --new B.txt [--old-src /work/main/src]
-[--skip-old] [--workdir DIR]``. New plans: ``bench/corpus.py`` plans past the store's corpus
-(a corpus of N+k plans keeps the first N). Copies are deleted at the end unless ``--keep``.
+[--skip-old] [--page-data] [--workdir DIR]``. New plans: ``bench/corpus.py`` plans past the
+store's corpus (a corpus of N+k plans keeps the first N). Copies are deleted at the end
+unless ``--keep``.
 """
 
 from __future__ import annotations
@@ -66,6 +73,37 @@ def copy_store(source: Path, target: Path) -> None:
     lock = target / "kgraph.lock"
     lock.unlink(missing_ok=True)
     lock.touch()
+
+
+# Computes the per-version data a build updates (as the server's warm-up does), whole.
+_PAGE_DATA = r"""
+import sys
+from pathlib import Path
+from kgraph.store.embedded import OxigraphRepository
+from kgraph.web.warm import page_data
+repo = OxigraphRepository(Path(sys.argv[1]), read_only=True)
+for name, compute in page_data(repo):
+    if name != "RACI list":  # the only one a build does not update
+        compute()
+"""
+
+
+def with_page_data(store: Path, work: Path, src: Path) -> Path:
+    """A copy of ``store`` whose current version keeps its page data (computed whole once, with
+    the code in ``src``; reused when ``work`` kept it from an earlier run)."""
+    target = work / "store-page-data"
+    ready = target / "page-data-ready"
+    if ready.exists():
+        print(f"page data: reusing {target}", flush=True)
+        return target
+    copy_store(store, target)
+    started = time.perf_counter()
+    subprocess.run([PYTHON, "-c", _PAGE_DATA, str(target)], check=True,
+                   env={**os.environ, "PYTHONPATH": str(src)})
+    ready.touch()
+    print(f"page data: computed whole in {time.perf_counter() - started:.1f} s (load "
+          f"{os.getloadavg()[0]:.1f})", flush=True)
+    return target
 
 
 def changed_folder(sources: Path, folder: Path, pick: str | None) -> Path:
@@ -204,6 +242,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="the old code's copy of the store (default --store): a store whose "
                         "kept states the old code made, when the two codes key them differently")
     parser.add_argument("--skip-old", action="store_true", help="measure this tree only")
+    parser.add_argument("--page-data", action="store_true",
+                        help="give the store its page data first (as a served store has)")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args(argv)
@@ -215,6 +255,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{label}: {src} ({commit_of(src)})", flush=True)
     results: dict[str, dict[str, dict[str, object]]] = {label: {} for label, _ in trees}
     try:
+        if args.page_data:
+            if args.old_store is not None:
+                raise SystemExit("--page-data takes one store for both codes (no --old-store)")
+            args.store = with_page_data(args.store, work, ROOT / "src")
         for name, run in steps(args, work):
             for label, src in trees:
                 store = work / f"store-{label}"

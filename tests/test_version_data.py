@@ -70,6 +70,19 @@ def check_same_as_whole(store: Path) -> None:
         assert client.get("/health").json()["triples"] == len(repo)
 
 
+def reworded(tmp_path: Path) -> Path:
+    """The first seed with its title reworded, in a folder of its own."""
+    changed = tmp_path / "changed" / SEEDS[0].name
+    changed.parent.mkdir()
+    text = SEEDS[0].read_text(encoding="utf-8")
+    lines = text.splitlines()
+    heading = next(i for i, line in enumerate(lines) if line.strip() in ("KE HOACH", "KẾ HOẠCH"))
+    title = next(i for i in range(heading + 1, len(lines)) if lines[i].strip())
+    lines[title] = "Giai đoạn mới " + lines[title]  # the title reworded
+    changed.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return changed
+
+
 @pytest.fixture
 def built(tmp_path: Path) -> Path:
     """A store of the first seeds, its page data computed from the whole store."""
@@ -114,14 +127,7 @@ def test_a_new_plan_updates_the_page_data_without_reading_the_whole_store(
 
 
 def test_a_changed_plan_and_the_next_build_update_again(built: Path, tmp_path: Path) -> None:
-    changed = tmp_path / "changed" / SEEDS[0].name
-    changed.parent.mkdir()
-    text = SEEDS[0].read_text(encoding="utf-8")
-    lines = text.splitlines()
-    heading = next(i for i, line in enumerate(lines) if line.strip() in ("KE HOACH", "KẾ HOẠCH"))
-    title = next(i for i in range(heading + 1, len(lines)) if lines[i].strip())
-    lines[title] = "Giai đoạn mới " + lines[title]  # the title reworded
-    changed.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    changed = reworded(tmp_path)
     build(str(changed), "--store", str(built))
     check_same_as_whole(built)
     repo = OxigraphRepository(built, read_only=True)
@@ -154,3 +160,56 @@ def test_a_build_of_many_graphs_leaves_the_data_to_a_whole_computation(built: Pa
     assert versions.changes(repo) is None
     assert version_value(repo, "home-listing") is None
     assert pages.home_listing(repo) == pages.document_listing(repo)
+
+
+def test_a_loaded_process_takes_the_last_version_s_data_from_memory(built: Path, tmp_path: Path,
+                                                                   monkeypatch) -> None:
+    """Two builds in one process (a server's updates, the loaded benchmark): the second starts
+    from the values the first computed, held in memory, and reads none of their files."""
+    import kgraph.store.derived as derived
+
+    monkeypatch.setattr(derived, "_memory", {})
+    build(str(reworded(tmp_path)), "--store", str(built))
+    first = OxigraphRepository(built, read_only=True)
+    folder = derived.version_folders(first)[1]
+    read: list[str] = []
+    original = derived._read
+
+    def reading(path: Path | str) -> object:
+        read.append(str(path))
+        return original(path)
+
+    monkeypatch.setattr(derived, "_read", reading)
+    build(str(SEEDS[-1]), "--store", str(built))
+    monkeypatch.undo()
+    page_files = {f"{name}.pickle" for name in ("graph-names", "triple-count", "home-listing",
+                                                "change-events", "explorer-index")}
+    assert not [p for p in read if f"/{folder}/" in p and Path(p).name in page_files]
+    repo = OxigraphRepository(built, read_only=True)
+    assert version_value(repo, versions.CHANGED_GRAPHS)["derived"] == folder
+    check_same_as_whole(built)
+
+
+def test_a_fresh_process_builds_only_the_changed_explorer_nodes(built: Path,
+                                                                monkeypatch) -> None:
+    """The base version's explorer data is read back as rows: a build makes node objects only
+    for the nodes it reads again, and the server's pages see every node."""
+    import kgraph.store.derived as derived
+
+    monkeypatch.setattr(derived, "_memory", {})  # as a new process: read from disk
+    made: list[str] = []
+    original = page_data._node
+
+    def counted(row: tuple) -> object:
+        made.append(row[0])
+        return original(row)
+
+    monkeypatch.setattr(page_data, "_node", counted)
+    build(str(SEEDS[-1]), "--store", str(built))
+    monkeypatch.undo()
+    assert not made  # no node object built from a kept row
+    repo = OxigraphRepository(built, read_only=True)
+    kept = version_value(repo, "explorer-index")
+    whole = explore.ExplorerData.of(repo)
+    assert len(kept.nodes) == len(whole.nodes) > 0
+    check_same_as_whole(built)

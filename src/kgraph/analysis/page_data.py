@@ -254,35 +254,93 @@ class Facets(BaseModel):
     kinds: dict[str, str]
 
 
+_NODE_FIELDS = tuple(f.name for f in fields(Node))
+_KIND, _DOCTYPE, _PROVINCE, _YEAR, _DOCUMENT = (
+    _NODE_FIELDS.index(name) for name in ("kind", "doctype", "province", "year", "document"))
+Row = tuple[Any, ...]  # a node's fields in Node's order
+
+
+def _row(node: Node) -> Row:
+    return tuple(getattr(node, name) for name in _NODE_FIELDS)
+
+
+def _node(row: Row) -> Node:
+    """``Node(*row)`` without its ``__init__`` (76,000 of them at 20,000 plans)."""
+    node = object.__new__(Node)
+    node.__dict__.update(zip(_NODE_FIELDS, row, strict=True))
+    return node
+
+
 class ExplorerData:
     """Label index and facets of one version of the store, and the searchable nodes (the
     documents, agents and provinces) they are made of: what the next version's are updated
-    from."""
+    from.
+
+    Read back from disk, the nodes and the index stay the plain rows they were pickled as until
+    a page asks for them: a build that updates the data from them reads and writes rows, and
+    builds objects only for the nodes it reads again (building all 76,000 nodes and index
+    entries of a national store took most of a fresh one-plan build's page-data stage)."""
 
     def __init__(self, nodes: dict[str, Node], index: LabelIndex | None = None) -> None:
-        self.nodes = nodes
-        self.index = LabelIndex.from_nodes(nodes.values()) if index is None else index
+        self._nodes: dict[str, Node] | None = nodes
+        self._rows: dict[str, Row] | None = None
+        self._index = LabelIndex.from_nodes(nodes.values()) if index is None else index
+        self._index_state: list[tuple[Any, ...]] | None = None
         self.facets = facets_of(nodes.values())
+
+    @classmethod
+    def _of_rows(cls, rows: dict[str, Row], index_state: list[tuple[Any, ...]]
+                 ) -> ExplorerData:
+        data = object.__new__(cls)
+        data._nodes, data._rows = None, rows
+        data._index, data._index_state = None, index_state
+        data.facets = _facets_of_rows(rows.values())
+        return data
+
+    @property
+    def nodes(self) -> dict[str, Node]:
+        """The searchable nodes by IRI (built from the kept rows on first use)."""
+        if self._nodes is None:
+            if self._rows is None:
+                raise AttributeError("no nodes kept")  # a pickle of older code: read whole
+            self._nodes = {iri: _node(row) for iri, row in self._rows.items()}
+        return self._nodes
+
+    @property
+    def index(self) -> LabelIndex:
+        """The label index (built from the kept rows on first use)."""
+        if self._index is None:
+            self._index = LabelIndex.from_state(self._index_state or [])
+        return self._index
+
+    def can_update(self) -> bool:
+        """Whether this data holds its nodes (what :meth:`updated` starts from)."""
+        return self._rows is not None or isinstance(self._nodes, dict)
+
+    def _node_rows(self) -> dict[str, Row]:
+        if self._nodes is not None:  # objects a page may have used: they are the truth
+            return {iri: _row(node) for iri, node in self._nodes.items()}
+        return self._rows or {}
+
+    def _index_rows(self) -> list[tuple[Any, ...]]:
+        return self._index.state() if self._index is not None else self._index_state or []
 
     # Pickled as tuples: a national store's 76,000 nodes and index entries as objects took 1.8 s
     # to read back (twice as long as tuples), the most of a one-plan build's page-data stage.
     def __getstate__(self) -> dict[str, Any]:
-        names = [f.name for f in fields(Node)]
-        return {"nodes": [tuple(getattr(node, name) for name in names)
-                          for node in self.nodes.values()],
-                "index": self.index.state(), "facets": self.facets.model_dump()}
+        return {"nodes": list(self._node_rows().values()), "index": self._index_rows(),
+                "facets": self.facets.model_dump()}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        if isinstance(state.get("nodes"), dict):  # kept by the code before (objects)
-            self.__dict__.update(state)
+        self._nodes, self._rows, self._index, self._index_state = None, None, None, None
+        if isinstance(state.get("nodes"), dict) or "facets" not in state or isinstance(
+                state.get("facets"), Facets):  # kept by older code (objects)
+            self._nodes = state.get("nodes")
+            self._index = state.get("index")
+            self.facets = state["facets"]
             return
-        names = [f.name for f in fields(Node)]
-        new = object.__new__
-        self.nodes = {}
-        for row in state["nodes"]:  # as Node(*row), without its __init__ (76,000 at 20,000)
-            node = self.nodes[row[0]] = new(Node)
-            node.__dict__.update(zip(names, row, strict=True))
-        self.index = LabelIndex.from_state(state["index"])
+        self._rows = {row[0]: row for row in state["nodes"]}
+        self._index_state = state["index"]
         self.facets = Facets(**state["facets"])
 
     @classmethod
@@ -293,15 +351,33 @@ class ExplorerData:
     def updated(self, repo: Repository, changes: Changes) -> ExplorerData:
         """The data of the store's current version from this one, the base version's: only the
         nodes of the subjects the changed graphs state (or whose names changed) are read again,
-        with the rules :meth:`of` reads every node with."""
+        with the rules :meth:`of` reads every node with. The others are kept as rows."""
+        base = self._node_rows()
         affected = changes.affected()
         # an unresolved mention's province is its document's
-        affected |= {iri for iri, node in self.nodes.items() if node.document in affected}
+        affected |= {iri for iri, row in base.items() if row[_DOCUMENT] in affected}
         fresh = LineageGraph()
         fresh._load_nodes(repo, affected, parts=False)
-        nodes = {iri: node for iri, node in self.nodes.items() if iri not in affected}
-        nodes.update(fresh.nodes)
-        return ExplorerData(nodes, self.index.updated(nodes, affected | fresh.nodes.keys()))
+        rows = {iri: row for iri, row in base.items() if iri not in affected}
+        rows.update((iri, _row(node)) for iri, node in fresh.nodes.items())
+        # as LabelIndex.updated: the others' entries kept, then the read nodes' in IRI order
+        changed = affected | fresh.nodes.keys()
+        entries = LabelIndex.from_nodes(fresh.nodes[iri] for iri in sorted(changed)
+                                        if iri in fresh.nodes)
+        index = [entry for entry in self._index_rows() if entry[0] not in changed]
+        return ExplorerData._of_rows(rows, index + entries.state())
+
+
+def _facets_of_rows(rows: Iterable[Row]) -> Facets:
+    """:func:`facets_of` of nodes kept as rows."""
+    rows = list(rows)
+    return Facets(
+        provinces=sorted({r[_PROVINCE] for r in rows if r[_PROVINCE]}),
+        doctypes=sorted({r[_DOCTYPE] for r in rows if r[_KIND] == "document" and r[_DOCTYPE]}),
+        years=sorted({r[_YEAR] for r in rows if r[_KIND] == "document" and r[_YEAR]}),
+        roles={k: RELATION_LABELS[k] for k in ("lead", "coordinate", "addressee", "request")},
+        kinds=KIND_LABELS,
+    )
 
 
 def facets_of(lineage: LineageGraph | Iterable[Node]) -> Facets:
@@ -328,8 +404,8 @@ def _explorer(repo: Repository) -> ExplorerData:
     from the whole store."""
     found = changes(repo, [EXPLORER_INDEX])
     base = found.base_value(EXPLORER_INDEX) if found is not None else None
-    if found is not None and isinstance(getattr(base, "nodes", None), dict):
-        return base.updated(repo, found)  # type: ignore[no-any-return]
+    if found is not None and isinstance(base, ExplorerData) and base.can_update():
+        return base.updated(repo, found)
     return ExplorerData.of(repo)
 
 

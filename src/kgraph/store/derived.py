@@ -53,9 +53,24 @@ def version_folders(repo: Repository) -> tuple[str, str] | None:
 
 
 def named_version_value(repo: Repository, folder: str, name: str) -> Any:
-    """The value of ``name`` kept for another version (its derived folder's name), or None."""
+    """The value of ``name`` kept for another version (its derived folder's name), or None:
+    from memory when this process holds it (a loaded process's last build computed it: at
+    national scale re-reading its pickles took most of the next build's page-data stage), else
+    from disk."""
     root = store_root(repo)
-    return _read(root / DERIVED / folder / f"{name}.pickle") if root is not None else None
+    if root is None:
+        return None
+    held = _memory.get((_folder_version(root, folder), name))
+    if held is not None:
+        return held
+    return _read(root / DERIVED / folder / f"{name}.pickle")
+
+
+def _folder_version(root: Path, folder: str) -> str:
+    """The version token (:meth:`OxigraphRepository.version`) of an on-disk store's version
+    whose derived data is kept in ``folder`` (the inverse of :func:`_folder`)."""
+    token, _, generation = folder.partition("-")
+    return f"{root}:{token}:{int(generation) if generation.isdigit() else 0}"
 
 
 def has_named_version_value(repo: Repository, folder: str, name: str) -> bool:
