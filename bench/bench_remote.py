@@ -184,15 +184,62 @@ def answers(records: Any, text: str) -> Any:
     return canonical(records, concat_columns(text))
 
 
+def compare_listing(remote: RemoteRepository, timeout: float) -> None:
+    """The named graphs listed as ``SELECT DISTINCT ?g`` (the text before) and as ``GROUP BY
+    ?g`` (what :meth:`RemoteRepository.graph_names` sends): seconds and the same graphs."""
+    print(f"\ngraph listing on Virtuoso (one run each, over {timeout:.0f} s: stopped; "
+          f"load {os.getloadavg()[0]:.1f})")
+    found = []
+    pattern = "WHERE { GRAPH ?g { ?s ?p ?o } }"
+    for label, text in (("SELECT DISTINCT ?g", f"SELECT DISTINCT ?g {pattern}"),
+                        ("GROUP BY ?g", f"SELECT ?g {pattern} GROUP BY ?g")):
+        started = time.perf_counter()
+        try:
+            rows = remote.query(text).rows
+            found.append({str(r[0]) for r in rows})
+            print(f"  {label:20s} {time.perf_counter() - started:8.2f} s  {len(rows):,} graphs",
+                  flush=True)
+        except Exception as exc:  # a time-out is a result here
+            found.append(None)
+            print(f"  {label:20s} failed after {time.perf_counter() - started:.1f} s: "
+                  f"{str(exc)[:80]}", flush=True)
+    if None not in found:
+        print(f"  same graphs: {'yes' if found[0] == found[1] else 'NO'}")
+
+
 def compare_queries(store: Path, remote: RemoteRepository, params: dict[str, str], runs: int,
-                    timeout: float) -> None:
+                    timeout: float, only: list[str] | None = None, portable_ref: str = "") -> None:
     embedded = OxigraphRepository()  # only to choose each query's Oxigraph text
-    print(f"\nnamed queries (median of {runs} warm runs, ms; over {timeout:.0f} s: stopped)")
+    before = {}
+    if portable_ref:
+        from bench_queries import baseline_queries
+
+        before = baseline_queries(portable_ref)
+    print(f"\nnamed queries (median of {runs} warm runs, ms; over {timeout:.0f} s: stopped; "
+          f"load {os.getloadavg()[0]:.1f})")
     print(f"  parameters: {params}")
     print(f"  {'query':20s} {'Virtuoso':>9s} {'emb. port.':>10s} {'emb. oxi.':>10s}"
           f" {'V/port':>7s} {'V/oxi':>7s}  rows  same")
     for name, query in sorted(named_queries().items()):
+        if only and name not in only:
+            continue
         values = values_for(name, [p.name for p in query.parameters], params)
+        old = before.get(name)
+        if old is not None and old.text != query.text:
+            started = time.perf_counter()
+            try:
+                old_text, new_text = old.render(values), query.render(values)
+                old_s, old_far = timed(lambda t=old_text: remote.query(t), runs)
+                new_s, new_far = timed(lambda t=new_text: remote.query(t), runs)
+                agree = answers(json.loads(json.dumps(old_far.records())), query.text) == \
+                    answers(json.loads(json.dumps(new_far.records())), query.text)
+                print(f"  {name:20s} Virtuoso, portable text at {portable_ref}: "
+                      f"{old_s * 1000:.1f} ms, now {new_s * 1000:.1f} ms "
+                      f"({len(new_far.rows)} rows, same answers: {'yes' if agree else 'NO'})",
+                      flush=True)
+            except Exception as exc:
+                print(f"  {name:20s} Virtuoso, portable text at {portable_ref}: error after "
+                      f"{time.perf_counter() - started:.1f} s: {str(exc)[:80]}", flush=True)
         portable = query.render(values)
         engine: NamedQuery = query.for_repository(embedded)
         started = time.perf_counter()
@@ -311,6 +358,14 @@ def main() -> int:
     parser.add_argument("--pages", action="store_true")
     parser.add_argument("--skip-route", action="append", default=[],
                         help="leave out the pages whose name contains this (repeatable)")
+    parser.add_argument("--only", action="append", default=[],
+                        help="a named query to run (repeatable; default every one)")
+    parser.add_argument("--portable-ref", default="",
+                        help="also run each portable text as written at this git revision on "
+                             "Virtuoso (old text beside new, same answers)")
+    parser.add_argument("--listing", action="store_true",
+                        help="the graph listing on Virtuoso: SELECT DISTINCT ?g (before) beside "
+                             "GROUP BY ?g (RemoteRepository.graph_names)")
     parser.add_argument("--serve-store", type=Path,
                         help="a writable copy of --store for kgraph serve/audit (derived data)")
     args = parser.parse_args()
@@ -352,8 +407,11 @@ def main() -> int:
         if server is not None or (args.sample and nquads):
             run_loads(args, server, remote, workdir, nquads)
         params = corpus_params(embedded, args.plans)
+        if args.listing:
+            compare_listing(remote, args.query_timeout)
         if not args.no_queries:
-            compare_queries(args.store, remote, params, args.runs, args.query_timeout)
+            compare_queries(args.store, remote, params, args.runs, args.query_timeout,
+                            args.only, args.portable_ref)
         serve_store = str(args.serve_store or args.store)
         local_env = {**os.environ, "PYTHONPATH": str(ROOT / "src"),
                      "KGRAPH_STORE": serve_store}

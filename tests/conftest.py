@@ -29,6 +29,20 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def kgraph_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """KGRAPH_CACHE in a temporary folder: what kgraph derives from remote stores (kept in the
+    user's cache folder otherwise) never lands in the cache of whoever runs the tests."""
+    folder = tmp_path_factory.mktemp("kgraph-cache")
+    before = os.environ.get("KGRAPH_CACHE")
+    os.environ["KGRAPH_CACHE"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("KGRAPH_CACHE", None)
+    else:
+        os.environ["KGRAPH_CACHE"] = before
+
+
 def shared_path(*parts: str) -> Path:
     """A path under ../shared, skipping the test when it is absent."""
     path = SHARED.joinpath(*parts)

@@ -27,6 +27,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,6 +39,7 @@ from kgraph.analysis.queries import named_queries
 from kgraph.cli import app as cli
 from kgraph.errors import StoreError
 from kgraph.graph.vocab import ID
+from kgraph.store.derived import forget
 from kgraph.store.embedded import open_repository
 from kgraph.store.remote import RemoteRepository
 from kgraph.web.app import create_app
@@ -243,6 +245,43 @@ def test_explorer_api_answers_as_over_the_embedded_store(
         assert got.status_code == 200, (path, got.text)
         same(server.name, path, canonical(got.json(), API_CONCAT),
              canonical(expected.json(), API_CONCAT))
+
+
+def test_derived_data_of_the_server_is_kept_in_the_user_s_cache(
+        server: Running, kgraph_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What kgraph derives from a remote store (the audit index, the pages' data) is kept under
+    ``$KGRAPH_CACHE/remote/<store-id>/`` (the server is not ours to write files on), reused by
+    the next command and by a restarted server, and kept per version of the store."""
+    repo = remote(server, monkeypatch)
+    folder = kgraph_cache / "remote"
+    first = run(["audit", "--store", server.url], env=server.env)
+    assert "Violation" in first.stdout
+    (index,) = [p for p in folder.glob("*/audit.sqlite")
+                if p.parent.name.startswith("127.0.0.1-")]
+    store_folder = index.parent
+    written = index.stat().st_mtime_ns
+    again = run(["audit", "--store", server.url], env=server.env)
+    assert (again.exit_code, again.stdout) == (first.exit_code, first.stdout)
+    assert index.stat().st_mtime_ns == written  # read, not recomputed
+    # a served store keeps the pages' data under its version token
+    home = TestClient(create_app(repo)).get("/")
+    assert home.status_code == 200, home.text
+    (version,) = [p for p in store_folder.iterdir() if p.is_dir()]
+    kept = {p.name: p.stat().st_mtime_ns for p in version.glob("*.pickle")}
+    assert kept, "the home page's data is kept for the store's version"
+    forget(repo)  # as a restarted server: the same page, from the kept data
+    again_home = TestClient(create_app(repo)).get("/")
+    assert again_home.status_code == 200
+    assert again_home.text == home.text
+    assert {p.name: p.stat().st_mtime_ns for p in version.glob("*.pickle")} == kept
+    # a write makes a new version, whose data is kept beside the old one's
+    repo.replace_graphs({"urn:test:cache": "<urn:test:s> <urn:test:p> <urn:test:o> .\n"})
+    try:
+        assert TestClient(create_app(repo)).get("/").status_code == 200
+        versions = sorted(p.name for p in store_folder.iterdir() if p.is_dir())
+        assert len(versions) == 2 and version.name in versions
+    finally:
+        repo.drop_graphs(["urn:test:cache"])
 
 
 def test_sparql_endpoint_forwards_to_the_server_with_its_credentials(

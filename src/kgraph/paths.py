@@ -50,3 +50,12 @@ def default_store_dir() -> Path:
     if env:
         return Path(env)
     return Path(platformdirs.user_data_dir("kgraph")) / "store"
+
+
+def cache_dir() -> Path:
+    """Where kgraph keeps what it can recompute (data derived from a remote store):
+    $KGRAPH_CACHE, else the user's cache folder."""
+    env = os.environ.get("KGRAPH_CACHE")
+    if env:
+        return Path(env)
+    return Path(platformdirs.user_cache_dir("kgraph"))

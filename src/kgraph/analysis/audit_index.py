@@ -1500,11 +1500,12 @@ _open_lock = threading.Lock()
 
 
 def index_file(repo: Repository) -> Path | None:
-    """``<store>/derived/audit.sqlite`` for a store on disk (one file, kept up to date)."""
-    from kgraph.store.derived import DERIVED, store_root
+    """``<store>/derived/audit.sqlite`` for a store on disk, ``$KGRAPH_CACHE/remote/<store-id>/
+    audit.sqlite`` for a remote one (one file, kept up to date); None in memory."""
+    from kgraph.store.derived import derived_root
 
-    root = store_root(repo)
-    return root / DERIVED / INDEX_FILE if root is not None else None
+    root = derived_root(repo)
+    return root / INDEX_FILE if root is not None else None
 
 
 def audit_index(repo: Repository) -> AuditIndex:

@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
 import os
 import pickle
+import re
 import shutil
 import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from kgraph.store.embedded import OxigraphRepository, Repository, store_version
 
@@ -35,12 +38,43 @@ _guard = threading.Lock()
 
 
 def _folder(repo: Repository) -> Path | None:
-    """``<store>/derived/<version>`` for on-disk stores, None otherwise."""
+    """``<store>/derived/<version>`` for on-disk stores, ``<cache>/remote/<store-id>/<token>``
+    for a remote store kgraph has written (its version token), None otherwise."""
     if isinstance(repo, OxigraphRepository) and repo.root is not None and repo.path is not None:
         generation = getattr(repo, "_generation", 0)
         name = repo.path.name if repo.path != repo.root else "legacy"
         return repo.root / DERIVED / (f"{name}-{generation}" if generation else name)
-    return None
+    root = _remote_root(repo)
+    if root is None:
+        return None
+    token = store_version(repo).removeprefix(f"{repo.query_url}:").removesuffix(":0")  # type: ignore[attr-defined]
+    if not re.fullmatch(r"[0-9a-f]{32}", token):
+        # a store kgraph never wrote is versioned by its size, which another writer can leave
+        # unchanged: what is derived from it is kept in memory only, never across runs
+        return None
+    return root / token
+
+
+def _remote_root(repo: Repository) -> Path | None:
+    """``$KGRAPH_CACHE/remote/<store-id>`` for a remote store: the server's host and port and a
+    digest of its query URL (never its credentials, which the URL no longer holds)."""
+    query_url = getattr(repo, "query_url", None)
+    if not isinstance(query_url, str) or not query_url.startswith(("http://", "https://")):
+        return None
+    parts = urlsplit(query_url)
+    host = re.sub(r"[^A-Za-z0-9.-]+", "-", parts.netloc) or "store"
+    digest = hashlib.sha256(query_url.encode()).hexdigest()[:16]
+    return _cache() / "remote" / f"{host}-{digest}"
+
+
+def derived_root(repo: Repository) -> Path | None:
+    """The folder data derived from a store is kept under, across its versions (the audit
+    index): ``<store>/derived`` on disk, ``$KGRAPH_CACHE/remote/<store-id>`` for a remote store
+    (its server is not ours to write files on), None in memory."""
+    root = store_root(repo)
+    if root is not None:
+        return root / DERIVED
+    return _remote_root(repo)
 
 
 def version_folders(repo: Repository) -> tuple[str, str] | None:
@@ -126,10 +160,32 @@ def derived(repo: Repository, name: str, compute: Callable[[], T]) -> T:
             value = compute()
             if folder is not None:
                 _write(folder / f"{name}.pickle", value)
+                _prune_remote(folder)
         for old in [k for k in _memory if k[1] == name]:  # one version per name in memory
             del _memory[old]
         _memory[key] = value
         return value
+
+
+REMOTE_VERSIONS_KEPT = 2  # a remote store's current version and the one before it
+
+
+def _prune_remote(folder: Path) -> None:
+    """Remove the cached data of a remote store's older versions (nobody prunes them as a build
+    prunes an on-disk store's): the newest :data:`REMOTE_VERSIONS_KEPT` folders stay."""
+    if folder.parent.parent.name != "remote" or folder.parent.parent.parent != _cache():
+        return
+    with contextlib.suppress(OSError):
+        versions = sorted((p for p in folder.parent.iterdir() if p.is_dir() and p != folder),
+                          key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in versions[REMOTE_VERSIONS_KEPT - 1:]:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _cache() -> Path:
+    from kgraph.paths import cache_dir
+
+    return cache_dir()
 
 
 def previous_value(repo: Repository, name: str) -> Any:
@@ -225,6 +281,7 @@ def keep_version_value(repo: Repository, name: str, value: Any) -> None:
     folder = _folder(repo)
     if folder is not None:
         _write(folder / f"{name}.pickle", value)
+        _prune_remote(folder)
     for old in [k for k in _memory if k[1] == name]:
         del _memory[old]
     _memory[(store_version(repo), name)] = value

@@ -535,7 +535,10 @@ class RemoteRepository:
     # ------------------------------------------------------------------ what it holds
 
     def graph_names(self) -> list[str]:
-        result = self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        """The named graphs (kgraph's own, not the server's). ``GROUP BY ?g`` rather than
+        ``SELECT DISTINCT ?g``: Virtuoso answers the grouping from its graph index, but the
+        DISTINCT by reading every quad (6 M quads: over 300 s against 2.5 s)."""
+        result = self.query("SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
         excluded = {*self.excluded_graphs, VERSION_GRAPH}
         return sorted(
             str(row[0]) for row in result.rows
