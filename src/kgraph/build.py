@@ -939,9 +939,16 @@ def _hold_lines(repo: Repository, known: dict[str, set[str]], lines: dict[str, s
     files = _version_files(repo)
     if root is None or files is None:
         return
-    kept = {name: held for name, held in known.items() if name not in written}
-    kept.update(lines)
+    kept = dict(list(lines.items())[:HELD_GRAPHS])  # this build's first, then earlier ones
+    for name, held in known.items():
+        if len(kept) >= HELD_GRAPHS:
+            break
+        if name not in written:
+            kept[name] = held
     _LINES[str(root)] = (files, kept)
+
+
+HELD_GRAPHS = 8  # graphs whose lines a process holds at most (27,000 lines each at 20,000 plans)
 
 
 # Graphs of one write replaced by difference at most: a one-plan build writes its province's and
