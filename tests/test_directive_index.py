@@ -361,12 +361,22 @@ def test_one_plan_builds_write_the_state_as_a_delta_and_only_the_changed_triples
     differences: list[tuple[str, list[str]]] = []
     real = kbuild.replace_by_difference
 
-    def spy(native: object, graphs: dict[str, str]) -> tuple[str, list[str]]:
-        update, written = real(native, graphs)
+    def spy(native: object, graphs: dict[str, str], **kwargs: object
+            ) -> tuple[str, list[str]]:
+        update, written = real(native, graphs, **kwargs)  # type: ignore[arg-type]
         differences.append((update, written))
         return update, written
 
     monkeypatch.setattr(kbuild, "replace_by_difference", spy)
+    held: list[set[str]] = []  # the graphs whose lines the process held (not read back)
+    real_held = kbuild._held_lines
+
+    def held_spy(*args: object) -> dict[str, set[str]]:
+        found = real_held(*args)  # type: ignore[arg-type]
+        held.append(set(found))
+        return found
+
+    monkeypatch.setattr(kbuild, "_held_lines", held_spy)
     for path in moved:
         kgraph("build", str(path), "--store", str(store), "--no-validate")
     first = moved[0]
@@ -416,6 +426,7 @@ def test_one_plan_builds_write_the_state_as_a_delta_and_only_the_changed_triples
     province = next(p.province for p in state.plans if p.iri == plan)
     graph = cov.province_graph_iri(found[0], province)
     assert graph in written  # by difference, a small part of its province's graph
+    assert not held[0] and graph in held[2]  # the last build's lines held by this process
     assert 0 < update.count(" .\n") < len(graph_lines(repo, graph)) // 2
     lineage = di.Lineage.read(repo)
     records = di.Records(repo, store, lineage).get([found[0], *(p.iri for p in state.plans)])

@@ -337,7 +337,7 @@ class ExplorerData:
                 state.get("facets"), Facets):  # kept by older code (objects)
             self._nodes = state.get("nodes")
             self._index = state.get("index")
-            self.facets = state["facets"]
+            self.facets = state.get("facets")  # type: ignore[assignment]
             return
         self._rows = {row[0]: row for row in state["nodes"]}
         self._index_state = state["index"]
