@@ -55,8 +55,7 @@ SO_YTE_GL = str(ID["org/gia-lai/so-y-te"])
 KNOWN_DEFECTS = {
     ("virtuoso", "implementers"): (
         "Virtuoso 7.2.5: CONCAT with a non-ASCII literal (' → ') re-encodes the other "
-        "arguments' UTF-8 (openlink/virtuoso-opensource#1414), and an OPTIONAL { SELECT ... "
-        "{ SELECT } { SELECT } } is not joined to the outer row (provinces of other plans)"),
+        "arguments' UTF-8 (openlink/virtuoso-opensource#1414)"),
     ("virtuoso", "lineage"): (
         "Virtuoso 7.2.5 answers a computed boolean (BIND(!BOUND(?x) AS ?root)) as the "
         "xsd:integer 1 or 0"),
