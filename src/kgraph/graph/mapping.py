@@ -206,23 +206,34 @@ class TripleIndex:
         self.out: dict[str, dict[str, list[Any]]] = {}
         self.into: dict[str, dict[str, list[Any]]] = {}
         self.by_predicate: dict[str, list[tuple[Any, Any]]] = {}
+        out, into, by_predicate, text = self.out, self.into, self.by_predicate, str.__str__
+        # a document's triples come a subject at a time, with a few dozen predicate objects:
+        # each subject and predicate is looked up once per run, not once per triple
+        last: object = None
+        found: dict[str, list[Any]] = {}
+        predicates: dict[int, tuple[object, str, list[tuple[Any, Any]]]] = {}  # by id(term)
         for s, p, o in triples:
-            subject, predicate = str.__str__(s), str.__str__(p)
-            found = self.out.get(subject)
-            if found is None:
-                found = self.out[subject] = {}
+            if s is not last:
+                last, subject = s, text(s)
+                found = out.get(subject)  # type: ignore[assignment]
+                if found is None:
+                    found = out[subject] = {}
+            known = predicates.get(id(p))
+            if known is None:  # the term is kept in the entry: its id is not reused meanwhile
+                predicate = text(p)
+                pairs = by_predicate.get(predicate)
+                if pairs is None:
+                    pairs = by_predicate[predicate] = []
+                known = predicates[id(p)] = (p, predicate, pairs)
+            _, predicate, pairs = known
             values = found.get(predicate)
             if values is None:
                 found[predicate] = [o]
             else:
                 values.append(o)
-            pairs = self.by_predicate.get(predicate)
-            if pairs is None:
-                self.by_predicate[predicate] = [(s, o)]
-            else:
-                pairs.append((s, o))
+            pairs.append((s, o))
             if not IS_LITERAL[type(o)]:
-                self.into.setdefault(str.__str__(o), {}).setdefault(predicate, []).append(s)
+                into.setdefault(text(o), {}).setdefault(predicate, []).append(s)
 
     def objects(self, subject: object, predicate: object) -> Iterator[Any]:
         return iter(self.out.get(str(subject), {}).get(str(predicate), ()))

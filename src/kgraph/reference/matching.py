@@ -83,6 +83,8 @@ class Matcher:
             for label in graph.objects(subject, SKOS.prefLabel | SKOS.altLabel):
                 self.provinces[match_key(str(label))] = name
         self._province_keys = sorted(self.provinces, key=len, reverse=True)
+        self._spaced_keys = tuple(f" {pkey}" for pkey in self._province_keys)
+        self._tail_cache: dict[str | None, tuple[list[tuple[str, str]], tuple[str, ...]]] = {}
         self.municipal = {
             str(graph.value(s, SKOS.prefLabel))
             for s in graph.subjects(KG.municipality, None)
@@ -111,13 +113,26 @@ class Matcher:
     def strip_province(self, text: str, province: str | None) -> str:
         """Key of a mention without a trailing province name ("Sở Y tế tỉnh Gia Lai")."""
         key = match_key(text)
-        for pkey in self._province_keys:
-            named = self.provinces[pkey] == province
-            for prefix in ("", "tinh ", "thanh pho ") if named else ("tinh ", "thanh pho "):
-                tail = f" {prefix}{pkey}"
-                if key.endswith(tail):
-                    return (key[: -len(tail)] + (" tinh" if prefix == "tinh " else "")).strip()
+        tails, any_tail = self._tails(province)
+        if not key.endswith(any_tail):  # most mentions: one test, not one per name
+            return key
+        for tail, suffix in tails:
+            if key.endswith(tail):
+                return (key[: -len(tail)] + suffix).strip()
         return key
+
+    def _tails(self, province: str | None) -> tuple[list[tuple[str, str]], tuple[str, ...]]:
+        """The endings :meth:`strip_province` looks for, in the order it tries them (the
+        province's own name alone too), with what replaces each; made once per province."""
+        found = self._tail_cache.get(province)
+        if found is None:
+            tails = []
+            for pkey in self._province_keys:
+                named = self.provinces[pkey] == province
+                for prefix in ("", "tinh ", "thanh pho ") if named else ("tinh ", "thanh pho "):
+                    tails.append((f" {prefix}{pkey}", " tinh" if prefix == "tinh " else ""))
+            found = self._tail_cache[province] = (tails, tuple(t for t, _ in tails))
+        return found
 
     # -- agencies ----------------------------------------------------------------------------
     def _keys(self, province: str | None) -> dict[str, Entry]:
@@ -152,6 +167,8 @@ class Matcher:
     def named_province(self, text: str) -> str | None:
         """The province a mention ends with ("Sở Y tế tỉnh Cà Mau", "Báo Kiên Giang"), if any."""
         key = match_key(text)
+        if not key.endswith(self._spaced_keys):  # most mentions: one test, not one per name
+            return None
         for pkey in self._province_keys:
             if key.endswith(f" {pkey}") and len(key) > len(pkey) + 1:
                 return self.provinces[pkey]
