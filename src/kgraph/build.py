@@ -806,6 +806,7 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
                     beside.discard()  # (the audit is computed after the build, as without it)
                     beside = None
                 report.seconds["audit index wait"] = time.perf_counter() - waited
+                started += report.seconds["audit index wait"]  # (not the last batch's)
             report.load_quads, report.load_seconds = writer.loaded, writer.seconds
             observer.stage("switching to the new store version")
             writer.store = store = None  # the new version closes before it becomes current

@@ -1829,7 +1829,11 @@ def findings_csv(findings: Iterable[Finding], chunk: int = 1000) -> Iterator[str
 
 # ---------------------------------------------------------------------------- beside the build
 
-BESIDE_NICE = 5  # the comparing processes of an index computed beside a build yield the cores
+# Niceness added to the comparing processes of an index computed beside a build: 0. Niced (5),
+# they gave the cores to the coverage on a quiet machine but to every other process on a shared
+# one (2,000 plans, load 16: the index took 438 s beside a 411 s coverage, the build waited
+# 28-109 s for it); the stage is bound by CPU, so the order of the two matters little.
+BESIDE_NICE = 0
 
 
 def computed_whole(repo: Repository) -> bool:
