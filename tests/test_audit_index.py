@@ -77,13 +77,8 @@ def test_web_audit_is_filtered_and_paged(store: Path) -> None:
         assert page.status_code == 200 and 'rel="next"' in page.text
 
 
-def test_a_new_build_gets_a_new_audit_reauditing_only_the_changed_plan(
-        store: Path, tmp_path: Path) -> None:
-    """The audit is keyed by store version; per-document findings by content."""
-    copy = tmp_path / "store"
-    shutil.copytree(store, copy)
-    audited = set((copy / "derived" / "documents").glob("audit-*.pickle"))
-    assert len(audited) == 5
+def _changed_seed(tmp_path: Path) -> Path:
+    """A folder holding seed 004 with one agency reworded: a one-plan build's changed plan."""
     folder = tmp_path / "src"
     folder.mkdir()
     seed = next(SOURCES.glob("004_*.txt"))
@@ -91,6 +86,17 @@ def test_a_new_build_gets_a_new_audit_reauditing_only_the_changed_plan(
     (folder / seed.name).write_text(text.replace("16. Ủy ban nhân dân các huyện",
                                                  "16. Ủy ban nhân dân các huyện (sửa)"),
                                     encoding="utf-8")
+    return folder
+
+
+def test_a_new_build_gets_a_new_audit_reauditing_only_the_changed_plan(
+        store: Path, tmp_path: Path) -> None:
+    """The audit is keyed by store version; per-document findings by content."""
+    copy = tmp_path / "store"
+    shutil.copytree(store, copy)
+    audited = set((copy / "derived" / "documents").glob("audit-*.pickle"))
+    assert len(audited) == 5
+    folder = _changed_seed(tmp_path)
     assert kgraph("build", str(folder), "--store", str(copy))[0] == 0
     from kgraph.analysis.audit_index import _meta
     from kgraph.store.embedded import store_version
@@ -205,13 +211,7 @@ def test_a_one_plan_build_updates_the_audit_after_the_build_as_before(
 
     copy = tmp_path / "store"
     shutil.copytree(store, copy)
-    folder = tmp_path / "src"
-    folder.mkdir()
-    seed = next(SOURCES.glob("004_*.txt"))
-    text = seed.read_text(encoding="utf-8")
-    (folder / seed.name).write_text(text.replace("16. Ủy ban nhân dân các huyện",
-                                                 "16. Ủy ban nhân dân các huyện (sửa)"),
-                                    encoding="utf-8")
+    folder = _changed_seed(tmp_path)
     code, out, err = kgraph("build", str(folder), "--store", str(copy))
     assert code == 0, err
     assert "audit index beside" not in out and "audit index" in out

@@ -245,11 +245,12 @@ _in_worker = False  # set by _worker_started in the build's worker processes
 
 @functools.cache
 def _settled() -> None:
-    """Once a worker has handled its first document, everything it loaded for it (scikit-learn
-    and SciPy for the coverage come in the middle of that document, after the workspace's
-    freeze) is frozen out of the collector too: unfrozen, its full passes walked them again
-    and again (8 % of a worker's CPU). Not in the main process of a small build: its full
-    collection would cost a one-plan build a tenth of a second."""
+    """Once a worker has handled its first document, everything it loaded for it (the modules
+    and tables the extraction, mapping and audit import in the middle of that document, after
+    the workspace's freeze) is frozen out of the collector too: unfrozen, its full passes
+    walked them again and again (8 % of a worker's CPU when the audit still imported
+    scikit-learn and SciPy). Not in the main process of a small build: its full collection
+    would cost a one-plan build a tenth of a second."""
     import gc
 
     if _in_worker:
