@@ -77,18 +77,6 @@ def test_web_audit_is_filtered_and_paged(store: Path) -> None:
         assert page.status_code == 200 and 'rel="next"' in page.text
 
 
-def _changed_seed(tmp_path: Path) -> Path:
-    """A folder holding seed 004 with one agency reworded: a one-plan build's changed plan."""
-    folder = tmp_path / "src"
-    folder.mkdir()
-    seed = next(SOURCES.glob("004_*.txt"))
-    text = seed.read_text(encoding="utf-8")
-    (folder / seed.name).write_text(text.replace("16. Ủy ban nhân dân các huyện",
-                                                 "16. Ủy ban nhân dân các huyện (sửa)"),
-                                    encoding="utf-8")
-    return folder
-
-
 def test_a_new_build_gets_a_new_audit_reauditing_only_the_changed_plan(
         store: Path, tmp_path: Path) -> None:
     """The audit is keyed by store version; per-document findings by content."""
@@ -96,7 +84,13 @@ def test_a_new_build_gets_a_new_audit_reauditing_only_the_changed_plan(
     shutil.copytree(store, copy)
     audited = set((copy / "derived" / "documents").glob("audit-*.pickle"))
     assert len(audited) == 5
-    folder = _changed_seed(tmp_path)
+    folder = tmp_path / "src"
+    folder.mkdir()
+    seed = next(SOURCES.glob("004_*.txt"))
+    text = seed.read_text(encoding="utf-8")
+    (folder / seed.name).write_text(text.replace("16. Ủy ban nhân dân các huyện",
+                                                 "16. Ủy ban nhân dân các huyện (sửa)"),
+                                    encoding="utf-8")
     assert kgraph("build", str(folder), "--store", str(copy))[0] == 0
     from kgraph.analysis.audit_index import _meta
     from kgraph.store.embedded import store_version
@@ -140,83 +134,3 @@ def test_the_audit_after_one_changed_plan_is_updated_from_the_last_one(
                        if f.rule == "ConflictingStatement"}
     assert conflicts_after == conflicts_before  # 2509/KH-UBND's issuer of 28-CT/TW is read
     # from the directive's number, whatever the sentence says: the same conflict, recomputed
-
-
-def index_tables(path: Path) -> dict[str, list[tuple[object, ...]]]:
-    """Every table of an index file, rows sorted (the version stamp left out: it names the
-    store version, which differs between two stores)."""
-    import sqlite3
-
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        tables = [name for (name,) in db.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-        return {table: sorted(db.execute(
-            f"SELECT * FROM {table}" + (" WHERE key != 'version'" if table == "meta" else "")
-        ).fetchall(), key=repr) for table in tables}
-    finally:
-        db.close()
-
-
-def test_a_new_store_audit_is_computed_beside_the_coverage_equal_to_the_sequential_one(
-        store: Path, tmp_path: Path) -> None:
-    """The build computes a new store's audit beside its directive coverage (its stages say
-    so); the file equals the one computed after the build from nothing, table by table."""
-    from kgraph.analysis.audit_index import _meta, compute_index
-    from kgraph.store.embedded import store_version
-
-    root = tmp_path / "store"
-    code, out, err = kgraph("build", str(SOURCES), "--store", str(root))
-    assert code == 0, err
-    assert "audit index beside" in out
-    assert not list((root / "derived").glob(".audit.sqlite*"))  # nothing left behind
-    version = store_version(OxigraphRepository(root, read_only=True))
-    assert _meta(root / "derived" / "audit.sqlite")["version"] == version
-    beside = index_tables(root / "derived" / "audit.sqlite")
-    whole = tmp_path / "whole.sqlite"  # computed from nothing, as the audit after a build
-    compute_index(OxigraphRepository(root, read_only=True), whole).close()
-    assert index_tables(whole) == beside
-    assert beside == index_tables(store / "derived" / "audit.sqlite")
-
-
-def test_a_failure_beside_the_coverage_falls_back_to_the_audit_after_the_build(
-        store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from kgraph.analysis import audit_index as module
-    from kgraph.store.embedded import store_version
-
-    real = module.compute_index
-
-    def failing(repo: object, target: Path | None = None, *, nice: int = 0) -> object:
-        if isinstance(repo, module._VersionBeingWritten):
-            raise RuntimeError("the thread fails")
-        return real(repo, target, nice=nice)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(module, "compute_index", failing)
-    root = tmp_path / "store"
-    code, out, err = kgraph("build", str(SOURCES), "--store", str(root))
-    assert code == 0, err
-    assert "audit index beside" not in out and "audit index" in out
-    assert not list((root / "derived").glob(".audit.sqlite*"))
-    version = store_version(OxigraphRepository(root, read_only=True))
-    assert module._meta(root / "derived" / "audit.sqlite")["version"] == version
-    assert index_tables(root / "derived" / "audit.sqlite") == index_tables(
-        store / "derived" / "audit.sqlite")
-
-
-def test_a_one_plan_build_updates_the_audit_after_the_build_as_before(
-        store: Path, tmp_path: Path) -> None:
-    """An index kept for the last version is updated (what the version changed), never
-    computed beside: the one-plan build is unchanged."""
-    from kgraph.analysis.audit_index import compute_index
-
-    copy = tmp_path / "store"
-    shutil.copytree(store, copy)
-    folder = _changed_seed(tmp_path)
-    code, out, err = kgraph("build", str(folder), "--store", str(copy))
-    assert code == 0, err
-    assert "audit index beside" not in out and "audit index" in out
-    repo = OxigraphRepository(copy, read_only=True)
-    whole = tmp_path / "whole.sqlite"
-    compute_index(repo, whole).close()
-    updated = index_tables(copy / "derived" / "audit.sqlite")
-    assert updated["findings"] == index_tables(whole)["findings"]

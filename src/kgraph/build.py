@@ -640,17 +640,15 @@ class _Writer:
 def build(paths: Sequence[Path], repo: Repository, ttl_out: Path | None = None, *,
           validate: bool = True, strict: bool = False, replace: bool = False,
           wait: bool = False, jobs: int | None = None, keep_validations: bool = True,
-          directive_coverage: bool = True, observer: BuildObserver | None = None,
-          audit: bool = False) -> BuildReport:
+          directive_coverage: bool = True, observer: BuildObserver | None = None
+          ) -> BuildReport:
     """Ingest the given files and folders into the store; idempotent.
 
     Raises :class:`SourceError` when no file could be loaded, or at the first failure with
     ``strict`` (the store unchanged in both cases); otherwise failures are in the report.
     With ``directive_coverage``, the coverage of each directive a loaded plan carries out
     (:func:`kgraph.analysis.coverage.compute_directive_coverage`) is recomputed in the same
-    store version. With ``audit``, an audit index computed from nothing (a new store, another
-    audit fingerprint) is computed beside the directive coverage and kept for the new version
-    (:class:`kgraph.analysis.audit_index.IndexBeside`); ``audit_index`` then finds it current.
+    store version.
     """
     observer = observer or _Silent()
     files = collect_sources(paths)
@@ -664,8 +662,7 @@ def build(paths: Sequence[Path], repo: Repository, ttl_out: Path | None = None, 
         with repo.directory.locked(exclusive=True, wait=wait):  # fail fast when served
             _build(files, repo, ttl_out, report, validate=validate, strict=strict,
                    replace=replace, jobs=jobs, keep_validations=keep_validations,
-                   directive_coverage=directive_coverage, observer=observer, on_disk=True,
-                   audit=audit)
+                   directive_coverage=directive_coverage, observer=observer, on_disk=True)
     else:
         _build(files, repo, ttl_out, report, validate=validate, strict=strict, replace=replace,
                jobs=jobs, keep_validations=keep_validations,
@@ -678,7 +675,7 @@ def build(paths: Sequence[Path], repo: Repository, ttl_out: Path | None = None, 
 def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: BuildReport, *,
            validate: bool, strict: bool, replace: bool, jobs: int | None,
            keep_validations: bool, directive_coverage: bool, observer: BuildObserver,
-           on_disk: bool, audit: bool = False) -> None:
+           on_disk: bool) -> None:
     from kgraph.store.derived import keep_version_value, version_folders, version_value
 
     # What the store holds for the sources: the index the last build kept for this version
@@ -724,8 +721,6 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
     records: dict[str, object] = {}  # directive coverage's records, for a store in memory
     stage: tuple[Any, Any] | None = None  # answers kept before, the coverage stage's report
     writer: _Writer | None = None
-    beside: Any = None  # the audit index computed beside the directive coverage
-    shipped: dict[str, str] | None = None  # the shipped graphs, once added
     base = version_folders(repo) if on_disk else None  # the version this build starts from
     held = _held_lines(repo, base)  # before the copy (which writes to the version's info log)
     lines: dict[str, set[str]] | None = None  # graph -> lines the coverage wrote by difference
@@ -771,15 +766,6 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
             if not report.documents and report.failures:
                 raise _Failure(*report.failures)
             report.seconds["files"] = time.perf_counter() - started
-            if audit and validate and on_disk and report.documents:
-                from kgraph.analysis.audit_index import IndexBeside, computed_whole
-
-                if computed_whole(repo):  # the documents and shipped graphs are what it reads
-                    shipped = _changed_shipped(repo)
-                    writer.add(shipped)
-                    writer.flush()
-                    beside = IndexBeside(repo, store)  # type: ignore[arg-type]
-                    beside.start()
             if report.documents and directive_coverage:
                 observer.stage("directive coverage")
                 started = time.perf_counter()
@@ -796,18 +782,11 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
                 report.seconds["directive coverage"] = time.perf_counter() - started
             started = time.perf_counter()
             observer.stage("loading the last batch, ontology and reference data")
-            writer.add({**(_changed_shipped(repo) if shipped is None else {}),
-                        BUILD_GRAPH: build_graph()})
+            shipped = ({} if stored_shipped_digest(repo) == shipped_sources_digest()
+                       else changed_resource_graphs(repo))
+            writer.add({**shipped, BUILD_GRAPH: build_graph()})
             writer.flush()
             writer.close()
-            if beside is not None:  # joined before the version closes
-                observer.stage("auditing across documents")
-                waited = time.perf_counter()
-                if not beside.join():
-                    beside.discard()  # (the audit is computed after the build, as without it)
-                    beside = None
-                report.seconds["audit index wait"] = time.perf_counter() - waited
-                started += report.seconds["audit index wait"]  # (not the last batch's)
             report.load_quads, report.load_seconds = writer.loaded, writer.seconds
             observer.stage("switching to the new store version")
             writer.store = store = None  # the new version closes before it becomes current
@@ -816,8 +795,6 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
         if writer is not None:
             writer.close()
             writer.store = None  # the failed version's store is closed, not kept by a traceback
-        if beside is not None:
-            beside.discard()
         store = None
         for tmp, _ in pending_trig:
             tmp.unlink(missing_ok=True)
@@ -837,14 +814,6 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
 
         coverage_answer.keep(repo, repo.root if isinstance(repo, OxigraphRepository) else None,
                              stage[0], stage[1].answers)
-    if beside is not None and beside.finish():  # stamped with the version now current
-        report.seconds["audit index beside"] = beside.seconds.get("wall", 0.0)
-
-
-def _changed_shipped(repo: Repository) -> dict[str, str]:
-    """The shipped graphs a build writes: none when the store's are those of this code."""
-    return ({} if stored_shipped_digest(repo) == shipped_sources_digest()
-            else changed_resource_graphs(repo))
 
 
 def _holds_others(repo: Repository, by_graph: dict[str, Stored], loaded: dict[str, str],

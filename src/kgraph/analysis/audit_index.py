@@ -75,7 +75,6 @@ from kgraph.store.derived import (
     store_root,
 )
 from kgraph.store.embedded import (
-    OxigraphRepository,
     QueryResult,
     Repository,
     query_records,
@@ -858,7 +857,6 @@ class _Update:
         self.added: list[AuditedDocument] = []  # the changed documents, when all are new ones
         self.new_lineage: list[tuple[str, ...]] = []  # the lineage rows of the changed graphs
         self.seconds: dict[str, float] = {}
-        self.nice = 0  # added to the comparing processes' niceness (an index beside a build)
 
     def run(self) -> None:
         started = time.perf_counter()
@@ -1359,7 +1357,7 @@ class _Update:
                 self.affected.add(plan[1])
         scores = compare_plans(list(wanted_pairs),
                                {iri: [t.text for t in items] for iri, items in tasks.items()},
-                               keys=kept, root=store_root(self.repo), nice=self.nice)
+                               keys=kept, root=store_root(self.repo))
         for part in _batched(scores, 2000):  # written as they come: memory does not grow
             self._task_ids([tasks[peer][index] for (_, peer), found in part
                             for index, _ in found], task_ids)
@@ -1431,14 +1429,12 @@ def _batched(values: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield batch
 
 
-def compute_index(repo: Repository, target: Path | None = None, *, nice: int = 0
-                  ) -> AuditIndex:
+def compute_index(repo: Repository, target: Path | None = None) -> AuditIndex:
     """The whole-corpus audit, in memory, or in the index file ``target``: a file written for
     another version of the store by the same code is brought up to date in place (one
     transaction: readers see the old index or the new one), recomputing only what the changed
     documents affect: their own findings, the conflicts about the documents they state (or
-    stated), the peer gaps they take part in. ``nice``: added to the niceness of the processes
-    comparing plans (beside a build, its own stage keeps the cores first)."""
+    stated), the peer gaps they take part in."""
     fresh = False
     if target is None:
         db = _new_database(":memory:")
@@ -1461,7 +1457,6 @@ def compute_index(repo: Repository, target: Path | None = None, *, nice: int = 0
             db.executescript(_SCHEMA)
         db.executescript(_ADDED)  # tables and indexes added since the file was made
     update = _Update(db, repo)
-    update.nice = nice
     try:
         with db:  # one transaction
             update.run()
@@ -1666,7 +1661,7 @@ TaskTexts = list[str] | str  # a plan's task texts, or the key its tasks are kep
 
 def compare_plans(pairs: Sequence[tuple[str, str]], texts: dict[str, list[str]],
                   jobs: int | None = None, keys: dict[str, str] | None = None,
-                  root: Path | None = None, nice: int = 0
+                  root: Path | None = None
                   ) -> Iterator[tuple[tuple[str, str], PairGaps]]:
     """For each (plan, peer) whose peer has tasks: the peer's tasks the plan has no similar
     task for (:func:`_gaps`' rule and scores). Each pair of plans is compared once for both
@@ -1698,9 +1693,7 @@ def compare_plans(pairs: Sequence[tuple[str, str]], texts: dict[str, list[str]],
         for job in jobs_of:
             yield from _compare(job)
         return
-    with multiprocessing.get_context("fork").Pool(  # as the build's workers
-            workers, initializer=os.nice if nice else None, initargs=(nice,) if nice else ()
-    ) as pool:
+    with multiprocessing.get_context("fork").Pool(workers) as pool:  # as the build's workers
         for found in pool.imap(_compare, jobs_of):
             yield from found
 
@@ -1825,120 +1818,3 @@ def findings_csv(findings: Iterable[Finding], chunk: int = 1000) -> Iterator[str
             out.seek(0)
             out.truncate()
     yield out.getvalue()
-
-
-# ---------------------------------------------------------------------------- beside the build
-
-# Niceness added to the comparing processes of an index computed beside a build: 0. Niced (5),
-# they gave the cores to the coverage on a quiet machine but to every other process on a shared
-# one (2,000 plans, load 16: the index took 438 s beside a 411 s coverage, the build waited
-# 28-109 s for it); the stage is bound by CPU, so the order of the two matters little.
-BESIDE_NICE = 0
-
-
-def computed_whole(repo: Repository) -> bool:
-    """Whether the audit of ``repo`` would be computed from nothing (no index file next to the
-    store, or one of another layout or fingerprint), not updated from the last version's:
-    only then can a build compute it beside its directive coverage (an update reads what the
-    version changed, which the coverage stage is still writing)."""
-    target = index_file(repo)
-    if target is None or not isinstance(repo, OxigraphRepository):
-        return False
-    if not target.is_file():
-        return True
-    meta = _meta(target)
-    return meta.get("format") != FORMAT or meta.get("fingerprint") != audit_fingerprint()
-
-
-class _VersionBeingWritten(OxigraphRepository):
-    """The store version a build is writing, read as an on-disk repository (derived data under
-    the store's root, the Oxigraph texts of the named queries); its version is set when the
-    build's version becomes current."""
-
-    def __init__(self, repo: OxigraphRepository, store: Any) -> None:
-        # not OxigraphRepository.__init__: nothing is opened, the build's store is read
-        self.root = repo.root
-        self.read_only = True
-        self._generation = 0
-        self._writable = False
-        self.path = None
-        self._store = store
-        self._token = "being-written"
-
-
-class IndexBeside:
-    """The whole audit index computed in a thread while the build writes its directive
-    coverage: the index reads the documents' graphs, the shipped graphs and the findings the
-    workers kept, never a coverage graph, so it needs the version's documents only (the two
-    stages took 106 + 138 s one after the other at 20,000 plans, a core often idle). Written
-    under a temporary name and renamed to the index file once the version is current
-    (:meth:`finish`); on any failure nothing is renamed and the audit is computed after the
-    build as before."""
-
-    def __init__(self, repo: OxigraphRepository, store: Any) -> None:
-        target = index_file(repo)
-        assert target is not None
-        self.repo = repo
-        self.target = target
-        self.written = target.with_name(f".{target.name}.{os.getpid()}.beside")
-        self._view: _VersionBeingWritten | None = _VersionBeingWritten(repo, store)
-        self._thread: threading.Thread | None = None
-        self.error: BaseException | None = None
-        self.seconds: dict[str, float] = {}  # the index's steps, and "wall" for the thread
-
-    def start(self) -> None:
-        self.target.parent.mkdir(parents=True, exist_ok=True)
-        self._thread = threading.Thread(target=self._compute, name="kgraph-audit-index",
-                                        daemon=True)
-        self._thread.start()
-
-    def _compute(self) -> None:
-        started = time.perf_counter()
-        try:
-            assert self._view is not None
-            index = compute_index(self._view, self.written, nice=BESIDE_NICE)
-            self.seconds = dict(index.seconds)
-            index.close()
-        except BaseException as exc:  # the build goes on; the audit is computed after it
-            self.error = exc
-            self.written.unlink(missing_ok=True)
-        finally:
-            self._view = None  # the build's store is not kept past the join
-            self.seconds["wall"] = time.perf_counter() - started
-
-    def join(self) -> bool:
-        """Wait for the index (before the build's version closes); whether it was computed."""
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        self._view = None
-        return self.error is None and self.written.is_file()
-
-    def finish(self) -> bool:
-        """Once the build's version is current: the index stamped with it and renamed into
-        place (readers find it current); False, and nothing left behind, when it failed."""
-        if not self.join():
-            self.discard()
-            return False
-        try:
-            db = sqlite3.connect(str(self.written))
-            try:
-                with db:
-                    db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)",
-                               (store_version(self.repo),))
-            finally:
-                db.close()
-            for suffix in ("-wal", "-shm"):  # an earlier file's log must not apply to this one
-                self.target.with_name(self.target.name + suffix).unlink(missing_ok=True)
-            os.replace(self.written, self.target)
-        except (OSError, sqlite3.Error) as exc:
-            self.error = exc
-            self.discard()
-            return False
-        return True
-
-    def discard(self) -> None:
-        """Drop the thread's file (a failed or abandoned build)."""
-        self.join()
-        for suffix in ("", "-wal", "-shm"):
-            self.written.with_name(self.written.name + suffix).unlink(missing_ok=True)

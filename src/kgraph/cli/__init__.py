@@ -76,9 +76,8 @@ def build(
     with BuildProgress(errors) as progress:  # the bar on stderr, the summary on stdout
         report = run_build(sources, repo, ttl_out, validate=validate, strict=strict,
                            replace=replace, wait=wait, jobs=jobs, keep_validations=False,
-                           observer=progress, audit=validate)
-        if validate and report.documents:  # the audit of this version, once, now (found
-            # current when the build computed it beside its directive coverage)
+                           observer=progress)
+        if validate and report.documents:  # the audit of this version, once, now
             import time
 
             from kgraph.analysis.audit_index import audit_index
