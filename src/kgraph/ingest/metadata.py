@@ -10,6 +10,7 @@ survives OCR better than the header block; the header names the body when the co
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -281,18 +282,50 @@ def find_signature(closing: list[Line]) -> Signature:
 
 
 # The signature block: "[KT./TM. ...] TITLE" in capitals, then the signer's name.
+_SIGNATURE_TITLES = (
+    r"pho\s+chu\s+tich|chu\s+tich|pho\s+thu\s+tuong|thu\s+tuong|bo\s+truong"
+    r"|thu\s+truong|pho\s+giam\s+doc|giam\s+doc"
+)
 _SIGNATURE = re.compile(
     r"(?:\b(?:kt|tm|q)\s*\.\s*[^\n]{0,60}?\s+)?"
-    r"(?P<title>pho\s+chu\s+tich|chu\s+tich|pho\s+thu\s+tuong|thu\s+tuong|bo\s+truong"
-    r"|thu\s+truong|pho\s+giam\s+doc|giam\s+doc)[\s*|_]+(?=[a-z])"
+    r"(?P<title>" + _SIGNATURE_TITLES + r")[\s*|_]+(?=[a-z])"
 )
+
+
+# What every signature holds (its title) and how its optional "KT./TM./Q." opens: patterns that
+# open with letters, found by the regex engine's fast scan (_SIGNATURE, whose first part is
+# optional, is tried at every offset: 1 ms a plan over the body).
+_SIGNATURE_TITLE = re.compile(r"(?:" + _SIGNATURE_TITLES + r")[\s*|_]+(?=[a-z])")
+_SIGNATURE_OPENING = re.compile(r"(?:k(?<!\wk)t|t(?<!\wt)m|q(?<!\wq))\s*\.")
+
+
+def _signatures(folded: str, start: int, end: int) -> Iterator[re.Match[str]]:
+    """The matches of ``_SIGNATURE.finditer(folded, start, end)``, found from the titles: a
+    match holds a title, so the leftmost one starts at the first title left from ``pos`` or
+    at an opening "KT." before it."""
+    pos = start
+    while pos <= end:
+        title = _SIGNATURE_TITLE.search(folded, pos, end)
+        if title is None:
+            return
+        found = None
+        for opening in _SIGNATURE_OPENING.finditer(folded, pos, title.start()):
+            found = _SIGNATURE.match(folded, opening.start(), end)
+            if found is not None:
+                break
+        found = found or _SIGNATURE.match(folded, title.start(), end)
+        if found is None:  # cannot be: the title alone matches
+            pos = title.start() + 1
+            continue
+        yield found
+        pos = found.end() if found.end() > found.start() else found.end() + 1
 
 
 def find_signer(raw: str, start: int, end: int) -> Signature:
     """The first signature block after the body starts, read from the text itself (any
     layout, crawler lines included): "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH / Hồ Thị Nguyên Thảo"."""
     folded = folded_text(raw)
-    for m in _SIGNATURE.finditer(folded, start, end):
+    for m in _signatures(folded, start, end):
         title_raw = raw[m.start("title") : m.end("title")]
         if not title_raw.isupper():
             continue  # "Chủ tịch UBND tỉnh chỉ đạo ...": a sentence, not a signature
