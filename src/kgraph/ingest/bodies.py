@@ -205,8 +205,15 @@ _TITLED_GROUP = re.compile(r",\s*(?:" + "|".join(OFFICE_HOLDERS) + r")\s+cac\s+"
 _SPLIT = re.compile(r"(,\s*|;\s*|\s+v[aà]\s+|\s*/\s*)")
 
 
+# Two capitals every abbreviation above opens with (no spelled-out field holds two in a row): a
+# name without any (most names) is returned after one scan, not nine substitutions.
+_ABBREVIATION_HINT = re.compile(r"TN|NN|KH|GD|TT|VH|GT")
+
+
 def expand_abbreviations(text: str) -> str:
     """Field abbreviations in a body's name spelled out ("Sở TN&MT" -> "Sở Tài nguyên ...")."""
+    if not _ABBREVIATION_HINT.search(text):
+        return text
     for pattern, full in _ABBREVIATION:
         text = pattern.sub(full, text)
     return text

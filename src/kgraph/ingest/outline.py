@@ -48,8 +48,11 @@ __all__ = [
 _MD_MARKUP = re.compile(r"\*\*|(?<!\w)\*|\*(?!\w)|^\s*\|\s*|\s*\|\s*$|^#+\s+")
 _RULE = re.compile(r"^[-_=|*\s]*$")
 _PAGE_NUMBER = re.compile(r"^[-–\s]*\d{1,3}[-–\s]*$")
-_END_OF_BODY = re.compile(
-    r"^\s*(noi\s*nh|noinh)|\b(kt|tm)\s*\.\s*(chu tich|uy ban|thu tuong|giam doc|bo truong)"
+# The end of the body: a "Nơi nhận" line, or a "KT./TM." signature anywhere in a line (its "kt" /
+# "tm" first, the word boundary looked behind after it: found by the fast scan for "k" / "t").
+_RECIPIENTS_LINE = re.compile(r"\s*(?:noi\s*nh|noinh)")
+_SIGNED_FOR = re.compile(
+    r"(?:k(?<!\wk)t|t(?<!\wt)m)\s*\.\s*(?:chu tich|uy ban|thu tuong|giam doc|bo truong)"
 )
 _TERMINAL = re.compile(r"[.;:!?…]\W*$")
 _UNFINISHED = re.compile(
@@ -310,23 +313,31 @@ def marker_key(text: str) -> str:
 
 
 def _match(line: Line) -> list[_Marker]:
-    """Every reading of the line's start as a marker, in the grammar's order."""
-    folded = marker_key(line.text)
+    """Every reading of the line's start as a marker, in the grammar's order (fresh objects:
+    the builder corrects a misread value in place)."""
+    return [_Marker(*reading) for reading in _readings(line.text)]
+
+
+@lru_cache(maxsize=TEXTS_KEPT)
+def _readings(text: str) -> tuple[tuple[MarkerKind, str, int, str, int], ...]:
+    """The markers a line's text reads as (kept per text: the outline asks up to five times
+    for each line, through every pattern of the grammar)."""
+    folded = marker_key(text)
     out = []
     for spec in GRAMMAR:
         m = spec.pattern.match(folded)
         if not m:
             continue
         no = m.group("no")
-        if spec.name == "letter" and line.text.lstrip()[:1] in "đĐ":
+        if spec.name == "letter" and text.lstrip()[:1] in "đĐ":
             no = "đ"
         if spec.name in {"dash", "dot", "plus"}:
-            no = line.text.lstrip()[:1]
+            no = text.lstrip()[:1]
         value = spec.value(no)
         if spec.name == "roman" and not value:
             continue
-        out.append(_Marker(spec, no, value, line.text[m.start("rest") :].strip(), m.start("rest")))
-    return out
+        out.append((spec, no, value, text[m.start("rest") :].strip(), m.start("rest")))
+    return tuple(out)
 
 
 class _Builder:
@@ -498,7 +509,8 @@ def _is_end(line: Line) -> bool:
     key = marker_key(line.text)
     if "nh" not in key and "." not in key:
         return False  # cheap test first: folding with OCR repair is the costly part
-    return bool(_END_OF_BODY.search(aligned_fold(line.text)))
+    folded = aligned_fold(line.text)
+    return bool(_RECIPIENTS_LINE.match(folded) or _SIGNED_FOR.search(folded))
 
 
 def _body_start(lines: list[Line]) -> int | None:

@@ -91,6 +91,7 @@ class Matcher:
             if str(graph.value(s, KG.municipality)).lower() == "true"
         }
         self._cache: dict[str | None, dict[str, Entry]] = {}
+        self._key_lists: dict[str | None, list[str]] = {}  # the keys of each _cache entry
         self._agencies: dict[tuple[str, str | None], AgencyMention] = {}
 
     # -- provinces ---------------------------------------------------------------------------
@@ -141,6 +142,7 @@ class Matcher:
             for label, entry in self.labels:
                 keys.setdefault(expand(match_key(_fill(label, province))), entry)
             self._cache[province] = keys
+            self._key_lists[province] = list(keys)
         return self._cache[province]
 
     def canonical(self, entry: Entry, province: str | None) -> str:
@@ -159,7 +161,8 @@ class Matcher:
             if candidate in keys:
                 return keys[candidate], 100.0
         cutoff = THRESHOLD if len(key) < 25 else LONG_THRESHOLD
-        hit = process.extractOne(key, list(keys), scorer=fuzz.ratio, score_cutoff=cutoff)
+        choices = self._key_lists[province]  # made with the keys: not a new list per lookup
+        hit = process.extractOne(key, choices, scorer=fuzz.ratio, score_cutoff=cutoff)
         if hit is None:
             return None, 0.0
         return keys[hit[0]], float(hit[1])
@@ -230,8 +233,15 @@ def _fill(label: str, province: str | None) -> str:
     return label.replace(PLACEHOLDER, province)
 
 
+# What each abbreviation above holds ("uy ban mat tran" is left as it is): a key holding none of
+# them (most keys) is returned after one scan, not seven substitutions. No expansion writes one.
+_ABBREVIATION_HINT = re.compile(r"ubnd|hdnd|mttq|xh|lao dong tb")
+
+
 def expand(key: str) -> str:
     """Expand the usual abbreviations in a key ("ubnd tinh" -> "uy ban nhan dan tinh")."""
+    if not _ABBREVIATION_HINT.search(key):
+        return key
     for pattern, replacement in _ABBREVIATIONS:
         key = pattern.sub(replacement, key)
     return key
