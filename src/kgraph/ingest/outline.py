@@ -96,14 +96,29 @@ class Block:
     label: str = ""  # the number the document means (a Roman numeral printed twice: the next)
     heading_text: str | None = None  # title without its number, when it is not whole lines
     parent: Block | None = field(default=None, repr=False, compare=False)
+    # text and title as last made, with the line and title-line counts they were made from:
+    # the builder only appends lines and counts title lines up, the readers ask many times
+    _made: dict[str, tuple[int, int, str]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def text(self) -> str:
-        return nfc(" ".join(line.text for line in self.lines))
+        made = self._made.get("text")
+        if made is not None and made[0] == len(self.lines):
+            return made[2]
+        text = nfc(" ".join([line.text for line in self.lines]))
+        self._made["text"] = (len(self.lines), 0, text)
+        return text
 
     @property
     def title(self) -> str:
-        return nfc(" ".join(line.text for line in self.lines[: max(self.title_lines, 1)]))
+        made = self._made.get("title")
+        if made is not None and made[0] == len(self.lines) and made[1] == self.title_lines:
+            return made[2]
+        title = nfc(" ".join([line.text for line in self.lines[: max(self.title_lines, 1)]]))
+        self._made["title"] = (len(self.lines), self.title_lines, title)
+        return title
 
     @property
     def body(self) -> str:
