@@ -108,7 +108,8 @@ def extract_document(text: str, source_name: str, matcher: Matcher | None = None
 def _placed(tasks: list[Task], layout: Layout) -> list[Task]:
     """Each table row hangs off the outline node it stands in (the last one opened before it)."""
     nodes = list(layout.outline.walk()) if layout.outline is not None else []
-    nodes += [n for top in layout.appendices for n in (top, *top.walk()) if n not in nodes]
+    seen = {id(n) for n in nodes}  # by identity: == compares whole subtrees
+    nodes += [n for top in layout.appendices for n in (top, *top.walk()) if id(n) not in seen]
     starts = sorted((n.lines[0].start, n.key) for n in nodes)
     for task in tasks:
         before = [key for start, key in starts if start <= task.span.start]

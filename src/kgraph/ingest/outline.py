@@ -101,6 +101,9 @@ class Block:
     _made: dict[str, tuple[int, int, str]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    _spans: dict[int, tuple[str, Span]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def text(self) -> str:
@@ -129,16 +132,27 @@ class Block:
         """The title without its number ("Sở Y tế:" for "1. Sở Y tế:")."""
         if self.heading_text is not None:
             return self.heading_text
-        spec = KINDS.get(self.marker)
         title = self.title
+        made = self._made.get("name")
+        if made is not None and made[0] == len(self.lines) and made[1] == self.title_lines:
+            return made[2]
+        spec = KINDS.get(self.marker)
         if spec is None or self.kind in {"bullet", "para"}:
-            return title
-        m = spec.pattern.match(marker_key(title))
-        return nfc(title[m.start("rest") :]) if m else title
+            name = title
+        else:
+            m = spec.pattern.match(marker_key(title))
+            name = nfc(title[m.start("rest") :]) if m else title
+        self._made["name"] = (len(self.lines), self.title_lines, name)
+        return name
 
     def span(self, raw: str) -> Span:
+        made = self._spans.get(len(self.lines))
+        if made is not None and made[0] is raw:
+            return made[1]
         first, last = self.lines[0], self.lines[-1]
-        return Span(raw[first.start : last.end], first.start, last.end, first.number)
+        span = Span(raw[first.start : last.end], first.start, last.end, first.number)
+        self._spans[len(self.lines)] = (raw, span)  # a frozen value: shared by its readers
+        return span
 
     def extent(self, raw: str) -> Span:
         """The node with everything under it."""
@@ -178,20 +192,26 @@ class Block:
         if printed:  # "Phụ lục II", "Phụ lục số 03": PLII, PL03
             own = f"PL{printed.group(1).upper()}"
             same = [s for s in siblings if s.marker == "appendix" and s.no == self.no]
-            return own if same.index(self) == 0 else f"{own}~{same.index(self) + 1}"
+            return own if _place(same, self) == 0 else f"{own}~{_place(same, self) + 1}"
         if self.kind in {"bullet", "para"} or self.marker in {"appendix", "bold", "attached"}:
             prefix = {"bullet": "b", "para": "t"}.get(self.kind, "PL")
             prefix = {"bold": "h", "attached": "KT"}.get(self.marker, prefix)
             same = [s for s in siblings if s.kind == self.kind and s.marker == self.marker]
-            return f"{prefix}{same.index(self) + 1}"
+            return f"{prefix}{_place(same, self) + 1}"
         own = self.label or self.no
         same = [s for s in siblings if (s.label or s.no) == own and s.marker == self.marker]
-        return own if same.index(self) == 0 else f"{own}~{same.index(self) + 1}"
+        return own if _place(same, self) == 0 else f"{own}~{_place(same, self) + 1}"
 
     def walk(self) -> Iterator[Block]:
         for child in self.children:
             yield child
             yield from child.walk()
+
+
+def _place(nodes: list[Block], node: Block) -> int:
+    """Index of the node among its siblings, by identity (``list.index`` compares nodes field by
+    field, their lines and whole subtrees; two nodes never hold the same lines)."""
+    return next(i for i, other in enumerate(nodes) if other is node)
 
 
 @dataclass
@@ -249,7 +269,7 @@ def split_lines(raw: str) -> list[Line]:
     title running on into its first decimal item is cut before the item."""
     out: list[Line] = []
     for line in _physical_lines(raw):
-        m = _RUN_ON_ITEM.match(line.text)
+        m = _RUN_ON_ITEM.match(line.text) if ".1." in line.text else None  # what it needs
         at = raw.find(m.group(2), line.start, line.end) if m else -1
         if m and len(m.group(1).split()) <= 12 and not _match(line) and at > line.start:
             head = Line(strip_markup(raw[line.start : at]), line.start, at, line.number,
@@ -293,8 +313,8 @@ def _physical_lines(raw: str) -> list[Line]:
 
 
 def _mostly_upper(text: str) -> bool:
-    letters = [c for c in text if c.isalpha()]
-    return bool(letters) and sum(c.isupper() for c in letters) / len(letters) >= 0.6
+    letters = list(filter(str.isalpha, text))  # filter and map: the loops run in C
+    return bool(letters) and sum(map(str.isupper, letters)) / len(letters) >= 0.6
 
 
 def _upper_prefix(text: str) -> str:
@@ -664,7 +684,7 @@ def divisions(layout: Layout) -> list[Division]:
         )
 
     top = list(layout.outline.children) if layout.outline is not None else []
-    top += [a for a in layout.appendices if a not in top]
+    top += [a for a in layout.appendices if not any(a is t for t in top)]  # by identity
     return [convert(node) for node in top]
 
 
