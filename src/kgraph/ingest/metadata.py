@@ -250,7 +250,7 @@ def issuer_from_code(code: str, province: str | None, matcher: Matcher) -> Agenc
 def find_province(lines: list[Line], matcher: Matcher) -> tuple[str | None, str | None]:
     """(place as written, canonical province) from the place-and-date line or the header."""
     for line in lines:
-        m = _PLACE.search(line.text)
+        m = _PLACE.search(line.text) if "," in line.text else None  # it needs the comma
         if m:
             place = m.group(1).strip(" *_")
             place = re.sub(r"^.*?/\S*\s+", "", place)  # "234 /KH-UBND Kién Giang"

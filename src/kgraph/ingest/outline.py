@@ -104,6 +104,7 @@ class Block:
     _spans: dict[int, tuple[str, Span]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    _child_keys: dict[int, str] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def text(self) -> str:
@@ -187,20 +188,12 @@ class Block:
         return f"{parent.key}.{own}"
 
     def _own_key(self) -> str:
-        siblings = self.parent.children if self.parent is not None else [self]
-        printed = re.search(r"\s([0-9ivxl]{1,4})$", self.no) if self.marker == "appendix" else None
-        if printed:  # "Phụ lục II", "Phụ lục số 03": PLII, PL03
-            own = f"PL{printed.group(1).upper()}"
-            same = [s for s in siblings if s.marker == "appendix" and s.no == self.no]
-            return own if _place(same, self) == 0 else f"{own}~{_place(same, self) + 1}"
-        if self.kind in {"bullet", "para"} or self.marker in {"appendix", "bold", "attached"}:
-            prefix = {"bullet": "b", "para": "t"}.get(self.kind, "PL")
-            prefix = {"bold": "h", "attached": "KT"}.get(self.marker, prefix)
-            same = [s for s in siblings if s.kind == self.kind and s.marker == self.marker]
-            return f"{prefix}{_place(same, self) + 1}"
-        own = self.label or self.no
-        same = [s for s in siblings if (s.label or s.no) == own and s.marker == self.marker]
-        return own if _place(same, self) == 0 else f"{own}~{_place(same, self) + 1}"
+        parent = self.parent
+        if parent is None:
+            return _own_keys([self])[id(self)]
+        if parent._child_keys is None:  # all siblings at once: one pass, not one each
+            parent._child_keys = _own_keys(parent.children)
+        return parent._child_keys[id(self)]
 
     def walk(self) -> Iterator[Block]:
         for child in self.children:
@@ -208,10 +201,32 @@ class Block:
             yield from child.walk()
 
 
-def _place(nodes: list[Block], node: Block) -> int:
-    """Index of the node among its siblings, by identity (``list.index`` compares nodes field by
-    field, their lines and whole subtrees; two nodes never hold the same lines)."""
-    return next(i for i, other in enumerate(nodes) if other is node)
+def _own_keys(siblings: list[Block]) -> dict[int, str]:
+    """Each sibling's own key (by id): its number, or its kind's prefix and rank, "~2" and on
+    for a number its list repeats. A rank counts the siblings before it that meet the same
+    test (the same printed appendix; the same kind and marker; the same number and marker)."""
+    out: dict[int, str] = {}
+    appendices: dict[str, int] = {}
+    kinds: dict[tuple[str, str], int] = {}
+    numbers: dict[tuple[str, str], int] = {}
+    for node in siblings:
+        printed = re.search(r"\s([0-9ivxl]{1,4})$", node.no) if node.marker == "appendix" else None
+        kind, number = (node.kind, node.marker), (node.label or node.no, node.marker)
+        if printed:  # "Phụ lục II", "Phụ lục số 03": PLII, PL03
+            own, rank = f"PL{printed.group(1).upper()}", appendices.get(node.no, 0)
+            out[id(node)] = own if rank == 0 else f"{own}~{rank + 1}"
+        elif node.kind in {"bullet", "para"} or node.marker in {"appendix", "bold", "attached"}:
+            prefix = {"bullet": "b", "para": "t"}.get(node.kind, "PL")
+            prefix = {"bold": "h", "attached": "KT"}.get(node.marker, prefix)
+            out[id(node)] = f"{prefix}{kinds.get(kind, 0) + 1}"
+        else:
+            rank = numbers.get(number, 0)
+            out[id(node)] = number[0] if rank == 0 else f"{number[0]}~{rank + 1}"
+        if node.marker == "appendix":
+            appendices[node.no] = appendices.get(node.no, 0) + 1
+        kinds[kind] = kinds.get(kind, 0) + 1
+        numbers[number] = numbers.get(number, 0) + 1
+    return out
 
 
 @dataclass
