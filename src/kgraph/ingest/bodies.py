@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import lru_cache
 
 from rapidfuzz.distance import Levenshtein
 
 from kgraph.ingest.model import AddresseeKind, AgencyMention
-from kgraph.ingest.text import aligned_fold, match_key
+from kgraph.ingest.text import TEXTS_KEPT, aligned_fold, match_key
 from kgraph.reference.matching import Matcher
 
 # Head nouns of kinds of bodies (folded). OCR forms of "Sở" ("S6", "8&", "S¢") are the first two.
@@ -266,8 +267,10 @@ def is_request(title: str) -> bool:
     return bool(_REQUEST.match(aligned_fold(_HEADING_NO.sub("", title, count=1))))
 
 
+@lru_cache(maxsize=TEXTS_KEPT)
 def names_part(title: str, label: bool = False) -> str:
-    """The part of a heading that names bodies: after lead-ins, before the role.
+    """The part of a heading that names bodies: after lead-ins, before the role (kept per
+    heading: each is asked up to four times, and plans repeat their headings).
 
     ``label``: the heading is a name only (its duties follow on other lines), so role words
     inside it belong to the name ("Vụ Các vấn đề chung về xây dựng pháp luật").

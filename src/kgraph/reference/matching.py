@@ -84,6 +84,8 @@ class Matcher:
                 self.provinces[match_key(str(label))] = name
         self._province_keys = sorted(self.provinces, key=len, reverse=True)
         self._spaced_keys = tuple(f" {pkey}" for pkey in self._province_keys)
+        self._province_rank = {pkey: i for i, pkey in enumerate(self._province_keys)}
+        self._province_sizes = sorted({len(pkey.split()) for pkey in self._province_keys} - {0})
         self._tail_cache: dict[str | None, tuple[list[tuple[str, str]], tuple[str, ...]]] = {}
         self.municipal = {
             str(graph.value(s, SKOS.prefLabel))
@@ -96,12 +98,17 @@ class Matcher:
 
     # -- provinces ---------------------------------------------------------------------------
     def province(self, text: str) -> str | None:
-        """The canonical province a text names (exactly, in key space), else None."""
-        key = f" {match_key(text)} "
-        for pkey in self._province_keys:
-            if f" {pkey} " in key:
-                return self.provinces[pkey]
-        return None
+        """The canonical province a text names (exactly, in key space), else None: of the
+        names the text holds as whole words, the first in :attr:`_province_keys` (longest
+        first). Looked up by the text's runs of words, not by a search per name."""
+        words = match_key(text).split()
+        found = None if words else self._province_rank.get("")  # " " + "" + " " in "  "
+        for size in self._province_sizes:
+            for i in range(len(words) - size + 1):
+                rank = self._province_rank.get(" ".join(words[i : i + size]))
+                if rank is not None and (found is None or rank < found):
+                    found = rank
+        return None if found is None else self.provinces[self._province_keys[found]]
 
     def province_fuzzy(self, text: str) -> str | None:
         """The province for an OCR-damaged name ("Kién Gang"), conservative."""
