@@ -244,7 +244,10 @@ def spell_group(raw: str) -> str | None:
 _OCR_DIGRAPHS = (("if", "u"), ("ir", "u"), ("tr", "u"))
 
 
+@lru_cache(maxsize=TEXTS_KEPT)
 def _group_word(token: str) -> str | None:
+    """The generic group word a token spells, OCR damage repaired (kept per token: an edit
+    distance to every group word each time)."""
     key = match_key(token)
     if key in {"ubnd", "hdnd", "mttq"} or key in _GROUP_WORDS:
         return token  # a word as written (its accents may be the source's own)
