@@ -289,7 +289,7 @@ def process_file(path: Path, validate: bool, ttl_out: Path | None,
         workspace = _workspace()
         assert isinstance(workspace, Workspace)
         source = SourceDocument(str(mapped.document), str(mapped.name), number)
-        workspace.load(result.ntriples)
+        workspace.load(result.ntriples, mapped.index)  # parsed only if a query needs it
         validation = validate_document(mapped.triples, mapped.index, workspace)
         findings, coverage = audit_document(source, mapped.triples, mapped.index,
                                             result.ntriples, validation, workspace)
