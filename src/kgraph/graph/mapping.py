@@ -224,6 +224,7 @@ class TripleIndex:
         self.into: dict[str, dict[str, list[Any]]] = {}
         self.by_predicate: dict[str, list[tuple[Any, Any]]] = {}
         out, into, by_predicate, text = self.out, self.into, self.by_predicate, str.__str__
+        is_literal = IS_LITERAL
         # a document's triples come a subject at a time, with a few dozen predicate objects:
         # each subject and predicate is looked up once per run, not once per triple
         last: object = None
@@ -242,15 +243,24 @@ class TripleIndex:
                 if pairs is None:
                     pairs = by_predicate[predicate] = []
                 known = predicates[id(p)] = (p, predicate, pairs)
-            _, predicate, pairs = known
+            predicate, pairs = known[1], known[2]
             values = found.get(predicate)
             if values is None:
                 found[predicate] = [o]
             else:
                 values.append(o)
             pairs.append((s, o))
-            if not IS_LITERAL[type(o)]:
-                into.setdefault(text(o), {}).setdefault(predicate, []).append(s)
+            if not is_literal[type(o)]:  # no new dict or list made for a key already there
+                key = text(o)
+                backwards = into.get(key)
+                if backwards is None:
+                    into[key] = {predicate: [s]}
+                else:
+                    subjects = backwards.get(predicate)
+                    if subjects is None:
+                        backwards[predicate] = [s]
+                    else:
+                        subjects.append(s)
 
     def objects(self, subject: object, predicate: object) -> Iterator[Any]:
         return iter(self.out.get(str(subject), {}).get(str(predicate), ()))
