@@ -120,3 +120,37 @@ def test_a_task_naming_its_own_lead_needs_no_duty_to_cover_it() -> None:
     uncovered = {task.text for task in coverage.uncovered}
     assert any("Đưa tin trên báo" in text for text in uncovered)  # item b: no lead, no duty
     assert not any("Rà soát" in text or "hội nghị" in text for text in uncovered), uncovered
+
+
+def test_plan_coverage_from_the_triple_index_is_the_queried_one() -> None:
+    """The build's workers read a plan's tasks and duties from its triple index; a store
+    holding the plan answers the same."""
+    from pathlib import Path
+
+    from kgraph.analysis.shacl_compiled import Workspace
+    from kgraph.ingest.extract import extract_file
+
+    class Held:  # a repository over what a workspace holds (as the audit reads it)
+        def __init__(self, workspace: Workspace) -> None:
+            self.workspace = workspace
+
+        def records(self, sparql: str) -> list[dict[str, str | None]]:
+            from kgraph.store.embedded import solution_records
+
+            return solution_records(self.workspace.query(sparql))
+
+    seeds = sorted((Path(__file__).resolve().parents[1] / "data" / "sources").glob("*.txt"))
+    linked = 0
+    for path in seeds:
+        mapped = document_graph(extract_file(path))
+        plan, text = str(mapped.document), mapped.to_ntriples()
+        queried, indexed = Workspace(), Workspace()
+        queried.load(text)
+        indexed.load(text, mapped.index)
+        assert indexed.index is mapped.index
+        by_query = cov.plan_coverage(Held(queried), plan, "")  # type: ignore[arg-type]
+        by_index = cov.plan_coverage(Held(indexed), plan, "")  # type: ignore[arg-type]
+        assert by_index == by_query
+        assert cov.plan_tasks(Held(queried), plan) == by_query.tasks  # type: ignore[arg-type]
+        linked += len(by_query.links)
+    assert linked

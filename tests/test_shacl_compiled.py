@@ -8,6 +8,7 @@ graph changed so that one rule fires (or stops firing); both engines must return
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from rdflib.namespace import RDF
 
 from kgraph.analysis.shacl_compiled import CompiledShapes, Unsupported
 from kgraph.analysis.validation import shapes_graph, validate_document, validate_graph
-from kgraph.graph.mapping import DocumentGraph, TripleIndex, document_graph
+from kgraph.graph.mapping import DocumentGraph, TripleIndex, document_graph, ntriples_line
 from kgraph.graph.vocab import ELI, KG
 from kgraph.ingest.extract import extract_file
 
@@ -124,3 +125,42 @@ def test_shapes_beyond_the_compiled_subset_fall_back_to_pyshacl() -> None:
     with pytest.raises(Unsupported):
         CompiledShapes(shapes)
     assert CompiledShapes(shapes_graph()).shapes  # kgraph's own shapes compile
+
+
+def test_sparql_constraints_on_their_predicates_give_the_whole_documents_results(
+        seeds: list[DocumentGraph]) -> None:
+    """The build runs each SHACL-SPARQL constraint on the triples of the predicates it can
+    match; over the whole document (a workspace holding it, no predicate known) the results
+    are the same."""
+    from kgraph.analysis import shacl_compiled as sc
+
+    engine = CompiledShapes(shapes_graph())
+    assert engine.sparql_predicates  # kgraph's constraints name every predicate they match
+    whole = CompiledShapes(shapes_graph())
+    whole.sparql_predicates = None
+    found = 0
+    for mapped, change in itertools.product(seeds, CHANGES.values()):
+        triples = list(dict.fromkeys(change(list(mapped.triples))))
+        index = TripleIndex(triples)
+        workspace = sc.Workspace()
+        workspace.load("".join(map(ntriples_line, triples)))
+        results = engine.validate(triples, index)
+        assert results == whole.validate(triples, index, workspace)
+        found += sum(1 for r in results if r.rule.endswith("NumberFormat"))
+    assert found  # a SPARQL constraint fired: the comparison is not vacuous
+
+
+def test_query_predicates_name_what_a_query_can_match() -> None:
+    from kgraph.analysis.shacl_compiled import query_predicates
+
+    ex = "PREFIX ex: <http://example.org/> "
+    assert query_predicates(ex + "SELECT ?a WHERE { ?a a ex:T ; ex:p/^ex:q+ ?b "
+                                 "FILTER NOT EXISTS { ?a ex:r ?c } }") == {
+        str(RDF.type), "http://example.org/p", "http://example.org/q", "http://example.org/r"}
+    for query in ("SELECT * WHERE { ?a ?p ?b }",  # any predicate
+                  ex + "SELECT * WHERE { ?a ex:p* ?b }",  # every node reaches itself
+                  ex + "SELECT * WHERE { ?a !ex:p ?b }",
+                  ex + "SELECT * WHERE { GRAPH ?g { ?a ex:p ?b } }",
+                  ex + "DESCRIBE ?a WHERE { ?a ex:p ?b }",
+                  "SELECT * WHERE { this is not SPARQL"):
+        assert query_predicates(query) is None, query

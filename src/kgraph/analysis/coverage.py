@@ -349,7 +349,45 @@ def sentences(text: str) -> list[str]:
 
 
 def plan_coverage(repo: Repository, plan: str, number: str) -> PlanCoverage:
+    """The coverage of one plan: from the index of its triples when ``repo`` is a workspace
+    holding one (the build's workers: :class:`kgraph.analysis.shacl_compiled.Workspace`, the
+    same rows as the queries, without parsing the plan into a store), else queried."""
+    index = getattr(getattr(repo, "workspace", None), "index", None)
+    if index is not None:
+        return cover(plan, number, indexed_items(index, plan, "Task"),
+                     indexed_items(index, plan, "Duty"))
     return cover(plan, number, plan_tasks(repo, plan), plan_duties(repo, plan))
+
+
+def indexed_items(index: object, plan: str, kind: str) -> list[Item]:
+    """:func:`plan_tasks` (``kind`` "Task") or :func:`plan_duties` ("Duty") answered from a
+    :class:`kgraph.graph.mapping.TripleIndex` of the plan's triples: the same rows, each
+    optional value the first stated."""
+    out, into = index.out, index.into  # type: ignore[attr-defined]
+    kg = str(KG)
+    part_of, item_number, text, source, start = (kg + "partOf", kg + "itemNumber", kg + "text",
+                                                 kg + "sourceText", kg + "sourceStart")
+    parent_link = kg + ("subTask" if kind == "Task" else "hasDuty")
+    tasks = kind == "Task"
+    rows: list[dict[str, str | None]] = []
+    for node in into.get(kg + kind, {}).get(str(RDF.type), ()):
+        iri = str(node)
+        properties = out.get(iri, {})
+        if item_number not in properties or not any(
+                str(o) == plan for o in properties.get(part_of, ())):
+            continue
+        if tasks and (kg + "subTask" in properties or kg + "leadAgency" in properties):
+            continue  # a group (its items wait for duties) or a task assigned where it stands
+        group = next((str(values[0]) for parent in into.get(iri, {}).get(parent_link, ())
+                      if (values := out.get(str(parent), {}).get(text))), None)
+
+        def first(name: str, properties: dict[str, list[object]] = properties) -> str | None:
+            values = properties.get(name)
+            return str(values[0]) if values else None
+
+        rows.append({kind.lower(): iri, "no": first(item_number), "text": first(text),
+                     "src": first(source), "start": first(start), "group": group})
+    return _items(rows, kind.lower(), plan)
 
 
 def coverage_for(repo: Repository, number_key: str | None = None) -> list[PlanCoverage]:

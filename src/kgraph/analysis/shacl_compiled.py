@@ -75,6 +75,7 @@ class SparqlConstraint:
     node: Identifier
     query: str
     messages: list[Literal]
+    predicates: frozenset[str] | None = None  # all the query can match (None: any)
 
 
 class Data:
@@ -87,6 +88,7 @@ class Data:
         self.triples = triples
         self.workspace = workspace
         self._instances: dict[URIRef, set[Node]] = {}
+        self._part: tuple[frozenset[str], str] | None = None  # predicates, their N-Triples
 
     def objects(self, s: Node, p: Node) -> list[Node]:
         if isinstance(s, Literal):
@@ -160,18 +162,36 @@ class Data:
             return list(dict.fromkeys(v for step in path[1] for v in self.values(node, step)))
         raise Unsupported(kind)
 
-    def sparql(self, query: str) -> Any:
-        """Solutions of a query over this data (the document's triples and the ontology)."""
+    def sparql(self, query: str, predicates: frozenset[str] | None = None) -> Any:
+        """Solutions of a query over this data (the document's triples and the ontology).
+
+        ``predicates``: every predicate the query can match (:func:`query_predicates`); only
+        the document's triples stating one of them are loaded, a few dozen of its thousand
+        (a query's answers depend on no other triple), into the workspace beside the document
+        it holds."""
         if self.workspace is None:
             self.workspace = Workspace()
-            self.workspace.load("".join(ntriples_line(t) for t in self.triples))
-        return self.workspace.query(query, with_ontology=True)
+        if predicates is None:
+            if self.workspace.holds is None:
+                self.workspace.load("".join(ntriples_line(t) for t in self.triples))
+            return self.workspace.query(query, with_ontology=True)
+        if self._part is None or self._part[0] != predicates:
+            by_predicate = self.document.by_predicate
+            lines = [ntriples_line((s, p, o)) for p in sorted(predicates)  # type: ignore[arg-type]
+                     for s, o in by_predicate.get(p, ())]
+            self._part = (predicates, "".join(lines))
+        return self.workspace.query_part(query, self._part[1])
 
 
 class Workspace:
     """An in-memory Oxigraph store holding the ontology (loaded once) and one document at a
     time, for the SPARQL the build runs on a document before it is stored (SHACL-SPARQL
-    constraints, coverage). Reused for every document a worker process handles."""
+    constraints, coverage). Reused for every document a worker process handles.
+
+    A document is parsed into the store only when a query needs it (:meth:`query`): in the
+    build nothing does, the SPARQL constraints load the few triples they can match
+    (:meth:`query_part`) and the coverage reads the document's :attr:`index`. Parsing a whole
+    plan cost 8 ms of a worker's 50 after extraction."""
 
     ONTOLOGY = "urn:kgraph:ontology"
 
@@ -179,6 +199,7 @@ class Workspace:
 
     def __init__(self) -> None:
         self.holds: str | None = None
+        self.index: TripleIndex | None = None  # of the document held, when the caller has it
         self._renew()
 
     def _renew(self) -> None:
@@ -187,31 +208,56 @@ class Workspace:
         self.store = ox.Store()
         self.store.load(ontology_ntriples(), format=ox.RdfFormat.N_TRIPLES,
                         to_graph=ox.NamedNode(self.ONTOLOGY))
-        self.loads = 0
+        self.loads = 0.0
+        self._in_store: str | None = None  # the text the store's default graph holds
 
-    def load(self, ntriples: str) -> None:
-        """Replace the document (N-Triples) this workspace holds (kept when it is the same
-        text object).
+    def load(self, ntriples: str, index: TripleIndex | None = None) -> None:
+        """Hold this document (N-Triples; kept when it is the same text object), with the
+        :class:`TripleIndex` of its triples when the caller has one (``None`` keeps the one
+        given with the same text)."""
+        if self.holds is not ntriples:
+            self.holds, self.index = ntriples, None
+        if index is not None:
+            self.index = index
+
+    def _put(self, ntriples: str) -> None:
+        """Make the store's default graph hold exactly these lines.
 
         Parsed without checking the IRIs (``lenient``: a quarter of the parse, 3 ms a plan in
         a build's worker): the text is always kgraph's own writing, of a document it has just
         mapped or of a graph read from a store, whose loader checked them."""
         import pyoxigraph as ox
 
-        if self.holds is ntriples:
+        if self._in_store is ntriples:
             return
-        self.loads += 1
-        if self.loads > self.RENEW_AFTER:  # a fresh store, or memory grows with every document
+        # a fresh store after RENEW_AFTER documents' worth of text, or memory grows with every
+        # document (a part of a document weighs its share of a whole plan's ~1,500 lines)
+        self.loads += max(ntriples.count("\n") / _PLAN_LINES, 0.01)
+        if self.loads > self.RENEW_AFTER:
             self._renew()
         self.store.clear_graph(ox.DefaultGraph())
         self.store.load(ntriples, format=ox.RdfFormat.N_TRIPLES, lenient=True)
-        self.holds = ntriples
+        self._in_store = ntriples
 
     def query(self, query: str, *, with_ontology: bool = False) -> Any:
+        """Solutions over the document held (and the ontology)."""
+        self._put(self.holds if self.holds is not None else "")
+        return self._query(query, with_ontology)
+
+    def query_part(self, query: str, ntriples: str) -> Any:
+        """Solutions over these lines (a part of the document held, all the query can
+        match) and the ontology."""
+        self._put(ntriples)
+        return self._query(query, True)
+
+    def _query(self, query: str, with_ontology: bool) -> Any:
         import pyoxigraph as ox
 
         graphs = [ox.DefaultGraph(), ox.NamedNode(self.ONTOLOGY)] if with_ontology else None
         return self.store.query(query, default_graph=graphs)
+
+
+_PLAN_LINES = 1500  # N-Triples lines of a typical plan (the unit of Workspace.RENEW_AFTER)
 
 
 @functools.cache
@@ -254,6 +300,11 @@ class CompiledShapes:
             raise Unsupported("sh:deactivated")
         self.shapes = [self._shape(node) for node in sorted(roots, key=str)]
         self.shapes = [s for s in self.shapes if s.targeted]
+        found = [c.predicates for s in self.shapes for c in s.sparql]
+        # what the SPARQL constraints can match, together: one small load a document
+        self.sparql_predicates: frozenset[str] | None = (
+            None if any(p is None for p in found)
+            else frozenset().union(*found))  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------ reading shapes
 
@@ -338,7 +389,8 @@ class CompiledShapes:
         if re.search(r"\$(?!this\b)\w+", query):
             raise Unsupported("pre-bound variables other than $this")
         messages = [m for m in self.graph.objects(node, SH.message) if isinstance(m, Literal)]
-        return SparqlConstraint(node, query.replace("$this", "?this"), messages)
+        query = query.replace("$this", "?this")
+        return SparqlConstraint(node, query, messages, query_predicates(query))
 
     # ------------------------------------------------------------------ evaluating
 
@@ -429,7 +481,7 @@ class CompiledShapes:
             raise Unsupported("SPARQL constraint without WHERE")
         query = (constraint.query[: where + 1] + f" VALUES ?this {{ {values} }} "
                  + constraint.query[where + 1:])
-        solutions = data.sparql(query)
+        solutions = data.sparql(query, self.sparql_predicates)
         if not isinstance(solutions, ox.QuerySolutions):
             raise Unsupported("SPARQL constraint that is not a SELECT")
         names = [v.value for v in solutions.variables]
@@ -449,6 +501,52 @@ class CompiledShapes:
                 None if value is None else str(value),
                 _messages(constraint.messages or shape.messages, bound)))  # type: ignore[arg-type]
         return results
+
+
+def query_predicates(query: str) -> frozenset[str] | None:
+    """The predicates whose triples a SPARQL query's answers can depend on, or None when it
+    could match any triple (a variable or negated predicate, a path that may be empty, a
+    GRAPH or SERVICE pattern, a query rdflib cannot read).
+
+    Every triple pattern and path step naming its predicate matches only triples with that
+    predicate, so the query over those triples alone gives the same solutions."""
+    from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
+    from rdflib.plugins.sparql.algebra import translateQuery
+    from rdflib.plugins.sparql.parser import parseQuery
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    try:
+        algebra = translateQuery(parseQuery(query)).algebra
+    except Exception:  # any syntax rdflib lacks: the whole document is loaded
+        return None
+    if algebra.name == "DescribeQuery":  # describes its nodes by all their triples
+        return None
+    found: set[str] = set()
+
+    def predicate(term: object) -> bool:
+        if isinstance(term, URIRef):
+            found.add(str(term))
+            return True
+        if isinstance(term, InvPath):
+            return predicate(term.arg)
+        if isinstance(term, SequencePath | AlternativePath):
+            return all(predicate(step) for step in term.args)
+        if isinstance(term, MulPath):  # p* and p? match every node to itself
+            return term.mod == "+" and predicate(term.path)
+        return False  # a variable, a negated set, a parse-level path
+
+    def walk(node: object) -> bool:
+        if isinstance(node, CompValue):
+            if node.name in ("Graph", "GraphGraphPattern", "ServiceGraphPattern", "Service"):
+                return False
+            if node.name in ("BGP", "TriplesBlock"):
+                return all(len(t) == 3 and predicate(t[1]) for t in node.get("triples") or ())
+            return all(walk(value) for value in node.values())
+        if isinstance(node, list | tuple | set):
+            return all(walk(value) for value in node)
+        return True
+
+    return frozenset(found) if walk(algebra) else None
 
 
 def _messages(templates: list[Literal], bound: dict[str, Node]) -> dict[str, str]:

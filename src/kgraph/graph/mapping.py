@@ -166,12 +166,28 @@ IS_LITERAL = _KindOf(Literal)  # IS_LITERAL[type(term)] == isinstance(term, Lite
 _IS_BNODE = _KindOf(BNode)
 
 
-@functools.lru_cache(maxsize=4096, typed=True)
+LITERALS_KEPT = 8192  # literals remembered with their N-Triples text (a plan states ~1,000)
+_LITERALS: dict[tuple[type, object, str | None], tuple[Literal, str]] = {}
+
+
+def literal_nt(value: object, lang: str | None = None) -> tuple[Literal, str]:
+    """``Literal(value, lang=lang)`` and its N-Triples text, made once per value (and type: 1
+    is not True): rdflib makes a literal in 3 µs, and a plan states a thousand, four in five
+    of them seen before (offsets, line numbers, flags, labels); the text is escaped once."""
+    key = (type(value), value, lang)
+    found = _LITERALS.get(key)
+    if found is None:
+        if len(_LITERALS) >= LITERALS_KEPT:  # bounded: a worker maps thousands of plans
+            _LITERALS.clear()
+        term = Literal(value, lang=lang)
+        found = _LITERALS[key] = (term, literal_text(term))
+    return found
+
+
 def literal(value: object, lang: str | None = None) -> Literal:
-    """``Literal(value, lang=lang)``, one object per value (and type: 1 is not True): rdflib
-    makes a literal in 3 µs, and a plan states a thousand, four in five of them seen before
-    (offsets, line numbers, flags, labels)."""
-    return Literal(value, lang=lang)
+    """``Literal(value, lang=lang)``, one object per value while it is remembered
+    (:func:`literal_nt`)."""
+    return literal_nt(value, lang)[0]
 
 
 def _quote(value: str) -> str:
@@ -180,18 +196,19 @@ def _quote(value: str) -> str:
                   .replace("\r", "\\r")) + '"'
 
 
+def literal_text(term: Literal) -> str:
+    """A literal as an N-Triples object."""
+    if term.language:
+        return f"{_quote(term)}@{term.language}"
+    if term.datatype:
+        return f"{_quote(term)}^^<{term.datatype}>"
+    return _quote(term)
+
+
 def ntriples_line(triple: Triple) -> str:
     """One N-Triples line (no blank nodes: a document graph has none)."""
     s, p, o = triple
-    if IS_LITERAL[type(o)]:
-        if o.language:
-            obj = f"{_quote(o)}@{o.language}"
-        elif o.datatype:
-            obj = f"{_quote(o)}^^<{o.datatype}>"
-        else:
-            obj = _quote(o)
-    else:
-        obj = f"<{o}>"
+    obj = literal_text(o) if IS_LITERAL[type(o)] else f"<{o}>"  # type: ignore[arg-type]
     return f"<{s}> <{p}> {obj} .\n"
 
 
@@ -207,6 +224,7 @@ class TripleIndex:
         self.into: dict[str, dict[str, list[Any]]] = {}
         self.by_predicate: dict[str, list[tuple[Any, Any]]] = {}
         out, into, by_predicate, text = self.out, self.into, self.by_predicate, str.__str__
+        is_literal = IS_LITERAL
         # a document's triples come a subject at a time, with a few dozen predicate objects:
         # each subject and predicate is looked up once per run, not once per triple
         last: object = None
@@ -225,15 +243,24 @@ class TripleIndex:
                 if pairs is None:
                     pairs = by_predicate[predicate] = []
                 known = predicates[id(p)] = (p, predicate, pairs)
-            _, predicate, pairs = known
+            predicate, pairs = known[1], known[2]
             values = found.get(predicate)
             if values is None:
                 found[predicate] = [o]
             else:
                 values.append(o)
             pairs.append((s, o))
-            if not IS_LITERAL[type(o)]:
-                into.setdefault(text(o), {}).setdefault(predicate, []).append(s)
+            if not is_literal[type(o)]:  # no new dict or list made for a key already there
+                key = text(o)
+                backwards = into.get(key)
+                if backwards is None:
+                    into[key] = {predicate: [s]}
+                else:
+                    subjects = backwards.get(predicate)
+                    if subjects is None:
+                        backwards[predicate] = [s]
+                    else:
+                        subjects.append(s)
 
     def objects(self, subject: object, predicate: object) -> Iterator[Any]:
         return iter(self.out.get(str(subject), {}).get(str(predicate), ()))
@@ -258,12 +285,16 @@ class _Mapper:
 
     def add(self, s: URIRef, p: URIRef, o: URIRef | Literal | None) -> None:
         if o is not None:
-            triple = (s, p, o)
-            self.graph.setdefault(ntriples_line(triple), triple)
+            obj = literal_text(o) if IS_LITERAL[type(o)] else f"<{o}>"  # type: ignore[arg-type]
+            self.graph.setdefault(f"<{s}> <{p}> {obj} .\n", (s, p, o))
+
+    def put(self, s: URIRef, p: URIRef, value: tuple[Literal, str]) -> None:
+        """Add a literal made by :func:`literal_nt` (its text already escaped)."""
+        self.graph.setdefault(f"<{s}> <{p}> {value[1]} .\n", (s, p, value[0]))
 
     def text(self, s: URIRef, p: URIRef, value: str | None, lang: str | None = None) -> None:
         if value:
-            self.add(s, p, literal(nfc(value), lang=lang))
+            self.put(s, p, literal_nt(nfc(value), lang))
 
     # ------------------------------------------------------------------ documents
 
@@ -326,10 +357,10 @@ class _Mapper:
     # ------------------------------------------------------------------ parts of the plan
 
     def span(self, iri: URIRef, span: Span) -> None:
-        self.add(iri, KG.sourceText, literal(span.text))
-        self.add(iri, KG.sourceStart, literal(span.start))
-        self.add(iri, KG.sourceEnd, literal(span.end))
-        self.add(iri, KG.sourceLine, literal(span.line))
+        self.put(iri, KG.sourceText, literal_nt(span.text))
+        self.put(iri, KG.sourceStart, literal_nt(span.start))
+        self.put(iri, KG.sourceEnd, literal_nt(span.end))
+        self.put(iri, KG.sourceLine, literal_nt(span.line))
         self.add(iri, KG.partOf, self.iri)
         self.page(iri, span)
 
@@ -338,14 +369,14 @@ class _Mapper:
         source = self.doc.source
         page = source.page_at(span.start) if source else None
         if page is not None:
-            self.add(iri, KG.sourcePage, literal(page.number))
+            self.put(iri, KG.sourcePage, literal_nt(page.number))
             confidence = source.confidence_of(span.start, span.end)
             if confidence is not None:  # of the OCR lines the span covers
                 self.add(iri, KG.ocrConfidence, _confidence(confidence))
 
     def item(self, iri: URIRef, cls: URIRef, no: str, text: str, span: Span) -> None:
         self.add(iri, RDF.type, cls)
-        self.add(iri, KG.itemNumber, literal(no))
+        self.put(iri, KG.itemNumber, literal_nt(no))
         self.text(iri, KG.text, text)
         self.span(iri, span)
 
@@ -359,7 +390,7 @@ class _Mapper:
             self.add(iri, ELI.is_part_of, parent)
             self.text(iri, ELI.number, division.number)
             self.text(iri, ELI.title, division.title, "vi")
-            self.add(iri, KG.numbering, literal(division.kind))
+            self.put(iri, KG.numbering, literal_nt(division.kind))
             self.text(iri, KG.text, division.text)
             self.span(iri, division.span)
             self.outline(division.children, iri)
@@ -405,8 +436,8 @@ class _Mapper:
         self.item(iri, KG.Assignment, assignment.no, assignment.heading, assignment.span)
         self.add(self.iri, KG.hasAssignment, iri)
         self.text(iri, KG.section, assignment.section or self.doc.assignment_section)
-        self.add(iri, KG.isRequest, literal(assignment.requested))
-        self.add(iri, KG.hasLeadClause, literal(assignment.has_lead_clause))
+        self.put(iri, KG.isRequest, literal_nt(assignment.requested))
+        self.put(iri, KG.hasLeadClause, literal_nt(assignment.has_lead_clause))
         self.add(iri, KG.addresseeKind, KIND_CONCEPT[assignment.kind])
         self.in_division(iri, assignment.division)
         for mention in assignment.addressees:
@@ -458,8 +489,8 @@ class _Mapper:
         self.add(source, KG.sha256, Literal(self.doc.source_sha256))
         self.add(self.iri, KG.sourceFile, source)
         self.add(graph_name, PROV.wasDerivedFrom, source)
-        self.add(self.iri, KG.ocrDamaged, literal(self.doc.ocr_damaged))
-        self.add(self.iri, KG.isPartial, literal(self.doc.partial))
+        self.put(self.iri, KG.ocrDamaged, literal_nt(self.doc.ocr_damaged))
+        self.put(self.iri, KG.isPartial, literal_nt(self.doc.partial))
         self.original(source)
         signature = self.doc.signature
         self.text(self.iri, KG.signerName, signature.name)
