@@ -8,8 +8,9 @@ group structure), so it keeps working whatever the outline parser makes of a pla
 * every item is folded (:func:`kgraph.ingest.text.ocr_fold`: no diacritics, OCR look-alikes
   repaired) and vectorised as scikit-learn's ``TfidfVectorizer`` does over character n-grams
   (3-5 characters inside word boundaries; fitted by it on a full alignment, the fitted
-  vocabulary and IDF kept as plain data, :class:`Terms`). Character n-grams survive a damaged letter ("cudng"
-  still shares "ng", " cu" with "cuong"), where whole-word TF-IDF loses the word;
+  vocabulary and IDF kept as plain data, :class:`Terms`). Character n-grams survive a
+  damaged letter ("cudng" still shares "ng", " cu" with "cuong"), where whole-word TF-IDF
+  loses the word;
 * plans are aligned one after another against the clusters built so far (a progressive
   alignment, as for multiple sequence alignment): the cosine between each item and each
   cluster's centroid, then the best one-to-one pairing (:func:`linear_sum_assignment`, SciPy's
