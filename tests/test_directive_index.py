@@ -444,6 +444,90 @@ def test_one_plan_builds_write_the_state_as_a_delta_and_only_the_changed_triples
             graph_lines(repo, name)
 
 
+def test_lines_held_by_a_process_are_ignored_after_the_version_changed_in_place(
+        corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One process builds a new plan (it holds the lines of the coverage graphs it wrote),
+    then the current version is written in place (a server's SPARQL update: a triple of the
+    directive's coverage graph deleted, another added), then the process builds a second new
+    plan of the same directive and province: the held lines no longer describe the version,
+    so the graphs are read back and the result is what a process holding nothing writes, and
+    what the kept alignment gives whole (the deleted triple back, the added one gone)."""
+    from kgraph import build as kbuild
+
+    folder = tmp_path / "plans"
+    shutil.copytree(corpus, folder)
+    by_key: dict[tuple[str, str], list[Path]] = {}
+    for path in sorted(folder.glob("*.txt")):
+        text = path.read_text("utf-8")
+        found = re.findall(r"Chỉ thị số (\d+-CT/TW)", text)
+        if found:
+            by_key.setdefault((found[0], path.name.split("_")[1]), []).append(path)
+    (directive, _), paths = max(by_key.items(), key=lambda kv: len(kv[1]))
+    assert len(paths) >= 3
+    later = tmp_path / "later"
+    later.mkdir()
+    first, second = (path.rename(later / path.name) for path in paths[-2:])
+    store = tmp_path / "store"
+    kgraph("build", str(folder), "--store", str(store), "--no-validate")
+    held: list[dict[str, set[str]]] = []
+    real_held = kbuild._held_lines
+
+    def held_spy(*args: object) -> dict[str, set[str]]:
+        found = real_held(*args)  # type: ignore[arg-type]
+        held.append(found)
+        return found
+
+    monkeypatch.setattr(kbuild, "_held_lines", held_spy)
+    kgraph("build", str(first), "--store", str(store), "--no-validate")
+    repo = OxigraphRepository(store, read_only=True)
+    plan = document_of(repo, first.name)
+    found = cov.directive_of(repo, directive)
+    assert found is not None
+    graph = cov.directive_graph_iri(found[0])  # written by difference by both builds
+    lines = sorted(graph_lines(repo, graph))
+    del repo
+    assert kbuild._held_lines(OxigraphRepository(store, read_only=True), ("", "")).get(graph)
+    gone = lines[0]
+    extra = "<https://example.org/s> <https://example.org/p> <https://example.org/o>"
+    writer = OxigraphRepository(store)  # the current version, written in place
+    writer.native.update(f"DELETE DATA {{ GRAPH <{graph}> {{ {gone} }} }} ;\n"
+                         f"INSERT DATA {{ GRAPH <{graph}> {{ {extra} }} }}")
+    writer.native.flush()
+    writer.mark_changed()
+    del writer
+    copy = tmp_path / "copy"  # the same version, built by a process holding nothing of it
+    shutil.copytree(store, copy, ignore=shutil.ignore_patterns(".stale-*"))
+    held.clear()
+    kgraph("build", str(second), "--store", str(store), "--no-validate")
+    assert held and not any(held)  # the lines held before the write were not used
+    kgraph("build", str(second), "--store", str(copy), "--no-validate")
+    repo, other = (OxigraphRepository(s, read_only=True) for s in (store, copy))
+    assert plan and document_of(repo, second.name)
+    after = graph_lines(repo, graph)
+    assert gone in after and extra not in after
+    names = set(cov.stored_graphs(repo, found[0]))
+    assert names == set(cov.stored_graphs(other, found[0])) and graph in names
+    for name in names:
+        assert graph_lines(repo, name) == graph_lines(other, name), name
+    # and those are the graphs the kept alignment gives whole
+    lineage = di.Lineage.read(repo)
+    plans = lineage.implementing(repo, found[0])
+    kept = di.kept_state(store, di.state_key(found[0], {
+        p.iri: lineage.plans[p.iri].sha256 for p in plans}))
+    assert kept is not None and kept[0].alignment is not None
+    state = kept[0]
+    records = di.Records(repo, store, lineage).get([found[0], *(p.iri for p in plans)])
+    result = cov.assemble(directive, found[0], plans, state.alignment.result(directive),
+                          state.outline_iri, records)
+    memory = ox.Store()  # literals as a store keeps them
+    for name, text in result.graphs().items():
+        memory.load(text.encode(), ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(name))
+        expected = {f"{q.subject} {q.predicate} {q.object}" for q in
+                    memory.quads_for_pattern(None, None, None, ox.NamedNode(name))}
+        assert graph_lines(repo, name) == expected, name
+    assert names == set(result.graphs())
+
+
 def test_a_graph_written_again_unchanged_costs_no_update_and_a_change_only_its_triples(
         ) -> None:
     """The difference compares lines as the engine stores them (decimals canonical: "0.350"

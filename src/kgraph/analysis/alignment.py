@@ -6,12 +6,15 @@ cudng" for "Tăng cường"). The alignment works on the text only, never on lay
 group structure), so it keeps working whatever the outline parser makes of a plan:
 
 * every item is folded (:func:`kgraph.ingest.text.ocr_fold`: no diacritics, OCR look-alikes
-  repaired) and vectorised with scikit-learn's ``TfidfVectorizer`` over character n-grams
-  (3-5 characters inside word boundaries). Character n-grams survive a damaged letter ("cudng"
-  still shares "ng", " cu" with "cuong"), where whole-word TF-IDF loses the word;
+  repaired) and vectorised as scikit-learn's ``TfidfVectorizer`` does over character n-grams
+  (3-5 characters inside word boundaries; fitted by it on a full alignment, the fitted
+  vocabulary and IDF kept as plain data, :class:`Terms`). Character n-grams survive a
+  damaged letter ("cudng" still shares "ng", " cu" with "cuong"), where whole-word TF-IDF
+  loses the word;
 * plans are aligned one after another against the clusters built so far (a progressive
   alignment, as for multiple sequence alignment): the cosine between each item and each
-  cluster's centroid, then scipy's ``linear_sum_assignment`` for the best one-to-one pairing;
+  cluster's centroid, then the best one-to-one pairing (:func:`linear_sum_assignment`, SciPy's
+  algorithm with its very tie-breaking);
   pairs below :data:`PAIR_THRESHOLD` are refused. An item left over that scores at least
   :data:`JOIN_THRESHOLD` against a cluster joins it (a plan that splits one task in two);
   otherwise it starts a cluster of its own;
@@ -30,14 +33,14 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:  # scikit-learn and SciPy take seconds to import: only where they are used
+if TYPE_CHECKING:  # scikit-learn and SciPy take seconds to import: only a full alignment does
     from sklearn.feature_extraction.text import TfidfVectorizer
 
 from kgraph.ingest.text import ocr_fold
@@ -125,6 +128,127 @@ def vectorizer() -> TfidfVectorizer:
                            preprocessor=folded, lowercase=False)
 
 
+_WHITE_SPACES = re.compile(r"\s\s+")
+
+
+def char_ngrams(text: str) -> list[str]:
+    """The n-grams :func:`vectorizer` counts in a text (scikit-learn's ``char_wb`` analyser
+    after :func:`folded`): each word padded with a space, 3 to 5 characters, a word shorter
+    than n counted once."""
+    low, high = NGRAMS
+    grams: list[str] = []
+    add = grams.append
+    for word in _WHITE_SPACES.sub(" ", folded(text)).split():
+        word = f" {word} "
+        size = len(word)
+        for n in range(low, high + 1):
+            offset = 0
+            add(word[:n])
+            while offset + n < size:
+                offset += 1
+                add(word[offset:offset + n])
+            if offset == 0:
+                break
+    return grams
+
+
+@dataclass
+class Terms:
+    """A fitted vectoriser as plain data: the n-gram vocabulary (term -> column) and each
+    column's IDF. Unpickling scikit-learn's fitted ``TfidfVectorizer`` imports scikit-learn and
+    SciPy (1.5-2 s of every fresh one-plan build); :meth:`rows` gives its very floats."""
+
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+
+    @classmethod
+    def of(cls, model: TfidfVectorizer) -> Terms:
+        return cls(dict(model.vocabulary_), np.asarray(model.idf_, dtype=np.float64))
+
+    def rows(self, texts: Sequence[str]) -> np.ndarray:
+        """The texts' rows, dense: ``normalize(model.transform(texts)).toarray()``, bit for
+        bit. Same operations in the same order: counts in column order, numpy's ``log`` over
+        all the counts at once, then ``1 + log tf`` times the IDF, and each row divided by its
+        L2 norm (its squares added column after column) twice (the vectoriser's, then the
+        alignment's own normalisation)."""
+        vocabulary = self.vocabulary
+        columns: list[int] = []
+        counts: list[int] = []
+        sizes: list[int] = []
+        for text in texts:
+            found: dict[int, int] = {}
+            for gram in char_ngrams(text):
+                column = vocabulary.get(gram)
+                if column is not None:
+                    found[column] = found.get(column, 0) + 1
+            ordered = sorted(found)
+            columns.extend(ordered)
+            counts.extend(found[c] for c in ordered)
+            sizes.append(len(ordered))
+        index = np.asarray(columns, dtype=np.intp)
+        data = np.asarray(counts, dtype=np.float64)
+        np.log(data, out=data)
+        data += 1.0
+        data *= self.idf[index]
+        values = data.tolist()
+        start = 0
+        for size in sizes:
+            row = values[start:start + size]
+            for _ in range(2):
+                total = 0.0
+                for value in row:
+                    total += value * value
+                if total != 0.0:
+                    norm = math.sqrt(total)
+                    row = [value / norm for value in row]
+            values[start:start + size] = row
+            start += size
+        out = np.zeros((len(sizes), len(self.idf)))
+        out[np.repeat(np.arange(len(sizes)), sizes), index] = values
+        return out
+
+
+def normalize_rows(matrix: np.ndarray) -> np.ndarray:
+    """scikit-learn's ``normalize`` of a dense matrix, bit for bit (a copy): each row divided by
+    its L2 norm (``einsum``), a norm below ten machine epsilons taken as 1."""
+    matrix = np.array(matrix, dtype=np.float64)
+    norms = np.sqrt(np.einsum("ij,ij->i", matrix, matrix))
+    norms[norms < 10 * np.finfo(norms.dtype).eps] = 1.0
+    matrix /= norms[:, None]
+    return matrix
+
+
+@lru_cache(maxsize=1)
+def _solver() -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """SciPy's ``linear_sum_assignment`` (its compiled module ``scipy.optimize._lsap``) loaded
+    from its file alone: importing ``scipy.optimize`` for it costs a fresh process 1.1 CPU-s, the
+    module alone nothing. A plain Python port of its algorithm was tried and measured: it breaks
+    ties between equal totals unlike SciPy 1.17 (on rounded costs), so SciPy's own code it is.
+    Falls back to the plain import where the file is not found."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("scipy")  # finds the package without importing it
+    if spec is not None and spec.origin is not None:
+        for path in sorted((Path(spec.origin).parent / "optimize").glob("_lsap.*")):
+            if path.suffix in (".so", ".pyd"):
+                found = importlib.util.spec_from_file_location("scipy.optimize._lsap", path)
+                if found is not None and found.loader is not None:
+                    module = importlib.util.module_from_spec(found)
+                    found.loader.exec_module(module)
+                    solve = getattr(module, "linear_sum_assignment", None)
+                    if solve is not None:
+                        return solve  # type: ignore[no-any-return]
+    from scipy.optimize import linear_sum_assignment as solve
+
+    return solve  # type: ignore[no-any-return]
+
+
+def linear_sum_assignment(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The one-to-one pairing of least total cost (SciPy's answer, see :func:`_solver`)."""
+    return _solver()(cost)  # type: ignore[no-any-return]
+
+
 def _clean_share(text: str) -> float:
     """Share of letters carrying a Vietnamese diacritic: an OCR-damaged copy has few."""
     letters = [c for c in text if c.isalpha()]
@@ -150,14 +274,6 @@ def minimum_support(plans: int) -> int:
     return max(2, math.ceil(MIN_SHARE * plans))
 
 
-def _dense(matrix: object, row: int) -> np.ndarray:
-    from scipy.sparse import issparse
-
-    if issparse(matrix):
-        return matrix.getrow(row).toarray()[0]  # type: ignore[attr-defined]
-    return matrix[row].copy()  # type: ignore[index]
-
-
 @dataclass
 class AlignmentState:
     """The progressive alignment as it stands: what aligning one more plan needs.
@@ -165,9 +281,10 @@ class AlignmentState:
     Kept with a directive's stored coverage so that a re-build after one changed plan takes the
     plan's old items out of their clusters and places its new ones exactly as :func:`align`
     places every later plan (the vectoriser stays the one fitted on the full alignment: terms it
-    never saw weigh nothing, as for any text :meth:`TfidfVectorizer.transform` meets)."""
+    never saw weigh nothing, as for any text :meth:`TfidfVectorizer.transform` meets). Placing
+    a plan imports neither scikit-learn nor SciPy."""
 
-    model: TfidfVectorizer
+    model: Terms
     clusters: list[list[PlanItem]]  # the outline's own task first in its cluster, when fixed
     sums: list[np.ndarray]  # sum of each cluster's normalised vectors
     fixed: bool
@@ -177,9 +294,7 @@ class AlignmentState:
     plans: dict[str, int] = field(default_factory=dict)  # plan -> its items (plans aligned)
 
     def vectors(self, items: Sequence[PlanItem]) -> np.ndarray:
-        from sklearn.preprocessing import normalize
-
-        return normalize(self.model.transform([item.text for item in items])).toarray()
+        return self.model.rows([item.text for item in items])
 
     def place(self, plan: Sequence[PlanItem], matrix: np.ndarray, *,
               pair_threshold: float = PAIR_THRESHOLD, join_threshold: float = JOIN_THRESHOLD
@@ -187,13 +302,9 @@ class AlignmentState:
         """One step of the progressive alignment: pair the plan's items with the clusters
         (one-to-one, best total cosine), join left-overs to their best cluster, or start new
         clusters (never when the outline is fixed)."""
-        from scipy.optimize import linear_sum_assignment
-        from scipy.sparse import issparse
-        from sklearn.preprocessing import normalize
-
         clusters, sums = self.clusters, self.sums
         if clusters:
-            centroids = normalize(np.vstack(sums))
+            centroids = normalize_rows(np.vstack(sums))
             similarity = np.asarray(matrix @ centroids.T)
             rows, cols = linear_sum_assignment(-similarity)
         else:
@@ -213,12 +324,7 @@ class AlignmentState:
                 if self.fixed:
                     continue
                 clusters.append([item])
-                sums.append(_dense(matrix, r))
-            elif issparse(matrix):  # the row's non-zero terms only: the same sums, O(terms)
-                clusters[target].append(item)
-                row = matrix.getrow(r)
-                sums[target] = sums[target].copy()
-                sums[target][row.indices] += row.data
+                sums.append(matrix[r].copy())
             else:
                 clusters[target].append(item)
                 sums[target] = sums[target] + matrix[r]
@@ -311,10 +417,10 @@ def align(directive: str, plans: Sequence[Sequence[PlanItem]],
 
 def align_state(plans: Sequence[Sequence[PlanItem]], outline: Sequence[PlanItem] = (), *,
                 pair_threshold: float = PAIR_THRESHOLD, join_threshold: float = JOIN_THRESHOLD,
-                model: TfidfVectorizer | None = None) -> AlignmentState | None:
+                model: Terms | None = None) -> AlignmentState | None:
     """:func:`align` up to its clusters, kept to align changed plans later (None: no item).
     ``model``: a vectoriser already fitted (else fitted on every item)."""
-    from scipy.sparse import vstack
+    from scipy.sparse import csr_matrix, vstack
     from sklearn.preprocessing import normalize
 
     plans = [list(p) for p in plans if p]
@@ -323,10 +429,11 @@ def align_state(plans: Sequence[Sequence[PlanItem]], outline: Sequence[PlanItem]
         return None
     texts = [item.text for item in everything]
     if model is None:
-        model = vectorizer()
-        matrix_all = normalize(model.fit_transform(texts))
+        fitted = vectorizer()
+        matrix_all = normalize(fitted.fit_transform(texts))
+        model = Terms.of(fitted)
     else:
-        matrix_all = normalize(model.transform(texts))
+        matrix_all = csr_matrix(model.rows(texts))
     vectors = {item.iri: matrix_all[index] for index, item in enumerate(everything)}
 
     own = [vectors[task.iri].toarray()[0] for task in outline]

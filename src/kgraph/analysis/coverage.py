@@ -615,8 +615,8 @@ class DirectiveCoverage:
         graphs = {self.graph_name(): _ntriples(self.directive_triples())}
         index = self._by_province()
         for province in wanted:
-            graphs[self.province_graph_name(province)] = _ntriples(
-                self.province_triples(province, index))
+            graphs[self.province_graph_name(province)] = "".join(sorted(set(
+                self.province_lines(province, index))))
         return graphs
 
     def triples(self) -> Iterator[tuple[URIRef, URIRef, URIRef | Literal]]:
@@ -702,6 +702,72 @@ class DirectiveCoverage:
                 for body in r.coordinators:
                     graph.add((link, k.coordinatingBody, URIRef(body.iri)))
         yield from graph.triples
+
+
+    def province_lines(self, province: str,
+                       index: dict[str, tuple[list[tuple[str, str]], list[Cell]]] | None = None
+                       ) -> Iterator[str]:
+        """:meth:`province_triples` as N-Triples lines, written from strings: the very lines
+        ``_ntriples`` makes of them, without an rdflib term per node (a province's graph at
+        20,000 plans is 27,000 triples, and a full build writes 250 of them)."""
+        iri, text = _nt_iri, _nt_literal
+        k = _kg_lines()
+        plan_of = {p.iri: p for p in self.plans}
+        links, cells = (index or self._by_province()).get(province, ([], []))
+        for node, member in links:
+            yield f"{iri(node)} {k.derived} {iri(member)} .\n"
+        for cell in cells:
+            task_iri = self.task_iri(cell.task)
+            task_node = iri(task_iri)
+            node = iri(f"{task_iri}/province/{slugify(cell.province)}")
+            name = text(cell.province, "vi", "")
+            yield f"{node} {k.type} {k.ProvinceCoverage} .\n"
+            yield f"{node} {k.directiveTask} {task_node} .\n"
+            yield f"{node} {k.provinceName} {name} .\n"
+            if cell.province_iri:
+                yield f"{node} {k.province} {iri(cell.province_iri)} .\n"
+            yield f"{node} {k.coverageStatus} {iri(str(STATUS_CONCEPT[cell.status]))} .\n"
+            for body in cell.leads:
+                yield f"{node} {k.leadBody} {iri(body.iri)} .\n"
+                yield f"{node} {k.leadBodyName} {text(body.label, 'vi', '')} .\n"
+            for body in cell.coordinators:
+                yield f"{node} {k.coordinatingBody} {iri(body.iri)} .\n"
+            for r in cell.restatements:
+                item = iri(r.item.iri)
+                digest = hashlib.sha1(r.item.iri.encode("utf-8")).hexdigest()[:10]
+                link = iri(f"{task_iri}/restatement/{digest}")
+                yield f"{task_node} {k.restatedBy} {item} .\n"
+                yield f"{node} {k.planTask} {item} .\n"
+                yield f"{link} {k.type} {k.Restatement} .\n"
+                yield f"{link} {k.directiveTask} {task_node} .\n"
+                yield f"{link} {k.planTask} {item} .\n"
+                yield f"{link} {k.plan} {iri(r.item.plan)} .\n"
+                yield f"{link} {k.provinceName} {name} .\n"
+                yield f"{link} {k.alignmentScore} {_nt_decimal(f'{r.score:.3f}')} .\n"
+                plan = plan_of.get(r.item.plan)
+                if plan and plan.chain:
+                    yield f"{link} {k.via} {text(' → '.join(plan.chain), None, '')} .\n"
+                for duty in r.duties:
+                    yield f"{link} {k.coveringDuty} {iri(duty)} .\n"
+                for body in r.leads or r.responsible:
+                    yield f"{link} {k.leadBody} {iri(body.iri)} .\n"
+                    yield f"{link} {k.leadBodyName} {text(body.label, 'vi', '')} .\n"
+                for body in r.coordinators:
+                    yield f"{link} {k.coordinatingBody} {iri(body.iri)} .\n"
+
+
+@functools.cache
+def _kg_lines() -> SimpleNamespace:
+    """The province graphs' predicates and classes in N-Triples, made once."""
+    terms = {name: _nt(value) for name, value in vars(_kg_terms()).items()}
+    return SimpleNamespace(**terms, type=_nt(RDF.type), derived=_nt(PROV.wasDerivedFrom))
+
+
+@functools.lru_cache(maxsize=10_000)
+def _nt_decimal(value: str) -> str:
+    """A score as the rdflib literal ``province_triples`` makes of it writes (a thousand
+    values at most)."""
+    return _nt(Literal(value, datatype=XSD.decimal))
 
 
 @functools.cache
