@@ -1439,6 +1439,7 @@ def compute_index(repo: Repository, target: Path | None = None) -> AuditIndex:
     if target is None:
         db = _new_database(":memory:")
     else:
+        remove_stale(target)
         if (target.exists() and _meta(target).get("format") != FORMAT) or (
                 _meta(target).get("fingerprint") != audit_fingerprint()):
             for path in (target, *(target.with_name(target.name + s) for s in ("-wal", "-shm"))):
@@ -1477,6 +1478,47 @@ def compute_index(repo: Repository, target: Path | None = None) -> AuditIndex:
     index = AuditIndex(db)
     index.seconds = update.seconds
     return index
+
+
+def remove_stale(target: Path) -> list[Path]:
+    """Remove the files ``.<target name>.<pid>.new`` a writer killed before renaming left
+    next to ``target`` (each is as big as the index): those of a process no longer alive, or
+    of a live process that started after the file was last written (its pid reused).
+    Returns the files removed."""
+    removed = []
+    prefix = f".{target.name}."
+    for path in target.parent.glob(f"{prefix}*.new"):
+        pid = path.name[len(prefix):-len(".new")]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            written = path.stat().st_mtime
+        except OSError:
+            continue
+        started = _alive_since(int(pid))
+        if started is None or started > written:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def _alive_since(pid: int) -> float | None:
+    """When process ``pid`` started (epoch seconds; 0 where the system does not say), None
+    when no such process lives."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:  # another user's process
+        pass
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            ticks = int(handle.read().rsplit(b")", 1)[1].split()[19])  # field 22: starttime
+        with open("/proc/stat", "rb") as handle:
+            boot = next(int(line.split()[1]) for line in handle if line.startswith(b"btime "))
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return 0.0
 
 
 def _meta(path: Path) -> dict[str, str]:
