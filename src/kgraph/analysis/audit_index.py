@@ -1805,11 +1805,16 @@ def _pair_gaps(peer: _TermRows, plan: _TermRows, best: Any) -> PairGaps:
     score too close to call is taken from :func:`pair_similarity` (the reference)."""
     import numpy as np
 
-    if not _settled(best).all():
+    # only scores under the threshold + SETTLED can be unsettled (:func:`_settled`): those few
+    # are looked at one by one, the same float operations as numpy's on each
+    near = np.nonzero(best < cov.ALIGNMENT_THRESHOLD + SETTLED)[0].tolist()
+    scores = best[near].tolist()
+    if not all(map(_settled_score, scores)):
         best = pair_similarity(peer, plan).max(axis=1)
-    index = np.nonzero(best < cov.ALIGNMENT_THRESHOLD)[0]
-    return [(i, round(score, 3)) for i, score in zip(index.tolist(), best[index].tolist(),
-                                                    strict=True)]
+        near = np.nonzero(best < cov.ALIGNMENT_THRESHOLD + SETTLED)[0].tolist()
+        scores = best[near].tolist()
+    return [(i, round(score, 3)) for i, score in zip(near, scores, strict=True)
+            if score < cov.ALIGNMENT_THRESHOLD]
 
 
 SETTLED = 1e-9  # scores closer than this to the threshold or a rounding step: recomputed
@@ -1823,6 +1828,13 @@ def _settled(best: Any) -> Any:
     near_step = np.abs(steps - np.floor(steps) - 0.5) < SETTLED * 1000
     return ~((np.abs(best - cov.ALIGNMENT_THRESHOLD) < SETTLED)
              | (near_step & (best < cov.ALIGNMENT_THRESHOLD + SETTLED)))
+
+
+def _settled_score(score: float) -> bool:
+    """:func:`_settled` of one score under the threshold + SETTLED."""
+    steps = score * 1000
+    return not (abs(score - cov.ALIGNMENT_THRESHOLD) < SETTLED
+                or abs(steps - math.floor(steps) - 0.5) < SETTLED * 1000)
 
 
 def _gaps(plan: tuple[str, str, str], peers: list[tuple[str, str, str]],
