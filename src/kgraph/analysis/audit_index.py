@@ -1637,7 +1637,7 @@ class _TermRows:
         words: list[str] = []
         lengths: list[int] = []
         for text in texts:
-            found = cov._terms(text)
+            found = cov.terms(text)
             words.extend(found)
             lengths.append(len(found))
         new = [w for w in dict.fromkeys(words) if w not in vocabulary]
