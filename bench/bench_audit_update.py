@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_audit import same_index
 
 _STEP = r"""
-import json, shutil, sys, time
+import json, os, shutil, sys, time
 from pathlib import Path
 import kgraph.analysis.audit_index as ai
 from kgraph.store.embedded import open_repository
@@ -40,6 +40,8 @@ store, previous, target = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]
 for path in target.parent.glob(target.name + "*"):
     path.unlink()
 shutil.copy(previous, target)
+with open(target, "rb") as copied:  # the copy on disk first: else the update's checkpoint
+    os.fsync(copied.fileno())  # (its fsync) writes the whole copy and is timed with it
 repo = open_repository(store, read_only=True)
 worked_out = []
 real = ai.cohort_groups

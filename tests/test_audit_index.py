@@ -134,3 +134,38 @@ def test_the_audit_after_one_changed_plan_is_updated_from_the_last_one(
                        if f.rule == "ConflictingStatement"}
     assert conflicts_after == conflicts_before  # 2509/KH-UBND's issuer of 28-CT/TW is read
     # from the directive's number, whatever the sentence says: the same conflict, recomputed
+
+
+def test_an_audit_removes_the_files_killed_writers_left(store: Path, tmp_path: Path) -> None:
+    """A writer killed before renaming its new index leaves ``.audit.sqlite.<pid>.new`` (as
+    big as the index): the next writer removes those of dead processes, and of a live process
+    that started after the file was written (its pid reused), and keeps a live writer's."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    copy = tmp_path / "store"
+    shutil.copytree(store, copy)
+    folder = copy / "derived"
+    (folder / "audit.sqlite").unlink()  # the index written again
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    dead = folder / f".audit.sqlite.{int(done.stdout)}.new"
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        time.sleep(0.1)
+        writing = folder / f".audit.sqlite.{live.pid}.new"
+        reused = folder / f".audit.sqlite.{os.getppid()}.new"  # a process older than the file
+        for path in (dead, writing, reused):
+            path.write_bytes(b"half an index")
+        past = time.time() - 10 * 365 * 86400  # written before that process started
+        os.utime(reused, (past, past))
+        code, out, _ = kgraph("audit", "--store", str(copy))
+        assert code in (0, 1) and out.startswith("kgraph audit:")
+        assert (folder / "audit.sqlite").is_file()
+        assert not dead.exists() and not reused.exists()
+        assert writing.exists()
+    finally:
+        live.kill()
+        live.wait()

@@ -344,6 +344,27 @@ def test_scores_too_close_to_call_are_recomputed() -> None:
 
     best = np.array([0.3, 0.3 - 1e-12, 0.2995, 0.2995 + 1e-7, 0.5, 0.1234, 0.0, 0.7005])
     assert ai._settled(best).tolist() == [False, False, False, True, True, True, True, True]
+    near = best < ai.cov.ALIGNMENT_THRESHOLD + ai.SETTLED  # the scores a pair's gaps check
+    assert [ai._settled_score(s) for s in best[near].tolist()] == ai._settled(best)[near].tolist()
+    assert ai._settled(best)[~near].all()
+
+
+def test_term_rows_give_every_term_its_first_id_and_count() -> None:
+    """A plan's term rows: one entry per (text, term) with 1 + log(count), ids given in the
+    order terms first appear (the ids order a pair's columns)."""
+    import math
+
+    first = len(ai._TermRows.vocabulary)  # (shared by every plan: words no other test uses)
+    rows = ai._TermRows(["qzh qzh qzk", "", "qzk qzm"])
+    assert list(ai._TermRows.vocabulary)[first:] == ["qzh", "qzk", "qzh qzh", "qzh qzk", "qzm",
+                                                      "qzk qzm"]
+    entries = sorted(zip(rows.rows.tolist(), (rows.ids - first).tolist(),
+                         rows.weights.tolist(), strict=True))
+    assert entries == [(0, 0, 1 + math.log(2)), (0, 1, 1.0), (0, 2, 1.0), (0, 3, 1.0),
+                       (2, 1, 1.0), (2, 4, 1.0), (2, 5, 1.0)]
+    assert rows.n == 3 and (rows.terms - first).tolist() == [0, 1, 2, 3, 4, 5]
+    assert rows.df.tolist() == [1, 2, 1, 1, 1, 1]
+    assert ai._TermRows([]).n == 0
 
 
 def test_cli_prints_the_first_findings_and_web_streams_csv(seeds: Path) -> None:

@@ -20,6 +20,7 @@ import bisect
 import csv
 import fcntl
 import functools
+import gc
 import hashlib
 import io
 import math
@@ -1439,6 +1440,7 @@ def compute_index(repo: Repository, target: Path | None = None) -> AuditIndex:
     if target is None:
         db = _new_database(":memory:")
     else:
+        remove_stale(target)
         if (target.exists() and _meta(target).get("format") != FORMAT) or (
                 _meta(target).get("fingerprint") != audit_fingerprint()):
             for path in (target, *(target.with_name(target.name + s) for s in ("-wal", "-shm"))):
@@ -1457,7 +1459,12 @@ def compute_index(repo: Repository, target: Path | None = None) -> AuditIndex:
             db.executescript(_SCHEMA)
         db.executescript(_ADDED)  # tables and indexes added since the file was made
     update = _Update(db, repo)
+    collecting = gc.isenabled()
     try:
+        # no cycle collection meanwhile (the processes comparing plans are forked without it
+        # too): the step makes millions of rows and records, which create no cycles, and each
+        # full collection walked every object held (a tenth of its CPU at 2,000 plans)
+        gc.disable()
         with db:  # one transaction
             update.run()
             db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)",
@@ -1474,9 +1481,53 @@ def compute_index(repo: Repository, target: Path | None = None) -> AuditIndex:
             db.close()
             written.unlink(missing_ok=True)
         raise
+    finally:
+        if collecting:
+            gc.enable()
     index = AuditIndex(db)
     index.seconds = update.seconds
     return index
+
+
+def remove_stale(target: Path) -> list[Path]:
+    """Remove the files ``.<target name>.<pid>.new`` a writer killed before renaming left
+    next to ``target`` (each is as big as the index): those of a process no longer alive, or
+    of a live process that started after the file was last written (its pid reused).
+    Returns the files removed."""
+    removed = []
+    prefix = f".{target.name}."
+    for path in target.parent.glob(f"{prefix}*.new"):
+        pid = path.name[len(prefix):-len(".new")]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            written = path.stat().st_mtime
+        except OSError:
+            continue
+        started = _alive_since(int(pid))
+        if started is None or started > written:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def _alive_since(pid: int) -> float | None:
+    """When process ``pid`` started (epoch seconds; 0 where the system does not say), None
+    when no such process lives."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:  # another user's process
+        pass
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            ticks = int(handle.read().rsplit(b")", 1)[1].split()[19])  # field 22: starttime
+        with open("/proc/stat", "rb") as handle:
+            boot = next(int(line.split()[1]) for line in handle if line.startswith(b"btime "))
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return 0.0
 
 
 def _meta(path: Path) -> dict[str, str]:
@@ -1579,23 +1630,42 @@ class _TermRows:
     def __init__(self, texts: list[str]) -> None:
         import numpy as np
 
-        ids: list[int] = []
-        rows: list[int] = []
-        weights: list[float] = []
-        for row, text in enumerate(texts):
-            for term, count in Counter(cov.terms(text)).items():
-                ids.append(self.vocabulary.setdefault(term, len(self.vocabulary)))
-                rows.append(row)
-                weights.append(1 + math.log(count))
+        # every term of every text at once (a loop per distinct term of each text was half
+        # the peer audit's time): ids given in the order terms first appear, as one
+        # setdefault per term would give them; then one entry per (text, term) with its count
+        vocabulary = self.vocabulary
+        words: list[str] = []
+        lengths: list[int] = []
+        for text in texts:
+            found = cov.terms(text)
+            words.extend(found)
+            lengths.append(len(found))
+        new = [w for w in dict.fromkeys(words) if w not in vocabulary]
+        vocabulary.update(zip(new, range(len(vocabulary), len(vocabulary) + len(new)),
+                              strict=True))
         self.n = len(texts)
-        self.ids = np.array(ids, dtype=np.int32)  # 4 bytes a cell: sent to the workers
-        self.rows = np.array(rows, dtype=np.int32)
-        self.weights = np.array(weights, dtype=np.float64)
+        width = len(vocabulary)
+        keys = (np.repeat(np.arange(self.n, dtype=np.int64), lengths) * width
+                + np.fromiter(map(vocabulary.__getitem__, words), dtype=np.int64,
+                              count=len(words)))
+        entries, counts = np.unique(keys, return_counts=True)
+        self.ids = (entries % width).astype(np.int32)  # 4 bytes a cell: sent to the workers
+        self.rows = (entries // width).astype(np.int32)
+        self.weights = _log_table(int(counts.max(initial=0)))[counts]
         # the plan's distinct terms (sorted) and in how many of its texts each is found
         terms, df = np.unique(self.ids, return_counts=True)
         self.terms, self.df = terms, df.astype(np.int32)
         self.entry_column = np.searchsorted(self.terms, self.ids).astype(np.int32)
         self.entry_df = self.df[self.entry_column]
+
+
+@functools.lru_cache(maxsize=64)
+def _log_table(largest: int) -> Any:
+    """Sublinear term frequency 1 + log(count) for counts 0..largest (math.log, as the
+    reference code; 0 never looked up)."""
+    import numpy as np
+
+    return np.array([0.0, *(1 + math.log(count) for count in range(1, largest + 1))])
 
 
 @functools.lru_cache(maxsize=4096)
@@ -1744,11 +1814,16 @@ def _pair_gaps(peer: _TermRows, plan: _TermRows, best: Any) -> PairGaps:
     score too close to call is taken from :func:`pair_similarity` (the reference)."""
     import numpy as np
 
-    if not _settled(best).all():
+    # only scores under the threshold + SETTLED can be unsettled (:func:`_settled`): those few
+    # are looked at one by one, the same float operations as numpy's on each
+    near = np.nonzero(best < cov.ALIGNMENT_THRESHOLD + SETTLED)[0].tolist()
+    scores = best[near].tolist()
+    if not all(map(_settled_score, scores)):
         best = pair_similarity(peer, plan).max(axis=1)
-    index = np.nonzero(best < cov.ALIGNMENT_THRESHOLD)[0]
-    return [(i, round(score, 3)) for i, score in zip(index.tolist(), best[index].tolist(),
-                                                    strict=True)]
+        near = np.nonzero(best < cov.ALIGNMENT_THRESHOLD + SETTLED)[0].tolist()
+        scores = best[near].tolist()
+    return [(i, round(score, 3)) for i, score in zip(near, scores, strict=True)
+            if score < cov.ALIGNMENT_THRESHOLD]
 
 
 SETTLED = 1e-9  # scores closer than this to the threshold or a rounding step: recomputed
@@ -1762,6 +1837,13 @@ def _settled(best: Any) -> Any:
     near_step = np.abs(steps - np.floor(steps) - 0.5) < SETTLED * 1000
     return ~((np.abs(best - cov.ALIGNMENT_THRESHOLD) < SETTLED)
              | (near_step & (best < cov.ALIGNMENT_THRESHOLD + SETTLED)))
+
+
+def _settled_score(score: float) -> bool:
+    """:func:`_settled` of one score under the threshold + SETTLED."""
+    steps = score * 1000
+    return not (abs(score - cov.ALIGNMENT_THRESHOLD) < SETTLED
+                or abs(steps - math.floor(steps) - 0.5) < SETTLED * 1000)
 
 
 def _gaps(plan: tuple[str, str, str], peers: list[tuple[str, str, str]],
