@@ -233,8 +233,9 @@ def _workspace() -> object:
     workspace = Workspace()
     # A fresh store every 10 documents, not 50: Oxigraph's memory store keeps what was removed
     # from it and each clear and load walks that (7 ms a document at 50, 4 ms at 10; a fresh
-    # store's ontology costs 1.6 ms). Set here: the workspace's module is in the audit
-    # fingerprint, and editing it would make every store audit every document again.
+    # store's ontology costs 1.6 ms). Counted in whole plans' worth of lines: the build's
+    # workers load only the ~25 lines the SPARQL constraints can match (a fresh store every
+    # few hundred documents). Set here: the workspace's module is in the audit fingerprint.
     workspace.RENEW_AFTER = WORKSPACE_RENEW
     gc.freeze()
     return workspace
