@@ -1506,7 +1506,10 @@ def remove_stale(target: Path) -> list[Path]:
             continue
         started = _alive_since(int(pid))
         if started is None or started > written:
-            path.unlink(missing_ok=True)
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:  # (a folder this process may not write to: left as it is)
+                continue
             removed.append(path)
     return removed
 
