@@ -230,7 +230,7 @@ def _repair_suspects(folded: str) -> str:
     return "".join(out)
 
 
-LONG_TEXT_CHARS = 2000  # from this length a text goes through the arrays below (a document)
+LONG_TEXT_CHARS = 400  # from this length a text goes through the arrays below (even at ~300)
 
 
 def code_points(text: str) -> np.ndarray | None:
