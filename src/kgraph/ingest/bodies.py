@@ -17,14 +17,13 @@ unresolved mention running until the next body's head noun.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from functools import lru_cache
 
 from rapidfuzz.distance import Levenshtein
 
 from kgraph.ingest.model import AddresseeKind, AgencyMention
 from kgraph.ingest.text import TEXTS_KEPT, aligned_fold, match_key
-from kgraph.reference.matching import Matcher
+from kgraph.reference.matching import Matcher, fresh_copy
 
 # Head nouns of kinds of bodies (folded). OCR forms of "Sở" ("S6", "8&", "S¢") are the first two.
 BODY_HEADS: tuple[str, ...] = (
@@ -391,7 +390,7 @@ def _resolve(
         if len(_LOOKUPS) > 50_000:
             _LOOKUPS.clear()
         _LOOKUPS[key] = _read(raw, matcher, province, prefix)
-    return replace(_LOOKUPS[key])
+    return fresh_copy(_LOOKUPS[key])
 
 
 def _read(raw: str, matcher: Matcher, province: str | None, prefix: bool) -> AgencyMention:

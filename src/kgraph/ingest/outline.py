@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 from kgraph.ingest.model import Division, Span
 from kgraph.ingest.numbering import GRAMMAR, HEADING, KINDS, MarkerKind, roman_value, to_roman
@@ -105,6 +105,7 @@ class Block:
         default_factory=dict, init=False, repr=False, compare=False
     )
     _child_keys: dict[int, str] | None = field(default=None, init=False, repr=False, compare=False)
+    _key: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def text(self) -> str:
@@ -174,18 +175,20 @@ class Block:
             node = node.parent
         return ".".join(reversed(parts))
 
-    @cached_property
+    @property
     def key(self) -> str:
         """Unique, stable name of the node in its document ("IV.1.a", "II.3.b2", "PL1").
 
         Computed once per node (the tree is complete when anything asks: :func:`parse` has
         returned): asked for every task, duty and division, it walked up to the root each
-        time (4 ms a plan)."""
-        own = self._own_key()
-        parent = self.parent
-        if parent is None or parent.kind == "root":
-            return own
-        return f"{parent.key}.{own}"
+        time (4 ms a plan). Kept by hand: functools.cached_property takes a lock per node."""
+        key = self._key
+        if key is None:
+            own = self._own_key()
+            parent = self.parent
+            key = own if parent is None or parent.kind == "root" else f"{parent.key}.{own}"
+            self._key = key
+        return key
 
     def _own_key(self) -> str:
         parent = self.parent
@@ -271,6 +274,8 @@ class Layout:
 def strip_markup(text: str) -> str:
     """Drop Markdown bold/italic markers and table pipes, keep the words (kept per text: a
     plan's lines are cleaned about four times each)."""
+    if "*" not in text and "|" not in text and "#" not in text:
+        return text.strip()  # every markup pattern needs one of them
     return _MD_MARKUP.sub("", _MD_MARKUP.sub("", text)).strip()
 
 

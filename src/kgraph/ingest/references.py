@@ -28,7 +28,7 @@ from rdflib import Graph, Namespace
 from rdflib.namespace import SKOS
 
 from kgraph.ingest.model import AgencyMention, DocumentRef, Reference, Relation, Span, StatedLineage
-from kgraph.ingest.text import aligned_fold, fold, nfc
+from kgraph.ingest.text import TEXTS_KEPT, aligned_fold, fold, nfc
 from kgraph.paths import resource_dir
 from kgraph.reference.matching import Matcher
 
@@ -184,8 +184,10 @@ _DAY_BEFORE = re.compile(r"\bngay\s*$")
 _RANK = {Relation.IMPLEMENTS: 3, Relation.BASED_ON: 2, Relation.CITES: 1}
 
 
+@functools.lru_cache(maxsize=TEXTS_KEPT)
 def canonical_number(written: str) -> tuple[str | None, str]:
-    """(canonical number or None when illegible, number as written with Đ restored)."""
+    """(canonical number or None when illegible, number as written with Đ restored); kept per
+    text: plans cite the same documents, and each reader asks again."""
     text = re.sub(r"\s+", "", written)
     head = re.match(r"[\d§]+[a-z]?(?:/\d{4})?", text)
     assert head is not None

@@ -230,12 +230,14 @@ def _repair_suspects(folded: str) -> str:
     return "".join(out)
 
 
-LONG_TEXT_CHARS = 2000  # from this length a text goes through the arrays below (a document)
+LONG_TEXT_CHARS = 400  # from this length a text goes through the arrays below (even at ~300)
 
 
+@lru_cache(maxsize=4)
 def code_points(text: str) -> np.ndarray | None:
-    """The text's code points as an array (numpy, imported on first use), None when one lies
-    beyond the Basic Multilingual Plane (the tables below cover only that)."""
+    """The text's code points as a read-only array (numpy, imported on first use), None when
+    one lies beyond the Basic Multilingual Plane (the tables below cover only that). Kept for
+    the last few texts: a document is folded and its letters counted."""
     import numpy as np
 
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
