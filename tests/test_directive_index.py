@@ -10,6 +10,7 @@ import re
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import pytest
@@ -430,15 +431,8 @@ def test_one_plan_builds_write_the_state_as_a_delta_and_only_the_changed_triples
     assert 0 < update.count(" .\n") < len(graph_lines(repo, graph)) // 2
     lineage = di.Lineage.read(repo)
     records = di.Records(repo, store, lineage).get([found[0], *(p.iri for p in state.plans)])
-    result = cov.assemble(directive, found[0], state.plans, state.alignment.result(directive),
-                          state.outline_iri, records)
-    memory = ox.Store()  # literals as a store keeps them
-    for name, text in result.graphs().items():
-        memory.load(text.encode(), ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(name))
-        expected = {f"{q.subject} {q.predicate} {q.object}" for q in
-                    memory.quads_for_pattern(None, None, None, ox.NamedNode(name))}
-        assert graph_lines(repo, name) == expected, name
-    assert set(cov.stored_graphs(repo, found[0])) == set(result.graphs())
+    assert set(cov.stored_graphs(repo, found[0])) == _holds_assembled(
+        repo, directive, found[0], state.plans, state, records)
     for name in cov.stored_graphs(repo, found[0]):  # and the copy written whole: the same
         assert graph_lines(OxigraphRepository(copy, read_only=True), name) == \
             graph_lines(repo, name)
@@ -517,15 +511,7 @@ def test_lines_held_by_a_process_are_ignored_after_the_version_changed_in_place(
     assert kept is not None and kept[0].alignment is not None
     state = kept[0]
     records = di.Records(repo, store, lineage).get([found[0], *(p.iri for p in plans)])
-    result = cov.assemble(directive, found[0], plans, state.alignment.result(directive),
-                          state.outline_iri, records)
-    memory = ox.Store()  # literals as a store keeps them
-    for name, text in result.graphs().items():
-        memory.load(text.encode(), ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(name))
-        expected = {f"{q.subject} {q.predicate} {q.object}" for q in
-                    memory.quads_for_pattern(None, None, None, ox.NamedNode(name))}
-        assert graph_lines(repo, name) == expected, name
-    assert names == set(result.graphs())
+    assert names == _holds_assembled(repo, directive, found[0], plans, state, records)
 
 
 def test_a_graph_written_again_unchanged_costs_no_update_and_a_change_only_its_triples(
@@ -556,3 +542,18 @@ def test_a_graph_written_again_unchanged_costs_no_update_and_a_change_only_its_t
     # a graph the store does not hold, or one emptied, is left to the plain replacement
     assert kbuild.replace_by_difference(store, {"https://example.org/new": text}) == ("", [])
     assert kbuild.replace_by_difference(store, {name: ""}) == ("", [])
+
+
+def _holds_assembled(repo: Any, directive: Any, iri: str, plans: Any, state: Any,
+                     records: Any) -> set[str]:
+    """Assert that the store holds the coverage graphs the kept alignment gives whole (literals
+    as a store keeps them); their names."""
+    result = cov.assemble(directive, iri, plans, state.alignment.result(directive),
+                          state.outline_iri, records)
+    memory = ox.Store()
+    for name, text in result.graphs().items():
+        memory.load(text.encode(), ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(name))
+        expected = {f"{q.subject} {q.predicate} {q.object}" for q in
+                    memory.quads_for_pattern(None, None, None, ox.NamedNode(name))}
+        assert graph_lines(repo, name) == expected, name
+    return set(result.graphs())
