@@ -370,22 +370,23 @@ class ExplorerData:
 
 def _facets_of_rows(rows: Iterable[Row]) -> Facets:
     """:func:`facets_of` of nodes kept as rows."""
-    rows = list(rows)
-    return Facets(
-        provinces=sorted({r[_PROVINCE] for r in rows if r[_PROVINCE]}),
-        doctypes=sorted({r[_DOCTYPE] for r in rows if r[_KIND] == "document" and r[_DOCTYPE]}),
-        years=sorted({r[_YEAR] for r in rows if r[_KIND] == "document" and r[_YEAR]}),
-        roles={k: RELATION_LABELS[k] for k in ("lead", "coordinate", "addressee", "request")},
-        kinds=KIND_LABELS,
-    )
+    return _facets((r[_PROVINCE], r[_DOCTYPE], r[_YEAR], r[_KIND]) for r in rows)
 
 
 def facets_of(lineage: LineageGraph | Iterable[Node]) -> Facets:
-    nodes = lineage.nodes.values() if isinstance(lineage, LineageGraph) else list(lineage)
+    nodes = lineage.nodes.values() if isinstance(lineage, LineageGraph) else lineage
+    return _facets((n.province, n.doctype, n.year, n.kind) for n in nodes)
+
+
+def _facets(entries: Iterable[tuple[Any, Any, Any, str]]) -> Facets:
+    """The facets of nodes given as (province, doctype, year, kind): one rule for objects and
+    rows."""
+    entries = list(entries)
+    documents = [entry for entry in entries if entry[3] == "document"]
     return Facets(
-        provinces=sorted({n.province for n in nodes if n.province}),
-        doctypes=sorted({n.doctype for n in nodes if n.kind == "document" and n.doctype}),
-        years=sorted({n.year for n in nodes if n.kind == "document" and n.year}),
+        provinces=sorted({province for province, *_ in entries if province}),
+        doctypes=sorted({doctype for _, doctype, _, _ in documents if doctype}),
+        years=sorted({year for _, _, year, _ in documents if year}),
         roles={k: RELATION_LABELS[k] for k in ("lead", "coordinate", "addressee", "request")},
         kinds=KIND_LABELS,
     )
