@@ -595,14 +595,16 @@ class DirectiveCoverage:
     def to_graph(self) -> Graph:
         """kg:DirectiveTask nodes, kg:Restatement links with scores, kg:ProvinceCoverage cells."""
         graph = Graph()
-        for triple in self.triples():
-            graph.add(triple)
+        graph.parse(data=self.to_ntriples(), format="nt")
         return graph
 
     def to_ntriples(self) -> str:
-        """The same triples as N-Triples, written directly: with 400 plans an rdflib Graph
-        costs seconds to fill and serialise, these lines milliseconds."""
-        return _ntriples(self.triples())
+        """All its graphs' triples as N-Triples (the lines :meth:`graphs` writes): with 400
+        plans an rdflib Graph costs seconds to fill and serialise, these lines milliseconds."""
+        lines = set()
+        for text in self.graphs().values():
+            lines.update(text.splitlines(keepends=True))
+        return "".join(sorted(lines))
 
     def province_graph_name(self, province: str) -> str:
         return province_graph_iri(self.directive_iri, province)
@@ -618,12 +620,6 @@ class DirectiveCoverage:
             graphs[self.province_graph_name(province)] = "".join(sorted(set(
                 self.province_lines(province, index))))
         return graphs
-
-    def triples(self) -> Iterator[tuple[URIRef, URIRef, URIRef | Literal]]:
-        yield from self.directive_triples()
-        index = self._by_province()
-        for province in sorted(self.provinces):
-            yield from self.province_triples(province, index)
 
     def _by_province(self) -> dict[str, tuple[list[tuple[str, str]], list[Cell]]]:
         """Province -> (task node, item) links and cells: each graph written from its own
@@ -655,61 +651,12 @@ class DirectiveCoverage:
                 graph.add((node, PROV.wasDerivedFrom, URIRef(task.outline_task)))
         yield from graph.triples
 
-    def province_triples(self, province: str,
-                         index: dict[str, tuple[list[tuple[str, str]], list[Cell]]] | None = None
-                         ) -> Iterator[tuple[URIRef, URIRef, URIRef | Literal]]:
-        graph = _TripleSink()
-        k = _kg_terms()  # rdflib makes a new term at every attribute access
-        plan_of = {p.iri: p for p in self.plans}
-        links, cells = (index or self._by_province()).get(province, ([], []))
-        for node, member in links:
-            graph.add((URIRef(node), PROV.wasDerivedFrom, URIRef(member)))
-        for cell in cells:
-            task_node = URIRef(self.task_iri(cell.task))
-            node = URIRef(f"{task_node}/province/{slugify(cell.province)}")
-            graph.add((node, RDF.type, k.ProvinceCoverage))
-            graph.add((node, k.directiveTask, task_node))
-            graph.add((node, k.provinceName, Literal(cell.province, lang="vi")))
-            if cell.province_iri:
-                graph.add((node, k.province, URIRef(cell.province_iri)))
-            graph.add((node, k.coverageStatus, STATUS_CONCEPT[cell.status]))
-            for body in cell.leads:
-                graph.add((node, k.leadBody, URIRef(body.iri)))
-                graph.add((node, k.leadBodyName, Literal(body.label, lang="vi")))
-            for body in cell.coordinators:
-                graph.add((node, k.coordinatingBody, URIRef(body.iri)))
-            for r in cell.restatements:
-                item = URIRef(r.item.iri)
-                digest = hashlib.sha1(r.item.iri.encode("utf-8")).hexdigest()[:10]
-                link = URIRef(f"{task_node}/restatement/{digest}")
-                graph.add((task_node, k.restatedBy, item))
-                graph.add((node, k.planTask, item))
-                graph.add((link, RDF.type, k.Restatement))
-                graph.add((link, k.directiveTask, task_node))
-                graph.add((link, k.planTask, item))
-                graph.add((link, k.plan, URIRef(r.item.plan)))
-                graph.add((link, k.provinceName, Literal(cell.province, lang="vi")))
-                graph.add((link, k.alignmentScore,
-                           Literal(f"{r.score:.3f}", datatype=XSD.decimal)))
-                plan = plan_of.get(r.item.plan)
-                if plan and plan.chain:
-                    graph.add((link, k.via, Literal(" → ".join(plan.chain))))
-                for duty in r.duties:
-                    graph.add((link, k.coveringDuty, URIRef(duty)))
-                for body in r.leads or r.responsible:
-                    graph.add((link, k.leadBody, URIRef(body.iri)))
-                    graph.add((link, k.leadBodyName, Literal(body.label, lang="vi")))
-                for body in r.coordinators:
-                    graph.add((link, k.coordinatingBody, URIRef(body.iri)))
-        yield from graph.triples
-
-
     def province_lines(self, province: str,
                        index: dict[str, tuple[list[tuple[str, str]], list[Cell]]] | None = None
                        ) -> Iterator[str]:
-        """:meth:`province_triples` as N-Triples lines, written from strings: the very lines
-        ``_ntriples`` makes of them, without an rdflib term per node (a province's graph at
-        20,000 plans is 27,000 triples, and a full build writes 250 of them)."""
+        """A province's graph as N-Triples lines (its task links, cells and restatements),
+        written from strings as ``_ntriples`` writes rdflib terms, without an rdflib term per
+        node (a province's graph at 20,000 plans is 27,000 triples; a full build writes 250)."""
         iri, text = _nt_iri, _nt_literal
         k = _kg_lines()
         plan_of = {p.iri: p for p in self.plans}
@@ -765,7 +712,7 @@ def _kg_lines() -> SimpleNamespace:
 
 @functools.lru_cache(maxsize=10_000)
 def _nt_decimal(value: str) -> str:
-    """A score as the rdflib literal ``province_triples`` makes of it writes (a thousand
+    """A score as an rdflib decimal literal of it writes (a thousand
     values at most)."""
     return _nt(Literal(value, datatype=XSD.decimal))
 

@@ -85,7 +85,7 @@ def decimal(value: float) -> str:
 
 def province_rows(result: cov.DirectiveCoverage, province: str) -> Part:
     """The answer's rows of one province by task, from the cells the province's graph is
-    written from (:meth:`kgraph.analysis.coverage.DirectiveCoverage.province_triples`), each
+    written from (:meth:`kgraph.analysis.coverage.DirectiveCoverage.province_lines`), each
     task's in the query's order (plan, plan task; a cell without an item has one row).
     Repeated values are one string each (a part is read back whole for a request)."""
     from kgraph.analysis import coverage as cov
