@@ -152,6 +152,49 @@ def _repeating() -> type[TfidfVectorizer]:
 
             return cut
 
+        def _count_vocab(self, raw_documents: Sequence[str], fixed_vocab: bool
+                         ) -> tuple[dict[str, int], object]:
+            """scikit-learn's counting when fitting, each distinct text counted once: its
+            loop looks up every n-gram of every item (two thirds of a 4,000-plan directive's
+            alignment) though a directive's plans restate the same sentences. The very same
+            vocabulary (first-seen order) and the very same matrix."""
+            if fixed_vocab:
+                return super()._count_vocab(raw_documents, fixed_vocab)  # type: ignore[no-any-return]
+            import scipy.sparse as sp
+            from sklearn.utils._sparse import _align_api_if_sparse
+
+            analyze = self.build_analyzer()
+            vocabulary: dict[str, int] = {}
+            counted: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+            rows: list[tuple[np.ndarray, np.ndarray]] = []
+            for doc in raw_documents:
+                row = counted.get(doc)
+                if row is None:
+                    counter: dict[int, int] = {}
+                    for feature in analyze(doc):
+                        index = vocabulary.get(feature)
+                        if index is None:
+                            index = vocabulary[feature] = len(vocabulary)
+                        counter[index] = counter.get(index, 0) + 1
+                    row = counted[doc] = (
+                        np.fromiter(counter.keys(), dtype=np.int64, count=len(counter)),
+                        np.fromiter(counter.values(), dtype=np.intc, count=len(counter)))
+                rows.append(row)
+            if not vocabulary:
+                raise ValueError("empty vocabulary; perhaps the documents only contain stop "
+                                 "words")
+            sizes = np.fromiter((len(r[0]) for r in rows), dtype=np.int64, count=len(rows))
+            stored = int(sizes.sum())
+            indices_dtype = np.int64 if stored > np.iinfo(np.int32).max else np.int32
+            j_indices = np.concatenate([r[0] for r in rows]).astype(indices_dtype)
+            values = np.concatenate([r[1] for r in rows])
+            indptr = np.zeros(len(rows) + 1, dtype=indices_dtype)
+            np.cumsum(sizes, out=indptr[1:])
+            matrix = sp.csr_array((values, j_indices, indptr),
+                                  shape=(len(indptr) - 1, len(vocabulary)), dtype=self.dtype)
+            matrix.sort_indices()
+            return vocabulary, _align_api_if_sparse(matrix)
+
     return Repeating
 
 
@@ -447,7 +490,7 @@ def align_state(plans: Sequence[Sequence[PlanItem]], outline: Sequence[PlanItem]
                 model: Terms | None = None) -> AlignmentState | None:
     """:func:`align` up to its clusters, kept to align changed plans later (None: no item).
     ``model``: a vectoriser already fitted (else fitted on every item)."""
-    from scipy.sparse import csr_matrix, vstack
+    from scipy.sparse import csr_matrix
     from sklearn.preprocessing import normalize
 
     plans = [list(p) for p in plans if p]
@@ -461,7 +504,7 @@ def align_state(plans: Sequence[Sequence[PlanItem]], outline: Sequence[PlanItem]
         model = Terms.of(fitted)
     else:
         matrix_all = csr_matrix(model.rows(texts))
-    vectors = {item.iri: matrix_all[index] for index, item in enumerate(everything)}
+    vectors = _Rows(matrix_all, {item.iri: index for index, item in enumerate(everything)})
 
     own = [vectors[task.iri].toarray()[0] for task in outline]
     state = AlignmentState(model, [[task] for task in outline], [v.copy() for v in own],
@@ -469,7 +512,7 @@ def align_state(plans: Sequence[Sequence[PlanItem]], outline: Sequence[PlanItem]
     # the longest plans first: they hold most tasks, so later plans find their clusters
     order = sorted(plans, key=lambda p: (-len(p), p[0].number))
     for plan in order:  # dense: the same products (and ties) as ever, one copy per plan
-        matrix = vstack([vectors[item.iri] for item in plan]).toarray()
+        matrix = vectors.block(plan).toarray()
         state.place(plan, matrix, pair_threshold=pair_threshold, join_threshold=join_threshold)
     for plan in plans:
         state.plans.setdefault(plan[0].plan, len(plan))
@@ -483,7 +526,26 @@ def align_state(plans: Sequence[Sequence[PlanItem]], outline: Sequence[PlanItem]
     return state
 
 
-def _score(task: DirectiveTask, vectors: dict[str, object], own: PlanItem | None) -> None:
+class _Rows:
+    """Items' rows of the fitted matrix, by item IRI, cut out when asked: cutting 70,000 rows
+    one by one up front cost a 4,000-plan directive more than its alignment. ``block``: the
+    rows of several items at once, the same matrix ``vstack`` of their rows makes."""
+
+    def __init__(self, matrix: object, index: dict[str, int]) -> None:
+        self.matrix, self.index = matrix, index
+
+    def __getitem__(self, iri: str) -> object:
+        return self.matrix[self.index[iri]]  # type: ignore[index]
+
+    def block(self, items: Sequence[PlanItem]) -> object:
+        return self.matrix[np.fromiter((self.index[i.iri] for i in items),  # type: ignore[index]
+                                       dtype=np.intp, count=len(items))]
+
+
+SCORED_ROWS = 256  # rows made dense at once when scoring against a known outline
+
+
+def _score(task: DirectiveTask, vectors: _Rows, own: PlanItem | None) -> None:
     """Leave-one-out cosine of each item against the other plans' items (or the outline).
 
     On sparse rows, in O(terms) per item: against the others' sum ``total - mine`` through
@@ -491,14 +553,16 @@ def _score(task: DirectiveTask, vectors: dict[str, object], own: PlanItem | None
     plain way, a dense sum per item, is quadratic in a task's items: 4,000 plans restate it)."""
     from scipy.sparse import vstack
 
-    rows = {m.iri: vectors[m.iri] for m in task.members}
     if own is not None:
         reference = vectors[own.iri].toarray()[0]  # type: ignore[attr-defined]
         norm = float(np.linalg.norm(reference)) or 1.0
-        for member in task.members:
-            dense = rows[member.iri].toarray()[0]  # type: ignore[attr-defined]
-            task.scores[member.iri] = round(float(dense @ reference) / norm, 3)
+        for start in range(0, len(task.members), SCORED_ROWS):
+            chunk = task.members[start:start + SCORED_ROWS]
+            dense = vectors.block(chunk).toarray()  # type: ignore[attr-defined]
+            for member, row in zip(chunk, dense, strict=True):
+                task.scores[member.iri] = round(float(row @ reference) / norm, 3)
     elif task.members:
+        rows = {m.iri: vectors[m.iri] for m in task.members}
         plans: dict[str, list[PlanItem]] = {}
         for member in task.members:
             plans.setdefault(member.plan, []).append(member)
