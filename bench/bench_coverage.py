@@ -20,6 +20,12 @@ Run: ``.venv/bin/python bench/bench_coverage.py --store DIR [--directives 2]`` o
 (``--plans N`` builds a corpus into a temporary store instead). Writes only into
 ``DIR/derived/documents`` (records and states, by content key) when ``--store`` is given:
 use a copy of a shared store.
+
+``--stage --old-src OLD/src [--rounds 2]``: the whole stage of a full build instead
+(:mod:`coverage_stage_run`, every directive aligned again in forked processes, the graphs
+bulk-written), old and new code alternating in fresh processes: wall and CPU seconds (workers
+included) side by side, and whether the written coverage graphs (sorted N-Quads), the kept
+states (file bytes) and the kept answers are the same.
 """
 
 from __future__ import annotations
@@ -52,7 +58,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--directives", type=int, default=5,
                         help="directives timed the old way (each costs a full store read)")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--stage", action="store_true",
+                        help="the whole stage, old and new side by side (needs --store)")
+    parser.add_argument("--old-src", type=Path, default=None, help="the old code's src folder")
+    parser.add_argument("--rounds", type=int, default=2, help="--stage: old/new pairs")
     args = parser.parse_args(argv)
+    if args.stage:
+        if args.store is None or args.old_src is None:
+            parser.error("--stage needs --store and --old-src")
+        return stage(args.store, args.old_src, args.rounds)
     with tempfile.TemporaryDirectory(prefix="kgraph-bench-coverage-") as tmp:
         path = args.store
         if path is None:
@@ -147,6 +161,47 @@ def run(repo: OxigraphRepository, root: Path | None, args: argparse.Namespace) -
     print(f"/coverage?doc={number} (stored matrix): median {statistics.median(times):.3f} s, "
           f"worst {max(times):.3f} s")
     return 0
+
+
+def stage(store: Path, old_src: Path, rounds: int) -> int:
+    """The stage old and new, alternating (old first in odd rounds), each in a fresh process."""
+    import json
+    import os
+    import pickle
+    import subprocess
+
+    new_src = Path(__file__).resolve().parent.parent / "src"
+    runner = Path(__file__).resolve().parent / "coverage_stage_run.py"
+    runs: dict[str, list[dict]] = {"old": [], "new": []}
+    for round_ in range(rounds):
+        order = ["old", "new"] if round_ % 2 == 0 else ["new", "old"]
+        for name in order:
+            env = {**os.environ, "PYTHONPATH": str(old_src if name == "old" else new_src)}
+            load = os.getloadavg()[0]
+            out = subprocess.run([sys.executable, str(runner), str(store)], env=env,
+                                 check=True, capture_output=True, text=True).stdout
+            run = json.loads(out.strip().splitlines()[-1])
+            run["load"] = load
+            runs[name].append(run)
+            print(f"round {round_ + 1} {name}: wall {run['wall']:.1f} s, CPU {run['cpu']:.1f} s "
+                  f"(load {load:.1f} at start), {run['quads']} quads", flush=True)
+    old, new = runs["old"][-1], runs["new"][-1]
+    medians = {name: (statistics.median(r["wall"] for r in found),
+                      statistics.median(r["cpu"] for r in found)) for name, found in runs.items()}
+    print(f"\n{'':<6}{'wall s':>10}{'CPU s':>10}   (median of {rounds})")
+    for name, (wall, used) in medians.items():
+        print(f"{name:<6}{wall:>10.1f}{used:>10.1f}")
+    print(f"old/new: wall {medians['old'][0] / medians['new'][0]:.2f}×, "
+          f"CPU {medians['old'][1] / medians['new'][1]:.2f}×")
+    same_graphs = old["nquads"] == new["nquads"] and old["quads"] == new["quads"]
+    same_states = old["states"] == new["states"] and bool(new["states"])
+    same_answers = (pickle.loads(bytes.fromhex(old["answers"]))
+                    == pickle.loads(bytes.fromhex(new["answers"])))
+    print(f"same coverage graphs (sorted N-Quads, {new['quads']} quads): "
+          f"{'yes' if same_graphs else 'NO'}; same kept states ({len(new['states'])} files): "
+          f"{'yes' if same_states else 'NO'}; same kept answers: "
+          f"{'yes' if same_answers else 'NO'}")
+    return 0 if same_graphs and same_states and same_answers else 1
 
 
 if __name__ == "__main__":
