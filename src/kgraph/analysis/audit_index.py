@@ -199,6 +199,7 @@ def document_findings(repo: Repository, source: SourceDocument, sha256: str) -> 
 
 FORMAT = "audit-index-4"  # the layout of the file: another layout is recomputed, never read
 INDEX_FILE = "audit.sqlite"
+BULK_CACHE_KB = 262_144  # page cache of a file written from nothing (at most this, in KB)
 READ_THREADS = 4  # threads reading the documents' kept findings (waiting on the disk)
 SELECTIONS = 64  # filter sets whose groups a reader keeps (turning pages costs a slice)
 
@@ -1478,6 +1479,10 @@ def compute_index(repo: Repository, target: Path | None = None) -> AuditIndex:
         db.execute(f"PRAGMA journal_mode = {'OFF' if fresh else 'WAL'}")
         db.execute("PRAGMA synchronous = NORMAL")
         if fresh:
+            # a bulk write: its pages held in memory (the default 2 MB cache wrote them out
+            # and read them back) and the indexes made at the end sorted there
+            db.execute(f"PRAGMA cache_size = -{BULK_CACHE_KB}")
+            db.execute("PRAGMA temp_store = MEMORY")
             db.executescript(_SCHEMA)
         db.executescript(_ADDED)  # tables and indexes added since the file was made
     update = _Update(db, repo)
