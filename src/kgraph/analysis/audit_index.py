@@ -199,6 +199,7 @@ def document_findings(repo: Repository, source: SourceDocument, sha256: str) -> 
 
 FORMAT = "audit-index-4"  # the layout of the file: another layout is recomputed, never read
 INDEX_FILE = "audit.sqlite"
+BULK_CACHE_KB = 262_144  # page cache of a file written from nothing (at most this, in KB)
 READ_THREADS = 4  # threads reading the documents' kept findings (waiting on the disk)
 SELECTIONS = 64  # filter sets whose groups a reader keeps (turning pages costs a slice)
 
@@ -247,6 +248,11 @@ CREATE INDEX IF NOT EXISTS names_iri ON names (iri);
 _GAP_INDEXES = ("CREATE INDEX gaps_plan ON gaps (plan, directive, peer)",
                 "CREATE INDEX gaps_task ON gaps (task)")
 _SCHEMA = _SCHEMA.format(gap_indexes=";\n".join(_GAP_INDEXES))
+# indexes of the tables a full computation fills in bulk: made once after the rows are in
+_BULK_INDEXES = (*_GAP_INDEXES,
+                 "CREATE INDEX findings_owner ON findings (kind, owner)",
+                 "CREATE INDEX findings_group ON findings (document_number, rule, severity)",
+                 "CREATE INDEX findings_focus ON findings (focus)")
 _FINDING_COLUMNS = ("rule, severity, focus, document_number, label_vi, message_vi, message_en, "
                     "source_text, value, origin")
 _GAP_COLUMNS = ("g.directive, g.best, p.iri, p.number, p.province, q.number, q.province, t.iri, "
@@ -858,22 +864,25 @@ class _Update:
         self.added: list[AuditedDocument] = []  # the changed documents, when all are new ones
         self.new_lineage: list[tuple[str, ...]] = []  # the lineage rows of the changed graphs
         self.seconds: dict[str, float] = {}
+        self.pending: list[tuple[str, Callable[[], None]]] = []  # (see side_steps)
+        self.started = 0.0
 
     def run(self) -> None:
-        started = time.perf_counter()
+        self.started = started = time.perf_counter()
         full = not self.db.execute("SELECT 1 FROM documents LIMIT 1").fetchall()
         changed, removed = self.documents(full)
         self.seconds["documents"] = time.perf_counter() - started
-        self.own_findings(changed)
-        self.seconds["own findings"] = time.perf_counter() - started
-        self.conflicts(changed, removed, full)
-        self.seconds["conflicts"] = time.perf_counter() - started
+        self.pending = [("own findings", lambda: self.own_findings(changed, full)),
+                        ("conflicts", lambda: self.conflicts(changed, removed, full))]
         if full:  # millions of rows: indexed once at the end, not row by row
-            self.db.execute("DROP INDEX IF EXISTS gaps_plan")
-            self.db.execute("DROP INDEX IF EXISTS gaps_task")
+            for statement in _BULK_INDEXES:
+                self.db.execute(f"DROP INDEX IF EXISTS {statement.split()[2]}")
+        else:
+            self.side_steps()
         self.peers()
+        self.side_steps()  # (when no plan was compared)
         if full:
-            for statement in _GAP_INDEXES:
+            for statement in _BULK_INDEXES:
                 self.db.execute(statement)
         self.seconds["peers"] = time.perf_counter() - started
         self.regroup(None if full else self.affected)
@@ -1014,7 +1023,17 @@ class _Update:
               f.rule, f.severity, f.focus, f.document_number, f.label_vi, f.message_vi,
               f.message_en, f.source_text, f.value, f.origin) for f in findings))
 
-    def own_findings(self, changed: list[AuditedDocument]) -> None:
+    def side_steps(self) -> None:
+        """The steps the peer comparisons do not depend on (own findings, conflicts), once:
+        in a full computation while the workers compare the first plans (they ran before
+        the comparisons, one process working and the other cores idle; each table is
+        still written in the same order, so its rows and row ids are the same)."""
+        steps, self.pending = self.pending, []
+        for name, step in steps:
+            step()
+            self.seconds[name] = time.perf_counter() - self.started
+
+    def own_findings(self, changed: list[AuditedDocument], full: bool = False) -> None:
         """Each changed document's own findings (kept by content key, so mostly a read: of
         many documents, read by a few threads at once, as thousands of small files not in the
         page cache made this step wait on the disk; written in the documents' order)."""
@@ -1022,14 +1041,18 @@ class _Update:
         def read(document: AuditedDocument) -> list[Finding] | None:  # (a file read only)
             return document_value(self.repo, document_key(document.graph, document.sha256))
 
+        if full:  # every document is new: one delete, not one a document (not indexed now)
+            self.db.execute("DELETE FROM findings WHERE kind = 'own'")
+
         with ThreadPoolExecutor(READ_THREADS) as pool:
             for part in _chunks(changed, 256):  # (read ahead a little, not everything)
                 for document, kept in zip(part, pool.map(read, part), strict=True):
                     findings = kept if kept is not None else document_findings(  # computed here
                         self.repo, SourceDocument(document.iri, document.graph, document.number),
                         document.sha256)
-                    self.db.execute("DELETE FROM findings WHERE kind = 'own' AND owner = ?",
-                                    (document.graph,))
+                    if not full:
+                        self.db.execute("DELETE FROM findings WHERE kind = 'own' AND owner = ?",
+                                        (document.graph,))
                     self.insert("own", lambda _f, g=document.graph: g, findings)
 
     def conflicts(self, changed: list[AuditedDocument], removed: list[AuditedDocument],
@@ -1358,7 +1381,7 @@ class _Update:
                 self.affected.add(plan[1])
         scores = compare_plans(list(wanted_pairs),
                                {iri: [t.text for t in items] for iri, items in tasks.items()},
-                               keys=kept, root=store_root(self.repo))
+                               keys=kept, root=store_root(self.repo), meanwhile=self.side_steps)
         for part in _batched(scores, 2000):  # written as they come: memory does not grow
             self._task_ids([tasks[peer][index] for (_, peer), found in part
                             for index, _ in found], task_ids)
@@ -1456,6 +1479,10 @@ def compute_index(repo: Repository, target: Path | None = None) -> AuditIndex:
         db.execute(f"PRAGMA journal_mode = {'OFF' if fresh else 'WAL'}")
         db.execute("PRAGMA synchronous = NORMAL")
         if fresh:
+            # a bulk write: its pages held in memory (the default 2 MB cache wrote them out
+            # and read them back) and the indexes made at the end sorted there
+            db.execute(f"PRAGMA cache_size = -{BULK_CACHE_KB}")
+            db.execute("PRAGMA temp_store = MEMORY")
             db.executescript(_SCHEMA)
         db.executescript(_ADDED)  # tables and indexes added since the file was made
     update = _Update(db, repo)
@@ -1734,7 +1761,7 @@ TaskTexts = list[str] | str  # a plan's task texts, or the key its tasks are kep
 
 def compare_plans(pairs: Sequence[tuple[str, str]], texts: dict[str, list[str]],
                   jobs: int | None = None, keys: dict[str, str] | None = None,
-                  root: Path | None = None
+                  root: Path | None = None, meanwhile: Callable[[], None] | None = None
                   ) -> Iterator[tuple[tuple[str, str], PairGaps]]:
     """For each (plan, peer) whose peer has tasks: the peer's tasks the plan has no similar
     task for (:func:`_gaps`' rule and scores). Each pair of plans is compared once for both
@@ -1744,7 +1771,8 @@ def compare_plans(pairs: Sequence[tuple[str, str]], texts: dict[str, list[str]],
     A plan's texts are given in ``texts``, or named by the key its tasks are kept under next
     to the store at ``root`` (``keys``, :func:`tasks_key`): the worker comparing it reads and
     folds them itself, so the calling process (which writes the gaps) does not also fold
-    every text and send it on."""
+    every text and send it on. ``meanwhile`` is called once the processes compare, before
+    the first result is awaited (before anything when comparing here)."""
     keys = keys or {}
     units: dict[tuple[str, str], list[bool]] = {}  # (a, b), a < b -> [a's gaps, b's gaps]
     for plan, peer in pairs:
@@ -1763,11 +1791,16 @@ def compare_plans(pairs: Sequence[tuple[str, str]], texts: dict[str, list[str]],
     jobs_of = ((place, {iri: text_of(iri) for pair, _ in chunk for iri in pair}, chunk)
                for chunk in _chunks(list(units.items()), CHUNK_PAIRS))
     if not parallel:
+        if meanwhile is not None:
+            meanwhile()
         for job in jobs_of:
             yield from _compare(job)
         return
     with multiprocessing.get_context("fork").Pool(workers) as pool:  # as the build's workers
-        for found in pool.imap(_compare, jobs_of):
+        results = pool.imap(_compare, jobs_of)
+        if meanwhile is not None:
+            meanwhile()
+        for found in results:
             yield from found
 
 
