@@ -13,6 +13,11 @@ copy of ``--store`` (RocksDB files are immutable; ``derived/`` and the lock file
 * **changed**: ``kgraph build FOLDER`` where FOLDER holds the store's sources (``--sources``,
   symlinked) with one of them reworded (a task's text gains a few words), fresh and loaded.
 
+**Same output**: after each measurement both copies stay until both codes ran, then
+:func:`same_output` compares them: the sorted N-Triples of every graph either build wrote (the
+rest is the same hard-linked store), the named query's answers kept for the new version and
+every table of the audit index (its ``version`` meta row names the copy: left out).
+
 A store that was never served keeps no page data, so its builds skip the "page data" stage.
 ``--page-data`` first computes the pages' data of the store's version from the whole store, in a
 copy every run starts from (as a served store has it): the stage then runs, as it does for a
@@ -176,6 +181,63 @@ def loaded(src: Path, store: Path, runs: list[tuple[str, list[str]]]) -> dict[st
     return found
 
 
+# Reads two copies after the same build by two codes: what differs (empty when nothing does).
+_SAME = r"""
+import json, pickle, sqlite3, sys
+from pathlib import Path
+import pyoxigraph as ox
+from kgraph.store.embedded import OxigraphRepository
+from kgraph.store.derived import version_value
+from kgraph.analysis import coverage_answer
+found = []
+repos = [OxigraphRepository(Path(p), read_only=True) for p in sys.argv[1:3]]
+written = set()
+for repo in repos:
+    changed = version_value(repo, "changed-graphs") or {}
+    written.update(changed.get("graphs", []))
+graphs = 0
+for name in sorted(written):
+    texts = []
+    for repo in repos:
+        node = ox.NamedNode(name)
+        store = repo.reader
+        text = (store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=node).decode()
+                if store.contains_named_graph(node) else "")
+        texts.append(sorted(text.splitlines()))
+    graphs += 1
+    if texts[0] != texts[1] and "/graph/build" not in name:
+        found.append(f"graph {name}: {len(texts[0])} vs {len(texts[1])} lines")
+answers = [version_value(r, coverage_answer.VERSION_VALUE) for r in repos]
+if pickle.dumps(getattr(answers[0], "directives", None)) != pickle.dumps(
+        getattr(answers[1], "directives", None)):
+    found.append("kept answers differ")
+tables = 0
+dbs = [sqlite3.connect(Path(p) / "derived" / "audit.sqlite") for p in sys.argv[1:3]]
+for (table,) in dbs[0].execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
+    where = " WHERE key != 'version'" if table == "meta" else ""
+    rows = [sorted(map(repr, db.execute(f"SELECT * FROM {table}{where}"))) for db in dbs]
+    tables += 1
+    if rows[0] != rows[1]:
+        found.append(f"audit table {table}: {len(rows[0])} vs {len(rows[1])} rows")
+print(json.dumps({"graphs": graphs, "tables": tables, "differences": found}))
+"""
+
+
+def same_output(first: Path, second: Path) -> str:
+    """Whether two copies hold the same output after the same build (see the module's
+    docstring): a line saying what was compared and what differs."""
+    done = subprocess.run([PYTHON, "-c", _SAME, str(first), str(second)], capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    if done.returncode != 0:
+        return f"comparison failed: {done.stderr[-500:]}"
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    what = (f"{result['graphs']} written graphs, kept answers, {result['tables']} audit "
+            f"tables")
+    if result["differences"]:
+        return f"DIFFERENT ({what}): " + "; ".join(result["differences"][:10])
+    return f"same ({what})"
+
+
 def commit_of(src: Path) -> str:
     done = subprocess.run(["git", "-C", str(src), "rev-parse", "--short", "HEAD"],
                           capture_output=True, text=True)
@@ -264,9 +326,13 @@ def main(argv: list[str] | None = None) -> None:
                 store = work / f"store-{label}"
                 copy_store(args.old_store or args.store if label == "old" else args.store, store)
                 row = results[label][name] = run(label, src, store)
-                shutil.rmtree(store, ignore_errors=True)
                 print(f"  {label:<4}{name}: {row['wall']:.2f} s wall, {row['cpu']:.2f} CPU-s, "
                       f"load {row['load']:.1f}; {row['stages']}", flush=True)
+            if len(trees) > 1 and args.old_store is None:
+                print(f"  output: {same_output(work / 'store-new', work / 'store-old')}",
+                      flush=True)
+            for label, _ in trees:
+                shutil.rmtree(work / f"store-{label}", ignore_errors=True)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
