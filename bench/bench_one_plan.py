@@ -111,6 +111,42 @@ def with_page_data(store: Path, work: Path, src: Path) -> Path:
     return target
 
 
+def fingerprint_of(src: Path) -> str:
+    """The directive index's fingerprint of a code tree (:func:`kgraph.analysis.
+    directive_index.fingerprint`: what its kept states and lineage are keyed by)."""
+    done = subprocess.run([PYTHON, "-c", "from kgraph.analysis.directive_index import "
+                           "fingerprint; print(fingerprint())"], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(src)}, check=True)
+    return done.stdout.strip()
+
+
+def rekey(store: Path, old: str, new: str, src: Path) -> int:
+    """Rename a copy's kept directive states and lineage from fingerprint ``old`` to ``new``
+    (``--rekey``: a change that leaves their content as it was but moves the fingerprint, so
+    that both codes continue from the same states), and mark its version as the code in
+    ``src`` marks one it built (``build._keep_coverage_kept``, when it has it); the number
+    renamed."""
+    folder = store / "derived" / "documents"
+    renamed = 0
+    for kind in ("state", "lineage"):
+        for path in folder.glob(f"directive-{kind}-{old}-*.pickle"):
+            path.rename(folder / path.name.replace(f"-{old}-", f"-{new}-", 1))
+            renamed += 1
+    subprocess.run([PYTHON, "-c", _MARK, str(store)], check=True,
+                   env={**os.environ, "PYTHONPATH": str(src)})
+    return renamed
+
+
+_MARK = r"""
+import sys
+from pathlib import Path
+from kgraph import build
+from kgraph.store.embedded import OxigraphRepository
+if hasattr(build, "_keep_coverage_kept"):
+    build._keep_coverage_kept(OxigraphRepository(Path(sys.argv[1])), True)
+"""
+
+
 def changed_folder(sources: Path, folder: Path, pick: str | None) -> Path:
     """``folder``: symlinks to every source, one of them replaced by a reworded copy (a
     numbered task line gains a few words): the file returned."""
@@ -183,7 +219,7 @@ def loaded(src: Path, store: Path, runs: list[tuple[str, list[str]]]) -> dict[st
 
 # Reads two copies after the same build by two codes: what differs (empty when nothing does).
 _SAME = r"""
-import json, pickle, sqlite3, sys
+import json, sqlite3, sys
 from pathlib import Path
 import pyoxigraph as ox
 from kgraph.store.embedded import OxigraphRepository
@@ -208,8 +244,7 @@ for name in sorted(written):
     if texts[0] != texts[1] and "/graph/build" not in name:
         found.append(f"graph {name}: {len(texts[0])} vs {len(texts[1])} lines")
 answers = [version_value(r, coverage_answer.VERSION_VALUE) for r in repos]
-if pickle.dumps(getattr(answers[0], "directives", None)) != pickle.dumps(
-        getattr(answers[1], "directives", None)):
+if getattr(answers[0], "directives", None) != getattr(answers[1], "directives", None):
     found.append("kept answers differ")
 tables = 0
 dbs = [sqlite3.connect(Path(p) / "derived" / "audit.sqlite") for p in sys.argv[1:3]]
@@ -303,6 +338,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--old-store", type=Path, default=None,
                         help="the old code's copy of the store (default --store): a store whose "
                         "kept states the old code made, when the two codes key them differently")
+    parser.add_argument("--rekey", action="store_true",
+                        help="rename the new code's copy's kept directive states and lineage "
+                        "to its fingerprint (a store the old code built, a change that leaves "
+                        "them as they were)")
     parser.add_argument("--skip-old", action="store_true", help="measure this tree only")
     parser.add_argument("--page-data", action="store_true",
                         help="give the store its page data first (as a served store has)")
@@ -321,10 +360,14 @@ def main(argv: list[str] | None = None) -> None:
             if args.old_store is not None:
                 raise SystemExit("--page-data takes one store for both codes (no --old-store)")
             args.store = with_page_data(args.store, work, ROOT / "src")
+        keys = ((fingerprint_of(args.old_src), fingerprint_of(ROOT / "src")) if args.rekey
+                else None)
         for name, run in steps(args, work):
             for label, src in trees:
                 store = work / f"store-{label}"
                 copy_store(args.old_store or args.store if label == "old" else args.store, store)
+                if keys is not None and label == "new":
+                    rekey(store, *keys, ROOT / "src")
                 row = results[label][name] = run(label, src, store)
                 print(f"  {label:<4}{name}: {row['wall']:.2f} s wall, {row['cpu']:.2f} CPU-s, "
                       f"load {row['load']:.1f}; {row['stages']}", flush=True)
