@@ -45,7 +45,7 @@ import multiprocessing
 import os
 import time
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,7 +60,7 @@ from kgraph.store.derived import (
     has_document_value,
     keep_document_value,
 )
-from kgraph.store.embedded import Repository, stored_lines
+from kgraph.store.embedded import Repository, as_stored
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -739,8 +739,12 @@ def _continue(directive_iri: str, number: str, plans: list[cov.ImplementingPlan]
     touched: set[str] = set()
     moving = [now[iri] for iri in now if iri in changed and iri != outline_iri]
     for plan in moving:
-        old = [m for cluster in alignment.clusters for m in cluster if m.plan == plan.iri]
-        alignment.remove(plan.iri, old)
+        old = ([m for cluster in alignment.clusters for m in cluster if m.plan == plan.iri]
+               if plan.iri in before else [])
+        if old:
+            alignment.remove(plan.iri, old)
+        else:  # a new plan: nothing to take out of 50,000 items
+            alignment.plans.pop(plan.iri, None)
         if plan.iri in before:
             touched.add(before[plan.iri].province)
         touched.add(plan.province)
@@ -796,15 +800,26 @@ def _written_before(records: Records, state: DirectiveState, outline: al.Outline
     before = cov.assemble(state.number, state.directive_iri, state.plans, outline,
                           state.outline_iri, found, provinces=provinces)
     held: dict[str, set[str]] = {}
-    for name, text in before.graphs(provinces).items():
+    texts = {before.graph_name(): lambda: _ntriples_lines(before.directive_triples())}
+    index = before._by_province()
+    for province in provinces:
+        texts[before.province_graph_name(province)] = functools.partial(
+            before.province_lines, province, index)
+    for name, lines_of in texts.items():
         if name not in graphs:
             continue  # held already, or not written by difference
-        lines = set(stored_lines(text))
+        lines = {as_stored(line[:-1]) for line in lines_of()}
         rows = cov._records(records.repo, f"""
             SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{name}> {{ ?s ?p ?o }} }}""")
         if rows and rows[0]["n"] == str(len(lines)):
             held[name] = lines
     return held
+
+
+def _ntriples_lines(triples: Iterable[tuple[object, object, object]]) -> Iterator[str]:
+    """Lines as :func:`kgraph.analysis.coverage._ntriples` writes them (newline included)."""
+    return (f"{cov._nt(s)} {cov._nt(p)} {cov._nt(o)} .\n"  # type: ignore[arg-type]
+            for s, p, o in triples)
 
 
 def timed_update(*args: object, **kwargs: object) -> tuple[StageReport, float]:
