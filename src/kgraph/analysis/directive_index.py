@@ -39,13 +39,14 @@ disappeared, when an unchanged plan's lineage or province changed, or on a full 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import multiprocessing
 import os
 import time
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,7 +61,7 @@ from kgraph.store.derived import (
     has_document_value,
     keep_document_value,
 )
-from kgraph.store.embedded import Repository, as_stored
+from kgraph.store.embedded import Repository, as_stored, stored_lines
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -397,24 +398,19 @@ class Records:
         self.repo, self.root, self.lineage = repo, root, lineage
         self.handed = handed or {}
         self.read_from_store = 0
-        self.read: dict[str, cov.PlanRecord] = {}  # records read with ``hold``
 
     def key(self, plan: str) -> str | None:
         source = self.lineage.plans.get(plan)
         return record_key(source.graph, source.sha256) if source else None
 
-    def get(self, plans: Sequence[str], hold: bool = False) -> dict[str, cov.PlanRecord]:
-        """The plans' records (``hold``: those read from files held for the next call: a
-        one-plan build reads its province's plans twice, a full one holds nothing)."""
+    def get(self, plans: Sequence[str]) -> dict[str, cov.PlanRecord]:
         found: dict[str, cov.PlanRecord] = {}
         missing = []
         for plan in dict.fromkeys(plans):
-            record = self.handed.get(plan) or self.read.get(plan)
+            record = self.handed.get(plan)
             key = self.key(plan)
             if record is None and key is not None and self.root is not None:
                 record = document_value(self.root, key)
-                if hold and isinstance(record, cov.PlanRecord):
-                    self.read[plan] = record
             if isinstance(record, cov.PlanRecord):
                 found[plan] = record
             elif plan in self.lineage.plans:
@@ -735,9 +731,10 @@ def _continue(directive_iri: str, number: str, plans: list[cov.ImplementingPlan]
     # A build's version holding the graphs the kept states give (build._coverage_kept): the
     # outline they were written from, before the moved plans leave it, gives their lines.
     known = getattr(records.repo, "known", None) if getattr(records.repo, "kept", False) else None
-    old_outline = alignment.result(number) if isinstance(known, dict) else None
     touched: set[str] = set()
     moving = [now[iri] for iri in now if iri in changed and iri != outline_iri]
+    old_outline = (alignment.result(number) if isinstance(known, dict)
+                   and any(plan.iri in before for plan in moving) else None)
     for plan in moving:
         old = ([m for cluster in alignment.clusters for m in cluster if m.plan == plan.iri]
                if plan.iri in before else [])
@@ -758,16 +755,15 @@ def _continue(directive_iri: str, number: str, plans: list[cov.ImplementingPlan]
     rewrite = (provinces if outline.clusters != state.clusters else touched & provinces)
     wanted = [p.iri for p in plans if p.province in rewrite]
     result = cov.assemble(number, directive_iri, plans, outline, outline_iri,
-                          records.get(wanted, hold=old_outline is not None), provinces=rewrite)
+                          records.get(wanted), provinces=rewrite)
     graphs = result.graphs(rewrite)
     for gone in set(state.provinces) - provinces:
         graphs[result.province_graph_name(gone)] = ""
-    if old_outline is not None and outline.clusters == state.clusters:
-        assert isinstance(known, dict)
+    if isinstance(known, dict) and outline.clusters == state.clusters:
         unknown = {name: text for name, text in graphs.items() if text and name not in known}
         if unknown:
-            known.update(_written_before(records, state, old_outline, rewrite, changed,
-                                         unknown))
+            known.update(_written_before(records, state, result, old_outline,
+                                         {plan.iri for plan in moving}, changed, unknown))
     write(graphs)
     answers.add(result, rewrite, rewrite == provinces, set(state.provinces) - provinces, root)
     return (DirectiveState(directive_iri, number, outline_iri, plans, alignment,
@@ -775,40 +771,69 @@ def _continue(directive_iri: str, number: str, plans: list[cov.ImplementingPlan]
             {plan.iri for plan in moving})
 
 
-def _written_before(records: Records, state: DirectiveState, outline: al.Outline,
-                    provinces: set[str], changed: dict[str, str | None], graphs: dict[str, str]
-                    ) -> dict[str, set[str]]:
-    """The lines the store holds for the directive's graph and these provinces' graphs, as
-    the build that kept ``state`` wrote them (assembled again from its ``outline`` and the
-    records of its plans), so that they are written by difference without reading them back
-    (a province's graph at 20,000 plans: 27,000 triples, 0.6 CPU-s to dump). A graph whose
-    size in the store is not the assembled one's is left out (read back, as before); so is a
-    province holding a changed plan whose earlier record is not kept."""
-    provinces = provinces & set(state.provinces)
-    wanted = [p for p in state.plans if p.province in provinces]
-    found = records.get([p.iri for p in wanted if p.iri not in changed])
-    for plan in wanted:
-        if plan.iri in changed:
-            source, sha = records.lineage.plans.get(plan.iri), changed[plan.iri]
+def _written_before(records: Records, state: DirectiveState, result: cov.DirectiveCoverage,
+                    outline: al.Outline | None, moved: set[str], changed: dict[str, str | None],
+                    graphs: dict[str, str]) -> dict[str, set[str]]:
+    """The lines the store holds for these province graphs (``graphs``: their new text), as
+    the build that kept ``state`` wrote them, so that they are written by difference without
+    reading them back (a province's graph at 20,000 plans: 27,000 triples, 0.6 CPU-s to dump).
+
+    The clusters are as they were (the caller checks it), so only the ``moved`` plans' lines
+    and the cells' own lines (status, bodies) can differ: the new text without the new ones
+    and with the old ones (the moved plans' items before, from ``outline``, the outline of
+    ``state``, and their earlier records). A graph whose size in the store is not the one so
+    made is left out (read back, as before); so is a province holding a changed plan whose
+    earlier record is not kept."""
+    provinces = {p for p in result.provinces if result.province_graph_name(p) in graphs}
+    provinces &= set(state.provinces)
+    earlier: dict[str, cov.PlanRecord] = {}
+    for plan in state.plans:
+        if plan.iri in moved and plan.province in provinces:
+            source, sha = records.lineage.plans.get(plan.iri), changed.get(plan.iri)
             record = (document_value(records.root, record_key(source.graph, sha))
                       if source is not None and sha is not None and records.root is not None
                       else None)
-            if not isinstance(record, cov.PlanRecord):
+            if isinstance(record, cov.PlanRecord) and outline is not None:
+                earlier[plan.iri] = record
+            else:
                 provinces.discard(plan.province)
-                continue
-            found[plan.iri] = record
-    before = cov.assemble(state.number, state.directive_iri, state.plans, outline,
-                          state.outline_iri, found, provinces=provinces)
+    before: dict[tuple[str, str], cov.Cell] = {}  # the moved plans' cells before
+    if earlier:
+        assert outline is not None
+        before = cov.assemble(state.number, state.directive_iri,
+                              [p for p in state.plans if p.iri in earlier],
+                              _only(outline, moved), state.outline_iri, earlier,
+                              provinces=provinces).cells
+    new_cells: dict[tuple[str, str], cov.Cell] = {}
+    old_cells: dict[tuple[str, str], cov.Cell] = {}
+    for key, cell in result.cells.items():
+        if key[1] not in provinces:
+            continue
+        old = before.get(key)
+        moved_old = old.restatements if old is not None else []
+        whole = [r for r in cell.restatements if r.item.plan not in moved] + moved_old
+        was = cov.Cell(cell.task, cell.province, cell.province_iri, cov._status(whole), whole)
+        new_cells[key] = _Own(cell.task, cell.province, cell.province_iri, cell.status,
+                              [r for r in cell.restatements if r.item.plan in moved],
+                              cell.leads, cell.coordinators)
+        old_cells[key] = _Own(cell.task, cell.province, cell.province_iri, was.status,
+                              moved_old, was.leads, was.coordinators)
+    now = cov.DirectiveCoverage(result.directive, result.directive_iri,
+                                _only(result.outline, moved), result.plans, result.provinces,
+                                new_cells)
+    then = cov.DirectiveCoverage(result.directive, result.directive_iri,
+                                 _only(outline, moved) if outline is not None else
+                                 al.Outline(result.directive, [], [], False),
+                                 [p for p in state.plans if p.iri != state.outline_iri],
+                                 result.provinces, old_cells)
     held: dict[str, set[str]] = {}
-    texts = {before.graph_name(): lambda: _ntriples_lines(before.directive_triples())}
-    index = before._by_province()
+    now_index, then_index = now._by_province(), then._by_province()
     for province in provinces:
-        texts[before.province_graph_name(province)] = functools.partial(
-            before.province_lines, province, index)
-    for name, lines_of in texts.items():
-        if name not in graphs:
-            continue  # held already, or not written by difference
-        lines = {as_stored(line[:-1]) for line in lines_of()}
+        name = result.province_graph_name(province)
+        lines = set(stored_lines(graphs[name]))
+        lines.difference_update(as_stored(line[:-1])
+                                for line in now.province_lines(province, now_index))
+        lines.update(as_stored(line[:-1]) for line in then.province_lines(province, then_index))
         rows = cov._records(records.repo, f"""
             SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{name}> {{ ?s ?p ?o }} }}""")
         if rows and rows[0]["n"] == str(len(lines)):
@@ -816,10 +841,27 @@ def _written_before(records: Records, state: DirectiveState, outline: al.Outline
     return held
 
 
-def _ntriples_lines(triples: Iterable[tuple[object, object, object]]) -> Iterator[str]:
-    """Lines as :func:`kgraph.analysis.coverage._ntriples` writes them (newline included)."""
-    return (f"{cov._nt(s)} {cov._nt(p)} {cov._nt(o)} .\n"  # type: ignore[arg-type]
-            for s, p, o in triples)
+def _only(outline: al.Outline, plans: set[str]) -> al.Outline:
+    """The outline's tasks with these plans' items only (numbers, labels, scores kept)."""
+    return al.Outline(outline.directive, [
+        dataclasses.replace(task, members=[m for m in task.members if m.plan in plans])
+        for task in outline.tasks], [], outline.reconstructed, outline.clusters)
+
+
+@dataclass
+class _Own(cov.Cell):
+    """A cell with some of its restatements, writing the bodies of all of them."""
+
+    all_leads: list[cov.Body] = field(default_factory=list)
+    all_coordinators: list[cov.Body] = field(default_factory=list)
+
+    @property  # type: ignore[override]
+    def leads(self) -> list[cov.Body]:
+        return self.all_leads
+
+    @property  # type: ignore[override]
+    def coordinators(self) -> list[cov.Body]:
+        return self.all_coordinators
 
 
 def timed_update(*args: object, **kwargs: object) -> tuple[StageReport, float]:
