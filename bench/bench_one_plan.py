@@ -142,8 +142,12 @@ import sys
 from pathlib import Path
 from kgraph import build
 from kgraph.store.embedded import OxigraphRepository
+from kgraph.analysis.coverage import directive_of
+from kgraph.analysis.directive_index import Lineage
 if hasattr(build, "_keep_coverage_kept"):
-    build._keep_coverage_kept(OxigraphRepository(Path(sys.argv[1])), True)
+    repo = OxigraphRepository(Path(sys.argv[1]))
+    found = (directive_of(repo, number) for number in Lineage.read(repo).groups())
+    build._keep_coverage_kept(repo, frozenset(f[0] for f in found if f is not None))
 """
 
 

@@ -27,11 +27,18 @@ def _coverage(store: Path, directive: str) -> dict[str, set[str]]:
     return {g: graph_lines(repo, g) for g in cov.stored_graphs(repo, found[0])}
 
 
-def _unmark(store: Path) -> None:
+def _marks(store: Path) -> frozenset[str]:
+    repo = OxigraphRepository(store, read_only=True)
+    return kbuild._coverage_kept(repo, version_folders(repo))
+
+
+def _unmark(store: Path, directive: str) -> None:
     """The version as one an older code wrote: no mark."""
     repo = OxigraphRepository(store, read_only=True)
     base = version_folders(repo)
-    assert base is not None and kbuild._coverage_kept(repo, base)
+    found = cov.directive_of(repo, directive)
+    assert base is not None and found is not None
+    assert found[0] in kbuild._coverage_kept(repo, base)
     (store / "derived" / base[1] / f"{kbuild.COVERAGE_KEPT}.pickle").unlink()
     assert not kbuild._coverage_kept(OxigraphRepository(store, read_only=True), base)
 
@@ -54,7 +61,7 @@ def test_kept_lines_give_what_reading_back_gives_and_a_missing_record_reads_back
     kgraph("build", str(folder), "--store", str(store), "--no-validate")
     copy = tmp_path / "copy"  # the same builds from a version without the mark
     shutil.copytree(store, copy)
-    _unmark(copy)
+    _unmark(copy, directive)
     assembled: list[set[str]] = []
     real = di._written_before
 
@@ -80,6 +87,8 @@ def test_kept_lines_give_what_reading_back_gives_and_a_missing_record_reads_back
     kgraph("build", str(new), "--store", str(copy), "--no-validate")
     assert not assembled  # an unmarked version: read back
     assert _coverage(store, directive) == _coverage(copy, directive)
+    # continued from a marked version it stays marked; from an unmarked one it is not marked
+    assert found[0] in _marks(store) and found[0] not in _marks(copy)
 
     # the plan changed, its earlier record gone: its province is read back, the rest the same
     text = new.read_text("utf-8")

@@ -734,9 +734,9 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
     writer: _Writer | None = None
     base = version_folders(repo) if on_disk else None  # the version this build starts from
     held = _held_lines(repo, base)  # before the copy (which writes to the version's info log)
-    base_kept = _coverage_kept(repo, base)  # its coverage graphs: those kept states give
+    base_kept = _coverage_kept(repo, base)  # directives whose graphs kept states give
     lines: dict[str, set[str]] | None = None  # graph -> lines the coverage wrote by difference
-    coverage_kept = False
+    coverage_kept: frozenset[str] = frozenset()
     try:
         context = repo.new_version() if on_disk else _no_version(repo)  # type: ignore[attr-defined]
         with context as store:
@@ -779,7 +779,7 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
             if not report.documents and report.failures:
                 raise _Failure(*report.failures)
             report.seconds["files"] = time.perf_counter() - started
-            coverage_kept = base_kept and not report.documents  # (else written below)
+            coverage_kept = frozenset() if report.documents else base_kept  # (else below)
             if report.documents and directive_coverage:
                 observer.stage("directive coverage")
                 started = time.perf_counter()
@@ -788,7 +788,7 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
                 others = bool(report.unchanged) or _holds_others(repo, by_graph, loaded,
                                                                  complete)
                 view = _VersionView(repo, store, writer, held, base_kept)
-                coverage_kept = base_kept or not others  # (or every directive written whole)
+                coverage_kept = base_kept | set(stage[1].whole)  # and those written whole
                 stage = _directive_coverage(view, changed if others else None, records,
                                             (before, {**before, **loaded}))
                 lines = view.lines
@@ -871,9 +871,10 @@ class _VersionView:
     wrote so far, replacements go through the build's writer (no extra version)."""
 
     def __init__(self, repo: Repository, store: object | None, writer: _Writer,
-                 known: dict[str, set[str]] | None = None, kept: bool = False) -> None:
+                 known: dict[str, set[str]] | None = None,
+                 kept: frozenset[str] = frozenset()) -> None:
         self.repo = repo
-        self.kept = kept  # the base version's coverage graphs are those the kept states give
+        self.kept = kept  # directives whose graphs in the base are those kept states give
         self.store = store
         self.writer = writer
         # graph -> its lines in the version this one was copied from (held, or computed by the
@@ -956,29 +957,32 @@ def _held_lines(repo: Repository, base: tuple[str, str] | None) -> dict[str, set
 COVERAGE_KEPT = "coverage-kept"  # per store version: its files and the coverage code's digest
 
 
-def _coverage_kept(repo: Repository, base: tuple[str, str] | None) -> bool:
-    """Whether the version a build starts from holds the directive coverage graphs the kept
-    states of this code give: a build of this code wrote it and nothing wrote into it since
-    (its files as they were). The coverage stage then assembles a province's graph as the
-    store holds it from the kept state, instead of reading 27,000 triples back."""
+def _coverage_kept(repo: Repository, base: tuple[str, str] | None) -> frozenset[str]:
+    """The directives (IRIs) whose coverage graphs in the version a build starts from are
+    those the kept states of this code give: a build of this code wrote them whole or went on
+    from graphs so marked, and nothing wrote into the version since (its files as they were).
+    The coverage stage then makes a province's graph as the store holds it from the kept
+    state and the new one, instead of reading 27,000 triples back."""
     from kgraph.analysis.directive_index import fingerprint
     from kgraph.store.derived import named_version_value
 
     if base is None:
-        return False
+        return frozenset()
     found = named_version_value(repo, base[1], COVERAGE_KEPT)
-    return found == (fingerprint(), _version_files(repo)) and found[1] is not None
+    if (not isinstance(found, tuple) or len(found) != 3 or found[0] != fingerprint()
+            or found[1] is None or found[1] != _version_files(repo)):
+        return frozenset()
+    return frozenset(found[2])
 
 
-def _keep_coverage_kept(repo: Repository, kept: bool) -> None:
-    """Mark the version now current as :func:`_coverage_kept` finds it (``kept``: the build
-    wrote every directive whole, or continued a version so marked)."""
+def _keep_coverage_kept(repo: Repository, directives: frozenset[str]) -> None:
+    """Mark the version now current as :func:`_coverage_kept` finds it."""
     from kgraph.analysis.directive_index import fingerprint
     from kgraph.store.derived import keep_version_value
 
-    files = _version_files(repo) if kept else None
+    files = _version_files(repo) if directives else None
     if files is not None:
-        keep_version_value(repo, COVERAGE_KEPT, (fingerprint(), files))
+        keep_version_value(repo, COVERAGE_KEPT, (fingerprint(), files, directives))
 
 
 def _hold_lines(repo: Repository, known: dict[str, set[str]], lines: dict[str, set[str]],

@@ -548,6 +548,7 @@ def kept_state(root: Path, key: str) -> tuple[DirectiveState, str, DirectiveStat
 class StageReport:
     directives: list[str] = field(default_factory=list)
     incremental: list[str] = field(default_factory=list)  # continued from a kept state
+    whole: list[str] = field(default_factory=list)  # directive IRIs all of whose graphs it wrote
     provinces_written: int = 0
     records_from_store: int = 0
     answers: answer.StageAnswers = field(default_factory=lambda: answer.StageAnswers(True))
@@ -586,6 +587,7 @@ def update(repo: Repository, root: Path | None, write: Callable[[dict[str, str]]
     if changed is None and workers > 1:
         _full_in_processes(repo, root if keep else None, write, lineage, records, todo, report,
                            root, workers)
+        report.whole += [found[0] for number, found in todo if number in report.directives]
     else:
         for number, found in todo:
             if _directive(repo, root if keep else None, write, lineage, records, found,
@@ -671,6 +673,7 @@ def _directive(repo: Repository, root: Path | None, write: Callable[[dict[str, s
     if result is None:
         result = _full(repo, directive_iri, number, plans, records, write, state,
                        report.answers, kept_in)
+        report.whole.append(directive_iri)
     new_state, written = result
     report.provinces_written += written
     if root is not None:
@@ -740,7 +743,8 @@ def _continue(directive_iri: str, number: str, plans: list[cov.ImplementingPlan]
     alignment = state.alignment
     # A build's version holding the graphs the kept states give (build._coverage_kept): the
     # outline they were written from, before the moved plans leave it, gives their lines.
-    known = getattr(records.repo, "known", None) if getattr(records.repo, "kept", False) else None
+    known = (getattr(records.repo, "known", None)
+             if directive_iri in getattr(records.repo, "kept", ()) else None)
     touched: set[str] = set()
     moving = [now[iri] for iri in now if iri in changed and iri != outline_iri]
     old_outline = (alignment.result(number) if isinstance(known, dict)
