@@ -788,9 +788,9 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
                 others = bool(report.unchanged) or _holds_others(repo, by_graph, loaded,
                                                                  complete)
                 view = _VersionView(repo, store, writer, held, base_kept)
-                coverage_kept = base_kept | set(stage[1].whole)  # and those written whole
                 stage = _directive_coverage(view, changed if others else None, records,
                                             (before, {**before, **loaded}))
+                coverage_kept = base_kept | set(stage[1].whole)  # and those written whole
                 lines = view.lines
                 del view  # holds the version's writable store, closed before the switch
                 report.directives = stage[1].directives
