@@ -954,7 +954,7 @@ def _held_lines(repo: Repository, base: tuple[str, str] | None) -> dict[str, set
     return held[1]
 
 
-COVERAGE_KEPT = "coverage-kept"  # per store version: its files and the coverage code's digest
+COVERAGE_KEPT = "coverage-kept"  # per version: coverage code digest, its files, directives
 
 
 def _coverage_kept(repo: Repository, base: tuple[str, str] | None) -> frozenset[str]:
