@@ -13,6 +13,11 @@ copy of ``--store`` (RocksDB files are immutable; ``derived/`` and the lock file
 * **changed**: ``kgraph build FOLDER`` where FOLDER holds the store's sources (``--sources``,
   symlinked) with one of them reworded (a task's text gains a few words), fresh and loaded.
 
+**Same output**: after each measurement both copies stay until both codes ran, then
+:func:`same_output` compares them: the sorted N-Triples of every graph either build wrote (the
+rest is the same hard-linked store), the named query's answers kept for the new version and
+every table of the audit index (its ``version`` meta row names the copy: left out).
+
 A store that was never served keeps no page data, so its builds skip the "page data" stage.
 ``--page-data`` first computes the pages' data of the store's version from the whole store, in a
 copy every run starts from (as a served store has it): the stage then runs, as it does for a
@@ -106,6 +111,46 @@ def with_page_data(store: Path, work: Path, src: Path) -> Path:
     return target
 
 
+def fingerprint_of(src: Path) -> str:
+    """The directive index's fingerprint of a code tree (:func:`kgraph.analysis.
+    directive_index.fingerprint`: what its kept states and lineage are keyed by)."""
+    done = subprocess.run([PYTHON, "-c", "from kgraph.analysis.directive_index import "
+                           "fingerprint; print(fingerprint())"], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(src)}, check=True)
+    return done.stdout.strip()
+
+
+def rekey(store: Path, old: str, new: str, src: Path) -> int:
+    """Rename a copy's kept directive states and lineage from fingerprint ``old`` to ``new``
+    (``--rekey``: a change that leaves their content as it was but moves the fingerprint, so
+    that both codes continue from the same states), and mark its version as the code in
+    ``src`` marks one it built (``build._keep_coverage_kept``, when it has it); the number
+    renamed."""
+    folder = store / "derived" / "documents"
+    renamed = 0
+    for kind in ("state", "lineage"):
+        for path in folder.glob(f"directive-{kind}-{old}-*.pickle"):
+            path.rename(folder / path.name.replace(f"-{old}-", f"-{new}-", 1))
+            renamed += 1
+    subprocess.run([PYTHON, "-c", _MARK, str(store)], check=True,
+                   env={**os.environ, "PYTHONPATH": str(src)})
+    return renamed
+
+
+_MARK = r"""
+import sys
+from pathlib import Path
+from kgraph import build
+from kgraph.store.embedded import OxigraphRepository
+from kgraph.analysis.coverage import directive_of
+from kgraph.analysis.directive_index import Lineage
+if hasattr(build, "_keep_coverage_kept"):
+    repo = OxigraphRepository(Path(sys.argv[1]))
+    found = (directive_of(repo, number) for number in Lineage.read(repo).groups())
+    build._keep_coverage_kept(repo, frozenset(f[0] for f in found if f is not None))
+"""
+
+
 def changed_folder(sources: Path, folder: Path, pick: str | None) -> Path:
     """``folder``: symlinks to every source, one of them replaced by a reworded copy (a
     numbered task line gains a few words): the file returned."""
@@ -176,6 +221,70 @@ def loaded(src: Path, store: Path, runs: list[tuple[str, list[str]]]) -> dict[st
     return found
 
 
+# Reads two copies after the same build by two codes: what differs (empty when nothing does).
+_SAME = r"""
+import hashlib, json, sqlite3, sys
+from pathlib import Path
+import pyoxigraph as ox
+from kgraph.store.embedded import OxigraphRepository
+from kgraph.store.derived import version_value
+from kgraph.analysis import coverage_answer
+found = []
+repos = [OxigraphRepository(Path(p), read_only=True) for p in sys.argv[1:3]]
+written = set()
+for repo in repos:
+    changed = version_value(repo, "changed-graphs") or {}
+    written.update(changed.get("graphs", []))
+graphs = 0
+for name in sorted(written):
+    texts = []
+    for repo in repos:
+        node = ox.NamedNode(name)
+        store = repo.reader
+        text = (store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=node).decode()
+                if store.contains_named_graph(node) else "")
+        texts.append(sorted(text.splitlines()))
+    graphs += 1
+    if texts[0] != texts[1] and "/graph/build" not in name:
+        found.append(f"graph {name}: {len(texts[0])} vs {len(texts[1])} lines")
+answers = [version_value(r, coverage_answer.VERSION_VALUE) for r in repos]
+if getattr(answers[0], "directives", None) != getattr(answers[1], "directives", None):
+    found.append("kept answers differ")
+tables = 0
+dbs = [sqlite3.connect(Path(p) / "derived" / "audit.sqlite") for p in sys.argv[1:3]]
+for (table,) in dbs[0].execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
+    where = " WHERE key != 'version'" if table == "meta" else ""
+    width = len(dbs[0].execute(f"SELECT * FROM {table} LIMIT 0").description)
+    order = ", ".join(str(i + 1) for i in range(width))
+    digests = []  # rows in order, hashed as they come (millions of gap rows at 20,000 plans)
+    for db in dbs:
+        digest, rows = hashlib.sha256(), 0
+        for row in db.execute(f"SELECT * FROM {table}{where} ORDER BY {order}"):
+            digest.update(repr(row).encode())
+            rows += 1
+        digests.append((rows, digest.hexdigest()))
+    tables += 1
+    if digests[0] != digests[1]:
+        found.append(f"audit table {table}: {digests[0][0]} vs {digests[1][0]} rows")
+print(json.dumps({"graphs": graphs, "tables": tables, "differences": found}))
+"""
+
+
+def same_output(first: Path, second: Path) -> str:
+    """Whether two copies hold the same output after the same build (see the module's
+    docstring): a line saying what was compared and what differs."""
+    done = subprocess.run([PYTHON, "-c", _SAME, str(first), str(second)], capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    if done.returncode != 0:
+        return f"comparison failed: {done.stderr[-500:]}"
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    what = (f"{result['graphs']} written graphs, kept answers, {result['tables']} audit "
+            f"tables")
+    if result["differences"]:
+        return f"DIFFERENT ({what}): " + "; ".join(result["differences"][:10])
+    return f"same ({what})"
+
+
 def commit_of(src: Path) -> str:
     done = subprocess.run(["git", "-C", str(src), "rev-parse", "--short", "HEAD"],
                           capture_output=True, text=True)
@@ -241,6 +350,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--old-store", type=Path, default=None,
                         help="the old code's copy of the store (default --store): a store whose "
                         "kept states the old code made, when the two codes key them differently")
+    parser.add_argument("--rekey", action="store_true",
+                        help="rename the new code's copy's kept directive states and lineage "
+                        "to its fingerprint (a store the old code built, a change that leaves "
+                        "them as they were)")
     parser.add_argument("--skip-old", action="store_true", help="measure this tree only")
     parser.add_argument("--page-data", action="store_true",
                         help="give the store its page data first (as a served store has)")
@@ -259,14 +372,22 @@ def main(argv: list[str] | None = None) -> None:
             if args.old_store is not None:
                 raise SystemExit("--page-data takes one store for both codes (no --old-store)")
             args.store = with_page_data(args.store, work, ROOT / "src")
+        keys = ((fingerprint_of(args.old_src), fingerprint_of(ROOT / "src")) if args.rekey
+                else None)
         for name, run in steps(args, work):
             for label, src in trees:
                 store = work / f"store-{label}"
                 copy_store(args.old_store or args.store if label == "old" else args.store, store)
+                if keys is not None and label == "new":
+                    rekey(store, *keys, ROOT / "src")
                 row = results[label][name] = run(label, src, store)
-                shutil.rmtree(store, ignore_errors=True)
                 print(f"  {label:<4}{name}: {row['wall']:.2f} s wall, {row['cpu']:.2f} CPU-s, "
                       f"load {row['load']:.1f}; {row['stages']}", flush=True)
+            if len(trees) > 1 and args.old_store is None:
+                print(f"  output: {same_output(work / 'store-new', work / 'store-old')}",
+                      flush=True)
+            for label, _ in trees:
+                shutil.rmtree(work / f"store-{label}", ignore_errors=True)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

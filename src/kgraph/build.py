@@ -24,14 +24,12 @@ import hashlib
 import multiprocessing
 import os
 import queue
-import re
 import tempfile
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -736,7 +734,9 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
     writer: _Writer | None = None
     base = version_folders(repo) if on_disk else None  # the version this build starts from
     held = _held_lines(repo, base)  # before the copy (which writes to the version's info log)
+    base_kept = _coverage_kept(repo, base)  # directives whose graphs kept states give
     lines: dict[str, set[str]] | None = None  # graph -> lines the coverage wrote by difference
+    coverage_kept: frozenset[str] = frozenset()
     try:
         context = repo.new_version() if on_disk else _no_version(repo)  # type: ignore[attr-defined]
         with context as store:
@@ -779,6 +779,7 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
             if not report.documents and report.failures:
                 raise _Failure(*report.failures)
             report.seconds["files"] = time.perf_counter() - started
+            coverage_kept = frozenset() if report.documents else base_kept  # (else below)
             if report.documents and directive_coverage:
                 observer.stage("directive coverage")
                 started = time.perf_counter()
@@ -786,9 +787,10 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
                 before = {s.graph: s.sha256 for s in by_graph.values()}
                 others = bool(report.unchanged) or _holds_others(repo, by_graph, loaded,
                                                                  complete)
-                view = _VersionView(repo, store, writer, held)
+                view = _VersionView(repo, store, writer, held, base_kept)
                 stage = _directive_coverage(view, changed if others else None, records,
                                             (before, {**before, **loaded}))
+                coverage_kept = base_kept | set(stage[1].whole)  # and those written whole
                 lines = view.lines
                 del view  # holds the version's writable store, closed before the switch
                 report.directives = stage[1].directives
@@ -819,6 +821,7 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
         keep_version_value(repo, SOURCE_INDEX, _updated_index(stored, report.documents, stats))
     if lines is not None and writer is not None:
         _hold_lines(repo, held, lines, writer.written)
+        _keep_coverage_kept(repo, coverage_kept)
     if base is not None and writer is not None:  # what per-version page data is updated from
         keep_version_value(repo, CHANGED_GRAPHS, {"base": base[0], "derived": base[1],
                                                   "graphs": sorted(writer.written)})
@@ -868,11 +871,15 @@ class _VersionView:
     wrote so far, replacements go through the build's writer (no extra version)."""
 
     def __init__(self, repo: Repository, store: object | None, writer: _Writer,
-                 known: dict[str, set[str]] | None = None) -> None:
+                 known: dict[str, set[str]] | None = None,
+                 kept: frozenset[str] = frozenset()) -> None:
         self.repo = repo
+        self.kept = kept  # directives whose graphs in the base are those kept states give
         self.store = store
         self.writer = writer
-        self.known = known or {}  # graph -> its lines in the version this one was copied from
+        # graph -> its lines in the version this one was copied from (held, or computed by the
+        # coverage stage from the state it continues: a copy, the held dict stays as it is)
+        self.known = dict(known or {})
         self.lines: dict[str, set[str]] = {}  # graph -> its lines as written by difference
 
     def query(self, sparql: str) -> object:
@@ -947,6 +954,37 @@ def _held_lines(repo: Repository, base: tuple[str, str] | None) -> dict[str, set
     return held[1]
 
 
+COVERAGE_KEPT = "coverage-kept"  # per version: coverage code digest, its files, directives
+
+
+def _coverage_kept(repo: Repository, base: tuple[str, str] | None) -> frozenset[str]:
+    """The directives (IRIs) whose coverage graphs in the version a build starts from are
+    those the kept states of this code give: a build of this code wrote them whole or went on
+    from graphs so marked, and nothing wrote into the version since (its files as they were).
+    The coverage stage then makes a province's graph as the store holds it from the kept
+    state and the new one, instead of reading 27,000 triples back."""
+    from kgraph.analysis.directive_index import fingerprint
+    from kgraph.store.derived import named_version_value
+
+    if base is None:
+        return frozenset()
+    found = named_version_value(repo, base[1], COVERAGE_KEPT)
+    if (not isinstance(found, tuple) or len(found) != 3 or found[0] != fingerprint()
+            or found[1] is None or found[1] != _version_files(repo)):
+        return frozenset()
+    return frozenset(found[2])
+
+
+def _keep_coverage_kept(repo: Repository, directives: frozenset[str]) -> None:
+    """Mark the version now current as :func:`_coverage_kept` finds it."""
+    from kgraph.analysis.directive_index import fingerprint
+    from kgraph.store.derived import keep_version_value
+
+    files = _version_files(repo) if directives else None
+    if files is not None:
+        keep_version_value(repo, COVERAGE_KEPT, (fingerprint(), files, directives))
+
+
 def _hold_lines(repo: Repository, known: dict[str, set[str]], lines: dict[str, set[str]],
                 written: set[str]) -> None:
     """Hold the lines of the graphs the new current version has as this build wrote them by
@@ -971,24 +1009,6 @@ HELD_GRAPHS = 8  # graphs whose lines a process holds at most (27,000 lines each
 # the directive's; a directive aligned again writes all its provinces, most of them changed
 # (tasks renumbered) or unchanged, and reading them back costs more than the plain load.
 DIFFERENCE_GRAPHS = 4
-_DECIMAL = re.compile(
-    r'"([-+]?[0-9]*\.?[0-9]*)"\^\^<http://www\.w3\.org/2001/XMLSchema#decimal> \.$')
-
-
-def _as_stored(line: str) -> str:
-    """An N-Triples line as the store gives it back (Oxigraph keeps decimals canonical:
-    "0.350" is read back as "0.35"); a line it misjudges is only deleted and inserted again."""
-    found = _DECIMAL.search(line)
-    if found is None:
-        return line
-    try:
-        value = format(Decimal(found.group(1)).normalize(), "f")
-    except ArithmeticError:
-        return line
-    value = "0" if value in ("-0", "+0") else value
-    return f"{line[:found.start(1)]}{value}{line[found.end(1):]}"
-
-
 def replace_by_difference(store: Any, graphs: dict[str, str], *,
                           known: dict[str, set[str]] | None = None,
                           lines: dict[str, set[str]] | None = None) -> tuple[str, list[str]]:
@@ -1001,6 +1021,8 @@ def replace_by_difference(store: Any, graphs: dict[str, str], *,
     graph at 20,000 plans: 27,000 triples, 0.45 CPU-s); ``lines`` receives each graph's lines
     as written here."""
     import pyoxigraph as ox
+
+    from kgraph.store.embedded import stored_lines
 
     parts: list[str] = []
     written: list[str] = []
@@ -1019,8 +1041,7 @@ def replace_by_difference(store: Any, graphs: dict[str, str], *,
                 continue  # blank nodes (or text like them): no identity across reads
             old = set(stored.split("\n"))  # as N-Triples lines, written by the engine
             old.discard("")
-        new = {(_as_stored(line) if line.endswith("#decimal> .") else line): line
-               for line in text.split("\n") if line.endswith(" .")}
+        new = stored_lines(text)
         gone = old.difference(new)
         added = [line for key, line in new.items() if key not in old]
         if len(gone) + len(added) > len(old) // 2:

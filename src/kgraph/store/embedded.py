@@ -15,11 +15,13 @@ import contextlib
 import fcntl
 import gc
 import os
+import re
 import shutil
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal as TypingLiteral
 from typing import Protocol
@@ -129,6 +131,32 @@ def replace_graphs_update(graphs: Mapping[str, str]) -> str:
         if ntriples.strip():
             parts.append(f"INSERT DATA {{ GRAPH <{name}> {{\n{ntriples}}} }}")
     return " ;\n".join(parts)
+
+
+_DECIMAL = re.compile(
+    r'"([-+]?[0-9]*\.?[0-9]*)"\^\^<http://www\.w3\.org/2001/XMLSchema#decimal> \.$')
+
+
+def as_stored(line: str) -> str:
+    """An N-Triples line as the store gives it back (Oxigraph keeps decimals canonical:
+    "0.350" is read back as "0.35"); a line it misjudges is only deleted and inserted again."""
+    if not line.endswith("#decimal> ."):
+        return line
+    found = _DECIMAL.search(line)
+    if found is None:
+        return line
+    try:
+        value = format(Decimal(found.group(1)).normalize(), "f")
+    except ArithmeticError:
+        return line
+    value = "0" if value in ("-0", "+0") else value
+    return f"{line[:found.start(1)]}{value}{line[found.end(1):]}"
+
+
+def stored_lines(ntriples: str) -> dict[str, str]:
+    """Each triple line of an N-Triples text (graphs written from strings, no blank nodes) as
+    the store's dump of it would give it back -> the line as written."""
+    return {as_stored(line): line for line in ntriples.split("\n") if line.endswith(" .")}
 
 
 POINTER = "kgraph-current"  # names the version folder queries read

@@ -1,0 +1,108 @@
+"""A one-plan build writes its province's coverage graph by difference from the lines the
+kept state gives (assembled again), not from the store read back, only when the version it
+starts from is one this code wrote and nothing wrote since (``build._coverage_kept``); the
+store then holds exactly what a build reading every graph back writes. A changed plan whose
+earlier record is not kept, or a version without the mark, falls back to reading back."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kgraph import build as kbuild
+from kgraph.analysis import coverage as cov
+from kgraph.analysis import directive_index as di
+from kgraph.store.derived import version_folders
+from kgraph.store.embedded import OxigraphRepository
+from test_directive_index import corpus, document_of, graph_lines, kgraph  # noqa: F401
+
+
+def _coverage(store: Path, directive: str) -> dict[str, set[str]]:
+    repo = OxigraphRepository(store, read_only=True)
+    found = cov.directive_of(repo, directive)
+    assert found is not None
+    return {g: graph_lines(repo, g) for g in cov.stored_graphs(repo, found[0])}
+
+
+def _marks(store: Path) -> frozenset[str]:
+    repo = OxigraphRepository(store, read_only=True)
+    return kbuild._coverage_kept(repo, version_folders(repo))
+
+
+def _unmark(store: Path, directive: str) -> None:
+    """The version as one an older code wrote: no mark."""
+    repo = OxigraphRepository(store, read_only=True)
+    base = version_folders(repo)
+    found = cov.directive_of(repo, directive)
+    assert base is not None and found is not None
+    assert found[0] in kbuild._coverage_kept(repo, base)
+    (store / "derived" / base[1] / f"{kbuild.COVERAGE_KEPT}.pickle").unlink()
+    assert not kbuild._coverage_kept(OxigraphRepository(store, read_only=True), base)
+
+
+def test_kept_lines_give_what_reading_back_gives_and_a_missing_record_reads_back(
+        corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    folder = tmp_path / "plans"
+    shutil.copytree(corpus, folder)
+    by_key: dict[tuple[str, str], list[Path]] = {}
+    for path in sorted(folder.glob("*.txt")):
+        found = re.findall(r"Chỉ thị số (\d+-CT/TW)", path.read_text("utf-8"))
+        if found:
+            by_key.setdefault((found[0], path.name.split("_")[1]), []).append(path)
+    (directive, _), paths = max(by_key.items(), key=lambda kv: len(kv[1]))
+    assert len(paths) >= 3
+    later = tmp_path / "later"
+    later.mkdir()
+    new = paths[-1].rename(later / paths[-1].name)
+    store = tmp_path / "store"
+    kgraph("build", str(folder), "--store", str(store), "--no-validate")
+    copy = tmp_path / "copy"  # the same builds from a version without the mark
+    shutil.copytree(store, copy)
+    _unmark(copy, directive)
+    assembled: list[set[str]] = []
+    real = di._written_before
+
+    def spy(*args: object) -> dict[str, set[str]]:
+        found = real(*args)  # type: ignore[arg-type]
+        assembled.append(set(found))
+        return found
+
+    monkeypatch.setattr(di, "_written_before", spy)
+    kbuild._LINES.clear()
+    kgraph("build", str(new), "--store", str(store), "--no-validate")
+    repo = OxigraphRepository(store, read_only=True)
+    plan = document_of(repo, new.name)
+    found = cov.directive_of(repo, directive)
+    assert found is not None
+    province = next(p.province for p in di.Lineage.read(repo).implementing(repo, found[0])
+                    if p.iri == plan)
+    graph = cov.province_graph_iri(found[0], province)
+    assert assembled and graph in assembled[-1]  # not read back
+    del repo
+    assembled.clear()
+    kbuild._LINES.clear()
+    kgraph("build", str(new), "--store", str(copy), "--no-validate")
+    assert not assembled  # an unmarked version: read back
+    assert _coverage(store, directive) == _coverage(copy, directive)
+    # continued from a marked version it stays marked; from an unmarked one it is not marked
+    assert found[0] in _marks(store) and found[0] not in _marks(copy)
+
+    # the plan changed, its earlier record gone: its province is read back, the rest the same
+    text = new.read_text("utf-8")
+    task = cov.tasks_of(OxigraphRepository(store, read_only=True), [plan])[plan][-1]
+    assert task.source_text and task.source_text in text
+    new.write_text(text.replace(task.source_text, task.source_text.rstrip(".;")
+                                + " và các tổ chức xã hội", 1), encoding="utf-8")
+    for path in (store / "derived" / "documents").glob("directive-record-*.pickle"):
+        record = di.document_value(store, path.stem)
+        if isinstance(record, cov.PlanRecord) and record.iri == plan:
+            path.unlink()
+    kbuild._LINES.clear()  # as a new process: no lines held from the build before
+    kgraph("build", str(new), "--store", str(store), "--no-validate")
+    assert assembled and graph not in assembled[-1]
+    kbuild._LINES.clear()
+    kgraph("build", str(new), "--store", str(copy), "--no-validate")
+    assert _coverage(store, directive) == _coverage(copy, directive)
