@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import multiprocessing
+import multiprocessing.pool
 import os
 import queue
 import re
@@ -57,6 +58,7 @@ FEW_FILES = 100  # up to this many sources, the store is asked about them alone
 SMALL_BATCH = 20_000  # below it a transaction beats the bulk loader's fixed cost (SST files)
 WORKSPACE_RENEW = 10  # documents a worker validates in one in-memory store (see _workspace)
 YOUNG_OBJECTS = 10_000  # a worker's first collector generation (see _worker_started)
+WORKER_GC_OLDER, WORKER_GC_FULL = 10, 100  # documents between a worker's older passes
 QUEUED_BATCHES = 1  # batches waiting for the loader thread (memory stays bounded)
 LOSS_RATIO = 0.5  # a new graph keeping fewer than half of the old parts is a lossy replacement
 PART_TYPES = ("Task", "Assignment", "Duty")
@@ -300,6 +302,7 @@ def process_file(path: Path, validate: bool, ttl_out: Path | None,
         result.findings = Counter((r.severity, r.rule) for r in validation.results)
         result.derived[coverage_graph_iri(source.iri)] = coverage.to_ntriples()
         result.validation = validation.without_report()
+        workspace.release()
     _keep_record(result, mapped, number, store_root, coverage if validate else None)
     if store_root is not None:  # on disk: the main process bulk-loads these lines as they are
         result.nquads = (_graph_nquads(mapped, result.ntriples) + "".join(
@@ -336,18 +339,38 @@ def _keep_record(result: FileResult, mapped: object, number: str, store_root: Pa
 
 
 def _worker_started() -> None:
-    """Marks a worker process (:func:`_settled`); its collector passes over its young objects
-    every 10,000 net allocations instead of 700: a plan allocates millions of short-lived
-    objects that reference counting frees anyway (passes 1,200 → 16 per 200 plans, 0.35 →
-    0.1 CPU-s)."""
+    """Marks a worker process (:func:`_settled`); its collector runs between documents only
+    (:func:`_process_star`), not by allocation counts: a pass in the middle of a plan walked
+    the tens of thousands of objects the plan still holds, which reference counting frees
+    anyway at its end (1.7 ms a plan, 23 young passes per 200 plans at 10,000 net
+    allocations); what it must find between documents is the few hundred objects in cycles
+    the extraction leaves (its outline's blocks and lines)."""
     import gc
 
-    global _in_worker
+    global _in_worker, _documents
     _in_worker = True
-    gc.set_threshold(YOUNG_OBJECTS, *gc.get_threshold()[1:])
+    _documents = 0
+    gc.set_threshold(YOUNG_OBJECTS, *gc.get_threshold()[1:])  # until the first document
+    gc.disable()
+
+
+_documents = 0  # documents a worker has handled (its collector's rhythm)
+
+
+def _collect() -> None:
+    """A worker's collector pass between two documents: the young objects each time, the
+    older generations every ``WORKER_GC_OLDER`` and ``WORKER_GC_FULL`` documents."""
+    import gc
+
+    global _documents
+    _documents += 1
+    gc.collect(2 if _documents % WORKER_GC_FULL == 0
+               else 1 if _documents % WORKER_GC_OLDER == 0 else 0)
 
 
 def _process_star(args: tuple[Path, bool, Path | None, Path | None]) -> FileResult:
+    if _in_worker:
+        _collect()  # the last document's result is freed by now (sent back)
     return process_file(*args)
 
 
@@ -361,8 +384,19 @@ def process_files(files: Sequence[Path], validate: bool, ttl_out: Path | None,
         yield from map(_process_star, tasks)
         return
     context = multiprocessing.get_context("fork")
-    with context.Pool(min(jobs, len(files)), initializer=_worker_started) as pool:
+    with _Pool(min(jobs, len(files)), initializer=_worker_started, context=context) as pool:
         yield from pool.imap(_process_star, tasks, chunksize=2)
+
+
+class _Pool(multiprocessing.pool.Pool):
+    """CPython's pool, whose worker-handling thread does not wake up for results.
+
+    That thread only starts workers again and notices the pool closing; it waited on the result
+    pipe too, so while a worker's result (a plan's ~360 KB) was still being read it woke up
+    again and again: 2 ms of the main process's CPU a plan, on the core the workers share."""
+
+    def _get_sentinels(self) -> list[Any]:
+        return [self._change_notifier._reader]  # type: ignore[attr-defined]
 
 
 # ---------------------------------------------------------------------------- the store side
