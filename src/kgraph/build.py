@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import multiprocessing
+import multiprocessing.pool
 import os
 import queue
 import tempfile
@@ -55,6 +56,7 @@ FEW_FILES = 100  # up to this many sources, the store is asked about them alone
 SMALL_BATCH = 20_000  # below it a transaction beats the bulk loader's fixed cost (SST files)
 WORKSPACE_RENEW = 10  # documents a worker validates in one in-memory store (see _workspace)
 YOUNG_OBJECTS = 10_000  # a worker's first collector generation (see _worker_started)
+WORKER_GC_OLDER, WORKER_GC_FULL = 10, 100  # documents between a worker's older passes
 QUEUED_BATCHES = 1  # batches waiting for the loader thread (memory stays bounded)
 LOSS_RATIO = 0.5  # a new graph keeping fewer than half of the old parts is a lossy replacement
 PART_TYPES = ("Task", "Assignment", "Duty")
@@ -86,6 +88,7 @@ class FileResult:
     # On disk: the document's and derived graphs' lines, ready to bulk-load, in UTF-8 (what the
     # loader reads: the main process neither decodes them from the worker nor encodes them again)
     nquads: bytes = b""
+    quads: int = 0  # lines in ``nquads`` (the main process does not count them again)
     sha256: str = ""
     validation: Validation | None = None
     findings: Counter[tuple[str, str]] = field(default_factory=Counter)  # (severity, rule)
@@ -298,10 +301,13 @@ def process_file(path: Path, validate: bool, ttl_out: Path | None,
         result.findings = Counter((r.severity, r.rule) for r in validation.results)
         result.derived[coverage_graph_iri(source.iri)] = coverage.to_ntriples()
         result.validation = validation.without_report()
+        workspace.release()
     _keep_record(result, mapped, number, store_root, coverage if validate else None)
     if store_root is not None:  # on disk: the main process bulk-loads these lines as they are
-        result.nquads = (_graph_nquads(mapped, result.ntriples) + "".join(
-            _to_nquads(text, graph) for graph, text in result.derived.items())).encode()
+        parts = [_nquads(result.ntriples, str(mapped.name)),
+                 *(_nquads(text, graph) for graph, text in result.derived.items())]
+        result.nquads = b"".join(text for text, _ in parts)
+        result.quads = sum(n for _, n in parts)
         result.ntriples = ""
         result.derived = dict.fromkeys(result.derived, "")
     if ttl_out is not None:
@@ -334,18 +340,38 @@ def _keep_record(result: FileResult, mapped: object, number: str, store_root: Pa
 
 
 def _worker_started() -> None:
-    """Marks a worker process (:func:`_settled`); its collector passes over its young objects
-    every 10,000 net allocations instead of 700: a plan allocates millions of short-lived
-    objects that reference counting frees anyway (passes 1,200 → 16 per 200 plans, 0.35 →
-    0.1 CPU-s)."""
+    """Marks a worker process (:func:`_settled`); its collector runs between documents only
+    (:func:`_process_star`), not by allocation counts: a pass in the middle of a plan walked
+    the tens of thousands of objects the plan still holds, which reference counting frees
+    anyway at its end (1.7 ms a plan, 23 young passes per 200 plans at 10,000 net
+    allocations); what it must find between documents is the few hundred objects in cycles
+    the extraction leaves (its outline's blocks and lines)."""
     import gc
 
-    global _in_worker
+    global _in_worker, _documents
     _in_worker = True
-    gc.set_threshold(YOUNG_OBJECTS, *gc.get_threshold()[1:])
+    _documents = 0
+    gc.set_threshold(YOUNG_OBJECTS, *gc.get_threshold()[1:])  # until the first document
+    gc.disable()
+
+
+_documents = 0  # documents a worker has handled (its collector's rhythm)
+
+
+def _collect() -> None:
+    """A worker's collector pass between two documents: the young objects each time, the
+    older generations every ``WORKER_GC_OLDER`` and ``WORKER_GC_FULL`` documents."""
+    import gc
+
+    global _documents
+    _documents += 1
+    gc.collect(2 if _documents % WORKER_GC_FULL == 0
+               else 1 if _documents % WORKER_GC_OLDER == 0 else 0)
 
 
 def _process_star(args: tuple[Path, bool, Path | None, Path | None]) -> FileResult:
+    if _in_worker:
+        _collect()  # the last document's result is freed by now (sent back)
     return process_file(*args)
 
 
@@ -359,8 +385,19 @@ def process_files(files: Sequence[Path], validate: bool, ttl_out: Path | None,
         yield from map(_process_star, tasks)
         return
     context = multiprocessing.get_context("fork")
-    with context.Pool(min(jobs, len(files)), initializer=_worker_started) as pool:
+    with _Pool(min(jobs, len(files)), initializer=_worker_started, context=context) as pool:
         yield from pool.imap(_process_star, tasks, chunksize=2)
+
+
+class _Pool(multiprocessing.pool.Pool):
+    """CPython's pool, whose worker-handling thread does not wake up for results.
+
+    That thread only starts workers again and notices the pool closing; it waited on the result
+    pipe too, so while a worker's result (a plan's ~360 KB) was still being read it woke up
+    again and again: 2 ms of the main process's CPU a plan, on the core the workers share."""
+
+    def _get_sentinels(self) -> list[Any]:
+        return [self._change_notifier._reader]  # type: ignore[attr-defined]
 
 
 # ---------------------------------------------------------------------------- the store side
@@ -509,14 +546,15 @@ def _to_nquads(ntriples: str, graph: str) -> str:
     return "".join(line[:-2] + suffix for line in ntriples.split("\n") if line.endswith(" ."))
 
 
-def _graph_nquads(mapped: DocumentGraph, ntriples: str) -> str:
-    """:func:`_to_nquads` of a mapped document's N-Triples, a line at a time from the mapper's
-    lines (a third of the time of replacing in the whole text, 0.9 ms a plan)."""
-    lines = mapped.lines
-    if lines and ntriples.count("\n") == len(lines):  # one line each (as the mapper writes)
-        suffix = f" <{mapped.name}> .\n"
-        return "".join([line[:-3] + suffix for line in lines])
-    return _to_nquads(ntriples, str(mapped.name))
+def _nquads(ntriples: str, graph: str) -> tuple[bytes, int]:
+    """:func:`_to_nquads` in UTF-8, with its number of lines: encoded first, the line ends
+    replaced in the bytes (half the time of a replace in the text or of a line at a time)."""
+    data = ntriples.encode()
+    lines = data.count(b"\n")
+    if data.endswith(b"\n") and lines == data.count(b" .\n"):  # every line is a triple
+        return data.replace(b" .\n", f" <{graph}> .\n".encode()), lines
+    text = _to_nquads(ntriples, graph).encode()
+    return text, text.count(b"\n")
 
 
 class _Writer:
@@ -533,20 +571,23 @@ class _Writer:
         self.quads = 0
         self.loaded = 0  # quads written so far
         self.seconds = 0.0  # spent writing them (drop + load)
-        self._jobs: queue.Queue[tuple[list[str], bytes] | None] | None = None
+        self._jobs: queue.Queue[tuple[list[str], bytes, int] | None] | None = None
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
         self.written: set[str] = set()  # every graph replaced (what the new version changed)
 
-    def add(self, graphs: dict[str, str], nquads: bytes = b"") -> None:
+    def add(self, graphs: dict[str, str], nquads: bytes = b"", lines: int | None = None
+            ) -> None:
         """Graphs to write (name -> N-Triples); on disk, ``nquads`` may carry the lines of
         those whose text is left empty (a worker made them ready to load)."""
         self.written.update(graphs)
         if self.bulk and any(name in self.pending for name in graphs):
             self._send()  # a graph written twice: the later text replaces the earlier
         if self.bulk:
-            text = nquads + "".join(_to_nquads(t, g) for g, t in graphs.items() if t).encode()
-            quads = text.count(b"\n")
+            more = "".join(_to_nquads(t, g) for g, t in graphs.items() if t).encode()
+            text = nquads + more if more else nquads
+            quads = ((nquads.count(b"\n") if lines is None else lines)
+                     + (more.count(b"\n") if more else 0))
             if self.quads + quads > BATCH_QUADS:
                 self._send()  # full: these graphs start the next batch
             self.pending.update(graphs)
@@ -594,7 +635,7 @@ class _Writer:
         self._raise()
         if not self.pending:
             return
-        batch = (list(self.pending), b"".join(self.lines))
+        batch = (list(self.pending), b"".join(self.lines), self.quads)
         self.loaded += self.quads
         self.pending, self.lines, self.quads = {}, [], 0
         if self._jobs is None:
@@ -622,7 +663,7 @@ class _Writer:
                     return
                 if self._error is not None:
                     continue  # after a failure the version is dropped: skip the rest
-                names, text = job
+                names, text, quads = job
                 store = self.store
                 if not isinstance(store, ox.Store):
                     raise TypeError(store)
@@ -633,7 +674,7 @@ class _Writer:
                         store.remove_graph(node)
                 # lenient: IRIs not checked again (2-3 ms a plan); every line is kgraph's own
                 # writing (the workers' mapping, shipped graphs, snapshots read from the store)
-                if len(names) <= FEW_FILES * 2 and text.count(b"\n") < SMALL_BATCH:
+                if len(names) <= FEW_FILES * 2 and quads < SMALL_BATCH:
                     store.load(text, ox.RdfFormat.N_QUADS, lenient=True)  # no SST files
                 else:
                     store.bulk_load(text, ox.RdfFormat.N_QUADS, lenient=True)
@@ -760,7 +801,7 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
                     if kept:
                         graphs.update(kept)
                         report.revisions.append(f"{result.summary.number} ({old.sha256[:12]})")
-                writer.add(graphs, result.nquads)
+                writer.add(graphs, result.nquads, result.quads)
                 changed[result.summary.document] = (old.sha256 or None) if old else None
                 loaded[result.summary.name] = result.sha256
                 if result.record is not None:
