@@ -24,6 +24,11 @@ Run: ``.venv/bin/python bench/bench_remote.py [--store DIR] [--runs 5] [--workdi
 ``--store S --plans 20000 --sample 2000 --nquads F --keep --audit --pages --serve-store COPY``;
 ``--url URL --virtuoso-dir DIR`` reuses a server a ``--keep`` run left loaded. Needs Debian's
 virtuoso-opensource (``scripts/setup --dev``). The embedded store is only read.
+
+``--json F`` also keeps what was measured in F (merged into what an earlier run of the same size
+kept there, so a load run and a ``--url`` run of pages add up); ``--growth SMALL.json LARGE.json``
+prints, from two such files, how each named query and page grows from one size to the other on
+Virtuoso and on the embedded store.
 """
 
 from __future__ import annotations
@@ -55,6 +60,11 @@ from kgraph.store.remote import ChallengeAuth, RemoteRepository  # noqa: E402
 
 DEFAULT_STORE = Path("/tmp/h12/bench2/store-2000")
 KGRAPH = str(Path(sys.executable).parent / "kgraph")
+RESULTS: dict[str, Any] = {}  # what --json keeps: section -> name -> figures
+
+
+def record(section: str, name: str, value: Any) -> None:
+    RESULTS.setdefault(section, {})[name] = value
 
 
 def graphs_of(quads: Iterator[ox.Quad], limit: int | None = None) -> dict[str, str]:
@@ -71,6 +81,38 @@ def graphs_of(quads: Iterator[ox.Quad], limit: int | None = None) -> dict[str, s
             out[name] = []
         out[name].append(f"{quad.subject} {quad.predicate} {quad.object} .\n")
     return {name: "".join(lines) for name, lines in out.items()}
+
+
+def _dump_part(store: str, out: str, part: int, parts: int) -> None:
+    native = OxigraphRepository(Path(store), read_only=True).native
+    names = sorted(g.value for g in native.named_graphs())[part::parts]
+    with open(out, "w", encoding="utf-8") as handle:
+        for name in names:
+            handle.write("".join(
+                f"{q.subject} {q.predicate} {q.object} <{name}> .\n"
+                for q in native.quads_for_pattern(None, None, None, ox.NamedNode(name))))
+
+
+def dump_parts(store: Path, data: Path, parts: int) -> list[Path]:
+    """The store's named graphs as N-Quads in ``parts`` files written by as many processes:
+    ``Store.dump`` is one thread at about 15,000 quads/s (26 minutes at 20,000 plans), the
+    term lookups, not the writing, being its cost."""
+    context = multiprocessing.get_context("spawn")
+    outs = [data / f"part{i}.nq" for i in range(parts)]
+    children = [context.Process(target=_dump_part, args=(str(store), str(out), i, parts))
+                for i, out in enumerate(outs)]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join()
+        if child.exitcode:
+            raise RuntimeError(f"dump process failed ({child.exitcode})")
+    return outs
+
+
+def nquads_files(nquads: Path) -> list[Path]:
+    """An N-Quads file, or every ``*.nq`` of a folder (a dump in parts)."""
+    return sorted(nquads.glob("*.nq")) if nquads.is_dir() else [nquads]
 
 
 def auth_of(env: dict[str, str]) -> ChallengeAuth:
@@ -97,9 +139,12 @@ def pyoxigraph_bulk_seconds(graphs: dict[str, str]) -> float:
     text = "".join(f"{line[:-2]} <{name}> .\n" for name, triples in graphs.items()
                    for line in triples.splitlines(keepends=True))
     memory = ox.Store()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     memory.bulk_load(text, ox.RdfFormat.N_QUADS)
-    return time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    print(f"pyoxigraph bulk_load: {seconds:.1f} s, {time.process_time() - cpu:.1f} CPU-s, load "
+          f"{os.getloadavg()[0]:.1f}", flush=True)
+    return seconds
 
 
 # ------------------------------------------------------------------------- named queries
@@ -265,6 +310,9 @@ def compare_queries(store: Path, remote: RemoteRepository, params: dict[str, str
                  "yes" if answers(reference, query.text) == answers(far_records, query.text)
                  else "NO")
         rows = len(reference) if reference is not None else -1
+        record("queries", name, {"virtuoso": remote_s, "portable": port_s, "oxigraph": oxi_s,
+                                 "rows": rows, "same": agree,
+                                 "load": round(os.getloadavg()[0], 1)})
         print(f"  {name:20s} {ms(remote_s):>9s} {ms(port_s):>10s} {ms(oxi_s):>10s}"
               f" {ratio(remote_s, port_s):>7s} {ratio(remote_s, oxi_s):>7s}  {rows:4d}  {agree}",
               flush=True)
@@ -272,16 +320,41 @@ def compare_queries(store: Path, remote: RemoteRepository, params: dict[str, str
 
 # ------------------------------------------------------------------------- audit and pages
 
-def cli_seconds(args: list[str], env: dict[str, str], timeout: float) -> str:
-    started = time.perf_counter()
+def process_cpu(pid: int | None) -> float:
+    """CPU seconds (user + sys) a running process has used: the Virtuoso server's share of a
+    command over it, which the client's own CPU does not show."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def cli_seconds(args: list[str], env: dict[str, str], timeout: float,
+                server_pid: int | None = None) -> str:
+    """Wall seconds, the command's CPU seconds (with its children) and the server's."""
+    started, cpu, server = time.perf_counter(), children_cpu(), process_cpu(server_pid)
     try:
         done = subprocess.run([KGRAPH, *args], env=env, capture_output=True, text=True,
                               timeout=timeout)
     except subprocess.TimeoutExpired:
-        return f"stopped after {timeout:.0f} s"
+        return (f"stopped after {timeout:.0f} s (server {process_cpu(server_pid) - server:.0f}"
+                f" CPU-s, load {os.getloadavg()[0]:.1f})")
     seconds = time.perf_counter() - started
     lines = len(done.stdout.splitlines())
-    return f"{seconds:.1f} s, exit {done.returncode}, {lines} lines" + (
+    used = f", {children_cpu() - cpu:.1f} CPU-s" + (
+        f" + server {process_cpu(server_pid) - server:.1f} CPU-s" if server_pid else "")
+    return (f"{seconds:.1f} s{used}, load {os.getloadavg()[0]:.1f}, exit {done.returncode}, "
+            f"{lines} lines") + (
         f" ({done.stderr.strip().splitlines()[-1][:100]})" if done.returncode > 1 and
         done.stderr.strip() else "")
 
@@ -305,15 +378,25 @@ def serve(store: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str
 
 
 def compare_pages(stores: dict[str, tuple[str, dict[str, str]]], paths: dict[str, str],
-                  runs: int, timeout: float) -> None:
+                  runs: int, timeout: float, server_pid: int | None = None) -> None:
+    """Every route on each store; the CPU seconds of ``kgraph serve`` (start-up with its
+    per-version data, then the requests) and of the Virtuoso server (``server_pid``)."""
     from bench_app import measure_routes, p
 
     measured: dict[str, dict[str, list[float]]] = {}
     for label, (store, env) in stores.items():
         print(f"\n  serving {label}: kgraph serve --store {store}", flush=True)
+        started, virtuoso = time.perf_counter(), process_cpu(server_pid)
         server, url = serve(store, env)
+        up, up_cpu = time.perf_counter() - started, process_cpu(server.pid)
+        print(f"  /health answered after {up:.1f} s ({up_cpu:.1f} CPU-s in kgraph serve, "
+              f"Virtuoso {process_cpu(server_pid) - virtuoso:.1f}; load "
+              f"{os.getloadavg()[0]:.1f})", flush=True)
         try:
             measured[label] = measure_routes(url, paths, {}, runs, timeout)
+            print(f"  routes timed: kgraph serve {process_cpu(server.pid) - up_cpu:.1f} CPU-s, "
+                  f"Virtuoso {process_cpu(server_pid) - virtuoso:.1f} CPU-s since start; load "
+                  f"{os.getloadavg()[0]:.1f}", flush=True)
         finally:
             server.terminate()
             server.wait(timeout=60)
@@ -333,6 +416,7 @@ def compare_pages(stores: dict[str, tuple[str, dict[str, str]]], paths: dict[str
             cells.append(f"{p(warm, 0.5) * 1000:8.0f} {p(warm, 0.99) * 1000:7.0f}"
                          f" {samples[0] * 1000:8.0f}")
         ratio = f"{p50s[0] / p50s[1]:.2f}" if None not in p50s[:2] and p50s[1] else "-"
+        record("pages", route, {label: measured[label].get(route) for label in labels})
         print(f"  {route:32s} " + " ".join(cells) + f"   {ratio}", flush=True)
 
 
@@ -346,6 +430,8 @@ def main() -> int:
     parser.add_argument("--no-bulk", action="store_true", help="skip Virtuoso's bulk loader")
     parser.add_argument("--plans", type=int, help="size of the bench corpus (its parameters)")
     parser.add_argument("--nquads", type=Path, help="the store's N-Quads dump (made if absent)")
+    parser.add_argument("--dump-jobs", type=int, default=1,
+                        help="processes writing the N-Quads dump (graphs split among them)")
     parser.add_argument("--sample", type=int, help="graphs written the kgraph way")
     parser.add_argument("--buffers", type=int, default=200_000, help="Virtuoso's 8 KB buffers")
     parser.add_argument("--url", help="a Virtuoso already loaded (with --virtuoso-dir)")
@@ -368,7 +454,13 @@ def main() -> int:
                              "GROUP BY ?g (RemoteRepository.graph_names)")
     parser.add_argument("--serve-store", type=Path,
                         help="a writable copy of --store for kgraph serve/audit (derived data)")
+    parser.add_argument("--json", type=Path, help="keep the figures in this file (merged)")
+    parser.add_argument("--growth", type=Path, nargs=2, metavar=("SMALL", "LARGE"),
+                        help="print the growth between two --json files and stop")
     args = parser.parse_args()
+    if args.growth:
+        growth(*args.growth)
+        return 0
     if reason := external_stores.virtuoso_missing():
         print(f"bench_remote: {reason}", file=sys.stderr)
         return 1
@@ -385,23 +477,32 @@ def main() -> int:
         info = json.loads((args.virtuoso_dir / "server.json").read_text())
         env = {k: v for k, v in info.items() if k.startswith("KGRAPH_")}
         url = args.url
+        server_pid = info.get("pid")
+        args.server_pid = server_pid
     else:
         data = workdir / "virtuoso" / "data"
         data.mkdir(parents=True, exist_ok=True)
-        nquads = args.nquads or data / "all.nq"
-        if not nquads.exists():
-            started = time.perf_counter()
-            embedded.native.dump(str(nquads), ox.RdfFormat.N_QUADS)
-            print(f"N-Quads dump: {time.perf_counter() - started:.1f} s, "
-                  f"{nquads.stat().st_size / 1e9:.2f} GB", flush=True)
-        if nquads.parent != data:
-            (data / nquads.name).symlink_to(nquads.resolve())
+        nquads = args.nquads or (data if args.dump_jobs > 1 else data / "all.nq")
+        if not any(path.exists() for path in nquads_files(nquads)):
+            started, cpu = time.perf_counter(), children_cpu()
+            if args.dump_jobs > 1:
+                dump_parts(args.store, nquads, args.dump_jobs)
+            else:
+                embedded.native.dump(str(nquads), ox.RdfFormat.N_QUADS)
+            size = sum(f.stat().st_size for f in nquads_files(nquads)) / 1e9
+            print(f"N-Quads dump ({args.dump_jobs} processes): "
+                  f"{time.perf_counter() - started:.1f} s, {children_cpu() - cpu:.1f} CPU-s "
+                  f"of the children, {size:.2f} GB, load {os.getloadavg()[0]:.1f}", flush=True)
+        for path in nquads_files(nquads):
+            if path.parent != data and not (data / path.name).exists():
+                (data / path.name).symlink_to(path.resolve())
         server = external_stores.start_virtuoso(workdir / "virtuoso", buffers=args.buffers)
         env = server.env
         url = server.url
         (workdir / "virtuoso" / "server.json").write_text(json.dumps(
             {"url": url, "pid": server.process.pid, **env}))
         print(f"Virtuoso started in {server.started_seconds:.1f} s: {url}", flush=True)
+        server_pid = server.process.pid
     remote = RemoteRepository(url, url, auth=auth_of(env), timeout=args.query_timeout)
     try:
         if server is not None or (args.sample and nquads):
@@ -420,11 +521,14 @@ def main() -> int:
         if args.audit:
             audit = ["audit", "--province", params["province"]]
             print(f"\nkgraph audit --province {params['province']!r}")
-            remote_audit = cli_seconds([*audit, '--store', url], remote_env, args.audit_timeout)
+            remote_audit = cli_seconds([*audit, '--store', url], remote_env, args.audit_timeout,
+                                       server_pid)
             print(f"  Virtuoso: {remote_audit}", flush=True)
             embedded_audit = cli_seconds([*audit, '--store', serve_store], local_env,
                                          args.audit_timeout)
             print(f"  embedded: {embedded_audit}", flush=True)
+            record("audit", params["province"], {"Virtuoso": remote_audit,
+                                                 "embedded": embedded_audit})
         if args.pages:
             from bench_app import document_iris, routes
 
@@ -432,14 +536,56 @@ def main() -> int:
                      routes(params, document_iris(args.store, params)).items()
                      if not any(skip in name for skip in args.skip_route)}
             compare_pages({"Virtuoso": (url, remote_env), "embedded": (serve_store, local_env)},
-                          paths, args.runs, args.query_timeout)
+                          paths, args.runs, args.query_timeout, server_pid)
+        record("run", time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()), {
+            "store": str(args.store), "quads": len(embedded.native), "plans": args.plans,
+            "buffers": args.buffers, "load": round(os.getloadavg()[0], 1)})
     finally:
+        if args.json:
+            kept = json.loads(args.json.read_text()) if args.json.exists() else {}
+            for section, figures in RESULTS.items():
+                kept.setdefault(section, {}).update(figures)
+            args.json.write_text(json.dumps(kept, indent=1, ensure_ascii=False))
         if server is not None and not args.keep:
             server.stop()
         elif server is not None:
             print(f"\nVirtuoso left running (pid {server.process.pid}): --url {url} "
                   f"--virtuoso-dir {workdir / 'virtuoso'}")
     return 0
+
+
+def growth(small: Path, large: Path) -> None:
+    """Each named query's and page's time at two sizes and the ratio, per store."""
+    a, b = json.loads(small.read_text()), json.loads(large.read_text())
+
+    def plans(kept: dict[str, Any]) -> str:
+        runs = list(kept.get("run", {}).values())
+        return f"{runs[-1]['plans']:,} plans" if runs and runs[-1].get("plans") else "?"
+
+    def ms(seconds: float | None) -> str:
+        return f"{seconds * 1000:10.1f}" if seconds is not None else f"{'-':>10s}"
+
+    def ratio(x: float | None, y: float | None) -> str:
+        return f"{y / x:6.2f}" if x and y is not None else f"{'-':>6s}"
+
+    print(f"named queries, median ms: {plans(a)} -> {plans(b)}")
+    for store in ("virtuoso", "portable", "oxigraph"):
+        print(f"  {store}")
+        for name in sorted(set(a.get("queries", {})) | set(b.get("queries", {}))):
+            x = a.get("queries", {}).get(name, {}).get(store)
+            y = b.get("queries", {}).get(name, {}).get(store)
+            print(f"    {name:24s} {ms(x)} {ms(y)} {ratio(x, y)}")
+    from bench_app import p
+
+    print(f"pages, warm p50 ms: {plans(a)} -> {plans(b)}")
+    for route in b.get("pages", {}):
+        cells = []
+        for label in ("Virtuoso", "embedded"):
+            x = (a.get("pages", {}).get(route) or {}).get(label)
+            y = (b.get("pages", {}).get(route) or {}).get(label)
+            px, py = (p(x, 0.5) if x else None), (p(y, 0.5) if y else None)
+            cells.append(f"{ms(px)} {ms(py)} {ratio(px, py)}")
+        print(f"  {route:42s} " + "   ".join(cells))
 
 
 def stamp_version(remote: RemoteRepository) -> None:
@@ -460,7 +606,9 @@ def run_loads(args: argparse.Namespace, server: external_stores.ExternalStore | 
               remote: RemoteRepository, workdir: Path, nquads: Path) -> None:
     """The loads, side by side: pyoxigraph bulk_load (memory), Virtuoso ld_dir, kgraph."""
     started = time.perf_counter()
-    graphs = graphs_of(ox.parse(path=str(nquads), format=ox.RdfFormat.N_QUADS), args.sample)
+    quads = (quad for path in nquads_files(nquads)
+             for quad in ox.parse(path=str(path), format=ox.RdfFormat.N_QUADS))
+    graphs = graphs_of(quads, args.sample)
     sample_quads = sum(text.count("\n") for text in graphs.values())
     print(f"{len(graphs):,} graphs ({sample_quads:,} quads) read as N-Triples: "
           f"{time.perf_counter() - started:.1f} s", flush=True)
@@ -475,17 +623,28 @@ def run_loads(args: argparse.Namespace, server: external_stores.ExternalStore | 
         finally:
             fresh.stop()
     if server is not None and not args.no_bulk:
-        seconds = bulk_load(server, nquads.parent if nquads.parent.name == "data"
-                            else workdir / "virtuoso" / "data")
+        pid = server.process.pid
+        cpu = process_cpu(pid)
+        seconds = bulk_load(server, workdir / "virtuoso" / "data")
+        print(f"Virtuoso's bulk loader: {seconds:.1f} s, {process_cpu(pid) - cpu:.1f}"
+              f" CPU-s of the server, load {os.getloadavg()[0]:.1f}", flush=True)
         rows.append(("Virtuoso ld_dir (everything)", seconds, len(remote)))
         stamp_version(remote)
     if args.sample is not None:
+        pid = server.process.pid if server is not None else getattr(args, "server_pid", None)
+        cpu, own = process_cpu(pid), time.process_time()
+        seconds = load_kgraph_way(remote, graphs)
+        print(f"kgraph replace_graphs: {seconds:.1f} s, {time.process_time() - own:.1f} CPU-s in "
+              f"kgraph + {process_cpu(pid) - cpu:.1f} of the server, load "
+              f"{os.getloadavg()[0]:.1f}", flush=True)
         rows.append((f"kgraph replace_graphs ({len(graphs):,} graphs, full server)",
-                     load_kgraph_way(remote, graphs), sample_quads))
+                     seconds, sample_quads))
     print("\nload                                              seconds    quads      quads/s"
           "  vs pyoxigraph bulk_load")
     base = sample_quads / ox_seconds
     for label, seconds, quads in rows:
+        record("load", label, {"seconds": seconds, "quads": quads,
+                               "load": round(os.getloadavg()[0], 1)})
         print(f"  {label:48s} {seconds:8.1f} {quads:11,} {quads / seconds:10,.0f}"
               f"  {quads / seconds / base:.2f}", flush=True)
 
