@@ -92,3 +92,17 @@ def test_an_alignment_from_blocks_of_rows_equals_the_one_row_by_row(
     fast = al.align_state(plans, outline)
     assert fast is not None
     assert pickle.dumps(fast) == pickle.dumps(_by_rows_one_by_one(plans, outline))
+
+
+def test_a_block_of_rows_is_scipys_dense_rows_bit_for_bit() -> None:
+    pytest.importorskip("sklearn")
+    from scipy.sparse import vstack
+    from sklearn.preprocessing import normalize
+
+    texts = _repeated()[:60]
+    matrix = normalize(al.vectorizer().fit_transform(texts))
+    items = [al.PlanItem(f"i{n}", "p", "", "", "", t, t) for n, t in enumerate(texts)]
+    rows = al._Rows(matrix, {item.iri: n for n, item in enumerate(items)})
+    for chosen in (items, items[::-7], items[5:6], [items[3], items[3], items[0]]):
+        expected = vstack([matrix[rows.index[i.iri]] for i in chosen]).toarray()
+        assert rows.block(chosen).tobytes() == expected.tobytes()

@@ -626,9 +626,12 @@ def _full_in_processes(repo: Repository, root: Path | None,
         prepared.append((directive_iri, canonical, plans, cov.stored_graphs(repo, directive_iri)))
         report.directives.append(number)
     _FORKED = (prepared, records, root, kept_in)
+    # the directives of most plans first: the last one to start is then a short one, not a
+    # long one aligned by one process while the other waits
+    order = sorted(range(len(prepared)), key=lambda i: -len(prepared[i][2]))
     try:
         with multiprocessing.get_context("fork").Pool(min(workers, len(prepared))) as pool:
-            for graphs, entry, written in pool.imap_unordered(_full_job, range(len(prepared))):
+            for graphs, entry, written in pool.imap_unordered(_full_job, order):
                 write(graphs)
                 report.answers.directives[entry[1].directive_iri] = entry
                 report.provinces_written += written
