@@ -40,6 +40,31 @@ def test_build_leaves_the_audit_of_its_version_next_to_the_store(store: Path) ->
     assert any((store / "derived" / "documents").glob("audit-*.pickle"))
 
 
+def test_the_index_written_from_nothing_has_every_index_of_its_layout(store: Path) -> None:
+    """A full computation drops the indexes of the tables it fills in bulk and makes them
+    after the rows are in: the file the build leaves has the layout's every index, and its
+    rows are those of the same computation held in memory."""
+    import sqlite3
+
+    from kgraph.analysis.audit_index import _ADDED, _SCHEMA, compute_index
+
+    layout = sqlite3.connect(":memory:")
+    layout.executescript(_SCHEMA + _ADDED)
+    written = sqlite3.connect(store / "derived" / "audit.sqlite")
+
+    def indexes(db: sqlite3.Connection) -> set[tuple[str, str]]:
+        return set(db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                              "AND sql IS NOT NULL"))
+
+    assert indexes(written) == indexes(layout)
+    memory = compute_index(OxigraphRepository(store, read_only=True), None)
+    for table in ("documents", "findings", "tasks", "gaps", "groups", "cohorts"):
+        query = f"SELECT rowid, * FROM {table} ORDER BY rowid"
+        rows = written.execute(query).fetchall()
+        assert rows == memory._db.execute(query).fetchall()
+        assert rows or table == "cohorts"
+
+
 def test_cli_audit_filters_by_province(store: Path) -> None:
     code, out, _ = kgraph("audit", "--province", "gia lai", "--store", str(store))
     assert code in (0, 1)
