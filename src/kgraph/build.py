@@ -303,7 +303,10 @@ def process_file(path: Path, validate: bool, ttl_out: Path | None,
         result.findings = Counter((r.severity, r.rule) for r in validation.results)
         result.derived[coverage_graph_iri(source.iri)] = coverage.to_ntriples()
         result.validation = validation.without_report()
-        workspace.release()
+        # the workspace holds nothing once the audit is done: the plan's text and index were
+        # most of what a worker's collector walked between documents (see _collect); done here,
+        # not in the workspace's module, which is in the audit fingerprint
+        workspace.load("")
     _keep_record(result, mapped, number, store_root, coverage if validate else None)
     if store_root is not None:  # on disk: the main process bulk-loads these lines as they are
         parts = [_nquads(result.ntriples, str(mapped.name)),
