@@ -57,7 +57,6 @@ BATCH_QUADS = 1_000_000
 FEW_FILES = 100  # up to this many sources, the store is asked about them alone
 SMALL_BATCH = 20_000  # below it a transaction beats the bulk loader's fixed cost (SST files)
 WORKSPACE_RENEW = 10  # documents a worker validates in one in-memory store (see _workspace)
-YOUNG_OBJECTS = 10_000  # a worker's first collector generation (see _worker_started)
 WORKER_GC_OLDER, WORKER_GC_FULL = 10, 100  # documents between a worker's older passes
 QUEUED_BATCHES = 1  # batches waiting for the loader thread (memory stays bounded)
 LOSS_RATIO = 0.5  # a new graph keeping fewer than half of the old parts is a lossy replacement
@@ -356,7 +355,6 @@ def _worker_started() -> None:
     global _in_worker, _documents
     _in_worker = True
     _documents = 0
-    gc.set_threshold(YOUNG_OBJECTS, *gc.get_threshold()[1:])  # until the first document
     gc.disable()
 
 
