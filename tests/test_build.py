@@ -414,19 +414,24 @@ def test_bulk_loads_take_whole_documents_up_to_the_batch_size_and_write_the_same
 
 def test_ntriples_become_nquads_of_their_graph_whatever_their_lines() -> None:
     """Regular N-Triples go by one replace; anything else (blank lines, a last line without
-    a line break, a line that is not a triple) line by line, with the same result."""
-    from kgraph.build import _to_nquads
+    a line break, a line that is not a triple) line by line, with the same result; the UTF-8
+    lines a worker sends are the same, counted."""
+    from kgraph.build import _nquads, _to_nquads
 
     def by_line(text: str, graph: str) -> str:
         return "".join(f"{line[:-2]} <{graph}> .\n" for line in text.split("\n")
                        if line.endswith(" ."))
 
     g = "https://example.org/g"
-    for text in ['<a> <b> "x .\\n y" .\n<a> <b> <c> .\n', "", "<a> <b> <c> .",
-                 "<a> <b> <c> .\n\n<a> <b> <d> .\n", "# comment\n<a> <b> <c> .\n",
-                 "<a> <b> <c> . \n", '<a> <b> "p . q" .\n']:
+    texts = ['<a> <b> "x .\\n y" .\n<a> <b> <c> .\n', "", "<a> <b> <c> .",
+             "<a> <b> <c> .\n\n<a> <b> <d> .\n", "# comment\n<a> <b> <c> .\n",
+             "<a> <b> <c> . \n", '<a> <b> "p . q" .\n']
+    for text in texts:
         assert _to_nquads(text, g) == by_line(text, g), text
     assert _to_nquads("<a> <b> <c> .\n", g) == f"<a> <b> <c> <{g}> .\n"
+    for text in [*texts, '<a> <b> "Kế hoạch ." .\n<a> <b> <c> .\n']:  # as a worker sends them
+        data, lines = _nquads(text, g)
+        assert data == by_line(text, g).encode() and lines == data.count(b"\n"), text
 
 
 def test_mapping_makes_one_literal_per_value_and_type() -> None:

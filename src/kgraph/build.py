@@ -55,7 +55,6 @@ BATCH_QUADS = 1_000_000
 FEW_FILES = 100  # up to this many sources, the store is asked about them alone
 SMALL_BATCH = 20_000  # below it a transaction beats the bulk loader's fixed cost (SST files)
 WORKSPACE_RENEW = 10  # documents a worker validates in one in-memory store (see _workspace)
-YOUNG_OBJECTS = 10_000  # a worker's first collector generation (see _worker_started)
 WORKER_GC_OLDER, WORKER_GC_FULL = 10, 100  # documents between a worker's older passes
 QUEUED_BATCHES = 1  # batches waiting for the loader thread (memory stays bounded)
 LOSS_RATIO = 0.5  # a new graph keeping fewer than half of the old parts is a lossy replacement
@@ -301,7 +300,10 @@ def process_file(path: Path, validate: bool, ttl_out: Path | None,
         result.findings = Counter((r.severity, r.rule) for r in validation.results)
         result.derived[coverage_graph_iri(source.iri)] = coverage.to_ntriples()
         result.validation = validation.without_report()
-        workspace.release()
+        # the workspace holds nothing once the audit is done: the plan's text and index were
+        # most of what a worker's collector walked between documents (see _collect); done here,
+        # not in the workspace's module, which is in the audit fingerprint
+        workspace.load("")
     _keep_record(result, mapped, number, store_root, coverage if validate else None)
     if store_root is not None:  # on disk: the main process bulk-loads these lines as they are
         parts = [_nquads(result.ntriples, str(mapped.name)),
@@ -351,7 +353,6 @@ def _worker_started() -> None:
     global _in_worker, _documents
     _in_worker = True
     _documents = 0
-    gc.set_threshold(YOUNG_OBJECTS, *gc.get_threshold()[1:])  # until the first document
     gc.disable()
 
 

@@ -220,12 +220,6 @@ class Workspace:
         if index is not None:
             self.index = index
 
-    def release(self) -> None:
-        """Hold no document: the last one's text and index are not kept alive until the next
-        (a build's worker collects its young objects between documents: they were most of
-        them)."""
-        self.holds, self.index = None, None
-
     def _put(self, ntriples: str) -> None:
         """Make the store's default graph hold exactly these lines.
 
