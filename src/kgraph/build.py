@@ -398,7 +398,10 @@ class _Pool(multiprocessing.pool.Pool):
     again and again: 2 ms of the main process's CPU a plan, on the core the workers share."""
 
     def _get_sentinels(self) -> list[Any]:
-        return [self._change_notifier._reader]  # type: ignore[attr-defined]
+        notifier = getattr(getattr(self, "_change_notifier", None), "_reader", None)
+        if notifier is None:  # another CPython's pool: its own sentinels, as before
+            return super()._get_sentinels()  # type: ignore[misc, no-any-return]
+        return [notifier]
 
 
 # ---------------------------------------------------------------------------- the store side
