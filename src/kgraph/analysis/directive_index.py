@@ -240,20 +240,17 @@ class Lineage:
         """The lineage of the whole store, or of these ``graphs`` only."""
         scope = (f"VALUES ?g {{ {cov._values(graphs)} }}" if graphs is not None else "")
         edges: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        targets: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        seen: set[tuple[str, str, str]] = set()
-        # The edges and their targets' numbers in one read: a second pass over the 60,000
-        # edges of 20,000 plans cost as much again (every IRI of a row is looked up by id).
+        # Two reads, not one with OPTIONAL: Oxigraph evaluates ``GRAPH ?g { ... OPTIONAL }``
+        # over every graph before joining the VALUES of a few (2.8 s instead of 5 ms for one
+        # plan's lineage at 20,000 plans).
         for row in cov._records(repo, f"""
-                SELECT ?g ?s ?o ?n WHERE {{ {scope}
-                  GRAPH ?g {{ ?s kg:implements ?o OPTIONAL {{ ?o eli:id_local ?n }} }} }}"""):
-            graph, edge = row["g"] or "", (row["s"] or "", row["o"] or "")
-            if (graph, *edge) not in seen:  # one row per number of the target
-                seen.add((graph, *edge))
-                edges[graph].append(edge)
-            if row["n"] is not None:
-                targets[graph].append((edge[1], row["n"]))
-        del seen
+                SELECT ?g ?s ?o WHERE {{ {scope} GRAPH ?g {{ ?s kg:implements ?o }} }}"""):
+            edges[row["g"] or ""].append((row["s"] or "", row["o"] or ""))
+        targets: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for row in cov._records(repo, f"""
+                SELECT ?g ?d ?n WHERE {{ {scope}
+                  GRAPH ?g {{ ?x kg:implements ?d . ?d eli:id_local ?n }} }}"""):
+            targets[row["g"] or ""].append((row["d"] or "", row["n"] or ""))
         found: dict[str, dict[str, str]] = {}
         # each in its own graph, no OPTIONAL: 0.8 + 0.3 s at 2,000 plans, 2.5 s as one query
         for row in cov._records(repo, f"""
