@@ -293,8 +293,10 @@ def source_plans(repo: Repository, number_key: str | None = None) -> list[tuple[
         nodes = " ".join(f"<{r['p']}>" for r in rows if r["p"])
         labels: dict[str, str] = {}
         if nodes:
+            # the nodes are the plans' kg:province values: no type pattern, which Oxigraph
+            # joined to every province's label copies first (0.8 s at 20,000 plans, not 12 ms)
             for label in _records(repo, f"""SELECT DISTINCT ?p ?province WHERE {{
-                    VALUES ?p {{ {nodes} }} ?p a kg:Province ; skos:prefLabel ?province }}"""):
+                    VALUES ?p {{ {nodes} }} ?p skos:prefLabel ?province }}"""):
                 labels.setdefault(label["p"] or "", label["province"] or "")
         keyed: dict[str, tuple[str, str, str]] = {}
         for row in rows:
