@@ -292,9 +292,12 @@ def _sources(repository: Repository, graphs: set[str], lang: str) -> dict[str, S
     return found
 
 
-def _statements(repository: Repository, iri: str) -> tuple[list[tuple], list[tuple]]:
-    """(p, o, g) about the resource and (s, p, g) pointing at it, with their graphs."""
-    out = repository.query(f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} }}").rows
+def _statements(repository: Repository, iri: str, *, outgoing: bool = True
+                ) -> tuple[list[tuple], list[tuple]]:
+    """(p, o, g) about the resource (unless not ``outgoing``) and (s, p, g) pointing at it,
+    with their graphs."""
+    out = repository.query(
+        f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} }}").rows if outgoing else []
     into = repository.query(
         f"SELECT ?s ?p ?g WHERE {{ GRAPH ?g {{ ?s ?p <{iri}> }} }} LIMIT 2000"
     ).rows
@@ -594,6 +597,12 @@ def resource_graph(repository: Repository, iri: str) -> Graph:
     graph = Graph()
     for prefix, namespace in PREFIXES.items():
         graph.bind(prefix, namespace)
-    for s, p, o, _ in resource_dataset(repository, iri).quads():
-        graph.add((s, p, o))
+    # its distinct statements, not one per graph stating them: a directive is restated by
+    # every plan citing it (2.2 s instead of 3.5 s of CPU at 20,000 plans)
+    node = URIRef(iri)
+    out = repository.query(
+        f"SELECT ?p ?o WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} }} GROUP BY ?p ?o").rows
+    _, into = _statements(repository, iri, outgoing=False)
+    for triple in {(node, p, plain(o)) for p, o in out} | {(s, p, node) for s, p, _ in into}:
+        graph.add(triple)
     return graph
