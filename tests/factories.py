@@ -6,7 +6,9 @@ They mirror the seeds' lineage (28-CT/TW <- 211-KH/TU <- 234/KH-UBND in Kiên Gi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from kgraph.ingest.model import (
     AddresseeKind,
@@ -104,3 +106,30 @@ def sample_documents() -> list[PlanDocument]:
         "Ban Chấp hành Trung ương Đảng", "Ban Chấp hành Trung ương Đảng",
         "ban-chap-hanh-trung-uong-dang", None)
     return [kien_giang, gia_lai, lao_cai]
+
+
+def recorded_calls(monkeypatch: Any, owner: object, name: str,
+                   keep: Callable[[Any], Any] = lambda found: found) -> list[Any]:
+    """What each call of ``owner.name`` returns from now on (``keep`` of it), the function
+    itself still doing its work: how a test sees which path a build took."""
+    real = getattr(owner, name)
+    seen: list[Any] = []
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        found = real(*args, **kwargs)
+        seen.append(keep(found))
+        return found
+
+    monkeypatch.setattr(owner, name, spy)
+    return seen
+
+
+ALIGNMENT_TEXTS = [
+    "a) Tăng cường sự lãnh đạo của cấp ủy đảng đối với công tác chuyển đổi số",
+    "Tang cudng su lanh dao cua cap uy dang",  # OCR-damaged copy
+    "2. Đẩy mạnh cải cách hành chính,   nâng cao chất lượng phục vụ người dân",
+    "- Kiện toàn bộ máy; ưu tiên nguồn lực cho hạ tầng số.",
+    "x",
+    "",
+]
+"""Item texts an alignment test vectorises: accented, OCR-damaged, numbered, tiny and empty."""

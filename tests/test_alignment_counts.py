@@ -9,17 +9,10 @@ import pickle
 import numpy as np
 import pytest
 
+from factories import ALIGNMENT_TEXTS
 from kgraph.analysis import alignment as al
 
-TEXTS = [
-    "a) Tăng cường sự lãnh đạo của cấp ủy đảng đối với công tác chuyển đổi số",
-    "Tang cudng su lanh dao cua cap uy dang",  # OCR-damaged copy
-    "2. Đẩy mạnh cải cách hành chính,   nâng cao chất lượng phục vụ người dân",
-    "- Kiện toàn bộ máy; ưu tiên nguồn lực cho hạ tầng số.",
-    "x",
-    "",
-    "Tăng cường kiểm tra, giám sát việc thực hiện chuyển đổi số",
-]
+TEXTS = [*ALIGNMENT_TEXTS, "Tăng cường kiểm tra, giám sát việc thực hiện chuyển đổi số"]
 
 
 def _repeated() -> list[str]:

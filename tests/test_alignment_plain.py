@@ -10,16 +10,10 @@ import sys
 import numpy as np
 import pytest
 
+from factories import ALIGNMENT_TEXTS
 from kgraph.analysis import alignment as al
 
-TEXTS = [
-    "a) Tăng cường sự lãnh đạo của cấp ủy đảng đối với công tác chuyển đổi số",
-    "Tang cudng su lanh dao cua cap uy dang",  # OCR-damaged copy
-    "2. Đẩy mạnh cải cách hành chính,   nâng cao chất lượng phục vụ người dân",
-    "- Kiện toàn bộ máy; ưu tiên nguồn lực cho hạ tầng số.",
-    "x",
-    "",
-]
+TEXTS = ALIGNMENT_TEXTS
 
 
 def test_the_plain_vectoriser_gives_scikit_learns_rows_bit_for_bit() -> None:

@@ -16,6 +16,7 @@ import pyoxigraph as ox
 import pytest
 from typer.testing import CliRunner
 
+from factories import recorded_calls
 from kgraph.analysis import coverage as cov
 from kgraph.analysis import directive_index as di
 from kgraph.cli import app
@@ -31,6 +32,19 @@ from corpus import write_corpus
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT / "data" / "sources"
 runner = CliRunner()
+
+
+def largest_directive_province(folder: Path) -> tuple[str, list[Path]]:
+    """The directive most plans of one province carry out, and those plans' files (three at
+    least), ordered by name: a one-plan build of the last ones lands in a graph already written."""
+    by_key: dict[tuple[str, str], list[Path]] = {}
+    for path in sorted(folder.glob("*.txt")):
+        found = re.findall(r"Chỉ thị số (\d+-CT/TW)", path.read_text("utf-8"))
+        if found:
+            by_key.setdefault((found[0], path.name.split("_")[1]), []).append(path)
+    (directive, _), paths = max(by_key.items(), key=lambda kv: len(kv[1]))
+    assert len(paths) >= 3
+    return directive, paths
 
 
 def kgraph(*args: str) -> str:
@@ -359,25 +373,9 @@ def test_one_plan_builds_write_the_state_as_a_delta_and_only_the_changed_triples
         f for f in files if f"Chỉ thị số {directive}" in f.read_text("utf-8")][-2:]]
     store = tmp_path / "store"
     kgraph("build", str(folder), "--store", str(store), "--no-validate")
-    differences: list[tuple[str, list[str]]] = []
-    real = kbuild.replace_by_difference
-
-    def spy(native: object, graphs: dict[str, str], **kwargs: object
-            ) -> tuple[str, list[str]]:
-        update, written = real(native, graphs, **kwargs)  # type: ignore[arg-type]
-        differences.append((update, written))
-        return update, written
-
-    monkeypatch.setattr(kbuild, "replace_by_difference", spy)
-    held: list[set[str]] = []  # the graphs whose lines the process held (not read back)
-    real_held = kbuild._held_lines
-
-    def held_spy(*args: object) -> dict[str, set[str]]:
-        found = real_held(*args)  # type: ignore[arg-type]
-        held.append(set(found))
-        return found
-
-    monkeypatch.setattr(kbuild, "_held_lines", held_spy)
+    differences = recorded_calls(monkeypatch, kbuild, "replace_by_difference")
+    # the graphs whose lines the process held (not read back)
+    held = recorded_calls(monkeypatch, kbuild, "_held_lines", set)
     for path in moved:
         kgraph("build", str(path), "--store", str(store), "--no-validate")
     first = moved[0]
@@ -450,28 +448,13 @@ def test_lines_held_by_a_process_are_ignored_after_the_version_changed_in_place(
 
     folder = tmp_path / "plans"
     shutil.copytree(corpus, folder)
-    by_key: dict[tuple[str, str], list[Path]] = {}
-    for path in sorted(folder.glob("*.txt")):
-        text = path.read_text("utf-8")
-        found = re.findall(r"Chỉ thị số (\d+-CT/TW)", text)
-        if found:
-            by_key.setdefault((found[0], path.name.split("_")[1]), []).append(path)
-    (directive, _), paths = max(by_key.items(), key=lambda kv: len(kv[1]))
-    assert len(paths) >= 3
+    directive, paths = largest_directive_province(folder)
     later = tmp_path / "later"
     later.mkdir()
     first, second = (path.rename(later / path.name) for path in paths[-2:])
     store = tmp_path / "store"
     kgraph("build", str(folder), "--store", str(store), "--no-validate")
-    held: list[dict[str, set[str]]] = []
-    real_held = kbuild._held_lines
-
-    def held_spy(*args: object) -> dict[str, set[str]]:
-        found = real_held(*args)  # type: ignore[arg-type]
-        held.append(found)
-        return found
-
-    monkeypatch.setattr(kbuild, "_held_lines", held_spy)
+    held = recorded_calls(monkeypatch, kbuild, "_held_lines")
     kgraph("build", str(first), "--store", str(store), "--no-validate")
     repo = OxigraphRepository(store, read_only=True)
     plan = document_of(repo, first.name)

@@ -6,18 +6,24 @@ earlier record is not kept, or a version without the mark, falls back to reading
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 
 import pytest
 
+from factories import recorded_calls
 from kgraph import build as kbuild
 from kgraph.analysis import coverage as cov
 from kgraph.analysis import directive_index as di
 from kgraph.store.derived import version_folders
 from kgraph.store.embedded import OxigraphRepository
-from test_directive_index import corpus, document_of, graph_lines, kgraph  # noqa: F401
+from test_directive_index import (  # noqa: F401
+    corpus,
+    document_of,
+    graph_lines,
+    kgraph,
+    largest_directive_province,
+)
 
 
 def _coverage(store: Path, directive: str) -> dict[str, set[str]]:
@@ -47,13 +53,7 @@ def test_kept_lines_give_what_reading_back_gives_and_a_missing_record_reads_back
         corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
     folder = tmp_path / "plans"
     shutil.copytree(corpus, folder)
-    by_key: dict[tuple[str, str], list[Path]] = {}
-    for path in sorted(folder.glob("*.txt")):
-        found = re.findall(r"Chỉ thị số (\d+-CT/TW)", path.read_text("utf-8"))
-        if found:
-            by_key.setdefault((found[0], path.name.split("_")[1]), []).append(path)
-    (directive, _), paths = max(by_key.items(), key=lambda kv: len(kv[1]))
-    assert len(paths) >= 3
+    directive, paths = largest_directive_province(folder)
     later = tmp_path / "later"
     later.mkdir()
     new = paths[-1].rename(later / paths[-1].name)
@@ -62,15 +62,7 @@ def test_kept_lines_give_what_reading_back_gives_and_a_missing_record_reads_back
     copy = tmp_path / "copy"  # the same builds from a version without the mark
     shutil.copytree(store, copy)
     _unmark(copy, directive)
-    assembled: list[set[str]] = []
-    real = di._written_before
-
-    def spy(*args: object) -> dict[str, set[str]]:
-        found = real(*args)  # type: ignore[arg-type]
-        assembled.append(set(found))
-        return found
-
-    monkeypatch.setattr(di, "_written_before", spy)
+    assembled = recorded_calls(monkeypatch, di, "_written_before", set)
     kbuild._LINES.clear()
     kgraph("build", str(new), "--store", str(store), "--no-validate")
     repo = OxigraphRepository(store, read_only=True)
