@@ -476,20 +476,20 @@ def _assignments_text(repository: Repository, number: str,
 
 
 def _downstream_plans(repository: Repository, iri: str) -> tuple[list[str], bool]:
-    """The first documents carrying ``iri`` out that give assignments, and whether there are
-    more of them: on the embedded store those carrying it out directly first, the further ones
-    only when these are too few (the path ``kg:implements+`` reads a directive's whole reach —
-    every plan of the corpus — before its first row)."""
+    """The first documents (by IRI: the same on every engine) carrying ``iri`` out that give
+    assignments, and whether there are more of them: those carrying it out directly first, the
+    further ones only when these are too few (the path ``kg:implements+`` reads a directive's
+    whole reach — every plan of the corpus — before its first row)."""
     wanted = DOWNSTREAM_DOCUMENTS + 1
-    patterns = [f"?plan kg:implements+ <{iri}> ; kg:hasAssignment ?assignment"]
-    if lateral(repository):
-        patterns = [f"""{{ SELECT DISTINCT ?plan WHERE {{ ?plan kg:implements <{iri}> }} }}
-            LATERAL {{ SELECT ?plan ?a WHERE {{ ?plan kg:hasAssignment ?a }} LIMIT 1 }}""",
-                    *patterns]
+    carrying = f"{{ SELECT DISTINCT ?plan WHERE {{ ?plan kg:implements <{iri}> }} }}"
+    patterns = [
+        f"""{carrying} LATERAL {{ SELECT ?plan ?a WHERE {{ ?plan kg:hasAssignment ?a }}
+            LIMIT 1 }}""" if lateral(repository) else f"{carrying} ?plan kg:hasAssignment ?a",
+        f"?plan kg:implements+ <{iri}> ; kg:hasAssignment ?assignment"]
     found: set[str] = set()
     for pattern in patterns:
         rows = repository.query(sparql_prefixes() + f"""SELECT DISTINCT ?plan WHERE {{
-            {pattern} }} LIMIT {wanted}""").rows
+            {pattern} }} ORDER BY ?plan LIMIT {wanted}""").rows
         found |= {str(r[0]) for r in rows if not _UNSAFE_IRI.search(str(r[0]))}
         if len(found) >= wanted:
             break
