@@ -283,3 +283,27 @@ def test_matrix_page_filters_exports_and_drills_down(seeds) -> None:
     assert index.status_code == 200 and 'href="/coverage?doc=28-CT/TW"' in index.text
     assert client.get("/coverage/cell", params={"doc": "28-CT/TW", "task": "999",
                                                 "province": province}).status_code == 404
+
+
+def test_matrix_page_follows_the_store_when_the_coverage_changes() -> None:
+    """The matrix is kept once per store version: a plan dropped and the coverage computed again
+    shows at once, never the matrix read before."""
+    from rdflib import URIRef
+
+    from kgraph.build import build
+    from kgraph.graph.iris import graph_iri
+
+    repo = OxigraphRepository()
+    build([ROOT / "data" / "sources"], repo, validate=False)
+    assert cov.compute_directive_coverage(repo, "28-CT/TW") is not None
+    client = TestClient(create_app(repo))
+    assert "<th>Lào Cai</th>" in client.get("/coverage", params={"doc": "28-CT/TW"}).text
+    found = cov.directive_of(repo, "28-CT/TW")
+    assert found is not None
+    dropped = [p for p in cov.implementing_plans(repo, found[0]) if p.province == "Lào Cai"]
+    assert dropped
+    repo.drop_graphs([str(graph_iri(URIRef(p.iri))) for p in dropped])
+    assert cov.compute_directive_coverage(repo, "28-CT/TW") is not None
+    page = client.get("/coverage", params={"doc": "28-CT/TW"})
+    assert page.status_code == 200
+    assert "<th>Lào Cai</th>" not in page.text and "<th>Gia Lai</th>" in page.text

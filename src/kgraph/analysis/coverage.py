@@ -293,8 +293,10 @@ def source_plans(repo: Repository, number_key: str | None = None) -> list[tuple[
         nodes = " ".join(f"<{r['p']}>" for r in rows if r["p"])
         labels: dict[str, str] = {}
         if nodes:
+            # the nodes are the plans' kg:province values: no type pattern, which Oxigraph
+            # joined to every province's label copies first (0.8 s at 20,000 plans, not 12 ms)
             for label in _records(repo, f"""SELECT DISTINCT ?p ?province WHERE {{
-                    VALUES ?p {{ {nodes} }} ?p a kg:Province ; skos:prefLabel ?province }}"""):
+                    VALUES ?p {{ {nodes} }} ?p skos:prefLabel ?province }}"""):
                 labels.setdefault(label["p"] or "", label["province"] or "")
         keyed: dict[str, tuple[str, str, str]] = {}
         for row in rows:
@@ -1265,6 +1267,17 @@ def read_matrix(repo: Repository, doc: str) -> Matrix | None:
     matrix.cells = {key: MatrixCell(value, tuple(sorted(leads.get(key, []))))
                     for key, value in status.items()}
     return matrix
+
+
+def kept_matrix(repo: Repository, doc: str) -> Matrix | None:
+    """:func:`read_matrix` once per store version: the matrix of a directive carried out
+    nationwide is a thousand cells with twelve thousand lead names, read in about 2 s at
+    20,000 plans, and it changes only with the store."""
+    from kgraph.graph.iris import number_key
+    from kgraph.store.derived import derived
+
+    name = "coverage-matrix-" + hashlib.sha256(number_key(doc).encode()).hexdigest()[:24]
+    return derived(repo, name, lambda: read_matrix(repo, doc))
 
 
 def stored_directives(repo: Repository) -> list[tuple[str, int]]:

@@ -17,7 +17,7 @@ from kgraph.analysis.coverage import (
     Matrix,
     Status,
     cell_sources,
-    read_matrix,
+    kept_matrix,
     stored_directives,
 )
 from kgraph.ingest.text import fold
@@ -32,7 +32,7 @@ GAPS = "gaps"
 
 
 def _matrix(repo: Repository, doc: str) -> Matrix:
-    matrix = read_matrix(repo, doc)
+    matrix = kept_matrix(repo, doc)
     if matrix is None:
         raise HTTPException(404, f"no stored coverage for {doc!r}: run "
                                  f"`kgraph coverage --doc {doc}` (or the build) first")

@@ -413,8 +413,10 @@ def api_node(request: Request, walk: Walk, iri: str) -> NodeDetail:
     """A node's properties, source quote, roles (for agencies) and direct neighbours."""
     node = known(walk, iri)
     repo = get_repository(request)
+    # grouped, not DISTINCT: Oxigraph sorts before it removes the copies every citing graph
+    # states (1,054 rows for a provincial plan at 20,000 plans: 140 ms, grouped first 10 ms)
     rows = repo.query(
-        f"SELECT DISTINCT ?p ?o WHERE {{ {URIRef(iri).n3()} ?p ?o }} ORDER BY ?p ?o"
+        f"SELECT ?p ?o WHERE {{ {URIRef(iri).n3()} ?p ?o }} GROUP BY ?p ?o ORDER BY ?p ?o"
     ).rows
     walk.load(str(value) for _, value in rows if isinstance(value, URIRef))
     properties = []
