@@ -246,6 +246,33 @@ def test_explorer_api_answers_as_over_the_embedded_store(
              canonical(expected.json(), API_CONCAT))
 
 
+PAGE_TABLES = ("assignments-table", "downstream-assignments-table")
+
+
+def page_tables(html: str) -> dict[str, str]:
+    """The assignment tables of a document's page (the whole page differs where a known defect
+    of the server touches the implementers table)."""
+    found = {}
+    for name in PAGE_TABLES:
+        match = re.search(rf'<(table|p) class="[^"]*" id="{name}".*?</\1>', html, re.DOTALL)
+        found[name] = match.group(0) if match else ""
+    return found
+
+
+def test_document_pages_list_the_assignments_of_the_embedded_store(
+        server: Running, embedded: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``/id/<document>``: its own assignments and those of the plans carrying it out, each
+    read for the page's documents only (on a remote store too), as over the embedded store."""
+    apps = [TestClient(create_app(remote(server, monkeypatch))),
+            TestClient(create_app(open_repository(embedded, read_only=True)))]
+    for iri in (D28, KG234):
+        got, expected = (app.get("/id/" + iri[len(str(ID)):]) for app in apps)
+        assert expected.status_code == got.status_code == 200, (iri, got.text[:300])
+        tables = page_tables(expected.text)
+        assert "<tr>" in "".join(tables.values()), f"{iri}: no assignment listed"
+        assert page_tables(got.text) == tables, iri
+
+
 def test_derived_data_of_the_server_is_kept_in_the_user_s_cache(
         server: Running, kgraph_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """What kgraph derives from a remote store (the audit index, the pages' data) is kept under

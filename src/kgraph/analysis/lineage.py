@@ -105,21 +105,16 @@ def _short(text: str, limit: int = _LABEL_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-# One row per distinct (document, property, value): a document cited by 34 plans is stated in
-# 34 graphs, and OPTIONALs over those copies would multiply into millions of rows.
-_DOCUMENT_FACTS = """
-SELECT ?doc ?p ?o ?label
-WHERE {
-  { SELECT DISTINCT ?doc ?p ?o WHERE {
-      VALUES ?p { eli:id_local eli:title eli:date_document eli:type_document eli:passed_by
-                  kg:province }
-      ?doc ?p ?o } }
-  OPTIONAL { { SELECT DISTINCT ?o ?label WHERE {
-      { SELECT DISTINCT ?o WHERE { VALUES ?q { eli:type_document eli:passed_by kg:province }
-                                   ?d ?q ?o } }
-      ?o skos:prefLabel ?label FILTER(LANG(?label) = "vi" || LANG(?label) = "") } } }
-}
-"""
+# A document's facts, one DISTINCT read a property (a document cited by 34 plans is stated in
+# 34 graphs: OPTIONALs over those copies would multiply into millions of rows), of the subjects
+# with a number only (the others make no document node: a plan part has a title and an agent a
+# province, 80,000 and 11,000 rows at 2,000 plans), the names of the objects apart. Virtuoso
+# never answered the six properties in one query (a VALUES or a UNION of them: over 120 s at
+# 2,000 plans, each alone 0.3-0.7 s).
+_DOCUMENT_PROPERTIES = ("id_local", "title", "date_document", "type_document", "passed_by",
+                        "province")
+_DOCUMENT_FACT = "SELECT DISTINCT ?doc ?o WHERE { ?doc eli:id_local ?number ; <%s> ?o }"
+_DOCUMENT_NUMBER = "SELECT DISTINCT ?doc ?o WHERE { ?doc eli:id_local ?o }"
 # Facts different sources state differently (as the ``conflicts`` named query reports them).
 _CONFLICTING = {
     "passed_by": "issuer / cơ quan ban hành",
@@ -288,6 +283,12 @@ def _local(iri: str) -> str:
 
 
 _KG_NS, _ELI_NS = str(KG), "http://data.europa.eu/eli/ontology#"
+
+
+def _document_property(name: str) -> str:
+    """The IRI of one of :data:`_DOCUMENT_PROPERTIES` (``province`` is kgraph's, the others
+    ELI's)."""
+    return (_KG_NS if name == "province" else _ELI_NS) + name
 
 
 def _first_rows(rows: list[dict[str, str | None]], key: str) -> list[dict[str, str | None]]:
@@ -612,18 +613,21 @@ class LineageGraph:
         """Document nodes from their distinct facts; several values of issuer, date or type
         mean the sources disagree, and the node is flagged."""
         if iris is None:
-            rows = _select(repo, _DOCUMENT_FACTS)
+            rows = [{"doc": row["doc"], "p": iri, "o": row["o"]}
+                    for iri in (_document_property(p) for p in _DOCUMENT_PROPERTIES)
+                    for row in _select(repo, _DOCUMENT_NUMBER if iri.endswith("#id_local")
+                                       else _DOCUMENT_FACT % iri)]
         else:
             if not iris:
                 return
             rows = _select(repo, _DOCUMENT_FACTS_OF, "doc", iris)
-            named = {str(r["o"]) for r in rows if _local(str(r["p"])) in _LABELLED}
-            labels: dict[str, str] = {}
-            for row in _select(repo, _LABELS_OF, "o", named):
-                labels.setdefault(str(row["o"]), str(row["label"]))
-                labels[str(row["o"])] = min(labels[str(row["o"])], str(row["label"]))
-            for row in rows:
-                row["label"] = labels.get(str(row["o"]))
+        named = {str(r["o"]) for r in rows if _local(str(r["p"])) in _LABELLED}
+        labels: dict[str, str] = {}
+        for row in _select(repo, _LABELS_OF, "o", named):
+            labels.setdefault(str(row["o"]), str(row["label"]))
+            labels[str(row["o"])] = min(labels[str(row["o"])], str(row["label"]))
+        for row in rows:
+            row["label"] = labels.get(str(row["o"]))
         facts: dict[str, dict[str, dict[str, str]]] = {}
         for row in rows:
             values = facts.setdefault(str(row["doc"]), {}).setdefault(_local(str(row["p"])), {})

@@ -72,7 +72,10 @@ def listed_documents(repository: Repository, documents: set[str] | None = None
     values gives its smallest (its number, key, title, province, a type's label per language).
     """
     if documents is None:
-        values = ""
+        # of the documents only: a plan part's title and an agent's province are most of the
+        # store's (80,000 and 11,000 rows at 2,000 plans: 15 s read from Virtuoso, 0.3 s the
+        # documents')
+        values = "?s a eli:LegalResource ."
     else:
         if not documents:
             return {}
