@@ -1680,13 +1680,13 @@ class _TermRows:
                               count=len(words)))
         entries, counts = np.unique(keys, return_counts=True)
         self.ids = (entries % width).astype(np.int32)  # 4 bytes a cell: sent to the workers
-        self.rows = (entries // width).astype(np.int32)
+        self.rows = entries // width  # (positions: numpy's own integers, never converted)
         self.weights = _log_table(int(counts.max(initial=0)))[counts]
         # the plan's distinct terms (sorted) and in how many of its texts each is found
         terms, df = np.unique(self.ids, return_counts=True)
         self.terms, self.df = terms, df.astype(np.int32)
-        self.entry_column = np.searchsorted(self.terms, self.ids).astype(np.int32)
-        self.entry_df = self.df[self.entry_column]
+        self.entry_column = np.searchsorted(self.terms, self.ids)
+        self.columns = np.arange(len(terms))
 
 
 @functools.lru_cache(maxsize=64)
@@ -1727,29 +1727,40 @@ def pair_similarity(left: _TermRows, right: _TermRows) -> Any:
 def similarity_of(left: _TermRows, right: _TermRows, slot: Any) -> Any:
     """:func:`pair_similarity` without sorting the two plans' terms again for every pair: the
     columns are ``left``'s terms (sorted once per plan), then ``right``'s others, found
-    through ``slot`` (term id -> column, -1 elsewhere, restored after use). The norms and the
-    product then sum in another order, so a value may differ from :func:`pair_similarity`'s
-    in its last bits (:func:`_settled` makes the gaps the same)."""
+    through ``slot`` (term id -> column, -1 elsewhere, restored after use). The rows' norms
+    are summed from the entries and divide the product (not the whole matrix), and the
+    matrix is filled through flat positions (numpy's two-index assignment, the division and
+    the norms of the dense matrix were half of the time): the sums are taken in another
+    order, so a value may differ from :func:`pair_similarity`'s in its last bits
+    (:func:`_settled` makes the gaps the same)."""
     import numpy as np
 
     width = len(left.terms)
-    slot[left.terms] = np.arange(width)
+    slot[left.terms] = left.columns
     column = slot[right.terms]
     slot[left.terms] = -1
-    new = column < 0
-    column[new] = width + np.arange(int(new.sum()))
-    df = np.zeros(width + int(new.sum()), dtype=np.int64)
-    df[:width] = left.df
+    new = np.flatnonzero(column < 0)
+    column[new] = right.columns[: len(new)] + width
+    total = width + len(new)
+    df = np.concatenate((left.df, np.zeros(len(new), dtype=left.df.dtype)))
     df[column] += right.df
     idf = _idf_table(left.n + right.n)[df]
-    matrix = np.zeros((left.n + right.n, len(df)))
-    matrix[left.rows, left.entry_column] = left.weights * idf[left.entry_column]
+    matrix = np.zeros((left.n + right.n) * total)
+    left_weights = left.weights * idf[left.entry_column]
+    matrix[left.rows * total + left.entry_column] = left_weights
     right_column = column[right.entry_column]
-    matrix[right.rows + left.n, right_column] = right.weights * idf[right_column]
-    norms = np.sqrt(np.einsum("ij,ij->i", matrix, matrix))
-    norms[norms == 0] = 1.0
-    matrix /= norms[:, None]
-    return matrix[: left.n] @ matrix[left.n:].T
+    right_weights = right.weights * idf[right_column]
+    matrix[(right.rows + left.n) * total + right_column] = right_weights
+    left_norms = np.sqrt(np.bincount(left.rows, left_weights * left_weights, minlength=left.n))
+    right_norms = np.sqrt(np.bincount(right.rows, right_weights * right_weights,
+                                      minlength=right.n))
+    left_norms[left_norms == 0] = 1.0
+    right_norms[right_norms == 0] = 1.0
+    matrix = matrix.reshape(left.n + right.n, total)
+    scores = matrix[: left.n] @ matrix[left.n:].T
+    scores /= left_norms[:, None]
+    scores /= right_norms
+    return scores
 
 
 PARALLEL_PAIRS = 2_000  # plan pairs from which both cores compare them (processes)
@@ -1825,23 +1836,53 @@ def _rows_of(root: str | None, texts: TaskTexts) -> _TermRows:
 def _compare(job: tuple[str | None, dict[str, TaskTexts],
                         Sequence[tuple[tuple[str, str], list[bool]]]]
              ) -> list[tuple[tuple[str, str], PairGaps]]:
-    """Worker: the gaps of a chunk of plan pairs, each direction asked for."""
+    """Worker: the gaps of a chunk of plan pairs, each direction asked for (the gaps of the
+    whole chunk's scores found at once: :func:`_flat_gaps`)."""
     import numpy as np
 
     root, texts, units = job
     rows = {iri: _rows_of(root, value) for iri, value in texts.items()}
     size = 1 + max((int(r.terms[-1]) for r in rows.values() if len(r.terms)), default=0)
     slot = np.full(size, -1, dtype=np.int64)
-    found: list[tuple[tuple[str, str], PairGaps]] = []
+    asked: list[tuple[tuple[str, str], _TermRows, _TermRows]] = []  # (pair, peer, plan)
+    bests: list[Any] = []
     for (a, b), (a_lacks, b_lacks) in units:
         first, second = rows[a], rows[b]
         scores = similarity_of(second, first, slot) if first.n and second.n else None
         if a_lacks and second.n:  # plan a, peer b: b's tasks a has no match for
-            best = scores.max(axis=1) if scores is not None else np.zeros(second.n)
-            found.append(((a, b), _pair_gaps(second, first, best)))
+            asked.append(((a, b), second, first))
+            bests.append(scores.max(axis=1) if scores is not None else np.zeros(second.n))
         if b_lacks and first.n:
-            best = scores.max(axis=0) if scores is not None else np.zeros(first.n)
-            found.append(((b, a), _pair_gaps(first, second, best)))
+            asked.append(((b, a), first, second))
+            bests.append(scores.max(axis=0) if scores is not None else np.zeros(first.n))
+    if not bests:
+        return []
+    found = _flat_gaps(np.concatenate(bests), [len(best) for best in bests])
+    return [(pair, gaps if gaps is not None else _pair_gaps(peer, plan, best))
+            for (pair, peer, plan), gaps, best in zip(asked, found, bests, strict=True)]
+
+
+def _flat_gaps(best: Any, sizes: list[int]) -> list[PairGaps | None]:
+    """:func:`_pair_gaps` of many pairs' best scores one after the other (``sizes`` each),
+    at once; None for a pair with a score too close to call (:func:`_pair_gaps` recomputes
+    it from the reference)."""
+    import numpy as np
+
+    counts = np.array(sizes, dtype=np.int64)
+    pair = np.repeat(np.arange(len(sizes)), counts)
+    near = np.nonzero(best < cov.ALIGNMENT_THRESHOLD + SETTLED)[0]
+    unsettled = np.zeros(len(sizes), dtype=bool)
+    unsettled[pair[near[~_settled(best[near])]]] = True
+    under = near[best[near] < cov.ALIGNMENT_THRESHOLD]
+    local = (under - (np.cumsum(counts) - counts)[pair[under]]).tolist()
+    scores = [round(score, 3) for score in best[under].tolist()]
+    ends = np.cumsum(np.bincount(pair[under], minlength=len(sizes))).tolist()
+    found: list[PairGaps | None] = []
+    start = 0
+    for end, bad in zip(ends, unsettled.tolist(), strict=True):
+        found.append(None if bad else list(zip(local[start:end], scores[start:end],
+                                               strict=True)))
+        start = end
     return found
 
 
