@@ -249,10 +249,10 @@ _GAP_INDEXES = ("CREATE INDEX gaps_plan ON gaps (plan, directive, peer)",
                 "CREATE INDEX gaps_task ON gaps (task)")
 _SCHEMA = _SCHEMA.format(gap_indexes=";\n".join(_GAP_INDEXES))
 # indexes of the tables a full computation fills in bulk: made once after the rows are in
-_BULK_INDEXES = (*_GAP_INDEXES,
-                 "CREATE INDEX findings_owner ON findings (kind, owner)",
-                 "CREATE INDEX findings_group ON findings (document_number, rule, severity)",
-                 "CREATE INDEX findings_focus ON findings (focus)")
+_FINDING_INDEXES = ("CREATE INDEX findings_owner ON findings (kind, owner)",
+                    "CREATE INDEX findings_group ON findings (document_number, rule, severity)",
+                    "CREATE INDEX findings_focus ON findings (focus)")
+_BULK_INDEXES = (*_GAP_INDEXES, *_FINDING_INDEXES)
 _FINDING_COLUMNS = ("rule, severity, focus, document_number, label_vi, message_vi, message_en, "
                     "source_text, value, origin")
 _GAP_COLUMNS = ("g.directive, g.best, p.iri, p.number, p.province, q.number, q.province, t.iri, "
@@ -874,15 +874,17 @@ class _Update:
         self.seconds["documents"] = time.perf_counter() - started
         self.pending = [("own findings", lambda: self.own_findings(changed, full)),
                         ("conflicts", lambda: self.conflicts(changed, removed, full))]
-        if full:  # millions of rows: indexed once at the end, not row by row
-            for statement in _BULK_INDEXES:
+        if full:  # millions of rows: indexed once written, not row by row (the findings'
+            for statement in _BULK_INDEXES:  # while the workers compare plans)
                 self.db.execute(f"DROP INDEX IF EXISTS {statement.split()[2]}")
+            self.pending.append(("findings indexes", lambda: [
+                self.db.execute(statement) for statement in _FINDING_INDEXES]))
         else:
             self.side_steps()
         self.peers()
         self.side_steps()  # (when no plan was compared)
         if full:
-            for statement in _BULK_INDEXES:
+            for statement in _GAP_INDEXES:
                 self.db.execute(statement)
         self.seconds["peers"] = time.perf_counter() - started
         self.regroup(None if full else self.affected)
