@@ -1662,33 +1662,39 @@ class _TermRows:
     def __init__(self, texts: list[str]) -> None:
         import numpy as np
 
-        # every term of every text at once (a loop per distinct term of each text was half
-        # the peer audit's time): ids given in the order terms first appear, as one
-        # setdefault per term would give them; then one entry per (text, term) with its count
-        vocabulary = self.vocabulary
-        words: list[str] = []
-        lengths: list[int] = []
-        for text in texts:
-            found = cov.terms(text)
-            words.extend(found)
-            lengths.append(len(found))
-        new = [w for w in dict.fromkeys(words) if w not in vocabulary]
-        vocabulary.update(zip(new, range(len(vocabulary), len(vocabulary) + len(new)),
-                              strict=True))
+        # one entry per (text, term) with its count, each text's from :func:`_text_terms`
+        found = [_text_terms(text) for text in texts]
         self.n = len(texts)
-        width = len(vocabulary)
-        keys = (np.repeat(np.arange(self.n, dtype=np.int64), lengths) * width
-                + np.fromiter(map(vocabulary.__getitem__, words), dtype=np.int64,
-                              count=len(words)))
-        entries, counts = np.unique(keys, return_counts=True)
-        self.ids = (entries % width).astype(np.int32)  # 4 bytes a cell: sent to the workers
-        self.rows = entries // width  # (positions: numpy's own integers, never converted)
+        self.ids = np.concatenate([ids for ids, _ in found]) if found else np.zeros(0, np.int32)
+        counts = (np.concatenate([count for _, count in found]) if found
+                  else np.zeros(0, np.int64))
+        self.rows = np.repeat(np.arange(self.n), [len(ids) for ids, _ in found])
         self.weights = _log_table(int(counts.max(initial=0)))[counts]
-        # the plan's distinct terms (sorted) and in how many of its texts each is found
+        # the plan's distinct terms (sorted), each entry's among them, in how many of its
+        # texts each is found
         terms, df = np.unique(self.ids, return_counts=True)
         self.terms, self.df = terms, df.astype(np.int32)
-        self.entry_column = np.searchsorted(self.terms, self.ids)
+        self.entry_column = np.searchsorted(terms, self.ids)
         self.columns = np.arange(len(terms))
+
+
+@functools.lru_cache(maxsize=20_000)
+def _text_terms(text: str) -> tuple[Any, Any]:
+    """One text's distinct term ids (sorted; 4 bytes each) and how often each is found in it.
+    Ids are given in the order terms first appear (text after text, as one setdefault per
+    term would give them) and never change in a process, so a text's are made once while
+    it is in use: plans restate the same texts (folding them and looking every term up was
+    most of the making of a plan's rows, made for each plan in each worker)."""
+    import numpy as np
+
+    vocabulary = _TermRows.vocabulary
+    words = cov.terms(text)
+    for word in dict.fromkeys(words):
+        if word not in vocabulary:
+            vocabulary[word] = len(vocabulary)
+    ids, counts = np.unique(np.fromiter(map(vocabulary.__getitem__, words), dtype=np.int32,
+                                        count=len(words)), return_counts=True)
+    return ids, counts
 
 
 @functools.lru_cache(maxsize=64)
