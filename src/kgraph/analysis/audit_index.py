@@ -1736,11 +1736,10 @@ def similarity_of(left: _TermRows, right: _TermRows, slot: Any) -> Any:
     """:func:`pair_similarity` without sorting the two plans' terms again for every pair: the
     columns are ``left``'s terms (sorted once per plan), then ``right``'s others, found
     through ``slot`` (term id -> column, -1 elsewhere, restored after use). The rows' norms
-    are summed from the entries and divide the product (not the whole matrix), and the
-    matrix is filled through flat positions (numpy's two-index assignment, the division and
-    the norms of the dense matrix were half of the time): the sums are taken in another
-    order, so a value may differ from :func:`pair_similarity`'s in its last bits
-    (:func:`_settled` makes the gaps the same)."""
+    divide the product (not the whole matrix), and the matrix is filled through flat
+    positions (numpy's two-index assignment and the division of the whole matrix were half
+    of the time): the sums are taken in another order, so a value may differ from
+    :func:`pair_similarity`'s in its last bits (:func:`_settled` makes the gaps the same)."""
     import numpy as np
 
     width = len(left.terms)
@@ -1754,20 +1753,15 @@ def similarity_of(left: _TermRows, right: _TermRows, slot: Any) -> Any:
     df[column] += right.df
     idf = _idf_table(left.n + right.n)[df]
     matrix = np.zeros((left.n + right.n) * total)
-    left_weights = left.weights * idf[left.entry_column]
-    matrix[left.rows * total + left.entry_column] = left_weights
+    matrix[left.rows * total + left.entry_column] = left.weights * idf[left.entry_column]
     right_column = column[right.entry_column]
-    right_weights = right.weights * idf[right_column]
-    matrix[(right.rows + left.n) * total + right_column] = right_weights
-    left_norms = np.sqrt(np.bincount(left.rows, left_weights * left_weights, minlength=left.n))
-    right_norms = np.sqrt(np.bincount(right.rows, right_weights * right_weights,
-                                      minlength=right.n))
-    left_norms[left_norms == 0] = 1.0
-    right_norms[right_norms == 0] = 1.0
+    matrix[(right.rows + left.n) * total + right_column] = right.weights * idf[right_column]
     matrix = matrix.reshape(left.n + right.n, total)
+    norms = np.sqrt(np.einsum("ij,ij->i", matrix, matrix))
+    norms[norms == 0] = 1.0
     scores = matrix[: left.n] @ matrix[left.n:].T
-    scores /= left_norms[:, None]
-    scores /= right_norms
+    scores /= norms[: left.n, None]
+    scores /= norms[left.n:]
     return scores
 
 
