@@ -349,6 +349,35 @@ def test_scores_too_close_to_call_are_recomputed() -> None:
     assert ai._settled(best)[~near].all()
 
 
+def test_the_kernel_and_a_chunks_gaps_are_the_reference_ones() -> None:
+    """:func:`ai.similarity_of` (norms from the entries, the product divided) gives the
+    reference kernel's scores but for the last bits, texts without terms included; and the
+    gaps of a chunk's scores found at once are each pair's (:func:`ai._pair_gaps`), a pair
+    with a score too close to call taken from the reference."""
+    import numpy as np
+
+    texts = [["qzx lập kế hoạch qzx", "", "triển khai qzy"], ["kế hoạch triển khai", "..."],
+             ["qzy qzy qzy"], ["", "lập kế hoạch thực hiện", "triển khai thực hiện qzx"]]
+    plans = [ai._TermRows(t) for t in texts]
+    slot = np.full(1 + max(int(p.terms[-1]) for p in plans), -1, dtype=np.int64)
+    bests, pairs = [], []
+    for left in plans:
+        for right in plans:
+            scores = ai.similarity_of(left, right, slot)
+            assert (slot == -1).all()
+            assert np.allclose(scores, ai.pair_similarity(left, right), rtol=0, atol=1e-12)
+            bests.append(scores.max(axis=1))
+            pairs.append((left, right))
+    bests.append(np.array([0.1, ai.cov.ALIGNMENT_THRESHOLD - 1e-12, 0.9]))  # too close to call
+    pairs.append((plans[3], plans[0]))
+    found = ai._flat_gaps(np.concatenate(bests), [len(b) for b in bests])
+    assert found[-1] is None
+    assert [g for g in found if g is not None] == [
+        ai._pair_gaps(left, right, best) for (left, right), best in zip(pairs[:-1], bests[:-1],
+                                                                       strict=True)]
+    assert any(found[:-1]) and any(g == [] for g in found)
+
+
 def test_term_rows_give_every_term_its_first_id_and_count() -> None:
     """A plan's term rows: one entry per (text, term) with 1 + log(count), ids given in the
     order terms first appear (the ids order a pair's columns)."""

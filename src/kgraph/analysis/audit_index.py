@@ -249,10 +249,10 @@ _GAP_INDEXES = ("CREATE INDEX gaps_plan ON gaps (plan, directive, peer)",
                 "CREATE INDEX gaps_task ON gaps (task)")
 _SCHEMA = _SCHEMA.format(gap_indexes=";\n".join(_GAP_INDEXES))
 # indexes of the tables a full computation fills in bulk: made once after the rows are in
-_BULK_INDEXES = (*_GAP_INDEXES,
-                 "CREATE INDEX findings_owner ON findings (kind, owner)",
-                 "CREATE INDEX findings_group ON findings (document_number, rule, severity)",
-                 "CREATE INDEX findings_focus ON findings (focus)")
+_FINDING_INDEXES = ("CREATE INDEX findings_owner ON findings (kind, owner)",
+                    "CREATE INDEX findings_group ON findings (document_number, rule, severity)",
+                    "CREATE INDEX findings_focus ON findings (focus)")
+_BULK_INDEXES = (*_GAP_INDEXES, *_FINDING_INDEXES)
 _FINDING_COLUMNS = ("rule, severity, focus, document_number, label_vi, message_vi, message_en, "
                     "source_text, value, origin")
 _GAP_COLUMNS = ("g.directive, g.best, p.iri, p.number, p.province, q.number, q.province, t.iri, "
@@ -874,15 +874,17 @@ class _Update:
         self.seconds["documents"] = time.perf_counter() - started
         self.pending = [("own findings", lambda: self.own_findings(changed, full)),
                         ("conflicts", lambda: self.conflicts(changed, removed, full))]
-        if full:  # millions of rows: indexed once at the end, not row by row
-            for statement in _BULK_INDEXES:
+        if full:  # millions of rows: indexed once written, not row by row (the findings'
+            for statement in _BULK_INDEXES:  # while the workers compare plans)
                 self.db.execute(f"DROP INDEX IF EXISTS {statement.split()[2]}")
+            self.pending.append(("findings indexes", lambda: [
+                self.db.execute(statement) for statement in _FINDING_INDEXES]))
         else:
             self.side_steps()
         self.peers()
         self.side_steps()  # (when no plan was compared)
         if full:
-            for statement in _BULK_INDEXES:
+            for statement in _GAP_INDEXES:
                 self.db.execute(statement)
         self.seconds["peers"] = time.perf_counter() - started
         self.regroup(None if full else self.affected)
@@ -1660,33 +1662,39 @@ class _TermRows:
     def __init__(self, texts: list[str]) -> None:
         import numpy as np
 
-        # every term of every text at once (a loop per distinct term of each text was half
-        # the peer audit's time): ids given in the order terms first appear, as one
-        # setdefault per term would give them; then one entry per (text, term) with its count
-        vocabulary = self.vocabulary
-        words: list[str] = []
-        lengths: list[int] = []
-        for text in texts:
-            found = cov.terms(text)
-            words.extend(found)
-            lengths.append(len(found))
-        new = [w for w in dict.fromkeys(words) if w not in vocabulary]
-        vocabulary.update(zip(new, range(len(vocabulary), len(vocabulary) + len(new)),
-                              strict=True))
+        # one entry per (text, term) with its count, each text's from :func:`_text_terms`
+        found = [_text_terms(text) for text in texts]
         self.n = len(texts)
-        width = len(vocabulary)
-        keys = (np.repeat(np.arange(self.n, dtype=np.int64), lengths) * width
-                + np.fromiter(map(vocabulary.__getitem__, words), dtype=np.int64,
-                              count=len(words)))
-        entries, counts = np.unique(keys, return_counts=True)
-        self.ids = (entries % width).astype(np.int32)  # 4 bytes a cell: sent to the workers
-        self.rows = (entries // width).astype(np.int32)
+        self.ids = np.concatenate([ids for ids, _ in found]) if found else np.zeros(0, np.int32)
+        counts = (np.concatenate([count for _, count in found]) if found
+                  else np.zeros(0, np.int64))
+        self.rows = np.repeat(np.arange(self.n), [len(ids) for ids, _ in found])
         self.weights = _log_table(int(counts.max(initial=0)))[counts]
-        # the plan's distinct terms (sorted) and in how many of its texts each is found
+        # the plan's distinct terms (sorted), each entry's among them, in how many of its
+        # texts each is found
         terms, df = np.unique(self.ids, return_counts=True)
         self.terms, self.df = terms, df.astype(np.int32)
-        self.entry_column = np.searchsorted(self.terms, self.ids).astype(np.int32)
-        self.entry_df = self.df[self.entry_column]
+        self.entry_column = np.searchsorted(terms, self.ids)
+        self.columns = np.arange(len(terms))
+
+
+@functools.lru_cache(maxsize=20_000)
+def _text_terms(text: str) -> tuple[Any, Any]:
+    """One text's distinct term ids (sorted; 4 bytes each) and how often each is found in it.
+    Ids are given in the order terms first appear (text after text, as one setdefault per
+    term would give them) and never change in a process, so a text's are made once while
+    it is in use: plans restate the same texts (folding them and looking every term up was
+    most of the making of a plan's rows, made for each plan in each worker)."""
+    import numpy as np
+
+    vocabulary = _TermRows.vocabulary
+    words = cov.terms(text)
+    for word in dict.fromkeys(words):
+        if word not in vocabulary:
+            vocabulary[word] = len(vocabulary)
+    ids, counts = np.unique(np.fromiter(map(vocabulary.__getitem__, words), dtype=np.int32,
+                                        count=len(words)), return_counts=True)
+    return ids, counts
 
 
 @functools.lru_cache(maxsize=64)
@@ -1727,29 +1735,34 @@ def pair_similarity(left: _TermRows, right: _TermRows) -> Any:
 def similarity_of(left: _TermRows, right: _TermRows, slot: Any) -> Any:
     """:func:`pair_similarity` without sorting the two plans' terms again for every pair: the
     columns are ``left``'s terms (sorted once per plan), then ``right``'s others, found
-    through ``slot`` (term id -> column, -1 elsewhere, restored after use). The norms and the
-    product then sum in another order, so a value may differ from :func:`pair_similarity`'s
-    in its last bits (:func:`_settled` makes the gaps the same)."""
+    through ``slot`` (term id -> column, -1 elsewhere, restored after use). The rows' norms
+    divide the product (not the whole matrix), and the matrix is filled through flat
+    positions (numpy's two-index assignment and the division of the whole matrix were half
+    of the time): the sums are taken in another order, so a value may differ from
+    :func:`pair_similarity`'s in its last bits (:func:`_settled` makes the gaps the same)."""
     import numpy as np
 
     width = len(left.terms)
-    slot[left.terms] = np.arange(width)
+    slot[left.terms] = left.columns
     column = slot[right.terms]
     slot[left.terms] = -1
-    new = column < 0
-    column[new] = width + np.arange(int(new.sum()))
-    df = np.zeros(width + int(new.sum()), dtype=np.int64)
-    df[:width] = left.df
+    new = np.flatnonzero(column < 0)
+    column[new] = right.columns[: len(new)] + width
+    total = width + len(new)
+    df = np.concatenate((left.df, np.zeros(len(new), dtype=left.df.dtype)))
     df[column] += right.df
     idf = _idf_table(left.n + right.n)[df]
-    matrix = np.zeros((left.n + right.n, len(df)))
-    matrix[left.rows, left.entry_column] = left.weights * idf[left.entry_column]
+    matrix = np.zeros((left.n + right.n) * total)
+    matrix[left.rows * total + left.entry_column] = left.weights * idf[left.entry_column]
     right_column = column[right.entry_column]
-    matrix[right.rows + left.n, right_column] = right.weights * idf[right_column]
+    matrix[(right.rows + left.n) * total + right_column] = right.weights * idf[right_column]
+    matrix = matrix.reshape(left.n + right.n, total)
     norms = np.sqrt(np.einsum("ij,ij->i", matrix, matrix))
     norms[norms == 0] = 1.0
-    matrix /= norms[:, None]
-    return matrix[: left.n] @ matrix[left.n:].T
+    scores = matrix[: left.n] @ matrix[left.n:].T
+    scores /= norms[: left.n, None]
+    scores /= norms[left.n:]
+    return scores
 
 
 PARALLEL_PAIRS = 2_000  # plan pairs from which both cores compare them (processes)
@@ -1825,23 +1838,53 @@ def _rows_of(root: str | None, texts: TaskTexts) -> _TermRows:
 def _compare(job: tuple[str | None, dict[str, TaskTexts],
                         Sequence[tuple[tuple[str, str], list[bool]]]]
              ) -> list[tuple[tuple[str, str], PairGaps]]:
-    """Worker: the gaps of a chunk of plan pairs, each direction asked for."""
+    """Worker: the gaps of a chunk of plan pairs, each direction asked for (the gaps of the
+    whole chunk's scores found at once: :func:`_flat_gaps`)."""
     import numpy as np
 
     root, texts, units = job
     rows = {iri: _rows_of(root, value) for iri, value in texts.items()}
     size = 1 + max((int(r.terms[-1]) for r in rows.values() if len(r.terms)), default=0)
     slot = np.full(size, -1, dtype=np.int64)
-    found: list[tuple[tuple[str, str], PairGaps]] = []
+    asked: list[tuple[tuple[str, str], _TermRows, _TermRows]] = []  # (pair, peer, plan)
+    bests: list[Any] = []
     for (a, b), (a_lacks, b_lacks) in units:
         first, second = rows[a], rows[b]
         scores = similarity_of(second, first, slot) if first.n and second.n else None
         if a_lacks and second.n:  # plan a, peer b: b's tasks a has no match for
-            best = scores.max(axis=1) if scores is not None else np.zeros(second.n)
-            found.append(((a, b), _pair_gaps(second, first, best)))
+            asked.append(((a, b), second, first))
+            bests.append(scores.max(axis=1) if scores is not None else np.zeros(second.n))
         if b_lacks and first.n:
-            best = scores.max(axis=0) if scores is not None else np.zeros(first.n)
-            found.append(((b, a), _pair_gaps(first, second, best)))
+            asked.append(((b, a), first, second))
+            bests.append(scores.max(axis=0) if scores is not None else np.zeros(first.n))
+    if not bests:
+        return []
+    found = _flat_gaps(np.concatenate(bests), [len(best) for best in bests])
+    return [(pair, gaps if gaps is not None else _pair_gaps(peer, plan, best))
+            for (pair, peer, plan), gaps, best in zip(asked, found, bests, strict=True)]
+
+
+def _flat_gaps(best: Any, sizes: list[int]) -> list[PairGaps | None]:
+    """:func:`_pair_gaps` of many pairs' best scores one after the other (``sizes`` each),
+    at once; None for a pair with a score too close to call (:func:`_pair_gaps` recomputes
+    it from the reference)."""
+    import numpy as np
+
+    counts = np.array(sizes, dtype=np.int64)
+    pair = np.repeat(np.arange(len(sizes)), counts)
+    near = np.nonzero(best < cov.ALIGNMENT_THRESHOLD + SETTLED)[0]
+    unsettled = np.zeros(len(sizes), dtype=bool)
+    unsettled[pair[near[~_settled(best[near])]]] = True
+    under = near[best[near] < cov.ALIGNMENT_THRESHOLD]
+    local = (under - (np.cumsum(counts) - counts)[pair[under]]).tolist()
+    scores = [round(score, 3) for score in best[under].tolist()]
+    ends = np.cumsum(np.bincount(pair[under], minlength=len(sizes))).tolist()
+    found: list[PairGaps | None] = []
+    start = 0
+    for end, bad in zip(ends, unsettled.tolist(), strict=True):
+        found.append(None if bad else list(zip(local[start:end], scores[start:end],
+                                               strict=True)))
+        start = end
     return found
 
 
