@@ -306,7 +306,8 @@ def process_file(path: Path, validate: bool, ttl_out: Path | None,
         workspace.load("")
     _keep_record(result, mapped, number, store_root, coverage if validate else None)
     if store_root is not None:  # on disk: the main process bulk-loads these lines as they are
-        parts = [_nquads(result.ntriples, str(mapped.name)),
+        written = len(mapped.lines) or None  # the text is the mapper's lines (above)
+        parts = [_nquads(result.ntriples, str(mapped.name), written),
                  *(_nquads(text, graph) for graph, text in result.derived.items())]
         result.nquads = b"".join(text for text, _ in parts)
         result.quads = sum(n for _, n in parts)
@@ -550,12 +551,16 @@ def _to_nquads(ntriples: str, graph: str) -> str:
     return "".join(line[:-2] + suffix for line in ntriples.split("\n") if line.endswith(" ."))
 
 
-def _nquads(ntriples: str, graph: str) -> tuple[bytes, int]:
+def _nquads(ntriples: str, graph: str, triples: int | None = None) -> tuple[bytes, int]:
     """:func:`_to_nquads` in UTF-8, with its number of lines: encoded first, the line ends
-    replaced in the bytes (half the time of a replace in the text or of a line at a time)."""
+    replaced in the bytes (half the time of a replace in the text or of a line at a time).
+
+    ``triples``: how many lines ending in " .\n" the text is made of, when the caller wrote
+    it so (the mapper's lines): then only the line breaks are counted to check that no other
+    is left (the count of every line end cost 0.2 ms a plan)."""
     data = ntriples.encode()
     lines = data.count(b"\n")
-    if data.endswith(b"\n") and lines == data.count(b" .\n"):  # every line is a triple
+    if data.endswith(b"\n") and lines == (data.count(b" .\n") if triples is None else triples):
         return data.replace(b" .\n", f" <{graph}> .\n".encode()), lines
     text = _to_nquads(ntriples, graph).encode()
     return text, text.count(b"\n")
