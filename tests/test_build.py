@@ -432,6 +432,11 @@ def test_ntriples_become_nquads_of_their_graph_whatever_their_lines() -> None:
     for text in [*texts, '<a> <b> "Kế hoạch ." .\n<a> <b> <c> .\n']:  # as a worker sends them
         data, lines = _nquads(text, g)
         assert data == by_line(text, g).encode() and lines == data.count(b"\n"), text
+    # the mapper's own lines, counted by it: the same, and a line break inside a line still
+    # sends the text line by line
+    for text, written in [("<a> <b> <c> .\n<a> <b> <d> .\n", 2),
+                          ('<a> <b> "x\n y" .\n<a> <b> <c> .\n', 2)]:
+        assert _nquads(text, g, written) == _nquads(text, g), text
 
 
 def test_mapping_makes_one_literal_per_value_and_type() -> None:
@@ -445,3 +450,17 @@ def test_mapping_makes_one_literal_per_value_and_type() -> None:
     assert literal(1) is literal(1) and literal(1) is not literal(True)
     assert literal("1") == Literal("1") and literal("1").datatype is None
     assert literal("Sở", lang="vi") == Literal("Sở", lang="vi") != literal("Sở")
+
+
+def test_mapping_integer_literals_stay_right_beyond_those_remembered(monkeypatch) -> None:
+    """Integers (offsets) are remembered apart from other literals, in a bounded table."""
+    from rdflib import Literal
+
+    from kgraph.graph import mapping
+
+    monkeypatch.setattr(mapping, "INTEGERS_KEPT", 4)
+    for value in [*range(10), *range(10)]:
+        term, text = mapping.literal_nt(value)
+        assert term == Literal(value) and text == mapping.literal_text(Literal(value))
+    assert len(mapping._INTEGERS) <= 4
+    assert mapping.literal_nt(3, "vi")[0] == Literal(3, lang="vi")  # not one of them

@@ -54,7 +54,7 @@ SOURCE_SUFFIXES = readers.SUFFIXES  # what a folder contributes: readers.is_supp
 BATCH_QUADS = 1_000_000
 FEW_FILES = 100  # up to this many sources, the store is asked about them alone
 SMALL_BATCH = 20_000  # below it a transaction beats the bulk loader's fixed cost (SST files)
-WORKSPACE_RENEW = 10  # documents a worker validates in one in-memory store (see _workspace)
+WORKSPACE_RENEW = 1  # plans' worth of lines a worker validates in one in-memory store (_workspace)
 WORKER_GC_OLDER, WORKER_GC_FULL = 10, 100  # documents between a worker's older passes
 QUEUED_BATCHES = 1  # batches waiting for the loader thread (memory stays bounded)
 LOSS_RATIO = 0.5  # a new graph keeping fewer than half of the old parts is a lossy replacement
@@ -231,11 +231,12 @@ def _workspace() -> object:
     from kgraph.analysis.shacl_compiled import Workspace
 
     workspace = Workspace()
-    # A fresh store every 10 documents, not 50: Oxigraph's memory store keeps what was removed
-    # from it and each clear and load walks that (7 ms a document at 50, 4 ms at 10; a fresh
-    # store's ontology costs 1.6 ms). Counted in whole plans' worth of lines: the build's
-    # workers load only the ~25 lines the SPARQL constraints can match (a fresh store every
-    # few hundred documents). Set here: the workspace's module is in the audit fingerprint.
+    # Oxigraph's memory store keeps what was removed from it and each clear and load walks
+    # that (whole plans: 7 ms a document at 50, 4 ms at 10; a fresh store's ontology costs
+    # 1.6 ms). Counted in whole plans' worth of lines, each load at least a hundredth: the
+    # build's workers load only the ~25 lines the SPARQL constraints can match, so a fresh
+    # store every 100 documents (at 10, every 1,000: 0.7 ms a plan to clear and load, 0.4 at
+    # 100). Set here: the workspace's module is in the audit fingerprint.
     workspace.RENEW_AFTER = WORKSPACE_RENEW
     gc.freeze()
     return workspace
@@ -306,7 +307,8 @@ def process_file(path: Path, validate: bool, ttl_out: Path | None,
         workspace.load("")
     _keep_record(result, mapped, number, store_root, coverage if validate else None)
     if store_root is not None:  # on disk: the main process bulk-loads these lines as they are
-        parts = [_nquads(result.ntriples, str(mapped.name)),
+        written = len(mapped.lines) or None  # the text is the mapper's lines (above)
+        parts = [_nquads(result.ntriples, str(mapped.name), written),
                  *(_nquads(text, graph) for graph, text in result.derived.items())]
         result.nquads = b"".join(text for text, _ in parts)
         result.quads = sum(n for _, n in parts)
@@ -550,12 +552,16 @@ def _to_nquads(ntriples: str, graph: str) -> str:
     return "".join(line[:-2] + suffix for line in ntriples.split("\n") if line.endswith(" ."))
 
 
-def _nquads(ntriples: str, graph: str) -> tuple[bytes, int]:
+def _nquads(ntriples: str, graph: str, triples: int | None = None) -> tuple[bytes, int]:
     """:func:`_to_nquads` in UTF-8, with its number of lines: encoded first, the line ends
-    replaced in the bytes (half the time of a replace in the text or of a line at a time)."""
+    replaced in the bytes (half the time of a replace in the text or of a line at a time).
+
+    ``triples``: how many lines ending in " .\n" the text is made of, when the caller wrote
+    it so (the mapper's lines): then only the line breaks are counted to check that no other
+    is left (the count of every line end cost 0.2 ms a plan)."""
     data = ntriples.encode()
     lines = data.count(b"\n")
-    if data.endswith(b"\n") and lines == data.count(b" .\n"):  # every line is a triple
+    if data.endswith(b"\n") and lines == (data.count(b" .\n") if triples is None else triples):
         return data.replace(b" .\n", f" <{graph}> .\n".encode()), lines
     text = _to_nquads(ntriples, graph).encode()
     return text, text.count(b"\n")

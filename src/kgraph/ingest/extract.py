@@ -107,6 +107,8 @@ def extract_document(text: str, source_name: str, matcher: Matcher | None = None
 
 def _placed(tasks: list[Task], layout: Layout) -> list[Task]:
     """Each table row hangs off the outline node it stands in (the last one opened before it)."""
+    if not tasks:  # most plans have no task table: the outline is not walked for nothing
+        return tasks
     nodes = list(layout.outline.walk()) if layout.outline is not None else []
     seen = {id(n) for n in nodes}  # by identity: == compares whole subtrees
     nodes += [n for top in layout.appendices for n in (top, *top.walk()) if id(n) not in seen]
