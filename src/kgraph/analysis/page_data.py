@@ -74,8 +74,9 @@ def listed_documents(repository: Repository, documents: set[str] | None = None
     if documents is None:
         # of the documents only: a plan part's title and an agent's province are most of the
         # store's (80,000 and 11,000 rows at 2,000 plans: 15 s read from Virtuoso, 0.3 s the
-        # documents')
-        values = "?s a eli:LegalResource ."
+        # documents'); each document once (a subquery): joined as a pattern, every restated
+        # copy of its type met every copy of the fact
+        values = "{ SELECT DISTINCT ?s WHERE { ?s a eli:LegalResource } }"
     else:
         if not documents:
             return {}
@@ -85,7 +86,8 @@ def listed_documents(repository: Repository, documents: set[str] | None = None
     if documents is not None and isinstance(store, ox.Store):
         return _listed_by_pattern(store, documents)
     typed = {str(s) for (s,) in repository.query(sparql_prefixes() + f"""
-        SELECT DISTINCT ?s WHERE {{ {values} ?s a eli:LegalResource }}""").rows}
+        SELECT DISTINCT ?s WHERE {{ {values if documents else ""} ?s a eli:LegalResource }}"""
+    ).rows}
     numbers = _pairs(repository, "?s eli:id_local ?o", values)
     keys = _pairs(repository, "?s kg:numberKey ?o", values)
     provinces = _pairs(repository, "?s kg:province ?o", values)
