@@ -59,6 +59,7 @@ def main(store: Path) -> None:
               if path.stat().st_mtime >= since}
     print(json.dumps({
         "wall": wall, "cpu": used, "directives": report.directives,
+        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "quads": len(lines),
         "nquads": hashlib.sha256("\n".join(lines).encode()).hexdigest(),
         "states": states,
