@@ -184,7 +184,8 @@ def stage(store: Path, old_src: Path, rounds: int) -> int:
             run["load"] = load
             runs[name].append(run)
             print(f"round {round_ + 1} {name}: wall {run['wall']:.1f} s, CPU {run['cpu']:.1f} s "
-                  f"(load {load:.1f} at start), {run['quads']} quads", flush=True)
+                  f"(load {load:.1f} at start), {run['quads']} quads, peak RSS "
+                  f"{run.get('rss_mb', 0):.0f} MB (main process)", flush=True)
     old, new = runs["old"][-1], runs["new"][-1]
     medians = {name: (statistics.median(r["wall"] for r in found),
                       statistics.median(r["cpu"] for r in found)) for name, found in runs.items()}

@@ -1,6 +1,8 @@
 """One run of the build's directive-coverage stage over a built store, as a full build into an
-empty version runs it (every directive aligned again, the graphs handed to a bulk writer):
-run by ``bench_coverage.py --stage`` under the old or the new code's ``PYTHONPATH``.
+empty version runs it (``build._directive_coverage``: every directive aligned again, the graphs
+handed to the build's bulk writers, its queries answered by the built store, its writes going
+into a new empty store): run by ``bench_coverage.py --stage`` under the old or the new code's
+``PYTHONPATH``.
 
 Prints one JSON line: wall and CPU seconds (this process and its forked workers), the sorted
 N-Quads' digest of the written coverage graphs, each kept state's file digest and the kept
@@ -9,7 +11,6 @@ lineage): use a copy of a shared store."""
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import pickle
@@ -29,25 +30,27 @@ def cpu() -> float:
 def main(store: Path) -> None:
     import pyoxigraph as ox
 
+    from kgraph import build
     from kgraph.analysis import directive_index as di
-    from kgraph.build import _Writer
-    from kgraph.store.embedded import OxigraphRepository
+    from kgraph.store.embedded import OxigraphRepository, query_records
+
+    class View(build._VersionView):  # the built store answers, the new one is written
+        def query(self, sparql: str) -> object:
+            return self.repo.query(sparql)
+
+        def records(self, sparql: str) -> list[dict[str, str | None]]:
+            return query_records(self.repo, sparql)
 
     repo = OxigraphRepository(store, read_only=True)
     documents = store / "derived" / "documents"
     with tempfile.TemporaryDirectory(prefix="kgraph-coverage-stage-") as tmp:
         target = ox.Store(tmp)
-        writer = _Writer(repo, target, bulk=True)
-
-        def write(graphs: dict[str, str]) -> None:  # the build's view: more than 4 graphs
-            writer.add(graphs)
-            writer.flush()
-
-        gc.disable()  # as build._directive_coverage does
+        writer = build._Writer(repo, target, bulk=True)
+        view = View(repo, target, writer)
         started, used, since = time.perf_counter(), cpu(), time.time()
-        report = di.update(repo, store, write, None, sources=({}, {"bench": str(since)}))
+        _, report = build._directive_coverage(view, None, {}, ({}, {"bench": str(since)}))
+        writer.flush()
         wall, used = time.perf_counter() - started, cpu() - used
-        gc.enable()
         writer.close()
         lines = sorted(quad.__str__() for quad in target)
         del target
@@ -56,6 +59,7 @@ def main(store: Path) -> None:
               if path.stat().st_mtime >= since}
     print(json.dumps({
         "wall": wall, "cpu": used, "directives": report.directives,
+        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "quads": len(lines),
         "nquads": hashlib.sha256("\n".join(lines).encode()).hexdigest(),
         "states": states,

@@ -194,3 +194,39 @@ def test_an_audit_removes_the_files_killed_writers_left(store: Path, tmp_path: P
     finally:
         live.kill()
         live.wait()
+
+
+def test_after_a_code_change_the_first_web_audit_audits_the_documents_in_processes(
+        store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another audit fingerprint (the code changed since the build): no document's findings
+    are kept for it, and the first ``/audit`` audits them in forked processes, not in the
+    server's one, with the same findings as before."""
+    import os
+
+    from kgraph.analysis import audit_index
+    from kgraph.web.app import create_app
+
+    params = {"format": "json", "per_page": 1000}
+    with TestClient(create_app(OxigraphRepository(store, read_only=True))) as client:
+        before = client.get("/audit", params=params).json()
+    copy = tmp_path / "store"
+    shutil.copytree(store, copy)
+    monkeypatch.setattr(audit_index, "audit_fingerprint", lambda: "changed00000")
+    monkeypatch.setattr(audit_index, "PARALLEL_AUDITS", 2)
+    monkeypatch.setattr(audit_index, "AUDIT_CHUNK", 2)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    here, audited = os.getpid(), []
+    unkept = audit_index.document_findings
+
+    def spied(*args: object, **kwargs: object) -> object:
+        if os.getpid() == here:  # (a forked process appends to its own copy)
+            audited.append(args)
+        return unkept(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(audit_index, "document_findings", spied)
+    with TestClient(create_app(OxigraphRepository(copy, read_only=True))) as client:
+        after = client.get("/audit", params=params).json()
+    assert audited == []
+    assert len(list((copy / "derived" / "documents").glob("audit-changed00000-*"))) == 5
+    assert after["total"] == before["total"] > 4
+    assert after["findings"] == before["findings"]

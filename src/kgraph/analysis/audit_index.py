@@ -76,8 +76,10 @@ from kgraph.store.derived import (
     store_root,
 )
 from kgraph.store.embedded import (
+    OxigraphRepository,
     QueryResult,
     Repository,
+    open_read_only,
     query_records,
     solution_records,
     store_version,
@@ -872,6 +874,8 @@ class _Update:
         full = not self.db.execute("SELECT 1 FROM documents LIMIT 1").fetchall()
         changed, removed = self.documents(full)
         self.seconds["documents"] = time.perf_counter() - started
+        if audit_unkept(self.repo, changed):
+            self.seconds["documents audited"] = time.perf_counter() - started
         self.pending = [("own findings", lambda: self.own_findings(changed, full)),
                         ("conflicts", lambda: self.conflicts(changed, removed, full))]
         if full:  # millions of rows: indexed once written, not row by row (the findings'
@@ -1428,6 +1432,53 @@ class _Update:
             self.db.execute(f"DELETE FROM groups WHERE document_number IN ({marks})", chunk)
             self.db.execute(own.format(f"WHERE document_number IN ({marks})"), chunk)
             self.db.execute(peer.format(f"WHERE p.number IN ({marks})"), (*info, *chunk))
+
+
+PARALLEL_AUDITS = 200  # documents without kept findings from which processes audit them
+AUDIT_CHUNK = 50  # documents a process is given at a time
+# What forked processes audit (set before they start; each reads its copy), and the process
+# whose own reader of the store version is open.
+_UNKEPT: tuple[OxigraphRepository, list[AuditedDocument]] | None = None
+_READER_OF = 0
+
+
+def audit_unkept(repo: Repository, documents: list[AuditedDocument]) -> bool:
+    """Audit the documents whose findings are not kept (another audit fingerprint: the code
+    changed since they were built) in forked processes, one per core, each keeping them (and
+    the tasks) as the build's workers do; the index then reads them as kept. A served store's
+    first ``/audit`` after a code change audited 20,000 documents in its one process for
+    minutes. Only many of them (a build's, or a small update's, are kept): True when done."""
+    if not isinstance(repo, OxigraphRepository) or repo.path is None or repo.root is None:
+        return False
+    missing = [d for d in documents
+               if not has_document_value(repo, document_key(d.graph, d.sha256))]
+    workers = min(os.cpu_count() or 1, -(-len(missing) // AUDIT_CHUNK))
+    if len(missing) < PARALLEL_AUDITS or workers < 2:
+        return False
+    global _UNKEPT
+    _UNKEPT = (repo, missing)
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            for _ in pool.imap_unordered(_audit_chunk, range(0, len(missing), AUDIT_CHUNK)):
+                pass
+    finally:
+        _UNKEPT = None
+    return True
+
+
+def _audit_chunk(start: int) -> None:
+    """Forked process: a chunk of :func:`audit_unkept`'s documents audited and kept, read
+    through a reader of the version of its own (the parent's is not used across a fork)."""
+    global _READER_OF
+    assert _UNKEPT is not None
+    repo, missing = _UNKEPT
+    if os.getpid() != _READER_OF:
+        assert repo.path is not None
+        repo._store = open_read_only(repo.path)  # (this process's copy of the repository)
+        _READER_OF = os.getpid()
+    for document in missing[start:start + AUDIT_CHUNK]:
+        document_findings(repo, SourceDocument(document.iri, document.graph, document.number),
+                          document.sha256)
 
 
 CHECKED_FOCI = 64  # documents whose values are looked at one by one before the conflict query
