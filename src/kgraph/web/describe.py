@@ -9,8 +9,11 @@ when one exists, else Vietnamese, else whatever there is.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlencode
 
 from rdflib import Dataset, Graph, Literal, URIRef
@@ -20,7 +23,7 @@ from kgraph.analysis.queries import named_queries
 from kgraph.graph.vocab import ELI, ID, KG, PREFIXES, RDF, sparql_prefixes
 from kgraph.ingest.text import fold, ocr_fold
 from kgraph.resources import ONTOLOGY_GRAPH, REFERENCE_GRAPH
-from kgraph.store.embedded import Repository
+from kgraph.store.embedded import Repository, store_version
 from kgraph.web.sources import Original, SourcePage, original_link, source_page
 
 LANGUAGES = ("vi", "en")
@@ -28,6 +31,7 @@ TABLE_ROWS = 100  # rows of a growing table on a document page (then: a link to 
 DOWNSTREAM_DOCUMENTS = 10  # documents carrying one out whose assignments its page lists
 SOURCES_SHOWN = 12  # graphs listed for one fact (then: "and N more")
 INCOMING_SHOWN = 100  # links into a resource listed on its page
+PAGES_KEPT = 64  # resource pages and RDF downloads kept per store version (see KeptPages)
 # Characters that may not appear inside <...> in SPARQL (and never in a minted IRI).
 _UNSAFE_IRI = re.compile(r"[\s<>\"{}|\\^`]")
 
@@ -420,6 +424,52 @@ def describe(repository: Repository, iri: str, lang: str = "vi") -> Description 
         description.number = str(sorted(values[str(ELI.id_local)])[0])
         description.tables = document_tables(repository, iri, description.number, labeller)
     return description
+
+
+class KeptPages:
+    """What the page (or an RDF download) of one resource shows, kept per store version.
+
+    A document's page is a dozen queries (its statements, sources, lineage, implementers,
+    assignments and every label): 300-400 CPU ms at 20,000 plans, and all of it changes only
+    with the store. The least recently used go first once :data:`PAGES_KEPT` are kept; a new
+    store version is a new key, so a page is never shown from older data. Stores without a
+    version token of their own (in memory, or a remote store kgraph never wrote, versioned by
+    its size) are not kept: their key could name other data.
+    """
+
+    def __init__(self) -> None:
+        self.kept: OrderedDict[tuple[object, ...], Any] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, repository: Repository, key: tuple[object, ...],
+            compute: Callable[[], Any]) -> Any:
+        """``compute()``, or the value kept for ``key`` in this store version (``None``
+        answers, a resource the store does not know, are never kept)."""
+        version = store_version(repository)
+        if version.startswith("memory-") or ":size-" in version:
+            return compute()
+        # the page's limits are part of what it shows
+        full = (version, *key, TABLE_ROWS, DOWNSTREAM_DOCUMENTS, SOURCES_SHOWN, INCOMING_SHOWN)
+        with self.lock:
+            if full in self.kept:
+                self.kept.move_to_end(full)
+                return self.kept[full]
+        value = compute()
+        if value is not None:
+            with self.lock:
+                self.kept[full] = value
+                while len(self.kept) > PAGES_KEPT:
+                    self.kept.popitem(last=False)
+        return value
+
+
+KEPT_PAGES = KeptPages()
+
+
+def kept_description(repository: Repository, iri: str, lang: str = "vi") -> Description | None:
+    """:func:`describe`, kept per store version (:class:`KeptPages`)."""
+    return KEPT_PAGES.get(repository, ("page", iri, lang),
+                          lambda: describe(repository, iri, lang))
 
 
 def restored_text(repository: Repository, iri: str, text: str) -> str | None:
