@@ -241,7 +241,7 @@ def test_document_page_is_kept_per_store_version_and_follows_a_changed_plan(
     again = client.get(GIA_LAI)
     assert first.status_code == again.status_code == 200
     assert section(first.text, 'id="properties"') == section(again.text, 'id="properties"')
-    assert "Kế hoạch thực hiện" in first.text
+    assert "Kế hoạch thực hiện" in first.text and "← 2509_KH-UBND.txt" in first.text
     assert client.get(GIA_LAI + "?lang=en").status_code == 200  # each language its own page
     turtle = [client.get(GIA_LAI + "?format=turtle").text for _ in range(2)]
     assert turtle[0] == turtle[1] and "Kế hoạch thực hiện" in turtle[0]
@@ -250,9 +250,11 @@ def test_document_page_is_kept_per_store_version_and_follows_a_changed_plan(
 
     changed = provincial_plan("2509/KH-UBND", "Gia Lai", "273-KH/TU", date(2024, 9, 20),
                               date(2024, 10, 28), text="Kế hoạch chuyển đổi số")
+    changed.source_name = "2509_KH-UBND (sửa).txt"  # the sources shown are read again too
     graph = document_graph(changed)
     repo.replace_graphs({str(graph.name): graph.to_ntriples()})
     page = client.get(GIA_LAI)
     assert page.status_code == 200 and "Kế hoạch chuyển đổi số" in page.text
+    assert "← 2509_KH-UBND (sửa).txt" in page.text and "← 2509_KH-UBND.txt" not in page.text
     assert "Kế hoạch chuyển đổi số" in client.get(GIA_LAI + "?format=turtle").text
     assert len(pages_computed) == 3 and len(downloads) == 2

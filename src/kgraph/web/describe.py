@@ -197,13 +197,45 @@ def curie(iri: str) -> str:
     return best
 
 
+MEMO_KEPT = 200_000  # labels (or sources) kept per store version and language, then anew
+_MEMOS: dict[tuple[str, str, str], dict[str, Any]] = {}
+_MEMOS_LOCK = threading.Lock()
+
+
+def kept_version(repository: Repository) -> str | None:
+    """The store version what is read from it may be kept under, or None: a store in memory
+    (its token is an object's id, which a later store may reuse) or a remote store kgraph
+    never wrote (versioned by its size, which another writer can leave unchanged)."""
+    version = store_version(repository)
+    return None if version.startswith("memory-") or ":size-" in version else version
+
+
+def kept_memo(repository: Repository, kind: str, lang: str) -> dict[str, Any]:
+    """A dictionary shared by every page of this store version and language (``kind``: what
+    it holds): the properties, types, provinces, agencies and directives every page names are
+    read once, not on each page (a directive's number is restated by thousands of graphs,
+    and its label read every copy). A fresh dictionary when the store cannot be keyed."""
+    version = kept_version(repository)
+    if version is None:
+        return {}
+    key = (version, kind, lang)
+    with _MEMOS_LOCK:
+        memo = _MEMOS.get(key)
+        if memo is None or len(memo) > MEMO_KEPT:
+            for old in [k for k in _MEMOS if k[0] != version]:  # one version kept
+                del _MEMOS[old]
+            memo = _MEMOS[key] = {}
+        return memo
+
+
 class Labeller:
-    """Looks up labels of many IRIs in one query, in the reader's language."""
+    """Looks up labels of many IRIs in one query, in the reader's language; the labels found
+    are shared by every page of the store version (:func:`kept_memo`)."""
 
     def __init__(self, repository: Repository, lang: str) -> None:
         self.repository = repository
         self.lang = lang
-        self.cache: dict[str, str] = {}
+        self.cache: dict[str, str] = kept_memo(repository, "labels", lang)
 
     def _score(self, via: str, literal: Identifier) -> tuple[int, int]:
         lang = getattr(literal, "language", None)
@@ -267,10 +299,11 @@ def _sources(repository: Repository, graphs: set[str], lang: str) -> dict[str, S
         ONTOLOGY_GRAPH: {"vi": "bản thể (ontology)", "en": "ontology"},
         REFERENCE_GRAPH: {"vi": "danh mục tham chiếu", "en": "reference list"},
     }
-    found: dict[str, Source] = {}
+    kept: dict[str, Source] = kept_memo(repository, "sources", lang)
+    found: dict[str, Source] = {g: kept[g] for g in graphs if g in kept}
     for graph in graphs & set(shipped):
         found[graph] = Source(graph, shipped[graph].get(lang, shipped[graph]["vi"]))
-    rest = sorted(g for g in graphs - set(shipped) if not _UNSAFE_IRI.search(g))
+    rest = sorted(g for g in graphs - set(shipped) - set(found) if not _UNSAFE_IRI.search(g))
     if rest:
         values = " ".join(f"<{g}>" for g in rest)
         result = repository.query(
@@ -293,6 +326,7 @@ def _sources(repository: Repository, graphs: set[str], lang: str) -> dict[str, S
             )
     for graph in graphs - set(found):
         found[graph] = Source(graph, curie(graph))
+    kept.update(found)
     return found
 
 
@@ -432,9 +466,8 @@ class KeptPages:
     A document's page is a dozen queries (its statements, sources, lineage, implementers,
     assignments and every label): 300-400 CPU ms at 20,000 plans, and all of it changes only
     with the store. The least recently used go first once :data:`PAGES_KEPT` are kept; a new
-    store version is a new key, so a page is never shown from older data. Stores without a
-    version token of their own (in memory, or a remote store kgraph never wrote, versioned by
-    its size) are not kept: their key could name other data.
+    store version is a new key, so a page is never shown from older data; nothing is kept for
+    a store :func:`kept_version` cannot key.
     """
 
     def __init__(self) -> None:
@@ -445,8 +478,8 @@ class KeptPages:
             compute: Callable[[], Any]) -> Any:
         """``compute()``, or the value kept for ``key`` in this store version (``None``
         answers, a resource the store does not know, are never kept)."""
-        version = store_version(repository)
-        if version.startswith("memory-") or ":size-" in version:
+        version = kept_version(repository)
+        if version is None:
             return compute()
         # the page's limits are part of what it shows
         full = (version, *key, TABLE_ROWS, DOWNSTREAM_DOCUMENTS, SOURCES_SHOWN, INCOMING_SHOWN)
