@@ -197,7 +197,7 @@ def curie(iri: str) -> str:
     return best
 
 
-MEMO_KEPT = 200_000  # labels (or sources) kept per store version and language, then anew
+MEMO_KEPT = 100_000  # labels (or sources) kept per store version and language, then anew
 _MEMOS: dict[tuple[str, str, str], dict[str, Any]] = {}
 _MEMOS_LOCK = threading.Lock()
 
