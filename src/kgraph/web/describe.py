@@ -32,6 +32,7 @@ DOWNSTREAM_DOCUMENTS = 10  # documents carrying one out whose assignments its pa
 SOURCES_SHOWN = 12  # graphs listed for one fact (then: "and N more")
 INCOMING_SHOWN = 100  # links into a resource listed on its page
 PAGES_KEPT = 64  # resource pages and RDF downloads kept per store version (see KeptPages)
+DOWNLOAD_CHARACTERS_KEPT = 32_000_000  # of the downloads kept (a directive's N-Quads: MBs)
 # Characters that may not appear inside <...> in SPARQL (and never in a minted IRI).
 _UNSAFE_IRI = re.compile(r"[\s<>\"{}|\\^`]")
 
@@ -465,9 +466,10 @@ class KeptPages:
 
     A document's page is a dozen queries (its statements, sources, lineage, implementers,
     assignments and every label): 300-400 CPU ms at 20,000 plans, and all of it changes only
-    with the store. The least recently used go first once :data:`PAGES_KEPT` are kept; a new
-    store version is a new key, so a page is never shown from older data; nothing is kept for
-    a store :func:`kept_version` cannot key.
+    with the store. The least recently used go first once :data:`PAGES_KEPT` are kept, or
+    once the downloads kept hold :data:`DOWNLOAD_CHARACTERS_KEPT`; a new store version is a new
+    key, so a page is never shown from older data; nothing is kept for a store
+    :func:`kept_version` cannot key.
     """
 
     def __init__(self) -> None:
@@ -491,7 +493,9 @@ class KeptPages:
         if value is not None:
             with self.lock:
                 self.kept[full] = value
-                while len(self.kept) > PAGES_KEPT:
+                while len(self.kept) > 1 and (len(self.kept) > PAGES_KEPT or sum(
+                        len(v) for v in self.kept.values() if isinstance(v, str)
+                ) > DOWNLOAD_CHARACTERS_KEPT):
                     self.kept.popitem(last=False)
         return value
 
