@@ -216,3 +216,45 @@ def test_query_page_shows_which_rows_and_pages(client) -> None:
     page = client.get("/query", params={"q": "implementers", "doc": "28-CT/TW"}).text
     assert 'id="q-pages"' in page and 'id="q-next"' in page and 'id="q-previous"' in page
     assert "dòng {first}–{last} trên {total}" in page  # the words the script fills in
+
+
+def test_document_page_is_kept_per_store_version_and_follows_a_changed_plan(
+        tmp_path, monkeypatch) -> None:
+    """A page (and a download) is computed once per store version: asked again it comes from
+    what was kept; a changed plan (a new store version) shows at once, never the page kept."""
+    from datetime import date
+
+    from factories import provincial_plan, recorded_calls, sample_documents
+    from kgraph.graph.mapping import document_graph
+    from kgraph.resources import resource_graphs
+    from kgraph.store.embedded import OxigraphRepository
+    from kgraph.web.pages import serialized
+
+    repo = OxigraphRepository(tmp_path / "store")  # on disk: its versions are named
+    payload = resource_graphs()
+    payload.update({str(g.name): g.to_ntriples() for g in map(document_graph, sample_documents())})
+    repo.replace_graphs(payload)
+    client = TestClient(create_app(repo))
+    pages_computed = recorded_calls(monkeypatch, describe, "describe", lambda d: d.iri)
+    downloads = recorded_calls(monkeypatch, pages, "serialized", len)
+    first = client.get(GIA_LAI)
+    again = client.get(GIA_LAI)
+    assert first.status_code == again.status_code == 200
+    assert section(first.text, 'id="properties"') == section(again.text, 'id="properties"')
+    assert "Kế hoạch thực hiện" in first.text and "← 2509_KH-UBND.txt" in first.text
+    assert client.get(GIA_LAI + "?lang=en").status_code == 200  # each language its own page
+    turtle = [client.get(GIA_LAI + "?format=turtle").text for _ in range(2)]
+    assert turtle[0] == turtle[1] and "Kế hoạch thực hiện" in turtle[0]
+    assert pages_computed == [f"{ID}doc/gia-lai/2509-kh-ubnd/2024"] * 2 and len(downloads) == 1
+    assert serialized(repo, f"{ID}doc/gia-lai/2509-kh-ubnd/2024", "turtle") == turtle[0]
+
+    changed = provincial_plan("2509/KH-UBND", "Gia Lai", "273-KH/TU", date(2024, 9, 20),
+                              date(2024, 10, 28), text="Kế hoạch chuyển đổi số")
+    changed.source_name = "2509_KH-UBND (sửa).txt"  # the sources shown are read again too
+    graph = document_graph(changed)
+    repo.replace_graphs({str(graph.name): graph.to_ntriples()})
+    page = client.get(GIA_LAI)
+    assert page.status_code == 200 and "Kế hoạch chuyển đổi số" in page.text
+    assert "← 2509_KH-UBND (sửa).txt" in page.text and "← 2509_KH-UBND.txt" not in page.text
+    assert "Kế hoạch chuyển đổi số" in client.get(GIA_LAI + "?format=turtle").text
+    assert len(pages_computed) == 3 and len(downloads) == 2

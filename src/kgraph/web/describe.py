@@ -9,8 +9,11 @@ when one exists, else Vietnamese, else whatever there is.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlencode
 
 from rdflib import Dataset, Graph, Literal, URIRef
@@ -20,7 +23,7 @@ from kgraph.analysis.queries import named_queries
 from kgraph.graph.vocab import ELI, ID, KG, PREFIXES, RDF, sparql_prefixes
 from kgraph.ingest.text import fold, ocr_fold
 from kgraph.resources import ONTOLOGY_GRAPH, REFERENCE_GRAPH
-from kgraph.store.embedded import Repository
+from kgraph.store.embedded import Repository, store_version
 from kgraph.web.sources import Original, SourcePage, original_link, source_page
 
 LANGUAGES = ("vi", "en")
@@ -28,6 +31,8 @@ TABLE_ROWS = 100  # rows of a growing table on a document page (then: a link to 
 DOWNSTREAM_DOCUMENTS = 10  # documents carrying one out whose assignments its page lists
 SOURCES_SHOWN = 12  # graphs listed for one fact (then: "and N more")
 INCOMING_SHOWN = 100  # links into a resource listed on its page
+PAGES_KEPT = 64  # resource pages and RDF downloads kept per store version (see KeptPages)
+DOWNLOAD_CHARACTERS_KEPT = 32_000_000  # of the downloads kept (a directive's N-Quads: MBs)
 # Characters that may not appear inside <...> in SPARQL (and never in a minted IRI).
 _UNSAFE_IRI = re.compile(r"[\s<>\"{}|\\^`]")
 
@@ -193,13 +198,45 @@ def curie(iri: str) -> str:
     return best
 
 
+MEMO_KEPT = 100_000  # labels (or sources) kept per store version and language, then anew
+_MEMOS: dict[tuple[str, str, str], dict[str, Any]] = {}
+_MEMOS_LOCK = threading.Lock()
+
+
+def kept_version(repository: Repository) -> str | None:
+    """The store version what is read from it may be kept under, or None: a store in memory
+    (its token is an object's id, which a later store may reuse) or a remote store kgraph
+    never wrote (versioned by its size, which another writer can leave unchanged)."""
+    version = store_version(repository)
+    return None if version.startswith("memory-") or ":size-" in version else version
+
+
+def kept_memo(repository: Repository, kind: str, lang: str) -> dict[str, Any]:
+    """A dictionary shared by every page of this store version and language (``kind``: what
+    it holds): the properties, types, provinces, agencies and directives every page names are
+    read once, not on each page (a directive's number is restated by thousands of graphs,
+    and its label read every copy). A fresh dictionary when the store cannot be keyed."""
+    version = kept_version(repository)
+    if version is None:
+        return {}
+    key = (version, kind, lang)
+    with _MEMOS_LOCK:
+        memo = _MEMOS.get(key)
+        if memo is None or len(memo) > MEMO_KEPT:
+            for old in [k for k in _MEMOS if k[0] != version]:  # one version kept
+                del _MEMOS[old]
+            memo = _MEMOS[key] = {}
+        return memo
+
+
 class Labeller:
-    """Looks up labels of many IRIs in one query, in the reader's language."""
+    """Looks up labels of many IRIs in one query, in the reader's language; the labels found
+    are shared by every page of the store version (:func:`kept_memo`)."""
 
     def __init__(self, repository: Repository, lang: str) -> None:
         self.repository = repository
         self.lang = lang
-        self.cache: dict[str, str] = {}
+        self.cache: dict[str, str] = kept_memo(repository, "labels", lang)
 
     def _score(self, via: str, literal: Identifier) -> tuple[int, int]:
         lang = getattr(literal, "language", None)
@@ -263,10 +300,11 @@ def _sources(repository: Repository, graphs: set[str], lang: str) -> dict[str, S
         ONTOLOGY_GRAPH: {"vi": "bản thể (ontology)", "en": "ontology"},
         REFERENCE_GRAPH: {"vi": "danh mục tham chiếu", "en": "reference list"},
     }
-    found: dict[str, Source] = {}
+    kept: dict[str, Source] = kept_memo(repository, "sources", lang)
+    found: dict[str, Source] = {g: kept[g] for g in graphs if g in kept}
     for graph in graphs & set(shipped):
         found[graph] = Source(graph, shipped[graph].get(lang, shipped[graph]["vi"]))
-    rest = sorted(g for g in graphs - set(shipped) if not _UNSAFE_IRI.search(g))
+    rest = sorted(g for g in graphs - set(shipped) - set(found) if not _UNSAFE_IRI.search(g))
     if rest:
         values = " ".join(f"<{g}>" for g in rest)
         result = repository.query(
@@ -289,6 +327,7 @@ def _sources(repository: Repository, graphs: set[str], lang: str) -> dict[str, S
             )
     for graph in graphs - set(found):
         found[graph] = Source(graph, curie(graph))
+    kept.update(found)
     return found
 
 
@@ -420,6 +459,54 @@ def describe(repository: Repository, iri: str, lang: str = "vi") -> Description 
         description.number = str(sorted(values[str(ELI.id_local)])[0])
         description.tables = document_tables(repository, iri, description.number, labeller)
     return description
+
+
+class KeptPages:
+    """What the page (or an RDF download) of one resource shows, kept per store version.
+
+    A document's page is a dozen queries (its statements, sources, lineage, implementers,
+    assignments and every label): 300-400 CPU ms at 20,000 plans, and all of it changes only
+    with the store. The least recently used go first once :data:`PAGES_KEPT` are kept, or
+    once the downloads kept hold :data:`DOWNLOAD_CHARACTERS_KEPT`; a new store version is a new
+    key, so a page is never shown from older data; nothing is kept for a store
+    :func:`kept_version` cannot key.
+    """
+
+    def __init__(self) -> None:
+        self.kept: OrderedDict[tuple[object, ...], Any] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, repository: Repository, key: tuple[object, ...],
+            compute: Callable[[], Any]) -> Any:
+        """``compute()``, or the value kept for ``key`` in this store version (``None``
+        answers, a resource the store does not know, are never kept)."""
+        version = kept_version(repository)
+        if version is None:
+            return compute()
+        # the page's limits are part of what it shows
+        full = (version, *key, TABLE_ROWS, DOWNSTREAM_DOCUMENTS, SOURCES_SHOWN, INCOMING_SHOWN)
+        with self.lock:
+            if full in self.kept:
+                self.kept.move_to_end(full)
+                return self.kept[full]
+        value = compute()
+        if value is not None:
+            with self.lock:
+                self.kept[full] = value
+                while len(self.kept) > 1 and (len(self.kept) > PAGES_KEPT or sum(
+                        len(v) for v in self.kept.values() if isinstance(v, str)
+                ) > DOWNLOAD_CHARACTERS_KEPT):
+                    self.kept.popitem(last=False)
+        return value
+
+
+KEPT_PAGES = KeptPages()
+
+
+def kept_description(repository: Repository, iri: str, lang: str = "vi") -> Description | None:
+    """:func:`describe`, kept per store version (:class:`KeptPages`)."""
+    return KEPT_PAGES.get(repository, ("page", iri, lang),
+                          lambda: describe(repository, iri, lang))
 
 
 def restored_text(repository: Repository, iri: str, text: str) -> str | None:

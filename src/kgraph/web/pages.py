@@ -33,12 +33,13 @@ from kgraph.store.derived import derived
 from kgraph.store.embedded import Repository
 from kgraph.web.app import get_repository
 from kgraph.web.describe import (
+    KEPT_PAGES,
     LANGUAGES,
     Description,
-    describe,
     display_title,
     exists,
     iri_for_path,
+    kept_description,
     local_path,
     resource_dataset,
     resource_graph,
@@ -403,7 +404,7 @@ def resource(path: str, request: Request, repository: Repo) -> Response:
                                  status_code=406)
     iri = iri_for_path(path)
     if chosen == "html":
-        description = describe(repository, iri, language(request)) if iri else None
+        description = kept_description(repository, iri, language(request)) if iri else None
     else:  # the statements only: the page's tables are not computed for a download
         description = Description(iri=iri, label=iri) if iri and exists(repository, iri) else None
     if description is None:
@@ -416,14 +417,20 @@ def resource(path: str, request: Request, repository: Repo) -> Response:
     if chosen == "html":
         response = render(request, "resource.html", d=description, formats=list(FORMATS)[1:])
     else:
-        media, syntax = FORMATS[chosen]
-        if chosen in ("trig", "nquads"):
-            body = resource_dataset(repository, description.iri).serialize(format=syntax)
-        elif chosen == "jsonld":
-            body = resource_graph(repository, description.iri).serialize(
-                format=syntax, context=dict(PREFIXES), auto_compact=True)
-        else:
-            body = resource_graph(repository, description.iri).serialize(format=syntax)
+        media, _ = FORMATS[chosen]
+        body = KEPT_PAGES.get(repository, ("download", description.iri, chosen),
+                              lambda: serialized(repository, description.iri, chosen))
         response = Response(body, media_type=f"{media}; charset=utf-8")
     response.headers["Vary"] = "Accept"
     return response
+
+
+def serialized(repository: Repository, iri: str, chosen: str) -> str:
+    """The statements about and pointing at ``iri`` in the RDF syntax ``chosen`` names."""
+    syntax = FORMATS[chosen][1]
+    if chosen in ("trig", "nquads"):
+        return resource_dataset(repository, iri).serialize(format=syntax)
+    if chosen == "jsonld":
+        return resource_graph(repository, iri).serialize(
+            format=syntax, context=dict(PREFIXES), auto_compact=True)
+    return resource_graph(repository, iri).serialize(format=syntax)
