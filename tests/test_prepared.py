@@ -67,3 +67,32 @@ def test_the_compiled_shapes_sparql_predicates_are_the_parsers_and_need_no_parse
     for shape in _compiled_shapes().shapes:
         for constraint in shape.sparql:
             assert constraint.predicates == query_predicates.uncached(constraint.query)
+
+
+_BUILD_AND_LIST = r"""
+import sys
+from kgraph.cli import app
+try:
+    app(["build", *sys.argv[2:], "--store", sys.argv[1]], standalone_mode=False)
+finally:
+    print(sorted(m for m in sys.modules if m.startswith(("kgraph.analysis.page_data",
+          "rdflib.plugins.sparql", "jinja2", "networkx"))))
+"""
+
+
+def test_a_one_plan_build_in_a_new_process_imports_nothing_it_does_not_use(
+        tmp_path: Path) -> None:
+    """A user's ``kgraph build PLAN``: no page data kept (a store never served), no template
+    rendered, the SPARQL constraints' predicates ready: none of their modules imported."""
+    import subprocess
+
+    sources = sorted((Path(__file__).resolve().parents[1] / "data" / "sources").glob("*.txt"))
+    store = tmp_path / "store"
+
+    def build(*files: Path) -> list[str]:
+        done = subprocess.run([sys.executable, "-c", _BUILD_AND_LIST, str(store),
+                               *map(str, files)], capture_output=True, text=True, check=True)
+        return done.stdout.strip().splitlines()
+
+    build(*sources[:2])  # the store, and the predicates kept ready
+    assert build(sources[2])[-1] == "[]"
