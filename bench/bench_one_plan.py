@@ -122,6 +122,17 @@ def fingerprint_of(src: Path, module: str = "directive_index",
     return done.stdout.strip()
 
 
+def _rename_kept(store: Path, kinds: tuple[str, ...], old: str, new: str) -> int:
+    """Kept values ``<kind>-<old>-*`` renamed ``<kind>-<new>-*``; how many."""
+    folder = store / "derived" / "documents"
+    renamed = 0
+    for kind in kinds:
+        for path in folder.glob(f"{kind}-{old}-*.pickle"):
+            path.rename(folder / path.name.replace(f"-{old}-", f"-{new}-", 1))
+            renamed += 1
+    return renamed
+
+
 def rekey_audit(store: Path, old: str, new: str) -> int:
     """Rename a copy's kept document audits from audit fingerprint ``old`` to ``new`` and
     mark its audit index as the new code's (``--rekey``, for a change that moves the audit
@@ -131,12 +142,7 @@ def rekey_audit(store: Path, old: str, new: str) -> int:
 
     if old == new:
         return 0
-    folder = store / "derived" / "documents"
-    renamed = 0
-    for kind in ("audit", "tasks"):
-        for path in folder.glob(f"{kind}-{old}-*.pickle"):
-            path.rename(folder / path.name.replace(f"-{old}-", f"-{new}-", 1))
-            renamed += 1
+    renamed = _rename_kept(store, ("audit", "tasks"), old, new)
     index = store / "derived" / "audit.sqlite"
     if index.exists():
         with sqlite3.connect(index) as db:
@@ -152,12 +158,7 @@ def rekey(store: Path, old: str, new: str, src: Path) -> int:
     that both codes continue from the same states), and mark its version as the code in
     ``src`` marks one it built (``build._keep_coverage_kept``, when it has it); the number
     renamed."""
-    folder = store / "derived" / "documents"
-    renamed = 0
-    for kind in ("state", "lineage"):
-        for path in folder.glob(f"directive-{kind}-{old}-*.pickle"):
-            path.rename(folder / path.name.replace(f"-{old}-", f"-{new}-", 1))
-            renamed += 1
+    renamed = _rename_kept(store, ("directive-state", "directive-lineage"), old, new)
     subprocess.run([PYTHON, "-c", _MARK, str(store)], check=True,
                    env={**os.environ, "PYTHONPATH": str(src)})
     return renamed
