@@ -158,6 +158,8 @@ def rekey(store: Path, old: str, new: str, src: Path) -> int:
     that both codes continue from the same states), and mark its version as the code in
     ``src`` marks one it built (``build._keep_coverage_kept``, when it has it); the number
     renamed."""
+    if old == new:  # kept under this code's key, the version marked as this code marks it
+        return 0  # (marked again, its files' identity would be the reopened store's)
     renamed = _rename_kept(store, ("directive-state", "directive-lineage"), old, new)
     subprocess.run([PYTHON, "-c", _MARK, str(store)], check=True,
                    env={**os.environ, "PYTHONPATH": str(src)})
