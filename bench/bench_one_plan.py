@@ -111,13 +111,45 @@ def with_page_data(store: Path, work: Path, src: Path) -> Path:
     return target
 
 
-def fingerprint_of(src: Path) -> str:
+def fingerprint_of(src: Path, module: str = "directive_index",
+                   function: str = "fingerprint") -> str:
     """The directive index's fingerprint of a code tree (:func:`kgraph.analysis.
-    directive_index.fingerprint`: what its kept states and lineage are keyed by)."""
-    done = subprocess.run([PYTHON, "-c", "from kgraph.analysis.directive_index import "
-                           "fingerprint; print(fingerprint())"], capture_output=True, text=True,
+    directive_index.fingerprint`: what its kept states and lineage are keyed by), or another
+    (the audit's: :func:`kgraph.analysis.audit_index.audit_fingerprint`)."""
+    done = subprocess.run([PYTHON, "-c", f"from kgraph.analysis.{module} import "
+                           f"{function}; print({function}())"], capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(src)}, check=True)
     return done.stdout.strip()
+
+
+def _rename_kept(store: Path, kinds: tuple[str, ...], old: str, new: str) -> int:
+    """Kept values ``<kind>-<old>-*`` renamed ``<kind>-<new>-*``; how many."""
+    folder = store / "derived" / "documents"
+    renamed = 0
+    for kind in kinds:
+        for path in folder.glob(f"{kind}-{old}-*.pickle"):
+            path.rename(folder / path.name.replace(f"-{old}-", f"-{new}-", 1))
+            renamed += 1
+    return renamed
+
+
+def rekey_audit(store: Path, old: str, new: str) -> int:
+    """Rename a copy's kept document audits from audit fingerprint ``old`` to ``new`` and
+    mark its audit index as the new code's (``--rekey``, for a change that moves the audit
+    fingerprint and leaves the findings as they were: else the new code's first small build
+    recomputes the whole index); the number of files renamed."""
+    import sqlite3
+
+    if old == new:
+        return 0
+    renamed = _rename_kept(store, ("audit", "tasks"), old, new)
+    index = store / "derived" / "audit.sqlite"
+    if index.exists():
+        with sqlite3.connect(index) as db:
+            db.execute("UPDATE meta SET value = ? WHERE key = 'fingerprint' AND value = ?",
+                       (new, old))
+        db.close()
+    return renamed
 
 
 def rekey(store: Path, old: str, new: str, src: Path) -> int:
@@ -126,12 +158,9 @@ def rekey(store: Path, old: str, new: str, src: Path) -> int:
     that both codes continue from the same states), and mark its version as the code in
     ``src`` marks one it built (``build._keep_coverage_kept``, when it has it); the number
     renamed."""
-    folder = store / "derived" / "documents"
-    renamed = 0
-    for kind in ("state", "lineage"):
-        for path in folder.glob(f"directive-{kind}-{old}-*.pickle"):
-            path.rename(folder / path.name.replace(f"-{old}-", f"-{new}-", 1))
-            renamed += 1
+    if old == new:  # kept under this code's key, the version marked as this code marks it
+        return 0  # (marked again, its files' identity would be the reopened store's)
+    renamed = _rename_kept(store, ("directive-state", "directive-lineage"), old, new)
     subprocess.run([PYTHON, "-c", _MARK, str(store)], check=True,
                    env={**os.environ, "PYTHONPATH": str(src)})
     return renamed
@@ -255,7 +284,8 @@ if getattr(answers[0], "directives", None) != getattr(answers[1], "directives", 
 tables = 0
 dbs = [sqlite3.connect(Path(p) / "derived" / "audit.sqlite") for p in sys.argv[1:3]]
 for (table,) in dbs[0].execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
-    where = " WHERE key != 'version'" if table == "meta" else ""
+    # the version row names the copy, the fingerprint row the code (both codes' findings compared)
+    where = " WHERE key NOT IN ('version', 'fingerprint')" if table == "meta" else ""
     width = len(dbs[0].execute(f"SELECT * FROM {table} LIMIT 0").description)
     order = ", ".join(str(i + 1) for i in range(width))
     digests = []  # rows in order, hashed as they come (millions of gap rows at 20,000 plans)
@@ -354,8 +384,9 @@ def main(argv: list[str] | None = None) -> None:
                         "kept states the old code made, when the two codes key them differently")
     parser.add_argument("--rekey", action="store_true",
                         help="rename the new code's copy's kept directive states and lineage "
-                        "to its fingerprint (a store the old code built, a change that leaves "
-                        "them as they were)")
+                        "to its fingerprint, and its kept document audits and audit index to "
+                        "its audit fingerprint (a store the old code built, a change that "
+                        "leaves them as they were)")
     parser.add_argument("--skip-old", action="store_true", help="measure this tree only")
     parser.add_argument("--page-data", action="store_true",
                         help="give the store its page data first (as a served store has)")
@@ -376,12 +407,16 @@ def main(argv: list[str] | None = None) -> None:
             args.store = with_page_data(args.store, work, ROOT / "src")
         keys = ((fingerprint_of(args.old_src), fingerprint_of(ROOT / "src")) if args.rekey
                 else None)
+        audit_keys = ((fingerprint_of(args.old_src, "audit_index", "audit_fingerprint"),
+                       fingerprint_of(ROOT / "src", "audit_index", "audit_fingerprint"))
+                      if args.rekey else None)
         for name, run in steps(args, work):
             for label, src in trees:
                 store = work / f"store-{label}"
                 copy_store(args.old_store or args.store if label == "old" else args.store, store)
-                if keys is not None and label == "new":
+                if keys is not None and audit_keys is not None and label == "new":
                     rekey(store, *keys, ROOT / "src")
+                    rekey_audit(store, *audit_keys)
                 row = results[label][name] = run(label, src, store)
                 print(f"  {label:<4}{name}: {row['wall']:.2f} s wall, {row['cpu']:.2f} CPU-s, "
                       f"load {row['load']:.1f}; {row['stages']}", flush=True)

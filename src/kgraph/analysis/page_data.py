@@ -23,7 +23,14 @@ from pydantic import BaseModel
 
 from kgraph.analysis.lineage import KIND_LABELS, RELATION_LABELS, LineageGraph, Node, safe_iri
 from kgraph.analysis.search import LabelIndex
-from kgraph.analysis.versions import Changes, changes
+from kgraph.analysis.versions import (
+    EXPLORER_INDEX,
+    HOME_LISTING,
+    PAGE_DATA,
+    Changes,
+    changes,
+    updatable,
+)
 from kgraph.graph.vocab import ELI, KG, RDF, SKOS, sparql_prefixes
 from kgraph.store.derived import derived
 from kgraph.store.embedded import Repository, to_rdflib
@@ -183,9 +190,6 @@ def updated_listing(repository: Repository, base: list[Listed], found: Changes
     entries = {d.doc: d for d in base if d.doc not in affected}
     entries.update(listed_documents(repository, affected))
     return _listing_order(entries.values())
-
-
-HOME_LISTING = "home-listing"
 
 
 def home_listing(repository: Repository) -> list[Listed]:
@@ -402,9 +406,6 @@ def explorer_for(repo: Repository) -> ExplorerData:
     return derived(repo, EXPLORER_INDEX, lambda: _explorer(repo))
 
 
-EXPLORER_INDEX = "explorer-index"
-
-
 def _explorer(repo: Repository) -> ExplorerData:
     """Updated from the base version's data when a build recorded what it changed, else read
     from the whole store."""
@@ -451,21 +452,15 @@ def _triple_count(repository: Repository) -> int:
     return int(found.base_value("triple-count")) + found.quad_counts()
 
 
-# The per-version data a new version can take from the version its build started from, with
-# the names of the base version's values each needs.
-def _updatable() -> list[tuple[str, tuple[str, ...], Callable[[Repository], object]]]:
+def _updatable() -> list[tuple[str, Callable[[Repository], object]]]:
+    """What computes each per-version data :data:`kgraph.analysis.versions.PAGE_DATA` names."""
     from kgraph.analysis.succession import change_events
 
-    return [("graph names and quad count", ("graph-names", "triple-count"), store_counts),
-            ("home listing", (HOME_LISTING,), home_listing),
-            ("home search", (HOME_LISTING,), listing_search),
-            ("reference change events", ("change-events",), change_events),
-            ("explorer data", (EXPLORER_INDEX,), explorer_for)]
-
-
-def updatable(repository: Repository) -> list[str]:
-    """The per-version data the current version can update from its base version's."""
-    return [name for name, needs, _ in _updatable() if changes(repository, needs) is not None]
+    computed: dict[str, Callable[[Repository], object]] = {
+        "graph names and quad count": store_counts, "home listing": home_listing,
+        "home search": listing_search, "reference change events": change_events,
+        "explorer data": explorer_for}
+    return [(name, computed[name]) for name in PAGE_DATA]
 
 
 def update(repository: Repository) -> list[str]:
@@ -480,7 +475,7 @@ def update(repository: Repository) -> list[str]:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        for name, _, compute in _updatable():
+        for name, compute in _updatable():
             if name not in possible:
                 continue
             started = time.perf_counter()

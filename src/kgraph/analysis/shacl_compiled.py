@@ -19,8 +19,10 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path as _File
 from typing import Any
 
+import rdflib
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
@@ -28,6 +30,7 @@ from rdflib.term import Identifier, Node
 
 from kgraph.analysis.validation import SEVERITY_ORDER, ShaclResult, local_name
 from kgraph.graph.mapping import Triple, TripleIndex, ntriples_line
+from kgraph.prepared import prepared_by_argument
 
 # What a shape may state besides its constraints (labels, documentation, typing).
 _DESCRIPTIVE = {RDF.type, RDFS.label, RDFS.comment, SH.name, SH.description, SH.message,
@@ -522,6 +525,7 @@ class CompiledShapes:
                  if solution[n] is not None} for solution in solutions]
 
 
+@prepared_by_argument(_File(__file__), rdflib.__version__)  # rdflib's parser: not at every start
 def query_predicates(query: str) -> frozenset[str] | None:
     """The predicates whose triples a SPARQL query's answers can depend on, or None when it
     could match any triple (a variable or negated predicate, a path that may be empty, a

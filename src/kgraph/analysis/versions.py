@@ -195,6 +195,26 @@ class Changes:
         return bool(self.current.contains_named_graph(ox.NamedNode(name)))
 
 
+# The per-version page data a new version can take from the version its build started from,
+# with the names of the base version's values each needs (:mod:`kgraph.analysis.page_data`
+# computes them; named here so that a build with none to update does not import it: its
+# modules cost a fresh one-plan build a third of a CPU-second).
+HOME_LISTING = "home-listing"
+EXPLORER_INDEX = "explorer-index"
+PAGE_DATA: dict[str, tuple[str, ...]] = {
+    "graph names and quad count": ("graph-names", "triple-count"),
+    "home listing": (HOME_LISTING,),
+    "home search": (HOME_LISTING,),
+    "reference change events": ("change-events",),
+    "explorer data": (EXPLORER_INDEX,),
+}
+
+
+def updatable(repo: Repository) -> list[str]:
+    """The per-version page data the current version can update from its base version's."""
+    return [name for name, needs in PAGE_DATA.items() if changes(repo, needs) is not None]
+
+
 def changes(repo: Repository, names: Iterable[str] = ()) -> Changes | None:
     """The changes the build that made the current version recorded, when the version it
     started from is still on disk and kept every value of ``names``; None otherwise (the data

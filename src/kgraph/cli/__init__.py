@@ -89,9 +89,11 @@ def build(
         if report.documents:  # the pages' data of this version, from the last one's
             import time
 
-            from kgraph.analysis.page_data import updatable, update
+            from kgraph.analysis.versions import updatable
 
-            if updatable(repo):
+            if updatable(repo):  # (page_data imported only then)
+                from kgraph.analysis.page_data import update
+
                 progress.stage("updating the pages' data")
                 started = time.perf_counter()
                 update(repo)
