@@ -5,9 +5,10 @@ the ontology, building its shape objects): a third of the build's time at 20,000
 shapes kgraph ships use a small part of SHACL Core (targets by class or subject of a predicate,
 predicate/sequence/inverse/alternative paths, min/max count, datatype, class, hasValue, in,
 not, or) and SPARQL-based constraints. :class:`CompiledShapes` reads the shapes graph once and
-evaluates exactly those on a :class:`~kgraph.graph.mapping.TripleIndex` (SPARQL constraints on
-an in-memory Oxigraph store), giving the same :class:`ShaclResult` values pySHACL's report
-gives (``tests/test_shacl_compiled.py`` compares the two). A shapes graph using anything else
+evaluates exactly those on a :class:`~kgraph.graph.mapping.TripleIndex` (SPARQL constraints in
+Python when their text is one :data:`NATIVE` knows, else on an in-memory Oxigraph store),
+giving the same :class:`ShaclResult` values pySHACL's report gives
+(``tests/test_shacl_compiled.py`` compares the two). A shapes graph using anything else
 raises :class:`Unsupported`, and :func:`kgraph.analysis.validation.validate_document` falls back
 to pySHACL.
 """
