@@ -1127,69 +1127,12 @@ def _directive_coverage(view: _VersionView, changed: dict[str, str | None] | Non
     gc.disable()
     try:
         before = coverage_answer.previous(view.repo)  # the current version's, before the switch
-        loaders = _Loaders(view) if changed is None and view.writer.bulk else None
-        try:
-            return before, directive_index.update(
-                view, root, loaders.write if loaders else view.replace_graphs,  # type: ignore[arg-type]
-                changed, records, sources=sources)
-        finally:
-            if loaders is not None:
-                loaders.close()
+        return before, directive_index.update(
+            view, root, view.replace_graphs, changed, records,  # type: ignore[arg-type]
+            sources=sources)
     finally:
         if collecting:
             gc.enable()
-
-
-class _Loaders:
-    """Where every directive's graphs go when all are aligned again: to the build's writer and
-    a second one in turn, neither waited for per directive. A directive's graphs (700,000 quads
-    at 20,000 plans) are one bulk load, which Oxigraph does on one thread below a million
-    quads: waited for one after the other, the loads were the stage's longest chain (most of
-    the main process's CPU, past the last alignment). Two load at once (distinct graphs into
-    one store: the same quads), and the next directive's lines are made meanwhile. A writer is
-    waited for before it is given more: two batches in the loaders at most."""
-
-    def __init__(self, view: _VersionView) -> None:
-        self.view = view
-        self.writers = [view.writer, _Writer(view.writer.repo, view.store, bulk=True)]
-        self.names: list[set[str]] = [set(), set()]  # graphs each was given since its flush
-        self.turn = 0
-
-    def write(self, graphs: dict[str, str]) -> None:
-        if len(graphs) <= DIFFERENCE_GRAPHS:  # (a few: by difference, after every load)
-            self.flush()
-            self.view.replace_graphs(graphs)
-            return
-        self.view.writer.written.update(graphs)
-        for name in graphs:
-            self.view.lines.pop(name, None)
-        index, self.turn = self.turn, 1 - self.turn
-        if self.names[1 - index] & graphs.keys():  # (a graph written twice: in order)
-            self._flush(1 - index)
-        self._flush(index)  # its last batch loaded first: memory stays bounded
-        self.writers[index].add(graphs)
-        self.writers[index]._send()
-        self.names[index].update(graphs)
-
-    def _flush(self, index: int) -> None:
-        self.writers[index].flush()
-        self.names[index].clear()
-
-    def flush(self) -> None:
-        for index in (0, 1):
-            self._flush(index)
-
-    def close(self) -> None:
-        """Everything loaded (the stage's queries and the switch see it); the second writer's
-        figures counted in the build's."""
-        extra = self.writers[1]
-        try:
-            self.flush()
-        finally:
-            extra.close()
-            extra.store = None
-            self.view.writer.loaded += extra.loaded
-            self.view.writer.seconds += extra.seconds
 
 
 class _Failure(SourceError):
