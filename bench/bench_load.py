@@ -29,6 +29,29 @@ _CHILD = r"""
 import json, os, resource, sys, time
 mode, nquads, target = sys.argv[1], sys.argv[2], sys.argv[3]
 import pyoxigraph as ox
+units = []  # (graph, what the build's workers hand over for it: UTF-8 N-Quads or TriG block)
+if mode != "bulk_load":
+    import kgraph.build
+    block = getattr(kgraph.build, "_document_block", None)  # a writer reading TriG blocks
+
+    def unit(graph, lines):
+        if block is None:
+            units.append((graph, b"".join(lines), len(lines)))
+        else:  # the graph's lines without its name, in its block (made before the clock)
+            text = b"".join(l[:l.rindex(b" <", 0, -3)] + b" .\n" for l in lines).decode()
+            units.append((graph, *block(text, graph, len(lines))))
+
+    graph, lines = None, []
+    with open(nquads, "rb") as handle:
+        for line in handle:
+            name = line[line.rindex(b" <", 0, -3) + 2:line.rindex(b">")].decode()
+            if name != graph and lines:
+                unit(graph, lines)
+                lines = []
+            graph = name
+            lines.append(line)
+    if lines:
+        unit(graph, lines)
 started = time.perf_counter()
 store = ox.Store(target)
 quads = 0
@@ -36,24 +59,18 @@ if mode == "bulk_load":
     store.bulk_load(path=nquads, format=ox.RdfFormat.N_QUADS)
     quads = len(store)
 else:
-    import kgraph.build
     from kgraph.build import _Writer
     if os.environ.get("BATCH_QUADS"):
         kgraph.build.BATCH_QUADS = int(os.environ["BATCH_QUADS"])
     writer = _Writer(None, store, bulk=True)
     as_text = _Writer.add.__defaults__ == ("",)  # an old writer took str
-    add = (lambda g, b: writer.add(g, b.decode())) if as_text else writer.add
-    graph, lines = None, []
-    with open(nquads, "rb") as handle:  # what the build's workers hand over: UTF-8 lines
-        for line in handle:
-            name = line[line.rindex(b" <", 0, -3) + 2:line.rindex(b">")].decode()
-            if name != graph and lines:
-                add({graph: ""}, b"".join(lines))
-                lines = []
-            graph = name
-            lines.append(line)
-    if lines:
-        add({graph: ""}, b"".join(lines))
+    for graph, data, count in units:
+        if as_text:
+            writer.add({graph: ""}, data.decode())
+        elif block is None:
+            writer.add({graph: ""}, data)
+        else:
+            writer.add({graph: ""}, data, count)
     writer.flush()
     writer.close()
     quads = writer.loaded

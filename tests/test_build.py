@@ -354,7 +354,7 @@ def test_a_failed_load_in_the_loader_thread_leaves_the_store_as_it_was(
     shutil.copytree(SOURCES, folder)
     plan = folder / SEED_003.name
     plan.write_text(plan.read_text("utf-8") + "\n", encoding="utf-8")
-    monkeypatch.setattr(kbuild, "_to_nquads", lambda ntriples, graph: "<not> <n-quads\n")
+    monkeypatch.setattr(kbuild, "_to_trig", lambda ntriples, graph: ("<not> <trig\n", 1))
     with pytest.raises(SyntaxError):
         kbuild.build([folder], OxigraphRepository(store), directive_coverage=False)
     assert (store / POINTER).read_text().strip() == version
@@ -412,31 +412,39 @@ def test_bulk_loads_take_whole_documents_up_to_the_batch_size_and_write_the_same
     assert quads(small) == quads(one)
 
 
-def test_ntriples_become_nquads_of_their_graph_whatever_their_lines() -> None:
-    """Regular N-Triples go by one replace; anything else (blank lines, a last line without
-    a line break, a line that is not a triple) line by line, with the same result; the UTF-8
-    lines a worker sends are the same, counted."""
-    from kgraph.build import _nquads, _to_nquads
+def test_ntriples_become_a_trig_block_of_their_graph_whatever_their_lines() -> None:
+    """Regular N-Triples go into their graph's TriG block as they are; anything else (blank
+    lines, a last line without a line break, a line that is not a triple) line by line, the
+    other lines dropped; Oxigraph reads the very quads the N-Quads of the same lines state,
+    and the triples are counted. The UTF-8 blocks a worker sends are the same."""
+    import pyoxigraph as ox
+
+    from kgraph.build import _document_block, _to_trig
 
     def by_line(text: str, graph: str) -> str:
         return "".join(f"{line[:-2]} <{graph}> .\n" for line in text.split("\n")
                        if line.endswith(" ."))
 
+    def quads(text: str | bytes, syntax: ox.RdfFormat) -> list[ox.Quad]:
+        return sorted(ox.parse(text, syntax), key=str)
+
     g = "https://example.org/g"
-    texts = ['<a> <b> "x .\\n y" .\n<a> <b> <c> .\n', "", "<a> <b> <c> .",
-             "<a> <b> <c> .\n\n<a> <b> <d> .\n", "# comment\n<a> <b> <c> .\n",
-             "<a> <b> <c> . \n", '<a> <b> "p . q" .\n']
+    texts = ['<a:a> <a:b> "x .\\n y" .\n<a:a> <a:b> <a:c> .\n', "", "<a:a> <a:b> <a:c> .",
+             "<a:a> <a:b> <a:c> .\n\n<a:a> <a:b> <a:d> .\n", "# comment\n<a:a> <a:b> <a:c> .\n",
+             "<a:a> <a:b> <a:c> . \n", '<a:a> <a:b> "p . q" .\n',
+             '<a:a> <a:b> "Kế hoạch ." .\n<a:a> <a:b> "x"@vi .\n<a:a> <a:b> "1"^^<a:i> .\n']
     for text in texts:
-        assert _to_nquads(text, g) == by_line(text, g), text
-    assert _to_nquads("<a> <b> <c> .\n", g) == f"<a> <b> <c> <{g}> .\n"
-    for text in [*texts, '<a> <b> "Kế hoạch ." .\n<a> <b> <c> .\n']:  # as a worker sends them
-        data, lines = _nquads(text, g)
-        assert data == by_line(text, g).encode() and lines == data.count(b"\n"), text
+        block, count = _to_trig(text, g)
+        expected = by_line(text, g)
+        assert quads(block, ox.RdfFormat.TRIG) == quads(expected, ox.RdfFormat.N_QUADS), text
+        assert count == expected.count("\n"), text
+        assert _document_block(text, g) == (block.encode(), count), text
+    assert _to_trig("<a:a> <a:b> <a:c> .\n", g) == (f"<{g}> {{\n<a:a> <a:b> <a:c> .\n}}\n", 1)
     # the mapper's own lines, counted by it: the same, and a line break inside a line still
     # sends the text line by line
-    for text, written in [("<a> <b> <c> .\n<a> <b> <d> .\n", 2),
-                          ('<a> <b> "x\n y" .\n<a> <b> <c> .\n', 2)]:
-        assert _nquads(text, g, written) == _nquads(text, g), text
+    for text, written in [("<a:a> <a:b> <a:c> .\n<a:a> <a:b> <a:d> .\n", 2),
+                          ('<a:a> <a:b> "x\n y" .\n<a:a> <a:b> <a:c> .\n', 2)]:
+        assert _document_block(text, g, written) == _document_block(text, g), text
 
 
 def test_mapping_makes_one_literal_per_value_and_type() -> None:
