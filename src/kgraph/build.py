@@ -261,11 +261,14 @@ def _settled() -> None:
 
 
 def process_file(path: Path, validate: bool, ttl_out: Path | None,
-                 store_root: Path | None = None) -> FileResult:
+                 store_root: Path | None = None, keep_validation: bool = True) -> FileResult:
     """Read, extract, map and validate one file; every failure becomes a one-line error.
 
     With validation, the document's audit findings are computed here too and kept next to the
     store (:mod:`kgraph.analysis.audit_index`): the audit never validates this version again.
+    ``keep_validation``: whether the result carries the validation's results (a build whose
+    report keeps none, the CLI's, need not send them to the main process: their rdflib terms
+    are made again there, 0.1 ms a plan); the findings' counts are sent either way.
     """
     result = FileResult(path)
     try:
@@ -300,7 +303,7 @@ def process_file(path: Path, validate: bool, ttl_out: Path | None,
         keep_document_audit(store_root, source, doc.source_sha256, findings, coverage)
         result.findings = Counter((r.severity, r.rule) for r in validation.results)
         result.derived[coverage_graph_iri(source.iri)] = coverage.to_ntriples()
-        result.validation = validation.without_report()
+        result.validation = validation.without_report() if keep_validation else None
         # the workspace holds nothing once the audit is done: the plan's text and index were
         # most of what a worker's collector walked between documents (see _collect); done here,
         # not in the workspace's module, which is in the audit fingerprint
@@ -372,24 +375,44 @@ def _collect() -> None:
                else 1 if _documents % WORKER_GC_OLDER == 0 else 0)
 
 
-def _process_star(args: tuple[Path, bool, Path | None, Path | None]) -> FileResult:
+def _process_star(args: tuple[Path, bool, Path | None, Path | None, bool]) -> FileResult:
     if _in_worker:
         _collect()  # the last document's result is freed by now (sent back)
     return process_file(*args)
 
 
 def process_files(files: Sequence[Path], validate: bool, ttl_out: Path | None,
-                  jobs: int | None = None, store_root: Path | None = None
-                  ) -> Iterator[FileResult]:
+                  jobs: int | None = None, store_root: Path | None = None,
+                  keep_validations: bool = True) -> Iterator[FileResult]:
     """Results in file order, computed by ``jobs`` processes (default: one per core)."""
     jobs = jobs or os.cpu_count() or 1
-    tasks = [(f, validate, ttl_out, store_root) for f in files]
+    tasks = [(f, validate, ttl_out, store_root, keep_validations) for f in files]
     if jobs <= 1 or len(files) < 8:
         yield from map(_process_star, tasks)
         return
     context = multiprocessing.get_context("fork")
     with _Pool(min(jobs, len(files)), initializer=_worker_started, context=context) as pool:
+        _widen_results_pipe(pool)
         yield from pool.imap(_process_star, tasks, chunksize=2)
+
+
+RESULTS_PIPE_BYTES = 1 << 20  # Linux's default ceiling for an unprivileged process
+
+
+def _widen_results_pipe(pool: multiprocessing.pool.Pool) -> None:
+    """The pool's result pipe made to hold a whole result (a plan's ~220 KB of TriG) instead
+    of 64 KB: a worker writes it in one call instead of waiting for the main process to read
+    each 64 KB, and the main process reads it in one or two calls (each read of a larger
+    message allocated a buffer of the whole size again)."""
+    import contextlib
+    import fcntl
+
+    writer = getattr(getattr(pool, "_outqueue", None), "_writer", None)
+    setting = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if writer is None or setting is None:  # another CPython's pool, or not Linux
+        return
+    with contextlib.suppress(OSError, ValueError):
+        fcntl.fcntl(writer.fileno(), setting, RESULTS_PIPE_BYTES)
 
 
 class _Pool(multiprocessing.pool.Pool):
@@ -802,7 +825,7 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
         with context as store:
             writer = _Writer(repo, store, bulk=on_disk)
             root = repo.root if isinstance(repo, OxigraphRepository) else None
-            for result in process_files(todo, validate, ttl_out, jobs, root):
+            for result in process_files(todo, validate, ttl_out, jobs, root, keep_validations):
                 error = result.error or _check(result, seen, by_graph, repo, replace)
                 if error:
                     _discard(result)
