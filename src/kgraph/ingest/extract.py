@@ -20,7 +20,7 @@ from kgraph.errors import SourceError
 from kgraph.ingest.assignments import extract_assignments
 from kgraph.ingest.metadata import extract_metadata
 from kgraph.ingest.model import PlanDocument, Task
-from kgraph.ingest.outline import Layout, divisions, parse
+from kgraph.ingest.outline import Layout, divisions, parse, release
 from kgraph.ingest.readers import MAX_TEXT_BYTES, SourceText, read_source
 from kgraph.ingest.references import find_references
 from kgraph.ingest.reporting import extract_reporting
@@ -102,6 +102,7 @@ def extract_document(text: str, source_name: str, matcher: Matcher | None = None
         outline=divisions(layout),
     )
     doc.warnings.extend(_warnings(doc))
+    release(layout)  # the document holds none of it (its outline is model objects)
     return doc
 
 

@@ -688,6 +688,19 @@ def parse(raw: str) -> Layout:
     return Layout(raw, lines[:start], sections, closing, end is not None, root, appendices)
 
 
+def release(layout: Layout) -> None:
+    """Break the tree's links up (``parent``) once nothing reads the layout again: the tree
+    is then freed by reference counting as soon as its last reader lets it go. Left linked,
+    each plan's few hundred blocks, lines and their dicts waited for the cyclic collector,
+    which a build's worker runs between documents (0.2 ms a plan walking them)."""
+    roots = [layout.outline, *layout.appendices, *(s.node for s in layout.sections)]
+    for root in roots:
+        if root is not None:
+            root.parent = None
+            for node in root.walk():
+                node.parent = None
+
+
 def divisions(layout: Layout) -> list[Division]:
     """The body's outline and the appendices, as model objects."""
     raw = layout.raw
