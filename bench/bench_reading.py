@@ -1,7 +1,8 @@
 """The build's reading stage alone, this tree beside an old checkout, CPU seconds per plan.
 
-``kgraph.build.build(..., directive_coverage=False)`` of the same folder into a new on-disk
-store by each code, in its own process, both at the same time (so both run under the same
+``kgraph.build.build(..., directive_coverage=False, keep_validations=False)`` (what ``kgraph
+build`` asks: the report keeps no validation) of the same folder into a new on-disk store by
+each code, in its own process, both at the same time (so both run under the same
 machine load: on a shared machine CPU seconds are the steady measure, wall times are not).
 Printed per code: wall seconds, CPU seconds of the main process (the bulk loads, Oxigraph's
 and RocksDB's threads included) and of the extraction workers, each per plan, the collector's
@@ -47,7 +48,7 @@ gc.callbacks.append(watch)
 repo = OxigraphRepository(target)
 before = resource.getrusage(resource.RUSAGE_SELF)
 wall = time.perf_counter()
-report = build([folder], repo, directive_coverage=False)
+report = build([folder], repo, directive_coverage=False, keep_validations=False)  # as the CLI
 wall = time.perf_counter() - wall
 me = resource.getrusage(resource.RUSAGE_SELF)
 workers = resource.getrusage(resource.RUSAGE_CHILDREN)
