@@ -96,3 +96,42 @@ def test_line_numbers_of_offsets_are_those_of_the_character_list():
         listed += [number] * (len(line) + 1)
     index = references._line_index(raw)
     assert [index[offset] for offset in range(len(raw) + 1)] == listed[: len(raw) + 1]
+
+
+def test_a_remembered_split_of_bodies_is_the_split_made_again_and_fresh_each_time():
+    """A list of bodies split before gives the very mentions a split without memory gives, as
+    new objects: a reader changing one changes neither the memory nor the next caller's."""
+    from kgraph.ingest import bodies
+
+    matcher = default_matcher()
+    names = "Sở Y tế, Sở Giáo dục và Đào tạo, UBND các huyện, thị xã, thành phố, Công an tỉnh"
+    plain = bodies._split_agencies(names, matcher, "Gia Lai")
+    first = bodies.split_agencies(names, matcher, "Gia Lai")
+    assert first == plain and len(plain) > 1
+    first[0].raw = "changed"
+    again = bodies.split_agencies(names, matcher, "Gia Lai")
+    assert again == plain and all(a is not b for a, b in zip(again, first, strict=True))
+    assert bodies.split_agencies(names, matcher, None) == bodies._split_agencies(names, matcher,
+                                                                                   None)
+
+
+def test_a_read_plan_leaves_no_outline_for_the_collector():
+    """Once a plan is extracted its outline is freed by reference counting: no block or line
+    of it waits in a reference cycle (a build's worker collects between documents)."""
+    import gc
+
+    from kgraph.ingest.extract import extract_file
+    from kgraph.ingest.outline import Block, Line
+
+    plan = sorted((Path(__file__).parent.parent / "data" / "sources").glob("*.txt"))[0]
+    extract_file(plan)  # tables and caches made once
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        doc = extract_file(plan)
+        gc.collect()
+        left = [o for o in gc.garbage if isinstance(o, (Block, Line))]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert doc.outline and not left, len(left)

@@ -671,7 +671,10 @@ def parse(raw: str) -> Layout:
     appendices = [c for c in root.children if c.marker == "appendix"]
     if closing:
         tail = _Builder(closing, Block("root", "", [], marker="root")).run()
-        appendices += [c for c in tail.children if c.marker == "appendix"]
+        kept = [c for c in tail.children if c.marker == "appendix"]
+        if not kept:
+            _unlink(tail)  # read for its appendices only: none, nothing holds it (see release)
+        appendices += kept
     sections = _sections(root)
     attached = _attached_start(lines, end) if end is not None and not sections else None
     if attached is not None:  # a Quyết định's own Điều, then the plan it issues, unnumbered
@@ -693,12 +696,17 @@ def release(layout: Layout) -> None:
     is then freed by reference counting as soon as its last reader lets it go. Left linked,
     each plan's few hundred blocks, lines and their dicts waited for the cyclic collector,
     which a build's worker runs between documents (0.2 ms a plan walking them)."""
-    roots = [layout.outline, *layout.appendices, *(s.node for s in layout.sections)]
+    # the trees the layout reaches: the body's, and the closing part's an appendix hangs in
+    roots = [layout.outline, *(a.parent for a in layout.appendices), *layout.appendices,
+             *(s.node for s in layout.sections)]
     for root in roots:
         if root is not None:
-            root.parent = None
-            for node in root.walk():
-                node.parent = None
+            _unlink(root)
+
+
+def _unlink(root: Block) -> None:
+    for node in [root, *root.walk()]:  # walks the children: the links up are not needed
+        node.parent = None
 
 
 def divisions(layout: Layout) -> list[Division]:
