@@ -624,8 +624,11 @@ def _lineage_table(repository: Repository, text: str, labeller: Labeller) -> Tab
     known: dict[str, list[tuple]] = kept_memo(repository, "lineage facts", "")
     wanted = sorted({str(a) for a, _ in reached.rows} - set(known))
     variables = ["depth", "number", "type", "issuer", "province", "root", "ancestor"]
+    if any(not isinstance(a, URIRef) for a, _ in reached.rows) or any(
+            _UNSAFE_IRI.search(a) for a in wanted):  # cannot be written in VALUES
+        return _table(repository, "lineage", text, labeller)
     if wanted:
-        values = " ".join(f"<{a}>" for a in wanted if not _UNSAFE_IRI.search(a))
+        values = " ".join(f"<{a}>" for a in wanted)
         found = repository.query(head + f"VALUES ?ancestor {{ {values} }} BIND(0 AS ?depth)\n"
                                  + facts)
         if list(found.variables) != variables:
