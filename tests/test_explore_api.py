@@ -134,3 +134,37 @@ def test_graph_is_rebuilt_when_the_store_changes(sample_repo) -> None:
     sample_repo.replace_graphs({str(graph.name): graph.to_ntriples()})
     assert client.get("/api/search", params={"q": "88/KH-UBND"}).json()[0]["label"] == \
         "88/KH-UBND"
+
+
+def test_node_and_path_answers_are_kept_per_store_version(tmp_path, monkeypatch) -> None:
+    """A node's detail and a path are walked once per store version: asked again they come
+    from what was kept, the same JSON; a changed plan (a new version) shows at once."""
+    from factories import provincial_plan, recorded_calls, sample_documents
+    from kgraph.resources import resource_graphs
+    from kgraph.store.embedded import OxigraphRepository
+    from kgraph.web import explore
+
+    repo = OxigraphRepository(tmp_path / "store")  # on disk: its versions are named
+    payload = resource_graphs()
+    payload.update({str(g.name): g.to_ntriples() for g in map(document_graph, sample_documents())})
+    repo.replace_graphs(payload)
+    client = TestClient(create_app(repo))
+    details = recorded_calls(monkeypatch, explore, "node_detail", lambda d: d.node.id)
+    paths = recorded_calls(monkeypatch, explore, "shortest_flow_path", len)
+    node = [client.get("/api/node", params={"iri": GL2509}) for _ in range(2)]
+    path = [client.get("/api/path", params={"from": SO_YTE_GL, "to": D28}) for _ in range(2)]
+    assert node[0].status_code == path[0].status_code == 200
+    assert node[0].text == node[1].text and path[0].text == path[1].text
+    assert node[0].headers["content-type"] == "application/json"
+    assert details == [GL2509] and len(paths) == 1
+    assert client.get("/api/node", params={"iri": GL2509 + "/nothing"}).status_code == 404
+
+    changed = provincial_plan("2509/KH-UBND", "Gia Lai", "273-KH/TU", date(2024, 9, 20),
+                              date(2024, 10, 28), text="Kế hoạch chuyển đổi số")
+    graph = document_graph(changed)
+    repo.replace_graphs({str(graph.name): graph.to_ntriples()})
+    detail = client.get("/api/node", params={"iri": GL2509}).json()
+    assert "Kế hoạch chuyển đổi số" in {p["value"] for p in detail["properties"]}
+    assert "Kế hoạch chuyển đổi số" not in node[0].text
+    assert client.get("/api/path", params={"from": SO_YTE_GL, "to": D28}).status_code == 200
+    assert details == [GL2509, GL2509] and len(paths) == 2

@@ -258,3 +258,52 @@ def test_document_page_is_kept_per_store_version_and_follows_a_changed_plan(
     assert "← 2509_KH-UBND (sửa).txt" in page.text and "← 2509_KH-UBND.txt" not in page.text
     assert "Kế hoạch chuyển đổi số" in client.get(GIA_LAI + "?format=turtle").text
     assert len(pages_computed) == 3 and len(downloads) == 2
+
+
+def test_lineage_table_is_the_named_querys_whatever_was_kept(tmp_path, monkeypatch) -> None:
+    """A document page's lineage table is the lineage query's rows, whether its ancestors'
+    facts are asked for or were kept for the store version by an earlier page; a page asks
+    only for the ancestors no page asked about yet, and a new version asks again."""
+    from datetime import date
+
+    from factories import provincial_plan, sample_documents
+    from kgraph.graph.mapping import document_graph
+    from kgraph.resources import resource_graphs
+    from kgraph.store.embedded import OxigraphRepository
+
+    repo = OxigraphRepository(tmp_path / "store")  # on disk: its versions are named
+    payload = resource_graphs()
+    payload.update({str(g.name): g.to_ntriples() for g in map(document_graph, sample_documents())})
+    repo.replace_graphs(payload)
+    client = TestClient(create_app(repo))
+    asked: list[str] = []
+    real = repo.query
+
+    def query(text: str, *args, **kwargs):
+        if "VALUES ?ancestor" in text:
+            asked.append(text.split("VALUES ?ancestor {", 1)[1].split("}", 1)[0])
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(repo, "query", query)
+    kien_giang = "/id/doc/kien-giang/234-kh-ubnd/2024"
+    tables = {}
+    for path in (GIA_LAI, kien_giang):
+        tables[path] = section(client.get(path).text, 'id="lineage"')
+    assert "273-KH/TU" in tables[GIA_LAI] and "28-CT/TW" in tables[GIA_LAI]
+    assert "211-KH/TU" in tables[kien_giang] and "28-CT/TW" in tables[kien_giang]
+    assert len(asked) == 2 and "28-ct-tw" in asked[0] and "28-ct-tw" not in asked[1]
+    monkeypatch.setattr(describe, "_lineage_parts", lambda text: None)  # the query whole
+    describe.KEPT_PAGES.kept.clear()
+    for path, table in tables.items():
+        assert section(client.get(path).text, 'id="lineage"') == table
+    assert len(asked) == 2
+
+    monkeypatch.undo()
+    changed = document_graph(provincial_plan("2509/KH-UBND", "Gia Lai", "273-KH/TU",
+                                             date(2024, 9, 20), date(2024, 10, 28),
+                                             text="Kế hoạch chuyển đổi số"))
+    repo.replace_graphs({str(changed.name): changed.to_ntriples()})
+    asked.clear()
+    monkeypatch.setattr(repo, "query", query)
+    assert section(client.get(GIA_LAI).text, 'id="lineage"') == tables[GIA_LAI]
+    assert len(asked) == 1 and "28-ct-tw" in asked[0]  # a new version: asked again
