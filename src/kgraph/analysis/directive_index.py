@@ -546,15 +546,24 @@ class StateDelta:
 
     @classmethod
     def after(cls, base_key: str, base: DirectiveState, before: StateDelta | None,
-              state: DirectiveState, moved: set[str]) -> StateDelta:
+              state: DirectiveState, moved: set[str], *, placed_last: bool = False
+              ) -> StateDelta:
         """The delta from ``base`` to ``state``, reached from ``before`` (None: the base
-        itself) by taking the ``moved`` plans out and placing their items again."""
+        itself) by taking the ``moved`` plans out and placing their items again.
+        ``placed_last``: the moved plans' items are the last of their clusters (taken out,
+        then placed: :func:`_continue`), found from each cluster's end, not by a scan of all."""
         alignment = state.alignment
         assert alignment is not None and base.alignment is not None
         removed = (before.removed if before else set()) | moved
         added = [(i, m) for i, m in (before.added if before else []) if m.plan not in moved]
-        added += [(index, member) for index, cluster in enumerate(alignment.clusters)
-                  for member in cluster if member.plan in moved]
+        for index, cluster in enumerate(alignment.clusters):
+            if placed_last:
+                start = len(cluster)
+                while start and cluster[start - 1].plan in moved:
+                    start -= 1
+                added += [(index, member) for member in cluster[start:]]
+            else:
+                added += [(index, member) for member in cluster if member.plan in moved]
         scores = {m.iri: alignment.scores[m.iri] for _, m in added if m.iri in alignment.scores}
         small = DirectiveState(state.directive_iri, state.number, state.outline_iri,
                                state.plans, None, state.clusters, state.provinces)
@@ -740,7 +749,8 @@ def _directive(repo: Repository, root: Path | None, write: Callable[[dict[str, s
     if root is not None:
         key = state_key(directive_iri, versions)
         base_key = origin[1] if origin is not None else ""
-        delta = (StateDelta.after(base_key, origin[2], origin[3], new_state, moved)
+        delta = (StateDelta.after(base_key, origin[2], origin[3], new_state, moved,
+                                  placed_last=True)
                  if origin is not None and moved is not None else None)
         if delta is not None and delta.small() and key != base_key:
             keep_document_value(root, key, delta)  # the full base stays
