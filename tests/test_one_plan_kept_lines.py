@@ -15,7 +15,7 @@ from factories import recorded_calls
 from kgraph import build as kbuild
 from kgraph.analysis import coverage as cov
 from kgraph.analysis import directive_index as di
-from kgraph.store.derived import version_folders
+from kgraph.store.derived import document_value, version_folders
 from kgraph.store.embedded import OxigraphRepository
 from test_directive_index import (  # noqa: F401
     corpus,
@@ -98,3 +98,55 @@ def test_kept_lines_give_what_reading_back_gives_and_a_missing_record_reads_back
     kbuild._LINES.clear()
     kgraph("build", str(new), "--store", str(copy), "--no-validate")
     assert _coverage(store, directive) == _coverage(copy, directive)
+
+
+def test_a_second_one_plan_build_of_a_process_goes_on_from_what_the_first_made(
+        corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """`kgraph build A.txt` then `kgraph build B.txt` (the same directive and province) in one
+    process: the second takes the state and lineage the first made (no kept state or lineage
+    file read), and the store holds exactly what the second build leaves when a new process
+    runs it (reading the delta files the first wrote)."""
+    from kgraph.store import derived
+
+    folder = tmp_path / "plans"
+    shutil.copytree(corpus, folder)
+    directive, paths = largest_directive_province(folder)
+    later = tmp_path / "later"
+    later.mkdir()
+    first, second = (path.rename(later / path.name) for path in paths[-2:])
+    store = tmp_path / "store"
+    kgraph("build", str(folder), "--store", str(store), "--no-validate")
+    di._MADE.clear()
+    kgraph("build", str(first), "--store", str(store), "--no-validate")
+    assert len(di._MADE) == 2  # the directive's state and the lineage, made by this build
+    copy = tmp_path / "copy"
+    shutil.copytree(store, copy, ignore=shutil.ignore_patterns(".stale-*"))
+    read = recorded_calls(monkeypatch, derived, "_read", type)
+    kgraph("build", str(second), "--store", str(store), "--no-validate")
+    kept_kinds = {"DirectiveState", "StateDelta", "Lineage", "LineageDelta"}
+    assert not {kind.__name__ for kind in read} & kept_kinds
+    di._MADE.clear()  # a new process: the first build's files only
+    di._HELD.clear()
+    kbuild._LINES.clear()
+    read.clear()
+    kgraph("build", str(second), "--store", str(copy), "--no-validate")
+    assert {"StateDelta", "LineageDelta"} <= {kind.__name__ for kind in read}
+    assert _coverage(store, directive) == _coverage(copy, directive)
+
+    def states(root: Path) -> dict[str, object]:
+        return {path.stem: document_value(root, path.stem) for path in
+                (root / "derived" / "documents").glob("directive-*.pickle")}
+
+    kept, fresh = states(store), states(copy)
+    assert kept.keys() == fresh.keys()
+    for key, value in kept.items():
+        other = fresh[key]
+        if isinstance(value, di.StateDelta):
+            assert isinstance(other, di.StateDelta)
+            assert (value.base, value.removed, value.clusters, value.scores, value.aligned) == \
+                (other.base, other.removed, other.clusters, other.scores, other.aligned)
+            assert [(i, m.iri) for i, m in value.added] == [(i, m.iri) for i, m in other.added]
+        elif isinstance(value, di.LineageDelta):
+            assert isinstance(other, di.LineageDelta)
+            assert (value.base, value.graphs) == (other.base, other.graphs)
+            assert value.part.plans == other.part.plans and value.part.edges == other.part.edges

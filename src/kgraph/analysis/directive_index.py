@@ -118,9 +118,13 @@ def kept_lineage(repo: Repository, root: Path | None, before: dict[str, str],
     ``before`` with the graphs that differ read again, else read whole; kept for ``after``."""
     changed = sorted(g for g in set(before) | set(after) if before.get(g) != after.get(g))
     old_key, new_key = lineage_key(before), lineage_key(after)  # 20,000 lines each to hash
-    kept = _held_value(root, old_key) if root is not None else None
+    made = _made(root, old_key)
+    kept = (made[0] if isinstance(made, tuple) else
+            _held_value(root, old_key) if root is not None else None)
     base_key, since = old_key, set(changed)  # the full lineage kept, graphs read since
-    if isinstance(kept, LineageDelta):
+    if isinstance(made, tuple):  # this process's last lineage, its delta's base and graphs
+        base_key, since = made[1], since | set(made[2])
+    elif isinstance(kept, LineageDelta):
         base = _held_value(root, kept.base) if root is not None else None
         base_key, since = kept.base, since | set(kept.graphs)
         kept = base.replaced(kept.graphs, kept.part) if isinstance(base, Lineage) else None
@@ -132,6 +136,8 @@ def kept_lineage(repo: Repository, root: Path | None, before: dict[str, str],
         if base_key and len(since) <= DELTA_GRAPHS:  # the full one stays, the delta is small
             keep_document_value(root, new_key, LineageDelta(
                 base_key, sorted(since), lineage.part(since)))
+            if hold:
+                _hand_on(root, new_key, (lineage, base_key, sorted(since)))
             if old_key not in (new_key, base_key):
                 drop_document_value(root, old_key)
             return lineage
@@ -183,6 +189,33 @@ def _keep_full(root: Path, key: str, value: Lineage | DirectiveState, hold: bool
     identity = _identity(root, key) if hold else None
     if identity is not None:
         _hold(root, key, value, identity)
+
+
+# What a one-plan build of this process made and kept as a delta on a full value (a directive's
+# state with its base and delta, or a lineage), while the delta file is the one it wrote:
+# handed once to the next build of this process, which goes on from it instead of reading the
+# delta and applying it to a copy of the base (a state: 55,000 items at 20,000 plans).
+_MADE: OrderedDict[tuple[str, str], tuple[tuple[int, int, int], object]] = OrderedDict()
+MADE = 8  # values at most (one per directive of the store and the lineage)
+
+
+def _made(root: Path | None, key: str) -> object:
+    """The value :func:`_hand_on` held for ``key``, taken (the caller changes it), or None."""
+    if root is None:
+        return None
+    held = _MADE.pop((str(root), key), None)
+    if held is None or held[0] != _identity(root, key):
+        return None
+    return held[1]
+
+
+def _hand_on(root: Path, key: str, value: object) -> None:
+    identity = _identity(root, key)
+    if identity is None:
+        return
+    _MADE[(str(root), key)] = (identity, value)
+    while len(_MADE) > MADE:
+        _MADE.popitem(last=False)
 
 
 def _hold(root: Path, key: str, value: object, identity: tuple[int, int, int]) -> None:
@@ -490,13 +523,19 @@ class StateDelta:
         """The state this delta describes, from its base (which stays as it is)."""
         kept = base.alignment
         assert kept is not None
-        clusters = [[m for m in cluster if m.plan not in self.removed]
-                    for cluster in kept.clusters]
+        removed = self.removed
+        # (nothing removed: plain copies, not a scan of the 55,000 items of a national
+        # directive's base, twice)
+        clusters = ([[m for m in cluster if m.plan not in removed] for cluster in kept.clusters]
+                    if removed else [list(cluster) for cluster in kept.clusters])
         clusters += [[] for _ in range(self.clusters - len(clusters))]
         for index, item in self.added:
             clusters[index].append(item)
-        gone = {m.iri for cluster in kept.clusters for m in cluster if m.plan in self.removed}
-        scores = {iri: v for iri, v in kept.scores.items() if iri not in gone}
+        if removed:
+            gone = {m.iri for cluster in kept.clusters for m in cluster if m.plan in removed}
+            scores = {iri: v for iri, v in kept.scores.items() if iri not in gone}
+        else:
+            scores = dict(kept.scores)
         scores.update(self.scores)
         alignment = al.AlignmentState(kept.model, clusters, list(self.sums), kept.fixed,
                                       kept.outline, kept.own, scores, dict(self.aligned))
@@ -507,15 +546,24 @@ class StateDelta:
 
     @classmethod
     def after(cls, base_key: str, base: DirectiveState, before: StateDelta | None,
-              state: DirectiveState, moved: set[str]) -> StateDelta:
+              state: DirectiveState, moved: set[str], *, placed_last: bool = False
+              ) -> StateDelta:
         """The delta from ``base`` to ``state``, reached from ``before`` (None: the base
-        itself) by taking the ``moved`` plans out and placing their items again."""
+        itself) by taking the ``moved`` plans out and placing their items again.
+        ``placed_last``: the moved plans' items are the last of their clusters (taken out,
+        then placed: :func:`_continue`), found from each cluster's end, not by a scan of all."""
         alignment = state.alignment
         assert alignment is not None and base.alignment is not None
         removed = (before.removed if before else set()) | moved
         added = [(i, m) for i, m in (before.added if before else []) if m.plan not in moved]
-        added += [(index, member) for index, cluster in enumerate(alignment.clusters)
-                  for member in cluster if member.plan in moved]
+        for index, cluster in enumerate(alignment.clusters):
+            if placed_last:
+                start = len(cluster)
+                while start and cluster[start - 1].plan in moved:
+                    start -= 1
+                added += [(index, member) for member in cluster[start:]]
+            else:
+                added += [(index, member) for member in cluster if member.plan in moved]
         scores = {m.iri: alignment.scores[m.iri] for _, m in added if m.iri in alignment.scores}
         small = DirectiveState(state.directive_iri, state.number, state.outline_iri,
                                state.plans, None, state.clusters, state.provinces)
@@ -535,16 +583,32 @@ def kept_state(root: Path, key: str) -> tuple[DirectiveState, str, DirectiveStat
                                              StateDelta | None] | None:
     """The state kept under ``key`` (full, or a delta on a full one), with the key of its full
     base, that base and the delta; None when neither is kept."""
+    made = _made(root, key)
+    if made is not None:
+        return made  # type: ignore[return-value]
     kept = _held_value(root, key)
     if isinstance(kept, DirectiveState):
         if kept.alignment is None:
             return kept, key, kept, None
-        return StateDelta.after(key, kept, None, kept, set()).apply(kept), key, kept, None
+        return _copy(kept), key, kept, None
     if isinstance(kept, StateDelta):
         base = _held_value(root, kept.base)
         if isinstance(base, DirectiveState) and base.alignment is not None:
             return kept.apply(base), kept.base, base, kept
     return None
+
+
+def _copy(state: DirectiveState) -> DirectiveState:
+    """A full state to continue, the held one staying as it is (what applying an empty delta
+    gives, without scanning every item for plans to take out)."""
+    kept = state.alignment
+    assert kept is not None
+    alignment = al.AlignmentState(kept.model, [list(cluster) for cluster in kept.clusters],
+                                  list(kept.sums), kept.fixed, kept.outline, kept.own,
+                                  dict(kept.scores), dict(kept.plans))
+    return DirectiveState(state.directive_iri, state.number, state.outline_iri,
+                          list(state.plans), alignment, list(state.clusters),
+                          list(state.provinces))
 
 
 @dataclass
@@ -685,10 +749,13 @@ def _directive(repo: Repository, root: Path | None, write: Callable[[dict[str, s
     if root is not None:
         key = state_key(directive_iri, versions)
         base_key = origin[1] if origin is not None else ""
-        delta = (StateDelta.after(base_key, origin[2], origin[3], new_state, moved)
+        delta = (StateDelta.after(base_key, origin[2], origin[3], new_state, moved,
+                                  placed_last=True)
                  if origin is not None and moved is not None else None)
         if delta is not None and delta.small() and key != base_key:
             keep_document_value(root, key, delta)  # the full base stays
+            if changed is not None:
+                _hand_on(root, key, (new_state, base_key, origin[2], delta))
             if previous is not None and previous not in (key, base_key):
                 drop_document_value(root, previous)
             return True
