@@ -104,6 +104,9 @@ def main() -> int:
     parser.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--limit-seconds", type=float,
                         help="stop each dump of the uncompacted copy after this many seconds")
+    parser.add_argument("--old-only", action="store_true",
+                        help="dump the uncompacted copy by the old code only (the same dump "
+                             "code: this tree changes the store, not the writing)")
     parser.add_argument("--queries", action="store_true")
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--keep", action="store_true", help="keep the copies and dumps")
@@ -125,6 +128,8 @@ def main() -> int:
     runs = [("as built, old code", raw, args.old_src, args.limit_seconds),
             ("as built, this tree", raw, new_src, args.limit_seconds),
             ("compacted, this tree", packed, new_src, None)]
+    if args.old_only:
+        del runs[1]
     results = []
     print(f"\nkgraph dump -f nquads ({quads:,} quads)")
     print(f"  {'store, code':24s} {'wall s':>8s} {'CPU-s':>8s} {'quads':>12s} {'µs/quad':>8s}"
