@@ -84,19 +84,19 @@ def graphs_of(quads: Iterator[ox.Quad], limit: int | None = None) -> dict[str, s
 
 
 def _dump_part(store: str, out: str, part: int, parts: int) -> None:
+    """Every ``parts``-th named graph by Oxigraph's own writer (N-Triples, each line given its
+    graph: a literal's line breaks are escaped, so every `` .\\n`` ends a line)."""
     native = OxigraphRepository(Path(store), read_only=True).native
     names = sorted(g.value for g in native.named_graphs())[part::parts]
-    with open(out, "w", encoding="utf-8") as handle:
+    with open(out, "wb") as handle:
         for name in names:
-            handle.write("".join(
-                f"{q.subject} {q.predicate} {q.object} <{name}> .\n"
-                for q in native.quads_for_pattern(None, None, None, ox.NamedNode(name))))
+            lines = native.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(name))
+            handle.write(lines.replace(b" .\n", f" <{name}> .\n".encode()))
 
 
 def dump_parts(store: Path, data: Path, parts: int) -> list[Path]:
-    """The store's named graphs as N-Quads in ``parts`` files written by as many processes:
-    ``Store.dump`` is one thread at about 15,000 quads/s (26 minutes at 20,000 plans), the
-    term lookups, not the writing, being its cost."""
+    """The store's named graphs as N-Quads in ``parts`` files written by as many processes
+    (``Store.dump`` is one thread; its cost is the term look-ups, see bench/bench_dump.py)."""
     context = multiprocessing.get_context("spawn")
     outs = [data / f"part{i}.nq" for i in range(parts)]
     children = [context.Process(target=_dump_part, args=(str(store), str(out), i, parts))
