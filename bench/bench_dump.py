@@ -108,10 +108,19 @@ def main() -> int:
                         help="dump the uncompacted copy by the old code only (the same dump "
                              "code: this tree changes the store, not the writing)")
     parser.add_argument("--queries", action="store_true")
+    parser.add_argument("--queries-only", action="store_true",
+                        help="only the queries, on the copies a --keep run left in --workdir")
+    parser.add_argument("--plans", type=int,
+                        help="the bench corpus's size: its parameters (bench_app.pick) instead "
+                             "of a query of the store (too big a read at 20,000 plans)")
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--keep", action="store_true", help="keep the copies and dumps")
     args = parser.parse_args()
     new_src = ROOT / "src"
+    if args.queries_only:
+        compare_queries(args.workdir / "as-built", args.workdir / "compacted", args.runs,
+                        args.plans)
+        return 0
     args.workdir.mkdir(parents=True, exist_ok=True)
     raw = copy_store(args.store, args.workdir / "as-built")
     packed = copy_store(args.store, args.workdir / "compacted")
@@ -151,7 +160,7 @@ def main() -> int:
           f"{'yes' if len(set(digests.values())) == 1 else 'NO'} "
           f"(sha256 {next(iter(digests.values()))[:16]}...)", flush=True)
     if args.queries:
-        compare_queries(raw, packed, args.runs)
+        compare_queries(raw, packed, args.runs, args.plans)
     if not args.keep:
         for _, out, *_ in results:
             out.unlink(missing_ok=True)
@@ -160,14 +169,14 @@ def main() -> int:
     return 0
 
 
-def compare_queries(raw: Path, packed: Path, runs: int) -> None:
+def compare_queries(raw: Path, packed: Path, runs: int, plans: int | None) -> None:
     """Every named query's Oxigraph text on the store as built and compacted: CPU ms, rows."""
     from bench_remote import corpus_params, values_for
     from kgraph.analysis.queries import named_queries
 
     stores = {"as built": OxigraphRepository(raw, read_only=True),
               "compacted": OxigraphRepository(packed, read_only=True)}
-    params = corpus_params(stores["as built"], None)
+    params = corpus_params(stores["as built"], plans)
     print(f"\nnamed queries, Oxigraph text, CPU ms (best of {runs}), load "
           f"{os.getloadavg()[0]:.1f}; parameters {params}")
     print(f"  {'query':20s} {'as built':>10s} {'compacted':>10s} {'ratio':>6s}  rows")
