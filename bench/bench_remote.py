@@ -54,7 +54,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import external_stores  # noqa: E402
 import pyoxigraph as ox  # noqa: E402
 
-from kgraph.analysis.queries import NamedQuery, named_queries  # noqa: E402
+from kgraph.analysis.queries import NamedQuery, named_queries, run_named  # noqa: E402
 from kgraph.store.embedded import OxigraphRepository, StoreDirectory  # noqa: E402
 from kgraph.store.remote import ChallengeAuth, RemoteRepository  # noqa: E402
 
@@ -84,19 +84,19 @@ def graphs_of(quads: Iterator[ox.Quad], limit: int | None = None) -> dict[str, s
 
 
 def _dump_part(store: str, out: str, part: int, parts: int) -> None:
+    """Every ``parts``-th named graph by Oxigraph's own writer (N-Triples, each line given its
+    graph: a literal's line breaks are escaped, so every `` .\\n`` ends a line)."""
     native = OxigraphRepository(Path(store), read_only=True).native
     names = sorted(g.value for g in native.named_graphs())[part::parts]
-    with open(out, "w", encoding="utf-8") as handle:
+    with open(out, "wb") as handle:
         for name in names:
-            handle.write("".join(
-                f"{q.subject} {q.predicate} {q.object} <{name}> .\n"
-                for q in native.quads_for_pattern(None, None, None, ox.NamedNode(name))))
+            lines = native.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(name))
+            handle.write(lines.replace(b" .\n", f" <{name}> .\n".encode()))
 
 
 def dump_parts(store: Path, data: Path, parts: int) -> list[Path]:
-    """The store's named graphs as N-Quads in ``parts`` files written by as many processes:
-    ``Store.dump`` is one thread at about 15,000 quads/s (26 minutes at 20,000 plans), the
-    term lookups, not the writing, being its cost."""
+    """The store's named graphs as N-Quads in ``parts`` files written by as many processes
+    (``Store.dump`` is one thread; its cost is the term look-ups, see bench/bench_dump.py)."""
     context = multiprocessing.get_context("spawn")
     outs = [data / f"part{i}.nq" for i in range(parts)]
     children = [context.Process(target=_dump_part, args=(str(store), str(out), i, parts))
@@ -263,6 +263,7 @@ def compare_queries(store: Path, remote: RemoteRepository, params: dict[str, str
     print(f"\nnamed queries (median of {runs} warm runs, ms; over {timeout:.0f} s: stopped; "
           f"load {os.getloadavg()[0]:.1f})")
     print(f"  parameters: {params}")
+    print("  (Virtuoso: a query with a `# python:` header through it, as `kgraph query` runs it)")
     print(f"  {'query':20s} {'Virtuoso':>9s} {'emb. port.':>10s} {'emb. oxi.':>10s}"
           f" {'V/port':>7s} {'V/oxi':>7s}  rows  same")
     for name, query in sorted(named_queries().items()):
@@ -288,8 +289,11 @@ def compare_queries(store: Path, remote: RemoteRepository, params: dict[str, str
         portable = query.render(values)
         engine: NamedQuery = query.for_repository(embedded)
         started = time.perf_counter()
-        try:
-            remote_s, far = timed(lambda t=portable: remote.query(t), runs)
+        try:  # what a user gets: a query with a ``# python:`` header answers through it
+            if query.python:  # (audit_conflicts: one request a candidate on a remote store)
+                remote_s, far = timed(lambda v=values, q=query: run_named(q, remote, v), runs)
+            else:
+                remote_s, far = timed(lambda t=portable: remote.query(t), runs)
             far_records = json.loads(json.dumps(far.records()))
         except Exception as exc:  # a server error or time-out is a result here
             remote_s, far_records = None, None

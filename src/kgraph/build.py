@@ -42,7 +42,12 @@ from kgraph.graph.vocab import ID, sparql_prefixes
 from kgraph.ingest import readers
 from kgraph.ingest.extract import extract_file
 from kgraph.resources import CONTENT_DIGEST, digest_of, resource_graphs
-from kgraph.store.embedded import OxigraphRepository, Repository, replace_graphs_update
+from kgraph.store.embedded import (
+    OxigraphRepository,
+    Repository,
+    compact,
+    replace_graphs_update,
+)
 
 SOURCE_SUFFIXES = readers.SUFFIXES  # what a folder contributes: readers.is_supported
 # Quads per bulk load: Oxigraph's bulk loader writes one set of sorted files (SST, one per
@@ -886,6 +891,11 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
             writer.flush()
             writer.close()
             report.load_quads, report.load_seconds = writer.loaded, writer.seconds
+            if on_disk and len(report.documents) > FEW_FILES:  # many bulk loads: merge their
+                observer.stage("compacting the new store version")  # files (see compact)
+                compacting = time.perf_counter()
+                compact(store)
+                report.seconds["compaction"] = time.perf_counter() - compacting
             observer.stage("switching to the new store version")
             writer.store = store = None  # the new version closes before it becomes current
         report.seconds["last batch and switch"] = time.perf_counter() - started

@@ -273,6 +273,18 @@ def _delete(folders: list[Path]) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def compact(store: ox.Store) -> None:
+    """Merge a store version's files into one sorted run per index (RocksDB's full compaction).
+
+    Each bulk load adds its own files, and the term dictionary's keys are hashes, so every one
+    of them spans the whole key space: a version left as the build's loads wrote it makes each
+    term look-up (every answer, every quad of a dump) search them all. Measured at 2,000 plans
+    (bench/bench_dump.py): the N-Quads dump 16.7 -> 4.3 CPU-µs a quad and the named queries
+    1.3-2.3x cheaper, for 5 CPU-s of compaction. Same quads, same dump bytes.
+    """
+    store.optimize()
+
+
 def open_read_only(version: Path, attempts: int = 5) -> ox.Store:
     """Open a version read-only; a writer that just closed it may still be swapping files
     (RocksDB reports a missing SST), so a failed open is retried a few times."""
@@ -407,6 +419,15 @@ class OxigraphRepository:
             self.path = target
             self._token = self.directory.token()
             self._generation = 0
+
+    def compact(self) -> None:
+        """A new version holding the same quads compacted (:func:`compact`); readers of the
+        current one are not disturbed, and the old one is pruned as after any write."""
+        if self.root is None:
+            return  # in memory: nothing on disk to merge
+        with self.new_version() as store:
+            compact(store)
+            del store  # closed before the version becomes current (see new_version)
 
     def replace_graphs(self, graphs: Mapping[str, str]) -> None:
         if graphs:
