@@ -2,10 +2,11 @@
 the last batch and the switch, the audit index from nothing.
 
 Why: at 20,000 plans these stages took 210 + 3 + 193 s of a 20 min 44 s build (session 26),
-one after the other, each leaving a core idle for long stretches. This tree computes the
-audit index from nothing in a process of its own on a checkpoint of the version being written,
-beside the coverage (:class:`kgraph.analysis.audit_index.IndexBeside`, started by
-``kgraph.build`` when the caller audits); the old code computes it after the switch.
+one after the other, each leaving a core idle for long stretches. A tree whose ``kgraph.build``
+has ``_audit_beside`` (session 27's hcov branch: the audit index from nothing in a process of its
+own on a checkpoint of the version being written, beside the coverage; not merged, for the
+memory of the overlap, bench/README.md) is run that way; any other computes the index after the
+switch, as ``kgraph build`` does.
 
 Each side runs in a fresh process with its code first on the path (``--old-src``; this tree's
 ``src``), on its own hard-link copy of ``--store`` (a built store; its audit index removed
