@@ -47,6 +47,20 @@ def largest_directive_province(folder: Path) -> tuple[str, list[Path]]:
     return directive, paths
 
 
+def built_but_two(corpus: Path, tmp_path: Path) -> tuple[str, Path, Path, Path]:
+    """The corpus built into a new store but for the last two plans of the largest directive's
+    province, set aside for one-plan builds: (directive, first plan, second plan, store)."""
+    folder = tmp_path / "plans"
+    shutil.copytree(corpus, folder)
+    directive, paths = largest_directive_province(folder)
+    later = tmp_path / "later"
+    later.mkdir()
+    first, second = (path.rename(later / path.name) for path in paths[-2:])
+    store = tmp_path / "store"
+    kgraph("build", str(folder), "--store", str(store), "--no-validate")
+    return directive, first, second, store
+
+
 def kgraph(*args: str) -> str:
     result = runner.invoke(app, list(args))
     assert result.exit_code == 0, result.stderr
@@ -446,14 +460,7 @@ def test_lines_held_by_a_process_are_ignored_after_the_version_changed_in_place(
     what the kept alignment gives whole (the deleted triple back, the added one gone)."""
     from kgraph import build as kbuild
 
-    folder = tmp_path / "plans"
-    shutil.copytree(corpus, folder)
-    directive, paths = largest_directive_province(folder)
-    later = tmp_path / "later"
-    later.mkdir()
-    first, second = (path.rename(later / path.name) for path in paths[-2:])
-    store = tmp_path / "store"
-    kgraph("build", str(folder), "--store", str(store), "--no-validate")
+    directive, first, second, store = built_but_two(corpus, tmp_path)
     held = recorded_calls(monkeypatch, kbuild, "_held_lines")
     kgraph("build", str(first), "--store", str(store), "--no-validate")
     repo = OxigraphRepository(store, read_only=True)

@@ -18,6 +18,7 @@ from kgraph.analysis import directive_index as di
 from kgraph.store.derived import document_value, version_folders
 from kgraph.store.embedded import OxigraphRepository
 from test_directive_index import (  # noqa: F401
+    built_but_two,
     corpus,
     document_of,
     graph_lines,
@@ -108,14 +109,7 @@ def test_a_second_one_plan_build_of_a_process_goes_on_from_what_the_first_made(
     runs it (reading the delta files the first wrote)."""
     from kgraph.store import derived
 
-    folder = tmp_path / "plans"
-    shutil.copytree(corpus, folder)
-    directive, paths = largest_directive_province(folder)
-    later = tmp_path / "later"
-    later.mkdir()
-    first, second = (path.rename(later / path.name) for path in paths[-2:])
-    store = tmp_path / "store"
-    kgraph("build", str(folder), "--store", str(store), "--no-validate")
+    directive, first, second, store = built_but_two(corpus, tmp_path)
     di._MADE.clear()
     kgraph("build", str(first), "--store", str(store), "--no-validate")
     assert len(di._MADE) == 2  # the directive's state and the lineage, made by this build
