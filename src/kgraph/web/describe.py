@@ -472,7 +472,11 @@ class KeptPages:
     :func:`kept_version` cannot key.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, entries: int, characters: int | None = None,
+                 limits: Callable[[], tuple[object, ...]] = tuple) -> None:
+        """At most ``entries`` values and ``characters`` of text values (None: no bound);
+        ``limits()``: what else the values depend on, added to every key when asked."""
+        self.entries, self.characters, self.limits = entries, characters, limits
         self.kept: OrderedDict[tuple[object, ...], Any] = OrderedDict()
         self.lock = threading.Lock()
 
@@ -483,8 +487,7 @@ class KeptPages:
         version = kept_version(repository)
         if version is None:
             return compute()
-        # the page's limits are part of what it shows
-        full = (version, *key, TABLE_ROWS, DOWNSTREAM_DOCUMENTS, SOURCES_SHOWN, INCOMING_SHOWN)
+        full = (version, *key, *self.limits())
         with self.lock:
             if full in self.kept:
                 self.kept.move_to_end(full)
@@ -493,14 +496,16 @@ class KeptPages:
         if value is not None:
             with self.lock:
                 self.kept[full] = value
-                while len(self.kept) > 1 and (len(self.kept) > PAGES_KEPT or sum(
-                        len(v) for v in self.kept.values() if isinstance(v, str)
-                ) > DOWNLOAD_CHARACTERS_KEPT):
+                while len(self.kept) > 1 and (len(self.kept) > self.entries or (
+                        self.characters is not None and sum(
+                            len(v) for v in self.kept.values() if isinstance(v, str)
+                        ) > self.characters)):
                     self.kept.popitem(last=False)
         return value
 
 
-KEPT_PAGES = KeptPages()
+KEPT_PAGES = KeptPages(PAGES_KEPT, DOWNLOAD_CHARACTERS_KEPT, lambda: (  # the page's limits
+    TABLE_ROWS, DOWNSTREAM_DOCUMENTS, SOURCES_SHOWN, INCOMING_SHOWN))  # are part of what it shows
 
 
 def kept_description(repository: Repository, iri: str, lang: str = "vi") -> Description | None:

@@ -40,7 +40,7 @@ from kgraph.analysis.page_data import (  # noqa: F401  (the explorer's names for
 from kgraph.graph.vocab import PREFIXES
 from kgraph.store.derived import memory_value
 from kgraph.store.embedded import Repository, store_version
-from kgraph.web.describe import kept_version
+from kgraph.web.describe import KeptPages
 from kgraph.web.sources import source_page
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -319,33 +319,11 @@ _LINEAGE_ANSWERS: OrderedDict[tuple[str, str, str, int], str] = OrderedDict()
 _ANSWERS_LOCK = threading.Lock()
 
 
-# The answers of /api/node and /api/path asked last, per store version: each is a walk of the
-# store and a JSON document of up to hundreds of nodes (a provincial plan's node: 130 KB,
-# 130 CPU ms at 20,000 plans), the same until the store changes.
+# The answers of /api/node and /api/path asked last, per store version (as the resource pages
+# are): each is a walk of the store and a JSON document of up to hundreds of nodes (a
+# provincial plan's node: 130 KB, 130 CPU ms at 20,000 plans), the same until the store changes.
 ANSWERS_KEPT = 256
-
-
-def kept_answer(repo: Repository, key: tuple[str, ...], compute: Callable[[], str]) -> str:
-    """``compute()`` (a JSON answer), or the one kept for ``key`` in this store version; a
-    store :func:`kept_version` cannot key is asked every time."""
-    version = kept_version(repo)
-    if version is None:
-        return compute()
-    full = (version, *key)
-    with _ANSWERS_LOCK:
-        answer = _KEPT_ANSWERS.get(full)
-        if answer is not None:
-            _KEPT_ANSWERS.move_to_end(full)
-            return answer
-    answer = compute()
-    with _ANSWERS_LOCK:
-        _KEPT_ANSWERS[full] = answer
-        while len(_KEPT_ANSWERS) > ANSWERS_KEPT:
-            _KEPT_ANSWERS.popitem(last=False)
-    return answer
-
-
-_KEPT_ANSWERS: OrderedDict[tuple[str, ...], str] = OrderedDict()
+KEPT_ANSWERS = KeptPages(ANSWERS_KEPT)
 
 
 def as_json(model: BaseModel) -> Response:
@@ -374,7 +352,7 @@ def api_path(
         sub.edges = [e for e in sub.edges if frozenset((e.source, e.target)) in consecutive]
         return sub.model_dump_json()
 
-    return Response(kept_answer(walk.repo, ("path", source, target), answer),
+    return Response(KEPT_ANSWERS.get(walk.repo, ("path", source, target), answer),
                     media_type="application/json")
 
 
@@ -445,7 +423,7 @@ def compact(iri: str) -> str:
 @router.get("/api/node", response_model=NodeDetail, tags=["explore"])
 def api_node(request: Request, walk: Walk, iri: str) -> Response:
     """A node's properties, source quote, roles (for agencies) and direct neighbours."""
-    return Response(kept_answer(walk.repo, ("node", iri),
+    return Response(KEPT_ANSWERS.get(walk.repo, ("node", iri),
                                 lambda: node_detail(get_repository(request), walk, iri)
                                 .model_dump_json()), media_type="application/json")
 
