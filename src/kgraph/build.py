@@ -41,6 +41,7 @@ from kgraph.graph.mapping import DocumentGraph, document_graph
 from kgraph.graph.vocab import ID, sparql_prefixes
 from kgraph.ingest import readers
 from kgraph.ingest.extract import extract_file
+from kgraph.memory import release_before_forks, release_freed
 from kgraph.resources import CONTENT_DIGEST, digest_of, resource_graphs
 from kgraph.store.embedded import (
     OxigraphRepository,
@@ -57,6 +58,12 @@ SOURCE_SUFFIXES = readers.SUFFIXES  # what a folder contributes: readers.is_supp
 # exceeds it (a larger one would be split into a full set and a small one). ~250 MB of text,
 # ~1 GB more inside the loader while it loads.
 BATCH_QUADS = 1_000_000
+# Quads per bulk load of the directive coverage's graphs: a directive's graphs came in one
+# write (640,000-886,000 quads at 20,000 plans), its whole TriG text made, encoded and joined
+# in the main process and then held by the loader while it loads, beside the forked aligners
+# (the build's process tree peaked in this stage). In batches the main process holds a
+# quarter of that at a time; the batches go one after the other, as the write did.
+COVERAGE_BATCH = 250_000
 FEW_FILES = 100  # up to this many sources, the store is asked about them alone
 SMALL_BATCH = 20_000  # below it a transaction beats the bulk loader's fixed cost (SST files)
 WORKSPACE_RENEW = 1  # plans' worth of lines a worker validates in one in-memory store (_workspace)
@@ -670,6 +677,12 @@ class _Writer:
         self.quads = 0
         self.seconds += time.perf_counter() - started
 
+    def send(self) -> None:
+        """Hand what was added so far to the loader as one batch (on disk), without waiting
+        for it to be loaded; in memory or remote, nothing (written at :meth:`flush`)."""
+        if self.bulk:
+            self._send()
+
     def close(self) -> None:
         """Stop the loader thread (after :meth:`flush`, or on failure: pending batches are
         dropped with the version)."""
@@ -725,6 +738,10 @@ class _Writer:
                     store.load(text, ox.RdfFormat.TRIG, lenient=True)  # no SST files
                 else:
                     store.bulk_load(text, ox.RdfFormat.TRIG, lenient=True)
+                    # the batch's text and the loader's buffers are freed now: handed back,
+                    # not held by the allocator for the rest of the build
+                    job = text = None
+                    release_freed()
                 self.seconds += time.perf_counter() - started
             except BaseException as exc:  # re-raised in the main thread at its next call
                 store = None  # the traceback keeps this frame: it must not keep the version
@@ -777,6 +794,7 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
            on_disk: bool) -> None:
     from kgraph.store.derived import keep_version_value, version_folders, version_value
 
+    release_before_forks()  # the workers and aligners forked below start without freed pages
     # What the store holds for the sources: the index the last build kept for this version
     # (a dictionary read), else the store's rows for the given files (few) or for all.
     index = version_value(repo, SOURCE_INDEX) if on_disk else None
@@ -1012,8 +1030,9 @@ class _VersionView:
                 started = time.perf_counter()
                 self.store.update(update)
                 self.writer.seconds += time.perf_counter() - started
-        if graphs:
-            self.writer.add(graphs)
+        for batch in coverage_batches(graphs):
+            self.writer.add(batch)
+            self.writer.send()  # each batch loaded on its own (COVERAGE_BATCH)
         self.writer.flush()
 
 
@@ -1148,6 +1167,25 @@ def replace_by_difference(store: Any, graphs: dict[str, str], *,
         if added:
             parts.append(f"INSERT DATA {{ GRAPH <{name}> {{\n{chr(10).join(added)}\n}} }}")
     return " ;\n".join(parts), written
+
+
+def coverage_batches(graphs: dict[str, str], limit: int | None = None
+                     ) -> Iterator[dict[str, str]]:
+    """The graphs in order, in groups of at most ``limit`` triples (lines; default
+    :data:`COVERAGE_BATCH`, read when called); a graph larger than that is a group of its
+    own, a graph is never split."""
+    limit = COVERAGE_BATCH if limit is None else limit
+    batch: dict[str, str] = {}
+    count = 0
+    for name, text in graphs.items():
+        lines = text.count("\n")
+        if batch and count + lines > limit:
+            yield batch
+            batch, count = {}, 0
+        batch[name] = text
+        count += lines
+    if batch:
+        yield batch
 
 
 def _directive_coverage(view: _VersionView, changed: dict[str, str | None] | None,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from types import TracebackType
@@ -19,6 +18,7 @@ from rich.progress import (
 from rich.table import Table
 
 from kgraph.build import BuildReport, FileResult
+from kgraph.memory import resident_mb
 
 LOG_EVERY = 30.0  # seconds between progress lines when stderr is not a terminal
 LOG_MIN_FILES = 100  # fewer sources: the summary and the error lines only, however long
@@ -89,7 +89,7 @@ class BuildProgress:
         eta = f", about {left / rate:.0f} s left" if rate > 0 and left > 0 else ""
         return (f"files {done + self.unchanged}/{self.total}: {self.loaded} loaded, "
                 f"{self.unchanged} unchanged, {self.failed} failed, {self.findings} findings; "
-                f"{rate:.1f} files/s{eta}; main process {_rss_mb()} MB")
+                f"{rate:.1f} files/s{eta}; main process {resident_mb()} MB")
 
     def _line(self, text: str) -> None:
         if (self.log and self.total >= LOG_MIN_FILES
@@ -98,15 +98,6 @@ class BuildProgress:
             stamp = time.strftime("%H:%M:%S")
             self.console.print(f"[{stamp}] {text}", markup=False, highlight=False,
                                soft_wrap=True)
-
-
-def _rss_mb() -> int:
-    """Resident memory of this process (Linux; 0 elsewhere)."""
-    try:
-        pages = int(Path("/proc/self/statm").read_text().split()[1])
-    except (OSError, IndexError, ValueError):
-        return 0
-    return pages * os.sysconf("SC_PAGE_SIZE") // 2**20
 
 
 def print_summary(console: Console, report: BuildReport, store: str, ttl_out: Path | None
