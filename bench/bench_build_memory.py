@@ -32,6 +32,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_CLI = "import sys; from kgraph.cli import app; sys.argv[0] = 'kgraph'; app()"
+# The build as ``kgraph build`` runs it, its progress logged every second from the start (the
+# CLI logs only after 30 s): the stage lines tell the sampler which stage it is in.
+RUN_BUILD = ("import sys; from kgraph.cli import app, progress; progress.LOG_EVERY = 1.0; "
+             "progress.LOG_MIN_FILES = 0; sys.argv[0] = 'kgraph'; app()")
 STAGE_LINE = re.compile(r"^\[\d\d:\d\d:\d\d\] (.+?): [\d.]+ s; now (.+)$")
 
 
@@ -98,7 +102,7 @@ def run_side(name: str, src: Path, corpus: Path, store: Path, every: float) -> S
     env = {**os.environ, "PYTHONPATH": str(src), "COLUMNS": "200"}
     side.load = (os.getloadavg()[0], 0.0)
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-c", RUN_CLI, "build", str(corpus), "--store",
+    process = subprocess.Popen([sys.executable, "-c", RUN_BUILD, "build", str(corpus), "--store",
                                 str(store)], env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     stage = ["reading files"]
