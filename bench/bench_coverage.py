@@ -163,6 +163,38 @@ def run(repo: OxigraphRepository, root: Path | None, args: argparse.Namespace) -
     return 0
 
 
+class TreeSampler:
+    """The peaks of a process tree's summed PSS and RSS, sampled every second while in the
+    ``with`` block (:mod:`bench_build_memory`'s sampling)."""
+
+    def __init__(self, pid: int, every: float = 1.0) -> None:
+        import threading
+
+        from bench_build_memory import Peaks
+
+        self.pid, self.every = pid, every
+        self.peaks = Peaks()
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        from bench_build_memory import descendants, rollup
+
+        while not self.done.wait(self.every):
+            pids = descendants(self.pid)
+            sizes = [rollup(pid) for pid in pids]
+            self.peaks.add(sum(p for _, p in sizes), sum(r for r, _ in sizes),
+                           max((r for r, _ in sizes), default=0.0), len(pids))
+
+    def __enter__(self) -> TreeSampler:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.done.set()
+        self.thread.join()
+
+
 def stage(store: Path, old_src: Path, rounds: int) -> int:
     """The stage old and new, alternating (old first in odd rounds), each in a fresh process."""
     import json
@@ -178,14 +210,19 @@ def stage(store: Path, old_src: Path, rounds: int) -> int:
         for name in order:
             env = {**os.environ, "PYTHONPATH": str(old_src if name == "old" else new_src)}
             load = os.getloadavg()[0]
-            out = subprocess.run([sys.executable, str(runner), str(store)], env=env,
-                                 check=True, capture_output=True, text=True).stdout
+            process = subprocess.Popen([sys.executable, str(runner), str(store)], env=env,
+                                       stdout=subprocess.PIPE, text=True)
+            with TreeSampler(process.pid) as tree:  # the stage's process and its aligners
+                out = process.communicate()[0]
+            if process.returncode != 0:
+                raise subprocess.CalledProcessError(process.returncode, runner)
             run = json.loads(out.strip().splitlines()[-1])
             run["load"] = load
             runs[name].append(run)
             print(f"round {round_ + 1} {name}: wall {run['wall']:.1f} s, CPU {run['cpu']:.1f} s "
                   f"(load {load:.1f} at start), {run['quads']} quads, peak RSS "
-                  f"{run.get('rss_mb', 0):.0f} MB (main process)", flush=True)
+                  f"{run.get('rss_mb', 0):.0f} MB (main process); process tree peak summed "
+                  f"PSS {tree.peaks.pss:,.0f} MB, RSS {tree.peaks.rss:,.0f} MB", flush=True)
     old, new = runs["old"][-1], runs["new"][-1]
     medians = {name: (statistics.median(r["wall"] for r in found),
                       statistics.median(r["cpu"] for r in found)) for name, found in runs.items()}

@@ -1200,6 +1200,7 @@ def _directive_coverage(view: _VersionView, changed: dict[str, str | None] | Non
     from kgraph.analysis import coverage_answer, directive_index
 
     root = view.repo.root if isinstance(view.repo, OxigraphRepository) else None
+    release_before_forks()  # the aligners are forked without the reading stage's freed pages
     # The collector stays off for the stage: at national scale it reads a lineage and an
     # alignment state of millions of small objects, and every full collection the stage's
     # allocations trigger walks them all (seconds of a one-plan build at 20,000 plans). What
