@@ -212,8 +212,12 @@ def stage(store: Path, old_src: Path, rounds: int) -> int:
             load = os.getloadavg()[0]
             process = subprocess.Popen([sys.executable, str(runner), str(store)], env=env,
                                        stdout=subprocess.PIPE, text=True)
-            with TreeSampler(process.pid) as tree:  # the stage's process and its aligners
-                out = process.communicate()[0]
+            with TreeSampler(process.pid) as tree:  # the stage's process and its aligners,
+                assert process.stdout is not None  # until the stage is done
+                for line in process.stdout:
+                    if line.strip() == "stage done":
+                        break
+            out = process.communicate()[0]
             if process.returncode != 0:
                 raise subprocess.CalledProcessError(process.returncode, runner)
             run = json.loads(out.strip().splitlines()[-1])

@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+STAGE_DONE = "stage done"
+
 
 def cpu() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF)
@@ -51,6 +53,7 @@ def main(store: Path) -> None:
         _, report = build._directive_coverage(view, None, {}, ({}, {"bench": str(since)}))
         writer.flush()
         wall, used = time.perf_counter() - started, cpu() - used
+        print(STAGE_DONE, flush=True)  # what follows (the graphs read and sorted) is not the stage
         writer.close()
         lines = sorted(quad.__str__() for quad in target)
         del target
