@@ -675,6 +675,8 @@ def _outline(head: StateHead, clusters: list[list[al.PlanItem]]) -> al.Outline:
     """:meth:`AlignmentState.result` from the head (support, labels, confidences, order:
     every province's) and ``clusters`` (:func:`_visible`: the tasks' members shown)."""
     support = al.minimum_support(len(head.aligned))
+    provinces = {m.province for cluster in clusters for m in _members(cluster, head.fixed)}
+    shown = np.array([province in provinces for _, province in head.table], dtype=bool)
     tasks: list[al.DirectiveTask] = []
     unaligned: list[al.PlanItem] = []
     cluster_of: dict[int, int] = {}
@@ -688,11 +690,11 @@ def _outline(head: StateHead, clusters: list[list[al.PlanItem]]) -> al.Outline:
             continue
         label = head.labels[number]
         text = own.text if own else al._MARKER.sub("", label[2] if label else "", count=1)
-        scores = head.scores[number]
-        shown = _shown_scores(head, number, members)
+        scores, who = head.scores[number], head.who[number]
         task = _Task("", text, members, reconstructed=own is None,
                      outline_task=own.iri if own else None, supporting=supporting)
-        task.scores = dict(zip((m.iri for m in members), shown, strict=True))
+        task.scores = dict(zip((m.iri for m in members), (
+            scores if len(members) == len(who) else scores[shown[who]]).tolist(), strict=True))
         task.confidence = round(float(np.mean(scores)), 3) if len(scores) else 0.0
         cluster_of[id(task)] = number
         if not head.fixed:
@@ -704,16 +706,6 @@ def _outline(head: StateHead, clusters: list[list[al.PlanItem]]) -> al.Outline:
         task.no = str(index)
     return al.Outline(head.number, tasks, unaligned, not head.fixed,
                       [cluster_of[id(task)] for task in tasks])
-
-
-def _shown_scores(head: StateHead, index: int, members: list[al.PlanItem]) -> list[float]:
-    """The scores of a cluster's members shown (``members``, those of some provinces)."""
-    who = head.who[index]
-    if len(members) == len(who):
-        return head.scores[index].tolist()
-    provinces = {m.province for m in members}
-    mask = np.array([province in provinces for _, province in head.table], dtype=bool)
-    return head.scores[index][mask[who]].tolist() if len(who) else []
 
 
 def part_key(directive_iri: str, part: StatePart) -> str:
@@ -741,7 +733,7 @@ def kept_head(root: Path, key: str) -> StateHead | None:
     if not isinstance(kept, DirectiveState):
         return None
     head, parts = _split(kept)
-    _keep_state(root, key, head, parts, set(), hold=True)
+    _keep_state(root, key, head, parts, set(), hold=True, converted=True)
     if base_key is not None and base_key != key:
         drop_document_value(root, base_key)
     return head
@@ -783,9 +775,11 @@ def _read_parts(root: Path, head: StateHead, provinces: set[str]
 
 
 def _keep_state(root: Path, key: str, head: StateHead, parts: dict[str, StatePart],
-                replaced: set[str], hold: bool) -> None:
+                replaced: set[str], hold: bool, converted: bool = False) -> None:
     """Keep the head under ``key`` with these parts (each province's; ``replaced``: the
-    provinces whose part they replace, an empty one dropped from the head)."""
+    provinces whose part they replace, an empty one dropped from the head); the parts of a
+    head kept under ``key`` before, and no longer used, dropped (``converted``: what ``key``
+    held was a whole state, not a head)."""
     keys = {p: k for p, k in head.parts.items() if p not in replaced and p not in parts}
     for province, part in parts.items():
         if not any(part.items.values()):
@@ -794,7 +788,11 @@ def _keep_state(root: Path, key: str, head: StateHead, parts: dict[str, StatePar
         if not has_document_value(root, keys[province]):
             _keep_full(root, keys[province], part, hold)
     head.parts = dict(sorted(keys.items()))
+    replaced_head = None if converted else _held_value(root, key)  # the same plans again
     _keep_full(root, key, head, hold)
+    if isinstance(replaced_head, StateHead) and replaced_head is not head:
+        for part in set(replaced_head.parts.values()) - set(head.parts.values()):
+            drop_document_value(root, part)
 
 
 def _drop_state(root: Path, key: str | None, old: StateHead, new: StateHead) -> None:
