@@ -18,10 +18,12 @@ directive of 400 plans at 2,000 plans, never finished at 20,000. The build does 
   re-build after changed plans finds the state of the set before the change, takes each
   changed plan's old items out of their clusters and places its new items exactly as the
   progressive alignment places every later plan (:meth:`AlignmentState.place`); the other
-  plans' placements and scores stay as they were. Such a build keeps the state as a
-  :class:`StateDelta` on the full state it started from (kilobytes, not the 21 MB of a
-  4,000-plan directive), and writes the province's graph by its differing triples only
-  (``build._VersionView.replace_graphs``).
+  plans' placements and scores stay as they were. The state is kept as a head (model, sums,
+  per cluster its members' plans, scores and positions: 2 MB for a 4,000-plan directive) and
+  one part per province holding its items (:class:`StateHead`, :class:`StatePart`, parts by
+  content): such a build reads the head and the parts of the provinces its plans leave and
+  join, writes those back and a new head, and writes the province's graph by its differing
+  triples only (``build._VersionView.replace_graphs``).
 
 * **the named query's answer kept** (:mod:`kgraph.analysis.coverage_answer`): the rows of
   ``directive-coverage`` per province, written with the province's graph.
