@@ -163,7 +163,23 @@ def rekey(store: Path, old: str, new: str, src: Path) -> int:
     renamed = _rename_kept(store, ("directive-state", "directive-lineage"), old, new)
     subprocess.run([PYTHON, "-c", _MARK, str(store)], check=True,
                    env={**os.environ, "PYTHONPATH": str(src)})
+    subprocess.run([PYTHON, "-c", _CONVERT, str(store)], check=True,
+                   env={**os.environ, "PYTHONPATH": str(src)})
     return renamed
+
+
+# States kept whole by older code, kept by the new code as it keeps them (a head and parts,
+# when it has them), as its first build after the change does once: not a one-plan build's cost.
+_CONVERT = r"""
+import sys
+from pathlib import Path
+from kgraph.analysis import directive_index as di
+if hasattr(di, "kept_head"):
+    root = Path(sys.argv[1])
+    for path in sorted((root / "derived" / "documents").glob(
+            f"directive-state-{di.fingerprint()}-*.pickle")):
+        di.kept_head(root, path.stem)
+"""
 
 
 _MARK = r"""

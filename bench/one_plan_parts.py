@@ -30,10 +30,11 @@ from kgraph.store import derived
 
 PARTS: list[tuple[Any, str]] = [
     (kbuild, "_directive_coverage"), (kbuild, "process_files"), (ai, "audit_index"),
-    (di, "_directive"), (di, "kept_state"), (di, "kept_lineage"), (di, "_continue"),
-    (di.Lineage, "implementing"), (di.Lineage, "groups"), (di.Records, "get"),
-    (di.StateDelta, "after"), (di, "keep_document_value"), (di, "_written_before"),
-    (al.AlignmentState, "result"), (cov, "assemble"), (cov.DirectiveCoverage, "graphs"),
+    (di, "_directive"), (di, "kept_head"), (di, "_read_parts"), (di, "kept_lineage"),
+    (di, "_continue"), (di.Lineage, "implementing"), (di.Lineage, "groups"),
+    (di.Records, "get"), (di, "_keep_state"), (di, "_moved"), (di, "_outline"),
+    (di, "keep_document_value"), (di, "_written_before"), (al.AlignmentState, "result"),
+    (cov, "assemble"), (cov.DirectiveCoverage, "graphs"),
     (cov, "directive_of"), (kbuild._VersionView, "replace_graphs"),
     (answer.StageAnswers, "add"), (derived, "_read")]
 

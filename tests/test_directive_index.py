@@ -367,15 +367,18 @@ def test_directives_aligned_side_by_side_in_processes_give_the_same_graphs(
             written), graph
 
 
-def test_one_plan_builds_write_the_state_as_a_delta_and_only_the_changed_triples(
+def test_one_plan_builds_keep_the_state_by_province_and_write_only_the_changed_triples(
         corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`kgraph build NEW.txt` twice, then the first plan changed: the directive's state is kept
-    as its full base and one delta, which is exactly the state a full write keeps; the
-    province graph is rewritten by its differing triples only, and the store then holds the
-    very graphs the stage computes from the kept state (what a plain replacement writes)."""
+    as a head and one part per province; the change reads the head and its province's part
+    only, writes that part again (the others stay as they were), and leaves exactly the state
+    the whole state in memory gives when the plan is taken out and placed again; the province
+    graph is rewritten by its differing triples only, and the store then holds the very graphs
+    the stage computes from the kept state (what a plain replacement writes)."""
     import numpy as np
 
     from kgraph import build as kbuild
+    from kgraph.store import derived
 
     folder = tmp_path / "plans"
     shutil.copytree(corpus, folder)
@@ -401,53 +404,77 @@ def test_one_plan_builds_write_the_state_as_a_delta_and_only_the_changed_triples
     assert task.source_text and task.source_text in text
     first.write_text(text.replace(task.source_text, task.source_text.rstrip(".;")
                                   + " và các tổ chức xã hội", 1), encoding="utf-8")
-    copy = tmp_path / "copy"  # the same change built without deltas, to compare
+    before = heads(store)
+    head_before = next(h for h in before.values() if h.number == directive)
+    whole = di.kept_state(store, next(k for k, h in before.items() if h is head_before))
+    assert whole is not None and whole.alignment is not None
+    copy = tmp_path / "copy"  # the same change built by a new process, to compare
     shutil.copytree(store, copy, ignore=shutil.ignore_patterns(".stale-*"))
+    read = recorded_calls(monkeypatch, derived, "_read", type)
     kgraph("build", str(first), "--store", str(store), "--no-validate")
     update, written = differences[-1]  # the change
-    with monkeypatch.context() as patch:
-        patch.setattr(di, "DELTA_ITEMS", -1)
-        kgraph("build", str(first), "--store", str(copy), "--no-validate")
+    # the head and its province's part read (the process held them: written by it)
+    assert not {"StateHead", "StatePart", "DirectiveState"} & {k.__name__ for k in read}
+    di._HELD.clear()
+    di._MADE.clear()
+    kbuild._LINES.clear()
+    read.clear()
+    kgraph("build", str(first), "--store", str(copy), "--no-validate")
+    assert [k.__name__ for k in read].count("StateHead") == 1
+    assert [k.__name__ for k in read].count("StatePart") == 1  # its province's only
 
-    def states(root: Path) -> dict[str, object]:
-        return {path.stem: document_value(root, path.stem) for path in
-                (root / "derived" / "documents").glob("directive-state-*.pickle")}
-
-    kept = states(store)
-    deltas = [v for v in kept.values() if isinstance(v, di.StateDelta)]
-    assert len(deltas) == 1  # the two new plans and the change, in one delta on the base
-    delta = deltas[0]
-    assert delta.state.number == directive and delta.removed
-    base = kept[delta.base]
-    assert isinstance(base, di.DirectiveState)
-    state = delta.apply(base)
-    full = [v for v in states(copy).values()
-            if isinstance(v, di.DirectiveState) and v.number == directive]
-    assert len(full) == 1 and full[0].alignment is not None and state.alignment is not None
-    assert not any(isinstance(v, di.StateDelta) for v in states(copy).values())
-    assert [[m.iri for m in c] for c in state.alignment.clusters] == \
-        [[m.iri for m in c] for c in full[0].alignment.clusters]
-    assert all(np.array_equal(a, b) for a, b in
-               zip(state.alignment.sums, full[0].alignment.sums, strict=True))
-    assert state.alignment.scores == full[0].alignment.scores
-    assert state.alignment.plans == full[0].alignment.plans
-    assert state.plans == full[0].plans and state.clusters == full[0].clusters
-
+    after = heads(store)
+    head = next(h for h in after.values() if h.number == directive)
+    province = next(p.province for p in head.plans if p.iri == plan)
+    assert set(head.parts) == set(head_before.parts)
+    assert {p for p in head.parts if head.parts[p] != head_before.parts[p]} == {province}
+    kept_parts = {path.stem for path in (store / "derived" / "documents").glob(
+        "directive-part-*.pickle")}
+    assert head_before.parts[province] not in kept_parts  # replaced: dropped
+    assert set(head.parts.values()) <= kept_parts
+    assert heads(copy).keys() == after.keys()
+    key = next(k for k, h in after.items() if h is head)
+    state, fresh = di.kept_state(store, key), di.kept_state(copy, key)
+    assert state is not None and fresh is not None
+    assert state.alignment is not None and fresh.alignment is not None
+    # what the whole state gives: the plan's items taken out, its new items placed
+    alignment = whole.alignment
+    alignment.remove(plan, [m for c in alignment.clusters for m in c if m.plan == plan])
     repo = OxigraphRepository(store, read_only=True)
+    lineage = di.Lineage.read(repo)
+    record = di.Records(repo, store, lineage).get([plan])[plan]
+    mine = next(p for p in state.plans if p.iri == plan)
+    items = cov.plan_items(mine, record)
+    matrix = alignment.vectors(items)
+    alignment.place(items, matrix)
+    alignment.score(items, matrix)
+    for kept in (state.alignment, fresh.alignment):
+        assert [[m for m in c] for c in kept.clusters] == alignment.clusters
+        assert all(np.array_equal(a, b) for a, b in zip(kept.sums, alignment.sums,
+                                                          strict=True))
+        assert kept.scores == alignment.scores and kept.plans == alignment.plans
+    assert state.plans == fresh.plans and state.clusters == fresh.clusters
+
     found = cov.directive_of(repo, directive)
     assert found is not None
-    province = next(p.province for p in state.plans if p.iri == plan)
     graph = cov.province_graph_iri(found[0], province)
     assert graph in written  # by difference, a small part of its province's graph
     assert not held[0] and graph in held[2]  # the last build's lines held by this process
     assert 0 < update.count(" .\n") < len(graph_lines(repo, graph)) // 2
-    lineage = di.Lineage.read(repo)
     records = di.Records(repo, store, lineage).get([found[0], *(p.iri for p in state.plans)])
     assert set(cov.stored_graphs(repo, found[0])) == _holds_assembled(
         repo, directive, found[0], state.plans, state, records)
-    for name in cov.stored_graphs(repo, found[0]):  # and the copy written whole: the same
+    for name in cov.stored_graphs(repo, found[0]):  # and the copy's new process: the same
         assert graph_lines(OxigraphRepository(copy, read_only=True), name) == \
             graph_lines(repo, name)
+
+
+def heads(root: Path) -> dict[str, di.StateHead]:
+    """The directives' state heads kept next to the store, by key."""
+    found = {path.stem: document_value(root, path.stem) for path in
+             (root / "derived" / "documents").glob("directive-state-*.pickle")}
+    assert all(isinstance(v, di.StateHead) for v in found.values())
+    return found  # type: ignore[return-value]
 
 
 def test_lines_held_by_a_process_are_ignored_after_the_version_changed_in_place(
@@ -496,10 +523,9 @@ def test_lines_held_by_a_process_are_ignored_after_the_version_changed_in_place(
     # and those are the graphs the kept alignment gives whole
     lineage = di.Lineage.read(repo)
     plans = lineage.implementing(repo, found[0])
-    kept = di.kept_state(store, di.state_key(found[0], {
+    state = di.kept_state(store, di.state_key(found[0], {
         p.iri: lineage.plans[p.iri].sha256 for p in plans}))
-    assert kept is not None and kept[0].alignment is not None
-    state = kept[0]
+    assert state is not None and state.alignment is not None
     records = di.Records(repo, store, lineage).get([found[0], *(p.iri for p in plans)])
     assert names == _holds_assembled(repo, directive, found[0], plans, state, records)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from factories import recorded_calls
@@ -112,19 +113,20 @@ def test_a_second_one_plan_build_of_a_process_goes_on_from_what_the_first_made(
     directive, first, second, store = built_but_two(corpus, tmp_path)
     di._MADE.clear()
     kgraph("build", str(first), "--store", str(store), "--no-validate")
-    assert len(di._MADE) == 2  # the directive's state and the lineage, made by this build
+    assert len(di._MADE) == 1  # the lineage made by this build (the state's head is held)
     copy = tmp_path / "copy"
     shutil.copytree(store, copy, ignore=shutil.ignore_patterns(".stale-*"))
     read = recorded_calls(monkeypatch, derived, "_read", type)
     kgraph("build", str(second), "--store", str(store), "--no-validate")
-    kept_kinds = {"DirectiveState", "StateDelta", "Lineage", "LineageDelta"}
+    kept_kinds = {"DirectiveState", "StateDelta", "StateHead", "StatePart", "Lineage",
+                  "LineageDelta"}
     assert not {kind.__name__ for kind in read} & kept_kinds
     di._MADE.clear()  # a new process: the first build's files only
     di._HELD.clear()
     kbuild._LINES.clear()
     read.clear()
     kgraph("build", str(second), "--store", str(copy), "--no-validate")
-    assert {"StateDelta", "LineageDelta"} <= {kind.__name__ for kind in read}
+    assert {"StateHead", "StatePart", "LineageDelta"} <= {kind.__name__ for kind in read}
     assert _coverage(store, directive) == _coverage(copy, directive)
 
     def states(root: Path) -> dict[str, object]:
@@ -135,11 +137,16 @@ def test_a_second_one_plan_build_of_a_process_goes_on_from_what_the_first_made(
     assert kept.keys() == fresh.keys()
     for key, value in kept.items():
         other = fresh[key]
-        if isinstance(value, di.StateDelta):
-            assert isinstance(other, di.StateDelta)
-            assert (value.base, value.removed, value.clusters, value.scores, value.aligned) == \
-                (other.base, other.removed, other.clusters, other.scores, other.aligned)
-            assert [(i, m.iri) for i, m in value.added] == [(i, m.iri) for i, m in other.added]
+        if isinstance(value, di.StateHead):
+            assert isinstance(other, di.StateHead)
+            assert (value.parts, value.table, value.aligned, value.labels, value.clusters) == \
+                (other.parts, other.table, other.aligned, other.labels, other.clusters)
+            for mine, theirs in ((value.who, other.who), (value.scores, other.scores),
+                                 (value.positions, other.positions), (value.sums, other.sums)):
+                assert all(np.array_equal(a, b) for a, b in zip(mine, theirs, strict=True))
+        elif isinstance(value, di.StatePart):
+            assert isinstance(other, di.StatePart)
+            assert value == other
         elif isinstance(value, di.LineageDelta):
             assert isinstance(other, di.LineageDelta)
             assert (value.base, value.graphs) == (other.base, other.graphs)

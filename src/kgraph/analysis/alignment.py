@@ -419,6 +419,11 @@ class AlignmentState:
             cluster[:] = keep
         self.plans.pop(plan, None)
 
+    def restating(self, index: int, cluster: Sequence[PlanItem]) -> int:
+        """Plans with an item in cluster ``index`` (``cluster``, its items): a state holding
+        only some provinces' items counts the others' plans too."""
+        return len({m.plan for m in cluster})
+
     def score(self, items: Sequence[PlanItem], matrix: np.ndarray) -> None:
         """Leave-one-out cosines of newly placed items (the others keep theirs)."""
         row_of = {item.iri: row for item, row in zip(items, matrix, strict=True)}
@@ -435,7 +440,7 @@ class AlignmentState:
                 else:
                     own = [row_of[m.iri] for m in cluster if m.plan == member.plan
                            and m.iri in row_of]
-                    if len({m.plan for m in cluster}) < 2:
+                    if self.restating(index, cluster) < 2:
                         self.scores[member.iri] = 0.0
                         continue
                     reference = self.sums[index] - np.sum(own, axis=0)

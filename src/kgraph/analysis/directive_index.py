@@ -18,10 +18,12 @@ directive of 400 plans at 2,000 plans, never finished at 20,000. The build does 
   re-build after changed plans finds the state of the set before the change, takes each
   changed plan's old items out of their clusters and places its new items exactly as the
   progressive alignment places every later plan (:meth:`AlignmentState.place`); the other
-  plans' placements and scores stay as they were. Such a build keeps the state as a
-  :class:`StateDelta` on the full state it started from (kilobytes, not the 21 MB of a
-  4,000-plan directive), and writes the province's graph by its differing triples only
-  (``build._VersionView.replace_graphs``).
+  plans' placements and scores stay as they were. The state is kept as a head (model, sums,
+  per cluster its members' plans, scores and positions: 2 MB for a 4,000-plan directive) and
+  one part per province holding its items (:class:`StateHead`, :class:`StatePart`, parts by
+  content): such a build reads the head and the parts of the provinces its plans leave and
+  join, writes those back and a new head, and writes the province's graph by its differing
+  triples only (``build._VersionView.replace_graphs``).
 
 * **the named query's answer kept** (:mod:`kgraph.analysis.coverage_answer`): the rows of
   ``directive-coverage`` per province, written with the province's graph.
@@ -151,12 +153,12 @@ def kept_lineage(repo: Repository, root: Path | None, before: dict[str, str],
 DELTA_GRAPHS = 1000  # graphs read again since the full lineage kept: more, and it is rewritten
 
 
-# The full lineage and states this process read or wrote last, while their files are unchanged:
-# a process building one plan after another (a server, the loaded benchmark) does not read
-# 20 MB pickles again (0.3-0.6 s each at 20,000 plans). Only full values are held, never
-# changed after (a delta's state is a new object built from its base), and a few at most.
+# The full lineage, the states' heads and parts this process read or wrote last, while their
+# files are unchanged: a process building one plan after another (a server, the loaded
+# benchmark) does not read them again (the lineage: 20 MB, 0.3-0.6 s at 20,000 plans). Held
+# values are never changed after (a build makes new ones), and a few at most.
 _HELD: OrderedDict[tuple[str, str], tuple[tuple[int, int, int], object]] = OrderedDict()
-HELD = 3
+HELD = 24  # the lineage, and a few directives' heads (2 MB) and parts (0.2 MB)
 
 
 def _identity(root: Path, key: str) -> tuple[int, int, int] | None:
@@ -177,12 +179,13 @@ def _held_value(root: Path, key: str) -> object:
         _HELD.move_to_end((str(root), key))
         return held[1]
     value = document_value(root, key)
-    if isinstance(value, (Lineage, DirectiveState)):
+    if isinstance(value, (Lineage, StateHead, StatePart)):
         _hold(root, key, value, identity)
     return value
 
 
-def _keep_full(root: Path, key: str, value: Lineage | DirectiveState, hold: bool) -> None:
+def _keep_full(root: Path, key: str, value: Lineage | StateHead | StatePart,
+               hold: bool) -> None:
     """:func:`keep_document_value`, the value held for the next build of this process when
     ``hold`` (an incremental build: a full one holds nothing past its stage)."""
     keep_document_value(root, key, value)
@@ -191,12 +194,11 @@ def _keep_full(root: Path, key: str, value: Lineage | DirectiveState, hold: bool
         _hold(root, key, value, identity)
 
 
-# What a one-plan build of this process made and kept as a delta on a full value (a directive's
-# state with its base and delta, or a lineage), while the delta file is the one it wrote:
-# handed once to the next build of this process, which goes on from it instead of reading the
-# delta and applying it to a copy of the base (a state: 55,000 items at 20,000 plans).
+# The lineage a one-plan build of this process made and kept as a delta on a full one, while
+# the delta file is the one it wrote: handed once to the next build of this process, which
+# goes on from it instead of reading the delta and applying it to the base again.
 _MADE: OrderedDict[tuple[str, str], tuple[tuple[int, int, int], object]] = OrderedDict()
-MADE = 8  # values at most (one per directive of the store and the lineage)
+MADE = 2  # values at most
 
 
 def _made(root: Path | None, key: str) -> object:
@@ -490,7 +492,8 @@ class Records:
 
 @dataclass
 class DirectiveState:
-    """What continuing a directive's coverage needs (kept by :func:`state_key`)."""
+    """A directive's whole state (what :func:`_full` makes; kept whole by older code, read
+    once and kept again as a :class:`StateHead` and its parts)."""
 
     directive_iri: str
     number: str
@@ -503,12 +506,8 @@ class DirectiveState:
 
 @dataclass
 class StateDelta:
-    """A directive's state kept as the full state of an earlier plan set (``base``, its key)
-    and what the incremental builds since changed: a one-plan build of a national store writes
-    a few hundred kilobytes instead of the 21 MB state (it still reads the full one). Exact:
-    the clusters are the base's without the items of ``removed`` plans, then ``added`` in the
-    order they were placed; the cluster sums, the plans aligned and the small fields are
-    stored whole (a directive has tens of clusters)."""
+    """A state kept by older code as the full state of an earlier plan set (``base``, its
+    key) and what its one-plan builds changed: read once, then kept as a head and parts."""
 
     base: str
     removed: set[str]  # plans whose items in the base left their clusters
@@ -524,18 +523,13 @@ class StateDelta:
         kept = base.alignment
         assert kept is not None
         removed = self.removed
-        # (nothing removed: plain copies, not a scan of the 55,000 items of a national
-        # directive's base, twice)
         clusters = ([[m for m in cluster if m.plan not in removed] for cluster in kept.clusters]
                     if removed else [list(cluster) for cluster in kept.clusters])
         clusters += [[] for _ in range(self.clusters - len(clusters))]
         for index, item in self.added:
             clusters[index].append(item)
-        if removed:
-            gone = {m.iri for cluster in kept.clusters for m in cluster if m.plan in removed}
-            scores = {iri: v for iri, v in kept.scores.items() if iri not in gone}
-        else:
-            scores = dict(kept.scores)
+        gone = {m.iri for cluster in kept.clusters for m in cluster if m.plan in removed}
+        scores = {iri: v for iri, v in kept.scores.items() if iri not in gone}
         scores.update(self.scores)
         alignment = al.AlignmentState(kept.model, clusters, list(self.sums), kept.fixed,
                                       kept.outline, kept.own, scores, dict(self.aligned))
@@ -544,71 +538,272 @@ class StateDelta:
                               list(small.plans), alignment, list(small.clusters),
                               list(small.provinces))
 
-    @classmethod
-    def after(cls, base_key: str, base: DirectiveState, before: StateDelta | None,
-              state: DirectiveState, moved: set[str], *, placed_last: bool = False
-              ) -> StateDelta:
-        """The delta from ``base`` to ``state``, reached from ``before`` (None: the base
-        itself) by taking the ``moved`` plans out and placing their items again.
-        ``placed_last``: the moved plans' items are the last of their clusters (taken out,
-        then placed: :func:`_continue`), found from each cluster's end, not by a scan of all."""
-        alignment = state.alignment
-        assert alignment is not None and base.alignment is not None
-        removed = (before.removed if before else set()) | moved
-        added = [(i, m) for i, m in (before.added if before else []) if m.plan not in moved]
-        for index, cluster in enumerate(alignment.clusters):
-            if placed_last:
-                start = len(cluster)
-                while start and cluster[start - 1].plan in moved:
-                    start -= 1
-                added += [(index, member) for member in cluster[start:]]
-            else:
-                added += [(index, member) for member in cluster if member.plan in moved]
-        scores = {m.iri: alignment.scores[m.iri] for _, m in added if m.iri in alignment.scores}
-        small = DirectiveState(state.directive_iri, state.number, state.outline_iri,
-                               state.plans, None, state.clusters, state.provinces)
-        return cls(base_key, removed, added, len(alignment.clusters), list(alignment.sums),
-                   scores, dict(alignment.plans), small)
 
-    def small(self) -> bool:
-        """Whether it is still worth keeping as a delta (else the full state is written)."""
-        return len(self.added) <= DELTA_ITEMS and len(self.removed) <= DELTA_PLANS
+Label = tuple[float, int, str, int]  # a cluster's best label: its key, its text, its plan's row
 
 
-DELTA_ITEMS = 5000  # items placed since the full state: more, and the full state is rewritten
-DELTA_PLANS = 300
+@dataclass
+class StatePart:
+    """One province's items of a directive's clusters (cluster -> its items, in cluster
+    order), kept by content (:func:`part_key`): a one-plan build reads and writes its
+    province's part, the others stay as they are."""
+
+    province: str
+    items: dict[int, list[al.PlanItem]]
 
 
-def kept_state(root: Path, key: str) -> tuple[DirectiveState, str, DirectiveState,
-                                             StateDelta | None] | None:
-    """The state kept under ``key`` (full, or a delta on a full one), with the key of its full
-    base, that base and the delta; None when neither is kept."""
-    made = _made(root, key)
-    if made is not None:
-        return made  # type: ignore[return-value]
+@dataclass
+class StateHead:
+    """A directive's state without the plans' items (2 MB at 20,000 plans instead of 21):
+    the small fields, the alignment's model, sums and outline, and per cluster what the
+    outline is made from, in member order: each member's plan (a row of ``table``), score
+    and position, and the best label candidate. ``parts``: province -> its
+    :class:`StatePart`'s key. The items of one province are enough to take a plan out and
+    place it again; a change of the tasks' numbering, or a plan taking a reconstructed
+    task's label away, reads every part."""
+
+    directive_iri: str
+    number: str
+    outline_iri: str | None
+    plans: list[cov.ImplementingPlan]
+    clusters: list[int]  # the cluster of each numbered task
+    provinces: list[str]  # provinces with a graph
+    model: al.Terms | None  # None: no item was aligned
+    sums: list[np.ndarray]
+    fixed: bool
+    outline: list[al.PlanItem]
+    own: list[np.ndarray]
+    aligned: dict[str, int]  # AlignmentState.plans
+    table: list[tuple[str, str]]  # (plan, province) of each row ``who`` names
+    who: list[np.ndarray]  # per cluster: its members' plans (rows of ``table``), in order
+    scores: list[np.ndarray]  # per cluster: its members' leave-one-out cosines
+    positions: list[np.ndarray]  # per cluster: its members' places in their plans
+    labels: list[Label | None]  # per cluster of a reconstructed outline (else None)
+    parts: dict[str, str] = field(default_factory=dict)
+
+
+def _label_key(item: al.PlanItem) -> tuple[float, int]:
+    """What :func:`kgraph.analysis.alignment._label` picks the best member by."""
+    return al._clean_share(item.text), -len(item.text)
+
+
+def _members(cluster: Sequence[al.PlanItem], fixed: bool) -> list[al.PlanItem]:
+    """A cluster's members (a fixed outline's own task, first, left out)."""
+    return list(cluster[1:]) if fixed else list(cluster)
+
+
+def _split(state: DirectiveState) -> tuple[StateHead, dict[str, StatePart]]:
+    """A whole state as a head and one part per province."""
+    kept = state.alignment
+    head = StateHead(state.directive_iri, state.number, state.outline_iri, list(state.plans),
+                     list(state.clusters), list(state.provinces), None, [], False, [], [], {},
+                     [], [], [], [], [])
+    parts: dict[str, StatePart] = {}
+    if kept is None:
+        return head, parts
+    head.model, head.sums, head.fixed = kept.model, list(kept.sums), kept.fixed
+    head.outline, head.own, head.aligned = list(kept.outline), list(kept.own), dict(kept.plans)
+    rows: dict[tuple[str, str], int] = {}
+    for index, cluster in enumerate(kept.clusters):
+        members = _members(cluster, kept.fixed)
+        who = [rows.setdefault((m.plan, m.province), len(rows)) for m in members]
+        head.who.append(np.array(who, dtype=np.int32))
+        head.scores.append(np.array([kept.scores.get(m.iri, 0.0) for m in members],
+                                    dtype=np.float64))
+        head.positions.append(np.array([m.position for m in members], dtype=np.float64))
+        best = max(members, key=_label_key) if members and not kept.fixed else None
+        head.labels.append((*_label_key(best), best.text, rows[(best.plan, best.province)])
+                           if best is not None else None)
+        for member in members:
+            parts.setdefault(member.province, StatePart(member.province, {})).items.setdefault(
+                index, []).append(member)
+    head.table = list(rows)
+    return head, parts
+
+
+def _visible(head: StateHead, parts: dict[str, StatePart]) -> list[list[al.PlanItem]] | None:
+    """The clusters with the items of these provinces' parts only (in cluster order, a fixed
+    outline's own task first); None when a part does not hold what the head says."""
+    loaded = np.array([province in parts for _, province in head.table], dtype=bool)
+    clusters: list[list[al.PlanItem]] = []
+    single = next(iter(parts.values())) if len(parts) == 1 else None
+    for index, who in enumerate(head.who):
+        cluster = [head.outline[index]] if head.fixed else []
+        shown = who[loaded[who]] if len(who) else who
+        if single is not None:
+            items = single.items.get(index, [])
+            if len(items) != len(shown):
+                return None
+            cluster += items
+        elif len(shown):
+            queues = {p: iter(part.items.get(index, [])) for p, part in parts.items()}
+            for row in shown.tolist():
+                item = next(queues[head.table[row][1]], None)
+                if item is None:
+                    return None
+                cluster.append(item)
+            if any(next(queue, None) is not None for queue in queues.values()):
+                return None
+        elif any(part.items.get(index) for part in parts.values()):
+            return None
+        clusters.append(cluster)
+    return clusters
+
+
+class _Shown(al.AlignmentState):
+    """An alignment state whose clusters hold some provinces' items only: it places and
+    scores a plan as the whole state does (sums and plans counted are the whole's)."""
+
+    hidden: list[int]  # per cluster: plans with items in the provinces not shown
+
+    def restating(self, index: int, cluster: Sequence[al.PlanItem]) -> int:
+        hidden = self.hidden[index] if index < len(self.hidden) else 0
+        return len({m.plan for m in cluster}) + hidden
+
+
+@dataclass
+class _Task(al.DirectiveTask):
+    """A directive task whose members are some provinces' only: its supporting plans are
+    every province's."""
+
+    supporting: set[str] = field(default_factory=set)
+
+    @property  # type: ignore[override]
+    def plans(self) -> set[str]:
+        return self.supporting
+
+
+def _outline(head: StateHead, clusters: list[list[al.PlanItem]]) -> al.Outline:
+    """:meth:`AlignmentState.result` from the head (support, labels, confidences, order:
+    every province's) and ``clusters`` (:func:`_visible`: the tasks' members shown)."""
+    support = al.minimum_support(len(head.aligned))
+    provinces = {m.province for cluster in clusters for m in _members(cluster, head.fixed)}
+    shown = np.array([province in provinces for _, province in head.table], dtype=bool)
+    tasks: list[al.DirectiveTask] = []
+    unaligned: list[al.PlanItem] = []
+    cluster_of: dict[int, int] = {}
+    places: dict[int, float] = {}
+    for number, cluster in enumerate(clusters):
+        members = _members(cluster, head.fixed)
+        own = cluster[0] if head.fixed else None
+        supporting = {head.table[row][0] for row in np.unique(head.who[number]).tolist()}
+        if own is None and len(supporting) < support:
+            unaligned.extend(members)
+            continue
+        label = head.labels[number]
+        text = own.text if own else al._MARKER.sub("", label[2] if label else "", count=1)
+        scores, who = head.scores[number], head.who[number]
+        task = _Task("", text, members, reconstructed=own is None,
+                     outline_task=own.iri if own else None, supporting=supporting)
+        task.scores = dict(zip((m.iri for m in members), (
+            scores if len(members) == len(who) else scores[shown[who]]).tolist(), strict=True))
+        task.confidence = round(float(np.mean(scores)), 3) if len(scores) else 0.0
+        cluster_of[id(task)] = number
+        if not head.fixed:
+            places[id(task)] = float(np.mean(head.positions[number]))
+        tasks.append(task)
+    if not head.fixed:
+        tasks.sort(key=lambda t: (places[id(t)], t.label))
+    for index, task in enumerate(tasks, start=1):
+        task.no = str(index)
+    return al.Outline(head.number, tasks, unaligned, not head.fixed,
+                      [cluster_of[id(task)] for task in tasks])
+
+
+def part_key(directive_iri: str, part: StatePart) -> str:
+    """Where a part is kept: by its content (and directive), so an unchanged part is kept
+    once and shared by the heads of successive plan sets."""
+    import pickle
+
+    digest = hashlib.sha256(directive_iri.encode("utf-8"))
+    digest.update(pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL))
+    return f"directive-part-{digest.hexdigest()[:32]}"
+
+
+def kept_head(root: Path, key: str) -> StateHead | None:
+    """The head kept under ``key``; a state older code kept (whole, or a delta on a whole
+    one) is read once and kept again as a head and parts. None when none is kept."""
     kept = _held_value(root, key)
-    if isinstance(kept, DirectiveState):
-        if kept.alignment is None:
-            return kept, key, kept, None
-        return _copy(kept), key, kept, None
+    if isinstance(kept, StateHead):
+        return kept
+    base_key = None
     if isinstance(kept, StateDelta):
         base = _held_value(root, kept.base)
-        if isinstance(base, DirectiveState) and base.alignment is not None:
-            return kept.apply(base), kept.base, base, kept
-    return None
+        base_key = kept.base
+        kept = kept.apply(base) if (isinstance(base, DirectiveState)
+                                    and base.alignment is not None) else None
+    if not isinstance(kept, DirectiveState):
+        return None
+    head, parts = _split(kept)
+    _keep_state(root, key, head, parts, set(), hold=True, converted=True)
+    if base_key is not None and base_key != key:
+        drop_document_value(root, base_key)
+    return head
 
 
-def _copy(state: DirectiveState) -> DirectiveState:
-    """A full state to continue, the held one staying as it is (what applying an empty delta
-    gives, without scanning every item for plans to take out)."""
-    kept = state.alignment
-    assert kept is not None
-    alignment = al.AlignmentState(kept.model, [list(cluster) for cluster in kept.clusters],
-                                  list(kept.sums), kept.fixed, kept.outline, kept.own,
-                                  dict(kept.scores), dict(kept.plans))
-    return DirectiveState(state.directive_iri, state.number, state.outline_iri,
-                          list(state.plans), alignment, list(state.clusters),
-                          list(state.provinces))
+def kept_state(root: Path, key: str) -> DirectiveState | None:
+    """The whole state kept under ``key`` (its head and every part)."""
+    head = kept_head(root, key)
+    if head is None:
+        return None
+    parts = _read_parts(root, head, set(head.parts))
+    clusters = _visible(head, parts) if parts is not None else None
+    if clusters is None:
+        return None
+    alignment = None
+    if head.model is not None:
+        scores = {m.iri: s for index, cluster in enumerate(clusters) for m, s in zip(
+            _members(cluster, head.fixed), head.scores[index].tolist(), strict=True)}
+        alignment = al.AlignmentState(head.model, clusters, list(head.sums), head.fixed,
+                                      list(head.outline), list(head.own), scores,
+                                      dict(head.aligned))
+    return DirectiveState(head.directive_iri, head.number, head.outline_iri, list(head.plans),
+                          alignment, list(head.clusters), list(head.provinces))
+
+
+def _read_parts(root: Path, head: StateHead, provinces: set[str]
+                ) -> dict[str, StatePart] | None:
+    """These provinces' parts (a province without one: none); None when one is missing."""
+    parts: dict[str, StatePart] = {}
+    for province in sorted(provinces):
+        key = head.parts.get(province)
+        if key is None:
+            continue
+        part = _held_value(root, key)
+        if not isinstance(part, StatePart):
+            return None
+        parts[province] = part
+    return parts
+
+
+def _keep_state(root: Path, key: str, head: StateHead, parts: dict[str, StatePart],
+                replaced: set[str], hold: bool, converted: bool = False) -> None:
+    """Keep the head under ``key`` with these parts (each province's; ``replaced``: the
+    provinces whose part they replace, an empty one dropped from the head); the parts of a
+    head kept under ``key`` before, and no longer used, dropped (``converted``: what ``key``
+    held was a whole state, not a head)."""
+    keys = {p: k for p, k in head.parts.items() if p not in replaced and p not in parts}
+    for province, part in parts.items():
+        if not any(part.items.values()):
+            continue
+        keys[province] = part_key(head.directive_iri, part)
+        if not has_document_value(root, keys[province]):
+            _keep_full(root, keys[province], part, hold)
+    head.parts = dict(sorted(keys.items()))
+    replaced_head = None if converted else _held_value(root, key)  # the same plans again
+    _keep_full(root, key, head, hold)
+    if isinstance(replaced_head, StateHead) and replaced_head is not head:
+        for part in set(replaced_head.parts.values()) - set(head.parts.values()):
+            drop_document_value(root, part)
+
+
+def _drop_state(root: Path, key: str | None, old: StateHead, new: StateHead) -> None:
+    """Drop the head kept under ``key`` (None: the new one replaced it) and the parts only
+    it used."""
+    if key is not None:
+        drop_document_value(root, key)
+    for part in set(old.parts.values()) - set(new.parts.values()):
+        drop_document_value(root, part)
 
 
 @dataclass
@@ -712,8 +907,9 @@ def _full_job(index: int) -> tuple[dict[str, str], tuple[bool, answer.DirectiveA
     new_state, written = _full(None, directive_iri, number, plans, records, graphs.update,
                                None, answers, kept_in, stale)
     if root is not None:
-        keep_document_value(root, state_key(directive_iri, {
-            p.iri: records.lineage.plans[p.iri].sha256 for p in plans}), new_state)
+        _keep_state(root, state_key(directive_iri, {
+            p.iri: records.lineage.plans[p.iri].sha256 for p in plans}), *_split(new_state),
+            set(), hold=False)
     return graphs, answers.directives[directive_iri], written
 
 
@@ -726,53 +922,45 @@ def _directive(repo: Repository, root: Path | None, write: Callable[[dict[str, s
     if not plans:
         return False
     versions = {p.iri: lineage.plans[p.iri].sha256 for p in plans}
-    state, previous, origin = None, None, None
+    head, previous = None, None
     if changed is not None and kept_in is not None:
         before = {iri: changed.get(iri, sha) for iri, sha in versions.items()}
         previous = state_key(directive_iri, {iri: sha for iri, sha in before.items()
                                              if sha is not None})
-        origin = kept_state(kept_in, previous)
-        state = origin[0] if origin is not None else None
-    result, moved = None, None
-    if state is not None and changed is not None:
-        continued = _continue(directive_iri, number, plans, state, records, changed, write,
+        head = kept_head(kept_in, previous)
+    continued = None
+    if head is not None and changed is not None:
+        continued = _continue(directive_iri, number, plans, head, records, changed, write,
                               report.answers, kept_in)
-        if continued is not None:
-            report.incremental.append(number)
-            *result, moved = continued
-    if result is None:
-        result = _full(repo, directive_iri, number, plans, records, write, state,
-                       report.answers, kept_in)
+    if continued is not None:
+        report.incremental.append(number)
+        new_head, parts, written = continued
+    else:
+        new_state, written = _full(repo, directive_iri, number, plans, records, write,
+                                   head.provinces if head is not None else None,
+                                   report.answers, kept_in)
         report.whole.append(directive_iri)
-    new_state, written = result
+        new_head, parts = _split(new_state)
+        new_head.parts = {}
     report.provinces_written += written
     if root is not None:
         key = state_key(directive_iri, versions)
-        base_key = origin[1] if origin is not None else ""
-        delta = (StateDelta.after(base_key, origin[2], origin[3], new_state, moved,
-                                  placed_last=True)
-                 if origin is not None and moved is not None else None)
-        if delta is not None and delta.small() and key != base_key:
-            keep_document_value(root, key, delta)  # the full base stays
-            if changed is not None:
-                _hand_on(root, key, (new_state, base_key, origin[2], delta))
-            if previous is not None and previous not in (key, base_key):
-                drop_document_value(root, previous)
-            return True
-        _keep_full(root, key, new_state, changed is not None)
-        for replaced in {previous, base_key} - {key, None, ""}:
-            drop_document_value(root, replaced)  # one state per directive and store
+        _keep_state(root, key, new_head, parts, set(parts) | (
+            set(head.parts) if head is not None and continued is None else set()),
+            hold=changed is not None)
+        if previous is not None and head is not None:  # one state per directive and store
+            _drop_state(root, previous if previous != key else None, head, new_head)
     return True
 
 
 def _full(repo: Repository | None, directive_iri: str, number: str,
           plans: list[cov.ImplementingPlan], records: Records,
-          write: Callable[[dict[str, str]], None], old: DirectiveState | None,
+          write: Callable[[dict[str, str]], None], old: list[str] | None,
           answers: answer.StageAnswers, root: Path | None,
           stale: list[str] | None = None) -> tuple[DirectiveState, int]:
     """Align every plan and write every graph of the directive (stale ones emptied: those of
-    ``old``, else ``stale``, else those the store holds), and keep the named query's answer of
-    every province."""
+    the ``old`` state's provinces, else ``stale``, else those the store holds), and keep the
+    named query's answer of every province."""
     found = records.get([directive_iri, *(p.iri for p in plans)])
     outline_iri = cov.outline_of(directive_iri, plans, found)
     state = cov.directive_alignment(number, plans, found, outline_iri)
@@ -781,7 +969,7 @@ def _full(repo: Repository | None, directive_iri: str, number: str,
     result = cov.assemble(number, directive_iri, plans, outline, outline_iri, found)
     graphs = result.graphs()
     if old is not None:
-        stale = [result.province_graph_name(p) for p in old.provinces]
+        stale = [result.province_graph_name(p) for p in old]
     elif stale is None:
         assert repo is not None
         stale = cov.stored_graphs(repo, directive_iri)
@@ -794,15 +982,17 @@ def _full(repo: Repository | None, directive_iri: str, number: str,
 
 
 def _continue(directive_iri: str, number: str, plans: list[cov.ImplementingPlan],
-              state: DirectiveState, records: Records, changed: dict[str, str | None],
+              head: StateHead, records: Records, changed: dict[str, str | None],
               write: Callable[[dict[str, str]], None], answers: answer.StageAnswers,
-              root: Path | None) -> tuple[DirectiveState, int, set[str]] | None:
-    """The changed plans re-placed in the kept alignment (the new state, the provinces
-    written and the plans taken out and placed again); None when the rule does not apply
-    (see the module's docstring)."""
-    if state.alignment is None:
+              root: Path | None) -> tuple[StateHead, dict[str, StatePart], int] | None:
+    """The changed plans re-placed in the kept alignment, from the head and the parts of the
+    provinces they leave and join (every part when the tasks' numbering changes, or when a
+    moved plan's item was a reconstructed task's label): the new head, the parts read (as
+    they are now) and the provinces written; None when the rule does not apply (see the
+    module's docstring) or a part is missing."""
+    if head.model is None or root is None:
         return None
-    before = {p.iri: p for p in state.plans}
+    before = {p.iri: p for p in head.plans}
     now = {p.iri: p for p in plans}
     if set(before) - set(now):
         return None  # a plan no longer carries the directive out
@@ -811,17 +1001,30 @@ def _continue(directive_iri: str, number: str, plans: list[cov.ImplementingPlan]
     candidates = [directive_iri, *(p.iri for p in plans if not p.chain and not p.province_iri)]
     found = records.get(candidates + [iri for iri in now if iri in changed])
     outline_iri = cov.outline_of(directive_iri, plans, found)
-    if outline_iri != state.outline_iri or (outline_iri is not None and outline_iri in changed):
+    if outline_iri != head.outline_iri or (outline_iri is not None and outline_iri in changed):
         return None
-    alignment = state.alignment
+    moving = [now[iri] for iri in now if iri in changed and iri != outline_iri]
+    leaving = {plan.iri for plan in moving if plan.iri in before}
+    touched = {before[iri].province for iri in leaving} | {plan.province for plan in moving}
+    labels = {head.table[label[3]][0] for label in head.labels if label is not None}
+    shown = set(head.parts) | touched if labels & leaving else touched
+    parts = _read_parts(root, head, shown)
+    clusters = _visible(head, parts) if parts is not None else None
+    if parts is None or clusters is None:
+        return None
+    loaded = np.array([province in shown for _, province in head.table], dtype=bool)
+    scores = {m.iri: s for index, cluster in enumerate(clusters) for m, s in zip(
+        _members(cluster, head.fixed), head.scores[index][loaded[head.who[index]]].tolist()
+        if len(head.who[index]) else [], strict=True)}
+    alignment = _Shown(head.model, clusters, list(head.sums), head.fixed, list(head.outline),
+                       list(head.own), scores, dict(head.aligned))
+    alignment.hidden = [len(np.unique(who[~loaded[who]])) for who in head.who]
     # A build's version holding the graphs the kept states give (build._coverage_kept): the
     # outline they were written from, before the moved plans leave it, gives their lines.
     known = (getattr(records.repo, "known", None)
              if directive_iri in getattr(records.repo, "kept", ()) else None)
-    touched: set[str] = set()
-    moving = [now[iri] for iri in now if iri in changed and iri != outline_iri]
-    old_outline = (alignment.result(number) if isinstance(known, dict)
-                   and any(plan.iri in before for plan in moving) else None)
+    old_outline = (_outline(head, [list(c) for c in clusters])
+                   if isinstance(known, dict) and leaving else None)
     for plan in moving:
         old = ([m for cluster in alignment.clusters for m in cluster if m.plan == plan.iri]
                if plan.iri in before else [])
@@ -829,33 +1032,98 @@ def _continue(directive_iri: str, number: str, plans: list[cov.ImplementingPlan]
             alignment.remove(plan.iri, old)
         else:  # a new plan: nothing to take out of 50,000 items
             alignment.plans.pop(plan.iri, None)
-        if plan.iri in before:
-            touched.add(before[plan.iri].province)
-        touched.add(plan.province)
     items = [cov.plan_items(plan, found.get(plan.iri)) for plan in moving]
     for plan_items in sorted((i for i in items if i), key=lambda p: (-len(p), p[0].number)):
         matrix = alignment.vectors(plan_items)
         alignment.place(plan_items, matrix)
         alignment.score(plan_items, matrix)
-    outline = alignment.result(number)
+    new_head = _moved(head, alignment, loaded, {p.iri for p in moving}, leaving,
+                      labels & leaving != set(), plans)
+    new_parts = {p: StatePart(p, {}) for p in shown}
+    for index, cluster in enumerate(alignment.clusters):
+        for member in _members(cluster, head.fixed):
+            new_parts[member.province].items.setdefault(index, []).append(member)
+    outline = _outline(new_head, alignment.clusters)
     provinces = {p.province for p in plans if p.iri != outline_iri}
-    rewrite = (provinces if outline.clusters != state.clusters else touched & provinces)
+    new_head.provinces = sorted(provinces)
+    if outline.clusters != head.clusters:
+        rest = _read_parts(root, new_head, set(head.parts) - shown)
+        if rest is None:
+            return None
+        whole = _visible(new_head, {**new_parts, **rest})
+        if whole is None:
+            return None
+        outline = _outline(new_head, whole)
+        rewrite = provinces
+    else:
+        rewrite = touched & provinces
+    new_head.clusters = outline.clusters
     wanted = [p.iri for p in plans if p.province in rewrite]
     result = cov.assemble(number, directive_iri, plans, outline, outline_iri,
                           records.get(wanted), provinces=rewrite)
     graphs = result.graphs(rewrite)
-    for gone in set(state.provinces) - provinces:
+    for gone in set(head.provinces) - provinces:
         graphs[result.province_graph_name(gone)] = ""
-    if isinstance(known, dict) and outline.clusters == state.clusters:
+    if isinstance(known, dict) and outline.clusters == head.clusters:
         unknown = {name: text for name, text in graphs.items() if text and name not in known}
         if unknown:
-            known.update(_written_before(records, state, result, old_outline,
+            known.update(_written_before(records, head, result, old_outline,
                                          {plan.iri for plan in moving}, changed, unknown))
     write(graphs)
-    answers.add(result, rewrite, rewrite == provinces, set(state.provinces) - provinces, root)
-    return (DirectiveState(directive_iri, number, outline_iri, plans, alignment,
-                           outline.clusters, sorted(provinces)), len(rewrite),
-            {plan.iri for plan in moving})
+    answers.add(result, rewrite, rewrite == provinces, set(head.provinces) - provinces, root)
+    return new_head, new_parts, len(rewrite)
+
+
+def _moved(head: StateHead, alignment: _Shown, loaded: np.ndarray, moved: set[str],
+           leaving: set[str], relabel: bool, plans: list[cov.ImplementingPlan]) -> StateHead:
+    """The head after the ``moved`` plans were taken out (those ``leaving`` their earlier
+    place) and placed again in ``alignment`` (its clusters: the provinces ``loaded``; every
+    one when ``relabel``, a label's plan leaving): the moved plans' rows left out, their new
+    items' appended, as their clusters now end."""
+    table = list(head.table)
+    rows = {entry: row for row, entry in enumerate(table)}
+    gone = np.array([row for row, (plan, _) in enumerate(table) if plan in leaving],
+                    dtype=np.int32)
+    who, scores, positions, labels = [], [], [], []
+    for index, cluster in enumerate(alignment.clusters):
+        members = _members(cluster, head.fixed)
+        if index < len(head.who):
+            keep = ~np.isin(head.who[index], gone) if len(gone) else np.ones(
+                len(head.who[index]), dtype=bool)
+            kept_rows = head.who[index][keep]
+            shown = int(loaded[kept_rows].sum()) if len(kept_rows) else 0
+            kept = (kept_rows, head.scores[index][keep], head.positions[index][keep])
+            label = head.labels[index]
+        else:
+            shown, label = 0, None
+            kept = (np.zeros(0, np.int32), np.zeros(0), np.zeros(0))
+        added = members[shown:]
+        assert all(m.plan in moved for m in added)
+        new_rows = [rows.setdefault((m.plan, m.province), len(rows)) for m in added]
+        who.append(np.concatenate([kept[0], np.array(new_rows, dtype=np.int32)]))
+        scores.append(np.concatenate([kept[1], np.array(
+            [alignment.scores.get(m.iri, 0.0) for m in added], dtype=np.float64)]))
+        positions.append(np.concatenate([kept[2], np.array(
+            [m.position for m in added], dtype=np.float64)]))
+        if head.fixed:
+            labels.append(None)
+            continue
+        if relabel:  # every item shown: the best of all, as AlignmentState.result picks
+            best = max(members, key=_label_key) if members else None
+            candidates = [best] if best is not None else []
+            label = None
+        else:
+            candidates = added
+        for member in candidates:
+            if label is None or _label_key(member) > label[:2]:
+                label = (*_label_key(member), member.text, rows[(member.plan, member.province)])
+        labels.append(label)
+    table = list(rows)
+    return StateHead(head.directive_iri, head.number, head.outline_iri, list(plans),
+                     list(head.clusters), list(head.provinces), head.model,
+                     list(alignment.sums), head.fixed, list(head.outline), list(head.own),
+                     dict(alignment.plans), table, who, scores, positions, labels,
+                     dict(head.parts))
 
 
 def _written_before(records: Records, state: DirectiveState, result: cov.DirectiveCoverage,
