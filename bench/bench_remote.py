@@ -254,8 +254,9 @@ def compare_listing(remote: RemoteRepository, timeout: float) -> None:
 
 def limited_query(remote: RemoteRepository, text: str, seconds: float) -> Any:
     """A query Virtuoso itself stops after ``seconds`` (its "anytime" ``timeout`` parameter: the
-    cut answer is refused, :class:`StoreError`). A query the client merely gives up on keeps
-    running in the server (``MaxQueryExecutionTime = 0``) and slows every later request."""
+    cut answer is refused, :class:`StoreError`; measured with the server's
+    ``MaxQueryExecutionTime = 60``). A query the client merely gives up on keeps running in the
+    server when ``MaxQueryExecutionTime = 0`` and slows every later request."""
     from kgraph.store.remote import (
         accept_for,
         canonical_booleans,
