@@ -252,8 +252,54 @@ def compare_listing(remote: RemoteRepository, timeout: float) -> None:
         print(f"  same graphs: {'yes' if found[0] == found[1] else 'NO'}")
 
 
+def limited_query(remote: RemoteRepository, text: str, seconds: float) -> Any:
+    """A query Virtuoso itself stops after ``seconds`` (its "anytime" ``timeout`` parameter: the
+    cut answer is refused, :class:`StoreError`; measured with the server's
+    ``MaxQueryExecutionTime = 60``). A query the client merely gives up on keeps running in the
+    server when ``MaxQueryExecutionTime = 0`` and slows every later request."""
+    from kgraph.store.remote import (
+        accept_for,
+        canonical_booleans,
+        parse_response,
+        to_query_result,
+    )
+
+    response = remote.raw_query(text, accept=accept_for(text),
+                                extra=[("timeout", str(int(seconds * 1000)))])
+    return canonical_booleans(to_query_result(
+        parse_response(response.headers.get("content-type", ""), response.content)))
+
+
+def compare_portable_ref(remote: RemoteRepository, name: str, old: NamedQuery,
+                         query: NamedQuery, values: dict[str, str], runs: int, ref: str,
+                         old_timeout: float) -> None:
+    """The portable text as written at ``ref`` beside this tree's on Virtuoso: median ms and
+    whether they answer the same (an old text cut after ``old_timeout`` s: no answer)."""
+    old_text, new_text = old.render(values), query.render(values)
+    figures: dict[str, Any] = {"ref": ref, "old_timeout": old_timeout}
+    started = time.perf_counter()
+    try:
+        old_s, old_far = timed(lambda: limited_query(remote, old_text, old_timeout), runs)
+        figures["old"] = old_s
+    except Exception as exc:  # cut by the server, or an error: no answer
+        old_far = None
+        figures["old"] = None
+        figures["old_error"] = f"after {time.perf_counter() - started:.1f} s: {str(exc)[:120]}"
+    new_s, new_far = timed(lambda: remote.query(new_text), runs)
+    same = "-" if old_far is None else "yes" if (
+        answers(json.loads(json.dumps(old_far.records())), query.text)
+        == answers(json.loads(json.dumps(new_far.records())), query.text)) else "NO"
+    figures.update(new=new_s, rows=len(new_far.rows), same=same)
+    record("portable_ref", name, figures)
+    before = (f"{figures['old'] * 1000:.1f} ms" if figures["old"] is not None
+              else f"no answer ({figures['old_error']})")
+    print(f"  {name:20s} Virtuoso, portable text at {ref}: {before}, now {new_s * 1000:.1f} ms "
+          f"({len(new_far.rows)} rows, same answers: {same})", flush=True)
+
+
 def compare_queries(store: Path, remote: RemoteRepository, params: dict[str, str], runs: int,
-                    timeout: float, only: list[str] | None = None, portable_ref: str = "") -> None:
+                    timeout: float, only: list[str] | None = None, portable_ref: str = "",
+                    old_timeout: float = 60.0) -> None:
     embedded = OxigraphRepository()  # only to choose each query's Oxigraph text
     before = {}
     if portable_ref:
@@ -272,20 +318,8 @@ def compare_queries(store: Path, remote: RemoteRepository, params: dict[str, str
         values = values_for(name, [p.name for p in query.parameters], params)
         old = before.get(name)
         if old is not None and old.text != query.text:
-            started = time.perf_counter()
-            try:
-                old_text, new_text = old.render(values), query.render(values)
-                old_s, old_far = timed(lambda t=old_text: remote.query(t), runs)
-                new_s, new_far = timed(lambda t=new_text: remote.query(t), runs)
-                agree = answers(json.loads(json.dumps(old_far.records())), query.text) == \
-                    answers(json.loads(json.dumps(new_far.records())), query.text)
-                print(f"  {name:20s} Virtuoso, portable text at {portable_ref}: "
-                      f"{old_s * 1000:.1f} ms, now {new_s * 1000:.1f} ms "
-                      f"({len(new_far.rows)} rows, same answers: {'yes' if agree else 'NO'})",
-                      flush=True)
-            except Exception as exc:
-                print(f"  {name:20s} Virtuoso, portable text at {portable_ref}: error after "
-                      f"{time.perf_counter() - started:.1f} s: {str(exc)[:80]}", flush=True)
+            compare_portable_ref(remote, name, old, query, values, runs, portable_ref,
+                                 old_timeout)
         portable = query.render(values)
         engine: NamedQuery = query.for_repository(embedded)
         started = time.perf_counter()
@@ -451,7 +485,9 @@ def main() -> int:
                         help="a named query to run (repeatable; default every one)")
     parser.add_argument("--portable-ref", default="",
                         help="also run each portable text as written at this git revision on "
-                             "Virtuoso (old text beside new, same answers)")
+                             "Virtuoso (old text beside new, same answers; kept in --json)")
+    parser.add_argument("--old-timeout", type=float, default=60.0,
+                        help="seconds after which Virtuoso stops a --portable-ref text")
     parser.add_argument("--listing", action="store_true",
                         help="the graph listing on Virtuoso: SELECT DISTINCT ?g (before) beside "
                              "GROUP BY ?g (RemoteRepository.graph_names)")
@@ -515,7 +551,7 @@ def main() -> int:
             compare_listing(remote, args.query_timeout)
         if not args.no_queries:
             compare_queries(args.store, remote, params, args.runs, args.query_timeout,
-                            args.only, args.portable_ref)
+                            args.only, args.portable_ref, args.old_timeout)
         serve_store = str(args.serve_store or args.store)
         local_env = {**os.environ, "PYTHONPATH": str(ROOT / "src"),
                      "KGRAPH_STORE": serve_store}

@@ -19,9 +19,10 @@ WITH_TEXTS = sorted(name for name, q in named_queries().items() if q.oxigraph)
 
 
 # Columns made by GROUP_CONCAT: SPARQL leaves the order of the joined values to the engine's
-# evaluation order (the directive-coverage texts list a cell's lead bodies in opposite orders),
+# evaluation order (the directive-coverage texts list a cell's lead bodies in opposite orders,
+# the conflicts texts may list a value's sources so),
 # so they are compared as sets of values.
-CONCATENATED = {"lead": "; "}
+CONCATENATED = {"lead": "; ", "stated_by": ", "}
 
 
 def answer(repo: OxigraphRepository, text: str) -> Counter[tuple[str, ...]]:

@@ -65,6 +65,13 @@ GRAPH_TYPES = {
     "application/trig": ox.RdfFormat.TRIG,
     "application/ld+json": ox.RdfFormat.JSON_LD,
 }
+# A query written one step a level (queries/README.md: each level a SELECT DISTINCT of the
+# level inside it joined to one pattern) carries this comment. Virtuoso's optimiser flattens the
+# levels and reorders them: for `implementers` of 28-CT/TW at 20,000 plans it started from every
+# document number and read 400 million index entries in 10 s without an answer; asked to keep
+# the written order, 0.16 s for the same levels. Other engines ignore the comment.
+IN_ORDER = "# kgraph: steps in the order written"
+VIRTUOSO_IN_ORDER = 'DEFINE sql:select-option "order"\n'
 # Graphs a Virtuoso holds for itself (its RDF views, the LDP vocabulary, its service
 # description): left out of the graph list and the size; KGRAPH_STORE_EXCLUDE_GRAPHS adds
 # more (space-separated). kgraph's queries name kgraph's own terms, so these few thousand
@@ -259,8 +266,11 @@ class RemoteRepository:
         return self._max_update_bytes
 
     def prepare(self, sparql: str) -> str:
-        """The query as sent (unchanged: Virtuoso's ``define input:*-graph-exclude`` pragmas
-        would hide its system graphs, but 7.2.5 then answers ``GRAPH <iri>`` wrongly)."""
+        """The query as sent: unchanged (Virtuoso's ``define input:*-graph-exclude`` pragmas
+        would hide its system graphs, but 7.2.5 then answers ``GRAPH <iri>`` wrongly), but for
+        a query marked :data:`IN_ORDER`, which Virtuoso is asked to join in the order written."""
+        if self.is_virtuoso and IN_ORDER in sparql and sparql.lstrip()[:6].upper() != "DEFINE":
+            return VIRTUOSO_IN_ORDER + sparql
         return sparql
 
     def query_params(self) -> dict[str, str]:

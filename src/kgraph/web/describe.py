@@ -307,14 +307,18 @@ def _sources(repository: Repository, graphs: set[str], lang: str) -> dict[str, S
     rest = sorted(g for g in graphs - set(shipped) - set(found) if not _UNSAFE_IRI.search(g))
     if rest:
         values = " ".join(f"<{g}>" for g in rest)
+        provenance = """OPTIONAL { GRAPH ?g { ?g prov:wasDerivedFrom ?file .
+                  OPTIONAL { ?file dcterms:title ?t }
+                  OPTIONAL { ?doc kg:sourceFile ?file ; eli:id_local ?n } } }"""
+        # On a SPARQL 1.1 store a plain OPTIONAL after the VALUES: a group of its own is
+        # evaluated apart (Jena does), which drops the graphs stating no provenance.
+        step = (f"LATERAL {{ {provenance} }}" if lateral(repository) else provenance)
         result = repository.query(
             sparql_prefixes()
             + f"""
             SELECT ?g (SAMPLE(?t) AS ?title) (SAMPLE(?doc) AS ?d) (SAMPLE(?n) AS ?number) WHERE {{
               VALUES ?g {{ {values} }}
-              {lateral(repository)} {{ OPTIONAL {{ GRAPH ?g {{ ?g prov:wasDerivedFrom ?file .
-                  OPTIONAL {{ ?file dcterms:title ?t }}
-                  OPTIONAL {{ ?doc kg:sourceFile ?file ; eli:id_local ?n }} }} }} }}
+              {step}
             }} GROUP BY ?g"""
         )
         for g, title, doc, number in result.rows:
@@ -352,12 +356,8 @@ def _page_statements(repository: Repository, iri: str
     plan (tens of thousands), so the page reads the distinct facts, a few sources each, and
     the counts; the RDF downloads keep every statement (:func:`resource_dataset`).
     """
-    if not lateral(repository):  # a SPARQL 1.1 store: every statement, counted here
-        out, into = _statements(repository, iri)
-        every: dict[tuple, int] = defaultdict(int)
-        for p, o, _ in out:
-            every[(p, o)] += 1
-        return out, dict(every), into[:INCOMING_SHOWN]
+    if not lateral(repository):
+        return _remote_page_statements(repository, iri)
     counts = {
         (p, o): int(str(n)) for p, o, n in repository.query(
             f"SELECT ?p ?o (COUNT(?g) AS ?n) WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} }} "
@@ -370,6 +370,33 @@ def _page_statements(repository: Repository, iri: str
     into = repository.query(
         f"SELECT ?s ?p ?g WHERE {{ GRAPH ?g {{ ?s ?p <{iri}> }} }} LIMIT {INCOMING_SHOWN}"
     ).rows
+    return out, counts, into
+
+
+def _remote_page_statements(repository: Repository, iri: str
+                            ) -> tuple[list[tuple], dict[tuple, int], list[tuple]]:
+    """:func:`_page_statements` on a SPARQL 1.1 store (no LATERAL to cut each fact's graphs):
+    each distinct fact once, with how many graphs state it and their names joined, of which
+    the first :data:`SOURCES_SHOWN` (by name) are listed.
+
+    Reading every statement sent a directive's facts once per plan citing it (40,000 rows at
+    20,000 plans, which Virtuoso writes at a few thousand rows a second) and then asked for
+    the sources of thousands of graphs. The original file's bytes (``kg:content``) are not
+    shown, so not read. The links in are ordered: Virtuoso ignores a LIMIT without ORDER BY
+    in some shapes of query, and the order makes the list the same on every engine.
+    """
+    facts = repository.query(f"""SELECT ?p ?o (COUNT(?g) AS ?n)
+        (GROUP_CONCAT(STR(?g); separator=" ") AS ?graphs) WHERE {{
+        GRAPH ?g {{ <{iri}> ?p ?o }} FILTER(?p != <{KG.content}>) }} GROUP BY ?p ?o""").rows
+    out: list[tuple] = []
+    counts: dict[tuple, int] = {}
+    for p, o, n, graphs in facts:
+        counts[(p, o)] = int(str(n))
+        named = sorted(set(str(graphs or "").split()))[:SOURCES_SHOWN]
+        out.extend((p, o, URIRef(g)) for g in named)
+    into = repository.query(
+        f"SELECT ?s ?p ?g WHERE {{ GRAPH ?g {{ ?s ?p <{iri}> }} }} ORDER BY ?s ?p ?g "
+        f"LIMIT {INCOMING_SHOWN}").rows
     return out, counts, into
 
 
@@ -661,7 +688,10 @@ def _table(repository: Repository, name: str, text: str, labeller: Labeller,
            order: tuple[str, ...] = ()) -> Table:
     """A named query's rows as a table; with ``limit``, the first rows (taken as the engine
     streams them, then sorted by the ``order`` columns) and ``more``, a link to all of them."""
-    result = repository.query(_unordered(text) + f"\nLIMIT {limit + 1}" if limit else text)
+    # Oxigraph streams the unordered rows, so the LIMIT stops its work; Virtuoso 7.2.5 ignores
+    # a LIMIT without ORDER BY in some shapes of query, so a remote store keeps the order.
+    limited = _unordered(text) if lateral(repository) else text
+    result = repository.query(limited + f"\nLIMIT {limit + 1}" if limit else text)
     rows = result.rows
     cut = limit is not None and len(rows) > limit
     rows = rows[:limit] if cut else rows
