@@ -92,7 +92,7 @@ def child(store: Path, pairs: Path, out: Path) -> None:
     from kgraph.web.app import create_app
 
     repo = OxigraphRepository(store, read_only=True)
-    explorer_for(repo)  # what the warm-up leaves
+    assert explorer_for(repo).nodes  # what the warm-up and the process's first walk leave
     loaded = 0.0
     try:
         from kgraph.analysis.flow_index import ready_index
