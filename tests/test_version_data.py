@@ -219,3 +219,21 @@ def test_a_fresh_process_builds_only_the_changed_explorer_nodes(built: Path,
     whole = explore.ExplorerData.of(repo)
     assert len(kept.nodes) == len(whole.nodes) > 0
     check_same_as_whole(built)
+
+
+def test_a_plan_that_loses_assignments_updates_the_flow_index(built: Path, tmp_path: Path,
+                                                              monkeypatch) -> None:
+    """The relations a changed plan no longer states leave the flow index the build updates
+    (a relation another graph restates stays); it equals the one read from the whole store."""
+    before = flow_index.whole_index(OxigraphRepository(built, read_only=True))
+    shortened = tmp_path / "shortened" / SEEDS[0].name
+    shortened.parent.mkdir()
+    lines = SEEDS[0].read_text(encoding="utf-8").splitlines()
+    shortened.write_text("\n".join(lines[: len(lines) * 3 // 4]) + "\n", encoding="utf-8")
+    forbid(monkeypatch, flow_index, "whole_index")
+    build(str(shortened), "--store", str(built), "--replace")
+    monkeypatch.undo()
+    repo = OxigraphRepository(built, read_only=True)
+    kept = version_value(repo, "flow-index")
+    assert len(kept.statements) < len(before.statements)
+    check_same_as_whole(built)
