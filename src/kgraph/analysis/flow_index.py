@@ -25,6 +25,8 @@ Embedded stores only: a remote store keeps the walk.
 
 from __future__ import annotations
 
+import heapq
+from bisect import bisect_left
 from collections.abc import Iterable
 from typing import Any
 
@@ -251,6 +253,9 @@ def _kinds(parts: dict[str, str], known: Iterable[tuple[str, str]]) -> dict[str,
     return kinds
 
 
+_KNOWN_KINDS = frozenset(KINDS) - {"", "task", "assignment", "duty"}  # the explorer data's
+
+
 def _known(repo: Repository) -> list[tuple[str, str]]:
     """The explorer data's documents, agents and provinces (IRI, kind) of the current version."""
     from kgraph.analysis.page_data import explorer_for
@@ -282,11 +287,23 @@ def whole_index(repo: Repository) -> FlowIndex:
     return index_of(_statements(store), _kinds(_parts(store), _known(repo)))
 
 
+def _packed(statements: np.ndarray, count: int) -> np.ndarray:
+    """Each (subject, predicate, object) row as one int64, in the rows' lexicographic order."""
+    rows = statements.astype(np.int64)
+    return (rows[:, 0] * len(FLOW_PREDICATES) + rows[:, 1]) * count + rows[:, 2]
+
+
+def _unpacked(keys: np.ndarray, count: int) -> np.ndarray:
+    subjects, rest = np.divmod(keys, len(FLOW_PREDICATES) * count)
+    predicates, objects = np.divmod(rest, count)
+    return np.stack((subjects, predicates, objects), axis=1).astype(np.int32)
+
+
 def updated_index(repo: Repository, base: FlowIndex, found: Changes) -> FlowIndex:
     """The current version's index from the base version's: the statements and plan parts the
     replaced graphs held before or hold now are looked up again in the current version (a
-    statement restated by an unchanged graph stays); the documents, agents and provinces are the
-    current explorer data's."""
+    statement restated by an unchanged graph stays), and the nodes whose kind the explorer data
+    changed; the rest is the base version's arrays, renumbered where new IRIs come in."""
     current: ox.Store = found.current
     touched: set[Statement] = set()
     subjects: set[str] = set()
@@ -298,15 +315,59 @@ def updated_index(repo: Repository, base: FlowIndex, found: Changes) -> FlowInde
                 subjects.update(q.subject.value for q in
                                 store.quads_for_pattern(None, predicate, None, graph)
                                 if isinstance(q.subject, ox.NamedNode))
-    terms = base.terms()
-    kept = [(terms[s], int(p), terms[o]) for s, p, o in base.statements.tolist()]
-    statements = {st for st in kept if st not in touched}
-    statements.update(st for st in touched if next(iter(current.quads_for_pattern(
-        ox.NamedNode(st[0]), ox.NamedNode(FLOW_PREDICATES[st[1]]), ox.NamedNode(st[2]))), None))
-    parts = {terms[n]: KINDS[k] for n, k in enumerate(base.kinds.tolist())
-             if KINDS[k] in ("task", "assignment", "duty") and terms[n] not in subjects}
-    parts.update(_parts(current, subjects))
-    return index_of(statements, _kinds(parts, _known(repo)))
+    present = [st for st in sorted(touched) if next(iter(current.quads_for_pattern(
+        ox.NamedNode(st[0]), ox.NamedNode(FLOW_PREDICATES[st[1]]), ox.NamedNode(st[2]))), None)]
+    # the IRIs whose kind as a document, agent or province is not the base index's (the
+    # explorer data is updated first; reading the base version's back would cost seconds)
+    terms, base_kinds = base.terms(), base.kinds.tolist()
+    known = dict(_kinds({}, _known(repo)))
+    relabelled = {terms[n] for n, kind in enumerate(base_kinds)
+                  if KINDS[kind] in _KNOWN_KINDS and terms[n] not in known}
+    for iri, kind in known.items():
+        at = bisect_left(terms, iri)
+        if at == len(terms) or terms[at] != iri or KINDS[base_kinds[at]] != kind:
+            relabelled.add(iri)
+    recheck = sorted(i for i in subjects | relabelled if safe_iri(i))
+    parts = _parts(current, recheck)
+    kinds = {iri: known.get(iri) or parts.get(iri, "") for iri in recheck}
+    # the base terms with the new IRIs merged in (numbers shift past each one)
+    mentioned = {iri for st in touched for iri in (st[0], st[2])} | kinds.keys()
+    new = sorted(iri for iri in mentioned if not _holds(terms, iri))
+    positions = np.array([bisect_left(terms, iri) for iri in new], dtype=np.int64)
+    shifted = np.arange(len(terms), dtype=np.int64)
+    shifted += np.searchsorted(positions, shifted, side="right")
+    merged = list(heapq.merge(terms, new))
+    count = len(merged)
+    statements = base.statements.copy().astype(np.int64)
+    statements[:, 0], statements[:, 2] = shifted[statements[:, 0]], shifted[statements[:, 2]]
+    code = {iri: bisect_left(merged, iri) for iri in mentioned}
+
+    def keys(found: Iterable[Statement]) -> np.ndarray:
+        rows = np.array([(code[s], p, code[o]) for s, p, o in found], dtype=np.int64)
+        return _packed(rows.reshape(-1, 3), count)
+
+    kept = _packed(statements, count)
+    kept = kept[~np.isin(kept, keys(touched))]
+    statements = _unpacked(np.unique(np.concatenate((kept, keys(present)))), count)
+    node_kinds = np.zeros(count, dtype=np.int8)
+    node_kinds[shifted] = base.kinds
+    for iri, kind in kinds.items():
+        node_kinds[code[iri]] = _KIND_CODE[kind]
+    # terms no statement or node uses any more are dropped (as a whole computation has none)
+    used = node_kinds > 0
+    used[statements[:, 0]] = used[statements[:, 2]] = True
+    if used.all():
+        return FlowIndex(merged, node_kinds, statements)
+    renumbered = np.cumsum(used) - 1
+    statements[:, 0], statements[:, 2] = (renumbered[statements[:, 0]],
+                                          renumbered[statements[:, 2]])
+    return FlowIndex([iri for iri, keep in zip(merged, used.tolist(), strict=True) if keep],
+                     node_kinds[used], statements)
+
+
+def _holds(terms: list[str], iri: str) -> bool:
+    at = bisect_left(terms, iri)
+    return at < len(terms) and terms[at] == iri
 
 
 def flow_index(repo: Repository) -> FlowIndex:
