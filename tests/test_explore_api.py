@@ -168,3 +168,63 @@ def test_node_and_path_answers_are_kept_per_store_version(tmp_path, monkeypatch)
     assert "Kế hoạch chuyển đổi số" not in node[0].text
     assert client.get("/api/path", params={"from": SO_YTE_GL, "to": D28}).status_code == 200
     assert details == [GL2509, GL2509] and len(paths) == 2
+
+
+def island() -> dict[str, str]:
+    """A graph of its own: a plan, its assignment and the agency it names, related to nothing
+    else in the samples (another component of the flow relations)."""
+    doc, kg = str(ID["doc/ca-mau/1-kh-ubnd/2024"]), "https://w3id.org/kgraph/def#"
+    agency = str(ID["org/ca-mau/so-tai-chinh"])
+    statements = [
+        (doc, "http://data.europa.eu/eli/ontology#id_local", '"1/KH-UBND"'),
+        (doc, "http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
+         "<http://data.europa.eu/eli/ontology#LegalResource>"),
+        (doc, kg + "hasAssignment", f"<{doc}/assignment/1>"),
+        (f"{doc}/assignment/1", "http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
+         f"<{kg}Assignment>"),
+        (f"{doc}/assignment/1", kg + "partOf", f"<{doc}>"),
+        (f"{doc}/assignment/1", kg + "addressee", f"<{agency}>"),
+        (agency, "http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
+         "<http://www.w3.org/ns/org#Organization>"),
+    ]
+    return {str(ID["graph/island"]): "".join(f"<{s}> <{p}> {o} .\n" for s, p, o in statements)}
+
+
+def test_paths_from_the_flow_index_are_the_store_walk_s(sample_repo, monkeypatch) -> None:
+    """Once the warm-up has made the version's flow index, /api/path answers from it: the same
+    JSON as the walk in the store for every pair asked, a pair in two components refused at
+    once (404, nothing walked)."""
+    from factories import recorded_calls
+    from kgraph.analysis.lineage import LineageGraph, StoreWalk
+    from kgraph.web import explore
+    from kgraph.web.settings import Settings
+    from test_warm import wait_for
+
+    sample_repo.replace_graphs(island())
+    whole = LineageGraph.from_repository(sample_repo)
+    chosen = sorted(n.iri for n in whole.nodes.values() if n.kind in ("document", "agency"))
+    chosen += sorted(n.iri for n in whole.nodes.values() if n.kind == "duty")[:3]
+    pairs = [(a, b) for a in chosen for b in chosen]
+    walked = {}
+    with TestClient(create_app(sample_repo)) as client:  # no warm-up: the walk answers
+        for a, b in pairs:
+            answer = client.get("/api/path", params={"from": a, "to": b})
+            walked[a, b] = (answer.status_code, answer.text)
+    explore.KEPT_ANSWERS.kept.clear()
+    steps = recorded_calls(monkeypatch, StoreWalk, "neighbours", len)
+    with TestClient(create_app(sample_repo, Settings(warm=True))) as client:
+        assert wait_for(lambda: client.app.state.warmer.warmed is not None)
+        for a, b in pairs:
+            answer = client.get("/api/path", params={"from": a, "to": b})
+            assert (answer.status_code, answer.text) == walked[a, b], (a, b)
+        refused = client.get("/api/path", params={"from": str(ID["org/ca-mau/so-tai-chinh"]),
+                                                  "to": D28})
+        joined = client.get("/api/path", params={"from": str(ID["org/ca-mau/so-tai-chinh"]),
+                                                 "to": str(ID["doc/ca-mau/1-kh-ubnd/2024"])})
+    assert steps == []  # the index answered every pair
+    assert refused.status_code == 404
+    assert [n["id"] for n in joined.json()["nodes"]] == [
+        str(ID["org/ca-mau/so-tai-chinh"]), str(ID["doc/ca-mau/1-kh-ubnd/2024"]) + "/assignment/1",
+        str(ID["doc/ca-mau/1-kh-ubnd/2024"])]
+    statuses = {status for status, _ in walked.values()}
+    assert statuses == {200, 404}

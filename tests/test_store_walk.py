@@ -118,3 +118,29 @@ def test_every_relation_is_one_its_nodes_kinds_are_looked_up_for(request, fixtur
     walk = StoreWalk(repo)  # and a walk with the tables reads every edge of the whole graph
     walk.load(whole.nodes)
     assert walk.subgraph(set(whole.nodes)) == whole.subgraph(set(whole.nodes))
+
+
+@pytest.mark.parametrize("fixture", ["sample_repo", "seed_repo"])
+def test_the_flow_index_gives_the_walk_s_neighbours_and_paths(request, fixture) -> None:
+    """The explorer's flow index (one per store version) holds the nodes a walk reads, each
+    with the neighbours a step of the walk finds, in the same order; its search gives the
+    walk's path for every pair, and no path where the walk finds none."""
+    from kgraph.analysis.flow_index import whole_index
+
+    repo = request.getfixturevalue(fixture)
+    whole = LineageGraph.from_repository(repo)
+    index = whole_index(repo)
+    walk = StoreWalk(repo)
+    nodes = sorted(whole.nodes)
+    assert [iri for iri in index.terms() if index.number(iri) is not None] == nodes
+    assert walk.neighbours(nodes) == {iri: index.neighbours(iri) for iri in nodes}
+    chosen = starts(whole)[::3]
+    missing = 0
+    for source in chosen:
+        for target in chosen:
+            walked = shortest_flow_path(walk.neighbours, source, target)
+            assert index.path(source, target) == walked, (source, target)
+            missing += walked is None
+    assert 0 < missing < len(chosen) ** 2  # pairs joined and pairs in two components
+    with pytest.raises(KeyError):
+        index.path(nodes[0], "https://w3id.org/kgraph/id/nothing")

@@ -13,7 +13,7 @@ from pyoxigraph import NamedNode
 from typer.testing import CliRunner
 
 from kgraph import paths
-from kgraph.analysis import lineage, page_data, versions
+from kgraph.analysis import flow_index, lineage, page_data, versions
 from kgraph.analysis.page_data import store_counts
 from kgraph.analysis.succession import _change_events, change_events
 from kgraph.cli import app
@@ -37,6 +37,7 @@ def compute_page_data(repo: OxigraphRepository) -> None:
     pages.listing_search(repo)
     change_events(repo)
     explore.explorer_for(repo)
+    flow_index.flow_index(repo)
 
 
 def forbid(monkeypatch, target: object, name: str) -> None:
@@ -60,6 +61,10 @@ def check_same_as_whole(store: Path) -> None:
     assert version_value(repo, "graph-names") == repo.graph_names()
     assert version_value(repo, "triple-count") == len(repo)
     assert version_value(repo, "change-events") == _change_events(repo)
+    kept_flow, whole_flow = version_value(repo, "flow-index"), flow_index.whole_index(repo)
+    assert kept_flow.terms() == whole_flow.terms()
+    for name in ("kinds", "statements", "indptr", "indices", "components"):
+        assert (getattr(kept_flow, name) == getattr(whole_flow, name)).all(), name
     with TestClient(create_app(repo)) as client:
         assert client.get("/api/facets").json() == whole.facets.model_dump()
         for query in QUERIES:
@@ -110,6 +115,7 @@ def test_a_new_plan_updates_the_page_data_without_reading_the_whole_store(
     for target, name in ((page_data, "document_listing"), (explore.ExplorerData, "of"),
                          (lineage.LineageGraph, "searchable"),
                          (OxigraphRepository, "graph_names"), (OxigraphRepository, "__len__"),
+                         (flow_index, "whole_index"),
                          (__import__("kgraph.analysis.succession").analysis.succession,
                           "_change_events")):
         forbid(monkeypatch, target, name)
@@ -183,7 +189,7 @@ def test_a_loaded_process_takes_the_last_version_s_data_from_memory(built: Path,
     build(str(SEEDS[-1]), "--store", str(built))
     monkeypatch.undo()
     page_files = {f"{name}.pickle" for name in ("graph-names", "triple-count", "home-listing",
-                                                "change-events", "explorer-index")}
+                                                "change-events", "explorer-index", "flow-index")}
     assert not [p for p in read if f"/{folder}/" in p and Path(p).name in page_files]
     repo = OxigraphRepository(built, read_only=True)
     assert version_value(repo, versions.CHANGED_GRAPHS)["derived"] == folder
@@ -212,4 +218,22 @@ def test_a_fresh_process_builds_only_the_changed_explorer_nodes(built: Path,
     kept = version_value(repo, "explorer-index")
     whole = explore.ExplorerData.of(repo)
     assert len(kept.nodes) == len(whole.nodes) > 0
+    check_same_as_whole(built)
+
+
+def test_a_plan_that_loses_assignments_updates_the_flow_index(built: Path, tmp_path: Path,
+                                                              monkeypatch) -> None:
+    """The relations a changed plan no longer states leave the flow index the build updates
+    (a relation another graph restates stays); it equals the one read from the whole store."""
+    before = flow_index.whole_index(OxigraphRepository(built, read_only=True))
+    shortened = tmp_path / "shortened" / SEEDS[0].name
+    shortened.parent.mkdir()
+    lines = SEEDS[0].read_text(encoding="utf-8").splitlines()
+    shortened.write_text("\n".join(lines[: len(lines) * 3 // 4]) + "\n", encoding="utf-8")
+    forbid(monkeypatch, flow_index, "whole_index")
+    build(str(shortened), "--store", str(built), "--replace")
+    monkeypatch.undo()
+    repo = OxigraphRepository(built, read_only=True)
+    kept = version_value(repo, "flow-index")
+    assert len(kept.statements) < len(before.statements)
     check_same_as_whole(built)

@@ -454,12 +454,13 @@ def _triple_count(repository: Repository) -> int:
 
 def _updatable() -> list[tuple[str, Callable[[Repository], object]]]:
     """What computes each per-version data :data:`kgraph.analysis.versions.PAGE_DATA` names."""
+    from kgraph.analysis.flow_index import flow_index
     from kgraph.analysis.succession import change_events
 
     computed: dict[str, Callable[[Repository], object]] = {
         "graph names and quad count": store_counts, "home listing": home_listing,
         "home search": listing_search, "reference change events": change_events,
-        "explorer data": explorer_for}
+        "explorer data": explorer_for, "explorer flow index": flow_index}
     return [(name, computed[name]) for name in PAGE_DATA]
 
 

@@ -201,12 +201,14 @@ class Changes:
 # modules cost a fresh one-plan build a third of a CPU-second).
 HOME_LISTING = "home-listing"
 EXPLORER_INDEX = "explorer-index"
+FLOW_INDEX = "flow-index"
 PAGE_DATA: dict[str, tuple[str, ...]] = {
     "graph names and quad count": ("graph-names", "triple-count"),
     "home listing": (HOME_LISTING,),
     "home search": (HOME_LISTING,),
     "reference change events": ("change-events",),
     "explorer data": (EXPLORER_INDEX,),
+    "explorer flow index": (FLOW_INDEX, EXPLORER_INDEX),  # after the explorer data it reads
 }
 
 

@@ -270,6 +270,15 @@ def version_value(repo: Repository, name: str) -> Any:
     return _read(folder / f"{name}.pickle") if folder is not None else None
 
 
+def has_version_value(repo: Repository, name: str) -> bool:
+    """Whether the value ``name`` of the repository's current version is computed already (held
+    in memory, or kept on disk), without reading it."""
+    if (store_version(repo), name) in _memory:
+        return True
+    folder = _folder(repo)
+    return folder is not None and (folder / f"{name}.pickle").is_file()
+
+
 def memory_value(repo: Repository, name: str) -> Any:
     """The value of ``name`` for the repository's current version if this process holds it
     already (never read from disk nor computed: for callers that can do without it)."""

@@ -1,8 +1,8 @@
 """Compute what the pages read once per store version before a reader asks for it.
 
 The home listing, the ``/raci`` list, the reference graph's change events, the explorer's label
-index and facets, the graph names and the quad count are each a scan of the whole store (or of
-the reference graph), kept per store version
+index, facets and flow index (embedded stores), the graph names and the quad count are each a
+scan of the whole store (or of the reference graph), kept per store version
 (:mod:`kgraph.store.derived`). Left to the first request, the first reader after a new version
 waits for every scan that page needs (minutes at national scale). ``kgraph serve`` starts a
 :class:`Warmer`: a background thread that computes them as soon as the server opens a version
@@ -26,17 +26,24 @@ log = logging.getLogger("kgraph.web.warm")
 def page_data(repository: Repository) -> list[tuple[str, Callable[[], object]]]:
     """What the pages keep per store version (each kept once computed): those a build updates
     first, then the RACI list."""
+    from kgraph.analysis.flow_index import embedded, flow_index
     from kgraph.analysis.page_data import explorer_for, home_listing, listing_search, store_counts
     from kgraph.analysis.succession import change_events
     from kgraph.web.pages import raci_listing
 
-    return [("graph names and quad count", lambda: store_counts(repository)),
-            ("home listing", lambda: home_listing(repository)),
-            ("home search", lambda: listing_search(repository)),
-            ("reference change events", lambda: change_events(repository)),
-            ("explorer data", lambda: explorer_for(repository).index.prepare()),
-            # last: the only one a build does not update (a scan of the whole store)
-            ("RACI list", lambda: raci_listing(repository))]
+    computed: list[tuple[str, Callable[[], object]]] = [
+        ("graph names and quad count", lambda: store_counts(repository)),
+        ("home listing", lambda: home_listing(repository)),
+        ("home search", lambda: listing_search(repository)),
+        ("reference change events", lambda: change_events(repository)),
+        ("explorer data", lambda: explorer_for(repository).index.prepare()),
+        # a build does not update it (a scan of the whole store)
+        ("RACI list", lambda: raci_listing(repository))]
+    if embedded(repository):
+        # last: /api/path walks the store until it is ready (what only one route reads waits
+        # for what every page reads)
+        computed.append(("explorer flow index", lambda: flow_index(repository)))
+    return computed
 
 
 def warm(repository: Repository, stop: threading.Event | None = None) -> list[str]:
