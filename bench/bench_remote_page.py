@@ -27,6 +27,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_remote import process_cpu as server_cpu
+
 ROOT = Path(__file__).resolve().parents[1]
 
 CHILD = r"""
@@ -47,16 +50,6 @@ incoming = sorted([f.prop.iri or f.prop.text, f.value.iri or f.value.text]
 print(json.dumps({"wall": wall, "cpu": cpu, "facts": facts, "tables": tables,
                   "incoming": incoming, "cut": page.incoming_cut}, ensure_ascii=False))
 """
-
-
-def server_cpu(pid: int | None) -> float:
-    if pid is None:
-        return 0.0
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def visit(src: Path, store: str, iri: str, env: dict[str, str], timeout: float,
