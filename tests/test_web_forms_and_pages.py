@@ -155,7 +155,8 @@ def test_implementers_as_people_write_the_number(seed_client) -> None:
     assert province["text"] == "Gia Lai" and province["lang"] == "vi"  # a value, not "…"@vi
 
 
-CONCATENATED = {"lead"}  # columns written by GROUP_CONCAT(...; separator="; ")
+# columns written by GROUP_CONCAT, with their separators
+CONCATENATED = {"lead": "; ", "stated_by": ", "}
 
 
 def test_substitutions_give_the_cli_answer_for_every_query(seed_repo) -> None:
@@ -172,11 +173,12 @@ def test_substitutions_give_the_cli_answer_for_every_query(seed_repo) -> None:
         assert got.variables == expected.variables, query.name
         # GROUP_CONCAT's order is the engine's (the two directive-coverage texts list a cell's
         # lead bodies in opposite orders): its lists are compared as sets
-        joined = [i for i, v in enumerate(got.variables) if v in CONCATENATED]
+        joined = {i: CONCATENATED[v] for i, v in enumerate(got.variables) if v in CONCATENATED}
 
         def rows(result, joined=joined):
-            return sorted((tuple("; ".join(sorted(str(t).split("; "))) if i in joined else t
-                                 for i, t in enumerate(row)) for row in result.rows), key=str)
+            return sorted((tuple(joined[i].join(sorted(str(t).split(joined[i]))) if i in joined
+                                 else t for i, t in enumerate(row)) for row in result.rows),
+                          key=str)
 
         assert rows(got) == rows(expected), query.name
         if query.name in values and query.parameters and given:  # known to answer on seeds
