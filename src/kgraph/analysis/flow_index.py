@@ -1,14 +1,14 @@
 """The explorer's flow relations held in memory once per store version: its path between nodes.
 
 ``/api/path`` looked for the shortest chain between two nodes by walking the store from both
-ends (:class:`kgraph.analysis.lineage.StoreWalk`), one query a step: at 20,000 plans 0.7 CPU-s
-for a near pair, seconds for a far one, and a walk of the whole lineage both ways before
-answering that two nodes are not joined. Here the flow relations (every relation the walk
-follows, "cites" excluded) are read once per store version into integer arrays: nodes numbered
-in IRI order, each node's neighbours as a CSR row (in IRI order, as the walk gives them), and
-the weakly connected components (scipy), so a pair in two components is answered at once.
-The search is :func:`kgraph.web.explore.shortest_flow_path`'s, step for step, on arrays: the
-same path.
+ends (:class:`kgraph.analysis.lineage.StoreWalk`), one query a step: at 20,000 plans 1.2 CPU-s
+median for a first request, 3.4 s for the farthest pair measured (bench/bench_paths.py), and a
+walk of the whole lineage both ways before answering that two nodes are not joined. Here the
+flow relations (every relation the walk follows, "cites" excluded) are read once per store
+version into integer arrays: nodes numbered in IRI order, each node's neighbours as a CSR row
+(in IRI order, as the walk gives them), and the weakly connected components (scipy), so a pair
+in two components is answered at once. The search is
+:func:`kgraph.web.explore.shortest_flow_path`'s, step for step, on arrays: the same path.
 
 A node is what the walk reads as one: a document, agent or province of the explorer's data
 (:func:`kgraph.analysis.page_data.explorer_for`) and a plan part (typed task, assignment or

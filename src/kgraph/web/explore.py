@@ -360,8 +360,9 @@ def api_path(
 
 def flow_path(walk: StoreWalk, source: str, target: str) -> list[str] | None:
     """The shortest flow chain between two nodes: from the version's flow index when it is
-    ready (:mod:`kgraph.analysis.flow_index`: 8 CPU ms at 20,000 plans, two components at once),
-    else walked in the store from both ends (a remote store, or before the warm-up made it)."""
+    ready (:mod:`kgraph.analysis.flow_index`: 11 CPU ms median at 20,000 plans, two components at
+    once), else walked in the store from both ends (a remote store, or before the warm-up made
+    it)."""
     index = ready_index(walk.repo)
     if index is not None:
         with suppress(KeyError):  # a node the index does not hold: the walk decides
