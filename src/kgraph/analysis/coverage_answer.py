@@ -326,3 +326,112 @@ def read(repo: Repository, root: Path | None, directive_iris: Sequence[str],
                             key=lambda pair: _within_cell(pair[1]))
             segments.extend((c, 1, [r]) for c, r in merged)
     return Answer(COLUMNS, Rows(segments, {k: v[0] for k, v in notations.items()}))
+
+
+# ------------------------------------------------------------- from a store's graphs
+
+# The query's answer read from the graphs in two parts, for a store whose build kept no answer
+# where this server can read it (a remote store loaded by its own loader, or built from another
+# machine): each restatement's plain values, then the directive tasks' own columns once (the
+# query repeats a task's text in each of its rows: half the bytes of a directive's answer).
+# Same joins as queries/directive-coverage.rq; the lead bodies' names joined with a tab (sorted
+# and joined as the kept answer joins them); no ORDER BY (the rows are sorted as kept ones).
+_STORED_ROWS = """PREFIX kg: <https://w3id.org/kgraph/def#>
+PREFIX eli: <http://data.europa.eu/eli/ontology#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?directiveTask ?province ?status ?plan ?item ?score
+       (GROUP_CONCAT(DISTINCT ?leadName; separator="\\t") AS ?lead) ?via ?itemText ?planTask
+WHERE {
+  { SELECT DISTINCT ?directive WHERE { ?directive kg:numberKey $doc_key } }
+  GRAPH ?coverage { ?directiveTask kg:directive ?directive ; kg:itemNumber ?task . }
+  GRAPH ?cells {
+    ?cell kg:directiveTask ?directiveTask ; kg:provinceName ?province ;
+          kg:coverageStatus ?statusConcept .
+  }
+  FILTER($province_key = "" || STRENDS(STR(?cells), CONCAT("/province/", $province_key)))
+  GRAPH ?ontology { ?statusConcept skos:inScheme kg:CoverageStatuses ; skos:notation ?status }
+  OPTIONAL {
+    GRAPH ?cells {
+      ?restatement kg:directiveTask ?directiveTask ; kg:provinceName ?province ;
+                   kg:planTask ?planTask ; kg:plan ?planIri ; kg:alignmentScore ?score .
+    }
+    GRAPH ?itemGraph { ?planTask kg:itemNumber ?item ; kg:text ?itemText }
+    GRAPH ?planGraph { ?planIri kg:sourceFile ?file ; eli:id_local ?plan }
+    OPTIONAL { GRAPH ?cells { ?restatement kg:via ?via } }
+    OPTIONAL { GRAPH ?cells { ?restatement kg:leadBodyName ?leadName } }
+  }
+}
+GROUP BY ?directiveTask ?province ?status ?plan ?item ?score ?via ?itemText ?planTask"""
+_STORED_TASKS = """PREFIX kg: <https://w3id.org/kgraph/def#>
+SELECT ?directiveTask ?task ?reconstructed ?confidence ?taskText WHERE {
+  { SELECT DISTINCT ?directive WHERE { ?directive kg:numberKey $doc_key } }
+  GRAPH ?coverage {
+    ?directiveTask kg:directive ?directive ; kg:itemNumber ?task ; kg:text ?taskText ;
+                   kg:reconstructed ?reconstructed ; kg:alignmentConfidence ?confidence .
+  }
+}"""
+STORED_VALUE = f"directive-coverage-stored-{FORMAT}"  # per version, directive and province
+
+
+def _plain_rows(repo: Repository, sparql: str) -> list[tuple[str | None, ...]]:
+    """Plain values of a SELECT answer (None: unbound or empty), as compactly as the store
+    gives them (:meth:`kgraph.store.remote.RemoteRepository.plain_rows`)."""
+    plain = getattr(repo, "plain_rows", None)
+    if plain is not None:
+        return plain(sparql)[1]
+    return [tuple(None if t is None or str(t) == "" else str(t) for t in row)
+            for row in repo.query(sparql).rows]
+
+
+def _literal(text: str) -> str:
+    from rdflib import Literal
+
+    return Literal(text).n3()
+
+
+def _boolean(value: str | None) -> bool:
+    return value in ("true", "1")
+
+
+def stored_answer(repo: Repository, doc_key: str, province_key: str) -> Answer:
+    """The query's answer (a directive's rows, one province's when ``province_key``) read from
+    the coverage graphs the build wrote, in the kept answer's form and order: the rows a kept
+    answer gives for the same graphs. Computed once per store version and kept with the
+    version's derived data on disk (a remote store's: in this server's cache folder)."""
+    from kgraph.store.derived import derived_on_disk
+
+    return derived_on_disk(repo, f"{STORED_VALUE}-{doc_key}-{province_key}",
+                   lambda: _stored_answer(repo, doc_key, province_key))
+
+
+def _stored_answer(repo: Repository, doc_key: str, province_key: str) -> Answer:
+    doc, province = _literal(doc_key), _literal(province_key)
+    tasks: dict[str, TaskColumns] = {}
+    for directive_task, number, reconstructed, confidence, text in _plain_rows(
+            repo, _STORED_TASKS.replace("$doc_key", doc)):
+        if directive_task is None or number is None:
+            continue
+        tasks[directive_task] = (number, "true" if _boolean(reconstructed) else "false",
+                                 decimal(float(confidence or 0)), text or "")
+    cells: dict[tuple[tuple[int, int], str], list[tuple[TaskColumns, ProvinceRow]]] = {}
+    for directive_task, name, status, plan, item, score, lead, via, item_text, plan_task in \
+            _plain_rows(repo, _STORED_ROWS.replace("$doc_key", doc)
+                        .replace("$province_key", province)):
+        task = tasks.get(directive_task or "")
+        if task is None or name is None or status is None:
+            continue  # a task the query's inner join leaves out
+        leads = "; ".join(sorted(set(lead.split("\t")))) if lead else None
+        number = (1, int(task[0])) if task[0].isdigit() else (0, 0)
+        cells.setdefault((number, name), []).append((task, (
+            name, status, plan, item, None if score is None else decimal(float(score)),
+            leads, via, item_text, plan_task)))
+    segments: list[tuple[TaskColumns, int, list[ProvinceRow] | bytes]] = []
+    for key in sorted(cells):  # xsd:integer(?task), ?province
+        found = sorted(cells[key], key=lambda pair: _within_cell(pair[1]))
+        if len({task for task, _ in found}) == 1:
+            segments.append((found[0][0], len(found), pickle.dumps(
+                [row for _, row in found], protocol=pickle.HIGHEST_PROTOCOL)))
+        else:  # two directives with one number (as :func:`read` merges their kept rows)
+            segments.extend((task, 1, [row]) for task, row in found)
+    notations = {row[1]: row[1] for found in cells.values() for _, row in found}
+    return Answer(COLUMNS, Rows(segments, notations))

@@ -167,6 +167,20 @@ def derived(repo: Repository, name: str, compute: Callable[[], T]) -> T:
         return value
 
 
+def derived_on_disk(repo: Repository, name: str, compute: Callable[[], T]) -> T:
+    """As :func:`derived`, but held in memory by the caller only (values asked for one by one,
+    many per version, each read again from disk when the caller let it go)."""
+    folder = _folder(repo)
+    with _lock(name):
+        value = _read(folder / f"{name}.pickle") if folder is not None else None
+        if value is None:
+            value = compute()
+            if folder is not None:
+                _write(folder / f"{name}.pickle", value)
+                _prune_remote(folder)
+        return value
+
+
 REMOTE_VERSIONS_KEPT = 2  # a remote store's current version and the one before it
 
 

@@ -25,6 +25,8 @@ Credentials (Virtuoso's ``/sparql-auth``, a Fuseki behind a proxy, ...) come fro
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import os
 import re
 import threading
@@ -313,6 +315,26 @@ class RemoteRepository:
         return canonical_booleans(to_query_result(
             parse_response(response.headers.get("content-type", ""), response.content)
         ))
+
+    def plain_rows(self, sparql: str) -> tuple[list[str], list[tuple[str | None, ...]]]:
+        """A SELECT answer as plain values (a term's lexical form or IRI), None for an unbound
+        value *or an empty string*: for callers that know each column's kind of term.
+
+        Virtuoso is asked for CSV: its JSON writer escapes every non-ASCII character and took
+        1.6-2.1 s for the 8.7 MB of a directive's coverage at 2,000 plans where its CSV (the
+        same values, 3.1 MB) took 0.3 s. Its CSV quotes every string and leaves an unbound
+        value empty; booleans are written 1 and 0. Other servers answer as :meth:`query`."""
+        if not self.is_virtuoso:
+            result = self.query(sparql)
+            return result.variables, [tuple(None if t is None or str(t) == "" else str(t)
+                                            for t in row) for row in result.rows]
+        response = self.raw_query(sparql, accept="text/csv")
+        if response.headers.get("content-type", "").split(";")[0].strip() != "text/csv":
+            raise StoreError(f"remote store {self.query_url} answered "
+                             f"{response.headers.get('content-type')!r} to a CSV request")
+        reader = csv.reader(io.StringIO(response.content.decode("utf-8"), newline=""))
+        variables = next(reader, [])
+        return variables, [tuple(v or None for v in row) for row in reader]
 
     # ------------------------------------------------------------------ updates
 
