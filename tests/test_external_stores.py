@@ -292,6 +292,41 @@ def test_directive_page_is_the_embedded_store_s(
     assert graphs[0] == graphs[1] and graphs[1]
 
 
+def test_directive_coverage_route_is_the_embedded_store_s(
+        server: Running, embedded: str, kgraph_cache: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``/api/queries/directive-coverage``: over the server, the rows the embedded store's build
+    kept (read from the coverage graphs, lead bodies in name order), byte for byte in JSON
+    pages and CSV, whole or one province; kept in the cache for the store's version, so a
+    restarted server answers without the store."""
+    repo = remote(server, monkeypatch)
+    apps = [TestClient(create_app(repo)),
+            TestClient(create_app(open_repository(embedded, read_only=True)))]
+    requests = [{"doc": "28-CT/TW"}, {"doc": "28-CT/TW", "offset": "3", "limit": "4"},
+                {"doc": "28-CT/TW", "format": "csv"}, {"doc": "28-CT/TW", "lang": "en"},
+                {"doc": "28-CT/TW", "province": "kien giang"}, {"doc": "no-such-number"}]
+    answers = []
+    for params in requests:
+        got, expected = (app.get("/api/queries/directive-coverage", params=params)
+                         for app in apps)
+        assert expected.status_code == got.status_code == 200, got.text[:300]
+        assert got.content == expected.content, params
+        answers.append(got.content)
+    first = apps[1].get("/api/queries/directive-coverage", params=requests[0]).json()
+    assert first["total"] > 4 and any(row["lead"] and row["plan"] for row in first["rows"]), \
+        "28-CT/TW's coverage restates nothing"
+    assert json.loads(answers[-1])["total"] == 0
+    kept = sorted(p.name for p in (derived_root(repo) or Path()).glob(
+        "*/directive-coverage-stored-*.pickle"))
+    assert kept, "the answers are kept with the store version's data"
+    from kgraph.web import queries_api
+
+    monkeypatch.setattr(queries_api, "ANSWERS", queries_api.Answers())  # a restarted server
+    monkeypatch.setattr(repo, "plain_rows", lambda sparql: pytest.fail("asked the store"))
+    again = apps[0].get("/api/queries/directive-coverage", params=requests[0])
+    assert again.content == answers[0]
+
+
 def test_derived_data_of_the_server_is_kept_in_the_user_s_cache(
         server: Running, kgraph_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """What kgraph derives from a remote store (the audit index, the pages' data) is kept under
