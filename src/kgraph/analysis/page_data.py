@@ -33,7 +33,7 @@ from kgraph.analysis.versions import (
 )
 from kgraph.graph.vocab import ELI, KG, RDF, SKOS, sparql_prefixes
 from kgraph.store.derived import derived
-from kgraph.store.embedded import Repository, to_rdflib
+from kgraph.store.embedded import Repository, query_records, to_rdflib
 
 log = logging.getLogger("kgraph.analysis.page_data")
 
@@ -57,14 +57,21 @@ class Listed:
                 or raw in self.title.lower() or raw in (self.province or "").lower())
 
 
-def _pairs(repository: Repository, pattern: str, values: str = "") -> dict[str, list[object]]:
+def _pairs(repository: Repository, pattern: str, values: str = "", *, terms: bool = False
+           ) -> dict[str, list[object]]:
     """``?s -> [?o, ...]`` for one pattern, each pair read once (DISTINCT), each list in
     order (the listing takes the smallest where a fact has several values: one answer whatever
-    order the engine gives them in)."""
+    order the engine gives them in). The objects' strings, or with ``terms`` the terms (a
+    label's language): strings are what a remote store gives fastest
+    (:func:`kgraph.store.embedded.query_records`)."""
     found: dict[str, list[object]] = {}
-    for s, o in repository.query(sparql_prefixes()
-                                 + f"SELECT DISTINCT ?s ?o WHERE {{ {values} {pattern} }}").rows:
-        found.setdefault(str(s), []).append(o)
+    sparql = sparql_prefixes() + f"SELECT DISTINCT ?s ?o WHERE {{ {values} {pattern} }}"
+    if terms:
+        for s, o in repository.query(sparql).rows:
+            found.setdefault(str(s), []).append(o)
+    else:
+        for row in query_records(repository, sparql):
+            found.setdefault(str(row["s"]), []).append(row["o"])
     for objects in found.values():
         objects.sort(key=str)
     return found
@@ -92,26 +99,25 @@ def listed_documents(repository: Repository, documents: set[str] | None = None
     store = getattr(repository, "reader", None)
     if documents is not None and isinstance(store, ox.Store):
         return _listed_by_pattern(store, documents)
-    typed = {str(s) for (s,) in repository.query(sparql_prefixes() + f"""
-        SELECT DISTINCT ?s WHERE {{ {values if documents else ""} ?s a eli:LegalResource }}"""
-    ).rows}
+    typed = {str(row["s"]) for row in query_records(repository, sparql_prefixes() + f"""
+        SELECT DISTINCT ?s WHERE {{ {values if documents else ""} ?s a eli:LegalResource }}""")}
     numbers = _pairs(repository, "?s eli:id_local ?o", values)
     keys = _pairs(repository, "?s kg:numberKey ?o", values)
     provinces = _pairs(repository, "?s kg:province ?o", values)
     titles = _pairs(repository, "?s eli:title ?o", values)
     types = _pairs(repository, "?s eli:type_document ?o", values)
-    sources = {str(s) for (s,) in repository.query(sparql_prefixes() + f"""
-        SELECT DISTINCT ?s WHERE {{ {values} ?s kg:sourceFile ?f }}""").rows}
+    sources = {str(row["s"]) for row in query_records(repository, sparql_prefixes() + f"""
+        SELECT DISTINCT ?s WHERE {{ {values} ?s kg:sourceFile ?f }}""")}
     if documents is None:
         province_labels = _pairs(repository, "{ SELECT DISTINCT ?s WHERE { ?x kg:province ?s } "
                                              "} ?s skos:prefLabel ?o")
         type_labels = _pairs(repository, "{ SELECT DISTINCT ?s WHERE { ?x eli:type_document ?s"
-                                         " } } ?s skos:prefLabel ?o")
+                                         " } } ?s skos:prefLabel ?o", terms=True)
     else:
         named = {str(o) for found in (provinces, types) for objects in found.values()
                  for o in objects}
         labels = _pairs(repository, "?s skos:prefLabel ?o", "VALUES ?s { " + " ".join(
-            f"<{o}>" for o in sorted(named) if safe_iri(o)) + " }") if named else {}
+            f"<{o}>" for o in sorted(named) if safe_iri(o)) + " }", terms=True) if named else {}
         province_labels = type_labels = labels
     return _listed(typed, numbers, keys, provinces, titles, types, province_labels, type_labels,
                    sources)
