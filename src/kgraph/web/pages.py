@@ -30,7 +30,7 @@ from kgraph.analysis.page_data import (  # noqa: F401  (the pages' names for the
 from kgraph.graph.vocab import PREFIXES, sparql_prefixes
 from kgraph.ingest.text import nfc, slugify
 from kgraph.store.derived import derived
-from kgraph.store.embedded import Repository
+from kgraph.store.embedded import Repository, query_records
 from kgraph.web.app import get_repository
 from kgraph.web.describe import (
     KEPT_PAGES,
@@ -318,13 +318,15 @@ def raci_documents(repository: Repository) -> list[dict[str, Any]]:
     aggregate, read as two DISTINCT scans joined here with the home listing's numbers and
     provinces, once per store version."""
     listed = {d.doc: d for d in home_listing(repository)}
-    own = repository.query(sparql_prefixes() + """
-        SELECT DISTINCT ?a ?doc WHERE { ?a a kg:Assignment ; kg:partOf ?doc }""").rows
-    carrying = repository.query(sparql_prefixes() + """
-        SELECT DISTINCT ?plan ?doc WHERE { ?plan kg:implements ?doc }""").rows
+    # IRIs as strings (query_records: Virtuoso's CSV, a fifth of its JSON's time at 20,000)
+    own = query_records(repository, sparql_prefixes() + """
+        SELECT DISTINCT ?a ?doc WHERE { ?a a kg:Assignment ; kg:partOf ?doc }""")
+    carrying = [(row["plan"], row["doc"]) for row in query_records(
+        repository, sparql_prefixes() + """
+        SELECT DISTINCT ?plan ?doc WHERE { ?plan kg:implements ?doc }""")]
     assignments_of: dict[str, set[str]] = {}
-    for assignment, doc in own:
-        assignments_of.setdefault(str(doc), set()).add(str(assignment))
+    for row in own:
+        assignments_of.setdefault(str(row["doc"]), set()).add(str(row["a"]))
     by_number: dict[str, dict[str, Any]] = {}
 
     def count(doc: str, assignments: set[str], implemented: int) -> None:
