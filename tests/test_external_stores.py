@@ -292,6 +292,21 @@ def test_directive_page_is_the_embedded_store_s(
     assert graphs[0] == graphs[1] and graphs[1]
 
 
+def test_listing_pages_are_the_embedded_store_s(
+        server: Running, embedded: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The home listing, its search and the ``/raci`` list: read from the server's answers
+    (Virtuoso's CSV, kgraph.store.remote.RemoteRepository.records), the embedded store's pages
+    byte for byte."""
+    apps = [TestClient(create_app(remote(server, monkeypatch))),
+            TestClient(create_app(open_repository(embedded, read_only=True)))]
+    for path, params in (("/", {}), ("/", {"q": "gia lai"}), ("/raci", {}),
+                         ("/raci", {"lang": "en"})):
+        got, expected = (app.get(path, params=params) for app in apps)
+        assert expected.status_code == got.status_code == 200, got.text[:300]
+        assert "28-CT/TW" in expected.text or "Gia Lai" in expected.text, path
+        assert without_nonces(got.text) == without_nonces(expected.text), (path, params)
+
+
 def test_directive_coverage_route_is_the_embedded_store_s(
         server: Running, embedded: str, kgraph_cache: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
