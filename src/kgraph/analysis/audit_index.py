@@ -164,6 +164,22 @@ def tasks_key(graph: str, sha256: str) -> str:
     return document_key(graph, sha256).replace("audit-", "tasks-", 1)
 
 
+def live_keys(documents: Iterable[tuple[str, str]]) -> Callable[[str], bool | None]:
+    """Which kept values the audit can ask for again (:func:`kgraph.store.derived.
+    sweep_document_values`): the findings and tasks of these documents (graph, source text
+    hash: the sources of the store's current version and of the one before it) under this
+    code's :func:`audit_fingerprint`. None for a key that is not the audit's."""
+    fingerprint = audit_fingerprint()
+    wanted = {f"{fingerprint}-{hashlib.sha256(graph.encode('utf-8')).hexdigest()[:16]}-"
+              f"{sha256[:24]}" for graph, sha256 in documents}
+
+    def live(key: str) -> bool | None:
+        kind, _, rest = key.partition("-")
+        return rest in wanted if kind in ("audit", "tasks") else None
+
+    return live
+
+
 def keep_document_audit(repo: Repository | Path | None, source: SourceDocument, sha256: str,
                         findings: list[Finding], coverage: cov.PlanCoverage) -> None:
     """Keep one document's findings and its tasks (what peer plans are compared on) by

@@ -29,7 +29,7 @@ import bisect
 import hashlib
 import os
 import pickle
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, overload
@@ -210,6 +210,22 @@ def keep(repo: Repository, root: Path | None, before: KeptAnswers | None,
                         if isinstance(p, str) and p not in used}
     keep_version_value(repo, VERSION_VALUE, kept)
     return kept
+
+
+def live_keys(kept: Iterable[object]) -> Callable[[str], bool | None]:
+    """Which kept parts a server can ask for again (:func:`kgraph.store.derived.
+    sweep_document_values`): those the answers of these versions (the current one's and the
+    one before it's :data:`VERSION_VALUE`; anything else: none) name. A part of another
+    :data:`FORMAT`, or one no kept answer names (a version gone, ``kgraph coverage``), is not.
+    None for a key that is not a part's."""
+    named = {part for answers in kept if isinstance(answers, KeptAnswers)
+             for entry in answers.directives.values() for part in entry.parts.values()
+             if isinstance(part, str)}
+
+    def live(key: str) -> bool | None:
+        return key in named if key.startswith("directive-answer-") else None
+
+    return live
 
 
 # ---------------------------------------------------------------------------- reading

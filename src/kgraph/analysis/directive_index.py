@@ -41,6 +41,7 @@ disappeared, when an unchanged plan's lineage or province changed, or on a full 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -233,6 +234,123 @@ def state_key(directive_iri: str, versions: dict[str, str]) -> str:
     for plan, sha in sorted(versions.items()):
         digest.update(f"\n{plan} {sha}".encode())
     return f"directive-state-{fingerprint()}-{digest.hexdigest()[:32]}"
+
+
+# ---------------------------------------------------------------------------- what is live
+
+def live_keys(repo: Repository, root: Path, sources: Sequence[dict[str, str]], *,
+              read: bool = False) -> Callable[[str], bool | None]:
+    """Which of the stage's kept values a build can ask for again (:func:`kgraph.store.derived.
+    sweep_document_values`), ``sources`` being the source graphs (graph -> text hash) of the
+    store's current version, then of the one before it:
+
+    * records: of those documents, under this code's :func:`record_fingerprint`;
+    * lineages: those of either source set (and those this process keyed last, a build's
+      before and after), and the full one a kept delta is based on;
+    * states: per directive several plans carry out (the current lineage's groups, as
+      :func:`update` finds them), the head of its plans' texts now and before, and the parts
+      those heads name. Without a kept lineage (a build without the stage) the lineage is
+      read from the store when ``read``, else every head of this :func:`fingerprint` stays.
+
+    A key of another fingerprint is not live. None for a key that is not the stage's."""
+    record_prefix = f"directive-record-{record_fingerprint()}-"
+    records = {f"{hashlib.sha256(graph.encode('utf-8')).hexdigest()[:16]}-{sha256[:24]}"
+               for version in sources for graph, sha256 in version.items()}
+    lineages = {key for _, key in _KEYS}  # before lineage_key below reorders them
+    keys = [lineage_key(version) for version in sources]
+    lineages.update(keys)
+    lineage, base = _kept_lineage(root, keys[0])
+    lineages.add(base)
+    for key in keys[1:]:
+        if key not in (keys[0], base):  # (a base is whole: no full lineage read to learn it)
+            lineages.add(_delta_base(root, key))
+    if lineage is None and read:
+        lineage = Lineage.read(repo)
+    heads: set[str] | None = None
+    if lineage is not None:
+        heads = set()
+        for number in lineage.groups():
+            found_directive = cov.directive_of(repo, number)
+            plans = lineage.implementing(repo, found_directive[0]) if found_directive else []
+            if not plans or found_directive is None:
+                continue
+            graphs = {p.iri: lineage.plans[p.iri].graph for p in plans}
+            heads.add(state_key(found_directive[0],
+                                {p.iri: lineage.plans[p.iri].sha256 for p in plans}))
+            for version in sources[1:]:
+                heads.add(state_key(found_directive[0], {
+                    iri: version[graph] for iri, graph in graphs.items() if graph in version}))
+    state_prefix = f"directive-state-{fingerprint()}-"
+    lineage_prefix = f"directive-lineage-{fingerprint()}-"
+    parts: set[str] = set()
+    for key in _state_keys(root, state_prefix) if heads is None else sorted(heads):
+        head = _peek(root, key)
+        if isinstance(head, StateDelta):  # kept by older code: its base is read with it
+            if heads is not None:
+                heads.add(head.base)
+        elif isinstance(head, StateHead):
+            parts.update(head.parts.values())
+
+    def live(key: str) -> bool | None:
+        if key.startswith("directive-record-"):
+            return (key.startswith(record_prefix)
+                    and key[len(record_prefix):] in records)
+        if key.startswith("directive-lineage-"):
+            return key.startswith(lineage_prefix) and key in lineages
+        if key.startswith("directive-state-"):
+            return key.startswith(state_prefix) and (heads is None or key in heads)
+        if key.startswith("directive-part-"):
+            return key in parts
+        return None
+
+    return live
+
+
+def _kept_lineage(root: Path, key: str) -> tuple[Lineage | None, str]:
+    """The lineage kept under ``key`` (whole: a delta applied to its base) and the key of the
+    delta's base ("" for a whole one): what this process made last, held, else read."""
+    made = _MADE.get((str(root), key))
+    if made is not None and made[0] == _identity(root, key):
+        lineage, base, _ = made[1]  # type: ignore[misc]
+        return lineage, base
+    kept = _held_value(root, key)
+    if isinstance(kept, LineageDelta):
+        base = _held_value(root, kept.base)
+        return (base.replaced(kept.graphs, kept.part) if isinstance(base, Lineage) else None,
+                kept.base)
+    return (kept if isinstance(kept, Lineage) else None), ""
+
+
+def _delta_base(root: Path, key: str) -> str:
+    """The base of the delta kept under ``key`` ("" when none is kept, or a whole one)."""
+    made = _MADE.get((str(root), key))
+    if made is not None and made[0] == _identity(root, key):
+        return made[1][1]  # type: ignore[index,no-any-return]
+    if _identity(root, key) is None:
+        return ""
+    kept = _peek(root, key)
+    return kept.base if isinstance(kept, LineageDelta) else ""
+
+
+def _peek(root: Path, key: str) -> object:
+    """The value kept under ``key``, from memory when this process holds the same file's
+    value (never held after: a sweep reads each head once)."""
+    identity = _identity(root, key)
+    if identity is None:
+        return None
+    held = _HELD.get((str(root), key))
+    if held is not None and held[0] == identity:
+        return held[1]
+    return document_value(root, key)
+
+
+def _state_keys(root: Path, prefix: str) -> list[str]:
+    """The heads kept under this prefix (a listing: only when no lineage tells the live ones)."""
+    folder = os.path.join(root, "derived", "documents")
+    with contextlib.suppress(OSError):
+        return sorted(name[:-len(".pickle")] for name in os.listdir(folder)
+                      if name.startswith(prefix) and name.endswith(".pickle"))
+    return []
 
 
 # ---------------------------------------------------------------------------- the lineage
