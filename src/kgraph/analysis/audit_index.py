@@ -71,6 +71,7 @@ from kgraph.ingest.text import fold
 from kgraph.store.derived import (
     derived,
     document_value,
+    graph_digest,
     has_document_value,
     keep_document_value,
     store_root,
@@ -170,8 +171,7 @@ def live_keys(documents: Iterable[tuple[str, str]]) -> Callable[[str], bool | No
     hash: the sources of the store's current version and of the one before it) under this
     code's :func:`audit_fingerprint`. None for a key that is not the audit's."""
     fingerprint = audit_fingerprint()
-    wanted = {f"{fingerprint}-{hashlib.sha256(graph.encode('utf-8')).hexdigest()[:16]}-"
-              f"{sha256[:24]}" for graph, sha256 in documents}
+    wanted = {f"{fingerprint}-{graph_digest(graph)}-{sha256[:24]}" for graph, sha256 in documents}
 
     def live(key: str) -> bool | None:
         kind, _, rest = key.partition("-")

@@ -61,6 +61,7 @@ from kgraph.analysis import coverage_answer as answer
 from kgraph.store.derived import (
     document_value,
     drop_document_value,
+    graph_digest,
     has_document_value,
     keep_document_value,
 )
@@ -254,8 +255,8 @@ def live_keys(repo: Repository, root: Path, sources: Sequence[dict[str, str]], *
 
     A key of another fingerprint is not live. None for a key that is not the stage's."""
     record_prefix = f"directive-record-{record_fingerprint()}-"
-    records = {f"{hashlib.sha256(graph.encode('utf-8')).hexdigest()[:16]}-{sha256[:24]}"
-               for version in sources for graph, sha256 in version.items()}
+    records = {f"{graph_digest(graph)}-{sha256[:24]}"
+               for graph, sha256 in {pair for version in sources for pair in version.items()}}
     lineages = {key for _, key in _KEYS}  # before lineage_key below reorders them
     keys = [lineage_key(version) for version in sources]
     lineages.update(keys)
@@ -269,7 +270,7 @@ def live_keys(repo: Repository, root: Path, sources: Sequence[dict[str, str]], *
     heads: set[str] | None = None
     if lineage is not None:
         heads = set()
-        for number in lineage.groups():
+        for number in _directives(lineage):
             found_directive = cov.directive_of(repo, number)
             plans = lineage.implementing(repo, found_directive[0]) if found_directive else []
             if not plans or found_directive is None:
@@ -304,6 +305,18 @@ def live_keys(repo: Repository, root: Path, sources: Sequence[dict[str, str]], *
         return None
 
     return live
+
+
+def _directives(lineage: Lineage) -> list[str]:
+    """The numbers of :meth:`Lineage.groups` (directives two plans or more carry out), walked
+    down from each directive rather than up from every plan (a tenth of the time at 20,000
+    plans: a sweep after a one-plan build)."""
+    members: dict[str, set[str]] = defaultdict(set)
+    for target, numbers in lineage.directive_numbers.items():
+        below = cov.ancestors(target, lineage.carried_by) & lineage.plans.keys()
+        for number in numbers:
+            members[number] |= below
+    return sorted(number for number, plans in members.items() if len(plans) > 1)
 
 
 def _kept_lineage(root: Path, key: str) -> tuple[Lineage | None, str]:

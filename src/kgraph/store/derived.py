@@ -15,6 +15,7 @@ command reuses them. Values that depend on one document only are kept by content
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import hashlib
 import os
@@ -240,6 +241,13 @@ def drop_document_value(repo: Repository | Path | None, key: str) -> None:
     root = store_root(repo)
     if root is not None:
         (root / DERIVED / "documents" / f"{key}.pickle").unlink(missing_ok=True)
+
+
+@functools.lru_cache(maxsize=200_000)
+def graph_digest(graph: str) -> str:
+    """The part of a per-document value's key that names its graph (16 hex digits of the
+    SHA-256 of its IRI), remembered: a sweep names every graph of a national store, twice."""
+    return hashlib.sha256(graph.encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass
