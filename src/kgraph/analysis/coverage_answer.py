@@ -212,20 +212,17 @@ def keep(repo: Repository, root: Path | None, before: KeptAnswers | None,
     return kept
 
 
-def live_keys(kept: Iterable[object]) -> Callable[[str], bool | None]:
+def live_keys(kept: Iterable[object]) -> dict[str, Callable[[str], bool]]:
     """Which kept parts a server can ask for again (:func:`kgraph.store.derived.
     sweep_document_values`): those the answers of these versions (the current one's and the
     one before it's :data:`VERSION_VALUE`; anything else: none) name. A part of another
     :data:`FORMAT`, or one no kept answer names (a version gone, ``kgraph coverage``), is not.
-    None for a key that is not a part's."""
+    By the keys' family (``directive-answer``)."""
     named = {part for answers in kept if isinstance(answers, KeptAnswers)
              for entry in answers.directives.values() for part in entry.parts.values()
              if isinstance(part, str)}
 
-    def live(key: str) -> bool | None:
-        return key in named if key.startswith("directive-answer-") else None
-
-    return live
+    return {"directive-answer": named.__contains__}
 
 
 # ---------------------------------------------------------------------------- reading

@@ -39,12 +39,13 @@ _SOURCES = """SELECT ?g ?sha WHERE { GRAPH ?g {
   ?doc kg:sourceFile ?file . ?file kg:sha256 ?sha } }"""
 
 
-def sweep(repo: Repository, *, read_lineage: bool = False, dry_run: bool = False
+def sweep(repo: Repository, *, thorough: bool = False, dry_run: bool = False
           ) -> Swept | None:
     """Delete the kept values no version of the store can ask for (the caller holds the
     store's exclusive lock); None for a store without a folder (nothing is kept on disk).
-    ``read_lineage``: read the lineage from the store when none is kept (else the
-    directive states of this code are all kept); ``dry_run``: count only."""
+    ``thorough`` (``kgraph sweep``; a build's sweep is not): read the lineage from the store
+    when none is kept, and every directive state head to tell the parts none names (see
+    :func:`kgraph.analysis.directive_index.live_keys`); ``dry_run``: count only."""
     root = store_root(repo)
     if root is None or not isinstance(repo, OxigraphRepository) or repo.path is None:
         return None
@@ -56,30 +57,29 @@ def sweep(repo: Repository, *, read_lineage: bool = False, dry_run: bool = False
         if found is None:
             return Swept()  # the version before cannot be read: what it asks for is unknown
         versions.append(found)
-    return sweep_document_values(root, live_keys(repo, root, versions, before,
-                                                 read_lineage=read_lineage), dry_run=dry_run)
+    return sweep_document_values(root, lambda kept: live_keys(
+        repo, root, versions, before, kept, thorough=thorough), dry_run=dry_run)
 
 
 def live_keys(repo: Repository, root: Path, versions: list[dict[str, str]],
-              before: str | None, *, read_lineage: bool) -> Callable[[str], bool]:
-    """Whether a kept key is live for these versions' sources (the current one first) and the
-    version before's answers (its folder name): what each module says; a key no module claims
-    is kept."""
+              before: str | None, kept: list[str], *, thorough: bool
+              ) -> Callable[[str], bool]:
+    """Whether a key of those ``kept`` is live for these versions' sources (the current one
+    first) and the version before's answers (its folder name): what the module making the
+    key's family says; a key of a family no module claims is kept."""
     from kgraph.analysis import audit_index, coverage_answer, directive_index
 
     answers = [coverage_answer.previous(repo)]
     if before is not None:
         answers.append(named_version_value(repo, before, coverage_answer.VERSION_VALUE))
     documents = {(graph, sha) for version in versions for graph, sha in version.items()}
-    rules = [audit_index.live_keys(documents), coverage_answer.live_keys(answers),
-             directive_index.live_keys(repo, root, versions, read=read_lineage)]
+    rules = {**audit_index.live_keys(documents), **coverage_answer.live_keys(answers),
+             **directive_index.live_keys(repo, root, versions, kept, thorough=thorough)}
 
     def live(key: str) -> bool:
-        for rule in rules:
-            verdict = rule(key)
-            if verdict is not None:
-                return verdict
-        return True  # nobody's: kept
+        kind, _, rest = key.partition("-")  # the family: "audit", "directive-state" ...
+        rule = rules.get(f"{kind}-{rest.partition('-')[0]}" if kind == "directive" else kind)
+        return True if rule is None else rule(key)  # nobody's: kept
 
     return live
 

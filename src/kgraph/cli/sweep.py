@@ -31,7 +31,7 @@ def sweep_command(
         console.print("nothing to sweep: the store keeps no values on disk", **PLAIN)
         return
     with repo.directory.locked(exclusive=True, wait=wait):  # no build writes meanwhile
-        swept = sweep(repo, read_lineage=True, dry_run=dry_run)
+        swept = sweep(repo, thorough=True, dry_run=dry_run)
     if swept is None:
         console.print("nothing to sweep: the store keeps no values on disk", **PLAIN)
         return

@@ -268,14 +268,15 @@ class Swept:
 TEMPORARY_AGE = 24 * 3600  # a temporary file this old was left by a write that never ended
 
 
-def sweep_document_values(repo: Repository | Path | None, live: Callable[[str], bool],
+def sweep_document_values(repo: Repository | Path | None,
+                          live: Callable[[list[str]], Callable[[str], bool]],
                           *, dry_run: bool = False) -> Swept:
-    """Delete the values kept by :func:`keep_document_value` whose key ``live`` rejects (and
-    temporary files of writes cut short a day ago or more). Nothing else deletes a value
-    whose key nobody asks for again (a document's older text, a fingerprint the code moved
-    away from), so without a sweep ``derived/documents`` only grows. The caller holds the
-    store's exclusive lock: no writer is between its temporary file and its rename.
-    ``dry_run``: count only."""
+    """Delete the values kept by :func:`keep_document_value` that ``live`` rejects (given
+    every kept key, it says which are live), and temporary files of writes cut short a day
+    ago or more. Nothing else deletes a value whose key nobody asks for again (a document's
+    older text, a fingerprint the code moved away from), so without a sweep
+    ``derived/documents`` only grows. The caller holds the store's exclusive lock: no writer
+    is between its temporary file and its rename. ``dry_run``: count only."""
     started = time.perf_counter()
     swept = Swept()
     root = store_root(repo)
@@ -287,17 +288,17 @@ def sweep_document_values(repo: Repository | Path | None, live: Callable[[str], 
     except OSError:
         return swept
     now = time.time()
+    kept = {entry.name[: -len(".pickle")]: entry for entry in entries
+            if entry.name.endswith(".pickle") and not entry.name.startswith(".")}
     for entry in entries:
-        name = entry.name
-        if name.startswith("."):
+        if entry.name.startswith("."):
             with contextlib.suppress(OSError):
                 found = entry.stat()
                 if now - found.st_mtime >= TEMPORARY_AGE:
                     _delete(entry.path, found.st_size, swept, dry_run)
-            continue
-        if not name.endswith(".pickle"):
-            continue
-        if live(name[: -len(".pickle")]):
+    judge = live(list(kept))
+    for key, entry in kept.items():
+        if judge(key):
             swept.kept += 1
             continue
         with contextlib.suppress(OSError):
