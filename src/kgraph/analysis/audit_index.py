@@ -165,18 +165,15 @@ def tasks_key(graph: str, sha256: str) -> str:
     return document_key(graph, sha256).replace("audit-", "tasks-", 1)
 
 
-def live_keys(documents: Iterable[tuple[str, str]]) -> dict[str, Callable[[str], bool]]:
-    """Which kept values the audit can ask for again (:func:`kgraph.store.derived.
-    sweep_document_values`), by the keys' family (``audit``, ``tasks``): the findings and
-    tasks of these documents (graph, source text hash: the sources of the store's current
-    version and of the one before it) under this code's :func:`audit_fingerprint`."""
+def live_keys(documents: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
+    """The kept values the audit can ask for again (:func:`kgraph.analysis.sweep.sweep`), by
+    the keys' family (``audit``, ``tasks``): the findings and tasks of these documents (graph,
+    source text hash: the sources of the store's current version and of the one before it)
+    under this code's :func:`audit_fingerprint` (:func:`document_key`, :func:`tasks_key`)."""
     fingerprint = audit_fingerprint()
-    wanted = {f"{fingerprint}-{graph_digest(graph)}-{sha256[:24]}" for graph, sha256 in documents}
-
-    def live(key: str) -> bool:
-        return key.partition("-")[2] in wanted
-
-    return {"audit": live, "tasks": live}
+    contents = [f"{fingerprint}-{graph_digest(graph)}-{sha256[:24]}"
+                for graph, sha256 in documents]
+    return {"audit": {f"audit-{c}" for c in contents}, "tasks": {f"tasks-{c}" for c in contents}}
 
 
 def keep_document_audit(repo: Repository | Path | None, source: SourceDocument, sha256: str,

@@ -29,7 +29,7 @@ import bisect
 import hashlib
 import os
 import pickle
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, overload
@@ -212,17 +212,17 @@ def keep(repo: Repository, root: Path | None, before: KeptAnswers | None,
     return kept
 
 
-def live_keys(kept: Iterable[object]) -> dict[str, Callable[[str], bool]]:
-    """Which kept parts a server can ask for again (:func:`kgraph.store.derived.
-    sweep_document_values`): those the answers of these versions (the current one's and the
-    one before it's :data:`VERSION_VALUE`; anything else: none) name. A part of another
-    :data:`FORMAT`, or one no kept answer names (a version gone, ``kgraph coverage``), is not.
-    By the keys' family (``directive-answer``)."""
+def live_keys(kept: Iterable[object]) -> dict[str, set[str]]:
+    """The kept parts a server can ask for again (:func:`kgraph.analysis.sweep.sweep`): those
+    the answers of these versions (the current one's and the one before it's
+    :data:`VERSION_VALUE`; anything else: none) name. A part of another :data:`FORMAT`, or one
+    no kept answer names (a version gone, ``kgraph coverage``), is not. By the keys' family
+    (``directive-answer``)."""
     named = {part for answers in kept if isinstance(answers, KeptAnswers)
              for entry in answers.directives.values() for part in entry.parts.values()
              if isinstance(part, str)}
 
-    return {"directive-answer": named.__contains__}
+    return {"directive-answer": named}
 
 
 # ---------------------------------------------------------------------------- reading

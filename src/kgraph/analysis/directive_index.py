@@ -240,9 +240,9 @@ def state_key(directive_iri: str, versions: dict[str, str]) -> str:
 
 def live_keys(repo: Repository, root: Path, sources: Sequence[dict[str, str]],
               kept: Iterable[str], *, thorough: bool = False
-              ) -> dict[str, Callable[[str], bool]]:
-    """Which of the stage's kept values a build can ask for again (:func:`kgraph.store.derived.
-    sweep_document_values`), ``sources`` being the source graphs (graph -> text hash) of the
+              ) -> dict[str, set[str] | None]:
+    """The stage's kept values a build can ask for again (:func:`kgraph.analysis.sweep.sweep`),
+    ``sources`` being the source graphs (graph -> text hash) of the
     store's current version, then of the one before it:
 
     * records: of those documents, under this code's :func:`record_fingerprint`;
@@ -257,9 +257,9 @@ def live_keys(repo: Repository, root: Path, sources: Sequence[dict[str, str]],
       itself, and reads no other directive's head (2 MB at 20,000 plans).
 
     A key of another fingerprint is not live. By the keys' family (``directive-record``,
-    ``-lineage``, ``-state``, ``-part``)."""
+    ``-lineage``, ``-state``, ``-part``; None: every key of the family)."""
     record_prefix = f"directive-record-{record_fingerprint()}-"
-    records = {f"{graph_digest(graph)}-{sha256[:24]}"
+    records = {f"{record_prefix}{graph_digest(graph)}-{sha256[:24]}"
                for graph, sha256 in {pair for version in sources for pair in version.items()}}
     lineages = {key for _, key in _KEYS}  # before lineage_key below reorders them
     keys = [lineage_key(version) for version in sources]
@@ -293,23 +293,20 @@ def live_keys(repo: Repository, root: Path, sources: Sequence[dict[str, str]],
     live_heads = [k for k in kept_heads if k.startswith(state_prefix)
                   and (heads is None or k in heads)]
     parts: set[str] | None = None  # None: every part stays
+    bases: set[str] = set()  # of the live heads older code kept as deltas
     if thorough or len(live_heads) < len(kept_heads):
         parts = set()
         for key in live_heads:
             head = _peek(root, key)
-            if isinstance(head, StateDelta) and heads is not None:  # kept by older code:
-                heads.add(head.base)  # its base is read with it
+            if isinstance(head, StateDelta):  # kept by older code: its base is read with it
+                bases.add(head.base)
             elif isinstance(head, StateHead):
                 parts.update(head.parts.values())
 
-    return {
-        "directive-record": lambda key: (key.startswith(record_prefix)
-                                         and key[len(record_prefix):] in records),
-        "directive-lineage": lambda key: key.startswith(lineage_prefix) and key in lineages,
-        "directive-state": lambda key: (key.startswith(state_prefix)
-                                        and (heads is None or key in heads)),
-        "directive-part": (lambda key: True) if parts is None else parts.__contains__,
-    }
+    return {"directive-record": records,
+            "directive-lineage": {k for k in lineages if k.startswith(lineage_prefix)},
+            "directive-state": {*live_heads, *bases},
+            "directive-part": parts}
 
 
 def _directives(lineage: Lineage) -> list[str]:

@@ -25,7 +25,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -269,12 +269,12 @@ TEMPORARY_AGE = 24 * 3600  # a temporary file this old was left by a write that 
 
 
 def sweep_document_values(repo: Repository | Path | None,
-                          live: Callable[[list[str]], Callable[[str], bool]],
+                          dead: Callable[[list[str]], Iterable[str]],
                           *, dry_run: bool = False) -> Swept:
-    """Delete the values kept by :func:`keep_document_value` that ``live`` rejects (given
-    every kept key, it says which are live), and temporary files of writes cut short a day
-    ago or more. Nothing else deletes a value whose key nobody asks for again (a document's
-    older text, a fingerprint the code moved away from), so without a sweep
+    """Delete the values kept by :func:`keep_document_value` that ``dead`` names (given every
+    kept key, it says which nobody will ask for again), and temporary files of writes cut
+    short a day ago or more. Nothing else deletes a value whose key nobody asks for again (a
+    document's older text, a fingerprint the code moved away from), so without a sweep
     ``derived/documents`` only grows. The caller holds the store's exclusive lock: no writer
     is between its temporary file and its rename. ``dry_run``: count only."""
     started = time.perf_counter()
@@ -284,25 +284,23 @@ def sweep_document_values(repo: Repository | Path | None,
         return swept
     folder = os.path.join(root, DERIVED, "documents")
     try:
-        entries = list(os.scandir(folder))  # one listing: 60,000 names at 20,000 plans
+        names = os.listdir(folder)  # one listing: 60,000 names at 20,000 plans
     except OSError:
         return swept
     now = time.time()
-    kept = {entry.name[: -len(".pickle")]: entry for entry in entries
-            if entry.name.endswith(".pickle") and not entry.name.startswith(".")}
-    for entry in entries:
-        if entry.name.startswith("."):
+    for name in names:
+        if name.startswith("."):
             with contextlib.suppress(OSError):
-                found = entry.stat()
+                found = os.stat(os.path.join(folder, name))
                 if now - found.st_mtime >= TEMPORARY_AGE:
-                    _delete(entry.path, found.st_size, swept, dry_run)
-    judge = live(list(kept))
-    for key, entry in kept.items():
-        if judge(key):
-            swept.kept += 1
-            continue
+                    _delete(os.path.join(folder, name), found.st_size, swept, dry_run)
+    kept = [name[:-7] for name in names if name.endswith(".pickle") and name[0] != "."]
+    gone = set(dead(kept)) & set(kept)
+    for key in sorted(gone):
+        path = os.path.join(folder, f"{key}.pickle")
         with contextlib.suppress(OSError):
-            _delete(entry.path, entry.stat().st_size, swept, dry_run)
+            _delete(path, os.stat(path).st_size, swept, dry_run)
+    swept.kept = len(kept) - len(gone)
     swept.seconds = time.perf_counter() - started
     return swept
 
