@@ -260,7 +260,7 @@ def live_keys(repo: Repository, root: Path, sources: Sequence[dict[str, str]],
     ``-lineage``, ``-state``, ``-part``; None: every key of the family)."""
     record_prefix = f"directive-record-{record_fingerprint()}-"
     records = {f"{record_prefix}{graph_digest(graph)}-{sha256[:24]}"
-               for graph, sha256 in {pair for version in sources for pair in version.items()}}
+               for graph, sha256 in set().union(*(v.items() for v in sources))}
     lineages = {key for _, key in _KEYS}  # before lineage_key below reorders them
     keys = [lineage_key(version) for version in sources]
     lineages.update(keys)

@@ -71,7 +71,7 @@ def dead_keys(repo: Repository, root: Path, versions: list[dict[str, str]],
     answers = [coverage_answer.previous(repo)]
     if before is not None:
         answers.append(named_version_value(repo, before, coverage_answer.VERSION_VALUE))
-    documents = {(graph, sha) for version in versions for graph, sha in version.items()}
+    documents: set[tuple[str, str]] = set().union(*(v.items() for v in versions))
     families = {**audit_index.live_keys(documents), **coverage_answer.live_keys(answers),
                 **directive_index.live_keys(repo, root, versions, kept, thorough=thorough)}
     live = set().union(*(keys for keys in families.values() if keys is not None))
