@@ -4,12 +4,12 @@ Values that depend on one document, or on one set of documents, are kept by cont
 ``<store>/derived/documents`` (:func:`kgraph.store.derived.keep_document_value`): the audit's
 findings and tasks, the directive stage's records, lineages, states and parts, the named
 query's answer parts. A document re-ingested with another text, or a code change that moves a
-fingerprint, leaves the old keys behind (at 20,000 plans the folder is ~1.8 GB), and over a
+fingerprint, leaves the old keys behind (at 20,000 plans the folder holds 1.1 GB), and over a
 deployment's years of re-ingested plans and upgrades it only grows. The sweep deletes every
 kept value that neither the store's current version nor the one before it (a server that has
-not switched yet reads it) can ask for. Each analysis module says which of its keys are live
-(``live_keys``); :mod:`kgraph.store.derived` deletes by that predicate; a key no module claims
-stays. The build runs it once its new version is current, under the store's lock;
+not switched yet reads it) can ask for. Each analysis module names the live keys of its
+families (``live_keys``); :mod:`kgraph.store.derived` deletes the others; a key of a family no
+module claims stays. The build runs it once its new version is current, under the store's lock;
 ``kgraph sweep`` runs it on an existing store.
 """
 
