@@ -43,6 +43,7 @@ from kgraph.ingest import readers
 from kgraph.ingest.extract import extract_file
 from kgraph.memory import release_before_forks, release_freed
 from kgraph.resources import CONTENT_DIGEST, digest_of, resource_graphs
+from kgraph.store.derived import Swept
 from kgraph.store.embedded import (
     OxigraphRepository,
     Repository,
@@ -122,6 +123,8 @@ class BuildReport:
     findings: Counter[tuple[str, str]] = field(default_factory=Counter)
     store_version: str = ""
     directives: list[str] = field(default_factory=list)  # directive coverage recomputed
+    continued: list[str] = field(default_factory=list)  # of which continued from a kept state
+    swept: Swept | None = None  # kept values no version asks for again, deleted after the switch
     seconds: dict[str, float] = field(default_factory=dict)  # wall time of each stage
     load_quads: int = 0  # quads written to the store (documents, derived and shipped graphs)
     load_seconds: float = 0.0  # time spent writing them
@@ -779,6 +782,8 @@ def build(paths: Sequence[Path], repo: Repository, ttl_out: Path | None = None, 
             _build(files, repo, ttl_out, report, validate=validate, strict=strict,
                    replace=replace, jobs=jobs, keep_validations=keep_validations,
                    directive_coverage=directive_coverage, observer=observer, on_disk=True)
+            if report.documents:  # a new version is current: sweep what none asks for
+                _sweep(repo, report, observer)
     else:
         _build(files, repo, ttl_out, report, validate=validate, strict=strict, replace=replace,
                jobs=jobs, keep_validations=keep_validations,
@@ -900,6 +905,7 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
                 lines = view.lines
                 del view  # holds the version's writable store, closed before the switch
                 report.directives = stage[1].directives
+                report.continued = stage[1].incremental
                 report.seconds["directive coverage"] = time.perf_counter() - started
             started = time.perf_counter()
             observer.stage("loading the last batch, ontology and reference data")
@@ -942,6 +948,18 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
 
         coverage_answer.keep(repo, repo.root if isinstance(repo, OxigraphRepository) else None,
                              stage[0], stage[1].answers)
+
+
+def _sweep(repo: Repository, report: BuildReport, observer: BuildObserver) -> None:
+    """Delete the kept derived values that neither the version now current nor the one
+    before it asks for (:mod:`kgraph.analysis.sweep`), into the report (a file it cannot
+    delete stays)."""
+    from kgraph.analysis.sweep import sweep
+
+    observer.stage("sweeping kept values nobody reads again")
+    started = time.perf_counter()
+    report.swept = sweep(repo)
+    report.seconds["sweep"] = time.perf_counter() - started
 
 
 def _holds_others(repo: Repository, by_graph: dict[str, Stored], loaded: dict[str, str],

@@ -71,6 +71,7 @@ from kgraph.ingest.text import fold
 from kgraph.store.derived import (
     derived,
     document_value,
+    graph_digest,
     has_document_value,
     keep_document_value,
     store_root,
@@ -162,6 +163,17 @@ class _WorkspaceRepository:
 
 def tasks_key(graph: str, sha256: str) -> str:
     return document_key(graph, sha256).replace("audit-", "tasks-", 1)
+
+
+def live_keys(documents: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
+    """The kept values the audit can ask for again (:func:`kgraph.analysis.sweep.sweep`), by
+    the keys' family (``audit``, ``tasks``): the findings and tasks of these documents (graph,
+    source text hash: the sources of the store's current version and of the one before it)
+    under this code's :func:`audit_fingerprint` (:func:`document_key`, :func:`tasks_key`)."""
+    fingerprint = audit_fingerprint()
+    contents = [f"{fingerprint}-{graph_digest(graph)}-{sha256[:24]}"
+                for graph, sha256 in documents]
+    return {"audit": {f"audit-{c}" for c in contents}, "tasks": {f"tasks-{c}" for c in contents}}
 
 
 def keep_document_audit(repo: Repository | Path | None, source: SourceDocument, sha256: str,

@@ -212,6 +212,19 @@ def keep(repo: Repository, root: Path | None, before: KeptAnswers | None,
     return kept
 
 
+def live_keys(kept: Iterable[object]) -> dict[str, set[str]]:
+    """The kept parts a server can ask for again (:func:`kgraph.analysis.sweep.sweep`): those
+    the answers of these versions (the current one's and the one before it's
+    :data:`VERSION_VALUE`; anything else: none) name. A part of another :data:`FORMAT`, or one
+    no kept answer names (a version gone, ``kgraph coverage``), is not. By the keys' family
+    (``directive-answer``)."""
+    named = {part for answers in kept if isinstance(answers, KeptAnswers)
+             for entry in answers.directives.values() for part in entry.parts.values()
+             if isinstance(part, str)}
+
+    return {"directive-answer": named}
+
+
 # ---------------------------------------------------------------------------- reading
 
 Row = tuple[str | None, ...]  # the query's columns (plain values), then the plan task's IRI

@@ -239,4 +239,4 @@ def evaluate(
 
 
 # The other commands register themselves on ``app`` when their module is imported.
-from kgraph.cli import audit, coverage, serve, viz  # noqa: E402, F401
+from kgraph.cli import audit, coverage, serve, sweep, viz  # noqa: E402, F401

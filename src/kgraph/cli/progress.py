@@ -116,7 +116,12 @@ def print_summary(console: Console, report: BuildReport, store: str, ttl_out: Pa
         ("store writes", f"{report.load_quads} quads in {report.load_seconds:.1f} s "
                          f"({report.load_quads / max(report.load_seconds, 1e-9):.0f} quads/s)"),
         ("TriG files", f"{len(report.ttl_files)} in {ttl_out}" if ttl_out else "not written"),
-        ("directive coverage", ", ".join(report.directives) or "not recomputed"),
+        ("directive coverage", ", ".join(
+            f"{n} (continued)" if n in report.continued else n for n in report.directives)
+            or "not recomputed"),
+        ("kept values swept", "-" if report.swept is None else
+         f"{report.swept.values} deleted ({report.swept.megabytes:.1f} MB), "
+         f"{report.swept.kept} kept"),
         ("stages", " · ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items()) or "-"),
         ("store", f"{store} (version {_version_name(report.store_version)})"),
     ]

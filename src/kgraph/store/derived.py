@@ -15,6 +15,7 @@ command reuses them. Values that depend on one document only are kept by content
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import hashlib
 import os
@@ -23,7 +24,9 @@ import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -252,6 +255,75 @@ def drop_document_value(repo: Repository | Path | None, key: str) -> None:
     root = store_root(repo)
     if root is not None:
         (root / DERIVED / "documents" / f"{key}.pickle").unlink(missing_ok=True)
+
+
+@functools.lru_cache(maxsize=200_000)
+def graph_digest(graph: str) -> str:
+    """The part of a per-document value's key that names its graph (16 hex digits of the
+    SHA-256 of its IRI), remembered: a sweep names every graph of a national store, twice."""
+    return hashlib.sha256(graph.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass
+class Swept:
+    """What a sweep of the kept document values did: values deleted and their bytes, values
+    kept, and its wall time."""
+
+    values: int = 0
+    bytes: int = 0
+    kept: int = 0
+    seconds: float = 0.0
+
+    @property
+    def megabytes(self) -> float:
+        return self.bytes / 1e6
+
+
+TEMPORARY_AGE = 24 * 3600  # a temporary file this old was left by a write that never ended
+
+
+def sweep_document_values(repo: Repository | Path | None,
+                          dead: Callable[[list[str]], Iterable[str]],
+                          *, dry_run: bool = False) -> Swept:
+    """Delete the values kept by :func:`keep_document_value` that ``dead`` names (given every
+    kept key, it says which nobody will ask for again), and temporary files of writes cut
+    short a day ago or more. Nothing else deletes a value whose key nobody asks for again (a
+    document's older text, a fingerprint the code moved away from), so without a sweep
+    ``derived/documents`` only grows. The caller holds the store's exclusive lock: no writer
+    is between its temporary file and its rename. ``dry_run``: count only."""
+    started = time.perf_counter()
+    swept = Swept()
+    root = store_root(repo)
+    if root is None:
+        return swept
+    folder = os.path.join(root, DERIVED, "documents")
+    try:
+        names = os.listdir(folder)  # one listing: 60,000 names at 20,000 plans
+    except OSError:
+        return swept
+    now = time.time()
+    for name in names:
+        if name.startswith("."):
+            with contextlib.suppress(OSError):
+                found = os.stat(os.path.join(folder, name))
+                if now - found.st_mtime >= TEMPORARY_AGE:
+                    _delete(os.path.join(folder, name), found.st_size, swept, dry_run)
+    kept = [name[:-7] for name in names if name.endswith(".pickle") and name[0] != "."]
+    gone = set(dead(kept)) & set(kept)
+    for key in sorted(gone):
+        path = os.path.join(folder, f"{key}.pickle")
+        with contextlib.suppress(OSError):
+            _delete(path, os.stat(path).st_size, swept, dry_run)
+    swept.kept = len(kept) - len(gone)
+    swept.seconds = time.perf_counter() - started
+    return swept
+
+
+def _delete(path: str, size: int, swept: Swept, dry_run: bool) -> None:
+    if not dry_run:
+        os.unlink(path)
+    swept.values += 1
+    swept.bytes += size
 
 
 def store_root(repo: Repository | Path | None) -> Path | None:
