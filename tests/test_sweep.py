@@ -103,10 +103,12 @@ def continued(out: str) -> bool:
 
 def test_an_older_text_s_values_go_once_no_version_reads_it_and_nothing_read_goes(
         corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # builds sweep once they have read two documents since the last sweep (or the code moved)
+    monkeypatch.setattr(sweep_module, "SWEEP_AFTER", 2)
     stores = {}
     for swept in (True, False):  # the same builds with the sweep, and without it
         if not swept:
-            monkeypatch.setattr(sweep_module, "sweep", lambda *a, **k: None)
+            monkeypatch.setattr(sweep_module, "after_build", lambda *a, **k: None)
         folder = tmp_path / f"plans-{swept}"
         shutil.copytree(corpus, folder)
         store = stores[swept] = tmp_path / f"store-{swept}"
@@ -116,7 +118,8 @@ def test_an_older_text_s_values_go_once_no_version_reads_it_and_nothing_read_goe
         assert len(keys_of_text(store, graph, old)) == 3  # findings, tasks, record
 
         reworded(first_file, "Ghi chú thêm.")  # a plan re-ingested with another text
-        kgraph("build", str(first_file), "--store", str(store))
+        out = kgraph("build", str(first_file), "--store", str(store))
+        assert "not due" in out  # one document read since the first build's sweep
         assert source_of(store, first)[1] != old
         # the version before still reads the old text: its values stay
         assert len(keys_of_text(store, graph, old)) == 3

@@ -952,13 +952,13 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
 
 def _sweep(repo: Repository, report: BuildReport, observer: BuildObserver) -> None:
     """Delete the kept derived values that neither the version now current nor the one
-    before it asks for (:mod:`kgraph.analysis.sweep`), into the report (a file it cannot
-    delete stays)."""
-    from kgraph.analysis.sweep import sweep
+    before it asks for, when due (:func:`kgraph.analysis.sweep.after_build`), into the
+    report (a file it cannot delete stays)."""
+    from kgraph.analysis.sweep import after_build
 
     observer.stage("sweeping kept values nobody reads again")
     started = time.perf_counter()
-    report.swept = sweep(repo)
+    report.swept = after_build(repo, len(report.documents))
     report.seconds["sweep"] = time.perf_counter() - started
 
 

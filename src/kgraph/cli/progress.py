@@ -119,7 +119,7 @@ def print_summary(console: Console, report: BuildReport, store: str, ttl_out: Pa
         ("directive coverage", ", ".join(
             f"{n} (continued)" if n in report.continued else n for n in report.directives)
             or "not recomputed"),
-        ("kept values swept", "-" if report.swept is None else
+        ("kept values swept", "not due (kgraph sweep runs it)" if report.swept is None else
          f"{report.swept.values} deleted ({report.swept.megabytes:.1f} MB), "
          f"{report.swept.kept} kept"),
         ("stages", " · ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items()) or "-"),
