@@ -64,6 +64,7 @@ class Size:
     quads: int = 0
     bulk_load_s: float = 0.0
     routes: dict[str, list[float]] = field(default_factory=dict)  # route -> seconds
+    answer_bytes: dict[str, int] = field(default_factory=dict)  # route -> bytes of its answer
     baseline: dict[str, float] = field(default_factory=dict)  # query -> median seconds
     cli: dict[str, float] = field(default_factory=dict)
     load: float = 0.0  # the machine's 1-minute load average when the pages had been timed
@@ -220,14 +221,16 @@ def serve(store: Path, warm: bool = True) -> tuple[subprocess.Popen[bytes], str]
 
 
 def measure_routes(url: str, paths: dict[str, str], queries: dict[str, str], runs: int,
-                   timeout: float) -> dict[str, list[float]]:
-    """Warm timings: one untimed request each, then ``runs`` timed rounds, interleaved."""
+                   timeout: float, answer_bytes: dict[str, int] | None = None
+                   ) -> dict[str, list[float]]:
+    """Warm timings: one untimed request each, then ``runs`` timed rounds, interleaved;
+    ``answer_bytes`` gets each route's answer size (does the answer itself grow?)."""
     targets = {name: ("GET", path, None) for name, path in paths.items()}
     targets.update({f"sparql {name}": ("POST", "/sparql", text) for name, text in
                     queries.items()})
     times: dict[str, list[float]] = {name: [] for name in targets}
     with httpx.Client(base_url=url, timeout=timeout) as client:
-        def call(method: str, path: str, body: str | None) -> None:
+        def call(method: str, path: str, body: str | None) -> int:
             if body is None:
                 response = client.get(path)
             else:
@@ -235,11 +238,14 @@ def measure_routes(url: str, paths: dict[str, str], queries: dict[str, str], run
                                        headers={"Accept": "application/sparql-results+json"})
             if response.status_code >= 400:
                 raise RuntimeError(f"{path}: {response.status_code} {response.text[:200]}")
+            return len(response.content)
 
         for name, target in list(targets.items()):  # warm-up (first computation per version)
             started = time.perf_counter()
             try:
-                call(*target)
+                size = call(*target)
+                if answer_bytes is not None:
+                    answer_bytes[name] = size
             except (RuntimeError, httpx.HTTPError) as exc:  # e.g. no coverage in an old store
                 print(f"    first {name}: FAILED, not timed: {exc}", flush=True)
                 del targets[name], times[name]
@@ -367,7 +373,7 @@ def measure(size: Size, plans: list[PlanSpec], store: Path, work: Path, runs: in
     try:
         print(f"[{plans_n} plans] timing pages, API and named queries ...", flush=True)
         chosen = {k: v for k, v in routes(params, iris).items() if wanted(k)}
-        size.routes = measure_routes(url, chosen, queries, runs, timeout)
+        size.routes = measure_routes(url, chosen, queries, runs, timeout, size.answer_bytes)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -429,6 +435,14 @@ def report(sizes: list[Size]) -> None:
                  if last.routes.get(name) and first.routes.get(name)
                  and p(first.routes[name], .5) else float("nan"))
         print(f"{name:<28} " + " | ".join(cells) + f" | {ratio:6.2f}")
+    print(f"\n## answer bytes of each route, a warm response ({heads} | growth): where the "
+          f"answer itself grows, so does its cost")
+    for name in dict.fromkeys(r for s in sizes for r in s.answer_bytes):
+        values = [s.answer_bytes.get(name) for s in sizes]
+        ratio = (values[-1] / values[0] if values[0] and values[-1] is not None
+                 else float("nan"))
+        print(f"{name:<28} " + " | ".join(f"{v:>13}" if v is not None else f"{'-':>13}"
+                                          for v in values) + f" | {ratio:6.2f}")
     print(f"\n## named queries on plain pyoxigraph (baseline, in-process median ms; the text the "
           f"embedded store runs; app = the portable text through /sparql) ({heads})")
     for name in first.baseline:

@@ -307,3 +307,32 @@ def test_lineage_table_is_the_named_querys_whatever_was_kept(tmp_path, monkeypat
     monkeypatch.setattr(repo, "query", query)
     assert section(client.get(GIA_LAI).text, 'id="lineage"') == tables[GIA_LAI]
     assert len(asked) == 1 and "28-ct-tw" in asked[0]  # a new version: asked again
+
+
+def test_home_search_pages_are_slices_of_one_search_per_store_version(client, monkeypatch
+                                                                      ) -> None:
+    """The next pages of a search show its next rows without searching again; a new store
+    version is searched again (its new document is found)."""
+    from kgraph.analysis import page_data
+
+    monkeypatch.setattr(pages, "PAGE_SIZE", 1)
+    scans = []
+    original = page_data.ListingSearch.rows
+    monkeypatch.setattr(page_data.ListingSearch, "rows",
+                        lambda self, *args: scans.append(args) or original(self, *args))
+    shown = []
+    for n in (1, 2, 3):
+        page = client.get("/", params={"q": "KH-UBND", "page": n}).text
+        shown += re.findall(r'<td class="nowrap"><a href="/id/[^"]+">([^<]+)</a>', page)
+    listing = pages.home_listing(client.app.state.repository)
+    expected = [d.number for d in listing if d.matches("kh-ubnd", "kh-ubnd")]
+    assert len(expected) >= 3 and shown == expected[:3]
+    assert len(scans) == 1  # one search, three pages
+    client.app.state.repository.replace_graphs({str(ID["graph/extra"]): (
+        f'<{ID}doc/x/9-kh-ubnd/2024> <https://w3id.org/kgraph/def#numberKey> "9-kh-ubnd" .\n'
+        f'<{ID}doc/x/9-kh-ubnd/2024> <http://data.europa.eu/eli/ontology#id_local> '
+        f'"9/KH-UBND" .\n'
+        f'<{ID}doc/x/9-kh-ubnd/2024> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> '
+        f'<http://data.europa.eu/eli/ontology#LegalResource> .\n')})
+    page = client.get("/", params={"q": "KH-UBND"}).text
+    assert len(scans) == 2 and f"trên {len(expected) + 1}" in page

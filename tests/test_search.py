@@ -49,3 +49,20 @@ def test_no_match_and_empty_query(index: LabelIndex) -> None:
 def test_tasks_and_duties_are_not_indexed(index: LabelIndex) -> None:
     assert all(h.kind in {"document", "agency", "collective", "mention", "province"}
                for h in index.search("a"))
+
+
+@pytest.mark.parametrize("query", ["so y te gia lai", "kh ubnd gia", "s y", "28 ct", "ke hoach",
+                                   "u", "so zzz"])
+def test_tokens_checked_on_candidates_find_what_their_entries_find(
+        index: LabelIndex, monkeypatch, query: str) -> None:
+    """Checking a common token on the candidates' own words finds the same labels, in the same
+    order, as reading every entry holding it (every word of every searchable label)."""
+    from kgraph.analysis import search
+
+    monkeypatch.setattr(search, "WORDS_CHECKED", 10**9)  # each token's entries read
+    read = index.search(query, limit=100)
+    monkeypatch.setattr(search, "WORDS_CHECKED", 0)  # every token after the first checked
+    assert index.search(query, limit=100) == read
+    expected = {e.hit.iri for e in index._entries
+                if all(any(w.startswith(t) for w in e.words) for t in tokens(query))}
+    assert {h.iri for h in read} == expected

@@ -26,6 +26,7 @@ from kgraph.analysis.page_data import (  # noqa: F401  (the pages' names for the
     home_listing,
     listed_documents,
     listing_search,
+    search_rows,
 )
 from kgraph.graph.vocab import PREFIXES, sparql_prefixes
 from kgraph.ingest.text import nfc, slugify
@@ -285,13 +286,13 @@ def home(request: Request, repository: Repo,
     lang = language(request)
     q = q.strip()
     listing = home_listing(repository)
-    if q:
-        folded, raw = slugify(q), nfc(q).lower()
-        listing = [listing[i] for i in listing_search(repository).rows(folded, raw)]
-    total = len(listing)
+    found = search_rows(repository, slugify(q), nfc(q).lower()) if q else None
+    total = len(listing) if found is None else len(found)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(page, pages)
-    shown = listing[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    first_row, last_row = (page - 1) * PAGE_SIZE, page * PAGE_SIZE
+    shown = (listing[first_row:last_row] if found is None
+             else [listing[i] for i in found[first_row:last_row]])
     documents = [
         {"href": local_path(d.doc), "number": d.number, "type": d.types.get(lang, ""),
          "province": d.province or "", "title": display_title(d.title), "source": d.source}
