@@ -248,18 +248,25 @@ BYTECODE: Path | None = None
 
 def code_env(src: Path) -> dict[str, str]:
     """The environment running the code in ``src``: its modules first, and with ``--bytecode``
-    their compiled form kept (as an installed kgraph has it: pip compiles at install)."""
+    their compiled form kept (as an installed kgraph has it: pip compiles at install). The
+    folder mirrors every module's path, the libraries' too (Python looks for all of them
+    there): one for both codes."""
     env = {**os.environ, "PYTHONPATH": str(src)}
     if BYTECODE is not None:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
-        env["PYTHONPYCACHEPREFIX"] = str(BYTECODE / re.sub(r"\W", "_", str(src.resolve())))
+        env["PYTHONPYCACHEPREFIX"] = str(BYTECODE)
     return env
 
 
-def compile_tree(src: Path) -> None:
-    """Compile the tree's modules before anything is measured (``--bytecode``)."""
+def compile_tree(src: Path, store: Path, work: Path, plan: Path) -> None:
+    """Before anything is measured (``--bytecode``): the tree's modules compiled, and one
+    build of ``plan`` into a throwaway copy of ``store``, which compiles every library module
+    a build imports (what an installed kgraph's first run leaves)."""
     subprocess.run([PYTHON, "-m", "compileall", "-q", str(src)], env=code_env(src), check=True,
                    stdout=subprocess.DEVNULL)
+    copy_store(store, work / "store-warm-up")
+    fresh(src, work / "store-warm-up", [str(plan)])
+    shutil.rmtree(work / "store-warm-up", ignore_errors=True)
 
 
 def fresh(src: Path, store: Path, args: list[str]) -> dict[str, object]:
@@ -452,7 +459,8 @@ def main(argv: list[str] | None = None) -> None:
     for label, src in trees:
         print(f"{label}: {src} ({commit_of(src)})", flush=True)
         if args.bytecode:
-            compile_tree(src)
+            compile_tree(src, args.old_store or args.store if label == "old" else args.store,
+                         work, args.new[0])
     results: dict[str, dict[str, dict[str, object]]] = {label: {} for label, _ in trees}
     try:
         if args.page_data:
