@@ -95,7 +95,7 @@ print(sorted(m for m in sys.modules if m.startswith(tuple(sys.argv[2].split(",")
 
 
 def test_a_one_plan_build_in_a_new_process_imports_nothing_it_does_not_use(
-        tmp_path: Path) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A user's ``kgraph build PLAN``: no page data kept (a store never served), no template
     rendered, the SPARQL constraints' predicates and the reference list's matcher ready: none
     of the modules of :data:`NOT_IN_A_BUILD` imported, no matcher made from Turtle."""
@@ -103,6 +103,7 @@ def test_a_one_plan_build_in_a_new_process_imports_nothing_it_does_not_use(
 
     sources = sorted((Path(__file__).resolve().parents[1] / "data" / "sources").glob("*.txt"))
     store = tmp_path / "store"
+    monkeypatch.setenv("KGRAPH_CACHE", str(tmp_path / "cache"))  # nothing kept ready yet
 
     def build(*files: Path) -> list[str]:
         done = subprocess.run([sys.executable, "-c", _BUILD_AND_LIST, str(store),
