@@ -26,8 +26,11 @@ user. The copy is kept in ``--workdir`` with ``--keep`` and reused by the next r
 
 Run: ``.venv/bin/python bench/bench_one_plan.py --store /tmp/s18/store-2000
 --sources /tmp/h12/bench2/corpus-2000 --new A.txt --new B.txt [--old-src /work/main/src]
-[--skip-old] [--page-data] [--workdir DIR]``. New plans: ``bench/corpus.py`` plans past the
-store's corpus (a corpus of N+k plans keeps the first N). Copies are deleted at the end
+[--skip-old] [--page-data] [--bytecode] [--workdir DIR]``. ``--bytecode``: both codes run
+compiled, as an installed kgraph does (a sandbox setting PYTHONDONTWRITEBYTECODE makes every
+process compile kgraph's modules again: a tenth of a CPU-second of a fresh build). New
+plans: ``bench/corpus.py`` plans past the store's corpus (a corpus of N+k plans keeps the
+first N). Copies are deleted at the end
 unless ``--keep``.
 """
 
@@ -68,7 +71,8 @@ for label, args in runs:
 
 def copy_store(source: Path, target: Path) -> None:
     """A private copy: hard links for the RocksDB files, real copies of what is written in place
-    (``derived/``: SQLite and pickles) and of the lock file (a shared inode would share locks)."""
+    (``derived/``: SQLite and pickles) and of the lock file (a shared inode would share locks),
+    flushed to disk."""
     if target.exists():
         shutil.rmtree(target)
     subprocess.run(["cp", "-al", str(source), str(target)], check=True)
@@ -78,6 +82,11 @@ def copy_store(source: Path, target: Path) -> None:
     lock = target / "kgraph.lock"
     lock.unlink(missing_ok=True)
     lock.touch()
+    # The copies written to disk now, not by the build timed next: the audit index's first
+    # checkpoint syncs its file, and a fresh copy's 750 MB of unwritten pages at 20,000 plans
+    # made the audit stage 0.4 s of wall and the build 0.1-0.3 CPU-s (the kernel's writeback)
+    # that a user's store, written long before, never pays.
+    os.sync()
 
 
 # Computes the per-version data a build updates (as the server's warm-up does), whole.
@@ -232,9 +241,37 @@ def stages(output: str) -> str:
     return "?"
 
 
+# Where each code tree's compiled modules go with ``--bytecode`` (None: Python's settings, which
+# here may forbid writing them: PYTHONDONTWRITEBYTECODE, every process compiling kgraph again).
+BYTECODE: Path | None = None
+
+
+def code_env(src: Path) -> dict[str, str]:
+    """The environment running the code in ``src``: its modules first, and with ``--bytecode``
+    their compiled form kept (as an installed kgraph has it: pip compiles at install). The
+    folder mirrors every module's path, the libraries' too (Python looks for all of them
+    there): one for both codes."""
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    if BYTECODE is not None:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(BYTECODE)
+    return env
+
+
+def compile_tree(src: Path, store: Path, work: Path, plan: Path) -> None:
+    """Before anything is measured (``--bytecode``): the tree's modules compiled, and one
+    build of ``plan`` into a throwaway copy of ``store``, which compiles every library module
+    a build imports (what an installed kgraph's first run leaves)."""
+    subprocess.run([PYTHON, "-m", "compileall", "-q", str(src)], env=code_env(src), check=True,
+                   stdout=subprocess.DEVNULL)
+    copy_store(store, work / "store-warm-up")
+    fresh(src, work / "store-warm-up", [str(plan)])
+    shutil.rmtree(work / "store-warm-up", ignore_errors=True)
+
+
 def fresh(src: Path, store: Path, args: list[str]) -> dict[str, object]:
     """``kgraph build ARGS`` in a new process: wall, CPU (user + system) and stages."""
-    env = {**os.environ, "PYTHONPATH": str(src), "KGRAPH_STORE": str(store)}
+    env = {**code_env(src), "KGRAPH_STORE": str(store)}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run([PYTHON, "-c", "from kgraph.cli import app; app()", "build", *args,
@@ -249,7 +286,7 @@ def fresh(src: Path, store: Path, args: list[str]) -> dict[str, object]:
 
 def loaded(src: Path, store: Path, runs: list[tuple[str, list[str]]]) -> dict[str, list[Any]]:
     """Each ``kgraph build`` of ``runs`` in one process: label -> [wall, cpu, load, stages]."""
-    env = {**os.environ, "PYTHONPATH": str(src), "KGRAPH_STORE": str(store)}
+    env = {**code_env(src), "KGRAPH_STORE": str(store)}
     done = subprocess.run([PYTHON, "-c", _LOADED, str(store), json.dumps(runs)], env=env,
                           capture_output=True, text=True)
     found = {}
@@ -406,6 +443,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip-old", action="store_true", help="measure this tree only")
     parser.add_argument("--page-data", action="store_true",
                         help="give the store its page data first (as a served store has)")
+    parser.add_argument("--bytecode", action="store_true",
+                        help="run both codes compiled (kept under the workdir), as an installed "
+                        "kgraph runs: no module compiled again in every process")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args(argv)
@@ -413,8 +453,14 @@ def main(argv: list[str] | None = None) -> None:
     work = args.workdir or Path(tempfile.mkdtemp(prefix="kgraph-one-plan-"))
     work.mkdir(parents=True, exist_ok=True)
     trees = [("new", ROOT / "src")] + ([] if args.skip_old else [("old", args.old_src)])
+    if args.bytecode:
+        global BYTECODE
+        BYTECODE = work / "bytecode"
     for label, src in trees:
         print(f"{label}: {src} ({commit_of(src)})", flush=True)
+        if args.bytecode:
+            compile_tree(src, args.old_store or args.store if label == "old" else args.store,
+                         work, args.new[0])
     results: dict[str, dict[str, dict[str, object]]] = {label: {} for label, _ in trees}
     try:
         if args.page_data:

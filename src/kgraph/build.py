@@ -42,6 +42,7 @@ from kgraph.graph.vocab import ID, sparql_prefixes
 from kgraph.ingest import readers
 from kgraph.ingest.extract import extract_file
 from kgraph.memory import release_before_forks, release_freed
+from kgraph.reference.matching import Matcher
 from kgraph.resources import CONTENT_DIGEST, digest_of, resource_graphs
 from kgraph.store.derived import Swept
 from kgraph.store.embedded import (
@@ -257,6 +258,21 @@ def _workspace() -> object:
     return workspace
 
 
+@functools.cache
+def _matcher() -> Matcher:
+    """The reference list's matcher (:class:`kgraph.reference.matching.Matcher`), kept ready
+    (:mod:`kgraph.prepared`): made from the agencies' and provinces' Turtle by rdflib's parser,
+    a twentieth of a CPU-second every one-plan ``kgraph build`` paid at start, against a
+    millisecond to read back. Kept under the extractor's fingerprint (the reference data and
+    every module of ``ingest``, ``graph`` and ``reference``, so ``match_key`` too) and
+    rdflib's version: any change that could change it makes a new one."""
+    import rdflib
+
+    from kgraph.prepared import prepared
+
+    return prepared("matcher", Matcher, extractor_fingerprint(), rdflib.__version__)
+
+
 _in_worker = False  # set by _worker_started in the build's worker processes
 
 
@@ -287,7 +303,7 @@ def process_file(path: Path, validate: bool, ttl_out: Path | None,
     """
     result = FileResult(path)
     try:
-        doc = extract_file(path)
+        doc = extract_file(path, _matcher())
         mapped = document_graph(doc)
     except KgraphError as exc:
         result.error = str(exc)
