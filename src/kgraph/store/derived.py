@@ -157,13 +157,7 @@ def derived(repo: Repository, name: str, compute: Callable[[], T]) -> T:
     with _lock(name):
         if key in _memory:
             return _memory[key]
-        folder = _folder(repo)
-        value = _read(folder / f"{name}.pickle") if folder is not None else None
-        if value is None:
-            value = compute()
-            if folder is not None:
-                _write(folder / f"{name}.pickle", value)
-                _prune_remote(folder)
+        value = _on_disk(repo, name, compute)
         for old in [k for k in _memory if k[1] == name]:  # one version per name in memory
             del _memory[old]
         _memory[key] = value
@@ -173,15 +167,21 @@ def derived(repo: Repository, name: str, compute: Callable[[], T]) -> T:
 def derived_on_disk(repo: Repository, name: str, compute: Callable[[], T]) -> T:
     """As :func:`derived`, but held in memory by the caller only (values asked for one by one,
     many per version, each read again from disk when the caller let it go)."""
-    folder = _folder(repo)
     with _lock(name):
-        value = _read(folder / f"{name}.pickle") if folder is not None else None
-        if value is None:
-            value = compute()
-            if folder is not None:
-                _write(folder / f"{name}.pickle", value)
-                _prune_remote(folder)
-        return value
+        return _on_disk(repo, name, compute)
+
+
+def _on_disk(repo: Repository, name: str, compute: Callable[[], T]) -> T:
+    """The value kept on disk for this version, else ``compute()`` kept there (the caller
+    holds the name's lock)."""
+    folder = _folder(repo)
+    value = _read(folder / f"{name}.pickle") if folder is not None else None
+    if value is None:
+        value = compute()
+        if folder is not None:
+            _write(folder / f"{name}.pickle", value)
+            _prune_remote(folder)
+    return value
 
 
 REMOTE_VERSIONS_KEPT = 2  # a remote store's current version and the one before it
