@@ -48,6 +48,33 @@ def test_lineage_down_and_up(client: TestClient) -> None:
     assert (node["province"], node["year"], node["doctype"]) == ("Gia Lai", "2024", "Kế hoạch")
 
 
+def test_a_lineage_too_large_to_draw_stops_at_its_last_whole_step_and_says_so(
+        sample_repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kgraph.web import explore
+
+    whole = TestClient(create_app(sample_repo)).get(
+        "/api/lineage", params={"iri": D28, "depth": 8}).json()
+    assert "cut_at" not in whole  # within the limit: every step, no mark
+    steps = {}
+    for depth in (1, 2, 3):
+        steps[depth] = {n["id"] for n in TestClient(create_app(sample_repo)).get(
+            "/api/lineage", params={"iri": D28, "depth": depth}).json()["nodes"]}
+    assert len(steps[1]) < len(steps[2]) < len(steps[3]) <= len(whole["nodes"])
+    # a limit between two steps' sizes: the answer is the last step within it, marked
+    monkeypatch.setattr(explore, "LINEAGE_NODES", len(steps[2]))
+    explore._LINEAGE_ANSWERS.clear()
+    cut = TestClient(create_app(sample_repo)).get(
+        "/api/lineage", params={"iri": D28, "depth": 8}).json()
+    assert cut["cut_at"] == 2 and {n["id"] for n in cut["nodes"]} == steps[2]
+    # the first step is always given, however small the limit
+    monkeypatch.setattr(explore, "LINEAGE_NODES", 1)
+    explore._LINEAGE_ANSWERS.clear()
+    first = TestClient(create_app(sample_repo)).get(
+        "/api/lineage", params={"iri": D28, "depth": 8}).json()
+    assert first["cut_at"] == 1 and {n["id"] for n in first["nodes"]} == steps[1]
+    explore._LINEAGE_ANSWERS.clear()
+
+
 def test_lineage_rejects_unknown_nodes_and_bad_parameters(client: TestClient) -> None:
     assert client.get("/api/lineage", params={"iri": "urn:x"}).status_code == 404
     assert client.get("/api/lineage", params={"iri": D28, "direction": "sideways"}

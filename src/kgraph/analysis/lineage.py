@@ -828,6 +828,13 @@ class StoreWalk:
 
     def walk(self, start: str, direction: Direction, depth: int) -> set[str]:
         """Nodes within ``depth`` steps down or up of ``start`` (:meth:`LineageGraph.walk`)."""
+        return self.walk_within(start, direction, depth)[0]
+
+    def walk_within(self, start: str, direction: Direction, depth: int,
+                    limit: int | None = None) -> tuple[set[str], int]:
+        """:meth:`walk`, and the steps walked: whole steps only while the nodes stay within
+        ``limit`` (the first step always), so a directive carried out nationally (172,074
+        nodes 8 steps down at 20,000 plans) stops at the step a browser can still draw."""
         node = self.node(start) if safe_iri(start) else None
         if node is None:
             raise KeyError(start)
@@ -845,8 +852,11 @@ class StoreWalk:
                         following.append(other)
             if not following:
                 break
+            if limit is not None and distance > 0 and len(seen) > limit:
+                seen.difference_update(following)  # this step is more than can be drawn
+                return seen, distance
             frontier = following
-        return seen
+        return seen, depth
 
     def subgraph(self, iris: set[str]) -> tuple[list[Node], list[tuple[str, str, str]]]:
         """:meth:`LineageGraph.subgraph` of ``iris`` (their relations read first)."""

@@ -322,7 +322,7 @@
       network.once("afterDrawing", () => { timings.usable = performance.now(); });
     });  // drawn here, once
     await select(iri);
-    status();
+    status(sub.cut_at ? fmt(W.cut, sub.cut_at) : undefined);
     return sub.nodes.length;
   }
 
@@ -331,7 +331,8 @@
     const sub = await lineage(iri, direction(), expandDepth(record));
     expanded.add(iri);
     const added = batch(() => keepPlace(iri, () => { const n = merge(sub); recluster(); return n; }));
-    status(added ? fmt(W.new_nodes, added) : W.no_new);
+    status([added ? fmt(W.new_nodes, added) : W.no_new,
+            sub.cut_at ? fmt(W.cut, sub.cut_at) : ""].filter(Boolean).join(" · "));
     return added;
   }
 
