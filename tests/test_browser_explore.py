@@ -287,3 +287,19 @@ def test_large_fan_out_is_clustered(open_page, sample_repo) -> None:
     page.mouse.dblclick(pos["x"], pos["y"])
     wait_until(page, f"!kgExplorer.network.isCluster({cluster!r})")
     assert f"{doc}/assignment/20" in page.evaluate("Object.keys(kgExplorer.network.getPositions())")
+
+
+def test_a_lineage_too_large_to_draw_is_cut_and_the_status_says_so(
+        open_page, sample_repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kgraph.web import explore
+
+    monkeypatch.setattr(explore, "LINEAGE_NODES", 1)  # the server's limit: one step only
+    explore._LINEAGE_ANSWERS.clear()
+    page, requests, base = open_page(sample_repo)
+    page.goto(f"{base}/explore?open={D28}&direction=down&depth=8")
+    page.wait_for_selector("body[data-ready='1']")
+    wait_until(page, "document.getElementById('status').textContent.includes('1 cấp')")
+    assert "quá nhiều nút: chỉ hiện 1 cấp" in page.inner_text("#status")
+    assert GL2509 not in visible(page)  # two steps down: not drawn
+    assert_local(requests, base)
+    explore._LINEAGE_ANSWERS.clear()
