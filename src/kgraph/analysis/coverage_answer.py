@@ -43,7 +43,7 @@ from kgraph.store.derived import (
     keep_version_value,
     version_value,
 )
-from kgraph.store.embedded import Repository
+from kgraph.store.embedded import Repository, plain_rows
 
 if TYPE_CHECKING:  # the writing side only (the build); a server reads plain rows
     from kgraph.analysis import coverage as cov
@@ -386,16 +386,6 @@ SELECT ?directiveTask ?task ?reconstructed ?confidence ?taskText WHERE {
 STORED_VALUE = f"directive-coverage-stored-{FORMAT}"  # per version, directive and province
 
 
-def _plain_rows(repo: Repository, sparql: str) -> list[tuple[str | None, ...]]:
-    """Plain values of a SELECT answer (None: unbound or empty), as compactly as the store
-    gives them (:meth:`kgraph.store.remote.RemoteRepository.plain_rows`)."""
-    plain = getattr(repo, "plain_rows", None)
-    if plain is not None:
-        return plain(sparql)[1]
-    return [tuple(None if t is None or str(t) == "" else str(t) for t in row)
-            for row in repo.query(sparql).rows]
-
-
 def _literal(text: str) -> str:
     from rdflib import Literal
 
@@ -420,7 +410,7 @@ def stored_answer(repo: Repository, doc_key: str, province_key: str) -> Answer:
 def _stored_answer(repo: Repository, doc_key: str, province_key: str) -> Answer:
     doc, province = _literal(doc_key), _literal(province_key)
     tasks: dict[str, TaskColumns] = {}
-    for directive_task, number, reconstructed, confidence, text in _plain_rows(
+    for directive_task, number, reconstructed, confidence, text in plain_rows(
             repo, _STORED_TASKS.replace("$doc_key", doc)):
         if directive_task is None or number is None:
             continue
@@ -428,7 +418,7 @@ def _stored_answer(repo: Repository, doc_key: str, province_key: str) -> Answer:
                                  decimal(float(confidence or 0)), text or "")
     cells: dict[tuple[tuple[int, int], str], list[tuple[TaskColumns, ProvinceRow]]] = {}
     for directive_task, name, status, plan, item, score, lead, via, item_text, plan_task in \
-            _plain_rows(repo, _STORED_ROWS.replace("$doc_key", doc)
+            plain_rows(repo, _STORED_ROWS.replace("$doc_key", doc)
                         .replace("$province_key", province)):
         task = tasks.get(directive_task or "")
         if task is None or name is None or status is None:

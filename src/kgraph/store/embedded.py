@@ -123,6 +123,22 @@ def query_records(repo: object, sparql: str) -> list[dict[str, str | None]]:
     return repo.query(sparql).records()  # type: ignore[attr-defined,no-any-return]
 
 
+def plain_values(result: QueryResult) -> list[tuple[str | None, ...]]:
+    """Each row's values as plain strings (a term's lexical form or IRI), None for an unbound
+    value or an empty string: what Virtuoso's CSV says of them, so both answers compare."""
+    return [tuple(None if t is None or str(t) == "" else str(t) for t in row)
+            for row in result.rows]
+
+
+def plain_rows(repo: object, sparql: str) -> list[tuple[str | None, ...]]:
+    """:func:`plain_values` of a SELECT answer, as compactly as the repository gives them
+    (a remote store's ``plain_rows``: Virtuoso's CSV)."""
+    plain = getattr(repo, "plain_rows", None)
+    if callable(plain):
+        return plain(sparql)[1]  # type: ignore[no-any-return]
+    return plain_values(repo.query(sparql))  # type: ignore[attr-defined]
+
+
 def replace_graphs_update(graphs: Mapping[str, str]) -> str:
     """One SPARQL update that drops and refills each graph (one transaction)."""
     parts = []

@@ -38,7 +38,12 @@ import pyoxigraph as ox
 from rdflib import XSD, Literal
 
 from kgraph.errors import StoreError
-from kgraph.store.embedded import QueryResult, replace_graphs_update, to_query_result
+from kgraph.store.embedded import (
+    QueryResult,
+    plain_values,
+    replace_graphs_update,
+    to_query_result,
+)
 
 ACCEPT = (
     "application/sparql-results+json, application/n-triples;q=0.9, text/turtle;q=0.8"
@@ -354,18 +359,15 @@ class RemoteRepository:
         non-ASCII character and took 1.6-2.1 s for the 8.7 MB of a directive's coverage at
         2,000 plans where its CSV (the same values, 3.1 MB) took 0.3 s. Other servers answer
         as :meth:`query`."""
-        if not self.is_virtuoso:
-            return self.plain_rows_of(self.query(sparql))
-        try:
-            variables, rows = virtuoso_csv(self._csv(sparql))
-        except ValueError:
-            return self.plain_rows_of(self.query(sparql))
-        return variables, [tuple(v or None for v, _ in row) for row in rows]
-
-    @staticmethod
-    def plain_rows_of(result: QueryResult) -> tuple[list[str], list[tuple[str | None, ...]]]:
-        return result.variables, [tuple(None if t is None or str(t) == "" else str(t)
-                                        for t in row) for row in result.rows]
+        if self.is_virtuoso:
+            try:
+                variables, rows = virtuoso_csv(self._csv(sparql))
+            except ValueError:
+                pass
+            else:
+                return variables, [tuple(v or None for v, _ in row) for row in rows]
+        result = self.query(sparql)
+        return result.variables, plain_values(result)
 
     def records(self, sparql: str) -> list[dict[str, str | None]]:
         """``query(sparql).records()`` (each value's string, None where unbound), from
