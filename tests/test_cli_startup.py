@@ -89,3 +89,39 @@ def test_texts_and_paths_are_coerced_as_typers_own_coercion_does_without_pydanti
                           timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "False"
+
+
+_COLLECTIONS = r"""
+import gc, sys
+from kgraph.cli import app
+found = []
+gc.callbacks.append(lambda phase, info: found.append(1) if phase == "start" else None)
+try:
+    app(["build", *sys.argv[2:], "--store", sys.argv[1]], standalone_mode=False)
+except SystemExit:
+    pass
+print(len(found), gc.isenabled())
+"""
+
+
+def test_a_build_of_a_plan_file_runs_no_cycle_collection_and_a_folders_does(
+        tmp_path: Path) -> None:
+    """``kgraph build PLAN``: no collection walks the objects of a short build (the collector
+    is back on after it); a build of a folder of plans collects as before."""
+    sources = sorted((ROOT / "data" / "sources").glob("*.txt"))
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+
+    def build(*args: Path) -> tuple[int, str]:
+        done = subprocess.run([sys.executable, "-c", _COLLECTIONS, str(tmp_path / "store"),
+                               *map(str, args)], capture_output=True, text=True, env=env,
+                              timeout=300)
+        assert done.returncode == 0, done.stderr
+        count, enabled = done.stdout.strip().splitlines()[-1].split()
+        return int(count), enabled
+
+    folder = tmp_path / "plans"
+    folder.mkdir()
+    for source in sources[1:]:
+        (folder / source.name).symlink_to(source)
+    assert build(folder)[0] > 0
+    assert build(sources[0]) == (0, "True")
