@@ -10,10 +10,13 @@ much smaller. ``malloc_trim`` returns every whole free page of every arena to th
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import functools
+import gc
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -63,3 +66,18 @@ def resident_mb() -> int:
     except (OSError, IndexError, ValueError):
         return 0
     return pages * os.sysconf("SC_PAGE_SIZE") // 2**20
+
+
+@contextlib.contextmanager
+def collector_paused(paused: bool = True) -> Iterator[None]:
+    """Python's cycle collector off inside (when ``paused`` and it is on), on again after:
+    for work that only allocates (a one-plan build, a long request's parse), whose repeated
+    collections would walk its millions of objects to free nothing."""
+    if not paused or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()

@@ -8,10 +8,8 @@ that need them, so ``kgraph --help`` stays fast (bench/bench_cli.py measures it)
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import sys
-from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -71,7 +69,9 @@ def build(
     if not sources:
         sources = [paths.default_sources()]
         ttl_out = ttl_out or paths.default_ttl_dir()
-    with _collector_paused(all(p.is_file() for p in sources) and len(sources) <= FEW_PLANS):
+    from kgraph.memory import collector_paused
+
+    with collector_paused(all(p.is_file() for p in sources) and len(sources) <= FEW_PLANS):
         _build(sources, store, ttl_out, strict=strict, replace=replace, wait=wait, jobs=jobs,
                validate=validate)
 
@@ -117,27 +117,13 @@ def _build(sources: list[Path], store: str | None, ttl_out: Path | None, *, stri
         raise typer.Exit(2)
 
 
-FEW_PLANS = 10  # plan files given one by one: a user's small build (see _collector_paused)
-
-
-@contextlib.contextmanager
-def _collector_paused(paused: bool) -> Iterator[None]:
-    """Python's cycle collector off for a build of a few plans given as files: a fresh
-    process building one plan allocates some millions of objects (imports, extraction, the
-    kept lineage and states), and the collections they trigger walked them again and again
-    (140 young and one full collection, 0.05-0.1 CPU-s of a one-plan build at 2,000 plans)
-    to free the few cycles such a build leaves, which the process gives back when it ends.
-    On again after the command (a process running several keeps collecting between them)."""
-    import gc
-
-    if not paused or not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
+# Plan files given one by one, up to this many: a user's small build, run with Python's cycle
+# collector off (kgraph.memory.collector_paused). A fresh process building one plan allocates
+# some millions of objects (imports, extraction, the kept lineage and states), and the
+# collections they trigger walked them again and again (140 young and one full collection,
+# 0.05-0.1 CPU-s of a one-plan build at 2,000 plans) to free the few cycles such a build
+# leaves, which the process gives back when it ends; on again after the command.
+FEW_PLANS = 10
 
 
 @functools.cache

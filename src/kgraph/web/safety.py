@@ -25,7 +25,6 @@ Both are linear in the text and run in the query worker, inside the query's time
 
 from __future__ import annotations
 
-import gc
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -33,6 +32,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import urljoin
 
+from kgraph.memory import collector_paused
 from kgraph.web.sparql_syntax import Node, Root, SyntaxRefused, parse, rules, warm
 from kgraph.web.sparql_syntax import Token as Terminal
 
@@ -290,14 +290,8 @@ def _no_cyclic_gc(text: str) -> Iterator[None]:
     """Cyclic garbage collection off while a long request is read: the tokens and the tree
     only grow, and repeated collections over a million of them would cost more than the
     parse. (For short requests toggling it costs more than it saves: measured.)"""
-    if not (gc.isenabled() and len(text) > GC_OFF_ABOVE):
+    with collector_paused(len(text) > GC_OFF_ABOVE):
         yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _syntax(text: str, unit: str) -> Root:
