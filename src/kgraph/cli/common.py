@@ -18,7 +18,6 @@ if TYPE_CHECKING:  # the store (pyoxigraph, rdflib) loads only in commands that 
     from kgraph.store.embedded import Repository
 
 
-
 def _plain_values_without_pydantic() -> None:
     """Typer (0.29) coerces every value but a flag through a pydantic ``TypeAdapter``, built
     when the command line is parsed, even for an option left unset: importing pydantic and
