@@ -42,55 +42,6 @@ def test_build_reports_progress_on_stderr_and_a_summary_table(tmp_path: Path) ->
     assert "reading" not in result.stdout and "auditing" not in result.stdout  # bar: stderr
 
 
-def test_texts_and_paths_are_coerced_as_typers_own_coercion_does_without_pydantic(
-        tmp_path: Path) -> None:
-    """Every command's text and path parameters (alone or listed) coerce values as typer's
-    pydantic adapters do (the same values and types; the same refusal of a missing file where
-    a parameter asks it to exist), and a fresh command parsing them imports no pydantic."""
-    import typer.main
-    from typer import core
-
-    from kgraph.cli import app
-
-    assert getattr(core.build_runtime_param, "plain", False)
-    own = core.build_runtime_param.typers  # typer's own, which the replacement falls back on
-    group = typer.main.get_command(app)
-    ctx = group.make_context("kgraph", ["--help"], resilient_parsing=True)
-    existing = tmp_path / "plan.txt"
-    existing.write_text("x")
-    compared = 0
-    for name in group.list_commands(ctx):
-        for param in group.get_command(ctx, name).params:
-            if not isinstance(param, core._TyperParameter) or param.type_descriptor.is_file:
-                continue
-            ours = core.build_runtime_param(param.type_descriptor)
-            theirs = own(param.type_descriptor)
-            for value in ("text", str(existing), str(tmp_path / "absent.txt"), "12"):
-                values = ([value, str(existing)] if param.multiple or param.nargs == -1
-                          else value)
-                try:
-                    expected: object = theirs.coerce(values, param, ctx)
-                except Exception as error:  # (the refusal is compared)
-                    expected = type(error)
-                try:
-                    found: object = ours.coerce(values, param, ctx)
-                except Exception as error:
-                    found = type(error)
-                assert (found, type(found)) == (expected, type(expected)), (name, param.name)
-                compared += 1
-    assert compared > 100
-    code = ("import sys\nfrom kgraph.cli import app\n"
-            "try:\n    app(['build', sys.argv[1], '--store', sys.argv[2], '--no-validate'])\n"
-            "except SystemExit:\n    pass\n"
-            "print('pydantic' in sys.modules)")
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
-    done = subprocess.run([sys.executable, "-c", code, str(ROOT / "data" / "sources"),
-                           str(tmp_path / "store")], capture_output=True, text=True, env=env,
-                          timeout=300)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "False"
-
-
 _COLLECTIONS = r"""
 import gc, sys
 import kgraph.build
