@@ -261,13 +261,15 @@ class ListingSearch:
 
     def updated(self, listing: list[Listed], affected: set[str]) -> ListingSearch:
         """The search of ``listing`` (a new version's) from this one (its base version's):
-        the first part's slots kept for the documents still listed that the build did not
-        touch (their entries are the base's), every other listed document indexed again in a
-        new small part."""
+        the first part's slots kept for the documents still listed that no build since the
+        part was made touched (their entries are the part's), every other listed document
+        indexed again in a new small part."""
         _, main, _ = self.parts[0]
         docs = self.docs[:len(main)]
         row_of = {d.doc: row for row, d in enumerate(listing)}
-        rows = np.fromiter((-1 if doc in affected else row_of.get(doc, -1) for doc in docs),
+        live = self.slot_rows[:len(docs)] >= 0  # a slot left once stays left
+        rows = np.fromiter((row_of.get(doc, -1) if alive and doc not in affected else -1
+                            for doc, alive in zip(docs, live.tolist(), strict=True)),
                            np.int32, len(docs))
         kept = {doc for doc, row in zip(docs, rows.tolist(), strict=True) if row >= 0}
         rest = [d for d in listing if d.doc not in kept]
