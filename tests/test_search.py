@@ -86,9 +86,19 @@ def ranked(index: LabelIndex, query: str) -> list[str]:
     return [key[-1] for key in sorted(keys)]
 
 
-def test_ranking_is_the_plain_one_for_every_prefix_of_every_label(index: LabelIndex) -> None:
-    """The ranking computed on arrays (a common word's thousands of labels at once) orders the
-    labels as the plain rule does, for each label's words, their prefixes and word pairs."""
+@pytest.mark.parametrize("ranked_from", [10**9, 0])
+def test_ranking_is_the_plain_one_for_every_prefix_of_every_label(
+        index: LabelIndex, monkeypatch, ranked_from: int) -> None:
+    """The ranking computed on arrays (a common word's thousands of labels at once), or kept
+    whole for a common one-token query (``ranked_from``: every one here, as the warm-up ranks
+    them), orders the labels as the plain rule does, for each label's words, their prefixes
+    and word pairs."""
+    from kgraph.analysis import search
+
+    monkeypatch.setattr(search, "RANKED_FROM", ranked_from)
+    if not ranked_from:
+        index.prepare()
+        assert {"u", "ub", "ubnd", "so", "s"} <= set(index._orders)
     queries = {"ubnd", "u", "so", "s", "so so", "ke hoach", "28 ct tw", "zzq", "tinh uy gia"}
     for entry in index._entries:
         words = tokens(entry.hit.label)

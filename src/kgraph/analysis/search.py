@@ -26,6 +26,10 @@ _KIND_RANK = {kind: rank for rank, kind in enumerate(_SEARCHABLE)}
 # A candidate's words are checked for a token (a few dozen ``startswith``) rather than the
 # token's entries read when these many more entries hold it than candidates remain.
 WORDS_CHECKED = 32
+# A one-token query held by more entries than this is ranked whole once per index and kept
+# (the warm-up ranks every such prefix): its searches are a slice of that order, whatever
+# the corpus size ("ubnd" matches 24,541 labels at 20,000 plans).
+RANKED_FROM = 1000
 
 
 def tokens(text: str) -> list[str]:
@@ -108,10 +112,23 @@ class LabelIndex:
         return len(self._entries)
 
     def prepare(self) -> LabelIndex:
-        """Build the word index now (a served version's warm-up) rather than at the first
-        search (0.6 s at 20,000 plans)."""
-        self._word_index()
+        """Build the word index and rank the common prefixes now (a served version's
+        warm-up) rather than at the first search."""
+        index = self._word_index()
+        for token in index.common_prefixes(RANKED_FROM):
+            self._ranked(token)
         return self
+
+    def _ranked(self, token: str) -> np.ndarray:
+        """Every entry a one-token query matches, best first (kept: a common prefix's next
+        search is a slice of it)."""
+        orders: dict[str, np.ndarray] = self.__dict__.setdefault("_orders", {})
+        order = orders.get(token)
+        if order is None:
+            found = self._candidates([token])
+            order = orders[token] = found[np.argsort(self._keys(found, [token]))].astype(
+                np.int32)
+        return order
 
     def _word_index(self) -> _Words:
         """The word index (built on first use): a query token's entries are those of the
@@ -128,11 +145,7 @@ class LabelIndex:
         remain (at 20,000 plans "so", of "Sở" and "Số", starts words of 42,410 entries) is
         checked on the candidates' own words instead of reading all its entries."""
         index = self._word_index()
-        ranges = []
-        for token in set(wanted):
-            start, end = index.prefix(token)
-            ranges.append((int(index.holder_ptr[end] - index.holder_ptr[start]), token, start,
-                           end))
+        ranges = [(index.holding(token), token, *index.prefix(token)) for token in set(wanted)]
         found: np.ndarray | None = None
         for held, _, start, end in sorted(ranges):  # fewest entries first
             if found is not None and held > WORDS_CHECKED * len(found):
@@ -181,6 +194,8 @@ class LabelIndex:
         wanted = tokens(query)
         if not wanted or limit < 1:
             return []
+        if len(wanted) == 1 and self._word_index().holding(wanted[0]) > RANKED_FROM:
+            return [self._entries[n].hit for n in self._ranked(wanted[0])[:limit].tolist()]
         found = self._candidates(wanted)  # national scale: a common word has thousands
         if not len(found):
             return []
@@ -245,6 +260,34 @@ class _Words:
         """The range of words the token starts."""
         start = bisect_left(self.words, token)
         return start, bisect_left(self.words, token + "\uffff", start)
+
+    def holding(self, token: str) -> int:
+        """How many entries hold a word the token starts (an entry holding several counted
+        once for each)."""
+        start, end = self.prefix(token)
+        return int(self.holder_ptr[end] - self.holder_ptr[start])
+
+    def common_prefixes(self, more_than: int) -> list[str]:
+        """Every prefix of a word that more than ``more_than`` entries hold words of: from
+        the first letters down (a prefix is common only when its shorter prefix is)."""
+        found, level = [], [""]
+        while level:
+            deeper = []
+            for prefix in level:
+                at, end = self.prefix(prefix) if prefix else (0, len(self.words))
+                while at < end:
+                    word = self.words[at]
+                    if len(word) == len(prefix):
+                        at += 1
+                        continue
+                    child = word[:len(prefix) + 1]
+                    stop = bisect_left(self.words, child + "\uffff", at, end)
+                    if self.holder_ptr[stop] - self.holder_ptr[at] > more_than:
+                        deeper.append(child)
+                    at = stop
+            found += deeper
+            level = deeper
+        return found
 
     def word(self, token: str) -> int:
         """The word's id (-1 when no label holds it)."""
