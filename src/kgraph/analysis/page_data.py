@@ -292,7 +292,7 @@ class ListingSearch:
 
     def rows(self, folded: str, raw: str) -> list[int]:
         """:meth:`row_array` as a list."""
-        return [int(row) for row in self.row_array(folded, raw)]
+        return self.row_array(folded, raw).tolist()  # type: ignore[no-any-return]
 
 
 def listing_search(repository: Repository) -> ListingSearch:

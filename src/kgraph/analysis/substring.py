@@ -4,11 +4,11 @@ instead of a scan of the text.
 The home search matches a typed string anywhere in a document's number, title or province
 (substring semantics, not words). Scanning the whole listing's text for each new search cost
 time in proportion to the corpus (and a Python step per match: 30 ms for a common string at
-20,000 plans). The index here keeps every position of the text sorted by the three characters
-starting there: the positions where a needle starts are those of its rarest trigram that
-every other trigram of the needle confirms (one ``searchsorted`` each, in numpy), so a search
-costs the occurrences of that trigram, not the text. Exact: no hashing, every character of the
-needle is checked.
+20,000 plans). The index here keeps every place of the text sorted by the three characters
+starting there: the places where a needle starts are those of its rarest trigram that
+trigrams covering the needle's other characters confirm (one ``searchsorted`` each, in numpy),
+so a search costs the occurrences of that trigram, not the text. Exact: no hashing, every
+character of the needle is checked.
 """
 
 from __future__ import annotations
@@ -19,41 +19,47 @@ _PAD = 0  # the character id after the text's end: a trigram there is one or two
 
 
 class SegmentIndex:
-    """The positions of a text made of segments, by the trigram starting at each.
+    """The places of a text made of segments, by the trigram starting at each.
 
-    Characters are numbered densely (1.. in code point order, 0 past the end), so a trigram
-    is one integer of three ``bits``-wide fields and the trigrams a one- or two-character
-    needle starts are one range of them."""
+    A place is ``segment << shift | offset in the segment`` (the segment's separator at its
+    end): the next character's place is the next integer, and a match's segment is its place
+    shifted, with no search among the segments' starts. Characters are numbered densely (1..
+    in code point order, 0 past a segment's end), so a trigram is one integer of three
+    ``bits``-wide fields and the trigrams a one- or two-character needle starts are one range
+    of them."""
 
     def __init__(self, segments: list[str], separator: str) -> None:
-        text = separator.join(segments)
-        lengths = np.fromiter((len(s) + len(separator) for s in segments), np.int64,
-                              len(segments))
-        self.starts = np.concatenate(([0], np.cumsum(lengths)[:-1])) if segments else \
-            np.zeros(0, np.int64)
-        points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        count = len(segments)
+        lengths = np.fromiter((len(s) + len(separator) for s in segments), np.int64, count)
+        longest = int(lengths.max()) if count else 1
+        self.shift = longest.bit_length()
+        points = np.frombuffer("".join(s + separator for s in segments).encode("utf-32-le"),
+                               dtype=np.uint32)
         self.chars = np.unique(points) if len(points) else np.zeros(0, np.uint32)
-        self.bits = int(len(self.chars) + 1).bit_length()
+        self.bits = bits = int(len(self.chars) + 1).bit_length()
         ids = np.searchsorted(self.chars, points).astype(np.int64) + 1
         ids = np.concatenate((ids, np.full(2, _PAD, np.int64)))
-        bits = self.bits
         codes = (ids[:-2] << (2 * bits)) | (ids[1:-1] << bits) | ids[2:]
-        shift = max(1, len(points).bit_length())
-        if 3 * bits + shift <= 62:
-            # one sort of code and position together: positions come out ordered within a code
-            keyed = np.sort((codes << shift) | np.arange(len(points), dtype=np.int64))
-            self.positions = (keyed & ((1 << shift) - 1)).astype(np.int32)
-            ordered = keyed >> shift
+        firsts = np.cumsum(lengths) - lengths
+        places = (np.repeat(np.arange(count, dtype=np.int64) << self.shift, lengths)
+                  + np.arange(len(points), dtype=np.int64) - np.repeat(firsts, lengths))
+        width = max(1, (count << self.shift).bit_length())
+        kind = np.int32 if width < 32 else np.int64
+        if 3 * bits + width <= 62:
+            # one sort of code and place together: places come out ordered within a code
+            keyed = np.sort((codes << width) | places)
+            self.places, ordered = (keyed & ((1 << width) - 1)).astype(kind), keyed >> width
         else:  # thousands of distinct characters: a stable sort of the codes (slower)
             order = np.argsort(codes, kind="stable")
-            self.positions, ordered = order.astype(np.int32), codes[order]
+            self.places, ordered = places[order].astype(kind), codes[order]
         first = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1]))) \
             if len(ordered) else np.zeros(0, np.int64)
         self.codes = ordered[first]
         self.bounds = np.append(first, len(ordered)).astype(np.int64)
+        self.count = count
 
     def __len__(self) -> int:
-        return len(self.starts)
+        return self.count
 
     def _ids(self, needle: str) -> list[int] | None:
         """The needle's character ids (None when a character is not in the text)."""
@@ -67,34 +73,34 @@ class SegmentIndex:
         return [int(i) + 1 for i in at]
 
     def _group(self, lo: int, hi: int) -> np.ndarray:
-        """The positions of the trigram codes in ``[lo, hi)``."""
+        """The places of the trigram codes in ``[lo, hi)``."""
         first, last = np.searchsorted(self.codes, (lo, hi))
-        return self.positions[self.bounds[first]:self.bounds[last]]
+        return self.places[self.bounds[first]:self.bounds[last]]
 
-    def starts_of(self, needle: str) -> np.ndarray:
-        """Every position the needle starts at (in no particular order for needles shorter than
+    def places_of(self, needle: str) -> np.ndarray:
+        """Every place the needle starts at (in no particular order for needles shorter than
         three characters)."""
-        if not needle:
-            return np.zeros(0, np.int32)
-        ids = self._ids(needle)
+        ids = self._ids(needle) if needle else None
         if ids is None:
-            return np.zeros(0, np.int32)
+            return np.zeros(0, np.int64)
         bits = self.bits
         if len(ids) < 3:
             lo = ids[0] << (2 * bits) | (ids[1] << bits if len(ids) == 2 else 0)
             return self._group(lo, lo + (1 << (bits if len(ids) == 2 else 2 * bits)))
-        groups = []
+        groups = {}
         for offset in range(len(ids) - 2):
             code = ids[offset] << (2 * bits) | ids[offset + 1] << bits | ids[offset + 2]
             group = self._group(code, code + 1)
             if not len(group):
-                return np.zeros(0, np.int32)
-            groups.append((len(group), offset, group))
-        groups.sort(key=lambda g: g[0])  # the rarest trigram first, confirmed by the others
-        _, anchor, group = groups[0]
-        found = group.astype(np.int64) - anchor
-        for _, offset, group in groups[1:]:
-            wanted = found + offset
+                return np.zeros(0, np.int64)
+            groups[offset] = group
+        # the rarest trigram's places, confirmed by trigrams that cover the other characters
+        anchor = min(groups, key=lambda offset: len(groups[offset]))
+        covering = sorted({*range(0, len(ids) - 2, 3), len(ids) - 3} - {anchor},
+                          key=lambda offset: len(groups[offset]))
+        found = groups[anchor].astype(np.int64) - anchor
+        for offset in covering:
+            group, wanted = groups[offset], found + offset
             at = np.minimum(np.searchsorted(group, wanted), len(group) - 1)
             found = found[group[at] == wanted]
             if not len(found):
@@ -105,5 +111,5 @@ class SegmentIndex:
         """The segments holding the needle (each once or more, in no particular order); every
         segment for the empty needle (as ``"" in text``)."""
         if not needle:
-            return np.arange(len(self.starts))
-        return np.searchsorted(self.starts, self.starts_of(needle), side="right") - 1
+            return np.arange(self.count)
+        return self.places_of(needle) >> self.shift
