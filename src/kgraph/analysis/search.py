@@ -238,7 +238,7 @@ class _Words:
 
         def table(rows: list[Iterable[str]]) -> tuple[np.ndarray, np.ndarray]:
             lengths = np.fromiter((len(row) for row in rows), np.int64, len(rows))  # type: ignore[arg-type]
-            items = np.fromiter((ids[w] for row in rows for w in row), np.int64,
+            items = np.fromiter((ids[w] for row in rows for w in row), np.int32,
                                 int(lengths.sum()))
             return np.concatenate(([0], np.cumsum(lengths))), items
 
@@ -246,7 +246,7 @@ class _Words:
         primary_ptr, primary = table([e.primary for e in entries])
         # each word's entries, ascending: the entries' words sorted by word (stable)
         by_word = np.argsort(entry_words, kind="stable")
-        holders = np.repeat(np.arange(len(entries)), np.diff(word_ptr))[by_word]
+        holders = np.repeat(np.arange(len(entries), dtype=np.int32), np.diff(word_ptr))[by_word]
         holder_ptr = np.concatenate(([0], np.cumsum(np.bincount(entry_words,
                                                                 minlength=len(words)))))
         keys = [(_KIND_RANK[e.hit.kind], len(e.hit.label), e.hit.label, e.hit.iri)
