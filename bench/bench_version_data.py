@@ -60,8 +60,8 @@ def prepare(store: Path) -> None:
 
     repo = OxigraphRepository(store, read_only=True)
     folders = version_folders(repo)
-    for name in ("graph-names", "triple-count", "home-listing", "home-search", "change-events",
-                 "explorer-index"):
+    for name in ("graph-names", "triple-count", "home-listing", "home-search-index",
+                 "change-events", "explorer-index"):
         if folders is not None:
             (store / "derived" / folders[1] / f"{name}.pickle").unlink(missing_ok=True)
     for name, compute in page_data(repo):
@@ -91,8 +91,11 @@ def check(store: Path) -> bool:
 
     listing, seconds = timed(lambda: document_listing(repo))
     compare("home listing", version_value(repo, "home-listing"), listing, seconds)
-    search = version_value(repo, "home-search")
-    compare("home search", search, ListingSearch.of(listing), 0.0)
+    search, whole = version_value(repo, "home-search-index"), ListingSearch.of(listing)
+    asked = [("", ""), ("gia-lai", "gia lai"), ("kh-ubnd", "kh-ubnd"), ("k", "k"),
+             ("28-ct-tw", "28-ct/tw"), ("ha-noi", "hà nội"), ("zzq", "zzq")]
+    compare("home search", [search.rows(*q) for q in asked] if search else None,
+            [whole.rows(*q) for q in asked], 0.0)
     explorer, seconds = timed(lambda: ExplorerData.of(repo))
     kept = version_value(repo, "explorer-index")
     compare("explorer nodes", getattr(kept, "nodes", None), explorer.nodes, seconds)

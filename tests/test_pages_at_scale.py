@@ -179,6 +179,42 @@ def test_home_search_index_finds_what_the_listing_filter_finds(client, sample_re
     assert not expected or f"trên {len(expected)}" in page
 
 
+SEARCHED = ("", "-", "a", "gi", "gia lai", "KH-UBND", "28-CT/TW", "kế hoạch", "Đắk", "zzq", "2024",
+            "giai đoạn mới", "x")
+
+
+@pytest.mark.parametrize("small_part", [256, 1])
+def test_home_search_index_updated_version_after_version_finds_what_the_filter_finds(
+        sample_repo, monkeypatch, small_part) -> None:
+    """Each version's index is updated from the last one's (documents gone, retitled, added,
+    a document changed twice; ``affected``: the documents a build touched, as
+    :meth:`Changes.affected` gives them), or computed whole when too much changed: it finds what
+    :meth:`Listed.matches` finds in each version's listing, in listing order."""
+    from dataclasses import replace
+
+    from kgraph.analysis import page_data
+    from kgraph.ingest.text import nfc, slugify
+
+    monkeypatch.setattr(page_data, "SMALL_PART", small_part)
+    listing = pages.home_listing(sample_repo)
+    index = page_data.ListingSearch.of(listing)
+    versions = [
+        (listing[2:], set()),  # two documents gone
+        ([replace(listing[3], title="Giai đoạn mới " + listing[3].title), *listing[2:3],
+          *listing[4:]], {listing[3].doc}),  # one retitled, now listed first
+        ([*listing[:2], replace(listing[3], title="x"), *listing[2:3], *listing[4:]],
+         {listing[3].doc, listing[0].doc}),  # the two back, the retitled one changed again
+        ([replace(listing[5], doc=listing[5].doc + "/new", number="9/KH-UBND"), *listing],
+         {listing[5].doc + "/new", listing[3].doc}),  # a new one, the changed one as it was
+    ]
+    for current, affected in versions:
+        index = index.updated(current, affected)
+        for q in SEARCHED:
+            folded, raw = slugify(q), nfc(q).lower()
+            assert index.rows(folded, raw) == [
+                row for row, d in enumerate(current) if d.matches(folded, raw)], q
+
+
 def test_named_query_answers_come_a_page_at_a_time_and_csv_has_every_row(
         client, monkeypatch) -> None:
     from kgraph.web import queries_api
@@ -317,8 +353,8 @@ def test_home_search_pages_are_slices_of_one_search_per_store_version(client, mo
 
     monkeypatch.setattr(pages, "PAGE_SIZE", 1)
     scans = []
-    original = page_data.ListingSearch.rows
-    monkeypatch.setattr(page_data.ListingSearch, "rows",
+    original = page_data.ListingSearch.row_array
+    monkeypatch.setattr(page_data.ListingSearch, "row_array",
                         lambda self, *args: scans.append(args) or original(self, *args))
     shown = []
     for n in (1, 2, 3):

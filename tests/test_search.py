@@ -66,3 +66,46 @@ def test_tokens_checked_on_candidates_find_what_their_entries_find(
     expected = {e.hit.iri for e in index._entries
                 if all(any(w.startswith(t) for w in e.words) for t in tokens(query))}
     assert {h.iri for h in read} == expected
+
+
+def ranked(index: LabelIndex, query: str) -> list[str]:
+    """The ranking, written plainly: every label whose words each query token starts one of;
+    exact label first, then those whose label holds every token, then fewest label words no
+    token starts, then kind (documents first), label length, label, IRI."""
+    from kgraph.analysis.search import _KIND_RANK
+
+    wanted = tokens(query)
+    keys = []
+    for entry in index._entries:
+        if not wanted or not all(any(w.startswith(t) for w in entry.words) for t in wanted):
+            continue
+        started = [{t for t in wanted if w.startswith(t)} for w in entry.primary]
+        keys.append((tuple(wanted) != entry.primary, not set(wanted) <= set().union(*started),
+                     sum(1 for s in started if not s), _KIND_RANK[entry.hit.kind],
+                     len(entry.hit.label), entry.hit.label, entry.hit.iri))
+    return [key[-1] for key in sorted(keys)]
+
+
+@pytest.mark.parametrize("ranked_from", [10**9, 0])
+def test_ranking_is_the_plain_one_for_every_prefix_of_every_label(
+        index: LabelIndex, monkeypatch, ranked_from: int) -> None:
+    """The ranking computed on arrays (a common word's thousands of labels at once), or kept
+    whole for a common one-token query (``ranked_from``: every one here, as the warm-up ranks
+    them), orders the labels as the plain rule does, for each label's words, their prefixes
+    and word pairs."""
+    from kgraph.analysis import search
+
+    monkeypatch.setattr(search, "RANKED_FROM", ranked_from)
+    if not ranked_from:
+        index.prepare()
+        assert {"u", "ub", "ubnd", "so", "s"} <= set(index._orders)
+    queries = {"ubnd", "u", "so", "s", "so so", "ke hoach", "28 ct tw", "zzq", "tinh uy gia"}
+    for entry in index._entries:
+        words = tokens(entry.hit.label)
+        queries.update(w[:n] for w in words for n in (1, 2, len(w)))
+        queries.update(" ".join(words[i:i + 2]) for i in range(len(words)))
+        queries.add(" ".join(words))
+    for query in sorted(queries):
+        expected = ranked(index, query)
+        for limit in (1, 5, 100):
+            assert [h.iri for h in index.search(query, limit)] == expected[:limit], query

@@ -24,6 +24,9 @@ from kgraph.web.app import create_app
 
 SEEDS = sorted(paths.default_sources().glob("*.txt"))
 QUERIES = ("ubnd", "so y te", "gia lai", "28 ct tw", "ke hoach", "tinh uy", "bo chinh tri")
+# home searches: (folded, raw) as the page asks them
+HOME_QUERIES = (("", ""), ("gia-lai", "gia lai"), ("kh-ubnd", "kh-ubnd"), ("k", "k"),
+                ("28-ct-tw", "28-ct/tw"), ("giai-doan-moi", "giai đoạn mới"), ("zzq", "zzq"))
 
 
 def build(*args: str) -> None:
@@ -52,7 +55,11 @@ def check_same_as_whole(store: Path) -> None:
     repo = OxigraphRepository(store, read_only=True)
     listing = pages.document_listing(repo)
     assert version_value(repo, "home-listing") == listing
-    assert version_value(repo, "home-search") == pages.ListingSearch.of(listing)
+    kept_search, whole_search = (version_value(repo, versions.HOME_SEARCH),
+                                 pages.ListingSearch.of(listing))
+    for folded, raw in HOME_QUERIES:
+        assert kept_search.rows(folded, raw) == whole_search.rows(folded, raw) == [
+            row for row, d in enumerate(listing) if d.matches(folded, raw)]
     whole = explore.ExplorerData.of(repo)
     kept = version_value(repo, "explorer-index")
     assert kept.nodes == whole.nodes and kept.facets == whole.facets
@@ -113,6 +120,7 @@ def test_a_new_plan_updates_the_page_data_without_reading_the_whole_store(
 
     monkeypatch.setattr(versions.Changes, "affected", recorded)
     for target, name in ((page_data, "document_listing"), (explore.ExplorerData, "of"),
+                         (page_data.ListingSearch, "of"),
                          (lineage.LineageGraph, "searchable"),
                          (OxigraphRepository, "graph_names"), (OxigraphRepository, "__len__"),
                          (flow_index, "whole_index"),
@@ -189,7 +197,8 @@ def test_a_loaded_process_takes_the_last_version_s_data_from_memory(built: Path,
     build(str(SEEDS[-1]), "--store", str(built))
     monkeypatch.undo()
     page_files = {f"{name}.pickle" for name in ("graph-names", "triple-count", "home-listing",
-                                                "change-events", "explorer-index", "flow-index")}
+                                                versions.HOME_SEARCH, "change-events",
+                                                "explorer-index", "flow-index")}
     assert not [p for p in read if f"/{folder}/" in p and Path(p).name in page_files]
     repo = OxigraphRepository(built, read_only=True)
     assert version_value(repo, versions.CHANGED_GRAPHS)["derived"] == folder

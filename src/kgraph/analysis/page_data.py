@@ -15,20 +15,22 @@ import logging
 import threading
 import time
 from array import array
-from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from typing import Any
 
+import numpy as np
 import pyoxigraph as ox
 from pydantic import BaseModel
 
 from kgraph.analysis.lineage import KIND_LABELS, RELATION_LABELS, LineageGraph, Node, safe_iri
 from kgraph.analysis.search import LabelIndex
+from kgraph.analysis.substring import SegmentIndex
 from kgraph.analysis.versions import (
     EXPLORER_INDEX,
     HOME_LISTING,
+    HOME_SEARCH,
     PAGE_DATA,
     Changes,
     changes,
@@ -215,59 +217,103 @@ def _home_listing(repository: Repository) -> list[Listed]:
 
 
 _FIELD, _ROW = "\x01", "\x00"  # separators no needle holds: a match never spans two fields
+# A version's search index: one part for the documents of the version it was first computed
+# for, and one small part re-indexed at each update for the documents listed or changed since
+# (up to this many, or an eighth of the listing); beyond, it is computed whole again.
+SMALL_PART = 256
 
 
-@dataclass(frozen=True)
+def _segments(listing: Iterable[Listed]) -> tuple[list[str], list[str]]:
+    """Each document's searched text: folded (number key, province IRI) and raw lower-cased
+    (number, title, province), fields apart (what :meth:`Listed.matches` reads)."""
+    folded, raw = [], []
+    for d in listing:
+        folded.append(_FIELD.join((d.key, d.province_iri)))
+        raw.append(_FIELD.join((d.number.lower(), d.title.lower(), (d.province or "").lower())))
+    return folded, raw
+
+
+def _indexes(listing: list[Listed]) -> tuple[SegmentIndex, SegmentIndex]:
+    folded, raw = _segments(listing)
+    return SegmentIndex(folded, _ROW), SegmentIndex(raw, _ROW)
+
+
 class ListingSearch:
-    """The home search over a listing as two long strings (folded fields, raw lower-cased
-    fields), one segment per document in listing order: a search is a few ``str.find`` scans
-    in C instead of a Python test per document, and gives :meth:`Listed.matches`' answers."""
+    """The home search over a listing, from a trigram index of every document's searched text
+    (:class:`kgraph.analysis.substring.SegmentIndex`): a new search costs the occurrences of
+    its rarest trigram, not a scan of the corpus, and gives :meth:`Listed.matches`' answers.
 
-    folded: str
-    raw: str
-    folded_starts: list[int]
-    raw_starts: list[int]
+    A document's text has a slot in a part of the index; each slot knows its document's row in
+    the listing (-1 once the document is gone or changed). A new store version re-indexes only
+    the documents its build may have changed (:meth:`updated`)."""
+
+    def __init__(self, docs: list[str], parts: list[tuple[int, SegmentIndex, SegmentIndex]],
+                 slot_rows: np.ndarray, size: int) -> None:
+        self.docs = docs  # the document of each slot
+        self.parts = parts  # (first slot, folded text's index, raw text's index)
+        self.slot_rows = slot_rows
+        self.size = size  # documents listed
 
     @classmethod
     def of(cls, listing: list[Listed]) -> ListingSearch:
-        def joined(parts: list[str]) -> tuple[str, list[int]]:
-            starts, at = [], 0
-            for part in parts:
-                starts.append(at)
-                at += len(part) + 1
-            return _ROW.join(parts), starts
+        return cls([d.doc for d in listing], [(0, *_indexes(listing))],
+                   np.arange(len(listing), dtype=np.int32), len(listing))
 
-        folded, folded_starts = joined([_FIELD.join((d.key, d.province_iri)) for d in listing])
-        raw, raw_starts = joined([_FIELD.join((d.number.lower(), d.title.lower(),
-                                               (d.province or "").lower())) for d in listing])
-        return cls(folded, raw, folded_starts, raw_starts)
+    def updated(self, listing: list[Listed], affected: set[str]) -> ListingSearch:
+        """The search of ``listing`` (a new version's) from this one (its base version's):
+        the first part's slots kept for the documents still listed that no build since the
+        part was made touched (their entries are the part's), every other listed document
+        indexed again in a new small part."""
+        _, main, _ = self.parts[0]
+        docs = self.docs[:len(main)]
+        row_of = {d.doc: row for row, d in enumerate(listing)}
+        live = self.slot_rows[:len(docs)] >= 0  # a slot left once stays left
+        rows = np.fromiter((row_of.get(doc, -1) if alive and doc not in affected else -1
+                            for doc, alive in zip(docs, live.tolist(), strict=True)),
+                           np.int32, len(docs))
+        kept = {doc for doc, row in zip(docs, rows.tolist(), strict=True) if row >= 0}
+        rest = [d for d in listing if d.doc not in kept]
+        if len(rest) > max(SMALL_PART, len(listing) // 8):
+            return ListingSearch.of(listing)
+        return ListingSearch(
+            docs + [d.doc for d in rest], [self.parts[0], (len(docs), *_indexes(rest))],
+            np.concatenate((rows, np.fromiter((row_of[d.doc] for d in rest), np.int32,
+                                              len(rest)))), len(listing))
+
+    def row_array(self, folded: str, raw: str) -> np.ndarray:
+        """Positions in the listing of the documents matching the search, in listing order."""
+        found = np.zeros(self.size, dtype=bool)
+        for first, *indexes in self.parts:
+            for index, needle in zip(indexes, (folded, raw), strict=True):
+                needle = needle.replace(_ROW, "").replace(_FIELD, "")
+                rows = self.slot_rows[index.segments_of(needle) + first]
+                found[rows[rows >= 0]] = True
+        return np.flatnonzero(found)
 
     def rows(self, folded: str, raw: str) -> list[int]:
-        """Positions in the listing of the documents matching the search, in listing order."""
-        found: set[int] = set()
-        for needle, text, starts in ((folded, self.folded, self.folded_starts),
-                                     (raw, self.raw, self.raw_starts)):
-            needle = needle.replace(_ROW, "").replace(_FIELD, "")
-            if not needle:
-                found.update(range(len(starts)))  # as "" in text: everything matches
-                continue
-            at = text.find(needle)
-            while at >= 0:
-                row = bisect_right(starts, at) - 1
-                found.add(row)
-                at = text.find(needle, starts[row + 1] if row + 1 < len(starts) else len(text))
-        return sorted(found)
+        """:meth:`row_array` as a list."""
+        return self.row_array(folded, raw).tolist()  # type: ignore[no-any-return]
 
 
 def listing_search(repository: Repository) -> ListingSearch:
     """The home search index of the store's current version (computed once per version)."""
-    return derived(repository, "home-search", lambda: ListingSearch.of(home_listing(repository)))
+    return derived(repository, HOME_SEARCH, lambda: _listing_search(repository))
 
 
-# The searches asked last, per store version: a search scans every document's text (2.9 ms
-# for "Gia Lai" at 20,000 plans, 590 of 20,598 documents), and its next pages asked the scan
-# again; kept, a page of a search costs its 50 rows whatever the store's size. At most 4 bytes
-# a document each.
+def _listing_search(repository: Repository) -> ListingSearch:
+    """Updated from the base version's index when a build recorded what it changed, else
+    built from the whole listing."""
+    listing = home_listing(repository)
+    found = changes(repository, [HOME_LISTING, HOME_SEARCH])
+    base = found.base_value(HOME_SEARCH) if found is not None else None
+    if found is not None and isinstance(base, ListingSearch):
+        return base.updated(listing, found.affected())
+    return ListingSearch.of(listing)
+
+
+# The searches asked last, per store version: a search's next pages are slices of its rows,
+# not the search again (a common string matches most of the listing: its rows cost their
+# count). At most 4 bytes a document each.
 SEARCHES_KEPT = 64
 _SEARCHES: OrderedDict[tuple[str, str, str], array[int]] = OrderedDict()
 _SEARCHES_LOCK = threading.Lock()
@@ -282,7 +328,8 @@ def search_rows(repository: Repository, folded: str, raw: str) -> array[int]:
         if rows is not None:
             _SEARCHES.move_to_end(key)
             return rows
-    rows = array("i", listing_search(repository).rows(folded, raw))
+    rows = array("i")
+    rows.frombytes(listing_search(repository).row_array(folded, raw).astype(np.int32).tobytes())
     with _SEARCHES_LOCK:
         _SEARCHES[key] = rows
         while len(_SEARCHES) > SEARCHES_KEPT:

@@ -200,12 +200,13 @@ class Changes:
 # computes them; named here so that a build with none to update does not import it: its
 # modules cost a fresh one-plan build a third of a CPU-second).
 HOME_LISTING = "home-listing"
+HOME_SEARCH = "home-search-index"  # "home-search" was older code's scanned text
 EXPLORER_INDEX = "explorer-index"
 FLOW_INDEX = "flow-index"
 PAGE_DATA: dict[str, tuple[str, ...]] = {
     "graph names and quad count": ("graph-names", "triple-count"),
     "home listing": (HOME_LISTING,),
-    "home search": (HOME_LISTING,),
+    "home search": (HOME_LISTING, HOME_SEARCH),
     "reference change events": ("change-events",),
     "explorer data": (EXPLORER_INDEX,),
     "explorer flow index": (FLOW_INDEX, EXPLORER_INDEX),  # after the explorer data it reads
