@@ -109,6 +109,28 @@ def test_a_lineage_in_its_compact_form_holds_the_same_nodes_and_edges(
     explore._LINEAGE_ANSWERS.clear()
 
 
+def test_a_lineage_is_sent_gzipped_to_a_client_that_accepts_it(client: TestClient) -> None:
+    import gzip
+
+    for compact in ("false", "true"):
+        params = {"iri": D28, "depth": 8, "compact": compact}
+        plain = client.get("/api/lineage", params=params,
+                           headers={"Accept-Encoding": "identity"})
+        assert "content-encoding" not in plain.headers
+        assert plain.headers["vary"] == "Accept-Encoding"
+        for accepted in ("gzip, deflate, br", "br;q=1.0, gzip;q=0.8"):
+            with client.stream("GET", "/api/lineage", params=params,
+                               headers={"Accept-Encoding": accepted}) as zipped:
+                assert zipped.headers["content-encoding"] == "gzip"
+                body = b"".join(zipped.iter_raw())  # as sent
+            assert len(body) < len(plain.content) / 5
+            assert gzip.decompress(body) == plain.content
+        refused = client.get("/api/lineage", params=params,
+                             headers={"Accept-Encoding": "gzip;q=0, deflate"})
+        assert "content-encoding" not in refused.headers
+        assert refused.content == plain.content
+
+
 def test_lineage_rejects_unknown_nodes_and_bad_parameters(client: TestClient) -> None:
     assert client.get("/api/lineage", params={"iri": "urn:x"}).status_code == 404
     assert client.get("/api/lineage", params={"iri": D28, "direction": "sideways"}
