@@ -16,7 +16,8 @@ plans of bench/corpus.py) it
 and prints one table per measure with each size side by side and the growth ratio from the
 smallest to the largest size (the acceptance: a page's p50 grows less than 3x for 10x plans).
 
-Run: ``.venv/bin/python bench/bench_app.py --plans 200 2000 [--runs 20] [--workdir DIR]``.
+Run: ``.venv/bin/python bench/bench_app.py --plans 200 2000 [--runs 20] [--workdir DIR]``
+(``--src OLD/src``: the same routes served by older code).
 Heavy: 2,000 plans build in minutes on two cores; 20,000 in tens of minutes.
 """
 
@@ -165,8 +166,14 @@ def routes(params: dict[str, str], iris: dict[str, str]) -> dict[str, str]:
         "/?q (home search)": f"/?q={q(params['province'])}&page=2",
         "/api/search": f"/api/search?q={q('so y te gia lai')}",
         "/api/facets": "/api/facets",
-        "/api/lineage down 8": f"/api/lineage?iri={q(iris['plan'])}&direction=down&depth=8",
-        "/api/lineage up 8": f"/api/lineage?iri={q(iris['leaf'])}&direction=up&depth=8",
+        # as the explorer asks them (compact: rows; older code ignores it and gives the full
+        # answer, which that code's explorer asked), and the full answer of the API
+        "/api/lineage down 8": f"/api/lineage?iri={q(iris['plan'])}&direction=down&depth=8"
+                               "&compact=true",
+        "/api/lineage up 8": f"/api/lineage?iri={q(iris['leaf'])}&direction=up&depth=8"
+                             "&compact=true",
+        "/api/lineage down 8 (full)": f"/api/lineage?iri={q(iris['plan'])}&direction=down"
+                                      "&depth=8",
         "/api/path": f"/api/path?from={q(iris['leaf'])}&to={q(iris['directive'])}",
         "/api/node": f"/api/node?iri={q(iris['plan'])}",
         "/api/audit": "/api/audit",
@@ -480,7 +487,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", action="append", default=[],
                         help="time only the routes and commands whose name starts with this "
                              "(repeatable), e.g. '/id/' or '/api/queries'")
+    parser.add_argument("--src", type=Path, default=None,
+                        help="time the kgraph of this source tree (e.g. the previous code's "
+                             "src: its routes answer what its explorer asked) instead of this "
+                             "checkout's")
     args = parser.parse_args(argv)
+    if args.src is not None:
+        ENV["PYTHONPATH"] = str(args.src.resolve())
     stores = given_stores(args.store)
     work = args.workdir or Path(tempfile.mkdtemp(prefix="kgraph-bench-app-"))
     work.mkdir(parents=True, exist_ok=True)

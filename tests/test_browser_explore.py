@@ -303,3 +303,32 @@ def test_a_lineage_too_large_to_draw_is_cut_and_the_status_says_so(
     assert GL2509 not in visible(page)  # two steps down: not drawn
     assert_local(requests, base)
     explore._LINEAGE_ANSWERS.clear()
+
+
+def test_the_explorer_asks_lineages_compact_and_reads_them_as_the_full_answer(
+        open_page, sample_repo) -> None:
+    page, requests, base = open_page(sample_repo)
+    page.goto(f"{base}/explore?open={D28}&direction=down&depth=8")
+    page.wait_for_selector("body[data-ready='1']")
+    asked = [u for u in requests if "/api/lineage" in u]
+    assert asked and all("compact=true" in u for u in asked)
+    # lineage_table.js gives the records of the full answer: the same fields, titles (the
+    # tooltips, with the flags of the unresolved mention), pages and edge labels, in order
+    for query in (f"iri={D28}&direction=down&depth=8",
+                  f"iri={SO_YTE_GL}&direction=up&depth=8"):
+        full, decoded = page.evaluate("""async (query) => {
+            const get = async (url) => (await fetch(url)).json();
+            const full = await get('/api/lineage?' + query);
+            const table = await get('/api/lineage?' + query + '&compact=true');
+            return [full, kgLineageTable.decode(table)]; }""",
+                                      query.replace("/", "%2F").replace(":", "%3A"))
+        assert decoded == full
+        assert list(decoded["nodes"][0]) == list(full["nodes"][0])  # field order too
+        flagged = [node["title"] for node in full["nodes"] if node["flags"]]
+        assert all("\n⚠ " in title for title in flagged)
+    assert flagged  # the up lineage holds 28-CT/TW and its conflicting issuer
+    shown = page.evaluate("[...kgExplorer.data.keys()]")
+    assert set(shown) == {node["id"] for node in page.evaluate(
+        f"fetch('/api/lineage?iri={D28}&direction=down&depth=8').then(r => r.json())")["nodes"]}
+    assert page.errors == []
+    assert_local(requests, base)

@@ -75,6 +75,62 @@ def test_a_lineage_too_large_to_draw_stops_at_its_last_whole_step_and_says_so(
     explore._LINEAGE_ANSWERS.clear()
 
 
+def test_a_lineage_in_its_compact_form_holds_the_same_nodes_and_edges(
+        sample_repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kgraph.web import explore
+
+    client = TestClient(create_app(sample_repo))
+    for params in ({"iri": D28, "depth": 8}, {"iri": SO_YTE_GL, "direction": "up", "depth": 8}):
+        whole = client.get("/api/lineage", params=params)
+        compact = client.get("/api/lineage", params={**params, "compact": "true"})
+        full, table = whole.json(), compact.json()
+        assert len(compact.content) < len(whole.content) / 2
+        assert table["root"] == full["root"] and "cut_at" not in table
+        rows = [dict(zip(table["columns"], row, strict=True)) for row in table["nodes"]]
+        ids = [row["id"] for row in rows]
+        assert ids == [node["id"] for node in full["nodes"]]
+        for row, node in zip(rows, full["nodes"], strict=True):
+            document = row["document"]  # the index of its node, or an IRI the answer lacks
+            row["document"] = ids[document] if isinstance(document, int) else document
+            assert row == {k: v for k, v in node.items() if k not in ("title", "page")}
+            assert node["page"] == "/id/" + node["id"].removeprefix(table["id_base"])
+            assert node["title"].startswith(
+                (node["doctype"] if node["kind"] == "document" else table["heads"][node["kind"]])
+                + ": ")
+        assert [(ids[s], ids[t], rel, table["relations"][rel]) for s, t, rel in table["edges"]
+                ] == [(e["source"], e["target"], e["rel"], e["label"]) for e in full["edges"]]
+    assert any(row["flags"] for row in rows)  # 28-CT/TW's conflicting issuer, in its row
+    # a cut lineage says so in either form
+    monkeypatch.setattr(explore, "LINEAGE_NODES", 1)
+    explore._LINEAGE_ANSWERS.clear()
+    cut = TestClient(create_app(sample_repo)).get(
+        "/api/lineage", params={"iri": D28, "depth": 8, "compact": "true"}).json()
+    assert cut["cut_at"] == 1
+    explore._LINEAGE_ANSWERS.clear()
+
+
+def test_a_lineage_is_sent_gzipped_to_a_client_that_accepts_it(client: TestClient) -> None:
+    import gzip
+
+    for compact in ("false", "true"):
+        params = {"iri": D28, "depth": 8, "compact": compact}
+        plain = client.get("/api/lineage", params=params,
+                           headers={"Accept-Encoding": "identity"})
+        assert "content-encoding" not in plain.headers
+        assert plain.headers["vary"] == "Accept-Encoding"
+        for accepted in ("gzip, deflate, br", "br;q=1.0, gzip;q=0.8"):
+            with client.stream("GET", "/api/lineage", params=params,
+                               headers={"Accept-Encoding": accepted}) as zipped:
+                assert zipped.headers["content-encoding"] == "gzip"
+                body = b"".join(zipped.iter_raw())  # as sent
+            assert len(body) < len(plain.content) / 5
+            assert gzip.decompress(body) == plain.content
+        refused = client.get("/api/lineage", params=params,
+                             headers={"Accept-Encoding": "gzip;q=0, deflate"})
+        assert "content-encoding" not in refused.headers
+        assert refused.content == plain.content
+
+
 def test_lineage_rejects_unknown_nodes_and_bad_parameters(client: TestClient) -> None:
     assert client.get("/api/lineage", params={"iri": "urn:x"}).status_code == 404
     assert client.get("/api/lineage", params={"iri": D28, "direction": "sideways"}
@@ -125,7 +181,8 @@ def test_api_is_in_the_openapi_schema_with_models(client: TestClient) -> None:
     for path in ("/api/search", "/api/node", "/api/lineage", "/api/path", "/api/facets"):
         ok = schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
         assert ok["schema"], path
-    assert {"Subgraph", "GraphNode", "GraphEdge", "NodeDetail", "SearchHit"} <= set(
+    assert {"Subgraph", "GraphNode", "GraphEdge", "NodeDetail", "SearchHit",
+            "LineageTable"} <= set(
         schema["components"]["schemas"])
 
 
