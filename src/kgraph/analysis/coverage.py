@@ -1234,9 +1234,10 @@ def read_matrix(repo: Repository, doc: str) -> Matrix | None:
         SELECT ?dt ?task ?text ?reconstructed ?confidence WHERE {{
           GRAPH <{graph}> {{
             ?dt a kg:DirectiveTask ; kg:directive <{directive_iri}> ; kg:itemNumber ?task ;
-                kg:text ?text ; kg:reconstructed ?reconstructed ;
+                kg:text ?text ; kg:reconstructed ?stored ;
                 kg:alignmentConfidence ?confidence .
           }}
+          BIND(STR(?stored) AS ?reconstructed)  # quoted in Virtuoso's CSV (records)
         }}""")
     if not task_rows:
         return None
