@@ -14,8 +14,14 @@ Old code may list the sweep's directives with ``directive_index._directives`` (m
 the new code has one rule (``coverage.directive_members``): ``Lineage.members`` (the sweep lists
 its keys) and ``Lineage.groups`` (the same, in order).
 
+``--sweep DIR``: also ``kgraph sweep --dry-run`` of each code on its own copy of the store in DIR
+(bench_one_plan's ``copy_store``; the new code's copy ``rekey``-ed and ``rekey_audit``-ed, so
+that both find the same kept lineage, states and findings: this change moves both
+fingerprints), ``--rounds`` times each, old and new in turn: wall and CPU seconds and the line
+it prints (the same for both).
+
 Run: ``python bench/bench_directive_groups.py --store /tmp/s31/c/store2k
---old-src /work/wt/base/src [--runs 5] [--rounds 2] [--sample 20]``.
+--old-src /work/wt/base/src [--runs 5] [--rounds 2] [--sample 20] [--sweep DIR]``.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ import json
 import os
 import pickle
 import random
+import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,6 +41,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_one_plan import copy_store, fingerprint_of, rekey, rekey_audit  # noqa: E402
 
 _READ = r"""
 import pickle, sys, time
@@ -91,6 +102,45 @@ def answers(src: Path, store: Path, kept: Path, sample: list[str], runs: int) ->
     return json.loads(done.stdout.splitlines()[-1])  # type: ignore[no-any-return]
 
 
+def sweeps(args: argparse.Namespace) -> None:
+    """``kgraph sweep --dry-run`` of each code on its own copy, old and new in turn."""
+    trees = {"old": args.old_src, "new": ROOT / "src"}
+    copies = {label: args.sweep / f"store-{label}" for label in trees}
+    try:
+        for copy in copies.values():
+            copy_store(args.store, copy)
+        rekey(copies["new"], fingerprint_of(args.old_src), fingerprint_of(ROOT / "src"),
+              ROOT / "src")
+        audit = [fingerprint_of(src, "audit_index", "audit_fingerprint")
+                 for src in (args.old_src, ROOT / "src")]
+        rekey_audit(copies["new"], *audit)
+        times: dict[str, list[tuple[float, float]]] = {label: [] for label in trees}
+        said: dict[str, set[str]] = {label: set() for label in trees}
+        for round_ in range(args.rounds):
+            for label in (["old", "new"] if round_ % 2 == 0 else ["new", "old"]):
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                started = time.perf_counter()
+                done = subprocess.run(
+                    [PYTHON, "-c", "from kgraph.cli import app; app()", "sweep", "--dry-run",
+                     "--store", str(copies[label])], check=True, capture_output=True, text=True,
+                    env={**os.environ, "PYTHONPATH": str(trees[label])})
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+                times[label].append((time.perf_counter() - started, cpu))
+                said[label].add(done.stdout.strip().split(", in ")[0])
+        print(f"kgraph sweep --dry-run, {args.rounds} runs each (load "
+              f"{os.getloadavg()[0]:.2f}):")
+        for label in trees:
+            walls = sorted(w for w, _ in times[label])
+            cpus = sorted(c for _, c in times[label])
+            print(f"  {label}: wall best {walls[0]:.2f} s median {walls[len(walls) // 2]:.2f}, "
+                  f"CPU best {cpus[0]:.2f} s median {cpus[len(cpus) // 2]:.2f}; {said[label]}")
+        print(f"  same output: {said['old'] == said['new'] and len(said['new']) == 1}")
+    finally:
+        for copy in copies.values():
+            shutil.rmtree(copy, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--store", type=Path, required=True)
@@ -98,6 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--sample", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--sweep", type=Path, help="time kgraph sweep --dry-run in copies here")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as work:
         kept = Path(work) / "lineage.pickle"
@@ -137,6 +188,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"sweep's directives = keys of groups(): {new['sweep'] == list(new['groups'])}")
     if any(old[n] != new[n] for n in ("groups", "sweep", "partial", "directive_groups")):
         raise SystemExit("answers differ")
+    if args.sweep:
+        sweeps(args)
 
 
 if __name__ == "__main__":
