@@ -18,7 +18,8 @@ its keys) and ``Lineage.groups`` (the same, in order).
 (bench_one_plan's ``copy_store``; the new code's copy ``rekey``-ed and ``rekey_audit``-ed, so
 that both find the same kept lineage, states and findings: this change moves both
 fingerprints), ``--rounds`` times each, old and new in turn: wall and CPU seconds and the line
-it prints (the same for both).
+it prints (the same for both). Both trees should hold their bytecode (``python -m compileall``):
+under PYTHONDONTWRITEBYTECODE a tree without it compiles every module in each process.
 
 Run: ``python bench/bench_directive_groups.py --store /tmp/s31/c/store2k
 --old-src /work/wt/base/src [--runs 5] [--rounds 2] [--sample 20] [--sweep DIR]``.
@@ -149,7 +150,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sample", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--sweep", type=Path, help="time kgraph sweep --dry-run in copies here")
+    parser.add_argument("--sweep-only", action="store_true", help="only --sweep")
     args = parser.parse_args(argv)
+    if args.sweep_only:
+        sweeps(args)
+        return
     with tempfile.TemporaryDirectory() as work:
         kept = Path(work) / "lineage.pickle"
         subprocess.run([PYTHON, "-c", _READ, str(args.store), str(kept)], check=True,
