@@ -142,6 +142,19 @@ def _rename_kept(store: Path, kinds: tuple[str, ...], old: str, new: str) -> int
     return renamed
 
 
+def _rekey_mark(store: Path, kind: str, old: str, new: str) -> None:
+    """The sweep's mark (``derived/sweep-mark.json``) under the new fingerprint too: else the
+    new code's first build sweeps every value, as the first build after an upgrade does once
+    (``kgraph.analysis.sweep.after_build``), not what a small build costs."""
+    mark = store / "derived" / "sweep-mark.json"
+    if not mark.exists():
+        return
+    kept = json.loads(mark.read_text(encoding="utf-8"))
+    if kept.get("fingerprints", {}).get(kind) == old:
+        kept["fingerprints"][kind] = new
+        mark.write_text(json.dumps(kept), encoding="utf-8")
+
+
 def rekey_audit(store: Path, old: str, new: str) -> int:
     """Rename a copy's kept document audits from audit fingerprint ``old`` to ``new`` and
     mark its audit index as the new code's (``--rekey``, for a change that moves the audit
@@ -152,6 +165,7 @@ def rekey_audit(store: Path, old: str, new: str) -> int:
     if old == new:
         return 0
     renamed = _rename_kept(store, ("audit", "tasks"), old, new)
+    _rekey_mark(store, "audit", old, new)
     index = store / "derived" / "audit.sqlite"
     if index.exists():
         with sqlite3.connect(index) as db:
@@ -170,6 +184,7 @@ def rekey(store: Path, old: str, new: str, src: Path) -> int:
     if old == new:  # kept under this code's key, the version marked as this code marks it
         return 0  # (marked again, its files' identity would be the reopened store's)
     renamed = _rename_kept(store, ("directive-state", "directive-lineage"), old, new)
+    _rekey_mark(store, "directive", old, new)
     subprocess.run([PYTHON, "-c", _MARK, str(store)], check=True,
                    env={**os.environ, "PYTHONPATH": str(src)})
     subprocess.run([PYTHON, "-c", _CONVERT, str(store)], check=True,

@@ -468,6 +468,58 @@ def test_large_replacement_is_staged_and_switched_in_one_request(
     repo.drop_graphs(list(many))
 
 
+# A value of each kind kgraph stores, as its mapping writes them (kgraph.graph.mapping).
+_TYPED = {
+    "integer": '"2504"^^<http://www.w3.org/2001/XMLSchema#integer>',
+    "negative": '"-7"^^<http://www.w3.org/2001/XMLSchema#integer>',
+    "decimal": '"0.35"^^<http://www.w3.org/2001/XMLSchema#decimal>',
+    "whole-decimal": '"12"^^<http://www.w3.org/2001/XMLSchema#decimal>',
+    "date": '"2024-10-28"^^<http://www.w3.org/2001/XMLSchema#date>',
+    "month-day": '"--11-10"^^<http://www.w3.org/2001/XMLSchema#gMonthDay>',
+    "string": '"Sở Y tế, \\"Gia Lai\\"\\n2"',
+    "spaced": '"  lề trái"',
+    "empty": '""',
+    "tagged": '"Kế hoạch"@vi',
+    "iri": "<https://w3id.org/kgraph/id/org/gia-lai/so-y-te>",
+    "true": '"true"^^<http://www.w3.org/2001/XMLSchema#boolean>',
+    "false": '"false"^^<http://www.w3.org/2001/XMLSchema#boolean>',
+}
+
+
+def test_records_are_the_embedded_store_s_in_one_request(
+        server: Running, embedded: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``records`` (the pages' and the explorer's reads): on Virtuoso one CSV request, whose
+    values are the embedded store's for every kind of value kgraph stores, a stored boolean
+    read as ``STR(?b)``; a directive's stored matrix (its ``kg:reconstructed`` read so) too."""
+    from kgraph.analysis.coverage import read_matrix
+    from kgraph.store.embedded import OxigraphRepository
+
+    repo = remote(server, monkeypatch)
+    lines = "".join(f"<urn:test:{name}> <urn:test:value> {term} .\n"
+                    for name, term in _TYPED.items())
+    repo.replace_graphs({"urn:test:typed": lines})
+    memory = OxigraphRepository()
+    memory.replace_graphs({"urn:test:typed": lines})
+    sparql = """SELECT ?s ?o ?flag ?none WHERE { GRAPH <urn:test:typed> { ?s <urn:test:value> ?o }
+        BIND(IF(isLiteral(?o) && DATATYPE(?o) = <http://www.w3.org/2001/XMLSchema#boolean>,
+                STR(?o), ?unbound) AS ?flag) OPTIONAL { ?s <urn:test:none> ?none } }"""
+    expected = sorted(memory.records(sparql), key=lambda r: r["s"] or "")
+    try:
+        if repo.is_virtuoso:  # the CSV is enough: no JSON asked for
+            monkeypatch.setattr(repo, "query", lambda text: pytest.fail(f"asked again: {text}"))
+        got = sorted(repo.records(sparql), key=lambda r: r["s"] or "")
+        assert [r for r in got if r["s"] not in ("urn:test:true", "urn:test:false")] == [
+            r for r in expected if r["s"] not in ("urn:test:true", "urn:test:false")]
+        assert [r["flag"] for r in got if r["flag"]] == ["false", "true"]
+        assert [r["flag"] for r in expected if r["flag"]] == ["false", "true"]
+        matrix = read_matrix(repo, "28-CT/TW")
+        assert matrix is not None and matrix.tasks
+        assert matrix == read_matrix(open_repository(embedded, read_only=True), "28-CT/TW")
+    finally:
+        monkeypatch.undo()
+        remote(server, monkeypatch).drop_graphs(["urn:test:typed"])
+
+
 def test_a_bad_query_is_a_syntax_error_and_credentials_are_required(
         server: Running, monkeypatch: pytest.MonkeyPatch) -> None:
     repo = remote(server, monkeypatch)

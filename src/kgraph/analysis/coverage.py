@@ -33,7 +33,7 @@ import io
 import operator
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import chain, count, pairwise
@@ -417,15 +417,32 @@ def ancestors(plan: str, parents: Mapping[str, Iterable[str]]) -> set[str]:
     return seen
 
 
+def directive_members(directive_numbers: Mapping[str, Iterable[str]],
+                      carried_by: Mapping[str, Iterable[str]], plans: Set[str],
+                      wanted: Container[str] | None = None) -> dict[str, set[str]]:
+    """Directive number -> those ``plans`` carrying it out, directly or through others
+    (``directive_numbers``: a directive document's numbers; ``carried_by``: the documents
+    carrying each one out directly); ``wanted``: these numbers only. Walked down from each
+    directive, not up from every plan: a tenth of the time at 20,000 plans."""
+    members: dict[str, set[str]] = defaultdict(set)
+    for target, numbers in directive_numbers.items():
+        chosen = numbers if wanted is None else [n for n in numbers if n in wanted]
+        if chosen:
+            below = ancestors(target, carried_by) & plans
+            for number in chosen:
+                members[number] |= below
+    return members
+
+
 def directive_groups(repo: Repository) -> dict[str, list[tuple[str, str, str]]]:
     """Directive number -> the source plans that carry it out, directly or through others.
 
     Read as edges and followed here: ``kg:implements+`` evaluated by the store over every
-    plan took minutes and gigabytes at 2,000 plans; three DISTINCT reads and a walk per plan
-    are linear in the corpus."""
-    parents: dict[str, set[str]] = defaultdict(set)
+    plan took minutes and gigabytes at 2,000 plans; four DISTINCT reads and a walk down from
+    each directive (:func:`directive_members`) are linear in the corpus."""
+    carried_by: dict[str, set[str]] = defaultdict(set)
     for row in _records(repo, "SELECT DISTINCT ?s ?o WHERE { ?s kg:implements ?o }"):
-        parents[row["s"] or ""].add(row["o"] or "")
+        carried_by[row["o"] or ""].add(row["s"] or "")
     directive_numbers: dict[str, set[str]] = defaultdict(set)
     for row in _records(repo, """
             SELECT DISTINCT ?d ?n WHERE {
@@ -449,12 +466,9 @@ def directive_groups(repo: Repository) -> dict[str, list[tuple[str, str, str]]]:
         plan, label = row["plan"] or "", row["province"] or ""
         if plan not in provinces or label < provinces[plan]:
             provinces[plan] = label
-    groups: dict[str, dict[str, tuple[str, str, str]]] = defaultdict(dict)
-    for plan, (number, _) in plans.items():
-        for target in ancestors(plan, parents):
-            for directive in directive_numbers.get(target, ()):
-                groups[directive][plan] = (plan, number, provinces.get(plan, ""))
-    return {d: sorted(members.values(), key=lambda p: (p[1], p[0]))
+    groups = directive_members(directive_numbers, carried_by, plans.keys())
+    return {d: sorted(((plan, plans[plan][0], provinces.get(plan, "")) for plan in members),
+                      key=lambda p: (p[1], p[0]))
             for d, members in sorted(groups.items()) if len(members) > 1}
 
 
@@ -1220,9 +1234,10 @@ def read_matrix(repo: Repository, doc: str) -> Matrix | None:
         SELECT ?dt ?task ?text ?reconstructed ?confidence WHERE {{
           GRAPH <{graph}> {{
             ?dt a kg:DirectiveTask ; kg:directive <{directive_iri}> ; kg:itemNumber ?task ;
-                kg:text ?text ; kg:reconstructed ?reconstructed ;
+                kg:text ?text ; kg:reconstructed ?stored ;
                 kg:alignmentConfidence ?confidence .
           }}
+          BIND(STR(?stored) AS ?reconstructed)  # quoted in Virtuoso's CSV (records)
         }}""")
     if not task_rows:
         return None

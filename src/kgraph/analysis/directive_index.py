@@ -274,7 +274,7 @@ def live_keys(repo: Repository, root: Path, sources: Sequence[dict[str, str]],
     heads: set[str] | None = None
     if lineage is not None:
         heads = set()
-        for number in _directives(lineage):
+        for number in sorted(lineage.members()):
             found_directive = cov.directive_of(repo, number)
             if found_directive is None:
                 continue
@@ -307,18 +307,6 @@ def live_keys(repo: Repository, root: Path, sources: Sequence[dict[str, str]],
             "directive-lineage": {k for k in lineages if k.startswith(lineage_prefix)},
             "directive-state": {*live_heads, *bases},
             "directive-part": parts}
-
-
-def _directives(lineage: Lineage) -> list[str]:
-    """The numbers of :meth:`Lineage.groups` (directives two plans or more carry out), walked
-    down from each directive rather than up from every plan (a tenth of the time at 20,000
-    plans: a sweep after a one-plan build)."""
-    members: dict[str, set[str]] = defaultdict(set)
-    for target, numbers in lineage.directive_numbers.items():
-        below = cov.ancestors(target, lineage.carried_by) & lineage.plans.keys()
-        for number in numbers:
-            members[number] |= below
-    return sorted(number for number, plans in members.items() if len(plans) > 1)
 
 
 def _kept_lineage(root: Path, key: str) -> tuple[Lineage | None, str]:
@@ -500,28 +488,22 @@ class Lineage:
                 found[plan].add(target)
         return found
 
+    def members(self, plans: Iterable[str] | None = None) -> dict[str, set[str]]:
+        """Directive number -> the source plans carrying it out, directly or through others,
+        where they are two or more (:func:`kgraph.analysis.coverage.directive_members`, the
+        rule :func:`kgraph.analysis.coverage.directive_groups` follows too). ``plans``: only
+        the directives these carry out (a one-plan build of a national store)."""
+        wanted = None if plans is None else {
+            directive for plan in plans for target in cov.ancestors(plan, self.parents)
+            for directive in self.directive_numbers.get(target, ())}
+        found = cov.directive_members(self.directive_numbers, self.carried_by,
+                                      self.plans.keys(), wanted)
+        return {d: members for d, members in found.items() if len(members) > 1}
+
     def groups(self, plans: Iterable[str] | None = None) -> dict[str, list[str]]:
-        """Directive number -> the source plans carrying it out, directly or through others
-        (:func:`kgraph.analysis.coverage.directive_groups`: two plans or more). ``plans``:
-        only the directives these carry out, walked down from each directive instead of up
-        from every plan of the store (a one-plan build of a national store)."""
-        groups: dict[str, set[str]] = defaultdict(set)
-        if plans is None:
-            for plan in self.plans:
-                for target in cov.ancestors(plan, self.parents):
-                    for directive in self.directive_numbers.get(target, ()):
-                        groups[directive].add(plan)
-        else:
-            wanted = {directive for plan in plans
-                      for target in cov.ancestors(plan, self.parents)
-                      for directive in self.directive_numbers.get(target, ())}
-            for target, numbers in self.directive_numbers.items():
-                if numbers & wanted:
-                    members = cov.ancestors(target, self.carried_by) & self.plans.keys()
-                    for directive in numbers & wanted:
-                        groups[directive] |= members
+        """:meth:`members` in order: directives by number, each one's plans by plan number."""
         return {d: sorted(members, key=lambda p: (self.plans[p].number, p))
-                for d, members in sorted(groups.items()) if len(members) > 1}
+                for d, members in sorted(self.members(plans).items())}
 
     def chains(self, directive_iri: str, depth: int = 5) -> dict[str, list[str]]:
         """The documents carrying the directive out, directly or through others (up to

@@ -124,6 +124,8 @@ _CONFLICTING = {
     "date_document": "date / ngày ban hành",
     "type_document": "type / loại văn bản",
 }
+# ``STR(?requested)``: "true" or "false" on every store, which Virtuoso's CSV quotes (a stored
+# boolean is written there 1 or 0: kgraph.store.remote.RemoteRepository.records).
 _PARTS = """
 SELECT DISTINCT ?part ?type ?doc ?item ?text ?source ?request
 WHERE {
@@ -132,7 +134,8 @@ WHERE {
   OPTIONAL { ?part kg:itemNumber ?item }
   OPTIONAL { ?part kg:text ?text }
   OPTIONAL { ?part kg:sourceText ?source }
-  OPTIONAL { ?part kg:isRequest ?request }
+  OPTIONAL { ?part kg:isRequest ?requested }
+  BIND(STR(?requested) AS ?request)
 }
 """
 # Agents are restated in the graph of every source that names them (a Sở named by 2,000 plans
@@ -206,7 +209,8 @@ WHERE {
   OPTIONAL { ?part kg:itemNumber ?item }
   OPTIONAL { ?part kg:text ?text }
   OPTIONAL { ?part kg:sourceText ?source }
-  OPTIONAL { ?part kg:isRequest ?request }
+  OPTIONAL { ?part kg:isRequest ?requested }
+  BIND(STR(?requested) AS ?request)
 }
 """
 _AGENT_TYPES_OF = """
