@@ -108,7 +108,7 @@ TABLE_COLUMNS = ("id", "kind", "label", "number", "text", "doctype", "province",
 class LineageTable(BaseModel):
     """A lineage in the form the explorer asks (``compact=true``): the same nodes and edges as
     :class:`Subgraph`, a row a node and three numbers and a name an edge, no field name or IRI
-    written twice (a Gia Lai UBND plan 8 steps down at 20,000 plans: 4,845 nodes, 4.8 MB as a
+    written twice (a provincial UBND plan 8 steps down at 20,000 plans: 4,845 nodes, 4.8 MB as a
     Subgraph, whose shipping was most of the request). ``static/lineage_table.js`` reads it
     back into the Subgraph's records."""
 

@@ -2,7 +2,7 @@
  * /openapi.json) read back into the records of the full answer (Subgraph): the same nodes with
  * the same fields in the same order, the same edges. The compact form writes each node once as a
  * row, each edge as indexes into the rows, and leaves out what the other fields make: a node's
- * title (tooltip) and page, an edge's label. A Gia Lai UBND plan 8 steps down at 20,000 plans
+ * title (tooltip) and page, an edge's label. A provincial UBND plan 8 steps down at 20,000 plans
  * is 4,845 nodes: 4.8 MB in full, whose shipping was most of the request's cost.
  */
 (function (root) {
