@@ -131,6 +131,116 @@ def test_a_lineage_is_sent_gzipped_to_a_client_that_accepts_it(client: TestClien
         assert refused.content == plain.content
 
 
+def pages_of(client: TestClient, params: dict) -> list[dict]:
+    """Every page of a lineage in its full form: the first, then each ``next`` in turn (the
+    body's address, also in the ``Link`` header), each page read as the schema's model."""
+    from kgraph.web.explore import LineagePage
+
+    answers = [client.get("/api/lineage", params=params)]
+    while (following := answers[-1].json()["next"]) is not None:
+        assert answers[-1].headers["link"] == f'<{following}>; rel="next"'
+        assert len(answers) < 100, "the pages do not end"
+        answers.append(client.get(following))
+    assert "link" not in answers[-1].headers
+    for answer in answers:
+        assert answer.status_code == 200, answer.text
+        LineagePage.model_validate_json(answer.content)
+    return [answer.json() for answer in answers]
+
+
+def test_a_lineage_read_page_by_page_is_the_whole_lineage(client: TestClient) -> None:
+    from kgraph.web.explore import LINEAGE_NODES
+
+    for params in ({"iri": D28, "depth": 8}, {"iri": SO_YTE_GL, "direction": "up", "depth": 8}):
+        [whole] = pages_of(client, {**params, "limit": LINEAGE_NODES})
+        total = len(whole["nodes"])
+        assert (whole["total_nodes"], whole["total_edges"]) == (total, len(whole["edges"]))
+        assert total > 3 and whole["nodes"][0]["id"] == params["iri"]
+        for limit in sorted({1, 3, 7, total - 1, total}):
+            pages = pages_of(client, {**params, "limit": limit})
+            assert len(pages) == -(-total // limit)
+            assert [n for page in pages for n in page["nodes"]] == whole["nodes"]
+            assert [e for page in pages for e in page["edges"]] == whole["edges"]
+            seen: set[str] = set()
+            for page in pages:
+                assert (page["offset"], page["limit"]) == (len(seen), limit)
+                assert (page["total_nodes"], page["total_edges"]) == (
+                    whole["total_nodes"], whole["total_edges"])
+                assert page["root"] == params["iri"] and 1 <= len(page["nodes"]) <= limit
+                shown = {n["id"] for n in page["nodes"]}
+                seen |= shown
+                for edge in page["edges"]:  # with the page that completes it
+                    ends = {edge["source"], edge["target"]}
+                    assert ends <= seen and ends & shown, (limit, edge)
+        # walk order: the nearest steps first, so a first page is the lineage's top
+        for depth in (1, 2):
+            near = client.get("/api/lineage", params={**params, "depth": depth}).json()
+            assert near["next"] is None
+            assert [n["id"] for n in near["nodes"]] == [
+                n["id"] for n in whole["nodes"][:len(near["nodes"])]]
+
+
+def test_the_default_lineage_answer_is_a_bounded_page(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ``limit``: LINEAGE_PAGE nodes and a ``next``, however large the lineage; the pages
+    after the first cost their bytes (the lineage is walked once); the compact form, which
+    the explorer asks, stays whole."""
+    from factories import recorded_calls
+    from kgraph.analysis.lineage import StoreWalk
+    from kgraph.web import explore
+
+    whole = client.get("/api/lineage", params={"iri": D28, "depth": 8, "limit": 6000}).json()
+    monkeypatch.setattr(explore, "LINEAGE_PAGE", 5)
+    explore._LINEAGE_WALKS.clear()
+    walks = recorded_calls(monkeypatch, StoreWalk, "walk_within", lambda found: len(found[0]))
+    pages = pages_of(client, {"iri": D28, "depth": 8})
+    assert [len(page["nodes"]) for page in pages[:-1]] == [5] * (len(pages) - 1)
+    assert [n for page in pages for n in page["nodes"]] == whole["nodes"]
+    assert walks == [len(whole["nodes"])]  # one walk for every page
+    table = client.get("/api/lineage", params={"iri": D28, "depth": 8, "compact": "true"}).json()
+    assert [row[0] for row in table["nodes"]] == [n["id"] for n in whole["nodes"]]
+    assert "next" not in table and "total_nodes" not in table
+    assert len(walks) == 1  # the compact form is cut from the same walk
+
+
+def test_a_page_of_another_store_version_is_refused(sample_repo) -> None:
+    """A ``next`` address names the store version of its first page: once the store changed
+    it is refused (409), never joined to pages of the new data."""
+    from factories import provincial_plan
+
+    client = TestClient(create_app(sample_repo))
+    first = client.get("/api/lineage", params={"iri": D28, "depth": 8, "limit": 4}).json()
+    assert client.get(first["next"]).status_code == 200
+    plan = provincial_plan("99/KH-UBND", "Gia Lai", "273-KH/TU", date(2024, 9, 20),
+                           date(2024, 12, 1))
+    graph = document_graph(plan)
+    sample_repo.replace_graphs({str(graph.name): graph.to_ntriples()})
+    refused = client.get(first["next"])
+    assert refused.status_code == 409 and "first page" in refused.json()["detail"]
+    again = pages_of(client, {"iri": D28, "depth": 8, "limit": 4})
+    assert again[0]["total_nodes"] > first["total_nodes"]  # the new plan, from page one
+
+
+@pytest.mark.parametrize(("params", "status", "named"), [
+    ({"limit": 0}, 422, "limit"), ({"limit": -3}, 422, "limit"), ({"limit": "ten"}, 422, "limit"),
+    ({"limit": "1e3"}, 422, "limit"), ({"limit": "５"}, 422, "limit"),
+    ({"limit": 10**9}, 422, "limit"), ({"limit": 6001}, 422, "limit"),
+    ({"offset": -1}, 422, "offset"), ({"offset": "first"}, 422, "offset"),
+    ({"offset": "9" * 5000}, 422, "offset"), ({"offset": 10**30}, 400, "offset"),
+    ({"offset": 1000}, 400, "offset"), ({"version": "x" * 65}, 422, "version"),
+    ({"version": "0123456789abcdef"}, 409, "version"),
+    ({"compact": "true", "limit": 5}, 400, "limit"),
+    ({"compact": "true", "offset": 0}, 400, "offset"),
+])
+def test_bad_pages_are_refused_clearly(client: TestClient, params: dict, status: int,
+                                       named: str) -> None:
+    answer = client.get("/api/lineage", params={"iri": D28, "depth": 8, **params})
+    assert answer.status_code == status, answer.text
+    detail = answer.json()["detail"]
+    said = str(detail) if isinstance(detail, str) else str([e["loc"] for e in detail])
+    assert named in said or (status == 409 and "store has changed" in said)
+
+
 def test_lineage_rejects_unknown_nodes_and_bad_parameters(client: TestClient) -> None:
     assert client.get("/api/lineage", params={"iri": "urn:x"}).status_code == 404
     assert client.get("/api/lineage", params={"iri": D28, "direction": "sideways"}
@@ -182,8 +292,14 @@ def test_api_is_in_the_openapi_schema_with_models(client: TestClient) -> None:
         ok = schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
         assert ok["schema"], path
     assert {"Subgraph", "GraphNode", "GraphEdge", "NodeDetail", "SearchHit",
-            "LineageTable"} <= set(
+            "LineageTable", "LineagePage"} <= set(
         schema["components"]["schemas"])
+    page = schema["components"]["schemas"]["LineagePage"]
+    assert {"next", "total_nodes", "total_edges", "offset", "limit"} <= set(page["required"])
+    asked = {p["name"]: p for p in schema["paths"]["/api/lineage"]["get"]["parameters"]}
+    assert asked["limit"]["schema"]["anyOf"][0] == {"type": "integer", "minimum": 1,
+                                                    "maximum": 6000}
+    assert {"offset", "version", "compact"} <= set(asked)
 
 
 def test_explore_page_is_served_with_local_assets(client: TestClient) -> None:

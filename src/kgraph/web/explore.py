@@ -11,13 +11,17 @@ Every string leaves here as JSON data; the page writes it into the DOM with ``te
 from __future__ import annotations
 
 import gzip
+import hashlib
 import threading
+from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import suppress
+from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -29,6 +33,7 @@ from kgraph.analysis.lineage import (
     FLOW_RELATIONS,
     KIND_LABELS,
     RELATION_LABELS,
+    Direction,
     LineageGraph,
     Node,
     StoreWalk,
@@ -52,6 +57,11 @@ MAX_DEPTH = 8
 # 2.7 s at 20,000 plans; 28-CT/TW 8 steps down is 172,074 nodes, 78 s): past it the answer
 # stops at the last whole step and says so (``cut_at``), and the user expands nodes from there.
 LINEAGE_NODES = 6000
+# Nodes of one page of a lineage in its full form when the client names no ``limit`` (a node
+# is about a kilobyte of JSON there): a plan's lineage at national scale is thousands of nodes,
+# and a client reading megabytes it did not ask for pays for them. ``limit`` goes up to
+# LINEAGE_NODES, the whole of any lineage but a first step past it.
+LINEAGE_PAGE = 1000
 
 router = APIRouter()
 
@@ -96,6 +106,22 @@ class Subgraph(BaseModel):
     edges: list[GraphEdge]
     # steps shown when the lineage asked for had more nodes than LINEAGE_NODES (else absent)
     cut_at: int | None = None
+
+
+class LineagePage(Subgraph):
+    """A page of a lineage in its full form: ``limit`` nodes from ``offset`` in walk order (by
+    steps from the root, then IRI; the root first), and the edges whose later end in that
+    order is on the page, so each edge comes once, with the page that completes it, and a
+    client adding pages as they come never holds an edge to a node it has not seen."""
+
+    total_nodes: int = Field(description="nodes of the whole lineage")
+    total_edges: int = Field(description="edges of the whole lineage")
+    offset: int = Field(description="position of the page's first node in the whole lineage")
+    limit: int = Field(description="nodes per page")
+    next: str | None = Field(description=(
+        "the next page's address (path and query, also sent as `Link: <…>; rel=\"next\"`); "
+        "null on the last page. It names the store version: asked after the store changed, "
+        "it is refused (409) rather than joined to pages of another version"))
 
 
 # The columns of a lineage's rows in its compact form, in the order of GraphNode's fields less
@@ -348,7 +374,7 @@ def api_facets(data: Data) -> Facets:
     return data.facets
 
 
-@router.get("/api/lineage", response_model=Subgraph | LineageTable, tags=["explore"])
+@router.get("/api/lineage", response_model=LineagePage | LineageTable, tags=["explore"])
 def api_lineage(
     request: Request,
     walk: Walk,
@@ -356,33 +382,118 @@ def api_lineage(
     direction: Literal["up", "down"] = "down",
     depth: Annotated[int, Query(ge=0, le=MAX_DEPTH)] = 1,
     compact: Annotated[bool, Query(description=(
-        "the same lineage as rows (LineageTable, what the explorer asks): a third of the "
-        "bytes"))] = False,
+        "the same lineage as rows (LineageTable, what the explorer asks), whole: a third of "
+        "the bytes"))] = False,
+    limit: Annotated[int | None, Query(ge=1, le=LINEAGE_NODES, description=(
+        f"nodes per page of the full form (default {LINEAGE_PAGE})"))] = None,
+    offset: Annotated[int | None, Query(ge=0, description=(
+        "nodes of the full form skipped, in walk order (default 0)"))] = None,
+    version: Annotated[str | None, Query(max_length=64, description=(
+        "the store version of the first page (in the ``next`` address): refused with 409 "
+        "once the store has changed"))] = None,
 ) -> Response:
-    """The node and what lies ``depth`` steps below (down) or above (up) it; gzipped for a
-    client that accepts it."""
-    key = (store_version(walk.repo), iri, direction, depth, compact)
+    """The node and what lies ``depth`` steps below (down) or above (up) it, a page of
+    ``limit`` nodes at a time (LineagePage: follow ``next`` or the ``Link`` header), or whole
+    in the compact form; gzipped for a client that accepts it."""
+    if compact and (limit, offset, version) != (None, None, None):
+        raise HTTPException(400, "limit, offset and version page the full form: compact=true "
+                                 "answers the whole lineage")
+    current = store_version(walk.repo)
+    if version is not None and version != version_tag(current):
+        raise HTTPException(409, "the store has changed since the version this page names: "
+                                 "ask the lineage again from its first page")
+    first, size = (0, 0) if compact else (offset or 0, limit or LINEAGE_PAGE)
+    base = request.scope.get("root_path", "")
+    key = (current, iri, direction, depth, compact, first, size, base)
     with _ANSWERS_LOCK:
         answer = _LINEAGE_ANSWERS.get(key)
         if answer is not None:
             _LINEAGE_ANSWERS.move_to_end(key)
     if answer is None:
-        known(walk, iri)
-        nodes, steps = walk.walk_within(iri, direction, depth, LINEAGE_NODES)
-        sub = subgraph_of(walk, iri, nodes)
-        sub.cut_at = steps if steps < depth and len(nodes) > 1 else None
-        form: BaseModel = lineage_table(sub) if compact else sub
-        plain = form.model_dump_json(exclude=None if sub.cut_at else {"cut_at"}).encode()
-        answer = (plain, gzip.compress(plain, compresslevel=6, mtime=0))
+        whole = whole_lineage(walk, current, iri, direction, depth)
+        if compact:
+            form: BaseModel = lineage_table(whole.sub)
+            following = None
+        else:
+            following = (next_page(base, iri, direction, depth, first + size, size, current)
+                         if first + size < len(whole.sub.nodes) else None)
+            form = whole.page(first, size, following)
+        plain = form.model_dump_json(exclude=None if whole.sub.cut_at else {"cut_at"}).encode()
+        answer = (plain, gzip.compress(plain, compresslevel=6, mtime=0), following)
         with _ANSWERS_LOCK:
             _LINEAGE_ANSWERS[key] = answer
             while len(_LINEAGE_ANSWERS) > LINEAGE_ANSWERS:
                 _LINEAGE_ANSWERS.popitem(last=False)
     headers = {"Vary": "Accept-Encoding"}
+    if answer[2] is not None:
+        headers["Link"] = f'<{answer[2]}>; rel="next"'
     if accepts_gzip(request):
         return Response(answer[1], media_type="application/json",
                         headers={**headers, "Content-Encoding": "gzip"})
     return Response(answer[0], media_type="application/json", headers=headers)
+
+
+@dataclass(frozen=True)
+class WholeLineage:
+    """A lineage walked once for all its pages and forms: nodes in walk order, edges in
+    the order of their later end (then source, target, relation)."""
+
+    sub: Subgraph
+    ends: list[int]  # each edge's later end, a position in ``sub.nodes`` (ascending)
+
+    def page(self, offset: int, limit: int, following: str | None) -> LineagePage:
+        """Nodes ``offset`` to ``offset + limit`` and the edges they complete."""
+        nodes = self.sub.nodes
+        if offset and offset >= len(nodes):
+            raise HTTPException(400, f"offset {offset} is past the lineage's last node (it has "
+                                     f"{len(nodes)})")
+        end = offset + limit
+        return LineagePage.model_construct(
+            root=self.sub.root, nodes=nodes[offset:end],
+            edges=self.sub.edges[bisect_left(self.ends, offset):bisect_left(self.ends, end)],
+            cut_at=self.sub.cut_at, total_nodes=len(nodes), total_edges=len(self.sub.edges),
+            offset=offset, limit=limit, next=following)
+
+
+def whole_lineage(walk: StoreWalk, version: str, iri: str, direction: Direction,
+                  depth: int) -> WholeLineage:
+    """The lineage of ``iri``, walked once per store version for every page and form asked
+    of it (a client following ``next`` through a national lineage walks it once)."""
+    key = (version, iri, direction, depth, LINEAGE_NODES)  # the walk stops by the limit
+    with _ANSWERS_LOCK:
+        whole = _LINEAGE_WALKS.get(key)
+        if whole is not None:
+            _LINEAGE_WALKS.move_to_end(key)
+            return whole
+    known(walk, iri)
+    order, steps = walk.walk_within(iri, direction, depth, LINEAGE_NODES)
+    sub = subgraph_of(walk, iri, set(order))
+    place = {node: i for i, node in enumerate(order)}
+    sub.nodes.sort(key=lambda n: place[n.id])
+    later = [max(place[e.source], place[e.target]) for e in sub.edges]
+    ranked = sorted(range(len(later)), key=later.__getitem__)  # stable: edges stay sorted
+    sub.edges = [sub.edges[i] for i in ranked]
+    sub.cut_at = steps if steps < depth and len(order) > 1 else None
+    whole = WholeLineage(sub, [later[i] for i in ranked])
+    with _ANSWERS_LOCK:
+        _LINEAGE_WALKS[key] = whole
+        while len(_LINEAGE_WALKS) > LINEAGE_WALKS:
+            _LINEAGE_WALKS.popitem(last=False)
+    return whole
+
+
+def version_tag(version: str) -> str:
+    """A store version as a page address names it: short, and not the store's path."""
+    return hashlib.blake2b(version.encode(), digest_size=8).hexdigest()
+
+
+def next_page(base: str, iri: str, direction: str, depth: int, offset: int, limit: int,
+              version: str) -> str:
+    """The address of a lineage's page from ``offset`` (path and query, under the app's
+    root path)."""
+    return f"{base}/api/lineage?" + urlencode(
+        {"iri": iri, "direction": direction, "depth": depth, "offset": offset, "limit": limit,
+         "version": version_tag(version)})
 
 
 def accepts_gzip(request: Request) -> bool:
@@ -397,16 +508,20 @@ def accepts_gzip(request: Request) -> bool:
     return False
 
 
-# The lineages asked last, per store version (an analyst opens the same directive again and
-# again; a national lineage costs seconds to walk): a few megabytes each at most, kept as the
-# UTF-8 bytes the response sends (a provincial plan down 8 at 20,000 plans: 4,845 nodes, 4.8 MB,
-# whose encoding took 5 ms of each request kept as text, and twice the memory), in the form
-# asked (compact or not), and gzipped beside them (a tenth or less: over a network the
-# megabytes were the wait, and compressing them again per request would cost more than
-# sending them here).
+# The lineage answers asked last, per store version (an analyst opens the same directive again
+# and again; a national lineage costs seconds to walk): a page of the full form or a whole
+# compact one (a provincial plan down 8 at 20,000 plans: 4,845 nodes, 1.8 MB as rows), kept as
+# the UTF-8 bytes the response sends (encoding megabytes took 5 ms of each request kept as
+# text, and twice the memory), gzipped beside them (a tenth or less: over a network the
+# megabytes were the wait, and compressing them again per request would cost more than sending
+# them here), with the ``next`` address of a page. The walks the answers are cut from are kept
+# apart (fewer: each holds its nodes' records), so a client following ``next`` and the other
+# form pay for their bytes only.
 LINEAGE_ANSWERS = 32
-_LINEAGE_ANSWERS: OrderedDict[tuple[str, str, str, int, bool], tuple[bytes, bytes]] = (
-    OrderedDict())
+_LINEAGE_ANSWERS: OrderedDict[tuple[str, str, str, int, bool, int, int, str],
+                              tuple[bytes, bytes, str | None]] = OrderedDict()
+LINEAGE_WALKS = 8
+_LINEAGE_WALKS: OrderedDict[tuple[str, str, str, int, int], WholeLineage] = OrderedDict()
 _ANSWERS_LOCK = threading.Lock()
 
 
