@@ -167,13 +167,17 @@ def routes(params: dict[str, str], iris: dict[str, str]) -> dict[str, str]:
         "/api/search": f"/api/search?q={q('so y te gia lai')}",
         "/api/facets": "/api/facets",
         # as the explorer asks them (compact: rows; older code ignores it and gives the full
-        # answer, which that code's explorer asked), and the full answer of the API
+        # answer, which that code's explorer asked), and the full answer of the API: its
+        # default (a first page since session 32; older code: whole) and whole (``limit``,
+        # which older code ignores)
         "/api/lineage down 8": f"/api/lineage?iri={q(iris['plan'])}&direction=down&depth=8"
                                "&compact=true",
         "/api/lineage up 8": f"/api/lineage?iri={q(iris['leaf'])}&direction=up&depth=8"
                              "&compact=true",
         "/api/lineage down 8 (full)": f"/api/lineage?iri={q(iris['plan'])}&direction=down"
                                       "&depth=8",
+        "/api/lineage down 8 (full, whole)": f"/api/lineage?iri={q(iris['plan'])}"
+                                             "&direction=down&depth=8&limit=6000",
         "/api/path": f"/api/path?from={q(iris['leaf'])}&to={q(iris['directive'])}",
         "/api/node": f"/api/node?iri={q(iris['plan'])}",
         "/api/audit": "/api/audit",
