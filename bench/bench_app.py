@@ -176,8 +176,8 @@ def routes(params: dict[str, str], iris: dict[str, str]) -> dict[str, str]:
                              "&compact=true",
         "/api/lineage down 8 (full)": f"/api/lineage?iri={q(iris['plan'])}&direction=down"
                                       "&depth=8",
-        "/api/lineage down 8 (full, whole)": f"/api/lineage?iri={q(iris['plan'])}"
-                                             "&direction=down&depth=8&limit=6000",
+        "/api/lineage down 8 (whole)": f"/api/lineage?iri={q(iris['plan'])}"
+                                      "&direction=down&depth=8&limit=6000",
         "/api/path": f"/api/path?from={q(iris['leaf'])}&to={q(iris['directive'])}",
         "/api/node": f"/api/node?iri={q(iris['plan'])}",
         "/api/audit": "/api/audit",

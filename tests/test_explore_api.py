@@ -138,14 +138,18 @@ def pages_of(client: TestClient, params: dict) -> list[dict]:
 
     answers = [client.get("/api/lineage", params=params)]
     while (following := answers[-1].json()["next"]) is not None:
-        assert answers[-1].headers["link"] == f'<{following}>; rel="next"'
+        assert answers[-1].links["next"]["url"] == following
         assert len(answers) < 100, "the pages do not end"
         answers.append(client.get(following))
-    assert "link" not in answers[-1].headers
+    assert "next" not in answers[-1].links
     for answer in answers:
         assert answer.status_code == 200, answer.text
         LineagePage.model_validate_json(answer.content)
-    return [answer.json() for answer in answers]
+    pages = [answer.json() for answer in answers]
+    for before, page, answer in zip([None, *pages], pages, answers, strict=False):
+        previous = before and client.get(page["previous"]).json()
+        assert previous == before and answer.links.get("prev", {}).get("url") == page["previous"]
+    return pages
 
 
 def test_a_lineage_read_page_by_page_is_the_whole_lineage(client: TestClient) -> None:

@@ -122,6 +122,8 @@ class LineagePage(Subgraph):
         "the next page's address (path and query, also sent as `Link: <…>; rel=\"next\"`); "
         "null on the last page. It names the store version: asked after the store changed, "
         "it is refused (409) rather than joined to pages of another version"))
+    previous: str | None = Field(description=(
+        "the previous page's address (`rel=\"prev\"`), null on the first"))
 
 
 # The columns of a lineage's rows in its compact form, in the order of GraphNode's fields less
@@ -403,7 +405,7 @@ def api_lineage(
         raise HTTPException(409, "the store has changed since the version this page names: "
                                  "ask the lineage again from its first page")
     first, size = (0, 0) if compact else (offset or 0, limit or LINEAGE_PAGE)
-    base = request.scope.get("root_path", "")
+    base = request.url.path  # as the named queries' pages name theirs (root path included)
     key = (current, iri, direction, depth, compact, first, size, base)
     with _ANSWERS_LOCK:
         answer = _LINEAGE_ANSWERS.get(key)
@@ -411,22 +413,27 @@ def api_lineage(
             _LINEAGE_ANSWERS.move_to_end(key)
     if answer is None:
         whole = whole_lineage(walk, current, iri, direction, depth)
+        links: dict[str, str] = {}
         if compact:
             form: BaseModel = lineage_table(whole.sub)
-            following = None
         else:
-            following = (next_page(base, iri, direction, depth, first + size, size, current)
-                         if first + size < len(whole.sub.nodes) else None)
-            form = whole.page(first, size, following)
+            def address(start: int) -> str:
+                return page_address(base, iri, direction, depth, start, size, current)
+            if first + size < len(whole.sub.nodes):
+                links["next"] = address(first + size)
+            if first > 0:
+                links["prev"] = address(max(0, first - size))
+            form = whole.page(first, size, links.get("next"), links.get("prev"))
         plain = form.model_dump_json(exclude=None if whole.sub.cut_at else {"cut_at"}).encode()
-        answer = (plain, gzip.compress(plain, compresslevel=6, mtime=0), following)
+        answer = (plain, gzip.compress(plain, compresslevel=6, mtime=0),
+                  ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links.items()))
         with _ANSWERS_LOCK:
             _LINEAGE_ANSWERS[key] = answer
             while len(_LINEAGE_ANSWERS) > LINEAGE_ANSWERS:
                 _LINEAGE_ANSWERS.popitem(last=False)
     headers = {"Vary": "Accept-Encoding"}
-    if answer[2] is not None:
-        headers["Link"] = f'<{answer[2]}>; rel="next"'
+    if answer[2]:
+        headers["Link"] = answer[2]
     if accepts_gzip(request):
         return Response(answer[1], media_type="application/json",
                         headers={**headers, "Content-Encoding": "gzip"})
@@ -441,7 +448,8 @@ class WholeLineage:
     sub: Subgraph
     ends: list[int]  # each edge's later end, a position in ``sub.nodes`` (ascending)
 
-    def page(self, offset: int, limit: int, following: str | None) -> LineagePage:
+    def page(self, offset: int, limit: int, following: str | None, preceding: str | None
+             ) -> LineagePage:
         """Nodes ``offset`` to ``offset + limit`` and the edges they complete."""
         nodes = self.sub.nodes
         if offset and offset >= len(nodes):
@@ -452,7 +460,7 @@ class WholeLineage:
             root=self.sub.root, nodes=nodes[offset:end],
             edges=self.sub.edges[bisect_left(self.ends, offset):bisect_left(self.ends, end)],
             cut_at=self.sub.cut_at, total_nodes=len(nodes), total_edges=len(self.sub.edges),
-            offset=offset, limit=limit, next=following)
+            offset=offset, limit=limit, next=following, previous=preceding)
 
 
 def whole_lineage(walk: StoreWalk, version: str, iri: str, direction: Direction,
@@ -487,11 +495,11 @@ def version_tag(version: str) -> str:
     return hashlib.blake2b(version.encode(), digest_size=8).hexdigest()
 
 
-def next_page(base: str, iri: str, direction: str, depth: int, offset: int, limit: int,
-              version: str) -> str:
-    """The address of a lineage's page from ``offset`` (path and query, under the app's
-    root path)."""
-    return f"{base}/api/lineage?" + urlencode(
+def page_address(path: str, iri: str, direction: str, depth: int, offset: int, limit: int,
+                 version: str) -> str:
+    """The address of a lineage's page from ``offset`` (path and query), naming the store
+    version."""
+    return f"{path}?" + urlencode(
         {"iri": iri, "direction": direction, "depth": depth, "offset": offset, "limit": limit,
          "version": version_tag(version)})
 
@@ -514,12 +522,12 @@ def accepts_gzip(request: Request) -> bool:
 # the UTF-8 bytes the response sends (encoding megabytes took 5 ms of each request kept as
 # text, and twice the memory), gzipped beside them (a tenth or less: over a network the
 # megabytes were the wait, and compressing them again per request would cost more than sending
-# them here), with the ``next`` address of a page. The walks the answers are cut from are kept
+# them here), with a page's ``Link`` header. The walks the answers are cut from are kept
 # apart (fewer: each holds its nodes' records), so a client following ``next`` and the other
 # form pay for their bytes only.
 LINEAGE_ANSWERS = 32
 _LINEAGE_ANSWERS: OrderedDict[tuple[str, str, str, int, bool, int, int, str],
-                              tuple[bytes, bytes, str | None]] = OrderedDict()
+                              tuple[bytes, bytes, str]] = OrderedDict()
 LINEAGE_WALKS = 8
 _LINEAGE_WALKS: OrderedDict[tuple[str, str, str, int, int], WholeLineage] = OrderedDict()
 _ANSWERS_LOCK = threading.Lock()
