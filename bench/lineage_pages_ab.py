@@ -60,9 +60,11 @@ def serve(src: Path, store: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError(f"kgraph serve ({src}) did not start")
 
 
-def chosen_lineages(store: Path, count: int, seed: int) -> list[dict[str, Any]]:
-    """Lineages a user opens: each directive down 8, plans down 8 and 2, agencies up 8,
-    drawn with ``seed`` from the store's documents and agencies."""
+def chosen_lineages(store: Path, count: int, seed: int, given: list[str]
+                    ) -> list[dict[str, Any]]:
+    """Lineages a user opens: ``given`` IRIs down 8 and up 8, each directive down 8, plans
+    down 8 and 2, agencies up 8, drawn with ``seed`` from the store's documents and the
+    organisations plans address."""
     sys.path.insert(0, str(ROOT / "src"))
     from kgraph.store.embedded import OxigraphRepository
 
@@ -73,9 +75,11 @@ def chosen_lineages(store: Path, count: int, seed: int) -> list[dict[str, Any]]:
     directives = [d for d in documents if "/doc/vn/" in d]
     plans = [d for d in documents if "/doc/vn/" not in d]
     agencies = sorted(str(r[0]) for r in repo.query(
-        f"SELECT DISTINCT ?a WHERE {{ ?x <{kg}addressee> ?a }}").rows)
+        f"SELECT DISTINCT ?a WHERE {{ ?x <{kg}addressee> ?a . "
+        f"?a a <http://www.w3.org/ns/org#Organization> }}").rows)
     rng = random.Random(seed)
-    picked = [{"iri": d, "direction": "down", "depth": 8} for d in directives]
+    picked = [{"iri": i, "direction": d, "depth": 8} for i in given for d in ("down", "up")]
+    picked += [{"iri": d, "direction": "down", "depth": 8} for d in directives]
     picked += [{"iri": d, "direction": "down", "depth": depth}
                for d in rng.sample(plans, min(count, len(plans))) for depth in (8, 2)]
     picked += [{"iri": a, "direction": "up", "depth": 8}
@@ -154,8 +158,10 @@ def main(argv: list[str] | None = None) -> None:
                                                                    "many agencies)")
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--iri", action="append", default=[],
+                        help="a node whose lineage is asked down 8 and up 8 (repeatable)")
     args = parser.parse_args(argv)
-    lineages = chosen_lineages(args.store, args.lineages, args.seed)
+    lineages = chosen_lineages(args.store, args.lineages, args.seed, args.iri)
     servers = [serve(ROOT / "src", args.store), serve(args.old_src, args.store)]
     try:
         new = httpx.Client(base_url=servers[0][1], timeout=600)
