@@ -323,7 +323,7 @@ def test_the_explorer_asks_lineages_compact_and_reads_them_as_the_full_answer(
             return [full, kgLineageTable.decode(table)]; }""",
                                       query.replace("/", "%2F").replace(":", "%3A"))
         assert full["next"] is None  # the whole lineage: one page of the full form
-        paging = ("total_nodes", "total_edges", "offset", "limit", "next")
+        paging = ("total_nodes", "total_edges", "offset", "limit", "next", "previous")
         assert decoded == {k: v for k, v in full.items() if k not in paging}
         assert list(decoded["nodes"][0]) == list(full["nodes"][0])  # field order too
         flagged = [node["title"] for node in full["nodes"] if node["flags"]]
