@@ -104,7 +104,6 @@ def assert_same_answers(mine: di.Lineage, whole: di.Lineage, changed: dict[str, 
                     None, directive)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("seed", range(6))
 def recorded_reads(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     """The values the stage reads kept (or holds) from now on."""
     read: list[object] = []
@@ -119,6 +118,7 @@ def recorded_reads(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     return read
 
 
+@pytest.mark.parametrize("seed", range(6))
 def test_a_few_plans_built_read_some_parts_and_find_what_the_whole_lineage_finds(
         store: Store, tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
     store.rng.seed(seed)
