@@ -91,6 +91,17 @@ def assert_kept_whole(root: Path, sources: dict[str, str], store: Store) -> None
     assert merged is not None
     assert (merged.edges, merged.targets, merged.plans, merged.labels) == (
         whole.edges, whole.targets, whole.plans, whole.labels)
+    made = di._keep_index(root / "whole", key, whole, False)  # the index made from nothing
+    assert (index.holders, index.numbers, index.labels) == (made.holders, made.numbers,
+                                                            made.labels)
+    assert {name: graphs_of(root, part) for name, part in index.parts.items()} == {
+        name: graphs_of(root / "whole", part) for name, part in made.parts.items()}
+
+
+def graphs_of(root: Path, key: str) -> set[str]:
+    part = document_value(root, key)
+    assert isinstance(part, di.Lineage)
+    return {*part.edges, *part.targets, *(p.graph for p in part.plans.values())}
 
 
 def assert_same_answers(mine: di.Lineage, whole: di.Lineage, changed: dict[str, str | None]

@@ -132,7 +132,7 @@ def kept_lineage(repo: Repository, root: Path | None, before: dict[str, str],
         found = _continued(repo, root, kept, changed)
         if found is not None:
             lineage, loaded = found
-            _keep_continued(root, new_key, kept, loaded, lineage, hold)
+            _keep_continued(root, new_key, kept, loaded, lineage, changed, hold)
             if old_key != new_key:
                 drop_document_value(root, old_key)
             return lineage
@@ -336,41 +336,62 @@ def _reached(lineage: Lineage, index: LineageIndex, loaded: set[str],
     return reached
 
 
-def _rest(lineage: Lineage, index: LineageIndex, loaded: dict[str, Lineage]) -> set[str]:
+def _rest(lineage: Lineage, index: LineageIndex, loaded: dict[str, Lineage],
+          mentions: dict[str, set[str]] | None = None,
+          graphs: dict[str, set[str]] | None = None) -> set[str]:
     """The graphs of ``lineage`` in no group's part after the change: the rest's (those of
-    the groups' parts not read stay in them)."""
-    mentions = _mentions(lineage)
-    directives = [d for d in lineage.directive_numbers if d in loaded or d not in index.parts]
-    grouped = set().union(*_group_graphs(lineage, directives, mentions).values())
+    the groups' parts not read stay in them). ``graphs``: the groups' parts, when made."""
+    mentions = _mentions(lineage) if mentions is None else mentions
+    if graphs is None:
+        graphs = _group_graphs(lineage, _rewritten(lineage, index, loaded), mentions)
+    grouped = set().union(*(part for name, part in graphs.items() if name != REST))
     return {graph for graph in mentions if graph not in grouped and all(
         name in loaded or name == REST for name in index.holders.get(graph, ()))}
 
 
+def _rewritten(lineage: Lineage, index: LineageIndex, loaded: dict[str, Lineage]
+               ) -> list[str]:
+    """The directives whose parts a continued build writes: those read, and those new."""
+    return sorted(d for d in lineage.directive_numbers if d in loaded or d not in index.parts)
+
+
 def _keep_continued(root: Path, key: str, index: LineageIndex, loaded: dict[str, Lineage],
-                    lineage: Lineage, hold: bool) -> None:
+                    lineage: Lineage, changed: list[str], hold: bool) -> None:
     """Keep the index after a continued build under ``key``: the parts read replaced by the
     groups' parts now (of the directives read, and of those the changed graphs name anew),
-    the others as they are."""
+    the others as they are; only the holders of the documents a part gained or lost change."""
     mentions = _mentions(lineage)
-    directives = [d for d in lineage.directive_numbers if d in loaded or d not in index.parts]
-    graphs = _group_graphs(lineage, sorted(directives), mentions)
+    graphs = _group_graphs(lineage, _rewritten(lineage, index, loaded), mentions)
     if REST in loaded or REST not in index.parts:
-        rest = _rest(lineage, index, loaded)
+        rest = _rest(lineage, index, loaded, mentions, graphs)
         if rest:
             graphs[REST] = rest
+    gone = set(changed)
     holders = dict(index.holders)
-    for name, part in loaded.items():  # what the parts read named: named again below
-        for graph, named in _mentions(part).items():
-            for node in (graph, *named):
-                left = tuple(h for h in holders.get(node, ()) if h != name)
-                if left:
-                    holders[node] = left
-                else:
-                    holders.pop(node, None)
-    _holders(graphs, mentions, holders)
+    for name in {*loaded, *graphs}:
+        after = set(graphs.get(name, ())).union(*(mentions[g] for g in graphs.get(name, ())))
+        before: set[str] = set()
+        part = loaded.get(name)
+        if part is not None:  # (an unchanged graph names what it named)
+            held = {*part.edges, *part.targets, *(p.graph for p in part.plans.values())}
+            before = held.union(*(mentions[g] for g in held - gone),
+                                *(_mentions(part.part(held & gone)).values()))
+        for node in before - after:
+            left = tuple(h for h in holders.get(node, ()) if h != name)
+            if left:
+                holders[node] = left
+            else:
+                holders.pop(node, None)
+        for node in after - before:
+            holders[node] = tuple(sorted({name, *holders.get(node, ())}))
     parts = {name: k for name, k in index.parts.items() if name not in loaded}
-    parts.update((name, _keep_part(root, _part(lineage, part), hold))
-                 for name, part in graphs.items())
+    for name, part_graphs in graphs.items():
+        same = loaded.get(name)
+        if same is not None and not part_graphs & gone and part_graphs == {
+                *same.edges, *same.targets, *(p.graph for p in same.plans.values())}:
+            parts[name] = index.parts[name]  # its graphs as they were: the same part
+        else:
+            parts[name] = _keep_part(root, _part(lineage, part_graphs), hold)
     numbers: dict[str, list[str]] = defaultdict(list)
     for number, bearing in index.numbers.items():
         numbers[number].extend(d for d in bearing if d not in loaded and d in parts)
@@ -381,8 +402,8 @@ def _keep_continued(root: Path, key: str, index: LineageIndex, loaded: dict[str,
     _keep_full(root, key, LineageIndex(
         dict(sorted(parts.items())), {n: sorted(ds) for n, ds in sorted(numbers.items()) if ds},
         holders, dict(lineage.labels)), hold)
-    for gone in set(index.parts.values()) - set(parts.values()):
-        drop_document_value(root, gone)
+    for dropped in set(index.parts.values()) - set(parts.values()):
+        drop_document_value(root, dropped)
 
 
 def _whole(root: Path | None, key: str, kept: object) -> tuple[Lineage | None, list[str]]:
