@@ -204,16 +204,19 @@ if hasattr(di, "kept_head"):
     for path in sorted((root / "derived" / "documents").glob(
             f"directive-state-{di.fingerprint()}-*.pickle")):
         di.kept_head(root, path.stem)
-if hasattr(di, "LineageIndex"):  # a lineage kept whole, kept in parts under the same key
+if hasattr(di, "LineageIndex"):  # a lineage kept whole, kept in parts under this code's key
+    from kgraph.analysis.sweep import version_sources
     from kgraph.store.derived import document_value, drop_document_value
+    from kgraph.store.embedded import OxigraphRepository
+    key = di.lineage_key(version_sources(OxigraphRepository(root, read_only=True), None))
     for path in sorted((root / "derived" / "documents").glob(
             f"directive-lineage-{di.fingerprint()}-*.pickle")):
         kept = document_value(root, path.stem)
         whole, based_on = di._whole(root, path.stem, kept)
         if whole is not None:
-            di._keep_index(root, path.stem, whole, False)
-            for key in based_on:
-                drop_document_value(root, key)
+            di._keep_index(root, key, whole, False)
+            for old in {path.stem, *based_on} - {key}:
+                drop_document_value(root, old)
 """
 
 

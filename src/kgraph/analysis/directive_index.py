@@ -62,6 +62,7 @@ from kgraph.store.derived import (
     drop_document_value,
     graph_digest,
     has_document_value,
+    keep_document_pickle,
     keep_document_value,
 )
 from kgraph.store.embedded import Repository, as_stored, stored_lines
@@ -103,8 +104,10 @@ def lineage_key(sources: dict[str, str]) -> str:
     for known, key in _KEYS:  # a build's sources after are the next build's sources before
         if known == sources:
             return key
-    text = "".join([f"{graph} {sources[graph]}\n" for graph in sorted(sources)])
-    digest = hashlib.sha256(text.encode())  # one update: the same digest, a tenth of the time
+    graphs = sorted(sources)  # the graphs, then their hashes: two joins, not 20,000 lines
+    digest = hashlib.sha256("\n".join(graphs).encode())  # (an IRI holds no line break)
+    digest.update(b"\n\n")
+    digest.update("\n".join(map(sources.__getitem__, graphs)).encode())
     key = f"directive-lineage-{fingerprint()}-{digest.hexdigest()[:32]}"
     _KEYS[:] = [(dict(sources), key), *_KEYS][:2]
     return key
@@ -209,14 +212,13 @@ def _keep_part(root: Path, part: Lineage, hold: bool) -> str:
     the indexes of successive source sets."""
     import pickle
 
-    digest = hashlib.sha256(pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL))
-    key = f"directive-lineage-{fingerprint()}-part-{digest.hexdigest()[:32]}"
+    pickled = pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL)
+    key = f"directive-lineage-{fingerprint()}-part-{hashlib.sha256(pickled).hexdigest()[:32]}"
     if not has_document_value(root, key):
-        _keep_full(root, key, part, hold)
-    elif hold:
-        identity = _identity(root, key)
-        if identity is not None:
-            _hold(root, key, part, identity)
+        keep_document_pickle(root, key, pickled)
+    identity = _identity(root, key) if hold else None
+    if identity is not None:
+        _hold(root, key, part, identity)
     return key
 
 
