@@ -312,9 +312,10 @@ def _continued(repo: Repository, root: Path, index: LineageIndex, changed: list[
         if found:
             continue
         if REST in index.parts and REST not in loaded and _rest(lineage, index, loaded):
-            loaded[REST] = _held_value(root, index.parts[REST])  # type: ignore[assignment]
-            if not isinstance(loaded[REST], Lineage):
+            rest = _held_value(root, index.parts[REST])
+            if not isinstance(rest, Lineage):
                 return None
+            loaded[REST] = rest
             continue
         return lineage, loaded
 
