@@ -192,17 +192,31 @@ def rekey(store: Path, old: str, new: str, src: Path) -> int:
     return renamed
 
 
-# States kept whole by older code, kept by the new code as it keeps them (a head and parts,
-# when it has them), as its first build after the change does once: not a one-plan build's cost.
+# States and lineages kept whole by older code, kept by the new code as it keeps them (a head
+# and parts, an index and parts, when it has them), as its first build after the change does
+# once: not a one-plan build's cost.
 _CONVERT = r"""
 import sys
 from pathlib import Path
 from kgraph.analysis import directive_index as di
+root = Path(sys.argv[1])
 if hasattr(di, "kept_head"):
-    root = Path(sys.argv[1])
     for path in sorted((root / "derived" / "documents").glob(
             f"directive-state-{di.fingerprint()}-*.pickle")):
         di.kept_head(root, path.stem)
+if hasattr(di, "LineageIndex"):  # a lineage kept whole, kept in parts under this code's key
+    from kgraph.analysis.sweep import version_sources
+    from kgraph.store.derived import document_value, drop_document_value
+    from kgraph.store.embedded import OxigraphRepository
+    key = di.lineage_key(version_sources(OxigraphRepository(root, read_only=True), None))
+    for path in sorted((root / "derived" / "documents").glob(
+            f"directive-lineage-{di.fingerprint()}-*.pickle")):
+        kept = document_value(root, path.stem)
+        whole, based_on = di._whole(root, path.stem, kept)
+        if whole is not None:
+            di._keep_index(root, key, whole, False)
+            for old in {path.stem, *based_on} - {key}:
+                drop_document_value(root, old)
 """
 
 

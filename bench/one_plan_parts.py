@@ -36,7 +36,15 @@ PARTS: list[tuple[Any, str]] = [
     (di, "keep_document_value"), (di, "_written_before"), (al.AlignmentState, "result"),
     (cov, "assemble"), (cov.DirectiveCoverage, "graphs"),
     (cov, "directive_of"), (kbuild._VersionView, "replace_graphs"),
-    (answer.StageAnswers, "add"), (derived, "_read")]
+    (answer.StageAnswers, "add"), (derived, "_read"),
+    *((di, name) for name in ("_continued", "_keep_continued", "_keep_part", "_mentions",
+                              "_reached", "_group_graphs", "_merged", "lineage_key")
+      if hasattr(di, name)),
+    (ai, "document_shas"), (ai._Update, "documents"), (ai._Update, "peers"),
+    (ai._Update, "regroup"), (ai._Update, "own_findings"), (ai._Update, "conflicts"),
+    (kbuild, "_sweep"), (kbuild, "_updated_index"), (kbuild, "_held_lines"),
+    (kbuild, "_coverage_kept"), (kbuild, "_hold_lines"), (answer, "keep"),
+    (kbuild, "_workspace"), (kbuild, "validate_document")]
 
 
 def timed(spent: collections.Counter[str], calls: collections.Counter[str]) -> None:

@@ -337,6 +337,37 @@ def test_changed_documents_are_found_from_the_builds_source_index(
     assert ai.document_shas(repo, len(stated) + 1) == stated  # too few: read from the store
 
 
+def test_a_build_s_update_looks_up_only_the_graphs_it_wrote(
+        corpus: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The index holds the version a one-plan build started from: its update looks up the
+    graphs that build wrote (the new plan's among a few), not every document's hash, and gives
+    what a full recompute gives; an index of another version walks every document again."""
+    folder, store = corpus
+    copy = tmp_path / "store"
+    shutil.copytree(store, copy)  # (the index names the original's folder: the same version)
+    ai.audit_index(OxigraphRepository(copy, read_only=True))
+    original = next(p for p in sorted(folder.glob("*.txt")) if "kh-ubnd" in p.name)
+    new = tmp_path / "new.txt"
+    new.write_text(re.sub(r"(?m)^Số: \S+/KH-UBND$", "Số: 88888/KH-UBND",
+                          original.read_text(encoding="utf-8"), count=1), encoding="utf-8")
+    looked_up: list[list[str] | None] = []
+    real = ai.written_since
+    monkeypatch.setattr(ai, "written_since", lambda repo, db: looked_up.append(
+        real(repo, db)) or looked_up[-1])
+    code, _, err = kgraph("build", str(new), "--store", str(copy))
+    assert code == 0, err
+    repo = OxigraphRepository(copy, read_only=True)
+    updated = ai.audit_index(repo)
+    plan = next(d for d in updated.documents if d.number == "88888/KH-UBND")
+    assert len(looked_up) == 1 and looked_up[0] is not None
+    assert plan.graph in looked_up[0] and len(looked_up[0]) < N_PLANS // 4
+    full = ai.compute_index(repo)
+    assert updated.documents == full.documents and updated.findings == full.findings
+    assert updated.conflict_sources == full.conflict_sources
+    assert _peer_rows(updated) == _peer_rows(full)
+    assert real(repo, updated._db) is None  # the index of the build's version, not its base
+
+
 def test_scores_too_close_to_call_are_recomputed() -> None:
     """A score within :data:`ai.SETTLED` of the threshold, or of a rounding step below it,
     could fall the other way in another order of sums: it is taken from the reference."""

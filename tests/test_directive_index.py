@@ -225,21 +225,25 @@ def test_one_new_plan_built_alone_is_placed_in_the_kept_alignment(
 
 
 def assert_the_kept_lineage_is_the_store_s(store: Path, repo: OxigraphRepository) -> None:
-    """After a one-plan build the lineage is kept as the full one of the store before and a
-    small delta (the graphs read again since), which together are the store's lineage."""
+    """The store's lineage is kept as one index and its parts (one per directive, and the
+    rest), which merged are the store's lineage; nothing else is kept."""
     kept = {path.stem: document_value(store, path.stem) for path in
             (store / "derived" / "documents").glob("directive-lineage-*.pickle")}
-    deltas = [value for value in kept.values() if isinstance(value, di.LineageDelta)]
-    assert len(deltas) == 1 and len(kept) == 2  # the delta and its base, nothing else
-    base = kept[deltas[0].base]
-    assert isinstance(base, di.Lineage)
-    merged = base.replaced(deltas[0].graphs, deltas[0].part)
-    read = di.Lineage.read(repo)
-    assert {g: sorted(e) for g, e in merged.edges.items()} == {
+    indexes = [value for value in kept.values() if isinstance(value, di.LineageIndex)]
+    assert len(indexes) == 1
+    assert set(kept) == {*indexes[0].parts.values(),
+                         next(k for k, v in kept.items() if v is indexes[0])}
+    merged, _ = di._kept_lineage(store, next(k for k, v in kept.items() if v is indexes[0]))
+    assert merged is not None
+    assert_same_lineage(merged, di.Lineage.read(repo))
+
+
+def assert_same_lineage(mine: di.Lineage, read: di.Lineage) -> None:
+    assert {g: sorted(e) for g, e in mine.edges.items()} == {
         g: sorted(e) for g, e in read.edges.items()}
-    assert {g: sorted(t) for g, t in merged.targets.items()} == {
+    assert {g: sorted(t) for g, t in mine.targets.items()} == {
         g: sorted(t) for g, t in read.targets.items()}
-    assert merged.plans == read.plans and merged.labels == read.labels
+    assert mine.plans == read.plans and mine.labels == read.labels
 
 
 def document_of(repo: OxigraphRepository, file_name: str) -> str:
@@ -417,7 +421,6 @@ def test_one_plan_builds_keep_the_state_by_province_and_write_only_the_changed_t
     # the head and its province's part read (the process held them: written by it)
     assert not {"StateHead", "StatePart", "DirectiveState"} & {k.__name__ for k in read}
     di._HELD.clear()
-    di._MADE.clear()
     kbuild._LINES.clear()
     read.clear()
     kgraph("build", str(first), "--store", str(copy), "--no-validate")

@@ -107,26 +107,25 @@ def test_a_second_one_plan_build_of_a_process_goes_on_from_what_the_first_made(
     """`kgraph build A.txt` then `kgraph build B.txt` (the same directive and province) in one
     process: the second takes the state and lineage the first made (no kept state or lineage
     file read), and the store holds exactly what the second build leaves when a new process
-    runs it (reading the delta files the first wrote)."""
+    runs it (reading the files the first wrote: the lineage's index and one part)."""
     from kgraph.store import derived
 
     directive, first, second, store = built_but_two(corpus, tmp_path)
-    di._MADE.clear()
+    di._HELD.clear()
     kgraph("build", str(first), "--store", str(store), "--no-validate")
-    assert len(di._MADE) == 1  # the lineage made by this build (the state's head is held)
     copy = tmp_path / "copy"
     shutil.copytree(store, copy, ignore=shutil.ignore_patterns(".stale-*"))
     read = recorded_calls(monkeypatch, derived, "_read", type)
     kgraph("build", str(second), "--store", str(store), "--no-validate")
     kept_kinds = {"DirectiveState", "StateDelta", "StateHead", "StatePart", "Lineage",
-                  "LineageDelta"}
+                  "LineageDelta", "LineageIndex"}
     assert not {kind.__name__ for kind in read} & kept_kinds
-    di._MADE.clear()  # a new process: the first build's files only
-    di._HELD.clear()
+    di._HELD.clear()  # a new process: the first build's files only
     kbuild._LINES.clear()
     read.clear()
     kgraph("build", str(second), "--store", str(copy), "--no-validate")
-    assert {"StateHead", "StatePart", "LineageDelta"} <= {kind.__name__ for kind in read}
+    assert [kind.__name__ for kind in read if kind.__name__.startswith("Lineage")] == [
+        "LineageIndex", "Lineage"]  # the index and the directive's part, not the others
     assert _coverage(store, directive) == _coverage(copy, directive)
 
     def states(root: Path) -> dict[str, object]:
@@ -144,10 +143,6 @@ def test_a_second_one_plan_build_of_a_process_goes_on_from_what_the_first_made(
             for mine, theirs in ((value.who, other.who), (value.scores, other.scores),
                                  (value.positions, other.positions), (value.sums, other.sums)):
                 assert all(np.array_equal(a, b) for a, b in zip(mine, theirs, strict=True))
-        elif isinstance(value, di.StatePart):
-            assert isinstance(other, di.StatePart)
+        elif isinstance(value, (di.StatePart, di.LineageIndex, di.Lineage)):
+            assert type(other) is type(value)
             assert value == other
-        elif isinstance(value, di.LineageDelta):
-            assert isinstance(other, di.LineageDelta)
-            assert (value.base, value.graphs) == (other.base, other.graphs)
-            assert value.part.plans == other.part.plans and value.part.edges == other.part.edges

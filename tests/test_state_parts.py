@@ -34,7 +34,6 @@ from test_directive_index import (  # noqa: F401
 def _new_process() -> None:
     """What a new `kgraph build` process holds: nothing of an earlier build."""
     di._HELD.clear()
-    di._MADE.clear()
     kbuild._LINES.clear()
 
 

@@ -62,6 +62,7 @@ from kgraph.store.derived import (
     drop_document_value,
     graph_digest,
     has_document_value,
+    keep_document_pickle,
     keep_document_value,
 )
 from kgraph.store.embedded import Repository, as_stored, stored_lines
@@ -103,8 +104,10 @@ def lineage_key(sources: dict[str, str]) -> str:
     for known, key in _KEYS:  # a build's sources after are the next build's sources before
         if known == sources:
             return key
-    text = "".join([f"{graph} {sources[graph]}\n" for graph in sorted(sources)])
-    digest = hashlib.sha256(text.encode())  # one update: the same digest, a tenth of the time
+    graphs = sorted(sources)  # the graphs, then their hashes: two joins, not 20,000 lines
+    digest = hashlib.sha256("\n".join(graphs).encode())  # (an IRI holds no line break)
+    digest.update(b"\n\n")
+    digest.update("\n".join(map(sources.__getitem__, graphs)).encode())
     key = f"directive-lineage-{fingerprint()}-{digest.hexdigest()[:32]}"
     _KEYS[:] = [(dict(sources), key), *_KEYS][:2]
     return key
@@ -117,41 +120,303 @@ _KEYS: list[tuple[dict[str, str], str]] = []
 
 def kept_lineage(repo: Repository, root: Path | None, before: dict[str, str],
                  after: dict[str, str], *, hold: bool = False) -> Lineage:
-    """The lineage of the store holding ``after`` (graph -> source text hash): the one kept for
-    ``before`` with the graphs that differ read again, else read whole; kept for ``after``."""
+    """The lineage of the store holding ``after`` (graph -> source text hash), kept for it in
+    parts (:class:`LineageIndex`). With a few graphs changed since ``before`` (a one-plan
+    build): only the parts those graphs and the documents they name touch are read, and the
+    :class:`Lineage` returned holds those parts only, enough for the directives the changed
+    documents carry out (:meth:`Lineage.groups`, :meth:`Lineage.implementing`); else the
+    lineage kept for ``before`` with the changed graphs read again, or the store's read whole.
+    ``hold``: the parts written are held for this process's next build."""
     changed = sorted(g for g in set(before) | set(after) if before.get(g) != after.get(g))
     old_key, new_key = lineage_key(before), lineage_key(after)  # 20,000 lines each to hash
-    made = _made(root, old_key)
-    kept = (made[0] if isinstance(made, tuple) else
-            _held_value(root, old_key) if root is not None else None)
-    base_key, since = old_key, set(changed)  # the full lineage kept, graphs read since
-    if isinstance(made, tuple):  # this process's last lineage, its delta's base and graphs
-        base_key, since = made[1], since | set(made[2])
-    elif isinstance(kept, LineageDelta):
-        base = _held_value(root, kept.base) if root is not None else None
-        base_key, since = kept.base, since | set(kept.graphs)
-        kept = base.replaced(kept.graphs, kept.part) if isinstance(base, Lineage) else None
-    if isinstance(kept, Lineage) and len(changed) <= max(50, len(after) // 10):
-        lineage = kept.updated(repo, changed)
-    else:
-        lineage, base_key = Lineage.read(repo), ""
-    if root is not None:
-        if base_key and len(since) <= DELTA_GRAPHS:  # the full one stays, the delta is small
-            keep_document_value(root, new_key, LineageDelta(
-                base_key, sorted(since), lineage.part(since)))
-            if hold:
-                _hand_on(root, new_key, (lineage, base_key, sorted(since)))
-            if old_key not in (new_key, base_key):
+    kept = _held_value(root, old_key) if root is not None else None
+    small = len(changed) <= max(50, len(after) // 10)
+    if isinstance(kept, LineageIndex) and small and root is not None:
+        found = _continued(repo, root, kept, changed)
+        if found is not None:
+            lineage, loaded = found
+            _keep_continued(root, new_key, kept, loaded, lineage, changed, hold)
+            if old_key != new_key:
                 drop_document_value(root, old_key)
             return lineage
-        _keep_full(root, new_key, Lineage(
-            lineage.edges, lineage.targets, lineage.plans, lineage.labels), hold)
-        for replaced in {old_key, base_key} - {new_key, ""}:
-            drop_document_value(root, replaced)  # replaced: keep one per store
+    whole, dropped = _whole(root, old_key, kept)  # an older layout's value: read once
+    lineage = whole.updated(repo, changed) if whole is not None and small else Lineage.read(repo)
+    if root is not None:
+        index = _keep_index(root, new_key, lineage, hold)
+        for key in {old_key, *dropped} - {new_key}:
+            drop_document_value(root, key)
+        if isinstance(kept, LineageIndex):  # its parts the new index does not share
+            for key in set(kept.parts.values()) - set(index.parts.values()):
+                drop_document_value(root, key)
     return lineage
 
 
-DELTA_GRAPHS = 1000  # graphs read again since the full lineage kept: more, and it is rewritten
+REST = ""  # the part of the graphs no directive's group mentions, in LineageIndex.holders
+
+
+@dataclass
+class LineageIndex:
+    """A store's lineage kept in parts (a national one is 20 MB, 0.1-0.2 CPU-s to read whole,
+    and a one-plan build needs the directive its plan carries out): one part per directive
+    document, the graphs that mention it or a document carrying it out (directly or through
+    others), and one (:data:`REST`) of the graphs no directive's part holds. A graph is kept
+    whole in every part holding it. ``holders`` names, for each graph and each document a
+    part's graphs mention, the parts mentioning it: a build reads the parts of its changed
+    graphs and of the documents they name, then of any document its walks reach beyond the
+    groups read (:func:`_continued`)."""
+
+    parts: dict[str, str]  # directive IRI (REST: the rest) -> its part's key
+    numbers: dict[str, list[str]]  # directive number -> the directives bearing it
+    holders: dict[str, tuple[str, ...]]  # graph or document -> the parts mentioning it
+    labels: dict[str, str]  # province IRI -> label
+
+
+def _mentions(lineage: Lineage) -> dict[str, set[str]]:
+    """Graph -> the documents it mentions (edges' ends, their targets, its source plan)."""
+    found: dict[str, set[str]] = defaultdict(set)
+    for graph, edges in lineage.edges.items():
+        named = found[graph]
+        for plan, target in edges:
+            named.add(plan)
+            named.add(target)
+    for graph, targets in lineage.targets.items():
+        found[graph].update(document for document, _ in targets)
+    for iri, plan in lineage.plans.items():
+        found[plan.graph].add(iri)
+    return found
+
+
+def _group_graphs(lineage: Lineage, directives: Iterable[str],
+                  mentions: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Directive -> the graphs of its part: those mentioning it or a document below it."""
+    mentioned_in: dict[str, list[str]] = defaultdict(list)
+    for graph, named in mentions.items():
+        for document in named:
+            mentioned_in[document].append(graph)
+    found: dict[str, set[str]] = {}
+    for directive in directives:
+        below = cov.ancestors(directive, lineage.carried_by) | {directive}
+        found[directive] = {graph for document in below
+                            for graph in mentioned_in.get(document, ())}
+    return found
+
+
+def _part(lineage: Lineage, graphs: set[str]) -> Lineage:
+    part = lineage.part(graphs)
+    part.labels = {}  # (the index holds them)
+    return part
+
+
+def _keep_part(root: Path, part: Lineage, hold: bool) -> str:
+    """Where ``part`` is kept: by content, so an unchanged part is written once and shared by
+    the indexes of successive source sets."""
+    import pickle
+
+    pickled = pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL)
+    key = f"directive-lineage-{fingerprint()}-part-{hashlib.sha256(pickled).hexdigest()[:32]}"
+    if not has_document_value(root, key):
+        keep_document_pickle(root, key, pickled)
+    identity = _identity(root, key) if hold else None
+    if identity is not None:
+        _hold(root, key, part, identity)
+    return key
+
+
+def _holders(parts: dict[str, set[str]], mentions: dict[str, set[str]],
+             into: dict[str, tuple[str, ...]]) -> None:
+    """Name each part (name -> its graphs) in ``into`` for its graphs and their documents."""
+    added: dict[str, set[str]] = defaultdict(set)
+    for name, graphs in parts.items():
+        for graph in graphs:
+            added[graph].add(name)
+            for document in mentions.get(graph, ()):
+                added[document].add(name)
+    for node, names in added.items():
+        into[node] = tuple(sorted(names.union(into.get(node, ()))))
+
+
+def _keep_index(root: Path, key: str, lineage: Lineage, hold: bool) -> LineageIndex:
+    """Keep a whole lineage in parts under ``key``; the index."""
+    mentions = _mentions(lineage)
+    graphs = _group_graphs(lineage, sorted(lineage.directive_numbers), mentions)
+    rest = set(mentions) - set().union(*graphs.values())
+    if rest:
+        graphs[REST] = rest
+    holders: dict[str, tuple[str, ...]] = {}
+    _holders(graphs, mentions, holders)
+    numbers: dict[str, list[str]] = defaultdict(list)
+    for directive, bearing in sorted(lineage.directive_numbers.items()):
+        for number in bearing:
+            numbers[number].append(directive)
+    index = LineageIndex({name: _keep_part(root, _part(lineage, part), hold)
+                          for name, part in sorted(graphs.items())},
+                         dict(numbers), holders, dict(lineage.labels))
+    _keep_full(root, key, index, hold)
+    return index
+
+
+def _merged(parts: Iterable[Lineage], labels: dict[str, str]) -> Lineage:
+    """The lineage of these parts' graphs, each plan named by ``labels``' province label (a
+    part keeps the label of when it was written; :meth:`Lineage.replaced` relabels so)."""
+    edges: dict[str, list[tuple[str, str]]] = {}
+    targets: dict[str, list[tuple[str, str]]] = {}
+    plans: dict[str, SourcePlan] = {}
+    for part in parts:
+        edges.update(part.edges)
+        targets.update(part.targets)
+        plans.update(part.plans)
+    plans = {iri: p if labels.get(p.province_iri, p.province) == p.province
+             or not p.province_iri
+             else SourcePlan(p.iri, p.number, labels[p.province_iri], p.province_iri, p.graph,
+                             p.sha256) for iri, p in plans.items()}
+    return Lineage(edges, targets, plans, dict(labels))
+
+
+def _continued(repo: Repository, root: Path, index: LineageIndex, changed: list[str]
+               ) -> tuple[Lineage, dict[str, Lineage]] | None:
+    """The lineage after ``changed`` graphs were read again, from the parts they touch: those
+    holding the changed graphs or a document they name (the parts whose content or group can
+    change), then, until nothing more is read, those mentioning a document the walks reach
+    outside the groups read (up from the changed documents to the directives they carry out,
+    down from every directive read and from those bearing the same numbers): a group read
+    holds every graph mentioning one of its documents, so a walk inside it needs no other
+    part. The rest's part is read when a graph must join it. Returns the lineage and the
+    parts read (name -> part, as they were); None when a part is not kept."""
+    fresh = Lineage.read(repo, changed)
+    loaded: dict[str, Lineage] = {}
+    groups: set[str] = set()  # documents of the groups read (and their directives)
+    labels = {**index.labels, **fresh.labels}
+
+    def read(names: Iterable[str]) -> bool | None:
+        wanted = sorted({part for name in names for part in index.holders.get(name, ())}
+                        - set(loaded))
+        for name in wanted:
+            part = _held_value(root, index.parts.get(name, ""))
+            if not isinstance(part, Lineage):
+                return None
+            loaded[name] = part
+            if name != REST:
+                groups.update(cov.ancestors(name, part.carried_by) | {name})
+        return bool(wanted)
+
+    if read([*changed, *set().union(*_mentions(fresh).values())]) is None:
+        return None
+    while True:
+        lineage = _merged(loaded.values(), labels).replaced(changed, fresh)
+        reached = _reached(lineage, index, set(loaded), set(changed))
+        outside = [node for node in reached if node not in groups
+                   and not set(index.holders.get(node, ())) <= set(loaded)]
+        found = read(outside)
+        if found is None:
+            return None
+        if found:
+            continue
+        if REST in index.parts and REST not in loaded and _rest(lineage, index, loaded):
+            rest = _held_value(root, index.parts[REST])
+            if not isinstance(rest, Lineage):
+                return None
+            loaded[REST] = rest
+            continue
+        return lineage, loaded
+
+
+def _reached(lineage: Lineage, index: LineageIndex, loaded: set[str],
+             changed: set[str]) -> set[str]:
+    """The documents the stage's walks reach in ``lineage``: up from the changed graphs'
+    documents, down from the directives they carry out (and those bearing the same numbers),
+    from the directives whose parts are read and from those it names anew."""
+    documents = {iri for iri, plan in lineage.plans.items() if plan.graph in changed}
+    up = documents | {document for plan in documents
+                      for document in cov.ancestors(plan, lineage.parents)}
+    numbers = {n for document in up for n in lineage.directive_numbers.get(document, ())}
+    directives = {d for n in numbers for d in index.numbers.get(n, ())}
+    directives.update(d for d, bearing in lineage.directive_numbers.items()
+                      if bearing & numbers or d in loaded or d not in index.parts)
+    directives.update(d for d in loaded if d != REST)
+    reached = up | directives
+    for directive in directives:
+        reached |= cov.ancestors(directive, lineage.carried_by)
+    return reached
+
+
+def _rest(lineage: Lineage, index: LineageIndex, loaded: dict[str, Lineage],
+          mentions: dict[str, set[str]] | None = None,
+          graphs: dict[str, set[str]] | None = None) -> set[str]:
+    """The graphs of ``lineage`` in no group's part after the change: the rest's (those of
+    the groups' parts not read stay in them). ``graphs``: the groups' parts, when made."""
+    mentions = _mentions(lineage) if mentions is None else mentions
+    if graphs is None:
+        graphs = _group_graphs(lineage, _rewritten(lineage, index, loaded), mentions)
+    grouped = set().union(*(part for name, part in graphs.items() if name != REST))
+    return {graph for graph in mentions if graph not in grouped and all(
+        name in loaded or name == REST for name in index.holders.get(graph, ()))}
+
+
+def _rewritten(lineage: Lineage, index: LineageIndex, loaded: dict[str, Lineage]
+               ) -> list[str]:
+    """The directives whose parts a continued build writes: those read, and those new."""
+    return sorted(d for d in lineage.directive_numbers if d in loaded or d not in index.parts)
+
+
+def _keep_continued(root: Path, key: str, index: LineageIndex, loaded: dict[str, Lineage],
+                    lineage: Lineage, changed: list[str], hold: bool) -> None:
+    """Keep the index after a continued build under ``key``: the parts read replaced by the
+    groups' parts now (of the directives read, and of those the changed graphs name anew),
+    the others as they are; only the holders of the documents a part gained or lost change."""
+    mentions = _mentions(lineage)
+    graphs = _group_graphs(lineage, _rewritten(lineage, index, loaded), mentions)
+    if REST in loaded or REST not in index.parts:
+        rest = _rest(lineage, index, loaded, mentions, graphs)
+        if rest:
+            graphs[REST] = rest
+    gone = set(changed)
+    holders = dict(index.holders)
+    for name in {*loaded, *graphs}:
+        after = set(graphs.get(name, ())).union(*(mentions[g] for g in graphs.get(name, ())))
+        before: set[str] = set()
+        part = loaded.get(name)
+        if part is not None:  # (an unchanged graph names what it named)
+            held = {*part.edges, *part.targets, *(p.graph for p in part.plans.values())}
+            before = held.union(*(mentions[g] for g in held - gone),
+                                *(_mentions(part.part(held & gone)).values()))
+        for node in before - after:
+            left = tuple(h for h in holders.get(node, ()) if h != name)
+            if left:
+                holders[node] = left
+            else:
+                holders.pop(node, None)
+        for node in after - before:
+            holders[node] = tuple(sorted({name, *holders.get(node, ())}))
+    parts = {name: k for name, k in index.parts.items() if name not in loaded}
+    for name, part_graphs in graphs.items():
+        same = loaded.get(name)
+        if same is not None and not part_graphs & gone and part_graphs == {
+                *same.edges, *same.targets, *(p.graph for p in same.plans.values())}:
+            parts[name] = index.parts[name]  # its graphs as they were: the same part
+        else:
+            parts[name] = _keep_part(root, _part(lineage, part_graphs), hold)
+    numbers: dict[str, list[str]] = defaultdict(list)
+    for number, bearing in index.numbers.items():
+        numbers[number].extend(d for d in bearing if d not in loaded and d in parts)
+    for directive in sorted(graphs):
+        if directive != REST:
+            for number in lineage.directive_numbers.get(directive, ()):
+                numbers[number].append(directive)
+    _keep_full(root, key, LineageIndex(
+        dict(sorted(parts.items())), {n: sorted(ds) for n, ds in sorted(numbers.items()) if ds},
+        holders, dict(lineage.labels)), hold)
+    for dropped in set(index.parts.values()) - set(parts.values()):
+        drop_document_value(root, dropped)
+
+
+def _whole(root: Path | None, key: str, kept: object) -> tuple[Lineage | None, list[str]]:
+    """A lineage kept whole under ``key`` by older code (a full one, or a delta on a full
+    one), and the keys it was kept under beside ``key``: read once, then kept in parts."""
+    if isinstance(kept, LineageDelta) and root is not None:
+        base = _held_value(root, kept.base)
+        return (base.replaced(kept.graphs, kept.part) if isinstance(base, Lineage) else None,
+                [kept.base])
+    return (kept if isinstance(kept, Lineage) else None), []
 
 
 # The full lineage, the states' heads and parts this process read or wrote last, while their
@@ -195,32 +460,6 @@ def _keep_full(root: Path, key: str, value: Lineage | StateHead | StatePart,
         _hold(root, key, value, identity)
 
 
-# The lineage a one-plan build of this process made and kept as a delta on a full one, while
-# the delta file is the one it wrote: handed once to the next build of this process, which
-# goes on from it instead of reading the delta and applying it to the base again.
-_MADE: OrderedDict[tuple[str, str], tuple[tuple[int, int, int], object]] = OrderedDict()
-MADE = 2  # values at most
-
-
-def _made(root: Path | None, key: str) -> object:
-    """The value :func:`_hand_on` held for ``key``, taken (the caller changes it), or None."""
-    if root is None:
-        return None
-    held = _MADE.pop((str(root), key), None)
-    if held is None or held[0] != _identity(root, key):
-        return None
-    return held[1]
-
-
-def _hand_on(root: Path, key: str, value: object) -> None:
-    identity = _identity(root, key)
-    if identity is None:
-        return
-    _MADE[(str(root), key)] = (identity, value)
-    while len(_MADE) > MADE:
-        _MADE.popitem(last=False)
-
-
 def _hold(root: Path, key: str, value: object, identity: tuple[int, int, int]) -> None:
     _HELD[(str(root), key)] = (identity, value)
     _HELD.move_to_end((str(root), key))
@@ -246,8 +485,9 @@ def live_keys(repo: Repository, root: Path, sources: Sequence[dict[str, str]],
     store's current version, then of the one before it:
 
     * records: of those documents, under this code's :func:`record_fingerprint`;
-    * lineages: those of either source set (and those this process keyed last, a build's
-      before and after), and the full one a kept delta is based on;
+    * lineages: the indexes of either source set (and those this process keyed last, a
+      build's before and after) and their parts (an older layout's: the full one a kept
+      delta is based on);
     * states: per directive several plans carry out (the current lineage's groups, as
       :func:`update` finds them), the head of its plans' texts now and before. Without a
       kept lineage (a build without the stage) the lineage is read from the store when
@@ -264,11 +504,10 @@ def live_keys(repo: Repository, root: Path, sources: Sequence[dict[str, str]],
     lineages = {key for _, key in _KEYS}  # before lineage_key below reorders them
     keys = [lineage_key(version) for version in sources]
     lineages.update(keys)
-    lineage, base = _kept_lineage(root, keys[0])
-    lineages.add(base)
-    for key in keys[1:]:
-        if key not in (keys[0], base):  # (a base is whole: no full lineage read to learn it)
-            lineages.add(_delta_base(root, key))
+    lineage, named = _kept_lineage(root, keys[0])
+    lineages.update(named)
+    for key in lineages - {keys[0], *named}:  # the others' parts (or an older layout's base)
+        lineages.update(_lineage_keys(_peek(root, key)))
     if lineage is None and thorough:
         lineage = Lineage.read(repo)
     heads: set[str] | None = None
@@ -309,30 +548,23 @@ def live_keys(repo: Repository, root: Path, sources: Sequence[dict[str, str]],
             "directive-part": parts}
 
 
-def _kept_lineage(root: Path, key: str) -> tuple[Lineage | None, str]:
-    """The lineage kept under ``key`` (whole: a delta applied to its base) and the key of the
-    delta's base ("" for a whole one): what this process made last, held, else read."""
-    made = _MADE.get((str(root), key))
-    if made is not None and made[0] == _identity(root, key):
-        lineage, base, _ = made[1]  # type: ignore[misc]
-        return lineage, base
+def _kept_lineage(root: Path, key: str) -> tuple[Lineage | None, set[str]]:
+    """The whole lineage kept under ``key`` (every part of its index merged; an older
+    layout's delta applied to its base) and the keys it is kept under beside ``key``."""
     kept = _held_value(root, key)
-    if isinstance(kept, LineageDelta):
-        base = _held_value(root, kept.base)
-        return (base.replaced(kept.graphs, kept.part) if isinstance(base, Lineage) else None,
-                kept.base)
-    return (kept if isinstance(kept, Lineage) else None), ""
+    if isinstance(kept, LineageIndex):
+        parts = [_held_value(root, part) for part in kept.parts.values()]
+        whole = (_merged(parts, kept.labels)  # type: ignore[arg-type]
+                 if all(isinstance(part, Lineage) for part in parts) else None)
+        return whole, _lineage_keys(kept)
+    return _whole(root, key, kept)[0], _lineage_keys(kept)
 
 
-def _delta_base(root: Path, key: str) -> str:
-    """The base of the delta kept under ``key`` ("" when none is kept, or a whole one)."""
-    made = _MADE.get((str(root), key))
-    if made is not None and made[0] == _identity(root, key):
-        return made[1][1]  # type: ignore[index,no-any-return]
-    if _identity(root, key) is None:
-        return ""
-    kept = _peek(root, key)
-    return kept.base if isinstance(kept, LineageDelta) else ""
+def _lineage_keys(kept: object) -> set[str]:
+    """The keys a kept lineage value names: an index's parts, an older delta's base."""
+    if isinstance(kept, LineageIndex):
+        return set(kept.parts.values())
+    return {kept.base} if isinstance(kept, LineageDelta) else set()
 
 
 def _peek(root: Path, key: str) -> object:

@@ -20,8 +20,10 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console()
-errors = Console(stderr=True)
+# No emoji codes: kgraph prints titles and numbers, where ":word:" is text (and rich's table of
+# codes costs a fresh process 0.01 CPU-s to import).
+console = Console(emoji=False)
+errors = Console(stderr=True, emoji=False)
 F = TypeVar("F", bound=Callable[..., Any])
 
 

@@ -138,12 +138,15 @@ def _read(path: Path | str) -> Any:
     return None
 
 
-def _write(path: Path, value: Any) -> None:
+def _write(path: Path, value: Any, pickled: bytes | None = None) -> None:
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
         with os.fdopen(fd, "wb") as handle:
-            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            if pickled is not None:
+                handle.write(pickled)
+            else:
+                pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
 
 
@@ -248,6 +251,14 @@ def keep_document_value(repo: Repository | Path | None, key: str, value: Any) ->
     root = store_root(repo)
     if root is not None:
         _write(root / DERIVED / "documents" / f"{key}.pickle", value)
+
+
+def keep_document_pickle(repo: Repository | Path | None, key: str, pickled: bytes) -> None:
+    """:func:`keep_document_value` of a value pickled already (a value kept by the digest of
+    its pickle is pickled once, not twice)."""
+    root = store_root(repo)
+    if root is not None:
+        _write(root / DERIVED / "documents" / f"{key}.pickle", None, pickled)
 
 
 def drop_document_value(repo: Repository | Path | None, key: str) -> None:

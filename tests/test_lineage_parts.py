@@ -1,0 +1,203 @@
+"""The directive stage's lineage kept in parts (kgraph.analysis.directive_index.LineageIndex):
+a one-plan build reads the parts its changed graphs touch, and what it finds for the directives
+its plans carry out, and the lineage it keeps, are what the whole lineage gives. Checked on
+random national-like lineages (plans carrying out several directives, chains through provincial
+plans, plans carrying out no directive, two directives of one number) against the store's
+lineage read whole, and for a lineage kept whole by older code."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from kgraph.analysis import coverage as cov
+from kgraph.analysis import directive_index as di
+from kgraph.store.derived import document_value, keep_document_value
+
+DOC = "https://example.org/doc/"
+
+
+class Store:
+    """A store's lineage, read as :meth:`Lineage.read` reads it (whole, or some graphs)."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.graphs: dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]],
+                                     di.SourcePlan]] = {}
+        self.numbers = {f"{DOC}d{i}": f"{i % 4}-NQ/TW" for i in range(5)}  # d0 and d4: 0-NQ/TW
+        self.numbers[f"{DOC}qd"] = "1-QD-TTg"  # a decision: carried out, no directive
+        self.labels = {f"{DOC}p{i}": f"Tỉnh {i}" for i in range(4)}
+        self.serial = 0
+
+    def sources(self) -> dict[str, str]:
+        return {graph: entry[2].sha256 for graph, entry in self.graphs.items()}
+
+    def plan(self, graph: str | None = None, iri: str | None = None) -> str:
+        """A plan (new, or another text of ``graph``'s) carrying out one to three documents."""
+        self.serial += 1
+        iri = iri or f"{DOC}plan{self.serial}"
+        graph = graph or f"{iri}/graph"
+        plans = [p.iri for _, _, p in self.graphs.values() if p.iri != iri]
+        documents = [*(f"{DOC}d{i}" for i in range(5)), f"{DOC}qd"]
+        way = self.rng.random()  # mostly one document: groups apart, a few plans in two
+        targets = ([self.rng.choice(documents)] if way < 0.4 or not plans else
+                   [self.rng.choice(plans)] if way < 0.85 else
+                   self.rng.sample(documents + plans, 2))
+        province = self.rng.choice([*self.labels, ""])
+        number = f"{self.serial}/KH-UBND"
+        self.numbers[iri] = number
+        self.graphs[graph] = (
+            [(iri, t) for t in targets],
+            [(t, self.numbers[t]) for t in targets],
+            di.SourcePlan(iri, number, self.labels.get(province, ""), province, graph,
+                          f"sha{self.serial}"))
+        return graph
+
+    def read(self, repo: object, graphs: list[str] | None = None) -> di.Lineage:
+        chosen = sorted(self.graphs if graphs is None else set(graphs) & set(self.graphs))
+        plans = {self.graphs[g][2].iri: self.graphs[g][2] for g in chosen}
+        return di.Lineage({g: list(self.graphs[g][0]) for g in chosen},
+                          {g: list(self.graphs[g][1]) for g in chosen}, plans,
+                          {p.province_iri: self.labels[p.province_iri] for p in plans.values()
+                           if p.province_iri})
+
+
+@pytest.fixture
+def store(monkeypatch: pytest.MonkeyPatch) -> Store:
+    found = Store(random.Random(0))
+    monkeypatch.setattr(di.Lineage, "read", classmethod(lambda cls, repo, graphs=None:
+                                                        found.read(repo, graphs)))
+    monkeypatch.setattr(cov, "_records", lambda repo, text: [])  # (every chain is of plans)
+    di._HELD.clear()
+    return found
+
+
+def kept_files(root: Path) -> dict[str, object]:
+    return {path.stem: document_value(root, path.stem)
+            for path in (root / "derived" / "documents").glob("directive-lineage-*.pickle")}
+
+
+def assert_kept_whole(root: Path, sources: dict[str, str], store: Store) -> None:
+    """One index and its parts kept, nothing else, and merged they are the store's lineage."""
+    key = di.lineage_key(sources)
+    index = document_value(root, key)
+    assert isinstance(index, di.LineageIndex)
+    assert set(kept_files(root)) == {key, *index.parts.values()}
+    di._HELD.clear()
+    merged, _ = di._kept_lineage(root, key)
+    whole = store.read(None)
+    assert merged is not None
+    assert (merged.edges, merged.targets, merged.plans, merged.labels) == (
+        whole.edges, whole.targets, whole.plans, whole.labels)
+    made = di._keep_index(root / "whole", key, whole, False)  # the index made from nothing
+    assert (index.holders, index.numbers, index.labels) == (made.holders, made.numbers,
+                                                            made.labels)
+    assert {name: graphs_of(root, part) for name, part in index.parts.items()} == {
+        name: graphs_of(root / "whole", part) for name, part in made.parts.items()}
+
+
+def graphs_of(root: Path, key: str) -> set[str]:
+    part = document_value(root, key)
+    assert isinstance(part, di.Lineage)
+    return {*part.edges, *part.targets, *(p.graph for p in part.plans.values())}
+
+
+def assert_same_answers(mine: di.Lineage, whole: di.Lineage, changed: dict[str, str | None]
+                        ) -> None:
+    """What the stage asks of the lineage, for the changed documents: the same."""
+    assert mine.groups(changed) == whole.groups(changed)
+    for number in whole.groups(changed):
+        for directive, numbers in whole.directive_numbers.items():
+            if number in numbers:
+                assert mine.implementing(None, directive) == whole.implementing(  # type: ignore[arg-type]
+                    None, directive)  # type: ignore[arg-type]
+
+
+def recorded_reads(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The values the stage reads kept (or holds) from now on."""
+    read: list[object] = []
+    original = di._held_value
+
+    def recording(root: Path, key: str) -> object:
+        value = original(root, key)
+        read.append(value)
+        return value
+
+    monkeypatch.setattr(di, "_held_value", recording)
+    return read
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_few_plans_built_read_some_parts_and_find_what_the_whole_lineage_finds(
+        store: Store, tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    store.rng.seed(seed)
+    for _ in range(120):
+        store.plan()
+    before = store.sources()
+    first = di.kept_lineage(None, tmp_path, {}, before)  # type: ignore[arg-type]
+    assert first.plans == store.read(None).plans
+    assert_kept_whole(tmp_path, before, store)
+    read_parts = []
+    for step in range(25):
+        plans = {g: e[2].iri for g, e in store.graphs.items()}
+        kind = step % 5
+        if kind == 0 or not plans:  # new plans
+            graphs = [store.plan() for _ in range(store.rng.choice([1, 2]))]
+        elif kind == 1:  # a plan of the store, another text (its targets may change)
+            graph = store.rng.choice(sorted(plans))
+            store.plan(graph, plans[graph])
+            graphs = [graph]
+        elif kind == 2:  # a plan gone
+            graph = store.rng.choice(sorted(plans))
+            del store.graphs[graph]
+            graphs = [graph]
+        elif kind == 3:  # a plan named by others, read again with another number's IRI
+            graph = store.rng.choice(sorted(plans)[:40])
+            store.plan(graph)
+            graphs = [graph]
+        else:  # a new plan that later plans already carry out (a target before its text)
+            iri = f"{DOC}early{step}"
+            store.numbers[iri] = f"early{step}/KH"
+            store.plan(iri=f"{DOC}child{step}")
+            store.graphs[f"{DOC}child{step}/graph"][0].append((f"{DOC}child{step}", iri))
+            store.graphs[f"{DOC}child{step}/graph"][1].append((iri, store.numbers[iri]))
+            di._HELD.clear()
+            after = store.sources()
+            di.kept_lineage(None, tmp_path, before, after)  # type: ignore[arg-type]
+            before = after
+            graphs = [store.plan(iri=iri)]
+        after = store.sources()
+        di._HELD.clear()  # a new process
+        with monkeypatch.context() as patch:
+            read = recorded_reads(patch)
+            mine = di.kept_lineage(None, tmp_path, before, after)  # type: ignore[arg-type]
+        changed: dict[str, str | None] = {
+            store.graphs[g][2].iri: None for g in graphs if g in store.graphs}
+        assert_same_answers(mine, store.read(None), changed)
+        assert_kept_whole(tmp_path, after, store)
+        read_parts.append(sum(isinstance(v, di.Lineage) for v in read))
+        before = after
+    index = document_value(tmp_path, di.lineage_key(before))
+    assert isinstance(index, di.LineageIndex)
+    assert min(read_parts) < len(index.parts)  # some builds read some parts, not all
+
+
+def test_a_lineage_kept_whole_by_older_code_is_read_once_and_kept_in_parts(
+        store: Store, tmp_path: Path) -> None:
+    for _ in range(60):
+        store.plan()
+    before = store.sources()
+    whole = store.read(None)
+    delta_base = di.lineage_key({"older": "sources"})
+    keep_document_value(tmp_path, delta_base, whole)  # an older build's full lineage
+    keep_document_value(tmp_path, di.lineage_key(before), di.LineageDelta(
+        delta_base, [], whole.part([])))  # and its delta since (nothing changed)
+    graph = store.plan()
+    after = store.sources()
+    mine = di.kept_lineage(None, tmp_path, before, after)  # type: ignore[arg-type]
+    iri = store.graphs[graph][2].iri
+    assert_same_answers(mine, store.read(None), {iri: None})
+    assert_kept_whole(tmp_path, after, store)  # the older values gone
+    assert not any(isinstance(v, di.LineageDelta) for v in kept_files(tmp_path).values())
