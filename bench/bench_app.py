@@ -214,21 +214,24 @@ def document_iris(store: Path, params: dict[str, str]) -> dict[str, str]:
     return found
 
 
-def serve(store: Path, warm: bool = True) -> tuple[subprocess.Popen[bytes], str]:
+def serve(store: Path | str, warm: bool = True, env: dict[str, str] | None = None,
+          tries: int = 600) -> tuple[subprocess.Popen[bytes], str]:
+    """``kgraph serve`` of ``store`` (a folder or a remote store's URL) on a free port, once
+    ``/health`` answers; ``env`` picks the code (its PYTHONPATH) and the server's settings."""
     port = free_port()
     server = subprocess.Popen(
         [KGRAPH, "serve", "--store", str(store), "--port", str(port), "--log-level", "warning",
          "--query-timeout", "600", *([] if warm else ["--no-warm"])],
-        env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env=ENV if env is None else env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
+    for _ in range(tries):
         try:
             if httpx.get(url + "/health", timeout=5).status_code == 200:
                 return server, url
         except httpx.HTTPError:
             time.sleep(0.2)
     server.kill()
-    raise RuntimeError("kgraph serve did not start")
+    raise RuntimeError(f"kgraph serve --store {store} did not start")
 
 
 def measure_routes(url: str, paths: dict[str, str], queries: dict[str, str], runs: int,

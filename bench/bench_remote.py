@@ -398,21 +398,11 @@ def cli_seconds(args: list[str], env: dict[str, str], timeout: float,
 
 
 def serve(store: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    import httpx
+    """``kgraph serve --store STORE`` with ``env`` (a remote store's first start computes its
+    page data: minutes at 20,000 plans)."""
+    from bench_app import serve as serve_app
 
-    port = external_stores.free_port()
-    server = subprocess.Popen(
-        [KGRAPH, "serve", "--store", store, "--port", str(port), "--log-level", "warning",
-         "--query-timeout", "600"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(1500):
-        try:
-            if httpx.get(url + "/health", timeout=5).status_code == 200:
-                return server, url
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    server.kill()
-    raise RuntimeError(f"kgraph serve --store {store} did not start")
+    return serve_app(store, env=env, tries=1500)
 
 
 def compare_pages(stores: dict[str, tuple[str, dict[str, str]]], paths: dict[str, str],

@@ -34,7 +34,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_app import free_port  # noqa: E402
+import bench_app  # noqa: E402
 
 KGRAPH = str(Path(sys.executable).parent / "kgraph")
 WHOLE = 6000  # the API's largest page: any lineage within the walk's bound in one answer
@@ -43,21 +43,7 @@ WHOLE = 6000  # the API's largest page: any lineage within the walk's bound in o
 def serve(src: Path, store: Path) -> tuple[subprocess.Popen[bytes], str]:
     """``kgraph serve`` of the code in ``src`` on ``store``, without the warm-up thread (its
     minutes of page data would run beside the timings; the answers timed are kept ones)."""
-    port = free_port()
-    server = subprocess.Popen(
-        [KGRAPH, "serve", "--store", str(store), "--port", str(port), "--log-level", "warning",
-         "--no-warm"],
-        env={**os.environ, "PYTHONPATH": str(src)}, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            if httpx.get(url + "/health", timeout=5).status_code == 200:
-                return server, url
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    server.kill()
-    raise RuntimeError(f"kgraph serve ({src}) did not start")
+    return bench_app.serve(store, warm=False, env={**os.environ, "PYTHONPATH": str(src)})
 
 
 def chosen_lineages(store: Path, count: int, seed: int, given: list[str]
