@@ -9,7 +9,11 @@ Items (each computed from the store, nothing kept: ``KGRAPH_CACHE`` a new empty 
 * ``RACI list``: ``/raci`` (``web.pages.raci_documents``, the home listing given);
 * ``change events``: the reference graph's (``analysis.succession._change_events``);
 * ``directive-coverage``: the first ``/api/queries/directive-coverage?doc=DOC`` (JSON page,
-  whole answer computed) and with ``&province=P``, through the web app.
+  whole answer computed) and with ``&province=P``, through the web app;
+* ``lineage down 8`` / ``lineage up 8``: the first ``/api/lineage?iri=IRI&direction=...&depth=8
+  &compact=true`` (``--down IRI``, ``--up IRI``) through the web app, with the explorer's data
+  ready as a served store has it after its warm-up (computed first, not timed): the walk and
+  its subgraph.
 
 Printed per item: wall seconds, the process's CPU-s and the Virtuoso server's CPU-s (``pid`` of
 ``--virtuoso-dir``/server.json), old and new, the old/new ratio of the wall, and whether the
@@ -20,7 +24,7 @@ also asked of the embedded store with this tree, and the new answer compared wit
 
 Run (under the heavy lock at 20,000 plans): ``PYTHONPATH=src .venv/bin/python
 bench/bench_remote_first.py --url URL --virtuoso-dir DIR --old-src OLD/src [--doc 28-CT/TW]
-[--province "Gia Lai"] [--rounds 1] [--json F]``
+[--province "Gia Lai"] [--down IRI] [--up IRI] [--rounds 1] [--only ITEM] [--json F]``
 """
 
 from __future__ import annotations
@@ -46,8 +50,14 @@ from kgraph.store.embedded import open_repository
 store = os.environ["KGRAPH_STORE"]
 repo = (open_repository(store) if store.startswith(("http:", "https:"))
         else open_repository(store, read_only=True))
-item, doc, province = sys.argv[1:4]
+item, doc, province, lineage_iri = sys.argv[1:5]
 repo.query("ASK {}")  # the server recognised before timing
+if item.startswith("lineage"):
+    from fastapi.testclient import TestClient
+    from kgraph.analysis.page_data import explorer_for
+    from kgraph.web.app import create_app
+    explorer_for(repo)  # as after a served store's warm-up
+    client = TestClient(create_app(repo))
 if item == "RACI list":
     from kgraph.analysis import page_data
     import kgraph.web.pages as pages
@@ -63,6 +73,11 @@ elif item == "home listing":
     answer = [sorted((k, repr(v)) for k, v in vars(h).items()) for h in _home_listing(repo)]
 elif item == "RACI list":
     answer = pages.raci_documents(repo)
+elif item.startswith("lineage"):
+    response = client.get("/api/lineage", params={
+        "iri": lineage_iri, "direction": item.split()[1], "depth": 8, "compact": "true"},
+        headers={"Accept-Encoding": "identity"})
+    answer = [response.status_code, response.content]
 elif item == "change events":
     from kgraph.analysis.succession import _change_events
     answer = repr(_change_events(repo))
@@ -81,15 +96,15 @@ digest = hashlib.sha256(answer[-1] if isinstance(answer, list) and answer
 print(json.dumps({"wall": wall, "cpu": cpu, "digest": digest}))
 """
 ITEMS = ("explorer data", "home listing", "RACI list", "change events", "directive-coverage",
-         "directive-coverage province")
+         "directive-coverage province", "lineage down 8", "lineage up 8")
 
 
 def measure(src: Path, item: str, doc: str, province: str, env: dict[str, str],
-            pid: int | None) -> dict[str, Any]:
+            pid: int | None, lineage_iri: str = "") -> dict[str, Any]:
     """One item in a fresh process of the code in ``src``, with an empty cache."""
     with tempfile.TemporaryDirectory(prefix="kgraph-first-") as cache:
         before = server_cpu(pid)
-        done = subprocess.run([sys.executable, "-c", CHILD, item, doc, province],
+        done = subprocess.run([sys.executable, "-c", CHILD, item, doc, province, lineage_iri],
                               env={**env, "PYTHONPATH": str(src), "KGRAPH_CACHE": cache,
                                    # one set order in every child: the label index's state
                                    # is compared by its repr
@@ -109,6 +124,8 @@ def main() -> int:
     parser.add_argument("--old-src", type=Path, required=True)
     parser.add_argument("--doc", default="28-CT/TW")
     parser.add_argument("--province", default="Gia Lai")
+    parser.add_argument("--down", default="", help="the IRI of the 'lineage down 8' item")
+    parser.add_argument("--up", default="", help="the IRI of the 'lineage up 8' item")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--only", action="append", default=[], help="an item (repeatable)")
     parser.add_argument("--embedded", type=Path, help="a copy of the built store (read only)")
@@ -123,11 +140,15 @@ def main() -> int:
     print(f"load {os.getloadavg()[0]:.1f}; old = {codes['old']}, new = {codes['new']}")
     print(f"{'item':30s} {'old wall / CPU / server CPU':>30s} {'new wall / CPU / server CPU':>30s}"
           f" {'old/new':>8s}  same")
+    lineage = {"lineage down 8": args.down, "lineage up 8": args.up}
     for item in args.only or ITEMS:
+        if item in lineage and not lineage[item]:
+            continue  # no IRI given
         for _ in range(args.rounds):
             row = {}
             for label, src in codes.items():
-                row[label] = measure(src, item, args.doc, args.province, env, pid)
+                row[label] = measure(src, item, args.doc, args.province, env, pid,
+                                     lineage.get(item, ""))
                 results.setdefault(item, {}).setdefault(label, []).append(row[label])
             old, new = row["old"], row["new"]
             same = "yes" if old["digest"] == new["digest"] else "NO"

@@ -220,6 +220,10 @@ EXPLORER_REQUESTS = [
     ("/api/search", {"q": "28-CT/TW", "limit": 100}),
     ("/api/lineage", {"iri": D28, "direction": "down", "depth": 3}),
     ("/api/lineage", {"iri": SO_YTE_GL, "direction": "up", "depth": 4}),
+    # a plan down to its agencies and a duty up to the directive: every flow relation, each
+    # read over the server by its own UNION branch (kgraph.analysis.lineage._STEP)
+    ("/api/lineage", {"iri": KG234, "direction": "down", "depth": 8}),
+    ("/api/lineage", {"iri": KG234 + "/assignment/1/duty/1", "direction": "up", "depth": 8}),
     ("/api/path", {"from": SO_YTE_GL, "to": D28}),
     ("/api/node", {"iri": D28}),
     ("/api/node", {"iri": KG234 + "/assignment/1/duty/1"}),
@@ -403,6 +407,43 @@ def test_fact_stated_by_many_graphs_lists_some_and_counts_the_rest(
         assert facts.group(0).count("giá trị") == 1  # one row, not one per graph
         assert len(set(re.findall(r"urn:test:restated\d+", facts.group(0)))) == 12
         assert "và 3 nguồn khác" in facts.group(0)
+
+
+def test_implementers_name_a_province_the_reference_graph_does_not_list(
+        server: Running, embedded: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``implementers`` (the portable text over the server, the Oxigraph text over an embedded
+    store holding the same graphs): a province the reference graph lists is named from it, one
+    it does not list from the graphs that name it (here two), once per plan."""
+    from kgraph.analysis.queries import run_named
+    from kgraph.graph.vocab import ELI, KG, SKOS
+    from kgraph.store.embedded import OxigraphRepository
+
+    plan, province = ID["doc/test-unlisted/99-kh-thu/2026"], ID["province/test-unlisted"]
+    name = f'<{province}> <{SKOS.prefLabel}> "Tỉnh Thử Nghiệm"@vi .\n'
+    graphs = {
+        "urn:test:unlisted-plan": (
+            f"<{plan}> <{KG.implements}> <{D28}> .\n"
+            f'<{plan}> <{ELI.id_local}> "99/KH-THU" .\n'
+            f"<{plan}> <{KG.province}> <{province}> .\n"
+            f"<{plan}> <{ELI.type_document}> <{ID['doctype/ke-hoach']}> .\n" + name),
+        "urn:test:unlisted-citing": name,
+    }
+    local = OxigraphRepository()
+    local.native.extend(open_repository(embedded, read_only=True).native.quads_for_pattern(
+        None, None, None, None))
+    local.replace_graphs(graphs)
+    repo = remote(server, monkeypatch)
+    repo.replace_graphs(graphs)
+    query = named_queries()["implementers"]
+    try:
+        got, expected = (canonical(run_named(query, store, {"doc": "28-CT/TW"}).records())
+                         for store in (repo, local))
+    finally:
+        repo.drop_graphs(list(graphs))
+    unlisted = [row for row in expected if row["plan"] == str(plan)]
+    assert [row["province"] for row in unlisted] == ["Tỉnh Thử Nghiệm"]
+    assert any(row["province"] == "Gia Lai" for row in expected)  # listed ones too
+    assert got == expected
 
 
 def test_sparql_endpoint_forwards_to_the_server_with_its_credentials(
