@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import shutil
 from pathlib import Path
 
@@ -187,3 +188,40 @@ def test_a_store_in_memory_keeps_its_answer_too() -> None:
     assert answer is not None
     with TestClient(create_app(seed_repo)) as client:
         assert route_rows(client, ASKED[0], limit=1000) == query_rows(seed_repo, ASKED[0])
+
+
+def cli_csv(store: Path, *params: str) -> list[list[str]]:
+    """``kgraph query directive-coverage -f csv`` as a user runs it, lead bodies as sets."""
+    args = ["query", "directive-coverage", "--store", str(store), "-f", "csv"]
+    result = runner.invoke(cli_app, [*args, *(a for p in params for a in ("-p", p))])
+    assert result.exit_code == 0, result.output
+    header, *rows = csv.reader(io.StringIO(result.stdout))
+    lead = header.index("lead")
+    return [header, *([*r[:lead], "; ".join(sorted(r[lead].split("; "))), *r[lead + 1:]]
+                      for r in rows)]
+
+
+def test_the_command_line_answers_from_the_kept_rows_as_the_query_does(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kgraph.analysis import queries
+
+    store = tmp_path / "store"  # its own: the module's store gets a version with no answer
+    kgraph("build", str(SOURCES), "--store", str(store))
+    asked = [("doc=28-CT/TW",), ("doc=28-ct-tw", "province=Gia Lai"), ("doc=99-CT/TW",)]
+    queried = [cli_csv(store, *params) for params in asked]
+    assert len(queried[0]) > 50 and 1 < len(queried[1]) < len(queried[0])
+    assert len(queried[2]) == 1  # an unknown directive: the header only
+    with monkeypatch.context() as patched:
+        def refused(*args: object, **kwargs: object) -> None:
+            raise AssertionError("the query ran: the kept answer was not used")
+
+        patched.setattr(queries, "run_named", refused)
+        assert [cli_csv(store, *params) for params in asked] == queried
+        result = runner.invoke(cli_app, ["query", "directive-coverage", "--store", str(store),
+                                         "-p", "doc=28-CT/TW", "-f", "json"])
+        assert result.exit_code == 0, result.output
+        assert len(json.loads(result.stdout)) == len(queried[0]) - 1
+    missing = runner.invoke(cli_app, ["query", "directive-coverage", "--store", str(store)])
+    assert missing.exit_code == 2 and "missing parameter doc" in missing.output
+    kgraph("coverage", "--doc", "28-CT/TW", "--store", str(store))  # a version with no answer
+    assert cli_csv(store, *asked[0]) == queried[0]  # answered by the query

@@ -392,6 +392,57 @@ def _literal(text: str) -> str:
     return Literal(text).n3()
 
 
+_NOTATIONS = """PREFIX kg: <https://w3id.org/kgraph/def#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT DISTINCT ?concept ?notation WHERE {
+  GRAPH ?g { ?concept skos:inScheme kg:CoverageStatuses ; skos:notation ?notation } }"""
+_DIRECTIVES = """PREFIX kg: <https://w3id.org/kgraph/def#>
+SELECT DISTINCT ?directive ?key WHERE { ?directive kg:numberKey ?key }"""
+
+
+def kept_rows(repo: Repository, values: dict[str, str]) -> Answer | None:
+    """The ``directive-coverage`` answer for ``values`` (``doc``, ``province``) from what the
+    build kept for the store's version: the query's rows in its order, read in a fraction of
+    the query's time (a national directive's 56,200 rows at 20,000 plans: the query 4.5 s of
+    CPU). None when the query must answer (no ``doc``; a version ``kgraph coverage`` wrote).
+    A remote store's rows are read from its coverage graphs (:func:`stored_answer`)."""
+    import pyoxigraph as ox
+
+    from kgraph.analysis.coverage import directive_graph_iri
+    from kgraph.store.derived import derived, store_root
+    from kgraph.store.remote import RemoteRepository
+
+    doc = values.get("doc")
+    if not doc:
+        return None
+    province_key = slugify(values.get("province") or "")
+    if isinstance(repo, RemoteRepository):
+        return stored_answer(repo, slugify(doc), province_key)
+    native = getattr(repo, "native", None)
+    if not isinstance(native, ox.Store):
+        return None
+    found = [s["directive"].value for s in native.query(
+        _DIRECTIVES, use_default_graph_as_union=True,
+        substitutions={ox.Variable("key"): ox.Literal(slugify(doc))})]
+    before = previous(repo)
+    known = before.directives if before is not None else {}
+    wanted = []
+    for iri in found:
+        if iri in known:
+            wanted.append(iri)
+        elif native.query(f"ASK {{ GRAPH <{directive_graph_iri(iri)}> {{ ?s ?p ?o }} }}"):
+            return None  # coverage this version keeps no answer for
+    notations = derived(repo, "coverage-status-notations", lambda: _notations(native))
+    return read(repo, store_root(repo), wanted, province_key, notations)
+
+
+def _notations(native: object) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for s in native.query(_NOTATIONS, use_default_graph_as_union=True):  # type: ignore[attr-defined]
+        found.setdefault(s["concept"].value, []).append(s["notation"].value)
+    return found
+
+
 def _boolean(value: str | None) -> bool:
     return value in ("true", "1")
 

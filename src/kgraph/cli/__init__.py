@@ -186,13 +186,31 @@ def query(
     from kgraph.analysis.queries import load_query, parse_params, run_named, to_csv, to_json
 
     named = load_query(name)
-    result = run_named(named, repository(store, read_only=True), parse_params(param or []))
+    repo, values = repository(store, read_only=True), parse_params(param or [])
+    result = kept_result(repo, name, values) or run_named(named, repo, values)
     if output is OutputFormat.json:
         sys.stdout.write(to_json(result) + "\n")
     elif output is OutputFormat.csv:
         sys.stdout.write(to_csv(result))
     else:
         print_table(named.title or named.name, result)
+
+
+def kept_result(repo: Any, name: str, values: dict[str, str]) -> Any:
+    """The answer the build kept for a query that has one (``directive-coverage``: a national
+    directive's 56,200 rows at 20,000 plans, 11 s by the query), as the query's result (its
+    rows' values as text, as :func:`to_csv` and the table print them); None otherwise."""
+    if name != "directive-coverage":
+        return None
+    from kgraph.analysis.coverage_answer import kept_rows
+    from kgraph.store.embedded import QueryResult
+
+    answer = kept_rows(repo, values)
+    if answer is None:
+        return None
+    width = len(answer.variables)
+    return QueryResult("select", variables=list(answer.variables),
+                       rows=[row[:width] for row in answer.rows])
 
 
 def print_table(title: str, result: Any) -> None:

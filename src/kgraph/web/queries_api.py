@@ -33,7 +33,6 @@ from kgraph.errors import QueryError
 from kgraph.graph.vocab import ID, PREFIXES
 from kgraph.ingest.text import nfc, slugify
 from kgraph.store.embedded import QueryResult, Repository, store_version, to_query_result
-from kgraph.store.remote import RemoteRepository
 from kgraph.web.app import get_repository
 
 router = APIRouter(tags=["named queries"])
@@ -203,64 +202,24 @@ def kept_answer(repository: Repository, query: NamedQuery,
 KEPT_QUERY = "directive-coverage"
 KEPT_TYPES = {"reconstructed": XSD.boolean, "confidence": XSD.decimal, "score": XSD.decimal}
 KEPT_VIETNAMESE = {"province", "lead"}  # names, tagged @vi in the graphs
-_NOTATIONS = """PREFIX kg: <https://w3id.org/kgraph/def#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-SELECT DISTINCT ?concept ?notation WHERE {
-  GRAPH ?g { ?concept skos:inScheme kg:CoverageStatuses ; skos:notation ?notation } }"""
-_DIRECTIVES = """PREFIX kg: <https://w3id.org/kgraph/def#>
-SELECT DISTINCT ?directive ?key WHERE { ?directive kg:numberKey ?key }"""
 
 
 def kept_coverage(repository: Repository, values: dict[str, str]) -> Any:
     """The directive-coverage answer from the rows the build kept for this store version
-    (a page is a slice of them, whatever the directive's size), or None when this version has
-    none for the directive (a version ``kgraph coverage`` wrote): the query answers then.
+    (:func:`kgraph.analysis.coverage_answer.kept_rows`; a page is a slice of them, whatever the
+    directive's size), kept in memory per version; None when the query answers.
 
-    A remote store: the same rows read from its coverage graphs by
-    :func:`kgraph.analysis.coverage_answer.stored_answer`, kept per store version in this
+    A remote store's rows are read from its coverage graphs and kept per store version in this
     server's cache (the query's JSON answer, 56,200 rows of 28-CT/TW at 20,000 plans, took
     Virtuoso 22 s to write)."""
     from kgraph.analysis import coverage_answer
-    from kgraph.analysis.coverage import directive_graph_iri
-    from kgraph.store.derived import derived, store_root
 
-    native = getattr(repository, "native", None)
-    doc = values.get("doc")
-    if not doc:
+    if not values.get("doc"):
         return None
     key = (store_version(repository), KEPT_QUERY, "kept",
            *(f"{k}={v}" for k, v in sorted(values.items())))
-    if isinstance(repository, RemoteRepository):
-        return ANSWERS.get(key, lambda: coverage_answer.stored_answer(  # type: ignore[arg-type]
-            repository, slugify(doc), slugify(values.get("province") or "")))
-    if not isinstance(native, ox.Store):
-        return None
-
-    def compute() -> Any:
-        found = [s["directive"].value for s in native.query(
-            _DIRECTIVES, use_default_graph_as_union=True,
-            substitutions={ox.Variable("key"): ox.Literal(slugify(doc))})]
-        kept = coverage_answer.previous(repository)
-        known = kept.directives if kept is not None else {}
-        wanted = []
-        for iri in found:
-            if iri in known:
-                wanted.append(iri)
-            elif native.query(f"ASK {{ GRAPH <{directive_graph_iri(iri)}> {{ ?s ?p ?o }} }}"):
-                return None  # coverage this version keeps no answer for
-        notations = derived(repository, "coverage-status-notations",
-                            lambda: _notations(native))
-        return coverage_answer.read(repository, store_root(repository), wanted,
-                                    slugify(values.get("province") or ""), notations)
-
-    return ANSWERS.get(key, compute)  # type: ignore[arg-type]
-
-
-def _notations(native: ox.Store) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {}
-    for s in native.query(_NOTATIONS, use_default_graph_as_union=True):
-        found.setdefault(s["concept"].value, []).append(s["notation"].value)
-    return found
+    return ANSWERS.get(key, lambda: coverage_answer.kept_rows(  # type: ignore[arg-type,return-value]
+        repository, values))
 
 
 def kept_cell(variable: str, value: str | None, lang: str) -> dict[str, str] | None:
