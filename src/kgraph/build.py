@@ -44,7 +44,7 @@ from kgraph.ingest.extract import extract_file
 from kgraph.memory import release_before_forks, release_freed
 from kgraph.reference.matching import Matcher
 from kgraph.resources import CONTENT_DIGEST, digest_of, resource_graphs
-from kgraph.store.derived import Swept
+from kgraph.store.derived import CHANGED_GRAPHS, Swept
 from kgraph.store.embedded import (
     OxigraphRepository,
     Repository,
@@ -497,9 +497,6 @@ def _source_index(names: list[str], rows: list[tuple[str, str, int, int, int]]
 
 
 SOURCE_INDEX = "build-sources"  # per store version: source file name -> Stored (a build's)
-# per store version a build made: {"base": the version it started from, "graphs": every graph
-# it replaced}; data derived per version is updated from the base's for those graphs only
-CHANGED_GRAPHS = "changed-graphs"
 
 
 def _stat(path: Path) -> os.stat_result | None:

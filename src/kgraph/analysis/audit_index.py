@@ -638,9 +638,6 @@ def document_shas(repo: Repository, documents: int = 0) -> dict[str, str]:
         repo, sparql_prefixes() + "SELECT ?g ?sha WHERE { GRAPH ?g { ?file kg:sha256 ?sha } }")}
 
 
-CHANGED_GRAPHS = "changed-graphs"  # kgraph.build.CHANGED_GRAPHS (the build is not imported)
-
-
 def written_since(repo: Repository, db: sqlite3.Connection) -> list[str] | None:
     """The graphs the build that made the store's current version wrote, when the index in
     ``db`` holds the version that build started from: no other graph can differ from what the
@@ -649,7 +646,7 @@ def written_since(repo: Repository, db: sqlite3.Connection) -> list[str] | None:
     version, a change made in place, a store that records none). The version is compared by
     its folder and generation only: the index lives in the store's own folder (a copy of the
     store holds its copy)."""
-    from kgraph.store.derived import version_value
+    from kgraph.store.derived import CHANGED_GRAPHS, version_value
 
     record = version_value(repo, CHANGED_GRAPHS)
     if not isinstance(record, dict) or not isinstance(record.get("graphs"), list):

@@ -46,6 +46,8 @@ from kgraph.store.derived import (
 from kgraph.store.embedded import Repository, plain_rows
 
 if TYPE_CHECKING:  # the writing side only (the build); a server reads plain rows
+    import pyoxigraph as ox
+
     from kgraph.analysis import coverage as cov
 
 FORMAT = 3  # the layout of a part's rows: another layout is not read
@@ -436,9 +438,9 @@ def kept_rows(repo: Repository, values: dict[str, str]) -> Answer | None:
     return read(repo, store_root(repo), wanted, province_key, notations)
 
 
-def _notations(native: object) -> dict[str, list[str]]:
+def _notations(native: ox.Store) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
-    for s in native.query(_NOTATIONS, use_default_graph_as_union=True):  # type: ignore[attr-defined]
+    for s in native.query(_NOTATIONS, use_default_graph_as_union=True):
         found.setdefault(s["concept"].value, []).append(s["notation"].value)
     return found
 

@@ -4,7 +4,7 @@ The pages keep data computed from the whole store per version (the home listing,
 explorer's label index and facets, the graph names and quad count): at national scale each is
 a scan of millions of statements (tens of seconds), and a build that adds one plan changed a
 handful of graphs. A build records which graphs it replaced and the version it started from
-(:data:`kgraph.build.CHANGED_GRAPHS`); the store keeps that version beside the new one
+(:data:`kgraph.store.derived.CHANGED_GRAPHS`); the store keeps that version beside the new one
 (:data:`kgraph.store.embedded.KEEP_VERSIONS`). From the base version's data, the statements the
 changed graphs held before and hold now tell which subjects' entries can differ; only those are
 read again, from the new version's union, with the rules the whole computation uses, so the
@@ -23,6 +23,7 @@ import pyoxigraph as ox
 from kgraph.graph.vocab import ELI, KG, RDF, SKOS
 from kgraph.resources import ONTOLOGY_GRAPH, REFERENCE_GRAPH
 from kgraph.store.derived import (
+    CHANGED_GRAPHS,
     has_named_version_value,
     named_version_value,
     store_root,
@@ -38,7 +39,6 @@ from kgraph.store.embedded import (
     to_query_result,
 )
 
-CHANGED_GRAPHS = "changed-graphs"  # kgraph.build.CHANGED_GRAPHS (the build is not imported)
 SHIPPED_GRAPHS = frozenset({ONTOLOGY_GRAPH, REFERENCE_GRAPH})
 # Beyond this many replaced graphs (a build of hundreds of plans) reading the subjects they state
 # by IRI costs more than one scan of the whole store: the data is computed whole.

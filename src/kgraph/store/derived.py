@@ -357,6 +357,12 @@ def prune(root: Path, keep: set[str]) -> None:
             shutil.rmtree(entry, ignore_errors=True)
 
 
+# Kept per store version a build made: {"base": the version it started from, "derived": its
+# folder of derived values, "graphs": every graph it replaced}. What is derived per version (page
+# data, the audit index) is updated from the base's for those graphs only.
+CHANGED_GRAPHS = "changed-graphs"
+
+
 def version_value(repo: Repository, name: str) -> Any:
     """The value of ``name`` kept for the repository's current version, or None (never
     computed here: for data a writer keeps up to date, such as the build's source index)."""
