@@ -14,6 +14,7 @@ from rdflib.namespace import DCTERMS, RDF
 from conftest import shared_path
 from kgraph.analysis.validation import validate_reference
 from kgraph.graph.iris import agent_iri
+from kgraph.ingest.model import AgencyMention
 from kgraph.reference.generate import (
     check_against_summary,
     generate,
@@ -201,3 +202,48 @@ def test_shipped_reference_graph_builds_and_loads_quickly() -> None:
     elapsed = time.perf_counter() - started
     assert elapsed < 15, elapsed  # a loose bound for a loaded CI machine; bench/ holds the 5 s
     assert len(_shipped_bodies()) > 5000
+
+
+def _shipped_names() -> dict[str, set[str]]:
+    """Body IRI -> its Vietnamese preferred names in the shipped reference graph."""
+    text = resource_graphs()[str(ID["graph/reference"])]
+    names: dict[str, set[str]] = {}
+    marker = " <http://www.w3.org/2004/02/skos/core#prefLabel> "
+    for line in text.splitlines():
+        if marker in line and line.startswith("<https://w3id.org/kgraph/id/org/"):
+            subject, _, value = line.partition(marker)
+            names.setdefault(subject[1:-1], set()).add(value.rsplit("@", 1)[0].strip('"'))
+    return names
+
+
+def test_a_body_has_one_name_whichever_path_names_it() -> None:
+    """The reference graph, the matcher (a mention in a plan) and the number's code ("KH-UBND":
+    the plan's issuer) name a province's body alike, in every province, those whose official
+    name holds the unit word ("Thành phố ...") included: SKOS allows one preferred name per
+    language, and two would give queries reading "the" name two answers."""
+    from kgraph.ingest.metadata import issuer_from_code
+
+    matcher, names = default_matcher(), _shipped_names()
+    assert all(len(found) == 1 for found in names.values()), [
+        (iri, found) for iri, found in names.items() if len(found) > 1]
+    provinces = sorted(set(matcher.provinces.values()))
+    checked = 0
+    for entry in matcher.entries:
+        if "{province}" not in entry.label:
+            continue
+        for province in provinces:
+            mention = AgencyMention(raw=entry.label, canonical=matcher.canonical(entry, province),
+                                    reference_id=entry.ref_id, province=province, score=100.0)
+            shipped = names.get(str(agent_iri(mention, document=ID["doc/x"])))
+            if shipped is None:
+                continue  # the body did not exist in that province
+            assert shipped == {mention.canonical}, (entry.ref_id, province)
+            assert matcher.agency(mention.canonical, province).canonical == mention.canonical
+            checked += 1
+    assert checked > 100
+    for province in provinces:
+        issuer = issuer_from_code("KH-UBND", province, matcher)
+        assert issuer is not None
+        assert {issuer.canonical} == names[str(agent_iri(issuer, document=ID["doc/x"]))]
+    assert matcher.canonical(matcher.entry("uy-ban-nhan-dan-tinh"),  # type: ignore[arg-type]
+                             "Thành phố Hồ Chí Minh") == "Ủy ban nhân dân Thành phố Hồ Chí Minh"

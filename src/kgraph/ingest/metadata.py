@@ -25,7 +25,7 @@ from kgraph.ingest.references import (
     folded_text,
 )
 from kgraph.ingest.text import aligned_fold, nfc
-from kgraph.reference.matching import Matcher
+from kgraph.reference.matching import PROVINCIAL_COMMITTEE, Matcher
 
 # "Số: 234/KH-UBND", "Số: 4085/UBND-ĐT" (a Công văn), "Số: 1249a/CTPH-UBDT-BTP"
 _OWN_NUMBER = re.compile(
@@ -200,17 +200,12 @@ def issuer_from_code(code: str, province: str | None, matcher: Matcher) -> Agenc
     if segments[0] in _CODE_TYPES and len(segments) > 1:
         segments = segments[1:]
     body = segments[-1] if _PARTY.match(segments[-1]) else segments[0]
-    if body == "UBND" and province:
-        unit = (
-            ""
-            if province.startswith("Thành phố")
-            else ("thành phố " if province in matcher.municipal else "tỉnh ")
-        )
-        name = f"Ủy ban nhân dân {unit}{province}"
+    committee = matcher.entry(PROVINCIAL_COMMITTEE) if body == "UBND" and province else None
+    if committee is not None:  # named as the reference graph names it: one name per body
         return AgencyMention(
             raw=body,
-            canonical=name,
-            reference_id="uy-ban-nhan-dan-tinh",
+            canonical=matcher.canonical(committee, province),
+            reference_id=committee.ref_id,
             province=province,
             score=100.0,
         )

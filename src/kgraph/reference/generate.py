@@ -33,7 +33,7 @@ from pathlib import Path
 
 from kgraph.ingest.text import nfc, slugify
 from kgraph.paths import project_root, resource_dir
-from kgraph.reference.matching import municipal_name
+from kgraph.reference.matching import fill_province, municipal_name
 
 MERGER_DATE = "2025-07-01"  # new provincial governments operate (NQ 202/2025/QH15)
 LAST_DAY_BEFORE_MERGER = "2025-06-30"
@@ -226,7 +226,8 @@ class Unit:
 def fill(label: str, province: str | None, municipal: bool = False) -> str:
     """A template label in one province (the matcher's rule: a city has a Thành ủy)."""
     if "{province}" in label:
-        label = label.replace("{province}", province or "").strip()
+        label = fill_province(label, province) if province else label.replace(
+            "{province}", "").strip()
     return municipal_name(label, municipal)
 
 

@@ -24,6 +24,7 @@ from kgraph.paths import resource_dir
 KG = Namespace("https://w3id.org/kgraph/def#")
 REF = "https://w3id.org/kgraph/id/ref/"
 PLACEHOLDER = "{province}"
+PROVINCIAL_COMMITTEE = "uy-ban-nhan-dan-tinh"  # a province's People's Committee (UBND)
 THRESHOLD = 90.0  # rapidfuzz ratio; below this a mention stays unresolved
 LONG_THRESHOLD = 85.0  # long names (25+ characters) carry more OCR damage in absolute terms
 
@@ -147,9 +148,18 @@ class Matcher:
             keys: dict[str, Entry] = {}
             for label, entry in self.labels:
                 keys.setdefault(expand(match_key(_fill(label, province))), entry)
+            if province is not None:  # a mention is looked up without its province's name
+                for label, entry in self.labels:
+                    if PLACEHOLDER in label:
+                        keys.setdefault(expand(match_key(label.replace(PLACEHOLDER, "tỉnh"))),
+                                        entry)
             self._cache[province] = keys
             self._key_lists[province] = list(keys)
         return self._cache[province]
+
+    def entry(self, ref_id: str) -> Entry | None:
+        """The reference entry with this identifier (``uy-ban-nhan-dan-tinh``), if listed."""
+        return next((e for e in self.entries if e.ref_id == ref_id), None)
 
     def canonical(self, entry: Entry, province: str | None) -> str:
         """The body's name in that province: a municipality's party committee is its Thành ủy."""
@@ -244,6 +254,20 @@ def _fill(label: str, province: str | None) -> str:
         return label.replace(
             PLACEHOLDER, "tỉnh" if label.startswith(("Báo", "Đài")) else ""
         ).strip()
+    return fill_province(label, province)
+
+
+# A unit word written before the province's name ("Ủy ban nhân dân tỉnh {province}").
+_UNIT_BEFORE = re.compile(r"\b(?:tỉnh|thành phố) (?=\{province\})", re.IGNORECASE)
+_NAMED_WITH_UNIT = re.compile(r"(?:Tỉnh|Thành phố) ")
+
+
+def fill_province(label: str, province: str) -> str:
+    """``label`` with ``province`` put in for its placeholder. A province whose official name
+    holds its unit word ("Thành phố Hồ Chí Minh") does not get it twice: "Ủy ban nhân dân tỉnh
+    {province}" names it "Ủy ban nhân dân Thành phố Hồ Chí Minh", as its letterhead does."""
+    if _NAMED_WITH_UNIT.match(province):
+        label = _UNIT_BEFORE.sub("", label)
     return label.replace(PLACEHOLDER, province)
 
 
