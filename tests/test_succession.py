@@ -264,3 +264,15 @@ def test_plans_of_a_number_are_the_same_read_either_way(seed_repo) -> None:
     for number in numbers:
         found = _plans(seed_repo, number)
         assert found and found == _plans(Portable(), number)  # type: ignore[arg-type]
+
+
+def test_every_plans_deadlines_are_each_plans_together(seed_repo) -> None:
+    """No plan asked: the rows of every plan, as each plan asked alone gives them (the two are
+    answered by different queries on the embedded store: every plan's starts from the dated
+    parts, one plan's from the plan)."""
+    every = deadlines(seed_repo, "", "2026-06-01")
+    plans = sorted({row["plan"] for row in every})
+    assert len(plans) >= 3 and len(every) > len(plans)
+    each = [row for plan in plans for row in deadlines(seed_repo, plan, "2026-06-01")]
+    key = lambda row: row["part"]  # noqa: E731
+    assert sorted(every, key=key) == sorted(each, key=key)
