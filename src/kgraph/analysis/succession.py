@@ -27,7 +27,7 @@ from kgraph.graph.vocab import sparql_prefixes
 from kgraph.ingest.text import match_key, slugify
 from kgraph.resources import REFERENCE_GRAPH
 from kgraph.store.derived import derived
-from kgraph.store.embedded import OxigraphRepository, QueryResult, Repository
+from kgraph.store.embedded import OxigraphRepository, QueryResult, Repository, query_records
 
 MAX_STEPS = 12
 AMBIGUOUS_BELOW = 0.5  # a chain whose weakest step is below this is flagged by the audit
@@ -547,7 +547,9 @@ def deadlines(repo: Repository, doc: str | None = None, on: str | dt.date | None
     date = parse_date(on)
     key = Literal(slugify(doc)).n3() if doc and doc.strip() else ""
     if isinstance(repo, OxigraphRepository) and not key:
-        return _deadline_rows(repo.query(PREFIXES + _EVERY_DEADLINE), date, window)
+        facts = derived(repo, "every-deadline", lambda: query_records(
+            repo, PREFIXES + _EVERY_DEADLINE))  # the same whatever the date: once a version
+        return _deadline_rows(facts, date, window)
     plans = """{ SELECT DISTINCT ?plan ?number ?key WHERE { ?plan eli:id_local ?number ;
                                                          kg:numberKey ?key } }"""
     parts, end = "", ""
@@ -574,7 +576,7 @@ def deadlines(repo: Repository, doc: str | None = None, on: str | dt.date | None
           OPTIONAL {{ ?answer kg:answers ?part ; eli:id_local ?report }}
           {end}
         }} GROUP BY ?number ?part ?kind ?item ?due ?dayMonth ?text""")
-    return _deadline_rows(rows, date, window)
+    return _deadline_rows(rows.records(), date, window)
 
 
 # Every plan's dated duties on the embedded store: from the dated parts (a due date or a yearly
@@ -603,10 +605,11 @@ SELECT ?number ?part ?kind ?item ?due ?dayMonth ?text
 } GROUP BY ?number ?part ?kind ?item ?due ?dayMonth ?text"""
 
 
-def _deadline_rows(rows: QueryResult, date: dt.date, window: int) -> list[dict[str, Any]]:
+def _deadline_rows(records: list[dict[str, str | None]], date: dt.date, window: int
+                   ) -> list[dict[str, Any]]:
     """The query's rows in the tracking buckets of ``date``, one per part (its longest text)."""
     found: dict[str, dict[str, Any]] = {}
-    for record in rows.records():
+    for record in records:
         answered = record["answered"] or ""
         if record["due"]:
             deadline = dt.date.fromisoformat(record["due"][:10])
