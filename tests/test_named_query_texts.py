@@ -104,3 +104,22 @@ def test_directive_coverage_of_one_province_is_that_province_s_rows(
                 assert one == Counter({row: n for row, n in every.items()
                                        if row[3] == province}), (province, written)
         assert not answer(seed_repo, text.render({"doc": "28-CT/TW", "province": "Nowhere"}))
+
+
+def test_printed_values_are_the_stores_own() -> None:
+    """The command line prints a named query's values as plain strings straight from the
+    store's terms (``run_named(plain=True)``): the same strings ``records()`` gives from rdflib
+    terms, for every kind of term the queries return (the store's canonical lexical forms)."""
+    import pyoxigraph as ox
+
+    from kgraph.store.embedded import plain_result, to_query_result
+
+    store = ox.Store()
+    store.update("""PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+        INSERT DATA { <urn:s> <urn:p> "01"^^xsd:integer, "1"^^xsd:boolean, "0.660"^^xsd:decimal,
+          "Sở Y tế"@vi, _:b, <urn:o>, "2026-11-10"^^xsd:date, " a "^^xsd:string, "--11-20" }""")
+    text = "SELECT ?o ?none WHERE { <urn:s> <urn:p> ?o OPTIONAL { ?o <urn:x> ?none } }"
+    plain = plain_result(store.query(text))
+    assert plain.records() == to_query_result(store.query(text)).records()
+    assert len(plain.rows) == 9 and all(isinstance(v, str) for v, _ in plain.rows)
+    assert plain_result(store.query("ASK { ?s ?p ?o }")).boolean is True

@@ -264,3 +264,41 @@ def test_plans_of_a_number_are_the_same_read_either_way(seed_repo) -> None:
     for number in numbers:
         found = _plans(seed_repo, number)
         assert found and found == _plans(Portable(), number)  # type: ignore[arg-type]
+
+
+def test_every_plans_deadlines_are_each_plans_together(seed_repo) -> None:
+    """No plan asked: the rows of every plan, as each plan asked alone gives them (the two are
+    answered by different queries on the embedded store: every plan's starts from the dated
+    parts, one plan's from the plan)."""
+    every = deadlines(seed_repo, "", "2026-06-01")
+    plans = sorted({row["plan"] for row in every})
+    assert len(plans) >= 3 and len(every) > len(plans)
+    each = [row for plan in plans for row in deadlines(seed_repo, plan, "2026-06-01")]
+    key = lambda row: row["part"]  # noqa: E731
+    assert sorted(every, key=key) == sorted(each, key=key)
+
+
+def test_http_deadlines_come_a_page_at_a_time(seed_repo, live_server) -> None:
+    """Every plan's deadlines (20,000 rows at 20,000 plans) are paged: pages followed through
+    ``next`` (and the ``Link`` header) give the whole answer in order; the summary and the
+    total count every row whatever the page."""
+    with live_server(create_app(seed_repo)) as server:
+        url = f"{server.url}/api/deadlines"
+        whole = httpx.get(url, params={"date": "2026-06-01", "limit": 10_000}).json()
+        assert whole["total"] == len(whole["rows"]) > 4 and whole["next"] is None
+        rows, address, pages = [], "/api/deadlines?date=2026-06-01&limit=3", 0
+        while address:
+            response = httpx.get(server.url + address)
+            assert response.status_code == 200
+            page = response.json()
+            assert page["summary"] == whole["summary"] and page["total"] == whole["total"]
+            assert len(page["rows"]) <= 3
+            link = response.headers.get("link")
+            assert (link is None) == (page["next"] is None)
+            if link:
+                assert link == f'<{page["next"]}>; rel="next"'
+            rows.extend(page["rows"])
+            address, pages = page["next"], pages + 1
+        assert rows == whole["rows"] and pages == -(-whole["total"] // 3)
+        for bad in ({"limit": 0}, {"limit": 10_001}, {"offset": -1}, {"limit": "x"}):
+            assert httpx.get(url, params=bad).status_code == 422

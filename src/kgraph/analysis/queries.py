@@ -149,11 +149,13 @@ def load_query(name_or_path: str) -> NamedQuery:
     return known[name_or_path]
 
 
-def run_named(named: NamedQuery, repo: Repository, values: dict[str, str]) -> QueryResult:
+def run_named(named: NamedQuery, repo: Repository, values: dict[str, str], *,
+              plain: bool = False) -> QueryResult:
     """Answer a named query: its SPARQL, or the Python function its ``# python:`` header names.
 
     The header lets a query whose answer needs a walk (who holds a task after a chain of
     reorganisations) keep its documented parameters and its SPARQL view for analysts.
+    ``plain``: the values as plain strings where the repository can give them so (for printing).
     """
     sparql = named.for_repository(repo).render(values)  # checks the parameters either way
     if named.python:
@@ -161,8 +163,9 @@ def run_named(named: NamedQuery, repo: Repository, values: dict[str, str]) -> Qu
         function = getattr(importlib.import_module(module_name), function_name)
         defaults = {p.name: p.default or "" for p in named.parameters}
         return function(repo, {**defaults, **values})
+    query = getattr(repo, "plain", None) if plain else None
     try:
-        return repo.query(sparql)
+        return query(sparql) if callable(query) else repo.query(sparql)
     except SyntaxError as exc:
         raise QueryError(f"{named.name}: {exc}") from exc
 

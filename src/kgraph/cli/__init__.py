@@ -187,7 +187,7 @@ def query(
 
     named = load_query(name)
     repo, values = repository(store, read_only=True), parse_params(param or [])
-    result = kept_result(repo, name, values) or run_named(named, repo, values)
+    result = kept_result(repo, name, values) or run_named(named, repo, values, plain=True)
     if output is OutputFormat.json:
         sys.stdout.write(to_json(result) + "\n")
     elif output is OutputFormat.csv:

@@ -98,6 +98,20 @@ def to_query_result(result: object) -> QueryResult:
     return QueryResult("graph", triples=triples)  # type: ignore[arg-type]
 
 
+def plain_result(result: object) -> QueryResult:
+    """A pyoxigraph answer with each SELECT value as its plain string (a term's value: what
+    :meth:`QueryResult.records`, the CSV and the table print) instead of an rdflib term, for a
+    caller that only prints it: making 400,000 rdflib terms took 3 of the 7 s of every plan's
+    reporting duties at 20,000 plans."""
+    if not isinstance(result, ox.QuerySolutions):
+        return to_query_result(result)
+    width = range(len(result.variables))
+    rows = [tuple(None if (term := solution[i]) is None else term.value for i in width)
+            for solution in result]
+    return QueryResult("select", variables=[v.value for v in result.variables],
+                       rows=rows)  # type: ignore[arg-type]
+
+
 def solution_records(result: object) -> list[dict[str, str | None]]:
     """A pyoxigraph SELECT answer as :meth:`QueryResult.records` gives it (the same strings:
     a term's value), without making rdflib terms first: reading a corpus-wide answer costs
@@ -396,6 +410,10 @@ class OxigraphRepository:
 
     def query(self, sparql: str) -> QueryResult:
         return to_query_result(self._store.query(sparql, use_default_graph_as_union=True))
+
+    def plain(self, sparql: str) -> QueryResult:
+        """``query(sparql)`` with plain strings for values (:func:`plain_result`)."""
+        return plain_result(self._store.query(sparql, use_default_graph_as_union=True))
 
     def records(self, sparql: str) -> list[dict[str, str | None]]:
         """``query(sparql).records()`` of a SELECT, read straight from Oxigraph's terms."""

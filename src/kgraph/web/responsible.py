@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
 from kgraph.analysis.succession import deadlines, responsible_rows, successor, summary
 from kgraph.errors import QueryError
 from kgraph.store.embedded import Repository
 from kgraph.web.app import get_repository
+from kgraph.web.queries_api import page_link
 
 router = APIRouter()
 
@@ -32,15 +33,32 @@ def api_responsible(repository: Annotated[Repository, Depends(get_repository)], 
             "ambiguous": sum(bool(r["ambiguous"]) for r in rows), "rows": rows}
 
 
+DEADLINES_PAGE = 1000  # rows per page: every plan's dated duties are 20,000 at 20,000 plans
+DEADLINES_MAX = 10_000
+
+
 @router.get("/api/deadlines", summary="Dated duties: due, overdue or not yet due on a date")
-def api_deadlines(repository: Annotated[Repository, Depends(get_repository)],
+def api_deadlines(request: Request, response: Response,
+                  repository: Annotated[Repository, Depends(get_repository)],
                   doc: Annotated[str, Query(description="Plan number (default every plan)")] = "",
-                  date: DateParam = "") -> dict[str, Any]:
+                  date: DateParam = "",
+                  offset: Annotated[int, Query(ge=0, description="First row of the page")] = 0,
+                  limit: Annotated[int, Query(ge=1, le=DEADLINES_MAX, description=(
+                      f"Rows per page (default {DEADLINES_PAGE})"))] = DEADLINES_PAGE,
+                  ) -> dict[str, Any]:
+    """The rows in tracking order (overdue, due, not yet due, done), a page at a time;
+    ``summary`` and ``total`` count every row, ``next`` (also a ``Link`` header) asks for the
+    page after this one."""
     try:
         rows = deadlines(repository, doc, date)
     except QueryError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from exc
-    return {"doc": doc or None, "date": date or None, "summary": summary(rows), "rows": rows}
+    following = page_link(request, offset + limit, limit) if offset + limit < len(rows) else None
+    if following:
+        response.headers["Link"] = f'<{following}>; rel="next"'
+    return {"doc": doc or None, "date": date or None, "summary": summary(rows),
+            "total": len(rows), "offset": offset, "limit": limit, "next": following,
+            "rows": rows[offset:offset + limit]}
 
 
 @router.get("/api/successor", summary="The body holding a body's tasks on a date")
