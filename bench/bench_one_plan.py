@@ -211,11 +211,19 @@ if hasattr(di, "LineageIndex"):  # a lineage kept whole, kept in parts under thi
     key = di.lineage_key(version_sources(OxigraphRepository(root, read_only=True), None))
     for path in sorted((root / "derived" / "documents").glob(
             f"directive-lineage-{di.fingerprint()}-*.pickle")):
+        if "-part-" in path.stem:  # an index's part: converted with its index, if need be
+            continue
         kept = document_value(root, path.stem)
+        if isinstance(kept, di.LineageIndex) and getattr(kept, "layout", None) == getattr(
+                di, "LAYOUT", None):  # an index this code continues
+            continue
         whole, based_on = di._whole(root, path.stem, kept)
         if whole is not None:
-            di._keep_index(root, key, whole, False)
-            for old in {path.stem, *based_on} - {key}:
+            index = di._keep_index(root, key, whole, False)
+            stale = {path.stem, *based_on} - {key}
+            if isinstance(kept, di.LineageIndex):  # another layout's parts not shared
+                stale |= set(kept.parts.values()) - set(index.parts.values())
+            for old in stale:
                 drop_document_value(root, old)
 """
 

@@ -309,3 +309,33 @@ def test_a_document_looking_like_a_root_in_the_parts_read_is_checked_in_every_pa
     mine = di.kept_lineage(None, tmp_path, before, after)  # type: ignore[arg-type]
     assert_same_answers(mine, store.read(None), {third: None})
     assert_kept_whole(tmp_path, after, store)
+
+
+def test_an_index_kept_by_older_code_is_read_whole_once_and_kept_in_this_layout(
+        store: Store, tmp_path: Path) -> None:
+    """An index of the older layout (the graphs of no directive in one part, no ``layout``)
+    under the key of this code (a store re-keyed by a benchmark) is merged, not continued."""
+    store.directive_share = 0.2
+    for _ in range(80):
+        store.plan()
+    before = store.sources()
+    whole = store.read(None)
+    key = di.lineage_key(before)
+    directives = set(whole.directive_numbers)
+    mentions = di._mentions(whole)
+    groups = di._group_graphs(whole, sorted(directives), mentions)
+    groups[""] = set(mentions) - set().union(*groups.values())
+    holders: dict[str, tuple[str, ...]] = {}
+    di._holders(groups, mentions, holders)
+    older = di.LineageIndex({name: di._keep_part(tmp_path, di._part(whole, graphs), False)
+                             for name, graphs in groups.items()}, {}, holders,
+                            dict(whole.labels), "")
+    del older.__dict__["layout"]
+    keep_document_value(tmp_path, key, older)
+    graph = store.plan(targets=[store.others[0]])
+    after = store.sources()
+    di._HELD.clear()
+    mine = di.kept_lineage(None, tmp_path, before, after)  # type: ignore[arg-type]
+    assert_same_answers(mine, store.read(None), {store.graphs[graph][2].iri: None})
+    assert_kept_whole(tmp_path, after, store)
+    assert document_value(tmp_path, di.lineage_key(after)).layout == di.LAYOUT

@@ -131,7 +131,8 @@ def kept_lineage(repo: Repository, root: Path | None, before: dict[str, str],
     old_key, new_key = lineage_key(before), lineage_key(after)  # 20,000 lines each to hash
     kept = _held_value(root, old_key) if root is not None else None
     small = len(changed) <= max(50, len(after) // 10)
-    if isinstance(kept, LineageIndex) and small and root is not None:
+    if (isinstance(kept, LineageIndex) and getattr(kept, "layout", None) == LAYOUT and small
+            and root is not None):
         found = _continued(repo, root, kept, changed)
         if found is not None:
             lineage, loaded = found
@@ -184,6 +185,10 @@ class LineageIndex:
     numbers: dict[str, list[str]]  # directive number -> the directives bearing it
     holders: dict[str, tuple[str, ...]]  # graph or document -> the parts mentioning it
     labels: dict[str, str]  # province IRI -> label
+    layout: str  # LAYOUT (an index kept by older code has none: read whole once, kept again)
+
+
+LAYOUT = "roots"  # parts per directive and per root, lone parts (before: the rest in one)
 
 
 def _mentions(lineage: Lineage) -> dict[str, set[str]]:
@@ -283,7 +288,7 @@ def _keep_index(root: Path, key: str, lineage: Lineage, hold: bool) -> LineageIn
             numbers[number].append(directive)
     index = LineageIndex({name: _keep_part(root, _part(lineage, part), hold)
                           for name, part in sorted(graphs.items())},
-                         dict(numbers), holders, dict(lineage.labels))
+                         dict(numbers), holders, dict(lineage.labels), LAYOUT)
     _keep_full(root, key, index, hold)
     return index
 
@@ -452,14 +457,20 @@ def _keep_continued(root: Path, key: str, index: LineageIndex, loaded: dict[str,
             numbers[number].append(directive)
     _keep_full(root, key, LineageIndex(
         dict(sorted(parts.items())), {n: sorted(ds) for n, ds in sorted(numbers.items()) if ds},
-        holders, dict(lineage.labels)), hold)
+        holders, dict(lineage.labels), LAYOUT), hold)
     for dropped in set(index.parts.values()) - set(parts.values()):
         drop_document_value(root, dropped)
 
 
 def _whole(root: Path | None, key: str, kept: object) -> tuple[Lineage | None, list[str]]:
-    """A lineage kept whole under ``key`` by older code (a full one, or a delta on a full
-    one), and the keys it was kept under beside ``key``: read once, then kept in parts."""
+    """A lineage kept by older code under ``key`` (a full one, a delta on a full one, or an
+    index of another layout, its parts merged), and the keys it was kept under beside ``key``
+    (not an index's parts: the caller drops those the new index does not share): read once,
+    then kept in parts."""
+    if isinstance(kept, LineageIndex) and root is not None:
+        parts = [_held_value(root, part) for part in kept.parts.values()]
+        return (_merged(parts, kept.labels)  # type: ignore[arg-type]
+                if all(isinstance(part, Lineage) for part in parts) else None), []
     if isinstance(kept, LineageDelta) and root is not None:
         base = _held_value(root, kept.base)
         return (base.replaced(kept.graphs, kept.part) if isinstance(base, Lineage) else None,
