@@ -206,16 +206,28 @@ if hasattr(di, "kept_head"):
         di.kept_head(root, path.stem)
 if hasattr(di, "LineageIndex"):  # a lineage kept whole, kept in parts under this code's key
     from kgraph.analysis.sweep import version_sources
-    from kgraph.store.derived import document_value, drop_document_value
+    from kgraph.store.derived import document_value, drop_document_value, keep_document_value
     from kgraph.store.embedded import OxigraphRepository
     key = di.lineage_key(version_sources(OxigraphRepository(root, read_only=True), None))
     for path in sorted((root / "derived" / "documents").glob(
             f"directive-lineage-{di.fingerprint()}-*.pickle")):
+        if "-part-" in path.stem:  # an index's part: converted with its index, if need be
+            continue
         kept = document_value(root, path.stem)
+        if isinstance(kept, di.LineageIndex):  # its parts renamed: the keys it names too
+            prefix = f"directive-lineage-{di.fingerprint()}-part-"
+            kept.parts = {name: prefix + part.rsplit("-part-", 1)[-1]
+                          for name, part in kept.parts.items()}
+            if getattr(kept, "layout", None) == getattr(di, "LAYOUT", None):
+                keep_document_value(root, path.stem, kept)  # an index this code continues
+                continue
         whole, based_on = di._whole(root, path.stem, kept)
         if whole is not None:
-            di._keep_index(root, key, whole, False)
-            for old in {path.stem, *based_on} - {key}:
+            index = di._keep_index(root, key, whole, False)
+            stale = {path.stem, *based_on} - {key}
+            if isinstance(kept, di.LineageIndex):  # another layout's parts not shared
+                stale |= set(kept.parts.values()) - set(index.parts.values())
+            for old in stale:
                 drop_document_value(root, old)
 """
 

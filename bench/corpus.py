@@ -29,15 +29,27 @@ Document numbers are drawn without repetition per (kind of number, year) over th
 (``unique_numbers=True``, the default), so two provinces never share "273-KH/TU" of one year.
 Real provinces do share numbers; ``unique_numbers=False`` draws them per province to test that.
 
+Real stores hold many plans that carry out no Party directive. ``other_share`` (default 0: the
+corpus above, byte for byte) makes that share of the (directive, province) units, drawn by their
+own random stream, carry out something else: the UBND plan carries out a Thủ tướng decision
+(``NNNN/QĐ-TTg``, one per directive's topic, not in the corpus), a Government resolution
+(``NN/NQ-CP``, likewise) or nothing (its departments' and communes' plans carry it out; its
+Party plan still carries out the directive)::
+
+    decision / resolution (not in the corpus), or none
+      <- UBND plan      NNNN/KH-UBND                                        depth 1 (0: none)
+         <- department and commune plans                                    depth 2 (1: none)
+
 Stable API (other benchmarks import it after ``sys.path.insert(0, "bench")``)::
 
     from corpus import generate_corpus, write_corpus, generate_plans, PlanSpec, DIRECTIVES
     generate_corpus(n_plans: int, seed: int = 0) -> list[tuple[str, str]]   # (file name, text)
     write_corpus(folder: Path, n_plans: int, seed: int = 0) -> list[Path]
-    generate_plans(n_plans, seed=0, *, unique_numbers=True, preamble_gap=None)
+    generate_plans(n_plans, seed=0, *, unique_numbers=True, preamble_gap=None,
+                   other_share=0.0)
         -> list[PlanSpec]  # the same plans with their metadata (kind, depth, parent, ...)
 
-CLI: ``python bench/corpus.py OUT_DIR --plans N [--seed S]``.
+CLI: ``python bench/corpus.py OUT_DIR --plans N [--seed S] [--other-share F]``.
 """
 
 from __future__ import annotations
@@ -249,6 +261,7 @@ class PlanSpec:
     depth: int  # links from this plan to the directive
     issuer: str
     text: str = ""
+    other: str = ""  # "decision" | "resolution" | "none": the unit carries out no directive
 
     @property
     def file_name(self) -> str:
@@ -454,6 +467,30 @@ def _reporting(rng: random.Random, spec: PlanSpec, d: Directive) -> list[str]:
 # ------------------------------------------------------------------------------ one plan
 
 
+OTHER_KINDS = {"decision": 0.45, "resolution": 0.35, "none": 0.2}  # of the units carrying
+# out no directive (other_share)
+
+
+def other_document(d: Directive, kind: str) -> tuple[str, date]:
+    """The decision or resolution (not in the corpus) carried out instead of ``d``: one per
+    directive's topic, so every province's unit of that topic carries out the same one."""
+    index = DIRECTIVES.index(d)
+    if kind == "decision":
+        return f"{1700 + 41 * index}/QĐ-TTg", d.date + timedelta(days=15)  # before the
+    return f"{90 + 13 * index}/NQ-CP", d.date + timedelta(days=25)  # UBND plans (30 days on)
+
+
+def _other_ref(spec: PlanSpec, d: Directive, rng: random.Random) -> str:
+    """How a plan of a unit carrying out no directive names what its UBND plan carries out."""
+    if spec.other == "none":
+        return d.topic
+    number, day = other_document(d, spec.other)
+    if spec.other == "decision":
+        return (f"Quyết định số {number}{_vn_date_loose(day, rng)} của Thủ tướng Chính phủ "
+                f"phê duyệt Chương trình về {d.topic}")
+    return f"Nghị quyết số {number}{_vn_date_loose(day, rng)} của Chính phủ về {d.topic}"
+
+
 def _render(spec: PlanSpec, d: Directive, parents: dict[str, PlanSpec], rng: random.Random,
             gap: bool | None = None) -> str:
     """The full text of one plan (lineage references stated as the seeds state them)."""
@@ -485,13 +522,33 @@ def _render(spec: PlanSpec, d: Directive, parents: dict[str, PlanSpec], rng: ran
                    "- Các huyện ủy, thị ủy, thành ủy, đảng ủy trực thuộc;", "- Lưu Văn phòng.",
                    "T/M BAN THƯỜNG VỤ", "PHÓ BÍ THƯ THƯỜNG TRỰC", _person(rng)]
     else:
-        party = parents[spec.parent] if spec.kind == "ubnd" else parents[
-            parents[spec.parent].parent]
-        national = parents.get(d.national_number)
         pbody = _party_body(province)
-        pref = (f"Kế hoạch số {party.number}{_vn_date_loose(party.date, rng)} của {pbody} "
-                f"{province} về thực hiện {dfull}")
-        if spec.kind == "ubnd":
+        national = parents.get(d.national_number)
+        if spec.other:  # the unit carries out a decision, a resolution or nothing
+            oref = _other_ref(spec, d, rng)
+            pref = oref if spec.other != "none" else f"Kế hoạch về {oref}"
+            national = None
+        else:
+            party = parents[spec.parent] if spec.kind == "ubnd" else parents[
+                parents[spec.parent].parent]
+            pref = (f"Kế hoạch số {party.number}{_vn_date_loose(party.date, rng)} của {pbody} "
+                    f"{province} về thực hiện {dfull}")
+        if spec.kind == "ubnd" and spec.other:
+            unit = _unit_name(province)
+            header = [f"ỦY BAN NHÂN DÂN {unit.upper()}", f"Số: {spec.number}",
+                      f"{province}, {_vn_date(spec.date)}", "KẾ HOẠCH"]
+            if spec.other == "none":
+                title = f"Triển khai {oref} năm {spec.date.year}"
+                preamble = [f"Nhằm nâng cao hiệu quả {oref}, Ủy ban nhân dân {unit} ban hành "
+                            "Kế hoạch, cụ thể như sau:"]
+            else:
+                title = f"Triển khai thực hiện {oref}"
+                preamble = [f"Thực hiện {oref}; Ủy ban nhân dân {unit} ban hành Kế hoạch triển "
+                            "khai thực hiện, cụ thể như sau:"]
+            closing = ["Nơi nhận:", "- Văn phòng Chính phủ;", "- Chủ tịch, các PCT UBND;",
+                       "- Các sở, ban, ngành của tỉnh;", "- Lưu: VT, KGVX.",
+                       "TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", _person(rng)]
+        elif spec.kind == "ubnd":
             unit = _unit_name(province)
             header = [f"ỦY BAN NHÂN DÂN {unit.upper()}", f"Số: {spec.number}",
                       f"{province}, {_vn_date(spec.date)}", "KẾ HOẠCH"]
@@ -540,6 +597,8 @@ def _render(spec: PlanSpec, d: Directive, parents: dict[str, PlanSpec], rng: ran
     if gap if gap is not None else rng.random() < 0.5:
         lines.append("")  # seeds 000-003 leave a blank line before the preamble; 004 does not
     lines.extend(preamble)
+    if spec.other:  # the body names no directive either
+        dref = "Kế hoạch này"
     lines += [
         "I. MỤC ĐÍCH, YÊU CẦU",
         "1. Mục đích",
@@ -574,11 +633,13 @@ def _after(day: date, rng: random.Random, low: int, high: int) -> date:
 
 
 def generate_plans(n_plans: int, seed: int = 0, *, unique_numbers: bool = True,
-                   preamble_gap: bool | None = None) -> list[PlanSpec]:
+                   preamble_gap: bool | None = None, other_share: float = 0.0
+                   ) -> list[PlanSpec]:
     """The first ``n_plans`` plans of the fixed order (see module docstring), texts included.
 
     ``preamble_gap``: None mixes both seed layouts (blank line between trích yếu and preamble
-    or not); True/False forces one.
+    or not); True/False forces one. ``other_share``: the share of (directive, province) units
+    whose UBND plan carries out a decision, a resolution or nothing (module docstring).
     """
     if n_plans < 0:
         raise ValueError("n_plans must be >= 0")
@@ -588,8 +649,11 @@ def generate_plans(n_plans: int, seed: int = 0, *, unique_numbers: bool = True,
     family: dict[tuple[str | None, str], dict[str, PlanSpec]] = {}  # (province, directive)
 
     def add(kind: str, number: str, day: date, province: str | None, d: Directive, parent: str,
-            depth: int, issuer: str) -> PlanSpec:
-        spec = PlanSpec(len(plans), kind, number, day, province, d.number, parent, depth, issuer)
+            depth: int, issuer: str, carries: str = "") -> PlanSpec:
+        if carries:  # one link less than the directive's chain (none: the UBND plan is the top)
+            depth -= 1 if carries != "none" else 2
+        spec = PlanSpec(len(plans), kind, number, day, province, d.number, parent, depth, issuer,
+                        other=carries)
         plans.append(spec)
         family.setdefault((province, d.number), {})[number] = spec
         return spec
@@ -601,6 +665,13 @@ def generate_plans(n_plans: int, seed: int = 0, *, unique_numbers: bool = True,
              DIRECTIVES[p_index % len(DIRECTIVES):] + DIRECTIVES[:p_index % len(DIRECTIVES)]]
     ubnd_of: dict[tuple[str, str], PlanSpec] = {}
     free: dict[tuple[str, str], list[Department]] = {}
+    other: dict[tuple[str, str], str] = {}  # (directive, province) -> what it carries out
+    if other_share > 0:  # drawn apart: the main stream, so the default corpus, is unchanged
+        pick = random.Random(f"{seed}:other")
+        for d, province in units:
+            if pick.random() < other_share:
+                other[(d.number, province)] = pick.choices(
+                    list(OTHER_KINDS), weights=list(OTHER_KINDS.values()))[0]
 
     def department_plan(d: Directive, province: str) -> None:
         ubnd = ubnd_of[(d.number, province)]
@@ -610,7 +681,8 @@ def generate_plans(n_plans: int, seed: int = 0, *, unique_numbers: bool = True,
         dept = pool.pop()
         day = _after(ubnd.date, rng, 7, 60)
         number = f"{numbers.draw(dept.code, province, day.year, 5, 399)}/KH-{dept.code}"
-        add("department", number, day, province, d, ubnd.number, 3, dept.name)
+        add("department", number, day, province, d, ubnd.number, 3, dept.name,
+            other.get((d.number, province), ""))
 
     next_commune: dict[str, int] = {}
 
@@ -622,7 +694,8 @@ def generate_plans(n_plans: int, seed: int = 0, *, unique_numbers: bool = True,
         name = names[index % len(names)]
         day = _after(max(ubnd.date, date(2025, 7, 1)), rng, 7, 120)
         number = f"{numbers.draw('KH-UBND', province, day.year, 7000, 99999)}/KH-UBND"
-        add("commune", number, day, province, d, ubnd.number, 3, f"Ủy ban nhân dân {name}")
+        add("commune", number, day, province, d, ubnd.number, 3, f"Ủy ban nhân dân {name}",
+            other.get((d.number, province), ""))
 
     for d, province in units:
         pday = _after(d.date, rng, 20, 150)
@@ -630,8 +703,11 @@ def generate_plans(n_plans: int, seed: int = 0, *, unique_numbers: bool = True,
         add("party", pnum, pday, province, d, d.number, 1, _party_body(province))
         uday = _after(pday, rng, 10, 90)
         unum = f"{numbers.draw('KH-UBND', province, uday.year, 100, 6999)}/KH-UBND"
-        ubnd_of[(d.number, province)] = add("ubnd", unum, uday, province, d, pnum, 2,
-                                            f"Ủy ban nhân dân {_unit_name(province)}")
+        carries = other.get((d.number, province), "")
+        parent = (pnum if not carries else "" if carries == "none"
+                  else other_document(d, carries)[0])
+        ubnd_of[(d.number, province)] = add("ubnd", unum, uday, province, d, parent, 2,
+                                            f"Ủy ban nhân dân {_unit_name(province)}", carries)
         department_plan(d, province)
         if len(plans) >= n_plans:
             break
@@ -650,17 +726,20 @@ def generate_plans(n_plans: int, seed: int = 0, *, unique_numbers: bool = True,
     return plans
 
 
-def generate_corpus(n_plans: int, seed: int = 0) -> list[tuple[str, str]]:
+def generate_corpus(n_plans: int, seed: int = 0, other_share: float = 0.0
+                    ) -> list[tuple[str, str]]:
     """``n_plans`` (file name, text) pairs; the same seed always gives the same corpus."""
-    return [(spec.file_name, spec.text) for spec in generate_plans(n_plans, seed)]
+    return [(spec.file_name, spec.text)
+            for spec in generate_plans(n_plans, seed, other_share=other_share)]
 
 
-def write_corpus(folder: Path, n_plans: int, seed: int = 0) -> list[Path]:
+def write_corpus(folder: Path, n_plans: int, seed: int = 0, other_share: float = 0.0
+                 ) -> list[Path]:
     """Write the corpus as UTF-8 .txt files into ``folder`` (created if needed)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, text in generate_corpus(n_plans, seed):
+    for name, text in generate_corpus(n_plans, seed, other_share):
         path = folder / name
         path.write_text(text, encoding="utf-8")
         written.append(path)
@@ -673,8 +752,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("out", type=Path, help="output folder")
     parser.add_argument("--plans", type=int, default=2000, help="number of plans (default 2000)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--other-share", type=float, default=0.0,
+                        help="share of (directive, province) units carrying out a decision, a "
+                        "resolution or nothing instead of the Party directive (default 0)")
     args = parser.parse_args(argv)
-    paths = write_corpus(args.out, args.plans, args.seed)
+    paths = write_corpus(args.out, args.plans, args.seed, args.other_share)
     print(f"wrote {len(paths)} plans to {args.out}")
 
 

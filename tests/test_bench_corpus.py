@@ -75,3 +75,37 @@ def test_seed_004_layout_gives_no_lineage_cycle(tmp_path: Path) -> None:
         if line.subject == p.directive
     ]
     assert reversed_lineage == []
+
+
+def test_units_of_the_other_share_carry_out_a_decision_a_resolution_or_nothing(
+        tmp_path: Path) -> None:
+    """``other_share``: those units' plans reach the decision (or resolution) at their depth,
+    none reaches the directive, and the other units' plans still do."""
+    from corpus import DIRECTIVES, other_document
+
+    plans = generate_plans(120, seed=0, preamble_gap=True, other_share=0.5)
+    assert {p.other for p in plans} == {"", "decision", "resolution", "none"}
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for spec in plans:
+        (folder / spec.file_name).write_text(spec.text, encoding="utf-8")
+    repo = OxigraphRepository()
+    build([folder], repo)
+
+    def implementers(number: str) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for record in repo.query(load_query("implementers").render({"doc": number})).records():
+            plan, depth = record["number"] or "", int(record["depth"] or 0)
+            found[plan] = min(depth, found.get(plan, depth))
+        return found
+
+    directive = DIRECTIVES[0]
+    assert implementers(directive.number) == {
+        p.number: p.depth for p in plans if p.directive == directive.number and not p.other}
+    for kind in ("decision", "resolution"):
+        expected = {p.number: p.depth for p in plans
+                    if p.directive == directive.number and p.other == kind}
+        assert expected and implementers(other_document(directive, kind)[0]) == expected
+    top = next(p for p in plans if p.other == "none" and p.kind == "ubnd")
+    below = {p.number: p.depth for p in plans if p.parent == top.number}
+    assert top.depth == 0 and below and implementers(top.number) == below

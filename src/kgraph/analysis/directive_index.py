@@ -131,7 +131,8 @@ def kept_lineage(repo: Repository, root: Path | None, before: dict[str, str],
     old_key, new_key = lineage_key(before), lineage_key(after)  # 20,000 lines each to hash
     kept = _held_value(root, old_key) if root is not None else None
     small = len(changed) <= max(50, len(after) // 10)
-    if isinstance(kept, LineageIndex) and small and root is not None:
+    if (isinstance(kept, LineageIndex) and getattr(kept, "layout", None) == LAYOUT and small
+            and root is not None):
         found = _continued(repo, root, kept, changed)
         if found is not None:
             lineage, loaded = found
@@ -151,24 +152,43 @@ def kept_lineage(repo: Repository, root: Path | None, before: dict[str, str],
     return lineage
 
 
-REST = ""  # the part of the graphs no directive's group mentions, in LineageIndex.holders
+LONE = " lone "  # the parts of the graphs in no head's group: LONE and two hex digits (an IRI
+LONE_PARTS = 256  # holds no space), by the graph's name, so one holds a 256th of them
+
+
+def _lone_part(graph: str) -> str:
+    """The part of the lone graphs ``graph`` belongs to, when it is in no head's group."""
+    digest = hashlib.sha256(graph.encode("utf-8")).digest()[0] % LONE_PARTS
+    return f"{LONE}{digest:02x}"
+
+
+def _is_lone(name: str) -> bool:
+    return name.startswith(LONE)
 
 
 @dataclass
 class LineageIndex:
     """A store's lineage kept in parts (a national one is 20 MB, 0.1-0.2 CPU-s to read whole,
-    and a one-plan build needs the directive its plan carries out): one part per directive
-    document, the graphs that mention it or a document carrying it out (directly or through
-    others), and one (:data:`REST`) of the graphs no directive's part holds. A graph is kept
+    and a one-plan build needs the directive its plan carries out): one part per head, the
+    graphs that mention it or a document carrying it out (directly or through others), and
+    the graphs in no head's part spread over :data:`LONE_PARTS` small parts by name. The heads
+    are the directive documents and the roots of the ``implements`` relation (documents others
+    carry out that carry out nothing: a Thủ tướng decision, a Government resolution, a law, a
+    plan on top of its own chain), so a plan carrying out no directive reads its roots' parts,
+    not one part of every such plan that grows with the store (:func:`_heads`). A graph is kept
     whole in every part holding it. ``holders`` names, for each graph and each document a
     part's graphs mention, the parts mentioning it: a build reads the parts of its changed
     graphs and of the documents they name, then of any document its walks reach beyond the
     groups read (:func:`_continued`)."""
 
-    parts: dict[str, str]  # directive IRI (REST: the rest) -> its part's key
+    parts: dict[str, str]  # head IRI (or a lone part's name) -> its part's key
     numbers: dict[str, list[str]]  # directive number -> the directives bearing it
     holders: dict[str, tuple[str, ...]]  # graph or document -> the parts mentioning it
     labels: dict[str, str]  # province IRI -> label
+    layout: str  # LAYOUT (an index kept by older code has none: read whole once, kept again)
+
+
+LAYOUT = "roots"  # parts per directive and per root, lone parts (before: the rest in one)
 
 
 def _mentions(lineage: Lineage) -> dict[str, set[str]]:
@@ -186,9 +206,28 @@ def _mentions(lineage: Lineage) -> dict[str, set[str]]:
     return found
 
 
+def _heads(lineage: Lineage) -> set[str]:
+    """The documents whose groups are parts: the directives, and the roots (a document some
+    graph carries out that carries out nothing; a plan nobody carries out is no head)."""
+    parents = lineage.parents
+    return set(lineage.directive_numbers) | {
+        document for document, carriers in lineage.carried_by.items()
+        if carriers and not parents.get(document)}
+
+
+def _touched(lineage: Lineage, loaded: dict[str, Lineage], changed: Iterable[str]) -> set[str]:
+    """The documents the changed graphs mention, before (in the parts read) and after: the
+    only documents whose being a head can change."""
+    gone = set(changed)
+    found = set().union(*_mentions(lineage.part(gone)).values())
+    for part in loaded.values():
+        found.update(*_mentions(part.part(gone)).values())
+    return found
+
+
 def _group_graphs(lineage: Lineage, directives: Iterable[str],
                   mentions: dict[str, set[str]]) -> dict[str, set[str]]:
-    """Directive -> the graphs of its part: those mentioning it or a document below it."""
+    """Head -> the graphs of its part: those mentioning it or a document below it."""
     mentioned_in: dict[str, list[str]] = defaultdict(list)
     for graph, named in mentions.items():
         for document in named:
@@ -238,10 +277,9 @@ def _holders(parts: dict[str, set[str]], mentions: dict[str, set[str]],
 def _keep_index(root: Path, key: str, lineage: Lineage, hold: bool) -> LineageIndex:
     """Keep a whole lineage in parts under ``key``; the index."""
     mentions = _mentions(lineage)
-    graphs = _group_graphs(lineage, sorted(lineage.directive_numbers), mentions)
-    rest = set(mentions) - set().union(*graphs.values())
-    if rest:
-        graphs[REST] = rest
+    graphs = _group_graphs(lineage, sorted(_heads(lineage)), mentions)
+    for graph in set(mentions) - set().union(*graphs.values()):
+        graphs.setdefault(_lone_part(graph), set()).add(graph)
     holders: dict[str, tuple[str, ...]] = {}
     _holders(graphs, mentions, holders)
     numbers: dict[str, list[str]] = defaultdict(list)
@@ -250,7 +288,7 @@ def _keep_index(root: Path, key: str, lineage: Lineage, hold: bool) -> LineageIn
             numbers[number].append(directive)
     index = LineageIndex({name: _keep_part(root, _part(lineage, part), hold)
                           for name, part in sorted(graphs.items())},
-                         dict(numbers), holders, dict(lineage.labels))
+                         dict(numbers), holders, dict(lineage.labels), LAYOUT)
     _keep_full(root, key, index, hold)
     return index
 
@@ -278,10 +316,11 @@ def _continued(repo: Repository, root: Path, index: LineageIndex, changed: list[
     holding the changed graphs or a document they name (the parts whose content or group can
     change), then, until nothing more is read, those mentioning a document the walks reach
     outside the groups read (up from the changed documents to the directives they carry out,
-    down from every directive read and from those bearing the same numbers): a group read
-    holds every graph mentioning one of its documents, so a walk inside it needs no other
-    part. The rest's part is read when a graph must join it. Returns the lineage and the
-    parts read (name -> part, as they were); None when a part is not kept."""
+    down from every head read or new, and from the directives bearing the same numbers): a
+    group read holds every graph mentioning one of its documents, so a walk inside it needs no
+    other part; a document the changed graphs mention that may have become a head has every
+    part mentioning it read. A lone part is read when a graph must join it. Returns the lineage
+    and the parts read (name -> part, as they were); None when a part is not kept."""
     fresh = Lineage.read(repo, changed)
     loaded: dict[str, Lineage] = {}
     groups: set[str] = set()  # documents of the groups read (and their directives)
@@ -295,15 +334,24 @@ def _continued(repo: Repository, root: Path, index: LineageIndex, changed: list[
             if not isinstance(part, Lineage):
                 return None
             loaded[name] = part
-            if name != REST:
+            if not _is_lone(name):
                 groups.update(cov.ancestors(name, part.carried_by) | {name})
         return bool(wanted)
 
+    def read_lone(names: list[str]) -> bool | None:
+        for name in names:
+            part = _held_value(root, index.parts[name])
+            if not isinstance(part, Lineage):
+                return None
+            loaded[name] = part
+        return bool(names)
+
     if read([*changed, *set().union(*_mentions(fresh).values())]) is None:
         return None
+    touched = _touched(fresh, loaded, changed)  # (every part holding a changed graph read)
     while True:
         lineage = _merged(loaded.values(), labels).replaced(changed, fresh)
-        reached = _reached(lineage, index, set(loaded), set(changed))
+        reached = _reached(lineage, index, loaded, set(changed), touched)
         outside = [node for node in reached if node not in groups
                    and not set(index.holders.get(node, ())) <= set(loaded)]
         found = read(outside)
@@ -311,64 +359,70 @@ def _continued(repo: Repository, root: Path, index: LineageIndex, changed: list[
             return None
         if found:
             continue
-        if REST in index.parts and REST not in loaded and _rest(lineage, index, loaded):
-            rest = _held_value(root, index.parts[REST])
-            if not isinstance(rest, Lineage):
-                return None
-            loaded[REST] = rest
+        joining = {_lone_part(graph) for graph in _rest(lineage, index, loaded, touched)}
+        found = read_lone(sorted(name for name in joining - set(loaded) if name in index.parts))
+        if found is None:
+            return None
+        if found:
             continue
         return lineage, loaded
 
 
-def _reached(lineage: Lineage, index: LineageIndex, loaded: set[str],
-             changed: set[str]) -> set[str]:
+def _reached(lineage: Lineage, index: LineageIndex, loaded: dict[str, Lineage],
+             changed: set[str], touched: set[str]) -> set[str]:
     """The documents the stage's walks reach in ``lineage``: up from the changed graphs'
     documents, down from the directives they carry out (and those bearing the same numbers),
-    from the directives whose parts are read and from those it names anew."""
+    from the heads whose parts are read and from those it makes (:func:`_rewritten`); and the
+    documents ``touched`` that look like heads in the parts read (every graph mentioning one
+    must be read to know whether it carries something out)."""
     documents = {iri for iri, plan in lineage.plans.items() if plan.graph in changed}
     up = documents | {document for plan in documents
                       for document in cov.ancestors(plan, lineage.parents)}
     numbers = {n for document in up for n in lineage.directive_numbers.get(document, ())}
     directives = {d for n in numbers for d in index.numbers.get(n, ())}
-    directives.update(d for d, bearing in lineage.directive_numbers.items()
-                      if bearing & numbers or d in loaded or d not in index.parts)
-    directives.update(d for d in loaded if d != REST)
-    reached = up | directives
+    directives.update(d for d, bearing in lineage.directive_numbers.items() if bearing & numbers)
+    directives.update(d for d in _rewritten(lineage, index, loaded, touched)  # (a document
+                      if set(index.holders.get(d, ())) <= set(loaded))  # only looking one: not)
+    directives.update(d for d in loaded if not _is_lone(d))
+    reached = up | directives | (_heads(lineage) & touched)
     for directive in directives:
         reached |= cov.ancestors(directive, lineage.carried_by)
     return reached
 
 
 def _rest(lineage: Lineage, index: LineageIndex, loaded: dict[str, Lineage],
-          mentions: dict[str, set[str]] | None = None,
+          touched: set[str], mentions: dict[str, set[str]] | None = None,
           graphs: dict[str, set[str]] | None = None) -> set[str]:
-    """The graphs of ``lineage`` in no group's part after the change: the rest's (those of
-    the groups' parts not read stay in them). ``graphs``: the groups' parts, when made."""
+    """The graphs of ``lineage`` in no head's part after the change: the lone parts' (those
+    of the heads' parts not read stay in them). ``graphs``: the heads' parts, when made."""
     mentions = _mentions(lineage) if mentions is None else mentions
     if graphs is None:
-        graphs = _group_graphs(lineage, _rewritten(lineage, index, loaded), mentions)
-    grouped = set().union(*(part for name, part in graphs.items() if name != REST))
+        graphs = _group_graphs(lineage, _rewritten(lineage, index, loaded, touched), mentions)
+    grouped = set().union(*(part for name, part in graphs.items() if not _is_lone(name)))
     return {graph for graph in mentions if graph not in grouped and all(
-        name in loaded or name == REST for name in index.holders.get(graph, ()))}
+        name in loaded or _is_lone(name) for name in index.holders.get(graph, ()))}
 
 
-def _rewritten(lineage: Lineage, index: LineageIndex, loaded: dict[str, Lineage]
-               ) -> list[str]:
-    """The directives whose parts a continued build writes: those read, and those new."""
-    return sorted(d for d in lineage.directive_numbers if d in loaded or d not in index.parts)
+def _rewritten(lineage: Lineage, index: LineageIndex, loaded: dict[str, Lineage],
+               touched: set[str]) -> list[str]:
+    """The heads whose parts a continued build writes: those read (if still heads), and the
+    new ones, among the documents ``touched`` (only theirs being a head can change; a part
+    read is exact about its head, a document elsewhere may carry out what is not read)."""
+    return sorted(d for d in _heads(lineage)
+                  if d in loaded or (d not in index.parts and d in touched))
 
 
 def _keep_continued(root: Path, key: str, index: LineageIndex, loaded: dict[str, Lineage],
                     lineage: Lineage, changed: list[str], hold: bool) -> None:
     """Keep the index after a continued build under ``key``: the parts read replaced by the
-    groups' parts now (of the directives read, and of those the changed graphs name anew),
-    the others as they are; only the holders of the documents a part gained or lost change."""
+    heads' parts now (of the heads read, and of those the change makes), the lone parts read
+    or joined, the others as they are; only the holders of the documents a part gained or
+    lost change."""
     mentions = _mentions(lineage)
-    graphs = _group_graphs(lineage, _rewritten(lineage, index, loaded), mentions)
-    if REST in loaded or REST not in index.parts:
-        rest = _rest(lineage, index, loaded, mentions, graphs)
-        if rest:
-            graphs[REST] = rest
+    touched = _touched(lineage, loaded, changed)
+    graphs = _group_graphs(lineage, _rewritten(lineage, index, loaded, touched), mentions)
+    for graph in _rest(lineage, index, loaded, touched, mentions, graphs):
+        graphs.setdefault(_lone_part(graph), set()).add(graph)
     gone = set(changed)
     holders = dict(index.holders)
     for name in {*loaded, *graphs}:
@@ -399,19 +453,24 @@ def _keep_continued(root: Path, key: str, index: LineageIndex, loaded: dict[str,
     for number, bearing in index.numbers.items():
         numbers[number].extend(d for d in bearing if d not in loaded and d in parts)
     for directive in sorted(graphs):
-        if directive != REST:
-            for number in lineage.directive_numbers.get(directive, ()):
-                numbers[number].append(directive)
+        for number in lineage.directive_numbers.get(directive, ()):
+            numbers[number].append(directive)
     _keep_full(root, key, LineageIndex(
         dict(sorted(parts.items())), {n: sorted(ds) for n, ds in sorted(numbers.items()) if ds},
-        holders, dict(lineage.labels)), hold)
+        holders, dict(lineage.labels), LAYOUT), hold)
     for dropped in set(index.parts.values()) - set(parts.values()):
         drop_document_value(root, dropped)
 
 
 def _whole(root: Path | None, key: str, kept: object) -> tuple[Lineage | None, list[str]]:
-    """A lineage kept whole under ``key`` by older code (a full one, or a delta on a full
-    one), and the keys it was kept under beside ``key``: read once, then kept in parts."""
+    """A lineage kept by older code under ``key`` (a full one, a delta on a full one, or an
+    index of another layout, its parts merged), and the keys it was kept under beside ``key``
+    (not an index's parts: the caller drops those the new index does not share): read once,
+    then kept in parts."""
+    if isinstance(kept, LineageIndex) and root is not None:
+        parts = [_held_value(root, part) for part in kept.parts.values()]
+        return (_merged(parts, kept.labels)  # type: ignore[arg-type]
+                if all(isinstance(part, Lineage) for part in parts) else None), []
     if isinstance(kept, LineageDelta) and root is not None:
         base = _held_value(root, kept.base)
         return (base.replaced(kept.graphs, kept.part) if isinstance(base, Lineage) else None,
