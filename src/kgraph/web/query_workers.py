@@ -549,13 +549,22 @@ def _graph_names(engine: Any) -> set[str]:
     return set(engine.graph_names())
 
 
+def takes_lateral(engine: Any) -> bool:
+    """Whether the engine behind ``/sparql`` runs SEP-0006 ``LATERAL`` joins, so that the
+    check lets them through: pyoxigraph does (the embedded store, and the named queries'
+    Oxigraph texts); a remote store (Virtuoso has no LATERAL) or another repository says so
+    with ``takes_lateral``, else it is sent SPARQL 1.1 only."""
+    return isinstance(engine, ox.Store) or getattr(engine, "takes_lateral", False) is True
+
+
 def prepare(engine: Any, job: Job, sandbox_status: SandboxStatus | None) -> None:
     """The safety check, run in the worker inside the time budget; raises UnsafeRequest.
 
     A worker that could not be sandboxed fails closed: it refuses any text that mentions
     SERVICE (or, for updates, LOAD) anywhere, even inside a string."""
+    lateral = takes_lateral(engine)
     if job.update:
-        job.text = check_update(job.text, job.using, job.using_named, sandbox_status)
+        job.text = check_update(job.text, job.using, job.using_named, sandbox_status, lateral)
         return
     if sandbox_status is not None and not sandbox_status.isolated:
         folded = job.text.upper()
@@ -565,7 +574,7 @@ def prepare(engine: Any, job: Job, sandbox_status: SandboxStatus | None) -> None
                     f"this query worker has no network sandbox ({sandbox_status.reason}), so "
                     f"any request that mentions {word} is refused")
     job.has_from = safety.check_query(job.text, lambda: _graph_names(engine), job.default_graphs,
-                                      job.named_graphs, job.base_iri)
+                                      job.named_graphs, job.base_iri, lateral)
 
 
 def execute(engine: Any, job: Job, sandbox_status: SandboxStatus | None = None,

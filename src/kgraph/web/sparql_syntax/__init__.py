@@ -5,7 +5,15 @@ an iterative table-driven parse into a small typed tree; ``rules``: the constrai
 Recommendation states in prose beside the grammar)."""
 
 from kgraph.web.sparql_syntax.lexer import MAX_NESTING, SyntaxRefused, Token
-from kgraph.web.sparql_syntax.parser import Language, Node, Root, language, parse, warm
+from kgraph.web.sparql_syntax.parser import (
+    Language,
+    Node,
+    Root,
+    language,
+    parse,
+    warm,
+    with_lateral,
+)
 
 __all__ = ["MAX_NESTING", "Language", "Node", "Root", "SyntaxRefused", "Token", "language", "parse",
-           "warm"]
+           "warm", "with_lateral"]
