@@ -9,7 +9,10 @@ never reach the network, so a request is evaluated only if **both** layers let i
    LL(1) engine into a tree. Anything outside the grammar is refused (fail closed); on the tree,
    any ``ServiceGraphPattern`` (SILENT, IRI or variable) and any ``Load`` is refused, and every
    ``FROM`` / ``FROM NAMED`` (and the protocol's ``default-graph-uri`` / ``named-graph-uri``)
-   must name a graph the store already holds.
+   must name a graph the store already holds. Where the store's engine runs SEP-0006
+   ``LATERAL`` (the embedded store), the grammar is read with ``sparql_syntax/lateral.ebnf``
+   over it (``lateral=True``): the same checks hold inside a LATERAL; elsewhere it is refused
+   by name.
 2. **The engine-faithful lexer** below, an additional refusal layer: it reads the text as
    pyoxigraph's rust-peg grammar does, which matches keywords without a word boundary and so
    accepts spellings no SPARQL grammar has (``SERVICESILENT<x>``, ``SERVICE:x{}`` with

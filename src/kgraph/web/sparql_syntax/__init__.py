@@ -2,7 +2,8 @@
 of the Recommendation), kept apart from the engine that reads it (``ll1``: FIRST/FOLLOW and the
 LL(1) table computed from the data; ``lexer``: terminals compiled from the data; ``parser``:
 an iterative table-driven parse into a small typed tree; ``rules``: the constraints the
-Recommendation states in prose beside the grammar)."""
+Recommendation states in prose beside the grammar). ``lateral.ebnf``, read over it, adds SEP-0006
+``LATERAL`` (:func:`with_lateral`), for a store whose engine runs it."""
 
 from kgraph.web.sparql_syntax.lexer import MAX_NESTING, SyntaxRefused, Token
 from kgraph.web.sparql_syntax.parser import (
