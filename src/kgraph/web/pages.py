@@ -395,6 +395,8 @@ def query_page(request: Request) -> Response:
         "localBase": PREFIXES["id"],
         "columns": COLUMNS[lang],
         "words": QUERY_WORDS[lang],
+        # /sparql takes LATERAL joins here (the editor's texts use them): see query.js
+        "lateral": getattr(repository, "takes_lateral", False) is True,
     }
     return render(request, "query.html", config=config)
 
