@@ -108,7 +108,7 @@ def test_query_page_runs_the_implementers_example_through_sparql(visit, artifact
     assert "273-KH/TU → 28-CT/TW" in results.inner_text()
     assert '"Gia Lai"' not in results.inner_text()  # values, not "…"@vi
     page.screenshot(path=str(artifacts / "query-implementers-28-CT-TW.png"), full_page=True)
-    page.evaluate("kgraphYasgui.getTab().setQuery('SELECT * WHERE { ?s ?p }')")
+    page.evaluate("() => { kgraphYasgui.getTab().setQuery('SELECT * WHERE { ?s ?p }'); }")
     page.wait_for_function("() => kgraphYasgui.getTab().getYasqe().queryValid === false")
     assert visit.errors == []
     assert any(urlsplit(u).path == "/static/vendor/yasgui/yasgui.min.js" for u in visit.requests)
