@@ -197,7 +197,8 @@ def test_workers_run_with_a_memory_limit(live_server: type) -> None:
         hog = httpx.get(url, params={"query": doubling(24)}, timeout=60)  # 1.6 GB of values
         after = httpx.get(url, params={"query": LOOKUP})
         pids = [w.process.pid for w in app.state.executor._all]
-    assert hog.status_code == 503 and "memory" in hog.text
+    assert hog.status_code == 503 and "256 MiB memory budget of a query worker" in hog.text
+    assert "/api/queries/NAME" in hog.text
     assert after.status_code == 200
     assert all(pid is not None and pid != os.getpid() for pid in pids)
 

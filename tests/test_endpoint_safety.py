@@ -347,3 +347,70 @@ def test_every_update_operation_is_parsed_and_applied(live_server: type) -> None
     assert [(r["g"]["value"], r["o"]["value"]) for r in rows] == [
         ("urn:g:a", "o"), ("urn:g:b", "long"), ("urn:g:b", "n"), ("urn:g:d", "long"),
         ("urn:g:e", "long"), ("urn:g:e", "n")]
+
+
+def test_service_and_load_inside_a_lateral_are_refused_by_each_layer(listener: Listener) -> None:
+    """Where LATERAL is accepted (the embedded store), SERVICE and LOAD anywhere inside one
+    are still refused: by the tree alone (the lexer layer switched off) and by the lexer
+    alone (glued spellings the grammar cannot read)."""
+    from kgraph.web import safety
+
+    service = f"SERVICE <{listener.url}/s> {{ ?s ?p ?o }}"
+    queries = [
+        f"SELECT * WHERE {{ ?s ?p ?o LATERAL {{ {service} }} }}",
+        f"SELECT * WHERE {{ ?s ?p ?o lateral{{SERVICE SILENT <{listener.url}/s>{{}}}} }}",
+        f"SELECT * WHERE {{ ?s ?p ?o LaTeRaL # note\n {{ # more\r {service} }} }}",
+        f"SELECT * WHERE {{ ?s ?p ?o LATERAL {{ OPTIONAL {{ {service} }} }} }}",
+        f"SELECT * WHERE {{ ?s ?p ?o LATERAL {{ SELECT * WHERE {{ {service} }} }} }}",
+        f"SELECT * WHERE {{ ?s ?p ?o LATERAL {{ ?s ?q ?r LATERAL {{ {service} }} }} }}",
+        f"ASK {{ ?s ?p ?o LATERAL {{ FILTER EXISTS {{ {service} }} }} }}",
+        "SELECT * WHERE { BIND(<urn:x> AS ?e) LATERAL { SERVICE ?e { ?s ?p ?o } } }",
+    ]
+    updates = [f"DELETE {{ ?s ?p ?o }} WHERE {{ ?s ?p ?o LATERAL {{ {service} }} }}",
+               f"INSERT {{ ?s ?p 1 }} WHERE {{ ?s ?p ?o LATERAL {{ {service} }} }} ; "
+               f"LOAD <{listener.url}/d>"]
+    plain_scan = safety.scan
+    try:
+        safety.scan = lambda text, base=None, keywords=(): safety.Scan([], {}, base)  # type: ignore[assignment,misc]
+        for query in queries:
+            with pytest.raises(UnsafeRequest, match="SERVICE is disabled"):
+                check_query(query, set, lateral=True)
+        for update in updates:
+            with pytest.raises(UnsafeRequest, match="SERVICE is disabled"):
+                check_update(update, lateral=True)
+    finally:
+        safety.scan = plain_scan  # type: ignore[assignment]
+    for glued in (f"SELECT * WHERE {{ ?s ?p ?o LATERAL{{SERVICESILENT<{listener.url}/s>{{}}}} }}",
+                  f"PREFIX : <{listener.url}/> SELECT * WHERE {{ LATERAL {{ SERVICE:x{{}} }} }}",
+                  f"SELECT * WHERE {{ ?s ?p ?o LATERALSERVICE <{listener.url}/s> {{}} }}"):
+        with pytest.raises(UnsafeRequest, match="SERVICE is disabled"):
+            check_query(glued, set, lateral=True)
+        with pytest.raises(safety.UnreadableRequest, match=r"not a SPARQL 1\.1 query"):
+            safety._syntax(glued, "query", lateral=True)  # the grammar cannot read it either
+    assert check_query("SELECT * WHERE { ?s ?p ?o LATERAL { ?s ?q 'SERVICE' } }", set,
+                       lateral=True) is False  # a word in a string is no keyword
+    assert listener.received == []
+
+
+def test_lateral_is_accepted_only_where_the_store_s_engine_runs_it() -> None:
+    """The worker's check decides per engine: pyoxigraph (the embedded store) takes LATERAL;
+    a store that does not say it does (a remote one: Virtuoso has none) is refused with the
+    reason and where the named queries' text for it is."""
+    import pyoxigraph as ox
+
+    from kgraph.store.remote import RemoteRepository
+    from kgraph.web.query_workers import Job, prepare, takes_lateral
+
+    text = "SELECT * WHERE { ?s ?p ?o LATERAL { SELECT ?s ?l WHERE { ?s ?q ?l } LIMIT 1 } }"
+    store = ox.Store()
+    prepare(store, Job(text), None)
+    prepare(store, Job(f"DELETE {{ ?s ?p ?o }} WHERE {{ {text[16:-2]} }}", update=True), None)
+    assert takes_lateral(store) and takes_lateral(OxigraphRepository())
+    remote = RemoteRepository("http://127.0.0.1:9/query")
+    assert not takes_lateral(remote) and not takes_lateral(object())
+    for job in (Job(text), Job(f"INSERT {{ ?s ?p 1 }} WHERE {{ {text[16:-2]} }}", update=True)):
+        with pytest.raises(UnsafeRequest) as caught:
+            prepare(remote, job, None)
+        message = str(caught.value)
+        assert "LATERAL joins (SEP-0006: run by the embedded Oxigraph store" in message
+        assert "/api/queries/NAME?format=sparql" in message and "\n" not in message

@@ -107,6 +107,9 @@ def test_a_page_query_runs_in_the_pool_with_the_timeout(live_server: type) -> No
     assert [[str(t) for t in row] for row in repo.query(lookup).rows] == answer["rows"]
     assert asynchronous == {"rows": 1}
     assert stopped.status_code == 503 and "timeout" in stopped.text
+    # the budget it ran out of, and where the named queries' kept answers are
+    assert "2 s timeout (the time budget of one request" in stopped.text
+    assert "/api/queries/NAME" in stopped.text
     assert stopped.headers["retry-after"] == "2"
     assert took < 10  # stopped at the 2 s timeout, not run to its end
     assert refused.status_code == 400 and "SERVICE" in refused.text

@@ -94,6 +94,7 @@ def test_query_page_offers_every_named_query_implementers_first(client):
     [doc] = implementers["parameters"]
     assert doc["name"] == "doc" and doc["example"] == "28-CT/TW" and doc["suggest"] == "document"
     assert config["endpoint"] == "/sparql"
+    assert config["lateral"] is True  # the embedded store: its texts' LATERAL is no error
     assert config["prefixes"] == PREFIXES
     english = config_of(client.get("/query?lang=en").text)
     assert english["queries"][0]["title"]["en"] == "Implementers" and english["lang"] == "en"

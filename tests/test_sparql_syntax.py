@@ -263,3 +263,138 @@ def test_the_language_is_in_the_data_not_in_the_engine(tmp_path) -> None:  # typ
     tree = parse(query.replace("SERVICE <urn:x> { ?s ?p ?o } ", ""), lang=other)
     assert [t.text for t in tree.tokens() if t.kind == "SHA224"] == ["SHA224"]
     assert list(parse(query.replace("SHA224", "SHA256")).nodes("ServiceGraphPattern"))
+
+
+# ---------------------------------------------------------------- LATERAL (lateral.ebnf)
+
+def lateral_ok(text: str, unit: str = "query") -> Node:
+    from kgraph.web.sparql_syntax import with_lateral
+
+    tree = parse(text, unit, with_lateral())
+    rules.check(tree, text)
+    return tree
+
+
+def test_lateral_is_one_production_read_over_the_sparql_11_grammar() -> None:
+    """lateral.ebnf changes [56] by exactly one alternative and adds one production; the
+    language it makes stays LL(1), and LATERAL is a keyword there only."""
+    from kgraph.web.sparql_syntax import with_lateral
+    from kgraph.web.sparql_syntax.parser import LATERAL_FILE
+
+    base, extended = read(), read(GRAMMAR_FILE, LATERAL_FILE)
+    assert set(extended.rules) - set(base.rules) == {"LateralGraphPattern"}
+    changed = {n for n in base.rules if base.rules[n] != extended.rules[n]}
+    assert changed == {"GraphPatternNotTriples"}
+    before, after = base.rules["GraphPatternNotTriples"], extended.rules["GraphPatternNotTriples"]
+    assert [e for e in after[1] if e != ("ref", "LateralGraphPattern")] == before[1]
+    assert extended.rules["LateralGraphPattern"] == ("seq", [("lit", "LATERAL"),
+                                                             ("ref", "GroupGraphPattern")])
+    lang = with_lateral()
+    assert lang.tables.conflicts == [] and "LATERAL" in lang.tables.keywords
+    assert "LATERAL" not in tables().keywords
+    assert "LATERAL" not in lang.terminals.beyond and "TRIPLE" in lang.terminals.beyond
+
+
+@pytest.mark.parametrize("text", [
+    "SELECT * WHERE { ?s ?p ?o LATERAL { ?s ?q ?r } }",
+    "select * where { ?s ?p ?o lateral{?s ?q ?r} }",
+    "SELECT * WHERE { ?s ?p ?o LaTeRaL # a comment\n { ?s ?q ?r } }",
+    "SELECT * WHERE { ?s ?p ?o . LATERAL { ?s ?q ?r } . ?r ?x ?y }",
+    "SELECT * WHERE { LATERAL { } }",
+    "SELECT * WHERE { ?s ?p ?o LATERAL { ?o ?q ?r LATERAL { SELECT ?r ?l WHERE { ?r ?x ?l } "
+    "LIMIT 1 } } }",
+    "SELECT * WHERE { ?s ?p ?o LATERAL { OPTIONAL { SELECT ?s (COUNT(*) AS ?n) WHERE "
+    "{ ?s ?q ?r } GROUP BY ?s } } }",
+    "SELECT * WHERE { OPTIONAL { ?s ?p ?o LATERAL { ?s ?q ?r } } }",
+    "SELECT * WHERE { { SELECT ?s WHERE { ?s ?p ?o LATERAL { ?s ?q ?r } } } }",
+    "ASK { FILTER EXISTS { ?s ?p ?o LATERAL { ?s ?q ?r } } }",
+    "CONSTRUCT { ?s ?q ?r } WHERE { ?s ?p ?o LATERAL { ?s ?q ?r } }",
+])
+def test_lateral_joins_parse_where_a_graph_pattern_may_stand(text: str) -> None:
+    tree = lateral_ok(text)
+    assert list(tree.nodes("LateralGraphPattern"))
+    assert "LATERAL joins" in refused(text)  # the SPARQL 1.1 grammar alone still refuses it
+
+
+def test_lateral_in_an_update_s_where() -> None:
+    update = "DELETE { ?s ?q ?r } INSERT { ?s ?q 1 } WHERE { ?s ?p ?o LATERAL { ?s ?q ?r } }"
+    assert list(lateral_ok(update, "update").nodes("LateralGraphPattern"))
+    with pytest.raises(SyntaxRefused, match="expected"):
+        lateral_ok("INSERT DATA { LATERAL { } }", "update")  # no pattern in data
+
+
+@pytest.mark.parametrize("text", [
+    "SELECT * WHERE { ?s ?p ?o LATERAL }",
+    "SELECT * WHERE { ?s ?p ?o LATERAL ?x }",
+    "SELECT * WHERE { ?s ?p ?o LATERAL LATERAL { } }",
+    "SELECT * WHERE { ?s LATERAL { } ?o }",
+    "SELECT * LATERAL { ?s ?p ?o }",
+])
+def test_lateral_outside_a_group_or_without_one_is_refused(text: str) -> None:
+    with pytest.raises(SyntaxRefused, match=r"^not a SPARQL 1\.1 query: error at "):
+        lateral_ok(text)
+
+
+# What SEP-0006 (and the engine) forbid: a LATERAL assigning (BIND, VALUES, AS) a variable
+# already in scope on its left; as many allowed neighbours. Each case is also given to
+# pyoxigraph, which must agree.
+LATERAL_SCOPE = {
+    "SELECT * WHERE { ?s ?p ?o LATERAL { BIND(1 AS ?o) } }": "?o",
+    "SELECT * WHERE { ?s ?p ?o LATERAL { VALUES ?o { 1 } } }": "?o",
+    "SELECT * WHERE { ?s ?p ?o LATERAL { SELECT (1 AS ?o) WHERE {} } }": "?o",
+    "SELECT * WHERE { ?s ?p ?o LATERAL { OPTIONAL { BIND(1 AS ?o) } } }": "?o",
+    "SELECT * WHERE { ?s ?p ?o LATERAL { GRAPH ?g { BIND(1 AS ?o) } } }": "?o",
+    "SELECT * WHERE { ?s ?p ?o LATERAL { MINUS { BIND(1 AS ?o) } } }": "?o",
+    "SELECT * WHERE { ?s ?p ?o LATERAL { { } UNION { BIND(1 AS ?o) } } }": "?o",
+    "SELECT * WHERE { ?s ?p ?o LATERAL { SELECT * WHERE { BIND(1 AS ?o) } } }": "?o",
+    "SELECT * WHERE { ?s ?p ?o LATERAL { SELECT ?o WHERE { } VALUES ?o { 1 } } }": "?o",
+    "SELECT * WHERE { ?s ?p ?o LATERAL { LATERAL { BIND(1 AS ?o) } } }": "?o",
+    "SELECT * WHERE { ?s ?p ?o OPTIONAL { ?s ?q ?x } LATERAL { BIND(1 AS ?x) } }": "?x",
+    "SELECT * WHERE { { ?s ?p ?o } UNION { ?a ?b ?c } LATERAL { BIND(1 AS ?a) } }": "?a",
+    "SELECT * WHERE { ?s ?p ?o LATERAL { SELECT ?s (COUNT(*) AS ?o) WHERE { ?s ?q ?r } "
+    "GROUP BY ?s } }": "?o",
+    "SELECT * WHERE { ?s ?p ?o LATERAL { ?s ?q ?r } BIND(1 AS ?r) }": "BIND assigns ?r",
+    "SELECT (1 AS ?r) WHERE { ?s ?p ?o LATERAL { ?s ?q ?r } }": "?r is assigned by AS",
+    "SELECT * WHERE { ?s ?p ?o LATERAL { BIND(1 AS ?z) } }": "",
+    "SELECT * WHERE { ?s ?p ?o LATERAL { FILTER(?o) BIND(?o AS ?z) } }": "",
+    "SELECT * WHERE { ?s ?p ?o LATERAL { SELECT ?s WHERE { ?s ?x ?y } } }": "",
+    "SELECT * WHERE { ?s ?p ?o LATERAL { SELECT ?z WHERE { BIND(1 AS ?o) BIND(2 AS ?z) } } }": "",
+    "SELECT * WHERE { ?s ?p ?o LATERAL { SELECT ?z WHERE { ?z ?y ?x } VALUES ?o { 1 } } }": "",
+    "SELECT * WHERE { ?s ?p ?o LATERAL { FILTER EXISTS { BIND(1 AS ?o) } } }": "",
+    "SELECT * WHERE { ?s ?p ?o MINUS { ?a ?b ?c } LATERAL { BIND(1 AS ?a) } }": "",
+    "SELECT * WHERE { ?s ?p ?o FILTER(?x) LATERAL { BIND(1 AS ?x) } }": "",
+}
+
+
+@pytest.mark.parametrize(("text", "clash"), list(LATERAL_SCOPE.items()))
+def test_a_lateral_may_not_assign_what_its_left_binds_as_the_engine_says(text: str,
+                                                                         clash: str) -> None:
+    import pyoxigraph as ox
+
+    try:
+        ox.Store().query(text)
+        engine_accepts = True
+    except SyntaxError:
+        engine_accepts = False
+    assert engine_accepts == (not clash)
+    if not clash:
+        lateral_ok(text)
+        return
+    with pytest.raises(SyntaxRefused) as caught:
+        lateral_ok(text)
+    message = str(caught.value)
+    assert message.startswith("not a SPARQL 1.1 query: error at ") and clash in message
+    if " " not in clash:  # a variable's name: the LATERAL's own rule
+        assert f"LATERAL assigns {clash} (BIND, VALUES or AS), already in scope" in message
+
+
+def test_every_named_query_s_oxigraph_text_is_in_the_lateral_language() -> None:
+    from dataclasses import replace
+
+    from kgraph.analysis.queries import named_queries
+
+    texts = [replace(q, text=q.oxigraph).example() for q in named_queries().values()
+             if q.oxigraph]
+    assert texts
+    for text in texts:
+        assert list(lateral_ok(text).nodes("LateralGraphPattern"))

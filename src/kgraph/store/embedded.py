@@ -335,6 +335,10 @@ class OxigraphRepository:
     folder of the version this object reads, ``root`` the folder the user named.
     """
 
+    # pyoxigraph runs SEP-0006 LATERAL joins: /sparql accepts them here, and the named
+    # queries' Oxigraph texts are what this store runs (NamedQuery.for_repository)
+    takes_lateral = True
+
     def __init__(self, path: Path | None = None, *, read_only: bool = False) -> None:
         self.root = path
         self.read_only = read_only

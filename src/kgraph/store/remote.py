@@ -221,6 +221,10 @@ def credentials_from(url: str) -> tuple[str, httpx.Auth | None]:
 class RemoteRepository:
     """Repository over HTTP: query, update and (optionally) Graph Store Protocol URLs."""
 
+    # sent SPARQL 1.1 only: Virtuoso has no LATERAL, so /sparql refuses it for a remote
+    # store and the named queries run their portable texts there
+    takes_lateral = False
+
     def __init__(
         self,
         query_url: str,

@@ -384,7 +384,9 @@ def query_page(request: Request) -> Response:
     from kgraph.web.queries_api import ordered_queries, query_info
 
     lang = language(request)
-    queries = [query_info(q).__dict__ | {"sparql": q.example()} for q in ordered_queries()]
+    repository = request.app.state.repository  # the text this store runs (LATERAL: embedded)
+    queries = [query_info(q).__dict__ | {"sparql": q.for_repository(repository).example()}
+               for q in ordered_queries()]
     config = {
         "endpoint": request.scope.get("root_path", "") + "/sparql",
         "prefixes": PREFIXES,
@@ -393,6 +395,8 @@ def query_page(request: Request) -> Response:
         "localBase": PREFIXES["id"],
         "columns": COLUMNS[lang],
         "words": QUERY_WORDS[lang],
+        # /sparql takes LATERAL joins here (the editor's texts use them): see query.js
+        "lateral": getattr(repository, "takes_lateral", False) is True,
     }
     return render(request, "query.html", config=config)
 

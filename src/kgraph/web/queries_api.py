@@ -293,9 +293,13 @@ def answer(request: Request, repository: Repository, query: NamedQuery,
     (:data:`PAGE_ROWS` by default), with the total and the links to the pages around it."""
     limit = limit or PAGE_ROWS
     given = {k: v for k, v in values.items() if v is not None}
-    if format == "sparql":  # the query as the editor shows it: values as escaped literals
+    if format == "sparql":
+        # the query as the editor shows it, values as escaped literals: the text this store
+        # runs (the Oxigraph text on the embedded store, which /sparql accepts there; the
+        # portable one on a remote store), so that the editor gives this answer at its cost
         try:
-            return Response(query.render(given), media_type="application/sparql-query")
+            return Response(query.for_repository(repository).render(given),
+                            media_type="application/sparql-query")
         except QueryError as exc:
             raise HTTPException(400, str(exc)) from None
     kept = kept_coverage(repository, given) if query.name == KEPT_QUERY else None
@@ -379,7 +383,8 @@ def _endpoint(query: NamedQuery) -> Any:
         annotation=Annotated[str, Query(
             pattern="^(json|csv|sparql)$",
             description="json (default), csv (UTF-8 with BOM, for Excel) or sparql (the "
-                        "query text with the values bound, as the editor shows it)")],
+                        "query text this store runs, with the values bound, as the editor "
+                        "shows it: with LATERAL joins on the embedded store)")],
         default="json"))
     params.append(inspect.Parameter(
         "offset", inspect.Parameter.KEYWORD_ONLY,

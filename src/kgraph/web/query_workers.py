@@ -549,13 +549,22 @@ def _graph_names(engine: Any) -> set[str]:
     return set(engine.graph_names())
 
 
+def takes_lateral(engine: Any) -> bool:
+    """Whether the engine behind ``/sparql`` runs SEP-0006 ``LATERAL`` joins, so that the
+    check lets them through: pyoxigraph does (the embedded store, and the named queries'
+    Oxigraph texts); a remote store (Virtuoso has no LATERAL) or another repository says so
+    with ``takes_lateral``, else it is sent SPARQL 1.1 only."""
+    return isinstance(engine, ox.Store) or getattr(engine, "takes_lateral", False) is True
+
+
 def prepare(engine: Any, job: Job, sandbox_status: SandboxStatus | None) -> None:
     """The safety check, run in the worker inside the time budget; raises UnsafeRequest.
 
     A worker that could not be sandboxed fails closed: it refuses any text that mentions
     SERVICE (or, for updates, LOAD) anywhere, even inside a string."""
+    lateral = takes_lateral(engine)
     if job.update:
-        job.text = check_update(job.text, job.using, job.using_named, sandbox_status)
+        job.text = check_update(job.text, job.using, job.using_named, sandbox_status, lateral)
         return
     if sandbox_status is not None and not sandbox_status.isolated:
         folded = job.text.upper()
@@ -565,7 +574,7 @@ def prepare(engine: Any, job: Job, sandbox_status: SandboxStatus | None) -> None
                     f"this query worker has no network sandbox ({sandbox_status.reason}), so "
                     f"any request that mentions {word} is refused")
     job.has_from = safety.check_query(job.text, lambda: _graph_names(engine), job.default_graphs,
-                                      job.named_graphs, job.base_iri)
+                                      job.named_graphs, job.base_iri, lateral)
 
 
 def execute(engine: Any, job: Job, sandbox_status: SandboxStatus | None = None,
@@ -647,6 +656,20 @@ def _unknown_function(exc: Exception) -> bool:
     return "custom function" in message and "is not supported" in message
 
 
+# What a stopped query can do next (timeout, memory): the named queries' answers are kept per
+# store version and paged, and their text for this store is one link away
+NEXT_STEP = ("narrow it or add a LIMIT; a named query's answer is kept and paged at "
+             "/api/queries/NAME (the text this store runs: /api/queries/NAME?format=sparql)")
+
+
+def memory_budget(memory: int) -> str:
+    """``the 2 GiB memory budget of a query worker`` (or no number when there is no limit)."""
+    if memory <= 0:
+        return "the memory a query worker may use"
+    size = f"{memory / 1024**3:g} GiB" if memory >= 1024**3 else f"{memory / 1024**2:g} MiB"
+    return f"the {size} memory budget of a query worker"
+
+
 def _worker_main(conn: Connection, opener: Callable[[], Any], memory: int) -> None:
     """Worker loop: sandbox itself, open the engine, then answer jobs until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -668,8 +691,8 @@ def _worker_main(conn: Connection, opener: Callable[[], Any], memory: int) -> No
         try:
             outcome = execute(engine, job, status, conn.send)
         except MemoryError:
-            outcome = Outcome.error(503, "query stopped: it needs more memory than a query "
-                                         "worker may use")
+            outcome = Outcome.error(503, f"query stopped: it needs more than "
+                                         f"{memory_budget(memory)}; {NEXT_STEP}")
         if outcome is not None:  # None: streamed, ended by a StreamTail
             conn.send(outcome)
 
@@ -972,7 +995,8 @@ class WorkerPool:
 
     def timeout_reply(self, timeout: float) -> Outcome:
         return Outcome.error(
-            503, f"query stopped after the {timeout:g} s timeout; narrow it or add a LIMIT",
+            503, f"query stopped after the {timeout:g} s timeout (the time budget of one "
+                 f"request on this server); {NEXT_STEP}",
             {"Retry-After": str(self.limits.retry_after)})
 
     def _busy_reply(self, why: str) -> Outcome:
@@ -1086,7 +1110,8 @@ class WorkerPool:
                 return self.timeout_reply(timeout)
             except (EOFError, OSError):
                 return Outcome.error(503, "query stopped: the query worker died (most likely "
-                                          "it went past its memory limit)")
+                                          f"past {memory_budget(self.limits.memory)}); "
+                                          f"{NEXT_STEP}")
             if isinstance(message, StreamHead):
                 handed_over = True
                 stream = Stream(self, worker, client, slow, message, deadline)

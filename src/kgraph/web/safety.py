@@ -9,7 +9,10 @@ never reach the network, so a request is evaluated only if **both** layers let i
    LL(1) engine into a tree. Anything outside the grammar is refused (fail closed); on the tree,
    any ``ServiceGraphPattern`` (SILENT, IRI or variable) and any ``Load`` is refused, and every
    ``FROM`` / ``FROM NAMED`` (and the protocol's ``default-graph-uri`` / ``named-graph-uri``)
-   must name a graph the store already holds.
+   must name a graph the store already holds. Where the store's engine runs SEP-0006
+   ``LATERAL`` (the embedded store), the grammar is read with ``sparql_syntax/lateral.ebnf``
+   over it (``lateral=True``): the same checks hold inside a LATERAL; elsewhere it is refused
+   by name.
 2. **The engine-faithful lexer** below, an additional refusal layer: it reads the text as
    pyoxigraph's rust-peg grammar does, which matches keywords without a word boundary and so
    accepts spellings no SPARQL grammar has (``SERVICESILENT<x>``, ``SERVICE:x{}`` with
@@ -33,7 +36,7 @@ from typing import NamedTuple
 from urllib.parse import urljoin
 
 from kgraph.memory import collector_paused
-from kgraph.web.sparql_syntax import Node, Root, SyntaxRefused, parse, rules, warm
+from kgraph.web.sparql_syntax import Node, Root, SyntaxRefused, parse, rules, warm, with_lateral
 from kgraph.web.sparql_syntax import Token as Terminal
 
 
@@ -294,10 +297,11 @@ def _no_cyclic_gc(text: str) -> Iterator[None]:
         yield
 
 
-def _syntax(text: str, unit: str) -> Root:
-    """Parse a request; text outside the SPARQL 1.1 grammar is refused with one line."""
+def _syntax(text: str, unit: str, lateral: bool = False) -> Root:
+    """Parse a request; text outside the SPARQL 1.1 grammar (with ``lateral``: and SEP-0006
+    ``LATERAL``, ``sparql_syntax/lateral.ebnf``) is refused with one line."""
     try:
-        tree = parse(text, unit)
+        tree = parse(text, unit, with_lateral() if lateral else None)
         rules.check(tree, text)
     except SyntaxRefused as exc:
         raise UnreadableRequest(str(exc)) from None
@@ -357,13 +361,15 @@ def _token(node: Node, kind: str) -> Terminal:
     return next(c for c in node.children if isinstance(c, Terminal) and c.kind == kind)
 
 
-def read_request(text: str, unit: str, base: str | None = None) -> Parsed:
+def read_request(text: str, unit: str, base: str | None = None, lateral: bool = False) -> Parsed:
     """Both layers; raise :class:`UnsafeRequest` if either finds SERVICE or LOAD, or the text
-    is not SPARQL 1.1. The lexer runs first: it names engine-only spellings of SERVICE/LOAD."""
+    is not SPARQL 1.1 (with ``lateral``, where the store's engine runs them: or SPARQL 1.1 with
+    ``LATERAL`` joins). The lexer runs first: it names engine-only spellings of SERVICE/LOAD,
+    inside a LATERAL as anywhere else."""
     keywords = QUERY_KEYWORDS if unit == "query" else REMOTE_KEYWORDS
     with _no_cyclic_gc(text):
         scanned = scan(text, base, keywords)
-        tree = _syntax(text, unit)
+        tree = _syntax(text, unit, lateral)
     for node in (n for name in _REMOTE_NODES for n in tree.index[name]):
         keyword = _REMOTE_NODES[node.name]
         raise UnsafeRequest(
@@ -379,15 +385,17 @@ def check_query(
     default_graphs: Iterable[str] = (),
     named_graphs: Iterable[str] = (),
     base: str | None = None,
+    lateral: bool = False,
 ) -> bool:
-    """Refuse a query that would reach the network or read an unknown graph.
+    """Refuse a query that would reach the network or read an unknown graph (or that is not
+    SPARQL 1.1; with ``lateral``, SPARQL 1.1 and ``LATERAL`` joins).
 
     ``known_graphs`` is only called when the request names graphs. Returns whether the query
     text has its own FROM / FROM NAMED clauses. FROM and FROM NAMED select graphs of the
     dataset; pyoxigraph never fetches them, but a graph the store does not hold is refused all
     the same (it could only be a mistake or a probe, and the answer would be silently empty).
     """
-    parsed = read_request(query, "query", base)
+    parsed = read_request(query, "query", base, lateral)
     with _no_cyclic_gc(query):
         in_query = [("FROM NAMED" if node.is_a("NamedGraphClause") else "FROM", iri)
                     for node, iri in parsed.iris("DefaultGraphClause", "NamedGraphClause")]
@@ -398,18 +406,19 @@ def check_query(
     return bool(in_query)
 
 
-def check_update(update: str) -> Parsed:
-    """Refuse an update that would fetch remote data (LOAD, SERVICE) or is not SPARQL 1.1.
+def check_update(update: str, lateral: bool = False) -> Parsed:
+    """Refuse an update that would fetch remote data (LOAD, SERVICE) or is not SPARQL 1.1
+    (with ``lateral``: SPARQL 1.1 and ``LATERAL`` joins, in its WHERE).
 
     ``USING``, ``USING NAMED`` and ``WITH`` are allowed: like FROM they only select graphs of
     the store (pyoxigraph never fetches them), and updates need the write token."""
-    return read_request(update, "update")
+    return read_request(update, "update", lateral=lateral)
 
 
-def has_dataset_clause(update: str) -> bool:
+def has_dataset_clause(update: str, lateral: bool = False) -> bool:
     """Whether an update already names its dataset (USING, USING NAMED or WITH)."""
     with _no_cyclic_gc(update):
-        tree = _syntax(update, "update")
+        tree = _syntax(update, "update", lateral)
     return bool(tree.index["UsingClause"]) or any(_starts_with(node, "WITH")
                                                    for node in tree.index["Modify"])
 
@@ -419,7 +428,8 @@ def _starts_with(node: Node, kind: str) -> bool:
         node.children[0].kind == kind
 
 
-def add_using(update: str, using: list[str], using_named: list[str]) -> str:
+def add_using(update: str, using: list[str], using_named: list[str],
+              lateral: bool = False) -> str:
     """Apply the protocol's ``using-graph-uri`` / ``using-named-graph-uri`` to each operation.
 
     pyoxigraph has no parameter for them, so ``USING`` clauses are inserted before the
@@ -431,7 +441,7 @@ def add_using(update: str, using: list[str], using_named: list[str]) -> str:
         return update
     clause = " ".join([f"USING <{g}>" for g in using] + [f"USING NAMED <{g}>" for g in using_named])
     with _no_cyclic_gc(update):
-        tree = _syntax(update, "update")
+        tree = _syntax(update, "update", lateral)
     cuts = [_token(node, "WHERE").start for node in tree.index["Modify"]]
     out: list[str] = []
     last = 0

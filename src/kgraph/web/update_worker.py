@@ -60,9 +60,11 @@ def limit_memory(extra: int) -> None:
 
 
 def check_update(text: str, using: list[str], using_named: list[str],
-                 status: SandboxStatus | None) -> str:
+                 status: SandboxStatus | None, lateral: bool = False) -> str:
     """The update text to run: checked (no LOAD, SERVICE or foreign dataset), with the
     protocol's ``using-graph-uri`` / ``using-named-graph-uri`` added. Raises UnsafeRequest.
+    ``lateral``: whether the store's engine runs ``LATERAL`` joins (the embedded store's
+    does; a remote store is sent SPARQL 1.1 only).
 
     A process without a network sandbox fails closed: any text that mentions SERVICE or LOAD
     anywhere, even inside a string, is refused."""
@@ -73,14 +75,14 @@ def check_update(text: str, using: list[str], using_named: list[str],
                 raise safety.UnsafeRequest(
                     f"this worker has no network sandbox ({status.reason}), so any request "
                     f"that mentions {word} is refused")
-    safety.check_update(text)
+    safety.check_update(text, lateral)
     if using or using_named:
-        if safety.has_dataset_clause(text):
+        if safety.has_dataset_clause(text, lateral):
             raise safety.UnsafeRequest(
                 "using-graph-uri / using-named-graph-uri cannot be combined with USING or "
                 "WITH in the update")
-        text = safety.add_using(text, using, using_named)
-        safety.check_update(text)
+        text = safety.add_using(text, using, using_named, lateral)
+        safety.check_update(text, lateral)
     return text
 
 
@@ -89,7 +91,8 @@ def apply(request: dict[str, Any], status: SandboxStatus) -> tuple[int, str]:
     import pyoxigraph as ox
 
     try:
-        text = check_update(request["text"], request["using"], request["using_named"], status)
+        text = check_update(request["text"], request["using"], request["using_named"], status,
+                            lateral=True)  # the embedded store's engine
         source = ox.Store.read_only(request["source"])
         source.backup(request["target"])  # a RocksDB checkpoint: hard links, whatever the size
         del source

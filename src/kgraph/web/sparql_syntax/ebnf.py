@@ -37,9 +37,18 @@ _TOKEN = re.compile(r"""\s*(?:
 )""", re.X)
 
 
-def read(path: Path = GRAMMAR_FILE) -> Grammar:
-    """Parse the grammar file (comments start with ``#`` at the start of a line)."""
+def read(path: Path = GRAMMAR_FILE, *extensions: Path) -> Grammar:
+    """Parse the grammar file (comments start with ``#`` at the start of a line), then each
+    extension file over it: a production of an extension replaces the one of the same name
+    (in its place), a new name is added. An extension only states what it changes, so the
+    language it makes is the file's plus exactly that."""
     grammar = Grammar()
+    for part in (path, *extensions):
+        _read_into(grammar, part)
+    return grammar
+
+
+def _read_into(grammar: Grammar, path: Path) -> None:
     section = grammar.rules
     current: list[str] | None = None
     pending: list[tuple[dict[str, Expr], str, str, list[str]]] = []
@@ -62,7 +71,6 @@ def read(path: Path = GRAMMAR_FILE) -> Grammar:
     for target, name, number, parts in pending:
         target[name] = _parse_expression(" ".join(parts), name)
         grammar.numbers[name] = number
-    return grammar
 
 
 def _parse_expression(text: str, name: str) -> Expr:

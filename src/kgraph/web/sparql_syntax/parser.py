@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -111,13 +112,24 @@ class Language(NamedTuple):
     terminals: Compiled
 
 
-def language(path: Path) -> Language:
-    """The engine for another grammar file (the default is ``grammar.ebnf``): the engine
-    holds no production of its own (it names only the start symbols, the terminals that take
-    escapes and the brackets that nest); the language is in the data."""
-    grammar = ebnf.read(path)
+def language(path: Path, *extensions: Path) -> Language:
+    """The engine for another grammar file (the default is ``grammar.ebnf``), with extension
+    files read over it (:func:`ebnf.read`): the engine holds no production of its own (it
+    names only the start symbols, the terminals that take escapes and the brackets that nest);
+    the language is in the data."""
+    grammar = ebnf.read(path, *extensions)
     t = build(grammar)
     return Language(t, Compiled(t, grammar))
+
+
+LATERAL_FILE = Path(__file__).with_name("lateral.ebnf")
+
+
+@cache
+def with_lateral() -> Language:
+    """SPARQL 1.1 and SEP-0006 ``LATERAL`` (``lateral.ebnf`` over ``grammar.ebnf``): what the
+    endpoint accepts where its store's engine runs LATERAL joins (compiled once per process)."""
+    return language(ebnf.GRAMMAR_FILE, LATERAL_FILE)
 
 
 def parse(text: str, unit: str = "query", lang: Language | None = None) -> Root:
@@ -254,10 +266,10 @@ def _macros(t: Tables) -> Macros:
 def warm() -> None:
     """Build the tables, macros and regexes now (a server does this before forking its
     workers, so that no worker pays for it inside a request's time budget)."""
-    _macros(tables())
-    c = compiled()
-    for code in range(32, 127):
-        c.dispatch(chr(code))
+    for lang in (Language(tables(), compiled()), with_lateral()):
+        _macros(lang.tables)
+        for code in range(32, 127):
+            lang.terminals.dispatch(chr(code))
 
 
 def _accepts(t: Tables, stack: list[str], terminal: str) -> bool:

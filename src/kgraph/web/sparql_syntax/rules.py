@@ -83,6 +83,14 @@ class _Checker:
             return out
         if name == "OptionalGraphPattern":
             return self.group_scope(element.children[1])  # type: ignore[arg-type]
+        if name == "LateralGraphPattern":  # lateral.ebnf: joined like a group, its rows bound
+            group = element.children[1]
+            assert isinstance(group, Node)
+            clash = sorted(self.assigned(group) & so_far)
+            if clash:
+                raise self.fail(element.start, f"LATERAL assigns ?{clash[0]} (BIND, VALUES or "
+                                                "AS), already in scope before it")
+            return self.group_scope(group)
         if name in ("GraphGraphPattern", "ServiceGraphPattern"):
             group = element.children[-1]
             target = next(c for c in element.children if isinstance(c, Node)
@@ -99,6 +107,48 @@ class _Checker:
         if name == "InlineData":
             return self.data_block_vars(element)
         return set()  # MINUS, FILTER
+
+    def assigned(self, group: Node) -> set[str]:
+        """Variables a group assigns (``BIND``, ``VALUES``, ``AS``), in it and in the groups
+        it joins, as far as they are visible outside it (SEP-0006: a LATERAL may not assign a
+        variable already bound on its left; the engine refuses it too). A ``FILTER``'s
+        ``EXISTS`` assigns nothing outside; a sub-select only what it projects."""
+        inner = group.children[1]
+        if isinstance(inner, Node) and inner.name == "SubSelect":
+            return self.assigned_by_select(inner)
+        out: set[str] = set()
+        if not isinstance(inner, Node):
+            return out
+        for element in inner.children:
+            if not isinstance(element, Node) or not element.is_a("GraphPatternNotTriples"):
+                continue
+            if element.name == "Bind":
+                out |= {v for v in [_var(element.children[-2])] if v}
+            elif element.name == "InlineData":
+                out |= self.data_block_vars(element)
+            elif element.name != "Filter":  # groups, UNION, OPTIONAL, MINUS, GRAPH, LATERAL
+                out |= {v for child in element.children if isinstance(child, Node)
+                        and child.name == "GroupGraphPattern" for v in self.assigned(child)}
+        return out
+
+    def assigned_by_select(self, select: Node) -> set[str]:
+        """What a sub-select assigns and projects: its ``AS`` aliases, and what its pattern
+        and its trailing ``VALUES`` assign if it projects it."""
+        clause = select.child("SelectClause")
+        where = select.child("WhereClause")
+        assert clause is not None and where is not None
+        group = where.children[-1]
+        assert isinstance(group, Node)
+        projected = self.projected(select)
+        out = {v for v in self.assigned(group) if v in projected}
+        children = clause.children
+        out |= {v for i, child in enumerate(children) if isinstance(child, Token)
+                and child.kind == "AS" for v in [_var(children[i + 1])] if v}
+        values = select.child("ValuesClause")
+        if values is not None and values.children:
+            star = any(isinstance(c, Token) and c.kind == "*" for c in children)
+            out |= {v for v in self.data_block_vars(values) if star or v in projected}
+        return out
 
     def data_block_vars(self, node: Node) -> set[str]:
         """Variables of ``VALUES`` (an InlineData node: 'VALUES' DataBlock)."""

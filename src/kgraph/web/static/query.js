@@ -225,8 +225,19 @@
   });
   const tab = yasgui.getTab();
 
+  // YASQE marks errors by the SPARQL 1.1 grammar. Where the store runs LATERAL joins
+  // (config.lateral: the embedded store, whose named queries' texts use them) a text holding
+  // one is left to /sparql's own check, which names an error and its position; YASQE would
+  // mark the LATERAL itself as one.
+  function markErrors() {
+    const yasqe = tab.getYasqe();  // a change event passes CodeMirror's editor, not YASQE
+    const lateral = config.lateral && /\bLATERAL\b/i.test(yasqe.getValue());
+    if (yasqe.config.syntaxErrorCheck === lateral) yasqe.setCheckSyntaxErrors(!lateral);
+  }
+
   function showInEditor(text) {
     tab.setQuery(text);
+    markErrors();
   }
 
   async function toEditor() {
@@ -242,6 +253,7 @@
     return location.origin + location.pathname + "?" + params;
   };
   tab.getYasqe().on("change", (yasqe) => {
+    markErrors();
     try { sessionStorage.setItem(EDITOR_KEY, yasqe.getValue()); } catch (err) { /* private mode */ }
   });
   // Plain values in YASR's table too (no "…"@vi, no datatype suffix; row numbers off).
