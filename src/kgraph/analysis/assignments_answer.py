@@ -262,8 +262,8 @@ def _plans_of(root: Path | None, parts: dict[str, str | Part]) -> dict[str, str]
 
 def live_keys(kept: Iterable[object]) -> dict[str, set[str]]:
     """The kept parts a server can ask for again: those these versions' facts name (by the
-    keys' family, ``assignments-part``; :func:`kgraph.analysis.sweep.sweep`)."""
-    return {"assignments-part": {p for facts in kept if isinstance(facts, KeptFacts)
+    keys' family, ``assignments``; :func:`kgraph.analysis.sweep.sweep`)."""
+    return {"assignments": {p for facts in kept if isinstance(facts, KeptFacts)
                                  for p in facts.parts.values() if isinstance(p, str)}}
 
 
