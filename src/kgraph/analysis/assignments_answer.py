@@ -210,7 +210,7 @@ def keep(repo: Repository, root: Path | None, before: KeptFacts | None,
     ``written`` is None (a first or a full build) or the version before kept none."""
     import pyoxigraph as ox
 
-    native = getattr(repo, "native", None)
+    native = getattr(repo, "reader", None)  # read-only on disk
     if not isinstance(native, ox.Store):
         return None
     if before is None or written is None:
@@ -304,7 +304,7 @@ def kept_rows(repo: Repository, values: dict[str, str]) -> Answer | None:
     from kgraph.store.derived import store_root
 
     doc = values.get("doc")
-    native = getattr(repo, "native", None)
+    native = getattr(repo, "reader", None)  # read-only on disk
     if not doc or not isinstance(native, ox.Store):
         return None
     kept = previous(repo)
