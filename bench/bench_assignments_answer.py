@@ -10,6 +10,7 @@ the plans' assignment facts the build keeps and the names the store states
   alternated ``--repeat`` times, median wall and CPU seconds, their ratio, and whether the CSV
   is this tree's query's (byte for byte) and the old tree's (the same rows; the old query left
   rows alike in plan, item and agency in the engine's grouping order: counted);
+* **the API's first request** in a fresh server process (first page, then the CSV), old and new;
 * **every document carried out by others** (``--all``): in one process, this tree's query
   and its kept answer for each, same CSV or not, and the seconds of both.
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import json
 import os
 import statistics
 import subprocess
@@ -56,6 +58,42 @@ def cli(src: Path, store: Path, doc: str) -> tuple[float, float, str]:
     cpu = (after.children_user - before.children_user
            + after.children_system - before.children_system)
     return wall, cpu, done.stdout
+
+
+# The API's first request for a document in a fresh server process (its first page, then the
+# CSV): seconds of each, printed as JSON.
+_API = r"""
+import json, sys, time
+from pathlib import Path
+from fastapi.testclient import TestClient
+from kgraph.store.embedded import OxigraphRepository
+from kgraph.web.app import create_app
+repo = OxigraphRepository(Path(sys.argv[1]), read_only=True)
+with TestClient(create_app(repo)) as client:
+    times = []
+    for params in ({"doc": sys.argv[2]}, {"doc": sys.argv[2], "format": "csv"}):
+        started = time.perf_counter()
+        response = client.get("/api/queries/assignments", params=params)
+        assert response.status_code == 200
+        times.append(time.perf_counter() - started)
+print(json.dumps(times))
+"""
+
+
+def api(src: Path, store: Path, doc: str) -> list[float]:
+    done = subprocess.run([sys.executable, "-c", _API, str(store), doc], capture_output=True,
+                          text=True, check=True, env={**os.environ, "PYTHONPATH": str(src)})
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def compare_api(args: argparse.Namespace, store: Path) -> None:
+    print(f"\n{'doc':<15}{'old 1st page':>13}{'new 1st page':>13}{'ratio':>7}{'old CSV':>8}"
+          f"{'new CSV':>8}  (/api/queries/assignments, a fresh server each, seconds)  load")
+    for doc in args.doc:
+        old = api(args.old_src, store, doc)
+        new = api(ROOT / "src", store, doc)
+        print(f"{doc:<15}{old[0]:>13.3f}{new[0]:>13.3f}{old[0] / new[0]:>6.1f}×{old[1]:>8.3f}"
+              f"{new[1]:>8.3f}  {load()}")
 
 
 def ties(text: str) -> int:
@@ -153,6 +191,7 @@ def main() -> None:
     store = with_facts(args.store, args.facts_copy) if args.facts_copy else args.store
     if args.doc:
         compare_cli(args, store)
+        compare_api(args, store)
     if args.all:
         compare_all(store)
 

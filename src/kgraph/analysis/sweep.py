@@ -71,12 +71,13 @@ def sweep(repo: Repository, *, thorough: bool = False, dry_run: bool = False
 
 def fingerprints() -> dict[str, str]:
     """The fingerprints and formats in the keys of the values the sweep judges."""
-    from kgraph.analysis import assignments_answer, audit_index, coverage_answer, directive_index
+    from kgraph.analysis import audit_index, coverage_answer, directive_index
 
+    # (Not the assignment facts' format: a part of another format is swept when the next sweep
+    # is due, and a store kept by older code is not swept whole at its first small build.)
     return {"audit": audit_index.audit_fingerprint(), "directive": directive_index.fingerprint(),
             "record": directive_index.record_fingerprint(),
-            "answer": str(coverage_answer.FORMAT),
-            "assignments": str(assignments_answer.FORMAT)}
+            "answer": str(coverage_answer.FORMAT)}
 
 
 def after_build(repo: Repository, read: int) -> Swept | None:
