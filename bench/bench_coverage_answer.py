@@ -104,17 +104,17 @@ def main(argv: list[str] | None = None) -> int:
     coverage_answer.keep(repo, root, None, report.answers)
     numbers = report.directives[:args.directives]
     query = named_queries()["directive-coverage"]
-    original = queries_api.kept_coverage
+    original = queries_api.kept_rows
     print(f"\n{'directive':<11}{'rows':>7}{'query 1st s':>12}{'kept 1st s':>11}{'ratio':>8}"
           f"{'page 2 s':>9}{'last s':>8}{'CSV s':>8}  same rows, order  same lead text  load")
     with TestClient(create_app(repo)) as client:
         for number in numbers:
             forget_kept(repo)
-            queries_api.kept_coverage = lambda *a, **k: None  # the baseline: the query
+            queries_api.kept_rows = lambda *a, **k: None  # the baseline: the query
             try:
                 baseline, response = timed(client, {"doc": number})
             finally:
-                queries_api.kept_coverage = original
+                queries_api.kept_rows = original
             total = response.json()["total"]
             forget_kept(repo)
             first, response = timed(client, {"doc": number})
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             second, _ = timed(client, {"doc": number, "offset": 1000})
             last, _ = timed(client, {"doc": number, "offset": max(0, total - 1000)})
             csv_seconds, _ = timed(client, {"doc": number, "format": "csv"})
-            kept = queries_api.kept_coverage(repo, {"doc": number})
+            kept = queries_api.kept_rows(repo, "directive-coverage", {"doc": number})
             answer = queries_api.kept_answer(repo, query, {"doc": number})  # the baseline's
             ours = [comparable(list(kept.variables), row) for row in kept.rows]
             theirs = [comparable(answer.variables, row) for row in answer.rows]

@@ -184,7 +184,7 @@ def test_a_store_in_memory_keeps_its_answer_too() -> None:
     build([SOURCES], seed_repo)
     kept = coverage_answer.previous(seed_repo)
     assert kept is not None and kept.directives
-    answer = queries_api.kept_coverage(seed_repo, {"doc": "28-CT/TW"})
+    answer = queries_api.kept_rows(seed_repo, "directive-coverage", {"doc": "28-CT/TW"})
     assert answer is not None
     with TestClient(create_app(seed_repo)) as client:
         assert route_rows(client, ASKED[0], limit=1000) == query_rows(seed_repo, ASKED[0])

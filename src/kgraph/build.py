@@ -875,6 +875,7 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
     base = version_folders(repo) if on_disk else None  # the version this build starts from
     held = _held_lines(repo, base)  # before the copy (which writes to the version's info log)
     base_kept = _coverage_kept(repo, base)  # directives whose graphs kept states give
+    facts_before = _assignment_facts(repo)  # the current version's, before the switch
     lines: dict[str, set[str]] | None = None  # graph -> lines the coverage wrote by difference
     coverage_kept: frozenset[str] = frozenset()
     try:
@@ -977,6 +978,32 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
 
         coverage_answer.keep(repo, repo.root if isinstance(repo, OxigraphRepository) else None,
                              stage[0], stage[1].answers)
+    if writer is not None:  # the plans' assignment facts, kept for the version now current
+        _keep_assignment_facts(repo, report, observer, facts_before, writer.written)
+
+
+def _assignment_facts(repo: Repository) -> object:
+    """The assignment facts kept for the current version (:mod:`kgraph.analysis.
+    assignments_answer`), read before the build's switch."""
+    from kgraph.analysis import assignments_answer
+
+    return assignments_answer.previous(repo)
+
+
+def _keep_assignment_facts(repo: Repository, report: BuildReport, observer: BuildObserver,
+                           before: object, written: set[str]) -> None:
+    """Keep the new version's assignment facts: the version before's, with the graphs this
+    build wrote read again; every graph read when the version before kept none, or when the
+    build wrote most of them (a full build: one read is cheaper than thousands of VALUES)."""
+    from kgraph.analysis import assignments_answer as facts
+
+    observer.stage("keeping the plans' assignment facts")
+    started = time.perf_counter()
+    kept = before if isinstance(before, facts.KeptFacts) else None
+    whole = kept is None or len(written) > max(FEW_FILES, len(kept.plans) // 2)
+    facts.keep(repo, repo.root if isinstance(repo, OxigraphRepository) else None, kept,
+               None if whole else written)
+    report.seconds["assignment facts"] = time.perf_counter() - started
 
 
 def _sweep(repo: Repository, report: BuildReport, observer: BuildObserver) -> None:

@@ -187,6 +187,7 @@ def query(
 
     named = load_query(name)
     repo, values = repository(store, read_only=True), parse_params(param or [])
+    named.render(values)  # the parameters checked, whether the kept answer or the query answers
     result = kept_result(repo, name, values) or run_named(named, repo, values, plain=True)
     if output is OutputFormat.json:
         sys.stdout.write(to_json(result) + "\n")
@@ -197,15 +198,14 @@ def query(
 
 
 def kept_result(repo: Any, name: str, values: dict[str, str]) -> Any:
-    """The answer the build kept for a query that has one (``directive-coverage``: a national
-    directive's 56,200 rows at 20,000 plans, 11 s by the query), as the query's result (its
-    rows' values as text, as :func:`to_csv` and the table print them); None otherwise."""
-    if name != "directive-coverage":
-        return None
-    from kgraph.analysis.coverage_answer import kept_rows
+    """The answer the build kept for a query that has one (:mod:`kgraph.analysis.kept_answers`:
+    ``directive-coverage``, ``assignments``; a national directive's tens of thousands of rows
+    at 20,000 plans, seconds by the query), as the query's result (its rows' values as text,
+    as :func:`to_csv` and the table print them); None otherwise."""
+    from kgraph.analysis.kept_answers import kept_answer
     from kgraph.store.embedded import QueryResult
 
-    answer = kept_rows(repo, values)
+    answer = kept_answer(repo, name, values)
     if answer is None:
         return None
     width = len(answer.variables)

@@ -16,7 +16,7 @@ import io
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -25,7 +25,6 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from rdflib import BNode, Literal, URIRef
-from rdflib.namespace import XSD
 
 from kgraph.analysis.queries import NamedQuery, named_queries
 from kgraph.analysis.queries import run_named as run_as_cli
@@ -197,41 +196,40 @@ def kept_answer(repository: Repository, query: NamedQuery,
     return ANSWERS.get(key, lambda: run_named(repository, query, values))
 
 
-# The directive-coverage answer the build keeps (kgraph.analysis.coverage_answer): its columns'
-# kinds of term, as the query gives them (plain strings are xsd:string literals).
-KEPT_QUERY = "directive-coverage"
-KEPT_TYPES = {"reconstructed": XSD.boolean, "confidence": XSD.decimal, "score": XSD.decimal}
-KEPT_VIETNAMESE = {"province", "lead"}  # names, tagged @vi in the graphs
+def kept_rows(repository: Repository, name: str, values: dict[str, str]) -> Any:
+    """The answer the build kept for this store version (:mod:`kgraph.analysis.kept_answers`:
+    ``directive-coverage``, ``assignments``; a page is a slice of it, whatever the directive's
+    size), kept in memory per version; None when the query answers.
 
+    A remote store's directive-coverage rows are read from its coverage graphs and kept per
+    store version in this server's cache (the query's JSON answer, 56,200 rows of 28-CT/TW at
+    20,000 plans, took Virtuoso 22 s to write)."""
+    from kgraph.analysis import kept_answers
 
-def kept_coverage(repository: Repository, values: dict[str, str]) -> Any:
-    """The directive-coverage answer from the rows the build kept for this store version
-    (:func:`kgraph.analysis.coverage_answer.kept_rows`; a page is a slice of them, whatever the
-    directive's size), kept in memory per version; None when the query answers.
-
-    A remote store's rows are read from its coverage graphs and kept per store version in this
-    server's cache (the query's JSON answer, 56,200 rows of 28-CT/TW at 20,000 plans, took
-    Virtuoso 22 s to write)."""
-    from kgraph.analysis import coverage_answer
-
-    if not values.get("doc"):
+    if name not in kept_answers.KEPT or not values.get("doc"):
         return None
-    key = (store_version(repository), KEPT_QUERY, "kept",
+    key = (store_version(repository), name, "kept",
            *(f"{k}={v}" for k, v in sorted(values.items())))
-    return ANSWERS.get(key, lambda: coverage_answer.kept_rows(  # type: ignore[arg-type,return-value]
-        repository, values))
+    return ANSWERS.get(key, lambda: kept_answers.kept_answer(  # type: ignore[arg-type,return-value]
+        repository, name, values))
 
 
-def kept_cell(variable: str, value: str | None, lang: str) -> dict[str, str] | None:
+def kept_cell(name: str, variable: str, value: str | None, row: Sequence[str | None],
+              lang: str) -> dict[str, str] | None:
     """A kept answer's value as :func:`cell` shows the query's term (made directly: a page's
     twelve thousand values)."""
-    if value is None:
+    from kgraph.analysis.kept_answers import term
+
+    found = term(name, variable, value, row)
+    if found is None or value is None:
         return None
-    if variable in KEPT_VIETNAMESE:
-        return {"type": "literal", "value": value, "text": value, "lang": "vi"}
-    datatype = KEPT_TYPES.get(variable, XSD.string)
-    shown = WORDS[lang].get(value, value) if datatype == XSD.boolean else value
-    return {"type": "literal", "value": value, "text": shown, "datatype": str(datatype)}
+    if found["kind"] == "iri":
+        return {"type": "iri", "value": value, "text": value, "href": local_page(value)}
+    if "lang" in found:
+        return {"type": "literal", "value": value, "text": value, "lang": found["lang"]}
+    datatype = found["datatype"]
+    shown = WORDS[lang].get(value, value) if datatype == XSD_BOOLEAN else value
+    return {"type": "literal", "value": value, "text": shown, "datatype": datatype}
 
 
 def page_link(request: Request, offset: int, limit: int) -> str:
@@ -302,7 +300,7 @@ def answer(request: Request, repository: Repository, query: NamedQuery,
                             media_type="application/sparql-query")
         except QueryError as exc:
             raise HTTPException(400, str(exc)) from None
-    kept = kept_coverage(repository, given) if query.name == KEPT_QUERY else None
+    kept = kept_rows(repository, query.name, given)
     if kept is not None:
         return kept_page(request, query, given, kept, format, lang, offset, limit)
     try:
@@ -351,7 +349,8 @@ def kept_page(request: Request, query: NamedQuery, given: dict[str, str], kept: 
         disposition = f'attachment; filename="{query.name}.csv"'
         return StreamingResponse(csv_chunks(rows), media_type="text/csv; charset=utf-8",
                                  headers={"Content-Disposition": disposition})
-    page = [{v: kept_cell(v, t, lang) for v, t in zip(variables, row[:width], strict=True)}
+    page = [{v: kept_cell(query.name, v, t, row, lang)
+             for v, t in zip(variables, row[:width], strict=True)}
             for row in kept.rows[offset:offset + limit]]
     return json_page(request, query, given, variables, page, len(kept.rows), offset, limit)
 

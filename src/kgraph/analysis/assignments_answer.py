@@ -1,0 +1,365 @@
+"""The ``assignments`` named query answered from facts the build keeps, per store version.
+
+The query lists every assignment of the given document and of every document carrying it out,
+transitively: a national directive's answer at 20,000 plans is 19,000 rows, 2.9 CPU-s of the
+engine (a row joins a dozen statements, most of them names restated in thousands of graphs).
+Its rows split in two kinds of values:
+
+* **a plan's own facts**: its assignments, their item number, request and lead flags, kind,
+  addressees and duty counts. Each is stated by the plan's graph only (the assignment's IRI is
+  minted under the plan's, as are its duties'; an earlier version of the graph is a literal in
+  the revisions graph, outside the union). The build keeps them per plan, in one *part* per
+  scope of the graphs (a province, or the national scope), by content key next to the store
+  (``derived/documents/assignments-part-<hash>.pickle``; in memory for a store in memory).
+  A build reads them again for the graphs it wrote only, and rewrites the parts holding those;
+* **what any graph may state**: which documents carry out which (``kg:implements`` edges are
+  stated by the implementing plan's graph, and may be by others), a plan's number and province,
+  a body's names and province, a province's name. These are read from the store at every
+  answer, by the query's own patterns (the first statement found, as the query takes it) for
+  the few thousand plans and bodies of the answer: no kept value can go stale when another
+  graph changes.
+
+Then the rows are grouped and sorted as the query groups and sorts them (its GROUP BY and
+ORDER BY, the engine's order of terms: unbound first, strings by code point, item numbers as
+integers where they are). The query's order is total (its last keys order the rows its first
+keys tie, which the engine would leave in the order of its grouping), so the CSV is the same.
+A version whose build kept no facts (an older store, ``kgraph coverage``, a remote store) is
+answered by the query.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kgraph.ingest.text import slugify
+from kgraph.store.derived import (
+    DERIVED,
+    document_value,
+    drop_document_value,
+    keep_document_value,
+    keep_version_value,
+    version_value,
+)
+from kgraph.store.embedded import Repository
+
+if TYPE_CHECKING:
+    import pyoxigraph as ox
+
+FORMAT = 1  # the layout of a part: another layout is not read
+VERSION_VALUE = f"assignments-answer-{FORMAT}"
+COLUMNS = ("plan_number", "plan_province", "no", "agency", "agency_province", "role",
+           "requested", "duties", "kind", "assignment")
+_GRAPH = "/graph/"
+
+# A plan's fact row: assignment, item number, request (lexical), lead clause, kind, addressee,
+# distinct duties of the assignment.
+Fact = tuple[str, str, str, bool, str, str, int]
+# A plan's own bodies' names: a body named below the plan's IRI (an unresolved mention) is
+# stated by the plan's graph only; without a canonical name or a province there, its names are
+# its labels (body IRI -> its distinct rdfs:label values).
+Own = dict[str, tuple[str, ...]]
+# A part: graph -> its plans' facts (plan IRI -> (its rows, its own bodies' names) pickled,
+# decoded when asked for).
+Part = dict[str, dict[str, bytes]]
+
+_PREFIXES = """PREFIX kg: <https://w3id.org/kgraph/def#>
+PREFIX eli: <http://data.europa.eu/eli/ontology#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+"""
+# The facts of the given graphs (or of every graph), each in its own graph: the query's
+# DISTINCT assignment rows, the duties counted apart (an OPTIONAL inside ``GRAPH ?g`` is
+# evaluated over every graph before the VALUES join).
+_FACTS = _PREFIXES + """SELECT DISTINCT ?g ?plan ?assignment ?no ?requested ?lead ?kindConcept
+       ?agent WHERE { $scope GRAPH ?g {
+  ?plan kg:hasAssignment ?assignment .
+  ?assignment kg:itemNumber ?no ; kg:isRequest ?requested ; kg:hasLeadClause ?lead ;
+              kg:addresseeKind ?kindConcept ; kg:addressee ?agent } }"""
+_OWN_LABELS = _PREFIXES + """SELECT DISTINCT ?g ?agent ?raw WHERE { $scope GRAPH ?g {
+  ?plan kg:hasAssignment ?assignment . ?assignment kg:addressee ?agent . ?agent rdfs:label ?raw
+  } }"""
+_OWN_NAMED = _PREFIXES + """SELECT DISTINCT ?g ?agent WHERE { $scope GRAPH ?g {
+  ?plan kg:hasAssignment ?assignment . ?assignment kg:addressee ?agent .
+  { ?agent skos:prefLabel ?canonical } UNION { ?agent kg:province ?province } } }"""
+_DUTIES = _PREFIXES + """SELECT ?assignment (COUNT(DISTINCT ?duty) AS ?duties)
+WHERE { $scope GRAPH ?g { ?plan kg:hasAssignment ?assignment . ?assignment kg:hasDuty ?duty } }
+GROUP BY ?assignment"""
+# The plans carrying the document out (the query's path, from the bound document).
+_PLANS = _PREFIXES + """SELECT DISTINCT ?plan WHERE {
+  { SELECT DISTINCT ?root WHERE { ?root kg:numberKey $key } }
+  LATERAL { SELECT DISTINCT ?root ?plan WHERE { ?plan kg:implements* ?root } } }"""
+# The names, by the query's patterns: the first statement found of each.
+_PLAN_NAMES = _PREFIXES + """SELECT ?plan ?plan_number ?plan_province WHERE {
+  VALUES ?plan { $plans }
+  LATERAL { SELECT ?plan ?plan_number WHERE { ?plan eli:id_local ?plan_number } LIMIT 1 }
+  LATERAL { OPTIONAL { SELECT ?plan ?stated WHERE { ?plan kg:province ?stated } LIMIT 1 } }
+  BIND(COALESCE(?stated, <urn:kgraph:no-province>) AS ?node)
+  LATERAL { OPTIONAL { SELECT ?node ?plan_province WHERE {
+      ?node skos:prefLabel ?plan_province } LIMIT 1 } } }"""
+_AGENT_NAMES = _PREFIXES + """SELECT ?agent ?canonical ?raw ?agency_province WHERE {
+  VALUES ?agent { $agents }
+  LATERAL { OPTIONAL { SELECT ?agent ?canonical WHERE { ?agent skos:prefLabel ?canonical }
+                       LIMIT 1 } }
+  LATERAL { OPTIONAL { SELECT DISTINCT ?agent ?raw WHERE { ?agent rdfs:label ?raw } } }
+  LATERAL { OPTIONAL { SELECT ?agent ?stated WHERE { ?agent kg:province ?stated } LIMIT 1 } }
+  BIND(COALESCE(?stated, <urn:kgraph:no-province>) AS ?node)
+  LATERAL { OPTIONAL { SELECT ?node ?agency_province WHERE {
+      ?node skos:prefLabel ?agency_province } LIMIT 1 } } }"""
+_INTEGER = re.compile(r"[+-]?[0-9]+")  # the lexical forms xsd:integer() casts
+
+
+def scope(graph: str) -> str:
+    """The part a graph's facts are kept in: its scope (``…/graph/<scope>/…``)."""
+    _, found, rest = graph.partition(_GRAPH)
+    return rest.split("/", 1)[0] if found else ""
+
+
+@dataclass
+class KeptFacts:
+    """A store version's kept facts: its parts (scope -> the part's key on disk, or the part
+    for a store in memory), the part of each plan holding facts, and the parts the version
+    before stopped using (removed by the next build: a server may still read that version)."""
+
+    parts: dict[str, str | Part]
+    plans: dict[str, str]  # plan IRI -> scope
+    retired: set[str] = field(default_factory=set)
+
+
+def previous(repo: Repository) -> KeptFacts | None:
+    """The facts kept for the repository's current version (read before a build's switch)."""
+    kept = version_value(repo, VERSION_VALUE)
+    return kept if isinstance(kept, KeptFacts) else None
+
+
+def _values(iris: Iterable[str]) -> str:
+    return " ".join(f"<{iri}>" for iri in iris)
+
+
+def read_facts(native: ox.Store, graphs: Sequence[str] | None
+               ) -> dict[str, dict[str, tuple[list[Fact], Own]]]:
+    """Graph -> plan -> its fact rows and its own bodies' names, read from the store
+    (``graphs``: those only)."""
+    scope_clause = f"VALUES ?g {{ {_values(graphs)} }}" if graphs is not None else ""
+
+    def solutions(text: str) -> Iterable[ox.QuerySolution]:
+        return native.query(text.replace("$scope", scope_clause),  # type: ignore[return-value]
+                            use_default_graph_as_union=True)
+
+    duties = {s["assignment"].value: int(s["duties"].value) for s in solutions(_DUTIES)}
+    named = {(s["g"].value, s["agent"].value) for s in solutions(_OWN_NAMED)}
+    labels: dict[tuple[str, str], set[str]] = {}
+    for s in solutions(_OWN_LABELS):
+        labels.setdefault((s["g"].value, s["agent"].value), set()).add(s["raw"].value)
+    found: dict[str, dict[str, tuple[list[Fact], Own]]] = {}
+    for s in solutions(_FACTS):
+        graph, plan, assignment, agent = (s["g"].value, s["plan"].value,
+                                          s["assignment"].value, s["agent"].value)
+        lead = s["lead"]
+        kind = str(s["kindConcept"].value)  # STRAFTER(STR(?kindConcept), "#")
+        rows, own = found.setdefault(graph, {}).setdefault(plan, ([], {}))
+        rows.append((assignment, s["no"].value, s["requested"].value,
+                     lead.value in ("true", "1"), kind.partition("#")[2] if "#" in kind else "",
+                     agent, duties.get(assignment, 0)))
+        if agent.startswith(plan + "/") and (graph, agent) not in named:
+            own[agent] = tuple(sorted(labels.get((graph, agent), ())))
+    for plans in found.values():
+        for rows, _ in plans.values():
+            rows.sort()
+    return found
+
+
+def _pack(facts: dict[str, dict[str, tuple[list[Fact], Own]]]) -> dict[str, Part]:
+    """Facts by scope, each plan's pickled apart (a page decodes the plans it needs)."""
+    parts: dict[str, Part] = {}
+    for graph, plans in facts.items():
+        parts.setdefault(scope(graph), {})[graph] = {
+            plan: pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            for plan, value in sorted(plans.items())}
+    return parts
+
+
+def _keep_part(root: Path | None, name: str, part: Part) -> str | Part:
+    if root is None:
+        return part
+    data = pickle.dumps(dict(sorted(part.items())), protocol=pickle.HIGHEST_PROTOCOL)
+    digest = hashlib.sha256(name.encode("utf-8") + b"\n" + data).hexdigest()[:32]
+    key = f"assignments-part-{FORMAT}-{digest}"
+    if not os.path.exists(os.path.join(root, DERIVED, "documents", f"{key}.pickle")):
+        keep_document_value(root, key, part)
+    return key
+
+
+def _read_part(root: Path | None, kept: str | Part) -> Part | None:
+    if not isinstance(kept, str):
+        return kept
+    found = document_value(root, kept) if root is not None else None
+    return found if isinstance(found, dict) else None
+
+
+def keep(repo: Repository, root: Path | None, before: KeptFacts | None,
+         written: Iterable[str] | None) -> KeptFacts | None:
+    """Keep the facts of the build's new version (now current): those of the version before,
+    with the ``written`` graphs read again and their parts rewritten; every graph read when
+    ``written`` is None (a first or a full build) or the version before kept none."""
+    import pyoxigraph as ox
+
+    native = getattr(repo, "reader", None)  # read-only on disk
+    if not isinstance(native, ox.Store):
+        return None
+    if before is None or written is None:
+        parts = {name: _keep_part(root, name, part)
+                 for name, part in _pack(read_facts(native, None)).items()}
+        kept = KeptFacts(parts, _plans_of(root, parts))
+    else:
+        changed = sorted(written)
+        fresh = _pack(read_facts(native, changed)) if changed else {}
+        touched = ({scope(g) for g in changed} | set(fresh)) & (set(before.parts) | set(fresh))
+        parts = dict(before.parts)
+        plans = dict(before.plans)
+        gone = set(changed)
+        for name in sorted(touched):
+            old = _read_part(root, before.parts[name]) if name in before.parts else {}
+            if old is None:  # removed by a later build: every graph is read again
+                return keep(repo, root, None, None)
+            part = {g: p for g, p in old.items() if g not in gone}
+            for graph_plans in old.values():
+                for plan in graph_plans:
+                    plans.pop(plan, None)
+            part.update(fresh.get(name, {}))
+            for graph_plans in part.values():
+                for plan in graph_plans:
+                    plans[plan] = name
+            if part:
+                parts[name] = _keep_part(root, name, part)
+            else:
+                parts.pop(name, None)
+        kept = KeptFacts(parts, plans)
+    if before is not None and root is not None:
+        for key in before.retired:
+            drop_document_value(root, key)
+        used = {p for p in kept.parts.values() if isinstance(p, str)}
+        kept.retired = {p for p in before.parts.values() if isinstance(p, str) and p not in used}
+    keep_version_value(repo, VERSION_VALUE, kept)
+    return kept
+
+
+def _plans_of(root: Path | None, parts: dict[str, str | Part]) -> dict[str, str]:
+    plans: dict[str, str] = {}
+    for name, kept in parts.items():
+        part = _read_part(root, kept) or {}
+        for graph_plans in part.values():
+            for plan in graph_plans:
+                plans[plan] = name
+    return plans
+
+
+def live_keys(kept: Iterable[object]) -> dict[str, set[str]]:
+    """The kept parts a server can ask for again: those these versions' facts name (by the
+    keys' family, ``assignments``; :func:`kgraph.analysis.sweep.sweep`)."""
+    return {"assignments": {p for facts in kept if isinstance(facts, KeptFacts)
+                                 for p in facts.parts.values() if isinstance(p, str)}}
+
+
+# ---------------------------------------------------------------------------- reading
+
+Row = tuple[str | None, ...]  # the query's columns, then whether the agency is a name (@vi)
+
+
+@dataclass
+class Answer:
+    """The kept answer: the query's variables and its rows (plain values, in its order)."""
+
+    variables: tuple[str, ...]
+    rows: list[Row]
+
+
+def _bound(value: str | None) -> tuple[bool, str]:
+    return (value is not None, value or "")
+
+
+def _order_key(row: Row) -> tuple[object, ...]:
+    """The query's ORDER BY (unbound first, strings and IRIs by code point): ?plan_province
+    ?plan_number xsd:integer(?no) ?agency ?assignment ?agency_province ?role ?kind ?requested
+    ?no."""
+    number, province, no, agency, agency_province, role, requested, _, kind, assignment = row[:10]
+    integer = int(no) if no is not None and _INTEGER.fullmatch(no) else None
+    return (_bound(province), _bound(number), (integer is not None, integer or 0),
+            _bound(agency), _bound(assignment), _bound(agency_province), _bound(role),
+            _bound(kind), _bound(requested), _bound(no))
+
+
+def kept_rows(repo: Repository, values: dict[str, str]) -> Answer | None:
+    """The ``assignments`` answer for ``values`` (``doc``) from the facts the build kept for
+    the store's version and the names the store states now; None when the query must answer
+    (no facts kept for this version, a remote store)."""
+    import pyoxigraph as ox
+
+    from kgraph.store.derived import store_root
+
+    doc = values.get("doc")
+    native = getattr(repo, "reader", None)  # read-only on disk
+    if not doc or not isinstance(native, ox.Store):
+        return None
+    kept = previous(repo)
+    if kept is None:
+        return None
+    root = store_root(repo)
+    key = str(ox.Literal(slugify(doc)))  # an escaped literal, never query text
+    plans = [s["plan"].value for s in native.query(_PLANS.replace("$key", key),
+                                                   use_default_graph_as_union=True)]
+    wanted = [p for p in plans if p in kept.plans]
+    by_part: dict[str, list[str]] = {}
+    for plan in wanted:
+        by_part.setdefault(kept.plans[plan], []).append(plan)
+    facts: dict[str, list[Fact]] = {}
+    own: Own = {}
+    for name, members in by_part.items():
+        part = _read_part(root, kept.parts.get(name, {}))
+        if part is None:
+            return None  # removed by a later build: the query answers
+        found = {plan: rows for graph_plans in part.values()
+                 for plan, rows in graph_plans.items()}
+        for plan in members:
+            if plan in found:
+                facts[plan], plan_own = pickle.loads(found[plan])
+                own.update(plan_own)
+    plan_names: dict[str, tuple[str, str | None]] = {}
+    if facts:
+        for s in native.query(_PLAN_NAMES.replace("$plans", _values(sorted(facts))),
+                              use_default_graph_as_union=True):
+            province = s["plan_province"]
+            plan_names[s["plan"].value] = (s["plan_number"].value,
+                                           None if province is None else province.value)
+    agencies: dict[str, list[tuple[str | None, bool, str | None]]] = {
+        agent: [(f"? {raw}", False, None) for raw in raws] or [(None, False, None)]
+        for agent, raws in own.items()}
+    agents = sorted({row[5] for rows in facts.values() for row in rows} - set(own))
+    if agents:
+        for s in native.query(_AGENT_NAMES.replace("$agents", _values(agents)),
+                              use_default_graph_as_union=True):
+            canonical, raw, province = s["canonical"], s["raw"], s["agency_province"]
+            if canonical is not None:
+                name: str | None = canonical.value
+            else:
+                name = None if raw is None else f"? {raw.value}"
+            agencies.setdefault(s["agent"].value, []).append(
+                (name, canonical is not None, None if province is None else province.value))
+    groups: dict[Row, None] = {}
+    for plan, rows in facts.items():
+        if plan not in plan_names:
+            continue  # no number: the query's inner join leaves the plan out
+        number, province = plan_names[plan]
+        for assignment, no, requested, lead, kind, agent, duties in rows:
+            request = requested in ("true", "1")
+            role = "đề nghị" if request else ("chủ trì" if lead else "thực hiện")
+            for agency, named, agency_province in agencies.get(agent, [(None, False, None)]):
+                groups[(number, province, no, agency, agency_province, role, requested,
+                        str(duties), kind, assignment, "1" if named else "")] = None
+    return Answer(COLUMNS, sorted(groups, key=_order_key))
