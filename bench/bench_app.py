@@ -215,13 +215,13 @@ def document_iris(store: Path, params: dict[str, str]) -> dict[str, str]:
 
 
 def serve(store: Path | str, warm: bool = True, env: dict[str, str] | None = None,
-          tries: int = 600) -> tuple[subprocess.Popen[bytes], str]:
+          tries: int = 600, query_timeout: float = 600) -> tuple[subprocess.Popen[bytes], str]:
     """``kgraph serve`` of ``store`` (a folder or a remote store's URL) on a free port, once
     ``/health`` answers; ``env`` picks the code (its PYTHONPATH) and the server's settings."""
     port = free_port()
     server = subprocess.Popen(
         [KGRAPH, "serve", "--store", str(store), "--port", str(port), "--log-level", "warning",
-         "--query-timeout", "600", *([] if warm else ["--no-warm"])],
+         "--query-timeout", f"{query_timeout:g}", *([] if warm else ["--no-warm"])],
         env=ENV if env is None else env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     for _ in range(tries):

@@ -30,7 +30,8 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_app import KGRAPH, free_port, pick, query_values  # noqa: E402
+import bench_app  # noqa: E402
+from bench_app import pick, query_values  # noqa: E402
 from corpus import generate_plans  # noqa: E402
 
 CONCATENATED = {"lead": "; ", "stated_by": ", "}  # GROUP_CONCAT columns: order is the engine's
@@ -40,21 +41,8 @@ JSON = "application/sparql-results+json"
 
 def serve(store: Path, src: Path, timeout: float) -> tuple[subprocess.Popen[bytes], str]:
     """``kgraph serve`` of ``store`` with the code of ``src``, once /health answers."""
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(src.resolve())}
-    server = subprocess.Popen(
-        [KGRAPH, "serve", "--store", str(store), "--port", str(port), "--log-level", "warning",
-         "--query-timeout", f"{timeout:g}", "--no-warm"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(900):
-        try:
-            if httpx.get(url + "/health", timeout=5).status_code == 200:
-                return server, url
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    server.kill()
-    raise RuntimeError(f"kgraph serve --store {store} ({src}) did not start")
+    return bench_app.serve(store, warm=False, env={**os.environ, "PYTHONPATH": str(src.resolve())},
+                           tries=900, query_timeout=timeout)
 
 
 def rows(body: dict) -> Counter[tuple[str, ...]]:

@@ -19,6 +19,16 @@ from kgraph.web.sparql_syntax.parser import Node, Root
 _PATTERN_STOP = ("GroupGraphPattern", "SubSelect")
 
 
+def _select_parts(select: Node) -> tuple[Node, Node]:
+    """A SelectQuery's / SubSelect's SelectClause and its WHERE group."""
+    clause = select.child("SelectClause")
+    where = select.child("WhereClause")
+    assert clause is not None and where is not None
+    group = where.children[-1]
+    assert isinstance(group, Node)
+    return clause, group
+
+
 def _var(node: Node | Token | None) -> str | None:
     if isinstance(node, Node) and node.name == "Var":
         token = node.children[0]
@@ -134,11 +144,7 @@ class _Checker:
     def assigned_by_select(self, select: Node) -> set[str]:
         """What a sub-select assigns and projects: its ``AS`` aliases, and what its pattern
         and its trailing ``VALUES`` assign if it projects it."""
-        clause = select.child("SelectClause")
-        where = select.child("WhereClause")
-        assert clause is not None and where is not None
-        group = where.children[-1]
-        assert isinstance(group, Node)
+        clause, group = _select_parts(select)
         projected = self.projected(select)
         out = {v for v in self.assigned(group) if v in projected}
         children = clause.children
@@ -169,11 +175,7 @@ class _Checker:
         found = self.scopes.get(key)
         if found is not None:
             return found
-        clause = select.child("SelectClause")
-        where = select.child("WhereClause")
-        assert clause is not None and where is not None
-        group = where.children[-1]
-        assert isinstance(group, Node)
+        clause, group = _select_parts(select)
         where_scope = self.group_scope(group)
         modifier = select.child("SolutionModifier")
         star = any(isinstance(c, Token) and c.kind == "*" for c in clause.children)
