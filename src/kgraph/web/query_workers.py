@@ -1056,8 +1056,11 @@ class WorkerPool:
         self._slow_total += 1
         return None
 
-    async def run(self, job: Job, timeout: float, client: str = "local") -> Outcome:
-        """Evaluate a job in a worker: 503 on timeout or overload, worker killed on cancel."""
+    async def run(self, job: Job, timeout: float, client: str = "local",
+                  budget: float | None = None) -> Outcome:
+        """Evaluate a job in a worker: 503 on timeout or overload, worker killed on cancel.
+        ``budget``: the request's whole time budget, when ``timeout`` is what is left of it
+        (a page's queries): the one a timeout's message names."""
         deadline = time.monotonic() + timeout
         if self._in_flight[client] >= self.limits.client_concurrency:
             return self._busy_reply(
@@ -1067,7 +1070,8 @@ class WorkerPool:
             got = await self._acquire(client, deadline)
             if isinstance(got, Outcome):
                 return got
-            return await self._evaluate(got, job, client, deadline, timeout)
+            return await self._evaluate(got, job, client, deadline,
+                                        timeout if budget is None else budget)
         finally:
             self._in_flight[client] -= 1
             if not self._in_flight[client]:
@@ -1355,7 +1359,8 @@ class PooledRepository:
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
             raise QueryStopped(self.pool.timeout_reply(self.timeout))
-        outcome = await self.pool.run(Job(sparql, internal=True), remaining, self.client)
+        outcome = await self.pool.run(Job(sparql, internal=True), remaining, self.client,
+                                      self.timeout)
         if outcome.result is None:
             raise QueryStopped(outcome)
         return outcome.result
