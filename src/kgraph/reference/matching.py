@@ -264,8 +264,8 @@ _NAMED_WITH_UNIT = re.compile(r"(?:Tỉnh|Thành phố) ")
 
 def fill_province(label: str, province: str) -> str:
     """``label`` with ``province`` put in for its placeholder. A province whose official name
-    holds its unit word ("Thành phố Hồ Chí Minh") does not get it twice: "Ủy ban nhân dân tỉnh
-    {province}" names it "Ủy ban nhân dân Thành phố Hồ Chí Minh", as its letterhead does."""
+    holds its unit word ("Thành phố …") does not get it twice: "Ủy ban nhân dân tỉnh {province}"
+    names it "Ủy ban nhân dân Thành phố …", as its letterhead does."""
     if _NAMED_WITH_UNIT.match(province):
         label = _UNIT_BEFORE.sub("", label)
     return label.replace(PLACEHOLDER, province)
