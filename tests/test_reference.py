@@ -238,7 +238,6 @@ def test_a_body_has_one_name_whichever_path_names_it() -> None:
             if shipped is None:
                 continue  # the body did not exist in that province
             assert shipped == {mention.canonical}, (entry.ref_id, province)
-            assert matcher.agency(mention.canonical, province).canonical == mention.canonical
             checked += 1
     assert checked > 100
     for province in provinces:

@@ -148,11 +148,6 @@ class Matcher:
             keys: dict[str, Entry] = {}
             for label, entry in self.labels:
                 keys.setdefault(expand(match_key(_fill(label, province))), entry)
-            if province is not None:  # a mention is looked up without its province's name
-                for label, entry in self.labels:
-                    if PLACEHOLDER in label:
-                        keys.setdefault(expand(match_key(label.replace(PLACEHOLDER, "tỉnh"))),
-                                        entry)
             self._cache[province] = keys
             self._key_lists[province] = list(keys)
         return self._cache[province]
