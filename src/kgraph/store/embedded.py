@@ -118,15 +118,8 @@ def solution_records(result: object) -> list[dict[str, str | None]]:
     a third as much."""
     if not isinstance(result, ox.QuerySolutions):
         raise TypeError("not a SELECT answer")
-    names = [v.value for v in result.variables]
-    rows = []
-    for solution in result:
-        row: dict[str, str | None] = {}
-        for name in names:
-            term = solution[name]
-            row[name] = None if term is None else term.value
-        rows.append(row)
-    return rows
+    plain = plain_result(result)
+    return [dict(zip(plain.variables, row, strict=True)) for row in plain.rows]
 
 
 def query_records(repo: object, sparql: str) -> list[dict[str, str | None]]:

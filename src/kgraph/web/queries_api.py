@@ -202,8 +202,8 @@ def kept_rows(repository: Repository, name: str, values: dict[str, str]) -> Any:
     size), kept in memory per version; None when the query answers.
 
     A remote store's directive-coverage rows are read from its coverage graphs and kept per
-    store version in this server's cache (the query's JSON answer, 56,200 rows of 28-CT/TW at
-    20,000 plans, took Virtuoso 22 s to write)."""
+    store version in this server's cache (the query's JSON answer for a national directive at
+    20,000 plans, 56,200 rows, took Virtuoso 22 s to write)."""
     from kgraph.analysis import kept_answers
 
     if name not in kept_answers.KEPT or not values.get("doc"):
