@@ -11,7 +11,8 @@ Its rows split in two kinds of values:
   the revisions graph, outside the union). The build keeps them per plan, in one *part* per
   scope of the graphs (a province, or the national scope), by content key next to the store
   (``derived/documents/assignments-part-<hash>.pickle``; in memory for a store in memory).
-  A build reads them again for the graphs it wrote only, and rewrites the parts holding those;
+  A build reads them again for the graphs it wrote only, and rewrites the parts holding those
+  (:mod:`kgraph.analysis.plan_parts`);
 * **what any graph may state**: which documents carry out which (``kg:implements`` edges are
   stated by the implementing plan's graph, and may be by others), a plan's number and province,
   a body's names and province, a province's name. These are read from the store at every
@@ -29,34 +30,24 @@ answered by the query.
 
 from __future__ import annotations
 
-import hashlib
-import os
 import pickle
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kgraph.analysis import plan_parts
+from kgraph.analysis.plan_parts import KeptFacts
 from kgraph.ingest.text import slugify
-from kgraph.store.derived import (
-    DERIVED,
-    document_value,
-    drop_document_value,
-    keep_document_value,
-    keep_version_value,
-    version_value,
-)
 from kgraph.store.embedded import Repository
 
 if TYPE_CHECKING:
     import pyoxigraph as ox
 
 FORMAT = 1  # the layout of a part: another layout is not read
-VERSION_VALUE = f"assignments-answer-{FORMAT}"
 COLUMNS = ("plan_number", "plan_province", "no", "agency", "agency_province", "role",
            "requested", "duties", "kind", "assignment")
-_GRAPH = "/graph/"
 
 # A plan's fact row: assignment, item number, request (lexical), lead clause, kind, addressee,
 # distinct duties of the assignment.
@@ -65,9 +56,6 @@ Fact = tuple[str, str, str, bool, str, str, int]
 # stated by the plan's graph only; without a canonical name or a province there, its names are
 # its labels (body IRI -> its distinct rdfs:label values).
 Own = dict[str, tuple[str, ...]]
-# A part: graph -> its plans' facts (plan IRI -> (its rows, its own bodies' names) pickled,
-# decoded when asked for).
-Part = dict[str, dict[str, bytes]]
 
 _PREFIXES = """PREFIX kg: <https://w3id.org/kgraph/def#>
 PREFIX eli: <http://data.europa.eu/eli/ontology#>
@@ -115,38 +103,16 @@ _AGENT_NAMES = _PREFIXES + """SELECT ?agent ?canonical ?raw ?agency_province WHE
 _INTEGER = re.compile(r"[+-]?[0-9]+")  # the lexical forms xsd:integer() casts
 
 
-def scope(graph: str) -> str:
-    """The part a graph's facts are kept in: its scope (``…/graph/<scope>/…``)."""
-    _, found, rest = graph.partition(_GRAPH)
-    return rest.split("/", 1)[0] if found else ""
-
-
-@dataclass
-class KeptFacts:
-    """A store version's kept facts: its parts (scope -> the part's key on disk, or the part
-    for a store in memory), the part of each plan holding facts, and the parts the version
-    before stopped using (removed by the next build: a server may still read that version)."""
-
-    parts: dict[str, str | Part]
-    plans: dict[str, str]  # plan IRI -> scope
-    retired: set[str] = field(default_factory=set)
-
-
 def previous(repo: Repository) -> KeptFacts | None:
     """The facts kept for the repository's current version (read before a build's switch)."""
-    kept = version_value(repo, VERSION_VALUE)
-    return kept if isinstance(kept, KeptFacts) else None
-
-
-def _values(iris: Iterable[str]) -> str:
-    return " ".join(f"<{iri}>" for iri in iris)
+    return FAMILY.previous(repo)
 
 
 def read_facts(native: ox.Store, graphs: Sequence[str] | None
                ) -> dict[str, dict[str, tuple[list[Fact], Own]]]:
     """Graph -> plan -> its fact rows and its own bodies' names, read from the store
     (``graphs``: those only)."""
-    scope_clause = f"VALUES ?g {{ {_values(graphs)} }}" if graphs is not None else ""
+    scope_clause = f"VALUES ?g {{ {plan_parts.values(graphs)} }}" if graphs is not None else ""
 
     def solutions(text: str) -> Iterable[ox.QuerySolution]:
         return native.query(text.replace("$scope", scope_clause),  # type: ignore[return-value]
@@ -175,96 +141,19 @@ def read_facts(native: ox.Store, graphs: Sequence[str] | None
     return found
 
 
-def _pack(facts: dict[str, dict[str, tuple[list[Fact], Own]]]) -> dict[str, Part]:
-    """Facts by scope, each plan's pickled apart (a page decodes the plans it needs)."""
-    parts: dict[str, Part] = {}
-    for graph, plans in facts.items():
-        parts.setdefault(scope(graph), {})[graph] = {
-            plan: pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-            for plan, value in sorted(plans.items())}
-    return parts
-
-
-def _keep_part(root: Path | None, name: str, part: Part) -> str | Part:
-    if root is None:
-        return part
-    data = pickle.dumps(dict(sorted(part.items())), protocol=pickle.HIGHEST_PROTOCOL)
-    digest = hashlib.sha256(name.encode("utf-8") + b"\n" + data).hexdigest()[:32]
-    key = f"assignments-part-{FORMAT}-{digest}"
-    if not os.path.exists(os.path.join(root, DERIVED, "documents", f"{key}.pickle")):
-        keep_document_value(root, key, part)
-    return key
-
-
-def _read_part(root: Path | None, kept: str | Part) -> Part | None:
-    if not isinstance(kept, str):
-        return kept
-    found = document_value(root, kept) if root is not None else None
-    return found if isinstance(found, dict) else None
+FAMILY = plan_parts.Family("assignments", FORMAT, read_facts)  # its parts per plan's scope
+VERSION_VALUE = FAMILY.version_value
 
 
 def keep(repo: Repository, root: Path | None, before: KeptFacts | None,
          written: Iterable[str] | None) -> KeptFacts | None:
-    """Keep the facts of the build's new version (now current): those of the version before,
-    with the ``written`` graphs read again and their parts rewritten; every graph read when
-    ``written`` is None (a first or a full build) or the version before kept none."""
-    import pyoxigraph as ox
-
-    native = getattr(repo, "reader", None)  # read-only on disk
-    if not isinstance(native, ox.Store):
-        return None
-    if before is None or written is None:
-        parts = {name: _keep_part(root, name, part)
-                 for name, part in _pack(read_facts(native, None)).items()}
-        kept = KeptFacts(parts, _plans_of(root, parts))
-    else:
-        changed = sorted(written)
-        fresh = _pack(read_facts(native, changed)) if changed else {}
-        touched = ({scope(g) for g in changed} | set(fresh)) & (set(before.parts) | set(fresh))
-        parts = dict(before.parts)
-        plans = dict(before.plans)
-        gone = set(changed)
-        for name in sorted(touched):
-            old = _read_part(root, before.parts[name]) if name in before.parts else {}
-            if old is None:  # removed by a later build: every graph is read again
-                return keep(repo, root, None, None)
-            part = {g: p for g, p in old.items() if g not in gone}
-            for graph_plans in old.values():
-                for plan in graph_plans:
-                    plans.pop(plan, None)
-            part.update(fresh.get(name, {}))
-            for graph_plans in part.values():
-                for plan in graph_plans:
-                    plans[plan] = name
-            if part:
-                parts[name] = _keep_part(root, name, part)
-            else:
-                parts.pop(name, None)
-        kept = KeptFacts(parts, plans)
-    if before is not None and root is not None:
-        for key in before.retired:
-            drop_document_value(root, key)
-        used = {p for p in kept.parts.values() if isinstance(p, str)}
-        kept.retired = {p for p in before.parts.values() if isinstance(p, str) and p not in used}
-    keep_version_value(repo, VERSION_VALUE, kept)
-    return kept
-
-
-def _plans_of(root: Path | None, parts: dict[str, str | Part]) -> dict[str, str]:
-    plans: dict[str, str] = {}
-    for name, kept in parts.items():
-        part = _read_part(root, kept) or {}
-        for graph_plans in part.values():
-            for plan in graph_plans:
-                plans[plan] = name
-    return plans
+    """Keep the facts of the build's new version (:func:`kgraph.analysis.plan_parts.keep`)."""
+    return plan_parts.keep(FAMILY, repo, root, before, written)
 
 
 def live_keys(kept: Iterable[object]) -> dict[str, set[str]]:
-    """The kept parts a server can ask for again: those these versions' facts name (by the
-    keys' family, ``assignments``; :func:`kgraph.analysis.sweep.sweep`)."""
-    return {"assignments": {p for facts in kept if isinstance(facts, KeptFacts)
-                                 for p in facts.parts.values() if isinstance(p, str)}}
+    """The kept parts a server can ask for again (:func:`kgraph.analysis.plan_parts.live_keys`)."""
+    return plan_parts.live_keys(FAMILY, kept)
 
 
 # ---------------------------------------------------------------------------- reading
@@ -321,7 +210,7 @@ def kept_rows(repo: Repository, values: dict[str, str]) -> Answer | None:
     facts: dict[str, list[Fact]] = {}
     own: Own = {}
     for name, members in by_part.items():
-        part = _read_part(root, kept.parts.get(name, {}))
+        part = plan_parts.read_part(root, kept.parts.get(name, {}))
         if part is None:
             return None  # removed by a later build: the query answers
         found = {plan: rows for graph_plans in part.values()
@@ -332,7 +221,7 @@ def kept_rows(repo: Repository, values: dict[str, str]) -> Answer | None:
                 own.update(plan_own)
     plan_names: dict[str, tuple[str, str | None]] = {}
     if facts:
-        for s in native.query(_PLAN_NAMES.replace("$plans", _values(sorted(facts))),
+        for s in native.query(_PLAN_NAMES.replace("$plans", plan_parts.values(sorted(facts))),
                               use_default_graph_as_union=True):
             province = s["plan_province"]
             plan_names[s["plan"].value] = (s["plan_number"].value,
@@ -342,7 +231,7 @@ def kept_rows(repo: Repository, values: dict[str, str]) -> Answer | None:
         for agent, raws in own.items()}
     agents = sorted({row[5] for rows in facts.values() for row in rows} - set(own))
     if agents:
-        for s in native.query(_AGENT_NAMES.replace("$agents", _values(agents)),
+        for s in native.query(_AGENT_NAMES.replace("$agents", plan_parts.values(agents)),
                               use_default_graph_as_union=True):
             canonical, raw, province = s["canonical"], s["raw"], s["agency_province"]
             if canonical is not None:

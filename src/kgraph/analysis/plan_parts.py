@@ -1,0 +1,175 @@
+"""Facts a build keeps per plan, in parts by scope, for a named query's answer at read time.
+
+A family of facts (the assignments', the dated and reporting duties') is what one plan's own
+graph states: read once by the build, kept per plan in one *part* per scope of the graphs (a
+province, or the national scope), by content key next to the store
+(``derived/documents/<family>-part-<format>-<hash>.pickle``; in memory for a store in memory).
+A later build reads again the graphs it wrote only, and rewrites the parts holding those (a
+part nobody changed keeps its key). The version's index of parts is kept as a version value.
+What any graph may state (a plan's number, a body's name) is not kept: the answer reads it
+from the store, so that a rebuild of another graph cannot make a row stale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kgraph.store.derived import (
+    DERIVED,
+    document_value,
+    drop_document_value,
+    keep_document_value,
+    keep_version_value,
+    version_value,
+)
+from kgraph.store.embedded import Repository
+
+if TYPE_CHECKING:
+    import pyoxigraph as ox
+
+_GRAPH = "/graph/"
+# A part: graph -> its plans' facts (plan IRI -> its facts pickled, decoded when asked for).
+Part = dict[str, dict[str, bytes]]
+# What a family reads: graph -> plan -> the plan's facts (any picklable value).
+Reader = Callable[["ox.Store", Sequence[str] | None], Mapping[str, Mapping[str, Any]]]
+
+
+def scope(graph: str) -> str:
+    """The part a graph's facts are kept in: its scope (``…/graph/<scope>/…``)."""
+    _, found, rest = graph.partition(_GRAPH)
+    return rest.split("/", 1)[0] if found else ""
+
+
+@dataclass
+class KeptFacts:
+    """A store version's kept facts: its parts (scope -> the part's key on disk, or the part
+    for a store in memory), the part of each plan holding facts, and the parts the version
+    before stopped using (removed by the next build: a server may still read that version)."""
+
+    parts: dict[str, str | Part]
+    plans: dict[str, str]  # plan IRI -> scope
+    retired: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class Family:
+    """A kind of facts kept per plan: its name (the keys' family), its layout's format and
+    how the build reads them (graph -> plan -> facts; ``graphs``: those only, None: all)."""
+
+    name: str
+    format: int
+    read: Reader
+
+    @property
+    def version_value(self) -> str:
+        return f"{self.name}-answer-{self.format}"
+
+    def previous(self, repo: Repository) -> KeptFacts | None:
+        """The facts kept for the repository's current version (read before a build's
+        switch, or by a reader)."""
+        kept = version_value(repo, self.version_value)
+        return kept if isinstance(kept, KeptFacts) else None
+
+
+def values(iris: Iterable[str]) -> str:
+    """IRIs as a VALUES list."""
+    return " ".join(f"<{iri}>" for iri in iris)
+
+
+def _pack(facts: Mapping[str, Mapping[str, Any]]) -> dict[str, Part]:
+    """Facts by scope, each plan's pickled apart (a page decodes the plans it needs)."""
+    parts: dict[str, Part] = {}
+    for graph, plans in facts.items():
+        parts.setdefault(scope(graph), {})[graph] = {
+            plan: pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            for plan, value in sorted(plans.items())}
+    return parts
+
+
+def _keep_part(family: Family, root: Path | None, name: str, part: Part) -> str | Part:
+    if root is None:
+        return part
+    data = pickle.dumps(dict(sorted(part.items())), protocol=pickle.HIGHEST_PROTOCOL)
+    digest = hashlib.sha256(name.encode("utf-8") + b"\n" + data).hexdigest()[:32]
+    key = f"{family.name}-part-{family.format}-{digest}"
+    if not os.path.exists(os.path.join(root, DERIVED, "documents", f"{key}.pickle")):
+        keep_document_value(root, key, part)
+    return key
+
+
+def read_part(root: Path | None, kept: str | Part) -> Part | None:
+    """A kept part (None: removed by a later build)."""
+    if not isinstance(kept, str):
+        return kept
+    found = document_value(root, kept) if root is not None else None
+    return found if isinstance(found, dict) else None
+
+
+def keep(family: Family, repo: Repository, root: Path | None, before: KeptFacts | None,
+         written: Iterable[str] | None) -> KeptFacts | None:
+    """Keep the family's facts of the build's new version (now current): those of the version
+    before, with the ``written`` graphs read again and their parts rewritten; every graph read
+    when ``written`` is None (a first or a full build) or the version before kept none."""
+    import pyoxigraph as ox
+
+    native = getattr(repo, "reader", None)  # read-only on disk
+    if not isinstance(native, ox.Store):
+        return None
+    if before is None or written is None:
+        parts = {name: _keep_part(family, root, name, part)
+                 for name, part in _pack(family.read(native, None)).items()}
+        kept = KeptFacts(parts, _plans_of(root, parts))
+    else:
+        changed = sorted(written)
+        fresh = _pack(family.read(native, changed)) if changed else {}
+        touched = ({scope(g) for g in changed} | set(fresh)) & (set(before.parts) | set(fresh))
+        parts = dict(before.parts)
+        plans = dict(before.plans)
+        gone = set(changed)
+        for name in sorted(touched):
+            old = read_part(root, before.parts[name]) if name in before.parts else {}
+            if old is None:  # removed by a later build: every graph is read again
+                return keep(family, repo, root, None, None)
+            part = {g: p for g, p in old.items() if g not in gone}
+            for graph_plans in old.values():
+                for plan in graph_plans:
+                    plans.pop(plan, None)
+            part.update(fresh.get(name, {}))
+            for graph_plans in part.values():
+                for plan in graph_plans:
+                    plans[plan] = name
+            if part:
+                parts[name] = _keep_part(family, root, name, part)
+            else:
+                parts.pop(name, None)
+        kept = KeptFacts(parts, plans)
+    if before is not None and root is not None:
+        for key in before.retired:
+            drop_document_value(root, key)
+        used = {p for p in kept.parts.values() if isinstance(p, str)}
+        kept.retired = {p for p in before.parts.values() if isinstance(p, str) and p not in used}
+    keep_version_value(repo, family.version_value, kept)
+    return kept
+
+
+def _plans_of(root: Path | None, parts: dict[str, str | Part]) -> dict[str, str]:
+    plans: dict[str, str] = {}
+    for name, kept in parts.items():
+        part = read_part(root, kept) or {}
+        for graph_plans in part.values():
+            for plan in graph_plans:
+                plans[plan] = name
+    return plans
+
+
+def live_keys(family: Family, kept: Iterable[object]) -> dict[str, set[str]]:
+    """The kept parts a server can ask for again: those these versions' facts name (by the
+    keys' family; :func:`kgraph.analysis.sweep.sweep`)."""
+    return {family.name: {p for facts in kept if isinstance(facts, KeptFacts)
+                           for p in facts.parts.values() if isinstance(p, str)}}
