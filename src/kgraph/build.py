@@ -978,32 +978,40 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
 
         coverage_answer.keep(repo, repo.root if isinstance(repo, OxigraphRepository) else None,
                              stage[0], stage[1].answers)
-    if writer is not None:  # the plans' assignment facts, kept for the version now current
+    if writer is not None:  # the plans' facts, kept for the version now current
         _keep_assignment_facts(repo, report, observer, facts_before, writer.written)
 
 
-def _assignment_facts(repo: Repository) -> object:
-    """The assignment facts kept for the current version (:mod:`kgraph.analysis.
-    assignments_answer`), read before the build's switch."""
-    from kgraph.analysis import assignments_answer
+def _kept_families() -> list[Any]:
+    """The families of facts the build keeps per plan for named queries' answers (assignments;
+    dated and reporting duties), each with its stage's name in the report."""
+    from kgraph.analysis import assignments_answer, duties_answer
 
-    return assignments_answer.previous(repo)
+    return [(assignments_answer.FAMILY, "assignment facts"), (duties_answer.FAMILY, "duty facts")]
+
+
+def _assignment_facts(repo: Repository) -> dict[str, object]:
+    """The facts each family kept for the current version (:mod:`kgraph.analysis.
+    plan_parts`), read before the build's switch."""
+    return {family.name: family.previous(repo) for family, _ in _kept_families()}
 
 
 def _keep_assignment_facts(repo: Repository, report: BuildReport, observer: BuildObserver,
-                           before: object, written: set[str]) -> None:
-    """Keep the new version's assignment facts: the version before's, with the graphs this
-    build wrote read again; every graph read when the version before kept none, or when the
-    build wrote most of them (a full build: one read is cheaper than thousands of VALUES)."""
-    from kgraph.analysis import assignments_answer as facts
+                           before: dict[str, object], written: set[str]) -> None:
+    """Keep the new version's facts of each family: the version before's, with the graphs
+    this build wrote read again; every graph read when the version before kept none, or when
+    the build wrote most of them (a full build: one read is cheaper than thousands of VALUES)."""
+    from kgraph.analysis import plan_parts
 
-    observer.stage("keeping the plans' assignment facts")
-    started = time.perf_counter()
-    kept = before if isinstance(before, facts.KeptFacts) else None
-    whole = kept is None or len(written) > max(FEW_FILES, len(kept.plans) // 2)
-    facts.keep(repo, repo.root if isinstance(repo, OxigraphRepository) else None, kept,
-               None if whole else written)
-    report.seconds["assignment facts"] = time.perf_counter() - started
+    for family, stage in _kept_families():
+        observer.stage(f"keeping the plans' {stage}")
+        started = time.perf_counter()
+        kept = before.get(family.name)
+        kept = kept if isinstance(kept, plan_parts.KeptFacts) else None
+        whole = kept is None or len(written) > max(FEW_FILES, len(kept.plans) // 2)
+        plan_parts.keep(family, repo, repo.root if isinstance(repo, OxigraphRepository) else None,
+                        kept, None if whole else written)
+        report.seconds[stage] = time.perf_counter() - started
 
 
 def _sweep(repo: Repository, report: BuildReport, observer: BuildObserver) -> None:

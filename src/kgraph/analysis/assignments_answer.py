@@ -151,11 +151,6 @@ def keep(repo: Repository, root: Path | None, before: KeptFacts | None,
     return plan_parts.keep(FAMILY, repo, root, before, written)
 
 
-def live_keys(kept: Iterable[object]) -> dict[str, set[str]]:
-    """The kept parts a server can ask for again (:func:`kgraph.analysis.plan_parts.live_keys`)."""
-    return plan_parts.live_keys(FAMILY, kept)
-
-
 # ---------------------------------------------------------------------------- reading
 
 Row = tuple[str | None, ...]  # the query's columns, then whether the agency is a name (@vi)

@@ -38,6 +38,7 @@ class KeptQuery:
     iris: frozenset[str] = frozenset()  # variables whose values are IRIs
     tagged_by: dict[str, int] = field(default_factory=dict)
     # variable -> the row's value saying whether this row's value is tagged @vi (else a string)
+    plain: bool = False  # the others are literals without a datatype (a Python function's)
 
 
 def _coverage(repo: Repository, values: dict[str, str]) -> Answer | None:
@@ -52,6 +53,18 @@ def _assignments(repo: Repository, values: dict[str, str]) -> Answer | None:
     return assignments_answer.kept_rows(repo, values)
 
 
+def _reporting(repo: Repository, values: dict[str, str]) -> Answer | None:
+    from kgraph.analysis import duties_answer
+
+    return duties_answer.reporting_rows(repo, values)
+
+
+def _deadlines(repo: Repository, values: dict[str, str]) -> Answer | None:
+    from kgraph.analysis import succession
+
+    return succession.deadline_answer(repo, values)
+
+
 KEPT: dict[str, KeptQuery] = {
     "directive-coverage": KeptQuery(
         _coverage, {"reconstructed": XSD + "boolean", "confidence": XSD + "decimal",
@@ -60,6 +73,13 @@ KEPT: dict[str, KeptQuery] = {
         _assignments, {"requested": XSD + "boolean", "duties": XSD + "integer"},
         frozenset({"plan_province", "agency_province"}), frozenset({"assignment"}),
         {"agency": 10}),
+    "reporting": KeptQuery(
+        _reporting, iris=frozenset({"duty"}),
+        tagged_by={"province": 8, "frequency": 9, "reporter": 10, "recipient": 11, "via": 12}),
+    # Computed for the date from the dated parts the build kept (every plan's: 20,000 rows at
+    # 20,000 plans), as plain values: the query's terms, made one by one, cost more than that.
+    "deadlines": KeptQuery(_deadlines, {"days": XSD + "integer"}, iris=frozenset({"part"}),
+                           plain=True),
 }
 
 
@@ -73,7 +93,7 @@ def kept_answer(repo: Repository, name: str, values: dict[str, str]) -> Answer |
 def term(name: str, variable: str, value: str | None, row: Sequence[str | None]
          ) -> dict[str, Any] | None:
     """A kept value as the query gives its term: {"kind": "iri"} or {"kind": "literal",
-    "datatype": ..., or "lang": "vi"}; None for an unbound value."""
+    "datatype": ..., or "lang": "vi", or neither}; None for an unbound value."""
     if value is None:
         return None
     kept = KEPT[name]
@@ -82,4 +102,6 @@ def term(name: str, variable: str, value: str | None, row: Sequence[str | None]
     where = kept.tagged_by.get(variable)
     if variable in kept.vietnamese or (where is not None and row[where]):
         return {"kind": "literal", "lang": "vi"}
+    if kept.plain and variable not in kept.types:
+        return {"kind": "literal"}
     return {"kind": "literal", "datatype": kept.types.get(variable, XSD + "string")}

@@ -27,7 +27,13 @@ from kgraph.graph.vocab import sparql_prefixes
 from kgraph.ingest.text import match_key, slugify
 from kgraph.resources import REFERENCE_GRAPH
 from kgraph.store.derived import derived
-from kgraph.store.embedded import OxigraphRepository, QueryResult, Repository, query_records
+from kgraph.store.embedded import (
+    OxigraphRepository,
+    QueryResult,
+    Repository,
+    query_records,
+    store_version,
+)
 
 MAX_STEPS = 12
 AMBIGUOUS_BELOW = 0.5  # a chain whose weakest step is below this is flagged by the audit
@@ -547,9 +553,12 @@ def deadlines(repo: Repository, doc: str | None = None, on: str | dt.date | None
     date = parse_date(on)
     key = Literal(slugify(doc)).n3() if doc and doc.strip() else ""
     if isinstance(repo, OxigraphRepository) and not key:
-        facts = derived(repo, "every-deadline", lambda: query_records(
-            repo, PREFIXES + _EVERY_DEADLINE))  # the same whatever the date: once a version
-        return _deadline_rows(facts, date, window)
+        held = (store_version(repo), date, window)
+        if held not in _EVERY_ROWS:  # the same for a version and a date: once per request's day
+            _EVERY_ROWS[held] = _deadline_rows(every_deadline(repo), date, window)
+            while len(_EVERY_ROWS) > EVERY_ROWS_HELD:
+                del _EVERY_ROWS[next(iter(_EVERY_ROWS))]
+        return _EVERY_ROWS[held]
     plans = """{ SELECT DISTINCT ?plan ?number ?key WHERE { ?plan eli:id_local ?number ;
                                                          kg:numberKey ?key } }"""
     parts, end = "", ""
@@ -605,6 +614,20 @@ SELECT ?number ?part ?kind ?item ?due ?dayMonth ?text
 } GROUP BY ?number ?part ?kind ?item ?due ?dayMonth ?text"""
 
 
+EVERY_ROWS_HELD = 8  # every plan's rows for a version and a date (20,000 rows at 20,000 plans)
+_EVERY_ROWS: dict[tuple[str, dt.date, int], list[dict[str, Any]]] = {}
+
+
+def every_deadline(repo: Repository) -> list[dict[str, str | None]]:
+    """Every plan's dated parts, whatever the date: from the facts the build kept per plan
+    (:mod:`kgraph.analysis.duties_answer`), else read by the query once a version."""
+    from kgraph.analysis.duties_answer import deadline_records
+
+    kept = derived(repo, "every-deadline-kept", lambda: deadline_records(repo) or [])
+    return kept or derived(repo, "every-deadline", lambda: query_records(
+        repo, PREFIXES + _EVERY_DEADLINE))
+
+
 def _deadline_rows(records: list[dict[str, str | None]], date: dt.date, window: int
                    ) -> list[dict[str, Any]]:
     """The query's rows in the tracking buckets of ``date``, one per part (its longest text)."""
@@ -631,6 +654,23 @@ def _deadline_rows(records: list[dict[str, str | None]], date: dt.date, window: 
     order = {"overdue": 0, "due": 1, "not yet due": 2, "done": 3}
     return sorted(found.values(), key=lambda r: (order[r["status"]], r["deadline"], r["plan"],
                                                  _natural(r["part"])))
+
+
+@dataclass
+class DeadlineAnswer:
+    """:func:`deadlines` as plain values, in the query's columns (``None`` for an empty one)."""
+
+    variables: tuple[str, ...]
+    rows: list[tuple[str | None, ...]]
+
+
+def deadline_answer(repo: Repository, params: dict[str, str]) -> DeadlineAnswer:
+    """``kgraph query deadlines`` and ``/api/queries/deadlines``: the rows as
+    :func:`deadlines_result` gives them, values as text (no term made for each)."""
+    rows = deadlines(repo, params.get("doc"), params.get("date"))
+    return DeadlineAnswer(tuple(DEADLINE_COLUMNS), [
+        tuple(None if row.get(c) in (None, "") else str(row[c]) for c in DEADLINE_COLUMNS)
+        for row in rows])
 
 
 def deadlines_result(repo: Repository, params: dict[str, str]) -> QueryResult:

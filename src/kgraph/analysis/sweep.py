@@ -115,16 +115,27 @@ def dead_keys(repo: Repository, root: Path, versions: list[dict[str, str]],
     one first) and the version before's answers (its folder name) given: each module names
     the live keys of its families (or all of a family); a key of a family no module claims
     is kept."""
-    from kgraph.analysis import assignments_answer, audit_index, coverage_answer, directive_index
+    from kgraph.analysis import (
+        assignments_answer,
+        audit_index,
+        coverage_answer,
+        directive_index,
+        duties_answer,
+        plan_parts,
+    )
 
     answers = [coverage_answer.previous(repo)]
-    facts = [assignments_answer.previous(repo)]
     if before is not None:
         answers.append(named_version_value(repo, before, coverage_answer.VERSION_VALUE))
-        facts.append(named_version_value(repo, before, assignments_answer.VERSION_VALUE))
+    kept_facts: dict[str, set[str]] = {}
+    for family in (assignments_answer.FAMILY, duties_answer.FAMILY):
+        facts = [family.previous(repo)]
+        if before is not None:
+            facts.append(named_version_value(repo, before, family.version_value))
+        kept_facts.update(plan_parts.live_keys(family, facts))
     documents: set[tuple[str, str]] = set().union(*(v.items() for v in versions))
     families = {**audit_index.live_keys(documents), **coverage_answer.live_keys(answers),
-                **assignments_answer.live_keys(facts),
+                **kept_facts,
                 **directive_index.live_keys(repo, root, versions, kept, thorough=thorough)}
     live = set().union(*(keys for keys in families.values() if keys is not None))
     dead = []

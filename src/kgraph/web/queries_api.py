@@ -198,18 +198,18 @@ def kept_answer(repository: Repository, query: NamedQuery,
 
 def kept_rows(repository: Repository, name: str, values: dict[str, str]) -> Any:
     """The answer the build kept for this store version (:mod:`kgraph.analysis.kept_answers`:
-    ``directive-coverage``, ``assignments``; a page is a slice of it, whatever the directive's
-    size), kept in memory per version; None when the query answers.
+    ``directive-coverage``, ``assignments``, ``reporting``; a page is a slice of it, whatever
+    the directive's size), kept in memory per version; None when the query answers.
 
     A remote store's directive-coverage rows are read from its coverage graphs and kept per
     store version in this server's cache (the query's JSON answer for a national directive at
     20,000 plans, 56,200 rows, took Virtuoso 22 s to write)."""
     from kgraph.analysis import kept_answers
 
-    if name not in kept_answers.KEPT or not values.get("doc"):
+    if name not in kept_answers.KEPT:
         return None
-    key = (store_version(repository), name, "kept",
-           *(f"{k}={v}" for k, v in sorted(values.items())))
+    key = (store_version(repository), name, "kept", datetime.date.today().isoformat(),
+           *(f"{k}={v}" for k, v in sorted(values.items())))  # (an empty date means today)
     return ANSWERS.get(key, lambda: kept_answers.kept_answer(  # type: ignore[arg-type,return-value]
         repository, name, values))
 
@@ -227,6 +227,8 @@ def kept_cell(name: str, variable: str, value: str | None, row: Sequence[str | N
         return {"type": "iri", "value": value, "text": value, "href": local_page(value)}
     if "lang" in found:
         return {"type": "literal", "value": value, "text": value, "lang": found["lang"]}
+    if "datatype" not in found:
+        return {"type": "literal", "value": value, "text": value}
     datatype = found["datatype"]
     shown = WORDS[lang].get(value, value) if datatype == XSD_BOOLEAN else value
     return {"type": "literal", "value": value, "text": shown, "datatype": datatype}
@@ -300,7 +302,10 @@ def answer(request: Request, repository: Repository, query: NamedQuery,
                             media_type="application/sparql-query")
         except QueryError as exc:
             raise HTTPException(400, str(exc)) from None
-    kept = kept_rows(repository, query.name, given)
+    try:
+        kept = kept_rows(repository, query.name, given)
+    except QueryError as exc:
+        raise HTTPException(400, str(exc)) from None
     if kept is not None:
         return kept_page(request, query, given, kept, format, lang, offset, limit)
     try:

@@ -40,6 +40,10 @@ def page_data(repository: Repository) -> list[tuple[str, Callable[[], object]]]:
         # a build does not update it (a scan of the whole store)
         ("RACI list", lambda: raci_listing(repository))]
     if embedded(repository):
+        from kgraph.analysis import duties_answer
+
+        computed.append(("every plan's reporting duties and deadlines",
+                         lambda: duties_answer.warm(repository)))
         # last: /api/path walks the store until it is ready (what only one route reads waits
         # for what every page reads)
         computed.append(("explorer flow index", lambda: flow_index(repository)))

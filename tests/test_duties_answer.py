@@ -1,0 +1,204 @@
+"""The ``reporting`` answer and every plan's deadlines from the facts the build keeps
+(kgraph.analysis.duties_answer), at the command line and through ``/api/queries/NAME`` and
+``/api/deadlines``: the query's CSV and JSON, row for row, with the query refused; a changed
+plan's facts read again by its build; a version the build kept no facts for answered by the
+query."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from kgraph.analysis import duties_answer, kept_answers, queries, succession
+from kgraph.analysis.queries import named_queries, to_csv
+from kgraph.cli import app as cli_app
+from kgraph.store import derived
+from kgraph.store.embedded import OxigraphRepository, query_records
+from kgraph.web import queries_api
+from kgraph.web.app import create_app
+from kgraph.web.queries_api import cell
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = ROOT / "data" / "sources"
+CHANGED_PLAN = "004_d5d135182c80a159.txt"  # a provincial plan with a yearly report
+DUE, CHANGED_DUE = "trước ngày 15/12", "trước ngày 20/11"
+DATES = ("2025-12-01", "2026-01-01", "2026-11-25")
+runner = CliRunner()
+REPORTING = named_queries()["reporting"]
+DEADLINES = named_queries()["deadlines"]
+
+
+def kgraph(*args: str) -> str:
+    result = runner.invoke(cli_app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def queried_reporting(repo: OxigraphRepository, doc: str = "") -> str:
+    """The query's CSV, run by the engine (the Oxigraph text, as the command line runs it)."""
+    return to_csv(queries.run_named(REPORTING, repo, {"doc": doc}))
+
+
+def queried_deadlines(repo: OxigraphRepository, date: str) -> str:
+    """Every plan's deadlines on the date from the query's records (no kept facts read)."""
+    records = query_records(repo, succession.PREFIXES + succession._EVERY_DEADLINE)
+    rows = succession._deadline_rows(records, succession.parse_date(date),
+                                     succession.DUE_WINDOW_DAYS)
+    return to_csv(succession.as_query_result(rows, succession.DEADLINE_COLUMNS))
+
+
+def cli_reporting(store: Path, doc: str = "") -> str:
+    return kgraph("query", "reporting", *(["-p", f"doc={doc}"] if doc else []),
+                  "--store", str(store), "-f", "csv")
+
+
+def cli_deadlines(store: Path, date: str) -> str:
+    return kgraph("query", "deadlines", "-p", f"date={date}", "--store", str(store), "-f", "csv")
+
+
+def refuse_the_queries(patched: pytest.MonkeyPatch) -> None:
+    def refused(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the query ran: the kept facts were not used")
+
+    patched.setattr(queries, "run_named", refused)
+    patched.setattr(queries_api, "run_named", refused)
+    patched.setattr(succession, "query_records", refused)  # every plan's dated parts
+
+
+def forget_kept_answers() -> None:
+    """Nothing made from the kept facts held in this process or on disk (a fresh process)."""
+    queries_api.ANSWERS.kept.clear()
+    succession._EVERY_ROWS.clear()
+    derived._memory.clear()
+
+
+def documents(repo: OxigraphRepository) -> list[str]:
+    rows = repo.query("""PREFIX eli: <http://data.europa.eu/eli/ontology#>
+        PREFIX kg: <https://w3id.org/kgraph/def#>
+        SELECT DISTINCT ?n WHERE { ?d kg:numberKey ?k ; eli:id_local ?n }""").rows
+    return sorted({str(row[0]) for row in rows})
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("duties") / "sources"
+    shutil.copytree(SOURCES, folder)
+    store = folder.parent / "store"
+    kgraph("build", str(folder), "--store", str(store))
+    return folder, store
+
+
+def test_the_command_line_prints_the_query_s_csv_from_the_kept_facts(
+        built: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    _, store = built
+    repo = OxigraphRepository(store, read_only=True)
+    docs = documents(repo)
+    reporting = {doc: queried_reporting(repo, doc) for doc in ["", *docs, "99-CT/TW"]}
+    sizes = sorted(text.count("\n") - 1 for text in reporting.values())
+    assert sizes[0] == 0 and sizes[-1] > 5 and len(set(sizes)) > 2  # none, few, many rows
+    assert ",Hằng năm,--12-15," in reporting[""]  # a yearly report, due on its day
+    deadlines = {date: queried_deadlines(repo, date) for date in DATES}
+    assert len({text for text in deadlines.values()}) == len(DATES)  # each date its buckets
+    assert duties_answer.previous(repo) is not None
+    forget_kept_answers()
+    with monkeypatch.context() as patched:
+        refuse_the_queries(patched)
+        for doc, text in reporting.items():
+            assert cli_reporting(store, doc) == text, doc
+        for date, text in deadlines.items():
+            assert cli_deadlines(store, date) == text, date
+            assert cli_deadlines(store, date) == text, date  # again: what the first one kept
+
+
+def test_the_routes_give_the_query_s_json_and_csv_from_the_kept_facts(
+        built: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    _, store = built
+    repo = OxigraphRepository(store, read_only=True)
+    expected = {}
+    for name, values in (("reporting", {}), ("reporting", {"doc": "2509/KH-UBND"}),
+                         ("deadlines", {"date": DATES[1]})):
+        result = queries_api.run_named(repo, named_queries()[name], values)
+        expected[name, tuple(values.items())] = (
+            [{v: cell(t, "vi") for v, t in zip(result.variables, row, strict=True)}
+             for row in result.rows], to_csv(result))
+    every = succession.deadlines(repo, None, DATES[1])
+    forget_kept_answers()
+    with monkeypatch.context() as patched:
+        refuse_the_queries(patched)
+        with TestClient(create_app(OxigraphRepository(store, read_only=True))) as client:
+            for (name, values), (rows, text) in expected.items():
+                url = f"/api/queries/{name}"
+                params: dict[str, object] | None = {**dict(values), "limit": 4}
+                found: list[object] = []
+                while url:
+                    page = client.get(url, params=params).json()
+                    found.extend(page["rows"])
+                    url, params = page["next"], None
+                assert found == rows, name
+                got = client.get(f"/api/queries/{name}", params={**dict(values), "format": "csv"})
+                assert list(csv.reader(io.StringIO(got.content.decode("utf-8-sig")))) == list(
+                    csv.reader(io.StringIO(text))), name
+            for _ in range(2):  # the second from the rows kept for the version and the date
+                page = client.get("/api/deadlines", params={"date": DATES[1]}).json()
+                assert page["rows"] == every and page["total"] == len(every)
+            assert client.get("/api/queries/deadlines", params={"date": "soon"}).status_code == 400
+
+
+def change_and_build(folder: Path, store: Path, old: str, new: str) -> OxigraphRepository:
+    changed = folder / CHANGED_PLAN
+    text = changed.read_text(encoding="utf-8")
+    assert old in text
+    changed.write_text(text.replace(old, new), encoding="utf-8")
+    kgraph("build", str(changed), "--store", str(store))
+    return OxigraphRepository(store, read_only=True)
+
+
+def test_a_changed_plan_s_facts_are_read_again_and_the_others_kept(
+        built: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    folder, store = built
+    before = duties_answer.previous(OxigraphRepository(store, read_only=True))
+    assert before is not None
+    repo = change_and_build(folder, store, DUE, CHANGED_DUE)
+    after = duties_answer.previous(repo)
+    assert after is not None and after.plans == before.plans
+    changed = {name for name in after.parts if after.parts[name] != before.parts.get(name)}
+    assert changed == {"gia-lai"}  # the plan's scope only: the other parts are kept
+    reporting = queried_reporting(repo)
+    assert ",--11-20," in reporting and ",--12-15," not in reporting
+    deadlines = {date: queried_deadlines(repo, date) for date in DATES}
+    forget_kept_answers()
+    with monkeypatch.context() as patched:
+        refuse_the_queries(patched)
+        assert cli_reporting(store) == reporting
+        for date, text in deadlines.items():
+            assert cli_deadlines(store, date) == text, date
+
+
+def test_a_version_the_build_kept_no_facts_for_is_answered_by_the_query(
+        built: tuple[Path, Path]) -> None:
+    _, store = built
+    kgraph("coverage", "--doc", "28-CT/TW", "--store", str(store))  # a new version, no facts
+    repo = OxigraphRepository(store, read_only=True)
+    assert duties_answer.previous(repo) is None
+    assert kept_answers.kept_answer(repo, "reporting", {}) is None
+    assert duties_answer.deadline_records(repo) is None
+    assert cli_reporting(store) == queried_reporting(repo)
+    assert cli_deadlines(store, DATES[0]) == queried_deadlines(repo, DATES[0])
+
+
+def test_a_store_in_memory_keeps_its_facts_too() -> None:
+    from kgraph.build import build
+    from kgraph.cli import kept_result
+
+    repo = OxigraphRepository()
+    build([SOURCES], repo)
+    kept = kept_result(repo, "reporting", {})
+    assert kept is not None and len(kept.rows) > 5
+    assert to_csv(kept) == queried_reporting(repo)
+    assert duties_answer.deadline_records(repo)
