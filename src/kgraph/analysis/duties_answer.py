@@ -283,6 +283,8 @@ def reporting_rows(repo: Repository, values: dict[str, str]) -> Answer | None:
     from kgraph.store.derived import derived
 
     doc = (values.get("doc") or "").strip()
+    if previous(repo) is None:
+        return None  # no facts kept for this version (an older store, a remote one)
     if not doc:
         return derived(repo, EVERY_PLAN, lambda: _reporting_rows(repo, ""))
     return _reporting_rows(repo, doc)
