@@ -13,31 +13,22 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from typer.testing import CliRunner
 
 from kgraph.analysis import duties_answer, kept_answers, queries, succession
 from kgraph.analysis.queries import named_queries, to_csv
-from kgraph.cli import app as cli_app
 from kgraph.store import derived
 from kgraph.store.embedded import OxigraphRepository, query_records
 from kgraph.web import queries_api
 from kgraph.web.app import create_app
 from kgraph.web.queries_api import cell
+from test_assignments_answer import change_and_build, kgraph, refuse_the_query
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT / "data" / "sources"
-CHANGED_PLAN = "004_d5d135182c80a159.txt"  # a provincial plan with a yearly report
-DUE, CHANGED_DUE = "trước ngày 15/12", "trước ngày 20/11"
+DUE, CHANGED_DUE = "trước ngày 15/12", "trước ngày 20/11"  # CHANGED_PLAN's yearly report
 DATES = ("2025-12-01", "2026-01-01", "2026-11-25")
-runner = CliRunner()
 REPORTING = named_queries()["reporting"]
 DEADLINES = named_queries()["deadlines"]
-
-
-def kgraph(*args: str) -> str:
-    result = runner.invoke(cli_app, list(args))
-    assert result.exit_code == 0, result.output
-    return result.stdout
 
 
 def queried_reporting(repo: OxigraphRepository, doc: str = "") -> str:
@@ -63,12 +54,12 @@ def cli_deadlines(store: Path, date: str) -> str:
 
 
 def refuse_the_queries(patched: pytest.MonkeyPatch) -> None:
-    def refused(*args: object, **kwargs: object) -> None:
-        raise AssertionError("the query ran: the kept facts were not used")
+    refuse_the_query(patched)
+    patched.setattr(succession, "query_records", succession_refused)  # every plan's dated parts
 
-    patched.setattr(queries, "run_named", refused)
-    patched.setattr(queries_api, "run_named", refused)
-    patched.setattr(succession, "query_records", refused)  # every plan's dated parts
+
+def succession_refused(*args: object, **kwargs: object) -> None:
+    raise AssertionError("the query ran: the kept facts were not used")
 
 
 def forget_kept_answers() -> None:
@@ -148,15 +139,6 @@ def test_the_routes_give_the_query_s_json_and_csv_from_the_kept_facts(
                 page = client.get("/api/deadlines", params={"date": DATES[1]}).json()
                 assert page["rows"] == every and page["total"] == len(every)
             assert client.get("/api/queries/deadlines", params={"date": "soon"}).status_code == 400
-
-
-def change_and_build(folder: Path, store: Path, old: str, new: str) -> OxigraphRepository:
-    changed = folder / CHANGED_PLAN
-    text = changed.read_text(encoding="utf-8")
-    assert old in text
-    changed.write_text(text.replace(old, new), encoding="utf-8")
-    kgraph("build", str(changed), "--store", str(store))
-    return OxigraphRepository(store, read_only=True)
 
 
 def test_a_changed_plan_s_facts_are_read_again_and_the_others_kept(

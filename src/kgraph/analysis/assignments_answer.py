@@ -33,12 +33,11 @@ from __future__ import annotations
 import pickle
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kgraph.analysis import plan_parts
-from kgraph.analysis.plan_parts import KeptFacts
+from kgraph.analysis.plan_parts import Answer, KeptFacts, bound
 from kgraph.ingest.text import slugify
 from kgraph.store.embedded import Repository
 
@@ -156,27 +155,15 @@ def keep(repo: Repository, root: Path | None, before: KeptFacts | None,
 Row = tuple[str | None, ...]  # the query's columns, then whether the agency is a name (@vi)
 
 
-@dataclass
-class Answer:
-    """The kept answer: the query's variables and its rows (plain values, in its order)."""
-
-    variables: tuple[str, ...]
-    rows: list[Row]
-
-
-def _bound(value: str | None) -> tuple[bool, str]:
-    return (value is not None, value or "")
-
-
 def _order_key(row: Row) -> tuple[object, ...]:
     """The query's ORDER BY (unbound first, strings and IRIs by code point): ?plan_province
     ?plan_number xsd:integer(?no) ?agency ?assignment ?agency_province ?role ?kind ?requested
     ?no."""
     number, province, no, agency, agency_province, role, requested, _, kind, assignment = row[:10]
     integer = int(no) if no is not None and _INTEGER.fullmatch(no) else None
-    return (_bound(province), _bound(number), (integer is not None, integer or 0),
-            _bound(agency), _bound(assignment), _bound(agency_province), _bound(role),
-            _bound(kind), _bound(requested), _bound(no))
+    return (bound(province), bound(number), (integer is not None, integer or 0),
+            bound(agency), bound(assignment), bound(agency_province), bound(role),
+            bound(kind), bound(requested), bound(no))
 
 
 def kept_rows(repo: Repository, values: dict[str, str]) -> Answer | None:

@@ -26,11 +26,10 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kgraph.analysis import plan_parts
-from kgraph.analysis.plan_parts import KeptFacts
+from kgraph.analysis.plan_parts import Answer, KeptFacts, bound
 from kgraph.ingest.text import slugify
 from kgraph.store.embedded import Repository
 
@@ -251,24 +250,12 @@ def plan_names(native: ox.Store, plans: Iterable[str]
 Row = tuple[str | None, ...]
 
 
-@dataclass
-class Answer:
-    """The kept answer: the query's variables and its rows (plain values, in its order)."""
-
-    variables: tuple[str, ...]
-    rows: list[Row]
-
-
-def _bound(value: str | None) -> tuple[bool, str]:
-    return (value is not None, value or "")
-
-
 def _order_key(row: Row) -> tuple[object, ...]:
     """The query's ORDER BY (unbound first, strings and IRIs by code point): ?province
     ?plan_number ?duty ?recipient ?due ?reporter ?via."""
     number, province, _, due, reporter, recipient, via, duty = row[:8]
-    return (_bound(province), _bound(number), _bound(duty), _bound(recipient), _bound(due),
-            _bound(reporter), _bound(via), row[8:])
+    return (bound(province), bound(number), bound(duty), bound(recipient), bound(due),
+            bound(reporter), bound(via), row[8:])
 
 
 EVERY_PLAN = f"reporting-answer-{FORMAT}"  # every plan's, kept once per version

@@ -77,6 +77,21 @@ class Family:
         return kept if isinstance(kept, KeptFacts) else None
 
 
+@dataclass
+class Answer:
+    """A kept answer: the query's variables and its rows (plain values, in its order; a row
+    may carry more values after the variables, such as whether a name is tagged)."""
+
+    variables: tuple[str, ...]
+    rows: list[tuple[str | None, ...]]
+
+
+def bound(value: str | None) -> tuple[bool, str]:
+    """A value's place in the engine's ORDER BY: unbound first, then strings and IRIs by
+    code point."""
+    return (value is not None, value or "")
+
+
 def values(iris: Iterable[str]) -> str:
     """IRIs as a VALUES list."""
     return " ".join(f"<{iri}>" for iri in iris)

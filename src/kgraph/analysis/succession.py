@@ -22,6 +22,7 @@ from typing import Any
 
 from rdflib import Literal, URIRef
 
+from kgraph.analysis.plan_parts import Answer
 from kgraph.errors import QueryError
 from kgraph.graph.vocab import sparql_prefixes
 from kgraph.ingest.text import match_key, slugify
@@ -656,19 +657,11 @@ def _deadline_rows(records: list[dict[str, str | None]], date: dt.date, window: 
                                                  _natural(r["part"])))
 
 
-@dataclass
-class DeadlineAnswer:
-    """:func:`deadlines` as plain values, in the query's columns (``None`` for an empty one)."""
-
-    variables: tuple[str, ...]
-    rows: list[tuple[str | None, ...]]
-
-
-def deadline_answer(repo: Repository, params: dict[str, str]) -> DeadlineAnswer:
+def deadline_answer(repo: Repository, params: dict[str, str]) -> Answer:
     """``kgraph query deadlines`` and ``/api/queries/deadlines``: the rows as
     :func:`deadlines_result` gives them, values as text (no term made for each)."""
     rows = deadlines(repo, params.get("doc"), params.get("date"))
-    return DeadlineAnswer(tuple(DEADLINE_COLUMNS), [
+    return Answer(tuple(DEADLINE_COLUMNS), [
         tuple(None if row.get(c) in (None, "") else str(row[c]) for c in DEADLINE_COLUMNS)
         for row in rows])
 
