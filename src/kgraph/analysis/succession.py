@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -555,11 +556,14 @@ def deadlines(repo: Repository, doc: str | None = None, on: str | dt.date | None
     key = Literal(slugify(doc)).n3() if doc and doc.strip() else ""
     if isinstance(repo, OxigraphRepository) and not key:
         held = (store_version(repo), date, window)
-        if held not in _EVERY_ROWS:  # the same for a version and a date: once per request's day
-            _EVERY_ROWS[held] = _deadline_rows(every_deadline(repo), date, window)
-            while len(_EVERY_ROWS) > EVERY_ROWS_HELD:
-                del _EVERY_ROWS[next(iter(_EVERY_ROWS))]
-        return _EVERY_ROWS[held]
+        found = _EVERY_ROWS.get(held)
+        if found is None:  # the same for a version and a date: once, whoever asks
+            found = _deadline_rows(every_deadline(repo), date, window)
+            with _EVERY_ROWS_LOCK:  # (a server's request threads share them)
+                _EVERY_ROWS[held] = found
+                while len(_EVERY_ROWS) > EVERY_ROWS_HELD:
+                    del _EVERY_ROWS[next(iter(_EVERY_ROWS))]
+        return found
     plans = """{ SELECT DISTINCT ?plan ?number ?key WHERE { ?plan eli:id_local ?number ;
                                                          kg:numberKey ?key } }"""
     parts, end = "", ""
@@ -617,6 +621,7 @@ SELECT ?number ?part ?kind ?item ?due ?dayMonth ?text
 
 EVERY_ROWS_HELD = 8  # every plan's rows for a version and a date (20,000 rows at 20,000 plans)
 _EVERY_ROWS: dict[tuple[str, dt.date, int], list[dict[str, Any]]] = {}
+_EVERY_ROWS_LOCK = threading.Lock()
 
 
 def every_deadline(repo: Repository) -> list[dict[str, str | None]]:
