@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from kgraph.cli import app
@@ -157,6 +158,29 @@ def test_a_province_named_in_the_issuer_phrase_is_the_issuers_even_when_the_phra
         "I. MỤC ĐÍCH\n- Bảo đảm an toàn.\n"
     )
     assert _cited(text, "Hà Tĩnh")["88/KH-UBND"] == ("Hà Nam", "Ủy ban nhân dân tỉnh Hà Nam")
+
+
+# --- the merged newspaper and broadcaster -----------------------------------------------------
+
+
+@pytest.mark.parametrize(("raw", "plan_province", "canonical"), [
+    ("Báo và Phát thanh, Truyền hình Quảng Ninh", "Quảng Ninh",
+     "Báo và Phát thanh, Truyền hình Quảng Ninh"),
+    ("Báo và Phát thanh - Truyền hình Tuyên Quang", "Tuyên Quang",
+     "Báo và Phát thanh, Truyền hình Tuyên Quang"),
+    ("Báo và PT-TH Thái Nguyên", "Thái Nguyên", "Báo và Phát thanh, Truyền hình Thái Nguyên"),
+    ("Báo và Phát thanh, Truyền hình tỉnh Quảng Ngãi", "Quảng Ngãi",
+     "Báo và Phát thanh, Truyền hình Quảng Ngãi"),
+    ("Báo và Phát thanh, Truyền hình tỉnh", "Quảng Ngãi",
+     "Báo và Phát thanh, Truyền hình Quảng Ngãi"),
+    ("Báo và Phát thanh, Truyền hình Thành phố Hồ Chí Minh", "Thành phố Hồ Chí Minh",
+     "Báo và Phát thanh, Truyền hình Thành phố Hồ Chí Minh"),
+])
+def test_the_merged_newspaper_and_broadcaster_resolves_to_its_own_name(
+        raw: str, plan_province: str, canonical: str) -> None:
+    mention = default_matcher().agency(raw, plan_province)
+    assert (mention.reference_id, mention.canonical, mention.province) == (
+        "bao-va-phat-thanh-truyen-hinh-tinh", canonical, plan_province)
 
 
 # --- through the command line -----------------------------------------------------------------

@@ -173,12 +173,17 @@ class Matcher:
         return municipal_name(_fill(entry.label, province), province in self.municipal)
 
     def lookup(self, raw: str, province: str | None = None) -> tuple[Entry | None, float]:
-        """Best reference entry for a mention and its score (0-100)."""
+        """Best reference entry for a mention and its score (0-100). A mention that is a label
+        filled with the province ("Báo và Phát thanh, Truyền hình Quảng Ninh") is that body: the
+        province's name is stripped only to look up the labels that do not end with it."""
+        keys = self._keys(province)
+        whole = expand(_LEADING.sub("", match_key(raw)))
+        if whole in keys:
+            return keys[whole], 100.0
         key = expand(_LEADING.sub("", self.strip_province(raw, province)))
         key = _OCR_SO.sub("so ", key)
         if not key:
             return None, 0.0
-        keys = self._keys(province)
         key = re.sub(r" thanh pho$", " tinh", key)  # a municipality's bodies: "... Thành phố"
         for candidate in (key, re.sub(r" tinh$", "", key), f"{key} tinh"):
             if candidate in keys:
