@@ -238,6 +238,9 @@ def test_a_body_has_one_name_whichever_path_names_it() -> None:
             if shipped is None:
                 continue  # the body did not exist in that province
             assert shipped == {mention.canonical}, (entry.ref_id, province)
+            # and a plan naming the body by that name finds it, whatever the province's length
+            assert matcher.agency(mention.canonical, province).canonical == mention.canonical, (
+                entry.ref_id, province)
             checked += 1
     assert checked > 100
     for province in provinces:

@@ -243,17 +243,25 @@ def issuer_from_code(code: str, province: str | None, matcher: Matcher) -> Agenc
 
 
 def find_province(lines: list[Line], matcher: Matcher) -> tuple[str | None, str | None]:
-    """(place as written, canonical province) from the place-and-date line or the header."""
+    """(place as written, canonical province) from the place-and-date line or the header. A
+    commune's or a district's document is dated at its own name (Nghị định 30/2020/NĐ-CP): a
+    place the header names as such a unit ("ỦY BAN NHÂN DÂN XÃ LONG IA") names no province,
+    not even one spelled alike, and the header's own naming of a province decides."""
+    header = " ".join(line.text for line in lines)
+    units: set[int] = set()  # the place lines naming a commune or a district
     for line in lines:
         m = _PLACE.search(line.text) if "," in line.text else None  # it needs the comma
         if m:
             place = m.group(1).strip(" *_")
             place = re.sub(r"^.*?/\S*\s+", "", place)  # "234 /KH-UBND Kién Giang"
+            if matcher.names_unit(header, place):
+                units.add(id(line))
+                continue
             province = matcher.province(place) or matcher.province_fuzzy(place)
             if province:
                 return nfc(place), province
     for line in lines:
-        province = matcher.province(line.text)
+        province = None if id(line) in units else matcher.province(line.text)
         if province:
             return None, province
     return None, None

@@ -168,7 +168,11 @@ _CHROME = re.compile(
 _DATE_AFTER = re.compile(
     r"^[\s,]*(?:ng\S{1,3}\s*)?(\d{1,2})\s*(?:/|th\S{1,3}ng)\s*(\d{1,2})\s*(?:/|n\S{1,2}m)\s*(\d{4})"
 )
-_ISSUER_AFTER = re.compile(r"^\s*c\S{1,3}\s+(.{3,90}?)(?=\s+ve\s|\s*[,;.(“”*\"]|\s+ban hanh|$)")
+# "của <issuer>", up to what follows an issuer: its subject ("về ..."), a stop, "ban hành", or the
+# area a plan carries it out in ("... tỉnh Hà Tĩnh trên địa bàn xã ...": the commune is no issuer)
+_ISSUER_AFTER = re.compile(
+    r"^\s*c\S{1,3}\s+(.{3,90}?)(?=\s+ve\s|\s*[,;.(“”*\"]|\s+ban hanh|\s+tren dia ban\s|$)"
+)
 # Authority segments of a number: who issued it decides whether the number is provincial
 # ("211-KH/TU" is the Tỉnh ủy of the citing plan's province) or national ("28-CT/TW").
 _CENTRAL_AUTHORITY = re.compile(r"^(TW|TTg|CP|VPCP|QH\d*|B[A-ZĐ]{1,9}|LĐTBXH)$")
@@ -557,7 +561,9 @@ def _target(mention: _Mention, matcher: Matcher, province: str | None) -> Docume
 
 def _issuer(text: str, matcher: Matcher, province: str | None) -> AgencyMention:
     """The body after "của": the longest run of words that names a known body ("của Chính phủ
-    sửa đổi, bổ sung ..." -> Chính phủ), else the text as written, unresolved."""
+    sửa đổi, bổ sung ..." -> Chính phủ), else the text as written, unresolved. A province the
+    phrase names ("của Ủy ban nhân dân tỉnh Hà Tĩnh") is the body's, before the citing plan's."""
+    province = matcher.province(text) or province
     mention = matcher.agency(text, province)
     words = text.split()
     for size in range(len(words) - 1, 0, -1):
@@ -589,7 +595,12 @@ def _after_date(after: str) -> str:
 
 
 def _merge_target(old: DocumentRef, new: DocumentRef) -> DocumentRef:
+    """One cited document from two mentions. Its province goes with the issuer kept: a mention
+    naming "của Ủy ban nhân dân tỉnh X" outweighs one whose province was only inferred from
+    the number's authority and the citing plan."""
     new.date = new.date or old.date
     new.type = new.type or old.type
-    new.issuer = new.issuer if new.issuer and new.issuer.resolved else old.issuer or new.issuer
+    if not (new.issuer and new.issuer.resolved) and old.issuer:
+        new.issuer = old.issuer
+        new.province = old.province
     return new

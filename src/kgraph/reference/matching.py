@@ -45,6 +45,14 @@ _LEADING = re.compile(
 _COLLECTIVE = re.compile(r"^cac\b|\bcac (huyen|xa|tinh|so|bo|co quan|don vi|phuong)\b")
 _OCR_SO = re.compile(r"^[58][0-9]?\s")  # "86 Y té", "8& Văn hóa": Sở read as digits
 _DISTRICT_COLLECTIVE = re.compile(r"^uy ban nhan dan (cac )?(huyen|xa|phuong|tinh)")
+# The word of a unit below a province, ending a key: what follows it is that unit's own name, even
+# when a province bears it or one close to it ("phường Bắc Giang", "xã Long Ia"); Nghị định
+# 30/2020/NĐ-CP dates a commune's or a district's document at its own name, not its province's.
+# "địa bàn" and "cơ quan" end in such a word without naming a unit.
+_UNIT_WORD_END = re.compile(
+    r"(?:^| )(?:xa|phuong|thi tran|dac khu|huyen|thi xa|thon|ap)$"
+    r"|(?:^|(?<!dia) )ban$|(?:^|(?<!co) )quan$"
+)
 
 
 @dataclass(frozen=True)
@@ -106,7 +114,11 @@ class Matcher:
         for size in self._province_sizes:
             for i in range(len(words) - size + 1):
                 rank = self._province_rank.get(" ".join(words[i : i + size]))
-                if rank is not None and (found is None or rank < found):
+                if (
+                    rank is not None
+                    and (found is None or rank < found)
+                    and not _UNIT_WORD_END.search(" ".join(words[max(0, i - 2) : i]))
+                ):  # a commune's or a district's own name is none of a province
                     found = rank
         return None if found is None else self.provinces[self._province_keys[found]]
 
@@ -161,12 +173,17 @@ class Matcher:
         return municipal_name(_fill(entry.label, province), province in self.municipal)
 
     def lookup(self, raw: str, province: str | None = None) -> tuple[Entry | None, float]:
-        """Best reference entry for a mention and its score (0-100)."""
+        """Best reference entry for a mention and its score (0-100). A mention that is a label
+        filled with the province ("Báo và Phát thanh, Truyền hình Quảng Ninh") is that body: the
+        province's name is stripped only to look up the labels that do not end with it."""
+        keys = self._keys(province)
+        whole = expand(_LEADING.sub("", match_key(raw)))
+        if whole in keys:
+            return keys[whole], 100.0
         key = expand(_LEADING.sub("", self.strip_province(raw, province)))
         key = _OCR_SO.sub("so ", key)
         if not key:
             return None, 0.0
-        keys = self._keys(province)
         key = re.sub(r" thanh pho$", " tinh", key)  # a municipality's bodies: "... Thành phố"
         for candidate in (key, re.sub(r" tinh$", "", key), f"{key} tinh"):
             if candidate in keys:
@@ -185,8 +202,21 @@ class Matcher:
             return None
         for pkey in self._province_keys:
             if key.endswith(f" {pkey}") and len(key) > len(pkey) + 1:
+                if _UNIT_WORD_END.search(key[: -len(pkey) - 1]):
+                    return None  # "Ủy ban nhân dân phường Bắc Giang": the ward's own name
                 return self.provinces[pkey]
         return None
+
+    def names_unit(self, text: str, name: str) -> bool:
+        """Whether ``text`` names ``name`` as a unit below a province ("ỦY BAN NHÂN DÂN XÃ LONG
+        IA" names "Long Ia"): then ``name`` is that commune's or district's, not a province's."""
+        key, name_key = f" {match_key(text)} ", f" {match_key(name)} "
+        start = key.find(name_key) if name_key.strip() else -1
+        while start >= 0:
+            if _UNIT_WORD_END.search(key[:start].strip()):
+                return True
+            start = key.find(name_key, start + 1)
+        return False
 
     def agency(self, raw: str, province: str | None = None) -> AgencyMention:
         """Resolve one mention; unresolved mentions keep their raw text and a guessed kind.
