@@ -38,6 +38,7 @@ DERIVED = "derived"
 _memory: dict[tuple[str, str], Any] = {}
 _locks: dict[str, threading.Lock] = {}
 _guard = threading.Lock()
+_TOKEN = re.compile(r"[0-9a-f]{32}")  # a version token kgraph writes into a remote store
 
 
 def _folder(repo: Repository) -> Path | None:
@@ -51,7 +52,7 @@ def _folder(repo: Repository) -> Path | None:
     if root is None:
         return None
     token = store_version(repo).removeprefix(f"{repo.query_url}:").removesuffix(":0")  # type: ignore[attr-defined]
-    if not re.fullmatch(r"[0-9a-f]{32}", token):
+    if not _TOKEN.fullmatch(token):
         # a store kgraph never wrote is versioned by its size, which another writer can leave
         # unchanged: what is derived from it is kept in memory only, never across runs
         return None
@@ -78,6 +79,16 @@ def derived_root(repo: Repository) -> Path | None:
     if root is not None:
         return root / DERIVED
     return _remote_root(repo)
+
+
+def kept_root(repo: Repository) -> Path | None:
+    """The folder a build keeps values by content key under (``<folder>/derived/documents``:
+    the named queries' kept answers): an on-disk store's root; for a remote store, its folder
+    in this machine's cache (the server is not ours to write files on; which of those values a
+    version uses is said by its version value, kept under the version token the build wrote);
+    None in memory."""
+    root = store_root(repo)
+    return root if root is not None else _remote_root(repo)
 
 
 def version_folders(repo: Repository) -> tuple[str, str] | None:
@@ -196,7 +207,8 @@ def _prune_remote(folder: Path) -> None:
     if folder.parent.parent.name != "remote" or folder.parent.parent.parent != _cache():
         return
     with contextlib.suppress(OSError):
-        versions = sorted((p for p in folder.parent.iterdir() if p.is_dir() and p != folder),
+        versions = sorted((p for p in folder.parent.iterdir()  # (not kept_root's folder)
+                           if p.is_dir() and p != folder and _TOKEN.fullmatch(p.name)),
                           key=lambda p: p.stat().st_mtime, reverse=True)
         for old in versions[REMOTE_VERSIONS_KEPT - 1:]:
             shutil.rmtree(old, ignore_errors=True)
