@@ -309,10 +309,12 @@ class Answer:
 
 
 def read(repo: Repository, root: Path | None, directive_iris: Sequence[str],
-         province_key: str, notations: dict[str, list[str]]) -> Answer | None:
+         province_key: str, notations: dict[str, list[str]],
+         kept: KeptAnswers | None = None) -> Answer | None:
     """The kept answer for these directives (all of them kept, else None: the query answers),
-    one province's rows when ``province_key`` (its slug) is given."""
-    kept = previous(repo)
+    one province's rows when ``province_key`` (its slug) is given; ``kept``: the version's
+    answers when the caller has read them already."""
+    kept = kept or previous(repo)
     if kept is None or any(len(n) != 1 for n in notations.values()):
         return None
     cells: dict[tuple[tuple[int, int], str], list[tuple[TaskColumns, int, bytes]]] = {}
@@ -468,7 +470,7 @@ def _remote_kept(repo: Repository, before: KeptAnswers | None, doc_key: str,
             return None
     notations = derived(repo, "coverage-status-notations",
                         lambda: _notations(plain_rows(repo, _NOTATIONS)))
-    return read(repo, kept_root(repo), wanted, province_key, notations)
+    return read(repo, kept_root(repo), wanted, province_key, notations, before)
 
 
 def _notations(rows: Iterable[tuple[str | None, ...]]) -> dict[str, list[str]]:

@@ -41,9 +41,10 @@ _guard = threading.Lock()
 _TOKEN = re.compile(r"[0-9a-f]{32}")  # a version token kgraph writes into a remote store
 
 
-def _folder(repo: Repository) -> Path | None:
+def _folder(repo: Repository, version: str | None = None) -> Path | None:
     """``<store>/derived/<version>`` for on-disk stores, ``<cache>/remote/<store-id>/<token>``
-    for a remote store kgraph has written (its version token), None otherwise."""
+    for a remote store kgraph has written (its version token, ``version`` when the caller has
+    it: a remote store's is a request), None otherwise."""
     if isinstance(repo, OxigraphRepository) and repo.root is not None and repo.path is not None:
         generation = getattr(repo, "_generation", 0)
         name = repo.path.name if repo.path != repo.root else "legacy"
@@ -51,7 +52,8 @@ def _folder(repo: Repository) -> Path | None:
     root = _remote_root(repo)
     if root is None:
         return None
-    token = store_version(repo).removeprefix(f"{repo.query_url}:").removesuffix(":0")  # type: ignore[attr-defined]
+    token = (version or store_version(repo)).removeprefix(
+        f"{repo.query_url}:").removesuffix(":0")  # type: ignore[attr-defined]
     if not _TOKEN.fullmatch(token):
         # a store kgraph never wrote is versioned by its size, which another writer can leave
         # unchanged: what is derived from it is kept in memory only, never across runs
@@ -171,7 +173,7 @@ def derived(repo: Repository, name: str, compute: Callable[[], T]) -> T:
     with _lock(name):
         if key in _memory:
             return _memory[key]
-        value = _on_disk(repo, name, compute)
+        value = _on_disk(repo, name, compute, version)
         for old in [k for k in _memory if k[1] == name]:  # one version per name in memory
             del _memory[old]
         _memory[key] = value
@@ -185,10 +187,11 @@ def derived_on_disk(repo: Repository, name: str, compute: Callable[[], T]) -> T:
         return _on_disk(repo, name, compute)
 
 
-def _on_disk(repo: Repository, name: str, compute: Callable[[], T]) -> T:
+def _on_disk(repo: Repository, name: str, compute: Callable[[], T],
+             version: str | None = None) -> T:
     """The value kept on disk for this version, else ``compute()`` kept there (the caller
     holds the name's lock)."""
-    folder = _folder(repo)
+    folder = _folder(repo, version)
     value = _read(folder / f"{name}.pickle") if folder is not None else None
     if value is None:
         value = compute()
@@ -381,7 +384,7 @@ def version_value(repo: Repository, name: str) -> Any:
     key = (store_version(repo), name)
     if key in _memory:
         return _memory[key]
-    folder = _folder(repo)
+    folder = _folder(repo, key[0])
     return _read(folder / f"{name}.pickle") if folder is not None else None
 
 
