@@ -13,6 +13,9 @@ What it does, each step printed with the load average:
   --store URL --no-validate`` into it (wall seconds and the build's stages, as it prints them);
   ``--keep`` leaves the server running and prints how to reuse it (``--url`` with its
   ``KGRAPH_STORE_*`` variables and ``--cache``, the build's cache folder);
+* ``--keep-facts`` (with ``--url``, a server its bulk loader filled and kgraph stamped): the plans'
+  assignment facts kept as the build's stage keeps them when the version before kept none (the
+  first build over the server after the upgrade: every graph read over SPARQL), timed;
 * for each case (``assignments`` of each ``--doc``, ``directive-coverage`` of each
   ``--coverage`` and of it in ``--province``): ``kgraph query NAME -f csv`` in fresh processes,
   alternated ``--repeat`` times: the old tree with an empty cache (a server's first request), the
@@ -72,6 +75,24 @@ def build(args: argparse.Namespace, env: dict[str, str]) -> None:
     print(f"build: {wall:.1f} s, {cpu:.1f} CPU-s of kgraph (load {load()})", flush=True)
 
 
+def keep_facts(args: argparse.Namespace, env: dict[str, str]) -> None:
+    """The build's assignment-facts stage over the server, every graph read (in this process,
+    into ``--cache``)."""
+    os.environ.update({**env, "KGRAPH_CACHE": str(args.cache)})
+    from kgraph.analysis import assignments_answer
+    from kgraph.store.derived import kept_root
+    from kgraph.store.embedded import open_repository
+
+    repo = open_repository(args.url)
+    print(f"the plans' assignment facts over {args.url} (load {load()})", flush=True)
+    started, cpu = time.perf_counter(), time.process_time()
+    kept = assignments_answer.keep(repo, kept_root(repo), None, None)
+    assert kept is not None
+    print(f"kept: {len(kept.plans):,} plans in {len(kept.parts)} parts, "
+          f"{time.perf_counter() - started:.1f} s, {time.process_time() - cpu:.1f} CPU-s of "
+          f"kgraph (load {load()})", flush=True)
+
+
 def query_args(name: str, values: dict[str, str], store: str) -> list[str]:
     params = [a for key, value in values.items() for a in ("-p", f"{key}={value}")]
     return ["query", name, *params, "--store", store, "-f", "csv"]
@@ -123,6 +144,8 @@ def main() -> int:
     parser.add_argument("--province")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--keep-facts", action="store_true",
+                        help="with --url: keep the facts as a first build's stage does")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     server = None
@@ -139,6 +162,8 @@ def main() -> int:
         env = {k: v for k, v in os.environ.items() if k.startswith("KGRAPH_STORE_")}
         if args.cache is None:
             parser.error("--cache with --url")
+        if args.keep_facts:
+            keep_facts(args, env)
     try:
         cases = [("assignments", {"doc": doc}) for doc in args.doc]
         for doc in args.coverage:
