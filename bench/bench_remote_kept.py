@@ -33,6 +33,7 @@ Run (Virtuoso from ``scripts/setup --dev``; the build under the machine's lock):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import statistics
@@ -108,20 +109,33 @@ def compare(args: argparse.Namespace, env: dict[str, str], name: str,
     warm = args.workdir / "cache-old-warm"
     runs: dict[str, list[tuple[float, float, bool]]] = {"old, empty cache": [],
                                                           "old, its cache": [], "new": []}
+    failed: dict[str, str] = {}  # label -> the error of its first failed run (not run again)
     remote = query_args(name, values, args.url)
-    kgraph(args.old_src, remote, {**env, "KGRAPH_CACHE": str(warm)})  # what it keeps
+    with contextlib.suppress(RuntimeError):  # (a failure shows in the runs below)
+        kgraph(args.old_src, remote, {**env, "KGRAPH_CACHE": str(warm)})  # what it keeps
     for _ in range(args.repeat):
         shutil.rmtree(cold, ignore_errors=True)
         for label, src, cache in (("old, empty cache", args.old_src, cold),
                                   ("old, its cache", args.old_src, warm),
                                   ("new", ROOT / "src", args.cache)):
-            wall, cpu, out = kgraph(src, remote, {**env, "KGRAPH_CACHE": str(cache)})
+            if label in failed:
+                continue
+            started = time.perf_counter()
+            try:
+                wall, cpu, out = kgraph(src, remote, {**env, "KGRAPH_CACHE": str(cache)})
+            except RuntimeError as error:
+                failed[label] = (f"failed after {time.perf_counter() - started:.1f} s: "
+                                 + " ".join(str(error).split())[:160])
+                continue
             runs[label].append((wall, cpu, out == reference))
     rows = reference.count("\n") - 1
     print(f"\n{name} {values} ({rows:,} rows; load {load()})")
     print(f"{'':18} {'wall s':>8} {'CPU-s':>7} {'old/new':>8}  same CSV as embedded")
-    new = statistics.median(w for w, _, _ in runs["new"])
+    new = statistics.median(w for w, _, _ in runs["new"]) if runs["new"] else float("nan")
     for label, found in runs.items():
+        if not found:
+            print(f"{label:18} {failed[label]}")
+            continue
         wall = statistics.median(w for w, _, _ in found)
         cpu = statistics.median(c for _, c, _ in found)
         same = all(s for _, _, s in found)

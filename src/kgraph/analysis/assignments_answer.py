@@ -122,10 +122,13 @@ _AGENT_NAMES = _PREFIXES + """SELECT ?agent ?canonical ?raw ?agency_province WHE
   LATERAL { OPTIONAL { SELECT ?node ?agency_province WHERE {
       ?node skos:prefLabel ?agency_province } LIMIT 1 } } }"""
 # The same over a remote store, by the portable query's patterns (SPARQL 1.1, one step a level:
-# queries/assignments.rq): every number and name, not the first found.
-_PORTABLE_PLANS = _PREFIXES + """SELECT DISTINCT ?plan WHERE {
-  { SELECT DISTINCT ?root WHERE { ?root kg:numberKey $key } }
-  ?plan kg:implements* ?root }"""
+# queries/assignments.rq): every number and name, not the first found. The plans carrying the
+# document out are walked one ``kg:implements`` step a request: Virtuoso's own evaluation of
+# ``kg:implements*`` from a national directive at 20,000 plans ran out of its transitive memory
+# pool ("Exceeded 1000000000 bytes in transitive temp memory"), the query's answer with it.
+_ROOTS = _PREFIXES + "SELECT DISTINCT ?root WHERE { ?root kg:numberKey $key }"
+_IMPLEMENTING = _PREFIXES + """SELECT DISTINCT ?plan WHERE {
+  VALUES ?root { $roots } ?plan kg:implements ?root }"""
 _PORTABLE_PLAN_NAMES = _PREFIXES + """SELECT DISTINCT ?plan ?plan_number ?plan_province WHERE {
   { SELECT DISTINCT ?plan ?plan_number ?node WHERE {
   { SELECT DISTINCT ?plan ?plan_number WHERE {
@@ -365,8 +368,7 @@ def kept_rows(repo: Repository, values: dict[str, str]) -> Answer | None:
     root = kept_root(repo)
     key = str(ox.Literal(slugify(doc)))  # an escaped literal, never query text
     if remote is not None:
-        plans = [p for (p,) in plain_rows(remote, _PORTABLE_PLANS.replace("$key", key))
-                 if p is not None]
+        plans = _carrying_out(remote, key)
     else:
         plans = [s["plan"].value for s in native.query(_PLANS.replace("$key", key),
                                                        use_default_graph_as_union=True)]
@@ -436,6 +438,24 @@ def _first_names(native: ox.Store, plans: list[str], agents: list[str]) -> Names
             named.setdefault(s["agent"].value, []).append(
                 (name, canonical is not None, None if province is None else province.value))
     return plan_names, named
+
+
+def _carrying_out(remote: RemoteRepository, key: str) -> list[str]:
+    """The documents whose number key is ``key`` and every document carrying them out,
+    transitively (the query's ``kg:implements*``), one step a request per chunk of
+    :data:`REMOTE_CHUNK` IRIs."""
+    frontier = [r for (r,) in plain_rows(remote, _ROOTS.replace("$key", key)) if r is not None]
+    seen = set(frontier)
+    while frontier:
+        found = []
+        for start in range(0, len(frontier), REMOTE_CHUNK):
+            text = _IMPLEMENTING.replace("$roots", _values(frontier[start:start + REMOTE_CHUNK]))
+            for (plan,) in plain_rows(remote, text):
+                if plan is not None and plan not in seen:
+                    seen.add(plan)
+                    found.append(plan)
+        frontier = found
+    return sorted(seen)
 
 
 def _portable_names(remote: RemoteRepository, plans: list[str], agents: list[str]) -> Names:
