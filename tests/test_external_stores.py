@@ -41,7 +41,7 @@ from kgraph.cli import app as cli
 from kgraph.errors import StoreError
 from kgraph.graph.vocab import ID
 from kgraph.store.derived import derived_root, forget
-from kgraph.store.embedded import open_repository
+from kgraph.store.embedded import open_repository, store_version
 from kgraph.store.remote import RemoteRepository
 from kgraph.web.app import create_app
 
@@ -314,36 +314,142 @@ def test_listing_pages_are_the_embedded_store_s(
 def test_directive_coverage_route_is_the_embedded_store_s(
         server: Running, embedded: str, kgraph_cache: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """``/api/queries/directive-coverage``: over the server, the rows the embedded store's build
-    kept (read from the coverage graphs, lead bodies in name order), byte for byte in JSON
-    pages and CSV, whole or one province; kept in the cache for the store's version, so a
-    restarted server answers without the store."""
+    """``/api/queries/directive-coverage``: over the server, the answer the build over the
+    server kept (in this machine's cache, for the version it wrote), byte for byte the embedded
+    store's in JSON pages and CSV, whole or one province, the query and the coverage graphs'
+    rows never asked for."""
+    from kgraph.web import queries_api
+
     repo = remote(server, monkeypatch)
+    monkeypatch.setattr(queries_api, "ANSWERS", queries_api.Answers())
     apps = [TestClient(create_app(repo)),
             TestClient(create_app(open_repository(embedded, read_only=True)))]
-    requests = [{"doc": "28-CT/TW"}, {"doc": "28-CT/TW", "offset": "3", "limit": "4"},
-                {"doc": "28-CT/TW", "format": "csv"}, {"doc": "28-CT/TW", "lang": "en"},
-                {"doc": "28-CT/TW", "province": "kien giang"}, {"doc": "no-such-number"}]
+    asked = refuse(monkeypatch, "kg:alignmentScore")  # the query's and the graphs' rows
     answers = []
-    for params in requests:
+    for params in COVERAGE_REQUESTS:
         got, expected = (app.get("/api/queries/directive-coverage", params=params)
                          for app in apps)
         assert expected.status_code == got.status_code == 200, got.text[:300]
         assert got.content == expected.content, params
         answers.append(got.content)
-    first = apps[1].get("/api/queries/directive-coverage", params=requests[0]).json()
+    assert not asked
+    first = apps[1].get("/api/queries/directive-coverage", params=COVERAGE_REQUESTS[0]).json()
     assert first["total"] > 4 and any(row["lead"] and row["plan"] for row in first["rows"]), \
         "28-CT/TW's coverage restates nothing"
     assert json.loads(answers[-1])["total"] == 0
-    kept = sorted(p.name for p in (derived_root(repo) or Path()).glob(
-        "*/directive-coverage-stored-*.pickle"))
-    assert kept, "the answers are kept with the store version's data"
+    root = derived_root(repo) or Path()
+    assert list(root.glob("derived/documents/directive-answer-*.pickle")), \
+        "the build over the server keeps its answer's parts in the cache"
+    assert not list(root.glob("*/directive-coverage-stored-*.pickle"))
+
+
+COVERAGE_REQUESTS = [
+    {"doc": "28-CT/TW"}, {"doc": "28-CT/TW", "offset": "3", "limit": "4"},
+    {"doc": "28-CT/TW", "format": "csv"}, {"doc": "28-CT/TW", "lang": "en"},
+    {"doc": "28-CT/TW", "province": "kien giang"}, {"doc": "no-such-number"}]
+ASSIGNMENT_DOCS = ("28-CT/TW", "234/KH-UBND")
+
+
+def refuse(monkeypatch: pytest.MonkeyPatch, marker: str) -> list[str]:
+    """Every request to a remote store whose text holds ``marker`` refused (an error), and
+    listed in the list returned."""
+    asked: list[str] = []
+    for method in ("query", "plain_rows", "records"):
+        original = getattr(RemoteRepository, method)
+
+        def guarded(self: RemoteRepository, sparql: str, *args: Any,
+                    _original: Any = original, **kwargs: Any) -> Any:
+            if marker in sparql:
+                asked.append(sparql)
+                raise StoreError("refused by the test")
+            return _original(self, sparql, *args, **kwargs)
+
+        monkeypatch.setattr(RemoteRepository, method, guarded)
+    return asked
+
+
+def assignments_csv(store: str, doc: str, env: dict[str, str] | None) -> str:
+    result = run(["query", "assignments", "--param", f"doc={doc}", "--store", store,
+                  "--format", "csv"], env=env)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_assignments_are_the_kept_facts_of_the_build_over_the_server(
+        server: Running, embedded: str, kgraph_cache: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``assignments`` over the server answers from the facts the build over it kept (in this
+    machine's cache, for the version it wrote) and the names the server states: the query
+    refused, the embedded store's CSV byte for byte, at the command line and through the API."""
+    from kgraph.analysis import assignments_answer
     from kgraph.web import queries_api
 
-    monkeypatch.setattr(queries_api, "ANSWERS", queries_api.Answers())  # a restarted server
-    monkeypatch.setattr(repo, "plain_rows", lambda sparql: pytest.fail("asked the store"))
-    again = apps[0].get("/api/queries/directive-coverage", params=requests[0])
-    assert again.content == answers[0]
+    repo = remote(server, monkeypatch)
+    assert assignments_answer.previous(repo) is not None, "the build kept no facts"
+    expected = {doc: assignments_csv(embedded, doc, None) for doc in ASSIGNMENT_DOCS}
+    assert all(text.count("\n") > 2 for text in expected.values())
+    monkeypatch.setattr(queries_api, "ANSWERS", queries_api.Answers())
+    apps = [TestClient(create_app(repo)),
+            TestClient(create_app(open_repository(embedded, read_only=True)))]
+    asked = refuse(monkeypatch, "kg:hasAssignment")  # the query and the facts' own reading
+    for doc in ASSIGNMENT_DOCS:
+        assert assignments_csv(server.url, doc, server.env) == expected[doc], doc
+        for params in ({"doc": doc, "format": "csv"}, {"doc": doc, "limit": "5"}):
+            got, want = (app.get("/api/queries/assignments", params=params) for app in apps)
+            assert want.status_code == got.status_code == 200, got.text[:300]
+            assert got.content == want.content, params
+    assert not asked
+
+
+def test_a_store_changed_since_the_build_is_answered_by_its_queries(
+        server: Running, embedded: str, kgraph_cache: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Someone else's write (another process, another machine: a new version token) leaves
+    what the build kept unused: ``assignments`` runs its query (and shows the new assignment
+    the kept facts lack), directive-coverage reads the coverage graphs and keeps those rows for
+    the new version, which a restarted server answers from."""
+    from kgraph.web import queries_api
+
+    for key, value in server.env.items():
+        monkeypatch.setenv(key, value)
+    other = open_repository(server.url)  # another writer, sharing nothing with this process
+    assert isinstance(other, RemoteRepository)
+    kept = {doc: assignments_csv(server.url, doc, server.env) for doc in ASSIGNMENT_DOCS}
+    added = "urn:test:someone-else:assignment"
+    kg = "https://w3id.org/kgraph/def#"
+    boolean = "^^<http://www.w3.org/2001/XMLSchema#boolean>"
+    other.replace_graphs({"urn:test:someone-else": (
+        f"<{KG234}> <{kg}hasAssignment> <{added}> .\n"
+        f'<{added}> <{kg}itemNumber> "99" .\n'
+        f'<{added}> <{kg}isRequest> "false"{boolean} .\n'
+        f'<{added}> <{kg}hasLeadClause> "true"{boolean} .\n'
+        f"<{added}> <{kg}addresseeKind> <{kg}Agency> .\n"
+        f"<{added}> <{kg}addressee> <{SO_YTE_GL}> .\n")})
+    try:
+        repo = remote(server, monkeypatch)
+        monkeypatch.setattr(queries_api, "ANSWERS", queries_api.Answers())
+        for doc in ASSIGNMENT_DOCS:
+            now = assignments_csv(server.url, doc, server.env)
+            assert added in now and added not in kept[doc], doc
+            assert now.count("\n") == kept[doc].count("\n") + 1, doc
+        app = TestClient(create_app(repo))
+        expected = TestClient(create_app(open_repository(embedded, read_only=True)))
+        answers = []
+        for params in COVERAGE_REQUESTS[:3]:
+            got = app.get("/api/queries/directive-coverage", params=params)
+            assert got.status_code == 200, got.text[:300]
+            assert got.content == expected.get("/api/queries/directive-coverage",
+                                               params=params).content, params
+            answers.append(got.content)
+        stored = sorted((derived_root(repo) or Path()).glob(
+            "*/directive-coverage-stored-*.pickle"))
+        assert stored, "the graphs' rows are kept for the new version"
+        monkeypatch.setattr(queries_api, "ANSWERS", queries_api.Answers())  # restarted
+        monkeypatch.setattr(repo, "plain_rows", lambda sparql: pytest.fail("asked the store"))
+        again = app.get("/api/queries/directive-coverage", params=COVERAGE_REQUESTS[0])
+        assert again.content == answers[0]
+    finally:
+        other.drop_graphs(["urn:test:someone-else"])
 
 
 def test_derived_data_of_the_server_is_kept_in_the_user_s_cache(
@@ -365,7 +471,8 @@ def test_derived_data_of_the_server_is_kept_in_the_user_s_cache(
     # a served store keeps the pages' data under its version token
     home = TestClient(create_app(repo)).get("/")
     assert home.status_code == 200, home.text
-    (version,) = [p for p in store_folder.iterdir() if p.is_dir()]
+    version = store_folder / store_version(repo).rsplit(":", 2)[1]  # its token's folder
+    assert version.is_dir()
     kept = {p.name: p.stat().st_mtime_ns for p in version.glob("*.pickle")}
     assert kept, "the home page's data is kept for the store's version"
     forget(repo)  # as a restarted server: the same page, from the kept data
@@ -377,8 +484,11 @@ def test_derived_data_of_the_server_is_kept_in_the_user_s_cache(
     repo.replace_graphs({"urn:test:cache": "<urn:test:s> <urn:test:p> <urn:test:o> .\n"})
     try:
         assert TestClient(create_app(repo)).get("/").status_code == 200
-        versions = sorted(p.name for p in store_folder.iterdir() if p.is_dir())
+        versions = sorted(p.name for p in store_folder.iterdir()
+                          if p.is_dir() and p.name != "derived")  # (kept parts: kept_root)
         assert len(versions) == 2 and version.name in versions
+        # the build's kept answers (by content key) are not a version's, nor pruned with one
+        assert list((store_folder / "derived" / "documents").glob("assignments-part-*"))
     finally:
         repo.drop_graphs(["urn:test:cache"])
 

@@ -876,6 +876,7 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
     held = _held_lines(repo, base)  # before the copy (which writes to the version's info log)
     base_kept = _coverage_kept(repo, base)  # directives whose graphs kept states give
     facts_before = _assignment_facts(repo)  # the current version's, before the switch
+    answers_before = _coverage_answers(repo)  # (a remote store's: before its first write)
     lines: dict[str, set[str]] | None = None  # graph -> lines the coverage wrote by difference
     coverage_kept: frozenset[str] = frozenset()
     try:
@@ -930,7 +931,7 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
                                                                  complete)
                 view = _VersionView(repo, store, writer, held, base_kept)
                 stage = _directive_coverage(view, changed if others else None, records,
-                                            (before, {**before, **loaded}))
+                                            (before, {**before, **loaded}), answers_before)
                 coverage_kept = base_kept | set(stage[1].whole)  # and those written whole
                 lines = view.lines
                 del view  # holds the version's writable store, closed before the switch
@@ -975,11 +976,20 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
                                                   "graphs": sorted(writer.written)})
     if stage is not None:  # the named query's answer, kept for the version now current
         from kgraph.analysis import coverage_answer
+        from kgraph.store.derived import kept_root
 
-        coverage_answer.keep(repo, repo.root if isinstance(repo, OxigraphRepository) else None,
-                             stage[0], stage[1].answers)
+        coverage_answer.keep(repo, kept_root(repo), stage[0], stage[1].answers)
     if writer is not None:  # the plans' facts, kept for the version now current
         _keep_assignment_facts(repo, report, observer, facts_before, writer.written)
+
+
+def _coverage_answers(repo: Repository) -> object:
+    """The directive-coverage answers kept for the current version (:mod:`kgraph.analysis.
+    coverage_answer`), read before the build writes: a remote store's version changes with
+    each of its writes, so after the first one it would be another version's (none)."""
+    from kgraph.analysis import coverage_answer
+
+    return coverage_answer.previous(repo)
 
 
 def _kept_families() -> list[Any]:
@@ -1002,6 +1012,7 @@ def _keep_assignment_facts(repo: Repository, report: BuildReport, observer: Buil
     this build wrote read again; every graph read when the version before kept none, or when
     the build wrote most of them (a full build: one read is cheaper than thousands of VALUES)."""
     from kgraph.analysis import plan_parts
+    from kgraph.store.derived import kept_root
 
     for family, stage in _kept_families():
         observer.stage(f"keeping the plans' {stage}")
@@ -1009,8 +1020,7 @@ def _keep_assignment_facts(repo: Repository, report: BuildReport, observer: Buil
         kept = before.get(family.name)
         kept = kept if isinstance(kept, plan_parts.KeptFacts) else None
         whole = kept is None or len(written) > max(FEW_FILES, len(kept.plans) // 2)
-        plan_parts.keep(family, repo, repo.root if isinstance(repo, OxigraphRepository) else None,
-                        kept, None if whole else written)
+        plan_parts.keep(family, repo, kept_root(repo), kept, None if whole else written)
         report.seconds[stage] = time.perf_counter() - started
 
 
@@ -1272,14 +1282,16 @@ def coverage_batches(graphs: dict[str, str], limit: int | None = None
 
 def _directive_coverage(view: _VersionView, changed: dict[str, str | None] | None,
                         records: dict[str, object],
-                        sources: tuple[dict[str, str], dict[str, str]]) -> tuple[Any, Any]:
+                        sources: tuple[dict[str, str], dict[str, str]],
+                        before: object) -> tuple[Any, Any]:
     """Recompute the coverage of every directive several plans carry out (``changed`` None), or
     of those the ``changed`` documents carry out, directly or through others, from the records
     the workers kept (:mod:`kgraph.analysis.directive_index`; incremental where it can).
-    Returns the named query's answers kept for the current version and the stage's report."""
+    Returns the named query's answers kept for the current version (``before``, read before
+    the build wrote) and the stage's report."""
     import gc
 
-    from kgraph.analysis import coverage_answer, directive_index
+    from kgraph.analysis import directive_index
 
     root = view.repo.root if isinstance(view.repo, OxigraphRepository) else None
     release_before_forks()  # the aligners are forked without the reading stage's freed pages
@@ -1290,7 +1302,6 @@ def _directive_coverage(view: _VersionView, changed: dict[str, str | None] | Non
     collecting = gc.isenabled()
     gc.disable()
     try:
-        before = coverage_answer.previous(view.repo)  # the current version's, before the switch
         return before, directive_index.update(
             view, root, view.replace_graphs, changed, records,  # type: ignore[arg-type]
             sources=sources)

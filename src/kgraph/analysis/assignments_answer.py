@@ -24,25 +24,34 @@ Then the rows are grouped and sorted as the query groups and sorts them (its GRO
 ORDER BY, the engine's order of terms: unbound first, strings by code point, item numbers as
 integers where they are). The query's order is total (its last keys order the rows its first
 keys tie, which the engine would leave in the order of its grouping), so the CSV is the same.
-A version whose build kept no facts (an older store, ``kgraph coverage``, a remote store) is
-answered by the query.
+A version whose build kept no facts (an older store, ``kgraph coverage``) is answered by the
+query.
+
+A build over a remote store keeps the facts the same way, in this machine's cache folder
+(:func:`kgraph.store.derived.kept_root`), for the version token it stamped last: a write by
+anyone since (another machine's build, ``kgraph coverage``) is a new token, which finds no facts,
+and the query answers. There the names are read as the portable query reads them, every value
+(the store's engine has no LATERAL to take the first one found); with one name per node, as the
+build states them, both give the same rows.
 """
 
 from __future__ import annotations
 
 import pickle
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kgraph.analysis import plan_parts
 from kgraph.analysis.plan_parts import Answer, KeptFacts, bound
 from kgraph.ingest.text import slugify
-from kgraph.store.embedded import Repository
+from kgraph.store.embedded import Repository, plain_rows
 
 if TYPE_CHECKING:
     import pyoxigraph as ox
+
+    from kgraph.store.remote import RemoteRepository
 
 FORMAT = 1  # the layout of a part: another layout is not read
 COLUMNS = ("plan_number", "plan_province", "no", "agency", "agency_province", "role",
@@ -99,7 +108,34 @@ _AGENT_NAMES = _PREFIXES + """SELECT ?agent ?canonical ?raw ?agency_province WHE
   BIND(COALESCE(?stated, <urn:kgraph:no-province>) AS ?node)
   LATERAL { OPTIONAL { SELECT ?node ?agency_province WHERE {
       ?node skos:prefLabel ?agency_province } LIMIT 1 } } }"""
+# The same over a remote store, by the portable query's patterns (SPARQL 1.1, one step a level:
+# queries/assignments.rq): every number and name, not the first found. The plans carrying the
+# document out are walked one ``kg:implements`` step a request: Virtuoso's own evaluation of
+# ``kg:implements*`` from a national directive at 20,000 plans ran out of its transitive memory
+# pool ("Exceeded 1000000000 bytes in transitive temp memory"), the query's answer with it.
+_ROOTS = _PREFIXES + "SELECT DISTINCT ?root WHERE { ?root kg:numberKey $key }"
+_IMPLEMENTING = _PREFIXES + """SELECT DISTINCT ?plan WHERE {
+  VALUES ?root { $roots } ?plan kg:implements ?root }"""
+_PORTABLE_PLAN_NAMES = _PREFIXES + """SELECT DISTINCT ?plan ?plan_number ?plan_province WHERE {
+  { SELECT DISTINCT ?plan ?plan_number ?node WHERE {
+  { SELECT DISTINCT ?plan ?plan_number WHERE {
+      VALUES ?plan { $plans } ?plan eli:id_local ?plan_number } }
+  OPTIONAL { ?plan kg:province ?stated }
+  BIND(COALESCE(?stated, <urn:kgraph:none>) AS ?node) } }
+  OPTIONAL { ?node skos:prefLabel ?plan_province } }"""
+_PORTABLE_AGENT_NAMES = _PREFIXES + """SELECT DISTINCT ?agent ?canonical ?raw ?agency_province
+WHERE {
+  { SELECT DISTINCT ?agent ?canonical ?raw ?node WHERE {
+  { SELECT DISTINCT ?agent ?canonical ?raw WHERE {
+  { SELECT DISTINCT ?agent ?canonical WHERE {
+      VALUES ?agent { $agents } OPTIONAL { ?agent skos:prefLabel ?canonical } } }
+  OPTIONAL { ?agent rdfs:label ?raw } } }
+  OPTIONAL { ?agent kg:province ?stated }
+  BIND(COALESCE(?stated, <urn:kgraph:none>) AS ?node) } }
+  OPTIONAL { ?node skos:prefLabel ?agency_province } }"""
+REMOTE_CHUNK = 500  # IRIs a request's VALUES names (as the explorer's walk over a remote store)
 _INTEGER = re.compile(r"[+-]?[0-9]+")  # the lexical forms xsd:integer() casts
+Select = Callable[[str], Iterable[Sequence[str | None]]]  # a query's rows as plain values
 
 
 def previous(repo: Repository) -> KeptFacts | None:
@@ -107,31 +143,50 @@ def previous(repo: Repository) -> KeptFacts | None:
     return FAMILY.previous(repo)
 
 
-def read_facts(native: ox.Store, graphs: Sequence[str] | None
+def selector(repo: Repository) -> Select | None:
+    """How the facts are read from the repository: its read-only store's solutions on disk or
+    in memory, a remote store's plain rows (Virtuoso's CSV); None for anything else."""
+    import pyoxigraph as ox
+
+    from kgraph.store.remote import RemoteRepository
+
+    native = getattr(repo, "reader", None)  # read-only on disk
+    if isinstance(native, ox.Store):
+        def rows(text: str) -> Iterable[Sequence[str | None]]:
+            for solution in native.query(text, use_default_graph_as_union=True):
+                yield tuple(None if t is None else t.value for t in solution)  # type: ignore[union-attr]
+        return rows
+    if isinstance(repo, RemoteRepository):
+        return lambda text: plain_rows(repo, text)
+    return None
+
+
+def _boolean(value: str | None) -> str:
+    """A stored boolean's canonical form (Virtuoso gives ``1`` and ``0``)."""
+    return "true" if value in ("true", "1") else "false"
+
+
+def read_facts(select: Select, graphs: Sequence[str] | None
                ) -> dict[str, dict[str, tuple[list[Fact], Own]]]:
     """Graph -> plan -> its fact rows and its own bodies' names, read from the store
     (``graphs``: those only)."""
     scope_clause = f"VALUES ?g {{ {plan_parts.values(graphs)} }}" if graphs is not None else ""
 
-    def solutions(text: str) -> Iterable[ox.QuerySolution]:
-        return native.query(text.replace("$scope", scope_clause),  # type: ignore[return-value]
-                            use_default_graph_as_union=True)
+    def solutions(text: str) -> Iterable[Sequence[str | None]]:
+        return select(text.replace("$scope", scope_clause))
 
-    duties = {s["assignment"].value: int(s["duties"].value) for s in solutions(_DUTIES)}
-    named = {(s["g"].value, s["agent"].value) for s in solutions(_OWN_NAMED)}
+    duties = {a: int(n) for a, n in solutions(_DUTIES) if a is not None and n is not None}
+    named = {(g, agent) for g, agent in solutions(_OWN_NAMED)}
     labels: dict[tuple[str, str], set[str]] = {}
-    for s in solutions(_OWN_LABELS):
-        labels.setdefault((s["g"].value, s["agent"].value), set()).add(s["raw"].value)
+    for g, agent, raw in solutions(_OWN_LABELS):
+        labels.setdefault((g, agent), set()).add(raw or "")  # type: ignore[arg-type]
     found: dict[str, dict[str, tuple[list[Fact], Own]]] = {}
-    for s in solutions(_FACTS):
-        graph, plan, assignment, agent = (s["g"].value, s["plan"].value,
-                                          s["assignment"].value, s["agent"].value)
-        lead = s["lead"]
-        kind = str(s["kindConcept"].value)  # STRAFTER(STR(?kindConcept), "#")
-        rows, own = found.setdefault(graph, {}).setdefault(plan, ([], {}))
-        rows.append((assignment, s["no"].value, s["requested"].value,
-                     lead.value in ("true", "1"), kind.partition("#")[2] if "#" in kind else "",
-                     agent, duties.get(assignment, 0)))
+    for graph, plan, assignment, no, requested, lead, kind, agent in solutions(_FACTS):
+        kind = kind or ""  # STRAFTER(STR(?kindConcept), "#")
+        rows, own = found.setdefault(graph, {}).setdefault(plan, ([], {}))  # type: ignore[arg-type]
+        rows.append((assignment, no, _boolean(requested),  # type: ignore[arg-type]
+                     lead in ("true", "1"), kind.partition("#")[2] if "#" in kind else "",
+                     agent, duties.get(assignment, 0)))  # type: ignore[arg-type]
         if agent.startswith(plan + "/") and (graph, agent) not in named:
             own[agent] = tuple(sorted(labels.get((graph, agent), ())))
     for plans in found.values():
@@ -140,7 +195,14 @@ def read_facts(native: ox.Store, graphs: Sequence[str] | None
     return found
 
 
-FAMILY = plan_parts.Family("assignments", FORMAT, read_facts)  # its parts per plan's scope
+def _read(repo: Repository, graphs: Sequence[str] | None
+          ) -> dict[str, dict[str, tuple[list[Fact], Own]]] | None:
+    """The family's facts, from an embedded or a remote store (None: neither)."""
+    select = selector(repo)
+    return None if select is None else read_facts(select, graphs)
+
+
+FAMILY = plan_parts.Family("assignments", FORMAT, _read)  # its parts per plan's scope
 VERSION_VALUE = FAMILY.version_value
 
 
@@ -169,22 +231,27 @@ def _order_key(row: Row) -> tuple[object, ...]:
 def kept_rows(repo: Repository, values: dict[str, str]) -> Answer | None:
     """The ``assignments`` answer for ``values`` (``doc``) from the facts the build kept for
     the store's version and the names the store states now; None when the query must answer
-    (no facts kept for this version, a remote store)."""
+    (no facts kept for this version)."""
     import pyoxigraph as ox
 
-    from kgraph.store.derived import store_root
+    from kgraph.store.derived import kept_root
+    from kgraph.store.remote import RemoteRepository
 
     doc = values.get("doc")
     native = getattr(repo, "reader", None)  # read-only on disk
-    if not doc or not isinstance(native, ox.Store):
+    remote = repo if isinstance(repo, RemoteRepository) else None
+    if not doc or (remote is None and not isinstance(native, ox.Store)):
         return None
     kept = previous(repo)
     if kept is None:
         return None
-    root = store_root(repo)
+    root = kept_root(repo)
     key = str(ox.Literal(slugify(doc)))  # an escaped literal, never query text
-    plans = [s["plan"].value for s in native.query(_PLANS.replace("$key", key),
-                                                   use_default_graph_as_union=True)]
+    if remote is not None:
+        plans = _carrying_out(remote, key)
+    else:
+        plans = [s["plan"].value for s in native.query(_PLANS.replace("$key", key),
+                                                       use_default_graph_as_union=True)]
     wanted = [p for p in plans if p in kept.plans]
     by_part: dict[str, list[str]] = {}
     for plan in wanted:
@@ -201,17 +268,45 @@ def kept_rows(repo: Repository, values: dict[str, str]) -> Answer | None:
             if plan in found:
                 facts[plan], plan_own = pickle.loads(found[plan])
                 own.update(plan_own)
-    plan_names: dict[str, tuple[str, str | None]] = {}
-    if facts:
-        for s in native.query(_PLAN_NAMES.replace("$plans", plan_parts.values(sorted(facts))),
-                              use_default_graph_as_union=True):
-            province = s["plan_province"]
-            plan_names[s["plan"].value] = (s["plan_number"].value,
-                                           None if province is None else province.value)
+    agents = sorted({row[5] for rows in facts.values() for row in rows} - set(own))
+    if remote is not None:
+        plan_names, named = _portable_names(remote, sorted(facts), agents)
+    else:
+        plan_names, named = _first_names(native, sorted(facts), agents)
     agencies: dict[str, list[tuple[str | None, bool, str | None]]] = {
         agent: [(f"? {raw}", False, None) for raw in raws] or [(None, False, None)]
         for agent, raws in own.items()}
-    agents = sorted({row[5] for rows in facts.values() for row in rows} - set(own))
+    for agent, found_names in named.items():
+        agencies.setdefault(agent, []).extend(found_names)
+    groups: dict[Row, None] = {}
+    for plan, rows in facts.items():
+        # a plan without a number is left out (the query's inner join)
+        for number, province in plan_names.get(plan, ()):
+            for assignment, no, requested, lead, kind, agent, duties in rows:
+                request = requested in ("true", "1")
+                role = "đề nghị" if request else ("chủ trì" if lead else "thực hiện")
+                for agency, canonical, agency_province in agencies.get(
+                        agent, [(None, False, None)]):
+                    groups[(number, province, no, agency, agency_province, role, requested,
+                            str(duties), kind, assignment, "1" if canonical else "")] = None
+    return Answer(COLUMNS, sorted(groups, key=_order_key))
+
+
+Names = tuple[dict[str, list[tuple[str, str | None]]],
+              dict[str, list[tuple[str | None, bool, str | None]]]]
+# plan -> its (number, province name) pairs; agent -> its (agency, canonical?, province name)
+
+
+def _first_names(native: ox.Store, plans: list[str], agents: list[str]) -> Names:
+    """The plans' and agents' names by the Oxigraph text's patterns: the first found."""
+    plan_names: dict[str, list[tuple[str, str | None]]] = {}
+    if plans:
+        for s in native.query(_PLAN_NAMES.replace("$plans", plan_parts.values(plans)),
+                              use_default_graph_as_union=True):
+            province = s["plan_province"]
+            plan_names[s["plan"].value] = [(s["plan_number"].value,
+                                            None if province is None else province.value)]
+    named: dict[str, list[tuple[str | None, bool, str | None]]] = {}
     if agents:
         for s in native.query(_AGENT_NAMES.replace("$agents", plan_parts.values(agents)),
                               use_default_graph_as_union=True):
@@ -220,17 +315,48 @@ def kept_rows(repo: Repository, values: dict[str, str]) -> Answer | None:
                 name: str | None = canonical.value
             else:
                 name = None if raw is None else f"? {raw.value}"
-            agencies.setdefault(s["agent"].value, []).append(
+            named.setdefault(s["agent"].value, []).append(
                 (name, canonical is not None, None if province is None else province.value))
-    groups: dict[Row, None] = {}
-    for plan, rows in facts.items():
-        if plan not in plan_names:
-            continue  # no number: the query's inner join leaves the plan out
-        number, province = plan_names[plan]
-        for assignment, no, requested, lead, kind, agent, duties in rows:
-            request = requested in ("true", "1")
-            role = "đề nghị" if request else ("chủ trì" if lead else "thực hiện")
-            for agency, named, agency_province in agencies.get(agent, [(None, False, None)]):
-                groups[(number, province, no, agency, agency_province, role, requested,
-                        str(duties), kind, assignment, "1" if named else "")] = None
-    return Answer(COLUMNS, sorted(groups, key=_order_key))
+    return plan_names, named
+
+
+def _carrying_out(remote: RemoteRepository, key: str) -> list[str]:
+    """The documents whose number key is ``key`` and every document carrying them out,
+    transitively (the query's ``kg:implements*``), one step a request per chunk of
+    :data:`REMOTE_CHUNK` IRIs."""
+    frontier = [r for (r,) in plain_rows(remote, _ROOTS.replace("$key", key)) if r is not None]
+    seen = set(frontier)
+    while frontier:
+        found = []
+        for start in range(0, len(frontier), REMOTE_CHUNK):
+            chunk = frontier[start:start + REMOTE_CHUNK]
+            text = _IMPLEMENTING.replace("$roots", plan_parts.values(chunk))
+            for (plan,) in plain_rows(remote, text):
+                if plan is not None and plan not in seen:
+                    seen.add(plan)
+                    found.append(plan)
+        frontier = found
+    return sorted(seen)
+
+
+def _portable_names(remote: RemoteRepository, plans: list[str], agents: list[str]) -> Names:
+    """The plans' and agents' names by the portable query's patterns (every value), a chunk
+    of :data:`REMOTE_CHUNK` IRIs a request."""
+    plan_names: dict[str, list[tuple[str, str | None]]] = {}
+    for start in range(0, len(plans), REMOTE_CHUNK):
+        chunk = plans[start:start + REMOTE_CHUNK]
+        text = _PORTABLE_PLAN_NAMES.replace("$plans", plan_parts.values(chunk))
+        for plan, number, province in plain_rows(remote, text):
+            if plan is not None and number is not None:
+                plan_names.setdefault(plan, []).append((number, province))
+    named: dict[str, list[tuple[str | None, bool, str | None]]] = {}
+    for start in range(0, len(agents), REMOTE_CHUNK):
+        text = _PORTABLE_AGENT_NAMES.replace("$agents",
+                                             plan_parts.values(agents[start:start + REMOTE_CHUNK]))
+        for agent, canonical, raw, province in plain_rows(remote, text):
+            if agent is None:
+                continue
+            name = canonical if canonical is not None else (
+                None if raw is None else f"? {raw}")
+            named.setdefault(agent, []).append((name, canonical is not None, province))
+    return plan_names, named

@@ -46,8 +46,6 @@ from kgraph.store.derived import (
 from kgraph.store.embedded import Repository, plain_rows
 
 if TYPE_CHECKING:  # the writing side only (the build); a server reads plain rows
-    import pyoxigraph as ox
-
     from kgraph.analysis import coverage as cov
 
 FORMAT = 3  # the layout of a part's rows: another layout is not read
@@ -203,6 +201,11 @@ def keep(repo: Repository, root: Path | None, before: KeptAnswers | None,
         parts = {slug: part for slug, part in old.parts.items() if slug not in gone}
         parts.update(entry.parts)
         directives[iri] = DirectiveAnswer(iri, entry.tasks, parts, entry.plans)
+    if root is not None:  # a remote store's stage kept its parts in memory (no store folder)
+        for entry in directives.values():
+            entry.parts = {slug: _keep_part(root, entry.directive_iri, part)
+                           if isinstance(part, PackedPart) else part
+                           for slug, part in entry.parts.items()}
     kept = KeptAnswers(directives)
     if before is not None and root is not None:
         for key in before.retired:
@@ -306,10 +309,12 @@ class Answer:
 
 
 def read(repo: Repository, root: Path | None, directive_iris: Sequence[str],
-         province_key: str, notations: dict[str, list[str]]) -> Answer | None:
+         province_key: str, notations: dict[str, list[str]],
+         kept: KeptAnswers | None = None) -> Answer | None:
     """The kept answer for these directives (all of them kept, else None: the query answers),
-    one province's rows when ``province_key`` (its slug) is given."""
-    kept = previous(repo)
+    one province's rows when ``province_key`` (its slug) is given; ``kept``: the version's
+    answers when the caller has read them already."""
+    kept = kept or previous(repo)
     if kept is None or any(len(n) != 1 for n in notations.values()):
         return None
     cells: dict[tuple[tuple[int, int], str], list[tuple[TaskColumns, int, bytes]]] = {}
@@ -400,6 +405,8 @@ SELECT DISTINCT ?concept ?notation WHERE {
   GRAPH ?g { ?concept skos:inScheme kg:CoverageStatuses ; skos:notation ?notation } }"""
 _DIRECTIVES = """PREFIX kg: <https://w3id.org/kgraph/def#>
 SELECT DISTINCT ?directive ?key WHERE { ?directive kg:numberKey ?key }"""
+_DIRECTIVE_OF = """PREFIX kg: <https://w3id.org/kgraph/def#>
+SELECT DISTINCT ?directive WHERE { ?directive kg:numberKey $doc_key }"""
 
 
 def kept_rows(repo: Repository, values: dict[str, str]) -> Answer | None:
@@ -418,15 +425,19 @@ def kept_rows(repo: Repository, values: dict[str, str]) -> Answer | None:
     if not doc:
         return None
     province_key = slugify(values.get("province") or "")
+    before = previous(repo)
     if isinstance(repo, RemoteRepository):
-        return stored_answer(repo, slugify(doc), province_key)
+        # the answer a build over this store kept for the version it wrote (in this machine's
+        # cache, under the version token it stamped: a write by anyone since is a new token),
+        # else the rows read from the coverage graphs
+        kept = _remote_kept(repo, before, slugify(doc), province_key)
+        return kept if kept is not None else stored_answer(repo, slugify(doc), province_key)
     native = getattr(repo, "native", None)
     if not isinstance(native, ox.Store):
         return None
     found = [s["directive"].value for s in native.query(
         _DIRECTIVES, use_default_graph_as_union=True,
         substitutions={ox.Variable("key"): ox.Literal(slugify(doc))})]
-    before = previous(repo)
     known = before.directives if before is not None else {}
     wanted = []
     for iri in found:
@@ -434,14 +445,39 @@ def kept_rows(repo: Repository, values: dict[str, str]) -> Answer | None:
             wanted.append(iri)
         elif native.query(f"ASK {{ GRAPH <{directive_graph_iri(iri)}> {{ ?s ?p ?o }} }}"):
             return None  # coverage this version keeps no answer for
-    notations = derived(repo, "coverage-status-notations", lambda: _notations(native))
+    notations = derived(repo, "coverage-status-notations", lambda: _notations(
+        (s["concept"].value, s["notation"].value)
+        for s in native.query(_NOTATIONS, use_default_graph_as_union=True)))
     return read(repo, store_root(repo), wanted, province_key, notations)
 
 
-def _notations(native: ox.Store) -> dict[str, list[str]]:
+def _remote_kept(repo: Repository, before: KeptAnswers | None, doc_key: str,
+                 province_key: str) -> Answer | None:
+    """:func:`kept_rows` from what a build over the remote store kept for its version; None
+    when it kept nothing for the directive (the rows are then read from the graphs)."""
+    from kgraph.analysis.coverage import directive_graph_iri
+    from kgraph.store.derived import derived, kept_root
+
+    if before is None:
+        return None
+    wanted = []
+    for (iri,) in plain_rows(repo, _DIRECTIVE_OF.replace("$doc_key", _literal(doc_key))):
+        if iri is not None and iri in before.directives:
+            wanted.append(iri)
+        elif iri is not None and plain_rows(repo, f"SELECT ?s WHERE {{ GRAPH <"
+                                                  f"{directive_graph_iri(iri)}> {{ ?s ?p ?o }} }}"
+                                                  " LIMIT 1"):
+            return None
+    notations = derived(repo, "coverage-status-notations",
+                        lambda: _notations(plain_rows(repo, _NOTATIONS)))
+    return read(repo, kept_root(repo), wanted, province_key, notations, before)
+
+
+def _notations(rows: Iterable[tuple[str | None, ...]]) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
-    for s in native.query(_NOTATIONS, use_default_graph_as_union=True):
-        found.setdefault(s["concept"].value, []).append(s["notation"].value)
+    for concept, notation in rows:
+        if concept is not None and notation is not None:
+            found.setdefault(concept, []).append(notation)
     return found
 
 

@@ -127,7 +127,17 @@ def _sorted_fields(iri: str, fields: list[set[str | None]]) -> Any:
     return (iri, *(tuple(sorted(f, key=lambda v: (v is not None, v or ""))) for f in fields))
 
 
-FAMILY = plan_parts.Family("duties", FORMAT, read_facts)  # its parts per plan's scope
+def _read(repo: Repository, graphs: Sequence[str] | None
+          ) -> dict[str, dict[str, Facts]] | None:
+    """The family's facts, from a store on disk or in memory (None for a remote store: its
+    terms come as plain values, and what a node is, a literal or an IRI, is read here)."""
+    import pyoxigraph as ox
+
+    native = getattr(repo, "reader", None)  # read-only on disk
+    return read_facts(native, graphs) if isinstance(native, ox.Store) else None
+
+
+FAMILY = plan_parts.Family("duties", FORMAT, _read)  # its parts per plan's scope
 
 
 def previous(repo: Repository) -> KeptFacts | None:

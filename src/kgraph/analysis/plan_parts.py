@@ -18,7 +18,7 @@ import pickle
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kgraph.store.derived import (
     DERIVED,
@@ -30,14 +30,12 @@ from kgraph.store.derived import (
 )
 from kgraph.store.embedded import Repository
 
-if TYPE_CHECKING:
-    import pyoxigraph as ox
-
 _GRAPH = "/graph/"
 # A part: graph -> its plans' facts (plan IRI -> its facts pickled, decoded when asked for).
 Part = dict[str, dict[str, bytes]]
-# What a family reads: graph -> plan -> the plan's facts (any picklable value).
-Reader = Callable[["ox.Store", Sequence[str] | None], Mapping[str, Mapping[str, Any]]]
+# What a family reads from a repository: graph -> plan -> the plan's facts (any picklable
+# value); None for a kind of repository it cannot read (nothing is kept then).
+Reader = Callable[[Repository, Sequence[str] | None], Mapping[str, Mapping[str, Any]] | None]
 
 
 def scope(graph: str) -> str:
@@ -131,18 +129,19 @@ def keep(family: Family, repo: Repository, root: Path | None, before: KeptFacts 
     """Keep the family's facts of the build's new version (now current): those of the version
     before, with the ``written`` graphs read again and their parts rewritten; every graph read
     when ``written`` is None (a first or a full build) or the version before kept none."""
-    import pyoxigraph as ox
-
-    native = getattr(repo, "reader", None)  # read-only on disk
-    if not isinstance(native, ox.Store):
-        return None
     if before is None or written is None:
+        every = family.read(repo, None)
+        if every is None:
+            return None
         parts = {name: _keep_part(family, root, name, part)
-                 for name, part in _pack(family.read(native, None)).items()}
+                 for name, part in _pack(every).items()}
         kept = KeptFacts(parts, _plans_of(root, parts))
     else:
         changed = sorted(written)
-        fresh = _pack(family.read(native, changed)) if changed else {}
+        read = family.read(repo, changed) if changed else {}
+        if read is None:
+            return None
+        fresh = _pack(read)
         touched = ({scope(g) for g in changed} | set(fresh)) & (set(before.parts) | set(fresh))
         parts = dict(before.parts)
         plans = dict(before.plans)

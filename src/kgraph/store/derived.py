@@ -38,11 +38,13 @@ DERIVED = "derived"
 _memory: dict[tuple[str, str], Any] = {}
 _locks: dict[str, threading.Lock] = {}
 _guard = threading.Lock()
+_TOKEN = re.compile(r"[0-9a-f]{32}")  # a version token kgraph writes into a remote store
 
 
-def _folder(repo: Repository) -> Path | None:
+def _folder(repo: Repository, version: str | None = None) -> Path | None:
     """``<store>/derived/<version>`` for on-disk stores, ``<cache>/remote/<store-id>/<token>``
-    for a remote store kgraph has written (its version token), None otherwise."""
+    for a remote store kgraph has written (its version token, ``version`` when the caller has
+    it: a remote store's is a request), None otherwise."""
     if isinstance(repo, OxigraphRepository) and repo.root is not None and repo.path is not None:
         generation = getattr(repo, "_generation", 0)
         name = repo.path.name if repo.path != repo.root else "legacy"
@@ -50,8 +52,9 @@ def _folder(repo: Repository) -> Path | None:
     root = _remote_root(repo)
     if root is None:
         return None
-    token = store_version(repo).removeprefix(f"{repo.query_url}:").removesuffix(":0")  # type: ignore[attr-defined]
-    if not re.fullmatch(r"[0-9a-f]{32}", token):
+    token = (version or store_version(repo)).removeprefix(
+        f"{repo.query_url}:").removesuffix(":0")  # type: ignore[attr-defined]
+    if not _TOKEN.fullmatch(token):
         # a store kgraph never wrote is versioned by its size, which another writer can leave
         # unchanged: what is derived from it is kept in memory only, never across runs
         return None
@@ -78,6 +81,16 @@ def derived_root(repo: Repository) -> Path | None:
     if root is not None:
         return root / DERIVED
     return _remote_root(repo)
+
+
+def kept_root(repo: Repository) -> Path | None:
+    """The folder a build keeps values by content key under (``<folder>/derived/documents``:
+    the named queries' kept answers): an on-disk store's root; for a remote store, its folder
+    in this machine's cache (the server is not ours to write files on; which of those values a
+    version uses is said by its version value, kept under the version token the build wrote);
+    None in memory."""
+    root = store_root(repo)
+    return root if root is not None else _remote_root(repo)
 
 
 def version_folders(repo: Repository) -> tuple[str, str] | None:
@@ -160,7 +173,7 @@ def derived(repo: Repository, name: str, compute: Callable[[], T]) -> T:
     with _lock(name):
         if key in _memory:
             return _memory[key]
-        value = _on_disk(repo, name, compute)
+        value = _on_disk(repo, name, compute, version)
         for old in [k for k in _memory if k[1] == name]:  # one version per name in memory
             del _memory[old]
         _memory[key] = value
@@ -174,10 +187,11 @@ def derived_on_disk(repo: Repository, name: str, compute: Callable[[], T]) -> T:
         return _on_disk(repo, name, compute)
 
 
-def _on_disk(repo: Repository, name: str, compute: Callable[[], T]) -> T:
+def _on_disk(repo: Repository, name: str, compute: Callable[[], T],
+             version: str | None = None) -> T:
     """The value kept on disk for this version, else ``compute()`` kept there (the caller
     holds the name's lock)."""
-    folder = _folder(repo)
+    folder = _folder(repo, version)
     value = _read(folder / f"{name}.pickle") if folder is not None else None
     if value is None:
         value = compute()
@@ -196,7 +210,8 @@ def _prune_remote(folder: Path) -> None:
     if folder.parent.parent.name != "remote" or folder.parent.parent.parent != _cache():
         return
     with contextlib.suppress(OSError):
-        versions = sorted((p for p in folder.parent.iterdir() if p.is_dir() and p != folder),
+        versions = sorted((p for p in folder.parent.iterdir()  # (not kept_root's folder)
+                           if p.is_dir() and p != folder and _TOKEN.fullmatch(p.name)),
                           key=lambda p: p.stat().st_mtime, reverse=True)
         for old in versions[REMOTE_VERSIONS_KEPT - 1:]:
             shutil.rmtree(old, ignore_errors=True)
@@ -369,7 +384,7 @@ def version_value(repo: Repository, name: str) -> Any:
     key = (store_version(repo), name)
     if key in _memory:
         return _memory[key]
-    folder = _folder(repo)
+    folder = _folder(repo, key[0])
     return _read(folder / f"{name}.pickle") if folder is not None else None
 
 

@@ -201,7 +201,8 @@ def kept_rows(repository: Repository, name: str, values: dict[str, str]) -> Any:
     ``directive-coverage``, ``assignments``, ``reporting``; a page is a slice of it, whatever
     the directive's size), kept in memory per version; None when the query answers.
 
-    A remote store's directive-coverage rows are read from its coverage graphs and kept per
+    Over a remote store, what a build over it kept in this machine's cache for the store's
+    version; else a directive-coverage's rows are read from its coverage graphs and kept per
     store version in this server's cache (the query's JSON answer for a national directive at
     20,000 plans, 56,200 rows, took Virtuoso 22 s to write)."""
     from kgraph.analysis import kept_answers
