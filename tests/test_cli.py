@@ -103,6 +103,34 @@ def test_changed_document_replaces_exactly_its_graph(tmp_path: Path) -> None:
     assert {g: _graph_size(repo, g) for g in others} == others
 
 
+def test_a_file_stating_another_document_is_reported_and_loses_nothing(tmp_path: Path) -> None:
+    """A file whose number was corrected now states another document: its new graph goes in,
+    and the build says that the graph the file stated before stays (no silent duplicate)."""
+    store, folder = tmp_path / "store", tmp_path / "src"
+    folder.mkdir()
+    plan = folder / SEED_004.name
+    plan.write_text(SEED_004.read_text(encoding="utf-8"), encoding="utf-8")
+    code, _, err = kgraph("build", str(plan), "--store", str(store))
+    assert code == 0 and "warning:" not in err, err
+    before = set(OxigraphRepository(store, read_only=True).graph_names())
+    text = plan.read_text(encoding="utf-8")
+    number = text.splitlines()[0].split(":", 1)[1].strip()  # "Số: N/KH-UBND"
+    corrected = str(int(number.split("/")[0]) + 1) + "/" + number.split("/", 1)[1]
+    plan.write_text(text.replace(number, corrected, 1), encoding="utf-8")
+    code, _, err = kgraph("build", str(plan), "--store", str(store))
+    assert code == 0, err
+    warnings = [line for line in err.splitlines() if line.startswith("warning:")]
+    old = [g for g in before if g.endswith(number.split("/")[0] + "-kh-ubnd/2024")
+           and "/coverage/" not in g]  # the plan's graph, not its coverage's
+    assert len(old) == 1 and len(warnings) == 1, err
+    assert corrected in warnings[0] and f"<{old[0]}>" in warnings[0]
+    after = set(OxigraphRepository(store, read_only=True).graph_names())
+    assert old[0] in after and any(g.endswith(corrected.split("/")[0] + "-kh-ubnd/2024")
+                                   for g in after - before)
+    code, _, err = kgraph("build", str(plan), "--store", str(store))  # nothing new to say
+    assert code == 0 and "warning:" not in err, err
+
+
 def _graph_size(repo: OxigraphRepository, graph: str) -> int:
     rows = repo.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}").rows
     return int(rows[0][0])

@@ -119,6 +119,9 @@ class BuildReport:
     unchanged: list[Path] = field(default_factory=list)  # same source text, not re-read
     failures: list[str] = field(default_factory=list)  # one line each: "FILE: reason"
     revisions: list[str] = field(default_factory=list)  # replaced versions kept in the store
+    # files now stating another document than the graph the store holds from them (which
+    # stays: nothing else says it is gone), one line each
+    moved: list[str] = field(default_factory=list)
     # document IRI -> SHACL validation of its graph (reported, never blocking the build)
     validations: dict[str, Validation] = field(default_factory=dict)
     findings: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -895,6 +898,12 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
                         raise _Failure(error)
                     continue
                 assert result.summary is not None
+                earlier = stored.get(result.path.name)
+                if earlier is not None and earlier.graph not in ("", result.summary.name):
+                    report.moved.append(
+                        f"{result.path}: now states {result.summary.number} "
+                        f"<{result.summary.name}>; the graph it stated before, <{earlier.graph}>,"
+                        " stays in the store (build into a new store to leave it out)")
                 graphs = {result.summary.name: result.ntriples, **result.derived}
                 old = by_graph.get(result.summary.name)
                 if old is not None and old.sha256 != result.sha256 and old.graph:

@@ -111,6 +111,8 @@ def _build(sources: list[Path], store: str | None, ttl_out: Path | None, *, stri
 
     print_summary(console, report, store_location(store), ttl_out)
     _no_collection_at_exit()
+    for line in report.moved:
+        errors.print(f"warning: {line}", markup=False, highlight=False, soft_wrap=True)
     for line in report.failures:
         errors.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)
     if report.failures:
