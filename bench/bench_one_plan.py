@@ -564,6 +564,9 @@ def main(argv: list[str] | None = None) -> None:
                         "kgraph runs: no module compiled again in every process")
     parser.add_argument("--runs", type=int, default=3,
                         help="runs of each measurement per code, in turn (medians printed)")
+    parser.add_argument("--only", action="append", default=[],
+                        help="measure only the steps whose name holds this (repeatable: "
+                        "'fresh', 'loaded', 'changed', 'new plan')")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args(argv)
@@ -591,6 +594,8 @@ def main(argv: list[str] | None = None) -> None:
                        fingerprint_of(ROOT / "src", "audit_index", "audit_fingerprint"))
                       if args.rekey else None)
         for name, run in steps(args, work):
+            if args.only and not any(part in name for part in args.only):
+                continue
             for turn in range(args.runs):
                 # the codes in turn, the order swapped every run: a drift of the machine's load
                 # weighs on both
