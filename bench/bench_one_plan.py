@@ -72,9 +72,10 @@ for label, args in runs:
 
 def copy_store(source: Path, target: Path) -> None:
     """A private copy of the store, safe to write: the RocksDB ``.sst`` files of its versions
-    hard-linked (immutable), everything else copied (each version's manifest, logs and options,
-    which RocksDB appends to or rewrites; ``derived/``: SQLite and pickles written in place; the
-    pointer), a lock file of its own (a shared inode would share locks), flushed to disk. The
+    and the per-document values of ``derived/documents`` hard-linked (never written in place),
+    everything else copied (each version's manifest, logs and options, which RocksDB appends to
+    or rewrites; the rest of ``derived/``: SQLite and pickles written in place; the pointer), a
+    lock file of its own (a shared inode would share locks), flushed to disk. The
     version before the current one is copied too: a user's store has it, and a build prunes it
     (its deletion is part of what the build costs)."""
     if target.exists():
@@ -88,8 +89,12 @@ def copy_store(source: Path, target: Path) -> None:
             else:
                 shutil.copy2(path, target / version.name / path.name)
     shutil.copy2(source / "kgraph-current", target / "kgraph-current")
-    if (source / "derived").exists():
-        subprocess.run(["cp", "-a", str(source / "derived"), str(target)], check=True)
+    derived = source / "derived"
+    if derived.exists():  # its per-document values hard-linked: each is written whole under
+        (target / "derived").mkdir()  # another name and renamed (store.derived._write), never
+        for path in derived.iterdir():  # in place; the rest (the audit index) copied
+            command = "-al" if path.name == "documents" else "-a"
+            subprocess.run(["cp", command, str(path), str(target / "derived")], check=True)
     (target / "kgraph.lock").touch()
     # The copies written to disk now, not by the build timed next: the audit index's first
     # checkpoint syncs its file, and a fresh copy's 750 MB of unwritten pages at 20,000 plans
