@@ -3,11 +3,13 @@
 Issue 12 asks for one new plan validated and loaded in under 1 s and a re-build after one
 changed plan in under 5 s, whatever the store size. This times both the way a user runs them,
 ``kgraph build`` (build, directive coverage, audit index), for two code trees in the same run
-(``--old-src``, default the main checkout, and this tree's ``src``), each on its own hard-link
-copy of ``--store`` (RocksDB files are immutable; ``derived/`` and the lock file are copied):
+(``--old-src``, default the main checkout, and this tree's ``src``), each on its own copy of
+``--store`` (:func:`copy_store`: immutable files hard-linked, the rest copied), ``--runs`` times
+each, the codes in turn, medians printed:
 
 * **fresh**: ``kgraph build NEW`` in a new process (what a user pays: imports, store open,
-  version switch, prune included), wall and CPU seconds, and the stages the command prints;
+  version switch, prune included), wall and CPU seconds, the stages the command prints, and
+  the phases of the process (:data:`PHASES`: start-up, build, exit) with an import-time line;
 * **loaded**: the same command a second time in one process (``app([...])``), for another new
   plan (``--new`` given twice or more), after a first one that loads the code and kept states;
 * **changed**: ``kgraph build FOLDER`` where FOLDER holds the store's sources (``--sources``,
