@@ -3,11 +3,13 @@
 Issue 12 asks for one new plan validated and loaded in under 1 s and a re-build after one
 changed plan in under 5 s, whatever the store size. This times both the way a user runs them,
 ``kgraph build`` (build, directive coverage, audit index), for two code trees in the same run
-(``--old-src``, default the main checkout, and this tree's ``src``), each on its own hard-link
-copy of ``--store`` (RocksDB files are immutable; ``derived/`` and the lock file are copied):
+(``--old-src``, default the main checkout, and this tree's ``src``), each on its own copy of
+``--store`` (:func:`copy_store`: immutable files hard-linked, the rest copied), ``--runs`` times
+each, the codes in turn, medians printed:
 
 * **fresh**: ``kgraph build NEW`` in a new process (what a user pays: imports, store open,
-  version switch, prune included), wall and CPU seconds, and the stages the command prints;
+  version switch, prune included), wall and CPU seconds, the stages the command prints, and
+  the phases of the process (:data:`PHASES`: start-up, build, exit) with an import-time line;
 * **loaded**: the same command a second time in one process (``app([...])``), for another new
   plan (``--new`` given twice or more), after a first one that loads the code and kept states;
 * **changed**: ``kgraph build FOLDER`` where FOLDER holds the store's sources (``--sources``,
@@ -42,6 +44,7 @@ import os
 import re
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -70,18 +73,31 @@ for label, args in runs:
 
 
 def copy_store(source: Path, target: Path) -> None:
-    """A private copy: hard links for the RocksDB files, real copies of what is written in place
-    (``derived/``: SQLite and pickles) and of the lock file (a shared inode would share locks),
-    flushed to disk."""
+    """A private copy of the store, safe to write: the RocksDB ``.sst`` files of its versions
+    and the per-document values of ``derived/documents`` hard-linked (never written in place),
+    everything else copied (each version's manifest, logs and options, which RocksDB appends to
+    or rewrites; the rest of ``derived/``: SQLite and pickles written in place; the pointer), a
+    lock file of its own (a shared inode would share locks), flushed to disk. The
+    version before the current one is copied too: a user's store has it, and a build prunes it
+    (its deletion is part of what the build costs)."""
     if target.exists():
         shutil.rmtree(target)
-    subprocess.run(["cp", "-al", str(source), str(target)], check=True)
-    shutil.rmtree(target / "derived", ignore_errors=True)
-    if (source / "derived").exists():
-        subprocess.run(["cp", "-a", str(source / "derived"), str(target)], check=True)
-    lock = target / "kgraph.lock"
-    lock.unlink(missing_ok=True)
-    lock.touch()
+    target.mkdir(parents=True)
+    for version in sorted(source.glob("v[0-9]*")):
+        (target / version.name).mkdir()
+        for path in version.iterdir():
+            if path.suffix == ".sst":
+                os.link(path, target / version.name / path.name)
+            else:
+                shutil.copy2(path, target / version.name / path.name)
+    shutil.copy2(source / "kgraph-current", target / "kgraph-current")
+    derived = source / "derived"
+    if derived.exists():  # its per-document values hard-linked: each is written whole under
+        (target / "derived").mkdir()  # another name and renamed (store.derived._write), never
+        for path in derived.iterdir():  # in place; the rest (the audit index) copied
+            command = "-al" if path.name == "documents" else "-a"
+            subprocess.run(["cp", command, str(path), str(target / "derived")], check=True)
+    (target / "kgraph.lock").touch()
     # The copies written to disk now, not by the build timed next: the audit index's first
     # checkpoint syncs its file, and a fresh copy's 750 MB of unwritten pages at 20,000 plans
     # made the audit stage 0.4 s of wall and the build 0.1-0.3 CPU-s (the kernel's writeback)
@@ -310,19 +326,85 @@ def compile_tree(src: Path, store: Path, work: Path, plan: Path) -> None:
     shutil.rmtree(work / "store-warm-up", ignore_errors=True)
 
 
+# ``kgraph build`` in a new process, as ``kgraph`` runs it, with the moments its phases end
+# (Python's monotonic clock, one for every process of the machine) printed last on stderr: the
+# first line run (the interpreter started), kgraph's command line and build modules imported
+# (the ones ``_build`` imports first, imported here before the command instead: the same
+# modules, the same work), the files' stage started (the observer's ``started``: typer's
+# arguments, the store opened and locked, the sources listed), the command returned, the
+# threads joined and the other ``atexit`` handlers run (this one is registered first).
+_FRESH = r"""
+import atexit, json, sys, time
+marks = {"main": time.monotonic()}
+def report():  # registered first, run last: after the threads joined and kgraph's handlers
+    marks["handlers"] = time.monotonic()
+    marks["modules"] = len(sys.modules)
+    sys.stderr.write("PHASES " + json.dumps(marks) + chr(10))
+    sys.stderr.write("MODULES " + " ".join(sys.modules) + chr(10))
+atexit.register(report)
+try:
+    from kgraph.cli import app
+    from kgraph.cli import progress
+    marks["imported"] = time.monotonic()
+    started = progress.BuildProgress.started
+    def timed(self, *args, **kwargs):
+        marks.setdefault("files", time.monotonic())
+        return started(self, *args, **kwargs)
+    progress.BuildProgress.started = timed
+    app()
+finally:
+    marks["returned"] = time.monotonic()
+"""
+
+# The modules the last fresh build of each code tree had imported when it ended, in
+# the order they were imported (for :func:`import_seconds`).
+IMPORTED: dict[str, list[str]] = {}
+
+# The phases of a fresh build, in order: (name, the mark it starts from, the mark it ends at).
+PHASES = (("start", "spawn", "main"), ("imports", "main", "imported"),
+          ("to files", "imported", "files"), ("build", "files", "returned"),
+          ("threads and handlers", "returned", "handlers"), ("finalization", "handlers", "ended"))
+
+
 def fresh(src: Path, store: Path, args: list[str]) -> dict[str, object]:
-    """``kgraph build ARGS`` in a new process: wall, CPU (user + system) and stages."""
+    """``kgraph build ARGS`` in a new process: wall, CPU (user + system), stages, and the
+    seconds of each of :data:`PHASES` (after the command returned: the wait for the threads
+    still running and the ``atexit`` handlers, then Python's finalization and the process's
+    end)."""
     env = {**code_env(src), "KGRAPH_STORE": str(store)}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    spawn = time.monotonic()
     started = time.perf_counter()
-    done = subprocess.run([PYTHON, "-c", "from kgraph.cli import app; app()", "build", *args,
-                           "--store", str(store)], env=env, capture_output=True, text=True)
+    done = subprocess.run([PYTHON, "-c", _FRESH, "build", *args, "--store", str(store)],
+                          env=env, capture_output=True, text=True)
     wall = time.perf_counter() - started
+    ended = time.monotonic()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode not in (0, 2):
         raise SystemExit(f"kgraph build failed ({src}):\n{done.stderr[-2000:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"wall": wall, "cpu": cpu, "load": os.getloadavg()[0], "stages": stages(done.stdout)}
+    marks = {"spawn": spawn, "ended": ended}
+    for line in done.stderr.splitlines():
+        if line.startswith("PHASES "):
+            marks.update(json.loads(line[7:]))
+        elif line.startswith("MODULES "):
+            IMPORTED[str(src)] = line[8:].split()
+    phases = {name: marks[end] - marks[begin] for name, begin, end in PHASES
+              if begin in marks and end in marks}
+    return {"wall": wall, "cpu": cpu, "load": os.getloadavg()[0], "stages": stages(done.stdout),
+            "phases": phases, "modules": marks.get("modules", 0)}
+
+
+def phases_text(row: dict[str, object]) -> str:
+    """A fresh run's phases as one line, and the start-up share (everything before the files'
+    stage) of its wall."""
+    phases: dict[str, float] = row.get("phases") or {}  # type: ignore[assignment]
+    if not phases:
+        return ""
+    before = sum(phases.get(name, 0.0) for name in ("start", "imports", "to files"))
+    return (" · ".join(f"{name} {phases[name]:.3f}" for name, _, _ in PHASES if name in phases)
+            + f" s; start-up {before:.2f} s = {before / float(row['wall']):.0%} of the wall"  # type: ignore[arg-type]
+            + f"; {row.get('modules', 0)} modules")
 
 
 def loaded(src: Path, store: Path, runs: list[tuple[str, list[str]]]) -> dict[str, list[Any]]:
@@ -487,6 +569,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--bytecode", action="store_true",
                         help="run both codes compiled (kept under the workdir), as an installed "
                         "kgraph runs: no module compiled again in every process")
+    parser.add_argument("--runs", type=int, default=3,
+                        help="runs of each measurement per code, in turn (medians printed)")
+    parser.add_argument("--only", action="append", default=[],
+                        help="measure only the steps whose name holds this (repeatable: "
+                        "'fresh', 'loaded', 'changed', 'new plan')")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args(argv)
@@ -502,7 +589,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.bytecode:
             compile_tree(src, args.old_store or args.store if label == "old" else args.store,
                          work, args.new[0])
-    results: dict[str, dict[str, dict[str, object]]] = {label: {} for label, _ in trees}
+    results: dict[str, dict[str, list[dict[str, object]]]] = {label: {} for label, _ in trees}
     try:
         if args.page_data:
             if args.old_store is not None:
@@ -514,31 +601,100 @@ def main(argv: list[str] | None = None) -> None:
                        fingerprint_of(ROOT / "src", "audit_index", "audit_fingerprint"))
                       if args.rekey else None)
         for name, run in steps(args, work):
-            for label, src in trees:
-                store = work / f"store-{label}"
-                copy_store(args.old_store or args.store if label == "old" else args.store, store)
-                if keys is not None and audit_keys is not None and label == "new":
-                    rekey(store, *keys, ROOT / "src")
-                    rekey_audit(store, *audit_keys)
-                row = results[label][name] = run(label, src, store)
-                print(f"  {label:<4}{name}: {row['wall']:.2f} s wall, {row['cpu']:.2f} CPU-s, "
-                      f"load {row['load']:.1f}; {row['stages']}", flush=True)
-            if len(trees) > 1 and args.old_store is None:
-                print(f"  output: {same_output(work / 'store-new', work / 'store-old')}",
-                      flush=True)
-            for label, _ in trees:
-                shutil.rmtree(work / f"store-{label}", ignore_errors=True)
+            if args.only and not any(part in name for part in args.only):
+                continue
+            for turn in range(args.runs):
+                # the codes in turn, the order swapped every run: a drift of the machine's load
+                # weighs on both
+                for label, src in trees if turn % 2 == 0 else trees[::-1]:
+                    store = work / f"store-{label}"
+                    copy_store(args.old_store or args.store if label == "old" else args.store,
+                               store)
+                    if keys is not None and audit_keys is not None and label == "new":
+                        rekey(store, *keys, ROOT / "src")
+                        rekey_audit(store, *audit_keys)
+                    row = run(label, src, store)
+                    results[label].setdefault(name, []).append(row)
+                    print(f"  {label:<4}{name}: {row['wall']:.2f} s wall, {row['cpu']:.2f} CPU-s, "
+                          f"load {row['load']:.1f}; {row['stages']}", flush=True)
+                    if row.get("phases"):
+                        print(f"      {phases_text(row)}", flush=True)
+                if turn == 0 and len(trees) > 1 and args.old_store is None:
+                    print(f"  output: {same_output(work / 'store-new', work / 'store-old')}",
+                          flush=True)
+                for label, _ in trees:
+                    shutil.rmtree(work / f"store-{label}", ignore_errors=True)
+        imports = {label: import_seconds(src) for label, src in trees}
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     print()
+    print(f"medians of {args.runs} run(s) each")
     print(f"{'':<32}{'new s':>8}{'old s':>8}{'old/new':>9}{'new CPU-s':>11}{'old CPU-s':>11}"
           f"{'old/new':>9}")
-    for name, row in results["new"].items():
-        old = results.get("old", {}).get(name)
+    medians = {label: {name: median_row(rows) for name, rows in found.items()}
+               for label, found in results.items()}
+    for name, row in medians["new"].items():
+        old = medians.get("old", {}).get(name)
         print(f"{name:<32}{_cells(row, old, 'wall', 8)}{_cells(row, old, 'cpu', 11)}")
+    for name, row in medians["new"].items():
+        if row.get("phases"):
+            for label in medians:
+                print(f"{name} ({label}): {phases_text(medians[label][name])}")
+    for label, found in imports.items():
+        print(f"imports ({label}, `-X importtime` of the modules its fresh build imported): "
+              f"{found}")
     print(f"(store {args.store}; load average now {os.getloadavg()[0]:.1f}; "
           f"{os.cpu_count()} CPUs; each figure's load is printed beside it above)")
+
+
+def median_row(rows: list[dict[str, object]]) -> dict[str, object]:
+    """The median of each figure of several runs of one measurement (each phase's median on its
+    own: they need not add up to the median wall)."""
+    middle: dict[str, object] = {key: statistics.median(float(r[key]) for r in rows)  # type: ignore[arg-type]
+                                 for key in ("wall", "cpu", "load")}
+    phases = [r["phases"] for r in rows if r.get("phases")]
+    if phases:
+        middle["phases"] = {name: statistics.median(p[name] for p in phases if name in p)  # type: ignore[index,operator]
+                            for name, _, _ in PHASES if any(name in p for p in phases)}  # type: ignore[operator]
+        middle["modules"] = rows[-1].get("modules", 0)
+    return middle
+
+
+# Imports the modules named on the command line in turn (each in a new process, timed).
+_IMPORTS = r"""
+import importlib, sys
+for name in sys.argv[1:]:
+    try:
+        importlib.import_module(name)
+    except Exception:  # a module importable only as its package imports it
+        pass
+"""
+
+
+def import_seconds(src: Path, shown: int = 7) -> str:
+    """``python -X importtime`` of the modules the last fresh build of the code in ``src``
+    imported (:data:`IMPORTED`), in their order: the whole and the packages taking most of it
+    (each module's own time, summed by top-level package)."""
+    imported = IMPORTED.get(str(src), [])
+    held = set(imported)
+    # (a module loaded from its file without its package, as the alignment loads SciPy's
+    # assignment solver, is left out: imported by name it would import the package)
+    names = [n for n in imported if n not in sys.builtin_module_names and n != "__main__"
+             and all(n.rsplit(".", k)[0] in held for k in range(1, n.count(".") + 1))]
+    if not names:
+        return "no fresh build ran"
+    done = subprocess.run([PYTHON, "-X", "importtime", "-c", _IMPORTS, *names],
+                          env=code_env(src), capture_output=True, text=True)
+    packages: dict[str, float] = {}
+    for line in done.stderr.splitlines():
+        match = re.match(r"import time:\s+(\d+) \|\s+\d+ \| +(\S+)$", line)
+        if match:
+            top = match[2].split(".")[0]
+            packages[top] = packages.get(top, 0.0) + int(match[1]) / 1e6
+    heaviest = sorted(packages.items(), key=lambda item: -item[1])[:shown]
+    return (f"{sum(packages.values()):.3f} s; "
+            + ", ".join(f"{name} {seconds:.3f}" for name, seconds in heaviest))
 
 
 if __name__ == "__main__":

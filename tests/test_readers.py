@@ -435,3 +435,17 @@ def test_size_limits_depend_on_the_format(tmp_path, monkeypatch):
     monkeypatch.setattr(readers, "MAX_FILE_BYTES", 1000)
     with pytest.raises(SourceError, match="larger than a plan can be"):
         readers.read_source(pdf)
+
+
+def test_a_folder_s_sources_come_in_the_order_of_their_paths(tmp_path):
+    """The build reads a folder's files in path order (the order its kept states and TriG
+    follow): names that sort differently as text and as numbers, cases, accents, spaces."""
+    names = ["10.txt", "9.txt", "B.txt", "a.txt", "a b.txt", "a-b.txt", "a_b.txt", "ä.txt",
+             "Ủy ban.md", "uy ban.md", "20000_gia-lai_1.txt", "2000_gia-lai_1.txt"]
+    for name in reversed(names):
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    (tmp_path / "sub").mkdir()
+    from kgraph.build import collect_sources
+
+    found = collect_sources([tmp_path, tmp_path / "sub"])
+    assert found == sorted(tmp_path / n for n in names)

@@ -69,15 +69,27 @@ def resident_mb() -> int:
 
 
 @contextlib.contextmanager
-def collector_paused(paused: bool = True) -> Iterator[None]:
+def collector_paused(paused: bool = True, *, settle: bool = False) -> Iterator[None]:
     """Python's cycle collector off inside (when ``paused`` and it is on), on again after:
     for work that only allocates (a one-plan build, a long request's parse), whose repeated
-    collections would walk its millions of objects to free nothing."""
+    collections would walk its millions of objects to free nothing.
+
+    ``settle``: what the work left alive is moved to the oldest generation as the collector
+    comes back on (:func:`gc.freeze` then :func:`gc.unfreeze`: moved, not walked). Otherwise
+    the first young collection after it walks every object the work made and kept (after a
+    one-plan build of a 20,000-plan store: 22 ms, freeing nothing, at the command's very end).
+    Done only when nothing was frozen before the work (a server's frozen per-version data
+    stays frozen); what the work froze itself (a build's workspace) is moved with the rest.
+    Cycles it left are freed by the next full collection, as they would have been."""
     if not paused or not gc.isenabled():
         yield
         return
+    frozen = gc.get_freeze_count()
     gc.disable()
     try:
         yield
     finally:
+        if settle and frozen == 0:
+            gc.freeze()
+            gc.unfreeze()
         gc.enable()

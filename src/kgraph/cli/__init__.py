@@ -71,7 +71,8 @@ def build(
         ttl_out = ttl_out or paths.default_ttl_dir()
     from kgraph.memory import collector_paused
 
-    with collector_paused(all(p.is_file() for p in sources) and len(sources) <= FEW_PLANS):
+    with collector_paused(all(p.is_file() for p in sources) and len(sources) <= FEW_PLANS,
+                          settle=True):
         _build(sources, store, ttl_out, strict=strict, replace=replace, wait=wait, jobs=jobs,
                validate=validate)
 
@@ -124,7 +125,8 @@ def _build(sources: list[Path], store: str | None, ttl_out: Path | None, *, stri
 # some millions of objects (imports, extraction, the kept lineage and states), and the
 # collections they trigger walked them again and again (140 young and one full collection,
 # 0.05-0.1 CPU-s of a one-plan build at 2,000 plans) to free the few cycles such a build
-# leaves, which the process gives back when it ends; on again after the command.
+# leaves, which the process gives back when it ends; on again after the command, with what the
+# build kept moved to the oldest generation (``settle``: no young collection walks it then).
 FEW_PLANS = 10
 
 

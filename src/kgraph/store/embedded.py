@@ -176,10 +176,24 @@ def as_stored(line: str) -> str:
     return f"{line[:found.start(1)]}{value}{line[found.end(1):]}"
 
 
+# The last text :func:`stored_lines` read and its lines: a build's directive coverage asks for
+# the lines of a province's graph twice (what the version held before, then the difference to
+# write), the same text object each time (28,000 lines at 20,000 plans: 13 ms a reading).
+_last_lines: tuple[str, dict[str, str]] | None = None
+
+
 def stored_lines(ntriples: str) -> dict[str, str]:
     """Each triple line of an N-Triples text (graphs written from strings, no blank nodes) as
-    the store's dump of it would give it back -> the line as written."""
-    return {as_stored(line): line for line in ntriples.split("\n") if line.endswith(" .")}
+    the store's dump of it would give it back -> the line as written. Callers read the mapping
+    and never change it: the same text asked for again gets the same one."""
+    global _last_lines
+    last = _last_lines
+    if last is not None and last[0] is ntriples:
+        return last[1]
+    found = {(as_stored(line) if line.endswith("#decimal> .") else line): line
+             for line in ntriples.split("\n") if line.endswith(" .")}
+    _last_lines = (ntriples, found)
+    return found
 
 
 POINTER = "kgraph-current"  # names the version folder queries read
