@@ -245,7 +245,7 @@ def issuer_from_code(code: str, province: str | None, matcher: Matcher) -> Agenc
 def find_province(lines: list[Line], matcher: Matcher) -> tuple[str | None, str | None]:
     """(place as written, canonical province) from the place-and-date line or the header. A
     commune's or a district's document is dated at its own name (Nghị định 30/2020/NĐ-CP): a
-    place the header names as such a unit ("ỦY BAN NHÂN DÂN XÃ LONG IA") names no province,
+    place the header names as such a unit ("ỦY BAN NHÂN DÂN XÃ …") names no province,
     not even one spelled alike, and the header's own naming of a province decides."""
     header = " ".join(line.text for line in lines)
     units: set[int] = set()  # the place lines naming a commune or a district

@@ -169,7 +169,7 @@ _DATE_AFTER = re.compile(
     r"^[\s,]*(?:ng\S{1,3}\s*)?(\d{1,2})\s*(?:/|th\S{1,3}ng)\s*(\d{1,2})\s*(?:/|n\S{1,2}m)\s*(\d{4})"
 )
 # "của <issuer>", up to what follows an issuer: its subject ("về ..."), a stop, "ban hành", or the
-# area a plan carries it out in ("... tỉnh Hà Tĩnh trên địa bàn xã ...": the commune is no issuer)
+# area a plan carries it out in ("… tỉnh X trên địa bàn xã Y": the commune is no issuer)
 _ISSUER_AFTER = re.compile(
     r"^\s*c\S{1,3}\s+(.{3,90}?)(?=\s+ve\s|\s*[,;.(“”*\"]|\s+ban hanh|\s+tren dia ban\s|$)"
 )
@@ -562,7 +562,7 @@ def _target(mention: _Mention, matcher: Matcher, province: str | None) -> Docume
 def _issuer(text: str, matcher: Matcher, province: str | None) -> AgencyMention:
     """The body after "của": the longest run of words that names a known body ("của Chính phủ
     sửa đổi, bổ sung ..." -> Chính phủ), else the text as written, unresolved. A province the
-    phrase names ("của Ủy ban nhân dân tỉnh Hà Tĩnh") is the body's, before the citing plan's."""
+    phrase names ("của Ủy ban nhân dân tỉnh X") is the body's, before the citing plan's."""
     province = matcher.province(text) or province
     mention = matcher.agency(text, province)
     words = text.split()

@@ -46,7 +46,7 @@ _COLLECTIVE = re.compile(r"^cac\b|\bcac (huyen|xa|tinh|so|bo|co quan|don vi|phuo
 _OCR_SO = re.compile(r"^[58][0-9]?\s")  # "86 Y té", "8& Văn hóa": Sở read as digits
 _DISTRICT_COLLECTIVE = re.compile(r"^uy ban nhan dan (cac )?(huyen|xa|phuong|tinh)")
 # The word of a unit below a province, ending a key: what follows it is that unit's own name, even
-# when a province bears it or one close to it ("phường Bắc Giang", "xã Long Ia"); Nghị định
+# when a province bears it or one close to it ("phường X", X a province's name); Nghị định
 # 30/2020/NĐ-CP dates a commune's or a district's document at its own name, not its province's.
 # "địa bàn" and "cơ quan" end in such a word without naming a unit.
 _UNIT_WORD_END = re.compile(
@@ -203,13 +203,13 @@ class Matcher:
         for pkey in self._province_keys:
             if key.endswith(f" {pkey}") and len(key) > len(pkey) + 1:
                 if _UNIT_WORD_END.search(key[: -len(pkey) - 1]):
-                    return None  # "Ủy ban nhân dân phường Bắc Giang": the ward's own name
+                    return None  # "Ủy ban nhân dân phường X": the ward's own name
                 return self.provinces[pkey]
         return None
 
     def names_unit(self, text: str, name: str) -> bool:
-        """Whether ``text`` names ``name`` as a unit below a province ("ỦY BAN NHÂN DÂN XÃ LONG
-        IA" names "Long Ia"): then ``name`` is that commune's or district's, not a province's."""
+        """Whether ``text`` names ``name`` as a unit below a province ("ỦY BAN NHÂN DÂN XÃ X"
+        names "X"): then ``name`` is that commune's or district's, not a province's."""
         key, name_key = f" {match_key(text)} ", f" {match_key(name)} "
         start = key.find(name_key) if name_key.strip() else -1
         while start >= 0:
