@@ -148,14 +148,14 @@ def selector(repo: Repository) -> Select | None:
     in memory, a remote store's plain rows (Virtuoso's CSV); None for anything else."""
     import pyoxigraph as ox
 
-    from kgraph.store.remote import RemoteRepository
-
     native = getattr(repo, "reader", None)  # read-only on disk
     if isinstance(native, ox.Store):
         def rows(text: str) -> Iterable[Sequence[str | None]]:
             for solution in native.query(text, use_default_graph_as_union=True):
                 yield tuple(None if t is None else t.value for t in solution)  # type: ignore[union-attr]
         return rows
+    from kgraph.store.remote import RemoteRepository  # (only then: an HTTP client's imports)
+
     if isinstance(repo, RemoteRepository):
         return lambda text: plain_rows(repo, text)
     return None
@@ -235,11 +235,14 @@ def kept_rows(repo: Repository, values: dict[str, str]) -> Answer | None:
     import pyoxigraph as ox
 
     from kgraph.store.derived import kept_root
-    from kgraph.store.remote import RemoteRepository
 
     doc = values.get("doc")
     native = getattr(repo, "reader", None)  # read-only on disk
-    remote = repo if isinstance(repo, RemoteRepository) else None
+    remote: RemoteRepository | None = None
+    if not isinstance(native, ox.Store):  # (only then: an HTTP client's imports)
+        from kgraph.store.remote import RemoteRepository
+
+        remote = repo if isinstance(repo, RemoteRepository) else None
     if not doc or (remote is None and not isinstance(native, ox.Store)):
         return None
     kept = previous(repo)
