@@ -131,6 +131,22 @@ def test_a_file_stating_another_document_is_reported_and_loses_nothing(tmp_path:
     assert code == 0 and "warning:" not in err, err
 
 
+def test_a_document_another_file_now_states_is_not_reported_as_left(tmp_path: Path) -> None:
+    """Its number moved to another file in the same build: the graph is that file's now."""
+    store, folder = tmp_path / "store", tmp_path / "src"
+    folder.mkdir()
+    plan = folder / SEED_004.name
+    text = SEED_004.read_text(encoding="utf-8")
+    plan.write_text(text, encoding="utf-8")
+    assert kgraph("build", str(plan), "--store", str(store))[0] == 0
+    number = text.splitlines()[0].split(":", 1)[1].strip()
+    corrected = str(int(number.split("/")[0]) + 1) + "/" + number.split("/", 1)[1]
+    plan.write_text(text.replace(number, corrected, 1), encoding="utf-8")
+    (folder / ("copy-" + SEED_004.name)).write_text(text, encoding="utf-8")
+    code, _, err = kgraph("build", str(folder), "--store", str(store))
+    assert code == 0 and "warning:" not in err, err
+
+
 def _graph_size(repo: OxigraphRepository, graph: str) -> int:
     rows = repo.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}").rows
     return int(rows[0][0])

@@ -878,6 +878,7 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
     seen: dict[str, Path] = {}
     changed: dict[str, str | None] = {}  # document -> its previous version's text hash
     loaded: dict[str, str] = {}  # graph -> text hash of the documents loaded
+    moved: list[tuple[Path, DocumentSummary, str]] = []  # file, its document, its graph before
     records: dict[str, object] = {}  # directive coverage's records, for a store in memory
     stage: tuple[Any, Any] | None = None  # answers kept before, the coverage stage's report
     writer: _Writer | None = None
@@ -906,10 +907,7 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
                 assert result.summary is not None
                 earlier = stored.get(result.path.name)
                 if earlier is not None and earlier.graph not in ("", result.summary.name):
-                    report.moved.append(
-                        f"{result.path}: now states {result.summary.number} "
-                        f"<{result.summary.name}>; the graph it stated before, <{earlier.graph}>,"
-                        " stays in the store (build into a new store to leave it out)")
+                    moved.append((result.path, result.summary, earlier.graph))
                 graphs = {result.summary.name: result.ntriples, **result.derived}
                 old = by_graph.get(result.summary.name)
                 if old is not None and old.sha256 != result.sha256 and old.graph:
@@ -933,6 +931,10 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
                     report.ttl_files.append(ttl_out / _trig_target(result))
                 result.ntriples = ""
                 observer.file_done(result)
+            report.moved = [  # (unless another file of this build states it now)
+                f"{path}: now states {summary.number} <{summary.name}>; the graph it stated "
+                f"before, <{graph}>, stays in the store (build into a new store to leave it out)"
+                for path, summary, graph in moved if graph not in loaded]
             if not report.documents and report.failures:
                 raise _Failure(*report.failures)
             report.seconds["files"] = time.perf_counter() - started
