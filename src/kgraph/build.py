@@ -1009,18 +1009,12 @@ def _coverage_answers(repo: Repository) -> object:
     return coverage_answer.previous(repo)
 
 
-def _kept_families() -> list[Any]:
-    """The families of facts the build keeps per plan for named queries' answers (assignments;
-    dated and reporting duties), each with its stage's name in the report."""
-    from kgraph.analysis import assignments_answer, duties_answer
-
-    return [(assignments_answer.FAMILY, "assignment facts"), (duties_answer.FAMILY, "duty facts")]
-
-
 def _assignment_facts(repo: Repository) -> dict[str, object]:
     """The facts each family kept for the current version (:mod:`kgraph.analysis.
     plan_parts`), read before the build's switch."""
-    return {family.name: family.previous(repo) for family, _ in _kept_families()}
+    from kgraph.analysis.kept_answers import fact_families
+
+    return {family.name: family.previous(repo) for family, _ in fact_families()}
 
 
 def _keep_assignment_facts(repo: Repository, report: BuildReport, observer: BuildObserver,
@@ -1029,9 +1023,10 @@ def _keep_assignment_facts(repo: Repository, report: BuildReport, observer: Buil
     this build wrote read again; every graph read when the version before kept none, or when
     the build wrote most of them (a full build: one read is cheaper than thousands of VALUES)."""
     from kgraph.analysis import plan_parts
+    from kgraph.analysis.kept_answers import fact_families
     from kgraph.store.derived import kept_root
 
-    for family, stage in _kept_families():
+    for family, stage in fact_families():
         observer.stage(f"keeping the plans' {stage}")
         started = time.perf_counter()
         kept = before.get(family.name)

@@ -83,6 +83,16 @@ KEPT: dict[str, KeptQuery] = {
 }
 
 
+def fact_families() -> list[tuple[Any, str]]:
+    """The families of facts the build keeps per plan for these answers
+    (:mod:`kgraph.analysis.plan_parts`: assignments; dated and reporting duties), each with its
+    build stage's name: one list for the build that keeps them and the sweep that keeps their
+    parts alive."""
+    from kgraph.analysis import assignments_answer, duties_answer
+
+    return [(assignments_answer.FAMILY, "assignment facts"), (duties_answer.FAMILY, "duty facts")]
+
+
 def kept_answer(repo: Repository, name: str, values: dict[str, str]) -> Answer | None:
     """The answer the build kept for the named query and these values; None when the query
     must answer (a query without a kept answer, or none kept for this version)."""

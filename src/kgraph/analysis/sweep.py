@@ -115,20 +115,14 @@ def dead_keys(repo: Repository, root: Path, versions: list[dict[str, str]],
     one first) and the version before's answers (its folder name) given: each module names
     the live keys of its families (or all of a family); a key of a family no module claims
     is kept."""
-    from kgraph.analysis import (
-        assignments_answer,
-        audit_index,
-        coverage_answer,
-        directive_index,
-        duties_answer,
-        plan_parts,
-    )
+    from kgraph.analysis import audit_index, coverage_answer, directive_index, plan_parts
+    from kgraph.analysis.kept_answers import fact_families
 
     answers = [coverage_answer.previous(repo)]
     if before is not None:
         answers.append(named_version_value(repo, before, coverage_answer.VERSION_VALUE))
     kept_facts: dict[str, set[str]] = {}
-    for family in (assignments_answer.FAMILY, duties_answer.FAMILY):
+    for family, _ in fact_families():
         facts = [family.previous(repo)]
         if before is not None:
             facts.append(named_version_value(repo, before, family.version_value))
