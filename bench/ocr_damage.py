@@ -199,9 +199,9 @@ def count_pair(clean: str, ocr: str, counts: Counts) -> None:
                     counts.chars[c][out] += 1
     # a space between two words of a line, both aligned: still a space on one OCR line?
     for k in range(len(a) - 1):
-        if a[k].line == a[k + 1].line and k in ocr_line_of and k + 1 in ocr_line_of:
-            if ocr_line_of[k] == ocr_line_of[k + 1]:
-                counts.chars[" "][" "] += 1
+        aligned = k in ocr_line_of and k + 1 in ocr_line_of
+        if aligned and a[k].line == a[k + 1].line and ocr_line_of[k] == ocr_line_of[k + 1]:
+            counts.chars[" "][" "] += 1
     # line breaks: two words on consecutive clean lines, both aligned, still on two OCR lines?
     for k in range(len(a) - 1):
         if a[k].line == a[k + 1].line or k not in ocr_line_of or k + 1 not in ocr_line_of:
