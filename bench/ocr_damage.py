@@ -73,8 +73,7 @@ def strip_markup(text: str) -> str:
 # --- contexts of a line break -------------------------------------------------------------------
 _MARKER = re.compile(
     r"^\s*(?:[-+•*–]\s|[0-9]+(?:\.[0-9]+)*[.)]\s|[IVXLC]+[.)]\s|[a-zđ][.)]\s|"
-    r"(?:Điều|Phần|Chương|Mục|Phụ lục)\b)",
-    re.I,
+    r"(?:Điều|ĐIỀU|Phần|PHẦN|Chương|CHƯƠNG|Mục|MỤC|Phụ lục|PHỤ LỤC)\s+[0-9IVXLC]+\b)"
 )
 
 
@@ -462,7 +461,24 @@ def main(argv: list[str] | None = None) -> int:
     table.add_argument("--seeds", type=int, default=3)
     table.add_argument("--old-src", type=Path, help="another checkout's src/ to score side by side")
     table.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
+    write = sub.add_parser("write", help="write damaged copies and their gold to a folder")
+    write.add_argument("folder", type=Path)
+    write.add_argument("files", nargs="+")
+    write.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    if args.command == "write":  # for kgraph eval --gold FOLDER/gold.json --sources FOLDER
+        args.folder.mkdir(parents=True, exist_ok=True)
+        gold, model = gold_entries(), load_model()
+        for name in args.files:
+            clean = (SEED_CLEAN if name == SEED_CLEAN.name else REAL / name).read_text(
+                encoding="utf-8"
+            )
+            (args.folder / name).write_text(damage(clean, model, args.seed), encoding="utf-8")
+        documents = [gold[name] for name in args.files]
+        (args.folder / "gold.json").write_text(
+            json.dumps({"documents": documents}, ensure_ascii=False), encoding="utf-8"
+        )
+        return 0
     if args.command == "learn":
         model = learn(all_pairs())
         MODEL_FILE.write_text(
