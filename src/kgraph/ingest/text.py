@@ -167,6 +167,34 @@ def _spelling_repair(folded: str) -> str:
     return folded
 
 
+# A Vietnamese syllable is an onset consonant (or none), a vowel nucleus and at most one final
+# consonant. An English-only OCR damages the nucleus above all (its tone and vowel marks): "Sở"
+# comes back as "Sé", "Sd", "SO"; "Tư" as "Tw"; "nước" as "niuc"; "hợp" as "hgp". The
+# consonants around it survive, so a syllable's onset and final ("s_", "t_", "n_c", "h_p")
+# still tell a known name from another.
+_ONSET = re.compile(r"^(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])")
+_FINAL = re.compile(r"(?:ch|ng|nh|[cmnpt])$")
+
+
+@lru_cache(maxsize=TEXTS_KEPT)
+def syllable_skeleton(key: str) -> str:
+    """A key (from :func:`match_key`) with each syllable's vowel nucleus blanked out: "so y te",
+    "se y te" and "sd y te" all give "s_ _ t_". Only for a last-resort comparison of names
+    that no closer match found; a word with a digit is kept whole."""
+    out = []
+    for word in key.split():
+        if any(c.isdigit() for c in word) or len(word) > 7:
+            out.append(word)
+            continue
+        onset = _ONSET.match(word)
+        head = onset.group() if onset else ""
+        rest = word[len(head):]
+        final = _FINAL.search(rest[1:]) if len(rest) > 1 else None
+        tail = final.group() if final else ""
+        out.append(f"{head}_{tail}")
+    return " ".join(out)
+
+
 @lru_cache(maxsize=TEXTS_KEPT)
 def match_key(text: str) -> str:
     """ocr_fold without punctuation: the key agency and province names are compared on."""

@@ -18,7 +18,7 @@ from rdflib import Graph, Namespace
 from rdflib.namespace import RDF, SKOS
 
 from kgraph.ingest.model import AddresseeKind, AgencyMention
-from kgraph.ingest.text import match_key, nfc
+from kgraph.ingest.text import match_key, nfc, syllable_skeleton
 from kgraph.paths import resource_dir
 
 KG = Namespace("https://w3id.org/kgraph/def#")
@@ -26,6 +26,11 @@ REF = "https://w3id.org/kgraph/id/ref/"
 PLACEHOLDER = "{province}"
 PROVINCIAL_COMMITTEE = "uy-ban-nhan-dan-tinh"  # a province's People's Committee (UBND)
 THRESHOLD = 90.0  # rapidfuzz ratio; below this a mention stays unresolved
+# A name whose every syllable keeps its consonants but whose vowels the OCR lost ("Sé Y té",
+# "Sd Nội vụ") is a known body when exactly one known name has its consonant skeleton and the
+# two are still this close (rapidfuzz ratio): three-syllable names differ by two letters.
+SKELETON_THRESHOLD = 70.0
+SKELETON_MIN_WORDS = 3  # "Sở X" and "Bộ Y" of two syllables are too many to tell apart so
 LONG_THRESHOLD = 85.0  # long names (25+ characters) carry more OCR damage in absolute terms
 
 # Abbreviations expanded before matching (in key space).
@@ -102,6 +107,8 @@ class Matcher:
         }
         self._cache: dict[str | None, dict[str, Entry]] = {}
         self._key_lists: dict[str | None, list[str]] = {}  # the keys of each _cache entry
+        # per province: consonant skeleton -> the keys of the known names that have it
+        self._skeletons: dict[str | None, dict[str, list[str]]] = {}
         self._agencies: dict[tuple[str, str | None], AgencyMention] = {}
 
     # -- provinces ---------------------------------------------------------------------------
@@ -192,8 +199,26 @@ class Matcher:
         choices = self._key_lists[province]  # made with the keys: not a new list per lookup
         hit = process.extractOne(key, choices, scorer=fuzz.ratio, score_cutoff=cutoff)
         if hit is None:
-            return None, 0.0
+            return self._by_skeleton(key, province)
         return keys[hit[0]], float(hit[1])
+
+    def _by_skeleton(self, key: str, province: str | None) -> tuple[Entry | None, float]:
+        """The one known body whose name has the key's consonant skeleton, if only one has
+        it and its name is still close to the key: a name whose vowels the OCR lost."""
+        if len(key.split()) < SKELETON_MIN_WORDS:
+            return None, 0.0
+        keys = self._keys(province)
+        skeletons = self._skeletons.get(province)
+        if skeletons is None:
+            skeletons = self._skeletons[province] = {}
+            for known in keys:
+                skeletons.setdefault(syllable_skeleton(known), []).append(known)
+        found = skeletons.get(syllable_skeleton(key), [])
+        if len({keys[k].ref_id for k in found}) != 1:
+            return None, 0.0
+        best = max(found, key=lambda k: fuzz.ratio(key, k))
+        score = fuzz.ratio(key, best)
+        return (keys[best], float(score)) if score >= SKELETON_THRESHOLD else (None, 0.0)
 
     def named_province(self, text: str) -> str | None:
         """The province a mention ends with ("Sở Y tế tỉnh Cà Mau", "Báo Kiên Giang"), if any."""
