@@ -91,7 +91,10 @@ def end_class(line: str) -> str:
 
 
 def break_context(before: str, after: str, blank: bool) -> str:
-    return f"{'blank' if blank else 'line'}|{end_class(before)}|{start_class(after)}"
+    """Blank line or not | how the line before ends | how the next begins | the line before
+    short (a heading, a header's line) or long (a paragraph's line wrapped by its writer)."""
+    short = "short" if len(before.strip()) < 40 else "long"
+    return f"{'blank' if blank else 'line'}|{end_class(before)}|{start_class(after)}|{short}"
 
 
 # --- words in a folded space --------------------------------------------------------------------
@@ -147,6 +150,23 @@ def _char_pairs(a: str, b: str) -> Iterable[tuple[str, str]]:
                     yield c, dst[lo:hi]
 
 
+def char_context(c: str, word: str) -> str:
+    """The key a character's confusions are counted under: inside a word holding a digit and
+    something else (a date, a document's number, "28-CT/TW") the OCR reads it otherwise than
+    alone or in a word ("5" alone in a table's cell comes back as "fs)", in "2509" as "5")."""
+    if c != " " and len(word) > 1 and any(ch.isdigit() for ch in word):
+        return f"#{c}"
+    return c
+
+
+def _with_contexts(text: str) -> Iterable[str]:
+    """char_context of each character of text, in order (spaces between its words too)."""
+    for i, word in enumerate(text.split(" ")):
+        if i:
+            yield " "
+        yield from (char_context(c, word) for c in word)
+
+
 @dataclass
 class Counts:
     chars: defaultdict[str, Counter[str]]
@@ -174,9 +194,11 @@ def count_pair(clean: str, ocr: str, counts: Counts) -> None:
         if op == "equal" or (op == "replace" and i2 - i1 == j2 - j1):
             for k in range(i2 - i1):
                 ocr_line_of[i1 + k] = b[j1 + k].line
-                for c, out in _char_pairs(a[i1 + k].word, b[j1 + k].word):
+                word = a[i1 + k].word
+                for (c, out), ctx in zip(_char_pairs(word, b[j1 + k].word),
+                                         _with_contexts(word), strict=False):
                     if c:
-                        counts.chars[c][out] += 1
+                        counts.chars[ctx][out] += 1
             counts.words.update(f"kept {word_class(t.word)}" for t in a[i1:i2])
         elif op == "delete":
             counts.words.update(f"dropped {word_class(t.word)}" for t in a[i1:i2])
@@ -193,9 +215,10 @@ def count_pair(clean: str, ocr: str, counts: Counts) -> None:
                 counts.words["inserted"] += j2 - j1
                 continue
             counts.words.update(f"kept {word_class(t.word)}" for t in a[i1:i2])
+            contexts = _with_contexts(src)
             for c, out in _char_pairs(src, dst):
                 if c:
-                    counts.chars[c][out] += 1
+                    counts.chars[next(contexts)][out] += 1
     # a space between two words of a line, both aligned: still a space on one OCR line?
     for k in range(len(a) - 1):
         aligned = k in ocr_line_of and k + 1 in ocr_line_of
@@ -255,8 +278,8 @@ class Damage:
         self.insert = words.get("inserted", 0) / total
         self.junk = (list(model["inserted"]), list(model["inserted"].values()))
 
-    def _char(self, c: str) -> str:
-        table = self._chars.get(c)
+    def _char(self, c: str, word: str = "") -> str:
+        table = self._chars.get(char_context(c, word)) or self._chars.get(c)
         if table is None:  # a character no pair showed: as its unaccented letter fares
             base = _unaccented(c)
             table = self._chars.get(base) if base != c else None
@@ -266,18 +289,19 @@ class Damage:
         return self.rng.choices(outs, weights)[0]
 
     def _keep_break(self, before: str, after: str, blank: bool) -> bool:
-        """A context seen rarely leans on all contexts of its kind (blank line or not)."""
-        context = break_context(before, after, blank)
-        kind = context.split("|")[0]
-        parent = [0, 0]
-        for name, seen in self.model["breaks"].items():
-            if name.startswith(kind + "|"):
-                parent[0] += seen.get("kept", 0)
-                parent[1] += seen.get("kept", 0) + seen.get("joined", 0)
-        prior = (parent[0] + 0.5) / (parent[1] + 1)
-        seen = self.model["breaks"].get(context, {})
-        kept, joined = seen.get("kept", 0), seen.get("joined", 0)
-        return self.rng.random() < (kept + 2 * prior) / (kept + joined + 2)
+        """A context seen rarely leans on the contexts that share all but its last part, and
+        those on all of their kind (blank line or not)."""
+        parts = break_context(before, after, blank).split("|")
+        p = 0.5
+        for depth in (1, len(parts) - 1, len(parts)):
+            prefix = "|".join(parts[:depth])
+            kept = joined = 0
+            for name, seen in self.model["breaks"].items():
+                if name == prefix or name.startswith(prefix + "|"):
+                    kept += seen.get("kept", 0)
+                    joined += seen.get("joined", 0)
+            p = (kept + 2 * p) / (kept + joined + 2)
+        return self.rng.random() < p
 
     def layout(self, text: str) -> list[str]:
         """The lines the page shows: breaks kept or joined as learnt, then wrapped."""
@@ -309,7 +333,9 @@ class Damage:
     def __call__(self, text: str) -> str:
         lines = []
         for line in self.layout(text):
-            damaged = "".join(self._char(c) if c != " " else self._space() for c in line)
+            damaged = self._space().join(
+                "".join(self._char(c, word) for c in word) for word in line.split(" ")
+            )
             lines.append(self._drop_words(damaged))
         return "\n".join(lines) + "\n"
 
