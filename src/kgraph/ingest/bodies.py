@@ -192,7 +192,32 @@ _LOWER_HEAD = re.compile(r"^(?:" + "|".join(LOWER_CASE_HEADS) + r")\b")
 _COLLECTIVE = re.compile(r"^(?:" + "|".join(COLLECTIVE_HEADS) + r")\b")
 _ABBREVIATION = [(re.compile(rf"(?<!\w)(?:{p})(?!\w)"), full) for p, full in FIELD_ABBREVIATIONS]
 _HEADING_NO = re.compile(r"^\s*(?:[0-9]{1,2}(?:\.[0-9]{1,2}){0,2}|[ivxl]{1,5}|[a-zđ])\s*[.,)]\s*")
-_OFFICE = re.compile(r"^\W*(?:" + "|".join(OFFICE_HOLDERS) + r")(?=\s)\s*")
+_ONSET = re.compile(r"^(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])")
+_FINAL = re.compile(r"(?:ch|ng|nh|[cmnpt])$")
+
+
+def ocr_tolerant(phrase: str) -> str:
+    """A pattern for a folded phrase that its English-only OCR reading still matches: each
+    syllable keeps its onset and final consonants, its vowels may come back as up to three
+    other characters or none ("bộ trưởng" read "B6 triéng", "Bo trwdng", "BO truéng")."""
+    out = []
+    for word in phrase.split():
+        onset = _ONSET.match(word)
+        head = onset.group() if onset else ""
+        rest = word[len(head) :]
+        final = _FINAL.search(rest[1:]) if len(rest) > 1 else None
+        tail = final.group() if final else ""
+        out.append(rf"{head}\S{{0,3}}{tail}")
+    return r"\s+".join(out)
+
+
+# Office holders as an OCR may read them (at the start of an addressee, or after a comma). A
+# title whose consonants are those of "các" ("cục trưởng": "các trường" is a group of schools)
+# is only taken as written.
+_OFFICE_TOLERANT = "|".join(
+    p if ocr_tolerant(p).startswith(r"c\S{0,3}c") else ocr_tolerant(p) for p in OFFICE_HOLDERS
+)
+_OFFICE = re.compile(r"^\W*(?:" + _OFFICE_TOLERANT + r")(?=\s)\s*")
 _LEAD_IN = re.compile(r"^\W*(?:" + "|".join(LEAD_INS) + r")\b\s*")
 _REQUEST = re.compile(r"^\W*[dbp]e\s*ngh[a-z]\b")
 _ROLE_CUT = re.compile(r"\s(?:" + "|".join(ROLE_WORDS) + r")(?!\w)|[:(.;]")
@@ -201,7 +226,7 @@ _DUTY_CUT = re.compile(r"\s(?:" + "|".join(ROLE_WORDS + DUTY_VERBS) + r")(?!\w)|
 _BASIS = re.compile(r"^\W*(?:can c\S{0,2}|tren co so)\s[^,:;]{0,150},\s*")
 # "Giám đốc các Sở, Thủ trưởng các ngành, cơ quan cấp tỉnh": heads of several kinds of bodies
 # listed in a row are one group ("các Sở, ngành, cơ quan cấp tỉnh").
-_TITLED_GROUP = re.compile(r",\s*(?:" + "|".join(OFFICE_HOLDERS) + r")\s+cac\s+")
+_TITLED_GROUP = re.compile(r",\s*(?:" + _OFFICE_TOLERANT + r")\s+c\S{0,2}c\s+")
 _SPLIT = re.compile(r"(,\s*|;\s*|\s+v[aà]\s+|\s*/\s*)")
 
 
