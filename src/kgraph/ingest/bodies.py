@@ -22,7 +22,7 @@ from functools import lru_cache
 from rapidfuzz.distance import Levenshtein
 
 from kgraph.ingest.model import AddresseeKind, AgencyMention
-from kgraph.ingest.text import TEXTS_KEPT, aligned_fold, match_key
+from kgraph.ingest.text import TEXTS_KEPT, aligned_fold, match_key, syllable_parts
 from kgraph.reference.matching import Matcher, fresh_copy
 
 # Head nouns of kinds of bodies (folded). OCR forms of "Sở" ("S6", "8&", "S¢") are the first two.
@@ -192,21 +192,13 @@ _LOWER_HEAD = re.compile(r"^(?:" + "|".join(LOWER_CASE_HEADS) + r")\b")
 _COLLECTIVE = re.compile(r"^(?:" + "|".join(COLLECTIVE_HEADS) + r")\b")
 _ABBREVIATION = [(re.compile(rf"(?<!\w)(?:{p})(?!\w)"), full) for p, full in FIELD_ABBREVIATIONS]
 _HEADING_NO = re.compile(r"^\s*(?:[0-9]{1,2}(?:\.[0-9]{1,2}){0,2}|[ivxl]{1,5}|[a-zđ])\s*[.,)]\s*")
-_ONSET = re.compile(r"^(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])")
-_FINAL = re.compile(r"(?:ch|ng|nh|[cmnpt])$")
-
-
 def ocr_tolerant(phrase: str) -> str:
     """A pattern for a folded phrase that its English-only OCR reading still matches: each
     syllable keeps its onset and final consonants, its vowels may come back as up to three
     other characters or none ("bộ trưởng" read "B6 triéng", "Bo trwdng", "BO truéng")."""
     out = []
     for word in phrase.split():
-        onset = _ONSET.match(word)
-        head = onset.group() if onset else ""
-        rest = word[len(head) :]
-        final = _FINAL.search(rest[1:]) if len(rest) > 1 else None
-        tail = final.group() if final else ""
+        head, _, tail = syllable_parts(word)
         out.append(rf"{head}\S{{0,3}}{tail}")
     return r"\s+".join(out)
 

@@ -176,21 +176,28 @@ _ONSET = re.compile(r"^(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])"
 _FINAL = re.compile(r"(?:ch|ng|nh|[cmnpt])$")
 
 
+def syllable_parts(word: str) -> tuple[str, str, str]:
+    """A folded syllable's onset, nucleus and final ("thuong" -> "th", "uo", "ng"); an OCR
+    reading that lost the vowels keeps its consonants ("cng" -> "c", "", "ng")."""
+    onset = _ONSET.match(word)
+    head = onset.group() if onset else ""
+    rest = word[len(head) :]
+    final = _FINAL.search(rest)
+    tail = final.group() if final else ""
+    return head, rest[: len(rest) - len(tail)], tail
+
+
 @lru_cache(maxsize=TEXTS_KEPT)
 def syllable_skeleton(key: str) -> str:
     """A key (from :func:`match_key`) with each syllable's vowel nucleus blanked out: "so y te",
     "se y te" and "sd y te" all give "s_ _ t_". Only for a last-resort comparison of names
-    that no closer match found; a word with a digit is kept whole."""
+    that no closer match found; a word with a digit, or too long for a syllable, is kept."""
     out = []
     for word in key.split():
         if any(c.isdigit() for c in word) or len(word) > 7:
             out.append(word)
             continue
-        onset = _ONSET.match(word)
-        head = onset.group() if onset else ""
-        rest = word[len(head):]
-        final = _FINAL.search(rest[1:]) if len(rest) > 1 else None
-        tail = final.group() if final else ""
+        head, _, tail = syllable_parts(word)
         out.append(f"{head}_{tail}")
     return " ".join(out)
 
