@@ -22,7 +22,7 @@ from functools import lru_cache
 from rapidfuzz.distance import Levenshtein
 
 from kgraph.ingest.model import AddresseeKind, AgencyMention
-from kgraph.ingest.text import TEXTS_KEPT, aligned_fold, match_key, syllable_parts
+from kgraph.ingest.text import TEXTS_KEPT, aligned_fold, match_key, ocr_tolerant
 from kgraph.reference.matching import Matcher, fresh_copy
 
 # Head nouns of kinds of bodies (folded). OCR forms of "Sở" ("S6", "8&", "S¢") are the first two.
@@ -192,17 +192,6 @@ _LOWER_HEAD = re.compile(r"^(?:" + "|".join(LOWER_CASE_HEADS) + r")\b")
 _COLLECTIVE = re.compile(r"^(?:" + "|".join(COLLECTIVE_HEADS) + r")\b")
 _ABBREVIATION = [(re.compile(rf"(?<!\w)(?:{p})(?!\w)"), full) for p, full in FIELD_ABBREVIATIONS]
 _HEADING_NO = re.compile(r"^\s*(?:[0-9]{1,2}(?:\.[0-9]{1,2}){0,2}|[ivxl]{1,5}|[a-zđ])\s*[.,)]\s*")
-def ocr_tolerant(phrase: str) -> str:
-    """A pattern for a folded phrase that its English-only OCR reading still matches: each
-    syllable keeps its onset and final consonants, its vowels may come back as up to three
-    other characters or none ("bộ trưởng" read "B6 triéng", "Bo trwdng", "BO truéng")."""
-    out = []
-    for word in phrase.split():
-        head, _, tail = syllable_parts(word)
-        out.append(rf"{head}\S{{0,3}}{tail}")
-    return r"\s+".join(out)
-
-
 # Office holders as an OCR may read them (at the start of an addressee, or after a comma). A
 # title whose consonants are those of "các" ("cục trưởng": "các trường" is a group of schools)
 # is only taken as written.

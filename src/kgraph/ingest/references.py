@@ -28,7 +28,7 @@ from rdflib import Graph, Namespace
 from rdflib.namespace import SKOS
 
 from kgraph.ingest.model import AgencyMention, DocumentRef, Reference, Relation, Span, StatedLineage
-from kgraph.ingest.text import TEXTS_KEPT, aligned_fold, fold, nfc
+from kgraph.ingest.text import TEXTS_KEPT, aligned_fold, fold, nfc, ocr_tolerant
 from kgraph.paths import resource_dir
 from kgraph.reference.matching import Matcher
 
@@ -112,8 +112,14 @@ _TYPE_ALT = doc_types().label_pattern()
 _TYPE_BEFORE = re.compile(r"(" + _TYPE_ALT + r")\w?\s*(?:so|s\w)?\s*[:.]?\s*$")
 _TYPE_WORDS = re.compile(r"(?:(?:" + _TYPE_ALT + r")\s+)?(?:s\S{0,2}\s*)?$")
 # A clause that opens a list item: "Nghị quyết số", "Các Công điện: số", "số" (after ';').
+# The types as an English-only OCR may read them ("Thong bdo", "Chwong trinh"): only where a
+# whole clause is a type and "số" before a number.
+_TYPE_ALT_OCR = "|".join(
+    ocr_tolerant(label) for label in sorted(doc_types().by_label, key=len, reverse=True)
+)
 _LIST_ITEM = re.compile(
-    r"^\W*(?:(?:cac\s+)?(?:" + _TYPE_ALT + r")(?:\s+(?:cua|do)\s+[^\d;:()]{1,60}?)?\s*[:(]?\s*)?"
+    r"^\W*(?:(?:cac\s+)?(?:" + _TYPE_ALT_OCR
+    + r")(?:\s+(?:cua|do)\s+[^\d;:()]{1,60}?)?\s*[:(]?\s*)?"
     r"(?:s\S{0,2}\s*)?[:.]?\s*$"  # "số", and an OCR's "s6", "sé"
 )
 # "thực hiện các Nghị quyết của Chính phủ: số ..." - the verb's list opens with a plural type.

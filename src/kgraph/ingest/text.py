@@ -187,6 +187,17 @@ def syllable_parts(word: str) -> tuple[str, str, str]:
     return head, rest[: len(rest) - len(tail)], tail
 
 
+def ocr_tolerant(phrase: str) -> str:
+    """A pattern for a folded phrase that its English-only OCR reading still matches: each
+    syllable keeps its onset and final consonants, its vowels may come back as up to three
+    other characters or none ("bộ trưởng" read "B6 triéng", "Bo trwdng", "BO truéng")."""
+    out = []
+    for word in phrase.split():
+        head, _, tail = syllable_parts(word)
+        out.append(rf"{head}\S{{0,3}}{tail}")
+    return r"\s+".join(out)
+
+
 @lru_cache(maxsize=TEXTS_KEPT)
 def syllable_skeleton(key: str) -> str:
     """A key (from :func:`match_key`) with each syllable's vowel nucleus blanked out: "so y te",
