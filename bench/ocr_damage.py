@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import sys
@@ -37,7 +38,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 MODEL_FILE = HERE / "ocr_damage.json"
-SHARED = HERE.parent.parent / "shared"
+SHARED = Path(os.environ.get("KGRAPH_SHARED", HERE.parent.parent / "shared"))
 REAL = SHARED / "real"
 OCR = REAL / "ocr"
 SEED_CLEAN = SHARED / "seeds" / "004_d5d135182c80a159.txt"
@@ -472,7 +473,6 @@ def format_scores(scores: dict, columns: Sequence[str], title: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import os
     import subprocess
     import tempfile
 
