@@ -1,0 +1,67 @@
+"""Reading through an English-only OCR's damage to vowels: a syllable keeps its consonants
+("Sở" read "Sé", "Sd"; "trưởng" read "triéng", "trwdng"), so names, titles and document types
+are still recognised by them, and only where nothing closer matched."""
+
+from __future__ import annotations
+
+import pytest
+
+from kgraph.ingest.bodies import names_part
+from kgraph.ingest.model import Relation
+from kgraph.ingest.references import find_references
+from kgraph.ingest.text import match_key, syllable_parts, syllable_skeleton
+from kgraph.reference.matching import default_matcher
+
+
+@pytest.mark.parametrize(
+    ("word", "parts"),
+    [("thuong", ("th", "uo", "ng")), ("nghe", ("ngh", "e", "")), ("cng", ("c", "", "ng")),
+     ("y", ("", "y", "")), ("sd", ("s", "d", ""))],
+)
+def test_a_syllable_is_onset_nucleus_final(word: str, parts: tuple[str, str, str]) -> None:
+    assert syllable_parts(word) == parts
+
+
+def test_damaged_vowels_keep_the_skeleton() -> None:
+    clean = syllable_skeleton(match_key("Sở Công Thương"))
+    for read in ("Sé Công Thuong", "Sd Cng Thuong", "SO Cong Thwong"):
+        assert syllable_skeleton(match_key(read)) == clean
+    assert syllable_skeleton(match_key("Sở Y tế")) != syllable_skeleton(match_key("Sở Tư pháp"))
+
+
+@pytest.mark.parametrize(
+    ("read", "body"),
+    [("Sé Y té", "Sở Y tế"), ("Sd Noi vu", "Sở Nội vụ"), ("Sé Tw phap", "Sở Tư pháp"),
+     ("Sd Cng Thuong", "Sở Công Thương")],
+)
+def test_a_body_whose_vowels_the_ocr_lost_is_resolved(read: str, body: str) -> None:
+    mention = default_matcher().agency(read, "Gia Lai")
+    assert mention.canonical == body and mention.province == "Gia Lai"
+
+
+def test_no_body_is_made_of_a_skeleton_alone() -> None:
+    matcher = default_matcher()
+    assert matcher.agency("Sân vận động tỉnh", "Gia Lai").canonical is None
+    assert matcher.agency("Sé Ytr", "Gia Lai").canonical is None  # two syllables: too few
+
+
+def test_an_office_holder_read_through_ocr_damage_leaves_the_body() -> None:
+    assert names_part("1. B6 triéng BO Cong an c6 trach nhiém giúp") == "BO Cong an"
+    assert names_part("2. Bo trwdng Bo Tai chinh:") == "Bo Tai chinh"
+    # "các trường" has the consonants of "cục trưởng": a group of schools is no office holder
+    assert names_part("3. Các trường đại học, cao đẳng:") == "Các trường đại học, cao đẳng"
+
+
+def test_a_damaged_type_keeps_the_verb_of_the_preamble_list() -> None:
+    text = (
+        "UY BAN NHAN DAN TINH GIA LAI\nSố: 12/KH-UBND\nGia Lai, ngày 5 tháng 3 năm 2025\n"
+        "KẾ HOẠCH\nVề công tác phòng chống thiên tai\n"
+        "Căn cứ Nghị quyết số 57-NQ/TW ngày 22/12/2024 của Bộ Chính trị; Thong bdo so "
+        "30-TB/VPCP ngày 13/6/2025 của Văn phòng Chính phủ;\n"
+        "I. MỤC ĐÍCH\n1. Sở Y tế chủ trì.\n"
+    )
+    refs, _ = find_references(
+        text, text.index("\nI. ") + 1, default_matcher(), "Gia Lai", "12/KH-UBND"
+    )
+    relations = {r.target.number: r.relation for r in refs}
+    assert relations["30-TB/VPCP"] is Relation.BASED_ON
