@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from kgraph.ingest.bodies import names_part
+from kgraph.ingest.bodies import looks_named, names_part
 from kgraph.ingest.model import Relation
 from kgraph.ingest.references import find_references
 from kgraph.ingest.text import match_key, syllable_parts, syllable_skeleton
@@ -48,6 +48,7 @@ def test_no_body_is_made_of_a_skeleton_alone() -> None:
 def test_an_office_holder_read_through_ocr_damage_leaves_the_body() -> None:
     assert names_part("1. B6 triéng BO Cong an c6 trach nhiém giúp") == "BO Cong an"
     assert names_part("2. Bo trwdng Bo Tai chinh:") == "Bo Tai chinh"
+    assert looks_named(names_part("1. Bo trudng Bd Céng an có trách nhiệm"))  # "Bd" is "Bộ"
     # "các trường" has the consonants of "cục trưởng": a group of schools is no office holder
     assert names_part("3. Các trường đại học, cao đẳng:") == "Các trường đại học, cao đẳng"
 

@@ -32,6 +32,7 @@ BODY_HEADS: tuple[str, ...] = (
     "bo chi huy",
     "bo tu lenh",
     "bo",
+    "bd",  # "Bộ" read "Bd" ("ộ" as "d"): no Vietnamese syllable opens with "bd"
     "so",
     "ban quan ly",
     "ban chi dao",
