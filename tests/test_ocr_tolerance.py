@@ -66,3 +66,9 @@ def test_a_damaged_type_keeps_the_verb_of_the_preamble_list() -> None:
     )
     relations = {r.target.number: r.relation for r in refs}
     assert relations["30-TB/VPCP"] is Relation.BASED_ON
+
+
+def test_a_w_or_v_after_a_letter_is_a_vowel_in_the_matching_key() -> None:
+    assert match_key("Sở Tw pháp") == match_key("Sở Tư pháp")
+    assert match_key("Công ty Điện lvc") == match_key("Công ty Điện lực")
+    assert match_key("Vĩnh Long") == "vinh long"  # an onset "v" stays

@@ -156,6 +156,8 @@ def ocr_fold(text: str) -> str:
 # "Qudc hdi" for "Quốc hội"). Abbreviations (UBND, LĐTBXH) keep their final/cluster "d".
 _SPELLING = [
     (re.compile(r"w(?=[aeiouy])"), "u"),
+    # nor a "w" or a "v" after another letter: there they are a vowel ("Tw pháp", "Điện lvc")
+    (re.compile(r"(?<=[a-z])[wv](?=(?:c|ch|n|ng|nh|t|m|p)?\b)"), "u"),
     (re.compile(r"ii"), "u"),
     (re.compile(r"(?<=[a-z])d(?=[aeiouy]|(?:c|ch|n|ng|nh|t|m|p)\b)"), "o"),
 ]
