@@ -156,16 +156,28 @@ def ocr_fold(text: str) -> str:
 # "Qudc hdi" for "Quốc hội"). Abbreviations (UBND, LĐTBXH) keep their final/cluster "d".
 _SPELLING = [
     (re.compile(r"w(?=[aeiouy])"), "u"),
-    # nor a "w" or a "v" after another letter: there they are a vowel ("Tw pháp", "Điện lvc")
-    (re.compile(r"(?<=[a-z])[wv](?=(?:c|ch|n|ng|nh|t|m|p)?\b)"), "u"),
+
     (re.compile(r"ii"), "u"),
     (re.compile(r"(?<=[a-z])d(?=[aeiouy]|(?:c|ch|n|ng|nh|t|m|p)\b)"), "o"),
 ]
 
 
+# Nor a "w" or a "v" after another letter of a word: there they are a vowel ("Tw pháp", "Điện
+# lvc"). A document's number ("28-CT/TW") keeps its code.
+_WV_VOWEL = re.compile(r"(?<=[a-z])[wv](?=(?:c|ch|n|ng|nh|t|m|p)?\b)")
+_CODE_TOKEN = re.compile(r"[0-9/]")
+
+
+def _vowel_wv(token: re.Match[str]) -> str:
+    word = token.group()
+    return word if _CODE_TOKEN.search(word) else _WV_VOWEL.sub("u", word)
+
+
 def _spelling_repair(folded: str) -> str:
     for pattern, replacement in _SPELLING:
         folded = pattern.sub(replacement, folded)
+    if "w" in folded or "v" in folded:
+        folded = _TOKEN.sub(_vowel_wv, folded)
     return folded
 
 
