@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from kgraph.ingest.bodies import looks_named, names_part
+from kgraph.ingest.extract import extract_document
 from kgraph.ingest.model import Relation
 from kgraph.ingest.references import find_references
 from kgraph.ingest.text import match_key, syllable_parts, syllable_skeleton
@@ -72,3 +73,16 @@ def test_a_w_or_v_after_a_letter_is_a_vowel_in_the_matching_key() -> None:
     assert match_key("Sở Tw pháp") == match_key("Sở Tư pháp")
     assert match_key("Công ty Điện lvc") == match_key("Công ty Điện lực")
     assert match_key("Vĩnh Long") == "vinh long"  # an onset "v" stays
+
+
+@pytest.mark.parametrize("title", ["TỔ CHỨC THỰC HIỆN", "TO CHUC THUYC HIEN", "TO CHUC HIEN"])
+def test_the_implementation_section_is_found_when_the_ocr_lost_a_word(title: str) -> None:
+    text = (
+        "ỦY BAN NHÂN DÂN TỈNH GIA LAI\nSố: 12/KH-UBND\nGia Lai, ngày 5 tháng 3 năm 2025\n"
+        "KẾ HOẠCH\nVề công tác phòng chống thiên tai\n"
+        "I. MỤC ĐÍCH, YÊU CẦU\n1. Bảo đảm an toàn cho người dân.\n"
+        f"II. {title}\n1. Trên cơ sở Kế hoạch, các đơn vị khẩn trương triển khai.\n"
+        "2. Chế độ báo cáo được thực hiện hằng quý.\n"
+    )
+    doc = extract_document(text, "plan.txt")
+    assert [a.section for a in doc.assignments] == ["II", "II"]

@@ -32,10 +32,13 @@ from kgraph.reference.matching import Matcher
 
 __all__ = ["_names_part", "assignment_lists", "extract_assignments", "split_agencies"]
 
-_ASSIGN_TITLE = re.compile(r"to chuc th[a-z']{1,4}\s*hien|phan cong|trach nhiem")
+# "Tổ chức thực hiện", also as an OCR gives it back: "thực" misread, or lost ("TO CHUC HIEN");
+# "tổ chức hiện nay" (organisations of today) is no such title.
+_ORGANISE = r"to chuc (?:th[a-z']{1,4}\s*)?hien(?! nay)"
+_ASSIGN_TITLE = re.compile(_ORGANISE + r"|phan cong|trach nhiem")
 # A division inside the body that is about implementation, by its title's first words.
 _ASSIGN_HEADING = re.compile(
-    r"^\W*(?:to chuc th[a-z']{1,4}\s*hien|phan cong|trach nhiem (?:thuc hien|cua cac))"
+    r"^\W*(?:" + _ORGANISE + r"|phan cong|trach nhiem (?:thuc hien|cua cac))"
 )
 # Genres whose body is itself the list of instructions, numbered or not.
 DIRECTIVE_GENRES = {"Công văn", "Chỉ thị", "Thông báo", "Công điện"}
