@@ -71,6 +71,6 @@ def test_simulated_ocr_of_unseen_plans_keeps_bodies_and_references(tmp_path: Pat
     scores = score_set(files, load_model(), SEEDS, tmp_path)
     rates = {m: _rate(scores, m) for m in ("agencies", "agencies_and_request", "refs")}
     print(rates)
-    assert rates["agencies"] >= 0.60
-    assert rates["agencies_and_request"] >= 0.60
+    assert rates["agencies"] >= 0.62
+    assert rates["agencies_and_request"] >= 0.62
     assert rates["refs"] >= 0.90
