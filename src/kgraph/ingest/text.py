@@ -156,14 +156,14 @@ def ocr_fold(text: str) -> str:
 # "Qudc hdi" for "Quốc hội"). Abbreviations (UBND, LĐTBXH) keep their final/cluster "d".
 _SPELLING = [
     (re.compile(r"w(?=[aeiouy])"), "u"),
-
     (re.compile(r"ii"), "u"),
     (re.compile(r"(?<=[a-z])d(?=[aeiouy]|(?:c|ch|n|ng|nh|t|m|p)\b)"), "o"),
 ]
 
 
 # Nor a "w" or a "v" after another letter of a word: there they are a vowel ("Tw pháp", "Điện
-# lvc"). A document's number ("28-CT/TW") keeps its code.
+# lvc"). A document's number ("28-CT/TW") keeps its code. Only in the key names are compared on
+# (match_key), not in ocr_fold: the coverage's kept terms are folded by ocr_fold.
 _WV_VOWEL = re.compile(r"(?<=[a-z])[wv](?=(?:c|ch|n|ng|nh|t|m|p)?\b)")
 _CODE_TOKEN = re.compile(r"[0-9/]")
 
@@ -176,8 +176,6 @@ def _vowel_wv(token: re.Match[str]) -> str:
 def _spelling_repair(folded: str) -> str:
     for pattern, replacement in _SPELLING:
         folded = pattern.sub(replacement, folded)
-    if "w" in folded or "v" in folded:
-        folded = _TOKEN.sub(_vowel_wv, folded)
     return folded
 
 
@@ -230,7 +228,10 @@ def syllable_skeleton(key: str) -> str:
 @lru_cache(maxsize=TEXTS_KEPT)
 def match_key(text: str) -> str:
     """ocr_fold without punctuation: the key agency and province names are compared on."""
-    return " ".join(_NON_ALNUM.sub(" ", ocr_fold(text)).split())
+    folded = ocr_fold(text)
+    if "w" in folded or "v" in folded:
+        folded = _TOKEN.sub(_vowel_wv, folded)
+    return " ".join(_NON_ALNUM.sub(" ", folded).split())
 
 
 @lru_cache(maxsize=8192)
