@@ -79,6 +79,7 @@ BODY_HEADS: tuple[str, ...] = (
     "to cong tac",
     "truong",
     "benh vien",
+    "tram y te",  # a commune's health station
     "bao hiem",
     "he thong",
     "lanh dao",
