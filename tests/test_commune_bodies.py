@@ -18,6 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kgraph.cli import app
+from kgraph.ingest.bodies import split_agencies
 from kgraph.ingest.extract import extract_document
 from kgraph.paths import resource_dir
 from kgraph.reference.matching import default_matcher
@@ -103,8 +104,30 @@ def test_groups_and_unknown_communes_are_not_taken_for_a_named_commune() -> None
     # a commune the list lacks (a made-up one) stays unresolved: not "các xã, phường"
     mention = default_matcher().agency("Ủy ban nhân dân xã Long Khê Ia", "Đắk Lắk")
     assert mention.reference_id is None and mention.canonical is None
+    # a plan names its own province's communes: another province's is not guessed
+    assert _resolve("Công an xã Ea Kly", "Gia Lai")[0] is None
     # a province's bodies are untouched
     assert _resolve("Công an tỉnh", "Đắk Lắk")[0] == "cong-an-tinh"
+
+
+@pytest.mark.parametrize("heading", [
+    "Công an xã Hà Khê Bình",  # a commune the list lacks: not "Công an" of the province
+    "Ủy ban Mặt trận Tổ quốc Việt Nam xã Hà Khê Bình",  # nor the province's MTTQ
+    "Công an xã",  # a commune's, unnamed
+    "UBND phường",
+])
+def test_a_communes_body_is_never_read_as_the_provinces(heading: str) -> None:
+    [mention] = split_agencies(heading, default_matcher(), "Đắk Lắk")
+    assert mention.reference_id is None and mention.raw == heading
+
+
+def test_a_communes_name_is_read_whole() -> None:
+    # "xã Ea" would be another reading of the first word only: the name runs on
+    [mention] = split_agencies("Trạm Y tế xã Ea Kly", default_matcher(), "Đắk Lắk")
+    assert mention.canonical == "Trạm Y tế xã Ea Kly"
+    # the groups are still groups
+    [group] = split_agencies("Công an cấp xã", default_matcher(), "Đắk Lắk")
+    assert group.reference_id == "cong-an-cac-xa-phuong"
 
 
 def test_the_list_holds_every_commune_the_province_table_counts() -> None:

@@ -272,7 +272,7 @@ class Matcher:
     def commune_body(self, text: str, province: str | None) -> AgencyMention | None:
         """A named commune's body ("Công an xã Ea Kly", "UBND phường Hạc Thành"): a commune-level
         template's head, a unit word, and the name of a commune the list holds (in the plan's
-        province first, else the one province holding a commune of that name). None for
+        province; with none known, the one province holding a commune of that name). None for
         anything else, a group ("các xã") included: those are matched as before. A named
         commune the list lacks (one before 2025, a misspelling) is left unresolved, never taken
         for a group's or a province's body."""
@@ -290,7 +290,8 @@ class Matcher:
             name = words[i + size :]
             found = self.communes.find(" ".join(name), " ".join(words[i : i + size]), province)
             if found is None:
-                if name and len(name) <= 4 and not _NOT_A_NAME.intersection(name):
+                # an unlisted name, or none ("Công an xã": a commune's, not the province's)
+                if len(name) <= 4 and not _NOT_A_NAME.intersection(name):
                     unknown = AgencyMention(raw=text, kind=AddresseeKind.AGENCY)
                 continue
             commune, where = found
@@ -342,17 +343,17 @@ class Communes:
     def find(self, name_key: str, word_key: str, province: str | None
              ) -> tuple[str, str] | None:
         """(the commune as named with its unit word, its province) for a name and unit word in
-        key space: the plan's province's commune of that name, else the only one anywhere; a
-        unit word the list disagrees with is taken when the name alone is unambiguous."""
+        key space: the plan's province's commune of that name (a plan names its own communes;
+        another province's would carry that province's name), or with no province known the
+        only one anywhere; a unit word the list disagrees with is taken when the name alone is
+        unambiguous."""
         found = self.by_key.get(name_key, [])
-        for pool in ([c for c in found if c.province == province], found):
-            same_word = [c for c in pool if match_key(c.division) == word_key]
-            for choice in (same_word, pool):
-                if len(choice) == 1:
-                    return choice[0].full, choice[0].province
-            if pool:
-                return None  # ambiguous: not guessed
-        return None
+        pool = found if province is None else [c for c in found if c.province == province]
+        same_word = [c for c in pool if match_key(c.division) == word_key]
+        for choice in (same_word, pool):
+            if len(choice) == 1:
+                return choice[0].full, choice[0].province
+        return None  # none, or several: not guessed
 
 
 def fresh_copy(mention: AgencyMention) -> AgencyMention:
