@@ -466,7 +466,8 @@ def _known_prefix(text: str, matcher: Matcher, province: str | None) -> AgencyMe
     return None
 
 
-_UNIT_WORDS = {"xa", "phuong", "dac khu", "thi tran", "huyen", "quan", "thi xa"}
+# (not "quận": folded, it is the "quan" of "liên quan", "cơ quan")
+_UNIT_WORDS = {"xa", "phuong", "dac khu", "thi tran", "huyen", "thi xa"}
 
 
 def _names_unit(words: list[str], n: int) -> bool:
