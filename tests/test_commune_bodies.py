@@ -44,6 +44,8 @@ III. TỔ CHỨC THỰC HIỆN
 - Chủ trì hướng dẫn sơ cứu đuối nước cho phụ huynh.
 3. Phòng Văn hóa - Xã hội xã Ea Kly:
 - Chủ trì tuyên truyền trên hệ thống loa của xã.
+4. Văn phòng HĐND và UBND xã:
+- Tổng hợp, báo cáo kết quả thực hiện.
 Nơi nhận:
 - Lưu: VT.
 TM. ỦY BAN NHÂN DÂN
@@ -113,12 +115,23 @@ def test_groups_and_unknown_communes_are_not_taken_for_a_named_commune() -> None
 @pytest.mark.parametrize("heading", [
     "Công an xã Hà Khê Bình",  # a commune the list lacks: not "Công an" of the province
     "Ủy ban Mặt trận Tổ quốc Việt Nam xã Hà Khê Bình",  # nor the province's MTTQ
-    "Công an xã",  # a commune's, unnamed
-    "UBND phường",
 ])
 def test_a_communes_body_is_never_read_as_the_provinces(heading: str) -> None:
     [mention] = split_agencies(heading, default_matcher(), "Đắk Lắk")
     assert mention.reference_id is None and mention.raw == heading
+
+
+@pytest.mark.parametrize(("heading", "expected"), [
+    # every commune's, not the province's: the group the list holds, else the template's
+    ("Công an xã", ("cong-an-cac-xa-phuong", "Công an các xã, phường, đặc khu")),
+    ("UBND phường", ("uy-ban-nhan-dan-xa", "Ủy ban nhân dân cấp xã")),
+    ("Văn phòng HĐND và UBND xã", ("van-phong-hdnd-va-ubnd-xa",  # one body, not two
+                                   "Văn phòng Hội đồng nhân dân và Ủy ban nhân dân cấp xã")),
+])
+def test_a_communes_body_without_a_name_is_every_communes(heading: str, expected) -> None:
+    [mention] = split_agencies(heading, default_matcher(), "Đắk Lắk")
+    assert (mention.reference_id, mention.canonical) == expected
+    assert mention.kind.value == "collective" and mention.commune is None
 
 
 def test_a_communes_name_is_read_whole() -> None:
@@ -145,6 +158,11 @@ def test_a_commune_plans_issuer_and_province_come_from_its_letterhead() -> None:
     named = {m.canonical for a in doc.assignments for m in a.addressees}
     assert {"Công an xã Ea Kly", "Trạm Y tế xã Ea Kly",
             "Phòng Văn hóa - Xã hội xã Ea Kly"} <= named
+    # "Văn phòng HĐND và UBND xã" in the commune's own plan: its own, as "tỉnh" in a province's
+    [own] = doc.assignments[3].addressees
+    assert (own.raw, own.canonical, own.province) == (
+        "Văn phòng HĐND và UBND xã", "Văn phòng Hội đồng nhân dân và Ủy ban nhân dân xã Ea Kly",
+        "Đắk Lắk")
 
 
 def test_built_and_queried_the_commune_bodies_are_distinct_bodies(tmp_path: Path) -> None:

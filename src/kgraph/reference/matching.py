@@ -273,7 +273,8 @@ class Matcher:
         """A named commune's body ("Công an xã Ea Kly", "UBND phường Hạc Thành"): a commune-level
         template's head, a unit word, and the name of a commune the list holds (in the plan's
         province; with none known, the one province holding a commune of that name). None for
-        anything else, a group ("các xã") included: those are matched as before. A named
+        anything else, a group ("các xã") included: those are matched as before; the body with
+        its unit word and no name ("Công an xã") is every commune's ("Công an cấp xã"). A named
         commune the list lacks (one before 2025, a misspelling) is left unresolved, never taken
         for a group's or a province's body."""
         if not self.commune_heads:
@@ -288,9 +289,15 @@ class Matcher:
             if entry is None:
                 continue
             name = words[i + size :]
+            if not name:  # "Công an xã": every commune's of the plan's province, as a group
+                group = entry.label.replace(COMMUNE, "cấp xã")  # the group the list names so
+                listed, score = self.lookup(group, province)
+                if score == 100.0 and listed and listed.kind is AddresseeKind.COLLECTIVE:
+                    entry, group = listed, self.canonical(listed, province)
+                return AgencyMention(raw=text, canonical=group, reference_id=entry.ref_id,
+                                     kind=AddresseeKind.COLLECTIVE, province=province, score=100.0)
             found = self.communes.find(" ".join(name), " ".join(words[i : i + size]), province)
-            if found is None:
-                # an unlisted name, or none ("Công an xã": a commune's, not the province's)
+            if found is None:  # an unlisted name: a commune's, not the province's
                 if len(name) <= 4 and not _NOT_A_NAME.intersection(name):
                     unknown = AgencyMention(raw=text, kind=AddresseeKind.AGENCY)
                 continue
