@@ -165,6 +165,39 @@ def test_a_commune_plans_issuer_and_province_come_from_its_letterhead() -> None:
         "Đắk Lắk")
 
 
+PARTY_PLAN = """ĐẢNG BỘ TỈNH ĐẮK LẮK
+ĐẢNG ỦY XÃ EA KLY
+*
+Số: 12-KH/ĐU
+ĐẢNG CỘNG SẢN VIỆT NAM
+Ea Kly, ngày 10 tháng 9 năm 2025
+KẾ HOẠCH
+thực hiện Chỉ thị số 28-CT/TW ngày 25/12/2023 của Ban Bí thư
+I. MỤC ĐÍCH, YÊU CẦU
+1. Mục đích
+- Quán triệt.
+II. NHIỆM VỤ
+1. Tuyên truyền.
+III. TỔ CHỨC THỰC HIỆN
+1. Ủy ban nhân dân xã:
+- Chủ trì xây dựng kế hoạch thực hiện.
+2. Công an xã:
+- Phối hợp thực hiện.
+Nơi nhận:
+- Lưu.
+T/M ĐẢNG ỦY
+BÍ THƯ
+Nguyễn Văn An
+"""
+
+
+def test_a_commune_party_committees_plan_names_its_own_communes_bodies() -> None:
+    doc = extract_document(PARTY_PLAN, "party.txt")
+    assert (doc.ident.issuer.canonical, doc.ident.province) == ("Đảng ủy xã Ea Kly", "Đắk Lắk")
+    assert [[m.canonical for m in a.addressees] for a in doc.assignments] == [
+        ["Ủy ban nhân dân xã Ea Kly"], ["Công an xã Ea Kly"]]
+
+
 def test_built_and_queried_the_commune_bodies_are_distinct_bodies(tmp_path: Path) -> None:
     sources = tmp_path / "sources"
     sources.mkdir()
