@@ -81,6 +81,9 @@ def agent_iri(mention: AgencyMention, *, document: URIRef) -> URIRef:
     """
     if mention.reference_id is None:
         return URIRef(f"{document}/mention/{slugify(mention.raw)[:80] or 'unnamed'}")
+    if mention.commune and mention.canonical:  # one commune's body, by its whole name, so
+        # that its name finds it as a province's body's name does ("cong-an-xa-ea-kly")
+        return ID[f"org/{scope_of(mention.province)}/{slugify(mention.canonical)}"]
     return ID[f"org/{scope_of(mention.province)}/{mention.reference_id}"]
 
 

@@ -80,6 +80,7 @@ BODY_HEADS: tuple[str, ...] = (
     "to cong tac",
     "truong",
     "benh vien",
+    "tram y te",  # a commune's health station
     "bao hiem",
     "he thong",
     "lanh dao",
@@ -455,13 +456,37 @@ def _known_prefix(text: str, matcher: Matcher, province: str | None) -> AgencyMe
     word after a named body ("Sở Khoa học và Công nghệ có trách nhiệm" damaged by an OCR)."""
     words = text.split()
     group = bool(_COLLECTIVE.match(aligned_fold(text)))
-    for n in range(min(len(words) - 1, 12), 1, -1):
+    # "Công an xã Hà Bình ...": that commune's police, never the province's ("Công an"), nor
+    # a group ("Công an xã"): a prefix runs on past the unit's name
+    unit = next((n for n in range(1, min(len(words), 12)) if _names_unit(words, n)), None)
+    shortest = 2
+    if unit is not None:  # through the unit's whole name ("xã Krông Quang", not "xã Krông")
+        shortest = unit + 1
+        while shortest < len(words) and words[shortest][:1].isupper():
+            shortest += 1
+    for n in range(min(len(words) - 1, 12), shortest - 1, -1):
         if group and not words[n][:1].isupper():
             continue
         mention = matcher.agency(" ".join(words[:n]), province)
         if mention.resolved:
             return mention
     return None
+
+
+# (not "quận": folded, it is the "quan" of "liên quan", "cơ quan")
+_UNIT_WORDS = {"xa", "phuong", "dac khu", "thi tran", "huyen", "thi xa"}
+
+
+def _names_unit(words: list[str], n: int) -> bool:
+    """Whether ``words[n:]`` opens with a local unit's word and its capitalised name ("xã Hà
+    Bình", "phường An Hòa") or ends with it ("Công an xã": a commune's, unnamed): the body's
+    name before it goes on to name that unit's body."""
+    for size in (1, 2):
+        name = words[n + size : n + size + 1]
+        if (aligned_fold(" ".join(words[n : n + size])).strip() in _UNIT_WORDS
+                and (not name or name[0][:1].isupper())):
+            return True
+    return False
 
 
 def _continues_group(previous: AgencyMention, mention: AgencyMention, name: str, sep: str) -> bool:

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from kgraph.errors import SourceError
 from kgraph.ingest.assignments import extract_assignments
 from kgraph.ingest.metadata import extract_metadata
-from kgraph.ingest.model import PlanDocument, Task
+from kgraph.ingest.model import AgencyMention, PlanDocument, Task
 from kgraph.ingest.outline import Layout, divisions, parse, release
 from kgraph.ingest.readers import MAX_TEXT_BYTES, SourceText, read_source
 from kgraph.ingest.references import find_references
@@ -32,6 +33,7 @@ from kgraph.ingest.text import (
     aligned_fold,
     code_points,
     limit_problem,
+    match_key,
     normalise_controls,
 )
 from kgraph.reference.matching import Matcher, default_matcher
@@ -101,9 +103,51 @@ def extract_document(text: str, source_name: str, matcher: Matcher | None = None
         partial=is_partial(layout),
         outline=divisions(layout),
     )
+    _own_commune_bodies(doc, matcher)
     doc.warnings.extend(_warnings(doc))
     release(layout)  # the document holds none of it (its outline is model objects)
     return doc
+
+
+def _mentions(doc: PlanDocument) -> Iterator[AgencyMention]:
+    """Every body the plan's tasks, assignments and reporting duties name."""
+    def of_task(task: Task) -> Iterator[AgencyMention]:
+        yield from task.lead
+        yield from task.coordinators
+        for item in task.items:
+            yield from of_task(item)
+
+    for task in (*doc.tasks, *doc.table_tasks):
+        yield from of_task(task)
+    for assignment in doc.assignments:
+        yield from assignment.addressees
+        for duty in assignment.duties:
+            yield from duty.lead
+            yield from duty.coordinators
+    for duty in doc.reporting:
+        yield from duty.recipients
+        yield from (m for m in (duty.via, duty.reporter) if m is not None)
+
+
+def _own_commune_bodies(doc: PlanDocument, matcher: Matcher) -> None:
+    """In a commune's own plan, "Công an xã", "Văn phòng HĐND và UBND xã" (a body with the unit
+    word and no name, elsewhere every commune's) are that commune's: named as its issuer's
+    commune, as "tỉnh" alone in a province's plan is that province."""
+    issuer = doc.ident.issuer
+    if issuer is None or not issuer.commune:
+        return
+    division = next(w for w in ("đặc khu", "phường", "xã", "") if issuer.commune.startswith(w))
+    name = issuer.commune[len(division):].strip()
+    if not division or not name:
+        return
+    for mention in _mentions(doc):
+        if mention.commune or not match_key(mention.raw).endswith(" " + match_key(division)):
+            continue
+        named = matcher.commune_body(f"{mention.raw} {name}", doc.ident.province)
+        if named is not None and named.resolved and named.commune == issuer.commune:
+            raw = mention.raw
+            mention.__dict__.update(named.__dict__)
+            mention.raw = raw  # as written; the name is derived
 
 
 def _placed(tasks: list[Task], layout: Layout) -> list[Task]:

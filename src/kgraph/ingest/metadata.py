@@ -374,9 +374,14 @@ def extract_metadata(layout: Layout, matcher: Matcher) -> Metadata | None:
     # a site's banner before the document ("Loại văn bản: ...") is not its header either
     own_block = [line for line in header if line.end > m.start() - 400]
     place, province = find_province(header, matcher)
+    commune = _commune_in_header(header[: _before(header, m.start())], matcher, province)
+    if commune is not None and commune.province:
+        province = province or commune.province  # its header names the commune, not the province
     issuer = issuer_from_code(code, province, matcher) or _issuer_from_header(
         header, matcher, province
     )
+    if commune is not None and (issuer is None or issuer.reference_id == PROVINCIAL_COMMITTEE):
+        issuer = commune  # "ỦY BAN NHÂN DÂN XÃ …" over "Số: …/KH-UBND": the commune's committee
     if issuer is not None and issuer.resolved and issuer.province is None:
         province = None  # a central body: the place line names the capital, not a province
     header_text = "\n".join(line.text for line in header)
@@ -394,6 +399,26 @@ def extract_metadata(layout: Layout, matcher: Matcher) -> Metadata | None:
     if signature.name is None:
         signature = find_signature(layout.closing)
     return Metadata(ident, place, signature, (m.start("num"), m.end("num")))
+
+
+def _before(lines: list[Line], offset: int) -> int:
+    """How many of the lines start before ``offset`` (the number's): the letterhead."""
+    return sum(1 for line in lines if line.start < offset)
+
+
+def _commune_in_header(lines: list[Line], matcher: Matcher, province: str | None
+                       ) -> AgencyMention | None:
+    """The commune body a letterhead names ("ỦY BAN NHÂN DÂN / XÃ EA KLY", "ĐẢNG ỦY PHƯỜNG …"),
+    its name over one or two lines (Nghị định 30/2020/NĐ-CP: the issuer's name under its
+    superior's)."""
+    texts = [line.text for line in lines[:8]]
+    for i in range(len(texts)):
+        for width in (1, 2):
+            chunk = re.split(r"C\S{2,3}NG H\S{1,2}A", " ".join(texts[i : i + width]))[0].strip()
+            mention = matcher.commune_body(chunk, province) if chunk else None
+            if mention is not None and mention.resolved:
+                return mention
+    return None
 
 
 def _issuer_from_header(lines: list[Line], matcher: Matcher, province: str | None):

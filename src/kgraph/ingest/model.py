@@ -57,6 +57,7 @@ class AgencyMention:
     province: str | None = None  # canonical province name when the body is provincial
     score: float = 0.0
     spelled: str | None = None  # an unresolved group's name respelled from generic words
+    commune: str | None = None  # a commune's body: its commune with the unit word ("xã Ea Kly")
 
 
     @property

@@ -24,6 +24,8 @@ from kgraph.paths import resource_dir
 KG = Namespace("https://w3id.org/kgraph/def#")
 REF = "https://w3id.org/kgraph/id/ref/"
 PLACEHOLDER = "{province}"
+COMMUNE = "{commune}"  # a commune's bodies: "Công an {commune}" ("Công an xã Ea Kly")
+COMMUNE_LEVEL = "Commune"
 PROVINCIAL_COMMITTEE = "uy-ban-nhan-dan-tinh"  # a province's People's Committee (UBND)
 THRESHOLD = 90.0  # rapidfuzz ratio; below this a mention stays unresolved
 # A name whose every syllable keeps its consonants but whose vowels the OCR lost ("Sé Y té",
@@ -78,6 +80,9 @@ class Matcher:
         graph.parse(folder / "provinces.ttl")
         self.entries: list[Entry] = []
         self.labels: list[tuple[str, Entry]] = []  # (label text, entry)
+        self.commune_heads: dict[str, Entry] = {}  # "cong an" -> the template "Công an {commune}"
+        self._folder = folder
+        self._communes: Communes | None = None
         for subject in graph.subjects(RDF.type, KG.AgencyTemplate):
             entry = Entry(
                 str(subject).removeprefix(REF),
@@ -89,7 +94,11 @@ class Matcher:
             )
             self.entries.append(entry)
             for label in graph.objects(subject, SKOS.prefLabel | SKOS.altLabel):
-                self.labels.append((str(label), entry))
+                if entry.level == COMMUNE_LEVEL:  # read by their structure, not fuzzily
+                    head = expand(match_key(str(label).replace(COMMUNE, "")))
+                    self.commune_heads.setdefault(head, entry)
+                else:
+                    self.labels.append((str(label), entry))
         self.provinces: dict[str, str] = {}  # key -> canonical province name
         for subject in graph.subjects(RDF.type, KG.Province):
             name = str(graph.value(subject, SKOS.prefLabel))
@@ -261,6 +270,9 @@ class Matcher:
 
     def _agency(self, raw: str, province: str | None) -> AgencyMention:
         text = nfc(raw).strip(" ,;:.-")
+        found = self.commune_body(text, province)
+        if found is not None:
+            return found
         province = self.named_province(text) or province
         entry, score = self.lookup(text, province)
         if entry is None:
@@ -273,6 +285,107 @@ class Matcher:
             province=province if entry.level in {"Provincial", "District"} else None,
             score=score,
         )
+
+
+    # -- communes ----------------------------------------------------------------------------
+    @property
+    def communes(self) -> Communes:
+        if self._communes is None:
+            self._communes = Communes.read(self._folder / "tables")
+        return self._communes
+
+    def commune_body(self, text: str, province: str | None) -> AgencyMention | None:
+        """A named commune's body ("Công an xã Ea Kly", "UBND phường Hạc Thành"): a commune-level
+        template's head, a unit word, and the name of a commune the list holds (in the plan's
+        province; with none known, the one province holding a commune of that name). None for
+        anything else, a group ("các xã") included: those are matched as before; the body with
+        its unit word and no name ("Công an xã") is every commune's ("Công an cấp xã"). A named
+        commune the list lacks (one before 2025, a misspelling) is left unresolved, never taken
+        for a group's or a province's body."""
+        if not self.commune_heads:
+            return None
+        words = expand(match_key(text)).split()
+        unknown = None
+        for i, word in enumerate(words):
+            size = 2 if word == "dac" and words[i + 1 : i + 2] == ["khu"] else 1
+            if not (word in _COMMUNE_WORDS or size == 2) or i == 0:
+                continue
+            entry = self.commune_heads.get(" ".join(words[:i]))
+            if entry is None:
+                continue
+            name = words[i + size :]
+            if not name:  # "Công an xã": every commune's of the plan's province, as a group
+                group = entry.label.replace(COMMUNE, "cấp xã")  # the group the list names so
+                listed, score = self.lookup(group, province)
+                if score == 100.0 and listed and listed.kind is AddresseeKind.COLLECTIVE:
+                    entry, group = listed, self.canonical(listed, province)
+                return AgencyMention(raw=text, canonical=group, reference_id=entry.ref_id,
+                                     kind=AddresseeKind.COLLECTIVE, province=province, score=100.0)
+            found = self.communes.find(" ".join(name), " ".join(words[i : i + size]), province)
+            if found is None:  # an unlisted name: a commune's, not the province's
+                if len(name) <= 4 and not _NOT_A_NAME.intersection(name):
+                    unknown = AgencyMention(raw=text, kind=AddresseeKind.AGENCY)
+                continue
+            commune, where = found
+            return AgencyMention(raw=text, canonical=entry.label.replace(COMMUNE, commune),
+                                 reference_id=entry.ref_id, kind=entry.kind, province=where,
+                                 score=100.0, commune=commune)
+        return unknown
+
+
+# Words no commune's name holds: a group's or a list's ("các xã", "xã, phường, thị trấn").
+_NOT_A_NAME = {"cac", "xa", "phuong", "dac", "khu", "thi", "tran", "huyen", "tinh", "va"}
+_COMMUNE_WORDS = {"xa", "phuong"}  # and "dac khu": the unit words of a commune since 2025
+
+
+@dataclass(frozen=True)
+class Commune:
+    name: str  # without its unit word: "Ea Kly"
+    division: str  # "xã", "phường", "đặc khu"
+    province: str  # canonical province name
+
+    @property
+    def full(self) -> str:
+        return f"{self.division} {self.name}"
+
+
+class Communes:
+    """The communes of the 34 provinces (``tables/communes_2025.csv``, generated from the field's
+    package), found by the key of their name."""
+
+    def __init__(self, communes: list[Commune]) -> None:
+        self.by_key: dict[str, list[Commune]] = {}
+        for commune in communes:
+            self.by_key.setdefault(match_key(commune.name), []).append(commune)
+
+    @classmethod
+    def read(cls, tables: Path) -> Communes:
+        import csv
+
+        try:
+            with open(tables / "provinces_2025.csv", encoding="utf-8", newline="") as handle:
+                names = {r["code_2025"]: nfc(r["name"]) for r in csv.DictReader(handle)}
+            with open(tables / "communes_2025.csv", encoding="utf-8", newline="") as handle:
+                rows = list(csv.DictReader(handle))
+        except FileNotFoundError:  # a reference folder without the tables: no commune named
+            return cls([])
+        return cls([Commune(nfc(r["name"]), nfc(r["division"]), names[r["province_code_2025"]])
+                    for r in rows])
+
+    def find(self, name_key: str, word_key: str, province: str | None
+             ) -> tuple[str, str] | None:
+        """(the commune as named with its unit word, its province) for a name and unit word in
+        key space: the plan's province's commune of that name (a plan names its own communes;
+        another province's would carry that province's name), or with no province known the
+        only one anywhere; a unit word the list disagrees with is taken when the name alone is
+        unambiguous."""
+        found = self.by_key.get(name_key, [])
+        pool = found if province is None else [c for c in found if c.province == province]
+        same_word = [c for c in pool if match_key(c.division) == word_key]
+        for choice in (same_word, pool):
+            if len(choice) == 1:
+                return choice[0].full, choice[0].province
+        return None  # none, or several: not guessed
 
 
 def fresh_copy(mention: AgencyMention) -> AgencyMention:
