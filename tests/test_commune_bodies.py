@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from kgraph.cli import app
 from kgraph.ingest.bodies import split_agencies
+from kgraph.ingest.evaluation import _qualified_name
 from kgraph.ingest.extract import extract_document
 from kgraph.paths import resource_dir
 from kgraph.reference.matching import default_matcher
@@ -155,6 +156,7 @@ def test_a_commune_plans_issuer_and_province_come_from_its_letterhead() -> None:
     assert doc.ident.issuer.canonical == "Ủy ban nhân dân xã Ea Kly"
     assert doc.ident.issuer.reference_id == "uy-ban-nhan-dan-xa"
     assert doc.ident.province == "Đắk Lắk"  # from the list: the letterhead names no province
+    assert _qualified_name(doc.ident.issuer) == "Ủy ban nhân dân xã Ea Kly"  # as scored
     named = {m.canonical for a in doc.assignments for m in a.addressees}
     assert {"Công an xã Ea Kly", "Trạm Y tế xã Ea Kly",
             "Phòng Văn hóa - Xã hội xã Ea Kly"} <= named

@@ -158,6 +158,8 @@ def _qualified_name(mention: AgencyMention | None) -> str | None:
     ("Sở Lao động - Thương binh và Xã hội" of Gia Lai -> "... tỉnh Gia Lai")."""
     if mention is None or mention.canonical is None:
         return None
+    if mention.commune:  # "Ủy ban nhân dân xã Ea Kly": named by its commune, as its letterhead
+        return mention.canonical
     if mention.province and mention.province not in mention.canonical:
         return f"{mention.canonical} tỉnh {mention.province}"
     return mention.canonical
