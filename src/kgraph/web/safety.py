@@ -239,7 +239,16 @@ def decode_uchars(text: str) -> str:
     return _UCHAR_RE.sub(lambda m: chr(int(m.group()[2:], 16)), text)
 
 
-def _unescape_local(local: str) -> str:
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
+def resolve(base: str | None, iri: str) -> str:
+    """``iri`` made absolute against ``base``; an absolute IRI as it is written (``urljoin``
+    would drop an empty fragment: ``http://x/ns#`` became ``http://x/ns``)."""
+    return urljoin(base, iri) if base and not _SCHEME.match(iri) else iri
+
+
+def unescape_local(local: str) -> str:
     return _LOCAL_ESCAPE.sub(r"\1", local)
 
 
@@ -256,10 +265,10 @@ def scan(text: str, base: str | None = None,
         if kind == "iri":
             if len(kept) >= 2 and kept[-2].kind == "word" and kept[-2].text.upper() == "PREFIX":
                 iri = decode_uchars(tok.text[1:-1])
-                prefixes[kept[-1].text.rstrip(":")] = urljoin(base, iri) if base else iri
+                prefixes[kept[-1].text.rstrip(":")] = resolve(base, iri)
             elif kept and kept[-1].kind == "word" and kept[-1].text.upper() == "BASE":
                 iri = decode_uchars(tok.text[1:-1])
-                base = urljoin(base, iri) if base else iri
+                base = resolve(base, iri)
         elif kind == "word" or kind == "pname":
             head = tok.text if kind == "word" else tok.text.partition(":")[0]
             keyword = _contains_remote_keyword(head, keywords)
@@ -335,7 +344,7 @@ class Parsed:
                 decl = declarations[done]
                 assert isinstance(decl, Node)
                 iri = decode_uchars(_token(decl, "IRIREF").text[1:-1])
-                iri = urljoin(base, iri) if base else iri
+                iri = resolve(base, iri)
                 if decl.name == "BaseDecl":
                     base = iri
                 else:
@@ -349,12 +358,12 @@ class Parsed:
         token = next(iri.tokens())
         if token.kind == "IRIREF":
             value = decode_uchars(token.text[1:-1])
-            return urljoin(base, value) if base else value
+            return resolve(base, value)
         prefix, _, local = token.text.partition(":")
         if prefix not in prefixes:
             raise UnsafeRequest(f"prefix {prefix}: is not declared (at "
                                 f"{_position(self.text, token.start)})")
-        return prefixes[prefix] + _unescape_local(local)
+        return prefixes[prefix] + unescape_local(local)
 
 
 def _token(node: Node, kind: str) -> Terminal:
@@ -395,6 +404,19 @@ def check_query(
     dataset; pyoxigraph never fetches them, but a graph the store does not hold is refused all
     the same (it could only be a mistake or a probe, and the answer would be silently empty).
     """
+    return read_query(query, known_graphs, default_graphs, named_graphs, base, lateral)[0]
+
+
+def read_query(
+    query: str,
+    known_graphs: Callable[[], set[str]],
+    default_graphs: Iterable[str] = (),
+    named_graphs: Iterable[str] = (),
+    base: str | None = None,
+    lateral: bool = False,
+) -> tuple[bool, Parsed]:
+    """:func:`check_query`, and the request as it was read (for what is decided on the parse
+    after the checks: :mod:`kgraph.web.kept_requests`)."""
     parsed = read_request(query, "query", base, lateral)
     with _no_cyclic_gc(query):
         in_query = [("FROM NAMED" if node.is_a("NamedGraphClause") else "FROM", iri)
@@ -403,7 +425,7 @@ def check_query(
     clauses += [("named-graph-uri", g) for g in named_graphs]
     if clauses:
         check_graphs(clauses, known_graphs())
-    return bool(in_query)
+    return bool(in_query), parsed
 
 
 def check_update(update: str, lateral: bool = False) -> Parsed:

@@ -33,7 +33,17 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from kgraph.web.query_workers import Executor, Job, Outcome, Stream, StreamBroken
+from kgraph.web import kept_requests
+from kgraph.web.query_workers import (
+    Executor,
+    Job,
+    Outcome,
+    Replay,
+    Stream,
+    StreamBroken,
+    WorkerPool,
+    written,
+)
 from kgraph.web.safety import UnsafeRequest
 from kgraph.web.service_description import service_description
 from kgraph.web.settings import Settings
@@ -166,7 +176,7 @@ class StreamedAnswer(StreamingResponse):
     end, the client going away, an error) gives the worker back to the pool; an answer that
     cannot be finished after its headers said it was whole is broken off (no last chunk)."""
 
-    def __init__(self, stream: Stream, prefix: bytes, **kwargs: Any) -> None:
+    def __init__(self, stream: Stream | Replay, prefix: bytes, **kwargs: Any) -> None:
         super().__init__(stream.chunks(prefix), **kwargs)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -216,9 +226,56 @@ async def run_query(request: Request, params: list[tuple[str, str]], query: str,
         accept=request.headers.get("accept"), format_param=_one(params, "format"),
         max_rows=settings.max_rows, max_bytes=settings.max_result_bytes,
     )
+    if not job.default_graphs and not job.named_graphs:
+        job.kept = kept_requests.texts(request.app.state.repository)
     outcome = await cancelled_on_disconnect(
         request, executor.run(job, settings.query_timeout, client_key(request)))
+    if outcome.kept is not None:  # a named query's text: its kept answer, if it has one
+        outcome = await from_kept(request, job, outcome.kept, started)
     return answer(outcome, started, settings, "query")
+
+
+async def from_kept(request: Request, job: Job, found: tuple[str, dict[str, str]],
+                    started: float) -> Outcome:
+    """The kept answer of the named query the checked request is (its text with these
+    values), written as the engine's answer would be; the engine's answer when this version
+    kept none (the job is sent again, matched against nothing)."""
+    settings: Settings = request.app.state.settings
+    executor: Executor = request.app.state.executor
+    name, values = found
+    query = next(q for q in job.kept if q.name == name)
+    stream_after = executor.limits.stream_after if isinstance(executor, WorkerPool) else None
+    left = settings.query_timeout - (time.perf_counter() - started)
+    try:
+        outcome = await asyncio.wait_for(asyncio.to_thread(
+            kept_outcome, request.app.state.repository, query, values, job, stream_after),
+            max(0.01, left))
+    except TimeoutError:
+        return Outcome.error(503, f"query stopped after the {settings.query_timeout:g} s "
+                                  "timeout (the time budget of one request on this server)",
+                             {"Retry-After": "2"})
+    if outcome is not None:
+        outcome.headers["X-Kgraph-Kept-Answer"] = name
+        return outcome
+    job.kept = ()
+    left = settings.query_timeout - (time.perf_counter() - started)
+    return await cancelled_on_disconnect(
+        request, executor.run(job, max(0.01, left), client_key(request)))
+
+
+def kept_outcome(repository: Any, query: Any, values: dict[str, str], job: Job,
+                 stream_after: int | None) -> Outcome | None:
+    """The named query's kept answer for ``values`` (kept per store version with the pages'
+    ones, :func:`kgraph.web.queries_api.kept_rows`) as the endpoint writes an answer; None
+    when none is kept or its variables are not the text's. Only the rows the row cap lets
+    through (and one more, which flags the cut) are made into terms."""
+    from kgraph.web.queries_api import kept_rows
+
+    kept = kept_rows(repository, query.name, values)
+    if kept is None or tuple(kept.variables) != kept_requests.variables(query):
+        return None
+    rows = kept.rows[:job.max_rows + 1]
+    return written(kept_requests.solutions(query.name, kept.variables, rows), job, stream_after)
 
 
 async def run_update(request: Request, params: list[tuple[str, str]], update: str,
