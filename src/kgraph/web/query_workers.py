@@ -932,14 +932,13 @@ class Replay:
             yield piece
 
 
-def written(result: Any, job: Job, stream_after: int | None) -> Outcome:
+def written(result: Any, job: Job, stream_after: int) -> Outcome:
     """An answer made in this process serialised as a worker serialises the engine's
     (:func:`finalize`: the negotiated format, the row and byte caps), and streamed as a
-    worker streams it when it is longer than ``stream_after`` (None: never)."""
+    worker streams it when it is longer than ``stream_after``."""
     started = time.perf_counter()
     messages: list[object] = []
-    outcome = finalize(result, job, None if stream_after is None else messages.append,
-                       float("inf") if stream_after is None else stream_after)
+    outcome = finalize(result, job, messages.append, stream_after)
     if outcome is None:  # streamed: a head, the body's pieces, a tail
         head = messages[0]
         assert isinstance(head, StreamHead)
@@ -1304,22 +1303,21 @@ class RemoteExecutor:
         self.repository = repository
 
     async def _check(self, job: Job, timeout: float) -> Outcome | None:
-        """The same safety check as the workers run (linear, so a thread is bounded); a
-        request a kept answer stands for comes back as the workers send it."""
+        """The same safety check as the workers run (linear, so a thread is bounded)."""
         try:
-            parsed = await asyncio.wait_for(
-                asyncio.to_thread(prepare, self.repository, job, None), timeout)
+            await asyncio.wait_for(asyncio.to_thread(prepare, self.repository, job, None),
+                                   timeout)
         except safety.UnsafeRequest as exc:
             return Outcome.error(400, f"refused: {exc}")
         except TimeoutError:
             return Outcome.error(503, f"request not checked within the {timeout:g} s timeout")
-        return kept_match(job, parsed)
+        return None
 
     async def run(self, job: Job, timeout: float, client: str = "local") -> Outcome:
         from kgraph.store.remote import accept_for, parse_response
 
-        if job.check and (decided := await self._check(job, timeout)):
-            return decided  # refused, or one a kept answer stands for
+        if job.check and (refused := await self._check(job, timeout)):
+            return refused
         remote = self.repository
         params: list[tuple[str, str]] = [("default-graph-uri", g) for g in job.default_graphs]
         params += [("named-graph-uri", g) for g in job.named_graphs]

@@ -226,7 +226,8 @@ async def run_query(request: Request, params: list[tuple[str, str]], query: str,
         accept=request.headers.get("accept"), format_param=_one(params, "format"),
         max_rows=settings.max_rows, max_bytes=settings.max_result_bytes,
     )
-    if not job.default_graphs and not job.named_graphs:
+    if isinstance(executor, WorkerPool) and not job.default_graphs and not job.named_graphs:
+        # (a remote store's engine answers as before: its terms are its own)
         job.kept = kept_requests.texts(request.app.state.repository)
     outcome = await cancelled_on_disconnect(
         request, executor.run(job, settings.query_timeout, client_key(request)))
@@ -244,16 +245,14 @@ async def from_kept(request: Request, job: Job, found: tuple[str, dict[str, str]
     executor: Executor = request.app.state.executor
     name, values = found
     query = next(q for q in job.kept if q.name == name)
-    stream_after = executor.limits.stream_after if isinstance(executor, WorkerPool) else None
+    assert isinstance(executor, WorkerPool)
     left = settings.query_timeout - (time.perf_counter() - started)
     try:
         outcome = await asyncio.wait_for(asyncio.to_thread(
-            kept_outcome, request.app.state.repository, query, values, job, stream_after),
-            max(0.01, left))
+            kept_outcome, request.app.state.repository, query, values, job,
+            executor.limits.stream_after), max(0.01, left))
     except TimeoutError:
-        return Outcome.error(503, f"query stopped after the {settings.query_timeout:g} s "
-                                  "timeout (the time budget of one request on this server)",
-                             {"Retry-After": "2"})
+        return executor.timeout_reply(settings.query_timeout)
     if outcome is not None:
         outcome.headers["X-Kgraph-Kept-Answer"] = name
         return outcome
@@ -264,7 +263,7 @@ async def from_kept(request: Request, job: Job, found: tuple[str, dict[str, str]
 
 
 def kept_outcome(repository: Any, query: Any, values: dict[str, str], job: Job,
-                 stream_after: int | None) -> Outcome | None:
+                 stream_after: int) -> Outcome | None:
     """The named query's kept answer for ``values`` (kept per store version with the pages'
     ones, :func:`kgraph.web.queries_api.kept_rows`) as the endpoint writes an answer; None
     when none is kept or its variables are not the text's. Only the rows the row cap lets
