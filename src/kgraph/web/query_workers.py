@@ -581,9 +581,9 @@ def prepare(engine: Any, job: Job, sandbox_status: SandboxStatus | None
                 raise safety.UnsafeRequest(
                     f"this query worker has no network sandbox ({sandbox_status.reason}), so "
                     f"any request that mentions {word} is refused")
-    job.has_from, parsed = safety.read_query(job.text, lambda: _graph_names(engine),
-                                             job.default_graphs, job.named_graphs,
-                                             job.base_iri, lateral)
+    parsed = safety.read_request(job.text, "query", job.base_iri, lateral)
+    job.has_from = safety.check_dataset(parsed, lambda: _graph_names(engine), job.default_graphs,
+                                        job.named_graphs)
     return parsed
 
 

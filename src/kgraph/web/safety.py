@@ -400,32 +400,27 @@ def check_query(
     SPARQL 1.1; with ``lateral``, SPARQL 1.1 and ``LATERAL`` joins).
 
     ``known_graphs`` is only called when the request names graphs. Returns whether the query
-    text has its own FROM / FROM NAMED clauses. FROM and FROM NAMED select graphs of the
-    dataset; pyoxigraph never fetches them, but a graph the store does not hold is refused all
-    the same (it could only be a mistake or a probe, and the answer would be silently empty).
+    text has its own FROM / FROM NAMED clauses (:func:`check_dataset`).
     """
-    return read_query(query, known_graphs, default_graphs, named_graphs, base, lateral)[0]
+    return check_dataset(read_request(query, "query", base, lateral), known_graphs,
+                         default_graphs, named_graphs)
 
 
-def read_query(
-    query: str,
-    known_graphs: Callable[[], set[str]],
-    default_graphs: Iterable[str] = (),
-    named_graphs: Iterable[str] = (),
-    base: str | None = None,
-    lateral: bool = False,
-) -> tuple[bool, Parsed]:
-    """:func:`check_query`, and the request as it was read (for what is decided on the parse
-    after the checks: :mod:`kgraph.web.kept_requests`)."""
-    parsed = read_request(query, "query", base, lateral)
-    with _no_cyclic_gc(query):
+def check_dataset(parsed: Parsed, known_graphs: Callable[[], set[str]],
+                  default_graphs: Iterable[str] = (), named_graphs: Iterable[str] = ()) -> bool:
+    """Refuse a read query's FROM / FROM NAMED or protocol dataset graph the store does not
+    hold; return whether its text has FROM / FROM NAMED clauses. FROM and FROM NAMED select
+    graphs of the dataset; pyoxigraph never fetches them, but a graph the store does not hold
+    is refused all the same (it could only be a mistake or a probe, and the answer would be
+    silently empty)."""
+    with _no_cyclic_gc(parsed.text):
         in_query = [("FROM NAMED" if node.is_a("NamedGraphClause") else "FROM", iri)
                     for node, iri in parsed.iris("DefaultGraphClause", "NamedGraphClause")]
     clauses = in_query + [("default-graph-uri", g) for g in default_graphs]
     clauses += [("named-graph-uri", g) for g in named_graphs]
     if clauses:
         check_graphs(clauses, known_graphs())
-    return bool(in_query), parsed
+    return bool(in_query)
 
 
 def check_update(update: str, lateral: bool = False) -> Parsed:
