@@ -1027,6 +1027,9 @@ class WorkerPool:
         self.generation = 0  # counts the store versions adopted by updates
         self._update_lock: asyncio.Lock | None = None
         self._spare: UpdateProcess | None = None  # started ahead: an update does not wait
+        # kept answers written in the server process at once (kgraph.web.kept_requests): as
+        # many as the pool's workers, so that many clients asking cannot hold its threads
+        self.writers = asyncio.Semaphore(self.size)
         self.sandbox: SandboxStatus | None = None
 
     def _spawn(self) -> Worker:

@@ -246,11 +246,15 @@ async def from_kept(request: Request, job: Job, found: tuple[str, dict[str, str]
     name, values = found
     query = next(q for q in job.kept if q.name == name)
     assert isinstance(executor, WorkerPool)
+
+    async def write() -> Outcome | None:
+        async with executor.writers:
+            return await asyncio.to_thread(kept_outcome, request.app.state.repository, query,
+                                           values, job, executor.limits.stream_after)
+
     left = settings.query_timeout - (time.perf_counter() - started)
     try:
-        outcome = await asyncio.wait_for(asyncio.to_thread(
-            kept_outcome, request.app.state.repository, query, values, job,
-            executor.limits.stream_after), max(0.01, left))
+        outcome = await asyncio.wait_for(write(), max(0.01, left))
     except TimeoutError:
         return executor.timeout_reply(settings.query_timeout)
     if outcome is not None:
