@@ -199,18 +199,14 @@ _TEXTS: dict[type, tuple[NamedQuery, ...]] = {}
 def match(parsed: Parsed, queries: Iterable[NamedQuery]) -> tuple[str, dict[str, str]] | None:
     """``(name, values)`` of the named query whose text, with these values bound, this request
     is; None for any other request."""
-    request: Shape | None = None
-    for query in queries:
-        found = template(query)
-        if found is None:
-            continue
-        if request is None:
-            request = shape(parsed)
-            if request is None:
-                return None
-        values = found.values(request)
+    found = [t for t in map(template, queries) if t is not None]
+    size = sum(1 for _ in parsed.tree.tokens(stop=("Prologue",)))  # (a third of a shape's cost)
+    found = [t for t in found if len(t.tokens) == size]
+    request = shape(parsed) if found else None
+    for candidate in found if request is not None else ():
+        values = candidate.values(request)
         if values is not None:
-            return query.name, values
+            return candidate.query.name, values
     return None
 
 
