@@ -13,9 +13,11 @@ Every request is bounded by ``max_body`` and handed to the executor of
 :mod:`kgraph.web.query_workers`, whose sandboxed workers check it with :mod:`kgraph.web.safety`
 (no SERVICE, LOAD or unknown graphs) inside the time budget, then evaluate it (timeout, row and
 byte caps, admission control). Answers longer than ``stream_after`` are streamed
-(:class:`StreamedAnswer`). A client that disconnects cancels its request: the worker is
-killed. Updates run in an update worker under the same timeout, all or nothing. Errors are
-plain text with the reason, e.g. the parser's position.
+(:class:`StreamedAnswer`). A request the worker finds to be a named query's text with values
+bound (the query page's "to editor") is answered from that query's kept answer, written as the
+workers write answers (:mod:`kgraph.web.kept_requests`). A client that disconnects cancels its
+request: the worker is killed. Updates run in an update worker under the same timeout, all or
+nothing. Errors are plain text with the reason, e.g. the parser's position.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from kgraph.analysis.queries import NamedQuery
+from kgraph.store.embedded import Repository
 from kgraph.web import kept_requests
 from kgraph.web.query_workers import (
     Executor,
@@ -266,7 +270,7 @@ async def from_kept(request: Request, job: Job, found: tuple[str, dict[str, str]
         request, executor.run(job, max(0.01, left), client_key(request)))
 
 
-def kept_outcome(repository: Any, query: Any, values: dict[str, str], job: Job,
+def kept_outcome(repository: Repository, query: NamedQuery, values: dict[str, str], job: Job,
                  stream_after: int) -> Outcome | None:
     """The named query's kept answer for ``values`` (kept per store version with the pages'
     ones, :func:`kgraph.web.queries_api.kept_rows`) as the endpoint writes an answer; None
