@@ -173,6 +173,20 @@ def test_the_same_text_otherwise_written_is_matched(store: Path, live_server: ty
                 assert terms(found, "json") == answer
 
 
+def test_every_protocol_form_is_matched(store: Path, live_server: type) -> None:
+    """GET, a form POST and a direct POST of the editor's text: one answer, kept."""
+    with live_server(create_app(OxigraphRepository(store, read_only=True))) as server, \
+            httpx.Client(base_url=server.url, timeout=60) as client:
+        text = editor_text(client, "assignments", {"doc": "28-CT/TW"})
+        accept = {"Accept": MEDIA["json"]}
+        answers = [client.get("/sparql", params={"query": text}, headers=accept),
+                   client.post("/sparql", data={"query": text}, headers=accept),
+                   client.post("/sparql", content=text.encode(),
+                               headers={**accept, "Content-Type": "application/sparql-query"})]
+        assert [a.headers.get(KEPT) for a in answers] == ["assignments"] * 3
+        assert answers[0].content == answers[1].content == answers[2].content
+
+
 def _variants(text: str) -> dict[str, tuple[str, dict[str, str]]]:
     """Texts one token away from the editor's (or the same text with a dataset), each with
     what the engine then answers that the kept answer does not."""
