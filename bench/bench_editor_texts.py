@@ -8,10 +8,12 @@ serve --no-warm``, one with ``--old-src`` on its PYTHONPATH); for each query: th
 of each text (new first, so that the new one pays the cold cache), then warm requests taken
 in turn, the rows of both answers compared (as multisets; ``GROUP_CONCAT`` columns as sets),
 and the new server's ``/api/queries/NAME`` total beside them. A text the old server stops
-(timeout, memory) is timed once. Prints the load average before and after.
+(timeout, memory) is timed once. Prints the load average before and after. ``--wide`` adds the
+answers that grow with the corpus (a national directive's assignments, every plan's reporting,
+one province's coverage of the directive), each under its own label.
 
     flock /tmp/LOCK python bench/bench_editor_texts.py --store COPY --plans 20000 \\
-        --old-src /path/to/old/src
+        --old-src /path/to/old/src [--wide]
 """
 
 from __future__ import annotations
@@ -66,11 +68,12 @@ class Side:
         self.times: dict[str, list[float]] = {}
         self.answers: dict[str, Counter[tuple[str, ...]] | str] = {}
         self.cut: set[str] = set()  # answers cut at the server's row or byte cap
+        self.kept: set[str] = set()  # answered from the named query's kept answer
 
-    def editor_text(self, name: str, values: dict[str, str]) -> str:
+    def editor_text(self, label: str, name: str, values: dict[str, str]) -> str:
         response = self.client.get(f"/api/queries/{name}", params={**values, "format": "sparql"})
         response.raise_for_status()
-        self.texts[name] = response.text
+        self.texts[label] = response.text
         return response.text
 
     def run(self, name: str) -> bool:
@@ -86,6 +89,8 @@ class Side:
         self.answers.setdefault(name, rows(response.json()))
         if response.headers.get("x-kgraph-truncated") == "true":
             self.cut.add(name)
+        if response.headers.get("x-kgraph-kept-answer"):
+            self.kept.add(name)
         return True
 
 
@@ -104,9 +109,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--timeout", type=float, default=120.0,
                         help="the servers' query timeout, s (an old text may be stopped)")
     parser.add_argument("--only", action="append", default=[], help="query names")
+    parser.add_argument("--wide", action="store_true",
+                        help="also the answers that grow with the corpus")
     args = parser.parse_args(argv)
-    values = query_values(pick(generate_plans(args.plans, args.seed)))
-    names = [n for n in values if not args.only or n in args.only]
+    params = pick(generate_plans(args.plans, args.seed))
+    cases = {name: (name, found) for name, found in query_values(params).items()}
+    if args.wide:
+        cases.update({
+            f"assignments {params['directive']}": ("assignments", {"doc": params["directive"]}),
+            "reporting (every plan)": ("reporting", {}),
+            f"directive-coverage {params['province']}": (
+                "directive-coverage", {"doc": params["directive"], "province": params["province"]}),
+        })
+    names = [label for label, (n, _) in cases.items() if not args.only or n in args.only]
     print(f"load before: {load()}  ({time.strftime('%H:%M:%S', time.gmtime())} UTC)", flush=True)
     servers = []
     try:
@@ -116,9 +131,10 @@ def main(argv: list[str] | None = None) -> None:
         old = Side("old", servers[1][1], args.timeout + 60)
         totals: dict[str, int] = {}
         for name in names:
+            query, values = cases[name]
             for side in (new, old):
-                side.editor_text(name, values[name])
-            print(f"{name} {values[name]}: LATERAL in new {'LATERAL' in new.texts[name]}, "
+                side.editor_text(name, query, values)
+            print(f"{name} {values}: LATERAL in new {'LATERAL' in new.texts[name]}, "
                   f"in old {'LATERAL' in old.texts[name]}", flush=True)
             ok = {side.name: side.run(name) for side in (new, old)}
             print(f"  first: new {new.times[name][0]:.3f} s, old {old.times[name][0]:.3f} s"
@@ -128,7 +144,7 @@ def main(argv: list[str] | None = None) -> None:
                     if not ok[side.name] or (side.times[name][0] > SLOW_S and i >= 1):
                         continue
                     ok[side.name] = side.run(name)
-            page = new.client.get(f"/api/queries/{name}", params={**values[name], "limit": 10_000})
+            page = new.client.get(f"/api/queries/{query}", params={**values, "limit": 10_000})
             totals[name] = page.json().get("total", -1) if page.status_code == 200 else -1
     finally:
         for server, _ in servers:
@@ -138,8 +154,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\n## editor text through /sparql at {args.plans} plans: first s, warm median ms "
           f"(n), old (portable) → new (the store's text)")
     print("| query | rows | /api total | old first | old warm | new first | new warm | warm ratio "
-          "| same rows |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+          "| same rows | new from kept |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---|---|")
     for name in names:
         a, b = old.answers.get(name), new.answers.get(name)
         ot, nt = old.times[name], new.times[name]
@@ -151,7 +167,8 @@ def main(argv: list[str] | None = None) -> None:
             same += f" (cut at the row cap: new {name in new.cut}, old {name in old.cut})"
         print(f"| {name} | {count} | {totals[name]} | {ot[0]:.2f} | "
               f"{warm_old:.1f} ({len(ot) - 1}) | {nt[0]:.3f} | {warm_new:.1f} ({len(nt) - 1}) | "
-              f"{warm_old / warm_new if warm_new else float('nan'):.1f} | {same} |")
+              f"{warm_old / warm_new if warm_new else float('nan'):.1f} | {same} | "
+              f"{'yes' if name in new.kept else 'no'} |")
 
 
 if __name__ == "__main__":

@@ -291,6 +291,11 @@ def test_dataset_clauses_resolve_prefixes_and_base_as_the_engine_does() -> None:
         check_query("SELECT * FROM nope:x { ?s ?p ?o }", lambda: known)
     # a FROM inside a string, a comment or an IRI is no dataset clause
     assert check_query("SELECT * { ?s ?p 'FROM <urn:no>' } # FROM <urn:no>", set) is False
+    # an absolute IRI stays as it is written under the protocol's base (the endpoint's IRI),
+    # its empty fragment too, as the engine reads it; a relative one is resolved
+    ns = {"http://x/ns#", "http://127.0.0.1:8000/data"}
+    assert check_query("PREFIX e: <http://x/ns#> SELECT * FROM e: FROM <data> { ?s ?p ?o }",
+                       lambda: ns, base="http://127.0.0.1:8000/sparql") is True
 
 
 def test_using_rewrite_is_placed_on_the_parsed_where(sample_repo: OxigraphRepository,

@@ -57,6 +57,7 @@ import pyoxigraph as ox
 from rdflib import Literal
 from starlette.requests import Request
 
+from kgraph.analysis.queries import NamedQuery
 from kgraph.errors import StoreError
 from kgraph.store.embedded import (
     OxigraphRepository,
@@ -64,7 +65,7 @@ from kgraph.store.embedded import (
     Repository,
     to_query_result,
 )
-from kgraph.web import safety, sandbox
+from kgraph.web import kept_requests, safety, sandbox
 from kgraph.web.sandbox import SandboxStatus
 from kgraph.web.update_worker import check_update, die_with_parent, limit_memory
 
@@ -194,6 +195,9 @@ class Job:
     internal: bool = False  # a page's own query: answered as a QueryResult, not serialised
     in_copy: bool = False  # in-memory updates: apply to the worker's copy, send it back
     stream_after: int | None = None  # answers longer than this are streamed (None: never)
+    # named queries (their text as this store runs it) whose kept answer may stand for this
+    # request's (kgraph.web.kept_requests): none when the protocol names the dataset
+    kept: tuple[NamedQuery, ...] = ()
 
 
 @dataclass
@@ -210,7 +214,9 @@ class Outcome:
     headers: dict[str, str] = field(default_factory=dict)
     result: QueryResult | None = None  # internal queries (Job.internal)
     graphs: list[str] | None = None  # in-memory updates: every named graph, empty ones too
-    stream: Stream | None = None  # a streamed answer's body, read from its worker (server side)
+    stream: Stream | Replay | None = None  # a streamed answer's body (server side)
+    kept: tuple[str, dict[str, str]] | None = None  # the request is this named query's text
+    # with these values (Job.kept): the server answers it from the query's kept answer
 
     @classmethod
     def error(cls, status: int, message: str, headers: dict[str, str] | None = None) -> Outcome:
@@ -557,15 +563,17 @@ def takes_lateral(engine: Any) -> bool:
     return isinstance(engine, ox.Store) or getattr(engine, "takes_lateral", False) is True
 
 
-def prepare(engine: Any, job: Job, sandbox_status: SandboxStatus | None) -> None:
+def prepare(engine: Any, job: Job, sandbox_status: SandboxStatus | None
+            ) -> safety.Parsed | None:
     """The safety check, run in the worker inside the time budget; raises UnsafeRequest.
+    Returns a query as it was read (None for an update).
 
     A worker that could not be sandboxed fails closed: it refuses any text that mentions
     SERVICE (or, for updates, LOAD) anywhere, even inside a string."""
     lateral = takes_lateral(engine)
     if job.update:
         job.text = check_update(job.text, job.using, job.using_named, sandbox_status, lateral)
-        return
+        return None
     if sandbox_status is not None and not sandbox_status.isolated:
         folded = job.text.upper()
         for word in safety.QUERY_KEYWORDS:
@@ -573,8 +581,19 @@ def prepare(engine: Any, job: Job, sandbox_status: SandboxStatus | None) -> None
                 raise safety.UnsafeRequest(
                     f"this query worker has no network sandbox ({sandbox_status.reason}), so "
                     f"any request that mentions {word} is refused")
-    job.has_from = safety.check_query(job.text, lambda: _graph_names(engine), job.default_graphs,
-                                      job.named_graphs, job.base_iri, lateral)
+    parsed = safety.read_request(job.text, "query", job.base_iri, lateral)
+    job.has_from = safety.check_dataset(parsed, lambda: _graph_names(engine), job.default_graphs,
+                                        job.named_graphs)
+    return parsed
+
+
+def kept_match(job: Job, parsed: safety.Parsed | None) -> Outcome | None:
+    """After the checks: a request that is one of ``job.kept``'s texts with values bound is
+    sent back to the server to be answered from the kept answer (never one with a dataset)."""
+    if not job.kept or parsed is None or job.has_from or job.default_graphs or job.named_graphs:
+        return None
+    found = kept_requests.match(parsed, job.kept)
+    return Outcome(200, kept=found) if found is not None else None
 
 
 def execute(engine: Any, job: Job, sandbox_status: SandboxStatus | None = None,
@@ -585,9 +604,11 @@ def execute(engine: Any, job: Job, sandbox_status: SandboxStatus | None = None,
     started = time.perf_counter()
     stream_after = float("inf") if emit is None or job.stream_after is None else job.stream_after
     try:
-        if job.check:
-            prepare(engine, job, sandbox_status)
-        if job.internal:
+        parsed = prepare(engine, job, sandbox_status) if job.check else None
+        matched = kept_match(job, parsed)
+        if matched is not None:
+            outcome = matched
+        elif job.internal:
             outcome = Outcome(200, result=_internal_answer(engine, job))
         elif job.update and job.in_copy:
             outcome = apply_update(engine, job)
@@ -896,6 +917,39 @@ class Stream:
             self.finish(healthy)
 
 
+class Replay:
+    """A streamed answer written whole in the server process (a kept answer's: see
+    :func:`written`): the messages a worker would have sent, replayed."""
+
+    def __init__(self, head: StreamHead, pieces: list[bytes]) -> None:
+        self.head = head
+        self.pieces = pieces
+
+    async def chunks(self, prefix: bytes = b"") -> AsyncIterator[bytes]:
+        if prefix:
+            yield prefix
+        for piece in self.pieces:
+            yield piece
+
+
+def written(result: Any, job: Job, stream_after: int) -> Outcome:
+    """An answer made in this process serialised as a worker serialises the engine's
+    (:func:`finalize`: the negotiated format, the row and byte caps), and streamed as a
+    worker streams it when it is longer than ``stream_after``."""
+    started = time.perf_counter()
+    messages: list[object] = []
+    outcome = finalize(result, job, messages.append, stream_after)
+    if outcome is None:  # streamed: a head, the body's pieces, a tail
+        head = messages[0]
+        assert isinstance(head, StreamHead)
+        pieces = [m for m in messages if isinstance(m, bytes)]
+        outcome = Outcome(200, media_type=head.media_type,
+                          truncated=head.truncated_by is not None, rows=head.rows,
+                          truncated_by=head.truncated_by, stream=Replay(head, pieces))
+    outcome.seconds = time.perf_counter() - started
+    return outcome
+
+
 async def _readable(conn: Connection | socket.socket, timeout: float) -> bool:
     """Wait (without a thread) until the worker has written to its pipe, or time out."""
     if isinstance(conn, Connection) and conn.poll(0):
@@ -973,6 +1027,9 @@ class WorkerPool:
         self.generation = 0  # counts the store versions adopted by updates
         self._update_lock: asyncio.Lock | None = None
         self._spare: UpdateProcess | None = None  # started ahead: an update does not wait
+        # kept answers written in the server process at once (kgraph.web.kept_requests): as
+        # many as the pool's workers, so that many clients asking cannot hold its threads
+        self.writers = asyncio.Semaphore(self.size)
         self.sandbox: SandboxStatus | None = None
 
     def _spawn(self) -> Worker:
@@ -1093,7 +1150,8 @@ class WorkerPool:
                 worker.nice()  # this client's last query ran long: start this one niced
             if job.stream_after is None and not job.internal:
                 job.stream_after = self.limits.stream_after
-            if len(job.text) < 16_384:  # fits the pipe's buffer: the send cannot block
+            if len(job.text) + sum(len(q.text) for q in job.kept) < 16_384:
+                # fits the pipe's buffer: the send cannot block
                 worker.conn.send(job)
             else:
                 await asyncio.to_thread(worker.conn.send, job)

@@ -239,7 +239,16 @@ def decode_uchars(text: str) -> str:
     return _UCHAR_RE.sub(lambda m: chr(int(m.group()[2:], 16)), text)
 
 
-def _unescape_local(local: str) -> str:
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
+def resolve(base: str | None, iri: str) -> str:
+    """``iri`` made absolute against ``base``; an absolute IRI as it is written (``urljoin``
+    would drop an empty fragment: ``http://x/ns#`` became ``http://x/ns``)."""
+    return urljoin(base, iri) if base and not _SCHEME.match(iri) else iri
+
+
+def unescape_local(local: str) -> str:
     return _LOCAL_ESCAPE.sub(r"\1", local)
 
 
@@ -256,10 +265,10 @@ def scan(text: str, base: str | None = None,
         if kind == "iri":
             if len(kept) >= 2 and kept[-2].kind == "word" and kept[-2].text.upper() == "PREFIX":
                 iri = decode_uchars(tok.text[1:-1])
-                prefixes[kept[-1].text.rstrip(":")] = urljoin(base, iri) if base else iri
+                prefixes[kept[-1].text.rstrip(":")] = resolve(base, iri)
             elif kept and kept[-1].kind == "word" and kept[-1].text.upper() == "BASE":
                 iri = decode_uchars(tok.text[1:-1])
-                base = urljoin(base, iri) if base else iri
+                base = resolve(base, iri)
         elif kind == "word" or kind == "pname":
             head = tok.text if kind == "word" else tok.text.partition(":")[0]
             keyword = _contains_remote_keyword(head, keywords)
@@ -335,7 +344,7 @@ class Parsed:
                 decl = declarations[done]
                 assert isinstance(decl, Node)
                 iri = decode_uchars(_token(decl, "IRIREF").text[1:-1])
-                iri = urljoin(base, iri) if base else iri
+                iri = resolve(base, iri)
                 if decl.name == "BaseDecl":
                     base = iri
                 else:
@@ -349,12 +358,12 @@ class Parsed:
         token = next(iri.tokens())
         if token.kind == "IRIREF":
             value = decode_uchars(token.text[1:-1])
-            return urljoin(base, value) if base else value
+            return resolve(base, value)
         prefix, _, local = token.text.partition(":")
         if prefix not in prefixes:
             raise UnsafeRequest(f"prefix {prefix}: is not declared (at "
                                 f"{_position(self.text, token.start)})")
-        return prefixes[prefix] + _unescape_local(local)
+        return prefixes[prefix] + unescape_local(local)
 
 
 def _token(node: Node, kind: str) -> Terminal:
@@ -391,12 +400,20 @@ def check_query(
     SPARQL 1.1; with ``lateral``, SPARQL 1.1 and ``LATERAL`` joins).
 
     ``known_graphs`` is only called when the request names graphs. Returns whether the query
-    text has its own FROM / FROM NAMED clauses. FROM and FROM NAMED select graphs of the
-    dataset; pyoxigraph never fetches them, but a graph the store does not hold is refused all
-    the same (it could only be a mistake or a probe, and the answer would be silently empty).
+    text has its own FROM / FROM NAMED clauses (:func:`check_dataset`).
     """
-    parsed = read_request(query, "query", base, lateral)
-    with _no_cyclic_gc(query):
+    return check_dataset(read_request(query, "query", base, lateral), known_graphs,
+                         default_graphs, named_graphs)
+
+
+def check_dataset(parsed: Parsed, known_graphs: Callable[[], set[str]],
+                  default_graphs: Iterable[str] = (), named_graphs: Iterable[str] = ()) -> bool:
+    """Refuse a read query's FROM / FROM NAMED or protocol dataset graph the store does not
+    hold; return whether its text has FROM / FROM NAMED clauses. FROM and FROM NAMED select
+    graphs of the dataset; pyoxigraph never fetches them, but a graph the store does not hold
+    is refused all the same (it could only be a mistake or a probe, and the answer would be
+    silently empty)."""
+    with _no_cyclic_gc(parsed.text):
         in_query = [("FROM NAMED" if node.is_a("NamedGraphClause") else "FROM", iri)
                     for node, iri in parsed.iris("DefaultGraphClause", "NamedGraphClause")]
     clauses = in_query + [("default-graph-uri", g) for g in default_graphs]

@@ -13,9 +13,11 @@ Every request is bounded by ``max_body`` and handed to the executor of
 :mod:`kgraph.web.query_workers`, whose sandboxed workers check it with :mod:`kgraph.web.safety`
 (no SERVICE, LOAD or unknown graphs) inside the time budget, then evaluate it (timeout, row and
 byte caps, admission control). Answers longer than ``stream_after`` are streamed
-(:class:`StreamedAnswer`). A client that disconnects cancels its request: the worker is
-killed. Updates run in an update worker under the same timeout, all or nothing. Errors are
-plain text with the reason, e.g. the parser's position.
+(:class:`StreamedAnswer`). A request the worker finds to be a named query's text with values
+bound (the query page's "to editor") is answered from that query's kept answer, written as the
+workers write answers (:mod:`kgraph.web.kept_requests`). A client that disconnects cancels its
+request: the worker is killed. Updates run in an update worker under the same timeout, all or
+nothing. Errors are plain text with the reason, e.g. the parser's position.
 """
 
 from __future__ import annotations
@@ -33,7 +35,19 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from kgraph.web.query_workers import Executor, Job, Outcome, Stream, StreamBroken
+from kgraph.analysis.queries import NamedQuery
+from kgraph.store.embedded import Repository
+from kgraph.web import kept_requests
+from kgraph.web.query_workers import (
+    Executor,
+    Job,
+    Outcome,
+    Replay,
+    Stream,
+    StreamBroken,
+    WorkerPool,
+    written,
+)
 from kgraph.web.safety import UnsafeRequest
 from kgraph.web.service_description import service_description
 from kgraph.web.settings import Settings
@@ -166,7 +180,7 @@ class StreamedAnswer(StreamingResponse):
     end, the client going away, an error) gives the worker back to the pool; an answer that
     cannot be finished after its headers said it was whole is broken off (no last chunk)."""
 
-    def __init__(self, stream: Stream, prefix: bytes, **kwargs: Any) -> None:
+    def __init__(self, stream: Stream | Replay, prefix: bytes, **kwargs: Any) -> None:
         super().__init__(stream.chunks(prefix), **kwargs)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -216,9 +230,59 @@ async def run_query(request: Request, params: list[tuple[str, str]], query: str,
         accept=request.headers.get("accept"), format_param=_one(params, "format"),
         max_rows=settings.max_rows, max_bytes=settings.max_result_bytes,
     )
+    if isinstance(executor, WorkerPool) and not job.default_graphs and not job.named_graphs:
+        # (a remote store's engine answers as before: its terms are its own)
+        job.kept = kept_requests.texts(request.app.state.repository)
     outcome = await cancelled_on_disconnect(
         request, executor.run(job, settings.query_timeout, client_key(request)))
+    if outcome.kept is not None:  # a named query's text: its kept answer, if it has one
+        outcome = await from_kept(request, job, outcome.kept, started)
     return answer(outcome, started, settings, "query")
+
+
+async def from_kept(request: Request, job: Job, found: tuple[str, dict[str, str]],
+                    started: float) -> Outcome:
+    """The kept answer of the named query the checked request is (its text with these
+    values), written as the engine's answer would be; the engine's answer when this version
+    kept none (the job is sent again, matched against nothing)."""
+    settings: Settings = request.app.state.settings
+    executor: Executor = request.app.state.executor
+    name, values = found
+    query = next(q for q in job.kept if q.name == name)
+    assert isinstance(executor, WorkerPool)
+
+    async def write() -> Outcome | None:
+        async with executor.writers:
+            return await asyncio.to_thread(kept_outcome, request.app.state.repository, query,
+                                           values, job, executor.limits.stream_after)
+
+    left = settings.query_timeout - (time.perf_counter() - started)
+    try:
+        outcome = await asyncio.wait_for(write(), max(0.01, left))
+    except TimeoutError:
+        return executor.timeout_reply(settings.query_timeout)
+    if outcome is not None:
+        outcome.headers["X-Kgraph-Kept-Answer"] = name
+        return outcome
+    job.kept = ()
+    left = settings.query_timeout - (time.perf_counter() - started)
+    return await cancelled_on_disconnect(
+        request, executor.run(job, max(0.01, left), client_key(request)))
+
+
+def kept_outcome(repository: Repository, query: NamedQuery, values: dict[str, str], job: Job,
+                 stream_after: int) -> Outcome | None:
+    """The named query's kept answer for ``values`` (kept per store version with the pages'
+    ones, :func:`kgraph.web.queries_api.kept_rows`) as the endpoint writes an answer; None
+    when none is kept or its variables are not the text's. Only the rows the row cap lets
+    through (and one more, which flags the cut) are made into terms."""
+    from kgraph.web.queries_api import kept_rows
+
+    kept = kept_rows(repository, query.name, values)
+    if kept is None or tuple(kept.variables) != kept_requests.variables(query):
+        return None
+    rows = kept.rows[:job.max_rows + 1]
+    return written(kept_requests.solutions(query.name, kept.variables, rows), job, stream_after)
 
 
 async def run_update(request: Request, params: list[tuple[str, str]], update: str,
