@@ -119,9 +119,10 @@ class BuildReport:
     unchanged: list[Path] = field(default_factory=list)  # same source text, not re-read
     failures: list[str] = field(default_factory=list)  # one line each: "FILE: reason"
     revisions: list[str] = field(default_factory=list)  # replaced versions kept in the store
-    # files now stating another document than the graph the store holds from them (which
-    # stays: nothing else says it is gone), one line each
+    # files now stating another document than the graph the store held from them, which
+    # the build removed (no file of it states that document now), one line each
     moved: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)  # the graphs so removed
     # document IRI -> SHACL validation of its graph (reported, never blocking the build)
     validations: dict[str, Validation] = field(default_factory=dict)
     findings: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -931,12 +932,15 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
                     report.ttl_files.append(ttl_out / _trig_target(result))
                 result.ntriples = ""
                 observer.file_done(result)
-            report.moved = [  # (unless another file of this build states it now)
-                f"{path}: now states {summary.number} <{summary.name}>; the graph it stated "
-                f"before, <{graph}>, stays in the store (build into a new store to leave it out)"
-                for path, summary, graph in moved if graph not in loaded]
             if not report.documents and report.failures:
                 raise _Failure(*report.failures)
+            gone = _gone(moved, loaded, stored)
+            report.moved = [
+                f"{path}: now states {summary.number} <{summary.name}>; the graph it stated "
+                f"before, <{graph}>, is removed from the store"
+                for path, summary, graph in moved if graph in gone]
+            gone_lineage = _remove(repo, writer, gone, changed)
+            report.removed = sorted(gone)
             report.seconds["files"] = time.perf_counter() - started
             coverage_kept = frozenset() if report.documents else base_kept  # (else below)
             if report.documents and directive_coverage:
@@ -944,11 +948,12 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
                 started = time.perf_counter()
                 writer.flush()  # the queries below read the documents just written
                 before = {s.graph: s.sha256 for s in by_graph.values()}
+                after = {g: sha for g, sha in {**before, **loaded}.items() if g not in gone}
                 others = bool(report.unchanged) or _holds_others(repo, by_graph, loaded,
                                                                  complete)
                 view = _VersionView(repo, store, writer, held, base_kept)
                 stage = _directive_coverage(view, changed if others else None, records,
-                                            (before, {**before, **loaded}), answers_before)
+                                            (before, after), answers_before, gone_lineage)
                 coverage_kept = base_kept | set(stage[1].whole)  # and those written whole
                 lines = view.lines
                 del view  # holds the version's writable store, closed before the switch
@@ -983,6 +988,9 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
     for tmp, target in pending_trig:  # only once the store holds the graphs
         os.replace(tmp, target)
         report.ttl_files.append(target)
+    if ttl_out is not None:  # the removed graphs' TriG files go with them
+        for graph in report.removed:
+            (ttl_out / _graph_trig_name(graph)).unlink(missing_ok=True)
     if on_disk and complete:
         keep_version_value(repo, SOURCE_INDEX, _updated_index(stored, report.documents, stats))
     if lines is not None and writer is not None:
@@ -1295,7 +1303,7 @@ def coverage_batches(graphs: dict[str, str], limit: int | None = None
 def _directive_coverage(view: _VersionView, changed: dict[str, str | None] | None,
                         records: dict[str, object],
                         sources: tuple[dict[str, str], dict[str, str]],
-                        before: object) -> tuple[Any, Any]:
+                        before: object, gone: object | None = None) -> tuple[Any, Any]:
     """Recompute the coverage of every directive several plans carry out (``changed`` None), or
     of those the ``changed`` documents carry out, directly or through others, from the records
     the workers kept (:mod:`kgraph.analysis.directive_index`; incremental where it can).
@@ -1316,7 +1324,7 @@ def _directive_coverage(view: _VersionView, changed: dict[str, str | None] | Non
     try:
         return before, directive_index.update(
             view, root, view.replace_graphs, changed, records,  # type: ignore[arg-type]
-            sources=sources)
+            sources=sources, gone=gone)  # type: ignore[arg-type]
     finally:
         if collecting:
             gc.enable()
@@ -1355,11 +1363,49 @@ def _trig_target(result: FileResult) -> str:
     return str(result.summary.document).removeprefix(str(ID) + "doc/").replace("/", "_") + ".trig"
 
 
+def _graph_trig_name(graph: str) -> str:
+    """The TriG file the build writes for a document graph (:func:`ttl_name`)."""
+    return graph.removeprefix(str(ID) + "graph/").replace("/", "_") + ".trig"
+
+
 def _trig_exists(ttl_out: Path, known: Stored | None) -> bool:
     if known is None:
         return False
-    name = known.graph.removeprefix(str(ID) + "graph/").replace("/", "_") + ".trig"
-    return (ttl_out / name).is_file()
+    return (ttl_out / _graph_trig_name(known.graph)).is_file()
+
+
+def _gone(moved: list[tuple[Path, DocumentSummary, str]], loaded: dict[str, str],
+          stored: dict[str, Stored]) -> dict[str, str]:
+    """The graphs the moved files stated before that this build removes (graph -> the hash
+    of the text that made it): those no file of this build states now and no other source
+    of the store made (the store records one source per graph; kept if it records another)."""
+    if not moved:
+        return {}
+    sources = Counter(s.graph for s in stored.values())
+    return {graph: stored[path.name].sha256 for path, _, graph in moved
+            if graph not in loaded and sources[graph] == 1}
+
+
+def _remove(repo: Repository, writer: _Writer, gone: dict[str, str],
+            changed: dict[str, str | None]) -> object | None:
+    """Drop the ``gone`` graphs with what their document's graph made beside it (its
+    coverage, its revisions), in the version the build writes; their documents join
+    ``changed`` with their last hash (the indexes updated per graph drop them). Returns their
+    lineage as the store holds them now (read before anything is written), for the directive
+    coverage they leave."""
+    if not gone:
+        return None
+    from kgraph.analysis.coverage import coverage_graph_iri
+    from kgraph.analysis.directive_index import Lineage
+    from kgraph.graph.iris import document_of_graph
+
+    lineage = Lineage.read(repo, sorted(gone))
+    for graph, sha in gone.items():
+        document = document_of_graph(graph)
+        writer.add(dict.fromkeys([graph, coverage_graph_iri(document),
+                                  revisions.revisions_graph_iri(graph)], ""))
+        changed[document] = sha or None
+    return lineage
 
 
 def _discard(result: FileResult) -> None:
