@@ -13,7 +13,10 @@ each, the codes in turn, medians printed:
 * **loaded**: the same command a second time in one process (``app([...])``), for another new
   plan (``--new`` given twice or more), after a first one that loads the code and kept states;
 * **changed**: ``kgraph build FOLDER`` where FOLDER holds the store's sources (``--sources``,
-  symlinked) with one of them reworded (a task's text gains a few words), fresh and loaded.
+  symlinked) with one of them reworded (a task's text gains a few words), fresh and loaded;
+* **moved**: the same with one of them stating another document (its number gains a digit,
+  :func:`moved_folder`), fresh: the old code leaves the graph it stated before in the store,
+  the new one removes it (their outputs differ there by design).
 
 **Same output**: after each measurement both copies stay until both codes ran, then
 :func:`same_output` compares them: the sorted N-Triples of every graph either build wrote (the
@@ -283,6 +286,30 @@ def changed_folder(sources: Path, folder: Path, pick: str | None) -> Path:
     return target
 
 
+def moved_folder(sources: Path, folder: Path, pick: str | None) -> Path:
+    """``folder``: symlinks to every source, one of them replaced by a copy whose number (its
+    "Số:" line) gains a digit, a number no other source has: the file now states another
+    document, and the build replaces the graph it stated before. The file returned."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    files = sorted(p for p in sources.iterdir() if p.suffix in {".txt", ".md"})
+    chosen = next(p for p in files if pick is None or pick in p.name) if pick else files[-1]
+    for path in files:
+        (folder / path.name).symlink_to(path.resolve())
+    text = chosen.read_text(encoding="utf-8")
+    match = re.search(r"^Số: ?(\d+)", text, re.M)
+    if match is None:
+        raise SystemExit(f"{chosen}: no number line to correct")
+    number = match[1] + "9"
+    if any(f"_{number}-" in p.name for p in files):
+        raise SystemExit(f"{chosen}: {number} is another source's number")
+    target = folder / chosen.name
+    target.unlink()
+    target.write_text(text[: match.start(1)] + number + text[match.end(1):], encoding="utf-8")
+    return target
+
+
 def stages(output: str) -> str:
     """The stages line(s) of ``kgraph build``'s summary table, joined."""
     lines = output.splitlines()
@@ -531,8 +558,14 @@ def steps(args: argparse.Namespace, work: Path
             wall, cpu, load, printed = timed["second"]
             return {"wall": wall, "cpu": cpu, "load": load,
                     "stages": f"after a first changed plan in the same process: {printed}"}
+        def moved_fresh(label: str, src: Path, store: Path) -> dict[str, object]:
+            folder = work / f"moved-{label}"
+            moved_folder(args.sources, folder, args.change)
+            return fresh(src, store, [str(folder)])
+
         found += [("changed plan, fresh process", changed_fresh),
-                  ("changed plan, loaded process", changed_loaded)]
+                  ("changed plan, loaded process", changed_loaded),
+                  ("moved plan, fresh process", moved_fresh)]
     return found
 
 

@@ -224,3 +224,26 @@ def test_the_directive_coverage_takes_the_removed_plan_out_of_its_kept_alignment
         "--store", str(where))[1])} for where in (store, fresh)]
     assert answers[0] == answers[1]
     assert {plan for _, plan in answers[0]} == {f"{new}/KH-UBND", "50/KH-UBND"}
+
+
+def test_a_deleted_source_is_noted_and_pruned_on_request(tmp_path: Path) -> None:
+    """A file deleted from the folder: its graph stays (the store cannot tell it from a plan
+    built from elsewhere) and the build says so; ``--prune`` removes it like a moved one."""
+    store, folder = tmp_path / "store", tmp_path / "src"
+    folder.mkdir()
+    for name in (MOVING, OTHER):
+        shutil.copy(SOURCES / name, folder / name)
+    assert kgraph("build", str(folder), "--store", str(store))[0] == 0
+    (folder / MOVING).unlink()
+    graph = _iris(_number((SOURCES / MOVING).read_text(encoding="utf-8"))[0])[1]
+    code, _, err = kgraph("build", str(folder), "--store", str(store))
+    assert code == 0 and "note: 1 source(s)" in err and MOVING in err, err
+    assert graph in OxigraphRepository(store, read_only=True).graph_names()
+    code, _, err = kgraph("build", str(folder), "--store", str(store), "--prune")
+    assert code == 0 and "removed: 1 source(s)" in err and "1 graph(s) removed" in err, err
+    assert graph not in OxigraphRepository(store, read_only=True).graph_names()
+    code, out, _ = kgraph("query", "implementers", "--param", "doc=28-CT/TW", "--format", "csv",
+                          "--store", str(store))
+    assert code == 0 and "/KH-UBND" in out and "Kiên Giang" not in out
+    code, _, err = kgraph("build", str(folder), "--store", str(store))  # nothing left to say
+    assert code == 0 and "note:" not in err, err
