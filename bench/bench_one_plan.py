@@ -265,9 +265,9 @@ if hasattr(build, "_keep_coverage_kept"):
 """
 
 
-def changed_folder(sources: Path, folder: Path, pick: str | None) -> Path:
-    """``folder``: symlinks to every source, one of them replaced by a reworded copy (a
-    numbered task line gains a few words): the file returned."""
+def _linked(sources: Path, folder: Path, pick: str | None) -> tuple[list[Path], Path]:
+    """``folder`` made anew with symlinks to every source: the sources, and the one chosen
+    (the first whose name holds ``pick``, else the last)."""
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
@@ -275,6 +275,13 @@ def changed_folder(sources: Path, folder: Path, pick: str | None) -> Path:
     chosen = next(p for p in files if pick is None or pick in p.name) if pick else files[-1]
     for path in files:
         (folder / path.name).symlink_to(path.resolve())
+    return files, chosen
+
+
+def changed_folder(sources: Path, folder: Path, pick: str | None) -> Path:
+    """``folder``: symlinks to every source, one of them replaced by a reworded copy (a
+    numbered task line gains a few words): the file returned."""
+    _, chosen = _linked(sources, folder, pick)
     text = chosen.read_text(encoding="utf-8")
     match = re.search(r"^([a-zđ]\) .{20,}?)([.;]?)$", text, re.M)
     if match is None:
@@ -290,13 +297,7 @@ def moved_folder(sources: Path, folder: Path, pick: str | None) -> Path:
     """``folder``: symlinks to every source, one of them replaced by a copy whose number (its
     "Số:" line) gains a digit, a number no other source has: the file now states another
     document, and the build replaces the graph it stated before. The file returned."""
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
-    files = sorted(p for p in sources.iterdir() if p.suffix in {".txt", ".md"})
-    chosen = next(p for p in files if pick is None or pick in p.name) if pick else files[-1]
-    for path in files:
-        (folder / path.name).symlink_to(path.resolve())
+    files, chosen = _linked(sources, folder, pick)
     text = chosen.read_text(encoding="utf-8")
     match = re.search(r"^Số: ?(\d+)", text, re.M)
     if match is None:
