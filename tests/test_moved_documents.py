@@ -245,5 +245,10 @@ def test_a_deleted_source_is_noted_and_pruned_on_request(tmp_path: Path) -> None
     code, out, _ = kgraph("query", "implementers", "--param", "doc=28-CT/TW", "--format", "csv",
                           "--store", str(store))
     assert code == 0 and "/KH-UBND" in out and "Kiên Giang" not in out
+    names = OxigraphRepository(store, read_only=True).graph_names()  # one plan left: as a
+    assert not [g for g in names if "/directive-coverage/" in g]  # fresh build, no coverage
+    code, out, _ = kgraph("query", "directive-coverage", "--param", "doc=28-CT/TW", "--format",
+                          "csv", "--store", str(store))
+    assert code == 0 and "Kiên Giang" not in out
     code, _, err = kgraph("build", str(folder), "--store", str(store))  # nothing left to say
     assert code == 0 and "note:" not in err, err

@@ -1262,7 +1262,8 @@ def update(repo: Repository, root: Path | None, write: Callable[[dict[str, str]]
     todo: list[tuple[str, tuple[str, str]]] = []
     removed = lineage.carried_out(gone) if gone is not None else {}
     left = set().union(*removed.values())
-    for number, members in lineage.groups(changed, left).items():
+    groups = lineage.groups(changed, left)
+    for number, members in groups.items():
         if only is not None and number not in only:
             continue
         if changed is not None and not set(members) & set(changed) and number not in left:
@@ -1270,6 +1271,11 @@ def update(repo: Repository, root: Path | None, write: Callable[[dict[str, str]]
         found = cov.directive_of(repo, number)
         if found is not None:
             todo.append((number, found))
+    for number in sorted(left - set(groups)):  # fewer than two plans carry it out now: as a
+        found = cov.directive_of(repo, number)  # whole build, no coverage (its graphs emptied)
+        stale = cov.stored_graphs(repo, found[0]) if found is not None else []
+        if stale and (only is None or number in only):
+            write(dict.fromkeys(stale, ""))
     workers = min(jobs or os.cpu_count() or 1, len(todo))
     if changed is None and workers > 1:
         _full_in_processes(repo, root if keep else None, write, lineage, records, todo, report,
