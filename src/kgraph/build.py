@@ -1425,11 +1425,11 @@ def _remove(repo: Repository, writer: _Writer, gone: dict[str, str],
         return None
     from kgraph.analysis.coverage import coverage_graph_iri
     from kgraph.analysis.directive_index import Lineage
-    from kgraph.graph.iris import document_of_graph
 
     lineage = Lineage.read(repo, sorted(gone))
-    for graph, sha in gone.items():
-        document = document_of_graph(graph)
+    for graph, sha in gone.items():  # (graph_iri inverted: not in kgraph.graph, whose code
+        # is in the extractor's fingerprint, so that no store re-reads every plan for it)
+        document = graph.replace(str(ID) + "graph/", str(ID) + "doc/", 1)
         writer.add(dict.fromkeys([graph, coverage_graph_iri(document),
                                   revisions.revisions_graph_iri(graph)], ""))
         changed[document] = sha or None

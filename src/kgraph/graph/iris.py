@@ -61,11 +61,6 @@ def graph_iri(document: URIRef) -> URIRef:
     return URIRef(str(document).replace(str(ID) + "doc/", str(ID) + "graph/", 1))
 
 
-def document_of_graph(graph: str) -> str:
-    """The document whose statements a source graph holds (:func:`graph_iri` inverted)."""
-    return graph.replace(str(ID) + "graph/", str(ID) + "doc/", 1)
-
-
 def source_file_iri(sha256: str) -> URIRef:
     return ID[f"source/{sha256[:16]}"]
 
