@@ -36,7 +36,8 @@ order); the vectoriser keeps the vocabulary and IDF of the last full alignment; 
 outline's leave-one-out scores of unchanged items stay as computed then. Everything is
 recomputed from scratch (records still, no store scan) when no state matches, when the outline
 source (the directive's own text, or the national plan) is new, changed or gone, when a plan
-disappeared, when an unchanged plan's lineage or province changed, or on a full build.
+disappeared (other than by the build removing its graph: then it only leaves its clusters), when
+an unchanged plan's lineage or province changed, or on a full build.
 """
 
 from __future__ import annotations
