@@ -13,7 +13,10 @@ each, the codes in turn, medians printed:
 * **loaded**: the same command a second time in one process (``app([...])``), for another new
   plan (``--new`` given twice or more), after a first one that loads the code and kept states;
 * **changed**: ``kgraph build FOLDER`` where FOLDER holds the store's sources (``--sources``,
-  symlinked) with one of them reworded (a task's text gains a few words), fresh and loaded.
+  symlinked) with one of them reworded (a task's text gains a few words), fresh and loaded;
+* **moved**: the same with one of them stating another document (its number gains a digit,
+  :func:`moved_folder`), fresh: the old code leaves the graph it stated before in the store,
+  the new one removes it (their outputs differ there by design).
 
 **Same output**: after each measurement both copies stay until both codes ran, then
 :func:`same_output` compares them: the sorted N-Triples of every graph either build wrote (the
@@ -262,9 +265,9 @@ if hasattr(build, "_keep_coverage_kept"):
 """
 
 
-def changed_folder(sources: Path, folder: Path, pick: str | None) -> Path:
-    """``folder``: symlinks to every source, one of them replaced by a reworded copy (a
-    numbered task line gains a few words): the file returned."""
+def _linked(sources: Path, folder: Path, pick: str | None) -> tuple[list[Path], Path]:
+    """``folder`` made anew with symlinks to every source: the sources, and the one chosen
+    (the first whose name holds ``pick``, else the last)."""
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
@@ -272,6 +275,13 @@ def changed_folder(sources: Path, folder: Path, pick: str | None) -> Path:
     chosen = next(p for p in files if pick is None or pick in p.name) if pick else files[-1]
     for path in files:
         (folder / path.name).symlink_to(path.resolve())
+    return files, chosen
+
+
+def changed_folder(sources: Path, folder: Path, pick: str | None) -> Path:
+    """``folder``: symlinks to every source, one of them replaced by a reworded copy (a
+    numbered task line gains a few words): the file returned."""
+    _, chosen = _linked(sources, folder, pick)
     text = chosen.read_text(encoding="utf-8")
     match = re.search(r"^([a-zđ]\) .{20,}?)([.;]?)$", text, re.M)
     if match is None:
@@ -280,6 +290,24 @@ def changed_folder(sources: Path, folder: Path, pick: str | None) -> Path:
     target = folder / chosen.name
     target.unlink()
     target.write_text(edited, encoding="utf-8")
+    return target
+
+
+def moved_folder(sources: Path, folder: Path, pick: str | None) -> Path:
+    """``folder``: symlinks to every source, one of them replaced by a copy whose number (its
+    "Số:" line) gains a digit, a number no other source has: the file now states another
+    document, and the build replaces the graph it stated before. The file returned."""
+    files, chosen = _linked(sources, folder, pick)
+    text = chosen.read_text(encoding="utf-8")
+    match = re.search(r"^Số: ?(\d+)", text, re.M)
+    if match is None:
+        raise SystemExit(f"{chosen}: no number line to correct")
+    number = match[1] + "9"
+    if any(f"_{number}-" in p.name for p in files):
+        raise SystemExit(f"{chosen}: {number} is another source's number")
+    target = folder / chosen.name
+    target.unlink()
+    target.write_text(text[: match.start(1)] + number + text[match.end(1):], encoding="utf-8")
     return target
 
 
@@ -531,8 +559,14 @@ def steps(args: argparse.Namespace, work: Path
             wall, cpu, load, printed = timed["second"]
             return {"wall": wall, "cpu": cpu, "load": load,
                     "stages": f"after a first changed plan in the same process: {printed}"}
+        def moved_fresh(label: str, src: Path, store: Path) -> dict[str, object]:
+            folder = work / f"moved-{label}"
+            moved_folder(args.sources, folder, args.change)
+            return fresh(src, store, [str(folder)])
+
         found += [("changed plan, fresh process", changed_fresh),
-                  ("changed plan, loaded process", changed_loaded)]
+                  ("changed plan, loaded process", changed_loaded),
+                  ("moved plan, fresh process", moved_fresh)]
     return found
 
 

@@ -103,9 +103,10 @@ def test_changed_document_replaces_exactly_its_graph(tmp_path: Path) -> None:
     assert {g: _graph_size(repo, g) for g in others} == others
 
 
-def test_a_file_stating_another_document_is_reported_and_loses_nothing(tmp_path: Path) -> None:
+def test_a_file_stating_another_document_replaces_what_it_stated(tmp_path: Path) -> None:
     """A file whose number was corrected now states another document: its new graph goes in,
-    and the build says that the graph the file stated before stays (no silent duplicate)."""
+    the graph the file stated before goes out, and the build says so (tests/
+    test_moved_documents.py follows it through every index)."""
     store, folder = tmp_path / "store", tmp_path / "src"
     folder.mkdir()
     plan = folder / SEED_004.name
@@ -125,7 +126,7 @@ def test_a_file_stating_another_document_is_reported_and_loses_nothing(tmp_path:
     assert len(old) == 1 and len(warnings) == 1, err
     assert corrected in warnings[0] and f"<{old[0]}>" in warnings[0]
     after = set(OxigraphRepository(store, read_only=True).graph_names())
-    assert old[0] in after and any(g.endswith(corrected.split("/")[0] + "-kh-ubnd/2024")
+    assert old[0] not in after and any(g.endswith(corrected.split("/")[0] + "-kh-ubnd/2024")
                                    for g in after - before)
     code, _, err = kgraph("build", str(plan), "--store", str(store))  # nothing new to say
     assert code == 0 and "warning:" not in err, err

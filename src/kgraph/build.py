@@ -119,9 +119,13 @@ class BuildReport:
     unchanged: list[Path] = field(default_factory=list)  # same source text, not re-read
     failures: list[str] = field(default_factory=list)  # one line each: "FILE: reason"
     revisions: list[str] = field(default_factory=list)  # replaced versions kept in the store
-    # files now stating another document than the graph the store holds from them (which
-    # stays: nothing else says it is gone), one line each
+    # files now stating another document than the graph the store held from them, which
+    # the build removed (no file of it states that document now), one line each
     moved: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)  # the graphs so removed (and pruned)
+    # source files the store holds that no file of a folder build names (deleted, or built
+    # from elsewhere): kept, unless the build prunes them (then in ``removed`` too)
+    absent: list[str] = field(default_factory=list)
     # document IRI -> SHACL validation of its graph (reported, never blocking the build)
     validations: dict[str, Validation] = field(default_factory=dict)
     findings: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -132,6 +136,10 @@ class BuildReport:
     seconds: dict[str, float] = field(default_factory=dict)  # wall time of each stage
     load_quads: int = 0  # quads written to the store (documents, derived and shipped graphs)
     load_seconds: float = 0.0  # time spent writing them
+
+    def changed(self) -> bool:
+        """Whether the build wrote a new store version's documents (loaded or removed)."""
+        return bool(self.documents or self.removed)
 
     def violations(self) -> int:
         return sum(n for (severity, _), n in self.findings.items() if severity == "Violation")
@@ -797,15 +805,16 @@ class _Writer:
 def build(paths: Sequence[Path], repo: Repository, ttl_out: Path | None = None, *,
           validate: bool = True, strict: bool = False, replace: bool = False,
           wait: bool = False, jobs: int | None = None, keep_validations: bool = True,
-          directive_coverage: bool = True, observer: BuildObserver | None = None
-          ) -> BuildReport:
+          directive_coverage: bool = True, observer: BuildObserver | None = None,
+          prune: bool = False) -> BuildReport:
     """Ingest the given files and folders into the store; idempotent.
 
     Raises :class:`SourceError` when no file could be loaded, or at the first failure with
     ``strict`` (the store unchanged in both cases); otherwise failures are in the report.
     With ``directive_coverage``, the coverage of each directive a loaded plan carries out
     (:func:`kgraph.analysis.coverage.compute_directive_coverage`) is recomputed in the same
-    store version.
+    store version. ``prune``: the documents of sources the store holds that no file of
+    this build names (only when every path given is a folder) are removed too.
     """
     observer = observer or _Silent()
     files = collect_sources(paths)
@@ -819,13 +828,15 @@ def build(paths: Sequence[Path], repo: Repository, ttl_out: Path | None = None, 
         with repo.directory.locked(exclusive=True, wait=wait):  # fail fast when served
             _build(files, repo, ttl_out, report, validate=validate, strict=strict,
                    replace=replace, jobs=jobs, keep_validations=keep_validations,
-                   directive_coverage=directive_coverage, observer=observer, on_disk=True)
-            if report.documents:  # a new version is current: sweep what none asks for
+                   directive_coverage=directive_coverage, observer=observer, on_disk=True,
+                   folders=_folders(paths), prune=prune)
+            if report.changed():  # a new version is current: sweep what none asks for
                 _sweep(repo, report, observer)
     else:
         _build(files, repo, ttl_out, report, validate=validate, strict=strict, replace=replace,
                jobs=jobs, keep_validations=keep_validations,
-               directive_coverage=directive_coverage, observer=observer, on_disk=False)
+               directive_coverage=directive_coverage, observer=observer, on_disk=False,
+               folders=_folders(paths), prune=prune)
     version = getattr(repo, "version", None)
     report.store_version = version() if callable(version) else ""
     return report
@@ -834,7 +845,7 @@ def build(paths: Sequence[Path], repo: Repository, ttl_out: Path | None = None, 
 def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: BuildReport, *,
            validate: bool, strict: bool, replace: bool, jobs: int | None,
            keep_validations: bool, directive_coverage: bool, observer: BuildObserver,
-           on_disk: bool) -> None:
+           on_disk: bool, folders: bool = False, prune: bool = False) -> None:
     from kgraph.store.derived import keep_version_value, version_folders, version_value
 
     release_before_forks()  # the workers and aligners forked below start without freed pages
@@ -868,8 +879,14 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
             report.unchanged.append(file)
         else:
             todo.append(file)
+    absent: dict[str, str] = {}  # graph -> text hash, of sources no file of the build names
+    if folders and complete:
+        named = {f.name for f in files}
+        absent = {s.graph: s.sha256 for n, s in stored.items() if n not in named and s.graph}
+        report.absent = sorted(n for n in stored if n not in named and stored[n].graph)
     observer.started(len(files), len(report.unchanged))
-    if not todo and same_extractor and stored_shipped_digest(repo) == shipped_sources_digest():
+    if (not todo and not (prune and absent) and same_extractor
+            and stored_shipped_digest(repo) == shipped_sources_digest()):
         if on_disk and complete:  # remember the files' sizes and times: the next check is cheap
             keep_version_value(repo, SOURCE_INDEX, _updated_index(stored, [], stats))
         return  # nothing to write: the current version stays (no copy, no switch, no reload)
@@ -931,24 +948,31 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
                     report.ttl_files.append(ttl_out / _trig_target(result))
                 result.ntriples = ""
                 observer.file_done(result)
-            report.moved = [  # (unless another file of this build states it now)
-                f"{path}: now states {summary.number} <{summary.name}>; the graph it stated "
-                f"before, <{graph}>, stays in the store (build into a new store to leave it out)"
-                for path, summary, graph in moved if graph not in loaded]
-            if not report.documents and report.failures:
+            if not report.documents and report.failures and not (prune and absent):
                 raise _Failure(*report.failures)
+            gone = _gone(moved, loaded, stored)
+            report.absent = [n for n in report.absent if stored[n].graph not in loaded]
+            if prune:  # (a renamed file's graph is the new name's now)
+                gone.update({g: sha for g, sha in absent.items() if g not in loaded})
+            report.moved = [
+                f"{path}: now states {summary.number} <{summary.name}>; the graph it stated "
+                f"before, <{graph}>, is removed from the store"
+                for path, summary, graph in moved if graph in gone]
+            gone_lineage = _remove(repo, writer, gone, changed)
+            report.removed = sorted(gone)
             report.seconds["files"] = time.perf_counter() - started
-            coverage_kept = frozenset() if report.documents else base_kept  # (else below)
-            if report.documents and directive_coverage:
+            coverage_kept = frozenset() if report.changed() else base_kept  # (else below)
+            if report.changed() and directive_coverage:
                 observer.stage("directive coverage")
                 started = time.perf_counter()
                 writer.flush()  # the queries below read the documents just written
                 before = {s.graph: s.sha256 for s in by_graph.values()}
+                after = {g: sha for g, sha in {**before, **loaded}.items() if g not in gone}
                 others = bool(report.unchanged) or _holds_others(repo, by_graph, loaded,
                                                                  complete)
                 view = _VersionView(repo, store, writer, held, base_kept)
                 stage = _directive_coverage(view, changed if others else None, records,
-                                            (before, {**before, **loaded}), answers_before)
+                                            (before, after), answers_before, gone_lineage)
                 coverage_kept = base_kept | set(stage[1].whole)  # and those written whole
                 lines = view.lines
                 del view  # holds the version's writable store, closed before the switch
@@ -983,8 +1007,12 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
     for tmp, target in pending_trig:  # only once the store holds the graphs
         os.replace(tmp, target)
         report.ttl_files.append(target)
+    if ttl_out is not None:  # the removed graphs' TriG files go with them
+        for graph in report.removed:
+            (ttl_out / _graph_trig_name(graph)).unlink(missing_ok=True)
     if on_disk and complete:
-        keep_version_value(repo, SOURCE_INDEX, _updated_index(stored, report.documents, stats))
+        keep_version_value(repo, SOURCE_INDEX, _updated_index(stored, report.documents, stats,
+                                                              set(report.removed)))
     if lines is not None and writer is not None:
         _hold_lines(repo, held, lines, writer.written)
         _keep_coverage_kept(repo, coverage_kept)
@@ -1044,7 +1072,7 @@ def _sweep(repo: Repository, report: BuildReport, observer: BuildObserver) -> No
 
     observer.stage("sweeping kept values nobody reads again")
     started = time.perf_counter()
-    report.swept = after_build(repo, len(report.documents))
+    report.swept = after_build(repo, len(report.documents) + len(report.removed))
     report.seconds["sweep"] = time.perf_counter() - started
 
 
@@ -1062,11 +1090,13 @@ def _holds_others(repo: Repository, by_graph: dict[str, Stored], loaded: dict[st
 
 
 def _updated_index(stored: dict[str, Stored], loaded: list[DocumentSummary],
-                   stats: dict[str, Stored]) -> SourceIndex:
+                   stats: dict[str, Stored], removed: set[str] = frozenset()  # type: ignore[assignment]
+                   ) -> SourceIndex:
     """The source index after a build: the loaded documents' files replace what their graphs
-    held (a renamed file's old name goes), every file checked keeps its size and time."""
+    held (a renamed file's old name goes), the sources of ``removed`` graphs go, every file
+    checked keeps its size and time."""
     index = SourceIndex(stored)
-    graphs = {d.name for d in loaded}
+    graphs = {d.name for d in loaded} | removed
     for name in [n for n, s in index.items() if s.graph in graphs]:
         del index[name]
     for summary in loaded:
@@ -1295,7 +1325,7 @@ def coverage_batches(graphs: dict[str, str], limit: int | None = None
 def _directive_coverage(view: _VersionView, changed: dict[str, str | None] | None,
                         records: dict[str, object],
                         sources: tuple[dict[str, str], dict[str, str]],
-                        before: object) -> tuple[Any, Any]:
+                        before: object, gone: object | None = None) -> tuple[Any, Any]:
     """Recompute the coverage of every directive several plans carry out (``changed`` None), or
     of those the ``changed`` documents carry out, directly or through others, from the records
     the workers kept (:mod:`kgraph.analysis.directive_index`; incremental where it can).
@@ -1316,7 +1346,7 @@ def _directive_coverage(view: _VersionView, changed: dict[str, str | None] | Non
     try:
         return before, directive_index.update(
             view, root, view.replace_graphs, changed, records,  # type: ignore[arg-type]
-            sources=sources)
+            sources=sources, gone=gone)  # type: ignore[arg-type]
     finally:
         if collecting:
             gc.enable()
@@ -1355,11 +1385,55 @@ def _trig_target(result: FileResult) -> str:
     return str(result.summary.document).removeprefix(str(ID) + "doc/").replace("/", "_") + ".trig"
 
 
+def _folders(paths: Sequence[Path]) -> bool:
+    """Whether every path given to a build is a folder (then a source the store holds that
+    none of its files names is one deleted from them, or built from elsewhere)."""
+    return bool(paths) and all(Path(p).is_dir() for p in paths)
+
+
+def _graph_trig_name(graph: str) -> str:
+    """The TriG file the build writes for a document graph (:func:`ttl_name`)."""
+    return graph.removeprefix(str(ID) + "graph/").replace("/", "_") + ".trig"
+
+
 def _trig_exists(ttl_out: Path, known: Stored | None) -> bool:
     if known is None:
         return False
-    name = known.graph.removeprefix(str(ID) + "graph/").replace("/", "_") + ".trig"
-    return (ttl_out / name).is_file()
+    return (ttl_out / _graph_trig_name(known.graph)).is_file()
+
+
+def _gone(moved: list[tuple[Path, DocumentSummary, str]], loaded: dict[str, str],
+          stored: dict[str, Stored]) -> dict[str, str]:
+    """The graphs the moved files stated before that this build removes (graph -> the hash
+    of the text that made it): those no file of this build states now and no other source
+    of the store made (the store records one source per graph; kept if it records another)."""
+    if not moved:
+        return {}
+    sources = Counter(s.graph for s in stored.values())
+    return {graph: stored[path.name].sha256 for path, _, graph in moved
+            if graph not in loaded and sources[graph] == 1}
+
+
+def _remove(repo: Repository, writer: _Writer, gone: dict[str, str],
+            changed: dict[str, str | None]) -> object | None:
+    """Drop the ``gone`` graphs with what their document's graph made beside it (its
+    coverage, its revisions), in the version the build writes; their documents join
+    ``changed`` with their last hash (the indexes updated per graph drop them). Returns their
+    lineage as the store holds them now (read before anything is written), for the directive
+    coverage they leave."""
+    if not gone:
+        return None
+    from kgraph.analysis.coverage import coverage_graph_iri
+    from kgraph.analysis.directive_index import Lineage
+
+    lineage = Lineage.read(repo, sorted(gone))
+    for graph, sha in gone.items():  # (graph_iri inverted: not in kgraph.graph, whose code
+        # is in the extractor's fingerprint, so that no store re-reads every plan for it)
+        document = graph.replace(str(ID) + "graph/", str(ID) + "doc/", 1)
+        writer.add(dict.fromkeys([graph, coverage_graph_iri(document),
+                                  revisions.revisions_graph_iri(graph)], ""))
+        changed[document] = sha or None
+    return lineage
 
 
 def _discard(result: FileResult) -> None:

@@ -36,7 +36,8 @@ order); the vectoriser keeps the vocabulary and IDF of the last full alignment; 
 outline's leave-one-out scores of unchanged items stay as computed then. Everything is
 recomputed from scratch (records still, no store scan) when no state matches, when the outline
 source (the directive's own text, or the national plan) is new, changed or gone, when a plan
-disappeared, when an unchanged plan's lineage or province changed, or on a full build.
+disappeared (other than by the build removing its graph: then it only leaves its clusters), when
+an unchanged plan's lineage or province changed, or on a full build.
 """
 
 from __future__ import annotations
@@ -779,22 +780,39 @@ class Lineage:
                 found[plan].add(target)
         return found
 
-    def members(self, plans: Iterable[str] | None = None) -> dict[str, set[str]]:
+    def members(self, plans: Iterable[str] | None = None, also: Iterable[str] = ()
+                ) -> dict[str, set[str]]:
         """Directive number -> the source plans carrying it out, directly or through others,
         where they are two or more (:func:`kgraph.analysis.coverage.directive_members`, the
         rule :func:`kgraph.analysis.coverage.directive_groups` follows too). ``plans``: only
-        the directives these carry out (a one-plan build of a national store)."""
+        the directives these carry out (a one-plan build of a national store), and ``also``
+        (numbers: those a removed plan carried out)."""
         wanted = None if plans is None else {
             directive for plan in plans for target in cov.ancestors(plan, self.parents)
-            for directive in self.directive_numbers.get(target, ())}
+            for directive in self.directive_numbers.get(target, ())} | set(also)
         found = cov.directive_members(self.directive_numbers, self.carried_by,
                                       self.plans.keys(), wanted)
         return {d: members for d, members in found.items() if len(members) > 1}
 
-    def groups(self, plans: Iterable[str] | None = None) -> dict[str, list[str]]:
+    def groups(self, plans: Iterable[str] | None = None, also: Iterable[str] = ()
+               ) -> dict[str, list[str]]:
         """:meth:`members` in order: directives by number, each one's plans by plan number."""
         return {d: sorted(members, key=lambda p: (self.plans[p].number, p))
-                for d, members in sorted(self.members(plans).items())}
+                for d, members in sorted(self.members(plans, also).items())}
+
+    def carried_out(self, gone: Lineage) -> dict[str, set[str]]:
+        """Each plan of ``gone`` (the lineage of graphs the build removed, as the store held
+        them) -> the numbers of the directives it carried out, directly or through the
+        documents this lineage still holds: their coverage must lose it."""
+        found: dict[str, set[str]] = {}
+        for plan in gone.plans:
+            above = set(gone.parents.get(plan, ()))
+            for target in list(above):
+                above |= cov.ancestors(target, self.parents)
+            found[plan] = {number for target in above
+                           for number in (*self.directive_numbers.get(target, ()),
+                                          *gone.directive_numbers.get(target, ()))}
+        return found
 
     def chains(self, directive_iri: str, depth: int = 5) -> dict[str, list[str]]:
         """The documents carrying the directive out, directly or through others (up to
@@ -1225,14 +1243,16 @@ def update(repo: Repository, root: Path | None, write: Callable[[dict[str, str]]
            handed: dict[str, cov.PlanRecord] | None = None,
            lineage: Lineage | None = None, only: Sequence[str] | None = None,
            keep: bool = True, sources: tuple[dict[str, str], dict[str, str]] | None = None,
-           jobs: int | None = None) -> StageReport:
+           jobs: int | None = None, gone: Lineage | None = None) -> StageReport:
     """Recompute the coverage of every directive several source plans carry out (``changed``
     None), or of those ``changed`` plans carry out (document IRI -> the source text hash of
     its previous version, None when it is new): incrementally where a kept state allows.
     ``only``: these directives (numbers) at most; ``keep``: keep the new states. ``sources``:
     the source graphs before and after the build (graph -> text hash), to start from the
     lineage kept for the store before it. ``jobs``: processes aligning directives side by
-    side when every directive is aligned again (default: one per core)."""
+    side when every directive is aligned again (default: one per core). ``gone``: the lineage
+    of the graphs the build removed (as the store held them; their plans in ``changed`` with
+    their last hash): they leave the coverage of the directives they carried out."""
     if lineage is None:
         lineage = (kept_lineage(repo, root, *sources, hold=changed is not None)
                    if sources is not None
@@ -1241,14 +1261,22 @@ def update(repo: Repository, root: Path | None, write: Callable[[dict[str, str]]
     report = StageReport()
     report.answers = answer.StageAnswers(changed is None, frozenset(changed or ()))
     todo: list[tuple[str, tuple[str, str]]] = []
-    for number, members in lineage.groups(changed).items():
+    removed = lineage.carried_out(gone) if gone is not None else {}
+    left = set().union(*removed.values())
+    groups = lineage.groups(changed, left)
+    for number, members in groups.items():
         if only is not None and number not in only:
             continue
-        if changed is not None and not set(members) & set(changed):
+        if changed is not None and not set(members) & set(changed) and number not in left:
             continue
         found = cov.directive_of(repo, number)
         if found is not None:
             todo.append((number, found))
+    for number in sorted(left - set(groups)):  # fewer than two plans carry it out now: as a
+        found = cov.directive_of(repo, number)  # whole build, no coverage (its graphs emptied)
+        stale = cov.stored_graphs(repo, found[0]) if found is not None else []
+        if stale and (only is None or number in only):
+            write(dict.fromkeys(stale, ""))
     workers = min(jobs or os.cpu_count() or 1, len(todo))
     if changed is None and workers > 1:
         _full_in_processes(repo, root if keep else None, write, lineage, records, todo, report,
@@ -1257,7 +1285,8 @@ def update(repo: Repository, root: Path | None, write: Callable[[dict[str, str]]
     else:
         for number, found in todo:
             if _directive(repo, root if keep else None, write, lineage, records, found,
-                          changed, report, root):
+                          changed, report, root,
+                          {plan for plan, numbers in removed.items() if number in numbers}):
                 report.directives.append(number)
     report.records_from_store = records.read_from_store
     return report
@@ -1320,7 +1349,9 @@ def _full_job(index: int) -> tuple[dict[str, str], tuple[bool, answer.DirectiveA
 def _directive(repo: Repository, root: Path | None, write: Callable[[dict[str, str]], None],
                lineage: Lineage, records: Records, found: tuple[str, str],
                changed: dict[str, str | None] | None, report: StageReport,
-               kept_in: Path | None) -> bool:
+               kept_in: Path | None, gone: set[str] | None = None) -> bool:
+    """One directive's coverage, continued from its kept state when one matches the plans
+    before the build (``gone``: plans the build removed that carried it out), else whole."""
     directive_iri, number = found
     plans = lineage.implementing(repo, directive_iri)
     if not plans:
@@ -1329,13 +1360,14 @@ def _directive(repo: Repository, root: Path | None, write: Callable[[dict[str, s
     head, previous = None, None
     if changed is not None and kept_in is not None:
         before = {iri: changed.get(iri, sha) for iri, sha in versions.items()}
+        before.update({iri: changed.get(iri) for iri in gone or ()})
         previous = state_key(directive_iri, {iri: sha for iri, sha in before.items()
                                              if sha is not None})
         head = kept_head(kept_in, previous)
     continued = None
     if head is not None and changed is not None:
         continued = _continue(directive_iri, number, plans, head, records, changed, write,
-                              report.answers, kept_in)
+                              report.answers, kept_in, gone or set())
     if continued is not None:
         report.incremental.append(number)
         new_head, parts, written = continued
@@ -1388,7 +1420,8 @@ def _full(repo: Repository | None, directive_iri: str, number: str,
 def _continue(directive_iri: str, number: str, plans: list[cov.ImplementingPlan],
               head: StateHead, records: Records, changed: dict[str, str | None],
               write: Callable[[dict[str, str]], None], answers: answer.StageAnswers,
-              root: Path | None) -> tuple[StateHead, dict[str, StatePart], int] | None:
+              root: Path | None, gone: set[str] = frozenset()  # type: ignore[assignment]
+              ) -> tuple[StateHead, dict[str, StatePart], int] | None:
     """The changed plans re-placed in the kept alignment, from the head and the parts of the
     provinces they leave and join (every part when the tasks' numbering changes, or when a
     moved plan's item was a reconstructed task's label): the new head, the parts read (as
@@ -1398,7 +1431,8 @@ def _continue(directive_iri: str, number: str, plans: list[cov.ImplementingPlan]
         return None
     before = {p.iri: p for p in head.plans}
     now = {p.iri: p for p in plans}
-    if set(before) - set(now):
+    gone = (set(before) - set(now)) & set(gone)  # removed by the build: taken out
+    if set(before) - set(now) - gone:
         return None  # a plan no longer carries the directive out
     if any(before.get(iri) != plan for iri, plan in now.items() if iri not in changed):
         return None  # an unchanged plan's chain or province changed
@@ -1408,7 +1442,7 @@ def _continue(directive_iri: str, number: str, plans: list[cov.ImplementingPlan]
     if outline_iri != head.outline_iri or (outline_iri is not None and outline_iri in changed):
         return None
     moving = [now[iri] for iri in now if iri in changed and iri != outline_iri]
-    leaving = {plan.iri for plan in moving if plan.iri in before}
+    leaving = {plan.iri for plan in moving if plan.iri in before} | gone
     touched = {before[iri].province for iri in leaving} | {plan.province for plan in moving}
     labels = {head.table[label[3]][0] for label in head.labels if label is not None}
     shown = set(head.parts) | touched if labels & leaving else touched
@@ -1436,6 +1470,9 @@ def _continue(directive_iri: str, number: str, plans: list[cov.ImplementingPlan]
             alignment.remove(plan.iri, old)
         else:  # a new plan: nothing to take out of 50,000 items
             alignment.plans.pop(plan.iri, None)
+    for iri in sorted(gone):
+        alignment.remove(iri, [m for cluster in alignment.clusters for m in cluster
+                               if m.plan == iri])
     items = [cov.plan_items(plan, found.get(plan.iri)) for plan in moving]
     for plan_items in sorted((i for i in items if i), key=lambda p: (-len(p), p[0].number)):
         matrix = alignment.vectors(plan_items)
@@ -1472,7 +1509,8 @@ def _continue(directive_iri: str, number: str, plans: list[cov.ImplementingPlan]
         unknown = {name: text for name, text in graphs.items() if text and name not in known}
         if unknown:
             known.update(_written_before(records, head, result, old_outline,
-                                         {plan.iri for plan in moving}, changed, unknown))
+                                         {plan.iri for plan in moving} | gone, changed,
+                                         unknown))
     write(graphs)
     answers.add(result, rewrite, rewrite == provinces, set(head.provinces) - provinces, root)
     return new_head, new_parts, len(rewrite)

@@ -60,6 +60,10 @@ def build(
     validate: Annotated[bool, typer.Option(
         "--validate/--no-validate", help="SHACL-validate each document (reported, not "
                                          "blocking).")] = True,
+    prune: Annotated[bool, typer.Option(
+        "--prune", help="Building folders: remove the documents of sources the store holds "
+                        "that no file in them names (deleted files; plans built from "
+                        "elsewhere too).")] = False,
 ) -> None:
     """Extract the plans, write their graphs and load them (with ontology and reference data).
 
@@ -74,11 +78,12 @@ def build(
     with collector_paused(all(p.is_file() for p in sources) and len(sources) <= FEW_PLANS,
                           settle=True):
         _build(sources, store, ttl_out, strict=strict, replace=replace, wait=wait, jobs=jobs,
-               validate=validate)
+               validate=validate, prune=prune)
 
 
 def _build(sources: list[Path], store: str | None, ttl_out: Path | None, *, strict: bool,
-           replace: bool, wait: bool, jobs: int | None, validate: bool) -> None:
+           replace: bool, wait: bool, jobs: int | None, validate: bool,
+           prune: bool = False) -> None:
     from kgraph.build import build as run_build
     from kgraph.cli.progress import BuildProgress, print_summary
 
@@ -86,8 +91,8 @@ def _build(sources: list[Path], store: str | None, ttl_out: Path | None, *, stri
     with BuildProgress(errors) as progress:  # the bar on stderr, the summary on stdout
         report = run_build(sources, repo, ttl_out, validate=validate, strict=strict,
                            replace=replace, wait=wait, jobs=jobs, keep_validations=False,
-                           observer=progress)
-        if validate and report.documents:  # the audit of this version, once, now
+                           observer=progress, prune=prune)
+        if validate and report.changed():  # the audit of this version, once, now
             import time
 
             from kgraph.analysis.audit_index import audit_index
@@ -96,7 +101,7 @@ def _build(sources: list[Path], store: str | None, ttl_out: Path | None, *, stri
             started = time.perf_counter()
             audit_index(repo)
             report.seconds["audit index"] = time.perf_counter() - started
-        if report.documents:  # the pages' data of this version, from the last one's
+        if report.changed():  # the pages' data of this version, from the last one's
             import time
 
             from kgraph.analysis.versions import updatable
@@ -114,6 +119,15 @@ def _build(sources: list[Path], store: str | None, ttl_out: Path | None, *, stri
     _no_collection_at_exit()
     for line in report.moved:
         errors.print(f"warning: {line}", markup=False, highlight=False, soft_wrap=True)
+    if report.absent:
+        pruned = [g for g in report.removed if not any(g in line for line in report.moved)]
+        errors.print(f"{'removed' if prune else 'note'}: {len(report.absent)} source(s) the "
+                     f"store holds are not in the folder(s) built (deleted, or built from "
+                     f"elsewhere: {', '.join(report.absent[:3])}"
+                     f"{', …' if len(report.absent) > 3 else ''}); "
+                     + (f"their {len(pruned)} graph(s) removed" if prune
+                        else "their graphs stay (--prune removes them)"),
+                     markup=False, highlight=False, soft_wrap=True)
     for line in report.failures:
         errors.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)
     if report.failures:
