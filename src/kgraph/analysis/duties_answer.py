@@ -481,6 +481,8 @@ _NAMES = ("http://data.europa.eu/eli/ontology#id_local", KG + "province",
           "http://www.w3.org/2000/01/rdf-schema#label")
 _NAMING = (KG + "frequency", KG + "reportTo", KG + "reportVia", KG + "reporter")
 ANSWERS = KG + "answers"
+# Up to this many plans (or a quarter of them) made again; more: the answer is made whole.
+PATCHED_PLANS = 100
 
 
 def _patched(repo: Repository, kept: KeptFacts, name: str
@@ -514,6 +516,7 @@ def _patched(repo: Repository, kept: KeptFacts, name: str
     renamed = changes.renamed(_NAMES)
     if renamed is None:
         return None
+    limit = max(PATCHED_PLANS, len(kept.plans) // 4)
     stores, current = (changes.base.reader, changes.current), changes.current
     answers, part_of, province = (ox.NamedNode(p) for p in (ANSWERS, PART_OF, KG + "province"))
     parts = {q.object.value for store in stores for graph in changes.graphs
@@ -528,13 +531,13 @@ def _patched(repo: Repository, kept: KeptFacts, name: str
         parts.update(q.object.value for store in stores
                      for q in store.quads_for_pattern(node, answers, None)
                      if isinstance(q.object, ox.NamedNode))
-        if len(parts) > len(kept.plans) // 4:
-            return None  # a name most plans show changed: made whole
+        if len(parts) > 8 * limit:
+            return None  # a name many plans show changed: made whole
     for part in sorted(parts):
         plans.update(q.object.value for q in current.quads_for_pattern(
             ox.NamedNode(part), part_of, None))
     plans &= set(kept.plans) | set(base_kept.plans)
-    if len(plans) > len(kept.plans) // 4:
+    if len(plans) > limit:
         return None
     gone: set[str] = set()
     for facts in (base_kept, kept):
