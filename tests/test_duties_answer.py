@@ -157,15 +157,23 @@ def test_a_changed_plan_s_facts_are_read_again_and_the_others_kept(
     deadlines = {date: queried_deadlines(repo, date) for date in DATES}
     forget_kept_answers()
     with monkeypatch.context() as patched:
-        refuse_the_queries(patched)
-        made = spy_patches(patched)
-        assert cli_reporting(store) == reporting
-        for date, text in deadlines.items():
-            assert cli_deadlines(store, date) == text, date
+        made = the_command_line_prints(patched, store, reporting, deadlines)
     # both every-plan answers made from the version before's (kept by the tests above), the
     # changed plan's rows made again
     assert {name for name, plans in made} == {duties_answer.EVERY_PLAN, duties_answer.EVERY_DATED}
     assert all(len(plans) == 1 for _, plans in made)
+
+
+def the_command_line_prints(patched: pytest.MonkeyPatch, store: Path, reporting: str,
+                            deadlines: dict[str, str]) -> list[tuple[str, set[str]]]:
+    """Assert the command line prints these answers, the queries refused; the answers made
+    from the version before's (:func:`spy_patches`)."""
+    refuse_the_queries(patched)
+    made = spy_patches(patched)
+    assert cli_reporting(store) == reporting
+    for date, text in deadlines.items():
+        assert cli_deadlines(store, date) == text, date
+    return made
 
 
 def spy_patches(patched: pytest.MonkeyPatch) -> list[tuple[str, set[str]]]:
@@ -244,11 +252,7 @@ def test_names_another_graph_changes_are_read_again_in_the_answer_made_from_the_
     api = {"reporting": reporting, "deadlines": deadlines[DATES[1]]}
     forget_kept_files(store)
     with monkeypatch.context() as patched:
-        refuse_the_queries(patched)
-        made = spy_patches(patched)
-        assert cli_reporting(store) == reporting
-        for date, text in deadlines.items():
-            assert cli_deadlines(store, date) == text, date
+        made = the_command_line_prints(patched, store, reporting, deadlines)
         assert len(made) == 2 and all(other in plans and len(plans) < 5 for _, plans in made)
         forget_kept_files(store)
         made.clear()

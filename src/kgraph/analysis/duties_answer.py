@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import bisect
 import pickle
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kgraph.analysis import plan_parts
 from kgraph.analysis.plan_parts import Answer, KeptFacts, bound
@@ -305,19 +305,33 @@ def reporting_rows(repo: Repository, values: dict[str, str]) -> Answer | None:
 
 
 def _every_reporting(repo: Repository, kept: KeptFacts) -> Answer | None:
-    """Every plan's reporting rows: the version before's answer with the rows of the plans
-    that may differ made again, else made whole."""
-    patch = _patched(repo, kept, EVERY_PLAN)
+    """Every plan's reporting rows (:func:`_every`)."""
+
+    def merged(base: Answer, gone: set[str], fresh: Answer) -> Answer:
+        rows = [row for row in base.rows if row[7] not in gone]
+        for row in sorted(fresh.rows, key=_order_key):  # a few rows into the sorted others
+            rows.insert(bisect.bisect_right(rows, _order_key(row), key=_order_key), row)
+        return Answer(COLUMNS, rows)
+
+    return _every(repo, kept, EVERY_PLAN, lambda plans: _reporting_rows(repo, plans, kept),
+                  merged)
+
+
+T = TypeVar("T")
+
+
+def _every(repo: Repository, kept: KeptFacts, name: str,
+           make: Callable[[Sequence[str] | None], T | None],
+           merged: Callable[[T, set[str], T], T]) -> T | None:
+    """Every plan's answer ``name``: the version before's, its rows of the duties and parts
+    that may differ dropped and those of the plans they belong to made again
+    (:func:`_patched`), else made whole (``make(None)``)."""
+    patch = _patched(repo, kept, name)
     if patch is None:
-        return _reporting_rows(repo, None, kept)
+        return make(None)
     base, gone, plans = patch
-    fresh = _reporting_rows(repo, sorted(plans), kept)
-    if fresh is None:
-        return None
-    rows = [row for row in base.rows if row[7] not in gone]
-    for row in sorted(fresh.rows, key=_order_key):  # a few rows into the sorted others
-        rows.insert(bisect.bisect_right(rows, _order_key(row), key=_order_key), row)
-    return Answer(COLUMNS, rows)
+    fresh = make(sorted(plans))
+    return None if fresh is None else merged(base, gone, fresh)
 
 
 def _reporting_rows(repo: Repository, plans: Sequence[str] | None, kept: KeptFacts
@@ -413,19 +427,12 @@ EVERY_DATED = "every-deadline-kept"  # every plan's dated parts, kept once per v
 
 
 def every_dated(repo: Repository) -> list[dict[str, str | None]] | None:
-    """Every plan's :func:`deadline_records`: the version before's with the records of the
-    plans that may differ read again (:func:`_patched`), else read whole."""
+    """Every plan's :func:`deadline_records` (:func:`_every`)."""
     kept = previous(repo)
     if kept is None:
         return None
-    patch = _patched(repo, kept, EVERY_DATED)
-    if patch is None:
-        return deadline_records(repo, None, kept)
-    base, gone, plans = patch
-    fresh = deadline_records(repo, sorted(plans), kept)
-    if fresh is None:
-        return None
-    return [record for record in base if record["part"] not in gone] + fresh
+    return _every(repo, kept, EVERY_DATED, lambda plans: deadline_records(repo, plans, kept),
+                  lambda base, gone, fresh: [r for r in base if r["part"] not in gone] + fresh)
 
 
 def deadline_records(repo: Repository, plans: Sequence[str] | None = None,
