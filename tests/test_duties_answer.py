@@ -266,6 +266,25 @@ def test_names_another_graph_changes_are_read_again_in_the_answer_made_from_the_
         assert {name for name, _ in made} == {duties_answer.EVERY_PLAN, duties_answer.EVERY_DATED}
 
 
+def test_a_full_build_makes_every_plan_s_answers_and_the_next_build_s_are_made_from_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "sources"
+    shutil.copytree(SOURCES, folder)
+    store = tmp_path / "store"
+    kgraph("build", str(folder), "--store", str(store))
+    folders = derived.version_folders(OxigraphRepository(store, read_only=True))
+    assert folders is not None
+    for name in (duties_answer.EVERY_PLAN, duties_answer.EVERY_DATED):
+        assert (store / derived.DERIVED / folders[1] / f"{name}.pickle").is_file(), name
+    repo = change_and_build(folder, store, DUE, CHANGED_DUE)  # nobody asked in between
+    reporting = queried_reporting(repo)
+    deadlines = {DATES[1]: queried_deadlines(repo, DATES[1])}
+    forget_kept_answers()
+    with monkeypatch.context() as patched:
+        made = the_command_line_prints(patched, store, reporting, deadlines)
+    assert {name for name, _ in made} == {duties_answer.EVERY_PLAN, duties_answer.EVERY_DATED}
+
+
 def test_a_version_the_build_kept_no_facts_for_is_answered_by_the_query(
         built: tuple[Path, Path]) -> None:
     _, store = built
