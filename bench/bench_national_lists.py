@@ -19,7 +19,18 @@ into), with the ratio old / new:
 What is made once per version (``derived/*/every-deadline*.pickle``,
 ``derived/*/reporting-answer-*.pickle``) is removed before each first request.
 
-Run: ``python bench/bench_national_lists.py --store COPY --old-src OLD/src [--runs 5]``.
+With ``--new PLAN`` (twice ``--first-runs`` plans), **first after a one-plan build**: each code
+on its own copy of ``--store`` (``bench_one_plan.copy_store``) whose version has both answers
+made (as a store in use has them), ``--first-runs`` times: ``kgraph build PLAN`` (wall s), then
+``kgraph query reporting`` and ``deadlines`` (every plan, CSV) in fresh processes, the first
+after the build and then again (warm); then as many times a build and a fresh server
+(``--no-warm``) whose first ``/api/queries/reporting`` and ``/api/queries/deadlines`` (CSV) are
+timed. Medians printed, old / new, and the md5s of every answer, with the queries' own (the
+``reporting`` query run by the engine, every plan's dated parts read by the deadlines' query)
+on the new copy's version of the last command-line run.
+
+Run: ``python bench/bench_national_lists.py --store COPY --old-src OLD/src [--runs 5]
+[--new A.txt --new B.txt ... --first-runs 3 --workdir DIR] [--skip-lists]``.
 """
 
 from __future__ import annotations
@@ -27,9 +38,11 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -108,14 +121,117 @@ def api(src: Path, store: Path, runs: int) -> dict[str, tuple[float, float, int]
         server.wait()
 
 
+QUERIED = """import hashlib, sys
+from pathlib import Path
+from kgraph.analysis import queries, succession
+from kgraph.analysis.queries import named_queries, to_csv
+from kgraph.store.embedded import OxigraphRepository, query_records
+repo = OxigraphRepository(Path(sys.argv[1]), read_only=True)
+reporting = to_csv(queries.run_named(named_queries()["reporting"], repo, {"doc": ""}))
+records = query_records(repo, succession.PREFIXES + succession._EVERY_DEADLINE)
+rows = succession._deadline_rows(records, succession.parse_date(sys.argv[2]),
+                                 succession.DUE_WINDOW_DAYS)
+deadlines = to_csv(succession.as_query_result(rows, succession.DEADLINE_COLUMNS))
+for text in (reporting, deadlines):
+    print(hashlib.md5(text.encode("utf-8")).hexdigest()[:10])
+"""
+
+
+def queried(store: Path) -> tuple[str, str]:
+    """The md5s of the queries' own CSVs (every plan's reporting duties, deadlines on DATE)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    out = subprocess.run([sys.executable, "-c", QUERIED, str(store), DATE], env=env,
+                         check=True, capture_output=True, text=True).stdout.split()
+    return out[0], out[1]
+
+
+def build(src: Path, store: Path, plan: Path) -> float:
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    started = time.perf_counter()
+    subprocess.run([KGRAPH, "build", str(plan), "--store", str(store)], env=env, check=True,
+                   capture_output=True, stdin=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def first_after_builds(src: Path, store: Path, plans: list[Path], runs: int, query: bool
+                       ) -> dict[str, list[tuple[float, str]]]:
+    """Each measure's (wall s, md5 or "") per run, on ``store`` (a copy for this code); with
+    ``query``, the md5s of the queries' own answers on the version of the last command-line
+    run."""
+    found: dict[str, list[tuple[float, str]]] = {}
+    names = ("reporting", "deadlines")
+    for name in names:  # the version before has its answers, as a store in use has them
+        cli(src, store, name)
+    for plan in plans[:runs]:
+        found.setdefault("build", []).append((build(src, store, plan), ""))
+        for when in ("first", "warm"):
+            for name in names:
+                found.setdefault(f"cli {name} {when}", []).append(cli(src, store, name))
+    if query:
+        print("the queries' own md5s after the last build above (reporting, deadlines): "
+              + ", ".join(queried(store)))
+    for plan in plans[runs:2 * runs]:
+        build(src, store, plan)
+        server, url = serve(store, warm=False, env={**os.environ, "PYTHONPATH": str(src)})
+        try:
+            with httpx.Client(base_url=url, timeout=600) as client:
+                for name in names:
+                    params = {"format": "csv", **({"date": DATE} if name == "deadlines" else {})}
+                    started = time.perf_counter()
+                    response = client.get(f"/api/queries/{name}", params=params)
+                    response.raise_for_status()
+                    found.setdefault(f"api {name} first", []).append(
+                        (time.perf_counter() - started,
+                         hashlib.md5(response.content).hexdigest()[:10]))
+        finally:
+            server.kill()
+            server.wait()
+    return found
+
+
+def first_table(args: argparse.Namespace, trees: dict[str, Path]) -> None:
+    from bench_one_plan import copy_store
+
+    runs = args.first_runs
+    if len(args.new) < 2 * runs:
+        raise SystemExit(f"--new: {2 * runs} plans wanted")
+    found = {}
+    for tree, src in trees.items():
+        copy = args.workdir / f"lists-{tree}"
+        copy_store(args.store, copy)
+        found[tree] = first_after_builds(src, copy, args.new, runs, tree == "new")
+        if not args.keep:
+            shutil.rmtree(copy)
+    print(f"load {os.getloadavg()[0]:.2f}; first after a one-plan build, median of {runs}")
+    print("| measure | old | new | old/new | md5s old / new |\n|---|---|---|---|---|")
+    for measure in found["new"]:
+        old = [t for t, _ in found["old"][measure]]
+        new = [t for t, _ in found["new"][measure]]
+        o, n = statistics.median(old), statistics.median(new)
+        md5s = (f"{sorted({m for _, m in found['old'][measure]})} / "
+                f"{sorted({m for _, m in found['new'][measure]})}" if measure != "build" else "")
+        print(f"| {measure}, s (runs {', '.join(f'{t:.2f}' for t in new)}) | {o:.2f} | "
+              f"{n:.2f} | {o / n:.1f}× | {md5s} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", type=Path, required=True)
     parser.add_argument("--old-src", type=Path, required=True)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--new", type=Path, action="append", default=[])
+    parser.add_argument("--first-runs", type=int, default=3)
+    parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()))
+    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--skip-lists", action="store_true",
+                        help="only the first requests after one-plan builds")
     args = parser.parse_args()
     trees = {"old": args.old_src, "new": ROOT / "src"}
     print(f"load {os.getloadavg()[0]:.2f}; store {args.store}")
+    if args.new:
+        first_table(args, trees)
+    if args.skip_lists:
+        return
     wall, cpu, plans = keep_facts(args.store)
     print(f"duties' facts kept for the copy's version (new code, a full build's stage): "
           f"{wall:.2f} s wall, {cpu:.2f} CPU-s, {plans} plans")

@@ -7,6 +7,7 @@ query."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import shutil
 from pathlib import Path
@@ -156,10 +157,132 @@ def test_a_changed_plan_s_facts_are_read_again_and_the_others_kept(
     deadlines = {date: queried_deadlines(repo, date) for date in DATES}
     forget_kept_answers()
     with monkeypatch.context() as patched:
-        refuse_the_queries(patched)
-        assert cli_reporting(store) == reporting
-        for date, text in deadlines.items():
-            assert cli_deadlines(store, date) == text, date
+        made = the_command_line_prints(patched, store, reporting, deadlines)
+    # both every-plan answers made from the version before's (kept by the tests above), the
+    # changed plan's rows made again
+    assert {name for name, plans in made} == {duties_answer.EVERY_PLAN, duties_answer.EVERY_DATED}
+    assert all(len(plans) == 1 for _, plans in made)
+
+
+def the_command_line_prints(patched: pytest.MonkeyPatch, store: Path, reporting: str,
+                            deadlines: dict[str, str]) -> list[tuple[str, set[str]]]:
+    """Assert the command line prints these answers, the queries refused; the answers made
+    from the version before's (:func:`spy_patches`)."""
+    refuse_the_queries(patched)
+    made = spy_patches(patched)
+    assert cli_reporting(store) == reporting
+    for date, text in deadlines.items():
+        assert cli_deadlines(store, date) == text, date
+    return made
+
+
+def spy_patches(patched: pytest.MonkeyPatch) -> list[tuple[str, set[str]]]:
+    """Each every-plan answer made from the version before's, with the plans made again (an
+    answer made whole is not listed)."""
+    made: list[tuple[str, set[str]]] = []
+    patch = duties_answer._patched
+
+    def spied(repo: OxigraphRepository, kept: object, name: str) -> object:
+        found = patch(repo, kept, name)  # type: ignore[arg-type]
+        if found is not None:
+            made.append((name, set(found[2])))
+        return found
+
+    patched.setattr(duties_answer, "_patched", spied)
+    return made
+
+
+def forget_kept_files(store: Path) -> None:
+    """The current version's answers for every plan, gone from disk too (as its build left it;
+    the version before keeps its own)."""
+    folders = derived.version_folders(OxigraphRepository(store, read_only=True))
+    assert folders is not None
+    for name in (duties_answer.EVERY_PLAN, duties_answer.EVERY_DATED):
+        (store / derived.DERIVED / folders[1] / f"{name}.pickle").unlink(missing_ok=True)
+    forget_kept_answers()
+
+
+_KG = "https://w3id.org/kgraph/def#"
+_ELI = "http://data.europa.eu/eli/ontology#"
+
+
+def test_names_another_graph_changes_are_read_again_in_the_answer_made_from_the_last(
+        built: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A one-plan build whose graph also states another number for a plan of another graph
+    and another name for a frequency other plans' duties name, and no longer states its own
+    reporting duties: every plan's answers, made from the version before's, are the query's."""
+    from rdflib import Literal, URIRef
+
+    from kgraph import build as build_module
+
+    folder, store = built
+    repo = OxigraphRepository(store, read_only=True)
+    cli_reporting(store), cli_deadlines(store, DATES[1])  # kept for the version before
+    [other] = [str(r[0]) for r in repo.query(f"""SELECT DISTINCT ?plan WHERE {{
+        ?plan <{_KG}hasReportingDuty> ?d ; <{_ELI}id_local> "18/KH-SLĐTBXH" }}""").rows]
+    [frequency] = [str(r[0]) for r in repo.query(f"""SELECT DISTINCT ?f WHERE {{
+        <{other}> <{_KG}hasReportingDuty> ?d . ?d <{_KG}frequency> ?f .
+        ?f <http://www.w3.org/2004/02/skos/core#prefLabel> "6 tháng"@vi }}""").rows]
+    renamed = "00-KH/SLĐTBXH"  # found first by the engine, before the plan's own number
+    extra = ((URIRef(other), URIRef(_ELI + "id_local"), Literal(renamed)),
+             (URIRef(frequency), URIRef("http://www.w3.org/2004/02/skos/core#prefLabel"),
+              Literal("Nửa năm", lang="vi")))
+    mapping = build_module.document_graph
+
+    def mapped(doc: object) -> object:
+        graph = mapping(doc)  # type: ignore[arg-type]
+        if not str(graph.name).endswith("/2509-kh-ubnd/2024"):
+            return graph
+        own = URIRef(_KG + "hasReportingDuty")
+        triples = tuple(t for t in graph.triples if t[1] != own) + extra
+        from kgraph.graph.mapping import ntriples_line
+
+        lines = tuple(line for line in graph.lines if f"<{own}>" not in line)
+        return dataclasses.replace(graph, triples=triples, lines=lines + tuple(
+            ntriples_line(t) for t in extra) if graph.lines else ())
+
+    with monkeypatch.context() as patched:
+        patched.setattr(build_module, "document_graph", mapped)
+        repo = change_and_build(folder, store, CHANGED_DUE, DUE)
+    reporting = queried_reporting(repo)
+    assert f"\n{renamed}," in reporting and "\n18/KH-SLĐTBXH," not in reporting
+    assert "Nửa năm" in reporting and "2509/KH-UBND" not in reporting
+    deadlines = {date: queried_deadlines(repo, date) for date in DATES}
+    assert f",{renamed}," in deadlines[DATES[1]] or f"\n{renamed}," in deadlines[DATES[1]]
+    api = {"reporting": reporting, "deadlines": deadlines[DATES[1]]}
+    forget_kept_files(store)
+    with monkeypatch.context() as patched:
+        made = the_command_line_prints(patched, store, reporting, deadlines)
+        assert len(made) == 2 and all(other in plans and len(plans) < 5 for _, plans in made)
+        forget_kept_files(store)
+        made.clear()
+        with TestClient(create_app(OxigraphRepository(store, read_only=True))) as client:
+            for name, text in api.items():
+                got = client.get(f"/api/queries/{name}",
+                                 params={"format": "csv", **({"date": DATES[1]}
+                                                             if name == "deadlines" else {})})
+                assert list(csv.reader(io.StringIO(got.content.decode("utf-8-sig")))) == list(
+                    csv.reader(io.StringIO(text))), name
+        assert {name for name, _ in made} == {duties_answer.EVERY_PLAN, duties_answer.EVERY_DATED}
+
+
+def test_a_full_build_makes_every_plan_s_answers_and_the_next_build_s_are_made_from_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "sources"
+    shutil.copytree(SOURCES, folder)
+    store = tmp_path / "store"
+    kgraph("build", str(folder), "--store", str(store))
+    folders = derived.version_folders(OxigraphRepository(store, read_only=True))
+    assert folders is not None
+    for name in (duties_answer.EVERY_PLAN, duties_answer.EVERY_DATED):
+        assert (store / derived.DERIVED / folders[1] / f"{name}.pickle").is_file(), name
+    repo = change_and_build(folder, store, DUE, CHANGED_DUE)  # nobody asked in between
+    reporting = queried_reporting(repo)
+    deadlines = {DATES[1]: queried_deadlines(repo, DATES[1])}
+    forget_kept_answers()
+    with monkeypatch.context() as patched:
+        made = the_command_line_prints(patched, store, reporting, deadlines)
+    assert {name for name, _ in made} == {duties_answer.EVERY_PLAN, duties_answer.EVERY_DATED}
 
 
 def test_a_version_the_build_kept_no_facts_for_is_answered_by_the_query(

@@ -24,9 +24,10 @@ version the build kept nothing for.
 
 from __future__ import annotations
 
+import bisect
 import pickle
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kgraph.analysis import plan_parts
 from kgraph.analysis.plan_parts import Answer, KeptFacts, bound
@@ -148,10 +149,10 @@ def previous(repo: Repository) -> KeptFacts | None:
 # ---------------------------------------------------------------------------- reading
 
 
-def _kept_facts(repo: Repository, plans: Sequence[str] | None
+def _kept_facts(repo: Repository, plans: Iterable[str] | None, kept: KeptFacts | None = None
                 ) -> tuple[ox.Store, dict[str, Facts]] | None:
-    """The store and the kept facts of these plans (None: every plan's); None when the
-    version kept none (or a part is gone)."""
+    """The store and the kept facts of these plans (None: every plan's) in ``kept`` (else the
+    current version's); None when the version kept none (or a part is gone)."""
     import pyoxigraph as ox
 
     from kgraph.store.derived import store_root
@@ -159,13 +160,20 @@ def _kept_facts(repo: Repository, plans: Sequence[str] | None
     native = getattr(repo, "reader", None)  # read-only on disk
     if not isinstance(native, ox.Store):
         return None
-    kept = previous(repo)
+    kept = kept or previous(repo)
     if kept is None:
         return None
-    root = store_root(repo)
-    names = sorted(set(kept.parts) if plans is None
-                   else {kept.plans[p] for p in plans if p in kept.plans})
+    facts = plan_facts(store_root(repo), kept, plans)
+    return None if facts is None else (native, facts)
+
+
+def plan_facts(root: Any, kept: KeptFacts, plans: Iterable[str] | None
+               ) -> dict[str, Facts] | None:
+    """Plan -> its facts kept in ``kept`` (a version's; ``plans``: those only, None: every
+    plan's); None when a part is gone (removed by a later build)."""
     wanted = None if plans is None else set(plans)
+    names = sorted(set(kept.parts) if wanted is None
+                   else {kept.plans[p] for p in wanted if p in kept.plans})
     facts: dict[str, Facts] = {}
     for name in names:
         part = plan_parts.read_part(root, kept.parts[name])
@@ -175,7 +183,7 @@ def _kept_facts(repo: Repository, plans: Sequence[str] | None
             for plan, packed in graph_plans.items():
                 if wanted is None or plan in wanted:
                     facts[plan] = pickle.loads(packed)
-    return native, facts
+    return facts
 
 
 _PLANS_BY_KEY = _PREFIXES + "SELECT DISTINCT ?plan WHERE { ?plan kg:numberKey $key }"
@@ -276,33 +284,63 @@ def reporting_rows(repo: Repository, values: dict[str, str]) -> Answer | None:
     kept for the store's version and the names the store states now; None when the query must
     answer (no facts kept for this version, a value not reproduced exactly). Every plan's is
     kept once made, for the version (at 20,000 plans, 50,730 rows made in a second; read again
-    in a tenth of it)."""
+    in a tenth of it), and made from the version before's where it can (:func:`_patched`)."""
     from kgraph.store.derived import derived
 
     doc = (values.get("doc") or "").strip()
-    if previous(repo) is None:
+    kept = previous(repo)
+    if kept is None:
         return None  # no facts kept for this version (an older store, a remote one)
     if not doc:
-        return derived(repo, EVERY_PLAN, lambda: _reporting_rows(repo, ""))
-    return _reporting_rows(repo, doc)
+        return derived(repo, EVERY_PLAN, lambda: _every_reporting(repo, kept))
+    import pyoxigraph as ox
+
+    native = getattr(repo, "reader", None)
+    if not isinstance(native, ox.Store):
+        return None
+    key = str(ox.Literal(slugify(doc)))  # an escaped literal, never query text
+    plans = [s["plan"].value for s in native.query(_PLANS_BY_KEY.replace("$key", key),
+                                                   use_default_graph_as_union=True)]
+    return _reporting_rows(repo, plans, kept)
 
 
-def _reporting_rows(repo: Repository, doc: str) -> Answer | None:
-    plans: list[str] | None = None
-    if doc:
-        import pyoxigraph as ox
+def _every_reporting(repo: Repository, kept: KeptFacts) -> Answer | None:
+    """Every plan's reporting rows (:func:`_every`)."""
 
-        native = getattr(repo, "reader", None)
-        if not isinstance(native, ox.Store):
-            return None
-        key = str(ox.Literal(slugify(doc)))  # an escaped literal, never query text
-        plans = [s["plan"].value for s in native.query(_PLANS_BY_KEY.replace("$key", key),
-                                                       use_default_graph_as_union=True)]
-    read = _kept_facts(repo, plans)
+    def merged(base: Answer, gone: set[str], fresh: Answer) -> Answer:
+        rows = [row for row in base.rows if row[7] not in gone]
+        for row in sorted(fresh.rows, key=_order_key):  # a few rows into the sorted others
+            rows.insert(bisect.bisect_right(rows, _order_key(row), key=_order_key), row)
+        return Answer(COLUMNS, rows)
+
+    return _every(repo, kept, EVERY_PLAN, lambda plans: _reporting_rows(repo, plans, kept),
+                  merged)
+
+
+T = TypeVar("T")
+
+
+def _every(repo: Repository, kept: KeptFacts, name: str,
+           make: Callable[[Sequence[str] | None], T | None],
+           merged: Callable[[T, set[str], T], T]) -> T | None:
+    """Every plan's answer ``name``: the version before's, its rows of the duties and parts
+    that may differ dropped and those of the plans they belong to made again
+    (:func:`_patched`), else made whole (``make(None)``)."""
+    patch = _patched(repo, kept, name)
+    if patch is None:
+        return make(None)
+    base, gone, plans = patch
+    fresh = make(sorted(plans))
+    return None if fresh is None else merged(base, gone, fresh)
+
+
+def _reporting_rows(repo: Repository, plans: Sequence[str] | None, kept: KeptFacts
+                    ) -> Answer | None:
+    read = _kept_facts(repo, plans, kept)
     if read is None:
         return None
     native, facts = read
-    duties = {plan: kept[0] for plan, kept in facts.items() if kept[0]}
+    duties = {plan: own[0] for plan, own in facts.items() if own[0]}
     numbers, provinces = plan_names(native, duties)
     every = [duty for plan in numbers for duty in duties[plan]]
     frequencies = _labels(native, (n for d in every for n in d[1]), "skos:prefLabel",
@@ -385,16 +423,30 @@ _ANSWERED = _PREFIXES + """SELECT ?part ?report WHERE {
   { SELECT DISTINCT ?part ?report WHERE { ?answer kg:answers ?part ; eli:id_local ?report } } }"""
 
 
-def deadline_records(repo: Repository) -> list[dict[str, str | None]] | None:
-    """Every plan's dated parts as :func:`kgraph.analysis.succession.deadlines` reads them
-    (its records: number, part, kind, item, due, dayMonth, text, frequency, answered), from the
-    facts the build kept and the numbers, names and answering reports the store states now;
-    None when the version kept none or a part would give two records (the query answers)."""
-    read = _kept_facts(repo, None)
+EVERY_DATED = "every-deadline-kept"  # every plan's dated parts, kept once per version
+
+
+def every_dated(repo: Repository) -> list[dict[str, str | None]] | None:
+    """Every plan's :func:`deadline_records` (:func:`_every`)."""
+    kept = previous(repo)
+    if kept is None:
+        return None
+    return _every(repo, kept, EVERY_DATED, lambda plans: deadline_records(repo, plans, kept),
+                  lambda base, gone, fresh: [r for r in base if r["part"] not in gone] + fresh)
+
+
+def deadline_records(repo: Repository, plans: Sequence[str] | None = None,
+                     kept: KeptFacts | None = None) -> list[dict[str, str | None]] | None:
+    """Every plan's dated parts (``plans``: those only) as :func:`kgraph.analysis.succession.
+    deadlines` reads them (its records: number, part, kind, item, due, dayMonth, text,
+    frequency, answered), from the facts the build kept and the numbers, names and answering
+    reports the store states now; None when the version kept none or a part would give two
+    records (the query answers)."""
+    read = _kept_facts(repo, plans, kept)
     if read is None:
         return None
     native, facts = read
-    dated = {plan: kept[1] for plan, kept in facts.items() if kept[1]}
+    dated = {plan: own[1] for plan, own in facts.items() if own[1]}
     numbers = {plan: term.value for plan, term in
                first_values(native, "eli:id_local", dated).items()}
     every = [part for plan in numbers for part in dated[plan]]
@@ -425,6 +477,82 @@ def deadline_records(repo: Repository) -> list[dict[str, str | None]] | None:
                             "frequency": next(iter(labels), ""),
                             "answered": reports[0] if reports else None})
     return records
+
+
+# ---------------------------------------------------- made from the version before's answer
+
+# What the answers read by name, of any subject (a plan's number and province, a node's
+# names, a report's number), and the facts of a plan's part that name a node.
+_NAMES = ("http://data.europa.eu/eli/ontology#id_local", KG + "province",
+          "http://www.w3.org/2004/02/skos/core#prefLabel",
+          "http://www.w3.org/2000/01/rdf-schema#label")
+_NAMING = (KG + "frequency", KG + "reportTo", KG + "reportVia", KG + "reporter")
+ANSWERS = KG + "answers"
+# Up to this many plans (or a quarter of them) made again; more: the answer is made whole.
+PATCHED_PLANS = 100
+
+
+def _patched(repo: Repository, kept: KeptFacts, name: str
+             ) -> tuple[Any, set[str], set[str]] | None:
+    """What every plan's answer ``name`` is made from after a small build: the answer the
+    version before kept, its duties and dated parts whose rows may differ now (dropped from it)
+    and the plans whose rows are made again. Those plans are the ones whose facts the build
+    read again (its written graphs', before and now), those whose number or province changed,
+    those naming a node whose names changed (a province, a frequency, a body, a report
+    answering a part) and those whose parts a written graph says a report answers: what the
+    answer reads from the store can differ for those only. None when the version before kept
+    no answer, is gone, or the changes are large (the answer is made whole)."""
+    import pyoxigraph as ox
+
+    from kgraph.analysis import versions
+    from kgraph.store.derived import store_root
+
+    changes = versions.changes(repo, (name, FAMILY.version_value))
+    if changes is None:
+        return None
+    base, base_kept = changes.base_value(name), changes.base_value(FAMILY.version_value)
+    if not base or not isinstance(base_kept, KeptFacts):
+        return None
+    root = store_root(repo)
+    plans: set[str] = set()
+    for facts in (base_kept, kept):
+        written = plan_parts.written_plans(root, facts, changes.graphs)
+        if written is None:
+            return None
+        plans |= written
+    renamed = changes.renamed(_NAMES)
+    if renamed is None:
+        return None
+    limit = max(PATCHED_PLANS, len(kept.plans) // 4)
+    stores, current = (changes.base.reader, changes.current), changes.current
+    answers, part_of, province = (ox.NamedNode(p) for p in (ANSWERS, PART_OF, KG + "province"))
+    parts = {q.object.value for store in stores for graph in changes.graphs
+             for q in store.quads_for_pattern(None, answers, None, ox.NamedNode(graph))
+             if isinstance(q.object, ox.NamedNode)}
+    for node in (ox.NamedNode(iri) for iri in sorted(renamed)):
+        plans.add(node.value)  # (a subject that is no plan is left out below)
+        plans.update(q.subject.value for q in current.quads_for_pattern(None, province, node))
+        for predicate in _NAMING:
+            parts.update(q.subject.value for q in current.quads_for_pattern(
+                None, ox.NamedNode(predicate), node) if isinstance(q.subject, ox.NamedNode))
+        parts.update(q.object.value for store in stores
+                     for q in store.quads_for_pattern(node, answers, None)
+                     if isinstance(q.object, ox.NamedNode))
+        if len(parts) > 8 * limit:
+            return None  # a name many plans show changed: made whole
+    for part in sorted(parts):
+        plans.update(q.object.value for q in current.quads_for_pattern(
+            ox.NamedNode(part), part_of, None))
+    plans &= set(kept.plans) | set(base_kept.plans)
+    if len(plans) > limit:
+        return None
+    gone: set[str] = set()
+    for facts in (base_kept, kept):
+        found = plan_facts(root, facts, plans)
+        if found is None:
+            return None
+        gone.update(item[0] for duties, dated in found.values() for item in (*duties, *dated))
+    return base, gone, plans
 
 
 def warm(repo: Repository) -> None:

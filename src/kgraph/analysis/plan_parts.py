@@ -172,6 +172,21 @@ def keep(family: Family, repo: Repository, root: Path | None, before: KeptFacts 
     return kept
 
 
+def written_plans(root: Path | None, kept: KeptFacts, graphs: Iterable[str]) -> set[str] | None:
+    """The plans ``kept`` (a version's facts) holds facts of under these graphs (a build's
+    written graphs: the plans whose facts may differ from another version's); None when a part
+    is gone (removed by a later build)."""
+    wanted = set(graphs)
+    plans: set[str] = set()
+    for name in sorted({scope(g) for g in wanted} & set(kept.parts)):
+        part = read_part(root, kept.parts[name])
+        if part is None:
+            return None
+        for graph in sorted(wanted & part.keys()):
+            plans.update(part[graph])
+    return plans
+
+
 def _plans_of(root: Path | None, parts: dict[str, str | Part]) -> dict[str, str]:
     plans: dict[str, str] = {}
     for name, kept in parts.items():

@@ -627,9 +627,9 @@ _EVERY_ROWS_LOCK = threading.Lock()
 def every_deadline(repo: Repository) -> list[dict[str, str | None]]:
     """Every plan's dated parts, whatever the date: from the facts the build kept per plan
     (:mod:`kgraph.analysis.duties_answer`), else read by the query once a version."""
-    from kgraph.analysis.duties_answer import deadline_records
+    from kgraph.analysis.duties_answer import EVERY_DATED, every_dated
 
-    kept = derived(repo, "every-deadline-kept", lambda: deadline_records(repo) or [])
+    kept = derived(repo, EVERY_DATED, lambda: every_dated(repo) or [])
     return kept or derived(repo, "every-deadline", lambda: query_records(
         repo, PREFIXES + _EVERY_DEADLINE))
 

@@ -156,6 +156,34 @@ class Changes:
         before, after = labels(self.base.reader), labels(self.current)
         return {iri for iri in labelled if before.get(iri) != after.get(iri)}
 
+    def renamed(self, predicates: Iterable[str]) -> set[str] | None:
+        """The touched subjects whose values of ``predicates`` (their distinct objects, in any
+        graph) differ between the versions; None when one cannot be written in a query. An
+        answer that reads a subject's first value found reads the same for the others: the
+        engine finds a subject's values in the order of its index (by value, whatever graph
+        states them), so the same set of values gives the same first one."""
+        subjects, _ = self.touched()
+        if not subjects:
+            return set()
+        if not all(safe(iri) for iri in subjects):
+            return None
+        # each subject's values looked up LATERAL (joined after, the engine read ?s ?p ?o
+        # whole: 0.19 s against 0.002 at 2,000 plans)
+        text = (f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ "
+                f"{' '.join(f'<{iri}>' for iri in sorted(subjects))} }} VALUES ?p {{ "
+                f"{' '.join(f'<{p}>' for p in predicates)} }} "
+                "LATERAL { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } } }")
+
+        def values(store: ox.Store) -> dict[str, set[tuple[str, str]]]:
+            found: dict[str, set[tuple[str, str]]] = {}
+            for solution in store.query(text, use_default_graph_as_union=True):
+                found.setdefault(solution["s"].value, set()).add(  # type: ignore[union-attr]
+                    (solution["p"].value, str(solution["o"])))  # type: ignore[union-attr]
+            return found
+
+        before, after = values(self.base.reader), values(self.current)
+        return {iri for iri in subjects if before.get(iri) != after.get(iri)}
+
     def naming(self, iris: Iterable[str]) -> set[str]:
         """The subjects that name one of ``iris`` as their type, issuer or province (their
         entries show its label), in the current version."""
