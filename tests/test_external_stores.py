@@ -563,6 +563,30 @@ def test_bulk_loaded_server_s_assignments_walk_the_plans_a_step_a_request(
     assert len(steps) >= len(ASSIGNMENT_DOCS), "one request a step of the walk"
 
 
+def test_keep_stamps_a_bulk_loaded_server_and_keeps_its_answers(
+        bulk_loaded: Running, embedded: str, kgraph_cache: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``kgraph keep --store URL`` after a bulk load (last of the bulk-loaded server's tests: it
+    writes the token): the server stamped, the plans' facts kept for its version, and
+    ``assignments`` answered from them (the facts' reading refused) in another command, the
+    embedded store's CSV byte for byte."""
+    from kgraph.analysis import assignments_answer
+
+    repo = remote(bulk_loaded, monkeypatch)
+    assert not repo.stamped()
+    kept = run(["keep", "--store", bulk_loaded.url], env=bulk_loaded.env)
+    assert kept.exit_code == 0, kept.output
+    assert "kept the plans' assignment facts" in kept.output
+    assert repo.stamped() and ":size-" not in store_version(repo)
+    forget(repo)  # another process: what is kept on disk only
+    assert assignments_answer.previous(repo) is not None
+    expected = {doc: assignments_csv(embedded, doc, None) for doc in ASSIGNMENT_DOCS}
+    asked = refuse(monkeypatch, "kg:hasAssignment")  # the query and the facts' own reading
+    for doc in ASSIGNMENT_DOCS:
+        assert assignments_csv(bulk_loaded.url, doc, bulk_loaded.env) == expected[doc], doc
+    assert not asked
+
+
 def test_derived_data_of_the_server_is_kept_in_the_user_s_cache(
         server: Running, kgraph_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """What kgraph derives from a remote store (the audit index, the pages' data) is kept under
