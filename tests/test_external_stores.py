@@ -452,6 +452,141 @@ def test_a_store_changed_since_the_build_is_answered_by_its_queries(
         other.drop_graphs(["urn:test:someone-else"])
 
 
+# A property path of unbounded length (``kg:implements*``, ``<iri>+``, ``( … )*``): Virtuoso
+# evaluates one from a national directive in its transitive memory pool, which it exhausts at
+# national scale ("Exceeded 1000000000 bytes in transitive temp memory").
+UNBOUNDED_PATH = re.compile(r"(?:\b[a-z][\w-]*:[\w-]+|<[^<>\s\"]+>|\))[*+](?=\s*[?<$(])")
+
+
+@pytest.fixture(scope="module")
+def bulk_loaded(tmp_path_factory: pytest.TempPathFactory, embedded: str) -> Iterator[Running]:
+    """A Virtuoso its own bulk loader filled (``ld_dir`` + ``rdf_loader_run``) from the
+    embedded store's ``kgraph dump``, as an institution loads it: no kgraph build wrote it, so
+    nothing is kept for it and it has no version token."""
+    if reason := external_stores.virtuoso_missing():
+        pytest.skip(f"virtuoso cannot run here: {reason}; scripts/setup --dev installs it")
+    directory = tmp_path_factory.mktemp("virtuoso-bulk")
+    data = directory / "data"
+    data.mkdir()
+    dumped = run(["dump", "--store", embedded, "--format", "nquads",
+                  "--out", str(data / "store.nq")])
+    assert dumped.exit_code == 0, dumped.output
+    store = external_stores.start_virtuoso(directory)
+    try:
+        external_stores.isql(int(store.env["KGRAPH_VIRTUOSO_SQL_PORT"]),
+                             f"ld_dir('{data}', '*.nq', 'urn:kgraph:default'); "
+                             "rdf_loader_run(); checkpoint;")
+        yield Running("virtuoso", store.url, dict(store.env), "", 0)
+    finally:
+        store.stop()
+
+
+def refuse_unbounded_paths(monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], list[str]]:
+    """Every request to a remote store logged (the first list); one holding an unbounded
+    property path refused as the server refuses it at national scale (and listed apart)."""
+    sent: list[str] = []
+    refused: list[str] = []
+    original = RemoteRepository.raw_query
+
+    def guarded(self: RemoteRepository, sparql: str, *args: Any, **kwargs: Any) -> Any:
+        sent.append(sparql)
+        if UNBOUNDED_PATH.search(sparql):
+            refused.append(sparql)
+            raise StoreError("refused by the test: Exceeded 1000000000 bytes in transitive "
+                             "temp memory")
+        return original(self, sparql, *args, **kwargs)
+
+    monkeypatch.setattr(RemoteRepository, "raw_query", guarded)
+    return sent, refused
+
+
+def test_the_unbounded_path_pattern_finds_the_query_s_path() -> None:
+    """The pattern the stub refuses finds the path the ``assignments`` text holds, and not a
+    count or a plain step."""
+    assert UNBOUNDED_PATH.search(named_queries()["assignments"].text)
+    assert UNBOUNDED_PATH.search("?p <urn:x>+ ?q . ?a (kg:b/kg:c)* <urn:y>")
+    assert not UNBOUNDED_PATH.search("SELECT * WHERE { ?a kg:b ?c } GROUP BY ?a "
+                                     "HAVING (COUNT(*) > 1) ORDER BY (?n + 1)")
+
+
+@pytest.mark.parametrize("name", sorted(named_queries()))
+def test_bulk_loaded_server_answers_every_named_query_as_the_embedded_store(
+        bulk_loaded: Running, embedded: str, kgraph_cache: Path, name: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over a server its bulk loader filled (nothing kept), every named query gives the
+    embedded store's rows, and no request holds an unbounded property path (refused here as
+    Virtuoso refuses ``kg:implements*`` from a national directive at 20,000 plans)."""
+    query = named_queries()[name]
+    params = [arg for key, val in query.examples.items() for arg in ("--param", f"{key}={val}")]
+    expected = run(["query", name, *params, "--store", embedded, "--format", "json"])
+    assert expected.exit_code == 0, expected.output
+    sent, refused = refuse_unbounded_paths(monkeypatch)
+    got = run(["query", name, *params, "--store", bulk_loaded.url, "--format", "json"],
+              env=bulk_loaded.env)
+    assert not refused, f"{name} asked the server for an unbounded path: {refused[0][:300]}"
+    assert got.exit_code == 0, got.output
+    assert sent, "the server was asked"
+    answers = [canonical(json.loads(r.stdout), concat_columns(query.text))
+               for r in (got, expected)]
+    assert answers[1], f"{name}: the example gives no rows, so it compares nothing"
+    same(bulk_loaded.name, name, answers[0], answers[1])
+
+
+def test_bulk_loaded_server_s_assignments_walk_the_plans_a_step_a_request(
+        bulk_loaded: Running, embedded: str, kgraph_cache: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``assignments`` of a directive and of a provincial plan over the bulk-loaded server:
+    nothing is kept for it, the plans are walked one ``kg:implements`` step a request and their
+    facts read by the query's patterns (its path refused): the embedded store's CSV byte for
+    byte, at the command line and through the API (its JSON pages too)."""
+    from kgraph.analysis import assignments_answer
+    from kgraph.web import queries_api
+
+    repo = remote(bulk_loaded, monkeypatch)
+    assert assignments_answer.previous(repo) is None, "nothing is kept for a bulk-loaded server"
+    assert ":size-" in store_version(repo)  # no token: no kgraph write
+    expected = {doc: assignments_csv(embedded, doc, None) for doc in ASSIGNMENT_DOCS}
+    assert all(text.count("\n") > 2 for text in expected.values())
+    monkeypatch.setattr(queries_api, "ANSWERS", queries_api.Answers())
+    apps = [TestClient(create_app(repo)),
+            TestClient(create_app(open_repository(embedded, read_only=True)))]
+    sent, refused = refuse_unbounded_paths(monkeypatch)
+    for doc in ASSIGNMENT_DOCS:
+        assert assignments_csv(bulk_loaded.url, doc, bulk_loaded.env) == expected[doc], doc
+        for params in ({"doc": doc, "format": "csv"}, {"doc": doc, "limit": "5"},
+                       {"doc": doc, "offset": "3", "limit": "4"}):
+            got, want = (app.get("/api/queries/assignments", params=params) for app in apps)
+            assert want.status_code == got.status_code == 200, got.text[:300]
+            assert got.content == want.content, params
+    assert not refused
+    steps = [text for text in sent if "kg:implements ?root" in text]
+    assert len(steps) >= len(ASSIGNMENT_DOCS), "one request a step of the walk"
+
+
+def test_keep_stamps_a_bulk_loaded_server_and_keeps_its_answers(
+        bulk_loaded: Running, embedded: str, kgraph_cache: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``kgraph keep --store URL`` after a bulk load (last of the bulk-loaded server's tests: it
+    writes the token): the server stamped, the plans' facts kept for its version, and
+    ``assignments`` answered from them (the facts' reading refused) in another command, the
+    embedded store's CSV byte for byte."""
+    from kgraph.analysis import assignments_answer
+
+    repo = remote(bulk_loaded, monkeypatch)
+    assert not repo.stamped()
+    kept = run(["keep", "--store", bulk_loaded.url], env=bulk_loaded.env)
+    assert kept.exit_code == 0, kept.output
+    assert "kept the plans' assignment facts" in kept.output
+    assert repo.stamped() and ":size-" not in store_version(repo)
+    forget(repo)  # another process: what is kept on disk only
+    assert assignments_answer.previous(repo) is not None
+    expected = {doc: assignments_csv(embedded, doc, None) for doc in ASSIGNMENT_DOCS}
+    asked = refuse(monkeypatch, "kg:hasAssignment")  # the query and the facts' own reading
+    for doc in ASSIGNMENT_DOCS:
+        assert assignments_csv(bulk_loaded.url, doc, bulk_loaded.env) == expected[doc], doc
+    assert not asked
+
+
 def test_derived_data_of_the_server_is_kept_in_the_user_s_cache(
         server: Running, kgraph_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """What kgraph derives from a remote store (the audit index, the pages' data) is kept under

@@ -144,3 +144,42 @@ def test_the_flow_index_gives_the_walk_s_neighbours_and_paths(request, fixture) 
     assert 0 < missing < len(chosen) ** 2  # pairs joined and pairs in two components
     with pytest.raises(KeyError):
         index.path(nodes[0], "https://w3id.org/kgraph/id/nothing")
+
+
+def test_a_remote_store_s_whole_store_reads_are_asked_at_once(seed_repo) -> None:
+    """Over a remote store the searchable nodes' whole-store queries are in flight together
+    (the server evaluates the next while kgraph reads the last), each text asked once, and give
+    the embedded store's nodes."""
+    import threading
+    import time
+
+    from kgraph.analysis import lineage
+    from kgraph.store.remote import RemoteRepository
+
+    lock = threading.Lock()
+    asked: list[str] = []
+    running = [0, 0]  # now, most at once
+
+    class Remote(RemoteRepository):
+        """A remote store answering from the seeds, each answer taking a while."""
+
+        def __init__(self) -> None:  # (no server)
+            pass
+
+        def records(self, sparql: str) -> list[dict[str, str | None]]:
+            with lock:
+                asked.append(sparql)
+                running[0] += 1
+                running[1] = max(running)
+            time.sleep(0.05)
+            with lock:
+                running[0] -= 1
+            return seed_repo.records(sparql)
+
+    remote = Remote()
+    nodes = LineageGraph.searchable(remote).nodes
+    assert nodes == LineageGraph.searchable(seed_repo).nodes
+    assert running[1] == lineage.READ_AHEAD_REQUESTS > 1
+    assert len(asked) == len(set(asked))
+    assert LineageGraph.from_repository(remote).nodes == \
+        LineageGraph.from_repository(seed_repo).nodes

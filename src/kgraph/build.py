@@ -1045,6 +1045,28 @@ def _assignment_facts(repo: Repository) -> dict[str, object]:
     return {family.name: family.previous(repo) for family, _ in fact_families()}
 
 
+def keep_answers(repo: Repository) -> dict[str, float]:
+    """Keep the plans' facts of each family for the store's current version, every graph read,
+    as a first build over it keeps them: for a store no kgraph build wrote (a server its own
+    bulk loader filled from ``kgraph dump``), whose named queries would otherwise read them
+    from the store at every answer. A remote store without a version token is stamped first:
+    what is kept for a version without one (its size) lives in the process only. Seconds per
+    family's stage."""
+    from kgraph.analysis import plan_parts
+    from kgraph.analysis.kept_answers import fact_families
+    from kgraph.store.derived import kept_root
+
+    stamped = getattr(repo, "stamped", None)
+    if callable(stamped) and not stamped():
+        repo.stamp()  # type: ignore[attr-defined]
+    seconds: dict[str, float] = {}
+    for family, stage in fact_families():
+        started = time.perf_counter()
+        plan_parts.keep(family, repo, kept_root(repo), None, None)
+        seconds[stage] = time.perf_counter() - started
+    return seconds
+
+
 def _keep_assignment_facts(repo: Repository, report: BuildReport, observer: BuildObserver,
                            before: dict[str, object], written: set[str]) -> None:
     """Keep the new version's facts of each family: the version before's, with the graphs

@@ -28,11 +28,14 @@ A version whose build kept no facts (an older store, ``kgraph coverage``) is ans
 query.
 
 A build over a remote store keeps the facts the same way, in this machine's cache folder
-(:func:`kgraph.store.derived.kept_root`), for the version token it stamped last: a write by
-anyone since (another machine's build, ``kgraph coverage``) is a new token, which finds no facts,
-and the query answers. There the names are read as the portable query reads them, every value
-(the store's engine has no LATERAL to take the first one found); with one name per node, as the
-build states them, both give the same rows.
+(:func:`kgraph.store.derived.kept_root`), for the version token it stamped last. There the names
+are read as the portable query reads them, every value (the store's engine has no LATERAL to
+take the first one found); with one name per node, as the build states them, both give the same
+rows. A remote version with no facts kept (a server its own bulk loader filled from a dump, a
+write by anyone since the build: a new token) is never handed to the query: its
+``kg:implements*`` from a national directive exhausts Virtuoso's transitive memory. The plans
+are walked one step a request as for kept facts, and their facts read from the store by the
+query's own patterns, a chunk of plans a request (:func:`remote_rows`).
 """
 
 from __future__ import annotations
@@ -116,6 +119,15 @@ _AGENT_NAMES = _PREFIXES + """SELECT ?agent ?canonical ?raw ?agency_province WHE
 _ROOTS = _PREFIXES + "SELECT DISTINCT ?root WHERE { ?root kg:numberKey $key }"
 _IMPLEMENTING = _PREFIXES + """SELECT DISTINCT ?plan WHERE {
   VALUES ?root { $roots } ?plan kg:implements ?root }"""
+# A remote version's facts of the plans found, when none are kept for it: the query's patterns
+# over the union of the graphs (every graph's statements, as the query reads them).
+_LIVE_FACTS = _PREFIXES + """SELECT DISTINCT ?plan ?assignment ?no ?requested ?lead ?kindConcept
+       ?agent WHERE { VALUES ?plan { $plans } ?plan kg:hasAssignment ?assignment .
+  ?assignment kg:itemNumber ?no ; kg:isRequest ?requested ; kg:hasLeadClause ?lead ;
+              kg:addresseeKind ?kindConcept ; kg:addressee ?agent }"""
+_LIVE_DUTIES = _PREFIXES + """SELECT ?assignment (COUNT(DISTINCT ?duty) AS ?duties) WHERE {
+  VALUES ?plan { $plans } ?plan kg:hasAssignment ?assignment . ?assignment kg:hasDuty ?duty }
+GROUP BY ?assignment"""
 _PORTABLE_PLAN_NAMES = _PREFIXES + """SELECT DISTINCT ?plan ?plan_number ?plan_province WHERE {
   { SELECT DISTINCT ?plan ?plan_number ?node WHERE {
   { SELECT DISTINCT ?plan ?plan_number WHERE {
@@ -231,7 +243,8 @@ def _order_key(row: Row) -> tuple[object, ...]:
 def kept_rows(repo: Repository, values: dict[str, str]) -> Answer | None:
     """The ``assignments`` answer for ``values`` (``doc``) from the facts the build kept for
     the store's version and the names the store states now; None when the query must answer
-    (no facts kept for this version)."""
+    (an embedded store's version with no facts kept). A remote store's version with none is
+    answered from the store by :func:`remote_rows`."""
     import pyoxigraph as ox
 
     from kgraph.store.derived import kept_root
@@ -245,11 +258,11 @@ def kept_rows(repo: Repository, values: dict[str, str]) -> Answer | None:
         remote = repo if isinstance(repo, RemoteRepository) else None
     if not doc or (remote is None and not isinstance(native, ox.Store)):
         return None
+    key = str(ox.Literal(slugify(doc)))  # an escaped literal, never query text
     kept = previous(repo)
     if kept is None:
-        return None
+        return None if remote is None else remote_rows(remote, key)
     root = kept_root(repo)
-    key = str(ox.Literal(slugify(doc)))  # an escaped literal, never query text
     if remote is not None:
         plans = _carrying_out(remote, key)
     else:
@@ -264,7 +277,7 @@ def kept_rows(repo: Repository, values: dict[str, str]) -> Answer | None:
     for name, members in by_part.items():
         part = plan_parts.read_part(root, kept.parts.get(name, {}))
         if part is None:
-            return None  # removed by a later build: the query answers
+            return None if remote is None else remote_rows(remote, key)  # removed since
         found = {plan: rows for graph_plans in part.values()
                  for plan, rows in graph_plans.items()}
         for plan in members:
@@ -273,9 +286,45 @@ def kept_rows(repo: Repository, values: dict[str, str]) -> Answer | None:
                 own.update(plan_own)
     agents = sorted({row[5] for rows in facts.values() for row in rows} - set(own))
     if remote is not None:
-        plan_names, named = _portable_names(remote, sorted(facts), agents)
+        names = _portable_names(remote, sorted(facts), agents)
     else:
-        plan_names, named = _first_names(native, sorted(facts), agents)
+        names = _first_names(native, sorted(facts), agents)
+    return _answer(facts, own, names)
+
+
+def remote_rows(remote: RemoteRepository, key: str) -> Answer:
+    """The answer over a remote store for the document numbered ``key`` (an escaped literal)
+    with no facts kept for its version: the plans carrying it out walked one step a request,
+    their facts and names read by the portable query's patterns, a chunk of plans a request —
+    the rows the query gives, never its unbounded path."""
+    plans = _carrying_out(remote, key)
+    facts: dict[str, list[Fact]] = {}
+    for start in range(0, len(plans), REMOTE_CHUNK):
+        scope = plan_parts.values(plans[start:start + REMOTE_CHUNK])
+        duties = {a: int(n) for a, n in plain_rows(remote, _LIVE_DUTIES.replace("$plans", scope))
+                  if a is not None and n is not None}
+        for plan, assignment, no, requested, lead, kind, agent in plain_rows(
+                remote, _LIVE_FACTS.replace("$plans", scope)):
+            kind = kind or ""  # STRAFTER(STR(?kindConcept), "#")
+            facts.setdefault(plan, []).append((  # type: ignore[arg-type]
+                assignment, no, _boolean(requested), lead in ("true", "1"),  # type: ignore[arg-type]
+                kind.partition("#")[2] if "#" in kind else "", agent,  # type: ignore[arg-type]
+                duties.get(assignment, 0)))  # type: ignore[arg-type]
+    for rows in facts.values():
+        rows.sort()
+    agents = sorted({row[5] for rows in facts.values() for row in rows})
+    return _answer(facts, {}, _portable_names(remote, sorted(facts), agents))
+
+
+Names = tuple[dict[str, list[tuple[str, str | None]]],
+              dict[str, list[tuple[str | None, bool, str | None]]]]
+# plan -> its (number, province name) pairs; agent -> its (agency, canonical?, province name)
+
+
+def _answer(facts: dict[str, list[Fact]], own: Own, names: Names) -> Answer:
+    """The query's rows from the plans' facts, their own bodies' names and the names read from
+    the store, grouped and ordered as the query groups and orders them."""
+    plan_names, named = names
     agencies: dict[str, list[tuple[str | None, bool, str | None]]] = {
         agent: [(f"? {raw}", False, None) for raw in raws] or [(None, False, None)]
         for agent, raws in own.items()}
@@ -293,11 +342,6 @@ def kept_rows(repo: Repository, values: dict[str, str]) -> Answer | None:
                     groups[(number, province, no, agency, agency_province, role, requested,
                             str(duties), kind, assignment, "1" if canonical else "")] = None
     return Answer(COLUMNS, sorted(groups, key=_order_key))
-
-
-Names = tuple[dict[str, list[tuple[str, str | None]]],
-              dict[str, list[tuple[str | None, bool, str | None]]]]
-# plan -> its (number, province name) pairs; agent -> its (agency, canonical?, province name)
 
 
 def _first_names(native: ox.Store, plans: list[str], agents: list[str]) -> Names:

@@ -246,6 +246,20 @@ def print_table(title: str, result: Any) -> None:
     console.print(f"{len(result.rows)} row(s)")
 
 
+@app.command("keep")
+@user_errors
+def keep(store: StoreOption = None) -> None:
+    """Keep the named queries' answers (the plans' facts) for a store no build wrote.
+
+    For a server its own bulk loader filled from ``kgraph dump``: stamped with a version token
+    if it has none, every graph's facts read once, kept in this machine's cache as a build over
+    it keeps them (the next write is a new version, for which they are read again)."""
+    from kgraph.build import keep_answers
+
+    for stage, seconds in keep_answers(repository(store)).items():
+        console.print(f"kept the plans' {stage}: {seconds:.1f} s")
+
+
 @app.command("queries")
 def list_queries() -> None:
     """List the named queries and their parameters."""

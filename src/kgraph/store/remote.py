@@ -458,6 +458,11 @@ class RemoteRepository:
         elif self.gsp_url is not None:
             self._put(self.gsp_url, VERSION_GRAPH, triple)
 
+    def stamped(self) -> bool:
+        """Whether kgraph wrote a version token (not so on a server its own loader filled)."""
+        rows = self.query(f"SELECT ?v WHERE {{ GRAPH <{VERSION_GRAPH}> {{ ?s ?p ?v }} }}").rows
+        return bool(rows) and rows[0][0] is not None
+
     def version(self) -> str:
         """What changes whenever kgraph writes (the key of data derived from the store, e.g. the
         explorer's lineage): the token of :data:`VERSION_GRAPH`, or the size for a store
