@@ -134,3 +134,26 @@ def test_a_settled_pause_leaves_what_was_frozen_before_it_frozen() -> None:
         assert gc.isenabled()
     finally:
         gc.unfreeze()
+
+
+def test_a_kept_coverage_answer_on_the_embedded_store_imports_no_aligner_and_no_http_client(
+        tmp_path: Path) -> None:
+    """The kept ``directive-coverage`` rows are read, not aligned: a query of them imports
+    neither the aligner's numpy nor the remote store's HTTP client (a fifth of its second)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    store = str(tmp_path / "store")
+    build = ("from kgraph.cli import app\n"
+             f"app(['build', {str(ROOT / 'data' / 'sources')!r}, '--store', {store!r}])")
+    built = subprocess.run([sys.executable, "-c", build], capture_output=True, text=True,
+                           env=env, timeout=600)
+    assert built.returncode == 0, built.stderr
+    code = ("import sys\nfrom kgraph.cli import app\n"
+            "try:\n    app(['query', 'directive-coverage', '-p', 'doc=28-CT/TW', '--store', "
+            f"{store!r}, '-f', 'csv'])\nexcept SystemExit:\n    pass\n"
+            "print('heavy:' + ','.join(m for m in ('numpy', 'httpx') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert lines[0].startswith("task,reconstructed,") and len(lines) > 10  # the answer's rows
+    assert lines[-1] == "heavy:"

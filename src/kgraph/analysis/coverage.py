@@ -44,7 +44,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDF, RDFS, SKOS, XSD
 
 from kgraph.analysis import alignment as al
-from kgraph.graph.iris import graph_iri
+from kgraph.graph.iris import directive_graph_iri, graph_iri, province_graph_iri
 from kgraph.graph.vocab import ID, KG, sparql_prefixes
 from kgraph.ingest.text import ocr_fold, slugify
 from kgraph.resources import as_ntriples
@@ -776,16 +776,6 @@ def _nt_literal(value: str, language: str | None, datatype: str) -> str:
     if datatype:
         return str(ox.Literal(value, datatype=ox.NamedNode(datatype)))
     return str(ox.Literal(value))
-
-
-def directive_graph_iri(directive_iri: str) -> str:
-    """``id/graph/directive-coverage/{scope}/{number}/{year}`` for the directive ``id/doc/...``."""
-    return directive_iri.replace(str(ID) + "doc/", str(ID) + "graph/directive-coverage/", 1)
-
-
-def province_graph_iri(directive_iri: str, province: str) -> str:
-    """``.../directive-coverage/{scope}/{number}/{year}/province/{slug}``."""
-    return f"{directive_graph_iri(directive_iri)}/province/{slugify(province)}"
 
 
 def directive_of(repo: Repository, doc: str) -> tuple[str, str] | None:

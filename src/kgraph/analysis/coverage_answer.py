@@ -417,24 +417,25 @@ def kept_rows(repo: Repository, values: dict[str, str]) -> Answer | None:
     A remote store's rows are read from its coverage graphs (:func:`stored_answer`)."""
     import pyoxigraph as ox
 
-    from kgraph.analysis.coverage import directive_graph_iri
+    from kgraph.graph.iris import directive_graph_iri  # (not the coverage module: numpy)
     from kgraph.store.derived import derived, store_root
-    from kgraph.store.remote import RemoteRepository
 
     doc = values.get("doc")
     if not doc:
         return None
     province_key = slugify(values.get("province") or "")
     before = previous(repo)
-    if isinstance(repo, RemoteRepository):
+    native = getattr(repo, "native", None)
+    if not isinstance(native, ox.Store):
+        from kgraph.store.remote import RemoteRepository  # (only then: an HTTP client's imports)
+
+        if not isinstance(repo, RemoteRepository):
+            return None
         # the answer a build over this store kept for the version it wrote (in this machine's
         # cache, under the version token it stamped: a write by anyone since is a new token),
         # else the rows read from the coverage graphs
         kept = _remote_kept(repo, before, slugify(doc), province_key)
         return kept if kept is not None else stored_answer(repo, slugify(doc), province_key)
-    native = getattr(repo, "native", None)
-    if not isinstance(native, ox.Store):
-        return None
     found = [s["directive"].value for s in native.query(
         _DIRECTIVES, use_default_graph_as_union=True,
         substitutions={ox.Variable("key"): ox.Literal(slugify(doc))})]
@@ -455,7 +456,7 @@ def _remote_kept(repo: Repository, before: KeptAnswers | None, doc_key: str,
                  province_key: str) -> Answer | None:
     """:func:`kept_rows` from what a build over the remote store kept for its version; None
     when it kept nothing for the directive (the rows are then read from the graphs)."""
-    from kgraph.analysis.coverage import directive_graph_iri
+    from kgraph.graph.iris import directive_graph_iri
     from kgraph.store.derived import derived, kept_root
 
     if before is None:

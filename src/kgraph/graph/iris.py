@@ -97,3 +97,13 @@ def subdivision_iri(document: URIRef, key: str) -> URIRef:
     """A node of the document's outline: ``{doc}/part/iv/1/b2`` for "IV.1.b2"."""
     path = "/".join(slugify(segment) or "0" for segment in key.split("."))
     return URIRef(f"{document}/part/{path}")
+
+
+def directive_graph_iri(directive_iri: str) -> str:
+    """``id/graph/directive-coverage/{scope}/{number}/{year}`` for the directive ``id/doc/...``."""
+    return directive_iri.replace(str(ID) + "doc/", str(ID) + "graph/directive-coverage/", 1)
+
+
+def province_graph_iri(directive_iri: str, province: str) -> str:
+    """``.../directive-coverage/{scope}/{number}/{year}/province/{slug}``."""
+    return f"{directive_graph_iri(directive_iri)}/province/{slugify(province)}"
