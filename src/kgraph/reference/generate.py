@@ -33,12 +33,11 @@ from pathlib import Path
 
 from kgraph.ingest.text import nfc, slugify
 from kgraph.paths import project_root, resource_dir
-from kgraph.reference.matching import fill_province, municipal_name
+from kgraph.reference.matching import COMMUNES_TABLE, fill_province, municipal_name
 
 MERGER_DATE = "2025-07-01"  # new provincial governments operate (NQ 202/2025/QH15)
 LAST_DAY_BEFORE_MERGER = "2025-06-30"
 MERGER_BASIS = "nq-202-2025-qh15"
-COMMUNES_TABLE = "communes_2025.csv"
 NATIONAL = "vn"
 HCMC = "Hồ Chí Minh"  # a person's name too: the city keeps "Thành phố" in its canonical name
 

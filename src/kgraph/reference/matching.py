@@ -26,6 +26,7 @@ REF = "https://w3id.org/kgraph/id/ref/"
 PLACEHOLDER = "{province}"
 COMMUNE = "{commune}"  # a commune's bodies: "Công an {commune}" ("Công an xã Ea Kly")
 COMMUNE_LEVEL = "Commune"
+COMMUNES_TABLE = "communes_2025.csv"  # in the reference folder's tables (generated)
 PROVINCIAL_COMMITTEE = "uy-ban-nhan-dan-tinh"  # a province's People's Committee (UBND)
 THRESHOLD = 90.0  # rapidfuzz ratio; below this a mention stays unresolved
 # A name whose every syllable keeps its consonants but whose vowels the OCR lost ("Sé Y té",
@@ -365,7 +366,7 @@ class Communes:
         try:
             with open(tables / "provinces_2025.csv", encoding="utf-8", newline="") as handle:
                 names = {r["code_2025"]: nfc(r["name"]) for r in csv.DictReader(handle)}
-            with open(tables / "communes_2025.csv", encoding="utf-8", newline="") as handle:
+            with open(tables / COMMUNES_TABLE, encoding="utf-8", newline="") as handle:
                 rows = list(csv.DictReader(handle))
         except FileNotFoundError:  # a reference folder without the tables: no commune named
             return cls([])
