@@ -126,6 +126,9 @@ def test_a_communes_body_is_never_read_as_the_provinces(heading: str) -> None:
     # every commune's, not the province's: the group the list holds, else the template's
     ("Công an xã", ("cong-an-cac-xa-phuong", "Công an các xã, phường, đặc khu")),
     ("UBND phường", ("uy-ban-nhan-dan-xa", "Ủy ban nhân dân cấp xã")),
+    ("Ủy ban nhân dân cấp xã", ("uy-ban-nhan-dan-xa", "Ủy ban nhân dân cấp xã")),  # the same
+    ("Đảng ủy cấp xã", ("dang-uy-xa", "Đảng ủy cấp xã")),
+    ("Công an cấp xã", ("cong-an-cac-xa-phuong", "Công an các xã, phường, đặc khu")),
     ("Văn phòng HĐND và UBND xã", ("van-phong-hdnd-va-ubnd-xa",  # one body, not two
                                    "Văn phòng Hội đồng nhân dân và Ủy ban nhân dân cấp xã")),
 ])

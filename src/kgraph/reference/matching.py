@@ -300,7 +300,7 @@ class Matcher:
         template's head, a unit word, and the name of a commune the list holds (in the plan's
         province; with none known, the one province holding a commune of that name). None for
         anything else, a group ("các xã") included: those are matched as before; the body with
-        its unit word and no name ("Công an xã") is every commune's ("Công an cấp xã"). A named
+        its unit word and no name ("Công an xã", "… cấp xã") is every commune's. A named
         commune the list lacks (one before 2025, a misspelling) is left unresolved, never taken
         for a group's or a province's body."""
         if not self.commune_heads:
@@ -311,11 +311,14 @@ class Matcher:
             size = 2 if word == "dac" and words[i + 1 : i + 2] == ["khu"] else 1
             if not (word in _COMMUNE_WORDS or size == 2) or i == 0:
                 continue
-            entry = self.commune_heads.get(" ".join(words[:i]))
+            level = i > 1 and words[i - 1] == "cap"  # "Ủy ban nhân dân cấp xã"
+            entry = self.commune_heads.get(" ".join(words[: i - 1 if level else i]))
             if entry is None:
                 continue
             name = words[i + size :]
-            if not name:  # "Công an xã": every commune's of the plan's province, as a group
+            if level and name:
+                continue
+            if not name:  # "Công an (cấp) xã": every commune's of the plan's province, a group
                 group = entry.label.replace(COMMUNE, "cấp xã")  # the group the list names so
                 listed, score = self.lookup(group, province)
                 if score == 100.0 and listed and listed.kind is AddresseeKind.COLLECTIVE:
