@@ -278,6 +278,66 @@ def test_several_new_plans_in_one_build_are_compared_with_their_peers_only(
         assert updated.page(0, 25, plan=number) == full.page(0, 25, plan=number)
 
 
+@pytest.mark.parametrize(("first", "then"), [
+    ("1/KH-UBND", "99999/KH-UBND"),  # the first of its province moves: the plan before is again
+    ("99999/KH-UBND", "1/KH-UBND"),  # a plan moves to the front of its province
+    ("99999/KH-UBND", "99998/KH-UBND"),  # neither is its province's first
+    ("1/KH-UBND", None)])  # the first of its province pruned (its file gone)
+def test_a_moved_or_pruned_plan_leaves_its_cohorts_by_a_lookup(
+        corpus: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        first: str, then: str | None) -> None:
+    """A plan whose file now states another number (its old graph removed by the build), or
+    whose file is gone (``--prune``), leaves its cohorts through the rows kept for it, and the
+    new document comes in as a new plan does: no cohort is worked out again, every comparison
+    involves the moved plan or the province's new first, and the index equals a full
+    recompute (the gaps the other provinces' plans had with the plan that left are gone)."""
+    folder, store = corpus
+    copy = tmp_path / "store"
+    shutil.copytree(store, copy)
+    index = ai.audit_index(OxigraphRepository(copy, read_only=True))  # (its cohorts kept)
+    number = next(n for (n,) in index._rows(
+        "SELECT d.number FROM cohorts c JOIN documents d ON d.id = c.plan WHERE c.series = "
+        "'kh-ubnd' AND (SELECT COUNT(DISTINCT province) FROM cohorts o WHERE o.directive = "
+        "c.directive AND o.series = c.series AND o.distance = c.distance) >= 3 ORDER BY 1"))
+    original = next(p for p in sorted(folder.glob("*.txt")) if re.search(
+        rf"(?m)^Số: {re.escape(number)}$", p.read_text(encoding="utf-8")))
+    text = original.read_text(encoding="utf-8")
+    plan = tmp_path / "plans" / "moving.txt"
+    plan.parent.mkdir()
+    plan.write_text(re.sub(r"(?m)^Số: \S+/KH-UBND$", f"Số: {first}", text, count=1),
+                    encoding="utf-8")
+    code, _, err = kgraph("build", str(plan), "--store", str(copy))
+    assert code == 0, err
+    compared, cohorts = _watch_comparisons(monkeypatch)
+    if then is None:
+        plan.unlink()
+        for source in folder.glob("*.txt"):
+            (plan.parent / source.name).symlink_to(source)
+        code, _, err = kgraph("build", str(plan.parent), "--prune", "--store", str(copy))
+    else:
+        plan.write_text(re.sub(r"(?m)^Số: \S+/KH-UBND$", f"Số: {then}", text, count=1),
+                        encoding="utf-8")
+        code, _, err = kgraph("build", str(plan), "--store", str(copy))
+    assert code == 0 and "removed" in err, err
+    assert not cohorts
+    repo = OxigraphRepository(copy, read_only=True)
+    updated = ai.audit_index(repo)
+    numbers = {d.number: d.iri for d in updated.documents}
+    assert first not in numbers and (then is None or then in numbers)
+    leads = then == "1/KH-UBND" or (first == "1/KH-UBND")  # others compare with a new first
+    involved = {numbers[then] if then else None, numbers[number]}
+    assert all(set(pair) & involved for pair in compared)
+    assert bool(compared) is (leads or then is not None)
+    if leads:
+        assert {peer for _, peer in compared} & involved
+    full = ai.compute_index(repo)
+    assert updated.findings == full.findings
+    assert updated.conflict_sources == full.conflict_sources
+    assert _peer_rows(updated) == _peer_rows(full)
+    for shown in (number, then or number):
+        assert updated.page(0, 25, plan=shown) == full.page(0, 25, plan=shown)
+
+
 @pytest.mark.parametrize("contested", [False, True])
 def test_a_new_plan_asks_the_conflict_query_only_about_documents_stated_two_ways(
         corpus: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -900,7 +900,10 @@ class _Update:
         self.lineage_same = False  # the changed documents' lineage rows are as they were
         self.same_plans = False  # no document came or went, none changed number or province
         self.added: list[AuditedDocument] = []  # the changed documents, when all are new ones
+        # then the removed documents (a moved or pruned plan's graph), with their row ids
+        self.departed: list[tuple[int, AuditedDocument]] = []
         self.new_lineage: list[tuple[str, ...]] = []  # the lineage rows of the changed graphs
+        self.old_lineage: set[tuple[str, ...]] = set()  # and those they held before
         self.seconds: dict[str, float] = {}
         self.pending: list[tuple[str, Callable[[], None]]] = []  # (see side_steps)
         self.started = 0.0
@@ -978,11 +981,12 @@ class _Update:
             removed = [old[key][1] for key in rows if key[1] not in shas
                        or (key[1] in reread and key not in new)]
         changed = [d for key, d in new.items() if key not in rows or old[key][1] != d]
-        if not full and not removed and all(
+        if not full and all(
                 (d.iri, d.graph) not in old and not self.db.execute(
                     "SELECT 1 FROM documents WHERE iri = ? LIMIT 1", (d.iri,)).fetchall()
                 for d in changed):
             self.added = changed  # new documents only, none stated in another graph before
+            self.departed = [(old[(d.iri, d.graph)][0], d) for d in removed]
         for document in removed:
             row_id = old[(document.iri, document.graph)][0]
             self.db.execute("DELETE FROM findings WHERE kind = 'own' AND owner = ?",
@@ -1059,6 +1063,7 @@ class _Update:
         self.db.executemany("INSERT INTO names VALUES (?, ?, ?)", names)
         self.new_lineage = [*(("edges", *row) for row in edges),
                             *(("names", *row) for row in names)]
+        self.old_lineage = before
         self.lineage_same = graphs is not None and before == {
             *(("edges", *row) for row in edges), *(("names", *row) for row in names)}
 
@@ -1149,7 +1154,7 @@ class _Update:
         peers, every plan against a changed peer, pairs that appear; pairs that disappear are
         dropped. Kept per pair, so a plan that is its province's peer for a whole cohort
         costs one comparison per plan of the cohort, not the cohort's every comparison."""
-        if self.added and self.peers_of_new():
+        if (self.added or self.departed) and self.peers_of_new():
             return
         ids: dict[str, int] = {}
         for row_id, iri in self.db.execute("SELECT id, iri FROM documents ORDER BY id"):
@@ -1244,24 +1249,35 @@ class _Update:
         return documents
 
     def peers_of_new(self) -> bool:
-        """:meth:`peers` when only new documents came and nothing else changed: their cohorts
-        and their provinces' peers are looked up, so each is compared with its peers only (and,
-        where one becomes the first of its province in a cohort, the cohort's plans with it),
-        with no work proportional to the corpus. False (nothing written) when the lineage
-        around them is not plain new leaves: :meth:`peers` then works every cohort out again."""
+        """:meth:`peers` when documents only came or went (new plans; a moved or pruned plan's
+        graph removed) and nothing else changed: a new plan's cohorts are looked up, a leaving
+        plan's are the ``cohorts`` rows it had, so each new plan is compared with its peers only
+        and, where the first plan of a province in a cohort changes, the cohort's other plans
+        with the new first (their gaps with the one before dropped), with no work proportional
+        to the corpus. False (nothing written) when the lineage around them is not plain
+        leaves coming and going: :meth:`peers` then works every cohort out again."""
         if PEERS_PER_PROVINCE != 1 or self.db.execute(
                 "SELECT value FROM meta WHERE key = 'cohorts'").fetchall() != [("exact",)]:
             return False
         iris = {d.iri for d in self.added}
-        if len(iris) != len(self.added):  # one new document stated in two graphs
+        leaving = {d.iri: row_id for row_id, d in self.departed}
+        if len(iris) != len(self.added) or len(leaving) != len(self.departed) or (
+                iris & leaving.keys()):  # a document stated in two graphs, or in another now
             return False
-        graphs = {d.graph for d in self.added}
+        for iri in leaving:  # still stated by another graph, or carried out by something
+            if self.db.execute("SELECT 1 FROM documents WHERE iri = ? UNION ALL SELECT 1 FROM "
+                               "edges WHERE parent = ? LIMIT 1", (iri, iri)).fetchall():
+                return False
+        graphs = {d.graph for d in self.added} | {d.graph for _, d in self.departed}
         marks = ",".join("?" * len(graphs))
-        for table, _graph, first, second in self.new_lineage:
-            if table == "edges" and first not in iris and not self.db.execute(
-                    f"SELECT 1 FROM edges WHERE child = ? AND parent = ? AND graph NOT IN "
-                    f"({marks}) LIMIT 1", (first, second, *graphs)).fetchall():
-                return False  # a link no graph kept before states
+        written = set(self.new_lineage)
+        for table, _graph, first, second in [*self.new_lineage,
+                                             *(r for r in self.old_lineage if r not in written)]:
+            if table == "edges" and first not in iris and first not in leaving and not (
+                    self.db.execute(f"SELECT 1 FROM edges WHERE child = ? AND parent = ? AND "
+                                    f"graph NOT IN ({marks}) LIMIT 1",
+                                    (first, second, *graphs)).fetchall()):
+                return False  # a link no graph kept states (before or now)
             if table == "names" and not self._same_number(first, second, graphs):
                 return False
         # (plan id, plan, number key) of each cohort's new plans
@@ -1283,27 +1299,42 @@ class _Update:
             for directive, distance in directives.items():
                 arrivals.setdefault((directive, _series(new.number), distance), []).append(
                     (plan_id, (new.iri, new.number, new.province), number_key(new.number)))
+        gone = set(leaving.values())
         coming: Counter[str] = Counter()  # new plans of each directive
         for (directive, _level, _distance), arrived in arrivals.items():
             coming[directive] += len(arrived)
+        going: Counter[str] = Counter()  # leaving plans of each directive, in their cohorts
+        for row_id in sorted(gone):
+            for directive, series, distance in self.db.execute(
+                    "SELECT directive, series, distance FROM cohorts WHERE plan = ?", (row_id,)):
+                going[directive] += 1
+                arrivals.setdefault((directive, series, distance), [])
         members = {directive: self.db.execute(
             "SELECT COUNT(*) FROM cohorts WHERE directive = ?", (directive,)).fetchone()[0]
-            for directive in coming}
+            for directive in coming | going}
         todo: dict[tuple[int, str], list[int]] = {}  # (plan, directive) -> peers to compare
         lists: dict[tuple[int, str], list[int]] = {}  # (plan, directive) -> all its peers
         drop: list[tuple[int, str, int]] = []
         cohort_rows: list[tuple[object, ...]] = []
         demoted: list[tuple[str, str, int, int]] = []
+        promoted: list[tuple[str, str, int, int]] = []
         plans: dict[int, Plan] = {}
         for (directive, series, distance), arrived in arrivals.items():
-            paired = members[directive] + coming[directive] >= 2
-            if paired and members[directive] < 2:  # a directive gets its first pair
-                return False
+            paired = members[directive] - going[directive] + coming[directive] >= 2
+            if paired != (members[directive] >= 2):  # a directive gets its first pair or
+                return False  # loses its last
             rows = self.db.execute(
                 "SELECT plan, province, nkey, first FROM cohorts WHERE directive = ? AND "
                 "series = ? AND distance = ?", (directive, series, distance)).fetchall()
             before = {province: (peer, nkey) for peer, province, nkey, first in rows if first}
-            firsts = dict(before)
+            rows = [row for row in rows if row[0] not in gone]
+            firsts = {p: first for p, first in before.items() if first[0] not in gone}
+            for province in {p for p, first in before.items() if first[0] in gone}:
+                left = sorted((nkey, peer) for peer, pv, nkey, _ in rows if pv == province)
+                if len(left) > 1 and left[0][0] == left[1][0]:
+                    return False  # a tie, broken by the documents' order
+                if left:
+                    firsts[province] = (left[0][1], left[0][0])
             for plan_id, plan, key in arrived:
                 plans[plan_id] = plan
                 mine = firsts.get(plan[2])
@@ -1311,13 +1342,16 @@ class _Update:
                     return False
                 if mine is None or key < mine[1]:
                     firsts[plan[2]] = (plan_id, key)
-            moved = {province for province, first in firsts.items()
-                     if before.get(province) != first}  # provinces a new plan now leads
+            moved = {province for province in before.keys() | firsts.keys()
+                     if before.get(province) != firsts.get(province)}  # a new first, or none
             for plan_id, plan, key in arrived:
                 cohort_rows.append((directive, series, distance, plan_id, plan[2], key,
                                     int(firsts[plan[2]][0] == plan_id)))
             demoted.extend((directive, series, distance, before[p][0])
-                           for p in moved if p in before)
+                           for p in moved if p in before and before[p][0] not in gone)
+            staying = {peer for peer, *_ in rows}
+            promoted.extend((directive, series, distance, firsts[p][0])
+                            for p in moved if p in firsts and firsts[p][0] in staying)
             if not paired:
                 continue
             order = sorted(firsts)
@@ -1325,16 +1359,20 @@ class _Update:
                 lists[(plan_id, directive)] = todo[(plan_id, directive)] = [
                     firsts[p][0] for p in order if p != plan[2]]
             for peer, province, _nkey, _first in rows:
-                gained = [p for p in order if p in moved and p != province]
-                if not gained:
+                if not moved - {province}:
                     continue
                 lists[(peer, directive)] = [firsts[p][0] for p in order if p != province]
-                todo[(peer, directive)] = [firsts[p][0] for p in gained]
-                drop.extend((peer, directive, before[p][0]) for p in gained if p in before)
+                todo[(peer, directive)] = [firsts[p][0] for p in order
+                                           if p in moved and p != province]
+                drop.extend((peer, directive, before[p][0]) for p in moved
+                            if p in before and p != province)
         # every check passed: write
+        self.db.executemany("DELETE FROM cohorts WHERE plan = ?", ((i,) for i in sorted(gone)))
         self.db.executemany("INSERT INTO cohorts VALUES (?, ?, ?, ?, ?, ?, ?)", cohort_rows)
         self.db.executemany("UPDATE cohorts SET first = 0 WHERE directive = ? AND series = ? "
                             "AND distance = ? AND plan = ?", demoted)
+        self.db.executemany("UPDATE cohorts SET first = 1 WHERE directive = ? AND series = ? "
+                            "AND distance = ? AND plan = ?", promoted)
         self.db.executemany("DELETE FROM gaps WHERE plan = ? AND directive = ? AND peer = ?",
                             drop)
         self.db.executemany("INSERT OR REPLACE INTO peer_sets VALUES (?, ?, ?)",
