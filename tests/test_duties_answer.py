@@ -307,3 +307,48 @@ def test_a_store_in_memory_keeps_its_facts_too() -> None:
     assert kept is not None and len(kept.rows) > 5
     assert to_csv(kept) == queried_reporting(repo)
     assert duties_answer.deadline_records(repo)
+
+
+OTHER_PLAN, OTHER_DUE, OTHER_CHANGED = "000_580420fd51b73a01.txt", "ngay 10/11", "ngay 12/11"
+
+
+def test_after_builds_nobody_asked_between_the_answers_are_made_from_the_last_kept(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three one-plan builds after a full build (which made every plan's answers), nobody
+    asking between, each changing a plan's yearly report (two plans, one twice): the first
+    ask makes every plan's answers from the full build's, carried by the builds since, with
+    the changed plans' rows made again; the query's CSV at the command line and through
+    ``/api/queries``, the queries refused."""
+    folder = tmp_path / "sources"
+    shutil.copytree(SOURCES, folder)
+    store = tmp_path / "store"
+    kgraph("build", str(folder), "--store", str(store))
+    change_and_build(folder, store, DUE, CHANGED_DUE)
+    other = folder / OTHER_PLAN
+    text = other.read_text(encoding="utf-8")
+    assert OTHER_DUE in text
+    other.write_text(text.replace(OTHER_DUE, OTHER_CHANGED), encoding="utf-8")
+    kgraph("build", str(other), "--store", str(store))
+    repo = change_and_build(folder, store, CHANGED_DUE, "trước ngày 25/11")
+    versions = sorted(p.name for p in store.glob("v0*"))
+    assert len(versions) == 2  # the full build's version is gone, its answers carried
+    for name in (duties_answer.EVERY_PLAN, duties_answer.EVERY_DATED):
+        assert not (store / derived.DERIVED / versions[0] / f"{name}.pickle").exists()
+    reporting = queried_reporting(repo)
+    assert ",--11-12," in reporting and ",--11-25," in reporting and ",--11-10," not in reporting
+    deadlines = {date: queried_deadlines(repo, date) for date in DATES}
+    forget_kept_answers()
+    with monkeypatch.context() as patched:
+        made = the_command_line_prints(patched, store, reporting, deadlines)
+        assert {name for name, _ in made} == {duties_answer.EVERY_PLAN,
+                                              duties_answer.EVERY_DATED}
+        for _, plans in made:
+            assert len(plans) < 5 and {"234-kh-ubnd", "2509-kh-ubnd"} <= {
+                plan.split("/")[-2] for plan in plans}
+        forget_kept_files(store)
+        made.clear()
+        with TestClient(create_app(OxigraphRepository(store, read_only=True))) as client:
+            got = client.get("/api/queries/reporting", params={"format": "csv"})
+            assert list(csv.reader(io.StringIO(got.content.decode("utf-8-sig")))) == list(
+                csv.reader(io.StringIO(reporting)))
+        assert [name for name, _ in made] == [duties_answer.EVERY_PLAN]

@@ -29,7 +29,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -905,6 +905,7 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
     held = _held_lines(repo, base)  # before the copy (which writes to the version's info log)
     base_kept = _coverage_kept(repo, base)  # directives whose graphs kept states give
     facts_before = _assignment_facts(repo)  # the current version's, before the switch
+    carried = _carried_answers(repo) if on_disk else None  # (the version before: read now)
     answers_before = _coverage_answers(repo)  # (a remote store's: before its first write)
     lines: dict[str, set[str]] | None = None  # graph -> lines the coverage wrote by difference
     coverage_kept: frozenset[str] = frozenset()
@@ -1026,6 +1027,8 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
         from kgraph.store.derived import kept_root
 
         coverage_answer.keep(repo, kept_root(repo), stage[0], stage[1].answers)
+    if carried is not None and writer is not None:  # every plan's answers last kept, carried
+        carried()
     if writer is not None:  # the plans' facts, kept for the version now current
         _keep_assignment_facts(repo, report, observer, facts_before, writer.written)
 
@@ -1067,6 +1070,15 @@ def keep_answers(repo: Repository) -> dict[str, float]:
         plan_parts.keep(family, repo, kept_root(repo), None, None)
         seconds[stage] = time.perf_counter() - started
     return seconds
+
+
+def _carried_answers(repo: Repository) -> Callable[[], None] | None:
+    """Every plan's answers the newest version kept, and what is dirty since, to keep for the
+    new version once current (:func:`kgraph.analysis.duties_answer.carry`): its first ask then
+    remakes those plans' rows only, however many builds nobody asked between."""
+    from kgraph.analysis import duties_answer
+
+    return duties_answer.carry(repo)
 
 
 def _keep_assignment_facts(repo: Repository, report: BuildReport, observer: BuildObserver,

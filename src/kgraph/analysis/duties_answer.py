@@ -494,26 +494,54 @@ PATCHED_PLANS = 100
 
 def _patched(repo: Repository, kept: KeptFacts, name: str
              ) -> tuple[Any, set[str], set[str]] | None:
-    """What every plan's answer ``name`` is made from after a small build: the answer the
-    version before kept, its duties and dated parts whose rows may differ now (dropped from it)
-    and the plans whose rows are made again. Those plans are the ones whose facts the build
+    """What every plan's answer ``name`` is made from after small builds: the answer the
+    version before kept (else, when nobody asked that version, the newest answer a version
+    kept, carried to this one by the builds since: :func:`carry`), its duties and dated parts
+    whose rows may differ now (dropped from it) and the plans whose rows are made again (those
+    the builds since that answer made dirty, :func:`_dirty`). None when no answer is kept
+    within reach, the version before is gone, or the changes are large (made whole)."""
+    from kgraph.analysis import versions
+
+    changes = versions.changes(repo, (FAMILY.version_value,))
+    if changes is None:
+        return None
+    base = changes.base_value(name)
+    since: tuple[set[str], set[str]] = (set(), set())
+    if not base:  # nobody asked the version before: the answer carried to this version
+        base, carried = _carried(repo, name)
+        if not base or carried is None:
+            return None
+        since = carried
+    step = _dirty(changes, kept)
+    if step is None:
+        return None
+    plans, gone = since[0] | step[0], since[1] | step[1]
+    return None if len(plans) > _limit(kept) else (base, gone, plans)
+
+
+def _limit(kept: KeptFacts) -> int:
+    """Plans made again at most: more, and the answer is made whole."""
+    return max(PATCHED_PLANS, len(kept.plans) // 4)
+
+
+def _dirty(changes: Any, kept: KeptFacts) -> tuple[set[str], set[str]] | None:
+    """The plans whose rows of every plan's answers may differ between the version a build
+    started from and the one it made (``changes``: :class:`kgraph.analysis.versions.Changes`;
+    ``kept``: the made version's facts), and their duties and dated parts in either version
+    (the rows to drop from the older answer). Those plans are the ones whose facts the build
     read again (its written graphs', before and now), those whose number or province changed,
     those naming a node whose names changed (a province, a frequency, a body, a report
     answering a part) and those whose parts a written graph says a report answers: what the
     answer reads from the store can differ for those only. None when the version before kept
-    no answer, is gone, or the changes are large (the answer is made whole)."""
+    no facts or a part is gone, or the changes are large."""
     import pyoxigraph as ox
 
-    from kgraph.analysis import versions
     from kgraph.store.derived import store_root
 
-    changes = versions.changes(repo, (name, FAMILY.version_value))
-    if changes is None:
+    base_kept = changes.base_value(FAMILY.version_value)
+    if not isinstance(base_kept, KeptFacts):
         return None
-    base, base_kept = changes.base_value(name), changes.base_value(FAMILY.version_value)
-    if not base or not isinstance(base_kept, KeptFacts):
-        return None
-    root = store_root(repo)
+    root = store_root(changes.repo)
     plans: set[str] = set()
     for facts in (base_kept, kept):
         written = plan_parts.written_plans(root, facts, changes.graphs)
@@ -523,7 +551,7 @@ def _patched(repo: Repository, kept: KeptFacts, name: str
     renamed = changes.renamed(_NAMES)
     if renamed is None:
         return None
-    limit = max(PATCHED_PLANS, len(kept.plans) // 4)
+    limit = _limit(kept)
     stores, current = (changes.base.reader, changes.current), changes.current
     answers, part_of, province = (ox.NamedNode(p) for p in (ANSWERS, PART_OF, KG + "province"))
     parts = {q.object.value for store in stores for graph in changes.graphs
@@ -552,7 +580,82 @@ def _patched(repo: Repository, kept: KeptFacts, name: str
         if found is None:
             return None
         gone.update(item[0] for duties, dated in found.values() for item in (*duties, *dated))
-    return base, gone, plans
+    return plans, gone
+
+
+# ------------------------------------------------- carried across builds nobody asked between
+
+ANSWER_NAMES = (EVERY_PLAN, EVERY_DATED)
+CARRIED = "-carried"  # an answer's name + this: the newest answer an earlier version kept
+# Per answer name: the plans and items made dirty from the version that kept the carried
+# answer up to the version a build started from (the last build's own: read when asked).
+DIRTY = f"duties-dirty-{FORMAT}"
+
+
+def _carried(repo: Repository, name: str) -> tuple[Any, tuple[set[str], set[str]] | None]:
+    """The answer ``name`` carried to the current version and what is dirty since it."""
+    from kgraph.store.derived import version_value
+
+    since = _carried_since(repo, name)
+    return (version_value(repo, name + CARRIED) if since is not None else None), since
+
+
+def carry(repo: Repository) -> Callable[[], None] | None:
+    """What a build keeps for the version it makes, worked out before it writes (the current
+    version and the one it started from are both still on disk then): each every-plan answer
+    of the newest version that kept one, linked, with the plans dirty since. An answer of the
+    current version is carried with none; one carried to it, with those it carries and the
+    current version's own build's (:func:`_dirty`, the version it started from read now: it
+    is gone once the new version is current). Nothing is computed when the current version
+    has its answers (a server asked for them, or a full build made them). Returns what to do
+    once the new version is current (None: nothing to carry)."""
+    from kgraph.analysis import versions
+    from kgraph.store.derived import kept_file
+
+    kept = previous(repo)
+    if kept is None:
+        return None
+    links: dict[str, Any] = {}  # name carried -> the file kept for the current version
+    dirty: dict[str, tuple[set[str], set[str]]] = {}
+    worked: list[tuple[set[str], set[str]] | None] = []  # the last build's, once worked out
+    for name in ANSWER_NAMES:
+        own = kept_file(repo, name)
+        if own is not None:
+            links[name + CARRIED], dirty[name] = own, (set(), set())
+            continue
+        carried, since = kept_file(repo, name + CARRIED), _carried_since(repo, name)
+        if carried is None or since is None:
+            continue
+        if not worked:
+            changes = versions.changes(repo, (FAMILY.version_value,))
+            worked.append(_dirty(changes, kept) if changes is not None else None)
+            versions.release()  # the version before: gone with the switch
+        step = worked[0]
+        if step is None:
+            continue
+        plans, gone = since[0] | step[0], since[1] | step[1]
+        if len(plans) <= _limit(kept):
+            links[name + CARRIED], dirty[name] = carried, (plans, gone)
+    if not links:
+        return None
+
+    def keep() -> None:
+        from kgraph.store.derived import keep_version_value, link_version_value
+
+        for name, source in links.items():
+            link_version_value(repo, source, name)
+        keep_version_value(repo, DIRTY, dirty)
+
+    return keep
+
+
+def _carried_since(repo: Repository, name: str) -> tuple[set[str], set[str]] | None:
+    """The plans and items dirty since the answer ``name`` carried to the current version, up
+    to the version its build started from (None: none carried)."""
+    from kgraph.store.derived import version_value
+
+    record = version_value(repo, DIRTY)
+    return record.get(name) if isinstance(record, dict) else None
 
 
 def warm(repo: Repository) -> None:

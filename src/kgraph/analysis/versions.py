@@ -269,6 +269,13 @@ _latest: dict[str, Changes | None] = {}
 _guard = threading.Lock()
 
 
+def release() -> None:
+    """Drop the changes held (and the version before's handle): a build about to switch
+    versions, after which the version before is pruned."""
+    with _guard:
+        _latest.clear()
+
+
 def _recorded(repo: OxigraphRepository) -> Changes | None:
     record = version_value(repo, CHANGED_GRAPHS)
     root = store_root(repo)

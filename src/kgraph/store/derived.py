@@ -397,6 +397,32 @@ def has_version_value(repo: Repository, name: str) -> bool:
     return folder is not None and (folder / f"{name}.pickle").is_file()
 
 
+def kept_file(repo: Repository, name: str) -> Path | None:
+    """The file the value ``name`` of the repository's current version is kept in, when it is
+    on disk (not read: an every-plan answer is tens of thousands of rows)."""
+    folder = _folder(repo)
+    path = folder / f"{name}.pickle" if folder is not None else None
+    return path if path is not None and path.is_file() else None
+
+
+def link_version_value(repo: Repository, source: Path, name: str) -> None:
+    """Keep the value kept in ``source`` (another version's file) as ``name`` of the
+    repository's current version: a hard link (a copy where the file system has none), so
+    that it outlives the version it was kept for."""
+    folder = _folder(repo)
+    if folder is None:
+        return
+    with contextlib.suppress(OSError):
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{name}.pickle.{os.getpid()}"
+        tmp.unlink(missing_ok=True)
+        try:
+            os.link(source, tmp)
+        except OSError:
+            shutil.copyfile(source, tmp)
+        os.replace(tmp, folder / f"{name}.pickle")
+
+
 def memory_value(repo: Repository, name: str) -> Any:
     """The value of ``name`` for the repository's current version if this process holds it
     already (never read from disk nor computed: for callers that can do without it)."""
