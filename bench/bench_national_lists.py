@@ -29,6 +29,14 @@ timed. Medians printed, old / new, and the md5s of every answer, with the querie
 ``reporting`` query run by the engine, every plan's dated parts read by the deadlines' query)
 on the new copy's version of the last command-line run.
 
+With ``--chain N`` (N ≥ 2; ``--new`` N plans), **first after N one-plan builds nobody asked
+between**: each code, ``--first-runs`` times, on a fresh copy of ``--store`` (whose version has
+both answers, as a full build leaves it): ``kgraph build`` of each plan in turn (no query
+between), then the first ``kgraph query reporting`` and ``deadlines`` (every plan, CSV), in fresh
+processes; then again on another fresh copy, the N builds and a fresh server (``--no-warm``)
+whose first ``/api/queries/reporting`` and ``/api/queries/deadlines`` (CSV) are timed. Medians,
+old / new, the md5s of every answer and the queries' own on the new code's last version.
+
 Run: ``python bench/bench_national_lists.py --store COPY --old-src OLD/src [--runs 5]
 [--new A.txt --new B.txt ... --first-runs 3 --workdir DIR] [--skip-lists]``.
 """
@@ -153,6 +161,25 @@ def build(src: Path, store: Path, plan: Path) -> float:
     return time.perf_counter() - started
 
 
+def first_api(src: Path, store: Path, found: dict[str, list[tuple[float, str]]]) -> None:
+    """A fresh server (``--no-warm``): its first ``/api/queries/reporting`` and ``deadlines``
+    (CSV), wall s and md5, into ``found``."""
+    server, url = serve(store, warm=False, env={**os.environ, "PYTHONPATH": str(src)})
+    try:
+        with httpx.Client(base_url=url, timeout=600) as client:
+            for name in ("reporting", "deadlines"):
+                params = {"format": "csv", **({"date": DATE} if name == "deadlines" else {})}
+                started = time.perf_counter()
+                response = client.get(f"/api/queries/{name}", params=params)
+                response.raise_for_status()
+                found.setdefault(f"api {name} first", []).append(
+                    (time.perf_counter() - started,
+                     hashlib.md5(response.content).hexdigest()[:10]))
+    finally:
+        server.kill()
+        server.wait()
+
+
 def first_after_builds(src: Path, store: Path, plans: list[Path], runs: int, query: bool
                        ) -> dict[str, list[tuple[float, str]]]:
     """Each measure's (wall s, md5 or "") per run, on ``store`` (a copy for this code); with
@@ -172,44 +199,64 @@ def first_after_builds(src: Path, store: Path, plans: list[Path], runs: int, que
               + ", ".join(queried(store)))
     for plan in plans[runs:2 * runs]:
         build(src, store, plan)
-        server, url = serve(store, warm=False, env={**os.environ, "PYTHONPATH": str(src)})
-        try:
-            with httpx.Client(base_url=url, timeout=600) as client:
-                for name in names:
-                    params = {"format": "csv", **({"date": DATE} if name == "deadlines" else {})}
-                    started = time.perf_counter()
-                    response = client.get(f"/api/queries/{name}", params=params)
-                    response.raise_for_status()
-                    found.setdefault(f"api {name} first", []).append(
-                        (time.perf_counter() - started,
-                         hashlib.md5(response.content).hexdigest()[:10]))
-        finally:
-            server.kill()
-            server.wait()
+        first_api(src, store, found)
     return found
+
+
+def first_after_chain(src: Path, args: argparse.Namespace, copy: Path, query: bool,
+                      found: dict[str, list[tuple[float, str]]]) -> None:
+    """One run of each measure (wall s, md5 or "") into ``found``: ``--chain`` one-plan builds
+    nobody asked between (each timed) before each first ask, on a fresh copy of ``--store``
+    each time (with ``query``: the md5s of the queries' own answers on the version of the
+    command-line asks)."""
+    from bench_one_plan import copy_store
+
+    plans = args.new[:args.chain]
+    copy_store(args.store, copy)
+    for i, plan in enumerate(plans):
+        found.setdefault(f"build {i + 1} of {len(plans)}", []).append((build(src, copy, plan), ""))
+    for name in ("reporting", "deadlines"):
+        found.setdefault(f"cli {name} first", []).append(cli(src, copy, name))
+    if query:
+        print("the queries' own md5s after the builds above (reporting, deadlines): "
+              + ", ".join(queried(copy)), flush=True)
+    copy_store(args.store, copy)
+    for plan in plans:
+        build(src, copy, plan)
+    first_api(src, copy, found)
+    shutil.rmtree(copy)
 
 
 def first_table(args: argparse.Namespace, trees: dict[str, Path]) -> None:
     from bench_one_plan import copy_store
 
     runs = args.first_runs
-    if len(args.new) < 2 * runs:
-        raise SystemExit(f"--new: {2 * runs} plans wanted")
-    found = {}
-    for tree, src in trees.items():
+    wanted = args.chain if args.chain > 1 else 2 * runs
+    if len(args.new) < wanted:
+        raise SystemExit(f"--new: {wanted} plans wanted")
+    found: dict[str, dict[str, list[tuple[float, str]]]] = {tree: {} for tree in trees}
+    if args.chain > 1:  # the codes in turn, the order swapped every run
+        for run in range(runs):
+            for tree, src in list(trees.items())[::1 if run % 2 == 0 else -1]:
+                first_after_chain(src, args, args.workdir / f"lists-{tree}",
+                                  tree == "new" and run == runs - 1, found[tree])
+    for tree, src in trees.items() if args.chain <= 1 else ():
         copy = args.workdir / f"lists-{tree}"
         copy_store(args.store, copy)
         found[tree] = first_after_builds(src, copy, args.new, runs, tree == "new")
         if not args.keep:
             shutil.rmtree(copy)
-    print(f"load {os.getloadavg()[0]:.2f}; first after a one-plan build, median of {runs}")
+    after = (f"{args.chain} one-plan builds nobody asked between" if args.chain > 1
+             else "a one-plan build")
+    print(f"load {os.getloadavg()[0]:.2f}; first after {after}, median of {runs}")
     print("| measure | old | new | old/new | md5s old / new |\n|---|---|---|---|---|")
     for measure in found["new"]:
         old = [t for t, _ in found["old"][measure]]
         new = [t for t, _ in found["new"][measure]]
         o, n = statistics.median(old), statistics.median(new)
         md5s = (f"{sorted({m for _, m in found['old'][measure]})} / "
-                f"{sorted({m for _, m in found['new'][measure]})}" if measure != "build" else "")
+                f"{sorted({m for _, m in found['new'][measure]})}"
+                if not measure.startswith("build") else "")
         print(f"| {measure}, s (runs {', '.join(f'{t:.2f}' for t in new)}) | {o:.2f} | "
               f"{n:.2f} | {o / n:.1f}× | {md5s} |")
 
@@ -221,6 +268,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--new", type=Path, action="append", default=[])
     parser.add_argument("--first-runs", type=int, default=3)
+    parser.add_argument("--chain", type=int, default=1,
+                        help="one-plan builds nobody asks between before the first ask")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()))
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--skip-lists", action="store_true",

@@ -21,7 +21,8 @@ each, the codes in turn, medians printed:
 **Same output**: after each measurement both copies stay until both codes ran, then
 :func:`same_output` compares them: the sorted N-Triples of every graph either build wrote (the
 rest is the same hard-linked store), the named query's answers kept for the new version and
-every table of the audit index (its ``version`` meta row names the copy: left out).
+every table of the audit index (its ``version`` meta row names the copy: left out; tasks and
+gaps by the task's IRI, not its row id).
 
 A store that was never served keeps no page data, so its builds skip the "page data" stage.
 ``--page-data`` first computes the pages' data of the store's version from the whole store, in a
@@ -487,15 +488,21 @@ if getattr(answers[0], "directives", None) != getattr(answers[1], "directives", 
     found.append("kept answers differ")
 tables = 0
 dbs = [sqlite3.connect(Path(p) / "derived" / "audit.sqlite") for p in sys.argv[1:3]]
+# a task's row id is the order it was first compared in (one code may compare the same pairs
+# in another order): tasks and the gaps naming them compared by the task's IRI
+BY_IRI = {"tasks": "SELECT iri, text, source_text FROM tasks",
+          "gaps": "SELECT g.plan, g.directive, g.peer, t.iri, g.best FROM gaps g "
+                  "JOIN tasks t ON t.id = g.task"}
 for (table,) in dbs[0].execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
     # the version row names the copy, the fingerprint row the code (both codes' findings compared)
     where = " WHERE key NOT IN ('version', 'fingerprint')" if table == "meta" else ""
-    width = len(dbs[0].execute(f"SELECT * FROM {table} LIMIT 0").description)
+    selected = BY_IRI.get(table, f"SELECT * FROM {table}{where}")
+    width = len(dbs[0].execute(f"{selected} LIMIT 0").description)
     order = ", ".join(str(i + 1) for i in range(width))
     digests = []  # rows in order, hashed as they come (millions of gap rows at 20,000 plans)
     for db in dbs:
         digest, rows = hashlib.sha256(), 0
-        for row in db.execute(f"SELECT * FROM {table}{where} ORDER BY {order}"):
+        for row in db.execute(f"{selected} ORDER BY {order}"):
             digest.update(repr(row).encode())
             rows += 1
         digests.append((rows, digest.hexdigest()))

@@ -336,6 +336,21 @@ def test_a_moved_or_pruned_plan_leaves_its_cohorts_by_a_lookup(
     assert _peer_rows(updated) == _peer_rows(full)
     for shown in (number, then or number):
         assert updated.page(0, 25, plan=shown) == full.page(0, 25, plan=shown)
+    from kgraph.web.app import create_app
+
+    province = next(d.province for d in updated.documents if d.number == number)
+    whole = tmp_path / "whole"  # the same version, its index computed whole
+    shutil.copytree(copy, whole)
+    (whole / "derived" / ai.INDEX_FILE).unlink()
+    printed, pages = [], []
+    for folder in (copy, whole):
+        printed.append(kgraph("audit", "--province", province, "--limit", "500",
+                              "--store", str(folder))[:2])
+        with TestClient(create_app(OxigraphRepository(folder, read_only=True))) as client:
+            pages.append(client.get("/audit", params={"province": province,
+                                                       "rule": ai.PEER_RULE}).text)
+    assert printed[0] == printed[1] and ai.PEER_RULE in printed[0][1]
+    assert pages[0] == pages[1] and province in pages[0]
 
 
 @pytest.mark.parametrize("contested", [False, True])
