@@ -113,12 +113,8 @@ _AGENT_NAMES = _PREFIXES + """SELECT ?agent ?canonical ?raw ?agency_province WHE
       ?node skos:prefLabel ?agency_province } LIMIT 1 } } }"""
 # The same over a remote store, by the portable query's patterns (SPARQL 1.1, one step a level:
 # queries/assignments.rq): every number and name, not the first found. The plans carrying the
-# document out are walked one ``kg:implements`` step a request: Virtuoso's own evaluation of
-# ``kg:implements*`` from a national directive at 20,000 plans ran out of its transitive memory
-# pool ("Exceeded 1000000000 bytes in transitive temp memory"), the query's answer with it.
+# document out are walked one ``kg:implements`` step a request (:func:`plan_parts.carrying_out`).
 _ROOTS = _PREFIXES + "SELECT DISTINCT ?root WHERE { ?root kg:numberKey $key }"
-_IMPLEMENTING = _PREFIXES + """SELECT DISTINCT ?plan WHERE {
-  VALUES ?root { $roots } ?plan kg:implements ?root }"""
 # A remote version's facts of the plans found, when none are kept for it: the query's patterns
 # over the union of the graphs (every graph's statements, as the query reads them).
 _LIVE_FACTS = _PREFIXES + """SELECT DISTINCT ?plan ?assignment ?no ?requested ?lead ?kindConcept
@@ -145,7 +141,7 @@ WHERE {
   OPTIONAL { ?agent kg:province ?stated }
   BIND(COALESCE(?stated, <urn:kgraph:none>) AS ?node) } }
   OPTIONAL { ?node skos:prefLabel ?agency_province } }"""
-REMOTE_CHUNK = 500  # IRIs a request's VALUES names (as the explorer's walk over a remote store)
+REMOTE_CHUNK = plan_parts.CHUNK  # IRIs a request's VALUES names
 _INTEGER = re.compile(r"[+-]?[0-9]+")  # the lexical forms xsd:integer() casts
 Select = Callable[[str], Iterable[Sequence[str | None]]]  # a query's rows as plain values
 
@@ -369,21 +365,9 @@ def _first_names(native: ox.Store, plans: list[str], agents: list[str]) -> Names
 
 def _carrying_out(remote: RemoteRepository, key: str) -> list[str]:
     """The documents whose number key is ``key`` and every document carrying them out,
-    transitively (the query's ``kg:implements*``), one step a request per chunk of
-    :data:`REMOTE_CHUNK` IRIs."""
-    frontier = [r for (r,) in plain_rows(remote, _ROOTS.replace("$key", key)) if r is not None]
-    seen = set(frontier)
-    while frontier:
-        found = []
-        for start in range(0, len(frontier), REMOTE_CHUNK):
-            chunk = frontier[start:start + REMOTE_CHUNK]
-            text = _IMPLEMENTING.replace("$roots", plan_parts.values(chunk))
-            for (plan,) in plain_rows(remote, text):
-                if plan is not None and plan not in seen:
-                    seen.add(plan)
-                    found.append(plan)
-        frontier = found
-    return sorted(seen)
+    transitively (the query's ``kg:implements*``), walked a step a request."""
+    return plan_parts.carrying_out(remote, [
+        r for (r,) in plain_rows(remote, _ROOTS.replace("$key", key)) if r is not None])
 
 
 def _portable_names(remote: RemoteRepository, plans: list[str], agents: list[str]) -> Names:

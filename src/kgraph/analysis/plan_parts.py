@@ -28,7 +28,7 @@ from kgraph.store.derived import (
     keep_version_value,
     version_value,
 )
-from kgraph.store.embedded import Repository
+from kgraph.store.embedded import Repository, plain_rows
 
 _GRAPH = "/graph/"
 # A part: graph -> its plans' facts (plan IRI -> its facts pickled, decoded when asked for).
@@ -93,6 +93,32 @@ def bound(value: str | None) -> tuple[bool, str]:
 def values(iris: Iterable[str]) -> str:
     """IRIs as a VALUES list."""
     return " ".join(f"<{iri}>" for iri in iris)
+
+
+CHUNK = 500  # IRIs a request's VALUES names (as the explorer's walk over a remote store)
+# One step down the lineage: the documents carrying out any of the given ones. Walked a step a
+# request, never as ``kg:implements*``/``+``: Virtuoso evaluates such a path from a national
+# directive at 20,000 plans in its transitive memory pool, and ran out of it ("Exceeded
+# 1000000000 bytes in transitive temp memory"), the answer with it.
+_IMPLEMENTING = """PREFIX kg: <https://w3id.org/kgraph/def#>
+SELECT DISTINCT ?plan WHERE { VALUES ?root { $roots } ?plan kg:implements ?root }"""
+
+
+def carrying_out(repo: Repository, roots: Iterable[str]) -> list[str]:
+    """The documents carrying out any of ``roots``, transitively (``kg:implements+``), and the
+    roots themselves, sorted: walked one step a request per chunk of :data:`CHUNK` IRIs."""
+    frontier = sorted(set(roots))
+    seen = set(frontier)
+    while frontier:
+        found = []
+        for start in range(0, len(frontier), CHUNK):
+            text = _IMPLEMENTING.replace("$roots", values(frontier[start:start + CHUNK]))
+            for (plan,) in plain_rows(repo, text):
+                if plan is not None and plan not in seen:
+                    seen.add(plan)
+                    found.append(plan)
+        frontier = found
+    return sorted(seen)
 
 
 def _pack(facts: Mapping[str, Mapping[str, Any]]) -> dict[str, Part]:
