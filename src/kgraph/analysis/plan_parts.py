@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,17 +105,21 @@ _IMPLEMENTING = """PREFIX kg: <https://w3id.org/kgraph/def#>
 SELECT DISTINCT ?plan WHERE { VALUES ?root { $roots } ?plan kg:implements ?root }"""
 
 
+_UNWRITABLE = re.compile(r'[\s<>"{}|^`\\]')  # what an IRI written <...> in a query cannot hold
+
+
 def carrying_out(repo: Repository, roots: Iterable[str]) -> list[str]:
     """The documents carrying out any of ``roots``, transitively (``kg:implements+``), and the
-    roots themselves, sorted: walked one step a request per chunk of :data:`CHUNK` IRIs."""
-    frontier = sorted(set(roots))
+    roots themselves, sorted: walked one step a request per chunk of :data:`CHUNK` IRIs (an
+    IRI a query cannot name is left out)."""
+    frontier = sorted({r for r in roots if not _UNWRITABLE.search(r)})
     seen = set(frontier)
     while frontier:
         found = []
         for start in range(0, len(frontier), CHUNK):
             text = _IMPLEMENTING.replace("$roots", values(frontier[start:start + CHUNK]))
             for (plan,) in plain_rows(repo, text):
-                if plan is not None and plan not in seen:
+                if plan is not None and plan not in seen and not _UNWRITABLE.search(plan):
                     seen.add(plan)
                     found.append(plan)
         frontier = found
