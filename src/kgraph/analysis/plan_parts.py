@@ -108,6 +108,24 @@ SELECT DISTINCT ?plan WHERE { VALUES ?root { $roots } ?plan kg:implements ?root 
 _UNWRITABLE = re.compile(r'[\s<>"{}|^`\\]')  # what an IRI written <...> in a query cannot hold
 
 
+IN_FLIGHT = 3  # a remote store's requests asked at once (as the explorer's whole-store reads)
+
+
+def rows_of(repo: Repository, texts: Sequence[str]) -> list[list[tuple[str | None, ...]]]:
+    """Each query's plain rows (:func:`plain_rows`), in the texts' order; over a remote store
+    :data:`IN_FLIGHT` requests at a time: the server evaluates the next chunk's while kgraph
+    reads the last (one after the other, a national directive's 60 chunks of plans and names
+    waited on the server most of their time)."""
+    from kgraph.store.embedded import OxigraphRepository
+
+    if len(texts) < 2 or isinstance(repo, OxigraphRepository):
+        return [plain_rows(repo, text) for text in texts]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(IN_FLIGHT, "kgraph-rows") as pool:
+        return list(pool.map(lambda text: plain_rows(repo, text), texts))
+
+
 def carrying_out(repo: Repository, roots: Iterable[str]) -> list[str]:
     """The documents carrying out any of ``roots``, transitively (``kg:implements+``), and the
     roots themselves, sorted: walked one step a request per chunk of :data:`CHUNK` IRIs (an
