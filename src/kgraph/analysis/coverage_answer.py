@@ -572,14 +572,14 @@ def keep_stored(repo: Repository) -> int | None:
         cells = _stored_cells(repo, f"VALUES ?directive {{ <{iri}> }}", "")
         parts: dict[str, Part] = {}
         tasks: dict[str, tuple[bool, str, str]] = {}
+        statuses = {row[1] or "" for found in cells.values() for _, row in found}
+        if not statuses <= concept_of.keys():
+            continue  # a status no single concept names: the graphs' rows answer it
         for (_, name), found in cells.items():
             for (number, reconstructed, confidence, text), row in found:
                 tasks[number] = (reconstructed == "true", confidence, text)
-                concept = concept_of.get(row[1] or "")
-                if concept is None:
-                    return 0  # a status no single concept names: the query answers
                 parts.setdefault(name, {}).setdefault(number, []).append(
-                    (row[0], concept, *row[2:]))  # type: ignore[arg-type]
+                    (row[0], concept_of[row[1] or ""], *row[2:]))  # type: ignore[arg-type]
         for part in parts.values():
             for rows in part.values():
                 rows.sort(key=_within_cell)
