@@ -231,3 +231,41 @@ def test_a_document_s_downstream_plans_are_walked_a_step_a_request(
         if len(direct) > first:
             assert not any("VALUES ?root" in text for text in sent), "walked for nothing"
     assert checked or first != 2  # (the seeds: 28-CT/TW, two direct, three in all)
+
+
+def test_a_remote_store_s_chunks_are_asked_a_few_at_once_in_order(seed_repo) -> None:
+    """``plan_parts.rows_of`` over a remote store: several requests in flight (the server
+    evaluates the next chunk's while kgraph reads the last), the answers in the texts' order,
+    the embedded store's rows; over the embedded store, one after the other."""
+    import threading
+    import time
+
+    from kgraph.analysis import plan_parts
+    from kgraph.store.embedded import plain_rows
+    from kgraph.store.remote import RemoteRepository
+
+    lock = threading.Lock()
+    running = [0, 0]  # now, most at once
+
+    class Remote(RemoteRepository):
+        def __init__(self) -> None:  # (no server)
+            pass
+
+        def plain_rows(self, sparql: str) -> tuple[list[str], list[tuple[str | None, ...]]]:
+            with lock:
+                running[0] += 1
+                running[1] = max(running)
+            time.sleep(0.05)
+            with lock:
+                running[0] -= 1
+            found = seed_repo.query(sparql)
+            return list(found.variables), plain_rows(seed_repo, sparql)
+
+    texts = [f"SELECT ?n WHERE {{ BIND({n} AS ?n) }}" for n in range(7)]
+    texts.append("PREFIX kg: <https://w3id.org/kgraph/def#> "
+                 "SELECT DISTINCT ?p ?d WHERE { ?p kg:implements ?d } ORDER BY ?p ?d")
+    expected = [plain_rows(seed_repo, text) for text in texts]
+    assert expected[-1]
+    assert plan_parts.rows_of(Remote(), texts) == expected
+    assert running[1] == plan_parts.IN_FLIGHT > 1
+    assert plan_parts.rows_of(seed_repo, texts) == expected
