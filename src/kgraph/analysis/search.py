@@ -56,7 +56,7 @@ class _Entry:
 def _entry(node: Node, tokens_of: dict[str, tuple[str, ...]] | None = None) -> _Entry | None:
     """The index entry of a searchable node (None for plan parts); ``tokens_of``: the tokens of
     texts seen already (a province's, a type's, a body's name recur across 100,000 nodes at
-    20,000 plans: folding each once took half of the index's time)."""
+    20,000 plans: each is folded once)."""
     if node.kind not in _SEARCHABLE:
         return None
     if node.kind == "document":
