@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import pickle
 import shutil
 from pathlib import Path
 
@@ -225,3 +226,56 @@ def test_the_command_line_answers_from_the_kept_rows_as_the_query_does(
     assert missing.exit_code == 2 and "missing parameter doc" in missing.output
     kgraph("coverage", "--doc", "28-CT/TW", "--store", str(store))  # a version with no answer
     assert cli_csv(store, *asked[0]) == queried[0]  # answered by the query
+
+
+def test_keep_reads_a_version_s_answer_from_its_coverage_graphs_as_the_build_keeps_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``kgraph keep`` on a version whose coverage graphs no build kept an answer for (written by
+    ``kgraph coverage``; on a server, its bulk loader): each directive's rows read from the
+    graphs and kept, the parts the build itself keeps, row for row, in every province; served
+    without the query; run again, nothing is read."""
+    from kgraph.analysis import queries
+    from kgraph.store.derived import forget
+
+    store = tmp_path / "store"
+    kgraph("build", str(SOURCES), "--store", str(store))
+    repo = OxigraphRepository(store, read_only=True)
+    built = coverage_answer.previous(repo)
+    assert built is not None
+    (iri, by_build), = built.directives.items()
+    queried = [cli_csv(store, *params) for params in (("doc=28-CT/TW",),
+                                                      ("doc=28-CT/TW", "province=Gia Lai"))]
+    kgraph("coverage", "--doc", "28-CT/TW", "--store", str(store))  # a version with no answer
+    repo = OxigraphRepository(store, read_only=True)
+    assert coverage_answer.previous(repo) is None
+    result = runner.invoke(cli_app, ["keep", "--store", str(store)])
+    assert result.exit_code == 0, result.output
+    assert "kept the directive coverage of 1 directives" in result.output
+    forget(repo)  # another process: what is kept on disk only
+    kept = coverage_answer.previous(OxigraphRepository(store, read_only=True))
+    assert kept is not None and set(kept.directives) == {iri}
+    by_keep = kept.directives[iri]
+    assert by_keep.tasks == by_build.tasks
+    assert set(by_keep.parts) == set(by_build.parts) and len(by_build.parts) > 1
+    assert by_build.plans <= by_keep.plans  # every plan carrying it out (and the documents
+    # between): a later build whose documents meet none of them carries the entry over
+    from kgraph.store.derived import document_value
+
+    for slug, key in by_build.parts.items():
+        made, found = (document_value(store, k) for k in (key, by_keep.parts[slug]))
+        assert isinstance(made, coverage_answer.PackedPart), slug
+        assert isinstance(found, coverage_answer.PackedPart), slug
+        assert found.province == made.province
+        assert {t: pickle.loads(rows) for t, (_, rows) in found.tasks.items()} == {
+            t: pickle.loads(rows) for t, (_, rows) in made.tasks.items()}, slug
+    with monkeypatch.context() as patched:
+        def refused(*args: object, **kwargs: object) -> None:
+            raise AssertionError("the query ran: the kept answer was not used")
+
+        patched.setattr(queries, "run_named", refused)
+        assert [cli_csv(store, *params) for params in (
+            ("doc=28-CT/TW",), ("doc=28-CT/TW", "province=Gia Lai"))] == queried
+    again = runner.invoke(cli_app, ["keep", "--store", str(store)])
+    assert again.exit_code == 0, again.output
+    assert "directive coverage: kept already" in again.output
+    assert "facts: kept already" in again.output

@@ -563,28 +563,80 @@ def test_bulk_loaded_server_s_assignments_walk_the_plans_a_step_a_request(
     assert len(steps) >= len(ASSIGNMENT_DOCS), "one request a step of the walk"
 
 
+def test_bulk_loaded_server_s_document_pages_walk_the_plans_a_step_a_request(
+        bulk_loaded: Running, embedded: str, kgraph_cache: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``/id/<document>`` over the bulk-loaded server: the plans carrying a document out whose
+    assignments it lists are walked a step a request (``kg:implements+`` refused, as Virtuoso
+    refuses it from a national directive at 20,000 plans), the embedded store's tables."""
+    apps = [TestClient(create_app(remote(bulk_loaded, monkeypatch))),
+            TestClient(create_app(open_repository(embedded, read_only=True)))]
+    sent, refused = refuse_unbounded_paths(monkeypatch)
+    for iri in (D28, KG234):
+        got, expected = (app.get("/id/" + iri[len(str(ID)):]) for app in apps)
+        assert expected.status_code == got.status_code == 200, (iri, got.text[:300])
+        tables = page_tables(expected.text)
+        assert page_tables(got.text) == tables, iri
+        if iri == D28:  # a plan carrying out one carrying 28-CT/TW out: found by the walk
+            assert "2509/KH-UBND" in tables["downstream-assignments-table"]
+    assert not refused, refused[0][:300]
+    assert any("VALUES ?root" in text for text in sent), "28-CT/TW's plans walked"
+
+
 def test_keep_stamps_a_bulk_loaded_server_and_keeps_its_answers(
         bulk_loaded: Running, embedded: str, kgraph_cache: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     """``kgraph keep --store URL`` after a bulk load (last of the bulk-loaded server's tests: it
-    writes the token): the server stamped, the plans' facts kept for its version, and
-    ``assignments`` answered from them (the facts' reading refused) in another command, the
-    embedded store's CSV byte for byte."""
-    from kgraph.analysis import assignments_answer
+    writes the token): the server stamped, the plans' facts and the directive coverage kept for
+    its version, ``assignments`` and ``directive-coverage`` answered from them in another
+    command (the facts' and the coverage rows' reading refused), the embedded store's CSV byte
+    for byte (the API's JSON pages too); run again, it finds them kept and asks nothing."""
+    from kgraph.analysis import assignments_answer, coverage_answer
+    from kgraph.web import queries_api
 
     repo = remote(bulk_loaded, monkeypatch)
     assert not repo.stamped()
     kept = run(["keep", "--store", bulk_loaded.url], env=bulk_loaded.env)
     assert kept.exit_code == 0, kept.output
+    assert "stamped the store" in kept.output
     assert "kept the plans' assignment facts" in kept.output
+    assert re.search(r"kept the directive coverage of [1-9]\d* directives", kept.output)
     assert repo.stamped() and ":size-" not in store_version(repo)
     forget(repo)  # another process: what is kept on disk only
     assert assignments_answer.previous(repo) is not None
+    assert coverage_answer.previous(repo) is not None
     expected = {doc: assignments_csv(embedded, doc, None) for doc in ASSIGNMENT_DOCS}
+    coverage = [run(["query", "directive-coverage", "--param", f"doc={doc}", *extra,
+                     "--store", embedded, "--format", "csv"]).stdout
+                for doc, extra in COVERAGE_CLI]
+    assert coverage[0].count("\n") > coverage[1].count("\n") > 4, "no coverage restated"
+    monkeypatch.setattr(queries_api, "ANSWERS", queries_api.Answers())
+    apps = [TestClient(create_app(repo)),
+            TestClient(create_app(open_repository(embedded, read_only=True)))]
     asked = refuse(monkeypatch, "kg:hasAssignment")  # the query and the facts' own reading
+    asked += refuse(monkeypatch, "kg:alignmentScore")  # the query and the graphs' rows
     for doc in ASSIGNMENT_DOCS:
         assert assignments_csv(bulk_loaded.url, doc, bulk_loaded.env) == expected[doc], doc
+    for (doc, extra), want in zip(COVERAGE_CLI, coverage, strict=True):
+        got = run(["query", "directive-coverage", "--param", f"doc={doc}", *extra,
+                   "--store", bulk_loaded.url, "--format", "csv"], env=bulk_loaded.env)
+        assert got.exit_code == 0, got.output
+        assert got.stdout == want, (doc, extra)
+    for params in COVERAGE_REQUESTS:
+        got, want = (app.get("/api/queries/directive-coverage", params=params) for app in apps)
+        assert want.status_code == got.status_code == 200, got.text[:300]
+        assert got.content == want.content, params
     assert not asked
+    sent, _ = refuse_unbounded_paths(monkeypatch)
+    again = run(["keep", "--store", bulk_loaded.url], env=bulk_loaded.env)
+    assert again.exit_code == 0, again.output
+    assert "stamped" not in again.output and "kept already" in again.output
+    assert not re.search(r"^kept ", again.output, re.MULTILINE), again.output
+    assert not [text for text in sent if "kg:implements" in text or "kg:directive" in text]
+
+
+COVERAGE_CLI = [("28-CT/TW", []), ("28-CT/TW", ["--param", "province=Kiên Giang"]),
+                ("no-such-number", [])]
 
 
 def test_derived_data_of_the_server_is_kept_in_the_user_s_cache(

@@ -183,3 +183,89 @@ def test_a_remote_store_s_whole_store_reads_are_asked_at_once(seed_repo) -> None
     assert len(asked) == len(set(asked))
     assert LineageGraph.from_repository(remote).nodes == \
         LineageGraph.from_repository(seed_repo).nodes
+
+
+# A property path of unbounded length, as tests/test_external_stores.py's stub refuses it.
+UNBOUNDED = r"(?:\b[a-z][\w-]*:[\w-]+|<[^<>\s\"]+>|\))[*+](?=\s*[?<$(])"
+
+
+@pytest.mark.parametrize("first,chunk", [(10, 500), (2, 500), (2, 1), (2, 2), (1, 1)])
+def test_a_document_s_downstream_plans_are_walked_a_step_a_request(
+        seed_repo, monkeypatch: pytest.MonkeyPatch, first: int, chunk: int) -> None:
+    """A document page's first documents carrying it out that give assignments: when those
+    carrying it out directly are too few, the further ones are walked a step a request (never
+    ``kg:implements+``, which a remote store is refused here as Virtuoso refuses it at national
+    scale) and asked in IRI order a chunk at a time: the documents the path gives, and whether
+    there are more, however few are listed and however small the chunks (enough direct ones:
+    those, nothing walked)."""
+    import re
+
+    from kgraph.analysis import plan_parts
+    from kgraph.graph.vocab import sparql_prefixes
+    from kgraph.web import describe
+
+    sent: list[str] = []
+
+    class Remote(QueriedOnly):
+        def query(self, sparql: str) -> QueryResult:
+            sent.append(sparql)
+            assert not re.search(UNBOUNDED, sparql), sparql
+            return self.repo.query(sparql)
+
+    monkeypatch.setattr(describe, "DOWNSTREAM_DOCUMENTS", first)
+    monkeypatch.setattr(plan_parts, "CHUNK", chunk)
+    checked = 0
+    for number in ("28-CT/TW", "121/2020/QH14", "273-KH/TU", "234/KH-UBND"):
+        iri = str(find_document(seed_repo, number))
+        reach = sorted(str(r[0]) for r in seed_repo.query(sparql_prefixes() + f"""
+            SELECT DISTINCT ?plan WHERE {{ ?plan kg:implements+ <{iri}> ;
+            kg:hasAssignment ?a }}""").rows)
+        direct = {str(r[0]) for r in seed_repo.query(sparql_prefixes() + f"""
+            SELECT DISTINCT ?plan WHERE {{ ?plan kg:implements <{iri}> ;
+            kg:hasAssignment ?a }}""").rows}
+        checked += len(direct) <= first < len(reach)  # the walk's case, with more than shown
+        listed = sorted(direct) if len(direct) > first else reach  # the direct ones first
+        sent.clear()
+        plans = describe._downstream_plans(Remote(seed_repo), iri)
+        assert plans == (listed[:first], len(listed) > first), number
+        if len(direct) > first:
+            assert not any("VALUES ?root" in text for text in sent), "walked for nothing"
+    assert checked or first != 2  # (the seeds: 28-CT/TW, two direct, three in all)
+
+
+def test_a_remote_store_s_chunks_are_asked_a_few_at_once_in_order(seed_repo) -> None:
+    """``plan_parts.rows_of`` over a remote store: several requests in flight (the server
+    evaluates the next chunk's while kgraph reads the last), the answers in the texts' order,
+    the embedded store's rows; over the embedded store, one after the other."""
+    import threading
+    import time
+
+    from kgraph.analysis import plan_parts
+    from kgraph.store.embedded import plain_rows
+    from kgraph.store.remote import RemoteRepository
+
+    lock = threading.Lock()
+    running = [0, 0]  # now, most at once
+
+    class Remote(RemoteRepository):
+        def __init__(self) -> None:  # (no server)
+            pass
+
+        def plain_rows(self, sparql: str) -> tuple[list[str], list[tuple[str | None, ...]]]:
+            with lock:
+                running[0] += 1
+                running[1] = max(running)
+            time.sleep(0.05)
+            with lock:
+                running[0] -= 1
+            found = seed_repo.query(sparql)
+            return list(found.variables), plain_rows(seed_repo, sparql)
+
+    texts = [f"SELECT ?n WHERE {{ BIND({n} AS ?n) }}" for n in range(7)]
+    texts.append("PREFIX kg: <https://w3id.org/kgraph/def#> "
+                 "SELECT DISTINCT ?p ?d WHERE { ?p kg:implements ?d } ORDER BY ?p ?d")
+    expected = [plain_rows(seed_repo, text) for text in texts]
+    assert expected[-1]
+    assert plan_parts.rows_of(Remote(), texts) == expected
+    assert running[1] == plan_parts.IN_FLIGHT > 1
+    assert plan_parts.rows_of(seed_repo, texts) == expected

@@ -1050,26 +1050,40 @@ def _assignment_facts(repo: Repository) -> dict[str, object]:
     return {family.name: family.previous(repo) for family, _ in fact_families()}
 
 
-def keep_answers(repo: Repository) -> dict[str, float]:
-    """Keep the plans' facts of each family for the store's current version, every graph read,
-    as a first build over it keeps them: for a store no kgraph build wrote (a server its own
-    bulk loader filled from ``kgraph dump``), whose named queries would otherwise read them
-    from the store at every answer. A remote store without a version token is stamped first:
-    what is kept for a version without one (its size) lives in the process only. Seconds per
-    family's stage."""
-    from kgraph.analysis import plan_parts
+def keep_answers(repo: Repository) -> list[str]:
+    """Keep what a first build over the store keeps for the named queries' answers, for its
+    current version: each family's plan facts, every graph read, and each directive's
+    ``directive-coverage`` rows, read from the coverage graphs the store holds. For a store no
+    kgraph build wrote here (a server its own bulk loader filled from ``kgraph dump``), whose
+    named queries would otherwise read them from the store at every answer. A remote store
+    without a version token is stamped first: what is kept for a version without one (its
+    size) lives in the process only. What the version has kept already is left as it is, so a
+    second run does nothing. One line a thing done or found done."""
+    from kgraph.analysis import coverage_answer, plan_parts
     from kgraph.analysis.kept_answers import fact_families
     from kgraph.store.derived import kept_root
 
+    done: list[str] = []
     stamped = getattr(repo, "stamped", None)
     if callable(stamped) and not stamped():
         repo.stamp()  # type: ignore[attr-defined]
-    seconds: dict[str, float] = {}
+        done.append("stamped the store with a version token")
     for family, stage in fact_families():
+        if family.previous(repo) is not None:
+            done.append(f"the plans' {stage}: kept already for this version")
+            continue
         started = time.perf_counter()
-        plan_parts.keep(family, repo, kept_root(repo), None, None)
-        seconds[stage] = time.perf_counter() - started
-    return seconds
+        kept = plan_parts.keep(family, repo, kept_root(repo), None, None)
+        seconds = time.perf_counter() - started
+        done.append(f"kept the plans' {stage}: {len(kept.plans)} plans, {seconds:.1f} s"
+                    if kept is not None else
+                    f"the plans' {stage}: not kept (this store's answers are its queries')")
+    started = time.perf_counter()
+    directives = coverage_answer.keep_stored(repo)
+    seconds = time.perf_counter() - started
+    done.append("the directive coverage: kept already for this version" if directives is None
+                else f"kept the directive coverage of {directives} directives: {seconds:.1f} s")
+    return done
 
 
 def _carried_answers(repo: Repository) -> Callable[[], None] | None:

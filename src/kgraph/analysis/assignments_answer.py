@@ -113,12 +113,8 @@ _AGENT_NAMES = _PREFIXES + """SELECT ?agent ?canonical ?raw ?agency_province WHE
       ?node skos:prefLabel ?agency_province } LIMIT 1 } } }"""
 # The same over a remote store, by the portable query's patterns (SPARQL 1.1, one step a level:
 # queries/assignments.rq): every number and name, not the first found. The plans carrying the
-# document out are walked one ``kg:implements`` step a request: Virtuoso's own evaluation of
-# ``kg:implements*`` from a national directive at 20,000 plans ran out of its transitive memory
-# pool ("Exceeded 1000000000 bytes in transitive temp memory"), the query's answer with it.
+# document out are walked one ``kg:implements`` step a request (:func:`plan_parts.carrying_out`).
 _ROOTS = _PREFIXES + "SELECT DISTINCT ?root WHERE { ?root kg:numberKey $key }"
-_IMPLEMENTING = _PREFIXES + """SELECT DISTINCT ?plan WHERE {
-  VALUES ?root { $roots } ?plan kg:implements ?root }"""
 # A remote version's facts of the plans found, when none are kept for it: the query's patterns
 # over the union of the graphs (every graph's statements, as the query reads them).
 _LIVE_FACTS = _PREFIXES + """SELECT DISTINCT ?plan ?assignment ?no ?requested ?lead ?kindConcept
@@ -145,7 +141,7 @@ WHERE {
   OPTIONAL { ?agent kg:province ?stated }
   BIND(COALESCE(?stated, <urn:kgraph:none>) AS ?node) } }
   OPTIONAL { ?node skos:prefLabel ?agency_province } }"""
-REMOTE_CHUNK = 500  # IRIs a request's VALUES names (as the explorer's walk over a remote store)
+REMOTE_CHUNK = plan_parts.CHUNK  # IRIs a request's VALUES names
 _INTEGER = re.compile(r"[+-]?[0-9]+")  # the lexical forms xsd:integer() casts
 Select = Callable[[str], Iterable[Sequence[str | None]]]  # a query's rows as plain values
 
@@ -295,16 +291,19 @@ def kept_rows(repo: Repository, values: dict[str, str]) -> Answer | None:
 def remote_rows(remote: RemoteRepository, key: str) -> Answer:
     """The answer over a remote store for the document numbered ``key`` (an escaped literal)
     with no facts kept for its version: the plans carrying it out walked one step a request,
-    their facts and names read by the portable query's patterns, a chunk of plans a request —
-    the rows the query gives, never its unbounded path."""
+    their facts and names read by the portable query's patterns, a chunk of plans a request,
+    a few requests in flight (:func:`plan_parts.rows_of`) — the rows the query gives, never its
+    unbounded path."""
     plans = _carrying_out(remote, key)
+    chunks = [plan_parts.values(plans[start:start + REMOTE_CHUNK])
+              for start in range(0, len(plans), REMOTE_CHUNK)]
+    asked = plan_parts.rows_of(remote, [
+        text.replace("$plans", scope) for scope in chunks
+        for text in (_LIVE_DUTIES, _LIVE_FACTS, _PORTABLE_PLAN_NAMES)])
     facts: dict[str, list[Fact]] = {}
-    for start in range(0, len(plans), REMOTE_CHUNK):
-        scope = plan_parts.values(plans[start:start + REMOTE_CHUNK])
-        duties = {a: int(n) for a, n in plain_rows(remote, _LIVE_DUTIES.replace("$plans", scope))
-                  if a is not None and n is not None}
-        for plan, assignment, no, requested, lead, kind, agent in plain_rows(
-                remote, _LIVE_FACTS.replace("$plans", scope)):
+    for at in range(0, len(asked), 3):
+        duties = {a: int(n) for a, n in asked[at] if a is not None and n is not None}
+        for plan, assignment, no, requested, lead, kind, agent in asked[at + 1]:
             kind = kind or ""  # STRAFTER(STR(?kindConcept), "#")
             facts.setdefault(plan, []).append((  # type: ignore[arg-type]
                 assignment, no, _boolean(requested), lead in ("true", "1"),  # type: ignore[arg-type]
@@ -313,7 +312,9 @@ def remote_rows(remote: RemoteRepository, key: str) -> Answer:
     for rows in facts.values():
         rows.sort()
     agents = sorted({row[5] for rows in facts.values() for row in rows})
-    return _answer(facts, {}, _portable_names(remote, sorted(facts), agents))
+    plan_names = _plan_names([row for at in range(2, len(asked), 3) for row in asked[at]],
+                             set(facts))
+    return _answer(facts, {}, (plan_names, _agent_names(remote, agents)))
 
 
 Names = tuple[dict[str, list[tuple[str, str | None]]],
@@ -369,41 +370,43 @@ def _first_names(native: ox.Store, plans: list[str], agents: list[str]) -> Names
 
 def _carrying_out(remote: RemoteRepository, key: str) -> list[str]:
     """The documents whose number key is ``key`` and every document carrying them out,
-    transitively (the query's ``kg:implements*``), one step a request per chunk of
-    :data:`REMOTE_CHUNK` IRIs."""
-    frontier = [r for (r,) in plain_rows(remote, _ROOTS.replace("$key", key)) if r is not None]
-    seen = set(frontier)
-    while frontier:
-        found = []
-        for start in range(0, len(frontier), REMOTE_CHUNK):
-            chunk = frontier[start:start + REMOTE_CHUNK]
-            text = _IMPLEMENTING.replace("$roots", plan_parts.values(chunk))
-            for (plan,) in plain_rows(remote, text):
-                if plan is not None and plan not in seen:
-                    seen.add(plan)
-                    found.append(plan)
-        frontier = found
-    return sorted(seen)
+    transitively (the query's ``kg:implements*``), walked a step a request."""
+    return plan_parts.carrying_out(remote, [
+        r for (r,) in plain_rows(remote, _ROOTS.replace("$key", key)) if r is not None])
 
 
 def _portable_names(remote: RemoteRepository, plans: list[str], agents: list[str]) -> Names:
     """The plans' and agents' names by the portable query's patterns (every value), a chunk
-    of :data:`REMOTE_CHUNK` IRIs a request."""
+    of :data:`REMOTE_CHUNK` IRIs a request, a few in flight."""
+    asked = plan_parts.rows_of(remote, [
+        _PORTABLE_PLAN_NAMES.replace("$plans", plan_parts.values(plans[start:start + REMOTE_CHUNK]))
+        for start in range(0, len(plans), REMOTE_CHUNK)])
+    return _plan_names([row for rows in asked for row in rows]), _agent_names(remote, agents)
+
+
+def _plan_names(rows: Iterable[Sequence[str | None]], plans: set[str] | None = None
+                ) -> dict[str, list[tuple[str, str | None]]]:
+    """Plan -> its (number, province name) pairs, from the portable plan names' rows (of
+    ``plans`` only, when given)."""
     plan_names: dict[str, list[tuple[str, str | None]]] = {}
-    for start in range(0, len(plans), REMOTE_CHUNK):
-        chunk = plans[start:start + REMOTE_CHUNK]
-        text = _PORTABLE_PLAN_NAMES.replace("$plans", plan_parts.values(chunk))
-        for plan, number, province in plain_rows(remote, text):
-            if plan is not None and number is not None:
-                plan_names.setdefault(plan, []).append((number, province))
+    for plan, number, province in rows:
+        if plan is not None and number is not None and (plans is None or plan in plans):
+            plan_names.setdefault(plan, []).append((number, province))
+    return plan_names
+
+
+def _agent_names(remote: RemoteRepository, agents: list[str]
+                 ) -> dict[str, list[tuple[str | None, bool, str | None]]]:
+    """Agent -> its (agency, canonical?, province name) by the portable query's patterns."""
     named: dict[str, list[tuple[str | None, bool, str | None]]] = {}
-    for start in range(0, len(agents), REMOTE_CHUNK):
-        text = _PORTABLE_AGENT_NAMES.replace("$agents",
-                                             plan_parts.values(agents[start:start + REMOTE_CHUNK]))
-        for agent, canonical, raw, province in plain_rows(remote, text):
+    for rows in plan_parts.rows_of(remote, [
+            _PORTABLE_AGENT_NAMES.replace("$agents", plan_parts.values(
+                agents[start:start + REMOTE_CHUNK]))
+            for start in range(0, len(agents), REMOTE_CHUNK)]):
+        for agent, canonical, raw, province in rows:
             if agent is None:
                 continue
             name = canonical if canonical is not None else (
                 None if raw is None else f"? {raw}")
             named.setdefault(agent, []).append((name, canonical is not None, province))
-    return plan_names, named
+    return named

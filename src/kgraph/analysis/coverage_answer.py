@@ -362,7 +362,7 @@ PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 SELECT ?directiveTask ?province ?status ?plan ?item ?score
        (GROUP_CONCAT(DISTINCT ?leadName; separator="\\t") AS ?lead) ?via ?itemText ?planTask
 WHERE {
-  { SELECT DISTINCT ?directive WHERE { ?directive kg:numberKey $doc_key } }
+  $directives
   GRAPH ?coverage { ?directiveTask kg:directive ?directive ; kg:itemNumber ?task . }
   GRAPH ?cells {
     ?cell kg:directiveTask ?directiveTask ; kg:provinceName ?province ;
@@ -384,13 +384,15 @@ WHERE {
 GROUP BY ?directiveTask ?province ?status ?plan ?item ?score ?via ?itemText ?planTask"""
 _STORED_TASKS = """PREFIX kg: <https://w3id.org/kgraph/def#>
 SELECT ?directiveTask ?task ?reconstructed ?confidence ?taskText WHERE {
-  { SELECT DISTINCT ?directive WHERE { ?directive kg:numberKey $doc_key } }
+  $directives
   GRAPH ?coverage {
     ?directiveTask kg:directive ?directive ; kg:itemNumber ?task ; kg:text ?taskText ;
                    kg:reconstructed ?reconstructed ; kg:alignmentConfidence ?confidence .
   }
 }"""
 STORED_VALUE = f"directive-coverage-stored-{FORMAT}"  # per version, directive and province
+# The directives the two texts read ($directives): those numbered so, or the ones given.
+_NUMBERED = "{ SELECT DISTINCT ?directive WHERE { ?directive kg:numberKey $doc_key } }"
 
 
 def _literal(text: str) -> str:
@@ -498,26 +500,8 @@ def stored_answer(repo: Repository, doc_key: str, province_key: str) -> Answer:
 
 
 def _stored_answer(repo: Repository, doc_key: str, province_key: str) -> Answer:
-    doc, province = _literal(doc_key), _literal(province_key)
-    tasks: dict[str, TaskColumns] = {}
-    for directive_task, number, reconstructed, confidence, text in plain_rows(
-            repo, _STORED_TASKS.replace("$doc_key", doc)):
-        if directive_task is None or number is None:
-            continue
-        tasks[directive_task] = (number, "true" if _boolean(reconstructed) else "false",
-                                 decimal(float(confidence or 0)), text or "")
-    cells: dict[tuple[tuple[int, int], str], list[tuple[TaskColumns, ProvinceRow]]] = {}
-    for directive_task, name, status, plan, item, score, lead, via, item_text, plan_task in \
-            plain_rows(repo, _STORED_ROWS.replace("$doc_key", doc)
-                        .replace("$province_key", province)):
-        task = tasks.get(directive_task or "")
-        if task is None or name is None or status is None:
-            continue  # a task the query's inner join leaves out
-        leads = "; ".join(sorted(set(lead.split("\t")))) if lead else None
-        number = (1, int(task[0])) if task[0].isdigit() else (0, 0)
-        cells.setdefault((number, name), []).append((task, (
-            name, status, plan, item, None if score is None else decimal(float(score)),
-            leads, via, item_text, plan_task)))
+    directives = _NUMBERED.replace("$doc_key", _literal(doc_key))
+    cells = _stored_cells(repo, directives, province_key)
     segments: list[tuple[TaskColumns, int, list[ProvinceRow] | bytes]] = []
     for key in sorted(cells):  # xsd:integer(?task), ?province
         found = sorted(cells[key], key=lambda pair: _within_cell(pair[1]))
@@ -528,3 +512,80 @@ def _stored_answer(repo: Repository, doc_key: str, province_key: str) -> Answer:
             segments.extend((task, 1, [row]) for task, row in found)
     notations = {row[1]: row[1] for found in cells.values() for _, row in found}
     return Answer(COLUMNS, Rows(segments, notations))
+
+
+Cells = dict[tuple[tuple[int, int], str], list[tuple[TaskColumns, ProvinceRow]]]
+
+
+def _stored_cells(repo: Repository, directives: str, province_key: str) -> Cells:
+    """The rows the coverage graphs state for ``directives`` (the texts' directive selection),
+    one province's when ``province_key``: (task number, province) -> (the task's columns, the
+    row, its status as the notation), unordered."""
+    province = _literal(province_key)
+    tasks: dict[str, TaskColumns] = {}
+    for directive_task, number, reconstructed, confidence, text in plain_rows(
+            repo, _STORED_TASKS.replace("$directives", directives)):
+        if directive_task is None or number is None:
+            continue
+        tasks[directive_task] = (number, "true" if _boolean(reconstructed) else "false",
+                                 decimal(float(confidence or 0)), text or "")
+    cells: Cells = {}
+    for directive_task, name, status, plan, item, score, lead, via, item_text, plan_task in \
+            plain_rows(repo, _STORED_ROWS.replace("$directives", directives)
+                        .replace("$province_key", province)):
+        task = tasks.get(directive_task or "")
+        if task is None or name is None or status is None:
+            continue  # a task the query's inner join leaves out
+        leads = "; ".join(sorted(set(lead.split("\t")))) if lead else None
+        number = (1, int(task[0])) if task[0].isdigit() else (0, 0)
+        cells.setdefault((number, name), []).append((task, (
+            name, status, plan, item, None if score is None else decimal(float(score)),
+            leads, via, item_text, plan_task)))
+    return cells
+
+
+# ------------------------------------------------- kept after the fact (``kgraph keep``)
+
+_COVERED = """PREFIX kg: <https://w3id.org/kgraph/def#>
+SELECT DISTINCT ?directive WHERE { GRAPH ?coverage { ?task kg:directive ?directive } }"""
+
+
+def keep_stored(repo: Repository) -> int | None:
+    """Keep the answers of every directive whose coverage graphs the store holds, read from
+    those graphs, as the build that wrote them would have kept them, for the store's current
+    version: for a store no build over it wrote here (a server its own bulk loader filled),
+    whose first ``directive-coverage`` of a national directive its engine would otherwise
+    answer (56,161 rows at 20,000 plans). None when the version has them kept already (nothing
+    done); else how many directives were kept."""
+    from kgraph.analysis.plan_parts import carrying_out, writable
+    from kgraph.store.derived import derived, kept_root
+
+    if previous(repo) is not None:
+        return None
+    notations = derived(repo, "coverage-status-notations",
+                        lambda: _notations(plain_rows(repo, _NOTATIONS)))
+    concept_of = {found[0]: concept for concept, found in notations.items() if len(found) == 1}
+    stage = StageAnswers(full=True)
+    for (iri,) in plain_rows(repo, _COVERED):
+        if iri is None or not writable(iri):
+            continue  # (a query cannot name it: the graphs' rows answer it)
+        cells = _stored_cells(repo, f"VALUES ?directive {{ <{iri}> }}", "")
+        parts: dict[str, Part] = {}
+        tasks: dict[str, tuple[bool, str, str]] = {}
+        statuses = {row[1] or "" for found in cells.values() for _, row in found}
+        if not statuses <= concept_of.keys():
+            continue  # a status no single concept names: the graphs' rows answer it
+        for (_, name), found in cells.items():
+            for (number, reconstructed, confidence, text), row in found:
+                tasks[number] = (reconstructed == "true", confidence, text)
+                parts.setdefault(name, {}).setdefault(number, []).append(
+                    (row[0], concept_of[row[1] or ""], *row[2:]))  # type: ignore[arg-type]
+        for part in parts.values():
+            for rows in part.values():
+                rows.sort(key=_within_cell)
+        packed: dict[str, str | PackedPart] = {
+            slugify(name): pack(name, part) for name, part in parts.items()}
+        stage.directives[iri] = (True, DirectiveAnswer(
+            iri, tasks, packed, frozenset(carrying_out(repo, [iri]))), set())
+    keep(repo, kept_root(repo), None, stage)
+    return len(stage.directives)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,7 @@ from kgraph.store.derived import (
     keep_version_value,
     version_value,
 )
-from kgraph.store.embedded import Repository
+from kgraph.store.embedded import Repository, plain_rows
 
 _GRAPH = "/graph/"
 # A part: graph -> its plans' facts (plan IRI -> its facts pickled, decoded when asked for).
@@ -93,6 +94,55 @@ def bound(value: str | None) -> tuple[bool, str]:
 def values(iris: Iterable[str]) -> str:
     """IRIs as a VALUES list."""
     return " ".join(f"<{iri}>" for iri in iris)
+
+
+CHUNK = 500  # IRIs a request's VALUES names (as the explorer's walk over a remote store)
+IN_FLIGHT = 3  # a remote store's requests asked at once (as the explorer's whole-store reads)
+# One step down the lineage: the documents carrying out any of the given ones. Walked a step a
+# request, never as ``kg:implements*``/``+``: Virtuoso evaluates such a path from a national
+# directive at 20,000 plans in its transitive memory pool, and ran out of it ("Exceeded
+# 1000000000 bytes in transitive temp memory"), the answer with it.
+_IMPLEMENTING = """PREFIX kg: <https://w3id.org/kgraph/def#>
+SELECT DISTINCT ?plan WHERE { VALUES ?root { $roots } ?plan kg:implements ?root }"""
+_UNWRITABLE = re.compile(r'[\s<>"{}|^`\\]')  # what an IRI written <...> in a query cannot hold
+
+
+def writable(iri: str) -> bool:
+    """Whether a query can name the IRI between ``<>`` (:func:`values`)."""
+    return not _UNWRITABLE.search(iri)
+
+
+def rows_of(repo: Repository, texts: Sequence[str]) -> list[list[tuple[str | None, ...]]]:
+    """Each query's plain rows (:func:`plain_rows`), in the texts' order; over a remote store
+    :data:`IN_FLIGHT` requests at a time: the server evaluates the next chunk's while kgraph
+    reads the last (one after the other, a national directive's fifty requests of facts and
+    names waited on the server most of their time)."""
+    from kgraph.store.embedded import OxigraphRepository
+
+    if len(texts) < 2 or isinstance(repo, OxigraphRepository):
+        return [plain_rows(repo, text) for text in texts]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(IN_FLIGHT, "kgraph-rows") as pool:
+        return list(pool.map(lambda text: plain_rows(repo, text), texts))
+
+
+def carrying_out(repo: Repository, roots: Iterable[str]) -> list[str]:
+    """The documents carrying out any of ``roots``, transitively (``kg:implements+``), and the
+    roots themselves, sorted: walked one step a request per chunk of :data:`CHUNK` IRIs (an
+    IRI a query cannot name is left out)."""
+    frontier = sorted({r for r in roots if writable(r)})
+    seen = set(frontier)
+    while frontier:
+        found = []
+        for start in range(0, len(frontier), CHUNK):
+            text = _IMPLEMENTING.replace("$roots", values(frontier[start:start + CHUNK]))
+            for (plan,) in plain_rows(repo, text):
+                if plan is not None and plan not in seen and writable(plan):
+                    seen.add(plan)
+                    found.append(plan)
+        frontier = found
+    return sorted(seen)
 
 
 def _pack(facts: Mapping[str, Mapping[str, Any]]) -> dict[str, Part]:

@@ -249,15 +249,17 @@ def print_table(title: str, result: Any) -> None:
 @app.command("keep")
 @user_errors
 def keep(store: StoreOption = None) -> None:
-    """Keep the named queries' answers (the plans' facts) for a store no build wrote.
+    """Keep the named queries' answers (the plans' facts, the directive coverage) for a store
+    no build wrote.
 
     For a server its own bulk loader filled from ``kgraph dump``: stamped with a version token
-    if it has none, every graph's facts read once, kept in this machine's cache as a build over
-    it keeps them (the next write is a new version, for which they are read again)."""
+    if it has none, every graph's facts and every directive's coverage rows read once, kept in
+    this machine's cache as a first build over it keeps them (the next write is a new version,
+    for which a build keeps them again). Run again, it finds them kept and does nothing."""
     from kgraph.build import keep_answers
 
-    for stage, seconds in keep_answers(repository(store)).items():
-        console.print(f"kept the plans' {stage}: {seconds:.1f} s")
+    for line in keep_answers(repository(store)):
+        console.print(line, markup=False, highlight=False)
 
 
 @app.command("queries")

@@ -604,21 +604,29 @@ def _assignments_text(repository: Repository, number: str,
 def _downstream_plans(repository: Repository, iri: str) -> tuple[list[str], bool]:
     """The first documents (by IRI: the same on every engine) carrying ``iri`` out that give
     assignments, and whether there are more of them: those carrying it out directly first, the
-    further ones only when these are too few (the path ``kg:implements+`` reads a directive's
-    whole reach — every plan of the corpus — before its first row)."""
+    further ones only when these are too few — then the documents carrying it out are walked a
+    step a request (:func:`plan_parts.carrying_out`; the path ``kg:implements+`` from a document
+    whose reach is national ran out of Virtuoso's transitive memory at 20,000 plans) and asked
+    which give assignments, a chunk a request in IRI order until enough are found."""
+    from kgraph.analysis import plan_parts
+
     wanted = DOWNSTREAM_DOCUMENTS + 1
     carrying = f"{{ SELECT DISTINCT ?plan WHERE {{ ?plan kg:implements <{iri}> }} }}"
-    patterns = [
-        f"""{carrying} LATERAL {{ SELECT ?plan ?a WHERE {{ ?plan kg:hasAssignment ?a }}
-            LIMIT 1 }}""" if lateral(repository) else f"{carrying} ?plan kg:hasAssignment ?a",
-        f"?plan kg:implements+ <{iri}> ; kg:hasAssignment ?assignment"]
-    found: set[str] = set()
-    for pattern in patterns:
-        rows = repository.query(sparql_prefixes() + f"""SELECT DISTINCT ?plan WHERE {{
-            {pattern} }} ORDER BY ?plan LIMIT {wanted}""").rows
-        found |= {str(r[0]) for r in rows if not _UNSAFE_IRI.search(str(r[0]))}
-        if len(found) >= wanted:
-            break
+    direct = f"""{carrying} LATERAL {{ SELECT ?plan ?a WHERE {{ ?plan kg:hasAssignment ?a }}
+        LIMIT 1 }}""" if lateral(repository) else f"{carrying} ?plan kg:hasAssignment ?a"
+    rows = repository.query(sparql_prefixes() + f"""SELECT DISTINCT ?plan WHERE {{
+        {direct} }} ORDER BY ?plan LIMIT {wanted}""").rows
+    found = {str(r[0]) for r in rows if not _UNSAFE_IRI.search(str(r[0]))}
+    if len(found) < wanted:  # every one carrying it out directly: the further ones too
+        reach = [p for p in plan_parts.carrying_out(repository, [iri]) if p != iri]
+        found = set()
+        for start in range(0, len(reach), plan_parts.CHUNK):
+            chunk = plan_parts.values(reach[start:start + plan_parts.CHUNK])
+            found |= {str(r[0]) for r in repository.query(sparql_prefixes() + f"""
+                SELECT DISTINCT ?plan WHERE {{ VALUES ?plan {{ {chunk} }}
+                ?plan kg:hasAssignment ?assignment }}""").rows}
+            if len(found) >= wanted:  # (the chunks run in IRI order)
+                break
     plans = sorted(found)
     return plans[:DOWNSTREAM_DOCUMENTS], len(plans) > DOWNSTREAM_DOCUMENTS
 
