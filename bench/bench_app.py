@@ -49,6 +49,7 @@ from corpus import PlanSpec, generate_plans  # noqa: E402
 KGRAPH = str(Path(sys.executable).parent / "kgraph")
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
 TIME = shutil.which("time") or "/usr/bin/time"
+ID_ORG = "https://w3id.org/kgraph/id/org/"
 SLOW_S = 20.0  # routes slower than this (cold) are timed only three times
 
 
@@ -193,6 +194,32 @@ def routes(params: dict[str, str], iris: dict[str, str]) -> dict[str, str]:
         + urlencode({"doc": params["directive"], "offset": 100, "limit": 100}),
         "/api/responsible": f"/api/responsible?doc={q(params['plan'])}&date=2026-01-01",
         "/api/deadlines?doc": f"/api/deadlines?doc={q(params['plan'])}&date=2026-01-01",
+        # routes no run timed before session 36 (a route nobody times is a route that stalls)
+        "/api/deadlines (every plan)": "/api/deadlines?date=2026-01-01",
+        "/api/successor": f"/api/successor?body={q(iris['org'])}&date=2026-01-01",
+        "/id/<org>": "/id/" + iris["org"].split("/id/", 1)[1],
+        "/id/<most named body>": "/id/" + iris["named"].split("/id/", 1)[1],
+        "/id/<province>": "/id/" + iris["province"].split("/id/", 1)[1],
+        "/coverage (index)": "/coverage",
+        "/coverage?doc csv": f"/coverage?doc={q(params['directive'])}&format=csv",
+        "/coverage/cell": f"/coverage/cell?doc={q(params['directive'])}&task=1"
+                          f"&province={q(params['province'])}",
+        "/query?q (permalink)": "/query?" + urlencode({"q": "agency", "agency": params["agency"],
+                                                       "province": params["province"]}),
+        "/def": "/def",
+        "/sparql (description)": "/sparql",
+        "/openapi.json": "/openapi.json",
+        "/api/queries": "/api/queries",
+        "/api/queries/implementers sparql": "/api/queries/implementers?"
+        + urlencode({"doc": params["directive"], "format": "sparql"}),
+        "/api/queries/implementers csv": "/api/queries/implementers?"
+        + urlencode({"doc": params["directive"], "format": "csv"}),
+        "/api/queries/assignments csv": "/api/queries/assignments?"
+        + urlencode({"doc": params["directive"], "format": "csv"}),
+        "/api/queries/directive-coverage csv": "/api/queries/directive-coverage?"
+        + urlencode({"doc": params["directive"], "format": "csv"}),
+        "/api/queries/reporting (every plan)": "/api/queries/reporting",
+        "/api/queries/deadlines (every plan)": "/api/queries/deadlines?date=2026-01-01",
     }
 
 
@@ -211,6 +238,18 @@ def document_iris(store: Path, params: dict[str, str]) -> dict[str, str]:
         # province the corpus gave it, whatever the store's order
         home = f"/doc/{slugify(params.get(key + '_province') or '')}/"
         found[key] = sorted((home not in str(r[0]), str(r[0])) for r in rows)[0][1]
+    # a body of the asked province, its province, and the body the most assignments name
+    kg = "https://w3id.org/kgraph/def#"
+    found["province"] = str(repo.query(
+        f'SELECT ?p WHERE {{ ?p <http://www.w3.org/2004/02/skos/core#prefLabel> '
+        f'"{params["province"]}"@vi ; a <{kg}Province> }} LIMIT 1').rows[0][0])
+    found["org"] = str(repo.query(
+        f'SELECT ?o WHERE {{ ?a <{kg}addressee> ?o ; <{kg}partOf> <{found["plan"]}> . '
+        f'?o <http://www.w3.org/2004/02/skos/core#prefLabel> ?l '
+        f'FILTER(STRSTARTS(STR(?o), "{ID_ORG}")) }} ORDER BY ?o LIMIT 1').rows[0][0])
+    found["named"] = str(repo.query(
+        f'SELECT ?o (COUNT(*) AS ?n) WHERE {{ ?a <{kg}addressee> ?o }} GROUP BY ?o '
+        f'ORDER BY DESC(?n) ?o LIMIT 1').rows[0][0])
     return found
 
 
