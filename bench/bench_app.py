@@ -208,6 +208,8 @@ def routes(params: dict[str, str], iris: dict[str, str]) -> dict[str, str]:
                                                        "province": params["province"]}),
         "/def": "/def",
         "/sparql (description)": "/sparql",
+        "/sparql FROM <graph>": "/sparql?" + urlencode(
+            {"query": f"SELECT (COUNT(*) AS ?n) FROM <{iris['graph']}> WHERE {{ ?s ?p ?o }}"}),
         "/openapi.json": "/openapi.json",
         "/api/queries": "/api/queries",
         "/api/queries/implementers sparql": "/api/queries/implementers?"
@@ -247,6 +249,9 @@ def document_iris(store: Path, params: dict[str, str]) -> dict[str, str]:
         f'SELECT ?o WHERE {{ ?a <{kg}addressee> ?o ; <{kg}partOf> <{found["plan"]}> . '
         f'?o <http://www.w3.org/2004/02/skos/core#prefLabel> ?l '
         f'FILTER(STRSTARTS(STR(?o), "{ID_ORG}")) }} ORDER BY ?o LIMIT 1').rows[0][0])
+    found["graph"] = str(repo.query(
+        f'SELECT ?g WHERE {{ GRAPH ?g {{ <{found["plan"]}> ?p ?o }} }} ORDER BY ?g LIMIT 1'
+    ).rows[0][0])
     found["named"] = str(repo.query(
         f'SELECT ?o (COUNT(*) AS ?n) WHERE {{ ?a <{kg}addressee> ?o }} GROUP BY ?o '
         f'ORDER BY DESC(?n) ?o LIMIT 1').rows[0][0])
