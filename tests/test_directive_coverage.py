@@ -11,6 +11,7 @@ import unicodedata
 from datetime import date
 from itertools import combinations
 from pathlib import Path
+from urllib.parse import quote as url_quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -283,6 +284,41 @@ def test_matrix_page_filters_exports_and_drills_down(seeds) -> None:
     assert index.status_code == 200 and 'href="/coverage?doc=28-CT/TW"' in index.text
     assert client.get("/coverage/cell", params={"doc": "28-CT/TW", "task": "999",
                                                 "province": province}).status_code == 404
+
+
+def test_cell_page_quotes_its_province_whole_and_the_best_items_of_the_others(
+        seeds, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A national directive's task is restated by thousands of plan items: the cell quotes
+    every item of its province, and of each other province its best-scored items up to
+    ``OTHERS_SHOWN``, with a link to that province's cell saying how many more it has."""
+    from kgraph.web import coverage as page
+
+    matrix = cov.read_matrix(seeds, "28-CT/TW")
+    everything = {no: cov.cell_sources(seeds, matrix, no) for no in (t.no for t in matrix.tasks)}
+    task, sources = max(everything.items(), key=lambda kv: len({s.province for s in kv[1]}))
+    by_province: dict[str, list[cov.SourceSentence]] = {}
+    for s in sources:
+        by_province.setdefault(s.province, []).append(s)
+    mine, other = sorted(by_province, key=lambda p: -len(by_province[p]))[:2]
+    counts = cov.cell_counts(seeds, matrix, task)
+    assert {p: len(r) for p, r in counts.items()} == {p: len(v) for p, v in by_province.items()}
+    monkeypatch.setattr(page, "OTHERS_SHOWN", 0)
+    client = TestClient(create_app(seeds))
+    detail = client.get("/coverage/cell", params={"doc": "28-CT/TW", "task": task,
+                                                  "province": mine}).text
+    own, others = detail.split('id="other-sources"')
+    assert own.count('class="restatement"') == len(by_province[mine])
+    assert others.count('class="restatement"') == 0
+    assert f"{other} (+{len(by_province[other])})" in detail
+    assert f"province={url_quote(other)}" in detail
+    monkeypatch.setattr(page, "OTHERS_SHOWN", 1)
+    detail = client.get("/coverage/cell", params={"doc": "28-CT/TW", "task": task,
+                                                  "province": mine}).text
+    others = detail.split('id="other-sources"')[1]
+    assert others.count('class="restatement"') == len(by_province) - 1
+    best = max(by_province[other], key=lambda s: s.score)
+    shown = cov.cell_sources(seeds, matrix, task, counts[other][:1])
+    assert [s.score for s in shown] == [best.score]
 
 
 def test_matrix_page_follows_the_store_when_the_coverage_changes() -> None:
