@@ -321,6 +321,36 @@ def test_cell_page_quotes_its_province_whole_and_the_best_items_of_the_others(
     assert [s.score for s in shown] == [best.score]
 
 
+def test_directive_index_is_read_once_per_store_version(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``/coverage`` lists the directives whose coverage is stored: read from the store once a
+    version (the query reads every document's number), and a new version's list at once."""
+    kg, eli = "https://w3id.org/kgraph/def#", "http://data.europa.eu/eli/ontology#"
+
+    def directive(number: str, tasks: int) -> str:
+        d = f"http://e/{number.replace('/', '-')}"
+        return f'<{d}> <{eli}id_local> "{number}" .\n' + "".join(
+            f"<{d}/t{i}> a <{kg}DirectiveTask> ; <{kg}directive> <{d}> .\n"
+            for i in range(tasks))
+
+    repo = OxigraphRepository()
+    repo.replace_graphs({"http://e/g1": directive("28-CT/TW", 3)})
+    reads: list[int] = []
+    real = cov._records
+    monkeypatch.setattr(cov, "_records", lambda r, q: reads.append(1) or real(r, q))
+    client = TestClient(create_app(repo))
+    first = client.get("/coverage").text
+    count = len(reads)
+    second = client.get("/coverage").text
+    assert len(reads) == count
+    for page in (first, second):
+        assert '<a href="/coverage?doc=28-CT/TW">28-CT/TW</a>: 3' in page
+    repo.replace_graphs({"http://e/g2": directive("21-CT/TW", 2)})
+    after = client.get("/coverage").text
+    assert '<a href="/coverage?doc=21-CT/TW">21-CT/TW</a>: 2' in after
+    assert after.index("21-CT/TW") < after.index("28-CT/TW")
+
+
 def test_matrix_page_follows_the_store_when_the_coverage_changes() -> None:
     """The matrix is kept once per store version: a plan dropped and the coverage computed again
     shows at once, never the matrix read before."""

@@ -272,14 +272,14 @@ CSV_CHUNK_ROWS = 2000
 
 def csv_chunks(result: QueryResult) -> Iterator[str]:
     """CSV with a byte-order mark: plain values, one header row of variable names; written
-    a few thousand rows at a time (a whole-corpus answer streams)."""
+    a few thousand rows at a time (a whole-corpus answer streams). The rows go to the writer
+    as they are (None an empty field, a term its text: ``queries.write_csv``)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write(CSV_BOM)
     writer.writerow(result.variables)
     for start in range(0, len(result.rows), CSV_CHUNK_ROWS):
-        writer.writerows([["" if t is None else str(t) for t in row]
-                          for row in result.rows[start:start + CSV_CHUNK_ROWS]])
+        writer.writerows(result.rows[start:start + CSV_CHUNK_ROWS])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
