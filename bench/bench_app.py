@@ -70,6 +70,7 @@ class Size:
     baseline: dict[str, float] = field(default_factory=dict)  # query -> median seconds
     cli: dict[str, float] = field(default_factory=dict)
     load: float = 0.0  # the machine's 1-minute load average when the pages had been timed
+    server_rss_mb: tuple[float, float] = (0.0, 0.0)  # kgraph serve's RSS and peak after them
 
 
 def free_port() -> int:
@@ -323,6 +324,17 @@ def measure_routes(url: str, paths: dict[str, str], queries: dict[str, str], run
     return times
 
 
+def server_rss(pid: int) -> tuple[float, float]:
+    """The server process's resident memory now and at its peak (MB; Linux /proc)."""
+    found = {}
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                found[key] = int(value.split()[0]) / 1024
+    return found.get("VmRSS", 0.0), found.get("VmHWM", 0.0)
+
+
 def baseline_queries(store: Path, queries: dict[str, str], runs: int) -> dict[str, float]:
     """The same named queries on plain pyoxigraph (read-only, same data), in-process."""
     sys.path.insert(0, str(ROOT / "src"))
@@ -432,6 +444,7 @@ def measure(size: Size, plans: list[PlanSpec], store: Path, work: Path, runs: in
         print(f"[{plans_n} plans] timing pages, API and named queries ...", flush=True)
         chosen = {k: v for k, v in routes(params, iris).items() if wanted(k)}
         size.routes = measure_routes(url, chosen, queries, runs, timeout, size.answer_bytes)
+        size.server_rss_mb = server_rss(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -482,6 +495,9 @@ def report(sizes: list[Size]) -> None:
         print(f"{label:<34} " + " | ".join(f"{v:>13.2f}" for v in values) + f" | {ratio:6.2f}")
     print("\nload average (1 min) after timing the pages: "
           + " | ".join(f"{s.plans} plans {s.load:.1f}" for s in sizes))
+    print("kgraph serve RSS / peak RSS MB after the pages: "
+          + " | ".join(f"{s.plans} plans {s.server_rss_mb[0]:.0f} / {s.server_rss_mb[1]:.0f}"
+                       for s in sizes))
     print(f"\n## pages, API, /sparql: first (cold) s and warm p50 / p99 ms ({heads} | p50 growth)")
     for name in dict.fromkeys(r for s in sizes for r in s.routes):
         cells = []
