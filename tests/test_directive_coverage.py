@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from factories import agency, directive_28, provincial_plan, span
 from kgraph.analysis import alignment as al
 from kgraph.analysis import coverage as cov
+from kgraph.analysis import coverage_cells
 from kgraph.analysis.audit import run_audit
 from kgraph.cli import app as cli_app
 from kgraph.graph.mapping import document_graph
@@ -300,7 +301,7 @@ def test_cell_page_quotes_its_province_whole_and_the_best_items_of_the_others(
     for s in sources:
         by_province.setdefault(s.province, []).append(s)
     mine, other = sorted(by_province, key=lambda p: -len(by_province[p]))[:2]
-    counts = cov.cell_counts(seeds, matrix, task)
+    counts = coverage_cells.cell_counts(seeds, matrix, task)
     assert {p: len(r) for p, r in counts.items()} == {p: len(v) for p, v in by_province.items()}
     monkeypatch.setattr(page, "OTHERS_SHOWN", 0)
     client = TestClient(create_app(seeds))
@@ -317,7 +318,7 @@ def test_cell_page_quotes_its_province_whole_and_the_best_items_of_the_others(
     others = detail.split('id="other-sources"')[1]
     assert others.count('class="restatement"') == len(by_province) - 1
     best = max(by_province[other], key=lambda s: s.score)
-    shown = cov.cell_sources(seeds, matrix, task, counts[other][:1])
+    shown = coverage_cells.cell_sources(seeds, matrix, task, counts[other][:1])
     assert [s.score for s in shown] == [best.score]
 
 

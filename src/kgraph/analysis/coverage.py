@@ -1286,15 +1286,7 @@ def kept_matrix(repo: Repository, doc: str) -> Matrix | None:
 
 
 def stored_directives(repo: Repository) -> list[tuple[str, int]]:
-    """(number, tasks) of every directive whose coverage is stored, kept per store version:
-    the query reads every document's number (30 ms at 20,000 plans, on every visit of
-    ``/coverage``)."""
-    from kgraph.store.derived import derived
-
-    return derived(repo, "stored-directives", lambda: _stored_directives(repo))
-
-
-def _stored_directives(repo: Repository) -> list[tuple[str, int]]:
+    """(number, tasks) of every directive whose coverage is stored."""
     rows = _records(repo, """
         SELECT ?number (COUNT(DISTINCT ?task) AS ?tasks) WHERE {
           ?task a kg:DirectiveTask ; kg:directive ?directive .
@@ -1319,19 +1311,12 @@ class SourceSentence:
     duties: tuple[tuple[str, str], ...]  # (text, raw source) of the covering duties
 
 
-def cell_sources(repo: Repository, matrix: Matrix, task: str,
-                 shown: Sequence[str] | None = None) -> list[SourceSentence]:
-    """The plan items restating the task, quoted from the source files: every province's, or
-    only the restatements ``shown`` names (IRIs, from :func:`cell_counts`)."""
+def cell_sources(repo: Repository, matrix: Matrix, task: str) -> list[SourceSentence]:
+    """Every plan item restating the task (all provinces), quoted from the source files."""
     dt = f"{matrix.directive_iri}/directive-task/{task}"
-    if shown is not None and not shown:
-        return []
-    # inside the GRAPH block: outside it Oxigraph reads the task's every restatement first
-    scope = f"VALUES ?r {{ {_values(shown)} }}" if shown is not None else ""
     rows = _records(repo, f"""
         SELECT ?r ?province ?planTask ?planIri ?score ?via ?lead ?duty WHERE {{
           GRAPH ?g {{
-            {scope}
             ?r a kg:Restatement ; kg:directiveTask <{dt}> ; kg:provinceName ?province ;
                kg:planTask ?planTask ; kg:plan ?planIri ; kg:alignmentScore ?score .
             OPTIONAL {{ ?r kg:via ?via }} OPTIONAL {{ ?r kg:leadBodyName ?lead }}
@@ -1367,17 +1352,3 @@ def cell_sources(repo: Repository, matrix: Matrix, task: str,
             tuple((texts.get(d, {}).get("text") or "", texts.get(d, {}).get("src") or "")
                   for d in duties)))
     return sorted(sentences, key=lambda s: (s.province, s.plan, s.line))
-
-
-def cell_counts(repo: Repository, matrix: Matrix, task: str) -> dict[str, list[str]]:
-    """Each province's restatements of the task, best-scored first (ties by IRI): the cell
-    page quotes its province's and a few of each other's, as a national directive's task is
-    restated by thousands of plan items at 20,000 plans (a 1.6 MB page, 0.3 s)."""
-    dt = f"{matrix.directive_iri}/directive-task/{task}"
-    scored: dict[str, list[tuple[float, str]]] = defaultdict(list)
-    for row in _records(repo, f"""
-        SELECT DISTINCT ?r ?province ?score WHERE {{
-          ?r kg:directiveTask <{dt}> ; a kg:Restatement ; kg:provinceName ?province ;
-             kg:alignmentScore ?score }}"""):
-        scored[row["province"] or ""].append((-float(row["score"] or 0), row["r"] or ""))
-    return {p: [r for _, r in sorted(items)] for p, items in sorted(scored.items())}

@@ -16,11 +16,9 @@ from kgraph.analysis.coverage import (
     STATUS_LABELS,
     Matrix,
     Status,
-    cell_counts,
-    cell_sources,
     kept_matrix,
-    stored_directives,
 )
+from kgraph.analysis.coverage_cells import cell_counts, cell_sources, stored_directives
 from kgraph.ingest.text import fold
 from kgraph.store.embedded import Repository
 from kgraph.web.app import get_repository
