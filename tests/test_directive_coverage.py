@@ -313,8 +313,13 @@ def test_cell_page_quotes_its_province_whole_and_the_best_items_of_the_others(
     assert f"{other} (+{len(by_province[other])})" in detail
     assert f"province={url_quote(other)}" in detail
     monkeypatch.setattr(page, "OTHERS_SHOWN", 1)
+    scans: list[str] = []  # the task's restatements are read once per store version
+    real = cov._records
+    monkeypatch.setattr(cov, "_records", lambda r, q: (
+        scans.append(q) if "?r ?province ?score" in q else None) or real(r, q))
     detail = client.get("/coverage/cell", params={"doc": "28-CT/TW", "task": task,
                                                   "province": mine}).text
+    assert not scans  # read by the first visit already
     others = detail.split('id="other-sources"')[1]
     assert others.count('class="restatement"') == len(by_province) - 1
     best = max(by_province[other], key=lambda s: s.score)
