@@ -5,7 +5,9 @@ Why a module of its own: :mod:`kgraph.analysis.coverage` is part of the audit's 
 directive coverage's fingerprints (``audit_index.audit_fingerprint``,
 ``directive_index.fingerprint``), so a change of what a page shows there would make every store
 re-audit and re-align on its first build after the upgrade. ``coverage.cell_sources`` (every
-item of every province) stays for the command line and the tests.
+item of every province) stays for the tests; its quoting half is repeated in
+:func:`cell_sources` here, and one of them can serve both the next time ``coverage.py`` changes
+for a reason of its own (its fingerprints move then anyway).
 """
 
 from __future__ import annotations
