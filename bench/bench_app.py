@@ -49,6 +49,7 @@ from corpus import PlanSpec, generate_plans  # noqa: E402
 KGRAPH = str(Path(sys.executable).parent / "kgraph")
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
 TIME = shutil.which("time") or "/usr/bin/time"
+ID_ORG = "https://w3id.org/kgraph/id/org/"
 SLOW_S = 20.0  # routes slower than this (cold) are timed only three times
 
 
@@ -69,6 +70,7 @@ class Size:
     baseline: dict[str, float] = field(default_factory=dict)  # query -> median seconds
     cli: dict[str, float] = field(default_factory=dict)
     load: float = 0.0  # the machine's 1-minute load average when the pages had been timed
+    server_rss_mb: tuple[float, float] = (0.0, 0.0)  # kgraph serve's RSS and peak after them
 
 
 def free_port() -> int:
@@ -193,6 +195,34 @@ def routes(params: dict[str, str], iris: dict[str, str]) -> dict[str, str]:
         + urlencode({"doc": params["directive"], "offset": 100, "limit": 100}),
         "/api/responsible": f"/api/responsible?doc={q(params['plan'])}&date=2026-01-01",
         "/api/deadlines?doc": f"/api/deadlines?doc={q(params['plan'])}&date=2026-01-01",
+        # routes no run timed before session 36 (a route nobody times is a route that stalls)
+        "/api/deadlines (every plan)": "/api/deadlines?date=2026-01-01",
+        "/api/successor": f"/api/successor?body={q(iris['org'])}&date=2026-01-01",
+        "/id/<org>": "/id/" + iris["org"].split("/id/", 1)[1],
+        "/id/<most named body>": "/id/" + iris["named"].split("/id/", 1)[1],
+        "/id/<province>": "/id/" + iris["province"].split("/id/", 1)[1],
+        "/coverage (index)": "/coverage",
+        "/coverage?doc csv": f"/coverage?doc={q(params['directive'])}&format=csv",
+        "/coverage/cell": f"/coverage/cell?doc={q(params['directive'])}&task=1"
+                          f"&province={q(params['province'])}",
+        "/query?q (permalink)": "/query?" + urlencode({"q": "agency", "agency": params["agency"],
+                                                       "province": params["province"]}),
+        "/def": "/def",
+        "/sparql (description)": "/sparql",
+        "/sparql FROM <graph>": "/sparql?" + urlencode(
+            {"query": f"SELECT (COUNT(*) AS ?n) FROM <{iris['graph']}> WHERE {{ ?s ?p ?o }}"}),
+        "/openapi.json": "/openapi.json",
+        "/api/queries": "/api/queries",
+        "/api/queries/implementers sparql": "/api/queries/implementers?"
+        + urlencode({"doc": params["directive"], "format": "sparql"}),
+        "/api/queries/implementers csv": "/api/queries/implementers?"
+        + urlencode({"doc": params["directive"], "format": "csv"}),
+        "/api/queries/assignments csv": "/api/queries/assignments?"
+        + urlencode({"doc": params["directive"], "format": "csv"}),
+        "/api/queries/directive-coverage csv": "/api/queries/directive-coverage?"
+        + urlencode({"doc": params["directive"], "format": "csv"}),
+        "/api/queries/reporting (every plan)": "/api/queries/reporting",
+        "/api/queries/deadlines (every plan)": "/api/queries/deadlines?date=2026-01-01",
     }
 
 
@@ -211,6 +241,21 @@ def document_iris(store: Path, params: dict[str, str]) -> dict[str, str]:
         # province the corpus gave it, whatever the store's order
         home = f"/doc/{slugify(params.get(key + '_province') or '')}/"
         found[key] = sorted((home not in str(r[0]), str(r[0])) for r in rows)[0][1]
+    # a body of the asked province, its province, and the body the most assignments name
+    kg = "https://w3id.org/kgraph/def#"
+    found["province"] = str(repo.query(
+        f'SELECT ?p WHERE {{ ?p <http://www.w3.org/2004/02/skos/core#prefLabel> '
+        f'"{params["province"]}"@vi ; a <{kg}Province> }} LIMIT 1').rows[0][0])
+    found["org"] = str(repo.query(
+        f'SELECT ?o WHERE {{ ?a <{kg}addressee> ?o ; <{kg}partOf> <{found["plan"]}> . '
+        f'?o <http://www.w3.org/2004/02/skos/core#prefLabel> ?l '
+        f'FILTER(STRSTARTS(STR(?o), "{ID_ORG}")) }} ORDER BY ?o LIMIT 1').rows[0][0])
+    found["graph"] = str(repo.query(
+        f'SELECT ?g WHERE {{ GRAPH ?g {{ <{found["plan"]}> ?p ?o }} }} ORDER BY ?g LIMIT 1'
+    ).rows[0][0])
+    found["named"] = str(repo.query(
+        f'SELECT ?o (COUNT(*) AS ?n) WHERE {{ ?a <{kg}addressee> ?o }} GROUP BY ?o '
+        f'ORDER BY DESC(?n) ?o LIMIT 1').rows[0][0])
     return found
 
 
@@ -277,6 +322,17 @@ def measure_routes(url: str, paths: dict[str, str], queries: dict[str, str], run
                 call(*targets[name])
                 times[name].append(time.perf_counter() - started)
     return times
+
+
+def server_rss(pid: int) -> tuple[float, float]:
+    """The server process's resident memory now and at its peak (MB; Linux /proc)."""
+    found = {}
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                found[key] = int(value.split()[0]) / 1024
+    return found.get("VmRSS", 0.0), found.get("VmHWM", 0.0)
 
 
 def baseline_queries(store: Path, queries: dict[str, str], runs: int) -> dict[str, float]:
@@ -388,6 +444,7 @@ def measure(size: Size, plans: list[PlanSpec], store: Path, work: Path, runs: in
         print(f"[{plans_n} plans] timing pages, API and named queries ...", flush=True)
         chosen = {k: v for k, v in routes(params, iris).items() if wanted(k)}
         size.routes = measure_routes(url, chosen, queries, runs, timeout, size.answer_bytes)
+        size.server_rss_mb = server_rss(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -438,6 +495,9 @@ def report(sizes: list[Size]) -> None:
         print(f"{label:<34} " + " | ".join(f"{v:>13.2f}" for v in values) + f" | {ratio:6.2f}")
     print("\nload average (1 min) after timing the pages: "
           + " | ".join(f"{s.plans} plans {s.load:.1f}" for s in sizes))
+    print("kgraph serve RSS / peak RSS MB after the pages: "
+          + " | ".join(f"{s.plans} plans {s.server_rss_mb[0]:.0f} / {s.server_rss_mb[1]:.0f}"
+                       for s in sizes))
     print(f"\n## pages, API, /sparql: first (cold) s and warm p50 / p99 ms ({heads} | p50 growth)")
     for name in dict.fromkeys(r for s in sizes for r in s.routes):
         cells = []

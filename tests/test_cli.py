@@ -71,6 +71,27 @@ def test_query_file_path(built_store: Path, tmp_path: Path) -> None:
     assert code == 0 and int(json.loads(out)[0]["n"]) > 1000
 
 
+def test_query_csv_writes_each_kind_of_term_as_its_text(built_store: Path,
+                                                        tmp_path: Path) -> None:
+    """The CSV of ``kgraph query -f csv``, written from the rows as they are: an unbound value
+    is an empty field, a tagged or typed literal and an IRI their text, and a value with a
+    comma, a quote or a line break quoted as Excel reads it; a CONSTRUCT's triples likewise."""
+    select = tmp_path / "terms.rq"
+    select.write_text('# title: terms\nSELECT ?text ?n ?day ?iri ?none WHERE { VALUES '
+                      '(?text ?n ?day ?iri ?none) { ("Sở Y tế, \\"Gia Lai\\"\\nxã"@vi 12 '
+                      '"2026-01-01"^^<http://www.w3.org/2001/XMLSchema#date> <http://e/x> '
+                      'UNDEF) (UNDEF 3.5 "" <http://e/y> UNDEF) } }\n', encoding="utf-8")
+    code, out, err = kgraph("query", str(select), "-f", "csv", "--store", str(built_store))
+    assert code == 0, err
+    assert out == ('text,n,day,iri,none\n"Sở Y tế, ""Gia Lai""\nxã",12,2026-01-01,http://e/x,\n'
+                   ',3.5,,http://e/y,\n')
+    graph = tmp_path / "triples.rq"
+    graph.write_text('CONSTRUCT { <http://e/s> <http://e/p> "a,b"@en } WHERE {}\n')
+    code, out, err = kgraph("query", str(graph), "-f", "csv", "--store", str(built_store))
+    assert code == 0, err
+    assert out == 'subject,predicate,object\nhttp://e/s,http://e/p,"a,b"\n'
+
+
 def test_rebuild_is_idempotent(built_store: Path) -> None:
     before = store_size(built_store)
     code, _, err = kgraph("build", str(SOURCES), "--store", str(built_store))

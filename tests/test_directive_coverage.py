@@ -11,6 +11,7 @@ import unicodedata
 from datetime import date
 from itertools import combinations
 from pathlib import Path
+from urllib.parse import quote as url_quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,6 +20,7 @@ from typer.testing import CliRunner
 from factories import agency, directive_28, provincial_plan, span
 from kgraph.analysis import alignment as al
 from kgraph.analysis import coverage as cov
+from kgraph.analysis import coverage_cells
 from kgraph.analysis.audit import run_audit
 from kgraph.cli import app as cli_app
 from kgraph.graph.mapping import document_graph
@@ -283,6 +285,76 @@ def test_matrix_page_filters_exports_and_drills_down(seeds) -> None:
     assert index.status_code == 200 and 'href="/coverage?doc=28-CT/TW"' in index.text
     assert client.get("/coverage/cell", params={"doc": "28-CT/TW", "task": "999",
                                                 "province": province}).status_code == 404
+
+
+def test_cell_page_quotes_its_province_whole_and_the_best_items_of_the_others(
+        seeds, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A national directive's task is restated by thousands of plan items: the cell quotes
+    every item of its province, and of each other province its best-scored items up to
+    ``OTHERS_SHOWN``, with a link to that province's cell saying how many more it has."""
+    from kgraph.web import coverage as page
+
+    matrix = cov.read_matrix(seeds, "28-CT/TW")
+    everything = {no: cov.cell_sources(seeds, matrix, no) for no in (t.no for t in matrix.tasks)}
+    task, sources = max(everything.items(), key=lambda kv: len({s.province for s in kv[1]}))
+    by_province: dict[str, list[cov.SourceSentence]] = {}
+    for s in sources:
+        by_province.setdefault(s.province, []).append(s)
+    mine, other = sorted(by_province, key=lambda p: -len(by_province[p]))[:2]
+    counts = coverage_cells.cell_counts(seeds, matrix, task)
+    assert {p: len(r) for p, r in counts.items()} == {p: len(v) for p, v in by_province.items()}
+    monkeypatch.setattr(page, "OTHERS_SHOWN", 0)
+    client = TestClient(create_app(seeds))
+    detail = client.get("/coverage/cell", params={"doc": "28-CT/TW", "task": task,
+                                                  "province": mine}).text
+    own, others = detail.split('id="other-sources"')
+    assert own.count('class="restatement"') == len(by_province[mine])
+    assert others.count('class="restatement"') == 0
+    assert f"{other} (+{len(by_province[other])})" in detail
+    assert f"province={url_quote(other)}" in detail
+    monkeypatch.setattr(page, "OTHERS_SHOWN", 1)
+    scans: list[str] = []  # the task's restatements are read once per store version
+    real = cov._records
+    monkeypatch.setattr(cov, "_records", lambda r, q: (
+        scans.append(q) if "?r ?province ?score" in q else None) or real(r, q))
+    detail = client.get("/coverage/cell", params={"doc": "28-CT/TW", "task": task,
+                                                  "province": mine}).text
+    assert not scans  # read by the first visit already
+    others = detail.split('id="other-sources"')[1]
+    assert others.count('class="restatement"') == len(by_province) - 1
+    best = max(by_province[other], key=lambda s: s.score)
+    shown = coverage_cells.cell_sources(seeds, matrix, task, counts[other][:1])
+    assert [s.score for s in shown] == [best.score]
+
+
+def test_directive_index_is_read_once_per_store_version(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``/coverage`` lists the directives whose coverage is stored: read from the store once a
+    version (the query reads every document's number), and a new version's list at once."""
+    kg, eli = "https://w3id.org/kgraph/def#", "http://data.europa.eu/eli/ontology#"
+
+    def directive(number: str, tasks: int) -> str:
+        d = f"http://e/{number.replace('/', '-')}"
+        return f'<{d}> <{eli}id_local> "{number}" .\n' + "".join(
+            f"<{d}/t{i}> a <{kg}DirectiveTask> ; <{kg}directive> <{d}> .\n"
+            for i in range(tasks))
+
+    repo = OxigraphRepository()
+    repo.replace_graphs({"http://e/g1": directive("28-CT/TW", 3)})
+    reads: list[int] = []
+    real = cov._records
+    monkeypatch.setattr(cov, "_records", lambda r, q: reads.append(1) or real(r, q))
+    client = TestClient(create_app(repo))
+    first = client.get("/coverage").text
+    count = len(reads)
+    second = client.get("/coverage").text
+    assert len(reads) == count
+    for page in (first, second):
+        assert '<a href="/coverage?doc=28-CT/TW">28-CT/TW</a>: 3' in page
+    repo.replace_graphs({"http://e/g2": directive("21-CT/TW", 2)})
+    after = client.get("/coverage").text
+    assert '<a href="/coverage?doc=21-CT/TW">21-CT/TW</a>: 2' in after
+    assert after.index("21-CT/TW") < after.index("28-CT/TW")
 
 
 def test_matrix_page_follows_the_store_when_the_coverage_changes() -> None:

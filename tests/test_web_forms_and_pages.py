@@ -232,6 +232,24 @@ def test_csv_opens_in_excel_with_vietnamese_intact(seed_client) -> None:
             assert "attachment" in response.headers["content-disposition"]
 
 
+def test_query_csv_holds_the_json_answers_values(seed_client) -> None:
+    """``/api/queries/NAME?format=csv`` writes the rows as they are: every value of the JSON
+    answer as its text, an unbound one as an empty field (the directive's own implementer by
+    the government has no province), for a query's answer and for a build's kept one."""
+    for name, params in (("implementers", {"doc": "28-CT/TW"}),
+                         ("assignments", {"doc": "28-CT/TW"})):
+        whole = seed_client.get(f"/api/queries/{name}", params={**params, "limit": 10000}).json()
+        response = seed_client.get(f"/api/queries/{name}", params={**params, "format": "csv"})
+        header, *rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"),
+                                                    newline="")))
+        assert header == whole["variables"]
+        expected = [["" if row[v] is None else row[v]["value"] for v in header]
+                    for row in whole["rows"]]
+        assert rows == expected and len(rows) == whole["total"] > 0, name
+        if name == "implementers":
+            assert any("" in row for row in rows)  # an unbound value among them
+
+
 # ---------------------------------------------------------------- the whole dataset
 
 def nquads(store: ox.Store) -> list[str]:

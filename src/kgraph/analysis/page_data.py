@@ -508,8 +508,17 @@ def store_counts(repository: Repository) -> tuple[list[str], int]:
     """The store's named graphs and its quad count, kept per store version (both scan it)."""
     from kgraph.store.derived import derived
 
-    return (derived(repository, "graph-names", lambda: _graph_names(repository)),
+    return (graph_names(repository),
             derived(repository, "triple-count", lambda: _triple_count(repository)))
+
+
+def graph_names(repository: Repository) -> list[str]:
+    """The store's named graphs, sorted, kept per store version: listing them scans the store
+    (0.5 s at 20,000 plans, 40,000 graphs), which ``/sparql``'s service description did on
+    every request."""
+    from kgraph.store.derived import derived
+
+    return derived(repository, "graph-names", lambda: _graph_names(repository))
 
 
 def _graph_names(repository: Repository) -> list[str]:

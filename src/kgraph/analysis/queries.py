@@ -24,6 +24,7 @@ import json
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TextIO
 
 from rdflib import Literal
 
@@ -192,14 +193,22 @@ def to_json(result: QueryResult) -> str:
 
 def to_csv(result: QueryResult) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    write_csv(result, buffer)
+    return buffer.getvalue()
+
+
+def write_csv(result: QueryResult, out: TextIO) -> None:
+    """The result as CSV, written to ``out`` as it goes. The rows are handed to the writer as
+    they are: it writes None as an empty field and a term (a ``str``: rdflib's terms and the
+    kept answers' plain values) as its text, so no row is copied first (a national directive's
+    coverage is 56,000 rows and 24 MB of CSV at 20,000 plans)."""
+    writer = csv.writer(out, lineterminator="\n")
     if result.kind == "select":
         writer.writerow(result.variables)
-        writer.writerows([["" if t is None else str(t) for t in row] for row in result.rows])
+        writer.writerows(result.rows)
     elif result.kind == "ask":
         writer.writerow(["boolean"])
         writer.writerow([str(result.boolean).lower()])
     else:
         writer.writerow(["subject", "predicate", "object"])
-        writer.writerows([[str(t) for t in triple] for triple in result.triples])
-    return buffer.getvalue()
+        writer.writerows(result.triples)

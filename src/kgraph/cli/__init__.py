@@ -201,7 +201,7 @@ def query(
     store: StoreOption = None,
 ) -> None:
     """Run a named SPARQL query with parameters."""
-    from kgraph.analysis.queries import load_query, parse_params, run_named, to_csv, to_json
+    from kgraph.analysis.queries import load_query, parse_params, run_named, to_json, write_csv
 
     named = load_query(name)
     repo, values = repository(store, read_only=True), parse_params(param or [])
@@ -210,7 +210,7 @@ def query(
     if output is OutputFormat.json:
         sys.stdout.write(to_json(result) + "\n")
     elif output is OutputFormat.csv:
-        sys.stdout.write(to_csv(result))
+        write_csv(result, sys.stdout)
     else:
         print_table(named.title or named.name, result)
 

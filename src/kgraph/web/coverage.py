@@ -16,10 +16,9 @@ from kgraph.analysis.coverage import (
     STATUS_LABELS,
     Matrix,
     Status,
-    cell_sources,
     kept_matrix,
-    stored_directives,
 )
+from kgraph.analysis.coverage_cells import cell_counts, cell_sources, stored_directives
 from kgraph.ingest.text import fold
 from kgraph.store.embedded import Repository
 from kgraph.web.app import get_repository
@@ -29,6 +28,7 @@ router = APIRouter()
 Repo = Annotated[Repository, Depends(get_repository)]
 Doc = Annotated[str, Query(min_length=1, max_length=100)]
 GAPS = "gaps"
+OTHERS_SHOWN = 2  # a cell quotes each other province's best-scored items, up to this many
 
 
 def _matrix(repo: Repository, doc: str) -> Matrix:
@@ -88,9 +88,14 @@ def cell_page(request: Request, repo: Repo, doc: Doc,
     found = next((t for t in matrix.tasks if t.no == task), None)
     if found is None or province not in matrix.provinces:
         raise HTTPException(404, f"no task {task!r} or province {province!r} in the matrix")
-    sources = cell_sources(repo, matrix, task)
+    counts = cell_counts(repo, matrix, task)
+    sources = cell_sources(repo, matrix, task, [
+        r for p, items in counts.items() for r in (items if p == province
+                                                   else items[:OTHERS_SHOWN])])
     mine = [s for s in sources if s.province == province]
     others = [s for s in sources if s.province != province]
+    more = {p: len(items) - OTHERS_SHOWN for p, items in counts.items()
+            if p != province and len(items) > OTHERS_SHOWN}
     return render(request, "coverage_cell.html", matrix=matrix, task=found, province=province,
-                  cell=matrix.cell(task, province), mine=mine, others=others,
-                  labels=STATUS_LABELS, statuses=Status)
+                  cell=matrix.cell(task, province), mine=mine, others=others, more=more,
+                  shown=OTHERS_SHOWN, labels=STATUS_LABELS, statuses=Status)

@@ -549,10 +549,24 @@ def result_to_native(result: QueryResult) -> Any:
     return [q.triple for q in ox.parse(text.encode(), format=GF.N_TRIPLES)]
 
 
-def _graph_names(engine: Any) -> set[str]:
-    if isinstance(engine, ox.Store):
-        return {g.value for g in engine.named_graphs() if isinstance(g, ox.NamedNode)}
-    return set(engine.graph_names())
+class _HeldGraphs:
+    """Whether the engine holds a graph, asked of the store graph by graph: listing every
+    named graph to check the one a FROM names scanned the store (0.3 s at 20,000 plans, on
+    every such request). A remote store's list is read once, on the first question."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self.listed: set[str] | None = None
+
+    def __contains__(self, iri: object) -> bool:
+        if isinstance(self.engine, ox.Store):
+            try:
+                return self.engine.contains_named_graph(ox.NamedNode(str(iri)))
+            except ValueError:  # not an IRI: no graph of the store
+                return False
+        if self.listed is None:
+            self.listed = set(self.engine.graph_names())
+        return iri in self.listed
 
 
 def takes_lateral(engine: Any) -> bool:
@@ -582,7 +596,7 @@ def prepare(engine: Any, job: Job, sandbox_status: SandboxStatus | None
                     f"this query worker has no network sandbox ({sandbox_status.reason}), so "
                     f"any request that mentions {word} is refused")
     parsed = safety.read_request(job.text, "query", job.base_iri, lateral)
-    job.has_from = safety.check_dataset(parsed, lambda: _graph_names(engine), job.default_graphs,
+    job.has_from = safety.check_dataset(parsed, lambda: _HeldGraphs(engine), job.default_graphs,
                                         job.named_graphs)
     return parsed
 

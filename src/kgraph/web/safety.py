@@ -29,7 +29,7 @@ Both are linear in the text and run in the query worker, inside the query's time
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -284,7 +284,7 @@ def scan(text: str, base: str | None = None,
     return Scan(kept, prefixes, base)
 
 
-def check_graphs(clauses: Iterable[tuple[str, str]], known: set[str]) -> None:
+def check_graphs(clauses: Iterable[tuple[str, str]], known: Container[str]) -> None:
     """Every dataset graph must already be in the store; nothing is ever fetched."""
     for clause, iri in clauses:
         if iri not in known:
@@ -390,7 +390,7 @@ def read_request(text: str, unit: str, base: str | None = None, lateral: bool = 
 
 def check_query(
     query: str,
-    known_graphs: Callable[[], set[str]],
+    known_graphs: Callable[[], Container[str]],
     default_graphs: Iterable[str] = (),
     named_graphs: Iterable[str] = (),
     base: str | None = None,
@@ -406,7 +406,7 @@ def check_query(
                          default_graphs, named_graphs)
 
 
-def check_dataset(parsed: Parsed, known_graphs: Callable[[], set[str]],
+def check_dataset(parsed: Parsed, known_graphs: Callable[[], Container[str]],
                   default_graphs: Iterable[str] = (), named_graphs: Iterable[str] = ()) -> bool:
     """Refuse a read query's FROM / FROM NAMED or protocol dataset graph the store does not
     hold; return whether its text has FROM / FROM NAMED clauses. FROM and FROM NAMED select

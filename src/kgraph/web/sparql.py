@@ -35,6 +35,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from kgraph.analysis.page_data import graph_names
 from kgraph.analysis.queries import NamedQuery
 from kgraph.store.embedded import Repository
 from kgraph.web import kept_requests
@@ -141,8 +142,9 @@ def endpoint_iri(request: Request) -> str:
     return str(request.url.replace(query="", fragment=""))
 
 
-def known_graphs(request: Request) -> set[str]:
-    return set(request.app.state.repository.graph_names())
+def known_graphs(request: Request) -> list[str]:
+    """The store's named graphs (sorted), as kept for its version."""
+    return graph_names(request.app.state.repository)
 
 
 def client_key(request: Request) -> str:
@@ -309,7 +311,7 @@ async def handle(request: Request) -> Response:
         if query is None:
             graphs = await asyncio.to_thread(known_graphs, request)
             body, media = service_description(
-                endpoint_iri(request), sorted(graphs), writable=bool(settings.write_token),
+                endpoint_iri(request), graphs, writable=bool(settings.write_token),
                 accept=request.headers.get("accept"), format_param=_one(params, "format"),
             )
             return Response(body, media_type=media)
