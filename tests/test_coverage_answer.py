@@ -113,6 +113,7 @@ def test_the_kept_answer_is_the_query_s_rows_in_its_order(
     with TestClient(create_app(repo)) as client:
         queried_csv = csv_rows(client, ASKED[0])  # (before run_named is refused below)
     queries_api.ANSWERS.kept.clear()
+    queries_api.CSV_BODIES.kept.clear()
     served_without_the_query(monkeypatch)
     with TestClient(create_app(OxigraphRepository(store, read_only=True))) as client:
         for i, values in enumerate(ASKED):
@@ -136,6 +137,7 @@ def served_as_queried(repo: OxigraphRepository, monkeypatch: pytest.MonkeyPatch,
     expected = [query_rows(repo, values) for values in ASKED[:3]]
     assert any(expected_text in (r["itemText"] or {}).get("value", "") for r in expected[0])
     queries_api.ANSWERS.kept.clear()
+    queries_api.CSV_BODIES.kept.clear()
     with monkeypatch.context() as patched:
         served_without_the_query(patched)
         with TestClient(create_app(repo)) as client:

@@ -66,6 +66,7 @@ def succession_refused(*args: object, **kwargs: object) -> None:
 def forget_kept_answers() -> None:
     """Nothing made from the kept facts held in this process or on disk (a fresh process)."""
     queries_api.ANSWERS.kept.clear()
+    queries_api.CSV_BODIES.kept.clear()
     succession._EVERY_ROWS.clear()
     derived._memory.clear()
 

@@ -322,6 +322,7 @@ def test_directive_coverage_route_is_the_embedded_store_s(
 
     repo = remote(server, monkeypatch)
     monkeypatch.setattr(queries_api, "ANSWERS", queries_api.Answers())
+    monkeypatch.setattr(queries_api, "CSV_BODIES", queries_api.CsvBodies())
     apps = [TestClient(create_app(repo)),
             TestClient(create_app(open_repository(embedded, read_only=True)))]
     asked = refuse(monkeypatch, "kg:alignmentScore")  # the query's and the graphs' rows
@@ -389,6 +390,7 @@ def test_assignments_are_the_kept_facts_of_the_build_over_the_server(
     expected = {doc: assignments_csv(embedded, doc, None) for doc in ASSIGNMENT_DOCS}
     assert all(text.count("\n") > 2 for text in expected.values())
     monkeypatch.setattr(queries_api, "ANSWERS", queries_api.Answers())
+    monkeypatch.setattr(queries_api, "CSV_BODIES", queries_api.CsvBodies())
     apps = [TestClient(create_app(repo)),
             TestClient(create_app(open_repository(embedded, read_only=True)))]
     asked = refuse(monkeypatch, "kg:hasAssignment")  # the query and the facts' own reading
@@ -428,6 +430,7 @@ def test_a_store_changed_since_the_build_is_answered_by_its_queries(
     try:
         repo = remote(server, monkeypatch)
         monkeypatch.setattr(queries_api, "ANSWERS", queries_api.Answers())
+        monkeypatch.setattr(queries_api, "CSV_BODIES", queries_api.CsvBodies())
         for doc in ASSIGNMENT_DOCS:
             now = assignments_csv(server.url, doc, server.env)
             assert added in now and added not in kept[doc], doc
@@ -445,6 +448,7 @@ def test_a_store_changed_since_the_build_is_answered_by_its_queries(
             "*/directive-coverage-stored-*.pickle"))
         assert stored, "the graphs' rows are kept for the new version"
         monkeypatch.setattr(queries_api, "ANSWERS", queries_api.Answers())  # restarted
+        monkeypatch.setattr(queries_api, "CSV_BODIES", queries_api.CsvBodies())
         monkeypatch.setattr(repo, "plain_rows", lambda sparql: pytest.fail("asked the store"))
         again = app.get("/api/queries/directive-coverage", params=COVERAGE_REQUESTS[0])
         assert again.content == answers[0]
@@ -548,6 +552,7 @@ def test_bulk_loaded_server_s_assignments_walk_the_plans_a_step_a_request(
     expected = {doc: assignments_csv(embedded, doc, None) for doc in ASSIGNMENT_DOCS}
     assert all(text.count("\n") > 2 for text in expected.values())
     monkeypatch.setattr(queries_api, "ANSWERS", queries_api.Answers())
+    monkeypatch.setattr(queries_api, "CSV_BODIES", queries_api.CsvBodies())
     apps = [TestClient(create_app(repo)),
             TestClient(create_app(open_repository(embedded, read_only=True)))]
     sent, refused = refuse_unbounded_paths(monkeypatch)
@@ -611,6 +616,7 @@ def test_keep_stamps_a_bulk_loaded_server_and_keeps_its_answers(
                 for doc, extra in COVERAGE_CLI]
     assert coverage[0].count("\n") > coverage[1].count("\n") > 4, "no coverage restated"
     monkeypatch.setattr(queries_api, "ANSWERS", queries_api.Answers())
+    monkeypatch.setattr(queries_api, "CSV_BODIES", queries_api.CsvBodies())
     apps = [TestClient(create_app(repo)),
             TestClient(create_app(open_repository(embedded, read_only=True)))]
     asked = refuse(monkeypatch, "kg:hasAssignment")  # the query and the facts' own reading

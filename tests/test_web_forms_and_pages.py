@@ -250,6 +250,43 @@ def test_query_csv_holds_the_json_answers_values(seed_client) -> None:
             assert any("" in row for row in rows)  # an unbound value among them
 
 
+def test_a_csv_download_is_written_once_per_store_version(seed_client, monkeypatch) -> None:
+    """The next download of the same answer sends the bytes the first wrote (a national
+    directive's coverage is 31 MB of CSV at 20,000 plans), a new store version writes them
+    again, and an answer too large to keep streams as it is written, kept by no one."""
+    from kgraph.web import queries_api
+
+    written: list[int] = []
+    real = queries_api.csv_chunks
+
+    def counted(result):  # type: ignore[no-untyped-def]
+        written.append(len(result.rows))
+        return real(result)
+
+    monkeypatch.setattr(queries_api, "csv_chunks", counted)
+    monkeypatch.setattr(queries_api, "CSV_BODIES", queries_api.CsvBodies())
+    asked = [("assignments", {"doc": "28-CT/TW"}),  # a build's kept answer
+             ("implementers", {"doc": "28-CT/TW"})]  # the query's
+
+    def download(name: str, params: dict[str, str]) -> bytes:
+        response = seed_client.get(f"/api/queries/{name}", params={**params, "format": "csv"})
+        assert response.status_code == 200 and "attachment" in response.headers[
+            "content-disposition"]
+        return response.content
+
+    first = [download(n, p) for n, p in asked]
+    assert len(written) == 2 and all(written)
+    assert [download(n, p) for n, p in asked] == first and len(written) == 2  # kept bytes
+    version = queries_api.store_version(seed_client.app.state.repository)
+    monkeypatch.setattr(queries_api, "store_version", lambda repo: version + "-next")
+    assert [download(n, p) for n, p in asked] == first and len(written) == 4  # written again
+    monkeypatch.setattr(queries_api, "KEPT_CSV_VALUES", 1)
+    kept = dict(queries_api.CSV_BODIES.kept)
+    monkeypatch.setattr(queries_api, "store_version", lambda repo: version + "-last")
+    assert [download(n, p) for n, p in asked] == first and len(written) == 6
+    assert queries_api.CSV_BODIES.kept == kept  # streamed, nothing more kept
+
+
 # ---------------------------------------------------------------- the whole dataset
 
 def nquads(store: ox.Store) -> list[str]:

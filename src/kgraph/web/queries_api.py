@@ -55,6 +55,12 @@ MAX_PAGE_ROWS = 10_000
 # million, those two alone evicted each other and every smaller answer, so a rotation of the
 # app's pages recomputed them (a directive's assignments 0.34 s a request, `agency` 1 -> 74 ms).
 KEPT_CELLS = 3_000_000
+# CSV bodies of whole answers kept as the bytes a download sends (per process, least recently
+# asked first out): at 20,000 plans writing a national directive's coverage as CSV (56,161
+# rows, 31 MB) took 0.3 s of each download, from rows already kept. Answers of more values
+# than KEPT_CSV_VALUES stream as they are written, kept by no one.
+KEPT_CSV_BYTES = 160 * 2**20
+KEPT_CSV_VALUES = 1_000_000
 WORDS = {"vi": {"true": "có", "false": "không"}, "en": {"true": "yes", "false": "no"}}
 
 
@@ -192,11 +198,55 @@ class Answers:
 ANSWERS = Answers()
 
 
+class CsvBodies:
+    """The CSV downloads of whole answers, kept as their bytes per store version and question
+    (the answers are kept already, :class:`Answers`; writing them as CSV again was the cost of
+    each download), at most :data:`KEPT_CSV_BYTES` of them."""
+
+    def __init__(self, limit: int = KEPT_CSV_BYTES) -> None:
+        self.limit = limit
+        self.kept: OrderedDict[tuple[str, ...], bytes] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[str, ...], result: QueryResult) -> bytes:
+        with self.lock:
+            body = self.kept.get(key)
+            if body is not None:
+                self.kept.move_to_end(key)
+                return body
+        body = "".join(csv_chunks(result)).encode()
+        with self.lock:
+            self.kept[key] = body
+            while len(self.kept) > 1 and sum(map(len, self.kept.values())) > self.limit:
+                self.kept.popitem(last=False)
+        return body
+
+
+CSV_BODIES = CsvBodies()
+
+
+def answer_key(repository: Repository, name: str, source: str,
+               values: dict[str, str]) -> tuple[str, ...]:
+    """Which whole answer a request asks: the store version, the query, where the answer comes
+    from (the query or a kept answer), the day (an empty date means today) and the values."""
+    return (store_version(repository), name, source, datetime.date.today().isoformat(),
+            *(f"{k}={v}" for k, v in sorted(values.items())))
+
+
+def csv_download(name: str, key: tuple[str, ...], result: QueryResult) -> Response:
+    """A whole answer as a CSV attachment: its bytes kept for the next download, or streamed
+    as written when the answer is too large to keep (:data:`KEPT_CSV_VALUES`)."""
+    headers = {"Content-Disposition": f'attachment; filename="{name}.csv"'}
+    media_type = "text/csv; charset=utf-8"
+    if len(result.rows) * max(1, len(result.variables)) > KEPT_CSV_VALUES:
+        return StreamingResponse(csv_chunks(result), media_type=media_type, headers=headers)
+    return Response(CSV_BODIES.get(key, result), media_type=media_type, headers=headers)
+
+
 def kept_answer(repository: Repository, query: NamedQuery,
                 values: dict[str, str]) -> QueryResult:
     """:func:`run_named`, kept per store version, values and day (an empty date means today)."""
-    key = (store_version(repository), query.name, datetime.date.today().isoformat(),
-           *(f"{k}={v}" for k, v in sorted(values.items())))
+    key = answer_key(repository, query.name, "query", values)
     return ANSWERS.get(key, lambda: run_named(repository, query, values))
 
 
@@ -213,8 +263,7 @@ def kept_rows(repository: Repository, name: str, values: dict[str, str]) -> Any:
 
     if name not in kept_answers.KEPT:
         return None
-    key = (store_version(repository), name, "kept", datetime.date.today().isoformat(),
-           *(f"{k}={v}" for k, v in sorted(values.items())))  # (an empty date means today)
+    key = answer_key(repository, name, "kept", values)
     return ANSWERS.get(key, lambda: kept_answers.kept_answer(  # type: ignore[arg-type,return-value]
         repository, name, values))
 
@@ -312,7 +361,7 @@ def answer(request: Request, repository: Repository, query: NamedQuery,
     except QueryError as exc:
         raise HTTPException(400, str(exc)) from None
     if kept is not None:
-        return kept_page(request, query, given, kept, format, lang, offset, limit)
+        return kept_page(request, repository, query, given, kept, format, lang, offset, limit)
     try:
         result = kept_answer(repository, query, given)
     except QueryError as exc:
@@ -320,9 +369,8 @@ def answer(request: Request, repository: Repository, query: NamedQuery,
     if result.kind != "select":
         raise HTTPException(500, f"{query.name} is not a SELECT query")
     if format == "csv":
-        disposition = f'attachment; filename="{query.name}.csv"'
-        return StreamingResponse(csv_chunks(result), media_type="text/csv; charset=utf-8",
-                                 headers={"Content-Disposition": disposition})
+        return csv_download(query.name, answer_key(repository, query.name, "query", given),
+                            result)
     page = [{v: cell(t, lang) for v, t in zip(result.variables, row, strict=True)}
             for row in result.rows[offset:offset + limit]]
     return json_page(request, query, given, result.variables, page, len(result.rows), offset,
@@ -348,17 +396,16 @@ def json_page(request: Request, query: NamedQuery, given: dict[str, str], variab
     return JSONResponse(body)
 
 
-def kept_page(request: Request, query: NamedQuery, given: dict[str, str], kept: Any,
-              format: str, lang: str, offset: int, limit: int) -> Response:
+def kept_page(request: Request, repository: Repository, query: NamedQuery,
+              given: dict[str, str], kept: Any, format: str, lang: str, offset: int,
+              limit: int) -> Response:
     """:func:`answer` from a kept answer: the same CSV and JSON, only the page's rows decoded
     and shown (a directive's 56,200 rows at 20,000 plans)."""
     variables = list(kept.variables)
     width = len(variables)
     if format == "csv":
         rows = QueryResult("select", variables=variables, rows=[row[:width] for row in kept.rows])
-        disposition = f'attachment; filename="{query.name}.csv"'
-        return StreamingResponse(csv_chunks(rows), media_type="text/csv; charset=utf-8",
-                                 headers={"Content-Disposition": disposition})
+        return csv_download(query.name, answer_key(repository, query.name, "kept", given), rows)
     page = [{v: kept_cell(query.name, v, t, row, lang)
              for v, t in zip(variables, row[:width], strict=True)}
             for row in kept.rows[offset:offset + limit]]
