@@ -27,6 +27,7 @@ PLACEHOLDER = "{province}"
 COMMUNE = "{commune}"  # a commune's bodies: "Công an {commune}" ("Công an xã Ea Kly")
 COMMUNE_LEVEL = "Commune"
 COMMUNES_TABLE = "communes_2025.csv"  # in the reference folder's tables (generated)
+COMMUNES_BEFORE_TABLE = "communes_before_2025.csv"  # the old communes and what they became
 PROVINCIAL_COMMITTEE = "uy-ban-nhan-dan-tinh"  # a province's People's Committee (UBND)
 THRESHOLD = 90.0  # rapidfuzz ratio; below this a mention stays unresolved
 # A name whose every syllable keeps its consonants but whose vowels the OCR lost ("Sé Y té",
