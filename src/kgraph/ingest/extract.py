@@ -37,6 +37,7 @@ from kgraph.ingest.text import (
     normalise_controls,
 )
 from kgraph.reference.matching import Matcher, default_matcher
+from kgraph.reference.units import COMMUNE_WORDS
 
 __all__ = ["extract_document", "extract_file"]
 
@@ -136,7 +137,7 @@ def _own_commune_bodies(doc: PlanDocument, matcher: Matcher) -> None:
     issuer = doc.ident.issuer
     if issuer is None or not issuer.commune:
         return
-    division = next(w for w in ("đặc khu", "phường", "xã", "") if issuer.commune.startswith(w))
+    division = next((w.written for w in COMMUNE_WORDS if issuer.commune.startswith(w.written)), "")
     name = issuer.commune[len(division):].strip()
     if not division or not name:
         return

@@ -39,6 +39,7 @@ from kgraph.reference.matching import (
     fill_province,
     municipal_name,
 )
+from kgraph.reference.units import OLD_COMMUNE_WORDS
 
 MERGER_DATE = "2025-07-01"  # new provincial governments operate (NQ 202/2025/QH15)
 LAST_DAY_BEFORE_MERGER = "2025-06-30"
@@ -406,6 +407,8 @@ class ReferenceBuilder:
                 lines.append("    skos:altLabel " + ", ".join(lit(a) for a in t.alt_labels) + " ;")
             if t.note:
                 lines.append(f"    skos:scopeNote {lit(t.note)} ;")
+            if t.level == "Commune" and t.parent:  # their bodies are minted by the plans
+                lines.append(f"    kg:parentEntry ref:{t.parent} ;")
             lines.append(f"    kg:level kg:{t.level} ;")
             lines.append(f"    kg:addresseeKind kg:{t.kind} .")
             chunks.append("\n".join(lines))
@@ -617,9 +620,6 @@ def commune_table_from_package() -> list[dict[str, str]]:
     return sorted(rows, key=lambda r: r["code"])
 
 
-OLD_COMMUNE_WORDS = ("xã", "phường", "thị trấn")  # a commune's unit words before 2025
-
-
 def commune_history_from_package(communes: list[dict[str, str]]) -> tuple[
         list[dict[str, str]], list[str]]:
     """(the communes before the 2025 merger and what each became, disagreements), from
@@ -680,8 +680,8 @@ def commune_history_from_package(communes: list[dict[str, str]]) -> tuple[
             problems.append(f"old commune {ward} ({code}): {len(became)} of {len(targets)} "
                             "new communes found")
         name = nfc(ward)
-        division = next((word for word in (nfc(kind).lower(), *OLD_COMMUNE_WORDS)
-                         if name.lower().startswith(word + " ")), None)
+        words = (nfc(kind).lower(), *(w.written for w in OLD_COMMUNE_WORDS))
+        division = next((w for w in words if name.lower().startswith(w + " ")), None)
         if division is None:  # the name is what documents write: its word is the one kept
             raise ValueError(f"commune {name!r}: its name opens with no commune's unit word")
         rows.append({"code": code, "name": name[len(division) + 1:].strip(),

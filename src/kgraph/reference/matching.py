@@ -8,6 +8,7 @@ guessed into a wrong name.
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,6 +21,7 @@ from rdflib.namespace import RDF, SKOS
 from kgraph.ingest.model import AddresseeKind, AgencyMention
 from kgraph.ingest.text import match_key, nfc, syllable_skeleton
 from kgraph.paths import resource_dir
+from kgraph.reference.units import COMMUNE_WORDS, OLD_COMMUNE_WORDS, UNIT_WORD_END, UnitWord
 
 KG = Namespace("https://w3id.org/kgraph/def#")
 REF = "https://w3id.org/kgraph/id/ref/"
@@ -54,16 +56,6 @@ _LEADING = re.compile(
 _COLLECTIVE = re.compile(r"^cac\b|\bcac (huyen|xa|tinh|so|bo|co quan|don vi|phuong)\b")
 _OCR_SO = re.compile(r"^[58][0-9]?\s")  # "86 Y té", "8& Văn hóa": Sở read as digits
 _DISTRICT_COLLECTIVE = re.compile(r"^uy ban nhan dan (cac )?(huyen|xa|phuong|tinh)")
-# The word of a unit below a province, ending a key: what follows it is that unit's own name, even
-# when a province bears it or one close to it ("phường X", X a province's name); Nghị định
-# 30/2020/NĐ-CP dates a commune's or a district's document at its own name, not its province's.
-# "địa bàn" and "cơ quan" end in such a word without naming a unit.
-_UNIT_WORD_END = re.compile(
-    r"(?:^| )(?:xa|phuong|thi tran|dac khu|huyen|thi xa|thon|ap)$"
-    r"|(?:^|(?<!dia) )ban$|(?:^|(?<!co) )quan$"
-)
-
-
 @dataclass(frozen=True)
 class Entry:
     ref_id: str
@@ -135,7 +127,7 @@ class Matcher:
                 if (
                     rank is not None
                     and (found is None or rank < found)
-                    and not _UNIT_WORD_END.search(" ".join(words[max(0, i - 2) : i]))
+                    and not UNIT_WORD_END.search(" ".join(words[max(0, i - 2) : i]))
                 ):  # a commune's or a district's own name is none of a province
                     found = rank
         return None if found is None else self.provinces[self._province_keys[found]]
@@ -238,7 +230,7 @@ class Matcher:
             return None
         for pkey in self._province_keys:
             if key.endswith(f" {pkey}") and len(key) > len(pkey) + 1:
-                if _UNIT_WORD_END.search(key[: -len(pkey) - 1]):
+                if UNIT_WORD_END.search(key[: -len(pkey) - 1]):
                     return None  # "Ủy ban nhân dân phường X": the ward's own name
                 return self.provinces[pkey]
         return None
@@ -249,7 +241,7 @@ class Matcher:
         key, name_key = f" {match_key(text)} ", f" {match_key(name)} "
         start = key.find(name_key) if name_key.strip() else -1
         while start >= 0:
-            if _UNIT_WORD_END.search(key[:start].strip()):
+            if UNIT_WORD_END.search(key[:start].strip()):
                 return True
             start = key.find(name_key, start + 1)
         return False
@@ -301,23 +293,28 @@ class Matcher:
         template's head, a unit word, and the name of a commune the list holds (in the plan's
         province; with none known, the one province holding a commune of that name). None for
         anything else, a group ("các xã") included: those are matched as before; the body with
-        its unit word and no name ("Công an xã", "… cấp xã") is every commune's. A named
-        commune the list lacks (one before 2025, a misspelling) is left unresolved, never taken
-        for a group's or a province's body."""
+        its unit word and no name ("Công an xã", "… cấp xã") is every commune's. A commune
+        before the 2025 merger whose name no commune of today bears is the one it went into
+        whole (the mention keeps what the text said); a named commune the lists lack (a
+        misspelling) or one divided among several is left unresolved, never taken for a group's
+        or a province's body."""
         if not self.commune_heads:
             return None
         words = expand(match_key(text)).split()
         unknown = None
-        for i, word in enumerate(words):
-            size = 2 if word == "dac" and words[i + 1 : i + 2] == ["khu"] else 1
-            if not (word in _COMMUNE_WORDS or size == 2) or i == 0:
+        for i in range(1, len(words)):
+            unit = _commune_word_at(words, i)
+            if unit is None:
                 continue
+            size = len(unit.key.split())
             level = i > 1 and words[i - 1] == "cap"  # "Ủy ban nhân dân cấp xã"
             entry = self.commune_heads.get(" ".join(words[: i - 1 if level else i]))
             if entry is None:
                 continue
             name = words[i + size :]
             if level and name:
+                continue
+            if not name and not unit.current:  # "Công an thị trấn": no group of today's
                 continue
             if not name:  # "Công an (cấp) xã": every commune's of the plan's province, a group
                 group = entry.label.replace(COMMUNE, "cấp xã")  # the group the list names so
@@ -340,7 +337,18 @@ class Matcher:
 
 # Words no commune's name holds: a group's or a list's ("các xã", "xã, phường, thị trấn").
 _NOT_A_NAME = {"cac", "xa", "phuong", "dac", "khu", "thi", "tran", "huyen", "tinh", "va"}
-_COMMUNE_WORDS = {"xa", "phuong"}  # and "dac khu": the unit words of a commune since 2025
+# The words that open a commune's name, today's or one before 2025 (longest first: "thị trấn").
+_TODAYS_WORDS = {w.key for w in COMMUNE_WORDS}
+_NAMING_WORDS = sorted({*COMMUNE_WORDS, *OLD_COMMUNE_WORDS}, key=lambda w: -len(w.key))
+
+
+def _commune_word_at(words: list[str], i: int) -> UnitWord | None:
+    """The commune's unit word that ``words[i:]`` opens with, if any."""
+    for unit in _NAMING_WORDS:
+        parts = unit.key.split()
+        if words[i : i + len(parts)] == parts:
+            return unit
+    return None
 
 
 @dataclass(frozen=True)
@@ -354,19 +362,29 @@ class Commune:
         return f"{self.division} {self.name}"
 
 
-class Communes:
-    """The communes of the 34 provinces (``tables/communes_2025.csv``, generated from the field's
-    package), found by the key of their name."""
+@dataclass(frozen=True)
+class FormerCommune:
+    name: str  # as before 2025, without its unit word
+    division: str  # "xã", "phường", "thị trấn"
+    province: str  # the province it was in (one of the 63)
+    became: tuple[Commune, ...]  # the one commune it went into whole, or those it was divided among
 
-    def __init__(self, communes: list[Commune]) -> None:
+
+class Communes:
+    """The communes of the 34 provinces (``tables/communes_2025.csv``) and those before the 2025
+    merger with what each became (``tables/communes_before_2025.csv``), both generated from the
+    field's packages, found by the key of their name."""
+
+    def __init__(self, communes: list[Commune], former: list[FormerCommune] = ()) -> None:
         self.by_key: dict[str, list[Commune]] = {}
         for commune in communes:
             self.by_key.setdefault(match_key(commune.name), []).append(commune)
+        self.former_by_key: dict[str, list[FormerCommune]] = {}
+        for old in former:
+            self.former_by_key.setdefault(match_key(old.name), []).append(old)
 
     @classmethod
     def read(cls, tables: Path) -> Communes:
-        import csv
-
         try:
             with open(tables / "provinces_2025.csv", encoding="utf-8", newline="") as handle:
                 names = {r["code_2025"]: nfc(r["name"]) for r in csv.DictReader(handle)}
@@ -374,8 +392,15 @@ class Communes:
                 rows = list(csv.DictReader(handle))
         except FileNotFoundError:  # a reference folder without the tables: no commune named
             return cls([])
-        return cls([Commune(nfc(r["name"]), nfc(r["division"]), names[r["province_code_2025"]])
-                    for r in rows])
+        by_code = {r["code"]: Commune(nfc(r["name"]), nfc(r["division"]),
+                                      names[r["province_code_2025"]]) for r in rows}
+        former = []
+        if (tables / COMMUNES_BEFORE_TABLE).exists():
+            with open(tables / COMMUNES_BEFORE_TABLE, encoding="utf-8", newline="") as handle:
+                former = [FormerCommune(nfc(r["name"]), nfc(r["division"]), nfc(r["province"]),
+                                        tuple(by_code[c] for c in r["became"].split()))
+                          for r in csv.DictReader(handle)]
+        return cls(list(by_code.values()), former)
 
     def find(self, name_key: str, word_key: str, province: str | None
              ) -> tuple[str, str] | None:
@@ -387,10 +412,30 @@ class Communes:
         found = self.by_key.get(name_key, [])
         pool = found if province is None else [c for c in found if c.province == province]
         same_word = [c for c in pool if match_key(c.division) == word_key]
-        for choice in (same_word, pool):
-            if len(choice) == 1:
-                return choice[0].full, choice[0].province
-        return None  # none, or several: not guessed
+        if pool and word_key in _TODAYS_WORDS:
+            for choice in (same_word, pool):
+                if len(choice) == 1:
+                    return choice[0].full, choice[0].province
+            return None  # several: not guessed
+        return self.former(name_key, word_key, province)  # "thị trấn X" is always a former one
+
+    def former(self, name_key: str, word_key: str, province: str | None
+               ) -> tuple[str, str] | None:
+        """What a commune before 2025 became, for a name no commune of today bears (in the
+        plan's province, the old one or the new): the one commune all the old ones of that name
+        (of that unit word, if any has it) went into whole. One divided among several, or
+        several old communes that went different ways, is none of them: not guessed."""
+        found = self.former_by_key.get(name_key, [])
+        pool = found if province is None else [
+            old for old in found
+            if old.province == province or any(c.province == province for c in old.became)]
+        same_word = [old for old in pool if match_key(old.division) == word_key]
+        choice = same_word or pool
+        became = {commune for old in choice for commune in old.became}
+        if len(became) != 1:
+            return None
+        [commune] = became
+        return commune.full, commune.province
 
 
 def fresh_copy(mention: AgencyMention) -> AgencyMention:
