@@ -31,20 +31,6 @@ def shipped_doctypes() -> frozenset[str]:
     return frozenset(str(s) for s in graph.subjects(SKOS.inScheme, KG.DocumentTypes))
 
 
-@functools.cache
-def commune_parents() -> dict[str, tuple[str, str, bool]]:
-    """For each commune-level template with a parent (``kg:parentEntry``): the parent's id, its
-    label and whether it is itself a commune's, so a plan can say what a commune's body is part
-    of (the reference graph lists no commune's bodies)."""
-    graph = Graph().parse(resource_dir("reference") / "agencies.ttl", format="turtle")
-    parents = {}
-    for child, parent in graph.subject_objects(KG.parentEntry):
-        parents[str(child).rsplit("/", 1)[-1]] = (
-            str(parent).rsplit("/", 1)[-1], str(graph.value(parent, SKOS.prefLabel)),
-            graph.value(parent, KG.level) == KG.Commune)
-    return parents
-
-
 def as_ntriples(graph: Graph) -> str:
     """Canonical N-Triples (escaped, one triple a line, lines sorted: diff-able, deterministic).
 

@@ -39,8 +39,9 @@ from kgraph.ingest.model import (
     Task,
 )
 from kgraph.ingest.text import nfc, slugify
+from kgraph.paths import resource_dir
 from kgraph.reference.matching import COMMUNE
-from kgraph.resources import commune_parents, shipped_doctypes
+from kgraph.resources import shipped_doctypes
 
 
 class _Terms:
@@ -298,6 +299,20 @@ class TripleIndex:
     def value(self, subject: object, predicate: object) -> Any:
         found = self.out.get(str(subject), {}).get(str(predicate))
         return found[0] if found else None
+
+
+@functools.cache
+def commune_parents() -> dict[str, tuple[str, str, bool]]:
+    """For each commune-level template with a parent (``kg:parentEntry``): the parent's id, its
+    label and whether it is itself a commune's, so a plan can say what a commune's body is part
+    of (the reference graph lists no commune's bodies)."""
+    graph = Graph().parse(resource_dir("reference") / "agencies.ttl", format="turtle")
+    parents = {}
+    for child, parent in graph.subject_objects(vocab.KG.parentEntry):
+        parents[str(child).rsplit("/", 1)[-1]] = (
+            str(parent).rsplit("/", 1)[-1], str(graph.value(parent, _SKOS.prefLabel)),
+            graph.value(parent, vocab.KG.level) == vocab.KG.Commune)
+    return parents
 
 
 class _Mapper:
