@@ -10,7 +10,7 @@ seconds and the load average. In each store it counts, with the same queries:
 * distinct bodies of a commune (a commune-level template's, named by their commune) and
   distinct unresolved mentions (``kg:UnresolvedMention``) over the whole corpus;
 * bodies of a commune that state their commune (``kg:commune``: the new code's description);
-* quads in the store.
+* quads in the store, and the md5 of ``assignments 28-CT/TW`` as CSV (same answers?).
 
 It also prints the reference graph's size as shipped and what listing every commune's bodies in
 it would cost instead of minting them in the plans that name them (triples and Oxigraph's parse
@@ -69,6 +69,19 @@ def build(src: Path, corpus: Path, store: Path) -> tuple[float, float]:
                     str(corpus), "--store", str(store)], env=env, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - started, os.getloadavg()[0]
+
+
+def answer_md5(src: Path, store: Path) -> str:
+    """md5 of ``kgraph query assignments -p doc=28-CT/TW -f csv`` with code ``src``: the same
+    answer from both codes, where the corpus is the same, or not."""
+    import hashlib
+
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    out = subprocess.run([sys.executable, "-c", "from kgraph.cli import app; app()", "query",
+                          "assignments", "-p", "doc=28-CT/TW", "-f", "csv", "--store", str(store)],
+                         env=env, check=True, capture_output=True).stdout
+    rows = len(out.splitlines()) - 1
+    return f"{hashlib.md5(out).hexdigest()[:8]} ({rows} rows)"
 
 
 def counts(store: Path) -> dict[str, int]:
@@ -141,19 +154,21 @@ def main(argv: list[str] | None = None) -> int:
         for name, folder in corpora.items():
             write_corpus(folder, args.plans, listed=name == "listed")
         codes = {"old": args.old_src, "new": ROOT / "src"}
-        rows: dict[tuple[str, str], dict[str, float]] = {}
+        rows: dict[tuple[str, str], dict[str, float | int | str]] = {}
         for corpus_name, folder in corpora.items():
             for code, src in codes.items():
                 store = work / f"store-{corpus_name}-{code}"
                 seconds, load = build(src, folder, store)
-                rows[corpus_name, code] = {"build s": seconds, "load": load, **counts(store)}
+                rows[corpus_name, code] = {"build s": seconds, "load": load, **counts(store),
+                                           "assignments 28-CT/TW": answer_md5(src, store)}
         names = list(next(iter(rows.values())))
         header = f"{'measure':48}" + "".join(f"{c + ' ' + k:>16}" for c, k in rows)
         print(f"{args.plans} plans; corpus and code per column")
         print(header)
         for name in names:
             cells = "".join(f"{v[name]:>16.2f}" if isinstance(v[name], float)
-                            else f"{v[name]:>16,}" for v in rows.values())
+                            else f"{v[name]:>16,}" if isinstance(v[name], int)
+                            else f"{v[name]:>16}" for v in rows.values())
             print(f"{name:48}{cells}")
         for corpus_name in corpora:
             old, new = rows[corpus_name, "old"], rows[corpus_name, "new"]
