@@ -118,6 +118,42 @@ def test_todays_commune_of_a_name_comes_first() -> None:
     assert _resolve("Công an xã Ea Kly", "Đắk Lắk")[3] == "xã Ea Kly"
 
 
+def _dated(day: str, year: str) -> str:
+    return PLAN_2024.replace("ngày 12 tháng 3 năm 2024", f"ngày {day} năm {year}")
+
+
+def test_a_document_before_the_merger_names_the_former_commune_of_a_name() -> None:
+    from kgraph.ingest.extract import extract_document
+
+    # a phường of that name went into another; a xã of that name is a commune of today's
+    [old] = [r for r in _former("Chương Dương", "Hà Nội") if r["division"] == "phường"]
+    became = _today(old["became"])
+    [today] = [f"{r['division']} {r['name']}" for r in _table("communes_2025.csv")
+               if r["name"] == "Chương Dương" and r["province_code_2025"] == "01"]
+    assert became != today
+
+    def police(text: str) -> tuple:
+        doc = extract_document(text, "plan.txt")
+        [found] = [m for a in doc.assignments for m in a.addressees
+                   if m.raw == "Công an phường Chương Dương"]
+        return found.canonical, found.commune
+
+    assert police(_dated("12 tháng 3", "2024")) == (f"Công an {became}", became)
+    assert police(_dated("12 tháng 9", "2025")) == (f"Công an {today}", today)  # today's
+    # divided, and its name one of those it went into: before the merger, none of them
+    [split] = _former("Ngọc Hà", "Hà Nội")
+    assert len(split["became"].split()) > 1
+    assert "phường Ngọc Hà" in {_today(c) for c in split["became"].split()}
+
+    def health(text: str) -> str | None:
+        doc = extract_document(text, "plan.txt")
+        [found] = [m for a in doc.assignments for m in a.addressees if "Ngọc Hà" in m.raw]
+        return found.canonical
+
+    assert health(_dated("12 tháng 3", "2024")) is None
+    assert health(_dated("12 tháng 9", "2025")) == "Trạm Y tế phường Ngọc Hà"
+
+
 def test_the_unit_words_are_one_table_read_three_ways() -> None:
     keys = {w.key for w in COMMUNE_WORDS}
     assert keys == {"xa", "phuong", "dac khu"}  # a commune's since 2025
@@ -150,6 +186,10 @@ III. TỔ CHỨC THỰC HIỆN
 2. Văn phòng HĐND và UBND phường Phúc Xá:
 - Tổng hợp, báo cáo kết quả thực hiện.
 3. Ủy ban nhân dân phường Cống Vị:
+- Phối hợp thực hiện.
+4. Công an phường Chương Dương:
+- Phối hợp thực hiện.
+5. Trạm Y tế phường Ngọc Hà:
 - Phối hợp thực hiện.
 Nơi nhận:
 - Lưu: VT.

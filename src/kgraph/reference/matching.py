@@ -288,16 +288,18 @@ class Matcher:
             self._communes = Communes.read(self._folder / "tables")
         return self._communes
 
-    def commune_body(self, text: str, province: str | None) -> AgencyMention | None:
+    def commune_body(self, text: str, province: str | None, before_2025: bool = False
+                     ) -> AgencyMention | None:
         """A named commune's body ("Công an xã Ea Kly", "UBND phường Hạc Thành"): a commune-level
         template's head, a unit word, and the name of a commune the list holds (in the plan's
         province; with none known, the one province holding a commune of that name). None for
         anything else, a group ("các xã") included: those are matched as before; the body with
         its unit word and no name ("Công an xã", "… cấp xã") is every commune's. A commune
         before the 2025 merger whose name no commune of today bears is the one it went into
-        whole (the mention keeps what the text said); a named commune the lists lack (a
-        misspelling) or one divided among several is left unresolved, never taken for a group's
-        or a province's body."""
+        whole (the mention keeps what the text said; ``before_2025``: a document dated before
+        the merger, whose names are the former communes' first); a named commune the lists lack
+        (a misspelling) or one divided among several is left unresolved, never taken for a
+        group's or a province's body."""
         if not self.commune_heads:
             return None
         words = expand(match_key(text)).split()
@@ -323,7 +325,8 @@ class Matcher:
                     entry, group = listed, self.canonical(listed, province)
                 return AgencyMention(raw=text, canonical=group, reference_id=entry.ref_id,
                                      kind=AddresseeKind.COLLECTIVE, province=province, score=100.0)
-            found = self.communes.find(" ".join(name), " ".join(words[i : i + size]), province)
+            found = self.communes.find(" ".join(name), " ".join(words[i : i + size]), province,
+                                       before_2025)
             if found is None:  # an unlisted name: a commune's, not the province's
                 if len(name) <= 4 and not _NOT_A_NAME.intersection(name):
                     unknown = AgencyMention(raw=text, kind=AddresseeKind.AGENCY)
@@ -402,13 +405,16 @@ class Communes:
                           for r in csv.DictReader(handle)]
         return cls(list(by_code.values()), former)
 
-    def find(self, name_key: str, word_key: str, province: str | None
-             ) -> tuple[str, str] | None:
+    def find(self, name_key: str, word_key: str, province: str | None,
+             before_2025: bool = False) -> tuple[str, str] | None:
         """(the commune as named with its unit word, its province) for a name and unit word in
         key space: the plan's province's commune of that name (a plan names its own communes;
         another province's would carry that province's name), or with no province known the
         only one anywhere; a unit word the list disagrees with is taken when the name alone is
-        unambiguous."""
+        unambiguous. In a document dated before the 2025 merger (``before_2025``), a name the
+        former communes hold is theirs first: the commune of today that took it may be another."""
+        if before_2025 and self._former_pool(name_key, word_key, province):
+            return self.former(name_key, word_key, province)
         found = self.by_key.get(name_key, [])
         pool = found if province is None else [c for c in found if c.province == province]
         same_word = [c for c in pool if match_key(c.division) == word_key]
@@ -425,17 +431,23 @@ class Communes:
         plan's province, the old one or the new): the one commune all the old ones of that name
         (of that unit word, if any has it) went into whole. One divided among several, or
         several old communes that went different ways, is none of them: not guessed."""
-        found = self.former_by_key.get(name_key, [])
-        pool = found if province is None else [
-            old for old in found
-            if old.province == province or any(c.province == province for c in old.became)]
-        same_word = [old for old in pool if match_key(old.division) == word_key]
-        choice = same_word or pool
-        became = {commune for old in choice for commune in old.became}
+        became = {commune for old in self._former_pool(name_key, word_key, province)
+                  for commune in old.became}
         if len(became) != 1:
             return None
         [commune] = became
         return commune.full, commune.province
+
+
+    def _former_pool(self, name_key: str, word_key: str, province: str | None
+                     ) -> list[FormerCommune]:
+        """The former communes of that name in the province, old or new (of that unit word, if
+        any has it)."""
+        found = self.former_by_key.get(name_key, [])
+        pool = found if province is None else [
+            old for old in found
+            if old.province == province or any(c.province == province for c in old.became)]
+        return [old for old in pool if match_key(old.division) == word_key] or pool
 
 
 def fresh_copy(mention: AgencyMention) -> AgencyMention:

@@ -21,6 +21,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
+
+COMMUNES_SINCE = date(2025, 7, 1)  # the communes of today govern (Nghị quyết 202/2025/QH15)
 
 
 @dataclass(frozen=True)
