@@ -359,6 +359,7 @@ class Commune:
     name: str  # without its unit word: "Ea Kly"
     division: str  # "xã", "phường", "đặc khu"
     province: str  # canonical province name
+    code: str = ""  # the list's code (joins the former communes to what they became)
 
     @property
     def full(self) -> str:
@@ -378,13 +379,33 @@ class Communes:
     merger with what each became (``tables/communes_before_2025.csv``), both generated from the
     field's packages, found by the key of their name."""
 
-    def __init__(self, communes: list[Commune], former: list[FormerCommune] = ()) -> None:
+    def __init__(self, communes: list[Commune], former: Path | list[FormerCommune] = ()
+                 ) -> None:
         self.by_key: dict[str, list[Commune]] = {}
         for commune in communes:
             self.by_key.setdefault(match_key(commune.name), []).append(commune)
-        self.former_by_key: dict[str, list[FormerCommune]] = {}
-        for old in former:
-            self.former_by_key.setdefault(match_key(old.name), []).append(old)
+        self._former = former  # the table, read at the first name today's list lacks
+        self._former_by_key: dict[str, list[FormerCommune]] | None = None
+
+    @property
+    def former_by_key(self) -> dict[str, list[FormerCommune]]:
+        """The former communes by the key of their name: read once, when first asked (most
+        plans name only communes of today, and the table is three times as long)."""
+        if self._former_by_key is None:
+            self._former_by_key = {}
+            for old in self._read_former() if isinstance(self._former, Path) else self._former:
+                self._former_by_key.setdefault(match_key(old.name), []).append(old)
+        return self._former_by_key
+
+    def _read_former(self) -> list[FormerCommune]:
+        assert isinstance(self._former, Path)
+        if not self._former.exists():
+            return []
+        by_code = {c.code: c for found in self.by_key.values() for c in found}
+        with open(self._former, encoding="utf-8", newline="") as handle:
+            return [FormerCommune(nfc(r["name"]), nfc(r["division"]), nfc(r["province"]),
+                                  tuple(by_code[c] for c in r["became"].split()))
+                    for r in csv.DictReader(handle)]
 
     @classmethod
     def read(cls, tables: Path) -> Communes:
@@ -395,15 +416,8 @@ class Communes:
                 rows = list(csv.DictReader(handle))
         except FileNotFoundError:  # a reference folder without the tables: no commune named
             return cls([])
-        by_code = {r["code"]: Commune(nfc(r["name"]), nfc(r["division"]),
-                                      names[r["province_code_2025"]]) for r in rows}
-        former = []
-        if (tables / COMMUNES_BEFORE_TABLE).exists():
-            with open(tables / COMMUNES_BEFORE_TABLE, encoding="utf-8", newline="") as handle:
-                former = [FormerCommune(nfc(r["name"]), nfc(r["division"]), nfc(r["province"]),
-                                        tuple(by_code[c] for c in r["became"].split()))
-                          for r in csv.DictReader(handle)]
-        return cls(list(by_code.values()), former)
+        return cls([Commune(nfc(r["name"]), nfc(r["division"]), names[r["province_code_2025"]],
+                            r["code"]) for r in rows], tables / COMMUNES_BEFORE_TABLE)
 
     def find(self, name_key: str, word_key: str, province: str | None,
              before_2025: bool = False) -> tuple[str, str] | None:
