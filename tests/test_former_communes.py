@@ -259,3 +259,28 @@ def test_a_communes_body_page_says_what_it_is(built: Path) -> None:
                          format="turtle")
     assert (commune, RDF.type, URIRef(KG + "LocalUnit")) in unit
     assert (commune, URIRef(KG + "province"), URIRef(f"{ID}province/ha-noi")) in unit
+
+
+def test_a_former_communes_own_plan_is_of_its_province_of_then() -> None:
+    from kgraph.ingest.extract import extract_document
+    from test_commune_bodies import COMMUNE_PLAN
+
+    [old] = _former("Kim Linh", "Hà Giang")  # Hà Giang went into Tuyên Quang
+    became = _today(old["became"])
+    assert not any(r["name"] == "Kim Linh" for r in _table("communes_2025.csv"))
+
+    def plan(day: str) -> tuple:
+        place = f"Kim Linh, ngày {day}"
+        text = (COMMUNE_PLAN.replace("XÃ EA KLY", "XÃ KIM LINH")
+                .replace("xã Ea Kly", "xã Kim Linh")
+                .replace("Ea Kly, ngày 15 tháng 9 năm 2025", place))
+        doc = extract_document(text, "plan.txt")
+        police = [m for a in doc.assignments for m in a.addressees if m.raw.startswith("Công an")]
+        return (doc.ident.province, doc.ident.issuer.canonical, doc.ident.issuer.province,
+                police[0].canonical, police[0].raw)
+
+    # before the merger: of Hà Giang, its bodies the commune's it went into, as written kept
+    committee = f"Ủy ban nhân dân {became}"
+    assert plan("15 tháng 3 năm 2024") == ("Hà Giang", committee, "Tuyên Quang",
+                                           f"Công an {became}", "Công an xã Kim Linh")
+    assert plan("15 tháng 9 năm 2025")[:3] == ("Tuyên Quang", committee, "Tuyên Quang")

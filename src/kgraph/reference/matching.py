@@ -337,6 +337,22 @@ class Matcher:
                                  score=100.0, commune=commune)
         return unknown
 
+    def province_then(self, text: str, province: str | None) -> str | None:
+        """The province (of the 63 before 2025) that held the former commune ``text`` names
+        ("ỦY BAN NHÂN DÂN PHƯỜNG X"), when the former communes of that name (in ``province``,
+        old or new) were all in one: a document of that commune dated before the merger is of
+        that province, as a provincial plan of then is of its province of then."""
+        words = expand(match_key(text)).split()
+        for i in range(1, len(words)):
+            unit = _commune_word_at(words, i)
+            name = " ".join(words[i + len(unit.key.split()):]) if unit else ""
+            if unit is None or not name:
+                continue
+            held = {old.province for old in self.communes.former_pool(name, unit.key, province)}
+            if len(held) == 1:
+                return held.pop()
+        return None
+
 
 # Words no commune's name holds: a group's or a list's ("các xã", "xã, phường, thị trấn").
 _NOT_A_NAME = {"cac", "xa", "phuong", "dac", "khu", "thi", "tran", "huyen", "tinh", "va"}
@@ -427,7 +443,7 @@ class Communes:
         only one anywhere; a unit word the list disagrees with is taken when the name alone is
         unambiguous. In a document dated before the 2025 merger (``before_2025``), a name the
         former communes hold is theirs first: the commune of today that took it may be another."""
-        if before_2025 and self._former_pool(name_key, word_key, province):
+        if before_2025 and self.former_pool(name_key, word_key, province):
             return self.former(name_key, word_key, province)
         found = self.by_key.get(name_key, [])
         pool = found if province is None else [c for c in found if c.province == province]
@@ -445,7 +461,7 @@ class Communes:
         plan's province, the old one or the new): the one commune all the old ones of that name
         (of that unit word, if any has it) went into whole. One divided among several, or
         several old communes that went different ways, is none of them: not guessed."""
-        became = {commune for old in self._former_pool(name_key, word_key, province)
+        became = {commune for old in self.former_pool(name_key, word_key, province)
                   for commune in old.became}
         if len(became) != 1:
             return None
@@ -453,7 +469,7 @@ class Communes:
         return commune.full, commune.province
 
 
-    def _former_pool(self, name_key: str, word_key: str, province: str | None
+    def former_pool(self, name_key: str, word_key: str, province: str | None
                      ) -> list[FormerCommune]:
         """The former communes of that name in the province, old or new (of that unit word, if
         any has it)."""
