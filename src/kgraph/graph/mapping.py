@@ -39,8 +39,7 @@ from kgraph.ingest.model import (
     Task,
 )
 from kgraph.ingest.text import nfc, slugify
-from kgraph.paths import resource_dir
-from kgraph.reference.matching import COMMUNE
+from kgraph.reference.matching import COMMUNE, COMMUNE_LEVEL, default_matcher
 from kgraph.resources import shipped_doctypes
 
 
@@ -301,20 +300,6 @@ class TripleIndex:
         return found[0] if found else None
 
 
-@functools.cache
-def commune_parents() -> dict[str, tuple[str, str, bool]]:
-    """For each commune-level template with a parent (``kg:parentEntry``): the parent's id, its
-    label and whether it is itself a commune's, so a plan can say what a commune's body is part
-    of (the reference graph lists no commune's bodies)."""
-    graph = Graph().parse(resource_dir("reference") / "agencies.ttl", format="turtle")
-    parents = {}
-    for child, parent in graph.subject_objects(vocab.KG.parentEntry):
-        parents[str(child).rsplit("/", 1)[-1]] = (
-            str(parent).rsplit("/", 1)[-1], str(graph.value(parent, _SKOS.prefLabel)),
-            graph.value(parent, vocab.KG.level) == vocab.KG.Commune)
-    return parents
-
-
 class _Mapper:
     """Collects the triples of one document; small methods, one per part of the model."""
 
@@ -399,11 +384,14 @@ class _Mapper:
         self.add(commune, KG.province, self.province(mention.province))
         self.add(iri, KG.commune, commune)
         self.add(iri, KG.level, KG.Commune)
-        parent = commune_parents().get(mention.reference_id or "")
+        matcher = default_matcher()  # the one the extraction loaded: its templates' parents
+        entry = matcher.entry(mention.reference_id or "")
+        parent = matcher.entry(entry.parent) if entry and entry.parent else None
         if parent is not None:
-            ref_id, label, own = parent
-            whole = AgencyMention(raw=label, canonical=label.replace(COMMUNE, mention.commune),
-                                  reference_id=ref_id, province=mention.province,
+            own = parent.level == COMMUNE_LEVEL
+            whole = AgencyMention(raw=parent.label, reference_id=parent.ref_id,
+                                  canonical=parent.label.replace(COMMUNE, mention.commune),
+                                  province=mention.province,
                                   commune=mention.commune if own else None)
             parent_iri = iris.agent_iri(whole, document=self.iri)
             self.add(iri, ORG.subOrganizationOf, parent_iri)

@@ -62,6 +62,7 @@ class Entry:
     label: str  # canonical (prefLabel), may hold {province}
     kind: AddresseeKind
     level: str
+    parent: str | None = None  # a commune-level template's kg:parentEntry ("cong-an-tinh")
 
 
 class Matcher:
@@ -85,6 +86,8 @@ class Matcher:
                 if graph.value(subject, KG.addresseeKind) == KG.Collective
                 else AddresseeKind.AGENCY,
                 str(graph.value(subject, KG.level)).rsplit("#", 1)[-1],
+                str(parent).removeprefix(REF)
+                if (parent := graph.value(subject, KG.parentEntry)) is not None else None,
             )
             self.entries.append(entry)
             for label in graph.objects(subject, SKOS.prefLabel | SKOS.altLabel):
