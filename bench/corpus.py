@@ -20,8 +20,10 @@ exist after 2025::
 A corpus of ``n`` plans is a prefix of one fixed order: the national plans, then one full
 chain (party, UBND, one department plan) per (directive, province) unit, directives
 interleaved, then, round-robin over the units, one department plan and one commune plan per
-unit at a time (each province has about 98 communes and wards, 3,321 in all, as after the 2025
-reorganisation; commune plans are dated after 1 July 2025). So any prefix holds every plan's
+unit at a time (each province's communes as data/reference/tables/communes_2025.csv lists
+them, 3,321 in all, about 98 a province, as after the 2025 reorganisation, so their bodies
+resolve as real ones do; ``--made-up-communes`` gives the made-up names of earlier corpora;
+commune plans are dated after 1 July 2025). So any prefix holds every plan's
 parents, even 40 plans reach depth 3 for 28-CT/TW, and ``--plans 20000`` is mostly commune
 plans, as a national deployment would be.
 
@@ -55,6 +57,8 @@ CLI: ``python bench/corpus.py OUT_DIR --plans N [--seed S] [--other-share F]``.
 from __future__ import annotations
 
 import argparse
+import csv
+import functools
 import random
 import re
 import unicodedata
@@ -303,8 +307,32 @@ _COMMUNE_SYLLABLES = [
 ]
 
 
-def commune_names(province: str) -> list[str]:
-    """About 98 distinct commune or ward names of a province ("xã Phú Lộc", "phường An Hòa")."""
+COMMUNES_TABLES = Path(__file__).resolve().parents[1] / "data" / "reference" / "tables"
+
+
+@functools.cache
+def listed_communes() -> dict[str, list[str]]:
+    """Each province's communes as the generated list names them ("xã Ea Kly", "phường Hạc
+    Thành", "đặc khu Lý Sơn"; data/reference/tables/communes_2025.csv), in the list's order."""
+    with open(COMMUNES_TABLES / "provinces_2025.csv", encoding="utf-8", newline="") as handle:
+        names = {row["code_2025"]: row["name"] for row in csv.DictReader(handle)}
+    communes: dict[str, list[str]] = {}
+    with open(COMMUNES_TABLES / "communes_2025.csv", encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            communes.setdefault(names[row["province_code_2025"]], []).append(
+                f"{row['division']} {row['name']}")
+    return communes
+
+
+def commune_names(province: str, listed: bool = True) -> list[str]:
+    """The communes of a province the plans are issued by, in a seeded order: the listed ones
+    (about 98 a province), so a corpus exercises the matching of communes' bodies; with
+    ``listed=False``, made-up names ("xã Phú Lộc", "phường An Hòa"), as corpora before session
+    36 had, whose bodies stay unresolved."""
+    if listed:
+        names = list(listed_communes()[province])
+        random.Random(f"communes:{province}").shuffle(names)
+        return names
     rng = random.Random(f"communes:{province}")
     kind = "phường" if province in MUNICIPALITIES else "xã"
     names: list[str] = []
@@ -633,13 +661,14 @@ def _after(day: date, rng: random.Random, low: int, high: int) -> date:
 
 
 def generate_plans(n_plans: int, seed: int = 0, *, unique_numbers: bool = True,
-                   preamble_gap: bool | None = None, other_share: float = 0.0
-                   ) -> list[PlanSpec]:
+                   preamble_gap: bool | None = None, other_share: float = 0.0,
+                   listed: bool = True) -> list[PlanSpec]:
     """The first ``n_plans`` plans of the fixed order (see module docstring), texts included.
 
     ``preamble_gap``: None mixes both seed layouts (blank line between trích yếu and preamble
     or not); True/False forces one. ``other_share``: the share of (directive, province) units
     whose UBND plan carries out a decision, a resolution or nothing (module docstring).
+    ``listed``: commune plans are issued by the listed communes (False: made-up names).
     """
     if n_plans < 0:
         raise ValueError("n_plans must be >= 0")
@@ -688,7 +717,7 @@ def generate_plans(n_plans: int, seed: int = 0, *, unique_numbers: bool = True,
 
     def commune_plan(d: Directive, province: str) -> None:
         ubnd = ubnd_of[(d.number, province)]
-        names = commune_names(province)
+        names = commune_names(province, listed)
         index = next_commune.get(province, 0)
         next_commune[province] = index + 1
         name = names[index % len(names)]
@@ -726,20 +755,20 @@ def generate_plans(n_plans: int, seed: int = 0, *, unique_numbers: bool = True,
     return plans
 
 
-def generate_corpus(n_plans: int, seed: int = 0, other_share: float = 0.0
-                    ) -> list[tuple[str, str]]:
+def generate_corpus(n_plans: int, seed: int = 0, other_share: float = 0.0,
+                    listed: bool = True) -> list[tuple[str, str]]:
     """``n_plans`` (file name, text) pairs; the same seed always gives the same corpus."""
     return [(spec.file_name, spec.text)
-            for spec in generate_plans(n_plans, seed, other_share=other_share)]
+            for spec in generate_plans(n_plans, seed, other_share=other_share, listed=listed)]
 
 
-def write_corpus(folder: Path, n_plans: int, seed: int = 0, other_share: float = 0.0
-                 ) -> list[Path]:
+def write_corpus(folder: Path, n_plans: int, seed: int = 0, other_share: float = 0.0,
+                 listed: bool = True) -> list[Path]:
     """Write the corpus as UTF-8 .txt files into ``folder`` (created if needed)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, text in generate_corpus(n_plans, seed, other_share):
+    for name, text in generate_corpus(n_plans, seed, other_share, listed):
         path = folder / name
         path.write_text(text, encoding="utf-8")
         written.append(path)
@@ -755,8 +784,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--other-share", type=float, default=0.0,
                         help="share of (directive, province) units carrying out a decision, a "
                         "resolution or nothing instead of the Party directive (default 0)")
+    parser.add_argument("--made-up-communes", action="store_true",
+                        help="commune plans issued by made-up communes, as corpora before "
+                        "session 36 (default: the listed communes)")
     args = parser.parse_args(argv)
-    paths = write_corpus(args.out, args.plans, args.seed, args.other_share)
+    paths = write_corpus(args.out, args.plans, args.seed, args.other_share,
+                         not args.made_up_communes)
     print(f"wrote {len(paths)} plans to {args.out}")
 
 

@@ -109,3 +109,25 @@ def test_units_of_the_other_share_carry_out_a_decision_a_resolution_or_nothing(
     top = next(p for p in plans if p.other == "none" and p.kind == "ubnd")
     below = {p.number: p.depth for p in plans if p.parent == top.number}
     assert top.depth == 0 and below and implementers(top.number) == below
+
+
+def test_commune_plans_are_issued_by_listed_communes_whose_bodies_resolve() -> None:
+    """Drawn from the communes table, a corpus exercises the communes' matching: every commune
+    plan's issuer and its commune bodies resolve to that commune (made-up names mostly do not;
+    a few are the name of a commune before 2025, and resolve to what it became)."""
+    from kgraph.ingest.extract import extract_document
+
+    own = {}
+    for listed in (True, False):
+        plans = [p for p in generate_plans(720, listed=listed) if p.kind == "commune"]
+        assert len(plans) >= 30
+        own[listed] = 0
+        for spec in plans[:30]:
+            doc = extract_document(spec.text, spec.file_name)
+            issuer = doc.ident.issuer
+            if issuer is not None and issuer.canonical == spec.issuer and issuer.commune:
+                own[listed] += 1
+                assert doc.ident.province == spec.province
+                named = {m.commune for a in doc.assignments for m in a.addressees if m.commune}
+                assert named == {issuer.commune}
+    assert own == {True: 30, False: 0}

@@ -205,13 +205,14 @@ def extractor_fingerprint() -> str:
     """Changes whenever the code or reference data that make a graph change: a build re-reads
     every file then, however unchanged the sources are."""
     from kgraph.paths import resource_dir
-    from kgraph.reference.matching import COMMUNES_TABLE
+    from kgraph.reference.matching import COMMUNES_BEFORE_TABLE, COMMUNES_TABLE
 
     digest = hashlib.sha256()
     files = [*(p for stage in ("ingest", "graph", "reference")
                for p in sorted((_PACKAGE / stage).rglob("*.py"))),
              *sorted(resource_dir("reference").glob("*.ttl")),
-             resource_dir("reference") / "tables" / COMMUNES_TABLE,  # the matcher reads it
+             *(resource_dir("reference") / "tables" / name  # the matcher reads them
+               for name in (COMMUNES_TABLE, COMMUNES_BEFORE_TABLE)),
              *sorted(resource_dir("ontology").glob("*.ttl"))]
     for file in files:
         digest.update(file.name.encode())

@@ -69,6 +69,11 @@ def province_iri(name: str) -> URIRef:
     return ID[f"province/{slugify(name)}"]
 
 
+def commune_iri(province: str | None, commune: str) -> URIRef:
+    """A commune by its province and its name with its unit word: ``commune/dak-lak/xa-ea-kly``."""
+    return ID[f"commune/{scope_of(province)}/{slugify(commune)}"]
+
+
 def doctype_iri(type_name: str) -> URIRef:
     return ID[f"doctype/{slugify(type_name)}"]
 

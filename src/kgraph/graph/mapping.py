@@ -39,6 +39,7 @@ from kgraph.ingest.model import (
     Task,
 )
 from kgraph.ingest.text import nfc, slugify
+from kgraph.reference.matching import COMMUNE, COMMUNE_LEVEL, default_matcher
 from kgraph.resources import shipped_doctypes
 
 
@@ -360,12 +361,42 @@ class _Mapper:
             self.text(iri, RDFS.label, mention.raw, "vi")
             self.add(iri, KG.partOf, self.iri)
             return iri
+        self.body(iri, mention)
+        return iri
+
+    def body(self, iri: URIRef, mention: AgencyMention) -> None:
         is_collective = mention.kind is AddresseeKind.COLLECTIVE
         self.add(iri, RDF.type, KG.CollectiveAddressee if is_collective else ORG.Organization)
         self.text(iri, SKOS.prefLabel, mention.canonical, "vi")
         self.add(iri, KG.referenceEntry, iris.ID[f"ref/{mention.reference_id}"])
         self.add(iri, KG.province, self.province(mention.province))
-        return iri
+        if mention.commune:
+            self.commune_body(iri, mention)
+
+    def commune_body(self, iri: URIRef, mention: AgencyMention) -> None:
+        """What a commune's body is, which the reference graph does not list (3,321 communes
+        times their templates): its level, its commune (in its province) and the body it is
+        part of (the same commune's, described the same way, or the province's, as its
+        template's parent says)."""
+        commune = iris.commune_iri(mention.province, mention.commune)
+        self.add(commune, RDF.type, KG.LocalUnit)
+        self.text(commune, SKOS.prefLabel, mention.commune, "vi")
+        self.add(commune, KG.province, self.province(mention.province))
+        self.add(iri, KG.commune, commune)
+        self.add(iri, KG.level, KG.Commune)
+        matcher = default_matcher()  # the one the extraction loaded: its templates' parents
+        entry = matcher.entry(mention.reference_id or "")
+        parent = matcher.entry(entry.parent) if entry and entry.parent else None
+        if parent is not None:
+            own = parent.level == COMMUNE_LEVEL
+            whole = AgencyMention(raw=parent.label, reference_id=parent.ref_id,
+                                  canonical=parent.label.replace(COMMUNE, mention.commune),
+                                  province=mention.province,
+                                  commune=mention.commune if own else None)
+            parent_iri = iris.agent_iri(whole, document=self.iri)
+            self.add(iri, ORG.subOrganizationOf, parent_iri)
+            if own:  # no list has it: said here, as a plan naming it would
+                self.body(parent_iri, whole)
 
     def ref_for(self, number: str) -> DocumentRef:
         return self.by_number.get(number) or DocumentRef(number=number)

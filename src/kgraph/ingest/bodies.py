@@ -24,6 +24,7 @@ from rapidfuzz.distance import Levenshtein
 from kgraph.ingest.model import AddresseeKind, AgencyMention
 from kgraph.ingest.text import TEXTS_KEPT, aligned_fold, match_key, ocr_tolerant
 from kgraph.reference.matching import Matcher, fresh_copy
+from kgraph.reference.units import SPLITTER_WORDS, SPREAD_WORDS
 
 # Head nouns of kinds of bodies (folded). OCR forms of "Sở" ("S6", "8&", "S¢") are the first two.
 BODY_HEADS: tuple[str, ...] = (
@@ -164,9 +165,7 @@ DUTY_VERBS = (
     "co y kien",
 )
 # Local units a kind of body spreads over ("Sở Tư pháp các tỉnh, thành phố ...").
-LOCAL_UNITS = (
-    "tinh", "thanh pho", "huyen", "thi xa", "quan", "xa", "phuong", "dac khu", "dia phuong"
-)
+LOCAL_UNITS = ("tinh", "thanh pho", *SPREAD_WORDS, "dia phuong")
 # The generic words groups of bodies are named with ("các sở, ngành", "doanh nghiệp, tổ chức, cá
 # nhân có liên quan"): an OCR-damaged group name is spelled back from them, word by word.
 GROUP_WORDS = (
@@ -473,17 +472,13 @@ def _known_prefix(text: str, matcher: Matcher, province: str | None) -> AgencyMe
     return None
 
 
-# (not "quận": folded, it is the "quan" of "liên quan", "cơ quan")
-_UNIT_WORDS = {"xa", "phuong", "dac khu", "thi tran", "huyen", "thi xa"}
-
-
 def _names_unit(words: list[str], n: int) -> bool:
     """Whether ``words[n:]`` opens with a local unit's word and its capitalised name ("xã Hà
     Bình", "phường An Hòa") or ends with it ("Công an xã": a commune's, unnamed): the body's
     name before it goes on to name that unit's body."""
     for size in (1, 2):
         name = words[n + size : n + size + 1]
-        if (aligned_fold(" ".join(words[n : n + size])).strip() in _UNIT_WORDS
+        if (aligned_fold(" ".join(words[n : n + size])).strip() in SPLITTER_WORDS
                 and (not name or name[0][:1].isupper())):
             return True
     return False

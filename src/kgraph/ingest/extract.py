@@ -37,6 +37,7 @@ from kgraph.ingest.text import (
     normalise_controls,
 )
 from kgraph.reference.matching import Matcher, default_matcher
+from kgraph.reference.units import COMMUNE_WORDS, COMMUNES_SINCE
 
 __all__ = ["extract_document", "extract_file"]
 
@@ -103,6 +104,7 @@ def extract_document(text: str, source_name: str, matcher: Matcher | None = None
         partial=is_partial(layout),
         outline=divisions(layout),
     )
+    _former_commune_bodies(doc, matcher)
     _own_commune_bodies(doc, matcher)
     doc.warnings.extend(_warnings(doc))
     release(layout)  # the document holds none of it (its outline is model objects)
@@ -129,6 +131,27 @@ def _mentions(doc: PlanDocument) -> Iterator[AgencyMention]:
         yield from (m for m in (duty.via, duty.reporter) if m is not None)
 
 
+def _former_commune_bodies(doc: PlanDocument, matcher: Matcher) -> None:
+    """In a document dated before the 2025 merger, "Công an phường X" is the former phường X's
+    (what it went into), though a commune of today bears the name, or several do: the mention
+    keeps what the text said, its body is what the former commune became (one divided, or
+    several of that name that went different ways: unresolved)."""
+    if doc.ident.date is None or doc.ident.date >= COMMUNES_SINCE:
+        return
+    issuer = [doc.ident.issuer] if doc.ident.issuer is not None else []
+    for mention in (*issuer, *_mentions(doc)):
+        if mention.resolved and not mention.commune:
+            continue  # a province's body, a group: no commune's
+        named = matcher.commune_body(mention.raw, doc.ident.province, before_2025=True)
+        if named is None or (named.reference_id, named.commune) == (
+                mention.reference_id, mention.commune):
+            continue
+        if named.resolved or mention.resolved:  # a former one's, or none (divided)
+            raw = mention.raw
+            mention.__dict__.update(named.__dict__)
+            mention.raw = raw
+
+
 def _own_commune_bodies(doc: PlanDocument, matcher: Matcher) -> None:
     """In a commune's own plan, "Công an xã", "Văn phòng HĐND và UBND xã" (a body with the unit
     word and no name, elsewhere every commune's) are that commune's: named as its issuer's
@@ -136,7 +159,7 @@ def _own_commune_bodies(doc: PlanDocument, matcher: Matcher) -> None:
     issuer = doc.ident.issuer
     if issuer is None or not issuer.commune:
         return
-    division = next(w for w in ("đặc khu", "phường", "xã", "") if issuer.commune.startswith(w))
+    division = next((w.written for w in COMMUNE_WORDS if issuer.commune.startswith(w.written)), "")
     name = issuer.commune[len(division):].strip()
     if not division or not name:
         return

@@ -26,6 +26,7 @@ from kgraph.ingest.references import (
 )
 from kgraph.ingest.text import aligned_fold, nfc
 from kgraph.reference.matching import PROVINCIAL_COMMITTEE, Matcher
+from kgraph.reference.units import COMMUNES_SINCE
 
 # "Số: 234/KH-UBND", "Số: 4085/UBND-ĐT" (a Công văn), "Số: 1249a/CTPH-UBDT-BTP"
 _OWN_NUMBER = re.compile(
@@ -374,9 +375,14 @@ def extract_metadata(layout: Layout, matcher: Matcher) -> Metadata | None:
     # a site's banner before the document ("Loại văn bản: ...") is not its header either
     own_block = [line for line in header if line.end > m.start() - 400]
     place, province = find_province(header, matcher)
-    commune = _commune_in_header(header[: _before(header, m.start())], matcher, province)
-    if commune is not None and commune.province:
-        province = province or commune.province  # its header names the commune, not the province
+    header_text = "\n".join(line.text for line in header)
+    dated = find_date(header_text, raw)
+    before = dated is not None and dated < COMMUNES_SINCE  # the former communes' names first
+    commune = _commune_in_header(header[: _before(header, m.start())], matcher, province, before)
+    if commune is not None and commune.province and province is None:
+        # its header names the commune, not the province: the commune's province then
+        then = matcher.province_then(commune.raw, commune.province) if before else None
+        province = then or commune.province
     issuer = issuer_from_code(code, province, matcher) or _issuer_from_header(
         header, matcher, province
     )
@@ -384,12 +390,11 @@ def extract_metadata(layout: Layout, matcher: Matcher) -> Metadata | None:
         issuer = commune  # "ỦY BAN NHÂN DÂN XÃ …" over "Số: …/KH-UBND": the commune's committee
     if issuer is not None and issuer.resolved and issuer.province is None:
         province = None  # a central body: the place line names the capital, not a province
-    header_text = "\n".join(line.text for line in header)
     ident = DocumentRef(
         number=number,
         number_as_written=written,
         type=find_type(own_block, number or written),
-        date=find_date(header_text, raw),
+        date=dated,
         issuer=issuer,
         province=province,
         title=find_title(header),
@@ -406,8 +411,8 @@ def _before(lines: list[Line], offset: int) -> int:
     return sum(1 for line in lines if line.start < offset)
 
 
-def _commune_in_header(lines: list[Line], matcher: Matcher, province: str | None
-                       ) -> AgencyMention | None:
+def _commune_in_header(lines: list[Line], matcher: Matcher, province: str | None,
+                       before_2025: bool = False) -> AgencyMention | None:
     """The commune body a letterhead names ("ỦY BAN NHÂN DÂN / XÃ EA KLY", "ĐẢNG ỦY PHƯỜNG …"),
     its name over one or two lines (Nghị định 30/2020/NĐ-CP: the issuer's name under its
     superior's)."""
@@ -415,7 +420,7 @@ def _commune_in_header(lines: list[Line], matcher: Matcher, province: str | None
     for i in range(len(texts)):
         for width in (1, 2):
             chunk = re.split(r"C\S{2,3}NG H\S{1,2}A", " ".join(texts[i : i + width]))[0].strip()
-            mention = matcher.commune_body(chunk, province) if chunk else None
+            mention = matcher.commune_body(chunk, province, before_2025) if chunk else None
             if mention is not None and mention.resolved:
                 return mention
     return None

@@ -31,9 +31,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kgraph.ingest.text import nfc, slugify
+from kgraph.ingest.text import match_key, nfc, slugify
 from kgraph.paths import project_root, resource_dir
-from kgraph.reference.matching import COMMUNES_TABLE, fill_province, municipal_name
+from kgraph.reference.matching import (
+    COMMUNES_BEFORE_TABLE,
+    COMMUNES_TABLE,
+    fill_province,
+    municipal_name,
+)
+from kgraph.reference.units import OLD_COMMUNE_WORDS
 
 MERGER_DATE = "2025-07-01"  # new provincial governments operate (NQ 202/2025/QH15)
 LAST_DAY_BEFORE_MERGER = "2025-06-30"
@@ -401,6 +407,8 @@ class ReferenceBuilder:
                 lines.append("    skos:altLabel " + ", ".join(lit(a) for a in t.alt_labels) + " ;")
             if t.note:
                 lines.append(f"    skos:scopeNote {lit(t.note)} ;")
+            if t.level == "Commune" and t.parent:  # their bodies are minted by the plans
+                lines.append(f"    kg:parentEntry ref:{t.parent} ;")
             lines.append(f"    kg:level kg:{t.level} ;")
             lines.append(f"    kg:addresseeKind kg:{t.kind} .")
             chunks.append("\n".join(lines))
@@ -612,6 +620,76 @@ def commune_table_from_package() -> list[dict[str, str]]:
     return sorted(rows, key=lambda r: r["code"])
 
 
+def commune_history_from_package(communes: list[dict[str, str]]) -> tuple[
+        list[dict[str, str]], list[str]]:
+    """(the communes before the 2025 merger and what each became, disagreements), from
+    vietnamadminunits: its 10,040 old wards, xã and thị trấn (a row per old unit: code, name
+    without its unit word, that word, its district, its province among the 63) and its own
+    conversion table, which gives the one new commune an old one went into whole, or the
+    several an old one was divided among. ``became`` holds the new communes' codes of
+    ``communes`` (vietnam-provinces' codes: the two packages number some communes apart, so
+    they are joined by province and name). Several codes mean a divided commune: a body named
+    after it is none of theirs alone."""
+    import json
+    import sqlite3
+
+    import vietnamadminunits
+
+    data = Path(vietnamadminunits.__file__).parent / "data"
+    conversion = json.loads((data / "converter_2025.json").read_text(encoding="utf-8"))
+    exact: dict[tuple[str, str], list[str]] = defaultdict(list)
+    folded: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for row in communes:
+        whole = f"{row['division']} {row['name']}"
+        exact[row["province_code_2025"], whole.lower()].append(row["code"])
+        folded[row["province_code_2025"], match_key(whole)].append(row["code"])
+    problems: list[str] = []
+    database = sqlite3.connect(data / "dataset.db")
+    try:
+        new_code: dict[tuple[str, str], str] = {}
+        for province, ward, province_code, name in database.execute(
+                "select provinceKey, wardKey, provinceCode, ward from admin_units"):
+            code = f"{int(province_code):02d}"  # the province's code (QĐ 19/2025)
+            found = exact.get((code, nfc(name).lower())) or folded.get((code, match_key(name)))
+            if not found or len(found) > 1:
+                problems.append(f"new commune {name} ({code}): {len(found or [])} in the list")
+                continue
+            new_code[province, ward] = found[0]
+        legacy = database.execute(
+            "select provinceKey, districtKey, wardKey, provinceShort, district, ward,"
+            " wardType, wardCode from admin_units_legacy where ward is not null order by wardCode")
+        legacy_rows = list(legacy)
+    finally:
+        database.close()
+    whole_into: dict[str, tuple[str, str]] = {}
+    for province, wards in conversion["DICT_PROVINCE_WARD_NO_DIVIDED"].items():
+        for ward, olds in wards.items():
+            for old in olds:
+                whole_into[old] = (province, ward)
+    divided: dict[str, list[tuple[str, str]]] = {}
+    for province, olds in conversion["DICT_PROVINCE_WARD_DIVIDED"].items():
+        for old, options in olds.items():
+            divided[old] = [(province, option["newWardKey"]) for option in options]
+    rows = []
+    for (province_key, district_key, ward_key, province, district, ward, kind,
+         code) in legacy_rows:
+        key = f"{province_key}_{district_key}_{ward_key}"
+        targets = [whole_into[key]] if key in whole_into else divided.get(key, [])
+        became = sorted({new_code[t] for t in targets if t in new_code})
+        if not became or len(became) < len(set(targets)):
+            problems.append(f"old commune {ward} ({code}): {len(became)} of {len(targets)} "
+                            "new communes found")
+        name = nfc(ward)
+        words = (nfc(kind).lower(), *(w.written for w in OLD_COMMUNE_WORDS))
+        division = next((w for w in words if name.lower().startswith(w + " ")), None)
+        if division is None:  # the name is what documents write: its word is the one kept
+            raise ValueError(f"commune {name!r}: its name opens with no commune's unit word")
+        rows.append({"code": code, "name": name[len(division) + 1:].strip(),
+                     "division": division, "district": nfc(district),
+                     "province": canonical_province(nfc(province)), "became": " ".join(became)})
+    return rows, problems
+
+
 def write_province_tables(folder: Path, summary: Path) -> list[str]:
     old, new, problems = province_tables_from_packages()
     problems += check_against_summary(new, summary)
@@ -625,6 +703,11 @@ def write_province_tables(folder: Path, summary: Path) -> list[str]:
     write_table(folder / "provinces_before_2025.csv", old)
     write_table(folder / "provinces_2025.csv", new)
     write_table(folder / COMMUNES_TABLE, communes)
+    history, disagreements = commune_history_from_package(communes)
+    olds = {row["name"] for row in old}
+    problems += disagreements + [f"old commune {row['name']}: no old province {row['province']}"
+                                 for row in history if row["province"] not in olds]
+    write_table(folder / COMMUNES_BEFORE_TABLE, history)
     return problems
 
 

@@ -8,6 +8,7 @@ guessed into a wrong name.
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,6 +21,7 @@ from rdflib.namespace import RDF, SKOS
 from kgraph.ingest.model import AddresseeKind, AgencyMention
 from kgraph.ingest.text import match_key, nfc, syllable_skeleton
 from kgraph.paths import resource_dir
+from kgraph.reference.units import COMMUNE_WORDS, OLD_COMMUNE_WORDS, UNIT_WORD_END, UnitWord
 
 KG = Namespace("https://w3id.org/kgraph/def#")
 REF = "https://w3id.org/kgraph/id/ref/"
@@ -27,6 +29,7 @@ PLACEHOLDER = "{province}"
 COMMUNE = "{commune}"  # a commune's bodies: "Công an {commune}" ("Công an xã Ea Kly")
 COMMUNE_LEVEL = "Commune"
 COMMUNES_TABLE = "communes_2025.csv"  # in the reference folder's tables (generated)
+COMMUNES_BEFORE_TABLE = "communes_before_2025.csv"  # the old communes and what they became
 PROVINCIAL_COMMITTEE = "uy-ban-nhan-dan-tinh"  # a province's People's Committee (UBND)
 THRESHOLD = 90.0  # rapidfuzz ratio; below this a mention stays unresolved
 # A name whose every syllable keeps its consonants but whose vowels the OCR lost ("Sé Y té",
@@ -53,22 +56,13 @@ _LEADING = re.compile(
 _COLLECTIVE = re.compile(r"^cac\b|\bcac (huyen|xa|tinh|so|bo|co quan|don vi|phuong)\b")
 _OCR_SO = re.compile(r"^[58][0-9]?\s")  # "86 Y té", "8& Văn hóa": Sở read as digits
 _DISTRICT_COLLECTIVE = re.compile(r"^uy ban nhan dan (cac )?(huyen|xa|phuong|tinh)")
-# The word of a unit below a province, ending a key: what follows it is that unit's own name, even
-# when a province bears it or one close to it ("phường X", X a province's name); Nghị định
-# 30/2020/NĐ-CP dates a commune's or a district's document at its own name, not its province's.
-# "địa bàn" and "cơ quan" end in such a word without naming a unit.
-_UNIT_WORD_END = re.compile(
-    r"(?:^| )(?:xa|phuong|thi tran|dac khu|huyen|thi xa|thon|ap)$"
-    r"|(?:^|(?<!dia) )ban$|(?:^|(?<!co) )quan$"
-)
-
-
 @dataclass(frozen=True)
 class Entry:
     ref_id: str
     label: str  # canonical (prefLabel), may hold {province}
     kind: AddresseeKind
     level: str
+    parent: str | None = None  # a commune-level template's kg:parentEntry ("cong-an-tinh")
 
 
 class Matcher:
@@ -92,6 +86,8 @@ class Matcher:
                 if graph.value(subject, KG.addresseeKind) == KG.Collective
                 else AddresseeKind.AGENCY,
                 str(graph.value(subject, KG.level)).rsplit("#", 1)[-1],
+                str(parent).removeprefix(REF)
+                if (parent := graph.value(subject, KG.parentEntry)) is not None else None,
             )
             self.entries.append(entry)
             for label in graph.objects(subject, SKOS.prefLabel | SKOS.altLabel):
@@ -134,7 +130,7 @@ class Matcher:
                 if (
                     rank is not None
                     and (found is None or rank < found)
-                    and not _UNIT_WORD_END.search(" ".join(words[max(0, i - 2) : i]))
+                    and not UNIT_WORD_END.search(" ".join(words[max(0, i - 2) : i]))
                 ):  # a commune's or a district's own name is none of a province
                     found = rank
         return None if found is None else self.provinces[self._province_keys[found]]
@@ -237,7 +233,7 @@ class Matcher:
             return None
         for pkey in self._province_keys:
             if key.endswith(f" {pkey}") and len(key) > len(pkey) + 1:
-                if _UNIT_WORD_END.search(key[: -len(pkey) - 1]):
+                if UNIT_WORD_END.search(key[: -len(pkey) - 1]):
                     return None  # "Ủy ban nhân dân phường X": the ward's own name
                 return self.provinces[pkey]
         return None
@@ -248,7 +244,7 @@ class Matcher:
         key, name_key = f" {match_key(text)} ", f" {match_key(name)} "
         start = key.find(name_key) if name_key.strip() else -1
         while start >= 0:
-            if _UNIT_WORD_END.search(key[:start].strip()):
+            if UNIT_WORD_END.search(key[:start].strip()):
                 return True
             start = key.find(name_key, start + 1)
         return False
@@ -295,28 +291,35 @@ class Matcher:
             self._communes = Communes.read(self._folder / "tables")
         return self._communes
 
-    def commune_body(self, text: str, province: str | None) -> AgencyMention | None:
+    def commune_body(self, text: str, province: str | None, before_2025: bool = False
+                     ) -> AgencyMention | None:
         """A named commune's body ("Công an xã Ea Kly", "UBND phường Hạc Thành"): a commune-level
         template's head, a unit word, and the name of a commune the list holds (in the plan's
         province; with none known, the one province holding a commune of that name). None for
         anything else, a group ("các xã") included: those are matched as before; the body with
-        its unit word and no name ("Công an xã", "… cấp xã") is every commune's. A named
-        commune the list lacks (one before 2025, a misspelling) is left unresolved, never taken
-        for a group's or a province's body."""
+        its unit word and no name ("Công an xã", "… cấp xã") is every commune's. A commune
+        before the 2025 merger whose name no commune of today bears is the one it went into
+        whole (the mention keeps what the text said; ``before_2025``: a document dated before
+        the merger, whose names are the former communes' first); a named commune the lists lack
+        (a misspelling) or one divided among several is left unresolved, never taken for a
+        group's or a province's body."""
         if not self.commune_heads:
             return None
         words = expand(match_key(text)).split()
         unknown = None
-        for i, word in enumerate(words):
-            size = 2 if word == "dac" and words[i + 1 : i + 2] == ["khu"] else 1
-            if not (word in _COMMUNE_WORDS or size == 2) or i == 0:
+        for i in range(1, len(words)):
+            unit = _commune_word_at(words, i)
+            if unit is None:
                 continue
+            size = len(unit.key.split())
             level = i > 1 and words[i - 1] == "cap"  # "Ủy ban nhân dân cấp xã"
             entry = self.commune_heads.get(" ".join(words[: i - 1 if level else i]))
             if entry is None:
                 continue
             name = words[i + size :]
             if level and name:
+                continue
+            if not name and not unit.current:  # "Công an thị trấn": no group of today's
                 continue
             if not name:  # "Công an (cấp) xã": every commune's of the plan's province, a group
                 group = entry.label.replace(COMMUNE, "cấp xã")  # the group the list names so
@@ -325,7 +328,8 @@ class Matcher:
                     entry, group = listed, self.canonical(listed, province)
                 return AgencyMention(raw=text, canonical=group, reference_id=entry.ref_id,
                                      kind=AddresseeKind.COLLECTIVE, province=province, score=100.0)
-            found = self.communes.find(" ".join(name), " ".join(words[i : i + size]), province)
+            found = self.communes.find(" ".join(name), " ".join(words[i : i + size]), province,
+                                       before_2025)
             if found is None:  # an unlisted name: a commune's, not the province's
                 if len(name) <= 4 and not _NOT_A_NAME.intersection(name):
                     unknown = AgencyMention(raw=text, kind=AddresseeKind.AGENCY)
@@ -336,10 +340,37 @@ class Matcher:
                                  score=100.0, commune=commune)
         return unknown
 
+    def province_then(self, text: str, province: str | None) -> str | None:
+        """The province (of the 63 before 2025) that held the former commune ``text`` names
+        ("ỦY BAN NHÂN DÂN PHƯỜNG X"), when the former communes of that name (in ``province``,
+        old or new) were all in one: a document of that commune dated before the merger is of
+        that province, as a provincial plan of then is of its province of then."""
+        words = expand(match_key(text)).split()
+        for i in range(1, len(words)):
+            unit = _commune_word_at(words, i)
+            name = " ".join(words[i + len(unit.key.split()):]) if unit else ""
+            if unit is None or not name:
+                continue
+            held = {old.province for old in self.communes.former_pool(name, unit.key, province)}
+            if len(held) == 1:
+                return held.pop()
+        return None
+
 
 # Words no commune's name holds: a group's or a list's ("các xã", "xã, phường, thị trấn").
 _NOT_A_NAME = {"cac", "xa", "phuong", "dac", "khu", "thi", "tran", "huyen", "tinh", "va"}
-_COMMUNE_WORDS = {"xa", "phuong"}  # and "dac khu": the unit words of a commune since 2025
+# The words that open a commune's name, today's or one before 2025 (longest first: "thị trấn").
+_TODAYS_WORDS = {w.key for w in COMMUNE_WORDS}
+_NAMING_WORDS = sorted({*COMMUNE_WORDS, *OLD_COMMUNE_WORDS}, key=lambda w: -len(w.key))
+
+
+def _commune_word_at(words: list[str], i: int) -> UnitWord | None:
+    """The commune's unit word that ``words[i:]`` opens with, if any."""
+    for unit in _NAMING_WORDS:
+        parts = unit.key.split()
+        if words[i : i + len(parts)] == parts:
+            return unit
+    return None
 
 
 @dataclass(frozen=True)
@@ -347,25 +378,56 @@ class Commune:
     name: str  # without its unit word: "Ea Kly"
     division: str  # "xã", "phường", "đặc khu"
     province: str  # canonical province name
+    code: str = ""  # the list's code (joins the former communes to what they became)
 
     @property
     def full(self) -> str:
         return f"{self.division} {self.name}"
 
 
-class Communes:
-    """The communes of the 34 provinces (``tables/communes_2025.csv``, generated from the field's
-    package), found by the key of their name."""
+@dataclass(frozen=True)
+class FormerCommune:
+    name: str  # as before 2025, without its unit word
+    division: str  # "xã", "phường", "thị trấn"
+    province: str  # the province it was in (one of the 63)
+    became: tuple[Commune, ...]  # the one commune it went into whole, or those it was divided among
 
-    def __init__(self, communes: list[Commune]) -> None:
+
+class Communes:
+    """The communes of the 34 provinces (``tables/communes_2025.csv``) and those before the 2025
+    merger with what each became (``tables/communes_before_2025.csv``), both generated from the
+    field's packages, found by the key of their name."""
+
+    def __init__(self, communes: list[Commune], former: Path | list[FormerCommune] = ()
+                 ) -> None:
         self.by_key: dict[str, list[Commune]] = {}
         for commune in communes:
             self.by_key.setdefault(match_key(commune.name), []).append(commune)
+        self._former = former  # the table, read at the first name today's list lacks
+        self._former_by_key: dict[str, list[FormerCommune]] | None = None
+
+    @property
+    def former_by_key(self) -> dict[str, list[FormerCommune]]:
+        """The former communes by the key of their name: read once, when first asked (most
+        plans name only communes of today, and the table is three times as long)."""
+        if self._former_by_key is None:
+            self._former_by_key = {}
+            for old in self._read_former() if isinstance(self._former, Path) else self._former:
+                self._former_by_key.setdefault(match_key(old.name), []).append(old)
+        return self._former_by_key
+
+    def _read_former(self) -> list[FormerCommune]:
+        assert isinstance(self._former, Path)
+        if not self._former.exists():
+            return []
+        by_code = {c.code: c for found in self.by_key.values() for c in found}
+        with open(self._former, encoding="utf-8", newline="") as handle:
+            return [FormerCommune(nfc(r["name"]), nfc(r["division"]), nfc(r["province"]),
+                                  tuple(by_code[c] for c in r["became"].split()))
+                    for r in csv.DictReader(handle)]
 
     @classmethod
     def read(cls, tables: Path) -> Communes:
-        import csv
-
         try:
             with open(tables / "provinces_2025.csv", encoding="utf-8", newline="") as handle:
                 names = {r["code_2025"]: nfc(r["name"]) for r in csv.DictReader(handle)}
@@ -373,23 +435,52 @@ class Communes:
                 rows = list(csv.DictReader(handle))
         except FileNotFoundError:  # a reference folder without the tables: no commune named
             return cls([])
-        return cls([Commune(nfc(r["name"]), nfc(r["division"]), names[r["province_code_2025"]])
-                    for r in rows])
+        return cls([Commune(nfc(r["name"]), nfc(r["division"]), names[r["province_code_2025"]],
+                            r["code"]) for r in rows], tables / COMMUNES_BEFORE_TABLE)
 
-    def find(self, name_key: str, word_key: str, province: str | None
-             ) -> tuple[str, str] | None:
+    def find(self, name_key: str, word_key: str, province: str | None,
+             before_2025: bool = False) -> tuple[str, str] | None:
         """(the commune as named with its unit word, its province) for a name and unit word in
         key space: the plan's province's commune of that name (a plan names its own communes;
         another province's would carry that province's name), or with no province known the
         only one anywhere; a unit word the list disagrees with is taken when the name alone is
-        unambiguous."""
+        unambiguous. In a document dated before the 2025 merger (``before_2025``), a name the
+        former communes hold is theirs first: the commune of today that took it may be another."""
+        if before_2025 and self.former_pool(name_key, word_key, province):
+            return self.former(name_key, word_key, province)
         found = self.by_key.get(name_key, [])
         pool = found if province is None else [c for c in found if c.province == province]
         same_word = [c for c in pool if match_key(c.division) == word_key]
-        for choice in (same_word, pool):
-            if len(choice) == 1:
-                return choice[0].full, choice[0].province
-        return None  # none, or several: not guessed
+        if pool and word_key in _TODAYS_WORDS:
+            for choice in (same_word, pool):
+                if len(choice) == 1:
+                    return choice[0].full, choice[0].province
+            return None  # several: not guessed
+        return self.former(name_key, word_key, province)  # "thị trấn X" is always a former one
+
+    def former(self, name_key: str, word_key: str, province: str | None
+               ) -> tuple[str, str] | None:
+        """What a commune before 2025 became, for a name no commune of today bears (in the
+        plan's province, the old one or the new): the one commune all the old ones of that name
+        (of that unit word, if any has it) went into whole. One divided among several, or
+        several old communes that went different ways, is none of them: not guessed."""
+        became = {commune for old in self.former_pool(name_key, word_key, province)
+                  for commune in old.became}
+        if len(became) != 1:
+            return None
+        [commune] = became
+        return commune.full, commune.province
+
+
+    def former_pool(self, name_key: str, word_key: str, province: str | None
+                     ) -> list[FormerCommune]:
+        """The former communes of that name in the province, old or new (of that unit word, if
+        any has it)."""
+        found = self.former_by_key.get(name_key, [])
+        pool = found if province is None else [
+            old for old in found
+            if old.province == province or any(c.province == province for c in old.became)]
+        return [old for old in pool if match_key(old.division) == word_key] or pool
 
 
 def fresh_copy(mention: AgencyMention) -> AgencyMention:
