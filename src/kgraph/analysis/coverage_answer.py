@@ -557,8 +557,9 @@ def keep_stored(repo: Repository) -> int | None:
     whose first ``directive-coverage`` of a national directive its engine would otherwise
     answer (56,161 rows at 20,000 plans). None when the version has them kept already (nothing
     done); else how many directives were kept."""
-    from kgraph.analysis.plan_parts import carrying_out, writable
+    from kgraph.analysis.plan_parts import carrying_out
     from kgraph.store.derived import derived, kept_root
+    from kgraph.store.embedded import writable_iri
 
     if previous(repo) is not None:
         return None
@@ -567,7 +568,7 @@ def keep_stored(repo: Repository) -> int | None:
     concept_of = {found[0]: concept for concept, found in notations.items() if len(found) == 1}
     stage = StageAnswers(full=True)
     for (iri,) in plain_rows(repo, _COVERED):
-        if iri is None or not writable(iri):
+        if iri is None or not writable_iri(iri):
             continue  # (a query cannot name it: the graphs' rows answer it)
         cells = _stored_cells(repo, f"VALUES ?directive {{ <{iri}> }}", "")
         parts: dict[str, Part] = {}

@@ -20,7 +20,7 @@ import pyoxigraph as ox
 
 from kgraph.graph.vocab import ID, KG, sparql_prefixes
 from kgraph.ingest.text import nfc
-from kgraph.store.embedded import OxigraphRepository, Repository, query_records
+from kgraph.store.embedded import OxigraphRepository, Repository, query_records, writable_iri
 
 Direction = Literal["up", "down"]
 
@@ -278,7 +278,6 @@ SELECT DISTINCT ?doc WHERE { #VALUES
 """
 _DOCUMENT_NUMBERS = "SELECT DISTINCT ?doc ?number WHERE { ?doc eli:id_local ?number }"
 _ABSOLUTE_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
-_UNSAFE_IRI = re.compile(r'[\s<>"{}|^`\\]')
 VALUES_CHUNK = 500  # IRIs bound per query
 
 # predicate local name -> (relation, True when the edge runs object -> subject)
@@ -331,7 +330,7 @@ def _first_rows(rows: list[dict[str, str | None]], key: str) -> list[dict[str, s
 
 def safe_iri(iri: str) -> bool:
     """An IRI that can be written between <> in a query (anything else names no node)."""
-    return bool(_ABSOLUTE_IRI.match(iri)) and not _UNSAFE_IRI.search(iri)
+    return bool(_ABSOLUTE_IRI.match(iri)) and writable_iri(iri)
 
 
 def _select(repo: Repository, body: str, var: str | None = None,

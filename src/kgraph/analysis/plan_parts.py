@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +28,7 @@ from kgraph.store.derived import (
     keep_version_value,
     version_value,
 )
-from kgraph.store.embedded import Repository, plain_rows
+from kgraph.store.embedded import Repository, plain_rows, writable_iri
 
 _GRAPH = "/graph/"
 # A part: graph -> its plans' facts (plan IRI -> its facts pickled, decoded when asked for).
@@ -104,14 +103,6 @@ IN_FLIGHT = 3  # a remote store's requests asked at once (as the explorer's whol
 # 1000000000 bytes in transitive temp memory"), the answer with it.
 _IMPLEMENTING = """PREFIX kg: <https://w3id.org/kgraph/def#>
 SELECT DISTINCT ?plan WHERE { VALUES ?root { $roots } ?plan kg:implements ?root }"""
-_UNWRITABLE = re.compile(r'[\s<>"{}|^`\\]')  # what an IRI written <...> in a query cannot hold
-
-
-def writable(iri: str) -> bool:
-    """Whether a query can name the IRI between ``<>`` (:func:`values`)."""
-    return not _UNWRITABLE.search(iri)
-
-
 def rows_of(repo: Repository, texts: Sequence[str]) -> list[list[tuple[str | None, ...]]]:
     """Each query's plain rows (:func:`plain_rows`), in the texts' order; over a remote store
     :data:`IN_FLIGHT` requests at a time: the server evaluates the next chunk's while kgraph
@@ -131,14 +122,14 @@ def carrying_out(repo: Repository, roots: Iterable[str]) -> list[str]:
     """The documents carrying out any of ``roots``, transitively (``kg:implements+``), and the
     roots themselves, sorted: walked one step a request per chunk of :data:`CHUNK` IRIs (an
     IRI a query cannot name is left out)."""
-    frontier = sorted({r for r in roots if writable(r)})
+    frontier = sorted({r for r in roots if writable_iri(r)})
     seen = set(frontier)
     while frontier:
         found = []
         for start in range(0, len(frontier), CHUNK):
             text = _IMPLEMENTING.replace("$roots", values(frontier[start:start + CHUNK]))
             for (plan,) in plain_rows(repo, text):
-                if plan is not None and plan not in seen and writable(plan):
+                if plan is not None and plan not in seen and writable_iri(plan):
                     seen.add(plan)
                     found.append(plan)
         frontier = found

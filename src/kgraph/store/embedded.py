@@ -146,6 +146,16 @@ def plain_rows(repo: object, sparql: str) -> list[tuple[str | None, ...]]:
     return plain_values(repo.query(sparql))  # type: ignore[attr-defined]
 
 
+# What an IRI written ``<...>`` in a query cannot hold (SPARQL's IRIREF): a store may still hold
+# such an IRI (a server's own bulk load takes it), which a query must then not name.
+_UNWRITABLE_IRI = re.compile(r'[\s<>"{}|^`\\]')
+
+
+def writable_iri(iri: str) -> bool:
+    """Whether a query can name the IRI between ``<>``."""
+    return not _UNWRITABLE_IRI.search(iri)
+
+
 def replace_graphs_update(graphs: Mapping[str, str]) -> str:
     """One SPARQL update that drops and refills each graph (one transaction)."""
     parts = []

@@ -23,7 +23,7 @@ from kgraph.analysis.queries import named_queries
 from kgraph.graph.vocab import ELI, ID, KG, PREFIXES, RDF, sparql_prefixes
 from kgraph.ingest.text import fold, ocr_fold
 from kgraph.resources import ONTOLOGY_GRAPH, REFERENCE_GRAPH
-from kgraph.store.embedded import Repository, store_version
+from kgraph.store.embedded import Repository, store_version, writable_iri
 from kgraph.web.sources import Original, SourcePage, original_link, source_page
 
 LANGUAGES = ("vi", "en")
@@ -34,7 +34,6 @@ INCOMING_SHOWN = 100  # links into a resource listed on its page
 PAGES_KEPT = 64  # resource pages and RDF downloads kept per store version (see KeptPages)
 DOWNLOAD_CHARACTERS_KEPT = 32_000_000  # of the downloads kept (a directive's N-Quads: MBs)
 # Characters that may not appear inside <...> in SPARQL (and never in a minted IRI).
-_UNSAFE_IRI = re.compile(r"[\s<>\"{}|\\^`]")
 
 # Labels for the standard terms kgraph reuses; the ontology graph only labels its own terms.
 EXTERNAL_LABELS: dict[str, dict[str, str]] = {
@@ -156,14 +155,14 @@ def lateral(repository: Repository) -> str:
 
 def local_path(iri: str) -> str | None:
     """The path on this server where a minted IRI dereferences (None for others)."""
-    if iri.startswith(str(ID)) and not _UNSAFE_IRI.search(iri):
+    if iri.startswith(str(ID)) and writable_iri(iri):
         return "/id/" + iri[len(str(ID)) :]
     return None
 
 
 def iri_for_path(path: str) -> str | None:
     """The minted IRI a request path ``/id/{path}`` names, or None when it cannot be one."""
-    if not path or _UNSAFE_IRI.search(path):
+    if not path or not writable_iri(path):
         return None
     return str(ID) + path
 
@@ -244,7 +243,7 @@ class Labeller:
         return _LABEL_RANK.get(via, 3), order
 
     def load(self, iris: set[str]) -> None:
-        wanted = sorted(i for i in iris if i not in self.cache and not _UNSAFE_IRI.search(i))
+        wanted = sorted(i for i in iris if i not in self.cache and writable_iri(i))
         if not wanted:
             return
         values = " ".join(f"<{i}>" for i in wanted)
@@ -288,7 +287,7 @@ class Labeller:
 
 def exists(repository: Repository, iri: str) -> bool:
     """Whether the graph says anything about (or pointing to) the IRI."""
-    if _UNSAFE_IRI.search(iri):
+    if not writable_iri(iri):
         return False
     result = repository.query(f"ASK {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?p <{iri}> }} }}")
     return bool(result.boolean)
@@ -304,7 +303,7 @@ def _sources(repository: Repository, graphs: set[str], lang: str) -> dict[str, S
     found: dict[str, Source] = {g: kept[g] for g in graphs if g in kept}
     for graph in graphs & set(shipped):
         found[graph] = Source(graph, shipped[graph].get(lang, shipped[graph]["vi"]))
-    rest = sorted(g for g in graphs - set(shipped) - set(found) if not _UNSAFE_IRI.search(g))
+    rest = sorted(g for g in graphs - set(shipped) - set(found) if writable_iri(g))
     if rest:
         values = " ".join(f"<{g}>" for g in rest)
         provenance = """OPTIONAL { GRAPH ?g { ?g prov:wasDerivedFrom ?file .
@@ -550,7 +549,7 @@ def restored_text(repository: Repository, iri: str, text: str) -> str | None:
     (``skos:prefLabel``) or the canonical number (``eli:id_local``). Only a source with OCR
     damage is restored (its every differing mention); clean text gives None.
     """
-    if _UNSAFE_IRI.search(iri):
+    if not writable_iri(iri):
         return None
     rows = repository.query(sparql_prefixes() + f"""
         SELECT DISTINCT ?raw ?canonical WHERE {{
@@ -616,7 +615,7 @@ def _downstream_plans(repository: Repository, iri: str) -> tuple[list[str], bool
         LIMIT 1 }}""" if lateral(repository) else f"{carrying} ?plan kg:hasAssignment ?a"
     rows = repository.query(sparql_prefixes() + f"""SELECT DISTINCT ?plan WHERE {{
         {direct} }} ORDER BY ?plan LIMIT {wanted}""").rows
-    found = {str(r[0]) for r in rows if not _UNSAFE_IRI.search(str(r[0]))}
+    found = {str(r[0]) for r in rows if writable_iri(str(r[0]))}
     if len(found) < wanted:  # every one carrying it out directly: the further ones too
         reach = [p for p in plan_parts.carrying_out(repository, [iri]) if p != iri]
         found = set()
@@ -665,7 +664,7 @@ def _lineage_table(repository: Repository, text: str, labeller: Labeller) -> Tab
     wanted = sorted({str(a) for a, _ in reached.rows} - set(known))
     variables = ["depth", "number", "type", "issuer", "province", "root", "ancestor"]
     if any(not isinstance(a, URIRef) for a, _ in reached.rows) or any(
-            _UNSAFE_IRI.search(a) for a in wanted):  # cannot be written in VALUES
+            not writable_iri(a) for a in wanted):  # cannot be written in VALUES
         return _table(repository, "lineage", text, labeller)
     if wanted:
         values = " ".join(f"<{a}>" for a in wanted)
