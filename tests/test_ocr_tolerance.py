@@ -10,7 +10,7 @@ from kgraph.ingest.bodies import looks_named, names_part
 from kgraph.ingest.extract import extract_document
 from kgraph.ingest.model import Relation
 from kgraph.ingest.references import find_references
-from kgraph.ingest.text import match_key, syllable_parts, syllable_skeleton
+from kgraph.ingest.text import aligned_fold, match_key, syllable_parts, syllable_skeleton
 from kgraph.reference.matching import default_matcher
 
 
@@ -86,3 +86,10 @@ def test_the_implementation_section_is_found_when_the_ocr_lost_a_word(title: str
     )
     doc = extract_document(text, "plan.txt")
     assert [a.section for a in doc.assignments] == ["II", "II"]
+
+
+@pytest.mark.parametrize("title", ["TỔ CHỨC THỰC HlỆN", "TO CHUC THUC HlEN"])
+def test_an_l_among_capitals_is_a_capital_i(title: str) -> None:
+    assert aligned_fold(title).endswith("thuc hien")
+    assert aligned_fold("Hôm nay lúc Hl") == "hom nay luc hl"  # no word of capitals
+    test_the_implementation_section_is_found_when_the_ocr_lost_a_word(title)

@@ -268,7 +268,31 @@ def aligned_fold(text: str) -> str:
     Lets a pattern found in the folded text be cut back out of the raw text by offset.
     """
     folded = _fold_long(text) if len(text) >= LONG_TEXT_CHARS else text.translate(FOLD_TABLE)
+    if _L_BY_CAPITAL.search(text):
+        folded = _capital_i(text, folded)
     return _P_FOR_D_FAST.sub("d", _repair_suspects(folded))
+
+
+# An "l" beside a capital ("THỰC HlỆN", "TlÊU"): in a word otherwise in capitals, the OCR read
+# a capital "I" as "l"; no word of capitals holds a lower-case letter.
+_L_BY_CAPITAL = re.compile(r"[A-ZĐÂĂÊÔƠƯ]l|l[A-ZĐÂĂÊÔƠƯ]")
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _capital_i(text: str, folded: str) -> str:
+    """The folded text with each "l" of a word otherwise in (two or more) capitals an "i"."""
+    chars = None
+    for m in _WORD.finditer(text):
+        word = m.group()
+        if "l" not in word:
+            continue
+        others = word.replace("l", "")
+        if len(others) >= 2 and others.isupper():
+            chars = chars if chars is not None else list(folded)
+            for k, c in enumerate(word):
+                if c == "l":
+                    chars[m.start() + k] = "i"
+    return "".join(chars) if chars is not None else folded
 
 
 def _repair_suspects(folded: str) -> str:
