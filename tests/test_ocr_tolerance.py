@@ -93,3 +93,19 @@ def test_an_l_among_capitals_is_a_capital_i(title: str) -> None:
     assert aligned_fold(title).endswith("thuc hien")
     assert aligned_fold("Hôm nay lúc Hl") == "hom nay luc hl"  # no word of capitals
     test_the_implementation_section_is_found_when_the_ocr_lost_a_word(title)
+
+
+@pytest.mark.parametrize(
+    ("read", "body"),
+    [("Sé Khoa va Céng nghé", "Sở Khoa học và Công nghệ"),
+     ("Sở Tài nguyên Môi trường", "Sở Tài nguyên và Môi trường")],
+)
+def test_a_name_missing_one_word_is_the_one_body_it_fits(read: str, body: str) -> None:
+    assert default_matcher().agency(read, "Cần Thơ").canonical == body
+
+
+def test_no_plural_or_unit_word_is_taken_as_dropped() -> None:
+    matcher = default_matcher()
+    # "Ủy ban nhân dân xã, phường" less "xã", or "các": a ward's committee, not the group
+    assert matcher.agency("UBND phwéng", "Hà Nội").canonical is None
+    assert matcher.agency("Sở Khoa học", "Cần Thơ").canonical is None  # two words short
