@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from kgraph.ingest.bodies import looks_named, names_part
+from kgraph.ingest.bodies import looks_named, names_part, split_agencies
 from kgraph.ingest.extract import extract_document
 from kgraph.ingest.model import Relation
 from kgraph.ingest.references import find_references
@@ -109,3 +109,23 @@ def test_no_plural_or_unit_word_is_taken_as_dropped() -> None:
     # "Ủy ban nhân dân xã, phường" less "xã", or "các": a ward's committee, not the group
     assert matcher.agency("UBND phwéng", "Hà Nội").canonical is None
     assert matcher.agency("Sở Khoa học", "Cần Thơ").canonical is None  # two words short
+
+
+def test_a_name_less_its_last_word_stays_a_prefix_not_a_body() -> None:
+    # "Báo ..." whose prefix "Bao Tài nguyên và Môi" is "Bộ Tài nguyên và Môi trường" less a word
+    found = split_agencies("Bao TN&MT va cac don vi lién quan", default_matcher(), None)
+    assert [m.canonical for m in found] == [None, None]
+
+
+def test_a_w_inside_a_word_is_read_as_u_where_the_extractor_folds() -> None:
+    assert aligned_fold("xay dwng, Twong") == "xay dung, tuong"
+    assert aligned_fold("28-CT/Tw web www.gov.vn TW") == "28-ct/tw web www.gov.vn tw"
+    # the duty verb ends the group's name
+    assert names_part("1. Cac co quan, don vi, dia phuong xay dwng Ké hoach") == (
+        "Cac co quan, don vi, dia phuong")
+
+
+@pytest.mark.parametrize("read", ["Các đồng chí", "Cac déng chi", "Cdc dong chi"])
+def test_damaged_honorifics_before_a_body_are_left_out(read: str) -> None:
+    assert names_part(f"1. {read} Lãnh đạo Bộ theo lĩnh vực công tác được phân công") == (
+        "Lãnh đạo Bộ")

@@ -195,10 +195,10 @@ _COLLECTIVE = re.compile(r"^(?:" + "|".join(COLLECTIVE_HEADS) + r")\b")
 _ABBREVIATION = [(re.compile(rf"(?<!\w)(?:{p})(?!\w)"), full) for p, full in FIELD_ABBREVIATIONS]
 _HEADING_NO = re.compile(r"^\s*(?:[0-9]{1,2}(?:\.[0-9]{1,2}){0,2}|[ivxl]{1,5}|[a-zđ])\s*[.,)]\s*")
 # Office holders as an OCR may read them (at the start of an addressee, or after a comma). A
-# title whose consonants are those of "các" ("cục trưởng": "các trường" is a group of schools)
-# is only taken as written.
+# title whose consonants are those of "các trường" ("cục trưởng": a group of schools) is only
+# taken as written; "các đồng chí" is read through its damage ("Cac déng chi").
 _OFFICE_TOLERANT = "|".join(
-    p if ocr_tolerant(p).startswith(r"c\S{0,3}c") else ocr_tolerant(p) for p in OFFICE_HOLDERS
+    p if re.fullmatch(ocr_tolerant(p), "cac truong") else ocr_tolerant(p) for p in OFFICE_HOLDERS
 )
 _OFFICE = re.compile(r"^\W*(?:" + _OFFICE_TOLERANT + r")(?=\s)\s*")
 _LEAD_IN = re.compile(r"^\W*(?:" + "|".join(LEAD_INS) + r")\b\s*")

@@ -270,7 +270,29 @@ def aligned_fold(text: str) -> str:
     folded = _fold_long(text) if len(text) >= LONG_TEXT_CHARS else text.translate(FOLD_TABLE)
     if _L_BY_CAPITAL.search(text):
         folded = _capital_i(text, folded)
+    if "w" in text:
+        folded = _w_vowel(text, folded)
     return _P_FOR_D_FAST.sub("d", _repair_suspects(folded))
+
+
+# A lower-case "w" inside a word ("xây dwng", "trwdng", "twong"): Vietnamese has no "w", the
+# OCR wrote it for "ư". A code or an address ("28-CT/Tw", "gov.vn", "www") keeps it, and so
+# does a word that opens with one ("web").
+_W_INSIDE = re.compile(r"(?<=[^\W\d_])w")
+_W_KEPT = re.compile(r"^[wW]|[0-9/.@:_]\S")
+
+
+def _w_vowel(text: str, folded: str) -> str:
+    """The folded text with each lower-case "w" inside a word of letters a "u"."""
+    chars = None
+    for token in _TOKEN.finditer(text):
+        word = token.group()
+        if "w" not in word or _W_KEPT.search(word):
+            continue
+        for m in _W_INSIDE.finditer(word):
+            chars = chars if chars is not None else list(folded)
+            chars[token.start() + m.start()] = "u"
+    return "".join(chars) if chars is not None else folded
 
 
 # An "l" beside a capital ("THỰC HlỆN", "TlÊU"): in a word otherwise in capitals, the OCR read

@@ -238,8 +238,9 @@ class Matcher:
         return (keys[best], float(score)) if score >= SKELETON_THRESHOLD else (None, 0.0)
 
     def _by_dropped_word(self, key: str, province: str | None) -> tuple[Entry | None, float]:
-        """The one known body whose name is the key with one word more than it, not the head
-        noun, a plural marker or a unit's word ("Sở Khoa và Công nghệ": an OCR dropped "học";
+        """The one known body whose name is the key with one word more than it, inside it (not
+        the head noun nor the last word, which readers of a name's prefix try), not a plural
+        marker or a unit's word ("Sở Khoa và Công nghệ": an OCR dropped "học";
         without "các" or "xã" a name is of another body), compared by consonant skeleton: only
         for a name no known name has the skeleton of (else that name decides, or none)."""
         keys = self._keys(province)
@@ -250,7 +251,7 @@ class Matcher:
                 words = known.split()
                 if len(words) <= SKELETON_MIN_WORDS:
                     continue
-                for i in range(1, len(words)):
+                for i in range(1, len(words) - 1):  # (a name less its last word is a prefix)
                     if words[i] in _NEVER_DROPPED:
                         continue
                     short = " ".join(words[:i] + words[i + 1 :])
