@@ -129,3 +129,14 @@ def test_a_w_inside_a_word_is_read_as_u_where_the_extractor_folds() -> None:
 def test_damaged_honorifics_before_a_body_are_left_out(read: str) -> None:
     assert names_part(f"1. {read} Lãnh đạo Bộ theo lĩnh vực công tác được phân công") == (
         "Lãnh đạo Bộ")
+
+
+def test_a_damaged_body_across_local_units_is_spelled_with_its_known_name() -> None:
+    found = split_agencies(
+        "Sé TN&MT cac tinh, thanh ph6 truc thu6c Trung uong", default_matcher(), None)
+    assert len(found) == 1 and found[0].canonical is None
+    assert match_key(found[0].spelled or "") == match_key(
+        "Sở Tài nguyên và Môi trường các tỉnh, thành phố trực thuộc Trung ương")
+    # units that are not plain generic words leave the name as written
+    found = split_agencies("Sé TN&MT cac tinh Ha Giang", default_matcher(), None)
+    assert found[0].spelled is None

@@ -400,9 +400,24 @@ def _collective(raw: str, matcher: Matcher, province: str | None) -> AgencyMenti
     mention = matcher.agency(expand_abbreviations(raw), province)
     if not mention.resolved or mention.kind is not AddresseeKind.COLLECTIVE:
         mention = AgencyMention(raw=raw, kind=AddresseeKind.COLLECTIVE)
-        mention.spelled = spell_group(expand_abbreviations(raw))
+        mention.spelled = (spell_group(expand_abbreviations(raw))
+                           or _spelled_spread(raw, matcher, province))
     mention.raw = raw.strip(" ,;:.-")
     return mention
+
+
+def _spelled_spread(raw: str, matcher: Matcher, province: str | None) -> str | None:
+    """A kind of body across local units spelled as the body's known name and the units'
+    generic words ("Sd TN&MT cac tinh, thanh pho ..." -> "Sở Tài nguyên và Môi trường các
+    tỉnh, thành phố ..."): the name an OCR damaged is the body's, the units' words are few."""
+    m = _SPREAD.search(aligned_fold(raw))
+    if m is None:
+        return None
+    body = matcher.agency(expand_abbreviations(raw[: m.start() + 1]), province)
+    units = spell_group(raw[m.start() + 1 :].strip())
+    if not body.resolved or body.kind is not AddresseeKind.AGENCY or units is None:
+        return None
+    return f"{body.canonical} {units}"
 
 
 _LOOKUPS: dict[tuple[int, str, str | None, bool], AgencyMention] = {}
