@@ -269,9 +269,9 @@ def aligned_fold(text: str) -> str:
     """
     folded = _fold_long(text) if len(text) >= LONG_TEXT_CHARS else text.translate(FOLD_TABLE)
     if _L_BY_CAPITAL.search(text):
-        folded = _capital_i(text, folded)
+        folded = _letters_read_as(text, folded, _WORD, _capital_i_at, "i")
     if "w" in text:
-        folded = _w_vowel(text, folded)
+        folded = _letters_read_as(text, folded, _TOKEN, _w_vowel_at, "u")
     return _P_FOR_D_FAST.sub("d", _repair_suspects(folded))
 
 
@@ -282,17 +282,11 @@ _W_INSIDE = re.compile(r"(?<=[^\W\d_])w")
 _W_KEPT = re.compile(r"^[wW]|[0-9/.@:_]\S")
 
 
-def _w_vowel(text: str, folded: str) -> str:
-    """The folded text with each lower-case "w" inside a word of letters a "u"."""
-    chars = None
-    for token in _TOKEN.finditer(text):
-        word = token.group()
-        if "w" not in word or _W_KEPT.search(word):
-            continue
-        for m in _W_INSIDE.finditer(word):
-            chars = chars if chars is not None else list(folded)
-            chars[token.start() + m.start()] = "u"
-    return "".join(chars) if chars is not None else folded
+def _w_vowel_at(word: str) -> list[int]:
+    """Where a "w" of the word stands for "ư"."""
+    if "w" not in word or _W_KEPT.search(word):
+        return []
+    return [m.start() for m in _W_INSIDE.finditer(word)]
 
 
 # An "l" beside a capital ("THỰC HlỆN", "TlÊU"): in a word otherwise in capitals, the OCR read
@@ -301,19 +295,23 @@ _L_BY_CAPITAL = re.compile(r"[A-ZĐÂĂÊÔƠƯ]l|l[A-ZĐÂĂÊÔƠƯ]")
 _WORD = re.compile(r"[^\W\d_]+")
 
 
-def _capital_i(text: str, folded: str) -> str:
-    """The folded text with each "l" of a word otherwise in (two or more) capitals an "i"."""
+def _capital_i_at(word: str) -> list[int]:
+    """Where an "l" of a word otherwise in (two or more) capitals stands for "I"."""
+    others = word.replace("l", "")
+    if len(others) == len(word) or len(others) < 2 or not others.isupper():
+        return []
+    return [k for k, c in enumerate(word) if c == "l"]
+
+
+def _letters_read_as(text: str, folded: str, words: re.Pattern[str],
+                     misread: Callable[[str], list[int]], letter: str) -> str:
+    """The folded text with the letter at each place of a word of the text that ``misread``
+    says the OCR misread (one character for one: offsets still cut the raw text)."""
     chars = None
-    for m in _WORD.finditer(text):
-        word = m.group()
-        if "l" not in word:
-            continue
-        others = word.replace("l", "")
-        if len(others) >= 2 and others.isupper():
+    for m in words.finditer(text):
+        for k in misread(m.group()):
             chars = chars if chars is not None else list(folded)
-            for k, c in enumerate(word):
-                if c == "l":
-                    chars[m.start() + k] = "i"
+            chars[m.start() + k] = letter
     return "".join(chars) if chars is not None else folded
 
 
