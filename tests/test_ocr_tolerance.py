@@ -109,6 +109,8 @@ def test_no_plural_or_unit_word_is_taken_as_dropped() -> None:
     # "Ủy ban nhân dân xã, phường" less "xã", or "các": a ward's committee, not the group
     assert matcher.agency("UBND phwéng", "Hà Nội").canonical is None
     assert matcher.agency("Sở Khoa học", "Cần Thơ").canonical is None  # two words short
+    # a group is a list of generic words: "các sở, ngành, cơ quan" is no "... có liên quan"
+    assert matcher.agency("cac sé, nganh, co quan", "Kiên Giang").canonical is None
 
 
 def test_a_name_less_its_last_word_stays_a_prefix_not_a_body() -> None:

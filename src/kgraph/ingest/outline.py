@@ -504,6 +504,8 @@ class _Builder:
     def _lost_numeral(self, i: int, line: Line) -> _Marker | None:
         """A Roman section whose numeral the OCR lost: a line in capitals, starting a
         sentence, between section N and a section N + 2 that follows (II, [capitals], IV)."""
+        if not line.text[:2].isupper():
+            return None  # (most lines: one test)
         sibling = self._open_of(ROMAN)
         if (sibling is None or self.in_title or self._wrapped(line) or line.in_table
                 or len(line.text.split()) < 3 or not _mostly_upper(line.text)

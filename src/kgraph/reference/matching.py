@@ -243,6 +243,8 @@ class Matcher:
         marker or a unit's word ("Sở Khoa và Công nghệ": an OCR dropped "học";
         without "các" or "xã" a name is of another body), compared by consonant skeleton: only
         for a name no known name has the skeleton of (else that name decides, or none)."""
+        if key.split()[0] in _NEVER_DROPPED:
+            return None, 0.0  # a group ("các sở, ngành, cơ quan") is a list, not a name
         keys = self._keys(province)
         shortened = self._shortened.get(province)
         if shortened is None:
