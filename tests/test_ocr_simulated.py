@@ -2,8 +2,10 @@
 no real OCR copy, damaged by the model learnt from the plans that have one, at fixed seeds.
 
 A floor on the aggregate scores that the OCR-tolerant reading (a body's name by its consonant
-skeleton, office holders and document types read through damaged vowels) reaches; the reading
-before it stayed below it on the same copies. The model file must be what the learning step
+skeleton, office holders and document types read through damaged vowels; an outline that reads
+damaged heading numbers by their place among siblings; a name missing one word) reaches; the
+reading before it stayed below it on the same copies (0.653 before the outline's and the
+dropped word's rules, 0.533 before the skeletons). The model file must be what the learning step
 gives from the pairs, so the copies are reproducible from the data."""
 
 from __future__ import annotations
@@ -71,6 +73,6 @@ def test_simulated_ocr_of_unseen_plans_keeps_bodies_and_references(tmp_path: Pat
     scores = score_set(files, load_model(), SEEDS, tmp_path)
     rates = {m: _rate(scores, m) for m in ("agencies", "agencies_and_request", "refs")}
     print(rates)
-    assert rates["agencies"] >= 0.62
-    assert rates["agencies_and_request"] >= 0.62
+    assert rates["agencies"] >= 0.68
+    assert rates["agencies_and_request"] >= 0.68
     assert rates["refs"] >= 0.90

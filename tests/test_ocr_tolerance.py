@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from kgraph.ingest.bodies import looks_named, names_part
+from kgraph.ingest.bodies import looks_named, names_part, split_agencies
 from kgraph.ingest.extract import extract_document
 from kgraph.ingest.model import Relation
 from kgraph.ingest.references import find_references
-from kgraph.ingest.text import match_key, syllable_parts, syllable_skeleton
+from kgraph.ingest.text import aligned_fold, match_key, syllable_parts, syllable_skeleton
 from kgraph.reference.matching import default_matcher
 
 
@@ -86,3 +86,59 @@ def test_the_implementation_section_is_found_when_the_ocr_lost_a_word(title: str
     )
     doc = extract_document(text, "plan.txt")
     assert [a.section for a in doc.assignments] == ["II", "II"]
+
+
+@pytest.mark.parametrize("title", ["TỔ CHỨC THỰC HlỆN", "TO CHUC THUC HlEN"])
+def test_an_l_among_capitals_is_a_capital_i(title: str) -> None:
+    assert aligned_fold(title).endswith("thuc hien")
+    assert aligned_fold("Hôm nay lúc Hl") == "hom nay luc hl"  # no word of capitals
+    test_the_implementation_section_is_found_when_the_ocr_lost_a_word(title)
+
+
+@pytest.mark.parametrize(
+    ("read", "body"),
+    [("Sé Khoa va Céng nghé", "Sở Khoa học và Công nghệ"),
+     ("Sở Tài nguyên Môi trường", "Sở Tài nguyên và Môi trường")],
+)
+def test_a_name_missing_one_word_is_the_one_body_it_fits(read: str, body: str) -> None:
+    assert default_matcher().agency(read, "Cần Thơ").canonical == body
+
+
+def test_no_plural_or_unit_word_is_taken_as_dropped() -> None:
+    matcher = default_matcher()
+    # "Ủy ban nhân dân xã, phường" less "xã", or "các": a ward's committee, not the group
+    assert matcher.agency("UBND phwéng", "Hà Nội").canonical is None
+    assert matcher.agency("Sở Khoa học", "Cần Thơ").canonical is None  # two words short
+    # a group is a list of generic words: "các sở, ngành, cơ quan" is no "... có liên quan"
+    assert matcher.agency("cac sé, nganh, co quan", "Kiên Giang").canonical is None
+
+
+def test_a_name_less_its_last_word_stays_a_prefix_not_a_body() -> None:
+    # "Báo ..." whose prefix "Bao Tài nguyên và Môi" is "Bộ Tài nguyên và Môi trường" less a word
+    found = split_agencies("Bao TN&MT va cac don vi lién quan", default_matcher(), None)
+    assert [m.canonical for m in found] == [None, None]
+
+
+def test_a_w_inside_a_word_is_read_as_u_where_the_extractor_folds() -> None:
+    assert aligned_fold("xay dwng, Twong") == "xay dung, tuong"
+    assert aligned_fold("28-CT/Tw web www.gov.vn TW") == "28-ct/tw web www.gov.vn tw"
+    # the duty verb ends the group's name
+    assert names_part("1. Cac co quan, don vi, dia phuong xay dwng Ké hoach") == (
+        "Cac co quan, don vi, dia phuong")
+
+
+@pytest.mark.parametrize("read", ["Các đồng chí", "Cac déng chi", "Cdc dong chi"])
+def test_damaged_honorifics_before_a_body_are_left_out(read: str) -> None:
+    assert names_part(f"1. {read} Lãnh đạo Bộ theo lĩnh vực công tác được phân công") == (
+        "Lãnh đạo Bộ")
+
+
+def test_a_damaged_body_across_local_units_is_spelled_with_its_known_name() -> None:
+    found = split_agencies(
+        "Sé TN&MT cac tinh, thanh ph6 truc thu6c Trung uong", default_matcher(), None)
+    assert len(found) == 1 and found[0].canonical is None
+    assert match_key(found[0].spelled or "") == match_key(
+        "Sở Tài nguyên và Môi trường các tỉnh, thành phố trực thuộc Trung ương")
+    # units that are not plain generic words leave the name as written
+    found = split_agencies("Sé TN&MT cac tinh Ha Giang", default_matcher(), None)
+    assert found[0].spelled is None

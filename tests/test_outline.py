@@ -247,3 +247,49 @@ def test_a_title_goes_on_over_a_page_break_inside_a_name() -> None:
     first, second = parse(text).sections[0].headings
     assert first.name.endswith("Hội Liên hiệp Phụ nữ tỉnh")
     assert second.name == "Sở Y tế"  # a finished name: the paragraph after the break is text
+
+
+_DAMAGED_HEAD = "Số: 3/KH-UBND\nI. MỤC ĐÍCH\n1. Bảo đảm an toàn.\n"
+
+
+def test_a_section_whose_numeral_the_ocr_lost_is_the_one_its_siblings_skip() -> None:
+    text = _DAMAGED_HEAD + (
+        "II. NHIỆM VỤ\n1. Rà soát hồ sơ.\nNỘI DUNG THI ĐUA VÀ CÁCH THỨC XẾP HẠNG\n1. Nội dung.\n"
+        "IV. TỔ CHỨC THỰC HIỆN\n1. Sở Y tế chủ trì.\n"
+    )
+    assert [(s.no, s.title.split()[0]) for s in parse(text).sections] == [
+        ("I", "MỤC"), ("II", "NHIỆM"), ("III", "NỘI"), ("IV", "TỔ")]
+    # a line in capitals where no section is missing stays text
+    text = _DAMAGED_HEAD + "II. NHIỆM VỤ\nNỘI DUNG THI ĐUA VÀ CÁCH THỨC XẾP HẠNG\nIII. KINH PHÍ\n"
+    assert [s.no for s in parse(text).sections] == ["I", "II", "III"]
+
+
+def test_a_numeral_without_its_dot_opens_a_section_before_capitals() -> None:
+    text = _DAMAGED_HEAD + "II NHIỆM VỤ TRỌNG TÂM\n1. Rà soát.\nIII TỔ CHỨC THỰC HIỆN\n1. Sở.\n"
+    assert [s.no for s in parse(text).sections] == ["I", "II", "III"]
+    text = _DAMAGED_HEAD + "Vi phạm được xử lý.\nII Nhiệm vụ trọng tâm\n"  # not capitals
+    assert [s.no for s in parse(text).sections] == ["I"]
+
+
+def test_a_heading_number_read_as_a_letter_or_without_its_dot_follows_its_siblings() -> None:
+    text = _DAMAGED_HEAD + (
+        "II. TỔ CHỨC THỰC HIỆN\n1. Sở Y tế chủ trì.\n2. Sở Nội vụ phối hợp.\n"
+        "3 Sở Tài chính bố trí kinh phí.\nA. Sở Tư pháp thẩm định.\nS. Công an tỉnh bảo đảm.\n"
+        "Thời hạn là\n7 Ngày làm việc.\n"
+    )
+    heads = parse(text).sections[1].headings
+    assert [h.no for h in heads] == ["1", "2", "3", "4", "5"]
+    assert heads[3].name == "Sở Tư pháp thẩm định."
+
+
+def test_a_section_heading_run_on_after_a_sentence_is_cut_before_it() -> None:
+    text = _DAMAGED_HEAD + (
+        "Năm qua đạt nhiều kết quả cho doanh nghiệp. II. MỤC TIÊU, NHIỆM VỤ NĂM 2024 Bộ yêu cầu\n"
+        "các đơn vị thực hiện.\nIII. TỔ CHỨC THỰC HIỆN\n1. Sở Y tế chủ trì.\n"
+    )
+    layout = parse(text)
+    assert [s.no for s in layout.sections] == ["I", "II", "III"]
+    assert layout.sections[1].title.startswith("MỤC TIÊU")
+    # a numeral inside a sentence, before words not in capitals, stays in it
+    text = _DAMAGED_HEAD + "Giai đoạn hai. II. Nhiệm vụ năm nay gồm.\n"
+    assert [s.no for s in parse(text).sections] == ["I"]

@@ -194,10 +194,10 @@ _COLLECTIVE = re.compile(r"^(?:" + "|".join(COLLECTIVE_HEADS) + r")\b")
 _ABBREVIATION = [(re.compile(rf"(?<!\w)(?:{p})(?!\w)"), full) for p, full in FIELD_ABBREVIATIONS]
 _HEADING_NO = re.compile(r"^\s*(?:[0-9]{1,2}(?:\.[0-9]{1,2}){0,2}|[ivxl]{1,5}|[a-zđ])\s*[.,)]\s*")
 # Office holders as an OCR may read them (at the start of an addressee, or after a comma). A
-# title whose consonants are those of "các" ("cục trưởng": "các trường" is a group of schools)
-# is only taken as written.
+# title whose consonants are those of "các trường" ("cục trưởng": a group of schools) is only
+# taken as written; "các đồng chí" is read through its damage ("Cac déng chi").
 _OFFICE_TOLERANT = "|".join(
-    p if ocr_tolerant(p).startswith(r"c\S{0,3}c") else ocr_tolerant(p) for p in OFFICE_HOLDERS
+    p if re.fullmatch(ocr_tolerant(p), "cac truong") else ocr_tolerant(p) for p in OFFICE_HOLDERS
 )
 _OFFICE = re.compile(r"^\W*(?:" + _OFFICE_TOLERANT + r")(?=\s)\s*")
 _LEAD_IN = re.compile(r"^\W*(?:" + "|".join(LEAD_INS) + r")\b\s*")
@@ -399,9 +399,24 @@ def _collective(raw: str, matcher: Matcher, province: str | None) -> AgencyMenti
     mention = matcher.agency(expand_abbreviations(raw), province)
     if not mention.resolved or mention.kind is not AddresseeKind.COLLECTIVE:
         mention = AgencyMention(raw=raw, kind=AddresseeKind.COLLECTIVE)
-        mention.spelled = spell_group(expand_abbreviations(raw))
+        mention.spelled = (spell_group(expand_abbreviations(raw))
+                           or _spelled_spread(raw, matcher, province))
     mention.raw = raw.strip(" ,;:.-")
     return mention
+
+
+def _spelled_spread(raw: str, matcher: Matcher, province: str | None) -> str | None:
+    """A kind of body across local units spelled as the body's known name and the units'
+    generic words ("Sd TN&MT cac tinh, thanh pho ..." -> "Sở Tài nguyên và Môi trường các
+    tỉnh, thành phố ..."): the name an OCR damaged is the body's, the units' words are few."""
+    m = _SPREAD.search(aligned_fold(raw))
+    if m is None:
+        return None
+    body = matcher.agency(expand_abbreviations(raw[: m.start() + 1]), province)
+    units = spell_group(raw[m.start() + 1 :].strip())
+    if not body.resolved or body.kind is not AddresseeKind.AGENCY or units is None:
+        return None
+    return f"{body.canonical} {units}"
 
 
 _LOOKUPS: dict[tuple[int, str, str | None, bool], AgencyMention] = {}

@@ -142,7 +142,10 @@ GRAMMAR: tuple[MarkerKind, ...] = (
         "roman",
         "division",
         5,
-        re.compile(r"^\s*(?P<no>[ivxl1]{1,5})\s*[.,]\s*(?P<rest>.*)$"),
+        # the dot may be lost to OCR ("III TỔ CHỨC ..."): the numeral then stands alone before
+        # its title's capitals, which the outline checks (upper_title), and starts with a letter
+        re.compile(r"^\s*(?P<no>[ivxl1]{1,5}(?=\s*[.,])|[ivxl][ivxl1]{0,4}(?=\s+[a-z]))\s*[.,]?\s*"
+                   r"(?P<rest>.*)$"),
         roman_value,
         first=(1, 2, 3),
         upper_title=True,

@@ -144,6 +144,9 @@ class Block:
         else:
             m = spec.pattern.match(marker_key(title))
             name = nfc(title[m.start("rest") :]) if m else title
+            damaged = _DAMAGED_ARABIC.match(title) if not m and spec is ARABIC else None
+            if damaged:  # "A. Sở Tư pháp" read as heading 4
+                name = nfc(title[damaged.end() :])
         self._made["name"] = (len(self.lines), self.title_lines, name)
         return name
 
@@ -284,14 +287,34 @@ def strip_markup(text: str) -> str:
 _RUN_ON_ITEM = re.compile(r"^([^.;:!?]{3,100}?)\s+(\d{1,2}\.1\.)\s+(?=[A-ZĐÂĂÊÔƠƯ])")
 
 
+# A Roman section's heading run on after the last sentence of the text before it, the line
+# break lost to OCR ("... cho doanh nghiệp. II. MỤC TIÊU, NHIỆM VỤ ..."): a sentence's end, a
+# numeral in capitals and its dot, then at least two words in capitals.
+_RUN_ON_SECTION = re.compile(r"[.;:!?]\s+([IVX][IVXl1]{0,3}\s*\.\s+)(?=\S+\s+\S)")
+
+
+def _run_on_section(text: str) -> int:
+    """Where a Roman section heading run on into the line starts (offset in text), else -1."""
+    for m in _RUN_ON_SECTION.finditer(text):
+        if len(_upper_prefix(text[m.end(1) :]).split()) >= 2:
+            return m.start(1)
+    return -1
+
+
 def split_lines(raw: str) -> list[Line]:
-    """Content lines with offsets; blank lines, rules and page numbers are dropped, and a short
-    title running on into its first decimal item is cut before the item."""
+    """Content lines with offsets; blank lines, rules and page numbers are dropped, a short
+    title running on into its first decimal item is cut before the item, and a line running
+    on into a Roman section's heading before the heading."""
     out: list[Line] = []
     for line in _physical_lines(raw):
         m = _RUN_ON_ITEM.match(line.text) if ".1." in line.text else None  # what it needs
         at = raw.find(m.group(2), line.start, line.end) if m else -1
-        if m and len(m.group(1).split()) <= 12 and not _match(line) and at > line.start:
+        section = _run_on_section(line.text) if ". " in line.text else -1
+        if section > 0 and raw[line.start : line.end] == line.text:  # no markup to map
+            out += [Line(line.text[:section].rstrip(), line.start, line.start + section,
+                         line.number, line.blank_before, line.bold_open, False, line.in_table),
+                    Line(line.text[section:], line.start + section, line.end, line.number)]
+        elif m and len(m.group(1).split()) <= 12 and not _match(line) and at > line.start:
             head = Line(strip_markup(raw[line.start : at]), line.start, at, line.number,
                         line.blank_before, line.bold_open, False, line.in_table)
             item = Line(strip_markup(raw[at : line.end]), at, line.end, line.number, False,
@@ -403,11 +426,14 @@ class _Builder:
         self.stack: list[Block] = [root]
         self.in_title = False
         self.prev: Line | None = None
+        self._next_roman: list[int] | None = None  # made when a line may have lost its numeral
 
     def run(self) -> Block:
         for i, line in enumerate(self.lines):
             nxt = self.lines[i + 1] if i + 1 < len(self.lines) else None
             marker = next((m for m in _match(line) if self._accept(m, line, nxt)), None)
+            if marker is None:
+                marker = self._misread_number(line) or self._lost_numeral(i, line)
             if marker is None and self._unnumbered_heading(line):
                 marker = _Marker(HEADING, "", 0, line.text, 0)
             if marker is not None:
@@ -459,6 +485,37 @@ class _Builder:
         if spec.name != "roman" and marker.value in spec.first and not self._wrapped(line):
             return True  # a new list under a parent the text did not number
         return spec.category == "letter" and marker.value == last + 2  # a) b) c) d) e): no đ
+
+    def _misread_number(self, line: Line) -> _Marker | None:
+        """A heading whose number the OCR read as a look-alike letter ("A." for "4.", "l." for
+        "1.") or whose dot it lost ("3 Sở Y tế"): taken only as the next number of the Arabic
+        list still open, on a line that starts a sentence, its title opening with a capital."""
+        m = _DAMAGED_ARABIC.match(line.text)
+        sibling = self._open_of(ARABIC) if m else None
+        if m is None or sibling is None or self._wrapped(line) or line.in_table:
+            return None
+        if m.group("no").isdigit() and m.group("dot"):
+            return None  # a plain number: the grammar has read it already
+        value = int(m.group("no").translate(_DIGIT_LOOKALIKES))
+        if value != sibling.value + 1:
+            return None
+        return _Marker(ARABIC, str(value), value, line.text[m.end() :].strip(), m.end())
+
+    def _lost_numeral(self, i: int, line: Line) -> _Marker | None:
+        """A Roman section whose numeral the OCR lost: a line in capitals, starting a
+        sentence, between section N and a section N + 2 that follows (II, [capitals], IV)."""
+        if not line.text[:2].isupper():
+            return None  # (most lines: one test)
+        sibling = self._open_of(ROMAN)
+        if (sibling is None or self.in_title or self._wrapped(line) or line.in_table
+                or len(line.text.split()) < 3 or not _mostly_upper(line.text)
+                or sum(map(str.isalpha, line.text)) < 12):
+            return None
+        if self._next_roman is None:
+            self._next_roman = _next_roman_values(self.lines)
+        if self._next_roman[i] != sibling.value + 2:
+            return None
+        return _Marker(ROMAN, to_roman(sibling.value + 1), sibling.value + 1, line.text, 0)
 
     def _unnumbered_heading(self, line: Line) -> bool:
         """A short line wholly in bold (or a "#" heading) that closes no sentence, inside a
@@ -540,6 +597,30 @@ class _Builder:
             return True
         # a blank line (a page break) inside a name: "... Hội Liên hiệp" / "Phụ nữ Thành phố"
         return bool(_UNFINISHED.search(marker_key(prev.text))) and line.text[:1].isupper()
+
+
+ARABIC, ROMAN = KINDS["arabic"], KINDS["roman"]
+# An Arabic heading number as an OCR may give it back: a digit read as a look-alike capital
+# ("A" for 4, "S" for 5, "O" for 0, "B" for 8, "I" or "l" for 1), or its dot lost before the
+# title's capital.
+_DAMAGED_ARABIC = re.compile(
+    r"^\s*(?P<no>[0-9AISOBl]{1,2})(?:\s*(?P<dot>[.,])\s*|\s+)(?=[A-ZĐÂĂÊÔƠƯÁÀẢÃẠÉÈẺẼẸÍÌỈĨỊÓÒỎÕỌÚÙỦŨỤÝ])"
+)
+_DIGIT_LOOKALIKES = str.maketrans("AISOBl", "415081")
+
+
+def _next_roman_values(lines: list[Line]) -> list[int]:
+    """For each line, the value of the next line after it that reads as a Roman section with
+    a title in capitals (0 if none): where a line in capitals may stand for a lost numeral."""
+    out = [0] * len(lines)
+    following = 0
+    for i in range(len(lines) - 1, -1, -1):
+        out[i] = following
+        for spec, _, value, rest, _ in _readings(lines[i].text):
+            if spec is ROMAN and value and (_mostly_upper(rest) or _upper_prefix(rest)):
+                following = value
+                break
+    return out
 
 
 def _misread(numeral: str, wanted: int) -> bool:

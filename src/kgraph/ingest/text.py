@@ -268,7 +268,64 @@ def aligned_fold(text: str) -> str:
     Lets a pattern found in the folded text be cut back out of the raw text by offset.
     """
     folded = _fold_long(text) if len(text) >= LONG_TEXT_CHARS else text.translate(FOLD_TABLE)
+    if "l" in text and _L_BY_CAPITAL.search(text):
+        folded = _letters_read_as(text, folded, _L_BY_CAPITAL, _WORD_AROUND, _capital_i_at, "i")
+    if "w" in text:
+        folded = _letters_read_as(text, folded, _W_INSIDE, _TOKEN_AROUND, _w_vowel_at, "u")
     return _P_FOR_D_FAST.sub("d", _repair_suspects(folded))
+
+
+# A lower-case "w" inside a word ("xây dwng", "trwdng", "twong"): Vietnamese has no "w", the
+# OCR wrote it for "ư". A code or an address ("28-CT/Tw", "gov.vn", "www") keeps it, and so
+# does a word that opens with one ("web").
+_W_INSIDE = re.compile(r"(?<=[^\W\d_])w")
+_W_KEPT = re.compile(r"^[wW]|[0-9/.@:_]\S")
+
+
+def _w_vowel_at(word: str) -> list[int]:
+    """Where a "w" of the word stands for "ư"."""
+    if "w" not in word or _W_KEPT.search(word):
+        return []
+    return [m.start() for m in _W_INSIDE.finditer(word)]
+
+
+# An "l" beside a capital ("THỰC HlỆN", "TlÊU"): in a word otherwise in capitals, the OCR read
+# a capital "I" as "l"; no word of capitals holds a lower-case letter.
+_L_BY_CAPITAL = re.compile(r"[A-ZĐÂĂÊÔƠƯ]l|l[A-ZĐÂĂÊÔƠƯ]")
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _capital_i_at(word: str) -> list[int]:
+    """Where an "l" of a word otherwise in (two or more) capitals stands for "I"."""
+    others = word.replace("l", "")
+    if len(others) == len(word) or len(others) < 2 or not others.isupper():
+        return []
+    return [k for k, c in enumerate(word) if c == "l"]
+
+
+# The word (letters) or the token (up to spaces) around a place of a text.
+_WORD_AROUND = re.compile(r"[^\W\d_]*\Z"), re.compile(r"[^\W\d_]*")
+_TOKEN_AROUND = re.compile(r"\S*\Z"), re.compile(r"\S*")
+
+
+def _letters_read_as(text: str, folded: str, hint: re.Pattern[str],
+                     around: tuple[re.Pattern[str], re.Pattern[str]],
+                     misread: Callable[[str], list[int]], letter: str) -> str:
+    """The folded text with the letter at each place of a word of the text that ``misread``
+    says the OCR misread (one character for one: offsets still cut the raw text). Only the
+    words around a ``hint`` are looked at: a plan's text has few, and thousands of words."""
+    chars, seen = None, -1
+    for m in hint.finditer(text):
+        if m.start() < seen:
+            continue  # in the word looked at already
+        before = around[0].search(text, max(0, m.start() - 200), m.start())
+        start = before.start() if before else m.start()
+        end = around[1].match(text, start).end()
+        seen = end
+        for k in misread(text[start:end]):
+            chars = chars if chars is not None else list(folded)
+            chars[start + k] = letter
+    return "".join(chars) if chars is not None else folded
 
 
 def _repair_suspects(folded: str) -> str:

@@ -36,6 +36,9 @@ THRESHOLD = 90.0  # rapidfuzz ratio; below this a mention stays unresolved
 # "Sd Nội vụ") is a known body when exactly one known name has its consonant skeleton and the
 # two are still this close (rapidfuzz ratio): three-syllable names differ by two letters.
 SKELETON_THRESHOLD = 70.0
+# Words a name without which would name another body: a plural marker (without it, one body,
+# not the group) and a local unit's word ("Ủy ban nhân dân xã, phường" less "xã" is a ward's).
+_NEVER_DROPPED = frozenset({"cac", "nhung", "xa", "phuong", "huyen", "tinh", "thi", "tran", "dac"})
 SKELETON_MIN_WORDS = 3  # "Sở X" and "Bộ Y" of two syllables are too many to tell apart so
 LONG_THRESHOLD = 85.0  # long names (25+ characters) carry more OCR damage in absolute terms
 
@@ -115,6 +118,8 @@ class Matcher:
         self._key_lists: dict[str | None, list[str]] = {}  # the keys of each _cache entry
         # per province: consonant skeleton -> the keys of the known names that have it
         self._skeletons: dict[str | None, dict[str, list[str]]] = {}
+        # per province: skeleton of a known name with one word left out -> (key, shortened key)
+        self._shortened: dict[str | None, dict[str, list[tuple[str, str]]]] = {}
         self._agencies: dict[tuple[str, str | None], AgencyMention] = {}
 
     # -- provinces ---------------------------------------------------------------------------
@@ -220,10 +225,40 @@ class Matcher:
             for known in keys:
                 skeletons.setdefault(syllable_skeleton(known), []).append(known)
         found = skeletons.get(syllable_skeleton(key), [])
+        if not found:
+            return self._by_dropped_word(key, province)
         if len({keys[k].ref_id for k in found}) != 1:
             return None, 0.0
         best = max(found, key=lambda k: fuzz.ratio(key, k))
         score = fuzz.ratio(key, best)
+        return (keys[best], float(score)) if score >= SKELETON_THRESHOLD else (None, 0.0)
+
+    def _by_dropped_word(self, key: str, province: str | None) -> tuple[Entry | None, float]:
+        """The one known body whose name is the key with one word more than it, inside it (not
+        the head noun nor the last word, which readers of a name's prefix try), not a plural
+        marker or a unit's word ("Sở Khoa và Công nghệ": an OCR dropped "học";
+        without "các" or "xã" a name is of another body), compared by consonant skeleton: only
+        for a name no known name has the skeleton of (else that name decides, or none)."""
+        if key.split()[0] in _NEVER_DROPPED:
+            return None, 0.0  # a group ("các sở, ngành, cơ quan") is a list, not a name
+        keys = self._keys(province)
+        shortened = self._shortened.get(province)
+        if shortened is None:
+            shortened = self._shortened[province] = {}
+            for known in keys:
+                words = known.split()
+                if len(words) <= SKELETON_MIN_WORDS:
+                    continue
+                for i in range(1, len(words) - 1):  # (a name less its last word is a prefix)
+                    if words[i] in _NEVER_DROPPED:
+                        continue
+                    short = " ".join(words[:i] + words[i + 1 :])
+                    shortened.setdefault(syllable_skeleton(short), []).append((known, short))
+        found = shortened.get(syllable_skeleton(key), [])
+        if len({keys[k].ref_id for k, _ in found}) != 1:
+            return None, 0.0
+        best, short = max(found, key=lambda pair: fuzz.ratio(key, pair[1]))
+        score = fuzz.ratio(key, short)
         return (keys[best], float(score)) if score >= SKELETON_THRESHOLD else (None, 0.0)
 
     def named_province(self, text: str) -> str | None:
