@@ -68,7 +68,10 @@ def _apply(task: Task, name: str | None, value: str, matcher: Matcher, province:
     if not value or name is None:
         return
     if name in {"lead", "coordinators"}:
-        for part in value.split(";"):  # "Sở A; các sở, ngành; UBND các xã rà soát ..."
+        parts = value.split(";")  # "Sở A; các sở, ngành; UBND các xã rà soát ..."
+        if value[0] in "-–+":  # a cell's bullets run together: "- Sở A - Sở B - Các sở khác"
+            parts = [bullet for part in parts for bullet in _bullets(part)]
+        for part in parts:
             names = names_part(part, label=True)
             mentions = split_agencies(names, matcher, province) if looks_named(names) else []
             getattr(task, name).extend(m for m in mentions if m.raw)
@@ -76,6 +79,21 @@ def _apply(task: Task, name: str | None, value: str, matcher: Matcher, province:
         task.deadline = value
     elif name == "product" and task.product is None:
         task.product = value
+
+
+_BULLET = re.compile(r"(?:^|\s)[-–+]\s+")
+
+
+def _bullets(cell: str) -> list[str]:
+    """The bullets of a cell whose line breaks were lost: a dash opens a new body only when a
+    body's head noun follows it ("Vụ Kế hoạch - Tài chính" stays one name)."""
+    out: list[str] = []
+    for piece in _BULLET.split(cell):
+        if out and not looks_named(piece):
+            out[-1] = f"{out[-1]} - {piece}"
+        elif piece.strip():
+            out.append(piece)
+    return out
 
 
 def _labelled_lines(block: Block, task: Task, matcher: Matcher, province: str | None) -> None:
@@ -119,17 +137,29 @@ def extract_tasks(
 
 
 def table_rows(raw: str) -> list[tuple[int, list[str]]]:
-    """Rows of the text's tables as (offset, cells), in either layout a conversion writes:
-    one row per line ("| 1 | Nhiệm vụ | Sở Y tế |"), or one cell per run of lines between
-    lines holding only "|", with an empty cell ("|" right after "|") ending the row."""
+    """Rows of the text's tables as (offset, cells), in every layout a conversion writes:
+    one row per line between pipes ("| 1 | Nhiệm vụ | Sở Y tế |", a row wrapped over lines
+    ending at the line that closes it) or tabs; one cell per run of lines between lines holding
+    only "|", with an empty cell ("|" right after "|") ending the row; or, with no separator
+    left, one cell per line under a header written the same way (:func:`_line_cell_rows`)."""
     rows: list[tuple[int, list[str]]] = []
     row: list[tuple[int, str]] = []  # (offset, text) of each cell
     cell: list[tuple[int, str]] = []  # (offset, line) of the current cell's lines
+    wrapped: tuple[int, str] | None = None  # a pipe row not closed yet: (offset, text so far)
+    tab_row_end = -1  # where the last tab row (and the lines its cells wrapped onto) ended
     offset = 0
     in_table = False
     for physical in raw.splitlines(keepends=True):
         line = physical.strip()
         here, offset = offset, offset + len(physical)
+        if wrapped is not None and (not line or line.startswith("|")):
+            wrapped = None  # it never closed: not a row
+        if wrapped is not None:  # a cell wrapped over lines: the row goes on until it closes
+            wrapped = (wrapped[0], f"{wrapped[1]} {line}")
+            if not line.endswith("|"):
+                continue
+            here, line = wrapped
+            wrapped = None
         if line == "|":
             if cell:
                 text = " ".join(t for _, t in cell).replace("**", "").replace("*", "")
@@ -139,38 +169,159 @@ def table_rows(raw: str) -> list[tuple[int, list[str]]]:
                 rows.append((row[0][0], [t for _, t in row]))
                 row = []
             in_table = True
+        elif line.startswith("|") and line.count("|") >= 2 and not line.endswith("|"):
+            wrapped = (here, line)
         elif line.count("|") >= 2 and line.startswith("|"):
             if row:
                 rows.append((row[0][0], [t for _, t in row]))
                 row = []
             rows.append((here, [nfc(c.replace("**", "")) for c in line.strip("|").split("|")]))
             in_table = False
+        elif line.count("\t") >= 2 or physical.strip(" \r\n").count("\t") >= 2:
+            tabbed = physical.strip(" \r\n").split("\t")
+            rows.append((here, [nfc(c.strip().replace("**", "")) for c in tabbed]))
+            tab_row_end = offset
+        elif tab_row_end == here and _goes_on(line):
+            tab_row_end = offset
+            cells = rows[-1][1]  # a tab row's cell wrapped onto a line of its own: the tabs
+            column = len(physical) - len(physical.lstrip("\t"))  # before it say which cell
+            if not 0 < column < len(cells):
+                column = max(i for i, c in enumerate(cells) if c) if any(cells) else 0
+            cells[column] = f"{cells[column]} {nfc(line)}".strip()
         elif in_table and line:
             cell.append((here, line))
     if row:
         rows.append((row[0][0], [t for _, t in row]))
+    return sorted(rows + _line_cell_rows(raw), key=lambda r: r[0])
+
+
+# A row's number alone on its line: "1", "2.", "IV", "a)"; never a year ("2026") or a date.
+_ROW_NO = re.compile(r"^(?:[0-9]{1,3}(?:\.[0-9]{1,2})*|[IVXL]{1,6})[.)]?$")
+# A row numbering the columns under the header: "(1)", "1" ... one per column.
+_COLUMN_NO = re.compile(r"^\(?[0-9]{1,2}\)?$")
+
+
+def _goes_on(line: str) -> bool:
+    """The line goes on with the cell above it: it opens in lower case or with a continuing mark."""
+    return bool(line) and "\t" not in line and (line[0].islower() or line[0] in ",;:)")
+
+
+def _header_at(lines: list[tuple[int, str]], i: int) -> tuple[list[str], int] | None:
+    """The header written one cell per line from line i ("STT", "Nội dung", "Cơ quan chủ trì",
+    ... a label wrapped onto the next line joined), and the line after it; None when the lines
+    there are not a task table's header (a row-number column first, a task column, a lead)."""
+    first = lines[i][1]
+    if not first or len(first) > 20 or not _ROW_NUMBER.match(aligned_fold(first)):
+        return None  # the length first: this is asked of every line of every document
+    cells = [lines[i][1]]
+    j = i + 1
+    while j < len(lines) and len(cells) <= 12:
+        text = lines[j][1]
+        if (not text or _ROW_NO.match(text) or _COLUMN_NO.match(text) or len(text) >= 60
+                or "|" in text or "\t" in text):
+            break
+        if _goes_on(text):
+            cells[-1] = f"{cells[-1]} {text}"
+        else:
+            cells.append(text)
+        j += 1
+    fields = [_field(c) for c in cells]
+    if len(cells) < 3 or "task" not in fields or "lead" not in fields[fields.index("task"):]:
+        return None
+    return [nfc(c.replace("**", "")) for c in cells], j
+
+
+def _line_cell_rows(raw: str) -> list[tuple[int, list[str]]]:
+    """Rows of tables written one cell per line with no separator left (a reader that keeps
+    only the cells' text, or OCR that lost the borders): the header gives the width; a row
+    opens with its number alone on a line and holds the lines up to the next row's number, a
+    line that goes on in lower case joining the cell above; a header repeated (a new page)
+    and a row numbering the columns are passed over; the table ends at a row too wide."""
+    lines: list[tuple[int, str]] = []
+    offset = 0
+    for physical in raw.splitlines(keepends=True):
+        lines.append((offset, physical.strip()))
+        offset += len(physical)
+    rows: list[tuple[int, list[str]]] = []
+    i = 0
+    while i < len(lines):
+        header = _header_at(lines, i) if "|" not in lines[i][1] else None
+        if header is None:
+            i += 1
+            continue
+        rows.append((lines[i][0], header[0]))
+        width, i = len(header[0]), header[1]
+        if [t for _, t in lines[i : i + width]] == [f"({n})" for n in range(1, width + 1)] or [
+            t for _, t in lines[i : i + width]
+        ] == [str(n) for n in range(1, width + 1)]:
+            i += width  # the columns' numbers under the header
+        while i < len(lines):
+            if not lines[i][1]:
+                i += 1
+                continue
+            again = _header_at(lines, i)
+            if again is not None and len(again[0]) == width:
+                rows.append((lines[i][0], again[0]))  # the header repeated on a new page
+                i = again[1]
+                continue
+            if not _ROW_NO.match(lines[i][1]):
+                break
+            start, cells = lines[i][0], [lines[i][1]]
+            j = i + 1
+            while j < len(lines) and not _ROW_NO.match(lines[j][1]):
+                text = lines[j][1]
+                if not text:
+                    j += 1
+                    continue
+                if _header_at(lines, j) is not None:
+                    break
+                if _goes_on(text) and len(cells) > 1:
+                    cells[-1] = f"{cells[-1]} {text}"
+                elif len(cells) == width:
+                    break  # a line the row has no column for: the table is over
+                else:
+                    cells.append(text)
+                j += 1
+            rows.append((start, [nfc(c) for c in cells]))
+            i = j
+            if len(cells) == width and j < len(lines) and lines[j][1] and not (
+                _ROW_NO.match(lines[j][1]) or _header_at(lines, j) is not None
+            ):
+                break
     return rows
 
 
 _ROW_NUMBER = re.compile(r"^\W*(?:s?tt|so tt|so thu tu)\W*$")
 _RULE_CELL = re.compile(r"^[\s:-]*$")
+_ROLES = frozenset({"lead", "coordinators", "deadline", "product"})
 
 
 def table_tasks(raw: str, matcher: Matcher, province: str | None) -> list[Task]:
-    """One task per row of every table whose header names a task and the body that leads it."""
+    """One task per row of every table whose header names a task and the body that leads it;
+    a second header row naming roles under a merged cell ("Đơn vị thực hiện" over "Chủ trì |
+    Phối hợp") gives those columns their roles."""
     out: list[Task] = []
     columns: list[str | None] | None = None
+    under_header = False
     for start, cells in table_rows(raw):
         fields = [_field(c) if len(c) < 60 else None for c in cells]
         if "task" in fields and "lead" in fields[fields.index("task") :]:
             first = fields.index("task")
             numbers = [i for i in range(first) if _ROW_NUMBER.match(aligned_fold(cells[i]))]
             columns = fields[numbers[-1] if numbers else first :]
+            under_header = True
             continue
         if columns is None or len(cells) != len(columns):
             continue
         if all(_RULE_CELL.match(c) for c in cells):
             continue  # the "| --- | --- |" line under a Markdown header
+        if all(_COLUMN_NO.match(c) for c in cells):
+            continue  # "(1) | (2) | ...": the columns numbered
+        named = [f if f in _ROLES else None for f in fields]
+        if under_header and any(named) and "task" not in fields:
+            columns = [n or c for n, c in zip(named, columns, strict=True)]
+            continue
+        under_header = False
         task = Task(no=cells[0] or str(len(out) + 1), text="", span=_row_span(raw, start, cells))
         for name, value in zip(columns, cells, strict=True):
             if name == "task":
