@@ -71,6 +71,27 @@ Quý IV/2026
 Nơi nhận:
 """
 
+# Empty cells dropped (one cell per line, as OCR leaves them), the header repeated between rows.
+SHORT = """STT
+Nội dung
+Cơ quan chủ trì
+Cơ quan phối hợp
+Thời gian hoàn thành
+1
+Xây dựng cơ sở dữ liệu cán bộ, công chức
+Bộ Nội vụ
+Tháng 6/2026
+STT
+Nội dung
+Cơ quan chủ trì
+Cơ quan phối hợp
+Thời gian hoàn thành
+2
+Rà soát quy trình nội bộ giải quyết thủ tục hành chính
+Văn phòng Chính phủ
+Bộ Nội vụ
+"""
+
 # A merged header cell ("Đơn vị thực hiện") over a second header row naming its parts.
 MERGED = """PHỤ LỤC
 | STT | Tên nhiệm vụ | Thời gian | Đơn vị thực hiện |  |
@@ -99,6 +120,14 @@ def test_a_task_table_in_any_layout_gives_one_task_per_row(text: str) -> None:
     assert partners == ([] if text is TABS else ["Bộ Nội vụ"])
 
 
+def test_a_row_short_of_its_empty_cells_keeps_each_cell_in_its_column() -> None:
+    tasks = table_tasks(SHORT, default_matcher(), None)
+    got = [(t.no, [m.canonical for m in t.lead], [m.canonical for m in t.coordinators],
+            t.deadline) for t in tasks]
+    assert got == [("1", ["Bộ Nội vụ"], [], "Tháng 6/2026"),
+                   ("2", ["Văn phòng Chính phủ"], ["Bộ Nội vụ"], None)]
+
+
 def test_the_product_column_is_the_task_product() -> None:
     tasks = table_tasks(PIPES_WRAPPED, default_matcher(), None)
     assert [t.product for t in tasks] == ["Cơ sở dữ liệu", "Báo cáo"]
@@ -115,6 +144,14 @@ def test_a_second_header_row_names_the_parts_of_a_merged_cell() -> None:
 def test_a_cell_of_bullets_run_together_gives_one_body_per_bullet() -> None:
     tasks = table_tasks(MERGED, default_matcher(), None)
     assert [m.raw for m in tasks[1].coordinators] == ["Bộ Công an", "Vụ Kế hoạch - Tài chính"]
+
+
+def test_a_table_of_targets_after_a_task_table_is_not_read_as_tasks() -> None:
+    targets = (
+        "| TT | Chỉ tiêu | Đơn vị tính | Kết quả | Cơ quan theo dõi | Ghi chú |\n"
+        "| 1 | Hồ sơ xử lý đúng hạn | % | 100 | Văn phòng Chính phủ | Tháng 6/2026 |\n"
+    )
+    assert _tasks(PIPES_WRAPPED + targets) == WANT
 
 
 def test_lines_after_the_table_are_not_a_row() -> None:

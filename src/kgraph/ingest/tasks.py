@@ -259,13 +259,8 @@ def _line_cell_rows(raw: str) -> list[tuple[int, list[str]]]:
             if not lines[i][1]:
                 i += 1
                 continue
-            again = _header_at(lines, i)
-            if again is not None and len(again[0]) == width:
-                rows.append((lines[i][0], again[0]))  # the header repeated on a new page
-                i = again[1]
-                continue
             if not _ROW_NO.match(lines[i][1]):
-                break
+                break  # the end, or the header repeated on a new page: read again from it
             start, cells = lines[i][0], [lines[i][1]]
             j = i + 1
             while j < len(lines) and not _ROW_NO.match(lines[j][1]):
@@ -282,6 +277,8 @@ def _line_cell_rows(raw: str) -> list[tuple[int, list[str]]]:
                 else:
                     cells.append(text)
                 j += 1
+            if len(cells) < width:
+                cells = _fit(cells, [_field(c) for c in header[0]])
             rows.append((start, [nfc(c) for c in cells]))
             i = j
             if len(cells) == width and j < len(lines) and lines[j][1] and not (
@@ -311,6 +308,9 @@ def table_tasks(raw: str, matcher: Matcher, province: str | None) -> list[Task]:
             columns = fields[numbers[-1] if numbers else first :]
             under_header = True
             continue
+        if cells and _ROW_NUMBER.match(aligned_fold(cells[0])):
+            columns = None  # another table's header ("TT | Chỉ tiêu | ..."): not tasks
+            continue
         if columns is None or len(cells) != len(columns):
             continue
         if all(_RULE_CELL.match(c) for c in cells):
@@ -330,6 +330,31 @@ def table_tasks(raw: str, matcher: Matcher, province: str | None) -> list[Task]:
                 _apply(task, name, value, matcher, province)
         if task.text and (task.lead or task.deadline):
             out.append(task)
+    return out
+
+
+# A cell that names a time: "Tháng 6/2026", "Quý IV", "Năm 2026", "Trước 30/6", "Hằng năm",
+# "Thường xuyên", "2025 - 2030".
+_WHEN = re.compile(
+    r"^(?:thang|quy|nam|truoc|trong|tu|den|hang|thuong xuyen|giai doan|dinh ky"
+    r"|[0-9]{4}\b|[0-9]{1,2}/[0-9]{4})"
+)
+
+
+def _fit(cells: list[str], columns: list[str | None]) -> list[str]:
+    """A row short of cells (a reader or OCR that drops empty cells): the number and the task
+    keep their places, a cell naming a time goes to the deadline column, the rest fill the other
+    columns in order; a row that cannot fit is returned as it is (and not read)."""
+    out = [""] * len(columns)
+    k = 0
+    deadline = columns.index("deadline") if "deadline" in columns else -1
+    for cell in cells:
+        if 1 < k <= deadline and _WHEN.match(aligned_fold(cell)):
+            k = deadline
+        if k >= len(columns):
+            return cells
+        out[k] = cell
+        k += 1
     return out
 
 
