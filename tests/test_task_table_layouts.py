@@ -186,3 +186,22 @@ def test_an_appendix_table_in_lines_reaches_the_document(tmp_path: Path) -> None
     got = {(r["text"], r["lead"], r["partner"], r["deadline"]) for r in rows}
     assert got == {(text, lead[0], "Bộ Công an" if no == "1" else "Bộ Nội vụ", deadline)
                    for no, text, lead, deadline in WANT}
+
+
+SERIES = """Số: 9/KH-UBND
+I. MỤC TIÊU
+Bảo đảm tiến độ.
+II. NHIỆM VỤ VÀ GIẢI PHÁP
+1. Danh mục nhiệm vụ
+- Phụ lục số 01: Danh mục văn bản năm 2026
+- Phụ lục số 02: Danh mục đề án năm 2026
+- Phụ lục số 03: Các chỉ tiêu chủ yếu
+2. Tổ chức tập huấn
+- Tập huấn cho cán bộ từ năm 2025
+- 2026 theo kế hoạch riêng.
+"""
+
+
+def test_bullets_naming_a_numbered_series_are_items_not_a_wrapped_sentence() -> None:
+    doc = extract_document(SERIES, "kh.txt")
+    assert [len(group.items) for group in doc.tasks] == [3, 1]

@@ -55,6 +55,8 @@ _SIGNED_FOR = re.compile(
     r"(?:k(?<!\wk)t|t(?<!\wt)m)\s*\.\s*(?:chu tich|uy ban|thu tuong|giam doc|bo truong)"
 )
 _TERMINAL = re.compile(r"[.;:!?…]\W*$")
+# A bullet naming one of a numbered series: "- Phụ lục số 01:", "- Biểu 2:".
+_SERIES_ITEM = re.compile(r"^\s*[-+•*]\s*(?P<name>[a-z][a-z ]{1,30}?)\s*(?P<no>[0-9]{1,3})\s*:")
 _UNFINISHED = re.compile(
     r"(?:,|\bva|\bvoi|-|/|\bcac|\bcua|\blien hiep|\buy ban|\bhoi dong|\bban|\bso)\W*$"
 )
@@ -461,12 +463,23 @@ class _Builder:
             and not (prev.bold_close and line.bold_open)
         )
 
+    def _next_in_list(self, line: Line) -> bool:
+        """A bullet naming the next of a numbered series the bullet above named ("- Phụ lục số
+        02: ..." under "- Phụ lục số 01: ..."): a list of them, not a sentence wrapped."""
+        if self.prev is None:
+            return False
+        this = _SERIES_ITEM.match(aligned_fold(line.text[:80]))
+        above = _SERIES_ITEM.match(aligned_fold(self.prev.text[:80]))
+        return bool(this and above and this["name"] == above["name"]
+                    and int(this["no"]) == int(above["no"]) + 1)
+
     def _accept(self, marker: _Marker, line: Line, nxt: Line | None) -> bool:
         spec = marker.spec
         if spec.upper_title and not self._upper_titled(marker, nxt):
             return False
         if spec.category == "bullet":  # a labelled line ("- Cơ quan chủ trì: ...") never wraps
-            return not self._wrapped(line) or bool(_LABEL.match(aligned_fold(marker.rest[:120])))
+            return (not self._wrapped(line) or bool(_LABEL.match(aligned_fold(marker.rest[:120])))
+                    or self._next_in_list(line))
         if not spec.sequenced:
             return True
         sibling = self._open_of(spec)
