@@ -35,9 +35,11 @@ TABS = (
     "\thành chính\n"  # wrapped in the second column: one tab before it
 )
 
+HEADER = "STT\nNội dung\nCơ quan chủ trì\nCơ quan phối hợp\nThời gian hoàn thành\n"
+
 # One cell per line, a header label wrapped, the columns numbered, the header repeated on the
 # next page, a cell wrapped over two lines, a group row ("I") with no lead.
-LINES = """PHỤ LỤC
+LINES = f"""PHỤ LỤC
 DANH MỤC NHIỆM VỤ
 STT
 Nội dung
@@ -57,12 +59,7 @@ Xây dựng cơ sở dữ liệu cán bộ, công chức
 Bộ Nội vụ
 Bộ Công an
 Tháng 6/2026
-STT
-Nội dung
-Cơ quan chủ trì
-Cơ quan phối hợp
-Thời gian hoàn thành
-2
+{HEADER}2
 Rà soát quy trình nội bộ giải quyết thủ tục
 hành chính
 Văn phòng Chính phủ
@@ -72,21 +69,11 @@ Nơi nhận:
 """
 
 # Empty cells dropped (one cell per line, as OCR leaves them), the header repeated between rows.
-SHORT = """STT
-Nội dung
-Cơ quan chủ trì
-Cơ quan phối hợp
-Thời gian hoàn thành
-1
+SHORT = f"""{HEADER}1
 Xây dựng cơ sở dữ liệu cán bộ, công chức
 Bộ Nội vụ
 Tháng 6/2026
-STT
-Nội dung
-Cơ quan chủ trì
-Cơ quan phối hợp
-Thời gian hoàn thành
-2
+{HEADER}2
 Rà soát quy trình nội bộ giải quyết thủ tục hành chính
 Văn phòng Chính phủ
 Bộ Nội vụ
