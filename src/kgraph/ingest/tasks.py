@@ -4,7 +4,9 @@ A task written with labelled lines ("- Cơ quan chủ trì: Sở Y tế", "- Đ�
 "- Thời gian thực hiện: Quý IV/2025", "- Sản phẩm: ...") gets its own lead, coordinators,
 deadline and product from them; the labelled lines are the task's metadata, not items.
 A task table (Markdown pipes or plain columns: "TT | Nhiệm vụ | Cơ quan chủ trì | Cơ quan phối
-hợp | Thời gian ...", in the body or in an appendix) gives one task per row the same way.
+hợp | Thời gian ...", in the body or in an appendix) gives one task per row the same way: its
+header row names the columns, so the role of each cell; tabs, rows wrapped over lines and cells
+one per line (as a reader or OCR leaves a table whose borders are gone) are read by that layout.
 """
 
 from __future__ import annotations
