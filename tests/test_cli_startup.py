@@ -157,3 +157,17 @@ def test_a_kept_coverage_answer_on_the_embedded_store_imports_no_aligner_and_no_
     lines = done.stdout.strip().splitlines()
     assert lines[0].startswith("task,reconstructed,") and len(lines) > 10  # the answer's rows
     assert lines[-1] == "heavy:"
+
+
+def test_the_page_data_update_of_a_build_imports_no_graph_library() -> None:
+    """A one-plan build of a served store updates the pages' data, which makes no lineage graph:
+    importing it leaves networkx out (0.05 s of that build's process); a graph made imports it."""
+    code = ("import sys\nimport kgraph.analysis.page_data\n"
+            "print('networkx' in sys.modules)\n"
+            "from kgraph.analysis.lineage import LineageGraph\n"
+            "print(type(LineageGraph().flow_edges()).__module__.split('.')[0])")
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "networkx"]

@@ -13,14 +13,16 @@ from collections import deque
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import networkx as nx
 import pyoxigraph as ox
 
 from kgraph.graph.vocab import ID, KG, sparql_prefixes
 from kgraph.ingest.text import nfc
 from kgraph.store.embedded import OxigraphRepository, Repository, query_records, writable_iri
+
+if TYPE_CHECKING:  # imported where a graph is made: a one-plan build's page data makes none
+    import networkx as nx
 
 Direction = Literal["up", "down"]
 
@@ -532,6 +534,8 @@ class LineageGraph:
     (:meth:`from_repository`), or of the nodes a :class:`StoreWalk` read."""
 
     def __init__(self, known: dict[str, Node] | None = None) -> None:
+        import networkx as nx
+
         self.graph: nx.DiGraph = nx.DiGraph()
         self.nodes: dict[str, Node] = {}
         self.province_documents: dict[str, list[str]] = {}
@@ -725,6 +729,8 @@ class LineageGraph:
     # ------------------------------------------------------------------ walking
     def flow_edges(self) -> nx.DiGraph:
         """A view without "cites" edges: the edges a lineage walk follows."""
+        import networkx as nx
+
         return nx.subgraph_view(
             self.graph, filter_edge=lambda u, v: self.graph.edges[u, v]["rel"] in FLOW_RELATIONS
         )
@@ -771,6 +777,8 @@ class LineageGraph:
                edges: list[tuple[str, str, str]] | None = None) -> dict[str, int]:
         """Row of each node in a top-down layout: the longest flow path reaching it
         (``edges``: :meth:`subgraph`'s edges of ``iris``, when the caller has them)."""
+        import networkx as nx
+
         if edges is None:
             _, edges = self.subgraph(iris)
         sub: nx.DiGraph = nx.DiGraph()
@@ -790,6 +798,8 @@ class LineageGraph:
         for iri in (source, target):
             if iri not in self.nodes:
                 raise KeyError(iri)
+        import networkx as nx
+
         return list(nx.shortest_path(self.flow_edges().to_undirected(as_view=True), source, target))
 
     def roles(self, agent: str) -> list[dict[str, str]]:
