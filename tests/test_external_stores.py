@@ -175,6 +175,14 @@ def same(server: str, what: str, got: Any, expected: Any) -> None:
 
 # ---------------------------------------------------------------------------- the tests
 
+def fresh_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The web app's kept answers and CSV downloads as a new server process has them: none."""
+    from kgraph.web import queries_api
+
+    monkeypatch.setattr(queries_api, "ANSWERS", queries_api.Answers())
+    monkeypatch.setattr(queries_api, "CSV_BODIES", queries_api.CsvBodies())
+
+
 def test_build_loads_the_seeds_into_the_server(server: Running, embedded: str,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     assert server.build_exit == 0, server.build_output
@@ -318,11 +326,9 @@ def test_directive_coverage_route_is_the_embedded_store_s(
     server kept (in this machine's cache, for the version it wrote), byte for byte the embedded
     store's in JSON pages and CSV, whole or one province, the query and the coverage graphs'
     rows never asked for."""
-    from kgraph.web import queries_api
 
     repo = remote(server, monkeypatch)
-    monkeypatch.setattr(queries_api, "ANSWERS", queries_api.Answers())
-    monkeypatch.setattr(queries_api, "CSV_BODIES", queries_api.CsvBodies())
+    fresh_answers(monkeypatch)
     apps = [TestClient(create_app(repo)),
             TestClient(create_app(open_repository(embedded, read_only=True)))]
     asked = refuse(monkeypatch, "kg:alignmentScore")  # the query's and the graphs' rows
@@ -383,14 +389,12 @@ def test_assignments_are_the_kept_facts_of_the_build_over_the_server(
     machine's cache, for the version it wrote) and the names the server states: the query
     refused, the embedded store's CSV byte for byte, at the command line and through the API."""
     from kgraph.analysis import assignments_answer
-    from kgraph.web import queries_api
 
     repo = remote(server, monkeypatch)
     assert assignments_answer.previous(repo) is not None, "the build kept no facts"
     expected = {doc: assignments_csv(embedded, doc, None) for doc in ASSIGNMENT_DOCS}
     assert all(text.count("\n") > 2 for text in expected.values())
-    monkeypatch.setattr(queries_api, "ANSWERS", queries_api.Answers())
-    monkeypatch.setattr(queries_api, "CSV_BODIES", queries_api.CsvBodies())
+    fresh_answers(monkeypatch)
     apps = [TestClient(create_app(repo)),
             TestClient(create_app(open_repository(embedded, read_only=True)))]
     asked = refuse(monkeypatch, "kg:hasAssignment")  # the query and the facts' own reading
@@ -410,7 +414,6 @@ def test_a_store_changed_since_the_build_is_answered_by_its_queries(
     what the build kept unused: ``assignments`` runs its query (and shows the new assignment
     the kept facts lack), directive-coverage reads the coverage graphs and keeps those rows for
     the new version, which a restarted server answers from."""
-    from kgraph.web import queries_api
 
     for key, value in server.env.items():
         monkeypatch.setenv(key, value)
@@ -429,8 +432,7 @@ def test_a_store_changed_since_the_build_is_answered_by_its_queries(
         f"<{added}> <{kg}addressee> <{SO_YTE_GL}> .\n")})
     try:
         repo = remote(server, monkeypatch)
-        monkeypatch.setattr(queries_api, "ANSWERS", queries_api.Answers())
-        monkeypatch.setattr(queries_api, "CSV_BODIES", queries_api.CsvBodies())
+        fresh_answers(monkeypatch)
         for doc in ASSIGNMENT_DOCS:
             now = assignments_csv(server.url, doc, server.env)
             assert added in now and added not in kept[doc], doc
@@ -447,8 +449,7 @@ def test_a_store_changed_since_the_build_is_answered_by_its_queries(
         stored = sorted((derived_root(repo) or Path()).glob(
             "*/directive-coverage-stored-*.pickle"))
         assert stored, "the graphs' rows are kept for the new version"
-        monkeypatch.setattr(queries_api, "ANSWERS", queries_api.Answers())  # restarted
-        monkeypatch.setattr(queries_api, "CSV_BODIES", queries_api.CsvBodies())
+        fresh_answers(monkeypatch)  # restarted
         monkeypatch.setattr(repo, "plain_rows", lambda sparql: pytest.fail("asked the store"))
         again = app.get("/api/queries/directive-coverage", params=COVERAGE_REQUESTS[0])
         assert again.content == answers[0]
@@ -544,15 +545,13 @@ def test_bulk_loaded_server_s_assignments_walk_the_plans_a_step_a_request(
     facts read by the query's patterns (its path refused): the embedded store's CSV byte for
     byte, at the command line and through the API (its JSON pages too)."""
     from kgraph.analysis import assignments_answer
-    from kgraph.web import queries_api
 
     repo = remote(bulk_loaded, monkeypatch)
     assert assignments_answer.previous(repo) is None, "nothing is kept for a bulk-loaded server"
     assert ":size-" in store_version(repo)  # no token: no kgraph write
     expected = {doc: assignments_csv(embedded, doc, None) for doc in ASSIGNMENT_DOCS}
     assert all(text.count("\n") > 2 for text in expected.values())
-    monkeypatch.setattr(queries_api, "ANSWERS", queries_api.Answers())
-    monkeypatch.setattr(queries_api, "CSV_BODIES", queries_api.CsvBodies())
+    fresh_answers(monkeypatch)
     apps = [TestClient(create_app(repo)),
             TestClient(create_app(open_repository(embedded, read_only=True)))]
     sent, refused = refuse_unbounded_paths(monkeypatch)
@@ -597,7 +596,6 @@ def test_keep_stamps_a_bulk_loaded_server_and_keeps_its_answers(
     command (the facts' and the coverage rows' reading refused), the embedded store's CSV byte
     for byte (the API's JSON pages too); run again, it finds them kept and asks nothing."""
     from kgraph.analysis import assignments_answer, coverage_answer
-    from kgraph.web import queries_api
 
     repo = remote(bulk_loaded, monkeypatch)
     assert not repo.stamped()
@@ -615,8 +613,7 @@ def test_keep_stamps_a_bulk_loaded_server_and_keeps_its_answers(
                      "--store", embedded, "--format", "csv"]).stdout
                 for doc, extra in COVERAGE_CLI]
     assert coverage[0].count("\n") > coverage[1].count("\n") > 4, "no coverage restated"
-    monkeypatch.setattr(queries_api, "ANSWERS", queries_api.Answers())
-    monkeypatch.setattr(queries_api, "CSV_BODIES", queries_api.CsvBodies())
+    fresh_answers(monkeypatch)
     apps = [TestClient(create_app(repo)),
             TestClient(create_app(open_repository(embedded, read_only=True)))]
     asked = refuse(monkeypatch, "kg:hasAssignment")  # the query and the facts' own reading
