@@ -29,7 +29,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -906,7 +906,12 @@ def _build(files: list[Path], repo: Repository, ttl_out: Path | None, report: Bu
     held = _held_lines(repo, base)  # before the copy (which writes to the version's info log)
     base_kept = _coverage_kept(repo, base)  # directives whose graphs kept states give
     facts_before = _assignment_facts(repo)  # the current version's, before the switch
-    carried = _carried_answers(repo) if on_disk else None  # (the version before: read now)
+    # every plan's answers the newest version kept, and what is dirty since, kept for the new
+    # version once current, so that its first ask remakes those plans' rows only (read now:
+    # the version before is pruned at the switch)
+    from kgraph.analysis import duties_answer
+
+    carried = duties_answer.carry(repo) if on_disk else None
     answers_before = _coverage_answers(repo)  # (a remote store's: before its first write)
     lines: dict[str, set[str]] | None = None  # graph -> lines the coverage wrote by difference
     coverage_kept: frozenset[str] = frozenset()
@@ -1085,15 +1090,6 @@ def keep_answers(repo: Repository) -> list[str]:
     done.append("the directive coverage: kept already for this version" if directives is None
                 else f"kept the directive coverage of {directives} directives: {seconds:.1f} s")
     return done
-
-
-def _carried_answers(repo: Repository) -> Callable[[], None] | None:
-    """Every plan's answers the newest version kept, and what is dirty since, to keep for the
-    new version once current (:func:`kgraph.analysis.duties_answer.carry`): its first ask then
-    remakes those plans' rows only, however many builds nobody asked between."""
-    from kgraph.analysis import duties_answer
-
-    return duties_answer.carry(repo)
 
 
 def _keep_assignment_facts(repo: Repository, report: BuildReport, observer: BuildObserver,

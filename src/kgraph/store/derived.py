@@ -391,10 +391,7 @@ def version_value(repo: Repository, name: str) -> Any:
 def has_version_value(repo: Repository, name: str) -> bool:
     """Whether the value ``name`` of the repository's current version is computed already (held
     in memory, or kept on disk), without reading it."""
-    if (store_version(repo), name) in _memory:
-        return True
-    folder = _folder(repo)
-    return folder is not None and (folder / f"{name}.pickle").is_file()
+    return (store_version(repo), name) in _memory or kept_file(repo, name) is not None
 
 
 def kept_file(repo: Repository, name: str) -> Path | None:
